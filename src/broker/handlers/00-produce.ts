@@ -1,0 +1,91 @@
+/**
+ * Produce (key 0), versions 0-8 advertised; batches must be RecordBatch v2 (magic 2), which every
+ * client sends from v3 on. Older message formats get UNSUPPORTED_FOR_MESSAGE_FORMAT.
+ * Each partition's records are validated (sizes, counts, CRC-32C) and stored as sent, with the base
+ * offset and partition leader epoch stamped in place. acks 0, 1 and -1 (all); acks=0 gets no
+ * response at all. Appends are issued in arrival order before any await, so pipelined requests on
+ * one connection keep their order in the log.
+ * Not implemented: transactions (a transactional id is refused), LogAppendTime.
+ */
+import { ErrorCode } from '../../protocol/errors.js'
+import { validateProducedRecords } from '../../protocol/records.js'
+import type { PartitionLog } from '../../storage/types.js'
+import { registerHandler, type RequestContext } from '../handler.js'
+
+interface ProduceRequest {
+  transactionalId: string | null
+  acks: number
+  timeoutMs: number
+  topicData: { name: string; partitionData: { index: number; records: Buffer | null }[] }[]
+}
+
+interface PartitionResponse {
+  index: number
+  errorCode: number
+  baseOffset: number
+  logAppendTimeMs: number
+  logStartOffset: number
+  recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[]
+  errorMessage: string | null
+}
+
+function partitionError(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
+  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage }
+}
+
+async function handle(ctx: RequestContext, req: ProduceRequest): Promise<unknown> {
+  const { broker } = ctx
+  const image = broker.cluster.image
+  const acks = req.acks
+  const pending: Promise<unknown>[] = []
+
+  const responses = req.topicData.map((topicData) => {
+    const topic = image.topicsByName.get(topicData.name)
+    const partitionResponses = topicData.partitionData.map((pd): PartitionResponse => {
+      if (acks !== 0 && acks !== 1 && acks !== -1) return partitionError(pd.index, ErrorCode.INVALID_REQUIRED_ACKS)
+      if (req.transactionalId !== null) {
+        return partitionError(pd.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by sluice')
+      }
+      const p = topic?.partitions[pd.index]
+      if (!topic || !p) return partitionError(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+      if (p.leader !== broker.id) return partitionError(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      const records = pd.records
+      if (!records || records.length === 0) return partitionError(pd.index, ErrorCode.CORRUPT_MESSAGE, 'empty record set')
+      const validated = validateProducedRecords(records)
+      if (!validated.ok) return partitionError(pd.index, validated.errorCode, validated.message)
+      const maxBytes = Number(broker.topicConfig(topic.name, 'max.message.bytes'))
+      for (const batch of validated.batches) {
+        const size = 12 + batch.batchLength
+        if (size > maxBytes) {
+          return partitionError(
+            pd.index,
+            ErrorCode.MESSAGE_TOO_LARGE,
+            `the record batch is ${size} bytes, larger than max.message.bytes (${maxBytes}) of topic ${topic.name}`,
+          )
+        }
+      }
+
+      const response = partitionError(pd.index, ErrorCode.NONE)
+      const append = (log: PartitionLog): Promise<void> =>
+        log.appendAsLeader(records, p.leaderEpoch).then((info) => {
+          broker.afterLeaderAppend(p, log)
+          response.baseOffset = info.baseOffset
+          response.logStartOffset = log.logStartOffset
+        })
+      const log = broker.partitionLog(p.topicId, p.partition)
+      const done = (log instanceof Promise ? log.then(append) : append(log)).catch((error: unknown) => {
+        broker.log.error('append failed', { topic: topic.name, partition: p.partition, error: String(error) })
+        Object.assign(response, partitionError(pd.index, ErrorCode.KAFKA_STORAGE_ERROR, String(error)))
+      })
+      pending.push(done)
+      return response
+    })
+    return { name: topicData.name, partitionResponses }
+  })
+
+  await Promise.all(pending)
+  if (acks === 0) return null
+  return { responses, throttleTimeMs: 0 }
+}
+
+registerHandler({ apiKey: 0, name: 'Produce', minVersion: 0, maxVersion: 8, handle })

@@ -1,0 +1,151 @@
+/**
+ * Fetch (key 1), versions 4-12.
+ * Serves stored batches as they are (never decoded): the batch that contains the fetch offset and
+ * the ones after it, up to the high watermark, within partition_max_bytes and max_bytes, but always
+ * at least one batch for the first partition that has data, even when it is larger than the limits
+ * (clients skip the records before their offset). Long-polls: when less than min_bytes is ready it
+ * waits up to max_wait_ms for an append to any requested partition.
+ * Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, OFFSET_OUT_OF_RANGE
+ * (below the log start or past the log end), FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v9+).
+ * Not implemented: fetch sessions (session id 0 is answered: every fetch is a full fetch),
+ * read_committed (no transactions: the last stable offset is the high watermark), rack-aware
+ * preferred read replicas, follower fetches (replication comes with the replicated cluster).
+ */
+import { ErrorCode } from '../../protocol/errors.js'
+import type { PartitionInfo } from '../../cluster/metadata.js'
+import type { PartitionLog } from '../../storage/types.js'
+import { registerHandler, type RequestContext } from '../handler.js'
+
+interface FetchPartition {
+  partition: number
+  currentLeaderEpoch: number
+  fetchOffset: number
+  logStartOffset: number
+  partitionMaxBytes: number
+}
+
+interface FetchRequest {
+  replicaId: number
+  maxWaitMs: number
+  minBytes: number
+  maxBytes: number
+  isolationLevel: number
+  sessionId: number
+  sessionEpoch: number
+  topics: { topic: string; topicId?: string; partitions: FetchPartition[] }[]
+}
+
+interface PartitionData {
+  partitionIndex: number
+  errorCode: number
+  highWatermark: number
+  lastStableOffset: number
+  logStartOffset: number
+  abortedTransactions: null
+  preferredReadReplica: number
+  records: Buffer[] | null
+}
+
+const MAX_WAIT_CAP_MS = 30_000
+
+function empty(partitionIndex: number, errorCode: number): PartitionData {
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: null,
+  }
+}
+
+interface Target {
+  out: PartitionData
+  request: FetchPartition
+  p: PartitionInfo
+}
+
+/** Checks every partition; returns the ones that can be read. */
+async function resolveTargets(ctx: RequestContext, req: FetchRequest): Promise<{ responses: unknown[]; targets: Target[] }> {
+  const { broker } = ctx
+  const image = broker.cluster.image
+  const targets: Target[] = []
+  const responses = req.topics.map((t) => {
+    const topic = image.topicsByName.get(t.topic)
+    const partitions = t.partitions.map((rp) => {
+      const p = topic?.partitions[rp.partition]
+      if (!p) return empty(rp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+      if (p.leader !== broker.id) return empty(rp.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      if (rp.currentLeaderEpoch !== -1 && rp.currentLeaderEpoch < p.leaderEpoch) {
+        return empty(rp.partition, ErrorCode.FENCED_LEADER_EPOCH)
+      }
+      if (rp.currentLeaderEpoch > p.leaderEpoch) return empty(rp.partition, ErrorCode.UNKNOWN_LEADER_EPOCH)
+      const out = empty(rp.partition, ErrorCode.NONE)
+      targets.push({ out, request: rp, p })
+      return out
+    })
+    return { topic: t.topic, topicId: topic?.topicId ?? t.topicId ?? '00000000000000000000000000000000', partitions }
+  })
+  return { responses, targets }
+}
+
+async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]): Promise<number> {
+  let remaining = req.maxBytes > 0 ? req.maxBytes : Number.MAX_SAFE_INTEGER
+  let total = 0
+  for (const target of targets) {
+    const { out, request, p } = target
+    const opened = ctx.broker.partitionLog(p.topicId, p.partition)
+    const log: PartitionLog = opened instanceof Promise ? await opened : opened
+    out.highWatermark = log.highWatermark
+    out.lastStableOffset = log.highWatermark
+    out.logStartOffset = log.logStartOffset
+    if (request.fetchOffset < log.logStartOffset || request.fetchOffset > log.logEndOffset) {
+      out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE
+      out.records = null
+      continue
+    }
+    if (request.fetchOffset >= log.highWatermark) {
+      out.records = null
+      continue
+    }
+    // The first partition with data gets at least one batch; later ones only what fits.
+    const budget = Math.max(Math.min(request.partitionMaxBytes, remaining), 0)
+    if (budget === 0 && total > 0) continue
+    const batches = await log.read(request.fetchOffset, budget, log.highWatermark)
+    let bytes = 0
+    for (const b of batches) bytes += b.length
+    if (total > 0 && bytes > budget) continue
+    out.records = batches.length > 0 ? batches : null
+    total += bytes
+    remaining -= bytes
+  }
+  return total
+}
+
+async function handle(ctx: RequestContext, req: FetchRequest): Promise<unknown> {
+  const { responses, targets } = await resolveTargets(ctx, req)
+  let total = await readAll(ctx, req, targets)
+  const waitMs = Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS)
+  const minBytes = Math.max(req.minBytes, 1)
+  const anyError = targets.some((t) => t.out.errorCode !== ErrorCode.NONE)
+  if (total < minBytes && waitMs > 0 && targets.length > 0 && !anyError) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, waitMs)
+      const cancel = ctx.broker.waitForData(
+        targets.map((t) => ({ topicId: t.p.topicId, partition: t.p.partition })),
+        done,
+      )
+      function done(): void {
+        clearTimeout(timer)
+        cancel()
+        resolve()
+      }
+    })
+    total = await readAll(ctx, req, targets)
+  }
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }
+}
+
+registerHandler({ apiKey: 1, name: 'Fetch', minVersion: 4, maxVersion: 12, handle })

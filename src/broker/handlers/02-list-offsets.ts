@@ -1,0 +1,70 @@
+/**
+ * ListOffsets (key 2), versions 1-5.
+ * Per partition: timestamp -2 (earliest) answers the log start offset, -1 (latest) the high
+ * watermark (what a consumer can read up to), and any other timestamp the first offset whose batch
+ * holds a record at or after it (offset -1 when none). v4+ checks the client's current leader epoch
+ * and answers the leader epoch. Not implemented: v0 (the old offsets-list form), -3 (max timestamp).
+ */
+import { ErrorCode } from '../../protocol/errors.js'
+import type { PartitionLog } from '../../storage/types.js'
+import { registerHandler, type RequestContext } from '../handler.js'
+
+const EARLIEST = -2
+const LATEST = -1
+
+interface ListOffsetsRequest {
+  replicaId: number
+  isolationLevel: number
+  topics: { name: string; partitions: { partitionIndex: number; currentLeaderEpoch: number; timestamp: number }[] }[]
+}
+
+async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<unknown> {
+  const { broker } = ctx
+  const image = broker.cluster.image
+  const topics = []
+  for (const t of req.topics) {
+    const topic = image.topicsByName.get(t.name)
+    const partitions = []
+    for (const rp of t.partitions) {
+      const out = { partitionIndex: rp.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 }
+      partitions.push(out)
+      const p = topic?.partitions[rp.partitionIndex]
+      if (!p) {
+        out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        continue
+      }
+      if (p.leader !== broker.id) {
+        out.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER
+        continue
+      }
+      if (rp.currentLeaderEpoch !== -1 && rp.currentLeaderEpoch < p.leaderEpoch) {
+        out.errorCode = ErrorCode.FENCED_LEADER_EPOCH
+        continue
+      }
+      if (rp.currentLeaderEpoch > p.leaderEpoch) {
+        out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH
+        continue
+      }
+      const opened = broker.partitionLog(p.topicId, p.partition)
+      const log: PartitionLog = opened instanceof Promise ? await opened : opened
+      out.leaderEpoch = p.leaderEpoch
+      if (rp.timestamp === EARLIEST) {
+        out.offset = log.logStartOffset
+      } else if (rp.timestamp === LATEST) {
+        out.offset = log.highWatermark
+      } else if (rp.timestamp < 0) {
+        out.errorCode = ErrorCode.INVALID_REQUEST
+      } else {
+        const found = await log.offsetForTimestamp(rp.timestamp)
+        if (found && found.offset < log.highWatermark) {
+          out.offset = found.offset
+          out.timestamp = found.timestamp
+        }
+      }
+    }
+    topics.push({ name: t.name, partitions })
+  }
+  return { throttleTimeMs: 0, topics }
+}
+
+registerHandler({ apiKey: 2, name: 'ListOffsets', minVersion: 1, maxVersion: 5, handle })

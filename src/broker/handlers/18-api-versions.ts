@@ -1,0 +1,28 @@
+/**
+ * ApiVersions (key 18), versions 0-3.
+ * Answers the version range of every API that has a handler: the list is the handler registry.
+ * A request at a version above 3 is answered by the listener, at v0, with UNSUPPORTED_VERSION and
+ * the same list, as Kafka does. Not implemented: supported/finalized features (sent empty).
+ */
+import { ErrorCode } from '../../protocol/errors.js'
+import { allHandlers, registerHandler } from '../handler.js'
+
+export function apiVersionsBody(errorCode: number): Record<string, unknown> {
+  return {
+    errorCode,
+    apiKeys: allHandlers().map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })),
+    throttleTimeMs: 0,
+    supportedFeatures: [],
+    finalizedFeaturesEpoch: -1,
+    finalizedFeatures: [],
+    zkMigrationReady: false,
+  }
+}
+
+registerHandler({
+  apiKey: 18,
+  name: 'ApiVersions',
+  minVersion: 0,
+  maxVersion: 3,
+  handle: () => apiVersionsBody(ErrorCode.NONE),
+})

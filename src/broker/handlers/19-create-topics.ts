@@ -1,0 +1,75 @@
+/**
+ * CreateTopics (key 19), versions 0-7.
+ * Forwarded to the controller, one topic at a time: name checks, partition count and replication
+ * factor (-1: the broker defaults), manual assignments, configs, validate_only (v1+). v5+ answers
+ * the resulting partition count, replication factor and configs; v7 the topic id.
+ * A duplicate name within one request is INVALID_REQUEST for both, as in Kafka.
+ */
+import { ErrorCode } from '../../protocol/errors.js'
+import { registerHandler, type RequestContext } from '../handler.js'
+import { describeTopicConfigs } from './config-entries.js'
+
+interface CreateTopicsRequest {
+  topics: {
+    name: string
+    numPartitions: number
+    replicationFactor: number
+    assignments: { partitionIndex: number; brokerIds: number[] }[]
+    configs: { name: string; value: string | null }[]
+  }[]
+  timeoutMs: number
+  validateOnly: boolean
+}
+
+async function handle(ctx: RequestContext, req: CreateTopicsRequest): Promise<unknown> {
+  const { cluster } = ctx.broker
+  const counts = new Map<string, number>()
+  for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1)
+  const topics = []
+  for (const t of req.topics) {
+    const out = {
+      name: t.name,
+      topicId: '00000000000000000000000000000000',
+      errorCode: ErrorCode.NONE,
+      errorMessage: null as string | null,
+      topicConfigErrorCode: ErrorCode.NONE,
+      numPartitions: -1,
+      replicationFactor: -1,
+      configs: [] as unknown[],
+    }
+    topics.push(out)
+    if (counts.get(t.name)! > 1) {
+      out.errorCode = ErrorCode.INVALID_REQUEST
+      out.errorMessage = `Create topics request from client contains multiple entries for the topic ${t.name}`
+      continue
+    }
+    const result = await cluster.createTopic(
+      {
+        name: t.name,
+        numPartitions: t.numPartitions,
+        replicationFactor: t.replicationFactor,
+        assignments: t.assignments,
+        configs: t.configs,
+      },
+      req.validateOnly,
+    )
+    out.errorCode = result.errorCode
+    out.errorMessage = result.errorMessage
+    if (result.errorCode === ErrorCode.NONE && result.value) {
+      out.numPartitions = result.value.numPartitions
+      out.replicationFactor = result.value.replicationFactor
+      if (!req.validateOnly) out.topicId = result.value.topicId
+      const explicit = new Map(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value!]))
+      out.configs = describeTopicConfigs(explicit, cluster.image.brokerConfigs, null, false).map((c) => ({
+        name: c.name,
+        value: c.value,
+        readOnly: c.readOnly,
+        configSource: c.configSource,
+        isSensitive: c.isSensitive,
+      }))
+    }
+  }
+  return { throttleTimeMs: 0, topics }
+}
+
+registerHandler({ apiKey: 19, name: 'CreateTopics', minVersion: 0, maxVersion: 7, handle })

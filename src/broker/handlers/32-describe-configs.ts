@@ -1,0 +1,49 @@
+/**
+ * DescribeConfigs (key 32), versions 0-4.
+ * Topic (resource type 2) and broker (4) configs: every known name, or only the keys asked for;
+ * synonyms (v1+, when asked), type and documentation (v3+). Unknown topics answer
+ * UNKNOWN_TOPIC_OR_PARTITION; other resource types INVALID_REQUEST.
+ */
+import { ErrorCode } from '../../protocol/errors.js'
+import { registerHandler, type RequestContext } from '../handler.js'
+import { describeBrokerConfigs, describeTopicConfigs } from './config-entries.js'
+
+const RESOURCE_TOPIC = 2
+const RESOURCE_BROKER = 4
+
+interface DescribeConfigsRequest {
+  resources: { resourceType: number; resourceName: string; configurationKeys: string[] | null }[]
+  includeSynonyms: boolean
+  includeDocumentation: boolean
+}
+
+function handle(ctx: RequestContext, req: DescribeConfigsRequest): unknown {
+  const image = ctx.broker.cluster.image
+  const results = req.resources.map((r) => {
+    const out = {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null as string | null,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+      configs: [] as unknown[],
+    }
+    if (r.resourceType === RESOURCE_TOPIC) {
+      const topic = image.topicsByName.get(r.resourceName)
+      if (!topic) {
+        out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        out.errorMessage = `Topic ${r.resourceName} does not exist.`
+      } else {
+        out.configs = describeTopicConfigs(topic.configs, image.brokerConfigs, r.configurationKeys, req.includeDocumentation, req.includeSynonyms)
+      }
+    } else if (r.resourceType === RESOURCE_BROKER) {
+      out.configs = describeBrokerConfigs(image.brokerConfigs, r.configurationKeys, req.includeDocumentation, req.includeSynonyms)
+    } else {
+      out.errorCode = ErrorCode.INVALID_REQUEST
+      out.errorMessage = `resource type ${r.resourceType} is not supported by sluice`
+    }
+    return out
+  })
+  return { throttleTimeMs: 0, results }
+}
+
+registerHandler({ apiKey: 32, name: 'DescribeConfigs', minVersion: 0, maxVersion: 4, handle })

@@ -1,0 +1,41 @@
+/**
+ * IncrementalAlterConfigs (key 44), versions 0-1: SET (0) and DELETE (1) of single configs of a
+ * topic or of the brokers. Not implemented: APPEND (2) and SUBTRACT (3) on list configs
+ * (answered INVALID_REQUEST).
+ */
+import { ErrorCode } from '../../protocol/errors.js'
+import { registerHandler, type RequestContext } from '../handler.js'
+import { alterResource } from './alter-resource.js'
+
+const OP_SET = 0
+const OP_DELETE = 1
+
+interface IncrementalAlterConfigsRequest {
+  resources: {
+    resourceType: number
+    resourceName: string
+    configs: { name: string; configOperation: number; value: string | null }[]
+  }[]
+  validateOnly: boolean
+}
+
+async function handle(ctx: RequestContext, req: IncrementalAlterConfigsRequest): Promise<unknown> {
+  const responses = []
+  for (const r of req.resources) {
+    const unsupported = r.configs.find((c) => c.configOperation !== OP_SET && c.configOperation !== OP_DELETE)
+    if (unsupported) {
+      responses.push({
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `config operation ${unsupported.configOperation} on ${unsupported.name} is not supported by sluice`,
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+      })
+      continue
+    }
+    const changes = r.configs.map((c) => ({ name: c.name, value: c.configOperation === OP_DELETE ? null : c.value }))
+    responses.push(await alterResource(ctx, r.resourceType, r.resourceName, changes, false, req.validateOnly))
+  }
+  return { throttleTimeMs: 0, responses }
+}
+
+registerHandler({ apiKey: 44, name: 'IncrementalAlterConfigs', minVersion: 0, maxVersion: 1, handle })

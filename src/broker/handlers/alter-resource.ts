@@ -1,0 +1,27 @@
+/** The part AlterConfigs and IncrementalAlterConfigs share: one resource's changes through the controller. */
+import { ErrorCode } from '../../protocol/errors.js'
+import type { RequestContext } from '../handler.js'
+
+const RESOURCE_TOPIC = 2
+const RESOURCE_BROKER = 4
+
+export async function alterResource(
+  ctx: RequestContext,
+  resourceType: number,
+  resourceName: string,
+  changes: { name: string; value: string | null }[],
+  replace: boolean,
+  validateOnly: boolean,
+): Promise<{ errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }> {
+  const out = { errorCode: ErrorCode.NONE as number, errorMessage: null as string | null, resourceType, resourceName }
+  if (resourceType !== RESOURCE_TOPIC && resourceType !== RESOURCE_BROKER) {
+    out.errorCode = ErrorCode.INVALID_REQUEST
+    out.errorMessage = `resource type ${resourceType} is not supported by sluice`
+    return out
+  }
+  const kind = resourceType === RESOURCE_TOPIC ? 'topic' : 'broker'
+  const result = await ctx.broker.cluster.alterConfigs(kind, resourceName, changes, replace, validateOnly)
+  out.errorCode = result.errorCode
+  out.errorMessage = result.errorMessage
+  return out
+}

@@ -1,0 +1,11 @@
+// Importing a handler file registers it; ApiVersions answers from what is registered here.
+import './00-produce.js'
+import './01-fetch.js'
+import './02-list-offsets.js'
+import './03-metadata.js'
+import './18-api-versions.js'
+import './19-create-topics.js'
+import './20-delete-topics.js'
+import './32-describe-configs.js'
+import './33-alter-configs.js'
+import './44-incremental-alter-configs.js'

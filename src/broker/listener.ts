@@ -1,0 +1,151 @@
+/**
+ * A broker's Kafka listener: TCP, framing, dispatch to the handler registry, and responses written
+ * in request order.
+ *
+ * Requests on one connection are started as they arrive (so pipelined produces reach the log in
+ * order and share LevelDB writes) and answered strictly in order, as Kafka clients require.
+ * Anything that cannot be decoded, an unknown API or an unsupported version closes that one
+ * connection; every other connection and the logs are untouched.
+ */
+import net from 'node:net'
+import { FrameDecoder, decodeRequestBody, decodeRequestHeader, encodeResponse } from '../protocol/frame.js'
+import { ErrorCode } from '../protocol/errors.js'
+import type { Broker } from './broker.js'
+import { handlerFor } from './handler.js'
+import { apiVersionsBody } from './handlers/18-api-versions.js'
+import './handlers/index.js'
+
+/** Kafka's socket.request.max.bytes default: a frame larger than this closes the connection. */
+export const MAX_FRAME_BYTES = 100 * 1024 * 1024
+/** Requests started but not yet answered on one connection before reading pauses. */
+const MAX_IN_FLIGHT = 512
+const API_VERSIONS = 18
+
+type Pending = { done: boolean; chunks: Buffer[] | null; failed: boolean }
+
+export class KafkaListener {
+  private server: net.Server | null = null
+  private readonly sockets = new Set<net.Socket>()
+
+  constructor(private readonly broker: Broker) {}
+
+  get connections(): number {
+    return this.sockets.size
+  }
+
+  async listen(): Promise<void> {
+    const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket))
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.broker.port, this.broker.host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    this.server = server
+  }
+
+  /** Stops accepting and drops every open connection at once (a crash, as clients see it). */
+  async close(): Promise<void> {
+    const server = this.server
+    this.server = null
+    for (const socket of this.sockets) socket.destroy()
+    this.sockets.clear()
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket)
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES)
+    const queue: Pending[] = []
+    const clientHost = socket.remoteAddress ?? 'unknown'
+    const log = this.broker.log
+
+    const fail = (reason: string): void => {
+      log.warn('closing connection', { broker: this.broker.id, client: clientHost, reason })
+      socket.destroy()
+    }
+
+    const flush = (): void => {
+      while (queue.length > 0 && queue[0]!.done) {
+        const head = queue.shift()!
+        if (head.failed) return
+        if (head.chunks) {
+          socket.cork()
+          for (const chunk of head.chunks) socket.write(chunk)
+          process.nextTick(() => socket.uncork())
+        }
+      }
+      if (socket.isPaused() && queue.length < MAX_IN_FLIGHT / 2 && !socket.destroyed) socket.resume()
+    }
+
+    const dispatch = (frame: Buffer): void => {
+      const header = decodeRequestHeader(frame)
+      const handler = handlerFor(header.apiKey)
+      const pending: Pending = { done: false, chunks: null, failed: false }
+      queue.push(pending)
+      if (!handler || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
+        if (header.apiKey === API_VERSIONS) {
+          // A newer ApiVersions than ours: answer v0 with the ranges, so the client can pick one.
+          pending.chunks = encodeResponse(API_VERSIONS, 0, header.correlationId, apiVersionsBody(ErrorCode.UNSUPPORTED_VERSION))
+          pending.done = true
+          flush()
+          return
+        }
+        pending.done = pending.failed = true
+        fail(handler ? `unsupported version ${header.apiVersion} of API ${header.apiKey}` : `unknown API key ${header.apiKey}`)
+        return
+      }
+      const request = decodeRequestBody(header.apiKey, header.apiVersion, frame, header.bodyOffset)
+      const ctx = {
+        broker: this.broker,
+        apiVersion: header.apiVersion,
+        correlationId: header.correlationId,
+        clientId: header.clientId,
+        clientHost,
+      }
+      let result: unknown
+      try {
+        result = handler.handle(ctx, request)
+      } catch (error) {
+        pending.done = pending.failed = true
+        fail(`${handler.name} v${header.apiVersion} failed: ${String(error)}`)
+        return
+      }
+      const respond = (body: unknown): void => {
+        try {
+          pending.chunks = body === null ? null : encodeResponse(header.apiKey, header.apiVersion, header.correlationId, body)
+        } catch (error) {
+          pending.done = pending.failed = true
+          fail(`${handler.name} v${header.apiVersion} response could not be encoded: ${String(error)}`)
+          return
+        }
+        pending.done = true
+        flush()
+      }
+      if (result instanceof Promise) {
+        result.then(respond, (error: unknown) => {
+          pending.done = pending.failed = true
+          fail(`${handler.name} v${header.apiVersion} failed: ${String(error)}`)
+        })
+      } else {
+        respond(result)
+      }
+    }
+
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const frame of decoder.push(chunk)) {
+          if (socket.destroyed) return
+          dispatch(frame)
+        }
+      } catch (error) {
+        fail(`bad frame: ${error instanceof Error ? error.message : String(error)}`)
+        return
+      }
+      if (queue.length >= MAX_IN_FLIGHT) socket.pause()
+    })
+    socket.on('error', () => undefined)
+    socket.on('close', () => this.sockets.delete(socket))
+  }
+}

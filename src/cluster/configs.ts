@@ -1,0 +1,94 @@
+/**
+ * Topic and broker configs that sluice knows: names, types, defaults and validation, as Kafka
+ * names them. Unknown names are rejected (INVALID_CONFIG), as Kafka does.
+ */
+
+export type ConfigType = 'boolean' | 'int' | 'long' | 'string' | 'list' | 'double'
+
+export interface ConfigDef {
+  name: string
+  type: ConfigType
+  default: string
+  doc: string
+  /** Allowed values for enumerations (list entries are each checked). */
+  choices?: string[]
+  min?: number
+}
+
+const topicConfigList: ConfigDef[] = [
+  { name: 'cleanup.policy', type: 'list', default: 'delete', choices: ['delete', 'compact'], doc: 'delete old batches by retention, or compact to the last record per key' },
+  { name: 'retention.ms', type: 'long', default: '604800000', min: -1, doc: 'how long batches are kept (-1: forever)' },
+  { name: 'retention.bytes', type: 'long', default: '-1', min: -1, doc: 'how large a partition may grow before old batches are deleted (-1: unlimited)' },
+  { name: 'max.message.bytes', type: 'int', default: '1048588', min: 0, doc: 'the largest record batch the topic accepts' },
+  { name: 'min.insync.replicas', type: 'int', default: '2', min: 1, doc: 'replicas that must have a batch before acks=all succeeds (clamped to the replication factor)' },
+  { name: 'unclean.leader.election.enable', type: 'boolean', default: 'false', doc: 'elect a replica outside the ISR when no ISR member is alive (loses data)' },
+  { name: 'delete.retention.ms', type: 'long', default: '86400000', min: 0, doc: 'how long tombstones are kept on compacted topics' },
+  { name: 'message.timestamp.type', type: 'string', default: 'CreateTime', choices: ['CreateTime', 'LogAppendTime'], doc: 'which timestamp the log keeps' },
+  { name: 'compression.type', type: 'string', default: 'producer', choices: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'], doc: 'stored as the producer sent it (only "producer" is honoured)' },
+  { name: 'segment.bytes', type: 'int', default: '1073741824', min: 14, doc: 'accepted for compatibility; sluice keeps no segments' },
+  { name: 'segment.ms', type: 'long', default: '604800000', min: 1, doc: 'accepted for compatibility; sluice keeps no segments' },
+]
+
+export const TOPIC_CONFIGS: ReadonlyMap<string, ConfigDef> = new Map(topicConfigList.map((c) => [c.name, c]))
+
+const brokerConfigList: ConfigDef[] = [
+  { name: 'auto.create.topics.enable', type: 'boolean', default: 'true', doc: 'create a topic when a client asks for its metadata' },
+  { name: 'num.partitions', type: 'int', default: '3', min: 1, doc: 'partitions of a topic created without a count' },
+  { name: 'default.replication.factor', type: 'int', default: '3', min: 1, doc: 'replication factor of a topic created without one (clamped to the broker count)' },
+  { name: 'min.insync.replicas', type: 'int', default: '2', min: 1, doc: 'default min.insync.replicas of topics' },
+  { name: 'log.retention.check.interval.ms', type: 'long', default: '300000', min: 1, doc: 'how often retention runs' },
+  { name: 'message.max.bytes', type: 'int', default: '1048588', min: 0, doc: 'default max.message.bytes of topics' },
+]
+
+export const BROKER_CONFIGS: ReadonlyMap<string, ConfigDef> = new Map(brokerConfigList.map((c) => [c.name, c]))
+
+/** Returns an error message, or null when the value is valid for the config. */
+export function validateConfig(def: ConfigDef, value: string): string | null {
+  switch (def.type) {
+    case 'boolean':
+      return value === 'true' || value === 'false' ? null : `${def.name} must be true or false, not "${value}"`
+    case 'int':
+    case 'long': {
+      if (!/^-?\d+$/.test(value)) return `${def.name} must be an integer, not "${value}"`
+      const n = Number(value)
+      if (def.type === 'int' && (n > 2147483647 || n < -2147483648)) return `${def.name} is out of range: ${value}`
+      if (def.min !== undefined && n < def.min) return `${def.name} must be at least ${def.min}, not ${value}`
+      return null
+    }
+    case 'double':
+      return Number.isFinite(Number(value)) ? null : `${def.name} must be a number, not "${value}"`
+    case 'list': {
+      const items = value.split(',').map((s) => s.trim())
+      const bad = def.choices ? items.filter((i) => !def.choices!.includes(i)) : []
+      return bad.length === 0 ? null : `${def.name} must be one of ${def.choices!.join(', ')}, not "${value}"`
+    }
+    case 'string':
+      return !def.choices || def.choices.includes(value) ? null : `${def.name} must be one of ${def.choices.join(', ')}, not "${value}"`
+  }
+}
+
+/** Resolved config view for a topic: explicit value, else broker default, else built-in default. */
+export function topicConfig(
+  explicit: ReadonlyMap<string, string>,
+  brokerConfigs: ReadonlyMap<string, string>,
+  name: string,
+): string {
+  const set = explicit.get(name)
+  if (set !== undefined) return set
+  if (name === 'min.insync.replicas' || name === 'max.message.bytes') {
+    const brokerName = name === 'max.message.bytes' ? 'message.max.bytes' : name
+    const b = brokerConfigs.get(brokerName)
+    if (b !== undefined) return b
+  }
+  const def = TOPIC_CONFIGS.get(name)
+  if (!def) throw new Error(`unknown topic config ${name}`)
+  return def.default
+}
+
+export function brokerConfig(brokerConfigs: ReadonlyMap<string, string>, name: string): string {
+  const set = brokerConfigs.get(name)
+  if (set !== undefined) return set
+  const def = BROKER_CONFIGS.get(name)
+  if (!def) throw new Error(`unknown broker config ${name}`)
+  return def.default
+}

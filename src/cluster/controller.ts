@@ -1,0 +1,256 @@
+/**
+ * The controller: the one owner of cluster metadata. Commands (create topic, delete topic, alter
+ * configs, register a broker) are validated against the current image and turned into metadata
+ * records; the caller persists the records and then commits them (persist before you answer).
+ *
+ * Deterministic: randomness (topic ids, replica placement) comes from the injected seeded RNG.
+ */
+import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, validateConfig } from './configs.js'
+import { MetadataImage, type MetadataRecord } from './metadata.js'
+import { randomUuid, type Rng } from './rng.js'
+
+/** Kafka error codes the controller answers with (numbers as in the protocol). */
+export const ControllerError = {
+  NONE: 0,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  INVALID_TOPIC_EXCEPTION: 17,
+  TOPIC_ALREADY_EXISTS: 36,
+  INVALID_PARTITIONS: 37,
+  INVALID_REPLICATION_FACTOR: 38,
+  INVALID_REPLICA_ASSIGNMENT: 39,
+  INVALID_CONFIG: 40,
+  INVALID_REQUEST: 42,
+} as const
+
+export interface CommandResult<T = undefined> {
+  errorCode: number
+  errorMessage: string | null
+  records: MetadataRecord[]
+  value?: T
+}
+
+export interface CreateTopicRequest {
+  name: string
+  /** -1: the broker default (num.partitions). */
+  numPartitions: number
+  /** -1: the broker default (default.replication.factor), clamped to the live broker count. */
+  replicationFactor: number
+  /** Explicit placement, partition index -> broker ids; empty for automatic placement. */
+  assignments?: { partitionIndex: number; brokerIds: number[] }[]
+  configs?: { name: string; value: string | null }[]
+}
+
+export interface CreatedTopic {
+  topicId: string
+  numPartitions: number
+  replicationFactor: number
+}
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/
+const TOPIC_NAME_MAX = 249
+
+export function validateTopicName(name: string): string | null {
+  if (name.length === 0) return 'the topic name is empty'
+  if (name === '.' || name === '..') return `"${name}" is not a valid topic name`
+  if (name.length > TOPIC_NAME_MAX) return `the topic name is longer than ${TOPIC_NAME_MAX} characters`
+  if (!TOPIC_NAME.test(name)) return `"${name}" has characters other than ASCII letters, digits, '.', '_' and '-'`
+  return null
+}
+
+function fail<T>(errorCode: number, errorMessage: string): CommandResult<T> {
+  return { errorCode, errorMessage, records: [] }
+}
+
+export class Controller {
+  constructor(
+    readonly image: MetadataImage,
+    private readonly rng: Rng,
+  ) {}
+
+  /** Applies records that were persisted (or replayed from the metadata log). */
+  commit(records: MetadataRecord[]): void {
+    for (const record of records) this.image.apply(record, this.image.offset + 1)
+  }
+
+  registerBroker(brokerId: number, host: string, port: number): CommandResult {
+    const previous = this.image.brokers.get(brokerId)
+    const brokerEpoch = previous ? previous.epoch + 1 : 0
+    return {
+      errorCode: 0,
+      errorMessage: null,
+      records: [
+        { type: 'registerBroker', brokerId, host, port, rack: null, brokerEpoch },
+        { type: 'unfenceBroker', brokerId, brokerEpoch },
+        ...this.electLeadersWhereOffline(brokerId),
+      ],
+    }
+  }
+
+  /** Partitions left without a leader whose replicas include a broker that just came back. */
+  private electLeadersWhereOffline(brokerId: number): MetadataRecord[] {
+    const records: MetadataRecord[] = []
+    for (const topic of this.image.topicsById.values()) {
+      for (const p of topic.partitions) {
+        if (p.leader === -1 && p.isr.includes(brokerId)) {
+          records.push({ type: 'partitionChange', topicId: p.topicId, partition: p.partition, leader: brokerId })
+        }
+      }
+    }
+    return records
+  }
+
+  createTopic(req: CreateTopicRequest): CommandResult<CreatedTopic> {
+    const nameError = validateTopicName(req.name)
+    if (nameError) return fail(ControllerError.INVALID_TOPIC_EXCEPTION, nameError)
+    if (this.image.topicsByName.has(req.name)) {
+      return fail(ControllerError.TOPIC_ALREADY_EXISTS, `Topic '${req.name}' already exists.`)
+    }
+    const configRecords: MetadataRecord[] = []
+    for (const c of req.configs ?? []) {
+      const def = TOPIC_CONFIGS.get(c.name)
+      if (!def) return fail(ControllerError.INVALID_CONFIG, `Unknown topic config name: ${c.name}`)
+      if (c.value === null) continue
+      const error = validateConfig(def, c.value)
+      if (error) return fail(ControllerError.INVALID_CONFIG, `Invalid value ${c.value} for configuration ${c.name}: ${error}`)
+      configRecords.push({ type: 'config', resourceType: 'topic', resourceName: req.name, name: c.name, value: c.value })
+    }
+
+    const live = this.image.liveBrokers().map((b) => b.id)
+    if (live.length === 0) return fail(ControllerError.INVALID_REPLICATION_FACTOR, 'no live brokers')
+    const broker = this.image.brokerConfigs
+    let assignment: number[][]
+    if (req.assignments && req.assignments.length > 0) {
+      if (req.numPartitions !== -1 || req.replicationFactor !== -1) {
+        return fail(ControllerError.INVALID_REQUEST, 'numPartitions and replicationFactor must be -1 when assignments are given')
+      }
+      const sorted = [...req.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex)
+      assignment = []
+      for (const [i, a] of sorted.entries()) {
+        if (a.partitionIndex !== i) return fail(ControllerError.INVALID_REPLICA_ASSIGNMENT, 'partition indexes must be 0..n-1')
+        if (a.brokerIds.length === 0 || new Set(a.brokerIds).size !== a.brokerIds.length) {
+          return fail(ControllerError.INVALID_REPLICA_ASSIGNMENT, `partition ${i} has an empty or duplicate replica list`)
+        }
+        const unknown = a.brokerIds.find((id) => !this.image.brokers.has(id))
+        if (unknown !== undefined) return fail(ControllerError.INVALID_REPLICA_ASSIGNMENT, `unknown broker ${unknown}`)
+        assignment.push(a.brokerIds)
+      }
+    } else {
+      const numPartitions = req.numPartitions === -1 ? Number(brokerConfig(broker, 'num.partitions')) : req.numPartitions
+      if (!Number.isInteger(numPartitions) || numPartitions <= 0) {
+        return fail(ControllerError.INVALID_PARTITIONS, `Number of partitions must be larger than 0, not ${numPartitions}.`)
+      }
+      let rf = req.replicationFactor
+      if (rf === -1) rf = Math.min(Number(brokerConfig(broker, 'default.replication.factor')), live.length)
+      if (!Number.isInteger(rf) || rf <= 0) {
+        return fail(ControllerError.INVALID_REPLICATION_FACTOR, `Replication factor must be larger than 0, not ${rf}.`)
+      }
+      if (rf > live.length) {
+        return fail(
+          ControllerError.INVALID_REPLICATION_FACTOR,
+          `Replication factor: ${rf} larger than available brokers: ${live.length}.`,
+        )
+      }
+      assignment = assignReplicas(live, numPartitions, rf, this.rng)
+    }
+
+    const topicId = randomUuid(this.rng)
+    const records: MetadataRecord[] = [{ type: 'topic', name: req.name, topicId }, ...configRecords]
+    for (const [partition, replicas] of assignment.entries()) {
+      const leader = replicas.find((id) => live.includes(id)) ?? -1
+      // Followers join the ISR once they replicate; until then the leader alone is in sync.
+      records.push({
+        type: 'partition',
+        topicId,
+        partition,
+        replicas,
+        isr: leader === -1 ? [] : [leader],
+        leader,
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+      })
+    }
+    return {
+      errorCode: 0,
+      errorMessage: null,
+      records,
+      value: { topicId, numPartitions: assignment.length, replicationFactor: assignment[0]!.length },
+    }
+  }
+
+  deleteTopic(nameOrId: { name?: string | null; topicId?: string | null }): CommandResult<{ name: string; topicId: string }> {
+    const topic = nameOrId.name
+      ? this.image.topicsByName.get(nameOrId.name)
+      : nameOrId.topicId
+        ? this.image.topicsById.get(nameOrId.topicId)
+        : undefined
+    if (!topic) return fail(ControllerError.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.')
+    return {
+      errorCode: 0,
+      errorMessage: null,
+      records: [{ type: 'removeTopic', topicId: topic.topicId }],
+      value: { name: topic.name, topicId: topic.topicId },
+    }
+  }
+
+  /**
+   * Sets (value) or removes (null) configs of a topic or of the brokers. With `replace`, every
+   * explicit config not named is removed (AlterConfigs semantics); else only the named change
+   * (IncrementalAlterConfigs).
+   */
+  alterConfigs(
+    resourceType: 'topic' | 'broker',
+    resourceName: string,
+    changes: { name: string; value: string | null }[],
+    replace: boolean,
+  ): CommandResult {
+    const defs = resourceType === 'topic' ? TOPIC_CONFIGS : BROKER_CONFIGS
+    let current: ReadonlyMap<string, string>
+    if (resourceType === 'topic') {
+      const topic = this.image.topicsByName.get(resourceName)
+      if (!topic) return fail(ControllerError.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${resourceName} does not exist.`)
+      current = topic.configs
+    } else {
+      current = this.image.brokerConfigs
+    }
+    const records: MetadataRecord[] = []
+    for (const c of changes) {
+      const def = defs.get(c.name)
+      if (!def) return fail(ControllerError.INVALID_CONFIG, `Unknown ${resourceType} config name: ${c.name}`)
+      if (c.value !== null) {
+        const error = validateConfig(def, c.value)
+        if (error) return fail(ControllerError.INVALID_CONFIG, `Invalid value ${c.value} for configuration ${c.name}: ${error}`)
+      }
+      records.push({ type: 'config', resourceType, resourceName, name: c.name, value: c.value })
+    }
+    if (replace) {
+      const named = new Set(changes.map((c) => c.name))
+      for (const name of current.keys()) {
+        if (!named.has(name)) records.push({ type: 'config', resourceType, resourceName, name, value: null })
+      }
+    }
+    return { errorCode: 0, errorMessage: null, records }
+  }
+}
+
+/**
+ * Kafka's rack-unaware replica placement: the first replica of partition p is broker
+ * (p + start) mod n, and followers follow at a shift that advances every n partitions, so leaders
+ * and followers spread evenly.
+ */
+export function assignReplicas(brokerIds: number[], numPartitions: number, rf: number, rng: Rng): number[][] {
+  const n = brokerIds.length
+  const startIndex = rng.int(n)
+  let nextReplicaShift = rng.int(n)
+  const result: number[][] = []
+  for (let p = 0; p < numPartitions; p++) {
+    if (p > 0 && p % n === 0) nextReplicaShift++
+    const first = (p + startIndex) % n
+    const replicas = [brokerIds[first]!]
+    for (let j = 0; j < rf - 1; j++) {
+      const shift = 1 + ((nextReplicaShift + j) % (n - 1))
+      replicas.push(brokerIds[(first + shift) % n]!)
+    }
+    result.push(replicas)
+  }
+  return result
+}

@@ -1,0 +1,149 @@
+/**
+ * The cluster's metadata, KRaft style: an ordered log of records (brokers, topics, partitions,
+ * partition changes, configs) and the image obtained by applying them in order.
+ *
+ * The image is the single source of truth for Metadata answers. It is pure data: applying the
+ * same records to an empty image always gives the same image.
+ */
+
+export interface BrokerRegistration {
+  id: number
+  host: string
+  port: number
+  rack: string | null
+  /** Bumped on each registration, so a fence of an older incarnation does not fence the new one. */
+  epoch: number
+  fenced: boolean
+}
+
+export interface PartitionInfo {
+  topicId: string
+  partition: number
+  replicas: number[]
+  isr: number[]
+  /** -1 when the partition has no leader (offline). */
+  leader: number
+  leaderEpoch: number
+  /** Bumped on every change of the partition record (leader, ISR or replicas). */
+  partitionEpoch: number
+}
+
+export interface TopicInfo {
+  name: string
+  topicId: string
+  partitions: PartitionInfo[]
+  /** Only the configs set explicitly for the topic; defaults live in configs.ts. */
+  configs: Map<string, string>
+}
+
+export type MetadataRecord =
+  | { type: 'registerBroker'; brokerId: number; host: string; port: number; rack: string | null; brokerEpoch: number }
+  | { type: 'fenceBroker'; brokerId: number; brokerEpoch: number }
+  | { type: 'unfenceBroker'; brokerId: number; brokerEpoch: number }
+  | { type: 'topic'; name: string; topicId: string }
+  | {
+      type: 'partition'
+      topicId: string
+      partition: number
+      replicas: number[]
+      isr: number[]
+      leader: number
+      leaderEpoch: number
+      partitionEpoch: number
+    }
+  | {
+      type: 'partitionChange'
+      topicId: string
+      partition: number
+      leader?: number
+      isr?: number[]
+      replicas?: number[]
+    }
+  | { type: 'config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null }
+  | { type: 'removeTopic'; topicId: string }
+
+export class MetadataImage {
+  readonly brokers = new Map<number, BrokerRegistration>()
+  readonly topicsById = new Map<string, TopicInfo>()
+  readonly topicsByName = new Map<string, TopicInfo>()
+  readonly brokerConfigs = new Map<string, string>()
+  /** Offset of the last record applied; -1 for an empty image. */
+  offset = -1
+
+  apply(record: MetadataRecord, offset: number): void {
+    this.offset = offset
+    switch (record.type) {
+      case 'registerBroker':
+        this.brokers.set(record.brokerId, {
+          id: record.brokerId,
+          host: record.host,
+          port: record.port,
+          rack: record.rack,
+          epoch: record.brokerEpoch,
+          fenced: true,
+        })
+        return
+      case 'fenceBroker':
+      case 'unfenceBroker': {
+        const broker = this.brokers.get(record.brokerId)
+        if (broker && broker.epoch === record.brokerEpoch) broker.fenced = record.type === 'fenceBroker'
+        return
+      }
+      case 'topic': {
+        const topic: TopicInfo = { name: record.name, topicId: record.topicId, partitions: [], configs: new Map() }
+        this.topicsById.set(record.topicId, topic)
+        this.topicsByName.set(record.name, topic)
+        return
+      }
+      case 'partition': {
+        const topic = this.topicsById.get(record.topicId)
+        if (!topic) return
+        topic.partitions[record.partition] = {
+          topicId: record.topicId,
+          partition: record.partition,
+          replicas: [...record.replicas],
+          isr: [...record.isr],
+          leader: record.leader,
+          leaderEpoch: record.leaderEpoch,
+          partitionEpoch: record.partitionEpoch,
+        }
+        return
+      }
+      case 'partitionChange': {
+        const p = this.topicsById.get(record.topicId)?.partitions[record.partition]
+        if (!p) return
+        if (record.leader !== undefined && record.leader !== p.leader) {
+          p.leader = record.leader
+          p.leaderEpoch++
+        }
+        if (record.isr) p.isr = [...record.isr]
+        if (record.replicas) p.replicas = [...record.replicas]
+        p.partitionEpoch++
+        return
+      }
+      case 'config': {
+        const target =
+          record.resourceType === 'broker' ? this.brokerConfigs : this.topicsByName.get(record.resourceName)?.configs
+        if (!target) return
+        if (record.value === null) target.delete(record.name)
+        else target.set(record.name, record.value)
+        return
+      }
+      case 'removeTopic': {
+        const topic = this.topicsById.get(record.topicId)
+        if (!topic) return
+        this.topicsById.delete(record.topicId)
+        if (this.topicsByName.get(topic.name) === topic) this.topicsByName.delete(topic.name)
+        return
+      }
+    }
+  }
+
+  liveBrokers(): BrokerRegistration[] {
+    return [...this.brokers.values()].filter((b) => !b.fenced).sort((a, b) => a.id - b.id)
+  }
+
+  partition(topicName: string, partition: number): PartitionInfo | undefined {
+    return this.topicsByName.get(topicName)?.partitions[partition]
+  }
+}

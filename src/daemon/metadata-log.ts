@@ -1,0 +1,58 @@
+/**
+ * The controller's metadata log on disk: an append-only sequence of metadata records in its own
+ * LevelDB (<home>/metadata), replayed at start. `sluice cluster events` will read it.
+ */
+import { ClassicLevel } from 'classic-level'
+import type { MetadataRecord } from '../cluster/metadata.js'
+
+const RECORD_PREFIX = 'r/'
+const OFFSET_DIGITS = 16
+
+export interface StoredRecord {
+  offset: number
+  timestampMs: number
+  record: MetadataRecord
+}
+
+const keyOf = (offset: number): string => RECORD_PREFIX + String(offset).padStart(OFFSET_DIGITS, '0')
+
+export class MetadataLog {
+  private readonly db: ClassicLevel<string, string>
+  private nextOffset = 0
+
+  constructor(dir: string) {
+    this.db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  }
+
+  async open(): Promise<StoredRecord[]> {
+    await this.db.open()
+    const records: StoredRecord[] = []
+    for await (const [key, value] of this.db.iterator({ gte: RECORD_PREFIX, lt: RECORD_PREFIX + '~' })) {
+      const offset = Number(key.slice(RECORD_PREFIX.length))
+      const parsed = JSON.parse(value) as { t: number; r: MetadataRecord }
+      records.push({ offset, timestampMs: parsed.t, record: parsed.r })
+    }
+    this.nextOffset = records.length > 0 ? records[records.length - 1]!.offset + 1 : 0
+    return records
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.db.get(key)
+  }
+
+  async put(key: string, value: string): Promise<void> {
+    await this.db.put(key, value)
+  }
+
+  /** Appends records durably (one LevelDB write) before the caller applies or answers them. */
+  async append(records: MetadataRecord[], timestampMs: number): Promise<void> {
+    if (records.length === 0) return
+    const batch = this.db.batch()
+    for (const record of records) batch.put(keyOf(this.nextOffset++), JSON.stringify({ t: timestampMs, r: record }))
+    await batch.write()
+  }
+
+  async close(): Promise<void> {
+    await this.db.close()
+  }
+}
