@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest'
+import { Controller, ControllerError, assignReplicas } from '../../src/cluster/controller.js'
+import { MetadataImage } from '../../src/cluster/metadata.js'
+import { seededRng } from '../../src/cluster/rng.js'
+
+function cluster(brokers = 3, seed = 1): Controller {
+  const c = new Controller(new MetadataImage(), seededRng(seed))
+  for (let id = 1; id <= brokers; id++) c.commit(c.registerBroker(id, '127.0.0.1', 9091 + id).records)
+  return c
+}
+
+describe('cluster/controller', () => {
+  it('registers brokers unfenced, with a new epoch on each registration', () => {
+    const c = cluster(3)
+    expect(c.image.liveBrokers().map((b) => b.id)).toEqual([1, 2, 3])
+    c.commit(c.registerBroker(2, '127.0.0.1', 9093).records)
+    expect(c.image.brokers.get(2)?.epoch).toBe(1)
+    expect(c.image.brokers.get(2)?.fenced).toBe(false)
+  })
+
+  it('creates a topic with broker defaults: 3 partitions, replication clamped to the brokers', () => {
+    const c = cluster(2)
+    const result = c.createTopic({ name: 'orders', numPartitions: -1, replicationFactor: -1 })
+    expect(result.errorCode).toBe(0)
+    expect(result.value).toMatchObject({ numPartitions: 3, replicationFactor: 2 })
+    c.commit(result.records)
+    const topic = c.image.topicsByName.get('orders')!
+    expect(topic.partitions).toHaveLength(3)
+    for (const p of topic.partitions) {
+      expect(p.replicas).toHaveLength(2)
+      expect(new Set(p.replicas).size).toBe(2)
+      expect(p.leader).toBe(p.replicas[0])
+      expect(p.isr).toEqual([p.leader])
+    }
+  })
+
+  it('spreads leaders evenly over the brokers', () => {
+    const assignment = assignReplicas([1, 2, 3], 6, 3, seededRng(7))
+    const leaders = assignment.map((r) => r[0])
+    for (const id of [1, 2, 3]) expect(leaders.filter((l) => l === id)).toHaveLength(2)
+    for (const r of assignment) expect(new Set(r).size).toBe(3)
+  })
+
+  it('is deterministic for a seed', () => {
+    const a = cluster(3, 42).createTopic({ name: 't', numPartitions: 5, replicationFactor: 2 })
+    const b = cluster(3, 42).createTopic({ name: 't', numPartitions: 5, replicationFactor: 2 })
+    expect(a.records).toEqual(b.records)
+  })
+
+  it('answers Kafka error codes for bad requests', () => {
+    const c = cluster(3)
+    c.commit(c.createTopic({ name: 'exists', numPartitions: 1, replicationFactor: 1 }).records)
+    const cases: [Parameters<Controller['createTopic']>[0], number][] = [
+      [{ name: 'exists', numPartitions: 1, replicationFactor: 1 }, ControllerError.TOPIC_ALREADY_EXISTS],
+      [{ name: 'bad name!', numPartitions: 1, replicationFactor: 1 }, ControllerError.INVALID_TOPIC_EXCEPTION],
+      [{ name: '..', numPartitions: 1, replicationFactor: 1 }, ControllerError.INVALID_TOPIC_EXCEPTION],
+      [{ name: 'x'.repeat(250), numPartitions: 1, replicationFactor: 1 }, ControllerError.INVALID_TOPIC_EXCEPTION],
+      [{ name: 'p0', numPartitions: 0, replicationFactor: 1 }, ControllerError.INVALID_PARTITIONS],
+      [{ name: 'rf4', numPartitions: 1, replicationFactor: 4 }, ControllerError.INVALID_REPLICATION_FACTOR],
+      [{ name: 'cfg', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'nope', value: '1' }] }, ControllerError.INVALID_CONFIG],
+      [
+        { name: 'cfg2', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'retention.ms', value: 'soon' }] },
+        ControllerError.INVALID_CONFIG,
+      ],
+    ]
+    for (const [req, code] of cases) {
+      const result = c.createTopic(req)
+      expect(result.errorCode, req.name).toBe(code)
+      expect(result.errorMessage).toBeTruthy()
+      expect(result.records).toEqual([])
+    }
+  })
+
+  it('stores explicit configs and alters them', () => {
+    const c = cluster(1)
+    c.commit(c.createTopic({ name: 't', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'retention.ms', value: '1000' }] }).records)
+    expect(c.image.topicsByName.get('t')!.configs.get('retention.ms')).toBe('1000')
+    c.commit(c.alterConfigs('topic', 't', [{ name: 'cleanup.policy', value: 'compact' }], false).records)
+    expect([...c.image.topicsByName.get('t')!.configs]).toEqual([
+      ['retention.ms', '1000'],
+      ['cleanup.policy', 'compact'],
+    ])
+    c.commit(c.alterConfigs('topic', 't', [{ name: 'retention.bytes', value: '10' }], true).records)
+    expect([...c.image.topicsByName.get('t')!.configs]).toEqual([['retention.bytes', '10']])
+    expect(c.alterConfigs('topic', 'missing', [], false).errorCode).toBe(ControllerError.UNKNOWN_TOPIC_OR_PARTITION)
+  })
+
+  it('deletes a topic by name or id, and the name can be reused with a new id', () => {
+    const c = cluster(1)
+    const first = c.createTopic({ name: 't', numPartitions: 1, replicationFactor: 1 })
+    c.commit(first.records)
+    c.commit(c.deleteTopic({ name: 't' }).records)
+    expect(c.image.topicsByName.has('t')).toBe(false)
+    expect(c.deleteTopic({ name: 't' }).errorCode).toBe(ControllerError.UNKNOWN_TOPIC_OR_PARTITION)
+    const second = c.createTopic({ name: 't', numPartitions: 1, replicationFactor: 1 })
+    c.commit(second.records)
+    expect(second.value!.topicId).not.toBe(first.value!.topicId)
+    c.commit(c.deleteTopic({ topicId: second.value!.topicId }).records)
+    expect(c.image.topicsById.size).toBe(0)
+  })
+
+  it('replaying the committed records gives the same image', () => {
+    const c = cluster(3)
+    const records = c.createTopic({ name: 'a', numPartitions: 4, replicationFactor: 3 }).records
+    c.commit(records)
+    const replayed = new Controller(new MetadataImage(), seededRng(9))
+    for (const id of [1, 2, 3]) replayed.commit(replayed.registerBroker(id, '127.0.0.1', 9091 + id).records)
+    replayed.commit(records)
+    expect(replayed.image.topicsByName.get('a')).toEqual(c.image.topicsByName.get('a'))
+  })
+})
