@@ -1,0 +1,205 @@
+/**
+ * Client of the daemon's control socket (format in daemon/control-protocol.ts): request/response
+ * calls matched by id, and subscriptions that stream events until closed.
+ */
+import net from 'node:net'
+import path from 'node:path'
+import { SluiceError } from '../cli/errors.js'
+import type {
+  ControlEventMessage,
+  ControlResponse,
+  DaemonStatus,
+  RequestId,
+  SubscribeParams,
+  SubscribeResult,
+} from '../daemon/control-protocol.js'
+import { displayHome, homePaths } from './home.js'
+
+export type { ControlEventMessage, DaemonStatus }
+
+export interface CallOptions {
+  /** How long to wait for the answer; the daemon is local, so seconds mean it is wedged. */
+  timeoutMs?: number
+}
+
+export interface Subscription {
+  readonly id: RequestId
+  unsubscribe(): Promise<void>
+}
+
+interface Pending {
+  resolve(result: unknown): void
+  reject(err: Error): void
+  timer: NodeJS.Timeout | undefined
+}
+
+const CONNECT_TIMEOUT_MS = 2_000
+const CALL_TIMEOUT_MS = 10_000
+
+function notRunning(socketPath: string, cause?: unknown): SluiceError {
+  const home = displayHome(path.dirname(socketPath))
+  return new SluiceError('DAEMON_NOT_RUNNING', `the daemon is not running (home ${home})`, { cause })
+}
+
+export class ControlClient {
+  private nextId = 1
+  private buffered = ''
+  private readonly pending = new Map<RequestId, Pending>()
+  private readonly listeners = new Map<RequestId, (e: ControlEventMessage) => void>()
+  private closeError: Error | undefined
+  /** Resolves when the connection is closed, by either side. */
+  readonly closed: Promise<void>
+
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly socketPath: string,
+  ) {
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => this.onData(chunk))
+    this.closed = new Promise((resolve) => {
+      socket.on('close', () => {
+        const err =
+          this.closeError ??
+          new SluiceError('DAEMON_UNRESPONSIVE', 'the daemon closed the control connection', { retriable: true })
+        for (const p of this.pending.values()) {
+          if (p.timer) clearTimeout(p.timer)
+          p.reject(err)
+        }
+        this.pending.clear()
+        resolve()
+      })
+    })
+    socket.on('error', (err) => {
+      this.closeError = err
+    })
+  }
+
+  static connect(socketPath: string, opts: CallOptions = {}): Promise<ControlClient> {
+    const timeoutMs = opts.timeoutMs ?? CONNECT_TIMEOUT_MS
+    return new Promise((resolve, reject) => {
+      const socket = net.createConnection(socketPath)
+      const timer = setTimeout(() => {
+        socket.destroy()
+        reject(new SluiceError('DAEMON_UNRESPONSIVE', `the daemon did not accept a control connection within ${timeoutMs} ms`))
+      }, timeoutMs)
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer)
+        // ENOENT: no socket file; ECONNREFUSED: a file left by a daemon that died.
+        reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? notRunning(socketPath, err) : err)
+      })
+      socket.once('connect', () => {
+        clearTimeout(timer)
+        socket.removeAllListeners('error')
+        resolve(new ControlClient(socket, socketPath))
+      })
+    })
+  }
+
+  call<T = unknown>(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<T> {
+    const id = this.nextId++
+    return this.request<T>(id, method, params, opts.timeoutMs ?? CALL_TIMEOUT_MS)
+  }
+
+  private request<T>(id: RequestId, method: string, params: Record<string, unknown>, timeoutMs: number): Promise<T> {
+    if (this.socket.destroyed) return Promise.reject(notRunning(this.socketPath))
+    return new Promise<T>((resolve, reject) => {
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.pending.delete(id)
+              reject(new SluiceError('DAEMON_UNRESPONSIVE', `the daemon did not answer ${method} within ${timeoutMs} ms`))
+            }, timeoutMs)
+          : undefined
+      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject, timer })
+      this.socket.write(JSON.stringify({ id, method, params }) + '\n')
+    })
+  }
+
+  /**
+   * Streams events (see SubscribeParams for the filter) to onEvent until unsubscribe() or close.
+   * Await `closed` to learn that the daemon went away.
+   */
+  async subscribe(params: SubscribeParams, onEvent: (e: ControlEventMessage) => void): Promise<Subscription> {
+    const id = this.nextId++
+    this.listeners.set(id, onEvent)
+    try {
+      await this.request<SubscribeResult>(id, 'subscribe', { ...params }, CALL_TIMEOUT_MS)
+    } catch (err) {
+      this.listeners.delete(id)
+      throw err
+    }
+    return {
+      id,
+      unsubscribe: async () => {
+        this.listeners.delete(id)
+        if (!this.socket.destroyed) await this.call('unsubscribe', { subscription: id })
+      },
+    }
+  }
+
+  close(): void {
+    this.socket.end()
+    this.socket.destroy()
+  }
+
+  private onData(chunk: string): void {
+    this.buffered += chunk
+    let nl: number
+    while ((nl = this.buffered.indexOf('\n')) >= 0) {
+      const line = this.buffered.slice(0, nl)
+      this.buffered = this.buffered.slice(nl + 1)
+      if (line.trim() !== '') this.onLine(line)
+    }
+  }
+
+  private onLine(line: string): void {
+    let msg: Record<string, unknown>
+    try {
+      msg = JSON.parse(line) as Record<string, unknown>
+    } catch {
+      this.closeError = new SluiceError('INTERNAL', 'the daemon sent a malformed control message')
+      this.socket.destroy()
+      return
+    }
+    if ('event' in msg && 'subscription' in msg) {
+      this.listeners.get(msg.subscription as RequestId)?.(msg as unknown as ControlEventMessage)
+      return
+    }
+    const res = msg as unknown as ControlResponse
+    if (res.id === null) {
+      // An error about the connection itself (e.g. too many connections): fail everything.
+      if ('error' in res) this.closeError = new SluiceError(res.error.code, res.error.message)
+      return
+    }
+    const p = this.pending.get(res.id)
+    if (!p) return
+    this.pending.delete(res.id)
+    if (p.timer) clearTimeout(p.timer)
+    if ('error' in res) p.reject(new SluiceError(res.error.code, res.error.message))
+    else p.resolve(res.result)
+  }
+}
+
+/** One call on a fresh connection. Throws DAEMON_NOT_RUNNING when nothing listens. */
+export async function callDaemon<T = unknown>(
+  home: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  opts: CallOptions = {},
+): Promise<T> {
+  const client = await ControlClient.connect(homePaths(home).socket, opts)
+  try {
+    return await client.call<T>(method, params, opts)
+  } finally {
+    client.close()
+  }
+}
+
+/** The daemon's status, or undefined when it does not answer (not running, or not yet listening). */
+export async function probeDaemon(home: string, opts: CallOptions = {}): Promise<DaemonStatus | undefined> {
+  try {
+    return await callDaemon<DaemonStatus>(home, 'status', {}, { timeoutMs: opts.timeoutMs ?? 2_000 })
+  } catch {
+    return undefined
+  }
+}

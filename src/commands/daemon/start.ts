@@ -1,0 +1,111 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../../cli/base-command.js'
+import { probeDaemon } from '../../client/control.js'
+import {
+  infoFromStatus,
+  resolveDaemonConfig,
+  startDaemon,
+  waitForReady,
+  type DaemonInfo,
+} from '../../client/daemon.js'
+import { displayHome } from '../../client/home.js'
+import { BROKERS_MAX } from '../../daemon/config.js'
+
+export interface StartOutput extends DaemonInfo {
+  /** False when the daemon was already running. */
+  started: boolean
+}
+
+export default class DaemonStart extends BaseCommand<typeof DaemonStart> {
+  static override summary = 'Start the local daemon: a simulated Kafka cluster on 127.0.0.1.'
+  static override description = `Starts the daemon in the background and returns once every broker accepts connections, printing the bootstrap address on stdout. Broker i listens on port+i-1.
+Settings come from the flags, else $SLUICE_BROKERS / $SLUICE_PORT, else the home's config.json (written at the first start), else 3 brokers from port 9092.
+Starting a daemon that is already running changes nothing and exits 0.`
+  static override examples = [
+    '<%= config.bin %> daemon start',
+    '<%= config.bin %> daemon start --brokers 1 --port 19092',
+    'SLUICE_HOME=/tmp/demo <%= config.bin %> daemon start --json',
+    '<%= config.bin %> daemon start --foreground',
+  ]
+  static override flags = {
+    brokers: Flags.integer({
+      description: 'number of simulated brokers [default: $SLUICE_BROKERS, the home config, else 3]',
+      min: 1,
+      max: BROKERS_MAX,
+    }),
+    port: Flags.integer({
+      description: 'port of broker 1 [default: $SLUICE_PORT, the home config, else 9092]',
+      min: 1,
+      max: 65535,
+    }),
+    foreground: Flags.boolean({
+      description: 'run the daemon in this process, logging to stderr, until Ctrl-C or `daemon stop`',
+      default: false,
+    }),
+  }
+
+  public async run(): Promise<StartOutput | undefined> {
+    if (this.flags.foreground) return this.runForeground()
+    const { info, started } = await startDaemon({ home: this.home, brokers: this.flags.brokers, port: this.flags.port })
+    this.report(info, started)
+    return { ...info, started }
+  }
+
+  private report(info: DaemonInfo, started: boolean): void {
+    const first = info.brokers[0]
+    const last = info.brokers.at(-1)
+    const ports = first && last && first !== last ? `${first.host}:${first.port}-${last.port}` : info.bootstrap
+    const where = `(home ${displayHome(info.home)}, pid ${info.pid})`
+    if (started) {
+      this.note(`started the daemon: ${info.brokers.length} broker(s) at ${ports} ${where}`)
+    } else {
+      this.note(`the daemon is already running at ${ports} ${where}`)
+      const asked = [
+        this.flags.brokers !== undefined && this.flags.brokers !== info.brokers.length ? '--brokers' : '',
+        this.flags.port !== undefined && this.flags.port !== first?.port ? '--port' : '',
+      ].filter((f) => f !== '')
+      if (asked.length > 0) this.note(`${asked.join(' and ')} not applied: stop the daemon first to change them`)
+    }
+    this.log(info.bootstrap)
+  }
+
+  private async runForeground(): Promise<undefined> {
+    const running = await probeDaemon(this.home)
+    if (running?.state === 'ready') {
+      this.reportForeground(infoFromStatus(running), false)
+      return undefined
+    }
+    const interrupted = this.interruptSignal()
+    const config = resolveDaemonConfig({ home: this.home, brokers: this.flags.brokers, port: this.flags.port })
+    // Loaded here, not at the top: only the foreground daemon needs the cluster code.
+    const { runDaemon } = await import('../../daemon/daemon.js')
+    const { LockHeldError } = await import('../../daemon/lock.js')
+    const { streamSink } = await import('../../daemon/logger.js')
+    let daemon: Awaited<ReturnType<typeof runDaemon>>
+    try {
+      daemon = await runDaemon({
+        home: this.home,
+        ...config,
+        logSinks: [streamSink(process.stderr)],
+        debug: process.env.SLUICE_DEBUG === '1',
+      })
+    } catch (err) {
+      if (!(err instanceof LockHeldError)) throw err
+      // Another process is starting this home's daemon right now: report it once it is up.
+      this.reportForeground(infoFromStatus(await waitForReady(this.home)), false)
+      return undefined
+    }
+    this.reportForeground(infoFromStatus(daemon.status()), true)
+    const stopOnSignal = (): void => void daemon.stop(String(interrupted.reason ?? 'signal'))
+    if (interrupted.aborted) stopOnSignal()
+    else interrupted.addEventListener('abort', stopOnSignal, { once: true })
+    await daemon.stopped
+    return undefined
+  }
+
+  /** Foreground output is printed at once, not when run() returns (that is after the stop). */
+  private reportForeground(info: DaemonInfo, started: boolean): void {
+    if (this.jsonEnabled()) this.logJson({ ...info, started })
+    else this.report(info, started)
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The daemon's lifecycle in one process: take the home's lock, open the log, serve the control
+ * socket, start the cluster, and stop all of it gracefully. `daemon start --foreground` and the
+ * background entry (main.ts) both run exactly this.
+ *
+ * Order on start: lock -> log -> config -> control socket (state 'starting') -> cluster -> 'ready'.
+ * Order on stop: 'stopping' -> cluster (listeners, then stores) -> control socket -> pid file,
+ * so the pid file disappears last: while it exists, another start waits instead of racing.
+ *
+ * Every failure after the log is open is logged here and thrown as DAEMON_START_FAILED, so the
+ * callers (main.ts, the foreground command) do not log it again.
+ */
+import fs from 'node:fs'
+import { SluiceError, systemErrorCode } from '../cli/errors.js'
+import { startCluster, type ClusterOptions, type ClusterRuntime } from './cluster.js'
+import { writeConfigIfAbsent } from './config.js'
+import type { DaemonState, DaemonStatus } from './control-protocol.js'
+import { ControlEvents, ControlServer } from './control-server.js'
+import { acquirePidLock, type PidLock } from './lock.js'
+import { createLogger, fileSink, type DaemonLogger, type LogSink } from './logger.js'
+import { assertSocketPathFits, homePaths, type HomePaths } from './paths.js'
+
+export interface DaemonOptions {
+  home: string
+  brokers: number
+  port: number
+  host: string
+  /** More places to log to besides <home>/logs/daemon.log (the foreground daemon adds stderr). */
+  logSinks?: LogSink[]
+  debug?: boolean
+  /** Injected by tests; the real wiring otherwise. */
+  startCluster?: (opts: ClusterOptions) => Promise<ClusterRuntime>
+}
+
+export interface Daemon {
+  readonly paths: HomePaths
+  readonly log: DaemonLogger
+  readonly control: ControlServer
+  readonly events: ControlEvents
+  status(): DaemonStatus
+  /** Graceful stop; idempotent. Resolves when everything is closed and the pid file removed. */
+  stop(reason: string): Promise<void>
+  /** Resolves with the stop reason once stopped, however the stop was requested. */
+  readonly stopped: Promise<string>
+}
+
+function startFailure(err: unknown, opts: DaemonOptions): SluiceError {
+  const inner = (err as { cause?: unknown })?.cause
+  const code = systemErrorCode(err) ?? systemErrorCode(inner)
+  if (code === 'EADDRINUSE') {
+    const port = (err as { port?: unknown }).port ?? (inner as { port?: unknown } | undefined)?.port
+    const last = opts.port + opts.brokers - 1
+    const ports =
+      typeof port === 'number' ? `port ${port}` : opts.brokers === 1 ? `port ${opts.port}` : `a port in ${opts.port}-${last}`
+    return new SluiceError(
+      'DAEMON_START_FAILED',
+      `${ports} on ${opts.host} is already in use (another sluice home or another program); choose another with --port or SLUICE_PORT`,
+      { cause: err },
+    )
+  }
+  return new SluiceError('DAEMON_START_FAILED', `the cluster failed to start: ${(err as Error)?.message ?? err}`, {
+    cause: err,
+  })
+}
+
+export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const paths = homePaths(opts.home)
+  assertSocketPathFits(paths)
+  fs.mkdirSync(paths.home, { recursive: true, mode: 0o700 })
+  fs.mkdirSync(paths.logsDir, { recursive: true })
+
+  // The lock comes before the log file: a loser of a concurrent start must not write to the
+  // winner's log beyond what its redirected stdio already shows.
+  const lock: PidLock = await acquirePidLock(paths.pidFile)
+  const file = fileSink(paths.logFile)
+  const log = createLogger({ sinks: [file.write, ...(opts.logSinks ?? [])], onClose: file.close, debug: opts.debug })
+  const startedAt = new Date()
+  const bootstrap = `${opts.host}:${opts.port}`
+  let state: DaemonState = 'starting'
+  let cluster: ClusterRuntime | undefined
+  const events = new ControlEvents()
+  const control = new ControlServer({ log, events })
+
+  let resolveStopped!: (reason: string) => void
+  const stopped = new Promise<string>((resolve) => (resolveStopped = resolve))
+  let stopping: Promise<void> | undefined
+  let startup: Promise<unknown> = Promise.resolve()
+
+  const status = (): DaemonStatus => ({
+    pid: process.pid,
+    home: paths.home,
+    state,
+    startedAt: startedAt.toISOString(),
+    uptimeMs: Date.now() - startedAt.getTime(),
+    bootstrap,
+    cluster: state === 'ready' && cluster ? cluster.status() : null,
+  })
+
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      // A stop that arrives mid-start waits for the start to settle, then undoes it.
+      await startup.catch(() => undefined)
+      state = 'stopping'
+      log.info('stopping', { reason })
+      events.publish('daemon.stopping', { reason })
+      if (cluster) {
+        try {
+          await cluster.close()
+        } catch (err) {
+          log.error('cluster close failed', { err })
+        }
+      }
+      await control.close()
+      lock.release()
+      log.info('stopped', { reason })
+      log.close()
+      resolveStopped(reason)
+    })()
+    return stopping
+  }
+
+  control.register('status', () => status())
+  control.register('stop', (_params, ctx) => {
+    ctx.afterResponse(() => void stop('control'))
+    return { pid: process.pid, stopping: true }
+  })
+
+  try {
+    writeConfigIfAbsent(paths.config, { brokers: opts.brokers, port: opts.port, host: opts.host })
+    await control.listen(paths.socket)
+  } catch (err) {
+    const failure = new SluiceError('DAEMON_START_FAILED', `the control socket failed: ${(err as Error).message}`, {
+      cause: err,
+    })
+    log.error('daemon failed to start', { err: failure.message })
+    await control.close().catch(() => undefined)
+    lock.release()
+    log.close()
+    throw failure
+  }
+  log.info('starting', { pid: process.pid, home: paths.home, brokers: opts.brokers, port: opts.port, host: opts.host })
+
+  const runStartup = async (): Promise<void> => {
+    try {
+      cluster = await (opts.startCluster ?? startCluster)({
+        home: paths.home,
+        brokers: opts.brokers,
+        port: opts.port,
+        host: opts.host,
+        log,
+      })
+    } catch (err) {
+      const failure = startFailure(err, opts)
+      log.error('daemon failed to start', { err: failure.message })
+      state = 'stopping'
+      await control.close().catch(() => undefined)
+      lock.release()
+      log.close()
+      resolveStopped('error')
+      throw failure
+    }
+    state = 'ready'
+    log.info('ready', { bootstrap, startupMs: Math.round(performance.now()) })
+    events.publish('daemon.ready', { bootstrap })
+  }
+  startup = runStartup()
+  await startup
+
+  return { paths, log, control, events, status, stop, stopped }
+}

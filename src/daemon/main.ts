@@ -1,0 +1,79 @@
+/**
+ * Entry of the background daemon process (spawned detached by `sluice daemon start` and by
+ * commands that start the daemon on first use), with stdout/stderr appended to the home's log.
+ * Runs the same code as `sluice daemon start --foreground`.
+ */
+import fs from 'node:fs'
+import { parseArgs } from 'node:util'
+import { SluiceError } from '../cli/errors.js'
+import { runDaemon, type Daemon } from './daemon.js'
+import { DAEMON_EXIT_LOCK_HELD, DAEMON_EXIT_START_FAILED } from './entry.js'
+import { LockHeldError } from './lock.js'
+import { formatLogLine } from './logger.js'
+import { homePaths } from './paths.js'
+
+// stdout/stderr are the log file: whatever is written there must look like a log line.
+function logToStdio(level: 'INFO' | 'ERROR', msg: string, fields?: Record<string, unknown>): void {
+  process.stderr.write(formatLogLine(new Date(), level, msg, fields))
+}
+
+const { values } = parseArgs({
+  options: {
+    home: { type: 'string' },
+    brokers: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string', default: '127.0.0.1' },
+    debug: { type: 'boolean', default: false },
+  },
+  strict: true,
+})
+if (values.home === undefined || values.brokers === undefined || values.port === undefined) {
+  logToStdio('ERROR', 'daemon entry needs --home, --brokers and --port')
+  process.exit(DAEMON_EXIT_START_FAILED)
+}
+
+let daemon: Daemon
+try {
+  daemon = await runDaemon({
+    home: values.home,
+    brokers: Number(values.brokers),
+    port: Number(values.port),
+    host: values.host,
+    debug: values.debug,
+  })
+} catch (err) {
+  if (err instanceof LockHeldError) {
+    logToStdio('INFO', 'another daemon owns this home; exiting', { pid: process.pid, owner: err.pid })
+    process.exit(DAEMON_EXIT_LOCK_HELD)
+  }
+  // runDaemon logs its own DAEMON_START_FAILED; this covers failures before its log was open.
+  if (!(err instanceof SluiceError && err.code === 'DAEMON_START_FAILED')) {
+    logToStdio('ERROR', 'daemon failed to start', { pid: process.pid, err: (err as Error)?.message ?? String(err) })
+  }
+  process.exit(DAEMON_EXIT_START_FAILED)
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => void daemon.stop(signal))
+}
+// Detached from any terminal, but a stray SIGHUP (a closed ssh session) must not kill it.
+process.on('SIGHUP', () => daemon.log.info('ignoring SIGHUP'))
+
+const crash = (what: string) => (err: unknown) => {
+  daemon.log.error(what, { err: err instanceof Error ? (err.stack ?? err.message) : String(err) })
+  // No graceful stop after a crash: leave LevelDB to its own recovery, but free the home so the
+  // next start does not have to detect a stale lock.
+  const paths = homePaths(values.home!)
+  fs.rmSync(paths.socket, { force: true })
+  try {
+    if (fs.readFileSync(paths.pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(paths.pidFile)
+  } catch {
+    // Already gone.
+  }
+  process.exit(1)
+}
+process.on('uncaughtException', crash('uncaught exception'))
+process.on('unhandledRejection', crash('unhandled rejection'))
+
+await daemon.stopped
+process.exit(0)
