@@ -1,0 +1,78 @@
+/**
+ * The registry of what this codec can decode: one ApiSchema per API key.
+ * (The broker advertises in ApiVersions what its handlers serve, which may be narrower.)
+ */
+import type { ApiSchema } from './schema.js'
+import { produceApi } from './messages/00-produce.js'
+import { fetchApi } from './messages/01-fetch.js'
+import { listOffsetsApi } from './messages/02-list-offsets.js'
+import { metadataApi } from './messages/03-metadata.js'
+import { apiVersionsApi } from './messages/18-api-versions.js'
+import { createTopicsApi } from './messages/19-create-topics.js'
+import { deleteTopicsApi } from './messages/20-delete-topics.js'
+import { describeConfigsApi } from './messages/32-describe-configs.js'
+
+const ALL: readonly ApiSchema[] = [
+  produceApi,
+  fetchApi,
+  listOffsetsApi,
+  metadataApi,
+  apiVersionsApi,
+  createTopicsApi,
+  deleteTopicsApi,
+  describeConfigsApi,
+]
+
+export const API_SCHEMAS: ReadonlyMap<number, ApiSchema> = new Map(ALL.map((a) => [a.apiKey, a]))
+
+const byName = new Map(ALL.map((a) => [a.name, a]))
+
+export function apiByName(name: string): ApiSchema | undefined {
+  return byName.get(name)
+}
+
+export function apiByKey(apiKey: number): ApiSchema | undefined {
+  return API_SCHEMAS.get(apiKey)
+}
+
+/** Whether (apiKey, version) uses flexible encoding; false for unknown keys. */
+export function isFlexible(apiKey: number, version: number): boolean {
+  const a = API_SCHEMAS.get(apiKey)
+  return a !== undefined && a.firstFlexibleVersion !== null && version >= a.firstFlexibleVersion
+}
+
+/** Whether the codec can decode (apiKey, version). */
+export function isSupported(apiKey: number, version: number): boolean {
+  const a = API_SCHEMAS.get(apiKey)
+  return a !== undefined && version >= a.minVersion && version <= a.maxVersion
+}
+
+/** Kafka's API keys by name, for readable call sites (`ApiKey.Fetch`). */
+export const ApiKey = {
+  Produce: 0,
+  Fetch: 1,
+  ListOffsets: 2,
+  Metadata: 3,
+  OffsetCommit: 8,
+  OffsetFetch: 9,
+  FindCoordinator: 10,
+  JoinGroup: 11,
+  Heartbeat: 12,
+  LeaveGroup: 13,
+  SyncGroup: 14,
+  DescribeGroups: 15,
+  ListGroups: 16,
+  ApiVersions: 18,
+  CreateTopics: 19,
+  DeleteTopics: 20,
+  DeleteRecords: 21,
+  InitProducerId: 22,
+  OffsetForLeaderEpoch: 23,
+  DescribeConfigs: 32,
+  AlterConfigs: 33,
+  CreatePartitions: 37,
+  DeleteGroups: 42,
+  IncrementalAlterConfigs: 44,
+  OffsetDelete: 47,
+  DescribeCluster: 60,
+} as const

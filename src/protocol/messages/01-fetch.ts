@@ -1,0 +1,85 @@
+/**
+ * Fetch (key 1), versions 0-12; v12+ flexible.
+ * Response `records` decode to a view and encode by reference; on encode they may be a list of
+ * stored batches (Buffer[]), written back to back without concatenation.
+ * Topics are named (topic ids arrive in v13). Fetch sessions (KIP-227) are plain fields here;
+ * whether the broker honours them is its business.
+ * Not implemented: v13-17 (topic ids, ReplicaState, NodeEndpoints, ReplicaDirectoryId).
+ */
+import { type Decoded, type Input, api, f, message } from '../schema.js'
+
+export const FetchRequest = message('FetchRequest', 1, '0-12', '12+', [
+  f('clusterId', 'string', '12+', { nullableVersions: '12+', taggedVersions: '12+', tag: 0, default: null }),
+  f('replicaId', 'int32', '0-14', { default: -1 }),
+  f('maxWaitMs', 'int32', '0+'),
+  f('minBytes', 'int32', '0+'),
+  f('maxBytes', 'int32', '3+', { default: 0x7fffffff }),
+  f('isolationLevel', 'int8', '4+', { default: 0 }),
+  f('sessionId', 'int32', '7+', { default: 0 }),
+  f('sessionEpoch', 'int32', '7+', { default: -1 }),
+  f('topics', '[]FetchTopic', '0+', {
+    fields: [
+      f('topic', 'string', '0-12'),
+      f('partitions', '[]FetchPartition', '0+', {
+        fields: [
+          f('partition', 'int32', '0+'),
+          f('currentLeaderEpoch', 'int32', '9+', { default: -1 }),
+          f('fetchOffset', 'int64', '0+'),
+          f('lastFetchedEpoch', 'int32', '12+', { default: -1 }),
+          f('logStartOffset', 'int64', '5+', { default: -1 }),
+          f('partitionMaxBytes', 'int32', '0+'),
+        ],
+      }),
+    ],
+  }),
+  f('forgottenTopicsData', '[]ForgottenTopic', '7+', {
+    fields: [f('topic', 'string', '7-12'), f('partitions', '[]int32', '7+')],
+  }),
+  f('rackId', 'string', '11+', { default: '' }),
+])
+
+export const FetchResponse = message('FetchResponse', 1, '0-12', '12+', [
+  f('throttleTimeMs', 'int32', '1+'),
+  f('errorCode', 'int16', '7+'),
+  f('sessionId', 'int32', '7+', { default: 0 }),
+  f('responses', '[]FetchableTopicResponse', '0+', {
+    fields: [
+      f('topic', 'string', '0-12'),
+      f('partitions', '[]PartitionData', '0+', {
+        fields: [
+          f('partitionIndex', 'int32', '0+'),
+          f('errorCode', 'int16', '0+'),
+          f('highWatermark', 'int64', '0+'),
+          f('lastStableOffset', 'int64', '4+', { default: -1 }),
+          f('logStartOffset', 'int64', '5+', { default: -1 }),
+          f('divergingEpoch', 'EpochEndOffset', '12+', {
+            taggedVersions: '12+',
+            tag: 0,
+            fields: [f('epoch', 'int32', '12+', { default: -1 }), f('endOffset', 'int64', '12+', { default: -1 })],
+          }),
+          f('currentLeader', 'LeaderIdAndEpoch', '12+', {
+            taggedVersions: '12+',
+            tag: 1,
+            fields: [f('leaderId', 'int32', '12+', { default: -1 }), f('leaderEpoch', 'int32', '12+', { default: -1 })],
+          }),
+          f('snapshotId', 'SnapshotId', '12+', {
+            taggedVersions: '12+',
+            tag: 2,
+            fields: [f('endOffset', 'int64', '0+', { default: -1 }), f('epoch', 'int32', '0+', { default: -1 })],
+          }),
+          f('abortedTransactions', '[]AbortedTransaction', '4+', {
+            nullableVersions: '4+',
+            fields: [f('producerId', 'int64', '4+'), f('firstOffset', 'int64', '4+')],
+          }),
+          f('preferredReadReplica', 'int32', '11+', { default: -1 }),
+          f('records', 'records', '0+', { nullableVersions: '0+' }),
+        ],
+      }),
+    ],
+  }),
+])
+
+export const fetchApi = api(FetchRequest, FetchResponse)
+export type FetchRequest = Decoded<typeof FetchRequest>
+export type FetchResponse = Decoded<typeof FetchResponse>
+export type FetchResponseInput = Input<typeof FetchResponse>
