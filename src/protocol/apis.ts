@@ -7,20 +7,56 @@ import { produceApi } from './messages/00-produce.js'
 import { fetchApi } from './messages/01-fetch.js'
 import { listOffsetsApi } from './messages/02-list-offsets.js'
 import { metadataApi } from './messages/03-metadata.js'
+import { offsetCommitApi } from './messages/08-offset-commit.js'
+import { offsetFetchApi } from './messages/09-offset-fetch.js'
+import { findCoordinatorApi } from './messages/10-find-coordinator.js'
+import { joinGroupApi } from './messages/11-join-group.js'
+import { heartbeatApi } from './messages/12-heartbeat.js'
+import { leaveGroupApi } from './messages/13-leave-group.js'
+import { syncGroupApi } from './messages/14-sync-group.js'
+import { describeGroupsApi } from './messages/15-describe-groups.js'
+import { listGroupsApi } from './messages/16-list-groups.js'
 import { apiVersionsApi } from './messages/18-api-versions.js'
 import { createTopicsApi } from './messages/19-create-topics.js'
 import { deleteTopicsApi } from './messages/20-delete-topics.js'
+import { deleteRecordsApi } from './messages/21-delete-records.js'
+import { initProducerIdApi } from './messages/22-init-producer-id.js'
+import { offsetForLeaderEpochApi } from './messages/23-offset-for-leader-epoch.js'
 import { describeConfigsApi } from './messages/32-describe-configs.js'
+import { alterConfigsApi } from './messages/33-alter-configs.js'
+import { createPartitionsApi } from './messages/37-create-partitions.js'
+import { deleteGroupsApi } from './messages/42-delete-groups.js'
+import { incrementalAlterConfigsApi } from './messages/44-incremental-alter-configs.js'
+import { offsetDeleteApi } from './messages/47-offset-delete.js'
+import { describeClusterApi } from './messages/60-describe-cluster.js'
 
 const ALL: readonly ApiSchema[] = [
   produceApi,
   fetchApi,
   listOffsetsApi,
   metadataApi,
+  offsetCommitApi,
+  offsetFetchApi,
+  findCoordinatorApi,
+  joinGroupApi,
+  heartbeatApi,
+  leaveGroupApi,
+  syncGroupApi,
+  describeGroupsApi,
+  listGroupsApi,
   apiVersionsApi,
   createTopicsApi,
   deleteTopicsApi,
+  deleteRecordsApi,
+  initProducerIdApi,
+  offsetForLeaderEpochApi,
   describeConfigsApi,
+  alterConfigsApi,
+  createPartitionsApi,
+  deleteGroupsApi,
+  incrementalAlterConfigsApi,
+  offsetDeleteApi,
+  describeClusterApi,
 ]
 
 export const API_SCHEMAS: ReadonlyMap<number, ApiSchema> = new Map(ALL.map((a) => [a.apiKey, a]))

@@ -1,0 +1,21 @@
+/**
+ * ListGroups (key 16), versions 0-4; v3+ flexible.
+ * v4 filters by state (empty filter = all).
+ * Not implemented: v5 (group types, KIP-848).
+ */
+import { type Decoded, type Input, api, f, message } from '../schema.js'
+
+export const ListGroupsRequest = message('ListGroupsRequest', 16, '0-4', '3+', [f('statesFilter', '[]string', '4+')])
+
+export const ListGroupsResponse = message('ListGroupsResponse', 16, '0-4', '3+', [
+  f('throttleTimeMs', 'int32', '1+'),
+  f('errorCode', 'int16', '0+'),
+  f('groups', '[]ListedGroup', '0+', {
+    fields: [f('groupId', 'string', '0+'), f('protocolType', 'string', '0+'), f('groupState', 'string', '4+')],
+  }),
+])
+
+export const listGroupsApi = api(ListGroupsRequest, ListGroupsResponse)
+export type ListGroupsRequest = Decoded<typeof ListGroupsRequest>
+export type ListGroupsResponse = Decoded<typeof ListGroupsResponse>
+export type ListGroupsResponseInput = Input<typeof ListGroupsResponse>

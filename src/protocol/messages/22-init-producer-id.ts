@@ -1,0 +1,26 @@
+/**
+ * InitProducerId (key 22), versions 0-4; v2+ flexible.
+ * transactionalId null = an idempotent producer. v3+ may pass the current producerId/epoch to
+ * bump the epoch instead of getting a new id.
+ * Not implemented: v5 (KIP-890 transaction hardening), transactions themselves (broker side).
+ */
+import { type Decoded, type Input, api, f, message } from '../schema.js'
+
+export const InitProducerIdRequest = message('InitProducerIdRequest', 22, '0-4', '2+', [
+  f('transactionalId', 'string', '0+', { nullableVersions: '0+' }),
+  f('transactionTimeoutMs', 'int32', '0+'),
+  f('producerId', 'int64', '3+', { default: -1 }),
+  f('producerEpoch', 'int16', '3+', { default: -1 }),
+])
+
+export const InitProducerIdResponse = message('InitProducerIdResponse', 22, '0-4', '2+', [
+  f('throttleTimeMs', 'int32', '0+'),
+  f('errorCode', 'int16', '0+'),
+  f('producerId', 'int64', '0+', { default: -1 }),
+  f('producerEpoch', 'int16', '0+'),
+])
+
+export const initProducerIdApi = api(InitProducerIdRequest, InitProducerIdResponse)
+export type InitProducerIdRequest = Decoded<typeof InitProducerIdRequest>
+export type InitProducerIdResponse = Decoded<typeof InitProducerIdResponse>
+export type InitProducerIdResponseInput = Input<typeof InitProducerIdResponse>
