@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs'
 import { SluiceError, systemErrorCode } from '../cli/errors.js'
-import { startCluster, type ClusterOptions, type ClusterRuntime } from './cluster.js'
+import type { ClusterOptions, ClusterRuntime } from './cluster.js'
 import { writeConfigIfAbsent } from './config.js'
 import type { DaemonState, DaemonStatus } from './control-protocol.js'
 import { ControlEvents, ControlServer } from './control-server.js'
@@ -42,6 +42,11 @@ export interface Daemon {
   stop(reason: string): Promise<void>
   /** Resolves with the stop reason once stopped, however the stop was requested. */
   readonly stopped: Promise<string>
+  /**
+   * For a crash: synchronously frees the home (socket file, lock) without closing anything,
+   * so the next start need not detect a stale lock. The process must exit right after.
+   */
+  abandon(): void
 }
 
 function startFailure(err: unknown, opts: DaemonOptions): SluiceError {
@@ -142,7 +147,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   const runStartup = async (): Promise<void> => {
     try {
-      cluster = await (opts.startCluster ?? startCluster)({
+      // Loaded lazily so that tests with an injected cluster never load the broker stack.
+      const start = opts.startCluster ?? (await import('./cluster.js')).startCluster
+      cluster = await start({
         home: paths.home,
         brokers: opts.brokers,
         port: opts.port,
@@ -166,5 +173,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
   startup = runStartup()
   await startup
 
-  return { paths, log, control, events, status, stop, stopped }
+  const abandon = (): void => {
+    fs.rmSync(paths.socket, { force: true })
+    lock.release()
+  }
+
+  return { paths, log, control, events, status, stop, stopped, abandon }
 }

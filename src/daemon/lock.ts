@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { isProcessAlive } from './process-alive.js'
+import { isProcessAlive, processStartTicks } from './process-alive.js'
 
 export class LockHeldError extends Error {
   readonly pid: number
@@ -43,14 +43,60 @@ export function readLockPid(file: string): number | undefined {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
 }
 
+// Lock files this process holds, to tell "we hold it" from "a dead daemon had our pid".
+const heldHere = new Set<string>()
+
+interface Owner {
+  pid: number
+  startTicks: number
+}
+
+/**
+ * `<file>.owner` names the process start time of the lock's writer. Written before the link
+ * that takes the lock, so once the pid file names a process, its owner record (if any) is
+ * already there. Racing starters may overwrite it with their own pid; a record that does not
+ * name the pid in the lock is ignored, which only makes the check more conservative.
+ */
+function ownerFile(file: string): string {
+  return `${file}.owner`
+}
+
+function readOwner(file: string): Owner | undefined {
+  try {
+    const o = JSON.parse(fs.readFileSync(ownerFile(file), 'utf8')) as Partial<Owner>
+    return typeof o.pid === 'number' && typeof o.startTicks === 'number' ? (o as Owner) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Whether `pid` is alive and is the process that took the lock. A pid reused after a reboot or
+ * a container restart (the daemon was pid 27; another program is pid 27 now) has a different
+ * start time than the owner record: it is not the holder.
+ */
+function holderAlive(file: string, pid: number): boolean {
+  if (pid === process.pid) return heldHere.has(file)
+  if (!isProcessAlive(pid)) return false
+  const owner = readOwner(file)
+  if (owner?.pid !== pid) return true
+  const startTicks = processStartTicks(pid)
+  return startTicks === undefined || startTicks === owner.startTicks
+}
+
 /** The pid of the live process holding the lock, or undefined when free or stale. */
 export function lockHolder(file: string): number | undefined {
   const pid = readLockPid(file)
-  return pid !== undefined && isProcessAlive(pid) ? pid : undefined
+  return pid !== undefined && holderAlive(file, pid) ? pid : undefined
 }
 
 function tryCreate(file: string, pid: number): boolean {
   const tmp = `${file}.${pid}.tmp`
+  const startTicks = processStartTicks(pid)
+  if (startTicks !== undefined) {
+    fs.writeFileSync(tmp, JSON.stringify({ pid, startTicks } satisfies Owner))
+    fs.renameSync(tmp, ownerFile(file))
+  }
   fs.writeFileSync(tmp, `${pid}\n`, { mode: 0o644 })
   try {
     fs.linkSync(tmp, file)
@@ -80,7 +126,7 @@ function breakStale(file: string, stalePid: number | undefined): void {
   try {
     const now = readLockPid(file)
     // Someone may have broken the lock and taken it since we looked: only remove what we saw.
-    if (now === stalePid && (now === undefined || !isProcessAlive(now))) fs.rmSync(file, { force: true })
+    if (now === stalePid && (now === undefined || !holderAlive(file, now))) fs.rmSync(file, { force: true })
   } finally {
     fs.rmSync(breakFile, { force: true })
   }
@@ -89,7 +135,7 @@ function breakStale(file: string, stalePid: number | undefined): void {
 /** Removes the lock file if its process is dead. False when a live process holds it. */
 export function removeStaleLock(file: string): boolean {
   const pid = readLockPid(file)
-  if (pid !== undefined && isProcessAlive(pid)) return false
+  if (pid !== undefined && holderAlive(file, pid)) return false
   if (fs.existsSync(file)) breakStale(file, pid)
   return true
 }
@@ -101,17 +147,20 @@ export function removeStaleLock(file: string): boolean {
 export async function acquirePidLock(file: string, pid = process.pid): Promise<PidLock> {
   for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
     if (tryCreate(file, pid)) {
+      if (pid === process.pid) heldHere.add(file)
       return {
         file,
         pid,
         release() {
-          if (readLockPid(file) === pid) fs.rmSync(file, { force: true })
+          if (pid === process.pid) heldHere.delete(file)
+          if (readLockPid(file) !== pid) return
+          if (readOwner(file)?.pid === pid) fs.rmSync(ownerFile(file), { force: true })
+          fs.rmSync(file, { force: true })
         },
       }
     }
     const holder = readLockPid(file)
-    if (holder === pid) throw new Error(`${file} already names this process (${pid})`)
-    if (holder !== undefined && isProcessAlive(holder)) throw new LockHeldError(file, holder)
+    if (holder !== undefined && holderAlive(file, holder)) throw new LockHeldError(file, holder)
     breakStale(file, holder)
     if (attempt > 0) await sleep(2 + (attempt % 5))
   }

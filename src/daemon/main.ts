@@ -3,14 +3,12 @@
  * commands that start the daemon on first use), with stdout/stderr appended to the home's log.
  * Runs the same code as `sluice daemon start --foreground`.
  */
-import fs from 'node:fs'
 import { parseArgs } from 'node:util'
 import { SluiceError } from '../cli/errors.js'
 import { runDaemon, type Daemon } from './daemon.js'
 import { DAEMON_EXIT_LOCK_HELD, DAEMON_EXIT_START_FAILED } from './entry.js'
 import { LockHeldError } from './lock.js'
 import { formatLogLine } from './logger.js'
-import { homePaths } from './paths.js'
 
 // stdout/stderr are the log file: whatever is written there must look like a log line.
 function logToStdio(level: 'INFO' | 'ERROR', msg: string, fields?: Record<string, unknown>): void {
@@ -63,13 +61,7 @@ const crash = (what: string) => (err: unknown) => {
   daemon.log.error(what, { err: err instanceof Error ? (err.stack ?? err.message) : String(err) })
   // No graceful stop after a crash: leave LevelDB to its own recovery, but free the home so the
   // next start does not have to detect a stale lock.
-  const paths = homePaths(values.home!)
-  fs.rmSync(paths.socket, { force: true })
-  try {
-    if (fs.readFileSync(paths.pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(paths.pidFile)
-  } catch {
-    // Already gone.
-  }
+  daemon.abandon()
   process.exit(1)
 }
 process.on('uncaughtException', crash('uncaught exception'))

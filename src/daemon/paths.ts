@@ -3,6 +3,7 @@
  *
  *   <home>/config.json      cluster shape chosen at first start (brokers, port, host)
  *   <home>/daemon.pid       the lock: pid of the daemon that owns this home
+ *   <home>/daemon.pid.owner its process start time, to tell it from a later process with its pid
  *   <home>/control.sock     control socket (newline-delimited JSON), mode 0600
  *   <home>/logs/daemon.log  the daemon's log (also its stdout/stderr when in the background)
  *   <home>/brokers/<id>/    one LevelDB per simulated broker (owned by the cluster wiring)

@@ -26,3 +26,21 @@ export function isProcessAlive(pid: number): boolean {
   }
   return true
 }
+
+
+/**
+ * When a process started, in clock ticks since boot (Linux /proc/<pid>/stat field 22); undefined
+ * elsewhere. Monotonic, so unlike a wall-clock time it survives clock jumps; with the pid it
+ * identifies one process, which tells a daemon from an unrelated process that reused its pid.
+ */
+export function processStartTicks(pid: number): number | undefined {
+  if (process.platform !== 'linux') return undefined
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after "(comm)" start at field 3 (state); starttime is field 22.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
+    return Number.isSafeInteger(ticks) ? ticks : undefined
+  } catch {
+    return undefined
+  }
+}

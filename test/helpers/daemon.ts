@@ -1,0 +1,58 @@
+/**
+ * A running daemon for a test: a temp home (unless given), free consecutive ports, started with
+ * the real `sluice daemon start --json`. Other tests reuse it:
+ *
+ *   const d = await startDaemon({ brokers: 3 })
+ *   ... kcat -b d.bootstrap ...
+ *   await stopDaemon(d)
+ */
+import { freePortRange } from './ports.js'
+import { sluice } from './sluice.js'
+import { tempHome, type TempHome } from './home.js'
+
+export interface TestDaemon {
+  home: string
+  port: number
+  bootstrap: string
+  brokers: Array<{ id: number; host: string; port: number }>
+  pid: number
+  /** Env to pass to other sluice invocations against this daemon. */
+  env: Record<string, string>
+  /** Set when the helper created the home; stopDaemon removes it. */
+  tempHome?: TempHome
+}
+
+export interface StartDaemonOptions {
+  brokers?: number
+  home?: string
+  env?: Record<string, string>
+}
+
+const ATTEMPTS_MAX = 4
+
+export async function startDaemon(opts: StartDaemonOptions = {}): Promise<TestDaemon> {
+  const brokers = opts.brokers ?? 1
+  const temp = opts.home === undefined ? await tempHome() : undefined
+  const home = opts.home ?? temp!.path
+  let last = ''
+  // Another test may grab a port between freePortRange() and the daemon's bind: retry elsewhere.
+  for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
+    const port = await freePortRange(brokers)
+    const env = { SLUICE_PORT: String(port), SLUICE_BROKERS: String(brokers), ...opts.env }
+    const r = await sluice(['daemon', 'start', '--json'], { home, env })
+    if (r.exitCode === 0) {
+      const info = JSON.parse(r.stdout) as Omit<TestDaemon, 'env' | 'port' | 'tempHome'>
+      return { ...info, home, port: info.brokers[0]?.port ?? port, env: { SLUICE_HOME: home, ...env }, tempHome: temp }
+    }
+    last = `exit ${r.exitCode}: ${r.stdout} ${r.stderr}`
+    if (!/in use/.test(r.stdout + r.stderr)) break
+  }
+  await temp?.cleanup()
+  throw new Error(`sluice daemon start failed: ${last}`)
+}
+
+/** Stops the daemon (gracefully, via the CLI) and removes its home if the helper made it. */
+export async function stopDaemon(d: TestDaemon): Promise<void> {
+  await sluice(['daemon', 'stop'], { home: d.home })
+  await d.tempHome?.cleanup()
+}
