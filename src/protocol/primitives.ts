@@ -118,19 +118,26 @@ export class Reader {
     return (n >>> 1) ^ -(n & 1)
   }
 
-  /** Zigzag-encoded int64, as a JS number. */
+  /** Zigzag-encoded int64, as a JS number (exact to 2^53). */
   varlong(): number {
+    const start = this.offset
     let result = 0
     let scale = 1
-    for (let i = 0; i < 10; i++) {
+    // Up to 7 bytes (49 bits) plain arithmetic is exact; longer ones go through BigInt.
+    for (let i = 0; i < 7; i++) {
       if (this.offset >= this.end) throw truncated('varlong', 1, 0)
       const b = this.buf[this.offset++]!
       result += (b & 0x7f) * scale
-      if ((b & 0x80) === 0) {
-        // result is the zigzag form: even -> n/2, odd -> -(n+1)/2
-        return result % 2 === 0 ? result / 2 : -(result + 1) / 2
-      }
+      if ((b & 0x80) === 0) return result % 2 === 0 ? result / 2 : -(result + 1) / 2
       scale *= 128
+    }
+    this.offset = start
+    let big = 0n
+    for (let i = 0; i < 10; i++) {
+      if (this.offset >= this.end) throw truncated('varlong', 1, 0)
+      const b = this.buf[this.offset++]!
+      big |= BigInt(b & 0x7f) << BigInt(7 * i)
+      if ((b & 0x80) === 0) return Number((big >> 1n) ^ -(big & 1n))
     }
     throw new ProtocolError('INVALID_LENGTH', 'varlong longer than 10 bytes')
   }
@@ -378,14 +385,25 @@ export class Writer {
 
   varlong(v: number): this {
     if (!Number.isInteger(v)) throw new TypeError(`varlong value ${v} is not an integer`)
-    let n = v >= 0 ? v * 2 : -v * 2 - 1
     const at = this.room(10)
     let p = at
-    while (n >= 0x80) {
-      this.buf[p++] = (n % 128) | 0x80
-      n = Math.floor(n / 128)
+    if (Math.abs(v) <= 2 ** 52) {
+      // zigzag in plain arithmetic, exact while 2|v| fits in 53 bits
+      let n = v >= 0 ? v * 2 : -v * 2 - 1
+      while (n >= 0x80) {
+        this.buf[p++] = (n % 128) | 0x80
+        n = Math.floor(n / 128)
+      }
+      this.buf[p++] = n
+    } else {
+      let big = BigInt(v)
+      big = ((big << 1n) ^ (big >> 63n)) & 0xffffffffffffffffn
+      while (big >= 0x80n) {
+        this.buf[p++] = Number(big & 0x7fn) | 0x80
+        big >>= 7n
+      }
+      this.buf[p++] = Number(big)
     }
-    this.buf[p++] = n
     this.pos = p
     return this
   }
