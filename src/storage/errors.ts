@@ -1,0 +1,51 @@
+/**
+ * Operating errors of the storage layer: one table of string codes, each saying whether it is
+ * expected (a client asked for something the log cannot give: print one line, answer with a Kafka
+ * error code) or a fault of the store itself. Programmer errors are assertions, not StorageErrors.
+ */
+
+export const STORAGE_ERRORS = {
+  /** read/deleteRecordsBefore outside [logStartOffset, LEO]. Kafka: OFFSET_OUT_OF_RANGE. */
+  OFFSET_OUT_OF_RANGE: { expected: true, retriable: false },
+  /** Batch framing is wrong (short, bad length, not magic 2). Kafka: CORRUPT_MESSAGE. */
+  INVALID_BATCH: { expected: true, retriable: false },
+  /** Follower append that does not start at (or after) LEO, or offsets not increasing. */
+  UNEXPECTED_APPEND_OFFSET: { expected: true, retriable: false },
+  /** The partition was deleted while this log object was still in use. */
+  PARTITION_DELETED: { expected: true, retriable: false },
+  /** Used after close(), or before open(). */
+  STORE_CLOSED: { expected: true, retriable: false },
+  /** Another process holds the LevelDB lock of this broker's directory. */
+  STORE_LOCKED: { expected: true, retriable: true },
+  /** A write failed: the store stops accepting work (Kafka takes the log dir offline). */
+  STORE_FAILED: { expected: false, retriable: false },
+  /** LevelDB reported an error; see `cause`. Kafka: KAFKA_STORAGE_ERROR. */
+  IO_ERROR: { expected: false, retriable: false },
+  /** Persisted state contradicts itself (a bug, or files edited by hand). */
+  CORRUPT: { expected: false, retriable: false },
+} as const satisfies Record<string, { expected: boolean; retriable: boolean }>
+
+export type StorageErrorCode = keyof typeof STORAGE_ERRORS
+
+export class StorageError extends Error {
+  readonly code: StorageErrorCode
+  readonly expected: boolean
+  readonly retriable: boolean
+
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'StorageError'
+    this.code = code
+    this.expected = STORAGE_ERRORS[code].expected
+    this.retriable = STORAGE_ERRORS[code].retriable
+  }
+}
+
+export function isStorageError(error: unknown, code?: StorageErrorCode): error is StorageError {
+  return error instanceof StorageError && (code === undefined || error.code === code)
+}
+
+/** Programmer errors: a broken precondition inside sluice, never a user's input. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`storage assertion failed: ${message}`)
+}

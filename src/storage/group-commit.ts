@@ -1,0 +1,117 @@
+/**
+ * Group commit for one broker's LevelDB: every write of the store (all partitions, meta) queues
+ * here, and one LevelDB write at a time carries everything queued so far, as one chained batch
+ * (measured ~4x faster than the array form with options). Callers resolve in queue order once
+ * their write is in LevelDB, which makes per-partition ordering and crash consistency follow from
+ * LevelDB's atomic batches.
+ *
+ * The first write after idle waits for setImmediate, so that one event-loop turn's appends (a
+ * produce request to many partitions, several connections' requests) share a write; under load
+ * the queue fills while the previous write is in flight.
+ */
+import type { ClassicLevel } from 'classic-level'
+import { StorageError } from './errors.js'
+
+/** Flat list of key, value pairs; a null value deletes the key. */
+export type WriteOps = (Buffer | null)[]
+
+interface Pending {
+  ops: WriteOps
+  bytes: number
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+export interface GroupCommitOptions {
+  sync: boolean
+  /** Bound of one LevelDB write; a single larger change still goes in one write. */
+  writeBytesMax: number
+  /** Called once when a write fails: the store goes offline. */
+  onFailure: (error: StorageError) => void
+}
+
+export class GroupCommitter {
+  private queue: Pending[] = []
+  private queueHead = 0
+  private busy = false
+  private failure: StorageError | null = null
+  private idleWaiters: (() => void)[] = []
+
+  constructor(
+    private readonly db: ClassicLevel<Buffer, Buffer>,
+    private readonly opts: GroupCommitOptions,
+  ) {}
+
+  write(ops: WriteOps): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure)
+    let bytes = 0
+    for (const op of ops) if (op) bytes += op.length
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ ops, bytes, resolve, reject })
+      if (!this.busy) {
+        this.busy = true
+        setImmediate(() => void this.flush())
+      }
+    })
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  idle(): Promise<void> {
+    if (!this.busy) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  private async flush(): Promise<void> {
+    const taken = this.take()
+    const batch = this.db.batch()
+    try {
+      for (const pending of taken) {
+        const { ops } = pending
+        for (let i = 0; i < ops.length; i += 2) {
+          const value = ops[i + 1]
+          if (value) batch.put(ops[i]!, value)
+          else batch.del(ops[i]!)
+        }
+      }
+      await (this.opts.sync ? batch.write({ sync: true }) : batch.write())
+    } catch (error) {
+      await batch.close().catch(() => undefined)
+      this.fail(error, taken)
+      return
+    }
+    for (const pending of taken) pending.resolve()
+    if (this.queueHead < this.queue.length) {
+      setImmediate(() => void this.flush())
+    } else {
+      this.busy = false
+      for (const resolve of this.idleWaiters.splice(0)) resolve()
+    }
+  }
+
+  private take(): Pending[] {
+    let bytes = 0
+    let end = this.queueHead
+    while (end < this.queue.length && (end === this.queueHead || bytes + this.queue[end]!.bytes <= this.opts.writeBytesMax)) {
+      bytes += this.queue[end]!.bytes
+      end++
+    }
+    const taken = this.queue.slice(this.queueHead, end)
+    this.queueHead = end
+    if (this.queueHead === this.queue.length || this.queueHead > 1024) {
+      this.queue = this.queue.slice(this.queueHead)
+      this.queueHead = 0
+    }
+    return taken
+  }
+
+  private fail(error: unknown, taken: Pending[]): void {
+    this.failure = new StorageError('STORE_FAILED', 'a LevelDB write failed: the store is offline', { cause: error })
+    const rest = this.queue.slice(this.queueHead)
+    this.queue = []
+    this.queueHead = 0
+    for (const pending of [...taken, ...rest]) pending.reject(this.failure)
+    this.busy = false
+    for (const resolve of this.idleWaiters.splice(0)) resolve()
+    this.opts.onFailure(this.failure)
+  }
+}

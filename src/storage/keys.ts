@@ -1,0 +1,145 @@
+/**
+ * LevelDB key layout and value codecs of a broker's store. Keys sort by bytes, so offsets are
+ * fixed-width big-endian and every keyspace is one contiguous range per partition:
+ *
+ *   'd' topicId 0x00 partition:u32 baseOffset:u64   -> the batch bytes as stored (RecordBatch v2)
+ *   'i' topicId 0x00 partition:u32 baseOffset:u64   -> index entry of one recent batch (16 bytes)
+ *   'x' topicId 0x00 partition:u32 firstBase:u64    -> a sealed chunk of index entries (24 bytes each)
+ *   's' topicId 0x00 partition:u32                  -> partition state (JSON: log start, LEO, HWM, epochs)
+ *   'm' key (UTF-8)                                 -> meta store entries
+ *
+ * Offsets are below 2^53, so the first byte of every offset is 0x00 and `prefix + 0xff` bounds a
+ * partition's range. A topic id is any string without NUL (sluice uses Kafka's base64 UUIDs).
+ */
+import type { PartitionState } from './backend.js'
+import type { BatchIndex } from './batch-index.js'
+import { assert, StorageError } from './errors.js'
+
+export const KEYSPACE_DATA = 0x64 // 'd'
+export const KEYSPACE_INDEX = 0x69 // 'i'
+export const KEYSPACE_CHUNK = 0x78 // 'x'
+export const KEYSPACE_STATE = 0x73 // 's'
+export const KEYSPACE_META = 0x6d // 'm'
+
+const TWO_POW_32 = 2 ** 32
+
+export function assertPartitionId(topicId: string, partition: number): void {
+  assert(topicId.length > 0 && !topicId.includes('\u0000'), `invalid topic id ${JSON.stringify(topicId)}`)
+  assert(Number.isInteger(partition) && partition >= 0 && partition <= 0x7fffffff, `invalid partition ${partition}`)
+}
+
+export class PartitionKeys {
+  /** topicId 0x00 partition:u32, without the keyspace byte. */
+  private readonly id: Buffer
+
+  constructor(topicId: string, partition: number) {
+    assertPartitionId(topicId, partition)
+    const topic = Buffer.from(topicId, 'utf8')
+    this.id = Buffer.alloc(topic.length + 5)
+    topic.copy(this.id)
+    this.id.writeUInt32BE(partition, topic.length + 1)
+  }
+
+  data(baseOffset: number): Buffer {
+    return this.offsetKey(KEYSPACE_DATA, baseOffset)
+  }
+  index(baseOffset: number): Buffer {
+    return this.offsetKey(KEYSPACE_INDEX, baseOffset)
+  }
+  chunk(firstBase: number): Buffer {
+    return this.offsetKey(KEYSPACE_CHUNK, firstBase)
+  }
+  state(): Buffer {
+    const key = Buffer.allocUnsafe(1 + this.id.length)
+    key[0] = KEYSPACE_STATE
+    this.id.copy(key, 1)
+    return key
+  }
+
+  /** Every key of this partition in one keyspace. */
+  range(keyspace: number): { gte: Buffer; lt: Buffer } {
+    const gte = Buffer.allocUnsafe(1 + this.id.length)
+    gte[0] = keyspace
+    this.id.copy(gte, 1)
+    return { gte, lt: Buffer.concat([gte, Buffer.from([0xff])]) }
+  }
+
+  private offsetKey(keyspace: number, offset: number): Buffer {
+    const key = Buffer.allocUnsafe(1 + this.id.length + 8)
+    key[0] = keyspace
+    this.id.copy(key, 1)
+    const hi = Math.floor(offset / TWO_POW_32)
+    key.writeUInt32BE(hi, key.length - 8)
+    key.writeUInt32BE(offset - hi * TWO_POW_32, key.length - 4)
+    return key
+  }
+}
+
+export function offsetOfKey(key: Buffer): number {
+  return key.readUInt32BE(key.length - 8) * TWO_POW_32 + key.readUInt32BE(key.length - 4)
+}
+
+/** Inverse of PartitionKeys.state(). */
+export function decodeStateKey(key: Buffer): { topicId: string; partition: number } {
+  return { topicId: key.toString('utf8', 1, key.length - 5), partition: key.readUInt32BE(key.length - 4) }
+}
+
+export function encodeState(state: PartitionState): Buffer {
+  return Buffer.from(
+    JSON.stringify({ v: 1, s: state.logStartOffset, e: state.logEndOffset, h: state.highWatermark, ep: state.epochs }),
+  )
+}
+
+export function decodeState(value: Buffer, what: string): PartitionState {
+  try {
+    const raw = JSON.parse(value.toString('utf8')) as { v: number; s: number; e: number; h: number; ep: [number, number][] }
+    if (raw.v !== 1) throw new Error(`unknown state version ${raw.v}`)
+    return { logStartOffset: raw.s, logEndOffset: raw.e, highWatermark: raw.h, epochs: raw.ep }
+  } catch (error) {
+    throw new StorageError('CORRUPT', `unreadable state of ${what}`, { cause: error })
+  }
+}
+
+/** A loose index entry: lastOffsetDelta u32, size u32, maxTimestamp f64 (an int64 as a number). */
+export function encodeIndexEntry(index: BatchIndex, pos: number): Buffer {
+  const value = Buffer.allocUnsafe(16)
+  value.writeUInt32BE(index.lastOffset(pos) - index.baseOffset(pos), 0)
+  value.writeUInt32BE(index.sizeBytes(pos), 4)
+  value.writeDoubleBE(index.maxTimestamp(pos), 8)
+  return value
+}
+
+export function loadIndexEntry(index: BatchIndex, baseOffset: number, value: Buffer): void {
+  index.push(baseOffset, baseOffset + value.readUInt32BE(0), value.readUInt32BE(4), value.readDoubleBE(8))
+}
+
+const CHUNK_VERSION = 1
+const CHUNK_HEADER_BYTES = 5
+const CHUNK_ENTRY_BYTES = 24
+
+/** A sealed chunk: version u8, count u32, then per batch base f64, lastOffsetDelta u32, size u32, maxTimestamp f64. */
+export function encodeChunk(index: BatchIndex, from: number, to: number): Buffer {
+  const value = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + (to - from) * CHUNK_ENTRY_BYTES)
+  value.writeUInt8(CHUNK_VERSION, 0)
+  value.writeUInt32BE(to - from, 1)
+  let at = CHUNK_HEADER_BYTES
+  for (let pos = from; pos < to; pos++, at += CHUNK_ENTRY_BYTES) {
+    const base = index.baseOffset(pos)
+    value.writeDoubleBE(base, at)
+    value.writeUInt32BE(index.lastOffset(pos) - base, at + 8)
+    value.writeUInt32BE(index.sizeBytes(pos), at + 12)
+    value.writeDoubleBE(index.maxTimestamp(pos), at + 16)
+  }
+  return value
+}
+
+export function loadChunk(index: BatchIndex, value: Buffer, what: string): void {
+  const count = value.length >= CHUNK_HEADER_BYTES ? value.readUInt32BE(1) : -1
+  if (value[0] !== CHUNK_VERSION || value.length !== CHUNK_HEADER_BYTES + count * CHUNK_ENTRY_BYTES) {
+    throw new StorageError('CORRUPT', `unreadable index chunk of ${what}`)
+  }
+  for (let at = CHUNK_HEADER_BYTES; at < value.length; at += CHUNK_ENTRY_BYTES) {
+    const base = value.readDoubleBE(at)
+    index.push(base, base + value.readUInt32BE(at + 8), value.readUInt32BE(at + 12), value.readDoubleBE(at + 16))
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * One partition's persistence in the broker's LevelDB (key layout in keys.ts).
+ *
+ * Every change is one entry of the store's group commit: batch bytes, their index entries and the
+ * partition state go in the same atomic LevelDB write, so a crash never leaves them disagreeing.
+ *
+ * Index persistence is built for fast opening: the newest batches have one small "loose" index
+ * key each; once chunkBatches (2048) of them accumulate, they are sealed into one chunk value (and the
+ * loose keys deleted) in the same write. Opening reads a few hundred chunk values per million
+ * batches instead of a million keys. Head deletions drop chunks that became entirely dead (a
+ * partly dead chunk stays; its dead entries are skipped on load); a truncation rewrites the chunk
+ * it cuts.
+ */
+import type { ClassicLevel } from 'classic-level'
+import type { PartitionBackend, PartitionChange, PartitionState } from './backend.js'
+import { BatchIndex } from './batch-index.js'
+import type { GroupCommitter, WriteOps } from './group-commit.js'
+import {
+  decodeState,
+  encodeChunk,
+  encodeIndexEntry,
+  encodeState,
+  KEYSPACE_CHUNK,
+  KEYSPACE_DATA,
+  KEYSPACE_INDEX,
+  loadChunk,
+  loadIndexEntry,
+  offsetOfKey,
+  PartitionKeys,
+} from './keys.js'
+import type { PartitionTail, TailCache } from './tail-cache.js'
+
+/** Loose index entries sealed per chunk by default (a chunk is then ~48 KB). */
+export const CHUNK_BATCHES = 2048
+const LOAD_STEP = 256
+
+export class LevelPartitionBackend implements PartitionBackend {
+  private readonly keys: PartitionKeys
+  private readonly tail: PartitionTail = new Map()
+  /** Keys (first base offsets) of the sealed chunks, ascending. */
+  private chunkBases: number[] = []
+  /** Base offset of the oldest loose index entry; null when every entry is in a chunk. */
+  private looseFirstBase: number | null = null
+
+  constructor(
+    private readonly db: ClassicLevel<Buffer, Buffer>,
+    private readonly committer: GroupCommitter,
+    private readonly tailCache: TailCache,
+    private readonly name: string,
+    topicId: string,
+    partition: number,
+    private readonly chunkBatches = CHUNK_BATCHES,
+  ) {
+    this.keys = new PartitionKeys(topicId, partition)
+  }
+
+  async load(index: BatchIndex): Promise<PartitionState | undefined> {
+    const stored = await this.db.get(this.keys.state())
+    if (stored === undefined) {
+      // A crash in the middle of deletePartition can leave keys without state: not ours anymore.
+      await this.clearKeyspaces()
+      return undefined
+    }
+    const state = decodeState(stored, this.name)
+    for await (const [key, value] of this.entries(KEYSPACE_CHUNK)) {
+      this.chunkBases.push(offsetOfKey(key))
+      loadChunk(index, value, this.name)
+    }
+    for await (const [key, value] of this.entries(KEYSPACE_INDEX)) {
+      const base = offsetOfKey(key)
+      this.looseFirstBase ??= base
+      loadIndexEntry(index, base, value)
+    }
+    return state
+  }
+
+  commit(change: PartitionChange, index: BatchIndex): Promise<void> {
+    const ops: WriteOps = []
+    if (change.removed.length > 0) this.remove(change, index, ops)
+    if (change.appended.length > 0) this.append(change.appended, index, ops)
+    ops.push(this.keys.state(), encodeState(change.state))
+    return this.committer.write(ops)
+  }
+
+  async fetch(baseOffsets: number[]): Promise<(Buffer | undefined)[]> {
+    const found: (Buffer | undefined)[] = baseOffsets.map((base) => this.tail.get(base))
+    const missing: number[] = []
+    for (let i = 0; i < found.length; i++) if (found[i] === undefined) missing.push(i)
+    if (missing.length === 0) return found
+    const values = await this.db.getMany(missing.map((i) => this.keys.data(baseOffsets[i]!)))
+    for (let j = 0; j < missing.length; j++) found[missing[j]!] = values[j]
+    return found
+  }
+
+  async destroy(): Promise<void> {
+    this.tailCache.clear(this.tail)
+    // State first: without it the rest is garbage that the next open of this partition clears.
+    await this.committer.write([this.keys.state(), null])
+    await this.clearKeyspaces()
+  }
+
+  private append(appended: Buffer[], index: BatchIndex, ops: WriteOps): void {
+    const first = index.length - appended.length
+    for (let i = 0; i < appended.length; i++) {
+      const base = index.baseOffset(first + i)
+      ops.push(this.keys.data(base), appended[i]!)
+      this.tailCache.add(this.tail, base, appended[i]!)
+    }
+    this.looseFirstBase ??= index.baseOffset(first)
+    const looseFrom = index.positionFor(this.looseFirstBase)
+    if (index.length - looseFrom >= this.chunkBatches) {
+      // Seal: one chunk replaces the loose entries (those of this change are never written loose).
+      ops.push(this.keys.chunk(this.looseFirstBase), encodeChunk(index, looseFrom, index.length))
+      for (let pos = looseFrom; pos < first; pos++) ops.push(this.keys.index(index.baseOffset(pos)), null)
+      this.chunkBases.push(this.looseFirstBase)
+      this.looseFirstBase = null
+    } else {
+      for (let pos = first; pos < index.length; pos++) ops.push(this.keys.index(index.baseOffset(pos)), encodeIndexEntry(index, pos))
+    }
+  }
+
+  /** The batches in `change.removed` are already gone from `index`. */
+  private remove(change: PartitionChange, index: BatchIndex, ops: WriteOps): void {
+    const loose = this.looseFirstBase ?? Infinity
+    for (const base of change.removed) {
+      ops.push(this.keys.data(base), null)
+      if (base >= loose) ops.push(this.keys.index(base), null)
+      this.tailCache.remove(this.tail, base)
+    }
+    if (change.removedFrom === 'head') {
+      // A chunk is dead once everything up to the next boundary is gone.
+      const firstLive = index.length > 0 ? index.baseOffset(0) : Infinity
+      while (this.chunkBases.length > 0) {
+        const end = this.chunkBases.length > 1 ? this.chunkBases[1]! : loose
+        if (end > firstLive) break
+        ops.push(this.keys.chunk(this.chunkBases.shift()!), null)
+      }
+      if (index.length === 0) this.looseFirstBase = null
+      else if (this.looseFirstBase !== null) this.looseFirstBase = Math.max(this.looseFirstBase, firstLive)
+      return
+    }
+    // Tail truncation at `cut`: chunks starting at or after it go, the one it cuts is rewritten.
+    const cut = change.removed[0]!
+    if (cut >= loose) {
+      if (index.length === 0 || index.baseOffset(index.length - 1) < loose) this.looseFirstBase = null
+      return
+    }
+    while (this.chunkBases.length > 0 && this.chunkBases[this.chunkBases.length - 1]! >= cut) {
+      ops.push(this.keys.chunk(this.chunkBases.pop()!), null)
+    }
+    const last = this.chunkBases[this.chunkBases.length - 1]
+    if (last !== undefined) {
+      const from = index.positionFor(last)
+      if (from < index.length) ops.push(this.keys.chunk(last), encodeChunk(index, from, index.length))
+      else ops.push(this.keys.chunk(this.chunkBases.pop()!), null)
+    }
+    this.looseFirstBase = null
+  }
+
+  private async *entries(keyspace: number): AsyncGenerator<[Buffer, Buffer]> {
+    const iterator = this.db.iterator({ ...this.keys.range(keyspace) })
+    try {
+      for (;;) {
+        const step = await iterator.nextv(LOAD_STEP)
+        if (step.length === 0) return
+        yield* step
+      }
+    } finally {
+      await iterator.close()
+    }
+  }
+
+  private async clearKeyspaces(): Promise<void> {
+    for (const keyspace of [KEYSPACE_DATA, KEYSPACE_INDEX, KEYSPACE_CHUNK]) await this.db.clear(this.keys.range(keyspace))
+  }
+}

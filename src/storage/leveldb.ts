@@ -1,0 +1,135 @@
+/**
+ * The LevelDB log store of one simulated broker (`<home>/brokers/<id>/`): one classic-level
+ * database, one keyspace range per partition (keys.ts), every write through one group committer.
+ *
+ * Durability: an append resolves once its LevelDB write returned. Without `sync` that write is in
+ * the OS (survives kill -9 of the process, not power loss); with `sync` (--fsync) each group
+ * commit is fsynced.
+ */
+import fs from 'node:fs/promises'
+import { ClassicLevel } from 'classic-level'
+import type { PartitionBackend } from './backend.js'
+import { StorageError } from './errors.js'
+import { GroupCommitter } from './group-commit.js'
+import { decodeStateKey, KEYSPACE_META, KEYSPACE_STATE } from './keys.js'
+import { LevelPartitionBackend } from './leveldb-partition.js'
+import { BaseLogStore } from './store-base.js'
+import { TailCache } from './tail-cache.js'
+import type { LogStoreOptions, MetaOp, MetaStore } from './types.js'
+
+export const DEFAULT_TAIL_CACHE_BYTES = 64 * 1024 * 1024
+const WRITE_BYTES_MAX = 64 * 1024 * 1024
+
+export interface LevelLogStoreOptions extends LogStoreOptions {
+  /** Batches per sealed index chunk (tests lower it to exercise chunking on small logs). */
+  indexChunkBatches?: number
+}
+
+export class LevelLogStore extends BaseLogStore {
+  readonly meta: MetaStore
+  private readonly db: ClassicLevel<Buffer, Buffer>
+  private readonly committer: GroupCommitter
+  private readonly tailCache: TailCache
+  private readonly indexChunkBatches: number | undefined
+
+  constructor(
+    readonly location: string,
+    opts: LevelLogStoreOptions = {},
+  ) {
+    super()
+    this.indexChunkBatches = opts.indexChunkBatches
+    this.db = new ClassicLevel<Buffer, Buffer>(location, {
+      keyEncoding: 'buffer',
+      valueEncoding: 'buffer',
+      // Bigger memtables and files than LevelDB's defaults: values are whole batches (often
+      // 100 KB), so the defaults would flush and compact far more often than they need to.
+      writeBufferSize: 32 * 1024 * 1024,
+      maxFileSize: 16 * 1024 * 1024,
+    })
+    this.committer = new GroupCommitter(this.db, {
+      sync: opts.sync ?? false,
+      writeBytesMax: WRITE_BYTES_MAX,
+      onFailure: (error) => this.failStore(error),
+    })
+    this.tailCache = new TailCache(opts.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES)
+    this.meta = new LevelMetaStore(this.db, this.committer, () => this.checkOpen())
+  }
+
+  /** Bytes held by the tail cache (for status and tests). */
+  get tailCacheBytes(): number {
+    return this.tailCache.bytes
+  }
+
+  protected async openStorage(): Promise<void> {
+    await fs.mkdir(this.location, { recursive: true })
+    try {
+      await this.db.open()
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause
+      if (cause?.code === 'LEVEL_LOCKED') {
+        throw new StorageError('STORE_LOCKED', `${this.location} is in use by another process`, { cause: error })
+      }
+      throw new StorageError('IO_ERROR', `cannot open the log store in ${this.location}`, { cause: error })
+    }
+  }
+
+  protected async closeStorage(): Promise<void> {
+    await this.committer.idle()
+    await this.db.close()
+  }
+
+  protected backendFor(topicId: string, partition: number): PartitionBackend {
+    const name = `${topicId}/${partition}`
+    return new LevelPartitionBackend(this.db, this.committer, this.tailCache, name, topicId, partition, this.indexChunkBatches)
+  }
+
+  protected async storedPartitions(): Promise<{ topicId: string; partition: number }[]> {
+    const keys = await this.db.keys({ gte: Buffer.from([KEYSPACE_STATE]), lt: Buffer.from([KEYSPACE_STATE + 1]) }).all()
+    return keys.map(decodeStateKey)
+  }
+}
+
+/** Meta keys live under 'm'; writes share the group commit (and its ordering) with the logs. */
+class LevelMetaStore implements MetaStore {
+  constructor(
+    private readonly db: ClassicLevel<Buffer, Buffer>,
+    private readonly committer: GroupCommitter,
+    private readonly checkOpen: () => void,
+  ) {}
+
+  async get(key: string): Promise<Buffer | undefined> {
+    this.checkOpen()
+    return this.db.get(metaKey(key))
+  }
+
+  put(key: string, value: Buffer): Promise<void> {
+    return this.batch([{ type: 'put', key, value }])
+  }
+
+  del(key: string): Promise<void> {
+    return this.batch([{ type: 'del', key }])
+  }
+
+  async batch(ops: MetaOp[]): Promise<void> {
+    this.checkOpen()
+    await this.committer.write(ops.flatMap((op) => [metaKey(op.key), op.type === 'put' ? op.value : null]))
+  }
+
+  async entries(prefix: string, opts: { gt?: string; limit?: number; reverse?: boolean } = {}): Promise<[string, Buffer][]> {
+    this.checkOpen()
+    const start = metaKey(prefix)
+    const lowerBound = opts.gt !== undefined && opts.gt >= prefix ? { gt: metaKey(opts.gt) } : { gte: start }
+    const entries = await this.db
+      .iterator({ ...lowerBound, lt: Buffer.concat([start, Buffer.from([0xff])]), limit: opts.limit ?? -1, reverse: opts.reverse ?? false })
+      .all()
+    return entries.map(([key, value]) => [key.toString('utf8', 1), value])
+  }
+}
+
+function metaKey(key: string): Buffer {
+  const utf8 = Buffer.from(key, 'utf8')
+  const out = Buffer.allocUnsafe(utf8.length + 1)
+  out[0] = KEYSPACE_META
+  utf8.copy(out, 1)
+  return out
+}

@@ -1,0 +1,373 @@
+/**
+ * The partition log: Kafka's log semantics over a PartitionBackend (LevelDB or memory).
+ *
+ * Two end offsets: `nextOffset` is where the next append goes (it counts appends whose write is in
+ * flight), `endOffset` is the LEO everyone sees, moved only once a write is durable, so that reads,
+ * the high watermark and replication never see a batch that a crash could take back.
+ * Mutations run through an OpQueue: appends pipeline (that is how concurrent appends end up in one
+ * group commit), truncation/retention/deletion wait for the writes before them.
+ */
+import type { PartitionBackend, PartitionChange, PartitionState } from './backend.js'
+import { splitBatches, stampBatch, type BatchView } from './batch-header.js'
+import { BatchIndex } from './batch-index.js'
+import { LeaderEpochCache } from './epoch-cache.js'
+import { assert, StorageError } from './errors.js'
+import { OpQueue } from './op-queue.js'
+import { planRetention } from './retention.js'
+import type { AppendInfo, EpochEndOffset, PartitionLog, RetentionOptions } from './types.js'
+
+/** Bound on the batches one read returns (maxBytes may be huge and batches tiny). */
+export const READ_BATCHES_MAX = 10_000
+
+export class Partition implements PartitionLog {
+  private readonly index = new BatchIndex()
+  private epochs = new LeaderEpochCache()
+  private startOffset = 0
+  private endOffset = 0
+  private nextOffset = 0
+  private hwm = 0
+  /** HWM or epoch cache changed since the last persisted state. */
+  private stateDirty = false
+  private lastCommit: Promise<unknown> = Promise.resolve()
+  private readonly queue = new OpQueue(() => this.lastCommit)
+  private readonly listeners = new Set<(log: PartitionLog) => void>()
+  /** Set once the log can no longer be used: closed, deleted, or its store failed. */
+  private unusable: StorageError | null = null
+
+  private constructor(
+    readonly topicId: string,
+    readonly partition: number,
+    private readonly backend: PartitionBackend,
+  ) {}
+
+  /** Loads the partition, or creates it (durably) if the backend has no state for it. */
+  static async open(topicId: string, partition: number, backend: PartitionBackend): Promise<Partition> {
+    const log = new Partition(topicId, partition, backend)
+    const state = await backend.load(log.index)
+    if (state) log.restore(state)
+    else await log.commit({ appended: [], removed: [], removedFrom: null })
+    return log
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset
+  }
+  get logEndOffset(): number {
+    return this.endOffset
+  }
+  get highWatermark(): number {
+    return this.hwm
+  }
+  get sizeBytes(): number {
+    return this.index.totalBytes
+  }
+  get batchCount(): number {
+    return this.index.length
+  }
+
+  appendAsLeader(records: Buffer, leaderEpoch: number): Promise<AppendInfo> {
+    assert(Number.isInteger(leaderEpoch) && leaderEpoch >= 0, `invalid leader epoch ${leaderEpoch}`)
+    return this.queue.run(false, () => this.append(records, leaderEpoch))
+  }
+
+  appendAsFollower(records: Buffer): Promise<AppendInfo> {
+    return this.queue.run(false, () => this.append(records, null))
+  }
+
+  async read(offset: number, maxBytes: number, maxOffsetExclusive: number): Promise<Buffer[]> {
+    this.checkUsable()
+    this.checkInRange(offset)
+    const limit = Math.min(maxOffsetExclusive, this.endOffset)
+    const bases: number[] = []
+    let total = 0
+    for (let pos = this.index.positionFor(offset); pos < this.index.length; pos++) {
+      const base = this.index.baseOffset(pos)
+      const size = this.index.sizeBytes(pos)
+      if (base >= limit || bases.length === READ_BATCHES_MAX) break
+      if (bases.length > 0 && total + size > maxBytes) break
+      bases.push(base)
+      total += size
+    }
+    if (bases.length === 0) return []
+    const found = await this.backend.fetch(bases)
+    const batches: Buffer[] = []
+    for (const batch of found) {
+      // Retention or truncation may have removed batches while the fetch was in flight.
+      if (batch === undefined) break
+      batches.push(batch)
+    }
+    if (batches.length === 0) this.checkInRange(offset)
+    return batches
+  }
+
+  async offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null> {
+    this.checkUsable()
+    const pos = this.index.positionForTimestamp(ts)
+    if (pos >= this.index.length || this.index.baseOffset(pos) >= this.endOffset) return null
+    return { offset: Math.max(this.index.baseOffset(pos), this.startOffset), timestamp: this.index.maxTimestamp(pos) }
+  }
+
+  setHighWatermark(offset: number): void {
+    const clamped = Math.min(Math.max(offset, this.startOffset), this.endOffset)
+    if (clamped === this.hwm) return
+    this.hwm = clamped
+    this.stateDirty = true
+    this.notify()
+  }
+
+  assignEpochStart(epoch: number, startOffset: number): void {
+    if (!this.epochs.assign(epoch, startOffset)) return
+    this.stateDirty = true
+    // Durable soon, in call order with appends; a failure marks the store failed.
+    this.checkpoint().catch(() => undefined)
+  }
+
+  latestEpoch(): number {
+    return this.epochs.latestEpoch()
+  }
+
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return this.epochs.endOffsetFor(epoch, this.endOffset)
+  }
+
+  epochEntries(): { epoch: number; startOffset: number }[] {
+    return this.epochs.list()
+  }
+
+  truncateTo(offset: number): Promise<void> {
+    assert(Number.isInteger(offset) && offset >= 0, `invalid truncation offset ${offset}`)
+    return this.queue.run(true, async () => {
+      this.checkUsable()
+      if (offset >= this.endOffset) return
+      const pos = this.index.positionFor(offset)
+      // A batch straddling `offset` goes entirely: the log never holds part of a batch.
+      let newEnd = pos < this.index.length ? Math.min(offset, this.index.baseOffset(pos)) : offset
+      if (newEnd < this.startOffset) {
+        // Below the log start the log restarts empty at `offset` (Kafka: truncateFullyAndStartAt).
+        newEnd = Math.min(offset, this.startOffset)
+        this.startOffset = newEnd
+      }
+      const removed = this.basesFrom(pos, this.index.length)
+      this.index.truncate(pos)
+      this.nextOffset = this.endOffset = newEnd
+      this.hwm = Math.min(this.hwm, newEnd)
+      this.epochs.truncateFromEnd(newEnd)
+      await this.commit({ appended: [], removed, removedFrom: 'tail' })
+      this.notify()
+    })
+  }
+
+  deleteRecordsBefore(offset: number): Promise<void> {
+    return this.queue.run(true, async () => {
+      this.checkUsable()
+      if (offset > this.endOffset) {
+        throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the log ends at ${this.endOffset}`)
+      }
+      if (offset <= this.startOffset) return
+      await this.removeHead(this.index.positionFor(offset), offset)
+    })
+  }
+
+  applyRetention(opts: RetentionOptions): Promise<number> {
+    return this.queue.run(true, async () => {
+      this.checkUsable()
+      const count = planRetention(this.index, this.hwm, opts)
+      if (count === 0) return 0
+      const nextBase = count < this.index.length ? this.index.baseOffset(count) : this.endOffset
+      await this.removeHead(count, Math.max(this.startOffset, nextBase))
+      return count
+    })
+  }
+
+  onChange(listener: (log: PartitionLog) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  waitFor(ready: (log: PartitionLog) => boolean, signal?: AbortSignal): Promise<boolean> {
+    if (ready(this)) return Promise.resolve(true)
+    if (this.unusable || signal?.aborted) return Promise.resolve(false)
+    return new Promise((resolve) => {
+      const finish = (result: boolean): void => {
+        unsubscribe()
+        signal?.removeEventListener('abort', onAbort)
+        resolve(result)
+      }
+      const onAbort = (): void => finish(false)
+      const unsubscribe = this.onChange(() => {
+        if (ready(this)) finish(true)
+        else if (this.unusable) finish(false)
+      })
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  /** Persists the HWM and epoch cache if they changed (Kafka checkpoints the HWM periodically). */
+  checkpoint(): Promise<void> {
+    if (!this.stateDirty || this.unusable) return Promise.resolve()
+    return this.queue.run(false, () => {
+      if (!this.stateDirty || this.unusable) return Promise.resolve()
+      return this.commit({ appended: [], removed: [], removedFrom: null })
+    })
+  }
+
+  /** Store-side: waits for pending work, checkpoints, then refuses further use. */
+  async close(): Promise<void> {
+    await this.checkpoint().catch(() => undefined)
+    await this.queue.drain()
+    this.markUnusable(new StorageError('STORE_CLOSED', `the log of ${this.name()} is closed`))
+  }
+
+  /** Store-side: waits for pending work, then deletes everything of the partition. */
+  async destroy(): Promise<void> {
+    await this.queue.run(true, async () => {
+      this.markUnusable(new StorageError('PARTITION_DELETED', `partition ${this.name()} was deleted`))
+      await this.backend.destroy()
+    })
+  }
+
+  /** Store-side: a write of the store failed; nothing more is accepted. */
+  fail(error: StorageError): void {
+    this.markUnusable(error)
+  }
+
+  private append(records: Buffer, leaderEpoch: number | null): Promise<AppendInfo> {
+    this.checkUsable()
+    const batches = splitBatches(records)
+    if (leaderEpoch !== null) {
+      let next = this.nextOffset
+      for (const batch of batches) {
+        stampBatch(batch, next, leaderEpoch)
+        next += batch.lastOffsetDelta + 1
+      }
+    } else {
+      this.checkFollowerOffsets(batches)
+    }
+    const info: AppendInfo = { baseOffset: batches[0]!.baseOffset, lastOffset: 0, maxTimestamp: -1, recordCount: 0, sizeBytes: 0 }
+    for (const batch of batches) {
+      const lastOffset = batch.baseOffset + batch.lastOffsetDelta
+      this.index.push(batch.baseOffset, lastOffset, batch.bytes.length, batch.maxTimestamp)
+      if (batch.leaderEpoch >= 0 && batch.leaderEpoch > this.epochs.latestEpoch()) {
+        this.epochs.assign(batch.leaderEpoch, batch.baseOffset)
+      }
+      info.lastOffset = lastOffset
+      info.maxTimestamp = Math.max(info.maxTimestamp, batch.maxTimestamp)
+      info.recordCount += batch.recordCount
+      info.sizeBytes += batch.bytes.length
+    }
+    this.nextOffset = info.lastOffset + 1
+    const endAfter = this.nextOffset
+    return this.commit({ appended: batches.map((b) => b.bytes), removed: [], removedFrom: null }).then(() => {
+      this.endOffset = endAfter
+      this.notify()
+      return info
+    })
+  }
+
+  private checkFollowerOffsets(batches: BatchView[]): void {
+    let expectedMin = this.nextOffset
+    for (const batch of batches) {
+      if (batch.baseOffset < expectedMin) {
+        throw new StorageError(
+          'UNEXPECTED_APPEND_OFFSET',
+          `follower append to ${this.name()} at offset ${batch.baseOffset}, expected ${expectedMin} or later`,
+        )
+      }
+      expectedMin = batch.baseOffset + batch.lastOffsetDelta + 1
+    }
+  }
+
+  private async removeHead(count: number, newStart: number): Promise<void> {
+    const removed = this.basesFrom(0, count)
+    this.index.removeHead(count)
+    this.startOffset = newStart
+    this.hwm = Math.max(this.hwm, newStart)
+    this.epochs.truncateFromStart(newStart)
+    await this.commit({ appended: [], removed, removedFrom: count > 0 ? 'head' : null })
+    this.notify()
+  }
+
+  /** Starts one durable change with the state as it is now. */
+  private commit(change: Omit<PartitionChange, 'state'>): Promise<void> {
+    const state: PartitionState = {
+      logStartOffset: this.startOffset,
+      logEndOffset: this.nextOffset,
+      highWatermark: this.hwm,
+      epochs: this.epochs.toJSON(),
+    }
+    this.stateDirty = false
+    let write: Promise<void>
+    try {
+      write = this.backend.commit({ ...change, state }, this.index)
+    } catch (error) {
+      write = Promise.reject(error)
+    }
+    this.lastCommit = write
+    return write.catch((error: unknown) => {
+      const failure =
+        error instanceof StorageError ? error : new StorageError('STORE_FAILED', `write to ${this.name()} failed`, { cause: error })
+      this.markUnusable(failure)
+      throw failure
+    })
+  }
+
+  private restore(state: PartitionState): void {
+    // Leftovers of batches below the log start (a partly deleted chunk of index) are not data.
+    let dead = 0
+    while (dead < this.index.length && this.index.lastOffset(dead) < state.logStartOffset) dead++
+    this.index.removeHead(dead)
+    const last = this.index.length > 0 ? this.index.lastOffset(this.index.length - 1) : -1
+    if (last >= state.logEndOffset || state.logStartOffset > state.logEndOffset) {
+      throw new StorageError(
+        'CORRUPT',
+        `stored state of ${this.name()} (log start ${state.logStartOffset}, LEO ${state.logEndOffset}) contradicts its last batch ending at ${last}`,
+      )
+    }
+    this.startOffset = state.logStartOffset
+    this.nextOffset = this.endOffset = state.logEndOffset
+    this.hwm = Math.min(Math.max(state.highWatermark, this.startOffset), this.endOffset)
+    this.epochs = new LeaderEpochCache(state.epochs)
+  }
+
+  private basesFrom(from: number, to: number): number[] {
+    const bases = new Array<number>(to - from)
+    for (let pos = from; pos < to; pos++) bases[pos - from] = this.index.baseOffset(pos)
+    return bases
+  }
+
+  private checkInRange(offset: number): void {
+    if (offset < this.startOffset || offset > this.endOffset) {
+      throw new StorageError(
+        'OFFSET_OUT_OF_RANGE',
+        `offset ${offset} is outside the log of ${this.name()} [${this.startOffset}, ${this.endOffset}]`,
+      )
+    }
+  }
+
+  private checkUsable(): void {
+    if (this.unusable) throw this.unusable
+  }
+
+  private markUnusable(error: StorageError): void {
+    if (this.unusable) return
+    this.unusable = error
+    this.notify()
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(this)
+      } catch (error) {
+        // A listener's bug must not break the log's bookkeeping: surface it on its own.
+        queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
+  }
+
+  private name(): string {
+    return `${this.topicId}/${this.partition}`
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The storage layer's contract: one LogStore per simulated broker, one PartitionLog per hosted
+ * partition. Two stores implement it (LevelDB in leveldb.ts, memory in memory.ts) on one shared
+ * partition-log core, and test/storage/conformance.ts holds both to the same behaviour.
+ *
+ * Offsets, timestamps and sizes are JS numbers (exact up to 2^53). Record batches are Kafka
+ * RecordBatch v2 bytes; the log reads a few header fields and never decodes records.
+ */
+
+export interface LogStoreOptions {
+  /** `--fsync` mode: every group commit is a synchronous LevelDB write (survives power loss). */
+  sync?: boolean
+  /** Budget of the store-wide cache of recently appended batches that serves tailing reads. */
+  tailCacheBytes?: number
+}
+
+export interface LogStore {
+  open(): Promise<void>
+  /** Waits for pending writes, checkpoints every open partition, closes the database. */
+  close(): Promise<void>
+  /** Opens (loading its state) or creates the log of a partition. Concurrent calls share one log. */
+  partition(topicId: string, partition: number): Promise<PartitionLog>
+  /** Removes the partition's data, index and state. An open log of it fails with PARTITION_DELETED. */
+  deletePartition(topicId: string, partition: number): Promise<void>
+  listPartitions(): Promise<{ topicId: string; partition: number }[]>
+  /** Persists the lazily kept state (high watermarks) of every open partition. */
+  checkpoint(): Promise<void>
+  /** A small ordered KV space for the broker's own metadata (e.g. the controller's metadata log). */
+  readonly meta: MetaStore
+}
+
+export type MetaOp = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }
+
+/** String keys ordered by their UTF-8 bytes, Buffer values. Writes are atomic and in call order. */
+export interface MetaStore {
+  get(key: string): Promise<Buffer | undefined>
+  put(key: string, value: Buffer): Promise<void>
+  del(key: string): Promise<void>
+  /** Applies all operations in one atomic write. */
+  batch(ops: MetaOp[]): Promise<void>
+  /** Entries whose key starts with `prefix`, in key order (or reverse); `gt` skips up to a key. */
+  entries(prefix: string, opts?: { gt?: string; limit?: number; reverse?: boolean }): Promise<[string, Buffer][]>
+}
+
+export interface AppendInfo {
+  baseOffset: number
+  lastOffset: number
+  /** Max of the appended batches' maxTimestamp (-1 when none carries one). */
+  maxTimestamp: number
+  recordCount: number
+  sizeBytes: number
+}
+
+export interface RetentionOptions {
+  nowMs: number
+  /** retention.ms; negative means unlimited. */
+  retentionMs: number
+  /** retention.bytes; negative means unlimited. */
+  retentionBytes: number
+}
+
+export interface EpochEndOffset {
+  /** -1 (UNDEFINED_EPOCH) when the requested epoch is unknown or above the latest. */
+  epoch: number
+  /** -1 (UNDEFINED_EPOCH_OFFSET) with epoch -1. */
+  endOffset: number
+}
+
+export interface PartitionLog {
+  readonly topicId: string
+  readonly partition: number
+  readonly logStartOffset: number
+  /** LEO: next offset to assign. Only covers durable batches: it moves when the write lands. */
+  readonly logEndOffset: number
+  readonly highWatermark: number
+  readonly sizeBytes: number
+  /** Stored batches (after retention). */
+  readonly batchCount: number
+
+  /**
+   * Leader append: `records` holds one or more batches (already validated by the protocol layer).
+   * Assigns offsets from LEO, stamps baseOffset and partitionLeaderEpoch in place, writes, and
+   * resolves once in LevelDB. Appends to one partition are ordered; concurrent calls are group
+   * committed. The log owns `records` from the call on: the caller must not modify it.
+   * Rejects with StorageError INVALID_BATCH if the framing is wrong.
+   */
+  appendAsLeader(records: Buffer, leaderEpoch: number): Promise<AppendInfo>
+  /**
+   * Follower append: batches already carry their offsets and epochs. The first must start at or
+   * after LEO (past LEO only where compaction left a gap), else UNEXPECTED_APPEND_OFFSET.
+   */
+  appendAsFollower(records: Buffer): Promise<AppendInfo>
+
+  /**
+   * Whole stored batches starting with the one that contains `offset`, in order, while the total
+   * stays within maxBytes, but always at least one batch if any starts below `maxOffsetExclusive`
+   * (HWM for consumers, LEO for followers). Never a batch whose base offset >= maxOffsetExclusive.
+   * Throws StorageError OFFSET_OUT_OF_RANGE when offset < logStartOffset or offset > LEO; an
+   * offset equal to LEO gives []. The returned buffers are shared: do not modify them.
+   */
+  read(offset: number, maxBytes: number, maxOffsetExclusive: number): Promise<Buffer[]>
+  /**
+   * ListOffsets by time, at batch granularity: the first batch (in offset order) whose maxTimestamp
+   * >= ts; returns max(its base offset, logStartOffset) and that batch's maxTimestamp, or null.
+   * Kafka answers with the exact record: a broker that wants it reads that one batch and looks
+   * for the first record with timestamp >= ts (the log does not decode records).
+   */
+  offsetForTimestamp(ts: number): Promise<{ offset: number; timestamp: number } | null>
+
+  /** Clamped to [logStartOffset, LEO] as Kafka does; persisted with the next write or checkpoint. */
+  setHighWatermark(offset: number): void
+
+  /** Leader epoch cache (epoch -> start offset), Kafka's LeaderEpochFileCache rules. Appends also
+   * assign the epochs their batches carry. Persisted soon after (in call order with appends). */
+  assignEpochStart(epoch: number, startOffset: number): void
+  /** -1 when empty. */
+  latestEpoch(): number
+  /** OffsetForLeaderEpoch semantics. */
+  endOffsetForEpoch(epoch: number): EpochEndOffset
+  /** Epoch cache entries, oldest first (for diagnostics and tests). */
+  epochEntries(): { epoch: number; startOffset: number }[]
+
+  /**
+   * Drops every batch with an offset >= `offset` (replica divergence) and fixes the epoch cache.
+   * A batch that straddles `offset` goes entirely: the LEO becomes its base offset. Below
+   * logStartOffset, the log is emptied and starts at `offset`. No-op at or beyond LEO.
+   */
+  truncateTo(offset: number): Promise<void>
+  /** DeleteRecords: moves logStartOffset to `offset` (no-op if not above it) and deletes whole
+   * batches entirely below it. OFFSET_OUT_OF_RANGE beyond LEO. */
+  deleteRecordsBefore(offset: number): Promise<void>
+  /**
+   * Kafka retention at batch granularity (a batch plays a segment): deletes the longest head prefix
+   * whose maxTimestamp is older than retentionMs, then the head batches that the log can lose while
+   * staying at or above retentionBytes. Only batches below the high watermark go; the last batch
+   * may go too (Kafka rolls and deletes an expired active segment), the LEO stays. Deletes at most
+   * RETENTION_BATCHES_MAX per call. Returns the number of batches deleted.
+   * (cleanup.policy=compact is a later issue: it will rewrite batches in place, keeping base
+   * offsets, so the index already tolerates offset gaps between batches.)
+   */
+  applyRetention(opts: RetentionOptions): Promise<number>
+
+  /**
+   * Long-poll support: `listener` runs synchronously after the LEO, HWM or log start offset
+   * changes. Returns the unsubscribe function; keep listeners cheap and always unsubscribe.
+   */
+  onChange(listener: (log: PartitionLog) => void): () => void
+  /** Resolves true once `ready(log)` holds (checked now and on every change), false on abort. */
+  waitFor(ready: (log: PartitionLog) => boolean, signal?: AbortSignal): Promise<boolean>
+}

@@ -1,0 +1,250 @@
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ClassicLevel } from 'classic-level'
+import ts from 'typescript'
+import { describe, expect, it } from 'vitest'
+import { LevelLogStore, type LevelLogStoreOptions } from '../../src/storage/leveldb.js'
+import { makeBatch, describeBatch } from './batches.js'
+import { runLogStoreConformance } from './conformance.js'
+import { expectStorageError, readTags } from './helpers.js'
+
+const REPO = path.resolve(import.meta.dirname, '../..')
+
+function tempDir(name: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `sluice-storage-${name}-`))
+}
+
+/** Keys per keyspace of a closed store's database (d data, i loose index, x chunks, s state, m meta). */
+async function countKeys(dir: string): Promise<Record<string, number>> {
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+  await db.open()
+  try {
+    const counts: Record<string, number> = {}
+    for (const key of await db.keys().all()) {
+      const keyspace = String.fromCharCode(key[0]!)
+      counts[keyspace] = (counts[keyspace] ?? 0) + 1
+    }
+    return { d: 0, i: 0, x: 0, s: 0, ...counts }
+  } finally {
+    await db.close()
+  }
+}
+
+function levelHarness(opts: LevelLogStoreOptions) {
+  return async () => {
+    const dir = tempDir('conformance')
+    return {
+      open: async () => {
+        const store = new LevelLogStore(dir, opts)
+        await store.open()
+        return store
+      },
+      cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+    }
+  }
+}
+
+runLogStoreConformance('leveldb', levelHarness({}))
+// Tiny index chunks and tail cache: chunk sealing, cutting and dropping, and reads from LevelDB.
+runLogStoreConformance('leveldb, index chunks of 3, 4 KB tail cache', levelHarness({ indexChunkBatches: 3, tailCacheBytes: 4096 }))
+
+/** Transpiles the storage sources and the crash child into a runnable tree (Node 20 runs no TS). */
+function buildCrashChild(dir: string): string {
+  const files = [
+    ...fs.readdirSync(path.join(REPO, 'src/storage')).map((f) => `src/storage/${f}`),
+    'test/storage/batches.ts',
+    'test/storage/crash-child.ts',
+  ].filter((f) => f.endsWith('.ts'))
+  for (const file of files) {
+    const source = fs.readFileSync(path.join(REPO, file), 'utf8')
+    const out = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+    })
+    const target = path.join(dir, file.replace(/\.ts$/, '.js'))
+    fs.mkdirSync(path.dirname(target), { recursive: true })
+    fs.writeFileSync(target, out.outputText)
+  }
+  fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}')
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'))
+  return path.join(dir, 'test/storage/crash-child.js')
+}
+
+describe('LevelLogStore', () => {
+  it('loses no acknowledged append when the process is killed with SIGKILL', async () => {
+    const work = tempDir('crash')
+    try {
+      const script = buildCrashChild(path.join(work, 'build'))
+      const dataDir = path.join(work, 'broker')
+      const child = spawn(process.execPath, [script, dataDir, 'crash-topic'], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const acked: string[] = []
+      let buffered = ''
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)))
+      child.stdout.setEncoding('utf8')
+      child.stdout.on('data', (chunk: string) => {
+        buffered += chunk
+        const lines = buffered.split('\n')
+        buffered = lines.pop()!
+        acked.push(...lines)
+        if (acked.length >= 3000 && !child.killed) child.kill('SIGKILL')
+      })
+      expect(await exited).toBe('SIGKILL')
+      expect(acked.length).toBeGreaterThanOrEqual(3000)
+
+      const store = new LevelLogStore(dataDir)
+      await store.open()
+      try {
+        const logs = await Promise.all([0, 1, 2].map((p) => store.partition('crash-topic', p)))
+        for (const line of acked) {
+          const [p, base, tag] = line.split(' ') as [string, string, string]
+          const log = logs[Number(p)]!
+          const [batch] = await log.read(Number(base), 1, log.logEndOffset)
+          expect(batch && describeBatch(batch), line).toMatchObject({ baseOffset: Number(base), tag, crcOk: true })
+        }
+        // Whatever landed is contiguous, acknowledged or not.
+        for (const log of logs) {
+          let next = 0
+          for (let offset = 0; offset < log.logEndOffset; ) {
+            const d = describeBatch((await log.read(offset, 1, log.logEndOffset))[0]!)
+            expect(d.baseOffset).toBe(next)
+            next = offset = d.lastOffset + 1
+          }
+          expect(next).toBe(log.logEndOffset)
+          expect(log.highWatermark).toBeLessThanOrEqual(log.logEndOffset)
+        }
+      } finally {
+        await store.close()
+      }
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true })
+    }
+  })
+
+  it('fsync mode writes and reopens like the default', async () => {
+    const dir = tempDir('sync')
+    try {
+      let store = new LevelLogStore(dir, { sync: true })
+      await store.open()
+      const log = await store.partition('sync-topic', 0)
+      await Promise.all(['a', 'b', 'c'].map((tag) => log.appendAsLeader(makeBatch({ tag }), 0)))
+      await store.close()
+      store = new LevelLogStore(dir, { sync: true })
+      await store.open()
+      expect(await readTags(await store.partition('sync-topic', 0))).toEqual(['a', 'b', 'c'])
+      await store.close()
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a second store on the same directory fails with STORE_LOCKED', async () => {
+    const dir = tempDir('lock')
+    const first = new LevelLogStore(dir)
+    await first.open()
+    try {
+      await expectStorageError(new LevelLogStore(dir).open(), 'STORE_LOCKED')
+    } finally {
+      await first.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('keeps a large index in chunks: dead chunks go, a cut chunk is rewritten, reopen agrees', async () => {
+    const dir = tempDir('chunks')
+    try {
+      let store = new LevelLogStore(dir)
+      await store.open()
+      let log = await store.partition('big', 0)
+      for (let i = 0; i < 5000; i += 100) {
+        await Promise.all(Array.from({ length: 100 }, (_, k) => log.appendAsLeader(makeBatch({ records: 2, tag: String(i + k), payloadBytes: 4 }), 0)))
+      }
+      // Sealed: chunks of batches 0..2047 and 2048..4095, loose entries for 4096..4999.
+      log.setHighWatermark(log.logEndOffset)
+      await log.deleteRecordsBefore(2 * 2100 + 1) // inside batch 2100: the first chunk is dead, the second partly
+      await log.truncateTo(2 * 3000) // cuts the second chunk, drops every loose entry
+      const expected = Array.from({ length: 900 }, (_, k) => String(2100 + k))
+      expect(await readTags(log)).toEqual(expected)
+      await store.close()
+      expect(await countKeys(dir)).toEqual({ d: 900, i: 0, x: 1, s: 1 })
+
+      store = new LevelLogStore(dir)
+      await store.open()
+      log = await store.partition('big', 0)
+      expect([log.logStartOffset, log.logEndOffset, log.batchCount]).toEqual([4201, 6000, 900])
+      expect(await readTags(log)).toEqual(expected)
+      await log.appendAsLeader(makeBatch({ tag: 'after' }), 0)
+      expect(describeBatch((await log.read(6000, 1, 6001))[0]!).tag).toBe('after')
+      log.setHighWatermark(log.logEndOffset)
+      await log.applyRetention({ nowMs: 0, retentionMs: -1, retentionBytes: 0 })
+      await store.close()
+      expect(await countKeys(dir)).toEqual({ d: 0, i: 0, x: 0, s: 1 })
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('drops a chunk that dies exactly at its boundary', async () => {
+    const dir = tempDir('boundary')
+    try {
+      const store = new LevelLogStore(dir, { indexChunkBatches: 4 })
+      await store.open()
+      const log = await store.partition('edge', 0)
+      for (let i = 0; i < 13; i++) await log.appendAsLeader(makeBatch({ tag: String(i) }), 0)
+      // Chunks start at 0, 4 and 8; batch 12 is loose.
+      await log.deleteRecordsBefore(4)
+      await store.close()
+      expect(await countKeys(dir)).toEqual({ d: 9, i: 1, x: 2, s: 1 })
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('deletePartition leaves no key behind', async () => {
+    const dir = tempDir('delete')
+    try {
+      const store = new LevelLogStore(dir, { indexChunkBatches: 4 })
+      await store.open()
+      const log = await store.partition('gone', 0)
+      for (let i = 0; i < 10; i++) await log.appendAsLeader(makeBatch({ tag: String(i) }), 0)
+      await store.meta.put('keep', Buffer.from('me'))
+      await store.deletePartition('gone', 0)
+      await store.close()
+      expect(await countKeys(dir)).toEqual({ d: 0, i: 0, x: 0, s: 0, m: 1 })
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a truncated batch is never served from the cache after a new append at its offset', async () => {
+    const dir = tempDir('stale')
+    const store = new LevelLogStore(dir, { tailCacheBytes: 4096 })
+    await store.open()
+    try {
+      const log = await store.partition('stale', 0)
+      await log.appendAsLeader(makeBatch({ tag: 'old' }), 0)
+      await log.truncateTo(0)
+      await log.appendAsLeader(makeBatch({ tag: 'new', payloadBytes: 2000 }), 0) // too big to cache
+      expect(await readTags(log)).toEqual(['new'])
+    } finally {
+      await store.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('serves the tail from its cache within the budget, older batches from LevelDB', async () => {
+    const dir = tempDir('cache')
+    const store = new LevelLogStore(dir, { tailCacheBytes: 64 * 1024 })
+    await store.open()
+    try {
+      const log = await store.partition('cache', 0)
+      for (let i = 0; i < 200; i++) await log.appendAsLeader(makeBatch({ tag: String(i), payloadBytes: 939 }), 0)
+      expect(store.tailCacheBytes).toBeGreaterThan(0)
+      expect(store.tailCacheBytes).toBeLessThanOrEqual(64 * 1024)
+      expect(await readTags(log)).toEqual(Array.from({ length: 200 }, (_, i) => String(i)))
+    } finally {
+      await store.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
