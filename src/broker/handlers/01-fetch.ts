@@ -43,7 +43,7 @@ interface PartitionData {
   logStartOffset: number
   abortedTransactions: null
   preferredReadReplica: number
-  records: Buffer[] | null
+  records: Buffer[]
 }
 
 const MAX_WAIT_CAP_MS = 30_000
@@ -57,7 +57,8 @@ function empty(partitionIndex: number, errorCode: number): PartitionData {
     logStartOffset: -1,
     abortedTransactions: null,
     preferredReadReplica: -1,
-    records: null,
+    // Kafka answers an empty record set, never null: librdkafka rejects a null one.
+    records: [],
   }
 }
 
@@ -103,13 +104,9 @@ async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]
     out.logStartOffset = log.logStartOffset
     if (request.fetchOffset < log.logStartOffset || request.fetchOffset > log.logEndOffset) {
       out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE
-      out.records = null
       continue
     }
-    if (request.fetchOffset >= log.highWatermark) {
-      out.records = null
-      continue
-    }
+    if (request.fetchOffset >= log.highWatermark) continue
     // The first partition with data gets at least one batch; later ones only what fits.
     const budget = Math.max(Math.min(request.partitionMaxBytes, remaining), 0)
     if (budget === 0 && total > 0) continue
@@ -117,7 +114,7 @@ async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]
     let bytes = 0
     for (const b of batches) bytes += b.length
     if (total > 0 && bytes > budget) continue
-    out.records = batches.length > 0 ? batches : null
+    out.records = batches
     total += bytes
     remaining -= bytes
   }
