@@ -59,7 +59,8 @@ export class Reader {
   }
 
   skip(n: number): void {
-    this.take(n, 'bytes')
+    this.checkLength(n, 'bytes')
+    this.offset += n
   }
 
   int8(): number {

@@ -26,6 +26,8 @@ import {
   readBatchHeader,
 } from './records.js'
 
+const EMPTY = Buffer.alloc(0)
+
 export interface RecordHeader {
   key: string
   value: Buffer | null
@@ -69,10 +71,11 @@ export function parseRecords(
     const attributes = r.int8()
     const timestampDelta = r.varlong()
     const offsetDelta = r.varint()
+    // Without a callback (validation), bytes are skipped rather than sliced: no allocation.
     const keyLen = r.varint()
-    const key = keyLen < 0 ? null : r.raw(keyLen)
+    const key = keyLen < 0 ? null : onRecord ? r.raw(keyLen) : (r.skip(keyLen), EMPTY)
     const valueLen = r.varint()
-    const value = valueLen < 0 ? null : r.raw(valueLen)
+    const value = valueLen < 0 ? null : onRecord ? r.raw(valueLen) : (r.skip(valueLen), EMPTY)
     const headerCount = r.varint()
     if (headerCount < 0) throw new ProtocolError('INVALID_LENGTH', `record ${i} has ${headerCount} headers`)
     if (headerCount * 2 > recordEnd - r.offset) {
@@ -82,6 +85,12 @@ export function parseRecords(
     for (let j = 0; j < headerCount; j++) {
       const hkLen = r.varint()
       if (hkLen < 0) throw new ProtocolError('INVALID_LENGTH', `record ${i} header ${j} has a negative key size`)
+      if (!onRecord) {
+        r.skip(hkLen)
+        const hvLen = r.varint()
+        if (hvLen > 0) r.skip(hvLen)
+        continue
+      }
       const hk = r.raw(hkLen).toString('utf8')
       const hvLen = r.varint()
       headers.push({ key: hk, value: hvLen < 0 ? null : r.raw(hvLen) })

@@ -270,10 +270,13 @@ function validateBatch(buf: Buffer, h: BatchHeader, version: number, opts: Valid
   }
   if (h.compression === Compression.NONE) {
     let missingKey = -1
+    const onRecord = opts.requireKeys
+      ? (rec: { key: Buffer | null }, index: number) => {
+          if (missingKey < 0 && rec.key === null) missingKey = index
+        }
+      : undefined
     try {
-      parseRecords(buf, h.start + RECORD_BATCH_OVERHEAD, h.start + h.sizeBytes, h.recordsCount, (rec, index) => {
-        if (missingKey < 0 && rec.key === null) missingKey = index
-      })
+      parseRecords(buf, h.start + RECORD_BATCH_OVERHEAD, h.start + h.sizeBytes, h.recordsCount, onRecord)
     } catch (error) {
       if (error instanceof ProtocolError) return fail(ErrorCode.INVALID_RECORD, error.message)
       throw error

@@ -1,0 +1,12 @@
+/**
+ * The protocol layer: bytes <-> typed Kafka messages. No I/O, no cluster logic.
+ * Message schemas and their types live in ./messages/NN-name.ts (import them directly).
+ */
+export * from './errors.js'
+export * from './primitives.js'
+export * from './schema.js'
+export * from './codec.js'
+export * from './apis.js'
+export * from './frame.js'
+export * from './records.js'
+export * from './record-batch.js'
