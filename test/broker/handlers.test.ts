@@ -1,0 +1,292 @@
+/**
+ * The broker's Kafka answers, request by request, through a raw connection using sluice's own
+ * codec: the error paths and edge cases that client libraries hide.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
+import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
+import { FrameDecoder, decodeResponse } from '../../src/protocol/frame.js'
+import { startTestCluster, type TestCluster } from '../interop/fixture.js'
+import { RawClient } from '../support/raw-client.js'
+
+const PRODUCE = 0
+const FETCH = 1
+const LIST_OFFSETS = 2
+const METADATA = 3
+const API_VERSIONS = 18
+const CREATE_TOPICS = 19
+const DELETE_TOPICS = 20
+const DESCRIBE_CONFIGS = 32
+
+function batch(values: string[], baseTimestamp = Date.now()): Buffer {
+  return encodeRecordBatch({
+    baseTimestamp,
+    records: values.map((v, i) => ({ value: v, key: `k${i}`, timestampDelta: i })),
+  })
+}
+
+function produceBody(topic: string, partition: number, records: Buffer | null, acks = -1) {
+  return {
+    transactionalId: null,
+    acks,
+    timeoutMs: 5000,
+    topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
+  }
+}
+
+function fetchBody(topic: string, partition: number, fetchOffset: number, opts: { maxBytes?: number; maxWaitMs?: number; partitionMaxBytes?: number } = {}) {
+  return {
+    replicaId: -1,
+    maxWaitMs: opts.maxWaitMs ?? 0,
+    minBytes: 1,
+    maxBytes: opts.maxBytes ?? 10_000_000,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic,
+        partitions: [
+          { partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: opts.partitionMaxBytes ?? 1_000_000 },
+        ],
+      },
+    ],
+    forgottenTopicsData: [],
+    rackId: '',
+  }
+}
+
+describe('broker/handlers', () => {
+  let cluster: TestCluster
+  const clients = new Map<number, RawClient>()
+  /** A connection to a broker, by id (1-based). */
+  async function broker(id: number): Promise<RawClient> {
+    let c = clients.get(id)
+    if (!c) clients.set(id, (c = await RawClient.connect(cluster.port + id - 1)))
+    return c
+  }
+  async function createTopic(name: string, numPartitions = 3, configs: { name: string; value: string }[] = []) {
+    const res = await (await broker(1)).request(CREATE_TOPICS, 7, {
+      topics: [{ name, numPartitions, replicationFactor: -1, assignments: [], configs }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    })
+    return res.topics[0]
+  }
+  async function leaderOf(topic: string, partition: number): Promise<RawClient> {
+    const md = await (await broker(1)).request(METADATA, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+    const leader = md.topics[0].partitions.find((p: { partitionIndex: number }) => p.partitionIndex === partition).leaderId
+    return broker(leader)
+  }
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ brokers: 3 })
+  })
+  afterAll(async () => {
+    for (const c of clients.values()) c.close()
+    await cluster?.stop()
+  })
+
+  it('ApiVersions lists every handler at v0..v3', async () => {
+    for (const version of [0, 1, 2, 3]) {
+      const res = await (await broker(1)).request(API_VERSIONS, version, { clientSoftwareName: 'test', clientSoftwareVersion: '1' })
+      expect(res.errorCode).toBe(0)
+      const keys = new Map(res.apiKeys.map((k: { apiKey: number; minVersion: number; maxVersion: number }) => [k.apiKey, [k.minVersion, k.maxVersion]]))
+      expect(keys.get(PRODUCE)).toEqual([0, 8])
+      expect(keys.get(FETCH)).toEqual([4, 12])
+      expect(keys.get(METADATA)).toEqual([0, 9])
+      expect(keys.get(API_VERSIONS)).toEqual([0, 3])
+    }
+  })
+
+  it('a too-new ApiVersions gets the v0 answer with UNSUPPORTED_VERSION and the ranges', async () => {
+    const c = await RawClient.connect(cluster.port)
+    // ApiVersions v9 request, header v2 (flexible): key, version, correlation id, client id, tags; empty body with tags.
+    const clientId = Buffer.from('future')
+    const body = Buffer.concat([
+      Buffer.from([0, 18, 0, 9, 0, 0, 0, 42, 0, clientId.length]),
+      clientId,
+      Buffer.from([0, 1, 1, 0]),
+    ])
+    const size = Buffer.alloc(4)
+    size.writeInt32BE(body.length)
+    const decoder = new FrameDecoder()
+    const frame = await new Promise<Buffer>((resolve) => {
+      c.socket.removeAllListeners('data')
+      c.socket.on('data', (chunk) => {
+        const frames = decoder.push(chunk)
+        if (frames.length > 0) resolve(frames[0]!)
+      })
+      c.writeRaw(Buffer.concat([size, body]))
+    })
+    const res = decodeResponse(API_VERSIONS, 0, frame)
+    expect(res.correlationId).toBe(42)
+    expect(res.body.errorCode).toBe(ErrorCode.UNSUPPORTED_VERSION)
+    expect((res.body.apiKeys as unknown[]).length).toBeGreaterThan(5)
+    c.close()
+  })
+
+  it('Metadata auto-creates a topic: LEADER_NOT_AVAILABLE first, then leaders', async () => {
+    const c = await broker(2)
+    const first = await c.request(METADATA, 9, { topics: [{ name: 'auto1' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })
+    expect(first.topics[0].errorCode).toBe(ErrorCode.LEADER_NOT_AVAILABLE)
+    const second = await c.request(METADATA, 9, { topics: [{ name: 'auto1' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })
+    expect(second.topics[0].errorCode).toBe(0)
+    expect(second.topics[0].partitions).toHaveLength(3)
+    expect(second.brokers.map((b: { nodeId: number }) => b.nodeId)).toEqual([1, 2, 3])
+    const off = await c.request(METADATA, 9, { topics: [{ name: 'nope' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+    expect(off.topics[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    const bad = await c.request(METADATA, 9, { topics: [{ name: 'bad name' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })
+    expect(bad.topics[0].errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION)
+  })
+
+  it('Produce stores batches and Fetch serves them from any offset, inside a batch too', async () => {
+    await createTopic('pf', 1)
+    const leader = await leaderOf('pf', 0)
+    const r1 = await leader.request(PRODUCE, 8, produceBody('pf', 0, batch(['a', 'b', 'c'])))
+    expect(r1.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 })
+    const r2 = await leader.request(PRODUCE, 8, produceBody('pf', 0, batch(['d', 'e'])))
+    expect(r2.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 3 })
+
+    const f = await leader.request(FETCH, 12, fetchBody('pf', 0, 1))
+    const p = f.responses[0].partitions[0]
+    expect(p).toMatchObject({ errorCode: 0, highWatermark: 5, logStartOffset: 0 })
+    const batches = decodeRecordBatches(p.records)
+    // The whole batch holding offset 1 comes back: clients skip what is before their offset.
+    expect(batches[0]!.header.baseOffset).toBe(0)
+    const values = batches.flatMap((b) => b.records.map((r) => [b.header.baseOffset + r.offsetDelta, r.value!.toString()]))
+    expect(values).toEqual([[0, 'a'], [1, 'b'], [2, 'c'], [3, 'd'], [4, 'e']])
+
+    const atEnd = await leader.request(FETCH, 12, fetchBody('pf', 0, 5))
+    expect(atEnd.responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 5 })
+    expect(atEnd.responses[0].partitions[0].records.length).toBe(0)
+    const past = await leader.request(FETCH, 12, fetchBody('pf', 0, 6))
+    expect(past.responses[0].partitions[0].errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE)
+  })
+
+  it('Fetch returns at least one batch even when it is larger than max_bytes', async () => {
+    await createTopic('big', 1)
+    const leader = await leaderOf('big', 0)
+    const large = batch(['x'.repeat(50_000)])
+    await leader.request(PRODUCE, 8, produceBody('big', 0, large))
+    await leader.request(PRODUCE, 8, produceBody('big', 0, batch(['small'])))
+    const f = await leader.request(FETCH, 12, fetchBody('big', 0, 0, { maxBytes: 100, partitionMaxBytes: 100 }))
+    const batches = decodeRecordBatches(f.responses[0].partitions[0].records)
+    expect(batches).toHaveLength(1)
+    expect(batches[0]!.records[0]!.value!.length).toBe(50_000)
+  })
+
+  it('Fetch long-polls and wakes when a record arrives', async () => {
+    await createTopic('poll', 1)
+    const leader = await leaderOf('poll', 0)
+    const producer = await RawClient.connect(leader.socket.remotePort!)
+    const fetching = leader.request(FETCH, 12, fetchBody('poll', 0, 0, { maxWaitMs: 20_000 }))
+    await new Promise((r) => setTimeout(r, 100))
+    await producer.request(PRODUCE, 8, produceBody('poll', 0, batch(['wake'])))
+    const f = await fetching
+    const batches = decodeRecordBatches(f.responses[0].partitions[0].records)
+    expect(batches[0]!.records[0]!.value!.toString()).toBe('wake')
+    producer.close()
+  })
+
+  it('Produce answers Kafka error codes and stores nothing for a bad batch', async () => {
+    await createTopic('errs', 1, [{ name: 'max.message.bytes', value: '1000' }])
+    const leader = await leaderOf('errs', 0)
+    const good = batch(['ok'])
+    const corrupt = Buffer.from(good)
+    corrupt[corrupt.length - 1]! ^= 0xff
+    const cases: [Buffer | null, number][] = [
+      [corrupt, ErrorCode.CORRUPT_MESSAGE],
+      [good.subarray(0, good.length - 3), ErrorCode.CORRUPT_MESSAGE],
+      [batch(['y'.repeat(2000)]), ErrorCode.MESSAGE_TOO_LARGE],
+    ]
+    for (const [records, code] of cases) {
+      const r = await leader.request(PRODUCE, 8, produceBody('errs', 0, records))
+      expect(r.responses[0].partitionResponses[0].errorCode).toBe(code)
+      expect(r.responses[0].partitionResponses[0].errorMessage ?? 'message').toBeTruthy()
+    }
+    const acks = await leader.request(PRODUCE, 8, produceBody('errs', 0, good, 2))
+    expect(acks.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.INVALID_REQUIRED_ACKS)
+    const unknown = await leader.request(PRODUCE, 8, produceBody('nosuch', 0, good))
+    expect(unknown.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    const list = await leader.request(LIST_OFFSETS, 5, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: 'errs', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }],
+    })
+    expect(list.topics[0].partitions[0].offset).toBe(0)
+  })
+
+  it('a broker that does not lead a partition answers NOT_LEADER_OR_FOLLOWER', async () => {
+    await createTopic('lead', 1)
+    const md = await (await broker(1)).request(METADATA, 9, { topics: [{ name: 'lead' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+    const leader = md.topics[0].partitions[0].leaderId as number
+    const other = await broker((leader % 3) + 1)
+    const r = await other.request(PRODUCE, 8, produceBody('lead', 0, batch(['z'])))
+    expect(r.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    const f = await other.request(FETCH, 12, fetchBody('lead', 0, 0))
+    expect(f.responses[0].partitions[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+  })
+
+  it('acks=0 gets no response, and the records are stored', async () => {
+    await createTopic('fire', 1)
+    const leader = await leaderOf('fire', 0)
+    leader.send(PRODUCE, 8, produceBody('fire', 0, batch(['f1']), 0))
+    // The next request's answer arrives; had acks=0 been answered, it would have come first.
+    const md = await leader.request(API_VERSIONS, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' })
+    expect(md.errorCode).toBe(0)
+    const f = await leader.request(FETCH, 12, fetchBody('fire', 0, 0))
+    expect(f.responses[0].partitions[0].highWatermark).toBe(1)
+  })
+
+  it('ListOffsets answers earliest, latest and by timestamp', async () => {
+    await createTopic('times', 1)
+    const leader = await leaderOf('times', 0)
+    await leader.request(PRODUCE, 8, produceBody('times', 0, batch(['t0', 't1'], 1_000_000)))
+    await leader.request(PRODUCE, 8, produceBody('times', 0, batch(['t2'], 2_000_000)))
+    const ask = async (timestamp: number) => {
+      const r = await leader.request(LIST_OFFSETS, 5, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: 'times', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }],
+      })
+      return r.topics[0].partitions[0]
+    }
+    expect((await ask(-2)).offset).toBe(0)
+    expect((await ask(-1)).offset).toBe(3)
+    expect(await ask(1_500_000)).toMatchObject({ offset: 2, timestamp: 2_000_000 })
+    expect((await ask(0)).offset).toBe(0)
+    expect((await ask(3_000_000)).offset).toBe(-1)
+  })
+
+  it('CreateTopics and DeleteTopics answer as Kafka does', async () => {
+    expect((await createTopic('dup', 2)).errorCode).toBe(0)
+    expect((await createTopic('dup', 2)).errorCode).toBe(ErrorCode.TOPIC_ALREADY_EXISTS)
+    expect((await createTopic('bad/name', 1)).errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION)
+    expect((await createTopic('zero', 0)).errorCode).toBe(ErrorCode.INVALID_PARTITIONS)
+    expect((await createTopic('cfg', 1, [{ name: 'no.such', value: '1' }])).errorCode).toBe(ErrorCode.INVALID_CONFIG)
+    const del = await (await broker(1)).request(DELETE_TOPICS, 6, { topics: [{ name: 'dup', topicId: '00000000000000000000000000000000' }], timeoutMs: 1000 })
+    expect(del.responses[0].errorCode).toBe(0)
+    const again = await (await broker(1)).request(DELETE_TOPICS, 4, { topicNames: ['dup'], timeoutMs: 1000 })
+    expect(again.responses[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  })
+
+  it('DescribeConfigs answers topic configs with their sources', async () => {
+    await createTopic('described', 1, [{ name: 'retention.ms', value: '1234' }])
+    const r = await (await broker(1)).request(DESCRIBE_CONFIGS, 4, {
+      resources: [{ resourceType: 2, resourceName: 'described', configurationKeys: null }],
+      includeSynonyms: true,
+      includeDocumentation: true,
+    })
+    const configs = new Map(r.results[0].configs.map((c: { name: string }) => [c.name, c]))
+    expect(configs.get('retention.ms')).toMatchObject({ value: '1234', configSource: 1 })
+    expect(configs.get('cleanup.policy')).toMatchObject({ value: 'delete', configSource: 5 })
+    const missing = await (await broker(1)).request(DESCRIBE_CONFIGS, 4, {
+      resources: [{ resourceType: 2, resourceName: 'missing', configurationKeys: null }],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    })
+    expect(missing.results[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  })
+})
