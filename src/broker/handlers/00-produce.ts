@@ -49,10 +49,9 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<unknown
       const p = topic?.partitions[pd.index]
       if (!topic || !p) return partitionError(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
       if (p.leader !== broker.id) return partitionError(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER)
-      const records = pd.records
-      if (!records || records.length === 0) return partitionError(pd.index, ErrorCode.CORRUPT_MESSAGE, 'empty record set')
-      const validated = validateProducedRecords(records)
+      const validated = validateProducedRecords(pd.records, { produceVersion: ctx.apiVersion })
       if (!validated.ok) return partitionError(pd.index, validated.errorCode, validated.message)
+      const records = pd.records!
       const maxBytes = Number(broker.topicConfig(topic.name, 'max.message.bytes'))
       for (const batch of validated.batches) {
         const size = 12 + batch.batchLength
