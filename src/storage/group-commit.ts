@@ -15,8 +15,20 @@ import { StorageError } from './errors.js'
 /** Flat list of key, value pairs; a null value deletes the key. */
 export type WriteOps = (Buffer | null)[]
 
+/**
+ * A state record that only matters in its latest version: when several changes of one owner share
+ * a LevelDB write, only the last one's state is encoded and written (the write is atomic, so the
+ * earlier versions would never be seen anyway).
+ */
+export interface LatestState {
+  owner: object
+  key: Buffer
+  encode: () => Buffer
+}
+
 interface Pending {
   ops: WriteOps
+  state: LatestState | undefined
   bytes: number
   resolve: () => void
   reject: (error: unknown) => void
@@ -42,12 +54,12 @@ export class GroupCommitter {
     private readonly opts: GroupCommitOptions,
   ) {}
 
-  write(ops: WriteOps): Promise<void> {
+  write(ops: WriteOps, state?: LatestState): Promise<void> {
     if (this.failure) return Promise.reject(this.failure)
     let bytes = 0
     for (const op of ops) if (op) bytes += op.length
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ops, bytes, resolve, reject })
+      this.queue.push({ ops, state, bytes, resolve, reject })
       if (!this.busy) {
         this.busy = true
         setImmediate(() => void this.flush())
@@ -63,15 +75,17 @@ export class GroupCommitter {
 
   private async flush(): Promise<void> {
     const taken = this.take()
+    const latest = new Map<object, LatestState>()
+    for (const { state } of taken) if (state) latest.set(state.owner, state)
     const batch = this.db.batch()
     try {
-      for (const pending of taken) {
-        const { ops } = pending
+      for (const { ops, state } of taken) {
         for (let i = 0; i < ops.length; i += 2) {
           const value = ops[i + 1]
           if (value) batch.put(ops[i]!, value)
           else batch.del(ops[i]!)
         }
+        if (state && latest.get(state.owner) === state) batch.put(state.key, state.encode())
       }
       await (this.opts.sync ? batch.write({ sync: true }) : batch.write())
     } catch (error) {

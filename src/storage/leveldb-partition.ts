@@ -36,6 +36,7 @@ const LOAD_STEP = 256
 
 export class LevelPartitionBackend implements PartitionBackend {
   private readonly keys: PartitionKeys
+  private readonly stateKey: Buffer
   private readonly tail: PartitionTail = new Map()
   /** Keys (first base offsets) of the sealed chunks, ascending. */
   private chunkBases: number[] = []
@@ -52,10 +53,11 @@ export class LevelPartitionBackend implements PartitionBackend {
     private readonly chunkBatches = CHUNK_BATCHES,
   ) {
     this.keys = new PartitionKeys(topicId, partition)
+    this.stateKey = this.keys.state()
   }
 
   async load(index: BatchIndex): Promise<PartitionState | undefined> {
-    const stored = await this.db.get(this.keys.state())
+    const stored = await this.db.get(this.stateKey)
     if (stored === undefined) {
       // A crash in the middle of deletePartition can leave keys without state: not ours anymore.
       await this.clearKeyspaces()
@@ -78,8 +80,7 @@ export class LevelPartitionBackend implements PartitionBackend {
     const ops: WriteOps = []
     if (change.removed.length > 0) this.remove(change, index, ops)
     if (change.appended.length > 0) this.append(change.appended, index, ops)
-    ops.push(this.keys.state(), encodeState(change.state))
-    return this.committer.write(ops)
+    return this.committer.write(ops, { owner: this, key: this.stateKey, encode: () => encodeState(change.state) })
   }
 
   async fetch(baseOffsets: number[]): Promise<(Buffer | undefined)[]> {
@@ -95,7 +96,7 @@ export class LevelPartitionBackend implements PartitionBackend {
   async destroy(): Promise<void> {
     this.tailCache.clear(this.tail)
     // State first: without it the rest is garbage that the next open of this partition clears.
-    await this.committer.write([this.keys.state(), null])
+    await this.committer.write([this.stateKey, null])
     await this.clearKeyspaces()
   }
 

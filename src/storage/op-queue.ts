@@ -38,11 +38,6 @@ export class OpQueue {
     return result
   }
 
-  /** Resolves once everything queued so far has finished (writes included). */
-  async drain(): Promise<void> {
-    await this.run(true, () => Promise.resolve())
-  }
-
   private start<T>(op: Op<T>): Promise<T> {
     try {
       return op()

@@ -211,11 +211,13 @@ export class Partition implements PartitionLog {
     })
   }
 
-  /** Store-side: waits for pending work, checkpoints, then refuses further use. */
+  /** Store-side: waits for pending work, checkpoints, then refuses further use (in one queued step,
+   * so an append queued behind it fails instead of writing to a closing database). */
   async close(): Promise<void> {
-    await this.checkpoint().catch(() => undefined)
-    await this.queue.drain()
-    this.markUnusable(new StorageError('STORE_CLOSED', `the log of ${this.name()} is closed`))
+    await this.queue.run(true, async () => {
+      if (this.stateDirty && !this.unusable) await this.commit({ appended: [], removed: [], removedFrom: null }).catch(() => undefined)
+      this.markUnusable(new StorageError('STORE_CLOSED', `the log of ${this.name()} is closed`))
+    })
   }
 
   /** Store-side: waits for pending work, then deletes everything of the partition. */

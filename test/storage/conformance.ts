@@ -391,6 +391,16 @@ export function runLogStoreConformance(name: string, makeHarness: MakeHarness): 
       expect(text(await store.meta.entries(''))).toHaveLength(3)
     })
 
+    it('close lets appends in flight finish and keeps them', async () => {
+      const log = await store.partition(TOPIC, 0)
+      log.setHighWatermark(0)
+      const inFlight = ['a', 'b', 'c'].map((tag) => log.appendAsLeader(makeBatch({ tag }), 0))
+      await store.close()
+      expect((await Promise.all(inFlight)).map((info) => info.baseOffset)).toEqual([0, 1, 2])
+      store = await harness.open()
+      expect(await readTags(await store.partition(TOPIC, 0))).toEqual(['a', 'b', 'c'])
+    })
+
     it('refuses work after close', async () => {
       const log = await store.partition(TOPIC, 0)
       await store.close()

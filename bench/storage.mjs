@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+/**
+ * Storage micro benchmark: LevelDB partition logs without the network.
+ *   npm run build && node bench/storage.mjs [--quick]
+ * (SLUICE_DIST=<dir> points at another build of src/.) Prints one line per scenario and a JSON
+ * summary on stdout. Figures depend on the machine: compare runs on the same one.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+const dist = process.env.SLUICE_DIST ? pathToFileURL(path.resolve(process.env.SLUICE_DIST) + '/').href : new URL('../dist/', import.meta.url).href
+const { LevelLogStore } = await import(new URL('storage/index.js', dist).href)
+
+const quick = process.argv.includes('--quick')
+
+if (process.argv[2] === '--open') {
+  const store = new LevelLogStore(process.argv[3])
+  await store.open()
+  global.gc?.()
+  const memory = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers
+  const before = memory()
+  const started = performance.now()
+  const log = await store.partition('bench', 0)
+  const ms = performance.now() - started
+  global.gc?.()
+  const indexMB = (memory() - before) / 1e6
+  console.log(JSON.stringify({ ms, msPerMillion: (ms * 1e6) / log.batchCount, indexMB, batches: log.batchCount }))
+  await store.close()
+  process.exit(0)
+}
+const RECORD_BYTES = 100
+
+/** JSON-like records of ~RECORD_BYTES each, as compressible as real ones (not a constant byte). */
+function payload(bytes) {
+  const parts = []
+  let size = 0
+  for (let i = 0; size < bytes; i++) {
+    const line = `{"id":${(Math.random() * 1e9) | 0},"customer":"c-${(Math.random() * 1e5) | 0}","amount":${(Math.random() * 1000).toFixed(2)},"sku":"${Math.random().toString(36).slice(2, 10)}"}`
+    parts.push(line)
+    size += line.length
+  }
+  return Buffer.from(parts.join('')).subarray(0, bytes)
+}
+
+/** A RecordBatch v2 header (framing only: storage does not check the CRC) and a payload. */
+function makeBatch(records, payloadBytes) {
+  const buf = Buffer.alloc(61 + payloadBytes)
+  payload(payloadBytes).copy(buf, 61)
+  buf.writeInt32BE(buf.length - 12, 8)
+  buf.writeInt8(2, 16)
+  buf.writeInt32BE(records - 1, 23)
+  const now = Date.now()
+  buf.writeUInt32BE(Math.floor(now / 2 ** 32), 27)
+  buf.writeUInt32BE(now >>> 0, 31)
+  buf.copy(buf, 35, 27, 35)
+  buf.writeInt32BE(records, 57)
+  return buf
+}
+
+function tempDir() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-storage-'))
+}
+
+async function withStore(opts, fn) {
+  const dir = tempDir()
+  try {
+    return await fn(dir)
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Appends `batches` batches per partition, `inFlight` appends outstanding per partition. */
+async function produce(store, { partitions, batches, records, inFlight }) {
+  const logs = await Promise.all(Array.from({ length: partitions }, (_, p) => store.partition('bench', p)))
+  const template = makeBatch(records, records * RECORD_BYTES)
+  const started = performance.now()
+  await Promise.all(
+    logs.map(async (log) => {
+      let sent = 0
+      const worker = async () => {
+        while (sent < batches) {
+          sent++
+          await log.appendAsLeader(Buffer.from(template), 0)
+        }
+      }
+      await Promise.all(Array.from({ length: inFlight }, worker))
+      log.setHighWatermark(log.logEndOffset)
+    }),
+  )
+  const seconds = (performance.now() - started) / 1000
+  const totalRecords = partitions * batches * records
+  return { seconds, recordsPerSec: totalRecords / seconds, mbPerSec: (totalRecords * RECORD_BYTES) / seconds / 1e6 }
+}
+
+async function consume(log, maxBytes) {
+  const started = performance.now()
+  let records = 0
+  for (let offset = log.logStartOffset; offset < log.highWatermark; ) {
+    const batches = await log.read(offset, maxBytes, log.highWatermark)
+    for (const b of batches) records += b.readInt32BE(57)
+    const last = batches[batches.length - 1]
+    offset = last.readUInt32BE(0) * 2 ** 32 + last.readUInt32BE(4) + last.readInt32BE(23) + 1
+  }
+  const seconds = (performance.now() - started) / 1000
+  return { seconds, recordsPerSec: records / seconds }
+}
+
+const results = {}
+const report = (name, r) => {
+  results[name] = r
+  const parts = Object.entries(r).map(([k, v]) => `${k}=${typeof v === 'number' ? (v >= 100 ? Math.round(v) : v.toFixed(3)) : v}`)
+  console.error(`${name.padEnd(34)} ${parts.join(' ')}`)
+}
+
+const scale = quick ? 0.2 : 1
+
+await withStore({}, async (dir) => {
+  const store = new LevelLogStore(dir)
+  await store.open()
+  const r = await produce(store, { partitions: 1, batches: Math.round(3000 * scale), records: 1000, inFlight: 8 })
+  report('produce 1 partition, 1000-rec batches', r)
+  const log = await store.partition('bench', 0)
+  report('consume from LevelDB (1 MB reads)', await consume(log, 1 << 20))
+  await store.close()
+})
+
+await withStore({}, async (dir) => {
+  const store = new LevelLogStore(dir)
+  await store.open()
+  report('produce 3 partitions, 1000-rec batches', await produce(store, { partitions: 3, batches: Math.round(1000 * scale), records: 1000, inFlight: 8 }))
+  report('produce 3 partitions, 10-rec batches', await produce(store, { partitions: 3, batches: Math.round(30000 * scale), records: 10, inFlight: 32 }))
+  await store.close()
+})
+
+await withStore({}, async (dir) => {
+  const store = new LevelLogStore(dir, { tailCacheBytes: 256 << 20 })
+  await store.open()
+  await produce(store, { partitions: 1, batches: Math.round(1500 * scale), records: 1000, inFlight: 8 })
+  report('consume tail from cache (1 MB reads)', await consume(await store.partition('bench', 0), 1 << 20))
+  await store.close()
+})
+
+await withStore({}, async (dir) => {
+  const store = new LevelLogStore(dir, { sync: true })
+  await store.open()
+  report('produce --fsync 3 partitions, 1000-rec', await produce(store, { partitions: 3, batches: Math.round(300 * scale), records: 1000, inFlight: 8 }))
+  report('produce --fsync 3 partitions, 10-rec', await produce(store, { partitions: 3, batches: Math.round(3000 * scale), records: 10, inFlight: 32 }))
+  await store.close()
+})
+
+await withStore({}, async (dir) => {
+  const batches = Math.round(1_000_000 * scale)
+  const store = new LevelLogStore(dir)
+  await store.open()
+  const w = await produce(store, { partitions: 1, batches, records: 1, inFlight: 256 })
+  report('append 1-record batches', { batchesPerSec: w.recordsPerSec })
+  await store.close()
+  // A fresh process, so that the heap holds nothing but the loaded index.
+  const { execFileSync } = await import('node:child_process')
+  const out = execFileSync(process.execPath, ['--expose-gc', new URL(import.meta.url).pathname, '--open', dir], { env: process.env })
+  report(`open a log of ${batches} batches`, JSON.parse(out.toString()))
+})
+
+console.log(JSON.stringify({ quick, node: process.version, cpus: os.cpus().length, results }))
