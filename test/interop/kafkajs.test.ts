@@ -1,0 +1,86 @@
+import kafkajs from 'kafkajs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readTopic } from '../support/read-back.js'
+import { startTestCluster, type TestCluster } from './fixture.js'
+
+const { Kafka, logLevel } = kafkajs
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
+
+describe('interop/kafkajs 2.2.4', () => {
+  let cluster: TestCluster
+  let kafka: InstanceType<typeof Kafka>
+  beforeAll(async () => {
+    cluster = await startTestCluster({ brokers: 3 })
+    kafka = new Kafka({ clientId: 'interop', brokers: [cluster.bootstrap], logLevel: logLevel.NOTHING })
+  })
+  afterAll(async () => {
+    await cluster?.stop()
+  })
+
+  it('admin creates, describes, lists and deletes topics', async () => {
+    const admin = kafka.admin()
+    await admin.connect()
+    try {
+      expect(await admin.createTopics({ topics: [{ topic: 'admin-t', numPartitions: 4 }] })).toBe(true)
+      expect(await admin.createTopics({ topics: [{ topic: 'admin-t', numPartitions: 4 }] })).toBe(false)
+      const meta = await admin.fetchTopicMetadata({ topics: ['admin-t'] })
+      expect(meta.topics[0]!.partitions).toHaveLength(4)
+      const offsets = await admin.fetchTopicOffsets('admin-t')
+      expect(offsets.map((o) => o.high)).toEqual(['0', '0', '0', '0'])
+      const configs = await admin.describeConfigs({ resources: [{ type: 2, name: 'admin-t' }], includeSynonyms: false })
+      expect(configs.resources[0]!.configEntries.find((c) => c.configName === 'cleanup.policy')?.configValue).toBe('delete')
+      expect(await admin.listTopics()).toContain('admin-t')
+      await admin.deleteTopics({ topics: ['admin-t'] })
+      expect(await admin.listTopics()).not.toContain('admin-t')
+    } finally {
+      await admin.disconnect()
+    }
+  })
+
+  it('what the producer writes reads back identical: keys, values, headers, partitions', async () => {
+    const admin = kafka.admin()
+    await admin.connect()
+    await admin.createTopics({ topics: [{ topic: 'kjs', numPartitions: 3 }] })
+    await admin.disconnect()
+    const producer = kafka.producer()
+    await producer.connect()
+    const sent: { key: string | null; value: string | null; headers: Record<string, string> }[] = []
+    const partitions = new Map<string, number>()
+    try {
+      for (let round = 0; round < 10; round++) {
+        const messages = Array.from({ length: 100 }, (_, i) => {
+          const n = round * 100 + i
+          return {
+            key: n % 7 === 0 ? null : `key-${n % 13}`,
+            value: n % 50 === 0 ? null : JSON.stringify({ n, text: 'é✓'.repeat(n % 5) }),
+            headers: { n: String(n), kind: n % 2 ? 'odd' : 'even' },
+          }
+        })
+        sent.push(...messages)
+        const acks = await producer.send({ topic: 'kjs', acks: -1, messages })
+        for (const a of acks) expect(a.errorCode).toBe(0)
+      }
+    } finally {
+      await producer.disconnect()
+    }
+    const got = await readTopic(cluster.port, 'kjs')
+    expect(got).toHaveLength(sent.length)
+    const byN = new Map(got.map((r) => [r.headers.find(([k]) => k === 'n')![1], r]))
+    for (const [n, m] of sent.entries()) {
+      const r = byN.get(String(n))!
+      expect(r.key).toBe(m.key)
+      expect(r.value).toBe(m.value)
+      expect(r.headers).toEqual([['n', String(n)], ['kind', m.headers.kind]])
+      // A key always lands on the same partition.
+      if (m.key !== null) {
+        if (!partitions.has(m.key)) partitions.set(m.key, r.partition)
+        expect(r.partition).toBe(partitions.get(m.key))
+      }
+    }
+    // Per partition, records keep the order they were sent in.
+    for (const p of [0, 1, 2]) {
+      const ns = got.filter((r) => r.partition === p).sort((a, b) => a.offset - b.offset).map((r) => Number(r.headers[0]![1]))
+      expect(ns).toEqual([...ns].sort((a, b) => a - b))
+    }
+  })
+})
