@@ -17,7 +17,7 @@ import { BaseLogStore } from './store-base.js'
 import { TailCache } from './tail-cache.js'
 import type { LogStoreOptions, MetaOp, MetaStore } from './types.js'
 
-export const DEFAULT_TAIL_CACHE_BYTES = 64 * 1024 * 1024
+export const DEFAULT_TAIL_CACHE_BYTES = 32 * 1024 * 1024
 const WRITE_BYTES_MAX = 64 * 1024 * 1024
 
 export interface LevelLogStoreOptions extends LogStoreOptions {

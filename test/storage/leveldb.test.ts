@@ -74,20 +74,22 @@ function buildCrashChild(dir: string): string {
 describe('LevelLogStore', () => {
   it('loses no acknowledged append when the process is killed with SIGKILL', async () => {
     const work = tempDir('crash')
+    let child: ReturnType<typeof spawn> | undefined
     try {
       const script = buildCrashChild(path.join(work, 'build'))
       const dataDir = path.join(work, 'broker')
-      const child = spawn(process.execPath, [script, dataDir, 'crash-topic'], { stdio: ['ignore', 'pipe', 'inherit'] })
+      child = spawn(process.execPath, [script, dataDir, 'crash-topic'], { stdio: ['ignore', 'pipe', 'inherit'] })
       const acked: string[] = []
       let buffered = ''
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)))
-      child.stdout.setEncoding('utf8')
-      child.stdout.on('data', (chunk: string) => {
+      const running = child
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => running.on('exit', (_code, signal) => resolve(signal)))
+      running.stdout!.setEncoding('utf8')
+      running.stdout!.on('data', (chunk: string) => {
         buffered += chunk
         const lines = buffered.split('\n')
         buffered = lines.pop()!
         acked.push(...lines)
-        if (acked.length >= 3000 && !child.killed) child.kill('SIGKILL')
+        if (acked.length >= 3000 && !running.killed) running.kill('SIGKILL')
       })
       expect(await exited).toBe('SIGKILL')
       expect(acked.length).toBeGreaterThanOrEqual(3000)
@@ -117,6 +119,7 @@ describe('LevelLogStore', () => {
         await store.close()
       }
     } finally {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       fs.rmSync(work, { recursive: true, force: true })
     }
   })
