@@ -52,6 +52,13 @@ export class Broker {
     const opening = this.store.partition(topicId, partition).then(
       (log) => {
         this.logs.set(key, log)
+        // The checkpointed high watermark may lag the log after a crash. A leader that is the only
+        // ISR member has every record it holds in sync, so its high watermark is its log end
+        // (as Kafka's leader does when it finds the ISR is itself).
+        const p = this.cluster.image.topicsById.get(topicId)?.partitions[partition]
+        if (p && p.leader === this.id && p.isr.length <= 1 && log.highWatermark < log.logEndOffset) {
+          log.setHighWatermark(log.logEndOffset)
+        }
         return log
       },
       (error: unknown) => {
