@@ -13,6 +13,7 @@ import path from 'node:path'
 import { Broker } from '../broker/broker.js'
 import type { ClusterView } from '../broker/cluster-view.js'
 import { KafkaListener } from '../broker/listener.js'
+import { brokerConfig } from '../cluster/configs.js'
 import { Controller, type CommandResult } from '../cluster/controller.js'
 import { MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
@@ -61,7 +62,8 @@ export interface ClusterRuntime {
 }
 
 const CONTROLLER_ID = 1
-const DEFAULT_RETENTION_CHECK_MS = 5 * 60_000
+const RETENTION_TICK_MS = 100
+const HWM_CHECKPOINT_INTERVAL_MS = 5_000
 
 /**
  * The controller behind a queue: commands run one at a time against the current image, their
@@ -157,11 +159,15 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   }
   log.info('cluster ready', { brokers: opts.brokers, bootstrap: `${opts.host}:${opts.port}`, clusterId: id })
 
-  const retentionEveryMs = opts.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_MS
+  // Retention runs every log.retention.check.interval.ms (a broker config that can be altered
+  // at run time); the ticker only looks at the clock, so a changed interval applies at once.
   let retentionRunning = false
+  let lastRetentionMs = Date.now()
   const retentionTimer = setInterval(() => {
-    if (retentionRunning) return
+    const everyMs = opts.retentionCheckIntervalMs ?? Number(brokerConfig(image.brokerConfigs, 'log.retention.check.interval.ms'))
+    if (retentionRunning || Date.now() - lastRetentionMs < everyMs) return
     retentionRunning = true
+    lastRetentionMs = Date.now()
     Promise.all(brokers.map((b) => b.runRetention()))
       .then((deleted) => {
         const total = deleted.reduce((a, b) => a + b, 0)
@@ -169,8 +175,17 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       })
       .catch((error: unknown) => log.error('retention failed', { error: String(error) }))
       .finally(() => (retentionRunning = false))
-  }, retentionEveryMs)
+  }, RETENTION_TICK_MS)
   retentionTimer.unref()
+
+  // High watermarks are checkpointed with each append; idle partitions get theirs written here,
+  // as Kafka checkpoints every replica.high.watermark.checkpoint.interval.ms (5 s).
+  const checkpointTimer = setInterval(() => {
+    for (const b of brokers) {
+      b.store.checkpoint().catch((error: unknown) => log.error('checkpoint failed', { broker: b.id, error: String(error) }))
+    }
+  }, HWM_CHECKPOINT_INTERVAL_MS)
+  checkpointTimer.unref()
 
   return {
     bootstrap: `${opts.host}:${opts.port}`,
@@ -188,6 +203,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     }),
     close: async () => {
       clearInterval(retentionTimer)
+      clearInterval(checkpointTimer)
       await Promise.allSettled(listeners.map((l) => l.close()))
       await Promise.allSettled(brokers.map((b) => b.close()))
       await metadataLog.close()

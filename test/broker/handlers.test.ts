@@ -289,4 +289,32 @@ describe('broker/handlers', () => {
     })
     expect(missing.results[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   })
+
+  it('retention deletes expired batches in the background and moves the log start', async () => {
+    const admin = await broker(1)
+    const altered = await admin.request(44, 1, {
+      resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.check.interval.ms', configOperation: 0, value: '100' }] }],
+      validateOnly: false,
+    })
+    expect(altered.responses[0].errorCode).toBe(0)
+    await createTopic('expiring', 1, [{ name: 'retention.ms', value: '60000' }])
+    const leader = await leaderOf('expiring', 0)
+    const hourAgo = Date.now() - 3_600_000
+    await leader.request(PRODUCE, 8, produceBody('expiring', 0, batch(['old1', 'old2'], hourAgo)))
+    await leader.request(PRODUCE, 8, produceBody('expiring', 0, batch(['fresh'])))
+    const earliest = async () =>
+      (
+        await leader.request(LIST_OFFSETS, 5, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [{ name: 'expiring', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2 }] }],
+        })
+      ).topics[0].partitions[0].offset
+    for (let i = 0; i < 100 && (await earliest()) === 0; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(await earliest()).toBe(2)
+    const below = await leader.request(FETCH, 12, fetchBody('expiring', 0, 0))
+    expect(below.responses[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, logStartOffset: 2 })
+    const kept = await leader.request(FETCH, 12, fetchBody('expiring', 0, 2))
+    expect(decodeRecordBatches(kept.responses[0].partitions[0].records)[0]!.records[0]!.value!.toString()).toBe('fresh')
+  })
 })

@@ -14,6 +14,7 @@
 import { ErrorCode } from '../../protocol/errors.js'
 import type { PartitionInfo } from '../../cluster/metadata.js'
 import type { PartitionLog } from '../../storage/types.js'
+import { isStorageError } from '../../storage/errors.js'
 import { registerHandler, type RequestContext } from '../handler.js'
 
 interface FetchPartition {
@@ -110,7 +111,17 @@ async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]
     // The first partition with data gets at least one batch; later ones only what fits.
     const budget = Math.max(Math.min(request.partitionMaxBytes, remaining), 0)
     if (budget === 0 && total > 0) continue
-    const batches = await log.read(request.fetchOffset, budget, log.highWatermark)
+    let batches: Buffer[]
+    try {
+      batches = await log.read(request.fetchOffset, budget, log.highWatermark)
+    } catch (error) {
+      // Retention or truncation moved the log between the check above and the read.
+      if (isStorageError(error) && error.code === 'OFFSET_OUT_OF_RANGE') {
+        out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE
+        continue
+      }
+      throw error
+    }
     let bytes = 0
     for (const b of batches) bytes += b.length
     if (total > 0 && bytes > budget) continue

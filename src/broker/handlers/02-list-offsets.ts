@@ -6,6 +6,7 @@
  * and answers the leader epoch. Not implemented: v0 (the old offsets-list form), -3 (max timestamp).
  */
 import { ErrorCode } from '../../protocol/errors.js'
+import { decodeRecordBatch } from '../../protocol/record-batch.js'
 import type { PartitionLog } from '../../storage/types.js'
 import { registerHandler, type RequestContext } from '../handler.js'
 
@@ -16,6 +17,25 @@ interface ListOffsetsRequest {
   replicaId: number
   isolationLevel: number
   topics: { name: string; partitions: { partitionIndex: number; currentLeaderEpoch: number; timestamp: number }[] }[]
+}
+
+/**
+ * The log's time index answers at batch granularity; Kafka answers the first *record* at or after
+ * the timestamp, so read that batch and look inside it. A batch whose codec sluice cannot decode
+ * is answered at its base offset.
+ */
+async function exactOffsetForTimestamp(log: PartitionLog, ts: number): Promise<{ offset: number; timestamp: number } | null> {
+  const found = await log.offsetForTimestamp(ts)
+  if (!found) return null
+  const [first] = await log.read(found.offset, 1, log.highWatermark)
+  if (!first) return found
+  try {
+    const { records } = decodeRecordBatch(first)
+    const hit = records.find((r) => r.timestamp >= ts && r.offset >= found.offset)
+    return hit ? { offset: hit.offset, timestamp: hit.timestamp } : found
+  } catch {
+    return found
+  }
 }
 
 async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<unknown> {
@@ -55,7 +75,7 @@ async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<unk
       } else if (rp.timestamp < 0) {
         out.errorCode = ErrorCode.INVALID_REQUEST
       } else {
-        const found = await log.offsetForTimestamp(rp.timestamp)
+        const found = await exactOffsetForTimestamp(log, rp.timestamp)
         if (found && found.offset < log.highWatermark) {
           out.offset = found.offset
           out.timestamp = found.timestamp
