@@ -1,0 +1,121 @@
+/**
+ * Reaching a Kafka cluster from the CLI: the bootstrap servers (`--bootstrap-server`,
+ * `$SLUICE_BOOTSTRAP_SERVER`, else the local daemon, started on first use), the options every
+ * @platformatic/kafka client gets, and the mapping of the client's errors to sluice's errors.
+ *
+ * The same code serves the local daemon and any real Kafka cluster: nothing here is sluice-only.
+ */
+import { SluiceError } from '../cli/errors.js'
+import { ensureDaemon } from './daemon.js'
+
+export interface ClusterTarget {
+  /** host:port list for the Kafka client. */
+  bootstrapBrokers: string[]
+  /** True when this is the local sluice daemon (simulation commands are allowed). */
+  local: boolean
+}
+
+export interface ResolveOptions {
+  /** The --bootstrap-server flag (comma-separated host:port), if given. */
+  bootstrapServer?: string
+  home: string
+  quiet?: boolean
+}
+
+/** The cluster a command talks to. Starts the local daemon when no bootstrap server is given. */
+export async function resolveCluster(opts: ResolveOptions): Promise<ClusterTarget> {
+  const given = opts.bootstrapServer ?? process.env.SLUICE_BOOTSTRAP_SERVER
+  if (given !== undefined && given.trim() !== '') {
+    const bootstrapBrokers = given
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+    for (const b of bootstrapBrokers) {
+      if (!/^[^:\s]+:\d{1,5}$/.test(b)) {
+        throw new SluiceError('USAGE', `bad --bootstrap-server entry "${b}": expected host:port`)
+      }
+    }
+    return { bootstrapBrokers, local: false }
+  }
+  const { bootstrap } = await ensureDaemon({ home: opts.home, quiet: opts.quiet })
+  return { bootstrapBrokers: [bootstrap], local: true }
+}
+
+/** Options shared by every @platformatic/kafka client the CLI creates. */
+export function clientOptions(target: ClusterTarget, clientId = 'sluice'): {
+  clientId: string
+  bootstrapBrokers: string[]
+  connectTimeout: number
+  retries: number
+  retryDelay: number
+} {
+  return {
+    clientId,
+    bootstrapBrokers: target.bootstrapBrokers,
+    connectTimeout: 5_000,
+    retries: 5,
+    retryDelay: 200,
+  }
+}
+
+/** Kafka error codes (by number) that map to a sluice error code other than KAFKA_ERROR. */
+const KAFKA_CODE_TO_SLUICE: Record<number, string> = {
+  3: 'NOT_FOUND', // UNKNOWN_TOPIC_OR_PARTITION
+  100: 'NOT_FOUND', // UNKNOWN_TOPIC_ID
+  69: 'NOT_FOUND', // GROUP_ID_NOT_FOUND
+  36: 'CONFLICT', // TOPIC_ALREADY_EXISTS
+  68: 'CONFLICT', // NON_EMPTY_GROUP
+  17: 'USAGE', // INVALID_TOPIC_EXCEPTION
+  37: 'USAGE', // INVALID_PARTITIONS
+  38: 'USAGE', // INVALID_REPLICATION_FACTOR
+  39: 'USAGE', // INVALID_REPLICA_ASSIGNMENT
+  40: 'USAGE', // INVALID_CONFIG
+}
+
+interface ClientErrorShape {
+  code?: unknown
+  message?: string
+  apiCode?: unknown
+  errors?: unknown[]
+  cause?: unknown
+}
+
+/** The first Kafka API error code found in a @platformatic/kafka error tree, if any. */
+export function kafkaApiCode(err: unknown, depth = 0): number | undefined {
+  if (depth > 6 || typeof err !== 'object' || err === null) return undefined
+  const e = err as ClientErrorShape
+  if (typeof e.apiCode === 'number' && e.apiCode !== 0) return e.apiCode
+  for (const inner of e.errors ?? []) {
+    const code = kafkaApiCode(inner, depth + 1)
+    if (code !== undefined) return code
+  }
+  return kafkaApiCode(e.cause, depth + 1)
+}
+
+function isNetworkFailure(err: unknown, depth = 0): boolean {
+  if (depth > 6 || typeof err !== 'object' || err === null) return false
+  const e = err as ClientErrorShape
+  if (e.code === 'PLT_KFK_NETWORK' || e.code === 'ECONNREFUSED' || e.code === 'PLT_KFK_TIMEOUT') return true
+  if ((e.errors ?? []).some((inner) => isNetworkFailure(inner, depth + 1))) return true
+  return isNetworkFailure(e.cause, depth + 1)
+}
+
+/**
+ * Turns a client library error into a SluiceError with the right exit code: unreachable cluster
+ * (3), not found (4), conflict (5), usage (2) for invalid names/configs, else Kafka error (7).
+ */
+export function toClusterError(err: unknown, target: ClusterTarget, what: string): SluiceError {
+  if (err instanceof SluiceError) return err
+  if (isNetworkFailure(err)) {
+    return new SluiceError('CLUSTER_UNREACHABLE', `cannot reach the cluster at ${target.bootstrapBrokers.join(',')} (${what})`, {
+      cause: err,
+      retriable: true,
+    })
+  }
+  const apiCode = kafkaApiCode(err)
+  const message = err instanceof Error ? err.message : String(err)
+  if (apiCode !== undefined) {
+    return new SluiceError(KAFKA_CODE_TO_SLUICE[apiCode] ?? 'KAFKA_ERROR', `${what}: ${message}`, { cause: err })
+  }
+  return new SluiceError('KAFKA_ERROR', `${what}: ${message}`, { cause: err })
+}
