@@ -24,6 +24,7 @@ import { initProducerIdApi } from './messages/22-init-producer-id.js'
 import { offsetForLeaderEpochApi } from './messages/23-offset-for-leader-epoch.js'
 import { describeConfigsApi } from './messages/32-describe-configs.js'
 import { alterConfigsApi } from './messages/33-alter-configs.js'
+import { describeLogDirsApi } from './messages/35-describe-log-dirs.js'
 import { createPartitionsApi } from './messages/37-create-partitions.js'
 import { deleteGroupsApi } from './messages/42-delete-groups.js'
 import { incrementalAlterConfigsApi } from './messages/44-incremental-alter-configs.js'
@@ -52,6 +53,7 @@ const ALL: readonly ApiSchema[] = [
   offsetForLeaderEpochApi,
   describeConfigsApi,
   alterConfigsApi,
+  describeLogDirsApi,
   createPartitionsApi,
   deleteGroupsApi,
   incrementalAlterConfigsApi,
@@ -106,6 +108,7 @@ export const ApiKey = {
   OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
   AlterConfigs: 33,
+  DescribeLogDirs: 35,
   CreatePartitions: 37,
   DeleteGroups: 42,
   IncrementalAlterConfigs: 44,
