@@ -38,6 +38,13 @@ const brokerConfigList: ConfigDef[] = [
   { name: 'min.insync.replicas', type: 'int', default: '2', min: 1, doc: 'default min.insync.replicas of topics' },
   { name: 'log.retention.check.interval.ms', type: 'long', default: '300000', min: 1, doc: 'how often retention runs' },
   { name: 'message.max.bytes', type: 'int', default: '1048588', min: 0, doc: 'default max.message.bytes of topics' },
+  { name: 'broker.session.timeout.ms', type: 'int', default: '9000', min: 1, doc: 'a broker that has not heartbeated for this long is fenced and loses its leaderships' },
+  { name: 'broker.heartbeat.interval.ms', type: 'int', default: '2000', min: 1, doc: 'how often brokers heartbeat to the controller' },
+  { name: 'replica.lag.time.max.ms', type: 'long', default: '30000', min: 1, doc: 'a follower not caught up for this long leaves the ISR' },
+  { name: 'replica.fetch.wait.max.ms', type: 'int', default: '500', min: 0, doc: 'how long a follower fetch waits for new data' },
+  { name: 'auto.leader.rebalance.enable', type: 'boolean', default: 'true', doc: 'move leadership back to preferred replicas when they are in sync' },
+  { name: 'leader.imbalance.check.interval.seconds', type: 'long', default: '30', min: 1, doc: 'how often preferred leaders are restored (Kafka: 300)' },
+  { name: 'unclean.leader.election.enable', type: 'boolean', default: 'false', doc: 'default of the topic config of the same name' },
 ]
 
 export const BROKER_CONFIGS: ReadonlyMap<string, ConfigDef> = new Map(brokerConfigList.map((c) => [c.name, c]))
@@ -75,7 +82,7 @@ export function topicConfig(
 ): string {
   const set = explicit.get(name)
   if (set !== undefined) return set
-  if (name === 'min.insync.replicas' || name === 'max.message.bytes') {
+  if (name === 'min.insync.replicas' || name === 'max.message.bytes' || name === 'unclean.leader.election.enable') {
     const brokerName = name === 'max.message.bytes' ? 'message.max.bytes' : name
     const b = brokerConfigs.get(brokerName)
     if (b !== undefined) return b

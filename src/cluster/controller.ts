@@ -6,7 +6,8 @@
  * Deterministic: randomness (topic ids, replica placement) comes from the injected seeded RNG.
  */
 import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, validateConfig } from './configs.js'
-import { MetadataImage, type MetadataRecord } from './metadata.js'
+import { changesForFencedBroker, changesForReturningBroker, failoverChange, preferredLeaderChanges } from './elections.js'
+import { MetadataImage, type MetadataRecord, type PartitionInfo } from './metadata.js'
 import { randomUuid, type Rng } from './rng.js'
 
 /** Kafka error codes the controller answers with (numbers as in the protocol). */
@@ -20,6 +21,11 @@ export const ControllerError = {
   INVALID_REPLICA_ASSIGNMENT: 39,
   INVALID_CONFIG: 40,
   INVALID_REQUEST: 42,
+  BROKER_NOT_AVAILABLE: 8,
+  FENCED_LEADER_EPOCH: 74,
+  ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
+  INVALID_UPDATE_VERSION: 95,
+  INELIGIBLE_REPLICA: 107,
 } as const
 
 export interface CommandResult<T = undefined> {
@@ -62,6 +68,10 @@ function fail<T>(errorCode: number, errorMessage: string): CommandResult<T> {
 }
 
 export class Controller {
+  /** Heartbeat times are soft state, as in KRaft: not in the log, rebuilt as brokers heartbeat. */
+  private readonly lastHeartbeatMs = new Map<number, number>()
+  private lastRebalanceMs = 0
+
   constructor(
     readonly image: MetadataImage,
     private readonly rng: Rng,
@@ -72,31 +82,115 @@ export class Controller {
     for (const record of records) this.image.apply(record, this.image.offset + 1)
   }
 
-  registerBroker(brokerId: number, host: string, port: number): CommandResult {
+  registerBroker(brokerId: number, host: string, port: number, nowMs = 0): CommandResult {
     const previous = this.image.brokers.get(brokerId)
     const brokerEpoch = previous ? previous.epoch + 1 : 0
-    return {
-      errorCode: 0,
-      errorMessage: null,
-      records: [
-        { type: 'registerBroker', brokerId, host, port, rack: null, brokerEpoch },
-        { type: 'unfenceBroker', brokerId, brokerEpoch },
-        ...this.electLeadersWhereOffline(brokerId),
-      ],
-    }
+    this.lastHeartbeatMs.set(brokerId, nowMs)
+    const records: MetadataRecord[] = [
+      { type: 'registerBroker', brokerId, host, port, rack: null, brokerEpoch },
+      { type: 'unfenceBroker', brokerId, brokerEpoch },
+    ]
+    // Elections see the broker as live: apply to a scratch view of liveness by ordering records
+    // so that the unfence comes first; the returning broker leads only partitions it was the
+    // last ISR member of.
+    return { errorCode: 0, errorMessage: null, records: [...records, ...changesForReturningBroker(this.image, brokerId)] }
   }
 
-  /** Partitions left without a leader whose replicas include a broker that just came back. */
-  private electLeadersWhereOffline(brokerId: number): MetadataRecord[] {
+  /** A broker's heartbeat keeps its session alive. Unknown or fenced brokers must register again. */
+  heartbeat(brokerId: number, nowMs: number): boolean {
+    const broker = this.image.brokers.get(brokerId)
+    if (!broker || broker.fenced) return false
+    this.lastHeartbeatMs.set(brokerId, nowMs)
+    return true
+  }
+
+  /**
+   * The clock moved: fences brokers whose session expired (their partitions elect new leaders and
+   * drop them from the ISR), and runs preferred-leader elections when they are due.
+   */
+  tick(nowMs: number): CommandResult {
+    const sessionTimeoutMs = Number(brokerConfig(this.image.brokerConfigs, 'broker.session.timeout.ms'))
     const records: MetadataRecord[] = []
-    for (const topic of this.image.topicsById.values()) {
-      for (const p of topic.partitions) {
-        if (p.leader === -1 && p.isr.includes(brokerId)) {
-          records.push({ type: 'partitionChange', topicId: p.topicId, partition: p.partition, leader: brokerId })
-        }
+    for (const broker of this.image.brokers.values()) {
+      if (broker.fenced) continue
+      const last = this.lastHeartbeatMs.get(broker.id) ?? nowMs
+      if (nowMs - last > sessionTimeoutMs) records.push(...this.fenceRecords(broker.id, `broker ${broker.id} session timed out`))
+    }
+    if (records.length === 0 && brokerConfig(this.image.brokerConfigs, 'auto.leader.rebalance.enable') === 'true') {
+      const everyMs = Number(brokerConfig(this.image.brokerConfigs, 'leader.imbalance.check.interval.seconds')) * 1000
+      if (nowMs - this.lastRebalanceMs >= everyMs) {
+        this.lastRebalanceMs = nowMs
+        records.push(...preferredLeaderChanges(this.image))
       }
     }
-    return records
+    return { errorCode: 0, errorMessage: null, records }
+  }
+
+  /** Fences a broker at once (a crash the controller learns of, or the end of a controlled shutdown). */
+  fenceBroker(brokerId: number, reason: string): CommandResult {
+    const broker = this.image.brokers.get(brokerId)
+    if (!broker) return fail(ControllerError.BROKER_NOT_AVAILABLE, `broker ${brokerId} is not registered`)
+    if (broker.fenced) return { errorCode: 0, errorMessage: null, records: [] }
+    return { errorCode: 0, errorMessage: null, records: this.fenceRecords(brokerId, reason) }
+  }
+
+  private fenceRecords(brokerId: number, reason: string): MetadataRecord[] {
+    const broker = this.image.brokers.get(brokerId)!
+    // Elections must not pick the broker being fenced: partitionWithoutBroker excludes it.
+    return [{ type: 'fenceBroker', brokerId, brokerEpoch: broker.epoch }, ...changesForFencedBroker(this.image, brokerId, reason)]
+  }
+
+  /**
+   * A leader asks to change a partition's ISR (Kafka's AlterPartition). Refused when the leader or
+   * its epoch is stale, or when the partition changed since the leader last saw it.
+   */
+  alterIsr(req: { brokerId: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }): CommandResult {
+    const p = this.image.topicsById.get(req.topicId)?.partitions[req.partition]
+    if (!p) return fail(ControllerError.UNKNOWN_TOPIC_OR_PARTITION, 'no such partition')
+    if (p.leader !== req.brokerId || p.leaderEpoch !== req.leaderEpoch) {
+      return fail(ControllerError.FENCED_LEADER_EPOCH, `broker ${req.brokerId} at epoch ${req.leaderEpoch} does not lead (leader ${p.leader}, epoch ${p.leaderEpoch})`)
+    }
+    if (p.partitionEpoch !== req.partitionEpoch) {
+      return fail(ControllerError.INVALID_UPDATE_VERSION, `partition epoch ${req.partitionEpoch} is stale (now ${p.partitionEpoch})`)
+    }
+    if (!req.isr.includes(req.brokerId)) return fail(ControllerError.INVALID_REQUEST, 'the ISR must include its leader')
+    const added = req.isr.filter((id) => !p.isr.includes(id))
+    for (const id of added) {
+      if (!p.replicas.includes(id) || this.image.brokers.get(id)?.fenced !== false) {
+        return fail(ControllerError.INELIGIBLE_REPLICA, `broker ${id} cannot join the ISR (not a live replica)`)
+      }
+    }
+    const isr = p.replicas.filter((id) => req.isr.includes(id))
+    const reason = added.length > 0 ? `ISR expanded with ${added.join(',')}` : `ISR shrunk by ${p.isr.filter((id) => !isr.includes(id)).join(',')}`
+    return { errorCode: 0, errorMessage: null, records: [{ type: 'partitionChange', topicId: p.topicId, partition: p.partition, isr, reason }] }
+  }
+
+  /** Preferred-leader election for every partition, or those `only` selects. */
+  electPreferredLeaders(only?: (p: PartitionInfo) => boolean): CommandResult {
+    return { errorCode: 0, errorMessage: null, records: preferredLeaderChanges(this.image, only) }
+  }
+
+  /**
+   * A controlled shutdown: leadership moves to other ISR members and the broker leaves every ISR
+   * before it is fenced, so clients see one clean move instead of a session timeout.
+   */
+  controlledShutdown(brokerId: number): CommandResult {
+    return this.fenceBroker(brokerId, `broker ${brokerId} shut down`)
+  }
+
+  /** Moves a partition's leadership to another live ISR member (`sluice failover`). */
+  failover(topicName: string, partition: number, to?: number): CommandResult {
+    const p = this.image.topicsByName.get(topicName)?.partitions[partition]
+    if (!p) return fail(ControllerError.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topicName}:${partition}`)
+    const change = failoverChange(this.image, p, to)
+    if (typeof change === 'string') return fail(ControllerError.ELIGIBLE_LEADERS_NOT_AVAILABLE, change)
+    return { errorCode: 0, errorMessage: null, records: [change] }
+  }
+
+  /** Hands out the next producer id (InitProducerId). */
+  allocateProducerId(): CommandResult<number> {
+    const id = this.image.nextProducerId
+    return { errorCode: 0, errorMessage: null, records: [{ type: 'producerIds', nextProducerId: id + 1 }], value: id }
   }
 
   createTopic(req: CreateTopicRequest): CommandResult<CreatedTopic> {

@@ -58,7 +58,12 @@ export type MetadataRecord =
       leader?: number
       isr?: number[]
       replicas?: number[]
+      /** Why the controller changed it, for `cluster events` (e.g. 'broker 2 fenced', 'preferred'). */
+      reason?: string
+      /** Set when a replica outside the ISR was elected: records acknowledged by the old ISR may be lost. */
+      unclean?: boolean
     }
+  | { type: 'producerIds'; nextProducerId: number }
   | { type: 'config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null }
   | { type: 'removeTopic'; topicId: string }
 
@@ -67,6 +72,8 @@ export class MetadataImage {
   readonly topicsById = new Map<string, TopicInfo>()
   readonly topicsByName = new Map<string, TopicInfo>()
   readonly brokerConfigs = new Map<string, string>()
+  /** The next producer id the controller hands out (InitProducerId). */
+  nextProducerId = 0
   /** Offset of the last record applied; -1 for an empty image. */
   offset = -1
 
@@ -129,6 +136,9 @@ export class MetadataImage {
         else target.set(record.name, record.value)
         return
       }
+      case 'producerIds':
+        this.nextProducerId = Math.max(this.nextProducerId, record.nextProducerId)
+        return
       case 'removeTopic': {
         const topic = this.topicsById.get(record.topicId)
         if (!topic) return

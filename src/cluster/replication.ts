@@ -1,0 +1,157 @@
+/**
+ * The leader's view of a partition's replication, as a deterministic state machine (Kafka's
+ * Partition/Replica logic): each follower's log end offset and when it was last caught up, the
+ * high watermark, and the ISR changes the leader should propose to the controller.
+ *
+ * Inputs: the leader's own appends, follower fetches (a fetch at offset o means the follower holds
+ * everything below o), and clock ticks. Outputs: the high watermark, and ISR proposals. Time is
+ * passed in; nothing here reads a clock.
+ *
+ * Invariants:
+ * - the high watermark never goes back, and never passes the LEO of any ISR member;
+ * - a follower joins the ISR only once its LEO reaches the high watermark and the start of the
+ *   leader's epoch (so it holds everything any ISR member may have acknowledged);
+ * - a follower leaves the ISR when it has not been caught up for longer than `replicaLagMaxMs`.
+ */
+
+export interface FollowerState {
+  id: number
+  /** The follower's log end offset as the leader knows it; -1 before its first fetch. */
+  leo: number
+  lastCaughtUpMs: number
+  lastFetchMs: number
+  /** The leader's LEO at the follower's previous fetch (Kafka's lastFetchLeaderLogEndOffset). */
+  lastFetchLeaderLeo: number
+}
+
+export interface LeaderInit {
+  leaderId: number
+  leaderEpoch: number
+  /** Offset at which the leader's epoch starts (its LEO when it became leader). */
+  epochStartOffset: number
+  replicas: readonly number[]
+  isr: readonly number[]
+  leaderLeo: number
+  highWatermark: number
+  nowMs: number
+}
+
+export class LeaderReplication {
+  readonly leaderId: number
+  readonly leaderEpoch: number
+  readonly epochStartOffset: number
+  private isrSet: Set<number>
+  private leo: number
+  private hwm: number
+  private readonly followers = new Map<number, FollowerState>()
+
+  constructor(init: LeaderInit) {
+    this.leaderId = init.leaderId
+    this.leaderEpoch = init.leaderEpoch
+    this.epochStartOffset = init.epochStartOffset
+    this.isrSet = new Set(init.isr)
+    this.leo = init.leaderLeo
+    this.hwm = Math.min(init.highWatermark, init.leaderLeo)
+    for (const id of init.replicas) {
+      if (id === init.leaderId) continue
+      // ISR members start as caught up now: they get replicaLagMaxMs to fetch before they are
+      // dropped, as Kafka does when a leader is elected.
+      const inIsr = this.isrSet.has(id)
+      this.followers.set(id, {
+        id,
+        leo: -1,
+        lastCaughtUpMs: inIsr ? init.nowMs : 0,
+        lastFetchMs: 0,
+        lastFetchLeaderLeo: -1,
+      })
+    }
+    this.recomputeHighWatermark()
+  }
+
+  get highWatermark(): number {
+    return this.hwm
+  }
+
+  get logEndOffset(): number {
+    return this.leo
+  }
+
+  get isr(): number[] {
+    return [...this.isrSet]
+  }
+
+  follower(id: number): Readonly<FollowerState> | undefined {
+    return this.followers.get(id)
+  }
+
+  /** The committed ISR changed (the controller applied a proposal, or a broker was fenced). */
+  setIsr(isr: readonly number[]): void {
+    this.isrSet = new Set(isr)
+    this.recomputeHighWatermark()
+  }
+
+  /** The leader appended locally. Returns true when the high watermark advanced. */
+  onLeaderAppend(leo: number): boolean {
+    this.leo = leo
+    return this.recomputeHighWatermark()
+  }
+
+  /**
+   * A follower fetched at `fetchOffset`. Returns whether the high watermark advanced and, when the
+   * follower is out of the ISR but now caught up, the ISR the leader should propose.
+   */
+  onFollowerFetch(followerId: number, fetchOffset: number, nowMs: number): { hwmAdvanced: boolean; expandIsr: number[] | null } {
+    const f = this.followers.get(followerId)
+    if (!f) return { hwmAdvanced: false, expandIsr: null }
+    f.leo = Math.min(fetchOffset, this.leo)
+    if (fetchOffset >= this.leo) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, nowMs)
+    else if (fetchOffset >= f.lastFetchLeaderLeo) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, f.lastFetchMs)
+    f.lastFetchLeaderLeo = this.leo
+    f.lastFetchMs = nowMs
+    const hwmAdvanced = this.recomputeHighWatermark()
+    let expandIsr: number[] | null = null
+    if (!this.isrSet.has(followerId) && f.leo >= this.hwm && f.leo >= this.epochStartOffset) {
+      expandIsr = [...this.isrSet, followerId]
+    }
+    return { hwmAdvanced, expandIsr }
+  }
+
+  /** Followers in the ISR that have not been caught up for longer than the lag limit. */
+  laggingIsrMembers(nowMs: number, replicaLagMaxMs: number): number[] {
+    const out: number[] = []
+    for (const id of this.isrSet) {
+      if (id === this.leaderId) continue
+      const f = this.followers.get(id)
+      if (f && nowMs - f.lastCaughtUpMs > replicaLagMaxMs) out.push(id)
+    }
+    return out
+  }
+
+  /** The ISR the leader should propose after dropping lagging followers, or null when none lag. */
+  shrinkProposal(nowMs: number, replicaLagMaxMs: number): number[] | null {
+    const lagging = this.laggingIsrMembers(nowMs, replicaLagMaxMs)
+    if (lagging.length === 0) return null
+    return [...this.isrSet].filter((id) => !lagging.includes(id))
+  }
+
+  /** acks=all for a batch ending before `offsetExclusive` is done once the HWM reaches it. */
+  isReplicated(offsetExclusive: number): boolean {
+    return this.hwm >= offsetExclusive
+  }
+
+  private recomputeHighWatermark(): boolean {
+    let min = this.leo
+    for (const id of this.isrSet) {
+      if (id === this.leaderId) continue
+      const f = this.followers.get(id)
+      // An ISR member the leader has not heard from yet holds back the HWM at its current value.
+      const leo = f && f.leo >= 0 ? f.leo : this.hwm
+      if (leo < min) min = leo
+    }
+    if (min > this.hwm) {
+      this.hwm = min
+      return true
+    }
+    return false
+  }
+}
