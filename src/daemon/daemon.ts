@@ -77,7 +77,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
   // The lock comes before the log file: a loser of a concurrent start must not write to the
   // winner's log beyond what its redirected stdio already shows.
   const lock: PidLock = await acquirePidLock(paths.pidFile)
-  const file = fileSink(paths.logFile)
+  let file: ReturnType<typeof fileSink>
+  try {
+    file = fileSink(paths.logFile)
+  } catch (err) {
+    lock.release()
+    throw err
+  }
   const log = createLogger({ sinks: [file.write, ...(opts.logSinks ?? [])], onClose: file.close, debug: opts.debug })
   const startedAt = new Date()
   const bootstrap = `${opts.host}:${opts.port}`

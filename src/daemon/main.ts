@@ -30,6 +30,9 @@ if (values.home === undefined || values.brokers === undefined || values.port ===
   process.exit(DAEMON_EXIT_START_FAILED)
 }
 
+// What `ps` shows: which home this daemon serves.
+process.title = `sluice-daemon ${values.home}`
+
 let daemon: Daemon
 try {
   daemon = await runDaemon({
