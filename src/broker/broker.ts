@@ -1,12 +1,19 @@
 /**
- * A simulated broker: its id and listener address, its own log store (one LevelDB), the partition
- * logs it hosts, and the wake-ups that long-polling fetches wait on.
+ * A simulated broker: its id and listener address, its own log store (one LevelDB), its replicas
+ * (ReplicaManager: leader and follower roles, replication, acks=all), its heartbeat to the
+ * controller, and the wake-ups that long-polling fetches wait on.
+ *
+ * Lifecycle: `start()` registers with the controller and starts replication; `crash()` stops
+ * everything at once (the controller only notices when the session times out); `start()` again
+ * is a restart: the broker re-registers with a new epoch and its replicas catch up (truncating
+ * what diverged).
  */
 import type { Logger } from '../daemon/cluster.js'
 import type { LogStore, PartitionLog } from '../storage/types.js'
-import type { PartitionInfo } from '../cluster/metadata.js'
-import { topicConfig } from '../cluster/configs.js'
-import type { ClusterView, Clock } from './cluster-view.js'
+import { brokerConfig, topicConfig } from '../cluster/configs.js'
+import type { ClusterView, Scheduler } from './cluster-view.js'
+import type { BrokerLink } from './replica-fetcher.js'
+import { ReplicaManager, partitionKey } from './replica-manager.js'
 
 export interface BrokerOptions {
   id: number
@@ -14,11 +21,16 @@ export interface BrokerOptions {
   port: number
   store: LogStore
   cluster: ClusterView
-  clock: Clock
+  scheduler: Scheduler
   log: Logger
+  link: BrokerLink
+  /** Registers this broker with the controller (a new broker epoch) and unfences it. */
+  register: (broker: Broker) => Promise<void>
+  /** The broker's heartbeat; false when the controller has fenced it (it must register again). */
+  heartbeat: (broker: Broker) => boolean
 }
 
-const partitionKey = (topicId: string, partition: number): string => `${topicId}:${partition}`
+export type BrokerState = 'stopped' | 'running' | 'paused'
 
 export class Broker {
   readonly id: number
@@ -26,54 +38,99 @@ export class Broker {
   readonly port: number
   readonly store: LogStore
   readonly cluster: ClusterView
-  readonly clock: Clock
+  readonly scheduler: Scheduler
   readonly log: Logger
-  private readonly logs = new Map<string, PartitionLog | Promise<PartitionLog>>()
+  private replicaManager: ReplicaManager | null = null
   private readonly waiters = new Map<string, Set<() => void>>()
+  private cancelHeartbeat: (() => void) | null = null
+  private stateValue: BrokerState = 'stopped'
+  private registering: Promise<void> | null = null
 
-  constructor(opts: BrokerOptions) {
+  constructor(private readonly opts: BrokerOptions) {
     this.id = opts.id
     this.host = opts.host
     this.port = opts.port
     this.store = opts.store
     this.cluster = opts.cluster
-    this.clock = opts.clock
+    this.scheduler = opts.scheduler
     this.log = opts.log
   }
 
-  /**
-   * The partition's log on this broker, opened on first use. Returns the log itself when it is
-   * already open, so that callers that append without awaiting keep their arrival order.
-   */
-  partitionLog(topicId: string, partition: number): PartitionLog | Promise<PartitionLog> {
-    const key = partitionKey(topicId, partition)
-    const existing = this.logs.get(key)
-    if (existing) return existing
-    const opening = this.store.partition(topicId, partition).then(
-      (log) => {
-        this.logs.set(key, log)
-        // The checkpointed high watermark may lag the log after a crash. A leader that is the only
-        // ISR member has every record it holds in sync, so its high watermark is its log end
-        // (as Kafka's leader does when it finds the ISR is itself).
-        const p = this.cluster.image.topicsById.get(topicId)?.partitions[partition]
-        if (p && p.leader === this.id && p.isr.length <= 1 && log.highWatermark < log.logEndOffset) {
-          log.setHighWatermark(log.logEndOffset)
-        }
-        return log
-      },
-      (error: unknown) => {
-        this.logs.delete(key)
-        throw error
-      },
-    )
-    this.logs.set(key, opening)
-    return opening
+  get state(): BrokerState {
+    return this.stateValue
   }
 
-  /** Called after the leader appended: advances the high watermark while the leader is the only ISR member. */
-  afterLeaderAppend(p: PartitionInfo, log: PartitionLog): void {
-    if (p.isr.length <= 1 && log.highWatermark < log.logEndOffset) log.setHighWatermark(log.logEndOffset)
-    this.wake(partitionKey(p.topicId, p.partition))
+  /** The broker's replicas; throws when the broker is not running (a programmer error). */
+  get replicas(): ReplicaManager {
+    if (!this.replicaManager) throw new Error(`broker ${this.id} is not running`)
+    return this.replicaManager
+  }
+
+  get running(): boolean {
+    return this.replicaManager !== null
+  }
+
+  async start(): Promise<void> {
+    if (this.replicaManager) return
+    this.replicaManager = new ReplicaManager({
+      brokerId: this.id,
+      store: this.store,
+      cluster: this.cluster,
+      scheduler: this.scheduler,
+      log: this.log,
+      link: this.opts.link,
+      wake: (key) => this.wake(key),
+    })
+    this.stateValue = 'running'
+    await this.register()
+    this.replicaManager.reconcile()
+    this.scheduleHeartbeat()
+  }
+
+  private register(): Promise<void> {
+    this.registering ??= this.opts.register(this).finally(() => (this.registering = null))
+    return this.registering
+  }
+
+  private scheduleHeartbeat(): void {
+    const everyMs = Number(brokerConfig(this.cluster.image.brokerConfigs, 'broker.heartbeat.interval.ms'))
+    this.cancelHeartbeat = this.scheduler.setTimer(() => {
+      if (!this.replicaManager) return
+      // A paused (hung) broker sends nothing: the controller fences it when its session expires.
+      if (this.stateValue === 'running' && !this.opts.heartbeat(this)) {
+        this.register().catch((error: unknown) => this.log.warn('re-registration failed', { broker: this.id, error: String(error) }))
+      }
+      this.scheduleHeartbeat()
+    }, everyMs)
+  }
+
+  /** A crash: replication, heartbeats and waiting requests stop at once; the store stays open. */
+  crash(): void {
+    this.cancelHeartbeat?.()
+    this.cancelHeartbeat = null
+    this.replicaManager?.stop()
+    this.replicaManager = null
+    this.stateValue = 'stopped'
+    this.wakeAll()
+  }
+
+  /** A hung broker: nothing is answered, replication and heartbeats stop, until resume(). */
+  pause(): void {
+    if (this.stateValue === 'running') this.stateValue = 'paused'
+  }
+
+  resume(): void {
+    if (this.stateValue === 'paused') this.stateValue = 'running'
+  }
+
+  /** Applies a metadata commit to this broker's replicas. */
+  onMetadata(): void {
+    this.replicaManager?.reconcile()
+  }
+
+  /** Opens (or returns) a partition's log in this broker's store. */
+  partitionLog(topicId: string, partition: number): Promise<PartitionLog> {
+    return this.store.partition(topicId, partition)
   }
 
   /** Registers a one-shot wake-up for when any of the partitions gets new readable data. */
@@ -101,6 +158,13 @@ export class Broker {
     for (const wake of set) wake()
   }
 
+  private wakeAll(): void {
+    for (const [key, set] of this.waiters) {
+      this.waiters.delete(key)
+      for (const wake of set) wake()
+    }
+  }
+
   topicConfig(topicName: string, name: string): string {
     const topic = this.cluster.image.topicsByName.get(topicName)
     return topicConfig(topic?.configs ?? new Map(), this.cluster.image.brokerConfigs, name)
@@ -110,41 +174,32 @@ export class Broker {
   async dropTopicLogs(topicId: string): Promise<void> {
     const hosted = (await this.store.listPartitions()).filter((p) => p.topicId === topicId)
     for (const { partition } of hosted) {
-      const key = partitionKey(topicId, partition)
-      const open = this.logs.get(key)
-      this.logs.delete(key)
-      if (open) await Promise.resolve(open).catch(() => undefined)
-      this.wake(key)
+      this.wake(partitionKey(topicId, partition))
       await this.store.deletePartition(topicId, partition)
     }
   }
 
-  /** Applies time and size retention to every open log this broker leads. Returns batches deleted. */
+  /** Applies time and size retention to every log this broker hosts. Returns batches deleted. */
   async runRetention(): Promise<number> {
+    if (!this.replicaManager) return 0
     let deleted = 0
-    const nowMs = this.clock.nowMs()
-    for (const topic of this.cluster.image.topicsById.values()) {
+    const nowMs = this.scheduler.nowMs()
+    const image = this.cluster.image
+    for (const h of this.replicaManager.all()) {
+      const topic = image.topicsById.get(h.topicId)
+      if (!topic || !h.log) continue
       const policy = this.topicConfig(topic.name, 'cleanup.policy')
       if (!policy.split(',').includes('delete')) continue
       const retentionMs = Number(this.topicConfig(topic.name, 'retention.ms'))
       const retentionBytes = Number(this.topicConfig(topic.name, 'retention.bytes'))
-      for (const p of topic.partitions) {
-        if (p.leader !== this.id) continue
-        const open = this.logs.get(partitionKey(p.topicId, p.partition))
-        if (!open || open instanceof Promise) continue
-        deleted += await open.applyRetention({ nowMs, retentionMs, retentionBytes })
-      }
+      deleted += await h.log.applyRetention({ nowMs, retentionMs, retentionBytes })
+      this.wake(h.key)
     }
     return deleted
   }
 
   async close(): Promise<void> {
-    for (const [key, set] of this.waiters) {
-      this.waiters.delete(key)
-      for (const wake of set) wake()
-    }
-    await Promise.allSettled([...this.logs.values()])
-    this.logs.clear()
+    this.crash()
     await this.store.close()
   }
 }

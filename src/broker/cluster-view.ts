@@ -1,6 +1,7 @@
 /**
  * What a broker needs from the rest of the cluster: the metadata image it answers from, and the
- * controller, to which it forwards admin requests (as a KRaft broker forwards them).
+ * controller, to which it forwards admin requests and its own ISR changes and heartbeats (as a
+ * KRaft broker does).
  */
 import type { CommandResult, CreateTopicRequest, CreatedTopic } from '../cluster/controller.js'
 import type { MetadataImage } from '../cluster/metadata.js'
@@ -18,8 +19,30 @@ export interface ClusterView {
     replace: boolean,
     validateOnly: boolean,
   ): Promise<CommandResult>
+  /** A leader's ISR change (Kafka's AlterPartition). */
+  alterIsr(req: { brokerId: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }): Promise<CommandResult>
+  /** A new producer id for InitProducerId. */
+  allocateProducerId(): Promise<CommandResult<number>>
 }
 
 export interface Clock {
   nowMs(): number
+}
+
+/** Timers, injected so that a simulation drives them with virtual time. */
+export interface Scheduler extends Clock {
+  /** Runs `fn` after `ms`; returns a function that cancels it. */
+  setTimer(fn: () => void, ms: number): () => void
+}
+
+export const realScheduler: Scheduler = {
+  nowMs: () => Date.now(),
+  setTimer: (fn, ms) => {
+    const t = setTimeout(fn, ms)
+    return () => clearTimeout(t)
+  },
+}
+
+export function sleep(scheduler: Scheduler, ms: number): Promise<void> {
+  return new Promise((resolve) => scheduler.setTimer(resolve, ms))
 }

@@ -20,6 +20,7 @@ export const MAX_FRAME_BYTES = 100 * 1024 * 1024
 /** Requests started but not yet answered on one connection before reading pauses. */
 const MAX_IN_FLIGHT = 512
 const API_VERSIONS = 18
+const GATE_POLL_MS = 50
 
 type Pending = { done: boolean; chunks: Buffer[] | null; failed: boolean }
 
@@ -66,7 +67,24 @@ export class KafkaListener {
       socket.destroy()
     }
 
+    // A paused (hung) broker keeps its connections but answers nothing: frames and responses
+    // wait here until it resumes.
+    const backlog: Buffer[] = []
+    let gateTimer: NodeJS.Timeout | null = null
+    const gate = (): void => {
+      if (gateTimer) return
+      gateTimer = setTimeout(() => {
+        gateTimer = null
+        if (socket.destroyed) return
+        if (this.broker.state === 'paused') return gate()
+        while (backlog.length > 0 && !socket.destroyed) dispatchSafely(backlog.shift()!)
+        flush()
+        if (!socket.destroyed && queue.length < MAX_IN_FLIGHT) socket.resume()
+      }, GATE_POLL_MS)
+    }
+
     const flush = (): void => {
+      if (this.broker.state === 'paused') return gate()
       while (queue.length > 0 && queue[0]!.done) {
         const head = queue.shift()!
         if (head.failed) return
@@ -133,19 +151,38 @@ export class KafkaListener {
       }
     }
 
-    socket.on('data', (chunk: Buffer) => {
+    const dispatchSafely = (frame: Buffer): void => {
       try {
-        for (const frame of decoder.push(chunk)) {
-          if (socket.destroyed) return
-          dispatch(frame)
-        }
+        dispatch(frame)
+      } catch (error) {
+        fail(`bad frame: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
+
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Buffer[]
+      try {
+        frames = decoder.push(chunk)
       } catch (error) {
         fail(`bad frame: ${error instanceof Error ? error.message : String(error)}`)
         return
       }
+      for (const frame of frames) {
+        if (socket.destroyed) return
+        if (this.broker.state === 'paused' || backlog.length > 0) {
+          backlog.push(frame)
+          socket.pause()
+          gate()
+        } else {
+          dispatchSafely(frame)
+        }
+      }
       if (queue.length >= MAX_IN_FLIGHT) socket.pause()
     })
     socket.on('error', () => undefined)
-    socket.on('close', () => this.sockets.delete(socket))
+    socket.on('close', () => {
+      this.sockets.delete(socket)
+      if (gateTimer) clearTimeout(gateTimer)
+    })
   }
 }

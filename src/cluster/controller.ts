@@ -251,13 +251,13 @@ export class Controller {
     const records: MetadataRecord[] = [{ type: 'topic', name: req.name, topicId }, ...configRecords]
     for (const [partition, replicas] of assignment.entries()) {
       const leader = replicas.find((id) => live.includes(id)) ?? -1
-      // Followers join the ISR once they replicate; until then the leader alone is in sync.
+      // Every live replica of a new (empty) partition is in sync, as in Kafka.
       records.push({
         type: 'partition',
         topicId,
         partition,
         replicas,
-        isr: leader === -1 ? [] : [leader],
+        isr: replicas.filter((id) => live.includes(id)),
         leader,
         leaderEpoch: 0,
         partitionEpoch: 0,

@@ -11,13 +11,16 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Broker } from '../broker/broker.js'
-import type { ClusterView } from '../broker/cluster-view.js'
+import { realScheduler, type ClusterView } from '../broker/cluster-view.js'
 import { KafkaListener } from '../broker/listener.js'
 import { brokerConfig } from '../cluster/configs.js'
-import { Controller, type CommandResult } from '../cluster/controller.js'
+import { Controller } from '../cluster/controller.js'
 import { MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
+import { SluiceError } from '../cli/errors.js'
+import { ControllerDriver } from './controller-driver.js'
+import { DirectLink, noFaults, type LinkFaults } from './links.js'
 import { MetadataLog } from './metadata-log.js'
 
 export interface Logger {
@@ -36,6 +39,10 @@ export interface ClusterOptions {
   /** Listener host, 127.0.0.1 by default. */
   host: string
   log: Logger
+  /** Called for every metadata commit (the `cluster events` stream). */
+  onRecords?: (records: MetadataRecord[], timestampMs: number) => void
+  /** Faults on links between brokers (the fault injector). */
+  linkFaults?: LinkFaults
   /** How often retention runs; the broker config log.retention.check.interval.ms otherwise. */
   retentionCheckIntervalMs?: number
 }
@@ -58,40 +65,22 @@ export interface ClusterStatus {
 export interface ClusterRuntime {
   readonly bootstrap: string
   status(): ClusterStatus
+  /** A crash (`clean: false`: the controller notices at session timeout) or a controlled shutdown. */
+  killBroker(id: number, opts?: { clean?: boolean }): Promise<void>
+  startBroker(id: number): Promise<void>
+  pauseBroker(id: number): void
+  resumeBroker(id: number): void
+  /** Moves leadership of a partition to another ISR member; returns the new leader. */
+  failover(topic: string, partition: number, to?: number): Promise<{ from: number; to: number; leaderEpoch: number }>
+  /** Preferred-leader election (all partitions, or one topic's); returns how many moved. */
+  electPreferredLeaders(topic?: string): Promise<number>
   close(): Promise<void>
 }
 
 const CONTROLLER_ID = 1
 const RETENTION_TICK_MS = 100
+const CONTROLLER_TICK_MS = 200
 const HWM_CHECKPOINT_INTERVAL_MS = 5_000
-
-/**
- * The controller behind a queue: commands run one at a time against the current image, their
- * records are persisted, then applied, then answered (persist before you answer).
- */
-class ControllerDriver {
-  private tail: Promise<unknown> = Promise.resolve()
-
-  constructor(
-    readonly controller: Controller,
-    private readonly metadataLog: MetadataLog,
-    private readonly onCommitted: (records: MetadataRecord[]) => void,
-  ) {}
-
-  submit<T>(command: () => CommandResult<T>, validateOnly = false): Promise<CommandResult<T>> {
-    const run = async (): Promise<CommandResult<T>> => {
-      const result = command()
-      if (result.errorCode !== 0 || validateOnly || result.records.length === 0) return result
-      await this.metadataLog.append(result.records, Date.now())
-      this.controller.commit(result.records)
-      this.onCommitted(result.records)
-      return result
-    }
-    const next = this.tail.then(run, run)
-    this.tail = next.catch(() => undefined)
-    return next
-  }
-}
 
 async function clusterId(metadataLog: MetadataLog): Promise<string> {
   const existing = await metadataLog.get('clusterId')
@@ -100,6 +89,10 @@ async function clusterId(metadataLog: MetadataLog): Promise<string> {
   const id = randomBytes(16).toString('base64url')
   await metadataLog.put('clusterId', id)
   return id
+}
+
+function check(result: { errorCode: number; errorMessage: string | null }, code = 'KAFKA_ERROR'): void {
+  if (result.errorCode !== 0) throw new SluiceError(code, result.errorMessage ?? `controller error ${result.errorCode}`)
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
@@ -112,20 +105,33 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   controller.commit(stored.map((s) => s.record))
   const id = await clusterId(metadataLog)
 
-  const brokers: Broker[] = []
-  const listeners: KafkaListener[] = []
+  const brokers = new Map<number, Broker>()
+  const listeners = new Map<number, KafkaListener>()
 
-  const onCommitted = (records: MetadataRecord[]): void => {
+  const onCommitted = (records: MetadataRecord[], timestampMs: number): void => {
     for (const record of records) {
       if (record.type === 'removeTopic') {
         // The image no longer has the topic: drop its logs wherever they are.
-        for (const broker of brokers) {
+        for (const broker of brokers.values()) {
           void broker.dropTopicLogs(record.topicId).catch((error: unknown) => {
             log.error('dropping a deleted topic failed', { broker: broker.id, topicId: record.topicId, error: String(error) })
           })
         }
       }
+      if (record.type === 'partitionChange' && record.leader !== undefined) {
+        const topic = image.topicsById.get(record.topicId)
+        log.info(record.unclean ? 'UNCLEAN leader election' : 'leader elected', {
+          topic: topic?.name,
+          partition: record.partition,
+          leader: record.leader,
+          epoch: topic?.partitions[record.partition]?.leaderEpoch,
+          reason: record.reason,
+        })
+      }
+      if (record.type === 'fenceBroker') log.info('broker fenced', { broker: record.brokerId })
     }
+    for (const broker of brokers.values()) broker.onMetadata()
+    opts.onRecords?.(records, timestampMs)
   }
   const driver = new ControllerDriver(controller, metadataLog, onCommitted)
 
@@ -133,31 +139,76 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     clusterId: id,
     controllerId: CONTROLLER_ID,
     image,
-    createTopic: (req, validateOnly) => driver.submit(() => controller.createTopic(req), validateOnly),
+    createTopic: async (req, validateOnly) => {
+      const result = await driver.submit(() => controller.createTopic(req), validateOnly)
+      // Answer once the replicas have taken their roles, so the topic is usable at once.
+      if (result.errorCode === 0 && !validateOnly) {
+        const topic = image.topicsByName.get(req.name)
+        for (const p of topic?.partitions ?? []) {
+          for (const id of p.replicas) {
+            const b = brokers.get(id)
+            if (b?.running) await b.replicas.settled(p)
+          }
+        }
+      }
+      return result
+    },
     deleteTopic: (by) => driver.submit(() => controller.deleteTopic(by)),
     alterConfigs: (type, name, changes, replace, validateOnly) =>
       driver.submit(() => controller.alterConfigs(type, name, changes, replace), validateOnly),
+    alterIsr: (req) => driver.submit(() => controller.alterIsr(req)),
+    allocateProducerId: () => driver.submit(() => controller.allocateProducerId()),
   }
 
-  const clock = { nowMs: () => Date.now() }
+  const link = new DirectLink(brokers, opts.linkFaults ?? noFaults)
+  const scheduler = realScheduler
+  const startBroker = async (broker: Broker): Promise<void> => {
+    await broker.start()
+    const listener = listeners.get(broker.id)!
+    await listener.listen()
+  }
   try {
     for (let i = 0; i < opts.brokers; i++) {
       const brokerId = i + 1
       const store = new LevelLogStore(path.join(opts.home, 'brokers', String(brokerId)))
       await store.open()
-      const broker = new Broker({ id: brokerId, host: opts.host, port: opts.port + i, store, cluster: view, clock, log })
-      brokers.push(broker)
-      listeners.push(new KafkaListener(broker))
+      const broker = new Broker({
+        id: brokerId,
+        host: opts.host,
+        port: opts.port + i,
+        store,
+        cluster: view,
+        scheduler,
+        log,
+        link,
+        register: async (b) => {
+          check(await driver.submit(() => controller.registerBroker(b.id, b.host, b.port, Date.now())))
+        },
+        heartbeat: (b) => controller.heartbeat(b.id, Date.now()),
+      })
+      brokers.set(brokerId, broker)
+      listeners.set(brokerId, new KafkaListener(broker))
     }
-    for (const broker of brokers) await driver.submit(() => controller.registerBroker(broker.id, broker.host, broker.port))
-    await Promise.all(listeners.map((l) => l.listen()))
+    for (const broker of brokers.values()) await startBroker(broker)
   } catch (error) {
-    await Promise.allSettled(listeners.map((l) => l.close()))
-    await Promise.allSettled(brokers.map((b) => b.close()))
+    await Promise.allSettled([...listeners.values()].map((l) => l.close()))
+    await Promise.allSettled([...brokers.values()].map((b) => b.close()))
     await metadataLog.close().catch(() => undefined)
     throw error
   }
   log.info('cluster ready', { brokers: opts.brokers, bootstrap: `${opts.host}:${opts.port}`, clusterId: id })
+
+  // The controller's clock: session timeouts (fencing) and preferred-leader elections.
+  let ticking = false
+  const controllerTimer = setInterval(() => {
+    if (ticking) return
+    ticking = true
+    driver
+      .submit(() => controller.tick(Date.now()))
+      .catch((error: unknown) => log.error('controller tick failed', { error: String(error) }))
+      .finally(() => (ticking = false))
+  }, CONTROLLER_TICK_MS)
+  controllerTimer.unref()
 
   // Retention runs every log.retention.check.interval.ms (a broker config that can be altered
   // at run time); the ticker only looks at the clock, so a changed interval applies at once.
@@ -168,7 +219,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     if (retentionRunning || Date.now() - lastRetentionMs < everyMs) return
     retentionRunning = true
     lastRetentionMs = Date.now()
-    Promise.all(brokers.map((b) => b.runRetention()))
+    Promise.all([...brokers.values()].map((b) => b.runRetention()))
       .then((deleted) => {
         const total = deleted.reduce((a, b) => a + b, 0)
         if (total > 0) log.info('retention deleted batches', { batches: total })
@@ -181,31 +232,76 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   // High watermarks are checkpointed with each append; idle partitions get theirs written here,
   // as Kafka checkpoints every replica.high.watermark.checkpoint.interval.ms (5 s).
   const checkpointTimer = setInterval(() => {
-    for (const b of brokers) {
+    for (const b of brokers.values()) {
       b.store.checkpoint().catch((error: unknown) => log.error('checkpoint failed', { broker: b.id, error: String(error) }))
     }
   }, HWM_CHECKPOINT_INTERVAL_MS)
   checkpointTimer.unref()
 
+  const brokerById = (brokerId: number): Broker => {
+    const broker = brokers.get(brokerId)
+    if (!broker) throw new SluiceError('NOT_FOUND', `no broker ${brokerId} (brokers are 1-${brokers.size})`)
+    return broker
+  }
+
   return {
     bootstrap: `${opts.host}:${opts.port}`,
     status: () => ({
-      brokers: brokers.map((b, i) => ({
+      brokers: [...brokers.values()].map((b) => ({
         id: b.id,
         host: b.host,
         port: b.port,
-        state: image.brokers.get(b.id)?.fenced ? 'fenced' : 'up',
-        connections: listeners[i]!.connections,
+        state: !b.running ? 'killed' : b.state === 'paused' ? 'paused' : image.brokers.get(b.id)?.fenced ? 'fenced' : 'up',
+        connections: listeners.get(b.id)!.connections,
       })),
       controllerId: CONTROLLER_ID,
       topics: image.topicsById.size,
       partitions: [...image.topicsById.values()].reduce((n, t) => n + t.partitions.length, 0),
     }),
+    killBroker: async (brokerId, killOpts = {}) => {
+      const broker = brokerById(brokerId)
+      if (!broker.running) return
+      if (killOpts.clean) check(await driver.submit(() => controller.controlledShutdown(brokerId)))
+      await listeners.get(brokerId)!.close()
+      broker.crash()
+      log.info(killOpts.clean ? 'broker shut down' : 'broker killed', { broker: brokerId })
+    },
+    startBroker: async (brokerId) => {
+      const broker = brokerById(brokerId)
+      if (broker.running) {
+        broker.resume()
+        return
+      }
+      await startBroker(broker)
+      log.info('broker started', { broker: brokerId })
+    },
+    pauseBroker: (brokerId) => {
+      brokerById(brokerId).pause()
+      log.info('broker paused', { broker: brokerId })
+    },
+    resumeBroker: (brokerId) => {
+      brokerById(brokerId).resume()
+      log.info('broker resumed', { broker: brokerId })
+    },
+    failover: async (topic, partition, to) => {
+      const before = image.partition(topic, partition)
+      const from = before?.leader ?? -1
+      check(await driver.submit(() => controller.failover(topic, partition, to)), 'FAILOVER_REFUSED')
+      const after = image.partition(topic, partition)!
+      return { from, to: after.leader, leaderEpoch: after.leaderEpoch }
+    },
+    electPreferredLeaders: async (topic) => {
+      const result = await driver.submit(() =>
+        controller.electPreferredLeaders(topic === undefined ? undefined : (p) => image.topicsById.get(p.topicId)?.name === topic),
+      )
+      return result.records.length
+    },
     close: async () => {
+      clearInterval(controllerTimer)
       clearInterval(retentionTimer)
       clearInterval(checkpointTimer)
-      await Promise.allSettled(listeners.map((l) => l.close()))
-      await Promise.allSettled(brokers.map((b) => b.close()))
+      await Promise.allSettled([...listeners.values()].map((l) => l.close()))
+      await Promise.allSettled([...brokers.values()].map((b) => b.close()))
       await metadataLog.close()
     },
   }

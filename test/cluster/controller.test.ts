@@ -30,7 +30,7 @@ describe('cluster/controller', () => {
       expect(p.replicas).toHaveLength(2)
       expect(new Set(p.replicas).size).toBe(2)
       expect(p.leader).toBe(p.replicas[0])
-      expect(p.isr).toEqual([p.leader])
+      expect(p.isr).toEqual(p.replicas)
     }
   })
 

@@ -2,14 +2,15 @@
  * Produce (key 0), versions 0-8 advertised; batches must be RecordBatch v2 (magic 2), which every
  * client sends from v3 on. Older message formats get UNSUPPORTED_FOR_MESSAGE_FORMAT.
  * Each partition's records are validated (sizes, counts, CRC-32C) and stored as sent, with the base
- * offset and partition leader epoch stamped in place. acks 0, 1 and -1 (all); acks=0 gets no
- * response at all. Appends are issued in arrival order before any await, so pipelined requests on
+ * offset and partition leader epoch stamped in place. acks 0, 1 and -1 (all): acks=all answers once
+ * every ISR member has the batch, NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas
+ * (nothing appended), NOT_ENOUGH_REPLICAS_AFTER_APPEND when it shrank below while waiting,
+ * REQUEST_TIMED_OUT after the request's timeout. acks=0 gets no response at all. Appends are issued in arrival order before any await, so pipelined requests on
  * one connection keep their order in the log.
  * Not implemented: transactions (a transactional id is refused), LogAppendTime.
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { validateProducedRecords } from '../../protocol/records.js'
-import type { PartitionLog } from '../../storage/types.js'
 import { registerHandler, type RequestContext } from '../handler.js'
 
 interface ProduceRequest {
@@ -48,7 +49,7 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<unknown
       }
       const p = topic?.partitions[pd.index]
       if (!topic || !p) return partitionError(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-      if (p.leader !== broker.id) return partitionError(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      if (p.leader !== broker.id || !broker.running) return partitionError(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER)
       const validated = validateProducedRecords(pd.records, { produceVersion: ctx.apiVersion })
       if (!validated.ok) return partitionError(pd.index, validated.errorCode, validated.message)
       const records = pd.records!
@@ -65,16 +66,11 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<unknown
       }
 
       const response = partitionError(pd.index, ErrorCode.NONE)
-      const append = (log: PartitionLog): Promise<void> =>
-        log.appendAsLeader(records, p.leaderEpoch).then((info) => {
-          broker.afterLeaderAppend(p, log)
-          response.baseOffset = info.baseOffset
-          response.logStartOffset = log.logStartOffset
-        })
-      const log = broker.partitionLog(p.topicId, p.partition)
-      const done = (log instanceof Promise ? log.then(append) : append(log)).catch((error: unknown) => {
-        broker.log.error('append failed', { topic: topic.name, partition: p.partition, error: String(error) })
-        Object.assign(response, partitionError(pd.index, ErrorCode.KAFKA_STORAGE_ERROR, String(error)))
+      const done = broker.replicas.append(topic.name, p, records, acks, req.timeoutMs).then((result) => {
+        response.errorCode = result.errorCode
+        response.errorMessage = result.errorMessage
+        response.baseOffset = result.baseOffset
+        response.logStartOffset = result.logStartOffset
       })
       pending.push(done)
       return response

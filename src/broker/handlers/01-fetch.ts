@@ -13,7 +13,6 @@
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import type { PartitionInfo } from '../../cluster/metadata.js'
-import type { PartitionLog } from '../../storage/types.js'
 import { isStorageError } from '../../storage/errors.js'
 import { registerHandler, type RequestContext } from '../handler.js'
 
@@ -79,7 +78,7 @@ async function resolveTargets(ctx: RequestContext, req: FetchRequest): Promise<{
     const partitions = t.partitions.map((rp) => {
       const p = topic?.partitions[rp.partition]
       if (!p) return empty(rp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-      if (p.leader !== broker.id) return empty(rp.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      if (p.leader !== broker.id || !broker.running) return empty(rp.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER)
       if (rp.currentLeaderEpoch !== -1 && rp.currentLeaderEpoch < p.leaderEpoch) {
         return empty(rp.partition, ErrorCode.FENCED_LEADER_EPOCH)
       }
@@ -98,8 +97,12 @@ async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]
   let total = 0
   for (const target of targets) {
     const { out, request, p } = target
-    const opened = ctx.broker.partitionLog(p.topicId, p.partition)
-    const log: PartitionLog = opened instanceof Promise ? await opened : opened
+    const led = ctx.broker.running ? ctx.broker.replicas.leaderLog(p) : { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }
+    if ('errorCode' in led) {
+      out.errorCode = led.errorCode
+      continue
+    }
+    const log = led.log
     out.highWatermark = log.highWatermark
     out.lastStableOffset = log.highWatermark
     out.logStartOffset = log.logStartOffset
@@ -139,19 +142,25 @@ async function handle(ctx: RequestContext, req: FetchRequest): Promise<unknown> 
   const minBytes = Math.max(req.minBytes, 1)
   const anyError = targets.some((t) => t.out.errorCode !== ErrorCode.NONE)
   if (total < minBytes && waitMs > 0 && targets.length > 0 && !anyError) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, waitMs)
-      const cancel = ctx.broker.waitForData(
-        targets.map((t) => ({ topicId: t.p.topicId, partition: t.p.partition })),
-        done,
-      )
-      function done(): void {
-        clearTimeout(timer)
-        cancel()
-        resolve()
-      }
-    })
-    total = await readAll(ctx, req, targets)
+    // Wake on any high-watermark move of a requested partition; re-read, and wait again while
+    // there is still too little and time left.
+    const deadlineMs = Date.now() + waitMs
+    while (total < minBytes && Date.now() < deadlineMs && ctx.broker.running) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, deadlineMs - Date.now())
+        const cancel = ctx.broker.waitForData(
+          targets.map((t) => ({ topicId: t.p.topicId, partition: t.p.partition })),
+          done,
+        )
+        function done(): void {
+          clearTimeout(timer)
+          cancel()
+          resolve()
+        }
+      })
+      total = await readAll(ctx, req, targets)
+      if (targets.some((t) => t.out.errorCode !== ErrorCode.NONE)) break
+    }
   }
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }
 }

@@ -65,8 +65,12 @@ async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<unk
         out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH
         continue
       }
-      const opened = broker.partitionLog(p.topicId, p.partition)
-      const log: PartitionLog = opened instanceof Promise ? await opened : opened
+      const led = broker.running ? broker.replicas.leaderLog(p) : { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }
+      if ('errorCode' in led) {
+        out.errorCode = led.errorCode
+        continue
+      }
+      const log = led.log
       out.leaderEpoch = p.leaderEpoch
       if (rp.timestamp === EARLIEST) {
         out.offset = log.logStartOffset

@@ -1,0 +1,163 @@
+/**
+ * The follower side of replication (Kafka's ReplicaFetcherThread): one loop per leader broker,
+ * fetching every partition this broker follows from it, starting at the local log end with the
+ * last fetched leader epoch. The leader answers records (which are appended as they are: offsets
+ * and epochs stamped by the leader), or a diverging epoch, in which case the follower truncates
+ * its log to where the leader's history and its own agree before fetching again.
+ *
+ * Brokers reach each other through a BrokerLink: a direct call in the daemon (where faults such as
+ * latency or a cut link are injected) and a simulated network in the seeded simulation.
+ */
+import { brokerConfig } from '../cluster/configs.js'
+import type { Logger } from '../daemon/cluster.js'
+import { ErrorCode } from '../protocol/errors.js'
+import type { ClusterView, Scheduler } from './cluster-view.js'
+import { sleep } from './cluster-view.js'
+import type { Hosted } from './replica-manager.js'
+
+export interface ReplicaFetchPartition {
+  topicId: string
+  partition: number
+  fetchOffset: number
+  /** Epoch of the follower's last batch (its latest epoch); -1 when its log is empty. */
+  lastFetchedEpoch: number
+  currentLeaderEpoch: number
+}
+
+export interface ReplicaFetchResult {
+  topicId: string
+  partition: number
+  errorCode: number
+  highWatermark: number
+  logStartOffset: number
+  /** Set when the follower's log diverges from the leader's: the leader's end of that epoch. */
+  divergingEpoch: { epoch: number; endOffset: number } | null
+  records: Buffer[]
+}
+
+export interface BrokerLink {
+  /** A follower's fetch from a leader. Rejects when the leader cannot be reached. */
+  replicaFetch(
+    followerId: number,
+    leaderId: number,
+    partitions: ReplicaFetchPartition[],
+    maxWaitMs: number,
+    maxBytes: number,
+  ): Promise<ReplicaFetchResult[]>
+}
+
+export interface FetchersOptions {
+  brokerId: number
+  link: BrokerLink
+  scheduler: Scheduler
+  log: Logger
+  cluster: ClusterView
+  /** The partitions this broker currently follows from a leader. */
+  partitions: (leaderId: number) => Hosted[]
+  wake: (key: string) => void
+}
+
+const BACKOFF_MS = 100
+const FETCH_MAX_BYTES = 10 * 1024 * 1024
+
+export class ReplicaFetchers {
+  private readonly loops = new Set<number>()
+  private stopped = false
+
+  constructor(private readonly opts: FetchersOptions) {}
+
+  /** Starts a loop for every leader this broker now follows partitions from. */
+  refresh(): void {
+    if (this.stopped) return
+    const image = this.opts.cluster.image
+    for (const topic of image.topicsById.values()) {
+      for (const p of topic.partitions) {
+        if (p.leader < 0 || p.leader === this.opts.brokerId || !p.replicas.includes(this.opts.brokerId)) continue
+        if (!this.loops.has(p.leader)) this.start(p.leader)
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true
+  }
+
+  private start(leaderId: number): void {
+    this.loops.add(leaderId)
+    void this.run(leaderId).finally(() => this.loops.delete(leaderId))
+  }
+
+  private async run(leaderId: number): Promise<void> {
+    const { scheduler, link, cluster } = this.opts
+    let idleRounds = 0
+    while (!this.stopped) {
+      const hosted = this.opts.partitions(leaderId)
+      if (hosted.length === 0) {
+        // Transitions may still be opening logs: give them a moment before the loop ends.
+        if (++idleRounds > 20) return
+        await sleep(scheduler, BACKOFF_MS)
+        continue
+      }
+      idleRounds = 0
+      const request = hosted.map((h) => ({
+        topicId: h.topicId,
+        partition: h.partition,
+        fetchOffset: h.log!.logEndOffset,
+        lastFetchedEpoch: h.log!.latestEpoch(),
+        currentLeaderEpoch: h.leaderEpoch,
+      }))
+      const maxWaitMs = Number(brokerConfig(cluster.image.brokerConfigs, 'replica.fetch.wait.max.ms'))
+      let results: ReplicaFetchResult[]
+      try {
+        results = await link.replicaFetch(this.opts.brokerId, leaderId, request, maxWaitMs, FETCH_MAX_BYTES)
+      } catch {
+        await sleep(scheduler, BACKOFF_MS)
+        continue
+      }
+      if (this.stopped) return
+      let progressed = false
+      for (const [i, r] of results.entries()) {
+        const h = hosted[i]!
+        // The partition may have changed role while the fetch was in flight.
+        if (h.role !== 'follower' || h.leaderId !== leaderId || h.leaderEpoch !== request[i]!.currentLeaderEpoch || !h.log) continue
+        try {
+          progressed = (await this.process(h, request[i]!, r)) || progressed
+        } catch (error) {
+          this.opts.log.warn('replica fetch result failed', { broker: this.opts.brokerId, partition: h.key, error: String(error) })
+        }
+      }
+      if (!progressed) await sleep(scheduler, results.some((r) => r.errorCode !== ErrorCode.NONE) ? BACKOFF_MS : 0)
+    }
+  }
+
+  /** Applies one partition's fetch result. Returns true when the log moved. */
+  private async process(h: Hosted, sent: ReplicaFetchPartition, r: ReplicaFetchResult): Promise<boolean> {
+    const log = h.log!
+    if (r.errorCode !== ErrorCode.NONE) return false
+    if (r.divergingEpoch) {
+      const { epoch, endOffset } = r.divergingEpoch
+      let truncateTo: number
+      if (epoch < 0 || endOffset < 0) {
+        // The leader knows nothing of our epochs: keep only what was committed.
+        truncateTo = log.highWatermark
+      } else {
+        const local = log.endOffsetForEpoch(epoch)
+        truncateTo = local.epoch === epoch ? Math.min(endOffset, local.endOffset) : Math.min(endOffset, log.logEndOffset)
+      }
+      if (truncateTo < log.logEndOffset) {
+        this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: truncateTo })
+        await log.truncateTo(truncateTo)
+        return true
+      }
+      return false
+    }
+    let moved = false
+    if (r.records.length > 0 && log.logEndOffset === sent.fetchOffset) {
+      await log.appendAsFollower(r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records))
+      moved = true
+    }
+    const hwm = Math.min(r.highWatermark, log.logEndOffset)
+    if (hwm > log.highWatermark) log.setHighWatermark(hwm)
+    return moved
+  }
+}

@@ -1,0 +1,405 @@
+/**
+ * A broker's replicas: for every partition it hosts, its role (leader, follower, offline) as the
+ * metadata says, its log, and — as leader — the replication state (follower progress, high
+ * watermark, ISR proposals) and the acks=all requests waiting for the ISR.
+ *
+ * Roles follow the metadata image: `reconcile()` runs after every metadata commit and moves each
+ * hosted partition to the role the image gives it, one transition at a time per partition.
+ * Ordering contract: a leader's high watermark is only computed from the *committed* ISR, so a
+ * follower leaves the ISR (in the controller's log) before the high watermark stops waiting for it.
+ */
+import { topicConfig } from '../cluster/configs.js'
+import type { PartitionInfo } from '../cluster/metadata.js'
+import { LeaderReplication } from '../cluster/replication.js'
+import { ErrorCode } from '../protocol/errors.js'
+import { isStorageError } from '../storage/errors.js'
+import type { LogStore, PartitionLog } from '../storage/types.js'
+import type { Logger } from '../daemon/cluster.js'
+import type { ClusterView, Scheduler } from './cluster-view.js'
+import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
+
+export const partitionKey = (topicId: string, partition: number): string => `${topicId}:${partition}`
+
+interface AckWaiter {
+  offsetExclusive: number
+  resolve: (errorCode: number) => void
+  cancelTimer: () => void
+}
+
+export interface Hosted {
+  readonly key: string
+  readonly topicId: string
+  readonly partition: number
+  log: PartitionLog | null
+  role: 'leader' | 'follower' | 'offline'
+  leaderId: number
+  leaderEpoch: number
+  partitionEpoch: number
+  replicas: number[]
+  leader: LeaderReplication | null
+  readonly ackWaiters: Set<AckWaiter>
+  /** An ISR change sent to the controller and not answered yet. */
+  isrChangeInFlight: boolean
+  /** Transitions of this partition run one after another. */
+  transition: Promise<void>
+}
+
+export interface AppendResult {
+  errorCode: number
+  errorMessage: string | null
+  baseOffset: number
+  logStartOffset: number
+}
+
+export interface ReplicaManagerOptions {
+  brokerId: number
+  store: LogStore
+  cluster: ClusterView
+  scheduler: Scheduler
+  log: Logger
+  link: BrokerLink
+  /** Wakes long-polling fetches of a partition (HWM or LEO moved). */
+  wake: (key: string) => void
+}
+
+export class ReplicaManager {
+  readonly brokerId: number
+  private readonly hosted = new Map<string, Hosted>()
+  private readonly fetchers: ReplicaFetchers
+  private stopped = false
+  private cancelIsrTimer: (() => void) | null = null
+
+  constructor(private readonly opts: ReplicaManagerOptions) {
+    this.brokerId = opts.brokerId
+    this.fetchers = new ReplicaFetchers({
+      brokerId: opts.brokerId,
+      link: opts.link,
+      scheduler: opts.scheduler,
+      log: opts.log,
+      cluster: opts.cluster,
+      partitions: (leaderId) => [...this.hosted.values()].filter((h) => h.role === 'follower' && h.leaderId === leaderId && h.log !== null),
+      wake: opts.wake,
+    })
+    this.scheduleIsrCheck()
+  }
+
+  get(key: string): Hosted | undefined {
+    return this.hosted.get(key)
+  }
+
+  all(): Hosted[] {
+    return [...this.hosted.values()]
+  }
+
+  /** Brings every hosted partition to the role the metadata image gives it. */
+  reconcile(): void {
+    if (this.stopped) return
+    const image = this.opts.cluster.image
+    const wanted = new Set<string>()
+    for (const topic of image.topicsById.values()) {
+      for (const p of topic.partitions) {
+        if (!p.replicas.includes(this.brokerId)) continue
+        const key = partitionKey(p.topicId, p.partition)
+        wanted.add(key)
+        let h = this.hosted.get(key)
+        if (!h) {
+          h = {
+            key,
+            topicId: p.topicId,
+            partition: p.partition,
+            log: null,
+            role: 'offline',
+            leaderId: -1,
+            leaderEpoch: -1,
+            partitionEpoch: -1,
+            replicas: p.replicas,
+            leader: null,
+            ackWaiters: new Set(),
+            isrChangeInFlight: false,
+            transition: Promise.resolve(),
+          }
+          this.hosted.set(key, h)
+        }
+        this.enqueue(h, p)
+      }
+    }
+    for (const [key, h] of this.hosted) {
+      if (wanted.has(key)) continue
+      this.hosted.delete(key)
+      this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      h.role = 'offline'
+    }
+    this.fetchers.refresh()
+  }
+
+  private enqueue(h: Hosted, p: PartitionInfo): void {
+    const snapshot: PartitionInfo = { ...p, replicas: [...p.replicas], isr: [...p.isr] }
+    h.transition = h.transition
+      .then(() => this.apply(h, snapshot))
+      .catch((error: unknown) => {
+        this.opts.log.error('replica transition failed', { broker: this.brokerId, partition: h.key, error: String(error) })
+      })
+  }
+
+  private async apply(h: Hosted, p: PartitionInfo): Promise<void> {
+    if (this.stopped || this.hosted.get(h.key) !== h) return
+    if (!h.log) h.log = await this.opts.store.partition(p.topicId, p.partition)
+    const log = h.log
+    h.replicas = p.replicas
+    h.partitionEpoch = p.partitionEpoch
+    const sameLeadership = h.leaderId === p.leader && h.leaderEpoch === p.leaderEpoch
+    if (p.leader === this.brokerId) {
+      if (!sameLeadership || h.role !== 'leader' || !h.leader) {
+        // A new leader epoch starts at our log end (Kafka assigns it at election).
+        if (p.leaderEpoch > log.latestEpoch()) log.assignEpochStart(p.leaderEpoch, log.logEndOffset)
+        h.leader = new LeaderReplication({
+          leaderId: this.brokerId,
+          leaderEpoch: p.leaderEpoch,
+          epochStartOffset: log.logEndOffset,
+          replicas: p.replicas,
+          isr: p.isr,
+          leaderLeo: log.logEndOffset,
+          highWatermark: log.highWatermark,
+          nowMs: this.opts.scheduler.nowMs(),
+        })
+        h.role = 'leader'
+        h.leaderId = p.leader
+        h.leaderEpoch = p.leaderEpoch
+        h.isrChangeInFlight = false
+      } else {
+        h.leader.setIsr(p.isr)
+      }
+      this.afterHighWatermarkMove(h)
+      this.checkMinIsr(h, p.isr)
+    } else {
+      if (h.role === 'leader') this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      h.leader = null
+      h.leaderId = p.leader
+      h.leaderEpoch = p.leaderEpoch
+      h.role = p.leader >= 0 ? 'follower' : 'offline'
+      this.opts.wake(h.key)
+    }
+    this.fetchers.refresh()
+  }
+
+  /** The leader's log for a partition this broker leads, or the error code to answer. */
+  leaderLog(p: PartitionInfo): { hosted: Hosted; log: PartitionLog } | { errorCode: number } {
+    const h = this.hosted.get(partitionKey(p.topicId, p.partition))
+    if (!h || h.role !== 'leader' || !h.log || !h.leader || p.leader !== this.brokerId) {
+      // Elected but not yet ready (the log is opening) is still "not the leader yet" to clients.
+      return { errorCode: p.leader === this.brokerId ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NOT_LEADER_OR_FOLLOWER }
+    }
+    return { hosted: h, log: h.log }
+  }
+
+  /** Waits for a partition's pending transition, so a request right after an election sees its outcome. */
+  async settled(p: PartitionInfo): Promise<void> {
+    const h = this.hosted.get(partitionKey(p.topicId, p.partition))
+    if (h) await h.transition
+  }
+
+  private minIsr(topicName: string, replicas: number): number {
+    const image = this.opts.cluster.image
+    const topic = image.topicsByName.get(topicName)
+    const configured = Number(topicConfig(topic?.configs ?? new Map(), image.brokerConfigs, 'min.insync.replicas'))
+    // Clamped to the replication factor, so a one-broker cluster still accepts acks=all.
+    return Math.min(configured, replicas)
+  }
+
+  /**
+   * Appends produced records as leader. With acks=all, resolves once every ISR member has them,
+   * or with NOT_ENOUGH_REPLICAS (refused before appending), NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+   * REQUEST_TIMED_OUT or NOT_LEADER_OR_FOLLOWER.
+   * The append is issued synchronously when the partition is ready, so requests keep their order.
+   */
+  append(topicName: string, p: PartitionInfo, records: Buffer, acks: number, timeoutMs: number, retried = false): Promise<AppendResult> {
+    const failed = (errorCode: number, errorMessage: string | null = null): AppendResult => ({ errorCode, errorMessage, baseOffset: -1, logStartOffset: -1 })
+    const led = this.leaderLog(p)
+    if ('errorCode' in led) {
+      // Elected but the transition (opening the log) is still running: wait for it once. Requests
+      // that wait here resume in arrival order (they chain on the same promise).
+      const h = this.hosted.get(partitionKey(p.topicId, p.partition))
+      if (led.errorCode === ErrorCode.LEADER_NOT_AVAILABLE && h && !retried) {
+        return h.transition.then(() => this.append(topicName, p, records, acks, timeoutMs, true))
+      }
+      return Promise.resolve(failed(led.errorCode))
+    }
+    const { hosted: h, log } = led
+    const leader = h.leader!
+    const minIsr = this.minIsr(topicName, h.replicas.length)
+    if (acks === -1 && leader.isr.length < minIsr) {
+      return Promise.resolve(
+        failed(ErrorCode.NOT_ENOUGH_REPLICAS, `the ISR ${JSON.stringify(leader.isr)} is smaller than min.insync.replicas ${minIsr}`),
+      )
+    }
+    return log.appendAsLeader(records, h.leaderEpoch).then(
+      async (info): Promise<AppendResult> => {
+        // Consumers wake when the high watermark moves, not on the append itself.
+        if (h.leader === leader && leader.onLeaderAppend(log.logEndOffset)) this.afterHighWatermarkMove(h)
+        const ok: AppendResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: info.baseOffset, logStartOffset: log.logStartOffset }
+        if (acks !== -1) return ok
+        const errorCode = await this.waitForIsr(h, info.lastOffset + 1, timeoutMs)
+        if (errorCode === ErrorCode.NONE && (h.leader?.isr.length ?? 0) < minIsr) {
+          return { ...ok, errorCode: ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, errorMessage: `the ISR shrank below min.insync.replicas ${minIsr}` }
+        }
+        return errorCode === ErrorCode.NONE ? ok : { ...ok, errorCode }
+      },
+      (error: unknown): AppendResult => {
+        this.opts.log.error('append failed', { broker: this.brokerId, partition: h.key, error: String(error) })
+        return failed(ErrorCode.KAFKA_STORAGE_ERROR, String(error))
+      },
+    )
+  }
+
+  private waitForIsr(h: Hosted, offsetExclusive: number, timeoutMs: number): Promise<number> {
+    if (h.role !== 'leader' || !h.leader) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    if (h.leader.isReplicated(offsetExclusive)) return Promise.resolve(ErrorCode.NONE)
+    return new Promise((resolve) => {
+      const waiter: AckWaiter = {
+        offsetExclusive,
+        resolve: (code) => {
+          waiter.cancelTimer()
+          h.ackWaiters.delete(waiter)
+          resolve(code)
+        },
+        cancelTimer: () => undefined,
+      }
+      waiter.cancelTimer = this.opts.scheduler.setTimer(() => waiter.resolve(ErrorCode.REQUEST_TIMED_OUT), Math.max(timeoutMs, 1))
+      h.ackWaiters.add(waiter)
+    })
+  }
+
+  private failWaiters(h: Hosted, errorCode: number): void {
+    for (const w of [...h.ackWaiters]) w.resolve(errorCode)
+  }
+
+  /** The HWM moved (or may have): persist it, wake fetches, complete acks=all requests. */
+  private afterHighWatermarkMove(h: Hosted): void {
+    if (!h.leader || !h.log) return
+    const hwm = h.leader.highWatermark
+    if (hwm > h.log.highWatermark) h.log.setHighWatermark(hwm)
+    for (const w of [...h.ackWaiters]) if (hwm >= w.offsetExclusive) w.resolve(ErrorCode.NONE)
+    this.opts.wake(h.key)
+  }
+
+  private checkMinIsr(h: Hosted, isr: number[]): void {
+    // Waiters are completed by HWM moves; an ISR below min.insync makes them fail once the HWM
+    // passes them (checked in append), as Kafka answers NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+    if (isr.length === 0) this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+  }
+
+  /**
+   * Serves a follower's fetch (the leader side of replication): divergence by leader epoch, the
+   * follower's progress, and records up to the log end (followers read past the HWM).
+   */
+  async serveReplicaFetch(followerId: number, partitions: ReplicaFetchPartition[], maxWaitMs: number, maxBytes: number): Promise<ReplicaFetchResult[]> {
+    const answer = (): Promise<ReplicaFetchResult[]> => Promise.all(partitions.map((rp) => this.serveOne(followerId, rp, maxBytes)))
+    let results = await answer()
+    const hasData = results.some((r) => r.errorCode !== ErrorCode.NONE || r.divergingEpoch !== null || r.records.length > 0)
+    if (!hasData && maxWaitMs > 0 && !this.stopped) {
+      await this.waitForAppend(partitions, maxWaitMs)
+      results = await answer()
+    }
+    return results
+  }
+
+  private waitForAppend(partitions: ReplicaFetchPartition[], maxWaitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const unsubscribes: (() => void)[] = []
+      let cancelTimer = (): void => undefined
+      const done = (): void => {
+        cancelTimer()
+        for (const u of unsubscribes) u()
+        resolve()
+      }
+      cancelTimer = this.opts.scheduler.setTimer(done, maxWaitMs)
+      for (const rp of partitions) {
+        const log = this.hosted.get(partitionKey(rp.topicId, rp.partition))?.log
+        if (log) unsubscribes.push(log.onChange(() => (log.logEndOffset > rp.fetchOffset ? done() : undefined)))
+      }
+    })
+  }
+
+  private async serveOne(followerId: number, rp: ReplicaFetchPartition, maxBytes: number): Promise<ReplicaFetchResult> {
+    const base = { topicId: rp.topicId, partition: rp.partition, highWatermark: -1, logStartOffset: -1, divergingEpoch: null, records: [] as Buffer[] }
+    const h = this.hosted.get(partitionKey(rp.topicId, rp.partition))
+    if (!h || h.role !== 'leader' || !h.leader || !h.log) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }
+    if (rp.currentLeaderEpoch < h.leaderEpoch) return { ...base, errorCode: ErrorCode.FENCED_LEADER_EPOCH }
+    if (rp.currentLeaderEpoch > h.leaderEpoch) return { ...base, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH }
+    const log = h.log
+    const leader = h.leader
+    const out = { ...base, errorCode: ErrorCode.NONE as number, highWatermark: leader.highWatermark, logStartOffset: log.logStartOffset }
+
+    // Divergence (KIP-320/595): the follower's last epoch must end where the leader says it does.
+    if (rp.lastFetchedEpoch >= 0) {
+      const end = log.endOffsetForEpoch(rp.lastFetchedEpoch)
+      if (end.epoch !== rp.lastFetchedEpoch || end.endOffset < rp.fetchOffset) {
+        return { ...out, divergingEpoch: { epoch: end.epoch, endOffset: end.endOffset } }
+      }
+    }
+    if (rp.fetchOffset > log.logEndOffset) {
+      return { ...out, divergingEpoch: { epoch: log.latestEpoch(), endOffset: log.logEndOffset } }
+    }
+    if (rp.fetchOffset < log.logStartOffset) return { ...out, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE }
+
+    const progress = leader.onFollowerFetch(followerId, rp.fetchOffset, this.opts.scheduler.nowMs())
+    if (progress.hwmAdvanced) this.afterHighWatermarkMove(h)
+    if (progress.expandIsr) this.proposeIsr(h, progress.expandIsr)
+    out.highWatermark = leader.highWatermark
+    try {
+      out.records = rp.fetchOffset < log.logEndOffset ? await log.read(rp.fetchOffset, maxBytes, log.logEndOffset) : []
+    } catch (error) {
+      if (isStorageError(error, 'OFFSET_OUT_OF_RANGE')) return { ...out, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE }
+      throw error
+    }
+    return out
+  }
+
+  private proposeIsr(h: Hosted, isr: number[]): void {
+    if (h.isrChangeInFlight || !h.leader) return
+    h.isrChangeInFlight = true
+    this.opts.cluster
+      .alterIsr({ brokerId: this.brokerId, topicId: h.topicId, partition: h.partition, leaderEpoch: h.leaderEpoch, partitionEpoch: h.partitionEpoch, isr })
+      .then(
+        (result) => {
+          if (result.errorCode !== ErrorCode.NONE) {
+            this.opts.log.warn('ISR change refused', { broker: this.brokerId, partition: h.key, isr: isr.join(','), error: result.errorMessage })
+          }
+        },
+        (error: unknown) => this.opts.log.warn('ISR change failed', { broker: this.brokerId, partition: h.key, error: String(error) }),
+      )
+      .finally(() => (h.isrChangeInFlight = false))
+  }
+
+  /** Drops lagging followers from the ISR of the partitions this broker leads. */
+  checkIsr(): void {
+    const image = this.opts.cluster.image
+    const lagMaxMs = Number(image.brokerConfigs.get('replica.lag.time.max.ms') ?? '30000')
+    const nowMs = this.opts.scheduler.nowMs()
+    for (const h of this.hosted.values()) {
+      if (h.role !== 'leader' || !h.leader) continue
+      const shrunk = h.leader.shrinkProposal(nowMs, lagMaxMs)
+      if (shrunk) this.proposeIsr(h, shrunk)
+    }
+  }
+
+  private scheduleIsrCheck(): void {
+    if (this.stopped) return
+    const image = this.opts.cluster.image
+    const lagMaxMs = Number(image.brokerConfigs.get('replica.lag.time.max.ms') ?? '30000')
+    // Kafka checks every half of replica.lag.time.max.ms.
+    this.cancelIsrTimer = this.opts.scheduler.setTimer(() => {
+      this.checkIsr()
+      this.scheduleIsrCheck()
+    }, Math.max(Math.floor(lagMaxMs / 2), 10))
+  }
+
+  /** Stops replication and fails waiting requests (the broker was killed or is closing). */
+  stop(): void {
+    this.stopped = true
+    this.cancelIsrTimer?.()
+    this.fetchers.stop()
+    for (const h of this.hosted.values()) this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    this.hosted.clear()
+  }
+}
