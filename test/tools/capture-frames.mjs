@@ -13,17 +13,16 @@
  *
  * The connection is closed right after the first frame, so clients only ever send their opening
  * request (ApiVersions, or whatever they fall back to after a failed one). Plain Node, no build:
- * it runs from a fresh checkout.
+ * it runs from a fresh checkout. The data path (Produce, Fetch, ListOffsets, requests and
+ * responses) is captured by capture-data-path.mjs through recording-proxy.mjs.
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
-import path from 'node:path'
 import { createRequire } from 'node:module'
+import { apiName, kcatVersion, packageVersion, writeFixture } from './golden-files.mjs'
 
 const require = createRequire(import.meta.url)
-
-const API_NAMES = { 0: 'Produce', 1: 'Fetch', 2: 'ListOffsets', 3: 'Metadata', 8: 'OffsetCommit', 9: 'OffsetFetch', 10: 'FindCoordinator', 11: 'JoinGroup', 12: 'Heartbeat', 13: 'LeaveGroup', 14: 'SyncGroup', 15: 'DescribeGroups', 16: 'ListGroups', 17: 'SaslHandshake', 18: 'ApiVersions', 19: 'CreateTopics', 20: 'DeleteTopics', 22: 'InitProducerId', 32: 'DescribeConfigs', 60: 'DescribeCluster' }
 
 function args() {
   const out = { out: 'test/fixtures/golden', clients: ['kcat', 'kcat-noapiversions', 'kafkajs', 'platformatic'] }
@@ -59,50 +58,29 @@ function save(frame) {
   if (!current) return
   const apiKey = frame.readInt16BE(4)
   const apiVersion = frame.readInt16BE(6)
-  const apiName = API_NAMES[apiKey] ?? `Api${apiKey}`
-  const base = `${current.client}-${apiName}-v${apiVersion}`
+  const base = `${current.client}-${apiName(apiKey)}-v${apiVersion}`
   if (current.saved.has(base)) return
   current.saved.add(base)
-  fs.writeFileSync(path.join(opts.out, `${base}.hex`), frame.toString('hex') + '\n')
-  const meta = {
+  writeFixture(opts.out, base, frame, {
     client: current.client,
     clientVersion: current.clientVersion,
     direction: 'request',
     apiKey,
-    apiName,
     apiVersion,
-    sizePrefixed: true,
     capturedWith: 'test/tools/capture-frames.mjs',
-  }
-  fs.writeFileSync(path.join(opts.out, `${base}.json`), JSON.stringify(meta, null, 2) + '\n')
-  console.error(`saved ${base} (${frame.length} bytes)`)
-}
-
-/** A package's version from node_modules (some packages do not export their package.json). */
-function packageVersion(name) {
-  const file = path.join(process.cwd(), 'node_modules', name, 'package.json')
-  return JSON.parse(fs.readFileSync(file, 'utf8')).version
+  })
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function runKcat(port, extraArgs = []) {
-  const version = await new Promise((resolve) => {
-    const p = spawn('kcat', ['-V'])
-    let text = ''
-    p.stdout.on('data', (d) => (text += d))
-    p.on('error', () => resolve(null))
-    p.on('close', () => {
-      const m = /Version (\S+) .*librdkafka (\S+)/.exec(text)
-      resolve(m ? `${m[1]} (librdkafka ${m[2]})` : 'unknown')
-    })
-  })
+  const version = await kcatVersion()
   if (version === null) {
     console.error('kcat not installed, skipped')
     return null
   }
   return {
-    clientVersion: `kcat ${version}`,
+    clientVersion: version,
     run: async () => {
       const p = spawn('kcat', ['-b', `127.0.0.1:${port}`, '-L', '-m', '3', ...extraArgs], { stdio: 'ignore' })
       await Promise.race([new Promise((resolve) => p.on('close', resolve)), sleep(4000)])
