@@ -1,0 +1,213 @@
+/**
+ * From input lines to records, and from records to send batches.
+ *
+ * A line becomes a record in one of three ways:
+ *   plain      the line's bytes, as read, are the value (validated as JSON, never re-serialized)
+ *   --key      the same, and the key is taken from the parsed value (key-path.ts)
+ *   --envelope the line is a consume envelope (envelope.ts): key, value, headers, timestamp and
+ *              partition come from it
+ * A record's partition: --partition, else the envelope's (when the topic has it), else Kafka's
+ * default partitioner (murmur2 of the key, sticky for unkeyed records; partitioner.ts).
+ *
+ * Batches close at `batchRecordsMax` records or `batchBytesMax` bytes (kept under the topic's
+ * max.message.bytes, since the client puts a send's records for one partition in one batch).
+ */
+import { isUtf8 } from 'node:buffer'
+import { EnvelopeError, parseEnvelope } from '../envelope.js'
+import { isJsonText } from './json-check.js'
+import { keyFromValue, type KeyPath } from './key-path.js'
+import { partitionForKey, StickyPartitioner } from './partitioner.js'
+import type { Message, SendBatch } from './send-pipeline.js'
+
+/** RecordBatch v2 header: what a batch costs beyond its records. */
+export const BATCH_OVERHEAD_BYTES = 61
+/** The most a record's framing can take (length, attributes, deltas, key/value lengths, header count). */
+const RECORD_OVERHEAD_BYTES_MAX = 36
+const HEADER_OVERHEAD_BYTES_MAX = 10
+
+export type Mode = { kind: 'plain' } | { kind: 'key'; path: KeyPath } | { kind: 'envelope' }
+
+export interface BuilderOptions {
+  topic: string
+  mode: Mode
+  /** --header k=v, added to every record (after an envelope's own headers). */
+  headers: readonly (readonly [string, string])[]
+  /** --partition: every record goes there. */
+  partition: number | undefined
+  numPartitions: number
+  /** The largest record the topic takes (max.message.bytes less the batch header); undefined: not checked here. */
+  recordBytesMax: number | undefined
+  batchRecordsMax: number
+  batchBytesMax: number
+  /** A one-time note for the person at the terminal. */
+  note: (message: string) => void
+}
+
+/** Why a line did not become a record. */
+export interface InvalidLine {
+  lineNo: number
+  code: 'BAD_INPUT' | 'RECORD_TOO_LARGE'
+  reason: string
+}
+
+export class BatchBuilder {
+  /** Records whose --key path was missing or null (sent unkeyed). */
+  nullKeys = 0
+  private batch: SendBatch
+  private readonly full: SendBatch[] = []
+  private readonly sticky: StickyPartitioner
+  private readonly sharedHeaders: Map<Buffer, Buffer> | undefined
+  private readonly flagHeaderBytes: number
+  private notedMissingPartition = false
+
+  constructor(private readonly opts: BuilderOptions) {
+    this.sticky = new StickyPartitioner(opts.numPartitions)
+    this.batch = this.newBatch()
+    const flagHeaders = opts.headers.map(([k, v]) => [Buffer.from(k), Buffer.from(v)] as const)
+    this.flagHeaderBytes = flagHeaders.reduce((n, [k, v]) => n + k.length + v.length + HEADER_OVERHEAD_BYTES_MAX, 0)
+    // Plain and --key records share one header map: the client only reads it.
+    this.sharedHeaders = flagHeaders.length > 0 && opts.mode.kind !== 'envelope' ? new Map(flagHeaders) : undefined
+  }
+
+  /** Batches that are full, in input order (taken out). */
+  takeFull(): SendBatch[] {
+    return this.full.splice(0)
+  }
+
+  /** Closes the current batch (end of input, or before stopping) and returns every batch left. */
+  takeAll(): SendBatch[] {
+    this.close()
+    return this.takeFull()
+  }
+
+  /** Adds one line. Returns undefined when it became a record, else why not (nothing was added). */
+  add(buf: Buffer, start: number, end: number, lineNo: number, ascii: boolean): InvalidLine | undefined {
+    if (!ascii && !isUtf8(buf.subarray(start, end))) return { lineNo, code: 'BAD_INPUT', reason: 'not valid UTF-8 (JSON text must be UTF-8)' }
+    const mode = this.opts.mode
+    let key: Buffer | null = null
+    let value: Buffer | null
+    let headers: Map<Buffer, Buffer | null> | undefined = this.sharedHeaders
+    let headerBytes = this.flagHeaderBytes
+    let partition = this.opts.partition
+    let timestamp: bigint | undefined
+
+    if (mode.kind === 'plain') {
+      // The hot path: validate the bytes in place; JSON.parse only to explain a rejected line.
+      if (isJsonText(buf, start, end) !== true) {
+        const error = parseError(buf.toString('utf8', start, end))
+        if (error !== undefined) return { lineNo, code: 'BAD_INPUT', reason: error }
+      }
+      value = buf.subarray(start, end)
+    } else if (mode.kind === 'key') {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(buf.toString(ascii ? 'latin1' : 'utf8', start, end))
+      } catch (err) {
+        return { lineNo, code: 'BAD_INPUT', reason: describeParseError(err) }
+      }
+      value = buf.subarray(start, end)
+      // "." is the whole value: its bytes as read, not a re-serialization.
+      key = mode.path.length === 0 ? value : keyFromValue(parsed, mode.path)
+      if (key === null) this.nullKeys++
+    } else {
+      let env
+      try {
+        env = parseEnvelope(buf.toString('utf8', start, end))
+      } catch (err) {
+        return { lineNo, code: 'BAD_INPUT', reason: describeParseError(err) }
+      }
+      key = env.key
+      value = env.value
+      if (env.timestamp !== undefined) timestamp = BigInt(env.timestamp)
+      if (env.headers.length > 0 || this.opts.headers.length > 0) {
+        headers = new Map()
+        headerBytes = 0
+        for (const [name, v] of env.headers) {
+          const k = Buffer.from(name)
+          headers.set(k, v)
+          headerBytes += k.length + (v?.length ?? 0) + HEADER_OVERHEAD_BYTES_MAX
+        }
+        for (const [name, v] of this.opts.headers) {
+          const k = Buffer.from(name)
+          headers.set(k, Buffer.from(v))
+          headerBytes += k.length + Buffer.byteLength(v) + HEADER_OVERHEAD_BYTES_MAX
+        }
+      } else headers = undefined
+      if (partition === undefined && env.partition !== undefined) {
+        if (env.partition < this.opts.numPartitions) partition = env.partition
+        else this.noteMissingPartition(env.partition, lineNo)
+      }
+    }
+
+    const payloadBytes = (key?.length ?? 0) + (value?.length ?? 0)
+    const recordBytes = payloadBytes + headerBytes + RECORD_OVERHEAD_BYTES_MAX
+    const max = this.opts.recordBytesMax
+    if (max !== undefined && recordBytes > max) {
+      return {
+        lineNo,
+        code: 'RECORD_TOO_LARGE',
+        reason: `the record is ${recordBytes} bytes, more than the topic accepts (max.message.bytes allows ${max} for one record)`,
+      }
+    }
+
+    if (this.batch.messages.length > 0 && (this.batch.messages.length >= this.opts.batchRecordsMax || this.batchBytes + recordBytes > this.opts.batchBytesMax)) {
+      this.close()
+    }
+    if (partition === undefined) partition = key === null ? this.sticky.partition : partitionForKey(key, this.opts.numPartitions)
+
+    const message: Message = { topic: this.opts.topic, key: key ?? undefined, value: value as Buffer, partition }
+    if (headers !== undefined) message.headers = headers as Map<Buffer, Buffer>
+    if (timestamp !== undefined) message.timestamp = timestamp
+    const b = this.batch
+    b.messages.push(message)
+    b.perPartition[partition]!++
+    b.bytes += payloadBytes
+    this.batchBytes += recordBytes
+    if (b.messages.length === 1) b.firstLineNo = lineNo
+    b.lastLineNo = lineNo
+    return undefined
+  }
+
+  private batchBytes = 0
+
+  private close(): void {
+    if (this.batch.messages.length === 0) return
+    this.full.push(this.batch)
+    this.batch = this.newBatch()
+    this.batchBytes = 0
+    this.sticky.next()
+  }
+
+  private newBatch(): SendBatch {
+    return { messages: [], perPartition: new Array<number>(this.opts.numPartitions).fill(0), bytes: 0, firstLineNo: 0, lastLineNo: 0 }
+  }
+
+  private noteMissingPartition(partition: number, lineNo: number): void {
+    if (this.notedMissingPartition) return
+    this.notedMissingPartition = true
+    this.opts.note(
+      `line ${lineNo}: partition ${partition} does not exist in ${this.opts.topic} (${this.opts.numPartitions} partitions); ` +
+        'records whose partition is missing go where the default partitioner puts them (noted once)',
+    )
+  }
+}
+
+const REASON_CHARS_MAX = 200
+
+/** JSON.parse's own words for what is wrong with a text, or undefined when it parses after all. */
+function parseError(text: string): string | undefined {
+  try {
+    JSON.parse(text)
+    return undefined
+  } catch (err) {
+    return describeParseError(err)
+  }
+}
+
+/** "not valid JSON: Unexpected token ..." with the engine's own words, kept short. */
+export function describeParseError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err)
+  const short = message.length > REASON_CHARS_MAX ? message.slice(0, REASON_CHARS_MAX) + '...' : message
+  if (err instanceof EnvelopeError) return `not a valid envelope: ${short}`
+  return `not valid JSON: ${short}`
+}

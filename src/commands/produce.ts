@@ -1,0 +1,106 @@
+import fs from 'node:fs'
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
+import { SluiceError, usageError } from '../cli/errors.js'
+import { bootstrapFlag } from '../cli/kafka-flags.js'
+import { resolveCluster } from '../client/kafka.js'
+import type { Mode } from '../client/produce/batch-builder.js'
+import { parseKeyPath } from '../client/produce/key-path.js'
+import { openInput, produce, type Acks, type Compression } from '../client/produce/run.js'
+import { formatCount, formatSummary, type ProduceSummary } from '../client/produce/summary.js'
+
+export default class Produce extends BaseCommand<typeof Produce> {
+  static override summary = 'Produce JSON lines from stdin (or a file) to a topic, one record per line.'
+  static override description = `Each line's bytes, exactly as read, are a record's value: a line must be one JSON text (validated, never re-serialized). Blank lines are ignored and CRLF line ends are accepted.
+Keyed records go to the partition Kafka's default partitioner (murmur2) picks, as with the Java client; unkeyed records are spread over the partitions, one batch at a time.
+A line that is not valid JSON stops the run (exit 6) after every record before it is acknowledged, and nothing after it is sent; --on-invalid skip skips such lines instead. A record larger than the topic's max.message.bytes is refused the same way (code RECORD_TOO_LARGE).
+The local daemon creates a missing topic on first use (3 partitions); a cluster that does not (auto.create.topics.enable=false) makes produce exit 4.
+At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, sends what was read, waits for the acknowledgements and exits 130 with the summary.`
+  static override examples = [
+    '<%= config.bin %> produce orders < orders.jsonl',
+    "cat orders.jsonl | <%= config.bin %> produce orders --key .customer.id",
+    '<%= config.bin %> produce orders --file orders.jsonl --header source=import --header run=7',
+    '<%= config.bin %> consume orders --exit | <%= config.bin %> produce orders-copy --envelope',
+    '<%= config.bin %> produce orders --file dirty.jsonl --on-invalid skip --dead-letter rejected.jsonl',
+    '<%= config.bin %> produce orders --partition 0 --acks 1 --compression lz4 --json < orders.jsonl',
+  ]
+  static override args = {
+    topic: Args.string({ description: 'topic to produce to', required: true }),
+  }
+  static override flags = {
+    'bootstrap-server': bootstrapFlag,
+    file: Flags.string({ char: 'f', description: 'read lines from this file instead of stdin ("-" is stdin)', helpValue: 'FILE' }),
+    key: Flags.string({
+      char: 'k',
+      description: 'take each record\'s key from its value by a jq-like path (.id, .customer.id, .items[0].sku, ."odd-name"); missing or null: no key',
+      helpValue: 'PATH',
+      exclusive: ['envelope'],
+    }),
+    envelope: Flags.boolean({
+      description: 'lines are consume envelopes ({"key","value","headers","partition","timestamp"}), as `sluice consume` writes them',
+      default: false,
+    }),
+    header: Flags.string({ char: 'H', description: 'add a header to every record (repeatable)', helpValue: 'NAME=VALUE', multiple: true }),
+    partition: Flags.integer({ char: 'p', description: 'send every record to this partition', min: 0 }),
+    acks: Flags.string({ description: 'acknowledgement the cluster gives before a send counts as done', options: ['all', '1', '0'], default: 'all' }),
+    compression: Flags.string({ description: 'compression of the record batches', options: ['none', 'gzip', 'snappy', 'lz4'], default: 'none' }),
+    'on-invalid': Flags.string({ description: 'what a line that is not valid JSON (or too large) does: stop the run, or be skipped and reported', options: ['fail', 'skip'], default: 'fail' }),
+    'dead-letter': Flags.string({ description: 'with --on-invalid skip: append the skipped lines, as read, to this file instead of reporting each on stderr', helpValue: 'FILE' }),
+    progress: Flags.boolean({
+      description: 'show a live count and rate on stderr [default: on when stderr is a terminal and the run lasts over a second]',
+      allowNo: true,
+    }),
+  }
+
+  public async run(): Promise<ProduceSummary> {
+    const { flags } = this
+    const headers = (flags.header ?? []).map(parseHeader)
+    const mode: Mode = flags.envelope ? { kind: 'envelope' } : flags.key !== undefined ? { kind: 'key', path: parseKeyPath(flags.key) } : { kind: 'plain' }
+    const onInvalid = flags['on-invalid'] as 'fail' | 'skip'
+    if (flags['dead-letter'] !== undefined && onInvalid !== 'skip') throw usageError('--dead-letter needs --on-invalid skip')
+
+    const input = await openInput(flags.file)
+    const deadLetterFd = flags['dead-letter'] === undefined ? undefined : openDeadLetter(flags['dead-letter'])
+    try {
+      const target = await resolveCluster({ bootstrapServer: flags['bootstrap-server'], home: this.home })
+      if (input === process.stdin && process.stdin.isTTY) this.note('reading JSON lines from the terminal: one record per line, Ctrl-D to end')
+      const summary = await produce({
+        target,
+        topic: this.args.topic,
+        input,
+        mode,
+        headers,
+        partition: flags.partition,
+        acks: flags.acks as Acks,
+        compression: flags.compression as Compression,
+        onInvalid,
+        deadLetterFd,
+        progress: flags.progress === undefined ? 'auto' : flags.progress ? 'on' : 'off',
+        signal: this.interruptSignal(),
+        note: (message) => this.note(message),
+      })
+      if (summary.interrupted) {
+        this.note(`interrupted after line ${formatCount(summary.lastLine)}: ${formatCount(summary.records)} records acknowledged; nothing after that line was sent`)
+      }
+      if (!this.jsonEnabled()) this.note(formatSummary(summary))
+      return summary
+    } finally {
+      if (deadLetterFd !== undefined) fs.closeSync(deadLetterFd)
+      if (input !== process.stdin) input.destroy()
+    }
+  }
+}
+
+function parseHeader(text: string): [string, string] {
+  const eq = text.indexOf('=')
+  if (eq <= 0) throw usageError(`bad --header "${text}": expected NAME=VALUE`)
+  return [text.slice(0, eq), text.slice(eq + 1)]
+}
+
+function openDeadLetter(file: string): number {
+  try {
+    return fs.openSync(file, 'a')
+  } catch (err) {
+    throw new SluiceError('USAGE', `--dead-letter ${file}: cannot open it for writing (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err })
+  }
+}
