@@ -13,7 +13,14 @@ import { ErrorCode } from '../protocol/errors.js'
 import type { Broker } from './broker.js'
 import { handlerFor } from './handler.js'
 import { apiVersionsBody } from './handlers/18-api-versions.js'
+import { errorResponse } from './error-responses.js'
 import './handlers/index.js'
+
+/** Faults at a broker's listener (the fault injector implements this). */
+export interface ListenerFaults {
+  delayMs(brokerId: number): number
+  takeError(brokerId: number, apiKey: number): number | null
+}
 
 /** Kafka's socket.request.max.bytes default: a frame larger than this closes the connection. */
 export const MAX_FRAME_BYTES = 100 * 1024 * 1024
@@ -28,7 +35,10 @@ export class KafkaListener {
   private server: net.Server | null = null
   private readonly sockets = new Set<net.Socket>()
 
-  constructor(private readonly broker: Broker) {}
+  constructor(
+    private readonly broker: Broker,
+    private readonly faults: ListenerFaults | null = null,
+  ) {}
 
   get connections(): number {
     return this.sockets.size
@@ -124,13 +134,23 @@ export class KafkaListener {
       }
       let result: unknown
       try {
-        result = handler.handle(ctx, request)
+        const injected = this.faults?.takeError(this.broker.id, header.apiKey) ?? null
+        const isAcks0 = header.apiKey === 0 && (request as { acks?: number }).acks === 0
+        result = injected !== null ? (isAcks0 ? null : errorResponse(header.apiKey, request, injected)) : handler.handle(ctx, request)
       } catch (error) {
         pending.done = pending.failed = true
         fail(`${handler.name} v${header.apiVersion} failed: ${String(error)}`)
         return
       }
+      const delayMs = this.faults?.delayMs(this.broker.id) ?? 0
       const respond = (body: unknown): void => {
+        if (delayMs > 0) {
+          setTimeout(() => finish(body), delayMs)
+          return
+        }
+        finish(body)
+      }
+      const finish = (body: unknown): void => {
         try {
           pending.chunks = body === null ? null : encodeResponse(header.apiKey, header.apiVersion, header.correlationId, body)
         } catch (error) {

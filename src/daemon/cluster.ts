@@ -15,12 +15,14 @@ import { realScheduler, type ClusterView } from '../broker/cluster-view.js'
 import { KafkaListener } from '../broker/listener.js'
 import { brokerConfig } from '../cluster/configs.js'
 import { Controller } from '../cluster/controller.js'
+import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import { MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../cli/errors.js'
 import { ControllerDriver } from './controller-driver.js'
-import { DirectLink, noFaults, type LinkFaults } from './links.js'
+import { FaultInjector } from './faults.js'
+import { DirectLink } from './links.js'
 import { MetadataLog } from './metadata-log.js'
 
 export interface Logger {
@@ -39,10 +41,8 @@ export interface ClusterOptions {
   /** Listener host, 127.0.0.1 by default. */
   host: string
   log: Logger
-  /** Called for every metadata commit (the `cluster events` stream). */
-  onRecords?: (records: MetadataRecord[], timestampMs: number) => void
-  /** Faults on links between brokers (the fault injector). */
-  linkFaults?: LinkFaults
+  /** Called with the events of every metadata commit (the `cluster events` stream). */
+  onEvents?: (events: ClusterEvent[]) => void
   /** How often retention runs; the broker config log.retention.check.interval.ms otherwise. */
   retentionCheckIntervalMs?: number
 }
@@ -74,6 +74,12 @@ export interface ClusterRuntime {
   failover(topic: string, partition: number, to?: number): Promise<{ from: number; to: number; leaderEpoch: number }>
   /** Preferred-leader election (all partitions, or one topic's); returns how many moved. */
   electPreferredLeaders(topic?: string): Promise<number>
+  /** Faults at the edges: links between brokers and the brokers' listeners. */
+  readonly faults: FaultInjector
+  /** The metadata log told as events, oldest first. */
+  events(): Promise<ClusterEvent[]>
+  /** The metadata image (read-only use: status views). */
+  readonly image: MetadataImage
   close(): Promise<void>
 }
 
@@ -108,7 +114,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   const brokers = new Map<number, Broker>()
   const listeners = new Map<number, KafkaListener>()
 
-  const onCommitted = (records: MetadataRecord[], timestampMs: number): void => {
+  const onCommitted = (records: MetadataRecord[], events: ClusterEvent[]): void => {
     for (const record of records) {
       if (record.type === 'removeTopic') {
         // The image no longer has the topic: drop its logs wherever they are.
@@ -131,7 +137,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       if (record.type === 'fenceBroker') log.info('broker fenced', { broker: record.brokerId })
     }
     for (const broker of brokers.values()) broker.onMetadata()
-    opts.onRecords?.(records, timestampMs)
+    opts.onEvents?.(events)
   }
   const driver = new ControllerDriver(controller, metadataLog, onCommitted)
 
@@ -160,7 +166,8 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     allocateProducerId: () => driver.submit(() => controller.allocateProducerId()),
   }
 
-  const link = new DirectLink(brokers, opts.linkFaults ?? noFaults)
+  const faults = new FaultInjector(Array.from({ length: opts.brokers }, (_, i) => i + 1))
+  const link = new DirectLink(brokers, faults)
   const scheduler = realScheduler
   const startBroker = async (broker: Broker): Promise<void> => {
     await broker.start()
@@ -187,7 +194,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         heartbeat: (b) => controller.heartbeat(b.id, Date.now()),
       })
       brokers.set(brokerId, broker)
-      listeners.set(brokerId, new KafkaListener(broker))
+      listeners.set(brokerId, new KafkaListener(broker, faults))
     }
     for (const broker of brokers.values()) await startBroker(broker)
   } catch (error) {
@@ -295,6 +302,18 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         controller.electPreferredLeaders(topic === undefined ? undefined : (p) => image.topicsById.get(p.topicId)?.name === topic),
       )
       return result.records.length
+    },
+    image,
+    faults,
+    events: async () => {
+      // Replay the log into a scratch image, telling each record against the image before it.
+      const scratch = new MetadataImage()
+      const out: ClusterEvent[] = []
+      for (const stored of await metadataLog.readAll()) {
+        out.push(...describeRecord(scratch, stored.record, stored.offset, stored.timestampMs))
+        scratch.apply(stored.record, stored.offset)
+      }
+      return out
     },
     close: async () => {
       clearInterval(controllerTimer)

@@ -4,6 +4,7 @@
  * answer), and every commit is announced to the brokers and to event subscribers.
  */
 import type { CommandResult, Controller } from '../cluster/controller.js'
+import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import type { MetadataRecord } from '../cluster/metadata.js'
 import type { MetadataLog } from './metadata-log.js'
 
@@ -13,7 +14,7 @@ export class ControllerDriver {
   constructor(
     readonly controller: Controller,
     private readonly metadataLog: MetadataLog,
-    private readonly onCommitted: (records: MetadataRecord[], timestampMs: number) => void,
+    private readonly onCommitted: (records: MetadataRecord[], events: ClusterEvent[]) => void,
   ) {}
 
   submit<T>(command: () => CommandResult<T>, validateOnly = false): Promise<CommandResult<T>> {
@@ -21,9 +22,14 @@ export class ControllerDriver {
       const result = command()
       if (result.errorCode !== 0 || validateOnly || result.records.length === 0) return result
       const timestampMs = Date.now()
-      await this.metadataLog.append(result.records, timestampMs)
-      this.controller.commit(result.records)
-      this.onCommitted(result.records, timestampMs)
+      const firstOffset = await this.metadataLog.append(result.records, timestampMs)
+      // Each record is told as an event against the image just before it.
+      const events: ClusterEvent[] = []
+      for (const [i, record] of result.records.entries()) {
+        events.push(...describeRecord(this.controller.image, record, firstOffset + i, timestampMs))
+        this.controller.commit([record])
+      }
+      this.onCommitted(result.records, events)
       return result
     }
     const next = this.tail.then(run, run)

@@ -13,6 +13,7 @@
 import fs from 'node:fs'
 import { SluiceError, systemErrorCode } from '../cli/errors.js'
 import type { ClusterOptions, ClusterRuntime } from './cluster.js'
+import { registerClusterControl } from './cluster-control.js'
 import { writeConfigIfAbsent } from './config.js'
 import type { DaemonState, DaemonStatus } from './control-protocol.js'
 import { ControlEvents, ControlServer } from './control-server.js'
@@ -161,7 +162,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
         port: opts.port,
         host: opts.host,
         log,
+        onEvents: (clusterEvents) => {
+          for (const e of clusterEvents) events.publish(`cluster.${e.type}`, e)
+        },
       })
+      registerClusterControl(control, cluster)
     } catch (err) {
       const failure = startFailure(err, opts)
       log.error('daemon failed to start', { err: failure.message })

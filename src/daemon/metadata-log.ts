@@ -26,12 +26,7 @@ export class MetadataLog {
 
   async open(): Promise<StoredRecord[]> {
     await this.db.open()
-    const records: StoredRecord[] = []
-    for await (const [key, value] of this.db.iterator({ gte: RECORD_PREFIX, lt: RECORD_PREFIX + '~' })) {
-      const offset = Number(key.slice(RECORD_PREFIX.length))
-      const parsed = JSON.parse(value) as { t: number; r: MetadataRecord }
-      records.push({ offset, timestampMs: parsed.t, record: parsed.r })
-    }
+    const records = await this.readAll()
     this.nextOffset = records.length > 0 ? records[records.length - 1]!.offset + 1 : 0
     return records
   }
@@ -44,12 +39,24 @@ export class MetadataLog {
     await this.db.put(key, value)
   }
 
-  /** Appends records durably (one LevelDB write) before the caller applies or answers them. */
-  async append(records: MetadataRecord[], timestampMs: number): Promise<void> {
-    if (records.length === 0) return
+  /** Appends records durably (one LevelDB write) before the caller applies or answers them. Returns the first record's offset. */
+  async append(records: MetadataRecord[], timestampMs: number): Promise<number> {
+    const first = this.nextOffset
+    if (records.length === 0) return first
     const batch = this.db.batch()
     for (const record of records) batch.put(keyOf(this.nextOffset++), JSON.stringify({ t: timestampMs, r: record }))
     await batch.write()
+    return first
+  }
+
+  /** Every record, oldest first (for `cluster events`). */
+  async readAll(): Promise<StoredRecord[]> {
+    const records: StoredRecord[] = []
+    for await (const [key, value] of this.db.iterator({ gte: RECORD_PREFIX, lt: RECORD_PREFIX + '~' })) {
+      const parsed = JSON.parse(value) as { t: number; r: MetadataRecord }
+      records.push({ offset: Number(key.slice(RECORD_PREFIX.length)), timestampMs: parsed.t, record: parsed.r })
+    }
+    return records
   }
 
   async close(): Promise<void> {

@@ -200,3 +200,8 @@ export class ProtocolError extends Error {
     super(message, options)
   }
 }
+
+/** The code of a Kafka error name (`NOT_LEADER_OR_FOLLOWER` -> 6), or undefined. */
+export function errorCodeByName(name: string): number | undefined {
+  return (ErrorCode as Record<string, number>)[name]
+}

@@ -2,6 +2,8 @@
  * runDaemon in-process with an injected cluster: lifecycle, the status and stop methods, events.
  * (The real cluster wiring and the background process are covered by test/e2e/daemon.test.ts.)
  */
+import { MetadataImage } from '../../src/cluster/metadata.js'
+import { FaultInjector } from '../../src/daemon/faults.js'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -30,6 +32,15 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
         topics: 0,
         partitions: 0,
       }),
+      killBroker: async () => undefined,
+      startBroker: async () => undefined,
+      pauseBroker: () => undefined,
+      resumeBroker: () => undefined,
+      failover: async () => ({ from: 1, to: 1, leaderEpoch: 0 }),
+      electPreferredLeaders: async () => 0,
+      events: async () => [],
+      image: new MetadataImage(),
+      faults: new FaultInjector([1]),
       close: async () => {
         log.push('close')
       },

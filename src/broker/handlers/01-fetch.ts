@@ -41,7 +41,7 @@ interface PartitionData {
   highWatermark: number
   lastStableOffset: number
   logStartOffset: number
-  abortedTransactions: null
+  abortedTransactions: [] | null
   preferredReadReplica: number
   records: Buffer[]
 }
@@ -84,6 +84,8 @@ async function resolveTargets(ctx: RequestContext, req: FetchRequest): Promise<{
       }
       if (rp.currentLeaderEpoch > p.leaderEpoch) return empty(rp.partition, ErrorCode.UNKNOWN_LEADER_EPOCH)
       const out = empty(rp.partition, ErrorCode.NONE)
+      // Kafka answers an empty list to read_committed fetches and null to read_uncommitted ones.
+      if (req.isolationLevel === 1) out.abortedTransactions = []
       targets.push({ out, request: rp, p })
       return out
     })

@@ -1,0 +1,116 @@
+/**
+ * Metadata records told as cluster events, for `sluice cluster events` and the TUI's event log:
+ * "broker 2 fenced", "leader of orders-0 moved from 2 to 3 at epoch 4", "ISR of orders-0 shrunk
+ * to [1,3]". Pure: an event is computed from the image as it was just before the record.
+ */
+import type { MetadataImage, MetadataRecord } from './metadata.js'
+
+export interface ClusterEvent {
+  /** Offset of the record in the metadata log. */
+  offset: number
+  timestamp: string
+  type:
+    | 'broker.registered'
+    | 'broker.fenced'
+    | 'broker.unfenced'
+    | 'topic.created'
+    | 'topic.deleted'
+    | 'partition.created'
+    | 'leader.changed'
+    | 'isr.shrunk'
+    | 'isr.expanded'
+    | 'config.changed'
+    | 'producer-ids.allocated'
+  message: string
+  [field: string]: unknown
+}
+
+const list = (ids: readonly number[]): string => `[${ids.join(',')}]`
+
+/** The event a record stands for, given the image *before* the record is applied. */
+export function describeRecord(before: MetadataImage, record: MetadataRecord, offset: number, timestampMs: number): ClusterEvent[] {
+  const base = { offset, timestamp: new Date(timestampMs).toISOString() }
+  switch (record.type) {
+    case 'registerBroker':
+      return [{ ...base, type: 'broker.registered', broker: record.brokerId, brokerEpoch: record.brokerEpoch, message: `broker ${record.brokerId} registered (${record.host}:${record.port}, epoch ${record.brokerEpoch})` }]
+    case 'fenceBroker':
+      return [{ ...base, type: 'broker.fenced', broker: record.brokerId, message: `broker ${record.brokerId} fenced` }]
+    case 'unfenceBroker':
+      return [{ ...base, type: 'broker.unfenced', broker: record.brokerId, message: `broker ${record.brokerId} unfenced` }]
+    case 'topic':
+      return [{ ...base, type: 'topic.created', topic: record.name, topicId: record.topicId, message: `topic ${record.name} created` }]
+    case 'removeTopic': {
+      const name = before.topicsById.get(record.topicId)?.name ?? record.topicId
+      return [{ ...base, type: 'topic.deleted', topic: name, message: `topic ${name} deleted` }]
+    }
+    case 'partition': {
+      const name = before.topicsById.get(record.topicId)?.name ?? record.topicId
+      return [
+        {
+          ...base,
+          type: 'partition.created',
+          topic: name,
+          partition: record.partition,
+          leader: record.leader,
+          replicas: record.replicas,
+          isr: record.isr,
+          message: `partition ${name}-${record.partition} created: leader ${record.leader}, replicas ${list(record.replicas)}`,
+        },
+      ]
+    }
+    case 'partitionChange': {
+      const topic = before.topicsById.get(record.topicId)
+      const p = topic?.partitions[record.partition]
+      const name = `${topic?.name ?? record.topicId}-${record.partition}`
+      const events: ClusterEvent[] = []
+      const reason = record.reason ? ` (${record.reason})` : ''
+      if (record.leader !== undefined && p && record.leader !== p.leader) {
+        const epoch = p.leaderEpoch + 1
+        const to = record.leader === -1 ? 'none (offline)' : String(record.leader)
+        events.push({
+          ...base,
+          type: 'leader.changed',
+          topic: topic?.name,
+          partition: record.partition,
+          from: p.leader,
+          to: record.leader,
+          leaderEpoch: epoch,
+          unclean: record.unclean === true,
+          reason: record.reason ?? null,
+          message: `${record.unclean ? 'UNCLEAN election: ' : ''}leader of ${name} moved from ${p.leader} to ${to} at epoch ${epoch}${reason}`,
+        })
+      }
+      if (record.isr && p) {
+        const shrunk = record.isr.length < p.isr.length || p.isr.some((id) => !record.isr!.includes(id))
+        const expanded = record.isr.some((id) => !p.isr.includes(id))
+        if (shrunk || expanded) {
+          events.push({
+            ...base,
+            type: expanded && !shrunk ? 'isr.expanded' : 'isr.shrunk',
+            topic: topic?.name,
+            partition: record.partition,
+            from: p.isr,
+            to: record.isr,
+            reason: record.reason ?? null,
+            message: `ISR of ${name} ${expanded && !shrunk ? 'expanded' : 'shrunk'} from ${list(p.isr)} to ${list(record.isr)}${reason}`,
+          })
+        }
+      }
+      return events
+    }
+    case 'config':
+      return [
+        {
+          ...base,
+          type: 'config.changed',
+          resourceType: record.resourceType,
+          resource: record.resourceName,
+          name: record.name,
+          value: record.value,
+          message: `${record.resourceType} ${record.resourceName || '(cluster)'}: ${record.name} ${record.value === null ? 'reset to its default' : `= ${record.value}`}`,
+        },
+      ]
+    case 'producerIds':
+      return [{ ...base, type: 'producer-ids.allocated', next: record.nextProducerId, message: `producer id ${record.nextProducerId - 1} allocated` }]
+  }
+}
