@@ -86,14 +86,27 @@ export class Controller {
     const previous = this.image.brokers.get(brokerId)
     const brokerEpoch = previous ? previous.epoch + 1 : 0
     this.lastHeartbeatMs.set(brokerId, nowMs)
+    // Registering while the previous incarnation is unfenced means the broker restarted before its
+    // session timed out. Fence that incarnation first (Kafka's unclean-shutdown handling): its
+    // leaderships move with a new leader epoch. Otherwise the new process would lead on in the
+    // same epoch with a high watermark reloaded from a lagging checkpoint: the high watermark
+    // would go back within an epoch (found by the simulation, seed 3).
+    const fenced = previous && !previous.fenced ? this.fenceRecords(brokerId, `broker ${brokerId} restarted`) : []
     const records: MetadataRecord[] = [
+      ...fenced,
       { type: 'registerBroker', brokerId, host, port, rack: null, brokerEpoch },
       { type: 'unfenceBroker', brokerId, brokerEpoch },
     ]
     // Elections see the broker as live: apply to a scratch view of liveness by ordering records
     // so that the unfence comes first; the returning broker leads only partitions it was the
-    // last ISR member of.
-    return { errorCode: 0, errorMessage: null, records: [...records, ...changesForReturningBroker(this.image, brokerId)] }
+    // last ISR member of: offline ones, and those the fence above just took offline.
+    const takenOffline: MetadataRecord[] = []
+    for (const r of fenced) {
+      if (r.type === 'partitionChange' && r.leader === -1 && r.isr?.includes(brokerId)) {
+        takenOffline.push({ type: 'partitionChange', topicId: r.topicId, partition: r.partition, leader: brokerId, reason: `broker ${brokerId} returned` })
+      }
+    }
+    return { errorCode: 0, errorMessage: null, records: [...records, ...changesForReturningBroker(this.image, brokerId), ...takenOffline] }
   }
 
   /** A broker's heartbeat keeps its session alive. Unknown or fenced brokers must register again. */
