@@ -13,7 +13,8 @@ import type { Logger } from '../daemon/cluster.js'
 import { ErrorCode } from '../protocol/errors.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import { sleep } from './cluster-view.js'
-import type { Hosted } from './replica-manager.js'
+import type { PartitionLog } from '../storage/types.js'
+import { rebuildProducerState, type Hosted } from './replica-manager.js'
 
 export interface ReplicaFetchPartition {
   topicId: string
@@ -103,7 +104,7 @@ export class ReplicaFetchers {
         topicId: h.topicId,
         partition: h.partition,
         fetchOffset: h.log!.logEndOffset,
-        lastFetchedEpoch: h.log!.latestEpoch(),
+        lastFetchedEpoch: lastBatchEpoch(h.log!),
         currentLeaderEpoch: h.leaderEpoch,
       }))
       const maxWaitMs = Number(brokerConfig(cluster.image.brokerConfigs, 'replica.fetch.wait.max.ms'))
@@ -147,17 +148,37 @@ export class ReplicaFetchers {
       if (truncateTo < log.logEndOffset) {
         this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: truncateTo })
         await log.truncateTo(truncateTo)
+        await rebuildProducerState(log, h.producers)
         return true
       }
       return false
     }
     let moved = false
     if (r.records.length > 0 && log.logEndOffset === sent.fetchOffset) {
-      await log.appendAsFollower(r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records))
+      const records = r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records)
+      await log.appendAsFollower(records)
+      h.producers.recordStored(records)
       moved = true
     }
     const hwm = Math.min(r.highWatermark, log.logEndOffset)
     if (hwm > log.highWatermark) log.setHighWatermark(hwm)
     return moved
   }
+}
+
+/**
+ * The epoch of the last batch the log holds (KIP-595's lastFetchedEpoch), -1 when it holds none.
+ * Not the epoch cache's latest epoch: a replica elected leader assigns its epoch at its LEO before
+ * writing anything in it, and if it loses leadership before it writes, that entry names an epoch
+ * no other replica knows. Sent as lastFetchedEpoch, the leader answered "diverging" at our own LEO
+ * on every fetch, nothing was truncated, and the follower never caught up (seeded simulation,
+ * seed 4). Kafka's truncateTo drops such an entry; our log's truncateTo is a no-op at the LEO, and
+ * the entry goes by itself when the first batch of a newer epoch is appended.
+ */
+function lastBatchEpoch(log: PartitionLog): number {
+  const entries = log.epochEntries()
+  for (let i = entries.length - 1; i >= 0; i--) {
+    if (entries[i]!.startOffset < log.logEndOffset) return entries[i]!.epoch
+  }
+  return -1
 }
