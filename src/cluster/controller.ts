@@ -127,7 +127,14 @@ export class Controller {
     for (const broker of this.image.brokers.values()) {
       if (broker.fenced) continue
       const last = this.lastHeartbeatMs.get(broker.id) ?? nowMs
-      if (nowMs - last > sessionTimeoutMs) records.push(...this.fenceRecords(broker.id, `broker ${broker.id} session timed out`))
+      if (nowMs - last > sessionTimeoutMs) {
+        records.push(...this.fenceRecords(broker.id, `broker ${broker.id} session timed out`))
+        // One broker per tick: elections are computed against the committed image, so a second
+        // fence in the same batch would elect the first fenced broker's successor without knowing
+        // that broker is being fenced too (leader 2 with ISR [1] in seed 4 of the simulation).
+        // The next one is fenced on the next tick.
+        break
+      }
     }
     if (records.length === 0 && brokerConfig(this.image.brokerConfigs, 'auto.leader.rebalance.enable') === 'true') {
       const everyMs = Number(brokerConfig(this.image.brokerConfigs, 'leader.imbalance.check.interval.seconds')) * 1000
