@@ -1,0 +1,379 @@
+/**
+ * `sluice topic create|list|describe|alter|delete` through the built binary: every flag, the
+ * --json shapes, every error path (exit code, error code, one line on stderr), --bootstrap-server
+ * and $SLUICE_BOOTSTRAP_SERVER pointing at a second daemon in another home, and the local daemon
+ * started on first use. Tests run concurrently (each uses its own topic names): every
+ * invocation pays the CLI's start-up, and there are many.
+ */
+import { Producer, stringSerializers } from '@platformatic/kafka'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  freePortRange,
+  sluice,
+  startDaemon,
+  stopDaemon,
+  tempHome,
+  type SluiceResult,
+  type TestDaemon,
+} from '../helpers/index.js'
+
+let a: TestDaemon // 3 brokers: the "local" daemon of the tests (SLUICE_HOME)
+let b: TestDaemon // 1 broker, in another home: reached only by --bootstrap-server
+
+beforeAll(async () => {
+  ;[a, b] = await Promise.all([startDaemon({ brokers: 3 }), startDaemon({ brokers: 1 })])
+}, 60_000)
+
+afterAll(async () => {
+  if (process.env.TOPIC_TEST_KEEP_LOG) {
+    const fs = await import('node:fs')
+    for (const d of [a, b]) if (d) process.stderr.write(`--- ${d.home}\n` + fs.readFileSync(`${d.home}/logs/daemon.log`, 'utf8'))
+  }
+  await Promise.all([a, b].filter((d) => d !== undefined).map(stopDaemon))
+})
+
+/** `sluice topic ...` against daemon A (its home, no bootstrap override). */
+function topic(args: string[], env: Record<string, string> = {}): Promise<SluiceResult> {
+  return sluice(['topic', ...args], { home: a.home, env: { ...a.env, ...env } })
+}
+
+function json<T = Record<string, unknown>>(r: SluiceResult): T {
+  return JSON.parse(r.stdout) as T
+}
+
+/** A failure: the exit code, one line on stderr that contains `phrase`, nothing on stdout. */
+function expectFailure(r: SluiceResult, exit: number, phrase: RegExp): void {
+  expect(r.exitCode, r.stderr).toBe(exit)
+  expect(r.stdout).toBe('')
+  const lines = r.stderr.trim().split('\n')
+  expect(lines, r.stderr).toHaveLength(1)
+  expect(lines[0]).toMatch(/^sluice: /)
+  expect(lines[0]).toMatch(phrase)
+}
+
+/** The same failure with --json: {error: {code, message}} on stdout. */
+function expectJsonError(r: SluiceResult, exit: number, code: string, phrase?: RegExp): void {
+  expect(r.exitCode, r.stdout + r.stderr).toBe(exit)
+  const { error } = json<{ error: { code: string; message: string } }>(r)
+  expect(error.code).toBe(code)
+  if (phrase) expect(error.message).toMatch(phrase)
+}
+
+interface Description {
+  topic: string
+  topicId: string | null
+  internal: boolean
+  partitionCount: number
+  replicationFactor: number
+  sizeBytes: number | null
+  configs: Record<string, string | null>
+  partitions: {
+    partition: number
+    leader: number
+    leaderEpoch: number
+    replicas: number[]
+    isr: number[]
+    offlineReplicas: number[]
+    logStartOffset: number | null
+    endOffset: number | null
+    sizeBytes: number | null
+  }[]
+}
+
+describe.concurrent('sluice topic', () => {
+  describe('sluice topic create', () => {
+    it('creates with the cluster defaults and prints the result', async () => {
+      const r = await topic(['create', 'c-defaults', '--json'])
+      expect(r.exitCode, r.stderr).toBe(0)
+      const out = json(r)
+      expect(out).toEqual({
+        topic: 'c-defaults',
+        created: true,
+        topicId: expect.stringMatching(/^[0-9a-f-]{32,36}$/),
+        partitionCount: 3,
+        replicationFactor: 3,
+        configs: {},
+      })
+      const human = await topic(['create', 'c-human'])
+      expect(human.exitCode).toBe(0)
+      expect(human.stdout).toBe('')
+      expect(human.stderr).toMatch(/created topic c-human: 3 partition\(s\), replication factor 3/)
+    })
+
+    it('takes --partitions, --replication-factor and repeated --config', async () => {
+      const r = await topic([
+        'create', 'c-flags', '--partitions', '5', '--replication-factor', '2',
+        '--config', 'retention.ms=60000', '--config', 'cleanup.policy=compact', '--json',
+      ])
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(json(r)).toMatchObject({
+        topic: 'c-flags',
+        created: true,
+        partitionCount: 5,
+        replicationFactor: 2,
+        configs: { 'cleanup.policy': 'compact', 'retention.ms': '60000' },
+      })
+      const d = json<Description>(await topic(['describe', 'c-flags', '--json']))
+      expect(d.partitionCount).toBe(5)
+      expect(d.replicationFactor).toBe(2)
+      expect(d.partitions.every((p) => p.replicas.length === 2)).toBe(true)
+      expect(d.configs).toEqual({ 'cleanup.policy': 'compact', 'retention.ms': '60000' })
+    })
+
+    it('an existing topic is a conflict (exit 5), unless --if-not-exists', async () => {
+      expect((await topic(['create', 'c-exists', '--partitions', '2'])).exitCode).toBe(0)
+      expectFailure(await topic(['create', 'c-exists']), 5, /already exists/)
+      expectJsonError(await topic(['create', 'c-exists', '--json']), 5, 'CONFLICT', /TOPIC_ALREADY_EXISTS/)
+      const again = await topic(['create', 'c-exists', '--partitions', '7', '--if-not-exists', '--json'])
+      expect(again.exitCode, again.stderr).toBe(0)
+      expect(json(again)).toMatchObject({ topic: 'c-exists', created: false, partitionCount: 2, replicationFactor: 3, configs: {} })
+      const human = await topic(['create', 'c-exists', '--if-not-exists'])
+      expect(human.exitCode).toBe(0)
+      expect(human.stderr).toMatch(/already exists: 2 partition/)
+    })
+
+    it('bad names are usage errors (exit 2)', async () => {
+      // The rules themselves are unit-tested in test/client/topic-model.test.ts.
+      const [slash, long, ok] = await Promise.all([
+        topic(['create', 'a/b']),
+        topic(['create', 'x'.repeat(250), '--json']),
+        topic(['create', 'y'.repeat(249)]), // Kafka's limit, and allowed
+      ])
+      expectFailure(slash, 2, /bad topic name "a\/b"/)
+      expectJsonError(long, 2, 'USAGE', /bad topic name/)
+      expect(ok.exitCode, ok.stderr).toBe(0)
+    })
+
+    it('bad config names and values are usage errors with the broker message (exit 2)', async () => {
+      expectFailure(await topic(['create', 'c-badcfg', '--config', 'no.such.config=1']), 2, /no\.such\.config.*INVALID_CONFIG/)
+      expectJsonError(await topic(['create', 'c-badcfg', '--config', 'retention.ms=soon', '--json']), 2, 'USAGE', /retention\.ms.*INVALID_CONFIG/)
+      expectFailure(await topic(['create', 'c-badcfg', '--config', 'retention.ms']), 2, /expected name=value/)
+      // Nothing was created by any of them.
+      expectFailure(await topic(['describe', 'c-badcfg']), 4, /does not exist/)
+    })
+
+    it('bad partition counts and replication factors are usage errors (exit 2)', async () => {
+      expectFailure(await topic(['create', 'c-bad', '--partitions', '0']), 2, /--partitions/)
+      expectFailure(await topic(['create', 'c-bad', '--replication-factor', '0']), 2, /--replication-factor/)
+      expectFailure(await topic(['create', 'c-bad', '--replication-factor', '4']), 2, /INVALID_REPLICATION_FACTOR/)
+      expectFailure(await topic(['create']), 2, /topic/i)
+    })
+  })
+
+  describe('sluice topic list', () => {
+    it('lists topics sorted by name, as a table and as JSON', async () => {
+      for (const name of ['l-b', 'l-a']) expect((await topic(['create', name, '--partitions', '1'])).exitCode).toBe(0)
+      const r = await topic(['list', '--json'])
+      expect(r.exitCode, r.stderr).toBe(0)
+      const { topics } = json<{ topics: { topic: string; topicId: string | null; internal: boolean; partitionCount: number; replicationFactor: number }[] }>(r)
+      const names = topics.map((t) => t.topic)
+      expect(names).toEqual([...names].sort())
+      expect(topics.find((t) => t.topic === 'l-a')).toEqual({ topic: 'l-a', topicId: null, internal: false, partitionCount: 1, replicationFactor: 3 })
+      const human = await topic(['list'])
+      expect(human.exitCode).toBe(0)
+      const lines = human.stdout.split('\n')
+      expect(lines[0]).toMatch(/^TOPIC\s+PARTITIONS\s+REPLICATION$/)
+      expect(lines).toContainEqual(expect.stringMatching(/^l-a\s+1\s+3$/))
+      // --internal is accepted (the cluster has no internal topic yet: the same list).
+      const internal = json<{ topics: unknown[] }>(await topic(['list', '--internal', '--json']))
+      expect(internal.topics.length).toBeGreaterThanOrEqual(topics.length)
+    })
+  })
+
+  describe('sluice topic describe', () => {
+    it('shows leaders, replicas, ISR, offsets and sizes that match what was produced', async () => {
+      expect((await topic(['create', 'd-data', '--partitions', '3', '--config', 'retention.ms=3600000'])).exitCode).toBe(0)
+      const perPartition = [5, 0, 12]
+      const producer = new Producer({ clientId: 'topic-test', bootstrapBrokers: [a.bootstrap], serializers: stringSerializers })
+      try {
+        for (const [partition, count] of perPartition.entries()) {
+          if (count === 0) continue
+          const messages = Array.from({ length: count }, (_, i) => ({ topic: 'd-data', partition, value: JSON.stringify({ partition, i }) }))
+          await producer.send({ messages, acks: -1 })
+        }
+      } finally {
+        await producer.close()
+      }
+      const r = await topic(['describe', 'd-data', '--json'])
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(r.stderr).toBe('')
+      const d = json<Description>(r)
+      expect(d).toMatchObject({ topic: 'd-data', internal: false, partitionCount: 3, replicationFactor: 3, configs: { 'retention.ms': '3600000' } })
+      expect(d.partitions.map((p) => p.partition)).toEqual([0, 1, 2])
+      for (const p of d.partitions) {
+        const count = perPartition[p.partition]!
+        expect(p.logStartOffset).toBe(0)
+        expect(p.endOffset).toBe(count)
+        expect(p.replicas).toHaveLength(3)
+        expect(p.replicas).toContain(p.leader)
+        expect(p.isr).toContain(p.leader)
+        expect(p.offlineReplicas).toEqual([])
+        expect(p.leaderEpoch).toBeGreaterThanOrEqual(0)
+        if (count === 0) expect(p.sizeBytes).toBe(0)
+        else expect(p.sizeBytes).toBeGreaterThan(count * 10)
+      }
+      expect(d.sizeBytes).toBe(d.partitions.reduce((s, p) => s + p.sizeBytes!, 0))
+
+      const human = await topic(['describe', 'd-data'])
+      expect(human.exitCode).toBe(0)
+      expect(human.stdout).toMatch(/^topic\s+d-data$/m)
+      expect(human.stdout).toMatch(/^configs\s+retention\.ms=3600000$/m)
+      expect(human.stdout).toMatch(/^PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+START\s+END\s+SIZE$/m)
+      expect(human.stdout).toMatch(new RegExp(`^2\\s+${d.partitions[2]!.leader}\\s+\\S+\\s+\\S+\\s+0\\s+12\\s+\\d+ B$`, 'm'))
+    })
+
+    it('a topic with default configs says so', async () => {
+      expect((await topic(['create', 'd-plain', '--partitions', '1'])).exitCode).toBe(0)
+      const human = await topic(['describe', 'd-plain'])
+      expect(human.stdout).toMatch(/^configs\s+\(defaults\)$/m)
+      expect(json<Description>(await topic(['describe', 'd-plain', '--json'])).configs).toEqual({})
+    })
+
+    it('an unknown topic is not found (exit 4); a bad name is a usage error (exit 2)', async () => {
+      expectFailure(await topic(['describe', 'd-missing']), 4, /topic "d-missing" does not exist/)
+      expectJsonError(await topic(['describe', 'd-missing', '--json']), 4, 'NOT_FOUND', /does not exist/)
+      expectFailure(await topic(['describe', 'a/b']), 2, /bad topic name/)
+      expectFailure(await topic(['describe']), 2, /topic/i)
+    })
+  })
+
+  describe('sluice topic alter', () => {
+    it('sets configs and resets them to the defaults', async () => {
+      expect((await topic(['create', 'a-cfg', '--partitions', '1', '--config', 'retention.ms=1000'])).exitCode).toBe(0)
+      const r = await topic(['alter', 'a-cfg', '--config', 'cleanup.policy=compact', '--config', 'max.message.bytes=2000000', '--delete-config', 'retention.ms', '--json'])
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(json(r)).toEqual({
+        topic: 'a-cfg',
+        set: { 'cleanup.policy': 'compact', 'max.message.bytes': '2000000' },
+        deleted: ['retention.ms'],
+        configs: { 'cleanup.policy': 'compact', 'max.message.bytes': '2000000' },
+      })
+      expect(json<Description>(await topic(['describe', 'a-cfg', '--json'])).configs).toEqual({ 'cleanup.policy': 'compact', 'max.message.bytes': '2000000' })
+
+      const human = await topic(['alter', 'a-cfg', '--delete-config', 'cleanup.policy'])
+      expect(human.exitCode).toBe(0)
+      expect(human.stdout).toBe('')
+      expect(human.stderr).toMatch(/altered topic a-cfg: cleanup\.policy reset to default/)
+      expect(json<Description>(await topic(['describe', 'a-cfg', '--json'])).configs).toEqual({ 'max.message.bytes': '2000000' })
+    })
+
+    it('bad config names and values are usage errors with the broker message, and change nothing', async () => {
+      expect((await topic(['create', 'a-bad', '--partitions', '1', '--config', 'retention.ms=1000'])).exitCode).toBe(0)
+      expectFailure(await topic(['alter', 'a-bad', '--config', 'no.such.config=1']), 2, /no\.such\.config.*INVALID_CONFIG/)
+      // One bad change in a request: none of them applies.
+      expectJsonError(await topic(['alter', 'a-bad', '--config', 'retention.ms=5', '--config', 'segment.ms=later', '--json']), 2, 'USAGE', /segment\.ms/)
+      expect(json<Description>(await topic(['describe', 'a-bad', '--json'])).configs).toEqual({ 'retention.ms': '1000' })
+    })
+
+    it('asking for no change, or setting and resetting one config, is a usage error', async () => {
+      expectFailure(await topic(['alter', 'a-bad']), 2, /nothing to change/)
+      expectFailure(await topic(['alter', 'a-bad', '--config', 'retention.ms=1', '--delete-config', 'retention.ms']), 2, /both set/)
+      expectFailure(await topic(['alter', 'a-bad', '--config', 'retention.ms']), 2, /expected name=value/)
+    })
+
+    it('an unknown topic is not found (exit 4); a bad name is a usage error (exit 2)', async () => {
+      expectFailure(await topic(['alter', 'a-missing', '--config', 'retention.ms=1']), 4, /does not exist/)
+      expectJsonError(await topic(['alter', 'a-missing', '--delete-config', 'retention.ms', '--json']), 4, 'NOT_FOUND')
+      expectFailure(await topic(['alter', '..', '--config', 'retention.ms=1']), 2, /bad topic name/)
+    })
+  })
+
+  describe('sluice topic delete', () => {
+    it('deletes a topic', async () => {
+      expect((await topic(['create', 'x-del', '--partitions', '1'])).exitCode).toBe(0)
+      const r = await topic(['delete', 'x-del', '--json'])
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(json(r)).toEqual({ topic: 'x-del', deleted: true })
+      expectFailure(await topic(['describe', 'x-del']), 4, /does not exist/)
+      const names = json<{ topics: { topic: string }[] }>(await topic(['list', '--json'])).topics.map((t) => t.topic)
+      expect(names).not.toContain('x-del')
+      // The name can be used again at once.
+      expect((await topic(['create', 'x-del', '--partitions', '1'])).exitCode).toBe(0)
+      const human = await topic(['delete', 'x-del'])
+      expect(human.exitCode).toBe(0)
+      expect(human.stdout).toBe('')
+      expect(human.stderr).toMatch(/deleted topic x-del/)
+    })
+
+    it('an unknown topic is not found (exit 4), unless --if-exists', async () => {
+      expectFailure(await topic(['delete', 'x-missing']), 4, /does not exist/)
+      expectJsonError(await topic(['delete', 'x-missing', '--json']), 4, 'NOT_FOUND')
+      const r = await topic(['delete', 'x-missing', '--if-exists', '--json'])
+      expect(r.exitCode).toBe(0)
+      expect(json(r)).toEqual({ topic: 'x-missing', deleted: false })
+      expectFailure(await topic(['delete', 'a/b']), 2, /bad topic name/)
+    })
+  })
+
+  describe('another cluster: --bootstrap-server and $SLUICE_BOOTSTRAP_SERVER', () => {
+    it('every command works against a second daemon in another home, leaving the local one alone', async () => {
+      const remote = ['--bootstrap-server', b.bootstrap]
+      // B is empty: nothing listed, a note on stderr.
+      const empty = await topic(['list', ...remote])
+      expect(empty.exitCode).toBe(0)
+      expect(empty.stdout).toBe('')
+      expect(empty.stderr).toMatch(/no topics/)
+      expect(json(await topic(['list', ...remote, '--json']))).toEqual({ topics: [] })
+
+      const created = await topic(['create', 'bs-remote', ...remote, '--json'])
+      expect(created.exitCode, created.stderr).toBe(0)
+      // B has one broker: its defaults clamp the replication factor to 1.
+      expect(json(created)).toMatchObject({ created: true, partitionCount: 3, replicationFactor: 1 })
+
+      const localNames = json<{ topics: { topic: string }[] }>(await topic(['list', '--json'])).topics.map((t) => t.topic)
+      expect(localNames).not.toContain('bs-remote')
+      const viaEnv = await topic(['list', '--json'], { SLUICE_BOOTSTRAP_SERVER: b.bootstrap })
+      expect(json<{ topics: { topic: string }[] }>(viaEnv).topics.map((t) => t.topic)).toContain('bs-remote')
+
+      expect((await topic(['alter', 'bs-remote', ...remote, '--config', 'retention.ms=5000'])).exitCode).toBe(0)
+      const d = json<Description>(await topic(['describe', 'bs-remote', ...remote, '--json']))
+      expect(d.configs).toEqual({ 'retention.ms': '5000' })
+      expect(d.partitions.every((p) => p.leader === 1 && p.replicas.length === 1)).toBe(true)
+      expectFailure(await topic(['describe', 'bs-remote']), 4, /does not exist/)
+
+      // The flag wins over the environment.
+      const flagWins = await topic(['describe', 'bs-remote', ...remote, '--json'], { SLUICE_BOOTSTRAP_SERVER: a.bootstrap })
+      expect(flagWins.exitCode).toBe(0)
+
+      expect(json(await topic(['delete', 'bs-remote', ...remote, '--json']))).toEqual({ topic: 'bs-remote', deleted: true })
+      expectFailure(await topic(['describe', 'bs-remote', ...remote]), 4, /does not exist/)
+    })
+
+    it('an unreachable cluster is exit 3 for every command', async () => {
+      const port = await freePortRange(1) // nothing listens there
+      const remote = ['--bootstrap-server', `127.0.0.1:${port}`]
+      const runs = await Promise.all([
+        topic(['create', 'u-topic', ...remote]),
+        topic(['list', ...remote]),
+        topic(['describe', 'u-topic', ...remote]),
+        topic(['alter', 'u-topic', '--config', 'retention.ms=1', ...remote]),
+        topic(['delete', 'u-topic', ...remote]),
+      ])
+      for (const r of runs) expectFailure(r, 3, /cannot reach the cluster at 127\.0\.0\.1:\d+/)
+      expectJsonError(await topic(['list', '--json'], { SLUICE_BOOTSTRAP_SERVER: `127.0.0.1:${port}` }), 3, 'CLUSTER_UNREACHABLE')
+    })
+
+    it('a malformed --bootstrap-server is a usage error (exit 2)', async () => {
+      expectFailure(await topic(['list', '--bootstrap-server', 'no-port']), 2, /host:port/)
+    })
+  })
+
+  describe('the local daemon', () => {
+    it('is started on first use, with a note on stderr', async () => {
+      const home = await tempHome()
+      const port = await freePortRange(2)
+      const env = { SLUICE_PORT: String(port), SLUICE_BROKERS: '2' }
+      try {
+        const r = await sluice(['topic', 'create', 'first-use', '--json'], { home: home.path, env })
+        expect(r.exitCode, r.stderr).toBe(0)
+        expect(r.stderr).toMatch(/start/i)
+        expect(json(r)).toMatchObject({ topic: 'first-use', created: true, replicationFactor: 2 })
+        const list = await sluice(['topic', 'list', '--json'], { home: home.path, env })
+        expect(json<{ topics: { topic: string }[] }>(list).topics.map((t) => t.topic)).toEqual(['first-use'])
+      } finally {
+        await sluice(['daemon', 'stop'], { home: home.path })
+        await home.cleanup()
+      }
+    })
+  })
+})
