@@ -14,7 +14,7 @@ import { ErrorCode } from '../protocol/errors.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import { sleep } from './cluster-view.js'
 import type { PartitionLog } from '../storage/types.js'
-import { rebuildProducerState, type Hosted } from './replica-manager.js'
+import type { Hosted } from './replica-manager.js'
 
 export interface ReplicaFetchPartition {
   topicId: string
@@ -142,22 +142,26 @@ export class ReplicaFetchers {
         // The leader knows nothing of our epochs: keep only what was committed.
         truncateTo = log.highWatermark
       } else {
+        // Kafka's getOffsetTruncationState: where we know the leader's epoch, keep what both
+        // hold of it; where we do not, our largest smaller epoch ends where our next epoch (one
+        // the leader never had) starts: truncate there and ask again. Truncating only to the
+        // leader's end offset left a follower whose epochs 2.. the leader never had fetching
+        // "diverging" forever (seeded simulation, seed 34).
         const local = log.endOffsetForEpoch(epoch)
-        truncateTo = local.epoch === epoch ? Math.min(endOffset, local.endOffset) : Math.min(endOffset, log.logEndOffset)
+        if (local.epoch === epoch) truncateTo = Math.min(endOffset, local.endOffset)
+        else if (local.epoch >= 0) truncateTo = Math.min(local.endOffset, log.logEndOffset)
+        else truncateTo = Math.min(endOffset, log.logEndOffset)
       }
       if (truncateTo < log.logEndOffset) {
         this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: truncateTo })
         await log.truncateTo(truncateTo)
-        await rebuildProducerState(log, h.producers)
         return true
       }
       return false
     }
     let moved = false
     if (r.records.length > 0 && log.logEndOffset === sent.fetchOffset) {
-      const records = r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records)
-      await log.appendAsFollower(records)
-      h.producers.recordStored(records)
+      await log.appendAsFollower(r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records))
       moved = true
     }
     const hwm = Math.min(r.highWatermark, log.logEndOffset)
