@@ -14,6 +14,7 @@ import { ErrorCode } from '../protocol/errors.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import { sleep } from './cluster-view.js'
 import type { PartitionLog } from '../storage/types.js'
+import { rebuildProducerState } from './producer-state.js'
 import type { Hosted } from './replica-manager.js'
 
 export interface ReplicaFetchPartition {
@@ -155,13 +156,16 @@ export class ReplicaFetchers {
       if (truncateTo < log.logEndOffset) {
         this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: truncateTo })
         await log.truncateTo(truncateTo)
+        await rebuildProducerState(log, h.producers)
         return true
       }
       return false
     }
     let moved = false
     if (r.records.length > 0 && log.logEndOffset === sent.fetchOffset) {
-      await log.appendAsFollower(r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records))
+      const records = r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records)
+      await log.appendAsFollower(records)
+      h.producers.recordStored(records)
       moved = true
     }
     const hwm = Math.min(r.highWatermark, log.logEndOffset)

@@ -13,9 +13,11 @@ import type { PartitionInfo } from '../cluster/metadata.js'
 import { LeaderReplication } from '../cluster/replication.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { isStorageError } from '../storage/errors.js'
-import type { LogStore, PartitionLog } from '../storage/types.js'
+import type { AppendInfo, LogStore, PartitionLog } from '../storage/types.js'
 import type { Logger } from '../daemon/cluster.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
+import { ProducerStateTable, rebuildProducerState } from './producer-state.js'
+import { readBatchHeader } from '../protocol/records.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
 
 export const partitionKey = (topicId: string, partition: number): string => `${topicId}:${partition}`
@@ -42,6 +44,8 @@ export interface Hosted {
   isrChangeInFlight: boolean
   /** Transitions of this partition run one after another. */
   transition: Promise<void>
+  /** Idempotent producers' sequences (leader and followers keep it, so a new leader has it). */
+  readonly producers: ProducerStateTable
 }
 
 export interface AppendResult {
@@ -117,6 +121,7 @@ export class ReplicaManager {
             ackWaiters: new Set(),
             isrChangeInFlight: false,
             transition: Promise.resolve(),
+            producers: new ProducerStateTable(),
           }
           this.hosted.set(key, h)
         }
@@ -143,7 +148,11 @@ export class ReplicaManager {
 
   private async apply(h: Hosted, p: PartitionInfo): Promise<void> {
     if (this.stopped || this.hosted.get(h.key) !== h) return
-    if (!h.log) h.log = await this.opts.store.partition(p.topicId, p.partition)
+    if (!h.log) {
+      const opened = await this.opts.store.partition(p.topicId, p.partition)
+      await rebuildProducerState(opened, h.producers)
+      h.log = opened
+    }
     const log = h.log
     h.replicas = p.replicas
     h.partitionEpoch = p.partitionEpoch
@@ -232,7 +241,35 @@ export class ReplicaManager {
         failed(ErrorCode.NOT_ENOUGH_REPLICAS, `the ISR ${JSON.stringify(leader.isr)} is smaller than min.insync.replicas ${minIsr}`),
       )
     }
-    return log.appendAsLeader(records, h.leaderEpoch).then(
+    // Idempotent producers: a retried batch gets its original offsets, a gap is refused.
+    const header = readBatchHeader(records, 0)
+    let appended: Promise<AppendInfo>
+    if (header.producerId >= 0 && header.baseSequence >= 0) {
+      const firstSeq = header.baseSequence
+      const lastSeq = header.baseSequence + header.lastOffsetDelta
+      const check = h.producers.check(header.producerId, header.producerEpoch, firstSeq, lastSeq)
+      if (check.kind === 'error') return Promise.resolve(failed(check.errorCode, check.message))
+      if (check.kind === 'duplicate') {
+        return check.batch.offsets.then(
+          async (o): Promise<AppendResult> => {
+            const ok: AppendResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: o.baseOffset, logStartOffset: log.logStartOffset }
+            if (acks !== -1) return ok
+            const errorCode = await this.waitForIsr(h, o.lastOffset + 1, timeoutMs)
+            return errorCode === ErrorCode.NONE ? ok : { ...ok, errorCode }
+          },
+          () => failed(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, 'the original of this retried batch failed'),
+        )
+      }
+      appended = log.appendAsLeader(records, h.leaderEpoch)
+      h.producers.record(header.producerId, header.producerEpoch, {
+        firstSeq,
+        lastSeq,
+        offsets: appended.then((info) => ({ baseOffset: info.baseOffset, lastOffset: info.lastOffset })),
+      })
+    } else {
+      appended = log.appendAsLeader(records, h.leaderEpoch)
+    }
+    return appended.then(
       async (info): Promise<AppendResult> => {
         // Consumers wake when the high watermark moves, not on the append itself.
         if (h.leader === leader && leader.onLeaderAppend(log.logEndOffset)) this.afterHighWatermarkMove(h)
@@ -403,3 +440,4 @@ export class ReplicaManager {
     this.hosted.clear()
   }
 }
+

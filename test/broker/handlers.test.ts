@@ -322,4 +322,29 @@ describe('broker/handlers', () => {
     const kept = await leader.request(FETCH, 12, fetchBody('expiring', 0, 2))
     expect(decodeRecordBatches(kept.responses[0].partitions[0].records)[0]!.records[0]!.value!.toString()).toBe('fresh')
   })
+
+  it('idempotent producers: retries get their original offsets, gaps and old epochs are refused', async () => {
+    await createTopic('idem', 1)
+    const leader = await leaderOf('idem', 0)
+    const init = await (await broker(1)).request(22, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 })
+    expect(init.errorCode).toBe(0)
+    const pid = init.producerId as number
+    const sequenced = (baseSequence: number, values: string[], producerEpoch = 0) =>
+      encodeRecordBatch({ producerId: pid, producerEpoch, baseSequence, baseTimestamp: Date.now(), records: values.map((v) => ({ value: v })) })
+    const send = async (records: Buffer) => (await leader.request(PRODUCE, 8, produceBody('idem', 0, records))).responses[0].partitionResponses[0]
+    expect(await send(sequenced(0, ['a', 'b']))).toMatchObject({ errorCode: 0, baseOffset: 0 })
+    expect(await send(sequenced(2, ['c']))).toMatchObject({ errorCode: 0, baseOffset: 2 })
+    // The same batch again (a retry): answered with the offsets it got the first time.
+    expect(await send(sequenced(0, ['a', 'b']))).toMatchObject({ errorCode: 0, baseOffset: 0 })
+    expect(await send(sequenced(2, ['c']))).toMatchObject({ errorCode: 0, baseOffset: 2 })
+    expect((await send(sequenced(5, ['gap']))).errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
+    // A bumped epoch starts again at sequence 0; the old epoch is fenced.
+    const bumped = await (await broker(1)).request(22, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: pid, producerEpoch: 0 })
+    expect(bumped).toMatchObject({ errorCode: 0, producerId: pid, producerEpoch: 1 })
+    expect(await send(sequenced(0, ['d'], 1))).toMatchObject({ errorCode: 0, baseOffset: 3 })
+    expect((await send(sequenced(3, ['old'], 0))).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH)
+    const f = await leader.request(FETCH, 12, fetchBody('idem', 0, 0))
+    const values = decodeRecordBatches(f.responses[0].partitions[0].records).flatMap((b) => b.records.map((r) => r.value!.toString()))
+    expect(values).toEqual(['a', 'b', 'c', 'd'])
+  })
 })
