@@ -176,7 +176,7 @@ export class ReplicaManager {
         h.leaderEpoch = p.leaderEpoch
         h.isrChangeInFlight = false
       } else {
-        h.leader.setIsr(p.isr)
+        h.leader.setIsr(p.isr, p.partitionEpoch)
       }
       this.afterHighWatermarkMove(h)
       this.checkMinIsr(h, p.isr)
@@ -394,12 +394,17 @@ export class ReplicaManager {
 
   private proposeIsr(h: Hosted, isr: number[]): void {
     if (h.isrChangeInFlight || !h.leader) return
+    const leader = h.leader
     h.isrChangeInFlight = true
+    // Until the controller decides, the HWM waits for the members added (the maximal ISR). A
+    // request that failed in transport may still be applied: only a commit or a refusal ends it.
+    leader.beginIsrChange(isr, h.partitionEpoch)
     this.opts.cluster
       .alterIsr({ brokerId: this.brokerId, topicId: h.topicId, partition: h.partition, leaderEpoch: h.leaderEpoch, partitionEpoch: h.partitionEpoch, isr })
       .then(
         (result) => {
           if (result.errorCode !== ErrorCode.NONE) {
+            if (h.leader === leader && leader.isrChangeRefused()) this.afterHighWatermarkMove(h)
             this.opts.log.warn('ISR change refused', { broker: this.brokerId, partition: h.key, isr: isr.join(','), error: result.errorMessage })
           }
         },

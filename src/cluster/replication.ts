@@ -11,7 +11,9 @@
  * - the high watermark never goes back, and never passes the LEO of any ISR member;
  * - a follower joins the ISR only once its LEO reaches the high watermark and the start of the
  *   leader's epoch (so it holds everything any ISR member may have acknowledged);
- * - a follower leaves the ISR when it has not been caught up for longer than `replicaLagMaxMs`.
+ * - a follower leaves the ISR when it has not been caught up for longer than `replicaLagMaxMs`;
+ * - while an ISR expansion is with the controller, the high watermark also waits for the members
+ *   being added (Kafka's maximal ISR, KIP-497): once committed, they must hold everything below it.
  */
 
 export interface FollowerState {
@@ -41,6 +43,8 @@ export class LeaderReplication {
   readonly leaderEpoch: number
   readonly epochStartOffset: number
   private isrSet: Set<number>
+  /** Members of a proposed ISR expansion the controller has not decided on, and the partition epoch it builds on. */
+  private pending: { added: number[]; partitionEpoch: number } | null = null
   private leo: number
   private hwm: number
   private readonly followers = new Map<number, FollowerState>()
@@ -84,10 +88,32 @@ export class LeaderReplication {
     return this.followers.get(id)
   }
 
-  /** The committed ISR changed (the controller applied a proposal, or a broker was fenced). */
-  setIsr(isr: readonly number[]): void {
+  /**
+   * The committed ISR at `partitionEpoch` (the controller applied a proposal, or a broker was
+   * fenced). A commit past the epoch a pending expansion built on decides it: applied, or stale
+   * and refused.
+   */
+  setIsr(isr: readonly number[], partitionEpoch = Number.MAX_SAFE_INTEGER): void {
     this.isrSet = new Set(isr)
+    if (this.pending && partitionEpoch > this.pending.partitionEpoch) this.pending = null
     this.recomputeHighWatermark()
+  }
+
+  /**
+   * The leader sent an ISR change built on `partitionEpoch`. Until it is decided, the high
+   * watermark counts the members it adds: the HWM can move on with the old ISR while the change
+   * is in flight, and a member committed into the ISR without what was acknowledged meanwhile
+   * could be elected and lose it (seeded simulation, seed 236). Shrinks count only once committed.
+   */
+  beginIsrChange(isr: readonly number[], partitionEpoch: number): void {
+    const added = isr.filter((id) => !this.isrSet.has(id))
+    this.pending = added.length > 0 ? { added, partitionEpoch } : null
+  }
+
+  /** The controller refused the change sent: the members it added no longer hold back the HWM. Returns true when the HWM advanced. */
+  isrChangeRefused(): boolean {
+    this.pending = null
+    return this.recomputeHighWatermark()
   }
 
   /** The leader appended locally. Returns true when the high watermark advanced. */
@@ -141,13 +167,15 @@ export class LeaderReplication {
 
   private recomputeHighWatermark(): boolean {
     let min = this.leo
-    for (const id of this.isrSet) {
-      if (id === this.leaderId) continue
+    const consider = (id: number): void => {
+      if (id === this.leaderId) return
       const f = this.followers.get(id)
       // An ISR member the leader has not heard from yet holds back the HWM at its current value.
       const leo = f && f.leo >= 0 ? f.leo : this.hwm
       if (leo < min) min = leo
     }
+    for (const id of this.isrSet) consider(id)
+    for (const id of this.pending?.added ?? []) consider(id)
     if (min > this.hwm) {
       this.hwm = min
       return true
