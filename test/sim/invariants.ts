@@ -1,0 +1,199 @@
+/**
+ * The invariants the simulation checks, over the metadata history, the brokers' own view of their
+ * roles, and the disks:
+ * - metadata (every commit): the leader is in the ISR, the ISR is a non-empty subset of the
+ *   replicas, leader and partition epochs only grow, one leader per partition per leader epoch;
+ * - brokers (after every timer): one broker acts as leader per partition and leader epoch over the
+ *   whole history, a replica's leader epoch only grows, per leader epoch the leader's high
+ *   watermark (its replication state and its log's) never goes back and stays within its LEO;
+ * - acks=all (at the ack, and after every step): an acknowledged batch is on at least
+ *   min.insync.replicas disks when acknowledged, and afterwards on the disk of the elected leader
+ *   and of every ISR member. While a partition is offline its ISR keeps its last member, so the
+ *   check still applies to that replica: it is the one that must lead again;
+ * - at the end (everything healed and caught up): every replica of a partition holds the same
+ *   batches, byte for byte (epochs stamped in batches included), below the high watermark.
+ * A violation calls `fail` with a message that says what broke and where.
+ */
+import type { MetadataImage, PartitionInfo } from '../../src/cluster/metadata.js'
+import type { MemoryDisk } from '../../src/storage/memory.js'
+import type { Hosted } from '../../src/broker/replica-manager.js'
+import type { SimCluster } from './cluster.js'
+import type { AckedBatch, Workload } from './workload.js'
+
+type StoredPartition = MemoryDisk['partitions'] extends Map<string, infer V> ? V : never
+
+export function storedPartition(disk: MemoryDisk, topicId: string, partition: number): StoredPartition | undefined {
+  for (const sp of disk.partitions.values()) if (sp.topicId === topicId && sp.partition === partition) return sp
+  return undefined
+}
+
+/** Leader epoch stamped in a stored batch (partitionLeaderEpoch, bytes 12-15). */
+const batchEpoch = (bytes: Buffer): number => bytes.readInt32BE(12)
+
+export class Invariants {
+  /** `${partition}@${leaderEpoch}` -> the leader the metadata named. */
+  private readonly metadataLeaders = new Map<string, number>()
+  /** `${partition}@${leaderEpoch}` -> the broker that acted as leader. */
+  private readonly actingLeaders = new Map<string, number>()
+  private readonly lastEpochs = new Map<number, { leaderEpoch: number; partitionEpoch: number }>()
+  private readonly hwmSeen = new Map<string, number>()
+  private readonly replicaEpochs = new WeakMap<Hosted, number>()
+
+  constructor(
+    private readonly sim: SimCluster,
+    private readonly topicName: string,
+    private readonly minIsr: number,
+    private readonly fail: (message: string) => void,
+  ) {}
+
+  private partitions(): PartitionInfo[] {
+    return this.sim.image.topicsByName.get(this.topicName)?.partitions ?? []
+  }
+
+  /** After every metadata commit. */
+  checkMetadata(): void {
+    for (const p of this.partitions()) {
+      const where = `partition ${p.partition} (leader ${p.leader}, epoch ${p.leaderEpoch}, ISR [${p.isr}])`
+      if (p.leader >= 0 && !p.isr.includes(p.leader)) return this.fail(`the leader is not in the ISR: ${where}`)
+      if (p.isr.length === 0) return this.fail(`the ISR is empty: ${where}`)
+      if (p.isr.some((id) => !p.replicas.includes(id))) return this.fail(`the ISR has a broker that is not a replica: ${where}`)
+      const last = this.lastEpochs.get(p.partition)
+      if (last && (p.leaderEpoch < last.leaderEpoch || p.partitionEpoch < last.partitionEpoch)) {
+        return this.fail(`epochs went back: ${where}, partition epoch ${p.partitionEpoch}, was ${last.leaderEpoch}/${last.partitionEpoch}`)
+      }
+      this.lastEpochs.set(p.partition, { leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch })
+      if (p.leader >= 0) {
+        const key = `${p.partition}@${p.leaderEpoch}`
+        const before = this.metadataLeaders.get(key)
+        if (before !== undefined && before !== p.leader) return this.fail(`two leaders in one epoch: ${where}, but broker ${before} led that epoch`)
+        this.metadataLeaders.set(key, p.leader)
+      }
+    }
+  }
+
+  /** After every timer and every action: what the running brokers do. */
+  checkBrokers(): void {
+    const image = this.sim.image
+    for (const id of this.sim.ids) {
+      const b = this.sim.broker(id)
+      if (!b?.running) continue
+      for (const h of b.replicas.all()) {
+        const before = this.replicaEpochs.get(h)
+        if (before !== undefined && h.leaderEpoch < before) {
+          return this.fail(`broker ${id}'s replica of partition ${h.partition} went back from leader epoch ${before} to ${h.leaderEpoch}`)
+        }
+        this.replicaEpochs.set(h, h.leaderEpoch)
+        if (h.role !== 'leader' || !h.leader || !h.log) continue
+        const key = `${h.partition}@${h.leaderEpoch}`
+        const owner = this.actingLeaders.get(key)
+        if (owner !== undefined && owner !== id) return this.fail(`brokers ${owner} and ${id} both acted as leader of partition ${h.partition} in epoch ${h.leaderEpoch}`)
+        this.actingLeaders.set(key, id)
+        const imageEpoch = partitionOf(image, h.topicId, h.partition)?.leaderEpoch ?? -1
+        if (h.leaderEpoch > imageEpoch) return this.fail(`broker ${id} leads partition ${h.partition} in epoch ${h.leaderEpoch}, beyond the metadata's ${imageEpoch}`)
+        const hwm = h.leader.highWatermark
+        const leo = h.log.logEndOffset
+        if (hwm > leo) return this.fail(`broker ${id}'s high watermark ${hwm} of partition ${h.partition} is above its LEO ${leo}`)
+        if (!this.monotonic(`${key}`, hwm)) {
+          return this.fail(`the high watermark of partition ${h.partition} went back in epoch ${h.leaderEpoch} on broker ${id}: ${this.hwmSeen.get(key)} -> ${hwm}`)
+        }
+        if (!this.monotonic(`${key}:log`, h.log.highWatermark)) {
+          return this.fail(`broker ${id}'s log high watermark of partition ${h.partition} went back in epoch ${h.leaderEpoch}: ${this.hwmSeen.get(`${key}:log`)} -> ${h.log.highWatermark}`)
+        }
+      }
+    }
+  }
+
+  private monotonic(key: string, value: number): boolean {
+    const seen = this.hwmSeen.get(key)
+    if (seen !== undefined && value < seen) return false
+    this.hwmSeen.set(key, value)
+    return true
+  }
+
+  /** When an acks=all batch is acknowledged: it is on at least min.insync.replicas disks. */
+  checkAck(batch: AckedBatch, topicId: string, replicationFactor: number): void {
+    const needed = Math.min(this.minIsr, replicationFactor)
+    const holders = this.sim.ids.filter((id) => this.holds(id, topicId, batch))
+    if (holders.length < needed) {
+      this.fail(`acks=all batch ${describe(batch)} was acknowledged while only brokers [${holders}] hold it (min.insync.replicas ${needed})`)
+    }
+  }
+
+  /** After every step: the elected leader and every ISR member hold every acknowledged batch. */
+  checkAcked(workload: Workload): void {
+    for (const p of this.partitions()) {
+      const holders = p.leader >= 0 && !p.isr.includes(p.leader) ? [...p.isr, p.leader] : p.isr
+      for (const id of holders) {
+        for (const batch of workload.acked[p.partition]!) {
+          if (this.holds(id, p.topicId, batch)) continue
+          const role = id === p.leader ? 'the leader' : p.leader < 0 ? 'the last ISR member of the offline partition' : 'an ISR member'
+          return this.fail(`acknowledged batch ${describe(batch)} is lost on broker ${id}, ${role} (epoch ${p.leaderEpoch}, ISR [${p.isr}]): ${this.diskSummary(id, p.topicId, p.partition, batch.baseOffset)}`)
+        }
+      }
+    }
+  }
+
+  private holds(id: number, topicId: string, batch: AckedBatch): boolean {
+    const sp = storedPartition(this.sim.disks.get(id)!, topicId, batch.partition)
+    const stored = sp?.batches.get(batch.baseOffset)?.bytes
+    if (!stored) return false
+    if (batch.verified.get(id) === stored) return true
+    if (!stored.equals(batch.bytes)) return false
+    batch.verified.set(id, stored)
+    return true
+  }
+
+  private diskSummary(id: number, topicId: string, partition: number, around: number): string {
+    const sp = storedPartition(this.sim.disks.get(id)!, topicId, partition)
+    if (!sp) return 'no log on its disk'
+    const near = [...sp.batches.entries()]
+      .filter(([base, b]) => b.lastOffset >= around - 3 && base <= around + 3)
+      .map(([base, b]) => `${base}..${b.lastOffset}@e${batchEpoch(b.bytes)}`)
+    return `its disk has LEO ${sp.state.logEndOffset}, HWM ${sp.state.highWatermark}, epochs ${JSON.stringify(sp.state.epochs)}, batches near: ${near.join(' ') || 'none'}`
+  }
+
+  /**
+   * At the end, everything healed and caught up: every replica holds the leader's batches below
+   * the high watermark, byte for byte, and each log's batch epochs never decrease.
+   */
+  checkReplicasIdentical(): void {
+    for (const p of this.partitions()) {
+      const leader = this.sim.broker(p.leader)
+      const h = leader?.running ? leader.replicas.all().find((x) => x.partition === p.partition) : undefined
+      if (!h?.log) return this.fail(`partition ${p.partition} has no running leader at the end`)
+      const hwm = h.log.highWatermark
+      const reference = storedPartition(this.sim.disks.get(p.leader)!, p.topicId, p.partition)
+      const expected = [...(reference?.batches.entries() ?? [])].filter(([base]) => base < hwm)
+      for (const id of p.isr) {
+        const sp = storedPartition(this.sim.disks.get(id)!, p.topicId, p.partition)
+        const actual = [...(sp?.batches.entries() ?? [])].filter(([base]) => base < hwm)
+        let lastEpoch = -1
+        for (const [base, b] of actual) {
+          const epoch = batchEpoch(b.bytes)
+          if (epoch < lastEpoch) return this.fail(`broker ${id}'s log of partition ${p.partition} goes back from epoch ${lastEpoch} to ${epoch} at offset ${base}`)
+          lastEpoch = epoch
+        }
+        if (id === p.leader) continue
+        const n = Math.max(expected.length, actual.length)
+        for (let i = 0; i < n; i++) {
+          const [eBase, e] = expected[i] ?? [-1, undefined]
+          const [aBase, a] = actual[i] ?? [-1, undefined]
+          if (eBase !== aBase || !e || !a || !e.bytes.equals(a.bytes)) {
+            const show = (base: number, b: typeof e): string => (b ? `${base}..${b.lastOffset}@e${batchEpoch(b.bytes)}` : 'nothing')
+            return this.fail(
+              `replicas of partition ${p.partition} differ below the high watermark ${hwm}: leader ${p.leader} has ${show(eBase, e)}, broker ${id} has ${show(aBase, a)} (batch ${i})`,
+            )
+          }
+        }
+      }
+    }
+  }
+}
+
+function partitionOf(image: MetadataImage, topicId: string, partition: number): PartitionInfo | undefined {
+  return image.topicsById.get(topicId)?.partitions[partition]
+}
+
+function describe(b: AckedBatch): string {
+  return `p${b.partition} ${b.baseOffset}..${b.lastOffset} (acked at step ${b.step}, ${b.atMs} ms, by broker ${b.leaderId} in epoch ${b.leaderEpoch})`
+}

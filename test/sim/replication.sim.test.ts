@@ -1,0 +1,84 @@
+/**
+ * The seeded simulation of the replicated cluster (issue 4, "What must be shown"): 1,000 seeds of
+ * random crashes, restarts, pauses, cut links, controlled shutdowns and failovers under a
+ * producing workload, with the invariants of invariants.ts checked after every step.
+ *
+ *   SLUICE_SIM_SEED=<n> npx vitest run test/sim/replication.sim.test.ts    replays one seed, with its trace
+ *   SLUICE_SIM_SEEDS=<from>-<to> ...                                       another range of seeds
+ */
+import { describe, expect, it } from 'vitest'
+import { runSeed, type SeedResult } from './run.js'
+
+const SEEDS = 1000
+const CHUNK = 100
+const REPLAY = process.env.SLUICE_SIM_SEED
+const RANGE = process.env.SLUICE_SIM_SEEDS
+
+function replayHint(seed: number): string {
+  return `replay: SLUICE_SIM_SEED=${seed} npx vitest run test/sim/replication.sim.test.ts`
+}
+
+/** A failure message: the seed, the step, what broke, how to replay, and the end of the trace. */
+async function explain(result: SeedResult): Promise<string> {
+  const f = result.failure!
+  // Runs replay exactly: run the seed again with its trace on, to show how it got there.
+  const traced = await runSeed(result.seed, { trace: true })
+  const firstLine = (m: string): string => m.split('\n')[0]!
+  const same = traced.failure?.step === f.step && firstLine(traced.failure.message) === firstLine(f.message)
+  return [
+    `seed ${result.seed}, step ${f.step} (${f.timeMs} virtual ms): ${f.message}`,
+    replayHint(result.seed),
+    `config ${result.config}`,
+    same ? 'last events:' : `THE REPLAY DIFFERED (non-determinism): ${traced.failure ? `step ${traced.failure.step}: ${traced.failure.message}` : 'it passed'}`,
+    ...traced.trace.slice(-60).map((l) => `  ${l}`),
+  ].join('\n')
+}
+
+function seedRange(): [number, number] {
+  if (!RANGE) return [1, SEEDS]
+  const m = /^(\d+)-(\d+)$/.exec(RANGE)
+  if (!m) throw new Error(`SLUICE_SIM_SEEDS must look like 1-1000, not ${RANGE}`)
+  return [Number(m[1]), Number(m[2])]
+}
+
+describe('sim/replication', () => {
+  if (REPLAY !== undefined) {
+    it(`replays seed ${REPLAY}`, async () => {
+      const result = await runSeed(Number(REPLAY), { trace: true })
+      console.log([`seed ${REPLAY} config ${result.config}`, ...result.trace, `stats ${JSON.stringify(result.stats)}`].join('\n'))
+      if (result.failure) expect.fail(await explain(result))
+    })
+    return
+  }
+
+  it('replays a seed exactly (same trace twice)', async () => {
+    const a = await runSeed(7, { trace: true })
+    const b = await runSeed(7, { trace: true })
+    expect(a.trace.length).toBeGreaterThan(100)
+    expect(b.trace).toEqual(a.trace)
+  })
+
+  const [from, to] = seedRange()
+  const totals: Record<string, number> = {}
+  for (let start = from; start <= to; start += CHUNK) {
+    const end = Math.min(start + CHUNK - 1, to)
+    it(`seeds ${start}-${end}: the invariants hold after every step`, async () => {
+      for (let seed = start; seed <= end; seed++) {
+        const result = await runSeed(seed)
+        for (const [k, v] of Object.entries(result.stats)) totals[k] = (totals[k] ?? 0) + v
+        if (result.failure) expect.fail(await explain(result))
+      }
+    })
+  }
+
+  it('the seeds exercised what they claim to (elections, truncations, acks, refusals)', () => {
+    if (Object.keys(totals).length === 0) return
+    console.log(`sim totals over seeds ${from}-${to}: ${JSON.stringify(totals)}`)
+    const seeds = to - from + 1
+    expect(totals.ackedAll).toBeGreaterThan(seeds * 5)
+    expect(totals.elections).toBeGreaterThan(seeds * 2)
+    expect(totals.restarts).toBeGreaterThan(seeds / 2)
+    expect(totals.truncations).toBeGreaterThan(0)
+    expect(totals.notEnoughReplicas).toBeGreaterThan(0)
+  })
+})

@@ -1,0 +1,347 @@
+/**
+ * One seeded run of the replicated cluster: boot, `steps` random steps (an action, then virtual
+ * time moves on), then heal everything, restart everyone and run until the cluster has caught up.
+ * Invariants are checked after every commit, every timer, and every step; the first violation
+ * ends the run with its step number. Everything random comes from the seed, so a run replays
+ * exactly: `SLUICE_SIM_SEED=<n>` replays one seed with its event trace.
+ */
+import { seededRng, type Rng } from '../../src/cluster/rng.js'
+import { SimCluster } from './cluster.js'
+import { Invariants } from './invariants.js'
+import { drainMicrotasks } from './scheduler.js'
+import { Workload } from './workload.js'
+
+export interface SeedOptions {
+  /** Collect the event trace (costs time: off for the 1,000-seed sweep). */
+  trace?: boolean
+  steps?: number
+}
+
+export interface SeedFailure {
+  step: number
+  timeMs: number
+  message: string
+}
+
+export interface SeedResult {
+  seed: number
+  failure: SeedFailure | null
+  trace: string[]
+  config: string
+  stats: Record<string, number>
+}
+
+const TOPIC = 'sim'
+/** Bounds, so that a livelock or a runaway loop fails the run instead of hanging the test. */
+const EVENTS_MAX = 300_000
+const SAME_MS_EVENTS_MAX = 5_000
+const CONVERGE_MAX_MS = 30_000
+
+interface Config {
+  brokers: number
+  partitions: number
+  replicationFactor: number
+  minIsr: number
+  sessionTimeoutMs: number
+  lagMaxMs: number
+  fetchWaitMs: number
+  requestTimeoutMs: number
+  latencyMaxMs: number
+  produceTimeoutMs: number
+}
+
+function configFor(rng: Rng): Config {
+  const brokers = 3 + (rng.int(4) === 0 ? 1 : 0)
+  const replicationFactor = rng.int(4) === 0 ? 2 : 3
+  return {
+    brokers,
+    partitions: 1 + rng.int(3),
+    replicationFactor,
+    minIsr: Math.min(rng.int(4) === 0 ? 1 : 2, replicationFactor),
+    sessionTimeoutMs: 250 + 50 * rng.int(8),
+    lagMaxMs: 150 + 50 * rng.int(10),
+    fetchWaitMs: 20 + 10 * rng.int(9),
+    requestTimeoutMs: 100 + 50 * rng.int(6),
+    latencyMaxMs: 1 + rng.int(8),
+    produceTimeoutMs: 200 + 100 * rng.int(6),
+  }
+}
+
+class Stop extends Error {}
+
+export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<SeedResult> {
+  const steps = opts.steps ?? 120
+  // Independent streams per concern, all from the seed.
+  const events = seededRng(seed)
+  const stream = (salt: number): Rng => seededRng((Math.imul(seed, 0x9e3779b1) ^ salt) >>> 0)
+  const cfg = configFor(events)
+  const trace: string[] = []
+  let step = 0
+  let failure: SeedFailure | null = null
+  let sim: SimCluster | null = null
+  const tracer = opts.trace ? (line: () => string): void => void trace.push(`${sim?.sched.nowMs() ?? 0}ms #${step} ${line()}`) : null
+  const fail = (message: string): void => {
+    if (failure) return
+    failure = { step, timeMs: sim?.sched.nowMs() ?? 0, message }
+    tracer?.(() => `FAIL ${message}`)
+  }
+
+  sim = new SimCluster({
+    brokers: cfg.brokers,
+    network: { latencyMinMs: 0, latencyMaxMs: cfg.latencyMaxMs, requestTimeoutMs: cfg.requestTimeoutMs },
+    persistMaxMs: 5,
+    controllerTickMs: 200,
+    brokerConfigs: {
+      'broker.heartbeat.interval.ms': '50',
+      'broker.session.timeout.ms': String(cfg.sessionTimeoutMs),
+      'replica.lag.time.max.ms': String(cfg.lagMaxMs),
+      'replica.fetch.wait.max.ms': String(cfg.fetchWaitMs),
+      'leader.imbalance.check.interval.seconds': '1',
+      'min.insync.replicas': String(cfg.minIsr),
+    },
+    rngs: { controller: stream(1), network: stream(2), persist: stream(3) },
+    trace: tracer,
+    fail,
+  })
+  const cluster = sim
+  cluster.net.trace = tracer
+  const invariants = new Invariants(cluster, TOPIC, cfg.minIsr, fail)
+  cluster.onCommit = () => invariants.checkMetadata()
+  let topicId = ''
+  const workload = new Workload(cluster, TOPIC, cfg.partitions, tracer, (batch) => invariants.checkAck(batch, topicId, cfg.replicationFactor))
+  let eventCount = 0
+
+  /** Runs timers up to `limitMs` (or until `done()`), draining promise work after each. */
+  const runUntil = async (limitMs: number, done?: () => boolean): Promise<void> => {
+    let sameMs = 0
+    let lastMs = cluster.sched.nowMs()
+    for (;;) {
+      if (failure) throw new Stop()
+      if (done?.()) return
+      let fn = cluster.sched.popDue(limitMs)
+      if (!fn) {
+        // Promise work started outside a timer (an action) may still set timers: let it run first.
+        await drainMicrotasks()
+        fn = cluster.sched.popDue(limitMs)
+        if (!fn) break
+      }
+      const now = cluster.sched.nowMs()
+      if (now !== lastMs) {
+        lastMs = now
+        sameMs = 0
+      } else if (++sameMs > SAME_MS_EVENTS_MAX) {
+        fail(`livelock: more than ${SAME_MS_EVENTS_MAX} timers at ${now} ms without time moving`)
+      }
+      if (++eventCount > EVENTS_MAX) fail(`runaway: more than ${EVENTS_MAX} timer events`)
+      try {
+        fn()
+      } catch (error) {
+        fail(`a timer threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+      }
+      await drainMicrotasks()
+      invariants.checkBrokers()
+    }
+    if (failure) throw new Stop()
+    cluster.sched.advanceTo(limitMs)
+  }
+  const runFor = (ms: number): Promise<void> => runUntil(cluster.sched.nowMs() + ms)
+  const settle = async (): Promise<void> => {
+    await drainMicrotasks()
+    invariants.checkBrokers()
+    if (failure) throw new Stop()
+  }
+  const background = (what: string, work: Promise<unknown>): void => {
+    work.catch((error: unknown) => fail(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
+  }
+  const pick = <T>(items: T[]): T | undefined => (items.length === 0 ? undefined : items[events.int(items.length)])
+
+  try {
+    // Boot: brokers register, the topic is created with every broker live.
+    tracer?.(() => `config ${JSON.stringify(cfg)}`)
+    let booted = 0
+    for (const id of cluster.ids) background(`starting broker ${id}`, cluster.start(id).then(() => booted++))
+    await runUntil(5_000, () => booted === cluster.ids.length)
+    if (booted !== cluster.ids.length) fail('the brokers did not start')
+    cluster.startControllerTicks()
+    let created = false
+    background(
+      'creating the topic',
+      cluster
+        .submit(() => cluster.controller.createTopic({ name: TOPIC, numPartitions: cfg.partitions, replicationFactor: cfg.replicationFactor }))
+        .then((r) => {
+          if (r.errorCode !== 0) throw new Error(r.errorMessage ?? `error ${r.errorCode}`)
+          topicId = r.value!.topicId
+          created = true
+        }),
+    )
+    await runUntil(cluster.sched.nowMs() + 5_000, () => created)
+    await runFor(50)
+
+    for (step = 1; step <= steps; step++) {
+      const what = act()
+      if (what) tracer?.(() => `step: ${what}`)
+      await settle()
+      const advanceMs = events.int(20) === 0 ? 100 + events.int(600) : events.int(40)
+      await runFor(advanceMs)
+      invariants.checkAcked(workload)
+      if (failure) throw new Stop()
+    }
+
+    // The end: heal everything, restart everyone, and let the cluster catch up.
+    step = steps + 1
+    tracer?.(() => 'step: heal everything, restart every broker')
+    cluster.net.healAll()
+    for (const id of cluster.withCondition('paused')) cluster.resume(id)
+    await settle()
+    const restartDown = (): void => {
+      for (const id of cluster.withCondition('down')) background(`restarting broker ${id}`, cluster.start(id))
+    }
+    restartDown()
+    const deadlineMs = cluster.sched.nowMs() + CONVERGE_MAX_MS
+    let nextCheckMs = 0
+    await runUntil(deadlineMs, () => {
+      const now = cluster.sched.nowMs()
+      if (now < nextCheckMs) return false
+      nextCheckMs = now + 20
+      // A broker crashed by a controlled shutdown still queued at the end: bring it back too.
+      restartDown()
+      return converged(cluster, TOPIC, workload)
+    })
+    if (!converged(cluster, TOPIC, workload)) fail(`the cluster did not catch up within ${CONVERGE_MAX_MS} ms of healing: ${describeState(cluster, TOPIC)}`)
+    invariants.checkAcked(workload)
+    invariants.checkReplicasIdentical()
+    if (failure) throw new Stop()
+  } catch (error) {
+    if (!(error instanceof Stop)) fail(`the simulation threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  } finally {
+    for (const id of cluster.ids) cluster.crash(id)
+  }
+
+  return {
+    seed,
+    failure,
+    trace,
+    config: JSON.stringify(cfg),
+    stats: {
+      events: eventCount,
+      virtualMs: cluster.sched.nowMs(),
+      sent: workload.sent,
+      ackedAll: workload.acked.reduce((n, a) => n + a.length, 0),
+      ackedOne: workload.ackedOne.reduce((n, a) => n + a.length, 0),
+      notEnoughReplicas: workload.errors.get('NOT_ENOUGH_REPLICAS') ?? 0,
+      ...cluster.stats,
+      ...Object.fromEntries(Object.entries(cluster.net.stats).map(([k, v]) => [`net.${k}`, v])),
+    },
+  }
+
+  /** One random action; returns its description for the trace. */
+  function act(): string | null {
+    const r = events.next()
+    const up = cluster.withCondition('up')
+    if (r < 0.45) {
+      const n = 1 + events.int(3)
+      const out: string[] = []
+      for (let i = 0; i < n; i++) {
+        out.push(workload.produce(events.int(cfg.partitions), events.int(6) === 0 ? 1 : -1, 1 + events.int(3), cfg.produceTimeoutMs, step))
+      }
+      return out.join('; ')
+    }
+    if (r < 0.55) return null
+    if (r < 0.61) {
+      const id = pick([...up, ...cluster.withCondition('paused'), ...cluster.withCondition('starting')])
+      if (id === undefined) return null
+      cluster.crash(id)
+      return `crash broker ${id}`
+    }
+    if (r < 0.69) {
+      const id = pick(cluster.withCondition('down'))
+      if (id === undefined) return null
+      background(`restarting broker ${id}`, cluster.start(id))
+      return `restart broker ${id}`
+    }
+    if (r < 0.72) {
+      const id = pick(up)
+      if (id === undefined) return null
+      cluster.pause(id)
+      return `pause broker ${id}`
+    }
+    if (r < 0.77) {
+      const id = pick(cluster.withCondition('paused'))
+      if (id === undefined) return null
+      cluster.resume(id)
+      return `resume broker ${id}`
+    }
+    if (r < 0.81) {
+      const a = pick(cluster.ids)!
+      const b = pick(cluster.ids.filter((id) => id !== a))!
+      cluster.net.cut(a, b)
+      return `cut the link ${a}-${b}`
+    }
+    if (r < 0.85) {
+      const link = pick(cluster.net.cutLinks())
+      if (!link) return null
+      cluster.net.heal(link[0], link[1])
+      return `heal the link ${link[0]}-${link[1]}`
+    }
+    if (r < 0.87) {
+      const id = pick(cluster.ids)!
+      cluster.net.cutController(id)
+      return `cut broker ${id} from the controller`
+    }
+    if (r < 0.89) {
+      const id = pick(cluster.net.controllerCutBrokers())
+      if (id === undefined) return null
+      cluster.net.healController(id)
+      return `heal broker ${id}'s controller link`
+    }
+    if (r < 0.91) {
+      const id = pick(up)
+      if (id === undefined) return null
+      background(`controlled shutdown of broker ${id}`, cluster.controlledShutdown(id))
+      return `controlled shutdown of broker ${id}`
+    }
+    if (r < 0.94) {
+      const partition = events.int(cfg.partitions)
+      background(`failover of partition ${partition}`, cluster.submit(() => cluster.controller.failover(TOPIC, partition)))
+      return `failover partition ${partition}`
+    }
+    if (r < 0.95) {
+      background('preferred leader election', cluster.submit(() => cluster.controller.electPreferredLeaders()))
+      return 'elect preferred leaders'
+    }
+    cluster.net.healAll()
+    return 'heal every link'
+  }
+}
+
+/** Every partition led by a running broker, every replica in the ISR and at the leader's LEO, HWM at LEO. */
+function converged(cluster: SimCluster, topicName: string, workload: Workload): boolean {
+  if (workload.inFlight > 0) return false
+  if (cluster.ids.some((id) => cluster.condition(id) !== 'up' || cluster.image.brokers.get(id)?.fenced !== false)) return false
+  for (const p of cluster.image.topicsByName.get(topicName)?.partitions ?? []) {
+    if (p.leader < 0 || p.isr.length !== p.replicas.length) return false
+    const leader = cluster.broker(p.leader)!.replicas.all().find((h) => h.partition === p.partition)
+    if (!leader?.log || leader.role !== 'leader' || !leader.leader || leader.leaderEpoch !== p.leaderEpoch) return false
+    const leo = leader.log.logEndOffset
+    if (leader.leader.highWatermark !== leo) return false
+    for (const id of p.replicas) {
+      const h = cluster.broker(id)!.replicas.all().find((x) => x.partition === p.partition)
+      if (!h?.log || h.log.logEndOffset !== leo) return false
+    }
+  }
+  return true
+}
+
+function describeState(cluster: SimCluster, topicName: string): string {
+  const parts: string[] = []
+  for (const id of cluster.ids) parts.push(`broker ${id} ${cluster.condition(id)}${cluster.image.brokers.get(id)?.fenced ? ' fenced' : ''}`)
+  for (const p of cluster.image.topicsByName.get(topicName)?.partitions ?? []) {
+    const leos = p.replicas.map((id) => {
+      const b = cluster.broker(id)
+      const h = b?.running ? b.replicas.all().find((x) => x.partition === p.partition) : undefined
+      return `${id}:${h ? `${h.role}@${h.leaderEpoch} LEO ${h.log?.logEndOffset} HWM ${h.leader?.highWatermark ?? h.log?.highWatermark}` : '-'}`
+    })
+    parts.push(`p${p.partition} leader ${p.leader} epoch ${p.leaderEpoch} ISR [${p.isr}] replicas ${leos.join(', ')}`)
+  }
+  return parts.join('; ')
+}

@@ -1,0 +1,103 @@
+/**
+ * The producing workload: small numbered record batches appended straight into the current
+ * leader's replica manager (what the Produce handler does), with acks=all mostly and acks=1 at
+ * times, several in flight at once. It records which batches were acknowledged, with the bytes the
+ * leader stamped (base offset and leader epoch), so the invariants can look for them byte for byte.
+ *
+ * A client reaches the broker the metadata names as leader; a crashed or hung broker cannot be
+ * reached, so nothing is sent to it.
+ */
+import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
+import { ErrorCode, errorName } from '../../src/protocol/errors.js'
+import type { SimCluster } from './cluster.js'
+
+export interface AckedBatch {
+  partition: number
+  baseOffset: number
+  lastOffset: number
+  /** The batch as the leader stored it (offsets and epoch stamped). */
+  bytes: Buffer
+  leaderId: number
+  leaderEpoch: number
+  step: number
+  atMs: number
+  /** Per broker, the stored buffer already found equal (skips comparing the same bytes again). */
+  verified: Map<number, Buffer>
+}
+
+export class Workload {
+  /** acks=all batches acknowledged, per partition, in ack order. */
+  readonly acked: AckedBatch[][]
+  /** acks=1 batches acknowledged (no durability promise: counted, not checked). */
+  readonly ackedOne: AckedBatch[][]
+  readonly errors = new Map<string, number>()
+  inFlight = 0
+  sent = 0
+  private seq = 0
+
+  constructor(
+    private readonly sim: SimCluster,
+    private readonly topicName: string,
+    partitions: number,
+    private readonly trace: ((line: () => string) => void) | null,
+    /** Called when an acks=all batch is acknowledged, before it joins `acked`. */
+    private readonly onAck: (batch: AckedBatch) => void,
+  ) {
+    this.acked = Array.from({ length: partitions }, () => [])
+    this.ackedOne = Array.from({ length: partitions }, () => [])
+  }
+
+  /** Sends one batch of `records` numbered records; returns what happened at once, for the trace. */
+  produce(partition: number, acks: -1 | 1, records: number, timeoutMs: number, step: number): string {
+    const p = this.sim.image.partition(this.topicName, partition)
+    if (!p) throw new Error(`no partition ${partition}`)
+    if (p.leader < 0) return this.count(`p${partition} offline`)
+    const leader = this.sim.broker(p.leader)
+    if (!leader || this.sim.condition(p.leader) !== 'up') return this.count(`p${partition} leader ${p.leader} unreachable`)
+    const first = this.seq
+    this.seq += records
+    const values = Array.from({ length: records }, (_, i) => ({ value: `p${partition}-r${first + i}` }))
+    const batch = encodeRecordBatch({ records: values, baseTimestamp: this.sim.sched.nowMs() })
+    this.sent++
+    this.inFlight++
+    const sentEpoch = p.leaderEpoch
+    leader.replicas.append(this.topicName, p, batch, acks, timeoutMs).then(
+      (result) => {
+        this.inFlight--
+        if (result.errorCode !== ErrorCode.NONE) {
+          this.count(errorName(result.errorCode))
+          this.trace?.(() => `ack p${partition} r${first}.. acks=${acks}: ${errorName(result.errorCode)}`)
+          return
+        }
+        const acked: AckedBatch = {
+          partition,
+          baseOffset: result.baseOffset,
+          lastOffset: result.baseOffset + records - 1,
+          bytes: Buffer.from(batch),
+          leaderId: leader.id,
+          leaderEpoch: batch.readInt32BE(12),
+          step,
+          atMs: this.sim.sched.nowMs(),
+          verified: new Map(),
+        }
+        this.trace?.(() => `ack p${partition} r${first}.. acks=${acks} at ${acked.baseOffset}..${acked.lastOffset} by b${leader.id} epoch ${acked.leaderEpoch} (sent at epoch ${sentEpoch})`)
+        if (acks === -1) {
+          this.onAck(acked)
+          this.acked[partition]!.push(acked)
+        } else {
+          this.ackedOne[partition]!.push(acked)
+        }
+      },
+      (error: unknown) => {
+        this.inFlight--
+        this.count(`threw ${String(error)}`)
+      },
+    )
+    return `produce p${partition} r${first}..r${first + records - 1} acks=${acks} to b${p.leader} (epoch ${p.leaderEpoch})`
+  }
+
+  private count(what: string): string {
+    this.errors.set(what.replace(/\d+/g, 'N'), (this.errors.get(what.replace(/\d+/g, 'N')) ?? 0) + 1)
+    return what
+  }
+}
