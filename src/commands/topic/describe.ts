@@ -23,8 +23,8 @@ const orDash = (v: number | null): string | number => (v === null ? '-' : v)
 
 export default class TopicDescribe extends BaseCommand<typeof TopicDescribe> {
   static override summary = "Show a topic's partitions (leader, replicas, ISR, offsets, size) and its non-default configs."
-  static override description = `Per partition: the leader (-1 when offline), the replicas, the in-sync replicas, the log start offset, the end offset (the high watermark: where the next record a consumer can read will be) and the size of the leader's log. Configs: those that differ from the cluster's defaults.
-Sizes come from DescribeLogDirs; a cluster that refuses it gets "-" (null in --json) and a note.
+  static override description = `Per partition: the leader (-1 when offline), the replicas, the in-sync replicas, the log start offset, the end offset (the high watermark: consumers read up to it) and the size of the leader's log. Configs: those that differ from the cluster's defaults.
+Offsets and sizes come from each partition's leader (ListOffsets, DescribeLogDirs); what a leader cannot tell shows as "-" (null in --json), with a note on stderr.
 Exit codes: 4 when the topic does not exist, 2 for a bad name, 3 when the cluster is unreachable.`
   static override examples = [
     '<%= config.bin %> topic describe orders',
