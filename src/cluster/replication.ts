@@ -106,8 +106,10 @@ export class LeaderReplication {
    * could be elected and lose it (seeded simulation, seed 236). Shrinks count only once committed.
    */
   beginIsrChange(isr: readonly number[], partitionEpoch: number): void {
-    const added = isr.filter((id) => !this.isrSet.has(id))
-    this.pending = added.length > 0 ? { added, partitionEpoch } : null
+    // A change whose request failed in transport may still be applied: its members keep counting.
+    const added = new Set(this.pending?.added ?? [])
+    for (const id of isr) if (!this.isrSet.has(id)) added.add(id)
+    this.pending = added.size > 0 ? { added: [...added], partitionEpoch: Math.max(partitionEpoch, this.pending?.partitionEpoch ?? -1) } : null
   }
 
   /** The controller refused the change sent: the members it added no longer hold back the HWM. Returns true when the HWM advanced. */
