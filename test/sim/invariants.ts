@@ -10,11 +10,16 @@
  *   min.insync.replicas disks when acknowledged, and afterwards on the disk of the elected leader
  *   and of every ISR member. While a partition is offline its ISR keeps its last member, so the
  *   check still applies to that replica: it is the one that must lead again;
+ * - committed (after every step): every batch any leader ever exposed below its high watermark
+ *   (what consumers could read, acks=1 batches included) stays, byte for byte at its offset, on
+ *   the elected leader and every ISR member;
+ * - unclean elections (seeds that allow them): what was acknowledged or committed before one may
+ *   be lost, and the election says so (`unclean` on the record); everything after is checked;
  * - at the end (everything healed and caught up): every replica of a partition holds the same
  *   batches, byte for byte (epochs stamped in batches included), below the high watermark.
  * A violation calls `fail` with a message that says what broke and where.
  */
-import type { MetadataImage, PartitionInfo } from '../../src/cluster/metadata.js'
+import type { MetadataImage, MetadataRecord, PartitionInfo } from '../../src/cluster/metadata.js'
 import type { MemoryDisk } from '../../src/storage/memory.js'
 import type { Hosted } from '../../src/broker/replica-manager.js'
 import type { SimCluster } from './cluster.js'
@@ -38,6 +43,10 @@ export class Invariants {
   private readonly lastEpochs = new Map<number, { leaderEpoch: number; partitionEpoch: number }>()
   private readonly hwmSeen = new Map<string, number>()
   private readonly replicaEpochs = new WeakMap<Hosted, number>()
+  /** Per partition: batches some leader exposed below its HWM (base offset -> bytes), and the offset they cover up to. */
+  private readonly committed = new Map<number, { end: number; batches: Map<number, CommittedBatch> }>()
+  /** Batches given up by unclean elections (acknowledged or committed before them). */
+  forfeited = 0
 
   constructor(
     private readonly sim: SimCluster,
@@ -51,7 +60,14 @@ export class Invariants {
   }
 
   /** After every metadata commit. */
-  checkMetadata(): void {
+  checkMetadata(records: MetadataRecord[], workload: Workload): void {
+    for (const r of records) {
+      if (r.type !== 'partitionChange' || !r.unclean) continue
+      // Reported loss: what the old ISR held may be gone. Checked again from here on.
+      this.forfeited += workload.acked[r.partition]!.length + (this.committed.get(r.partition)?.batches.size ?? 0)
+      workload.acked[r.partition]!.length = 0
+      this.committed.delete(r.partition)
+    }
     for (const p of this.partitions()) {
       const where = `partition ${p.partition} (leader ${p.leader}, epoch ${p.leaderEpoch}, ISR [${p.isr}])`
       if (p.leader >= 0 && !p.isr.includes(p.leader)) return this.fail(`the leader is not in the ISR: ${where}`)
@@ -99,8 +115,28 @@ export class Invariants {
         if (!this.monotonic(`${key}:log`, h.log.highWatermark)) {
           return this.fail(`broker ${id}'s log high watermark of partition ${h.partition} went back in epoch ${h.leaderEpoch}: ${this.hwmSeen.get(`${key}:log`)} -> ${h.log.highWatermark}`)
         }
+        // A hung leader that has not seen its successor yet exposes nothing new (followers left it).
+        if (imageEpoch === h.leaderEpoch) this.recordCommitted(id, h.topicId, h.partition, hwm, h.leaderEpoch)
       }
     }
+  }
+
+  /** The leader exposes everything below `hwm`: remember those batches (they must match what earlier leaders exposed). */
+  private recordCommitted(id: number, topicId: string, partition: number, hwm: number, epoch: number): void {
+    let c = this.committed.get(partition)
+    if (!c) this.committed.set(partition, (c = { end: 0, batches: new Map() }))
+    if (hwm <= c.end) return
+    const sp = storedPartition(this.sim.disks.get(id)!, topicId, partition)
+    for (const [base, b] of sp?.batches ?? []) {
+      if (base >= hwm) break
+      if (b.lastOffset < c.end) continue
+      const before = c.batches.get(base)
+      if (before && !before.bytes.equals(b.bytes)) {
+        return this.fail(`broker ${id}, leader of partition ${partition} in epoch ${epoch}, exposes at offset ${base} a batch other than the one committed there before (by broker ${before.leaderId} in epoch ${before.epoch})`)
+      }
+      if (!before) c.batches.set(base, { partition, baseOffset: base, lastOffset: b.lastOffset, bytes: b.bytes, leaderId: id, epoch, verified: new Map() })
+    }
+    c.end = hwm
   }
 
   private monotonic(key: string, value: number): boolean {
@@ -119,21 +155,31 @@ export class Invariants {
     }
   }
 
-  /** After every step: the elected leader and every ISR member hold every acknowledged batch. */
+  /**
+   * After every step: the elected leader and every ISR member hold every acknowledged batch, and
+   * every batch a leader exposed below its high watermark.
+   */
   checkAcked(workload: Workload): void {
     for (const p of this.partitions()) {
       const holders = p.leader >= 0 && !p.isr.includes(p.leader) ? [...p.isr, p.leader] : p.isr
       for (const id of holders) {
+        const role = id === p.leader ? 'the leader' : p.leader < 0 ? 'the last ISR member of the offline partition' : 'an ISR member'
+        const where = `on broker ${id}, ${role} (epoch ${p.leaderEpoch}, ISR [${p.isr}])`
         for (const batch of workload.acked[p.partition]!) {
           if (this.holds(id, p.topicId, batch)) continue
-          const role = id === p.leader ? 'the leader' : p.leader < 0 ? 'the last ISR member of the offline partition' : 'an ISR member'
-          return this.fail(`acknowledged batch ${describe(batch)} is lost on broker ${id}, ${role} (epoch ${p.leaderEpoch}, ISR [${p.isr}]): ${this.diskSummary(id, p.topicId, p.partition, batch.baseOffset)}`)
+          return this.fail(`acknowledged batch ${describe(batch)} is lost ${where}: ${this.diskSummary(id, p.topicId, p.partition, batch.baseOffset)}`)
+        }
+        for (const batch of this.committed.get(p.partition)?.batches.values() ?? []) {
+          if (this.holds(id, p.topicId, batch)) continue
+          return this.fail(
+            `batch p${p.partition} ${batch.baseOffset}..${batch.lastOffset}, exposed below the high watermark by broker ${batch.leaderId} in epoch ${batch.epoch}, is lost ${where}: ${this.diskSummary(id, p.topicId, p.partition, batch.baseOffset)}`,
+          )
         }
       }
     }
   }
 
-  private holds(id: number, topicId: string, batch: AckedBatch): boolean {
+  private holds(id: number, topicId: string, batch: CheckedBatch): boolean {
     const sp = storedPartition(this.sim.disks.get(id)!, topicId, batch.partition)
     const stored = sp?.batches.get(batch.baseOffset)?.bytes
     if (!stored) return false
@@ -188,6 +234,15 @@ export class Invariants {
       }
     }
   }
+}
+
+/** What the disk checks need of a batch: where it is, its bytes, and which disks already matched. */
+type CheckedBatch = Pick<AckedBatch, 'partition' | 'baseOffset' | 'bytes' | 'verified'>
+
+interface CommittedBatch extends CheckedBatch {
+  lastOffset: number
+  leaderId: number
+  epoch: number
 }
 
 function partitionOf(image: MetadataImage, topicId: string, partition: number): PartitionInfo | undefined {

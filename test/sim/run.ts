@@ -48,6 +48,8 @@ interface Config {
   requestTimeoutMs: number
   latencyMaxMs: number
   produceTimeoutMs: number
+  /** unclean.leader.election.enable for the topic: losses it causes are reported, not checked. */
+  unclean: boolean
 }
 
 function configFor(rng: Rng): Config {
@@ -64,13 +66,14 @@ function configFor(rng: Rng): Config {
     requestTimeoutMs: 100 + 50 * rng.int(6),
     latencyMaxMs: 1 + rng.int(8),
     produceTimeoutMs: 200 + 100 * rng.int(6),
+    unclean: rng.int(10) === 0,
   }
 }
 
 class Stop extends Error {}
 
 export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<SeedResult> {
-  const steps = opts.steps ?? 120
+  const steps = opts.steps ?? 250
   // Independent streams per concern, all from the seed.
   const events = seededRng(seed)
   const stream = (salt: number): Rng => seededRng((Math.imul(seed, 0x9e3779b1) ^ salt) >>> 0)
@@ -106,9 +109,9 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const cluster = sim
   cluster.net.trace = tracer
   const invariants = new Invariants(cluster, TOPIC, cfg.minIsr, fail)
-  cluster.onCommit = () => invariants.checkMetadata()
   let topicId = ''
   const workload = new Workload(cluster, TOPIC, cfg.partitions, tracer, (batch) => invariants.checkAck(batch, topicId, cfg.replicationFactor))
+  cluster.onCommit = (records) => invariants.checkMetadata(records, workload)
   let eventCount = 0
 
   /** Runs timers up to `limitMs` (or until `done()`), draining promise work after each. */
@@ -167,7 +170,13 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     background(
       'creating the topic',
       cluster
-        .submit(() => cluster.controller.createTopic({ name: TOPIC, numPartitions: cfg.partitions, replicationFactor: cfg.replicationFactor }))
+        .submit(() => cluster.controller.createTopic({
+            name: TOPIC,
+            numPartitions: cfg.partitions,
+            replicationFactor: cfg.replicationFactor,
+            configs: [{ name: 'unclean.leader.election.enable', value: String(cfg.unclean) }],
+          }),
+        )
         .then((r) => {
           if (r.errorCode !== 0) throw new Error(r.errorMessage ?? `error ${r.errorCode}`)
           topicId = r.value!.topicId
@@ -229,6 +238,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       ackedAll: workload.acked.reduce((n, a) => n + a.length, 0),
       ackedOne: workload.ackedOne.reduce((n, a) => n + a.length, 0),
       notEnoughReplicas: workload.errors.get('NOT_ENOUGH_REPLICAS') ?? 0,
+      forfeitedToUnclean: invariants.forfeited,
       ...cluster.stats,
       ...Object.fromEntries(Object.entries(cluster.net.stats).map(([k, v]) => [`net.${k}`, v])),
     },
