@@ -68,6 +68,7 @@ const UNKNOWN_TOPIC_OR_PARTITION = 3
 const LEADER_NOT_AVAILABLE = 5
 const INVALID_TOPIC_EXCEPTION = 17
 const TOPIC_ALREADY_EXISTS = 36
+const REQUEST_TIMEOUT_MS = 10_000
 const EARLIEST = -2n
 const LATEST = -1n
 
@@ -133,7 +134,8 @@ export class TopicAdmin {
   private readonly admin: Admin
 
   constructor(readonly target: ClusterTarget) {
-    this.admin = new Admin({ ...clientOptions(target, 'sluice-admin'), autocreateTopics: false })
+    // A hung broker should cost a person at the terminal seconds, not Kafka's 30 s default.
+    this.admin = new Admin({ ...clientOptions(target, 'sluice-admin'), autocreateTopics: false, requestTimeout: REQUEST_TIMEOUT_MS })
   }
 
   async close(): Promise<void> {
@@ -285,33 +287,36 @@ export class TopicAdmin {
       const r = await this.request<ListOffsetsResponse>(broker, 'ListOffsets', [-1, 0, req], () => true)
       for (const t of r.topics) for (const p of t.partitions) if (p.errorCode === 0) out.get(p.partitionIndex)![key] = Number(p.offset)
     }
-    const sizes = async (leader: number, broker: BrokerAddress, led: Partition[]): Promise<void> => {
+    const sizes = async (broker: BrokerAddress, led: Partition[]): Promise<void> => {
       const req = [{ name: topic, partitions: led.map((p) => p.partitionIndex) }]
-      try {
-        const r = await this.request<DescribeLogDirsResponse>(broker, 'DescribeLogDirs', [req], () => true)
-        for (const dir of r.results) {
-          if (dir.errorCode !== 0) continue
-          for (const t of dir.topics) {
-            if (t.name !== topic) continue
-            for (const p of t.partitions) {
-              const figures = out.get(p.partitionIndex)
-              if (figures && !p.isFutureKey) figures.size = (figures.size ?? 0) + Number(p.partitionSize)
-            }
+      const r = await this.request<DescribeLogDirsResponse>(broker, 'DescribeLogDirs', [req], () => true)
+      for (const dir of r.results) {
+        if (dir.errorCode !== 0) continue
+        for (const t of dir.topics) {
+          if (t.name !== topic) continue
+          for (const p of t.partitions) {
+            const figures = out.get(p.partitionIndex)
+            if (figures && !p.isFutureKey) figures.size = (figures.size ?? 0) + Number(p.partitionSize)
           }
         }
-      } catch (err) {
-        warnings.push(`sizes of the partitions led by broker ${leader} are not available: ${this.fail(err, 'DescribeLogDirs').message}`)
       }
     }
     await Promise.all(
       [...byLeader].map(async ([leader, led]) => {
+        const which = `partition(s) ${led.map((p) => p.partitionIndex).join(',')}`
         const broker = brokers.get(leader)
-        if (!broker) return warnings.push(`broker ${leader}, leader of partition(s) ${led.map((p) => p.partitionIndex).join(',')}, is not in the metadata`)
-        try {
-          await Promise.all([offsetsAt(broker, led, EARLIEST, 'start'), offsetsAt(broker, led, LATEST, 'end'), sizes(leader, broker, led)])
-        } catch (err) {
-          warnings.push(`offsets of the partitions led by broker ${leader} are not available: ${this.fail(err, 'ListOffsets').message}`)
-        }
+        if (!broker) return warnings.push(`broker ${leader}, the leader of ${which}, is not in the metadata`)
+        const [start, end, size] = await Promise.allSettled([
+          offsetsAt(broker, led, EARLIEST, 'start'),
+          offsetsAt(broker, led, LATEST, 'end'),
+          sizes(broker, led),
+        ])
+        const failed = [start, end, size].find((r): r is PromiseRejectedResult => r.status === 'rejected')
+        if (!failed) return
+        const missing = size.status === 'rejected' && start.status === 'fulfilled' && end.status === 'fulfilled' ? 'sizes' : 'offsets and sizes'
+        const why = this.fail(failed.reason, `broker ${leader}`)
+        const reason = why.code === 'CLUSTER_UNREACHABLE' ? `broker ${leader} (${broker.host}:${broker.port}) does not answer` : why.message
+        warnings.push(`${missing} of ${which} not available: ${reason}`)
       }),
     )
     return out
