@@ -1,0 +1,340 @@
+/**
+ * The fetch loop of `consume`: reads partitions directly from their leaders (no consumer group),
+ * one Fetch at a time per leader covering all its partitions, as Kafka's own consumer does.
+ *
+ * - Pipelining: when a response arrives, the next fetch for the same partitions goes out at once
+ *   (its offsets come from the batch headers), and the records are formatted while it travels. So
+ *   each leader has at most one fetch in flight and one response being formatted: memory is
+ *   bounded by the leaders times max bytes.
+ * - Backpressure: `ready()` (stdout drained enough) is awaited after each response.
+ * - Leader changes and lost connections (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, a closed
+ *   socket...): the partitions concerned go back to `reassign`, which waits (backoff), refreshes
+ *   the metadata and hands each to the worker of its new leader. After RETRIES_MAX consecutive
+ *   failures of a partition the consume fails.
+ * - OFFSET_OUT_OF_RANGE is never skipped over silently: records that retention deleted before
+ *   they were read fail the consume with where the data now starts.
+ * - Following: fetches long-poll (maxWaitMs) at the end of the log.
+ */
+import type { Connection, Consumer } from '@platformatic/kafka'
+import { SluiceError } from '../../cli/errors.js'
+import { ErrorCode, errorName } from '../../protocol/errors.js'
+import { toClusterError, type ClusterTarget } from '../kafka.js'
+import { kafkaOffsetLookup } from '../offsets.js'
+import { nextOffsetAfter, walkBatches, type RecordView } from './batches.js'
+import { fetchRaw, type FetchResult } from './fetch-api.js'
+
+export interface PartitionCursor {
+  partition: number
+  /** The next offset to read. */
+  position: number
+  /** Exclusive; Infinity when open-ended. */
+  stopOffset: number
+  /** Stop at the first record whose timestamp is at or after this (a --to @time not reached yet). */
+  stopTimestampMs?: number
+  done: boolean
+  partitionMaxBytes: number
+  /** Consecutive failed attempts (reset by a good response). */
+  failures: number
+}
+
+export interface FetcherOptions {
+  consumer: Consumer
+  target: ClusterTarget
+  topic: string
+  cursors: PartitionCursor[]
+  /** Long-poll wait at the end of the log. */
+  maxWaitMs: number
+  /** Response size cap per fetch. */
+  maxBytes: number
+  /** Each record in order within its partition; return false to stop the whole consume. */
+  onRecord(r: RecordView, partition: number): boolean
+  /** Awaited after each response: output backpressure. */
+  ready(): Promise<void>
+}
+
+export const RETRIES_MAX = 10
+const BACKOFF_MS_MIN = 100
+const BACKOFF_MS_MAX = 2_000
+const PARTITION_MAX_BYTES_MAX = 64 * 1024 * 1024
+
+/** Partition errors that a metadata refresh and a retry can cure. */
+const RETRY_WITH_METADATA = new Set<number>([
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
+  ErrorCode.REPLICA_NOT_AVAILABLE,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+  ErrorCode.OFFSET_NOT_AVAILABLE,
+  ErrorCode.REQUEST_TIMED_OUT,
+  ErrorCode.NETWORK_EXCEPTION,
+  ErrorCode.BROKER_NOT_AVAILABLE,
+  ErrorCode.NOT_ENOUGH_REPLICAS,
+])
+
+interface InFlight {
+  promise: Promise<FetchResult>
+  /** The offset each partition was fetched at (a response only counts if the cursor is still there). */
+  offsets: Map<PartitionCursor, number>
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+export class Fetcher {
+  private readonly workers = new Map<number, Set<PartitionCursor>>()
+  private readonly byPartition = new Map<number, PartitionCursor>()
+  private stopped = false
+  private failure: Error | undefined
+  private pendingWork = 0
+  private settle!: () => void
+  private readonly settled: Promise<void>
+  private readonly stopSignal: Promise<void>
+  private wake!: () => void
+  private rotation = 0
+
+  constructor(private readonly opts: FetcherOptions) {
+    for (const c of opts.cursors) this.byPartition.set(c.partition, c)
+    this.settled = new Promise((resolve) => (this.settle = resolve))
+    this.stopSignal = new Promise((resolve) => (this.wake = resolve))
+  }
+
+  /** Reads until every cursor is done, stop() is called, or a failure. */
+  async run(): Promise<void> {
+    const active = this.opts.cursors.filter((c) => !c.done)
+    if (active.length > 0) {
+      this.pendingWork++
+      void this.reassign(active, undefined, false).finally(() => this.workDone())
+      await this.settled
+    }
+    if (this.failure) throw this.failure
+  }
+
+  /** Stops fetching at once (in-flight fetches are abandoned; closing the client ends them). */
+  stop(): void {
+    this.stopped = true
+    this.wake()
+    this.settle()
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err
+    this.stop()
+  }
+
+  private workDone(): void {
+    if (--this.pendingWork === 0) this.settle()
+  }
+
+  /** Refreshes metadata (after a backoff when `retry`) and gives each cursor to its leader's worker. */
+  private async reassign(cursors: PartitionCursor[], cause: unknown, retry = true): Promise<void> {
+    const { topic } = this.opts
+    for (;;) {
+      if (this.stopped) return
+      if (retry) {
+        const attempts = Math.max(...cursors.map((c) => ++c.failures))
+        if (attempts > RETRIES_MAX) return this.fail(this.giveUp(cursors[0]!, cause))
+        await Promise.race([sleep(Math.min(BACKOFF_MS_MIN * 2 ** (attempts - 1), BACKOFF_MS_MAX)), this.stopSignal])
+        if (this.stopped) return
+      }
+      retry = true
+      let leaders: number[]
+      try {
+        const md = await this.opts.consumer.metadata({ topics: [topic], forceUpdate: cause !== undefined })
+        const t = md.topics.get(topic)
+        if (t === undefined) throw new SluiceError('NOT_FOUND', `topic "${topic}" does not exist`)
+        leaders = cursors.map((c) => t.partitions[c.partition]?.leader ?? -1)
+      } catch (err) {
+        cause = err
+        continue
+      }
+      const leaderless: PartitionCursor[] = []
+      cursors.forEach((c, i) => (leaders[i]! >= 0 ? this.assign(c, leaders[i]!) : leaderless.push(c)))
+      if (leaderless.length === 0) return
+      cursors = leaderless
+      cause = new SluiceError('KAFKA_ERROR', `${topic}/${leaderless[0]!.partition} has no leader`)
+    }
+  }
+
+  private giveUp(c: PartitionCursor, cause: unknown): Error {
+    const what = `reading ${this.opts.topic}/${c.partition} (after ${RETRIES_MAX} retries)`
+    if (cause instanceof SluiceError) return new SluiceError(cause.code, `${what}: ${cause.message}`, { cause, exit: cause.exit })
+    return toClusterError(cause, this.opts.target, what)
+  }
+
+  private assign(c: PartitionCursor, leader: number): void {
+    let set = this.workers.get(leader)
+    if (set) {
+      set.add(c)
+      return
+    }
+    set = new Set([c])
+    this.workers.set(leader, set)
+    this.pendingWork++
+    void this.work(leader, set)
+      .catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))))
+      .finally(() => this.workDone())
+  }
+
+  /** Moves cursors out of a worker to be reassigned. */
+  private handOff(set: Set<PartitionCursor>, cursors: PartitionCursor[], cause: unknown): void {
+    for (const c of cursors) set.delete(c)
+    if (cursors.length === 0 || this.stopped) return
+    this.pendingWork++
+    void this.reassign(cursors, cause).finally(() => this.workDone())
+  }
+
+  private issue(connection: Connection, cursors: PartitionCursor[], positions: Map<PartitionCursor, number>): InFlight | null {
+    const parts = cursors.filter((c) => !c.done && (positions.get(c) ?? c.position) < c.stopOffset)
+    if (parts.length === 0) return null
+    // Rotate the order: a broker fills max bytes from the first partitions of a request.
+    const shift = this.rotation++ % parts.length
+    const ordered = [...parts.slice(shift), ...parts.slice(0, shift)]
+    const offsets = new Map<PartitionCursor, number>()
+    for (const c of ordered) offsets.set(c, positions.get(c) ?? c.position)
+    const promise = fetchRaw(connection, {
+      topic: this.opts.topic,
+      partitions: ordered.map((c) => ({
+        partition: c.partition,
+        fetchOffset: offsets.get(c)!,
+        partitionMaxBytes: c.partitionMaxBytes,
+        currentLeaderEpoch: -1,
+      })),
+      // The broker answers as soon as any data is there: the wait only matters at the end of the log.
+      maxWaitMs: this.opts.maxWaitMs,
+      minBytes: 1,
+      maxBytes: this.opts.maxBytes,
+    })
+    promise.catch(() => undefined) // an abandoned fetch (after stop) must not be an unhandled rejection
+    return { promise, offsets }
+  }
+
+  private async work(leader: number, set: Set<PartitionCursor>): Promise<void> {
+    try {
+      await this.fetchFrom(leader, set)
+    } finally {
+      // At once, not in a later callback: a cursor assigned after this point needs a new worker.
+      if (this.workers.get(leader) === set) this.workers.delete(leader)
+    }
+  }
+
+  private async fetchFrom(leader: number, set: Set<PartitionCursor>): Promise<void> {
+    const { consumer, topic } = this.opts
+    let connection: Connection
+    try {
+      const md = await consumer.metadata({ topics: [topic] })
+      const broker = md.brokers.get(leader)
+      if (broker === undefined) throw new SluiceError('KAFKA_ERROR', `broker ${leader} is not in the metadata`)
+      connection = await consumer.connections.get(broker)
+    } catch (err) {
+      this.handOff(set, [...set], err)
+      return
+    }
+    let inFlight: InFlight | null = null
+    while (!this.stopped) {
+      inFlight ??= this.issue(connection, [...set], new Map())
+      if (inFlight === null) return // every partition here is done
+      let result: FetchResult
+      try {
+        const r = await Promise.race([inFlight.promise, this.stopSignal])
+        if (r === undefined || this.stopped) return
+        result = r
+      } catch (err) {
+        this.handOff(set, [...set], err)
+        return
+      }
+      const sent = inFlight.offsets
+      inFlight = null
+      if (result.errorCode !== 0) {
+        this.handOff(set, [...set], new SluiceError('KAFKA_ERROR', `the broker answered ${errorName(result.errorCode)}`))
+        return
+      }
+      // Send the next fetch before formatting this one: the broker works while we write.
+      const next = new Map<PartitionCursor, number>()
+      for (const p of result.partitions) {
+        const c = this.byPartition.get(p.partition)
+        if (c && p.errorCode === 0 && set.has(c) && sent.get(c) === c.position) next.set(c, nextOffsetAfter(p.records, c.position))
+      }
+      inFlight = this.issue(connection, [...next.keys()], next)
+      const failed: PartitionCursor[] = []
+      let failedCause: unknown
+      for (const p of result.partitions) {
+        const c = this.byPartition.get(p.partition)
+        if (!c || c.done || !set.has(c) || sent.get(c) !== c.position) continue // stale: the cursor moved on
+        if (p.errorCode === ErrorCode.NONE) {
+          this.consumeRecords(c, p.records)
+          if (this.stopped) return
+          continue
+        }
+        if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          this.fail(await this.outOfRange(c))
+          return
+        }
+        if (!RETRY_WITH_METADATA.has(p.errorCode)) {
+          this.fail(new SluiceError('KAFKA_ERROR', `reading ${topic}/${c.partition}: the broker answered ${errorName(p.errorCode)}`))
+          return
+        }
+        failed.push(c)
+        failedCause =
+          p.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            ? new SluiceError('NOT_FOUND', `topic "${topic}" or its partition ${c.partition} no longer exists`)
+            : new SluiceError('KAFKA_ERROR', `the broker answered ${errorName(p.errorCode)}`)
+      }
+      if (failed.length > 0) {
+        this.handOff(set, failed, failedCause)
+        // The fetch already in flight may include them: its answer for them is ignored (not in set).
+      }
+      await Promise.race([this.opts.ready(), this.stopSignal])
+    }
+  }
+
+  /** Formats the records of one partition's response and moves its cursor. */
+  private consumeRecords(c: PartitionCursor, records: Buffer): void {
+    const { onRecord } = this.opts
+    const partition = c.partition
+    const stopOffset = c.stopOffset
+    const stopTimestampMs = c.stopTimestampMs
+    let stopAll = false
+    const result = walkBatches(records, c.position, (r) => {
+      if (r.offset >= stopOffset || (stopTimestampMs !== undefined && r.timestamp >= stopTimestampMs)) {
+        c.done = true
+        return false
+      }
+      if (!onRecord(r, partition)) {
+        stopAll = true
+        return false
+      }
+      return true
+    })
+    if (records.length > 0 && result.batches === 0) {
+      // Only part of a batch came back: ask for more room next time (Kafka returns at least
+      // one whole batch for the first partition of a fetch, not for the ones after it).
+      c.partitionMaxBytes = Math.min(c.partitionMaxBytes * 2, PARTITION_MAX_BYTES_MAX)
+    }
+    c.failures = 0
+    c.position = result.nextOffset
+    if (c.position >= stopOffset) c.done = true
+    if (stopAll) this.stop()
+  }
+
+  private async outOfRange(c: PartitionCursor): Promise<Error> {
+    const { topic } = this.opts
+    try {
+      const b = (await kafkaOffsetLookup(this.opts.consumer, topic).bounds([c.partition])).get(c.partition)!
+      if (c.position < b.start) {
+        return new SluiceError(
+          'OFFSET_OUT_OF_RANGE',
+          `${topic}/${c.partition}: offset ${c.position} was deleted by retention before it was read; data now starts at ${b.start}`,
+          { exit: 4 },
+        )
+      }
+      return new SluiceError(
+        'OFFSET_OUT_OF_RANGE',
+        `${topic}/${c.partition}: offset ${c.position} is past the end of the partition (${b.end}); the log was truncated`,
+        { exit: 4 },
+      )
+    } catch (err) {
+      return toClusterError(err, this.opts.target, `reading ${topic}/${c.partition}: offset ${c.position} is out of range`)
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { Args, Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base-command.js'
+import { SluiceError } from '../cli/errors.js'
+import { bootstrapFlag } from '../cli/kafka-flags.js'
+import { consumeTopic, type ConsumeResult } from '../client/consume/consume.js'
+import { resolveCluster } from '../client/kafka.js'
+import { parseOffsetSpec } from '../client/offsets.js'
+
+/** `--partition 0 --partition 1,2` -> [0, 1, 2]. */
+function parsePartitions(values: string[] | undefined): number[] | undefined {
+  if (values === undefined || values.length === 0) return undefined
+  const out = new Set<number>()
+  for (const item of values.flatMap((v) => v.split(','))) {
+    const t = item.trim()
+    if (!/^\d+$/.test(t)) throw new SluiceError('USAGE', `--partition "${item}": expected a partition number, or a comma list (0,2)`)
+    out.add(Number(t))
+  }
+  return [...out].sort((a, b) => a - b)
+}
+
+export default class Consume extends BaseCommand<typeof Consume> {
+  static override summary = 'Write the records of a topic to stdout, one JSON line each.'
+  static override description = `Reads the partitions directly (no consumer group) from --from (default: earliest) and follows new records until Ctrl-C, or stops at --to, at the end seen at start (--exit), or after --max records.
+Each line is the envelope {"topic","partition","offset","timestamp","key","value","headers"}: a value that is JSON is embedded byte for byte; other values are strings marked "valueEncoding":"string" (or "base64" with --binary). "sluice produce TOPIC --envelope" takes these lines back unchanged.
+Offsets (--from, --to): earliest, latest, N, -N (N before the end), +N (N after the start), @<ISO-8601 time with a zone>, @<epoch ms>, @-<duration> (@-15m, @-2h, @-1d), or per partition: 0:120,1:98 (an entry without "P:" is the default for the other partitions). --to is exclusive.
+Records of one partition come in offset order; partitions are interleaved.
+Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 2 bad flags, 3 cluster unreachable, 4 unknown topic or partition, or --from outside the data (e.g. deleted by retention), 7 other Kafka errors.`
+  static override examples = [
+    '<%= config.bin %> consume orders --exit',
+    '<%= config.bin %> consume orders --from -10 --exit',
+    '<%= config.bin %> consume orders --from @-15m',
+    '<%= config.bin %> consume orders --from @2026-11-20T10:00:00Z --to @2026-11-20T11:00:00Z',
+    '<%= config.bin %> consume orders --partition 0 --from 120 --max 5',
+    '<%= config.bin %> consume orders --from 0:120,1:98 --exit',
+    "<%= config.bin %> consume orders --format '{partition}:{offset} {key} {value}'",
+    '<%= config.bin %> consume orders --format value --exit | jq .amount',
+    '<%= config.bin %> consume orders --exit | <%= config.bin %> produce orders-copy --envelope',
+  ]
+  // The records are the output (already JSON lines): there is no other JSON form.
+  static override enableJsonFlag = false
+  static override args = {
+    topic: Args.string({ description: 'topic to read', required: true }),
+  }
+  static override flags = {
+    'bootstrap-server': bootstrapFlag,
+    from: Flags.string({
+      description: 'where to start: earliest, latest, N, -N, +N, @<time>, @-<duration>, or per partition 0:120,1:98',
+      default: 'earliest',
+      helpValue: 'offset',
+    }),
+    to: Flags.string({
+      description: 'where to stop (exclusive), same grammar as --from; without it (and without --exit) consume follows',
+      helpValue: 'offset',
+    }),
+    partition: Flags.string({
+      char: 'p',
+      description: 'read only these partitions (repeatable, or a comma list: 0,2)',
+      multiple: true,
+      helpValue: 'N',
+    }),
+    max: Flags.integer({ char: 'n', description: 'stop after this many records in all', min: 1 }),
+    exit: Flags.boolean({ char: 'e', description: 'stop at the end offsets seen at start instead of following', default: false }),
+    format: Flags.string({
+      char: 'f',
+      description:
+        'json (the envelope), value, key, raw (value bytes, nothing between records), or a template: {topic} {partition} {offset} {timestamp} {time} {key} {value} {headers} {headers.NAME}',
+      default: 'json',
+      helpValue: 'format',
+    }),
+    binary: Flags.boolean({ description: 'base64-encode keys, values and header values that are not UTF-8', default: false }),
+  }
+
+  public async run(): Promise<ConsumeResult> {
+    const { flags } = this
+    const from = parseOffsetSpec(flags.from, '--from')
+    const to = flags.to === undefined ? undefined : parseOffsetSpec(flags.to, '--to')
+    const partitions = parsePartitions(flags.partition)
+    if (flags.binary && flags.format === 'raw') {
+      throw new SluiceError('USAGE', '--binary does not apply to --format raw, which writes the bytes as stored')
+    }
+    const signal = this.interruptSignal()
+    const target = await resolveCluster({ bootstrapServer: flags['bootstrap-server'], home: this.home })
+    const startedMs = Date.now()
+    const result = await consumeTopic({
+      target,
+      topic: this.args.topic,
+      partitions,
+      from,
+      to,
+      exit: flags.exit,
+      max: flags.max,
+      format: flags.format,
+      binary: flags.binary,
+      stdout: process.stdout,
+      signal,
+    })
+    if (result.lossy) {
+      this.note('some keys, values or headers are not UTF-8 and were shown with U+FFFD replacements: use --binary to get their bytes as base64')
+    }
+    if (process.stderr.isTTY) {
+      const seconds = (Date.now() - startedMs) / 1000
+      this.note(`${result.records} record(s) from ${result.topic} in ${seconds.toFixed(1)} s`)
+    }
+    return result
+  }
+}
