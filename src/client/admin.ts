@@ -182,9 +182,13 @@ export class TopicAdmin {
     })
   }
 
-  /** Metadata for some topics (null: all); a topic still being created (LEADER_NOT_AVAILABLE) is retried. */
+  /**
+   * Metadata for some topics, or all (null). Asking for named topics, one still being created
+   * (LEADER_NOT_AVAILABLE) is asked again; listing all, it is listed as it is.
+   */
   private metadata(topics: string[] | null): Promise<MetadataResponse> {
-    return this.request<MetadataResponse>(null, 'Metadata', [topics, false, false], (r) => !r.topics.some((t) => t.errorCode === LEADER_NOT_AVAILABLE))
+    const accept = (r: MetadataResponse): boolean => topics === null || !r.topics.some((t) => t.errorCode === LEADER_NOT_AVAILABLE)
+    return this.request<MetadataResponse>(null, 'Metadata', [topics, false, false], accept)
   }
 
   /** The topic's metadata; NOT_FOUND (exit 4) when it does not exist. */
@@ -254,7 +258,7 @@ export class TopicAdmin {
       throw this.fail(err, 'cannot list topics')
     }
     return response.topics
-      .filter((t) => t.name !== null && t.errorCode === 0 && (opts.internal || !t.isInternal))
+      .filter((t) => typeof t.name === 'string' && (t.errorCode === 0 || t.errorCode === LEADER_NOT_AVAILABLE) && (opts.internal || !t.isInternal))
       .map((t) => ({
         topic: t.name!,
         topicId: topicIdOf(t),
