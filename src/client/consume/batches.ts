@@ -30,6 +30,7 @@ const ATTR_COMPRESSION_MASK = 0x07
 const ATTR_LOG_APPEND_TIME = 0x08
 const ATTR_CONTROL = 0x20
 const TWO_POW_32 = 4294967296
+const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 
 /** One record, as spans into `buf`. Valid only during the visit that receives it. */
 export interface RecordView {
@@ -211,7 +212,14 @@ export function walkBatches(records: Buffer, fromOffset: number, visit: RecordVi
       if (codec !== 0) {
         const algorithm = compressionsAlgorithmsByBitmask[codec]
         if (algorithm === undefined) throw corrupt(`unknown compression codec ${codec}`)
-        buf = algorithm.decompressSync(records.subarray(start, end)) as Buffer
+        try {
+          buf = algorithm.decompressSync(records.subarray(start, end)) as Buffer
+        } catch (err) {
+          // zstd needs Node 22.15+; a damaged batch fails here too.
+          throw new SluiceError('KAFKA_ERROR', `cannot read a batch compressed with ${COMPRESSION_NAMES[codec]}: ${(err as Error).message}`, {
+            cause: err,
+          })
+        }
         start = 0
         end = buf.length
       }
