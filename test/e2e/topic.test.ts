@@ -5,7 +5,7 @@
  * started on first use. Tests run concurrently (each uses its own topic names): every
  * invocation pays the CLI's start-up, and there are many.
  */
-import { Producer, stringSerializers } from '@platformatic/kafka'
+import { Admin, Producer, stringSerializers } from '@platformatic/kafka'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   freePortRange,
@@ -25,6 +25,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
+  // TOPIC_TEST_KEEP_LOG=1 prints both daemons' logs before their homes go (to chase a daemon failure).
   if (process.env.TOPIC_TEST_KEEP_LOG) {
     const fs = await import('node:fs')
     for (const d of [a, b]) if (d) process.stderr.write(`--- ${d.home}\n` + fs.readFileSync(`${d.home}/logs/daemon.log`, 'utf8'))
@@ -220,6 +221,27 @@ describe.concurrent('sluice topic', () => {
       expect(human.stdout).toMatch(/^configs\s+retention\.ms=3600000$/m)
       expect(human.stdout).toMatch(/^PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+START\s+END\s+SIZE$/m)
       expect(human.stdout).toMatch(new RegExp(`^2\\s+${d.partitions[2]!.leader}\\s+\\S+\\s+\\S+\\s+0\\s+12\\s+\\d+ B$`, 'm'))
+    })
+
+    it('sizes come from DescribeLogDirs: each broker reports the replicas it hosts, in its own log dir', async () => {
+      expect((await topic(['create', 'd-dirs', '--partitions', '2', '--replication-factor', '2'])).exitCode).toBe(0)
+      const d = json<Description>(await topic(['describe', 'd-dirs', '--json']))
+      const admin = new Admin({ clientId: 'topic-test', bootstrapBrokers: [a.bootstrap] })
+      try {
+        const dirs = await admin.describeLogDirs({ topics: [{ name: 'd-dirs', partitions: [0, 1] }, { name: 'd-absent', partitions: [0] }] })
+        expect(dirs.map((x) => x.broker).sort()).toEqual([1, 2, 3])
+        for (const broker of dirs) {
+          expect(broker.results).toHaveLength(1)
+          const [dir] = broker.results
+          expect(dir!.logDir).toBe(`${a.home}/brokers/${broker.broker}`)
+          const hosted = d.partitions.filter((p) => p.replicas.includes(broker.broker)).map((p) => p.partition)
+          const reported = dir!.topics.flatMap((t) => t.partitions.map((p) => [t.name, p.partitionIndex, Number(p.partitionSize)]))
+          // Only the partitions it is a replica of; an unknown topic is left out, as Kafka does.
+          expect(reported).toEqual(hosted.map((p) => ['d-dirs', p, 0]))
+        }
+      } finally {
+        await admin.close()
+      }
     })
 
     it('a topic with default configs says so', async () => {
