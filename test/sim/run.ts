@@ -6,8 +6,11 @@
  * exactly: `SLUICE_SIM_SEED=<n>` replays one seed with its event trace.
  */
 import { seededRng, type Rng } from '../../src/cluster/rng.js'
+import { drawWeights, randomAction, type ActionWeights } from './actions.js'
 import { SimCluster } from './cluster.js'
+import { IdempotentProducers } from './idempotent.js'
 import { Invariants } from './invariants.js'
+import { auditLogs } from './log-audit.js'
 import { drainMicrotasks } from './scheduler.js'
 import { Workload } from './workload.js'
 
@@ -50,6 +53,7 @@ interface Config {
   produceTimeoutMs: number
   /** unclean.leader.election.enable for the topic: losses it causes are reported, not checked. */
   unclean: boolean
+  weights: ActionWeights
 }
 
 function configFor(rng: Rng): Config {
@@ -67,6 +71,7 @@ function configFor(rng: Rng): Config {
     latencyMaxMs: 1 + rng.int(8),
     produceTimeoutMs: 200 + 100 * rng.int(6),
     unclean: rng.int(10) === 0,
+    weights: drawWeights(rng),
   }
 }
 
@@ -112,6 +117,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   let topicId = ''
   const workload = new Workload(cluster, TOPIC, cfg.partitions, tracer, (batch) => invariants.checkAck(batch, topicId, cfg.replicationFactor))
   cluster.onCommit = (records) => invariants.checkMetadata(records, workload)
+  const idempotent = new IdempotentProducers(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.unclean)
   let eventCount = 0
 
   /** Runs timers up to `limitMs` (or until `done()`), draining promise work after each. */
@@ -156,7 +162,6 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const background = (what: string, work: Promise<unknown>): void => {
     work.catch((error: unknown) => fail(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
   }
-  const pick = <T>(items: T[]): T | undefined => (items.length === 0 ? undefined : items[events.int(items.length)])
 
   try {
     // Boot: brokers register, the topic is created with every broker live.
@@ -187,7 +192,16 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     await runFor(50)
 
     for (step = 1; step <= steps; step++) {
-      const what = act()
+      const what = randomAction(events, cfg.weights, {
+        cluster,
+        workload,
+        idempotent,
+        topicName: TOPIC,
+        partitions: cfg.partitions,
+        produceTimeoutMs: cfg.produceTimeoutMs,
+        step,
+        background,
+      })
       if (what) tracer?.(() => `step: ${what}`)
       await settle()
       const advanceMs = events.int(20) === 0 ? 100 + events.int(600) : events.int(40)
@@ -214,11 +228,14 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       nextCheckMs = now + 20
       // A broker crashed by a controlled shutdown still queued at the end: bring it back too.
       restartDown()
-      return converged(cluster, TOPIC, workload)
+      // The idempotent producers retry what they have not had acknowledged, to the end.
+      idempotent.retryPending(cfg.produceTimeoutMs)
+      return converged(cluster, TOPIC, workload, idempotent)
     })
-    if (!converged(cluster, TOPIC, workload)) fail(`the cluster did not catch up within ${CONVERGE_MAX_MS} ms of healing: ${describeState(cluster, TOPIC)}`)
+    if (!converged(cluster, TOPIC, workload, idempotent)) fail(`the cluster did not catch up within ${CONVERGE_MAX_MS} ms of healing: ${describeState(cluster, TOPIC)}`)
     invariants.checkAcked(workload)
     invariants.checkReplicasIdentical()
+    auditLogs(cluster, TOPIC, workload, idempotent, cfg.unclean, fail)
     if (failure) throw new Stop()
   } catch (error) {
     if (!(error instanceof Stop)) fail(`the simulation threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
@@ -239,94 +256,18 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       ackedOne: workload.ackedOne.reduce((n, a) => n + a.length, 0),
       notEnoughReplicas: workload.errors.get('NOT_ENOUGH_REPLICAS') ?? 0,
       forfeitedToUnclean: invariants.forfeited,
+      idempotentAcked: idempotent.acked.length,
+      idempotentRetriedAcked: idempotent.acked.filter((a) => a.attempts > 1).length,
+      idempotentRestarts: idempotent.restarts,
       ...cluster.stats,
       ...Object.fromEntries(Object.entries(cluster.net.stats).map(([k, v]) => [`net.${k}`, v])),
     },
   }
-
-  /** One random action; returns its description for the trace. */
-  function act(): string | null {
-    const r = events.next()
-    const up = cluster.withCondition('up')
-    if (r < 0.45) {
-      const n = 1 + events.int(3)
-      const out: string[] = []
-      for (let i = 0; i < n; i++) {
-        out.push(workload.produce(events.int(cfg.partitions), events.int(6) === 0 ? 1 : -1, 1 + events.int(3), cfg.produceTimeoutMs, step))
-      }
-      return out.join('; ')
-    }
-    if (r < 0.55) return null
-    if (r < 0.61) {
-      const id = pick([...up, ...cluster.withCondition('paused'), ...cluster.withCondition('starting')])
-      if (id === undefined) return null
-      cluster.crash(id)
-      return `crash broker ${id}`
-    }
-    if (r < 0.69) {
-      const id = pick(cluster.withCondition('down'))
-      if (id === undefined) return null
-      background(`restarting broker ${id}`, cluster.start(id))
-      return `restart broker ${id}`
-    }
-    if (r < 0.72) {
-      const id = pick(up)
-      if (id === undefined) return null
-      cluster.pause(id)
-      return `pause broker ${id}`
-    }
-    if (r < 0.77) {
-      const id = pick(cluster.withCondition('paused'))
-      if (id === undefined) return null
-      cluster.resume(id)
-      return `resume broker ${id}`
-    }
-    if (r < 0.81) {
-      const a = pick(cluster.ids)!
-      const b = pick(cluster.ids.filter((id) => id !== a))!
-      cluster.net.cut(a, b)
-      return `cut the link ${a}-${b}`
-    }
-    if (r < 0.85) {
-      const link = pick(cluster.net.cutLinks())
-      if (!link) return null
-      cluster.net.heal(link[0], link[1])
-      return `heal the link ${link[0]}-${link[1]}`
-    }
-    if (r < 0.87) {
-      const id = pick(cluster.ids)!
-      cluster.net.cutController(id)
-      return `cut broker ${id} from the controller`
-    }
-    if (r < 0.89) {
-      const id = pick(cluster.net.controllerCutBrokers())
-      if (id === undefined) return null
-      cluster.net.healController(id)
-      return `heal broker ${id}'s controller link`
-    }
-    if (r < 0.91) {
-      const id = pick(up)
-      if (id === undefined) return null
-      background(`controlled shutdown of broker ${id}`, cluster.controlledShutdown(id))
-      return `controlled shutdown of broker ${id}`
-    }
-    if (r < 0.94) {
-      const partition = events.int(cfg.partitions)
-      background(`failover of partition ${partition}`, cluster.submit(() => cluster.controller.failover(TOPIC, partition)))
-      return `failover partition ${partition}`
-    }
-    if (r < 0.95) {
-      background('preferred leader election', cluster.submit(() => cluster.controller.electPreferredLeaders()))
-      return 'elect preferred leaders'
-    }
-    cluster.net.healAll()
-    return 'heal every link'
-  }
 }
 
 /** Every partition led by a running broker, every replica in the ISR and at the leader's LEO, HWM at LEO. */
-function converged(cluster: SimCluster, topicName: string, workload: Workload): boolean {
-  if (workload.inFlight > 0) return false
+function converged(cluster: SimCluster, topicName: string, workload: Workload, idempotent: IdempotentProducers): boolean {
+  if (workload.inFlight > 0 || idempotent.unacknowledged > 0) return false
   if (cluster.ids.some((id) => cluster.condition(id) !== 'up' || cluster.image.brokers.get(id)?.fenced !== false)) return false
   for (const p of cluster.image.topicsByName.get(topicName)?.partitions ?? []) {
     if (p.leader < 0 || p.isr.length !== p.replicas.length) return false

@@ -31,6 +31,8 @@ export class Workload {
   /** acks=1 batches acknowledged (no durability promise: counted, not checked). */
   readonly ackedOne: AckedBatch[][]
   readonly errors = new Map<string, number>()
+  /** Values refused with NOT_ENOUGH_REPLICAS, per partition: refused before appending, they must never be in a log. */
+  readonly refused: Set<string>[]
   inFlight = 0
   sent = 0
   private seq = 0
@@ -45,6 +47,7 @@ export class Workload {
   ) {
     this.acked = Array.from({ length: partitions }, () => [])
     this.ackedOne = Array.from({ length: partitions }, () => [])
+    this.refused = Array.from({ length: partitions }, () => new Set())
   }
 
   /** Sends one batch of `records` numbered records; returns what happened at once, for the trace. */
@@ -66,6 +69,7 @@ export class Workload {
         this.inFlight--
         if (result.errorCode !== ErrorCode.NONE) {
           this.count(errorName(result.errorCode))
+          if (result.errorCode === ErrorCode.NOT_ENOUGH_REPLICAS) for (const v of values) this.refused[partition]!.add(v.value)
           this.trace?.(() => `ack p${partition} r${first}.. acks=${acks}: ${errorName(result.errorCode)}`)
           return
         }

@@ -1,0 +1,149 @@
+/**
+ * The random actions of a step, and their weights. Each seed draws its own mix ("swarm testing"):
+ * some kinds of fault are off for the whole seed and the others more or less frequent, so that
+ * seeds explore different corners (only cut links, only crashes, many failovers...) rather than
+ * one average mix. Recovery actions (restart, resume, heal) stay on so that clusters come back.
+ */
+import type { Rng } from '../../src/cluster/rng.js'
+import type { SimCluster } from './cluster.js'
+import type { IdempotentProducers } from './idempotent.js'
+import type { Workload } from './workload.js'
+
+const BASE_WEIGHTS = {
+  produce: 30,
+  produceIdempotent: 15,
+  idle: 10,
+  crash: 6,
+  restart: 8,
+  pause: 3,
+  resume: 5,
+  cutLink: 4,
+  healLink: 4,
+  cutController: 2,
+  healController: 2,
+  controlledShutdown: 2,
+  failover: 3,
+  preferredElection: 1,
+  healAll: 1,
+}
+
+export type ActionKind = keyof typeof BASE_WEIGHTS
+
+const ALWAYS_ON: ActionKind[] = ['produce', 'restart', 'resume', 'healLink', 'healController', 'healAll']
+
+export type ActionWeights = Record<ActionKind, number>
+
+export function drawWeights(rng: Rng): ActionWeights {
+  const weights = { ...BASE_WEIGHTS }
+  for (const kind of Object.keys(weights) as ActionKind[]) {
+    if (!ALWAYS_ON.includes(kind) && rng.int(4) === 0) weights[kind] = 0
+    else weights[kind] = weights[kind] * (0.5 + rng.next() * 1.5)
+  }
+  return weights
+}
+
+export interface ActionContext {
+  cluster: SimCluster
+  workload: Workload
+  idempotent: IdempotentProducers
+  topicName: string
+  partitions: number
+  produceTimeoutMs: number
+  step: number
+  /** Starts work that settles later in virtual time; a rejection fails the run. */
+  background: (what: string, work: Promise<unknown>) => void
+}
+
+/** Picks and applies one action; returns its description for the trace (null when it did nothing). */
+export function randomAction(rng: Rng, weights: ActionWeights, ctx: ActionContext): string | null {
+  const { cluster } = ctx
+  const pick = <T>(items: T[]): T | undefined => (items.length === 0 ? undefined : items[rng.int(items.length)])
+  const kinds = Object.keys(weights) as ActionKind[]
+  let r = rng.next() * kinds.reduce((sum, k) => sum + weights[k], 0)
+  let kind = kinds[kinds.length - 1]!
+  for (const k of kinds) {
+    r -= weights[k]
+    if (r < 0) {
+      kind = k
+      break
+    }
+  }
+  const up = cluster.withCondition('up')
+  switch (kind) {
+    case 'produce': {
+      const out: string[] = []
+      for (let i = 1 + rng.int(3); i > 0; i--) {
+        out.push(ctx.workload.produce(rng.int(ctx.partitions), rng.int(6) === 0 ? 1 : -1, 1 + rng.int(3), ctx.produceTimeoutMs, ctx.step))
+      }
+      return out.join('; ')
+    }
+    case 'produceIdempotent':
+      return ctx.idempotent.produce(rng.int(ctx.partitions), 1 + rng.int(3), ctx.produceTimeoutMs)
+    case 'idle':
+      return null
+    case 'crash': {
+      const id = pick([...up, ...cluster.withCondition('paused'), ...cluster.withCondition('starting')])
+      if (id === undefined) return null
+      cluster.crash(id)
+      return `crash broker ${id}`
+    }
+    case 'restart': {
+      const id = pick(cluster.withCondition('down'))
+      if (id === undefined) return null
+      ctx.background(`restarting broker ${id}`, cluster.start(id))
+      return `restart broker ${id}`
+    }
+    case 'pause': {
+      const id = pick(up)
+      if (id === undefined) return null
+      cluster.pause(id)
+      return `pause broker ${id}`
+    }
+    case 'resume': {
+      const id = pick(cluster.withCondition('paused'))
+      if (id === undefined) return null
+      cluster.resume(id)
+      return `resume broker ${id}`
+    }
+    case 'cutLink': {
+      const a = pick(cluster.ids)!
+      const b = pick(cluster.ids.filter((id) => id !== a))!
+      cluster.net.cut(a, b)
+      return `cut the link ${a}-${b}`
+    }
+    case 'healLink': {
+      const link = pick(cluster.net.cutLinks())
+      if (!link) return null
+      cluster.net.heal(link[0], link[1])
+      return `heal the link ${link[0]}-${link[1]}`
+    }
+    case 'cutController': {
+      const id = pick(cluster.ids)!
+      cluster.net.cutController(id)
+      return `cut broker ${id} from the controller`
+    }
+    case 'healController': {
+      const id = pick(cluster.net.controllerCutBrokers())
+      if (id === undefined) return null
+      cluster.net.healController(id)
+      return `heal broker ${id}'s controller link`
+    }
+    case 'controlledShutdown': {
+      const id = pick(up)
+      if (id === undefined) return null
+      ctx.background(`controlled shutdown of broker ${id}`, cluster.controlledShutdown(id))
+      return `controlled shutdown of broker ${id}`
+    }
+    case 'failover': {
+      const partition = rng.int(ctx.partitions)
+      ctx.background(`failover of partition ${partition}`, cluster.submit(() => cluster.controller.failover(ctx.topicName, partition)))
+      return `failover partition ${partition}`
+    }
+    case 'preferredElection':
+      ctx.background('preferred leader election', cluster.submit(() => cluster.controller.electPreferredLeaders()))
+      return 'elect preferred leaders'
+    case 'healAll':
+      cluster.net.healAll()
+      return 'heal every link'
+  }
+}
