@@ -6,7 +6,7 @@ import { bootstrapFlag } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import type { Mode } from '../client/produce/batch-builder.js'
 import { parseKeyPath } from '../client/produce/key-path.js'
-import { openInput, produce, type Acks, type Compression } from '../client/produce/run.js'
+import type { Acks, Compression } from '../client/produce/run.js'
 import { formatCount, formatSummary, type ProduceSummary } from '../client/produce/summary.js'
 
 export default class Produce extends BaseCommand<typeof Produce> {
@@ -59,6 +59,8 @@ At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, s
     const onInvalid = flags['on-invalid'] as 'fail' | 'skip'
     if (flags['dead-letter'] !== undefined && onInvalid !== 'skip') throw usageError('--dead-letter needs --on-invalid skip')
 
+    // The Kafka client takes half a second to load: only once the flags are known to be good.
+    const { openInput, produce } = await import('../client/produce/run.js')
     const input = await openInput(flags.file)
     const deadLetterFd = flags['dead-letter'] === undefined ? undefined : openDeadLetter(flags['dead-letter'])
     try {

@@ -1,25 +1,26 @@
 /**
  * `sluice produce`: JSON lines in, records out, through @platformatic/kafka's Producer.
  *
- * The loop: read a chunk (large, as the OS gives it), split it into lines by hand, turn each line
- * into a record (batch-builder.ts), hand full batches to the send pipeline (several sends in
- * flight, bounded: the reader waits when they are all busy, which is the backpressure on stdin).
- * A partial batch goes out when the input pauses for LINGER_MS (a person typing, a slow
- * upstream), so records never wait for a batch to fill.
+ * The loop: read a chunk (as large as the OS gives it), split it into lines by hand, turn each
+ * line into a record (batch-builder.ts), hand full batches to the send pipeline (several sends
+ * in flight, bounded: the reader waits while they are all busy, which is the backpressure on
+ * stdin). When the input pauses for LINGER_MS (a person typing, a slow upstream) the records read
+ * so far go out, so none waits for a batch to fill.
  *
- * Stopping, in every case after the sends already made are acknowledged or failed:
+ * Stopping, in every case after the sends already made are acknowledged or have failed:
  *   end of input      everything read is sent
  *   bad line          every record before it is sent, nothing after it (--on-invalid fail)
  *   Ctrl-C / SIGTERM  reading stops; what was read is sent; the summary says how far it got
- *   a send fails      reading stops; the error says which lines may not have been written
+ *   a send fails      reading stops; the error says which lines were acknowledged
  */
-import fs from 'node:fs'
 import { isAscii } from 'node:buffer'
+import fs from 'node:fs'
 import type { Readable } from 'node:stream'
-import { Admin, ConfigResourceTypes, Producer, type CompressionAlgorithmValue } from '@platformatic/kafka'
+import { Producer, type CompressionAlgorithmValue } from '@platformatic/kafka'
 import { ExitCode, SluiceError } from '../../cli/errors.js'
-import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from '../kafka.js'
+import type { ClusterTarget } from '../kafka.js'
 import { BATCH_OVERHEAD_BYTES, BatchBuilder, type InvalidLine, type Mode } from './batch-builder.js'
+import { describeTopic, producerOptions, sendFailed, type BufferProducer, type TopicInfo } from './cluster.js'
 import { LineSplitter, LineTooLongError } from './lines.js'
 import { SendPipeline } from './send-pipeline.js'
 import { Progress, type ProduceSummary } from './summary.js'
@@ -45,18 +46,16 @@ export interface ProduceOptions {
   note: (message: string) => void
 }
 
-/** Kafka's default max.message.bytes, used when the topic's own cannot be read. */
-const MAX_MESSAGE_BYTES_DEFAULT = 1_048_588
-// Measured (1M 100-byte lines): batches of about 1,000 records cost the client a third less CPU
-// than 10,000 (the client builds each batch from many small buffers; big ones churn the GC).
-const BATCH_RECORDS_MAX = Number(process.env.TUNE_RECORDS ?? 1_000)
-const BATCH_BYTES_MAX = Number(process.env.TUNE_BYTES ?? 256 << 10)
-const IN_FLIGHT_MAX = Number(process.env.TUNE_INFLIGHT ?? 8)
+// Measured with 1M 100-byte lines: batches of 1,000 records cost this process about a quarter
+// less CPU than batches of 10,000 (the client builds a batch from several small buffers per
+// record, and big batches outlive the young generation), and the daemon a little more. This
+// process is the bottleneck, so batches stay small.
+const BATCH_RECORDS_MAX = 1_000
+const BATCH_BYTES_MAX = 256 << 10
+const IN_FLIGHT_MAX = 8
 const LINGER_MS = 5
-const REQUEST_TIMEOUT_MS = 30_000
-const KAFKA_UNKNOWN_TOPIC_OR_PARTITION = 3
-const KAFKA_MESSAGE_TOO_LARGE = 10
-const KAFKA_RECORD_LIST_TOO_LARGE = 18
+/** No record can be longer than this; a longer line is never buffered whole. */
+const LINE_BYTES_MAX_FLOOR = 16 << 20
 
 const ACKS: Record<Acks, number> = { all: -1, '1': 1, '0': 0 }
 
@@ -74,201 +73,171 @@ export async function openInput(file: string | undefined): Promise<Readable> {
   return handle.createReadStream({ highWaterMark: 1 << 20 })
 }
 
-export function producerOptions(target: ClusterTarget): ConstructorParameters<typeof Producer<Buffer, Buffer, Buffer, Buffer>>[0] {
-  return {
-    ...clientOptions(target, 'sluice-produce'),
-    timeout: REQUEST_TIMEOUT_MS,
-    autocreateTopics: true,
-    // Issue 4 (replication, failover): `idempotent: true` here, so that retries never duplicate.
-  }
-}
-
-interface TopicInfo {
-  numPartitions: number
-  maxMessageBytes: number
-}
-
-/** The topic's partition count (creating it where the cluster auto-creates) and max.message.bytes. */
-async function describeTopic(producer: Producer<Buffer, Buffer, Buffer, Buffer>, opts: ProduceOptions): Promise<TopicInfo> {
-  const { topic, target } = opts
-  let numPartitions: number
-  try {
-    const metadata = await producer.metadata({ topics: [topic], autocreateTopics: true })
-    numPartitions = metadata.topics.get(topic)?.partitionsCount ?? 0
-  } catch (err) {
-    if (kafkaApiCode(err) === KAFKA_UNKNOWN_TOPIC_OR_PARTITION) throw missingTopic(topic, err)
-    throw toClusterError(err, target, `looking up topic ${topic}`)
-  }
-  if (numPartitions === 0) throw missingTopic(topic, undefined)
-
-  // A cluster that will not describe configs (no permission, an older Kafka) keeps the default.
-  let maxMessageBytes = MAX_MESSAGE_BYTES_DEFAULT
-  const admin = new Admin(clientOptions(target, 'sluice-produce'))
-  try {
-    const [described] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: ['max.message.bytes'] }] })
-    const value = described?.configs.find((c) => c.name === 'max.message.bytes')?.value
-    if (value !== undefined && value !== null && /^\d+$/.test(value)) maxMessageBytes = Number(value)
-  } catch {
-    // keep the default
-  } finally {
-    await admin.close().catch(() => undefined)
-  }
-  return { numPartitions, maxMessageBytes }
-}
-
-function missingTopic(topic: string, cause: unknown): SluiceError {
-  return new SluiceError(
-    'NOT_FOUND',
-    `topic ${topic} does not exist, and the cluster does not create topics on first use (auto.create.topics.enable=false): create it first (sluice topic create ${topic})`,
-    { cause },
-  )
-}
-
 export async function produce(opts: ProduceOptions): Promise<ProduceSummary> {
-  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>(producerOptions(opts.target))
+  const producer: BufferProducer = new Producer(producerOptions(opts.target))
   try {
-    return await produceWith(producer, opts)
+    const topic = await describeTopic(producer, opts.target, opts.topic)
+    if (opts.partition !== undefined && opts.partition >= topic.numPartitions) {
+      const n = topic.numPartitions
+      throw new SluiceError('NOT_FOUND', `partition ${opts.partition} does not exist: topic ${opts.topic} has ${n} partition${n === 1 ? '' : 's'} (0-${n - 1})`)
+    }
+    return await new ProduceRun(producer, topic, opts).run()
   } finally {
     await producer.close().catch(() => undefined)
   }
 }
 
-async function produceWith(producer: Producer<Buffer, Buffer, Buffer, Buffer>, opts: ProduceOptions): Promise<ProduceSummary> {
-  const { topic, input, signal } = opts
-  const { numPartitions, maxMessageBytes } = await describeTopic(producer, opts)
-  if (opts.partition !== undefined && opts.partition >= numPartitions) {
-    throw new SluiceError('NOT_FOUND', `partition ${opts.partition} does not exist: topic ${topic} has ${numPartitions} partition${numPartitions === 1 ? '' : 's'} (0-${numPartitions - 1})`)
+/** One run of the loop, from the first chunk read to the summary (or the error). */
+class ProduceRun {
+  private readonly builder: BatchBuilder
+  private readonly pipeline: SendPipeline
+  private readonly splitter: LineSplitter
+  private readonly progress: Progress
+  private skipped = 0
+  /** The invalid line that stops the run (--on-invalid fail). */
+  private stop: InvalidLine | undefined
+  private tooLong: LineTooLongError | undefined
+  private readError: unknown
+
+  constructor(
+    producer: BufferProducer,
+    private readonly topic: TopicInfo,
+    private readonly opts: ProduceOptions,
+  ) {
+    const recordBytesMax = topic.maxMessageBytes - BATCH_OVERHEAD_BYTES
+    this.pipeline = new SendPipeline(producer, {
+      acks: ACKS[opts.acks],
+      compression: opts.compression as CompressionAlgorithmValue,
+      numPartitions: topic.numPartitions,
+      inFlightMax: IN_FLIGHT_MAX,
+    })
+    this.progress = new Progress(process.stderr, opts.progress, this.pipeline.acked)
+    this.builder = new BatchBuilder({
+      topic: opts.topic,
+      mode: opts.mode,
+      headers: opts.headers,
+      partition: opts.partition,
+      numPartitions: topic.numPartitions,
+      // A compressed batch is held to the limit by its compressed size, which only the broker sees.
+      recordBytesMax: opts.compression === 'none' ? recordBytesMax : undefined,
+      batchRecordsMax: BATCH_RECORDS_MAX,
+      batchBytesMax: Math.max(1, Math.min(BATCH_BYTES_MAX, recordBytesMax)),
+      note: (message) => this.note(message),
+    })
+    // Base64 in an envelope takes 4/3 of the bytes: a longer line cannot be a record the topic takes.
+    this.splitter = new LineSplitter(Math.max(LINE_BYTES_MAX_FLOOR, 2 * topic.maxMessageBytes))
   }
 
-  const recordBytesMax = maxMessageBytes - BATCH_OVERHEAD_BYTES
-  const builder = new BatchBuilder({
-    topic,
-    mode: opts.mode,
-    headers: opts.headers,
-    partition: opts.partition,
-    numPartitions,
-    // Compressed batches are checked by their compressed size, which only the broker knows.
-    recordBytesMax: opts.compression === 'none' ? recordBytesMax : undefined,
-    batchRecordsMax: BATCH_RECORDS_MAX,
-    batchBytesMax: Math.max(1, Math.min(BATCH_BYTES_MAX, recordBytesMax)),
-    note: opts.note,
-  })
-  const pipeline = new SendPipeline(producer, {
-    acks: ACKS[opts.acks],
-    compression: opts.compression as CompressionAlgorithmValue,
-    numPartitions,
-    inFlightMax: IN_FLIGHT_MAX,
-  })
-  // A line that long cannot be a record the topic takes (base64 in an envelope is 4/3 of the bytes).
-  const splitter = new LineSplitter(Math.max(16 << 20, 2 * maxMessageBytes))
-  let skipped = 0
-  let stop: InvalidLine | undefined
+  async run(): Promise<ProduceSummary> {
+    const startedAt = performance.now()
+    this.progress.start()
+    await this.readAll()
+    // Everything read before the stop is sent (unless a send failed); then every send is waited for.
+    if (this.pipeline.failure === undefined) for (const batch of this.builder.takeAll()) await this.pipeline.send(batch)
+    await this.pipeline.drain()
+    this.progress.stop()
+    // Stop reading for good: an upstream still writing gets EPIPE (as with `head`), and an open
+    // pipe does not keep this process alive after a stop.
+    this.opts.input.destroy()
+    this.throwIfStopped()
+    return this.summary((performance.now() - startedAt) / 1000)
+  }
 
-  const onLine = (buf: Buffer, start: number, end: number, lineNo: number, ascii: boolean): boolean => {
-    const invalid = builder.add(buf, start, end, lineNo, ascii)
+  /** Erases the live progress line first; the next tick draws it again. */
+  private note(message: string): void {
+    this.progress.clear()
+    this.opts.note(message)
+  }
+
+  private readonly onLine = (buf: Buffer, start: number, end: number, lineNo: number, ascii: boolean): boolean => {
+    const invalid = this.builder.add(buf, start, end, lineNo, ascii)
     if (invalid === undefined) return true
-    if (opts.onInvalid === 'fail') {
-      stop = invalid
+    if (this.opts.onInvalid === 'fail') {
+      this.stop = invalid
       return false
     }
-    skipped++
-    if (opts.deadLetterFd !== undefined) {
-      fs.writeSync(opts.deadLetterFd, buf.subarray(start, end))
-      fs.writeSync(opts.deadLetterFd, '\n')
+    this.skipped++
+    const deadLetterFd = this.opts.deadLetterFd
+    if (deadLetterFd !== undefined) {
+      fs.writeSync(deadLetterFd, buf.subarray(start, end))
+      fs.writeSync(deadLetterFd, '\n')
     } else {
-      opts.note(`line ${lineNo} skipped: ${invalid.reason}`)
+      this.note(`line ${lineNo} skipped: ${invalid.reason}`)
     }
     return true
   }
 
-  const startedAt = performance.now()
-  const progress = new Progress(process.stderr, opts.progress, pipeline.acked)
-  progress.start()
-  let linger: NodeJS.Timeout | undefined
-  const flushPartial = (): void => {
-    for (const batch of builder.takeAll()) void pipeline.send(batch)
-  }
-  const onAbort = (): void => {
-    input.destroy()
-  }
-  signal.addEventListener('abort', onAbort, { once: true })
-  let tooLong: LineTooLongError | undefined
-  let readError: unknown
-
-  try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      clearTimeout(linger)
-      if (!splitter.push(chunk, isAscii(chunk), onLine)) break
-      for (const batch of builder.takeFull()) await pipeline.send(batch)
-      if (pipeline.failure !== undefined || signal.aborted) break
-      linger = setTimeout(flushPartial, LINGER_MS)
+  /** Reads and splits the input until its end, a stop, a failed send or Ctrl-C. */
+  private async readAll(): Promise<void> {
+    const { input, signal } = this.opts
+    const { builder, pipeline, splitter, onLine } = this
+    let linger: NodeJS.Timeout | undefined
+    const flushPartial = (): void => {
+      for (const batch of builder.takeAll()) void pipeline.send(batch)
     }
-    if (stop === undefined && pipeline.failure === undefined && !signal.aborted) splitter.end(onLine)
-  } catch (err) {
-    if (err instanceof LineTooLongError) tooLong = err
-    // A stream destroyed by Ctrl-C ends the loop with a premature-close error: that is the stop.
-    else if (!signal.aborted) readError = err
-  } finally {
-    clearTimeout(linger)
-    signal.removeEventListener('abort', onAbort)
+    // Ctrl-C: destroying the input ends the loop below, even while it waits for a chunk.
+    const onAbort = (): void => void input.destroy()
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        clearTimeout(linger)
+        if (!splitter.push(chunk, isAscii(chunk), onLine)) break
+        for (const batch of builder.takeFull()) await pipeline.send(batch)
+        if (pipeline.failure !== undefined || signal.aborted) break
+        linger = setTimeout(flushPartial, LINGER_MS)
+      }
+      if (this.stop === undefined && pipeline.failure === undefined && !signal.aborted) splitter.end(onLine)
+    } catch (err) {
+      if (err instanceof LineTooLongError) this.tooLong = err
+      // The input destroyed by Ctrl-C may end the loop with a premature-close error: that is the stop.
+      else if (!signal.aborted) this.readError = err
+    } finally {
+      clearTimeout(linger)
+      signal.removeEventListener('abort', onAbort)
+    }
   }
 
-  // Everything read before the stop is sent; then every send is waited for.
-  if (pipeline.failure === undefined) for (const batch of builder.takeAll()) await pipeline.send(batch)
-  await pipeline.drain()
-  progress.stop()
-  if (input !== process.stdin) input.destroy()
-  else process.stdin.pause()
+  private throwIfStopped(): void {
+    const { records } = this.pipeline.acked
+    const ackedText = `${records} record${records === 1 ? ' was' : 's were'} acknowledged`
+    const failure = this.pipeline.failure
+    if (failure !== undefined) throw sendFailed(failure.error, this.opts.target, this.opts.topic, failure.firstLineNo, failure.lastLineNo, ackedText)
+    const stop = this.stop
+    if (stop !== undefined) {
+      throw new SluiceError(stop.code, `line ${stop.lineNo}: ${stop.reason}; stopped there: ${ackedText} (every record before line ${stop.lineNo}), nothing after it was sent`, {
+        exit: ExitCode.BAD_INPUT,
+        details: stop.code === 'BAD_INPUT' ? ['use --on-invalid skip to skip such lines (with --dead-letter FILE to keep them)'] : undefined,
+      })
+    }
+    if (this.tooLong !== undefined) {
+      const { lineNo, lineBytesMax } = this.tooLong
+      throw new SluiceError(
+        'RECORD_TOO_LARGE',
+        `line ${lineNo} is longer than ${lineBytesMax} bytes, more than topic ${this.opts.topic} accepts (max.message.bytes ${this.topic.maxMessageBytes}); stopped there: ${ackedText}`,
+        { exit: ExitCode.BAD_INPUT },
+      )
+    }
+    if (this.readError !== undefined) {
+      const why = this.readError instanceof Error ? this.readError.message : String(this.readError)
+      throw new SluiceError('BAD_INPUT', `reading the input failed after line ${this.splitter.lineNo}: ${why}; ${ackedText}`, { cause: this.readError })
+    }
+  }
 
-  const seconds = (performance.now() - startedAt) / 1000
-  const acked = pipeline.acked
-  const summary: ProduceSummary = {
-    topic,
-    records: acked.records,
-    bytes: acked.bytes,
-    partitions: Object.fromEntries(acked.perPartition.map((n, p) => [String(p), n])),
-    seconds: Math.round(seconds * 1000) / 1000,
-    recordsPerSecond: seconds > 0 ? Math.round(acked.records / seconds) : 0,
-    skipped,
-    acks: opts.acks,
-    lastLine: splitter.lineNo,
-    interrupted: signal.aborted,
+  private summary(seconds: number): ProduceSummary {
+    const acked = this.pipeline.acked
+    const summary: ProduceSummary = {
+      topic: this.opts.topic,
+      records: acked.records,
+      bytes: acked.bytes,
+      partitions: Object.fromEntries(acked.perPartition.map((n, p) => [String(p), n])),
+      seconds: Math.round(seconds * 1000) / 1000,
+      recordsPerSecond: seconds > 0 ? Math.round(acked.records / seconds) : 0,
+      skipped: this.skipped,
+      acks: this.opts.acks,
+      lastLine: this.splitter.lineNo,
+      interrupted: this.opts.signal.aborted,
+    }
+    if (this.opts.mode.kind === 'key') summary.nullKeys = this.builder.nullKeys
+    return summary
   }
-  if (opts.mode.kind === 'key') summary.nullKeys = builder.nullKeys
-
-  const ackedText = `${acked.records} record${acked.records === 1 ? ' was' : 's were'} acknowledged`
-  if (pipeline.failure !== undefined) throw sendFailed(pipeline.failure.error, pipeline.failure.firstLineNo, pipeline.failure.lastLineNo, ackedText, opts)
-  if (stop !== undefined) {
-    throw new SluiceError(stop.code, `line ${stop.lineNo}: ${stop.reason}; stopped there: ${ackedText} (every record before line ${stop.lineNo}), nothing after it was sent`, {
-      exit: ExitCode.BAD_INPUT,
-      details: stop.code === 'BAD_INPUT' ? ['use --on-invalid skip to skip such lines (with --dead-letter FILE to keep them)'] : undefined,
-    })
-  }
-  if (tooLong !== undefined) {
-    throw new SluiceError(
-      'RECORD_TOO_LARGE',
-      `line ${tooLong.lineNo} is longer than ${tooLong.lineBytesMax} bytes, more than topic ${topic} accepts (max.message.bytes ${maxMessageBytes}); stopped there: ${ackedText}`,
-      { exit: ExitCode.BAD_INPUT },
-    )
-  }
-  if (readError !== undefined) {
-    throw new SluiceError('BAD_INPUT', `reading the input failed after line ${splitter.lineNo}: ${(readError as Error).message ?? String(readError)}; ${ackedText}`, { cause: readError })
-  }
-  return summary
-}
-
-function sendFailed(error: unknown, firstLineNo: number, lastLineNo: number, ackedText: string, opts: ProduceOptions): SluiceError {
-  const where = `every record before line ${firstLineNo} was acknowledged; lines ${firstLineNo}-${lastLineNo} were not, nor any after them for sure (${ackedText})`
-  const code = kafkaApiCode(error)
-  if (code === KAFKA_MESSAGE_TOO_LARGE || code === KAFKA_RECORD_LIST_TOO_LARGE) {
-    return new SluiceError('RECORD_TOO_LARGE', `the cluster refused the records of lines ${firstLineNo}-${lastLineNo} as too large for topic ${opts.topic} (max.message.bytes); ${where}`, {
-      exit: ExitCode.BAD_INPUT,
-      cause: error,
-    })
-  }
-  if (code === KAFKA_UNKNOWN_TOPIC_OR_PARTITION) {
-    return new SluiceError('NOT_FOUND', `topic ${opts.topic} (or one of its partitions) disappeared while producing; ${where}`, { cause: error })
-  }
-  const base = toClusterError(error, opts.target, `producing to ${opts.topic}`)
-  return new SluiceError(base.code, `${base.message}; ${where}`, { exit: base.exit, cause: error, retriable: base.retriable })
 }

@@ -92,6 +92,11 @@ export class Progress {
   stop(): void {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
+    this.clear()
+  }
+
+  /** Erases the live line so a note can be printed; the next tick draws it again. */
+  clear(): void {
     if (this.drawn && this.stream.isTTY) this.stream.write('\r\x1b[K')
     this.drawn = false
   }
