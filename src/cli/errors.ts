@@ -36,6 +36,10 @@ export const ERROR_EXIT_CODES: Readonly<Record<string, ExitCodeValue>> = {
   BAD_INPUT: ExitCode.BAD_INPUT,
   KAFKA_ERROR: ExitCode.KAFKA,
   INTERRUPTED: ExitCode.INTERRUPTED,
+  // Simulation commands (broker kill, faults...) pointed at a cluster that is not the local daemon.
+  LOCAL_ONLY: ExitCode.USAGE,
+  // The controller would not move leadership (no other live in-sync replica, or --to is not one).
+  FAILOVER_REFUSED: ExitCode.KAFKA,
   // Control-socket protocol errors: a client and daemon that disagree is a bug, hence INTERNAL.
   BAD_REQUEST: ExitCode.INTERNAL,
   UNKNOWN_METHOD: ExitCode.INTERNAL,

@@ -1,0 +1,225 @@
+/**
+ * The local sluice daemon as the simulation commands see it (`broker`, `cluster`, `failover`,
+ * `fault`): these act through the daemon's control socket, which only the local daemon has, so
+ * they refuse plainly when --bootstrap-server / $SLUICE_BOOTSTRAP_SERVER names another cluster.
+ * Like data commands, they start the local daemon on first use.
+ *
+ * Also: the result types of the control methods they call (daemon/cluster-control.ts is the
+ * contract), and the small helpers and views these commands share.
+ */
+import { SluiceError } from '../cli/errors.js'
+import { formatTable } from '../cli/table.js'
+import type { ClusterEvent } from '../cluster/events.js'
+import type { BrokerStatus, ClusterStatus } from '../daemon/cluster.js'
+import type { Fault, FaultSpec } from '../daemon/faults.js'
+import { callDaemon, ControlClient, probeDaemon, type CallOptions } from './control.js'
+import { ensureDaemon, resolveDaemonConfig } from './daemon.js'
+import { homePaths } from './home.js'
+
+export type { ClusterEvent, Fault, FaultSpec }
+
+/** One broker in `broker.list`: its state, registration epoch, and how many partitions it leads / hosts. */
+export interface BrokerInfo extends BrokerStatus {
+  epoch: number
+  leaderOf: number
+  replicaOf: number
+}
+
+export interface BrokerListResult {
+  controllerId: number
+  brokers: BrokerInfo[]
+}
+
+export interface PartitionState {
+  topic: string
+  partition: number
+  /** -1 when the partition is offline. */
+  leader: number
+  leaderEpoch: number
+  replicas: number[]
+  isr: number[]
+}
+
+export interface ClusterStatusResult extends Omit<ClusterStatus, 'brokers'> {
+  brokers: BrokerInfo[]
+  /** Partitions without a leader. */
+  offline: PartitionState[]
+  /** Partitions whose ISR is smaller than their replica set. */
+  underReplicated: PartitionState[]
+}
+
+/** A leadership move, as `cluster.failover` reports it and as computed by leaderMoves(). */
+export interface LeaderMove {
+  topic: string
+  partition: number
+  from: number
+  to: number
+  leaderEpoch: number
+}
+
+export interface LocalCluster {
+  home: string
+  /** One control-socket call on a fresh connection. */
+  call<T>(method: string, params?: Record<string, unknown>, opts?: CallOptions): Promise<T>
+  /** A connection of its own, for subscriptions (`cluster events --follow`); the caller closes it. */
+  connect(): Promise<ControlClient>
+}
+
+export interface LocalOptions {
+  home: string
+  /** The --bootstrap-server flag (oclif fills it from $SLUICE_BOOTSTRAP_SERVER too). */
+  bootstrapServer?: string
+  /** The command as the user would type it, for the refusal: "sluice broker kill". */
+  command: string
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0'])
+
+function sameAddress(given: string, host: string, port: number): boolean {
+  const colon = given.lastIndexOf(':')
+  const gHost = given.slice(0, colon).toLowerCase()
+  const gPort = Number(given.slice(colon + 1))
+  if (gPort !== port) return false
+  return gHost === host.toLowerCase() || (LOOPBACK.has(gHost) && LOOPBACK.has(host.toLowerCase()))
+}
+
+/** The addresses of this home's daemon: the running one's, else those it would start with. */
+async function localAddresses(home: string): Promise<Array<{ host: string; port: number }>> {
+  const status = await probeDaemon(home, { timeoutMs: 2_000 })
+  if (status?.cluster) return status.cluster.brokers.map(({ host, port }) => ({ host, port }))
+  const config = resolveDaemonConfig({ home })
+  return Array.from({ length: config.brokers }, (_, i) => ({ host: config.host, port: config.port + i }))
+}
+
+/**
+ * The local daemon, started on first use (with a note on stderr). Throws LOCAL_ONLY (exit 2) when
+ * a bootstrap server is given that is not one of this home's brokers: sluice can kill its own
+ * simulated brokers, not those of a real cluster.
+ */
+export async function localCluster(opts: LocalOptions): Promise<LocalCluster> {
+  const given = (opts.bootstrapServer ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+  if (given.length > 0) {
+    const local = await localAddresses(opts.home)
+    const foreign = given.filter((g) => !local.some((l) => sameAddress(g, l.host, l.port)))
+    if (foreign.length > 0) {
+      throw new SluiceError(
+        'LOCAL_ONLY',
+        `\`${opts.command}\` works only on the local sluice daemon; ${foreign.join(',')} is a Kafka cluster sluice does not control ` +
+          '(drop --bootstrap-server and unset SLUICE_BOOTSTRAP_SERVER, or pick another local daemon with --home)',
+      )
+    }
+  }
+  await ensureDaemon({ home: opts.home })
+  return {
+    home: opts.home,
+    call: <T>(method: string, params: Record<string, unknown> = {}, callOpts: CallOptions = {}) =>
+      callDaemon<T>(opts.home, method, params, callOpts),
+    connect: () => ControlClient.connect(homePaths(opts.home).socket),
+  }
+}
+
+/** Leaders that differ between two `cluster.partitions` snapshots (what an action moved). */
+export function leaderMoves(before: PartitionState[], after: PartitionState[]): LeaderMove[] {
+  const was = new Map(before.map((p) => [`${p.topic}\0${p.partition}`, p]))
+  const moves: LeaderMove[] = []
+  for (const p of after) {
+    const old = was.get(`${p.topic}\0${p.partition}`)
+    if (old && old.leader !== p.leader) moves.push({ topic: p.topic, partition: p.partition, from: old.leader, to: p.leader, leaderEpoch: p.leaderEpoch })
+  }
+  return moves
+}
+
+/**
+ * A positional id (broker, fault). Parsed here rather than with oclif's Args.integer, whose
+ * errors do not read as usage errors.
+ */
+export function parseId(text: string, what: string): number {
+  if (!/^\d{1,9}$/.test(text.trim())) throw new SluiceError('USAGE', `bad ${what} "${text}": expected a number such as 2`)
+  return Number(text.trim())
+}
+
+/** `1-2` -> [1, 2]: the link between two brokers. */
+export function parseLink(text: string): [number, number] {
+  const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(text)
+  if (!m) throw new SluiceError('USAGE', `bad --link "${text}": expected two broker ids joined by a dash, e.g. 1-2`)
+  const link: [number, number] = [Number(m[1]), Number(m[2])]
+  if (link[0] === link[1]) throw new SluiceError('USAGE', `bad --link "${text}": a link joins two different brokers`)
+  return link
+}
+
+/** `TOPIC` or `TOPIC:PARTITION` (Kafka topic names cannot contain ':'). */
+export function parseTopicPartition(text: string): { topic: string; partition?: number } {
+  const colon = text.lastIndexOf(':')
+  if (colon < 0) return { topic: text }
+  const topic = text.slice(0, colon)
+  const part = text.slice(colon + 1)
+  if (topic === '' || !/^\d+$/.test(part)) {
+    throw new SluiceError('USAGE', `bad partition "${text}": expected TOPIC or TOPIC:PARTITION, e.g. orders:0`)
+  }
+  return { topic, partition: Number(part) }
+}
+
+/** `produce`, `list-offsets`, `ListOffsets`... -> the API name the fault injector knows (`ListOffsets`). */
+export function apiName(text: string, known: readonly string[]): string {
+  const squash = (s: string): string => s.toLowerCase().replace(/[-_\s]/g, '')
+  return known.find((name) => squash(name) === squash(text)) ?? text
+}
+
+/** `-1` (no leader) reads as "none" in tables. */
+export const leaderText = (id: number): string => (id < 0 ? 'none' : String(id))
+
+/** The brokers table of `broker list`, `cluster status` and the broker actions; `*` marks the controller. */
+export function brokerTable(brokers: BrokerInfo[], controllerId: number): string {
+  return formatTable(
+    ['broker', 'address', 'state', 'leader of', 'replica of', 'epoch', 'connections'],
+    brokers.map((b) => [
+      b.id === controllerId ? `${b.id}*` : b.id,
+      `${b.host}:${b.port}`,
+      b.state,
+      b.leaderOf,
+      b.replicaOf,
+      b.epoch,
+      b.connections,
+    ]),
+  )
+}
+
+/** The partitions table of `cluster partitions` and `cluster status`. */
+export function partitionTable(partitions: PartitionState[]): string {
+  return formatTable(
+    ['topic', 'partition', 'leader', 'epoch', 'replicas', 'isr'],
+    partitions.map((p) => [p.topic, p.partition, leaderText(p.leader), p.leaderEpoch, p.replicas.join(','), p.isr.join(',')]),
+  )
+}
+
+/** The moves table of `failover`, `cluster elect-leaders` and `broker kill --clean`. */
+export function movesTable(moves: LeaderMove[]): string {
+  return formatTable(
+    ['topic', 'partition', 'from', 'to', 'epoch'],
+    moves.map((m) => [m.topic, m.partition, leaderText(m.from), leaderText(m.to), m.leaderEpoch]),
+  )
+}
+
+/** One line per fault, for `fault add` and `fault list`: "latency 50±20 ms on broker 2". */
+export function describeFault(f: Fault): string {
+  switch (f.kind) {
+    case 'latency': {
+      const where = f.link ? `the link ${f.link[0]}-${f.link[1]}` : `broker ${f.broker}`
+      return `latency ${f.latencyMs}${f.jitterMs ? `±${f.jitterMs}` : ''} ms on ${where}`
+    }
+    case 'cut':
+      return `cut link ${f.link[0]}-${f.link[1]}`
+    case 'error':
+      return `${f.error} on the next ${f.remaining ?? f.count} ${f.api} request(s) to broker ${f.broker}${f.remaining !== undefined && f.remaining < f.count ? ` (of ${f.count})` : ''}`
+  }
+}
+
+export function faultTable(faults: Fault[]): string {
+  return formatTable(
+    ['id', 'kind', 'fault', 'seed', 'since'],
+    faults.map((f) => [f.id, f.kind, describeFault(f), f.seed, f.createdAt]),
+  )
+}

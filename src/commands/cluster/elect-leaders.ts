@@ -1,0 +1,45 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../../cli/base-command.js'
+import { SluiceError } from '../../cli/errors.js'
+import { bootstrapFlag } from '../../cli/kafka-flags.js'
+import { leaderMoves, localCluster, movesTable, type LeaderMove, type PartitionState } from '../../client/local.js'
+
+export interface ElectLeadersResult {
+  /** How many partitions changed leader. */
+  moved: number
+  /** The moves, as seen by comparing the partitions before and after the election. */
+  moves: LeaderMove[]
+}
+
+export default class ClusterElectLeaders extends BaseCommand<typeof ClusterElectLeaders> {
+  static override summary = 'Move leadership back to the preferred replicas (the first of each replica list).'
+  static override description = `A preferred-leader election: every partition (or --topic's) whose preferred replica is alive, in the ISR and not the leader gets it as leader, with a new leader epoch. After failovers and restarts this spreads leadership over the brokers again. With auto.leader.rebalance.enable (the default) the controller does it by itself every leader.imbalance.check.interval.seconds; this is the on-demand form.
+--preferred is required: it is the only election asked for by hand (unclean elections happen only as the topic config unclean.leader.election.enable allows).
+Exit codes: 4 for an unknown --topic; 2 (LOCAL_ONLY) when --bootstrap-server names another cluster.`
+  static override examples = [
+    '<%= config.bin %> cluster elect-leaders --preferred',
+    '<%= config.bin %> cluster elect-leaders --preferred --topic orders --json',
+  ]
+  static override flags = {
+    preferred: Flags.boolean({ description: 'elect the preferred replicas (required)', default: false }),
+    topic: Flags.string({ description: "only this topic's partitions", helpValue: 'TOPIC' }),
+    'bootstrap-server': bootstrapFlag,
+  }
+
+  public async run(): Promise<ElectLeadersResult> {
+    if (!this.flags.preferred) {
+      throw new SluiceError('USAGE', 'say which election: --preferred (the only kind that can be asked for) (see --help)')
+    }
+    const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice cluster elect-leaders' })
+    const partitions = async (): Promise<PartitionState[]> =>
+      (await local.call<{ partitions: PartitionState[] }>('cluster.partitions')).partitions
+    const before = await partitions()
+    const { moved } = await local.call<{ moved: number }>('cluster.elect-leaders', { topic: this.flags.topic }, { timeoutMs: 30_000 })
+    const moves = moved === 0 ? [] : leaderMoves(before, await partitions())
+    if (!this.jsonEnabled()) {
+      this.note(moved === 0 ? 'every leader is already its preferred replica (or the preferred one is not in sync)' : `moved ${moved === 1 ? '1 leadership' : `${moved} leaderships`} to the preferred replicas`)
+      if (moves.length > 0) this.log(movesTable(moves))
+    }
+    return { moved, moves }
+  }
+}

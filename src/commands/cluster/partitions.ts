@@ -1,0 +1,40 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../../cli/base-command.js'
+import { SluiceError } from '../../cli/errors.js'
+import { bootstrapFlag } from '../../cli/kafka-flags.js'
+import { localCluster, partitionTable, type PartitionState } from '../../client/local.js'
+
+export interface ClusterPartitionsResult {
+  partitions: PartitionState[]
+}
+
+export default class ClusterPartitions extends BaseCommand<typeof ClusterPartitions> {
+  static override summary = "Every partition's leader, leader epoch, replicas and in-sync replicas, as the controller sees them."
+  static override description = `The controller's view, straight from the metadata log (no Kafka request): handy during a drill to see where leadership went. Leader "none" (-1 in --json) means offline. The first replica is the preferred leader.
+Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another cluster; for any cluster, \`sluice topic describe\` shows the same through Kafka's Metadata API.`
+  static override examples = [
+    '<%= config.bin %> cluster partitions',
+    '<%= config.bin %> cluster partitions --topic orders',
+    '<%= config.bin %> cluster partitions --json | jq ".partitions[] | select(.leader != .replicas[0])"',
+  ]
+  static override flags = {
+    topic: Flags.string({ description: "only this topic's partitions", helpValue: 'TOPIC' }),
+    'bootstrap-server': bootstrapFlag,
+  }
+
+  public async run(): Promise<ClusterPartitionsResult> {
+    const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice cluster partitions' })
+    let { partitions } = await local.call<ClusterPartitionsResult>('cluster.partitions')
+    const topic = this.flags.topic
+    if (topic !== undefined) {
+      partitions = partitions.filter((p) => p.topic === topic)
+      if (partitions.length === 0) throw new SluiceError('NOT_FOUND', `no topic ${topic}`)
+    }
+    partitions.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition))
+    if (!this.jsonEnabled()) {
+      if (partitions.length === 0) this.note('no partitions')
+      else this.log(partitionTable(partitions))
+    }
+    return { partitions }
+  }
+}

@@ -1,0 +1,66 @@
+import kleur from 'kleur'
+import { BaseCommand } from '../../cli/base-command.js'
+import { bootstrapFlag } from '../../cli/kafka-flags.js'
+import { formatFields } from '../../cli/table.js'
+import { brokerTable, localCluster, partitionTable, type ClusterStatusResult } from '../../client/local.js'
+
+/** Colours whole lines (cells would break the alignment); kleur leaves them plain off a terminal. */
+function paintLines(text: string, paint: (line: string) => string, keep: (index: number) => boolean = () => false): string {
+  return text
+    .split('\n')
+    .map((line, i) => (keep(i) ? line : paint(line)))
+    .join('\n')
+}
+
+const count = (n: number, what: string): string => (n === 0 ? 'none' : `${n} ${what}${n === 1 ? '' : 's'}`)
+
+export default class ClusterStatus extends BaseCommand<typeof ClusterStatus> {
+  static override summary = "The local cluster's health: brokers, the controller, offline and under-replicated partitions."
+  static override description = `Offline partitions have no leader (every in-sync replica is down): nobody can produce to or consume from them until a replica returns. Under-replicated partitions have fewer in-sync replicas than replicas: a broker is down or lagging. Both are listed, in colour on a terminal.
+The exit code is 0 whatever the health; scripts read --json: {brokers, controllerId, topics, partitions, offline: [...], underReplicated: [...]}.
+Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another cluster.`
+  static override examples = [
+    '<%= config.bin %> cluster status',
+    '<%= config.bin %> cluster status --json | jq ".offline | length"',
+  ]
+  static override flags = {
+    'bootstrap-server': bootstrapFlag,
+  }
+
+  public async run(): Promise<ClusterStatusResult> {
+    const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice cluster status' })
+    const status = await local.call<ClusterStatusResult>('cluster.status')
+    if (!this.jsonEnabled()) this.print(status)
+    return status
+  }
+
+  private print(status: ClusterStatusResult): void {
+    const states = new Map<string, number>()
+    for (const b of status.brokers) states.set(b.state, (states.get(b.state) ?? 0) + 1)
+    const brokerStates = [...states].map(([state, n]) => `${n} ${state}`).join(', ')
+    const { offline, underReplicated } = status
+    this.log(
+      formatFields([
+        ['controller', `broker ${status.controllerId}`],
+        ['brokers', `${status.brokers.length} (${brokerStates})`],
+        ['topics', `${status.topics} (${status.partitions} partitions)`],
+        ['offline', offline.length === 0 ? 'none' : kleur.red(count(offline.length, 'partition'))],
+        ['under-replicated', underReplicated.length === 0 ? 'none' : kleur.yellow(count(underReplicated.length, 'partition'))],
+      ]),
+    )
+    this.log('')
+    // Brokers that are not up stand out; the header line (index 0) stays plain.
+    const notUp = new Set(status.brokers.flatMap((b, i) => (b.state === 'up' ? [] : [i + 1])))
+    this.log(paintLines(brokerTable(status.brokers, status.controllerId), kleur.yellow, (i) => !notUp.has(i)))
+    if (offline.length > 0) {
+      this.log('')
+      this.log(kleur.red().bold('OFFLINE PARTITIONS: no leader, no reads or writes until a replica returns'))
+      this.log(paintLines(partitionTable(offline), kleur.red))
+    }
+    if (underReplicated.length > 0) {
+      this.log('')
+      this.log(kleur.yellow().bold('UNDER-REPLICATED PARTITIONS: fewer in-sync replicas than replicas'))
+      this.log(paintLines(partitionTable(underReplicated), kleur.yellow))
+    }
+  }
+}
