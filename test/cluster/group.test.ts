@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest'
+import { Group, GroupError, type JoinRequest, type JoinResponse, type SyncResponse } from '../../src/cluster/group.js'
+
+function group(initialRebalanceDelayMs = 0): Group {
+  let n = 0
+  return new Group('g', { initialRebalanceDelayMs, newMemberId: (clientId) => `${clientId}-${++n}` })
+}
+
+const proto = (name = 'range', meta = 'm') => [{ name, metadata: Buffer.from(meta) }]
+
+function req(memberId: string, over: Partial<JoinRequest> = {}): JoinRequest {
+  return {
+    memberId,
+    groupInstanceId: null,
+    clientId: 'c',
+    clientHost: '/127.0.0.1',
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 30_000,
+    protocolType: 'consumer',
+    protocols: proto(),
+    requireKnownMemberId: true,
+    ...over,
+  }
+}
+
+function join(g: Group, r: JoinRequest, now = 0): { result: JoinResponse | null } {
+  const out: { result: JoinResponse | null } = { result: null }
+  g.join(r, now, (res) => (out.result = res))
+  return out
+}
+
+function sync(g: Group, memberId: string, generationId: number, assignments: [string, string][] = [], now = 0): { result: SyncResponse | null } {
+  const out: { result: SyncResponse | null } = { result: null }
+  g.sync(
+    { memberId, generationId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: assignments.map(([m, a]) => ({ memberId: m, assignment: Buffer.from(a) })) },
+    now,
+    (res) => (out.result = res),
+  )
+  return out
+}
+
+/** Joins a new member with the two-step join; returns its member id and pending join. */
+function newMember(g: Group, now = 0, clientId = 'c') {
+  const first = join(g, req('', { clientId }), now)
+  expect(first.result!.errorCode).toBe(GroupError.MEMBER_ID_REQUIRED)
+  const memberId = first.result!.memberId
+  return { memberId, second: join(g, req(memberId, { clientId }), now) }
+}
+
+describe('cluster/group', () => {
+  it('a first member joins in two steps, leads generation 1 and syncs its own assignment', () => {
+    const g = group()
+    const { memberId, second } = newMember(g)
+    expect(second.result).toMatchObject({ errorCode: 0, generationId: 1, leader: memberId, protocolName: 'range' })
+    expect(second.result!.members.map((m) => m.memberId)).toEqual([memberId])
+    expect(g.state).toBe('CompletingRebalance')
+    const s = sync(g, memberId, 1, [[memberId, 'all']])
+    expect(s.result!.assignment.toString()).toBe('all')
+    expect(g.state).toBe('Stable')
+  })
+
+  it('a second member triggers a rebalance that waits for the first to rejoin', () => {
+    const g = group()
+    const a = newMember(g)
+    sync(g, a.memberId, 1, [[a.memberId, 'all']])
+    const b = newMember(g, 100, 'd')
+    expect(b.second.result).toBeNull()
+    expect(g.state).toBe('PreparingRebalance')
+    // a learns of the rebalance through its heartbeat, then rejoins.
+    expect(g.heartbeat({ memberId: a.memberId, generationId: 1, groupInstanceId: null }, 200)).toBe(GroupError.REBALANCE_IN_PROGRESS)
+    const aJoin = join(g, req(a.memberId), 300)
+    expect(aJoin.result!.generationId).toBe(2)
+    expect(b.second.result!.generationId).toBe(2)
+    expect(aJoin.result!.members).toHaveLength(2)
+    expect(b.second.result!.members).toHaveLength(0)
+    const followerSync = sync(g, b.memberId, 2, [], 310)
+    expect(followerSync.result).toBeNull()
+    sync(g, a.memberId, 2, [[a.memberId, 'p0'], [b.memberId, 'p1']], 320)
+    expect(followerSync.result!.assignment.toString()).toBe('p1')
+    expect(g.heartbeat({ memberId: a.memberId, generationId: 1, groupInstanceId: null }, 330)).toBe(GroupError.ILLEGAL_GENERATION)
+    expect(g.heartbeat({ memberId: 'stranger', generationId: 2, groupInstanceId: null }, 330)).toBe(GroupError.UNKNOWN_MEMBER_ID)
+  })
+
+  it('a member whose session expires is removed and the rest rebalance', () => {
+    const g = group()
+    const a = newMember(g)
+    sync(g, a.memberId, 1, [[a.memberId, 'all']])
+    const b = newMember(g, 0, 'd')
+    join(g, req(a.memberId), 0)
+    sync(g, b.memberId, 2)
+    sync(g, a.memberId, 2, [[a.memberId, 'x'], [b.memberId, 'y']])
+    expect(g.state).toBe('Stable')
+    g.heartbeat({ memberId: a.memberId, generationId: 2, groupInstanceId: null }, 9_000)
+    g.tick(10_500) // b last heard of at 0, session 10 s
+    expect(g.members.has(b.memberId)).toBe(false)
+    expect(g.state).toBe('PreparingRebalance')
+    const again = join(g, req(a.memberId), 10_600)
+    expect(again.result!.generationId).toBe(3)
+  })
+
+  it('members that do not rejoin within the rebalance timeout are dropped', () => {
+    const g = group()
+    const a = newMember(g)
+    sync(g, a.memberId, 1, [[a.memberId, 'all']])
+    const b = newMember(g, 1000, 'd')
+    // a stays alive (heartbeats) but never rejoins.
+    for (let t = 5_000; t <= 30_000; t += 5_000) {
+      expect(g.heartbeat({ memberId: a.memberId, generationId: 1, groupInstanceId: null }, t)).toBe(GroupError.REBALANCE_IN_PROGRESS)
+      g.tick(t)
+    }
+    expect(b.second.result).toBeNull()
+    g.tick(31_001)
+    expect(b.second.result!.generationId).toBe(2)
+    expect(g.members.has(a.memberId)).toBe(false)
+  })
+
+  it('leaving empties the group; a rejoin starts a new generation', () => {
+    const g = group()
+    const a = newMember(g)
+    sync(g, a.memberId, 1, [[a.memberId, 'all']])
+    expect(g.leave([{ memberId: a.memberId, groupInstanceId: null }, { memberId: 'nobody', groupInstanceId: null }], 10)).toEqual([0, GroupError.UNKNOWN_MEMBER_ID])
+    expect(g.state).toBe('Empty')
+    const b = newMember(g, 20)
+    expect(b.second.result!.generationId).toBe(3)
+  })
+
+  it('static members rejoin with a new member id and no rebalance', () => {
+    const g = group()
+    const first = join(g, req('', { groupInstanceId: 'i1' }))
+    expect(first.result!.errorCode).toBe(0)
+    const id1 = first.result!.memberId
+    sync(g, id1, 1, [[id1, 'mine']])
+    const rejoin = join(g, req('', { groupInstanceId: 'i1' }), 50)
+    expect(rejoin.result).toMatchObject({ errorCode: 0, generationId: 1 })
+    const id2 = rejoin.result!.memberId
+    expect(id2).not.toBe(id1)
+    expect(g.state).toBe('Stable')
+    expect(sync(g, id2, 1).result!.assignment.toString()).toBe('mine')
+    expect(g.heartbeat({ memberId: id1, generationId: 1, groupInstanceId: 'i1' }, 60)).toBe(GroupError.UNKNOWN_MEMBER_ID)
+  })
+
+  it('refuses another protocol type or no common protocol, and picks the protocol all support', () => {
+    const g = group()
+    const a = newMember(g)
+    expect(join(g, req('', { protocolType: 'connect' })).result!.errorCode).toBe(GroupError.INCONSISTENT_GROUP_PROTOCOL)
+    expect(join(g, req('', { protocols: proto('roundrobin') })).result!.errorCode).toBe(GroupError.INCONSISTENT_GROUP_PROTOCOL)
+    expect(a.second.result!.protocolName).toBe('range')
+  })
+
+  it('waits group.initial.rebalance.delay.ms for more members when the group was empty', () => {
+    const g = group(3000)
+    const a = newMember(g)
+    expect(a.second.result).toBeNull()
+    const b = newMember(g, 1000, 'd')
+    g.tick(2000)
+    expect(a.second.result).toBeNull()
+    g.tick(3000)
+    expect(a.second.result!.generationId).toBe(1)
+    expect(b.second.result!.generationId).toBe(1)
+  })
+
+  it('snapshots and restores membership', () => {
+    const g = group()
+    const a = newMember(g)
+    sync(g, a.memberId, 1, [[a.memberId, 'all']])
+    const restored = Group.restore(g.snapshot(), { initialRebalanceDelayMs: 0, newMemberId: () => 'x' }, 5)
+    expect(restored.state).toBe('Stable')
+    expect(restored.generationId).toBe(1)
+    expect(sync(restored, a.memberId, 1).result!.assignment.toString()).toBe('all')
+  })
+})
