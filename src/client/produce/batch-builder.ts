@@ -54,11 +54,22 @@ export class BatchBuilder {
   /** Records whose --key path was missing or null (sent unkeyed). */
   nullKeys = 0
   private batch: SendBatch
+  /** Bytes of the current batch, framing included (held under batchBytesMax). */
+  private batchBytes = 0
   private readonly full: SendBatch[] = []
   private readonly sticky: StickyPartitioner
   private readonly sharedHeaders: Map<Buffer, Buffer> | undefined
   private readonly flagHeaderBytes: number
   private notedMissingPartition = false
+  /** The record being read, reused from line to line (no allocation per line). */
+  private readonly record: {
+    key: Buffer | null
+    value: Buffer | null
+    headers: Map<Buffer, Buffer | null> | undefined
+    headerBytes: number
+    partition: number | undefined
+    timestamp: bigint | undefined
+  } = { key: null, value: null, headers: undefined, headerBytes: 0, partition: undefined, timestamp: undefined }
 
   constructor(private readonly opts: BuilderOptions) {
     this.sticky = new StickyPartitioner(opts.numPartitions)
@@ -83,62 +94,78 @@ export class BatchBuilder {
   /** Adds one line. Returns undefined when it became a record, else why not (nothing was added). */
   add(buf: Buffer, start: number, end: number, lineNo: number, ascii: boolean): InvalidLine | undefined {
     if (!ascii && !isUtf8(buf.subarray(start, end))) return { lineNo, code: 'BAD_INPUT', reason: 'not valid UTF-8 (JSON text must be UTF-8)' }
+    const r = this.record
+    r.key = null
+    r.headers = this.sharedHeaders
+    r.headerBytes = this.flagHeaderBytes
+    r.partition = this.opts.partition
+    r.timestamp = undefined
     const mode = this.opts.mode
-    let key: Buffer | null = null
-    let value: Buffer | null
-    let headers: Map<Buffer, Buffer | null> | undefined = this.sharedHeaders
-    let headerBytes = this.flagHeaderBytes
-    let partition = this.opts.partition
-    let timestamp: bigint | undefined
+    const reason =
+      mode.kind === 'plain' ? this.readPlain(buf, start, end) : mode.kind === 'key' ? this.readKeyed(buf, start, end, ascii, mode.path) : this.readEnvelope(buf, start, end, lineNo)
+    if (reason !== undefined) return { lineNo, code: 'BAD_INPUT', reason }
+    return this.append(lineNo)
+  }
 
-    if (mode.kind === 'plain') {
-      // The hot path: validate the bytes in place; JSON.parse only to explain a rejected line.
-      if (isJsonText(buf, start, end) !== true) {
-        const error = parseError(buf.toString('utf8', start, end))
-        if (error !== undefined) return { lineNo, code: 'BAD_INPUT', reason: error }
-      }
-      value = buf.subarray(start, end)
-    } else if (mode.kind === 'key') {
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(buf.toString(ascii ? 'latin1' : 'utf8', start, end))
-      } catch (err) {
-        return { lineNo, code: 'BAD_INPUT', reason: describeParseError(err) }
-      }
-      value = buf.subarray(start, end)
-      // "." is the whole value: its bytes as read, not a re-serialization.
-      key = mode.path.length === 0 ? value : keyFromValue(parsed, mode.path)
-      if (key === null) this.nullKeys++
-    } else {
-      let env
-      try {
-        env = parseEnvelope(buf.toString('utf8', start, end))
-      } catch (err) {
-        return { lineNo, code: 'BAD_INPUT', reason: describeParseError(err) }
-      }
-      key = env.key
-      value = env.value
-      if (env.timestamp !== undefined) timestamp = BigInt(env.timestamp)
-      if (env.headers.length > 0 || this.opts.headers.length > 0) {
-        headers = new Map()
-        headerBytes = 0
-        for (const [name, v] of env.headers) {
-          const k = Buffer.from(name)
-          headers.set(k, v)
-          headerBytes += k.length + (v?.length ?? 0) + HEADER_OVERHEAD_BYTES_MAX
-        }
-        for (const [name, v] of this.opts.headers) {
-          const k = Buffer.from(name)
-          headers.set(k, Buffer.from(v))
-          headerBytes += k.length + Buffer.byteLength(v) + HEADER_OVERHEAD_BYTES_MAX
-        }
-      } else headers = undefined
-      if (partition === undefined && env.partition !== undefined) {
-        if (env.partition < this.opts.numPartitions) partition = env.partition
-        else this.noteMissingPartition(env.partition, lineNo)
-      }
+  /** The hot path: the bytes are validated in place; JSON.parse only explains a rejected line. */
+  private readPlain(buf: Buffer, start: number, end: number): string | undefined {
+    if (isJsonText(buf, start, end) !== true) {
+      const error = parseError(buf.toString('utf8', start, end))
+      if (error !== undefined) return error
     }
+    this.record.value = buf.subarray(start, end)
+    return undefined
+  }
 
+  private readKeyed(buf: Buffer, start: number, end: number, ascii: boolean, path: KeyPath): string | undefined {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(buf.toString(ascii ? 'latin1' : 'utf8', start, end))
+    } catch (err) {
+      return describeParseError(err)
+    }
+    const r = this.record
+    r.value = buf.subarray(start, end)
+    // "." is the whole value: its bytes as read, not a re-serialization.
+    r.key = path.length === 0 ? r.value : keyFromValue(parsed, path)
+    if (r.key === null) this.nullKeys++
+    return undefined
+  }
+
+  private readEnvelope(buf: Buffer, start: number, end: number, lineNo: number): string | undefined {
+    let env
+    try {
+      env = parseEnvelope(buf.toString('utf8', start, end))
+    } catch (err) {
+      return describeParseError(err)
+    }
+    const r = this.record
+    r.key = env.key
+    r.value = env.value
+    if (env.timestamp !== undefined) r.timestamp = BigInt(env.timestamp)
+    if (env.headers.length > 0 || this.opts.headers.length > 0) {
+      // A map per record (keys are distinct Buffer objects, so a repeated name stays repeated).
+      const headers = new Map<Buffer, Buffer | null>()
+      let headerBytes = 0
+      const all: [string, Buffer | null][] = [...env.headers, ...this.opts.headers.map(([n, v]): [string, Buffer] => [n, Buffer.from(v)])]
+      for (const [name, v] of all) {
+        const k = Buffer.from(name)
+        headers.set(k, v)
+        headerBytes += k.length + (v?.length ?? 0) + HEADER_OVERHEAD_BYTES_MAX
+      }
+      r.headers = headers
+      r.headerBytes = headerBytes
+    } else r.headers = undefined
+    if (r.partition === undefined && env.partition !== undefined) {
+      if (env.partition < this.opts.numPartitions) r.partition = env.partition
+      else this.noteMissingPartition(env.partition, lineNo)
+    }
+    return undefined
+  }
+
+  /** Appends the record read to the current batch, closing the batch first if it is full. */
+  private append(lineNo: number): InvalidLine | undefined {
+    const { key, value, headers, headerBytes, timestamp } = this.record
     const payloadBytes = (key?.length ?? 0) + (value?.length ?? 0)
     const recordBytes = payloadBytes + headerBytes + RECORD_OVERHEAD_BYTES_MAX
     const max = this.opts.recordBytesMax
@@ -149,26 +176,24 @@ export class BatchBuilder {
         reason: `the record is ${recordBytes} bytes, more than the topic accepts (max.message.bytes allows ${max} for one record)`,
       }
     }
-
-    if (this.batch.messages.length > 0 && (this.batch.messages.length >= this.opts.batchRecordsMax || this.batchBytes + recordBytes > this.opts.batchBytesMax)) {
+    let b = this.batch
+    if (b.messages.length > 0 && (b.messages.length >= this.opts.batchRecordsMax || this.batchBytes + recordBytes > this.opts.batchBytesMax)) {
       this.close()
+      b = this.batch
     }
-    if (partition === undefined) partition = key === null ? this.sticky.partition : partitionForKey(key, this.opts.numPartitions)
-
+    const partition = this.record.partition ?? (key === null ? this.sticky.partition : partitionForKey(key, this.opts.numPartitions))
+    // value null is a tombstone; the client writes it as such.
     const message: Message = { topic: this.opts.topic, key: key ?? undefined, value: value as Buffer, partition }
     if (headers !== undefined) message.headers = headers as Map<Buffer, Buffer>
     if (timestamp !== undefined) message.timestamp = timestamp
-    const b = this.batch
     b.messages.push(message)
-    b.perPartition[partition]!++
+    b.perPartition[partition]++
     b.bytes += payloadBytes
     this.batchBytes += recordBytes
     if (b.messages.length === 1) b.firstLineNo = lineNo
     b.lastLineNo = lineNo
     return undefined
   }
-
-  private batchBytes = 0
 
   private close(): void {
     if (this.batch.messages.length === 0) return

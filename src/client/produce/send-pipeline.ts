@@ -81,7 +81,7 @@ export class SendPipeline {
     acked.records += batch.messages.length
     acked.bytes += batch.bytes
     const per = batch.perPartition
-    for (let p = 0; p < per.length; p++) acked.perPartition[p]! += per[p]!
+    for (let p = 0; p < per.length; p++) acked.perPartition[p] += per[p]
   }
 
   private fail(batch: SendBatch, error: unknown): void {
