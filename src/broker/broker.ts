@@ -13,6 +13,7 @@ import type { LogStore, PartitionLog } from '../storage/types.js'
 import { brokerConfig, topicConfig } from '../cluster/configs.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import type { BrokerLink } from './replica-fetcher.js'
+import { GroupCoordinator } from './group-coordinator.js'
 import { ReplicaManager, partitionKey } from './replica-manager.js'
 
 export interface BrokerOptions {
@@ -41,6 +42,7 @@ export class Broker {
   readonly scheduler: Scheduler
   readonly log: Logger
   private replicaManager: ReplicaManager | null = null
+  private groupCoordinator: GroupCoordinator | null = null
   private readonly waiters = new Map<string, Set<() => void>>()
   private cancelHeartbeat: (() => void) | null = null
   private stateValue: BrokerState = 'stopped'
@@ -68,6 +70,12 @@ export class Broker {
     return this.replicaManager
   }
 
+  /** The group coordinator of the __consumer_offsets partitions this broker leads. */
+  get groups(): GroupCoordinator {
+    if (!this.groupCoordinator) throw new Error(`broker ${this.id} is not running`)
+    return this.groupCoordinator
+  }
+
   get running(): boolean {
     return this.replicaManager !== null
   }
@@ -82,7 +90,16 @@ export class Broker {
       log: this.log,
       link: this.opts.link,
       wake: (key) => this.wake(key),
+      onLeadership: (h, leading) => this.groupCoordinator?.onLeadership(h, leading),
     })
+    this.groupCoordinator = new GroupCoordinator({
+      brokerId: this.id,
+      cluster: this.cluster,
+      scheduler: this.scheduler,
+      log: this.log,
+      replicas: () => this.replicaManager,
+    })
+    this.groupCoordinator.start()
     this.replicaManager = replicas
     this.stateValue = 'running'
     await this.register()
@@ -119,6 +136,8 @@ export class Broker {
   crash(): void {
     this.cancelHeartbeat?.()
     this.cancelHeartbeat = null
+    this.groupCoordinator?.stop()
+    this.groupCoordinator = null
     this.replicaManager?.stop()
     this.replicaManager = null
     this.registered = false

@@ -64,6 +64,8 @@ export interface ReplicaManagerOptions {
   link: BrokerLink
   /** Wakes long-polling fetches of a partition (HWM or LEO moved). */
   wake: (key: string) => void
+  /** Told when this broker takes or gives up leadership of a partition (the group coordinator listens). */
+  onLeadership?: (h: Hosted, leading: boolean) => void
 }
 
 export class ReplicaManager {
@@ -132,6 +134,7 @@ export class ReplicaManager {
       if (wanted.has(key)) continue
       this.hosted.delete(key)
       this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      if (h.role === 'leader') this.opts.onLeadership?.(h, false)
       h.role = 'offline'
     }
     this.fetchers.refresh()
@@ -157,8 +160,10 @@ export class ReplicaManager {
     h.replicas = p.replicas
     h.partitionEpoch = p.partitionEpoch
     const sameLeadership = h.leaderId === p.leader && h.leaderEpoch === p.leaderEpoch
+    let becameLeader = false
     if (p.leader === this.brokerId) {
       if (!sameLeadership || h.role !== 'leader' || !h.leader) {
+        becameLeader = true
         // A new leader epoch starts at our log end (Kafka assigns it at election).
         if (p.leaderEpoch > log.latestEpoch()) log.assignEpochStart(p.leaderEpoch, log.logEndOffset)
         h.leader = new LeaderReplication({
@@ -184,8 +189,12 @@ export class ReplicaManager {
       }
       this.afterHighWatermarkMove(h)
       this.checkMinIsr(h, p.isr)
+      if (becameLeader) this.opts.onLeadership?.(h, true)
     } else {
-      if (h.role === 'leader') this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      if (h.role === 'leader') {
+        this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+        this.opts.onLeadership?.(h, false)
+      }
       h.leader = null
       h.leaderId = p.leader
       h.leaderEpoch = p.leaderEpoch
@@ -385,7 +394,9 @@ export class ReplicaManager {
 
     const progress = leader.onFollowerFetch(followerId, rp.fetchOffset, this.opts.scheduler.nowMs())
     if (progress.hwmAdvanced) this.afterHighWatermarkMove(h)
-    if (progress.expandIsr) this.proposeIsr(h, progress.expandIsr)
+    // A fenced follower (hung, or cut from the controller, and fetching still) cannot join: the
+    // controller would refuse it on every fetch (KIP-841: the leader proposes eligible replicas only).
+    if (progress.expandIsr && this.opts.cluster.image.brokers.get(followerId)?.fenced === false) this.proposeIsr(h, progress.expandIsr)
     out.highWatermark = leader.highWatermark
     try {
       out.records = rp.fetchOffset < log.logEndOffset ? await log.read(rp.fetchOffset, maxBytes, log.logEndOffset) : []

@@ -45,6 +45,11 @@ const brokerConfigList: ConfigDef[] = [
   { name: 'auto.leader.rebalance.enable', type: 'boolean', default: 'true', doc: 'move leadership back to preferred replicas when they are in sync' },
   { name: 'leader.imbalance.check.interval.seconds', type: 'long', default: '30', min: 1, doc: 'how often preferred leaders are restored (Kafka: 300)' },
   { name: 'unclean.leader.election.enable', type: 'boolean', default: 'false', doc: 'default of the topic config of the same name' },
+  { name: 'group.initial.rebalance.delay.ms', type: 'int', default: '0', min: 0, doc: 'how long a new group waits for more members before its first rebalance (Kafka: 3000)' },
+  { name: 'group.min.session.timeout.ms', type: 'int', default: '6000', min: 1, doc: 'the shortest session timeout a consumer may ask for' },
+  { name: 'group.max.session.timeout.ms', type: 'int', default: '1800000', min: 1, doc: 'the longest session timeout a consumer may ask for' },
+  { name: 'offsets.topic.num.partitions', type: 'int', default: '10', min: 1, doc: 'partitions of __consumer_offsets, when it is created (Kafka: 50)' },
+  { name: 'offsets.topic.replication.factor', type: 'int', default: '3', min: 1, doc: 'replication factor of __consumer_offsets (clamped to the brokers)' },
 ]
 
 export const BROKER_CONFIGS: ReadonlyMap<string, ConfigDef> = new Map(brokerConfigList.map((c) => [c.name, c]))

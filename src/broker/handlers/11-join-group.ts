@@ -1,0 +1,48 @@
+/**
+ * JoinGroup (key 11), versions 0-6. The classic group protocol (see src/cluster/group.ts): from
+ * v4 a new member first gets MEMBER_ID_REQUIRED with its id; the response comes when the
+ * rebalance completes. v5+ carries group.instance.id (static membership).
+ * Not implemented: v7+ (protocol type in the response, reasons, KIP-814 skipAssignment).
+ */
+import { ErrorCode } from '../../protocol/errors.js'
+import { registerHandler, type RequestContext } from '../handler.js'
+
+interface JoinGroupRequest {
+  groupId: string
+  sessionTimeoutMs: number
+  rebalanceTimeoutMs: number
+  memberId: string
+  groupInstanceId: string | null
+  protocolType: string
+  protocols: { name: string; metadata: Buffer }[]
+}
+
+async function handle(ctx: RequestContext, req: JoinGroupRequest): Promise<unknown> {
+  const { broker } = ctx
+  const r = broker.running
+    ? await broker.groups.join(req.groupId, {
+        memberId: req.memberId,
+        groupInstanceId: req.groupInstanceId,
+        clientId: ctx.clientId ?? '',
+        clientHost: `/${ctx.clientHost}`,
+        sessionTimeoutMs: req.sessionTimeoutMs,
+        rebalanceTimeoutMs: ctx.apiVersion >= 1 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs,
+        protocolType: req.protocolType,
+        protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
+        requireKnownMemberId: ctx.apiVersion >= 4,
+      })
+    : { errorCode: ErrorCode.NOT_COORDINATOR, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: req.memberId, members: [] }
+  return {
+    throttleTimeMs: 0,
+    errorCode: r.errorCode,
+    generationId: r.generationId,
+    protocolType: r.protocolType,
+    protocolName: r.protocolName ?? '',
+    leader: r.leader,
+    skipAssignment: false,
+    memberId: r.memberId,
+    members: r.members,
+  }
+}
+
+registerHandler({ apiKey: 11, name: 'JoinGroup', minVersion: 0, maxVersion: 6, handle })

@@ -1,0 +1,37 @@
+/**
+ * DescribeGroups (key 15), versions 0-5: state, protocol, and members with their client id, host,
+ * subscription metadata and assignment. A group this broker does not coordinate answers
+ * NOT_COORDINATOR; an unknown group answers state Dead, as Kafka does.
+ * Not implemented: authorized operations (sent as "not requested").
+ */
+import { ErrorCode } from '../../protocol/errors.js'
+import { registerHandler, type RequestContext } from '../handler.js'
+
+function handle(ctx: RequestContext, req: { groups: string[] }): unknown {
+  return {
+    throttleTimeMs: 0,
+    groups: req.groups.map((groupId) => {
+      const base = { errorCode: ErrorCode.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] as unknown[], authorizedOperations: -2147483648 }
+      if (!ctx.broker.running) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR }
+      const { errorCode, group } = ctx.broker.groups.describe(groupId)
+      if (errorCode !== ErrorCode.NONE) return { ...base, errorCode }
+      if (!group) return base
+      return {
+        ...base,
+        groupState: group.state,
+        protocolType: group.protocolType ?? '',
+        protocolData: group.protocolName ?? '',
+        members: [...group.members.values()].map((m) => ({
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          memberMetadata: m.protocols.find((p) => p.name === group.protocolName)?.metadata ?? Buffer.alloc(0),
+          memberAssignment: m.assignment,
+        })),
+      }
+    }),
+  }
+}
+
+registerHandler({ apiKey: 15, name: 'DescribeGroups', minVersion: 0, maxVersion: 5, handle })

@@ -1,0 +1,17 @@
+/**
+ * DeleteGroups (key 42), versions 0-2: only groups without members (NON_EMPTY_GROUP otherwise);
+ * their offsets and metadata are removed from __consumer_offsets.
+ */
+import { ErrorCode } from '../../protocol/errors.js'
+import { registerHandler, type RequestContext } from '../handler.js'
+
+async function handle(ctx: RequestContext, req: { groupsNames: string[] }): Promise<unknown> {
+  const results = []
+  for (const groupId of req.groupsNames) {
+    const errorCode = ctx.broker.running ? await ctx.broker.groups.deleteGroup(groupId) : ErrorCode.NOT_COORDINATOR
+    results.push({ groupId, errorCode })
+  }
+  return { throttleTimeMs: 0, results }
+}
+
+registerHandler({ apiKey: 42, name: 'DeleteGroups', minVersion: 0, maxVersion: 2, handle })
