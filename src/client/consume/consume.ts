@@ -164,7 +164,11 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult>
         stoppedBy = 'max'
         return false
       },
-      ready: () => out.ready(),
+      // Each response's records go out together, at once: a follow must not sit on them.
+      ready: () => {
+        out.flush()
+        return out.ready()
+      },
     })
     const onAbort = (): void => {
       stoppedBy = 'interrupt'

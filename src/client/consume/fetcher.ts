@@ -6,7 +6,8 @@
  *   (its offsets come from the batch headers), and the records are formatted while it travels. So
  *   each leader has at most one fetch in flight and one response being formatted: memory is
  *   bounded by the leaders times max bytes.
- * - Backpressure: `ready()` (stdout drained enough) is awaited after each response.
+ * - Output: `ready()` is called after each response (it flushes, and waits while stdout is
+ *   backed up: backpressure).
  * - Leader changes and lost connections (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, a closed
  *   socket...): the partitions concerned go back to `reassign`, which waits (backoff), refreshes
  *   the metadata and hands each to the worker of its new leader. After RETRIES_MAX consecutive
@@ -15,13 +16,13 @@
  *   they were read fail the consume with where the data now starts.
  * - Following: fetches long-poll (maxWaitMs) at the end of the log.
  */
-import type { Connection, Consumer } from '@platformatic/kafka'
+import type { Broker, ClusterMetadata, Connection } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { toClusterError, type ClusterTarget } from '../kafka.js'
-import { kafkaOffsetLookup } from '../offsets.js'
+import { kafkaOffsetLookup, type ListOffsetsClient } from '../offsets.js'
 import { nextOffsetAfter, walkBatches, type RecordView } from './batches.js'
-import { fetchRaw, type FetchResult } from './fetch-api.js'
+import { fetchRaw, type FetchOptions, type FetchResult } from './fetch-api.js'
 
 export interface PartitionCursor {
   partition: number
@@ -37,8 +38,16 @@ export interface PartitionCursor {
   failures: number
 }
 
+/** What the fetch loop needs from a @platformatic/kafka Consumer (an interface, for tests). */
+export interface FetcherClient extends ListOffsetsClient {
+  metadata(options: { topics: string[]; forceUpdate?: boolean }): Promise<ClusterMetadata>
+  connections: { get(broker: Broker): Promise<Connection> }
+}
+
 export interface FetcherOptions {
-  consumer: Consumer
+  consumer: FetcherClient
+  /** One Fetch request (fetchRaw; tests give a fake). */
+  fetch?: (connection: Connection, opts: FetchOptions) => Promise<FetchResult>
   target: ClusterTarget
   topic: string
   cursors: PartitionCursor[]
@@ -48,8 +57,11 @@ export interface FetcherOptions {
   maxBytes: number
   /** Each record in order within its partition; return false to stop the whole consume. */
   onRecord(r: RecordView, partition: number): boolean
-  /** Awaited after each response: output backpressure. */
+  /** Called after each response's records: flush, and wait while the output is backed up. */
   ready(): Promise<void>
+  /** Retry backoff bounds (tests shorten them). */
+  backoffMsMin?: number
+  backoffMsMax?: number
 }
 
 export const RETRIES_MAX = 10
@@ -134,7 +146,8 @@ export class Fetcher {
       if (retry) {
         const attempts = Math.max(...cursors.map((c) => ++c.failures))
         if (attempts > RETRIES_MAX) return this.fail(this.giveUp(cursors[0]!, cause))
-        await Promise.race([sleep(Math.min(BACKOFF_MS_MIN * 2 ** (attempts - 1), BACKOFF_MS_MAX)), this.stopSignal])
+        const { backoffMsMin = BACKOFF_MS_MIN, backoffMsMax = BACKOFF_MS_MAX } = this.opts
+        await Promise.race([sleep(Math.min(backoffMsMin * 2 ** (attempts - 1), backoffMsMax)), this.stopSignal])
         if (this.stopped) return
       }
       retry = true
@@ -192,7 +205,7 @@ export class Fetcher {
     const ordered = [...parts.slice(shift), ...parts.slice(0, shift)]
     const offsets = new Map<PartitionCursor, number>()
     for (const c of ordered) offsets.set(c, positions.get(c) ?? c.position)
-    const promise = fetchRaw(connection, {
+    const promise = (this.opts.fetch ?? fetchRaw)(connection, {
       topic: this.opts.topic,
       partitions: ordered.map((c) => ({
         partition: c.partition,

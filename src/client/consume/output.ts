@@ -1,8 +1,9 @@
 /**
- * The consume output: records are formatted straight into a large buffer, which goes to stdout in
- * one write when full (one write per ~256 KiB, not per record). Backpressure: stdout on a pipe is
- * asynchronous in Node, so callers await `ready()` between fetch responses, which waits for
- * 'drain' while more than `queuedBytesMax` are queued. Memory stays bounded by that plus one chunk.
+ * The consume output: records are formatted straight into a large buffer, which goes to stdout
+ * in one write per fetch response (at most 256 KiB each), never one per record. Backpressure:
+ * stdout on a pipe is asynchronous in Node, so the fetch loop awaits `ready()` after each
+ * response, which waits for 'drain' while more than `queuedBytesMax` are queued. Memory stays
+ * bounded by that plus one chunk.
  */
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
