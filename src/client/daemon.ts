@@ -203,12 +203,13 @@ export interface EnsureOptions {
 }
 
 /** The local daemon's bootstrap address, starting the daemon first if it is not running. */
-export async function ensureDaemon(opts: EnsureOptions): Promise<{ bootstrap: string; started: boolean }> {
+export async function ensureDaemon(opts: EnsureOptions): Promise<{ bootstrap: string; brokers: string[]; started: boolean }> {
   const { info, started } = await startDaemon({ home: opts.home })
   if (started && !opts.quiet) {
     process.stderr.write(`sluice: started the local daemon at ${info.bootstrap} (home ${displayHome(info.home)})\n`)
   }
-  return { bootstrap: info.bootstrap, started }
+  // Every broker's address, so that a client still gets metadata when broker 1 is down.
+  return { bootstrap: info.bootstrap, brokers: info.brokers.map((b) => `${b.host}:${b.port}`), started }
 }
 
 /** The running daemon's status. Throws DAEMON_NOT_RUNNING / DAEMON_UNRESPONSIVE. */

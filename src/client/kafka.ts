@@ -37,8 +37,8 @@ export async function resolveCluster(opts: ResolveOptions): Promise<ClusterTarge
     }
     return { bootstrapBrokers, local: false }
   }
-  const { bootstrap } = await ensureDaemon({ home: opts.home, quiet: opts.quiet })
-  return { bootstrapBrokers: [bootstrap], local: true }
+  const { bootstrap, brokers } = await ensureDaemon({ home: opts.home, quiet: opts.quiet })
+  return { bootstrapBrokers: brokers.length > 0 ? brokers : [bootstrap], local: true }
 }
 
 /** Options shared by every @platformatic/kafka client the CLI creates. */
