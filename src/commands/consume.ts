@@ -2,8 +2,9 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../cli/errors.js'
 import { bootstrapFlag } from '../cli/kafka-flags.js'
-import { consumeTopic, type ConsumeResult } from '../client/consume/consume.js'
+import type { ConsumeResult } from '../client/consume/consume.js'
 import { resolveCluster } from '../client/kafka.js'
+import { validateFormat } from '../client/consume/format.js'
 import { parseOffsetSpec } from '../client/offsets.js'
 
 /** `--partition 0 --partition 1,2` -> [0, 1, 2]. */
@@ -78,9 +79,12 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
     if (flags.binary && flags.format === 'raw') {
       throw new SluiceError('USAGE', '--binary does not apply to --format raw, which writes the bytes as stored')
     }
+    validateFormat(flags.format)
     const signal = this.interruptSignal()
     const target = await resolveCluster({ bootstrapServer: flags['bootstrap-server'], home: this.home })
     const startedMs = Date.now()
+    // Loaded here: the Kafka client costs ~0.4 s of start-up that usage errors need not pay.
+    const { consumeTopic } = await import('../client/consume/consume.js')
     const result = await consumeTopic({
       target,
       topic: this.args.topic,

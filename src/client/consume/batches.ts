@@ -17,6 +17,9 @@
  */
 import { compressionsAlgorithmsByBitmask } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
+import { corrupt, readVarNumber, varint, type RecordView } from './record-view.js'
+
+export { keyOf, readHeaders, valueOf, type RecordView } from './record-view.js'
 
 const BATCH_HEADER_BYTES = 61
 const LOG_OVERHEAD = 12 // baseOffset + batchLength
@@ -31,21 +34,6 @@ const ATTR_LOG_APPEND_TIME = 0x08
 const ATTR_CONTROL = 0x20
 const TWO_POW_32 = 4294967296
 const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
-
-/** One record, as spans into `buf`. Valid only during the visit that receives it. */
-export interface RecordView {
-  buf: Buffer
-  offset: number
-  timestamp: number
-  /** -1 for a null key. */
-  keyLength: number
-  keyStart: number
-  /** -1 for a null value. */
-  valueLength: number
-  valueStart: number
-  headerCount: number
-  headersStart: number
-}
 
 /** Return false to stop the walk at this record (it counts as consumed). */
 export type RecordVisitor = (r: RecordView) => boolean
@@ -63,57 +51,6 @@ function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * TWO_POW_32 + buf.readUInt32BE(at + 4)
 }
 
-/** Position after the last varint read (module state: no tuple allocated per varint). */
-let pos = 0
-
-/** A zigzag varint or varlong as a JS number (exact to 2^53). */
-function readVarNumber(buf: Buffer, limit: number): number {
-  let b = 0
-  let result = 0
-  let shift = 0
-  let mul = 1
-  do {
-    if (pos >= limit) throw corrupt('a varint runs past the end of its batch')
-    b = buf[pos++]!
-    if (shift < 28) result |= (b & 0x7f) << shift
-    else result += (b & 0x7f) * mul
-    shift += 7
-    mul = shift === 28 ? 2 ** 28 : mul * 128
-    if (shift > 63) throw corrupt('a varint is longer than 10 bytes')
-  } while (b & 0x80)
-  // Below 2^28 the bits were OR-ed into an int32 (result >>> 0 keeps it unsigned).
-  const u = shift <= 28 ? result >>> 0 : result
-  return u % 2 === 0 ? u / 2 : -(u + 1) / 2
-}
-
-function corrupt(what: string): SluiceError {
-  return new SluiceError('KAFKA_ERROR', `corrupt record batch from the broker: ${what}`)
-}
-
-/** Reads the headers of a record (only formatters that show headers pay for this). */
-export function readHeaders(r: RecordView): [string, Buffer | null][] {
-  const out: [string, Buffer | null][] = []
-  const buf = r.buf
-  pos = r.headersStart
-  for (let i = 0; i < r.headerCount; i++) {
-    const keyLength = readVarNumber(buf, buf.length)
-    const name = buf.toString('utf8', pos, pos + keyLength)
-    pos += keyLength
-    const valueLength = readVarNumber(buf, buf.length)
-    out.push([name, valueLength < 0 ? null : buf.subarray(pos, pos + valueLength)])
-    if (valueLength > 0) pos += valueLength
-  }
-  return out
-}
-
-/** The key or value bytes of a view (a new Buffer view; null for null). */
-export function keyOf(r: RecordView): Buffer | null {
-  return r.keyLength < 0 ? null : r.buf.subarray(r.keyStart, r.keyStart + r.keyLength)
-}
-export function valueOf(r: RecordView): Buffer | null {
-  return r.valueLength < 0 ? null : r.buf.subarray(r.valueStart, r.valueStart + r.valueLength)
-}
-
 const view: RecordView = {
   buf: Buffer.alloc(0),
   offset: 0,
@@ -124,17 +61,6 @@ const view: RecordView = {
   valueStart: 0,
   headerCount: 0,
   headersStart: 0,
-}
-
-/** Skips the headers of the record being walked (pos is at its header count). */
-function skipHeaders(buf: Buffer, limit: number, count: number): void {
-  for (let i = 0; i < count; i++) {
-    const k = readVarNumber(buf, limit)
-    if (k > 0) pos += k
-    const v = readVarNumber(buf, limit)
-    if (v > 0) pos += v
-  }
-  if (pos > limit) throw corrupt('a header runs past the end of its record')
 }
 
 function walkRecords(
@@ -149,23 +75,25 @@ function walkRecords(
   visit: RecordVisitor,
 ): number {
   view.buf = buf
-  pos = start
+  let next = start
   for (let i = 0; i < count; i++) {
+    // Set on each record: a visitor that reads headers moves the shared position.
+    varint.pos = next
     const length = readVarNumber(buf, end)
-    const recordEnd = pos + length
+    const recordEnd = varint.pos + length
     if (length < 0 || recordEnd > end) throw corrupt('a record runs past the end of its batch')
-    pos++ // attributes
+    varint.pos++ // attributes
     const timestampDelta = readVarNumber(buf, recordEnd)
     const offset = baseOffset + readVarNumber(buf, recordEnd)
     const keyLength = readVarNumber(buf, recordEnd)
-    const keyStart = pos
-    if (keyLength > 0) pos += keyLength
+    const keyStart = varint.pos
+    if (keyLength > 0) varint.pos += keyLength
     const valueLength = readVarNumber(buf, recordEnd)
-    const valueStart = pos
-    if (valueLength > 0) pos += valueLength
+    const valueStart = varint.pos
+    if (valueLength > 0) varint.pos += valueLength
     const headerCount = readVarNumber(buf, recordEnd)
-    const headersStart = pos
-    pos = recordEnd
+    const headersStart = varint.pos
+    next = recordEnd
     if (offset < fromOffset) continue // the fetch started inside this batch
     view.offset = offset
     view.timestamp = logAppendTime >= 0 ? logAppendTime : baseTimestamp + timestampDelta

@@ -18,7 +18,7 @@
 import { isUtf8 } from 'node:buffer'
 import { SluiceError } from '../../cli/errors.js'
 import { encodeEnvelope, topLevelSpans } from '../envelope.js'
-import { keyOf, readHeaders, valueOf, type RecordView } from './batches.js'
+import { keyOf, readHeaders, valueOf, type RecordView } from './record-view.js'
 import { isEmbeddableJsonBytes } from './json-scan.js'
 import { fragment, type OutputWriter } from './output.js'
 
@@ -254,6 +254,11 @@ function headersJson(headers: [string, Buffer | null][], binary: boolean): strin
   const line = encodeEnvelope({ topic: '', partition: 0, offset: 0, timestamp: 0, key: null, value: null, headers }, { binary }).line
   const span = topLevelSpans(line).get('headers')!
   return line.slice(span[0], span[1])
+}
+
+/** Throws the usage error createFormatter would, without a topic (for checks before connecting). */
+export function validateFormat(format: string): void {
+  createFormatter(format, '', false)
 }
 
 /** The formatter for a --format value: a format name, or a template when it holds a `{`. */
