@@ -45,6 +45,7 @@ export class Broker {
   private groupCoordinator: GroupCoordinator | null = null
   private readonly waiters = new Map<string, Set<() => void>>()
   private cancelHeartbeat: (() => void) | null = null
+  private nextHeartbeatAtMs = 0
   private stateValue: BrokerState = 'stopped'
   private registering: Promise<void> | null = null
   /** This incarnation's registration is committed: its replicas follow the metadata. */
@@ -120,8 +121,16 @@ export class Broker {
     return this.registering
   }
 
+  /** At most a third of the session timeout, so a lowered timeout never outruns the heartbeats. */
+  private heartbeatEveryMs(): number {
+    const cfg = this.cluster.image.brokerConfigs
+    const interval = Number(brokerConfig(cfg, 'broker.heartbeat.interval.ms'))
+    return Math.max(1, Math.min(interval, Math.floor(Number(brokerConfig(cfg, 'broker.session.timeout.ms')) / 3)))
+  }
+
   private scheduleHeartbeat(): void {
-    const everyMs = Number(brokerConfig(this.cluster.image.brokerConfigs, 'broker.heartbeat.interval.ms'))
+    const everyMs = this.heartbeatEveryMs()
+    this.nextHeartbeatAtMs = this.scheduler.nowMs() + everyMs
     this.cancelHeartbeat = this.scheduler.setTimer(() => {
       if (!this.replicaManager) return
       // A paused (hung) broker sends nothing: the controller fences it when its session expires.
@@ -130,6 +139,14 @@ export class Broker {
       }
       this.scheduleHeartbeat()
     }, everyMs)
+  }
+
+  /** A config change that shortens the heartbeat interval takes effect now, not after the pending beat. */
+  private rescheduleHeartbeatIfLate(): void {
+    if (!this.cancelHeartbeat) return
+    if (this.nextHeartbeatAtMs - this.scheduler.nowMs() <= this.heartbeatEveryMs()) return
+    this.cancelHeartbeat()
+    this.scheduleHeartbeat()
   }
 
   /** A crash: replication, heartbeats and waiting requests stop at once; the store stays open. */
@@ -157,6 +174,7 @@ export class Broker {
   /** Applies a metadata commit to this broker's replicas. */
   onMetadata(): void {
     if (this.registered) this.replicaManager?.reconcile()
+    this.rescheduleHeartbeatIfLate()
   }
 
   /** Opens (or returns) a partition's log in this broker's store. */
