@@ -11,6 +11,7 @@ import { SimCluster } from './cluster.js'
 import { IdempotentProducers } from './idempotent.js'
 import { Invariants } from './invariants.js'
 import { auditLogs } from './log-audit.js'
+import { guardRealTime } from './real-time-guard.js'
 import { drainMicrotasks } from './scheduler.js'
 import { Workload } from './workload.js'
 
@@ -163,6 +164,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     work.catch((error: unknown) => fail(`${what} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
   }
 
+  // Real timers, clock or randomness in src/ would make the run depend on the machine.
+  const unguard = guardRealTime((message) => fail(`not deterministic: ${message}`))
   try {
     // Boot: brokers register, the topic is created with every broker live.
     tracer?.(() => `config ${JSON.stringify(cfg)}`)
@@ -241,6 +244,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     if (!(error instanceof Stop)) fail(`the simulation threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
   } finally {
     for (const id of cluster.ids) cluster.crash(id)
+    unguard()
   }
 
   return {

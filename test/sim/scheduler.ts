@@ -23,7 +23,9 @@ interface Timer {
   cancelled: boolean
 }
 
-export const drainMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+// Taken at load, before real-time-guard.ts wraps the global: the drain is the simulation's own.
+const realSetImmediate = globalThis.setImmediate
+export const drainMicrotasks = (): Promise<void> => new Promise((resolve) => realSetImmediate(resolve))
 
 export class VirtualScheduler implements Scheduler {
   private now = 0
