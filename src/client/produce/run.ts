@@ -172,8 +172,10 @@ class ProduceRun {
     const { input, signal } = this.opts
     const { builder, pipeline, splitter, onLine } = this
     let linger: NodeJS.Timeout | undefined
+    // The input paused: send what was read, unless every send slot is busy (then look again).
     const flushPartial = (): void => {
-      for (const batch of builder.takeAll()) void pipeline.send(batch)
+      if (pipeline.inFlightCount >= IN_FLIGHT_MAX) linger = setTimeout(flushPartial, LINGER_MS)
+      else for (const batch of builder.takeAll()) void pipeline.send(batch)
     }
     // Ctrl-C: destroying the input ends the loop below, even while it waits for a chunk.
     const onAbort = (): void => void input.destroy()
