@@ -171,6 +171,7 @@ class ProduceRun {
   private async readAll(): Promise<void> {
     const { input, signal } = this.opts
     const { builder, pipeline, splitter, onLine } = this
+    if (signal.aborted) return // Ctrl-C while connecting
     let linger: NodeJS.Timeout | undefined
     // The input paused: send what was read, unless every send slot is busy (then look again).
     const flushPartial = (): void => {
