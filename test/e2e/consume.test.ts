@@ -322,6 +322,41 @@ describe.concurrent('sluice consume', () => {
     expect(String(t.stdout).trimEnd().split('\n')).toHaveLength(1)
   })
 
+  it('follows a partition across the crash and return of its leader: nothing lost or repeated', async () => {
+    // A daemon of its own: killing a broker of the shared one would slow the other tests.
+    const own = await startDaemon({ brokers: 3 })
+    const k = new Kafka({ clientId: 'consume-failover', brokers: [own.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 12, maxRetryTime: 3000 } })
+    const admin = k.admin()
+    const p = k.producer()
+    try {
+      await admin.connect()
+      await admin.createTopics({ topics: [{ topic: 'fo', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true })
+      await p.connect()
+      const send = (round: number) =>
+        p.send({ topic: 'fo', acks: -1, messages: [0, 1, 2].flatMap((partition) => Array.from({ length: 10 }, (_, i) => ({ partition, value: `{"n":${round * 30 + partition * 10 + i}}` }))) })
+      const child = spawnSluice(['consume', 'fo'], { home: own.home, env: own.env })
+      const out = collectLines(child)
+      await send(0)
+      await out.until(30)
+      const leader = (await admin.fetchTopicMetadata({ topics: ['fo'] })).topics[0]!.partitions.find((x) => x.partitionId === 1)!.leader
+      expect((await sluice(['broker', 'kill', String(leader)], { home: own.home, env: own.env })).exitCode).toBe(0)
+      await send(1) // waits for the new leaders (after the session timeout)
+      await out.until(60)
+      expect((await sluice(['broker', 'start', String(leader)], { home: own.home, env: own.env })).exitCode).toBe(0)
+      await send(2)
+      await out.until(90)
+      child.kill('SIGINT')
+      const r = await child
+      expect(r.exitCode, String(r.stderr)).toBe(130)
+      const values = String(r.stdout).trimEnd().split('\n').map((l) => ((JSON.parse(l) as Envelope).value as { n: number }).n)
+      expect(values.sort((a, b) => a - b)).toEqual(Array.from({ length: 90 }, (_, i) => i))
+    } finally {
+      await p.disconnect().catch(() => undefined)
+      await admin.disconnect().catch(() => undefined)
+      await stopDaemon(own)
+    }
+  })
+
   it('stops quietly, exit 0, when stdout closes (consume | head -5), while following', async () => {
     await createTopic('c-head', 1)
     // Enough data that consume is still writing when head exits.

@@ -10,8 +10,9 @@
  *   backed up: backpressure).
  * - Leader changes and lost connections (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, a closed
  *   socket...): the partitions concerned go back to `reassign`, which waits (backoff), refreshes
- *   the metadata and hands each to the worker of its new leader. After RETRIES_MAX consecutive
- *   failures of a partition the consume fails.
+ *   the metadata and hands each to the worker of its new leader. A partition that keeps failing
+ *   for RETRY_WINDOW_MS (longer than a broker's session timeout, after which Kafka elects a new
+ *   leader) fails the consume.
  * - OFFSET_OUT_OF_RANGE is never skipped over silently: records that retention deleted before
  *   they were read fail the consume with where the data now starts.
  * - Following: fetches long-poll (maxWaitMs) at the end of the log.
@@ -34,8 +35,10 @@ export interface PartitionCursor {
   stopTimestampMs?: number
   done: boolean
   partitionMaxBytes: number
-  /** Consecutive failed attempts (reset by a good response). */
+  /** Consecutive failed attempts (reset by a good response): the backoff grows with them. */
   failures: number
+  /** When the current run of failures began (undefined while healthy). */
+  failingSinceMs?: number
 }
 
 /** What the fetch loop needs from a @platformatic/kafka Consumer (an interface, for tests). */
@@ -59,12 +62,14 @@ export interface FetcherOptions {
   onRecord(r: RecordView, partition: number): boolean
   /** Called after each response's records: flush, and wait while the output is backed up. */
   ready(): Promise<void>
-  /** Retry backoff bounds (tests shorten them). */
+  /** Retry backoff bounds and window (tests shorten them). */
   backoffMsMin?: number
   backoffMsMax?: number
+  retryWindowMs?: number
 }
 
-export const RETRIES_MAX = 10
+/** How long a partition may keep failing before the consume gives up. */
+export const RETRY_WINDOW_MS = 30_000
 const BACKOFF_MS_MIN = 100
 const BACKOFF_MS_MAX = 2_000
 const PARTITION_MAX_BYTES_MAX = 64 * 1024 * 1024
@@ -144,9 +149,15 @@ export class Fetcher {
     for (;;) {
       if (this.stopped) return
       if (retry) {
-        const attempts = Math.max(...cursors.map((c) => ++c.failures))
-        if (attempts > RETRIES_MAX) return this.fail(this.giveUp(cursors[0]!, cause))
-        const { backoffMsMin = BACKOFF_MS_MIN, backoffMsMax = BACKOFF_MS_MAX } = this.opts
+        const nowMs = Date.now()
+        const { backoffMsMin = BACKOFF_MS_MIN, backoffMsMax = BACKOFF_MS_MAX, retryWindowMs = RETRY_WINDOW_MS } = this.opts
+        for (const c of cursors) {
+          c.failures++
+          c.failingSinceMs ??= nowMs
+        }
+        const oldest = cursors.reduce((a, c) => (c.failingSinceMs! < a.failingSinceMs! ? c : a))
+        if (nowMs - oldest.failingSinceMs! > retryWindowMs) return this.fail(this.giveUp(oldest, cause, nowMs - oldest.failingSinceMs!))
+        const attempts = Math.max(...cursors.map((c) => c.failures))
         await Promise.race([sleep(Math.min(backoffMsMin * 2 ** (attempts - 1), backoffMsMax)), this.stopSignal])
         if (this.stopped) return
       }
@@ -169,8 +180,8 @@ export class Fetcher {
     }
   }
 
-  private giveUp(c: PartitionCursor, cause: unknown): Error {
-    const what = `reading ${this.opts.topic}/${c.partition} (after ${RETRIES_MAX} retries)`
+  private giveUp(c: PartitionCursor, cause: unknown, failingMs: number): Error {
+    const what = `reading ${this.opts.topic}/${c.partition} (failing for ${Math.round(failingMs / 1000)} s, ${c.failures} attempts)`
     if (cause instanceof SluiceError) return new SluiceError(cause.code, `${what}: ${cause.message}`, { cause, exit: cause.exit })
     return toClusterError(cause, this.opts.target, what)
   }
@@ -262,21 +273,15 @@ export class Fetcher {
         this.handOff(set, [...set], new SluiceError('KAFKA_ERROR', `the broker answered ${errorName(result.errorCode)}`))
         return
       }
-      // Send the next fetch before formatting this one: the broker works while we write.
-      const next = new Map<PartitionCursor, number>()
-      for (const p of result.partitions) {
-        const c = this.byPartition.get(p.partition)
-        if (c && p.errorCode === 0 && set.has(c) && sent.get(c) === c.position) next.set(c, nextOffsetAfter(p.records, c.position))
-      }
-      inFlight = this.issue(connection, [...next.keys()], next)
-      const failed: PartitionCursor[] = []
-      let failedCause: unknown
+      // Sort the answers: records to format, partitions to move to another leader, failures.
+      const fresh: { c: PartitionCursor; records: Buffer }[] = []
+      const moved: PartitionCursor[] = []
+      let movedCause: unknown
       for (const p of result.partitions) {
         const c = this.byPartition.get(p.partition)
         if (!c || c.done || !set.has(c) || sent.get(c) !== c.position) continue // stale: the cursor moved on
         if (p.errorCode === ErrorCode.NONE) {
-          this.consumeRecords(c, p.records)
-          if (this.stopped) return
+          fresh.push({ c, records: p.records })
           continue
         }
         if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
@@ -287,15 +292,22 @@ export class Fetcher {
           this.fail(new SluiceError('KAFKA_ERROR', `reading ${topic}/${c.partition}: the broker answered ${errorName(p.errorCode)}`))
           return
         }
-        failed.push(c)
-        failedCause =
+        moved.push(c)
+        movedCause =
           p.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             ? new SluiceError('NOT_FOUND', `topic "${topic}" or its partition ${c.partition} no longer exists`)
             : new SluiceError('KAFKA_ERROR', `the broker answered ${errorName(p.errorCode)}`)
       }
-      if (failed.length > 0) {
-        this.handOff(set, failed, failedCause)
-        // The fetch already in flight may include them: its answer for them is ignored (not in set).
+      // Answers for these from a fetch already in flight are ignored: they are no longer in the set.
+      this.handOff(set, moved, movedCause)
+      // Send the next fetch before formatting this one (the broker works while we write): for
+      // every partition this worker has now, including those handed to it meanwhile.
+      const next = new Map<PartitionCursor, number>()
+      for (const { c, records } of fresh) next.set(c, nextOffsetAfter(records, c.position))
+      inFlight = this.issue(connection, [...set], next)
+      for (const { c, records } of fresh) {
+        this.consumeRecords(c, records)
+        if (this.stopped) return
       }
       await Promise.race([this.opts.ready(), this.stopSignal])
     }
@@ -325,6 +337,7 @@ export class Fetcher {
       c.partitionMaxBytes = Math.min(c.partitionMaxBytes * 2, PARTITION_MAX_BYTES_MAX)
     }
     c.failures = 0
+    c.failingSinceMs = undefined
     c.position = result.nextOffset
     if (c.position >= stopOffset) c.done = true
     if (stopAll) this.stop()
