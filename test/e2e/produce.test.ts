@@ -10,7 +10,8 @@ import { Admin, ConfigResourceTypes } from '@platformatic/kafka'
 import { Partitioners } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeEnvelope } from '../../src/client/envelope.js'
-import { sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type TempHome, type TestDaemon } from '../helpers/index.js'
+import { execa } from 'execa'
+import { BIN, cleanEnv, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type TempHome, type TestDaemon } from '../helpers/index.js'
 import { kcat, kcatPath } from '../interop/kcat.js'
 import { readTopic, type ReadRecord } from '../support/read-back.js'
 
@@ -196,6 +197,31 @@ describe('sluice produce', () => {
       expect((await produceJson(['env-b', '--envelope'], envelopes.join('\n'))).records).toBe(5)
       const strip = (rs: ReadRecord[]) => rs.map(({ partition, offset, timestamp, key, value, headers }) => ({ partition, offset, timestamp, key, value, headers })).sort((x, y) => x.timestamp - y.timestamp)
       expect(strip(await readTopic(d.port, 'env-b'))).toEqual(strip(a))
+    })
+
+    it('consume A --exit | produce B --envelope copies a topic exactly (the real commands, through a pipe)', async () => {
+      const src = [
+        '{"partition":0,"timestamp":1700000000000,"key":"k1","value":{ "v" : 1.50 },"headers":[["h","1"],["h","2"]]}',
+        '{"partition":1,"timestamp":1700000000001,"key":null,"value":null}',
+        '{"partition":2,"timestamp":1700000000002,"key":"","value":"","valueEncoding":"string","headers":{"n":null}}',
+        '{"partition":2,"timestamp":1700000000003,"key":"k4","value":"not json","valueEncoding":"string"}',
+        '{"partition":0,"timestamp":1700000000004,"key":"//79","keyEncoding":"base64","value":"AAEC/w==","valueEncoding":"base64"}',
+        ...lines(500).map((v, i) => `{"partition":${i % 3},"timestamp":${1700000001000 + i},"key":"k${i}","value":${v}}`),
+      ]
+      expect((await produceJson(['copy-a', '--envelope'], src.join('\n'))).records).toBe(505)
+      const node = JSON.stringify(process.execPath)
+      const bin = JSON.stringify(BIN)
+      const r = await execa('bash', ['-c', `set -o pipefail; ${node} ${bin} consume copy-a --from earliest --exit --binary | ${node} ${bin} produce copy-b --envelope --json`], {
+        env: cleanEnv(d.env),
+        extendEnv: false,
+        reject: false,
+      })
+      expect(r.exitCode, String(r.stderr)).toBe(0)
+      expect(JSON.parse(String(r.stdout))).toMatchObject({ records: 505, skipped: 0 })
+      const strip = (rs: ReadRecord[]) => rs.map(({ partition, offset, timestamp, key, value, headers }) => ({ partition, offset, timestamp, key, value, headers }))
+      const a = await readTopic(d.port, 'copy-a')
+      expect(a).toHaveLength(505)
+      expect(strip(await readTopic(d.port, 'copy-b'))).toEqual(strip(a))
     })
 
     it('a partition the topic does not have goes through the default partitioner, with one note', async () => {
