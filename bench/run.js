@@ -10,7 +10,8 @@
  *
  * Prints a table (targets as PASS/MISS) and writes the figures to bench/results/<timestamp>.json.
  * A missed target is not a failure; a step that fails (a tool exits non-zero, a count is wrong)
- * exits 1. See docs/performance.md. The storage micro bench is bench/storage.mjs.
+ * exits 1. See docs/performance.md. Where the time goes: bench/profile.js. The storage micro bench
+ * (LevelDB alone, no network) is bench/storage.mjs.
  */
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'

@@ -33,12 +33,12 @@ function stderrOf(child) {
 }
 
 export async function measureLatency(daemon, topic, opts = {}) {
-  const { ratePerSec = 10_000, warmupMs = 2_000, measureMs = 10_000, cooldownMs = 500, drainTimeoutMs = 5_000, partitions = 3 } = opts
+  const { ratePerSec = 10_000, warmupMs = 2_000, measureMs = 10_000, cooldownMs = 500, drainTimeoutMs = 5_000, partitions = 3, lingerMs = 0 } = opts
   await createTopic(daemon.bootstrap, topic, partitions)
   const consumer = spawn('kcat', ['-C', '-b', daemon.bootstrap, '-t', topic, '-o', 'end', '-u', '-q', '-f', '%s\\n'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const producer = spawn('kcat', ['-P', '-b', daemon.bootstrap, '-t', topic, '-X', 'acks=all', '-X', 'linger.ms=0'], {
+  const producer = spawn('kcat', ['-P', '-b', daemon.bootstrap, '-t', topic, '-X', 'acks=all', '-X', `linger.ms=${lingerMs}`], {
     stdio: ['pipe', 'ignore', 'pipe'],
   })
   const consumerErr = stderrOf(consumer)
@@ -53,6 +53,8 @@ export async function measureLatency(daemon, topic, opts = {}) {
   let received = 0
   let duplicates = 0
   const seen = new Set()
+  const worstPerSlot = []
+  const pacerLagMs = []
   let receivedWarm = 0
   let partial = ''
   consumer.stdout.setEncoding('utf8')
@@ -70,7 +72,11 @@ export async function measureLatency(daemon, topic, opts = {}) {
           continue
         }
         seen.add(seq)
-        latenciesMs.push(now - Number(m[2]))
+        const latencyMs = now - Number(m[2])
+        latenciesMs.push(latencyMs)
+        // The worst latency per 100 ms of send time: shows whether the tail is periodic stalls.
+        const slot = Math.floor((Number(m[2]) - measureStart) / 100)
+        if (slot >= 0 && !(worstPerSlot[slot] >= latencyMs)) worstPerSlot[slot] = latencyMs
         received++
       } else if (seq < measureFromSeq) {
         receivedWarm++
@@ -112,7 +118,11 @@ export async function measureLatency(daemon, topic, opts = {}) {
         for (; sent < due; sent++) lines += `{"seq":${sent},"sentMs":${stamp.toFixed(3)},"pad":"${PAD}"}\n`
         producer.stdin.write(lines)
       }
+      const asleep = performance.now()
       await sleep(1)
+      // The pacer's own lateness: a control for the machine's scheduling noise, which no server
+      // could beat (this process only writes and reads pipes).
+      if (measureStart !== Infinity && measureToSeq === Infinity) pacerLagMs.push(performance.now() - asleep - 1)
     }
     // Let the last records arrive.
     const deadline = performance.now() + drainTimeoutMs
@@ -129,8 +139,10 @@ export async function measureLatency(daemon, topic, opts = {}) {
   }
   const sentMeasured = measureToSeq - measureFromSeq
   latenciesMs.sort((a, b) => a - b)
+  pacerLagMs.sort((a, b) => a - b)
   return {
     ratePerSec,
+    lingerMs,
     measuredSeconds: measureMs / 1000,
     sent: sentMeasured,
     received,
@@ -140,6 +152,9 @@ export async function measureLatency(daemon, topic, opts = {}) {
     p99Ms: percentile(latenciesMs, 99),
     p999Ms: percentile(latenciesMs, 99.9),
     maxMs: latenciesMs.at(-1) ?? NaN,
+    pacerLagP99Ms: percentile(pacerLagMs, 99),
+    pacerLagMaxMs: pacerLagMs.at(-1) ?? NaN,
+    worstMsPer100ms: Array.from(worstPerSlot, (x) => (x === undefined ? null : Math.round(x * 10) / 10)),
   }
 }
 

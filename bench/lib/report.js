@@ -48,18 +48,20 @@ export function formatReport(f, targets) {
   )
   const row = (label, r, key, why) => {
     const d = f.daemonCpuMs?.[key]
+    const total = r?.clientCpuS === undefined || !d ? undefined : r.clientCpuS + Math.max(d.mainMs + d.otherMs, 0) / 1000
     return [
       label,
       fmtRate(r),
       fmtSecs(r),
       cpuS(r?.clientCpuS),
       d && r ? `${cpuS(d.mainMs / 1000)} + ${cpuS(d.otherMs / 1000)}` : '',
+      cpuS(total),
       r === undefined ? why ?? 'not available' : '',
     ]
   }
   out.push(
     table(
-      ['step', 'rate', 'time', 'tool CPU', 'daemon CPU (JS + threads)', 'note'],
+      ['step', 'rate', 'time', 'tool CPU', 'daemon CPU (JS + threads)', 'all CPU', 'note'],
       [
         row('produce: kcat -> mock cluster (reference)', f.produce.kcatMock, 'produceKcatMock'),
         row('produce: kcat -> sluice', f.produce.kcatSluice, 'produceKcatSluice'),
@@ -74,9 +76,10 @@ export function formatReport(f, targets) {
   if (f.latency) {
     const l = f.latency
     out.push(
-      `latency @ ${l.ratePerSec.toLocaleString('en-US')} rec/s for ${l.measuredSeconds} s (kcat -P linger.ms=0 acks=all -> kcat -C): ` +
+      `latency @ ${l.ratePerSec.toLocaleString('en-US')} rec/s for ${l.measuredSeconds} s (kcat -P linger.ms=${l.lingerMs ?? 0} acks=all -> kcat -C): ` +
         `p50 ${ms(l.p50Ms)}, p99 ${ms(l.p99Ms)}, p99.9 ${ms(l.p999Ms)}, max ${ms(l.maxMs)}; ` +
         `${l.received.toLocaleString('en-US')}/${l.sent.toLocaleString('en-US')} received, ${l.duplicates} duplicates`,
+      `  (control: the bench's own 1 ms timer was late by p99 ${ms(l.pacerLagP99Ms)}, max ${ms(l.pacerLagMaxMs)}: the machine's scheduling noise)`,
     )
   }
   if (f.startup) {
