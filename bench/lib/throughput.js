@@ -102,5 +102,3 @@ export async function consumeSluice(daemon, topic, records) {
   expectCount('sluice consume --exit', r.lines, records)
   return throughput(records, r)
 }
-
-export { REPO_ROOT }
