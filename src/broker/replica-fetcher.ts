@@ -13,7 +13,6 @@ import type { Logger } from '../daemon/cluster.js'
 import { ErrorCode } from '../protocol/errors.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import { sleep } from './cluster-view.js'
-import type { PartitionLog } from '../storage/types.js'
 import { rebuildProducerState } from './producer-state.js'
 import type { Hosted } from './replica-manager.js'
 
@@ -105,7 +104,7 @@ export class ReplicaFetchers {
         topicId: h.topicId,
         partition: h.partition,
         fetchOffset: h.log!.logEndOffset,
-        lastFetchedEpoch: lastBatchEpoch(h.log!),
+        lastFetchedEpoch: h.log!.latestEpoch(),
         currentLeaderEpoch: h.leaderEpoch,
       }))
       const maxWaitMs = Number(brokerConfig(cluster.image.brokerConfigs, 'replica.fetch.wait.max.ms'))
@@ -159,7 +158,12 @@ export class ReplicaFetchers {
         await rebuildProducerState(log, h.producers)
         return true
       }
-      return false
+      // No batch to drop, but the epoch we sent may be one we assigned at our LEO when elected and
+      // never wrote in: the leader never had it. Truncating at the LEO drops that entry (as Kafka
+      // does), so the next fetch sends the epoch of our last batch and agrees.
+      const latest = log.latestEpoch()
+      await log.truncateTo(log.logEndOffset)
+      return log.latestEpoch() !== latest
     }
     let moved = false
     if (r.records.length > 0 && log.logEndOffset === sent.fetchOffset) {
@@ -174,19 +178,3 @@ export class ReplicaFetchers {
   }
 }
 
-/**
- * The epoch of the last batch the log holds (KIP-595's lastFetchedEpoch), -1 when it holds none.
- * Not the epoch cache's latest epoch: a replica elected leader assigns its epoch at its LEO before
- * writing anything in it, and if it loses leadership before it writes, that entry names an epoch
- * no other replica knows. Sent as lastFetchedEpoch, the leader answered "diverging" at our own LEO
- * on every fetch, nothing was truncated, and the follower never caught up (seeded simulation,
- * seed 4). Kafka's truncateTo drops such an entry; our log's truncateTo is a no-op at the LEO, and
- * the entry goes by itself when the first batch of a newer epoch is appended.
- */
-function lastBatchEpoch(log: PartitionLog): number {
-  const entries = log.epochEntries()
-  for (let i = entries.length - 1; i >= 0; i--) {
-    if (entries[i]!.startOffset < log.logEndOffset) return entries[i]!.epoch
-  }
-  return -1
-}

@@ -138,7 +138,14 @@ export class Partition implements PartitionLog {
     assert(Number.isInteger(offset) && offset >= 0, `invalid truncation offset ${offset}`)
     return this.queue.run(true, async () => {
       this.checkUsable()
-      if (offset >= this.endOffset) return
+      if (offset >= this.endOffset) {
+        // No batch goes, but epochs starting at the LEO do (Kafka's truncateTo does the same): an
+        // epoch a replica assigned when elected and lost before writing names data it never held.
+        // Kept, it made a follower's OffsetForLeaderEpoch answers wrong once it appended an older
+        // epoch's batches there, and fetches diverged forever (seeded simulation, seed 9818).
+        if (this.epochs.truncateFromEnd(this.endOffset)) await this.commit({ appended: [], removed: [], removedFrom: null })
+        return
+      }
       const pos = this.index.positionFor(offset)
       // A batch straddling `offset` goes entirely: the log never holds part of a batch.
       let newEnd = pos < this.index.length ? Math.min(offset, this.index.baseOffset(pos)) : offset

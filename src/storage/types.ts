@@ -123,7 +123,8 @@ export interface PartitionLog {
   /**
    * Drops every batch with an offset >= `offset` (replica divergence) and fixes the epoch cache.
    * A batch that straddles `offset` goes entirely: the LEO becomes its base offset. Below
-   * logStartOffset, the log is emptied and starts at `offset`. No-op at or beyond LEO.
+   * logStartOffset, the log is emptied and starts at `offset`. At or beyond LEO no batch goes, but
+   * epoch entries starting at the LEO do (an epoch assigned at an election, nothing written in it).
    */
   truncateTo(offset: number): Promise<void>
   /** DeleteRecords: moves logStartOffset to `offset` (no-op if not above it) and deletes whole

@@ -243,6 +243,18 @@ export function runLogStoreConformance(name: string, makeHarness: MakeHarness): 
       ])
     })
 
+    it('truncateTo at the LEO keeps every batch and drops epochs starting there (assigned at an election, never written)', async () => {
+      let log = await store.partition(TOPIC, 0)
+      await log.appendAsLeader(makeBatch({ records: 5, tag: 'a' }), 1)
+      log.assignEpochStart(3, 5)
+      expect(log.latestEpoch()).toBe(3)
+      await log.truncateTo(5)
+      expect([log.logEndOffset, log.latestEpoch()]).toEqual([5, 1])
+      log = await (await reopen()).partition(TOPIC, 0)
+      expect(log.epochEntries()).toEqual([{ epoch: 1, startOffset: 0 }])
+      expect(await readTags(log)).toEqual(['a'])
+    })
+
     it('truncateTo below the log start empties the log and restarts it there', async () => {
       const log = await store.partition(TOPIC, 0)
       await log.appendAsLeader(makeBatch({ records: 10 }), 0)
