@@ -35,7 +35,7 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
     '<%= config.bin %> consume orders --from 0:120,1:98 --exit',
     "<%= config.bin %> consume orders --format '{partition}:{offset} {key} {value}'",
     '<%= config.bin %> consume orders --format value --exit | jq .amount',
-    '<%= config.bin %> consume orders --exit | <%= config.bin %> produce orders-copy --envelope',
+    '<%= config.bin %> consume orders --exit --binary | <%= config.bin %> produce orders-copy --envelope',
   ]
   // The records are the output (already JSON lines): there is no other JSON form.
   static override enableJsonFlag = false
@@ -59,7 +59,7 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
       multiple: true,
       helpValue: 'N',
     }),
-    max: Flags.integer({ char: 'n', description: 'stop after this many records in all', min: 1 }),
+    max: Flags.integer({ char: 'n', description: 'stop after this many records in all', min: 1, helpValue: 'N' }),
     exit: Flags.boolean({ char: 'e', description: 'stop at the end offsets seen at start instead of following', default: false }),
     format: Flags.string({
       char: 'f',
