@@ -78,7 +78,9 @@ async function withAdmin<T>(bootstrap: string, fn: (admin: Admin) => Promise<T>)
   }
 }
 
-describe('sluice produce', () => {
+// Tests use distinct topics and share one daemon, so they run concurrently (most of their time is
+// the CLI starting up); the other cluster's tests depend on their order and run in sequence.
+describe.concurrent('sluice produce', () => {
   it('sends every line once, bytes as read: CRLF, blank lines, a last line without newline', async () => {
     const values = ['{"a":1}', '{ "spaced" : [1, 2.50, 1e3] }', '"text é ✓"', '12345678901234567890', 'null', '[]']
     const input = `${values[0]}\r\n\n${values[1]}\n   \n${values[2]}\r\n${values[3]}\n${values[4]}\n${values[5]}`
@@ -395,7 +397,7 @@ describe('sluice produce', () => {
     expect(stderr).toMatch(/sluice: 10 records \(.*\) acknowledged, [\d,]+ records\/s/)
   })
 
-  describe('another cluster', () => {
+  describe.sequential('another cluster', () => {
     let other: TestDaemon
     beforeAll(async () => {
       other = await startDaemon({ brokers: 1 })
