@@ -39,7 +39,8 @@ export interface EncodedEnvelope {
 
 /** True when `text` is a single JSON text that can sit inside a JSON line as is. */
 export function isEmbeddableJson(text: string): boolean {
-  if (text.length === 0 || text.includes('\n') || text.includes('\r')) return false
+  // Whitespace around the value would be lost when the envelope is parsed back.
+  if (text.length === 0 || text.includes('\n') || text.includes('\r') || text !== text.trim()) return false
   // Cheap rejections before JSON.parse: a JSON text starts with one of these (after whitespace).
   const c = text.trimStart().charCodeAt(0)
   const plausible =

@@ -114,6 +114,8 @@ function scanLiteral(buf: Uint8Array, i: number, end: number, a: number, b: numb
 /** True when buf[start, end) is one JSON text (UTF-8, no CR/LF) that can be embedded as is. */
 export function isEmbeddableJsonBytes(buf: Uint8Array, start: number, end: number): boolean {
   highBit = false
+  // Whitespace around the value would be lost when the envelope is parsed back: not embeddable.
+  if (end <= start || buf[start] === SPACE || buf[start] === TAB || buf[end - 1] === SPACE || buf[end - 1] === TAB) return false
   let depth = 0
   let expect = VALUE
   let i = start

@@ -20,14 +20,16 @@ function rng(seed: number): () => number {
 describe('client/consume/json-scan', () => {
   it('accepts JSON texts and rejects the rest, as JSON.parse does', () => {
     const yes = [
-      '{}', '[]', '0', '-0', '1.5e+10', '-12.25E-3', '"x"', '""', 'true', 'false', 'null', ' {"a" : [1 , 2] } ',
-      '\t[{"a":{"b":[null,true,false,"\\u00e9\\n\\"\\\\\\/\\b\\f\\r\\t"]}}]', '{"é":"日本"}', '"\\ud800"', '12345678901234567890',
+      '{}', '[]', '0', '-0', '1.5e+10', '-12.25E-3', '"x"', '""', 'true', 'false', 'null', '{"a" : [1 , 2] }',
+      '[{"a":{"b":[null,true,false,"\\u00e9\\n\\"\\\\\\/\\b\\f\\r\\t"]}}]', '{"é":"日本"}', '"\\ud800"', '12345678901234567890',
       '[[[[[[[[[[]]]]]]]]]]',
     ]
     const no = [
       '', ' ', '{', '}', '[1,]', '{"a":1,}', '{"a"}', '{"a":}', '{1:2}', '01', '1.', '.5', '+1', '1e', '-', 'tru', 'nul', 'True',
       '"abc', '"a\u0001"', '"\\x"', '"\\u12g4"', '{"a":1}{}', '1 2', '{"a":\n1}', '[1,\r2]', "'a'", 'NaN', 'Infinity', '\ufeff{}',
       '[1]]', '{"a":1]', '[}',
+      // Whitespace around the value would not survive the envelope's round trip: not embeddable.
+      ' {"a":1}', '{"a":1} ', '\t[]',
     ]
     for (const t of yes) expect([t, fast(Buffer.from(t))]).toEqual([t, true])
     for (const t of no) expect([t, fast(Buffer.from(t))]).toEqual([t, slow(Buffer.from(t))])
