@@ -59,9 +59,16 @@ const LINE_BYTES_MAX_FLOOR = 16 << 20
 
 const ACKS: Record<Acks, number> = { all: -1, '1': 1, '0': 0 }
 
+const READ_CHUNK_BYTES = 1 << 20
+
 /** Opens --file (or stdin): a missing file fails before anything connects. */
 export async function openInput(file: string | undefined): Promise<Readable> {
-  if (file === undefined || file === '-') return process.stdin
+  if (file === undefined || file === '-') {
+    // stdin redirected from a file (`< big.jsonl`): read it in large chunks, as --file does
+    // (process.stdin would read 64 KiB at a time). Pipes and terminals stay with process.stdin.
+    if (stdinIsFile()) return fs.createReadStream('', { fd: 0, highWaterMark: READ_CHUNK_BYTES, autoClose: false })
+    return process.stdin
+  }
   let handle: fs.promises.FileHandle
   try {
     handle = await fs.promises.open(file, 'r')
@@ -70,7 +77,15 @@ export async function openInput(file: string | undefined): Promise<Readable> {
     if (code === 'ENOENT') throw new SluiceError('NOT_FOUND', `--file ${file}: no such file`, { cause: err })
     throw new SluiceError('BAD_INPUT', `--file ${file}: cannot read it (${code ?? String(err)})`, { cause: err })
   }
-  return handle.createReadStream({ highWaterMark: 1 << 20 })
+  return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES })
+}
+
+function stdinIsFile(): boolean {
+  try {
+    return fs.fstatSync(0).isFile()
+  } catch {
+    return false // closed stdin: process.stdin reports it
+  }
 }
 
 export async function produce(opts: ProduceOptions): Promise<ProduceSummary> {
