@@ -5,6 +5,7 @@
  *
  *   SLUICE_SIM_SEED=<n> npx vitest run test/sim/replication.sim.test.ts    replays one seed, with its trace
  *   SLUICE_SIM_SEEDS=<from>-<to> ...                                       another range of seeds
+ *   SLUICE_SIM_STEPS=<n> ...                                               longer (or shorter) runs than 250 steps
  */
 import { describe, expect, it } from 'vitest'
 import { runSeed, type SeedResult } from './run.js'
@@ -13,16 +14,18 @@ const SEEDS = 1000
 const CHUNK = 100
 const REPLAY = process.env.SLUICE_SIM_SEED
 const RANGE = process.env.SLUICE_SIM_SEEDS
+const STEPS = process.env.SLUICE_SIM_STEPS === undefined ? undefined : Number(process.env.SLUICE_SIM_STEPS)
 
 function replayHint(seed: number): string {
-  return `replay: SLUICE_SIM_SEED=${seed} npx vitest run test/sim/replication.sim.test.ts`
+  const steps = STEPS === undefined ? '' : `SLUICE_SIM_STEPS=${STEPS} `
+  return `replay: ${steps}SLUICE_SIM_SEED=${seed} npx vitest run test/sim/replication.sim.test.ts`
 }
 
 /** A failure message: the seed, the step, what broke, how to replay, and the end of the trace. */
 async function explain(result: SeedResult): Promise<string> {
   const f = result.failure!
   // Runs replay exactly: run the seed again with its trace on, to show how it got there.
-  const traced = await runSeed(result.seed, { trace: true })
+  const traced = await runSeed(result.seed, { trace: true, steps: STEPS })
   const firstLine = (m: string): string => m.split('\n')[0]!
   const same = traced.failure?.step === f.step && firstLine(traced.failure.message) === firstLine(f.message)
   return [
@@ -44,7 +47,7 @@ function seedRange(): [number, number] {
 describe('sim/replication', () => {
   if (REPLAY !== undefined) {
     it(`replays seed ${REPLAY}`, async () => {
-      const result = await runSeed(Number(REPLAY), { trace: true })
+      const result = await runSeed(Number(REPLAY), { trace: true, steps: STEPS })
       console.log([`seed ${REPLAY} config ${result.config}`, ...result.trace, `stats ${JSON.stringify(result.stats)}`].join('\n'))
       if (result.failure) expect.fail(await explain(result))
     })
@@ -64,7 +67,7 @@ describe('sim/replication', () => {
     const end = Math.min(start + CHUNK - 1, to)
     it(`seeds ${start}-${end}: the invariants hold after every step`, async () => {
       for (let seed = start; seed <= end; seed++) {
-        const result = await runSeed(seed)
+        const result = await runSeed(seed, { steps: STEPS })
         for (const [k, v] of Object.entries(result.stats)) totals[k] = (totals[k] ?? 0) + v
         if (result.failure) expect.fail(await explain(result))
       }
