@@ -41,7 +41,9 @@ export class DirectLink implements BrokerLink {
     if (latencyMs > 0) await delay(latencyMs)
     // A cut link or a hung leader: nothing comes back until it heals, or the request times out.
     const startedMs = Date.now()
-    while (this.faults.isCut(followerId, leaderId) || leader.state === 'paused') {
+    // A paused follower sends nothing either: replication stops on both sides of a hung broker.
+    const follower = this.brokers.get(followerId)
+    while (this.faults.isCut(followerId, leaderId) || leader.state === 'paused' || follower?.state === 'paused') {
       if (Date.now() - startedMs > UNREACHABLE_TIMEOUT_MS) throw new Error(`broker ${leaderId} did not answer`)
       await delay(POLL_MS)
     }

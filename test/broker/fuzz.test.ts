@@ -111,7 +111,7 @@ describe('broker/fuzz', () => {
     })
     try {
       // Records that exist before the fuzzing starts must be untouched after it.
-      await producer.send({ messages: [{ topic: 'healthy', value: 'before', partition: 0 }] })
+      await producer.send({ messages: [{ topic: 'healthy', value: 'before', partition: 0 }], acks: -1 })
       const acknowledged = ['before']
       for (let round = 0; round < ROUNDS; round++) {
         await Promise.all(
@@ -120,7 +120,7 @@ describe('broker/fuzz', () => {
           ),
         )
         const value = `healthy-${round}`
-        await producer.send({ messages: [{ topic: 'healthy', value, partition: 0 }] })
+        await producer.send({ messages: [{ topic: 'healthy', value, partition: 0 }], acks: -1 })
         acknowledged.push(value)
       }
 
