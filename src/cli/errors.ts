@@ -32,8 +32,10 @@ export const ERROR_EXIT_CODES: Readonly<Record<string, ExitCodeValue>> = {
   DAEMON_START_FAILED: ExitCode.UNREACHABLE,
   CLUSTER_UNREACHABLE: ExitCode.UNREACHABLE,
   NOT_FOUND: ExitCode.NOT_FOUND,
+  OFFSET_OUT_OF_RANGE: ExitCode.NOT_FOUND,
   CONFLICT: ExitCode.CONFLICT,
   BAD_INPUT: ExitCode.BAD_INPUT,
+  RECORD_TOO_LARGE: ExitCode.BAD_INPUT,
   KAFKA_ERROR: ExitCode.KAFKA,
   INTERRUPTED: ExitCode.INTERRUPTED,
   // Simulation commands (broker kill, faults...) pointed at a cluster that is not the local daemon.

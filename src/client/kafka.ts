@@ -114,6 +114,10 @@ export function toClusterError(err: unknown, target: ClusterTarget, what: string
   }
   const apiCode = kafkaApiCode(err)
   const message = err instanceof Error ? err.message : String(err)
+  // @platformatic/kafka turns UNKNOWN_TOPIC_OR_PARTITION from Metadata into a plain user error.
+  if (apiCode === undefined && /^Unknown topic /.test(message)) {
+    return new SluiceError('NOT_FOUND', `${what}: ${message}`, { cause: err })
+  }
   if (apiCode !== undefined) {
     return new SluiceError(KAFKA_CODE_TO_SLUICE[apiCode] ?? 'KAFKA_ERROR', `${what}: ${message}`, { cause: err })
   }
