@@ -1,15 +1,16 @@
 /**
  * InitProducerId (key 22), versions 0-4: producer ids for idempotent producers.
- * A null transactional id gets a new producer id from the controller at epoch 0. With v3+, a
- * producer that passes its current id and epoch gets the same id at the next epoch (KIP-360),
- * and a new id when the epoch would overflow.
+ * A null transactional id always gets a new producer id from the controller at epoch 0, whatever
+ * producer id and epoch the request carries, as Kafka does (TransactionCoordinator
+ * .handleInitProducerId): the id and epoch only matter for a transactional id (KIP-360), and an
+ * idempotent producer bumps its epoch itself. @platformatic/kafka sends producer id 0, epoch 0 on
+ * its first InitProducerId: answering that with "id 0, epoch 1" gave every such producer the
+ * same id, so a second producer's batches collided with the first one's sequences.
  * Not implemented: transactional producers (a transactional id is refused with
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED: sluice has no transaction coordinator).
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { registerHandler, type RequestContext } from '../handler.js'
-
-const EPOCH_MAX = 32767
 
 interface InitProducerIdRequest {
   transactionalId: string | null
@@ -22,11 +23,6 @@ async function handle(ctx: RequestContext, req: InitProducerIdRequest): Promise<
   const out = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: -1, producerEpoch: -1 }
   if (req.transactionalId !== null && req.transactionalId !== '') {
     out.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-    return out
-  }
-  if (req.producerId >= 0 && req.producerEpoch >= 0 && req.producerEpoch < EPOCH_MAX - 1) {
-    out.producerId = req.producerId
-    out.producerEpoch = req.producerEpoch + 1
     return out
   }
   const allocated = await ctx.broker.cluster.allocateProducerId()
