@@ -18,15 +18,53 @@ const KAFKA_MESSAGE_TOO_LARGE = 10
 const KAFKA_INVALID_TOPIC_EXCEPTION = 17
 const KAFKA_RECORD_LIST_TOO_LARGE = 18
 
-export function producerOptions(target: ClusterTarget): ConstructorParameters<typeof Producer<Buffer, Buffer, Buffer, Buffer>>[0] {
+/** Kafka's delivery.timeout.ms is 120 s; half of it rides out any failover a person waits for. */
+export const DELIVERY_TIMEOUT_MS = 60_000
+/** Kafka's retry.backoff.ms. */
+export const RETRY_BACKOFF_MS = 100
+
+/**
+ * The producer's options. `idempotent` (acks=all only: Kafka refuses idempotence with fewer acks)
+ * gives every batch a producer id and sequence, so a send retried across a failover is stored
+ * once. The client's own retries are few and quick: they go back to the same broker, while the
+ * send pipeline's retries (until DELIVERY_TIMEOUT_MS) ask for fresh metadata first.
+ */
+export function producerOptions(target: ClusterTarget, idempotent = false): ConstructorParameters<typeof Producer<Buffer, Buffer, Buffer, Buffer>>[0] {
   return {
     ...clientOptions(target, 'sluice-produce'),
     timeout: REQUEST_TIMEOUT_MS,
     // As the Java producer: a topic is created on first use where the cluster allows it.
     autocreateTopics: true,
-    // Issue 4 (replication, failover): `idempotent: true` goes here, so that a retried send is
-    // never stored twice (it also sets acks=all and one request in flight per connection).
+    ...(idempotent ? { idempotent: true, retries: 2, retryDelay: RETRY_BACKOFF_MS } : {}),
   }
+}
+
+/**
+ * Kafka's retriable produce errors (those the Java producer retries until delivery.timeout.ms),
+ * and the network failures of a broker that went away.
+ */
+const RETRIABLE_PRODUCE_CODES = new Set([
+  5, // LEADER_NOT_AVAILABLE
+  6, // NOT_LEADER_OR_FOLLOWER
+  7, // REQUEST_TIMED_OUT
+  8, // BROKER_NOT_AVAILABLE
+  9, // REPLICA_NOT_AVAILABLE
+  13, // NETWORK_EXCEPTION
+  19, // NOT_ENOUGH_REPLICAS
+  20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+  56, // KAFKA_STORAGE_ERROR
+  74, // FENCED_LEADER_EPOCH
+  75, // UNKNOWN_LEADER_EPOCH
+])
+
+/** True when every error in the tree is one a later attempt may get past. */
+export function isRetriableSend(err: unknown, depth = 0): boolean {
+  if (depth > 8 || typeof err !== 'object' || err === null) return false
+  const e = err as { code?: unknown; apiCode?: unknown; errors?: unknown[]; cause?: unknown }
+  if (typeof e.apiCode === 'number' && e.apiCode !== 0) return RETRIABLE_PRODUCE_CODES.has(e.apiCode)
+  if (e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_TIMEOUT' || e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'EPIPE') return true
+  if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every((inner) => isRetriableSend(inner, depth + 1))
+  return e.cause !== undefined && isRetriableSend(e.cause, depth + 1)
 }
 
 export interface TopicInfo {

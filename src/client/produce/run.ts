@@ -20,7 +20,7 @@ import { Producer, type CompressionAlgorithmValue } from '@platformatic/kafka'
 import { ExitCode, SluiceError } from '../../cli/errors.js'
 import type { ClusterTarget } from '../kafka.js'
 import { BATCH_OVERHEAD_BYTES, BatchBuilder, type InvalidLine, type Mode } from './batch-builder.js'
-import { describeTopic, producerOptions, sendFailed, type BufferProducer, type TopicInfo } from './cluster.js'
+import { DELIVERY_TIMEOUT_MS, describeTopic, isRetriableSend, producerOptions, RETRY_BACKOFF_MS, sendFailed, type BufferProducer, type TopicInfo } from './cluster.js'
 import { LineSplitter, LineTooLongError } from './lines.js'
 import { SendPipeline } from './send-pipeline.js'
 import { Progress, type ProduceSummary } from './summary.js'
@@ -89,7 +89,7 @@ function stdinIsFile(): boolean {
 }
 
 export async function produce(opts: ProduceOptions): Promise<ProduceSummary> {
-  const producer: BufferProducer = new Producer(producerOptions(opts.target))
+  const producer: BufferProducer = new Producer(producerOptions(opts.target, opts.acks === 'all'))
   try {
     const topic = await describeTopic(producer, opts.target, opts.topic)
     if (opts.partition !== undefined && opts.partition >= topic.numPartitions) {
@@ -125,6 +125,10 @@ class ProduceRun {
       compression: opts.compression as CompressionAlgorithmValue,
       numPartitions: topic.numPartitions,
       inFlightMax: IN_FLIGHT_MAX,
+      idempotent: opts.acks === 'all',
+      deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
+      retryBackoffMs: RETRY_BACKOFF_MS,
+      retriable: isRetriableSend,
     })
     this.progress = new Progress(process.stderr, opts.progress, this.pipeline.acked)
     this.builder = new BatchBuilder({
