@@ -1,0 +1,382 @@
+/**
+ * Consumer-group administration for `sluice group ...`, on @platformatic/kafka's Admin and
+ * Consumer, so the same calls work against the local daemon and any Kafka cluster: ListGroups,
+ * DescribeGroups (the consumer protocol's assignment bytes decoded by the library), OffsetFetch,
+ * ListOffsets, Fetch (the age of the oldest record not yet consumed), OffsetCommit with
+ * generation -1 and an empty member id (how Kafka's own tools commit for a group with no active
+ * members), DeleteGroups.
+ */
+import { Admin, Consumer } from '@platformatic/kafka'
+import { SluiceError } from '../cli/errors.js'
+import { walkBatches } from './consume/batches.js'
+import { fetchRaw } from './consume/fetch-api.js'
+import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from './kafka.js'
+import { kafkaOffsetLookup, resolveOffsets, type OffsetPosition, type PartitionBounds } from './offsets.js'
+
+/** Kafka's names for the classic group states (DescribeGroups/ListGroups spell them so). */
+const STATE_NAMES: Record<string, string> = {
+  PREPARING_REBALANCE: 'PreparingRebalance',
+  COMPLETING_REBALANCE: 'CompletingRebalance',
+  STABLE: 'Stable',
+  DEAD: 'Dead',
+  EMPTY: 'Empty',
+}
+const stateName = (s: string): string => STATE_NAMES[s] ?? s
+
+export interface GroupSummary {
+  group: string
+  state: string
+  protocolType: string
+}
+
+export interface GroupMemberInfo {
+  memberId: string
+  groupInstanceId: string | null
+  clientId: string
+  host: string
+  /** topic -> partitions, from the consumer protocol assignment. */
+  assignment: { topic: string; partitions: number[] }[]
+}
+
+export interface GroupPartitionLag {
+  topic: string
+  partition: number
+  /** null: the group has no committed offset here. */
+  committedOffset: number | null
+  endOffset: number
+  /** Records between the committed offset (or the log start when none) and the end. */
+  lag: number
+  /** Age of the oldest record not yet consumed (ms); null when none is waiting or it cannot be read. */
+  lagMs: number | null
+  /** The member that has this partition now, if any. */
+  memberId: string | null
+}
+
+export interface GroupDescription {
+  group: string
+  state: string
+  protocolType: string
+  protocol: string
+  members: GroupMemberInfo[]
+  partitions: GroupPartitionLag[]
+  /** Sum of the partitions' lag. */
+  lag: number
+}
+
+export interface ResetPlanPartition {
+  partition: number
+  /** null: no committed offset now. */
+  currentOffset: number | null
+  newOffset: number
+  /** Positive: records that will be read again; negative: records that will be skipped. */
+  delta: number
+  /** Time span of those records (ms between the timestamps at both ends); null when unknown. */
+  spanMs: number | null
+  logStartOffset: number
+  endOffset: number
+}
+
+export interface ResetPlan {
+  group: string
+  topic: string
+  state: string
+  executed: boolean
+  partitions: ResetPlanPartition[]
+}
+
+const GROUP_NOT_FOUND = (group: string): SluiceError => new SluiceError('NOT_FOUND', `group "${group}" does not exist`)
+
+export class GroupAdmin {
+  constructor(
+    readonly target: ClusterTarget,
+    readonly admin: Admin,
+    readonly consumer: Consumer,
+  ) {}
+
+  async list(): Promise<GroupSummary[]> {
+    try {
+      const groups = await this.admin.listGroups()
+      return [...groups.values()]
+        .map((g) => ({ group: g.id, state: stateName(g.state), protocolType: g.protocolType }))
+        .sort((a, b) => a.group.localeCompare(b.group))
+    } catch (err) {
+      throw toClusterError(err, this.target, 'listing the consumer groups')
+    }
+  }
+
+  /** The group's state and members; NOT_FOUND when it is Dead (unknown) and has no offsets. */
+  async members(group: string): Promise<{ state: string; protocolType: string; protocol: string; members: GroupMemberInfo[] }> {
+    let g
+    try {
+      g = (await this.admin.describeGroups({ groups: [group] })).get(group)
+    } catch (err) {
+      if (kafkaApiCode(err) === 69) throw GROUP_NOT_FOUND(group)
+      throw toClusterError(err, this.target, `describing group "${group}"`)
+    }
+    if (g === undefined) throw GROUP_NOT_FOUND(group)
+    const members = [...g.members.values()].map((m) => ({
+      memberId: m.id,
+      groupInstanceId: m.groupInstanceId ?? null,
+      clientId: m.clientId,
+      host: m.clientHost,
+      assignment: [...(m.assignments?.values() ?? [])].map((a) => ({ topic: a.topic, partitions: [...a.partitions].sort((x, y) => x - y) })),
+    }))
+    return { state: stateName(g.state), protocolType: g.protocolType, protocol: g.protocol, members }
+  }
+
+  /** Committed offsets: topic -> partition -> offset (only those committed). */
+  async committed(group: string): Promise<Map<string, Map<number, number>>> {
+    const out = new Map<string, Map<number, number>>()
+    try {
+      const answer = await this.admin.listConsumerGroupOffsets({ groups: [group] })
+      for (const g of answer) {
+        for (const t of g.topics) {
+          for (const p of t.partitions) {
+            if (p.committedOffset < 0n) continue
+            let m = out.get(t.name)
+            if (!m) out.set(t.name, (m = new Map()))
+            m.set(p.partitionIndex, Number(p.committedOffset))
+          }
+        }
+      }
+    } catch (err) {
+      if (kafkaApiCode(err) === 69) return out
+      throw toClusterError(err, this.target, `reading the committed offsets of group "${group}"`)
+    }
+    return out
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    try {
+      const md = await this.consumer.metadata({ topics: [topic] })
+      const t = md.topics.get(topic)
+      if (t === undefined) throw new SluiceError('NOT_FOUND', `topic "${topic}" does not exist`)
+      return t.partitionsCount
+    } catch (err) {
+      if (err instanceof SluiceError) throw err
+      if (kafkaApiCode(err) === 3 || /unknown topic/i.test(err instanceof Error ? err.message : '')) {
+        throw new SluiceError('NOT_FOUND', `topic "${topic}" does not exist`, { cause: err })
+      }
+      throw toClusterError(err, this.target, `reading the metadata of "${topic}"`)
+    }
+  }
+
+  async bounds(topic: string, partitions: number[]): Promise<Map<number, PartitionBounds>> {
+    try {
+      return await kafkaOffsetLookup(this.consumer, topic).bounds(partitions)
+    } catch (err) {
+      throw toClusterError(err, this.target, `listing the offsets of "${topic}"`)
+    }
+  }
+
+  /** The timestamp of the first record at or after `offset` per partition (null when none/unreadable). */
+  async timestampsAt(topic: string, offsets: Map<number, number>): Promise<Map<number, number | null>> {
+    const out = new Map<number, number | null>()
+    for (const p of offsets.keys()) out.set(p, null)
+    if (offsets.size === 0) return out
+    try {
+      const md = await this.consumer.metadata({ topics: [topic] })
+      const t = md.topics.get(topic)
+      const byLeader = new Map<number, number[]>()
+      for (const p of offsets.keys()) {
+        const leader = t?.partitions[p]?.leader ?? -1
+        if (leader < 0) continue
+        byLeader.set(leader, [...(byLeader.get(leader) ?? []), p])
+      }
+      await Promise.all(
+        [...byLeader].map(async ([leader, parts]) => {
+          const broker = md.brokers.get(leader)
+          if (broker === undefined) return
+          const connection = await this.consumer.connections.get(broker)
+          const result = await fetchRaw(connection, {
+            topic,
+            partitions: parts.map((p) => ({ partition: p, fetchOffset: offsets.get(p)!, partitionMaxBytes: 64 * 1024, currentLeaderEpoch: -1 })),
+            maxWaitMs: 0,
+            minBytes: 0,
+            maxBytes: 1024 * 1024,
+          })
+          for (const fp of result.partitions) {
+            if (fp.errorCode !== 0 || fp.records.length === 0) continue
+            walkBatches(fp.records, offsets.get(fp.partition)!, (r) => {
+              out.set(fp.partition, r.timestamp)
+              return false
+            })
+          }
+        }),
+      )
+    } catch {
+      // The age is a hint: a partition whose leader cannot answer shows none.
+    }
+    return out
+  }
+
+  async describe(group: string, nowMs = Date.now()): Promise<GroupDescription> {
+    const [info, committed] = await Promise.all([this.members(group), this.committed(group)])
+    if (info.state === 'Dead' && committed.size === 0) throw GROUP_NOT_FOUND(group)
+    const owner = new Map<string, string>()
+    const topics = new Set(committed.keys())
+    for (const m of info.members) {
+      for (const a of m.assignment) {
+        topics.add(a.topic)
+        for (const p of a.partitions) owner.set(`${a.topic}/${p}`, m.memberId)
+      }
+    }
+    const partitions: GroupPartitionLag[] = []
+    for (const topic of [...topics].sort()) {
+      let count: number
+      try {
+        count = await this.partitionCount(topic)
+      } catch (err) {
+        if (err instanceof SluiceError && err.code === 'NOT_FOUND') continue // offsets of a deleted topic
+        throw err
+      }
+      const offsets = committed.get(topic) ?? new Map<number, number>()
+      // Partitions the group has offsets for or is assigned.
+      const parts = Array.from({ length: count }, (_, i) => i).filter((p) => offsets.has(p) || owner.has(`${topic}/${p}`))
+      const bounds = await this.bounds(topic, parts)
+      const from = new Map<number, number>()
+      for (const p of parts) {
+        const b = bounds.get(p)!
+        const start = Math.max(offsets.get(p) ?? b.start, b.start)
+        if (start < b.end) from.set(p, start)
+      }
+      const times = await this.timestampsAt(topic, from)
+      for (const p of parts) {
+        const b = bounds.get(p)!
+        const c = offsets.get(p) ?? null
+        const ts = times.get(p) ?? null
+        partitions.push({
+          topic,
+          partition: p,
+          committedOffset: c,
+          endOffset: b.end,
+          lag: Math.max(0, b.end - Math.max(c ?? b.start, b.start)),
+          lagMs: ts === null ? null : Math.max(0, nowMs - ts),
+          memberId: owner.get(`${topic}/${p}`) ?? null,
+        })
+      }
+    }
+    return { group, ...info, partitions, lag: partitions.reduce((s, p) => s + p.lag, 0) }
+  }
+
+  async delete(group: string): Promise<void> {
+    try {
+      await this.admin.deleteGroups({ groups: [group] })
+    } catch (err) {
+      const code = kafkaApiCode(err)
+      if (code === 69) throw GROUP_NOT_FOUND(group)
+      if (code === 68) {
+        throw new SluiceError('CONFLICT', `group "${group}" has active members: stop its consumers first (sluice group describe ${group})`, { cause: err })
+      }
+      throw toClusterError(err, this.target, `deleting group "${group}"`)
+    }
+  }
+
+  /**
+   * The reset plan for `topic` (all partitions, or `only`): where each partition goes, how many
+   * records are re-read (positive delta) or skipped (negative), and the time between them.
+   */
+  async plan(group: string, topic: string, target: ResetTarget, only?: number[], nowMs = Date.now()): Promise<ResetPlan> {
+    const [info, committed] = await Promise.all([this.members(group), this.committed(group)])
+    const count = await this.partitionCount(topic)
+    for (const p of only ?? []) {
+      if (p < 0 || p >= count) throw new SluiceError('NOT_FOUND', `topic "${topic}" has no partition ${p} (it has ${count})`)
+    }
+    let parts = only ?? Array.from({ length: count }, (_, i) => i)
+    const lookup = kafkaOffsetLookup(this.consumer, topic)
+    const bounds = await this.bounds(topic, parts)
+    const current = committed.get(topic) ?? new Map<number, number>()
+    const newOffsets = new Map<number, number>()
+    if (target.kind === 'shift') {
+      // Without --partition, only the partitions the group has an offset for move.
+      if (only === undefined) parts = parts.filter((p) => current.has(p))
+      if (parts.length === 0) throw new SluiceError('NOT_FOUND', `group "${group}" has no committed offsets on "${topic}": --shift-by needs them (use a --to-* mode)`)
+      for (const p of parts) {
+        const b = bounds.get(p)!
+        const from = current.get(p)
+        if (from === undefined) {
+          throw new SluiceError('NOT_FOUND', `group "${group}" has no committed offset for ${topic}/${p}: --shift-by needs one (use another --to-* mode)`)
+        }
+        newOffsets.set(p, clamp(from + target.by, b))
+      }
+    } else {
+      let resolved
+      try {
+        resolved = await resolveOffsets(undefined, { partitions: parts, lookup, bounds, fallback: target.position, role: 'from', nowMs })
+      } catch (err) {
+        throw toClusterError(err, this.target, `listing the offsets of "${topic}"`)
+      }
+      for (const p of parts) newOffsets.set(p, clamp(resolved.get(p)!.offset, bounds.get(p)!))
+    }
+    // Times at both ends of each move (the oldest record not yet consumed, before and after).
+    const ends = new Map<number, number>()
+    const starts = new Map<number, number>()
+    for (const p of parts) {
+      const b = bounds.get(p)!
+      const a = Math.max(current.get(p) ?? b.start, b.start)
+      const n = newOffsets.get(p)!
+      if (a < b.end) starts.set(p, a)
+      if (n < b.end) ends.set(p, n)
+    }
+    const [t0, t1] = await Promise.all([this.timestampsAt(topic, starts), this.timestampsAt(topic, ends)])
+    const partitions = parts.map((p) => {
+      const b = bounds.get(p)!
+      const cur = current.get(p) ?? null
+      const n = newOffsets.get(p)!
+      const a = Math.max(cur ?? b.start, b.start)
+      // A position at the end has no record yet: its time is "now".
+      const ta = a >= b.end ? nowMs : (t0.get(p) ?? null)
+      const tn = n >= b.end ? nowMs : (t1.get(p) ?? null)
+      return {
+        partition: p,
+        currentOffset: cur,
+        newOffset: n,
+        delta: a - n,
+        spanMs: ta === null || tn === null || a === n ? (a === n ? 0 : null) : Math.abs(ta - tn),
+        logStartOffset: b.start,
+        endOffset: b.end,
+      }
+    })
+    return { group, topic, state: info.state, executed: false, partitions }
+  }
+
+  /** Commits the plan; CONFLICT while the group has members (they would overwrite it). */
+  async execute(plan: ResetPlan): Promise<ResetPlan> {
+    const info = await this.members(plan.group)
+    if (info.members.length > 0 || (info.state !== 'Empty' && info.state !== 'Dead')) {
+      throw new SluiceError(
+        'CONFLICT',
+        `group "${plan.group}" is ${info.state} with ${info.members.length} active member(s) (${info.members.map((m) => m.clientId + '@' + m.host).join(', ')}): stop its consumers first, their commits would overwrite the reset`,
+      )
+    }
+    try {
+      await this.admin.alterConsumerGroupOffsets({
+        groupId: plan.group,
+        topics: [{ name: plan.topic, partitionOffsets: plan.partitions.map((p) => ({ partition: p.partition, offset: BigInt(p.newOffset) })) }],
+      })
+    } catch (err) {
+      const code = kafkaApiCode(err)
+      if (code === 25 || code === 27 || code === 22) {
+        throw new SluiceError('CONFLICT', `group "${plan.group}" gained active members meanwhile: stop its consumers first`, { cause: err })
+      }
+      throw toClusterError(err, this.target, `committing offsets for group "${plan.group}"`)
+    }
+    return { ...plan, state: info.state, executed: true }
+  }
+}
+
+export type ResetTarget = { kind: 'position'; position: OffsetPosition } | { kind: 'shift'; by: number }
+
+function clamp(offset: number, b: PartitionBounds): number {
+  return Math.min(Math.max(offset, b.start), b.end)
+}
+
+export async function withGroupAdmin<T>(target: ClusterTarget, fn: (admin: GroupAdmin) => Promise<T>): Promise<T> {
+  const admin = new Admin(clientOptions(target, 'sluice-group'))
+  const consumer = new Consumer({ ...clientOptions(target, 'sluice-group'), groupId: 'sluice-group-admin' })
+  try {
+    return await fn(new GroupAdmin(target, admin, consumer))
+  } finally {
+    await Promise.allSettled([admin.close(), new Promise<void>((resolve) => consumer.close(true, () => resolve()))])
+  }
+}
