@@ -5,7 +5,7 @@ import { bootstrapFlag } from '../cli/kafka-flags.js'
 import type { ConsumeResult } from '../client/consume/consume.js'
 import { resolveCluster } from '../client/kafka.js'
 import { validateFormat } from '../client/consume/format.js'
-import { parseOffsetSpec } from '../client/offsets.js'
+import { parseDurationMs, parseOffsetSpec } from '../client/offsets.js'
 
 /** `--partition 0 --partition 1,2` -> [0, 1, 2]. */
 function parsePartitions(values: string[] | undefined): number[] | undefined {
@@ -21,10 +21,11 @@ function parsePartitions(values: string[] | undefined): number[] | undefined {
 
 export default class Consume extends BaseCommand<typeof Consume> {
   static override summary = 'Write the records of a topic to stdout, one JSON line each.'
-  static override description = `Reads the partitions directly (no consumer group) from --from (default: earliest) and follows new records until Ctrl-C, or stops at --to, at the end seen at start (--exit), or after --max records.
+  static override description = `Reads the partitions directly (without --group) from --from (default: earliest) and follows new records until Ctrl-C, or stops at --to, at the end seen at start (--exit), or after --max records.
 Each line is the envelope {"topic","partition","offset","timestamp","key","value","headers"}: a value that is JSON is embedded byte for byte; other values are strings marked "valueEncoding":"string" (or "base64" with --binary). "sluice produce TOPIC --envelope" takes these lines back unchanged.
 Offsets (--from, --to): earliest, latest, N, -N (N before the end), +N (N after the start), @<ISO-8601 time with a zone>, @<epoch ms>, @-<duration> (@-15m, @-2h, @-1d), or per partition: 0:120,1:98 (an entry without "P:" is the default for the other partitions). --to is exclusive.
 Records of one partition come in offset order; partitions are interleaved.
+With --group G it joins the consumer group G (Kafka's group protocol: several processes split the partitions and rebalance as they come and go), starts each partition at the group's committed offset (--from applies only where the group has none), and commits, every second, at each rebalance and at the end, only offsets whose records were written to stdout (at least once: after a crash or a rebalance some records may come again, none are skipped). --exit then stops at the end offsets seen when the partitions were assigned.
 Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 2 bad flags, 3 cluster unreachable, 4 unknown topic or partition, or --from outside the data (e.g. deleted by retention), 7 other Kafka errors.`
   static override examples = [
     '<%= config.bin %> consume orders --exit',
@@ -36,6 +37,8 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
     "<%= config.bin %> consume orders --format '{partition}:{offset} {key} {value}'",
     '<%= config.bin %> consume orders --format value --exit | jq .amount',
     '<%= config.bin %> consume orders --exit --binary | <%= config.bin %> produce orders-copy --envelope',
+    '<%= config.bin %> consume orders --group billing',
+    '<%= config.bin %> consume orders --group billing --from latest --session-timeout 30s',
   ]
   // The records are the output (already JSON lines): there is no other JSON form.
   static override enableJsonFlag = false
@@ -69,6 +72,17 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
       helpValue: 'format',
     }),
     binary: Flags.boolean({ description: 'base64-encode keys, values and header values that are not UTF-8', default: false }),
+    group: Flags.string({
+      char: 'g',
+      description:
+        'join this consumer group: read the partitions it assigns, start at its committed offsets (--from applies where it has none), commit what was written to stdout',
+      helpValue: 'group',
+    }),
+    'session-timeout': Flags.string({
+      description: 'with --group: how long the group waits for this member\'s heartbeat before moving its partitions (10s, 45s)',
+      default: '10s',
+      helpValue: 'duration',
+    }),
   }
 
   public async run(): Promise<ConsumeResult> {
@@ -80,12 +94,21 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
       throw new SluiceError('USAGE', '--binary does not apply to --format raw, which writes the bytes as stored')
     }
     validateFormat(flags.format)
+    const sessionTimeoutMs = parseDurationMs(flags['session-timeout'])
+    if (sessionTimeoutMs === undefined || sessionTimeoutMs < 100) {
+      throw new SluiceError('USAGE', `--session-timeout "${flags['session-timeout']}": a duration such as 10s or 45s`)
+    }
+    if (flags.group !== undefined && (flags.to !== undefined || flags.partition !== undefined)) {
+      throw new SluiceError('USAGE', `--${flags.to === undefined ? 'partition' : 'to'} does not apply with --group (the group assigns the partitions and where they start)`)
+    }
     const signal = this.interruptSignal()
     const target = await resolveCluster({ bootstrapServer: flags['bootstrap-server'], home: this.home })
     const startedMs = Date.now()
     // Loaded here: the Kafka client costs ~0.4 s of start-up that usage errors need not pay.
     const { consumeTopic } = await import('../client/consume/consume.js')
-    const result = await consumeTopic({
+    const { consumeGroup } = await import('../client/consume/group.js')
+    const run = flags.group === undefined ? consumeTopic : (o: Parameters<typeof consumeTopic>[0]) => consumeGroup({ ...o, group: flags.group!, sessionTimeoutMs })
+    const result = await run({
       target,
       topic: this.args.topic,
       partitions,

@@ -68,7 +68,7 @@ const PARTITION_MAX_BYTES = 1024 * 1024
 const MAX_BYTES = 8 * 1024 * 1024
 
 /** Partition count of the topic; NOT_FOUND when it does not exist. */
-async function partitionCount(consumer: Consumer, target: ClusterTarget, topic: string): Promise<number> {
+export async function partitionCount(consumer: Consumer, target: ClusterTarget, topic: string): Promise<number> {
   try {
     const md = await consumer.metadata({ topics: [topic] })
     const t = md.topics.get(topic)

@@ -1,0 +1,216 @@
+/**
+ * `sluice consume TOPIC --group G`: the partitions come from the group (Kafka's classic group
+ * protocol, driven by @platformatic/kafka's Consumer: JoinGroup, SyncGroup, Heartbeat, rejoin on
+ * a rebalance), the records from sluice's own Fetcher, as in a plain consume.
+ *
+ * At least once: a partition's committed offset only ever moves to a position whose records were
+ * all handed to stdout and drained (snapshot the cursors, wait for stdout to drain, commit the
+ * snapshot). Commits go every COMMIT_INTERVAL_MS, at each rebalance and at the end. After a
+ * rebalance each partition starts at the group's committed offset (so records written but not yet
+ * committed by a member that died are read again: duplicates, never gaps); --from only applies to
+ * partitions the group has no offset for.
+ *
+ * A rebalance stops the fetch loop, commits what was written (Kafka accepts commits from any
+ * member of the current generation), and starts again with the new assignment.
+ */
+import { Consumer } from '@platformatic/kafka'
+import { SluiceError } from '../../cli/errors.js'
+import { clientOptions, toClusterError } from '../kafka.js'
+import { kafkaOffsetLookup, resolveOffsets, type PartitionBounds } from '../offsets.js'
+import { partitionCount, type ConsumeOptions, type ConsumeResult } from './consume.js'
+import { Fetcher, type PartitionCursor } from './fetcher.js'
+import { createFormatter } from './format.js'
+import { OutputWriter } from './output.js'
+
+export interface GroupConsumeOptions extends ConsumeOptions {
+  group: string
+  /** The member's session timeout (the coordinator's group.min/max.session.timeout.ms bound it). */
+  sessionTimeoutMs: number
+  commitIntervalMs?: number
+}
+
+const COMMIT_INTERVAL_MS = 1_000
+const MAX_WAIT_MS = 500
+const PARTITION_MAX_BYTES = 1024 * 1024
+const MAX_BYTES = 8 * 1024 * 1024
+
+const sleep = (ms: number, signal: Promise<void>): Promise<void> =>
+  Promise.race([new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), signal])
+
+export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeResult> {
+  if (opts.to !== undefined) throw new SluiceError('USAGE', '--to does not apply with --group (the group decides where each partition is)')
+  if (opts.partitions !== undefined) throw new SluiceError('USAGE', '--partition does not apply with --group (the group assigns the partitions)')
+  const formatter = createFormatter(opts.format, opts.topic, opts.binary)
+  const sessionTimeout = opts.sessionTimeoutMs
+  const consumer = new Consumer({
+    ...clientOptions(opts.target, 'sluice-consume'),
+    groupId: opts.group,
+    sessionTimeout,
+    rebalanceTimeout: sessionTimeout * 2,
+    heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 3)),
+  })
+  const out = new OutputWriter(opts.stdout)
+  const max = opts.max ?? Number.POSITIVE_INFINITY
+  let records = 0
+  let stoppedBy: ConsumeResult['stoppedBy'] = 'end'
+  let finished = false
+  let failure: Error | undefined
+  let fetcher: Fetcher | undefined
+  let rebalanced = false
+  let wakeFinish!: () => void
+  const finishSignal = new Promise<void>((resolve) => (wakeFinish = resolve))
+  const finish = (why: ConsumeResult['stoppedBy']): void => {
+    if (finished) return
+    finished = true
+    stoppedBy = why
+    fetcher?.stop()
+    wakeFinish()
+  }
+  /** Every partition this member has read: where it is (all of it handed to stdout). */
+  const cursors = new Map<number, PartitionCursor>()
+  const firstOffsets = new Map<number, number>()
+  const committed = new Map<number, number>()
+
+  /** Commits what stdout has taken; failures are notes (the next commit carries the same offsets). */
+  const commit = async (): Promise<void> => {
+    const snapshot = [...cursors.values()].map((c) => [c.partition, c.position] as const).filter(([p, o]) => committed.get(p) !== o)
+    if (snapshot.length === 0) return
+    await out.end() // flushed and drained: the records are in stdout's hands
+    try {
+      await consumer.commit({ offsets: snapshot.map(([partition, offset]) => ({ topic: opts.topic, partition, offset: BigInt(offset), leaderEpoch: -1 })) })
+      for (const [p, o] of snapshot) committed.set(p, o)
+    } catch (err) {
+      process.stderr.write(`sluice: committing the offsets of group ${opts.group} failed (they will be committed again): ${err instanceof Error ? err.message : String(err)}\n`)
+    }
+  }
+
+  const onJoin = (): void => {
+    rebalanced = true
+    fetcher?.stop()
+  }
+  const onAbort = (): void => finish('interrupt')
+  const onClosed = (): void => finish('closed')
+  consumer.on('consumer:group:join', onJoin)
+  consumer.on('error', (err: Error) => {
+    failure ??= toClusterError(err, opts.target, `taking part in group "${opts.group}"`)
+    finish('end')
+  })
+  if (opts.signal.aborted) onAbort()
+  else opts.signal.addEventListener('abort', onAbort, { once: true })
+  opts.stdout.on('error', onClosed)
+  opts.stdout.on('close', onClosed)
+  let committer: Promise<void> | undefined
+  try {
+    const count = await partitionCount(consumer, opts.target, opts.topic)
+    consumer.topics.trackAll(opts.topic)
+    try {
+      await consumer.joinGroup({})
+    } catch (err) {
+      throw toClusterError(err, opts.target, `joining group "${opts.group}"`)
+    }
+    committer = (async () => {
+      while (!finished) {
+        await sleep(opts.commitIntervalMs ?? COMMIT_INTERVAL_MS, finishSignal)
+        if (!finished) await commit()
+      }
+    })()
+    while (!finished) {
+      rebalanced = false
+      const assigned = (consumer.assignments ?? []).filter((a) => a.topic === opts.topic).flatMap((a) => a.partitions).filter((p) => p < count)
+      const current = await startCursors(consumer, opts, assigned)
+      if (finished) break
+      for (const p of cursors.keys()) if (!assigned.includes(p)) cursors.delete(p)
+      for (const c of current) {
+        cursors.set(c.partition, c)
+        if (!firstOffsets.has(c.partition)) firstOffsets.set(c.partition, c.position)
+        committed.delete(c.partition) // the group's offset may have moved while another member had it
+      }
+      if (rebalanced) continue // a newer assignment arrived meanwhile
+      fetcher = new Fetcher({
+        consumer,
+        target: opts.target,
+        topic: opts.topic,
+        cursors: current,
+        maxWaitMs: opts.maxWaitMs ?? MAX_WAIT_MS,
+        maxBytes: opts.maxBytes ?? MAX_BYTES,
+        onRecord: (r, partition) => {
+          formatter.write(r, partition, out)
+          if (++records < max) return true
+          finish('max')
+          return false
+        },
+        ready: () => {
+          out.flush()
+          return out.ready()
+        },
+      })
+      if (current.length === 0 || current.every((c) => c.done)) {
+        if (opts.exit && !rebalanced) {
+          finish('end')
+          break
+        }
+        // Nothing to read (more members than partitions): wait for the next rebalance.
+        while (!rebalanced && !finished) await sleep(100, finishSignal)
+      } else {
+        await fetcher.run()
+        if (!rebalanced && !finished && opts.exit) finish('end')
+      }
+      if (rebalanced && !finished) await commit()
+    }
+    out.flush()
+    await commit()
+    if (failure) throw failure
+    return {
+      topic: opts.topic,
+      records,
+      bytes: out.bytesWritten,
+      partitions: [...cursors.values()].map((c) => ({ partition: c.partition, from: firstOffsets.get(c.partition)!, next: c.position })),
+      stoppedBy,
+      lossy: formatter.lossy,
+    }
+  } finally {
+    finished = true
+    wakeFinish()
+    await committer
+    opts.signal.removeEventListener('abort', onAbort)
+    opts.stdout.off('error', onClosed)
+    opts.stdout.off('close', onClosed)
+    consumer.off('consumer:group:join', onJoin)
+    out.flush()
+    // Leaving at once hands the partitions to the others now rather than after the session timeout.
+    await (consumer.leaveGroup(true) as unknown as Promise<void>).catch(() => undefined)
+    await new Promise<void>((resolve) => consumer.close(true, () => resolve()))
+  }
+}
+
+/** Where each assigned partition starts: the group's committed offset, else --from. */
+async function startCursors(consumer: Consumer, opts: GroupConsumeOptions, partitions: number[]): Promise<PartitionCursor[]> {
+  if (partitions.length === 0) return []
+  let committed: bigint[]
+  let bounds: Map<number, PartitionBounds>
+  const lookup = kafkaOffsetLookup(consumer, opts.topic)
+  try {
+    const answer = await consumer.listCommittedOffsets({ topics: [{ topic: opts.topic, partitions }] })
+    committed = answer.get(opts.topic) ?? []
+    bounds = await lookup.bounds(partitions)
+  } catch (err) {
+    throw toClusterError(err, opts.target, `reading the committed offsets of group "${opts.group}"`)
+  }
+  const without = partitions.filter((p) => committed[p] === undefined || committed[p]! < 0n)
+  const starts = await resolveOffsets(opts.from, { partitions: without, lookup, bounds, fallback: { kind: 'earliest' }, role: 'from', nowMs: opts.nowMs ?? Date.now() })
+  return partitions.map((p) => {
+    const b = bounds.get(p)!
+    const c = committed[p]
+    // A committed offset outside the log (deleted by retention, or a truncated log): the nearest data.
+    const position = c !== undefined && c >= 0n ? Math.min(Math.max(Number(c), b.start), b.end) : starts.get(p)!.offset
+    const stopOffset = opts.exit ? b.end : Number.POSITIVE_INFINITY
+    return {
+      partition: p,
+      position,
+      stopOffset,
+      done: position >= stopOffset,
+      partitionMaxBytes: opts.partitionMaxBytes ?? PARTITION_MAX_BYTES,
+      failures: 0,
+    }
+  })
+}
