@@ -50,4 +50,68 @@ describe('client/produce/send-pipeline', () => {
     await p.send(batch(7, 1))
     expect(sender.pending).toHaveLength(3)
   })
+
+  describe('idempotent', () => {
+    const opts = { acks: -1, compression: 'none' as const, numPartitions: 2, inFlightMax: 8, idempotent: true, deliveryTimeoutMs: 60_000, retryBackoffMs: 1 }
+    const retriable = (e: unknown): boolean => (e as Error).message === 'NOT_LEADER'
+
+    it('one send in flight per partition: the next batch for a busy partition waits, another partition goes at once', async () => {
+      const sender = manualSender()
+      const p = new SendPipeline(sender, { ...opts, retriable })
+      await p.send(batch(1, 2, 0))
+      await p.send(batch(3, 2, 1))
+      expect(sender.pending).toHaveLength(2)
+      let third = false
+      const s3 = p.send(batch(5, 2, 0)).then(() => (third = true))
+      await new Promise((r) => setImmediate(r))
+      expect(third).toBe(false)
+      expect(sender.pending).toHaveLength(2)
+      sender.pending[0]!.resolve()
+      await s3
+      expect(sender.pending).toHaveLength(3)
+      sender.pending[1]!.resolve()
+      sender.pending[2]!.resolve()
+      await p.drain()
+      expect(p.acked).toEqual({ records: 6, bytes: 12, perPartition: [4, 2] })
+    })
+
+    it('retries a retriable failure, resending only the partitions not reported produced, with fresh metadata', async () => {
+      const sent: number[][] = []
+      let attempts = 0
+      let cleared = 0
+      const sender: Sender = {
+        clearMetadata: () => void cleared++,
+        send: async (o) => {
+          sent.push(o.messages.map((m) => m.partition!))
+          if (attempts++ === 0) throw Object.assign(new Error('NOT_LEADER'), { produced: { offsets: [{ topic: 't', partition: 1, offset: 0 }] } })
+        },
+      }
+      const p = new SendPipeline(sender, { ...opts, retriable })
+      const mixed = batch(1, 2, 0)
+      mixed.messages.push({ topic: 't', value: Buffer.from('{}'), partition: 1 })
+      mixed.perPartition[1] = 1
+      await p.send(mixed)
+      await p.drain()
+      expect(sent).toEqual([[0, 0, 1], [0, 0]])
+      expect(cleared).toBe(1)
+      expect(p.retries).toBe(1)
+      expect(p.failure).toBeUndefined()
+      expect(p.acked.records).toBe(3)
+    })
+
+    it('gives up on an error that is not retriable, and after the delivery timeout', async () => {
+      const fatal: Sender = { send: () => Promise.reject(new Error('TOO_LARGE')) }
+      const p = new SendPipeline(fatal, { ...opts, retriable })
+      await p.send(batch(1, 1))
+      await p.drain()
+      expect((p.failure!.error as Error).message).toBe('TOO_LARGE')
+      expect(p.retries).toBe(0)
+      const always: Sender = { send: () => Promise.reject(new Error('NOT_LEADER')) }
+      const q = new SendPipeline(always, { ...opts, retriable, deliveryTimeoutMs: 30, retryBackoffMs: 5 })
+      await q.send(batch(1, 1))
+      await q.drain()
+      expect((q.failure!.error as Error).message).toBe('NOT_LEADER')
+      expect(q.retries).toBeGreaterThan(0)
+    })
+  })
 })
