@@ -1,0 +1,373 @@
+/**
+ * Consumer groups end to end on one 3-broker daemon (group.min.session.timeout.ms lowered so
+ * members can ask for 2 s sessions): `sluice group list|describe|delete|reset` checked against
+ * the offsets that follow; the refusal on an active group; `sluice consume --group` processes
+ * splitting six partitions, rebalancing as one joins and as one is SIGKILLed, with a steady
+ * producer whose acknowledged records are each consumed at least once (counted); the same with
+ * kcat's balanced consumer and with kafkajs group consumers. Tests run concurrently, each on its
+ * own topics and groups.
+ */
+import { execa, type ResultPromise } from 'execa'
+import kafkajs from 'kafkajs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { kcatPath } from '../interop/kcat.js'
+
+const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
+
+let d: TestDaemon
+let kafka: InstanceType<typeof Kafka>
+let producer: kafkajs.Producer
+
+const SESSION = '2s'
+
+beforeAll(async () => {
+  d = await startDaemon({ brokers: 3 })
+  kafka = new Kafka({ clientId: 'groups-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configEntries: [{ name: 'group.min.session.timeout.ms', value: '1000' }] }],
+  })
+  await admin.disconnect()
+  producer = kafka.producer()
+  await producer.connect()
+}, 60_000)
+
+afterAll(async () => {
+  await producer?.disconnect()
+  if (d) await stopDaemon(d)
+})
+
+const run = (args: string[]): Promise<SluiceResult> => sluice(args, { home: d.home, env: d.env })
+const spawn = (args: string[]): ResultPromise<{ reject: false }> => spawnSluice(args, { home: d.home, env: d.env, timeoutMs: 80_000 })
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function json<T>(args: string[]): Promise<T> {
+  const r = await run([...args, '--json'])
+  if (r.exitCode !== 0) throw new Error(`sluice ${args.join(' ')}: exit ${r.exitCode}: ${r.stderr}`)
+  return JSON.parse(r.stdout) as T
+}
+
+interface Described {
+  state: string
+  members: { memberId: string; clientId: string; host: string; assignment: { topic: string; partitions: number[] }[] }[]
+  partitions: { topic: string; partition: number; committedOffset: number | null; endOffset: number; lag: number; lagMs: number | null }[]
+  lag: number
+}
+interface Plan {
+  executed: boolean
+  partitions: { partition: number; currentOffset: number | null; newOffset: number; delta: number; spanMs: number | null }[]
+}
+
+const describeGroup = (g: string): Promise<Described> => json<Described>(['group', 'describe', g])
+const committedOf = async (g: string): Promise<number[]> => (await describeGroup(g)).partitions.map((p) => p.committedOffset ?? -1)
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await probe()
+      if (v !== undefined) return v
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} ${last ? String(last) : ''}`)
+    await sleep(200)
+  }
+}
+
+/** Waits until the group is Stable with `members` members sharing all `partitions` partitions. */
+function waitForStable(g: string, members: number, partitions: number): Promise<Described> {
+  return waitFor(`${g}: ${members} members`, async () => {
+    const x = await describeGroup(g)
+    const assigned = x.members.flatMap((m) => m.assignment.flatMap((a) => a.partitions))
+    const ok = x.state === 'Stable' && x.members.length === members && assigned.length === partitions && new Set(assigned).size === partitions
+    return ok ? x : undefined
+  })
+}
+
+async function createTopic(topic: string, numPartitions: number): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** `perPartition` records in each partition, value {"p":P,"i":I}, at `timestampMs`. */
+async function fill(topic: string, partitions: number, perPartition: number, timestampMs: number, from = 0): Promise<void> {
+  for (let p = 0; p < partitions; p++) {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: perPartition }, (_, i) => ({ partition: p, value: `{"p":${p},"i":${i + from}}`, timestamp: String(timestampMs) })),
+    })
+  }
+}
+
+/** A producer sending {"id":n} records round the partitions until stopped; the ids acknowledged. */
+function steadyProducer(topic: string, partitions: number): { stop(): Promise<Set<number>> } {
+  const acked = new Set<number>()
+  let stopped = false
+  const loop = (async () => {
+    for (let n = 0; !stopped; n++) {
+      try {
+        await producer.send({ topic, acks: -1, messages: [{ partition: n % partitions, value: `{"id":${n}}` }] })
+        acked.add(n)
+      } catch {
+        // not acknowledged: need not be consumed
+      }
+      await sleep(15)
+    }
+  })()
+  return {
+    async stop() {
+      stopped = true
+      await loop
+      return acked
+    },
+  }
+}
+
+function idsIn(stdout: string): number[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { id: number }).id)
+}
+
+function expectAllConsumed(acked: Set<number>, seen: number[]): void {
+  const got = new Set(seen)
+  const missed = [...acked].filter((id) => !got.has(id))
+  expect(missed).toEqual([])
+  expect(acked.size).toBeGreaterThan(50)
+}
+
+describe.concurrent('group commands', () => {
+  it('list, describe, every reset mode against the offsets that follow, delete', async () => {
+    const topic = 'gr-orders'
+    const g = 'gr-billing'
+    await createTopic(topic, 3)
+    const oldMs = Date.now() - 2 * 3_600_000 // two hours ago
+    const midMs = Date.now() - 30 * 60_000 // thirty minutes ago
+    await fill(topic, 3, 10, oldMs)
+    await fill(topic, 3, 5, midMs, 10)
+
+    const first = await run(['consume', topic, '--group', g, '--exit', '--format', 'value'])
+    expect(first.exitCode).toBe(0)
+    expect(first.stdout.trim().split('\n')).toHaveLength(45)
+    expect((await json<{ groups: { group: string; state: string }[] }>(['group', 'list'])).groups).toContainEqual(
+      expect.objectContaining({ group: g, state: 'Empty' }),
+    )
+    let x = await describeGroup(g)
+    expect(x.state).toBe('Empty')
+    expect(x.lag).toBe(0)
+    expect(x.partitions.map((p) => [p.partition, p.committedOffset, p.endOffset, p.lag])).toEqual([
+      [0, 15, 15, 0],
+      [1, 15, 15, 0],
+      [2, 15, 15, 0],
+    ])
+    // Nothing left: a second consume reads nothing.
+    expect((await run(['consume', topic, '--group', g, '--exit'])).stdout).toBe('')
+
+    // Dry run: the plan, and nothing changes.
+    const dry = await json<Plan>(['group', 'reset', g, '--topic', topic, '--to-earliest'])
+    expect(dry.executed).toBe(false)
+    expect(dry.partitions.map((p) => [p.currentOffset, p.newOffset, p.delta])).toEqual([
+      [15, 0, 15],
+      [15, 0, 15],
+      [15, 0, 15],
+    ])
+    expect(dry.partitions[0]!.spanMs).toBeGreaterThan(3_600_000) // from two hours ago to now
+    expect(await committedOf(g)).toEqual([15, 15, 15])
+
+    // --to-earliest: lag in records and in time.
+    expect((await json<Plan>(['group', 'reset', g, '--topic', topic, '--to-earliest', '--execute'])).executed).toBe(true)
+    x = await describeGroup(g)
+    expect(x.partitions.map((p) => p.committedOffset)).toEqual([0, 0, 0])
+    expect(x.lag).toBe(45)
+    for (const p of x.partitions) expect(p.lagMs).toBeGreaterThanOrEqual(2 * 3_600_000 - 60_000)
+    const human = await run(['group', 'describe', g])
+    expect(human.stdout).toMatch(/LAG TIME/)
+    expect(human.stdout).toMatch(/ 2h /)
+
+    // --to-datetime: the first record at or after the time (the second batch).
+    await json(['group', 'reset', g, '--topic', topic, '--to-datetime', new Date(midMs - 60_000).toISOString(), '--execute'])
+    expect(await committedOf(g)).toEqual([10, 10, 10])
+    const tail = await run(['consume', topic, '--group', g, '--exit', '--format', 'value'])
+    expect(tail.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { i: number }).i).sort()).toEqual(
+      [10, 10, 10, 11, 11, 11, 12, 12, 12, 13, 13, 13, 14, 14, 14],
+    )
+    expect(await committedOf(g)).toEqual([15, 15, 15])
+
+    // --by-duration: 1h before now falls between the batches; 3h before now is before all.
+    await json(['group', 'reset', g, '--topic', topic, '--by-duration', '1h', '--execute'])
+    expect(await committedOf(g)).toEqual([10, 10, 10])
+    await json(['group', 'reset', g, '--topic', topic, '--by-duration', '3h', '--execute'])
+    expect(await committedOf(g)).toEqual([0, 0, 0])
+
+    // --to-offset on one partition; --shift-by (clamped to the log); --to-latest.
+    await json(['group', 'reset', g, '--topic', topic, '--to-offset', '7', '--partition', '1', '--execute'])
+    expect(await committedOf(g)).toEqual([0, 7, 0])
+    const shift = await json<Plan>(['group', 'reset', g, '--topic', topic, '--shift-by', '5', '--execute'])
+    expect(shift.partitions.map((p) => p.delta)).toEqual([-5, -5, -5])
+    expect(await committedOf(g)).toEqual([5, 12, 5])
+    await json(['group', 'reset', g, '--topic', topic, '--shift-by', '-8', '--execute'])
+    expect(await committedOf(g)).toEqual([0, 4, 0])
+    await json(['group', 'reset', g, '--topic', topic, '--shift-by', '100', '--execute'])
+    expect(await committedOf(g)).toEqual([15, 15, 15])
+    await json(['group', 'reset', g, '--topic', topic, '--to-offset', '3', '--execute'])
+    const latest = await json<Plan>(['group', 'reset', g, '--topic', topic, '--to-latest', '--execute'])
+    expect(latest.partitions.map((p) => p.delta)).toEqual([-12, -12, -12])
+    expect(await committedOf(g)).toEqual([15, 15, 15])
+    // After --to-offset 3 a consume reads exactly 12 per partition.
+    await json(['group', 'reset', g, '--topic', topic, '--to-offset', '3', '--execute'])
+    const again = await run(['consume', topic, '--group', g, '--exit'])
+    expect(again.stdout.trim().split('\n')).toHaveLength(36)
+
+    // Usage errors.
+    expect((await run(['group', 'reset', g, '--topic', topic])).exitCode).toBe(2)
+    expect((await run(['group', 'reset', g, '--topic', topic, '--to-earliest', '--to-latest'])).exitCode).toBe(2)
+    expect((await run(['group', 'reset', g, '--topic', topic, '--by-duration', 'soon'])).exitCode).toBe(2)
+    expect((await run(['group', 'reset', g, '--topic', 'gr-nope', '--to-earliest'])).exitCode).toBe(4)
+    expect((await run(['group', 'reset', g, '--topic', topic, '--to-earliest', '--partition', '9'])).exitCode).toBe(4)
+
+    // Delete; then it is gone.
+    expect((await run(['group', 'delete', g])).exitCode).toBe(0)
+    const gone = await run(['group', 'describe', g])
+    expect(gone.exitCode).toBe(4)
+    expect(gone.stderr).toMatch(/does not exist/)
+    expect((await json<{ groups: { group: string }[] }>(['group', 'list'])).groups.map((x) => x.group)).not.toContain(g)
+  })
+
+  it('reset --execute and delete are refused while the group has active members; describe shows the member and its lag', async () => {
+    const topic = 'gr-active'
+    const g = 'gr-active-g'
+    await createTopic(topic, 2)
+    await fill(topic, 2, 5, Date.now() - 60_000)
+    const member = spawn(['consume', topic, '--group', g, '--session-timeout', SESSION])
+    const x = await waitForStable(g, 1, 2)
+    expect(x.members[0]!.clientId).toBe('sluice-consume')
+    expect(x.members[0]!.host).toMatch(/127\.0\.0\.1/)
+    expect(x.members[0]!.assignment).toEqual([{ topic, partitions: [0, 1] }])
+    await waitFor('commits', async () => ((await committedOf(g)).join() === '5,5' ? true : undefined))
+
+    const refused = await run(['group', 'reset', g, '--topic', topic, '--to-earliest', '--execute'])
+    expect(refused.exitCode).toBe(5)
+    expect(refused.stderr).toMatch(/active member/)
+    expect(await committedOf(g)).toEqual([5, 5])
+    // The dry run still works.
+    expect((await run(['group', 'reset', g, '--topic', topic, '--to-earliest'])).exitCode).toBe(0)
+    const del = await run(['group', 'delete', g])
+    expect(del.exitCode).toBe(5)
+    expect(del.stderr).toMatch(/active members/)
+
+    member.kill('SIGTERM')
+    const r = await member
+    expect(r.stdout.trim().split('\n')).toHaveLength(10)
+    // Left at once (LeaveGroup): the group is Empty, and now lag builds up without a consumer.
+    await waitFor('Empty', async () => ((await describeGroup(g)).state === 'Empty' ? true : undefined))
+    await fill(topic, 2, 3, Date.now() - 5_000, 5)
+    const lagged = await describeGroup(g)
+    expect(lagged.lag).toBe(6)
+    for (const p of lagged.partitions) {
+      expect(p.lag).toBe(3)
+      expect(p.lagMs).toBeGreaterThanOrEqual(4_000)
+    }
+    expect((await json<Plan>(['group', 'reset', g, '--topic', topic, '--to-earliest', '--execute'])).executed).toBe(true)
+    expect(await committedOf(g)).toEqual([0, 0])
+  })
+})
+
+describe.concurrent('consume --group with a steady producer', () => {
+  it('three processes split six partitions, a fourth joins, one is SIGKILLed: every record consumed', async () => {
+    const topic = 'gr-steady'
+    const g = 'gr-steady-g'
+    await createTopic(topic, 6)
+    const steady = steadyProducer(topic, 6)
+    const args = ['consume', topic, '--group', g, '--session-timeout', SESSION, '--format', 'value']
+    const procs = [spawn(args), spawn(args), spawn(args)]
+    const three = await waitForStable(g, 3, 6)
+    for (const m of three.members) expect(m.assignment[0]!.partitions).toHaveLength(2)
+    await sleep(500)
+    procs.push(spawn(args))
+    const four = await waitForStable(g, 4, 6)
+    const before = new Set(four.members.map((m) => m.memberId))
+    await sleep(500)
+    procs[1]!.kill('SIGKILL')
+    // After the session timeout its partitions move to the three left.
+    const after = await waitForStable(g, 3, 6)
+    for (const m of after.members) expect(before.has(m.memberId)).toBe(true)
+    await sleep(500)
+    const acked = await steady.stop()
+    await waitFor('lag 0', async () => {
+      const x = await describeGroup(g)
+      return x.partitions.length === 6 && x.lag === 0 ? true : undefined
+    })
+    for (const p of procs) p.kill('SIGTERM')
+    const results = await Promise.all(procs)
+    expectAllConsumed(acked, results.flatMap((r) => idsIn(String(r.stdout))))
+    for (const [i, r] of results.entries()) if (i !== 1) expect(r.exitCode).toBe(0)
+  })
+
+  it.skipIf(!kcatPath)('kcat -G members split the partitions and rebalance: every record consumed', async () => {
+    const topic = 'gr-kcat'
+    const g = 'gr-kcat-g'
+    await createTopic(topic, 6)
+    const steady = steadyProducer(topic, 6)
+    const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', 'session.timeout.ms=2000', '-X', 'heartbeat.interval.ms=300', topic]
+    const start = (): ResultPromise<{ reject: false }> => execa(kcatPath!, kcatArgs, { reject: false, timeout: 80_000 }) as ResultPromise<{ reject: false }>
+    const procs = [start(), start()]
+    await waitForStable(g, 2, 6)
+    await sleep(500)
+    procs.push(start())
+    await waitForStable(g, 3, 6)
+    await sleep(500)
+    procs[0]!.kill('SIGTERM') // kcat leaves the group on SIGTERM
+    await waitForStable(g, 2, 6)
+    await sleep(500)
+    const acked = await steady.stop()
+    await waitFor('lag 0', async () => {
+      const x = await describeGroup(g)
+      return x.partitions.length === 6 && x.lag === 0 ? true : undefined
+    })
+    for (const p of procs) p.kill('SIGTERM')
+    const results = await Promise.all(procs)
+    expectAllConsumed(acked, results.flatMap((r) => idsIn(String(r.stdout))))
+  })
+
+  it('kafkajs group consumers split the partitions and rebalance: every record consumed', async () => {
+    const topic = 'gr-kafkajs'
+    const g = 'gr-kafkajs-g'
+    await createTopic(topic, 6)
+    const steady = steadyProducer(topic, 6)
+    const seen: number[] = []
+    const member = async (): Promise<kafkajs.Consumer> => {
+      const c = kafka.consumer({ groupId: g, sessionTimeout: 2_000, heartbeatInterval: 300, rebalanceTimeout: 4_000 })
+      await c.connect()
+      await c.subscribe({ topic, fromBeginning: true })
+      await c.run({ autoCommitInterval: 200, eachMessage: async ({ message }) => void seen.push((JSON.parse(String(message.value)) as { id: number }).id) })
+      return c
+    }
+    const members = [await member(), await member()]
+    await waitForStable(g, 2, 6)
+    members.push(await member())
+    await waitForStable(g, 3, 6)
+    await members[0]!.disconnect()
+    await waitForStable(g, 2, 6)
+    await sleep(500)
+    const acked = await steady.stop()
+    await waitFor('lag 0', async () => {
+      const x = await describeGroup(g)
+      return x.partitions.length === 6 && x.lag === 0 ? true : undefined
+    })
+    await Promise.all(members.slice(1).map((c) => c.disconnect()))
+    expectAllConsumed(acked, seen)
+  })
+})
