@@ -320,9 +320,13 @@ export class Fetcher {
     const stopOffset = c.stopOffset
     const stopTimestampMs = c.stopTimestampMs
     let stopAll = false
+    // The first record NOT read (past --to): the position stays on it, not after it (a group
+    // commits positions, and a record skipped this way would never be read).
+    let notRead = -1
     const result = walkBatches(records, c.position, (r) => {
       if (r.offset >= stopOffset || (stopTimestampMs !== undefined && r.timestamp >= stopTimestampMs)) {
         c.done = true
+        notRead = r.offset
         return false
       }
       if (!onRecord(r, partition)) {
@@ -338,7 +342,7 @@ export class Fetcher {
     }
     c.failures = 0
     c.failingSinceMs = undefined
-    c.position = result.nextOffset
+    c.position = notRead >= 0 ? notRead : result.nextOffset
     if (c.position >= stopOffset) c.done = true
     if (stopAll) this.stop()
   }

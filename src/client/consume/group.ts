@@ -71,8 +71,11 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
   const firstOffsets = new Map<number, number>()
   const committed = new Map<number, number>()
 
+  /** One commit at a time, in order: an older snapshot must never land after a newer one. */
+  let commits: Promise<void> = Promise.resolve()
+  const commit = (): Promise<void> => (commits = commits.then(commitOnce))
   /** Commits what stdout has taken; failures are notes (the next commit carries the same offsets). */
-  const commit = async (): Promise<void> => {
+  const commitOnce = async (): Promise<void> => {
     const snapshot = [...cursors.values()].map((c) => [c.partition, c.position] as const).filter(([p, o]) => committed.get(p) !== o)
     if (snapshot.length === 0) return
     await out.end() // flushed and drained: the records are in stdout's hands
