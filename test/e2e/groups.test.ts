@@ -285,6 +285,59 @@ describe.concurrent('group commands', () => {
   })
 })
 
+describe.concurrent('consume --group', () => {
+  it('--from applies only where the group has no offset; --max and --exit commit exactly what was written; usage errors', async () => {
+    const topic = 'gr-from'
+    const g = 'gr-from-g'
+    await createTopic(topic, 2)
+    await fill(topic, 2, 3, Date.now())
+    const none = await run(['consume', topic, '--group', g, '--from', 'latest', '--exit'])
+    expect(none.exitCode).toBe(0)
+    expect(none.stdout).toBe('')
+    expect(await committedOf(g)).toEqual([3, 3])
+    await fill(topic, 2, 2, Date.now(), 3)
+    // The committed offsets win over --from.
+    const next = await run(['consume', topic, '--group', g, '--from', 'earliest', '--exit', '--format', 'value'])
+    expect(next.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { i: number }).i).sort()).toEqual([3, 3, 4, 4])
+    expect(await committedOf(g)).toEqual([5, 5])
+    // --max: exactly the records written are committed, the next run starts after them.
+    await json(['group', 'reset', g, '--topic', topic, '--to-earliest', '--execute'])
+    const three = await run(['consume', topic, '--group', g, '--max', '3', '--format', 'value'])
+    expect(three.stdout.trim().split('\n')).toHaveLength(3)
+    expect((await committedOf(g)).reduce((a, b) => a + b, 0)).toBe(3)
+    const rest = await run(['consume', topic, '--group', g, '--exit', '--format', 'value'])
+    expect(rest.stdout.trim().split('\n')).toHaveLength(7)
+    expect(await committedOf(g)).toEqual([5, 5])
+
+    const withTo = await run(['consume', topic, '--group', g, '--to', '3'])
+    expect(withTo.exitCode).toBe(2)
+    expect(withTo.stderr).toMatch(/--to does not apply with --group/)
+    expect((await run(['consume', topic, '--group', g, '--partition', '0'])).exitCode).toBe(2)
+    expect((await run(['consume', topic, '--group', g, '--session-timeout', 'long'])).exitCode).toBe(2)
+    expect((await run(['consume', 'gr-none', '--group', g, '--exit'])).exitCode).toBe(4)
+  })
+
+  it('--exit while a producer writes: what was not written stays for the next run (nothing skipped)', async () => {
+    const topic = 'gr-exit'
+    const g = 'gr-exit-g'
+    await createTopic(topic, 3)
+    const steady = steadyProducer(topic, 3)
+    await sleep(500)
+    const seen: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const r = await run(['consume', topic, '--group', g, '--exit', '--format', 'value'])
+      expect(r.exitCode).toBe(0)
+      seen.push(...idsIn(r.stdout))
+    }
+    const acked = await steady.stop()
+    const last = await run(['consume', topic, '--group', g, '--exit', '--format', 'value'])
+    seen.push(...idsIn(last.stdout))
+    expectAllConsumed(acked, seen)
+    // Each run started where the one before stopped: no record twice.
+    expect(seen.length).toBe(new Set(seen).size)
+  })
+})
+
 describe.concurrent('consume --group with a steady producer', () => {
   it('three processes split six partitions, a fourth joins, one is SIGKILLed: every record consumed', async () => {
     const topic = 'gr-steady'
