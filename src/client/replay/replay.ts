@@ -1,0 +1,350 @@
+/**
+ * `sluice replay`: reads a bounded range of a topic (per partition, --from to --to, never past the
+ * end seen at start) with the consume Fetcher, keeps the records a --filter accepts, and writes
+ * them as envelope lines on stdout or re-produces them into another topic (acks=all, idempotent,
+ * through the produce send pipeline), each with headers naming where it came from.
+ *
+ * Resuming: a partition's `next` is the offset after the last record handled; with --into every
+ * handled record is acknowledged before the result is returned (the pipeline is drained, also
+ * after Ctrl-C), so `--from <resumeFrom>` continues without a gap or a repeat.
+ */
+import type { Writable } from 'node:stream'
+import { Consumer, Producer } from '@platformatic/kafka'
+import { SluiceError } from '../../cli/errors.js'
+import { clientOptions, toClusterError, type ClusterTarget } from '../kafka.js'
+import { checkStartOffset, kafkaOffsetLookup, resolveOffsets, type OffsetSpec, type PartitionBounds } from '../offsets.js'
+import { partitionCount } from '../consume/consume.js'
+import { Fetcher, type PartitionCursor } from '../consume/fetcher.js'
+import { createFormatter } from '../consume/format.js'
+import { OutputWriter } from '../consume/output.js'
+import { keyOf, readHeaders, valueOf, type RecordView } from '../consume/record-view.js'
+import { DELIVERY_TIMEOUT_MS, RETRY_BACKOFF_MS, describeTopic, isRetriableSend, producerOptions, type BufferProducer } from '../produce/cluster.js'
+import { partitionForKey } from '../produce/partitioner.js'
+import { SendPipeline, type Message } from '../produce/send-pipeline.js'
+import type { FilterRecord, RecordFilter } from './filter.js'
+
+/** The headers added to every re-produced record (values are UTF-8 decimal text for numbers). */
+export const SOURCE_TOPIC_HEADER = 'sluice-replay-source-topic'
+export const SOURCE_PARTITION_HEADER = 'sluice-replay-source-partition'
+export const SOURCE_OFFSET_HEADER = 'sluice-replay-source-offset'
+
+export interface ReplayOptions {
+  target: ClusterTarget
+  topic: string
+  partitions?: number[]
+  from: OffsetSpec
+  to?: OffsetSpec
+  filter?: RecordFilter
+  /** Re-produce into this topic instead of writing to stdout. */
+  into?: string
+  /** Partition by the murmur2 hash of the key (as Kafka's default partitioner) instead of the source partition. */
+  repartition: boolean
+  /** Records per second at most (matched records). */
+  ratePerSec?: number
+  dryRun: boolean
+  binary: boolean
+  stdout: Writable
+  signal: AbortSignal
+  nowMs?: number
+}
+
+export interface ReplayedPartition {
+  partition: number
+  /** First offset read. */
+  from: number
+  /** Exclusive end of the range. */
+  to: number
+  /** The next offset to read: where `--from` resumes. */
+  next: number
+  /** Records read, and of them those that matched the filter (all, without one). */
+  records: number
+  matched: number
+  /** Timestamps of the first and last record read (undefined when none). */
+  firstTimestamp?: number
+  lastTimestamp?: number
+}
+
+export interface ReplayResult {
+  topic: string
+  into?: string
+  dryRun: boolean
+  /** Records read, matched (written or produced, or that would be). */
+  records: number
+  matched: number
+  /** Records acknowledged by the target topic (--into). */
+  produced: number
+  repartitioned: boolean
+  partitions: ReplayedPartition[]
+  stoppedBy: 'end' | 'interrupt' | 'closed'
+  /** A --from value that resumes where this replay stopped. */
+  resumeFrom: string
+}
+
+const MAX_WAIT_MS = 100
+const PARTITION_MAX_BYTES = 1024 * 1024
+const MAX_BYTES = 8 * 1024 * 1024
+const IN_FLIGHT_MAX = 4
+
+function describeCount(count: number): string {
+  return count === 1 ? 'it has 1 partition: 0' : `it has ${count} partitions: 0-${count - 1}`
+}
+
+function choosePartitions(opts: ReplayOptions, count: number): number[] {
+  const missing = (p: number): boolean => p < 0 || p >= count
+  for (const p of opts.partitions ?? []) {
+    if (missing(p)) throw new SluiceError('NOT_FOUND', `topic "${opts.topic}" has no partition ${p} (${describeCount(count)})`)
+  }
+  for (const [flag, spec] of [['--from', opts.from], ['--to', opts.to]] as const) {
+    for (const p of spec?.partitions.keys() ?? []) {
+      if (missing(p)) throw new SluiceError('NOT_FOUND', `${flag} names partition ${p}, but topic "${opts.topic}" ${describeCount(count)}`)
+    }
+  }
+  const all = Array.from({ length: count }, (_, i) => i)
+  return opts.partitions ? all.filter((p) => opts.partitions!.includes(p)) : all
+}
+
+/** Start and (exclusive) stop per partition; the stop is never past the end seen now. */
+async function planCursors(consumer: Consumer, opts: ReplayOptions, partitions: number[]): Promise<PartitionCursor[]> {
+  const lookup = kafkaOffsetLookup(consumer, opts.topic)
+  const nowMs = opts.nowMs ?? Date.now()
+  let bounds: Map<number, PartitionBounds>
+  try {
+    bounds = await lookup.bounds(partitions)
+  } catch (err) {
+    throw toClusterError(err, opts.target, `listing the offsets of "${opts.topic}"`)
+  }
+  const starts = await resolveOffsets(opts.from, { partitions, lookup, bounds, fallback: { kind: 'earliest' }, role: 'from', nowMs })
+  const stops = await resolveOffsets(opts.to, { partitions, lookup, bounds, fallback: { kind: 'latest' }, role: 'to', nowMs })
+  return partitions.map((p) => {
+    const b = bounds.get(p)!
+    const position = starts.get(p)!.offset
+    // Below the log start: "deleted by retention; data starts at N".
+    checkStartOffset(opts.topic, p, position, b)
+    const stopOffset = Math.min(stops.get(p)?.offset ?? b.end, b.end)
+    return { partition: p, position, stopOffset, done: position >= stopOffset, partitionMaxBytes: PARTITION_MAX_BYTES, failures: 0 }
+  })
+}
+
+/** The record as --filter sees it (built only when there is a filter). */
+export function filterRecord(topic: string, partition: number, r: RecordView): FilterRecord {
+  const key = keyOf(r)
+  const valueBytes = valueOf(r)
+  let value: unknown = null
+  if (valueBytes !== null) {
+    const text = valueBytes.toString('utf8')
+    try {
+      value = JSON.parse(text)
+    } catch {
+      value = text
+    }
+  }
+  const headers: Record<string, string | null> = {}
+  for (const [name, v] of readHeaders(r)) headers[name] = v === null ? null : v.toString('utf8')
+  return { topic, partition, offset: r.offset, timestamp: r.timestamp, key: key === null ? null : key.toString('utf8'), value, headers }
+}
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(t)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** Where each record goes in the target topic, and the batch being filled for one send. */
+class IntoSink {
+  private messages: Message[] = []
+  private perPartition: number[]
+  private bytes = 0
+  private batches = 0
+  readonly pipeline: SendPipeline
+  private roundRobin = 0
+
+  constructor(
+    producer: BufferProducer,
+    private readonly sourceTopic: string,
+    private readonly into: string,
+    private readonly numPartitions: number,
+    private readonly rehash: boolean,
+  ) {
+    this.perPartition = new Array<number>(numPartitions).fill(0)
+    this.pipeline = new SendPipeline(producer, {
+      acks: -1,
+      compression: 'none',
+      numPartitions,
+      inFlightMax: IN_FLIGHT_MAX,
+      idempotent: true,
+      deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
+      retryBackoffMs: RETRY_BACKOFF_MS,
+      retriable: isRetriableSend,
+    })
+  }
+
+  add(r: RecordView, sourcePartition: number): void {
+    // Copies: the view's bytes are reused once the visit returns.
+    const key = keyOf(r)
+    const value = valueOf(r)
+    const headers = new Map<Buffer, Buffer>()
+    // A null header value goes out empty: the client encodes header values as bytes.
+    for (const [name, v] of readHeaders(r)) headers.set(Buffer.from(name), v === null ? Buffer.alloc(0) : Buffer.from(v))
+    headers.set(Buffer.from(SOURCE_TOPIC_HEADER), Buffer.from(this.sourceTopic))
+    headers.set(Buffer.from(SOURCE_PARTITION_HEADER), Buffer.from(String(sourcePartition)))
+    headers.set(Buffer.from(SOURCE_OFFSET_HEADER), Buffer.from(String(r.offset)))
+    let partition = sourcePartition
+    if (this.rehash) {
+      partition = key !== null ? partitionForKey(key, this.numPartitions) : this.roundRobin++ % this.numPartitions
+    }
+    this.messages.push({
+      topic: this.into,
+      partition,
+      key: key === null ? undefined : Buffer.from(key),
+      value: value === null ? undefined : Buffer.from(value),
+      headers,
+      timestamp: BigInt(r.timestamp),
+    })
+    this.perPartition[partition]!++
+    this.bytes += (key?.length ?? 0) + (value?.length ?? 0)
+  }
+
+  /** Hands the batch being filled to the pipeline (waits while too many sends are in flight). */
+  async flush(): Promise<void> {
+    if (this.messages.length === 0) return
+    const n = ++this.batches
+    const batch = { messages: this.messages, perPartition: this.perPartition, bytes: this.bytes, firstLineNo: n, lastLineNo: n }
+    this.messages = []
+    this.perPartition = new Array<number>(this.numPartitions).fill(0)
+    this.bytes = 0
+    await this.pipeline.send(batch)
+  }
+
+  /** Sends what is left and waits for every acknowledgement; throws the first failed send. */
+  async finish(): Promise<void> {
+    await this.flush()
+    await this.pipeline.drain()
+    const failure = this.pipeline.failure
+    if (failure !== undefined) {
+      const base = toClusterErrorSafe(failure.error, this.into)
+      throw base
+    }
+  }
+}
+
+function toClusterErrorSafe(error: unknown, into: string): SluiceError {
+  if (error instanceof SluiceError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new SluiceError('KAFKA_ERROR', `producing to ${into} failed: ${message}; records after the resume offsets below were not all acknowledged`, {
+    exit: 7,
+    cause: error,
+  })
+}
+
+/** The --from value that resumes each partition at its `next`. */
+export function resumeSpec(partitions: { partition: number; next: number }[]): string {
+  return partitions.map((p) => `${p.partition}:${p.next}`).join(',')
+}
+
+export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
+  if (opts.into === opts.topic) throw new SluiceError('USAGE', `--into ${opts.into}: replaying a topic into itself would read its own output`)
+  const consumer = new Consumer({ ...clientOptions(opts.target, 'sluice-replay'), groupId: 'sluice-replay' })
+  let producer: BufferProducer | undefined
+  const formatter = createFormatter('json', opts.topic, opts.binary)
+  const out = new OutputWriter(opts.stdout)
+  let stoppedBy: ReplayResult['stoppedBy'] = 'end'
+  try {
+    const count = await partitionCount(consumer, opts.target, opts.topic)
+    const partitions = choosePartitions(opts, count)
+    const cursors = await planCursors(consumer, opts, partitions)
+    const stats = new Map<number, ReplayedPartition>(
+      cursors.map((c) => [c.partition, { partition: c.partition, from: c.position, to: c.stopOffset, next: c.position, records: 0, matched: 0 }]),
+    )
+    let sink: IntoSink | undefined
+    let rehash = false
+    if (opts.into !== undefined && !opts.dryRun) {
+      producer = new Producer(producerOptions(opts.target, true)) as BufferProducer
+      const target = await describeTopic(producer, opts.target, opts.into)
+      rehash = opts.repartition || target.numPartitions !== count
+      sink = new IntoSink(producer, opts.topic, opts.into, target.numPartitions, rehash)
+    }
+    let matched = 0
+    let records = 0
+    const startedMs = performance.now()
+    const fetcher = new Fetcher({
+      consumer,
+      target: opts.target,
+      topic: opts.topic,
+      cursors,
+      maxWaitMs: MAX_WAIT_MS,
+      maxBytes: MAX_BYTES,
+      onRecord: (r, partition) => {
+        const s = stats.get(partition)!
+        s.records++
+        records++
+        s.firstTimestamp ??= r.timestamp
+        s.lastTimestamp = r.timestamp
+        if (opts.filter === undefined || opts.filter(filterRecord(opts.topic, partition, r))) {
+          s.matched++
+          matched++
+          if (sink !== undefined) sink.add(r, partition)
+          else if (!opts.dryRun) formatter.write(r, partition, out)
+        }
+        return true
+      },
+      ready: async () => {
+        if (sink !== undefined) await sink.flush()
+        else {
+          out.flush()
+          await out.ready()
+        }
+        if (opts.ratePerSec !== undefined && !opts.dryRun) {
+          await pause((matched / opts.ratePerSec) * 1000 - (performance.now() - startedMs), opts.signal)
+        }
+      },
+    })
+    const onAbort = (): void => {
+      stoppedBy = 'interrupt'
+      fetcher.stop()
+    }
+    const onClosed = (): void => {
+      stoppedBy = 'closed'
+      fetcher.stop()
+    }
+    if (opts.signal.aborted) onAbort()
+    else opts.signal.addEventListener('abort', onAbort, { once: true })
+    opts.stdout.on('error', onClosed)
+    opts.stdout.on('close', onClosed)
+    try {
+      await fetcher.run()
+    } finally {
+      opts.signal.removeEventListener('abort', onAbort)
+      opts.stdout.off('error', onClosed)
+      opts.stdout.off('close', onClosed)
+    }
+    // Every record handled is written or acknowledged before the resume offsets are reported.
+    if (sink !== undefined) await sink.finish()
+    await out.end()
+    for (const c of cursors) stats.get(c.partition)!.next = c.position
+    const list = [...stats.values()]
+    return {
+      topic: opts.topic,
+      ...(opts.into !== undefined ? { into: opts.into } : {}),
+      dryRun: opts.dryRun,
+      records,
+      matched,
+      produced: sink?.pipeline.acked.records ?? 0,
+      repartitioned: rehash,
+      partitions: list,
+      stoppedBy,
+      resumeFrom: resumeSpec(list),
+    }
+  } finally {
+    out.flush()
+    await new Promise<void>((resolve) => consumer.close(true, () => resolve()))
+    if (producer !== undefined) await producer.close().catch(() => undefined)
+  }
+}
