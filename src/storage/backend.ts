@@ -23,9 +23,12 @@ export interface PartitionChange {
   state: PartitionState
   /** Batches added at the tail; their index entries are already at the end of the index. */
   appended: Buffer[]
-  /** Base offsets of the batches removed, all from the head or all from the tail. */
+  /** Base offsets of the batches removed, all from the head or all from the tail, or (compaction)
+   * anywhere. */
   removed: number[]
-  removedFrom: 'head' | 'tail' | null
+  removedFrom: 'head' | 'tail' | 'compaction' | null
+  /** Compaction: new bytes for batches kept at their base offset (their index entries are updated). */
+  replaced?: { baseOffset: number; bytes: Buffer }[]
 }
 
 export interface PartitionBackend {

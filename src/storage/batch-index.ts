@@ -90,6 +90,32 @@ export class BatchIndex {
     this.end = this.head + length
   }
 
+  /**
+   * Compaction: a new size for some entries (a rewritten batch keeps its offsets and maxTimestamp)
+   * and removal of others (null), at any position. Rebuilds the arrays in place, O(length).
+   */
+  rewrite(changes: ReadonlyMap<number, number | null>): void {
+    let to = this.head
+    for (let from = this.head; from < this.end; from++) {
+      const change = changes.get(from - this.head)
+      if (change === null) {
+        this.bytes -= this.size[from]!
+        continue
+      }
+      if (change !== undefined) {
+        this.bytes += change - this.size[from]!
+        this.size[from] = change
+      }
+      this.base[to] = this.base[from]!
+      this.lastDelta[to] = this.lastDelta[from]!
+      this.size[to] = this.size[from]!
+      this.maxTs[to] = this.maxTs[from]!
+      this.prefixMaxTs[to] = to > 0 ? Math.max(this.prefixMaxTs[to - 1]!, this.maxTs[to]!) : this.maxTs[to]!
+      to++
+    }
+    this.end = to
+  }
+
   /** Position of the first batch whose last offset is >= offset (length if none). */
   positionFor(offset: number): number {
     let lo = this.head

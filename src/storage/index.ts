@@ -16,5 +16,6 @@ export { StorageError, STORAGE_ERRORS, isStorageError, type StorageErrorCode } f
 export { LevelLogStore, type LevelLogStoreOptions } from './leveldb.js'
 export { MemoryDisk, MemoryLogStore } from './memory.js'
 export { RETENTION_BATCHES_MAX } from './retention.js'
+export { COMPACTION_BATCHES_MAX, type CompactionOptions, type CompactionResult } from './compaction.js'
 export { READ_BATCHES_MAX } from './partition-log.js'
 export { UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from './epoch-cache.js'

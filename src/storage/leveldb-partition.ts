@@ -78,7 +78,8 @@ export class LevelPartitionBackend implements PartitionBackend {
 
   commit(change: PartitionChange, index: BatchIndex): Promise<void> {
     const ops: WriteOps = []
-    if (change.removed.length > 0) this.remove(change, index, ops)
+    if (change.removedFrom === 'compaction') this.compact(change, index, ops)
+    else if (change.removed.length > 0) this.remove(change, index, ops)
     if (change.appended.length > 0) this.append(change.appended, index, ops)
     return this.committer.write(ops, { owner: this, key: this.stateKey, encode: () => encodeState(change.state) })
   }
@@ -118,6 +119,34 @@ export class LevelPartitionBackend implements PartitionBackend {
     } else {
       for (let pos = first; pos < index.length; pos++) ops.push(this.keys.index(index.baseOffset(pos)), encodeIndexEntry(index, pos))
     }
+  }
+
+  /**
+   * Compaction: batches removed or replaced anywhere below the tail (`index` is already rewritten).
+   * The sealed chunks are rewritten from the index (the sizes in them changed) and the loose
+   * entries put again: O(batches), like the cleaner's pass over the log.
+   */
+  private compact(change: PartitionChange, index: BatchIndex, ops: WriteOps): void {
+    const loose = this.looseFirstBase ?? Infinity
+    for (const base of change.removed) {
+      ops.push(this.keys.data(base), null)
+      if (base >= loose) ops.push(this.keys.index(base), null)
+      this.tailCache.remove(this.tail, base)
+    }
+    for (const { baseOffset, bytes } of change.replaced ?? []) {
+      ops.push(this.keys.data(baseOffset), bytes)
+      this.tailCache.add(this.tail, baseOffset, bytes)
+    }
+    for (const base of this.chunkBases) ops.push(this.keys.chunk(base), null)
+    this.chunkBases = []
+    const looseFrom = index.positionFor(loose)
+    for (let from = 0; from < looseFrom; from += this.chunkBatches) {
+      const to = Math.min(from + this.chunkBatches, looseFrom)
+      ops.push(this.keys.chunk(index.baseOffset(from)), encodeChunk(index, from, to))
+      this.chunkBases.push(index.baseOffset(from))
+    }
+    for (let pos = looseFrom; pos < index.length; pos++) ops.push(this.keys.index(index.baseOffset(pos)), encodeIndexEntry(index, pos))
+    this.looseFirstBase = looseFrom < index.length ? index.baseOffset(looseFrom) : null
   }
 
   /** The batches in `change.removed` are already gone from `index`. */

@@ -80,6 +80,11 @@ class MemoryPartitionBackend implements PartitionBackend {
       batch: { lastOffset: index.lastOffset(first + i), maxTimestamp: index.maxTimestamp(first + i), bytes },
     }))
     const { removed, state } = change
+    // Compaction replaces a batch at its base: Map.set keeps its place in offset order.
+    const replaced = (change.replaced ?? []).map(({ baseOffset, bytes }) => {
+      const pos = index.positionOfBase(baseOffset)
+      return { base: baseOffset, batch: { lastOffset: index.lastOffset(pos), maxTimestamp: index.maxTimestamp(pos), bytes } }
+    })
     return Promise.resolve().then(() => {
       let stored = this.disk.partitions.get(this.key)
       if (!stored) {
@@ -87,7 +92,7 @@ class MemoryPartitionBackend implements PartitionBackend {
         this.disk.partitions.set(this.key, stored)
       }
       for (const base of removed) stored.batches.delete(base)
-      for (const { base, batch } of appended) stored.batches.set(base, batch)
+      for (const { base, batch } of [...replaced, ...appended]) stored.batches.set(base, batch)
       stored.state = state
     })
   }

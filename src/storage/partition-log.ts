@@ -13,6 +13,7 @@ import { BatchIndex } from './batch-index.js'
 import { LeaderEpochCache } from './epoch-cache.js'
 import { assert, StorageError } from './errors.js'
 import { OpQueue } from './op-queue.js'
+import { COMPACTION_BATCHES_MAX, planCompaction, type CompactionOptions, type CompactionResult } from './compaction.js'
 import { planRetention } from './retention.js'
 import type { AppendInfo, EpochEndOffset, PartitionLog, RetentionOptions } from './types.js'
 
@@ -33,6 +34,9 @@ export class Partition implements PartitionLog {
   private readonly listeners = new Set<(log: PartitionLog) => void>()
   /** Set once the log can no longer be used: closed, deleted, or its store failed. */
   private unusable: StorageError | null = null
+  /** Compaction: end of the range the last run cleaned, and whether it left tombstones to expire. */
+  private cleanedEnd = -1
+  private tombstonesPending = false
 
   private constructor(
     readonly topicId: string,
@@ -183,6 +187,41 @@ export class Partition implements PartitionLog {
       const nextBase = count < this.index.length ? this.index.baseOffset(count) : this.endOffset
       await this.removeHead(count, Math.max(this.startOffset, nextBase))
       return count
+    })
+  }
+
+  /**
+   * cleanup.policy=compact (compaction.ts): rewrites the batches below the HWM, except the last
+   * stored batch, keeping the last record of each key; offsets never change. A run with nothing
+   * new below the HWM since the last one and no tombstone waiting is skipped.
+   */
+  compact(opts: CompactionOptions): Promise<CompactionResult> {
+    return this.queue.run(true, async () => {
+      this.checkUsable()
+      const none: CompactionResult = { batchesRewritten: 0, batchesRemoved: 0, recordsRemoved: 0, tombstonesKept: 0 }
+      let count = 0
+      const max = Math.min(this.index.length - 1, COMPACTION_BATCHES_MAX)
+      while (count < max && this.index.lastOffset(count) < this.hwm) count++
+      const cleanEnd = count > 0 ? this.index.lastOffset(count - 1) + 1 : this.startOffset
+      if (count === 0 || (cleanEnd === this.cleanedEnd && !this.tombstonesPending)) return none
+      const bases = this.basesFrom(0, count)
+      const found = await this.backend.fetch(bases)
+      const { plan, result } = planCompaction(found as Buffer[], opts)
+      this.cleanedEnd = cleanEnd
+      this.tombstonesPending = result.tombstonesKept > 0
+      if (plan.size === 0) return result
+      const sizes = new Map<number, number | null>()
+      const removed: number[] = []
+      const replaced: { baseOffset: number; bytes: Buffer }[] = []
+      for (const [pos, bytes] of plan) {
+        sizes.set(pos, bytes === null ? null : bytes.length)
+        if (bytes === null) removed.push(bases[pos]!)
+        else replaced.push({ baseOffset: bases[pos]!, bytes })
+      }
+      this.index.rewrite(sizes)
+      await this.commit({ appended: [], removed, removedFrom: 'compaction', replaced })
+      this.notify()
+      return result
     })
   }
 

@@ -6,6 +6,7 @@
  * Offsets, timestamps and sizes are JS numbers (exact up to 2^53). Record batches are Kafka
  * RecordBatch v2 bytes; the log reads a few header fields and never decodes records.
  */
+import type { CompactionOptions, CompactionResult } from './compaction.js'
 
 export interface LogStoreOptions {
   /** `--fsync` mode: every group commit is a synchronous LevelDB write (survives power loss). */
@@ -136,10 +137,16 @@ export interface PartitionLog {
    * staying at or above retentionBytes. Only batches below the high watermark go; the last batch
    * may go too (Kafka rolls and deletes an expired active segment), the LEO stays. Deletes at most
    * RETENTION_BATCHES_MAX per call. Returns the number of batches deleted.
-   * (cleanup.policy=compact is a later issue: it will rewrite batches in place, keeping base
-   * offsets, so the index already tolerates offset gaps between batches.)
+   * (cleanup.policy=compact is `compact`.)
    */
   applyRetention(opts: RetentionOptions): Promise<number>
+
+  /**
+   * cleanup.policy=compact: below the HWM and never in the last stored batch, keeps only the last
+   * record of each key (tombstones go after deleteRetentionMs); rewritten batches keep their base
+   * offset and every kept record its offset, batches left empty are removed. See compaction.ts.
+   */
+  compact(opts: CompactionOptions): Promise<CompactionResult>
 
   /**
    * Long-poll support: `listener` runs synchronously after the LEO, HWM or log start offset

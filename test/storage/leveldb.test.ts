@@ -7,6 +7,7 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 import { LevelLogStore, type LevelLogStoreOptions } from '../../src/storage/leveldb.js'
 import { makeBatch, describeBatch } from './batches.js'
+import { runCompactionConformance } from './compaction-conformance.js'
 import { runLogStoreConformance } from './conformance.js'
 import { expectStorageError, readTags } from './helpers.js'
 
@@ -49,11 +50,15 @@ function levelHarness(opts: LevelLogStoreOptions) {
 runLogStoreConformance('leveldb', levelHarness({}))
 // Tiny index chunks and tail cache: chunk sealing, cutting and dropping, and reads from LevelDB.
 runLogStoreConformance('leveldb, index chunks of 3, 4 KB tail cache', levelHarness({ indexChunkBatches: 3, tailCacheBytes: 4096 }))
+runCompactionConformance('leveldb', levelHarness({}))
+runCompactionConformance('leveldb, index chunks of 3, no tail cache', levelHarness({ indexChunkBatches: 3, tailCacheBytes: 0 }))
 
 /** Transpiles the storage sources and the crash child into a runnable tree (Node 20 runs no TS). */
 function buildCrashChild(dir: string): string {
   const files = [
     ...fs.readdirSync(path.join(REPO, 'src/storage')).map((f) => `src/storage/${f}`),
+    // compaction.ts decodes and rebuilds batches with the protocol layer's record-batch code.
+    ...fs.readdirSync(path.join(REPO, 'src/protocol')).map((f) => `src/protocol/${f}`),
     'test/storage/batches.ts',
     'test/storage/crash-child.ts',
   ].filter((f) => f.endsWith('.ts'))
