@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: sluice against kcat and librdkafka's in-memory mock cluster, side by side, on
- * a fresh 3-broker daemon (temp home, free ports, stopped at the end even on failure).
+ * a fresh 3-broker daemon (temp home, free ports, stopped at the end even on failure). Produce runs
+ * into replication-3 topics (the default) and, beside them, replication-1 ones; the last steps
+ * measure failover unavailability for a clean and a hard kill (bench/lib/failover.js).
  *
  *   npm run bench                       # 1,000,000 records (what docs/performance.md reports)
  *   node bench/run.js --quick           # 100,000 records, shorter latency run: a smoke test
@@ -22,6 +24,7 @@ import { BenchDaemon, cpuOf, memoryOf, REPO_ROOT } from './lib/daemon.js'
 import { writeLines } from './lib/data.js'
 import { measureLatency } from './lib/latency.js'
 import { evaluateTargets, formatReport } from './lib/report.js'
+import { measureFailover } from './lib/failover.js'
 import { createTopic } from './lib/topics.js'
 import {
   consumeKcat,
@@ -192,6 +195,17 @@ async function main(daemons, workDir) {
         produceSluice(daemon, `bench-sluice-${round}`, file, RECORDS),
       )
     }
+    // Replication 1 beside the default 3 (both acks=all): what replication costs a producer.
+    await createTopic(daemon.bootstrap, `bench-kcat-rf1-${round}`, PARTITIONS, 1)
+    await measured('produce', 'kcatSluiceRf1', 'produceKcatSluiceRf1', `produce: kcat -> sluice, replication 1${tag}`, () =>
+      produceKcatSluice(daemon, `bench-kcat-rf1-${round}`, file, RECORDS),
+    )
+    if (hasProduce) {
+      await createTopic(daemon.bootstrap, `bench-sluice-rf1-${round}`, PARTITIONS, 1)
+      await measured('produce', 'sluiceRf1', 'produceSluiceRf1', `produce: sluice produce, replication 1${tag}`, () =>
+        produceSluice(daemon, `bench-sluice-rf1-${round}`, file, RECORDS),
+      )
+    }
     // Every consumer reads the topic kcat wrote: the same batches, whichever producer is missing.
     await measured('consume', 'kcat', 'consumeKcat', `consume: kcat -C -e -J${tag}`, () => consumeKcat(daemon, kcatTopic, RECORDS))
     await measured('consume', 'kcatPrefetch', 'consumeKcatPrefetch', `consume: kcat -C -e -J, queued.min.messages raised${tag}`, () =>
@@ -203,8 +217,16 @@ async function main(daemons, workDir) {
       )
     }
   }
-  for (const key of ['produceKcatMock', 'produceKcatSluice', 'produceSluice', 'consumeKcat', 'consumeKcatPrefetch', 'consumeSluice']) {
+  for (const key of ['produceKcatMock', 'produceKcatSluice', 'produceSluice', 'produceKcatSluiceRf1', 'produceSluiceRf1', 'consumeKcat', 'consumeKcatPrefetch', 'consumeSluice']) {
     if (ROUNDS > 1 && runs[key]) log(`${key}: ${runs[key].map((r) => Math.round(r.recordsPerSec)).join(', ')} rec/s`)
+  }
+  // Failover last: it kills and restarts brokers. Default broker configs (session timeout 9 s).
+  figures.failover = {}
+  for (const clean of [true, false]) {
+    const name = clean ? 'clean' : 'hard'
+    figures.failover[name] = await step(`failover${clean ? 'Clean' : 'Hard'}`, `failover: ${clean ? 'clean' : 'hard'} kill of partition 0's leader`, () =>
+      measureFailover(daemon, `bench-failover-${name}`, { clean }),
+    )
   }
   figures.memory = { ...memoryOf(daemon.pid), peakMBAfterStep: memorySteps }
   await daemon.dispose()

@@ -14,6 +14,8 @@ export function evaluateTargets(f) {
   const targets = [
     { name: 'kcat->sluice / kcat->mock', want: '>= 60%', actual: ratio(f.produce.kcatSluice, f.produce.kcatMock), ok: (x) => x >= 0.6, show: pct },
     { name: 'sluice produce / kcat->sluice', want: '>= 50%', actual: ratio(f.produce.sluice, f.produce.kcatSluice), ok: (x) => x >= 0.5, show: pct },
+    { name: 'kcat->sluice replication 3 / replication 1', want: '>= 50%', actual: ratio(f.produce.kcatSluice, f.produce.kcatSluiceRf1), ok: (x) => x >= 0.5, show: pct },
+    { name: 'sluice produce replication 3 / replication 1', want: '>= 50%', actual: ratio(f.produce.sluice, f.produce.sluiceRf1), ok: (x) => x >= 0.5, show: pct },
     { name: 'sluice consume / kcat consume', want: '>= 100%', actual: ratio(f.consume.sluice, f.consume.kcat), ok: (x) => x >= 1, show: pct },
     { name: `p99 produce->consume @ ${f.latency?.ratePerSec ?? 10000}/s`, want: '< 10 ms', actual: f.latency?.p99Ms, ok: (x) => x < 10, show: ms },
     { name: 'daemon start to ready (median)', want: '< 1000 ms', actual: f.startup?.medianMs, ok: (x) => x < 1000, show: ms },
@@ -66,6 +68,8 @@ export function formatReport(f, targets) {
         row('produce: kcat -> mock cluster (reference)', f.produce.kcatMock, 'produceKcatMock'),
         row('produce: kcat -> sluice', f.produce.kcatSluice, 'produceKcatSluice'),
         row('produce: sluice produce -> sluice', f.produce.sluice, 'produceSluice', f.skipped.produce),
+        row('produce: kcat -> sluice, replication 1', f.produce.kcatSluiceRf1, 'produceKcatSluiceRf1'),
+        row('produce: sluice produce, replication 1', f.produce.sluiceRf1, 'produceSluiceRf1', f.skipped.produce),
         row('consume: kcat -C -e -J <- sluice', f.consume.kcat, 'consumeKcat'),
         row('consume: same, queued.min.messages raised', f.consume.kcatPrefetch, 'consumeKcatPrefetch'),
         row('consume: sluice consume --exit <- sluice', f.consume.sluice, 'consumeSluice', f.skipped.consume),
@@ -86,6 +90,12 @@ export function formatReport(f, targets) {
     out.push(
       `daemon start to ready: median ${ms(f.startup.medianMs)} over ${f.startup.runsMs.length} runs ` +
         `(first, fresh home: ${ms(f.startup.runsMs[0])}; all: ${f.startup.runsMs.map((x) => x.toFixed(0)).join(', ')} ms)`,
+    )
+  }
+  for (const r of Object.values(f.failover ?? {})) {
+    out.push(
+      `failover, ${r.clean ? 'clean kill (broker kill --clean)' : 'hard kill (a crash; session timeout 9 s)'} of partition 0's leader ${r.from} -> ${r.to}: ` +
+        `partition 0 took no acks=all write for ${ms(r.unavailableMs)} (${r.failedSends} failed probe sends)`,
     )
   }
   if (f.memory) out.push(`daemon peak memory (VmHWM): ${f.memory.peakMB.toFixed(0)} MB (RSS at the end ${f.memory.rssMB.toFixed(0)} MB)`)

@@ -14,8 +14,9 @@ export async function withAdmin(bootstrap, fn) {
   }
 }
 
-export function createTopic(bootstrap, name, partitions) {
-  return withAdmin(bootstrap, (admin) => admin.createTopics({ topics: [name], partitions, replicas: -1 }))
+/** `replicas` -1: the cluster's default (3 on the bench's 3-broker daemon). */
+export function createTopic(bootstrap, name, partitions, replicas = -1) {
+  return withAdmin(bootstrap, (admin) => admin.createTopics({ topics: [name], partitions, replicas }))
 }
 
 /** Sum over partitions of the log end offsets: the records a fresh topic holds. */
