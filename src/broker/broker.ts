@@ -228,7 +228,8 @@ export class Broker {
     }
   }
 
-  /** Applies time and size retention to every log this broker hosts. Returns batches deleted. */
+  /** Applies time and size retention (and compaction, for compact policies) to every log this broker hosts.
+   * Returns batches deleted by retention. */
   async runRetention(): Promise<number> {
     if (!this.replicaManager) return 0
     let deleted = 0
@@ -237,8 +238,13 @@ export class Broker {
     for (const h of this.replicaManager.all()) {
       const topic = image.topicsById.get(h.topicId)
       if (!topic || !h.log) continue
-      const policy = this.topicConfig(topic.name, 'cleanup.policy')
-      if (!policy.split(',').includes('delete')) continue
+      const policy = this.topicConfig(topic.name, 'cleanup.policy').split(',')
+      // Compaction runs on every replica, followers too: the same deterministic cleaning below the HWM.
+      if (policy.includes('compact')) {
+        const deleteRetentionMs = Number(this.topicConfig(topic.name, 'delete.retention.ms'))
+        await h.log.compact({ nowMs, deleteRetentionMs })
+      }
+      if (!policy.includes('delete')) continue
       const retentionMs = Number(this.topicConfig(topic.name, 'retention.ms'))
       const retentionBytes = Number(this.topicConfig(topic.name, 'retention.bytes'))
       deleted += await h.log.applyRetention({ nowMs, retentionMs, retentionBytes })
