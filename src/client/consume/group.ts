@@ -15,7 +15,8 @@
  */
 import { Consumer } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
-import { clientOptions, toClusterError } from '../kafka.js'
+import { ErrorCode, errorName } from '../../protocol/errors.js'
+import { clientOptions, kafkaApiCode, toClusterError } from '../kafka.js'
 import { kafkaOffsetLookup, resolveOffsets, type PartitionBounds } from '../offsets.js'
 import { partitionCount, type ConsumeOptions, type ConsumeResult } from './consume.js'
 import { Fetcher, type PartitionCursor } from './fetcher.js'
@@ -109,7 +110,16 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     try {
       await consumer.joinGroup({})
     } catch (err) {
-      throw toClusterError(err, opts.target, `joining group "${opts.group}"`)
+      const code = kafkaApiCode(err)
+      if (code === ErrorCode.INVALID_SESSION_TIMEOUT) {
+        throw new SluiceError(
+          'USAGE',
+          `the cluster refuses --session-timeout ${sessionTimeout} ms (INVALID_SESSION_TIMEOUT): it must be between its group.min.session.timeout.ms and group.max.session.timeout.ms`,
+          { cause: err },
+        )
+      }
+      const what = `joining group "${opts.group}"${code === undefined ? '' : ` (${errorName(code)})`}`
+      throw toClusterError(err, opts.target, what)
     }
     committer = (async () => {
       while (!finished) {
