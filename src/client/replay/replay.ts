@@ -274,52 +274,62 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     let matched = 0
     let records = 0
     const startedMs = performance.now()
-    const fetcher = new Fetcher({
-      consumer,
-      target: opts.target,
-      topic: opts.topic,
-      cursors,
-      maxWaitMs: MAX_WAIT_MS,
-      maxBytes: MAX_BYTES,
-      onRecord: (r, partition) => {
-        const s = stats.get(partition)!
-        s.records++
-        records++
-        s.firstTimestamp ??= r.timestamp
-        s.lastTimestamp = r.timestamp
-        if (opts.filter === undefined || opts.filter(filterRecord(opts.topic, partition, r))) {
-          s.matched++
-          matched++
-          if (sink !== undefined) sink.add(r, partition)
-          else if (!opts.dryRun) formatter.write(r, partition, out)
-        }
-        return true
-      },
-      ready: async () => {
-        if (sink !== undefined) await sink.flush()
-        else {
-          out.flush()
-          await out.ready()
-        }
-        if (opts.ratePerSec !== undefined && !opts.dryRun) {
-          await pause((matched / opts.ratePerSec) * 1000 - (performance.now() - startedMs), opts.signal)
-        }
-      },
-    })
+    // --rate: each fetch loop stops after a tick's worth of matched records (a tenth of a
+    // second's), waits until the rate allows more, and goes on from the cursors where it stopped.
+    const tickMax = opts.ratePerSec === undefined || opts.dryRun ? Number.POSITIVE_INFINITY : Math.max(1, Math.ceil(opts.ratePerSec / 10))
+    let inTick = 0
+    let fetcher: Fetcher | undefined
     const onAbort = (): void => {
       stoppedBy = 'interrupt'
-      fetcher.stop()
+      fetcher?.stop()
     }
     const onClosed = (): void => {
       stoppedBy = 'closed'
-      fetcher.stop()
+      fetcher?.stop()
     }
     if (opts.signal.aborted) onAbort()
     else opts.signal.addEventListener('abort', onAbort, { once: true })
     opts.stdout.on('error', onClosed)
     opts.stdout.on('close', onClosed)
+    const flush = async (): Promise<void> => {
+      if (sink !== undefined) await sink.flush()
+      else {
+        out.flush()
+        await out.ready()
+      }
+    }
     try {
-      await fetcher.run()
+      while (stoppedBy === 'end' && cursors.some((c) => !c.done)) {
+        inTick = 0
+        fetcher = new Fetcher({
+          consumer,
+          target: opts.target,
+          topic: opts.topic,
+          cursors,
+          maxWaitMs: MAX_WAIT_MS,
+          maxBytes: MAX_BYTES,
+          onRecord: (r, partition) => {
+            const s = stats.get(partition)!
+            s.records++
+            records++
+            s.firstTimestamp ??= r.timestamp
+            s.lastTimestamp = r.timestamp
+            if (opts.filter !== undefined && !opts.filter(filterRecord(opts.topic, partition, r))) return true
+            s.matched++
+            matched++
+            if (sink !== undefined) sink.add(r, partition)
+            else if (!opts.dryRun) formatter.write(r, partition, out)
+            return ++inTick < tickMax
+          },
+          ready: flush,
+        })
+        if (stoppedBy !== 'end') break
+        await fetcher.run()
+        await flush()
+        if (opts.ratePerSec !== undefined && inTick >= tickMax) {
+          await pause((matched / opts.ratePerSec) * 1000 - (performance.now() - startedMs), opts.signal)
+        }
+      }
     } finally {
       opts.signal.removeEventListener('abort', onAbort)
       opts.stdout.off('error', onClosed)
