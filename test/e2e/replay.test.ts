@@ -8,6 +8,7 @@
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { partitionForKey } from '../../src/client/produce/partitioner.js'
+import { RawClient } from '../support/raw-client.js'
 import { sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 
 const { Kafka, logLevel } = kafkajs
@@ -52,11 +53,11 @@ function source(p: number, i: number): Source {
   }
 }
 
-async function createTopic(topic: string, numPartitions: number): Promise<void> {
+async function createTopic(topic: string, numPartitions: number, configEntries: { name: string; value: string }[] = []): Promise<void> {
   const admin = kafka.admin()
   await admin.connect()
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true })
+    await admin.createTopics({ topics: [{ topic, numPartitions, configEntries }], waitForLeaders: true })
   } finally {
     await admin.disconnect()
   }
@@ -244,6 +245,34 @@ describe.concurrent('sluice replay', () => {
     const second = await run(['replay', 'r-int-src', '--from', m![1]!, '--into', 'r-int-dst'])
     expect(second.exitCode, second.stderr).toBe(0)
     await expectCopied('r-int-dst', 'r-int-src', expected([[0, 0, 10], [1, 0, 10]]), (s) => s.partition)
+  })
+
+  it('from offsets deleted by retention: says so and where the data starts', async () => {
+    const admin = await RawClient.connect(d.port)
+    try {
+      const altered = await admin.request(44, 1, {
+        resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.check.interval.ms', configOperation: 0, value: '100' }] }],
+        validateOnly: false,
+      })
+      expect(altered.responses[0].errorCode).toBe(0)
+    } finally {
+      admin.close()
+    }
+    await createTopic('r-retention', 1, [{ name: 'retention.ms', value: '60000' }])
+    const hourAgo = Date.now() - 3_600_000
+    await producer.send({ topic: 'r-retention', acks: -1, messages: [{ value: '"old1"', timestamp: String(hourAgo) }, { value: '"old2"', timestamp: String(hourAgo) }] })
+    await producer.send({ topic: 'r-retention', acks: -1, messages: [{ value: '"fresh"' }] })
+    let records: Envelope[] = []
+    for (let i = 0; i < 100; i++) {
+      records = lines(await run(['replay', 'r-retention', '--from', 'earliest']))
+      if (records.length === 1) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(records.map((r) => [r.offset, r.value])).toEqual([[2, 'fresh']])
+    const r = await run(['replay', 'r-retention', '--from', '0', '--into', 'r-retention-dst'])
+    expect(r.exitCode, r.stderr).toBe(4)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/offset 0 was deleted by retention; data starts at 2/)
   })
 
   it('error paths: bad filter (2), unknown topic (4), offset past the end (4), --repartition without --into (2)', async () => {
