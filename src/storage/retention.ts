@@ -8,7 +8,7 @@
  *
  * A batch without timestamps (maxTimestamp -1) never expires by time: Kafka would fall back to the
  * segment file's mtime, which a batch does not have.
- * (cleanup.policy=compact is separate work: a cleaner that rewrites batches, not this planner.)
+ * (cleanup.policy=compact is compaction.ts: a cleaner that rewrites batches, not this planner.)
  */
 import type { BatchIndex } from './batch-index.js'
 import type { RetentionOptions } from './types.js'
