@@ -190,6 +190,21 @@ describe.concurrent('sluice replay', () => {
     await expectCopied('r-win-dst', 'r-win-src', want, (s) => s.partition)
   })
 
+  it('--into the source topic itself (re-driving records) appends the copies once and stops', async () => {
+    await fill('r-self', 1)
+    const r = await run(['replay', 'r-self', '--from', 'earliest', '--filter', 'value.status == "failed"', '--into', 'r-self'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    const all = sorted(lines(await run(['consume', 'r-self', '--exit'])))
+    expect(all).toHaveLength(PER_PARTITION + 4)
+    const copies = all.slice(PER_PARTITION)
+    expect(copies.map((c) => [c.offset, c.key, c.headers['sluice-replay-source-offset']])).toEqual([
+      [10, 'eu-0', '0'],
+      [11, 'eu-3', '3'],
+      [12, 'eu-6', '6'],
+      [13, 'eu-9', '9'],
+    ])
+  })
+
   it('--filter on stdout: headers, offsets and functions', async () => {
     await fill('r-filter')
     const r = await run(['replay', 'r-filter', '--from', 'earliest', '--filter', 'headers.trace == "t1-4" or (partition == 0 and offset >= 8) or endsWith(key, "us-9")'])

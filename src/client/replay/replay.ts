@@ -4,6 +4,9 @@
  * them as envelope lines on stdout or re-produces them into another topic (acks=all, idempotent,
  * through the produce send pipeline), each with headers naming where it came from.
  *
+ * The range is fixed at start (--to, never past the end then), so replaying a topic into itself
+ * (re-driving records) ends.
+ *
  * Resuming: a partition's `next` is the offset after the last record handled; with --into every
  * handled record is acknowledged before the result is returned (the pipeline is drained, also
  * after Ctrl-C), so `--from <resumeFrom>` continues without a gap or a repeat.
@@ -250,7 +253,8 @@ export function resumeSpec(partitions: { partition: number; next: number }[]): s
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
-  if (opts.into === opts.topic) throw new SluiceError('USAGE', `--into ${opts.into}: replaying a topic into itself would read its own output`)
+  // --into the source topic itself is allowed (re-driving records): the range ends at the end
+  // seen at start, so the copies appended meanwhile are never read again.
   const consumer = new Consumer({ ...clientOptions(opts.target, 'sluice-replay'), groupId: 'sluice-replay' })
   let producer: BufferProducer | undefined
   const formatter = createFormatter('json', opts.topic, opts.binary)
