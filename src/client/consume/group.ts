@@ -13,7 +13,7 @@
  * A rebalance stops the fetch loop, commits what was written (Kafka accepts commits from any
  * member of the current generation), and starts again with the new assignment.
  */
-import { Consumer } from '@platformatic/kafka'
+import { Consumer, kGetConnection, type Broker, type Callback, type Connection } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError } from '../kafka.js'
@@ -35,6 +35,30 @@ const MAX_WAIT_MS = 500
 const PARTITION_MAX_BYTES = 1024 * 1024
 const MAX_BYTES = 8 * 1024 * 1024
 
+/** How long a member keeps trying to reach a group coordinator (a new one is elected meanwhile). */
+const REJOIN_WINDOW_MS = 30_000
+/** Group requests (commit, heartbeat) failing this many times in a row: the client is replaced. */
+const GROUP_FAILURES_MAX = 3
+
+/**
+ * @platformatic/kafka 1.35's Consumer finds the group coordinator once and keeps it for its whole
+ * life; when that broker dies and leaves the metadata, its next group request (a heartbeat, from a
+ * timer) throws a TypeError and kills the process. Here that is an error the request returns;
+ * consumeGroup then replaces the client, which finds the new coordinator.
+ */
+class GroupConsumer extends Consumer {
+  override [kGetConnection](broker: Broker | undefined, callback: Callback<Connection>): void {
+    if (broker === undefined) {
+      callback(new Error('the group coordinator is not in the metadata (its broker is gone)'))
+      return
+    }
+    super[kGetConnection](broker, callback)
+  }
+}
+
+/** Forced: requests in flight (a long-poll fetch) are abandoned, not awaited. */
+const closeClient = (c: Consumer): Promise<void> => new Promise<void>((resolve) => c.close(true, () => resolve()))
+
 const sleep = (ms: number, signal: Promise<void>): Promise<void> =>
   Promise.race([new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), signal])
 
@@ -43,13 +67,33 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
   if (opts.partitions !== undefined) throw new SluiceError('USAGE', '--partition does not apply with --group (the group assigns the partitions)')
   const formatter = createFormatter(opts.format, opts.topic, opts.binary)
   const sessionTimeout = opts.sessionTimeoutMs
-  const consumer = new Consumer({
-    ...clientOptions(opts.target, 'sluice-consume'),
-    groupId: opts.group,
-    sessionTimeout,
-    rebalanceTimeout: sessionTimeout * 2,
-    heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 3)),
-  })
+  const newClient = (): GroupConsumer => {
+    const c = new GroupConsumer({
+      ...clientOptions(opts.target, 'sluice-consume'),
+      groupId: opts.group,
+      sessionTimeout,
+      rebalanceTimeout: sessionTimeout * 2,
+      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 3)),
+    })
+    c.on('consumer:group:join', onJoin)
+    c.on('consumer:heartbeat:error', () => groupFailed())
+    c.on('consumer:heartbeat:end', () => (groupFailures = 0))
+    c.on('error', (err: Error) => {
+      // A rejoin that failed (the coordinator is gone): try with a new client.
+      if (c === consumer) groupFailed(err)
+    })
+    return c
+  }
+  /** Group requests failed: after a few in a row, start again with a new client (see GroupConsumer). */
+  let groupFailures = 0
+  let renew = false
+  const groupFailed = (err?: Error): void => {
+    if (++groupFailures < GROUP_FAILURES_MAX && err === undefined) return
+    if (!renew) process.stderr.write(`sluice: lost the coordinator of group ${opts.group}; joining again\n`)
+    renew = true
+    rebalanced = true
+    fetcher?.stop()
+  }
   const out = new OutputWriter(opts.stdout)
   const max = opts.max ?? Number.POSITIVE_INFINITY
   let records = 0
@@ -83,22 +127,20 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     try {
       await consumer.commit({ offsets: snapshot.map(([partition, offset]) => ({ topic: opts.topic, partition, offset: BigInt(offset), leaderEpoch: -1 })) })
       for (const [p, o] of snapshot) committed.set(p, o)
+      groupFailures = 0
     } catch (err) {
+      groupFailed()
       process.stderr.write(`sluice: committing the offsets of group ${opts.group} failed (they will be committed again): ${err instanceof Error ? err.message : String(err)}\n`)
     }
   }
 
-  const onJoin = (): void => {
+  function onJoin(): void {
     rebalanced = true
     fetcher?.stop()
   }
   const onAbort = (): void => finish('interrupt')
   const onClosed = (): void => finish('closed')
-  consumer.on('consumer:group:join', onJoin)
-  consumer.on('error', (err: Error) => {
-    failure ??= toClusterError(err, opts.target, `taking part in group "${opts.group}"`)
-    finish('end')
-  })
+  let consumer = newClient()
   if (opts.signal.aborted) onAbort()
   else opts.signal.addEventListener('abort', onAbort, { once: true })
   opts.stdout.on('error', onClosed)
@@ -110,27 +152,28 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     try {
       await consumer.joinGroup({})
     } catch (err) {
-      const code = kafkaApiCode(err)
-      if (code === ErrorCode.INVALID_SESSION_TIMEOUT) {
-        throw new SluiceError(
-          'USAGE',
-          `the cluster refuses --session-timeout ${sessionTimeout} ms (INVALID_SESSION_TIMEOUT): it must be between its group.min.session.timeout.ms and group.max.session.timeout.ms`,
-          { cause: err },
-        )
-      }
-      const what = `joining group "${opts.group}"${code === undefined ? '' : ` (${errorName(code)})`}`
-      throw toClusterError(err, opts.target, what)
+      throw joinError(err)
     }
     committer = (async () => {
       while (!finished) {
         await sleep(opts.commitIntervalMs ?? COMMIT_INTERVAL_MS, finishSignal)
-        if (!finished) await commit()
+        if (!finished && !renew) await commit()
       }
     })()
     while (!finished) {
+      if (renew) {
+        await renewClient()
+        if (finished) break
+      }
       rebalanced = false
       const assigned = (consumer.assignments ?? []).filter((a) => a.topic === opts.topic).flatMap((a) => a.partitions).filter((p) => p < count)
-      const current = await startCursors(consumer, opts, assigned)
+      let current: PartitionCursor[]
+      try {
+        current = await startCursors(consumer, opts, assigned)
+      } catch (err) {
+        if (renew) continue // the coordinator went away meanwhile
+        throw err
+      }
       if (finished) break
       for (const p of cursors.keys()) if (!assigned.includes(p)) cursors.delete(p)
       for (const c of current) {
@@ -168,7 +211,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
         await fetcher.run()
         if (!rebalanced && !finished && opts.exit) finish('end')
       }
-      if (rebalanced && !finished) await commit()
+      if (rebalanced && !finished && !renew) await commit()
     }
     out.flush()
     await commit()
@@ -188,11 +231,54 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     opts.signal.removeEventListener('abort', onAbort)
     opts.stdout.off('error', onClosed)
     opts.stdout.off('close', onClosed)
-    consumer.off('consumer:group:join', onJoin)
     out.flush()
     // Leaving at once hands the partitions to the others now rather than after the session timeout.
     await (consumer.leaveGroup(true) as unknown as Promise<void>).catch(() => undefined)
-    await new Promise<void>((resolve) => consumer.close(true, () => resolve()))
+    await closeClient(consumer)
+  }
+
+  /**
+   * A new client and a new membership (the old member id expires on the new coordinator after its
+   * session timeout). What was written and not committed is read again: duplicates, never gaps.
+   */
+  async function renewClient(): Promise<void> {
+    const old = consumer
+    void closeClient(old)
+    const startedMs = Date.now()
+    let lastErr: unknown
+    while (!finished) {
+      consumer = newClient()
+      consumer.topics.trackAll(opts.topic)
+      try {
+        await consumer.joinGroup({})
+        renew = false
+        groupFailures = 0
+        committed.clear()
+        return
+      } catch (err) {
+        lastErr = err
+        void closeClient(consumer)
+        if (kafkaApiCode(err) === ErrorCode.INVALID_SESSION_TIMEOUT || Date.now() - startedMs > REJOIN_WINDOW_MS) {
+          failure = joinError(lastErr)
+          finish('end')
+          return
+        }
+        await sleep(500, finishSignal)
+      }
+    }
+  }
+
+  function joinError(err: unknown): SluiceError {
+    const code = kafkaApiCode(err)
+    if (code === ErrorCode.INVALID_SESSION_TIMEOUT) {
+      return new SluiceError(
+        'USAGE',
+        `the cluster refuses --session-timeout ${sessionTimeout} ms (INVALID_SESSION_TIMEOUT): it must be between its group.min.session.timeout.ms and group.max.session.timeout.ms`,
+        { cause: err },
+      )
+    }
+    const what = `joining group "${opts.group}"${code === undefined ? '' : ` (${errorName(code)})`}`
+    return toClusterError(err, opts.target, what)
   }
 }
 
