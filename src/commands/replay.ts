@@ -52,6 +52,7 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
     repartition: Flags.boolean({ description: 'with --into: partition by the hash of the key instead of keeping the source partition', default: false }),
     filter: Flags.string({ description: 'keep only the records this expression accepts (see the description)', helpValue: 'expr' }),
     rate: Flags.string({ description: 'at most this many records per second (100/s)', helpValue: 'N/s' }),
+    speed: Flags.string({ description: 'replay with the original spacing between records (by timestamp), this many times faster: 10x, 0.5x', helpValue: 'Nx', exclusive: ['rate'] }),
     'dry-run': Flags.boolean({ description: 'per partition: the offsets and time span that would be replayed and how many records match; nothing is written', default: false }),
     binary: Flags.boolean({ description: 'stdout: base64-encode keys, values and header values that are not UTF-8', default: false }),
   }
@@ -62,6 +63,12 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
     const to = flags.to === undefined ? undefined : parseOffsetSpec(flags.to, '--to')
     const partitions = parsePartitions(flags.partition)
     const ratePerSec = flags.rate === undefined ? undefined : parseRate(flags.rate)
+    let speed: number | undefined
+    if (flags.speed !== undefined) {
+      const m = /^(\d+(?:\.\d+)?)x?$/.exec(flags.speed.trim())
+      speed = m ? Number(m[1]) : Number.NaN
+      if (!(speed > 0)) throw new SluiceError('USAGE', `--speed "${flags.speed}": expected a factor such as 10x (or 0.5x)`)
+    }
     if (flags.repartition && flags.into === undefined) throw new SluiceError('USAGE', '--repartition applies only with --into')
     if (this.jsonEnabled() && flags.into === undefined && !flags['dry-run']) {
       throw new SluiceError('USAGE', '--json applies with --into or --dry-run (otherwise stdout carries the records)')
@@ -82,6 +89,7 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
       into: flags.into,
       repartition: flags.repartition,
       ratePerSec,
+      speed,
       dryRun: flags['dry-run'],
       binary: flags.binary,
       stdout: process.stdout,

@@ -205,6 +205,24 @@ describe.concurrent('sluice replay', () => {
     ])
   })
 
+  it('--speed keeps the original spacing, faster: every record once, each partition in order', async () => {
+    await fill('r-speed')
+    // Records are a minute apart: at 600x, 100 ms apart.
+    const r = await run(['replay', 'r-speed', '--from', 'earliest', '--speed', '600x', '--filter', 'offset != 4'])
+    const got = lines(r)
+    expectSame(got, expected([[0, 0, 10], [1, 0, 10]], (s) => s.offset !== 4), 'r-speed')
+    for (const p of [0, 1]) {
+      const offsets = got.filter((e) => e.partition === p).map((e) => e.offset)
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b))
+    }
+    expect(r.stderr).toMatch(/replayed 18 of 20 record\(s\)/)
+    const both = await run(['replay', 'r-speed', '--from', 'earliest', '--speed', '2x', '--rate', '5/s'])
+    expect(both.exitCode).toBe(2)
+    const bad = await run(['replay', 'r-speed', '--from', 'earliest', '--speed', 'fast'])
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toMatch(/--speed "fast"/)
+  })
+
   it('--filter on stdout: headers, offsets and functions', async () => {
     await fill('r-filter')
     const r = await run(['replay', 'r-filter', '--from', 'earliest', '--filter', 'headers.trace == "t1-4" or (partition == 0 and offset >= 8) or endsWith(key, "us-9")'])

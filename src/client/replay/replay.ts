@@ -44,6 +44,8 @@ export interface ReplayOptions {
   repartition: boolean
   /** Records per second at most (matched records). */
   ratePerSec?: number
+  /** Replay with the records' original spacing (by timestamp), this many times faster. */
+  speed?: number
   dryRun: boolean
   binary: boolean
   stdout: Writable
@@ -282,6 +284,16 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     // second's), waits until the rate allows more, and goes on from the cursors where it stopped.
     const tickMax = opts.ratePerSec === undefined || opts.dryRun ? Number.POSITIVE_INFINITY : Math.max(1, Math.ceil(opts.ratePerSec / 10))
     let inTick = 0
+    // --speed: the first matched record's timestamp is time zero; a record not yet due stops the
+    // fetch loop before it is handled, and its partition is read again from it once it is due.
+    let speedZeroMs: number | undefined
+    interface NotDue {
+      partition: number
+      offset: number
+      dueMs: number
+    }
+    let notDue: NotDue | undefined
+    const speed = opts.dryRun ? undefined : opts.speed
     let fetcher: Fetcher | undefined
     const onAbort = (): void => {
       stoppedBy = 'interrupt'
@@ -305,6 +317,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     try {
       while (stoppedBy === 'end' && cursors.some((c) => !c.done)) {
         inTick = 0
+        notDue = undefined
         fetcher = new Fetcher({
           consumer,
           target: opts.target,
@@ -313,12 +326,21 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
           maxWaitMs: MAX_WAIT_MS,
           maxBytes: MAX_BYTES,
           onRecord: (r, partition) => {
+            const match = opts.filter === undefined || opts.filter(filterRecord(opts.topic, partition, r))
+            if (match && speed !== undefined) {
+              speedZeroMs ??= r.timestamp
+              const dueMs = (r.timestamp - speedZeroMs) / speed
+              if (dueMs > performance.now() - startedMs + 5) {
+                notDue = { partition, offset: r.offset, dueMs }
+                return false
+              }
+            }
             const s = stats.get(partition)!
             s.records++
             records++
             s.firstTimestamp ??= r.timestamp
             s.lastTimestamp = r.timestamp
-            if (opts.filter !== undefined && !opts.filter(filterRecord(opts.topic, partition, r))) return true
+            if (!match) return true
             s.matched++
             matched++
             if (sink !== undefined) sink.add(r, partition)
@@ -330,6 +352,14 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
         if (stoppedBy !== 'end') break
         await fetcher.run()
         await flush()
+        // Assigned in onRecord (a closure): TypeScript's narrowing does not see it.
+        const late = notDue as NotDue | undefined
+        if (late !== undefined) {
+          const cursor = cursors.find((c) => c.partition === late.partition)!
+          cursor.position = late.offset
+          cursor.done = false
+          await pause(late.dueMs - (performance.now() - startedMs), opts.signal)
+        }
         if (opts.ratePerSec !== undefined && inTick >= tickMax) {
           await pause((matched / opts.ratePerSec) * 1000 - (performance.now() - startedMs), opts.signal)
         }
