@@ -90,6 +90,7 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
       repartition: flags.repartition,
       ratePerSec,
       speed,
+      progress: !flags['dry-run'],
       dryRun: flags['dry-run'],
       binary: flags.binary,
       stdout: process.stdout,

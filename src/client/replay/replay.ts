@@ -25,6 +25,7 @@ import { DELIVERY_TIMEOUT_MS, RETRY_BACKOFF_MS, describeTopic, isRetriableSend, 
 import { partitionForKey } from '../produce/partitioner.js'
 import { SendPipeline, type Message } from '../produce/send-pipeline.js'
 import type { FilterRecord, RecordFilter } from './filter.js'
+import { ReplayProgress } from './progress.js'
 
 /** The headers added to every re-produced record (values are UTF-8 decimal text for numbers). */
 export const SOURCE_TOPIC_HEADER = 'sluice-replay-source-topic'
@@ -50,6 +51,8 @@ export interface ReplayOptions {
   binary: boolean
   stdout: Writable
   signal: AbortSignal
+  /** The live progress line (drawn only when stderr is a terminal). */
+  progress?: boolean
   nowMs?: number
 }
 
@@ -307,6 +310,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     else opts.signal.addEventListener('abort', onAbort, { once: true })
     opts.stdout.on('error', onClosed)
     opts.stdout.on('close', onClosed)
+    const progress = opts.progress === true ? new ReplayProgress(process.stderr, {
+      total: cursors.reduce((n, c) => n + (c.stopOffset - c.position), 0),
+      done: () => cursors.reduce((n, c) => n + (c.position - stats.get(c.partition)!.from), 0),
+      matched: () => matched,
+    }) : undefined
+    progress?.start()
     const flush = async (): Promise<void> => {
       if (sink !== undefined) await sink.flush()
       else {
@@ -365,6 +374,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
         }
       }
     } finally {
+      progress?.stop()
       opts.signal.removeEventListener('abort', onAbort)
       opts.stdout.off('error', onClosed)
       opts.stdout.off('close', onClosed)
