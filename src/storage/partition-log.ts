@@ -160,6 +160,7 @@ export class Partition implements PartitionLog {
       }
       const removed = this.basesFrom(pos, this.index.length)
       this.index.truncate(pos)
+      this.cleanedEnd = -1 // new batches may come back up to the same end: compaction must look again
       this.nextOffset = this.endOffset = newEnd
       this.hwm = Math.min(this.hwm, newEnd)
       this.epochs.truncateFromEnd(newEnd)
