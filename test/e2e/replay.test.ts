@@ -325,3 +325,37 @@ describe.concurrent('sluice replay', () => {
     expect(noFrom.exitCode).toBe(2)
   })
 })
+
+// After the concurrent block: killing a broker must not disturb the other tests.
+describe('sluice replay across a failover', () => {
+  it('--into while the target partition\'s leader is killed: nothing lost, nothing doubled, in order', async () => {
+    const { callDaemon } = await import('../../src/client/control.js')
+    type P = { topic: string; partition: number; leader: number; isr: number[] }
+    const leaderOf = async (topic: string): Promise<P> =>
+      (await callDaemon<{ partitions: P[] }>(d.home, 'cluster.partitions', {}, { timeoutMs: 30_000 })).partitions.find((p) => p.topic === topic && p.partition === 0)!
+    const count = 30
+    await createTopic('r-fo-src', 1)
+    await createTopic('r-fo-dst', 1)
+    await producer.send({
+      topic: 'r-fo-src',
+      acks: -1,
+      messages: Array.from({ length: count }, (_, i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ i }), timestamp: String(BASE_MS + i) })),
+    })
+    const child = spawnSluice(['replay', 'r-fo-src', '--from', 'earliest', '--into', 'r-fo-dst', '--rate', '5/s', '--json'], { home: d.home, env: d.env, timeoutMs: 120_000 })
+    while (lines(await run(['consume', 'r-fo-dst', '--exit'])).length === 0) await new Promise((resolve) => setTimeout(resolve, 100))
+    const victim = (await leaderOf('r-fo-dst')).leader
+    // Still replaying when the broker goes down.
+    expect(child.exitCode).toBeNull()
+    const killed = await run(['broker', 'kill', String(victim), '--json'])
+    expect(killed.exitCode, killed.stderr).toBe(0)
+    for (let i = 0; i < 300 && (await leaderOf('r-fo-dst')).leader === victim; i++) await new Promise((resolve) => setTimeout(resolve, 100))
+    const started = await run(['broker', 'start', String(victim), '--json'])
+    expect(started.exitCode, started.stderr).toBe(0)
+    const r = await child
+    expect(r.exitCode, String(r.stderr)).toBe(0)
+    expect(JSON.parse(String(r.stdout))).toMatchObject({ records: count, matched: count, produced: count, stoppedBy: 'end' })
+    const got = sorted(lines(await run(['consume', 'r-fo-dst', '--exit'])))
+    expect(got.map((e) => e.headers['sluice-replay-source-offset'])).toEqual(Array.from({ length: count }, (_, i) => String(i)))
+    expect(got.map((e) => [e.key, e.value, e.timestamp])).toEqual(Array.from({ length: count }, (_, i) => [`k${i}`, { i }, BASE_MS + i]))
+  }, 120_000)
+})
