@@ -56,8 +56,26 @@ class GroupConsumer extends Consumer {
   }
 }
 
+/** A commit or a LeaveGroup that takes longer than this fails (the next commit carries the offsets again). */
+const COMMIT_TIMEOUT_MS = 5_000
+
+/** `promise`, or a rejection after `ms`. */
+function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)
+  })
+  promise.catch(() => undefined)
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
 /** Forced: requests in flight (a long-poll fetch) are abandoned, not awaited. */
-const closeClient = (c: Consumer): Promise<void> => new Promise<void>((resolve) => c.close(true, () => resolve()))
+async function closeClient(c: Consumer): Promise<void> {
+  const closed = await within(COMMIT_TIMEOUT_MS, new Promise<boolean>((resolve) => c.close(true, (err) => resolve(!err)))).catch(() => false)
+  // Closing leaves the group first; when the coordinator is gone that fails and the client keeps
+  // its sockets open (which would keep the process alive): close them directly.
+  if (!closed) await new Promise<void>((resolve) => c.connections.close(() => resolve()))
+}
 
 const sleep = (ms: number, signal: Promise<void>): Promise<void> =>
   Promise.race([new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), signal])
@@ -125,7 +143,11 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     if (snapshot.length === 0) return
     await out.end() // flushed and drained: the records are in stdout's hands
     try {
-      await consumer.commit({ offsets: snapshot.map(([partition, offset]) => ({ topic: opts.topic, partition, offset: BigInt(offset), leaderEpoch: -1 })) })
+      // Bounded: a request to a coordinator that died may never be answered by the client.
+      await within(
+        COMMIT_TIMEOUT_MS,
+        consumer.commit({ offsets: snapshot.map(([partition, offset]) => ({ topic: opts.topic, partition, offset: BigInt(offset), leaderEpoch: -1 })) }),
+      )
       for (const [p, o] of snapshot) committed.set(p, o)
       groupFailures = 0
     } catch (err) {
@@ -233,7 +255,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     opts.stdout.off('close', onClosed)
     out.flush()
     // Leaving at once hands the partitions to the others now rather than after the session timeout.
-    await (consumer.leaveGroup(true) as unknown as Promise<void>).catch(() => undefined)
+    await within(COMMIT_TIMEOUT_MS, consumer.leaveGroup(true) as unknown as Promise<void>).catch(() => undefined)
     await closeClient(consumer)
   }
 
