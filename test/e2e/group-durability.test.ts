@@ -1,0 +1,89 @@
+/**
+ * Committed offsets are durable: they survive a hard kill of the group coordinator's broker (the
+ * new leader of the group's __consumer_offsets partition takes the group over) and a restart of the
+ * whole daemon.
+ */
+import kafkajs from 'kafkajs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { offsetsPartitionFor } from '../../src/broker/group-coordinator.js'
+import { sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+
+const { Kafka, logLevel } = kafkajs
+const GROUP = 'durable-group'
+const COMMITTED = [
+  { partition: 0, offset: '5' },
+  { partition: 1, offset: '7' },
+  { partition: 2, offset: '3' },
+]
+
+describe('e2e/group-durability', () => {
+  let daemon: TestDaemon
+  let kafka: InstanceType<typeof Kafka>
+  const brokers = (): string[] => daemon.brokers.map((b) => `${b.host}:${b.port}`)
+
+  beforeAll(async () => {
+    daemon = await startDaemon({ brokers: 3 })
+    kafka = new Kafka({ clientId: 'durability', brokers: brokers(), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 200 } })
+    const admin = kafka.admin()
+    await admin.connect()
+    // A short session so the hard kill is noticed quickly.
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 4, name: '1', configEntries: [{ name: 'broker.session.timeout.ms', value: '1500' }] }] })
+    await admin.createTopics({ topics: [{ topic: 'durable', numPartitions: 3, replicationFactor: 3 }] })
+    const producer = kafka.producer()
+    await producer.connect()
+    for (const p of [0, 1, 2]) {
+      await producer.send({ topic: 'durable', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ partition: p, value: `r${i}` })) })
+    }
+    await producer.disconnect()
+    await admin.setOffsets({ groupId: GROUP, topic: 'durable', partitions: COMMITTED })
+    await admin.disconnect()
+  })
+
+  afterAll(async () => {
+    if (daemon) await stopDaemon(daemon)
+  })
+
+  async function committed(): Promise<{ partition: number; offset: string }[]> {
+    const admin = kafka.admin()
+    await admin.connect()
+    try {
+      const [topic] = await admin.fetchOffsets({ groupId: GROUP, topics: ['durable'] })
+      return topic!.partitions.map((p) => ({ partition: p.partition, offset: p.offset })).sort((a, b) => a.partition - b.partition)
+    } finally {
+      await admin.disconnect()
+    }
+  }
+
+  it('survives a hard kill of the coordinator broker', async () => {
+    expect(await committed()).toEqual(COMMITTED)
+    const parts = await sluice(['cluster', 'partitions', '--topic', '__consumer_offsets', '--json'], { home: daemon.home, env: daemon.env })
+    expect(parts.exitCode, parts.stderr).toBe(0)
+    const all = (JSON.parse(parts.stdout) as { partitions: { partition: number; leader: number }[] }).partitions
+    const coordinator = all.find((p) => p.partition === offsetsPartitionFor(GROUP, all.length))!.leader
+    const killed = await sluice(['broker', 'kill', String(coordinator)], { home: daemon.home, env: daemon.env })
+    expect(killed.exitCode, killed.stderr).toBe(0)
+    // Once the controller fences it, another replica leads the partition and loads the group.
+    let moved = false
+    for (let i = 0; i < 100 && !moved; i++) {
+      const now = await sluice(['cluster', 'partitions', '--topic', '__consumer_offsets', '--json'], { home: daemon.home, env: daemon.env })
+      const leader = (JSON.parse(now.stdout) as { partitions: { partition: number; leader: number }[] }).partitions.find(
+        (p) => p.partition === offsetsPartitionFor(GROUP, all.length),
+      )!.leader
+      moved = leader !== coordinator && leader >= 0
+      if (!moved) await new Promise((r) => setTimeout(r, 200))
+    }
+    expect(moved).toBe(true)
+    expect(await committed()).toEqual(COMMITTED)
+    const started = await sluice(['broker', 'start', String(coordinator)], { home: daemon.home, env: daemon.env })
+    expect(started.exitCode, started.stderr).toBe(0)
+  })
+
+  it('survives a restart of the daemon', async () => {
+    const stopped = await sluice(['daemon', 'stop'], { home: daemon.home })
+    expect(stopped.exitCode, stopped.stderr).toBe(0)
+    const restarted = await sluice(['daemon', 'start', '--json'], { home: daemon.home, env: daemon.env })
+    expect(restarted.exitCode, restarted.stderr).toBe(0)
+    daemon.pid = (JSON.parse(restarted.stdout) as { pid: number }).pid
+    expect(await committed()).toEqual(COMMITTED)
+  })
+})
