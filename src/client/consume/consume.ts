@@ -87,8 +87,8 @@ function describePartitions(count: number): string {
   return count === 1 ? 'it has 1 partition: 0' : `it has ${count} partitions: 0-${count - 1}`
 }
 
-/** The partitions to read, checked against the topic (also those named in --from/--to). */
-function choosePartitions(opts: ConsumeOptions, count: number): number[] {
+/** The partitions to read, checked against the topic (also those named in --from/--to). Replay uses it too. */
+export function choosePartitions(opts: { topic: string; partitions?: number[]; from?: OffsetSpec; to?: OffsetSpec }, count: number): number[] {
   const missing = (p: number): boolean => p < 0 || p >= count
   for (const p of opts.partitions ?? []) {
     if (missing(p)) throw new SluiceError('NOT_FOUND', `topic "${opts.topic}" has no partition ${p} (${describePartitions(count)})`)

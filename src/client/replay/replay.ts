@@ -16,7 +16,7 @@ import { Consumer, Producer } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
 import { clientOptions, toClusterError, type ClusterTarget } from '../kafka.js'
 import { checkStartOffset, kafkaOffsetLookup, resolveOffsets, type OffsetSpec, type PartitionBounds } from '../offsets.js'
-import { partitionCount } from '../consume/consume.js'
+import { choosePartitions, partitionCount } from '../consume/consume.js'
 import { Fetcher, type PartitionCursor } from '../consume/fetcher.js'
 import { createFormatter } from '../consume/format.js'
 import { OutputWriter } from '../consume/output.js'
@@ -92,24 +92,6 @@ const MAX_WAIT_MS = 100
 const PARTITION_MAX_BYTES = 1024 * 1024
 const MAX_BYTES = 8 * 1024 * 1024
 const IN_FLIGHT_MAX = 4
-
-function describeCount(count: number): string {
-  return count === 1 ? 'it has 1 partition: 0' : `it has ${count} partitions: 0-${count - 1}`
-}
-
-function choosePartitions(opts: ReplayOptions, count: number): number[] {
-  const missing = (p: number): boolean => p < 0 || p >= count
-  for (const p of opts.partitions ?? []) {
-    if (missing(p)) throw new SluiceError('NOT_FOUND', `topic "${opts.topic}" has no partition ${p} (${describeCount(count)})`)
-  }
-  for (const [flag, spec] of [['--from', opts.from], ['--to', opts.to]] as const) {
-    for (const p of spec?.partitions.keys() ?? []) {
-      if (missing(p)) throw new SluiceError('NOT_FOUND', `${flag} names partition ${p}, but topic "${opts.topic}" ${describeCount(count)}`)
-    }
-  }
-  const all = Array.from({ length: count }, (_, i) => i)
-  return opts.partitions ? all.filter((p) => opts.partitions!.includes(p)) : all
-}
 
 /** Start and (exclusive) stop per partition; the stop is never past the end seen now. */
 async function planCursors(consumer: Consumer, opts: ReplayOptions, partitions: number[]): Promise<PartitionCursor[]> {
