@@ -325,7 +325,7 @@ describe.concurrent('sluice consume', () => {
   it('follows a partition across the crash and return of its leader: nothing lost or repeated', async () => {
     // A daemon of its own: killing a broker of the shared one would slow the other tests.
     const own = await startDaemon({ brokers: 3 })
-    const k = new Kafka({ clientId: 'consume-failover', brokers: [own.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 12, maxRetryTime: 3000 } })
+    const k = new Kafka({ clientId: 'consume-failover', brokers: own.brokers.map((b) => `${b.host}:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 30, maxRetryTime: 3000 } })
     const admin = k.admin()
     const p = k.producer()
     try {
