@@ -7,10 +7,10 @@
  *   controlled shutdown, `sluice failover`, a preferred election) loses nothing: 0 ms.
  * - It is *elected* at the next leader change to a live broker. `noLeaderMs` = elected - lost.
  * - Producers were *writing* if a produce to the partition was acknowledged within
- *   `writingWindowMs` before the loss. Then `unwritableMs` = the first acknowledged write after
- *   the election - the last one before the loss. If nobody was writing, `unwritableMs` is null and
- *   the measure is told at the election; if the writes do not come back within `settleMs`, it is
- *   told then, with null.
+ *   `writingWindowMs` before the loss (5 s: producers that batch write in bursts). Then
+ *   `unwritableMs` = the first acknowledged write after the election - the last one before the
+ *   loss. If nobody was writing, `unwritableMs` is null and the measure is told at the election;
+ *   if the writes do not come back within `settleMs`, it is told then, with null.
  * - A leader that comes back before any election (a paused broker resumed in time) is no failover.
  *
  * Pure: time comes in as arguments, results go out through `emit`; the daemon feeds it leader
@@ -64,7 +64,7 @@ export class FailoverTracker {
   private readonly settleMs: number
 
   constructor(private readonly opts: FailoverTrackerOptions) {
-    this.writingWindowMs = opts.writingWindowMs ?? 2_000
+    this.writingWindowMs = opts.writingWindowMs ?? 5_000
     this.settleMs = opts.settleMs ?? 30_000
   }
 
