@@ -107,8 +107,8 @@ describe.concurrent('sluice produce', () => {
       expect(ids).toEqual([...ids].sort((a, b) => a - b))
       expect(s.partitions[String(p)]).toBe(ids.length)
     }
-    // Unkeyed records are spread, not all on one partition.
-    expect(new Set(got.map((r) => r.partition)).size).toBe(3)
+    // Unkeyed records are spread a batch (up to 10,000 records) at a time, not all on one partition.
+    expect(new Set(got.map((r) => r.partition)).size).toBeGreaterThanOrEqual(2)
   })
 
   it('--file reads a file; an empty input produces nothing; a missing file exits 4', async () => {

@@ -183,8 +183,8 @@ export class BatchBuilder {
     }
     const partition = this.record.partition ?? (key === null ? this.sticky.partition : partitionForKey(key, this.opts.numPartitions))
     // value null is a tombstone; the client writes it as such.
-    const message: Message = { topic: this.opts.topic, key: key ?? undefined, value: value as Buffer, partition }
-    if (headers !== undefined) message.headers = headers as Map<Buffer, Buffer>
+    const message: Message = { topic: this.opts.topic, key, value, partition }
+    if (headers !== undefined) message.headers = headers
     if (timestamp !== undefined) message.timestamp = timestamp
     b.messages.push(message)
     b.perPartition[partition]++

@@ -12,7 +12,7 @@ export type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>
 /** Kafka's default max.message.bytes, used when the topic's own cannot be read. */
 const MAX_MESSAGE_BYTES_DEFAULT = 1_048_588
 /** Kafka's request.timeout.ms: an acks=all send may wait on replication. */
-const REQUEST_TIMEOUT_MS = 30_000
+export const REQUEST_TIMEOUT_MS = 30_000
 const KAFKA_UNKNOWN_TOPIC_OR_PARTITION = 3
 const KAFKA_MESSAGE_TOO_LARGE = 10
 const KAFKA_INVALID_TOPIC_EXCEPTION = 17

@@ -14,9 +14,20 @@
  * answer the second as a duplicate of the first. Hence at most one send in flight per partition
  * (sends for other partitions still overlap), which also keeps a partition's order across retries.
  */
-import type { CompressionAlgorithmValue, MessageToProduce } from '@platformatic/kafka'
+import type { CompressionAlgorithmValue } from '@platformatic/kafka'
 
-export type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>
+/** One record to send; its bytes are views (into the input chunk, or a fetched batch) until encoded. */
+export interface Message {
+  topic: string
+  key?: Buffer | null
+  /** null: a tombstone. */
+  value: Buffer | null
+  partition: number
+  /** A header name may repeat: each name is its own Buffer object. */
+  headers?: Map<Buffer, Buffer | null>
+  /** CreateTime in ms; the send time when absent. */
+  timestamp?: bigint
+}
 
 /** One producer.send: records in input order, from consecutive input lines. */
 export interface SendBatch {

@@ -21,7 +21,16 @@ import { Fetcher, type PartitionCursor } from '../consume/fetcher.js'
 import { createFormatter } from '../consume/format.js'
 import { OutputWriter } from '../consume/output.js'
 import { keyOf, readHeaders, valueOf, type RecordView } from '../consume/record-view.js'
-import { DELIVERY_TIMEOUT_MS, RETRY_BACKOFF_MS, describeTopic, isRetriableSend, producerOptions, type BufferProducer } from '../produce/cluster.js'
+import {
+  DELIVERY_TIMEOUT_MS,
+  REQUEST_TIMEOUT_MS,
+  RETRY_BACKOFF_MS,
+  describeTopic,
+  isRetriableSend,
+  producerOptions,
+  type BufferProducer,
+} from '../produce/cluster.js'
+import { RawSender } from '../produce/raw-sender.js'
 import { partitionForKey } from '../produce/partitioner.js'
 import { SendPipeline, type Message } from '../produce/send-pipeline.js'
 import type { FilterRecord, RecordFilter } from './filter.js'
@@ -164,7 +173,8 @@ class IntoSink {
     private readonly rehash: boolean,
   ) {
     this.perPartition = new Array<number>(numPartitions).fill(0)
-    this.pipeline = new SendPipeline(producer, {
+    const sender = new RawSender(producer, { topic: into, numPartitions, idempotent: true, timeoutMs: REQUEST_TIMEOUT_MS })
+    this.pipeline = new SendPipeline(sender, {
       acks: -1,
       compression: 'none',
       numPartitions,
@@ -180,9 +190,8 @@ class IntoSink {
     // Copies: the view's bytes are reused once the visit returns.
     const key = keyOf(r)
     const value = valueOf(r)
-    const headers = new Map<Buffer, Buffer>()
-    // A null header value goes out empty: the client encodes header values as bytes.
-    for (const [name, v] of readHeaders(r)) headers.set(Buffer.from(name), v === null ? Buffer.alloc(0) : Buffer.from(v))
+    const headers = new Map<Buffer, Buffer | null>()
+    for (const [name, v] of readHeaders(r)) headers.set(Buffer.from(name), v === null ? null : Buffer.from(v))
     headers.set(Buffer.from(SOURCE_TOPIC_HEADER), Buffer.from(this.sourceTopic))
     headers.set(Buffer.from(SOURCE_PARTITION_HEADER), Buffer.from(String(sourcePartition)))
     headers.set(Buffer.from(SOURCE_OFFSET_HEADER), Buffer.from(String(r.offset)))
@@ -193,8 +202,8 @@ class IntoSink {
     this.messages.push({
       topic: this.into,
       partition,
-      key: key === null ? undefined : Buffer.from(key),
-      value: value === null ? undefined : Buffer.from(value),
+      key: key === null ? null : Buffer.from(key),
+      value: value === null ? null : Buffer.from(value),
       headers,
       timestamp: BigInt(r.timestamp),
     })

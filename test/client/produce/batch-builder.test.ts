@@ -56,7 +56,7 @@ describe('client/produce/batch-builder', () => {
     expect(m1!.key!.toString()).toBe('k1')
     expect(m1!.partition).toBe(partitionForKey(Buffer.from('k1'), 3))
     expect(m2!.key!.toString()).toBe('7')
-    expect(m3!.key).toBeUndefined()
+    expect(m3!.key).toBeNull()
     expect(b.nullKeys).toBe(1)
   })
 

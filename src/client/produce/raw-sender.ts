@@ -1,0 +1,142 @@
+/**
+ * The Sender of the send pipeline for one topic: each send's records are grouped by partition,
+ * encoded by sluice (batch-encoder.ts), and sent to each partition's leader in one Produce request
+ * per leader (produce-api.ts), over @platformatic/kafka's connections and metadata.
+ *
+ * Idempotence (acks=all): the producer id comes from InitProducerId (through the library); each
+ * partition's next sequence advances only when its batch is acknowledged. The pipeline keeps at
+ * most one send in flight per partition, so a retried batch (after a leader change, a timeout)
+ * goes out with the sequence of its first attempt and the leader stores it once.
+ *
+ * A send whose partitions did not all succeed rejects with a ProduceFailure: `produced` lists the
+ * partitions that were acknowledged (the pipeline retries only the others), `errors` one error per
+ * failed partition (with `apiCode`, or the network error), as the pipeline's retry test expects.
+ */
+import type { Broker, CompressionAlgorithmValue, Connection, Producer } from '@platformatic/kafka'
+import { errorName } from '../../protocol/errors.js'
+import { encodeBatch } from './batch-encoder.js'
+import { produceRaw, type ProducePartition } from './produce-api.js'
+import type { Message, Sender } from './send-pipeline.js'
+
+export class PartitionProduceError extends Error {
+  constructor(
+    readonly partition: number,
+    readonly apiCode: number,
+    message: string | null,
+  ) {
+    super(`partition ${partition}: ${errorName(apiCode)}${message ? ` (${message})` : ''}`)
+  }
+}
+
+export class ProduceFailure extends Error {
+  constructor(
+    readonly errors: Error[],
+    readonly produced: { offsets: { topic: string; partition: number }[] },
+  ) {
+    super(errors.map((e) => e.message).join('; '))
+  }
+}
+
+export interface RawSenderOptions {
+  topic: string
+  numPartitions: number
+  idempotent: boolean
+  /** The broker's wait for acks=all (Kafka's request.timeout.ms). */
+  timeoutMs: number
+}
+
+type MetadataClient = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'metadata' | 'connections' | 'initIdempotentProducer'>
+
+export class RawSender implements Sender {
+  private producerId = -1
+  private producerEpoch = -1
+  private readonly nextSequence: Int32Array
+  private forceMetadata = false
+
+  constructor(
+    private readonly client: MetadataClient,
+    private readonly opts: RawSenderOptions,
+  ) {
+    this.nextSequence = new Int32Array(opts.numPartitions)
+  }
+
+  clearMetadata(): void {
+    this.forceMetadata = true
+  }
+
+  async send(options: { messages: Message[]; acks: number; compression: CompressionAlgorithmValue }): Promise<void> {
+    const { topic, idempotent } = this.opts
+    if (idempotent && this.producerId < 0) {
+      const info = await this.client.initIdempotentProducer({})
+      this.producerId = Number(info.producerId)
+      this.producerEpoch = info.producerEpoch
+    }
+    const byPartition = new Map<number, Message[]>()
+    for (const m of options.messages) {
+      const p = m.partition ?? 0
+      let list = byPartition.get(p)
+      if (list === undefined) byPartition.set(p, (list = []))
+      list.push(m)
+    }
+    const md = await this.client.metadata({ topics: [topic], forceUpdate: this.forceMetadata })
+    this.forceMetadata = false
+    const partitions = md.topics.get(topic)?.partitions ?? []
+    const nowMs = Date.now()
+    const byLeader = new Map<number, ProducePartition[]>()
+    const counts = new Map<number, number>()
+    const errors: Error[] = []
+    for (const [partition, messages] of byPartition) {
+      const leader = partitions[partition]?.leader ?? -1
+      if (leader < 0) {
+        errors.push(new PartitionProduceError(partition, 5, 'no leader in the metadata'))
+        continue
+      }
+      const batch = encodeBatch(messages, {
+        producerId: idempotent ? this.producerId : -1,
+        producerEpoch: idempotent ? this.producerEpoch : -1,
+        baseSequence: idempotent ? this.nextSequence[partition]! : -1,
+        compression: options.compression,
+        nowMs,
+      })
+      counts.set(partition, messages.length)
+      let list = byLeader.get(leader)
+      if (list === undefined) byLeader.set(leader, (list = []))
+      list.push({ partition, batch })
+    }
+    const produced: { topic: string; partition: number }[] = []
+    await Promise.all(
+      [...byLeader].map(async ([leader, requested]) => {
+        try {
+          const connection = await this.connectionTo(md.brokers.get(leader), leader)
+          const answers = await produceRaw(connection, options.acks, this.opts.timeoutMs, topic, requested)
+          if (options.acks === 0) {
+            for (const r of requested) produced.push({ topic, partition: r.partition })
+            return
+          }
+          const answered = new Set(answers.map((a) => a.partition))
+          for (const r of requested) {
+            if (!answered.has(r.partition)) errors.push(new PartitionProduceError(r.partition, 13, 'the broker did not answer for this partition'))
+          }
+          for (const a of answers) {
+            if (a.errorCode === 0) {
+              produced.push({ topic, partition: a.partition })
+              // Sequences wrap at 2^31 as Kafka's do (Int32Array arithmetic would go negative).
+              if (idempotent) this.nextSequence[a.partition] = (this.nextSequence[a.partition]! + counts.get(a.partition)!) % 2 ** 31
+            } else {
+              errors.push(new PartitionProduceError(a.partition, a.errorCode, a.errorMessage))
+            }
+          }
+        } catch (error) {
+          // The request failed as a whole (a closed connection, a timeout): every partition in it.
+          errors.push(error instanceof Error ? error : new Error(String(error)))
+        }
+      }),
+    )
+    if (errors.length > 0) throw new ProduceFailure(errors, { offsets: produced })
+  }
+
+  private async connectionTo(broker: Broker | undefined, leader: number): Promise<Connection> {
+    if (broker === undefined) throw new PartitionProduceError(-1, 8, `broker ${leader} is not in the metadata`)
+    return this.client.connections.get(broker)
+  }
+}
