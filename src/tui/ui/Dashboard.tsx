@@ -1,0 +1,190 @@
+/**
+ * The whole `sluice ui` view: header, brokers, partitions, groups, event log, footer; and the
+ * keys. It takes the cluster's data as props and an injected `runAction`, so tests drive it with
+ * fixtures and a fake; the hooks that feed it live in App.tsx.
+ */
+import { Box, Text, useInput, useStdout } from 'ink'
+import { useMemo, useState } from 'react'
+import { formatClock } from './format.js'
+import { layout } from './layout.js'
+import {
+  actionLabel,
+  brokerAction,
+  confirmText,
+  currentRate,
+  failoverAction,
+  hwmCounter,
+  lastFailover,
+  moveSelection,
+  partitionHealth,
+  partitionRows,
+  rateSeries,
+  requestsCounter,
+  scrollStart,
+  sparkline,
+  type Sample,
+} from './model.js'
+import { BrokersPane, type BrokerRow } from './components/BrokersPane.js'
+import { EventLog } from './components/EventLog.js'
+import { Footer, type ActionStatus } from './components/Footer.js'
+import { GroupsPane } from './components/GroupsPane.js'
+import { partitionColumns, PartitionsPane, type PartitionLine } from './components/PartitionsPane.js'
+import type { ClusterSnapshot, ConnectionState, GroupsState, RunAction, UiAction, UiEvent } from './types.js'
+
+export interface DashboardProps {
+  snapshot: ClusterSnapshot | undefined
+  history: readonly Sample[]
+  events: readonly UiEvent[]
+  groups: GroupsState
+  connection: ConnectionState
+  /** Shown in the header (which home's daemon this is). */
+  home?: string
+  /** A note about the data source, e.g. an older daemon without offsets. */
+  sourceNote?: string
+  runAction: RunAction
+  /** `q`: 0; Ctrl-C: 130. */
+  onExit: (code: number) => void
+  width?: number
+  height?: number
+}
+
+type Focus = 'brokers' | 'partitions'
+
+export function Dashboard(props: DashboardProps): React.JSX.Element {
+  const { snapshot, history, events, groups, connection, runAction, onExit } = props
+  const { stdout } = useStdout()
+  const width = props.width ?? stdout.columns ?? 120
+  const height = props.height ?? stdout.rows ?? 40
+
+  const [focus, setFocus] = useState<Focus>('brokers')
+  const [brokerId, setBrokerId] = useState<number | undefined>(undefined)
+  const [partitionSel, setPartitionSel] = useState<string | undefined>(undefined)
+  const [showInternal, setShowInternal] = useState(false)
+  const [pending, setPending] = useState<UiAction | null>(null)
+  const [status, setStatus] = useState<ActionStatus>({ kind: 'idle' })
+
+  const brokers = useMemo(() => [...(snapshot?.brokers ?? [])].sort((a, b) => a.id - b.id), [snapshot])
+  const rows = useMemo(() => partitionRows(snapshot?.partitions ?? [], showInternal), [snapshot, showInternal])
+  const brokerKeys = brokers.map((b) => String(b.id))
+  const rowKeys = rows.map((r) => r.key)
+  // A selection that is gone (or none yet) falls back to the first row.
+  const selBroker = brokers.find((b) => b.id === brokerId) ?? brokers[0]
+  const selRow = rows.find((r) => r.key === partitionSel) ?? rows[0]
+
+  const run = (action: UiAction): void => {
+    setStatus({ kind: 'running', text: actionLabel(action) })
+    runAction(action).then(
+      (text) => setStatus({ kind: 'done', text }),
+      (err: unknown) => setStatus({ kind: 'failed', text: `${actionLabel(action)}: ${err instanceof Error ? err.message : String(err)}` }),
+    )
+  }
+  const ask = (choice: UiAction | { refused: string }): void => {
+    if ('refused' in choice) setStatus({ kind: 'refused', text: choice.refused })
+    else setPending(choice)
+  }
+
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') return onExit(130)
+    if (pending !== null) {
+      if (input === 'y' || input === 'Y' || key.return) {
+        setPending(null)
+        run(pending)
+      } else if (input === 'n' || input === 'N' || key.escape || input === 'q') {
+        setPending(null)
+        setStatus({ kind: 'refused', text: `cancelled: ${actionLabel(pending)}` })
+      }
+      return
+    }
+    if (input === 'q') return onExit(0)
+    if (key.tab || key.leftArrow || key.rightArrow) return setFocus((f) => (f === 'brokers' ? 'partitions' : 'brokers'))
+    if (key.upArrow || key.downArrow || key.pageUp || key.pageDown) {
+      const delta = (key.upArrow ? -1 : key.downArrow ? 1 : key.pageUp ? -10 : 10)
+      if (focus === 'brokers') {
+        const next = moveSelection(brokerKeys, selBroker ? String(selBroker.id) : undefined, delta)
+        if (next !== undefined) setBrokerId(Number(next))
+      } else setPartitionSel(moveSelection(rowKeys, selRow?.key, delta))
+      return
+    }
+    if (input === 'i') return setShowInternal((s) => !s)
+    if (input === 'k' || input === 's' || input === 'p') {
+      if (!selBroker) return setStatus({ kind: 'refused', text: 'no broker to act on' })
+      return ask(brokerAction(input, selBroker))
+    }
+    if (input === 'f') {
+      if (!selRow || selRow.kind !== 'partition') return setStatus({ kind: 'refused', text: 'select a partition first (tab, then arrows)' })
+      return ask(failoverAction(selRow.partition))
+    }
+  })
+
+  const lay = layout(height, brokers.length, groups.groups.length)
+  const brokerRows: BrokerRow[] = brokers.map((b) => ({ broker: b, requestsPerSec: currentRate(history, requestsCounter(b.id)) }))
+
+  // Only the rows on screen get rates and sparklines computed.
+  const fits = rows.length > lay.partitionRows ? lay.partitionRows - 1 : lay.partitionRows
+  const selIndex = selRow ? rows.indexOf(selRow) : 0
+  const start = scrollStart(rows.length, selIndex, fits)
+  const onScreen = rows.slice(start, start + fits)
+  const longest = Math.max(0, ...onScreen.map((r) => (r.kind === 'partition' ? r.key.length : 0)))
+  const sparkWidth = partitionColumns(width, longest).spark
+  const series = onScreen.map((r) => (r.kind === 'partition' && sparkWidth > 0 ? rateSeries(history, hwmCounter(r.key), sparkWidth) : []))
+  // One scale for every visible sparkline, so partitions compare at a glance.
+  const sparkMax = Math.max(0, ...series.flat().map((v) => v ?? 0))
+  const lines: PartitionLine[] = onScreen.map((row, i) => ({
+    row,
+    recordsPerSec: row.kind === 'partition' && row.partition.leader >= 0 ? currentRate(history, hwmCounter(row.key)) : null,
+    spark: sparkline(series[i]!, sparkMax),
+  }))
+  const all = snapshot?.partitions ?? []
+  const counts = {
+    total: all.length,
+    offline: all.filter((p) => partitionHealth(p) === 'offline').length,
+    underReplicated: all.filter((p) => partitionHealth(p) === 'under-replicated').length,
+  }
+
+  return (
+    <Box flexDirection="column" width={width}>
+      <Header snapshot={snapshot} connection={connection} home={props.home} sourceNote={props.sourceNote} />
+      {snapshot === undefined ? (
+        <Text dimColor>waiting for the first snapshot of the cluster...</Text>
+      ) : (
+        <>
+          <BrokersPane rows={brokerRows} controllerId={snapshot.controllerId} selectedId={selBroker?.id} focused={focus === 'brokers'} width={width} />
+          <PartitionsPane
+            lines={lines}
+            selectedKey={selRow?.key}
+            focused={focus === 'partitions'}
+            width={width}
+            showInternal={showInternal}
+            counts={counts}
+            scroll={rows.length > fits ? { from: start + 1, to: Math.min(rows.length, start + fits), of: rows.length } : undefined}
+          />
+        </>
+      )}
+      <GroupsPane groups={groups} rows={lay.groupRows} width={width} />
+      <EventLog events={[...events]} rows={lay.eventRows} lastFailover={lastFailover(snapshot, events)} width={width} />
+      <Footer confirm={pending === null ? null : confirmText(pending)} status={status} width={width} />
+    </Box>
+  )
+}
+
+function Header(props: { snapshot: ClusterSnapshot | undefined; connection: ConnectionState; home?: string; sourceNote?: string }): React.JSX.Element {
+  const { snapshot, connection } = props
+  const states = new Map<string, number>()
+  for (const b of snapshot?.brokers ?? []) states.set(b.state, (states.get(b.state) ?? 0) + 1)
+  const brokerText = [...states].map(([s, n]) => `${n} ${s}`).join(', ')
+  const conn =
+    connection.kind === 'connected'
+      ? { text: 'daemon: connected', color: 'green' }
+      : connection.kind === 'connecting'
+        ? { text: 'daemon: connecting...', color: 'yellow' }
+        : { text: `DAEMON LOST since ${formatClock(connection.sinceMs)} (${connection.error}); showing the last data, reconnecting...`, color: 'red' }
+  return (
+    <Text wrap="truncate">
+      <Text bold>sluice ui</Text>
+      {props.home ? <Text dimColor>{` ${props.home}`}</Text> : null}
+      {snapshot ? <Text>{`  controller: broker ${snapshot.controllerId}  brokers: ${brokerText}  at ${formatClock(snapshot.timeMs)}`}</Text> : null}
+      {props.sourceNote ? <Text color="yellow">{`  ${props.sourceNote}`}</Text> : null}
+      <Text color={conn.color} bold={connection.kind === 'lost'}>{`  ${conn.text}`}</Text>
+    </Text>
+  )
+}
