@@ -4,20 +4,17 @@
  * fixtures and a fake; the hooks that feed it live in App.tsx.
  */
 import { Box, Text, useInput, useStdout } from 'ink'
-import { useMemo, useState } from 'react'
+import { useReducer, useRef } from 'react'
 import { formatClock } from './format.js'
 import { layout } from './layout.js'
+import { handleKey, initialUiState, resolveSelection, type UiData, type UiState } from './keys.js'
 import {
   actionLabel,
-  brokerAction,
   confirmText,
   currentRate,
-  failoverAction,
   hwmCounter,
   lastFailover,
-  moveSelection,
   partitionHealth,
-  partitionRows,
   rateSeries,
   requestsCounter,
   scrollStart,
@@ -26,10 +23,10 @@ import {
 } from './model.js'
 import { BrokersPane, type BrokerRow } from './components/BrokersPane.js'
 import { EventLog } from './components/EventLog.js'
-import { Footer, type ActionStatus } from './components/Footer.js'
+import { Footer } from './components/Footer.js'
 import { GroupsPane } from './components/GroupsPane.js'
 import { partitionColumns, PartitionsPane, type PartitionLine } from './components/PartitionsPane.js'
-import type { ClusterSnapshot, ConnectionState, GroupsState, RunAction, UiAction, UiEvent } from './types.js'
+import type { ClusterSnapshot, ConnectionState, GroupsState, RunAction, UiEvent } from './types.js'
 
 export interface DashboardProps {
   snapshot: ClusterSnapshot | undefined
@@ -48,73 +45,37 @@ export interface DashboardProps {
   height?: number
 }
 
-type Focus = 'brokers' | 'partitions'
-
 export function Dashboard(props: DashboardProps): React.JSX.Element {
   const { snapshot, history, events, groups, connection, runAction, onExit } = props
   const { stdout } = useStdout()
   const width = props.width ?? stdout.columns ?? 120
   const height = props.height ?? stdout.rows ?? 40
 
-  const [focus, setFocus] = useState<Focus>('brokers')
-  const [brokerId, setBrokerId] = useState<number | undefined>(undefined)
-  const [partitionSel, setPartitionSel] = useState<string | undefined>(undefined)
-  const [showInternal, setShowInternal] = useState(false)
-  const [pending, setPending] = useState<UiAction | null>(null)
-  const [status, setStatus] = useState<ActionStatus>({ kind: 'idle' })
-
-  const brokers = useMemo(() => [...(snapshot?.brokers ?? [])].sort((a, b) => a.id - b.id), [snapshot])
-  const rows = useMemo(() => partitionRows(snapshot?.partitions ?? [], showInternal), [snapshot, showInternal])
-  const brokerKeys = brokers.map((b) => String(b.id))
-  const rowKeys = rows.map((r) => r.key)
-  // A selection that is gone (or none yet) falls back to the first row.
-  const selBroker = brokers.find((b) => b.id === brokerId) ?? brokers[0]
-  const selRow = rows.find((r) => r.key === partitionSel) ?? rows[0]
-
-  const run = (action: UiAction): void => {
-    setStatus({ kind: 'running', text: actionLabel(action) })
-    runAction(action).then(
-      (text) => setStatus({ kind: 'done', text }),
-      (err: unknown) => setStatus({ kind: 'failed', text: `${actionLabel(action)}: ${err instanceof Error ? err.message : String(err)}` }),
-    )
-  }
-  const ask = (choice: UiAction | { refused: string }): void => {
-    if ('refused' in choice) setStatus({ kind: 'refused', text: choice.refused })
-    else setPending(choice)
+  // The keys' state lives in a ref and is stepped by handleKey, so two keys within one frame
+  // both see the latest state; `bump` redraws.
+  const ui = useRef<UiState>(initialUiState)
+  const [, bump] = useReducer((n: number) => n + 1, 0)
+  const data = useRef<UiData>({ brokers: [], partitions: [] })
+  data.current = { brokers: snapshot?.brokers ?? [], partitions: snapshot?.partitions ?? [] }
+  const setUi = (next: UiState): void => {
+    ui.current = next
+    bump()
   }
 
   useInput((input, key) => {
-    if (key.ctrl && input === 'c') return onExit(130)
-    if (pending !== null) {
-      if (input === 'y' || input === 'Y' || key.return) {
-        setPending(null)
-        run(pending)
-      } else if (input === 'n' || input === 'N' || key.escape || input === 'q') {
-        setPending(null)
-        setStatus({ kind: 'refused', text: `cancelled: ${actionLabel(pending)}` })
-      }
-      return
-    }
-    if (input === 'q') return onExit(0)
-    if (key.tab || key.leftArrow || key.rightArrow) return setFocus((f) => (f === 'brokers' ? 'partitions' : 'brokers'))
-    if (key.upArrow || key.downArrow || key.pageUp || key.pageDown) {
-      const delta = (key.upArrow ? -1 : key.downArrow ? 1 : key.pageUp ? -10 : 10)
-      if (focus === 'brokers') {
-        const next = moveSelection(brokerKeys, selBroker ? String(selBroker.id) : undefined, delta)
-        if (next !== undefined) setBrokerId(Number(next))
-      } else setPartitionSel(moveSelection(rowKeys, selRow?.key, delta))
-      return
-    }
-    if (input === 'i') return setShowInternal((s) => !s)
-    if (input === 'k' || input === 's' || input === 'p') {
-      if (!selBroker) return setStatus({ kind: 'refused', text: 'no broker to act on' })
-      return ask(brokerAction(input, selBroker))
-    }
-    if (input === 'f') {
-      if (!selRow || selRow.kind !== 'partition') return setStatus({ kind: 'refused', text: 'select a partition first (tab, then arrows)' })
-      return ask(failoverAction(selRow.partition))
-    }
+    const { state, effect } = handleKey(ui.current, input, key, data.current)
+    if (state !== ui.current) setUi(state)
+    if (effect === undefined) return
+    if ('exit' in effect) return onExit(effect.exit)
+    const action = effect.run
+    runAction(action).then(
+      (text) => setUi({ ...ui.current, status: { kind: 'done', text } }),
+      (err: unknown) => setUi({ ...ui.current, status: { kind: 'failed', text: `${actionLabel(action)}: ${err instanceof Error ? err.message : String(err)}` } }),
+    )
   })
+
+  const { focus, showInternal, pending, status } = ui.current
+  const { brokers, rows, broker: selBroker, row: selRow } = resolveSelection(ui.current, data.current)
 
   const lay = layout(height, brokers.length, groups.groups.length)
   const brokerRows: BrokerRow[] = brokers.map((b) => ({ broker: b, requestsPerSec: currentRate(history, requestsCounter(b.id)) }))
@@ -181,10 +142,10 @@ function Header(props: { snapshot: ClusterSnapshot | undefined; connection: Conn
   return (
     <Text wrap="truncate">
       <Text bold>sluice ui</Text>
-      {props.home ? <Text dimColor>{` ${props.home}`}</Text> : null}
-      {snapshot ? <Text>{`  controller: broker ${snapshot.controllerId}  brokers: ${brokerText}  at ${formatClock(snapshot.timeMs)}`}</Text> : null}
-      {props.sourceNote ? <Text color="yellow">{`  ${props.sourceNote}`}</Text> : null}
       <Text color={conn.color} bold={connection.kind === 'lost'}>{`  ${conn.text}`}</Text>
+      {snapshot ? <Text>{`  controller: broker ${snapshot.controllerId}  brokers: ${brokerText}  at ${formatClock(snapshot.timeMs)}`}</Text> : null}
+      {props.home ? <Text dimColor>{`  home ${props.home}`}</Text> : null}
+      {props.sourceNote ? <Text color="yellow">{`  ${props.sourceNote}`}</Text> : null}
     </Text>
   )
 }
