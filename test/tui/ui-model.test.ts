@@ -199,7 +199,7 @@ describe('events', () => {
     expect(lastFailover(snapshotAt(0, { killed: true }), [])).toBe(FAILOVER)
     const newer = { ...FAILOVER, partition: 2, electedAt: '2026-12-01T10:05:00.000Z' }
     expect(lastFailover(snapshotAt(0, { killed: true }), [{ ...newer, timestamp: newer.electedAt, type: 'failover.measured' }])).toMatchObject({ partition: 2 })
-    expect(failoverLine(FAILOVER)).toMatch(/^orders-0 leader 1 -> 2 \(epoch 1\) at .*: no leader for 1\.25 s, producers could not write for 1\.73 s$/)
+    expect(failoverLine(FAILOVER)).toMatch(/^orders-0 leader 1 -> 2 \(epoch 1\) at .*: no leader for 1\.25 s, no writes for 1\.73 s$/)
     expect(failoverLine({ ...FAILOVER, unwritableMs: null })).toMatch(/no producer was writing$/)
   })
 })

@@ -258,7 +258,7 @@ export function mergeEvents(log: readonly UiEvent[], incoming: readonly UiEvent[
 /** The last failover as one line: where, when, how long without a leader and without writes. */
 export function failoverLine(f: FailoverMeasured): string {
   const to = f.to < 0 ? 'none' : String(f.to)
-  const writes = f.unwritableMs === null ? 'no producer was writing' : `producers could not write for ${formatDuration(f.unwritableMs)}`
+  const writes = f.unwritableMs === null ? 'no producer was writing' : `no writes for ${formatDuration(f.unwritableMs)}`
   return `${f.topic}-${f.partition} leader ${f.from} -> ${to} (epoch ${f.leaderEpoch}) at ${formatClock(f.electedAt)}: no leader for ${formatDuration(f.noLeaderMs)}, ${writes}`
 }
 

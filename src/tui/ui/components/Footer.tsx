@@ -16,12 +16,13 @@ export interface FooterProps {
 }
 
 export const KEYS_HELP = 'tab: brokers/partitions  up/down: select  k: kill  s: start  p: pause/resume  f: failover  i: internal topics  q: quit'
+const KEYS_HELP_SHORT = 'tab focus  up/down select  k kill  s start  p pause/resume  f failover  i internal  q quit'
 
 export function Footer({ confirm, status, width }: FooterProps): React.JSX.Element {
   return (
     <Box flexDirection="column" width={width}>
       <Text dimColor wrap="truncate">
-        {KEYS_HELP}
+        {width >= 118 ? KEYS_HELP : KEYS_HELP_SHORT}
       </Text>
       {confirm !== null ? (
         <Text wrap="truncate" bold color="magenta">

@@ -33,7 +33,7 @@ const HEALTH_COLOR: Record<PartitionHealth, string | undefined> = { ok: undefine
 /** Column widths for a terminal width: narrow terminals lose the epoch and LEO columns first. */
 export function partitionColumns(width: number, longestName: number): { name: number; wide: boolean; spark: number; mark: number } {
   const wide = width >= 110
-  const name = wide ? Math.min(28, Math.max(12, longestName)) : Math.min(16, Math.max(10, longestName))
+  const name = Math.min(wide ? 28 : width >= 95 ? 20 : 14, Math.max(12, longestName))
   const mark = wide ? 16 : 10
   // sel 2, leader 6, [epoch 5], replicas 8, isr 8, hwm 10, [leo 10], rate 7, separating spaces.
   const fixed = 2 + name + 6 + 8 + 8 + 10 + 7 + mark + (wide ? 5 + 10 + 11 : 9)
@@ -61,7 +61,7 @@ export function PartitionsPane(props: PartitionsPaneProps): React.JSX.Element {
     rcell('HWM', 10),
     cols.wide && rcell('LEO', 10),
     rcell('REC/S', 7),
-    cols.spark > 0 && cell('LAST 60 s', cols.spark),
+    cols.spark > 0 && cell(cols.spark >= 9 ? 'LAST 60 s' : '60 s', cols.spark),
     cell('HEALTH', cols.mark),
   ])
   const problems = [counts.offline > 0 ? `${counts.offline} OFFLINE` : '', counts.underReplicated > 0 ? `${counts.underReplicated} UNDER-REPLICATED` : '']
