@@ -19,14 +19,14 @@ const SESSION = 'ui'
 const hasTmux = (await execa('tmux', ['-V'], { reject: false })).exitCode === 0
 
 const tmux = (...args: string[]) => execa('tmux', ['-L', SERVER, ...args], { reject: false })
-const capture = async (): Promise<string> => String((await tmux('capture-pane', '-p', '-t', SESSION)).stdout ?? '')
+const capture = async (session = SESSION): Promise<string> => String((await tmux('capture-pane', '-p', '-t', session)).stdout ?? '')
 const keys = (...k: string[]) => tmux('send-keys', '-t', SESSION, ...k)
 
 /** Polls the captured screen until `check` passes; fails with the last screen after `timeoutMs`. */
-async function screenUntil(check: (screen: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
+async function screenUntil(check: (screen: string) => boolean, what: string, timeoutMs = 20_000, session = SESSION): Promise<string> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const screen = await capture()
+    const screen = await capture(session)
     if (check(screen)) return screen
     if (Date.now() > deadline) throw new Error(`the screen never showed ${what}:\n${screen}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -125,5 +125,22 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
 
     await keys('q')
     await until(async () => ((await tmux('has-session', '-t', SESSION)).exitCode !== 0 ? true : undefined), 'sluice ui to exit on q', 10_000)
+  })
+
+  it('refuses another cluster (LOCAL_ONLY, exit 2) even on a terminal', async () => {
+    const command = `SLUICE_HOME='${d!.home}' '${process.execPath}' '${BIN}' ui --bootstrap-server kafka-1.example:9092; echo "EXIT=$?"; sleep 30`
+    await tmux('new-session', '-d', '-s', 'local-only', '-x', '160', '-y', '20', '-c', REPO_ROOT, command)
+    const screen = await screenUntil((s) => s.includes('EXIT='), 'the exit code', 20_000, 'local-only')
+    expect(screen).toContain('EXIT=2')
+    expect(screen).toMatch(/works only on the local sluice daemon/)
+  })
+})
+
+describe('sluice ui without a terminal', () => {
+  it('exits 2 and points at cluster status --json and cluster events', async () => {
+    const r = await sluice(['ui'], { home: '/nonexistent-sluice-home', input: '' })
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toMatch(/needs a terminal.*sluice cluster status --json.*sluice cluster events/)
+    expect(r.stdout).toBe('')
   })
 })
