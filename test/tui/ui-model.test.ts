@@ -23,6 +23,7 @@ import {
   requestsCounter,
   scrollStart,
   sparkline,
+  visibleEvents,
   type Sample,
 } from '../../src/tui/ui/model.js'
 import type { UiEvent } from '../../src/tui/ui/types.js'
@@ -188,6 +189,17 @@ describe('events', () => {
     const bounded = mergeEvents([], many)
     expect(bounded).toHaveLength(EVENTS_MAX)
     expect(bounded.at(-1)!.message).toBe(`e${EVENTS_MAX + 49}`)
+  })
+
+  it('events about internal topics are hidden (and counted) while those topics are folded', () => {
+    const events: UiEvent[] = [
+      { timestamp: '2026-12-01T10:00:00.000Z', type: 'leader.changed', topic: '__consumer_offsets', message: 'a' },
+      { timestamp: '2026-12-01T10:00:00.000Z', type: 'leader.changed', topic: 'orders', message: 'b' },
+      { timestamp: '2026-12-01T10:00:00.000Z', type: 'broker.fenced', message: 'c' },
+    ]
+    const parts = snapshotAt(0).partitions
+    expect(visibleEvents(events, parts, false)).toEqual({ events: [events[1], events[2]], hidden: 1 })
+    expect(visibleEvents(events, parts, true)).toEqual({ events, hidden: 0 })
   })
 
   it('leaves out producer id allocations', () => {

@@ -19,6 +19,7 @@ import {
   requestsCounter,
   scrollStart,
   sparkline,
+  visibleEvents,
   type Sample,
 } from './model.js'
 import { BrokersPane, type BrokerRow } from './components/BrokersPane.js'
@@ -96,6 +97,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
     spark: sparkline(series[i]!, sparkMax),
   }))
   const all = snapshot?.partitions ?? []
+  const shownEvents = visibleEvents(events, all, showInternal)
   const counts = {
     total: all.length,
     offline: all.filter((p) => partitionHealth(p) === 'offline').length,
@@ -122,7 +124,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
         </>
       )}
       <GroupsPane groups={groups} rows={lay.groupRows} width={width} />
-      <EventLog events={[...events]} rows={lay.eventRows} lastFailover={lastFailover(snapshot, events)} width={width} />
+      <EventLog events={shownEvents.events} hidden={shownEvents.hidden} rows={lay.eventRows} lastFailover={lastFailover(snapshot, events)} width={width} />
       <Footer confirm={pending === null ? null : confirmText(pending)} status={status} width={width} />
     </Box>
   )

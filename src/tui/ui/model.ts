@@ -255,6 +255,18 @@ export function mergeEvents(log: readonly UiEvent[], incoming: readonly UiEvent[
   return merged.slice(-EVENTS_MAX).map((m) => m.e)
 }
 
+/**
+ * The events the log shows: with the internal topics folded, their events (a broker loss moves
+ * every `__consumer_offsets` partition it led) are left out too, and counted.
+ */
+export function visibleEvents(events: readonly UiEvent[], partitions: readonly SnapshotPartition[], showInternal: boolean): { events: UiEvent[]; hidden: number } {
+  if (showInternal) return { events: [...events], hidden: 0 }
+  const internal = new Set(partitions.filter((p) => p.internal).map((p) => p.topic))
+  const isInternal = (e: UiEvent): boolean => typeof e.topic === 'string' && (internal.has(e.topic) || e.topic.startsWith('__'))
+  const shown = events.filter((e) => !isInternal(e))
+  return { events: shown, hidden: events.length - shown.length }
+}
+
 /** The last failover as one line: where, when, how long without a leader and without writes. */
 export function failoverLine(f: FailoverMeasured): string {
   const to = f.to < 0 ? 'none' : String(f.to)

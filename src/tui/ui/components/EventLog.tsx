@@ -10,6 +10,8 @@ export interface EventLogProps {
   rows: number
   lastFailover: FailoverMeasured | null
   width: number
+  /** Events about internal topics left out (while they are folded). */
+  hidden?: number
 }
 
 function eventColor(type: string): string | undefined {
@@ -19,11 +21,11 @@ function eventColor(type: string): string | undefined {
   return undefined
 }
 
-export function EventLog({ events, rows, lastFailover, width }: EventLogProps): React.JSX.Element {
+export function EventLog({ events, rows, lastFailover, width, hidden = 0 }: EventLogProps): React.JSX.Element {
   const shown = events.slice(-Math.max(0, rows))
   return (
     <Box flexDirection="column" width={width}>
-      <PaneTitle title="Events" note="newest at the bottom" />
+      <PaneTitle title="Events" note={`newest at the bottom${hidden > 0 ? `; ${hidden} about internal topics hidden (i shows them)` : ''}`} />
       {shown.length === 0 ? <Text dimColor>  no events yet</Text> : null}
       {shown.map((e, i) => {
         const unclean = e.unclean === true
