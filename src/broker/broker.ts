@@ -29,6 +29,8 @@ export interface BrokerOptions {
   register: (broker: Broker) => Promise<void>
   /** The broker's heartbeat; false when the controller has fenced it (it must register again). */
   heartbeat: (broker: Broker) => boolean
+  /** Told of each produce acknowledged without error, per partition (failover measurement). */
+  onProduced?: (topic: string, partition: number) => void
 }
 
 export type BrokerState = 'stopped' | 'running' | 'paused'
@@ -59,6 +61,11 @@ export class Broker {
     this.cluster = opts.cluster
     this.scheduler = opts.scheduler
     this.log = opts.log
+  }
+
+  /** A produce to topic-partition was acknowledged without error. */
+  produced(topic: string, partition: number): void {
+    this.opts.onProduced?.(topic, partition)
   }
 
   get state(): BrokerState {

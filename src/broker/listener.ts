@@ -34,6 +34,8 @@ type Pending = { done: boolean; chunks: Buffer[] | null; failed: boolean }
 export class KafkaListener {
   private server: net.Server | null = null
   private readonly sockets = new Set<net.Socket>()
+  /** Requests dispatched to a handler since the listener was made (the TUI shows requests/s). */
+  requests = 0
 
   constructor(
     private readonly broker: Broker,
@@ -125,6 +127,7 @@ export class KafkaListener {
         return
       }
       const request = decodeRequestBody(header.apiKey, header.apiVersion, frame, header.bodyOffset)
+      this.requests++
       const ctx = {
         broker: this.broker,
         apiVersion: header.apiVersion,

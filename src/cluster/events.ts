@@ -6,8 +6,10 @@
 import type { MetadataImage, MetadataRecord } from './metadata.js'
 
 export interface ClusterEvent {
-  /** Offset of the record in the metadata log. */
-  offset: number
+  /** Offset of the record in the metadata log; null for a runtime event (see `seq`). */
+  offset: number | null
+  /** Runtime events only: their order among runtime events since the daemon started. */
+  seq?: number
   timestamp: string
   type:
     | 'broker.registered'
@@ -21,9 +23,25 @@ export interface ClusterEvent {
     | 'isr.expanded'
     | 'config.changed'
     | 'producer-ids.allocated'
+    | RuntimeEventType
   message: string
   [field: string]: unknown
 }
+
+/**
+ * Events of the running daemon that are not metadata records: broker lifecycle actions, faults,
+ * and failover measurements. Kept in memory (the last RUNTIME_EVENTS_MAX), so a restart forgets them.
+ */
+export type RuntimeEventType =
+  | 'broker.killed'
+  | 'broker.started'
+  | 'broker.paused'
+  | 'broker.resumed'
+  | 'fault.added'
+  | 'fault.cleared'
+  | 'failover.measured'
+
+export const RUNTIME_EVENTS_MAX = 1000
 
 const list = (ids: readonly number[]): string => `[${ids.join(',')}]`
 

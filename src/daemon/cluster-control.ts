@@ -97,6 +97,18 @@ export function registerClusterControl(control: ControlServer, cluster: ClusterR
     const status = cluster.status()
     return { ...status, brokers: brokerList(), ...partitionHealth(cluster) }
   })
+  // Everything the dashboard (`sluice ui`) shows of the cluster, in one answer.
+  control.register('cluster.snapshot', () => {
+    const status = cluster.status()
+    return {
+      timeMs: Date.now(),
+      controllerId: status.controllerId,
+      brokers: brokerList(),
+      partitions: cluster.partitions(),
+      ...partitionHealth(cluster),
+      lastFailover: cluster.lastFailover,
+    }
+  })
   control.register('cluster.events', async () => ({ events: await cluster.events() }))
   control.register('cluster.partitions', () => {
     const out: PartitionState[] = []
@@ -145,8 +157,8 @@ export function registerClusterControl(control: ControlServer, cluster: ClusterR
     const spec = params.spec as FaultSpec | undefined
     if (!spec || typeof spec !== 'object') throw new SluiceError('USAGE', 'missing spec')
     const seed = int(params, 'seed', false)
-    return { fault: cluster.faults.add(spec, seed) }
+    return { fault: cluster.addFault(spec, seed) }
   })
   control.register('fault.list', () => ({ faults: cluster.faults.list() }))
-  control.register('fault.clear', (params) => ({ cleared: cluster.faults.clear(int(params, 'id', false)) }))
+  control.register('fault.clear', (params) => ({ cleared: cluster.clearFaults(int(params, 'id', false)) }))
 }

@@ -13,15 +13,17 @@ import path from 'node:path'
 import { Broker } from '../broker/broker.js'
 import { realScheduler, type ClusterView } from '../broker/cluster-view.js'
 import { KafkaListener } from '../broker/listener.js'
+import { partitionKey } from '../broker/replica-manager.js'
 import { brokerConfig } from '../cluster/configs.js'
 import { Controller } from '../cluster/controller.js'
-import { describeRecord, type ClusterEvent } from '../cluster/events.js'
+import { describeRecord, RUNTIME_EVENTS_MAX, type ClusterEvent, type RuntimeEventType } from '../cluster/events.js'
+import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-tracker.js'
 import { MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../cli/errors.js'
 import { ControllerDriver } from './controller-driver.js'
-import { FaultInjector } from './faults.js'
+import { FaultInjector, type Fault, type FaultSpec } from './faults.js'
 import { DirectLink } from './links.js'
 import { MetadataLog } from './metadata-log.js'
 
@@ -53,6 +55,26 @@ export interface BrokerStatus {
   port: number
   state: 'up' | 'fenced' | 'paused' | 'killed'
   connections: number
+  /** Kafka requests dispatched since the daemon started. */
+  requests: number
+}
+
+/** A partition as `cluster.snapshot` shows it: the metadata plus the replicas' offsets. */
+export interface PartitionSnapshot {
+  topic: string
+  partition: number
+  /** A topic of Kafka's own (__consumer_offsets). */
+  internal: boolean
+  leader: number
+  leaderEpoch: number
+  replicas: number[]
+  isr: number[]
+  /** The leader's; -1 when there is no live leader. */
+  logStartOffset: number
+  highWatermark: number
+  logEndOffset: number
+  /** Each replica's log end offset; null when its broker is down (or has not opened the log yet). */
+  replicaLogEndOffsets: Record<string, number | null>
 }
 
 export interface ClusterStatus {
@@ -76,8 +98,16 @@ export interface ClusterRuntime {
   electPreferredLeaders(topic?: string): Promise<number>
   /** Faults at the edges: links between brokers and the brokers' listeners. */
   readonly faults: FaultInjector
-  /** The metadata log told as events, oldest first. */
+  /** Adds a fault (told as a fault.added event). */
+  addFault(spec: FaultSpec, seed?: number): Fault
+  /** Removes one fault or all (told as a fault.cleared event); returns how many. */
+  clearFaults(id?: number): number
+  /** The metadata log told as events, with the runtime events merged in by time, oldest first. */
   events(): Promise<ClusterEvent[]>
+  /** Every partition with its replicas' offsets. */
+  partitions(): PartitionSnapshot[]
+  /** The last failover measured since the daemon started. */
+  readonly lastFailover: FailoverMeasured | null
   /** The metadata image (read-only use: status views). */
   readonly image: MetadataImage
   close(): Promise<void>
@@ -114,6 +144,31 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   const brokers = new Map<number, Broker>()
   const listeners = new Map<number, KafkaListener>()
 
+  // Runtime events (kills, pauses, faults, failover measures): published like the metadata
+  // log's events, and the last RUNTIME_EVENTS_MAX kept for the history.
+  const runtimeEvents: ClusterEvent[] = []
+  let runtimeSeq = 0
+  const runtimeEvent = (type: RuntimeEventType, fields: Record<string, unknown>, message: string): void => {
+    const e: ClusterEvent = { ...fields, offset: null, seq: runtimeSeq++, timestamp: new Date().toISOString(), type, message }
+    runtimeEvents.push(e)
+    if (runtimeEvents.length > RUNTIME_EVENTS_MAX) runtimeEvents.shift()
+    opts.onEvents?.([e])
+  }
+  let lastFailover: FailoverMeasured | null = null
+  const failovers = new FailoverTracker({
+    emit: (m) => {
+      lastFailover = m
+      log.info('failover measured', { ...m })
+      runtimeEvent('failover.measured', { ...m }, m.message)
+    },
+  })
+  /** The partitions a broker leads now, by topic name. */
+  const ledBy = (brokerId: number): { topic: string; partition: number }[] => {
+    const out = []
+    for (const t of image.topicsById.values()) for (const p of t.partitions) if (p.leader === brokerId) out.push({ topic: t.name, partition: p.partition })
+    return out
+  }
+
   const onCommitted = (records: MetadataRecord[], events: ClusterEvent[]): void => {
     for (const record of records) {
       if (record.type === 'removeTopic') {
@@ -138,6 +193,13 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     }
     for (const broker of brokers.values()) broker.onMetadata()
     opts.onEvents?.(events)
+    // After the records' own events: a failover measure told at the election comes after it.
+    const nowMs = Date.now()
+    for (const e of events) {
+      if (e.type === 'leader.changed') {
+        failovers.leaderChanged(e.topic as string, e.partition as number, e.from as number, e.to as number, e.leaderEpoch as number, nowMs)
+      }
+    }
   }
   const driver = new ControllerDriver(controller, metadataLog, onCommitted)
 
@@ -192,6 +254,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
           check(await driver.submit(() => controller.registerBroker(b.id, b.host, b.port, Date.now())))
         },
         heartbeat: (b) => controller.heartbeat(b.id, Date.now()),
+        onProduced: (topic, partition) => failovers.produced(topic, partition, Date.now()),
       })
       brokers.set(brokerId, broker)
       listeners.set(brokerId, new KafkaListener(broker, faults))
@@ -214,6 +277,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       .submit(() => controller.tick(Date.now()))
       .catch((error: unknown) => log.error('controller tick failed', { error: String(error) }))
       .finally(() => (ticking = false))
+    failovers.tick(Date.now())
   }, CONTROLLER_TICK_MS)
   controllerTimer.unref()
 
@@ -245,6 +309,20 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   }, HWM_CHECKPOINT_INTERVAL_MS)
   checkpointTimer.unref()
 
+  /** ", leader of orders-0, orders-2" for a broker's event message (up to 5 partitions named). */
+  const ledSummary = (brokerId: number): string => {
+    const led = ledBy(brokerId).map((p) => `${p.topic}-${p.partition}`)
+    if (led.length === 0) return ''
+    return `, leader of ${led.slice(0, 5).join(', ')}${led.length > 5 ? ` and ${led.length - 5} more` : ''}`
+  }
+  const resume = (broker: Broker): void => {
+    if (broker.state !== 'paused') return
+    broker.resume()
+    for (const p of ledBy(broker.id)) failovers.leaderBack(p.topic, p.partition, broker.id)
+    log.info('broker resumed', { broker: broker.id })
+    runtimeEvent('broker.resumed', { broker: broker.id }, `broker ${broker.id} resumed`)
+  }
+
   const brokerById = (brokerId: number): Broker => {
     const broker = brokers.get(brokerId)
     if (!broker) throw new SluiceError('NOT_FOUND', `no broker ${brokerId} (brokers are 1-${brokers.size})`)
@@ -260,6 +338,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         port: b.port,
         state: !b.running ? 'killed' : b.state === 'paused' ? 'paused' : image.brokers.get(b.id)?.fenced ? 'fenced' : 'up',
         connections: listeners.get(b.id)!.connections,
+        requests: listeners.get(b.id)!.requests,
       })),
       controllerId: CONTROLLER_ID,
       topics: image.topicsById.size,
@@ -269,27 +348,39 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       const broker = brokerById(brokerId)
       if (!broker.running) return
       if (killOpts.clean) check(await driver.submit(() => controller.controlledShutdown(brokerId)))
+      // A clean shutdown moved its leaders first; a crash leaves them leaderless until fenced.
+      const nowMs = Date.now()
+      for (const p of ledBy(brokerId)) failovers.leaderLost(p.topic, p.partition, brokerId, nowMs)
       await listeners.get(brokerId)!.close()
       broker.crash()
       log.info(killOpts.clean ? 'broker shut down' : 'broker killed', { broker: brokerId })
+      const led = killOpts.clean ? '' : ledSummary(brokerId)
+      runtimeEvent('broker.killed', { broker: brokerId, clean: killOpts.clean === true }, killOpts.clean ? `broker ${brokerId} shut down (controlled)` : `broker ${brokerId} killed${led}`)
     },
     startBroker: async (brokerId) => {
       const broker = brokerById(brokerId)
       if (broker.running) {
-        broker.resume()
+        if (broker.state === 'paused') resume(broker)
         return
       }
       await startBroker(broker)
+      for (const p of ledBy(brokerId)) failovers.leaderBack(p.topic, p.partition, brokerId)
       log.info('broker started', { broker: brokerId })
+      runtimeEvent('broker.started', { broker: brokerId }, `broker ${brokerId} started`)
     },
     pauseBroker: (brokerId) => {
-      brokerById(brokerId).pause()
+      const broker = brokerById(brokerId)
+      if (!broker.running || broker.state === 'paused') {
+        broker.pause()
+        return
+      }
+      broker.pause()
+      const nowMs = Date.now()
+      for (const p of ledBy(brokerId)) failovers.leaderLost(p.topic, p.partition, brokerId, nowMs)
       log.info('broker paused', { broker: brokerId })
+      runtimeEvent('broker.paused', { broker: brokerId }, `broker ${brokerId} paused (hung: connections open, nothing answered)${ledSummary(brokerId)}`)
     },
-    resumeBroker: (brokerId) => {
-      brokerById(brokerId).resume()
-      log.info('broker resumed', { broker: brokerId })
-    },
+    resumeBroker: (brokerId) => resume(brokerById(brokerId)),
     failover: async (topic, partition, to) => {
       const before = image.partition(topic, partition)
       const from = before?.leader ?? -1
@@ -305,6 +396,49 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     },
     image,
     faults,
+    addFault: (spec, seed) => {
+      const fault = faults.add(spec, seed)
+      runtimeEvent('fault.added', { fault }, `fault ${fault.id} added: ${describeFault(fault)}`)
+      return fault
+    },
+    clearFaults: (faultId) => {
+      const ids = faultId === undefined ? faults.list().map((f) => f.id) : [faultId]
+      const n = faults.clear(faultId)
+      if (n > 0) runtimeEvent('fault.cleared', { ids }, ids.length === 1 ? `fault ${ids[0]} cleared` : `faults ${ids.join(', ')} cleared`)
+      return n
+    },
+    get lastFailover() {
+      return lastFailover
+    },
+    partitions: () => {
+      const out: PartitionSnapshot[] = []
+      const logOf = (brokerId: number, key: string) => {
+        const b = brokers.get(brokerId)
+        return b?.running ? (b.replicas.get(key) ?? null) : null
+      }
+      for (const t of image.topicsById.values()) {
+        for (const p of t.partitions) {
+          const key = partitionKey(t.topicId, p.partition)
+          const led = p.leader >= 0 ? logOf(p.leader, key) : null
+          const replicaLogEndOffsets: Record<string, number | null> = {}
+          for (const r of p.replicas) replicaLogEndOffsets[String(r)] = logOf(r, key)?.log?.logEndOffset ?? null
+          out.push({
+            topic: t.name,
+            partition: p.partition,
+            internal: t.name.startsWith('__'),
+            leader: p.leader,
+            leaderEpoch: p.leaderEpoch,
+            replicas: p.replicas,
+            isr: p.isr,
+            logStartOffset: led?.log?.logStartOffset ?? -1,
+            highWatermark: led?.leader?.highWatermark ?? led?.log?.highWatermark ?? -1,
+            logEndOffset: led?.log?.logEndOffset ?? -1,
+            replicaLogEndOffsets,
+          })
+        }
+      }
+      return out
+    },
     events: async () => {
       // Replay the log into a scratch image, telling each record against the image before it.
       const scratch = new MetadataImage()
@@ -313,7 +447,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         out.push(...describeRecord(scratch, stored.record, stored.offset, stored.timestampMs))
         scratch.apply(stored.record, stored.offset)
       }
-      return out
+      return mergeByTime(out, runtimeEvents)
     },
     close: async () => {
       clearInterval(controllerTimer)
@@ -323,5 +457,31 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       await Promise.allSettled([...brokers.values()].map((b) => b.close()))
       await metadataLog.close()
     },
+  }
+}
+
+/** Metadata events and runtime events in one time order (each list is already in order). */
+function mergeByTime(metadata: ClusterEvent[], runtime: ClusterEvent[]): ClusterEvent[] {
+  const out: ClusterEvent[] = []
+  let j = 0
+  for (const e of metadata) {
+    while (j < runtime.length && runtime[j]!.timestamp < e.timestamp) out.push(runtime[j++]!)
+    out.push(e)
+  }
+  while (j < runtime.length) out.push(runtime[j++]!)
+  return out
+}
+
+/** "latency 200 ms on broker 2", "link 1-3 cut", "NOT_LEADER_OR_FOLLOWER on 3 Produce requests of broker 2". */
+export function describeFault(f: FaultSpec): string {
+  switch (f.kind) {
+    case 'latency': {
+      const where = f.link ? `on the link ${f.link[0]}-${f.link[1]}` : `on broker ${f.broker}`
+      return `latency ${f.latencyMs} ms${f.jitterMs ? ` (±${f.jitterMs} ms)` : ''} ${where}`
+    }
+    case 'cut':
+      return `link ${f.link[0]}-${f.link[1]} cut`
+    case 'error':
+      return `${f.error} on ${f.count} ${f.api} request(s) of broker ${f.broker}`
   }
 }

@@ -27,7 +27,7 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
     return {
       bootstrap: `${opts.host}:${opts.port}`,
       status: () => ({
-        brokers: [{ id: 1, host: opts.host, port: opts.port, state: 'up', connections: 0 }],
+        brokers: [{ id: 1, host: opts.host, port: opts.port, state: 'up', connections: 0, requests: 0 }],
         controllerId: 1,
         topics: 0,
         partitions: 0,
@@ -39,6 +39,12 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
       failover: async () => ({ from: 1, to: 1, leaderEpoch: 0 }),
       electPreferredLeaders: async () => 0,
       events: async () => [],
+      partitions: () => [],
+      addFault: () => {
+        throw new Error('no faults in this fake')
+      },
+      clearFaults: () => 0,
+      lastFailover: null,
       image: new MetadataImage(),
       faults: new FaultInjector([1]),
       close: async () => {

@@ -35,7 +35,9 @@ interface Broker {
   replicaOf: number
 }
 interface Event {
-  offset: number
+  /** null: a runtime event (a kill, a fault, a failover measure), numbered by seq. */
+  offset: number | null
+  seq?: number
   timestamp: string
   type: string
   message: string
@@ -140,7 +142,8 @@ function control<T = unknown>(method: string, params: Record<string, unknown> = 
 const brokers = async (): Promise<Broker[]> => (await control<{ brokers: Broker[] }>('broker.list')).brokers
 const partitions = async (topic?: string): Promise<Partition[]> =>
   (await control<{ partitions: Partition[] }>('cluster.partitions')).partitions.filter((p) => topic === undefined || p.topic === topic)
-const nextEventOffset = async (): Promise<number> => ((await control<{ events: Event[] }>('cluster.events')).events.at(-1)?.offset ?? -1) + 1
+const nextEventOffset = async (): Promise<number> =>
+  (await control<{ events: Event[] }>('cluster.events')).events.reduce((m, e) => Math.max(m, e.offset ?? -1), -1) + 1
 
 async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -223,6 +226,58 @@ describe('broker list and cluster status', () => {
   })
 })
 
+describe('cluster.snapshot (what sluice ui shows)', () => {
+  interface SnapshotPartition {
+    topic: string
+    partition: number
+    internal: boolean
+    leader: number
+    logStartOffset: number
+    highWatermark: number
+    logEndOffset: number
+    replicas: number[]
+    replicaLogEndOffsets: Record<string, number | null>
+  }
+  interface Snapshot {
+    timeMs: number
+    controllerId: number
+    brokers: (Broker & { requests: number; connections: number })[]
+    partitions: SnapshotPartition[]
+    offline: unknown[]
+    underReplicated: unknown[]
+    lastFailover: unknown
+  }
+
+  it("brokers with their request counts; each partition with its leader's offsets and every replica's log end", async () => {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 't-snap', numPartitions: 1, replicationFactor: 3 }] })
+    const producer = kafka.producer()
+    await producer.connect()
+    try {
+      await producer.send({ topic: 't-snap', acks: -1, messages: Array.from({ length: 25 }, (_, i) => ({ value: `v${i}` })) })
+    } finally {
+      await producer.disconnect()
+    }
+    let snap!: Snapshot
+    await waitFor('every replica of t-snap at offset 25', async () => {
+      snap = await control<Snapshot>('cluster.snapshot')
+      const p = snap.partitions.find((q) => q.topic === 't-snap')
+      return p !== undefined && Object.values(p.replicaLogEndOffsets).every((leo) => leo === 25)
+    })
+    expect(snap.controllerId).toBe(1)
+    expect(Math.abs(snap.timeMs - Date.now())).toBeLessThan(60_000)
+    expect(snap.brokers.map((b) => b.state)).toEqual(['up', 'up', 'up'])
+    expect(snap.brokers.reduce((n, b) => n + b.requests, 0)).toBeGreaterThan(0)
+    const p = snap.partitions.find((q) => q.topic === 't-snap')!
+    expect(p).toMatchObject({ partition: 0, internal: false, logStartOffset: 0, highWatermark: 25, logEndOffset: 25 })
+    expect(Object.keys(p.replicaLogEndOffsets).map(Number).sort()).toEqual([...p.replicas].sort())
+    expect(snap.offline).toEqual([])
+    const before = snap.brokers.find((b) => b.id === p.leader)!.requests
+    await run(['topic', 'describe', 't-snap'])
+    const after = (await control<Snapshot>('cluster.snapshot')).brokers.find((b) => b.id === p.leader)!.requests
+    expect(after).toBeGreaterThanOrEqual(before)
+  })
+})
+
 describe('broker kill, start, pause, resume', () => {
   it('a crash: the controller fences the broker at the session timeout, its partitions get new leaders, and the event log shows it; start brings it back into the ISR', async () => {
     const victim = (await partitions('t-kill'))[0]!.leader
@@ -250,8 +305,12 @@ describe('broker kill, start, pause, resume', () => {
       expect(now.leaderEpoch).toBeGreaterThan(p.leaderEpoch)
     }
     const log = await events(since)
-    expect(log.every((e) => e.offset >= since)).toBe(true)
-    expect(log.some((e) => e.type === 'broker.fenced' && e.broker === victim)).toBe(true)
+    expect(log.every((e) => e.offset === null || e.offset >= since)).toBe(true)
+    // The kill itself is a runtime event, before the fencing it leads to.
+    const killedAt = log.findIndex((e) => e.type === 'broker.killed' && e.broker === victim)
+    expect(killedAt).toBeGreaterThanOrEqual(0)
+    expect(log[killedAt]).toMatchObject({ offset: null, clean: false })
+    expect(log.findIndex((e) => e.type === 'broker.fenced' && e.broker === victim)).toBeGreaterThan(killedAt)
     for (const p of led) {
       const moved = log.find((e) => e.type === 'leader.changed' && e.topic === p.topic && e.partition === p.partition)
       expect(moved, `${p.topic}-${p.partition}`).toMatchObject({ from: victim, unclean: false })
@@ -265,7 +324,8 @@ describe('broker kill, start, pause, resume', () => {
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Event)
     expect(live.some((e) => e.type === 'broker.fenced' && e.broker === victim)).toBe(true)
-    const offsets = live.map((e) => `${e.offset}/${e.type}`)
+    expect(live.some((e) => e.type === 'broker.killed' && e.broker === victim)).toBe(true)
+    const offsets = live.map((e) => `${e.offset ?? `seq ${e.seq}`}/${e.type}`)
     expect(new Set(offsets).size, 'no event printed twice').toBe(offsets.length)
     follow.kill('SIGINT')
     expect((await follow).exitCode).toBe(130)
@@ -310,6 +370,11 @@ describe('broker kill, start, pause, resume', () => {
     expect(log.filter((e) => e.type === 'leader.changed' && e.from === victim).map((e) => e.reason)).toEqual(
       led.map(() => `broker ${victim} shut down`),
     )
+    expect(log.find((e) => e.type === 'broker.killed')).toMatchObject({ broker: victim, clean: true, offset: null })
+    // Leadership moved between live brokers: no leaderless time, and nobody was writing.
+    const measured = log.filter((e) => e.type === 'failover.measured' && e.from === victim)
+    expect(measured.map((e) => `${e.topic}-${e.partition}`).sort()).toEqual(led.map((p) => `${p.topic}-${p.partition}`).sort())
+    for (const m of measured) expect(m).toMatchObject({ noLeaderMs: 0, unwritableMs: null })
 
     await run(['broker', 'start', String(victim)])
     const human = await run(['broker', 'kill', String(victim), '--clean'])
@@ -344,6 +409,8 @@ describe('broker kill, start, pause, resume', () => {
 
     const resumed = json<{ was: string }>(await run(['broker', 'resume', String(victim), '--json']))
     expect(resumed.was).toBe('paused')
+    const told = (await events(since)).filter((e) => e.offset === null && e.broker === victim).map((e) => e.type)
+    expect(told).toEqual(['broker.paused', 'broker.resumed'])
     await waitFor('the resumed broker up again', async () => (await brokers()).find((b) => b.id === victim)?.state === 'up')
     const resumeAgain = await run(['broker', 'resume', String(victim)])
     expect(resumeAgain.exitCode).toBe(0)
@@ -546,10 +613,16 @@ describe('cluster events', () => {
       expect(typeof e.timestamp).toBe('string')
       expect(typeof e.message).toBe('string')
     }
-    const offsets = all.map((e) => e.offset)
+    // Metadata records in offset order, runtime events (offset null) in seq order, all in time order.
+    const offsets = all.flatMap((e) => (e.offset === null ? [] : [e.offset]))
     expect([...offsets].sort((x, y) => x - y)).toEqual(offsets)
+    const seqs = all.flatMap((e) => (e.offset === null ? [e.seq!] : []))
+    expect([...seqs].sort((x, y) => x - y)).toEqual(seqs)
+    const times = all.map((e) => e.timestamp)
+    expect([...times].sort()).toEqual(times)
     expect(all.some((e) => e.type === 'topic.created' && e.topic === 't-fo')).toBe(true)
-    const last = all.at(-1)!.offset
+    expect(all.some((e) => e.type === 'fault.added')).toBe(true)
+    const last = offsets.at(-1)!
     const [fromLast, beyond, withJson, bad] = await Promise.all([
       events(last),
       events(last + 1000),
@@ -557,8 +630,10 @@ describe('cluster events', () => {
       run(['cluster', 'events', '--since', 'x']),
     ])
     expect(fromLast.length).toBeGreaterThan(0)
-    expect(fromLast.every((e) => e.offset === last)).toBe(true)
-    expect(beyond).toEqual([])
+    // From the record at `last` on: its events, and runtime events after it.
+    expect(fromLast.some((e) => e.offset === last)).toBe(true)
+    expect(fromLast.every((e) => e.offset === last || e.offset === null)).toBe(true)
+    expect(beyond.every((e) => e.offset === null)).toBe(true)
     const lines = withJson.stdout.split('\n').filter((l) => l !== '')
     expect(lines.map((l) => JSON.parse(l) as Event)).toEqual(fromLast)
     expectFailure(bad, 2, /--since/)

@@ -49,7 +49,7 @@ interface Partition {
   isr: number[]
 }
 interface ClusterEvent {
-  offset: number
+  offset: number | null
   timestamp: string
   type: string
   message: string
@@ -196,7 +196,8 @@ afterAll(async () => {
 
 describe.skipIf(!kcatPath)('failover drill', () => {
   it(`kcat and sluice produce each send ${RECORDS} records through ${KILLS} crashes of partition 0's leader: nothing lost, nothing twice, in order`, async () => {
-    const firstEvent = ((await control<{ events: ClusterEvent[] }>('cluster.events')).events.at(-1)?.offset ?? -1) + 1
+    const history = (await control<{ events: ClusterEvent[] }>('cluster.events')).events
+    const firstEvent = history.reduce((m, e) => Math.max(m, e.offset ?? -1), -1) + 1
 
     const kcat = execa(kcatPath!, ['-P', '-b', d.bootstrap, '-t', TOPIC, '-X', 'enable.idempotence=true', '-X', 'acks=all', '-X', 'linger.ms=5'], {
       reject: false,
@@ -306,7 +307,20 @@ describe.skipIf(!kcatPath)('failover drill', () => {
           `record waits in the windows p50 ${percentile(all, 50)} ms, p99 ${percentile(all, 99)} ms`,
       )
     }
+    // The daemon's own measure of each failover of partition 0 (FailoverTracker): from the kill
+    // to the election, and from the last acknowledged write before to the first one after.
+    const killed = log.filter((e) => e.type === 'broker.killed')
+    const measured = log.filter((e) => e.type === 'failover.measured' && e.topic === TOPIC && e.partition === 0)
+    lines.push(`the daemon's measures of ${TOPIC}-0 (failover.measured):`)
+    for (const m of measured) lines.push(`  ${m.message}`)
     console.log(lines.join('\n'))
+    expect(killed.map((e) => e.broker)).toEqual(kills.map((k) => k.victim))
+    expect(measured.map((m) => [m.from, m.to])).toEqual(kills.map((k) => [k.victim, k.newLeader]))
+    for (const m of measured) {
+      // Producers were writing throughout: the gap in writes holds the leaderless time.
+      expect(m.unwritableMs, m.message).not.toBeNull()
+      expect(m.unwritableMs as number).toBeGreaterThanOrEqual(m.noLeaderMs as number)
+    }
     expect(kills).toHaveLength(KILLS)
     expect(elections.filter((e) => e.partition === 0).length).toBeGreaterThanOrEqual(KILLS)
   }, 120_000)

@@ -71,6 +71,7 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<unknown
         response.errorMessage = result.errorMessage
         response.baseOffset = result.baseOffset
         response.logStartOffset = result.logStartOffset
+        if (result.errorCode === ErrorCode.NONE) broker.produced(topic.name, p.partition)
       })
       pending.push(done)
       return response

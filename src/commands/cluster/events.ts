@@ -7,6 +7,15 @@ import { localCluster, type ClusterEvent } from '../../client/local.js'
 
 const HISTORY_TIMEOUT_MS = 30_000
 
+/** The events after the last metadata record before `since` (runtime events between included). */
+function fromOffset(events: ClusterEvent[], since: number): ClusterEvent[] {
+  let start = 0
+  events.forEach((e, i) => {
+    if (e.offset !== null && e.offset < since) start = i + 1
+  })
+  return events.slice(start)
+}
+
 /** One JSON line on stdout; resolves once stdout can take more (backpressure). */
 async function writeLine(e: ClusterEvent): Promise<void> {
   if (!process.stdout.write(JSON.stringify(e) + '\n')) await once(process.stdout, 'drain')
@@ -15,7 +24,8 @@ async function writeLine(e: ClusterEvent): Promise<void> {
 export default class ClusterEvents extends BaseCommand<typeof ClusterEvents> {
   static override summary = "The local cluster's metadata log as events, one JSON line each: fencing, leader moves, ISR changes."
   static override description = `Every record of the controller's metadata log told as an event, oldest first: {"offset","timestamp","type","message",...} with type one of broker.registered, broker.fenced, broker.unfenced, topic.created, topic.deleted, partition.created, leader.changed (from, to, leaderEpoch, unclean, reason), isr.shrunk and isr.expanded (from, to, reason), config.changed, producer-ids.allocated. One record can tell two events (a leader change that also shrinks the ISR), with the same offset.
---since N starts at metadata-log offset N (to resume, pass the last offset you saw plus one). --follow prints the history, then new events as they are committed, until Ctrl-C (exit 130); if the daemon stops meanwhile it ends with a note (exit 0), and exit 3 if the daemon's connection is lost.
+Merged in by time, the daemon's runtime events ("offset":null, numbered by "seq"; the last 1,000 since it started): broker.killed, broker.started, broker.paused, broker.resumed, fault.added, fault.cleared, and failover.measured (per partition: noLeaderMs from the loss of its leader to the election, unwritableMs from the last acknowledged write before to the first after).
+--since N starts at metadata-log offset N, with the runtime events after record N-1 (to resume, pass the last offset you saw plus one). --follow prints the history, then new events as they are committed, until Ctrl-C (exit 130); if the daemon stops meanwhile it ends with a note (exit 0), and exit 3 if the daemon's connection is lost.
 The output is data: JSON lines on stdout, with or without --json. Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another cluster.`
   static override examples = [
     '<%= config.bin %> cluster events',
@@ -33,7 +43,7 @@ The output is data: JSON lines on stdout, with or without --json. Local only: re
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice cluster events' })
     if (!this.flags.follow) {
       const { events } = await local.call<{ events: ClusterEvent[] }>('cluster.events', {}, { timeoutMs: HISTORY_TIMEOUT_MS })
-      for (const e of events) if (e.offset >= since) await writeLine(e)
+      for (const e of fromOffset(events, since)) await writeLine(e)
       return
     }
     await this.follow(local, since)
@@ -50,19 +60,24 @@ The output is data: JSON lines on stdout, with or without --json. Local only: re
     try {
       // null while the history is read; then the offset of its last record.
       let historyEnd: number | null = null
+      // The last runtime event (offset null, numbered by seq) the history held.
+      let historySeq = -1
       const queued: ClusterEvent[] = []
       let daemonStopping = false
       const onLive = (e: ClusterEvent): void => {
         if (historyEnd === null) queued.push(e)
-        else if (e.offset > historyEnd && e.offset >= since) process.stdout.write(JSON.stringify(e) + '\n')
+        else if (e.offset === null ? (e.seq ?? 0) > historySeq : e.offset > historyEnd && e.offset >= since) {
+          process.stdout.write(JSON.stringify(e) + '\n')
+        }
       }
       await client.subscribe({ events: ['cluster.', 'daemon.stopping'] }, (msg) => {
         if (msg.event === 'daemon.stopping') daemonStopping = true
         else onLive(msg.data as ClusterEvent)
       })
       const { events } = await client.call<{ events: ClusterEvent[] }>('cluster.events', {}, { timeoutMs: HISTORY_TIMEOUT_MS })
-      for (const e of events) if (e.offset >= since) await writeLine(e)
-      historyEnd = events.at(-1)?.offset ?? -1
+      for (const e of fromOffset(events, since)) await writeLine(e)
+      historySeq = events.reduce((m, e) => Math.max(m, e.seq ?? -1), -1)
+      historyEnd = events.reduce((m, e) => Math.max(m, e.offset ?? -1), -1)
       for (const e of queued.splice(0)) onLive(e)
       const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
       await Promise.race([aborted, client.closed])
