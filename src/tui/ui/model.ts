@@ -233,7 +233,8 @@ const QUIET_EVENTS = new Set(['producer-ids.allocated'])
 
 export const EVENTS_MAX = 200
 
-const eventId = (e: UiEvent): string => `${e.timestamp}|${e.type}|${typeof e.offset === 'number' ? e.offset : ''}|${e.message}`
+/** Metadata events carry their log offset, runtime events a sequence number. */
+const eventId = (e: UiEvent): string => `${e.timestamp}|${e.type}|${String(e.offset ?? '')}|${String(e.seq ?? '')}|${e.message}`
 
 /**
  * The event log with `incoming` merged in: deduplicated (history and the live stream overlap),

@@ -1,60 +1,22 @@
 /**
  * What `sluice ui` reads from the daemon's control socket: the `cluster.snapshot` answer and the
  * cluster events (metadata-log events and runtime events such as `broker.killed` and
- * `failover.measured`). The daemon side (src/daemon/cluster-control.ts) is the contract; these
- * types mirror it so the view can be built and tested with fixtures.
+ * `failover.measured`). The daemon's types are the contract (src/daemon/cluster.ts,
+ * src/cluster/failover-tracker.ts); the view's own state types follow.
  */
-import type { PartitionState } from '../../client/local.js'
+import type { FailoverMeasured } from '../../cluster/failover-tracker.js'
+import type { BrokerInfo, PartitionState } from '../../client/local.js'
+import type { PartitionSnapshot } from '../../daemon/cluster.js'
 
-export type BrokerState = 'up' | 'fenced' | 'paused' | 'killed'
+export type { FailoverMeasured }
 
-export interface SnapshotBroker {
-  id: number
-  host: string
-  port: number
-  state: BrokerState
-  epoch: number
-  connections: number
-  /** Kafka requests answered since the daemon started (a counter: rates come from deltas). */
-  requests: number
-  leaderOf: number
-  replicaOf: number
-}
+/** A broker: state, epoch, connections, requests answered since the daemon started, partitions led/hosted. */
+export type SnapshotBroker = BrokerInfo
+export type BrokerState = SnapshotBroker['state']
+/** A partition: leader, replicas, ISR, and the leader's and each replica's offsets. */
+export type SnapshotPartition = PartitionSnapshot
 
-export interface SnapshotPartition {
-  topic: string
-  partition: number
-  internal: boolean
-  /** -1: no leader (offline). */
-  leader: number
-  leaderEpoch: number
-  replicas: number[]
-  isr: number[]
-  /** The leader's offsets; -1 when there is no leader. */
-  logStartOffset: number
-  highWatermark: number
-  logEndOffset: number
-  /** Each replica's LEO; null when that broker is down. */
-  replicaLogEndOffsets: Record<string, number | null>
-}
-
-/** How long a partition had no leader, and producers could not write, around one election. */
-export interface FailoverMeasured {
-  topic: string
-  partition: number
-  from: number
-  to: number
-  leaderEpoch: number
-  leaderLostAt: string
-  electedAt: string
-  noLeaderMs: number
-  /** null: no producer was writing to the partition. */
-  unwritableMs: number | null
-  lastWriteAt: string | null
-  firstWriteAt: string | null
-  message: string
-}
-
+/** The answer of `cluster.snapshot` (src/daemon/cluster-control.ts). */
 export interface ClusterSnapshot {
   /** The daemon's clock when the snapshot was taken (rates are computed on it). */
   timeMs: number
