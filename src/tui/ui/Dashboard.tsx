@@ -86,6 +86,8 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
   const selIndex = selRow ? rows.indexOf(selRow) : 0
   const start = scrollStart(rows.length, selIndex, fits)
   const onScreen = rows.slice(start, start + fits)
+  // Rows the partitions do not need go to the event log.
+  const spareRows = Math.max(0, fits - Math.max(1, rows.length))
   const longest = Math.max(0, ...onScreen.map((r) => (r.kind === 'partition' ? r.key.length : 0)))
   const sparkWidth = partitionColumns(width, longest).spark
   const series = onScreen.map((r) => (r.kind === 'partition' && sparkWidth > 0 ? rateSeries(history, hwmCounter(r.key), sparkWidth) : []))
@@ -124,7 +126,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
         </>
       )}
       <GroupsPane groups={groups} rows={lay.groupRows} width={width} />
-      <EventLog events={shownEvents.events} hidden={shownEvents.hidden} rows={lay.eventRows} lastFailover={lastFailover(snapshot, events)} width={width} />
+      <EventLog events={shownEvents.events} hidden={shownEvents.hidden} rows={lay.eventRows + spareRows} lastFailover={lastFailover(snapshot, events)} width={width} />
       <Footer confirm={pending === null ? null : confirmText(pending)} status={status} width={width} />
     </Box>
   )
