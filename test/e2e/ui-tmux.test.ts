@@ -106,6 +106,8 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
     const started = await tmux('new-session', '-d', '-s', SESSION, '-x', '160', '-y', '45', '-c', REPO_ROOT, command)
     expect(started.exitCode, String(started.stderr)).toBe(0)
     await screenUntil((s) => brokers.every((b) => brokerRow(b.id).test(row(s, brokerRow(b.id)))) && row(s, p0) !== '', 'the brokers and the partitions')
+    // The producer's records show as a high watermark that moves (records/s from HWM deltas).
+    await screenUntil((s) => /^[> ]\s+\S+\s+\d+\s+\d+\s+[\d,]+\s+[\d,]+\s+[1-9]\d*\s+[1-9]\d*\s+\d[\d.]*k?\s/.test(row(s, p0)), `${TOPIC}-0 with a HWM, LEO and records/s`)
 
     // The first broker is selected at start; walk down to the leader.
     for (let i = 0; i < brokers.findIndex((b) => b.id === leader); i++) await keys('Down')
@@ -122,6 +124,8 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
     expect(screen).toMatch(new RegExp(`leader of ${TOPIC}-0 moved from ${leader} to \\d`))
     // The partition lost a replica from its ISR: marked so in words.
     expect(row(screen, p0)).toMatch(/UNDER-REPLICATED/)
+    // The daemon measures the outage once the producer writes again.
+    await screenUntil((s) => new RegExp(`last failover: ${TOPIC}-\\d leader ${leader} -> \\d .*no leader for`).test(s), 'the last failover measured')
 
     await keys('q')
     await until(async () => ((await tmux('has-session', '-t', SESSION)).exitCode !== 0 ? true : undefined), 'sluice ui to exit on q', 10_000)
