@@ -1,0 +1,30 @@
+/** The dashboard wired to its feeds: the hooks own the control connection and the Kafka clients. */
+import type { ClusterFeed } from './cluster-feed.js'
+import { Dashboard } from './Dashboard.js'
+import type { GroupsFeed } from './groups-feed.js'
+import { useCluster, useGroups } from './hooks.js'
+
+export interface AppProps {
+  cluster: ClusterFeed
+  groups: GroupsFeed
+  home: string
+  onExit: (code: number) => void
+}
+
+export function App({ cluster, groups, home, onExit }: AppProps): React.JSX.Element {
+  const view = useCluster(cluster)
+  const groupsState = useGroups(groups)
+  return (
+    <Dashboard
+      snapshot={view.snapshot}
+      history={view.history}
+      events={view.events}
+      groups={groupsState}
+      connection={view.connection}
+      home={home}
+      sourceNote={view.sourceNote}
+      runAction={(action) => cluster.act(action)}
+      onExit={onExit}
+    />
+  )
+}

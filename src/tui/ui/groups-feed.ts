@@ -1,0 +1,117 @@
+/**
+ * Consumer groups for the dashboard, through Kafka like `sluice group list/describe`: every
+ * REFRESH_MS, one refresh at a time (a slow cluster delays the next, it never piles them up),
+ * off the render path. An error is kept for the groups pane with the last groups; the Kafka
+ * clients are made again on the next refresh, since a failover can leave them stuck on a broker
+ * that is gone.
+ */
+import { Admin, Consumer } from '@platformatic/kafka'
+import { GroupAdmin } from '../../client/groups.js'
+import { clientOptions, type ClusterTarget } from '../../client/kafka.js'
+import type { GroupRow, GroupsState } from './types.js'
+
+export const GROUPS_REFRESH_MS = 2_000
+/** Groups described per refresh; more are listed without lag. */
+const DESCRIBED_MAX = 20
+
+/** The part of GroupAdmin the feed uses (a fake in tests). */
+export interface GroupSource {
+  list(): Promise<Array<{ group: string; state: string }>>
+  describe(group: string): Promise<{ state: string; members: unknown[]; lag: number; partitions: Array<{ topic: string; lag: number }> }>
+  close(): Promise<void>
+}
+
+export function kafkaGroupSource(target: ClusterTarget): GroupSource {
+  const options = clientOptions(target, 'sluice-ui')
+  const admin = new Admin(options)
+  const consumer = new Consumer({ ...options, groupId: 'sluice-ui-admin' })
+  const groups = new GroupAdmin(target, admin, consumer)
+  return {
+    list: () => groups.list(),
+    describe: (group) => groups.describe(group),
+    close: async () => {
+      await Promise.allSettled([admin.close(), new Promise<void>((resolve) => consumer.close(true, () => resolve()))])
+    },
+  }
+}
+
+/** A group's description as a row of the pane: total lag and lag per topic. */
+export function groupRow(group: string, d: Awaited<ReturnType<GroupSource['describe']>>): GroupRow {
+  const perTopic = new Map<string, number>()
+  for (const p of d.partitions) perTopic.set(p.topic, (perTopic.get(p.topic) ?? 0) + p.lag)
+  return { group, state: d.state, members: d.members.length, lag: d.lag, topics: [...perTopic].map(([topic, lag]) => ({ topic, lag })) }
+}
+
+export class GroupsFeed {
+  private state: GroupsState = { groups: [], error: null, updatedAtMs: null }
+  private readonly listeners = new Set<(s: GroupsState) => void>()
+  private source: GroupSource | undefined
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+  private stopped = false
+
+  constructor(private readonly makeSource: () => GroupSource) {}
+
+  get current(): GroupsState {
+    return this.state
+  }
+
+  onChange(listener: (s: GroupsState) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  start(): void {
+    const tick = (): void => {
+      this.running = this.refresh().finally(() => {
+        this.running = undefined
+        if (!this.stopped) this.timer = setTimeout(tick, GROUPS_REFRESH_MS)
+      })
+    }
+    tick()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    // Closing the clients under a refresh makes it fail at once rather than at its timeouts.
+    const source = this.source
+    this.source = undefined
+    await source?.close()
+    await this.running?.catch(() => undefined)
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      this.source ??= this.makeSource()
+      const source = this.source
+      const list = await source.list()
+      const rows: GroupRow[] = []
+      for (const [i, g] of list.entries()) {
+        if (this.stopped) return
+        if (i >= DESCRIBED_MAX) {
+          rows.push({ group: g.group, state: g.state, members: 0, lag: null, topics: [] })
+          continue
+        }
+        try {
+          rows.push(groupRow(g.group, await source.describe(g.group)))
+        } catch {
+          // Gone between list and describe, or its coordinator is moving: listed without lag.
+          rows.push({ group: g.group, state: g.state, members: 0, lag: null, topics: [] })
+        }
+      }
+      this.set({ groups: rows, error: null, updatedAtMs: Date.now() })
+    } catch (err) {
+      if (this.stopped) return
+      const old = this.source
+      this.source = undefined
+      void old?.close().catch(() => undefined)
+      this.set({ ...this.state, error: err instanceof Error ? err.message : String(err) })
+    }
+  }
+
+  private set(state: GroupsState): void {
+    this.state = state
+    for (const l of this.listeners) l(state)
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * How the dashboard's rows are shared out for a terminal height. The whole frame stays one row
+ * shorter than the terminal: Ink redraws in place only while its output fits. The partitions pane
+ * takes what is left after the fixed parts; on 80x24 the groups and events panes shrink first.
+ */
+export interface Layout {
+  partitionRows: number
+  groupRows: number
+  eventRows: number
+}
+
+export function layout(height: number, brokers: number, groups: number): Layout {
+  const rows = Math.max(12, height - 1)
+  const tall = rows >= 34
+  const eventRows = tall ? 8 : rows >= 28 ? 5 : 3
+  const groupRows = Math.max(1, Math.min(groups, tall ? 4 : 2))
+  // header 1; brokers title+header+rows; partitions title+header; groups title + error line +
+  // rows; events title + rows + last failover; footer 2.
+  const fixed = 1 + (2 + brokers) + 2 + (2 + groupRows) + (1 + eventRows + 1) + 2
+  return { partitionRows: Math.max(3, rows - fixed), groupRows, eventRows }
+}

@@ -1,0 +1,76 @@
+/**
+ * What `sluice ui` reads from the daemon's control socket: the `cluster.snapshot` answer and the
+ * cluster events (metadata-log events and runtime events such as `broker.killed` and
+ * `failover.measured`). The daemon's types are the contract (src/daemon/cluster.ts,
+ * src/cluster/failover-tracker.ts); the view's own state types follow.
+ */
+import type { FailoverMeasured } from '../../cluster/failover-tracker.js'
+import type { BrokerInfo, PartitionState } from '../../client/local.js'
+import type { PartitionSnapshot } from '../../daemon/cluster.js'
+
+export type { FailoverMeasured }
+
+/** A broker: state, epoch, connections, requests answered since the daemon started, partitions led/hosted. */
+export type SnapshotBroker = BrokerInfo
+export type BrokerState = SnapshotBroker['state']
+/** A partition: leader, replicas, ISR, and the leader's and each replica's offsets. */
+export type SnapshotPartition = PartitionSnapshot
+
+/** The answer of `cluster.snapshot` (src/daemon/cluster-control.ts). */
+export interface ClusterSnapshot {
+  /** The daemon's clock when the snapshot was taken (rates are computed on it). */
+  timeMs: number
+  controllerId: number
+  brokers: SnapshotBroker[]
+  partitions: SnapshotPartition[]
+  offline: PartitionState[]
+  underReplicated: PartitionState[]
+  lastFailover: FailoverMeasured | null
+}
+
+/** A cluster event as the event log shows it (a metadata-log event or a runtime event). */
+export interface UiEvent {
+  timestamp: string
+  type: string
+  message: string
+  [field: string]: unknown
+}
+
+/** Whether the control connection is up; `lost` keeps the last data on screen. */
+export type ConnectionState =
+  | { kind: 'connecting' }
+  | { kind: 'connected' }
+  | { kind: 'lost'; sinceMs: number; error: string }
+
+export interface GroupLagTopic {
+  topic: string
+  lag: number
+}
+
+export interface GroupRow {
+  group: string
+  state: string
+  members: number
+  /** null: not described (yet), or describing it failed. */
+  lag: number | null
+  topics: GroupLagTopic[]
+}
+
+export interface GroupsState {
+  groups: GroupRow[]
+  /** The last refresh's error, shown in the groups pane (the last groups stay). */
+  error: string | null
+  /** Daemon-independent wall clock of the last successful refresh. */
+  updatedAtMs: number | null
+}
+
+/** An action the dashboard can ask for; `describe` says it in the confirmation and the footer. */
+export type UiAction =
+  | { kind: 'kill'; broker: number }
+  | { kind: 'start'; broker: number }
+  | { kind: 'pause'; broker: number }
+  | { kind: 'resume'; broker: number }
+  | { kind: 'failover'; topic: string; partition: number }
+
+/** Runs an action; resolves with a one-line result for the footer, rejects with the error. */
+export type RunAction = (action: UiAction) => Promise<string>

@@ -1,0 +1,198 @@
+/**
+ * The dashboard's feeds without a daemon: ClusterFeed against a fake control socket (subscribe,
+ * history, snapshots, actions, the daemon going away and coming back, an older daemon without
+ * cluster.snapshot), GroupsFeed against a fake group source (errors kept with the last groups).
+ */
+import fs from 'node:fs/promises'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ClusterFeed, type ClusterView } from '../../src/tui/ui/cluster-feed.js'
+import { GroupsFeed, type GroupSource } from '../../src/tui/ui/groups-feed.js'
+import type { GroupsState } from '../../src/tui/ui/types.js'
+import { EVENTS, snapshotAt } from './ui-fixtures.js'
+
+/** A control socket that answers like the daemon, and records what it was asked. */
+class FakeDaemon {
+  readonly calls: Array<{ method: string; params: Record<string, unknown> }> = []
+  private server: net.Server | undefined
+  private readonly sockets = new Set<net.Socket>()
+  private subscribers: Array<{ socket: net.Socket; id: number }> = []
+  private snapshots = 0
+  hasSnapshot = true
+
+  constructor(readonly socketPath: string) {}
+
+  async start(): Promise<void> {
+    this.server = net.createServer((socket) => {
+      this.sockets.add(socket)
+      socket.on('close', () => this.sockets.delete(socket))
+      let buffered = ''
+      socket.setEncoding('utf8')
+      socket.on('data', (chunk: string) => {
+        buffered += chunk
+        let nl
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const req = JSON.parse(buffered.slice(0, nl)) as { id: number; method: string; params: Record<string, unknown> }
+          buffered = buffered.slice(nl + 1)
+          this.answer(socket, req)
+        }
+      })
+    })
+    await new Promise<void>((resolve) => this.server!.listen(this.socketPath, resolve))
+  }
+
+  /** Stops listening and drops every connection (the daemon died). */
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy()
+    this.subscribers = []
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()))
+  }
+
+  publish(data: unknown): void {
+    for (const { socket, id } of this.subscribers) socket.write(JSON.stringify({ subscription: id, event: 'cluster.x', data }) + '\n')
+  }
+
+  count(method: string): number {
+    return this.calls.filter((c) => c.method === method).length
+  }
+
+  private answer(socket: net.Socket, req: { id: number; method: string; params: Record<string, unknown> }): unknown {
+    this.calls.push({ method: req.method, params: req.params })
+    const reply = (result: unknown) => socket.write(JSON.stringify({ id: req.id, result }) + '\n')
+    switch (req.method) {
+      case 'subscribe':
+        this.subscribers.push({ socket, id: req.id })
+        return reply({ subscription: req.id })
+      case 'cluster.events':
+        return reply({ events: EVENTS.slice(0, 2) })
+      case 'cluster.snapshot':
+        if (!this.hasSnapshot) return socket.write(JSON.stringify({ id: req.id, error: { code: 'UNKNOWN_METHOD', message: 'unknown method' } }) + '\n')
+        return reply(snapshotAt(500 * ++this.snapshots))
+      case 'broker.list': {
+        const s = snapshotAt(0)
+        return reply({ controllerId: s.controllerId, brokers: s.brokers })
+      }
+      case 'cluster.partitions':
+        return reply({ partitions: snapshotAt(0).partitions.map(({ topic, partition, leader, leaderEpoch, replicas, isr }) => ({ topic, partition, leader, leaderEpoch, replicas, isr })) })
+      default:
+        return reply({ id: req.params.id })
+    }
+  }
+}
+
+async function until<T>(fn: () => T | undefined | false, what: string): Promise<T> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const v = fn()
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function setup(): Promise<{ daemon: FakeDaemon; feed: ClusterFeed; view: () => ClusterView }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sluice-ui-feed-'))
+  cleanups.push(() => fs.rm(dir, { recursive: true, force: true }))
+  const daemon = new FakeDaemon(path.join(dir, 'control.sock'))
+  await daemon.start()
+  cleanups.push(() => daemon.stop().catch(() => undefined))
+  const feed = new ClusterFeed({ socketPath: daemon.socketPath })
+  let latest = feed.current
+  feed.onChange((v) => (latest = v))
+  feed.start()
+  cleanups.push(() => feed.stop())
+  return { daemon, feed, view: () => latest }
+}
+
+describe('ClusterFeed', () => {
+  it('subscribes before reading the history, polls snapshots, and refreshes on an event', async () => {
+    const { daemon, view } = await setup()
+    await until(() => view().connection.kind === 'connected' && view().snapshot, 'the first snapshot')
+    expect(daemon.calls.slice(0, 2).map((c) => c.method)).toEqual(['subscribe', 'cluster.events'])
+    expect(daemon.calls[0]!.params).toEqual({ events: ['cluster.', 'daemon.stopping'] })
+    expect(view().events.map((e) => e.type)).toEqual(['topic.created', 'broker.killed'])
+    const before = daemon.count('cluster.snapshot')
+    daemon.publish(EVENTS[2])
+    await until(() => view().events.length === 3, 'the live event')
+    await until(() => daemon.count('cluster.snapshot') > before, 'a refresh after the event')
+    await until(() => view().history.length >= 2, 'a history of snapshots')
+  })
+
+  it('runs an action on the control socket and refreshes right after it', async () => {
+    const { daemon, feed, view } = await setup()
+    await until(() => view().snapshot, 'the first snapshot')
+    const before = daemon.count('cluster.snapshot')
+    expect(await feed.act({ kind: 'kill', broker: 2 })).toMatch(/broker 2 killed/)
+    expect(daemon.calls.find((c) => c.method === 'broker.kill')!.params).toEqual({ id: 2 })
+    await feed.act({ kind: 'failover', topic: 'orders', partition: 1 }).catch(() => undefined)
+    expect(daemon.calls.find((c) => c.method === 'cluster.failover')!.params).toEqual({ topic: 'orders', partition: 1 })
+    await until(() => daemon.count('cluster.snapshot') > before, 'a refresh after the action')
+  })
+
+  it('keeps the last data when the daemon goes away, and reconnects when it is back', async () => {
+    const { daemon, feed, view } = await setup()
+    await until(() => view().snapshot, 'the first snapshot')
+    await daemon.stop()
+    const lost = await until(() => (view().connection.kind === 'lost' ? view() : undefined), 'the lost connection')
+    expect(lost.snapshot).toBeDefined()
+    await expect(feed.act({ kind: 'kill', broker: 1 })).rejects.toThrow(/not connected/)
+    const last = lost.snapshot!.timeMs
+    await daemon.start()
+    await until(() => view().connection.kind === 'connected' && view().snapshot!.timeMs !== last, 'the reconnection')
+  })
+
+  it('falls back to broker.list and cluster.partitions on a daemon without cluster.snapshot', async () => {
+    const { daemon, view } = await setup()
+    daemon.hasSnapshot = false
+    await until(() => view().sourceNote, 'the note about the older daemon')
+    await until(() => view().snapshot?.partitions.every((p) => p.highWatermark === -1), 'a snapshot without offsets')
+    expect(view().snapshot!.brokers.map((b) => b.id)).toEqual([1, 2, 3])
+  })
+})
+
+describe('GroupsFeed', () => {
+  it('describes each group; an error is kept with the last groups; a group that cannot be described is listed without lag', async () => {
+    let fail = false
+    const source: GroupSource = {
+      list: async () => {
+        if (fail) throw new Error('cannot reach the cluster')
+        return [{ group: 'billing', state: 'Stable' }, { group: 'gone', state: 'Empty' }]
+      },
+      describe: async (group) => {
+        if (group === 'gone') throw new Error('group "gone" does not exist')
+        return { state: 'Stable', members: [{}, {}], lag: 30, partitions: [{ topic: 'orders', lag: 10 }, { topic: 'orders', lag: 5 }, { topic: 'payments', lag: 15 }] }
+      },
+      close: async () => undefined,
+    }
+    let made = 0
+    const feed = new GroupsFeed(() => {
+      made++
+      return source
+    })
+    let state: GroupsState = feed.current
+    feed.onChange((s) => (state = s))
+    await feed.refresh()
+    expect(state.error).toBeNull()
+    expect(state.groups).toEqual([
+      { group: 'billing', state: 'Stable', members: 2, lag: 30, topics: [{ topic: 'orders', lag: 15 }, { topic: 'payments', lag: 15 }] },
+      { group: 'gone', state: 'Empty', members: 0, lag: null, topics: [] },
+    ])
+    fail = true
+    await feed.refresh()
+    expect(state.error).toBe('cannot reach the cluster')
+    expect(state.groups).toHaveLength(2)
+    // The clients are made again after an error.
+    fail = false
+    await feed.refresh()
+    expect(state.error).toBeNull()
+    expect(made).toBe(2)
+    await feed.stop()
+  })
+})
