@@ -155,6 +155,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     opts.onEvents?.([e])
   }
   let lastFailover: FailoverMeasured | null = null
+  let clusterReady = false
   const failovers = new FailoverTracker({
     emit: (m) => {
       lastFailover = m
@@ -194,8 +195,9 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     for (const broker of brokers.values()) broker.onMetadata()
     opts.onEvents?.(events)
     // After the records' own events: a failover measure told at the election comes after it.
+    // Not while the brokers start: the elections of a restart are no failover anyone lived through.
     const nowMs = Date.now()
-    for (const e of events) {
+    for (const e of clusterReady ? events : []) {
       if (e.type === 'leader.changed') {
         failovers.leaderChanged(e.topic as string, e.partition as number, e.from as number, e.to as number, e.leaderEpoch as number, nowMs)
       }
@@ -266,6 +268,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     await metadataLog.close().catch(() => undefined)
     throw error
   }
+  clusterReady = true
   log.info('cluster ready', { brokers: opts.brokers, bootstrap: `${opts.host}:${opts.port}`, clusterId: id })
 
   // The controller's clock: session timeouts (fencing) and preferred-leader elections.
