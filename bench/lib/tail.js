@@ -114,7 +114,7 @@ export async function measureTail(daemon, topic, opts = {}) {
       shownRecords = Number((/· +([\d,]+) records +·/.exec(s)?.[1] ?? '0').replace(/,/g, ''))
       return shownRecords >= state.sent
     }, 5_000)
-    const offsets = [...screen.matchAll(/^\s*\d+ +(\d+) +\d\d:\d\d:\d\d\.\d{3} /gm)].map((m) => Number(m[1]))
+    const offsets = [...screen.matchAll(/^[ ›]*\d+ +(\d+) +\d\d:\d\d:\d\d\.\d{3} /gm)].map((m) => Number(m[1]))
     const pct = (ms) => (ms / 1000 / seconds) * 100
     return {
       ratePerSec,

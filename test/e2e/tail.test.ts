@@ -133,8 +133,8 @@ describe.runIf(hasTmux())('sluice tail (in a terminal: tmux)', () => {
       })
       expect(text).toMatch(/sluice tail tail-tty +· +following +· +\d+ records +· +[\d.k]+\/s/)
       expect(text).toMatch(/p0 [\d.k]+\/s/)
-      expect(text).toMatch(/p +offset +time +key +value/)
-      expect(text).toMatch(/^\d +\d+ +\d\d:\d\d:\d\d\.\d{3} +key-\d+ +\{"k":"key-\d+","seen":\d+\}/m)
+      expect(text).toMatch(/ {2}p +offset +time +key +value/)
+      expect(text).toMatch(/^ {2}\d +\d+ +\d\d:\d\d:\d\d\.\d{3} +key-\d+ +\{"k":"key-\d+","seen":\d+\}/m)
       expect(text).toContain('q quit')
       tmux('send-keys', '-t', session, 'q')
       const after = await until('the command to exit', () => {

@@ -65,6 +65,7 @@ describe('tui/tail/store TailStore', () => {
     const s = store.snapshot(0)
     expect(s.filter).toBe('value.status == "failed"')
     expect(s.records).toBe(42)
+    expect(s.matched).toBe(11)
     store.setFilter(undefined)
     expect(store.window(3).map((r) => r.offset)).toEqual([39, 40, 41])
     // Filters see key, headers and non-JSON values as replay --filter does.
@@ -80,7 +81,7 @@ describe('tui/tail layout', () => {
     const cols = columnsFor(rows, 80)
     const lines = rows.map((r) => recordRow(r, cols))
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(80)
-    expect(lines[0]).toMatch(/^ 0 +7 +\d\d:\d\d:\d\d\.\d{3} +k7 +\{"a":"x+…$/)
+    expect(lines[0]).toMatch(/^ {3}0 +7 +\d\d:\d\d:\d\d\.\d{3} +k7 +\{"a":"x+…$/)
     expect(lines[1]).toContain('line break')
   })
 

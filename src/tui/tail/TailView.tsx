@@ -105,7 +105,7 @@ export function TailView(props: TailViewProps): ReactElement {
       const isSelected = frozen !== null && frozen.selected === frozen.top + i
       rows.push(
         <Text key={`${r.partition}:${r.offset}`} inverse={isSelected}>
-          {recordRow(r, cols, binary)}
+          {recordRow(r, cols, binary, isSelected)}
         </Text>,
       )
     })

@@ -18,6 +18,10 @@ export interface Columns {
 const TIME_WIDTH = 12 // 14:03:07.123
 const KEY_WIDTH_MAX = 24
 const GAP = 2
+/** A gutter that marks the selected row, so the selection shows without colours too. */
+const MARK_WIDTH = 2
+const MARK = '› '
+const NO_MARK = '  '
 
 /** Column widths for these rows at this terminal width: the value takes what is left. */
 export function columnsFor(rows: readonly TailRecord[], width: number, binary = false): Columns {
@@ -29,19 +33,19 @@ export function columnsFor(rows: readonly TailRecord[], width: number, binary = 
     offset = Math.max(offset, String(r.offset).length)
     key = Math.max(key, Math.min(KEY_WIDTH_MAX, oneLine(keyText(r, binary)).length))
   }
-  const used = partition + offset + TIME_WIDTH + key + 4 * GAP
+  const used = MARK_WIDTH + partition + offset + TIME_WIDTH + key + 4 * GAP
   return { partition, offset, time: TIME_WIDTH, key, value: Math.max(5, width - used) }
 }
 
 const gap = ' '.repeat(GAP)
 
 export function headingRow(c: Columns): string {
-  return ['p'.padStart(c.partition), 'offset'.padStart(c.offset), fit('time', c.time), fit('key', c.key), 'value'].join(gap)
+  return NO_MARK + ['p'.padStart(c.partition), 'offset'.padStart(c.offset), fit('time', c.time), fit('key', c.key), 'value'].join(gap)
 }
 
 /** One record on one line: partition, offset, time, key, value cut to the width. */
-export function recordRow(r: TailRecord, c: Columns, binary = false): string {
-  return [
+export function recordRow(r: TailRecord, c: Columns, binary = false, selected = false): string {
+  return (selected ? MARK : NO_MARK) + [
     String(r.partition).padStart(c.partition),
     String(r.offset).padStart(c.offset),
     fit(formatClock(r.timestamp), c.time),
@@ -55,7 +59,8 @@ export type FollowState = 'connecting' | 'following' | 'paused' | 'ended'
 /** The header's first line: topic, state, totals, overall rate, filter. */
 export function summaryLine(topic: string, s: TailSnapshot, state: FollowState, width: number): string {
   const parts = [`sluice tail ${topic}`, state, `${formatCount(s.records)} records`, formatRate(s.ratePerSec)]
-  if (s.filter !== undefined) parts.push(`filter: ${oneLine(s.filter)} (${formatCount(s.matched)} matched)`)
+  // The count before the expression: a long expression is what gets cut.
+  if (s.filter !== undefined) parts.push(`${formatCount(s.matched)} matched`, `filter: ${oneLine(s.filter)}`)
   return truncate(parts.join('  ·  '), width)
 }
 

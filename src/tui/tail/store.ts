@@ -58,7 +58,7 @@ export interface PartitionStats {
 }
 
 export interface TailSnapshot {
-  /** Records seen in all, and how many matched the filter(s) active when they arrived. */
+  /** Records seen in all; matches of the active filter (among the recent records when it was set, and since). */
   records: number
   matched: number
   ratePerSec: number
@@ -125,6 +125,8 @@ export class TailStore {
     for (const rec of this.recent.last(this.capacity)) {
       if (filter === undefined || matches(filter, rec)) this.matches.push(rec)
     }
+    // Counted from here: the recent records that match, then each new match.
+    this.matchedTotal = this.matches.size
   }
 
   /** The last `n` matching records, oldest first. */
