@@ -10,6 +10,7 @@
  *   node bench/run.js --records 300000 --latency-seconds 5 --startup-runs 3
  *   node bench/run.js --rounds 3        # throughput steps 3 times, interleaved; best of each kept
  *   node bench/run.js --only tail       # only the `sluice tail` step (bench/lib/tail.js): CPU at 50,000 rec/s
+ *   node bench/run.js --only tail --tail-filter 'value.customer == "c-7"'   # the same with a --filter
  *
  * Prints a table (targets as PASS/MISS) and writes the figures to bench/results/<timestamp>.json.
  * A missed target is not a failure; a step that fails (a tool exits non-zero, a count is wrong)
@@ -46,6 +47,7 @@ const { values: args } = parseArgs({
     'startup-runs': { type: 'string' },
     rounds: { type: 'string' },
     only: { type: 'string' },
+    'tail-filter': { type: 'string' },
   },
 })
 if (args.only !== undefined && args.only !== 'tail') {
@@ -127,7 +129,9 @@ async function mainTail(daemons) {
   await daemon.start()
   log(`daemon pid ${daemon.pid} at ${daemon.bootstrap}`)
   log('tail: sluice tail in tmux and sluice consume --from latest at 50,000 rec/s')
-  const tail = await measureTail(daemon, 'bench-tail')
+  // Quoted for the shell of the tmux pane.
+  const tailArgs = args['tail-filter'] === undefined ? [] : ['--filter', `'${args['tail-filter'].replace(/'/g, "'\\''")}'`]
+  const tail = await measureTail(daemon, 'bench-tail', { tailArgs })
   await daemon.dispose()
   daemons.delete(daemon)
   const figures = { version: 1, date: new Date().toISOString(), revision: gitRevision(), machine: { cpus: os.cpus().length, node: process.version }, loadAverage: os.loadavg(), tail }

@@ -58,13 +58,13 @@ async function pace(producer, ratePerSec, state, stopAt) {
 }
 
 export async function measureTail(daemon, topic, opts = {}) {
-  const { ratePerSec = 50_000, warmupMs = 3_000, measureMs = 10_000, partitions = 3 } = opts
+  const { ratePerSec = 50_000, warmupMs = 3_000, measureMs = 10_000, partitions = 3, tailArgs = [] } = opts
   await createTopic(daemon.bootstrap, topic, partitions)
   const session = `sluice-bench-tail-${process.pid}`
   const env = { ...daemon.env }
   delete env.CI // Ink prints only its last frame when CI is set
   const envArgs = Object.entries({ SLUICE_HOME: daemon.home }).map(([k, v]) => `${k}=${v}`)
-  const command = ['exec', 'env', '-u', 'CI', ...envArgs, process.execPath, BIN, 'tail', topic, '--bootstrap-server', daemon.bootstrap].join(' ')
+  const command = ['exec', 'env', '-u', 'CI', ...envArgs, process.execPath, BIN, 'tail', topic, '--bootstrap-server', daemon.bootstrap, ...tailArgs].join(' ')
   const devNull = fs.openSync('/dev/null', 'w')
   const consume = spawn(process.execPath, [BIN, 'consume', topic, '--bootstrap-server', daemon.bootstrap, '--from', 'latest'], {
     cwd: REPO_ROOT,
@@ -117,6 +117,7 @@ export async function measureTail(daemon, topic, opts = {}) {
     const offsets = [...screen.matchAll(/^[ ›]*\d+ +(\d+) +\d\d:\d\d:\d\d\.\d{3} /gm)].map((m) => Number(m[1]))
     const pct = (ms) => (ms / 1000 / seconds) * 100
     return {
+      tailArgs,
       ratePerSec,
       producedPerSec: sentMeasured / seconds,
       measuredSeconds: seconds,
@@ -156,7 +157,7 @@ export function formatTail(t) {
   if (t === undefined) return ''
   const f = (x, d = 1) => (x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d))
   return [
-    `tail under load: ${Math.round(t.producedPerSec).toLocaleString('en-US')} records/s for ${f(t.measuredSeconds)} s (3 partitions)`,
+    `tail under load: ${Math.round(t.producedPerSec).toLocaleString('en-US')} records/s for ${f(t.measuredSeconds)} s (3 partitions)${t.tailArgs?.length ? `, tail ${t.tailArgs.join(' ')}` : ''}`,
     `  sluice tail (tmux 120x30)        ${f(t.tailCpuPct)}% of a core`,
     `  sluice consume --from latest     ${f(t.consumeCpuPct)}% of a core (> /dev/null, the reference)`,
     `  ratio tail / consume             ${f(t.ratio, 2)}`,
