@@ -156,14 +156,17 @@ async function planCursors(consumer: Consumer, opts: ConsumeOptions, partitions:
 }
 
 /**
- * The per-record step of the fetch loop: the filter, then the sink or the formatter. Returns
- * 'skip' (filtered out), 'stop' (the sink asked to stop) or 'kept'. Group consumes use it too.
+ * The per-record step of the fetch loop when there is a filter or a sink: the filter, then the
+ * sink or `write`. Returns 'skip' (filtered out), 'stop' (the sink asked to stop) or 'kept'.
+ * Undefined without either: the plain consume keeps its hot path as it was (the formatter alone).
+ * Group consumes use it too.
  */
 export function recordStep(
   opts: Pick<ConsumeOptions, 'filter' | 'sink'>,
   write: (r: RecordView, partition: number) => void,
-): (r: RecordView, partition: number) => 'skip' | 'stop' | 'kept' {
+): ((r: RecordView, partition: number) => 'skip' | 'stop' | 'kept') | undefined {
   const { filter, sink } = opts
+  if (filter === undefined && sink === undefined) return undefined
   return (r, partition) => {
     if (filter !== undefined && !filter(r, partition)) return 'skip'
     if (sink === undefined) write(r, partition)
@@ -197,11 +200,14 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult>
       maxWaitMs: opts.maxWaitMs ?? MAX_WAIT_MS,
       maxBytes: opts.maxBytes ?? MAX_BYTES,
       onRecord: (r, partition) => {
-        const kept = step(r, partition)
-        if (kept === 'skip') return true
-        if (kept === 'stop') {
-          stoppedBy = 'closed'
-          return false
+        if (step === undefined) formatter.write(r, partition, out)
+        else {
+          const kept = step(r, partition)
+          if (kept === 'skip') return true
+          if (kept === 'stop') {
+            stoppedBy = 'closed'
+            return false
+          }
         }
         if (++records < max) return true
         stoppedBy = 'max'

@@ -215,11 +215,14 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
         maxWaitMs: opts.maxWaitMs ?? MAX_WAIT_MS,
         maxBytes: opts.maxBytes ?? MAX_BYTES,
         onRecord: (r, partition) => {
-          const kept = step(r, partition)
-          if (kept === 'skip') return true
-          if (kept === 'stop') {
-            finish('closed')
-            return false
+          if (step === undefined) formatter.write(r, partition, out)
+          else {
+            const kept = step(r, partition)
+            if (kept === 'skip') return true
+            if (kept === 'stop') {
+              finish('closed')
+              return false
+            }
           }
           if (++records < max) return true
           finish('max')
