@@ -1,7 +1,7 @@
 /**
  * `sluice tail` through the built binary against a one-broker daemon: without a terminal it is
  * `consume --from latest` (records produced after it started come out as envelope lines, earlier
- * ones do not) with --filter applied; the error paths; and once for real in a tmux terminal
+ * ones do not) with --filter and --group as consume has them; the error paths; and once for real in a tmux terminal
  * (the header and the records on screen, `q` ends the command).
  */
 import { execFileSync } from 'node:child_process'
@@ -59,7 +59,8 @@ async function startFollowing(topic: string, args: string[] = [], probe = (n: nu
   return { child, lines }
 }
 
-describe('sluice tail (not a terminal)', () => {
+// Concurrent: each test has its own topic (and group).
+describe.concurrent('sluice tail (not a terminal)', () => {
   it('follows from latest: records produced after it started come out as envelope lines, earlier ones do not', async () => {
     await createTopic('tail-follow')
     await produce('tail-follow', ['{"k":"before","v":1}', '{"k":"before","v":2}'])
@@ -87,17 +88,34 @@ describe('sluice tail (not a terminal)', () => {
     expect(lines().filter((l) => l.key !== 'probe').map((l) => l.key).sort()).toEqual(['b', 'd'])
   })
 
+  it('--group: joins the group, follows, and commits what it wrote', async () => {
+    await createTopic('tail-group')
+    const { child, lines } = await startFollowing('tail-group', ['--group', 'tail-watchers'])
+    await produce('tail-group', ['{"k":"g1"}', '{"k":"g2"}', '{"k":"g3"}'])
+    await until('the records', () => (lines().filter((l) => /^g\d$/.test(String(l.key))).length === 3 ? true : undefined))
+    child.kill('SIGTERM')
+    expect((await child).exitCode).toBe(0)
+    const r = await sluice(['group', 'describe', 'tail-watchers', '--json'], { home: d.home, env: d.env })
+    expect(r.exitCode, r.stderr).toBe(0)
+    const described = JSON.parse(r.stdout) as { lag: number; partitions: { committedOffset: number; endOffset: number }[] }
+    expect(described.lag).toBe(0)
+    expect(described.partitions.every((p) => p.committedOffset === p.endOffset)).toBe(true)
+  })
+
   it('exits 4 for an unknown topic (as consume), 2 for a bad filter or flag', async () => {
-    const unknown = await sluice(['tail', 'no-such-topic'], { home: d.home, env: d.env })
+    const run = (args: string[]) => sluice(args, { home: d.home, env: d.env })
+    const [unknown, consume, bad, from, flag] = await Promise.all([
+      run(['tail', 'no-such-topic']),
+      run(['consume', 'no-such-topic']),
+      run(['tail', 'tail-errors', '--filter', 'value.x ==']),
+      run(['tail', 'tail-errors', '--from', 'yesterday']),
+      run(['tail', 'tail-errors', '--nope']),
+    ])
     expect(unknown.exitCode).toBe(4)
-    const consume = await sluice(['consume', 'no-such-topic'], { home: d.home, env: d.env })
     expect(unknown.stderr).toBe(consume.stderr)
-    const bad = await sluice(['tail', 'tail-follow', '--filter', 'value.x =='], { home: d.home, env: d.env })
     expect(bad.exitCode).toBe(2)
     expect(bad.stderr).toMatch(/^sluice: --filter "value\.x ==": Parse error/)
-    const from = await sluice(['tail', 'tail-follow', '--from', 'yesterday'], { home: d.home, env: d.env })
     expect(from.exitCode).toBe(2)
-    const flag = await sluice(['tail', 'tail-follow', '--nope'], { home: d.home, env: d.env })
     expect(flag.exitCode).toBe(2)
   })
 })
