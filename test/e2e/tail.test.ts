@@ -1,8 +1,8 @@
 /**
  * `sluice tail` through the built binary against a one-broker daemon: without a terminal it is
  * `consume --from latest` (records produced after it started come out as envelope lines, earlier
- * ones do not) with --filter and --group as consume has them; the error paths; and once for real in a tmux terminal
- * (the header and the records on screen, `q` ends the command).
+ * ones do not), with --filter, and --group as consume has it; the error paths; and once for real
+ * in a tmux terminal (the header and the records on screen, `q` ends the command).
  */
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

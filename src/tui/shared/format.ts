@@ -44,7 +44,6 @@ export function formatClock(ms: number): string {
 }
 
 /** Control characters (newlines, tabs, escapes) would break a one-line row: shown as spaces. */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
 
 /** One line of text: control characters replaced by spaces. */
