@@ -57,8 +57,8 @@ export function valueText(rec: TailRecord, binary = false): string {
   return rec.valueText
 }
 
-/** The value parsed as JSON when it is JSON, else its text; null for a null value. Parsed once. */
-export function parsedValue(rec: TailRecord, binary = false): unknown {
+/** The value parsed as JSON when it is JSON, else its UTF-8 text (as `replay --filter` sees it); null for a null value. Parsed once. */
+export function parsedValue(rec: TailRecord): unknown {
   if (rec.parsed === undefined) {
     let value: unknown = null
     if (rec.value !== null) {
@@ -66,7 +66,7 @@ export function parsedValue(rec: TailRecord, binary = false): unknown {
       try {
         value = JSON.parse(text)
       } catch {
-        value = bytesText(rec.value, binary)
+        value = text
       }
     }
     rec.parsed = { value }
@@ -101,7 +101,8 @@ export function detailJson(rec: TailRecord, binary = false): string {
     timestamp: rec.timestamp,
     time,
     key: rec.key === null ? null : bytesText(rec.key, binary),
-    value: parsedValue(rec, binary),
+    // With --binary, bytes that are not UTF-8 (hence not JSON) show as base64.
+    value: binary && rec.value !== null && !isUtf8(rec.value) ? rec.value.toString('base64') : parsedValue(rec),
     headers,
   }
   return JSON.stringify(envelope, null, 2)
