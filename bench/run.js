@@ -9,6 +9,8 @@
  *   node bench/run.js --quick           # 100,000 records, shorter latency run: a smoke test
  *   node bench/run.js --records 300000 --latency-seconds 5 --startup-runs 3
  *   node bench/run.js --rounds 3        # throughput steps 3 times, interleaved; best of each kept
+ *   node bench/run.js --only tail       # only the `sluice tail` step (bench/lib/tail.js): CPU at 50,000 rec/s
+ *   node bench/run.js --only tail --tail-filter 'value.customer == "c-7"'   # the same with a --filter
  *
  * Prints a table (targets as PASS/MISS) and writes the figures to bench/results/<timestamp>.json.
  * A missed target is not a failure; a step that fails (a tool exits non-zero, a count is wrong)
@@ -26,6 +28,7 @@ import { measureLatency } from './lib/latency.js'
 import { evaluateTargets, formatReport } from './lib/report.js'
 import { measureFailover } from './lib/failover.js'
 import { createTopic } from './lib/topics.js'
+import { formatTail, measureTail } from './lib/tail.js'
 import {
   consumeKcat,
   consumeSluice,
@@ -43,8 +46,14 @@ const { values: args } = parseArgs({
     'latency-seconds': { type: 'string' },
     'startup-runs': { type: 'string' },
     rounds: { type: 'string' },
+    only: { type: 'string' },
+    'tail-filter': { type: 'string' },
   },
 })
+if (args.only !== undefined && args.only !== 'tail') {
+  process.stderr.write('bench: --only takes: tail\n')
+  process.exit(2)
+}
 const int = (v, fallback) => (v === undefined ? fallback : Number.parseInt(v, 10))
 const RECORDS = int(args.records, args.quick ? 100_000 : 1_000_000)
 const LATENCY_SECONDS = int(args['latency-seconds'], args.quick ? 4 : 10)
@@ -104,10 +113,42 @@ async function measureStartup(runs, daemons) {
   return { runsMs, medianMs: median(runsMs), daemonReportedMs }
 }
 
+function hasTmux() {
+  try {
+    execFileSync('tmux', ['-V'])
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The tail step, on its own daemon (`--only tail`). */
+async function mainTail(daemons) {
+  const daemon = new BenchDaemon({ brokers: 3 })
+  daemons.add(daemon)
+  await daemon.start()
+  log(`daemon pid ${daemon.pid} at ${daemon.bootstrap}`)
+  log('tail: sluice tail in tmux and sluice consume --from latest at 50,000 rec/s')
+  // Quoted for the shell of the tmux pane.
+  const tailArgs = args['tail-filter'] === undefined ? [] : ['--filter', `'${args['tail-filter'].replace(/'/g, "'\\''")}'`]
+  const tail = await measureTail(daemon, 'bench-tail', { tailArgs })
+  await daemon.dispose()
+  daemons.delete(daemon)
+  const figures = { version: 1, date: new Date().toISOString(), revision: gitRevision(), machine: { cpus: os.cpus().length, node: process.version }, loadAverage: os.loadavg(), tail }
+  console.log(tail.screen.trimEnd())
+  console.log(formatTail(tail))
+  const resultsDir = path.join(REPO_ROOT, 'bench', 'results')
+  fs.mkdirSync(resultsDir, { recursive: true })
+  const out = path.join(resultsDir, `tail-${figures.date.replace(/[:.]/g, '-')}.json`)
+  fs.writeFileSync(out, JSON.stringify(figures, null, 2) + '\n')
+  log(`figures written to ${path.relative(process.cwd(), out)}`)
+}
+
 async function main(daemons, workDir) {
   if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'commands', 'daemon', 'start.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)')
   }
+  if (args.only === 'tail') return mainTail(daemons)
   const figures = {
     version: 1,
     date: new Date().toISOString(),
@@ -220,6 +261,12 @@ async function main(daemons, workDir) {
   for (const key of ['produceKcatMock', 'produceKcatSluice', 'produceSluice', 'produceKcatSluiceRf1', 'produceSluiceRf1', 'consumeKcat', 'consumeKcatPrefetch', 'consumeSluice']) {
     if (ROUNDS > 1 && runs[key]) log(`${key}: ${runs[key].map((r) => Math.round(r.recordsPerSec)).join(', ')} rec/s`)
   }
+  // sluice tail at 50,000 records/s in a real terminal, against consume on the same stream.
+  if (sluiceHas('tail') && hasTmux()) {
+    figures.tail = await step('tail', 'tail: sluice tail in tmux and sluice consume --from latest at 50,000 rec/s', () => measureTail(daemon, 'bench-tail'))
+  } else {
+    figures.skipped.tail = sluiceHas('tail') ? 'tmux is not installed' : '`sluice tail` is not in this build'
+  }
   // Failover last: it kills and restarts brokers. Default broker configs (session timeout 9 s).
   figures.failover = {}
   for (const clean of [true, false]) {
@@ -235,6 +282,7 @@ async function main(daemons, workDir) {
   figures.loadAverage.end = os.loadavg()
   figures.targets = evaluateTargets(figures)
   console.log(formatReport(figures, figures.targets))
+  if (figures.tail) console.log(`\n${formatTail(figures.tail)}`)
   const resultsDir = path.join(REPO_ROOT, 'bench', 'results')
   fs.mkdirSync(resultsDir, { recursive: true })
   const out = path.join(resultsDir, `${figures.date.replace(/[:.]/g, '-')}.json`)

@@ -20,6 +20,19 @@ import {
 import { Fetcher, type PartitionCursor } from './fetcher.js'
 import { createFormatter } from './format.js'
 import { OutputWriter } from './output.js'
+import type { RecordView } from './record-view.js'
+
+/**
+ * Where records go instead of the formatter and stdout (`sluice tail` feeds its view's store).
+ * The view is valid only during the call: copy what you keep.
+ */
+export interface RecordSink {
+  /** Return false to stop the consume (stoppedBy 'closed'). */
+  onRecord(r: RecordView, partition: number): boolean
+}
+
+/** Keeps a record (true) or skips it (not written, not counted for --max): tail's --filter. */
+export type RecordPredicate = (r: RecordView, partition: number) => boolean
 
 export interface ConsumeOptions {
   target: ClusterTarget
@@ -42,6 +55,12 @@ export interface ConsumeOptions {
   partitionMaxBytes?: number
   maxBytes?: number
   nowMs?: number
+  /** Only records it accepts are written (and counted); the others are read past. */
+  filter?: RecordPredicate
+  /** Records go here instead of being formatted to `stdout` (which is then left alone). */
+  sink?: RecordSink
+  /** The partitions being read, once known: at start, and with --group at each assignment. */
+  onAssigned?(partitions: number[]): void
 }
 
 export interface ConsumedPartition {
@@ -136,6 +155,26 @@ async function planCursors(consumer: Consumer, opts: ConsumeOptions, partitions:
   })
 }
 
+/**
+ * The per-record step of the fetch loop when there is a filter or a sink: the filter, then the
+ * sink or `write`. Returns 'skip' (filtered out), 'stop' (the sink asked to stop) or 'kept'.
+ * Undefined without either: the plain consume keeps its hot path as it was (the formatter alone).
+ * Group consumes use it too.
+ */
+export function recordStep(
+  opts: Pick<ConsumeOptions, 'filter' | 'sink'>,
+  write: (r: RecordView, partition: number) => void,
+): ((r: RecordView, partition: number) => 'skip' | 'stop' | 'kept') | undefined {
+  const { filter, sink } = opts
+  if (filter === undefined && sink === undefined) return undefined
+  return (r, partition) => {
+    if (filter !== undefined && !filter(r, partition)) return 'skip'
+    if (sink === undefined) write(r, partition)
+    else if (!sink.onRecord(r, partition)) return 'stop'
+    return 'kept'
+  }
+}
+
 export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult> {
   const formatter = createFormatter(opts.format, opts.topic, opts.binary)
   if (opts.max !== undefined && (!Number.isSafeInteger(opts.max) || opts.max < 1)) {
@@ -150,7 +189,9 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult>
     const partitions = choosePartitions(opts, count)
     const cursors = await planCursors(consumer, opts, partitions)
     const firstOffsets = new Map(cursors.map((c) => [c.partition, c.position]))
+    opts.onAssigned?.(partitions)
     const max = opts.max ?? Number.POSITIVE_INFINITY
+    const step = recordStep(opts, (r, partition) => formatter.write(r, partition, out))
     const fetcher = new Fetcher({
       consumer,
       target: opts.target,
@@ -159,7 +200,15 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult>
       maxWaitMs: opts.maxWaitMs ?? MAX_WAIT_MS,
       maxBytes: opts.maxBytes ?? MAX_BYTES,
       onRecord: (r, partition) => {
-        formatter.write(r, partition, out)
+        if (step === undefined) formatter.write(r, partition, out)
+        else {
+          const kept = step(r, partition)
+          if (kept === 'skip') return true
+          if (kept === 'stop') {
+            stoppedBy = 'closed'
+            return false
+          }
+        }
         if (++records < max) return true
         stoppedBy = 'max'
         return false

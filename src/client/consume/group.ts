@@ -18,7 +18,7 @@ import { SluiceError } from '../../cli/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError } from '../kafka.js'
 import { kafkaOffsetLookup, resolveOffsets, type PartitionBounds } from '../offsets.js'
-import { partitionCount, type ConsumeOptions, type ConsumeResult } from './consume.js'
+import { partitionCount, recordStep, type ConsumeOptions, type ConsumeResult } from './consume.js'
 import { Fetcher, type PartitionCursor } from './fetcher.js'
 import { createFormatter } from './format.js'
 import { OutputWriter } from './output.js'
@@ -113,6 +113,8 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     fetcher?.stop()
   }
   const out = new OutputWriter(opts.stdout)
+  // With a sink (tail's view) a record counts as handed over once the sink took it.
+  const step = recordStep(opts, (r, partition) => formatter.write(r, partition, out))
   const max = opts.max ?? Number.POSITIVE_INFINITY
   let records = 0
   let stoppedBy: ConsumeResult['stoppedBy'] = 'end'
@@ -204,6 +206,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
         committed.delete(c.partition) // the group's offset may have moved while another member had it
       }
       if (rebalanced) continue // a newer assignment arrived meanwhile
+      opts.onAssigned?.(current.map((c) => c.partition))
       fetcher = new Fetcher({
         consumer,
         target: opts.target,
@@ -212,7 +215,15 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
         maxWaitMs: opts.maxWaitMs ?? MAX_WAIT_MS,
         maxBytes: opts.maxBytes ?? MAX_BYTES,
         onRecord: (r, partition) => {
-          formatter.write(r, partition, out)
+          if (step === undefined) formatter.write(r, partition, out)
+          else {
+            const kept = step(r, partition)
+            if (kept === 'skip') return true
+            if (kept === 'stop') {
+              finish('closed')
+              return false
+            }
+          }
           if (++records < max) return true
           finish('max')
           return false
