@@ -4,6 +4,7 @@ import { ExitCode, SluiceError } from '../cli/errors.js'
 import { bootstrapFlag } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import { parseDurationMs, parseOffsetSpec } from '../client/offsets.js'
+import { renderLiveInCi } from '../tui/shared/interactive.js'
 
 /** `--partition 0 --partition 1,2` -> [0, 1, 2] (as consume and replay read it). */
 function parsePartitions(values: string[] | undefined): number[] | undefined {
@@ -85,6 +86,7 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
 
     if (process.stdout.isTTY && process.stdin.isTTY) {
       // Loaded here: ink, react and the Kafka client cost start-up that usage errors need not pay.
+      renderLiveInCi()
       const { runTailView } = await import('../tui/tail/run.js')
       const code = await runTailView({
         target,

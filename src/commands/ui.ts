@@ -4,6 +4,7 @@ import { bootstrapFlag } from '../cli/kafka-flags.js'
 import { displayHome, homePaths } from '../client/home.js'
 import { resolveCluster } from '../client/kafka.js'
 import { localCluster } from '../client/local.js'
+import { renderLiveInCi } from '../tui/shared/interactive.js'
 
 export default class Ui extends BaseCommand<typeof Ui> {
   static override summary = 'The local cluster at a glance, live: brokers, partitions, groups, events; kill, start, pause brokers and fail partitions over from the keyboard.'
@@ -27,6 +28,7 @@ It needs a terminal (exit 2 otherwise: for scripts, use \`sluice cluster status 
     await localCluster({ home: this.home, bootstrapServer, command: 'sluice ui' })
     // The local daemon's brokers, for the groups pane (the control socket has no group API).
     const target = await resolveCluster({ home: this.home, bootstrapServer, quiet: true })
+    renderLiveInCi()
     const { runUi } = await import('../tui/ui/run.js')
     const code = await runUi({ home: displayHome(this.home), socketPath: homePaths(this.home).socket, target })
     if (code !== 0) this.exit(code)

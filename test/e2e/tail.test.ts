@@ -135,11 +135,12 @@ describe.runIf(hasTmux())('sluice tail (in a terminal: tmux)', () => {
     const session = `sluice-tail-${process.pid}-${Date.now()}`
     const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' })
     const screen = (): string => tmux('capture-pane', '-p', '-t', session)
-    // CI=... makes Ink print only the last frame: not what a person at a terminal gets.
+    // CI=true as in a CI job's shell: Ink would print only its last frame; on a terminal tail
+    // renders live all the same (renderLiveInCi).
     const env = Object.entries({ ...d.env, SLUICE_HOME: d.home })
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')
-    const cmd = `cd ${REPO_ROOT} && env -u CI ${env} ${process.execPath} ${BIN} tail tail-tty; echo "tail-exited=$?"; sleep 60`
+    const cmd = `cd ${REPO_ROOT} && env CI=true ${env} ${process.execPath} ${BIN} tail tail-tty; echo "tail-exited=$?"; sleep 60`
     tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '30', cmd)
     try {
       await until('the view', () => (/sluice tail tail-tty +· +(following|connecting)/.test(screen()) ? true : undefined))
