@@ -16,6 +16,7 @@ import {
   lastFailover,
   mergeEvents,
   moveSelection,
+  downBrokers,
   partitionHealth,
   partitionRows,
   pushSample,
@@ -99,6 +100,11 @@ describe('partitions', () => {
     expect(partitionHealth(partition('t', 0))).toBe('ok')
     expect(partitionHealth(partition('t', 0, { isr: [1, 2] }))).toBe('under-replicated')
     expect(partitionHealth(partition('t', 0, { leader: -1, isr: [1] }))).toBe('offline')
+    // The leader's broker killed or paused, not fenced yet: the metadata still names it.
+    const down = downBrokers([{ id: 1, state: 'killed' }, { id: 2, state: 'up' }, { id: 3, state: 'paused' }])
+    expect([...down].sort()).toEqual([1, 3])
+    expect(partitionHealth(partition('t', 0, { leader: 1 }), down)).toBe('leader-down')
+    expect(partitionHealth(partition('t', 0, { leader: 2, isr: [2, 3] }), down)).toBe('under-replicated')
   })
 
   it('rows: topics in order, internal topics last and folded unless shown, problems counted on the fold', () => {

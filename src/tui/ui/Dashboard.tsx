@@ -14,6 +14,7 @@ import {
   currentRate,
   hwmCounter,
   lastFailover,
+  downBrokers,
   partitionHealth,
   rateSeries,
   requestsCounter,
@@ -100,10 +101,12 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
   }))
   const all = snapshot?.partitions ?? []
   const shownEvents = visibleEvents(events, all, showInternal)
+  const down = downBrokers(snapshot?.brokers)
   const counts = {
     total: all.length,
     offline: all.filter((p) => partitionHealth(p) === 'offline').length,
-    underReplicated: all.filter((p) => partitionHealth(p) === 'under-replicated').length,
+    leaderDown: all.filter((p) => partitionHealth(p, down) === 'leader-down').length,
+    underReplicated: all.filter((p) => partitionHealth(p, down) === 'under-replicated').length,
   }
 
   return (
@@ -121,6 +124,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
             width={width}
             showInternal={showInternal}
             counts={counts}
+            down={down}
             scroll={rows.length > fits ? { from: start + 1, to: Math.min(rows.length, start + fits), of: rows.length } : undefined}
           />
         </>

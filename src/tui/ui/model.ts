@@ -127,16 +127,32 @@ export function sparkline(values: ReadonlyArray<number | null>, max: number): st
     .join('')
 }
 
-export type PartitionHealth = 'ok' | 'under-replicated' | 'offline'
+export type PartitionHealth = 'ok' | 'under-replicated' | 'leader-down' | 'offline'
 
-export function partitionHealth(p: Pick<SnapshotPartition, 'leader' | 'isr' | 'replicas'>): PartitionHealth {
+/**
+ * Offline: no leader. Leader down: its leader's broker is killed or paused and not yet fenced (a
+ * crash is noticed at the session timeout: until then clients cannot write, though the metadata
+ * still names the leader). Under-replicated: an ISR smaller than the replica set.
+ */
+export function partitionHealth(p: Pick<SnapshotPartition, 'leader' | 'isr' | 'replicas'>, downBrokers?: ReadonlySet<number>): PartitionHealth {
   if (p.leader < 0) return 'offline'
+  if (downBrokers?.has(p.leader)) return 'leader-down'
   if (p.isr.length < p.replicas.length) return 'under-replicated'
   return 'ok'
 }
 
+/** Brokers that are killed or paused: their leaderships serve nobody until they are fenced. */
+export function downBrokers(brokers: ReadonlyArray<{ id: number; state: string }> | undefined): ReadonlySet<number> {
+  return new Set((brokers ?? []).filter((b) => b.state === 'killed' || b.state === 'paused').map((b) => b.id))
+}
+
 /** The text marker that makes a partition's health visible without colour (a plain capture). */
-export const HEALTH_MARK: Record<PartitionHealth, string> = { ok: '', 'under-replicated': 'UNDER-REPLICATED', offline: 'OFFLINE' }
+export const HEALTH_MARK: Record<PartitionHealth, string> = {
+  ok: '',
+  'under-replicated': 'UNDER-REPLICATED',
+  'leader-down': 'LEADER DOWN',
+  offline: 'OFFLINE',
+}
 
 /** A row of the partitions pane: a partition, or the fold that stands for the internal topics. */
 export type PartitionRow =

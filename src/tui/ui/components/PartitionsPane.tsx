@@ -25,10 +25,12 @@ export interface PartitionsPaneProps {
   focused: boolean
   width: number
   showInternal: boolean
-  counts: { total: number; offline: number; underReplicated: number }
+  counts: { total: number; offline: number; underReplicated: number; leaderDown?: number }
+  /** Killed or paused brokers: partitions they lead are marked LEADER DOWN. */
+  down?: ReadonlySet<number>
 }
 
-const HEALTH_COLOR: Record<PartitionHealth, string | undefined> = { ok: undefined, 'under-replicated': 'yellow', offline: 'red' }
+const HEALTH_COLOR: Record<PartitionHealth, string | undefined> = { ok: undefined, 'under-replicated': 'yellow', 'leader-down': 'red', offline: 'red' }
 
 /** Column widths for a terminal width: narrow terminals lose the epoch and LEO columns first. */
 export function partitionColumns(width: number, longestName: number): { name: number; wide: boolean; spark: number; mark: number } {
@@ -47,7 +49,7 @@ function shortMark(h: PartitionHealth, wide: boolean): string {
 }
 
 export function PartitionsPane(props: PartitionsPaneProps): React.JSX.Element {
-  const { lines, scroll, selectedKey, focused, width, showInternal, counts } = props
+  const { lines, scroll, selectedKey, focused, width, showInternal, counts, down } = props
   const longest = Math.max(0, ...lines.map((l) => (l.row.kind === 'partition' ? l.row.key.length : 0)))
   const cols = partitionColumns(width, longest)
   const join = (cells: Array<string | false>): string => cells.filter((c): c is string => c !== false).join(' ')
@@ -64,7 +66,7 @@ export function PartitionsPane(props: PartitionsPaneProps): React.JSX.Element {
     cols.spark > 0 && cell(cols.spark >= 9 ? 'LAST 60 s' : '60 s', cols.spark),
     cell('HEALTH', cols.mark),
   ])
-  const problems = [counts.offline > 0 ? `${counts.offline} OFFLINE` : '', counts.underReplicated > 0 ? `${counts.underReplicated} UNDER-REPLICATED` : '']
+  const problems = [counts.offline > 0 ? `${counts.offline} OFFLINE` : '', (counts.leaderDown ?? 0) > 0 ? `${counts.leaderDown} LEADER DOWN` : '', counts.underReplicated > 0 ? `${counts.underReplicated} UNDER-REPLICATED` : '']
     .filter((s) => s !== '')
     .join(', ')
   const note = `${counts.total} partitions${problems ? `: ${problems}` : ''}  (i: ${showInternal ? 'hide' : 'show'} internal topics)`
@@ -87,7 +89,7 @@ export function PartitionsPane(props: PartitionsPaneProps): React.JSX.Element {
           )
         }
         const p = row.partition
-        const health = partitionHealth(p)
+        const health = partitionHealth(p, down)
         const offline = health === 'offline'
         const text = join([
           sel,
