@@ -6,7 +6,8 @@
  * one core, from /proc/<pid>/stat utime + stime), their ratio, how fast the view answered a key
  * under that load (space: paused, space: following, timed by polling the pane), and whether the
  * screen was current at the end (the record count in its header and the newest offset shown,
- * against what was produced).
+ * against what was produced). `sluice ui` runs in a second pane (160x45) over the same window:
+ * its CPU too (it polls the daemon's snapshot; the record rate only changes the numbers it shows).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -79,10 +80,17 @@ export async function measureTail(daemon, topic, opts = {}) {
   let producerErr = ''
   producer.stderr.on('data', (d) => (producerErr = (producerErr + d).slice(-4096)))
   tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '30', '-c', REPO_ROOT, command)
+  const uiSession = `${session}-ui`
+  const uiCommand = ['exec', 'env', ...envArgs, process.execPath, BIN, 'ui'].join(' ')
+  tmux('new-session', '-d', '-s', uiSession, '-x', '160', '-y', '45', '-c', REPO_ROOT, uiCommand)
   try {
     const tailPid = Number(tmux('display-message', '-p', '-t', session, '#{pane_pid}').trim())
     if ((await waitScreen(session, (s) => /sluice tail \S+ +· +following/.test(s), 30_000)) === undefined) {
       throw new Error(`sluice tail did not start following:\n${tmux('capture-pane', '-p', '-t', session)}`)
+    }
+    const uiPid = Number(tmux('display-message', '-p', '-t', uiSession, '#{pane_pid}').trim())
+    if ((await waitScreen(uiSession, (s) => s.includes(`${topic}-0`), 30_000)) === undefined) {
+      throw new Error(`sluice ui did not show ${topic}:\n${tmux('capture-pane', '-p', '-t', uiSession)}`)
     }
     const state = { sent: 0 }
     // Warm-up: both readers are following and the JIT has settled before the window opens.
@@ -90,6 +98,7 @@ export async function measureTail(daemon, topic, opts = {}) {
     const t0 = performance.now()
     const tail0 = cpuMs(tailPid)
     const consume0 = cpuMs(consume.pid)
+    const ui0 = cpuMs(uiPid)
     const sent0 = state.sent
     // Half-way through the window: a key round trip (pause, then follow) under load.
     const half = t0 + measureMs / 2
@@ -102,6 +111,8 @@ export async function measureTail(daemon, topic, opts = {}) {
     const seconds = (performance.now() - t0) / 1000
     const tailCpuMs = cpuMs(tailPid) - tail0
     const consumeCpuMs = cpuMs(consume.pid) - consume0
+    const uiCpuMs = cpuMs(uiPid) - ui0
+    const uiScreen = tmux('capture-pane', '-p', '-t', uiSession)
     const sentMeasured = state.sent - sent0
     // Let the last records arrive, then read the screen.
     producer.stdin.end()
@@ -125,6 +136,8 @@ export async function measureTail(daemon, topic, opts = {}) {
       produced,
       tailCpuPct: pct(tailCpuMs),
       consumeCpuPct: pct(consumeCpuMs),
+      uiCpuPct: pct(uiCpuMs),
+      uiScreen,
       ratio: tailCpuMs / consumeCpuMs,
       keyPauseMs: pauseMs,
       keyFollowMs: followMs,
@@ -137,12 +150,14 @@ export async function measureTail(daemon, topic, opts = {}) {
       producerErrors: /ERROR/.test(producerErr) ? producerErr.slice(-500) : undefined,
     }
   } finally {
-    try {
-      tmux('send-keys', '-t', session, 'q')
-      await sleep(500)
-      tmux('kill-session', '-t', session)
-    } catch {
-      // already gone
+    for (const s of [session, uiSession]) {
+      try {
+        tmux('send-keys', '-t', s, 'q')
+        await sleep(500)
+        tmux('kill-session', '-t', s)
+      } catch {
+        // already gone
+      }
     }
     producer.kill('SIGKILL')
     consume.kill('SIGTERM')
@@ -161,6 +176,7 @@ export function formatTail(t) {
     `  sluice tail (tmux 120x30)        ${f(t.tailCpuPct)}% of a core`,
     `  sluice consume --from latest     ${f(t.consumeCpuPct)}% of a core (> /dev/null, the reference)`,
     `  ratio tail / consume             ${f(t.ratio, 2)}`,
+    `  sluice ui (tmux 160x45)          ${f(t.uiCpuPct)}% of a core (the dashboard over the same window)`,
     `  key answered under load          space->paused ${f(t.keyPauseMs, 0)} ms, space->following ${f(t.keyFollowMs, 0)} ms`,
     `  screen at the end                ${t.screenRecords.toLocaleString('en-US')} records counted of ${t.sent.toLocaleString('en-US')} sent; newest offset shown ${t.screenMaxOffset ?? 'none'} (about ${t.expectedMaxOffsetAbout} expected)`,
   ].join('\n')
