@@ -426,15 +426,9 @@ describe.concurrent('consume --group with a steady producer', () => {
   })
 })
 
-// After the concurrent tests: it kills a broker.
-// Skipped, not yet reliable: @platformatic/kafka 1.35's Consumer looks up the group coordinator
-// once and never again, so after the coordinator's broker is killed sluice must rejoin with a new
-// client; with 2 s sessions some runs never rejoin and the group stays Empty with lag > 0 (by hand,
-// with 6 s sessions, it recovers). The daemon side is covered by group-durability.test.ts and by
-// the kcat/kafkajs members above. Plan: drive JoinGroup/SyncGroup/Heartbeat over the library's
-// connections (as consume does for Fetch) and look the coordinator up again on NOT_COORDINATOR or
-// a network error; then un-skip this.
-describe.skip('consume --group across the loss of the group coordinator', () => {
+// After the concurrent tests: it kills a broker. The members find the new coordinator
+// (FindCoordinator again after NOT_COORDINATOR or a closed connection) and carry on, or rejoin.
+describe('consume --group across the loss of the group coordinator', () => {
   it('the members join the new coordinator and every record is consumed', async () => {
     const topic = 'gr-coord'
     const g = 'gr-coord-g'
