@@ -19,7 +19,7 @@ import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError } from '../kafka.js'
 import { kafkaOffsetLookup, resolveOffsets, type PartitionBounds } from '../offsets.js'
 import { partitionCount, type ConsumeOptions, type ConsumeResult } from './consume.js'
-import { Fetcher, type PartitionCursor } from './fetcher.js'
+import { Fetcher, RETRY_WINDOW_MS, type PartitionCursor } from './fetcher.js'
 import { createFormatter } from './format.js'
 import { GroupDriver } from './group/driver.js'
 import { OutputWriter } from './output.js'
@@ -37,6 +37,7 @@ const PARTITION_MAX_BYTES = 1024 * 1024
 const MAX_BYTES = 8 * 1024 * 1024
 /** A commit, an OffsetFetch or a LeaveGroup that takes longer than this fails (a dead coordinator must not hang a stop). */
 const REQUEST_TIMEOUT_MS = 5_000
+const NOTE_REPEAT_MS = 30_000
 /** Between attempts to read the committed offsets of a new assignment. */
 const RETRY_MS = 200
 
@@ -98,6 +99,15 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
   const assignment = (): Assignment | null => current
   let count = 0
 
+  /** Notes on stderr; the same note at most once every NOTE_REPEAT_MS (a coordinator down for long must not flood). */
+  const notedAtMs = new Map<string, number>()
+  const note = (message: string): void => {
+    const nowMs = Date.now()
+    if (nowMs - (notedAtMs.get(message) ?? Number.NEGATIVE_INFINITY) < NOTE_REPEAT_MS) return
+    notedAtMs.set(message, nowMs)
+    process.stderr.write(`sluice: ${message}\n`)
+  }
+
   const driver = new GroupDriver({
     groupId: opts.group,
     topics: [opts.topic],
@@ -108,7 +118,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     clientId: options.clientId,
     connectTimeoutMs: options.connectTimeout,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    onNote: (message) => process.stderr.write(`sluice: ${message}\n`),
+    onNote: note,
     onAssigned: (generationId, tps) => {
       const partitions = tps.filter((tp) => tp.topic === opts.topic).flatMap((tp) => tp.partitions)
       current = { generationId, partitions: [...new Set(partitions)].filter((p) => p >= 0 && p < count).sort((a, b) => a - b) }
@@ -138,7 +148,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
       // Without a coordinator or a generation now, nothing is sent: the next commit carries them.
       if (await driver.commit(opts.topic, snapshot)) for (const { partition, offset } of snapshot) committed.set(partition, offset)
     } catch (err) {
-      process.stderr.write(`sluice: committing the offsets of group ${opts.group} failed (they will be committed again): ${err instanceof Error ? err.message : String(err)}\n`)
+      note(`committing the offsets of group ${opts.group} failed (they will be committed again): ${err instanceof Error ? err.message : String(err)}`)
     }
   }
 
@@ -149,6 +159,8 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
   opts.stdout.on('error', onClosed)
   opts.stdout.on('close', onClosed)
   let committer: Promise<void> | undefined
+  /** When reading the start offsets of the current assignment began failing. */
+  let startFailingSinceMs: number | undefined
   let membership: Promise<void> | undefined
   try {
     count = await partitionCount(client, opts.target, opts.topic)
@@ -175,10 +187,14 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
         fresh = await startCursors(client, driver, opts, a.partitions)
       } catch (err) {
         if (!(err instanceof RetryLater)) throw err
-        // The coordinator failed the OffsetFetch (the member is finding it again): retry while the assignment holds.
+        // The coordinator failed the OffsetFetch (the member is finding it again) or a leader the
+        // ListOffsets: retry while the assignment holds, for as long as the Fetcher would.
+        startFailingSinceMs ??= Date.now()
+        if (Date.now() - startFailingSinceMs > RETRY_WINDOW_MS) throw err.cause instanceof SluiceError ? err.cause : toClusterError(err.cause, opts.target, err.message)
         await wakeup.wait(RETRY_MS)
         continue
       }
+      startFailingSinceMs = undefined
       if (finished) break
       if (assignment() !== a) continue // revoked meanwhile
       started = a
@@ -263,7 +279,7 @@ async function startCursors(client: Consumer, driver: GroupDriver, opts: GroupCo
   try {
     bounds = await lookup.bounds(partitions)
   } catch (err) {
-    throw toClusterError(err, opts.target, `listing the offsets of "${opts.topic}"`)
+    throw new RetryLater(`listing the offsets of "${opts.topic}"`, { cause: err })
   }
   const without = partitions.filter((p) => (committed.get(p) ?? -1) < 0)
   const starts = await resolveOffsets(opts.from, { partitions: without, lookup, bounds, fallback: { kind: 'earliest' }, role: 'from', nowMs: opts.nowMs ?? Date.now() })

@@ -218,7 +218,8 @@ export class GroupMember {
       return
     }
     this.coordinator = { nodeId: found.nodeId, host: found.host, port: found.port }
-    this.failures = 0
+    // The backoff keeps growing until a request to it works: a coordinator that is dead but not
+    // yet fenced is named again and again until the controller moves its partition.
     this.notBeforeMs = 0
     const sessionAlive = nowMs - this.lastHeartbeatOkMs < this.opts.sessionTimeoutMs
     if (this.resume === 'heartbeat' && sessionAlive && this.generationId >= 0) {
@@ -401,7 +402,8 @@ export class GroupMember {
   }
 
   private loseCoordinator(nowMs: number, why: MemberFailure): void {
-    if (this.coordinator !== null) this.notes.push(`lost the coordinator of group ${this.opts.groupId} (${why.message}); finding it again`)
+    // One note per outage, not one per failed attempt.
+    if (this.coordinator !== null && this.troubleSinceMs === undefined) this.notes.push(`lost the coordinator of group ${this.opts.groupId} (${why.message}); finding it again`)
     if (this.phase !== 'find') this.resume = this.phase === 'stable' && this.toDeliver === null ? 'heartbeat' : 'join'
     // An assignment not handed to the host yet came from a generation it may never hear of again.
     this.toDeliver = null
