@@ -396,6 +396,69 @@ describe.concurrent('consume --group with a steady producer', () => {
     expectAllConsumed(acked, results.flatMap((r) => idsIn(String(r.stdout))))
   })
 
+  it.skipIf(!kcatPath)('sluice and kcat -G members share a group (both offer range): every record consumed', async () => {
+    const topic = 'gr-mix-kcat'
+    const g = 'gr-mix-kcat-g'
+    await createTopic(topic, 6)
+    const steady = steadyProducer(topic, 6)
+    const sluiceArgs = ['consume', topic, '--group', g, '--session-timeout', SESSION, '--format', 'value']
+    const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', 'session.timeout.ms=2000', '-X', 'heartbeat.interval.ms=300', topic]
+    const kcat = execa(kcatPath!, kcatArgs, { reject: false, timeout: 80_000 })
+    const procs = [spawn(sluiceArgs)]
+    const two = await waitForStable(g, 2, 6)
+    expect(new Set(two.members.map((m) => m.clientId)).size).toBe(2) // one of each
+    expect((await json<{ protocol: string }>(['group', 'describe', g])).protocol).toBe('range')
+    await sleep(500)
+    procs.push(spawn(sluiceArgs))
+    await waitForStable(g, 3, 6)
+    await sleep(500)
+    kcat.kill('SIGTERM') // kcat leaves the group on SIGTERM
+    await waitForStable(g, 2, 6)
+    await sleep(500)
+    const acked = await steady.stop()
+    await waitFor('lag 0', async () => {
+      const x = await describeGroup(g)
+      return x.partitions.length === 6 && x.lag === 0 ? true : undefined
+    })
+    for (const p of procs) p.kill('SIGTERM')
+    const results = [...(await Promise.all(procs)), await kcat]
+    expectAllConsumed(acked, results.flatMap((r) => idsIn(String(r.stdout))))
+    for (const r of results.slice(0, 2)) expect(r.exitCode).toBe(0)
+  })
+
+  it('sluice and kafkajs members share a group (sluice also offers kafkajs\'s RoundRobinAssigner): every record consumed', async () => {
+    const topic = 'gr-mix-kafkajs'
+    const g = 'gr-mix-kafkajs-g'
+    await createTopic(topic, 6)
+    const steady = steadyProducer(topic, 6)
+    const seen: number[] = []
+    const member = async (): Promise<kafkajs.Consumer> => {
+      const c = kafka.consumer({ groupId: g, sessionTimeout: 2_000, heartbeatInterval: 300, rebalanceTimeout: 4_000 })
+      await c.connect()
+      await c.subscribe({ topic, fromBeginning: true })
+      await c.run({ autoCommitInterval: 200, eachMessage: async ({ message }) => void seen.push((JSON.parse(String(message.value)) as { id: number }).id) })
+      return c
+    }
+    const proc = spawn(['consume', topic, '--group', g, '--session-timeout', SESSION, '--format', 'value'])
+    await waitForStable(g, 1, 6)
+    const members = [await member(), await member()]
+    await waitForStable(g, 3, 6)
+    expect((await json<{ protocol: string }>(['group', 'describe', g])).protocol).toBe('RoundRobinAssigner')
+    await members[0]!.disconnect()
+    await waitForStable(g, 2, 6)
+    await sleep(500)
+    const acked = await steady.stop()
+    await waitFor('lag 0', async () => {
+      const x = await describeGroup(g)
+      return x.partitions.length === 6 && x.lag === 0 ? true : undefined
+    })
+    await members[1]!.disconnect()
+    proc.kill('SIGTERM')
+    const r = await proc
+    expect(r.exitCode).toBe(0)
+    expectAllConsumed(acked, [...seen, ...idsIn(String(r.stdout))])
+  })
+
   it('kafkajs group consumers split the partitions and rebalance: every record consumed', async () => {
     const topic = 'gr-kafkajs'
     const g = 'gr-kafkajs-g'
