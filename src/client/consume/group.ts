@@ -116,6 +116,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     rebalanceTimeoutMs: sessionTimeoutMs * 2,
     client,
     clientId: options.clientId,
+    bootstrapBrokers: options.bootstrapBrokers,
     connectTimeoutMs: options.connectTimeout,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     onNote: note,

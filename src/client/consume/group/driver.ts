@@ -8,7 +8,7 @@
  * connection to the coordinator: a heartbeat must not queue behind a long-poll Fetch to the same
  * broker, and a connection closed after a timeout must not cut the Fetcher's.
  */
-import { ConnectionPool, type Connection } from '@platformatic/kafka'
+import { ConnectionPool, type Broker, type Connection } from '@platformatic/kafka'
 import { errorName } from '../../../protocol/errors.js'
 import type { FetcherClient } from '../fetcher.js'
 import * as api from './apis.js'
@@ -19,6 +19,8 @@ export interface GroupDriverOptions extends MemberOptions {
   /** Metadata (brokers, partition counts) comes from the data client. */
   client: Pick<FetcherClient, 'metadata'>
   clientId: string
+  /** host:port, where FindCoordinator goes before any metadata is known. */
+  bootstrapBrokers: string[]
   connectTimeoutMs: number
   /** The topic whose metadata lists the brokers. */
   topic: string
@@ -42,6 +44,7 @@ export class GroupFailedError extends Error {
 }
 
 const REQUEST_TIMEOUT_MS = 5_000
+const METADATA_TIMEOUT_MS = 2_000
 /** SLUICE_DEBUG=group traces the member's steps on stderr. */
 const TRACE = /\bgroup\b/.test(process.env.SLUICE_DEBUG ?? '')
 
@@ -50,12 +53,22 @@ export class GroupDriver {
   private readonly pool: ConnectionPool
   private wake: () => void = () => undefined
   private stopped = false
+  /** Resolves on stop(): a request in flight (a JoinGroup held by the coordinator) is abandoned, not awaited. */
+  private readonly stopSignal: Promise<void>
+  private signalStop!: () => void
   private findAttempts = 0
+  /** Where FindCoordinator goes, in turn. */
+  private brokers: Broker[]
   private readonly now: () => number
   private readonly requestTimeoutMs: number
 
   constructor(private readonly opts: GroupDriverOptions) {
     this.member = new GroupMember(opts)
+    this.brokers = opts.bootstrapBrokers.map((b) => {
+      const i = b.lastIndexOf(':')
+      return { host: b.slice(0, i), port: Number(b.slice(i + 1)) }
+    })
+    this.stopSignal = new Promise((resolve) => (this.signalStop = resolve))
     this.pool = new ConnectionPool(opts.clientId, { connectTimeout: opts.connectTimeoutMs, requestTimeout: 2 * opts.rebalanceTimeoutMs + 30_000 })
     this.now = opts.nowMs ?? Date.now
     this.requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
@@ -86,7 +99,7 @@ export class GroupDriver {
           this.opts.onAssigned(step.generationId, step.partitions)
           break
         default:
-          await this.perform(step)
+          await Promise.race([this.perform(step), this.stopSignal])
       }
     }
   }
@@ -96,6 +109,7 @@ export class GroupDriver {
     this.stopped = true
     const who = this.member.stop()
     this.wake()
+    this.signalStop()
     if (leave && who) {
       await this.bounded(this.requestTimeoutMs, async () => api.leaveGroup(await this.connect(who.coordinator), { groupId: this.opts.groupId, memberId: who.memberId })).catch(
         () => undefined,
@@ -183,7 +197,8 @@ export class GroupDriver {
         }
         case 'heartbeat': {
           const conn = await this.connect(step.coordinator)
-          const code = await this.bounded(this.requestTimeoutMs, () => api.heartbeat(conn, step.request), conn)
+          // No answer within the session: the session is over anyway, find the coordinator again.
+          const code = await this.bounded(Math.min(this.requestTimeoutMs, this.opts.sessionTimeoutMs), () => api.heartbeat(conn, step.request), conn)
           if (TRACE && code !== 0) this.trace('heartbeat answered', errorName(code))
           m.onHeartbeat(step, code, this.now())
           break
@@ -195,13 +210,20 @@ export class GroupDriver {
     }
   }
 
-  /** FindCoordinator on the brokers in turn (the metadata refreshed after a failure). */
+  /**
+   * FindCoordinator on the brokers in turn. The broker list comes from the metadata (refreshed
+   * after a failure, bounded: a broker that accepts connections but answers nothing must not stall
+   * the lookup), else the last list known, else the bootstrap servers.
+   */
   private async findCoordinator(): Promise<api.FoundCoordinator> {
     const attempt = this.findAttempts++
-    const md = await this.opts.client.metadata({ topics: [this.opts.topic], forceUpdate: attempt > 0 })
-    const brokers = [...md.brokers.values()]
-    if (brokers.length === 0) throw new Error('the metadata lists no brokers')
-    const conn = await this.pool.get(brokers[attempt % brokers.length]!)
+    try {
+      const md = await this.bounded(METADATA_TIMEOUT_MS, () => this.opts.client.metadata({ topics: [this.opts.topic], forceUpdate: attempt > 0 }))
+      if (md.brokers.size > 0) this.brokers = [...md.brokers.values()]
+    } catch {
+      // The brokers known so far.
+    }
+    const conn = await this.pool.get(this.brokers[attempt % this.brokers.length]!)
     const found = await api.findCoordinator(conn, this.opts.groupId)
     if (found.errorCode === 0) this.findAttempts = 0
     return found
