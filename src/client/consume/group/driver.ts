@@ -115,7 +115,7 @@ export class GroupDriver {
         () => undefined,
       )
     }
-    await new Promise<void>((resolve) => this.pool.close(() => resolve()))
+    await this.bounded(this.requestTimeoutMs, () => new Promise<void>((resolve) => this.pool.close(() => resolve()))).catch(() => undefined)
   }
 
   /**
@@ -232,7 +232,7 @@ export class GroupDriver {
   private async partitionCounts(topics: string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>()
     const read = async (ts: string[]): Promise<void> => {
-      const md = await this.opts.client.metadata({ topics: ts, forceUpdate: true })
+      const md = await this.bounded(this.requestTimeoutMs, () => this.opts.client.metadata({ topics: ts, forceUpdate: true }))
       for (const t of ts) {
         const n = md.topics.get(t)?.partitionsCount
         if (n !== undefined) counts.set(t, n)
