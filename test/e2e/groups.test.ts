@@ -4,8 +4,9 @@
  * the offsets that follow; the refusal on an active group; `sluice consume --group` processes
  * splitting six partitions, rebalancing as one joins and as one is SIGKILLed, with a steady
  * producer whose acknowledged records are each consumed at least once (counted); the same with
- * kcat's balanced consumer and with kafkajs group consumers. Tests run concurrently, each on its
- * own topics and groups.
+ * kcat's balanced consumer and with kafkajs group consumers, and in groups mixing sluice members
+ * with kcat (range) and with kafkajs (RoundRobinAssigner); last, the loss of the group coordinator's
+ * broker under two members. Tests run concurrently, each on its own topics and groups.
  */
 import { execa, type ResultPromise } from 'execa'
 import kafkajs from 'kafkajs'
