@@ -1,26 +1,27 @@
 /**
- * `sluice consume TOPIC --group G`: the partitions come from the group (Kafka's classic group
- * protocol, driven by @platformatic/kafka's Consumer: JoinGroup, SyncGroup, Heartbeat, rejoin on
- * a rebalance), the records from sluice's own Fetcher, as in a plain consume.
+ * `sluice consume TOPIC --group G`: the partitions come from the group, the records from sluice's
+ * own Fetcher, as in a plain consume. The group membership is sluice's own driver of Kafka's
+ * classic group protocol (group/member.ts, group/driver.ts): FindCoordinator, JoinGroup, SyncGroup
+ * (a leader assigns with `range` or `roundrobin`), Heartbeat, and a new coordinator looked up
+ * whenever the old one fails, as Kafka's own consumer does.
  *
  * At least once: a partition's committed offset only ever moves to a position whose records were
  * all handed to stdout and drained (snapshot the cursors, wait for stdout to drain, commit the
- * snapshot). Commits go every COMMIT_INTERVAL_MS, at each rebalance and at the end. After a
- * rebalance each partition starts at the group's committed offset (so records written but not yet
- * committed by a member that died are read again: duplicates, never gaps); --from only applies to
- * partitions the group has no offset for.
- *
- * A rebalance stops the fetch loop, commits what was written (Kafka accepts commits from any
- * member of the current generation), and starts again with the new assignment.
+ * snapshot). Commits go every COMMIT_INTERVAL_MS, when the assignment is revoked (before a
+ * rejoin, with the generation still current) and at the end. Each assigned partition starts at
+ * the group's committed offset (so records written but not yet committed by a member that died
+ * are read again: duplicates, never gaps); --from only applies to partitions the group has no
+ * offset for.
  */
-import { Consumer, kGetConnection, type Broker, type Callback, type Connection } from '@platformatic/kafka'
+import { Consumer } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError } from '../kafka.js'
 import { kafkaOffsetLookup, resolveOffsets, type PartitionBounds } from '../offsets.js'
 import { partitionCount, recordStep, type ConsumeOptions, type ConsumeResult } from './consume.js'
-import { Fetcher, type PartitionCursor } from './fetcher.js'
+import { Fetcher, RETRY_WINDOW_MS, type PartitionCursor } from './fetcher.js'
 import { createFormatter } from './format.js'
+import { GroupDriver } from './group/driver.js'
 import { OutputWriter } from './output.js'
 
 export interface GroupConsumeOptions extends ConsumeOptions {
@@ -34,84 +35,43 @@ const COMMIT_INTERVAL_MS = 1_000
 const MAX_WAIT_MS = 500
 const PARTITION_MAX_BYTES = 1024 * 1024
 const MAX_BYTES = 8 * 1024 * 1024
+/** A commit, an OffsetFetch or a LeaveGroup that takes longer than this fails (a dead coordinator must not hang a stop). */
+const REQUEST_TIMEOUT_MS = 5_000
+const NOTE_REPEAT_MS = 30_000
+/** Between attempts to read the committed offsets of a new assignment. */
+const RETRY_MS = 200
 
-/** How long a member keeps trying to reach a group coordinator (a new one is elected meanwhile). */
-const REJOIN_WINDOW_MS = 30_000
-/** Group requests (commit, heartbeat) failing this many times in a row: the client is replaced. */
-const GROUP_FAILURES_MAX = 3
+interface Assignment {
+  generationId: number
+  partitions: number[]
+}
 
-/**
- * @platformatic/kafka 1.35's Consumer finds the group coordinator once and keeps it for its whole
- * life; when that broker dies and leaves the metadata, its next group request (a heartbeat, from a
- * timer) throws a TypeError and kills the process. Here that is an error the request returns;
- * consumeGroup then replaces the client, which finds the new coordinator.
- */
-class GroupConsumer extends Consumer {
-  override [kGetConnection](broker: Broker | undefined, callback: Callback<Connection>): void {
-    if (broker === undefined) {
-      callback(new Error('the group coordinator is not in the metadata (its broker is gone)'))
-      return
-    }
-    super[kGetConnection](broker, callback)
+/** Wakes whoever waits (the read loop) when the assignment changes or the consume finishes. */
+class Wakeup {
+  private wakeAll: () => void = () => undefined
+  private signal = this.renew()
+  private renew(): Promise<void> {
+    return new Promise((resolve) => (this.wakeAll = resolve))
+  }
+  wake(): void {
+    this.wakeAll()
+    this.signal = this.renew()
+  }
+  /** Until the next wake, or `ms`. */
+  wait(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    return Promise.race([this.signal, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer))
   }
 }
-
-/** A commit or a LeaveGroup that takes longer than this fails (the next commit carries the offsets again). */
-const COMMIT_TIMEOUT_MS = 5_000
-
-/** `promise`, or a rejection after `ms`. */
-function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)
-  })
-  promise.catch(() => undefined)
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-/** Forced: requests in flight (a long-poll fetch) are abandoned, not awaited. */
-async function closeClient(c: Consumer): Promise<void> {
-  const closed = await within(COMMIT_TIMEOUT_MS, new Promise<boolean>((resolve) => c.close(true, (err) => resolve(!err)))).catch(() => false)
-  // Closing leaves the group first; when the coordinator is gone that fails and the client keeps
-  // its sockets open (which would keep the process alive): close them directly.
-  if (!closed) await new Promise<void>((resolve) => c.connections.close(() => resolve()))
-}
-
-const sleep = (ms: number, signal: Promise<void>): Promise<void> =>
-  Promise.race([new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), signal])
 
 export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeResult> {
   if (opts.to !== undefined) throw new SluiceError('USAGE', '--to does not apply with --group (the group decides where each partition is)')
   if (opts.partitions !== undefined) throw new SluiceError('USAGE', '--partition does not apply with --group (the group assigns the partitions)')
   const formatter = createFormatter(opts.format, opts.topic, opts.binary)
-  const sessionTimeout = opts.sessionTimeoutMs
-  const newClient = (): GroupConsumer => {
-    const c = new GroupConsumer({
-      ...clientOptions(opts.target, 'sluice-consume'),
-      groupId: opts.group,
-      sessionTimeout,
-      rebalanceTimeout: sessionTimeout * 2,
-      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 3)),
-    })
-    c.on('consumer:group:join', onJoin)
-    c.on('consumer:heartbeat:error', () => groupFailed())
-    c.on('consumer:heartbeat:end', () => (groupFailures = 0))
-    c.on('error', (err: Error) => {
-      // A rejoin that failed (the coordinator is gone): try with a new client.
-      if (c === consumer) groupFailed(err)
-    })
-    return c
-  }
-  /** Group requests failed: after a few in a row, start again with a new client (see GroupConsumer). */
-  let groupFailures = 0
-  let renew = false
-  const groupFailed = (err?: Error): void => {
-    if (++groupFailures < GROUP_FAILURES_MAX && err === undefined) return
-    if (!renew) process.stderr.write(`sluice: lost the coordinator of group ${opts.group}; joining again\n`)
-    renew = true
-    rebalanced = true
-    fetcher?.stop()
-  }
+  const sessionTimeoutMs = opts.sessionTimeoutMs
+  const options = clientOptions(opts.target, 'sluice-consume')
+  // The data client: metadata, ListOffsets and the Fetcher's connections (it never joins a group).
+  const client = new Consumer({ ...options, groupId: opts.group })
   const out = new OutputWriter(opts.stdout)
   // With a sink (tail's view) a record counts as handed over once the sink took it.
   const step = recordStep(opts, (r, partition) => formatter.write(r, partition, out))
@@ -121,97 +81,147 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
   let finished = false
   let failure: Error | undefined
   let fetcher: Fetcher | undefined
-  let rebalanced = false
-  let wakeFinish!: () => void
-  const finishSignal = new Promise<void>((resolve) => (wakeFinish = resolve))
+  const wakeup = new Wakeup()
   const finish = (why: ConsumeResult['stoppedBy']): void => {
     if (finished) return
     finished = true
     stoppedBy = why
     fetcher?.stop()
-    wakeFinish()
+    wakeup.wake()
   }
   /** Every partition this member has read: where it is (all of it handed to stdout). */
   const cursors = new Map<number, PartitionCursor>()
   const firstOffsets = new Map<number, number>()
   const committed = new Map<number, number>()
+  /** The partitions this member reads now (and so may commit). */
+  const owned = new Set<number>()
+  /** The assignment to read: set by the driver, null once revoked. */
+  let current: Assignment | null = null
+  /** `current` as it is now (the driver's callbacks change it between awaits). */
+  const assignment = (): Assignment | null => current
+  let count = 0
+
+  /** Notes on stderr; the same note at most once every NOTE_REPEAT_MS (a coordinator down for long must not flood). */
+  const notedAtMs = new Map<string, number>()
+  const note = (message: string): void => {
+    const nowMs = Date.now()
+    if (nowMs - (notedAtMs.get(message) ?? Number.NEGATIVE_INFINITY) < NOTE_REPEAT_MS) return
+    notedAtMs.set(message, nowMs)
+    process.stderr.write(`sluice: ${message}\n`)
+  }
+
+  const driver = new GroupDriver({
+    groupId: opts.group,
+    topics: [opts.topic],
+    topic: opts.topic,
+    sessionTimeoutMs,
+    rebalanceTimeoutMs: sessionTimeoutMs * 2,
+    client,
+    clientId: options.clientId,
+    bootstrapBrokers: options.bootstrapBrokers,
+    connectTimeoutMs: options.connectTimeout,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    onNote: note,
+    onAssigned: (generationId, tps) => {
+      const partitions = tps.filter((tp) => tp.topic === opts.topic).flatMap((tp) => tp.partitions)
+      current = { generationId, partitions: [...new Set(partitions)].filter((p) => p >= 0 && p < count).sort((a, b) => a - b) }
+      wakeup.wake()
+    },
+    onRevoke: async () => {
+      // Stop reading at once, commit what stdout took while the generation is still current.
+      current = null
+      fetcher?.stop()
+      wakeup.wake()
+      await commit()
+      owned.clear()
+    },
+  })
 
   /** One commit at a time, in order: an older snapshot must never land after a newer one. */
   let commits: Promise<void> = Promise.resolve()
   const commit = (): Promise<void> => (commits = commits.then(commitOnce))
   /** Commits what stdout has taken; failures are notes (the next commit carries the same offsets). */
   const commitOnce = async (): Promise<void> => {
-    const snapshot = [...cursors.values()].map((c) => [c.partition, c.position] as const).filter(([p, o]) => committed.get(p) !== o)
+    const snapshot = [...cursors.values()]
+      .filter((c) => owned.has(c.partition) && committed.get(c.partition) !== c.position)
+      .map((c) => ({ partition: c.partition, offset: c.position }))
     if (snapshot.length === 0) return
     await out.end() // flushed and drained: the records are in stdout's hands
     try {
-      // Bounded: a request to a coordinator that died may never be answered by the client.
-      await within(
-        COMMIT_TIMEOUT_MS,
-        consumer.commit({ offsets: snapshot.map(([partition, offset]) => ({ topic: opts.topic, partition, offset: BigInt(offset), leaderEpoch: -1 })) }),
-      )
-      for (const [p, o] of snapshot) committed.set(p, o)
-      groupFailures = 0
+      // Without a coordinator or a generation now, nothing is sent: the next commit carries them.
+      if (await driver.commit(opts.topic, snapshot)) for (const { partition, offset } of snapshot) committed.set(partition, offset)
     } catch (err) {
-      groupFailed()
-      process.stderr.write(`sluice: committing the offsets of group ${opts.group} failed (they will be committed again): ${err instanceof Error ? err.message : String(err)}\n`)
+      note(`committing the offsets of group ${opts.group} failed (they will be committed again): ${err instanceof Error ? err.message : String(err)}`)
     }
   }
 
-  function onJoin(): void {
-    rebalanced = true
-    fetcher?.stop()
-  }
   const onAbort = (): void => finish('interrupt')
   const onClosed = (): void => finish('closed')
-  let consumer = newClient()
   if (opts.signal.aborted) onAbort()
   else opts.signal.addEventListener('abort', onAbort, { once: true })
   opts.stdout.on('error', onClosed)
   opts.stdout.on('close', onClosed)
   let committer: Promise<void> | undefined
+  /** When reading the start offsets of the current assignment began failing. */
+  let startFailingSinceMs: number | undefined
+  let membership: Promise<void> | undefined
   try {
-    const count = await partitionCount(consumer, opts.target, opts.topic)
-    consumer.topics.trackAll(opts.topic)
-    try {
-      await consumer.joinGroup({})
-    } catch (err) {
-      throw joinError(err)
-    }
+    count = await partitionCount(client, opts.target, opts.topic)
+    membership = driver.run().catch((err: unknown) => {
+      if (finished) return
+      failure = groupError(err, opts.group, sessionTimeoutMs, opts)
+      finish('end')
+    })
     committer = (async () => {
       while (!finished) {
-        await sleep(opts.commitIntervalMs ?? COMMIT_INTERVAL_MS, finishSignal)
-        if (!finished && !renew) await commit()
+        await wakeup.wait(opts.commitIntervalMs ?? COMMIT_INTERVAL_MS)
+        if (!finished) await commit()
       }
     })()
+    let started: Assignment | null = null
     while (!finished) {
-      if (renew) {
-        await renewClient()
-        if (finished) break
+      const a = assignment()
+      if (a === null || a === started) {
+        await wakeup.wait(1_000)
+        continue
       }
-      rebalanced = false
-      const assigned = (consumer.assignments ?? []).filter((a) => a.topic === opts.topic).flatMap((a) => a.partitions).filter((p) => p < count)
-      let current: PartitionCursor[]
+      let fresh: PartitionCursor[]
       try {
-        current = await startCursors(consumer, opts, assigned)
+        fresh = await startCursors(client, driver, opts, a.partitions)
       } catch (err) {
-        if (renew) continue // the coordinator went away meanwhile
-        throw err
+        if (!(err instanceof RetryLater)) throw err
+        // The coordinator failed the OffsetFetch (the member is finding it again) or a leader the
+        // ListOffsets: retry while the assignment holds, for as long as the Fetcher would.
+        startFailingSinceMs ??= Date.now()
+        if (Date.now() - startFailingSinceMs > RETRY_WINDOW_MS) throw err.cause instanceof SluiceError ? err.cause : toClusterError(err.cause, opts.target, err.message)
+        await wakeup.wait(RETRY_MS)
+        continue
       }
+      startFailingSinceMs = undefined
       if (finished) break
-      for (const p of cursors.keys()) if (!assigned.includes(p)) cursors.delete(p)
-      for (const c of current) {
+      if (assignment() !== a) continue // revoked meanwhile
+      started = a
+      for (const p of cursors.keys()) if (!a.partitions.includes(p)) cursors.delete(p)
+      owned.clear()
+      for (const c of fresh) {
         cursors.set(c.partition, c)
+        owned.add(c.partition)
         if (!firstOffsets.has(c.partition)) firstOffsets.set(c.partition, c.position)
         committed.delete(c.partition) // the group's offset may have moved while another member had it
       }
-      if (rebalanced) continue // a newer assignment arrived meanwhile
-      opts.onAssigned?.(current.map((c) => c.partition))
+      opts.onAssigned?.(a.partitions)
+      if (fresh.every((c) => c.done)) {
+        if (opts.exit) {
+          finish('end')
+          break
+        }
+        continue // nothing to read (more members than partitions): wait for the next assignment
+      }
       fetcher = new Fetcher({
-        consumer,
+        consumer: client,
         target: opts.target,
         topic: opts.topic,
-        cursors: current,
+        cursors: fresh,
         maxWaitMs: opts.maxWaitMs ?? MAX_WAIT_MS,
         maxBytes: opts.maxBytes ?? MAX_BYTES,
         onRecord: (r, partition) => {
@@ -233,18 +243,8 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
           return out.ready()
         },
       })
-      if (current.length === 0 || current.every((c) => c.done)) {
-        if (opts.exit && !rebalanced) {
-          finish('end')
-          break
-        }
-        // Nothing to read (more members than partitions): wait for the next rebalance.
-        while (!rebalanced && !finished) await sleep(100, finishSignal)
-      } else {
-        await fetcher.run()
-        if (!rebalanced && !finished && opts.exit) finish('end')
-      }
-      if (rebalanced && !finished && !renew) await commit()
+      await fetcher.run()
+      if (assignment() === a && !finished && opts.exit) finish('end')
     }
     out.flush()
     await commit()
@@ -259,82 +259,47 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     }
   } finally {
     finished = true
-    wakeFinish()
+    fetcher?.stop()
+    wakeup.wake()
     await committer
     opts.signal.removeEventListener('abort', onAbort)
     opts.stdout.off('error', onClosed)
     opts.stdout.off('close', onClosed)
     out.flush()
-    // Leaving at once hands the partitions to the others now rather than after the session timeout.
-    await within(COMMIT_TIMEOUT_MS, consumer.leaveGroup(true) as unknown as Promise<void>).catch(() => undefined)
-    await closeClient(consumer)
-  }
-
-  /**
-   * A new client and a new membership (the old member id expires on the new coordinator after its
-   * session timeout). What was written and not committed is read again: duplicates, never gaps.
-   */
-  async function renewClient(): Promise<void> {
-    const old = consumer
-    void closeClient(old)
-    const startedMs = Date.now()
-    let lastErr: unknown
-    while (!finished) {
-      consumer = newClient()
-      consumer.topics.trackAll(opts.topic)
-      try {
-        await consumer.joinGroup({})
-        renew = false
-        groupFailures = 0
-        committed.clear()
-        return
-      } catch (err) {
-        lastErr = err
-        void closeClient(consumer)
-        if (kafkaApiCode(err) === ErrorCode.INVALID_SESSION_TIMEOUT || Date.now() - startedMs > REJOIN_WINDOW_MS) {
-          failure = joinError(lastErr)
-          finish('end')
-          return
-        }
-        await sleep(500, finishSignal)
-      }
-    }
-  }
-
-  function joinError(err: unknown): SluiceError {
-    const code = kafkaApiCode(err)
-    if (code === ErrorCode.INVALID_SESSION_TIMEOUT) {
-      return new SluiceError(
-        'USAGE',
-        `the cluster refuses --session-timeout ${sessionTimeout} ms (INVALID_SESSION_TIMEOUT): it must be between its group.min.session.timeout.ms and group.max.session.timeout.ms`,
-        { cause: err },
-      )
-    }
-    const what = `joining group "${opts.group}"${code === undefined ? '' : ` (${errorName(code)})`}`
-    return toClusterError(err, opts.target, what)
+    // Leaving at once hands the partitions to the others now rather than after the session timeout (bounded).
+    await driver.stop(true)
+    await membership
+    // Forced: fetches still in flight (a long-poll) are abandoned, not awaited.
+    await new Promise<void>((resolve) => client.close(true, () => resolve()))
   }
 }
 
+/** The committed offsets could not be read now (the coordinator is failing): try again. */
+class RetryLater extends Error {}
+
 /** Where each assigned partition starts: the group's committed offset, else --from. */
-async function startCursors(consumer: Consumer, opts: GroupConsumeOptions, partitions: number[]): Promise<PartitionCursor[]> {
+async function startCursors(client: Consumer, driver: GroupDriver, opts: GroupConsumeOptions, partitions: number[]): Promise<PartitionCursor[]> {
   if (partitions.length === 0) return []
-  let committed: bigint[]
-  let bounds: Map<number, PartitionBounds>
-  const lookup = kafkaOffsetLookup(consumer, opts.topic)
+  let committed: Map<number, number>
   try {
-    const answer = await consumer.listCommittedOffsets({ topics: [{ topic: opts.topic, partitions }] })
-    committed = answer.get(opts.topic) ?? []
+    committed = await driver.fetchOffsets(opts.topic, partitions)
+  } catch (err) {
+    throw new RetryLater(`reading the committed offsets of group "${opts.group}"`, { cause: err })
+  }
+  const lookup = kafkaOffsetLookup(client, opts.topic)
+  let bounds: Map<number, PartitionBounds>
+  try {
     bounds = await lookup.bounds(partitions)
   } catch (err) {
-    throw toClusterError(err, opts.target, `reading the committed offsets of group "${opts.group}"`)
+    throw new RetryLater(`listing the offsets of "${opts.topic}"`, { cause: err })
   }
-  const without = partitions.filter((p) => committed[p] === undefined || committed[p]! < 0n)
+  const without = partitions.filter((p) => (committed.get(p) ?? -1) < 0)
   const starts = await resolveOffsets(opts.from, { partitions: without, lookup, bounds, fallback: { kind: 'earliest' }, role: 'from', nowMs: opts.nowMs ?? Date.now() })
   return partitions.map((p) => {
     const b = bounds.get(p)!
-    const c = committed[p]
+    const c = committed.get(p) ?? -1
     // A committed offset outside the log (deleted by retention, or a truncated log): the nearest data.
-    const position = c !== undefined && c >= 0n ? Math.min(Math.max(Number(c), b.start), b.end) : starts.get(p)!.offset
+    const position = c >= 0 ? Math.min(Math.max(c, b.start), b.end) : starts.get(p)!.offset
     const stopOffset = opts.exit ? b.end : Number.POSITIVE_INFINITY
     return {
       partition: p,
@@ -345,4 +310,18 @@ async function startCursors(consumer: Consumer, opts: GroupConsumeOptions, parti
       failures: 0,
     }
   })
+}
+
+/** The membership failed for good: a usage error for a refused session timeout, else a cluster error. */
+function groupError(err: unknown, group: string, sessionTimeoutMs: number, opts: GroupConsumeOptions): SluiceError {
+  const code = kafkaApiCode(err)
+  if (code === ErrorCode.INVALID_SESSION_TIMEOUT) {
+    return new SluiceError(
+      'USAGE',
+      `the cluster refuses --session-timeout ${sessionTimeoutMs} ms (INVALID_SESSION_TIMEOUT): it must be between its group.min.session.timeout.ms and group.max.session.timeout.ms`,
+      { cause: err },
+    )
+  }
+  const what = `joining group "${group}"${code === undefined ? '' : ` (${errorName(code)})`}`
+  return toClusterError(err, opts.target, what)
 }
