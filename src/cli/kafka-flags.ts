@@ -2,6 +2,7 @@
  * Flags shared by every command that talks Kafka, defined once so they read the same everywhere.
  */
 import { Flags } from '@oclif/core'
+import { SluiceError } from './errors.js'
 
 /** `--bootstrap-server host:port[,host:port]`, else $SLUICE_BOOTSTRAP_SERVER, else the local daemon. */
 export const bootstrapFlag = Flags.string({
@@ -9,3 +10,15 @@ export const bootstrapFlag = Flags.string({
   env: 'SLUICE_BOOTSTRAP_SERVER',
   helpValue: 'host:port',
 })
+
+/** `--partition 0 --partition 1,2` -> [0, 1, 2]: the partitions of a repeatable, comma-listed --partition. */
+export function parsePartitions(values: string[] | undefined): number[] | undefined {
+  if (values === undefined || values.length === 0) return undefined
+  const out = new Set<number>()
+  for (const item of values.flatMap((v) => v.split(','))) {
+    const t = item.trim()
+    if (!/^\d+$/.test(t)) throw new SluiceError('USAGE', `--partition "${item}": expected a partition number, or a comma list (0,2)`)
+    out.add(Number(t))
+  }
+  return [...out].sort((a, b) => a - b)
+}

@@ -1,23 +1,11 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../cli/errors.js'
-import { bootstrapFlag } from '../cli/kafka-flags.js'
+import { bootstrapFlag, parsePartitions } from '../cli/kafka-flags.js'
 import type { ConsumeResult } from '../client/consume/consume.js'
 import { resolveCluster } from '../client/kafka.js'
 import { validateFormat } from '../client/consume/format.js'
 import { parseDurationMs, parseOffsetSpec } from '../client/offsets.js'
-
-/** `--partition 0 --partition 1,2` -> [0, 1, 2]. */
-function parsePartitions(values: string[] | undefined): number[] | undefined {
-  if (values === undefined || values.length === 0) return undefined
-  const out = new Set<number>()
-  for (const item of values.flatMap((v) => v.split(','))) {
-    const t = item.trim()
-    if (!/^\d+$/.test(t)) throw new SluiceError('USAGE', `--partition "${item}": expected a partition number, or a comma list (0,2)`)
-    out.add(Number(t))
-  }
-  return [...out].sort((a, b) => a - b)
-}
 
 export default class Consume extends BaseCommand<typeof Consume> {
   static override summary = 'Write the records of a topic to stdout, one JSON line each.'

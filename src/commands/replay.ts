@@ -1,21 +1,10 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../cli/errors.js'
-import { bootstrapFlag } from '../cli/kafka-flags.js'
+import { bootstrapFlag, parsePartitions } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import { parseOffsetSpec } from '../client/offsets.js'
 import type { ReplayResult } from '../client/replay/replay.js'
-
-function parsePartitions(values: string[] | undefined): number[] | undefined {
-  if (values === undefined || values.length === 0) return undefined
-  const out = new Set<number>()
-  for (const item of values.flatMap((v) => v.split(','))) {
-    const t = item.trim()
-    if (!/^\d+$/.test(t)) throw new SluiceError('USAGE', `--partition "${item}": expected a partition number, or a comma list (0,2)`)
-    out.add(Number(t))
-  }
-  return [...out].sort((a, b) => a - b)
-}
 
 /** `100/s`, `100` -> 100 records per second. */
 function parseRate(text: string): number {

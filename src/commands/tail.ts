@@ -1,22 +1,10 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { ExitCode, SluiceError } from '../cli/errors.js'
-import { bootstrapFlag } from '../cli/kafka-flags.js'
+import { bootstrapFlag, parsePartitions } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import { parseDurationMs, parseOffsetSpec } from '../client/offsets.js'
 import { renderLiveInCi } from '../tui/shared/interactive.js'
-
-/** `--partition 0 --partition 1,2` -> [0, 1, 2] (as consume and replay read it). */
-function parsePartitions(values: string[] | undefined): number[] | undefined {
-  if (values === undefined || values.length === 0) return undefined
-  const out = new Set<number>()
-  for (const item of values.flatMap((v) => v.split(','))) {
-    const t = item.trim()
-    if (!/^\d+$/.test(t)) throw new SluiceError('USAGE', `--partition "${item}": expected a partition number, or a comma list (0,2)`)
-    out.add(Number(t))
-  }
-  return [...out].sort((a, b) => a - b)
-}
 
 export default class Tail extends BaseCommand<typeof Tail> {
   static override summary = 'Watch the records of a topic arrive, live, in the terminal.'

@@ -1,22 +1,11 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { SluiceError } from '../../cli/errors.js'
-import { bootstrapFlag } from '../../cli/kafka-flags.js'
+import { bootstrapFlag, parsePartitions } from '../../cli/kafka-flags.js'
 import { formatDurationMs, formatTable } from '../../cli/table.js'
 import { withGroupAdmin, type ResetPlan, type ResetTarget } from '../../client/groups.js'
 import { resolveCluster } from '../../client/kafka.js'
 import { parseDurationMs, parseTimeMs } from '../../client/offsets.js'
-
-function parsePartitions(values: string[] | undefined): number[] | undefined {
-  if (values === undefined || values.length === 0) return undefined
-  const out = new Set<number>()
-  for (const item of values.flatMap((v) => v.split(','))) {
-    const t = item.trim()
-    if (!/^\d+$/.test(t)) throw new SluiceError('USAGE', `--partition "${item}": expected a partition number, or a comma list (0,2)`)
-    out.add(Number(t))
-  }
-  return [...out].sort((a, b) => a - b)
-}
 
 export default class GroupReset extends BaseCommand<typeof GroupReset> {
   static override summary = "Move a consumer group's committed offsets on a topic (a dry run unless --execute)."
