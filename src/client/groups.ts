@@ -1,15 +1,19 @@
 /**
  * Consumer-group administration for `sluice group ...`, on @platformatic/kafka's Admin and
  * Consumer, so the same calls work against the local daemon and any Kafka cluster: ListGroups,
- * DescribeGroups (the consumer protocol's assignment bytes decoded by the library), OffsetFetch,
+ * DescribeGroups (v5 to the group's coordinator; the consumer protocol's assignment bytes decoded
+ * by sluice: @platformatic/kafka 1.35's own decoding reads the user data as a compact field and
+ * throws on the null user data the Java consumer's assignors write), OffsetFetch,
  * ListOffsets, Fetch (the age of the oldest record not yet consumed), OffsetCommit with
  * generation -1 and an empty member id (how Kafka's own tools commit for a group with no active
  * members), DeleteGroups.
  */
-import { Admin, Consumer } from '@platformatic/kafka'
+import { Admin, Consumer, describeGroupsV5, type Connection } from '@platformatic/kafka'
 import { SluiceError } from '../cli/errors.js'
 import { walkBatches } from './consume/batches.js'
 import { fetchRaw } from './consume/fetch-api.js'
+import { findCoordinator } from './consume/group/apis.js'
+import { decodeAssignment } from './consume/group/consumer-protocol.js'
 import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from './kafka.js'
 import { kafkaOffsetLookup, resolveOffsets, type OffsetPosition, type PartitionBounds } from './offsets.js'
 
@@ -106,22 +110,44 @@ export class GroupAdmin {
 
   /** The group's state and members; NOT_FOUND when it is Dead (unknown) and has no offsets. */
   async members(group: string): Promise<{ state: string; protocolType: string; protocol: string; members: GroupMemberInfo[] }> {
-    let g
+    let g: describeGroupsV5.DescribeGroupsResponseGroup | undefined
     try {
-      g = (await this.admin.describeGroups({ groups: [group] })).get(group)
+      g = await this.describeRaw(group)
     } catch (err) {
       if (kafkaApiCode(err) === 69) throw GROUP_NOT_FOUND(group)
       throw toClusterError(err, this.target, `describing group "${group}"`)
     }
     if (g === undefined) throw GROUP_NOT_FOUND(group)
-    const members = [...g.members.values()].map((m) => ({
-      memberId: m.id,
+    const consumerProtocol = g.protocolType === 'consumer'
+    const members = g.members.map((m) => ({
+      memberId: m.memberId,
       groupInstanceId: m.groupInstanceId ?? null,
       clientId: m.clientId,
       host: m.clientHost,
-      assignment: [...(m.assignments?.values() ?? [])].map((a) => ({ topic: a.topic, partitions: [...a.partitions].sort((x, y) => x - y) })),
+      assignment: consumerProtocol ? assignmentOf(m.memberAssignment) : [],
     }))
-    return { state: stateName(g.state), protocolType: g.protocolType, protocol: g.protocol, members }
+    return { state: g.groupState, protocolType: g.protocolType, protocol: g.protocolData, members }
+  }
+
+  /** DescribeGroups v5 at the group's coordinator (found through any broker of the cluster). */
+  private async describeRaw(group: string): Promise<describeGroupsV5.DescribeGroupsResponseGroup | undefined> {
+    const md = await this.consumer.metadata({ topics: [] })
+    let last: unknown = new SluiceError('CLUSTER_UNREACHABLE', 'no broker in the metadata')
+    for (const broker of md.brokers.values()) {
+      let connection: Connection
+      try {
+        connection = await this.consumer.connections.get(broker)
+      } catch (err) {
+        last = err
+        continue
+      }
+      const found = await findCoordinator(connection, group)
+      if (found.errorCode !== 0) throw Object.assign(new Error(`FindCoordinator: error ${found.errorCode}`), { apiCode: found.errorCode })
+      const coordinator = await this.consumer.connections.get({ host: found.host, port: found.port })
+      const answer = await describeGroupsV5.api.async(coordinator, [group], false)
+      return answer.groups.find((x) => x.groupId === group)
+    }
+    throw last
   }
 
   /** Committed offsets: topic -> partition -> offset (only those committed). */
@@ -378,5 +404,14 @@ export async function withGroupAdmin<T>(target: ClusterTarget, fn: (admin: Group
     return await fn(new GroupAdmin(target, admin, consumer))
   } finally {
     await Promise.allSettled([admin.close(), new Promise<void>((resolve) => consumer.close(true, () => resolve()))])
+  }
+}
+
+/** A member's assignment as topic -> sorted partitions; none when the bytes are not the consumer protocol's. */
+function assignmentOf(bytes: Buffer): { topic: string; partitions: number[] }[] {
+  try {
+    return decodeAssignment(bytes).partitions.map((a) => ({ topic: a.topic, partitions: [...a.partitions].sort((x, y) => x - y) }))
+  } catch {
+    return []
   }
 }

@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka'
 import { kcatPath } from '../interop/kcat.js'
+import { encodeAssignment, encodeSubscription } from '../../src/client/consume/group/consumer-protocol.js'
+import { RawClient } from '../support/raw-client.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -284,6 +286,45 @@ describe.concurrent('group commands', () => {
     }
     expect((await json<Plan>(['group', 'reset', g, '--topic', topic, '--to-earliest', '--execute'])).executed).toBe(true)
     expect(await committedOf(g)).toEqual([0, 0])
+  })
+})
+
+describe('group describe of other clients\' groups', () => {
+  it('a member whose assignment carries null user data (as the Java consumer writes) is described with its partitions', async () => {
+    const g = 'gr-java-g'
+    await createTopic('gr-java', 2)
+    const bootstrap = await RawClient.connect(d.port)
+    let coordinator: RawClient | undefined
+    try {
+      const found = await bootstrap.request(10, 1, { key: g, keyType: 0 })
+      expect(found.errorCode).toBe(0)
+      coordinator = await RawClient.connect(found.port, found.host)
+      const joined = await coordinator.request(11, 3, {
+        groupId: g,
+        sessionTimeoutMs: 30_000,
+        rebalanceTimeoutMs: 30_000,
+        memberId: '',
+        protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: encodeSubscription(['gr-java'], null) }],
+      })
+      expect(joined.errorCode).toBe(0)
+      const synced = await coordinator.request(14, 3, {
+        groupId: g,
+        generationId: joined.generationId,
+        memberId: joined.memberId,
+        groupInstanceId: null,
+        assignments: [{ memberId: joined.memberId, assignment: encodeAssignment([{ topic: 'gr-java', partitions: [1, 0] }], null) }],
+      })
+      expect(synced.errorCode).toBe(0)
+      const x = await describeGroup(g)
+      expect(x.state).toBe('Stable')
+      expect(x.members).toHaveLength(1)
+      expect(x.members[0]!.assignment).toEqual([{ topic: 'gr-java', partitions: [0, 1] }])
+      await coordinator.request(13, 3, { groupId: g, members: [{ memberId: joined.memberId, groupInstanceId: null }] })
+    } finally {
+      coordinator?.close()
+      bootstrap.close()
+    }
   })
 })
 
