@@ -274,7 +274,8 @@ export class Group {
   private completeJoin(): void {
     // Members that did not rejoin in time are out.
     for (const m of [...this.members.values()]) if (!m.awaitingJoin) this.removeMember(m.memberId)
-    this.pendingMembers.clear()
+    // Pending members (told MEMBER_ID_REQUIRED, not back yet) stay until their session runs out,
+    // as in Kafka: one whose second join comes after this completion joins the next generation.
     this.generationId++
     if (this.members.size === 0) {
       this.state = 'Empty'

@@ -114,6 +114,27 @@ describe('cluster/group', () => {
     expect(g.members.has(a.memberId)).toBe(false)
   })
 
+  it('a pending member (told MEMBER_ID_REQUIRED) whose second join comes after the join completed still joins, as in Kafka', () => {
+    const g = group()
+    const a = newMember(g)
+    sync(g, a.memberId, 1, [[a.memberId, 'all']])
+    // b learns its id, then is slow to come back (a long session keeps its id pending).
+    const first = join(g, req('', { clientId: 'd', sessionTimeoutMs: 120_000 }), 1000)
+    expect(first.result!.errorCode).toBe(GroupError.MEMBER_ID_REQUIRED)
+    const bId = first.result!.memberId
+    // a rejoins (a rebalance); the pending b holds it until the rebalance timeout.
+    const aJoin = join(g, req(a.memberId), 2000)
+    expect(aJoin.result).toBeNull()
+    g.tick(32_001)
+    expect(aJoin.result!.generationId).toBe(2)
+    sync(g, a.memberId, 2, [[a.memberId, 'all']], 32_100)
+    // b's second join: known, not UNKNOWN_MEMBER_ID; it starts the next rebalance.
+    const bJoin = join(g, req(bId, { clientId: 'd', sessionTimeoutMs: 120_000 }), 33_000)
+    expect(bJoin.result?.errorCode ?? 0).toBe(0)
+    expect(g.state).toBe('PreparingRebalance')
+    expect(g.members.has(bId)).toBe(true)
+  })
+
   it('leaving empties the group; a rejoin starts a new generation', () => {
     const g = group()
     const a = newMember(g)
