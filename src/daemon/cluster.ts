@@ -113,7 +113,6 @@ export interface ClusterRuntime {
   close(): Promise<void>
 }
 
-const CONTROLLER_ID = 1
 const RETENTION_TICK_MS = 100
 const CONTROLLER_TICK_MS = 200
 const HWM_CHECKPOINT_INTERVAL_MS = 5_000
@@ -205,9 +204,24 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   }
   const driver = new ControllerDriver(controller, metadataLog, onCommitted)
 
+  /**
+   * The controller id that Metadata and DescribeCluster give: as KRaft brokers do (they forward
+   * admin requests to the controller quorum, which clients cannot reach), a live broker: the
+   * lowest id that is running, answering and unfenced; -1 when none is. Clients that send
+   * CreateTopics to "the controller" (kafkajs) then keep working when broker 1 is down.
+   */
+  const liveControllerId = (): number => {
+    for (const b of [...brokers.values()].sort((x, y) => x.id - y.id)) {
+      if (b.running && b.state !== 'paused' && image.brokers.get(b.id)?.fenced === false) return b.id
+    }
+    return -1
+  }
+
   const view: ClusterView = {
     clusterId: id,
-    controllerId: CONTROLLER_ID,
+    get controllerId() {
+      return liveControllerId()
+    },
     image,
     createTopic: async (req, validateOnly) => {
       const result = await driver.submit(() => controller.createTopic(req), validateOnly)
@@ -343,7 +357,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         connections: listeners.get(b.id)!.connections,
         requests: listeners.get(b.id)!.requests,
       })),
-      controllerId: CONTROLLER_ID,
+      controllerId: liveControllerId(),
       topics: image.topicsById.size,
       partitions: [...image.topicsById.values()].reduce((n, t) => n + t.partitions.length, 0),
     }),

@@ -422,6 +422,21 @@ describe('broker kill, start, pause, resume', () => {
     expect(resumeAgain.stderr).toMatch(/not paused/)
   })
 
+  it('the controller clients see is a live broker: kafkajs creates a topic while broker 1 is killed', async () => {
+    json(await run(['broker', 'kill', '1', '--json']))
+    const listed = json<{ controllerId: number; brokers: Broker[] }>(await run(['broker', 'list', '--json']))
+    expect(listed.controllerId).toBe(2)
+    // kafkajs sends CreateTopics to the controller Metadata names (KRaft brokers name a live broker).
+    const other = new Kafka({ brokers: [`127.0.0.1:${d.port + 1}`], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 } }).admin()
+    await other.connect()
+    try {
+      expect(await other.createTopics({ topics: [{ topic: 't-while-1-down', numPartitions: 1, replicationFactor: 2 }] })).toBe(true)
+    } finally {
+      await other.disconnect()
+    }
+    expect(await partitions('t-while-1-down')).toHaveLength(1)
+  })
+
   it('errors: unknown broker exits 4, a bad id exits 2', async () => {
     const verbs = ['kill', 'start', 'pause', 'resume']
     const [unknown, bad, missing] = await Promise.all([
