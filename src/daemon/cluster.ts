@@ -16,7 +16,7 @@ import { KafkaListener } from '../broker/listener.js'
 import { partitionKey } from '../broker/replica-manager.js'
 import { brokerConfig } from '../cluster/configs.js'
 import { Controller } from '../cluster/controller.js'
-import { describeRecord, RUNTIME_EVENTS_MAX, type ClusterEvent, type RuntimeEventType } from '../cluster/events.js'
+import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-tracker.js'
 import { MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
@@ -26,6 +26,7 @@ import { ControllerDriver } from './controller-driver.js'
 import { FaultInjector, type Fault, type FaultSpec } from './faults.js'
 import { DirectLink } from './links.js'
 import { MetadataLog } from './metadata-log.js'
+import { describeFault, mergeByTime, RuntimeEvents } from './runtime-events.js'
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void
@@ -145,14 +146,8 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
 
   // Runtime events (kills, pauses, faults, failover measures): published like the metadata
   // log's events, and the last RUNTIME_EVENTS_MAX kept for the history.
-  const runtimeEvents: ClusterEvent[] = []
-  let runtimeSeq = 0
-  const runtimeEvent = (type: RuntimeEventType, fields: Record<string, unknown>, message: string): void => {
-    const e: ClusterEvent = { ...fields, offset: null, seq: runtimeSeq++, timestamp: new Date().toISOString(), type, message }
-    runtimeEvents.push(e)
-    if (runtimeEvents.length > RUNTIME_EVENTS_MAX) runtimeEvents.shift()
-    opts.onEvents?.([e])
-  }
+  const runtime = new RuntimeEvents((e) => opts.onEvents?.([e]))
+  const runtimeEvent = runtime.publish.bind(runtime)
   let lastFailover: FailoverMeasured | null = null
   let clusterReady = false
   const failovers = new FailoverTracker({
@@ -464,7 +459,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         out.push(...describeRecord(scratch, stored.record, stored.offset, stored.timestampMs))
         scratch.apply(stored.record, stored.offset)
       }
-      return mergeByTime(out, runtimeEvents)
+      return mergeByTime(out, runtime.list())
     },
     close: async () => {
       clearInterval(controllerTimer)
@@ -474,31 +469,5 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       await Promise.allSettled([...brokers.values()].map((b) => b.close()))
       await metadataLog.close()
     },
-  }
-}
-
-/** Metadata events and runtime events in one time order (each list is already in order). */
-function mergeByTime(metadata: ClusterEvent[], runtime: ClusterEvent[]): ClusterEvent[] {
-  const out: ClusterEvent[] = []
-  let j = 0
-  for (const e of metadata) {
-    while (j < runtime.length && runtime[j]!.timestamp < e.timestamp) out.push(runtime[j++]!)
-    out.push(e)
-  }
-  while (j < runtime.length) out.push(runtime[j++]!)
-  return out
-}
-
-/** "latency 200 ms on broker 2", "link 1-3 cut", "NOT_LEADER_OR_FOLLOWER on 3 Produce requests of broker 2". */
-export function describeFault(f: FaultSpec): string {
-  switch (f.kind) {
-    case 'latency': {
-      const where = f.link ? `on the link ${f.link[0]}-${f.link[1]}` : `on broker ${f.broker}`
-      return `latency ${f.latencyMs} ms${f.jitterMs ? ` (±${f.jitterMs} ms)` : ''} ${where}`
-    }
-    case 'cut':
-      return `link ${f.link[0]}-${f.link[1]} cut`
-    case 'error':
-      return `${f.error} on ${f.count} ${f.api} request(s) of broker ${f.broker}`
   }
 }
