@@ -25,6 +25,8 @@ import { GroupDriver } from './group/driver.js'
 import { OutputWriter } from './output.js'
 
 export interface GroupConsumeOptions extends ConsumeOptions {
+  /** Where the member's notes go (lost coordinator, ...); stderr by default. tail's view shows them itself. */
+  onNote?: (message: string) => void
   group: string
   /** The member's session timeout (the coordinator's group.min/max.session.timeout.ms bound it). */
   sessionTimeoutMs: number
@@ -107,7 +109,8 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     const nowMs = Date.now()
     if (nowMs - (notedAtMs.get(message) ?? Number.NEGATIVE_INFINITY) < NOTE_REPEAT_MS) return
     notedAtMs.set(message, nowMs)
-    process.stderr.write(`sluice: ${message}\n`)
+    if (opts.onNote !== undefined) opts.onNote(message)
+    else process.stderr.write(`sluice: ${message}\n`)
   }
 
   const driver = new GroupDriver({

@@ -11,7 +11,7 @@ import { startTailSource, type TailSourceOptions } from './source.js'
 import { TailStore, type ActiveFilter } from './store.js'
 import { TailView } from './TailView.js'
 
-export interface TailViewRunOptions extends Omit<TailSourceOptions, 'store' | 'onAssigned'> {
+export interface TailViewRunOptions extends Omit<TailSourceOptions, 'store' | 'onAssigned' | 'onNote'> {
   compile: (expr: string) => RecordFilter
   filter?: ActiveFilter
   binary: boolean
@@ -30,8 +30,10 @@ export async function runTailView(opts: TailViewRunOptions): Promise<number> {
   let onExit!: (code: number) => void
   const exited = new Promise<Outcome>((resolve) => (onExit = (code) => resolve({ kind: 'exit', code })))
   let status: 'connecting' | 'reading' = 'connecting'
+  // The group member's last note (a lost coordinator), until the next assignment.
+  let notice: string | undefined
   const view = (): ReactElement => (
-    <TailView store={store} compile={opts.compile} binary={opts.binary} status={status} onExit={(code) => onExit(code)} />
+    <TailView store={store} compile={opts.compile} binary={opts.binary} status={status} notice={notice} onExit={(code) => onExit(code)} />
   )
   process.stdout.write(ENTER_ALT_SCREEN)
   const ink = render(view(), { exitOnCtrlC: false, patchConsole: true, maxFps: 15 })
@@ -39,8 +41,13 @@ export async function runTailView(opts: TailViewRunOptions): Promise<number> {
     ...opts,
     store,
     onAssigned: () => {
-      if (status === 'reading') return
+      if (status === 'reading' && notice === undefined) return
       status = 'reading'
+      notice = undefined
+      ink.rerender(view())
+    },
+    onNote: (message) => {
+      notice = message
       ink.rerender(view())
     },
   })

@@ -21,6 +21,8 @@ export interface TailSourceOptions {
   signal: AbortSignal
   /** The partitions being read, once known (at start; with --group at each assignment). */
   onAssigned?: (partitions: number[]) => void
+  /** With --group: the member's notes (a lost coordinator...), which must not go to the screen as stderr lines. */
+  onNote?: (message: string) => void
 }
 
 export interface TailSource {
@@ -57,7 +59,7 @@ export function startTailSource(opts: TailSourceOptions): TailSource {
       opts.onAssigned?.(partitions)
     },
   }
-  const run = opts.group === undefined ? consumeTopic(consume) : consumeGroup({ ...consume, group: opts.group.name, sessionTimeoutMs: opts.group.sessionTimeoutMs })
+  const run = opts.group === undefined ? consumeTopic(consume) : consumeGroup({ ...consume, group: opts.group.name, sessionTimeoutMs: opts.group.sessionTimeoutMs, onNote: opts.onNote })
   const done = run.finally(() => opts.signal.removeEventListener('abort', onAbort))
   return { done, stop: () => controller.abort() }
 }
