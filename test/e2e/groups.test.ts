@@ -139,6 +139,15 @@ function steadyProducer(topic: string, partitions: number): { stop(): Promise<Se
   }
 }
 
+/** A kafkajs group member with short sessions, pushing each record's id into `seen`. */
+async function kafkajsMember(g: string, topic: string, seen: number[]): Promise<kafkajs.Consumer> {
+  const c = kafka.consumer({ groupId: g, sessionTimeout: 2_000, heartbeatInterval: 300, rebalanceTimeout: 4_000 })
+  await c.connect()
+  await c.subscribe({ topic, fromBeginning: true })
+  await c.run({ autoCommitInterval: 200, eachMessage: async ({ message }) => void seen.push((JSON.parse(String(message.value)) as { id: number }).id) })
+  return c
+}
+
 function idsIn(stdout: string): number[] {
   return stdout
     .split('\n')
@@ -477,13 +486,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     await createTopic(topic, 6)
     const steady = steadyProducer(topic, 6)
     const seen: number[] = []
-    const member = async (): Promise<kafkajs.Consumer> => {
-      const c = kafka.consumer({ groupId: g, sessionTimeout: 2_000, heartbeatInterval: 300, rebalanceTimeout: 4_000 })
-      await c.connect()
-      await c.subscribe({ topic, fromBeginning: true })
-      await c.run({ autoCommitInterval: 200, eachMessage: async ({ message }) => void seen.push((JSON.parse(String(message.value)) as { id: number }).id) })
-      return c
-    }
+    const member = (): Promise<kafkajs.Consumer> => kafkajsMember(g, topic, seen)
     const proc = spawn(['consume', topic, '--group', g, '--session-timeout', SESSION, '--format', 'value'])
     await waitForStable(g, 1, 6)
     const members = [await member(), await member()]
@@ -510,13 +513,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     await createTopic(topic, 6)
     const steady = steadyProducer(topic, 6)
     const seen: number[] = []
-    const member = async (): Promise<kafkajs.Consumer> => {
-      const c = kafka.consumer({ groupId: g, sessionTimeout: 2_000, heartbeatInterval: 300, rebalanceTimeout: 4_000 })
-      await c.connect()
-      await c.subscribe({ topic, fromBeginning: true })
-      await c.run({ autoCommitInterval: 200, eachMessage: async ({ message }) => void seen.push((JSON.parse(String(message.value)) as { id: number }).id) })
-      return c
-    }
+    const member = (): Promise<kafkajs.Consumer> => kafkajsMember(g, topic, seen)
     const members = [await member(), await member()]
     await waitForStable(g, 2, 6)
     members.push(await member())
