@@ -5,16 +5,11 @@
  */
 import { isUtf8 } from 'node:buffer'
 import { keyOf, readHeaders, valueOf, type RecordView } from '../../client/consume/record-view.js'
+import type { EnvelopeRecord } from '../../client/envelope.js'
 import type { FilterRecord } from '../../client/replay/filter.js'
 
-export interface TailRecord {
-  topic: string
-  partition: number
-  offset: number
-  timestamp: number
-  key: Buffer | null
-  value: Buffer | null
-  headers: [string, Buffer | null][]
+/** The envelope's fields (as `sluice consume` writes them), and lazy caches of their text. */
+export interface TailRecord extends EnvelopeRecord {
   /** Lazy caches (see keyText, valueText, parsedValue). */
   keyText?: string
   valueText?: string
