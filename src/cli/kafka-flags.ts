@@ -11,6 +11,23 @@ export const bootstrapFlag = Flags.string({
   helpValue: 'host:port',
 })
 
+/** `--partition N`, repeatable or a comma list; read with parsePartitions(). */
+export const partitionsFlag = Flags.string({
+  char: 'p',
+  description: 'only these partitions (repeatable, or a comma list: 0,2)',
+  multiple: true,
+  helpValue: 'N',
+})
+
+/** `--from`: where reading starts, in the offsets grammar shared by consume, tail and replay. */
+export function fromFlag(defaultValue: 'earliest' | 'latest') {
+  return Flags.string({
+    description: 'where to start: earliest, latest, N, -N, +N, @<time>, @-<duration>, or per partition 0:120,1:98',
+    default: defaultValue,
+    helpValue: 'offset',
+  })
+}
+
 /** `--partition 0 --partition 1,2` -> [0, 1, 2]: the partitions of a repeatable, comma-listed --partition. */
 export function parsePartitions(values: string[] | undefined): number[] | undefined {
   if (values === undefined || values.length === 0) return undefined

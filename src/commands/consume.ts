@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../cli/errors.js'
-import { bootstrapFlag, parsePartitions } from '../cli/kafka-flags.js'
+import { bootstrapFlag, parsePartitions, partitionsFlag, fromFlag } from '../cli/kafka-flags.js'
 import type { ConsumeResult } from '../client/consume/consume.js'
 import { resolveCluster } from '../client/kafka.js'
 import { validateFormat } from '../client/consume/format.js'
@@ -35,21 +35,12 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
   }
   static override flags = {
     'bootstrap-server': bootstrapFlag,
-    from: Flags.string({
-      description: 'where to start: earliest, latest, N, -N, +N, @<time>, @-<duration>, or per partition 0:120,1:98',
-      default: 'earliest',
-      helpValue: 'offset',
-    }),
+    from: fromFlag('earliest'),
     to: Flags.string({
       description: 'where to stop (exclusive), same grammar as --from; without it (and without --exit) consume follows',
       helpValue: 'offset',
     }),
-    partition: Flags.string({
-      char: 'p',
-      description: 'read only these partitions (repeatable, or a comma list: 0,2)',
-      multiple: true,
-      helpValue: 'N',
-    }),
+    partition: partitionsFlag,
     max: Flags.integer({ char: 'n', description: 'stop after this many records in all', min: 1, helpValue: 'N' }),
     exit: Flags.boolean({ char: 'e', description: 'stop at the end offsets seen at start instead of following', default: false }),
     format: Flags.string({

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../cli/errors.js'
-import { bootstrapFlag, parsePartitions } from '../cli/kafka-flags.js'
+import { bootstrapFlag, parsePartitions, partitionsFlag } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import { parseOffsetSpec } from '../client/offsets.js'
 import type { ReplayResult } from '../client/replay/replay.js'
@@ -36,7 +36,7 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
     'bootstrap-server': bootstrapFlag,
     from: Flags.string({ description: 'where to start: earliest, N, -N, +N, @<time>, @-<duration>, or per partition 0:120,1:98', required: true, helpValue: 'offset' }),
     to: Flags.string({ description: 'where to stop (exclusive), same grammar; default: the end seen at start', helpValue: 'offset' }),
-    partition: Flags.string({ char: 'p', description: 'only these partitions (repeatable, or a comma list: 0,2)', multiple: true, helpValue: 'N' }),
+    partition: partitionsFlag,
     into: Flags.string({ description: 're-produce the records into this topic instead of writing them to stdout', helpValue: 'topic' }),
     repartition: Flags.boolean({ description: 'with --into: partition by the hash of the key instead of keeping the source partition', default: false }),
     filter: Flags.string({ description: 'keep only the records this expression accepts (see the description)', helpValue: 'expr' }),

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { ExitCode, SluiceError } from '../cli/errors.js'
-import { bootstrapFlag, parsePartitions } from '../cli/kafka-flags.js'
+import { bootstrapFlag, parsePartitions, partitionsFlag, fromFlag } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import { parseDurationMs, parseOffsetSpec } from '../client/offsets.js'
 import { renderLiveInCi } from '../tui/shared/interactive.js'
@@ -28,17 +28,8 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
   }
   static override flags = {
     'bootstrap-server': bootstrapFlag,
-    from: Flags.string({
-      description: 'where to start: latest, earliest, N, -N, +N, @<time>, @-<duration>, or per partition 0:120,1:98',
-      default: 'latest',
-      helpValue: 'offset',
-    }),
-    partition: Flags.string({
-      char: 'p',
-      description: 'watch only these partitions (repeatable, or a comma list: 0,2)',
-      multiple: true,
-      helpValue: 'N',
-    }),
+    from: fromFlag('latest'),
+    partition: partitionsFlag,
     filter: Flags.string({ description: 'show only the records this expression accepts (the language of replay --filter)', helpValue: 'expr' }),
     group: Flags.string({
       char: 'g',

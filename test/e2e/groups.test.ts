@@ -85,6 +85,14 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 /** Waits until the group is Stable with `members` members sharing all `partitions` partitions. */
+/** Until the group has committed to the end of all `partitions` of its topic. */
+function waitForLagZero(g: string, partitions: number): Promise<true> {
+  return waitFor('lag 0', async () => {
+    const x = await describeGroup(g)
+    return x.partitions.length === partitions && x.lag === 0 ? true : undefined
+  })
+}
+
 function waitForStable(g: string, members: number, partitions: number): Promise<Described> {
   return waitFor(`${g}: ${members} members`, async () => {
     const x = await describeGroup(g)
@@ -411,10 +419,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     for (const m of after.members) expect(before.has(m.memberId)).toBe(true)
     await sleep(500)
     const acked = await steady.stop()
-    await waitFor('lag 0', async () => {
-      const x = await describeGroup(g)
-      return x.partitions.length === 6 && x.lag === 0 ? true : undefined
-    })
+    await waitForLagZero(g, 6)
     for (const p of procs) p.kill('SIGTERM')
     const results = await Promise.all(procs)
     expectAllConsumed(acked, results.flatMap((r) => idsIn(String(r.stdout))))
@@ -438,10 +443,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     await waitForStable(g, 2, 6)
     await sleep(500)
     const acked = await steady.stop()
-    await waitFor('lag 0', async () => {
-      const x = await describeGroup(g)
-      return x.partitions.length === 6 && x.lag === 0 ? true : undefined
-    })
+    await waitForLagZero(g, 6)
     for (const p of procs) p.kill('SIGTERM')
     const results = await Promise.all(procs)
     expectAllConsumed(acked, results.flatMap((r) => idsIn(String(r.stdout))))
@@ -469,10 +471,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     await waitForStable(g, 2, 6)
     await sleep(500)
     const acked = await steady.stop()
-    await waitFor('lag 0', async () => {
-      const x = await describeGroup(g)
-      return x.partitions.length === 6 && x.lag === 0 ? true : undefined
-    })
+    await waitForLagZero(g, 6)
     procs[1]!.kill('SIGTERM')
     kcat.kill('SIGTERM')
     const results = [...(await Promise.all(procs)), await kcat]
@@ -496,10 +495,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     await waitForStable(g, 2, 6)
     await sleep(500)
     const acked = await steady.stop()
-    await waitFor('lag 0', async () => {
-      const x = await describeGroup(g)
-      return x.partitions.length === 6 && x.lag === 0 ? true : undefined
-    })
+    await waitForLagZero(g, 6)
     await members[1]!.disconnect()
     proc.kill('SIGTERM')
     const r = await proc
@@ -522,10 +518,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     await waitForStable(g, 2, 6)
     await sleep(500)
     const acked = await steady.stop()
-    await waitFor('lag 0', async () => {
-      const x = await describeGroup(g)
-      return x.partitions.length === 6 && x.lag === 0 ? true : undefined
-    })
+    await waitForLagZero(g, 6)
     await Promise.all(members.slice(1).map((c) => c.disconnect()))
     expectAllConsumed(acked, seen)
   })
@@ -551,10 +544,7 @@ describe('consume --group across the loss of the group coordinator', () => {
     expect(after.members.length).toBe(2)
     await sleep(500)
     const acked = await steady.stop()
-    await waitFor('lag 0', async () => {
-      const x = await describeGroup(g)
-      return x.partitions.length === 4 && x.lag === 0 ? true : undefined
-    })
+    await waitForLagZero(g, 4)
     for (const p of procs) p.kill('SIGTERM')
     const results = await Promise.all(procs)
     expectAllConsumed(acked, results.flatMap((r) => idsIn(String(r.stdout))))

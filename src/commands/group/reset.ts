@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { SluiceError } from '../../cli/errors.js'
-import { bootstrapFlag, parsePartitions } from '../../cli/kafka-flags.js'
+import { bootstrapFlag, parsePartitions, partitionsFlag } from '../../cli/kafka-flags.js'
 import { formatDurationMs, formatTable } from '../../cli/table.js'
 import { withGroupAdmin, type ResetPlan, type ResetTarget } from '../../client/groups.js'
 import { resolveCluster } from '../../client/kafka.js'
@@ -23,7 +23,7 @@ Exit codes: 2 bad flags, 4 unknown topic/partition (or, for --shift-by, a partit
   static override flags = {
     'bootstrap-server': bootstrapFlag,
     topic: Flags.string({ char: 't', description: 'the topic whose offsets move', required: true, helpValue: 'topic' }),
-    partition: Flags.string({ char: 'p', description: 'only these partitions (repeatable, or a comma list: 0,2)', multiple: true, helpValue: 'N' }),
+    partition: partitionsFlag,
     'to-earliest': Flags.boolean({ description: 'to the log start offset', default: false }),
     'to-latest': Flags.boolean({ description: 'to the end (skip everything not yet consumed)', default: false }),
     'to-offset': Flags.integer({ description: 'to offset N', min: 0, helpValue: 'N' }),
