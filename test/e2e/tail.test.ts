@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, REPO_ROOT, sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { BIN, REPO_ROOT, sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 let d: TestDaemon
 
@@ -26,16 +26,6 @@ async function createTopic(topic: string, partitions = 3): Promise<void> {
 async function produce(topic: string, lines: string[]): Promise<void> {
   const r = await sluice(['produce', topic, '--key', '.k'], { home: d.home, env: d.env, input: lines.join('\n') + '\n' })
   expect(r.exitCode, r.stderr).toBe(0)
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
 }
 
 /**

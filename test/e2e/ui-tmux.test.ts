@@ -10,7 +10,7 @@
 import { execa } from 'execa'
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, REPO_ROOT, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { BIN, REPO_ROOT, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 const TOPIC = 'ui-drill'
 const SERVER = `sluice-ui-test-${process.pid}`
@@ -29,17 +29,6 @@ async function screenUntil(check: (screen: string) => boolean, what: string, tim
     const screen = await capture(session)
     if (check(screen)) return screen
     if (Date.now() > deadline) throw new Error(`the screen never showed ${what}:\n${screen}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-/** Polls `fn` until it returns a value; fails after `timeoutMs`. */
-async function until<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
@@ -128,7 +117,7 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
     await screenUntil((s) => new RegExp(`last failover: ${TOPIC}-\\d leader ${leader} -> \\d .*no leader for`).test(s), 'the last failover measured')
 
     await keys('q')
-    await until(async () => ((await tmux('has-session', '-t', SESSION)).exitCode !== 0 ? true : undefined), 'sluice ui to exit on q', 10_000)
+    await until('sluice ui to exit on q', async () => ((await tmux('has-session', '-t', SESSION)).exitCode !== 0 ? true : undefined), 10_000)
   })
 
   it('refuses another cluster (LOCAL_ONLY, exit 2) even on a terminal', async () => {
