@@ -52,6 +52,7 @@ export class RawSender implements Sender {
   private producerEpoch = -1
   private readonly nextSequence: Int32Array
   private forceMetadata = false
+  private initializing: Promise<{ producerId: bigint; producerEpoch: number }> | undefined
 
   constructor(
     private readonly client: MetadataClient,
@@ -67,7 +68,9 @@ export class RawSender implements Sender {
   async send(options: { messages: Message[]; acks: number; compression: CompressionAlgorithmValue }): Promise<void> {
     const { topic, idempotent } = this.opts
     if (idempotent && this.producerId < 0) {
-      const info = await this.client.initIdempotentProducer({})
+      // One InitProducerId for the sends that start together (several are in flight at once).
+      this.initializing ??= this.client.initIdempotentProducer({}).finally(() => (this.initializing = undefined))
+      const info = await this.initializing
       this.producerId = Number(info.producerId)
       this.producerEpoch = info.producerEpoch
     }
