@@ -43,7 +43,7 @@ const PARTITIONS_LISTED_MAX = 8
 /** One line for stderr: "produced 1,000 records (98.0 kB) to orders in 0.21 s (4,762 records/s); ...". */
 export function formatSummary(s: ProduceSummary): string {
   const verb = s.acks === '0' ? 'sent (acks=0, unacknowledged)' : 'produced'
-  let line = `${verb} ${formatCount(s.records)} record${s.records === 1 ? '' : 's'} (${formatBytes(s.bytes)}) to ${s.topic} in ${s.seconds.toFixed(2)} s (${formatCount(s.recordsPerSecond)} records/s)`
+  let line = `${verb} ${formatCount(s.records)} record${s.records === 1 ? '' : 's'} (${formatBytes(s.bytes)}) to ${s.topic} in ${s.seconds.toFixed(2)} s (${s.recordsPerSecond === 0 && s.records > 0 ? 'under 1' : formatCount(s.recordsPerSecond)} records/s)`
   const used = Object.entries(s.partitions).filter(([, n]) => n > 0)
   if (used.length > 0 && used.length <= PARTITIONS_LISTED_MAX) {
     line += `; partition ${used.map(([p, n]) => `${p}: ${formatCount(n)}`).join(', ')}`
