@@ -11,6 +11,8 @@
  *   node bench/run.js --rounds 3        # throughput steps 3 times, interleaved; best of each kept
  *   node bench/run.js --only tail       # only the `sluice tail` step (bench/lib/tail.js): CPU at 50,000 rec/s
  *   node bench/run.js --only tail --tail-filter 'value.customer == "c-7"'   # the same with a --filter
+ *   node bench/run.js --only partitions # idle CPU, RSS, creation and restart time with 1,000 and 10,000 partitions
+ *   node bench/run.js --only partitions --partition-counts 1000 --idle-seconds 5
  *
  * Prints a table (targets as PASS/MISS) and writes the figures to bench/results/<timestamp>.json.
  * A missed target is not a failure; a step that fails (a tool exits non-zero, a count is wrong)
@@ -29,6 +31,7 @@ import { evaluateTargets, formatReport } from './lib/report.js'
 import { measureFailover } from './lib/failover.js'
 import { createTopic } from './lib/topics.js'
 import { formatTail, measureTail } from './lib/tail.js'
+import { formatPartitions, measurePartitions } from './lib/partitions.js'
 import {
   consumeKcat,
   consumeSluice,
@@ -48,10 +51,12 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     only: { type: 'string' },
     'tail-filter': { type: 'string' },
+    'partition-counts': { type: 'string' },
+    'idle-seconds': { type: 'string' },
   },
 })
-if (args.only !== undefined && args.only !== 'tail') {
-  process.stderr.write('bench: --only takes: tail\n')
+if (args.only !== undefined && args.only !== 'tail' && args.only !== 'partitions') {
+  process.stderr.write('bench: --only takes: tail, partitions\n')
   process.exit(2)
 }
 const int = (v, fallback) => (v === undefined ? fallback : Number.parseInt(v, 10))
@@ -144,11 +149,31 @@ async function mainTail(daemons) {
   log(`figures written to ${path.relative(process.cwd(), out)}`)
 }
 
+/** The partitions step (`--only partitions`): what many idle partitions cost, on fresh daemons. */
+async function mainPartitions(daemons) {
+  const counts = (args['partition-counts'] ?? '1000,10000').split(',').map((s) => Number.parseInt(s, 10))
+  const idleSeconds = int(args['idle-seconds'], 10)
+  if (counts.some((n) => !Number.isSafeInteger(n) || n < 1) || !Number.isSafeInteger(idleSeconds) || idleSeconds < 1) {
+    process.stderr.write('bench: --partition-counts takes positive integers (1000,10000), --idle-seconds a positive integer\n')
+    process.exit(2)
+  }
+  const results = []
+  for (const count of counts) results.push(await measurePartitions(count, { idleSeconds, log, daemons }))
+  const figures = { version: 1, date: new Date().toISOString(), revision: gitRevision(), machine: { cpus: os.cpus().length, node: process.version }, loadAverage: os.loadavg(), partitions: results }
+  console.log(formatPartitions(results))
+  const resultsDir = path.join(REPO_ROOT, 'bench', 'results')
+  fs.mkdirSync(resultsDir, { recursive: true })
+  const out = path.join(resultsDir, `partitions-${figures.date.replace(/[:.]/g, '-')}.json`)
+  fs.writeFileSync(out, JSON.stringify(figures, null, 2) + '\n')
+  log(`figures written to ${path.relative(process.cwd(), out)}`)
+}
+
 async function main(daemons, workDir) {
   if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'commands', 'daemon', 'start.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)')
   }
   if (args.only === 'tail') return mainTail(daemons)
+  if (args.only === 'partitions') return mainPartitions(daemons)
   const figures = {
     version: 1,
     date: new Date().toISOString(),
