@@ -50,6 +50,10 @@ const brokerConfigList: ConfigDef[] = [
   { name: 'group.max.session.timeout.ms', type: 'int', default: '1800000', min: 1, doc: 'the longest session timeout a consumer may ask for' },
   { name: 'offsets.topic.num.partitions', type: 'int', default: '10', min: 1, doc: 'partitions of __consumer_offsets, when it is created (Kafka: 50)' },
   { name: 'offsets.topic.replication.factor', type: 'int', default: '3', min: 1, doc: 'replication factor of __consumer_offsets (clamped to the brokers)' },
+  // Partition limits (src/cluster/limits.ts, docs/limits.md): what one request may add.
+  { name: 'max.topic.partitions', type: 'int', default: '10000', min: 1, doc: 'the most partitions one topic may have (INVALID_PARTITIONS above it)' },
+  { name: 'max.partitions', type: 'int', default: '20000', min: 1, doc: 'the most partitions in the cluster, each counted once (POLICY_VIOLATION above it; KIP-578)' },
+  { name: 'max.broker.partitions', type: 'int', default: '12000', min: 1, doc: 'the most partition replicas one broker may host (POLICY_VIOLATION above it; KIP-578)' },
 ]
 
 export const BROKER_CONFIGS: ReadonlyMap<string, ConfigDef> = new Map(brokerConfigList.map((c) => [c.name, c]))

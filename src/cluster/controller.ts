@@ -7,26 +7,10 @@
  */
 import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, validateConfig } from './configs.js'
 import { changesForFencedBroker, changesForReturningBroker, failoverChange, preferredLeaderChanges } from './elections.js'
+import { ErrorCode } from '../protocol/errors.js'
+import { checkClusterPartitions, checkTopicPartitions } from './limits.js'
 import { MetadataImage, type MetadataRecord, type PartitionInfo } from './metadata.js'
 import { randomUuid, type Rng } from './rng.js'
-
-/** Kafka error codes the controller answers with (numbers as in the protocol). */
-export const ControllerError = {
-  NONE: 0,
-  UNKNOWN_TOPIC_OR_PARTITION: 3,
-  INVALID_TOPIC_EXCEPTION: 17,
-  TOPIC_ALREADY_EXISTS: 36,
-  INVALID_PARTITIONS: 37,
-  INVALID_REPLICATION_FACTOR: 38,
-  INVALID_REPLICA_ASSIGNMENT: 39,
-  INVALID_CONFIG: 40,
-  INVALID_REQUEST: 42,
-  BROKER_NOT_AVAILABLE: 8,
-  FENCED_LEADER_EPOCH: 74,
-  ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
-  INVALID_UPDATE_VERSION: 95,
-  INELIGIBLE_REPLICA: 107,
-} as const
 
 export interface CommandResult<T = undefined> {
   errorCode: number
@@ -149,7 +133,7 @@ export class Controller {
   /** Fences a broker at once (a crash the controller learns of, or the end of a controlled shutdown). */
   fenceBroker(brokerId: number, reason: string): CommandResult {
     const broker = this.image.brokers.get(brokerId)
-    if (!broker) return fail(ControllerError.BROKER_NOT_AVAILABLE, `broker ${brokerId} is not registered`)
+    if (!broker) return fail(ErrorCode.BROKER_NOT_AVAILABLE, `broker ${brokerId} is not registered`)
     if (broker.fenced) return { errorCode: 0, errorMessage: null, records: [] }
     return { errorCode: 0, errorMessage: null, records: this.fenceRecords(brokerId, reason) }
   }
@@ -166,18 +150,18 @@ export class Controller {
    */
   alterIsr(req: { brokerId: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }): CommandResult {
     const p = this.image.topicsById.get(req.topicId)?.partitions[req.partition]
-    if (!p) return fail(ControllerError.UNKNOWN_TOPIC_OR_PARTITION, 'no such partition')
+    if (!p) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'no such partition')
     if (p.leader !== req.brokerId || p.leaderEpoch !== req.leaderEpoch) {
-      return fail(ControllerError.FENCED_LEADER_EPOCH, `broker ${req.brokerId} at epoch ${req.leaderEpoch} does not lead (leader ${p.leader}, epoch ${p.leaderEpoch})`)
+      return fail(ErrorCode.FENCED_LEADER_EPOCH, `broker ${req.brokerId} at epoch ${req.leaderEpoch} does not lead (leader ${p.leader}, epoch ${p.leaderEpoch})`)
     }
     if (p.partitionEpoch !== req.partitionEpoch) {
-      return fail(ControllerError.INVALID_UPDATE_VERSION, `partition epoch ${req.partitionEpoch} is stale (now ${p.partitionEpoch})`)
+      return fail(ErrorCode.INVALID_UPDATE_VERSION, `partition epoch ${req.partitionEpoch} is stale (now ${p.partitionEpoch})`)
     }
-    if (!req.isr.includes(req.brokerId)) return fail(ControllerError.INVALID_REQUEST, 'the ISR must include its leader')
+    if (!req.isr.includes(req.brokerId)) return fail(ErrorCode.INVALID_REQUEST, 'the ISR must include its leader')
     const added = req.isr.filter((id) => !p.isr.includes(id))
     for (const id of added) {
       if (!p.replicas.includes(id) || this.image.brokers.get(id)?.fenced !== false) {
-        return fail(ControllerError.INELIGIBLE_REPLICA, `broker ${id} cannot join the ISR (not a live replica)`)
+        return fail(ErrorCode.INELIGIBLE_REPLICA, `broker ${id} cannot join the ISR (not a live replica)`)
       }
     }
     const isr = p.replicas.filter((id) => req.isr.includes(id))
@@ -201,9 +185,9 @@ export class Controller {
   /** Moves a partition's leadership to another live ISR member (`sluice failover`). */
   failover(topicName: string, partition: number, to?: number): CommandResult {
     const p = this.image.topicsByName.get(topicName)?.partitions[partition]
-    if (!p) return fail(ControllerError.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topicName}:${partition}`)
+    if (!p) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topicName}:${partition}`)
     const change = failoverChange(this.image, p, to)
-    if (typeof change === 'string') return fail(ControllerError.ELIGIBLE_LEADERS_NOT_AVAILABLE, change)
+    if (typeof change === 'string') return fail(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, change)
     return { errorCode: 0, errorMessage: null, records: [change] }
   }
 
@@ -215,57 +199,65 @@ export class Controller {
 
   createTopic(req: CreateTopicRequest): CommandResult<CreatedTopic> {
     const nameError = validateTopicName(req.name)
-    if (nameError) return fail(ControllerError.INVALID_TOPIC_EXCEPTION, nameError)
+    if (nameError) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError)
     if (this.image.topicsByName.has(req.name)) {
-      return fail(ControllerError.TOPIC_ALREADY_EXISTS, `Topic '${req.name}' already exists.`)
+      return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${req.name}' already exists.`)
     }
     const configRecords: MetadataRecord[] = []
     for (const c of req.configs ?? []) {
       const def = TOPIC_CONFIGS.get(c.name)
-      if (!def) return fail(ControllerError.INVALID_CONFIG, `Unknown topic config name: ${c.name}`)
+      if (!def) return fail(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${c.name}`)
       if (c.value === null) continue
       const error = validateConfig(def, c.value)
-      if (error) return fail(ControllerError.INVALID_CONFIG, `Invalid value ${c.value} for configuration ${c.name}: ${error}`)
+      if (error) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${c.value} for configuration ${c.name}: ${error}`)
       configRecords.push({ type: 'config', resourceType: 'topic', resourceName: req.name, name: c.name, value: c.value })
     }
 
     const live = this.image.liveBrokers().map((b) => b.id)
-    if (live.length === 0) return fail(ControllerError.INVALID_REPLICATION_FACTOR, 'no live brokers')
+    if (live.length === 0) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, 'no live brokers')
     const broker = this.image.brokerConfigs
     let assignment: number[][]
     if (req.assignments && req.assignments.length > 0) {
       if (req.numPartitions !== -1 || req.replicationFactor !== -1) {
-        return fail(ControllerError.INVALID_REQUEST, 'numPartitions and replicationFactor must be -1 when assignments are given')
+        return fail(ErrorCode.INVALID_REQUEST, 'numPartitions and replicationFactor must be -1 when assignments are given')
       }
+      const tooMany = checkTopicPartitions(broker, req.assignments.length)
+      if (tooMany) return { ...tooMany, records: [] }
       const sorted = [...req.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex)
       assignment = []
       for (const [i, a] of sorted.entries()) {
-        if (a.partitionIndex !== i) return fail(ControllerError.INVALID_REPLICA_ASSIGNMENT, 'partition indexes must be 0..n-1')
+        if (a.partitionIndex !== i) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'partition indexes must be 0..n-1')
         if (a.brokerIds.length === 0 || new Set(a.brokerIds).size !== a.brokerIds.length) {
-          return fail(ControllerError.INVALID_REPLICA_ASSIGNMENT, `partition ${i} has an empty or duplicate replica list`)
+          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `partition ${i} has an empty or duplicate replica list`)
         }
         const unknown = a.brokerIds.find((id) => !this.image.brokers.has(id))
-        if (unknown !== undefined) return fail(ControllerError.INVALID_REPLICA_ASSIGNMENT, `unknown broker ${unknown}`)
+        if (unknown !== undefined) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `unknown broker ${unknown}`)
         assignment.push(a.brokerIds)
       }
     } else {
       const numPartitions = req.numPartitions === -1 ? Number(brokerConfig(broker, 'num.partitions')) : req.numPartitions
       if (!Number.isInteger(numPartitions) || numPartitions <= 0) {
-        return fail(ControllerError.INVALID_PARTITIONS, `Number of partitions must be larger than 0, not ${numPartitions}.`)
+        return fail(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be larger than 0, not ${numPartitions}.`)
       }
+      // Before placement: a count in the millions must not allocate anything.
+      const tooMany = checkTopicPartitions(broker, numPartitions)
+      if (tooMany) return { ...tooMany, records: [] }
       let rf = req.replicationFactor
       if (rf === -1) rf = Math.min(Number(brokerConfig(broker, 'default.replication.factor')), live.length)
       if (!Number.isInteger(rf) || rf <= 0) {
-        return fail(ControllerError.INVALID_REPLICATION_FACTOR, `Replication factor must be larger than 0, not ${rf}.`)
+        return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor must be larger than 0, not ${rf}.`)
       }
       if (rf > live.length) {
         return fail(
-          ControllerError.INVALID_REPLICATION_FACTOR,
+          ErrorCode.INVALID_REPLICATION_FACTOR,
           `Replication factor: ${rf} larger than available brokers: ${live.length}.`,
         )
       }
       assignment = assignReplicas(live, numPartitions, rf, this.rng)
     }
+
+    const overLimit = checkClusterPartitions(this.image, assignment)
+    if (overLimit) return { ...overLimit, records: [] }
 
     const topicId = randomUuid(this.rng)
     const records: MetadataRecord[] = [{ type: 'topic', name: req.name, topicId }, ...configRecords]
@@ -297,7 +289,7 @@ export class Controller {
       : nameOrId.topicId
         ? this.image.topicsById.get(nameOrId.topicId)
         : undefined
-    if (!topic) return fail(ControllerError.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.')
+    if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.')
     return {
       errorCode: 0,
       errorMessage: null,
@@ -321,7 +313,7 @@ export class Controller {
     let current: ReadonlyMap<string, string>
     if (resourceType === 'topic') {
       const topic = this.image.topicsByName.get(resourceName)
-      if (!topic) return fail(ControllerError.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${resourceName} does not exist.`)
+      if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${resourceName} does not exist.`)
       current = topic.configs
     } else {
       current = this.image.brokerConfigs
@@ -329,10 +321,10 @@ export class Controller {
     const records: MetadataRecord[] = []
     for (const c of changes) {
       const def = defs.get(c.name)
-      if (!def) return fail(ControllerError.INVALID_CONFIG, `Unknown ${resourceType} config name: ${c.name}`)
+      if (!def) return fail(ErrorCode.INVALID_CONFIG, `Unknown ${resourceType} config name: ${c.name}`)
       if (c.value !== null) {
         const error = validateConfig(def, c.value)
-        if (error) return fail(ControllerError.INVALID_CONFIG, `Invalid value ${c.value} for configuration ${c.name}: ${error}`)
+        if (error) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${c.value} for configuration ${c.name}: ${error}`)
       }
       records.push({ type: 'config', resourceType, resourceName, name: c.name, value: c.value })
     }

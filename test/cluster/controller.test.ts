@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Controller, ControllerError, assignReplicas } from '../../src/cluster/controller.js'
+import { Controller, assignReplicas } from '../../src/cluster/controller.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 import { MetadataImage } from '../../src/cluster/metadata.js'
 import { seededRng } from '../../src/cluster/rng.js'
 
@@ -51,16 +52,16 @@ describe('cluster/controller', () => {
     const c = cluster(3)
     c.commit(c.createTopic({ name: 'exists', numPartitions: 1, replicationFactor: 1 }).records)
     const cases: [Parameters<Controller['createTopic']>[0], number][] = [
-      [{ name: 'exists', numPartitions: 1, replicationFactor: 1 }, ControllerError.TOPIC_ALREADY_EXISTS],
-      [{ name: 'bad name!', numPartitions: 1, replicationFactor: 1 }, ControllerError.INVALID_TOPIC_EXCEPTION],
-      [{ name: '..', numPartitions: 1, replicationFactor: 1 }, ControllerError.INVALID_TOPIC_EXCEPTION],
-      [{ name: 'x'.repeat(250), numPartitions: 1, replicationFactor: 1 }, ControllerError.INVALID_TOPIC_EXCEPTION],
-      [{ name: 'p0', numPartitions: 0, replicationFactor: 1 }, ControllerError.INVALID_PARTITIONS],
-      [{ name: 'rf4', numPartitions: 1, replicationFactor: 4 }, ControllerError.INVALID_REPLICATION_FACTOR],
-      [{ name: 'cfg', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'nope', value: '1' }] }, ControllerError.INVALID_CONFIG],
+      [{ name: 'exists', numPartitions: 1, replicationFactor: 1 }, ErrorCode.TOPIC_ALREADY_EXISTS],
+      [{ name: 'bad name!', numPartitions: 1, replicationFactor: 1 }, ErrorCode.INVALID_TOPIC_EXCEPTION],
+      [{ name: '..', numPartitions: 1, replicationFactor: 1 }, ErrorCode.INVALID_TOPIC_EXCEPTION],
+      [{ name: 'x'.repeat(250), numPartitions: 1, replicationFactor: 1 }, ErrorCode.INVALID_TOPIC_EXCEPTION],
+      [{ name: 'p0', numPartitions: 0, replicationFactor: 1 }, ErrorCode.INVALID_PARTITIONS],
+      [{ name: 'rf4', numPartitions: 1, replicationFactor: 4 }, ErrorCode.INVALID_REPLICATION_FACTOR],
+      [{ name: 'cfg', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'nope', value: '1' }] }, ErrorCode.INVALID_CONFIG],
       [
         { name: 'cfg2', numPartitions: 1, replicationFactor: 1, configs: [{ name: 'retention.ms', value: 'soon' }] },
-        ControllerError.INVALID_CONFIG,
+        ErrorCode.INVALID_CONFIG,
       ],
     ]
     for (const [req, code] of cases) {
@@ -69,6 +70,70 @@ describe('cluster/controller', () => {
       expect(result.errorMessage).toBeTruthy()
       expect(result.records).toEqual([])
     }
+  })
+
+  describe('partition limits', () => {
+    const setBroker = (c: Controller, name: string, value: string): void => c.commit(c.alterConfigs('broker', '', [{ name, value }], false).records)
+
+    it('refuses more partitions than max.topic.partitions with INVALID_PARTITIONS, before placing anything', () => {
+      const c = cluster(3)
+      // The count of the issue: 100,000 partitions must be refused, not placed.
+      const result = c.createTopic({ name: 'huge', numPartitions: 100_000, replicationFactor: 3 })
+      expect(result.errorCode).toBe(ErrorCode.INVALID_PARTITIONS)
+      expect(result.errorMessage).toContain('max.topic.partitions 10000')
+      expect(result.errorMessage).toContain('--add-config max.topic.partitions=')
+      expect(result.records).toEqual([])
+      // A count far beyond any memory is refused the same way (nothing is allocated for it).
+      expect(c.createTopic({ name: 'absurd', numPartitions: 2 ** 31 - 1, replicationFactor: 1 }).errorCode).toBe(ErrorCode.INVALID_PARTITIONS)
+      // Explicit assignments count too.
+      setBroker(c, 'max.topic.partitions', '2')
+      const assignments = [0, 1, 2].map((i) => ({ partitionIndex: i, brokerIds: [1] }))
+      expect(c.createTopic({ name: 'manual', numPartitions: -1, replicationFactor: -1, assignments }).errorCode).toBe(ErrorCode.INVALID_PARTITIONS)
+      // The default count (num.partitions) is checked like an explicit one.
+      setBroker(c, 'num.partitions', '3')
+      expect(c.createTopic({ name: 'dflt', numPartitions: -1, replicationFactor: -1 }).errorCode).toBe(ErrorCode.INVALID_PARTITIONS)
+    })
+
+    it('accepts up to the limit, and a raised limit at once', () => {
+      const c = cluster(3)
+      setBroker(c, 'max.topic.partitions', '4')
+      expect(c.createTopic({ name: 'four', numPartitions: 4, replicationFactor: 1 }).errorCode).toBe(ErrorCode.NONE)
+      expect(c.createTopic({ name: 'five', numPartitions: 5, replicationFactor: 1 }).errorCode).toBe(ErrorCode.INVALID_PARTITIONS)
+      setBroker(c, 'max.topic.partitions', '5')
+      expect(c.createTopic({ name: 'five', numPartitions: 5, replicationFactor: 1 }).errorCode).toBe(ErrorCode.NONE)
+    })
+
+    it('refuses what would exceed max.partitions in the cluster with POLICY_VIOLATION', () => {
+      const c = cluster(3)
+      setBroker(c, 'max.partitions', '10')
+      c.commit(c.createTopic({ name: 'a', numPartitions: 6, replicationFactor: 1 }).records)
+      const result = c.createTopic({ name: 'b', numPartitions: 5, replicationFactor: 1 })
+      expect(result.errorCode).toBe(ErrorCode.POLICY_VIOLATION)
+      expect(result.errorMessage).toContain('max.partitions 10 (6 exist)')
+      expect(result.records).toEqual([])
+      expect(c.createTopic({ name: 'b', numPartitions: 4, replicationFactor: 1 }).errorCode).toBe(ErrorCode.NONE)
+    })
+
+    it('refuses what would put more than max.broker.partitions replicas on a broker with POLICY_VIOLATION', () => {
+      const c = cluster(3)
+      setBroker(c, 'max.broker.partitions', '4')
+      // 3 partitions x RF 3: 3 replicas on every broker.
+      c.commit(c.createTopic({ name: 'a', numPartitions: 3, replicationFactor: 3 }).records)
+      const result = c.createTopic({ name: 'b', numPartitions: 2, replicationFactor: 3 })
+      expect(result.errorCode).toBe(ErrorCode.POLICY_VIOLATION)
+      expect(result.errorMessage).toMatch(/put 5 partition replicas on broker 1, over max.broker.partitions 4 \(it hosts 3\)/)
+      // One more partition of RF 3 still fits (4 on each broker).
+      expect(c.createTopic({ name: 'b', numPartitions: 1, replicationFactor: 3 }).errorCode).toBe(ErrorCode.NONE)
+      // Explicit assignments are counted on the brokers they name.
+      const onBroker2 = [0, 1].map((i) => ({ partitionIndex: i, brokerIds: [2] }))
+      expect(c.createTopic({ name: 'm', numPartitions: -1, replicationFactor: -1, assignments: onBroker2 }).errorCode).toBe(ErrorCode.POLICY_VIOLATION)
+    })
+
+    it('rejects invalid limit values as any broker config', () => {
+      const c = cluster(1)
+      expect(c.alterConfigs('broker', '', [{ name: 'max.partitions', value: '0' }], false).errorCode).toBe(ErrorCode.INVALID_CONFIG)
+      expect(c.alterConfigs('broker', '', [{ name: 'max.broker.partitions', value: 'many' }], false).errorCode).toBe(ErrorCode.INVALID_CONFIG)
+    })
   })
 
   it('stores explicit configs and alters them', () => {
@@ -82,7 +147,7 @@ describe('cluster/controller', () => {
     ])
     c.commit(c.alterConfigs('topic', 't', [{ name: 'retention.bytes', value: '10' }], true).records)
     expect([...c.image.topicsByName.get('t')!.configs]).toEqual([['retention.bytes', '10']])
-    expect(c.alterConfigs('topic', 'missing', [], false).errorCode).toBe(ControllerError.UNKNOWN_TOPIC_OR_PARTITION)
+    expect(c.alterConfigs('topic', 'missing', [], false).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   })
 
   it('deletes a topic by name or id, and the name can be reused with a new id', () => {
@@ -91,7 +156,7 @@ describe('cluster/controller', () => {
     c.commit(first.records)
     c.commit(c.deleteTopic({ name: 't' }).records)
     expect(c.image.topicsByName.has('t')).toBe(false)
-    expect(c.deleteTopic({ name: 't' }).errorCode).toBe(ControllerError.UNKNOWN_TOPIC_OR_PARTITION)
+    expect(c.deleteTopic({ name: 't' }).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     const second = c.createTopic({ name: 't', numPartitions: 1, replicationFactor: 1 })
     c.commit(second.records)
     expect(second.value!.topicId).not.toBe(first.value!.topicId)
