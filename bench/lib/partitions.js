@@ -49,13 +49,23 @@ export async function measurePartitions(count, { idleSeconds = 10, settleSeconds
     await sleep(settleSeconds * 1000)
     const idle = await idleCpu(daemon.pid, idleSeconds)
     const memory = memoryOf(daemon.pid)
+    log(`partitions ${count}: idle ${idle.totalPct}% of a core (main ${idle.mainPct}%), RSS ${Math.round(memory.rssMB)} MB; restarting`)
+    const result = { partitions: count, replicationFactor: 3, brokers: 3, baseline, createMs, idle, memory }
     await daemon.stop()
-    const restartMs = await daemon.start()
-    log(`partitions ${count}: restarted ready in ${(restartMs / 1000).toFixed(1)} s; settling, then idle ${idleSeconds} s`)
+    try {
+      result.restartMs = await daemon.start()
+    } catch (err) {
+      // A home that cannot start again is the failure this step exists to catch: report it.
+      result.restartError = err instanceof Error ? err.message : String(err)
+      log(`partitions ${count}: RESTART FAILED: ${result.restartError}`)
+      return result
+    }
+    result.daemonReportedRestartMs = daemon.lastStartupMs
+    log(`partitions ${count}: restarted ready in ${(result.restartMs / 1000).toFixed(1)} s; settling, then idle ${idleSeconds} s`)
     await sleep(settleSeconds * 1000)
-    const idleAfterRestart = await idleCpu(daemon.pid, idleSeconds)
-    const memoryAfterRestart = memoryOf(daemon.pid)
-    return { partitions: count, replicationFactor: 3, brokers: 3, baseline, createMs, idle, memory, restartMs, daemonReportedRestartMs: daemon.lastStartupMs, idleAfterRestart, memoryAfterRestart }
+    result.idleAfterRestart = await idleCpu(daemon.pid, idleSeconds)
+    result.memoryAfterRestart = memoryOf(daemon.pid)
+    return result
   } finally {
     await daemon.dispose()
     daemons?.delete(daemon)
@@ -67,7 +77,8 @@ export function formatPartitions(results) {
   for (const r of results) {
     lines.push(
       `${String(r.partitions).padStart(10)}                ${(r.createMs / 1000).toFixed(1).padStart(6)} s  ${String(r.idle.totalPct).padStart(6)}% (${r.idle.mainPct}+${r.idle.otherPct})` +
-        `   ${Math.round(r.memory.rssMB).toString().padStart(5)} MB  ${(r.restartMs / 1000).toFixed(1).padStart(6)} s  ${String(r.idleAfterRestart.totalPct).padStart(6)}%`,
+        `   ${Math.round(r.memory.rssMB).toString().padStart(5)} MB  ` +
+        (r.restartError ? 'FAILED to restart' : `${(r.restartMs / 1000).toFixed(1).padStart(6)} s  ${String(r.idleAfterRestart.totalPct).padStart(6)}%`),
     )
   }
   return lines.join('\n')

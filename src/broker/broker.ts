@@ -11,6 +11,7 @@
 import type { Logger } from '../daemon/cluster.js'
 import type { LogStore, PartitionLog } from '../storage/types.js'
 import { brokerConfig, topicConfig } from '../cluster/configs.js'
+import type { MetadataRecord } from '../cluster/metadata.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import type { BrokerLink } from './replica-fetcher.js'
 import { GroupCoordinator } from './group-coordinator.js'
@@ -178,9 +179,15 @@ export class Broker {
     if (this.stateValue === 'paused') this.stateValue = 'running'
   }
 
-  /** Applies a metadata commit to this broker's replicas. */
-  onMetadata(): void {
-    if (this.registered) this.replicaManager?.reconcile()
+  /**
+   * Applies a metadata commit to this broker's replicas: only the partitions its records touch
+   * when they are given, else every partition (after a pause, when commits were missed).
+   */
+  onMetadata(records?: readonly MetadataRecord[]): void {
+    if (this.registered) {
+      if (records) this.replicaManager?.reconcileRecords(records)
+      else this.replicaManager?.reconcile()
+    }
     this.rescheduleHeartbeatIfLate()
   }
 

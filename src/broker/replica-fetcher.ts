@@ -61,6 +61,14 @@ export interface FetchersOptions {
 const BACKOFF_MS = 100
 const FETCH_MAX_BYTES = 10 * 1024 * 1024
 
+/**
+ * An idle partition's answer: no error, no divergence, no records, no high watermark to move. The
+ * common case by far with thousands of idle partitions, so it skips the asynchronous processing.
+ */
+function nothingNew(h: Hosted, r: ReplicaFetchResult): boolean {
+  return r.errorCode === ErrorCode.NONE && r.divergingEpoch === null && r.records.length === 0 && Math.min(r.highWatermark, h.log!.logEndOffset) <= h.log!.highWatermark
+}
+
 export class ReplicaFetchers {
   private readonly loops = new Set<number>()
   private stopped = false
@@ -77,6 +85,11 @@ export class ReplicaFetchers {
         if (!this.loops.has(p.leader)) this.start(p.leader)
       }
     }
+  }
+
+  /** Makes sure a loop fetches from this leader (a partition just became its follower). */
+  follow(leaderId: number): void {
+    if (!this.stopped && leaderId >= 0 && leaderId !== this.opts.brokerId && !this.loops.has(leaderId)) this.start(leaderId)
   }
 
   stop(): void {
@@ -121,6 +134,7 @@ export class ReplicaFetchers {
         const h = hosted[i]!
         // The partition may have changed role while the fetch was in flight.
         if (h.role !== 'follower' || h.leaderId !== leaderId || h.leaderEpoch !== request[i]!.currentLeaderEpoch || !h.log) continue
+        if (nothingNew(h, r)) continue
         try {
           progressed = (await this.process(h, request[i]!, r)) || progressed
         } catch (error) {

@@ -9,7 +9,7 @@
  * follower leaves the ISR (in the controller's log) before the high watermark stops waiting for it.
  */
 import { topicConfig } from '../cluster/configs.js'
-import type { PartitionInfo } from '../cluster/metadata.js'
+import type { MetadataRecord, PartitionInfo } from '../cluster/metadata.js'
 import { LeaderReplication } from '../cluster/replication.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { isStorageError } from '../storage/errors.js'
@@ -74,6 +74,8 @@ export class ReplicaManager {
   private readonly fetchers: ReplicaFetchers
   private stopped = false
   private cancelIsrTimer: (() => void) | null = null
+  /** Follower fetches long-polling for a leader append (waitForAppend). */
+  private readonly appendWaiters = new Set<(key: string, logEndOffset: number) => void>()
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     this.brokerId = opts.brokerId
@@ -105,39 +107,72 @@ export class ReplicaManager {
     for (const topic of image.topicsById.values()) {
       for (const p of topic.partitions) {
         if (!p.replicas.includes(this.brokerId)) continue
-        const key = partitionKey(p.topicId, p.partition)
-        wanted.add(key)
-        let h = this.hosted.get(key)
-        if (!h) {
-          h = {
-            key,
-            topicId: p.topicId,
-            partition: p.partition,
-            log: null,
-            role: 'offline',
-            leaderId: -1,
-            leaderEpoch: -1,
-            partitionEpoch: -1,
-            replicas: p.replicas,
-            leader: null,
-            ackWaiters: new Set(),
-            isrChangeInFlight: false,
-            transition: Promise.resolve(),
-            producers: new ProducerStateTable(),
-          }
-          this.hosted.set(key, h)
-        }
-        this.enqueue(h, p)
+        wanted.add(partitionKey(p.topicId, p.partition))
+        this.reconcileOne(p)
       }
     }
-    for (const [key, h] of this.hosted) {
-      if (wanted.has(key)) continue
-      this.hosted.delete(key)
-      this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
-      if (h.role === 'leader') this.opts.onLeadership?.(h, false)
-      h.role = 'offline'
-    }
+    for (const [key, h] of this.hosted) if (!wanted.has(key)) this.drop(h)
     this.fetchers.refresh()
+  }
+
+  /**
+   * Reconciles only what a metadata commit touched: its partitions, and the topics it removed.
+   * A commit of one ISR change costs one partition, not a walk over every partition of the
+   * cluster (with 10,000 partitions, the walks after each of thousands of ISR changes were what
+   * kept a restarted daemon from becoming ready).
+   */
+  reconcileRecords(records: readonly MetadataRecord[]): void {
+    if (this.stopped) return
+    const image = this.opts.cluster.image
+    const seen = new Set<string>()
+    let removedTopic = false
+    for (const r of records) {
+      if (r.type === 'removeTopic') removedTopic = true
+      if (r.type !== 'partition' && r.type !== 'partitionChange') continue
+      const key = partitionKey(r.topicId, r.partition)
+      if (seen.has(key)) continue
+      seen.add(key)
+      const p = image.topicsById.get(r.topicId)?.partitions[r.partition]
+      if (p && p.replicas.includes(this.brokerId)) this.reconcileOne(p)
+      else {
+        const h = this.hosted.get(key)
+        if (h) this.drop(h)
+      }
+    }
+    if (removedTopic) for (const h of [...this.hosted.values()]) if (!image.topicsById.has(h.topicId)) this.drop(h)
+  }
+
+  private reconcileOne(p: PartitionInfo): void {
+    const key = partitionKey(p.topicId, p.partition)
+    let h = this.hosted.get(key)
+    if (!h) {
+      h = {
+        key,
+        topicId: p.topicId,
+        partition: p.partition,
+        log: null,
+        role: 'offline',
+        leaderId: -1,
+        leaderEpoch: -1,
+        partitionEpoch: -1,
+        replicas: p.replicas,
+        leader: null,
+        ackWaiters: new Set(),
+        isrChangeInFlight: false,
+        transition: Promise.resolve(),
+        producers: new ProducerStateTable(),
+      }
+      this.hosted.set(key, h)
+    }
+    this.enqueue(h, p)
+  }
+
+  /** The partition is no longer hosted here (deleted, or reassigned away). */
+  private drop(h: Hosted): void {
+    this.hosted.delete(h.key)
+    this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    if (h.role === 'leader') this.opts.onLeadership?.(h, false)
+    h.role = 'offline'
   }
 
   private enqueue(h: Hosted, p: PartitionInfo): void {
@@ -201,7 +236,7 @@ export class ReplicaManager {
       h.role = p.leader >= 0 ? 'follower' : 'offline'
       this.opts.wake(h.key)
     }
-    this.fetchers.refresh()
+    if (h.role === 'follower') this.fetchers.follow(h.leaderId)
   }
 
   /** The leader's log for a partition this broker leads, or the error code to answer. */
@@ -284,6 +319,7 @@ export class ReplicaManager {
     }
     return appended.then(
       async (info): Promise<AppendResult> => {
+        this.appendedAsLeader(h)
         // Consumers wake when the high watermark moves, not on the append itself.
         if (h.leader === leader && leader.onLeaderAppend(log.logEndOffset)) this.afterHighWatermarkMove(h)
         const ok: AppendResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: info.baseOffset, logStartOffset: log.logStartOffset }
@@ -353,21 +389,34 @@ export class ReplicaManager {
     return results
   }
 
+  /**
+   * Waits until a leader append gives one of the partitions data past the follower's fetch offset,
+   * or maxWaitMs. One subscription per waiting fetch, not one per partition: an idle follower of
+   * thousands of partitions long-polls twice a second, and subscribing to each of their logs every
+   * time was most of an idle daemon's work. The partitions are indexed only when an append happens.
+   */
   private waitForAppend(partitions: ReplicaFetchPartition[], maxWaitMs: number): Promise<void> {
     return new Promise((resolve) => {
-      const unsubscribes: (() => void)[] = []
-      let cancelTimer = (): void => undefined
+      let fetchOffsets: Map<string, number> | null = null
+      const onAppend = (key: string, logEndOffset: number): void => {
+        fetchOffsets ??= new Map(partitions.map((rp) => [partitionKey(rp.topicId, rp.partition), rp.fetchOffset]))
+        const fetchOffset = fetchOffsets.get(key)
+        if (fetchOffset !== undefined && logEndOffset > fetchOffset) done()
+      }
+      const cancelTimer = this.opts.scheduler.setTimer(() => done(), maxWaitMs)
       const done = (): void => {
         cancelTimer()
-        for (const u of unsubscribes) u()
+        this.appendWaiters.delete(onAppend)
         resolve()
       }
-      cancelTimer = this.opts.scheduler.setTimer(done, maxWaitMs)
-      for (const rp of partitions) {
-        const log = this.hosted.get(partitionKey(rp.topicId, rp.partition))?.log
-        if (log) unsubscribes.push(log.onChange(() => (log.logEndOffset > rp.fetchOffset ? done() : undefined)))
-      }
+      this.appendWaiters.add(onAppend)
     })
+  }
+
+  /** A leader append made a partition's log longer: wakes the follower fetches waiting for it. */
+  private appendedAsLeader(h: Hosted): void {
+    const logEndOffset = h.log?.logEndOffset ?? -1
+    for (const waiter of [...this.appendWaiters]) waiter(h.key, logEndOffset)
   }
 
   private async serveOne(followerId: number, rp: ReplicaFetchPartition, maxBytes: number): Promise<ReplicaFetchResult> {

@@ -117,6 +117,8 @@ export interface ClusterRuntime {
 const RETENTION_TICK_MS = 100
 const CONTROLLER_TICK_MS = 200
 const HWM_CHECKPOINT_INTERVAL_MS = 5_000
+/** Elections logged one by one in a commit; the rest are counted in one line. */
+const ELECTIONS_LOGGED_PER_COMMIT = 10
 
 async function clusterId(metadataLog: MetadataLog): Promise<string> {
   const existing = await metadataLog.get('clusterId')
@@ -165,6 +167,9 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   }
 
   const onCommitted = (records: MetadataRecord[], events: ClusterEvent[]): void => {
+    // One line per election, up to a few per commit: a broker returning to 10,000 partitions
+    // elects thousands at once, and a line each would be most of the log (and of the work).
+    let elections = 0
     for (const record of records) {
       if (record.type === 'removeTopic') {
         // The image no longer has the topic: drop its logs wherever they are.
@@ -174,7 +179,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
           })
         }
       }
-      if (record.type === 'partitionChange' && record.leader !== undefined) {
+      if (record.type === 'partitionChange' && record.leader !== undefined && ++elections <= ELECTIONS_LOGGED_PER_COMMIT) {
         const topic = image.topicsById.get(record.topicId)
         log.info(record.unclean ? 'UNCLEAN leader election' : 'leader elected', {
           topic: topic?.name,
@@ -186,7 +191,8 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       }
       if (record.type === 'fenceBroker') log.info('broker fenced', { broker: record.brokerId })
     }
-    for (const broker of brokers.values()) broker.onMetadata()
+    if (elections > ELECTIONS_LOGGED_PER_COMMIT) log.info('more leaders elected', { elections: elections - ELECTIONS_LOGGED_PER_COMMIT })
+    for (const broker of brokers.values()) broker.onMetadata(records)
     opts.onEvents?.(events)
     // After the records' own events: a failover measure told at the election comes after it.
     // Not while the brokers start: the elections of a restart are no failover anyone lived through.
