@@ -20,6 +20,9 @@ import { ProducerStateTable, rebuildProducerState } from './producer-state.js'
 import { readBatchHeader } from '../protocol/records.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
 
+/** The longest a follower fetch with nothing to answer waits (see idleFetchWaitMs). */
+const IDLE_FETCH_WAIT_MAX_MS = 5_000
+
 export const partitionKey = (topicId: string, partition: number): string => `${topicId}:${partition}`
 
 interface AckWaiter {
@@ -319,7 +322,7 @@ export class ReplicaManager {
     }
     return appended.then(
       async (info): Promise<AppendResult> => {
-        this.appendedAsLeader(h)
+        this.wakeReplicaFetches(h, h.log?.logEndOffset ?? -1)
         // Consumers wake when the high watermark moves, not on the append itself.
         if (h.leader === leader && leader.onLeaderAppend(log.logEndOffset)) this.afterHighWatermarkMove(h)
         const ok: AppendResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: info.baseOffset, logStartOffset: log.logStartOffset }
@@ -363,9 +366,11 @@ export class ReplicaManager {
   private afterHighWatermarkMove(h: Hosted): void {
     if (!h.leader || !h.log) return
     const hwm = h.leader.highWatermark
-    if (hwm > h.log.highWatermark) h.log.setHighWatermark(hwm)
+    const moved = hwm > h.log.highWatermark
+    if (moved) h.log.setHighWatermark(hwm)
     for (const w of [...h.ackWaiters]) if (hwm >= w.offsetExclusive) w.resolve(ErrorCode.NONE)
     this.opts.wake(h.key)
+    if (moved) this.wakeReplicaFetches(h, Infinity)
   }
 
   private checkMinIsr(h: Hosted, isr: number[]): void {
@@ -379,14 +384,71 @@ export class ReplicaManager {
    * follower's progress, and records up to the log end (followers read past the HWM).
    */
   async serveReplicaFetch(followerId: number, partitions: ReplicaFetchPartition[], maxWaitMs: number, maxBytes: number): Promise<ReplicaFetchResult[]> {
-    const answer = (): Promise<ReplicaFetchResult[]> => Promise.all(partitions.map((rp) => this.serveOne(followerId, rp, maxBytes)))
-    let results = await answer()
-    const hasData = results.some((r) => r.errorCode !== ErrorCode.NONE || r.divergingEpoch !== null || r.records.length > 0)
-    if (!hasData && maxWaitMs > 0 && !this.stopped) {
-      await this.waitForAppend(partitions, maxWaitMs)
-      results = await answer()
+    // Whether anything is to be answered now is decided synchronously, without reading or
+    // building answers: with thousands of idle partitions, this check is most of what a fetch costs.
+    if (maxWaitMs > 0 && !this.stopped && partitions.every((rp) => this.caughtUp(followerId, rp))) {
+      await this.waitForAppend(partitions, this.idleFetchWaitMs(maxWaitMs))
     }
-    return results
+    return Promise.all(partitions.map((rp) => this.serveOne(followerId, rp, maxBytes)))
+  }
+
+  /**
+   * How long a fetch with nothing to answer waits for an append (or a HWM move): longer than
+   * replica.fetch.wait.max.ms when the follower lag allows it, so that an idle follower of
+   * thousands of partitions fetches every few seconds instead of twice a second. The follower is
+   * caught up as of its fetch, and a fetch comes at least every third of replica.lag.time.max.ms,
+   * so no idle follower leaves the ISR; appends and HWM moves answer at once, as before.
+   */
+  private idleFetchWaitMs(maxWaitMs: number): number {
+    const lagMaxMs = Number(this.opts.cluster.image.brokerConfigs.get('replica.lag.time.max.ms') ?? '30000')
+    return Math.max(maxWaitMs, Math.min(IDLE_FETCH_WAIT_MAX_MS, Math.floor(lagMaxMs / 3)))
+  }
+
+  /** serveOne's checks without its answer: true when the follower is caught up (nothing to send). */
+  private caughtUp(followerId: number, rp: ReplicaFetchPartition): boolean {
+    const state = this.fetchState(followerId, rp)
+    return !('result' in state) && rp.fetchOffset >= state.log.logEndOffset
+  }
+
+  /**
+   * One partition of a follower fetch, up to the read: an answer without records (an error or a
+   * divergence), or the follower's progress recorded and the log to read from.
+   */
+  private fetchState(followerId: number, rp: ReplicaFetchPartition): { result: ReplicaFetchResult } | { h: Hosted; log: PartitionLog } {
+    const answer = (errorCode: number, divergingEpoch: ReplicaFetchResult['divergingEpoch'] = null, h?: Hosted): { result: ReplicaFetchResult } => ({
+      result: {
+        topicId: rp.topicId,
+        partition: rp.partition,
+        errorCode,
+        highWatermark: h?.leader?.highWatermark ?? -1,
+        logStartOffset: h?.log?.logStartOffset ?? -1,
+        divergingEpoch,
+        records: [],
+      },
+    })
+    const h = this.hosted.get(partitionKey(rp.topicId, rp.partition))
+    if (!h || h.role !== 'leader' || !h.leader || !h.log) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    if (rp.currentLeaderEpoch < h.leaderEpoch) return answer(ErrorCode.FENCED_LEADER_EPOCH)
+    if (rp.currentLeaderEpoch > h.leaderEpoch) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH)
+    const log = h.log
+    const leader = h.leader
+
+    // Divergence (KIP-320/595): the follower's last epoch must end where the leader says it does.
+    if (rp.lastFetchedEpoch >= 0) {
+      const end = log.endOffsetForEpoch(rp.lastFetchedEpoch)
+      if (end.epoch !== rp.lastFetchedEpoch || end.endOffset < rp.fetchOffset) {
+        return answer(ErrorCode.NONE, { epoch: end.epoch, endOffset: end.endOffset }, h)
+      }
+    }
+    if (rp.fetchOffset > log.logEndOffset) return answer(ErrorCode.NONE, { epoch: log.latestEpoch(), endOffset: log.logEndOffset }, h)
+    if (rp.fetchOffset < log.logStartOffset) return answer(ErrorCode.OFFSET_OUT_OF_RANGE, null, h)
+
+    const progress = leader.onFollowerFetch(followerId, rp.fetchOffset, this.opts.scheduler.nowMs())
+    if (progress.hwmAdvanced) this.afterHighWatermarkMove(h)
+    // A fenced follower (hung, or cut from the controller, and fetching still) cannot join: the
+    // controller would refuse it on every fetch (KIP-841: the leader proposes eligible replicas only).
+    if (progress.expandIsr && this.opts.cluster.image.brokers.get(followerId)?.fenced === false) this.proposeIsr(h, progress.expandIsr)
+    return { h, log }
   }
 
   /**
@@ -413,42 +475,30 @@ export class ReplicaManager {
     })
   }
 
-  /** A leader append made a partition's log longer: wakes the follower fetches waiting for it. */
-  private appendedAsLeader(h: Hosted): void {
-    const logEndOffset = h.log?.logEndOffset ?? -1
+  /**
+   * A leader append made a partition's log longer (logEndOffset), or its HWM moved (Infinity: any
+   * fetch of it ends, so followers learn the HWM): wakes the follower fetches waiting for it.
+   */
+  private wakeReplicaFetches(h: Hosted, logEndOffset: number): void {
     for (const waiter of [...this.appendWaiters]) waiter(h.key, logEndOffset)
   }
 
   private async serveOne(followerId: number, rp: ReplicaFetchPartition, maxBytes: number): Promise<ReplicaFetchResult> {
-    const base = { topicId: rp.topicId, partition: rp.partition, highWatermark: -1, logStartOffset: -1, divergingEpoch: null, records: [] as Buffer[] }
-    const h = this.hosted.get(partitionKey(rp.topicId, rp.partition))
-    if (!h || h.role !== 'leader' || !h.leader || !h.log) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }
-    if (rp.currentLeaderEpoch < h.leaderEpoch) return { ...base, errorCode: ErrorCode.FENCED_LEADER_EPOCH }
-    if (rp.currentLeaderEpoch > h.leaderEpoch) return { ...base, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH }
-    const log = h.log
-    const leader = h.leader
-    const out = { ...base, errorCode: ErrorCode.NONE as number, highWatermark: leader.highWatermark, logStartOffset: log.logStartOffset }
-
-    // Divergence (KIP-320/595): the follower's last epoch must end where the leader says it does.
-    if (rp.lastFetchedEpoch >= 0) {
-      const end = log.endOffsetForEpoch(rp.lastFetchedEpoch)
-      if (end.epoch !== rp.lastFetchedEpoch || end.endOffset < rp.fetchOffset) {
-        return { ...out, divergingEpoch: { epoch: end.epoch, endOffset: end.endOffset } }
-      }
+    const state = this.fetchState(followerId, rp)
+    if ('result' in state) return state.result
+    const { h, log } = state
+    const out: ReplicaFetchResult = {
+      topicId: rp.topicId,
+      partition: rp.partition,
+      errorCode: ErrorCode.NONE,
+      highWatermark: h.leader!.highWatermark,
+      logStartOffset: log.logStartOffset,
+      divergingEpoch: null,
+      records: [],
     }
-    if (rp.fetchOffset > log.logEndOffset) {
-      return { ...out, divergingEpoch: { epoch: log.latestEpoch(), endOffset: log.logEndOffset } }
-    }
-    if (rp.fetchOffset < log.logStartOffset) return { ...out, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE }
-
-    const progress = leader.onFollowerFetch(followerId, rp.fetchOffset, this.opts.scheduler.nowMs())
-    if (progress.hwmAdvanced) this.afterHighWatermarkMove(h)
-    // A fenced follower (hung, or cut from the controller, and fetching still) cannot join: the
-    // controller would refuse it on every fetch (KIP-841: the leader proposes eligible replicas only).
-    if (progress.expandIsr && this.opts.cluster.image.brokers.get(followerId)?.fenced === false) this.proposeIsr(h, progress.expandIsr)
-    out.highWatermark = leader.highWatermark
+    if (rp.fetchOffset >= log.logEndOffset) return out
     try {
-      out.records = rp.fetchOffset < log.logEndOffset ? await log.read(rp.fetchOffset, maxBytes, log.logEndOffset) : []
+      out.records = await log.read(rp.fetchOffset, maxBytes, log.logEndOffset)
     } catch (error) {
       if (isStorageError(error, 'OFFSET_OUT_OF_RANGE')) return { ...out, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE }
       throw error
