@@ -10,7 +10,12 @@ export interface ClusterView {
   readonly clusterId: string
   readonly controllerId: number
   readonly image: MetadataImage
-  createTopic(req: CreateTopicRequest, validateOnly: boolean): Promise<CommandResult<CreatedTopic>>
+  /**
+   * Answers once the records are committed and the replicas have taken their roles, or after
+   * settleTimeoutMs (CreateTopics' timeoutMs) when opening thousands of logs takes longer: the
+   * topic exists then, and its last partitions become ready moments later.
+   */
+  createTopic(req: CreateTopicRequest, validateOnly: boolean, settleTimeoutMs?: number): Promise<CommandResult<CreatedTopic>>
   deleteTopic(by: { name?: string | null; topicId?: string | null }): Promise<CommandResult<{ name: string; topicId: string }>>
   alterConfigs(
     resourceType: 'topic' | 'broker',

@@ -117,6 +117,8 @@ export interface ClusterRuntime {
 const RETENTION_TICK_MS = 100
 const CONTROLLER_TICK_MS = 200
 const HWM_CHECKPOINT_INTERVAL_MS = 5_000
+/** The longest topic creation waits for its replicas when the request gives no timeout. */
+const CREATE_SETTLE_MAX_MS = 10_000
 /** Elections logged one by one in a commit; the rest are counted in one line. */
 const ELECTIONS_LOGGED_PER_COMMIT = 10
 
@@ -224,17 +226,24 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       return liveControllerId()
     },
     image,
-    createTopic: async (req, validateOnly) => {
+    createTopic: async (req, validateOnly, settleTimeoutMs = CREATE_SETTLE_MAX_MS) => {
       const result = await driver.submit(() => controller.createTopic(req), validateOnly)
-      // Answer once the replicas have taken their roles, so the topic is usable at once.
+      // Answer once the replicas have taken their roles, so the topic is usable at once; but no
+      // later than the request's timeout: the topic exists, and a client that gives up on a
+      // CreateTopics of 10,000 partitions would report a failure for a topic that was created.
       if (result.errorCode === 0 && !validateOnly) {
         const topic = image.topicsByName.get(req.name)
+        const settling: Promise<void>[] = []
         for (const p of topic?.partitions ?? []) {
           for (const id of p.replicas) {
             const b = brokers.get(id)
-            if (b?.running) await b.replicas.settled(p)
+            if (b?.running) settling.push(b.replicas.settled(p))
           }
         }
+        let timer: NodeJS.Timeout | undefined
+        const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, settleTimeoutMs))))
+        await Promise.race([Promise.all(settling), timedOut])
+        clearTimeout(timer)
       }
       return result
     },

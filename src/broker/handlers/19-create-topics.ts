@@ -4,6 +4,10 @@
  * factor (-1: the broker defaults), manual assignments, configs, validate_only (v1+). v5+ answers
  * the resulting partition count, replication factor and configs; v7 the topic id.
  * A duplicate name within one request is INVALID_REQUEST for both, as in Kafka.
+ * Partition limits (max.topic.partitions, max.partitions, max.broker.partitions: docs/limits.md)
+ * are the controller's: INVALID_PARTITIONS or POLICY_VIOLATION. The answer comes once every
+ * replica has taken its role, or after the request's timeoutMs, whichever is first (the topic
+ * exists either way; Kafka answers once the controller has committed it).
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { registerHandler, type RequestContext } from '../handler.js'
@@ -52,6 +56,7 @@ async function handle(ctx: RequestContext, req: CreateTopicsRequest): Promise<un
         configs: t.configs,
       },
       req.validateOnly,
+      req.timeoutMs,
     )
     out.errorCode = result.errorCode
     out.errorMessage = result.errorMessage
