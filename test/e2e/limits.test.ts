@@ -45,8 +45,9 @@ function topic(args: string[]): Promise<SluiceResult> {
 describe('e2e/limits', () => {
   it('refuses 100,000 partitions with INVALID_PARTITIONS (kafkajs), and creates nothing', async () => {
     const error = await createError([{ topic: 'huge', numPartitions: 100_000, replicationFactor: 3 }])
+    // kafkajs reports the error type, not the broker's message (the CLI test below reads that).
     expect(error.type).toBe('INVALID_PARTITIONS')
-    expect(error.message).toContain('max.topic.partitions 10000')
+    expect(error.code).toBe(37)
     const admin = kafka.admin()
     await admin.connect()
     try {
@@ -71,17 +72,18 @@ describe('e2e/limits', () => {
     const admin = kafka.admin()
     await admin.connect()
     const setBrokerConfig = (name: string, value: string) =>
-      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '', configEntries: [{ name, value }] }] })
+      // kafkajs needs a broker id as the name; sluice's broker configs are cluster-wide.
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configEntries: [{ name, value }] }] })
     try {
-      // Small limits, so the test stays small: every broker hosts 10 replicas of __consumer_offsets
-      // at most and nothing else yet, bar the 3 partitions below.
+      // A small limit, so the test stays small: no topic exists yet, and 30 partitions of
+      // replication 3 put 30 replicas on each broker.
       await setBrokerConfig('max.broker.partitions', '20')
       const error = await createError([{ topic: 'wide', numPartitions: 30, replicationFactor: 3 }])
       expect(error.type).toBe('POLICY_VIOLATION')
-      expect(error.message).toMatch(/over max.broker.partitions 20/)
+      expect(error.code).toBe(44)
       const r = await topic(['create', 'wide-cli', '--partitions', '30'])
       expect(r.exitCode, r.stderr).toBe(7)
-      expect(r.stderr).toMatch(/^sluice: cannot create topic "wide-cli": .*over max.broker.partitions 20.*\(POLICY_VIOLATION\)\n$/)
+      expect(r.stderr).toMatch(/^sluice: cannot create topic "wide-cli": .*over max.broker.partitions 20.*\(POLICY_VIOLATION\)\n?$/)
       await setBrokerConfig('max.broker.partitions', '1000')
       const ok = await topic(['create', 'wide', '--partitions', '30', '--json'])
       expect(ok.exitCode, ok.stderr).toBe(0)
