@@ -32,6 +32,12 @@ export interface DaemonInfo {
 // The poll that waits for a starting daemon: short sleeps, since time-to-ready is user-visible.
 const POLL_MS = 10
 const START_TIMEOUT_MS = 30_000
+/**
+ * How long a daemon that answers "starting" may take: a home with many partitions opens every log
+ * and registers its brokers before it is ready (10,000 partitions: 10-35 s on a busy 2-core
+ * machine), and a home must always be startable. The 30 s above apply to a daemon that does not answer.
+ */
+const START_PROGRESS_MAX_MS = 300_000
 const STOP_TIMEOUT_MS = 10_000
 const LOG_TAIL_LINES = 15
 // A log past this size is renamed to daemon.log.1 when a new daemon starts.
@@ -140,7 +146,9 @@ export interface StartResult {
 export async function startDaemon(opts: StartOptions): Promise<StartResult> {
   const paths = homePaths(opts.home)
   assertSocketPathFits(paths)
-  const deadline = Date.now() + (opts.timeoutMs ?? START_TIMEOUT_MS)
+  const timeoutMs = opts.timeoutMs ?? START_TIMEOUT_MS
+  const startedMs = Date.now()
+  let deadline = startedMs + timeoutMs
   let config: DaemonConfig | undefined
   let child: Child | undefined
   const spawned = new Set<number>()
@@ -150,6 +158,8 @@ export async function startDaemon(opts: StartOptions): Promise<StartResult> {
     for (;;) {
       const status = await probeDaemon(paths.home, { timeoutMs: 2_000 })
       if (status?.state === 'ready') return { info: infoFromStatus(status), started: spawned.has(status.pid) }
+      // Starting and answering: it is making progress, give it time (up to the cap).
+      if (status?.state === 'starting') deadline = Math.min(Math.max(deadline, Date.now() + timeoutMs), startedMs + START_PROGRESS_MAX_MS)
       if (child?.exit) {
         if (child.exit.code !== DAEMON_EXIT_LOCK_HELD) {
           const how = child.exit.error
