@@ -30,6 +30,15 @@ export interface CreateTopicRequest {
   configs?: { name: string; value: string | null }[]
 }
 
+export interface AlterIsrRequest {
+  brokerId: number
+  topicId: string
+  partition: number
+  leaderEpoch: number
+  partitionEpoch: number
+  isr: number[]
+}
+
 export interface CreatedTopic {
   topicId: string
   numPartitions: number
@@ -148,7 +157,7 @@ export class Controller {
    * A leader asks to change a partition's ISR (Kafka's AlterPartition). Refused when the leader or
    * its epoch is stale, or when the partition changed since the leader last saw it.
    */
-  alterIsr(req: { brokerId: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }): CommandResult {
+  alterIsr(req: AlterIsrRequest): CommandResult {
     const p = this.image.topicsById.get(req.topicId)?.partitions[req.partition]
     if (!p) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'no such partition')
     if (p.leader !== req.brokerId || p.leaderEpoch !== req.leaderEpoch) {
@@ -167,6 +176,22 @@ export class Controller {
     const isr = p.replicas.filter((id) => req.isr.includes(id))
     const reason = added.length > 0 ? `ISR expanded with ${added.join(',')}` : `ISR shrunk by ${p.isr.filter((id) => !isr.includes(id)).join(',')}`
     return { errorCode: 0, errorMessage: null, records: [{ type: 'partitionChange', topicId: p.topicId, partition: p.partition, isr, reason }] }
+  }
+
+  /**
+   * Many ISR changes in one commit, as Kafka's AlterPartition carries the changes of many
+   * partitions: each is checked as alterIsr alone, so the caller sends at most one per partition
+   * (a second would be checked against the partition epoch the first is about to change). The
+   * value holds each request's own result (its records are in the batch's).
+   */
+  alterIsrs(reqs: readonly AlterIsrRequest[]): CommandResult<CommandResult[]> {
+    const records: MetadataRecord[] = []
+    const results = reqs.map((req) => {
+      const result = this.alterIsr(req)
+      records.push(...result.records)
+      return result
+    })
+    return { errorCode: 0, errorMessage: null, records, value: results }
   }
 
   /** Preferred-leader election for every partition, or those `only` selects. */

@@ -22,7 +22,7 @@ import { MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../cli/errors.js'
-import { ControllerDriver } from './controller-driver.js'
+import { ControllerDriver, IsrChangeBatcher } from './controller-driver.js'
 import { FaultInjector, type Fault, type FaultSpec } from './faults.js'
 import { DirectLink } from './links.js'
 import { MetadataLog } from './metadata-log.js'
@@ -206,6 +206,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     }
   }
   const driver = new ControllerDriver(controller, metadataLog, onCommitted)
+  const isrChanges = new IsrChangeBatcher(driver)
 
   /**
    * The controller id that Metadata and DescribeCluster give: as KRaft brokers do (they forward
@@ -250,7 +251,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     deleteTopic: (by) => driver.submit(() => controller.deleteTopic(by)),
     alterConfigs: (type, name, changes, replace, validateOnly) =>
       driver.submit(() => controller.alterConfigs(type, name, changes, replace), validateOnly),
-    alterIsr: (req) => driver.submit(() => controller.alterIsr(req)),
+    alterIsr: (req) => isrChanges.submit(req),
     allocateProducerId: () => driver.submit(() => controller.allocateProducerId()),
   }
 

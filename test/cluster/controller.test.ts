@@ -72,6 +72,21 @@ describe('cluster/controller', () => {
     }
   })
 
+  it('commits many ISR changes in one command, each checked as alone', () => {
+    const c = cluster(3)
+    c.commit(c.createTopic({ name: 't', numPartitions: 3, replicationFactor: 3 }).records)
+    const parts = c.image.topicsByName.get('t')!.partitions
+    const shrink = (i: number, epoch = parts[i]!.partitionEpoch) => {
+      const p = parts[i]!
+      return { brokerId: p.leader, topicId: p.topicId, partition: i, leaderEpoch: p.leaderEpoch, partitionEpoch: epoch, isr: [p.leader] }
+    }
+    const result = c.alterIsrs([shrink(0), shrink(1, 7), shrink(2)])
+    expect(result.value!.map((r) => r.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.INVALID_UPDATE_VERSION, ErrorCode.NONE])
+    expect(result.records).toHaveLength(2)
+    c.commit(result.records)
+    expect(c.image.topicsByName.get('t')!.partitions.map((p) => p.isr.length)).toEqual([1, 3, 1])
+  })
+
   describe('partition limits', () => {
     const setBroker = (c: Controller, name: string, value: string): void => c.commit(c.alterConfigs('broker', '', [{ name, value }], false).records)
 
