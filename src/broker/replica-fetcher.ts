@@ -45,6 +45,12 @@ export interface BrokerLink {
     maxWaitMs: number,
     maxBytes: number,
   ): Promise<ReplicaFetchResult[]>
+  /**
+   * Ends the follower's fetch waiting at the leader now (its partitions changed: one joined, or a
+   * leader epoch moved), so that the next fetch asks for the new set. Optional: without it, the
+   * waiting fetch ends at its timeout.
+   */
+  wakeReplicaFetch?(followerId: number, leaderId: number): void
 }
 
 export interface FetchersOptions {
@@ -89,7 +95,11 @@ export class ReplicaFetchers {
 
   /** Makes sure a loop fetches from this leader (a partition just became its follower). */
   follow(leaderId: number): void {
-    if (!this.stopped && leaderId >= 0 && leaderId !== this.opts.brokerId && !this.loops.has(leaderId)) this.start(leaderId)
+    if (this.stopped || leaderId < 0 || leaderId === this.opts.brokerId) return
+    if (!this.loops.has(leaderId)) this.start(leaderId)
+    // The loop's fetch in flight may be waiting at the leader without this partition (or with its
+    // old epoch): an idle fetch waits up to seconds, so end it and let the loop ask again.
+    else this.opts.link.wakeReplicaFetch?.(this.opts.brokerId, leaderId)
   }
 
   stop(): void {

@@ -79,6 +79,8 @@ export class ReplicaManager {
   private cancelIsrTimer: (() => void) | null = null
   /** Follower fetches long-polling for a leader append (waitForAppend). */
   private readonly appendWaiters = new Set<(key: string, logEndOffset: number) => void>()
+  /** The same fetches by follower, to end them when the follower's partitions change. */
+  private readonly fetchesWaiting = new Map<number, Set<() => void>>()
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     this.brokerId = opts.brokerId
@@ -387,7 +389,7 @@ export class ReplicaManager {
     // Whether anything is to be answered now is decided synchronously, without reading or
     // building answers: with thousands of idle partitions, this check is most of what a fetch costs.
     if (maxWaitMs > 0 && !this.stopped && partitions.every((rp) => this.caughtUp(followerId, rp))) {
-      await this.waitForAppend(partitions, this.idleFetchWaitMs(maxWaitMs))
+      await this.waitForAppend(followerId, partitions, this.idleFetchWaitMs(maxWaitMs))
     }
     return Promise.all(partitions.map((rp) => this.serveOne(followerId, rp, maxBytes)))
   }
@@ -457,7 +459,7 @@ export class ReplicaManager {
    * thousands of partitions long-polls twice a second, and subscribing to each of their logs every
    * time was most of an idle daemon's work. The partitions are indexed only when an append happens.
    */
-  private waitForAppend(partitions: ReplicaFetchPartition[], maxWaitMs: number): Promise<void> {
+  private waitForAppend(followerId: number, partitions: ReplicaFetchPartition[], maxWaitMs: number): Promise<void> {
     return new Promise((resolve) => {
       let fetchOffsets: Map<string, number> | null = null
       const onAppend = (key: string, logEndOffset: number): void => {
@@ -466,13 +468,23 @@ export class ReplicaManager {
         if (fetchOffset !== undefined && logEndOffset > fetchOffset) done()
       }
       const cancelTimer = this.opts.scheduler.setTimer(() => done(), maxWaitMs)
+      let woken = this.fetchesWaiting.get(followerId)
+      if (!woken) this.fetchesWaiting.set(followerId, (woken = new Set()))
+      const waiting = woken
       const done = (): void => {
         cancelTimer()
         this.appendWaiters.delete(onAppend)
+        waiting.delete(done)
         resolve()
       }
       this.appendWaiters.add(onAppend)
+      waiting.add(done)
     })
+  }
+
+  /** Ends a follower's waiting fetches now (its partitions changed: see BrokerLink.wakeReplicaFetch). */
+  wakeReplicaFetchesOf(followerId: number): void {
+    for (const done of [...(this.fetchesWaiting.get(followerId) ?? [])]) done()
   }
 
   /**

@@ -52,4 +52,10 @@ export class DirectLink implements BrokerLink {
     if (latencyMs > 0) await delay(latencyMs)
     return results
   }
+
+  /** Like a long poll's timeout coming early; faults do not apply (nothing crosses the link). */
+  wakeReplicaFetch(followerId: number, leaderId: number): void {
+    const leader = this.brokers.get(leaderId)
+    if (leader?.running) leader.replicas.wakeReplicaFetchesOf(followerId)
+  }
 }

@@ -190,6 +190,13 @@ export class SimNetwork implements BrokerLink {
     return this.fetch(followerId, leaderId, partitions, maxWaitMs, maxBytes)
   }
 
+  /** A waiting fetch ends early (the follower's partitions changed); lost on a cut link or a hung leader. */
+  wakeReplicaFetch(followerId: number, leaderId: number): void {
+    if (this.isCut(followerId, leaderId) || this.host.isPaused(leaderId)) return
+    const leader = this.host.broker(leaderId)
+    if (leader?.running) leader.replicas.wakeReplicaFetchesOf(followerId)
+  }
+
   private fetch(
     followerId: number,
     leaderId: number,
