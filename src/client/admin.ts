@@ -69,6 +69,12 @@ const LEADER_NOT_AVAILABLE = 5
 const INVALID_TOPIC_EXCEPTION = 17
 const TOPIC_ALREADY_EXISTS = 36
 const REQUEST_TIMEOUT_MS = 10_000
+/**
+ * CreateTopics of thousands of partitions is legitimately slow (the daemon answers within the
+ * request's 5 s timeoutMs once the topic is committed, and committing 10,000 partitions takes
+ * seconds on a busy machine): waiting less would report a created topic as an unreachable cluster.
+ */
+export const CREATE_REQUEST_TIMEOUT_MS = 30_000
 const EARLIEST = -2n
 const LATEST = -1n
 
@@ -133,9 +139,13 @@ function replicationFactorOf(t: MetadataResponseTopic): number {
 export class TopicAdmin {
   private readonly admin: Admin
 
-  constructor(readonly target: ClusterTarget) {
+  constructor(
+    readonly target: ClusterTarget,
+    opts: { requestTimeoutMs?: number } = {},
+  ) {
     // A hung broker should cost a person at the terminal seconds, not Kafka's 30 s default.
-    this.admin = new Admin({ ...clientOptions(target, 'sluice-admin'), autocreateTopics: false, requestTimeout: REQUEST_TIMEOUT_MS })
+    const requestTimeout = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+    this.admin = new Admin({ ...clientOptions(target, 'sluice-admin'), autocreateTopics: false, requestTimeout })
   }
 
   async close(): Promise<void> {
@@ -409,8 +419,12 @@ export class TopicAdmin {
 }
 
 /** Runs `fn` with a TopicAdmin and always closes it. */
-export async function withTopicAdmin<T>(target: ClusterTarget, fn: (admin: TopicAdmin) => Promise<T>): Promise<T> {
-  const admin = new TopicAdmin(target)
+export async function withTopicAdmin<T>(
+  target: ClusterTarget,
+  fn: (admin: TopicAdmin) => Promise<T>,
+  opts: { requestTimeoutMs?: number } = {},
+): Promise<T> {
+  const admin = new TopicAdmin(target, opts)
   try {
     return await fn(admin)
   } finally {

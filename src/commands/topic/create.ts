@@ -1,13 +1,13 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { parseConfigPairs, withTopicAdmin, type CreateTopicResult } from '../../client/admin.js'
+import { CREATE_REQUEST_TIMEOUT_MS, parseConfigPairs, withTopicAdmin, type CreateTopicResult } from '../../client/admin.js'
 import { resolveCluster } from '../../client/kafka.js'
 
 export default class TopicCreate extends BaseCommand<typeof TopicCreate> {
   static override summary = 'Create a topic.'
   static override description = `Partitions and replication factor default to the cluster's (num.partitions and default.replication.factor; on the local daemon 3 and 3, clamped to the broker count).
-Exit codes: 5 when the topic exists (unless --if-not-exists), 2 for a bad name, config name or value (with the broker's message), 3 when the cluster is unreachable, 7 for other refusals by the cluster.`
+Exit codes: 5 when the topic exists (unless --if-not-exists), 2 for a bad name, config name or value, or a partition count over max.topic.partitions (with the broker's message), 3 when the cluster is unreachable, 7 for other refusals by the cluster (e.g. POLICY_VIOLATION: over max.partitions or max.broker.partitions).`
   static override examples = [
     '<%= config.bin %> topic create orders',
     '<%= config.bin %> topic create orders --partitions 6 --replication-factor 3',
@@ -37,6 +37,7 @@ Exit codes: 5 when the topic exists (unless --if-not-exists), 2 for a bad name, 
         configs,
         ifNotExists: this.flags['if-not-exists'],
       }),
+      { requestTimeoutMs: CREATE_REQUEST_TIMEOUT_MS },
     )
     if (!this.jsonEnabled()) {
       const shape = `${result.partitionCount} partition(s), replication factor ${result.replicationFactor}`
