@@ -107,8 +107,9 @@ export class SimCluster {
       this.trace(() => `commit ${describeRecord(this.image, r)}`)
     }
     this.onCommit(records)
-    // A hung broker applies metadata when it runs again (resume()).
-    for (const [id, b] of this.brokers) if (!this.paused.has(id)) b.onMetadata()
+    // As the daemon: each broker applies the partitions the commit names. A hung broker applies
+    // all of the metadata when it runs again (resume()).
+    for (const [id, b] of this.brokers) if (!this.paused.has(id)) b.onMetadata(records)
   }
 
   /** The controller's clock, as the daemon's CONTROLLER_TICK_MS interval. */
