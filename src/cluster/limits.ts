@@ -2,9 +2,9 @@
  * Partition limits: what one request may add to the cluster. Every partition costs memory and
  * work in every broker that hosts a replica of it (a log, replication state, a slot in the
  * followers' fetches), so an unbounded CreateTopics could take the whole daemon down. Checked by
- * the controller before anything is placed or written, as Kafka checks its create-topic policy
- * (KIP-578's `max.partitions` and `max.broker.partitions`), with the limits as broker configs that
- * any Kafka admin tool can raise (docs/limits.md).
+ * the controller before anything is placed or written, as a Kafka create-topic policy would (after
+ * KIP-578's proposed `max.partitions` and `max.broker.partitions`), with the limits as broker
+ * configs that any Kafka admin tool can raise (docs/limits.md).
  */
 import { ErrorCode } from '../protocol/errors.js'
 import { brokerConfig } from './configs.js'
