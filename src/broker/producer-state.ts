@@ -95,6 +95,12 @@ export class ProducerStateTable {
   clear(): void {
     this.producers.clear()
   }
+
+  /** Takes `other`'s producers in one step (a rebuild is built aside, then swapped in). */
+  replaceWith(other: ProducerStateTable): void {
+    this.producers.clear()
+    for (const [id, entry] of other.producers) this.producers.set(id, entry)
+  }
 }
 
 /** How far back (in offsets) a replica looks to rebuild its producers' sequences when it opens a log. */
@@ -106,15 +112,17 @@ const PRODUCER_STATE_REBUILD_BYTES = 32 * 1024 * 1024
  * so the recent batches are what matters (older producers are unknown and start afresh).
  */
 export async function rebuildProducerState(log: PartitionLog, table: ProducerStateTable): Promise<void> {
-  table.clear()
+  // Built aside and swapped in at the end: the table is never seen half rebuilt.
+  const rebuilt = new ProducerStateTable()
   const from = Math.max(log.logStartOffset, log.logEndOffset - PRODUCER_STATE_REBUILD_OFFSETS)
   let offset = from
   while (offset < log.logEndOffset) {
     const batches = await log.read(offset, PRODUCER_STATE_REBUILD_BYTES, log.logEndOffset)
     if (batches.length === 0) break
-    for (const b of batches) table.recordStored(b)
+    for (const b of batches) rebuilt.recordStored(b)
     const last = readBatchHeader(batches[batches.length - 1]!, 0)
     if (last.lastOffset + 1 <= offset) break
     offset = last.lastOffset + 1
   }
+  table.replaceWith(rebuilt)
 }

@@ -119,16 +119,33 @@ export class ReplicaFetchers {
       let progressed = false
       for (const [i, r] of results.entries()) {
         const h = hosted[i]!
-        // The partition may have changed role while the fetch was in flight.
-        if (h.role !== 'follower' || h.leaderId !== leaderId || h.leaderEpoch !== request[i]!.currentLeaderEpoch || !h.log) continue
         try {
-          progressed = (await this.process(h, request[i]!, r)) || progressed
+          progressed = (await this.applyResult(h, leaderId, request[i]!, r)) || progressed
         } catch (error) {
           this.opts.log.warn('replica fetch result failed', { broker: this.opts.brokerId, partition: h.key, error: String(error) })
         }
       }
       if (!progressed) await sleep(scheduler, results.some((r) => r.errorCode !== ErrorCode.NONE) ? BACKOFF_MS : 0)
     }
+  }
+
+  /**
+   * Applies one partition's fetch result in the partition's transition chain, as Kafka applies it
+   * under the partition's lock: a role change waits for a follower append or truncation in
+   * flight, and the result is dropped if the role changed meanwhile. Unserialised, a follower
+   * append could land after the broker had become leader (under the new epoch's start), and a
+   * truncation's producer-state rebuild could wipe what the new leader's appends recorded.
+   */
+  private applyResult(h: Hosted, leaderId: number, sent: ReplicaFetchPartition, r: ReplicaFetchResult): Promise<boolean> {
+    const work = h.transition.then(() => {
+      if (h.role !== 'follower' || h.leaderId !== leaderId || h.leaderEpoch !== sent.currentLeaderEpoch || !h.log) return false
+      return this.process(h, sent, r)
+    })
+    h.transition = work.then(
+      () => undefined,
+      () => undefined,
+    )
+    return work
   }
 
   /** Applies one partition's fetch result. Returns true when the log moved. */
