@@ -15,6 +15,7 @@ import type { ClusterView, Scheduler } from './cluster-view.js'
 import type { BrokerLink } from './replica-fetcher.js'
 import { GroupCoordinator } from './group-coordinator.js'
 import { ReplicaManager, partitionKey } from './replica-manager.js'
+import { deleteProducerSnapshot } from './producer-state.js'
 
 export interface BrokerOptions {
   id: number
@@ -232,6 +233,7 @@ export class Broker {
     for (const { partition } of hosted) {
       this.wake(partitionKey(topicId, partition))
       await this.store.deletePartition(topicId, partition)
+      await deleteProducerSnapshot(this.store.meta, topicId, partition)
     }
   }
 

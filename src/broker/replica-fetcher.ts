@@ -56,6 +56,8 @@ export interface FetchersOptions {
   /** The partitions this broker currently follows from a leader. */
   partitions: (leaderId: number) => Hosted[]
   wake: (key: string) => void
+  /** Deletes a partition's persisted producer snapshot (a truncation went below it). */
+  dropProducerSnapshot: (h: Hosted) => Promise<void>
 }
 
 const BACKOFF_MS = 100
@@ -172,7 +174,13 @@ export class ReplicaFetchers {
       if (truncateTo < log.logEndOffset) {
         this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: truncateTo })
         await log.truncateTo(truncateTo)
-        await rebuildProducerState(log, h.producers)
+        // A snapshot past the truncation names batches that are gone: read the log tail instead
+        // (and drop it, so the next start does not load it over different batches).
+        if (h.producerSnapshot && h.producerSnapshot.offset > log.logEndOffset) {
+          h.producerSnapshot = null
+          await this.opts.dropProducerSnapshot(h)
+        }
+        await rebuildProducerState(log, h.producers, h.producerSnapshot)
         return true
       }
       // No batch to drop, but the epoch we sent may be one we assigned at our LEO when elected and

@@ -8,7 +8,7 @@
  * Ordering contract: a leader's high watermark is only computed from the *committed* ISR, so a
  * follower leaves the ISR (in the controller's log) before the high watermark stops waiting for it.
  */
-import { topicConfig } from '../cluster/configs.js'
+import { brokerConfig, topicConfig } from '../cluster/configs.js'
 import type { PartitionInfo } from '../cluster/metadata.js'
 import { LeaderReplication } from '../cluster/replication.js'
 import { ErrorCode } from '../protocol/errors.js'
@@ -16,7 +16,14 @@ import { isStorageError } from '../storage/errors.js'
 import type { AppendInfo, LogStore, PartitionLog } from '../storage/types.js'
 import type { Logger } from '../daemon/cluster.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
-import { ProducerStateTable, rebuildProducerState } from './producer-state.js'
+import {
+  deleteProducerSnapshot,
+  loadProducerSnapshot,
+  ProducerStateTable,
+  rebuildProducerState,
+  saveProducerSnapshot,
+  type ProducerSnapshot,
+} from './producer-state.js'
 import { readBatchHeader } from '../protocol/records.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
 
@@ -46,7 +53,12 @@ export interface Hosted {
   transition: Promise<void>
   /** Idempotent producers' sequences (leader and followers keep it, so a new leader has it). */
   readonly producers: ProducerStateTable
+  /** The last producer snapshot persisted (or loaded) for this partition. */
+  producerSnapshot: ProducerSnapshot | null
 }
+
+/** How often changed producer state is snapshotted to the store (Kafka snapshots at segment rolls). */
+const PRODUCER_SNAPSHOT_INTERVAL_MS = 5_000
 
 export interface AppendResult {
   errorCode: number
@@ -74,6 +86,7 @@ export class ReplicaManager {
   private readonly fetchers: ReplicaFetchers
   private stopped = false
   private cancelIsrTimer: (() => void) | null = null
+  private cancelSnapshotTimer: (() => void) | null = null
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     this.brokerId = opts.brokerId
@@ -85,8 +98,10 @@ export class ReplicaManager {
       cluster: opts.cluster,
       partitions: (leaderId) => [...this.hosted.values()].filter((h) => h.role === 'follower' && h.leaderId === leaderId && h.log !== null),
       wake: opts.wake,
+      dropProducerSnapshot: (h) => deleteProducerSnapshot(opts.store.meta, h.topicId, h.partition),
     })
     this.scheduleIsrCheck()
+    this.scheduleProducerSnapshots()
   }
 
   get(key: string): Hosted | undefined {
@@ -124,6 +139,7 @@ export class ReplicaManager {
             isrChangeInFlight: false,
             transition: Promise.resolve(),
             producers: new ProducerStateTable(),
+            producerSnapshot: null,
           }
           this.hosted.set(key, h)
         }
@@ -153,7 +169,8 @@ export class ReplicaManager {
     if (this.stopped || this.hosted.get(h.key) !== h) return
     if (!h.log) {
       const opened = await this.opts.store.partition(p.topicId, p.partition)
-      await rebuildProducerState(opened, h.producers)
+      h.producerSnapshot = await loadProducerSnapshot(this.opts.store.meta, p.topicId, p.partition)
+      await rebuildProducerState(opened, h.producers, h.producerSnapshot)
       h.log = opened
     }
     const log = h.log
@@ -277,7 +294,9 @@ export class ReplicaManager {
       h.producers.record(header.producerId, header.producerEpoch, {
         firstSeq,
         lastSeq,
+        maxTimestamp: header.maxTimestamp,
         offsets: appended.then((info) => ({ baseOffset: info.baseOffset, lastOffset: info.lastOffset })),
+        stored: null,
       })
     } else {
       appended = log.appendAsLeader(records, h.leaderEpoch)
@@ -451,10 +470,43 @@ export class ReplicaManager {
     }, Math.max(Math.floor(lagMaxMs / 2), 10))
   }
 
+  /**
+   * Persists the producer state of every partition whose producers changed, as of its high
+   * watermark, in the partition's transition chain (a truncation's rebuild and a snapshot never
+   * interleave).
+   */
+  snapshotProducers(): Promise<void> {
+    const nowMs = this.opts.scheduler.nowMs()
+    const expirationMs = Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'producer.id.expiration.ms'))
+    const writes: Promise<void>[] = []
+    for (const h of this.hosted.values()) {
+      if (!h.log || !h.producers.changedSinceSnapshot) continue
+      const work = h.transition.then(async () => {
+        if (!h.log || this.stopped) return
+        const snapshot = h.producers.snapshot(h.log.highWatermark, nowMs, expirationMs)
+        await saveProducerSnapshot(this.opts.store.meta, h.topicId, h.partition, snapshot)
+        h.producerSnapshot = snapshot
+      })
+      h.transition = work.catch((error: unknown) => {
+        if (!this.stopped) this.opts.log.warn('producer snapshot failed', { broker: this.brokerId, partition: h.key, error: String(error) })
+      })
+      writes.push(h.transition)
+    }
+    return Promise.all(writes).then(() => undefined)
+  }
+
+  private scheduleProducerSnapshots(): void {
+    if (this.stopped) return
+    this.cancelSnapshotTimer = this.opts.scheduler.setTimer(() => {
+      void this.snapshotProducers().finally(() => this.scheduleProducerSnapshots())
+    }, PRODUCER_SNAPSHOT_INTERVAL_MS)
+  }
+
   /** Stops replication and fails waiting requests (the broker was killed or is closing). */
   stop(): void {
     this.stopped = true
     this.cancelIsrTimer?.()
+    this.cancelSnapshotTimer?.()
     this.fetchers.stop()
     for (const h of this.hosted.values()) this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
     this.hosted.clear()
