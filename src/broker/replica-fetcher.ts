@@ -61,6 +61,8 @@ export interface FetchersOptions {
 }
 
 const BACKOFF_MS = 100
+/** The same truncation this many times in a row: the replica cannot converge, and says so once. */
+const STUCK_TRUNCATIONS = 10
 const FETCH_MAX_BYTES = 10 * 1024 * 1024
 
 export class ReplicaFetchers {
@@ -150,6 +152,42 @@ export class ReplicaFetchers {
     return work
   }
 
+  /**
+   * Counts a truncation. The same one (same LEO, same target) coming back means the follower
+   * refetches what it dropped and diverges again: a bug in the divergence rules, never to loop
+   * silently. It is logged once, and shown (`cluster status`, `sluice ui`) until the replica gets
+   * past it. Returns true when this truncation repeats the last one (already logged).
+   */
+  private noteTruncation(h: Hosted, fromOffset: number, toOffset: number): boolean {
+    const d = h.divergence
+    if (d && d.fromOffset === fromOffset && d.toOffset === toOffset) {
+      d.truncations++
+      if (d.truncations === STUCK_TRUNCATIONS) {
+        h.stuck = d
+        this.opts.log.warn('replica stuck: it truncates and refetches the same records without converging', {
+          broker: this.opts.brokerId,
+          partition: h.key,
+          leader: h.leaderId,
+          from: fromOffset,
+          to: toOffset,
+          truncations: d.truncations,
+        })
+      }
+      return true
+    }
+    h.divergence = { fromOffset, toOffset, truncations: 1, sinceMs: this.opts.scheduler.nowMs() }
+    return false
+  }
+
+  /** The follower got past its last divergence. */
+  private converged(h: Hosted): void {
+    if (h.stuck) {
+      this.opts.log.info('replica no longer stuck', { broker: this.opts.brokerId, partition: h.key, truncations: h.stuck.truncations })
+    }
+    h.divergence = null
+    h.stuck = null
+  }
+
   /** Applies one partition's fetch result. Returns true when the log moved. */
   private async process(h: Hosted, sent: ReplicaFetchPartition, r: ReplicaFetchResult): Promise<boolean> {
     const log = h.log!
@@ -172,7 +210,9 @@ export class ReplicaFetchers {
         else truncateTo = Math.min(endOffset, log.logEndOffset)
       }
       if (truncateTo < log.logEndOffset) {
-        this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: truncateTo })
+        if (!this.noteTruncation(h, log.logEndOffset, truncateTo)) {
+          this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: truncateTo })
+        }
         await log.truncateTo(truncateTo)
         // A snapshot past the truncation names batches that are gone: read the log tail instead
         // (and drop it, so the next start does not load it over different batches).
@@ -196,6 +236,7 @@ export class ReplicaFetchers {
       await log.appendAsFollower(records)
       h.producers.recordStored(records)
       moved = true
+      if (h.divergence && log.logEndOffset > h.divergence.fromOffset) this.converged(h)
     }
     const hwm = Math.min(r.highWatermark, log.logEndOffset)
     if (hwm > log.highWatermark) log.setHighWatermark(hwm)

@@ -55,6 +55,19 @@ export interface Hosted {
   readonly producers: ProducerStateTable
   /** The last producer snapshot persisted (or loaded) for this partition. */
   producerSnapshot: ProducerSnapshot | null
+  /** As follower: the last divergence truncation, and how often the same one came back. */
+  divergence: Divergence | null
+  /** Set while the same truncation keeps coming back (the follower cannot converge). */
+  stuck: Divergence | null
+}
+
+/** A follower's truncation after a diverging epoch: from its LEO to where it agrees with the leader. */
+export interface Divergence {
+  fromOffset: number
+  toOffset: number
+  /** How many times in a row the follower truncated from the same LEO to the same offset. */
+  truncations: number
+  sinceMs: number
 }
 
 /** How often changed producer state is snapshotted to the store (Kafka snapshots at segment rolls). */
@@ -140,6 +153,8 @@ export class ReplicaManager {
             transition: Promise.resolve(),
             producers: new ProducerStateTable(),
             producerSnapshot: null,
+            divergence: null,
+            stuck: null,
           }
           this.hosted.set(key, h)
         }
@@ -196,6 +211,8 @@ export class ReplicaManager {
         h.role = 'leader'
         h.leaderId = p.leader
         h.leaderEpoch = p.leaderEpoch
+        h.divergence = null
+        h.stuck = null
         // An ISR change still in flight from an earlier leadership stays the one in flight: when a
         // second was let out beside it, the first one's answer cleared the second's flag and a
         // third proposal replaced what the HWM waited for while the second was still undecided
