@@ -263,6 +263,8 @@ export class Broker {
   }
 
   async close(): Promise<void> {
+    // A clean shutdown leaves every partition's producer state snapshotted, as Kafka's does.
+    if (this.running) await this.replicaManager?.snapshotProducers().catch(() => undefined)
     this.crash()
     await this.store.close()
   }
