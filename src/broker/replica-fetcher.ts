@@ -15,6 +15,7 @@ import type { ClusterView, Scheduler } from './cluster-view.js'
 import { sleep } from './cluster-view.js'
 import { rebuildProducerState } from './producer-state.js'
 import type { Hosted } from './replica-manager.js'
+import type { PartitionLog } from '../storage/types.js'
 
 export interface ReplicaFetchPartition {
   topicId: string
@@ -141,8 +142,16 @@ export class ReplicaFetchers {
    * truncation's producer-state rebuild could wipe what the new leader's appends recorded.
    */
   private applyResult(h: Hosted, leaderId: number, sent: ReplicaFetchPartition, r: ReplicaFetchResult): Promise<boolean> {
+    const current = (): boolean => h.role === 'follower' && h.leaderId === leaderId && h.leaderEpoch === sent.currentLeaderEpoch && h.log !== null
+    if (r.errorCode !== ErrorCode.NONE) return Promise.resolve(false)
+    if (r.divergingEpoch === null && r.records.length === 0) {
+      // Nothing to write (the idle case, for every partition of every round): only the HWM moves,
+      // which needs no step in the chain.
+      if (current()) this.followHighWatermark(h.log!, r.highWatermark)
+      return Promise.resolve(false)
+    }
     const work = h.transition.then(() => {
-      if (h.role !== 'follower' || h.leaderId !== leaderId || h.leaderEpoch !== sent.currentLeaderEpoch || !h.log) return false
+      if (!current()) return false
       return this.process(h, sent, r)
     })
     h.transition = work.then(
@@ -238,9 +247,14 @@ export class ReplicaFetchers {
       moved = true
       if (h.divergence && log.logEndOffset > h.divergence.fromOffset) this.converged(h)
     }
-    const hwm = Math.min(r.highWatermark, log.logEndOffset)
-    if (hwm > log.highWatermark) log.setHighWatermark(hwm)
+    this.followHighWatermark(log, r.highWatermark)
     return moved
+  }
+
+  /** A follower's HWM: the leader's, up to what it holds itself. */
+  private followHighWatermark(log: PartitionLog, leaderHighWatermark: number): void {
+    const hwm = Math.min(leaderHighWatermark, log.logEndOffset)
+    if (hwm > log.highWatermark) log.setHighWatermark(hwm)
   }
 }
 
