@@ -4,7 +4,8 @@
 Sends records numbered 0, 1, 2, ... for DURATION seconds (the value says producer and number; the
 partition is number % PARTITIONS, so where a record belongs is known), with enable.idempotence,
 acks=all and librdkafka's default five requests in flight, then flushes. Every delivery report is a
-line on stdout: "ack N PARTITION OFFSET" or "fail N ERROR". The last line is "done SENT".
+line on stdout: "ack N PARTITION OFFSET" (offset -1: acknowledged implicitly, offset unknown) or
+"fail N ERROR". The last line is "done SENT".
 
     producer.py BOOTSTRAP TOPIC PARTITIONS PRODUCER DURATION_S RATE_PER_S
 """
@@ -33,7 +34,10 @@ p = Producer({
 
 def report(err, msg, n):
     if err is None:
-        out.write('ack %d %d %d\n' % (n, msg.partition(), msg.offset()))
+        # An implicit acknowledgement has no offset: a request whose fate was unknown (a timeout)
+        # was followed by one that succeeded, so librdkafka reports its records delivered (-1).
+        offset = msg.offset()
+        out.write('ack %d %d %d\n' % (n, msg.partition(), -1 if offset is None else offset))
     else:
         out.write('fail %d %s\n' % (n, err.name()))
 

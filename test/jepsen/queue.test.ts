@@ -29,7 +29,7 @@ describe.skipIf(missing !== null || !kcatPath)('jepsen/queue', () => {
   for (let seed = FIRST; seed <= LAST; seed++) {
     it(`seed ${seed}: ${SECONDS} s of broker kills and pauses lose, duplicate, misplace and reorder nothing`, async () => {
       const result = await runQueue(d, { seed, topic: `queue-${seed}`, partitions: 6, producers: 4, durationS: SECONDS, rate: 1_000 })
-      const summary = `seed ${seed}: sent ${result.sent}, acknowledged ${result.acked}, failed ${result.failed}, read ${result.read}; lost ${result.lost.length}, duplicated ${result.duplicated.length}, misplaced ${result.misplaced.length}, reordered ${result.reordered.length}; nemesis: ${result.nemesis.length} steps`
+      const summary = `seed ${seed}: sent ${result.sent}, acknowledged ${result.acked} (${result.ackedImplicitly} implicitly), failed ${result.failed}, read ${result.read}; lost ${result.lost.length}, duplicated ${result.duplicated.length}, misplaced ${result.misplaced.length}, reordered ${result.reordered.length}; nemesis: ${result.nemesis.length} steps`
       console.log(summary)
       const problems = { lost: result.lost.slice(0, 5), duplicated: result.duplicated.slice(0, 5), misplaced: result.misplaced.slice(0, 5), reordered: result.reordered.slice(0, 5) }
       expect(problems, `${summary}\nnemesis:\n${result.nemesis.join('\n')}`).toEqual({ lost: [], duplicated: [], misplaced: [], reordered: [] })

@@ -35,6 +35,8 @@ export interface QueueOptions {
 export interface QueueResult {
   sent: number
   acked: number
+  /** Acknowledged without an offset (librdkafka's implicit acknowledgement). */
+  ackedImplicitly: number
   failed: number
   read: number
   lost: string[]
@@ -160,11 +162,12 @@ export async function runQueue(d: TestDaemon, o: QueueOptions): Promise<QueueRes
       where.set(value, seen)
     }
   }
-  const result: QueueResult = { sent: 0, acked: 0, failed: 0, read, lost: [], duplicated: [], misplaced: [], reordered: [], nemesis: steps }
+  const result: QueueResult = { sent: 0, acked: 0, ackedImplicitly: 0, failed: 0, read, lost: [], duplicated: [], misplaced: [], reordered: [], nemesis: steps }
   for (const [value, seen] of where) if (seen.length > 1) result.duplicated.push(`${value} at ${seen.map(([p, o]) => `${p}:${o}`).join(', ')}`)
   for (const [index, p] of producers.entries()) {
     result.sent += p.sent
     result.acked += p.acks.size
+    for (const a of p.acks.values()) if (a.offset < 0) result.ackedImplicitly++
     result.failed += p.failed
     const lastOffset = new Map<number, { n: number; offset: number }>()
     for (let n = 0; n < p.sent; n++) {
@@ -172,7 +175,8 @@ export async function runQueue(d: TestDaemon, o: QueueOptions): Promise<QueueRes
       const seen = where.get(value)
       const ack = p.acks.get(n)
       if (ack && !seen) result.lost.push(`${value} (acknowledged at ${ack.partition}:${ack.offset})`)
-      if (ack && seen && !seen.some(([pp, oo]) => pp === ack.partition && oo === ack.offset)) {
+      // An implicit acknowledgement (offset -1) says the partition only.
+      if (ack && seen && !seen.some(([pp, oo]) => pp === ack.partition && (ack.offset < 0 || oo === ack.offset))) {
         result.misplaced.push(`${value} acknowledged at ${ack.partition}:${ack.offset}, found at ${seen.map(([pp, oo]) => `${pp}:${oo}`).join(', ')}`)
       }
       if (seen && seen[0]![0] !== n % o.partitions) result.misplaced.push(`${value} sent to partition ${n % o.partitions}, found in ${seen[0]![0]}`)
