@@ -25,6 +25,7 @@ import { SluiceError } from '../cli/errors.js'
 import { ControllerDriver } from './controller-driver.js'
 import { FaultInjector, type Fault, type FaultSpec } from './faults.js'
 import { DirectLink } from './links.js'
+import { LogDirHealth } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
 import { describeFault, mergeByTime, RuntimeEvents } from './runtime-events.js'
 
@@ -54,7 +55,10 @@ export interface BrokerStatus {
   id: number
   host: string
   port: number
-  state: 'up' | 'fenced' | 'paused' | 'killed'
+  /** offline: its log dir failed (a full disk); it comes back by itself once writes work again. */
+  state: 'up' | 'fenced' | 'paused' | 'killed' | 'offline'
+  /** Why its log dir is offline (e.g. "disk full (ENOSPC) writing <file>"), or null. */
+  logDirError: string | null
   connections: number
   /** Kafka requests dispatched since the daemon started. */
   requests: number
@@ -247,10 +251,23 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     const listener = listeners.get(broker.id)!
     await listener.listen()
   }
+  const brokerDir = (brokerId: number): string => path.join(opts.home, 'brokers', String(brokerId))
+  const logDirs = new LogDirHealth({
+    log,
+    dirOf: brokerDir,
+    fence: async (brokerId, reason) => check(await driver.submit(() => controller.fenceBroker(brokerId, reason))),
+    openStore: async (brokerId) => {
+      const store = new LevelLogStore(brokerDir(brokerId))
+      await store.open()
+      return store
+    },
+    restart: (broker) => broker.start(),
+    event: (type, data, message) => runtimeEvent(type, data, message),
+  })
   try {
     for (let i = 0; i < opts.brokers; i++) {
       const brokerId = i + 1
-      const store = new LevelLogStore(path.join(opts.home, 'brokers', String(brokerId)))
+      const store = new LevelLogStore(brokerDir(brokerId))
       await store.open()
       const broker = new Broker({
         id: brokerId,
@@ -268,6 +285,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         onProduced: (topic, partition) => failovers.produced(topic, partition, Date.now()),
       })
       brokers.set(brokerId, broker)
+      logDirs.watch(broker, store)
       listeners.set(brokerId, new KafkaListener(broker, faults))
     }
     for (const broker of brokers.values()) await startBroker(broker)
@@ -348,7 +366,8 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         id: b.id,
         host: b.host,
         port: b.port,
-        state: !b.running ? 'killed' : b.state === 'paused' ? 'paused' : image.brokers.get(b.id)?.fenced ? 'fenced' : 'up',
+        state: b.logDirOffline ? 'offline' : !b.running ? 'killed' : b.state === 'paused' ? 'paused' : image.brokers.get(b.id)?.fenced ? 'fenced' : 'up',
+        logDirError: b.logDirOffline?.reason ?? null,
         connections: listeners.get(b.id)!.connections,
         requests: listeners.get(b.id)!.requests,
       })),
@@ -374,6 +393,9 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       if (broker.running) {
         if (broker.state === 'paused') resume(broker)
         return
+      }
+      if (broker.logDirOffline) {
+        throw new SluiceError('CONFLICT', `broker ${brokerId}'s log dir is offline (${broker.logDirOffline.reason}); it starts by itself once writes work again`)
       }
       await startBroker(broker)
       for (const p of ledBy(brokerId)) failovers.leaderBack(p.topic, p.partition, brokerId)
@@ -465,6 +487,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       clearInterval(controllerTimer)
       clearInterval(retentionTimer)
       clearInterval(checkpointTimer)
+      await logDirs.close()
       await Promise.allSettled([...listeners.values()].map((l) => l.close()))
       await Promise.allSettled([...brokers.values()].map((b) => b.close()))
       await metadataLog.close()
