@@ -1,0 +1,149 @@
+/**
+ * A full disk, end to end: broker 2's directory lives on a small tmpfs (partly taken by a filler
+ * file); producing fills it. Nothing acknowledged is lost, the broker's log dir goes offline and
+ * says so (daemon log, daemon status, cluster status), clients get KAFKA_STORAGE_ERROR naming the
+ * broker, and once the filler is deleted the broker comes back by itself and catches up.
+ *
+ * Needs root (mount -t tmpfs): skipped with the reason otherwise. The tmpfs is always unmounted.
+ */
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sluice, startDaemon, stopDaemon, tempHome, until, type TempHome, type TestDaemon } from '../helpers/index.js'
+
+const TMPFS_MB = 40
+const FILLER_MB = 30
+
+function tryMount(dir: string): string | null {
+  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs'
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_MB}m`, 'tmpfs', dir], { stdio: 'pipe' })
+    return null
+  } catch (error) {
+    return `cannot mount a tmpfs: ${String(error)}`
+  }
+}
+
+function unmount(dir: string): void {
+  try {
+    execFileSync('umount', [dir], { stdio: 'pipe' })
+  } catch {
+    execFileSync('umount', ['-l', dir], { stdio: 'pipe' })
+  }
+}
+
+interface StatusBroker {
+  id: number
+  state: string
+  logDirError: string | null
+}
+
+let home: TempHome
+let brokerDir = ''
+let skipReason: string | null = null
+let d: TestDaemon | undefined
+
+beforeAll(async () => {
+  home = await tempHome()
+  brokerDir = path.join(home.path, 'brokers', '2')
+  fs.mkdirSync(brokerDir, { recursive: true })
+  skipReason = tryMount(brokerDir)
+  if (skipReason) return
+  fs.writeFileSync(path.join(brokerDir, 'filler'), Buffer.alloc(FILLER_MB * 1024 * 1024, 7))
+  d = await startDaemon({ brokers: 3, home: home.path })
+}, 120_000)
+
+afterAll(async () => {
+  if (d) await stopDaemon(d)
+  if (!skipReason) unmount(brokerDir)
+  await home.cleanup()
+}, 120_000)
+
+async function brokersOf(what: 'daemon status' | 'cluster status'): Promise<StatusBroker[]> {
+  const r = await sluice([...what.split(' '), '--json'], { home: home.path })
+  expect(r.exitCode, r.stderr).toBe(0)
+  const json = JSON.parse(r.stdout) as { brokers?: StatusBroker[]; cluster?: { brokers: StatusBroker[] } }
+  return json.brokers ?? json.cluster!.brokers
+}
+
+function lines(from: number, n: number): string {
+  const pad = 'x'.repeat(900)
+  let out = ''
+  for (let i = from; i < from + n; i++) out += `{"id":${i},"pad":"${pad}"}\n`
+  return out
+}
+
+describe('a full disk under one broker', () => {
+  it('takes its log dir offline, says so, loses nothing acknowledged, and recovers by itself', async (ctx) => {
+    if (skipReason) ctx.skip(skipReason)
+    expect((await sluice(['topic', 'create', 'fill', '--partitions', '3', '--replication-factor', '3'], { home: home.path })).exitCode).toBe(0)
+    // One partition per broker, unreplicated: the one on broker 2 has nowhere else to go.
+    expect((await sluice(['topic', 'create', 'solo', '--partitions', '3', '--replication-factor', '1'], { home: home.path })).exitCode).toBe(0)
+
+    // Produce until broker 2's disk is full. Every run that exits 0 had every line acknowledged.
+    let acked = 0
+    const chunk = 3000
+    await until(
+      'broker 2 to take its log dir offline',
+      async () => {
+        const r = await sluice(['produce', 'fill'], { home: home.path, input: lines(acked, chunk), timeoutMs: 120_000 })
+        expect(r.exitCode, r.stderr).toBe(0)
+        acked += chunk
+        const b2 = (await brokersOf('cluster status')).find((b) => b.id === 2)!
+        return b2.state === 'offline' ? b2 : undefined
+      },
+      180_000,
+      0,
+    )
+
+    // Said: cluster status, daemon status and the daemon's log.
+    for (const what of ['cluster status', 'daemon status'] as const) {
+      const b2 = (await brokersOf(what)).find((b) => b.id === 2)!
+      expect(b2.state).toBe('offline')
+      expect(b2.logDirError).toMatch(/^disk full \(ENOSPC\) writing .*brokers\/2\//)
+    }
+    const text = await sluice(['cluster', 'status'], { home: home.path })
+    expect(text.stdout).toMatch(/broker 2: log dir offline: disk full \(ENOSPC\)/)
+    const log = fs.readFileSync(path.join(home.path, 'logs', 'daemon.log'), 'utf8')
+    expect(log).toMatch(/broker 2: disk full \(ENOSPC\) writing \S+; its log dir is offline/)
+
+    // A client of the partition whose only replica is on broker 2 is told why, naming the broker.
+    const solo = JSON.parse((await sluice(['cluster', 'partitions', '--json'], { home: home.path })).stdout) as {
+      partitions: { topic: string; partition: number; replicas: number[] }[]
+    }
+    const onTwo = solo.partitions.find((p) => p.topic === 'solo' && p.replicas[0] === 2)!
+    const refused = await sluice(['produce', 'solo', '--partition', String(onTwo.partition)], {
+      home: home.path,
+      input: '{"solo":1}\n',
+      timeoutMs: 120_000,
+    })
+    expect(refused.exitCode, refused.stderr).toBe(3)
+    expect(refused.stderr).toMatch(/the disk of broker 2 is full \(disk full \(ENOSPC\) writing /)
+
+    // Space is back: the broker reopens its store, rejoins, and catches up (ISR full again).
+    fs.rmSync(path.join(brokerDir, 'filler'))
+    await until('broker 2 to come back', async () => ((await brokersOf('cluster status')).find((b) => b.id === 2)!.state === 'up' ? true : undefined), 60_000, 500)
+    expect(fs.readFileSync(path.join(home.path, 'logs', 'daemon.log'), 'utf8')).toMatch(/broker 2: log dir back online/)
+    await until(
+      'broker 2 back in the ISR of every fill partition',
+      async () => {
+        const r = await sluice(['cluster', 'partitions', '--json'], { home: home.path })
+        const parts = (JSON.parse(r.stdout) as { partitions: { topic: string; isr: number[] }[] }).partitions.filter((p) => p.topic === 'fill')
+        return parts.every((p) => p.isr.includes(2)) ? true : undefined
+      },
+      90_000,
+      500,
+    )
+
+    // Nothing acknowledged was lost, nothing doubled.
+    const consumed = await sluice(['consume', 'fill', '--from', 'earliest', '--exit'], { home: home.path, timeoutMs: 120_000 })
+    expect(consumed.exitCode, consumed.stderr).toBe(0)
+    const ids = consumed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { value: { id: number } }).value.id)
+    expect(ids.length).toBe(acked)
+    expect(new Set(ids).size).toBe(acked)
+  }, 600_000)
+})
