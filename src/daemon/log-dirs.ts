@@ -67,10 +67,14 @@ export class LogDirHealth {
     const cause = describeFailure(error)
     const file = cause.path ?? this.opts.dirOf(broker.id)
     const reason = cause.diskFull ? `disk full (ENOSPC) writing ${file}` : `a write failed: ${cause.message}`
-    broker.takeLogDirOffline({ reason, diskFull: cause.diskFull, sinceMs: Date.now() })
+    this.goOffline(broker, store, reason, cause.diskFull)
+  }
+
+  private goOffline(broker: Broker, store: LogStore, reason: string, diskFull: boolean): void {
+    broker.takeLogDirOffline({ reason, diskFull, sinceMs: Date.now() })
     const message = `broker ${broker.id}: ${reason}; its log dir is offline`
     this.opts.log.error(message, { broker: broker.id })
-    this.opts.event('broker.logdir.offline', { broker: broker.id, reason, diskFull: cause.diskFull }, message)
+    this.opts.event('broker.logdir.offline', { broker: broker.id, reason, diskFull }, message)
     this.opts.fence(broker.id, `broker ${broker.id} log dir offline`).catch((err: unknown) => {
       // The session timeout fences it anyway: an offline broker sends no heartbeats.
       this.opts.log.warn('fencing a broker with an offline log dir failed', { broker: broker.id, error: String(err) })
@@ -113,7 +117,16 @@ export class LogDirHealth {
       const message = `broker ${broker.id}: log dir back online; rejoining the cluster`
       this.opts.log.info(message, { broker: broker.id })
       this.opts.event('broker.logdir.online', { broker: broker.id }, message)
-      await this.opts.restart(broker)
+      try {
+        await this.opts.restart(broker)
+      } catch (error) {
+        // Registering needs the controller's metadata log, which may sit on the same full disk:
+        // stay offline and try again at the next probe.
+        if (!this.closed && !this.offline.has(broker.id)) {
+          const cause = describeFailure(error)
+          this.goOffline(broker, store, `rejoining the cluster failed: ${cause.message}`, cause.diskFull)
+        }
+      }
     } catch (error) {
       this.opts.log.error('bringing a log dir back online failed', { broker: broker.id, error: String(error) })
     } finally {

@@ -6,32 +6,14 @@
  *
  * Needs root (mount -t tmpfs): skipped with the reason otherwise. The tmpfs is always unmounted.
  */
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sluice, startDaemon, stopDaemon, tempHome, until, type TempHome, type TestDaemon } from '../helpers/index.js'
+import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js'
 
 const TMPFS_MB = 40
 const FILLER_MB = 30
-
-function tryMount(dir: string): string | null {
-  if (process.getuid?.() !== 0) return 'needs root to mount a tmpfs'
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_MB}m`, 'tmpfs', dir], { stdio: 'pipe' })
-    return null
-  } catch (error) {
-    return `cannot mount a tmpfs: ${String(error)}`
-  }
-}
-
-function unmount(dir: string): void {
-  try {
-    execFileSync('umount', [dir], { stdio: 'pipe' })
-  } catch {
-    execFileSync('umount', ['-l', dir], { stdio: 'pipe' })
-  }
-}
 
 interface StatusBroker {
   id: number
@@ -48,7 +30,7 @@ beforeAll(async () => {
   home = await tempHome()
   brokerDir = path.join(home.path, 'brokers', '2')
   fs.mkdirSync(brokerDir, { recursive: true })
-  skipReason = tryMount(brokerDir)
+  skipReason = mountTmpfs(brokerDir, TMPFS_MB)
   if (skipReason) return
   fs.writeFileSync(path.join(brokerDir, 'filler'), Buffer.alloc(FILLER_MB * 1024 * 1024, 7))
   d = await startDaemon({ brokers: 3, home: home.path })
@@ -56,7 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (d) await stopDaemon(d)
-  if (!skipReason) unmount(brokerDir)
+  if (!skipReason) unmountTmpfs(brokerDir)
   await home.cleanup()
 }, 120_000)
 
