@@ -137,7 +137,7 @@ function check(result: { errorCode: number; errorMessage: string | null }, code 
 
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
   const { log } = opts
-  fs.mkdirSync(path.join(opts.home, 'brokers'), { recursive: true })
+  fs.mkdirSync(path.join(opts.home, 'brokers'), { recursive: true, mode: 0o700 })
   const metadataLog = new MetadataLog(path.join(opts.home, 'metadata'))
   const stored = await metadataLog.open()
   const image = new MetadataImage()
