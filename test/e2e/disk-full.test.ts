@@ -11,6 +11,9 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sluice, startDaemon, stopDaemon, tempHome, until, type TempHome, type TestDaemon } from '../helpers/index.js'
 import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
+import { RawClient } from '../support/raw-client.js'
 
 const TMPFS_MB = 40
 const FILLER_MB = 30
@@ -90,6 +93,35 @@ describe('a full disk under one broker', () => {
     const log = fs.readFileSync(path.join(home.path, 'logs', 'daemon.log'), 'utf8')
     expect(log).toMatch(/broker 2: disk full \(ENOSPC\) writing \S+; its log dir is offline/)
 
+    // On the wire, broker 2 answers KAFKA_STORAGE_ERROR for what it hosts (it does not drop the connection).
+    const raw = await RawClient.connect(d!.port + 1)
+    try {
+      const produced = await raw.request(0, 8, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'fill', partitionData: [{ index: 0, records: encodeRecordBatch({ baseTimestamp: Date.now(), records: [{ value: 'late' }] }) }] }],
+      })
+      const pr = produced.responses[0].partitionResponses[0]
+      expect(pr.errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
+      expect(pr.errorMessage).toMatch(/^the disk of broker 2 is full: its log dir is offline \(disk full \(ENOSPC\)/)
+      const fetched = await raw.request(1, 12, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1_000_000,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic: 'fill', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 100_000 }] }],
+        forgottenTopicsData: [],
+        rackId: '',
+      })
+      expect(fetched.responses[0].partitions[0].errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
+    } finally {
+      raw.close()
+    }
+
     // A client of the partition whose only replica is on broker 2 is told why, naming the broker.
     const solo = JSON.parse((await sluice(['cluster', 'partitions', '--json'], { home: home.path })).stdout) as {
       partitions: { topic: string; partition: number; replicas: number[] }[]
@@ -100,7 +132,7 @@ describe('a full disk under one broker', () => {
       input: '{"solo":1}\n',
       timeoutMs: 120_000,
     })
-    expect(refused.exitCode, refused.stderr).toBe(3)
+    expect(refused.exitCode, refused.stderr).toBe(7)
     expect(refused.stderr).toMatch(/the disk of broker 2 is full \(disk full \(ENOSPC\) writing /)
 
     // Space is back: the broker reopens its store, rejoins, and catches up (ISR full again).
