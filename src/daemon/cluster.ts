@@ -334,6 +334,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   // as Kafka checkpoints every replica.high.watermark.checkpoint.interval.ms (5 s).
   const checkpointTimer = setInterval(() => {
     for (const b of brokers.values()) {
+      if (b.logDirOffline) continue // its store failed: nothing to checkpoint until it is back
       b.store.checkpoint().catch((error: unknown) => log.error('checkpoint failed', { broker: b.id, error: String(error) }))
     }
   }, HWM_CHECKPOINT_INTERVAL_MS)
