@@ -25,7 +25,7 @@ import { SluiceError } from '../cli/errors.js'
 import { ControllerDriver } from './controller-driver.js'
 import { FaultInjector, type Fault, type FaultSpec } from './faults.js'
 import { DirectLink } from './links.js'
-import { LogDirHealth } from './log-dirs.js'
+import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
 import { describeFault, mergeByTime, RuntimeEvents } from './runtime-events.js'
 
@@ -256,19 +256,16 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     log,
     dirOf: brokerDir,
     fence: async (brokerId, reason) => check(await driver.submit(() => controller.fenceBroker(brokerId, reason))),
-    openStore: async (brokerId) => {
-      const store = new LevelLogStore(brokerDir(brokerId))
-      await store.open()
-      return store
-    },
+    openStore: (brokerId) => openLevelStore(brokerDir(brokerId)),
     restart: (broker) => broker.start(),
-    event: (type, data, message) => runtimeEvent(type, data, message),
+    event: runtimeEvent,
   })
   try {
     for (let i = 0; i < opts.brokers; i++) {
       const brokerId = i + 1
       const store = new LevelLogStore(brokerDir(brokerId))
-      await store.open()
+      // A disk already full: the broker starts with its log dir offline (and comes back with room).
+      const openFailure = await openUnlessDiskFull(store)
       const broker = new Broker({
         id: brokerId,
         host: opts.host,
@@ -285,11 +282,16 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         onProduced: (topic, partition) => failovers.produced(topic, partition, Date.now()),
       })
       brokers.set(brokerId, broker)
-      logDirs.watch(broker, store)
       listeners.set(brokerId, new KafkaListener(broker, faults))
+      if (openFailure) logDirs.startOffline(broker, store, openFailure)
+      else logDirs.watch(broker, store)
     }
-    for (const broker of brokers.values()) await startBroker(broker)
+    for (const broker of brokers.values()) {
+      if (broker.logDirOffline) await listeners.get(broker.id)!.listen()
+      else await startBroker(broker)
+    }
   } catch (error) {
+    await logDirs.close()
     await Promise.allSettled([...listeners.values()].map((l) => l.close()))
     await Promise.allSettled([...brokers.values()].map((b) => b.close()))
     await metadataLog.close().catch(() => undefined)

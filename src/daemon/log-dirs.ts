@@ -13,6 +13,7 @@
  */
 import type { Broker } from '../broker/broker.js'
 import { describeFailure, type StorageError } from '../storage/errors.js'
+import { LevelLogStore } from '../storage/leveldb.js'
 import type { LogStore } from '../storage/types.js'
 import type { RuntimeEventType } from '../cluster/events.js'
 import type { Logger } from './cluster.js'
@@ -52,6 +53,12 @@ export class LogDirHealth {
   /** Watches a broker's (new) store: its first failed write takes the log dir offline. */
   watch(broker: Broker, store: LogStore): void {
     store.onFailure((error) => this.failed(broker, store, error))
+  }
+
+  /** A store that could not even open on a full disk: the broker starts with its log dir offline. */
+  startOffline(broker: Broker, store: LogStore, error: unknown): void {
+    const cause = describeFailure(error)
+    this.goOffline(broker, store, `disk full (ENOSPC) opening ${cause.path ?? this.opts.dirOf(broker.id)}`, true)
   }
 
   isOffline(brokerId: number): boolean {
@@ -143,4 +150,22 @@ export class LogDirHealth {
     }
     this.offline.clear()
   }
+}
+
+/** Opens a store at daemon start: a full disk is returned (the broker starts offline), any other failure thrown. */
+export async function openUnlessDiskFull(store: LogStore): Promise<unknown> {
+  try {
+    await store.open()
+    return null
+  } catch (error) {
+    if (!describeFailure(error).diskFull) throw error
+    return error
+  }
+}
+
+/** A broker's LevelDB store, opened (throws while its disk is still full). */
+export async function openLevelStore(dir: string): Promise<LogStore> {
+  const store = new LevelLogStore(dir)
+  await store.open()
+  return store
 }

@@ -160,4 +160,28 @@ describe('a full disk under one broker', () => {
     expect(ids.length).toBe(acked)
     expect(new Set(ids).size).toBe(acked)
   }, 600_000)
+
+  it('a daemon started on a full disk starts that broker offline, and it comes back with room', async (ctx) => {
+    if (skipReason) ctx.skip(skipReason)
+    await stopDaemon({ ...d!, tempHome: undefined })
+    d = undefined
+    // Fill every byte left, so that LevelDB cannot even write out its recovered log.
+    const filler = path.join(brokerDir, 'filler')
+    const fd = fs.openSync(filler, 'w')
+    const block = Buffer.alloc(64 * 1024, 7)
+    for (;;) {
+      try {
+        fs.writeSync(fd, block)
+      } catch {
+        break
+      }
+    }
+    fs.closeSync(fd)
+    d = await startDaemon({ brokers: 3, home: home.path })
+    const b2 = (await brokersOf('cluster status')).find((b) => b.id === 2)!
+    expect(b2.state).toBe('offline')
+    expect(b2.logDirError).toMatch(/^disk full \(ENOSPC\) opening /)
+    fs.rmSync(filler)
+    await until('broker 2 to come back', async () => ((await brokersOf('cluster status')).find((b) => b.id === 2)!.state === 'up' ? true : undefined), 60_000, 500)
+  }, 300_000)
 })
