@@ -118,6 +118,8 @@ describe('a full disk under one broker', () => {
         rackId: '',
       })
       expect(fetched.responses[0].partitions[0].errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
+      const dirs = await raw.request(35, 1, { topics: null })
+      expect(dirs.results[0].errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
     } finally {
       raw.close()
     }
