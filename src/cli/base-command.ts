@@ -152,7 +152,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   private async withLogDirNotes(failure: SluiceError): Promise<SluiceError> {
     if ((this.flags as { 'bootstrap-server'?: string } | undefined)?.['bootstrap-server'] !== undefined || !this.home) return failure
-    if (failure.code === 'DAEMON_NOT_RUNNING' || failure.code === 'DAEMON_PERMISSION_DENIED') return failure
+    // The daemon itself is the problem: asking it about its brokers would not help.
+    if (failure.code.startsWith('DAEMON_')) return failure
     const { logDirNotes } = await import('../client/local.js')
     const notes = await logDirNotes(this.home)
     if (notes.length === 0) return failure

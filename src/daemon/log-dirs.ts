@@ -61,10 +61,6 @@ export class LogDirHealth {
     this.goOffline(broker, store, `disk full (ENOSPC) opening ${cause.path ?? this.opts.dirOf(broker.id)}`, true)
   }
 
-  isOffline(brokerId: number): boolean {
-    return this.offline.has(brokerId)
-  }
-
   /**
    * Synchronous on purpose: the appends that failed are answered after this runs, so their
    * KAFKA_STORAGE_ERROR already carries the broker's reason.
