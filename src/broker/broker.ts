@@ -36,11 +36,19 @@ export interface BrokerOptions {
 
 export type BrokerState = 'stopped' | 'running' | 'paused'
 
+/** Why a broker's log dir is offline (its store failed a write), and since when. */
+export interface LogDirOffline {
+  /** One line for people: "disk full (ENOSPC) writing <file>". */
+  reason: string
+  diskFull: boolean
+  sinceMs: number
+}
+
 export class Broker {
   readonly id: number
   readonly host: string
   readonly port: number
-  readonly store: LogStore
+  private storeValue: LogStore
   readonly cluster: ClusterView
   readonly scheduler: Scheduler
   readonly log: Logger
@@ -53,12 +61,13 @@ export class Broker {
   private registering: Promise<void> | null = null
   /** This incarnation's registration is committed: its replicas follow the metadata. */
   private registered = false
+  private logDirOfflineValue: LogDirOffline | null = null
 
   constructor(private readonly opts: BrokerOptions) {
     this.id = opts.id
     this.host = opts.host
     this.port = opts.port
-    this.store = opts.store
+    this.storeValue = opts.store
     this.cluster = opts.cluster
     this.scheduler = opts.scheduler
     this.log = opts.log
@@ -67,6 +76,41 @@ export class Broker {
   /** A produce to topic-partition was acknowledged without error. */
   produced(topic: string, partition: number): void {
     this.opts.onProduced?.(topic, partition)
+  }
+
+  /** The broker's log store (one LevelDB); replaced when its log dir comes back online. */
+  get store(): LogStore {
+    return this.storeValue
+  }
+
+  /** Set while the broker's log dir is offline: its replicas answer KAFKA_STORAGE_ERROR. */
+  get logDirOffline(): LogDirOffline | null {
+    return this.logDirOfflineValue
+  }
+
+  /**
+   * The store failed a write: as Kafka does with a failed log dir (its only one), the broker stops
+   * its replicas; its listener stays up so clients are told KAFKA_STORAGE_ERROR, not dropped.
+   */
+  takeLogDirOffline(offline: LogDirOffline): void {
+    this.logDirOfflineValue = offline
+    this.crash()
+  }
+
+  /** The log dir is back (a new store over the same directory): `start()` rejoins the cluster. */
+  bringLogDirOnline(store: LogStore): void {
+    if (this.replicaManager) throw new Error(`broker ${this.id} is running: its store cannot be replaced`)
+    this.storeValue = store
+    this.logDirOfflineValue = null
+  }
+
+  /** What to tell a client about a partition this broker hosts while its log dir is offline. */
+  offlineReplicaMessage(replicas: readonly number[]): string | null {
+    const offline = this.logDirOfflineValue
+    if (!offline || !replicas.includes(this.id)) return null
+    return offline.diskFull
+      ? `the disk of broker ${this.id} is full: its log dir is offline (${offline.reason})`
+      : `the log dir of broker ${this.id} is offline (${offline.reason})`
   }
 
   get state(): BrokerState {

@@ -189,6 +189,28 @@ export function brokerTable(brokers: BrokerInfo[], controllerId: number): string
   )
 }
 
+/**
+ * Why a data command against the local daemon may have failed: one line per broker whose log dir
+ * is offline ("the disk of broker 2 is full: ..."). Empty when none is, or the daemon does not answer.
+ */
+export async function logDirNotes(home: string): Promise<string[]> {
+  try {
+    const status = await callDaemon<{ cluster: { brokers: BrokerStatus[] } | null }>(home, 'status', {}, { timeoutMs: 1_000 })
+    return (status.cluster?.brokers ?? []).flatMap((b) => {
+      if (!b.logDirError) return []
+      const what = b.logDirError.startsWith('disk full') ? `the disk of broker ${b.id} is full` : `the log dir of broker ${b.id} is offline`
+      return [`${what} (${b.logDirError}); the broker rejoins by itself once it can write again`]
+    })
+  } catch {
+    return []
+  }
+}
+
+/** One line per broker whose log dir is offline, with the reason (under the brokers table). */
+export function logDirLines(brokers: ReadonlyArray<{ id: number; logDirError: string | null }>): string[] {
+  return brokers.flatMap((b) => (b.logDirError ? [`broker ${b.id}: log dir offline: ${b.logDirError}`] : []))
+}
+
 /** The partitions table of `cluster partitions` and `cluster status`. */
 export function partitionTable(partitions: PartitionState[]): string {
   return formatTable(

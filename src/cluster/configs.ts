@@ -41,6 +41,7 @@ const brokerConfigList: ConfigDef[] = [
   { name: 'broker.session.timeout.ms', type: 'int', default: '9000', min: 1, doc: 'a broker that has not heartbeated for this long is fenced and loses its leaderships' },
   { name: 'broker.heartbeat.interval.ms', type: 'int', default: '2000', min: 1, doc: 'how often brokers heartbeat to the controller' },
   { name: 'replica.lag.time.max.ms', type: 'long', default: '30000', min: 1, doc: 'a follower not caught up for this long leaves the ISR' },
+  { name: 'connections.max.idle.ms', type: 'long', default: '600000', min: 1, doc: 'a client connection that sends and receives nothing for this long is closed (a half-sent request included)' },
   { name: 'replica.fetch.wait.max.ms', type: 'int', default: '500', min: 0, doc: 'how long a follower fetch waits for new data' },
   { name: 'producer.id.expiration.ms', type: 'int', default: '86400000', min: 1, doc: "how long a partition keeps an idempotent producer's sequences after its last batch" },
   { name: 'auto.leader.rebalance.enable', type: 'boolean', default: 'true', doc: 'move leadership back to preferred replicas when they are in sync' },

@@ -25,6 +25,7 @@ import { SluiceError } from '../cli/errors.js'
 import { ControllerDriver } from './controller-driver.js'
 import { FaultInjector, type Fault, type FaultSpec } from './faults.js'
 import { DirectLink } from './links.js'
+import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
 import { describeFault, mergeByTime, RuntimeEvents } from './runtime-events.js'
 
@@ -54,7 +55,10 @@ export interface BrokerStatus {
   id: number
   host: string
   port: number
-  state: 'up' | 'fenced' | 'paused' | 'killed'
+  /** offline: its log dir failed (a full disk); it comes back by itself once writes work again. */
+  state: 'up' | 'fenced' | 'paused' | 'killed' | 'offline'
+  /** Why its log dir is offline (e.g. "disk full (ENOSPC) writing <file>"), or null. */
+  logDirError: string | null
   connections: number
   /** Kafka requests dispatched since the daemon started. */
   requests: number
@@ -150,7 +154,7 @@ function check(result: { errorCode: number; errorMessage: string | null }, code 
 
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
   const { log } = opts
-  fs.mkdirSync(path.join(opts.home, 'brokers'), { recursive: true })
+  fs.mkdirSync(path.join(opts.home, 'brokers'), { recursive: true, mode: 0o700 })
   const metadataLog = new MetadataLog(path.join(opts.home, 'metadata'))
   const stored = await metadataLog.open()
   const image = new MetadataImage()
@@ -264,11 +268,21 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     const listener = listeners.get(broker.id)!
     await listener.listen()
   }
+  const brokerDir = (brokerId: number): string => path.join(opts.home, 'brokers', String(brokerId))
+  const logDirs = new LogDirHealth({
+    log,
+    dirOf: brokerDir,
+    fence: async (brokerId, reason) => check(await driver.submit(() => controller.fenceBroker(brokerId, reason))),
+    openStore: (brokerId) => openLevelStore(brokerDir(brokerId)),
+    restart: (broker) => broker.start(),
+    event: runtimeEvent,
+  })
   try {
     for (let i = 0; i < opts.brokers; i++) {
       const brokerId = i + 1
-      const store = new LevelLogStore(path.join(opts.home, 'brokers', String(brokerId)))
-      await store.open()
+      const store = new LevelLogStore(brokerDir(brokerId))
+      // A disk already full: the broker starts with its log dir offline (and comes back with room).
+      const openFailure = await openUnlessDiskFull(store)
       const broker = new Broker({
         id: brokerId,
         host: opts.host,
@@ -286,9 +300,15 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       })
       brokers.set(brokerId, broker)
       listeners.set(brokerId, new KafkaListener(broker, faults))
+      if (openFailure) logDirs.startOffline(broker, store, openFailure)
+      else logDirs.watch(broker, store)
     }
-    for (const broker of brokers.values()) await startBroker(broker)
+    for (const broker of brokers.values()) {
+      if (broker.logDirOffline) await listeners.get(broker.id)!.listen()
+      else await startBroker(broker)
+    }
   } catch (error) {
+    await logDirs.close()
     await Promise.allSettled([...listeners.values()].map((l) => l.close()))
     await Promise.allSettled([...brokers.values()].map((b) => b.close()))
     await metadataLog.close().catch(() => undefined)
@@ -333,6 +353,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   // as Kafka checkpoints every replica.high.watermark.checkpoint.interval.ms (5 s).
   const checkpointTimer = setInterval(() => {
     for (const b of brokers.values()) {
+      if (b.logDirOffline) continue // its store failed: nothing to checkpoint until it is back
       b.store.checkpoint().catch((error: unknown) => log.error('checkpoint failed', { broker: b.id, error: String(error) }))
     }
   }, HWM_CHECKPOINT_INTERVAL_MS)
@@ -365,7 +386,8 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         id: b.id,
         host: b.host,
         port: b.port,
-        state: !b.running ? 'killed' : b.state === 'paused' ? 'paused' : image.brokers.get(b.id)?.fenced ? 'fenced' : 'up',
+        state: b.logDirOffline ? 'offline' : !b.running ? 'killed' : b.state === 'paused' ? 'paused' : image.brokers.get(b.id)?.fenced ? 'fenced' : 'up',
+        logDirError: b.logDirOffline?.reason ?? null,
         connections: listeners.get(b.id)!.connections,
         requests: listeners.get(b.id)!.requests,
       })),
@@ -391,6 +413,9 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       if (broker.running) {
         if (broker.state === 'paused') resume(broker)
         return
+      }
+      if (broker.logDirOffline) {
+        throw new SluiceError('CONFLICT', `broker ${brokerId}'s log dir is offline (${broker.logDirOffline.reason}); it starts by itself once writes work again`)
       }
       await startBroker(broker)
       for (const p of ledBy(brokerId)) failovers.leaderBack(p.topic, p.partition, brokerId)
@@ -497,6 +522,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       clearInterval(controllerTimer)
       clearInterval(retentionTimer)
       clearInterval(checkpointTimer)
+      await logDirs.close()
       await Promise.allSettled([...listeners.values()].map((l) => l.close()))
       await Promise.allSettled([...brokers.values()].map((b) => b.close()))
       await metadataLog.close()

@@ -45,6 +45,33 @@ export function isStorageError(error: unknown, code?: StorageErrorCode): error i
   return error instanceof StorageError && (code === undefined || error.code === code)
 }
 
+/** What a store failure says about its cause: a full disk (ENOSPC), and the file being written. */
+export interface FailureCause {
+  diskFull: boolean
+  /** The file LevelDB (or the OS) named, when it named one. */
+  path: string | null
+  /** The innermost message, e.g. "IO error: /home/x/brokers/2/000003.log: No space left on device". */
+  message: string
+}
+
+/**
+ * Walks the cause chain of a store failure. LevelDB reports a full disk as LEVEL_IO_ERROR with
+ * the message "IO error: <file>: No space left on device"; Node's fs as code ENOSPC.
+ */
+export function describeFailure(error: unknown): FailureCause {
+  let message = error instanceof Error ? error.message : String(error)
+  let diskFull = false
+  let file: string | null = null
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    message = e.message
+    const code = (e as { code?: unknown }).code
+    if (code === 'ENOSPC' || /No space left on device/i.test(e.message)) diskFull = true
+    const named = /IO error: (.+?): [^:]+$/.exec(e.message) ?? /, \w+ '([^']+)'$/.exec(e.message)
+    if (named) file = named[1]!
+  }
+  return { diskFull, path: file, message }
+}
+
 /** Programmer errors: a broken precondition inside sluice, never a user's input. */
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`storage assertion failed: ${message}`)

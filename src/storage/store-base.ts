@@ -19,6 +19,7 @@ export abstract class BaseLogStore implements LogStore {
   private failure: StorageError | null = null
   private readonly logs = new Map<string, Promise<Partition>>()
   private readonly deleting = new Map<string, Promise<void>>()
+  private readonly failureListeners: ((error: StorageError) => void)[] = []
 
   protected abstract openStorage(): Promise<void>
   protected abstract closeStorage(): Promise<void>
@@ -80,12 +81,23 @@ export abstract class BaseLogStore implements LogStore {
     await this.closeStorage()
   }
 
+  /** The write failure that took the store offline, or null while it works. */
+  get failed(): StorageError | null {
+    return this.failure
+  }
+
+  /** Told once when a write fails and the store goes offline (the broker takes its log dir offline). */
+  onFailure(listener: (error: StorageError) => void): void {
+    this.failureListeners.push(listener)
+  }
+
   /** A write failed: every log of the store stops (Kafka takes the whole log dir offline). */
   protected failStore(error: StorageError): void {
     if (this.status !== 'open') return
     this.status = 'failed'
     this.failure = error
     for (const opening of this.logs.values()) void opening.then((log) => log.fail(error), () => undefined)
+    for (const listener of this.failureListeners) listener(error)
   }
 
   private openPartition(topicId: string, partition: number): Promise<Partition> {

@@ -7,6 +7,7 @@
  * RecordBatch v2 bytes; the log reads a few header fields and never decodes records.
  */
 import type { CompactionOptions, CompactionResult } from './compaction.js'
+import type { StorageError } from './errors.js'
 
 export interface LogStoreOptions {
   /** `--fsync` mode: every group commit is a synchronous LevelDB write (survives power loss). */
@@ -28,6 +29,10 @@ export interface LogStore {
   checkpoint(): Promise<void>
   /** A small ordered KV space for the broker's own metadata (e.g. the controller's metadata log). */
   readonly meta: MetaStore
+  /** The write failure that took the store offline (every later call fails with it), or null. */
+  readonly failed: StorageError | null
+  /** Told once, when a write fails and the store goes offline. */
+  onFailure(listener: (error: StorageError) => void): void
 }
 
 export type MetaOp = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }

@@ -27,7 +27,7 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
     return {
       bootstrap: `${opts.host}:${opts.port}`,
       status: () => ({
-        brokers: [{ id: 1, host: opts.host, port: opts.port, state: 'up', connections: 0, requests: 0 }],
+        brokers: [{ id: 1, host: opts.host, port: opts.port, state: 'up', logDirError: null, connections: 0, requests: 0 }],
         controllerId: 1,
         topics: 0,
         partitions: 0,

@@ -2,7 +2,7 @@ import kleur from 'kleur'
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
 import { formatFields } from '../../cli/table.js'
-import { brokerTable, localCluster, partitionTable, type ClusterStatusResult } from '../../client/local.js'
+import { brokerTable, localCluster, logDirLines, partitionTable, type ClusterStatusResult } from '../../client/local.js'
 
 /** Colours whole lines (cells would break the alignment); kleur leaves them plain off a terminal. */
 function paintLines(text: string, paint: (line: string) => string, keep: (index: number) => boolean = () => false): string {
@@ -54,6 +54,7 @@ Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another c
     // Brokers that are not up stand out; the header line (index 0) stays plain.
     const notUp = new Set(status.brokers.flatMap((b, i) => (b.state === 'up' ? [] : [i + 1])))
     this.log(paintLines(brokerTable(status.brokers, status.controllerId), kleur.yellow, (i) => !notUp.has(i)))
+    for (const line of logDirLines(status.brokers)) this.log(kleur.red(line))
     if (offline.length > 0) {
       this.log('')
       this.log(kleur.red().bold('OFFLINE PARTITIONS: no leader, no reads or writes until a replica returns'))

@@ -2,6 +2,7 @@ import { BaseCommand } from '../../cli/base-command.js'
 import { formatDurationMs, formatFields, formatTable } from '../../cli/table.js'
 import { daemonStatus, type DaemonStatus } from '../../client/daemon.js'
 import { displayHome } from '../../client/home.js'
+import { logDirLines } from '../../client/local.js'
 
 export default class DaemonStatusCommand extends BaseCommand<typeof DaemonStatusCommand> {
   static override summary = 'Show whether the daemon runs, and its brokers.'
@@ -30,6 +31,7 @@ export default class DaemonStatusCommand extends BaseCommand<typeof DaemonStatus
           cluster.brokers.map((b) => [b.id, b.host, b.port, b.state, b.connections]),
         ),
       )
+      for (const line of logDirLines(cluster.brokers)) this.log(line)
     }
     return status
   }

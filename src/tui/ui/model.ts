@@ -149,7 +149,7 @@ export function partitionHealth(
 
 /** Brokers that are killed or paused: their leaderships serve nobody until they are fenced. */
 export function downBrokers(brokers: ReadonlyArray<{ id: number; state: string }> | undefined): ReadonlySet<number> {
-  return new Set((brokers ?? []).filter((b) => b.state === 'killed' || b.state === 'paused').map((b) => b.id))
+  return new Set((brokers ?? []).filter((b) => b.state === 'killed' || b.state === 'paused' || b.state === 'offline').map((b) => b.id))
 }
 
 /** The text marker that makes a partition's health visible without colour (a plain capture). */
@@ -213,6 +213,8 @@ export function scrollStart(count: number, selectedIndex: number, rows: number):
 export function brokerAction(key: 'k' | 's' | 'p', broker: Pick<SnapshotBroker, 'id' | 'state'>): UiAction | { refused: string } {
   const { id, state } = broker
   const already = (what: BrokerState | string): { refused: string } => ({ refused: `broker ${id} is ${what}` })
+  // An offline log dir comes back by itself once the disk has room: no kill, start or pause.
+  if (state === 'offline') return { refused: `broker ${id}'s log dir is offline: it rejoins by itself once its disk has room` }
   switch (key) {
     case 'k':
       return state === 'killed' ? already('already killed') : { kind: 'kill', broker: id }
