@@ -15,6 +15,7 @@ import type { ClusterView, Scheduler } from './cluster-view.js'
 import type { BrokerLink } from './replica-fetcher.js'
 import { GroupCoordinator } from './group-coordinator.js'
 import { ReplicaManager, partitionKey } from './replica-manager.js'
+import { RecoveryRecords } from './replica-recovery.js'
 
 export interface BrokerOptions {
   id: number
@@ -31,6 +32,8 @@ export interface BrokerOptions {
   heartbeat: (broker: Broker) => boolean
   /** Told of each produce acknowledged without error, per partition (failover measurement). */
   onProduced?: (topic: string, partition: number) => void
+  /** Read every log once in the background after it opens, looking for corrupt batches. */
+  scrubOnOpen?: boolean
 }
 
 export type BrokerState = 'stopped' | 'running' | 'paused'
@@ -46,6 +49,8 @@ export class Broker {
   private replicaManager: ReplicaManager | null = null
   private groupCoordinator: GroupCoordinator | null = null
   private readonly waiters = new Map<string, Set<() => void>>()
+  /** Replicas of this broker that were found corrupt, and how their recovery went. */
+  readonly recoveries = new RecoveryRecords()
   private cancelHeartbeat: (() => void) | null = null
   private nextHeartbeatAtMs = 0
   private stateValue: BrokerState = 'stopped'
@@ -99,6 +104,8 @@ export class Broker {
       link: this.opts.link,
       wake: (key) => this.wake(key),
       onLeadership: (h, leading) => this.groupCoordinator?.onLeadership(h, leading),
+      recoveries: this.recoveries,
+      scrubOnOpen: this.opts.scrubOnOpen,
     })
     this.groupCoordinator = new GroupCoordinator({
       brokerId: this.id,

@@ -78,11 +78,29 @@ export interface PartitionSnapshot {
   replicaLogEndOffsets: Record<string, number | null>
 }
 
+/** A replica found corrupt and its recovery (broker/replica-recovery.ts), as the status shows it. */
+export interface RecoveryStatus {
+  broker: number
+  topic: string
+  partition: number
+  /** The damaged range, inclusive. */
+  firstOffset: number
+  lastOffset: number
+  reason: string
+  state: 'recovering' | 'recovered' | 'unrecoverable'
+  foundAt: string
+  /** Where the replica's log was cut back to before fetching again from the leader. */
+  truncatedTo: number | null
+  recoveredAt: string | null
+}
+
 export interface ClusterStatus {
   brokers: BrokerStatus[]
   controllerId: number
   topics: number
   partitions: number
+  /** Replicas that had to recover from corruption since the daemon started, oldest first. */
+  recoveries: RecoveryStatus[]
 }
 
 export interface ClusterRuntime {
@@ -236,6 +254,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     alterConfigs: (type, name, changes, replace, validateOnly) =>
       driver.submit(() => controller.alterConfigs(type, name, changes, replace), validateOnly),
     alterIsr: (req) => driver.submit(() => controller.alterIsr(req)),
+    replicaCorrupt: (req) => driver.submit(() => controller.replicaCorrupt(req)),
     allocateProducerId: () => driver.submit(() => controller.allocateProducerId()),
   }
 
@@ -266,6 +285,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         },
         heartbeat: (b) => controller.heartbeat(b.id, Date.now()),
         onProduced: (topic, partition) => failovers.produced(topic, partition, Date.now()),
+        scrubOnOpen: true,
       })
       brokers.set(brokerId, broker)
       listeners.set(brokerId, new KafkaListener(broker, faults))
@@ -355,6 +375,21 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       controllerId: liveControllerId(),
       topics: image.topicsById.size,
       partitions: [...image.topicsById.values()].reduce((n, t) => n + t.partitions.length, 0),
+      recoveries: [...brokers.values()]
+        .flatMap((b) => b.recoveries.list())
+        .sort((a, b) => a.foundAtMs - b.foundAtMs)
+        .map((r) => ({
+          broker: r.brokerId,
+          topic: image.topicsById.get(r.topicId)?.name ?? r.topicId,
+          partition: r.partition,
+          firstOffset: r.firstOffset,
+          lastOffset: r.lastOffset,
+          reason: r.reason,
+          state: r.state,
+          foundAt: new Date(r.foundAtMs).toISOString(),
+          truncatedTo: r.truncatedTo,
+          recoveredAt: r.recoveredAtMs === null ? null : new Date(r.recoveredAtMs).toISOString(),
+        })),
     }),
     killBroker: async (brokerId, killOpts = {}) => {
       const broker = brokerById(brokerId)

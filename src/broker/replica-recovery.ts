@@ -1,0 +1,186 @@
+/**
+ * What a broker does when one of its replicas turns out corrupt (a stored batch fails its CRC-32C
+ * or is missing, or the log lost acknowledged writes while the store was closed): Kafka's handling
+ * of a replica on a failed log directory, for one partition.
+ *
+ * 1. Say it once, in the log: broker, partition, offsets, what was wrong.
+ * 2. Ask the controller to take the replica out of the ISR and, if it led, to elect a healthy ISR
+ *    member (reads of the bad range meanwhile answer KAFKA_STORAGE_ERROR, which clients retry).
+ * 3. Once it is no longer the leader, truncate the log before the bad range; the replica fetcher
+ *    fetches it again from the leader (it is held back until then, so the leader never counts the
+ *    damaged log as caught up), and the leader adds it back to the ISR when it has caught up.
+ * 4. Back in the ISR, the recovery is over: said in the log too.
+ *
+ * When no other live ISR member exists the controller refuses: the damaged replica is the best
+ * copy there is, so it keeps its role and the bad range keeps failing reads (state
+ * `unrecoverable` in the status) rather than being served or dropped.
+ *
+ * Every recovery is kept (the last RECOVERIES_KEPT per broker) for `daemon status` and
+ * `cluster status`; the list belongs to the broker, so it outlives a restart of the broker.
+ */
+import type { Logger } from '../daemon/cluster.js'
+import type { StorageError } from '../storage/errors.js'
+import type { ClusterView, Scheduler } from './cluster-view.js'
+import { rebuildProducerState } from './producer-state.js'
+import type { Hosted } from './replica-manager.js'
+
+const RECOVERIES_KEPT = 100
+
+export interface ReplicaRecovery {
+  brokerId: number
+  topicId: string
+  partition: number
+  /** The damaged range: first and last offset (inclusive). */
+  firstOffset: number
+  lastOffset: number
+  /** What was wrong, as the storage layer said it. */
+  reason: string
+  foundAtMs: number
+  state: 'recovering' | 'recovered' | 'unrecoverable'
+  /** The log end the replica was cut back to before fetching again; null until then. */
+  truncatedTo: number | null
+  recoveredAtMs: number | null
+}
+
+/** A broker's recoveries, newest last. */
+export class RecoveryRecords {
+  private readonly kept: ReplicaRecovery[] = []
+
+  add(recovery: ReplicaRecovery): ReplicaRecovery {
+    this.kept.push(recovery)
+    if (this.kept.length > RECOVERIES_KEPT) this.kept.shift()
+    return recovery
+  }
+
+  list(): ReplicaRecovery[] {
+    return this.kept.map((r) => ({ ...r }))
+  }
+}
+
+export interface CorruptReplicasOptions {
+  brokerId: number
+  cluster: ClusterView
+  scheduler: Scheduler
+  log: Logger
+  records: RecoveryRecords
+  /** Brings every replica to the role the metadata gives it (after a refused report). */
+  reconcile: () => void
+}
+
+export class CorruptReplicas {
+  /** Partitions with a recovery under way, by hosted key. */
+  private readonly active = new Map<string, ReplicaRecovery>()
+  /** Not to be fetched for: found corrupt and not truncated yet. */
+  private readonly held = new Set<string>()
+
+  constructor(private readonly opts: CorruptReplicasOptions) {}
+
+  /** The replica fetcher leaves this partition alone (its log is about to be cut back). */
+  isHeld(key: string): boolean {
+    return this.held.has(key)
+  }
+
+  /** A corrupt range in `h`'s log. Runs the recovery once per partition at a time. */
+  found(h: Hosted, offsets: { first: number; last: number }, reason: string): void {
+    if (this.active.has(h.key)) return
+    const { brokerId, log, records } = this.opts
+    const recovery = records.add({
+      brokerId,
+      topicId: h.topicId,
+      partition: h.partition,
+      firstOffset: offsets.first,
+      lastOffset: offsets.last,
+      reason,
+      foundAtMs: this.opts.scheduler.nowMs(),
+      state: 'recovering',
+      truncatedTo: null,
+      recoveredAtMs: null,
+    })
+    this.active.set(h.key, recovery)
+    this.held.add(h.key)
+    log.error('corrupt replica: leaving the ISR, the range is fetched again from a healthy replica', {
+      broker: brokerId,
+      partition: this.name(h),
+      offsets: `${offsets.first}-${offsets.last}`,
+      reason,
+    })
+    void this.recover(h, recovery)
+  }
+
+  /** A corrupt batch read from `h`'s log (the storage error carries its offsets). */
+  foundBatch(h: Hosted, error: StorageError): void {
+    const offsets = error.offsets ?? { first: h.log?.logStartOffset ?? 0, last: h.log?.logStartOffset ?? 0 }
+    this.found(h, offsets, error.message)
+  }
+
+  /** After every metadata commit: a recovered replica is one back in the ISR. */
+  onMetadata(hosted: (key: string) => Hosted | undefined): void {
+    const image = this.opts.cluster.image
+    for (const [key, recovery] of this.active) {
+      if (recovery.state !== 'recovering' || recovery.truncatedTo === null) continue
+      const p = image.topicsById.get(recovery.topicId)?.partitions[recovery.partition]
+      if (!p?.isr.includes(this.opts.brokerId)) continue
+      recovery.state = 'recovered'
+      recovery.recoveredAtMs = this.opts.scheduler.nowMs()
+      this.active.delete(key)
+      const h = hosted(key)
+      this.opts.log.info('corrupt replica recovered: back in the ISR', {
+        broker: this.opts.brokerId,
+        partition: h ? this.name(h) : key,
+        offsets: `${recovery.firstOffset}-${recovery.lastOffset}`,
+        fetchedFrom: recovery.truncatedTo,
+      })
+    }
+  }
+
+  private async recover(h: Hosted, recovery: ReplicaRecovery): Promise<void> {
+    const { brokerId, cluster, log } = this.opts
+    let refused: string | null = null
+    try {
+      const result = await cluster.replicaCorrupt({
+        brokerId,
+        topicId: h.topicId,
+        partition: h.partition,
+        reason: `broker ${brokerId}: corrupt replica at offsets ${recovery.firstOffset}-${recovery.lastOffset}`,
+      })
+      if (result.errorCode !== 0) refused = result.errorMessage ?? `controller error ${result.errorCode}`
+    } catch (error) {
+      refused = String(error)
+    }
+    if (refused !== null) return this.giveUp(h, recovery, `the controller kept it in place: ${refused}`)
+    // The commit queued this replica's new role on its transitions: cut the log back after it.
+    h.transition = h.transition.then(async () => {
+      const replica = h.log
+      if (!replica || h.role === 'leader') return this.giveUp(h, recovery, 'it still leads the partition')
+      const to = Math.min(recovery.firstOffset, replica.logEndOffset)
+      try {
+        await replica.truncateTo(to)
+        await rebuildProducerState(replica, h.producers)
+      } catch (error) {
+        return this.giveUp(h, recovery, `truncating it failed: ${String(error)}`)
+      }
+      recovery.truncatedTo = to
+      this.held.delete(h.key)
+      log.info('corrupt replica truncated: fetching the range again from the leader', { broker: brokerId, partition: this.name(h), from: to })
+      this.onMetadata(() => h)
+    })
+  }
+
+  private giveUp(h: Hosted, recovery: ReplicaRecovery, why: string): void {
+    recovery.state = 'unrecoverable'
+    this.held.delete(h.key)
+    this.opts.log.error('corrupt replica cannot recover: reads of the range keep failing', {
+      broker: this.opts.brokerId,
+      partition: this.name(h),
+      offsets: `${recovery.firstOffset}-${recovery.lastOffset}`,
+      why,
+    })
+    // Kept in `active`: the same damage is reported once. The replica takes its role as it is.
+    this.opts.reconcile()
+  }
+
+  private name(h: Hosted): string {
+    const topic = this.opts.cluster.image.topicsById.get(h.topicId)?.name ?? h.topicId
+    return `${topic}-${h.partition}`
+  }
+}
