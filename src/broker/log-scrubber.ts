@@ -57,7 +57,7 @@ export class LogScrubber {
       }
     }
     this.running = false
-    if (!this.stopped) {
+    if (!this.stopped && this.scrubbed.bytes > 0) {
       const { partitions, bytes } = this.scrubbed
       this.opts.log.info('log scrub done', { broker: this.opts.brokerId, partitions, bytes, ms: this.opts.scheduler.nowMs() - startMs })
       this.scrubbed = { partitions: 0, bytes: 0 }

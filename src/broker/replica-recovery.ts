@@ -11,9 +11,10 @@
  *    damaged log as caught up), and the leader adds it back to the ISR when it has caught up.
  * 4. Back in the ISR, the recovery is over: said in the log too.
  *
- * When no other live ISR member exists the controller refuses: the damaged replica is the best
- * copy there is, so it keeps its role and the bad range keeps failing reads (state
- * `unrecoverable` in the status) rather than being served or dropped.
+ * When the damaged replica is the last live ISR member, the controller elects a live replica
+ * outside the ISR (an unclean election, told as one). When no other replica is live it refuses:
+ * the damaged replica keeps its role and the bad range keeps failing reads (state `unrecoverable`
+ * in the status) rather than being served or dropped.
  *
  * Every recovery is kept (the last RECOVERIES_KEPT per broker) for `daemon status` and
  * `cluster status`; the list belongs to the broker, so it outlives a restart of the broker.

@@ -95,9 +95,18 @@ export class LevelPartitionBackend implements PartitionBackend {
     try {
       values = await this.db.getMany(missing.map((i) => this.keys.data(baseOffsets[i]!)))
     } catch (error) {
-      const first = baseOffsets[missing[0]!]!
-      if ((error as { code?: string }).code === 'LEVEL_CORRUPTION') throw this.corrupt(first, `LevelDB: ${String(error)}`, error)
-      throw new StorageError('IO_ERROR', `reading ${this.name} from offset ${first} failed`, { cause: error })
+      if ((error as { code?: string }).code !== 'LEVEL_CORRUPTION') {
+        throw new StorageError('IO_ERROR', `reading ${this.name} from offset ${baseOffsets[missing[0]!]} failed`, { cause: error })
+      }
+      // LevelDB names no key: find the first batch it cannot read, so recovery starts there.
+      values = []
+      for (const i of missing) {
+        try {
+          values.push(await this.db.get(this.keys.data(baseOffsets[i]!)))
+        } catch (keyError) {
+          throw this.corrupt(baseOffsets[i]!, `LevelDB: ${String(keyError)}`, keyError)
+        }
+      }
     }
     // Batches from disk are checked once, here, before anything serves them; the tail cache holds
     // the bytes as appended, which never went through the disk.
