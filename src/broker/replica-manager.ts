@@ -173,11 +173,10 @@ export class ReplicaManager {
   private async apply(h: Hosted, p: PartitionInfo): Promise<void> {
     if (this.stopped || this.hosted.get(h.key) !== h) return
     if (!h.log) {
-      h.log = await this.opts.store.partition(p.topicId, p.partition)
       // Found corrupt as it opened: no role until the controller has moved it out of the ISR.
-      if (await this.checkOpened(h)) return
+      if (await this.openChecked(h, await this.opts.store.partition(p.topicId, p.partition))) return
     }
-    const log = h.log
+    const log = h.log!
     h.replicas = p.replicas
     h.partitionEpoch = p.partitionEpoch
     const sameLeadership = h.leaderId === p.leader && h.leaderEpoch === p.leaderEpoch
@@ -230,18 +229,24 @@ export class ReplicaManager {
    * to rebuild the producers' sequences) corrupt? Then its recovery starts and it takes no role
    * now (true). Otherwise it is queued for the background scrub.
    */
-  private async checkOpened(h: Hosted): Promise<boolean> {
-    const log = h.log!
+  private async openChecked(h: Hosted, log: PartitionLog): Promise<boolean> {
+    let corrupt: StorageError | null = null
+    if (!log.lostAtOpen) {
+      try {
+        await rebuildProducerState(log, h.producers)
+      } catch (error) {
+        if (!isStorageError(error, 'CORRUPT_BATCH')) throw error
+        corrupt = error
+      }
+    }
+    h.log = log
     if (log.lostAtOpen) {
       const { first, last } = log.lostAtOpen
       this.corruption.found(h, log.lostAtOpen, `offsets ${first}-${last}, in the log at the last clean shutdown, are gone from the store`)
       return true
     }
-    try {
-      await rebuildProducerState(log, h.producers)
-    } catch (error) {
-      if (!isStorageError(error, 'CORRUPT_BATCH')) throw error
-      this.corruption.foundBatch(h, error)
+    if (corrupt) {
+      this.corruption.foundBatch(h, corrupt)
       return true
     }
     this.scrubber?.enqueue(h)

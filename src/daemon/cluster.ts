@@ -48,6 +48,8 @@ export interface ClusterOptions {
   onEvents?: (events: ClusterEvent[]) => void
   /** How often retention runs; the broker config log.retention.check.interval.ms otherwise. */
   retentionCheckIntervalMs?: number
+  /** Read every log once in the background after it opens, looking for corrupt batches (default true). */
+  scrubOnOpen?: boolean
 }
 
 export interface BrokerStatus {
@@ -285,7 +287,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         },
         heartbeat: (b) => controller.heartbeat(b.id, Date.now()),
         onProduced: (topic, partition) => failovers.produced(topic, partition, Date.now()),
-        scrubOnOpen: true,
+        scrubOnOpen: opts.scrubOnOpen ?? true,
       })
       brokers.set(brokerId, broker)
       listeners.set(brokerId, new KafkaListener(broker, faults))
