@@ -9,6 +9,7 @@
  * what diverged).
  */
 import type { Logger } from '../daemon/cluster.js'
+import { isStorageError } from '../storage/errors.js'
 import type { LogStore, PartitionLog } from '../storage/types.js'
 import { brokerConfig, topicConfig } from '../cluster/configs.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
@@ -256,7 +257,13 @@ export class Broker {
       // Compaction runs on every replica, followers too: the same deterministic cleaning below the HWM.
       if (policy.includes('compact')) {
         const deleteRetentionMs = Number(this.topicConfig(topic.name, 'delete.retention.ms'))
-        await h.log.compact({ nowMs, deleteRetentionMs })
+        try {
+          await h.log.compact({ nowMs, deleteRetentionMs })
+        } catch (error) {
+          // The cleaner read a corrupt batch: the replica recovers it, then a later pass cleans.
+          if (!isStorageError(error, 'CORRUPT_BATCH')) throw error
+          this.replicaManager.corruptionFound(h, error)
+        }
       }
       if (!policy.includes('delete')) continue
       const retentionMs = Number(this.topicConfig(topic.name, 'retention.ms'))

@@ -100,13 +100,7 @@ export class Partition implements PartitionLog {
       total += size
     }
     if (bases.length === 0) return []
-    let found: (Buffer | undefined)[]
-    try {
-      found = await this.backend.fetch(bases)
-    } catch (error) {
-      if (error instanceof StorageError && error.code === 'CORRUPT_BATCH' && error.offsets) throw this.corruptRange(error)
-      throw error
-    }
+    const found = await this.fetchChecked(bases)
     const batches: Buffer[] = []
     for (const [i, batch] of found.entries()) {
       if (batch === undefined) {
@@ -229,7 +223,7 @@ export class Partition implements PartitionLog {
       const cleanEnd = count > 0 ? this.index.lastOffset(count - 1) + 1 : this.startOffset
       if (count === 0 || (cleanEnd === this.cleanedEnd && !this.tombstonesPending)) return none
       const bases = this.basesFrom(0, count)
-      const found = await this.backend.fetch(bases)
+      const found = await this.fetchChecked(bases)
       const { plan, result } = planCompaction(found as Buffer[], opts)
       this.cleanedEnd = cleanEnd
       this.tombstonesPending = result.tombstonesKept > 0
@@ -399,6 +393,16 @@ export class Partition implements PartitionLog {
     this.nextOffset = this.endOffset = state.logEndOffset
     this.hwm = Math.min(Math.max(state.highWatermark, this.startOffset), this.endOffset)
     this.epochs = new LeaderEpochCache(state.epochs)
+  }
+
+  /** The backend's fetch, with a corrupt batch's error naming its whole offset range. */
+  private async fetchChecked(bases: number[]): Promise<(Buffer | undefined)[]> {
+    try {
+      return await this.backend.fetch(bases)
+    } catch (error) {
+      if (error instanceof StorageError && error.code === 'CORRUPT_BATCH' && error.offsets) throw this.corruptRange(error)
+      throw error
+    }
   }
 
   /** A CORRUPT_BATCH error with the bad batch's whole offset range (the store knows its base). */
