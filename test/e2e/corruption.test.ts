@@ -142,6 +142,11 @@ describe.skipIf(!kcatPath)('e2e/corruption', () => {
     const logText = fs.readFileSync(path.join(daemon.home, 'logs', 'daemon.log'), 'utf8')
     expect(logText).toMatch(/corrupt replica/)
     expect(logText).toMatch(/back in the ISR/)
+    // daemon status shows it as well, in --json and in text.
+    const daemonStatus = await json<{ cluster: { recoveries: RecoveryJson[] } }>(['daemon', 'status'])
+    expect(daemonStatus.cluster.recoveries).toContainEqual(expect.objectContaining({ broker: damaged, topic: TOPIC, state: 'recovered' }))
+    const text = await sluice(['cluster', 'status'], { home: daemon.home, env: daemon.env })
+    expect(text.stdout).toMatch(/REPLICAS RECOVERED FROM CORRUPTION/)
     await expectServesSame(damaged, acknowledged)
   }, 240_000)
 
