@@ -16,6 +16,7 @@ import type { ClusterView, Scheduler } from './cluster-view.js'
 import type { BrokerLink } from './replica-fetcher.js'
 import { GroupCoordinator } from './group-coordinator.js'
 import { ReplicaManager, partitionKey } from './replica-manager.js'
+import { deleteProducerSnapshot } from './producer-state.js'
 import { RecoveryRecords } from './replica-recovery.js'
 
 export interface BrokerOptions {
@@ -240,6 +241,7 @@ export class Broker {
     for (const { partition } of hosted) {
       this.wake(partitionKey(topicId, partition))
       await this.store.deletePartition(topicId, partition)
+      await deleteProducerSnapshot(this.store.meta, topicId, partition)
     }
   }
 
@@ -275,6 +277,8 @@ export class Broker {
   }
 
   async close(): Promise<void> {
+    // A clean shutdown leaves every partition's producer state snapshotted, as Kafka's does.
+    if (this.running) await this.replicaManager?.snapshotProducers().catch(() => undefined)
     this.crash()
     await this.store.close()
   }

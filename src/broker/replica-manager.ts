@@ -8,7 +8,7 @@
  * Ordering contract: a leader's high watermark is only computed from the *committed* ISR, so a
  * follower leaves the ISR (in the controller's log) before the high watermark stops waiting for it.
  */
-import { topicConfig } from '../cluster/configs.js'
+import { brokerConfig, topicConfig } from '../cluster/configs.js'
 import type { PartitionInfo } from '../cluster/metadata.js'
 import { LeaderReplication } from '../cluster/replication.js'
 import { ErrorCode } from '../protocol/errors.js'
@@ -16,7 +16,14 @@ import { isStorageError, type StorageError } from '../storage/errors.js'
 import type { AppendInfo, LogStore, PartitionLog } from '../storage/types.js'
 import type { Logger } from '../daemon/cluster.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
-import { ProducerStateTable, rebuildProducerState } from './producer-state.js'
+import {
+  deleteProducerSnapshot,
+  loadProducerSnapshot,
+  ProducerStateTable,
+  rebuildProducerState,
+  saveProducerSnapshot,
+  type ProducerSnapshot,
+} from './producer-state.js'
 import { readBatchHeader } from '../protocol/records.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
 import { CorruptReplicas, RecoveryRecords } from './replica-recovery.js'
@@ -48,7 +55,25 @@ export interface Hosted {
   transition: Promise<void>
   /** Idempotent producers' sequences (leader and followers keep it, so a new leader has it). */
   readonly producers: ProducerStateTable
+  /** The last producer snapshot persisted (or loaded) for this partition. */
+  producerSnapshot: ProducerSnapshot | null
+  /** As follower: the last divergence truncation, and how often the same one came back. */
+  divergence: Divergence | null
+  /** Set while the same truncation keeps coming back (the follower cannot converge). */
+  stuck: Divergence | null
 }
+
+/** A follower's truncation after a diverging epoch: from its LEO to where it agrees with the leader. */
+export interface Divergence {
+  fromOffset: number
+  toOffset: number
+  /** How many times in a row the follower truncated from the same LEO to the same offset. */
+  truncations: number
+  sinceMs: number
+}
+
+/** How often changed producer state is snapshotted to the store (Kafka snapshots at segment rolls). */
+const PRODUCER_SNAPSHOT_INTERVAL_MS = 5_000
 
 export interface AppendResult {
   errorCode: number
@@ -80,6 +105,7 @@ export class ReplicaManager {
   private readonly fetchers: ReplicaFetchers
   private stopped = false
   private cancelIsrTimer: (() => void) | null = null
+  private cancelSnapshotTimer: (() => void) | null = null
   private readonly corruption: CorruptReplicas
   private readonly scrubber: LogScrubber | null
 
@@ -92,6 +118,7 @@ export class ReplicaManager {
       log: opts.log,
       records: opts.recoveries ?? new RecoveryRecords(),
       reconcile: () => this.reconcile(),
+      dropProducerSnapshot: (h) => deleteProducerSnapshot(opts.store.meta, h.topicId, h.partition),
     })
     this.scrubber = opts.scrubOnOpen
       ? new LogScrubber({ brokerId: opts.brokerId, scheduler: opts.scheduler, log: opts.log, onCorrupt: (h, e) => this.corruptionFound(h, e) })
@@ -105,8 +132,10 @@ export class ReplicaManager {
       partitions: (leaderId) =>
         [...this.hosted.values()].filter((h) => h.role === 'follower' && h.leaderId === leaderId && h.log !== null && !this.corruption.isHeld(h.key)),
       wake: opts.wake,
+      dropProducerSnapshot: (h) => deleteProducerSnapshot(opts.store.meta, h.topicId, h.partition),
     })
     this.scheduleIsrCheck()
+    this.scheduleProducerSnapshots()
   }
 
   get(key: string): Hosted | undefined {
@@ -144,6 +173,9 @@ export class ReplicaManager {
             isrChangeInFlight: false,
             transition: Promise.resolve(),
             producers: new ProducerStateTable(),
+            producerSnapshot: null,
+            divergence: null,
+            stuck: null,
           }
           this.hosted.set(key, h)
         }
@@ -199,6 +231,8 @@ export class ReplicaManager {
         h.role = 'leader'
         h.leaderId = p.leader
         h.leaderEpoch = p.leaderEpoch
+        h.divergence = null
+        h.stuck = null
         // An ISR change still in flight from an earlier leadership stays the one in flight: when a
         // second was let out beside it, the first one's answer cleared the second's flag and a
         // third proposal replaced what the HWM waited for while the second was still undecided
@@ -233,7 +267,8 @@ export class ReplicaManager {
     let corrupt: StorageError | null = null
     if (!log.lostAtOpen) {
       try {
-        await rebuildProducerState(log, h.producers)
+        h.producerSnapshot = await loadProducerSnapshot(this.opts.store.meta, h.topicId, h.partition)
+        await rebuildProducerState(log, h.producers, h.producerSnapshot)
       } catch (error) {
         if (!isStorageError(error, 'CORRUPT_BATCH')) throw error
         corrupt = error
@@ -331,7 +366,9 @@ export class ReplicaManager {
       h.producers.record(header.producerId, header.producerEpoch, {
         firstSeq,
         lastSeq,
+        maxTimestamp: header.maxTimestamp,
         offsets: appended.then((info) => ({ baseOffset: info.baseOffset, lastOffset: info.lastOffset })),
+        stored: null,
       })
     } else {
       appended = log.appendAsLeader(records, h.leaderEpoch)
@@ -510,10 +547,43 @@ export class ReplicaManager {
     }, Math.max(Math.floor(lagMaxMs / 2), 10))
   }
 
+  /**
+   * Persists the producer state of every partition whose producers changed, as of its high
+   * watermark, in the partition's transition chain (a truncation's rebuild and a snapshot never
+   * interleave).
+   */
+  snapshotProducers(): Promise<void> {
+    const nowMs = this.opts.scheduler.nowMs()
+    const expirationMs = Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'producer.id.expiration.ms'))
+    const writes: Promise<void>[] = []
+    for (const h of this.hosted.values()) {
+      if (!h.log || !h.producers.changedSinceSnapshot) continue
+      const work = h.transition.then(async () => {
+        if (!h.log || this.stopped) return
+        const snapshot = h.producers.snapshot(h.log.highWatermark, nowMs, expirationMs)
+        await saveProducerSnapshot(this.opts.store.meta, h.topicId, h.partition, snapshot)
+        h.producerSnapshot = snapshot
+      })
+      h.transition = work.catch((error: unknown) => {
+        if (!this.stopped) this.opts.log.warn('producer snapshot failed', { broker: this.brokerId, partition: h.key, error: String(error) })
+      })
+      writes.push(h.transition)
+    }
+    return Promise.all(writes).then(() => undefined)
+  }
+
+  private scheduleProducerSnapshots(): void {
+    if (this.stopped) return
+    this.cancelSnapshotTimer = this.opts.scheduler.setTimer(() => {
+      void this.snapshotProducers().finally(() => this.scheduleProducerSnapshots())
+    }, PRODUCER_SNAPSHOT_INTERVAL_MS)
+  }
+
   /** Stops replication and fails waiting requests (the broker was killed or is closing). */
   stop(): void {
     this.stopped = true
     this.cancelIsrTimer?.()
+    this.cancelSnapshotTimer?.()
     this.fetchers.stop()
     this.scrubber?.stop()
     for (const h of this.hosted.values()) this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)

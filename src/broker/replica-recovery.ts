@@ -66,6 +66,8 @@ export interface CorruptReplicasOptions {
   records: RecoveryRecords
   /** Brings every replica to the role the metadata gives it (after a refused report). */
   reconcile: () => void
+  /** Deletes a partition's persisted producer snapshot (it covers offsets the truncation removed). */
+  dropProducerSnapshot: (h: Hosted) => Promise<void>
 }
 
 export class CorruptReplicas {
@@ -156,7 +158,12 @@ export class CorruptReplicas {
       const to = Math.min(recovery.firstOffset, replica.logEndOffset)
       try {
         await replica.truncateTo(to)
-        await rebuildProducerState(replica, h.producers)
+        // As after a divergence truncation: a snapshot past the new log end describes lost batches.
+        if (h.producerSnapshot && h.producerSnapshot.offset > replica.logEndOffset) {
+          h.producerSnapshot = null
+          await this.opts.dropProducerSnapshot(h)
+        }
+        await rebuildProducerState(replica, h.producers, h.producerSnapshot)
       } catch (error) {
         return this.giveUp(h, recovery, `truncating it failed: ${String(error)}`)
       }

@@ -10,7 +10,7 @@
 import { SluiceError } from '../cli/errors.js'
 import { formatTable } from '../cli/table.js'
 import type { ClusterEvent } from '../cluster/events.js'
-import type { BrokerStatus, ClusterStatus, RecoveryStatus } from '../daemon/cluster.js'
+import type { BrokerStatus, ClusterStatus, RecoveryStatus, StuckReplica } from '../daemon/cluster.js'
 import type { Fault, FaultSpec } from '../daemon/faults.js'
 import { callDaemon, ControlClient, probeDaemon, type CallOptions } from './control.js'
 import { ensureDaemon, resolveDaemonConfig } from './daemon.js'
@@ -46,6 +46,8 @@ export interface ClusterStatusResult extends Omit<ClusterStatus, 'brokers'> {
   offline: PartitionState[]
   /** Partitions whose ISR is smaller than their replica set. */
   underReplicated: PartitionState[]
+  /** Followers that keep truncating and refetching the same records without converging. */
+  stuckReplicas: StuckReplica[]
 }
 
 /** A leadership move, as `cluster.failover` reports it and as computed by leaderMoves(). */

@@ -42,6 +42,7 @@ const brokerConfigList: ConfigDef[] = [
   { name: 'broker.heartbeat.interval.ms', type: 'int', default: '2000', min: 1, doc: 'how often brokers heartbeat to the controller' },
   { name: 'replica.lag.time.max.ms', type: 'long', default: '30000', min: 1, doc: 'a follower not caught up for this long leaves the ISR' },
   { name: 'replica.fetch.wait.max.ms', type: 'int', default: '500', min: 0, doc: 'how long a follower fetch waits for new data' },
+  { name: 'producer.id.expiration.ms', type: 'int', default: '86400000', min: 1, doc: "how long a partition keeps an idempotent producer's sequences after its last batch" },
   { name: 'auto.leader.rebalance.enable', type: 'boolean', default: 'true', doc: 'move leadership back to preferred replicas when they are in sync' },
   { name: 'leader.imbalance.check.interval.seconds', type: 'long', default: '30', min: 1, doc: 'how often preferred leaders are restored (Kafka: 300)' },
   { name: 'unclean.leader.election.enable', type: 'boolean', default: 'false', doc: 'default of the topic config of the same name' },

@@ -78,6 +78,21 @@ export interface PartitionSnapshot {
   logEndOffset: number
   /** Each replica's log end offset; null when its broker is down (or has not opened the log yet). */
   replicaLogEndOffsets: Record<string, number | null>
+  /** Replicas that keep truncating and refetching the same records (see StuckReplica). */
+  stuckReplicas: number[]
+}
+
+/** A follower that cannot converge with its leader: the same truncation keeps coming back. */
+export interface StuckReplica {
+  topic: string
+  partition: number
+  broker: number
+  leader: number
+  /** The follower's log end offset it truncates from, and the offset it truncates to. */
+  fromOffset: number
+  toOffset: number
+  truncations: number
+  sinceMs: number
 }
 
 /** A replica found corrupt and its recovery (broker/replica-recovery.ts), as the status shows it. */
@@ -127,6 +142,8 @@ export interface ClusterRuntime {
   events(): Promise<ClusterEvent[]>
   /** Every partition with its replicas' offsets. */
   partitions(): PartitionSnapshot[]
+  /** Followers stuck truncating and refetching the same records. */
+  stuckReplicas(): StuckReplica[]
   /** The last failover measured since the daemon started. */
   readonly lastFailover: FailoverMeasured | null
   /** The metadata image (read-only use: status views). */
@@ -471,6 +488,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
           const led = p.leader >= 0 ? logOf(p.leader, key) : null
           const replicaLogEndOffsets: Record<string, number | null> = {}
           for (const r of p.replicas) replicaLogEndOffsets[String(r)] = logOf(r, key)?.log?.logEndOffset ?? null
+          const stuckReplicas = p.replicas.filter((r) => logOf(r, key)?.stuck)
           out.push({
             topic: t.name,
             partition: p.partition,
@@ -483,7 +501,21 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
             highWatermark: led?.leader?.highWatermark ?? led?.log?.highWatermark ?? -1,
             logEndOffset: led?.log?.logEndOffset ?? -1,
             replicaLogEndOffsets,
+            stuckReplicas,
           })
+        }
+      }
+      return out
+    },
+    stuckReplicas: () => {
+      const out: StuckReplica[] = []
+      for (const b of brokers.values()) {
+        if (!b.running) continue
+        for (const h of b.replicas.all()) {
+          if (!h.stuck) continue
+          const topic = image.topicsById.get(h.topicId)
+          if (!topic) continue
+          out.push({ topic: topic.name, partition: h.partition, broker: b.id, leader: h.leaderId, ...h.stuck })
         }
       }
       return out

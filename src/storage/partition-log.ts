@@ -137,7 +137,9 @@ export class Partition implements PartitionLog {
   }
 
   assignEpochStart(epoch: number, startOffset: number): void {
-    if (!this.epochs.assign(epoch, startOffset)) return
+    // Appends still being written are in the log already (they hold offsets below nextOffset, and
+    // their epochs are in the cache): a new epoch starts after them, never under them.
+    if (!this.epochs.assign(epoch, Math.max(startOffset, this.nextOffset))) return
     this.stateDirty = true
     // Durable soon, in call order with appends; a failure marks the store failed.
     this.checkpoint().catch(() => undefined)
@@ -313,9 +315,12 @@ export class Partition implements PartitionLog {
     for (const batch of batches) {
       const lastOffset = batch.baseOffset + batch.lastOffsetDelta
       this.index.push(batch.baseOffset, lastOffset, batch.bytes.length, batch.maxTimestamp)
-      if (batch.leaderEpoch >= 0 && batch.leaderEpoch > this.epochs.latestEpoch()) {
-        this.epochs.assign(batch.leaderEpoch, batch.baseOffset)
-      }
+      // Every batch's epoch, as Kafka's log does (LeaderEpochFileCache.assign): a batch of an
+      // older epoch than the latest entry drops the entries it contradicts, so the cache always
+      // says what the batches say. A follower append that landed after its broker had assigned a
+      // new epoch at its LEO once left that entry over a batch of an older epoch, and every
+      // follower of that leader truncated and refetched the batch forever.
+      if (batch.leaderEpoch >= 0) this.epochs.assign(batch.leaderEpoch, batch.baseOffset)
       info.lastOffset = lastOffset
       info.maxTimestamp = Math.max(info.maxTimestamp, batch.maxTimestamp)
       info.recordCount += batch.recordCount

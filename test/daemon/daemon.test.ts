@@ -41,6 +41,7 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
       electPreferredLeaders: async () => 0,
       events: async () => [],
       partitions: () => [],
+      stuckReplicas: () => [],
       addFault: () => {
         throw new Error('no faults in this fake')
       },

@@ -28,8 +28,10 @@ export interface SimClusterOptions {
   controllerTickMs: number
   /** Broker configs set before any broker starts (small timeouts, so seeds run fast). */
   brokerConfigs: Record<string, string>
+  /** Upper bound of a broker's storage write (virtual time: appends, truncations, checkpoints land later). */
+  diskWriteMaxMs: number
   /** Separate RNG streams, so that adding an event kind does not reshuffle the network. */
-  rngs: { controller: Rng; network: Rng; persist: Rng }
+  rngs: { controller: Rng; network: Rng; persist: Rng; disk: Rng }
   trace: ((line: () => string) => void) | null
   /** An invariant or a broker error: the first one stops the run. */
   fail: (message: string) => void
@@ -171,7 +173,11 @@ export class SimCluster {
     if (old?.running || this.starting.has(id)) throw new Error(`broker ${id} is not down`)
     this.clocks.get(id)?.kill()
     const clock = new ProcessScheduler(this.sched)
-    const store = new MemoryLogStore(this.disks.get(id))
+    // Writes take virtual time on the broker's own clock: metadata changes and fetch answers land
+    // while a write is in flight, and a crash drops what was not written yet.
+    const store = new MemoryLogStore(this.disks.get(id), {
+      writeDelay: () => new Promise<void>((resolve) => clock.setTimer(resolve, this.opts.rngs.disk.int(this.opts.diskWriteMaxMs + 1))),
+    })
     const broker = new Broker({
       id,
       host: '127.0.0.1',

@@ -19,6 +19,7 @@ export function partition(topic: string, p: number, over: Partial<SnapshotPartit
     highWatermark: 0,
     logEndOffset: 0,
     replicaLogEndOffsets: Object.fromEntries(replicas.map((r) => [String(r), 0])),
+    stuckReplicas: [],
     ...over,
   }
 }

@@ -18,7 +18,7 @@ export default class ClusterStatus extends BaseCommand<typeof ClusterStatus> {
   static override summary = "The local cluster's health: brokers, the controller, offline and under-replicated partitions."
   static override description = `Offline partitions have no leader (every in-sync replica is down): nobody can produce to or consume from them until a replica returns. Under-replicated partitions have fewer in-sync replicas than replicas: a broker is down or lagging. Both are listed, in colour on a terminal.
 Replicas that had to recover from corruption since the daemon started (a stored batch failed its CRC-32C check, or a log lost writes while the daemon was stopped) are listed with their broker, partition, damaged offsets and state (recovering, recovered, unrecoverable).
-The exit code is 0 whatever the health; scripts read --json: {brokers, controllerId, topics, partitions, offline: [...], underReplicated: [...], recoveries: [...]}.
+The exit code is 0 whatever the health; scripts read --json: {brokers, controllerId, topics, partitions, offline: [...], underReplicated: [...], stuckReplicas: [...], recoveries: [...]}. A stuck replica is a follower that keeps truncating and refetching the same records: it stays in the ISR, so acks=all writes to its partition time out.
 Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another cluster.`
   static override examples = [
     '<%= config.bin %> cluster status',
@@ -40,6 +40,7 @@ Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another c
     for (const b of status.brokers) states.set(b.state, (states.get(b.state) ?? 0) + 1)
     const brokerStates = [...states].map(([state, n]) => `${n} ${state}`).join(', ')
     const { offline, underReplicated } = status
+    const stuck = status.stuckReplicas
     this.log(
       formatFields([
         ['controller', `broker ${status.controllerId}`],
@@ -47,6 +48,7 @@ Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another c
         ['topics', `${status.topics} (${status.partitions} partitions)`],
         ['offline', offline.length === 0 ? 'none' : kleur.red(count(offline.length, 'partition'))],
         ['under-replicated', underReplicated.length === 0 ? 'none' : kleur.yellow(count(underReplicated.length, 'partition'))],
+        ['stuck replicas', stuck.length === 0 ? 'none' : kleur.red(count(stuck.length, 'replica'))],
         ['recovered replicas', status.recoveries.length === 0 ? 'none' : kleur.yellow(count(status.recoveries.length, 'recovery', 'recoveries'))],
       ]),
     )
@@ -63,6 +65,13 @@ Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another c
       this.log('')
       this.log(kleur.yellow().bold('UNDER-REPLICATED PARTITIONS: fewer in-sync replicas than replicas'))
       this.log(paintLines(partitionTable(underReplicated), kleur.yellow))
+    }
+    if (stuck.length > 0) {
+      this.log('')
+      this.log(kleur.red().bold('STUCK REPLICAS: a follower truncates and refetches the same records without converging (see the daemon log)'))
+      for (const s of stuck) {
+        this.log(kleur.red(`${s.topic}-${s.partition} on broker ${s.broker} (leader ${s.leader}): truncated from ${s.fromOffset} to ${s.toOffset} ${s.truncations} times`))
+      }
     }
     if (status.recoveries.length > 0) {
       this.log('')

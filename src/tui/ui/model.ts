@@ -127,16 +127,22 @@ export function sparkline(values: ReadonlyArray<number | null>, max: number): st
     .join('')
 }
 
-export type PartitionHealth = 'ok' | 'under-replicated' | 'leader-down' | 'offline'
+export type PartitionHealth = 'ok' | 'under-replicated' | 'replica-stuck' | 'leader-down' | 'offline'
 
 /**
  * Offline: no leader. Leader down: its leader's broker is killed or paused and not yet fenced (a
  * crash is noticed at the session timeout: until then clients cannot write, though the metadata
- * still names the leader). Under-replicated: an ISR smaller than the replica set.
+ * still names the leader). Replica stuck: a follower keeps truncating and refetching the same
+ * records (it stays in the ISR, so acks=all writes wait on it). Under-replicated: an ISR smaller
+ * than the replica set.
  */
-export function partitionHealth(p: Pick<SnapshotPartition, 'leader' | 'isr' | 'replicas'>, downBrokers?: ReadonlySet<number>): PartitionHealth {
+export function partitionHealth(
+  p: Pick<SnapshotPartition, 'leader' | 'isr' | 'replicas'> & { stuckReplicas?: number[] },
+  downBrokers?: ReadonlySet<number>,
+): PartitionHealth {
   if (p.leader < 0) return 'offline'
   if (downBrokers?.has(p.leader)) return 'leader-down'
+  if ((p.stuckReplicas?.length ?? 0) > 0) return 'replica-stuck'
   if (p.isr.length < p.replicas.length) return 'under-replicated'
   return 'ok'
 }
@@ -150,6 +156,7 @@ export function downBrokers(brokers: ReadonlyArray<{ id: number; state: string }
 export const HEALTH_MARK: Record<PartitionHealth, string> = {
   ok: '',
   'under-replicated': 'UNDER-REPLICATED',
+  'replica-stuck': 'REPLICA STUCK',
   'leader-down': 'LEADER DOWN',
   offline: 'OFFLINE',
 }
