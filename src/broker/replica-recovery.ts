@@ -151,7 +151,9 @@ export class CorruptReplicas {
       refused = String(error)
     }
     if (refused !== null) return this.giveUp(h, recovery, `the controller kept it in place: ${refused}`)
-    // The commit queued this replica's new role on its transitions: cut the log back after it.
+    // Queue this replica's role as the metadata now says (a replica found corrupt as it opened has
+    // none yet, and a report that changed nothing commits nothing), then cut the log back after it.
+    this.opts.reconcile()
     h.transition = h.transition.then(async () => {
       const replica = h.log
       if (!replica || h.role === 'leader') return this.giveUp(h, recovery, 'it still leads the partition')
