@@ -26,7 +26,7 @@ import {
 } from './producer-state.js'
 import { readBatchHeader } from '../protocol/records.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
-import { CorruptReplicas, RecoveryRecords } from './replica-recovery.js'
+import { CorruptReplicas, isUnreadableLog, RecoveryRecords } from './replica-recovery.js'
 import { LogScrubber } from './log-scrubber.js'
 
 export const partitionKey = (topicId: string, partition: number): string => `${topicId}:${partition}`
@@ -113,6 +113,7 @@ export class ReplicaManager {
     this.brokerId = opts.brokerId
     this.corruption = new CorruptReplicas({
       brokerId: opts.brokerId,
+      store: opts.store,
       cluster: opts.cluster,
       scheduler: opts.scheduler,
       log: opts.log,
@@ -205,8 +206,16 @@ export class ReplicaManager {
   private async apply(h: Hosted, p: PartitionInfo): Promise<void> {
     if (this.stopped || this.hosted.get(h.key) !== h) return
     if (!h.log) {
+      let opened: PartitionLog
+      try {
+        opened = await this.opts.store.partition(p.topicId, p.partition)
+      } catch (error) {
+        if (!isUnreadableLog(error)) throw error
+        this.corruption.unreadable(h, error)
+        return
+      }
       // Found corrupt as it opened: no role until the controller has moved it out of the ISR.
-      if (await this.openChecked(h, await this.opts.store.partition(p.topicId, p.partition))) return
+      if (await this.openChecked(h, opened)) return
     }
     const log = h.log!
     h.replicas = p.replicas

@@ -20,9 +20,10 @@
  * `cluster status`; the list belongs to the broker, so it outlives a restart of the broker.
  */
 import type { Logger } from '../daemon/cluster.js'
-import type { StorageError } from '../storage/errors.js'
+import { isStorageError, type StorageError } from '../storage/errors.js'
+import type { LogStore } from '../storage/types.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
-import { rebuildProducerState } from './producer-state.js'
+import { ProducerStateTable, rebuildProducerState } from './producer-state.js'
 import type { Hosted } from './replica-manager.js'
 
 const RECOVERIES_KEPT = 100
@@ -60,6 +61,7 @@ export class RecoveryRecords {
 
 export interface CorruptReplicasOptions {
   brokerId: number
+  store: LogStore
   cluster: ClusterView
   scheduler: Scheduler
   log: Logger
@@ -110,6 +112,41 @@ export class CorruptReplicas {
     void this.recover(h, recovery)
   }
 
+  /**
+   * `h`'s log cannot even be opened (its state or index is unreadable): once the controller has
+   * moved the replica out of the ISR, the local copy is deleted and fetched again in full. Its
+   * recovery shows offsets 0 to -1: the whole log.
+   */
+  unreadable(h: Hosted, error: unknown): void {
+    if (this.active.has(h.key)) return
+    const { brokerId, log, records } = this.opts
+    const recovery = records.add({
+      brokerId,
+      topicId: h.topicId,
+      partition: h.partition,
+      firstOffset: 0,
+      lastOffset: -1,
+      reason: `the log cannot be opened: ${error instanceof Error ? error.message : String(error)}`,
+      foundAtMs: this.opts.scheduler.nowMs(),
+      state: 'recovering',
+      truncatedTo: null,
+      recoveredAtMs: null,
+    })
+    this.active.set(h.key, recovery)
+    this.held.add(h.key)
+    log.error('corrupt replica: its log cannot be opened; leaving the ISR, it is fetched again in full from a healthy replica', {
+      broker: brokerId,
+      partition: this.name(h),
+      reason: recovery.reason,
+    })
+    void this.recover(h, recovery, async () => {
+      await this.opts.store.deletePartition(h.topicId, h.partition)
+      h.log = await this.opts.store.partition(h.topicId, h.partition)
+      h.producers.replaceWith(new ProducerStateTable())
+      return 0
+    })
+  }
+
   /** A corrupt batch read from `h`'s log (the storage error carries its offsets). */
   foundBatch(h: Hosted, error: StorageError): void {
     const offsets = error.offsets ?? { first: h.log?.logStartOffset ?? 0, last: h.log?.logStartOffset ?? 0 }
@@ -136,7 +173,7 @@ export class CorruptReplicas {
     }
   }
 
-  private async recover(h: Hosted, recovery: ReplicaRecovery): Promise<void> {
+  private async recover(h: Hosted, recovery: ReplicaRecovery, replace?: () => Promise<number>): Promise<void> {
     const { brokerId, cluster, log } = this.opts
     let refused: string | null = null
     try {
@@ -155,6 +192,19 @@ export class CorruptReplicas {
     // none yet, and a report that changed nothing commits nothing), then cut the log back after it.
     this.opts.reconcile()
     h.transition = h.transition.then(async () => {
+      if (replace) {
+        if (h.role === 'leader') return this.giveUp(h, recovery, 'it still leads the partition')
+        try {
+          recovery.truncatedTo = await replace()
+        } catch (replaceError) {
+          return this.giveUp(h, recovery, `replacing it failed: ${String(replaceError)}`)
+        }
+        this.held.delete(h.key)
+        log.info('corrupt replica replaced by an empty log: fetching it again from the leader', { broker: brokerId, partition: this.name(h) })
+        // It had no role (its log never opened): take the one the metadata gives now.
+        this.opts.reconcile()
+        return
+      }
       const replica = h.log
       if (!replica || h.role === 'leader') return this.giveUp(h, recovery, 'it still leads the partition')
       const to = Math.min(recovery.firstOffset, replica.logEndOffset)
@@ -193,4 +243,9 @@ export class CorruptReplicas {
     const topic = this.opts.cluster.image.topicsById.get(h.topicId)?.name ?? h.topicId
     return `${topic}-${h.partition}`
   }
+}
+
+/** An error opening a log that says its stored state is damaged (not a closed or failed store). */
+export function isUnreadableLog(error: unknown): boolean {
+  return isStorageError(error, 'CORRUPT') || (error as { code?: string } | null)?.code === 'LEVEL_CORRUPTION'
 }

@@ -201,7 +201,8 @@ export function partitionTable(partitions: PartitionState[]): string {
 export function recoveriesTable(recoveries: RecoveryStatus[]): string {
   return formatTable(
     ['broker', 'topic', 'partition', 'offsets', 'state', 'found', 'recovered'],
-    recoveries.map((r) => [r.broker, r.topic, r.partition, `${r.firstOffset}-${r.lastOffset}`, r.state, r.foundAt, r.recoveredAt ?? '-']),
+    // An unreadable log is recovered whole: offsets 0 to -1.
+    recoveries.map((r) => [r.broker, r.topic, r.partition, r.lastOffset < r.firstOffset ? 'all' : `${r.firstOffset}-${r.lastOffset}`, r.state, r.foundAt, r.recoveredAt ?? '-']),
   )
 }
 

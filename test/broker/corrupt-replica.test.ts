@@ -69,17 +69,27 @@ async function fill(): Promise<void> {
   }
 }
 
-/** Flips a byte inside the records of the stored batch at offset 0 of `brokerId`'s copy. */
-async function damageFirstBatch(brokerId: number): Promise<void> {
+/** Stops the cluster and edits one value of `brokerId`'s copy of partition 0 with LevelDB directly. */
+async function damage(brokerId: number, key: (keys: PartitionKeys) => Buffer, edit: (bytes: Buffer) => Buffer): Promise<void> {
   const topicId = partition0().topicId
   await cluster!.runtime.close()
   const db = new ClassicLevel<Buffer, Buffer>(path.join(cluster!.home, 'brokers', String(brokerId)), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
   await db.open()
-  const key = new PartitionKeys(topicId, 0).data(0)
-  const bytes = Buffer.from((await db.get(key))!)
-  bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0x01
-  await db.put(key, bytes)
+  const k = key(new PartitionKeys(topicId, 0))
+  await db.put(k, edit(Buffer.from((await db.get(k))!)))
   await db.close()
+}
+
+/** Flips a byte inside the records of the stored batch at offset 0 of `brokerId`'s copy. */
+function damageFirstBatch(brokerId: number): Promise<void> {
+  return damage(
+    brokerId,
+    (keys) => keys.data(0),
+    (bytes) => {
+      bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0x01
+      return bytes
+    },
+  )
 }
 
 function fetchFrom0() {
@@ -146,6 +156,21 @@ describe('broker/corrupt-replica', () => {
 
     const recovery = await recovered(follower)
     expect(recovery.firstOffset).toBe(0)
+    await expectAllIntact()
+  }, 120_000)
+
+  it('a log that cannot be opened (its state is unreadable) is fetched again in full', async () => {
+    cluster = await startTestCluster({ brokers: 3 })
+    await fill()
+    await cluster.restart()
+    const leader = await until('a leader', () => (partition0().leader > 0 ? partition0().leader : undefined))
+    const follower = partition0().replicas.find((id) => id !== leader)!
+    await damage(follower, (keys) => keys.state(), () => Buffer.from('not json'))
+    await cluster.restart()
+
+    const recovery = await recovered(follower)
+    expect(recovery).toMatchObject({ firstOffset: 0, lastOffset: -1, truncatedTo: 0 })
+    expect(recovery.reason).toMatch(/cannot be opened/)
     await expectAllIntact()
   }, 120_000)
 })
