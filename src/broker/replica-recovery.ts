@@ -87,6 +87,26 @@ export class CorruptReplicas {
 
   /** A corrupt range in `h`'s log. Runs the recovery once per partition at a time. */
   found(h: Hosted, offsets: { first: number; last: number }, reason: string): void {
+    this.start(h, offsets, reason, 'corrupt replica: leaving the ISR, the range is fetched again from a healthy replica')
+  }
+
+  /**
+   * `h`'s log cannot even be opened (its state or index is unreadable): once the controller has
+   * moved the replica out of the ISR, the local copy is deleted and fetched again in full. Its
+   * recovery shows offsets 0 to -1: the whole log.
+   */
+  unreadable(h: Hosted, error: unknown): void {
+    const reason = `the log cannot be opened: ${error instanceof Error ? error.message : String(error)}`
+    const message = 'corrupt replica: its log cannot be opened; leaving the ISR, it is fetched again in full from a healthy replica'
+    this.start(h, { first: 0, last: -1 }, reason, message, async () => {
+      await this.opts.store.deletePartition(h.topicId, h.partition)
+      h.log = await this.opts.store.partition(h.topicId, h.partition)
+      h.producers.replaceWith(new ProducerStateTable())
+      return 0
+    })
+  }
+
+  private start(h: Hosted, offsets: { first: number; last: number }, reason: string, message: string, replace?: () => Promise<number>): void {
     if (this.active.has(h.key)) return
     const { brokerId, log, records } = this.opts
     const recovery = records.add({
@@ -103,48 +123,8 @@ export class CorruptReplicas {
     })
     this.active.set(h.key, recovery)
     this.held.add(h.key)
-    log.error('corrupt replica: leaving the ISR, the range is fetched again from a healthy replica', {
-      broker: brokerId,
-      partition: this.name(h),
-      offsets: `${offsets.first}-${offsets.last}`,
-      reason,
-    })
-    void this.recover(h, recovery)
-  }
-
-  /**
-   * `h`'s log cannot even be opened (its state or index is unreadable): once the controller has
-   * moved the replica out of the ISR, the local copy is deleted and fetched again in full. Its
-   * recovery shows offsets 0 to -1: the whole log.
-   */
-  unreadable(h: Hosted, error: unknown): void {
-    if (this.active.has(h.key)) return
-    const { brokerId, log, records } = this.opts
-    const recovery = records.add({
-      brokerId,
-      topicId: h.topicId,
-      partition: h.partition,
-      firstOffset: 0,
-      lastOffset: -1,
-      reason: `the log cannot be opened: ${error instanceof Error ? error.message : String(error)}`,
-      foundAtMs: this.opts.scheduler.nowMs(),
-      state: 'recovering',
-      truncatedTo: null,
-      recoveredAtMs: null,
-    })
-    this.active.set(h.key, recovery)
-    this.held.add(h.key)
-    log.error('corrupt replica: its log cannot be opened; leaving the ISR, it is fetched again in full from a healthy replica', {
-      broker: brokerId,
-      partition: this.name(h),
-      reason: recovery.reason,
-    })
-    void this.recover(h, recovery, async () => {
-      await this.opts.store.deletePartition(h.topicId, h.partition)
-      h.log = await this.opts.store.partition(h.topicId, h.partition)
-      h.producers.replaceWith(new ProducerStateTable())
-      return 0
-    })
+    log.error(message, { broker: brokerId, partition: this.name(h), offsets: offsetsText(recovery), reason })
+    void this.recover(h, recovery, replace)
   }
 
   /** A corrupt batch read from `h`'s log (the storage error carries its offsets). */
@@ -167,7 +147,7 @@ export class CorruptReplicas {
       this.opts.log.info('corrupt replica recovered: back in the ISR', {
         broker: this.opts.brokerId,
         partition: h ? this.name(h) : key,
-        offsets: `${recovery.firstOffset}-${recovery.lastOffset}`,
+        offsets: offsetsText(recovery),
         fetchedFrom: recovery.truncatedTo,
       })
     }
@@ -181,7 +161,7 @@ export class CorruptReplicas {
         brokerId,
         topicId: h.topicId,
         partition: h.partition,
-        reason: `broker ${brokerId}: corrupt replica at offsets ${recovery.firstOffset}-${recovery.lastOffset}`,
+        reason: `broker ${brokerId}: corrupt replica at offsets ${offsetsText(recovery)}`,
       })
       if (result.errorCode !== 0) refused = result.errorMessage ?? `controller error ${result.errorCode}`
     } catch (error) {
@@ -232,7 +212,7 @@ export class CorruptReplicas {
     this.opts.log.error('corrupt replica cannot recover: reads of the range keep failing', {
       broker: this.opts.brokerId,
       partition: this.name(h),
-      offsets: `${recovery.firstOffset}-${recovery.lastOffset}`,
+      offsets: offsetsText(recovery),
       why,
     })
     // Kept in `active`: the same damage is reported once. The replica takes its role as it is.
@@ -248,4 +228,8 @@ export class CorruptReplicas {
 /** An error opening a log that says its stored state is damaged (not a closed or failed store). */
 export function isUnreadableLog(error: unknown): boolean {
   return isStorageError(error, 'CORRUPT') || (error as { code?: string } | null)?.code === 'LEVEL_CORRUPTION'
+}
+
+function offsetsText(r: { firstOffset: number; lastOffset: number }): string {
+  return r.lastOffset < r.firstOffset ? 'all' : `${r.firstOffset}-${r.lastOffset}`
 }
