@@ -9,6 +9,7 @@
  * what diverged).
  */
 import type { Logger } from '../daemon/cluster.js'
+import { isStorageError } from '../storage/errors.js'
 import type { LogStore, PartitionLog } from '../storage/types.js'
 import { brokerConfig, topicConfig } from '../cluster/configs.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
@@ -16,6 +17,7 @@ import type { BrokerLink } from './replica-fetcher.js'
 import { GroupCoordinator } from './group-coordinator.js'
 import { ReplicaManager, partitionKey } from './replica-manager.js'
 import { deleteProducerSnapshot } from './producer-state.js'
+import { RecoveryRecords } from './replica-recovery.js'
 
 export interface BrokerOptions {
   id: number
@@ -32,6 +34,8 @@ export interface BrokerOptions {
   heartbeat: (broker: Broker) => boolean
   /** Told of each produce acknowledged without error, per partition (failover measurement). */
   onProduced?: (topic: string, partition: number) => void
+  /** Read every log once in the background after it opens, looking for corrupt batches. */
+  scrubOnOpen?: boolean
 }
 
 export type BrokerState = 'stopped' | 'running' | 'paused'
@@ -55,6 +59,8 @@ export class Broker {
   private replicaManager: ReplicaManager | null = null
   private groupCoordinator: GroupCoordinator | null = null
   private readonly waiters = new Map<string, Set<() => void>>()
+  /** Replicas of this broker that were found corrupt, and how their recovery went. */
+  readonly recoveries = new RecoveryRecords()
   private cancelHeartbeat: (() => void) | null = null
   private nextHeartbeatAtMs = 0
   private stateValue: BrokerState = 'stopped'
@@ -144,6 +150,8 @@ export class Broker {
       link: this.opts.link,
       wake: (key) => this.wake(key),
       onLeadership: (h, leading) => this.groupCoordinator?.onLeadership(h, leading),
+      recoveries: this.recoveries,
+      scrubOnOpen: this.opts.scrubOnOpen,
     })
     this.groupCoordinator = new GroupCoordinator({
       brokerId: this.id,
@@ -295,7 +303,13 @@ export class Broker {
       // Compaction runs on every replica, followers too: the same deterministic cleaning below the HWM.
       if (policy.includes('compact')) {
         const deleteRetentionMs = Number(this.topicConfig(topic.name, 'delete.retention.ms'))
-        await h.log.compact({ nowMs, deleteRetentionMs })
+        try {
+          await h.log.compact({ nowMs, deleteRetentionMs })
+        } catch (error) {
+          // The cleaner read a corrupt batch: the replica recovers it, then a later pass cleans.
+          if (!isStorageError(error, 'CORRUPT_BATCH')) throw error
+          this.replicaManager.corruptionFound(h, error)
+        }
       }
       if (!policy.includes('delete')) continue
       const retentionMs = Number(this.topicConfig(topic.name, 'retention.ms'))

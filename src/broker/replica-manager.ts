@@ -12,7 +12,7 @@ import { brokerConfig, topicConfig } from '../cluster/configs.js'
 import type { PartitionInfo } from '../cluster/metadata.js'
 import { LeaderReplication } from '../cluster/replication.js'
 import { ErrorCode } from '../protocol/errors.js'
-import { isStorageError } from '../storage/errors.js'
+import { isStorageError, type StorageError } from '../storage/errors.js'
 import type { AppendInfo, LogStore, PartitionLog } from '../storage/types.js'
 import type { Logger } from '../daemon/cluster.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
@@ -26,6 +26,8 @@ import {
 } from './producer-state.js'
 import { readBatchHeader } from '../protocol/records.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
+import { CorruptReplicas, isUnreadableLog, RecoveryRecords } from './replica-recovery.js'
+import { LogScrubber } from './log-scrubber.js'
 
 export const partitionKey = (topicId: string, partition: number): string => `${topicId}:${partition}`
 
@@ -91,6 +93,10 @@ export interface ReplicaManagerOptions {
   wake: (key: string) => void
   /** Told when this broker takes or gives up leadership of a partition (the group coordinator listens). */
   onLeadership?: (h: Hosted, leading: boolean) => void
+  /** Where this broker keeps its replicas' recoveries from corruption (outlives a restart). */
+  recoveries?: RecoveryRecords
+  /** Read every log once in the background after it opens, to find corrupt batches (log-scrubber.ts). */
+  scrubOnOpen?: boolean
 }
 
 export class ReplicaManager {
@@ -100,16 +106,32 @@ export class ReplicaManager {
   private stopped = false
   private cancelIsrTimer: (() => void) | null = null
   private cancelSnapshotTimer: (() => void) | null = null
+  private readonly corruption: CorruptReplicas
+  private readonly scrubber: LogScrubber | null
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     this.brokerId = opts.brokerId
+    this.corruption = new CorruptReplicas({
+      brokerId: opts.brokerId,
+      store: opts.store,
+      cluster: opts.cluster,
+      scheduler: opts.scheduler,
+      log: opts.log,
+      records: opts.recoveries ?? new RecoveryRecords(),
+      reconcile: () => this.reconcile(),
+      dropProducerSnapshot: (h) => deleteProducerSnapshot(opts.store.meta, h.topicId, h.partition),
+    })
+    this.scrubber = opts.scrubOnOpen
+      ? new LogScrubber({ brokerId: opts.brokerId, scheduler: opts.scheduler, log: opts.log, onCorrupt: (h, e) => this.corruptionFound(h, e) })
+      : null
     this.fetchers = new ReplicaFetchers({
       brokerId: opts.brokerId,
       link: opts.link,
       scheduler: opts.scheduler,
       log: opts.log,
       cluster: opts.cluster,
-      partitions: (leaderId) => [...this.hosted.values()].filter((h) => h.role === 'follower' && h.leaderId === leaderId && h.log !== null),
+      partitions: (leaderId) =>
+        [...this.hosted.values()].filter((h) => h.role === 'follower' && h.leaderId === leaderId && h.log !== null && !this.corruption.isHeld(h.key)),
       wake: opts.wake,
       dropProducerSnapshot: (h) => deleteProducerSnapshot(opts.store.meta, h.topicId, h.partition),
     })
@@ -168,6 +190,7 @@ export class ReplicaManager {
       if (h.role === 'leader') this.opts.onLeadership?.(h, false)
       h.role = 'offline'
     }
+    this.corruption.onMetadata((key) => this.hosted.get(key))
     this.fetchers.refresh()
   }
 
@@ -183,12 +206,18 @@ export class ReplicaManager {
   private async apply(h: Hosted, p: PartitionInfo): Promise<void> {
     if (this.stopped || this.hosted.get(h.key) !== h) return
     if (!h.log) {
-      const opened = await this.opts.store.partition(p.topicId, p.partition)
-      h.producerSnapshot = await loadProducerSnapshot(this.opts.store.meta, p.topicId, p.partition)
-      await rebuildProducerState(opened, h.producers, h.producerSnapshot)
-      h.log = opened
+      let opened: PartitionLog
+      try {
+        opened = await this.opts.store.partition(p.topicId, p.partition)
+      } catch (error) {
+        if (!isUnreadableLog(error)) throw error
+        this.corruption.unreadable(h, error)
+        return
+      }
+      // Found corrupt as it opened: no role until the controller has moved it out of the ISR.
+      if (await this.openChecked(h, opened)) return
     }
-    const log = h.log
+    const log = h.log!
     h.replicas = p.replicas
     h.partitionEpoch = p.partitionEpoch
     const sameLeadership = h.leaderId === p.leader && h.leaderEpoch === p.leaderEpoch
@@ -236,6 +265,41 @@ export class ReplicaManager {
       this.opts.wake(h.key)
     }
     this.fetchers.refresh()
+  }
+
+  /**
+   * A log just opened: did it lose acknowledged writes while closed, or is a batch of its tail (read
+   * to rebuild the producers' sequences) corrupt? Then its recovery starts and it takes no role
+   * now (true). Otherwise it is queued for the background scrub.
+   */
+  private async openChecked(h: Hosted, log: PartitionLog): Promise<boolean> {
+    let corrupt: StorageError | null = null
+    if (!log.lostAtOpen) {
+      try {
+        h.producerSnapshot = await loadProducerSnapshot(this.opts.store.meta, h.topicId, h.partition)
+        await rebuildProducerState(log, h.producers, h.producerSnapshot)
+      } catch (error) {
+        if (!isStorageError(error, 'CORRUPT_BATCH')) throw error
+        corrupt = error
+      }
+    }
+    h.log = log
+    if (log.lostAtOpen) {
+      const { first, last } = log.lostAtOpen
+      this.corruption.found(h, log.lostAtOpen, `offsets ${first}-${last}, in the log at the last clean shutdown, are gone from the store`)
+      return true
+    }
+    if (corrupt) {
+      this.corruption.foundBatch(h, corrupt)
+      return true
+    }
+    this.scrubber?.enqueue(h)
+    return false
+  }
+
+  /** A read of a hosted log found a corrupt batch (a consumer's fetch, a follower's, the scrub). */
+  corruptionFound(h: Hosted, error: StorageError): void {
+    this.corruption.foundBatch(h, error)
   }
 
   /** The leader's log for a partition this broker leads, or the error code to answer. */
@@ -438,6 +502,11 @@ export class ReplicaManager {
       out.records = rp.fetchOffset < log.logEndOffset ? await log.read(rp.fetchOffset, maxBytes, log.logEndOffset) : []
     } catch (error) {
       if (isStorageError(error, 'OFFSET_OUT_OF_RANGE')) return { ...out, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE }
+      if (isStorageError(error, 'CORRUPT_BATCH')) {
+        // Never served: the follower retries, and finds a healthy leader once this one stepped down.
+        this.corruptionFound(h, error)
+        return { ...out, errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: [] }
+      }
       throw error
     }
     return out
@@ -525,6 +594,7 @@ export class ReplicaManager {
     this.cancelIsrTimer?.()
     this.cancelSnapshotTimer?.()
     this.fetchers.stop()
+    this.scrubber?.stop()
     for (const h of this.hosted.values()) this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
     this.hosted.clear()
   }

@@ -10,7 +10,7 @@
 import { SluiceError } from '../cli/errors.js'
 import { formatTable } from '../cli/table.js'
 import type { ClusterEvent } from '../cluster/events.js'
-import type { BrokerStatus, ClusterStatus, StuckReplica } from '../daemon/cluster.js'
+import type { BrokerStatus, ClusterStatus, RecoveryStatus, StuckReplica } from '../daemon/cluster.js'
 import type { Fault, FaultSpec } from '../daemon/faults.js'
 import { callDaemon, ControlClient, probeDaemon, type CallOptions } from './control.js'
 import { ensureDaemon, resolveDaemonConfig } from './daemon.js'
@@ -216,6 +216,15 @@ export function partitionTable(partitions: PartitionState[]): string {
   return formatTable(
     ['topic', 'partition', 'leader', 'epoch', 'replicas', 'isr'],
     partitions.map((p) => [p.topic, p.partition, leaderText(p.leader), p.leaderEpoch, p.replicas.join(','), p.isr.join(',')]),
+  )
+}
+
+/** Replicas that had to recover from corruption, for `cluster status` and `daemon status`. */
+export function recoveriesTable(recoveries: RecoveryStatus[]): string {
+  return formatTable(
+    ['broker', 'topic', 'partition', 'offsets', 'state', 'found', 'recovered'],
+    // An unreadable log is recovered whole: offsets 0 to -1.
+    recoveries.map((r) => [r.broker, r.topic, r.partition, r.lastOffset < r.firstOffset ? 'all' : `${r.firstOffset}-${r.lastOffset}`, r.state, r.foundAt, r.recoveredAt ?? '-']),
   )
 }
 

@@ -49,6 +49,8 @@ export interface ClusterOptions {
   onEvents?: (events: ClusterEvent[]) => void
   /** How often retention runs; the broker config log.retention.check.interval.ms otherwise. */
   retentionCheckIntervalMs?: number
+  /** Read every log once in the background after it opens, looking for corrupt batches (default true). */
+  scrubOnOpen?: boolean
 }
 
 export interface BrokerStatus {
@@ -97,11 +99,29 @@ export interface StuckReplica {
   sinceMs: number
 }
 
+/** A replica found corrupt and its recovery (broker/replica-recovery.ts), as the status shows it. */
+export interface RecoveryStatus {
+  broker: number
+  topic: string
+  partition: number
+  /** The damaged range, inclusive. */
+  firstOffset: number
+  lastOffset: number
+  reason: string
+  state: 'recovering' | 'recovered' | 'unrecoverable'
+  foundAt: string
+  /** Where the replica's log was cut back to before fetching again from the leader. */
+  truncatedTo: number | null
+  recoveredAt: string | null
+}
+
 export interface ClusterStatus {
   brokers: BrokerStatus[]
   controllerId: number
   topics: number
   partitions: number
+  /** Replicas that had to recover from corruption since the daemon started, oldest first. */
+  recoveries: RecoveryStatus[]
 }
 
 export interface ClusterRuntime {
@@ -257,6 +277,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     alterConfigs: (type, name, changes, replace, validateOnly) =>
       driver.submit(() => controller.alterConfigs(type, name, changes, replace), validateOnly),
     alterIsr: (req) => driver.submit(() => controller.alterIsr(req)),
+    replicaCorrupt: (req) => driver.submit(() => controller.replicaCorrupt(req)),
     allocateProducerId: () => driver.submit(() => controller.allocateProducerId()),
   }
 
@@ -297,6 +318,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         },
         heartbeat: (b) => controller.heartbeat(b.id, Date.now()),
         onProduced: (topic, partition) => failovers.produced(topic, partition, Date.now()),
+        scrubOnOpen: opts.scrubOnOpen ?? true,
       })
       brokers.set(brokerId, broker)
       listeners.set(brokerId, new KafkaListener(broker, faults))
@@ -394,6 +416,21 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       controllerId: liveControllerId(),
       topics: image.topicsById.size,
       partitions: [...image.topicsById.values()].reduce((n, t) => n + t.partitions.length, 0),
+      recoveries: [...brokers.values()]
+        .flatMap((b) => b.recoveries.list())
+        .sort((a, b) => a.foundAtMs - b.foundAtMs)
+        .map((r) => ({
+          broker: r.brokerId,
+          topic: image.topicsById.get(r.topicId)?.name ?? r.topicId,
+          partition: r.partition,
+          firstOffset: r.firstOffset,
+          lastOffset: r.lastOffset,
+          reason: r.reason,
+          state: r.state,
+          foundAt: new Date(r.foundAtMs).toISOString(),
+          truncatedTo: r.truncatedTo,
+          recoveredAt: r.recoveredAtMs === null ? null : new Date(r.recoveredAtMs).toISOString(),
+        })),
     }),
     killBroker: async (brokerId, killOpts = {}) => {
       const broker = brokerById(brokerId)

@@ -23,6 +23,9 @@ export const STORAGE_ERRORS = {
   IO_ERROR: { expected: false, retriable: false },
   /** Persisted state contradicts itself (a bug, or files edited by hand). */
   CORRUPT: { expected: false, retriable: false },
+  /** A stored batch failed its check on the way out (CRC-32C, framing, offset, LevelDB checksum,
+   * or missing): never served. `offsets` is the batch's range. Kafka: KAFKA_STORAGE_ERROR. */
+  CORRUPT_BATCH: { expected: false, retriable: false },
 } as const satisfies Record<string, { expected: boolean; retriable: boolean }>
 
 export type StorageErrorCode = keyof typeof STORAGE_ERRORS
@@ -31,11 +34,14 @@ export class StorageError extends Error {
   readonly code: StorageErrorCode
   readonly expected: boolean
   readonly retriable: boolean
+  /** CORRUPT_BATCH: the offsets of the bad batch (first and last, inclusive). */
+  readonly offsets: { first: number; last: number } | undefined
 
-  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown; offsets?: { first: number; last: number } }) {
     super(message, options)
     this.name = 'StorageError'
     this.code = code
+    this.offsets = options?.offsets
     this.expected = STORAGE_ERRORS[code].expected
     this.retriable = STORAGE_ERRORS[code].retriable
   }

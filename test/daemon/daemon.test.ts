@@ -31,6 +31,7 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
         controllerId: 1,
         topics: 0,
         partitions: 0,
+        recoveries: [],
       }),
       killBroker: async () => undefined,
       startBroker: async () => undefined,

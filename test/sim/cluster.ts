@@ -141,6 +141,11 @@ export class SimCluster {
         // the leader learns the outcome, so it knows when the HWM may stop waiting for added members.
         return this.net.toController(brokerId, () => this.submit(() => this.controller.alterIsr(req)), null)
       },
+      // The memory store never finds a batch corrupt: a report is a bug.
+      replicaCorrupt: (req) => {
+        this.opts.fail(`b${brokerId} reported a corrupt replica: ${req.reason}`)
+        return refused()
+      },
       allocateProducerId: () => this.submit(() => this.controller.allocateProducerId()),
     }
   }

@@ -1,8 +1,8 @@
 import { BaseCommand } from '../../cli/base-command.js'
 import { formatDurationMs, formatFields, formatTable } from '../../cli/table.js'
 import { daemonStatus, type DaemonStatus } from '../../client/daemon.js'
+import { logDirLines, recoveriesTable } from '../../client/local.js'
 import { displayHome } from '../../client/home.js'
-import { logDirLines } from '../../client/local.js'
 
 export default class DaemonStatusCommand extends BaseCommand<typeof DaemonStatusCommand> {
   static override summary = 'Show whether the daemon runs, and its brokers.'
@@ -32,6 +32,11 @@ export default class DaemonStatusCommand extends BaseCommand<typeof DaemonStatus
         ),
       )
       for (const line of logDirLines(cluster.brokers)) this.log(line)
+      if (cluster.recoveries.length > 0) {
+        this.log('')
+        this.log('Replicas recovered from corruption (the damaged range fetched again from a healthy replica):')
+        this.log(recoveriesTable(cluster.recoveries))
+      }
     }
     return status
   }
