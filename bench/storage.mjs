@@ -9,6 +9,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { crc32c } from '@node-rs/crc32'
 
 const dist = process.env.SLUICE_DIST ? pathToFileURL(path.resolve(process.env.SLUICE_DIST) + '/').href : new URL('../dist/', import.meta.url).href
 const { LevelLogStore } = await import(new URL('storage/index.js', dist).href)
@@ -44,7 +45,7 @@ function payload(bytes) {
   return Buffer.from(parts.join('')).subarray(0, bytes)
 }
 
-/** A RecordBatch v2 header (framing only: storage does not check the CRC) and a payload. */
+/** A RecordBatch v2 header with its CRC-32C (reads from disk check it) and a payload. */
 function makeBatch(records, payloadBytes) {
   const buf = Buffer.alloc(61 + payloadBytes)
   payload(payloadBytes).copy(buf, 61)
@@ -56,6 +57,7 @@ function makeBatch(records, payloadBytes) {
   buf.writeUInt32BE(now >>> 0, 31)
   buf.copy(buf, 35, 27, 35)
   buf.writeInt32BE(records, 57)
+  buf.writeUInt32BE(crc32c(buf.subarray(21)) >>> 0, 17)
   return buf
 }
 

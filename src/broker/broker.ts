@@ -9,6 +9,7 @@
  * what diverged).
  */
 import type { Logger } from '../daemon/cluster.js'
+import { isStorageError } from '../storage/errors.js'
 import type { LogStore, PartitionLog } from '../storage/types.js'
 import { brokerConfig, topicConfig } from '../cluster/configs.js'
 import type { MetadataRecord } from '../cluster/metadata.js'
@@ -16,6 +17,8 @@ import type { ClusterView, Scheduler } from './cluster-view.js'
 import type { BrokerLink } from './replica-fetcher.js'
 import { GroupCoordinator } from './group-coordinator.js'
 import { ReplicaManager, partitionKey } from './replica-manager.js'
+import { deleteProducerSnapshot } from './producer-state.js'
+import { RecoveryRecords } from './replica-recovery.js'
 
 export interface BrokerOptions {
   id: number
@@ -32,33 +35,46 @@ export interface BrokerOptions {
   heartbeat: (broker: Broker) => boolean
   /** Told of each produce acknowledged without error, per partition (failover measurement). */
   onProduced?: (topic: string, partition: number) => void
+  /** Read every log once in the background after it opens, looking for corrupt batches. */
+  scrubOnOpen?: boolean
 }
 
 export type BrokerState = 'stopped' | 'running' | 'paused'
+
+/** Why a broker's log dir is offline (its store failed a write), and since when. */
+export interface LogDirOffline {
+  /** One line for people: "disk full (ENOSPC) writing <file>". */
+  reason: string
+  diskFull: boolean
+  sinceMs: number
+}
 
 export class Broker {
   readonly id: number
   readonly host: string
   readonly port: number
-  readonly store: LogStore
+  private storeValue: LogStore
   readonly cluster: ClusterView
   readonly scheduler: Scheduler
   readonly log: Logger
   private replicaManager: ReplicaManager | null = null
   private groupCoordinator: GroupCoordinator | null = null
   private readonly waiters = new Map<string, Set<() => void>>()
+  /** Replicas of this broker that were found corrupt, and how their recovery went. */
+  readonly recoveries = new RecoveryRecords()
   private cancelHeartbeat: (() => void) | null = null
   private nextHeartbeatAtMs = 0
   private stateValue: BrokerState = 'stopped'
   private registering: Promise<void> | null = null
   /** This incarnation's registration is committed: its replicas follow the metadata. */
   private registered = false
+  private logDirOfflineValue: LogDirOffline | null = null
 
   constructor(private readonly opts: BrokerOptions) {
     this.id = opts.id
     this.host = opts.host
     this.port = opts.port
-    this.store = opts.store
+    this.storeValue = opts.store
     this.cluster = opts.cluster
     this.scheduler = opts.scheduler
     this.log = opts.log
@@ -67,6 +83,41 @@ export class Broker {
   /** A produce to topic-partition was acknowledged without error. */
   produced(topic: string, partition: number): void {
     this.opts.onProduced?.(topic, partition)
+  }
+
+  /** The broker's log store (one LevelDB); replaced when its log dir comes back online. */
+  get store(): LogStore {
+    return this.storeValue
+  }
+
+  /** Set while the broker's log dir is offline: its replicas answer KAFKA_STORAGE_ERROR. */
+  get logDirOffline(): LogDirOffline | null {
+    return this.logDirOfflineValue
+  }
+
+  /**
+   * The store failed a write: as Kafka does with a failed log dir (its only one), the broker stops
+   * its replicas; its listener stays up so clients are told KAFKA_STORAGE_ERROR, not dropped.
+   */
+  takeLogDirOffline(offline: LogDirOffline): void {
+    this.logDirOfflineValue = offline
+    this.crash()
+  }
+
+  /** The log dir is back (a new store over the same directory): `start()` rejoins the cluster. */
+  bringLogDirOnline(store: LogStore): void {
+    if (this.replicaManager) throw new Error(`broker ${this.id} is running: its store cannot be replaced`)
+    this.storeValue = store
+    this.logDirOfflineValue = null
+  }
+
+  /** What to tell a client about a partition this broker hosts while its log dir is offline. */
+  offlineReplicaMessage(replicas: readonly number[]): string | null {
+    const offline = this.logDirOfflineValue
+    if (!offline || !replicas.includes(this.id)) return null
+    return offline.diskFull
+      ? `the disk of broker ${this.id} is full: its log dir is offline (${offline.reason})`
+      : `the log dir of broker ${this.id} is offline (${offline.reason})`
   }
 
   get state(): BrokerState {
@@ -100,6 +151,8 @@ export class Broker {
       link: this.opts.link,
       wake: (key) => this.wake(key),
       onLeadership: (h, leading) => this.groupCoordinator?.onLeadership(h, leading),
+      recoveries: this.recoveries,
+      scrubOnOpen: this.opts.scrubOnOpen,
     })
     this.groupCoordinator = new GroupCoordinator({
       brokerId: this.id,
@@ -239,6 +292,7 @@ export class Broker {
     for (const { partition } of hosted) {
       this.wake(partitionKey(topicId, partition))
       await this.store.deletePartition(topicId, partition)
+      await deleteProducerSnapshot(this.store.meta, topicId, partition)
     }
   }
 
@@ -256,7 +310,13 @@ export class Broker {
       // Compaction runs on every replica, followers too: the same deterministic cleaning below the HWM.
       if (policy.includes('compact')) {
         const deleteRetentionMs = Number(this.topicConfig(topic.name, 'delete.retention.ms'))
-        await h.log.compact({ nowMs, deleteRetentionMs })
+        try {
+          await h.log.compact({ nowMs, deleteRetentionMs })
+        } catch (error) {
+          // The cleaner read a corrupt batch: the replica recovers it, then a later pass cleans.
+          if (!isStorageError(error, 'CORRUPT_BATCH')) throw error
+          this.replicaManager.corruptionFound(h, error)
+        }
       }
       if (!policy.includes('delete')) continue
       const retentionMs = Number(this.topicConfig(topic.name, 'retention.ms'))
@@ -268,6 +328,8 @@ export class Broker {
   }
 
   async close(): Promise<void> {
+    // A clean shutdown leaves every partition's producer state snapshotted, as Kafka's does.
+    if (this.running) await this.replicaManager?.snapshotProducers().catch(() => undefined)
     this.crash()
     await this.store.close()
   }

@@ -26,6 +26,8 @@ export interface ClusterView {
   ): Promise<CommandResult>
   /** A leader's ISR change (Kafka's AlterPartition). */
   alterIsr(req: { brokerId: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }): Promise<CommandResult>
+  /** This broker's replica of a partition is corrupt: out of the ISR, and leadership elsewhere. */
+  replicaCorrupt(req: { brokerId: number; topicId: string; partition: number; reason: string }): Promise<CommandResult>
   /** A new producer id for InitProducerId. */
   allocateProducerId(): Promise<CommandResult<number>>
 }

@@ -14,6 +14,7 @@ import { brokerConfig } from '../cluster/configs.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/record-batch.js'
 import type { Logger } from '../daemon/cluster.js'
+import { isStorageError } from '../storage/errors.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import type { Hosted, ReplicaManager } from './replica-manager.js'
 
@@ -126,6 +127,8 @@ export class GroupCoordinator {
       (error: unknown) => {
         this.opts.log.error('loading groups failed', { broker: this.opts.brokerId, partition: h.partition, error: String(error) })
         if (this.shards.get(h.partition) === shard) this.shards.delete(h.partition)
+        // A corrupt batch in __consumer_offsets: the replica recovers it and a healthy one coordinates.
+        if (isStorageError(error, 'CORRUPT_BATCH')) this.opts.replicas()?.corruptionFound(h, error)
       },
     )
   }

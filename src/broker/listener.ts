@@ -5,11 +5,14 @@
  * Requests on one connection are started as they arrive (so pipelined produces reach the log in
  * order and share LevelDB writes) and answered strictly in order, as Kafka clients require.
  * Anything that cannot be decoded, an unknown API or an unsupported version closes that one
- * connection; every other connection and the logs are untouched.
+ * connection; every other connection and the logs are untouched. A connection idle (nothing read
+ * or written, no request being served) for `connections.max.idle.ms` is closed, as Kafka's
+ * selector does: a client that sent half a frame and went silent does not hold a socket forever.
  */
 import net from 'node:net'
 import { FrameDecoder, decodeRequestBody, decodeRequestHeader, encodeResponse } from '../protocol/frame.js'
 import { ErrorCode } from '../protocol/errors.js'
+import { brokerConfig } from '../cluster/configs.js'
 import type { Broker } from './broker.js'
 import { handlerFor } from './handler.js'
 import { apiVersionsBody } from './handlers/18-api-versions.js'
@@ -28,12 +31,23 @@ export const MAX_FRAME_BYTES = 100 * 1024 * 1024
 const MAX_IN_FLIGHT = 512
 const API_VERSIONS = 18
 const GATE_POLL_MS = 50
+/** The idle check runs at a quarter of connections.max.idle.ms, within these bounds. */
+const IDLE_CHECK_MIN_MS = 10
+const IDLE_CHECK_MAX_MS = 5_000
+
+interface ConnectionActivity {
+  lastActiveMs: number
+  /** Requests received and not yet answered: a connection waiting on the broker is not idle. */
+  inFlight: () => number
+}
 
 type Pending = { done: boolean; chunks: Buffer[] | null; failed: boolean }
 
 export class KafkaListener {
   private server: net.Server | null = null
   private readonly sockets = new Set<net.Socket>()
+  private readonly activity = new Map<net.Socket, ConnectionActivity>()
+  private idleTimer: NodeJS.Timeout | null = null
   /** Requests dispatched to a handler since the listener was made (the TUI shows requests/s). */
   requests = 0
 
@@ -56,12 +70,40 @@ export class KafkaListener {
       })
     })
     this.server = server
+    this.scheduleIdleCheck()
+  }
+
+  private idleMs(): number {
+    return Number(brokerConfig(this.broker.cluster.image.brokerConfigs, 'connections.max.idle.ms'))
+  }
+
+  /** Re-reads the config at every check (at most IDLE_CHECK_MAX_MS apart), so an altered value applies without a restart. */
+  private scheduleIdleCheck(): void {
+    const everyMs = Math.min(Math.max(Math.floor(this.idleMs() / 4), IDLE_CHECK_MIN_MS), IDLE_CHECK_MAX_MS)
+    this.idleTimer = setTimeout(() => {
+      if (!this.server) return
+      this.closeIdle()
+      this.scheduleIdleCheck()
+    }, everyMs)
+    this.idleTimer.unref()
+  }
+
+  private closeIdle(): void {
+    const idleMs = this.idleMs()
+    const nowMs = Date.now()
+    for (const [socket, a] of this.activity) {
+      if (a.inFlight() > 0 || nowMs - a.lastActiveMs < idleMs) continue
+      this.broker.log.info('closing idle connection', { broker: this.broker.id, client: socket.remoteAddress ?? 'unknown', idleMs })
+      socket.destroy()
+    }
   }
 
   /** Stops accepting and drops every open connection at once (a crash, as clients see it). */
   async close(): Promise<void> {
     const server = this.server
     this.server = null
+    if (this.idleTimer) clearTimeout(this.idleTimer)
+    this.idleTimer = null
     for (const socket of this.sockets) socket.destroy()
     this.sockets.clear()
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -72,6 +114,8 @@ export class KafkaListener {
     const decoder = new FrameDecoder(MAX_FRAME_BYTES)
     const queue: Pending[] = []
     const clientHost = socket.remoteAddress ?? 'unknown'
+    const activity: ConnectionActivity = { lastActiveMs: Date.now(), inFlight: () => queue.length + backlog.length }
+    this.activity.set(socket, activity)
     const log = this.broker.log
 
     const fail = (reason: string): void => {
@@ -101,6 +145,7 @@ export class KafkaListener {
         const head = queue.shift()!
         if (head.failed) return
         if (head.chunks) {
+          activity.lastActiveMs = Date.now()
           socket.cork()
           for (const chunk of head.chunks) socket.write(chunk)
           process.nextTick(() => socket.uncork())
@@ -183,6 +228,7 @@ export class KafkaListener {
     }
 
     socket.on('data', (chunk: Buffer) => {
+      activity.lastActiveMs = Date.now()
       let frames: Buffer[]
       try {
         frames = decoder.push(chunk)
@@ -205,6 +251,7 @@ export class KafkaListener {
     socket.on('error', () => undefined)
     socket.on('close', () => {
       this.sockets.delete(socket)
+      this.activity.delete(socket)
       if (gateTimer) clearTimeout(gateTimer)
     })
   }

@@ -15,6 +15,7 @@ import type { ClusterView, Scheduler } from './cluster-view.js'
 import { sleep } from './cluster-view.js'
 import { rebuildProducerState } from './producer-state.js'
 import type { Hosted } from './replica-manager.js'
+import type { PartitionLog } from '../storage/types.js'
 
 export interface ReplicaFetchPartition {
   topicId: string
@@ -62,18 +63,14 @@ export interface FetchersOptions {
   /** The partitions this broker currently follows from a leader. */
   partitions: (leaderId: number) => Hosted[]
   wake: (key: string) => void
+  /** Deletes a partition's persisted producer snapshot (a truncation went below it). */
+  dropProducerSnapshot: (h: Hosted) => Promise<void>
 }
 
 const BACKOFF_MS = 100
+/** The same truncation this many times in a row: the replica cannot converge, and says so once. */
+const STUCK_TRUNCATIONS = 10
 const FETCH_MAX_BYTES = 10 * 1024 * 1024
-
-/**
- * An idle partition's answer: no error, no divergence, no records, no high watermark to move. The
- * common case by far with thousands of idle partitions, so it skips the asynchronous processing.
- */
-function nothingNew(h: Hosted, r: ReplicaFetchResult): boolean {
-  return r.errorCode === ErrorCode.NONE && r.divergingEpoch === null && r.records.length === 0 && Math.min(r.highWatermark, h.log!.logEndOffset) <= h.log!.highWatermark
-}
 
 export class ReplicaFetchers {
   private readonly loops = new Set<number>()
@@ -142,17 +139,77 @@ export class ReplicaFetchers {
       let progressed = false
       for (const [i, r] of results.entries()) {
         const h = hosted[i]!
-        // The partition may have changed role while the fetch was in flight.
-        if (h.role !== 'follower' || h.leaderId !== leaderId || h.leaderEpoch !== request[i]!.currentLeaderEpoch || !h.log) continue
-        if (nothingNew(h, r)) continue
         try {
-          progressed = (await this.process(h, request[i]!, r)) || progressed
+          progressed = (await this.applyResult(h, leaderId, request[i]!, r)) || progressed
         } catch (error) {
           this.opts.log.warn('replica fetch result failed', { broker: this.opts.brokerId, partition: h.key, error: String(error) })
         }
       }
       if (!progressed) await sleep(scheduler, results.some((r) => r.errorCode !== ErrorCode.NONE) ? BACKOFF_MS : 0)
     }
+  }
+
+  /**
+   * Applies one partition's fetch result in the partition's transition chain, as Kafka applies it
+   * under the partition's lock: a role change waits for a follower append or truncation in
+   * flight, and the result is dropped if the role changed meanwhile. Unserialised, a follower
+   * append could land after the broker had become leader (under the new epoch's start), and a
+   * truncation's producer-state rebuild could wipe what the new leader's appends recorded.
+   */
+  private applyResult(h: Hosted, leaderId: number, sent: ReplicaFetchPartition, r: ReplicaFetchResult): Promise<boolean> {
+    const current = (): boolean => h.role === 'follower' && h.leaderId === leaderId && h.leaderEpoch === sent.currentLeaderEpoch && h.log !== null
+    if (r.errorCode !== ErrorCode.NONE) return Promise.resolve(false)
+    if (r.divergingEpoch === null && r.records.length === 0) {
+      // Nothing to write (the idle case, for every partition of every round): only the HWM moves,
+      // which needs no step in the chain.
+      if (current()) this.followHighWatermark(h.log!, r.highWatermark)
+      return Promise.resolve(false)
+    }
+    const work = h.transition.then(() => {
+      if (!current()) return false
+      return this.process(h, sent, r)
+    })
+    h.transition = work.then(
+      () => undefined,
+      () => undefined,
+    )
+    return work
+  }
+
+  /**
+   * Counts a truncation. The same one (same LEO, same target) coming back means the follower
+   * refetches what it dropped and diverges again: a bug in the divergence rules, never to loop
+   * silently. It is logged once, and shown (`cluster status`, `sluice ui`) until the replica gets
+   * past it. Returns true when this truncation repeats the last one (already logged).
+   */
+  private noteTruncation(h: Hosted, fromOffset: number, toOffset: number): boolean {
+    const d = h.divergence
+    if (d && d.fromOffset === fromOffset && d.toOffset === toOffset) {
+      d.truncations++
+      if (d.truncations === STUCK_TRUNCATIONS) {
+        h.stuck = d
+        this.opts.log.warn('replica stuck: it truncates and refetches the same records without converging', {
+          broker: this.opts.brokerId,
+          partition: h.key,
+          leader: h.leaderId,
+          from: fromOffset,
+          to: toOffset,
+          truncations: d.truncations,
+        })
+      }
+      return true
+    }
+    h.divergence = { fromOffset, toOffset, truncations: 1, sinceMs: this.opts.scheduler.nowMs() }
+    return false
+  }
+
+  /** The follower got past its last divergence. */
+  private converged(h: Hosted): void {
+    if (h.stuck) {
+      this.opts.log.info('replica no longer stuck', { broker: this.opts.brokerId, partition: h.key, truncations: h.stuck.truncations })
+    }
+    h.divergence = null
+    h.stuck = null
   }
 
   /** Applies one partition's fetch result. Returns true when the log moved. */
@@ -177,9 +234,17 @@ export class ReplicaFetchers {
         else truncateTo = Math.min(endOffset, log.logEndOffset)
       }
       if (truncateTo < log.logEndOffset) {
-        this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: truncateTo })
+        if (!this.noteTruncation(h, log.logEndOffset, truncateTo)) {
+          this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: truncateTo })
+        }
         await log.truncateTo(truncateTo)
-        await rebuildProducerState(log, h.producers)
+        // A snapshot past the truncation names batches that are gone: read the log tail instead
+        // (and drop it, so the next start does not load it over different batches).
+        if (h.producerSnapshot && h.producerSnapshot.offset > log.logEndOffset) {
+          h.producerSnapshot = null
+          await this.opts.dropProducerSnapshot(h)
+        }
+        await rebuildProducerState(log, h.producers, h.producerSnapshot)
         return true
       }
       // No batch to drop, but the epoch we sent may be one we assigned at our LEO when elected and
@@ -195,10 +260,16 @@ export class ReplicaFetchers {
       await log.appendAsFollower(records)
       h.producers.recordStored(records)
       moved = true
+      if (h.divergence && log.logEndOffset > h.divergence.fromOffset) this.converged(h)
     }
-    const hwm = Math.min(r.highWatermark, log.logEndOffset)
-    if (hwm > log.highWatermark) log.setHighWatermark(hwm)
+    this.followHighWatermark(log, r.highWatermark)
     return moved
+  }
+
+  /** A follower's HWM: the leader's, up to what it holds itself. */
+  private followHighWatermark(log: PartitionLog, leaderHighWatermark: number): void {
+    const hwm = Math.min(leaderHighWatermark, log.logEndOffset)
+    if (hwm > log.highWatermark) log.setHighWatermark(hwm)
   }
 }
 

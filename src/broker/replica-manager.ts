@@ -8,17 +8,26 @@
  * Ordering contract: a leader's high watermark is only computed from the *committed* ISR, so a
  * follower leaves the ISR (in the controller's log) before the high watermark stops waiting for it.
  */
-import { topicConfig } from '../cluster/configs.js'
+import { brokerConfig, topicConfig } from '../cluster/configs.js'
 import type { MetadataRecord, PartitionInfo } from '../cluster/metadata.js'
 import { LeaderReplication } from '../cluster/replication.js'
 import { ErrorCode } from '../protocol/errors.js'
-import { isStorageError } from '../storage/errors.js'
+import { isStorageError, type StorageError } from '../storage/errors.js'
 import type { AppendInfo, LogStore, PartitionLog } from '../storage/types.js'
 import type { Logger } from '../daemon/cluster.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
-import { ProducerStateTable, rebuildProducerState } from './producer-state.js'
+import {
+  deleteProducerSnapshot,
+  loadProducerSnapshot,
+  ProducerStateTable,
+  rebuildProducerState,
+  saveProducerSnapshot,
+  type ProducerSnapshot,
+} from './producer-state.js'
 import { readBatchHeader } from '../protocol/records.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
+import { CorruptReplicas, isUnreadableLog, RecoveryRecords } from './replica-recovery.js'
+import { LogScrubber } from './log-scrubber.js'
 
 /** The longest a follower fetch with nothing to answer waits (see idleFetchWaitMs). */
 const IDLE_FETCH_WAIT_MAX_MS = 5_000
@@ -49,7 +58,25 @@ export interface Hosted {
   transition: Promise<void>
   /** Idempotent producers' sequences (leader and followers keep it, so a new leader has it). */
   readonly producers: ProducerStateTable
+  /** The last producer snapshot persisted (or loaded) for this partition. */
+  producerSnapshot: ProducerSnapshot | null
+  /** As follower: the last divergence truncation, and how often the same one came back. */
+  divergence: Divergence | null
+  /** Set while the same truncation keeps coming back (the follower cannot converge). */
+  stuck: Divergence | null
 }
+
+/** A follower's truncation after a diverging epoch: from its LEO to where it agrees with the leader. */
+export interface Divergence {
+  fromOffset: number
+  toOffset: number
+  /** How many times in a row the follower truncated from the same LEO to the same offset. */
+  truncations: number
+  sinceMs: number
+}
+
+/** How often changed producer state is snapshotted to the store (Kafka snapshots at segment rolls). */
+const PRODUCER_SNAPSHOT_INTERVAL_MS = 5_000
 
 export interface AppendResult {
   errorCode: number
@@ -69,6 +96,10 @@ export interface ReplicaManagerOptions {
   wake: (key: string) => void
   /** Told when this broker takes or gives up leadership of a partition (the group coordinator listens). */
   onLeadership?: (h: Hosted, leading: boolean) => void
+  /** Where this broker keeps its replicas' recoveries from corruption (outlives a restart). */
+  recoveries?: RecoveryRecords
+  /** Read every log once in the background after it opens, to find corrupt batches (log-scrubber.ts). */
+  scrubOnOpen?: boolean
 }
 
 export class ReplicaManager {
@@ -77,6 +108,9 @@ export class ReplicaManager {
   private readonly fetchers: ReplicaFetchers
   private stopped = false
   private cancelIsrTimer: (() => void) | null = null
+  private cancelSnapshotTimer: (() => void) | null = null
+  private readonly corruption: CorruptReplicas
+  private readonly scrubber: LogScrubber | null
   /** Follower fetches long-polling for a leader append (waitForAppend). */
   private readonly appendWaiters = new Set<(key: string, logEndOffset: number) => void>()
   /** The same fetches by follower, to end them when the follower's partitions change. */
@@ -84,16 +118,32 @@ export class ReplicaManager {
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     this.brokerId = opts.brokerId
+    this.corruption = new CorruptReplicas({
+      brokerId: opts.brokerId,
+      store: opts.store,
+      cluster: opts.cluster,
+      scheduler: opts.scheduler,
+      log: opts.log,
+      records: opts.recoveries ?? new RecoveryRecords(),
+      reconcile: () => this.reconcile(),
+      dropProducerSnapshot: (h) => deleteProducerSnapshot(opts.store.meta, h.topicId, h.partition),
+    })
+    this.scrubber = opts.scrubOnOpen
+      ? new LogScrubber({ brokerId: opts.brokerId, scheduler: opts.scheduler, log: opts.log, onCorrupt: (h, e) => this.corruptionFound(h, e) })
+      : null
     this.fetchers = new ReplicaFetchers({
       brokerId: opts.brokerId,
       link: opts.link,
       scheduler: opts.scheduler,
       log: opts.log,
       cluster: opts.cluster,
-      partitions: (leaderId) => [...this.hosted.values()].filter((h) => h.role === 'follower' && h.leaderId === leaderId && h.log !== null),
+      partitions: (leaderId) =>
+        [...this.hosted.values()].filter((h) => h.role === 'follower' && h.leaderId === leaderId && h.log !== null && !this.corruption.isHeld(h.key)),
       wake: opts.wake,
+      dropProducerSnapshot: (h) => deleteProducerSnapshot(opts.store.meta, h.topicId, h.partition),
     })
     this.scheduleIsrCheck()
+    this.scheduleProducerSnapshots()
   }
 
   get(key: string): Hosted | undefined {
@@ -117,6 +167,7 @@ export class ReplicaManager {
       }
     }
     for (const [key, h] of this.hosted) if (!wanted.has(key)) this.drop(h)
+    this.corruption.onMetadata((key) => this.hosted.get(key))
     this.fetchers.refresh()
   }
 
@@ -145,6 +196,7 @@ export class ReplicaManager {
       }
     }
     if (removedTopic) for (const h of [...this.hosted.values()]) if (!image.topicsById.has(h.topicId)) this.drop(h)
+    this.corruption.onMetadata((key) => this.hosted.get(key))
   }
 
   private reconcileOne(p: PartitionInfo): void {
@@ -166,6 +218,9 @@ export class ReplicaManager {
         isrChangeInFlight: false,
         transition: Promise.resolve(),
         producers: new ProducerStateTable(),
+        producerSnapshot: null,
+        divergence: null,
+        stuck: null,
       }
       this.hosted.set(key, h)
     }
@@ -192,11 +247,18 @@ export class ReplicaManager {
   private async apply(h: Hosted, p: PartitionInfo): Promise<void> {
     if (this.stopped || this.hosted.get(h.key) !== h) return
     if (!h.log) {
-      const opened = await this.opts.store.partition(p.topicId, p.partition)
-      await rebuildProducerState(opened, h.producers)
-      h.log = opened
+      let opened: PartitionLog
+      try {
+        opened = await this.opts.store.partition(p.topicId, p.partition)
+      } catch (error) {
+        if (!isUnreadableLog(error)) throw error
+        this.corruption.unreadable(h, error)
+        return
+      }
+      // Found corrupt as it opened: no role until the controller has moved it out of the ISR.
+      if (await this.openChecked(h, opened)) return
     }
-    const log = h.log
+    const log = h.log!
     h.replicas = p.replicas
     h.partitionEpoch = p.partitionEpoch
     const sameLeadership = h.leaderId === p.leader && h.leaderEpoch === p.leaderEpoch
@@ -219,6 +281,8 @@ export class ReplicaManager {
         h.role = 'leader'
         h.leaderId = p.leader
         h.leaderEpoch = p.leaderEpoch
+        h.divergence = null
+        h.stuck = null
         // An ISR change still in flight from an earlier leadership stays the one in flight: when a
         // second was let out beside it, the first one's answer cleared the second's flag and a
         // third proposal replaced what the HWM waited for while the second was still undecided
@@ -242,6 +306,41 @@ export class ReplicaManager {
       this.opts.wake(h.key)
     }
     if (h.role === 'follower') this.fetchers.follow(h.leaderId)
+  }
+
+  /**
+   * A log just opened: did it lose acknowledged writes while closed, or is a batch of its tail (read
+   * to rebuild the producers' sequences) corrupt? Then its recovery starts and it takes no role
+   * now (true). Otherwise it is queued for the background scrub.
+   */
+  private async openChecked(h: Hosted, log: PartitionLog): Promise<boolean> {
+    let corrupt: StorageError | null = null
+    if (!log.lostAtOpen) {
+      try {
+        h.producerSnapshot = await loadProducerSnapshot(this.opts.store.meta, h.topicId, h.partition)
+        await rebuildProducerState(log, h.producers, h.producerSnapshot)
+      } catch (error) {
+        if (!isStorageError(error, 'CORRUPT_BATCH')) throw error
+        corrupt = error
+      }
+    }
+    h.log = log
+    if (log.lostAtOpen) {
+      const { first, last } = log.lostAtOpen
+      this.corruption.found(h, log.lostAtOpen, `offsets ${first}-${last}, in the log at the last clean shutdown, are gone from the store`)
+      return true
+    }
+    if (corrupt) {
+      this.corruption.foundBatch(h, corrupt)
+      return true
+    }
+    this.scrubber?.enqueue(h)
+    return false
+  }
+
+  /** A read of a hosted log found a corrupt batch (a consumer's fetch, a follower's, the scrub). */
+  corruptionFound(h: Hosted, error: StorageError): void {
+    this.corruption.foundBatch(h, error)
   }
 
   /** The leader's log for a partition this broker leads, or the error code to answer. */
@@ -317,7 +416,9 @@ export class ReplicaManager {
       h.producers.record(header.producerId, header.producerEpoch, {
         firstSeq,
         lastSeq,
+        maxTimestamp: header.maxTimestamp,
         offsets: appended.then((info) => ({ baseOffset: info.baseOffset, lastOffset: info.lastOffset })),
+        stored: null,
       })
     } else {
       appended = log.appendAsLeader(records, h.leaderEpoch)
@@ -513,6 +614,11 @@ export class ReplicaManager {
       out.records = await log.read(rp.fetchOffset, maxBytes, log.logEndOffset)
     } catch (error) {
       if (isStorageError(error, 'OFFSET_OUT_OF_RANGE')) return { ...out, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE }
+      if (isStorageError(error, 'CORRUPT_BATCH')) {
+        // Never served: the follower retries, and finds a healthy leader once this one stepped down.
+        this.corruptionFound(h, error)
+        return { ...out, errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: [] }
+      }
       throw error
     }
     return out
@@ -562,11 +668,45 @@ export class ReplicaManager {
     }, Math.max(Math.floor(lagMaxMs / 2), 10))
   }
 
+  /**
+   * Persists the producer state of every partition whose producers changed, as of its high
+   * watermark, in the partition's transition chain (a truncation's rebuild and a snapshot never
+   * interleave).
+   */
+  snapshotProducers(): Promise<void> {
+    const nowMs = this.opts.scheduler.nowMs()
+    const expirationMs = Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'producer.id.expiration.ms'))
+    const writes: Promise<void>[] = []
+    for (const h of this.hosted.values()) {
+      if (!h.log || !h.producers.changedSinceSnapshot) continue
+      const work = h.transition.then(async () => {
+        if (!h.log || this.stopped) return
+        const snapshot = h.producers.snapshot(h.log.highWatermark, nowMs, expirationMs)
+        await saveProducerSnapshot(this.opts.store.meta, h.topicId, h.partition, snapshot)
+        h.producerSnapshot = snapshot
+      })
+      h.transition = work.catch((error: unknown) => {
+        if (!this.stopped) this.opts.log.warn('producer snapshot failed', { broker: this.brokerId, partition: h.key, error: String(error) })
+      })
+      writes.push(h.transition)
+    }
+    return Promise.all(writes).then(() => undefined)
+  }
+
+  private scheduleProducerSnapshots(): void {
+    if (this.stopped) return
+    this.cancelSnapshotTimer = this.opts.scheduler.setTimer(() => {
+      void this.snapshotProducers().finally(() => this.scheduleProducerSnapshots())
+    }, PRODUCER_SNAPSHOT_INTERVAL_MS)
+  }
+
   /** Stops replication and fails waiting requests (the broker was killed or is closing). */
   stop(): void {
     this.stopped = true
     this.cancelIsrTimer?.()
+    this.cancelSnapshotTimer?.()
     this.fetchers.stop()
+    this.scrubber?.stop()
     for (const h of this.hosted.values()) this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
     this.hosted.clear()
   }

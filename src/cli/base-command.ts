@@ -132,7 +132,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     // this.exit(n) inside a command: the exit code is already decided.
     if (err instanceof Errors.ExitError) throw err
-    const failure = toSluiceError(err)
+    let failure = toSluiceError(err)
+    if (failure.exit === ExitCode.UNREACHABLE || failure.exit === ExitCode.KAFKA) failure = await this.withLogDirNotes(failure)
     if (failure.exit !== ExitCode.OK) {
       if (this.jsonEnabled()) {
         process.stdout.write(JSON.stringify({ error: failure.toJSON() }) + '\n')
@@ -143,6 +144,20 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       if (process.env.SLUICE_DEBUG === '1') process.stderr.write(debugStack(err))
     }
     throw new Errors.ExitError(failure.exit)
+  }
+
+  /**
+   * A data command that failed against the local daemon while a broker's log dir is offline (a
+   * full disk): the client saw only retries and timeouts, so name the broker and the reason.
+   */
+  private async withLogDirNotes(failure: SluiceError): Promise<SluiceError> {
+    if ((this.flags as { 'bootstrap-server'?: string } | undefined)?.['bootstrap-server'] !== undefined || !this.home) return failure
+    // The daemon itself is the problem: asking it about its brokers would not help.
+    if (failure.code.startsWith('DAEMON_')) return failure
+    const { logDirNotes } = await import('../client/local.js')
+    const notes = await logDirNotes(this.home)
+    if (notes.length === 0) return failure
+    return new SluiceError(failure.code, failure.message, { exit: failure.exit, cause: failure.cause, details: [...notes, ...(failure.details ?? [])] })
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {

@@ -31,6 +31,8 @@ export const ERROR_EXIT_CODES: Readonly<Record<string, ExitCodeValue>> = {
   DAEMON_UNRESPONSIVE: ExitCode.UNREACHABLE,
   DAEMON_START_FAILED: ExitCode.UNREACHABLE,
   CLUSTER_UNREACHABLE: ExitCode.UNREACHABLE,
+  // The control socket (mode 0600) belongs to another user.
+  DAEMON_PERMISSION_DENIED: ExitCode.UNREACHABLE,
   NOT_FOUND: ExitCode.NOT_FOUND,
   OFFSET_OUT_OF_RANGE: ExitCode.NOT_FOUND,
   CONFLICT: ExitCode.CONFLICT,

@@ -41,6 +41,15 @@ function notRunning(socketPath: string, cause?: unknown): SluiceError {
   return new SluiceError('DAEMON_NOT_RUNNING', `the daemon is not running (home ${home})`, { cause })
 }
 
+/** The socket (mode 0600) or its home belongs to another user: say so, not "internal error". */
+export function permissionDenied(socketPath: string, cause?: unknown): SluiceError {
+  return new SluiceError(
+    'DAEMON_PERMISSION_DENIED',
+    `permission denied on the daemon's control socket ${socketPath}: it belongs to another user (the home ${displayHome(path.dirname(socketPath))} is theirs); use a home of your own (SLUICE_HOME or --home)`,
+    { cause },
+  )
+}
+
 export class ControlClient {
   private nextId = 1
   private buffered = ''
@@ -85,7 +94,9 @@ export class ControlClient {
       socket.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer)
         // ENOENT: no socket file; ECONNREFUSED: a file left by a daemon that died.
-        reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? notRunning(socketPath, err) : err)
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(notRunning(socketPath, err))
+        else if (err.code === 'EACCES' || err.code === 'EPERM') reject(permissionDenied(socketPath, err))
+        else reject(err)
       })
       socket.once('connect', () => {
         clearTimeout(timer)
@@ -195,11 +206,15 @@ export async function callDaemon<T = unknown>(
   }
 }
 
-/** The daemon's status, or undefined when it does not answer (not running, or not yet listening). */
+/**
+ * The daemon's status, or undefined when it does not answer (not running, or not yet listening).
+ * A permission error is thrown: waiting or starting another daemon would not cure it.
+ */
 export async function probeDaemon(home: string, opts: CallOptions = {}): Promise<DaemonStatus | undefined> {
   try {
     return await callDaemon<DaemonStatus>(home, 'status', {}, { timeoutMs: opts.timeoutMs ?? 2_000 })
-  } catch {
+  } catch (err) {
+    if (err instanceof SluiceError && err.code === 'DAEMON_PERMISSION_DENIED') throw err
     return undefined
   }
 }

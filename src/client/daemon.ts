@@ -13,6 +13,7 @@ import { SluiceError, usageError } from '../cli/errors.js'
 import { checkConfig, DEFAULT_CONFIG, readConfig, type DaemonConfig } from '../daemon/config.js'
 import type { DaemonStatus } from '../daemon/control-protocol.js'
 import { daemonArgs, daemonEntryPath, DAEMON_EXIT_LOCK_HELD } from '../daemon/entry.js'
+import { secureHome } from '../daemon/home-mode.js'
 import { lockHolder, removeStaleLock } from '../daemon/lock.js'
 import { assertSocketPathFits } from '../daemon/paths.js'
 import { isProcessAlive } from '../daemon/process-alive.js'
@@ -178,9 +179,10 @@ export async function startDaemon(opts: StartOptions): Promise<StartResult> {
       }
       if (!child && status?.state !== 'starting' && lockHolder(paths.pidFile) === undefined) {
         config ??= resolveDaemonConfig({ home: paths.home, brokers: opts.brokers, port: opts.port })
-        // A new home is private to its user (the control socket can stop the daemon).
-        fs.mkdirSync(paths.home, { recursive: true, mode: 0o700 })
-        fs.mkdirSync(paths.logsDir, { recursive: true })
+        // The home is private to its user (record data, and a control socket that can stop the daemon).
+        const homeNote = secureHome(paths.home)
+        if (homeNote) process.stderr.write(`sluice: ${homeNote}\n`)
+        fs.mkdirSync(paths.logsDir, { recursive: true, mode: 0o700 })
         if (logFd === undefined) {
           rotateLogIfLarge(paths)
           logFd = fs.openSync(paths.logFile, 'a+', 0o600)

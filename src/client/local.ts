@@ -10,7 +10,7 @@
 import { SluiceError } from '../cli/errors.js'
 import { formatTable } from '../cli/table.js'
 import type { ClusterEvent } from '../cluster/events.js'
-import type { BrokerStatus, ClusterStatus } from '../daemon/cluster.js'
+import type { BrokerStatus, ClusterStatus, RecoveryStatus, StuckReplica } from '../daemon/cluster.js'
 import type { Fault, FaultSpec } from '../daemon/faults.js'
 import { callDaemon, ControlClient, probeDaemon, type CallOptions } from './control.js'
 import { ensureDaemon, resolveDaemonConfig } from './daemon.js'
@@ -46,6 +46,8 @@ export interface ClusterStatusResult extends Omit<ClusterStatus, 'brokers'> {
   offline: PartitionState[]
   /** Partitions whose ISR is smaller than their replica set. */
   underReplicated: PartitionState[]
+  /** Followers that keep truncating and refetching the same records without converging. */
+  stuckReplicas: StuckReplica[]
 }
 
 /** A leadership move, as `cluster.failover` reports it and as computed by leaderMoves(). */
@@ -187,11 +189,42 @@ export function brokerTable(brokers: BrokerInfo[], controllerId: number): string
   )
 }
 
+/**
+ * Why a data command against the local daemon may have failed: one line per broker whose log dir
+ * is offline ("the disk of broker 2 is full: ..."). Empty when none is, or the daemon does not answer.
+ */
+export async function logDirNotes(home: string): Promise<string[]> {
+  try {
+    const status = await callDaemon<{ cluster: { brokers: BrokerStatus[] } | null }>(home, 'status', {}, { timeoutMs: 1_000 })
+    return (status.cluster?.brokers ?? []).flatMap((b) => {
+      if (!b.logDirError) return []
+      const what = b.logDirError.startsWith('disk full') ? `the disk of broker ${b.id} is full` : `the log dir of broker ${b.id} is offline`
+      return [`${what} (${b.logDirError}); the broker rejoins by itself once it can write again`]
+    })
+  } catch {
+    return []
+  }
+}
+
+/** One line per broker whose log dir is offline, with the reason (under the brokers table). */
+export function logDirLines(brokers: ReadonlyArray<{ id: number; logDirError: string | null }>): string[] {
+  return brokers.flatMap((b) => (b.logDirError ? [`broker ${b.id}: log dir offline: ${b.logDirError}`] : []))
+}
+
 /** The partitions table of `cluster partitions` and `cluster status`. */
 export function partitionTable(partitions: PartitionState[]): string {
   return formatTable(
     ['topic', 'partition', 'leader', 'epoch', 'replicas', 'isr'],
     partitions.map((p) => [p.topic, p.partition, leaderText(p.leader), p.leaderEpoch, p.replicas.join(','), p.isr.join(',')]),
+  )
+}
+
+/** Replicas that had to recover from corruption, for `cluster status` and `daemon status`. */
+export function recoveriesTable(recoveries: RecoveryStatus[]): string {
+  return formatTable(
+    ['broker', 'topic', 'partition', 'offsets', 'state', 'found', 'recovered'],
+    // An unreadable log is recovered whole: offsets 0 to -1.
+    recoveries.map((r) => [r.broker, r.topic, r.partition, r.lastOffset < r.firstOffset ? 'all' : `${r.firstOffset}-${r.lastOffset}`, r.state, r.foundAt, r.recoveredAt ?? '-']),
   )
 }
 

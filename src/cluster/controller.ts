@@ -6,7 +6,7 @@
  * Deterministic: randomness (topic ids, replica placement) comes from the injected seeded RNG.
  */
 import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, validateConfig } from './configs.js'
-import { changesForFencedBroker, changesForReturningBroker, failoverChange, preferredLeaderChanges } from './elections.js'
+import { changesForFencedBroker, changesForReturningBroker, failoverChange, partitionWithoutBroker, preferredLeaderChanges } from './elections.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { checkClusterPartitions, checkTopicPartitions } from './limits.js'
 import { MetadataImage, type MetadataRecord, type PartitionInfo } from './metadata.js'
@@ -192,6 +192,37 @@ export class Controller {
       return result
     })
     return { errorCode: 0, errorMessage: null, records, value: results }
+  }
+
+  /**
+   * A replica found its log corrupt (a batch that fails its CRC, data lost while closed): it
+   * leaves the ISR and, if it led, a healthy ISR member leads, as KRaft handles a replica on an
+   * offline log directory (KIP-858). Refused only when no other replica is live: then the damaged
+   * replica is the only copy there is and stays where it is.
+   */
+  replicaCorrupt(req: { brokerId: number; topicId: string; partition: number; reason: string }): CommandResult {
+    const p = this.image.topicsById.get(req.topicId)?.partitions[req.partition]
+    if (!p) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'no such partition')
+    if (p.leader !== req.brokerId && !p.isr.includes(req.brokerId)) return { errorCode: 0, errorMessage: null, records: [] }
+    const isLive = (id: number): boolean => id !== req.brokerId && this.image.brokers.get(id)?.fenced === false
+    if (!p.isr.some(isLive)) {
+      // The damaged replica is the last ISR member: leading, it would serve a log known to lack
+      // acknowledged records, and its followers would truncate theirs to match. A live replica
+      // outside the ISR leads instead, as an unclean election (told as one): it may lack records
+      // too, but the damaged one certainly does. (A daemon restart leaves only the last broker to
+      // register in the ISR, so the others are usually complete.)
+      const other = p.replicas.find(isLive)
+      if (other === undefined) {
+        return fail(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, `no other live replica of partition ${p.partition} (ISR ${JSON.stringify(p.isr)})`)
+      }
+      return {
+        errorCode: 0,
+        errorMessage: null,
+        records: [{ type: 'partitionChange', topicId: p.topicId, partition: p.partition, leader: other, isr: [other], unclean: true, reason: req.reason }],
+      }
+    }
+    const change = partitionWithoutBroker(this.image, p, req.brokerId, req.reason)
+    return { errorCode: 0, errorMessage: null, records: change ? [change] : [] }
   }
 
   /** Preferred-leader election for every partition, or those `only` selects. */

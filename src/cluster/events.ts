@@ -37,6 +37,8 @@ export type RuntimeEventType =
   | 'broker.started'
   | 'broker.paused'
   | 'broker.resumed'
+  | 'broker.logdir.offline'
+  | 'broker.logdir.online'
   | 'fault.added'
   | 'fault.cleared'
   | 'failover.measured'

@@ -95,7 +95,7 @@ export function registerClusterControl(control: ControlServer, cluster: ClusterR
 
   control.register('cluster.status', () => {
     const status = cluster.status()
-    return { ...status, brokers: brokerList(), ...partitionHealth(cluster) }
+    return { ...status, brokers: brokerList(), ...partitionHealth(cluster), stuckReplicas: cluster.stuckReplicas() }
   })
   // Everything the dashboard (`sluice ui`) shows of the cluster, in one answer.
   control.register('cluster.snapshot', () => {
@@ -106,6 +106,7 @@ export function registerClusterControl(control: ControlServer, cluster: ClusterR
       brokers: brokerList(),
       partitions: cluster.partitions(),
       ...partitionHealth(cluster),
+      stuckReplicas: cluster.stuckReplicas(),
       lastFailover: cluster.lastFailover,
     }
   })

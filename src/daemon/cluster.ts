@@ -25,6 +25,7 @@ import { SluiceError } from '../cli/errors.js'
 import { ControllerDriver, IsrChangeBatcher } from './controller-driver.js'
 import { FaultInjector, type Fault, type FaultSpec } from './faults.js'
 import { DirectLink } from './links.js'
+import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
 import { describeFault, mergeByTime, RuntimeEvents } from './runtime-events.js'
 
@@ -48,13 +49,18 @@ export interface ClusterOptions {
   onEvents?: (events: ClusterEvent[]) => void
   /** How often retention runs; the broker config log.retention.check.interval.ms otherwise. */
   retentionCheckIntervalMs?: number
+  /** Read every log once in the background after it opens, looking for corrupt batches (default true). */
+  scrubOnOpen?: boolean
 }
 
 export interface BrokerStatus {
   id: number
   host: string
   port: number
-  state: 'up' | 'fenced' | 'paused' | 'killed'
+  /** offline: its log dir failed (a full disk); it comes back by itself once writes work again. */
+  state: 'up' | 'fenced' | 'paused' | 'killed' | 'offline'
+  /** Why its log dir is offline (e.g. "disk full (ENOSPC) writing <file>"), or null. */
+  logDirError: string | null
   connections: number
   /** Kafka requests dispatched since the daemon started. */
   requests: number
@@ -76,6 +82,37 @@ export interface PartitionSnapshot {
   logEndOffset: number
   /** Each replica's log end offset; null when its broker is down (or has not opened the log yet). */
   replicaLogEndOffsets: Record<string, number | null>
+  /** Replicas that keep truncating and refetching the same records (see StuckReplica). */
+  stuckReplicas: number[]
+}
+
+/** A follower that cannot converge with its leader: the same truncation keeps coming back. */
+export interface StuckReplica {
+  topic: string
+  partition: number
+  broker: number
+  leader: number
+  /** The follower's log end offset it truncates from, and the offset it truncates to. */
+  fromOffset: number
+  toOffset: number
+  truncations: number
+  sinceMs: number
+}
+
+/** A replica found corrupt and its recovery (broker/replica-recovery.ts), as the status shows it. */
+export interface RecoveryStatus {
+  broker: number
+  topic: string
+  partition: number
+  /** The damaged range, inclusive. */
+  firstOffset: number
+  lastOffset: number
+  reason: string
+  state: 'recovering' | 'recovered' | 'unrecoverable'
+  foundAt: string
+  /** Where the replica's log was cut back to before fetching again from the leader. */
+  truncatedTo: number | null
+  recoveredAt: string | null
 }
 
 export interface ClusterStatus {
@@ -83,6 +120,8 @@ export interface ClusterStatus {
   controllerId: number
   topics: number
   partitions: number
+  /** Replicas that had to recover from corruption since the daemon started, oldest first. */
+  recoveries: RecoveryStatus[]
 }
 
 export interface ClusterRuntime {
@@ -107,6 +146,8 @@ export interface ClusterRuntime {
   events(): Promise<ClusterEvent[]>
   /** Every partition with its replicas' offsets. */
   partitions(): PartitionSnapshot[]
+  /** Followers stuck truncating and refetching the same records. */
+  stuckReplicas(): StuckReplica[]
   /** The last failover measured since the daemon started. */
   readonly lastFailover: FailoverMeasured | null
   /** The metadata image (read-only use: status views). */
@@ -137,7 +178,7 @@ function check(result: { errorCode: number; errorMessage: string | null }, code 
 
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
   const { log } = opts
-  fs.mkdirSync(path.join(opts.home, 'brokers'), { recursive: true })
+  fs.mkdirSync(path.join(opts.home, 'brokers'), { recursive: true, mode: 0o700 })
   const metadataLog = new MetadataLog(path.join(opts.home, 'metadata'))
   const stored = await metadataLog.open()
   const image = new MetadataImage()
@@ -252,6 +293,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     alterConfigs: (type, name, changes, replace, validateOnly) =>
       driver.submit(() => controller.alterConfigs(type, name, changes, replace), validateOnly),
     alterIsr: (req) => isrChanges.submit(req),
+    replicaCorrupt: (req) => driver.submit(() => controller.replicaCorrupt(req)),
     allocateProducerId: () => driver.submit(() => controller.allocateProducerId()),
   }
 
@@ -263,11 +305,21 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     const listener = listeners.get(broker.id)!
     await listener.listen()
   }
+  const brokerDir = (brokerId: number): string => path.join(opts.home, 'brokers', String(brokerId))
+  const logDirs = new LogDirHealth({
+    log,
+    dirOf: brokerDir,
+    fence: async (brokerId, reason) => check(await driver.submit(() => controller.fenceBroker(brokerId, reason))),
+    openStore: (brokerId) => openLevelStore(brokerDir(brokerId)),
+    restart: (broker) => broker.start(),
+    event: runtimeEvent,
+  })
   try {
     for (let i = 0; i < opts.brokers; i++) {
       const brokerId = i + 1
-      const store = new LevelLogStore(path.join(opts.home, 'brokers', String(brokerId)))
-      await store.open()
+      const store = new LevelLogStore(brokerDir(brokerId))
+      // A disk already full: the broker starts with its log dir offline (and comes back with room).
+      const openFailure = await openUnlessDiskFull(store)
       const broker = new Broker({
         id: brokerId,
         host: opts.host,
@@ -282,12 +334,19 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         },
         heartbeat: (b) => controller.heartbeat(b.id, Date.now()),
         onProduced: (topic, partition) => failovers.produced(topic, partition, Date.now()),
+        scrubOnOpen: opts.scrubOnOpen ?? true,
       })
       brokers.set(brokerId, broker)
       listeners.set(brokerId, new KafkaListener(broker, faults))
+      if (openFailure) logDirs.startOffline(broker, store, openFailure)
+      else logDirs.watch(broker, store)
     }
-    for (const broker of brokers.values()) await startBroker(broker)
+    for (const broker of brokers.values()) {
+      if (broker.logDirOffline) await listeners.get(broker.id)!.listen()
+      else await startBroker(broker)
+    }
   } catch (error) {
+    await logDirs.close()
     await Promise.allSettled([...listeners.values()].map((l) => l.close()))
     await Promise.allSettled([...brokers.values()].map((b) => b.close()))
     await metadataLog.close().catch(() => undefined)
@@ -332,6 +391,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   // as Kafka checkpoints every replica.high.watermark.checkpoint.interval.ms (5 s).
   const checkpointTimer = setInterval(() => {
     for (const b of brokers.values()) {
+      if (b.logDirOffline) continue // its store failed: nothing to checkpoint until it is back
       b.store.checkpoint().catch((error: unknown) => log.error('checkpoint failed', { broker: b.id, error: String(error) }))
     }
   }, HWM_CHECKPOINT_INTERVAL_MS)
@@ -364,13 +424,29 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
         id: b.id,
         host: b.host,
         port: b.port,
-        state: !b.running ? 'killed' : b.state === 'paused' ? 'paused' : image.brokers.get(b.id)?.fenced ? 'fenced' : 'up',
+        state: b.logDirOffline ? 'offline' : !b.running ? 'killed' : b.state === 'paused' ? 'paused' : image.brokers.get(b.id)?.fenced ? 'fenced' : 'up',
+        logDirError: b.logDirOffline?.reason ?? null,
         connections: listeners.get(b.id)!.connections,
         requests: listeners.get(b.id)!.requests,
       })),
       controllerId: liveControllerId(),
       topics: image.topicsById.size,
       partitions: [...image.topicsById.values()].reduce((n, t) => n + t.partitions.length, 0),
+      recoveries: [...brokers.values()]
+        .flatMap((b) => b.recoveries.list())
+        .sort((a, b) => a.foundAtMs - b.foundAtMs)
+        .map((r) => ({
+          broker: r.brokerId,
+          topic: image.topicsById.get(r.topicId)?.name ?? r.topicId,
+          partition: r.partition,
+          firstOffset: r.firstOffset,
+          lastOffset: r.lastOffset,
+          reason: r.reason,
+          state: r.state,
+          foundAt: new Date(r.foundAtMs).toISOString(),
+          truncatedTo: r.truncatedTo,
+          recoveredAt: r.recoveredAtMs === null ? null : new Date(r.recoveredAtMs).toISOString(),
+        })),
     }),
     killBroker: async (brokerId, killOpts = {}) => {
       const broker = brokerById(brokerId)
@@ -390,6 +466,9 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       if (broker.running) {
         if (broker.state === 'paused') resume(broker)
         return
+      }
+      if (broker.logDirOffline) {
+        throw new SluiceError('CONFLICT', `broker ${brokerId}'s log dir is offline (${broker.logDirOffline.reason}); it starts by itself once writes work again`)
       }
       await startBroker(broker)
       for (const p of ledBy(brokerId)) failovers.leaderBack(p.topic, p.partition, brokerId)
@@ -450,6 +529,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
           const led = p.leader >= 0 ? logOf(p.leader, key) : null
           const replicaLogEndOffsets: Record<string, number | null> = {}
           for (const r of p.replicas) replicaLogEndOffsets[String(r)] = logOf(r, key)?.log?.logEndOffset ?? null
+          const stuckReplicas = p.replicas.filter((r) => logOf(r, key)?.stuck)
           out.push({
             topic: t.name,
             partition: p.partition,
@@ -462,7 +542,21 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
             highWatermark: led?.leader?.highWatermark ?? led?.log?.highWatermark ?? -1,
             logEndOffset: led?.log?.logEndOffset ?? -1,
             replicaLogEndOffsets,
+            stuckReplicas,
           })
+        }
+      }
+      return out
+    },
+    stuckReplicas: () => {
+      const out: StuckReplica[] = []
+      for (const b of brokers.values()) {
+        if (!b.running) continue
+        for (const h of b.replicas.all()) {
+          if (!h.stuck) continue
+          const topic = image.topicsById.get(h.topicId)
+          if (!topic) continue
+          out.push({ topic: topic.name, partition: h.partition, broker: b.id, leader: h.leaderId, ...h.stuck })
         }
       }
       return out
@@ -481,6 +575,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       clearInterval(controllerTimer)
       clearInterval(retentionTimer)
       clearInterval(checkpointTimer)
+      await logDirs.close()
       await Promise.allSettled([...listeners.values()].map((l) => l.close()))
       await Promise.allSettled([...brokers.values()].map((b) => b.close()))
       await metadataLog.close()

@@ -17,6 +17,7 @@ import { registerClusterControl } from './cluster-control.js'
 import { writeConfigIfAbsent } from './config.js'
 import type { DaemonState, DaemonStatus } from './control-protocol.js'
 import { ControlEvents, ControlServer } from './control-server.js'
+import { secureHome } from './home-mode.js'
 import { acquirePidLock, type PidLock } from './lock.js'
 import { createLogger, fileSink, type DaemonLogger, type LogSink } from './logger.js'
 import { assertSocketPathFits, homePaths, type HomePaths } from './paths.js'
@@ -72,8 +73,8 @@ function startFailure(err: unknown, opts: DaemonOptions): SluiceError {
 export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
   const paths = homePaths(opts.home)
   assertSocketPathFits(paths)
-  fs.mkdirSync(paths.home, { recursive: true, mode: 0o700 })
-  fs.mkdirSync(paths.logsDir, { recursive: true })
+  const homeNote = secureHome(paths.home)
+  fs.mkdirSync(paths.logsDir, { recursive: true, mode: 0o700 })
 
   // The lock comes before the log file: a loser of a concurrent start must not write to the
   // winner's log beyond what its redirected stdio already shows.
@@ -151,6 +152,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
     throw failure
   }
   log.info('starting', { pid: process.pid, home: paths.home, brokers: opts.brokers, port: opts.port, host: opts.host })
+  if (homeNote) log.warn(homeNote)
 
   const runStartup = async (): Promise<void> => {
     try {

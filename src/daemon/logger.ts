@@ -44,16 +44,55 @@ export interface FileSink {
   close(): void
 }
 
-/** Appends to a file (O_APPEND, so the daemon and its redirected stdio interleave whole lines). */
-export function fileSink(file: string): FileSink {
+/** Room kept beside the log for the lines that say the disk is full (freed on the first ENOSPC). */
+export const LOG_RESERVE_BYTES = 256 * 1024
+
+/**
+ * Appends to a file (O_APPEND, so the daemon and its redirected stdio interleave whole lines).
+ *
+ * A full disk must not silence the log, since the log is where the daemon says the disk is full:
+ * a reserve file (`<file>.reserve`, LOG_RESERVE_BYTES) is set aside when the sink opens, and the
+ * first write that fails with ENOSPC deletes it and writes again. A line that still does not fit
+ * is taken back whole (truncated to where it began), so the log never ends mid-line.
+ */
+export function fileSink(file: string, reserveBytes = LOG_RESERVE_BYTES): FileSink {
   let fd: number | undefined = fs.openSync(file, 'a', 0o600)
+  const reserve = `${file}.reserve`
+  let reserved = false
+  try {
+    if (reserveBytes > 0) {
+      fs.writeFileSync(reserve, Buffer.alloc(reserveBytes), { mode: 0o600 })
+      reserved = true
+    }
+  } catch {
+    fs.rmSync(reserve, { force: true })
+  }
+  const writeLine = (out: number, line: string): void => {
+    const bytes = Buffer.from(line)
+    let written = 0
+    while (written < bytes.length) {
+      try {
+        written += fs.writeSync(out, bytes, written)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOSPC' && reserved) {
+          reserved = false
+          fs.rmSync(reserve, { force: true })
+          continue
+        }
+        if (written > 0) fs.ftruncateSync(out, fs.fstatSync(out).size - written)
+        throw error
+      }
+    }
+  }
   return {
     write(line) {
-      if (fd !== undefined) fs.writeSync(fd, line)
+      if (fd !== undefined) writeLine(fd, line)
     },
     close() {
       if (fd !== undefined) fs.closeSync(fd)
       fd = undefined
+      if (reserved) fs.rmSync(reserve, { force: true })
+      reserved = false
     },
   }
 }

@@ -17,11 +17,22 @@ export interface StoredRecord {
 const keyOf = (offset: number): string => RECORD_PREFIX + String(offset).padStart(OFFSET_DIGITS, '0')
 
 export class MetadataLog {
-  private readonly db: ClassicLevel<string, string>
+  private db: ClassicLevel<string, string>
   private nextOffset = 0
+  /** A write failed (a full disk): LevelDB refuses every later write, so the next one reopens it. */
+  private failed = false
 
-  constructor(dir: string) {
+  constructor(private readonly dir: string) {
     this.db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  }
+
+  /** After a failed write: a new LevelDB over the same directory (throws while the disk is still full). */
+  private async reopenIfFailed(): Promise<void> {
+    if (!this.failed) return
+    await this.db.close().catch(() => undefined)
+    this.db = new ClassicLevel<string, string>(this.dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    await this.db.open()
+    this.failed = false
   }
 
   async open(): Promise<StoredRecord[]> {
@@ -36,6 +47,7 @@ export class MetadataLog {
   }
 
   async put(key: string, value: string): Promise<void> {
+    await this.reopenIfFailed()
     await this.db.put(key, value)
   }
 
@@ -43,9 +55,16 @@ export class MetadataLog {
   async append(records: MetadataRecord[], timestampMs: number): Promise<number> {
     const first = this.nextOffset
     if (records.length === 0) return first
+    await this.reopenIfFailed()
     const batch = this.db.batch()
-    for (const record of records) batch.put(keyOf(this.nextOffset++), JSON.stringify({ t: timestampMs, r: record }))
-    await batch.write()
+    for (const [i, record] of records.entries()) batch.put(keyOf(first + i), JSON.stringify({ t: timestampMs, r: record }))
+    try {
+      await batch.write()
+    } catch (error) {
+      this.failed = true
+      throw error
+    }
+    this.nextOffset = first + records.length
     return first
   }
 

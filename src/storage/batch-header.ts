@@ -7,6 +7,7 @@
  * lastOffsetDelta int32 @23, baseTimestamp int64 @27, maxTimestamp int64 @35, producerId int64 @43,
  * producerEpoch int16 @51, baseSequence int32 @53, recordsCount int32 @57, records @61.
  */
+import { computeBatchCrc } from '../protocol/records.js'
 import { StorageError } from './errors.js'
 
 export const BATCH_HEADER_BYTES = 61
@@ -15,6 +16,7 @@ const OFFSET_BASE_OFFSET = 0
 const OFFSET_BATCH_LENGTH = 8
 const OFFSET_LEADER_EPOCH = 12
 const OFFSET_MAGIC = 16
+const OFFSET_CRC = 17
 const OFFSET_LAST_OFFSET_DELTA = 23
 const OFFSET_MAX_TIMESTAMP = 35
 const OFFSET_RECORDS_COUNT = 57
@@ -77,6 +79,25 @@ export function splitBatches(records: Buffer): BatchView[] {
   }
   if (batches.length === 0) throw new StorageError('INVALID_BATCH', 'no record batch to append')
   return batches
+}
+
+/**
+ * Why a batch read back from disk cannot be served, or null when it is sound: its framing, the
+ * base offset it is stored under, and its CRC-32C (the protocol layer's one CRC helper). The CRC
+ * does not cover baseOffset and partitionLeaderEpoch, hence the offset check beside it.
+ */
+export function storedBatchFault(bytes: Buffer, baseOffset: number): string | null {
+  if (bytes.length < BATCH_HEADER_BYTES) return `${bytes.length} bytes, shorter than a batch header`
+  const size = LENGTH_PREFIX_BYTES + bytes.readInt32BE(OFFSET_BATCH_LENGTH)
+  if (size !== bytes.length) return `the header claims ${size} bytes, ${bytes.length} are stored`
+  const magic = bytes.readInt8(OFFSET_MAGIC)
+  if (magic !== 2) return `magic ${magic}, not 2`
+  const stored = readInt64(bytes, OFFSET_BASE_OFFSET)
+  if (stored !== baseOffset) return `base offset ${stored} stored under offset ${baseOffset}`
+  const crc = bytes.readUInt32BE(OFFSET_CRC)
+  const computed = computeBatchCrc(bytes, 0, bytes.length)
+  if (crc !== computed) return `CRC-32C ${computed.toString(16).padStart(8, '0')}, the batch says ${crc.toString(16).padStart(8, '0')}`
+  return null
 }
 
 /** Leader stamping: the two header fields the CRC does not cover. */

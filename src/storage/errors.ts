@@ -23,6 +23,9 @@ export const STORAGE_ERRORS = {
   IO_ERROR: { expected: false, retriable: false },
   /** Persisted state contradicts itself (a bug, or files edited by hand). */
   CORRUPT: { expected: false, retriable: false },
+  /** A stored batch failed its check on the way out (CRC-32C, framing, offset, LevelDB checksum,
+   * or missing): never served. `offsets` is the batch's range. Kafka: KAFKA_STORAGE_ERROR. */
+  CORRUPT_BATCH: { expected: false, retriable: false },
 } as const satisfies Record<string, { expected: boolean; retriable: boolean }>
 
 export type StorageErrorCode = keyof typeof STORAGE_ERRORS
@@ -31,11 +34,14 @@ export class StorageError extends Error {
   readonly code: StorageErrorCode
   readonly expected: boolean
   readonly retriable: boolean
+  /** CORRUPT_BATCH: the offsets of the bad batch (first and last, inclusive). */
+  readonly offsets: { first: number; last: number } | undefined
 
-  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown; offsets?: { first: number; last: number } }) {
     super(message, options)
     this.name = 'StorageError'
     this.code = code
+    this.offsets = options?.offsets
     this.expected = STORAGE_ERRORS[code].expected
     this.retriable = STORAGE_ERRORS[code].retriable
   }
@@ -43,6 +49,33 @@ export class StorageError extends Error {
 
 export function isStorageError(error: unknown, code?: StorageErrorCode): error is StorageError {
   return error instanceof StorageError && (code === undefined || error.code === code)
+}
+
+/** What a store failure says about its cause: a full disk (ENOSPC), and the file being written. */
+export interface FailureCause {
+  diskFull: boolean
+  /** The file LevelDB (or the OS) named, when it named one. */
+  path: string | null
+  /** The innermost message, e.g. "IO error: /home/x/brokers/2/000003.log: No space left on device". */
+  message: string
+}
+
+/**
+ * Walks the cause chain of a store failure. LevelDB reports a full disk as LEVEL_IO_ERROR with
+ * the message "IO error: <file>: No space left on device"; Node's fs as code ENOSPC.
+ */
+export function describeFailure(error: unknown): FailureCause {
+  let message = error instanceof Error ? error.message : String(error)
+  let diskFull = false
+  let file: string | null = null
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    message = e.message
+    const code = (e as { code?: unknown }).code
+    if (code === 'ENOSPC' || /No space left on device/i.test(e.message)) diskFull = true
+    const named = /IO error: (.+?): [^:]+$/.exec(e.message) ?? /, \w+ '([^']+)'$/.exec(e.message)
+    if (named) file = named[1]!
+  }
+  return { diskFull, path: file, message }
 }
 
 /** Programmer errors: a broken precondition inside sluice, never a user's input. */

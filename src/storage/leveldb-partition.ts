@@ -13,7 +13,9 @@
  */
 import type { ClassicLevel } from 'classic-level'
 import type { PartitionBackend, PartitionChange, PartitionState } from './backend.js'
+import { storedBatchFault } from './batch-header.js'
 import { BatchIndex } from './batch-index.js'
+import { StorageError } from './errors.js'
 import type { GroupCommitter, WriteOps } from './group-commit.js'
 import {
   decodeState,
@@ -89,9 +91,41 @@ export class LevelPartitionBackend implements PartitionBackend {
     const missing: number[] = []
     for (let i = 0; i < found.length; i++) if (found[i] === undefined) missing.push(i)
     if (missing.length === 0) return found
-    const values = await this.db.getMany(missing.map((i) => this.keys.data(baseOffsets[i]!)))
-    for (let j = 0; j < missing.length; j++) found[missing[j]!] = values[j]
+    let values: (Buffer | undefined)[]
+    try {
+      values = await this.db.getMany(missing.map((i) => this.keys.data(baseOffsets[i]!)))
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'LEVEL_CORRUPTION') {
+        throw new StorageError('IO_ERROR', `reading ${this.name} from offset ${baseOffsets[missing[0]!]} failed`, { cause: error })
+      }
+      // LevelDB names no key: find the first batch it cannot read, so recovery starts there.
+      values = []
+      for (const i of missing) {
+        try {
+          values.push(await this.db.get(this.keys.data(baseOffsets[i]!)))
+        } catch (keyError) {
+          throw this.corrupt(baseOffsets[i]!, `LevelDB: ${String(keyError)}`, keyError)
+        }
+      }
+    }
+    // Batches from disk are checked once, here, before anything serves them; the tail cache holds
+    // the bytes as appended, which never went through the disk.
+    for (let j = 0; j < missing.length; j++) {
+      const base = baseOffsets[missing[j]!]!
+      const value = values[j]
+      const fault = value === undefined ? null : storedBatchFault(value, base)
+      if (fault !== null) throw this.corrupt(base, fault)
+      found[missing[j]!] = value
+    }
     return found
+  }
+
+  /** The partition log adds the batch's last offset from its index. */
+  private corrupt(baseOffset: number, fault: string, cause?: unknown): StorageError {
+    return new StorageError('CORRUPT_BATCH', `the stored batch of ${this.name} at offset ${baseOffset} is corrupt: ${fault}`, {
+      cause,
+      offsets: { first: baseOffset, last: baseOffset },
+    })
   }
 
   async destroy(): Promise<void> {

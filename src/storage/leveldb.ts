@@ -7,18 +7,21 @@
  * commit is fsynced.
  */
 import fs from 'node:fs/promises'
+import path from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import type { PartitionBackend } from './backend.js'
 import { StorageError } from './errors.js'
 import { GroupCommitter } from './group-commit.js'
 import { decodeStateKey, KEYSPACE_META, KEYSPACE_STATE } from './keys.js'
 import { LevelPartitionBackend } from './leveldb-partition.js'
-import { BaseLogStore } from './store-base.js'
+import { BaseLogStore, endKey } from './store-base.js'
 import { TailCache } from './tail-cache.js'
 import type { LogStoreOptions, MetaOp, MetaStore } from './types.js'
 
 export const DEFAULT_TAIL_CACHE_BYTES = 32 * 1024 * 1024
 const WRITE_BYTES_MAX = 64 * 1024 * 1024
+/** Beside LevelDB's own files in the broker directory (LevelDB leaves names it does not know alone). */
+export const CLEAN_SHUTDOWN_FILE = 'sluice-clean-shutdown.json'
 
 export interface LevelLogStoreOptions extends LogStoreOptions {
   /** Batches per sealed index chunk (tests lower it to exercise chunking on small logs). */
@@ -31,6 +34,8 @@ export class LevelLogStore extends BaseLogStore {
   private readonly committer: GroupCommitter
   private readonly tailCache: TailCache
   private readonly indexChunkBatches: number | undefined
+  /** Log end offsets at the last clean close (Kafka's clean-shutdown file), empty after a crash. */
+  private cleanEnds = new Map<string, number>()
 
   constructor(
     readonly location: string,
@@ -71,11 +76,22 @@ export class LevelLogStore extends BaseLogStore {
       }
       throw new StorageError('IO_ERROR', `cannot open the log store in ${this.location}`, { cause: error })
     }
+    this.cleanEnds = await takeCleanShutdown(path.join(this.location, CLEAN_SHUTDOWN_FILE))
   }
 
-  protected async closeStorage(): Promise<void> {
+  protected async closeStorage(ends: Map<string, number>): Promise<void> {
     await this.committer.idle()
     await this.db.close()
+    if (ends.size === 0 && this.cleanEnds.size === 0) return
+    // Written after LevelDB closed, outside it: whatever LevelDB loses while closed (a cut
+    // write-ahead log drops its last writes without a word), this record still says what was there.
+    // Partitions not opened this time keep the end the previous record gave them.
+    const record = Object.fromEntries([...this.cleanEnds, ...ends])
+    await fs.writeFile(path.join(this.location, CLEAN_SHUTDOWN_FILE), JSON.stringify({ version: 1, ends: record }))
+  }
+
+  protected override cleanShutdownEnd(topicId: string, partition: number): number | undefined {
+    return this.cleanEnds.get(endKey(topicId, partition))
   }
 
   protected backendFor(topicId: string, partition: number): PartitionBackend {
@@ -132,4 +148,25 @@ function metaKey(key: string): Buffer {
   out[0] = KEYSPACE_META
   utf8.copy(out, 1)
   return out
+}
+
+/**
+ * Reads and removes the clean-shutdown record: it vouches for one close only, so a crash after this
+ * open leaves none (and nothing is compared after a crash, when Kafka too runs recovery instead).
+ */
+async function takeCleanShutdown(file: string): Promise<Map<string, number>> {
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch {
+    return new Map()
+  }
+  await fs.rm(file, { force: true })
+  try {
+    const parsed = JSON.parse(text) as { ends?: Record<string, unknown> }
+    return new Map(Object.entries(parsed.ends ?? {}).filter((e): e is [string, number] => Number.isSafeInteger(e[1])))
+  } catch {
+    // A record cut short is no record: the comparison is a check, never a source of data.
+    return new Map()
+  }
 }

@@ -4,8 +4,11 @@
  *
  * A MemoryDisk plays the broker's directory: what a store committed stays there when the store
  * object is dropped, so `new MemoryLogStore(disk)` on the same disk is a broker restart (or, without
- * close(), a crash). Commits apply on a microtask, in call order: no timers, no I/O, so a seeded
- * simulation replays exactly.
+ * close(), a crash). Commits apply in call order: on a microtask by default (no timers, no I/O, so a
+ * seeded simulation replays exactly), or after a `writeDelay` the caller supplies (the simulation
+ * gives writes virtual time, so that metadata changes and fetch answers land while a write is in
+ * flight, as they do on LevelDB). A write still delayed when its store is dropped never lands: a
+ * crash loses what was not written yet, never what a write returned.
  */
 import type { PartitionBackend, PartitionChange, PartitionState } from './backend.js'
 import type { BatchIndex } from './batch-index.js'
@@ -33,12 +36,30 @@ export class MemoryDisk {
 
 const keyOf = (topicId: string, partition: number): string => `${topicId}\u0000${partition}`
 
+export interface MemoryStoreOptions {
+  /** Resolves when a write may land (virtual time in the simulation); a microtask when absent. */
+  writeDelay?: () => Promise<void>
+}
+
 export class MemoryLogStore extends BaseLogStore {
   readonly meta: MetaStore
+  /** Writes land one after another, in call order, as the LevelDB store's group commit. */
+  private writeTail: Promise<void> = Promise.resolve()
 
-  constructor(readonly disk: MemoryDisk = new MemoryDisk()) {
+  constructor(
+    readonly disk: MemoryDisk = new MemoryDisk(),
+    private readonly options: MemoryStoreOptions = {},
+  ) {
     super()
     this.meta = new MemoryMetaStore(disk.meta, () => this.checkOpen())
+  }
+
+  /** Runs `apply` once the writes before it landed and the write delay passed. */
+  private write(apply: () => void): Promise<void> {
+    const delay = this.options.writeDelay
+    const landed = delay ? this.writeTail.then(delay).then(apply) : this.writeTail.then(apply)
+    this.writeTail = landed.catch(() => undefined)
+    return landed
   }
 
   protected async openStorage(): Promise<void> {}
@@ -46,7 +67,7 @@ export class MemoryLogStore extends BaseLogStore {
   protected async closeStorage(): Promise<void> {}
 
   protected backendFor(topicId: string, partition: number): PartitionBackend {
-    return new MemoryPartitionBackend(this.disk, topicId, partition)
+    return new MemoryPartitionBackend(this.disk, topicId, partition, (apply) => this.write(apply))
   }
 
   protected async storedPartitions(): Promise<{ topicId: string; partition: number }[]> {
@@ -61,6 +82,7 @@ class MemoryPartitionBackend implements PartitionBackend {
     private readonly disk: MemoryDisk,
     private readonly topicId: string,
     private readonly partition: number,
+    private readonly write: (apply: () => void) => Promise<void>,
   ) {
     this.key = keyOf(topicId, partition)
   }
@@ -85,7 +107,7 @@ class MemoryPartitionBackend implements PartitionBackend {
       const pos = index.positionOfBase(baseOffset)
       return { base: baseOffset, batch: { lastOffset: index.lastOffset(pos), maxTimestamp: index.maxTimestamp(pos), bytes } }
     })
-    return Promise.resolve().then(() => {
+    return this.write(() => {
       let stored = this.disk.partitions.get(this.key)
       if (!stored) {
         stored = { topicId: this.topicId, partition: this.partition, state, batches: new Map() }

@@ -37,6 +37,8 @@ export class Partition implements PartitionLog {
   /** Compaction: end of the range the last run cleaned, and whether it left tombstones to expire. */
   private cleanedEnd = -1
   private tombstonesPending = false
+  /** Offsets the log held at the store's last clean shutdown and no longer held when it opened. */
+  lostAtOpen: { first: number; last: number } | null = null
 
   private constructor(
     readonly topicId: string,
@@ -45,11 +47,16 @@ export class Partition implements PartitionLog {
   ) {}
 
   /** Loads the partition, or creates it (durably) if the backend has no state for it. */
-  static async open(topicId: string, partition: number, backend: PartitionBackend): Promise<Partition> {
+  static async open(topicId: string, partition: number, backend: PartitionBackend, cleanShutdownEnd?: number): Promise<Partition> {
     const log = new Partition(topicId, partition, backend)
     const state = await backend.load(log.index)
     if (state) log.restore(state)
     else await log.commit({ appended: [], removed: [], removedFrom: null })
+    // The store said where the log ended when it last closed cleanly: ending before that now means
+    // the store lost acknowledged writes while it was closed (a cut write-ahead log, say).
+    if (cleanShutdownEnd !== undefined && log.endOffset < cleanShutdownEnd) {
+      log.lostAtOpen = { first: log.endOffset, last: cleanShutdownEnd - 1 }
+    }
     return log
   }
 
@@ -93,11 +100,21 @@ export class Partition implements PartitionLog {
       total += size
     }
     if (bases.length === 0) return []
-    const found = await this.backend.fetch(bases)
+    const found = await this.fetchChecked(bases)
     const batches: Buffer[] = []
-    for (const batch of found) {
-      // Retention or truncation may have removed batches while the fetch was in flight.
-      if (batch === undefined) break
+    for (const [i, batch] of found.entries()) {
+      if (batch === undefined) {
+        // Retention or truncation may have removed batches while the fetch was in flight; a batch
+        // the index still holds was lost by the store itself.
+        if (this.index.positionOfBase(bases[i]!) >= 0) {
+          throw this.corruptRange(
+            new StorageError('CORRUPT_BATCH', `the batch of ${this.name()} at offset ${bases[i]} is missing from the store`, {
+              offsets: { first: bases[i]!, last: bases[i]! },
+            }),
+          )
+        }
+        break
+      }
       batches.push(batch)
     }
     if (batches.length === 0) this.checkInRange(offset)
@@ -120,7 +137,9 @@ export class Partition implements PartitionLog {
   }
 
   assignEpochStart(epoch: number, startOffset: number): void {
-    if (!this.epochs.assign(epoch, startOffset)) return
+    // Appends still being written are in the log already (they hold offsets below nextOffset, and
+    // their epochs are in the cache): a new epoch starts after them, never under them.
+    if (!this.epochs.assign(epoch, Math.max(startOffset, this.nextOffset))) return
     this.stateDirty = true
     // Durable soon, in call order with appends; a failure marks the store failed.
     this.checkpoint().catch(() => undefined)
@@ -206,7 +225,7 @@ export class Partition implements PartitionLog {
       const cleanEnd = count > 0 ? this.index.lastOffset(count - 1) + 1 : this.startOffset
       if (count === 0 || (cleanEnd === this.cleanedEnd && !this.tombstonesPending)) return none
       const bases = this.basesFrom(0, count)
-      const found = await this.backend.fetch(bases)
+      const found = await this.fetchChecked(bases)
       const { plan, result } = planCompaction(found as Buffer[], opts)
       this.cleanedEnd = cleanEnd
       this.tombstonesPending = result.tombstonesKept > 0
@@ -296,9 +315,12 @@ export class Partition implements PartitionLog {
     for (const batch of batches) {
       const lastOffset = batch.baseOffset + batch.lastOffsetDelta
       this.index.push(batch.baseOffset, lastOffset, batch.bytes.length, batch.maxTimestamp)
-      if (batch.leaderEpoch >= 0 && batch.leaderEpoch > this.epochs.latestEpoch()) {
-        this.epochs.assign(batch.leaderEpoch, batch.baseOffset)
-      }
+      // Every batch's epoch, as Kafka's log does (LeaderEpochFileCache.assign): a batch of an
+      // older epoch than the latest entry drops the entries it contradicts, so the cache always
+      // says what the batches say. A follower append that landed after its broker had assigned a
+      // new epoch at its LEO once left that entry over a batch of an older epoch, and every
+      // follower of that leader truncated and refetched the batch forever.
+      if (batch.leaderEpoch >= 0) this.epochs.assign(batch.leaderEpoch, batch.baseOffset)
       info.lastOffset = lastOffset
       info.maxTimestamp = Math.max(info.maxTimestamp, batch.maxTimestamp)
       info.recordCount += batch.recordCount
@@ -376,6 +398,24 @@ export class Partition implements PartitionLog {
     this.nextOffset = this.endOffset = state.logEndOffset
     this.hwm = Math.min(Math.max(state.highWatermark, this.startOffset), this.endOffset)
     this.epochs = new LeaderEpochCache(state.epochs)
+  }
+
+  /** The backend's fetch, with a corrupt batch's error naming its whole offset range. */
+  private async fetchChecked(bases: number[]): Promise<(Buffer | undefined)[]> {
+    try {
+      return await this.backend.fetch(bases)
+    } catch (error) {
+      if (error instanceof StorageError && error.code === 'CORRUPT_BATCH' && error.offsets) throw this.corruptRange(error)
+      throw error
+    }
+  }
+
+  /** A CORRUPT_BATCH error with the bad batch's whole offset range (the store knows its base). */
+  private corruptRange(error: StorageError): StorageError {
+    const first = error.offsets!.first
+    const pos = this.index.positionOfBase(first)
+    const last = pos >= 0 ? this.index.lastOffset(pos) : first
+    return new StorageError('CORRUPT_BATCH', `${error.message} (offsets ${first}-${last})`, { cause: error.cause, offsets: { first, last } })
   }
 
   private basesFrom(from: number, to: number): number[] {

@@ -12,6 +12,8 @@ import type { LogStore, MetaStore, PartitionLog } from './types.js'
 type StoreStatus = 'new' | 'open' | 'closed' | 'failed'
 
 const keyOf = (topicId: string, partition: number): string => `${topicId}\u0000${partition}`
+/** A partition's key in the clean-shutdown record. */
+export const endKey = (topicId: string, partition: number): string => `${topicId}/${partition}`
 
 export abstract class BaseLogStore implements LogStore {
   abstract readonly meta: MetaStore
@@ -19,9 +21,11 @@ export abstract class BaseLogStore implements LogStore {
   private failure: StorageError | null = null
   private readonly logs = new Map<string, Promise<Partition>>()
   private readonly deleting = new Map<string, Promise<void>>()
+  private readonly failureListeners: ((error: StorageError) => void)[] = []
 
   protected abstract openStorage(): Promise<void>
-  protected abstract closeStorage(): Promise<void>
+  /** `ends`: the log end offset of every log open at a clean close (none after a failure). */
+  protected abstract closeStorage(ends: Map<string, number>): Promise<void>
   protected abstract backendFor(topicId: string, partition: number): PartitionBackend
   protected abstract storedPartitions(): Promise<{ topicId: string; partition: number }[]>
 
@@ -75,9 +79,28 @@ export abstract class BaseLogStore implements LogStore {
     const logs = await Promise.allSettled(this.logs.values())
     await Promise.allSettled(this.deleting.values())
     await Promise.allSettled(logs.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)))
+    const ends = new Map<string, number>()
+    if (this.status === 'open') {
+      for (const r of logs) if (r.status === 'fulfilled') ends.set(endKey(r.value.topicId, r.value.partition), r.value.logEndOffset)
+    }
     this.logs.clear()
     this.status = 'closed'
-    await this.closeStorage()
+    await this.closeStorage(ends)
+  }
+
+  /** Where a partition's log ended at the store's last clean close, if the store knows. */
+  protected cleanShutdownEnd(_topicId: string, _partition: number): number | undefined {
+    return undefined
+  }
+
+  /** The write failure that took the store offline, or null while it works. */
+  get failed(): StorageError | null {
+    return this.failure
+  }
+
+  /** Told once when a write fails and the store goes offline (the broker takes its log dir offline). */
+  onFailure(listener: (error: StorageError) => void): void {
+    this.failureListeners.push(listener)
   }
 
   /** A write failed: every log of the store stops (Kafka takes the whole log dir offline). */
@@ -86,6 +109,7 @@ export abstract class BaseLogStore implements LogStore {
     this.status = 'failed'
     this.failure = error
     for (const opening of this.logs.values()) void opening.then((log) => log.fail(error), () => undefined)
+    for (const listener of this.failureListeners) listener(error)
   }
 
   private openPartition(topicId: string, partition: number): Promise<Partition> {
@@ -101,7 +125,7 @@ export abstract class BaseLogStore implements LogStore {
     const deleting = this.deleting.get(key)
     const opening = (async () => {
       await deleting?.catch(() => undefined)
-      return Partition.open(topicId, partition, this.backendFor(topicId, partition))
+      return Partition.open(topicId, partition, this.backendFor(topicId, partition), this.cleanShutdownEnd(topicId, partition))
     })()
     this.logs.set(key, opening)
     opening.catch(() => {

@@ -7,6 +7,7 @@
  * RecordBatch v2 bytes; the log reads a few header fields and never decodes records.
  */
 import type { CompactionOptions, CompactionResult } from './compaction.js'
+import type { StorageError } from './errors.js'
 
 export interface LogStoreOptions {
   /** `--fsync` mode: every group commit is a synchronous LevelDB write (survives power loss). */
@@ -28,6 +29,10 @@ export interface LogStore {
   checkpoint(): Promise<void>
   /** A small ordered KV space for the broker's own metadata (e.g. the controller's metadata log). */
   readonly meta: MetaStore
+  /** The write failure that took the store offline (every later call fails with it), or null. */
+  readonly failed: StorageError | null
+  /** Told once, when a write fails and the store goes offline. */
+  onFailure(listener: (error: StorageError) => void): void
 }
 
 export type MetaOp = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }
@@ -77,6 +82,12 @@ export interface PartitionLog {
   readonly sizeBytes: number
   /** Stored batches (after retention). */
   readonly batchCount: number
+  /**
+   * Offsets the log held when its store last closed cleanly and did not hold when it opened (the
+   * store lost writes while closed, e.g. a cut LevelDB write-ahead log); null when none were lost
+   * or the last close was not clean (nothing to compare with).
+   */
+  readonly lostAtOpen: { first: number; last: number } | null
 
   /**
    * Leader append: `records` holds one or more batches (already validated by the protocol layer).
@@ -98,6 +109,8 @@ export interface PartitionLog {
    * (HWM for consumers, LEO for followers). Never a batch whose base offset >= maxOffsetExclusive.
    * Throws StorageError OFFSET_OUT_OF_RANGE when offset < logStartOffset or offset > LEO; an
    * offset equal to LEO gives []. The returned buffers are shared: do not modify them.
+   * Batches read from disk are checked (framing, offset, CRC-32C) before they are returned: a bad
+   * or missing one throws StorageError CORRUPT_BATCH with its offsets, never its bytes.
    */
   read(offset: number, maxBytes: number, maxOffsetExclusive: number): Promise<Buffer[]>
   /**

@@ -188,4 +188,56 @@ describe('cluster/controller', () => {
     replayed.commit(records)
     expect(replayed.image.topicsByName.get('a')).toEqual(c.image.topicsByName.get('a'))
   })
+
+  describe('a corrupt replica (replicaCorrupt)', () => {
+    function withTopic(): { c: Controller; topicId: string } {
+      const c = cluster(3)
+      c.commit(c.createTopic({ name: 't', numPartitions: 1, replicationFactor: 3 }).records)
+      return { c, topicId: c.image.topicsByName.get('t')!.topicId }
+    }
+
+    it('takes a leader out of the ISR and elects a healthy ISR member', () => {
+      const { c, topicId } = withTopic()
+      // The image's partition objects change in place: keep a copy.
+      const before = structuredClone(c.image.partition('t', 0)!)
+      const result = c.replicaCorrupt({ brokerId: before.leader, topicId, partition: 0, reason: 'bad batch' })
+      expect(result.errorCode).toBe(0)
+      c.commit(result.records)
+      const after = c.image.partition('t', 0)!
+      expect(after.isr).not.toContain(before.leader)
+      expect(after.isr).toContain(after.leader)
+      expect(after.leader).not.toBe(before.leader)
+      expect(after.leaderEpoch).toBeGreaterThan(before.leaderEpoch)
+    })
+
+    it('takes a follower out of the ISR, leadership unchanged', () => {
+      const { c, topicId } = withTopic()
+      const before = structuredClone(c.image.partition('t', 0)!)
+      const follower = before.replicas.find((id) => id !== before.leader)!
+      c.commit(c.replicaCorrupt({ brokerId: follower, topicId, partition: 0, reason: 'bad batch' }).records)
+      const after = c.image.partition('t', 0)!
+      expect(after.leader).toBe(before.leader)
+      expect(after.isr).toEqual(before.isr.filter((id) => id !== follower))
+    })
+
+    it('hands the last ISR member\'s leadership to a live replica outside the ISR, as an unclean election', () => {
+      const { c, topicId } = withTopic()
+      const p = c.image.partition('t', 0)!
+      const [last, ...others] = p.replicas
+      for (const id of others) c.commit(c.fenceBroker(id!, 'down').records)
+      for (const id of others) c.commit(c.registerBroker(id!, '127.0.0.1', 9091 + id!).records)
+      expect(c.image.partition('t', 0)!.isr).toEqual([last])
+      const result = c.replicaCorrupt({ brokerId: last!, topicId, partition: 0, reason: 'lost tail' })
+      expect(result.records).toMatchObject([{ type: 'partitionChange', leader: others[0], isr: [others[0]], unclean: true }])
+    })
+
+    it('refuses when no other replica is live: the damaged one is the only copy', () => {
+      const { c, topicId } = withTopic()
+      const p = c.image.partition('t', 0)!
+      for (const id of p.replicas.filter((r) => r !== p.leader)) c.commit(c.fenceBroker(id, 'down').records)
+      const result = c.replicaCorrupt({ brokerId: p.leader, topicId, partition: 0, reason: 'bad batch' })
+      expect(result.errorCode).toBe(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE)
+      expect(result.records).toEqual([])
+    })
+  })
 })

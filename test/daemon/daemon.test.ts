@@ -27,10 +27,11 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
     return {
       bootstrap: `${opts.host}:${opts.port}`,
       status: () => ({
-        brokers: [{ id: 1, host: opts.host, port: opts.port, state: 'up', connections: 0, requests: 0 }],
+        brokers: [{ id: 1, host: opts.host, port: opts.port, state: 'up', logDirError: null, connections: 0, requests: 0 }],
         controllerId: 1,
         topics: 0,
         partitions: 0,
+        recoveries: [],
       }),
       killBroker: async () => undefined,
       startBroker: async () => undefined,
@@ -40,6 +41,7 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
       electPreferredLeaders: async () => 0,
       events: async () => [],
       partitions: () => [],
+      stuckReplicas: () => [],
       addFault: () => {
         throw new Error('no faults in this fake')
       },

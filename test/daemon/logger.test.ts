@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
+import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js'
 import { createLogger, fileSink, formatLogLine } from '../../src/daemon/logger.js'
 import { readLastLines } from '../../src/daemon/log-tail.js'
 
@@ -50,6 +51,44 @@ describe('daemon/logger', () => {
       expect(readLastLines(file, 10_000)!.lines).toHaveLength(5000)
       expect(readLastLines(path.join(dir, 'absent'), 3)).toBeUndefined()
     } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('a full disk: the reserve file makes room for the lines that say so, and no line is cut', (ctx) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-logfull-'))
+    const skip = mountTmpfs(dir, 1)
+    if (skip) {
+      fs.rmSync(dir, { recursive: true, force: true })
+      ctx.skip(skip)
+    }
+    try {
+      const file = path.join(dir, 'daemon.log')
+      const sink = fileSink(file, 64 * 1024)
+      expect(fs.statSync(`${file}.reserve`).size).toBe(64 * 1024)
+      // Fill the rest of the filesystem.
+      const filler = fs.openSync(path.join(dir, 'filler'), 'w')
+      const block = Buffer.alloc(4096, 1)
+      for (;;) {
+        try {
+          fs.writeSync(filler, block)
+        } catch {
+          break
+        }
+      }
+      fs.closeSync(filler)
+      const log = createLogger({ sinks: [sink.write], onClose: sink.close, clock: () => T })
+      log.error('broker 2: disk full (ENOSPC) writing /x/000003.log; its log dir is offline', { broker: 2 })
+      expect(fs.existsSync(`${file}.reserve`)).toBe(false)
+      expect(fs.readFileSync(file, 'utf8')).toContain('broker 2: disk full (ENOSPC)')
+      // Past the reserve: lines are dropped whole, never cut.
+      for (let i = 0; i < 2000; i++) log.info('filling', { i, pad: 'y'.repeat(200) })
+      const text = fs.readFileSync(file, 'utf8')
+      expect(text.endsWith('\n')).toBe(true)
+      for (const line of text.trimEnd().split('\n')) expect(line).toMatch(/^2026-11-23T19:00:00.123Z (INFO |ERROR) /)
+      log.close()
+    } finally {
+      unmountTmpfs(dir)
       fs.rmSync(dir, { recursive: true, force: true })
     }
   })

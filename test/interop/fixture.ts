@@ -42,12 +42,12 @@ export async function freeConsecutivePorts(n: number): Promise<number> {
   throw new Error(`no ${n} consecutive free ports found`)
 }
 
-export async function startTestCluster(opts: { brokers?: number; log?: Logger } = {}): Promise<TestCluster> {
+export async function startTestCluster(opts: { brokers?: number; log?: Logger; scrubOnOpen?: boolean } = {}): Promise<TestCluster> {
   const brokers = opts.brokers ?? 3
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'))
   const host = '127.0.0.1'
   const port = await freeConsecutivePorts(brokers)
-  const start = (): Promise<ClusterRuntime> => startCluster({ home, brokers, port, host, log: opts.log ?? quiet })
+  const start = (): Promise<ClusterRuntime> => startCluster({ home, brokers, port, host, log: opts.log ?? quiet, scrubOnOpen: opts.scrubOnOpen })
   const cluster: TestCluster = {
     home,
     host,

@@ -28,8 +28,10 @@ export interface SimClusterOptions {
   controllerTickMs: number
   /** Broker configs set before any broker starts (small timeouts, so seeds run fast). */
   brokerConfigs: Record<string, string>
+  /** Upper bound of a broker's storage write (virtual time: appends, truncations, checkpoints land later). */
+  diskWriteMaxMs: number
   /** Separate RNG streams, so that adding an event kind does not reshuffle the network. */
-  rngs: { controller: Rng; network: Rng; persist: Rng }
+  rngs: { controller: Rng; network: Rng; persist: Rng; disk: Rng }
   trace: ((line: () => string) => void) | null
   /** An invariant or a broker error: the first one stops the run. */
   fail: (message: string) => void
@@ -140,6 +142,11 @@ export class SimCluster {
         // the leader learns the outcome, so it knows when the HWM may stop waiting for added members.
         return this.net.toController(brokerId, () => this.submit(() => this.controller.alterIsr(req)), null)
       },
+      // The memory store never finds a batch corrupt: a report is a bug.
+      replicaCorrupt: (req) => {
+        this.opts.fail(`b${brokerId} reported a corrupt replica: ${req.reason}`)
+        return refused()
+      },
       allocateProducerId: () => this.submit(() => this.controller.allocateProducerId()),
     }
   }
@@ -167,7 +174,11 @@ export class SimCluster {
     if (old?.running || this.starting.has(id)) throw new Error(`broker ${id} is not down`)
     this.clocks.get(id)?.kill()
     const clock = new ProcessScheduler(this.sched)
-    const store = new MemoryLogStore(this.disks.get(id))
+    // Writes take virtual time on the broker's own clock: metadata changes and fetch answers land
+    // while a write is in flight, and a crash drops what was not written yet.
+    const store = new MemoryLogStore(this.disks.get(id), {
+      writeDelay: () => new Promise<void>((resolve) => clock.setTimer(resolve, this.opts.rngs.disk.int(this.opts.diskWriteMaxMs + 1))),
+    })
     const broker = new Broker({
       id,
       host: '127.0.0.1',

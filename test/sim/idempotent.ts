@@ -1,15 +1,18 @@
 /**
- * An idempotent producer per partition (max.in.flight.requests 1, acks=all): it sends numbered
- * batches with its producer id and sequence numbers, and retries the same batch (same sequence,
- * fresh bytes, as a client re-encodes nothing but the buffer is the log's once appended) after any
- * retriable error, to whoever leads then, until it is acknowledged. Across failovers its records
- * must end up in the log exactly once, and where the acknowledgement said (log-audit.ts).
+ * An idempotent producer per partition, as librdkafka and the Java client run one
+ * (enable.idempotence, acks=all, max.in.flight.requests.per.connection 5): up to five numbered
+ * batches in flight at once with its producer id and sequence numbers, sent as Produce requests
+ * through the simulated network to the real Produce handler of whoever leads. A batch that fails
+ * (an error code, a reset connection, a client timeout: its fate unknown) is retried with the same
+ * sequence once nothing is in flight, all unacknowledged batches again in order, to whoever leads
+ * then, until acknowledged. Across failovers its records must end up in the log exactly once, and
+ * where the acknowledgement said (log-audit.ts).
  *
- * OUT_OF_ORDER_SEQUENCE_NUMBER or INVALID_PRODUCER_EPOCH cannot happen to this producer while the
- * brokers keep producer state with the log (followers record what they replicate, a restart or a
- * truncation rebuilds it): the run fails if they do. Unclean elections lose state with the data:
- * in seeds that allow them the producer starts afresh with a new producer id instead, and where
- * its acknowledged records ended up is not checked.
+ * OUT_OF_ORDER_SEQUENCE_NUMBER is expected for a batch behind one that failed (the broker has not
+ * seen its predecessor yet); for the oldest unacknowledged batch, or INVALID_PRODUCER_EPOCH for
+ * any, it means the brokers lost the producer's state while keeping its records: the run fails.
+ * Unclean elections lose state with the data: in seeds that allow them the producer starts afresh
+ * with a new producer id instead, and where its acknowledged records ended up is not checked.
  */
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { ErrorCode, errorName } from '../../src/protocol/errors.js'
@@ -24,12 +27,32 @@ export interface IdempotentAck {
   attempts: number
 }
 
+/** Kafka's bound, which the brokers' duplicate detection (the last five batches) relies on. */
+const IN_FLIGHT_MAX = 5
+
+interface PendingBatch {
+  firstSeq: number
+  count: number
+  timestampMs: number
+  attempts: number
+  inFlight: boolean
+  /** The broker the last attempt went to. */
+  sentTo: number
+}
+
 interface ProducerState {
   producerId: number
   nextSeq: number
-  /** The batch being sent until it is acknowledged. */
-  pending: { firstSeq: number; count: number; timestampMs: number; attempts: number } | null
-  inFlight: boolean
+  /** Batches sent and not acknowledged, oldest first. */
+  unacked: PendingBatch[]
+  /** A batch failed: nothing new goes out until every unacknowledged batch was sent again. */
+  mustRetry: boolean
+  /** A batch was acknowledged: the partition's leaders know the producer. */
+  known: boolean
+}
+
+interface ProduceResponseBody {
+  responses: { partitionResponses: { errorCode: number; baseOffset: number; errorMessage: string | null }[] }[]
 }
 
 /** The value of record `seq` of a producer of partition `p`. */
@@ -49,73 +72,113 @@ export class IdempotentProducers {
     private readonly trace: ((line: () => string) => void) | null,
     private readonly fail: (message: string) => void,
     private readonly uncleanAllowed: boolean,
+    /** The client's request.timeout.ms: past it a request's fate is unknown and it is retried. */
+    private readonly requestTimeoutMs: number,
   ) {
-    this.producers = Array.from({ length: partitions }, (_, p) => ({ producerId: 1000 + p, nextSeq: 0, pending: null, inFlight: false }))
+    this.producers = Array.from({ length: partitions }, (_, p) => ({ producerId: 1000 + p, nextSeq: 0, unacked: [], mustRetry: false, known: false }))
   }
 
   get inFlight(): number {
-    return this.producers.filter((s) => s.inFlight).length
+    return this.producers.reduce((n, s) => n + s.unacked.filter((b) => b.inFlight).length, 0)
   }
 
-  /** Batches sent and not acknowledged yet (in flight or waiting for a retry). */
+  /** Producers with batches sent and not acknowledged yet (in flight or waiting for a retry). */
   get unacknowledged(): number {
-    return this.producers.filter((s) => s.pending !== null).length
+    return this.producers.filter((s) => s.unacked.length > 0).length
   }
 
-  /** Retries every unacknowledged batch that is not in flight (the end of a run). */
+  /** Retries the unacknowledged batches of producers with nothing in flight (the end of a run). */
   retryPending(timeoutMs: number): void {
-    for (const [partition, s] of this.producers.entries()) if (s.pending && !s.inFlight) this.produce(partition, 0, timeoutMs)
+    for (const [partition, s] of this.producers.entries()) {
+      if (s.unacked.length > 0 && !s.unacked.some((b) => b.inFlight)) this.produce(partition, 0, timeoutMs)
+    }
   }
 
-  /** Sends the pending batch again, or a new one of `records` records. Returns a trace line. */
+  /** Sends the batches waiting for a retry, or a new one of `records` records. Returns a trace line. */
   produce(partition: number, records: number, timeoutMs: number): string {
     const s = this.producers[partition]!
-    if (s.inFlight) return `idempotent p${partition} busy`
     const p = this.sim.image.partition(this.topicName, partition)!
     if (p.leader < 0 || this.sim.condition(p.leader) !== 'up') return `idempotent p${partition}: no reachable leader`
-    s.pending ??= { firstSeq: s.nextSeq, count: records, timestampMs: this.sim.sched.nowMs(), attempts: 0 }
-    const pending = s.pending
-    pending.attempts++
-    const batch = encodeRecordBatch({
-      records: Array.from({ length: pending.count }, (_, i) => ({ value: idempotentValue(partition, s.producerId, pending.firstSeq + i) })),
-      baseTimestamp: pending.timestampMs,
-      producerId: s.producerId,
-      producerEpoch: 0,
-      baseSequence: pending.firstSeq,
-    })
-    s.inFlight = true
-    const leaderId = p.leader
+    if (s.mustRetry || (records === 0 && s.unacked.length > 0)) {
+      // The retry: once nothing is in flight, every unacknowledged batch again, in order.
+      if (s.unacked.some((b) => b.inFlight)) return `idempotent p${partition} busy (retry waits for ${s.unacked.filter((b) => b.inFlight).length} in flight)`
+      s.mustRetry = false
+      for (const batch of s.unacked) this.send(partition, s, batch, p.leader, timeoutMs)
+      return `idempotent p${partition} retries seq ${s.unacked[0]!.firstSeq}..${s.nextSeq - 1} to b${p.leader}`
+    }
+    if (records === 0 || s.unacked.length >= IN_FLIGHT_MAX) return `idempotent p${partition} busy`
+    // A broker accepts any sequence from a producer it does not know (Kafka since KIP-360): a batch
+    // behind a refused first batch would open a gap. Until its first acknowledgement the producer
+    // keeps one batch in flight, so every gap the run meets is one the brokers made.
+    if (!s.known && s.unacked.length > 0) return `idempotent p${partition} busy (first batch not acknowledged)`
+    // As the clients do, a new batch does not overtake ones still in flight to a deposed leader.
+    if (s.unacked.some((b) => b.inFlight && b.sentTo !== p.leader)) return `idempotent p${partition} busy (in flight to a former leader)`
+    const batch: PendingBatch = { firstSeq: s.nextSeq, count: records, timestampMs: this.sim.sched.nowMs(), attempts: 0, inFlight: false, sentTo: -1 }
+    s.nextSeq += records
+    s.unacked.push(batch)
+    this.send(partition, s, batch, p.leader, timeoutMs)
+    return `idempotent p${partition} seq ${batch.firstSeq}..${batch.firstSeq + batch.count - 1} to b${p.leader}`
+  }
+
+  private send(partition: number, s: ProducerState, batch: PendingBatch, leaderId: number, timeoutMs: number): void {
+    batch.attempts++
+    batch.inFlight = true
+    batch.sentTo = leaderId
     const producerId = s.producerId
-    this.sim.broker(leaderId)!
-      .replicas.append(this.topicName, p, batch, -1, timeoutMs)
-      .then(
-        (result) => {
-          s.inFlight = false
-          const what = `idempotent p${partition} producer ${producerId} seq ${pending.firstSeq}..${pending.firstSeq + pending.count - 1} attempt ${pending.attempts} to b${leaderId}`
-          if (result.errorCode === ErrorCode.NONE) {
-            this.acked.push({ partition, producerId, baseOffset: result.baseOffset, firstSeq: pending.firstSeq, count: pending.count, attempts: pending.attempts })
-            s.nextSeq += pending.count
-            s.pending = null
-            this.trace?.(() => `${what}: acked at ${result.baseOffset}`)
-            return
-          }
-          const name = errorName(result.errorCode)
-          this.errors.set(name, (this.errors.get(name) ?? 0) + 1)
-          this.trace?.(() => `${what}: ${name}`)
-          if (result.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || result.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH) {
-            if (!this.uncleanAllowed) return this.fail(`${what} was refused with ${name}: ${result.errorMessage}`)
-            // State lost to an unclean election: start afresh (the records sent may be lost or kept).
-            this.restarts++
-            s.producerId += 100
-            s.nextSeq = 0
-            s.pending = null
-          }
-        },
-        (error: unknown) => {
-          s.inFlight = false
-          this.fail(`idempotent append threw: ${String(error)}`)
-        },
-      )
-    return `idempotent p${partition} seq ${pending.firstSeq}..${pending.firstSeq + pending.count - 1} to b${leaderId} (attempt ${pending.attempts})`
+    const records = encodeRecordBatch({
+      records: Array.from({ length: batch.count }, (_, i) => ({ value: idempotentValue(partition, producerId, batch.firstSeq + i) })),
+      baseTimestamp: batch.timestampMs,
+      producerId,
+      producerEpoch: 0,
+      baseSequence: batch.firstSeq,
+    })
+    const request = { transactionalId: null, acks: -1, timeoutMs, topicData: [{ name: this.topicName, partitionData: [{ index: partition, records }] }] }
+    const what = `idempotent p${partition} producer ${producerId} seq ${batch.firstSeq}..${batch.firstSeq + batch.count - 1} attempt ${batch.attempts} to b${leaderId}`
+    this.sim.net.produce<ProduceResponseBody>(leaderId, request, timeoutMs + this.requestTimeoutMs).then(
+      (response) => {
+        const r = response.responses[0]!.partitionResponses[0]!
+        this.settle(partition, s, producerId, batch, what, r.errorCode, r.baseOffset, r.errorMessage)
+      },
+      (error: unknown) => this.settle(partition, s, producerId, batch, what, null, -1, String(error)),
+    )
+  }
+
+  /** One answer (or a lost request: `errorCode` null). */
+  private settle(
+    partition: number,
+    s: ProducerState,
+    producerId: number,
+    batch: PendingBatch,
+    what: string,
+    errorCode: number | null,
+    baseOffset: number,
+    message: string | null,
+  ): void {
+    batch.inFlight = false
+    // The producer started afresh meanwhile: answers to the old one are of no interest.
+    if (s.producerId !== producerId || !s.unacked.includes(batch)) return
+    if (errorCode === ErrorCode.NONE) {
+      this.acked.push({ partition, producerId, baseOffset, firstSeq: batch.firstSeq, count: batch.count, attempts: batch.attempts })
+      s.unacked = s.unacked.filter((b) => b !== batch)
+      s.known = true
+      this.trace?.(() => `${what}: acked at ${baseOffset}`)
+      return
+    }
+    const name = errorCode === null ? 'lost' : errorName(errorCode)
+    this.errors.set(name, (this.errors.get(name) ?? 0) + 1)
+    this.trace?.(() => `${what}: ${name}${message ? ` (${message})` : ''}`)
+    s.mustRetry = true
+    const oldest = s.unacked[0] === batch
+    const stateLost =
+      errorCode === ErrorCode.INVALID_PRODUCER_EPOCH || (errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && oldest)
+    if (!stateLost) return
+    if (!this.uncleanAllowed) return this.fail(`${what} was refused with ${name}: ${message}`)
+    // State lost to an unclean election: start afresh (the records sent may be lost or kept).
+    this.restarts++
+    s.producerId += 100
+    s.nextSeq = 0
+    s.unacked = []
+    s.mustRetry = false
+    s.known = false
   }
 }

@@ -11,6 +11,8 @@
  */
 import type { Broker } from '../../src/broker/broker.js'
 import type { BrokerLink, ReplicaFetchPartition, ReplicaFetchResult } from '../../src/broker/replica-fetcher.js'
+import { handlerFor } from '../../src/broker/handler.js'
+import '../../src/broker/handlers/index.js'
 import type { Rng } from '../../src/cluster/rng.js'
 import type { VirtualScheduler } from './scheduler.js'
 
@@ -47,6 +49,8 @@ export class SimNetwork implements BrokerLink {
   private readonly controllerCuts = new Set<number>()
   private readonly inflight = new Set<Call>()
   private waiting: Waiter[] = []
+  /** Per broker, when the last client request sent to it arrives (a connection keeps order). */
+  private readonly clientArrivals = new Map<number, number>()
   /** Counters for the run summary. */
   readonly stats = { fetches: 0, timeouts: 0, resets: 0 }
   /** Set to trace every replica fetch and its outcome. */
@@ -226,6 +230,31 @@ export class SimNetwork implements BrokerLink {
   }
 
   /**
+   * A client's Produce request, answered by the broker's real Produce handler. One connection per
+   * broker: requests arrive in the order they were sent (TCP), each after a seeded latency; a
+   * crash resets it, a hung broker answers nothing, and the client gives up after `timeoutMs`.
+   */
+  produce<Response>(brokerId: number, request: unknown, timeoutMs: number): Promise<Response> {
+    return new Promise((resolve, reject) => {
+      const call = this.open(CLIENT, brokerId, timeoutMs, reject)
+      const arrivalMs = Math.max(this.sched.nowMs() + this.latencyMs(), this.clientArrivals.get(brokerId) ?? 0)
+      this.clientArrivals.set(brokerId, arrivalMs)
+      this.after(arrivalMs - this.sched.nowMs(), call, () =>
+        this.when(call, () => !this.host.isPaused(brokerId), () => {
+          const broker = this.host.broker(brokerId)
+          if (!broker || !broker.running) return call.fail(`broker ${brokerId} refused the connection`)
+          const context = { broker, apiVersion: 8, correlationId: 0, clientId: 'sim-producer', clientHost: 'sim' }
+          Promise.resolve(handlerFor(0)!.handle(context, request)).then(
+            (response) =>
+              this.when(call, () => !this.host.isPaused(brokerId), () => this.after(this.latencyMs(), call, () => call.succeed(() => resolve(response as Response)))),
+            (error: unknown) => call.fail(`broker ${brokerId} closed the connection: ${String(error)}`),
+          )
+        }),
+      )
+    })
+  }
+
+  /**
    * A request from a broker to the controller (registration, AlterPartition). It waits while the
    * broker's controller link is cut; with a timeout, the broker gives up (and the request is lost).
    */
@@ -243,6 +272,9 @@ export class SimNetwork implements BrokerLink {
     })
   }
 }
+
+/** The producing clients' end of a connection (not a broker, never paused or crashed). */
+const CLIENT = -1
 
 function pairKey(a: number, b: number): string {
   return a < b ? `${a}-${b}` : `${b}-${a}`

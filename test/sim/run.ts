@@ -52,6 +52,8 @@ interface Config {
   requestTimeoutMs: number
   latencyMaxMs: number
   produceTimeoutMs: number
+  /** Upper bound of one storage write's virtual time (0: writes land at once). */
+  diskWriteMaxMs: number
   /** unclean.leader.election.enable for the topic: losses it causes are reported, not checked. */
   unclean: boolean
   weights: ActionWeights
@@ -71,6 +73,7 @@ function configFor(rng: Rng): Config {
     requestTimeoutMs: 100 + 50 * rng.int(6),
     latencyMaxMs: 1 + rng.int(8),
     produceTimeoutMs: 200 + 100 * rng.int(6),
+    diskWriteMaxMs: [0, 2, 5, 20][rng.int(4)]!,
     unclean: rng.int(10) === 0,
     weights: drawWeights(rng),
   }
@@ -99,6 +102,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     brokers: cfg.brokers,
     network: { latencyMinMs: 0, latencyMaxMs: cfg.latencyMaxMs, requestTimeoutMs: cfg.requestTimeoutMs },
     persistMaxMs: 5,
+    diskWriteMaxMs: cfg.diskWriteMaxMs,
     controllerTickMs: 200,
     brokerConfigs: {
       'broker.heartbeat.interval.ms': '50',
@@ -108,7 +112,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       'leader.imbalance.check.interval.seconds': '1',
       'min.insync.replicas': String(cfg.minIsr),
     },
-    rngs: { controller: stream(1), network: stream(2), persist: stream(3) },
+    rngs: { controller: stream(1), network: stream(2), persist: stream(3), disk: stream(4) },
     trace: tracer,
     fail,
   })
@@ -116,9 +120,9 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   cluster.net.trace = tracer
   const invariants = new Invariants(cluster, TOPIC, cfg.minIsr, fail)
   let topicId = ''
-  const workload = new Workload(cluster, TOPIC, cfg.partitions, tracer, (batch) => invariants.checkAck(batch, topicId, cfg.replicationFactor))
+  const workload = new Workload(cluster, TOPIC, cfg.partitions, tracer, (batch) => invariants.checkAck(batch, topicId, cfg.replicationFactor), cfg.requestTimeoutMs)
   cluster.onCommit = (records) => invariants.checkMetadata(records, workload)
-  const idempotent = new IdempotentProducers(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.unclean)
+  const idempotent = new IdempotentProducers(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.unclean, cfg.requestTimeoutMs)
   let eventCount = 0
 
   /** Runs timers up to `limitMs` (or until `done()`), draining promise work after each. */

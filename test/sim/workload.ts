@@ -1,7 +1,7 @@
 /**
- * The producing workload: small numbered record batches appended straight into the current
- * leader's replica manager (what the Produce handler does), with acks=all mostly and acks=1 at
- * times, several in flight at once. It records which batches were acknowledged, with the bytes the
+ * The producing workload: small numbered record batches sent as Produce requests through the
+ * simulated network to the current leader's real Produce handler, with acks=all mostly and acks=1
+ * at times, several in flight at once. It records which batches were acknowledged, with the bytes the
  * leader stamped (base offset and leader epoch), so the invariants can look for them byte for byte.
  *
  * A client reaches the broker the metadata names as leader; a crashed or hung broker cannot be
@@ -44,6 +44,8 @@ export class Workload {
     private readonly trace: ((line: () => string) => void) | null,
     /** Called when an acks=all batch is acknowledged, before it joins `acked`. */
     private readonly onAck: (batch: AckedBatch) => void,
+    /** The client's request.timeout.ms beyond the produce timeout: then it gives up on the request. */
+    private readonly requestTimeoutMs: number,
   ) {
     this.acked = Array.from({ length: partitions }, () => [])
     this.ackedOne = Array.from({ length: partitions }, () => [])
@@ -64,7 +66,11 @@ export class Workload {
     this.sent++
     this.inFlight++
     const sentEpoch = p.leaderEpoch
-    leader.replicas.append(this.topicName, p, batch, acks, timeoutMs).then(
+    const request = { transactionalId: null, acks, timeoutMs, topicData: [{ name: this.topicName, partitionData: [{ index: partition, records: batch }] }] }
+    this.sim.net
+      .produce<{ responses: { partitionResponses: { errorCode: number; baseOffset: number }[] }[] }>(leader.id, request, timeoutMs + this.requestTimeoutMs)
+      .then((response) => response.responses[0]!.partitionResponses[0]!)
+      .then(
       (result) => {
         this.inFlight--
         if (result.errorCode !== ErrorCode.NONE) {
@@ -93,8 +99,10 @@ export class Workload {
         }
       },
       (error: unknown) => {
+        // A reset connection or a client timeout: the batch's fate is unknown (not acknowledged).
         this.inFlight--
-        this.count(`threw ${String(error)}`)
+        this.count('lost')
+        this.trace?.(() => `ack p${partition} r${first}.. acks=${acks}: lost (${String(error)})`)
       },
     )
     return `produce p${partition} r${first}..r${first + records - 1} acks=${acks} to b${p.leader} (epoch ${p.leaderEpoch})`

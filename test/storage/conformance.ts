@@ -191,14 +191,35 @@ export function runLogStoreConformance(name: string, makeHarness: MakeHarness): 
       expect(log.endOffsetForEpoch(6)).toEqual({ epoch: -1, endOffset: -1 })
       expect(log.endOffsetForEpoch(-1)).toEqual({ epoch: -1, endOffset: -1 })
       // An assignment that breaks monotonicity drops the entries in its way.
-      log.assignEpochStart(4, 7)
+      log.assignEpochStart(4, 15)
       expect(log.epochEntries()).toEqual([
         { epoch: 1, startOffset: 0 },
         { epoch: 3, startOffset: 5 },
-        { epoch: 4, startOffset: 7 },
+        { epoch: 4, startOffset: 15 },
       ])
       const reopened = await (await reopen()).partition(TOPIC, 0)
       expect(reopened.latestEpoch()).toBe(4)
+    })
+
+    it('epoch cache: a new epoch starts after the appends in flight; an older batch drops the entries it contradicts', async () => {
+      const log = await store.partition(TOPIC, 0)
+      // A follower append in flight when the broker is elected: the epoch starts after it, not
+      // under it at the durable LEO.
+      const inFlight = log.appendAsFollower(makeBatch({ baseOffset: 0, records: 3, leaderEpoch: 2 }))
+      log.assignEpochStart(5, log.logEndOffset)
+      await inFlight
+      expect(log.epochEntries()).toEqual([
+        { epoch: 2, startOffset: 0 },
+        { epoch: 5, startOffset: 3 },
+      ])
+      // A batch of an older epoch appended at the LEO (as Kafka's follower append): the cache
+      // follows the batches, so the epoch-5 entry over it goes.
+      await log.appendAsFollower(makeBatch({ baseOffset: 3, records: 2, leaderEpoch: 4 }))
+      expect(log.epochEntries()).toEqual([
+        { epoch: 2, startOffset: 0 },
+        { epoch: 4, startOffset: 3 },
+      ])
+      expect(log.endOffsetForEpoch(4)).toEqual({ epoch: 4, endOffset: 5 })
     })
 
     it('follower appends keep offsets and epochs, start at LEO, may skip a gap', async () => {

@@ -146,6 +146,7 @@ describe('actions', () => {
     expect(brokerAction('p', { id: 2, state: 'up' })).toEqual({ kind: 'pause', broker: 2 })
     expect(brokerAction('p', { id: 2, state: 'paused' })).toEqual({ kind: 'resume', broker: 2 })
     expect(brokerAction('p', { id: 2, state: 'killed' })).toHaveProperty('refused')
+    for (const key of ['k', 's', 'p'] as const) expect(brokerAction(key, { id: 2, state: 'offline' })).toHaveProperty('refused')
   })
 
   it('failover needs a leader', () => {

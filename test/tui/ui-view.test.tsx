@@ -98,6 +98,20 @@ describe('sluice ui view', () => {
     expect(v.line(f, 'last failover')).toMatch(/orders-0 leader 1 -> 2 \(epoch 1\) at .*no leader for 1\.25 s, no writes for 1\.73 s/)
   })
 
+  it('shows a broker whose log dir is offline, with the reason under the brokers; k refuses it', async () => {
+    const base = history(false).props
+    const snap = base.snapshot!
+    const reason = 'disk full (ENOSPC) writing /h/brokers/1/000003.log'
+    const snapshot = { ...snap, brokers: snap.brokers.map((b) => (b.id === 1 ? { ...b, state: 'offline' as const, logDirError: reason } : b)) }
+    const v = view({ snapshot, history: base.history })
+    const f = await v.until((f) => f.includes('log dir offline'), 'the log dir line')
+    expect(v.line(f, '127.0.0.1:9092')).toMatch(/1\s+OFFLINE/)
+    expect(f).toContain(`broker 1: log dir offline: ${reason}`)
+    v.press('k')
+    await v.until((f) => f.includes("broker 1's log dir is offline: it rejoins by itself"), 'the refusal')
+    expect(v.calls).toEqual([])
+  })
+
   it('shows groups with their total and per-topic lag, the event log newest at the bottom, and a groups error without crashing', async () => {
     const v = view()
     const f = await v.until((f) => f.includes('billing'), 'the groups')

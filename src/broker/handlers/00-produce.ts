@@ -5,7 +5,8 @@
  * offset and partition leader epoch stamped in place. acks 0, 1 and -1 (all): acks=all answers once
  * every ISR member has the batch, NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas
  * (nothing appended), NOT_ENOUGH_REPLICAS_AFTER_APPEND when it shrank below while waiting,
- * REQUEST_TIMED_OUT after the request's timeout. acks=0 gets no response at all. Appends are issued in arrival order before any await, so pipelined requests on
+ * REQUEST_TIMED_OUT after the request's timeout, KAFKA_STORAGE_ERROR (with a message naming the
+ * broker) when the broker's log dir is offline (a full disk) or the append's write failed. acks=0 gets no response at all. Appends are issued in arrival order before any await, so pipelined requests on
  * one connection keep their order in the log.
  * Not implemented: transactions (a transactional id is refused), LogAppendTime.
  */
@@ -49,6 +50,9 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<unknown
       }
       const p = topic?.partitions[pd.index]
       if (!topic || !p) return partitionError(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+      // A replica in an offline log dir answers KAFKA_STORAGE_ERROR whatever its role, as in Kafka.
+      const offline = broker.offlineReplicaMessage(p.replicas)
+      if (offline !== null) return partitionError(pd.index, ErrorCode.KAFKA_STORAGE_ERROR, offline)
       if (p.leader !== broker.id || !broker.running) return partitionError(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER)
       const validated = validateProducedRecords(pd.records, { produceVersion: ctx.apiVersion })
       if (!validated.ok) return partitionError(pd.index, validated.errorCode, validated.message)
@@ -69,6 +73,8 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<unknown
       const done = broker.replicas.append(topic.name, p, records, acks, req.timeoutMs).then((result) => {
         response.errorCode = result.errorCode
         response.errorMessage = result.errorMessage
+        // The write failed and took the log dir offline: say which broker and why.
+        if (result.errorCode === ErrorCode.KAFKA_STORAGE_ERROR) response.errorMessage = broker.offlineReplicaMessage(p.replicas) ?? result.errorMessage
         response.baseOffset = result.baseOffset
         response.logStartOffset = result.logStartOffset
         if (result.errorCode === ErrorCode.NONE) broker.produced(topic.name, p.partition)

@@ -6,7 +6,9 @@
  * (clients skip the records before their offset). Long-polls: when less than min_bytes is ready it
  * waits up to max_wait_ms for an append to any requested partition.
  * Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, OFFSET_OUT_OF_RANGE
- * (below the log start or past the log end), FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v9+).
+ * (below the log start or past the log end), FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v9+),
+ * KAFKA_STORAGE_ERROR when the broker's log dir is offline (a full disk) or a read of it fails, or
+ * when a stored batch failed its CRC-32C check (the replica recovers, see replica-recovery.ts).
  * Not implemented: fetch sessions (session id 0 is answered: every fetch is a full fetch),
  * read_committed (no transactions: the last stable offset is the high watermark), rack-aware
  * preferred read replicas, follower fetches (replication comes with the replicated cluster).
@@ -78,6 +80,7 @@ async function resolveTargets(ctx: RequestContext, req: FetchRequest): Promise<{
     const partitions = t.partitions.map((rp) => {
       const p = topic?.partitions[rp.partition]
       if (!p) return empty(rp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+      if (broker.offlineReplicaMessage(p.replicas) !== null) return empty(rp.partition, ErrorCode.KAFKA_STORAGE_ERROR)
       if (p.leader !== broker.id || !broker.running) return empty(rp.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER)
       if (rp.currentLeaderEpoch !== -1 && rp.currentLeaderEpoch < p.leaderEpoch) {
         return empty(rp.partition, ErrorCode.FENCED_LEADER_EPOCH)
@@ -121,8 +124,21 @@ async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]
       batches = await log.read(request.fetchOffset, budget, log.highWatermark)
     } catch (error) {
       // Retention or truncation moved the log between the check above and the read.
-      if (isStorageError(error) && error.code === 'OFFSET_OUT_OF_RANGE') {
+      if (isStorageError(error, 'OFFSET_OUT_OF_RANGE')) {
         out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE
+        continue
+      }
+      // A failed store (its log dir offline): the partition's error, not a closed connection.
+      if (isStorageError(error, 'STORE_FAILED') || isStorageError(error, 'IO_ERROR')) {
+        out.errorCode = ErrorCode.KAFKA_STORAGE_ERROR
+        continue
+      }
+      // A stored batch failed its check: never served. Clients retry KAFKA_STORAGE_ERROR and
+      // refresh their metadata; meanwhile this replica hands leadership to a healthy one.
+      if (isStorageError(error, 'CORRUPT_BATCH')) {
+        ctx.broker.replicas.corruptionFound(led.hosted, error)
+        out.errorCode = ErrorCode.KAFKA_STORAGE_ERROR
+        out.records = []
         continue
       }
       throw error

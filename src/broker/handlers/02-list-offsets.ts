@@ -6,6 +6,7 @@
  * and answers the leader epoch. Not implemented: v0 (the old offsets-list form), -3 (max timestamp).
  */
 import { ErrorCode } from '../../protocol/errors.js'
+import { isStorageError } from '../../storage/errors.js'
 import { decodeRecordBatch } from '../../protocol/record-batch.js'
 import type { PartitionLog } from '../../storage/types.js'
 import { registerHandler, type RequestContext } from '../handler.js'
@@ -27,7 +28,11 @@ interface ListOffsetsRequest {
 async function exactOffsetForTimestamp(log: PartitionLog, ts: number): Promise<{ offset: number; timestamp: number } | null> {
   const found = await log.offsetForTimestamp(ts)
   if (!found) return null
-  const [first] = await log.read(found.offset, 1, log.highWatermark)
+  // A corrupt batch there is the fetch's and the scrub's to report: answer at batch granularity.
+  const [first] = await log.read(found.offset, 1, log.highWatermark).catch((error: unknown) => {
+    if (isStorageError(error, 'CORRUPT_BATCH')) return []
+    throw error
+  })
   if (!first) return found
   try {
     const { records } = decodeRecordBatch(first)

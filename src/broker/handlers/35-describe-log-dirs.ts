@@ -3,6 +3,7 @@
  * A broker has one log dir (its LevelDB directory). It reports the partitions it hosts as a
  * replica: all of them for a null topic list, else those asked for; partitions and topics it does
  * not host are left out, as Kafka does. partitionSize is the bytes of the stored record batches.
+ * An offline log dir (its store failed a write: a full disk) is answered KAFKA_STORAGE_ERROR.
  * Not implemented: offsetLag is always 0 (a broker sees only its own log, and only leaders hold
  * data until replication lands); totalBytes/usableBytes (v4) are -1 (unknown); no future logs.
  */
@@ -46,6 +47,11 @@ function wanted(broker: Broker, req: DescribeLogDirsRequest): { name: string; pa
 
 async function handle(ctx: RequestContext, req: DescribeLogDirsRequest): Promise<unknown> {
   const { broker } = ctx
+  if (broker.logDirOffline) {
+    // Kafka reports an offline log dir with KAFKA_STORAGE_ERROR and no partitions.
+    const offline = { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, logDir: logDirOf(broker), topics: [], totalBytes: -1, usableBytes: -1 }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, results: [offline] }
+  }
   const topics: { name: string; partitions: PartitionOut[] }[] = []
   for (const t of wanted(broker, req)) {
     const partitions: PartitionOut[] = []

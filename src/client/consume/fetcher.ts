@@ -82,6 +82,7 @@ const RETRY_WITH_METADATA = new Set<number>([
   ErrorCode.FENCED_LEADER_EPOCH,
   ErrorCode.UNKNOWN_LEADER_EPOCH,
   ErrorCode.REPLICA_NOT_AVAILABLE,
+  // The leader's log dir went offline (a full disk): the controller moves leadership elsewhere.
   ErrorCode.KAFKA_STORAGE_ERROR,
   ErrorCode.OFFSET_NOT_AVAILABLE,
   ErrorCode.REQUEST_TIMED_OUT,
@@ -296,7 +297,9 @@ export class Fetcher {
         movedCause =
           p.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             ? new SluiceError('NOT_FOUND', `topic "${topic}" or its partition ${c.partition} no longer exists`)
-            : new SluiceError('KAFKA_ERROR', `the broker answered ${errorName(p.errorCode)}`)
+            : p.errorCode === ErrorCode.KAFKA_STORAGE_ERROR
+              ? new SluiceError('KAFKA_ERROR', `reading ${topic}/${c.partition}: the log dir of broker ${leader} is offline (KAFKA_STORAGE_ERROR: is its disk full? see sluice cluster status)`)
+              : new SluiceError('KAFKA_ERROR', `the broker answered ${errorName(p.errorCode)}`)
       }
       // Answers for these from a fetch already in flight are ignored: they are no longer in the set.
       this.handOff(set, moved, movedCause)

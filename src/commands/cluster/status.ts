@@ -2,7 +2,7 @@ import kleur from 'kleur'
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
 import { formatFields } from '../../cli/table.js'
-import { brokerTable, localCluster, partitionTable, type ClusterStatusResult } from '../../client/local.js'
+import { brokerTable, localCluster, logDirLines, partitionTable, recoveriesTable, type ClusterStatusResult } from '../../client/local.js'
 
 /** Colours whole lines (cells would break the alignment); kleur leaves them plain off a terminal. */
 function paintLines(text: string, paint: (line: string) => string, keep: (index: number) => boolean = () => false): string {
@@ -12,12 +12,13 @@ function paintLines(text: string, paint: (line: string) => string, keep: (index:
     .join('\n')
 }
 
-const count = (n: number, what: string): string => (n === 0 ? 'none' : `${n} ${what}${n === 1 ? '' : 's'}`)
+const count = (n: number, what: string, plural = `${what}s`): string => (n === 0 ? 'none' : `${n} ${n === 1 ? what : plural}`)
 
 export default class ClusterStatus extends BaseCommand<typeof ClusterStatus> {
   static override summary = "The local cluster's health: brokers, the controller, offline and under-replicated partitions."
   static override description = `Offline partitions have no leader (every in-sync replica is down): nobody can produce to or consume from them until a replica returns. Under-replicated partitions have fewer in-sync replicas than replicas: a broker is down or lagging. Both are listed, in colour on a terminal.
-The exit code is 0 whatever the health; scripts read --json: {brokers, controllerId, topics, partitions, offline: [...], underReplicated: [...]}.
+Replicas that had to recover from corruption since the daemon started (a stored batch failed its CRC-32C check, or a log lost writes while the daemon was stopped) are listed with their broker, partition, damaged offsets and state (recovering, recovered, unrecoverable).
+The exit code is 0 whatever the health; scripts read --json: {brokers, controllerId, topics, partitions, offline: [...], underReplicated: [...], stuckReplicas: [...], recoveries: [...]}. A stuck replica is a follower that keeps truncating and refetching the same records: it stays in the ISR, so acks=all writes to its partition time out.
 Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another cluster.`
   static override examples = [
     '<%= config.bin %> cluster status',
@@ -39,6 +40,7 @@ Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another c
     for (const b of status.brokers) states.set(b.state, (states.get(b.state) ?? 0) + 1)
     const brokerStates = [...states].map(([state, n]) => `${n} ${state}`).join(', ')
     const { offline, underReplicated } = status
+    const stuck = status.stuckReplicas
     this.log(
       formatFields([
         ['controller', `broker ${status.controllerId}`],
@@ -46,12 +48,15 @@ Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another c
         ['topics', `${status.topics} (${status.partitions} partitions)`],
         ['offline', offline.length === 0 ? 'none' : kleur.red(count(offline.length, 'partition'))],
         ['under-replicated', underReplicated.length === 0 ? 'none' : kleur.yellow(count(underReplicated.length, 'partition'))],
+        ['stuck replicas', stuck.length === 0 ? 'none' : kleur.red(count(stuck.length, 'replica'))],
+        ['recovered replicas', status.recoveries.length === 0 ? 'none' : kleur.yellow(count(status.recoveries.length, 'recovery', 'recoveries'))],
       ]),
     )
     this.log('')
     // Brokers that are not up stand out; the header line (index 0) stays plain.
     const notUp = new Set(status.brokers.flatMap((b, i) => (b.state === 'up' ? [] : [i + 1])))
     this.log(paintLines(brokerTable(status.brokers, status.controllerId), kleur.yellow, (i) => !notUp.has(i)))
+    for (const line of logDirLines(status.brokers)) this.log(kleur.red(line))
     if (offline.length > 0) {
       this.log('')
       this.log(kleur.red().bold('OFFLINE PARTITIONS: no leader, no reads or writes until a replica returns'))
@@ -61,6 +66,18 @@ Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another c
       this.log('')
       this.log(kleur.yellow().bold('UNDER-REPLICATED PARTITIONS: fewer in-sync replicas than replicas'))
       this.log(paintLines(partitionTable(underReplicated), kleur.yellow))
+    }
+    if (stuck.length > 0) {
+      this.log('')
+      this.log(kleur.red().bold('STUCK REPLICAS: a follower truncates and refetches the same records without converging (see the daemon log)'))
+      for (const s of stuck) {
+        this.log(kleur.red(`${s.topic}-${s.partition} on broker ${s.broker} (leader ${s.leader}): truncated from ${s.fromOffset} to ${s.toOffset} ${s.truncations} times`))
+      }
+    }
+    if (status.recoveries.length > 0) {
+      this.log('')
+      this.log(kleur.yellow().bold('REPLICAS RECOVERED FROM CORRUPTION: the damaged range was fetched again from a healthy replica'))
+      this.log(recoveriesTable(status.recoveries))
     }
   }
 }

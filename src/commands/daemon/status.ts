@@ -1,6 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js'
 import { formatDurationMs, formatFields, formatTable } from '../../cli/table.js'
 import { daemonStatus, type DaemonStatus } from '../../client/daemon.js'
+import { logDirLines, recoveriesTable } from '../../client/local.js'
 import { displayHome } from '../../client/home.js'
 
 export default class DaemonStatusCommand extends BaseCommand<typeof DaemonStatusCommand> {
@@ -30,6 +31,12 @@ export default class DaemonStatusCommand extends BaseCommand<typeof DaemonStatus
           cluster.brokers.map((b) => [b.id, b.host, b.port, b.state, b.connections]),
         ),
       )
+      for (const line of logDirLines(cluster.brokers)) this.log(line)
+      if (cluster.recoveries.length > 0) {
+        this.log('')
+        this.log('Replicas recovered from corruption (the damaged range fetched again from a healthy replica):')
+        this.log(recoveriesTable(cluster.recoveries))
+      }
     }
     return status
   }

@@ -106,6 +106,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
     total: all.length,
     offline: all.filter((p) => partitionHealth(p) === 'offline').length,
     leaderDown: all.filter((p) => partitionHealth(p, down) === 'leader-down').length,
+    stuck: all.filter((p) => partitionHealth(p, down) === 'replica-stuck').length,
     underReplicated: all.filter((p) => partitionHealth(p, down) === 'under-replicated').length,
   }
 

@@ -176,6 +176,7 @@ async function legacySnapshot(client: ControlClient, timeMs: number): Promise<Cl
     highWatermark: -1,
     logEndOffset: -1,
     replicaLogEndOffsets: {},
+    stuckReplicas: [],
   }))
   return {
     timeMs,

@@ -127,29 +127,36 @@ export function sparkline(values: ReadonlyArray<number | null>, max: number): st
     .join('')
 }
 
-export type PartitionHealth = 'ok' | 'under-replicated' | 'leader-down' | 'offline'
+export type PartitionHealth = 'ok' | 'under-replicated' | 'replica-stuck' | 'leader-down' | 'offline'
 
 /**
  * Offline: no leader. Leader down: its leader's broker is killed or paused and not yet fenced (a
  * crash is noticed at the session timeout: until then clients cannot write, though the metadata
- * still names the leader). Under-replicated: an ISR smaller than the replica set.
+ * still names the leader). Replica stuck: a follower keeps truncating and refetching the same
+ * records (it stays in the ISR, so acks=all writes wait on it). Under-replicated: an ISR smaller
+ * than the replica set.
  */
-export function partitionHealth(p: Pick<SnapshotPartition, 'leader' | 'isr' | 'replicas'>, downBrokers?: ReadonlySet<number>): PartitionHealth {
+export function partitionHealth(
+  p: Pick<SnapshotPartition, 'leader' | 'isr' | 'replicas'> & { stuckReplicas?: number[] },
+  downBrokers?: ReadonlySet<number>,
+): PartitionHealth {
   if (p.leader < 0) return 'offline'
   if (downBrokers?.has(p.leader)) return 'leader-down'
+  if ((p.stuckReplicas?.length ?? 0) > 0) return 'replica-stuck'
   if (p.isr.length < p.replicas.length) return 'under-replicated'
   return 'ok'
 }
 
 /** Brokers that are killed or paused: their leaderships serve nobody until they are fenced. */
 export function downBrokers(brokers: ReadonlyArray<{ id: number; state: string }> | undefined): ReadonlySet<number> {
-  return new Set((brokers ?? []).filter((b) => b.state === 'killed' || b.state === 'paused').map((b) => b.id))
+  return new Set((brokers ?? []).filter((b) => b.state === 'killed' || b.state === 'paused' || b.state === 'offline').map((b) => b.id))
 }
 
 /** The text marker that makes a partition's health visible without colour (a plain capture). */
 export const HEALTH_MARK: Record<PartitionHealth, string> = {
   ok: '',
   'under-replicated': 'UNDER-REPLICATED',
+  'replica-stuck': 'REPLICA STUCK',
   'leader-down': 'LEADER DOWN',
   offline: 'OFFLINE',
 }
@@ -206,6 +213,8 @@ export function scrollStart(count: number, selectedIndex: number, rows: number):
 export function brokerAction(key: 'k' | 's' | 'p', broker: Pick<SnapshotBroker, 'id' | 'state'>): UiAction | { refused: string } {
   const { id, state } = broker
   const already = (what: BrokerState | string): { refused: string } => ({ refused: `broker ${id} is ${what}` })
+  // An offline log dir comes back by itself once the disk has room: no kill, start or pause.
+  if (state === 'offline') return { refused: `broker ${id}'s log dir is offline: it rejoins by itself once its disk has room` }
   switch (key) {
     case 'k':
       return state === 'killed' ? already('already killed') : { kind: 'kill', broker: id }

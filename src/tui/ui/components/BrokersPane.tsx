@@ -18,7 +18,7 @@ export interface BrokersPaneProps {
   width: number
 }
 
-export const STATE_COLOR: Record<BrokerState, string> = { up: 'green', fenced: 'yellow', paused: 'yellow', killed: 'red' }
+export const STATE_COLOR: Record<BrokerState, string> = { up: 'green', fenced: 'yellow', paused: 'yellow', killed: 'red', offline: 'red' }
 
 function line(cells: string[]): string {
   return cells.join(' ')
@@ -53,6 +53,14 @@ export function BrokersPane({ rows, controllerId, selectedId, focused, width }: 
           </Text>
         )
       })}
+      {rows
+        .filter(({ broker: b }) => b.logDirError)
+        .map(({ broker: b }) => (
+          // Why a broker is offline (a full disk), under the table: the state column has no room.
+          <Text key={`logdir-${b.id}`} wrap="truncate" color="red">
+            {`  broker ${b.id}: log dir offline: ${b.logDirError}`}
+          </Text>
+        ))}
     </Box>
   )
 }

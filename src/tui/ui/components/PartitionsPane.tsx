@@ -25,12 +25,12 @@ export interface PartitionsPaneProps {
   focused: boolean
   width: number
   showInternal: boolean
-  counts: { total: number; offline: number; underReplicated: number; leaderDown?: number }
+  counts: { total: number; offline: number; underReplicated: number; leaderDown?: number; stuck?: number }
   /** Killed or paused brokers: partitions they lead are marked LEADER DOWN. */
   down?: ReadonlySet<number>
 }
 
-const HEALTH_COLOR: Record<PartitionHealth, string | undefined> = { ok: undefined, 'under-replicated': 'yellow', 'leader-down': 'red', offline: 'red' }
+const HEALTH_COLOR: Record<PartitionHealth, string | undefined> = { ok: undefined, 'under-replicated': 'yellow', 'replica-stuck': 'red', 'leader-down': 'red', offline: 'red' }
 
 /** Column widths for a terminal width: narrow terminals lose the epoch and LEO columns first. */
 export function partitionColumns(width: number, longestName: number): { name: number; wide: boolean; spark: number; mark: number } {
@@ -66,7 +66,7 @@ export function PartitionsPane(props: PartitionsPaneProps): React.JSX.Element {
     cols.spark > 0 && cell(cols.spark >= 9 ? 'LAST 60 s' : '60 s', cols.spark),
     cell('HEALTH', cols.mark),
   ])
-  const problems = [counts.offline > 0 ? `${counts.offline} OFFLINE` : '', (counts.leaderDown ?? 0) > 0 ? `${counts.leaderDown} LEADER DOWN` : '', counts.underReplicated > 0 ? `${counts.underReplicated} UNDER-REPLICATED` : '']
+  const problems = [counts.offline > 0 ? `${counts.offline} OFFLINE` : '', (counts.leaderDown ?? 0) > 0 ? `${counts.leaderDown} LEADER DOWN` : '', (counts.stuck ?? 0) > 0 ? `${counts.stuck} REPLICA STUCK` : '', counts.underReplicated > 0 ? `${counts.underReplicated} UNDER-REPLICATED` : '']
     .filter((s) => s !== '')
     .join(', ')
   const note = `${counts.total} partitions${problems ? `: ${problems}` : ''}  (i: ${showInternal ? 'hide' : 'show'} internal topics)`

@@ -1,0 +1,100 @@
+/**
+ * broker/replica-fetcher: a follower whose truncation never converges (the leader answers a
+ * divergence for the very records it serves) is never silent: the truncation is logged once, the
+ * replica is marked stuck after repeated identical truncations and said once, and the mark goes
+ * when the follower gets past it. Runs on virtual time, with a leader played by a fake link.
+ */
+import { describe, expect, it } from 'vitest'
+import type { ClusterView } from '../../src/broker/cluster-view.js'
+import { ProducerStateTable } from '../../src/broker/producer-state.js'
+import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from '../../src/broker/replica-fetcher.js'
+import type { Hosted } from '../../src/broker/replica-manager.js'
+import { MetadataImage } from '../../src/cluster/metadata.js'
+import { MemoryLogStore } from '../../src/storage/memory.js'
+import { drainMicrotasks, VirtualScheduler } from '../sim/scheduler.js'
+import { makeBatch } from '../storage/batches.js'
+
+const TOPIC_ID = 'topic-id-1'
+
+function image(): MetadataImage {
+  const img = new MetadataImage()
+  img.apply({ type: 'topic', name: 't', topicId: TOPIC_ID }, 0)
+  img.apply({ type: 'partition', topicId: TOPIC_ID, partition: 0, replicas: [2, 1], isr: [2, 1], leader: 2, leaderEpoch: 3, partitionEpoch: 0 }, 1)
+  return img
+}
+
+/** A leader whose batch at 0 says epoch 1 while its epoch cache knows only epoch 3: it serves the
+ * batch from 0, and answers every fetch past it with a divergence the follower cannot resolve. */
+class WedgedLeader implements BrokerLink {
+  healed = false
+  async replicaFetch(_follower: number, _leader: number, partitions: ReplicaFetchPartition[]): Promise<ReplicaFetchResult[]> {
+    return partitions.map((rp) => {
+      const base = { topicId: rp.topicId, partition: rp.partition, errorCode: 0, highWatermark: 0, logStartOffset: 0, divergingEpoch: null, records: [] as Buffer[] }
+      if (rp.fetchOffset === 0) return { ...base, records: [makeBatch({ baseOffset: 0, records: 5, leaderEpoch: 1 })] }
+      if (this.healed) return { ...base, records: [makeBatch({ baseOffset: rp.fetchOffset, records: 1, leaderEpoch: 3 })] }
+      return { ...base, divergingEpoch: { epoch: -1, endOffset: -1 } }
+    })
+  }
+}
+
+describe('broker/replica-fetcher', () => {
+  it('a truncation that keeps coming back is logged once, marked stuck, and cleared once the follower gets past it', async () => {
+    const sched = new VirtualScheduler()
+    // Writes take a virtual millisecond, as the simulation's do: the loop yields between rounds.
+    const store = new MemoryLogStore(undefined, { writeDelay: () => new Promise((resolve) => sched.setTimer(resolve, 1)) })
+    const runUntil = async (done: () => boolean): Promise<void> => {
+      for (let i = 0; i < 10_000 && !done(); i++) {
+        await drainMicrotasks()
+        sched.popDue(sched.nowMs() + 1_000)?.()
+      }
+    }
+    await store.open()
+    let log: Awaited<ReturnType<typeof store.partition>> | null = null
+    void store.partition(TOPIC_ID, 0).then((l) => (log = l))
+    await runUntil(() => log !== null)
+    if (!log) throw new Error('the log did not open')
+    const hosted: Hosted = {
+      key: `${TOPIC_ID}:0`,
+      topicId: TOPIC_ID,
+      partition: 0,
+      log,
+      role: 'follower',
+      leaderId: 2,
+      leaderEpoch: 3,
+      partitionEpoch: 0,
+      replicas: [2, 1],
+      leader: null,
+      ackWaiters: new Set(),
+      isrChangeInFlight: false,
+      transition: Promise.resolve(),
+      producers: new ProducerStateTable(),
+      producerSnapshot: null,
+      divergence: null,
+      stuck: null,
+    }
+    const lines: string[] = []
+    const link = new WedgedLeader()
+    const cluster = { image: image() } as unknown as ClusterView
+    const fetchers = new ReplicaFetchers({
+      brokerId: 1,
+      link,
+      scheduler: sched,
+      log: { info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) },
+      cluster,
+      partitions: () => [hosted],
+      wake: () => undefined,
+      dropProducerSnapshot: async () => undefined,
+    })
+    fetchers.refresh()
+    await runUntil(() => hosted.stuck !== null && (hosted.stuck?.truncations ?? 0) >= 30)
+    expect(hosted.stuck).toMatchObject({ fromOffset: 5, toOffset: 0 })
+    expect(lines.filter((l) => l === 'info truncating diverged replica')).toHaveLength(1)
+    expect(lines.filter((l) => l.startsWith('warn replica stuck'))).toHaveLength(1)
+
+    link.healed = true
+    await runUntil(() => hosted.stuck === null && hosted.log!.logEndOffset > 5)
+    fetchers.stop()
+    expect(hosted.stuck).toBeNull()
+    expect(lines).toContain('info replica no longer stuck')
+  })
+})
