@@ -75,6 +75,29 @@ export interface Divergence {
   sinceMs: number
 }
 
+/** A partition this broker hosts, before its log opens and its role is known. */
+export function newHosted(topicId: string, partition: number, replicas: number[]): Hosted {
+  return {
+    key: partitionKey(topicId, partition),
+    topicId,
+    partition,
+    log: null,
+    role: 'offline',
+    leaderId: -1,
+    leaderEpoch: -1,
+    partitionEpoch: -1,
+    replicas,
+    leader: null,
+    ackWaiters: new Set(),
+    isrChangeInFlight: false,
+    transition: Promise.resolve(),
+    producers: new ProducerStateTable(),
+    producerSnapshot: null,
+    divergence: null,
+    stuck: null,
+  }
+}
+
 /** How often changed producer state is snapshotted to the store (Kafka snapshots at segment rolls). */
 const PRODUCER_SNAPSHOT_INTERVAL_MS = 5_000
 
@@ -203,25 +226,7 @@ export class ReplicaManager {
     const key = partitionKey(p.topicId, p.partition)
     let h = this.hosted.get(key)
     if (!h) {
-      h = {
-        key,
-        topicId: p.topicId,
-        partition: p.partition,
-        log: null,
-        role: 'offline',
-        leaderId: -1,
-        leaderEpoch: -1,
-        partitionEpoch: -1,
-        replicas: p.replicas,
-        leader: null,
-        ackWaiters: new Set(),
-        isrChangeInFlight: false,
-        transition: Promise.resolve(),
-        producers: new ProducerStateTable(),
-        producerSnapshot: null,
-        divergence: null,
-        stuck: null,
-      }
+      h = newHosted(p.topicId, p.partition, p.replicas)
       this.hosted.set(key, h)
     }
     this.enqueue(h, p)

@@ -6,9 +6,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { ClusterView } from '../../src/broker/cluster-view.js'
-import { ProducerStateTable } from '../../src/broker/producer-state.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from '../../src/broker/replica-fetcher.js'
-import type { Hosted } from '../../src/broker/replica-manager.js'
+import { newHosted, type Hosted } from '../../src/broker/replica-manager.js'
 import { MetadataImage } from '../../src/cluster/metadata.js'
 import { MemoryLogStore } from '../../src/storage/memory.js'
 import { drainMicrotasks, VirtualScheduler } from '../sim/scheduler.js'
@@ -53,25 +52,7 @@ describe('broker/replica-fetcher', () => {
     void store.partition(TOPIC_ID, 0).then((l) => (log = l))
     await runUntil(() => log !== null)
     if (!log) throw new Error('the log did not open')
-    const hosted: Hosted = {
-      key: `${TOPIC_ID}:0`,
-      topicId: TOPIC_ID,
-      partition: 0,
-      log,
-      role: 'follower',
-      leaderId: 2,
-      leaderEpoch: 3,
-      partitionEpoch: 0,
-      replicas: [2, 1],
-      leader: null,
-      ackWaiters: new Set(),
-      isrChangeInFlight: false,
-      transition: Promise.resolve(),
-      producers: new ProducerStateTable(),
-      producerSnapshot: null,
-      divergence: null,
-      stuck: null,
-    }
+    const hosted: Hosted = { ...newHosted(TOPIC_ID, 0, [2, 1]), log, role: 'follower', leaderId: 2, leaderEpoch: 3, partitionEpoch: 0 }
     const lines: string[] = []
     const link = new WedgedLeader()
     const cluster = { image: image() } as unknown as ClusterView

@@ -12,22 +12,15 @@ import path from 'node:path'
 import { Producer, stringSerializers } from '@platformatic/kafka'
 import { ClassicLevel } from 'classic-level'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { RecoveryStatus } from '../../src/daemon/cluster.js'
 import { sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 import { kcat, kcatPath } from '../interop/kcat.js'
 
 const TOPIC = 'orders'
 const RECORDS = 20_000
 
-interface RecoveryJson {
-  broker: number
-  topic: string
-  partition: number
-  firstOffset: number
-  lastOffset: number
-  reason: string
-  state: string
-  truncatedTo: number | null
-}
+/** A recovery as the status JSON shows it (dates are ISO strings). */
+type RecoveryJson = RecoveryStatus
 interface PartitionJson {
   topic: string
   partition: number
