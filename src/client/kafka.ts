@@ -6,7 +6,17 @@
  * The same code serves the local daemon and any real Kafka cluster: nothing here is sluice-only.
  */
 import { SluiceError } from '../cli/errors.js'
+import { ErrorCode, isRetriable } from '../protocol/errors.js'
 import { ensureDaemon } from './daemon.js'
+
+/**
+ * How long a read keeps retrying what a new leader can cure (a crashed broker that the metadata
+ * still names as leader, a leader change): longer than a broker's session timeout (9 s), after
+ * which Kafka fences the broker and elects new leaders.
+ */
+export const RETRY_WINDOW_MS = 30_000
+const BACKOFF_MS_MIN = 100
+const BACKOFF_MS_MAX = 2_000
 
 export interface ClusterTarget {
   /** host:port list for the Kafka client. */
@@ -100,6 +110,52 @@ function isNetworkFailure(err: unknown, depth = 0): boolean {
   return isNetworkFailure(e.cause, depth + 1)
 }
 
+/** The host:port of every broker a connection to failed in a @platformatic/kafka error tree. */
+export function unansweringBrokers(err: unknown, found = new Set<string>(), depth = 0): Set<string> {
+  if (depth > 6 || typeof err !== 'object' || err === null) return found
+  const e = err as ClientErrorShape
+  const m = /^Connection to (\S+:\d+) failed/.exec(e.message ?? '')
+  if (m) found.add(m[1]!)
+  for (const inner of e.errors ?? []) unansweringBrokers(inner, found, depth + 1)
+  unansweringBrokers(e.cause, found, depth + 1)
+  return found
+}
+
+/**
+ * A failure a retry after a metadata refresh can cure: a broker that does not answer (while
+ * others do), or a retriable Kafka error. An unknown topic is not: it is an answer.
+ */
+export function isRetriableFailure(err: unknown): boolean {
+  if (err instanceof SluiceError) return false
+  if (isNetworkFailure(err)) return true
+  const code = kafkaApiCode(err)
+  return code !== undefined && code !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && isRetriable(code)
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Runs `attempt` until it succeeds, retrying retriable failures with backoff (100 ms doubling to
+ * 2 s) for up to `windowMs`, with `refresh` (a forced metadata update) before each retry; then
+ * throws the last failure. As kcat and Kafka's consumer wait out an election.
+ */
+export async function retryRetriable<T>(
+  attempt: () => Promise<T>,
+  opts: { refresh?: () => Promise<unknown>; windowMs?: number } = {},
+): Promise<T> {
+  const startedMs = Date.now()
+  const windowMs = opts.windowMs ?? RETRY_WINDOW_MS
+  for (let failures = 0; ; failures++) {
+    try {
+      return await attempt()
+    } catch (err) {
+      if (!isRetriableFailure(err) || Date.now() - startedMs > windowMs) throw err
+    }
+    await sleep(Math.min(BACKOFF_MS_MIN * 2 ** failures, BACKOFF_MS_MAX))
+    await opts.refresh?.().catch(() => undefined)
+  }
+}
+
 /**
  * Turns a client library error into a SluiceError with the right exit code: unreachable cluster
  * (3), not found (4), conflict (5), usage (2) for invalid names/configs, else Kafka error (7).
@@ -107,6 +163,12 @@ function isNetworkFailure(err: unknown, depth = 0): boolean {
 export function toClusterError(err: unknown, target: ClusterTarget, what: string): SluiceError {
   if (err instanceof SluiceError) return err
   if (isNetworkFailure(err)) {
+    // Name the brokers that did not answer when others did: "the cluster" would be a lie.
+    const silent = [...unansweringBrokers(err)]
+    if (silent.length > 0 && silent.length < target.bootstrapBrokers.length) {
+      const who = silent.length === 1 ? `the broker at ${silent[0]} does not answer` : `the brokers at ${silent.join(',')} do not answer`
+      return new SluiceError('CLUSTER_UNREACHABLE', `${who} (${what}); the others do`, { cause: err, retriable: true })
+    }
     return new SluiceError('CLUSTER_UNREACHABLE', `cannot reach the cluster at ${target.bootstrapBrokers.join(',')} (${what})`, {
       cause: err,
       retriable: true,

@@ -22,6 +22,7 @@
  * (when no record has reached T yet, at the first one that does).
  */
 import { SluiceError } from '../cli/errors.js'
+import { retryRetriable } from './kafka.js'
 
 export type OffsetPosition =
   | { kind: 'earliest' }
@@ -222,12 +223,19 @@ export function checkStartOffset(topic: string, partition: number, offset: numbe
 /** What kafkaOffsetLookup needs from a @platformatic/kafka Consumer. */
 export interface ListOffsetsClient {
   listOffsets(options: { topics: string[]; partitions?: Record<string, number[]>; timestamp?: bigint }): Promise<Map<string, bigint[]>>
+  /** A forced refresh between retries finds the new leader after an election. */
+  metadata?(options: { topics: string[]; forceUpdate?: boolean }): Promise<unknown>
 }
 
-/** ListOffsets through a @platformatic/kafka Consumer (earliest -2, latest -1, or a time). */
+/**
+ * ListOffsets through a @platformatic/kafka Consumer (earliest -2, latest -1, or a time). A leader
+ * that does not answer (crashed, not yet fenced) is retried within RETRY_WINDOW_MS, as the
+ * fetch loop does: a read started during a failover waits out the election.
+ */
 export function kafkaOffsetLookup(client: ListOffsetsClient, topic: string): OffsetLookup {
+  const refresh = client.metadata === undefined ? undefined : () => client.metadata!({ topics: [topic], forceUpdate: true })
   const list = async (partitions: number[], timestamp: bigint): Promise<bigint[]> => {
-    const answer = await client.listOffsets({ topics: [topic], partitions: { [topic]: partitions }, timestamp })
+    const answer = await retryRetriable(() => client.listOffsets({ topics: [topic], partitions: { [topic]: partitions }, timestamp }), { refresh })
     return answer.get(topic) ?? []
   }
   return {

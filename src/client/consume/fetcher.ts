@@ -20,7 +20,7 @@
 import type { Broker, ClusterMetadata, Connection } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
-import { toClusterError, type ClusterTarget } from '../kafka.js'
+import { RETRY_WINDOW_MS, toClusterError, type ClusterTarget } from '../kafka.js'
 import { kafkaOffsetLookup, type ListOffsetsClient } from '../offsets.js'
 import { nextOffsetAfter, walkBatches, type RecordView } from './batches.js'
 import { fetchRaw, type FetchOptions, type FetchResult } from './fetch-api.js'
@@ -69,7 +69,7 @@ export interface FetcherOptions {
 }
 
 /** How long a partition may keep failing before the consume gives up. */
-export const RETRY_WINDOW_MS = 30_000
+export { RETRY_WINDOW_MS }
 const BACKOFF_MS_MIN = 100
 const BACKOFF_MS_MAX = 2_000
 const PARTITION_MAX_BYTES_MAX = 64 * 1024 * 1024

@@ -1,0 +1,96 @@
+/**
+ * Views that tell the truth during a failure: between a broker's crash and its fencing (the
+ * session timeout) the metadata still names it as leader of its partitions.
+ * - `consume`, `tail` and `replay` started in that window wait out the election (as kcat and
+ *   `produce` do) instead of calling the whole cluster unreachable;
+ * - `cluster status` and `cluster partitions` list those partitions as leader-down, as `sluice ui`
+ *   does, and the exit code of `cluster status` says the cluster is not healthy.
+ *
+ * One 3-broker daemon with a session timeout of 20 s: wide enough to look at the window, short
+ * enough for the reads' 30 s retry window. Each test kills the leader of its own topic's
+ * partition 0 and restarts it at the end.
+ */
+import { Kafka, logLevel, type Admin } from 'kafkajs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { callDaemon } from '../../src/client/control.js'
+import { sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+
+interface Partition {
+  topic: string
+  partition: number
+  leader: number
+  isr: number[]
+  replicas: number[]
+}
+
+const TOPICS = ['fv-consume', 'fv-replay', 'fv-status']
+const RECORDS = 30
+
+let d: TestDaemon
+let admin: Admin
+
+const control = <T>(method: string, params: Record<string, unknown> = {}): Promise<T> => callDaemon<T>(d.home, method, params)
+const partitions = async (topic: string): Promise<Partition[]> =>
+  (await control<{ partitions: Partition[] }>('cluster.partitions')).partitions.filter((p) => p.topic === topic)
+const run = (args: string[], timeoutMs = 60_000) => sluice(args, { home: d.home, env: d.env, timeoutMs })
+
+beforeAll(async () => {
+  d = await startDaemon({ brokers: 3 })
+  const kafka = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+  admin = kafka.admin()
+  await admin.connect()
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [{ type: 4, name: '1', configEntries: [{ name: 'broker.session.timeout.ms', value: '20000' }] }],
+  })
+  await admin.createTopics({ waitForLeaders: true, topics: TOPICS.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 3 })) })
+  for (const topic of TOPICS) {
+    const input = Array.from({ length: RECORDS }, (_, i) => JSON.stringify({ key: `k${i}`, value: `v${i}`, partition: i % 3 })).join('\n')
+    const r = await sluice(['produce', topic], { home: d.home, env: d.env, input: input + '\n' })
+    expect(r.exitCode, r.stderr).toBe(0)
+  }
+}, 90_000)
+
+afterAll(async () => {
+  await admin?.disconnect().catch(() => undefined)
+  if (d) await stopDaemon(d)
+})
+
+/** Kills the leader of the topic's partition 0 (a crash: not fenced until the session timeout). */
+async function killLeader(topic: string): Promise<number> {
+  await until('a full cluster', async () => {
+    const ps = await partitions(topic)
+    return ps.every((p) => p.leader >= 0 && p.isr.length === 3) ? true : undefined
+  })
+  const victim = (await partitions(topic))[0]!.leader
+  await control('broker.kill', { id: victim })
+  return victim
+}
+
+async function restart(victim: number): Promise<void> {
+  await control('broker.start', { id: victim })
+}
+
+describe('reads started while a crashed broker still leads', () => {
+  it('consume --exit waits out the election and reads every record', async () => {
+    const victim = await killLeader('fv-consume')
+    try {
+      const r = await run(['consume', 'fv-consume', '--exit'])
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(r.stdout.trim().split('\n')).toHaveLength(RECORDS)
+    } finally {
+      await restart(victim)
+    }
+  }, 90_000)
+
+  it('replay waits out the election and writes every record', async () => {
+    const victim = await killLeader('fv-replay')
+    try {
+      const r = await run(['replay', 'fv-replay', '--from', 'earliest'])
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(r.stdout.trim().split('\n')).toHaveLength(RECORDS)
+    } finally {
+      await restart(victim)
+    }
+  }, 90_000)
+})
