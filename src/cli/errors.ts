@@ -15,6 +15,8 @@ export const ExitCode = {
   CONFLICT: 5,
   BAD_INPUT: 6,
   KAFKA: 7,
+  /** `cluster status`: it answered, and the cluster is not healthy (not an error: the status is printed). */
+  UNHEALTHY: 8,
   INTERRUPTED: 130,
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]

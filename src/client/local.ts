@@ -44,11 +44,35 @@ export interface ClusterStatusResult extends Omit<ClusterStatus, 'brokers'> {
   brokers: BrokerInfo[]
   /** Partitions without a leader. */
   offline: PartitionState[]
+  /** Partitions whose leader's broker is down (killed, paused, log dir offline) and not yet fenced. */
+  leaderDown: PartitionState[]
   /** Partitions whose ISR is smaller than their replica set. */
   underReplicated: PartitionState[]
   /** Followers that keep truncating and refetching the same records without converging. */
   stuckReplicas: StuckReplica[]
 }
+
+/**
+ * What makes the cluster unhealthy (`cluster status` exits 8), one reason per line; none when
+ * healthy. A replica that recovered from corruption is history, not a problem: it does not count.
+ */
+export function healthProblems(status: ClusterStatusResult): string[] {
+  const notUp = status.brokers.filter((b) => b.state !== 'up')
+  const recovering = status.recoveries.filter((r) => r.state !== 'recovered')
+  const problems: Array<[number, string]> = [
+    [notUp.length, `broker${notUp.length === 1 ? '' : 's'} not up: ${notUp.map((b) => `${b.id} (${b.state})`).join(', ')}`],
+    [status.offline.length, `${status.offline.length} offline`],
+    [status.leaderDown.length, `${status.leaderDown.length} leader down`],
+    [status.underReplicated.length, `${status.underReplicated.length} under-replicated`],
+    [status.stuckReplicas.length, `${status.stuckReplicas.length} stuck replica${status.stuckReplicas.length === 1 ? '' : 's'}`],
+    [recovering.length, `${recovering.length} replica${recovering.length === 1 ? '' : 's'} recovering or unrecoverable`],
+  ]
+  return problems.filter(([n]) => n > 0).map(([, text]) => text)
+}
+
+/** TOPIC-PARTITION names, as the dashboard and Kafka's tools write them. */
+export const partitionNames = (partitions: ReadonlyArray<{ topic: string; partition: number }>): string =>
+  partitions.map((p) => `${p.topic}-${p.partition}`).join(', ')
 
 /** A leadership move, as `cluster.failover` reports it and as computed by leaderMoves(). */
 export interface LeaderMove {

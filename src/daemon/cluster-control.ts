@@ -6,6 +6,7 @@
  */
 import { SluiceError } from '../cli/errors.js'
 import type { PartitionInfo } from '../cluster/metadata.js'
+import { downBrokers, partitionHealth } from '../cluster/partition-health.js'
 import type { ClusterRuntime } from './cluster.js'
 import type { ControlServer } from './control-server.js'
 import type { FaultSpec } from './faults.js'
@@ -39,18 +40,27 @@ export interface PartitionState {
   isr: number[]
 }
 
-/** Partitions with no leader, and partitions whose ISR is smaller than their replica set. */
-export function partitionHealth(cluster: ClusterRuntime): { offline: PartitionState[]; underReplicated: PartitionState[] } {
+/**
+ * Partitions with no leader; partitions whose leader's broker is down (killed, paused, log dir
+ * offline) but not yet fenced, as `sluice ui` marks them LEADER DOWN (partition-health.ts); and
+ * partitions whose ISR is smaller than their replica set.
+ */
+export function clusterHealth(cluster: ClusterRuntime): { offline: PartitionState[]; leaderDown: PartitionState[]; underReplicated: PartitionState[] } {
+  const down = downBrokers(cluster.status().brokers)
   const offline: PartitionState[] = []
+  const leaderDown: PartitionState[] = []
   const underReplicated: PartitionState[] = []
   for (const topic of cluster.image.topicsById.values()) {
     for (const p of topic.partitions) {
       const state = { topic: topic.name, partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr }
-      if (p.leader === -1) offline.push(state)
-      else if (p.isr.length < p.replicas.length) underReplicated.push(state)
+      const health = partitionHealth(p, down)
+      if (health === 'offline') offline.push(state)
+      else if (health === 'leader-down') leaderDown.push(state)
+      // Under-replicated as Kafka counts it, whatever else is wrong with the partition.
+      if (health !== 'offline' && p.isr.length < p.replicas.length) underReplicated.push(state)
     }
   }
-  return { offline, underReplicated }
+  return { offline, leaderDown, underReplicated }
 }
 
 export function registerClusterControl(control: ControlServer, cluster: ClusterRuntime): void {
@@ -95,7 +105,7 @@ export function registerClusterControl(control: ControlServer, cluster: ClusterR
 
   control.register('cluster.status', () => {
     const status = cluster.status()
-    return { ...status, brokers: brokerList(), ...partitionHealth(cluster), stuckReplicas: cluster.stuckReplicas() }
+    return { ...status, brokers: brokerList(), ...clusterHealth(cluster), stuckReplicas: cluster.stuckReplicas() }
   })
   // Everything the dashboard (`sluice ui`) shows of the cluster, in one answer.
   control.register('cluster.snapshot', () => {
@@ -105,7 +115,7 @@ export function registerClusterControl(control: ControlServer, cluster: ClusterR
       controllerId: status.controllerId,
       brokers: brokerList(),
       partitions: cluster.partitions(),
-      ...partitionHealth(cluster),
+      ...clusterHealth(cluster),
       stuckReplicas: cluster.stuckReplicas(),
       lastFailover: cluster.lastFailover,
     }
@@ -118,7 +128,7 @@ export function registerClusterControl(control: ControlServer, cluster: ClusterR
         out.push({ topic: topic.name, partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr })
       }
     }
-    return { partitions: out }
+    return { partitions: out, leaderDown: clusterHealth(cluster).leaderDown }
   })
 
   control.register('cluster.failover', async (params) => {

@@ -535,9 +535,14 @@ describe('faults', () => {
     expect(now.leader).toBe(p.leader)
     const shrunk = (await events(since)).find((e) => e.type === 'isr.shrunk' && e.topic === 't-cut')
     expect(shrunk?.to).not.toContain(follower)
-    const status = json<{ underReplicated: Partition[] }>(await run(['cluster', 'status', '--json']))
+    const statusRun = await run(['cluster', 'status', '--json'])
+    // Not healthy: exit 8, the status on stdout all the same.
+    expect(statusRun.exitCode, statusRun.stderr).toBe(8)
+    const status = JSON.parse(statusRun.stdout) as { underReplicated: Partition[]; healthy: boolean }
+    expect(status.healthy).toBe(false)
     expect(status.underReplicated.some((u) => u.topic === 't-cut')).toBe(true)
     const human = await run(['cluster', 'status'])
+    expect(human.exitCode).toBe(8)
     expect(human.stdout).toMatch(/^under-replicated\s+\d+ partitions?$/m)
     expect(human.stdout).toMatch(/UNDER-REPLICATED PARTITIONS/)
 

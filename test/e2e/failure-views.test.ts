@@ -94,3 +94,52 @@ describe('reads started while a crashed broker still leads', () => {
     }
   }, 90_000)
 })
+
+describe('cluster status and cluster partitions during a failure', () => {
+  interface Status {
+    healthy: boolean
+    brokers: Array<{ id: number; state: string }>
+    offline: Partition[]
+    leaderDown: Partition[]
+  }
+
+  it('a healthy cluster: exit 0, healthy, nothing leader-down', async () => {
+    await until('a full cluster', async () => {
+      const r = await run(['cluster', 'status', '--json'])
+      return r.exitCode === 0 ? r : undefined
+    })
+    const r = await run(['cluster', 'status', '--json'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ healthy: true, offline: [], leaderDown: [] })
+  })
+
+  it('before the crashed leader is fenced: its partitions are leader-down in both, and status exits 8', async () => {
+    const victim = await killLeader('fv-status')
+    try {
+      const led = (await partitions('fv-status')).filter((p) => p.leader === victim).map((p) => `${p.topic}-${p.partition}`)
+      const status = await run(['cluster', 'status', '--json'])
+      expect(status.exitCode, status.stderr).toBe(8)
+      const s = JSON.parse(status.stdout) as Status
+      expect(s.healthy).toBe(false)
+      expect(s.brokers.find((b) => b.id === victim)?.state).toBe('killed')
+      const names = (ps: Partition[]): string[] => ps.filter((p) => p.topic === 'fv-status').map((p) => `${p.topic}-${p.partition}`)
+      // The session timeout (20 s) is far away: the metadata still names the victim as leader.
+      expect(names(s.leaderDown)).toEqual(led)
+      expect(s.leaderDown.every((p) => p.leader === victim)).toBe(true)
+
+      const human = await run(['cluster', 'status'])
+      expect(human.exitCode).toBe(8)
+      expect(human.stdout).toMatch(/leader down\s+\d+ partitions?: .*fv-status-0/)
+      expect(human.stdout).toContain('LEADER DOWN')
+
+      const parts = await run(['cluster', 'partitions', '--topic', 'fv-status', '--json'])
+      expect(parts.exitCode, parts.stderr).toBe(0)
+      expect(names((JSON.parse(parts.stdout) as { leaderDown: Partition[] }).leaderDown)).toEqual(led)
+      const partsHuman = await run(['cluster', 'partitions', '--topic', 'fv-status'])
+      expect(partsHuman.stdout).toContain(`leader down (${led.length}, not fenced yet`)
+      expect(partsHuman.stdout).toContain(led.join(', '))
+    } finally {
+      await restart(victim)
+    }
+  }, 60_000)
+})

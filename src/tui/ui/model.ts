@@ -4,6 +4,7 @@
  * partition health, the event log, selection and the actions the keys ask for. No I/O, no
  * clock: time is the daemon's (`ClusterSnapshot.timeMs`), so everything here is unit-tested.
  */
+import { partitionHealth, type PartitionHealth } from '../../cluster/partition-health.js'
 import { formatClock, formatDuration } from './format.js'
 import type { BrokerState, ClusterSnapshot, FailoverMeasured, SnapshotBroker, SnapshotPartition, UiAction, UiEvent } from './types.js'
 
@@ -127,30 +128,8 @@ export function sparkline(values: ReadonlyArray<number | null>, max: number): st
     .join('')
 }
 
-export type PartitionHealth = 'ok' | 'under-replicated' | 'replica-stuck' | 'leader-down' | 'offline'
-
-/**
- * Offline: no leader. Leader down: its leader's broker is killed or paused and not yet fenced (a
- * crash is noticed at the session timeout: until then clients cannot write, though the metadata
- * still names the leader). Replica stuck: a follower keeps truncating and refetching the same
- * records (it stays in the ISR, so acks=all writes wait on it). Under-replicated: an ISR smaller
- * than the replica set.
- */
-export function partitionHealth(
-  p: Pick<SnapshotPartition, 'leader' | 'isr' | 'replicas'> & { stuckReplicas?: number[] },
-  downBrokers?: ReadonlySet<number>,
-): PartitionHealth {
-  if (p.leader < 0) return 'offline'
-  if (downBrokers?.has(p.leader)) return 'leader-down'
-  if ((p.stuckReplicas?.length ?? 0) > 0) return 'replica-stuck'
-  if (p.isr.length < p.replicas.length) return 'under-replicated'
-  return 'ok'
-}
-
-/** Brokers that are killed or paused: their leaderships serve nobody until they are fenced. */
-export function downBrokers(brokers: ReadonlyArray<{ id: number; state: string }> | undefined): ReadonlySet<number> {
-  return new Set((brokers ?? []).filter((b) => b.state === 'killed' || b.state === 'paused' || b.state === 'offline').map((b) => b.id))
-}
+// One definition of a partition's health for the dashboard and `sluice cluster status`.
+export { downBrokers, partitionHealth, type PartitionHealth } from '../../cluster/partition-health.js'
 
 /** The text marker that makes a partition's health visible without colour (a plain capture). */
 export const HEALTH_MARK: Record<PartitionHealth, string> = {
