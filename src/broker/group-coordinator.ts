@@ -396,10 +396,22 @@ export class GroupCoordinator {
 
   // ---- admin -------------------------------------------------------------------------------
 
-  describe(groupId: string): { errorCode: number; group: Group | null } {
+  /**
+   * DescribeGroups: the group, and its state and protocol type as ListGroups reports them (one
+   * answer for both). A group known only by its committed offsets (after a restart, or committed
+   * by a tool without joining) is Empty, as Kafka loads it from __consumer_offsets; one with
+   * neither members nor offsets is Dead (unknown).
+   */
+  describe(groupId: string): { errorCode: number; group: Group | null; state: string; protocolType: string } {
     const found = this.lookup(groupId)
-    if ('errorCode' in found) return { errorCode: found.errorCode, group: null }
-    return { errorCode: ErrorCode.NONE, group: found.shard.groups.get(groupId) ?? null }
+    if ('errorCode' in found) return { errorCode: found.errorCode, group: null, state: 'Dead', protocolType: '' }
+    return { errorCode: ErrorCode.NONE, group: found.shard.groups.get(groupId) ?? null, ...this.summary(found.shard, groupId) }
+  }
+
+  private summary(shard: Shard, groupId: string): { state: string; protocolType: string } {
+    const g = shard.groups.get(groupId)
+    if (g) return { state: g.state, protocolType: g.protocolType ?? 'consumer' }
+    return shard.offsets.has(groupId) ? { state: 'Empty', protocolType: 'consumer' } : { state: 'Dead', protocolType: '' }
   }
 
   /** Groups this broker coordinates (with or without members). */
@@ -408,10 +420,7 @@ export class GroupCoordinator {
     for (const shard of this.shards.values()) {
       if (!shard.loaded) continue
       const ids = new Set([...shard.groups.keys(), ...shard.offsets.keys()])
-      for (const id of ids) {
-        const g = shard.groups.get(id)
-        out.push({ groupId: id, protocolType: g?.protocolType ?? 'consumer', state: g?.state ?? 'Empty' })
-      }
+      for (const id of ids) out.push({ groupId: id, ...this.summary(shard, id) })
     }
     return out.sort((a, b) => a.groupId.localeCompare(b.groupId))
   }

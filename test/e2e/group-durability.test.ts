@@ -10,6 +10,7 @@ import { sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/ind
 
 const { Kafka, logLevel } = kafkajs
 const GROUP = 'durable-group'
+const CONSUMED_GROUP = 'durable-consumed'
 const COMMITTED = [
   { partition: 0, offset: '5' },
   { partition: 1, offset: '7' },
@@ -37,6 +38,9 @@ describe('e2e/group-durability', () => {
     await producer.disconnect()
     await admin.setOffsets({ groupId: GROUP, topic: 'durable', partitions: COMMITTED })
     await admin.disconnect()
+    // A group that had a member (it joined, read, committed and left) before the restart.
+    const consumed = await sluice(['consume', 'durable', '--group', CONSUMED_GROUP, '--exit'], { home: daemon.home, env: daemon.env })
+    expect(consumed.exitCode, consumed.stderr).toBe(0)
   })
 
   afterAll(async () => {
@@ -85,5 +89,20 @@ describe('e2e/group-durability', () => {
     expect(restarted.exitCode, restarted.stderr).toBe(0)
     daemon.pid = (JSON.parse(restarted.stdout) as { pid: number }).pid
     expect(await committed()).toEqual(COMMITTED)
+  })
+
+  it('after the restart, group list and group describe report one state: Empty, with the offsets', async () => {
+    const run = (args: string[]) => sluice(args, { home: daemon.home, env: daemon.env })
+    const listed = await run(['group', 'list', '--json'])
+    expect(listed.exitCode, listed.stderr).toBe(0)
+    const groups = (JSON.parse(listed.stdout) as { groups: { group: string; state: string }[] }).groups
+    for (const group of [GROUP, CONSUMED_GROUP]) {
+      expect(groups.find((g) => g.group === group)?.state).toBe('Empty')
+      const described = await run(['group', 'describe', group, '--json'])
+      expect(described.exitCode, described.stderr).toBe(0)
+      const d = JSON.parse(described.stdout) as { state: string; partitions: { committedOffset: number | null }[] }
+      expect(d.state).toBe('Empty')
+      expect(d.partitions.some((p) => p.committedOffset !== null)).toBe(true)
+    }
   })
 })

@@ -1,7 +1,8 @@
 /**
  * DescribeGroups (key 15), versions 0-5: state, protocol, and members with their client id, host,
  * subscription metadata and assignment. A group this broker does not coordinate answers
- * NOT_COORDINATOR; an unknown group answers state Dead, as Kafka does.
+ * NOT_COORDINATOR; an unknown group answers state Dead, as Kafka does; a group known only by its
+ * committed offsets (after a restart) is Empty, as ListGroups reports it.
  * Not implemented: authorized operations (sent as "not requested").
  */
 import { ErrorCode } from '../../protocol/errors.js'
@@ -13,13 +14,14 @@ function handle(ctx: RequestContext, req: { groups: string[] }): unknown {
     groups: req.groups.map((groupId) => {
       const base = { errorCode: ErrorCode.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] as unknown[], authorizedOperations: -2147483648 }
       if (!ctx.broker.running) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR }
-      const { errorCode, group } = ctx.broker.groups.describe(groupId)
+      const { errorCode, group, state, protocolType } = ctx.broker.groups.describe(groupId)
       if (errorCode !== ErrorCode.NONE) return { ...base, errorCode }
-      if (!group) return base
+      // A group with only committed offsets is Empty, as ListGroups says (not Dead).
+      if (!group) return { ...base, groupState: state, protocolType }
       return {
         ...base,
-        groupState: group.state,
-        protocolType: group.protocolType ?? '',
+        groupState: state,
+        protocolType,
         protocolData: group.protocolName ?? '',
         members: [...group.members.values()].map((m) => ({
           memberId: m.memberId,
