@@ -182,17 +182,45 @@ describe('GroupsFeed', () => {
     expect(state.error).toBeNull()
     expect(state.groups).toEqual([
       { group: 'billing', state: 'Stable', members: 2, lag: 30, topics: [{ topic: 'orders', lag: 15 }, { topic: 'payments', lag: 15 }] },
-      { group: 'gone', state: 'Empty', members: 0, lag: null, topics: [] },
+      { group: 'gone', state: 'Empty', members: 0, lag: null, topics: [], stale: true },
     ])
     fail = true
     await feed.refresh()
     expect(state.error).toBe('cannot reach the cluster')
     expect(state.groups).toHaveLength(2)
+    expect(state.groups.every((g) => g.stale === true)).toBe(true)
     // The clients are made again after an error.
     fail = false
     await feed.refresh()
     expect(state.error).toBeNull()
     expect(made).toBe(2)
+    await feed.stop()
+  })
+
+  it('during a failover keeps the groups it cannot describe or list right now, with what was last known, marked stale', async () => {
+    let coordinatorDown = false
+    const source: GroupSource = {
+      list: async () => (coordinatorDown ? [{ group: 'billing', state: 'Stable' }] : [{ group: 'audit', state: 'Empty' }, { group: 'billing', state: 'Stable' }]),
+      describe: async (group) => {
+        if (coordinatorDown) throw new Error('NOT_COORDINATOR')
+        return { state: group === 'audit' ? 'Empty' : 'Stable', members: group === 'audit' ? [] : [{}], lag: 7, partitions: [{ topic: 'orders', lag: 7 }] }
+      },
+      close: async () => undefined,
+    }
+    const feed = new GroupsFeed(() => source)
+    let state: GroupsState = feed.current
+    feed.onChange((s) => (state = s))
+    await feed.refresh()
+    expect(state.groups.map((g) => g.stale)).toEqual([undefined, undefined])
+    coordinatorDown = true
+    await feed.refresh()
+    expect(state.groups).toEqual([
+      { group: 'audit', state: 'Empty', members: 0, lag: 7, topics: [{ topic: 'orders', lag: 7 }], stale: true },
+      { group: 'billing', state: 'Stable', members: 1, lag: 7, topics: [{ topic: 'orders', lag: 7 }], stale: true },
+    ])
+    coordinatorDown = false
+    await feed.refresh()
+    expect(state.groups.map((g) => [g.group, g.stale])).toEqual([['audit', undefined], ['billing', undefined]])
     await feed.stop()
   })
 })

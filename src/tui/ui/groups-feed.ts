@@ -1,7 +1,8 @@
 /**
  * Consumer groups for the dashboard, through Kafka like `sluice group list/describe`: every
  * REFRESH_MS, one refresh at a time (a slow cluster delays the next, it never piles them up),
- * off the render path. An error is kept for the groups pane with the last groups; the Kafka
+ * off the render path. An error is kept for the groups pane with the last groups (marked stale,
+ * as are groups that cannot be described or listed right now during a failover); the Kafka
  * clients are made again on the next refresh, since a failover can leave them stuck on a broker
  * that is gone.
  */
@@ -11,6 +12,11 @@ import { clientOptions, type ClusterTarget } from '../../client/kafka.js'
 import type { GroupRow, GroupsState } from './types.js'
 
 export const GROUPS_REFRESH_MS = 2_000
+/**
+ * How long a group missing from the list stays in the pane, marked stale: longer than a failover
+ * (its coordinator's broker is fenced at the session timeout, 9 s, and another loads the group).
+ */
+export const STALE_KEEP_MS = 30_000
 /** Groups described per refresh; more are listed without lag. */
 const DESCRIBED_MAX = 20
 
@@ -49,6 +55,8 @@ export class GroupsFeed {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private stopped = false
+  /** When each group was last listed (wall clock): a group missing for longer is dropped. */
+  private readonly listedAtMs = new Map<string, number>()
 
   constructor(private readonly makeSource: () => GroupSource) {}
 
@@ -86,9 +94,12 @@ export class GroupsFeed {
       this.source ??= this.makeSource()
       const source = this.source
       const list = await source.list()
+      const nowMs = Date.now()
+      const previous = new Map(this.state.groups.map((g) => [g.group, g]))
       const rows: GroupRow[] = []
       for (const [i, g] of list.entries()) {
         if (this.stopped) return
+        this.listedAtMs.set(g.group, nowMs)
         if (i >= DESCRIBED_MAX) {
           rows.push({ group: g.group, state: g.state, members: 0, lag: null, topics: [] })
           continue
@@ -96,17 +107,27 @@ export class GroupsFeed {
         try {
           rows.push(groupRow(g.group, await source.describe(g.group)))
         } catch {
-          // Gone between list and describe, or its coordinator is moving: listed without lag.
-          rows.push({ group: g.group, state: g.state, members: 0, lag: null, topics: [] })
+          // Its coordinator is moving (or it went between list and describe): what was last
+          // known of it, marked stale, rather than a row that looks like an idle group.
+          const last = previous.get(g.group)
+          rows.push(last ? { ...last, state: g.state, stale: true } : { group: g.group, state: g.state, members: 0, lag: null, topics: [], stale: true })
         }
       }
-      this.set({ groups: rows, error: null, updatedAtMs: Date.now() })
+      // Groups the list left out (their coordinator did not answer) stay a while, marked stale.
+      const listed = new Set(list.map((g) => g.group))
+      for (const [group, last] of previous) {
+        if (listed.has(group)) continue
+        if (nowMs - (this.listedAtMs.get(group) ?? 0) > STALE_KEEP_MS) this.listedAtMs.delete(group)
+        else rows.push({ ...last, stale: true })
+      }
+      rows.sort((a, b) => a.group.localeCompare(b.group))
+      this.set({ groups: rows, error: null, updatedAtMs: nowMs })
     } catch (err) {
       if (this.stopped) return
       const old = this.source
       this.source = undefined
       void old?.close().catch(() => undefined)
-      this.set({ ...this.state, error: err instanceof Error ? err.message : String(err) })
+      this.set({ ...this.state, groups: this.state.groups.map((g) => ({ ...g, stale: true })), error: err instanceof Error ? err.message : String(err) })
     }
   }
 

@@ -54,6 +54,11 @@ export interface GroupRow {
   /** null: not described (yet), or describing it failed. */
   lag: number | null
   topics: GroupLagTopic[]
+  /**
+   * True: the last refresh could not describe or list it (its coordinator is moving during a
+   * failover): the row shows what was last known, marked stale, instead of disappearing.
+   */
+  stale?: boolean
 }
 
 export interface GroupsState {

@@ -27,9 +27,9 @@ export function GroupsPane({ groups, rows, width }: GroupsPaneProps): React.JSX.
       {list.length === 0 && groups.error === null && groups.updatedAtMs !== null ? <Text dimColor>  no consumer groups</Text> : null}
       {shown.map((g) => {
         const perTopic = g.topics.length > 1 || (g.topics.length === 1 && g.topics[0]!.lag !== g.lag) ? `  (${g.topics.map((t) => `${t.topic} ${t.lag}`).join(', ')})` : g.topics.length === 1 ? `  (${g.topics[0]!.topic})` : ''
-        const text = `  ${cell(g.group, 24)} ${cell(g.state, 19)} ${rcell(g.members, 3)} member${g.members === 1 ? ' ' : 's'}  lag ${g.lag === null ? '?' : g.lag}${perTopic}`
+        const text = `  ${cell(g.group, 24)} ${cell(g.state, 19)} ${rcell(g.members, 3)} member${g.members === 1 ? ' ' : 's'}  lag ${g.lag === null ? '?' : g.lag}${g.stale === true ? '  STALE' : ''}${perTopic}`
         return (
-          <Text key={g.group} wrap="truncate" color={g.lag !== null && g.lag > 0 ? 'yellow' : undefined}>
+          <Text key={g.group} wrap="truncate" dimColor={g.stale === true} color={g.lag !== null && g.lag > 0 ? 'yellow' : undefined}>
             {text}
           </Text>
         )
