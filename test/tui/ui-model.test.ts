@@ -9,6 +9,7 @@ import {
   EVENTS_MAX,
   failoverAction,
   failoverLine,
+  foldIdleFailovers,
   HISTORY_SAMPLES_MAX,
   HISTORY_WINDOW_MS,
   hwmCounter,
@@ -240,5 +241,38 @@ describe('format and layout', () => {
     expect(total(small)).toBeLessThanOrEqual(23)
     expect(small.partitionRows).toBeGreaterThanOrEqual(3)
     expect(big.eventRows).toBeGreaterThan(small.eventRows)
+  })
+})
+
+describe('ui model: idle failovers fold into one line', () => {
+  const measured = (partition: number, idle: boolean): UiEvent => ({
+    timestamp: '2026-12-04T10:00:09.000Z',
+    type: 'failover.measured',
+    message: `failover of t-${partition} (leader 2 -> 1): no leader for 9.0 s, ${idle ? 'no producer was writing' : 'producers could not write for 9.2 s'}`,
+    topic: 't',
+    partition,
+    from: 2,
+    to: 1,
+    electedAt: '2026-12-04T10:00:09.000Z',
+    noLeaderMs: 9_000,
+    unwritableMs: idle ? null : 9_200,
+    lastWriteAt: idle ? null : '2026-12-04T10:00:00.000Z',
+  })
+  const elected: UiEvent = { timestamp: '2026-12-04T10:00:09.000Z', type: 'leader.changed', message: 'leader of t-0 moved from 2 to 1' }
+
+  it('keeps the elections and the written partition, and says the idle ones once', () => {
+    const events = [elected, measured(0, false), measured(1, true), measured(2, true), measured(3, true)]
+    const { events: shown } = visibleEvents(events, [], false)
+    expect(shown.map((e) => e.message)).toEqual([
+      elected.message,
+      events[1]!.message,
+      'failover of 3 partitions (leader 2 lost): no leader for up to 9.00 s, no producer was writing: t-1, t-2, t-3',
+    ])
+    expect(shown.filter((e) => /no producer was writing/.test(e.message))).toHaveLength(1)
+  })
+
+  it('leaves a single idle failover as it is', () => {
+    const one = measured(1, true)
+    expect(foldIdleFailovers([elected, one])).toEqual([elected, one])
   })
 })

@@ -265,11 +265,45 @@ export function mergeEvents(log: readonly UiEvent[], incoming: readonly UiEvent[
  * every `__consumer_offsets` partition it led) are left out too, and counted.
  */
 export function visibleEvents(events: readonly UiEvent[], partitions: readonly SnapshotPartition[], showInternal: boolean): { events: UiEvent[]; hidden: number } {
-  if (showInternal) return { events: [...events], hidden: 0 }
+  if (showInternal) return { events: foldIdleFailovers(events), hidden: 0 }
   const internal = new Set(partitions.filter((p) => p.internal).map((p) => p.topic))
   const isInternal = (e: UiEvent): boolean => typeof e.topic === 'string' && (internal.has(e.topic) || e.topic.startsWith('__'))
   const shown = events.filter((e) => !isInternal(e))
-  return { events: shown, hidden: events.length - shown.length }
+  return { events: foldIdleFailovers(shown), hidden: events.length - shown.length }
+}
+
+/** A `failover.measured` event of a partition no producer was writing to. */
+const isIdleFailover = (e: UiEvent): boolean => e.type === 'failover.measured' && e.unwritableMs === null && e.lastWriteAt === null
+
+/**
+ * One line for the idle partitions of one failover (same lost leader, same election) instead of
+ * one "no producer was writing" line each: a broker loss moves every partition it led, and those
+ * lines would push the elections out of the log. It stands where the first of them stood.
+ */
+export function foldIdleFailovers(events: readonly UiEvent[]): UiEvent[] {
+  const groups = new Map<string, UiEvent[]>()
+  for (const e of events) {
+    if (!isIdleFailover(e)) continue
+    const key = `${String(e.from)}|${String(e.electedAt)}`
+    const list = groups.get(key)
+    if (list) list.push(e)
+    else groups.set(key, [e])
+  }
+  const out: UiEvent[] = []
+  for (const e of events) {
+    if (!isIdleFailover(e)) {
+      out.push(e)
+      continue
+    }
+    const group = groups.get(`${String(e.from)}|${String(e.electedAt)}`)!
+    if (group.length === 1) out.push(e)
+    else if (group[0] === e) {
+      const noLeaderMs = Math.max(...group.map((g) => Number(g.noLeaderMs ?? 0)))
+      const names = group.map((g) => `${String(g.topic)}-${String(g.partition)}`).join(', ')
+      out.push({ ...e, message: `failover of ${group.length} partitions (leader ${String(e.from)} lost): no leader for up to ${formatDuration(noLeaderMs)}, no producer was writing: ${names}` })
+    }
+  }
+  return out
 }
 
 /** The last failover as one line: where, when, how long without a leader and without writes. */
