@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, REPO_ROOT, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 const TOPIC = 'ui-drill'
+/** Nobody writes to it: its partitions' failovers are measured as "no producer was writing". */
+const IDLE_TOPIC = 'ui-idle'
 const SERVER = `sluice-ui-test-${process.pid}`
 const SESSION = 'ui'
 
@@ -60,6 +62,8 @@ beforeAll(async () => {
   const heartbeatsApplyAt = Date.now() + 2_500
   const created = await sluice(['topic', 'create', TOPIC, '--partitions', '3', '--replication-factor', '3'], { home: d.home })
   expect(created.exitCode, created.stderr).toBe(0)
+  const idle = await sluice(['topic', 'create', IDLE_TOPIC, '--partitions', '6', '--replication-factor', '3'], { home: d.home })
+  expect(idle.exitCode, idle.stderr).toBe(0)
   producer = kafka.producer({ allowAutoTopicCreation: false })
   await producer.connect()
   // A steady trickle of records, so the partitions show rates; errors during the failover are
@@ -87,6 +91,8 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
   it('kills the leader of partition 0 from the keyboard and shows the broker killed and the new leader', async () => {
     const parts = await sluice(['cluster', 'partitions', '--topic', TOPIC, '--json'], { home: d!.home })
     const leader = (JSON.parse(parts.stdout) as { partitions: Array<{ partition: number; leader: number }> }).partitions.find((p) => p.partition === 0)!.leader
+    const idleParts = await sluice(['cluster', 'partitions', '--topic', IDLE_TOPIC, '--json'], { home: d!.home })
+    const idleLed = (JSON.parse(idleParts.stdout) as { partitions: Array<{ partition: number; leader: number }> }).partitions.filter((p) => p.leader === leader)
     const brokers = [...d!.brokers].sort((a, b) => a.id - b.id)
     const brokerRow = (id: number) => new RegExp(`^[> ]\\s+${id}\\*?\\s+(up|KILLED|FENCED|PAUSED)\\s`)
     const p0 = new RegExp(`^[> ]\\s+${TOPIC}-0\\s`)
@@ -115,6 +121,13 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
     expect(row(screen, p0)).toMatch(/UNDER-REPLICATED/)
     // The daemon measures the outage once the producer writes again.
     await screenUntil((s) => new RegExp(`last failover: ${TOPIC}-\\d leader ${leader} -> \\d .*no leader for`).test(s), 'the last failover measured')
+    // The idle partitions the broker led: one event line between them, not one each burying the elections.
+    expect(idleLed.length).toBeGreaterThanOrEqual(2)
+    const folded = await screenUntil(
+      (s) => new RegExp(`failover of ${idleLed.length} partitions \\(leader ${leader} lost\\).*no producer was writing`).test(s),
+      `one line for the ${idleLed.length} idle partitions of ${IDLE_TOPIC}`,
+    )
+    expect(folded.split('\n').filter((l) => /no producer was writing/.test(l) && !/last failover:/.test(l))).toHaveLength(1)
 
     await keys('q')
     await until('sluice ui to exit on q', async () => ((await tmux('has-session', '-t', SESSION)).exitCode !== 0 ? true : undefined), 10_000)
