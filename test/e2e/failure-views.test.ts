@@ -13,7 +13,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
-import { sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 interface Partition {
   topic: string
@@ -23,7 +23,7 @@ interface Partition {
   replicas: number[]
 }
 
-const TOPICS = ['fv-consume', 'fv-replay', 'fv-status']
+const TOPICS = ['fv-consume', 'fv-replay', 'fv-tail', 'fv-status']
 const RECORDS = 30
 
 let d: TestDaemon
@@ -78,6 +78,26 @@ describe('reads started while a crashed broker still leads', () => {
       const r = await run(['consume', 'fv-consume', '--exit'])
       expect(r.exitCode, r.stderr).toBe(0)
       expect(r.stdout.trim().split('\n')).toHaveLength(RECORDS)
+    } finally {
+      await restart(victim)
+    }
+  }, 90_000)
+
+  it('tail (not a terminal) waits out the election and follows', async () => {
+    const victim = await killLeader('fv-tail')
+    try {
+      const child = spawnSluice(['tail', 'fv-tail', '--from', 'earliest'], { home: d.home, env: d.env, timeoutMs: 90_000 })
+      let out = ''
+      child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()))
+      const lines = (): string[] => out.split('\n').filter((l) => l !== '')
+      // Exits 3 at once without the retry: wait for the records, or for the process to end.
+      let ended = false
+      void child.finally(() => (ended = true))
+      await until('every record, or tail ending', () => (lines().length >= RECORDS || ended ? true : undefined), 60_000)
+      child.kill('SIGTERM')
+      const r = await child
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(lines()).toHaveLength(RECORDS)
     } finally {
       await restart(victim)
     }
