@@ -29,6 +29,12 @@ afterAll(async () => {
 
 let traces = 0
 
+/** `sluice ...args` against the daemon, untraced. */
+async function sluiceRun(args: string[], input?: string): Promise<{ exitCode: number; stderr: string }> {
+  const r = await execa(process.execPath, [BIN, ...args], { reject: false, env: cleanEnv(d.env, d.home), extendEnv: false, input, timeout: 60_000 })
+  return { exitCode: r.exitCode ?? -1, stderr: String(r.stderr) }
+}
+
 /** Runs `sluice ...args` against the daemon; resolves with its result and the modules it loaded. */
 async function traced(args: string[], input?: string): Promise<{ exitCode: number; stdout: string; stderr: string; loaded: string[] }> {
   const file = path.join(dir.path, `trace-${++traces}.txt`)
@@ -54,15 +60,35 @@ describe('start-up: a short command loads only what it uses', () => {
   })
 
   it('topic list: no Kafka client library, no TUI', async () => {
-    const created = await execa(process.execPath, [BIN, 'topic', 'create', 'startup-list', '--partitions', '2', '--json'], {
-      reject: false,
-      env: cleanEnv(d.env, d.home),
-      extendEnv: false,
-    })
-    expect(created.exitCode, String(created.stderr)).toBe(0)
+    const created = await sluiceRun(['topic', 'create', 'startup-list', '--partitions', '2', '--json'])
+    expect(created.exitCode, created.stderr).toBe(0)
     const r = await traced(['topic', 'list', '--json'])
     expect(r.exitCode, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).topics).toContainEqual(expect.objectContaining({ topic: 'startup-list', internal: false, partitionCount: 2, replicationFactor: 3 }))
     expect(heavy(r.loaded)).toEqual([])
+  })
+
+  it('consume --exit: no Kafka client library, the records as before', async () => {
+    const input = '{"n":1}\n{"n":2}\n{"n":3}\n'
+    expect((await sluiceRun(['produce', 'startup-consume', '--partition', '0'], input)).exitCode).toBe(0)
+    const r = await traced(['consume', 'startup-consume', '--exit'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).value)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }])
+    expect(heavy(r.loaded)).toEqual([])
+  })
+
+  it('consume of a mistyped topic: NOT_FOUND (exit 4) at once, without loading the client library', async () => {
+    const r = await traced(['consume', 'startup-no-such-topic', '--exit'])
+    expect(r.exitCode).toBe(4)
+    expect(r.stderr).toMatch(/topic "startup-no-such-topic" does not exist/)
+    expect(heavy(r.loaded)).toEqual([])
+  })
+
+  it('consume of compressed records loads the codecs when it meets them', async () => {
+    const input = '{"c":1}\n{"c":2}\n'
+    expect((await sluiceRun(['produce', 'startup-gzip', '--compression', 'gzip'], input)).exitCode).toBe(0)
+    const r = await traced(['consume', 'startup-gzip', '--exit'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).value).sort((a, b) => a.c - b.c)).toEqual([{ c: 1 }, { c: 2 }])
   })
 })

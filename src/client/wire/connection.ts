@@ -87,6 +87,11 @@ export class WireConnection {
     return connection
   }
 
+  /** True once the socket is gone (the broker closed it, or close()): a pool opens another. */
+  get isClosed(): boolean {
+    return this.closedBy !== undefined
+  }
+
   /** The highest version of `api` both sides speak, at most `max`; undefined when none. */
   version(api: ApiSchema, max = api.maxVersion): number | undefined {
     const theirs = this.versions.get(api.apiKey)
