@@ -91,4 +91,13 @@ describe('start-up: a short command loads only what it uses', () => {
     expect(r.exitCode, r.stderr).toBe(0)
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).value).sort((a, b) => a.c - b.c)).toEqual([{ c: 1 }, { c: 2 }])
   })
+
+  it('produce of one record: no Kafka client library, the record stored', async () => {
+    const r = await traced(['produce', 'startup-produce', '--json'], '{"one":1}\n')
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ topic: 'startup-produce', records: 1, acks: 'all' })
+    expect(heavy(r.loaded)).toEqual([])
+    const c = await traced(['consume', 'startup-produce', '--exit'])
+    expect(JSON.parse(c.stdout).value).toEqual({ one: 1 })
+  })
 })

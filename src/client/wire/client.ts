@@ -11,6 +11,8 @@
 import { ErrorCode, errorName, isRetriable } from '../../protocol/errors.js'
 import { listOffsetsApi } from '../../protocol/messages/02-list-offsets.js'
 import { metadataApi } from '../../protocol/messages/03-metadata.js'
+import { initProducerIdApi } from '../../protocol/messages/22-init-producer-id.js'
+import { describeConfigsApi } from '../../protocol/messages/32-describe-configs.js'
 import { clientOptions, type ClusterTarget } from '../kafka.js'
 import { parseBroker } from './bootstrap.js'
 import { WireConnection, WireError, type BrokerAddress } from './connection.js'
@@ -39,6 +41,10 @@ const REQUEST_TIMEOUT_MS = 30_000
 const METADATA_VERSION_MAX = 12
 /** v1+ answer one offset per partition (v0 a list). */
 const LIST_OFFSETS_VERSION_MAX = 7
+/** DescribeConfigs resource type of a topic. */
+const RESOURCE_TOPIC = 2
+/** Kafka's transaction.timeout.ms default, which the Java producer sends even when only idempotent. */
+const TRANSACTION_TIMEOUT_MS = 60_000
 
 export class WireClient {
   private readonly pool = new Map<string, Promise<WireConnection>>()
@@ -71,14 +77,14 @@ export class WireClient {
     },
   }
 
-  async metadata(opts: { topics: string[]; forceUpdate?: boolean }): Promise<ClusterMetadataView> {
+  /** Metadata of `topics`; `autocreateTopics` lets a cluster that auto-creates topics create them. */
+  async metadata(opts: { topics: string[]; forceUpdate?: boolean; autocreateTopics?: boolean }): Promise<ClusterMetadataView> {
     const key = opts.topics.join('\0')
     const cached = this.cache.get(key)
     if (cached !== undefined && !opts.forceUpdate) return cached
     const md = await this.withRetries(async (attempt) => {
-      const brokers = this.target.bootstrapBrokers
-      const connection = await this.connections.get(parseBroker(brokers[attempt % brokers.length]!))
-      const answer = await connection.request(metadataApi, { topics: opts.topics.map((name) => ({ name })), allowAutoTopicCreation: false }, { timeoutMs: REQUEST_TIMEOUT_MS, max: METADATA_VERSION_MAX })
+      const connection = await this.anyBroker(attempt)
+      const answer = await connection.request(metadataApi, { topics: opts.topics.map((name) => ({ name })), allowAutoTopicCreation: opts.autocreateTopics === true }, { timeoutMs: REQUEST_TIMEOUT_MS, max: METADATA_VERSION_MAX })
       const topics = new Map<string, TopicMetadata>()
       for (const t of answer.topics) {
         if (t.errorCode !== ErrorCode.NONE) {
@@ -136,6 +142,38 @@ export class WireClient {
       out.set(topic, offsets)
     }
     return out
+  }
+
+  /** A producer id and epoch for an idempotent producer (InitProducerId without a transactional id). */
+  initIdempotentProducer(_opts: object = {}): Promise<{ producerId: bigint; producerEpoch: number }> {
+    return this.withRetries(async (attempt) => {
+      const connection = await this.anyBroker(attempt)
+      const answer = await connection.request(initProducerIdApi, { transactionalId: null, transactionTimeoutMs: TRANSACTION_TIMEOUT_MS }, { timeoutMs: REQUEST_TIMEOUT_MS })
+      if (answer.errorCode !== ErrorCode.NONE) throw new KafkaAnswerError(answer.errorCode, `InitProducerId: ${errorName(answer.errorCode)}`)
+      return { producerId: BigInt(answer.producerId), producerEpoch: answer.producerEpoch }
+    })
+  }
+
+  /** One config of a topic, as the cluster describes it (null when it does not say). */
+  topicConfig(topic: string, name: string): Promise<string | null> {
+    return this.withRetries(async (attempt) => {
+      const connection = await this.anyBroker(attempt)
+      const answer = await connection.request(
+        describeConfigsApi,
+        { resources: [{ resourceType: RESOURCE_TOPIC, resourceName: topic, configurationKeys: [name] }] },
+        { timeoutMs: REQUEST_TIMEOUT_MS },
+      )
+      const result = answer.results[0]
+      if (result === undefined) return null
+      if (result.errorCode !== ErrorCode.NONE) throw new KafkaAnswerError(result.errorCode, `DescribeConfigs ${topic}: ${errorName(result.errorCode)}`)
+      return result.configs.find((c) => c.name === name)?.value ?? null
+    })
+  }
+
+  /** A connection to a bootstrap broker, another one on each attempt. */
+  private anyBroker(attempt: number): Promise<WireConnection> {
+    const brokers = this.target.bootstrapBrokers
+    return this.connections.get(parseBroker(brokers[attempt % brokers.length]!))
   }
 
   /** Runs `fn` again after a lost connection or a retriable Kafka error (never an unknown topic). */

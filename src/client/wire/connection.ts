@@ -109,6 +109,18 @@ export class WireConnection {
     return this.send(api, version, body, opts.timeoutMs)
   }
 
+  /** A request the broker does not answer (Produce with acks=0): resolves once it is written. */
+  requestNoResponse<A extends ApiSchema>(api: A, body: Input<A['request']>, opts: { timeoutMs: number; max?: number }): Promise<void> {
+    const version = this.version(api, opts.max)
+    if (version === undefined) return Promise.reject(new WireError('UNSUPPORTED_VERSION', `${this.where()}: the broker does not speak ${api.name}`))
+    if (this.closedBy !== undefined) return Promise.reject(this.closedBy)
+    const chunks = encodeRequest(api, version, this.nextCorrelationId++, this.clientId, body)
+    return new Promise((resolve, reject) => {
+      for (let i = 0; i < chunks.length - 1; i++) this.socket.write(chunks[i]!)
+      this.socket.write(chunks[chunks.length - 1]!, (err) => (err ? reject(new WireError('EPIPE', `${this.where()}: ${err.message}`, { cause: err })) : resolve()))
+    })
+  }
+
   private send<A extends ApiSchema>(api: A, version: number, body: Input<A['request']>, timeoutMs: number): Promise<Decoded<A['response']>> {
     if (this.closedBy !== undefined) return Promise.reject(this.closedBy)
     const correlationId = this.nextCorrelationId++
