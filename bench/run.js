@@ -13,6 +13,8 @@
  *   node bench/run.js --only tail --tail-filter 'value.customer == "c-7"'   # the same with a --filter
  *   node bench/run.js --only partitions # idle CPU, RSS, creation and restart time with 1,000 and 10,000 partitions
  *   node bench/run.js --only partitions --partition-counts 1000 --idle-seconds 5
+ *   node bench/run.js --only startup    # one short CLI call (produce 1 record, consume --exit, topic list) beside kcat
+ *   node bench/run.js --only startup --startup-runs 9
  *
  * Prints a table (targets as PASS/MISS) and writes the figures to bench/results/<timestamp>.json.
  * A missed target is not a failure; a step that fails (a tool exits non-zero, a count is wrong)
@@ -32,6 +34,7 @@ import { measureFailover } from './lib/failover.js'
 import { createTopic } from './lib/topics.js'
 import { formatTail, measureTail } from './lib/tail.js'
 import { formatPartitions, measurePartitions } from './lib/partitions.js'
+import { formatStartupCommands, measureStartupCommands } from './lib/startup.js'
 import {
   consumeKcat,
   consumeSluice,
@@ -55,8 +58,9 @@ const { values: args } = parseArgs({
     'idle-seconds': { type: 'string' },
   },
 })
-if (args.only !== undefined && args.only !== 'tail' && args.only !== 'partitions') {
-  process.stderr.write('bench: --only takes: tail, partitions\n')
+const ONLY = ['tail', 'partitions', 'startup']
+if (args.only !== undefined && !ONLY.includes(args.only)) {
+  process.stderr.write(`bench: --only takes: ${ONLY.join(', ')}\n`)
   process.exit(2)
 }
 const int = (v, fallback) => (v === undefined ? fallback : Number.parseInt(v, 10))
@@ -168,12 +172,31 @@ async function mainPartitions(daemons) {
   log(`figures written to ${path.relative(process.cwd(), out)}`)
 }
 
+/** The start-up step alone (`--only startup`), on its own daemon. */
+async function mainStartup(daemons, workDir) {
+  const daemon = new BenchDaemon({ brokers: 3 })
+  daemons.add(daemon)
+  await daemon.start()
+  log(`daemon pid ${daemon.pid} at ${daemon.bootstrap}`)
+  const startupCommands = await measureStartupCommands(daemon, { runs: STARTUP_RUNS, workDir, log })
+  await daemon.dispose()
+  daemons.delete(daemon)
+  const figures = { version: 1, date: new Date().toISOString(), revision: gitRevision(), machine: { cpus: os.cpus().length, node: process.version, kcat: kcatVersion() }, loadAverage: os.loadavg(), startupCommands }
+  console.log(formatStartupCommands(startupCommands))
+  const resultsDir = path.join(REPO_ROOT, 'bench', 'results')
+  fs.mkdirSync(resultsDir, { recursive: true })
+  const out = path.join(resultsDir, `startup-${figures.date.replace(/[:.]/g, '-')}.json`)
+  fs.writeFileSync(out, JSON.stringify(figures, null, 2) + '\n')
+  log(`figures written to ${path.relative(process.cwd(), out)}`)
+}
+
 async function main(daemons, workDir) {
   if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'commands', 'daemon', 'start.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm run bench does)')
   }
   if (args.only === 'tail') return mainTail(daemons)
   if (args.only === 'partitions') return mainPartitions(daemons)
+  if (args.only === 'startup') return mainStartup(daemons, workDir)
   const figures = {
     version: 1,
     date: new Date().toISOString(),
@@ -241,6 +264,10 @@ async function main(daemons, workDir) {
   if (figures.latency.missing > 0) {
     figures.problems.push(`latency: ${figures.latency.missing} of ${figures.latency.sent} records never reached the consumer`)
   }
+  // One short CLI call each (produce one record, consume a small topic, list topics), beside kcat.
+  figures.startupCommands = await step('startupCommands', `startup: one short CLI call x${STARTUP_RUNS}, beside kcat`, () =>
+    measureStartupCommands(daemon, { runs: STARTUP_RUNS, workDir, log }),
+  )
   const hasProduce = sluiceHas('produce')
   const hasConsume = sluiceHas('consume')
   if (!hasProduce) figures.skipped.produce = '`sluice produce` is not in this build'
@@ -307,6 +334,7 @@ async function main(daemons, workDir) {
   figures.loadAverage.end = os.loadavg()
   figures.targets = evaluateTargets(figures)
   console.log(formatReport(figures, figures.targets))
+  console.log(`\n${formatStartupCommands(figures.startupCommands)}`)
   if (figures.tail) console.log(`\n${formatTail(figures.tail)}`)
   const resultsDir = path.join(REPO_ROOT, 'bench', 'results')
   fs.mkdirSync(resultsDir, { recursive: true })

@@ -102,10 +102,13 @@ export function kafkaApiCode(err: unknown, depth = 0): number | undefined {
   return kafkaApiCode(e.cause, depth + 1)
 }
 
+/** @platformatic/kafka's network failures, and the socket's own (wire/connection.ts passes them on). */
+const NETWORK_ERROR_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE'])
+
 function isNetworkFailure(err: unknown, depth = 0): boolean {
   if (depth > 6 || typeof err !== 'object' || err === null) return false
   const e = err as ClientErrorShape
-  if (e.code === 'PLT_KFK_NETWORK' || e.code === 'ECONNREFUSED' || e.code === 'PLT_KFK_TIMEOUT') return true
+  if (typeof e.code === 'string' && NETWORK_ERROR_CODES.has(e.code)) return true
   if ((e.errors ?? []).some((inner) => isNetworkFailure(inner, depth + 1))) return true
   return isNetworkFailure(e.cause, depth + 1)
 }

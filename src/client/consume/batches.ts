@@ -15,8 +15,8 @@
  * Compressed batches are decompressed with @platformatic/kafka's codecs (gzip, snappy, lz4, zstd).
  * Control batches (transaction markers) take offsets but hold no data: they are skipped.
  */
-import { compressionsAlgorithmsByBitmask } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
+import { compressionByBitmask } from '../compression.js'
 import { corrupt, readVarNumber, varint, type RecordView } from './record-view.js'
 
 export { keyOf, readHeaders, valueOf, type RecordView } from './record-view.js'
@@ -109,6 +109,18 @@ function walkRecords(
   return -1
 }
 
+/** True when a whole batch in `records` is compressed: walkBatches then needs loadCompression(). */
+export function hasCompressedBatch(records: Buffer): boolean {
+  let at = 0
+  while (at + LOG_OVERHEAD <= records.length) {
+    const batchEnd = at + LOG_OVERHEAD + records.readInt32BE(at + 8)
+    if (batchEnd > records.length || batchEnd < at + BATCH_HEADER_BYTES) return false
+    if ((records.readInt16BE(at + OFF_ATTRIBUTES) & ATTR_COMPRESSION_MASK) !== 0) return true
+    at = batchEnd
+  }
+  return false
+}
+
 /**
  * Visits the records at or after `fromOffset` in `records` (a fetch response's record set), in
  * offset order, until the visitor returns false.
@@ -138,7 +150,7 @@ export function walkBatches(records: Buffer, fromOffset: number, visit: RecordVi
       let start = at + BATCH_HEADER_BYTES
       let end = batchEnd
       if (codec !== 0) {
-        const algorithm = compressionsAlgorithmsByBitmask[codec]
+        const algorithm = compressionByBitmask(codec)
         if (algorithm === undefined) throw corrupt(`unknown compression codec ${codec}`)
         try {
           buf = algorithm.decompressSync(records.subarray(start, end)) as Buffer

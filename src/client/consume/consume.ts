@@ -7,7 +7,6 @@
  * signal aborts.
  */
 import type { Writable } from 'node:stream'
-import { Consumer } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from '../kafka.js'
 import {
@@ -17,7 +16,8 @@ import {
   type OffsetSpec,
   type PartitionBounds,
 } from '../offsets.js'
-import { Fetcher, type PartitionCursor } from './fetcher.js'
+import { WireClient } from '../wire/client.js'
+import { Fetcher, type FetcherClient, type PartitionCursor } from './fetcher.js'
 import { createFormatter } from './format.js'
 import { OutputWriter } from './output.js'
 import type { RecordView } from './record-view.js'
@@ -87,7 +87,7 @@ const PARTITION_MAX_BYTES = 1024 * 1024
 const MAX_BYTES = 8 * 1024 * 1024
 
 /** Partition count of the topic; NOT_FOUND when it does not exist. */
-export async function partitionCount(consumer: Consumer, target: ClusterTarget, topic: string): Promise<number> {
+export async function partitionCount(consumer: Pick<FetcherClient, 'metadata'>, target: ClusterTarget, topic: string): Promise<number> {
   try {
     const md = await consumer.metadata({ topics: [topic] })
     const t = md.topics.get(topic)
@@ -122,7 +122,7 @@ export function choosePartitions(opts: { topic: string; partitions?: number[]; f
 }
 
 /** The cursors: where each partition starts, and where it stops. */
-async function planCursors(consumer: Consumer, opts: ConsumeOptions, partitions: number[]): Promise<PartitionCursor[]> {
+async function planCursors(consumer: FetcherClient, opts: ConsumeOptions, partitions: number[]): Promise<PartitionCursor[]> {
   const lookup = kafkaOffsetLookup(consumer, opts.topic)
   const nowMs = opts.nowMs ?? Date.now()
   let bounds: Map<number, PartitionBounds>
@@ -180,7 +180,9 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult>
   if (opts.max !== undefined && (!Number.isSafeInteger(opts.max) || opts.max < 1)) {
     throw new SluiceError('USAGE', '--max must be a positive integer')
   }
-  const consumer = new Consumer({ ...clientOptions(opts.target, 'sluice-consume'), groupId: 'sluice-consume' })
+  // Sluice's own client, not @platformatic/kafka's Consumer: a short consume must not pay for
+  // loading that library (docs/performance.md, start-up).
+  const consumer = new WireClient(opts.target, 'sluice-consume')
   const out = new OutputWriter(opts.stdout)
   let records = 0
   let stoppedBy: ConsumeResult['stoppedBy'] = 'end'
@@ -251,7 +253,7 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult>
   } finally {
     // Whatever was formatted before a failure still goes out (it was read, in order).
     out.flush()
-    // Forced: fetches still in flight (a long-poll) are abandoned, not awaited.
-    await new Promise<void>((resolve) => consumer.close(true, () => resolve()))
+    // Fetches still in flight (a long-poll) are abandoned, not awaited.
+    consumer.close()
   }
 }

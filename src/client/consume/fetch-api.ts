@@ -1,13 +1,17 @@
 /**
- * Fetch v12 through @platformatic/kafka's connections, with a response parser that keeps each
- * partition's records as bytes. The library's own Fetch parser decodes every record into objects
- * (with BigInts) and throws on any partition error; consume needs neither: it walks the batches
- * itself (batches.ts) and handles errors per partition.
+ * One Fetch request, on either kind of connection: sluice's own (wire/connection.ts, what a plain
+ * `consume` uses, so that it never loads a client library) or @platformatic/kafka's (the consumer
+ * group path; fetch-lib.ts, loaded only then). Either way each partition's records stay bytes
+ * (batches.ts walks them), and partition errors are in the result, never thrown.
  *
- * v12 is the newest Fetch version that names topics (v13+ use topic ids) and is served by every
- * broker since Kafka 2.7; the request is the library's own v12 encoder.
+ * Fetch v12 at most: the newest version that names topics (v13+ use topic ids), served by every
+ * broker since Kafka 2.7; an older broker gets the newest version it speaks.
  */
-import { createAPI, fetchV12, type Connection, type Reader } from '@platformatic/kafka'
+import type { Connection } from '@platformatic/kafka'
+import { fetchApi } from '../../protocol/messages/01-fetch.js'
+import { loadCompression } from '../compression.js'
+import { WireConnection } from '../wire/connection.js'
+import { hasCompressedBatch } from './batches.js'
 
 export interface FetchPartitionRequest {
   partition: number
@@ -31,52 +35,6 @@ export interface FetchResult {
   partitions: FetchedPartition[]
 }
 
-const EMPTY = Buffer.alloc(0)
-
-function parseResponse(_correlationId: number, _apiKey: number, _apiVersion: number, reader: Reader): FetchResult {
-  reader.readInt32() // throttle_time_ms
-  const errorCode = reader.readInt16()
-  reader.readInt32() // session_id
-  const partitions: FetchedPartition[] = []
-  reader.readArray((r) => {
-    r.readString() // topic
-    r.readArray((r) => {
-      const partition = r.readInt32()
-      const partitionError = r.readInt16()
-      const highWatermark = Number(r.readInt64())
-      r.readInt64() // last_stable_offset
-      const logStartOffset = Number(r.readInt64())
-      r.readArray((r) => {
-        r.readInt64() // producer_id
-        r.readInt64() // first_offset
-      })
-      r.readInt32() // preferred_read_replica
-      const size = r.readUnsignedVarInt() - 1 // COMPACT_RECORDS: length + 1, 0 = null
-      // One contiguous copy at most (when the response arrived in several socket chunks).
-      const records = size > 0 ? (r.buffer.slice(r.position, r.position + size) as Buffer) : EMPTY
-      if (size > 0) r.skip(size)
-      partitions.push({ partition, errorCode: partitionError, highWatermark, logStartOffset, records })
-    })
-  })
-  return { errorCode, partitions }
-}
-
-type RawFetch = (
-  connection: Connection,
-  maxWaitMs: number,
-  minBytes: number,
-  maxBytes: number,
-  isolationLevel: number,
-  sessionId: number,
-  sessionEpoch: number,
-  topics: fetchV12.FetchRequestTopic[],
-  forgottenTopicsData: fetchV12.FetchRequestForgottenTopicsData[],
-  rackId: string,
-  callback: (error: Error | null, result?: FetchResult) => void,
-) => void
-
-const rawFetchV12 = createAPI(1, 12, fetchV12.createRequest, parseResponse) as unknown as RawFetch
-
 export interface FetchOptions {
   topic: string
   partitions: FetchPartitionRequest[]
@@ -85,28 +43,57 @@ export interface FetchOptions {
   maxBytes: number
 }
 
-/** One Fetch request on `connection`. Partition errors are in the result, never thrown. */
-export function fetchRaw(connection: Connection, opts: FetchOptions): Promise<FetchResult> {
-  return new Promise((resolve, reject) => {
-    const partitions = opts.partitions.map((p) => ({
-      partition: p.partition,
-      currentLeaderEpoch: p.currentLeaderEpoch,
-      fetchOffset: BigInt(p.fetchOffset),
-      lastFetchedEpoch: -1,
-      partitionMaxBytes: p.partitionMaxBytes,
-    }))
-    rawFetchV12(
-      connection,
-      opts.maxWaitMs,
-      opts.minBytes,
-      opts.maxBytes,
-      0, // read_uncommitted, as kcat and the Java consumer by default
-      0, // no fetch session: every fetch is a full fetch
-      -1,
-      [{ topicId: opts.topic, partitions }],
-      [],
-      '',
-      (error, result) => (error ? reject(error) : resolve(result!)),
-    )
-  })
+/** A broker connection the fetch loop reads from. */
+export type FetchConnection = Connection | WireConnection
+
+const FETCH_VERSION_MAX = 12
+/** Kafka's request.timeout.ms, on top of the long-poll wait. */
+const REQUEST_TIMEOUT_MS = 30_000
+const EMPTY = Buffer.alloc(0)
+
+let lib: Promise<typeof import('./fetch-lib.js')> | undefined
+
+export async function fetchRaw(connection: FetchConnection, opts: FetchOptions): Promise<FetchResult> {
+  const result = connection instanceof WireConnection ? await fetchWire(connection, opts) : await (await (lib ??= import('./fetch-lib.js'))).fetchLib(connection, opts)
+  // walkBatches decompresses synchronously: the codecs are loaded before it sees the records.
+  if (result.partitions.some((p) => hasCompressedBatch(p.records))) await loadCompression()
+  return result
+}
+
+async function fetchWire(connection: WireConnection, opts: FetchOptions): Promise<FetchResult> {
+  const answer = await connection.request(
+    fetchApi,
+    {
+      maxWaitMs: opts.maxWaitMs,
+      minBytes: opts.minBytes,
+      maxBytes: opts.maxBytes,
+      isolationLevel: 0, // read_uncommitted, as kcat and the Java consumer by default
+      sessionId: 0, // no fetch session: every fetch is a full fetch
+      sessionEpoch: -1,
+      topics: [
+        {
+          topic: opts.topic,
+          partitions: opts.partitions.map((p) => ({
+            partition: p.partition,
+            currentLeaderEpoch: p.currentLeaderEpoch,
+            fetchOffset: p.fetchOffset,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1,
+            partitionMaxBytes: p.partitionMaxBytes,
+          })),
+        },
+      ],
+      forgottenTopicsData: [],
+      rackId: '',
+    },
+    { timeoutMs: opts.maxWaitMs + REQUEST_TIMEOUT_MS, max: FETCH_VERSION_MAX },
+  )
+  const partitions: FetchedPartition[] = []
+  for (const t of answer.responses) {
+    if (t.topic !== opts.topic) continue
+    for (const p of t.partitions) {
+      partitions.push({ partition: p.partitionIndex, errorCode: p.errorCode, highWatermark: p.highWatermark, logStartOffset: p.logStartOffset, records: p.records ?? EMPTY })
+    }
+  }
+  return { errorCode: answer.errorCode, partitions }
 }

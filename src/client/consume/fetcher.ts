@@ -17,13 +17,13 @@
  *   they were read fail the consume with where the data now starts.
  * - Following: fetches long-poll (maxWaitMs) at the end of the log.
  */
-import type { Broker, ClusterMetadata, Connection } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { RETRY_WINDOW_MS, toClusterError, type ClusterTarget } from '../kafka.js'
 import { kafkaOffsetLookup, type ListOffsetsClient } from '../offsets.js'
 import { nextOffsetAfter, walkBatches, type RecordView } from './batches.js'
-import { fetchRaw, type FetchOptions, type FetchResult } from './fetch-api.js'
+import type { BrokerAddress } from '../wire/connection.js'
+import { fetchRaw, type FetchConnection, type FetchOptions, type FetchResult } from './fetch-api.js'
 
 export interface PartitionCursor {
   partition: number
@@ -41,16 +41,25 @@ export interface PartitionCursor {
   failingSinceMs?: number
 }
 
-/** What the fetch loop needs from a @platformatic/kafka Consumer (an interface, for tests). */
+/** The metadata the fetch loop reads: brokers by id, and each partition's leader. */
+export interface FetcherMetadata {
+  brokers: Map<number, BrokerAddress>
+  topics: Map<string, { partitionsCount: number; partitions: { leader: number }[] }>
+}
+
+/**
+ * What the fetch loop needs of a client: sluice's WireClient (plain consume) or a
+ * @platformatic/kafka Consumer (groups, replay), or a fake in tests.
+ */
 export interface FetcherClient extends ListOffsetsClient {
-  metadata(options: { topics: string[]; forceUpdate?: boolean }): Promise<ClusterMetadata>
-  connections: { get(broker: Broker): Promise<Connection> }
+  metadata(options: { topics: string[]; forceUpdate?: boolean }): Promise<FetcherMetadata>
+  connections: { get(broker: BrokerAddress): Promise<FetchConnection> }
 }
 
 export interface FetcherOptions {
   consumer: FetcherClient
   /** One Fetch request (fetchRaw; tests give a fake). */
-  fetch?: (connection: Connection, opts: FetchOptions) => Promise<FetchResult>
+  fetch?: (connection: FetchConnection, opts: FetchOptions) => Promise<FetchResult>
   target: ClusterTarget
   topic: string
   cursors: PartitionCursor[]
@@ -209,7 +218,7 @@ export class Fetcher {
     void this.reassign(cursors, cause).finally(() => this.workDone())
   }
 
-  private issue(connection: Connection, cursors: PartitionCursor[], positions: Map<PartitionCursor, number>): InFlight | null {
+  private issue(connection: FetchConnection, cursors: PartitionCursor[], positions: Map<PartitionCursor, number>): InFlight | null {
     const parts = cursors.filter((c) => !c.done && (positions.get(c) ?? c.position) < c.stopOffset)
     if (parts.length === 0) return null
     // Rotate the order: a broker fills max bytes from the first partitions of a request.
@@ -245,7 +254,7 @@ export class Fetcher {
 
   private async fetchFrom(leader: number, set: Set<PartitionCursor>): Promise<void> {
     const { consumer, topic } = this.opts
-    let connection: Connection
+    let connection: FetchConnection
     try {
       const md = await consumer.metadata({ topics: [topic] })
       const broker = md.brokers.get(leader)

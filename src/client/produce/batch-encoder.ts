@@ -13,7 +13,8 @@
  *           keyLength varint (-1: null), key, valueLength varint (-1: null), value,
  *           headerCount varint, headers: [keyLength varint, key, valueLength varint, value]
  */
-import { compressionsAlgorithms, type CompressionAlgorithmValue } from '@platformatic/kafka'
+import type { CompressionAlgorithmValue } from '@platformatic/kafka'
+import { compressionByName } from '../compression.js'
 import { computeBatchCrc, LOG_OVERHEAD, MAGIC_V2, RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
 import type { Message } from './send-pipeline.js'
 
@@ -87,8 +88,9 @@ export function encodeBatch(messages: readonly Message[], fields: BatchFields): 
     sizes[i] = size
     recordsBytes += uvarintSize(size * 2) + size
   }
-  const codec = compressionsAlgorithms[fields.compression]
-  const compressed = codec.bitmask !== 0
+  // Uncompressed needs no codec: the codecs load only for a compressed send (compression.ts).
+  const codec = fields.compression === 'none' ? undefined : compressionByName(fields.compression)
+  const compressed = codec !== undefined && codec.bitmask !== 0
   // Uncompressed, the records are written in place after the header; compressed, apart first.
   const records = compressed ? Buffer.allocUnsafe(recordsBytes) : undefined
   let out = compressed ? undefined : Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + recordsBytes)
@@ -112,16 +114,16 @@ export function encodeBatch(messages: readonly Message[], fields: BatchFields): 
     }
   }
   if (records !== undefined) {
-    const payload = codec.compressSync(records)
+    const payload = codec!.compressSync(records)
     out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + payload.length)
-    payload.copy(out, RECORD_BATCH_OVERHEAD)
+    out.set(payload, RECORD_BATCH_OVERHEAD)
   }
   const batch = out!
   batch.writeBigInt64BE(0n, 0) // baseOffset: the leader assigns it
   batch.writeInt32BE(batch.length - LOG_OVERHEAD, 8)
   batch.writeInt32BE(-1, 12) // partitionLeaderEpoch
   batch.writeInt8(MAGIC_V2, 16)
-  batch.writeInt16BE(codec.bitmask, 21) // attributes: compression, CreateTime
+  batch.writeInt16BE(codec?.bitmask ?? 0, 21) // attributes: compression, CreateTime
   batch.writeInt32BE(count - 1, 23)
   batch.writeBigInt64BE(BigInt(baseTimestamp), 27)
   batch.writeBigInt64BE(BigInt(maxTimestamp), 35)

@@ -3,11 +3,27 @@
  * count and max.message.bytes, and the meaning of a failed send for the person running it.
  * Everything here works the same against the local daemon and any Kafka cluster.
  */
-import { Admin, ConfigResourceTypes, type Producer } from '@platformatic/kafka'
+import type { Producer } from '@platformatic/kafka'
 import { ExitCode, SluiceError } from '../../cli/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from '../kafka.js'
+import { WireClient } from '../wire/client.js'
+import type { BrokerAddress } from '../wire/connection.js'
+import type { ProduceConnection } from './produce-api.js'
 
 export type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>
+
+/**
+ * What the sender asks of a client: sluice's WireClient (`sluice produce`, which so never loads a
+ * client library) or a @platformatic/kafka Producer (replay, which reads with that library too).
+ */
+export interface ProduceClient {
+  metadata(options: { topics: string[]; forceUpdate?: boolean; autocreateTopics?: boolean }): Promise<{
+    brokers: Map<number, BrokerAddress>
+    topics: Map<string, { partitionsCount: number; partitions: { leader: number }[] }>
+  }>
+  connections: { get(broker: BrokerAddress): Promise<ProduceConnection> }
+  initIdempotentProducer(options: object): Promise<{ producerId: bigint; producerEpoch: number }>
+}
 
 /** Kafka's default max.message.bytes, used when the topic's own cannot be read. */
 const MAX_MESSAGE_BYTES_DEFAULT = 1_048_588
@@ -62,7 +78,7 @@ export function isRetriableSend(err: unknown, depth = 0): boolean {
   if (depth > 8 || typeof err !== 'object' || err === null) return false
   const e = err as { code?: unknown; apiCode?: unknown; errors?: unknown[]; cause?: unknown }
   if (typeof e.apiCode === 'number' && e.apiCode !== 0) return RETRIABLE_PRODUCE_CODES.has(e.apiCode)
-  if (e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_TIMEOUT' || e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'EPIPE') return true
+  if (e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_TIMEOUT' || e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ETIMEDOUT') return true
   if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every((inner) => isRetriableSend(inner, depth + 1))
   return e.cause !== undefined && isRetriableSend(e.cause, depth + 1)
 }
@@ -73,7 +89,7 @@ export interface TopicInfo {
 }
 
 /** The topic's partition count (creating it where the cluster auto-creates) and max.message.bytes. */
-export async function describeTopic(producer: BufferProducer, target: ClusterTarget, topic: string): Promise<TopicInfo> {
+export async function describeTopic(producer: ProduceClient, target: ClusterTarget, topic: string): Promise<TopicInfo> {
   let numPartitions: number
   try {
     const metadata = await producer.metadata({ topics: [topic], autocreateTopics: true })
@@ -89,19 +105,27 @@ export async function describeTopic(producer: BufferProducer, target: ClusterTar
 
   // A cluster that will not describe configs (no permission, an older Kafka) keeps the default.
   let maxMessageBytes = MAX_MESSAGE_BYTES_DEFAULT
-  const admin = new Admin(clientOptions(target, 'sluice-produce'))
   try {
-    const [described] = await admin.describeConfigs({
-      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: ['max.message.bytes'] }],
-    })
-    const value = described?.configs.find((c) => c.name === 'max.message.bytes')?.value
+    const value = producer instanceof WireClient ? await producer.topicConfig(topic, 'max.message.bytes') : await topicConfigByAdmin(target, topic, 'max.message.bytes')
     if (typeof value === 'string' && /^\d+$/.test(value)) maxMessageBytes = Number(value)
   } catch {
     // keep the default
+  }
+  return { numPartitions, maxMessageBytes }
+}
+
+/** One config of a topic through @platformatic/kafka's Admin (replay's path: that library is loaded there). */
+async function topicConfigByAdmin(target: ClusterTarget, topic: string, name: string): Promise<string | null | undefined> {
+  const { Admin, ConfigResourceTypes } = await import('@platformatic/kafka')
+  const admin = new Admin(clientOptions(target, 'sluice-produce'))
+  try {
+    const [described] = await admin.describeConfigs({
+      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: [name] }],
+    })
+    return described?.configs.find((c) => c.name === name)?.value
   } finally {
     await admin.close().catch(() => undefined)
   }
-  return { numPartitions, maxMessageBytes }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The Sender of the send pipeline for one topic: each send's records are grouped by partition,
  * encoded by sluice (batch-encoder.ts), and sent to each partition's leader in one Produce request
- * per leader (produce-api.ts), over @platformatic/kafka's connections and metadata.
+ * per leader (produce-api.ts), over the client's connections and metadata (cluster.ts ProduceClient).
  *
  * Idempotence (acks=all): the producer id comes from InitProducerId (through the library); each
  * partition's next sequence advances only when its batch is acknowledged. The pipeline keeps at
@@ -12,10 +12,13 @@
  * partitions that were acknowledged (the pipeline retries only the others), `errors` one error per
  * failed partition (with `apiCode`, or the network error), as the pipeline's retry test expects.
  */
-import type { Broker, CompressionAlgorithmValue, Connection, Producer } from '@platformatic/kafka'
+import type { CompressionAlgorithmValue } from '@platformatic/kafka'
 import { errorName } from '../../protocol/errors.js'
+import { loadCompression } from '../compression.js'
+import type { BrokerAddress } from '../wire/connection.js'
 import { encodeBatch } from './batch-encoder.js'
-import { produceRaw, type ProducePartition } from './produce-api.js'
+import type { ProduceClient } from './cluster.js'
+import { produceRaw, type ProduceConnection, type ProducePartition } from './produce-api.js'
 import type { Message, Sender } from './send-pipeline.js'
 
 export class PartitionProduceError extends Error {
@@ -45,8 +48,6 @@ export interface RawSenderOptions {
   timeoutMs: number
 }
 
-type MetadataClient = Pick<Producer<Buffer, Buffer, Buffer, Buffer>, 'metadata' | 'connections' | 'initIdempotentProducer'>
-
 export class RawSender implements Sender {
   private producerId = -1
   private producerEpoch = -1
@@ -55,7 +56,7 @@ export class RawSender implements Sender {
   private initializing: Promise<{ producerId: bigint; producerEpoch: number }> | undefined
 
   constructor(
-    private readonly client: MetadataClient,
+    private readonly client: ProduceClient,
     private readonly opts: RawSenderOptions,
   ) {
     this.nextSequence = new Int32Array(opts.numPartitions)
@@ -67,6 +68,8 @@ export class RawSender implements Sender {
 
   async send(options: { messages: Message[]; acks: number; compression: CompressionAlgorithmValue }): Promise<void> {
     const { topic, idempotent } = this.opts
+    // The codecs load on the first compressed send only (compression.ts).
+    if (options.compression !== 'none') await loadCompression()
     if (idempotent && this.producerId < 0) {
       // One InitProducerId for the sends that start together (several are in flight at once).
       this.initializing ??= this.client.initIdempotentProducer({}).finally(() => (this.initializing = undefined))
@@ -138,7 +141,7 @@ export class RawSender implements Sender {
     if (errors.length > 0) throw new ProduceFailure(errors, { offsets: produced })
   }
 
-  private async connectionTo(broker: Broker | undefined, leader: number): Promise<Connection> {
+  private async connectionTo(broker: BrokerAddress | undefined, leader: number): Promise<ProduceConnection> {
     if (broker === undefined) throw new PartitionProduceError(-1, 8, `broker ${leader} is not in the metadata`)
     return this.client.connections.get(broker)
   }

@@ -1,5 +1,6 @@
 /**
- * `sluice produce`: JSON lines in, records out, through @platformatic/kafka's Producer.
+ * `sluice produce`: JSON lines in, records out, on sluice's own client (wire/client.ts): a CLI
+ * call that sends one record must not pay for loading a client library (docs/performance.md).
  *
  * The loop: read a chunk (as large as the OS gives it), split it into lines by hand, turn each
  * line into a record (batch-builder.ts), hand full batches to the send pipeline (several sends
@@ -16,19 +17,19 @@
 import { isAscii } from 'node:buffer'
 import fs from 'node:fs'
 import type { Readable } from 'node:stream'
-import { Producer, type CompressionAlgorithmValue } from '@platformatic/kafka'
+import type { CompressionAlgorithmValue } from '@platformatic/kafka'
 import { ExitCode, SluiceError } from '../../cli/errors.js'
 import type { ClusterTarget } from '../kafka.js'
+import { WireClient } from '../wire/client.js'
 import { BATCH_OVERHEAD_BYTES, BatchBuilder, type InvalidLine, type Mode } from './batch-builder.js'
 import {
   DELIVERY_TIMEOUT_MS,
   describeTopic,
   isRetriableSend,
-  producerOptions,
   REQUEST_TIMEOUT_MS,
   RETRY_BACKOFF_MS,
   sendFailed,
-  type BufferProducer,
+  type ProduceClient,
   type TopicInfo,
 } from './cluster.js'
 import { RawSender } from './raw-sender.js'
@@ -100,7 +101,7 @@ function stdinIsFile(): boolean {
 }
 
 export async function produce(opts: ProduceOptions): Promise<ProduceSummary> {
-  const producer: BufferProducer = new Producer(producerOptions(opts.target, opts.acks === 'all'))
+  const producer = new WireClient(opts.target, 'sluice-produce')
   try {
     const topic = await describeTopic(producer, opts.target, opts.topic)
     if (opts.partition !== undefined && opts.partition >= topic.numPartitions) {
@@ -109,7 +110,7 @@ export async function produce(opts: ProduceOptions): Promise<ProduceSummary> {
     }
     return await new ProduceRun(producer, topic, opts).run()
   } finally {
-    await producer.close().catch(() => undefined)
+    producer.close()
   }
 }
 
@@ -126,7 +127,7 @@ class ProduceRun {
   private readError: unknown
 
   constructor(
-    producer: BufferProducer,
+    producer: ProduceClient,
     private readonly topic: TopicInfo,
     private readonly opts: ProduceOptions,
   ) {

@@ -2,8 +2,9 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
 import { formatTable } from '../../cli/table.js'
-import { withTopicAdmin, type TopicSummary } from '../../client/admin.js'
 import { resolveCluster } from '../../client/kafka.js'
+import { listTopics } from '../../client/topic-list.js'
+import type { TopicSummary } from '../../client/topic-model.js'
 
 export interface TopicListOutput {
   topics: TopicSummary[]
@@ -25,7 +26,7 @@ Exit codes: 3 when the cluster is unreachable.`
 
   public async run(): Promise<TopicListOutput> {
     const target = await resolveCluster({ bootstrapServer: this.flags['bootstrap-server'], home: this.home })
-    const topics = await withTopicAdmin(target, (admin) => admin.listTopics({ internal: this.flags.internal }))
+    const topics = await listTopics(target, { internal: this.flags.internal })
     if (!this.jsonEnabled()) {
       if (topics.length === 0) this.note('no topics')
       else

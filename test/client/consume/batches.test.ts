@@ -1,7 +1,11 @@
 import { compressionsAlgorithms } from '@platformatic/kafka'
-import { describe, expect, it } from 'vitest'
-import { keyOf, nextOffsetAfter, readHeaders, valueOf, walkBatches, type RecordView } from '../../../src/client/consume/batches.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { hasCompressedBatch, keyOf, nextOffsetAfter, readHeaders, valueOf, walkBatches, type RecordView } from '../../../src/client/consume/batches.js'
+import { loadCompression } from '../../../src/client/compression.js'
 import { batch, compressedBatch } from './helpers.js'
+
+// The codecs load on demand (fetch-api.ts does it before a compressed batch reaches walkBatches).
+beforeAll(() => loadCompression())
 
 interface Seen {
   offset: number
@@ -92,6 +96,8 @@ describe('client/consume/batches', () => {
     const expected = walk(batch(input)).seen
     expect(expected).toHaveLength(50)
     expect(walk(batch({ ...input, compression: 1 })).seen).toEqual(expected)
+    expect(hasCompressedBatch(batch({ ...input, compression: 1 }))).toBe(true)
+    expect(hasCompressedBatch(batch(input))).toBe(false)
     for (const codec of ['snappy', 'lz4', 'zstd'] as const) {
       if (!compressionsAlgorithms[codec].available) continue // zstd needs Node 22.15+
       expect(walk(compressedBatch(input, codec)).seen).toEqual(expected)

@@ -6,7 +6,7 @@
 import type { Broker, ClusterMetadata, Connection } from '@platformatic/kafka'
 import { describe, expect, it } from 'vitest'
 import { Fetcher, type PartitionCursor } from '../../../src/client/consume/fetcher.js'
-import type { FetchOptions, FetchResult } from '../../../src/client/consume/fetch-api.js'
+import type { FetchConnection, FetchOptions, FetchResult } from '../../../src/client/consume/fetch-api.js'
 import { encodeRecordBatch } from '../../../src/protocol/record-batch.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 
@@ -66,7 +66,7 @@ class FakeCluster {
     }
   }
 
-  async fetch(connection: Connection, opts: FetchOptions): Promise<FetchResult> {
+  async fetch(connection: FetchConnection, opts: FetchOptions): Promise<FetchResult> {
     this.fetches++
     const broker = (connection as unknown as { broker: number }).broker
     this.beforeFetch(broker, opts)

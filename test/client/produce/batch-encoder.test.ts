@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadCompression } from '../../../src/client/compression.js'
 import { encodeBatch } from '../../../src/client/produce/batch-encoder.js'
 import type { Message } from '../../../src/client/produce/send-pipeline.js'
 import { decodeRecordBatch } from '../../../src/protocol/record-batch.js'
@@ -8,6 +9,9 @@ const b = (s: string): Buffer => Buffer.from(s)
 const FIELDS = { producerId: 4242, producerEpoch: 3, baseSequence: 17, compression: 'none' as const, nowMs: 1_700_000_000_000 }
 
 describe('client/produce/batch-encoder', () => {
+  // The codecs load on demand (raw-sender.ts does it before a compressed send).
+  beforeAll(() => loadCompression())
+
   it('round-trips keys, values, null keys and values, headers (repeated names, null values) and timestamps', () => {
     const messages: Message[] = [
       { topic: 't', partition: 0, key: b('k1'), value: b('{"a":1}') },
