@@ -1,0 +1,84 @@
+/**
+ * Issue 12: every value (and key) a Kafka record can hold comes back byte for byte through
+ * `sluice consume --binary | sluice produce --envelope`: none (a tombstone), empty, the JSON text
+ * null, other JSON, text and bytes. Records are written and read back by kcat, an outside client
+ * (`-Z -f '%K %S'` shows the key and value sizes, -1 for none), so sluice's own codec is not
+ * the judge. Also `produce --text` and `--key-delimiter` against kcat's `-K`.
+ */
+import { execa } from 'execa'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN, cleanEnv, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { kcatPath } from '../interop/kcat.js'
+
+let d: TestDaemon
+
+beforeAll(async () => {
+  d = await startDaemon({ brokers: 3 })
+}, 60_000)
+
+afterAll(async () => {
+  if (d) await stopDaemon(d)
+})
+
+async function createTopic(topic: string): Promise<void> {
+  expect((await sluice(['topic', 'create', topic, '--partitions', '1'], { home: d.home, env: d.env })).exitCode).toBe(0)
+}
+
+/** kcat with stdin bytes in and stdout bytes out (no newline stripped). */
+async function kcatBytes(args: string[], input?: Buffer): Promise<Buffer> {
+  const r = await execa(kcatPath ?? 'kcat', ['-b', d.bootstrap, ...args], { input, encoding: 'buffer', stripFinalNewline: false, timeout: 60_000 })
+  return Buffer.from(r.stdout)
+}
+
+/** Every record of a one-partition topic as kcat sees it: `keySize valueSize|key|value` (-1: none). */
+async function kcatRead(topic: string): Promise<Buffer> {
+  return kcatBytes(['-C', '-t', topic, '-p', '0', '-e', '-q', '-Z', '-f', '%K %S|%k|%s\n'])
+}
+
+/** Runs a shell pipeline of sluice commands (`S` is sluice); every command must exit 0. */
+async function pipeline(script: string, input?: Buffer): Promise<void> {
+  const fn = `S() { "${process.execPath}" "${BIN}" "$@"; }`
+  const r = await execa('bash', ['-c', `${fn}; ${script}; echo "exits: \${PIPESTATUS[*]}" >&2`], {
+    env: cleanEnv(d.env, d.home),
+    extendEnv: false,
+    reject: false,
+    input,
+    timeout: 60_000,
+  })
+  expect(String(r.stderr)).toMatch(/exits: 0( 0)*$/)
+}
+
+const lines = (...parts: (string | Buffer)[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)))
+
+describe.skipIf(!kcatPath)('round trip: consume --binary | produce --envelope, checked with kcat', () => {
+  it('keeps none, empty, JSON null, JSON, text and bytes apart, for values and keys', async () => {
+    await createTopic('rt-src')
+    // -Z: an empty key or value is sent as none (null).
+    await kcatBytes(['-P', '-t', 'rt-src', '-p', '0', '-K:', '-Z'], lines('tomb:\n', ':null\n', ':\n'))
+    await kcatBytes(
+      ['-P', '-t', 'rt-src', '-p', '0', '-K:'],
+      lines('empty:\n', 'jnull:null\n', 'null:null\n', ':empty-key\n', 'json:{"a": 1,  "b":[1.50]}\n', 'str:"null"\n', 'text:text with  spaces \n', 'bin:', Buffer.from([0xff, 0x00, 0x80]), '\n', Buffer.from([0xfe, 0x6b]), ':bin-key\n'),
+    )
+    const source = await kcatRead('rt-src')
+    // What kcat wrote is what the test means: sizes say none (-1), empty (0) or bytes.
+    expect(source).toEqual(
+      lines(
+        '4 -1|tomb|NULL\n',
+        '-1 4|NULL|null\n',
+        '-1 -1|NULL|NULL\n',
+        '5 0|empty|NULL\n',
+        '5 4|jnull|null\n',
+        '4 4|null|null\n',
+        '0 9|NULL|empty-key\n',
+        '4 21|json|{"a": 1,  "b":[1.50]}\n',
+        '3 6|str|"null"\n',
+        '4 18|text|text with  spaces \n',
+        '3 3|bin|', Buffer.from([0xff, 0x00, 0x80]), '\n',
+        '2 7|', Buffer.from([0xfe, 0x6b]), '|bin-key\n',
+      ),
+    )
+    await createTopic('rt-copy')
+    await pipeline('S consume rt-src --exit --binary | S produce rt-copy --envelope')
+    expect(await kcatRead('rt-copy')).toEqual(source)
+  }, 120_000)
+})
