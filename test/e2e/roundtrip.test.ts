@@ -77,6 +77,12 @@ describe.skipIf(!kcatPath)('round trip: consume --binary | produce --envelope, c
         '2 7|', Buffer.from([0xfe, 0x6b]), '|bin-key\n',
       ),
     )
+    // Templates tell none from empty as kcat does: {keySize} and {valueSize} are kcat's %K and %S.
+    const sizes = await sluice(['consume', 'rt-src', '--exit', '--format', '{keySize} {valueSize}'], { home: d.home, env: d.env })
+    expect(sizes.exitCode).toBe(0)
+    expect(sizes.stdout).toBe(String(await kcatBytes(['-C', '-t', 'rt-src', '-p', '0', '-e', '-q', '-f', '%K %S\n'])).trimEnd())
+    expect(sizes.stdout.split('\n').slice(0, 4)).toEqual(['4 -1', '-1 4', '-1 -1', '5 0'])
+
     await createTopic('rt-copy')
     await pipeline('S consume rt-src --exit --binary | S produce rt-copy --envelope')
     expect(await kcatRead('rt-copy')).toEqual(source)
