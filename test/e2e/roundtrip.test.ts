@@ -88,3 +88,35 @@ describe.skipIf(!kcatPath)('round trip: consume --binary | produce --envelope, c
     expect(await kcatRead('rt-copy')).toEqual(source)
   }, 120_000)
 })
+
+describe.skipIf(!kcatPath)('produce --text and --key-delimiter, as kcat -P and -K', () => {
+  it('--text takes each line as kcat does: bytes exact (spaces, CR, not UTF-8), empty lines skipped', async () => {
+    const input = lines('a b \r\n', '\n', '   \n', '{"not": "checked"\n', 'null\n', Buffer.from([0xff, 0xfe, 0x00]), '\n', 'last line without newline')
+    await createTopic('text-kcat')
+    await kcatBytes(['-P', '-t', 'text-kcat', '-p', '0'], input)
+    await createTopic('text-sluice')
+    await pipeline('S produce text-sluice --text', input)
+    const expected = await kcatRead('text-kcat')
+    expect(expected.toString('latin1').split('\n')[0]).toBe('-1 5|NULL|a b \r')
+    expect(await kcatRead('text-sluice')).toEqual(expected)
+  }, 120_000)
+
+  it('--key-delimiter splits the key off at the first delimiter, for text and JSON lines', async () => {
+    const text = lines('k1:v:1\n', 'no key here\n', ':empty key\n', 'empty value:\n', Buffer.from([0xfe]), ':', Buffer.from([0xff]), '\n')
+    await createTopic('kd-kcat')
+    await kcatBytes(['-P', '-t', 'kd-kcat', '-p', '0', '-K:'], text)
+    await createTopic('kd-sluice')
+    await pipeline('S produce kd-sluice --text --key-delimiter :', text)
+    const expected = await kcatRead('kd-kcat')
+    expect(expected.toString('latin1').split('\n').slice(0, 4)).toEqual(['2 3|k1|v:1', '-1 11|NULL|no key here', '0 9|NULL|empty key', '11 0|empty value|NULL'])
+    expect(await kcatRead('kd-sluice')).toEqual(expected)
+
+    // JSON lines: the value after the delimiter must still be JSON, kept byte for byte.
+    await createTopic('kd-json')
+    await pipeline("S produce kd-json -K '\t' -p 0", lines('cust-1\t{"id": 1}\n', 'null\n', '\tnull\n'))
+    expect((await kcatRead('kd-json')).toString()).toBe('6 9|cust-1|{"id": 1}\n-1 4|NULL|null\n0 4|NULL|null\n')
+    const bad = await sluice(['produce', 'kd-json', '-K', '\t'], { home: d.home, env: d.env, input: 'k\tnot json\n' })
+    expect(bad.exitCode).toBe(6)
+    expect(bad.stderr).toMatch(/line 1: not valid JSON/)
+  }, 120_000)
+})
