@@ -43,13 +43,11 @@ At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, s
     text: Flags.boolean({
       description: "each line's bytes, exactly as read, are the value, whatever they are (not checked as JSON), as kcat -P does",
       default: false,
-      exclusive: ['envelope', 'key'],
     }),
     'key-delimiter': Flags.string({
       char: 'K',
       description: 'split each line at the first D: the bytes before it are the key, those after it the value (kcat -K); a line without D has no key',
       helpValue: 'D',
-      exclusive: ['envelope', 'key'],
     }),
     header: Flags.string({ char: 'H', description: 'add a header to every record (repeatable)', helpValue: 'NAME=VALUE', multiple: true }),
     partition: Flags.integer({ char: 'p', description: 'send every record to this partition', min: 0 }),
@@ -68,6 +66,8 @@ At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, s
     const headers = (flags.header ?? []).map(parseHeader)
     const keyDelimiter = flags['key-delimiter'] === undefined ? undefined : Buffer.from(flags['key-delimiter'])
     if (keyDelimiter?.length === 0) throw usageError('--key-delimiter must not be empty')
+    const lineFlag = flags.text ? '--text' : keyDelimiter !== undefined ? '--key-delimiter' : undefined
+    if (lineFlag !== undefined && (flags.envelope || flags.key !== undefined)) throw usageError(`${lineFlag} cannot go with ${flags.envelope ? '--envelope' : '--key'}`)
     const mode: Mode = flags.envelope
       ? { kind: 'envelope' }
       : flags.key !== undefined

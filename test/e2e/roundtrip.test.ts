@@ -118,5 +118,9 @@ describe.skipIf(!kcatPath)('produce --text and --key-delimiter, as kcat -P and -
     const bad = await sluice(['produce', 'kd-json', '-K', '\t'], { home: d.home, env: d.env, input: 'k\tnot json\n' })
     expect(bad.exitCode).toBe(6)
     expect(bad.stderr).toMatch(/line 1: not valid JSON/)
+    for (const args of [['--text', '--envelope'], ['-K', ':', '--key', '.id'], ['-K', '']]) {
+      const usage = await sluice(['produce', 'kd-json', ...args], { home: d.home, env: d.env, input: '' })
+      expect([args, usage.exitCode]).toEqual([args, 2])
+    }
   }, 120_000)
 })
