@@ -8,7 +8,9 @@
  * - value: a value whose bytes are one JSON text (on one line) is embedded as is, byte for byte
  *   (never re-serialized). Anything else is a JSON string with "valueEncoding":"string" (UTF-8
  *   text that is not JSON, or has a line break) or "valueEncoding":"base64" (not UTF-8, with
- *   --binary). null is a null value (a tombstone); an empty value is "" with "valueEncoding":"string".
+ *   --binary). null is a null value (a tombstone); an empty value is "" with "valueEncoding":"string";
+ *   the four bytes `null` (the JSON text null) are "null" with "valueEncoding":"string", so that
+ *   they never read back as a tombstone.
  * - key: null, or the key's UTF-8 text as a JSON string; "keyEncoding":"base64" when it is not
  *   UTF-8 (with --binary).
  * - headers: an object of name -> UTF-8 value (or null); an array of [name, value] pairs when a
@@ -41,6 +43,8 @@ export interface EncodedEnvelope {
 export function isEmbeddableJson(text: string): boolean {
   // Whitespace around the value would be lost when the envelope is parsed back.
   if (text.length === 0 || text.includes('\n') || text.includes('\r') || text !== text.trim()) return false
+  // Embedded, the JSON text null would read back as a tombstone: it goes as the string "null".
+  if (text === 'null') return false
   // Cheap rejections before JSON.parse: a JSON text starts with one of these (after whitespace).
   const c = text.trimStart().charCodeAt(0)
   const plausible =
@@ -221,7 +225,9 @@ export function parseEnvelope(line: string): ParsedEnvelope {
 
   let value: Buffer | null
   const valueEncoding = o.valueEncoding ?? 'json'
-  if (o.value === null) value = null
+  // null is a tombstone, as older sluice wrote it; only an explicit "valueEncoding":"json" makes
+  // it the four bytes `null` (the text this sluice writes as "null" with "valueEncoding":"string").
+  if (o.value === null) value = o.valueEncoding === 'json' ? Buffer.from('null') : null
   else if (valueEncoding === 'json') {
     const span = topLevelSpans(line).get('value')!
     value = Buffer.from(line.slice(span[0], span[1]), 'utf8')

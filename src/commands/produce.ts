@@ -40,6 +40,15 @@ At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, s
       description: 'lines are consume envelopes ({"key","value","headers","partition","timestamp"}), as `sluice consume` writes them',
       default: false,
     }),
+    text: Flags.boolean({
+      description: "each line's bytes, exactly as read, are the value, whatever they are (not checked as JSON), as kcat -P does",
+      default: false,
+    }),
+    'key-delimiter': Flags.string({
+      char: 'K',
+      description: 'split each line at the first D: the bytes before it are the key, those after it the value (kcat -K); a line without D has no key',
+      helpValue: 'D',
+    }),
     header: Flags.string({ char: 'H', description: 'add a header to every record (repeatable)', helpValue: 'NAME=VALUE', multiple: true }),
     partition: Flags.integer({ char: 'p', description: 'send every record to this partition', min: 0 }),
     acks: Flags.string({ description: 'acknowledgement the cluster gives before a send counts as done', options: ['all', '1', '0'], default: 'all' }),
@@ -55,7 +64,15 @@ At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, s
   public async run(): Promise<ProduceSummary> {
     const { flags } = this
     const headers = (flags.header ?? []).map(parseHeader)
-    const mode: Mode = flags.envelope ? { kind: 'envelope' } : flags.key !== undefined ? { kind: 'key', path: parseKeyPath(flags.key) } : { kind: 'plain' }
+    const keyDelimiter = flags['key-delimiter'] === undefined ? undefined : Buffer.from(flags['key-delimiter'])
+    if (keyDelimiter?.length === 0) throw usageError('--key-delimiter must not be empty')
+    const lineFlag = flags.text ? '--text' : keyDelimiter !== undefined ? '--key-delimiter' : undefined
+    if (lineFlag !== undefined && (flags.envelope || flags.key !== undefined)) throw usageError(`${lineFlag} cannot go with ${flags.envelope ? '--envelope' : '--key'}`)
+    const mode: Mode = flags.envelope
+      ? { kind: 'envelope' }
+      : flags.key !== undefined
+        ? { kind: 'key', path: parseKeyPath(flags.key) }
+        : { kind: flags.text ? 'text' : 'plain', keyDelimiter }
     const onInvalid = flags['on-invalid'] as 'fail' | 'skip'
     if (flags['dead-letter'] !== undefined && onInvalid !== 'skip') throw usageError('--dead-letter needs --on-invalid skip')
 

@@ -135,6 +135,8 @@ function exoticRecords(partition: number, binary: boolean): RecordInput[] {
     { key: 'multi-line', value: 'line 1\nline 2\r\n', timestampDelta: 4 },
     { key: 'json-string', value: '"quoted"', timestampDelta: 5 },
     { key: 'json-number', value: '12.50', timestampDelta: 6 },
+    { key: 'null', value: 'null', timestampDelta: 7 },
+    { key: 'json-null-header', value: 'null', timestampDelta: 7, headers: [{ key: 'h', value: 'null' }] },
     { key: 'unicode key ✓', value: '[]', timestampDelta: -5, headers: [{ key: 'empty', value: '' }] },
   ]
   if (binary) {
@@ -162,7 +164,7 @@ describe('copy a topic: consume --exit | produce --envelope', () => {
     await producer.disconnect()
 
     const source = await readRaw('copy-a')
-    expect(source).toHaveLength(3 * 10 + 30)
+    expect(source).toHaveLength(3 * 12 + 30)
     await copy('copy-a', 'copy-b', ['--binary'])
     const copied = await readRaw('copy-b')
     expect(copied).toEqual(source)
@@ -172,7 +174,7 @@ describe('copy a topic: consume --exit | produce --envelope', () => {
     await Promise.all([createTopic('copy-text-a', 2), createTopic('copy-text-b', 2)])
     for (const p of [0, 1]) await produceRaw('copy-text-a', p, exoticRecords(p, false), T0 - p)
     const source = await readRaw('copy-text-a')
-    expect(source).toHaveLength(2 * 8)
+    expect(source).toHaveLength(2 * 10)
     await copy('copy-text-a', 'copy-text-b')
     expect(await readRaw('copy-text-b')).toEqual(source)
   })

@@ -31,7 +31,7 @@ export interface RecordFormatter {
 
 export const FORMAT_NAMES = ['json', 'value', 'key', 'raw'] as const
 
-export const TEMPLATE_FIELDS = ['topic', 'partition', 'offset', 'timestamp', 'time', 'key', 'value', 'headers', 'headers.NAME'] as const
+export const TEMPLATE_FIELDS = ['topic', 'partition', 'offset', 'timestamp', 'time', 'key', 'value', 'keySize', 'valueSize', 'headers', 'headers.NAME'] as const
 
 const NEWLINE = 0x0a
 const TIMESTAMP = fragment(',"timestamp":')
@@ -147,7 +147,7 @@ class FieldFormatter implements RecordFormatter {
 
 type TemplatePart =
   | { kind: 'text'; bytes: Buffer }
-  | { kind: 'field'; field: 'topic' | 'partition' | 'offset' | 'timestamp' | 'time' | 'key' | 'value' | 'headers' }
+  | { kind: 'field'; field: 'topic' | 'partition' | 'offset' | 'timestamp' | 'time' | 'key' | 'value' | 'keySize' | 'valueSize' | 'headers' }
   | { kind: 'header'; name: string }
 
 /** Splits a template into literal text and fields. `\n`, `\t`, `\\`, `{{` and `}}` are escapes. */
@@ -237,6 +237,13 @@ class TemplateFormatter implements RecordFormatter {
           break
         case 'value':
           writeText(out, r.buf, r.valueStart, r.valueLength, this.binary)
+          break
+        // kcat's %K and %S: -1 for none, so a null key or value (a tombstone) shows apart from an empty one.
+        case 'keySize':
+          out.int(r.keyLength < 0 ? -1 : r.keyLength)
+          break
+        case 'valueSize':
+          out.int(r.valueLength < 0 ? -1 : r.valueLength)
           break
         case 'headers': {
           headers ??= r.headerCount === 0 ? [] : readHeaders(r)

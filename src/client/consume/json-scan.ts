@@ -116,6 +116,8 @@ export function isEmbeddableJsonBytes(buf: Uint8Array, start: number, end: numbe
   highBit = false
   // Whitespace around the value would be lost when the envelope is parsed back: not embeddable.
   if (end <= start || buf[start] === SPACE || buf[start] === TAB || buf[end - 1] === SPACE || buf[end - 1] === TAB) return false
+  // The JSON text null is not embedded (it would read back as a tombstone): see ../envelope.ts.
+  if (end - start === 4 && buf[start] === 0x6e && buf[start + 1] === 0x75 && buf[start + 2] === 0x6c && buf[start + 3] === 0x6c) return false
   let depth = 0
   let expect = VALUE
   let i = start

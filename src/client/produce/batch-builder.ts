@@ -1,11 +1,14 @@
 /**
  * From input lines to records, and from records to send batches.
  *
- * A line becomes a record in one of three ways:
+ * A line becomes a record in one of four ways:
  *   plain      the line's bytes, as read, are the value (validated as JSON, never re-serialized)
+ *   --text     the line's bytes, as read, are the value, whatever they are (as kcat -P)
  *   --key      the same, and the key is taken from the parsed value (key-path.ts)
  *   --envelope the line is a consume envelope (envelope.ts): key, value, headers, timestamp and
  *              partition come from it
+ * With plain and --text, `keyDelimiter` (kcat's -K) splits the key off at its first occurrence:
+ * the bytes before it are the key, the bytes after it the value; a line without it has no key.
  * A record's partition: --partition, else the envelope's (when the topic has it), else Kafka's
  * default partitioner (murmur2 of the key, sticky for unkeyed records; partitioner.ts).
  *
@@ -25,7 +28,11 @@ export const BATCH_OVERHEAD_BYTES = 61
 const RECORD_OVERHEAD_BYTES_MAX = 36
 const HEADER_OVERHEAD_BYTES_MAX = 10
 
-export type Mode = { kind: 'plain' } | { kind: 'key'; path: KeyPath } | { kind: 'envelope' }
+export type Mode =
+  | { kind: 'plain'; keyDelimiter?: Buffer }
+  | { kind: 'text'; keyDelimiter?: Buffer }
+  | { kind: 'key'; path: KeyPath }
+  | { kind: 'envelope' }
 
 export interface BuilderOptions {
   topic: string
@@ -93,16 +100,27 @@ export class BatchBuilder {
 
   /** Adds one line. Returns undefined when it became a record, else why not (nothing was added). */
   add(buf: Buffer, start: number, end: number, lineNo: number, ascii: boolean): InvalidLine | undefined {
-    if (!ascii && !isUtf8(buf.subarray(start, end))) return { lineNo, code: 'BAD_INPUT', reason: 'not valid UTF-8 (JSON text must be UTF-8)' }
+    const mode = this.opts.mode
+    if (mode.kind !== 'text' && !ascii && !isUtf8(buf.subarray(start, end))) return { lineNo, code: 'BAD_INPUT', reason: 'not valid UTF-8 (JSON text must be UTF-8)' }
     const r = this.record
     r.key = null
+    if ((mode.kind === 'plain' || mode.kind === 'text') && mode.keyDelimiter !== undefined) {
+      const at = buf.subarray(start, end).indexOf(mode.keyDelimiter)
+      if (at >= 0) {
+        r.key = buf.subarray(start, start + at)
+        start += at + mode.keyDelimiter.length
+      }
+    }
     r.headers = this.sharedHeaders
     r.headerBytes = this.flagHeaderBytes
     r.partition = this.opts.partition
     r.timestamp = undefined
-    const mode = this.opts.mode
     const reason =
-      mode.kind === 'plain' ? this.readPlain(buf, start, end) : mode.kind === 'key' ? this.readKeyed(buf, start, end, ascii, mode.path) : this.readEnvelope(buf, start, end, lineNo)
+      mode.kind === 'text'
+        ? this.readText(buf, start, end)
+        : mode.kind === 'plain'
+          ? this.readPlain(buf, start, end)
+          : mode.kind === 'key' ? this.readKeyed(buf, start, end, ascii, mode.path) : this.readEnvelope(buf, start, end, lineNo)
     if (reason !== undefined) return { lineNo, code: 'BAD_INPUT', reason }
     return this.append(lineNo)
   }
@@ -113,6 +131,11 @@ export class BatchBuilder {
       const error = parseError(buf.toString('utf8', start, end))
       if (error !== undefined) return error
     }
+    this.record.value = buf.subarray(start, end)
+    return undefined
+  }
+
+  private readText(buf: Buffer, start: number, end: number): undefined {
     this.record.value = buf.subarray(start, end)
     return undefined
   }

@@ -9,7 +9,7 @@
  */
 
 /**
- * Called once per non-blank line. `ascii` is true when the whole chunk holding the line was
+ * Called once per non-blank line (per non-empty line, when exact). `ascii` is true when the whole chunk holding the line was
  * ASCII (then the caller can skip the UTF-8 check and decode as latin1, which is faster).
  * Returning false stops the split: no later line of this chunk is handed out.
  */
@@ -27,8 +27,16 @@ export class LineSplitter {
   private carryBytes = 0
   private stopped = false
 
-  /** @param lineBytesMax a line longer than this throws LineTooLongError (memory bound). */
-  constructor(private readonly lineBytesMax: number) {}
+  /**
+   * @param lineBytesMax a line longer than this throws LineTooLongError (memory bound).
+   * @param exact every non-empty line is handed out with its bytes as read, a final CR and
+   *   spaces included (`produce --text`, as kcat reads lines); else blank lines are skipped and
+   *   CRLF ends accepted (JSON lines).
+   */
+  constructor(
+    private readonly lineBytesMax: number,
+    private readonly exact = false,
+  ) {}
 
   /** Splits one chunk. Returns false when onLine stopped the split (later calls do nothing). */
   push(chunk: Buffer, ascii: boolean, onLine: OnLine): boolean {
@@ -76,9 +84,10 @@ export class LineSplitter {
 
   private emit(buf: Buffer, start: number, end: number, ascii: boolean, onLine: OnLine): boolean {
     this.lineNo++
-    if (end > start && buf[end - 1] === CR) end--
+    if (!this.exact && end > start && buf[end - 1] === CR) end--
     if (end - start > this.lineBytesMax) throw new LineTooLongError(this.lineNo, this.lineBytesMax)
-    if (isBlank(buf, start, end)) return true
+    // kcat -P skips empty lines too, but sends one of spaces as those spaces.
+    if (this.exact ? end === start : isBlank(buf, start, end)) return true
     if (onLine(buf, start, end, this.lineNo, ascii)) return true
     this.stopped = true
     return false

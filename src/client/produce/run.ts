@@ -162,7 +162,7 @@ class ProduceRun {
       note: (message) => this.note(message),
     })
     // Base64 in an envelope takes 4/3 of the bytes: a longer line cannot be a record the topic takes.
-    this.splitter = new LineSplitter(Math.max(LINE_BYTES_MAX_FLOOR, 2 * topic.maxMessageBytes))
+    this.splitter = new LineSplitter(Math.max(LINE_BYTES_MAX_FLOOR, 2 * topic.maxMessageBytes), opts.mode.kind === 'text')
   }
 
   async run(): Promise<ProduceSummary> {

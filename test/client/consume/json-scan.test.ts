@@ -20,7 +20,7 @@ function rng(seed: number): () => number {
 describe('client/consume/json-scan', () => {
   it('accepts JSON texts and rejects the rest, as JSON.parse does', () => {
     const yes = [
-      '{}', '[]', '0', '-0', '1.5e+10', '-12.25E-3', '"x"', '""', 'true', 'false', 'null', '{"a" : [1 , 2] }',
+      '{}', '[]', '0', '-0', '1.5e+10', '-12.25E-3', '"x"', '""', 'true', 'false', '{"a" : [1 , 2] }',
       '[{"a":{"b":[null,true,false,"\\u00e9\\n\\"\\\\\\/\\b\\f\\r\\t"]}}]', '{"é":"日本"}', '"\\ud800"', '12345678901234567890',
       '[[[[[[[[[[]]]]]]]]]]',
     ]
@@ -30,6 +30,8 @@ describe('client/consume/json-scan', () => {
       '[1]]', '{"a":1]', '[}',
       // Whitespace around the value would not survive the envelope's round trip: not embeddable.
       ' {"a":1}', '{"a":1} ', '\t[]',
+      // Embedded, the JSON text null would read back as a tombstone: it goes as a string.
+      'null',
     ]
     for (const t of yes) expect([t, fast(Buffer.from(t))]).toEqual([t, true])
     for (const t of no) expect([t, fast(Buffer.from(t))]).toEqual([t, slow(Buffer.from(t))])

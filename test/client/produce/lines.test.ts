@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { LineSplitter, LineTooLongError } from '../../../src/client/produce/lines.js'
 
-function split(chunks: string[], lineBytesMax = 1 << 20): [number, string][] {
+function split(chunks: string[], lineBytesMax = 1 << 20, exact = false): [number, string][] {
   const out: [number, string][] = []
-  const s = new LineSplitter(lineBytesMax)
+  const s = new LineSplitter(lineBytesMax, exact)
   const onLine = (buf: Buffer, start: number, end: number, lineNo: number): boolean => {
     out.push([lineNo, buf.toString('utf8', start, end)])
     return true
@@ -18,6 +18,16 @@ describe('client/produce/lines', () => {
     expect(split(['a\nb\r\n\n  \n\t\r\nc'])).toEqual([
       [1, 'a'],
       [2, 'b'],
+      [6, 'c'],
+    ])
+  })
+
+  it('exact (--text): keeps a final CR and lines of spaces, skips only empty lines, as kcat -P', () => {
+    expect(split(['a\nb\r\n\n  \n\t\r\nc'], 1 << 20, true)).toEqual([
+      [1, 'a'],
+      [2, 'b\r'],
+      [4, '  '],
+      [5, '\t\r'],
       [6, 'c'],
     ])
   })
