@@ -95,6 +95,9 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
     const { consumeTopic } = await import('../client/consume/consume.js')
     const { consumeGroup } = await import('../client/consume/group.js')
     const { filterRecord } = await import('../client/replay/replay.js')
+    // Counted here: the consume result counts only the records kept.
+    let seen = 0
+    let matched = 0
     const opts = {
       target,
       topic,
@@ -105,9 +108,15 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
       binary: flags.binary,
       stdout: process.stdout,
       signal,
-      filter: filter === undefined ? undefined : (r: Parameters<typeof filterRecord>[2], p: number) => filter(filterRecord(topic, p, r)),
+      filter: filter === undefined ? undefined : (r: Parameters<typeof filterRecord>[2], p: number) => {
+        seen++
+        const ok = filter(filterRecord(topic, p, r))
+        if (ok) matched++
+        return ok
+      },
     }
     const result = group === undefined ? await consumeTopic(opts) : await consumeGroup({ ...opts, group: group.name, sessionTimeoutMs: group.sessionTimeoutMs })
+    if (filter !== undefined && matched === 0) this.note(`--filter matched none of the ${seen} record(s) read`)
     if (result.lossy) {
       this.note('some keys, values or headers are not UTF-8 and were shown with U+FFFD replacements: use --binary to get their bytes as base64')
     }
