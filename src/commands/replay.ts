@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../cli/errors.js'
+import { validateTopicName } from '../client/topic-model.js'
 import { bootstrapFlag, parsePartitions, partitionsFlag } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import { parseOffsetSpec } from '../client/offsets.js'
@@ -48,6 +49,8 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
 
   public async run(): Promise<ReplayResult> {
     const { flags } = this
+    // A name Kafka would refuse is a usage error here, not the client library's raw error.
+    validateTopicName(this.args.topic)
     const from = parseOffsetSpec(flags.from, '--from')
     const to = flags.to === undefined ? undefined : parseOffsetSpec(flags.to, '--to')
     const partitions = parsePartitions(flags.partition)

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { ExitCode, SluiceError } from '../cli/errors.js'
+import { validateTopicName } from '../client/topic-model.js'
 import { bootstrapFlag, parsePartitions, partitionsFlag, fromFlag } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import { parseDurationMs, parseOffsetSpec } from '../client/offsets.js'
@@ -46,6 +47,8 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
 
   public async run(): Promise<void> {
     const { flags } = this
+    // A name Kafka would refuse is a usage error here, not the client library's raw error.
+    validateTopicName(this.args.topic)
     const from = parseOffsetSpec(flags.from, '--from')
     const partitions = parsePartitions(flags.partition)
     const sessionTimeoutMs = parseDurationMs(flags['session-timeout'])
