@@ -312,7 +312,7 @@ describe.concurrent('sluice replay', () => {
     await fill('r-err')
     const bad = await run(['replay', 'r-err', '--from', 'earliest', '--filter', 'value.status =='])
     expect(bad.exitCode).toBe(2)
-    expect(bad.stderr).toMatch(/--filter: Parse error/)
+    expect(bad.stderr).toMatch(/--filter "value.status ==": Parse error/)
     const missing = await run(['replay', 'r-nope', '--from', 'earliest'])
     expect(missing.exitCode).toBe(4)
     expect(missing.stderr).toMatch(/does not exist/)

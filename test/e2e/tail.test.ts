@@ -104,7 +104,7 @@ describe.concurrent('sluice tail (not a terminal)', () => {
     expect(unknown.exitCode).toBe(4)
     expect(unknown.stderr).toBe(consume.stderr)
     expect(bad.exitCode).toBe(2)
-    expect(bad.stderr).toMatch(/^sluice: --filter: Parse error/)
+    expect(bad.stderr).toMatch(/^sluice: --filter "value\.x ==": Parse error/)
     expect(from.exitCode).toBe(2)
     expect(flag.exitCode).toBe(2)
   })

@@ -17,7 +17,7 @@ const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'mod', 'if', 'then', 'else',
 
 /** A USAGE error for --filter that points at a column of the expression (a caret under it). */
 export function filterError(expr: string, column: number, message: string): SluiceError {
-  return new SluiceError('USAGE', `--filter: ${message} (column ${column + 1})`, {
+  return new SluiceError('USAGE', `--filter "${expr}": ${message} (column ${column + 1})`, {
     details: [expr, `${' '.repeat(column)}^`],
   })
 }
