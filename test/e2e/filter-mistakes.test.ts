@@ -5,7 +5,7 @@
  * matched nothing says so; --dry-run shows the last offset, not the exclusive end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 let d: TestDaemon
 const run = (args: string[], input?: string) => sluice(args, { home: d.home, env: d.env, input })
@@ -73,6 +73,21 @@ describe.concurrent('--filter mistakes', () => {
     expect(ne.stderr).not.toMatch(/matched none/)
     const missing = await run(['replay', 'fm', '--from', 'earliest', '--filter', 'not exists(value.stauts)'])
     expect(missing.stdout.trim().split('\n')).toHaveLength(3)
+  })
+
+  it('tail: when it stops, a filter that matched nothing says so', async () => {
+    // With --group, the committed offsets show when tail has read every record.
+    const child = spawnSluice(['tail', 'fm', '--from', 'earliest', '--group', 'fm-tail', '--filter', 'value.status == "lost"'], { home: d.home, env: d.env })
+    await until('tail read the 3 records', async () => {
+      const g = await run(['group', 'describe', 'fm-tail', '--json'])
+      if (g.exitCode !== 0) return undefined
+      const parts = (JSON.parse(g.stdout) as { partitions: { committedOffset: number | null }[] }).partitions
+      return parts.length === 1 && parts[0]!.committedOffset === 3 ? true : undefined
+    })
+    child.kill('SIGTERM')
+    const r = await child
+    expect(String(r.stdout)).toBe('')
+    expect(String(r.stderr)).toMatch(/--filter matched none of the 3 record\(s\) read/)
   })
 
   it('--dry-run prints the last offset of each range, not the exclusive end', async () => {
