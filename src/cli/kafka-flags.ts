@@ -16,6 +16,8 @@ export const partitionsFlag = Flags.string({
   char: 'p',
   description: 'only these partitions (repeatable, or a comma list: 0,2)',
   multiple: true,
+  // One value per -p: kcat users type `consume -p 0 orders`, and a greedy flag would take the topic too.
+  multipleNonGreedy: true,
   helpValue: 'N',
 })
 

@@ -6,6 +6,7 @@
  * Results are plain JSON-ready objects (offsets and sizes as numbers); every failure is a
  * SluiceError whose message carries the broker's own error message and Kafka's error name.
  */
+import { errorName } from '../protocol/errors.js'
 import {
   Admin,
   ConfigResourceTypes,
@@ -212,7 +213,7 @@ export class TopicAdmin {
     const t = response.topics.find((x) => x.name === topic)
     if (!t || t.errorCode === UNKNOWN_TOPIC_OR_PARTITION) throw new SluiceError('NOT_FOUND', `${what}: topic "${topic}" does not exist`)
     if (t.errorCode === INVALID_TOPIC_EXCEPTION) throw usageError(`${what}: bad topic name "${topic}" (INVALID_TOPIC_EXCEPTION)`)
-    if (t.errorCode !== 0) throw new SluiceError('KAFKA_ERROR', `${what}: metadata for topic "${topic}" answered error ${t.errorCode}`)
+    if (t.errorCode !== 0) throw new SluiceError('KAFKA_ERROR', `${what}: metadata for topic "${topic}" answered error ${errorName(t.errorCode)}`)
     return { ...t, brokers: new Map(response.brokers.map((b) => [b.nodeId, { host: b.host, port: b.port }])) }
   }
 

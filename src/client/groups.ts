@@ -8,6 +8,7 @@
  * generation -1 and an empty member id (how Kafka's own tools commit for a group with no active
  * members), DeleteGroups.
  */
+import { errorName } from '../protocol/errors.js'
 import { Admin, Consumer, describeGroupsV5, type Connection } from '@platformatic/kafka'
 import { SluiceError } from '../cli/errors.js'
 import { walkBatches } from './consume/batches.js'
@@ -142,7 +143,7 @@ export class GroupAdmin {
         continue
       }
       const found = await findCoordinator(connection, group)
-      if (found.errorCode !== 0) throw Object.assign(new Error(`FindCoordinator: error ${found.errorCode}`), { apiCode: found.errorCode })
+      if (found.errorCode !== 0) throw Object.assign(new Error(`FindCoordinator: error ${errorName(found.errorCode)}`), { apiCode: found.errorCode })
       const coordinator = await this.consumer.connections.get({ host: found.host, port: found.port })
       const answer = await describeGroupsV5.api.async(coordinator, [group], false)
       return answer.groups.find((x) => x.groupId === group)

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../cli/errors.js'
+import { validateTopicName } from '../client/topic-model.js'
 import { bootstrapFlag, parsePartitions, partitionsFlag, fromFlag } from '../cli/kafka-flags.js'
 import type { ConsumeResult } from '../client/consume/consume.js'
 import { resolveCluster } from '../client/kafka.js'
@@ -66,6 +67,8 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
 
   public async run(): Promise<ConsumeResult> {
     const { flags } = this
+    // A name Kafka would refuse is a usage error here, not the client library's raw error.
+    validateTopicName(this.args.topic)
     const from = parseOffsetSpec(flags.from, '--from')
     const to = flags.to === undefined ? undefined : parseOffsetSpec(flags.to, '--to')
     const partitions = parsePartitions(flags.partition)

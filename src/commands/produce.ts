@@ -49,7 +49,7 @@ At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, s
       description: 'split each line at the first D: the bytes before it are the key, those after it the value (kcat -K); a line without D has no key',
       helpValue: 'D',
     }),
-    header: Flags.string({ char: 'H', description: 'add a header to every record (repeatable)', helpValue: 'NAME=VALUE', multiple: true }),
+    header: Flags.string({ char: 'H', description: 'add a header to every record (repeatable)', helpValue: 'NAME=VALUE', multiple: true, multipleNonGreedy: true }),
     partition: Flags.integer({ char: 'p', description: 'send every record to this partition', min: 0 }),
     acks: Flags.string({ description: 'acknowledgement the cluster gives before a send counts as done', options: ['all', '1', '0'], default: 'all' }),
     compression: Flags.string({ description: 'compression of the record batches', options: ['none', 'gzip', 'snappy', 'lz4'], default: 'none' }),

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../cli/errors.js'
+import { validateTopicName } from '../client/topic-model.js'
 import { bootstrapFlag, parsePartitions, partitionsFlag } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import { parseOffsetSpec } from '../client/offsets.js'
@@ -48,6 +49,8 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
 
   public async run(): Promise<ReplayResult> {
     const { flags } = this
+    // A name Kafka would refuse is a usage error here, not the client library's raw error.
+    validateTopicName(this.args.topic)
     const from = parseOffsetSpec(flags.from, '--from')
     const to = flags.to === undefined ? undefined : parseOffsetSpec(flags.to, '--to')
     const partitions = parsePartitions(flags.partition)
@@ -88,13 +91,16 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
     const seconds = ((Date.now() - startedMs) / 1000).toFixed(1)
     if (result.dryRun) {
       for (const p of result.partitions) {
-        this.note(`${result.topic}/${p.partition}: offsets ${p.from}-${p.to} (${p.to - p.from} records), ${iso(p.firstTimestamp)} to ${iso(p.lastTimestamp)}, ${p.matched} match`)
+        // The last offset read, not the exclusive end: "2 to 6" cannot be misread as including 7.
+        const range = p.to > p.from ? `offsets ${p.from} to ${p.to - 1} (${p.to - p.from} records)` : `no offsets (empty range at ${p.from})`
+        this.note(`${result.topic}/${p.partition}: ${range}, ${iso(p.firstTimestamp)} to ${iso(p.lastTimestamp)}, ${p.matched} match`)
       }
       this.note(`dry run: ${result.matched} of ${result.records} record(s) would be replayed${flags.into === undefined ? '' : ` into ${flags.into}`}`)
     } else {
       const where = result.into === undefined ? 'to stdout' : `into ${result.into} (${result.produced} acknowledged${result.repartitioned ? ', partitioned by key' : ', same partitions'})`
       this.note(`replayed ${result.matched} of ${result.records} record(s) read from ${result.topic} ${where} in ${seconds} s`)
     }
+    if (flags.filter !== undefined && result.matched === 0) this.note(`--filter matched none of the ${result.records} record(s) read`)
     if (result.stoppedBy === 'interrupt') this.note(`interrupted; resume with --from ${result.resumeFrom}`)
     return result
   }

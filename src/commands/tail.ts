@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { ExitCode, SluiceError } from '../cli/errors.js'
+import { validateTopicName } from '../client/topic-model.js'
 import { bootstrapFlag, parsePartitions, partitionsFlag, fromFlag } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import { parseDurationMs, parseOffsetSpec } from '../client/offsets.js'
@@ -46,6 +47,8 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
 
   public async run(): Promise<void> {
     const { flags } = this
+    // A name Kafka would refuse is a usage error here, not the client library's raw error.
+    validateTopicName(this.args.topic)
     const from = parseOffsetSpec(flags.from, '--from')
     const partitions = parsePartitions(flags.partition)
     const sessionTimeoutMs = parseDurationMs(flags['session-timeout'])
@@ -95,6 +98,9 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
     const { consumeTopic } = await import('../client/consume/consume.js')
     const { consumeGroup } = await import('../client/consume/group.js')
     const { filterRecord } = await import('../client/replay/replay.js')
+    // Counted here: the consume result counts only the records kept.
+    let seen = 0
+    let matched = 0
     const opts = {
       target,
       topic,
@@ -105,9 +111,15 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
       binary: flags.binary,
       stdout: process.stdout,
       signal,
-      filter: filter === undefined ? undefined : (r: Parameters<typeof filterRecord>[2], p: number) => filter(filterRecord(topic, p, r)),
+      filter: filter === undefined ? undefined : (r: Parameters<typeof filterRecord>[2], p: number) => {
+        seen++
+        const ok = filter(filterRecord(topic, p, r))
+        if (ok) matched++
+        return ok
+      },
     }
     const result = group === undefined ? await consumeTopic(opts) : await consumeGroup({ ...opts, group: group.name, sessionTimeoutMs: group.sessionTimeoutMs })
+    if (filter !== undefined && matched === 0) this.note(`--filter matched none of the ${seen} record(s) read`)
     if (result.lossy) {
       this.note('some keys, values or headers are not UTF-8 and were shown with U+FFFD replacements: use --binary to get their bytes as base64')
     }

@@ -7,7 +7,7 @@
 import { seededRng, type Rng } from '../cluster/rng.js'
 import { SluiceError } from '../cli/errors.js'
 import { INJECTABLE_APIS } from '../broker/error-responses.js'
-import { errorCodeByName, isKnownErrorCode } from '../protocol/errors.js'
+import { errorCodeByName, errorName, isKnownErrorCode } from '../protocol/errors.js'
 import type { LinkFaults } from './links.js'
 
 export type FaultSpec =
@@ -65,6 +65,8 @@ export class FaultInjector implements LinkFaults, ListenerFaults {
       if (!(spec.count >= 1)) throw new SluiceError('USAGE', 'an error fault needs a count of 1 or more')
       entry.apiKey = apiKey
       entry.errorCode = errorCode
+      // Shown by name however it was given (`--error 6` lists as NOT_LEADER_OR_FOLLOWER).
+      if (entry.kind === 'error') entry.error = errorName(errorCode)
       entry.remaining = spec.count
     }
     this.faults.set(entry.id, entry)

@@ -613,11 +613,11 @@ describe('faults', () => {
     const listed = json<{ faults: Array<Record<string, unknown>> }>(listedJson).faults
     expect(listed.map((f) => f.id)).toEqual([a.id, bId, Number(c.stdout.trim())])
     expect(listed[1]).toMatchObject({ kind: 'latency', link: [1, 2], latencyMs: 100 })
-    expect(listed[2]).toMatchObject({ kind: 'error', broker: 1, api: 'ListOffsets', error: '6', count: 1, remaining: 1 })
+    expect(listed[2]).toMatchObject({ kind: 'error', broker: 1, api: 'ListOffsets', error: 'NOT_LEADER_OR_FOLLOWER', count: 1, remaining: 1 })
     expect(table.stdout).toMatch(/^ID\s+KIND\s+FAULT\s+SEED\s+SINCE$/m)
     expect(table.stdout).toMatch(/latency 50±20 ms on broker 2\s+7\s/)
     expect(table.stdout).toMatch(/latency 100 ms on the link 1-2/)
-    expect(table.stdout).toMatch(/6 on the next 1 ListOffsets request\(s\) to broker 1/)
+    expect(table.stdout).toMatch(/NOT_LEADER_OR_FOLLOWER on the next 1 ListOffsets request\(s\) to broker 1/)
 
     expect(json<{ cleared: number }>(await run(['fault', 'clear', String(a.id), '--json']))).toEqual({ cleared: 1 })
     expectJsonError(await run(['fault', 'clear', String(a.id), '--json']), 4, 'NOT_FOUND', /no fault/)

@@ -15,7 +15,8 @@ Exit codes: 4 when the group does not exist, 5 while it has active members, 3 wh
   public async run(): Promise<{ group: string; deleted: boolean }> {
     const target = await resolveCluster({ bootstrapServer: this.flags['bootstrap-server'], home: this.home })
     await withGroupAdmin(target, (a) => a.delete(this.args.group))
-    if (!this.jsonEnabled()) this.log(`deleted group ${this.args.group}`)
+    // As topic delete: a note on stderr (stdout carries only data, --json the result).
+    if (!this.jsonEnabled()) this.note(`deleted group ${this.args.group}`)
     return { group: this.args.group, deleted: true }
   }
 }

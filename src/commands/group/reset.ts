@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { SluiceError } from '../../cli/errors.js'
+import { validateTopicName } from '../../client/topic-model.js'
 import { bootstrapFlag, parsePartitions, partitionsFlag } from '../../cli/kafka-flags.js'
 import { formatDurationMs, formatTable } from '../../cli/table.js'
 import { withGroupAdmin, type ResetPlan, type ResetTarget } from '../../client/groups.js'
@@ -55,6 +56,7 @@ Exit codes: 2 bad flags, 4 unknown topic/partition (or, for --shift-by, a partit
   }
 
   public async run(): Promise<ResetPlan> {
+    validateTopicName(this.flags.topic)
     const mode = this.target()
     const partitions = parsePartitions(this.flags.partition)
     const target = await resolveCluster({ bootstrapServer: this.flags['bootstrap-server'], home: this.home })

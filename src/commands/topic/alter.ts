@@ -19,8 +19,8 @@ Exit codes: 4 when the topic does not exist, 2 for a bad name, config name or va
   }
   static override flags = {
     'bootstrap-server': bootstrapFlag,
-    config: Flags.string({ description: 'set a topic config, name=value (repeatable)', multiple: true, helpValue: 'name=value' }),
-    'delete-config': Flags.string({ description: "reset a topic config to the cluster's default (repeatable)", multiple: true, helpValue: 'name' }),
+    config: Flags.string({ description: 'set a topic config, name=value (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'name=value' }),
+    'delete-config': Flags.string({ description: "reset a topic config to the cluster's default (repeatable)", multiple: true, multipleNonGreedy: true, helpValue: 'name' }),
   }
 
   public async run(): Promise<AlterTopicResult> {

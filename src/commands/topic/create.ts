@@ -21,7 +21,7 @@ Exit codes: 5 when the topic exists (unless --if-not-exists), 2 for a bad name, 
     'bootstrap-server': bootstrapFlag,
     partitions: Flags.integer({ description: "number of partitions [default: the cluster's num.partitions]", min: 1 }),
     'replication-factor': Flags.integer({ description: "copies of each partition [default: the cluster's default.replication.factor]", min: 1 }),
-    config: Flags.string({ description: 'a topic config, name=value (repeatable)', multiple: true, helpValue: 'name=value' }),
+    config: Flags.string({ description: 'a topic config, name=value (repeatable)', multiple: true, multipleNonGreedy: true, helpValue: 'name=value' }),
     'if-not-exists': Flags.boolean({ description: 'an existing topic is not an error (exit 0, "created": false); it is not changed', default: false }),
   }
 
