@@ -16,7 +16,7 @@
  * retried batch for a new one: the batch was stored twice.
  */
 import { ErrorCode } from '../protocol/errors.js'
-import { readBatchHeader, readBatchHeaders } from '../protocol/records.js'
+import { readBatchHeader, readBatchHeaders } from '../protocol/batch-layout.js'
 import type { MetaStore, PartitionLog } from '../storage/types.js'
 
 /** Kafka keeps the last five batches per producer (max.in.flight.requests.per.connection <= 5). */

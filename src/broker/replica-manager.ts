@@ -24,7 +24,7 @@ import {
   saveProducerSnapshot,
   type ProducerSnapshot,
 } from './producer-state.js'
-import { readBatchHeader } from '../protocol/records.js'
+import { readBatchHeader } from '../protocol/batch-layout.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
 import { CorruptReplicas, isUnreadableLog, RecoveryRecords } from './replica-recovery.js'
 import { LogScrubber } from './log-scrubber.js'

@@ -11,7 +11,7 @@
  * Not implemented: transactions (a transactional id is refused), LogAppendTime.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { validateProducedRecords } from '../../protocol/records.js'
+import { validateProducedRecords } from '../../protocol/produce-validation.js'
 import { registerHandler, type RequestContext } from '../handler.js'
 
 interface ProduceRequest {
