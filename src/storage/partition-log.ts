@@ -8,7 +8,7 @@
  * group commit), truncation/retention/deletion wait for the writes before them.
  */
 import type { PartitionBackend, PartitionChange, PartitionState } from './backend.js'
-import { batchBytes, stampBatch, type BatchHeader } from '../protocol/batch-layout.js'
+import { batchBytes, stampBatch, type BatchHeader, type ParsedBatches } from '../protocol/batch-layout.js'
 import { splitBatches } from './batch-checks.js'
 import { BatchIndex } from './batch-index.js'
 import { LeaderEpochCache } from './epoch-cache.js'
@@ -77,12 +77,12 @@ export class Partition implements PartitionLog {
     return this.index.length
   }
 
-  appendAsLeader(records: Buffer, leaderEpoch: number): Promise<AppendInfo> {
+  appendAsLeader(records: Buffer | ParsedBatches, leaderEpoch: number): Promise<AppendInfo> {
     assert(Number.isInteger(leaderEpoch) && leaderEpoch >= 0, `invalid leader epoch ${leaderEpoch}`)
     return this.queue.run(false, () => this.append(records, leaderEpoch))
   }
 
-  appendAsFollower(records: Buffer): Promise<AppendInfo> {
+  appendAsFollower(records: Buffer | ParsedBatches): Promise<AppendInfo> {
     return this.queue.run(false, () => this.append(records, null))
   }
 
@@ -300,10 +300,12 @@ export class Partition implements PartitionLog {
     this.markUnusable(error)
   }
 
-  private append(records: Buffer, leaderEpoch: number | null): Promise<AppendInfo> {
+  private append(records: Buffer | ParsedBatches, leaderEpoch: number | null): Promise<AppendInfo> {
     this.checkUsable()
-    const parsed = splitBatches(records)
+    // Headers the caller read (and validated) are used as they are; bare bytes are read here.
+    const parsed = Buffer.isBuffer(records) ? splitBatches(records) : records
     const batches = parsed.batches
+    assert(batches.length > 0, 'an append without a record batch')
     if (leaderEpoch !== null) {
       let next = this.nextOffset
       for (const batch of batches) {
