@@ -12,6 +12,7 @@
 import { Group, GroupError, type GroupSnapshot, type JoinRequest, type JoinResponse, type SyncResponse } from '../cluster/group.js'
 import { brokerConfig } from '../cluster/configs.js'
 import { ErrorCode } from '../protocol/errors.js'
+import { parseBatches } from '../protocol/batch-layout.js'
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/record-batch.js'
 import type { Logger } from '../daemon/cluster.js'
 import { isStorageError } from '../storage/errors.js'
@@ -263,7 +264,7 @@ export class GroupCoordinator {
       baseTimestamp: this.opts.scheduler.nowMs(),
       records: entries.map((e) => ({ key: JSON.stringify(e.key), value: e.value === null ? null : JSON.stringify(e.value) })),
     })
-    const result = await replicas.append(OFFSETS_TOPIC, p, batch, -1, WRITE_TIMEOUT_MS)
+    const result = await replicas.append(OFFSETS_TOPIC, p, parseBatches(batch), -1, WRITE_TIMEOUT_MS)
     return coordinatorError(result.errorCode)
   }
 

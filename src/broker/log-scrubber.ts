@@ -10,7 +10,7 @@
  * checked when it arrived and is served from memory while recent.
  */
 import type { Logger } from '../daemon/cluster.js'
-import { readBatchHeader } from '../protocol/records.js'
+import { readBatchHeader } from '../protocol/batch-layout.js'
 import { isStorageError, type StorageError } from '../storage/errors.js'
 import { sleep, type Scheduler } from './cluster-view.js'
 import type { Hosted } from './replica-manager.js'

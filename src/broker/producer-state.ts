@@ -16,7 +16,7 @@
  * retried batch for a new one: the batch was stored twice.
  */
 import { ErrorCode } from '../protocol/errors.js'
-import { readBatchHeader, readBatchHeaders } from '../protocol/records.js'
+import { readBatchHeaders, type BatchHeader } from '../protocol/batch-layout.js'
 import type { MetaStore, PartitionLog } from '../storage/types.js'
 
 /** Kafka keeps the last five batches per producer (max.in.flight.requests.per.connection <= 5). */
@@ -114,9 +114,9 @@ export class ProducerStateTable {
     )
   }
 
-  /** Records the idempotent batches of stored record batches (replication, or a rebuild). */
-  recordStored(records: Buffer): void {
-    for (const h of readBatchHeaders(records)) {
+  /** Records the idempotent batches among stored batches' headers (replication, or a rebuild). */
+  recordStored(batches: readonly BatchHeader[]): void {
+    for (const h of batches) {
       if (h.producerId < 0 || h.baseSequence < 0) continue
       const stored = { baseOffset: h.baseOffset, lastOffset: h.lastOffset }
       this.record(h.producerId, h.producerEpoch, {
@@ -192,8 +192,13 @@ export async function rebuildProducerState(log: PartitionLog, table: ProducerSta
     if (batches.length === 0) break
     // The first batch holds `offset` (it may start before it): it ends past the snapshot's
     // offset, so the snapshot does not have it.
-    for (const b of batches) rebuilt.recordStored(b)
-    const last = readBatchHeader(batches[batches.length - 1]!, 0)
+    let last: BatchHeader | undefined
+    for (const b of batches) {
+      const headers = readBatchHeaders(b)
+      rebuilt.recordStored(headers)
+      last = headers[headers.length - 1] ?? last
+    }
+    if (last === undefined) break
     if (last.lastOffset + 1 <= offset) break
     offset = last.lastOffset + 1
   }

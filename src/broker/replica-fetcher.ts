@@ -10,6 +10,7 @@
  */
 import { brokerConfig } from '../cluster/configs.js'
 import type { Logger } from '../daemon/cluster.js'
+import { parseBatches } from '../protocol/batch-layout.js'
 import { ErrorCode } from '../protocol/errors.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import { sleep } from './cluster-view.js'
@@ -256,9 +257,10 @@ export class ReplicaFetchers {
     }
     let moved = false
     if (r.records.length > 0 && log.logEndOffset === sent.fetchOffset) {
-      const records = r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records)
+      // Headers read once, for the log and producer state both.
+      const records = parseBatches(r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records))
       await log.appendAsFollower(records)
-      h.producers.recordStored(records)
+      h.producers.recordStored(records.batches)
       moved = true
       if (h.divergence && log.logEndOffset > h.divergence.fromOffset) this.converged(h)
     }

@@ -24,7 +24,7 @@ import {
   saveProducerSnapshot,
   type ProducerSnapshot,
 } from './producer-state.js'
-import { readBatchHeader } from '../protocol/records.js'
+import type { ParsedBatches } from '../protocol/batch-layout.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
 import { CorruptReplicas, isUnreadableLog, RecoveryRecords } from './replica-recovery.js'
 import { LogScrubber } from './log-scrubber.js'
@@ -377,8 +377,9 @@ export class ReplicaManager {
    * or with NOT_ENOUGH_REPLICAS (refused before appending), NOT_ENOUGH_REPLICAS_AFTER_APPEND,
    * REQUEST_TIMED_OUT or NOT_LEADER_OR_FOLLOWER.
    * The append is issued synchronously when the partition is ready, so requests keep their order.
+   * `records` carries the headers the Produce handler validated: nothing here reads them again.
    */
-  append(topicName: string, p: PartitionInfo, records: Buffer, acks: number, timeoutMs: number, retried = false): Promise<AppendResult> {
+  append(topicName: string, p: PartitionInfo, records: ParsedBatches, acks: number, timeoutMs: number, retried = false): Promise<AppendResult> {
     const failed = (errorCode: number, errorMessage: string | null = null): AppendResult => ({ errorCode, errorMessage, baseOffset: -1, logStartOffset: -1 })
     const led = this.leaderLog(p)
     if ('errorCode' in led) {
@@ -399,7 +400,7 @@ export class ReplicaManager {
       )
     }
     // Idempotent producers: a retried batch gets its original offsets, a gap is refused.
-    const header = readBatchHeader(records, 0)
+    const header = records.batches[0]!
     let appended: Promise<AppendInfo>
     if (header.producerId >= 0 && header.baseSequence >= 0) {
       const firstSeq = header.baseSequence

@@ -14,6 +14,7 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import { ProtocolError } from './errors.js'
 import { Reader, Writer, chunksLength, concatChunks } from './primitives.js'
 import {
+  BatchField,
   ATTR_CONTROL,
   ATTR_TIMESTAMP_TYPE,
   ATTR_TRANSACTIONAL,
@@ -24,7 +25,7 @@ import {
   type BatchHeader,
   computeBatchCrc,
   readBatchHeader,
-} from './records.js'
+} from './batch-layout.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -250,6 +251,6 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
     .int32(input.baseSequence ?? -1)
     .int32(records.length)
   const batch = Buffer.concat([...h.finish(), payload])
-  batch.writeUInt32BE(computeBatchCrc(batch, 0, batch.length), 17)
+  batch.writeUInt32BE(computeBatchCrc(batch, 0, batch.length), BatchField.CRC)
   return batch
 }

@@ -15,7 +15,7 @@
  * batches below the same HWM produce the same bytes.
  */
 import { decodeRecordBatch, encodeRecordBatch, type DecodedRecord } from '../protocol/record-batch.js'
-import { Compression, readBatchHeader, type BatchHeader } from '../protocol/records.js'
+import { Compression, readBatchHeader, type BatchHeader } from '../protocol/batch-layout.js'
 
 /** Bound on the batches one run reads (decoded in memory); the broker's timer comes back. */
 export const COMPACTION_BATCHES_MAX = 100_000

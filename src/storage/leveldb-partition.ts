@@ -13,7 +13,7 @@
  */
 import type { ClassicLevel } from 'classic-level'
 import type { PartitionBackend, PartitionChange, PartitionState } from './backend.js'
-import { storedBatchFault } from './batch-header.js'
+import { storedBatchFault } from './batch-checks.js'
 import { BatchIndex } from './batch-index.js'
 import { StorageError } from './errors.js'
 import type { GroupCommitter, WriteOps } from './group-commit.js'

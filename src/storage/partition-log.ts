@@ -8,7 +8,8 @@
  * group commit), truncation/retention/deletion wait for the writes before them.
  */
 import type { PartitionBackend, PartitionChange, PartitionState } from './backend.js'
-import { splitBatches, stampBatch, type BatchView } from './batch-header.js'
+import { batchBytes, stampBatch, type BatchHeader, type ParsedBatches } from '../protocol/batch-layout.js'
+import { splitBatches } from './batch-checks.js'
 import { BatchIndex } from './batch-index.js'
 import { LeaderEpochCache } from './epoch-cache.js'
 import { assert, StorageError } from './errors.js'
@@ -76,12 +77,12 @@ export class Partition implements PartitionLog {
     return this.index.length
   }
 
-  appendAsLeader(records: Buffer, leaderEpoch: number): Promise<AppendInfo> {
+  appendAsLeader(records: Buffer | ParsedBatches, leaderEpoch: number): Promise<AppendInfo> {
     assert(Number.isInteger(leaderEpoch) && leaderEpoch >= 0, `invalid leader epoch ${leaderEpoch}`)
     return this.queue.run(false, () => this.append(records, leaderEpoch))
   }
 
-  appendAsFollower(records: Buffer): Promise<AppendInfo> {
+  appendAsFollower(records: Buffer | ParsedBatches): Promise<AppendInfo> {
     return this.queue.run(false, () => this.append(records, null))
   }
 
@@ -299,43 +300,45 @@ export class Partition implements PartitionLog {
     this.markUnusable(error)
   }
 
-  private append(records: Buffer, leaderEpoch: number | null): Promise<AppendInfo> {
+  private append(records: Buffer | ParsedBatches, leaderEpoch: number | null): Promise<AppendInfo> {
     this.checkUsable()
-    const batches = splitBatches(records)
+    // Headers the caller read (and validated) are used as they are; bare bytes are read here.
+    const parsed = Buffer.isBuffer(records) ? splitBatches(records) : records
+    const batches = parsed.batches
+    assert(batches.length > 0, 'an append without a record batch')
     if (leaderEpoch !== null) {
       let next = this.nextOffset
       for (const batch of batches) {
-        stampBatch(batch, next, leaderEpoch)
-        next += batch.lastOffsetDelta + 1
+        stampBatch(parsed.bytes, batch, next, leaderEpoch)
+        next = batch.lastOffset + 1
       }
     } else {
       this.checkFollowerOffsets(batches)
     }
     const info: AppendInfo = { baseOffset: batches[0]!.baseOffset, lastOffset: 0, maxTimestamp: -1, recordCount: 0, sizeBytes: 0 }
     for (const batch of batches) {
-      const lastOffset = batch.baseOffset + batch.lastOffsetDelta
-      this.index.push(batch.baseOffset, lastOffset, batch.bytes.length, batch.maxTimestamp)
+      this.index.push(batch.baseOffset, batch.lastOffset, batch.sizeBytes, batch.maxTimestamp)
       // Every batch's epoch, as Kafka's log does (LeaderEpochFileCache.assign): a batch of an
       // older epoch than the latest entry drops the entries it contradicts, so the cache always
       // says what the batches say. A follower append that landed after its broker had assigned a
       // new epoch at its LEO once left that entry over a batch of an older epoch, and every
       // follower of that leader truncated and refetched the batch forever.
-      if (batch.leaderEpoch >= 0) this.epochs.assign(batch.leaderEpoch, batch.baseOffset)
-      info.lastOffset = lastOffset
+      if (batch.partitionLeaderEpoch >= 0) this.epochs.assign(batch.partitionLeaderEpoch, batch.baseOffset)
+      info.lastOffset = batch.lastOffset
       info.maxTimestamp = Math.max(info.maxTimestamp, batch.maxTimestamp)
-      info.recordCount += batch.recordCount
-      info.sizeBytes += batch.bytes.length
+      info.recordCount += batch.recordsCount
+      info.sizeBytes += batch.sizeBytes
     }
     this.nextOffset = info.lastOffset + 1
     const endAfter = this.nextOffset
-    return this.commit({ appended: batches.map((b) => b.bytes), removed: [], removedFrom: null }).then(() => {
+    return this.commit({ appended: batches.map((b) => batchBytes(parsed, b)), removed: [], removedFrom: null }).then(() => {
       this.endOffset = endAfter
       this.notify()
       return info
     })
   }
 
-  private checkFollowerOffsets(batches: BatchView[]): void {
+  private checkFollowerOffsets(batches: readonly BatchHeader[]): void {
     let expectedMin = this.nextOffset
     for (const batch of batches) {
       if (batch.baseOffset < expectedMin) {
@@ -344,7 +347,7 @@ export class Partition implements PartitionLog {
           `follower append to ${this.name()} at offset ${batch.baseOffset}, expected ${expectedMin} or later`,
         )
       }
-      expectedMin = batch.baseOffset + batch.lastOffsetDelta + 1
+      expectedMin = batch.lastOffset + 1
     }
   }
 

@@ -6,6 +6,7 @@
  * Offsets, timestamps and sizes are JS numbers (exact up to 2^53). Record batches are Kafka
  * RecordBatch v2 bytes; the log reads a few header fields and never decodes records.
  */
+import type { ParsedBatches } from '../protocol/batch-layout.js'
 import type { CompactionOptions, CompactionResult } from './compaction.js'
 import type { StorageError } from './errors.js'
 
@@ -90,18 +91,20 @@ export interface PartitionLog {
   readonly lostAtOpen: { first: number; last: number } | null
 
   /**
-   * Leader append: `records` holds one or more batches (already validated by the protocol layer).
-   * Assigns offsets from LEO, stamps baseOffset and partitionLeaderEpoch in place, writes, and
+   * Leader append: `records` holds one or more batches (already validated by the protocol layer),
+   * as bytes or with their headers read (ParsedBatches: the Produce handler's, used as they are;
+   * bare bytes are read here, checking only the framing). Assigns offsets from LEO, stamps
+   * baseOffset and partitionLeaderEpoch in place (in the bytes and the headers), writes, and
    * resolves once in LevelDB. Appends to one partition are ordered; concurrent calls are group
    * committed. The log owns `records` from the call on: the caller must not modify it.
-   * Rejects with StorageError INVALID_BATCH if the framing is wrong.
+   * Rejects with StorageError INVALID_BATCH if the framing of bare bytes is wrong.
    */
-  appendAsLeader(records: Buffer, leaderEpoch: number): Promise<AppendInfo>
+  appendAsLeader(records: Buffer | ParsedBatches, leaderEpoch: number): Promise<AppendInfo>
   /**
    * Follower append: batches already carry their offsets and epochs. The first must start at or
    * after LEO (past LEO only where compaction left a gap), else UNEXPECTED_APPEND_OFFSET.
    */
-  appendAsFollower(records: Buffer): Promise<AppendInfo>
+  appendAsFollower(records: Buffer | ParsedBatches): Promise<AppendInfo>
 
   /**
    * Whole stored batches starting with the one that contains `offset`, in order, while the total

@@ -20,7 +20,8 @@ import { metadataApi } from '../../src/protocol/messages/03-metadata.js'
 import { produceApi } from '../../src/protocol/messages/00-produce.js'
 import { concatChunks } from '../../src/protocol/primitives.js'
 import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
-import { Compression, validateProducedRecords } from '../../src/protocol/records.js'
+import { Compression } from '../../src/protocol/batch-layout.js'
+import { validateProducedRecords } from '../../src/protocol/produce-validation.js'
 
 const dir = fileURLToPath(new URL('../fixtures/golden/', import.meta.url))
 

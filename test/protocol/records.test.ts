@@ -16,8 +16,8 @@ import {
   readBatchHeaders,
   stampBatch,
   stampLogAppendTime,
-  validateProducedRecords,
-} from '../../src/protocol/records.js'
+} from '../../src/protocol/batch-layout.js'
+import { validateProducedRecords } from '../../src/protocol/produce-validation.js'
 
 const require = createRequire(import.meta.url)
 
@@ -137,7 +137,8 @@ describe('readBatchHeaders / stampBatch', () => {
       [0, 3],
       [headers[0]!.sizeBytes, 1],
     ])
-    stampBatch(blob, headers[1]!.start, 2 ** 40 + 3, 12)
+    stampBatch(blob, headers[1]!, 2 ** 40 + 3, 12)
+    expect(headers[1]).toMatchObject({ baseOffset: 2 ** 40 + 3, partitionLeaderEpoch: 12, lastOffset: 2 ** 40 + 3 })
     const [a, b] = readBatchHeaders(blob)
     expect(b).toMatchObject({ baseOffset: 2 ** 40 + 3, partitionLeaderEpoch: 12, lastOffset: 2 ** 40 + 3 })
     expect(isBatchCrcValid(blob, a!)).toBe(true)

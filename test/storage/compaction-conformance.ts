@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { decodeRecordBatch, encodeRecordBatch } from '../../src/protocol/record-batch.js'
-import { Compression } from '../../src/protocol/records.js'
+import { Compression } from '../../src/protocol/batch-layout.js'
 import type { LogStore, PartitionLog } from '../../src/storage/types.js'
 import type { MakeHarness, StoreHarness } from './conformance.js'
 

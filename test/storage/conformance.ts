@@ -4,6 +4,7 @@
  * a MemoryDisk); opening again after close() is a broker restart.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { parseBatches, readBatchHeaders } from '../../src/protocol/batch-layout.js'
 import type { LogStore, PartitionLog } from '../../src/storage/types.js'
 import { concatBatches, describeBatch, makeBatch } from './batches.js'
 import { runModelConformance } from './conformance-model.js'
@@ -52,6 +53,26 @@ export function runLogStoreConformance(name: string, makeHarness: MakeHarness): 
       expect([log.logEndOffset, log.sizeBytes, log.batchCount]).toEqual([5, first.length + second.length, 2])
       expect(log.latestEpoch()).toBe(7)
       expect(log.epochEntries()).toEqual([{ epoch: 7, startOffset: 0 }])
+    })
+
+    it('appends batches whose headers the caller read (ParsedBatches): stamps the bytes and the headers', async () => {
+      const log = await store.partition(TOPIC, 0)
+      await log.appendAsLeader(makeBatch({ records: 2, tag: 'a' }), 3)
+      const parsed = parseBatches(concatBatches({ records: 3, maxTimestamp: 5, tag: 'x' }, { records: 1, maxTimestamp: 9, tag: 'y' }))
+      expect(await log.appendAsLeader(parsed, 4)).toMatchObject({ baseOffset: 2, lastOffset: 5, maxTimestamp: 9, recordCount: 4 })
+      expect(parsed.batches.map((h) => [h.baseOffset, h.lastOffset, h.partitionLeaderEpoch])).toEqual([
+        [2, 4, 4],
+        [5, 5, 4],
+      ])
+      expect(readBatchHeaders(parsed.bytes).map((h) => [h.baseOffset, h.partitionLeaderEpoch])).toEqual([
+        [2, 4],
+        [5, 4],
+      ])
+      expect(await readTags(log)).toEqual(['a', 'x', 'y'])
+      expect(log.epochEntries()).toEqual([
+        { epoch: 3, startOffset: 0 },
+        { epoch: 4, startOffset: 2 },
+      ])
     })
 
     it('appends several batches carried in one records buffer', async () => {

@@ -11,7 +11,7 @@
  * Not implemented: transactions (a transactional id is refused), LogAppendTime.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { validateProducedRecords } from '../../protocol/records.js'
+import { validateProducedRecords } from '../../protocol/produce-validation.js'
 import { registerHandler, type RequestContext } from '../handler.js'
 
 interface ProduceRequest {
@@ -56,10 +56,9 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<unknown
       if (p.leader !== broker.id || !broker.running) return partitionError(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER)
       const validated = validateProducedRecords(pd.records, { produceVersion: ctx.apiVersion })
       if (!validated.ok) return partitionError(pd.index, validated.errorCode, validated.message)
-      const records = pd.records!
       const maxBytes = Number(broker.topicConfig(topic.name, 'max.message.bytes'))
       for (const batch of validated.batches) {
-        const size = 12 + batch.batchLength
+        const size = batch.sizeBytes
         if (size > maxBytes) {
           return partitionError(
             pd.index,
@@ -70,6 +69,8 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<unknown
       }
 
       const response = partitionError(pd.index, ErrorCode.NONE)
+      // The headers validated here are the ones producer state and the log use: read once.
+      const records = { bytes: validated.bytes, batches: validated.batches }
       const done = broker.replicas.append(topic.name, p, records, acks, req.timeoutMs).then((result) => {
         response.errorCode = result.errorCode
         response.errorMessage = result.errorMessage

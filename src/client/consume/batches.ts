@@ -3,10 +3,7 @@
  * reusable RecordView points into the bytes (the response's records, or a decompressed batch),
  * and formatters copy what they need straight from there to the output.
  *
- *   batch (v2): baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 |
- *               crc uint32 | attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 |
- *               maxTimestamp int64 | producerId int64 | producerEpoch int16 | baseSequence int32 |
- *               recordCount int32 | records...
+ *   batch (v2): the header (src/protocol/batch-layout.ts), then the records
  *   record:     length varint | attributes int8 | timestampDelta varlong | offsetDelta varint |
  *               keyLength varint (-1 = null) | key | valueLength varint (-1 = null) | value |
  *               headerCount varint | [keyLength varint | key | valueLength varint | value]...
@@ -16,23 +13,22 @@
  * Control batches (transaction markers) take offsets but hold no data: they are skipped.
  */
 import { SluiceError } from '../../cli/errors.js'
+import {
+  ATTR_COMPRESSION_MASK,
+  BatchField,
+  batchHeaderAt,
+  batchSizeAt,
+  Compression,
+  LOG_OVERHEAD,
+  MAGIC_V2,
+  RECORD_BATCH_OVERHEAD,
+  TimestampType,
+} from '../../protocol/batch-layout.js'
 import { compressionByBitmask } from '../compression.js'
 import { corrupt, readVarNumber, varint, type RecordView } from './record-view.js'
 
 export { keyOf, readHeaders, valueOf, type RecordView } from './record-view.js'
 
-const BATCH_HEADER_BYTES = 61
-const LOG_OVERHEAD = 12 // baseOffset + batchLength
-const OFF_MAGIC = 16
-const OFF_ATTRIBUTES = 21
-const OFF_LAST_OFFSET_DELTA = 23
-const OFF_BASE_TIMESTAMP = 27
-const OFF_MAX_TIMESTAMP = 35
-const OFF_RECORD_COUNT = 57
-const ATTR_COMPRESSION_MASK = 0x07
-const ATTR_LOG_APPEND_TIME = 0x08
-const ATTR_CONTROL = 0x20
-const TWO_POW_32 = 4294967296
 const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 
 /** Return false to stop the walk at this record (it counts as consumed). */
@@ -45,10 +41,6 @@ export interface WalkResult {
   stopped: boolean
   /** Whole batches found (0 with a non-empty buffer means the first batch was cut short). */
   batches: number
-}
-
-function readInt64(buf: Buffer, at: number): number {
-  return buf.readInt32BE(at) * TWO_POW_32 + buf.readUInt32BE(at + 4)
 }
 
 const view: RecordView = {
@@ -113,9 +105,9 @@ function walkRecords(
 export function hasCompressedBatch(records: Buffer): boolean {
   let at = 0
   while (at + LOG_OVERHEAD <= records.length) {
-    const batchEnd = at + LOG_OVERHEAD + records.readInt32BE(at + 8)
-    if (batchEnd > records.length || batchEnd < at + BATCH_HEADER_BYTES) return false
-    if ((records.readInt16BE(at + OFF_ATTRIBUTES) & ATTR_COMPRESSION_MASK) !== 0) return true
+    const batchEnd = at + batchSizeAt(records, at)
+    if (batchEnd > records.length || batchEnd < at + RECORD_BATCH_OVERHEAD) return false
+    if ((records.readInt16BE(at + BatchField.ATTRIBUTES) & ATTR_COMPRESSION_MASK) !== Compression.NONE) return true
     at = batchEnd
   }
   return false
@@ -130,43 +122,38 @@ export function walkBatches(records: Buffer, fromOffset: number, visit: RecordVi
   let nextOffset = fromOffset
   let batches = 0
   while (at + LOG_OVERHEAD <= records.length) {
-    const batchEnd = at + LOG_OVERHEAD + records.readInt32BE(at + 8)
+    const batchEnd = at + batchSizeAt(records, at)
     if (batchEnd > records.length) break // cut short by max bytes: the next fetch gets it whole
-    if (batchEnd < at + BATCH_HEADER_BYTES) throw corrupt('a batch is shorter than its header')
+    if (batchEnd < at + RECORD_BATCH_OVERHEAD) throw corrupt('a batch is shorter than its header')
     batches++
-    const magic = records[at + OFF_MAGIC]
-    if (magic !== 2) {
+    const magic = records[at + BatchField.MAGIC]
+    if (magic !== MAGIC_V2) {
       throw new SluiceError('KAFKA_ERROR', `the broker sent a record batch of message format v${magic}; only v2 (Kafka 0.11+) is supported`)
     }
-    const baseOffset = readInt64(records, at)
-    const lastOffset = baseOffset + records.readInt32BE(at + OFF_LAST_OFFSET_DELTA)
-    const attributes = records.readInt16BE(at + OFF_ATTRIBUTES)
-    if (lastOffset >= fromOffset && (attributes & ATTR_CONTROL) === 0) {
-      const count = records.readInt32BE(at + OFF_RECORD_COUNT)
-      const baseTimestamp = readInt64(records, at + OFF_BASE_TIMESTAMP)
-      const logAppendTime = attributes & ATTR_LOG_APPEND_TIME ? readInt64(records, at + OFF_MAX_TIMESTAMP) : -1
-      const codec = attributes & ATTR_COMPRESSION_MASK
+    const h = batchHeaderAt(records, at)
+    if (h.lastOffset >= fromOffset && !h.isControl) {
+      const logAppendTime = h.timestampType === TimestampType.LOG_APPEND_TIME ? h.maxTimestamp : -1
       let buf = records
-      let start = at + BATCH_HEADER_BYTES
+      let start = at + RECORD_BATCH_OVERHEAD
       let end = batchEnd
-      if (codec !== 0) {
-        const algorithm = compressionByBitmask(codec)
-        if (algorithm === undefined) throw corrupt(`unknown compression codec ${codec}`)
+      if (h.compression !== Compression.NONE) {
+        const algorithm = compressionByBitmask(h.compression)
+        if (algorithm === undefined) throw corrupt(`unknown compression codec ${h.compression}`)
         try {
           buf = algorithm.decompressSync(records.subarray(start, end)) as Buffer
         } catch (err) {
           // zstd needs Node 22.15+; a damaged batch fails here too.
-          throw new SluiceError('KAFKA_ERROR', `cannot read a batch compressed with ${COMPRESSION_NAMES[codec]}: ${(err as Error).message}`, {
+          throw new SluiceError('KAFKA_ERROR', `cannot read a batch compressed with ${COMPRESSION_NAMES[h.compression]}: ${(err as Error).message}`, {
             cause: err,
           })
         }
         start = 0
         end = buf.length
       }
-      const stoppedAt = walkRecords(buf, start, end, count, baseOffset, baseTimestamp, logAppendTime, fromOffset, visit)
+      const stoppedAt = walkRecords(buf, start, end, h.recordsCount, h.baseOffset, h.baseTimestamp, logAppendTime, fromOffset, visit)
       if (stoppedAt >= 0) return { nextOffset: stoppedAt + 1, stopped: true, batches }
     }
-    if (lastOffset + 1 > nextOffset) nextOffset = lastOffset + 1
+    if (h.lastOffset + 1 > nextOffset) nextOffset = h.lastOffset + 1
     at = batchEnd
   }
   return { nextOffset, stopped: false, batches }
@@ -176,10 +163,11 @@ export function walkBatches(records: Buffer, fromOffset: number, visit: RecordVi
 export function nextOffsetAfter(records: Buffer, position: number): number {
   let at = 0
   let next = position
-  while (at + BATCH_HEADER_BYTES <= records.length) {
-    const batchEnd = at + LOG_OVERHEAD + records.readInt32BE(at + 8)
-    if (batchEnd > records.length) break
-    const lastOffset = readInt64(records, at) + records.readInt32BE(at + OFF_LAST_OFFSET_DELTA)
+  while (at + RECORD_BATCH_OVERHEAD <= records.length) {
+    const batchEnd = at + batchSizeAt(records, at)
+    // A batch shorter than its header would not move `at`: corrupt, and walkBatches says so.
+    if (batchEnd > records.length || batchEnd < at + RECORD_BATCH_OVERHEAD) break
+    const lastOffset = batchHeaderAt(records, at).lastOffset
     if (lastOffset + 1 > next) next = lastOffset + 1
     at = batchEnd
   }

@@ -22,8 +22,6 @@ import { keyFromValue, type KeyPath } from './key-path.js'
 import { partitionForKey, StickyPartitioner } from './partitioner.js'
 import type { Message, SendBatch } from './send-pipeline.js'
 
-/** RecordBatch v2 header: what a batch costs beyond its records. */
-export const BATCH_OVERHEAD_BYTES = 61
 /** The most a record's framing can take (length, attributes, deltas, key/value lengths, header count). */
 const RECORD_OVERHEAD_BYTES_MAX = 36
 const HEADER_OVERHEAD_BYTES_MAX = 10

@@ -5,17 +5,22 @@
  * several small buffers and concatenates them at each level, which cost `sluice produce` about
  * half its CPU and grew faster than the batch.
  *
- *   batch:  baseOffset int64, batchLength int32, partitionLeaderEpoch int32, magic int8 (2),
- *           crc uint32 (CRC-32C of attributes..end), attributes int16, lastOffsetDelta int32,
- *           baseTimestamp int64, maxTimestamp int64, producerId int64, producerEpoch int16,
- *           baseSequence int32, recordsCount int32, records
+ *   batch:  the v2 header (src/protocol/batch-layout.ts), then the records
  *   record: length varint, attributes int8, timestampDelta varlong, offsetDelta varint,
  *           keyLength varint (-1: null), key, valueLength varint (-1: null), value,
  *           headerCount varint, headers: [keyLength varint, key, valueLength varint, value]
  */
 import type { CompressionAlgorithmValue } from '@platformatic/kafka'
 import { compressionByName } from '../compression.js'
-import { computeBatchCrc, LOG_OVERHEAD, MAGIC_V2, RECORD_BATCH_OVERHEAD } from '../../protocol/records.js'
+import {
+  BatchField,
+  computeBatchCrc,
+  LOG_OVERHEAD,
+  MAGIC_V2,
+  NO_PARTITION_LEADER_EPOCH,
+  RECORD_BATCH_OVERHEAD,
+  writeInt64,
+} from '../../protocol/batch-layout.js'
 import type { Message } from './send-pipeline.js'
 
 export interface BatchFields {
@@ -119,18 +124,18 @@ export function encodeBatch(messages: readonly Message[], fields: BatchFields): 
     out.set(payload, RECORD_BATCH_OVERHEAD)
   }
   const batch = out!
-  batch.writeBigInt64BE(0n, 0) // baseOffset: the leader assigns it
-  batch.writeInt32BE(batch.length - LOG_OVERHEAD, 8)
-  batch.writeInt32BE(-1, 12) // partitionLeaderEpoch
-  batch.writeInt8(MAGIC_V2, 16)
-  batch.writeInt16BE(codec?.bitmask ?? 0, 21) // attributes: compression, CreateTime
-  batch.writeInt32BE(count - 1, 23)
-  batch.writeBigInt64BE(BigInt(baseTimestamp), 27)
-  batch.writeBigInt64BE(BigInt(maxTimestamp), 35)
-  batch.writeBigInt64BE(BigInt(fields.producerId), 43)
-  batch.writeInt16BE(fields.producerEpoch, 51)
-  batch.writeInt32BE(fields.baseSequence, 53)
-  batch.writeInt32BE(count, 57)
-  batch.writeUInt32BE(computeBatchCrc(batch, 0, batch.length), 17)
+  writeInt64(batch, BatchField.BASE_OFFSET, 0) // the leader assigns it
+  batch.writeInt32BE(batch.length - LOG_OVERHEAD, BatchField.BATCH_LENGTH)
+  batch.writeInt32BE(NO_PARTITION_LEADER_EPOCH, BatchField.PARTITION_LEADER_EPOCH)
+  batch.writeInt8(MAGIC_V2, BatchField.MAGIC)
+  batch.writeInt16BE(codec?.bitmask ?? 0, BatchField.ATTRIBUTES) // compression, CreateTime
+  batch.writeInt32BE(count - 1, BatchField.LAST_OFFSET_DELTA)
+  writeInt64(batch, BatchField.BASE_TIMESTAMP, baseTimestamp)
+  writeInt64(batch, BatchField.MAX_TIMESTAMP, maxTimestamp)
+  writeInt64(batch, BatchField.PRODUCER_ID, fields.producerId)
+  batch.writeInt16BE(fields.producerEpoch, BatchField.PRODUCER_EPOCH)
+  batch.writeInt32BE(fields.baseSequence, BatchField.BASE_SEQUENCE)
+  batch.writeInt32BE(count, BatchField.RECORDS_COUNT)
+  batch.writeUInt32BE(computeBatchCrc(batch, 0, batch.length), BatchField.CRC)
   return batch
 }

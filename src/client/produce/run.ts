@@ -21,7 +21,8 @@ import type { CompressionAlgorithmValue } from '@platformatic/kafka'
 import { ExitCode, SluiceError } from '../../cli/errors.js'
 import type { ClusterTarget } from '../kafka.js'
 import { WireClient } from '../wire/client.js'
-import { BATCH_OVERHEAD_BYTES, BatchBuilder, type InvalidLine, type Mode } from './batch-builder.js'
+import { RECORD_BATCH_OVERHEAD } from '../../protocol/batch-layout.js'
+import { BatchBuilder, type InvalidLine, type Mode } from './batch-builder.js'
 import {
   DELIVERY_TIMEOUT_MS,
   describeTopic,
@@ -131,7 +132,7 @@ class ProduceRun {
     private readonly topic: TopicInfo,
     private readonly opts: ProduceOptions,
   ) {
-    const recordBytesMax = topic.maxMessageBytes - BATCH_OVERHEAD_BYTES
+    const recordBytesMax = topic.maxMessageBytes - RECORD_BATCH_OVERHEAD
     const sender = new RawSender(producer, {
       topic: opts.topic,
       numPartitions: topic.numPartitions,

@@ -3,7 +3,7 @@ import { loadCompression } from '../../../src/client/compression.js'
 import { encodeBatch } from '../../../src/client/produce/batch-encoder.js'
 import type { Message } from '../../../src/client/produce/send-pipeline.js'
 import { decodeRecordBatch } from '../../../src/protocol/record-batch.js'
-import { validateProducedRecords } from '../../../src/protocol/records.js'
+import { validateProducedRecords } from '../../../src/protocol/produce-validation.js'
 
 const b = (s: string): Buffer => Buffer.from(s)
 const FIELDS = { producerId: 4242, producerEpoch: 3, baseSequence: 17, compression: 'none' as const, nowMs: 1_700_000_000_000 }
