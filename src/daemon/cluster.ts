@@ -28,6 +28,7 @@ import { DirectLink } from './links.js'
 import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
 import { describeFault, mergeByTime, RuntimeEvents } from './runtime-events.js'
+import { ErrorCode } from '../protocol/errors.js'
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void
@@ -173,7 +174,7 @@ async function clusterId(metadataLog: MetadataLog): Promise<string> {
 }
 
 function check(result: { errorCode: number; errorMessage: string | null }, code = 'KAFKA_ERROR'): void {
-  if (result.errorCode !== 0) throw new SluiceError(code, result.errorMessage ?? `controller error ${result.errorCode}`)
+  if (result.errorCode !== ErrorCode.NONE) throw new SluiceError(code, result.errorMessage ?? `controller error ${result.errorCode}`)
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
@@ -273,7 +274,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       // Answer once the replicas have taken their roles, so the topic is usable at once; but no
       // later than the request's timeout: the topic exists, and a client that gives up on a
       // CreateTopics of 10,000 partitions would report a failure for a topic that was created.
-      if (result.errorCode === 0 && !validateOnly) {
+      if (result.errorCode === ErrorCode.NONE && !validateOnly) {
         const topic = image.topicsByName.get(req.name)
         const settling: Promise<void>[] = []
         for (const p of topic?.partitions ?? []) {

@@ -91,7 +91,7 @@ describe('broker/handlers', () => {
   it('ApiVersions lists every handler at v0..v3', async () => {
     for (const version of [0, 1, 2, 3]) {
       const res = await (await broker(1)).request(API_VERSIONS, version, { clientSoftwareName: 'test', clientSoftwareVersion: '1' })
-      expect(res.errorCode).toBe(0)
+      expect(res.errorCode).toBe(ErrorCode.NONE)
       const keys = new Map(res.apiKeys.map((k: { apiKey: number; minVersion: number; maxVersion: number }) => [k.apiKey, [k.minVersion, k.maxVersion]]))
       expect(keys.get(PRODUCE)).toEqual([0, 8])
       expect(keys.get(FETCH)).toEqual([4, 12])
@@ -132,7 +132,7 @@ describe('broker/handlers', () => {
     const first = await c.request(METADATA, 9, { topics: [{ name: 'auto1' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })
     expect(first.topics[0].errorCode).toBe(ErrorCode.LEADER_NOT_AVAILABLE)
     const second = await c.request(METADATA, 9, { topics: [{ name: 'auto1' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })
-    expect(second.topics[0].errorCode).toBe(0)
+    expect(second.topics[0].errorCode).toBe(ErrorCode.NONE)
     expect(second.topics[0].partitions).toHaveLength(3)
     expect(second.brokers.map((b: { nodeId: number }) => b.nodeId)).toEqual([1, 2, 3])
     const off = await c.request(METADATA, 9, { topics: [{ name: 'nope' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
@@ -145,13 +145,13 @@ describe('broker/handlers', () => {
     await createTopic('pf', 1)
     const leader = await leaderOf('pf', 0)
     const r1 = await leader.request(PRODUCE, 8, produceBody('pf', 0, batch(['a', 'b', 'c'])))
-    expect(r1.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 })
+    expect(r1.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 })
     const r2 = await leader.request(PRODUCE, 8, produceBody('pf', 0, batch(['d', 'e'])))
-    expect(r2.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 3 })
+    expect(r2.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 3 })
 
     const f = await leader.request(FETCH, 12, fetchBody('pf', 0, 1))
     const p = f.responses[0].partitions[0]
-    expect(p).toMatchObject({ errorCode: 0, highWatermark: 5, logStartOffset: 0 })
+    expect(p).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 5, logStartOffset: 0 })
     const batches = decodeRecordBatches(p.records)
     // The whole batch holding offset 1 comes back: clients skip what is before their offset.
     expect(batches[0]!.header.baseOffset).toBe(0)
@@ -159,7 +159,7 @@ describe('broker/handlers', () => {
     expect(values).toEqual([[0, 'a'], [1, 'b'], [2, 'c'], [3, 'd'], [4, 'e']])
 
     const atEnd = await leader.request(FETCH, 12, fetchBody('pf', 0, 5))
-    expect(atEnd.responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 5 })
+    expect(atEnd.responses[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 5 })
     expect(atEnd.responses[0].partitions[0].records.length).toBe(0)
     const past = await leader.request(FETCH, 12, fetchBody('pf', 0, 6))
     expect(past.responses[0].partitions[0].errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE)
@@ -235,7 +235,7 @@ describe('broker/handlers', () => {
     leader.send(PRODUCE, 8, produceBody('fire', 0, batch(['f1']), 0))
     // The next request's answer arrives; had acks=0 been answered, it would have come first.
     const md = await leader.request(API_VERSIONS, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' })
-    expect(md.errorCode).toBe(0)
+    expect(md.errorCode).toBe(ErrorCode.NONE)
     // acks=0 does not wait for replication: the high watermark gets there shortly after.
     let hwm = 0
     for (let i = 0; i < 100 && hwm < 1; i++) {
@@ -266,13 +266,13 @@ describe('broker/handlers', () => {
   })
 
   it('CreateTopics and DeleteTopics answer as Kafka does', async () => {
-    expect((await createTopic('dup', 2)).errorCode).toBe(0)
+    expect((await createTopic('dup', 2)).errorCode).toBe(ErrorCode.NONE)
     expect((await createTopic('dup', 2)).errorCode).toBe(ErrorCode.TOPIC_ALREADY_EXISTS)
     expect((await createTopic('bad/name', 1)).errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION)
     expect((await createTopic('zero', 0)).errorCode).toBe(ErrorCode.INVALID_PARTITIONS)
     expect((await createTopic('cfg', 1, [{ name: 'no.such', value: '1' }])).errorCode).toBe(ErrorCode.INVALID_CONFIG)
     const del = await (await broker(1)).request(DELETE_TOPICS, 6, { topics: [{ name: 'dup', topicId: '00000000000000000000000000000000' }], timeoutMs: 1000 })
-    expect(del.responses[0].errorCode).toBe(0)
+    expect(del.responses[0].errorCode).toBe(ErrorCode.NONE)
     const again = await (await broker(1)).request(DELETE_TOPICS, 4, { topicNames: ['dup'], timeoutMs: 1000 })
     expect(again.responses[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   })
@@ -301,7 +301,7 @@ describe('broker/handlers', () => {
       resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.check.interval.ms', configOperation: 0, value: '100' }] }],
       validateOnly: false,
     })
-    expect(altered.responses[0].errorCode).toBe(0)
+    expect(altered.responses[0].errorCode).toBe(ErrorCode.NONE)
     await createTopic('expiring', 1, [{ name: 'retention.ms', value: '60000' }])
     const leader = await leaderOf('expiring', 0)
     const hourAgo = Date.now() - 3_600_000
@@ -327,24 +327,24 @@ describe('broker/handlers', () => {
     await createTopic('idem', 1)
     const leader = await leaderOf('idem', 0)
     const init = await (await broker(1)).request(22, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 })
-    expect(init.errorCode).toBe(0)
+    expect(init.errorCode).toBe(ErrorCode.NONE)
     const pid = init.producerId as number
     const sequenced = (baseSequence: number, values: string[], producerEpoch = 0) =>
       encodeRecordBatch({ producerId: pid, producerEpoch, baseSequence, baseTimestamp: Date.now(), records: values.map((v) => ({ value: v })) })
     const send = async (records: Buffer) => (await leader.request(PRODUCE, 8, produceBody('idem', 0, records))).responses[0].partitionResponses[0]
-    expect(await send(sequenced(0, ['a', 'b']))).toMatchObject({ errorCode: 0, baseOffset: 0 })
-    expect(await send(sequenced(2, ['c']))).toMatchObject({ errorCode: 0, baseOffset: 2 })
+    expect(await send(sequenced(0, ['a', 'b']))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 })
+    expect(await send(sequenced(2, ['c']))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 2 })
     // The same batch again (a retry): answered with the offsets it got the first time.
-    expect(await send(sequenced(0, ['a', 'b']))).toMatchObject({ errorCode: 0, baseOffset: 0 })
-    expect(await send(sequenced(2, ['c']))).toMatchObject({ errorCode: 0, baseOffset: 2 })
+    expect(await send(sequenced(0, ['a', 'b']))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 })
+    expect(await send(sequenced(2, ['c']))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 2 })
     expect((await send(sequenced(5, ['gap']))).errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
     // Without a transactional id, InitProducerId always hands out a new id, whatever id and epoch
     // it is given (as Kafka): @platformatic/kafka asks with id 0, epoch 0 for every producer.
     const again = await (await broker(1)).request(22, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: pid, producerEpoch: 0 })
-    expect(again).toMatchObject({ errorCode: 0, producerEpoch: 0 })
+    expect(again).toMatchObject({ errorCode: ErrorCode.NONE, producerEpoch: 0 })
     expect(again.producerId).not.toBe(pid)
     // An epoch the producer bumped itself (KIP-360) starts again at sequence 0; the old epoch is fenced.
-    expect(await send(sequenced(0, ['d'], 1))).toMatchObject({ errorCode: 0, baseOffset: 3 })
+    expect(await send(sequenced(0, ['d'], 1))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 3 })
     expect((await send(sequenced(3, ['old'], 0))).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH)
     const f = await leader.request(FETCH, 12, fetchBody('idem', 0, 0))
     const values = decodeRecordBatches(f.responses[0].partitions[0].records).flatMap((b) => b.records.map((r) => r.value!.toString()))

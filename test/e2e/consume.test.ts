@@ -11,6 +11,7 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, cleanEnv, freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 const { Kafka, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -378,7 +379,7 @@ describe.concurrent('sluice consume', () => {
         resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.check.interval.ms', configOperation: 0, value: '100' }] }],
         validateOnly: false,
       })
-      expect(altered.responses[0].errorCode).toBe(0)
+      expect(altered.responses[0].errorCode).toBe(ErrorCode.NONE)
     } finally {
       admin.close()
     }

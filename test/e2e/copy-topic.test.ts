@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeRecordBatch, decodeRecordBatches, type RecordInput } from '../../src/protocol/record-batch.js'
 import { BIN, cleanEnv, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 const { Kafka, CompressionTypes, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -66,7 +67,7 @@ async function produceRaw(topic: string, partition: number, records: RecordInput
     topicData: [{ name: topic, partitionData: [{ index: partition, records: encodeRecordBatch({ baseTimestamp, records }) }] }],
   }
   const r = await leader.request(PRODUCE, 8, body)
-  expect(r.responses[0].partitionResponses[0].errorCode).toBe(0)
+  expect(r.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NONE)
 }
 
 interface Stored {
@@ -100,7 +101,7 @@ async function readRaw(topic: string): Promise<Stored[]> {
         rackId: '',
       })
       const part = f.responses[0].partitions[0]
-      expect(part.errorCode).toBe(0)
+      expect(part.errorCode).toBe(ErrorCode.NONE)
       const before = offset
       for (const b of decodeRecordBatches(part.records)) {
         for (const r of b.records) {

@@ -16,6 +16,7 @@ import { Admin as PlatformaticAdmin } from '@platformatic/kafka'
 import { kcatPath } from '../interop/kcat.js'
 import { encodeAssignment, encodeSubscription } from '../../src/client/consume/group/consumer-protocol.js'
 import { RawClient } from '../support/raw-client.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -314,7 +315,7 @@ describe('group describe of other clients\' groups', () => {
     let coordinator: RawClient | undefined
     try {
       const found = await bootstrap.request(10, 1, { key: g, keyType: 0 })
-      expect(found.errorCode).toBe(0)
+      expect(found.errorCode).toBe(ErrorCode.NONE)
       coordinator = await RawClient.connect(found.port, found.host)
       const joined = await coordinator.request(11, 3, {
         groupId: g,
@@ -324,7 +325,7 @@ describe('group describe of other clients\' groups', () => {
         protocolType: 'consumer',
         protocols: [{ name: 'range', metadata: encodeSubscription(['gr-java'], null) }],
       })
-      expect(joined.errorCode).toBe(0)
+      expect(joined.errorCode).toBe(ErrorCode.NONE)
       const synced = await coordinator.request(14, 3, {
         groupId: g,
         generationId: joined.generationId,
@@ -332,7 +333,7 @@ describe('group describe of other clients\' groups', () => {
         groupInstanceId: null,
         assignments: [{ memberId: joined.memberId, assignment: encodeAssignment([{ topic: 'gr-java', partitions: [1, 0] }], null) }],
       })
-      expect(synced.errorCode).toBe(0)
+      expect(synced.errorCode).toBe(ErrorCode.NONE)
       const x = await describeGroup(g)
       expect(x.state).toBe('Stable')
       expect(x.members).toHaveLength(1)

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { partitionForKey } from '../../src/client/produce/partitioner.js'
 import { RawClient } from '../support/raw-client.js'
 import { sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 const { Kafka, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -287,7 +288,7 @@ describe.concurrent('sluice replay', () => {
         resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.check.interval.ms', configOperation: 0, value: '100' }] }],
         validateOnly: false,
       })
-      expect(altered.responses[0].errorCode).toBe(0)
+      expect(altered.responses[0].errorCode).toBe(ErrorCode.NONE)
     } finally {
       admin.close()
     }

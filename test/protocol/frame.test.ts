@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { API_SCHEMAS, ApiKey, apiByName } from '../../src/protocol/apis.js'
-import { ProtocolError } from '../../src/protocol/errors.js'
+import { ErrorCode, ProtocolError } from '../../src/protocol/errors.js'
 import {
   FrameDecoder,
   decodeRequestBody,
@@ -100,11 +100,11 @@ describe('response frames', () => {
   })
 
   it('always writes response header v0 for ApiVersions', () => {
-    const body = { errorCode: 0, apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }], throttleTimeMs: 0 }
+    const body = { errorCode: ErrorCode.NONE, apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }], throttleTimeMs: 0 }
     const v3 = unframe(encodeResponse(apiVersionsApi, 3, 9, body))
     expect(v3.toString('hex')).toBe('00000009' + '0000' + '02' + '0012' + '0000' + '0003' + '00' + '00000000' + '00')
     expect(decodeResponse(apiVersionsApi, 3, v3).body.apiKeys).toEqual(body.apiKeys)
-    const v0 = unframe(encodeResponse(ApiKey.ApiVersions, 0, 9, { errorCode: 35, apiKeys: body.apiKeys }))
+    const v0 = unframe(encodeResponse(ApiKey.ApiVersions, 0, 9, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: body.apiKeys }))
     expect(v0.toString('hex')).toBe('00000009' + '0023' + '00000001' + '0012' + '0000' + '0003')
   })
 

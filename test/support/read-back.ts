@@ -1,6 +1,7 @@
 /** Reads a whole topic back through sluice's own codec, partition by partition, up to the high watermark. */
 import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
 import { RawClient } from './raw-client.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 export interface ReadRecord {
   partition: number
@@ -34,7 +35,7 @@ export async function readTopic(bootstrapPort: number, topic: string): Promise<R
         rackId: '',
       })
       const part = f.responses[0].partitions[0]
-      if (part.errorCode !== 0) throw new Error(`fetch ${topic}/${p.partitionIndex} at ${offset}: error ${part.errorCode}`)
+      if (part.errorCode !== ErrorCode.NONE) throw new Error(`fetch ${topic}/${p.partitionIndex} at ${offset}: error ${part.errorCode}`)
       const before = offset
       for (const b of decodeRecordBatches(part.records)) {
         for (const r of b.records) {

@@ -279,7 +279,7 @@ export class Fetcher {
       }
       const sent = inFlight.offsets
       inFlight = null
-      if (result.errorCode !== 0) {
+      if (result.errorCode !== ErrorCode.NONE) {
         this.handOff(set, [...set], new SluiceError('KAFKA_ERROR', `the broker answered ${errorName(result.errorCode)}`))
         return
       }

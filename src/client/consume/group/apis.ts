@@ -18,6 +18,7 @@ import {
   type Connection,
   type Reader,
 } from '@platformatic/kafka'
+import { ErrorCode } from '../../../protocol/errors.js'
 
 export interface FoundCoordinator {
   errorCode: number
@@ -85,7 +86,7 @@ const findCoordinatorApi = raw(10, 4, findCoordinatorV4.createRequest, (r) => {
 
 export async function findCoordinator(connection: Connection, groupId: string): Promise<FoundCoordinator> {
   const found = await call<FoundCoordinator[]>(findCoordinatorApi, connection, 0, [groupId])
-  return found[0] ?? { errorCode: 15, nodeId: -1, host: '', port: -1 } // an empty answer: COORDINATOR_NOT_AVAILABLE
+  return found[0] ?? { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 } // an empty answer
 }
 
 const joinGroupApi = raw(11, 6, joinGroupV6.createRequest, (r) => {
@@ -141,7 +142,7 @@ const leaveGroupApi = raw(13, 4, leaveGroupV4.createRequest, (r) => {
     r.readNullableString() // group_instance_id
     return r.readInt16()
   })
-  return errorCode !== 0 ? errorCode : (members.find((c) => c !== 0) ?? 0)
+  return errorCode !== ErrorCode.NONE ? errorCode : (members.find((c) => c !== ErrorCode.NONE) ?? ErrorCode.NONE)
 })
 
 /** The error code (the request's, else the member's). */
@@ -190,7 +191,7 @@ const offsetFetchApi = raw(9, 8, offsetFetchV8.createRequest, (r) => {
       .flat()
     return { errorCode: r.readInt16(), partitions }
   })
-  return groups[0] ?? { errorCode: 15, partitions: [] }
+  return groups[0] ?? { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, partitions: [] }
 })
 
 export function offsetFetch(connection: Connection, req: { groupId: string; topic: string; partitions: number[] }): Promise<OffsetFetchResult> {
