@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, cleanEnv, freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const { Kafka, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -375,7 +376,7 @@ describe.concurrent('sluice consume', () => {
   it('says so when --from is below the log start (deleted by retention) or past the end', async () => {
     const admin = await RawClient.connect(d.port)
     try {
-      const altered = await admin.request(44, 1, {
+      const altered = await admin.request(ApiKey.IncrementalAlterConfigs, 1, {
         resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.check.interval.ms', configOperation: 0, value: '100' }] }],
         validateOnly: false,
       })

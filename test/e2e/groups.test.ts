@@ -17,6 +17,7 @@ import { kcatPath } from '../interop/kcat.js'
 import { encodeAssignment, encodeSubscription } from '../../src/client/consume/group/consumer-protocol.js'
 import { RawClient } from '../support/raw-client.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -314,10 +315,10 @@ describe('group describe of other clients\' groups', () => {
     const bootstrap = await RawClient.connect(d.port)
     let coordinator: RawClient | undefined
     try {
-      const found = await bootstrap.request(10, 1, { key: g, keyType: 0 })
+      const found = await bootstrap.request(ApiKey.FindCoordinator, 1, { key: g, keyType: 0 })
       expect(found.errorCode).toBe(ErrorCode.NONE)
       coordinator = await RawClient.connect(found.port, found.host)
-      const joined = await coordinator.request(11, 3, {
+      const joined = await coordinator.request(ApiKey.JoinGroup, 3, {
         groupId: g,
         sessionTimeoutMs: 30_000,
         rebalanceTimeoutMs: 30_000,
@@ -326,7 +327,7 @@ describe('group describe of other clients\' groups', () => {
         protocols: [{ name: 'range', metadata: encodeSubscription(['gr-java'], null) }],
       })
       expect(joined.errorCode).toBe(ErrorCode.NONE)
-      const synced = await coordinator.request(14, 3, {
+      const synced = await coordinator.request(ApiKey.SyncGroup, 3, {
         groupId: g,
         generationId: joined.generationId,
         memberId: joined.memberId,
@@ -338,7 +339,7 @@ describe('group describe of other clients\' groups', () => {
       expect(x.state).toBe('Stable')
       expect(x.members).toHaveLength(1)
       expect(x.members[0]!.assignment).toEqual([{ topic: 'gr-java', partitions: [0, 1] }])
-      await coordinator.request(13, 3, { groupId: g, members: [{ memberId: joined.memberId, groupInstanceId: null }] })
+      await coordinator.request(ApiKey.LeaveGroup, 3, { groupId: g, members: [{ memberId: joined.memberId, groupInstanceId: null }] })
     } finally {
       coordinator?.close()
       bootstrap.close()

@@ -11,6 +11,7 @@ import { partitionForKey } from '../../src/client/produce/partitioner.js'
 import { RawClient } from '../support/raw-client.js'
 import { sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const { Kafka, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -284,7 +285,7 @@ describe.concurrent('sluice replay', () => {
   it('from offsets deleted by retention: says so and where the data starts', async () => {
     const admin = await RawClient.connect(d.port)
     try {
-      const altered = await admin.request(44, 1, {
+      const altered = await admin.request(ApiKey.IncrementalAlterConfigs, 1, {
         resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.check.interval.ms', configOperation: 0, value: '100' }] }],
         validateOnly: false,
       })
