@@ -13,7 +13,7 @@ import { Group, type GroupSnapshot, type JoinRequest, type JoinResponse, type Sy
 import { brokerConfig } from '../cluster/configs.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/record-batch.js'
-import type { Logger } from '../daemon/cluster.js'
+import type { Logger } from '../common/logger.js'
 import { isStorageError } from '../storage/errors.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import type { Hosted, ReplicaManager } from './replica-manager.js'

@@ -19,7 +19,7 @@
  * Every recovery is kept (the last RECOVERIES_KEPT per broker) for `daemon status` and
  * `cluster status`; the list belongs to the broker, so it outlives a restart of the broker.
  */
-import type { Logger } from '../daemon/cluster.js'
+import type { Logger } from '../common/logger.js'
 import { isStorageError, type StorageError } from '../storage/errors.js'
 import type { LogStore } from '../storage/types.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'

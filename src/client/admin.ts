@@ -19,7 +19,7 @@ import {
   type Callback,
   type Connection,
 } from '@platformatic/kafka'
-import { SluiceError, usageError } from '../cli/errors.js'
+import { SluiceError, usageError } from '../common/errors.js'
 import { clientOptions, toClusterError, type ClusterTarget } from './kafka.js'
 import {
   validateTopicName,

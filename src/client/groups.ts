@@ -10,7 +10,7 @@
  */
 import { ErrorCode, errorName } from '../protocol/errors.js'
 import { Admin, Consumer, describeGroupsV5, type Connection } from '@platformatic/kafka'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { walkBatches } from './consume/batches.js'
 import { fetchRaw } from './consume/fetch-api.js'
 import { findCoordinator } from './consume/group/apis.js'

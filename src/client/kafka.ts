@@ -5,7 +5,7 @@
  *
  * The same code serves the local daemon and any real Kafka cluster: nothing here is sluice-only.
  */
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { ErrorCode, isRetriable } from '../protocol/errors.js'
 import { ensureDaemon } from './daemon.js'
 

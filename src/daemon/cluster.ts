@@ -21,7 +21,7 @@ import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-trac
 import { MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { ControllerDriver, IsrChangeBatcher } from './controller-driver.js'
 import { FaultInjector, type Fault, type FaultSpec } from './faults.js'
 import { DirectLink } from './links.js'
@@ -29,12 +29,7 @@ import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
 import { describeFault, mergeByTime, RuntimeEvents } from './runtime-events.js'
 import { ErrorCode } from '../protocol/errors.js'
-
-export interface Logger {
-  info(msg: string, fields?: Record<string, unknown>): void
-  warn(msg: string, fields?: Record<string, unknown>): void
-  error(msg: string, fields?: Record<string, unknown>): void
-}
+import type { Logger } from '../common/logger.js'
 
 export interface ClusterOptions {
   /** The data directory ($SLUICE_HOME). Brokers keep their logs in <home>/brokers/<id>/. */

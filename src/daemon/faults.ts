@@ -5,7 +5,7 @@
  * drill's `--seed`, so a drill replays.
  */
 import { seededRng, type Rng } from '../cluster/rng.js'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { INJECTABLE_APIS } from '../broker/error-responses.js'
 import { ErrorCode, errorCodeByName, errorName, isKnownErrorCode } from '../protocol/errors.js'
 import type { LinkFaults } from './links.js'

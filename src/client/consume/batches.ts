@@ -15,7 +15,7 @@
  * Compressed batches are decompressed with @platformatic/kafka's codecs (gzip, snappy, lz4, zstd).
  * Control batches (transaction markers) take offsets but hold no data: they are skipped.
  */
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 import { compressionByBitmask } from '../compression.js'
 import { corrupt, readVarNumber, varint, type RecordView } from './record-view.js'
 

@@ -17,7 +17,7 @@
  *   they were read fail the consume with where the data now starts.
  * - Following: fetches long-poll (maxWaitMs) at the end of the log.
  */
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { RETRY_WINDOW_MS, toClusterError, type ClusterTarget } from '../kafka.js'
 import { kafkaOffsetLookup, type ListOffsetsClient } from '../offsets.js'

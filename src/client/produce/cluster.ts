@@ -4,7 +4,7 @@
  * Everything here works the same against the local daemon and any Kafka cluster.
  */
 import type { Producer } from '@platformatic/kafka'
-import { ExitCode, SluiceError } from '../../cli/errors.js'
+import { ExitCode, SluiceError } from '../../common/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from '../kafka.js'
 import { WireClient } from '../wire/client.js'
 import type { BrokerAddress } from '../wire/connection.js'
