@@ -69,8 +69,9 @@ export function clientOptions(target: ClusterTarget, clientId = 'sluice'): {
 }
 
 /**
- * The one mapping of a Kafka error code to sluice's error code (and so its exit code): the codes
- * listed here; every other Kafka error is KAFKA_ERROR.
+ * The Kafka error codes that map to a sluice error code (and so an exit code) other than
+ * KAFKA_ERROR, for every failure that reaches toClusterError. A caller that knows more says it in
+ * its own message (produce's records too large, a reset that raced a rejoining member).
  */
 const SLUICE_CODE_BY_KAFKA_CODE: ReadonlyMap<number, string> = new Map([
   [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'NOT_FOUND'],
@@ -86,7 +87,7 @@ const SLUICE_CODE_BY_KAFKA_CODE: ReadonlyMap<number, string> = new Map([
 ])
 
 /** The sluice error code for a Kafka error code: NOT_FOUND, CONFLICT, USAGE or KAFKA_ERROR. */
-export function sluiceCodeForKafkaError(kafkaCode: number): string {
+function sluiceCodeForKafkaError(kafkaCode: number): string {
   return SLUICE_CODE_BY_KAFKA_CODE.get(kafkaCode) ?? 'KAFKA_ERROR'
 }
 
