@@ -8,7 +8,7 @@
  * is a restart: the broker re-registers with a new epoch and its replicas catch up (truncating
  * what diverged).
  */
-import type { Logger } from '../daemon/cluster.js'
+import type { Logger } from '../common/logger.js'
 import { isStorageError } from '../storage/errors.js'
 import type { LogStore, PartitionLog } from '../storage/types.js'
 import { brokerConfig, topicConfig } from '../cluster/configs.js'

@@ -9,12 +9,12 @@
  * broker's replica manager: an OffsetCommit is answered only once the commit is on every ISR
  * member. Keys and values are JSON (only sluice reads this topic).
  */
-import { Group, GroupError, type GroupSnapshot, type JoinRequest, type JoinResponse, type SyncResponse } from '../cluster/group.js'
+import { Group, type GroupSnapshot, type JoinRequest, type JoinResponse, type SyncResponse } from '../cluster/group.js'
 import { brokerConfig } from '../cluster/configs.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { parseBatches } from '../protocol/batch-layout.js'
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/record-batch.js'
-import type { Logger } from '../daemon/cluster.js'
+import type { Logger } from '../common/logger.js'
 import { isStorageError } from '../storage/errors.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import type { Hosted, ReplicaManager } from './replica-manager.js'
@@ -204,15 +204,15 @@ export class GroupCoordinator {
 
   join(groupId: string, req: JoinRequest): Promise<JoinResponse> {
     const fail = (errorCode: number): JoinResponse => ({ errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: req.memberId, members: [] })
-    if (groupId === '') return Promise.resolve(fail(GroupError.INVALID_GROUP_ID))
+    if (groupId === '') return Promise.resolve(fail(ErrorCode.INVALID_GROUP_ID))
     const cfg = this.opts.cluster.image.brokerConfigs
     const minMs = Number(brokerConfig(cfg, 'group.min.session.timeout.ms'))
     const maxMs = Number(brokerConfig(cfg, 'group.max.session.timeout.ms'))
-    if (req.sessionTimeoutMs < minMs || req.sessionTimeoutMs > maxMs) return Promise.resolve(fail(GroupError.INVALID_SESSION_TIMEOUT))
+    if (req.sessionTimeoutMs < minMs || req.sessionTimeoutMs > maxMs) return Promise.resolve(fail(ErrorCode.INVALID_SESSION_TIMEOUT))
     const found = this.lookup(groupId)
     if ('errorCode' in found) return Promise.resolve(fail(found.errorCode))
     const existing = found.shard.groups.get(groupId)
-    if (req.memberId !== '' && (!existing || existing.state === 'Dead')) return Promise.resolve(fail(GroupError.UNKNOWN_MEMBER_ID))
+    if (req.memberId !== '' && (!existing || existing.state === 'Dead')) return Promise.resolve(fail(ErrorCode.UNKNOWN_MEMBER_ID))
     const group = this.getOrCreate(found.shard, groupId)
     return new Promise((resolve) => group.join(req, this.opts.scheduler.nowMs(), resolve))
   }
@@ -222,7 +222,7 @@ export class GroupCoordinator {
     const found = this.lookup(groupId)
     if ('errorCode' in found) return Promise.resolve(fail(found.errorCode))
     const group = found.shard.groups.get(groupId)
-    if (!group) return Promise.resolve(fail(GroupError.UNKNOWN_MEMBER_ID))
+    if (!group) return Promise.resolve(fail(ErrorCode.UNKNOWN_MEMBER_ID))
     return new Promise((resolve) => group.sync(req, this.opts.scheduler.nowMs(), resolve))
   }
 
@@ -230,7 +230,7 @@ export class GroupCoordinator {
     const found = this.lookup(groupId)
     if ('errorCode' in found) return found.errorCode
     const group = found.shard.groups.get(groupId)
-    if (!group) return GroupError.UNKNOWN_MEMBER_ID
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID
     return group.heartbeat(req, this.opts.scheduler.nowMs())
   }
 
@@ -238,7 +238,7 @@ export class GroupCoordinator {
     const found = this.lookup(groupId)
     if ('errorCode' in found) return { errorCode: found.errorCode, memberCodes: members.map(() => found.errorCode) }
     const group = found.shard.groups.get(groupId)
-    if (!group) return { errorCode: ErrorCode.NONE, memberCodes: members.map(() => GroupError.UNKNOWN_MEMBER_ID) }
+    if (!group) return { errorCode: ErrorCode.NONE, memberCodes: members.map(() => ErrorCode.UNKNOWN_MEMBER_ID) }
     return { errorCode: ErrorCode.NONE, memberCodes: group.leave(members, this.opts.scheduler.nowMs()) }
   }
 

@@ -18,6 +18,7 @@ import { handlerFor } from './handler.js'
 import { apiVersionsBody } from './handlers/18-api-versions.js'
 import { errorResponse } from './error-responses.js'
 import './handlers/index.js'
+import { ApiKey } from '../protocol/api-keys.js'
 
 /** Faults at a broker's listener (the fault injector implements this). */
 export interface ListenerFaults {
@@ -29,7 +30,6 @@ export interface ListenerFaults {
 export const MAX_FRAME_BYTES = 100 * 1024 * 1024
 /** Requests started but not yet answered on one connection before reading pauses. */
 const MAX_IN_FLIGHT = 512
-const API_VERSIONS = 18
 const GATE_POLL_MS = 50
 /** The idle check runs at a quarter of connections.max.idle.ms, within these bounds. */
 const IDLE_CHECK_MIN_MS = 10
@@ -160,9 +160,9 @@ export class KafkaListener {
       const pending: Pending = { done: false, chunks: null, failed: false }
       queue.push(pending)
       if (!handler || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
-        if (header.apiKey === API_VERSIONS) {
+        if (header.apiKey === ApiKey.ApiVersions) {
           // A newer ApiVersions than ours: answer v0 with the ranges, so the client can pick one.
-          pending.chunks = encodeResponse(API_VERSIONS, 0, header.correlationId, apiVersionsBody(ErrorCode.UNSUPPORTED_VERSION))
+          pending.chunks = encodeResponse(ApiKey.ApiVersions, 0, header.correlationId, apiVersionsBody(ErrorCode.UNSUPPORTED_VERSION))
           pending.done = true
           flush()
           return
@@ -183,7 +183,7 @@ export class KafkaListener {
       let result: unknown
       try {
         const injected = this.faults?.takeError(this.broker.id, header.apiKey) ?? null
-        const isAcks0 = header.apiKey === 0 && (request as { acks?: number }).acks === 0
+        const isAcks0 = header.apiKey === ApiKey.Produce && (request as { acks?: number }).acks === 0
         result = injected !== null ? (isAcks0 ? null : errorResponse(header.apiKey, request, injected)) : handler.handle(ctx, request)
       } catch (error) {
         pending.done = pending.failed = true

@@ -9,7 +9,7 @@
  * LevelDB reads are the cost). Data appended after the log opened is not read again: it was
  * checked when it arrived and is served from memory while recent.
  */
-import type { Logger } from '../daemon/cluster.js'
+import type { Logger } from '../common/logger.js'
 import { readBatchHeader } from '../protocol/batch-layout.js'
 import { isStorageError, type StorageError } from '../storage/errors.js'
 import { sleep, type Scheduler } from './cluster-view.js'

@@ -9,7 +9,7 @@
  * latency or a cut link are injected) and a simulated network in the seeded simulation.
  */
 import { brokerConfig } from '../cluster/configs.js'
-import type { Logger } from '../daemon/cluster.js'
+import type { Logger } from '../common/logger.js'
 import { parseBatches } from '../protocol/batch-layout.js'
 import { ErrorCode } from '../protocol/errors.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'

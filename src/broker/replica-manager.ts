@@ -14,7 +14,7 @@ import { LeaderReplication } from '../cluster/replication.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { isStorageError, type StorageError } from '../storage/errors.js'
 import type { AppendInfo, LogStore, PartitionLog } from '../storage/types.js'
-import type { Logger } from '../daemon/cluster.js'
+import type { Logger } from '../common/logger.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import {
   deleteProducerSnapshot,

@@ -19,12 +19,13 @@
  * Every recovery is kept (the last RECOVERIES_KEPT per broker) for `daemon status` and
  * `cluster status`; the list belongs to the broker, so it outlives a restart of the broker.
  */
-import type { Logger } from '../daemon/cluster.js'
+import type { Logger } from '../common/logger.js'
 import { isStorageError, type StorageError } from '../storage/errors.js'
 import type { LogStore } from '../storage/types.js'
 import type { ClusterView, Scheduler } from './cluster-view.js'
 import { ProducerStateTable, rebuildProducerState } from './producer-state.js'
 import type { Hosted } from './replica-manager.js'
+import { ErrorCode } from '../protocol/errors.js'
 
 const RECOVERIES_KEPT = 100
 
@@ -163,7 +164,7 @@ export class CorruptReplicas {
         partition: h.partition,
         reason: `broker ${brokerId}: corrupt replica at offsets ${offsetsText(recovery)}`,
       })
-      if (result.errorCode !== 0) refused = result.errorMessage ?? `controller error ${result.errorCode}`
+      if (result.errorCode !== ErrorCode.NONE) refused = result.errorMessage ?? `controller error ${result.errorCode}`
     } catch (error) {
       refused = String(error)
     }

@@ -3,11 +3,11 @@
  * handling, and the ONE place that turns an error into output and an exit code:
  *   human:   one line on stderr, `sluice: <message>` (stack only with SLUICE_DEBUG=1)
  *   --json:  {"error":{"code":"...","message":"..."}} on stdout
- * Exit codes are the table in errors.ts (docs/errors.md).
+ * Exit codes are the table in common/errors.ts (docs/errors.md).
  */
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core'
 import { resolveHome } from '../client/home.js'
-import { ERROR_EXIT_CODES, ExitCode, SluiceError, systemErrorCode } from './errors.js'
+import { ERROR_EXIT_CODES, ExitCode, SluiceError, systemErrorCode } from '../common/errors.js'
 
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']

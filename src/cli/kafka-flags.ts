@@ -2,7 +2,7 @@
  * Flags shared by every command that talks Kafka, defined once so they read the same everywhere.
  */
 import { Flags } from '@oclif/core'
-import { SluiceError } from './errors.js'
+import { SluiceError } from '../common/errors.js'
 
 /** `--bootstrap-server host:port[,host:port]`, else $SLUICE_BOOTSTRAP_SERVER, else the local daemon. */
 export const bootstrapFlag = Flags.string({

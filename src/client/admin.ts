@@ -6,7 +6,7 @@
  * Results are plain JSON-ready objects (offsets and sizes as numbers); every failure is a
  * SluiceError whose message carries the broker's own error message and Kafka's error name.
  */
-import { errorName } from '../protocol/errors.js'
+import { ErrorCode, errorName } from '../protocol/errors.js'
 import {
   Admin,
   ConfigResourceTypes,
@@ -19,7 +19,7 @@ import {
   type Callback,
   type Connection,
 } from '@platformatic/kafka'
-import { SluiceError, usageError } from '../cli/errors.js'
+import { SluiceError, usageError } from '../common/errors.js'
 import { clientOptions, toClusterError, type ClusterTarget } from './kafka.js'
 import {
   validateTopicName,
@@ -65,10 +65,6 @@ interface DescribeLogDirsResponse {
 type Partition = MetadataResponseTopic['partitions'][number]
 type BrokerAddress = { host: string; port: number }
 
-const UNKNOWN_TOPIC_OR_PARTITION = 3
-const LEADER_NOT_AVAILABLE = 5
-const INVALID_TOPIC_EXCEPTION = 17
-const TOPIC_ALREADY_EXISTS = 36
 const REQUEST_TIMEOUT_MS = 10_000
 /**
  * CreateTopics of thousands of partitions is legitimately slow (the daemon answers within the
@@ -92,7 +88,7 @@ interface ApiErrorNode {
 function firstApiError(err: unknown, depth = 0): { code: number; name: string; message: string } | undefined {
   if (depth > 8 || typeof err !== 'object' || err === null) return undefined
   const e = err as ApiErrorNode
-  if (typeof e.apiCode === 'number' && e.apiCode !== 0) {
+  if (typeof e.apiCode === 'number' && e.apiCode !== ErrorCode.NONE) {
     const server = typeof e.serverErrorMessage === 'string' && e.serverErrorMessage !== '' ? e.serverErrorMessage : undefined
     return { code: e.apiCode, name: String(e.apiId ?? e.apiCode), message: server ?? String(e.message ?? '') }
   }
@@ -198,7 +194,7 @@ export class TopicAdmin {
    * (LEADER_NOT_AVAILABLE) is asked again; listing all, it is listed as it is.
    */
   private metadata(topics: string[] | null): Promise<MetadataResponse> {
-    const accept = (r: MetadataResponse): boolean => topics === null || !r.topics.some((t) => t.errorCode === LEADER_NOT_AVAILABLE)
+    const accept = (r: MetadataResponse): boolean => topics === null || !r.topics.some((t) => t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE)
     return this.request<MetadataResponse>(null, 'Metadata', [topics, false, false], accept)
   }
 
@@ -211,9 +207,9 @@ export class TopicAdmin {
       throw this.fail(err, what)
     }
     const t = response.topics.find((x) => x.name === topic)
-    if (!t || t.errorCode === UNKNOWN_TOPIC_OR_PARTITION) throw new SluiceError('NOT_FOUND', `${what}: topic "${topic}" does not exist`)
-    if (t.errorCode === INVALID_TOPIC_EXCEPTION) throw usageError(`${what}: bad topic name "${topic}" (INVALID_TOPIC_EXCEPTION)`)
-    if (t.errorCode !== 0) throw new SluiceError('KAFKA_ERROR', `${what}: metadata for topic "${topic}" answered error ${errorName(t.errorCode)}`)
+    if (!t || t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw new SluiceError('NOT_FOUND', `${what}: topic "${topic}" does not exist`)
+    if (t.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION) throw usageError(`${what}: bad topic name "${topic}" (INVALID_TOPIC_EXCEPTION)`)
+    if (t.errorCode !== ErrorCode.NONE) throw new SluiceError('KAFKA_ERROR', `${what}: metadata for topic "${topic}" answered error ${errorName(t.errorCode)}`)
     return { ...t, brokers: new Map(response.brokers.map((b) => [b.nodeId, { host: b.host, port: b.port }])) }
   }
 
@@ -248,7 +244,7 @@ export class TopicAdmin {
         configs,
       }
     } catch (err) {
-      if (!(opts.ifNotExists && apiErrorCodes(err).has(TOPIC_ALREADY_EXISTS))) throw this.fail(err, what)
+      if (!(opts.ifNotExists && apiErrorCodes(err).has(ErrorCode.TOPIC_ALREADY_EXISTS))) throw this.fail(err, what)
     }
     const t = await this.requireTopic(opts.topic, what)
     return {
@@ -269,7 +265,7 @@ export class TopicAdmin {
       throw this.fail(err, 'cannot list topics')
     }
     return response.topics
-      .filter((t) => typeof t.name === 'string' && (t.errorCode === 0 || t.errorCode === LEADER_NOT_AVAILABLE) && (opts.internal || !t.isInternal))
+      .filter((t) => typeof t.name === 'string' && (t.errorCode === ErrorCode.NONE || t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE) && (opts.internal || !t.isInternal))
       .map((t) => ({
         topic: t.name!,
         topicId: topicIdOf(t),
@@ -300,13 +296,13 @@ export class TopicAdmin {
     const offsetsAt = async (broker: BrokerAddress, led: Partition[], timestamp: bigint, key: 'start' | 'end'): Promise<void> => {
       const req = [{ name: topic, partitions: led.map((p) => ({ partitionIndex: p.partitionIndex, currentLeaderEpoch: p.leaderEpoch, timestamp })) }]
       const r = await this.request<ListOffsetsResponse>(broker, 'ListOffsets', [-1, 0, req], () => true)
-      for (const t of r.topics) for (const p of t.partitions) if (p.errorCode === 0) out.get(p.partitionIndex)![key] = Number(p.offset)
+      for (const t of r.topics) for (const p of t.partitions) if (p.errorCode === ErrorCode.NONE) out.get(p.partitionIndex)![key] = Number(p.offset)
     }
     const sizes = async (broker: BrokerAddress, led: Partition[]): Promise<void> => {
       const req = [{ name: topic, partitions: led.map((p) => p.partitionIndex) }]
       const r = await this.request<DescribeLogDirsResponse>(broker, 'DescribeLogDirs', [req], () => true)
       for (const dir of r.results) {
-        if (dir.errorCode !== 0) continue
+        if (dir.errorCode !== ErrorCode.NONE) continue
         for (const t of dir.topics) {
           if (t.name !== topic) continue
           for (const p of t.partitions) {
@@ -412,7 +408,7 @@ export class TopicAdmin {
       await this.admin.deleteTopics({ topics: [topic] })
     } catch (err) {
       // Deleted by someone else between the check and the delete: the outcome the caller wanted.
-      if (opts.ifExists && apiErrorCodes(err).has(UNKNOWN_TOPIC_OR_PARTITION)) return { topic, deleted: false }
+      if (opts.ifExists && apiErrorCodes(err).has(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)) return { topic, deleted: false }
       throw this.fail(err, what)
     }
     return { topic, deleted: true }

@@ -4,7 +4,7 @@
  */
 import net from 'node:net'
 import path from 'node:path'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import type {
   ControlEventMessage,
   ControlResponse,

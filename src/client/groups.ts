@@ -8,9 +8,9 @@
  * generation -1 and an empty member id (how Kafka's own tools commit for a group with no active
  * members), DeleteGroups.
  */
-import { errorName } from '../protocol/errors.js'
+import { ErrorCode, errorName } from '../protocol/errors.js'
 import { Admin, Consumer, describeGroupsV5, type Connection } from '@platformatic/kafka'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { walkBatches } from './consume/batches.js'
 import { fetchRaw } from './consume/fetch-api.js'
 import { findCoordinator } from './consume/group/apis.js'
@@ -143,7 +143,7 @@ export class GroupAdmin {
         continue
       }
       const found = await findCoordinator(connection, group)
-      if (found.errorCode !== 0) throw Object.assign(new Error(`FindCoordinator: error ${errorName(found.errorCode)}`), { apiCode: found.errorCode })
+      if (found.errorCode !== ErrorCode.NONE) throw Object.assign(new Error(`FindCoordinator: error ${errorName(found.errorCode)}`), { apiCode: found.errorCode })
       const coordinator = await this.consumer.connections.get({ host: found.host, port: found.port })
       const answer = await describeGroupsV5.api.async(coordinator, [group], false)
       return answer.groups.find((x) => x.groupId === group)
@@ -223,7 +223,7 @@ export class GroupAdmin {
             maxBytes: 1024 * 1024,
           })
           for (const fp of result.partitions) {
-            if (fp.errorCode !== 0 || fp.records.length === 0) continue
+            if (fp.errorCode !== ErrorCode.NONE || fp.records.length === 0) continue
             walkBatches(fp.records, offsets.get(fp.partition)!, (r) => {
               out.set(fp.partition, r.timestamp)
               return false
@@ -291,8 +291,8 @@ export class GroupAdmin {
       await this.admin.deleteGroups({ groups: [group] })
     } catch (err) {
       const code = kafkaApiCode(err)
-      if (code === 69) throw GROUP_NOT_FOUND(group)
-      if (code === 68) {
+      if (code === ErrorCode.GROUP_ID_NOT_FOUND) throw GROUP_NOT_FOUND(group)
+      if (code === ErrorCode.NON_EMPTY_GROUP) {
         throw new SluiceError('CONFLICT', `group "${group}" has active members: stop its consumers first (sluice group describe ${group})`, { cause: err })
       }
       throw toClusterError(err, this.target, `deleting group "${group}"`)
@@ -383,7 +383,7 @@ export class GroupAdmin {
       })
     } catch (err) {
       const code = kafkaApiCode(err)
-      if (code === 25 || code === 27 || code === 22) {
+      if (code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.REBALANCE_IN_PROGRESS || code === ErrorCode.ILLEGAL_GENERATION) {
         throw new SluiceError('CONFLICT', `group "${plan.group}" gained active members meanwhile: stop its consumers first`, { cause: err })
       }
       throw toClusterError(err, this.target, `committing offsets for group "${plan.group}"`)

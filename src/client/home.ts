@@ -3,7 +3,7 @@
  */
 import os from 'node:os'
 import path from 'node:path'
-import { homePaths, type HomePaths } from '../daemon/paths.js'
+import { homePaths, type HomePaths } from '../common/home-paths.js'
 
 export { homePaths, type HomePaths }
 

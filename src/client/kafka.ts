@@ -5,7 +5,7 @@
  *
  * The same code serves the local daemon and any real Kafka cluster: nothing here is sluice-only.
  */
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { ErrorCode, isRetriable } from '../protocol/errors.js'
 import { ensureDaemon } from './daemon.js'
 
@@ -68,18 +68,27 @@ export function clientOptions(target: ClusterTarget, clientId = 'sluice'): {
   }
 }
 
-/** Kafka error codes (by number) that map to a sluice error code other than KAFKA_ERROR. */
-const KAFKA_CODE_TO_SLUICE: Record<number, string> = {
-  3: 'NOT_FOUND', // UNKNOWN_TOPIC_OR_PARTITION
-  100: 'NOT_FOUND', // UNKNOWN_TOPIC_ID
-  69: 'NOT_FOUND', // GROUP_ID_NOT_FOUND
-  36: 'CONFLICT', // TOPIC_ALREADY_EXISTS
-  68: 'CONFLICT', // NON_EMPTY_GROUP
-  17: 'USAGE', // INVALID_TOPIC_EXCEPTION
-  37: 'USAGE', // INVALID_PARTITIONS
-  38: 'USAGE', // INVALID_REPLICATION_FACTOR
-  39: 'USAGE', // INVALID_REPLICA_ASSIGNMENT
-  40: 'USAGE', // INVALID_CONFIG
+/**
+ * The Kafka error codes that map to a sluice error code (and so an exit code) other than
+ * KAFKA_ERROR, for every failure that reaches toClusterError. A caller that knows more says it in
+ * its own message (produce's records too large, a reset that raced a rejoining member).
+ */
+const SLUICE_CODE_BY_KAFKA_CODE: ReadonlyMap<number, string> = new Map([
+  [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'NOT_FOUND'],
+  [ErrorCode.UNKNOWN_TOPIC_ID, 'NOT_FOUND'],
+  [ErrorCode.GROUP_ID_NOT_FOUND, 'NOT_FOUND'],
+  [ErrorCode.TOPIC_ALREADY_EXISTS, 'CONFLICT'],
+  [ErrorCode.NON_EMPTY_GROUP, 'CONFLICT'],
+  [ErrorCode.INVALID_TOPIC_EXCEPTION, 'USAGE'],
+  [ErrorCode.INVALID_PARTITIONS, 'USAGE'],
+  [ErrorCode.INVALID_REPLICATION_FACTOR, 'USAGE'],
+  [ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'USAGE'],
+  [ErrorCode.INVALID_CONFIG, 'USAGE'],
+])
+
+/** The sluice error code for a Kafka error code: NOT_FOUND, CONFLICT, USAGE or KAFKA_ERROR. */
+function sluiceCodeForKafkaError(kafkaCode: number): string {
+  return SLUICE_CODE_BY_KAFKA_CODE.get(kafkaCode) ?? 'KAFKA_ERROR'
 }
 
 interface ClientErrorShape {
@@ -94,7 +103,7 @@ interface ClientErrorShape {
 export function kafkaApiCode(err: unknown, depth = 0): number | undefined {
   if (depth > 6 || typeof err !== 'object' || err === null) return undefined
   const e = err as ClientErrorShape
-  if (typeof e.apiCode === 'number' && e.apiCode !== 0) return e.apiCode
+  if (typeof e.apiCode === 'number' && e.apiCode !== ErrorCode.NONE) return e.apiCode
   for (const inner of e.errors ?? []) {
     const code = kafkaApiCode(inner, depth + 1)
     if (code !== undefined) return code
@@ -184,7 +193,7 @@ export function toClusterError(err: unknown, target: ClusterTarget, what: string
     return new SluiceError('NOT_FOUND', `${what}: ${message}`, { cause: err })
   }
   if (apiCode !== undefined) {
-    return new SluiceError(KAFKA_CODE_TO_SLUICE[apiCode] ?? 'KAFKA_ERROR', `${what}: ${message}`, { cause: err })
+    return new SluiceError(sluiceCodeForKafkaError(apiCode), `${what}: ${message}`, { cause: err })
   }
   return new SluiceError('KAFKA_ERROR', `${what}: ${message}`, { cause: err })
 }

@@ -7,7 +7,7 @@
  * Also: the result types of the control methods they call (daemon/cluster-control.ts is the
  * contract), and the small helpers and views these commands share.
  */
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { formatTable } from '../cli/table.js'
 import type { ClusterEvent } from '../cluster/events.js'
 import type { BrokerStatus, ClusterStatus, RecoveryStatus, StuckReplica } from '../daemon/cluster.js'

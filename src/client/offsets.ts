@@ -21,7 +21,7 @@
  * 100, `--to latest` at the end seen at start, `--to @T` before the first record at or after T
  * (when no record has reached T yet, at the first one that does).
  */
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { retryRetriable } from './kafka.js'
 
 export type OffsetPosition =

@@ -2,7 +2,7 @@
  * What `sluice topic ...` takes and gives, apart from the wire: Kafka's topic name rules, the
  * `--config name=value` grammar, and the JSON shapes of the results (what --json prints).
  */
-import { usageError } from '../cli/errors.js'
+import { usageError } from '../common/errors.js'
 
 const TOPIC_NAME_LENGTH_MAX = 249
 

@@ -99,7 +99,7 @@ export class Controller {
         takenOffline.push({ type: 'partitionChange', topicId: r.topicId, partition: r.partition, leader: brokerId, reason: `broker ${brokerId} returned` })
       }
     }
-    return { errorCode: 0, errorMessage: null, records: [...records, ...changesForReturningBroker(this.image, brokerId), ...takenOffline] }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records: [...records, ...changesForReturningBroker(this.image, brokerId), ...takenOffline] }
   }
 
   /** A broker's heartbeat keeps its session alive. Unknown or fenced brokers must register again. */
@@ -136,15 +136,15 @@ export class Controller {
         records.push(...preferredLeaderChanges(this.image))
       }
     }
-    return { errorCode: 0, errorMessage: null, records }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records }
   }
 
   /** Fences a broker at once (a crash the controller learns of, or the end of a controlled shutdown). */
   fenceBroker(brokerId: number, reason: string): CommandResult {
     const broker = this.image.brokers.get(brokerId)
     if (!broker) return fail(ErrorCode.BROKER_NOT_AVAILABLE, `broker ${brokerId} is not registered`)
-    if (broker.fenced) return { errorCode: 0, errorMessage: null, records: [] }
-    return { errorCode: 0, errorMessage: null, records: this.fenceRecords(brokerId, reason) }
+    if (broker.fenced) return { errorCode: ErrorCode.NONE, errorMessage: null, records: [] }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records: this.fenceRecords(brokerId, reason) }
   }
 
   private fenceRecords(brokerId: number, reason: string): MetadataRecord[] {
@@ -175,7 +175,7 @@ export class Controller {
     }
     const isr = p.replicas.filter((id) => req.isr.includes(id))
     const reason = added.length > 0 ? `ISR expanded with ${added.join(',')}` : `ISR shrunk by ${p.isr.filter((id) => !isr.includes(id)).join(',')}`
-    return { errorCode: 0, errorMessage: null, records: [{ type: 'partitionChange', topicId: p.topicId, partition: p.partition, isr, reason }] }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records: [{ type: 'partitionChange', topicId: p.topicId, partition: p.partition, isr, reason }] }
   }
 
   /**
@@ -191,7 +191,7 @@ export class Controller {
       records.push(...result.records)
       return result
     })
-    return { errorCode: 0, errorMessage: null, records, value: results }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records, value: results }
   }
 
   /**
@@ -203,7 +203,7 @@ export class Controller {
   replicaCorrupt(req: { brokerId: number; topicId: string; partition: number; reason: string }): CommandResult {
     const p = this.image.topicsById.get(req.topicId)?.partitions[req.partition]
     if (!p) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'no such partition')
-    if (p.leader !== req.brokerId && !p.isr.includes(req.brokerId)) return { errorCode: 0, errorMessage: null, records: [] }
+    if (p.leader !== req.brokerId && !p.isr.includes(req.brokerId)) return { errorCode: ErrorCode.NONE, errorMessage: null, records: [] }
     const isLive = (id: number): boolean => id !== req.brokerId && this.image.brokers.get(id)?.fenced === false
     if (!p.isr.some(isLive)) {
       // The damaged replica is the last ISR member: leading, it would serve a log known to lack
@@ -216,18 +216,18 @@ export class Controller {
         return fail(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, `no other live replica of partition ${p.partition} (ISR ${JSON.stringify(p.isr)})`)
       }
       return {
-        errorCode: 0,
+        errorCode: ErrorCode.NONE,
         errorMessage: null,
         records: [{ type: 'partitionChange', topicId: p.topicId, partition: p.partition, leader: other, isr: [other], unclean: true, reason: req.reason }],
       }
     }
     const change = partitionWithoutBroker(this.image, p, req.brokerId, req.reason)
-    return { errorCode: 0, errorMessage: null, records: change ? [change] : [] }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records: change ? [change] : [] }
   }
 
   /** Preferred-leader election for every partition, or those `only` selects. */
   electPreferredLeaders(only?: (p: PartitionInfo) => boolean): CommandResult {
-    return { errorCode: 0, errorMessage: null, records: preferredLeaderChanges(this.image, only) }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records: preferredLeaderChanges(this.image, only) }
   }
 
   /**
@@ -244,13 +244,13 @@ export class Controller {
     if (!p) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topicName}:${partition}`)
     const change = failoverChange(this.image, p, to)
     if (typeof change === 'string') return fail(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, change)
-    return { errorCode: 0, errorMessage: null, records: [change] }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records: [change] }
   }
 
   /** Hands out the next producer id (InitProducerId). */
   allocateProducerId(): CommandResult<number> {
     const id = this.image.nextProducerId
-    return { errorCode: 0, errorMessage: null, records: [{ type: 'producerIds', nextProducerId: id + 1 }], value: id }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records: [{ type: 'producerIds', nextProducerId: id + 1 }], value: id }
   }
 
   createTopic(req: CreateTopicRequest): CommandResult<CreatedTopic> {
@@ -332,7 +332,7 @@ export class Controller {
       })
     }
     return {
-      errorCode: 0,
+      errorCode: ErrorCode.NONE,
       errorMessage: null,
       records,
       value: { topicId, numPartitions: assignment.length, replicationFactor: assignment[0]!.length },
@@ -347,7 +347,7 @@ export class Controller {
         : undefined
     if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic.')
     return {
-      errorCode: 0,
+      errorCode: ErrorCode.NONE,
       errorMessage: null,
       records: [{ type: 'removeTopic', topicId: topic.topicId }],
       value: { name: topic.name, topicId: topic.topicId },
@@ -390,7 +390,7 @@ export class Controller {
         if (!named.has(name)) records.push({ type: 'config', resourceType, resourceName, name, value: null })
       }
     }
-    return { errorCode: 0, errorMessage: null, records }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records }
   }
 }
 

@@ -13,20 +13,9 @@
  * protocols every member supports.
  */
 
-export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead'
+import { ErrorCode } from '../protocol/errors.js'
 
-export const GroupError = {
-  NONE: 0,
-  COORDINATOR_NOT_AVAILABLE: 15,
-  ILLEGAL_GENERATION: 22,
-  INCONSISTENT_GROUP_PROTOCOL: 23,
-  INVALID_GROUP_ID: 24,
-  UNKNOWN_MEMBER_ID: 25,
-  INVALID_SESSION_TIMEOUT: 26,
-  REBALANCE_IN_PROGRESS: 27,
-  MEMBER_ID_REQUIRED: 79,
-  FENCED_INSTANCE_ID: 82,
-} as const
+export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead'
 
 export interface Protocol {
   name: string
@@ -139,8 +128,8 @@ export class Group {
   join(req: JoinRequest, nowMs: number, reply: (r: JoinResponse) => void): void {
     const fail = (errorCode: number, memberId = req.memberId): void =>
       reply({ errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] })
-    if (this.state === 'Dead') return fail(GroupError.COORDINATOR_NOT_AVAILABLE)
-    if (!this.supportsProtocols(req.protocolType, req.protocols)) return fail(GroupError.INCONSISTENT_GROUP_PROTOCOL)
+    if (this.state === 'Dead') return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    if (!this.supportsProtocols(req.protocolType, req.protocols)) return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
 
     if (req.memberId === '') {
       if (req.groupInstanceId !== null) {
@@ -151,7 +140,7 @@ export class Group {
       if (req.requireKnownMemberId && req.groupInstanceId === null) {
         // The two-step join: the member learns its id and joins again with it.
         this.pendingMembers.set(memberId, nowMs + req.sessionTimeoutMs)
-        return fail(GroupError.MEMBER_ID_REQUIRED, memberId)
+        return fail(ErrorCode.MEMBER_ID_REQUIRED, memberId)
       }
       return this.addMember(memberId, req, nowMs, reply)
     }
@@ -161,9 +150,9 @@ export class Group {
       return this.addMember(req.memberId, req, nowMs, reply)
     }
     const member = this.members.get(req.memberId)
-    if (!member) return fail(GroupError.UNKNOWN_MEMBER_ID)
+    if (!member) return fail(ErrorCode.UNKNOWN_MEMBER_ID)
     if (req.groupInstanceId !== null && this.staticMembers.get(req.groupInstanceId) !== req.memberId) {
-      return fail(GroupError.FENCED_INSTANCE_ID)
+      return fail(ErrorCode.FENCED_INSTANCE_ID)
     }
     member.lastHeartbeatMs = nowMs
     switch (this.state) {
@@ -182,7 +171,7 @@ export class Group {
         }
         return reply(this.joinResponse(member.memberId))
       default:
-        return fail(GroupError.UNKNOWN_MEMBER_ID)
+        return fail(ErrorCode.UNKNOWN_MEMBER_ID)
     }
   }
 
@@ -190,8 +179,8 @@ export class Group {
     const old = this.members.get(oldMemberId)!
     const memberId = this.opts.newMemberId(req.clientId)
     // The old incarnation's pending requests are fenced.
-    old.awaitingJoin?.({ errorCode: GroupError.FENCED_INSTANCE_ID, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: oldMemberId, members: [] })
-    old.awaitingSync?.({ errorCode: GroupError.FENCED_INSTANCE_ID, protocolType: null, protocolName: null, assignment: EMPTY })
+    old.awaitingJoin?.({ errorCode: ErrorCode.FENCED_INSTANCE_ID, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: oldMemberId, members: [] })
+    old.awaitingSync?.({ errorCode: ErrorCode.FENCED_INSTANCE_ID, protocolType: null, protocolName: null, assignment: EMPTY })
     this.members.delete(oldMemberId)
     const member: Member = { ...old, memberId, clientId: req.clientId, clientHost: req.clientHost, lastHeartbeatMs: nowMs, awaitingJoin: null, awaitingSync: null }
     this.members.set(memberId, member)
@@ -252,7 +241,7 @@ export class Group {
   private prepareRebalance(nowMs: number): void {
     // A sync in flight is told to rejoin.
     for (const m of this.members.values()) {
-      m.awaitingSync?.({ errorCode: GroupError.REBALANCE_IN_PROGRESS, protocolType: this.protocolType, protocolName: this.protocolName, assignment: EMPTY })
+      m.awaitingSync?.({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, protocolType: this.protocolType, protocolName: this.protocolName, assignment: EMPTY })
       m.awaitingSync = null
     }
     const wasEmpty = this.state === 'Empty'
@@ -307,7 +296,7 @@ export class Group {
   private joinResponse(memberId: string): JoinResponse {
     const isLeader = memberId === this.leaderId
     return {
-      errorCode: GroupError.NONE,
+      errorCode: ErrorCode.NONE,
       generationId: this.generationId,
       protocolType: this.protocolType,
       protocolName: this.protocolName,
@@ -331,18 +320,18 @@ export class Group {
     reply: (r: SyncResponse) => void,
   ): void {
     const fail = (errorCode: number): void => reply({ errorCode, protocolType: null, protocolName: null, assignment: EMPTY })
-    if (this.state === 'Dead') return fail(GroupError.COORDINATOR_NOT_AVAILABLE)
+    if (this.state === 'Dead') return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
     const member = this.members.get(req.memberId)
-    if (!member) return fail(GroupError.UNKNOWN_MEMBER_ID)
-    if (req.groupInstanceId !== null && this.staticMembers.get(req.groupInstanceId) !== req.memberId) return fail(GroupError.FENCED_INSTANCE_ID)
-    if (req.generationId !== this.generationId) return fail(GroupError.ILLEGAL_GENERATION)
+    if (!member) return fail(ErrorCode.UNKNOWN_MEMBER_ID)
+    if (req.groupInstanceId !== null && this.staticMembers.get(req.groupInstanceId) !== req.memberId) return fail(ErrorCode.FENCED_INSTANCE_ID)
+    if (req.generationId !== this.generationId) return fail(ErrorCode.ILLEGAL_GENERATION)
     if ((req.protocolType !== null && req.protocolType !== this.protocolType) || (req.protocolName !== null && req.protocolName !== this.protocolName)) {
-      return fail(GroupError.INCONSISTENT_GROUP_PROTOCOL)
+      return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
     }
     member.lastHeartbeatMs = nowMs
     switch (this.state) {
       case 'PreparingRebalance':
-        return fail(GroupError.REBALANCE_IN_PROGRESS)
+        return fail(ErrorCode.REBALANCE_IN_PROGRESS)
       case 'CompletingRebalance':
         member.awaitingSync = reply
         if (req.memberId === this.leaderId) {
@@ -352,29 +341,29 @@ export class Group {
           for (const m of this.members.values()) {
             const r = m.awaitingSync
             m.awaitingSync = null
-            r?.({ errorCode: GroupError.NONE, protocolType: this.protocolType, protocolName: this.protocolName, assignment: m.assignment })
+            r?.({ errorCode: ErrorCode.NONE, protocolType: this.protocolType, protocolName: this.protocolName, assignment: m.assignment })
           }
           this.opts.onStable?.(this)
         }
         return
       case 'Stable':
-        return reply({ errorCode: GroupError.NONE, protocolType: this.protocolType, protocolName: this.protocolName, assignment: member.assignment })
+        return reply({ errorCode: ErrorCode.NONE, protocolType: this.protocolType, protocolName: this.protocolName, assignment: member.assignment })
       default:
-        return fail(GroupError.UNKNOWN_MEMBER_ID)
+        return fail(ErrorCode.UNKNOWN_MEMBER_ID)
     }
   }
 
   // ---- Heartbeat, LeaveGroup, time ---------------------------------------------------------
 
   heartbeat(req: { memberId: string; generationId: number; groupInstanceId: string | null }, nowMs: number): number {
-    if (this.state === 'Dead') return GroupError.COORDINATOR_NOT_AVAILABLE
+    if (this.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE
     const member = this.members.get(req.memberId)
-    if (!member) return GroupError.UNKNOWN_MEMBER_ID
-    if (req.groupInstanceId !== null && this.staticMembers.get(req.groupInstanceId) !== req.memberId) return GroupError.FENCED_INSTANCE_ID
-    if (req.generationId !== this.generationId) return GroupError.ILLEGAL_GENERATION
+    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID
+    if (req.groupInstanceId !== null && this.staticMembers.get(req.groupInstanceId) !== req.memberId) return ErrorCode.FENCED_INSTANCE_ID
+    if (req.generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION
     member.lastHeartbeatMs = nowMs
-    if (this.state === 'PreparingRebalance') return GroupError.REBALANCE_IN_PROGRESS
-    return GroupError.NONE
+    if (this.state === 'PreparingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS
+    return ErrorCode.NONE
   }
 
   /** Members leave; returns each one's error code (UNKNOWN_MEMBER_ID for strangers). */
@@ -386,21 +375,21 @@ export class Group {
       if (who.groupInstanceId !== null) {
         const known = this.staticMembers.get(who.groupInstanceId)
         if (!known || (memberId !== '' && memberId !== known)) {
-          codes.push(known ? GroupError.FENCED_INSTANCE_ID : GroupError.UNKNOWN_MEMBER_ID)
+          codes.push(known ? ErrorCode.FENCED_INSTANCE_ID : ErrorCode.UNKNOWN_MEMBER_ID)
           continue
         }
         memberId = known
       }
       if (this.pendingMembers.delete(memberId)) {
-        codes.push(GroupError.NONE)
+        codes.push(ErrorCode.NONE)
         continue
       }
       if (!this.members.has(memberId)) {
-        codes.push(GroupError.UNKNOWN_MEMBER_ID)
+        codes.push(ErrorCode.UNKNOWN_MEMBER_ID)
         continue
       }
       this.removeMember(memberId)
-      codes.push(GroupError.NONE)
+      codes.push(ErrorCode.NONE)
       left = true
     }
     if (left) this.afterMembershipLoss(nowMs)
@@ -442,13 +431,13 @@ export class Group {
     if (!m) return
     this.members.delete(memberId)
     if (m.groupInstanceId !== null && this.staticMembers.get(m.groupInstanceId) === memberId) this.staticMembers.delete(m.groupInstanceId)
-    m.awaitingJoin?.({ errorCode: GroupError.UNKNOWN_MEMBER_ID, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] })
-    m.awaitingSync?.({ errorCode: GroupError.UNKNOWN_MEMBER_ID, protocolType: null, protocolName: null, assignment: EMPTY })
+    m.awaitingJoin?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] })
+    m.awaitingSync?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, protocolType: null, protocolName: null, assignment: EMPTY })
     if (this.leaderId === memberId) this.leaderId = null
   }
 
   /** The group is being unloaded (its coordinator moved) or deleted: pending requests are told. */
-  markDead(errorCode: number = GroupError.COORDINATOR_NOT_AVAILABLE): void {
+  markDead(errorCode: number = ErrorCode.COORDINATOR_NOT_AVAILABLE): void {
     this.state = 'Dead'
     for (const m of this.members.values()) {
       m.awaitingJoin?.({ errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: m.memberId, members: [] })

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { validateTopicName } from '../client/topic-model.js'
 import { bootstrapFlag, parsePartitions, partitionsFlag, fromFlag } from '../cli/kafka-flags.js'
 import type { ConsumeResult } from '../client/consume/consume.js'

@@ -1,5 +1,5 @@
 import { Command, Errors, loadHelpClass } from '@oclif/core'
-import { ExitCode } from '../cli/errors.js'
+import { ExitCode } from '../common/errors.js'
 import { nearest } from '../cli/hooks/command-not-found.js'
 
 /** `sluice help [COMMAND...]`: the same text as `sluice [COMMAND...] --help` (as git and kafka tools have it). */

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
-import { SluiceError, usageError } from '../cli/errors.js'
+import { SluiceError, usageError } from '../common/errors.js'
 import { bootstrapFlag } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import type { Mode } from '../client/produce/batch-builder.js'

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../cli/base-command.js'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { bootstrapFlag } from '../cli/kafka-flags.js'
 import { displayHome, homePaths } from '../client/home.js'
 import { resolveCluster } from '../client/kafka.js'

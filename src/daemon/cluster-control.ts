@@ -4,7 +4,7 @@
  * and faults. Every method answers JSON; the CLI's broker, cluster, failover and fault commands
  * are thin clients of these.
  */
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import type { PartitionInfo } from '../cluster/metadata.js'
 import { downBrokers, partitionHealth } from '../cluster/partition-health.js'
 import type { ClusterRuntime } from './cluster.js'

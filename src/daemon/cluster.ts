@@ -21,19 +21,15 @@ import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-trac
 import { MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { ControllerDriver, IsrChangeBatcher } from './controller-driver.js'
 import { FaultInjector, type Fault, type FaultSpec } from './faults.js'
 import { DirectLink } from './links.js'
 import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
 import { describeFault, mergeByTime, RuntimeEvents } from './runtime-events.js'
-
-export interface Logger {
-  info(msg: string, fields?: Record<string, unknown>): void
-  warn(msg: string, fields?: Record<string, unknown>): void
-  error(msg: string, fields?: Record<string, unknown>): void
-}
+import { ErrorCode } from '../protocol/errors.js'
+import type { Logger } from '../common/logger.js'
 
 export interface ClusterOptions {
   /** The data directory ($SLUICE_HOME). Brokers keep their logs in <home>/brokers/<id>/. */
@@ -173,7 +169,7 @@ async function clusterId(metadataLog: MetadataLog): Promise<string> {
 }
 
 function check(result: { errorCode: number; errorMessage: string | null }, code = 'KAFKA_ERROR'): void {
-  if (result.errorCode !== 0) throw new SluiceError(code, result.errorMessage ?? `controller error ${result.errorCode}`)
+  if (result.errorCode !== ErrorCode.NONE) throw new SluiceError(code, result.errorMessage ?? `controller error ${result.errorCode}`)
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
@@ -273,7 +269,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       // Answer once the replicas have taken their roles, so the topic is usable at once; but no
       // later than the request's timeout: the topic exists, and a client that gives up on a
       // CreateTopics of 10,000 partitions would report a failure for a topic that was created.
-      if (result.errorCode === 0 && !validateOnly) {
+      if (result.errorCode === ErrorCode.NONE && !validateOnly) {
         const topic = image.topicsByName.get(req.name)
         const settling: Promise<void>[] = []
         for (const p of topic?.partitions ?? []) {

@@ -8,13 +8,13 @@
 import { EventEmitter } from 'node:events'
 import fs from 'node:fs'
 import net from 'node:net'
-import type { Logger } from './cluster.js'
 import {
   CONTROL_LINE_BYTES_MAX,
   type ControlErrorBody,
   type ControlEventMessage,
   type RequestId,
 } from './control-protocol.js'
+import type { Logger } from '../common/logger.js'
 
 export interface ControlEvent {
   type: string

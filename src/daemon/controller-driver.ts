@@ -7,6 +7,7 @@ import type { AlterIsrRequest, CommandResult, Controller } from '../cluster/cont
 import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import type { MetadataRecord } from '../cluster/metadata.js'
 import type { MetadataLog } from './metadata-log.js'
+import { ErrorCode } from '../protocol/errors.js'
 
 export class ControllerDriver {
   private tail: Promise<unknown> = Promise.resolve()
@@ -20,7 +21,7 @@ export class ControllerDriver {
   submit<T>(command: () => CommandResult<T>, validateOnly = false): Promise<CommandResult<T>> {
     const run = async (): Promise<CommandResult<T>> => {
       const result = command()
-      if (result.errorCode !== 0 || validateOnly || result.records.length === 0) return result
+      if (result.errorCode !== ErrorCode.NONE || validateOnly || result.records.length === 0) return result
       const timestampMs = Date.now()
       const firstOffset = await this.metadataLog.append(result.records, timestampMs)
       // Each record is told as an event against the image just before it.

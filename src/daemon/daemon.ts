@@ -11,16 +11,16 @@
  * callers (main.ts, the foreground command) do not log it again.
  */
 import fs from 'node:fs'
-import { SluiceError, systemErrorCode } from '../cli/errors.js'
+import { SluiceError, systemErrorCode } from '../common/errors.js'
 import type { ClusterOptions, ClusterRuntime } from './cluster.js'
 import { registerClusterControl } from './cluster-control.js'
-import { writeConfigIfAbsent } from './config.js'
+import { writeConfigIfAbsent } from '../common/daemon-config.js'
 import type { DaemonState, DaemonStatus } from './control-protocol.js'
 import { ControlEvents, ControlServer } from './control-server.js'
-import { secureHome } from './home-mode.js'
-import { acquirePidLock, type PidLock } from './lock.js'
+import { secureHome } from '../common/home-mode.js'
+import { acquirePidLock, type PidLock } from '../common/pid-lock.js'
 import { createLogger, fileSink, type DaemonLogger, type LogSink } from './logger.js'
-import { assertSocketPathFits, homePaths, type HomePaths } from './paths.js'
+import { assertSocketPathFits, homePaths, type HomePaths } from '../common/home-paths.js'
 
 export interface DaemonOptions {
   home: string

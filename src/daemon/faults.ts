@@ -5,9 +5,9 @@
  * drill's `--seed`, so a drill replays.
  */
 import { seededRng, type Rng } from '../cluster/rng.js'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { INJECTABLE_APIS } from '../broker/error-responses.js'
-import { errorCodeByName, errorName, isKnownErrorCode } from '../protocol/errors.js'
+import { ErrorCode, errorCodeByName, errorName, isKnownErrorCode } from '../protocol/errors.js'
 import type { LinkFaults } from './links.js'
 
 export type FaultSpec =
@@ -59,7 +59,7 @@ export class FaultInjector implements LinkFaults, ListenerFaults {
         throw new SluiceError('USAGE', `errors can be injected for ${[...INJECTABLE_APIS.values()].join(', ')}, not "${spec.api}"`)
       }
       const errorCode = /^-?\d+$/.test(spec.error) ? Number(spec.error) : errorCodeByName(spec.error.toUpperCase())
-      if (errorCode === undefined || !isKnownErrorCode(errorCode) || errorCode === 0) {
+      if (errorCode === undefined || !isKnownErrorCode(errorCode) || errorCode === ErrorCode.NONE) {
         throw new SluiceError('USAGE', `unknown Kafka error "${spec.error}" (use a name such as NOT_LEADER_OR_FOLLOWER, or a code)`)
       }
       if (!(spec.count >= 1)) throw new SluiceError('USAGE', 'an error fault needs a count of 1 or more')

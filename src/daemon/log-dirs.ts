@@ -16,7 +16,7 @@ import { describeFailure, type StorageError } from '../storage/errors.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import type { LogStore } from '../storage/types.js'
 import type { RuntimeEventType } from '../cluster/events.js'
-import type { Logger } from './cluster.js'
+import type { Logger } from '../common/logger.js'
 
 /** How often an offline log dir is tried again. */
 export const LOG_DIR_PROBE_INTERVAL_MS = 2_000

@@ -5,7 +5,7 @@
  * in the file (the log is how `daemon start` explains a failed start).
  */
 import fs from 'node:fs'
-import type { Logger } from './cluster.js'
+import type { Logger } from '../common/logger.js'
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'
 

@@ -4,10 +4,10 @@
  * Runs the same code as `sluice daemon start --foreground`.
  */
 import { parseArgs } from 'node:util'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from '../common/errors.js'
 import { runDaemon, type Daemon } from './daemon.js'
-import { DAEMON_EXIT_LOCK_HELD, DAEMON_EXIT_START_FAILED } from './entry.js'
-import { LockHeldError } from './lock.js'
+import { DAEMON_EXIT_LOCK_HELD, DAEMON_EXIT_START_FAILED } from '../common/daemon-entry.js'
+import { LockHeldError } from '../common/pid-lock.js'
 import { formatLogLine } from './logger.js'
 
 // stdout/stderr are the log file: whatever is written there must look like a log line.

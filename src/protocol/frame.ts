@@ -15,10 +15,9 @@ import { Reader, Writer } from './primitives.js'
 import { decodeMessage, encodeMessage } from './codec.js'
 import { API_SCHEMAS, isFlexible } from './apis.js'
 import type { ApiSchema, Decoded, Input } from './schema.js'
+import { ApiKey } from './api-keys.js'
 
 export { FrameDecoder, FRAME_BYTES_MAX_DEFAULT } from './frame-decoder.js'
-
-const API_VERSIONS_KEY = 18
 
 export interface RequestHeader {
   apiKey: number
@@ -86,7 +85,7 @@ export function encodeResponse(apiOrKey: ApiSchema | number, version: number, co
   const w = new Writer()
   const size = w.reserveInt32()
   w.int32(correlationId)
-  if (flexible(api, version) && api.apiKey !== API_VERSIONS_KEY) w.uvarint(0)
+  if (flexible(api, version) && api.apiKey !== ApiKey.ApiVersions) w.uvarint(0)
   encodeMessage(api.response, version, body as never, w)
   w.patchInt32(size, w.length - 4)
   return w.finish()
@@ -127,6 +126,6 @@ export function decodeResponse(apiOrKey: ApiSchema | number, version: number, fr
   checkVersion(api, version)
   const r = new Reader(frame)
   const correlationId = r.int32()
-  if (flexible(api, version) && api.apiKey !== API_VERSIONS_KEY) r.taggedFields()
+  if (flexible(api, version) && api.apiKey !== ApiKey.ApiVersions) r.taggedFields()
   return { correlationId, body: decodeMessage(api.response, version, r) as AnyBody }
 }

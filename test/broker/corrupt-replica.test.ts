@@ -14,11 +14,8 @@ import { until } from '../helpers/wait.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
 import { readTopic } from '../support/read-back.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
-const FETCH = 1
-const PRODUCE = 0
-const CREATE_TOPICS = 19
-const INCREMENTAL_ALTER_CONFIGS = 44
 const RESOURCE_BROKER = 4
 const TOPIC = 'scrubbed'
 /** Past the 100,000 offsets a log reads back when it opens (to rebuild producer state). */
@@ -47,8 +44,8 @@ function partition0() {
 /** One partition on every broker, auto leader rebalancing off (leadership stays where it goes). */
 async function fill(): Promise<void> {
   const configs = [{ name: 'auto.leader.rebalance.enable', configOperation: 0, value: 'false' }]
-  await request(1, INCREMENTAL_ALTER_CONFIGS, 0, { resources: [{ resourceType: RESOURCE_BROKER, resourceName: '', configs }], validateOnly: false })
-  const created = await request(1, CREATE_TOPICS, 7, {
+  await request(1, ApiKey.IncrementalAlterConfigs, 0, { resources: [{ resourceType: RESOURCE_BROKER, resourceName: '', configs }], validateOnly: false })
+  const created = await request(1, ApiKey.CreateTopics, 7, {
     topics: [{ name: TOPIC, numPartitions: 1, replicationFactor: 3, assignments: [], configs: [] }],
     timeoutMs: 5000,
     validateOnly: false,
@@ -59,7 +56,7 @@ async function fill(): Promise<void> {
       baseTimestamp: Date.now(),
       records: Array.from({ length: RECORDS_PER_BATCH }, (_, i) => ({ key: null, value: `v${b * RECORDS_PER_BATCH + i}`, timestampDelta: 0 })),
     })
-    const res = await request(partition0().leader, PRODUCE, 8, {
+    const res = await request(partition0().leader, ApiKey.Produce, 8, {
       transactionalId: null,
       acks: -1,
       timeoutMs: 10_000,
@@ -133,7 +130,7 @@ describe('broker/corrupt-replica', () => {
 
     // Right after the restart the leader may still be opening its log (LEADER_NOT_AVAILABLE).
     const part = await until('the leader to answer', async () => {
-      const p = (await request(leader, FETCH, 12, fetchFrom0())).responses[0].partitions[0]
+      const p = (await request(leader, ApiKey.Fetch, 12, fetchFrom0())).responses[0].partitions[0]
       return p.errorCode === ErrorCode.LEADER_NOT_AVAILABLE ? undefined : p
     })
     expect(part.errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)

@@ -12,6 +12,7 @@ import { concatChunks } from '../../src/protocol/primitives.js'
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const SEED = Number(process.env.SLUICE_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
 const ROUNDS = 60
@@ -32,7 +33,7 @@ function sized(body: Buffer, claimed = body.length): Buffer {
 function validProduce(topic: string): Buffer {
   const records = encodeRecordBatch({ baseTimestamp: Date.now(), records: [{ value: 'fuzz' }] })
   return concatChunks(
-    encodeRequest(0, 8, 1, 'fuzzer', {
+    encodeRequest(ApiKey.Produce, 8, 1, 'fuzzer', {
       transactionalId: null,
       acks: 1,
       timeoutMs: 1000,
@@ -125,10 +126,10 @@ describe('broker/fuzz', () => {
       }
 
       const md = await RawClient.connect(cluster.port)
-      const meta = await md.request(3, 9, { topics: [{ name: 'healthy' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+      const meta = await md.request(ApiKey.Metadata, 9, { topics: [{ name: 'healthy' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
       md.close()
       const leader = await RawClient.connect(cluster.port + meta.topics[0].partitions[0].leaderId - 1)
-      const f = await leader.request(1, 12, {
+      const f = await leader.request(ApiKey.Fetch, 12, {
         replicaId: -1,
         maxWaitMs: 0,
         minBytes: 1,

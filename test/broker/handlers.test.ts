@@ -9,15 +9,8 @@ import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
 import { FrameDecoder, decodeResponse } from '../../src/protocol/frame.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
-const PRODUCE = 0
-const FETCH = 1
-const LIST_OFFSETS = 2
-const METADATA = 3
-const API_VERSIONS = 18
-const CREATE_TOPICS = 19
-const DELETE_TOPICS = 20
-const DESCRIBE_CONFIGS = 32
 
 function batch(values: string[], baseTimestamp = Date.now()): Buffer {
   return encodeRecordBatch({
@@ -67,7 +60,7 @@ describe('broker/handlers', () => {
     return c
   }
   async function createTopic(name: string, numPartitions = 3, configs: { name: string; value: string }[] = []) {
-    const res = await (await broker(1)).request(CREATE_TOPICS, 7, {
+    const res = await (await broker(1)).request(ApiKey.CreateTopics, 7, {
       topics: [{ name, numPartitions, replicationFactor: -1, assignments: [], configs }],
       timeoutMs: 5000,
       validateOnly: false,
@@ -75,7 +68,7 @@ describe('broker/handlers', () => {
     return res.topics[0]
   }
   async function leaderOf(topic: string, partition: number): Promise<RawClient> {
-    const md = await (await broker(1)).request(METADATA, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+    const md = await (await broker(1)).request(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
     const leader = md.topics[0].partitions.find((p: { partitionIndex: number }) => p.partitionIndex === partition).leaderId
     return broker(leader)
   }
@@ -90,13 +83,13 @@ describe('broker/handlers', () => {
 
   it('ApiVersions lists every handler at v0..v3', async () => {
     for (const version of [0, 1, 2, 3]) {
-      const res = await (await broker(1)).request(API_VERSIONS, version, { clientSoftwareName: 'test', clientSoftwareVersion: '1' })
-      expect(res.errorCode).toBe(0)
+      const res = await (await broker(1)).request(ApiKey.ApiVersions, version, { clientSoftwareName: 'test', clientSoftwareVersion: '1' })
+      expect(res.errorCode).toBe(ErrorCode.NONE)
       const keys = new Map(res.apiKeys.map((k: { apiKey: number; minVersion: number; maxVersion: number }) => [k.apiKey, [k.minVersion, k.maxVersion]]))
-      expect(keys.get(PRODUCE)).toEqual([0, 8])
-      expect(keys.get(FETCH)).toEqual([4, 12])
-      expect(keys.get(METADATA)).toEqual([0, 9])
-      expect(keys.get(API_VERSIONS)).toEqual([0, 3])
+      expect(keys.get(ApiKey.Produce)).toEqual([0, 8])
+      expect(keys.get(ApiKey.Fetch)).toEqual([4, 12])
+      expect(keys.get(ApiKey.Metadata)).toEqual([0, 9])
+      expect(keys.get(ApiKey.ApiVersions)).toEqual([0, 3])
     }
   })
 
@@ -120,7 +113,7 @@ describe('broker/handlers', () => {
       })
       c.writeRaw(Buffer.concat([size, body]))
     })
-    const res = decodeResponse(API_VERSIONS, 0, frame)
+    const res = decodeResponse(ApiKey.ApiVersions, 0, frame)
     expect(res.correlationId).toBe(42)
     expect(res.body.errorCode).toBe(ErrorCode.UNSUPPORTED_VERSION)
     expect((res.body.apiKeys as unknown[]).length).toBeGreaterThan(5)
@@ -129,39 +122,39 @@ describe('broker/handlers', () => {
 
   it('Metadata auto-creates a topic: LEADER_NOT_AVAILABLE first, then leaders', async () => {
     const c = await broker(2)
-    const first = await c.request(METADATA, 9, { topics: [{ name: 'auto1' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })
+    const first = await c.request(ApiKey.Metadata, 9, { topics: [{ name: 'auto1' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })
     expect(first.topics[0].errorCode).toBe(ErrorCode.LEADER_NOT_AVAILABLE)
-    const second = await c.request(METADATA, 9, { topics: [{ name: 'auto1' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })
-    expect(second.topics[0].errorCode).toBe(0)
+    const second = await c.request(ApiKey.Metadata, 9, { topics: [{ name: 'auto1' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })
+    expect(second.topics[0].errorCode).toBe(ErrorCode.NONE)
     expect(second.topics[0].partitions).toHaveLength(3)
     expect(second.brokers.map((b: { nodeId: number }) => b.nodeId)).toEqual([1, 2, 3])
-    const off = await c.request(METADATA, 9, { topics: [{ name: 'nope' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+    const off = await c.request(ApiKey.Metadata, 9, { topics: [{ name: 'nope' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
     expect(off.topics[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-    const bad = await c.request(METADATA, 9, { topics: [{ name: 'bad name' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })
+    const bad = await c.request(ApiKey.Metadata, 9, { topics: [{ name: 'bad name' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false })
     expect(bad.topics[0].errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION)
   })
 
   it('Produce stores batches and Fetch serves them from any offset, inside a batch too', async () => {
     await createTopic('pf', 1)
     const leader = await leaderOf('pf', 0)
-    const r1 = await leader.request(PRODUCE, 8, produceBody('pf', 0, batch(['a', 'b', 'c'])))
-    expect(r1.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 })
-    const r2 = await leader.request(PRODUCE, 8, produceBody('pf', 0, batch(['d', 'e'])))
-    expect(r2.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 3 })
+    const r1 = await leader.request(ApiKey.Produce, 8, produceBody('pf', 0, batch(['a', 'b', 'c'])))
+    expect(r1.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 })
+    const r2 = await leader.request(ApiKey.Produce, 8, produceBody('pf', 0, batch(['d', 'e'])))
+    expect(r2.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 3 })
 
-    const f = await leader.request(FETCH, 12, fetchBody('pf', 0, 1))
+    const f = await leader.request(ApiKey.Fetch, 12, fetchBody('pf', 0, 1))
     const p = f.responses[0].partitions[0]
-    expect(p).toMatchObject({ errorCode: 0, highWatermark: 5, logStartOffset: 0 })
+    expect(p).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 5, logStartOffset: 0 })
     const batches = decodeRecordBatches(p.records)
     // The whole batch holding offset 1 comes back: clients skip what is before their offset.
     expect(batches[0]!.header.baseOffset).toBe(0)
     const values = batches.flatMap((b) => b.records.map((r) => [b.header.baseOffset + r.offsetDelta, r.value!.toString()]))
     expect(values).toEqual([[0, 'a'], [1, 'b'], [2, 'c'], [3, 'd'], [4, 'e']])
 
-    const atEnd = await leader.request(FETCH, 12, fetchBody('pf', 0, 5))
-    expect(atEnd.responses[0].partitions[0]).toMatchObject({ errorCode: 0, highWatermark: 5 })
+    const atEnd = await leader.request(ApiKey.Fetch, 12, fetchBody('pf', 0, 5))
+    expect(atEnd.responses[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 5 })
     expect(atEnd.responses[0].partitions[0].records.length).toBe(0)
-    const past = await leader.request(FETCH, 12, fetchBody('pf', 0, 6))
+    const past = await leader.request(ApiKey.Fetch, 12, fetchBody('pf', 0, 6))
     expect(past.responses[0].partitions[0].errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE)
   })
 
@@ -169,9 +162,9 @@ describe('broker/handlers', () => {
     await createTopic('big', 1)
     const leader = await leaderOf('big', 0)
     const large = batch(['x'.repeat(50_000)])
-    await leader.request(PRODUCE, 8, produceBody('big', 0, large))
-    await leader.request(PRODUCE, 8, produceBody('big', 0, batch(['small'])))
-    const f = await leader.request(FETCH, 12, fetchBody('big', 0, 0, { maxBytes: 100, partitionMaxBytes: 100 }))
+    await leader.request(ApiKey.Produce, 8, produceBody('big', 0, large))
+    await leader.request(ApiKey.Produce, 8, produceBody('big', 0, batch(['small'])))
+    const f = await leader.request(ApiKey.Fetch, 12, fetchBody('big', 0, 0, { maxBytes: 100, partitionMaxBytes: 100 }))
     const batches = decodeRecordBatches(f.responses[0].partitions[0].records)
     expect(batches).toHaveLength(1)
     expect(batches[0]!.records[0]!.value!.length).toBe(50_000)
@@ -181,9 +174,9 @@ describe('broker/handlers', () => {
     await createTopic('poll', 1)
     const leader = await leaderOf('poll', 0)
     const producer = await RawClient.connect(leader.socket.remotePort!)
-    const fetching = leader.request(FETCH, 12, fetchBody('poll', 0, 0, { maxWaitMs: 20_000 }))
+    const fetching = leader.request(ApiKey.Fetch, 12, fetchBody('poll', 0, 0, { maxWaitMs: 20_000 }))
     await new Promise((r) => setTimeout(r, 100))
-    await producer.request(PRODUCE, 8, produceBody('poll', 0, batch(['wake'])))
+    await producer.request(ApiKey.Produce, 8, produceBody('poll', 0, batch(['wake'])))
     const f = await fetching
     const batches = decodeRecordBatches(f.responses[0].partitions[0].records)
     expect(batches[0]!.records[0]!.value!.toString()).toBe('wake')
@@ -202,15 +195,15 @@ describe('broker/handlers', () => {
       [batch(['y'.repeat(2000)]), ErrorCode.MESSAGE_TOO_LARGE],
     ]
     for (const [records, code] of cases) {
-      const r = await leader.request(PRODUCE, 8, produceBody('errs', 0, records))
+      const r = await leader.request(ApiKey.Produce, 8, produceBody('errs', 0, records))
       expect(r.responses[0].partitionResponses[0].errorCode).toBe(code)
       expect(r.responses[0].partitionResponses[0].errorMessage ?? 'message').toBeTruthy()
     }
-    const acks = await leader.request(PRODUCE, 8, produceBody('errs', 0, good, 2))
+    const acks = await leader.request(ApiKey.Produce, 8, produceBody('errs', 0, good, 2))
     expect(acks.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.INVALID_REQUIRED_ACKS)
-    const unknown = await leader.request(PRODUCE, 8, produceBody('nosuch', 0, good))
+    const unknown = await leader.request(ApiKey.Produce, 8, produceBody('nosuch', 0, good))
     expect(unknown.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-    const list = await leader.request(LIST_OFFSETS, 5, {
+    const list = await leader.request(ApiKey.ListOffsets, 5, {
       replicaId: -1,
       isolationLevel: 0,
       topics: [{ name: 'errs', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }],
@@ -220,26 +213,26 @@ describe('broker/handlers', () => {
 
   it('a broker that does not lead a partition answers NOT_LEADER_OR_FOLLOWER', async () => {
     await createTopic('lead', 1)
-    const md = await (await broker(1)).request(METADATA, 9, { topics: [{ name: 'lead' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+    const md = await (await broker(1)).request(ApiKey.Metadata, 9, { topics: [{ name: 'lead' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
     const leader = md.topics[0].partitions[0].leaderId as number
     const other = await broker((leader % 3) + 1)
-    const r = await other.request(PRODUCE, 8, produceBody('lead', 0, batch(['z'])))
+    const r = await other.request(ApiKey.Produce, 8, produceBody('lead', 0, batch(['z'])))
     expect(r.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
-    const f = await other.request(FETCH, 12, fetchBody('lead', 0, 0))
+    const f = await other.request(ApiKey.Fetch, 12, fetchBody('lead', 0, 0))
     expect(f.responses[0].partitions[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
   })
 
   it('acks=0 gets no response, and the records are stored', async () => {
     await createTopic('fire', 1)
     const leader = await leaderOf('fire', 0)
-    leader.send(PRODUCE, 8, produceBody('fire', 0, batch(['f1']), 0))
+    leader.send(ApiKey.Produce, 8, produceBody('fire', 0, batch(['f1']), 0))
     // The next request's answer arrives; had acks=0 been answered, it would have come first.
-    const md = await leader.request(API_VERSIONS, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' })
-    expect(md.errorCode).toBe(0)
+    const md = await leader.request(ApiKey.ApiVersions, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' })
+    expect(md.errorCode).toBe(ErrorCode.NONE)
     // acks=0 does not wait for replication: the high watermark gets there shortly after.
     let hwm = 0
     for (let i = 0; i < 100 && hwm < 1; i++) {
-      const f = await leader.request(FETCH, 12, fetchBody('fire', 0, 0, { maxWaitMs: 100 }))
+      const f = await leader.request(ApiKey.Fetch, 12, fetchBody('fire', 0, 0, { maxWaitMs: 100 }))
       hwm = f.responses[0].partitions[0].highWatermark
     }
     expect(hwm).toBe(1)
@@ -248,10 +241,10 @@ describe('broker/handlers', () => {
   it('ListOffsets answers earliest, latest and by timestamp', async () => {
     await createTopic('times', 1)
     const leader = await leaderOf('times', 0)
-    await leader.request(PRODUCE, 8, produceBody('times', 0, batch(['t0', 't1'], 1_000_000)))
-    await leader.request(PRODUCE, 8, produceBody('times', 0, batch(['t2'], 2_000_000)))
+    await leader.request(ApiKey.Produce, 8, produceBody('times', 0, batch(['t0', 't1'], 1_000_000)))
+    await leader.request(ApiKey.Produce, 8, produceBody('times', 0, batch(['t2'], 2_000_000)))
     const ask = async (timestamp: number) => {
-      const r = await leader.request(LIST_OFFSETS, 5, {
+      const r = await leader.request(ApiKey.ListOffsets, 5, {
         replicaId: -1,
         isolationLevel: 0,
         topics: [{ name: 'times', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }],
@@ -266,20 +259,20 @@ describe('broker/handlers', () => {
   })
 
   it('CreateTopics and DeleteTopics answer as Kafka does', async () => {
-    expect((await createTopic('dup', 2)).errorCode).toBe(0)
+    expect((await createTopic('dup', 2)).errorCode).toBe(ErrorCode.NONE)
     expect((await createTopic('dup', 2)).errorCode).toBe(ErrorCode.TOPIC_ALREADY_EXISTS)
     expect((await createTopic('bad/name', 1)).errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION)
     expect((await createTopic('zero', 0)).errorCode).toBe(ErrorCode.INVALID_PARTITIONS)
     expect((await createTopic('cfg', 1, [{ name: 'no.such', value: '1' }])).errorCode).toBe(ErrorCode.INVALID_CONFIG)
-    const del = await (await broker(1)).request(DELETE_TOPICS, 6, { topics: [{ name: 'dup', topicId: '00000000000000000000000000000000' }], timeoutMs: 1000 })
-    expect(del.responses[0].errorCode).toBe(0)
-    const again = await (await broker(1)).request(DELETE_TOPICS, 4, { topicNames: ['dup'], timeoutMs: 1000 })
+    const del = await (await broker(1)).request(ApiKey.DeleteTopics, 6, { topics: [{ name: 'dup', topicId: '00000000000000000000000000000000' }], timeoutMs: 1000 })
+    expect(del.responses[0].errorCode).toBe(ErrorCode.NONE)
+    const again = await (await broker(1)).request(ApiKey.DeleteTopics, 4, { topicNames: ['dup'], timeoutMs: 1000 })
     expect(again.responses[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   })
 
   it('DescribeConfigs answers topic configs with their sources', async () => {
     await createTopic('described', 1, [{ name: 'retention.ms', value: '1234' }])
-    const r = await (await broker(1)).request(DESCRIBE_CONFIGS, 4, {
+    const r = await (await broker(1)).request(ApiKey.DescribeConfigs, 4, {
       resources: [{ resourceType: 2, resourceName: 'described', configurationKeys: null }],
       includeSynonyms: true,
       includeDocumentation: true,
@@ -287,7 +280,7 @@ describe('broker/handlers', () => {
     const configs = new Map(r.results[0].configs.map((c: { name: string }) => [c.name, c]))
     expect(configs.get('retention.ms')).toMatchObject({ value: '1234', configSource: 1 })
     expect(configs.get('cleanup.policy')).toMatchObject({ value: 'delete', configSource: 5 })
-    const missing = await (await broker(1)).request(DESCRIBE_CONFIGS, 4, {
+    const missing = await (await broker(1)).request(ApiKey.DescribeConfigs, 4, {
       resources: [{ resourceType: 2, resourceName: 'missing', configurationKeys: null }],
       includeSynonyms: false,
       includeDocumentation: false,
@@ -297,19 +290,19 @@ describe('broker/handlers', () => {
 
   it('retention deletes expired batches in the background and moves the log start', async () => {
     const admin = await broker(1)
-    const altered = await admin.request(44, 1, {
+    const altered = await admin.request(ApiKey.IncrementalAlterConfigs, 1, {
       resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.check.interval.ms', configOperation: 0, value: '100' }] }],
       validateOnly: false,
     })
-    expect(altered.responses[0].errorCode).toBe(0)
+    expect(altered.responses[0].errorCode).toBe(ErrorCode.NONE)
     await createTopic('expiring', 1, [{ name: 'retention.ms', value: '60000' }])
     const leader = await leaderOf('expiring', 0)
     const hourAgo = Date.now() - 3_600_000
-    await leader.request(PRODUCE, 8, produceBody('expiring', 0, batch(['old1', 'old2'], hourAgo)))
-    await leader.request(PRODUCE, 8, produceBody('expiring', 0, batch(['fresh'])))
+    await leader.request(ApiKey.Produce, 8, produceBody('expiring', 0, batch(['old1', 'old2'], hourAgo)))
+    await leader.request(ApiKey.Produce, 8, produceBody('expiring', 0, batch(['fresh'])))
     const earliest = async () =>
       (
-        await leader.request(LIST_OFFSETS, 5, {
+        await leader.request(ApiKey.ListOffsets, 5, {
           replicaId: -1,
           isolationLevel: 0,
           topics: [{ name: 'expiring', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2 }] }],
@@ -317,36 +310,36 @@ describe('broker/handlers', () => {
       ).topics[0].partitions[0].offset
     for (let i = 0; i < 100 && (await earliest()) === 0; i++) await new Promise((r) => setTimeout(r, 50))
     expect(await earliest()).toBe(2)
-    const below = await leader.request(FETCH, 12, fetchBody('expiring', 0, 0))
+    const below = await leader.request(ApiKey.Fetch, 12, fetchBody('expiring', 0, 0))
     expect(below.responses[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, logStartOffset: 2 })
-    const kept = await leader.request(FETCH, 12, fetchBody('expiring', 0, 2))
+    const kept = await leader.request(ApiKey.Fetch, 12, fetchBody('expiring', 0, 2))
     expect(decodeRecordBatches(kept.responses[0].partitions[0].records)[0]!.records[0]!.value!.toString()).toBe('fresh')
   })
 
   it('idempotent producers: retries get their original offsets, gaps and old epochs are refused', async () => {
     await createTopic('idem', 1)
     const leader = await leaderOf('idem', 0)
-    const init = await (await broker(1)).request(22, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 })
-    expect(init.errorCode).toBe(0)
+    const init = await (await broker(1)).request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 })
+    expect(init.errorCode).toBe(ErrorCode.NONE)
     const pid = init.producerId as number
     const sequenced = (baseSequence: number, values: string[], producerEpoch = 0) =>
       encodeRecordBatch({ producerId: pid, producerEpoch, baseSequence, baseTimestamp: Date.now(), records: values.map((v) => ({ value: v })) })
-    const send = async (records: Buffer) => (await leader.request(PRODUCE, 8, produceBody('idem', 0, records))).responses[0].partitionResponses[0]
-    expect(await send(sequenced(0, ['a', 'b']))).toMatchObject({ errorCode: 0, baseOffset: 0 })
-    expect(await send(sequenced(2, ['c']))).toMatchObject({ errorCode: 0, baseOffset: 2 })
+    const send = async (records: Buffer) => (await leader.request(ApiKey.Produce, 8, produceBody('idem', 0, records))).responses[0].partitionResponses[0]
+    expect(await send(sequenced(0, ['a', 'b']))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 })
+    expect(await send(sequenced(2, ['c']))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 2 })
     // The same batch again (a retry): answered with the offsets it got the first time.
-    expect(await send(sequenced(0, ['a', 'b']))).toMatchObject({ errorCode: 0, baseOffset: 0 })
-    expect(await send(sequenced(2, ['c']))).toMatchObject({ errorCode: 0, baseOffset: 2 })
+    expect(await send(sequenced(0, ['a', 'b']))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 })
+    expect(await send(sequenced(2, ['c']))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 2 })
     expect((await send(sequenced(5, ['gap']))).errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
     // Without a transactional id, InitProducerId always hands out a new id, whatever id and epoch
     // it is given (as Kafka): @platformatic/kafka asks with id 0, epoch 0 for every producer.
-    const again = await (await broker(1)).request(22, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: pid, producerEpoch: 0 })
-    expect(again).toMatchObject({ errorCode: 0, producerEpoch: 0 })
+    const again = await (await broker(1)).request(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: pid, producerEpoch: 0 })
+    expect(again).toMatchObject({ errorCode: ErrorCode.NONE, producerEpoch: 0 })
     expect(again.producerId).not.toBe(pid)
     // An epoch the producer bumped itself (KIP-360) starts again at sequence 0; the old epoch is fenced.
-    expect(await send(sequenced(0, ['d'], 1))).toMatchObject({ errorCode: 0, baseOffset: 3 })
+    expect(await send(sequenced(0, ['d'], 1))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 3 })
     expect((await send(sequenced(3, ['old'], 0))).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH)
-    const f = await leader.request(FETCH, 12, fetchBody('idem', 0, 0))
+    const f = await leader.request(ApiKey.Fetch, 12, fetchBody('idem', 0, 0))
     const values = decodeRecordBatches(f.responses[0].partitions[0].records).flatMap((b) => b.records.map((r) => r.value!.toString()))
     expect(values).toEqual(['a', 'b', 'c', 'd'])
   })

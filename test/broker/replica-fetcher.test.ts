@@ -12,6 +12,7 @@ import { MetadataImage } from '../../src/cluster/metadata.js'
 import { MemoryLogStore } from '../../src/storage/memory.js'
 import { drainMicrotasks, VirtualScheduler } from '../sim/scheduler.js'
 import { makeBatch } from '../storage/batches.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 const TOPIC_ID = 'topic-id-1'
 
@@ -28,7 +29,7 @@ class WedgedLeader implements BrokerLink {
   healed = false
   async replicaFetch(_follower: number, _leader: number, partitions: ReplicaFetchPartition[]): Promise<ReplicaFetchResult[]> {
     return partitions.map((rp) => {
-      const base = { topicId: rp.topicId, partition: rp.partition, errorCode: 0, highWatermark: 0, logStartOffset: 0, divergingEpoch: null, records: [] as Buffer[] }
+      const base = { topicId: rp.topicId, partition: rp.partition, errorCode: ErrorCode.NONE, highWatermark: 0, logStartOffset: 0, divergingEpoch: null, records: [] as Buffer[] }
       if (rp.fetchOffset === 0) return { ...base, records: [makeBatch({ baseOffset: 0, records: 5, leaderEpoch: 1 })] }
       if (this.healed) return { ...base, records: [makeBatch({ baseOffset: rp.fetchOffset, records: 1, leaderEpoch: 3 })] }
       return { ...base, divergingEpoch: { epoch: -1, endOffset: -1 } }

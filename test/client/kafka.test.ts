@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { retryRetriable, toClusterError } from '../../src/client/kafka.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 const target = { bootstrapBrokers: ['127.0.0.1:9092', '127.0.0.1:9093', '127.0.0.1:9094'], local: true }
 const refused = (hostPort: string): Error =>
@@ -37,7 +38,7 @@ describe('client/kafka', () => {
 
   it('does not retry an unknown topic, and gives up after the window', async () => {
     let attempts = 0
-    const unknown = Object.assign(new Error('unknown'), { apiCode: 3 })
+    const unknown = Object.assign(new Error('unknown'), { apiCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })
     await expect(retryRetriable(async () => { attempts++; throw unknown })).rejects.toBe(unknown)
     expect(attempts).toBe(1)
     await expect(retryRetriable(async () => { throw refused('h:1') }, { windowMs: 0 })).rejects.toThrow('Connection failed')

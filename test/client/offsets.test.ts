@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SluiceError } from '../../src/cli/errors.js'
+import { SluiceError } from '../../src/common/errors.js'
 import {
   checkStartOffset,
   kafkaOffsetLookup,

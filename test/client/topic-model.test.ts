@@ -1,6 +1,6 @@
 /** Kafka's topic name rules and the `--config name=value` grammar of `sluice topic`. */
 import { describe, expect, it } from 'vitest'
-import { SluiceError } from '../../src/cli/errors.js'
+import { SluiceError } from '../../src/common/errors.js'
 import { parseConfigPairs, validateTopicName } from '../../src/client/topic-model.js'
 
 function usage(fn: () => unknown): string {

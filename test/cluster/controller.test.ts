@@ -22,7 +22,7 @@ describe('cluster/controller', () => {
   it('creates a topic with broker defaults: 3 partitions, replication clamped to the brokers', () => {
     const c = cluster(2)
     const result = c.createTopic({ name: 'orders', numPartitions: -1, replicationFactor: -1 })
-    expect(result.errorCode).toBe(0)
+    expect(result.errorCode).toBe(ErrorCode.NONE)
     expect(result.value).toMatchObject({ numPartitions: 3, replicationFactor: 2 })
     c.commit(result.records)
     const topic = c.image.topicsByName.get('orders')!
@@ -201,7 +201,7 @@ describe('cluster/controller', () => {
       // The image's partition objects change in place: keep a copy.
       const before = structuredClone(c.image.partition('t', 0)!)
       const result = c.replicaCorrupt({ brokerId: before.leader, topicId, partition: 0, reason: 'bad batch' })
-      expect(result.errorCode).toBe(0)
+      expect(result.errorCode).toBe(ErrorCode.NONE)
       c.commit(result.records)
       const after = c.image.partition('t', 0)!
       expect(after.isr).not.toContain(before.leader)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Group, GroupError, type JoinRequest, type JoinResponse, type SyncResponse } from '../../src/cluster/group.js'
+import { Group, type JoinRequest, type JoinResponse, type SyncResponse } from '../../src/cluster/group.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 function group(initialRebalanceDelayMs = 0): Group {
   let n = 0
@@ -42,7 +43,7 @@ function sync(g: Group, memberId: string, generationId: number, assignments: [st
 /** Joins a new member with the two-step join; returns its member id and pending join. */
 function newMember(g: Group, now = 0, clientId = 'c') {
   const first = join(g, req('', { clientId }), now)
-  expect(first.result!.errorCode).toBe(GroupError.MEMBER_ID_REQUIRED)
+  expect(first.result!.errorCode).toBe(ErrorCode.MEMBER_ID_REQUIRED)
   const memberId = first.result!.memberId
   return { memberId, second: join(g, req(memberId, { clientId }), now) }
 }
@@ -51,7 +52,7 @@ describe('cluster/group', () => {
   it('a first member joins in two steps, leads generation 1 and syncs its own assignment', () => {
     const g = group()
     const { memberId, second } = newMember(g)
-    expect(second.result).toMatchObject({ errorCode: 0, generationId: 1, leader: memberId, protocolName: 'range' })
+    expect(second.result).toMatchObject({ errorCode: ErrorCode.NONE, generationId: 1, leader: memberId, protocolName: 'range' })
     expect(second.result!.members.map((m) => m.memberId)).toEqual([memberId])
     expect(g.state).toBe('CompletingRebalance')
     const s = sync(g, memberId, 1, [[memberId, 'all']])
@@ -67,7 +68,7 @@ describe('cluster/group', () => {
     expect(b.second.result).toBeNull()
     expect(g.state).toBe('PreparingRebalance')
     // a learns of the rebalance through its heartbeat, then rejoins.
-    expect(g.heartbeat({ memberId: a.memberId, generationId: 1, groupInstanceId: null }, 200)).toBe(GroupError.REBALANCE_IN_PROGRESS)
+    expect(g.heartbeat({ memberId: a.memberId, generationId: 1, groupInstanceId: null }, 200)).toBe(ErrorCode.REBALANCE_IN_PROGRESS)
     const aJoin = join(g, req(a.memberId), 300)
     expect(aJoin.result!.generationId).toBe(2)
     expect(b.second.result!.generationId).toBe(2)
@@ -77,8 +78,8 @@ describe('cluster/group', () => {
     expect(followerSync.result).toBeNull()
     sync(g, a.memberId, 2, [[a.memberId, 'p0'], [b.memberId, 'p1']], 320)
     expect(followerSync.result!.assignment.toString()).toBe('p1')
-    expect(g.heartbeat({ memberId: a.memberId, generationId: 1, groupInstanceId: null }, 330)).toBe(GroupError.ILLEGAL_GENERATION)
-    expect(g.heartbeat({ memberId: 'stranger', generationId: 2, groupInstanceId: null }, 330)).toBe(GroupError.UNKNOWN_MEMBER_ID)
+    expect(g.heartbeat({ memberId: a.memberId, generationId: 1, groupInstanceId: null }, 330)).toBe(ErrorCode.ILLEGAL_GENERATION)
+    expect(g.heartbeat({ memberId: 'stranger', generationId: 2, groupInstanceId: null }, 330)).toBe(ErrorCode.UNKNOWN_MEMBER_ID)
   })
 
   it('a member whose session expires is removed and the rest rebalance', () => {
@@ -105,7 +106,7 @@ describe('cluster/group', () => {
     const b = newMember(g, 1000, 'd')
     // a stays alive (heartbeats) but never rejoins.
     for (let t = 5_000; t <= 30_000; t += 5_000) {
-      expect(g.heartbeat({ memberId: a.memberId, generationId: 1, groupInstanceId: null }, t)).toBe(GroupError.REBALANCE_IN_PROGRESS)
+      expect(g.heartbeat({ memberId: a.memberId, generationId: 1, groupInstanceId: null }, t)).toBe(ErrorCode.REBALANCE_IN_PROGRESS)
       g.tick(t)
     }
     expect(b.second.result).toBeNull()
@@ -120,7 +121,7 @@ describe('cluster/group', () => {
     sync(g, a.memberId, 1, [[a.memberId, 'all']])
     // b learns its id, then is slow to come back (a long session keeps its id pending).
     const first = join(g, req('', { clientId: 'd', sessionTimeoutMs: 120_000 }), 1000)
-    expect(first.result!.errorCode).toBe(GroupError.MEMBER_ID_REQUIRED)
+    expect(first.result!.errorCode).toBe(ErrorCode.MEMBER_ID_REQUIRED)
     const bId = first.result!.memberId
     // a rejoins (a rebalance); the pending b holds it until the rebalance timeout.
     const aJoin = join(g, req(a.memberId), 2000)
@@ -130,7 +131,7 @@ describe('cluster/group', () => {
     sync(g, a.memberId, 2, [[a.memberId, 'all']], 32_100)
     // b's second join: known, not UNKNOWN_MEMBER_ID; it starts the next rebalance.
     const bJoin = join(g, req(bId, { clientId: 'd', sessionTimeoutMs: 120_000 }), 33_000)
-    expect(bJoin.result?.errorCode ?? 0).toBe(0)
+    expect(bJoin.result?.errorCode ?? ErrorCode.NONE).toBe(ErrorCode.NONE)
     expect(g.state).toBe('PreparingRebalance')
     expect(g.members.has(bId)).toBe(true)
   })
@@ -139,7 +140,7 @@ describe('cluster/group', () => {
     const g = group()
     const a = newMember(g)
     sync(g, a.memberId, 1, [[a.memberId, 'all']])
-    expect(g.leave([{ memberId: a.memberId, groupInstanceId: null }, { memberId: 'nobody', groupInstanceId: null }], 10)).toEqual([0, GroupError.UNKNOWN_MEMBER_ID])
+    expect(g.leave([{ memberId: a.memberId, groupInstanceId: null }, { memberId: 'nobody', groupInstanceId: null }], 10)).toEqual([ErrorCode.NONE, ErrorCode.UNKNOWN_MEMBER_ID])
     expect(g.state).toBe('Empty')
     const b = newMember(g, 20)
     expect(b.second.result!.generationId).toBe(3)
@@ -148,23 +149,23 @@ describe('cluster/group', () => {
   it('static members rejoin with a new member id and no rebalance', () => {
     const g = group()
     const first = join(g, req('', { groupInstanceId: 'i1' }))
-    expect(first.result!.errorCode).toBe(0)
+    expect(first.result!.errorCode).toBe(ErrorCode.NONE)
     const id1 = first.result!.memberId
     sync(g, id1, 1, [[id1, 'mine']])
     const rejoin = join(g, req('', { groupInstanceId: 'i1' }), 50)
-    expect(rejoin.result).toMatchObject({ errorCode: 0, generationId: 1 })
+    expect(rejoin.result).toMatchObject({ errorCode: ErrorCode.NONE, generationId: 1 })
     const id2 = rejoin.result!.memberId
     expect(id2).not.toBe(id1)
     expect(g.state).toBe('Stable')
     expect(sync(g, id2, 1).result!.assignment.toString()).toBe('mine')
-    expect(g.heartbeat({ memberId: id1, generationId: 1, groupInstanceId: 'i1' }, 60)).toBe(GroupError.UNKNOWN_MEMBER_ID)
+    expect(g.heartbeat({ memberId: id1, generationId: 1, groupInstanceId: 'i1' }, 60)).toBe(ErrorCode.UNKNOWN_MEMBER_ID)
   })
 
   it('refuses another protocol type or no common protocol, and picks the protocol all support', () => {
     const g = group()
     const a = newMember(g)
-    expect(join(g, req('', { protocolType: 'connect' })).result!.errorCode).toBe(GroupError.INCONSISTENT_GROUP_PROTOCOL)
-    expect(join(g, req('', { protocols: proto('roundrobin') })).result!.errorCode).toBe(GroupError.INCONSISTENT_GROUP_PROTOCOL)
+    expect(join(g, req('', { protocolType: 'connect' })).result!.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
+    expect(join(g, req('', { protocols: proto('roundrobin') })).result!.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
     expect(a.second.result!.protocolName).toBe('range')
   })
 

@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ControlClient } from '../../src/client/control.js'
-import { SluiceError } from '../../src/cli/errors.js'
+import { SluiceError } from '../../src/common/errors.js'
 import type { ControlEventMessage } from '../../src/daemon/control-protocol.js'
 import { ControlMethodError, ControlServer } from '../../src/daemon/control-server.js'
 

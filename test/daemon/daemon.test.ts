@@ -12,8 +12,8 @@ import { ControlClient } from '../../src/client/control.js'
 import type { ClusterOptions, ClusterRuntime } from '../../src/daemon/cluster.js'
 import type { DaemonStatus } from '../../src/daemon/control-protocol.js'
 import { runDaemon } from '../../src/daemon/daemon.js'
-import { LockHeldError } from '../../src/daemon/lock.js'
-import { homePaths } from '../../src/daemon/paths.js'
+import { LockHeldError } from '../../src/common/pid-lock.js'
+import { homePaths } from '../../src/common/home-paths.js'
 
 let home: string
 beforeEach(() => {

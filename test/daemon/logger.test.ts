@@ -4,7 +4,7 @@ import path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js'
 import { createLogger, fileSink, formatLogLine } from '../../src/daemon/logger.js'
-import { readLastLines } from '../../src/daemon/log-tail.js'
+import { readLastLines } from '../../src/client/log-tail.js'
 
 const T = new Date('2026-11-23T19:00:00.123Z')
 

@@ -11,6 +11,8 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, cleanEnv, freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const { Kafka, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -374,11 +376,11 @@ describe.concurrent('sluice consume', () => {
   it('says so when --from is below the log start (deleted by retention) or past the end', async () => {
     const admin = await RawClient.connect(d.port)
     try {
-      const altered = await admin.request(44, 1, {
+      const altered = await admin.request(ApiKey.IncrementalAlterConfigs, 1, {
         resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.check.interval.ms', configOperation: 0, value: '100' }] }],
         validateOnly: false,
       })
-      expect(altered.responses[0].errorCode).toBe(0)
+      expect(altered.responses[0].errorCode).toBe(ErrorCode.NONE)
     } finally {
       admin.close()
     }

@@ -11,13 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeRecordBatch, decodeRecordBatches, type RecordInput } from '../../src/protocol/record-batch.js'
 import { BIN, cleanEnv, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const { Kafka, CompressionTypes, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
 
-const METADATA = 3
-const PRODUCE = 0
-const FETCH = 1
 
 let d: TestDaemon
 let kafka: InstanceType<typeof Kafka>
@@ -43,7 +42,7 @@ async function broker(id: number): Promise<RawClient> {
 }
 
 async function leaders(topic: string): Promise<Map<number, number>> {
-  const md = await (await broker(d.brokers[0]!.id)).request(METADATA, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+  const md = await (await broker(d.brokers[0]!.id)).request(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
   return new Map(md.topics[0].partitions.map((p: { partitionIndex: number; leaderId: number }) => [p.partitionIndex, p.leaderId]))
 }
 
@@ -65,8 +64,8 @@ async function produceRaw(topic: string, partition: number, records: RecordInput
     timeoutMs: 5000,
     topicData: [{ name: topic, partitionData: [{ index: partition, records: encodeRecordBatch({ baseTimestamp, records }) }] }],
   }
-  const r = await leader.request(PRODUCE, 8, body)
-  expect(r.responses[0].partitionResponses[0].errorCode).toBe(0)
+  const r = await leader.request(ApiKey.Produce, 8, body)
+  expect(r.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NONE)
 }
 
 interface Stored {
@@ -87,7 +86,7 @@ async function readRaw(topic: string): Promise<Stored[]> {
     const leader = await broker(leaderId)
     let offset = 0
     for (;;) {
-      const f = await leader.request(FETCH, 12, {
+      const f = await leader.request(ApiKey.Fetch, 12, {
         replicaId: -1,
         maxWaitMs: 0,
         minBytes: 1,
@@ -100,7 +99,7 @@ async function readRaw(topic: string): Promise<Stored[]> {
         rackId: '',
       })
       const part = f.responses[0].partitions[0]
-      expect(part.errorCode).toBe(0)
+      expect(part.errorCode).toBe(ErrorCode.NONE)
       const before = offset
       for (const b of decodeRecordBatches(part.records)) {
         for (const r of b.records) {

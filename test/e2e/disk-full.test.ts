@@ -14,6 +14,7 @@ import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { RawClient } from '../support/raw-client.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const TMPFS_MB = 40
 const FILLER_MB = 30
@@ -97,7 +98,7 @@ describe('a full disk under one broker', () => {
     // On the wire, broker 2 answers KAFKA_STORAGE_ERROR for what it hosts (it does not drop the connection).
     const raw = await RawClient.connect(d!.port + 1)
     try {
-      const produced = await raw.request(0, 8, {
+      const produced = await raw.request(ApiKey.Produce, 8, {
         transactionalId: null,
         acks: -1,
         timeoutMs: 5000,
@@ -106,7 +107,7 @@ describe('a full disk under one broker', () => {
       const pr = produced.responses[0].partitionResponses[0]
       expect(pr.errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
       expect(pr.errorMessage).toMatch(/^the disk of broker 2 is full: its log dir is offline \(disk full \(ENOSPC\)/)
-      const fetched = await raw.request(1, 12, {
+      const fetched = await raw.request(ApiKey.Fetch, 12, {
         replicaId: -1,
         maxWaitMs: 0,
         minBytes: 1,
@@ -119,7 +120,7 @@ describe('a full disk under one broker', () => {
         rackId: '',
       })
       expect(fetched.responses[0].partitions[0].errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
-      const dirs = await raw.request(35, 1, { topics: null })
+      const dirs = await raw.request(ApiKey.DescribeLogDirs, 1, { topics: null })
       expect(dirs.results[0].errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
     } finally {
       raw.close()

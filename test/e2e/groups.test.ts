@@ -16,6 +16,8 @@ import { Admin as PlatformaticAdmin } from '@platformatic/kafka'
 import { kcatPath } from '../interop/kcat.js'
 import { encodeAssignment, encodeSubscription } from '../../src/client/consume/group/consumer-protocol.js'
 import { RawClient } from '../support/raw-client.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -313,10 +315,10 @@ describe('group describe of other clients\' groups', () => {
     const bootstrap = await RawClient.connect(d.port)
     let coordinator: RawClient | undefined
     try {
-      const found = await bootstrap.request(10, 1, { key: g, keyType: 0 })
-      expect(found.errorCode).toBe(0)
+      const found = await bootstrap.request(ApiKey.FindCoordinator, 1, { key: g, keyType: 0 })
+      expect(found.errorCode).toBe(ErrorCode.NONE)
       coordinator = await RawClient.connect(found.port, found.host)
-      const joined = await coordinator.request(11, 3, {
+      const joined = await coordinator.request(ApiKey.JoinGroup, 3, {
         groupId: g,
         sessionTimeoutMs: 30_000,
         rebalanceTimeoutMs: 30_000,
@@ -324,20 +326,20 @@ describe('group describe of other clients\' groups', () => {
         protocolType: 'consumer',
         protocols: [{ name: 'range', metadata: encodeSubscription(['gr-java'], null) }],
       })
-      expect(joined.errorCode).toBe(0)
-      const synced = await coordinator.request(14, 3, {
+      expect(joined.errorCode).toBe(ErrorCode.NONE)
+      const synced = await coordinator.request(ApiKey.SyncGroup, 3, {
         groupId: g,
         generationId: joined.generationId,
         memberId: joined.memberId,
         groupInstanceId: null,
         assignments: [{ memberId: joined.memberId, assignment: encodeAssignment([{ topic: 'gr-java', partitions: [1, 0] }], null) }],
       })
-      expect(synced.errorCode).toBe(0)
+      expect(synced.errorCode).toBe(ErrorCode.NONE)
       const x = await describeGroup(g)
       expect(x.state).toBe('Stable')
       expect(x.members).toHaveLength(1)
       expect(x.members[0]!.assignment).toEqual([{ topic: 'gr-java', partitions: [0, 1] }])
-      await coordinator.request(13, 3, { groupId: g, members: [{ memberId: joined.memberId, groupInstanceId: null }] })
+      await coordinator.request(ApiKey.LeaveGroup, 3, { groupId: g, members: [{ memberId: joined.memberId, groupInstanceId: null }] })
     } finally {
       coordinator?.close()
       bootstrap.close()

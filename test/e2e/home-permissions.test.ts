@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterEach, describe, expect, it } from 'vitest'
-import { secureHome } from '../../src/daemon/home-mode.js'
+import { secureHome } from '../../src/common/home-mode.js'
 import { BIN, cleanEnv, freePortRange, sluice, tempHome, type TempHome } from '../helpers/index.js'
 
 const homes: TempHome[] = []

@@ -8,6 +8,7 @@
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
 
@@ -47,7 +48,7 @@ describe('e2e/limits', () => {
     const error = await createError([{ topic: 'huge', numPartitions: 100_000, replicationFactor: 3 }])
     // kafkajs reports the error type, not the broker's message (the CLI test below reads that).
     expect(error.type).toBe('INVALID_PARTITIONS')
-    expect(error.code).toBe(37)
+    expect(error.code).toBe(ErrorCode.INVALID_PARTITIONS)
     const admin = kafka.admin()
     await admin.connect()
     try {
@@ -80,7 +81,7 @@ describe('e2e/limits', () => {
       await setBrokerConfig('max.broker.partitions', '20')
       const error = await createError([{ topic: 'wide', numPartitions: 30, replicationFactor: 3 }])
       expect(error.type).toBe('POLICY_VIOLATION')
-      expect(error.code).toBe(44)
+      expect(error.code).toBe(ErrorCode.POLICY_VIOLATION)
       const r = await topic(['create', 'wide-cli', '--partitions', '30'])
       expect(r.exitCode, r.stderr).toBe(7)
       expect(r.stderr).toMatch(/^sluice: cannot create topic "wide-cli": .*over max.broker.partitions 20.*\(POLICY_VIOLATION\)\n?$/)

@@ -13,6 +13,8 @@ import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { RawClient } from '../support/raw-client.js'
 import { readTopic } from '../support/read-back.js'
 import { sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const TOPIC = 'min-isr'
 const PARTITIONS = 3
@@ -147,10 +149,10 @@ describe('min.insync.replicas unmet', () => {
       timeoutMs: 5000,
       topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: encodeRecordBatch({ baseTimestamp: Date.now(), records: [{ value: Buffer.from(value) }] }) }] }],
     })
-    const rawAll = (await raw.request(0, 8, body(-1, 'raw-refused'))).responses[0].partitionResponses[0]
+    const rawAll = (await raw.request(ApiKey.Produce, 8, body(-1, 'raw-refused'))).responses[0].partitionResponses[0]
     expect(rawAll.errorCode).toBe(NOT_ENOUGH_REPLICAS)
-    const rawOne = (await raw.request(0, 8, body(1, 'one-raw'))).responses[0].partitionResponses[0]
-    expect(rawOne.errorCode).toBe(0)
+    const rawOne = (await raw.request(ApiKey.Produce, 8, body(1, 'one-raw'))).responses[0].partitionResponses[0]
+    expect(rawOne.errorCode).toBe(ErrorCode.NONE)
     ackedOne.push('one-raw')
     raw.close()
 

@@ -14,6 +14,7 @@ import { execa } from 'execa'
 import { BIN, cleanEnv, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type TempHome, type TestDaemon } from '../helpers/index.js'
 import { kcat, kcatPath } from '../interop/kcat.js'
 import { readTopic, type ReadRecord } from '../support/read-back.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 let d: TestDaemon
 let home: TempHome
@@ -130,7 +131,7 @@ describe.concurrent('sluice produce', () => {
       const got = await readTopic(d.port, 'keyed')
       expect(got).toHaveLength(300)
       const partitioner = Partitioners.DefaultPartitioner()
-      const partitionMetadata = [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }))
+      const partitionMetadata = [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], partitionErrorCode: ErrorCode.NONE }))
       for (const r of got) {
         const n = (JSON.parse(r.value!) as { n: number }).n
         expect(r.key).toBe(n % 3 === 0 ? String(n) : `cust-${n}`)
@@ -233,7 +234,7 @@ describe.concurrent('sluice produce', () => {
       expect(r.stderr.match(/does not exist/g)).toHaveLength(1)
       expect(r.stderr).toMatch(/partition 7 does not exist in env-missing \(3 partitions\)/)
       const partitioner = Partitioners.DefaultPartitioner()
-      const partitionMetadata = [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }))
+      const partitionMetadata = [0, 1, 2].map((p) => ({ partitionId: p, leader: 1, replicas: [1], isr: [1], partitionErrorCode: ErrorCode.NONE }))
       for (const rec of await readTopic(d.port, 'env-missing')) {
         expect(rec.partition).toBe(partitioner({ topic: 't', partitionMetadata, message: { key: rec.key!, value: null } }))
       }

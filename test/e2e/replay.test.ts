@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { partitionForKey } from '../../src/client/produce/partitioner.js'
 import { RawClient } from '../support/raw-client.js'
 import { sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const { Kafka, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -283,11 +285,11 @@ describe.concurrent('sluice replay', () => {
   it('from offsets deleted by retention: says so and where the data starts', async () => {
     const admin = await RawClient.connect(d.port)
     try {
-      const altered = await admin.request(44, 1, {
+      const altered = await admin.request(ApiKey.IncrementalAlterConfigs, 1, {
         resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.check.interval.ms', configOperation: 0, value: '100' }] }],
         validateOnly: false,
       })
-      expect(altered.responses[0].errorCode).toBe(0)
+      expect(altered.responses[0].errorCode).toBe(ErrorCode.NONE)
     } finally {
       admin.close()
     }

@@ -2,6 +2,7 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readTopic } from '../support/read-back.js'
 import { startTestCluster, type TestCluster } from './fixture.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 const { Kafka, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -58,7 +59,7 @@ describe('interop/kafkajs 2.2.4', () => {
         })
         sent.push(...messages)
         const acks = await producer.send({ topic: 'kjs', acks: -1, messages })
-        for (const a of acks) expect(a.errorCode).toBe(0)
+        for (const a of acks) expect(a.errorCode).toBe(ErrorCode.NONE)
       }
     } finally {
       await producer.disconnect()

@@ -4,8 +4,8 @@
  * byte stream (views for frames inside one chunk, size checked before buffering).
  */
 import { describe, expect, it } from 'vitest'
-import { API_SCHEMAS, ApiKey, apiByName } from '../../src/protocol/apis.js'
-import { ProtocolError } from '../../src/protocol/errors.js'
+import { API_SCHEMAS, apiByName } from '../../src/protocol/apis.js'
+import { ErrorCode, ProtocolError } from '../../src/protocol/errors.js'
 import {
   FrameDecoder,
   decodeRequestBody,
@@ -18,6 +18,7 @@ import { metadataApi } from '../../src/protocol/messages/03-metadata.js'
 import { apiVersionsApi } from '../../src/protocol/messages/18-api-versions.js'
 import { concatChunks } from '../../src/protocol/primitives.js'
 import { expectedDecode, structSample } from './sample-values.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 /** Strips the 4-byte size prefix after checking it. */
 function unframe(chunks: Buffer[]): Buffer {
@@ -55,8 +56,8 @@ describe('request frames', () => {
     // ApiVersions v4 (newer than we decode) is flexible: header v2, body not decodable.
     const av4 = Buffer.from('0012' + '0004' + '00000001' + '0001' + '78' + '00' + '02' + '6b' + '02' + '76' + '00', 'hex')
     const h = decodeRequestHeader(av4)
-    expect(h).toMatchObject({ apiKey: 18, apiVersion: 4, clientId: 'x', headerVersion: 2, bodyOffset: 12 })
-    expect(() => decodeRequestBody(18, 4, av4, h.bodyOffset)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }))
+    expect(h).toMatchObject({ apiKey: ApiKey.ApiVersions, apiVersion: 4, clientId: 'x', headerVersion: 2, bodyOffset: 12 })
+    expect(() => decodeRequestBody(ApiKey.ApiVersions, 4, av4, h.bodyOffset)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }))
   })
 
   it('throws ProtocolError for a header cut anywhere', () => {
@@ -100,11 +101,11 @@ describe('response frames', () => {
   })
 
   it('always writes response header v0 for ApiVersions', () => {
-    const body = { errorCode: 0, apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }], throttleTimeMs: 0 }
+    const body = { errorCode: ErrorCode.NONE, apiKeys: [{ apiKey: ApiKey.ApiVersions, minVersion: 0, maxVersion: 3 }], throttleTimeMs: 0 }
     const v3 = unframe(encodeResponse(apiVersionsApi, 3, 9, body))
     expect(v3.toString('hex')).toBe('00000009' + '0000' + '02' + '0012' + '0000' + '0003' + '00' + '00000000' + '00')
     expect(decodeResponse(apiVersionsApi, 3, v3).body.apiKeys).toEqual(body.apiKeys)
-    const v0 = unframe(encodeResponse(ApiKey.ApiVersions, 0, 9, { errorCode: 35, apiKeys: body.apiKeys }))
+    const v0 = unframe(encodeResponse(ApiKey.ApiVersions, 0, 9, { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: body.apiKeys }))
     expect(v0.toString('hex')).toBe('00000009' + '0023' + '00000001' + '0012' + '0000' + '0003')
   })
 

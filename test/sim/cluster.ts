@@ -15,10 +15,11 @@ import type { ClusterView } from '../../src/broker/cluster-view.js'
 import { Controller, type CommandResult } from '../../src/cluster/controller.js'
 import { MetadataImage, type MetadataRecord } from '../../src/cluster/metadata.js'
 import type { Rng } from '../../src/cluster/rng.js'
-import type { Logger } from '../../src/daemon/cluster.js'
+import type { Logger } from '../../src/common/logger.js'
 import { MemoryDisk, MemoryLogStore } from '../../src/storage/memory.js'
 import { SimNetwork, type NetworkOptions } from './network.js'
 import { ProcessScheduler, VirtualScheduler } from './scheduler.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 export interface SimClusterOptions {
   brokers: number
@@ -64,7 +65,7 @@ export class SimCluster {
     // Configs first: brokers read their timeouts when they start.
     const configs = Object.entries(opts.brokerConfigs).map(([name, value]) => ({ name, value }))
     const result = this.controller.alterConfigs('broker', '', configs, false)
-    if (result.errorCode !== 0) throw new Error(`broker configs: ${result.errorMessage}`)
+    if (result.errorCode !== ErrorCode.NONE) throw new Error(`broker configs: ${result.errorMessage}`)
     this.controller.commit(result.records)
   }
 
@@ -91,7 +92,7 @@ export class SimCluster {
   submit<T>(command: () => CommandResult<T>): Promise<CommandResult<T>> {
     const run = async (): Promise<CommandResult<T>> => {
       const result = command()
-      if (result.errorCode !== 0 || result.records.length === 0) return result
+      if (result.errorCode !== ErrorCode.NONE || result.records.length === 0) return result
       await new Promise<void>((resolve) => this.sched.setTimer(resolve, this.opts.rngs.persist.int(this.opts.persistMaxMs + 1)))
       this.controller.commit(result.records)
       this.committed(result.records)
@@ -192,7 +193,7 @@ export class SimCluster {
         this.trace(() => `b${id} registers`)
         // Registration waits for the controller link (no timeout): a broker cannot start without it.
         const result = await this.net.toController(id, () => this.submit(() => this.controller.registerBroker(b.id, b.host, b.port, this.sched.nowMs())), null)
-        if (result.errorCode !== 0) throw new Error(`registration refused: ${result.errorMessage}`)
+        if (result.errorCode !== ErrorCode.NONE) throw new Error(`registration refused: ${result.errorMessage}`)
       },
       // A heartbeat lost on a cut link is no answer: the broker carries on, the session runs out.
       heartbeat: (b) => this.net.isControllerCut(id) || this.controller.heartbeat(b.id, this.sched.nowMs()),
@@ -245,7 +246,7 @@ export class SimCluster {
   /** `sluice broker kill --clean`: leadership moves first, then the process stops. */
   async controlledShutdown(id: number): Promise<void> {
     const result = await this.submit(() => this.controller.controlledShutdown(id))
-    if (result.errorCode !== 0) throw new Error(`controlled shutdown refused: ${result.errorMessage}`)
+    if (result.errorCode !== ErrorCode.NONE) throw new Error(`controlled shutdown refused: ${result.errorMessage}`)
     // The broker may have crashed (or been restarted) while the shutdown was queued.
     if (this.condition(id) === 'up' || this.condition(id) === 'paused') this.crash(id)
   }

@@ -14,6 +14,7 @@ import { auditLogs } from './log-audit.js'
 import { guardRealTime } from './real-time-guard.js'
 import { drainMicrotasks } from './scheduler.js'
 import { Workload } from './workload.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
 
 export interface SeedOptions {
   /** Collect the event trace (costs time: off for the 1,000-seed sweep). */
@@ -190,7 +191,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
           }),
         )
         .then((r) => {
-          if (r.errorCode !== 0) throw new Error(r.errorMessage ?? `error ${r.errorCode}`)
+          if (r.errorCode !== ErrorCode.NONE) throw new Error(r.errorMessage ?? `error ${r.errorCode}`)
           topicId = r.value!.topicId
           created = true
         }),

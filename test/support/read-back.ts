@@ -1,6 +1,8 @@
 /** Reads a whole topic back through sluice's own codec, partition by partition, up to the high watermark. */
 import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
 import { RawClient } from './raw-client.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
 
 export interface ReadRecord {
   partition: number
@@ -13,7 +15,7 @@ export interface ReadRecord {
 
 export async function readTopic(bootstrapPort: number, topic: string): Promise<ReadRecord[]> {
   const boot = await RawClient.connect(bootstrapPort)
-  const meta = await boot.request(3, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+  const meta = await boot.request(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
   boot.close()
   const brokers = new Map<number, number>(meta.brokers.map((b: { nodeId: number; port: number }) => [b.nodeId, b.port]))
   const out: ReadRecord[] = []
@@ -21,7 +23,7 @@ export async function readTopic(bootstrapPort: number, topic: string): Promise<R
     const leader = await RawClient.connect(brokers.get(p.leaderId)!)
     let offset = 0
     for (;;) {
-      const f = await leader.request(1, 12, {
+      const f = await leader.request(ApiKey.Fetch, 12, {
         replicaId: -1,
         maxWaitMs: 0,
         minBytes: 1,
@@ -34,7 +36,7 @@ export async function readTopic(bootstrapPort: number, topic: string): Promise<R
         rackId: '',
       })
       const part = f.responses[0].partitions[0]
-      if (part.errorCode !== 0) throw new Error(`fetch ${topic}/${p.partitionIndex} at ${offset}: error ${part.errorCode}`)
+      if (part.errorCode !== ErrorCode.NONE) throw new Error(`fetch ${topic}/${p.partitionIndex} at ${offset}: error ${part.errorCode}`)
       const before = offset
       for (const b of decodeRecordBatches(part.records)) {
         for (const r of b.records) {

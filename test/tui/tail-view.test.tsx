@@ -4,7 +4,7 @@
  */
 import { render } from 'ink-testing-library'
 import { afterEach, describe, expect, it } from 'vitest'
-import { SluiceError } from '../../src/cli/errors.js'
+import { SluiceError } from '../../src/common/errors.js'
 import { compileFilter } from '../../src/client/replay/filter.js'
 import { TailStore } from '../../src/tui/tail/store.js'
 import { TailView } from '../../src/tui/tail/TailView.js'

@@ -4,7 +4,7 @@
  * naming the nearest command when one is close (a typo), never running it for the user.
  */
 import { Errors, type Hook } from '@oclif/core'
-import { ExitCode } from '../errors.js'
+import { ExitCode } from '../../common/errors.js'
 
 const hook: Hook<'command_not_found'> = async function (opts) {
   const typed = opts.id.replaceAll(':', ' ')

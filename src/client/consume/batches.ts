@@ -12,7 +12,7 @@
  * Compressed batches are decompressed with @platformatic/kafka's codecs (gzip, snappy, lz4, zstd).
  * Control batches (transaction markers) take offsets but hold no data: they are skipped.
  */
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 import {
   ATTR_COMPRESSION_MASK,
   BatchField,

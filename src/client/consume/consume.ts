@@ -7,7 +7,7 @@
  * signal aborts.
  */
 import type { Writable } from 'node:stream'
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from '../kafka.js'
 import {
   checkStartOffset,

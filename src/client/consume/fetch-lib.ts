@@ -10,6 +10,7 @@
  */
 import { createAPI, fetchV12, type Connection, type Reader } from '@platformatic/kafka'
 import type { FetchedPartition, FetchOptions, FetchResult } from './fetch-api.js'
+import { ApiKey } from '../../protocol/api-keys.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -55,7 +56,7 @@ type RawFetch = (
   callback: (error: Error | null, result?: FetchResult) => void,
 ) => void
 
-const rawFetchV12 = createAPI(1, 12, fetchV12.createRequest, parseResponse) as unknown as RawFetch
+const rawFetchV12 = createAPI(ApiKey.Fetch, 12, fetchV12.createRequest, parseResponse) as unknown as RawFetch
 
 /** One Fetch request on `connection`. Partition errors are in the result, never thrown. */
 export function fetchLib(connection: Connection, opts: FetchOptions): Promise<FetchResult> {

@@ -17,7 +17,7 @@
  *   they were read fail the consume with where the data now starts.
  * - Following: fetches long-poll (maxWaitMs) at the end of the log.
  */
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { RETRY_WINDOW_MS, toClusterError, type ClusterTarget } from '../kafka.js'
 import { kafkaOffsetLookup, type ListOffsetsClient } from '../offsets.js'
@@ -279,7 +279,7 @@ export class Fetcher {
       }
       const sent = inFlight.offsets
       inFlight = null
-      if (result.errorCode !== 0) {
+      if (result.errorCode !== ErrorCode.NONE) {
         this.handOff(set, [...set], new SluiceError('KAFKA_ERROR', `the broker answered ${errorName(result.errorCode)}`))
         return
       }

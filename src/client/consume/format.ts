@@ -16,7 +16,7 @@
  * encodeEnvelope() itself, so the envelope has one definition.
  */
 import { isUtf8 } from 'node:buffer'
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 import { encodeEnvelope, topLevelSpans } from '../envelope.js'
 import { keyOf, readHeaders, valueOf, type RecordView } from './record-view.js'
 import { isEmbeddableJsonBytes } from './json-scan.js'

@@ -14,7 +14,7 @@
  * offset for.
  */
 import { Consumer } from '@platformatic/kafka'
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError } from '../kafka.js'
 import { kafkaOffsetLookup, resolveOffsets, type PartitionBounds } from '../offsets.js'

@@ -3,7 +3,7 @@
  * formatters read from it. Kept apart from batches.ts, which needs the Kafka client's codecs,
  * so that checking a --format does not load the client.
  */
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 
 /** One record, as spans into `buf`. Valid only during the visit that receives it. */
 export interface RecordView {

@@ -4,11 +4,12 @@
  * Everything here works the same against the local daemon and any Kafka cluster.
  */
 import type { Producer } from '@platformatic/kafka'
-import { ExitCode, SluiceError } from '../../cli/errors.js'
+import { ExitCode, SluiceError } from '../../common/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from '../kafka.js'
 import { WireClient } from '../wire/client.js'
 import type { BrokerAddress } from '../wire/connection.js'
 import type { ProduceConnection } from './produce-api.js'
+import { ErrorCode } from '../../protocol/errors.js'
 
 export type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>
 
@@ -29,10 +30,6 @@ export interface ProduceClient {
 const MAX_MESSAGE_BYTES_DEFAULT = 1_048_588
 /** Kafka's request.timeout.ms: an acks=all send may wait on replication. */
 export const REQUEST_TIMEOUT_MS = 30_000
-const KAFKA_UNKNOWN_TOPIC_OR_PARTITION = 3
-const KAFKA_MESSAGE_TOO_LARGE = 10
-const KAFKA_INVALID_TOPIC_EXCEPTION = 17
-const KAFKA_RECORD_LIST_TOO_LARGE = 18
 
 /** Kafka's delivery.timeout.ms is 120 s; half of it rides out any failover a person waits for. */
 export const DELIVERY_TIMEOUT_MS = 60_000
@@ -59,25 +56,25 @@ export function producerOptions(target: ClusterTarget, idempotent = false): Cons
  * Kafka's retriable produce errors (those the Java producer retries until delivery.timeout.ms),
  * and the network failures of a broker that went away.
  */
-const RETRIABLE_PRODUCE_CODES = new Set([
-  5, // LEADER_NOT_AVAILABLE
-  6, // NOT_LEADER_OR_FOLLOWER
-  7, // REQUEST_TIMED_OUT
-  8, // BROKER_NOT_AVAILABLE
-  9, // REPLICA_NOT_AVAILABLE
-  13, // NETWORK_EXCEPTION
-  19, // NOT_ENOUGH_REPLICAS
-  20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND
-  56, // KAFKA_STORAGE_ERROR
-  74, // FENCED_LEADER_EPOCH
-  75, // UNKNOWN_LEADER_EPOCH
+const RETRIABLE_PRODUCE_CODES = new Set<number>([
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.REQUEST_TIMED_OUT,
+  ErrorCode.BROKER_NOT_AVAILABLE,
+  ErrorCode.REPLICA_NOT_AVAILABLE,
+  ErrorCode.NETWORK_EXCEPTION,
+  ErrorCode.NOT_ENOUGH_REPLICAS,
+  ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
 ])
 
 /** True when every error in the tree is one a later attempt may get past. */
 export function isRetriableSend(err: unknown, depth = 0): boolean {
   if (depth > 8 || typeof err !== 'object' || err === null) return false
   const e = err as { code?: unknown; apiCode?: unknown; errors?: unknown[]; cause?: unknown }
-  if (typeof e.apiCode === 'number' && e.apiCode !== 0) return RETRIABLE_PRODUCE_CODES.has(e.apiCode)
+  if (typeof e.apiCode === 'number' && e.apiCode !== ErrorCode.NONE) return RETRIABLE_PRODUCE_CODES.has(e.apiCode)
   if (e.code === 'PLT_KFK_NETWORK' || e.code === 'PLT_KFK_TIMEOUT' || e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ETIMEDOUT') return true
   if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.every((inner) => isRetriableSend(inner, depth + 1))
   return e.cause !== undefined && isRetriableSend(e.cause, depth + 1)
@@ -96,7 +93,7 @@ export async function describeTopic(producer: ProduceClient, target: ClusterTarg
     numPartitions = metadata.topics.get(topic)?.partitionsCount ?? 0
   } catch (err) {
     if (isUnknownTopic(err)) throw missingTopic(topic, err)
-    if (kafkaApiCode(err) === KAFKA_INVALID_TOPIC_EXCEPTION) {
+    if (kafkaApiCode(err) === ErrorCode.INVALID_TOPIC_EXCEPTION) {
       throw new SluiceError('USAGE', `invalid topic name "${topic}": a topic name is 1-249 letters, digits, ".", "_" or "-"`, { cause: err })
     }
     throw toClusterError(err, target, `looking up topic ${topic}`)
@@ -133,7 +130,7 @@ async function topicConfigByAdmin(target: ClusterTarget, topic: string, name: st
  * Kafka error with a UserError "Unknown topic NAME." that keeps no code, hence the message test.
  */
 function isUnknownTopic(err: unknown): boolean {
-  if (kafkaApiCode(err) === KAFKA_UNKNOWN_TOPIC_OR_PARTITION) return true
+  if (kafkaApiCode(err) === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return true
   return err instanceof Error && /^Unknown topic /.test(err.message)
 }
 
@@ -149,13 +146,13 @@ function missingTopic(topic: string, cause: unknown): SluiceError {
 export function sendFailed(error: unknown, target: ClusterTarget, topic: string, firstLineNo: number, lastLineNo: number, ackedText: string): SluiceError {
   const where = `every record before line ${firstLineNo} was acknowledged; lines ${firstLineNo}-${lastLineNo} were not, and later ones may not have been (${ackedText})`
   const code = kafkaApiCode(error)
-  if (code === KAFKA_MESSAGE_TOO_LARGE || code === KAFKA_RECORD_LIST_TOO_LARGE) {
+  if (code === ErrorCode.MESSAGE_TOO_LARGE || code === ErrorCode.RECORD_LIST_TOO_LARGE) {
     return new SluiceError('RECORD_TOO_LARGE', `the cluster refused the records of lines ${firstLineNo}-${lastLineNo} as too large for topic ${topic} (max.message.bytes); ${where}`, {
       exit: ExitCode.BAD_INPUT,
       cause: error,
     })
   }
-  if (code === KAFKA_UNKNOWN_TOPIC_OR_PARTITION) {
+  if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
     return new SluiceError('NOT_FOUND', `topic ${topic} (or one of its partitions) disappeared while producing; ${where}`, { cause: error })
   }
   const base = toClusterError(error, target, `producing to ${topic}`)

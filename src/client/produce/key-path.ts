@@ -17,7 +17,7 @@
  *                         the summary counts these so a mistyped path does not go unnoticed
  * A path through something that is not an object or array (`.a.b` where .a is a string) is missing.
  */
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 
 export type PathStep = string | number
 export type KeyPath = readonly PathStep[]

@@ -15,6 +15,7 @@
  */
 import { createAPI, type Connection, type Reader } from '@platformatic/kafka'
 import type { ProducedPartition, ProducePartition } from './produce-api.js'
+import { ApiKey } from '../../protocol/api-keys.js'
 
 /** What the connection appends after the request header (it reads only `buffers` and `length`). */
 interface RawPayload {
@@ -88,7 +89,7 @@ type RawProduce = (
 ) => void
 
 // Produce v8 has no tagged fields in its headers (flexible versions start at v9).
-const rawProduceV8 = createAPI(0, 8, createRequest as never, parseResponse, false, false) as unknown as RawProduce
+const rawProduceV8 = createAPI(ApiKey.Produce, 8, createRequest as never, parseResponse, false, false) as unknown as RawProduce
 
 /** One Produce request; acks=0 resolves with no partitions (the broker does not answer). */
 export function produceLib(connection: Connection, acks: number, timeoutMs: number, topic: string, partitions: ProducePartition[]): Promise<ProducedPartition[]> {

@@ -13,7 +13,7 @@
  * failed partition (with `apiCode`, or the network error), as the pipeline's retry test expects.
  */
 import type { CompressionAlgorithmValue } from '@platformatic/kafka'
-import { errorName } from '../../protocol/errors.js'
+import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { loadCompression } from '../compression.js'
 import type { BrokerAddress } from '../wire/connection.js'
 import { encodeBatch } from './batch-encoder.js'
@@ -124,7 +124,7 @@ export class RawSender implements Sender {
             if (!answered.has(r.partition)) errors.push(new PartitionProduceError(r.partition, 13, 'the broker did not answer for this partition'))
           }
           for (const a of answers) {
-            if (a.errorCode === 0) {
+            if (a.errorCode === ErrorCode.NONE) {
               produced.push({ topic, partition: a.partition })
               // Sequences wrap at 2^31 as Kafka's do (Int32Array arithmetic would go negative).
               if (idempotent) this.nextSequence[a.partition] = (this.nextSequence[a.partition]! + counts.get(a.partition)!) % 2 ** 31

@@ -6,7 +6,7 @@
  * (the failure is returned as a value, i.e. "no match"). Each of these is a usage error here,
  * with the column and a hint, so a mistake is loud instead of an empty result.
  */
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 
 /** The record's fields as the expression sees them (see filter.ts). */
 export const FILTER_FIELDS = ['topic', 'partition', 'offset', 'timestamp', 'key', 'value', 'headers'] as const

@@ -17,7 +17,7 @@
  * preprocessing: Kafka users write them infix, filtrex has no infix string operators).
  */
 import { compileExpression, useDotAccessOperatorAndOptionalChaining } from 'filtrex'
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 import { checkFilter, filterError } from './filter-check.js'
 
 export interface FilterRecord {

@@ -13,7 +13,7 @@
  */
 import type { Writable } from 'node:stream'
 import { Consumer, Producer } from '@platformatic/kafka'
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 import { clientOptions, toClusterError, type ClusterTarget } from '../kafka.js'
 import { checkStartOffset, kafkaOffsetLookup, resolveOffsets, type OffsetSpec, type PartitionBounds } from '../offsets.js'
 import { choosePartitions, partitionCount } from '../consume/consume.js'

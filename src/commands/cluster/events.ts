@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { once } from 'node:events'
 import { BaseCommand } from '../../cli/base-command.js'
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
 import { localCluster, type ClusterEvent } from '../../client/local.js'
 

@@ -2,7 +2,7 @@ import kleur from 'kleur'
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
 import { formatFields } from '../../cli/table.js'
-import { ExitCode } from '../../cli/errors.js'
+import { ExitCode } from '../../common/errors.js'
 import {
   brokerTable,
   healthProblems,

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { displayHome, homePaths } from '../../client/home.js'
-import { followLines, readLastLines } from '../../daemon/log-tail.js'
+import { followLines, readLastLines } from '../../client/log-tail.js'
 
 export default class DaemonLogs extends BaseCommand<typeof DaemonLogs> {
   static override summary = "Print the daemon's log."

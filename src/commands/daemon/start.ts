@@ -9,7 +9,7 @@ import {
   type DaemonInfo,
 } from '../../client/daemon.js'
 import { displayHome } from '../../client/home.js'
-import { BROKERS_MAX } from '../../daemon/config.js'
+import { BROKERS_MAX } from '../../common/daemon-config.js'
 
 export interface StartOutput extends DaemonInfo {
   /** False when the daemon was already running. */
@@ -79,7 +79,7 @@ Starting a daemon that is already running changes nothing and exits 0.`
     const config = resolveDaemonConfig({ home: this.home, brokers: this.flags.brokers, port: this.flags.port })
     // Loaded here, not at the top: only the foreground daemon needs the cluster code.
     const { runDaemon } = await import('../../daemon/daemon.js')
-    const { LockHeldError } = await import('../../daemon/lock.js')
+    const { LockHeldError } = await import('../../common/pid-lock.js')
     const { streamSink } = await import('../../daemon/logger.js')
     let daemon: Awaited<ReturnType<typeof runDaemon>>
     try {

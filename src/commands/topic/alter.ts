@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
-import { usageError } from '../../cli/errors.js'
+import { usageError } from '../../common/errors.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
 import { parseConfigPairs, withTopicAdmin, type AlterTopicResult } from '../../client/admin.js'
 import { resolveCluster } from '../../client/kafka.js'

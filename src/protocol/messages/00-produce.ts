@@ -6,8 +6,9 @@
  * Not implemented: v10-11 (CurrentLeader / NodeEndpoints tagged fields, KIP-951).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const ProduceRequest = message('ProduceRequest', 0, '0-9', '9+', [
+export const ProduceRequest = message('ProduceRequest', ApiKey.Produce, '0-9', '9+', [
   f('transactionalId', 'string', '3+', { nullableVersions: '3+', default: null }),
   f('acks', 'int16', '0+'),
   f('timeoutMs', 'int32', '0+'),
@@ -21,7 +22,7 @@ export const ProduceRequest = message('ProduceRequest', 0, '0-9', '9+', [
   }),
 ])
 
-export const ProduceResponse = message('ProduceResponse', 0, '0-9', '9+', [
+export const ProduceResponse = message('ProduceResponse', ApiKey.Produce, '0-9', '9+', [
   f('responses', '[]TopicProduceResponse', '0+', {
     fields: [
       f('name', 'string', '0+'),

@@ -7,8 +7,9 @@
  * Not implemented: v13-17 (topic ids, ReplicaState, NodeEndpoints, ReplicaDirectoryId).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const FetchRequest = message('FetchRequest', 1, '0-12', '12+', [
+export const FetchRequest = message('FetchRequest', ApiKey.Fetch, '0-12', '12+', [
   f('clusterId', 'string', '12+', { nullableVersions: '12+', taggedVersions: '12+', tag: 0, default: null }),
   f('replicaId', 'int32', '0-14', { default: -1 }),
   f('maxWaitMs', 'int32', '0+'),
@@ -38,7 +39,7 @@ export const FetchRequest = message('FetchRequest', 1, '0-12', '12+', [
   f('rackId', 'string', '11+', { default: '' }),
 ])
 
-export const FetchResponse = message('FetchResponse', 1, '0-12', '12+', [
+export const FetchResponse = message('FetchResponse', ApiKey.Fetch, '0-12', '12+', [
   f('throttleTimeMs', 'int32', '1+'),
   f('errorCode', 'int16', '7+'),
   f('sessionId', 'int32', '7+', { default: 0 }),

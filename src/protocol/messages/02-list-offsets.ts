@@ -5,8 +5,9 @@
  * Not implemented: v8-10 (tiered-storage timestamps -4/-5, TimeoutMs).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const ListOffsetsRequest = message('ListOffsetsRequest', 2, '0-7', '6+', [
+export const ListOffsetsRequest = message('ListOffsetsRequest', ApiKey.ListOffsets, '0-7', '6+', [
   f('replicaId', 'int32', '0+'),
   f('isolationLevel', 'int8', '2+'),
   f('topics', '[]ListOffsetsTopic', '0+', {
@@ -24,7 +25,7 @@ export const ListOffsetsRequest = message('ListOffsetsRequest', 2, '0-7', '6+', 
   }),
 ])
 
-export const ListOffsetsResponse = message('ListOffsetsResponse', 2, '0-7', '6+', [
+export const ListOffsetsResponse = message('ListOffsetsResponse', ApiKey.ListOffsets, '0-7', '6+', [
   f('throttleTimeMs', 'int32', '2+'),
   f('topics', '[]ListOffsetsTopicResponse', '0+', {
     fields: [

@@ -5,8 +5,9 @@
  * Not implemented: nothing in these versions (authorized operations are plain fields).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const MetadataRequest = message('MetadataRequest', 3, '0-12', '9+', [
+export const MetadataRequest = message('MetadataRequest', ApiKey.Metadata, '0-12', '9+', [
   f('topics', '[]MetadataRequestTopic', '0+', {
     nullableVersions: '1+',
     fields: [f('topicId', 'uuid', '10+'), f('name', 'string', '0+', { nullableVersions: '10+' })],
@@ -16,7 +17,7 @@ export const MetadataRequest = message('MetadataRequest', 3, '0-12', '9+', [
   f('includeTopicAuthorizedOperations', 'bool', '8+'),
 ])
 
-export const MetadataResponse = message('MetadataResponse', 3, '0-12', '9+', [
+export const MetadataResponse = message('MetadataResponse', ApiKey.Metadata, '0-12', '9+', [
   f('throttleTimeMs', 'int32', '3+'),
   f('brokers', '[]MetadataResponseBroker', '0+', {
     fields: [

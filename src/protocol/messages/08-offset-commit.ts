@@ -6,8 +6,9 @@
  * Not implemented: v9 (KIP-848 member epochs).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const OffsetCommitRequest = message('OffsetCommitRequest', 8, '0-8', '8+', [
+export const OffsetCommitRequest = message('OffsetCommitRequest', ApiKey.OffsetCommit, '0-8', '8+', [
   f('groupId', 'string', '0+'),
   f('generationIdOrMemberEpoch', 'int32', '1+', { default: -1 }),
   f('memberId', 'string', '1+'),
@@ -29,7 +30,7 @@ export const OffsetCommitRequest = message('OffsetCommitRequest', 8, '0-8', '8+'
   }),
 ])
 
-export const OffsetCommitResponse = message('OffsetCommitResponse', 8, '0-8', '8+', [
+export const OffsetCommitResponse = message('OffsetCommitResponse', ApiKey.OffsetCommit, '0-8', '8+', [
   f('throttleTimeMs', 'int32', '3+'),
   f('topics', '[]OffsetCommitResponseTopic', '0+', {
     fields: [

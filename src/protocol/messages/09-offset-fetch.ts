@@ -5,8 +5,9 @@
  * Not implemented: v9 (KIP-848 member id / epoch).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const OffsetFetchRequest = message('OffsetFetchRequest', 9, '0-8', '6+', [
+export const OffsetFetchRequest = message('OffsetFetchRequest', ApiKey.OffsetFetch, '0-8', '6+', [
   f('groupId', 'string', '0-7'),
   f('topics', '[]OffsetFetchRequestTopic', '0-7', {
     nullableVersions: '2-7',
@@ -24,7 +25,7 @@ export const OffsetFetchRequest = message('OffsetFetchRequest', 9, '0-8', '6+', 
   f('requireStable', 'bool', '7+', { default: false }),
 ])
 
-export const OffsetFetchResponse = message('OffsetFetchResponse', 9, '0-8', '6+', [
+export const OffsetFetchResponse = message('OffsetFetchResponse', ApiKey.OffsetFetch, '0-8', '6+', [
   f('throttleTimeMs', 'int32', '3+'),
   f('topics', '[]OffsetFetchResponseTopic', '0-7', {
     fields: [

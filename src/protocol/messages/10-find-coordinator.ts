@@ -5,14 +5,15 @@
  * Not implemented: v5-6 (share-group keys, TRANSACTION_ABORTABLE).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const FindCoordinatorRequest = message('FindCoordinatorRequest', 10, '0-4', '3+', [
+export const FindCoordinatorRequest = message('FindCoordinatorRequest', ApiKey.FindCoordinator, '0-4', '3+', [
   f('key', 'string', '0-3'),
   f('keyType', 'int8', '1+', { default: 0 }),
   f('coordinatorKeys', '[]string', '4+'),
 ])
 
-export const FindCoordinatorResponse = message('FindCoordinatorResponse', 10, '0-4', '3+', [
+export const FindCoordinatorResponse = message('FindCoordinatorResponse', ApiKey.FindCoordinator, '0-4', '3+', [
   f('throttleTimeMs', 'int32', '1+'),
   f('errorCode', 'int16', '0-3'),
   f('errorMessage', 'string', '1-3', { nullableVersions: '1-3' }),

@@ -6,8 +6,9 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const JoinGroupRequest = message('JoinGroupRequest', 11, '0-9', '6+', [
+export const JoinGroupRequest = message('JoinGroupRequest', ApiKey.JoinGroup, '0-9', '6+', [
   f('groupId', 'string', '0+'),
   f('sessionTimeoutMs', 'int32', '0+'),
   f('rebalanceTimeoutMs', 'int32', '1+', { default: -1 }),
@@ -20,7 +21,7 @@ export const JoinGroupRequest = message('JoinGroupRequest', 11, '0-9', '6+', [
   f('reason', 'string', '8+', { nullableVersions: '8+', default: null }),
 ])
 
-export const JoinGroupResponse = message('JoinGroupResponse', 11, '0-9', '6+', [
+export const JoinGroupResponse = message('JoinGroupResponse', ApiKey.JoinGroup, '0-9', '6+', [
   f('throttleTimeMs', 'int32', '2+'),
   f('errorCode', 'int16', '0+'),
   f('generationId', 'int32', '0+', { default: -1 }),

@@ -3,15 +3,16 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const HeartbeatRequest = message('HeartbeatRequest', 12, '0-4', '4+', [
+export const HeartbeatRequest = message('HeartbeatRequest', ApiKey.Heartbeat, '0-4', '4+', [
   f('groupId', 'string', '0+'),
   f('generationId', 'int32', '0+'),
   f('memberId', 'string', '0+'),
   f('groupInstanceId', 'string', '3+', { nullableVersions: '3+', default: null }),
 ])
 
-export const HeartbeatResponse = message('HeartbeatResponse', 12, '0-4', '4+', [
+export const HeartbeatResponse = message('HeartbeatResponse', ApiKey.Heartbeat, '0-4', '4+', [
   f('throttleTimeMs', 'int32', '1+'),
   f('errorCode', 'int16', '0+'),
 ])

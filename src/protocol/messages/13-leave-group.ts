@@ -4,8 +4,9 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const LeaveGroupRequest = message('LeaveGroupRequest', 13, '0-5', '4+', [
+export const LeaveGroupRequest = message('LeaveGroupRequest', ApiKey.LeaveGroup, '0-5', '4+', [
   f('groupId', 'string', '0+'),
   f('memberId', 'string', '0-2'),
   f('members', '[]MemberIdentity', '3+', {
@@ -17,7 +18,7 @@ export const LeaveGroupRequest = message('LeaveGroupRequest', 13, '0-5', '4+', [
   }),
 ])
 
-export const LeaveGroupResponse = message('LeaveGroupResponse', 13, '0-5', '4+', [
+export const LeaveGroupResponse = message('LeaveGroupResponse', ApiKey.LeaveGroup, '0-5', '4+', [
   f('throttleTimeMs', 'int32', '1+'),
   f('errorCode', 'int16', '0+'),
   f('members', '[]MemberResponse', '3+', {

@@ -4,8 +4,9 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const SyncGroupRequest = message('SyncGroupRequest', 14, '0-5', '4+', [
+export const SyncGroupRequest = message('SyncGroupRequest', ApiKey.SyncGroup, '0-5', '4+', [
   f('groupId', 'string', '0+'),
   f('generationId', 'int32', '0+'),
   f('memberId', 'string', '0+'),
@@ -17,7 +18,7 @@ export const SyncGroupRequest = message('SyncGroupRequest', 14, '0-5', '4+', [
   }),
 ])
 
-export const SyncGroupResponse = message('SyncGroupResponse', 14, '0-5', '4+', [
+export const SyncGroupResponse = message('SyncGroupResponse', ApiKey.SyncGroup, '0-5', '4+', [
   f('throttleTimeMs', 'int32', '1+'),
   f('errorCode', 'int16', '0+'),
   f('protocolType', 'string', '5+', { nullableVersions: '5+', default: null }),

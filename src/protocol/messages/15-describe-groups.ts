@@ -4,13 +4,14 @@
  * Not implemented: nothing in these versions (v6 adds error messages).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const DescribeGroupsRequest = message('DescribeGroupsRequest', 15, '0-5', '5+', [
+export const DescribeGroupsRequest = message('DescribeGroupsRequest', ApiKey.DescribeGroups, '0-5', '5+', [
   f('groups', '[]string', '0+'),
   f('includeAuthorizedOperations', 'bool', '3+'),
 ])
 
-export const DescribeGroupsResponse = message('DescribeGroupsResponse', 15, '0-5', '5+', [
+export const DescribeGroupsResponse = message('DescribeGroupsResponse', ApiKey.DescribeGroups, '0-5', '5+', [
   f('throttleTimeMs', 'int32', '1+'),
   f('groups', '[]DescribedGroup', '0+', {
     fields: [

@@ -4,10 +4,11 @@
  * Not implemented: v5 (group types, KIP-848).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const ListGroupsRequest = message('ListGroupsRequest', 16, '0-4', '3+', [f('statesFilter', '[]string', '4+')])
+export const ListGroupsRequest = message('ListGroupsRequest', ApiKey.ListGroups, '0-4', '3+', [f('statesFilter', '[]string', '4+')])
 
-export const ListGroupsResponse = message('ListGroupsResponse', 16, '0-4', '3+', [
+export const ListGroupsResponse = message('ListGroupsResponse', ApiKey.ListGroups, '0-4', '3+', [
   f('throttleTimeMs', 'int32', '1+'),
   f('errorCode', 'int16', '0+'),
   f('groups', '[]ListedGroup', '0+', {

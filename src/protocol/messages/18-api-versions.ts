@@ -5,13 +5,14 @@
  * Not implemented: v4 (same layout as v3; it only lifts the MinVersion=0 feature restriction).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const ApiVersionsRequest = message('ApiVersionsRequest', 18, '0-3', '3+', [
+export const ApiVersionsRequest = message('ApiVersionsRequest', ApiKey.ApiVersions, '0-3', '3+', [
   f('clientSoftwareName', 'string', '3+'),
   f('clientSoftwareVersion', 'string', '3+'),
 ])
 
-export const ApiVersionsResponse = message('ApiVersionsResponse', 18, '0-3', '3+', [
+export const ApiVersionsResponse = message('ApiVersionsResponse', ApiKey.ApiVersions, '0-3', '3+', [
   f('errorCode', 'int16', '0+'),
   f('apiKeys', '[]ApiVersion', '0+', {
     fields: [f('apiKey', 'int16', '0+'), f('minVersion', 'int16', '0+'), f('maxVersion', 'int16', '0+')],

@@ -5,8 +5,9 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const CreateTopicsRequest = message('CreateTopicsRequest', 19, '0-7', '5+', [
+export const CreateTopicsRequest = message('CreateTopicsRequest', ApiKey.CreateTopics, '0-7', '5+', [
   f('topics', '[]CreatableTopic', '0+', {
     fields: [
       f('name', 'string', '0+'),
@@ -24,7 +25,7 @@ export const CreateTopicsRequest = message('CreateTopicsRequest', 19, '0-7', '5+
   f('validateOnly', 'bool', '1+', { default: false }),
 ])
 
-export const CreateTopicsResponse = message('CreateTopicsResponse', 19, '0-7', '5+', [
+export const CreateTopicsResponse = message('CreateTopicsResponse', ApiKey.CreateTopics, '0-7', '5+', [
   f('throttleTimeMs', 'int32', '2+'),
   f('topics', '[]CreatableTopicResult', '0+', {
     fields: [

@@ -4,8 +4,9 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const DeleteTopicsRequest = message('DeleteTopicsRequest', 20, '0-6', '4+', [
+export const DeleteTopicsRequest = message('DeleteTopicsRequest', ApiKey.DeleteTopics, '0-6', '4+', [
   f('topics', '[]DeleteTopicState', '6+', {
     fields: [f('name', 'string', '6+', { nullableVersions: '6+', default: null }), f('topicId', 'uuid', '6+')],
   }),
@@ -13,7 +14,7 @@ export const DeleteTopicsRequest = message('DeleteTopicsRequest', 20, '0-6', '4+
   f('timeoutMs', 'int32', '0+'),
 ])
 
-export const DeleteTopicsResponse = message('DeleteTopicsResponse', 20, '0-6', '4+', [
+export const DeleteTopicsResponse = message('DeleteTopicsResponse', ApiKey.DeleteTopics, '0-6', '4+', [
   f('throttleTimeMs', 'int32', '1+'),
   f('responses', '[]DeletableTopicResult', '0+', {
     fields: [

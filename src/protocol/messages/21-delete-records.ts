@@ -4,8 +4,9 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const DeleteRecordsRequest = message('DeleteRecordsRequest', 21, '0-2', '2+', [
+export const DeleteRecordsRequest = message('DeleteRecordsRequest', ApiKey.DeleteRecords, '0-2', '2+', [
   f('topics', '[]DeleteRecordsTopic', '0+', {
     fields: [
       f('name', 'string', '0+'),
@@ -17,7 +18,7 @@ export const DeleteRecordsRequest = message('DeleteRecordsRequest', 21, '0-2', '
   f('timeoutMs', 'int32', '0+'),
 ])
 
-export const DeleteRecordsResponse = message('DeleteRecordsResponse', 21, '0-2', '2+', [
+export const DeleteRecordsResponse = message('DeleteRecordsResponse', ApiKey.DeleteRecords, '0-2', '2+', [
   f('throttleTimeMs', 'int32', '0+'),
   f('topics', '[]DeleteRecordsTopicResult', '0+', {
     fields: [

@@ -5,15 +5,16 @@
  * Not implemented: v5 (KIP-890 transaction hardening), transactions themselves (broker side).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const InitProducerIdRequest = message('InitProducerIdRequest', 22, '0-4', '2+', [
+export const InitProducerIdRequest = message('InitProducerIdRequest', ApiKey.InitProducerId, '0-4', '2+', [
   f('transactionalId', 'string', '0+', { nullableVersions: '0+' }),
   f('transactionTimeoutMs', 'int32', '0+'),
   f('producerId', 'int64', '3+', { default: -1 }),
   f('producerEpoch', 'int16', '3+', { default: -1 }),
 ])
 
-export const InitProducerIdResponse = message('InitProducerIdResponse', 22, '0-4', '2+', [
+export const InitProducerIdResponse = message('InitProducerIdResponse', ApiKey.InitProducerId, '0-4', '2+', [
   f('throttleTimeMs', 'int32', '0+'),
   f('errorCode', 'int16', '0+'),
   f('producerId', 'int64', '0+', { default: -1 }),

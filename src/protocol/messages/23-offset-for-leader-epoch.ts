@@ -6,8 +6,9 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const OffsetForLeaderEpochRequest = message('OffsetForLeaderEpochRequest', 23, '0-4', '4+', [
+export const OffsetForLeaderEpochRequest = message('OffsetForLeaderEpochRequest', ApiKey.OffsetForLeaderEpoch, '0-4', '4+', [
   f('replicaId', 'int32', '3+', { default: -2 }),
   f('topics', '[]OffsetForLeaderTopic', '0+', {
     fields: [
@@ -23,7 +24,7 @@ export const OffsetForLeaderEpochRequest = message('OffsetForLeaderEpochRequest'
   }),
 ])
 
-export const OffsetForLeaderEpochResponse = message('OffsetForLeaderEpochResponse', 23, '0-4', '4+', [
+export const OffsetForLeaderEpochResponse = message('OffsetForLeaderEpochResponse', ApiKey.OffsetForLeaderEpoch, '0-4', '4+', [
   f('throttleTimeMs', 'int32', '2+'),
   f('topics', '[]OffsetForLeaderTopicResult', '0+', {
     fields: [

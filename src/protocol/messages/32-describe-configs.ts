@@ -5,8 +5,9 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const DescribeConfigsRequest = message('DescribeConfigsRequest', 32, '0-4', '4+', [
+export const DescribeConfigsRequest = message('DescribeConfigsRequest', ApiKey.DescribeConfigs, '0-4', '4+', [
   f('resources', '[]DescribeConfigsResource', '0+', {
     fields: [
       f('resourceType', 'int8', '0+'),
@@ -18,7 +19,7 @@ export const DescribeConfigsRequest = message('DescribeConfigsRequest', 32, '0-4
   f('includeDocumentation', 'bool', '3+', { default: false }),
 ])
 
-export const DescribeConfigsResponse = message('DescribeConfigsResponse', 32, '0-4', '4+', [
+export const DescribeConfigsResponse = message('DescribeConfigsResponse', ApiKey.DescribeConfigs, '0-4', '4+', [
   f('throttleTimeMs', 'int32', '0+'),
   f('results', '[]DescribeConfigsResult', '0+', {
     fields: [

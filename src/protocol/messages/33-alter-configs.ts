@@ -4,8 +4,9 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const AlterConfigsRequest = message('AlterConfigsRequest', 33, '0-2', '2+', [
+export const AlterConfigsRequest = message('AlterConfigsRequest', ApiKey.AlterConfigs, '0-2', '2+', [
   f('resources', '[]AlterConfigsResource', '0+', {
     fields: [
       f('resourceType', 'int8', '0+'),
@@ -18,7 +19,7 @@ export const AlterConfigsRequest = message('AlterConfigsRequest', 33, '0-2', '2+
   f('validateOnly', 'bool', '0+'),
 ])
 
-export const AlterConfigsResponse = message('AlterConfigsResponse', 33, '0-2', '2+', [
+export const AlterConfigsResponse = message('AlterConfigsResponse', ApiKey.AlterConfigs, '0-2', '2+', [
   f('throttleTimeMs', 'int32', '0+'),
   f('responses', '[]AlterConfigsResourceResponse', '0+', {
     fields: [

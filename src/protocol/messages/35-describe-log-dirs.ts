@@ -5,15 +5,16 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const DescribeLogDirsRequest = message('DescribeLogDirsRequest', 35, '0-4', '2+', [
+export const DescribeLogDirsRequest = message('DescribeLogDirsRequest', ApiKey.DescribeLogDirs, '0-4', '2+', [
   f('topics', '[]DescribableLogDirTopic', '0+', {
     nullableVersions: '0+',
     fields: [f('topic', 'string', '0+'), f('partitions', '[]int32', '0+')],
   }),
 ])
 
-export const DescribeLogDirsResponse = message('DescribeLogDirsResponse', 35, '0-4', '2+', [
+export const DescribeLogDirsResponse = message('DescribeLogDirsResponse', ApiKey.DescribeLogDirs, '0-4', '2+', [
   f('throttleTimeMs', 'int32', '0+'),
   f('errorCode', 'int16', '3+'),
   f('results', '[]DescribeLogDirsResult', '0+', {

@@ -4,8 +4,9 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const CreatePartitionsRequest = message('CreatePartitionsRequest', 37, '0-3', '2+', [
+export const CreatePartitionsRequest = message('CreatePartitionsRequest', ApiKey.CreatePartitions, '0-3', '2+', [
   f('topics', '[]CreatePartitionsTopic', '0+', {
     fields: [
       f('name', 'string', '0+'),
@@ -20,7 +21,7 @@ export const CreatePartitionsRequest = message('CreatePartitionsRequest', 37, '0
   f('validateOnly', 'bool', '0+'),
 ])
 
-export const CreatePartitionsResponse = message('CreatePartitionsResponse', 37, '0-3', '2+', [
+export const CreatePartitionsResponse = message('CreatePartitionsResponse', ApiKey.CreatePartitions, '0-3', '2+', [
   f('throttleTimeMs', 'int32', '0+'),
   f('results', '[]CreatePartitionsTopicResult', '0+', {
     fields: [

@@ -4,8 +4,9 @@
  * Not implemented: nothing in these versions.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const IncrementalAlterConfigsRequest = message('IncrementalAlterConfigsRequest', 44, '0-1', '1+', [
+export const IncrementalAlterConfigsRequest = message('IncrementalAlterConfigsRequest', ApiKey.IncrementalAlterConfigs, '0-1', '1+', [
   f('resources', '[]AlterConfigsResource', '0+', {
     fields: [
       f('resourceType', 'int8', '0+'),
@@ -22,7 +23,7 @@ export const IncrementalAlterConfigsRequest = message('IncrementalAlterConfigsRe
   f('validateOnly', 'bool', '0+'),
 ])
 
-export const IncrementalAlterConfigsResponse = message('IncrementalAlterConfigsResponse', 44, '0-1', '1+', [
+export const IncrementalAlterConfigsResponse = message('IncrementalAlterConfigsResponse', ApiKey.IncrementalAlterConfigs, '0-1', '1+', [
   f('throttleTimeMs', 'int32', '0+'),
   f('responses', '[]AlterConfigsResourceResponse', '0+', {
     fields: [

@@ -4,8 +4,9 @@
  * Not implemented: nothing.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const OffsetDeleteRequest = message('OffsetDeleteRequest', 47, '0', 'none', [
+export const OffsetDeleteRequest = message('OffsetDeleteRequest', ApiKey.OffsetDelete, '0', 'none', [
   f('groupId', 'string', '0+'),
   f('topics', '[]OffsetDeleteRequestTopic', '0+', {
     fields: [
@@ -15,7 +16,7 @@ export const OffsetDeleteRequest = message('OffsetDeleteRequest', 47, '0', 'none
   }),
 ])
 
-export const OffsetDeleteResponse = message('OffsetDeleteResponse', 47, '0', 'none', [
+export const OffsetDeleteResponse = message('OffsetDeleteResponse', ApiKey.OffsetDelete, '0', 'none', [
   f('errorCode', 'int16', '0+'),
   f('throttleTimeMs', 'int32', '0+'),
   f('topics', '[]OffsetDeleteResponseTopic', '0+', {

@@ -4,13 +4,14 @@
  * Not implemented: v2 (includeFencedBrokers).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
+import { ApiKey } from '../api-keys.js'
 
-export const DescribeClusterRequest = message('DescribeClusterRequest', 60, '0-1', '0+', [
+export const DescribeClusterRequest = message('DescribeClusterRequest', ApiKey.DescribeCluster, '0-1', '0+', [
   f('includeClusterAuthorizedOperations', 'bool', '0+'),
   f('endpointType', 'int8', '1+', { default: 1 }),
 ])
 
-export const DescribeClusterResponse = message('DescribeClusterResponse', 60, '0-1', '0+', [
+export const DescribeClusterResponse = message('DescribeClusterResponse', ApiKey.DescribeCluster, '0-1', '0+', [
   f('throttleTimeMs', 'int32', '0+'),
   f('errorCode', 'int16', '0+'),
   f('errorMessage', 'string', '0+', { nullableVersions: '0+', default: null }),

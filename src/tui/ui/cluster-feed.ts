@@ -5,7 +5,7 @@
  * reconnects every RECONNECT_MS; it never starts the daemon again by itself (the person may
  * have stopped it on purpose).
  */
-import { SluiceError } from '../../cli/errors.js'
+import { SluiceError } from '../../common/errors.js'
 import { ControlClient, type Subscription } from '../../client/control.js'
 import type { BrokerListResult, LeaderMove, PartitionState } from '../../client/local.js'
 import { mergeEvents, pushSample, type Sample } from './model.js'

@@ -72,7 +72,7 @@ class FakeCluster {
     this.beforeFetch(broker, opts)
     await new Promise((resolve) => setImmediate(resolve))
     return {
-      errorCode: 0,
+      errorCode: ErrorCode.NONE,
       partitions: opts.partitions.map((req) => {
         const p = req.partition
         const base = { partition: p, highWatermark: this.end(p), logStartOffset: this.logStart[p]!, records: Buffer.alloc(0) }
@@ -80,7 +80,7 @@ class FakeCluster {
         if (req.fetchOffset < this.logStart[p]! || req.fetchOffset > this.end(p)) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE }
         // The batch holding fetchOffset and up to one more (a small max bytes).
         const first = Math.floor(req.fetchOffset / BATCH_RECORDS)
-        return { ...base, errorCode: 0, records: Buffer.concat(this.logs[p]!.slice(first, first + 2)) }
+        return { ...base, errorCode: ErrorCode.NONE, records: Buffer.concat(this.logs[p]!.slice(first, first + 2)) }
       }),
     }
   }

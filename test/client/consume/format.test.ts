@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SluiceError } from '../../../src/cli/errors.js'
+import { SluiceError } from '../../../src/common/errors.js'
 import { encodeEnvelope } from '../../../src/client/envelope.js'
 import { createFormatter, parseTemplate } from '../../../src/client/consume/format.js'
 import type { RecordInput } from '../../../src/protocol/record-batch.js'

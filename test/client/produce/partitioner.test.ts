@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { Partitioners } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
 import { murmur2, partitionForKey, StickyPartitioner } from '../../../src/client/produce/partitioner.js'
+import { ErrorCode } from '../../../src/protocol/errors.js'
 
 // kafkajs's own murmur2 (the Java client's), to compare hashes directly.
 const kafkajsMurmur2 = createRequire(import.meta.url)('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: Buffer | string) => number
@@ -33,7 +34,7 @@ describe('client/produce/partitioner', () => {
   it('picks the partition kafkajs DefaultPartitioner picks, negative hashes included', () => {
     const partitioner = Partitioners.DefaultPartitioner()
     for (const numPartitions of [1, 3, 7, 12]) {
-      const partitionMetadata = Array.from({ length: numPartitions }, (_, i) => ({ partitionId: i, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }))
+      const partitionMetadata = Array.from({ length: numPartitions }, (_, i) => ({ partitionId: i, leader: 1, replicas: [1], isr: [1], partitionErrorCode: ErrorCode.NONE }))
       for (let n = 0; n < 500; n++) {
         const key = Buffer.from(`customer-${n}`)
         expect(partitionForKey(key, numPartitions)).toBe(partitioner({ topic: 't', partitionMetadata, message: { key, value: null } }))

@@ -18,6 +18,8 @@ import {
   type Connection,
   type Reader,
 } from '@platformatic/kafka'
+import { ErrorCode } from '../../../protocol/errors.js'
+import { ApiKey } from '../../../protocol/api-keys.js'
 
 export interface FoundCoordinator {
   errorCode: number
@@ -70,7 +72,7 @@ function call<T>(api: Raw, connection: Connection, ...args: unknown[]): Promise<
   })
 }
 
-const findCoordinatorApi = raw(10, 4, findCoordinatorV4.createRequest, (r) => {
+const findCoordinatorApi = raw(ApiKey.FindCoordinator, 4, findCoordinatorV4.createRequest, (r) => {
   r.readInt32() // throttle_time_ms
   return r.readArray((r) => {
     r.readString() // key
@@ -85,10 +87,10 @@ const findCoordinatorApi = raw(10, 4, findCoordinatorV4.createRequest, (r) => {
 
 export async function findCoordinator(connection: Connection, groupId: string): Promise<FoundCoordinator> {
   const found = await call<FoundCoordinator[]>(findCoordinatorApi, connection, 0, [groupId])
-  return found[0] ?? { errorCode: 15, nodeId: -1, host: '', port: -1 } // an empty answer: COORDINATOR_NOT_AVAILABLE
+  return found[0] ?? { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 } // an empty answer
 }
 
-const joinGroupApi = raw(11, 6, joinGroupV6.createRequest, (r) => {
+const joinGroupApi = raw(ApiKey.JoinGroup, 6, joinGroupV6.createRequest, (r) => {
   r.readInt32() // throttle_time_ms
   const errorCode = r.readInt16()
   const generationId = r.readInt32()
@@ -110,7 +112,7 @@ export function joinGroup(
   return call(joinGroupApi, connection, req.groupId, req.sessionTimeoutMs, req.rebalanceTimeoutMs, req.memberId, null, 'consumer', req.protocols, '')
 }
 
-const syncGroupApi = raw(14, 4, syncGroupV4.createRequest, (r) => {
+const syncGroupApi = raw(ApiKey.SyncGroup, 4, syncGroupV4.createRequest, (r) => {
   r.readInt32() // throttle_time_ms
   const errorCode = r.readInt16()
   return { errorCode, assignment: r.readBytes() }
@@ -123,7 +125,7 @@ export function syncGroup(
   return call(syncGroupApi, connection, req.groupId, req.generationId, req.memberId, null, 'consumer', null, req.assignments)
 }
 
-const heartbeatApi = raw(12, 4, heartbeatV4.createRequest, (r) => {
+const heartbeatApi = raw(ApiKey.Heartbeat, 4, heartbeatV4.createRequest, (r) => {
   r.readInt32() // throttle_time_ms
   return r.readInt16()
 })
@@ -133,7 +135,7 @@ export function heartbeat(connection: Connection, req: { groupId: string; genera
   return call(heartbeatApi, connection, req.groupId, req.generationId, req.memberId, null)
 }
 
-const leaveGroupApi = raw(13, 4, leaveGroupV4.createRequest, (r) => {
+const leaveGroupApi = raw(ApiKey.LeaveGroup, 4, leaveGroupV4.createRequest, (r) => {
   r.readInt32() // throttle_time_ms
   const errorCode = r.readInt16()
   const members = r.readArray((r) => {
@@ -141,7 +143,7 @@ const leaveGroupApi = raw(13, 4, leaveGroupV4.createRequest, (r) => {
     r.readNullableString() // group_instance_id
     return r.readInt16()
   })
-  return errorCode !== 0 ? errorCode : (members.find((c) => c !== 0) ?? 0)
+  return errorCode !== ErrorCode.NONE ? errorCode : (members.find((c) => c !== ErrorCode.NONE) ?? ErrorCode.NONE)
 })
 
 /** The error code (the request's, else the member's). */
@@ -149,7 +151,7 @@ export function leaveGroup(connection: Connection, req: { groupId: string; membe
   return call(leaveGroupApi, connection, req.groupId, [{ memberId: req.memberId, groupInstanceId: null }])
 }
 
-const offsetCommitApi = raw(8, 8, offsetCommitV8.createRequest, (r) => {
+const offsetCommitApi = raw(ApiKey.OffsetCommit, 8, offsetCommitV8.createRequest, (r) => {
   r.readInt32() // throttle_time_ms
   return r.readArray((r) => {
     r.readString() // name
@@ -172,7 +174,7 @@ export async function offsetCommit(
   return { errorCodes: req.offsets.map((o) => byPartition.get(o.partition) ?? -1) }
 }
 
-const offsetFetchApi = raw(9, 8, offsetFetchV8.createRequest, (r) => {
+const offsetFetchApi = raw(ApiKey.OffsetFetch, 8, offsetFetchV8.createRequest, (r) => {
   r.readInt32() // throttle_time_ms
   const groups = r.readArray((r) => {
     r.readString() // group_id
@@ -190,7 +192,7 @@ const offsetFetchApi = raw(9, 8, offsetFetchV8.createRequest, (r) => {
       .flat()
     return { errorCode: r.readInt16(), partitions }
   })
-  return groups[0] ?? { errorCode: 15, partitions: [] }
+  return groups[0] ?? { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, partitions: [] }
 })
 
 export function offsetFetch(connection: Connection, req: { groupId: string; topic: string; partitions: number[] }): Promise<OffsetFetchResult> {

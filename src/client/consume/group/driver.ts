@@ -9,7 +9,7 @@
  * broker, and a connection closed after a timeout must not cut the Fetcher's.
  */
 import { ConnectionPool, type Broker, type Connection } from '@platformatic/kafka'
-import { errorName } from '../../../protocol/errors.js'
+import { ErrorCode, errorName } from '../../../protocol/errors.js'
 import type { FetcherClient } from '../fetcher.js'
 import * as api from './apis.js'
 import type { TopicPartitions } from './consumer-protocol.js'
@@ -133,8 +133,8 @@ export class GroupDriver {
       this.wake()
       throw err
     }
-    const code = r.errorCode !== 0 ? r.errorCode : (r.partitions.find((p) => p.errorCode !== 0)?.errorCode ?? 0)
-    if (code !== 0) {
+    const code = r.errorCode !== ErrorCode.NONE ? r.errorCode : (r.partitions.find((p) => p.errorCode !== ErrorCode.NONE)?.errorCode ?? ErrorCode.NONE)
+    if (code !== ErrorCode.NONE) {
       this.member.onCommitFailed(ctx, { errorCode: code }, this.now())
       this.wake()
       throw Object.assign(new Error(`OffsetFetch: ${errorName(code)}`), { apiCode: code })
@@ -181,7 +181,7 @@ export class GroupDriver {
           const conn = await this.connect(step.coordinator)
           // The coordinator holds a JoinGroup until every member has rejoined: up to the rebalance timeout.
           const r = await this.bounded(this.opts.rebalanceTimeoutMs + this.requestTimeoutMs, () => api.joinGroup(conn, step.request), conn)
-          if (TRACE && r.errorCode !== 0) this.trace('join answered', errorName(r.errorCode))
+          if (TRACE && r.errorCode !== ErrorCode.NONE) this.trace('join answered', errorName(r.errorCode))
           m.onJoin(step, r, this.now())
           break
         }
@@ -191,7 +191,7 @@ export class GroupDriver {
         case 'sync': {
           const conn = await this.connect(step.coordinator)
           const r = await this.bounded(this.opts.rebalanceTimeoutMs + this.requestTimeoutMs, () => api.syncGroup(conn, step.request), conn)
-          if (TRACE && r.errorCode !== 0) this.trace('sync answered', errorName(r.errorCode))
+          if (TRACE && r.errorCode !== ErrorCode.NONE) this.trace('sync answered', errorName(r.errorCode))
           m.onSync(step, r, this.now())
           break
         }
@@ -199,7 +199,7 @@ export class GroupDriver {
           const conn = await this.connect(step.coordinator)
           // No answer within the session: the session is over anyway, find the coordinator again.
           const code = await this.bounded(Math.min(this.requestTimeoutMs, this.opts.sessionTimeoutMs), () => api.heartbeat(conn, step.request), conn)
-          if (TRACE && code !== 0) this.trace('heartbeat answered', errorName(code))
+          if (TRACE && code !== ErrorCode.NONE) this.trace('heartbeat answered', errorName(code))
           m.onHeartbeat(step, code, this.now())
           break
         }
@@ -225,7 +225,7 @@ export class GroupDriver {
     }
     const conn = await this.pool.get(this.brokers[attempt % this.brokers.length]!)
     const found = await api.findCoordinator(conn, this.opts.groupId)
-    if (found.errorCode === 0) this.findAttempts = 0
+    if (found.errorCode === ErrorCode.NONE) this.findAttempts = 0
     return found
   }
 

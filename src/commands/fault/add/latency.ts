@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../../cli/base-command.js'
-import { SluiceError } from '../../../cli/errors.js'
+import { SluiceError } from '../../../common/errors.js'
 import { bootstrapFlag } from '../../../cli/kafka-flags.js'
 import { describeFault, localCluster, parseLink, type Fault } from '../../../client/local.js'
 

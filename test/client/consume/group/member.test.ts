@@ -7,8 +7,8 @@ import { GroupMember, type Step } from '../../../../src/client/consume/group/mem
 import { ErrorCode } from '../../../../src/protocol/errors.js'
 
 const SESSION_MS = 3_000
-const COORD = { errorCode: 0, nodeId: 2, host: '127.0.0.1', port: 9093 }
-const OTHER = { errorCode: 0, nodeId: 3, host: '127.0.0.1', port: 9094 }
+const COORD = { errorCode: ErrorCode.NONE, nodeId: 2, host: '127.0.0.1', port: 9093 }
+const OTHER = { errorCode: ErrorCode.NONE, nodeId: 3, host: '127.0.0.1', port: 9094 }
 
 function member(extra: Partial<ConstructorParameters<typeof GroupMember>[0]> = {}): GroupMember {
   return new GroupMember({ groupId: 'g', topics: ['t'], sessionTimeoutMs: SESSION_MS, rebalanceTimeoutMs: 2 * SESSION_MS, ...extra })
@@ -20,7 +20,7 @@ function expectKind<K extends Step['kind']>(step: Step, kind: K): Extract<Step, 
 }
 
 const joined = (memberId: string, leader: string, generationId = 1, members: { memberId: string; metadata: Buffer }[] = []) => ({
-  errorCode: 0,
+  errorCode: ErrorCode.NONE,
   generationId,
   protocolName: 'range',
   leader,
@@ -35,7 +35,7 @@ function stableLeader(m: GroupMember, nowMs = 0): void {
   m.onJoin(join, joined('m1', 'm1', 1, [{ memberId: 'm1', metadata: encodeSubscription(['t']) }]), nowMs)
   m.onMetadata(expectKind(m.next(nowMs), 'metadata'), new Map([['t', 2]]))
   const sync = expectKind(m.next(nowMs), 'sync')
-  m.onSync(sync, { errorCode: 0, assignment: sync.request.assignments[0]!.assignment }, nowMs)
+  m.onSync(sync, { errorCode: ErrorCode.NONE, assignment: sync.request.assignments[0]!.assignment }, nowMs)
   expect(expectKind(m.next(nowMs), 'assigned').partitions).toEqual([{ topic: 't', partitions: [0, 1] }])
 }
 
@@ -63,7 +63,7 @@ describe('client/consume/group/member', () => {
     expect(sync.request).toMatchObject({ groupId: 'g', generationId: 4, memberId: 'm1' })
     const byMember = Object.fromEntries(sync.request.assignments.map((a) => [a.memberId, decodeAssignment(a.assignment).partitions]))
     expect(byMember).toEqual({ m1: [{ topic: 't', partitions: [0, 1, 2] }], m2: [{ topic: 't', partitions: [3, 4] }] })
-    m.onSync(sync, { errorCode: 0, assignment: sync.request.assignments.find((a) => a.memberId === 'm1')!.assignment }, 30)
+    m.onSync(sync, { errorCode: ErrorCode.NONE, assignment: sync.request.assignments.find((a) => a.memberId === 'm1')!.assignment }, 30)
     expect(expectKind(m.next(30), 'assigned')).toMatchObject({ generationId: 4, partitions: [{ topic: 't', partitions: [0, 1, 2] }] })
     expect(m.commitContext()).toEqual({ coordinator: { nodeId: 2, host: '127.0.0.1', port: 9093 }, generationId: 4, memberId: 'm1' })
     expect(m.next(30)).toEqual({ kind: 'wait', untilMs: 30 + SESSION_MS / 3 })
@@ -79,7 +79,7 @@ describe('client/consume/group/member', () => {
     m.onJoin(expectKind(m.next(0), 'join'), joined('m2', 'm1'), 0)
     const sync = expectKind(m.next(0), 'sync')
     expect(sync.request.assignments).toEqual([])
-    m.onSync(sync, { errorCode: 0, assignment: Buffer.alloc(0) }, 0)
+    m.onSync(sync, { errorCode: ErrorCode.NONE, assignment: Buffer.alloc(0) }, 0)
     expect(expectKind(m.next(0), 'assigned').partitions).toEqual([])
   })
 
@@ -218,7 +218,7 @@ describe('client/consume/group/member', () => {
     m.onFindCoordinator(expectKind(m.next(0), 'findCoordinator'), COORD, 0)
     m.onJoin(expectKind(m.next(0), 'join'), joined('m2', 'm1'), 0)
     const assignment = encodeAssignment([{ topic: 'other', partitions: [0] }, { topic: 't', partitions: [2] }])
-    m.onSync(expectKind(m.next(0), 'sync'), { errorCode: 0, assignment }, 0)
+    m.onSync(expectKind(m.next(0), 'sync'), { errorCode: ErrorCode.NONE, assignment }, 0)
     expect(expectKind(m.next(0), 'assigned').partitions).toEqual([{ topic: 't', partitions: [2] }])
   })
 })

@@ -1,8 +1,9 @@
 /**
  * Typed operating errors and the exit-code table (documented in docs/errors.md; both are stable).
  *
- * This module has no imports on purpose: every layer (daemon, client, commands) throws SluiceError,
- * and BaseCommand is the one place that turns it into a line on stderr and an exit code.
+ * This module has no imports on purpose, and lives in common/ so that every layer (daemon, client,
+ * commands) may throw SluiceError; presenting it stays in cli/: BaseCommand is the one place that
+ * turns it into a line on stderr and an exit code.
  */
 
 /** Process exit codes. Scripts depend on these: never renumber, only add. */

@@ -3,7 +3,7 @@
  * starts, and commands that start the daemon on first use, bring the same cluster back.
  */
 import fs from 'node:fs'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from './errors.js'
 
 export interface DaemonConfig {
   brokers: number

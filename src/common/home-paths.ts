@@ -9,7 +9,7 @@
  *   <home>/brokers/<id>/    one LevelDB per simulated broker (owned by the cluster wiring)
  */
 import path from 'node:path'
-import { SluiceError } from '../cli/errors.js'
+import { SluiceError } from './errors.js'
 
 export interface HomePaths {
   home: string

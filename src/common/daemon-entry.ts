@@ -1,18 +1,19 @@
 /**
  * How a background daemon process is launched: the entry script, its arguments and exit codes.
- * Kept apart from main.ts so that the CLI can spawn the daemon without loading the cluster code.
+ * Shared by the CLI, which spawns the daemon (client/daemon.ts), and the daemon's main.ts: kept
+ * here so that the CLI can spawn the daemon without importing daemon/ or loading the cluster code.
  */
 import { fileURLToPath } from 'node:url'
-import type { DaemonConfig } from './config.js'
+import type { DaemonConfig } from './daemon-config.js'
 
 /** The daemon lost the race for the home's lock: another daemon owns it. Not a failure. */
 export const DAEMON_EXIT_LOCK_HELD = 75
 /** The daemon could not start (port in use, bad home...); the reason is in its log. */
 export const DAEMON_EXIT_START_FAILED = 3
 
-/** dist/daemon/main.js, next to this file once built. */
+/** dist/daemon/main.js: dist/common/ and dist/daemon/ are siblings once built. */
 export function daemonEntryPath(): string {
-  return fileURLToPath(new URL('./main.js', import.meta.url))
+  return fileURLToPath(new URL('../daemon/main.js', import.meta.url))
 }
 
 export function daemonArgs(home: string, config: DaemonConfig): string[] {

@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
-import { acquirePidLock, lockHolder, LockHeldError, readLockPid, removeStaleLock } from '../../src/daemon/lock.js'
+import { acquirePidLock, lockHolder, LockHeldError, readLockPid, removeStaleLock } from '../../src/common/pid-lock.js'
 
 let dir: string
 let file: string
@@ -16,7 +16,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
 // A pid that is certainly not running: above the kernel's pid_max default range.
 const DEAD_PID = 2 ** 22 + 12345
 
-describe('daemon/lock', () => {
+describe('common/pid-lock', () => {
   test('acquire writes our pid; release removes the file', async () => {
     const lock = await acquirePidLock(file)
     expect(readLockPid(file)).toBe(process.pid)

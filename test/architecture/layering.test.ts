@@ -1,0 +1,94 @@
+/**
+ * The layering of src/ (docs/architecture.md, "Layers"), checked on the import graph: every
+ * import, type-only and dynamic ones included, points down this table, and no import cycle joins
+ * files of different folders. A failure names the file and the import.
+ */
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { crossFolderCycles, folderOf, readImportGraph, type ImportEdge } from './import-graph.js'
+
+const SRC = path.resolve(import.meta.dirname, '../../src')
+
+/** What each folder of src/ may import besides itself. */
+const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+  // The codec and the cluster's state machines import nothing of sluice (but see LEAVES).
+  protocol: [],
+  cluster: [],
+  // What every layer may import: SluiceError and exit codes, the Logger interface, the home's
+  // layout and pid lock shared by the daemon and the CLI that starts it, the control contract.
+  common: ['protocol', 'cluster'],
+  storage: ['protocol', 'common'],
+  broker: ['protocol', 'storage', 'cluster', 'common'],
+  daemon: ['broker', 'storage', 'cluster', 'protocol', 'common'],
+  // The client reaches the daemon through the wire and the control contract only.
+  client: ['protocol', 'cluster', 'common'],
+  // The top (the base command, the views, the commands) never imports the daemon, broker or storage.
+  cli: ['client', 'common', 'protocol', 'cluster'],
+  tui: ['cli', 'client', 'common', 'protocol', 'cluster'],
+  commands: ['cli', 'tui', 'client', 'common', 'protocol', 'cluster'],
+}
+
+/**
+ * Single files of protocol/ that any folder may import, cluster/ included: each is a table with
+ * no imports of its own (checked below). A cluster state machine answers in Kafka error codes,
+ * and the one table of them is protocol/errors.ts.
+ */
+const LEAVES: readonly string[] = ['protocol/errors.ts', 'protocol/api-keys.ts']
+
+/**
+ * Imports against the direction that other parts of issue 13 are removing (their branches merge
+ * after this test): `from -> to` as src-relative files. Remove an entry when its import goes;
+ * the last test fails on an entry that no longer matches any import, so the list cannot go stale.
+ */
+const KNOWN_VIOLATIONS: ReadonlyMap<string, string> = new Map([
+  // The control contract (method -> params and result types) moves to common/ (issue 13, control).
+  ['client/control.ts -> daemon/control-protocol.ts', 'control contract'],
+  ['client/daemon.ts -> daemon/control-protocol.ts', 'control contract'],
+  ['client/local.ts -> daemon/cluster.ts', 'control contract: status types declared by the wiring'],
+  ['client/local.ts -> daemon/faults.ts', 'control contract: fault types'],
+  ['tui/ui/types.ts -> daemon/cluster.ts', 'control contract: PartitionSnapshot declared twice'],
+  // Human tables printed by the client's broker commands (issue 13, control: one body for them).
+  ['client/local.ts -> cli/table.ts', 'presentation inside client/'],
+  // `fault add error` lists the injectable APIs from the broker (issue 13, handlers: per-API error responses).
+  ['commands/fault/add/error.ts -> broker/error-responses.ts', 'INJECTABLE_APIS'],
+  // `daemon start --foreground` runs the daemon in the CLI's process (loaded on use).
+  ['commands/daemon/start.ts -> daemon/daemon.ts', 'foreground daemon in-process'],
+  ['commands/daemon/start.ts -> daemon/logger.ts', 'foreground daemon in-process'],
+])
+
+const edgeName = (e: ImportEdge): string => `${e.from} -> ${e.to}`
+
+function allowed(e: ImportEdge): boolean {
+  const from = folderOf(e.from)
+  const to = folderOf(e.to)
+  return from === to || LEAVES.includes(e.to) || (MAY_IMPORT[from]?.includes(to) ?? false)
+}
+
+describe('architecture/layering', () => {
+  const edges = readImportGraph(SRC)
+
+  it('knows every folder of src/', () => {
+    const unknown = [...new Set(edges.map((e) => folderOf(e.from)))].filter((f) => !(f in MAY_IMPORT))
+    expect(unknown, 'a new folder needs its place in MAY_IMPORT (and in docs/architecture.md)').toEqual([])
+  })
+
+  it('imports only downward', () => {
+    const wrong = edges.filter((e) => !allowed(e) && !KNOWN_VIOLATIONS.has(edgeName(e))).map((e) => `${e.from} imports '${e.spec}' (${folderOf(e.from)}/ may not import ${folderOf(e.to)}/)`)
+    expect(wrong).toEqual([])
+  })
+
+  it('keeps the shared leaves free of imports', () => {
+    expect(edges.filter((e) => LEAVES.includes(e.from)).map((e) => `${e.from} imports '${e.spec}'`)).toEqual([])
+  })
+
+  it('has no import cycle between files of different folders', () => {
+    // Known violations are left out: each of them is an upward import, which is what makes a cycle.
+    const cycles = crossFolderCycles(edges.filter((e) => !KNOWN_VIOLATIONS.has(edgeName(e))))
+    expect(cycles.map((c) => c.join(' -> '))).toEqual([])
+  })
+
+  it('lists no known violation that is gone', () => {
+    const present = new Set(edges.filter((e) => !allowed(e)).map(edgeName))
+    expect([...KNOWN_VIOLATIONS.keys()].filter((k) => !present.has(k))).toEqual([])
+  })
+})
