@@ -5,7 +5,7 @@
  * in memory for `cluster.events` (a restart forgets them). They carry `offset: null` and a `seq`.
  */
 import { RUNTIME_EVENTS_MAX, type ClusterEvent, type RuntimeEventType } from '../cluster/events.js'
-import type { FaultSpec } from './faults.js'
+import type { FaultSpec } from '../common/control-contract.js'
 
 export class RuntimeEvents {
   private readonly kept: ClusterEvent[] = []

@@ -1,16 +1,8 @@
 import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import {
-  leaderMoves,
-  localCluster,
-  parseId,
-  movesTable,
-  type BrokerInfo,
-  type BrokerListResult,
-  type LeaderMove,
-  type PartitionState,
-} from '../../client/local.js'
+import { localCluster, parseId, movesTable } from '../../client/local.js'
+import type { BrokerInfo, LeaderMove } from '../../common/control-contract.js'
 
 export interface BrokerKillResult {
   id: number
@@ -45,13 +37,13 @@ Exit codes: 4 when there is no such broker; 2 (LOCAL_ONLY) when --bootstrap-serv
     const id = parseId(this.args.id, 'broker id')
     const clean = this.flags.clean
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice broker kill' })
-    const { brokers: before } = await local.call<BrokerListResult>('broker.list')
+    const { brokers: before } = await local.call('broker.list', {})
     const was = before.find((b) => b.id === id)
-    const partitionsBefore = clean ? (await local.call<{ partitions: PartitionState[] }>('cluster.partitions')).partitions : []
     // A controlled shutdown waits for the controller to move every leadership: allow for it.
-    const { brokers } = await local.call<{ brokers: BrokerInfo[] }>('broker.kill', { id, clean }, { timeoutMs: 30_000 })
+    const result = await local.call('broker.kill', { id, clean }, { timeoutMs: 30_000 })
+    const brokers = result.brokers
     const alreadyDown = was?.state === 'killed'
-    const moves = clean ? leaderMoves(partitionsBefore, (await local.call<{ partitions: PartitionState[] }>('cluster.partitions')).partitions) : []
+    const moves = clean ? result.moves : []
     if (!this.jsonEnabled()) {
       if (alreadyDown) {
         this.note(`broker ${id} is already down (start it with \`sluice broker start ${id}\`)`)

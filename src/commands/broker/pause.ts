@@ -1,7 +1,8 @@
 import { Args } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { localCluster, parseId, type BrokerInfo, type BrokerListResult } from '../../client/local.js'
+import { localCluster, parseId } from '../../client/local.js'
+import type { BrokerInfo } from '../../common/control-contract.js'
 import type { BrokerActionResult } from './start.js'
 
 export default class BrokerPause extends BaseCommand<typeof BrokerPause> {
@@ -20,8 +21,8 @@ Exit codes: 4 when there is no such broker; 2 (LOCAL_ONLY) when --bootstrap-serv
   public async run(): Promise<BrokerActionResult> {
     const id = parseId(this.args.id, 'broker id')
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice broker pause' })
-    const was = (await local.call<BrokerListResult>('broker.list')).brokers.find((b) => b.id === id)?.state
-    const { brokers } = await local.call<{ brokers: BrokerInfo[] }>('broker.pause', { id })
+    const was = (await local.call('broker.list', {})).brokers.find((b) => b.id === id)?.state
+    const { brokers } = await local.call('broker.pause', { id })
     if (!this.jsonEnabled()) {
       if (was === 'killed') this.note(`broker ${id} is down: there is nothing to pause`)
       else if (was === 'paused') this.note(`broker ${id} is already paused`)

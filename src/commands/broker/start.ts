@@ -1,7 +1,8 @@
 import { Args } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { localCluster, parseId, type BrokerInfo, type BrokerListResult } from '../../client/local.js'
+import { localCluster, parseId } from '../../client/local.js'
+import type { BrokerInfo } from '../../common/control-contract.js'
 
 export interface BrokerActionResult {
   id: number
@@ -26,9 +27,9 @@ Exit codes: 4 when there is no such broker; 2 (LOCAL_ONLY) when --bootstrap-serv
   public async run(): Promise<BrokerActionResult> {
     const id = parseId(this.args.id, 'broker id')
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice broker start' })
-    const was = (await local.call<BrokerListResult>('broker.list')).brokers.find((b) => b.id === id)?.state
+    const was = (await local.call('broker.list', {})).brokers.find((b) => b.id === id)?.state
     // Opening the broker's store and registering can take a moment.
-    const { brokers } = await local.call<{ brokers: BrokerInfo[] }>('broker.start', { id }, { timeoutMs: 30_000 })
+    const { brokers } = await local.call('broker.start', { id }, { timeoutMs: 30_000 })
     if (!this.jsonEnabled()) {
       if (was === 'killed') this.note(`broker ${id} started; its replicas rejoin the ISR once caught up`)
       else if (was === 'paused') this.note(`broker ${id} was paused: resumed it`)

@@ -7,7 +7,6 @@
  */
 import { SluiceError } from '../../cli/errors.js'
 import { ControlClient, type Subscription } from '../../client/control.js'
-import type { BrokerListResult, LeaderMove, PartitionState } from '../../client/local.js'
 import { mergeEvents, pushSample, type Sample } from './model.js'
 import type { ClusterSnapshot, ConnectionState, SnapshotPartition, UiAction, UiEvent } from './types.js'
 
@@ -128,7 +127,7 @@ export class ClusterFeed {
         clearTimeout(this.eventTimer)
         this.eventTimer = setTimeout(() => void this.refresh(), EVENT_REFRESH_DEBOUNCE_MS)
       })
-      const { events } = await client.call<{ events: UiEvent[] }>('cluster.events', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS * 2 })
+      const { events } = await client.call('cluster.events', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS * 2 })
       this.update({ connection: { kind: 'connected' }, events: mergeEvents(this.view.events, events.slice(-HISTORY_EVENTS_MAX)) })
       void client.closed.then(() => this.lost(client!, 'the control connection closed'))
       await this.refresh()
@@ -152,7 +151,7 @@ export class ClusterFeed {
   private async snapshot(client: ControlClient): Promise<ClusterSnapshot> {
     if (!this.legacy) {
       try {
-        return await client.call<ClusterSnapshot>('cluster.snapshot', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS })
+        return await client.call('cluster.snapshot', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS })
       } catch (err) {
         if (!(err instanceof SluiceError && err.code === 'UNKNOWN_METHOD')) throw err
         this.legacy = true
@@ -166,8 +165,8 @@ export class ClusterFeed {
 /** A snapshot from `broker.list` and `cluster.partitions`, for a daemon that predates `cluster.snapshot`. */
 async function legacySnapshot(client: ControlClient, timeMs: number): Promise<ClusterSnapshot> {
   const [list, parts] = await Promise.all([
-    client.call<BrokerListResult>('broker.list', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS }),
-    client.call<{ partitions: PartitionState[] }>('cluster.partitions', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS }),
+    client.call('broker.list', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS }),
+    client.call('cluster.partitions', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS }),
   ])
   const partitions: SnapshotPartition[] = parts.partitions.map((p) => ({
     ...p,
@@ -185,6 +184,8 @@ async function legacySnapshot(client: ControlClient, timeMs: number): Promise<Cl
     partitions,
     offline: parts.partitions.filter((p) => p.leader < 0),
     underReplicated: parts.partitions.filter((p) => p.leader >= 0 && p.isr.length < p.replicas.length),
+    leaderDown: [],
+    stuckReplicas: [],
     lastFailover: null,
   }
 }
@@ -206,7 +207,7 @@ async function perform(client: ControlClient, action: UiAction): Promise<string>
       await client.call('broker.resume', { id: action.broker }, opts)
       return `broker ${action.broker} resumed`
     case 'failover': {
-      const { moves } = await client.call<{ moves: LeaderMove[] }>('cluster.failover', { topic: action.topic, partition: action.partition }, opts)
+      const { moves } = await client.call('cluster.failover', { topic: action.topic, partition: action.partition }, opts)
       const m = moves[0]
       return m ? `${m.topic}-${m.partition}: leader ${m.from} -> ${m.to} (epoch ${m.leaderEpoch})` : `${action.topic}-${action.partition}: nothing moved`
     }
