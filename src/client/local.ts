@@ -9,6 +9,7 @@
  */
 import { SluiceError } from '../cli/errors.js'
 import { formatTable } from '../cli/table.js'
+import { describeFault } from '../common/fault-text.js'
 import type {
   BrokerInfo,
   ClusterStatusResult,
@@ -209,20 +210,6 @@ export function movesTable(moves: LeaderMove[]): string {
     ['topic', 'partition', 'from', 'to', 'epoch'],
     moves.map((m) => [m.topic, m.partition, leaderText(m.from), leaderText(m.to), m.leaderEpoch]),
   )
-}
-
-/** One line per fault, for `fault add` and `fault list`: "latency 50±20 ms on broker 2". */
-export function describeFault(f: Fault): string {
-  switch (f.kind) {
-    case 'latency': {
-      const where = f.link ? `the link ${f.link[0]}-${f.link[1]}` : `broker ${f.broker}`
-      return `latency ${f.latencyMs}${f.jitterMs ? `±${f.jitterMs}` : ''} ms on ${where}`
-    }
-    case 'cut':
-      return `cut link ${f.link[0]}-${f.link[1]}`
-    case 'error':
-      return `${f.error} on the next ${f.remaining ?? f.count} ${f.api} request(s) to broker ${f.broker}${f.remaining !== undefined && f.remaining < f.count ? ` (of ${f.count})` : ''}`
-  }
 }
 
 export function faultTable(faults: Fault[]): string {

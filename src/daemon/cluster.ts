@@ -23,12 +23,13 @@ import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../cli/errors.js'
 import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, StuckReplica } from '../common/control-contract.js'
+import { describeFault } from '../common/fault-text.js'
 import { ControllerDriver, IsrChangeBatcher } from './controller-driver.js'
 import { FaultInjector } from './faults.js'
 import { DirectLink } from './links.js'
 import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
-import { describeFault, mergeByTime, RuntimeEvents } from './runtime-events.js'
+import { mergeByTime, RuntimeEvents } from './runtime-events.js'
 
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void

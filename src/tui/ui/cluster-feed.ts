@@ -8,7 +8,7 @@
 import { SluiceError } from '../../cli/errors.js'
 import { ControlClient, type Subscription } from '../../client/control.js'
 import { mergeEvents, pushSample, type Sample } from './model.js'
-import type { ClusterSnapshot, ConnectionState, SnapshotPartition, UiAction, UiEvent } from './types.js'
+import type { ClusterSnapshot, ConnectionState, UiAction, UiEvent } from './types.js'
 
 export const POLL_MS = 500
 const RECONNECT_MS = 1_000
@@ -24,18 +24,14 @@ export interface ClusterView {
   history: Sample[]
   events: UiEvent[]
   connection: ConnectionState
-  /** Set when the daemon has no `cluster.snapshot` (an older daemon): offsets and rates are missing. */
-  sourceNote: string | undefined
 }
 
 export interface ClusterFeedOptions {
   socketPath: string
-  /** For the fallback snapshot of a daemon without `cluster.snapshot`. */
-  now?: () => number
 }
 
 export class ClusterFeed {
-  private view: ClusterView = { snapshot: undefined, history: [], events: [], connection: { kind: 'connecting' }, sourceNote: undefined }
+  private view: ClusterView = { snapshot: undefined, history: [], events: [], connection: { kind: 'connecting' } }
   private readonly listeners = new Set<(v: ClusterView) => void>()
   private client: ControlClient | undefined
   private subscription: Subscription | undefined
@@ -45,7 +41,6 @@ export class ClusterFeed {
   private inFlight = false
   private again = false
   private stopped = false
-  private legacy = false
 
   constructor(private readonly opts: ClusterFeedOptions) {}
 
@@ -82,7 +77,7 @@ export class ClusterFeed {
     }
     this.inFlight = true
     try {
-      const snapshot = await this.snapshot(client)
+      const snapshot = await client.call('cluster.snapshot', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS })
       if (this.stopped || client !== this.client) return
       this.update({ snapshot, history: pushSample(this.view.history, snapshot) })
     } catch {
@@ -146,47 +141,6 @@ export class ClusterFeed {
     this.update({ connection: { kind: 'lost', sinceMs: since, error } })
     clearTimeout(this.reconnectTimer)
     this.reconnectTimer = setTimeout(() => void this.connect(), RECONNECT_MS)
-  }
-
-  private async snapshot(client: ControlClient): Promise<ClusterSnapshot> {
-    if (!this.legacy) {
-      try {
-        return await client.call('cluster.snapshot', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS })
-      } catch (err) {
-        if (!(err instanceof SluiceError && err.code === 'UNKNOWN_METHOD')) throw err
-        this.legacy = true
-        this.update({ sourceNote: '(this daemon has no cluster.snapshot: no offsets or rates; restart it with this version)' })
-      }
-    }
-    return legacySnapshot(client, (this.opts.now ?? Date.now)())
-  }
-}
-
-/** A snapshot from `broker.list` and `cluster.partitions`, for a daemon that predates `cluster.snapshot`. */
-async function legacySnapshot(client: ControlClient, timeMs: number): Promise<ClusterSnapshot> {
-  const [list, parts] = await Promise.all([
-    client.call('broker.list', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS }),
-    client.call('cluster.partitions', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS }),
-  ])
-  const partitions: SnapshotPartition[] = parts.partitions.map((p) => ({
-    ...p,
-    internal: p.topic.startsWith('__'),
-    logStartOffset: -1,
-    highWatermark: -1,
-    logEndOffset: -1,
-    replicaLogEndOffsets: {},
-    stuckReplicas: [],
-  }))
-  return {
-    timeMs,
-    controllerId: list.controllerId,
-    brokers: list.brokers.map((b) => ({ ...b, requests: 0 })),
-    partitions,
-    offline: parts.partitions.filter((p) => p.leader < 0),
-    underReplicated: parts.partitions.filter((p) => p.leader >= 0 && p.isr.length < p.replicas.length),
-    leaderDown: [],
-    stuckReplicas: [],
-    lastFailover: null,
   }
 }
 

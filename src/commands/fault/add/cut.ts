@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../../cli/base-command.js'
 import { bootstrapFlag } from '../../../cli/kafka-flags.js'
-import { describeFault, localCluster, parseLink } from '../../../client/local.js'
+import { localCluster, parseLink } from '../../../client/local.js'
+import { describeFault } from '../../../common/fault-text.js'
 import type { Fault } from '../../../common/control-contract.js'
 
 export default class FaultAddCut extends BaseCommand<typeof FaultAddCut> {

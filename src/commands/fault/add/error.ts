@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../../cli/base-command.js'
 import { bootstrapFlag } from '../../../cli/kafka-flags.js'
 import { INJECTABLE_APIS } from '../../../broker/error-responses.js'
-import { apiName, describeFault, localCluster } from '../../../client/local.js'
+import { apiName, localCluster } from '../../../client/local.js'
+import { describeFault } from '../../../common/fault-text.js'
 import type { Fault } from '../../../common/control-contract.js'
 
 const APIS = [...INJECTABLE_APIS.values()]

@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../../cli/base-command.js'
 import { SluiceError } from '../../../cli/errors.js'
 import { bootstrapFlag } from '../../../cli/kafka-flags.js'
-import { describeFault, localCluster, parseLink } from '../../../client/local.js'
+import { localCluster, parseLink } from '../../../client/local.js'
+import { describeFault } from '../../../common/fault-text.js'
 import type { Fault } from '../../../common/control-contract.js'
 
 export default class FaultAddLatency extends BaseCommand<typeof FaultAddLatency> {
