@@ -1,21 +1,30 @@
 /**
- * Client of the daemon's control socket (format in daemon/control-protocol.ts): request/response
- * calls matched by id, and subscriptions that stream events until closed.
+ * Client of the daemon's control socket (the contract and its wire format are in
+ * common/control-contract.ts): calls typed by method and matched by id, and subscriptions that
+ * stream events until closed.
  */
 import net from 'node:net'
 import path from 'node:path'
 import { SluiceError } from '../common/errors.js'
 import type {
   ControlEventMessage,
+  ControlMethods,
   ControlResponse,
   DaemonStatus,
+  Method,
+  MethodMap,
+  Params,
   RequestId,
+  Result,
   SubscribeParams,
-  SubscribeResult,
-} from '../daemon/control-protocol.js'
+  SubscriptionMethod,
+} from '../common/control-contract.js'
 import { displayHome, homePaths } from './home.js'
 
 export type { ControlEventMessage, DaemonStatus }
+
+/** Every contract a ControlClient speaks has the subscription methods (the server serves them itself). */
+export type ClientContract = MethodMap & Pick<ControlMethods, SubscriptionMethod>
 
 export interface CallOptions {
   /** How long to wait for the answer; the daemon is local, so seconds mean it is wedged. */
@@ -50,7 +59,7 @@ export function permissionDenied(socketPath: string, cause?: unknown): SluiceErr
   )
 }
 
-export class ControlClient {
+export class ControlClient<C extends ClientContract = ControlMethods> {
   private nextId = 1
   private buffered = ''
   private readonly pending = new Map<RequestId, Pending>()
@@ -83,7 +92,7 @@ export class ControlClient {
     })
   }
 
-  static connect(socketPath: string, opts: CallOptions = {}): Promise<ControlClient> {
+  static connect<C extends ClientContract = ControlMethods>(socketPath: string, opts: CallOptions = {}): Promise<ControlClient<C>> {
     const timeoutMs = opts.timeoutMs ?? CONNECT_TIMEOUT_MS
     return new Promise((resolve, reject) => {
       const socket = net.createConnection(socketPath)
@@ -101,19 +110,19 @@ export class ControlClient {
       socket.once('connect', () => {
         clearTimeout(timer)
         socket.removeAllListeners('error')
-        resolve(new ControlClient(socket, socketPath))
+        resolve(new ControlClient<C>(socket, socketPath))
       })
     })
   }
 
-  call<T = unknown>(method: string, params: Record<string, unknown> = {}, opts: CallOptions = {}): Promise<T> {
+  call<M extends keyof C & string>(method: M, params: C[M]['params'], opts: CallOptions = {}): Promise<C[M]['result']> {
     const id = this.nextId++
-    return this.request<T>(id, method, params, opts.timeoutMs ?? CALL_TIMEOUT_MS)
+    return this.request(id, method, params, opts.timeoutMs ?? CALL_TIMEOUT_MS)
   }
 
-  private request<T>(id: RequestId, method: string, params: Record<string, unknown>, timeoutMs: number): Promise<T> {
+  private request<M extends keyof C & string>(id: RequestId, method: M, params: C[M]['params'], timeoutMs: number): Promise<C[M]['result']> {
     if (this.socket.destroyed) return Promise.reject(notRunning(this.socketPath))
-    return new Promise<T>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const timer =
         timeoutMs > 0
           ? setTimeout(() => {
@@ -134,7 +143,7 @@ export class ControlClient {
     const id = this.nextId++
     this.listeners.set(id, onEvent)
     try {
-      await this.request<SubscribeResult>(id, 'subscribe', { ...params }, CALL_TIMEOUT_MS)
+      await this.request(id, 'subscribe', { ...params }, CALL_TIMEOUT_MS)
     } catch (err) {
       this.listeners.delete(id)
       throw err
@@ -143,7 +152,7 @@ export class ControlClient {
       id,
       unsubscribe: async () => {
         this.listeners.delete(id)
-        if (!this.socket.destroyed) await this.call('unsubscribe', { subscription: id })
+        if (!this.socket.destroyed) await this.request(this.nextId++, 'unsubscribe', { subscription: id }, CALL_TIMEOUT_MS)
       },
     }
   }
@@ -192,15 +201,10 @@ export class ControlClient {
 }
 
 /** One call on a fresh connection. Throws DAEMON_NOT_RUNNING when nothing listens. */
-export async function callDaemon<T = unknown>(
-  home: string,
-  method: string,
-  params: Record<string, unknown> = {},
-  opts: CallOptions = {},
-): Promise<T> {
+export async function callDaemon<M extends Method>(home: string, method: M, params: Params<M>, opts: CallOptions = {}): Promise<Result<M>> {
   const client = await ControlClient.connect(homePaths(home).socket, opts)
   try {
-    return await client.call<T>(method, params, opts)
+    return await client.call(method, params, opts)
   } finally {
     client.close()
   }
@@ -212,7 +216,7 @@ export async function callDaemon<T = unknown>(
  */
 export async function probeDaemon(home: string, opts: CallOptions = {}): Promise<DaemonStatus | undefined> {
   try {
-    return await callDaemon<DaemonStatus>(home, 'status', {}, { timeoutMs: opts.timeoutMs ?? 2_000 })
+    return await callDaemon(home, 'status', {}, { timeoutMs: opts.timeoutMs ?? 2_000 })
   } catch (err) {
     if (err instanceof SluiceError && err.code === 'DAEMON_PERMISSION_DENIED') throw err
     return undefined

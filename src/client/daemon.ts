@@ -11,7 +11,7 @@ import fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SluiceError, usageError } from '../common/errors.js'
 import { checkConfig, DEFAULT_CONFIG, readConfig, type DaemonConfig } from '../common/daemon-config.js'
-import type { DaemonStatus } from '../daemon/control-protocol.js'
+import type { DaemonStatus } from '../common/control-contract.js'
 import { daemonArgs, daemonEntryPath, DAEMON_EXIT_LOCK_HELD } from '../common/daemon-entry.js'
 import { secureHome } from '../common/home-mode.js'
 import { lockHolder, removeStaleLock } from '../common/pid-lock.js'
@@ -227,7 +227,7 @@ export async function ensureDaemon(opts: EnsureOptions): Promise<{ bootstrap: st
 /** The running daemon's status. Throws DAEMON_NOT_RUNNING / DAEMON_UNRESPONSIVE. */
 export async function daemonStatus(home: string): Promise<DaemonStatus> {
   try {
-    return await callDaemon<DaemonStatus>(home, 'status', {}, { timeoutMs: 5_000 })
+    return await callDaemon(home, 'status', {}, { timeoutMs: 5_000 })
   } catch (err) {
     const holder = lockHolder(homePaths(home).pidFile)
     if (err instanceof SluiceError && err.code === 'DAEMON_NOT_RUNNING' && holder !== undefined) {
@@ -273,7 +273,7 @@ export async function stopDaemon(opts: StopOptions): Promise<StopResult> {
   try {
     const client = await ControlClient.connect(paths.socket, { timeoutMs: 2_000 })
     try {
-      pid = (await client.call<{ pid: number }>('stop', {}, { timeoutMs: 5_000 })).pid
+      pid = (await client.call('stop', {}, { timeoutMs: 5_000 })).pid
     } finally {
       client.close()
     }

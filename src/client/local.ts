@@ -4,53 +4,26 @@
  * they refuse plainly when --bootstrap-server / $SLUICE_BOOTSTRAP_SERVER names another cluster.
  * Like data commands, they start the local daemon on first use.
  *
- * Also: the result types of the control methods they call (daemon/cluster-control.ts is the
- * contract), and the small helpers and views these commands share.
+ * Also: the small helpers and views these commands share. The methods they call and the types
+ * those carry are the control contract (common/control-contract.ts).
  */
 import { SluiceError } from '../common/errors.js'
 import { formatTable } from '../cli/table.js'
-import type { ClusterEvent } from '../cluster/events.js'
-import type { BrokerStatus, ClusterStatus, RecoveryStatus, StuckReplica } from '../daemon/cluster.js'
-import type { Fault, FaultSpec } from '../daemon/faults.js'
+import { describeFault } from '../common/fault-text.js'
+import type {
+  BrokerInfo,
+  ClusterStatusResult,
+  Fault,
+  LeaderMove,
+  Method,
+  Params,
+  PartitionState,
+  RecoveryStatus,
+  Result,
+} from '../common/control-contract.js'
 import { callDaemon, ControlClient, probeDaemon, type CallOptions } from './control.js'
 import { ensureDaemon, resolveDaemonConfig } from './daemon.js'
 import { homePaths } from './home.js'
-
-export type { ClusterEvent, Fault, FaultSpec }
-
-/** One broker in `broker.list`: its state, registration epoch, and how many partitions it leads / hosts. */
-export interface BrokerInfo extends BrokerStatus {
-  epoch: number
-  leaderOf: number
-  replicaOf: number
-}
-
-export interface BrokerListResult {
-  controllerId: number
-  brokers: BrokerInfo[]
-}
-
-export interface PartitionState {
-  topic: string
-  partition: number
-  /** -1 when the partition is offline. */
-  leader: number
-  leaderEpoch: number
-  replicas: number[]
-  isr: number[]
-}
-
-export interface ClusterStatusResult extends Omit<ClusterStatus, 'brokers'> {
-  brokers: BrokerInfo[]
-  /** Partitions without a leader. */
-  offline: PartitionState[]
-  /** Partitions whose leader's broker is down (killed, paused, log dir offline) and not yet fenced. */
-  leaderDown: PartitionState[]
-  /** Partitions whose ISR is smaller than their replica set. */
-  underReplicated: PartitionState[]
-  /** Followers that keep truncating and refetching the same records without converging. */
-  stuckReplicas: StuckReplica[]
-}
 
 /**
  * What makes the cluster unhealthy (`cluster status` exits 8), one reason per line; none when
@@ -74,19 +47,10 @@ export function healthProblems(status: ClusterStatusResult): string[] {
 export const partitionNames = (partitions: ReadonlyArray<{ topic: string; partition: number }>): string =>
   partitions.map((p) => `${p.topic}-${p.partition}`).join(', ')
 
-/** A leadership move, as `cluster.failover` reports it and as computed by leaderMoves(). */
-export interface LeaderMove {
-  topic: string
-  partition: number
-  from: number
-  to: number
-  leaderEpoch: number
-}
-
 export interface LocalCluster {
   home: string
   /** One control-socket call on a fresh connection. */
-  call<T>(method: string, params?: Record<string, unknown>, opts?: CallOptions): Promise<T>
+  call<M extends Method>(method: M, params: Params<M>, opts?: CallOptions): Promise<Result<M>>
   /** A connection of its own, for subscriptions (`cluster events --follow`); the caller closes it. */
   connect(): Promise<ControlClient>
 }
@@ -141,21 +105,9 @@ export async function localCluster(opts: LocalOptions): Promise<LocalCluster> {
   await ensureDaemon({ home: opts.home })
   return {
     home: opts.home,
-    call: <T>(method: string, params: Record<string, unknown> = {}, callOpts: CallOptions = {}) =>
-      callDaemon<T>(opts.home, method, params, callOpts),
+    call: (method, params, callOpts) => callDaemon(opts.home, method, params, callOpts),
     connect: () => ControlClient.connect(homePaths(opts.home).socket),
   }
-}
-
-/** Leaders that differ between two `cluster.partitions` snapshots (what an action moved). */
-export function leaderMoves(before: PartitionState[], after: PartitionState[]): LeaderMove[] {
-  const was = new Map(before.map((p) => [`${p.topic}\0${p.partition}`, p]))
-  const moves: LeaderMove[] = []
-  for (const p of after) {
-    const old = was.get(`${p.topic}\0${p.partition}`)
-    if (old && old.leader !== p.leader) moves.push({ topic: p.topic, partition: p.partition, from: old.leader, to: p.leader, leaderEpoch: p.leaderEpoch })
-  }
-  return moves
 }
 
 /**
@@ -219,7 +171,7 @@ export function brokerTable(brokers: BrokerInfo[], controllerId: number): string
  */
 export async function logDirNotes(home: string): Promise<string[]> {
   try {
-    const status = await callDaemon<{ cluster: { brokers: BrokerStatus[] } | null }>(home, 'status', {}, { timeoutMs: 1_000 })
+    const status = await callDaemon(home, 'status', {}, { timeoutMs: 1_000 })
     return (status.cluster?.brokers ?? []).flatMap((b) => {
       if (!b.logDirError) return []
       const what = b.logDirError.startsWith('disk full') ? `the disk of broker ${b.id} is full` : `the log dir of broker ${b.id} is offline`
@@ -258,20 +210,6 @@ export function movesTable(moves: LeaderMove[]): string {
     ['topic', 'partition', 'from', 'to', 'epoch'],
     moves.map((m) => [m.topic, m.partition, leaderText(m.from), leaderText(m.to), m.leaderEpoch]),
   )
-}
-
-/** One line per fault, for `fault add` and `fault list`: "latency 50±20 ms on broker 2". */
-export function describeFault(f: Fault): string {
-  switch (f.kind) {
-    case 'latency': {
-      const where = f.link ? `the link ${f.link[0]}-${f.link[1]}` : `broker ${f.broker}`
-      return `latency ${f.latencyMs}${f.jitterMs ? `±${f.jitterMs}` : ''} ms on ${where}`
-    }
-    case 'cut':
-      return `cut link ${f.link[0]}-${f.link[1]}`
-    case 'error':
-      return `${f.error} on the next ${f.remaining ?? f.count} ${f.api} request(s) to broker ${f.broker}${f.remaining !== undefined && f.remaining < f.count ? ` (of ${f.count})` : ''}`
-  }
 }
 
 export function faultTable(faults: Fault[]): string {

@@ -2,11 +2,8 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../common/errors.js'
 import { bootstrapFlag } from '../cli/kafka-flags.js'
-import { localCluster, movesTable, parseTopicPartition, type BrokerListResult, type LeaderMove } from '../client/local.js'
-
-export interface FailoverResult {
-  moves: LeaderMove[]
-}
+import { localCluster, movesTable, parseTopicPartition } from '../client/local.js'
+import type { FailoverResult } from '../common/control-contract.js'
 
 export default class Failover extends BaseCommand<typeof Failover> {
   static override summary = "Move a partition's leadership to another in-sync replica: the quickest failover drill."
@@ -31,12 +28,12 @@ Exit codes: 7 (FAILOVER_REFUSED) when no other live in-sync replica exists (e.g.
     const to = this.flags.to
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice failover' })
     if (to !== undefined) {
-      const { brokers } = await local.call<BrokerListResult>('broker.list')
+      const { brokers } = await local.call('broker.list', {})
       if (!brokers.some((b) => b.id === to)) {
         throw new SluiceError('NOT_FOUND', `no broker ${to} (brokers are ${brokers.map((b) => b.id).join(', ')})`)
       }
     }
-    const result = await local.call<FailoverResult>('cluster.failover', { topic, partition, to }, { timeoutMs: 30_000 })
+    const result = await local.call('cluster.failover', { topic, partition, to }, { timeoutMs: 30_000 })
     if (!this.jsonEnabled()) {
       const n = result.moves.length
       this.note(`moved the leadership of ${n === 1 ? '1 partition' : `${n} partitions`}`)

@@ -22,12 +22,14 @@ import { MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../common/errors.js'
+import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, StuckReplica } from '../common/control-contract.js'
+import { describeFault } from '../common/fault-text.js'
 import { ControllerDriver, IsrChangeBatcher } from './controller-driver.js'
-import { FaultInjector, type Fault, type FaultSpec } from './faults.js'
+import { FaultInjector } from './faults.js'
 import { DirectLink } from './links.js'
 import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
-import { describeFault, mergeByTime, RuntimeEvents } from './runtime-events.js'
+import { mergeByTime, RuntimeEvents } from './runtime-events.js'
 import { ErrorCode } from '../protocol/errors.js'
 import type { Logger } from '../common/logger.js'
 
@@ -47,77 +49,6 @@ export interface ClusterOptions {
   retentionCheckIntervalMs?: number
   /** Read every log once in the background after it opens, looking for corrupt batches (default true). */
   scrubOnOpen?: boolean
-}
-
-export interface BrokerStatus {
-  id: number
-  host: string
-  port: number
-  /** offline: its log dir failed (a full disk); it comes back by itself once writes work again. */
-  state: 'up' | 'fenced' | 'paused' | 'killed' | 'offline'
-  /** Why its log dir is offline (e.g. "disk full (ENOSPC) writing <file>"), or null. */
-  logDirError: string | null
-  connections: number
-  /** Kafka requests dispatched since the daemon started. */
-  requests: number
-}
-
-/** A partition as `cluster.snapshot` shows it: the metadata plus the replicas' offsets. */
-export interface PartitionSnapshot {
-  topic: string
-  partition: number
-  /** A topic of Kafka's own (__consumer_offsets). */
-  internal: boolean
-  leader: number
-  leaderEpoch: number
-  replicas: number[]
-  isr: number[]
-  /** The leader's; -1 when there is no live leader. */
-  logStartOffset: number
-  highWatermark: number
-  logEndOffset: number
-  /** Each replica's log end offset; null when its broker is down (or has not opened the log yet). */
-  replicaLogEndOffsets: Record<string, number | null>
-  /** Replicas that keep truncating and refetching the same records (see StuckReplica). */
-  stuckReplicas: number[]
-}
-
-/** A follower that cannot converge with its leader: the same truncation keeps coming back. */
-export interface StuckReplica {
-  topic: string
-  partition: number
-  broker: number
-  leader: number
-  /** The follower's log end offset it truncates from, and the offset it truncates to. */
-  fromOffset: number
-  toOffset: number
-  truncations: number
-  sinceMs: number
-}
-
-/** A replica found corrupt and its recovery (broker/replica-recovery.ts), as the status shows it. */
-export interface RecoveryStatus {
-  broker: number
-  topic: string
-  partition: number
-  /** The damaged range, inclusive. */
-  firstOffset: number
-  lastOffset: number
-  reason: string
-  state: 'recovering' | 'recovered' | 'unrecoverable'
-  foundAt: string
-  /** Where the replica's log was cut back to before fetching again from the leader. */
-  truncatedTo: number | null
-  recoveredAt: string | null
-}
-
-export interface ClusterStatus {
-  brokers: BrokerStatus[]
-  controllerId: number
-  topics: number
-  partitions: number
-  /** Replicas that had to recover from corruption since the daemon started, oldest first. */
-  recoveries: RecoveryStatus[]
 }
 
 export interface ClusterRuntime {

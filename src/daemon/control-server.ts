@@ -1,8 +1,9 @@
 /**
- * The control socket server: newline-delimited JSON requests dispatched to registered handlers,
- * plus server-push subscriptions fed by a ControlEvents emitter (see control-protocol.ts).
+ * The control socket server: newline-delimited JSON requests dispatched to a handler per method
+ * of a contract (src/common/control-contract.ts: the daemon serves `ControlMethods`), plus
+ * server-push subscriptions fed by a ControlEvents emitter.
  *
- * Later features add methods with register() (faults, broker kill) and feed events with
+ * The daemon and the cluster add their methods with serve() and feed events with
  * events.publish(); nothing here knows what the methods do.
  */
 import { EventEmitter } from 'node:events'
@@ -12,8 +13,11 @@ import {
   CONTROL_LINE_BYTES_MAX,
   type ControlErrorBody,
   type ControlEventMessage,
+  type ControlMethods,
+  type MethodMap,
   type RequestId,
-} from './control-protocol.js'
+  type SubscriptionMethod,
+} from '../common/control-contract.js'
 import type { Logger } from '../common/logger.js'
 
 export interface ControlEvent {
@@ -41,7 +45,22 @@ export interface ControlContext {
   afterResponse(fn: () => void): void
 }
 
-export type ControlHandler = (params: Record<string, unknown>, ctx: ControlContext) => unknown
+/**
+ * The handler of method M of contract C. Its params are typed as the contract's client sends
+ * them, but they come off a socket: a handler checks what it relies on.
+ */
+export type ControlHandler<M extends keyof C, C extends MethodMap = ControlMethods> = (
+  params: C[M]['params'],
+  ctx: ControlContext,
+) => C[M]['result'] | Promise<C[M]['result']>
+
+/** A handler for each of the methods K of contract C: a missing or misnamed one does not compile. */
+export type ControlHandlers<K extends keyof C, C extends MethodMap = ControlMethods> = { [M in K]: ControlHandler<M, C> }
+
+/** Every contract a ControlServer serves has the subscription methods, which it serves itself. */
+export type ServedContract = MethodMap & Pick<ControlMethods, SubscriptionMethod>
+
+type AnyHandler = (params: object, ctx: ControlContext) => unknown
 
 /** A handler throws this to answer with a specific error code. */
 export class ControlMethodError extends Error {
@@ -77,14 +96,14 @@ function matches(filter: string[] | undefined, type: string): boolean {
   return filter.some((f) => (f.endsWith('.') ? type.startsWith(f) : type === f))
 }
 
-class Connection {
+class Connection<C extends ServedContract> {
   private pending = ''
   private readonly subscriptions = new Map<RequestId, (e: ControlEvent) => void>()
 
   constructor(
     readonly id: number,
     private readonly socket: net.Socket,
-    private readonly server: ControlServer,
+    private readonly server: ControlServer<C>,
     private readonly opts: Required<Omit<ControlServerOptions, 'events' | 'log'>> & { log: Logger },
   ) {
     socket.setEncoding('utf8')
@@ -190,10 +209,10 @@ class Connection {
   }
 }
 
-export class ControlServer {
+export class ControlServer<C extends ServedContract = ControlMethods> {
   readonly events: ControlEvents
-  private readonly handlers = new Map<string, ControlHandler>()
-  private readonly connections = new Map<number, Connection>()
+  private readonly handlers = new Map<string, AnyHandler>()
+  private readonly connections = new Map<number, Connection<C>>()
   private readonly opts: Required<Omit<ControlServerOptions, 'events' | 'log'>> & { log: Logger }
   private server: net.Server | undefined
   private socketPath: string | undefined
@@ -207,31 +226,39 @@ export class ControlServer {
       connectionsMax: opts.connectionsMax ?? 256,
       subscriptionsPerConnectionMax: opts.subscriptionsPerConnectionMax ?? 32,
     }
-    this.register('subscribe', (params, ctx) => {
-      const events = params.events
-      if (events !== undefined && !(Array.isArray(events) && events.every((e) => typeof e === 'string'))) {
-        throw new ControlMethodError('BAD_REQUEST', 'events must be an array of strings')
-      }
-      const conn = this.connections.get(ctx.connectionId)
-      // Start streaming only after the response, so a client never sees an event before its ack.
-      ctx.afterResponse(() => conn?.subscribe(ctx.requestId, events as string[] | undefined, this.events))
-      return { subscription: ctx.requestId }
-    })
-    this.register('unsubscribe', (params, ctx) => {
-      const id = params.subscription
-      if (typeof id !== 'number' && typeof id !== 'string') {
-        throw new ControlMethodError('BAD_REQUEST', 'subscription must be a request id')
-      }
-      return { unsubscribed: this.connections.get(ctx.connectionId)?.unsubscribe(id, this.events) ?? false }
-    })
+    const own: ControlHandlers<SubscriptionMethod> = {
+      subscribe: (params, ctx) => {
+        const events: unknown = params.events
+        if (events !== undefined && !(Array.isArray(events) && events.every((e) => typeof e === 'string'))) {
+          throw new ControlMethodError('BAD_REQUEST', 'events must be an array of strings')
+        }
+        const conn = this.connections.get(ctx.connectionId)
+        // Start streaming only after the response, so a client never sees an event before its ack.
+        ctx.afterResponse(() => conn?.subscribe(ctx.requestId, events as string[] | undefined, this.events))
+        return { subscription: ctx.requestId }
+      },
+      unsubscribe: (params, ctx) => {
+        const id: unknown = params.subscription
+        if (typeof id !== 'number' && typeof id !== 'string') {
+          throw new ControlMethodError('BAD_REQUEST', 'subscription must be a request id')
+        }
+        return { unsubscribed: this.connections.get(ctx.connectionId)?.unsubscribe(id, this.events) ?? false }
+      },
+    }
+    for (const [method, handler] of Object.entries(own)) this.handlers.set(method, handler as AnyHandler)
   }
 
-  register(method: string, handler: ControlHandler): void {
+  /** Serves a handler per method; a method is served once. */
+  serve<K extends keyof C & string>(handlers: ControlHandlers<K, C>): void {
+    for (const method of Object.keys(handlers) as K[]) this.register(method, handlers[method])
+  }
+
+  register<M extends keyof C & string>(method: M, handler: ControlHandler<M, C>): void {
     if (this.handlers.has(method)) throw new Error(`control method ${method} is already registered`)
-    this.handlers.set(method, handler)
+    this.handlers.set(method, handler as AnyHandler)
   }
 
-  handler(method: string): ControlHandler | undefined {
+  handler(method: string): AnyHandler | undefined {
     return this.handlers.get(method)
   }
 
@@ -269,7 +296,7 @@ export class ControlServer {
     this.connections.set(id, new Connection(id, socket, this, this.opts))
   }
 
-  forget(conn: Connection): void {
+  forget(conn: Connection<C>): void {
     this.connections.delete(conn.id)
   }
 

@@ -15,8 +15,8 @@ import { SluiceError, systemErrorCode } from '../common/errors.js'
 import type { ClusterOptions, ClusterRuntime } from './cluster.js'
 import { registerClusterControl } from './cluster-control.js'
 import { writeConfigIfAbsent } from '../common/daemon-config.js'
-import type { DaemonState, DaemonStatus } from './control-protocol.js'
-import { ControlEvents, ControlServer } from './control-server.js'
+import type { DaemonMethod, DaemonState, DaemonStatus } from '../common/control-contract.js'
+import { ControlEvents, ControlServer, type ControlHandlers } from './control-server.js'
 import { secureHome } from '../common/home-mode.js'
 import { acquirePidLock, type PidLock } from '../common/pid-lock.js'
 import { createLogger, fileSink, type DaemonLogger, type LogSink } from './logger.js'
@@ -132,11 +132,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
     return stopping
   }
 
-  control.register('status', () => status())
-  control.register('stop', (_params, ctx) => {
-    ctx.afterResponse(() => void stop('control'))
-    return { pid: process.pid, stopping: true }
-  })
+  control.serve({
+    status: () => status(),
+    stop: (_params, ctx) => {
+      ctx.afterResponse(() => void stop('control'))
+      return { pid: process.pid, stopping: true }
+    },
+  } satisfies ControlHandlers<DaemonMethod>)
 
   try {
     writeConfigIfAbsent(paths.config, { brokers: opts.brokers, port: opts.port, host: opts.host })

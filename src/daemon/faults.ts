@@ -8,14 +8,8 @@ import { seededRng, type Rng } from '../cluster/rng.js'
 import { SluiceError } from '../common/errors.js'
 import { INJECTABLE_APIS } from '../broker/error-responses.js'
 import { ErrorCode, errorCodeByName, errorName, isKnownErrorCode } from '../protocol/errors.js'
+import type { Fault, FaultSpec } from '../common/control-contract.js'
 import type { LinkFaults } from './links.js'
-
-export type FaultSpec =
-  | { kind: 'latency'; broker?: number; link?: [number, number]; latencyMs: number; jitterMs?: number }
-  | { kind: 'cut'; link: [number, number] }
-  | { kind: 'error'; broker: number; api: string; error: string; count: number }
-
-export type Fault = FaultSpec & { id: number; seed: number; createdAt: string; remaining?: number }
 
 export interface ListenerFaults {
   /** Extra latency before a broker answers a request (ms), or 0. */

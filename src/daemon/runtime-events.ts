@@ -5,7 +5,6 @@
  * in memory for `cluster.events` (a restart forgets them). They carry `offset: null` and a `seq`.
  */
 import { RUNTIME_EVENTS_MAX, type ClusterEvent, type RuntimeEventType } from '../cluster/events.js'
-import type { FaultSpec } from './faults.js'
 
 export class RuntimeEvents {
   private readonly kept: ClusterEvent[] = []
@@ -36,18 +35,4 @@ export function mergeByTime(metadata: readonly ClusterEvent[], runtime: readonly
   }
   while (j < runtime.length) out.push(runtime[j++]!)
   return out
-}
-
-/** "latency 200 ms on broker 2", "link 1-3 cut", "NOT_LEADER_OR_FOLLOWER on 3 Produce requests of broker 2". */
-export function describeFault(f: FaultSpec): string {
-  switch (f.kind) {
-    case 'latency': {
-      const where = f.link ? `on the link ${f.link[0]}-${f.link[1]}` : `on broker ${f.broker}`
-      return `latency ${f.latencyMs} ms${f.jitterMs ? ` (±${f.jitterMs} ms)` : ''} ${where}`
-    }
-    case 'cut':
-      return `link ${f.link[0]}-${f.link[1]} cut`
-    case 'error':
-      return `${f.error} on ${f.count} ${f.api} request(s) of broker ${f.broker}`
-  }
 }

@@ -5,20 +5,27 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ControlClient } from '../../src/client/control.js'
 import { SluiceError } from '../../src/common/errors.js'
-import type { ControlEventMessage } from '../../src/daemon/control-protocol.js'
+import type { ControlEventMessage, ControlMethods, SubscriptionMethod } from '../../src/common/control-contract.js'
 import { ControlMethodError, ControlServer } from '../../src/daemon/control-server.js'
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined }
 
+/** The transport is generic over its contract: these methods exist only for the test. */
+type TestMethods = Pick<ControlMethods, SubscriptionMethod> & {
+  echo: { params: Record<string, unknown>; result: unknown }
+  fail: { params: Record<string, never>; result: never }
+  crash: { params: Record<string, never>; result: never }
+}
+
 let dir: string
 let socketPath: string
-let server: ControlServer
-const clients: ControlClient[] = []
+let server: ControlServer<TestMethods>
+const clients: ControlClient<TestMethods>[] = []
 
 beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ctl-'))
   socketPath = path.join(dir, 'control.sock')
-  server = new ControlServer({ log: quiet })
+  server = new ControlServer<TestMethods>({ log: quiet })
   server.register('echo', (params) => params)
   server.register('fail', () => {
     throw new ControlMethodError('NOT_FOUND', 'no such thing')
@@ -35,8 +42,8 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
-async function connect(): Promise<ControlClient> {
-  const c = await ControlClient.connect(socketPath)
+async function connect(): Promise<ControlClient<TestMethods>> {
+  const c = await ControlClient.connect<TestMethods>(socketPath)
   clients.push(c)
   return c
 }
@@ -82,10 +89,10 @@ describe('daemon/control-server', () => {
   test('the client maps errors to SluiceError with the code (and its exit code)', async () => {
     const c = await connect()
     expect(await c.call('echo', { b: 2 })).toEqual({ b: 2 })
-    const err = await c.call('fail').catch((e: unknown) => e)
+    const err = await c.call('fail', {}).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(SluiceError)
     expect(err).toMatchObject({ code: 'NOT_FOUND', exit: 4, message: 'no such thing' })
-    expect(await c.call('crash').catch((e: SluiceError) => e.code)).toBe('INTERNAL')
+    expect(await c.call('crash', {}).catch((e: SluiceError) => e.code)).toBe('INTERNAL')
   })
 
   test('registering a method twice is a programmer error', () => {
@@ -101,12 +108,12 @@ describe('daemon/control-server', () => {
     server.events.publish('broker.killed', { id: 2 })
     server.events.publish('partition.leader', { topic: 't' })
     // A round trip after the publishes: events sent before the response arrive before it.
-    await c.call('echo')
+    await c.call('echo', {})
     expect(all.map((e) => e.event)).toEqual(['broker.killed', 'partition.leader'])
     expect(brokers).toEqual([{ subscription: sub.id, event: 'broker.killed', data: { id: 2 } }])
     await sub.unsubscribe()
     server.events.publish('broker.restarted', { id: 2 })
-    await c.call('echo')
+    await c.call('echo', {})
     expect(brokers).toHaveLength(1)
     expect(all).toHaveLength(3)
   })
@@ -134,7 +141,7 @@ describe('daemon/control-server', () => {
   test('a stale socket file is replaced on listen', async () => {
     await server.close()
     fs.writeFileSync(socketPath, '')
-    server = new ControlServer({ log: quiet })
+    server = new ControlServer<TestMethods>({ log: quiet })
     server.register('echo', (p) => p)
     await server.listen(socketPath)
     expect(await (await connect()).call('echo', { ok: true })).toEqual({ ok: true })

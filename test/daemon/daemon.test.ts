@@ -10,7 +10,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ControlClient } from '../../src/client/control.js'
 import type { ClusterOptions, ClusterRuntime } from '../../src/daemon/cluster.js'
-import type { DaemonStatus } from '../../src/daemon/control-protocol.js'
+import type { DaemonStatus } from '../../src/common/control-contract.js'
 import { runDaemon } from '../../src/daemon/daemon.js'
 import { LockHeldError } from '../../src/common/pid-lock.js'
 import { homePaths } from '../../src/common/home-paths.js'
@@ -86,11 +86,11 @@ describe('daemon/daemon', () => {
   test('status and stop over the control socket; subscribers see daemon.stopping', async () => {
     const d = await runDaemon({ home, ...base, startCluster: fakeCluster([]) })
     const c = await ControlClient.connect(homePaths(home).socket)
-    const status = await c.call<DaemonStatus>('status')
+    const status: DaemonStatus = await c.call('status', {})
     expect(status.cluster?.brokers).toHaveLength(1)
     const events: string[] = []
     await c.subscribe({ events: ['daemon.'] }, (e) => events.push(e.event))
-    expect(await c.call('stop')).toEqual({ pid: process.pid, stopping: true })
+    expect(await c.call('stop', {})).toEqual({ pid: process.pid, stopping: true })
     expect(await d.stopped).toBe('control')
     await c.closed
     expect(events).toEqual(['daemon.stopping'])

@@ -14,6 +14,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
+import type { Method, Params, Result } from '../../src/common/control-contract.js'
 import { freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 
 interface Partition {
@@ -97,7 +98,7 @@ afterAll(async () => {
 
 /** Each test starts on a whole cluster: faults cleared, every broker running, every ISR full. */
 beforeEach(async () => {
-  await control('fault.clear')
+  await control('fault.clear', {})
   for (const b of await brokers()) {
     if (b.state === 'killed') await control('broker.start', { id: b.id })
     if (b.state === 'paused') await control('broker.resume', { id: b.id })
@@ -136,14 +137,14 @@ function expectFailure(r: SluiceResult, exit: number, phrase: RegExp): void {
 }
 
 /** The control socket, straight: for waiting on the cluster, not for what is under test. */
-function control<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-  return callDaemon<T>(d.home, method, params, { timeoutMs: 30_000 })
+function control<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
+  return callDaemon(d.home, method, params, { timeoutMs: 30_000 })
 }
-const brokers = async (): Promise<Broker[]> => (await control<{ brokers: Broker[] }>('broker.list')).brokers
+const brokers = async (): Promise<Broker[]> => (await control('broker.list', {})).brokers
 const partitions = async (topic?: string): Promise<Partition[]> =>
-  (await control<{ partitions: Partition[] }>('cluster.partitions')).partitions.filter((p) => topic === undefined || p.topic === topic)
+  (await control('cluster.partitions', {})).partitions.filter((p) => topic === undefined || p.topic === topic)
 const nextEventOffset = async (): Promise<number> =>
-  (await control<{ events: Event[] }>('cluster.events')).events.reduce((m, e) => Math.max(m, e.offset ?? -1), -1) + 1
+  (await control('cluster.events', {})).events.reduce((m, e) => Math.max(m, e.offset ?? -1), -1) + 1
 
 async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -259,7 +260,7 @@ describe('cluster.snapshot (what sluice ui shows)', () => {
     }
     let snap!: Snapshot
     await waitFor('every replica of t-snap at offset 25', async () => {
-      snap = await control<Snapshot>('cluster.snapshot')
+      snap = await control('cluster.snapshot', {})
       const p = snap.partitions.find((q) => q.topic === 't-snap')
       return p !== undefined && Object.values(p.replicaLogEndOffsets).every((leo) => leo === 25)
     })
@@ -273,7 +274,7 @@ describe('cluster.snapshot (what sluice ui shows)', () => {
     expect(snap.offline).toEqual([])
     const before = snap.brokers.find((b) => b.id === p.leader)!.requests
     await run(['topic', 'describe', 't-snap'])
-    const after = (await control<Snapshot>('cluster.snapshot')).brokers.find((b) => b.id === p.leader)!.requests
+    const after = (await control('cluster.snapshot', {})).brokers.find((b) => b.id === p.leader)!.requests
     expect(after).toBeGreaterThanOrEqual(before)
   })
 })

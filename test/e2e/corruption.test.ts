@@ -12,7 +12,7 @@ import path from 'node:path'
 import { Producer, stringSerializers } from '@platformatic/kafka'
 import { ClassicLevel } from 'classic-level'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { RecoveryStatus } from '../../src/daemon/cluster.js'
+import type { RecoveryStatus } from '../../src/common/control-contract.js'
 import { sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 import { kcat, kcatPath } from '../interop/kcat.js'
 

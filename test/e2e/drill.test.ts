@@ -20,6 +20,7 @@ import { execa } from 'execa'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
+import type { Method, Params, Result } from '../../src/common/control-contract.js'
 import { kcatPath } from '../interop/kcat.js'
 import { readTopic, type ReadRecord } from '../support/read-back.js'
 import { sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
@@ -59,10 +60,10 @@ interface ClusterEvent {
 let d: TestDaemon
 let admin: Admin
 
-function control<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-  return callDaemon<T>(d.home, method, params, { timeoutMs: 30_000 })
+function control<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
+  return callDaemon(d.home, method, params, { timeoutMs: 30_000 })
 }
-const partitions = async (): Promise<Partition[]> => (await control<{ partitions: Partition[] }>('cluster.partitions')).partitions.filter((p) => p.topic === TOPIC)
+const partitions = async (): Promise<Partition[]> => (await control('cluster.partitions', {})).partitions.filter((p) => p.topic === TOPIC)
 const startedAtMs = Date.now()
 /** Progress on stderr, so a stuck drill shows where it stopped. */
 const step = (what: string): void => console.error(`drill +${((Date.now() - startedAtMs) / 1000).toFixed(1)}s: ${what}`)
@@ -196,7 +197,7 @@ afterAll(async () => {
 
 describe.skipIf(!kcatPath)('failover drill', () => {
   it(`kcat and sluice produce each send ${RECORDS} records through ${KILLS} crashes of partition 0's leader: nothing lost, nothing twice, in order`, async () => {
-    const history = (await control<{ events: ClusterEvent[] }>('cluster.events')).events
+    const history = (await control('cluster.events', {})).events
     const firstEvent = history.reduce((m, e) => Math.max(m, e.offset ?? -1), -1) + 1
 
     const kcat = execa(kcatPath!, ['-P', '-b', d.bootstrap, '-t', TOPIC, '-X', 'enable.idempotence=true', '-X', 'acks=all', '-X', 'linger.ms=5'], {

@@ -13,6 +13,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
+import type { Method, Params, Result } from '../../src/common/control-contract.js'
 import { sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 interface Partition {
@@ -29,9 +30,9 @@ const RECORDS = 30
 let d: TestDaemon
 let admin: Admin
 
-const control = <T>(method: string, params: Record<string, unknown> = {}): Promise<T> => callDaemon<T>(d.home, method, params)
+const control = <M extends Method>(method: M, params: Params<M>): Promise<Result<M>> => callDaemon(d.home, method, params)
 const partitions = async (topic: string): Promise<Partition[]> =>
-  (await control<{ partitions: Partition[] }>('cluster.partitions')).partitions.filter((p) => p.topic === topic)
+  (await control('cluster.partitions', {})).partitions.filter((p) => p.topic === topic)
 const run = (args: string[], timeoutMs = 60_000) => sluice(args, { home: d.home, env: d.env, timeoutMs })
 
 beforeAll(async () => {

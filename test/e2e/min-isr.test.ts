@@ -40,7 +40,7 @@ let admin: Admin
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const partitions = async (): Promise<Partition[]> =>
-  (await callDaemon<{ partitions: Partition[] }>(d.home, 'cluster.partitions', {}, { timeoutMs: 30_000 })).partitions.filter((p) => p.topic === TOPIC)
+  (await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: 30_000 })).partitions.filter((p) => p.topic === TOPIC)
 
 async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs

@@ -334,7 +334,7 @@ describe('sluice replay across a failover', () => {
     const { callDaemon } = await import('../../src/client/control.js')
     type P = { topic: string; partition: number; leader: number; isr: number[] }
     const leaderOf = async (topic: string): Promise<P> =>
-      (await callDaemon<{ partitions: P[] }>(d.home, 'cluster.partitions', {}, { timeoutMs: 30_000 })).partitions.find((p) => p.topic === topic && p.partition === 0)!
+      (await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: 30_000 })).partitions.find((p) => p.topic === topic && p.partition === 0)!
     const count = 30
     await createTopic('r-fo-src', 1)
     await createTopic('r-fo-dst', 1)

@@ -135,7 +135,7 @@ describe('retention and compaction through kafkajs', () => {
   it("a follower compacted its own copy: after the leader is killed, the new leader serves the same records", async () => {
     expect(compactedView.length).toBeGreaterThan(0)
     const leaderOf = async (): Promise<number> => {
-      const { partitions } = await callDaemon<{ partitions: { topic: string; partition: number; leader: number }[] }>(d.home, 'cluster.partitions', {}, { timeoutMs: 30_000 })
+      const { partitions } = await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: 30_000 })
       return partitions.find((p) => p.topic === 'compacted' && p.partition === 0)!.leader
     }
     const old = await leaderOf()

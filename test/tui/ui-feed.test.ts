@@ -1,7 +1,6 @@
 /**
  * The dashboard's feeds without a daemon: ClusterFeed against a fake control socket (subscribe,
- * history, snapshots, actions, the daemon going away and coming back, an older daemon without
- * cluster.snapshot), GroupsFeed against a fake group source (errors kept with the last groups).
+ * history, snapshots, actions, the daemon going away and coming back), GroupsFeed against a fake group source (errors kept with the last groups).
  */
 import fs from 'node:fs/promises'
 import net from 'node:net'
@@ -20,7 +19,6 @@ class FakeDaemon {
   private readonly sockets = new Set<net.Socket>()
   private subscribers: Array<{ socket: net.Socket; id: number }> = []
   private snapshots = 0
-  hasSnapshot = true
 
   constructor(readonly socketPath: string) {}
 
@@ -68,14 +66,7 @@ class FakeDaemon {
       case 'cluster.events':
         return reply({ events: EVENTS.slice(0, 2) })
       case 'cluster.snapshot':
-        if (!this.hasSnapshot) return socket.write(JSON.stringify({ id: req.id, error: { code: 'UNKNOWN_METHOD', message: 'unknown method' } }) + '\n')
         return reply(snapshotAt(500 * ++this.snapshots))
-      case 'broker.list': {
-        const s = snapshotAt(0)
-        return reply({ controllerId: s.controllerId, brokers: s.brokers })
-      }
-      case 'cluster.partitions':
-        return reply({ partitions: snapshotAt(0).partitions.map(({ topic, partition, leader, leaderEpoch, replicas, isr }) => ({ topic, partition, leader, leaderEpoch, replicas, isr })) })
       default:
         return reply({ id: req.params.id })
     }
@@ -146,14 +137,6 @@ describe('ClusterFeed', () => {
     const last = lost.snapshot!.timeMs
     await daemon.start()
     await until(() => view().connection.kind === 'connected' && view().snapshot!.timeMs !== last, 'the reconnection')
-  })
-
-  it('falls back to broker.list and cluster.partitions on a daemon without cluster.snapshot', async () => {
-    const { daemon, view } = await setup()
-    daemon.hasSnapshot = false
-    await until(() => view().sourceNote, 'the note about the older daemon')
-    await until(() => view().snapshot?.partitions.every((p) => p.highWatermark === -1), 'a snapshot without offsets')
-    expect(view().snapshot!.brokers.map((b) => b.id)).toEqual([1, 2, 3])
   })
 })
 

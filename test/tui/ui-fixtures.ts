@@ -71,6 +71,8 @@ export function snapshotAt(dtMs: number, opts: { ratePerSec?: number; killed?: b
     partitions,
     offline,
     underReplicated: under,
+    leaderDown: [],
+    stuckReplicas: [],
     lastFailover: killed ? FAILOVER : null,
   }
 }

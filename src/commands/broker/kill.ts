@@ -1,16 +1,7 @@
-import { Args, Flags } from '@oclif/core'
-import { BaseCommand } from '../../cli/base-command.js'
-import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import {
-  leaderMoves,
-  localCluster,
-  parseId,
-  movesTable,
-  type BrokerInfo,
-  type BrokerListResult,
-  type LeaderMove,
-  type PartitionState,
-} from '../../client/local.js'
+import { Flags } from '@oclif/core'
+import { BrokerActionCommand } from '../../cli/broker-action.js'
+import { movesTable } from '../../client/local.js'
+import type { BrokerActionResult, BrokerInfo, LeaderMove } from '../../common/control-contract.js'
 
 export interface BrokerKillResult {
   id: number
@@ -22,7 +13,7 @@ export interface BrokerKillResult {
   brokers: BrokerInfo[]
 }
 
-export default class BrokerKill extends BaseCommand<typeof BrokerKill> {
+export default class BrokerKill extends BrokerActionCommand<typeof BrokerKill, BrokerKillResult> {
   static override summary = 'Kill a broker of the local cluster: a crash, or a controlled shutdown with --clean.'
   static override description = `A crash (the default): the broker's listener closes and its connections drop at once, replication and heartbeats stop. The controller notices only when the broker's session times out (broker.session.timeout.ms, 9 s by default): then it fences the broker and elects new leaders for the partitions it led, from their in-sync replicas.
 --clean: a controlled shutdown. Leadership moves to other in-sync replicas first and the broker leaves every ISR, so clients see one quick move instead of a timeout; the moves are printed.
@@ -33,39 +24,33 @@ Exit codes: 4 when there is no such broker; 2 (LOCAL_ONLY) when --bootstrap-serv
     '<%= config.bin %> broker kill 2 --clean',
     '<%= config.bin %> broker kill 2 --clean --json | jq ".moves"',
   ]
-  static override args = {
-    id: Args.string({ description: 'broker id', required: true }),
-  }
   static override flags = {
     clean: Flags.boolean({ description: 'controlled shutdown: move leadership away first', default: false }),
-    'bootstrap-server': bootstrapFlag,
+    ...BrokerActionCommand.flags,
   }
 
-  public async run(): Promise<BrokerKillResult> {
-    const id = parseId(this.args.id, 'broker id')
+  protected readonly action = 'kill'
+
+  protected override extraParams(): { clean: boolean } {
+    return { clean: this.flags.clean }
+  }
+
+  protected describe({ id, was, wasLeaderOf, moves }: BrokerActionResult): string {
+    if (was === 'killed') return `broker ${id} is already down (start it with \`sluice broker start ${id}\`)`
+    if (this.flags.clean) return `broker ${id} shut down cleanly; ${moves.length === 1 ? '1 leadership' : `${moves.length} leaderships`} moved first`
+    return (
+      `broker ${id} killed (a crash): the controller fences it when its session times out (broker.session.timeout.ms)` +
+      (wasLeaderOf > 0 ? `, then elects new leaders for the ${wasLeaderOf === 1 ? 'partition' : `${wasLeaderOf} partitions`} it led` : '')
+    )
+  }
+
+  protected override table({ was, moves }: BrokerActionResult): string | undefined {
+    return this.flags.clean && was !== 'killed' && moves.length > 0 ? movesTable(moves) : undefined
+  }
+
+  protected output({ id, was, moves, brokers }: BrokerActionResult): BrokerKillResult {
     const clean = this.flags.clean
-    const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice broker kill' })
-    const { brokers: before } = await local.call<BrokerListResult>('broker.list')
-    const was = before.find((b) => b.id === id)
-    const partitionsBefore = clean ? (await local.call<{ partitions: PartitionState[] }>('cluster.partitions')).partitions : []
-    // A controlled shutdown waits for the controller to move every leadership: allow for it.
-    const { brokers } = await local.call<{ brokers: BrokerInfo[] }>('broker.kill', { id, clean }, { timeoutMs: 30_000 })
-    const alreadyDown = was?.state === 'killed'
-    const moves = clean ? leaderMoves(partitionsBefore, (await local.call<{ partitions: PartitionState[] }>('cluster.partitions')).partitions) : []
-    if (!this.jsonEnabled()) {
-      if (alreadyDown) {
-        this.note(`broker ${id} is already down (start it with \`sluice broker start ${id}\`)`)
-      } else if (clean) {
-        this.note(`broker ${id} shut down cleanly; ${moves.length === 1 ? '1 leadership' : `${moves.length} leaderships`} moved first`)
-        if (moves.length > 0) this.log(movesTable(moves))
-      } else {
-        const led = was?.leaderOf ?? 0
-        this.note(
-          `broker ${id} killed (a crash): the controller fences it when its session times out (broker.session.timeout.ms)` +
-            (led > 0 ? `, then elects new leaders for the ${led === 1 ? 'partition' : `${led} partitions`} it led` : ''),
-        )
-      }
-    }
-    return { id, clean, alreadyDown, moves, brokers }
+    // A crash moves leaderships later (at the session timeout): only a clean shutdown reports moves.
+    return { id, clean, alreadyDown: was === 'killed', moves: clean ? moves : [], brokers }
   }
 }

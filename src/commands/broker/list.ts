@@ -1,6 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { brokerTable, localCluster, type BrokerListResult } from '../../client/local.js'
+import { brokerTable, localCluster } from '../../client/local.js'
+import type { BrokerListResult } from '../../common/control-contract.js'
 
 export default class BrokerList extends BaseCommand<typeof BrokerList> {
   static override summary = "List the local cluster's brokers: state, leaderships, replicas, connections."
@@ -14,7 +15,7 @@ Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another c
 
   public async run(): Promise<BrokerListResult> {
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice broker list' })
-    const result = await local.call<BrokerListResult>('broker.list')
+    const result = await local.call('broker.list', {})
     this.log(brokerTable(result.brokers, result.controllerId))
     return result
   }

@@ -2,14 +2,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { SluiceError } from '../../common/errors.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { leaderMoves, localCluster, movesTable, type LeaderMove, type PartitionState } from '../../client/local.js'
-
-export interface ElectLeadersResult {
-  /** How many partitions changed leader. */
-  moved: number
-  /** The moves, as seen by comparing the partitions before and after the election. */
-  moves: LeaderMove[]
-}
+import { localCluster, movesTable } from '../../client/local.js'
+import type { ElectLeadersResult } from '../../common/control-contract.js'
 
 export default class ClusterElectLeaders extends BaseCommand<typeof ClusterElectLeaders> {
   static override summary = 'Move leadership back to the preferred replicas (the first of each replica list).'
@@ -31,11 +25,7 @@ Exit codes: 4 for an unknown --topic; 2 (LOCAL_ONLY) when --bootstrap-server nam
       throw new SluiceError('USAGE', 'say which election: --preferred (the only kind that can be asked for) (see --help)')
     }
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice cluster elect-leaders' })
-    const partitions = async (): Promise<PartitionState[]> =>
-      (await local.call<{ partitions: PartitionState[] }>('cluster.partitions')).partitions
-    const before = await partitions()
-    const { moved } = await local.call<{ moved: number }>('cluster.elect-leaders', { topic: this.flags.topic }, { timeoutMs: 30_000 })
-    const moves = moved === 0 ? [] : leaderMoves(before, await partitions())
+    const { moved, moves } = await local.call('cluster.elect-leaders', { topic: this.flags.topic }, { timeoutMs: 30_000 })
     if (!this.jsonEnabled()) {
       this.note(moved === 0 ? 'every leader is already its preferred replica (or the preferred one is not in sync)' : `moved ${moved === 1 ? '1 leadership' : `${moved} leaderships`} to the preferred replicas`)
       if (moves.length > 0) this.log(movesTable(moves))

@@ -3,7 +3,8 @@ import { once } from 'node:events'
 import { BaseCommand } from '../../cli/base-command.js'
 import { SluiceError } from '../../common/errors.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { localCluster, type ClusterEvent } from '../../client/local.js'
+import { localCluster } from '../../client/local.js'
+import type { ClusterEvent } from '../../common/control-contract.js'
 
 const HISTORY_TIMEOUT_MS = 30_000
 
@@ -42,7 +43,7 @@ The output is data: JSON lines on stdout, with or without --json. Local only: re
     const since = this.flags.since
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice cluster events' })
     if (!this.flags.follow) {
-      const { events } = await local.call<{ events: ClusterEvent[] }>('cluster.events', {}, { timeoutMs: HISTORY_TIMEOUT_MS })
+      const { events } = await local.call('cluster.events', {}, { timeoutMs: HISTORY_TIMEOUT_MS })
       for (const e of fromOffset(events, since)) await writeLine(e)
       return
     }
@@ -74,7 +75,7 @@ The output is data: JSON lines on stdout, with or without --json. Local only: re
         if (msg.event === 'daemon.stopping') daemonStopping = true
         else onLive(msg.data as ClusterEvent)
       })
-      const { events } = await client.call<{ events: ClusterEvent[] }>('cluster.events', {}, { timeoutMs: HISTORY_TIMEOUT_MS })
+      const { events } = await client.call('cluster.events', {}, { timeoutMs: HISTORY_TIMEOUT_MS })
       for (const e of fromOffset(events, since)) await writeLine(e)
       historySeq = events.reduce((m, e) => Math.max(m, e.seq ?? -1), -1)
       historyEnd = events.reduce((m, e) => Math.max(m, e.offset ?? -1), -1)

@@ -2,13 +2,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { SluiceError } from '../../common/errors.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { localCluster, partitionNames, partitionTable, type PartitionState } from '../../client/local.js'
-
-export interface ClusterPartitionsResult {
-  partitions: PartitionState[]
-  /** Partitions whose leader's broker is down (killed, paused, log dir offline) and not yet fenced. */
-  leaderDown: PartitionState[]
-}
+import { localCluster, partitionNames, partitionTable } from '../../client/local.js'
+import type { ClusterPartitionsResult, PartitionState } from '../../common/control-contract.js'
 
 export default class ClusterPartitions extends BaseCommand<typeof ClusterPartitions> {
   static override summary = "Every partition's leader, leader epoch, replicas and in-sync replicas, as the controller sees them."
@@ -26,7 +21,7 @@ Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another c
 
   public async run(): Promise<ClusterPartitionsResult> {
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice cluster partitions' })
-    let { partitions, leaderDown } = await local.call<ClusterPartitionsResult>('cluster.partitions')
+    let { partitions, leaderDown } = await local.call('cluster.partitions', {})
     const topic = this.flags.topic
     if (topic !== undefined) {
       partitions = partitions.filter((p) => p.topic === topic)

@@ -11,8 +11,8 @@ import {
   partitionNames,
   partitionTable,
   recoveriesTable,
-  type ClusterStatusResult,
 } from '../../client/local.js'
+import type { ClusterStatusResult } from '../../common/control-contract.js'
 
 /** Colours whole lines (cells would break the alignment); kleur leaves them plain off a terminal. */
 function paintLines(text: string, paint: (line: string) => string, keep: (index: number) => boolean = () => false): string {
@@ -40,7 +40,7 @@ Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another c
 
   public async run(): Promise<ClusterStatusResult & { healthy: boolean }> {
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice cluster status' })
-    const status = await local.call<ClusterStatusResult>('cluster.status')
+    const status = await local.call('cluster.status', {})
     const healthy = healthProblems(status).length === 0
     if (!this.jsonEnabled()) this.print(status)
     // Scripts and monitors read the verdict from the exit code; the status is printed either way.

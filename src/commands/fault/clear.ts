@@ -17,7 +17,7 @@ export default class FaultClear extends BaseCommand<typeof FaultClear> {
 
   public async run(): Promise<{ cleared: number }> {
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice fault clear' })
-    const result = await local.call<{ cleared: number }>('fault.clear', { id: this.args.id === undefined ? undefined : parseId(this.args.id, 'fault id') })
+    const result = await local.call('fault.clear', { id: this.args.id === undefined ? undefined : parseId(this.args.id, 'fault id') })
     if (!this.jsonEnabled()) {
       const n = result.cleared
       this.note(n === 0 ? 'no faults to clear' : `cleared ${n === 1 ? '1 fault' : `${n} faults`}`)

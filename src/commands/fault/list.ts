@@ -1,6 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { faultTable, localCluster, type Fault } from '../../client/local.js'
+import { faultTable, localCluster } from '../../client/local.js'
+import type { Fault } from '../../common/control-contract.js'
 
 export default class FaultList extends BaseCommand<typeof FaultList> {
   static override summary = 'List the faults in force on the local cluster.'
@@ -13,7 +14,7 @@ Local only: refused (exit 2, LOCAL_ONLY) when --bootstrap-server names another c
 
   public async run(): Promise<{ faults: Fault[] }> {
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice fault list' })
-    const result = await local.call<{ faults: Fault[] }>('fault.list')
+    const result = await local.call('fault.list', {})
     if (!this.jsonEnabled()) {
       if (result.faults.length === 0) this.note('no faults')
       else this.log(faultTable(result.faults))

@@ -22,7 +22,6 @@ export function App({ cluster, groups, home, onExit }: AppProps): React.JSX.Elem
       groups={groupsState}
       connection={view.connection}
       home={home}
-      sourceNote={view.sourceNote}
       runAction={(action) => cluster.act(action)}
       onExit={onExit}
     />

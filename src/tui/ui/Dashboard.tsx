@@ -38,8 +38,6 @@ export interface DashboardProps {
   connection: ConnectionState
   /** Shown in the header (which home's daemon this is). */
   home?: string
-  /** A note about the data source, e.g. an older daemon without offsets. */
-  sourceNote?: string
   runAction: RunAction
   /** `q`: 0; Ctrl-C: 130. */
   onExit: (code: number) => void
@@ -112,7 +110,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
 
   return (
     <Box flexDirection="column" width={width}>
-      <Header snapshot={snapshot} connection={connection} home={props.home} sourceNote={props.sourceNote} />
+      <Header snapshot={snapshot} connection={connection} home={props.home} />
       {snapshot === undefined ? (
         <Text dimColor>waiting for the first snapshot of the cluster...</Text>
       ) : (
@@ -137,7 +135,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
   )
 }
 
-function Header(props: { snapshot: ClusterSnapshot | undefined; connection: ConnectionState; home?: string; sourceNote?: string }): React.JSX.Element {
+function Header(props: { snapshot: ClusterSnapshot | undefined; connection: ConnectionState; home?: string }): React.JSX.Element {
   const { snapshot, connection } = props
   const states = new Map<string, number>()
   for (const b of snapshot?.brokers ?? []) states.set(b.state, (states.get(b.state) ?? 0) + 1)
@@ -154,7 +152,6 @@ function Header(props: { snapshot: ClusterSnapshot | undefined; connection: Conn
       <Text color={conn.color} bold={connection.kind === 'lost'}>{`  ${conn.text}`}</Text>
       {snapshot ? <Text>{`  controller: broker ${snapshot.controllerId}  brokers: ${brokerText}  at ${formatClock(snapshot.timeMs)}`}</Text> : null}
       {props.home ? <Text dimColor>{`  home ${props.home}`}</Text> : null}
-      {props.sourceNote ? <Text color="yellow">{`  ${props.sourceNote}`}</Text> : null}
     </Text>
   )
 }

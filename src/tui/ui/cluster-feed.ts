@@ -7,9 +7,8 @@
  */
 import { SluiceError } from '../../common/errors.js'
 import { ControlClient, type Subscription } from '../../client/control.js'
-import type { BrokerListResult, LeaderMove, PartitionState } from '../../client/local.js'
 import { mergeEvents, pushSample, type Sample } from './model.js'
-import type { ClusterSnapshot, ConnectionState, SnapshotPartition, UiAction, UiEvent } from './types.js'
+import type { ClusterSnapshot, ConnectionState, UiAction, UiEvent } from './types.js'
 
 export const POLL_MS = 500
 const RECONNECT_MS = 1_000
@@ -25,18 +24,14 @@ export interface ClusterView {
   history: Sample[]
   events: UiEvent[]
   connection: ConnectionState
-  /** Set when the daemon has no `cluster.snapshot` (an older daemon): offsets and rates are missing. */
-  sourceNote: string | undefined
 }
 
 export interface ClusterFeedOptions {
   socketPath: string
-  /** For the fallback snapshot of a daemon without `cluster.snapshot`. */
-  now?: () => number
 }
 
 export class ClusterFeed {
-  private view: ClusterView = { snapshot: undefined, history: [], events: [], connection: { kind: 'connecting' }, sourceNote: undefined }
+  private view: ClusterView = { snapshot: undefined, history: [], events: [], connection: { kind: 'connecting' } }
   private readonly listeners = new Set<(v: ClusterView) => void>()
   private client: ControlClient | undefined
   private subscription: Subscription | undefined
@@ -46,7 +41,6 @@ export class ClusterFeed {
   private inFlight = false
   private again = false
   private stopped = false
-  private legacy = false
 
   constructor(private readonly opts: ClusterFeedOptions) {}
 
@@ -83,7 +77,7 @@ export class ClusterFeed {
     }
     this.inFlight = true
     try {
-      const snapshot = await this.snapshot(client)
+      const snapshot = await client.call('cluster.snapshot', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS })
       if (this.stopped || client !== this.client) return
       this.update({ snapshot, history: pushSample(this.view.history, snapshot) })
     } catch {
@@ -128,7 +122,7 @@ export class ClusterFeed {
         clearTimeout(this.eventTimer)
         this.eventTimer = setTimeout(() => void this.refresh(), EVENT_REFRESH_DEBOUNCE_MS)
       })
-      const { events } = await client.call<{ events: UiEvent[] }>('cluster.events', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS * 2 })
+      const { events } = await client.call('cluster.events', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS * 2 })
       this.update({ connection: { kind: 'connected' }, events: mergeEvents(this.view.events, events.slice(-HISTORY_EVENTS_MAX)) })
       void client.closed.then(() => this.lost(client!, 'the control connection closed'))
       await this.refresh()
@@ -147,45 +141,6 @@ export class ClusterFeed {
     this.update({ connection: { kind: 'lost', sinceMs: since, error } })
     clearTimeout(this.reconnectTimer)
     this.reconnectTimer = setTimeout(() => void this.connect(), RECONNECT_MS)
-  }
-
-  private async snapshot(client: ControlClient): Promise<ClusterSnapshot> {
-    if (!this.legacy) {
-      try {
-        return await client.call<ClusterSnapshot>('cluster.snapshot', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS })
-      } catch (err) {
-        if (!(err instanceof SluiceError && err.code === 'UNKNOWN_METHOD')) throw err
-        this.legacy = true
-        this.update({ sourceNote: '(this daemon has no cluster.snapshot: no offsets or rates; restart it with this version)' })
-      }
-    }
-    return legacySnapshot(client, (this.opts.now ?? Date.now)())
-  }
-}
-
-/** A snapshot from `broker.list` and `cluster.partitions`, for a daemon that predates `cluster.snapshot`. */
-async function legacySnapshot(client: ControlClient, timeMs: number): Promise<ClusterSnapshot> {
-  const [list, parts] = await Promise.all([
-    client.call<BrokerListResult>('broker.list', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS }),
-    client.call<{ partitions: PartitionState[] }>('cluster.partitions', {}, { timeoutMs: SNAPSHOT_TIMEOUT_MS }),
-  ])
-  const partitions: SnapshotPartition[] = parts.partitions.map((p) => ({
-    ...p,
-    internal: p.topic.startsWith('__'),
-    logStartOffset: -1,
-    highWatermark: -1,
-    logEndOffset: -1,
-    replicaLogEndOffsets: {},
-    stuckReplicas: [],
-  }))
-  return {
-    timeMs,
-    controllerId: list.controllerId,
-    brokers: list.brokers.map((b) => ({ ...b, requests: 0 })),
-    partitions,
-    offline: parts.partitions.filter((p) => p.leader < 0),
-    underReplicated: parts.partitions.filter((p) => p.leader >= 0 && p.isr.length < p.replicas.length),
-    lastFailover: null,
   }
 }
 
@@ -206,7 +161,7 @@ async function perform(client: ControlClient, action: UiAction): Promise<string>
       await client.call('broker.resume', { id: action.broker }, opts)
       return `broker ${action.broker} resumed`
     case 'failover': {
-      const { moves } = await client.call<{ moves: LeaderMove[] }>('cluster.failover', { topic: action.topic, partition: action.partition }, opts)
+      const { moves } = await client.call('cluster.failover', { topic: action.topic, partition: action.partition }, opts)
       const m = moves[0]
       return m ? `${m.topic}-${m.partition}: leader ${m.from} -> ${m.to} (epoch ${m.leaderEpoch})` : `${action.topic}-${action.partition}: nothing moved`
     }

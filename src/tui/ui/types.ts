@@ -1,32 +1,17 @@
 /**
  * What `sluice ui` reads from the daemon's control socket: the `cluster.snapshot` answer and the
  * cluster events (metadata-log events and runtime events such as `broker.killed` and
- * `failover.measured`). The daemon's types are the contract (src/daemon/cluster.ts,
- * src/cluster/failover-tracker.ts); the view's own state types follow.
+ * `failover.measured`), as the control contract (src/common/control-contract.ts) types them; the
+ * view's own state types follow.
  */
-import type { FailoverMeasured } from '../../cluster/failover-tracker.js'
-import type { BrokerInfo, PartitionState } from '../../client/local.js'
-import type { PartitionSnapshot } from '../../daemon/cluster.js'
+import type { BrokerInfo, BrokerState, ClusterSnapshot, FailoverMeasured, PartitionSnapshot } from '../../common/control-contract.js'
 
-export type { FailoverMeasured }
+export type { BrokerState, ClusterSnapshot, FailoverMeasured }
 
 /** A broker: state, epoch, connections, requests answered since the daemon started, partitions led/hosted. */
 export type SnapshotBroker = BrokerInfo
-export type BrokerState = SnapshotBroker['state']
 /** A partition: leader, replicas, ISR, and the leader's and each replica's offsets. */
 export type SnapshotPartition = PartitionSnapshot
-
-/** The answer of `cluster.snapshot` (src/daemon/cluster-control.ts). */
-export interface ClusterSnapshot {
-  /** The daemon's clock when the snapshot was taken (rates are computed on it). */
-  timeMs: number
-  controllerId: number
-  brokers: SnapshotBroker[]
-  partitions: SnapshotPartition[]
-  offline: PartitionState[]
-  underReplicated: PartitionState[]
-  lastFailover: FailoverMeasured | null
-}
 
 /** A cluster event as the event log shows it (a metadata-log event or a runtime event). */
 export interface UiEvent {

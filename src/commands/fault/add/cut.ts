@@ -1,7 +1,9 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../../cli/base-command.js'
 import { bootstrapFlag } from '../../../cli/kafka-flags.js'
-import { describeFault, localCluster, parseLink, type Fault } from '../../../client/local.js'
+import { localCluster, parseLink } from '../../../client/local.js'
+import { describeFault } from '../../../common/fault-text.js'
+import type { Fault } from '../../../common/control-contract.js'
 
 export default class FaultAddCut extends BaseCommand<typeof FaultAddCut> {
   static override summary = 'Cut the link between two brokers: a network partition.'
@@ -19,7 +21,7 @@ Exit codes: 2 for a bad --link; 4 for an unknown broker; 2 (LOCAL_ONLY) when --b
   public async run(): Promise<{ fault: Fault }> {
     const link = parseLink(this.flags.link)
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice fault add cut' })
-    const result = await local.call<{ fault: Fault }>('fault.add', { spec: { kind: 'cut', link }, seed: this.flags.seed })
+    const result = await local.call('fault.add', { spec: { kind: 'cut', link }, seed: this.flags.seed })
     if (!this.jsonEnabled()) {
       this.note(`added fault ${result.fault.id}: ${describeFault(result.fault)}`)
       this.log(String(result.fault.id))

@@ -2,7 +2,9 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../../cli/base-command.js'
 import { bootstrapFlag } from '../../../cli/kafka-flags.js'
 import { INJECTABLE_APIS } from '../../../broker/error-responses.js'
-import { apiName, describeFault, localCluster, type Fault } from '../../../client/local.js'
+import { apiName, localCluster } from '../../../client/local.js'
+import { describeFault } from '../../../common/fault-text.js'
+import type { Fault } from '../../../common/control-contract.js'
 
 const APIS = [...INJECTABLE_APIS.values()]
 
@@ -29,7 +31,7 @@ Exit codes: 2 for an unknown API or error name; 4 for an unknown broker; 2 (LOCA
     const api = apiName(this.flags.api, APIS)
     const error = this.flags.error.trim().toUpperCase()
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice fault add error' })
-    const result = await local.call<{ fault: Fault }>('fault.add', { spec: { kind: 'error', broker, api, error, count }, seed })
+    const result = await local.call('fault.add', { spec: { kind: 'error', broker, api, error, count }, seed })
     if (!this.jsonEnabled()) {
       this.note(`added fault ${result.fault.id}: ${describeFault(result.fault)}`)
       this.log(String(result.fault.id))

@@ -2,7 +2,9 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../../cli/base-command.js'
 import { SluiceError } from '../../../common/errors.js'
 import { bootstrapFlag } from '../../../cli/kafka-flags.js'
-import { describeFault, localCluster, parseLink, type Fault } from '../../../client/local.js'
+import { localCluster, parseLink } from '../../../client/local.js'
+import { describeFault } from '../../../common/fault-text.js'
+import type { Fault } from '../../../common/control-contract.js'
 
 export default class FaultAddLatency extends BaseCommand<typeof FaultAddLatency> {
   static override summary = "Add latency to a broker's answers, or to the link between two brokers."
@@ -31,7 +33,7 @@ Exit codes: 2 for a bad flag; 4 for an unknown broker; 2 (LOCAL_ONLY) when --boo
     }
     const link = this.flags.link === undefined ? undefined : parseLink(this.flags.link)
     const local = await localCluster({ home: this.home, bootstrapServer: this.flags['bootstrap-server'], command: 'sluice fault add latency' })
-    const result = await local.call<{ fault: Fault }>('fault.add', { spec: { kind: 'latency', broker, link, latencyMs: ms, jitterMs: jitter }, seed })
+    const result = await local.call('fault.add', { spec: { kind: 'latency', broker, link, latencyMs: ms, jitterMs: jitter }, seed })
     if (!this.jsonEnabled()) {
       this.note(`added fault ${result.fault.id}: ${describeFault(result.fault)} (seed ${result.fault.seed})`)
       this.log(String(result.fault.id))
