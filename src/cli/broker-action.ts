@@ -5,7 +5,8 @@
  * differs: its help, its flags, its note and its JSON.
  */
 import { Args, type Command } from '@oclif/core'
-import { localCluster, parseId } from '../client/local.js'
+import { localCluster } from '../client/local.js'
+import { parseId } from './cluster-views.js'
 import type { BrokerActionResult, BrokerInfo, BrokerState } from '../common/control-contract.js'
 import { BaseCommand } from './base-command.js'
 import { bootstrapFlag } from './kafka-flags.js'

@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../common/errors.js'
 import { bootstrapFlag } from '../cli/kafka-flags.js'
-import { localCluster, movesTable, parseTopicPartition } from '../client/local.js'
+import { localCluster } from '../client/local.js'
+import { movesTable, parseTopicPartition } from '../cli/cluster-views.js'
 import type { FailoverResult } from '../common/control-contract.js'
 
 export default class Failover extends BaseCommand<typeof Failover> {

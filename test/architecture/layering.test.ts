@@ -41,14 +41,6 @@ const LEAVES: readonly string[] = ['protocol/errors.ts', 'protocol/api-keys.ts']
  * the last test fails on an entry that no longer matches any import, so the list cannot go stale.
  */
 const KNOWN_VIOLATIONS: ReadonlyMap<string, string> = new Map([
-  // The control contract (method -> params and result types) moves to common/ (issue 13, control).
-  ['client/control.ts -> daemon/control-protocol.ts', 'control contract'],
-  ['client/daemon.ts -> daemon/control-protocol.ts', 'control contract'],
-  ['client/local.ts -> daemon/cluster.ts', 'control contract: status types declared by the wiring'],
-  ['client/local.ts -> daemon/faults.ts', 'control contract: fault types'],
-  ['tui/ui/types.ts -> daemon/cluster.ts', 'control contract: PartitionSnapshot declared twice'],
-  // Human tables printed by the client's broker commands (issue 13, control: one body for them).
-  ['client/local.ts -> cli/table.ts', 'presentation inside client/'],
   // `fault add error` lists the injectable APIs from the broker (issue 13, handlers: per-API error responses).
   ['commands/fault/add/error.ts -> broker/error-responses.ts', 'INJECTABLE_APIS'],
   // `daemon start --foreground` runs the daemon in the CLI's process (loaded on use).

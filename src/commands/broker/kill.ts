@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { BrokerActionCommand } from '../../cli/broker-action.js'
-import { movesTable } from '../../client/local.js'
+import { movesTable } from '../../cli/cluster-views.js'
 import type { BrokerActionResult, BrokerInfo, LeaderMove } from '../../common/control-contract.js'
 
 export interface BrokerKillResult {

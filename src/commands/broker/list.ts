@@ -1,6 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { brokerTable, localCluster } from '../../client/local.js'
+import { localCluster } from '../../client/local.js'
+import { brokerTable } from '../../cli/cluster-views.js'
 import type { BrokerListResult } from '../../common/control-contract.js'
 
 export default class BrokerList extends BaseCommand<typeof BrokerList> {

@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { SluiceError } from '../../common/errors.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { localCluster, movesTable } from '../../client/local.js'
+import { localCluster } from '../../client/local.js'
+import { movesTable } from '../../cli/cluster-views.js'
 import type { ElectLeadersResult } from '../../common/control-contract.js'
 
 export default class ClusterElectLeaders extends BaseCommand<typeof ClusterElectLeaders> {

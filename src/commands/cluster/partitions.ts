@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { SluiceError } from '../../common/errors.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { localCluster, partitionNames, partitionTable } from '../../client/local.js'
+import { localCluster, partitionNames } from '../../client/local.js'
+import { partitionTable } from '../../cli/cluster-views.js'
 import type { ClusterPartitionsResult, PartitionState } from '../../common/control-contract.js'
 
 export default class ClusterPartitions extends BaseCommand<typeof ClusterPartitions> {

@@ -3,15 +3,8 @@ import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
 import { formatFields } from '../../cli/table.js'
 import { ExitCode } from '../../common/errors.js'
-import {
-  brokerTable,
-  healthProblems,
-  localCluster,
-  logDirLines,
-  partitionNames,
-  partitionTable,
-  recoveriesTable,
-} from '../../client/local.js'
+import { healthProblems, localCluster, partitionNames } from '../../client/local.js'
+import { brokerTable, logDirLines, partitionTable, recoveriesTable } from '../../cli/cluster-views.js'
 import type { ClusterStatusResult } from '../../common/control-contract.js'
 
 /** Colours whole lines (cells would break the alignment); kleur leaves them plain off a terminal. */

@@ -1,7 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js'
 import { formatDurationMs, formatFields, formatTable } from '../../cli/table.js'
 import { daemonStatus, type DaemonStatus } from '../../client/daemon.js'
-import { logDirLines, recoveriesTable } from '../../client/local.js'
+import { logDirLines, recoveriesTable } from '../../cli/cluster-views.js'
 import { displayHome } from '../../client/home.js'
 
 export default class DaemonStatusCommand extends BaseCommand<typeof DaemonStatusCommand> {

@@ -1,7 +1,8 @@
 import { Args } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { localCluster, parseId } from '../../client/local.js'
+import { localCluster } from '../../client/local.js'
+import { parseId } from '../../cli/cluster-views.js'
 
 export default class FaultClear extends BaseCommand<typeof FaultClear> {
   static override summary = 'Remove one fault, or all of them: the cluster heals.'

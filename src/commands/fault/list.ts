@@ -1,6 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { faultTable, localCluster } from '../../client/local.js'
+import { localCluster } from '../../client/local.js'
+import { faultTable } from '../../cli/cluster-views.js'
 import type { Fault } from '../../common/control-contract.js'
 
 export default class FaultList extends BaseCommand<typeof FaultList> {

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../../cli/base-command.js'
 import { bootstrapFlag } from '../../../cli/kafka-flags.js'
-import { localCluster, parseLink } from '../../../client/local.js'
+import { localCluster } from '../../../client/local.js'
+import { parseLink } from '../../../cli/cluster-views.js'
 import { describeFault } from '../../../common/fault-text.js'
 import type { Fault } from '../../../common/control-contract.js'
 
