@@ -12,7 +12,8 @@ import { ErrorCode, errorName, isRetriable } from '../../protocol/errors.js'
 import { listOffsetsApi } from '../../protocol/messages/02-list-offsets.js'
 import { metadataApi } from '../../protocol/messages/03-metadata.js'
 import { initProducerIdApi } from '../../protocol/messages/22-init-producer-id.js'
-import { describeConfigsApi } from '../../protocol/messages/32-describe-configs.js'
+import { ConfigResourceType, describeConfigsApi } from '../../protocol/messages/32-describe-configs.js'
+import type { ApiSchema, Decoded, Input } from '../../protocol/schema.js'
 import { clientOptions, type ClusterTarget } from '../kafka.js'
 import { parseBroker } from './bootstrap.js'
 import { WireConnection, WireError, type BrokerAddress } from './connection.js'
@@ -41,8 +42,6 @@ const REQUEST_TIMEOUT_MS = 30_000
 const METADATA_VERSION_MAX = 12
 /** v1+ answer one offset per partition (v0 a list). */
 const LIST_OFFSETS_VERSION_MAX = 7
-/** DescribeConfigs resource type of a topic. */
-const RESOURCE_TOPIC = 2
 /** Kafka's transaction.timeout.ms default, which the Java producer sends even when only idempotent. */
 const TRANSACTION_TIMEOUT_MS = 60_000
 
@@ -160,7 +159,7 @@ export class WireClient {
       const connection = await this.anyBroker(attempt)
       const answer = await connection.request(
         describeConfigsApi,
-        { resources: [{ resourceType: RESOURCE_TOPIC, resourceName: topic, configurationKeys: [name] }] },
+        { resources: [{ resourceType: ConfigResourceType.TOPIC, resourceName: topic, configurationKeys: [name] }] },
         { timeoutMs: REQUEST_TIMEOUT_MS },
       )
       const result = answer.results[0]
@@ -168,6 +167,33 @@ export class WireClient {
       if (result.errorCode !== ErrorCode.NONE) throw new KafkaAnswerError(result.errorCode, `DescribeConfigs ${topic}: ${errorName(result.errorCode)}`)
       return result.configs.find((c) => c.name === name)?.value ?? null
     })
+  }
+
+  /**
+   * One request to `broker`, to a bootstrap broker (another on each attempt) when null, or to the
+   * controller the metadata names (looked up on each attempt: it moves). A lost
+   * connection is retried, and so is a retriable Kafka error that `check` throws as a
+   * KafkaAnswerError after reading the answer; other error codes in the answer are the caller's.
+   */
+  request<A extends ApiSchema, T = Decoded<A['response']>>(
+    broker: BrokerAddress | null | 'controller',
+    api: A,
+    body: Input<A['request']>,
+    opts: { timeoutMs: number; max?: number; check?: (answer: Decoded<A['response']>) => T },
+  ): Promise<T> {
+    return this.withRetries(async (attempt) => {
+      const connection = broker === null ? await this.anyBroker(attempt) : broker === 'controller' ? await this.controller(attempt) : await this.connections.get(broker)
+      const answer = await connection.request(api, body, { timeoutMs: opts.timeoutMs, max: opts.max })
+      return opts.check === undefined ? (answer as T) : opts.check(answer)
+    })
+  }
+
+  /** A connection to the controller (Kafka before 2.8 takes topic changes there only), else to any broker. */
+  private async controller(attempt: number): Promise<WireConnection> {
+    const connection = await this.anyBroker(attempt)
+    const answer = await connection.request(metadataApi, { topics: [], allowAutoTopicCreation: false }, { timeoutMs: REQUEST_TIMEOUT_MS, max: METADATA_VERSION_MAX })
+    const controller = answer.brokers.find((b) => b.nodeId === answer.controllerId)
+    return controller === undefined ? connection : this.connections.get({ host: controller.host, port: controller.port })
   }
 
   /** A connection to a bootstrap broker, another one on each attempt. */
