@@ -16,7 +16,8 @@ import { ConfigResourceType, describeConfigsApi } from '../../protocol/messages/
 import type { ApiSchema, Decoded, Input } from '../../protocol/schema.js'
 import { clientOptions, type ClusterTarget } from '../kafka.js'
 import { parseBroker } from './bootstrap.js'
-import { WireConnection, WireError, type BrokerAddress } from './connection.js'
+import { WireError, type BrokerAddress, type WireConnection } from './connection.js'
+import { WirePool } from './pool.js'
 
 /** A Kafka error code in an answer, as the @platformatic/kafka errors carry it (kafka.ts reads `apiCode`). */
 export class KafkaAnswerError extends Error {
@@ -46,7 +47,9 @@ const LIST_OFFSETS_VERSION_MAX = 7
 const TRANSACTION_TIMEOUT_MS = 60_000
 
 export class WireClient {
-  private readonly pool = new Map<string, Promise<WireConnection>>()
+  private readonly pool: WirePool
+  /** The connection to a broker, opened on first use and kept. */
+  readonly connections: { get(broker: BrokerAddress): Promise<WireConnection> }
   private readonly cache = new Map<string, ClusterMetadataView>()
   private readonly options: ReturnType<typeof clientOptions>
   private closed = false
@@ -56,24 +59,8 @@ export class WireClient {
     clientId: string,
   ) {
     this.options = clientOptions(target, clientId)
-  }
-
-  /** The connection to a broker, opened on first use and kept. */
-  readonly connections = {
-    get: async (broker: BrokerAddress): Promise<WireConnection> => {
-      const key = `${broker.host}:${broker.port}`
-      const pooled = this.pool.get(key)
-      if (pooled !== undefined) {
-        const c = await pooled.catch(() => undefined)
-        if (c !== undefined && !c.isClosed) return c
-        // A failed connect or a connection the broker closed: open another.
-        if (this.pool.get(key) === pooled) this.pool.delete(key)
-        if (this.pool.has(key)) return this.connections.get(broker)
-      }
-      const opened = WireConnection.open(broker, { clientId: this.options.clientId, connectTimeoutMs: this.options.connectTimeout, requestTimeoutMs: REQUEST_TIMEOUT_MS })
-      this.pool.set(key, opened)
-      return opened
-    },
+    this.pool = new WirePool({ clientId: this.options.clientId, connectTimeoutMs: this.options.connectTimeout, requestTimeoutMs: REQUEST_TIMEOUT_MS })
+    this.connections = this.pool
   }
 
   /** Metadata of `topics`; `autocreateTopics` lets a cluster that auto-creates topics create them. */
@@ -223,7 +210,6 @@ export class WireClient {
 
   close(): void {
     this.closed = true
-    for (const p of this.pool.values()) p.then((c) => c.close(), () => undefined)
-    this.pool.clear()
+    this.pool.close()
   }
 }

@@ -18,6 +18,8 @@ export type KafkaConnection = Connection | WireConnection
 export interface KafkaRequestOptions {
   /** The version to send at most (a library connection sends exactly this one: it does not negotiate per request). */
   version: number
+  /** The oldest version whose answer the caller can read (default: the schema's oldest). */
+  versionMin?: number
   /** How long to wait for the answer on sluice's connection; the library's own request timeout applies to its connections. */
   timeoutMs: number
 }
@@ -27,7 +29,7 @@ const loadLibrary = (): Promise<typeof import('./library-request.js')> => (libra
 
 /** One request and its decoded answer (Kafka error codes in it are the caller's to read). */
 export async function kafkaRequest<A extends ApiSchema>(connection: KafkaConnection, api: A, body: Input<A['request']>, opts: KafkaRequestOptions): Promise<Decoded<A['response']>> {
-  if (connection instanceof WireConnection) return connection.request(api, body, { timeoutMs: opts.timeoutMs, max: opts.version })
+  if (connection instanceof WireConnection) return connection.request(api, body, { timeoutMs: opts.timeoutMs, max: opts.version, min: opts.versionMin })
   return (await loadLibrary()).libraryRequest(connection, api, opts.version, body)
 }
 

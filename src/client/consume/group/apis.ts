@@ -14,7 +14,7 @@ import { joinGroupApi } from '../../../protocol/messages/11-join-group.js'
 import { heartbeatApi } from '../../../protocol/messages/12-heartbeat.js'
 import { leaveGroupApi } from '../../../protocol/messages/13-leave-group.js'
 import { syncGroupApi } from '../../../protocol/messages/14-sync-group.js'
-import { kafkaRequest, type KafkaConnection } from '../../wire/request.js'
+import { kafkaRequest, type KafkaConnection, type KafkaRequestOptions } from '../../wire/request.js'
 
 export interface FoundCoordinator {
   errorCode: number
@@ -68,7 +68,8 @@ const LEAVE_GROUP_VERSION = 4
 const OFFSET_COMMIT_VERSION = 8
 const OFFSET_FETCH_VERSION = 8
 
-const at = (version: number): { version: number; timeoutMs: number } => ({ version, timeoutMs: BACKSTOP_TIMEOUT_MS })
+/** Exactly `version`: what this reads of each answer (e.g. OffsetFetch's `groups`) is in that version. */
+const at = (version: number): KafkaRequestOptions => ({ version, versionMin: version, timeoutMs: BACKSTOP_TIMEOUT_MS })
 
 export async function findCoordinator(connection: KafkaConnection, groupId: string): Promise<FoundCoordinator> {
   const answer = await kafkaRequest(connection, findCoordinatorApi, { keyType: 0, coordinatorKeys: [groupId] }, at(FIND_COORDINATOR_VERSION))
