@@ -1,8 +1,10 @@
 /**
- * What `consume` asks of a cluster besides fetches, on sluice's own connections (connection.ts):
- * topic metadata (cached until asked to refresh), one connection per broker, and ListOffsets per
- * leader. It has the shape of the @platformatic/kafka Consumer methods the fetch loop used
- * (fetcher.ts FetcherClient), so the loop runs on either.
+ * What `consume`, `produce` and the `topic` commands ask of a cluster besides fetches and sends,
+ * on sluice's own connections (connection.ts, pooled by pool.ts): topic metadata (cached until
+ * asked to refresh), one connection per broker, ListOffsets per leader, a producer id, a topic's
+ * config, and any request to a broker, a bootstrap broker or the controller (`request`). It has
+ * the shape of the @platformatic/kafka Consumer methods the fetch loop used (fetcher.ts
+ * FetcherClient), so the loop runs on either.
  *
  * Retries follow the library's (clientOptions: 5 more attempts, 200 ms apart) for lost
  * connections and topics still being created (LEADER_NOT_AVAILABLE); an unknown topic is answered
