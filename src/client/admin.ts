@@ -1,222 +1,144 @@
 /**
- * Topic administration for `sluice topic ...`, on @platformatic/kafka's Admin, so the same calls
- * work against the local daemon and any Kafka cluster: Metadata, CreateTopics, DeleteTopics,
- * DescribeConfigs, IncrementalAlterConfigs, ListOffsets and DescribeLogDirs (for sizes).
+ * Topic administration for `sluice topic ...`, on sluice's own wire client (wire/client.ts: the
+ * codec of src/protocol, no client library to load), so the same calls work against the local
+ * daemon and any Kafka cluster: Metadata, CreateTopics, DeleteTopics, DescribeConfigs,
+ * IncrementalAlterConfigs (these three at the controller), ListOffsets and DescribeLogDirs (at
+ * each partition's leader, for offsets and sizes).
  *
  * Results are plain JSON-ready objects (offsets and sizes as numbers); every failure is a
- * SluiceError whose message carries the broker's own error message and Kafka's error name.
+ * SluiceError whose message carries the broker's own error message and Kafka's error name. Lost
+ * connections and retriable Kafka errors are retried as @platformatic/kafka's clients retry them
+ * (clientOptions: 5 more attempts, 200 ms apart).
  */
 import { ErrorCode, errorName } from '../protocol/errors.js'
-import {
-  Admin,
-  ConfigResourceTypes,
-  ConfigSources,
-  IncrementalAlterConfigOperationTypes,
-  kGetApi,
-  kGetBootstrapConnection,
-  kGetConnection,
-  kPerformWithRetry,
-  type Callback,
-  type Connection,
-} from '@platformatic/kafka'
+import { listOffsetsApi } from '../protocol/messages/02-list-offsets.js'
+import { metadataApi, type MetadataResponse } from '../protocol/messages/03-metadata.js'
+import { createTopicsApi } from '../protocol/messages/19-create-topics.js'
+import { deleteTopicsApi } from '../protocol/messages/20-delete-topics.js'
+import { ConfigResourceType, ConfigSource, describeConfigsApi } from '../protocol/messages/32-describe-configs.js'
+import { describeLogDirsApi } from '../protocol/messages/35-describe-log-dirs.js'
+import { AlterConfigOp, incrementalAlterConfigsApi } from '../protocol/messages/44-incremental-alter-configs.js'
+import { ZERO_UUID } from '../protocol/primitives.js'
 import { SluiceError, usageError } from '../common/errors.js'
-import { clientOptions, toClusterError, type ClusterTarget } from './kafka.js'
+import { kafkaApiCode, toClusterError, type ClusterTarget } from './kafka.js'
 import {
+  dashedTopicId,
   validateTopicName,
   type AlterTopicResult,
   type CreateTopicOptions,
   type CreateTopicResult,
   type DeleteTopicResult,
   type TopicDescription,
-  type TopicSummary,
 } from './topic-model.js'
+import { KafkaAnswerError, WireClient } from './wire/client.js'
+import type { BrokerAddress } from './wire/connection.js'
 
 export * from './topic-model.js'
 
-/** What sluice reads of a Metadata response (the same in every version the client speaks). */
-interface MetadataResponseTopic {
-  errorCode: number
-  name: string | null | undefined
-  topicId: string
-  isInternal: boolean
-  partitions: {
-    errorCode: number
-    partitionIndex: number
-    leaderId: number
-    leaderEpoch: number
-    replicaNodes: number[]
-    isrNodes: number[]
-    offlineReplicas: number[]
-  }[]
-}
-interface MetadataResponse {
-  brokers: { nodeId: number; host: string; port: number }[]
-  topics: MetadataResponseTopic[]
-}
-
-interface ListOffsetsResponse {
-  topics: { name: string; partitions: { partitionIndex: number; errorCode: number; offset: bigint }[] }[]
-}
-
-interface DescribeLogDirsResponse {
-  results: { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; partitionSize: bigint; isFutureKey: boolean }[] }[] }[]
-}
-
-type Partition = MetadataResponseTopic['partitions'][number]
-type BrokerAddress = { host: string; port: number }
+type MetadataTopic = MetadataResponse['topics'][number]
+type Partition = MetadataTopic['partitions'][number]
 
 const REQUEST_TIMEOUT_MS = 10_000
 /**
  * CreateTopics of thousands of partitions is legitimately slow (the daemon answers within the
- * request's 5 s timeoutMs once the topic is committed, and committing 10,000 partitions takes
+ * request's timeoutMs once the topic is committed, and committing 10,000 partitions takes
  * seconds on a busy machine): waiting less would report a created topic as an unreachable cluster.
  */
 export const CREATE_REQUEST_TIMEOUT_MS = 30_000
-const EARLIEST = -2n
-const LATEST = -1n
+/** How long the controller may take to apply a topic change before it answers (the `timeoutMs` of the request): @platformatic/kafka's default. */
+const CONTROLLER_TIMEOUT_MS = 5_000
+/** The newest versions this reads: Metadata that names topics, ListOffsets with one offset per partition. */
+const METADATA_VERSION_MAX = 12
+const LIST_OFFSETS_VERSION_MAX = 7
+const EARLIEST = -2
+const LATEST = -1
 
-interface ApiErrorNode {
-  apiCode?: unknown
-  apiId?: unknown
-  serverErrorMessage?: unknown
-  message?: unknown
-  errors?: unknown[]
-  cause?: unknown
-}
-
-/** The first Kafka API error in a client error tree: its code, name and the broker's message. */
-function firstApiError(err: unknown, depth = 0): { code: number; name: string; message: string } | undefined {
-  if (depth > 8 || typeof err !== 'object' || err === null) return undefined
-  const e = err as ApiErrorNode
-  if (typeof e.apiCode === 'number' && e.apiCode !== ErrorCode.NONE) {
-    const server = typeof e.serverErrorMessage === 'string' && e.serverErrorMessage !== '' ? e.serverErrorMessage : undefined
-    return { code: e.apiCode, name: String(e.apiId ?? e.apiCode), message: server ?? String(e.message ?? '') }
-  }
-  for (const inner of e.errors ?? []) {
-    const found = firstApiError(inner, depth + 1)
-    if (found) return found
-  }
-  return firstApiError(e.cause, depth + 1)
-}
-
-function apiErrorCodes(err: unknown): Set<number> {
-  const codes = new Set<number>()
-  const walk = (e: unknown, depth: number): void => {
-    if (depth > 8 || typeof e !== 'object' || e === null) return
-    const node = e as ApiErrorNode
-    if (typeof node.apiCode === 'number') codes.add(node.apiCode)
-    for (const inner of node.errors ?? []) walk(inner, depth + 1)
-    walk(node.cause, depth + 1)
-  }
-  walk(err, 0)
-  return codes
+/** A Kafka error in an answer, worded as the broker put it, with Kafka's name. */
+function answerError(code: number, serverMessage: string | null | undefined): KafkaAnswerError {
+  const name = errorName(code)
+  return new KafkaAnswerError(code, serverMessage ? `${serverMessage} (${name})` : name)
 }
 
 /** Configs whose source is not Kafka's own default, as `kafka-topics --describe` shows them. */
-function overrides(configs: readonly { name: string; value: string | null | undefined; configSource: number }[]): Record<string, string | null> {
+function overrides(configs: readonly { name: string; value: string | null; configSource: number }[]): Record<string, string | null> {
   const out: Record<string, string | null> = {}
   for (const c of [...configs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (c.configSource !== ConfigSources.DEFAULT_CONFIG) out[c.name] = c.value ?? null
+    if (c.configSource !== ConfigSource.DEFAULT_CONFIG) out[c.name] = c.value
   }
   return out
 }
 
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
-
-/** Metadata below v10 carries no topic id (the client then reports the name): null = unknown. */
-function topicIdOf(t: MetadataResponseTopic): string | null {
-  return t.topicId === t.name || t.topicId === ZERO_UUID || t.topicId === '' ? null : t.topicId
-}
-
-function replicationFactorOf(t: MetadataResponseTopic): number {
+function replicationFactorOf(t: MetadataTopic): number {
   return t.partitions.reduce((max, p) => Math.max(max, p.replicaNodes.length), 0)
 }
 
-/** One Admin client for the duration of a command. */
+/** One wire client for the duration of a command. */
 export class TopicAdmin {
-  private readonly admin: Admin
+  private readonly client: WireClient
+  private readonly requestTimeoutMs: number
 
   constructor(
     readonly target: ClusterTarget,
     opts: { requestTimeoutMs?: number } = {},
   ) {
     // A hung broker should cost a person at the terminal seconds, not Kafka's 30 s default.
-    const requestTimeout = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
-    this.admin = new Admin({ ...clientOptions(target, 'sluice-admin'), autocreateTopics: false, requestTimeout })
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
+    this.client = new WireClient(target, 'sluice-admin')
   }
 
   async close(): Promise<void> {
-    await this.admin.close().catch(() => undefined)
+    this.client.close()
   }
 
   /** A client error as a SluiceError: the right exit code, and the broker's words. */
   private fail(err: unknown, what: string): SluiceError {
-    const mapped = toClusterError(err, this.target, what)
-    const api = firstApiError(err)
-    if (api === undefined || mapped.code === 'CLUSTER_UNREACHABLE') return mapped
-    return new SluiceError(mapped.code, `${what}: ${api.message} (${api.name})`, { cause: err, exit: mapped.exit })
+    return toClusterError(err, this.target, what)
   }
 
-  /**
-   * One request of `apiName` (the version the client and the broker agree on) to a broker, or to
-   * any bootstrap broker. A response that carries Kafka errors is returned as the broker answered
-   * it when `accept(response)` says so: the caller then reads the errors per topic or partition.
-   * Retriable failures (network, or a response not accepted) are retried as the client does.
-   */
-  private request<T>(to: BrokerAddress | null, apiName: string, args: unknown[], accept: (answered: T) => boolean): Promise<T> {
-    const admin = this.admin
-    return new Promise((resolve, reject) => {
-      const operation = (done: Callback<T>): void => {
-        const withConnection = (error: Error | null, connection?: Connection): void => {
-          if (error || !connection) return done(error)
-          admin[kGetApi]<unknown[], T>(apiName, (apiError, api) => {
-            if (apiError || !api) return done(apiError)
-            api.async(connection, ...args).then(
-              (response) => done(null, response),
-              (requestError: Error & { response?: T }) => {
-                const answered = requestError.response
-                if (answered !== undefined && accept(answered)) done(null, answered)
-                else done(requestError)
-              },
-            )
-          })
-        }
-        if (to === null) admin[kGetBootstrapConnection](withConnection)
-        else admin[kGetConnection](to, withConnection)
-      }
-      const finish = (error: Error | null, response?: T): void => (error || response === undefined ? reject(error) : resolve(response))
-      admin[kPerformWithRetry]<T>(apiName, operation, finish as never, 0)
-    })
-  }
-
-  /**
-   * Metadata for some topics, or all (null). Asking for named topics, one still being created
-   * (LEADER_NOT_AVAILABLE) is asked again; listing all, it is listed as it is.
-   */
-  private metadata(topics: string[] | null): Promise<MetadataResponse> {
-    const accept = (r: MetadataResponse): boolean => topics === null || !r.topics.some((t) => t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE)
-    return this.request<MetadataResponse>(null, 'Metadata', [topics, false, false], accept)
-  }
-
-  /** The topic's metadata; NOT_FOUND (exit 4) when it does not exist. */
-  private async requireTopic(topic: string, what: string): Promise<MetadataResponseTopic & { brokers: Map<number, BrokerAddress> }> {
-    let response: MetadataResponse
+  /** The topic's metadata; NOT_FOUND (exit 4) when it does not exist. One still being created (LEADER_NOT_AVAILABLE) is asked again. */
+  private async requireTopic(topic: string, what: string): Promise<MetadataTopic & { brokers: Map<number, BrokerAddress> }> {
+    let answer: MetadataResponse
     try {
-      response = await this.metadata([topic])
+      answer = await this.client.request(
+        null,
+        metadataApi,
+        { topics: [{ name: topic }], allowAutoTopicCreation: false },
+        {
+          timeoutMs: this.requestTimeoutMs,
+          max: METADATA_VERSION_MAX,
+          check: (a) => {
+            const creating = a.topics.find((t) => t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE)
+            if (creating !== undefined) throw answerError(creating.errorCode, null)
+            return a
+          },
+        },
+      )
     } catch (err) {
       throw this.fail(err, what)
     }
-    const t = response.topics.find((x) => x.name === topic)
+    const t = answer.topics.find((x) => x.name === topic)
     if (!t || t.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) throw new SluiceError('NOT_FOUND', `${what}: topic "${topic}" does not exist`)
     if (t.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION) throw usageError(`${what}: bad topic name "${topic}" (INVALID_TOPIC_EXCEPTION)`)
     if (t.errorCode !== ErrorCode.NONE) throw new SluiceError('KAFKA_ERROR', `${what}: metadata for topic "${topic}" answered error ${errorName(t.errorCode)}`)
-    return { ...t, brokers: new Map(response.brokers.map((b) => [b.nodeId, { host: b.host, port: b.port }])) }
+    return { ...t, brokers: new Map(answer.brokers.map((b) => [b.nodeId, { host: b.host, port: b.port }])) }
   }
 
   private async topicConfigs(topic: string, what: string): Promise<Record<string, string | null>> {
     try {
-      const [described] = await this.admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic }] })
-      return overrides(described?.configs ?? [])
+      const result = await this.client.request(
+        null,
+        describeConfigsApi,
+        { resources: [{ resourceType: ConfigResourceType.TOPIC, resourceName: topic, configurationKeys: null }] },
+        {
+          timeoutMs: this.requestTimeoutMs,
+          check: (a) => {
+            const r = a.results.find((x) => x.resourceName === topic)
+            if (r !== undefined && r.errorCode !== ErrorCode.NONE) throw answerError(r.errorCode, r.errorMessage)
+            return r
+          },
+        },
+      )
+      return overrides(result?.configs ?? [])
     } catch (err) {
       throw this.fail(err, what)
     }
@@ -226,54 +148,55 @@ export class TopicAdmin {
     const what = `cannot create topic "${opts.topic}"`
     validateTopicName(opts.topic)
     try {
-      const [created] = await this.admin.createTopics({
-        topics: [opts.topic],
-        partitions: opts.partitions,
-        replicas: opts.replicationFactor,
-        configs: [...opts.configs].map(([name, value]) => ({ name, value })),
-      })
-      if (!created) throw new SluiceError('KAFKA_ERROR', `${what}: the cluster answered no result`)
+      const created = await this.client.request(
+        'controller',
+        createTopicsApi,
+        {
+          topics: [
+            {
+              name: opts.topic,
+              // -1: the cluster's default (num.partitions, default.replication.factor).
+              numPartitions: opts.partitions ?? -1,
+              replicationFactor: opts.replicationFactor ?? -1,
+              assignments: [],
+              configs: [...opts.configs].map(([name, value]) => ({ name, value })),
+            },
+          ],
+          timeoutMs: CONTROLLER_TIMEOUT_MS,
+          validateOnly: false,
+        },
+        {
+          timeoutMs: this.requestTimeoutMs,
+          check: (a) => {
+            const r = a.topics.find((t) => t.name === opts.topic)
+            if (r === undefined) throw new SluiceError('KAFKA_ERROR', `${what}: the cluster answered no result`)
+            if (r.errorCode !== ErrorCode.NONE) throw answerError(r.errorCode, r.errorMessage)
+            return r
+          },
+        },
+      )
       const configs: Record<string, string | null> = {}
-      for (const name of [...opts.configs.keys()].sort()) configs[name] = created.configuration[name] ?? opts.configs.get(name) ?? null
+      for (const name of [...opts.configs.keys()].sort()) configs[name] = created.configs?.find((c) => c.name === name)?.value ?? opts.configs.get(name) ?? null
       return {
         topic: created.name,
         created: true,
-        topicId: created.id,
-        partitionCount: created.partitions,
-        replicationFactor: created.replicas,
+        topicId: dashedTopicId(created.topicId),
+        partitionCount: created.numPartitions,
+        replicationFactor: created.replicationFactor,
         configs,
       }
     } catch (err) {
-      if (!(opts.ifNotExists && apiErrorCodes(err).has(ErrorCode.TOPIC_ALREADY_EXISTS))) throw this.fail(err, what)
+      if (!(opts.ifNotExists && kafkaApiCode(err) === ErrorCode.TOPIC_ALREADY_EXISTS)) throw this.fail(err, what)
     }
     const t = await this.requireTopic(opts.topic, what)
     return {
       topic: opts.topic,
       created: false,
-      topicId: topicIdOf(t),
+      topicId: dashedTopicId(t.topicId),
       partitionCount: t.partitions.length,
       replicationFactor: replicationFactorOf(t),
       configs: await this.topicConfigs(opts.topic, what),
     }
-  }
-
-  async listTopics(opts: { internal?: boolean } = {}): Promise<TopicSummary[]> {
-    let response: MetadataResponse
-    try {
-      response = await this.metadata(null)
-    } catch (err) {
-      throw this.fail(err, 'cannot list topics')
-    }
-    return response.topics
-      .filter((t) => typeof t.name === 'string' && (t.errorCode === ErrorCode.NONE || t.errorCode === ErrorCode.LEADER_NOT_AVAILABLE) && (opts.internal || !t.isInternal))
-      .map((t) => ({
-        topic: t.name!,
-        topicId: topicIdOf(t),
-        internal: t.isInternal,
-        partitionCount: t.partitions.length,
-        replicationFactor: replicationFactorOf(t),
-      }))
-      .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
   }
 
   /**
@@ -293,21 +216,25 @@ export class TopicAdmin {
       out.set(p.partitionIndex, {})
       if (p.leaderId >= 0) byLeader.set(p.leaderId, [...(byLeader.get(p.leaderId) ?? []), p])
     }
-    const offsetsAt = async (broker: BrokerAddress, led: Partition[], timestamp: bigint, key: 'start' | 'end'): Promise<void> => {
-      const req = [{ name: topic, partitions: led.map((p) => ({ partitionIndex: p.partitionIndex, currentLeaderEpoch: p.leaderEpoch, timestamp })) }]
-      const r = await this.request<ListOffsetsResponse>(broker, 'ListOffsets', [-1, 0, req], () => true)
-      for (const t of r.topics) for (const p of t.partitions) if (p.errorCode === ErrorCode.NONE) out.get(p.partitionIndex)![key] = Number(p.offset)
+    const offsetsAt = async (broker: BrokerAddress, led: Partition[], timestamp: number, key: 'start' | 'end'): Promise<void> => {
+      const body = {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: topic, partitions: led.map((p) => ({ partitionIndex: p.partitionIndex, currentLeaderEpoch: p.leaderEpoch, timestamp })) }],
+      }
+      const r = await this.client.request(broker, listOffsetsApi, body, { timeoutMs: this.requestTimeoutMs, max: LIST_OFFSETS_VERSION_MAX })
+      for (const t of r.topics) for (const p of t.partitions) if (p.errorCode === ErrorCode.NONE) out.get(p.partitionIndex)![key] = p.offset
     }
     const sizes = async (broker: BrokerAddress, led: Partition[]): Promise<void> => {
-      const req = [{ name: topic, partitions: led.map((p) => p.partitionIndex) }]
-      const r = await this.request<DescribeLogDirsResponse>(broker, 'DescribeLogDirs', [req], () => true)
+      const body = { topics: [{ topic, partitions: led.map((p) => p.partitionIndex) }] }
+      const r = await this.client.request(broker, describeLogDirsApi, body, { timeoutMs: this.requestTimeoutMs })
       for (const dir of r.results) {
         if (dir.errorCode !== ErrorCode.NONE) continue
         for (const t of dir.topics) {
           if (t.name !== topic) continue
           for (const p of t.partitions) {
             const figures = out.get(p.partitionIndex)
-            if (figures && !p.isFutureKey) figures.size = (figures.size ?? 0) + Number(p.partitionSize)
+            if (figures && !p.isFutureKey) figures.size = (figures.size ?? 0) + p.partitionSize
           }
         }
       }
@@ -359,7 +286,7 @@ export class TopicAdmin {
     return {
       description: {
         topic,
-        topicId: topicIdOf(t),
+        topicId: dashedTopicId(t.topicId),
         internal: t.isInternal,
         partitionCount: parts.length,
         replicationFactor: replicationFactorOf(t),
@@ -376,19 +303,23 @@ export class TopicAdmin {
     const what = `cannot alter topic "${topic}"`
     validateTopicName(topic)
     await this.requireTopic(topic, what)
+    const configs = [
+      ...[...set].map(([name, value]) => ({ name, value, configOperation: AlterConfigOp.SET })),
+      ...reset.map((name) => ({ name, value: null, configOperation: AlterConfigOp.DELETE })),
+    ]
     try {
-      await this.admin.incrementalAlterConfigs({
-        resources: [
-          {
-            resourceType: ConfigResourceTypes.TOPIC,
-            resourceName: topic,
-            configs: [
-              ...[...set].map(([name, value]) => ({ name, value, configOperation: IncrementalAlterConfigOperationTypes.SET })),
-              ...reset.map((name) => ({ name, configOperation: IncrementalAlterConfigOperationTypes.DELETE })),
-            ],
+      await this.client.request(
+        'controller',
+        incrementalAlterConfigsApi,
+        { resources: [{ resourceType: ConfigResourceType.TOPIC, resourceName: topic, configs }], validateOnly: false },
+        {
+          timeoutMs: this.requestTimeoutMs,
+          check: (a) => {
+            const r = a.responses.find((x) => x.resourceName === topic)
+            if (r !== undefined && r.errorCode !== ErrorCode.NONE) throw answerError(r.errorCode, r.errorMessage)
           },
-        ],
-      })
+        },
+      )
     } catch (err) {
       throw this.fail(err, what)
     }
@@ -405,10 +336,22 @@ export class TopicAdmin {
       throw err
     }
     try {
-      await this.admin.deleteTopics({ topics: [topic] })
+      await this.client.request(
+        'controller',
+        deleteTopicsApi,
+        // v6+ names topics in `topics`, earlier versions in `topicNames`: the codec writes the one of the version.
+        { topics: [{ name: topic, topicId: ZERO_UUID }], topicNames: [topic], timeoutMs: CONTROLLER_TIMEOUT_MS },
+        {
+          timeoutMs: this.requestTimeoutMs,
+          check: (a) => {
+            const r = a.responses.find((x) => x.name === topic)
+            if (r !== undefined && r.errorCode !== ErrorCode.NONE) throw answerError(r.errorCode, r.errorMessage)
+          },
+        },
+      )
     } catch (err) {
       // Deleted by someone else between the check and the delete: the outcome the caller wanted.
-      if (opts.ifExists && apiErrorCodes(err).has(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)) return { topic, deleted: false }
+      if (opts.ifExists && kafkaApiCode(err) === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return { topic, deleted: false }
       throw this.fail(err, what)
     }
     return { topic, deleted: true }

@@ -1,26 +1,19 @@
 /**
  * `sluice topic list` over sluice's own wire client (wire/), not @platformatic/kafka: a listing is
  * one Metadata request, and a CLI call that makes one should not pay for loading a client library
- * (docs/performance.md, start-up). The result is the same as TopicAdmin gave: topics sorted by
- * name, internal ones only when asked, ones still being created (LEADER_NOT_AVAILABLE) included.
+ * (docs/performance.md, start-up). Topics sorted by name, internal ones only when asked, ones
+ * still being created (LEADER_NOT_AVAILABLE) included.
  */
 import { ErrorCode } from '../protocol/errors.js'
 import { metadataApi } from '../protocol/messages/03-metadata.js'
-import { ZERO_UUID } from '../protocol/primitives.js'
 import { toClusterError, type ClusterTarget } from './kafka.js'
-import type { TopicSummary } from './topic-model.js'
+import { dashedTopicId, type TopicSummary } from './topic-model.js'
 import { withBootstrapConnection } from './wire/bootstrap.js'
 
 /** As TopicAdmin's: a hung broker should cost a person at the terminal seconds, not 30 s. */
 const REQUEST_TIMEOUT_MS = 10_000
 /** The newest Metadata that names topics the way this reads them. */
 const METADATA_VERSION_MAX = 12
-
-/** A topic id as Kafka prints it (8-4-4-4-12), or null for "no id" (Metadata below v10). */
-function dashedTopicId(hex: string): string | null {
-  if (hex === '' || hex === ZERO_UUID) return null
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
-}
 
 export async function listTopics(target: ClusterTarget, opts: { internal?: boolean } = {}): Promise<TopicSummary[]> {
   let topics

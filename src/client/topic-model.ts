@@ -3,8 +3,15 @@
  * `--config name=value` grammar, and the JSON shapes of the results (what --json prints).
  */
 import { usageError } from '../common/errors.js'
+import { ZERO_UUID } from '../protocol/primitives.js'
 
 const TOPIC_NAME_LENGTH_MAX = 249
+
+/** A topic id as Kafka prints it (8-4-4-4-12), or null for "no id" (Metadata below v10). */
+export function dashedTopicId(hex: string): string | null {
+  if (hex === '' || hex === ZERO_UUID) return null
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
 
 export interface CreateTopicOptions {
   topic: string

@@ -181,7 +181,7 @@ describe('copy a topic: consume --exit | produce --envelope', () => {
   // KNOWN BUG in the envelope contract (src/client/envelope.ts): a JSON value with spaces around
   // it is embedded as is, and parseEnvelope's span drops the spaces, so the copy loses them.
   // The fix belongs in isEmbeddableJson (embed only values without leading/trailing whitespace;
-  // others as "valueEncoding":"string"), with the same rule in consume/json-scan.ts. Remove
+  // others as "valueEncoding":"string"), with the same rule in client/json-bytes.ts. Remove
   // `.fails` when it lands.
   it('copies a JSON value with spaces around it exactly', async () => {
     await Promise.all([createTopic('copy-pad-a', 1), createTopic('copy-pad-b', 1)])

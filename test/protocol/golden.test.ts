@@ -60,6 +60,21 @@ describe('golden frames from real clients', () => {
     expect(names).toEqual(expect.arrayContaining(['kcat-ApiVersions-v3', 'kafkajs-ApiVersions-v2', 'platformatic-ApiVersions-v3']))
   })
 
+  // sluice's own client (src/client) encodes these requests and decodes these responses with the
+  // same codec as the broker: each has both directions from a real client
+  // (test/tools/capture-client-apis.mjs for the group protocol and the administration).
+  it('has a request and a response of every API sluice\'s own client speaks', () => {
+    const CLIENT_APIS = [
+      'Produce', 'Fetch', 'ListOffsets', 'Metadata', 'InitProducerId', 'FindCoordinator', 'JoinGroup', 'SyncGroup',
+      'Heartbeat', 'LeaveGroup', 'OffsetCommit', 'OffsetFetch', 'CreateTopics', 'DeleteTopics', 'DescribeConfigs',
+      'IncrementalAlterConfigs', 'DescribeLogDirs',
+    ]
+    const covered = (direction: Sidecar['direction']): string[] =>
+      fixtures.filter((f) => f.meta.direction === direction).map((f) => /^[a-z]+-(?:noapiversions-)?([A-Za-z]+)-v/.exec(f.base)![1]!)
+    expect(covered('request')).toEqual(expect.arrayContaining(CLIENT_APIS))
+    expect(covered('response')).toEqual(expect.arrayContaining(CLIENT_APIS))
+  })
+
   for (const { base, wire, meta } of fixtures) {
     it(`${base} (${meta.clientVersion}) decodes and re-encodes byte for byte`, () => {
       expect(meta.sizePrefixed).toBe(true)

@@ -1,16 +1,16 @@
 /**
- * One Fetch request, on either kind of connection: sluice's own (wire/connection.ts, what a plain
- * `consume` uses, so that it never loads a client library) or @platformatic/kafka's (the consumer
- * group path; fetch-lib.ts, loaded only then). Either way each partition's records stay bytes
- * (batches.ts walks them), and partition errors are in the result, never thrown.
+ * One Fetch request, encoded and decoded by src/protocol's Fetch schema, on either kind of
+ * connection (wire/request.ts): sluice's own (what a plain `consume` uses, so that it never loads
+ * a client library) or @platformatic/kafka's (the consumer group path and replay). Either way each
+ * partition's records stay bytes, a view into the response (batches.ts walks them), and partition
+ * errors are in the result, never thrown.
  *
  * Fetch v12 at most: the newest version that names topics (v13+ use topic ids), served by every
  * broker since Kafka 2.7; an older broker gets the newest version it speaks.
  */
-import type { Connection } from '@platformatic/kafka'
 import { fetchApi } from '../../protocol/messages/01-fetch.js'
 import { loadCompression } from '../compression.js'
-import { WireConnection } from '../wire/connection.js'
+import { kafkaRequest, type KafkaConnection } from '../wire/request.js'
 import { hasCompressedBatch } from './batches.js'
 
 export interface FetchPartitionRequest {
@@ -44,24 +44,16 @@ export interface FetchOptions {
 }
 
 /** A broker connection the fetch loop reads from. */
-export type FetchConnection = Connection | WireConnection
+export type FetchConnection = KafkaConnection
 
 const FETCH_VERSION_MAX = 12
 /** Kafka's request.timeout.ms, on top of the long-poll wait. */
 const REQUEST_TIMEOUT_MS = 30_000
 const EMPTY = Buffer.alloc(0)
 
-let lib: Promise<typeof import('./fetch-lib.js')> | undefined
-
 export async function fetchRaw(connection: FetchConnection, opts: FetchOptions): Promise<FetchResult> {
-  const result = connection instanceof WireConnection ? await fetchWire(connection, opts) : await (await (lib ??= import('./fetch-lib.js'))).fetchLib(connection, opts)
-  // walkBatches decompresses synchronously: the codecs are loaded before it sees the records.
-  if (result.partitions.some((p) => hasCompressedBatch(p.records))) await loadCompression()
-  return result
-}
-
-async function fetchWire(connection: WireConnection, opts: FetchOptions): Promise<FetchResult> {
-  const answer = await connection.request(
+  const answer = await kafkaRequest(
+    connection,
     fetchApi,
     {
       maxWaitMs: opts.maxWaitMs,
@@ -86,7 +78,7 @@ async function fetchWire(connection: WireConnection, opts: FetchOptions): Promis
       forgottenTopicsData: [],
       rackId: '',
     },
-    { timeoutMs: opts.maxWaitMs + REQUEST_TIMEOUT_MS, max: FETCH_VERSION_MAX },
+    { timeoutMs: opts.maxWaitMs + REQUEST_TIMEOUT_MS, version: FETCH_VERSION_MAX },
   )
   const partitions: FetchedPartition[] = []
   for (const t of answer.responses) {
@@ -95,5 +87,7 @@ async function fetchWire(connection: WireConnection, opts: FetchOptions): Promis
       partitions.push({ partition: p.partitionIndex, errorCode: p.errorCode, highWatermark: p.highWatermark, logStartOffset: p.logStartOffset, records: p.records ?? EMPTY })
     }
   }
+  // walkBatches decompresses synchronously: the codecs are loaded before it sees the records.
+  if (partitions.some((p) => hasCompressedBatch(p.records))) await loadCompression()
   return { errorCode: answer.errorCode, partitions }
 }

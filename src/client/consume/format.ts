@@ -19,7 +19,7 @@ import { isUtf8 } from 'node:buffer'
 import { SluiceError } from '../../common/errors.js'
 import { encodeEnvelope, topLevelSpans } from '../envelope.js'
 import { keyOf, readHeaders, valueOf, type RecordView } from './record-view.js'
-import { isEmbeddableJsonBytes } from './json-scan.js'
+import { isEmbeddableJsonBytes } from '../json-bytes.js'
 import { fragment, type OutputWriter } from './output.js'
 
 export interface RecordFormatter {

@@ -17,7 +17,7 @@
  */
 import { isUtf8 } from 'node:buffer'
 import { EnvelopeError, parseEnvelope } from '../envelope.js'
-import { isJsonText } from './json-check.js'
+import { isJsonText } from '../json-bytes.js'
 import { keyFromValue, type KeyPath } from './key-path.js'
 import { partitionForKey, StickyPartitioner } from './partitioner.js'
 import type { Message, SendBatch } from './send-pipeline.js'

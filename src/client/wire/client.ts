@@ -1,8 +1,10 @@
 /**
- * What `consume` asks of a cluster besides fetches, on sluice's own connections (connection.ts):
- * topic metadata (cached until asked to refresh), one connection per broker, and ListOffsets per
- * leader. It has the shape of the @platformatic/kafka Consumer methods the fetch loop used
- * (fetcher.ts FetcherClient), so the loop runs on either.
+ * What `consume`, `produce` and the `topic` commands ask of a cluster besides fetches and sends,
+ * on sluice's own connections (connection.ts, pooled by pool.ts): topic metadata (cached until
+ * asked to refresh), one connection per broker, ListOffsets per leader, a producer id, a topic's
+ * config, and any request to a broker, a bootstrap broker or the controller (`request`). It has
+ * the shape of the @platformatic/kafka Consumer methods the fetch loop used (fetcher.ts
+ * FetcherClient), so the loop runs on either.
  *
  * Retries follow the library's (clientOptions: 5 more attempts, 200 ms apart) for lost
  * connections and topics still being created (LEADER_NOT_AVAILABLE); an unknown topic is answered
@@ -12,10 +14,12 @@ import { ErrorCode, errorName, isRetriable } from '../../protocol/errors.js'
 import { listOffsetsApi } from '../../protocol/messages/02-list-offsets.js'
 import { metadataApi } from '../../protocol/messages/03-metadata.js'
 import { initProducerIdApi } from '../../protocol/messages/22-init-producer-id.js'
-import { describeConfigsApi } from '../../protocol/messages/32-describe-configs.js'
+import { ConfigResourceType, describeConfigsApi } from '../../protocol/messages/32-describe-configs.js'
+import type { ApiSchema, Decoded, Input } from '../../protocol/schema.js'
 import { clientOptions, type ClusterTarget } from '../kafka.js'
 import { parseBroker } from './bootstrap.js'
-import { WireConnection, WireError, type BrokerAddress } from './connection.js'
+import { WireError, type BrokerAddress, type WireConnection } from './connection.js'
+import { WirePool } from './pool.js'
 
 /** A Kafka error code in an answer, as the @platformatic/kafka errors carry it (kafka.ts reads `apiCode`). */
 export class KafkaAnswerError extends Error {
@@ -41,13 +45,13 @@ const REQUEST_TIMEOUT_MS = 30_000
 const METADATA_VERSION_MAX = 12
 /** v1+ answer one offset per partition (v0 a list). */
 const LIST_OFFSETS_VERSION_MAX = 7
-/** DescribeConfigs resource type of a topic. */
-const RESOURCE_TOPIC = 2
 /** Kafka's transaction.timeout.ms default, which the Java producer sends even when only idempotent. */
 const TRANSACTION_TIMEOUT_MS = 60_000
 
 export class WireClient {
-  private readonly pool = new Map<string, Promise<WireConnection>>()
+  private readonly pool: WirePool
+  /** The connection to a broker, opened on first use and kept. */
+  readonly connections: { get(broker: BrokerAddress): Promise<WireConnection> }
   private readonly cache = new Map<string, ClusterMetadataView>()
   private readonly options: ReturnType<typeof clientOptions>
   private closed = false
@@ -57,24 +61,8 @@ export class WireClient {
     clientId: string,
   ) {
     this.options = clientOptions(target, clientId)
-  }
-
-  /** The connection to a broker, opened on first use and kept. */
-  readonly connections = {
-    get: async (broker: BrokerAddress): Promise<WireConnection> => {
-      const key = `${broker.host}:${broker.port}`
-      const pooled = this.pool.get(key)
-      if (pooled !== undefined) {
-        const c = await pooled.catch(() => undefined)
-        if (c !== undefined && !c.isClosed) return c
-        // A failed connect or a connection the broker closed: open another.
-        if (this.pool.get(key) === pooled) this.pool.delete(key)
-        if (this.pool.has(key)) return this.connections.get(broker)
-      }
-      const opened = WireConnection.open(broker, { clientId: this.options.clientId, connectTimeoutMs: this.options.connectTimeout, requestTimeoutMs: REQUEST_TIMEOUT_MS })
-      this.pool.set(key, opened)
-      return opened
-    },
+    this.pool = new WirePool({ clientId: this.options.clientId, connectTimeoutMs: this.options.connectTimeout, requestTimeoutMs: REQUEST_TIMEOUT_MS })
+    this.connections = this.pool
   }
 
   /** Metadata of `topics`; `autocreateTopics` lets a cluster that auto-creates topics create them. */
@@ -160,7 +148,7 @@ export class WireClient {
       const connection = await this.anyBroker(attempt)
       const answer = await connection.request(
         describeConfigsApi,
-        { resources: [{ resourceType: RESOURCE_TOPIC, resourceName: topic, configurationKeys: [name] }] },
+        { resources: [{ resourceType: ConfigResourceType.TOPIC, resourceName: topic, configurationKeys: [name] }] },
         { timeoutMs: REQUEST_TIMEOUT_MS },
       )
       const result = answer.results[0]
@@ -168,6 +156,33 @@ export class WireClient {
       if (result.errorCode !== ErrorCode.NONE) throw new KafkaAnswerError(result.errorCode, `DescribeConfigs ${topic}: ${errorName(result.errorCode)}`)
       return result.configs.find((c) => c.name === name)?.value ?? null
     })
+  }
+
+  /**
+   * One request to `broker`, to a bootstrap broker (another on each attempt) when null, or to the
+   * controller the metadata names (looked up on each attempt: it moves). A lost
+   * connection is retried, and so is a retriable Kafka error that `check` throws as a
+   * KafkaAnswerError after reading the answer; other error codes in the answer are the caller's.
+   */
+  request<A extends ApiSchema, T = Decoded<A['response']>>(
+    broker: BrokerAddress | null | 'controller',
+    api: A,
+    body: Input<A['request']>,
+    opts: { timeoutMs: number; max?: number; check?: (answer: Decoded<A['response']>) => T },
+  ): Promise<T> {
+    return this.withRetries(async (attempt) => {
+      const connection = broker === null ? await this.anyBroker(attempt) : broker === 'controller' ? await this.controller(attempt) : await this.connections.get(broker)
+      const answer = await connection.request(api, body, { timeoutMs: opts.timeoutMs, max: opts.max })
+      return opts.check === undefined ? (answer as T) : opts.check(answer)
+    })
+  }
+
+  /** A connection to the controller (Kafka before 2.8 takes topic changes there only), else to any broker. */
+  private async controller(attempt: number): Promise<WireConnection> {
+    const connection = await this.anyBroker(attempt)
+    const answer = await connection.request(metadataApi, { topics: [], allowAutoTopicCreation: false }, { timeoutMs: REQUEST_TIMEOUT_MS, max: METADATA_VERSION_MAX })
+    const controller = answer.brokers.find((b) => b.nodeId === answer.controllerId)
+    return controller === undefined ? connection : this.connections.get({ host: controller.host, port: controller.port })
   }
 
   /** A connection to a bootstrap broker, another one on each attempt. */
@@ -197,7 +212,6 @@ export class WireClient {
 
   close(): void {
     this.closed = true
-    for (const p of this.pool.values()) p.then((c) => c.close(), () => undefined)
-    this.pool.clear()
+    this.pool.close()
   }
 }

@@ -92,19 +92,21 @@ export class WireConnection {
     return this.closedBy !== undefined
   }
 
-  /** The highest version of `api` both sides speak, at most `max`; undefined when none. */
-  version(api: ApiSchema, max = api.maxVersion): number | undefined {
+  /** The highest version of `api` both sides speak, from `min` to `max`; undefined when none. */
+  version(api: ApiSchema, max = api.maxVersion, min = api.minVersion): number | undefined {
     const theirs = this.versions.get(api.apiKey)
     if (theirs === undefined) return undefined
     const v = Math.min(theirs[1], max, api.maxVersion)
-    return v >= Math.max(theirs[0], api.minVersion) ? v : undefined
+    return v >= Math.max(theirs[0], min, api.minVersion) ? v : undefined
   }
 
-  /** One request at the best common version (at most `max`). */
-  request<A extends ApiSchema>(api: A, body: Input<A['request']>, opts: { timeoutMs: number; max?: number }): Promise<Decoded<A['response']>> {
-    const version = this.version(api, opts.max)
+  /** One request at the best common version (from `min`, the oldest whose answer the caller reads, to `max`). */
+  request<A extends ApiSchema>(api: A, body: Input<A['request']>, opts: { timeoutMs: number; max?: number; min?: number }): Promise<Decoded<A['response']>> {
+    const version = this.version(api, opts.max, opts.min)
     if (version === undefined) {
-      return Promise.reject(new WireError('UNSUPPORTED_VERSION', `${this.where()}: the broker does not speak ${api.name} (versions ${api.minVersion}-${opts.max ?? api.maxVersion})`))
+      return Promise.reject(
+        new WireError('UNSUPPORTED_VERSION', `${this.where()}: the broker does not speak ${api.name} (versions ${opts.min ?? api.minVersion}-${opts.max ?? api.maxVersion})`),
+      )
     }
     return this.send(api, version, body, opts.timeoutMs)
   }

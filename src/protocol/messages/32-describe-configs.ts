@@ -54,3 +54,16 @@ export const describeConfigsApi = api(DescribeConfigsRequest, DescribeConfigsRes
 export type DescribeConfigsRequest = Decoded<typeof DescribeConfigsRequest>
 export type DescribeConfigsResponse = Decoded<typeof DescribeConfigsResponse>
 export type DescribeConfigsResponseInput = Input<typeof DescribeConfigsResponse>
+
+/** Kafka's ConfigResource.Type values (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs). */
+export const ConfigResourceType = { TOPIC: 2, BROKER: 4 } as const
+
+/** Kafka's ConfigSource values (DescribeConfigs v1+, CreateTopics v5+). */
+export const ConfigSource = {
+  UNKNOWN: 0,
+  DYNAMIC_TOPIC_CONFIG: 1,
+  DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+} as const

@@ -39,3 +39,6 @@ export const incrementalAlterConfigsApi = api(IncrementalAlterConfigsRequest, In
 export type IncrementalAlterConfigsRequest = Decoded<typeof IncrementalAlterConfigsRequest>
 export type IncrementalAlterConfigsResponse = Decoded<typeof IncrementalAlterConfigsResponse>
 export type IncrementalAlterConfigsResponseInput = Input<typeof IncrementalAlterConfigsResponse>
+
+/** Kafka's AlterConfigOp.OpType values. */
+export const AlterConfigOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const

@@ -1,25 +1,20 @@
 /**
- * The classic group protocol's requests, over @platformatic/kafka's connections: the library's
- * request encoders (by version) with response parsers that return the error codes instead of
- * throwing them, so the member (member.ts) decides what each code means.
+ * The classic group protocol's requests, encoded and decoded by src/protocol's schemas on either
+ * kind of connection (wire/request.ts), returning the error codes instead of throwing them, so
+ * the member (member.ts) decides what each code means.
  *
  * Versions: FindCoordinator v4, JoinGroup v6, SyncGroup v4, Heartbeat v4, LeaveGroup v4,
  * OffsetCommit v8, OffsetFetch v8 (all flexible; served by Kafka since 2.4-3.0 and by sluice).
  */
-import {
-  createAPI,
-  findCoordinatorV4,
-  heartbeatV4,
-  joinGroupV6,
-  leaveGroupV4,
-  offsetCommitV8,
-  offsetFetchV8,
-  syncGroupV4,
-  type Connection,
-  type Reader,
-} from '@platformatic/kafka'
 import { ErrorCode } from '../../../protocol/errors.js'
-import { ApiKey } from '../../../protocol/api-keys.js'
+import { offsetCommitApi } from '../../../protocol/messages/08-offset-commit.js'
+import { offsetFetchApi } from '../../../protocol/messages/09-offset-fetch.js'
+import { findCoordinatorApi } from '../../../protocol/messages/10-find-coordinator.js'
+import { joinGroupApi } from '../../../protocol/messages/11-join-group.js'
+import { heartbeatApi } from '../../../protocol/messages/12-heartbeat.js'
+import { leaveGroupApi } from '../../../protocol/messages/13-leave-group.js'
+import { syncGroupApi } from '../../../protocol/messages/14-sync-group.js'
+import { kafkaRequest, type KafkaConnection, type KafkaRequestOptions } from '../../wire/request.js'
 
 export interface FoundCoordinator {
   errorCode: number
@@ -59,142 +54,121 @@ export interface CommitResult {
   errorCodes: number[]
 }
 
-type Callback<T> = (error: Error | null, result?: T) => void
-type Raw = (connection: Connection, ...args: unknown[]) => void
+/**
+ * On sluice's own connections: the driver bounds each request itself (a JoinGroup is held up to
+ * the rebalance timeout, Kafka's default 5 minutes); this only ends one that nothing else would.
+ */
+const BACKSTOP_TIMEOUT_MS = 6 * 60_000
 
-function raw(apiKey: number, apiVersion: number, createRequest: unknown, parse: (reader: Reader) => unknown): Raw {
-  return createAPI(apiKey, apiVersion, createRequest as never, (_c, _k, _v, reader) => parse(reader)) as unknown as Raw
+const FIND_COORDINATOR_VERSION = 4
+const JOIN_GROUP_VERSION = 6
+const SYNC_GROUP_VERSION = 4
+const HEARTBEAT_VERSION = 4
+const LEAVE_GROUP_VERSION = 4
+const OFFSET_COMMIT_VERSION = 8
+const OFFSET_FETCH_VERSION = 8
+
+/** Exactly `version`: what this reads of each answer (e.g. OffsetFetch's `groups`) is in that version. */
+const at = (version: number): KafkaRequestOptions => ({ version, versionMin: version, timeoutMs: BACKSTOP_TIMEOUT_MS })
+
+export async function findCoordinator(connection: KafkaConnection, groupId: string): Promise<FoundCoordinator> {
+  const answer = await kafkaRequest(connection, findCoordinatorApi, { keyType: 0, coordinatorKeys: [groupId] }, at(FIND_COORDINATOR_VERSION))
+  const found = answer.coordinators[0]
+  // An empty answer: no coordinator to name.
+  if (found === undefined) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 }
+  return { errorCode: found.errorCode, nodeId: found.nodeId, host: found.host, port: found.port }
 }
 
-function call<T>(api: Raw, connection: Connection, ...args: unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    api(connection, ...args, ((error, result) => (error ? reject(error) : resolve(result as T))) as Callback<unknown>)
-  })
-}
-
-const findCoordinatorApi = raw(ApiKey.FindCoordinator, 4, findCoordinatorV4.createRequest, (r) => {
-  r.readInt32() // throttle_time_ms
-  return r.readArray((r) => {
-    r.readString() // key
-    const nodeId = r.readInt32()
-    const host = r.readString()
-    const port = r.readInt32()
-    const errorCode = r.readInt16()
-    r.readNullableString() // error_message
-    return { errorCode, nodeId, host, port }
-  })
-})
-
-export async function findCoordinator(connection: Connection, groupId: string): Promise<FoundCoordinator> {
-  const found = await call<FoundCoordinator[]>(findCoordinatorApi, connection, 0, [groupId])
-  return found[0] ?? { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 } // an empty answer
-}
-
-const joinGroupApi = raw(ApiKey.JoinGroup, 6, joinGroupV6.createRequest, (r) => {
-  r.readInt32() // throttle_time_ms
-  const errorCode = r.readInt16()
-  const generationId = r.readInt32()
-  const protocolName = r.readNullableString()
-  const leader = r.readString()
-  const memberId = r.readNullableString() ?? ''
-  const members = r.readArray((r) => {
-    const id = r.readString()
-    r.readNullableString() // group_instance_id
-    return { memberId: id, metadata: r.readNullableBytes() ?? Buffer.alloc(0) }
-  })
-  return { errorCode, generationId, protocolName, leader, memberId, members }
-})
-
-export function joinGroup(
-  connection: Connection,
+export async function joinGroup(
+  connection: KafkaConnection,
   req: { groupId: string; sessionTimeoutMs: number; rebalanceTimeoutMs: number; memberId: string; protocols: { name: string; metadata: Buffer }[] },
 ): Promise<JoinResult> {
-  return call(joinGroupApi, connection, req.groupId, req.sessionTimeoutMs, req.rebalanceTimeoutMs, req.memberId, null, 'consumer', req.protocols, '')
+  const answer = await kafkaRequest(
+    connection,
+    joinGroupApi,
+    {
+      groupId: req.groupId,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      memberId: req.memberId,
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols: req.protocols,
+    },
+    at(JOIN_GROUP_VERSION),
+  )
+  return {
+    errorCode: answer.errorCode,
+    generationId: answer.generationId,
+    protocolName: answer.protocolName,
+    leader: answer.leader,
+    memberId: answer.memberId,
+    members: answer.members.map((m) => ({ memberId: m.memberId, metadata: m.metadata })),
+  }
 }
 
-const syncGroupApi = raw(ApiKey.SyncGroup, 4, syncGroupV4.createRequest, (r) => {
-  r.readInt32() // throttle_time_ms
-  const errorCode = r.readInt16()
-  return { errorCode, assignment: r.readBytes() }
-})
-
-export function syncGroup(
-  connection: Connection,
+export async function syncGroup(
+  connection: KafkaConnection,
   req: { groupId: string; generationId: number; memberId: string; assignments: { memberId: string; assignment: Buffer }[] },
 ): Promise<SyncResult> {
-  return call(syncGroupApi, connection, req.groupId, req.generationId, req.memberId, null, 'consumer', null, req.assignments)
+  const answer = await kafkaRequest(
+    connection,
+    syncGroupApi,
+    { groupId: req.groupId, generationId: req.generationId, memberId: req.memberId, groupInstanceId: null, assignments: req.assignments },
+    at(SYNC_GROUP_VERSION),
+  )
+  return { errorCode: answer.errorCode, assignment: answer.assignment }
 }
-
-const heartbeatApi = raw(ApiKey.Heartbeat, 4, heartbeatV4.createRequest, (r) => {
-  r.readInt32() // throttle_time_ms
-  return r.readInt16()
-})
 
 /** The error code. */
-export function heartbeat(connection: Connection, req: { groupId: string; generationId: number; memberId: string }): Promise<number> {
-  return call(heartbeatApi, connection, req.groupId, req.generationId, req.memberId, null)
+export async function heartbeat(connection: KafkaConnection, req: { groupId: string; generationId: number; memberId: string }): Promise<number> {
+  const answer = await kafkaRequest(connection, heartbeatApi, { ...req, groupInstanceId: null }, at(HEARTBEAT_VERSION))
+  return answer.errorCode
 }
-
-const leaveGroupApi = raw(ApiKey.LeaveGroup, 4, leaveGroupV4.createRequest, (r) => {
-  r.readInt32() // throttle_time_ms
-  const errorCode = r.readInt16()
-  const members = r.readArray((r) => {
-    r.readString() // member_id
-    r.readNullableString() // group_instance_id
-    return r.readInt16()
-  })
-  return errorCode !== ErrorCode.NONE ? errorCode : (members.find((c) => c !== ErrorCode.NONE) ?? ErrorCode.NONE)
-})
 
 /** The error code (the request's, else the member's). */
-export function leaveGroup(connection: Connection, req: { groupId: string; memberId: string }): Promise<number> {
-  return call(leaveGroupApi, connection, req.groupId, [{ memberId: req.memberId, groupInstanceId: null }])
+export async function leaveGroup(connection: KafkaConnection, req: { groupId: string; memberId: string }): Promise<number> {
+  const answer = await kafkaRequest(connection, leaveGroupApi, { groupId: req.groupId, members: [{ memberId: req.memberId, groupInstanceId: null }] }, at(LEAVE_GROUP_VERSION))
+  if (answer.errorCode !== ErrorCode.NONE) return answer.errorCode
+  return answer.members.find((m) => m.errorCode !== ErrorCode.NONE)?.errorCode ?? ErrorCode.NONE
 }
-
-const offsetCommitApi = raw(ApiKey.OffsetCommit, 8, offsetCommitV8.createRequest, (r) => {
-  r.readInt32() // throttle_time_ms
-  return r.readArray((r) => {
-    r.readString() // name
-    return r.readArray((r) => [r.readInt32(), r.readInt16()] as const)
-  }).flat()
-})
 
 export async function offsetCommit(
-  connection: Connection,
+  connection: KafkaConnection,
   req: { groupId: string; generationId: number; memberId: string; topic: string; offsets: { partition: number; offset: number }[] },
 ): Promise<CommitResult> {
-  const answers = await call<(readonly [number, number])[]>(offsetCommitApi, connection, req.groupId, req.generationId, req.memberId, null, [
+  const answer = await kafkaRequest(
+    connection,
+    offsetCommitApi,
     {
-      name: req.topic,
-      partitions: req.offsets.map((o) => ({ partitionIndex: o.partition, committedOffset: BigInt(o.offset), committedLeaderEpoch: -1, committedMetadata: '' })),
+      groupId: req.groupId,
+      generationIdOrMemberEpoch: req.generationId,
+      memberId: req.memberId,
+      groupInstanceId: null,
+      topics: [
+        {
+          name: req.topic,
+          partitions: req.offsets.map((o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: '' })),
+        },
+      ],
     },
-  ])
-  const byPartition = new Map(answers)
-  // A partition missing from the answer was not committed: UNKNOWN_SERVER_ERROR (-1) for it.
-  return { errorCodes: req.offsets.map((o) => byPartition.get(o.partition) ?? -1) }
+    at(OFFSET_COMMIT_VERSION),
+  )
+  const byPartition = new Map(answer.topics.flatMap((t) => t.partitions.map((p) => [p.partitionIndex, p.errorCode] as const)))
+  // A partition missing from the answer was not committed: UNKNOWN_SERVER_ERROR for it.
+  return { errorCodes: req.offsets.map((o) => byPartition.get(o.partition) ?? ErrorCode.UNKNOWN_SERVER_ERROR) }
 }
 
-const offsetFetchApi = raw(ApiKey.OffsetFetch, 8, offsetFetchV8.createRequest, (r) => {
-  r.readInt32() // throttle_time_ms
-  const groups = r.readArray((r) => {
-    r.readString() // group_id
-    const partitions = r
-      .readArray((r) => {
-        r.readString() // name
-        return r.readArray((r) => {
-          const partition = r.readInt32()
-          const offset = Number(r.readInt64())
-          r.readInt32() // committed_leader_epoch
-          r.readNullableString() // metadata
-          return { partition, offset, errorCode: r.readInt16() }
-        })
-      })
-      .flat()
-    return { errorCode: r.readInt16(), partitions }
-  })
-  return groups[0] ?? { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, partitions: [] }
-})
-
-export function offsetFetch(connection: Connection, req: { groupId: string; topic: string; partitions: number[] }): Promise<OffsetFetchResult> {
-  return call(offsetFetchApi, connection, [{ groupId: req.groupId, topics: [{ name: req.topic, partitionIndexes: req.partitions }] }], false)
+export async function offsetFetch(connection: KafkaConnection, req: { groupId: string; topic: string; partitions: number[] }): Promise<OffsetFetchResult> {
+  const answer = await kafkaRequest(
+    connection,
+    offsetFetchApi,
+    { groups: [{ groupId: req.groupId, topics: [{ name: req.topic, partitionIndexes: req.partitions }] }], requireStable: false },
+    at(OFFSET_FETCH_VERSION),
+  )
+  const group = answer.groups[0]
+  // An empty answer: no coordinator answered for the group.
+  if (group === undefined) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, partitions: [] }
+  const partitions = group.topics.flatMap((t) => t.partitions.map((p) => ({ partition: p.partitionIndex, offset: p.committedOffset, errorCode: p.errorCode })))
+  return { errorCode: group.errorCode, partitions }
 }

@@ -4,12 +4,14 @@
  * timeout, and serves the host's coordinator requests (OffsetFetch, OffsetCommit) with the
  * member's current coordinator and generation, feeding their failures back to the member.
  *
- * Coordinator connections come from a pool of their own, as the Java consumer keeps a separate
+ * Coordinator connections are sluice's own (wire/pool.ts: frames and bodies by src/protocol),
+ * from a pool of their own, as the Java consumer keeps a separate
  * connection to the coordinator: a heartbeat must not queue behind a long-poll Fetch to the same
  * broker, and a connection closed after a timeout must not cut the Fetcher's.
  */
-import { ConnectionPool, type Broker, type Connection } from '@platformatic/kafka'
 import { ErrorCode, errorName } from '../../../protocol/errors.js'
+import type { BrokerAddress, WireConnection } from '../../wire/connection.js'
+import { WirePool } from '../../wire/pool.js'
 import type { FetcherClient } from '../fetcher.js'
 import * as api from './apis.js'
 import type { TopicPartitions } from './consumer-protocol.js'
@@ -50,7 +52,7 @@ const TRACE = /\bgroup\b/.test(process.env.SLUICE_DEBUG ?? '')
 
 export class GroupDriver {
   readonly member: GroupMember
-  private readonly pool: ConnectionPool
+  private readonly pool: WirePool
   private wake: () => void = () => undefined
   private stopped = false
   /** Resolves on stop(): a request in flight (a JoinGroup held by the coordinator) is abandoned, not awaited. */
@@ -58,7 +60,7 @@ export class GroupDriver {
   private signalStop!: () => void
   private findAttempts = 0
   /** Where FindCoordinator goes, in turn. */
-  private brokers: Broker[]
+  private brokers: BrokerAddress[]
   private readonly now: () => number
   private readonly requestTimeoutMs: number
 
@@ -69,7 +71,7 @@ export class GroupDriver {
       return { host: b.slice(0, i), port: Number(b.slice(i + 1)) }
     })
     this.stopSignal = new Promise((resolve) => (this.signalStop = resolve))
-    this.pool = new ConnectionPool(opts.clientId, { connectTimeout: opts.connectTimeoutMs, requestTimeout: 2 * opts.rebalanceTimeoutMs + 30_000 })
+    this.pool = new WirePool({ clientId: opts.clientId, connectTimeoutMs: opts.connectTimeoutMs, requestTimeoutMs: REQUEST_TIMEOUT_MS })
     this.now = opts.nowMs ?? Date.now
     this.requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
   }
@@ -115,7 +117,7 @@ export class GroupDriver {
         () => undefined,
       )
     }
-    await this.bounded(this.requestTimeoutMs, () => new Promise<void>((resolve) => this.pool.close(() => resolve()))).catch(() => undefined)
+    this.pool.close()
   }
 
   /**
@@ -248,18 +250,18 @@ export class GroupDriver {
     return counts
   }
 
-  private connect(c: Coordinator): Promise<Connection> {
+  private connect(c: Coordinator): Promise<WireConnection> {
     return this.pool.get({ host: c.host, port: c.port })
   }
 
   /** `work()`, or a rejection after `ms`; a connection that timed out is closed (its queue is stuck). */
-  private bounded<T>(ms: number, work: () => Promise<T>, conn?: Connection): Promise<T> {
+  private bounded<T>(ms: number, work: () => Promise<T>, conn?: WireConnection): Promise<T> {
     let timer: NodeJS.Timeout | undefined
     const promise = work()
     promise.catch(() => undefined)
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        if (conn) conn.close(() => undefined)
+        if (conn) conn.close()
         reject(new Error(`no answer in ${ms} ms`))
       }, ms)
     })
