@@ -16,7 +16,7 @@ import { brokerConfig } from '../cluster/configs.js'
 import type { Broker } from './broker.js'
 import { handlerFor } from './handler.js'
 import { apiVersionsBody } from './handlers/18-api-versions.js'
-import { errorResponse } from './error-responses.js'
+import { errorResponse } from './error-response.js'
 import './handlers/index.js'
 import { ApiKey } from '../protocol/api-keys.js'
 
@@ -184,7 +184,7 @@ export class KafkaListener {
       try {
         const injected = this.faults?.takeError(this.broker.id, header.apiKey) ?? null
         const isAcks0 = header.apiKey === ApiKey.Produce && (request as { acks?: number }).acks === 0
-        result = injected !== null ? (isAcks0 ? null : errorResponse(header.apiKey, request, injected)) : handler.handle(ctx, request)
+        result = injected !== null ? (isAcks0 ? null : errorResponse(handler.api, header.apiVersion, request, injected)) : handler.handle(ctx, request)
       } catch (error) {
         pending.done = pending.failed = true
         fail(`${handler.name} v${header.apiVersion} failed: ${String(error)}`)

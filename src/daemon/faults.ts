@@ -6,7 +6,9 @@
  */
 import { seededRng, type Rng } from '../cluster/rng.js'
 import { SluiceError } from '../common/errors.js'
-import { INJECTABLE_APIS } from '../broker/error-responses.js'
+import { allHandlers } from '../broker/handler.js'
+// The handlers register when loaded: the served APIs are what faults may target.
+import '../broker/handlers/index.js'
 import { ErrorCode, errorCodeByName, errorName, isKnownErrorCode } from '../protocol/errors.js'
 import type { Fault, FaultSpec } from '../common/control-contract.js'
 import type { LinkFaults } from './links.js'
@@ -48,9 +50,11 @@ export class FaultInjector implements LinkFaults, ListenerFaults {
       if (spec.link[0] === spec.link[1]) throw new SluiceError('USAGE', 'a link joins two different brokers')
     } else {
       checkBroker(spec.broker)
-      const apiKey = [...INJECTABLE_APIS].find(([, name]) => name.toLowerCase() === spec.api.toLowerCase())?.[0]
+      // Any API the brokers serve: its error response is built from its schema (error-response.ts).
+      const served = allHandlers()
+      const apiKey = served.find((h) => h.name.toLowerCase() === spec.api.toLowerCase())?.apiKey
       if (apiKey === undefined) {
-        throw new SluiceError('USAGE', `errors can be injected for ${[...INJECTABLE_APIS.values()].join(', ')}, not "${spec.api}"`)
+        throw new SluiceError('USAGE', `errors can be injected for the APIs the brokers serve (${served.map((h) => h.name).join(', ')}), not "${spec.api}"`)
       }
       const errorCode = /^-?\d+$/.test(spec.error) ? Number(spec.error) : errorCodeByName(spec.error.toUpperCase())
       if (errorCode === undefined || !isKnownErrorCode(errorCode) || errorCode === ErrorCode.NONE) {

@@ -16,7 +16,7 @@ import {
   type DefaultValue,
   type Decoded,
   type FieldSpec,
-  type Input,
+  type Encodable,
   type MessageSchema,
   type PrimitiveType,
   inVersions,
@@ -342,7 +342,7 @@ export function decodeMessage<M extends MessageSchema>(schema: M, version: numbe
 }
 
 /** Encodes a message body into the writer. */
-export function encodeMessage<M extends MessageSchema>(schema: M, version: number, body: Input<M>, w: Writer): void {
+export function encodeMessage<M extends MessageSchema>(schema: M, version: number, body: Encodable<M>, w: Writer): void {
   compiled(schema, version).write(w, body)
 }
 
@@ -352,7 +352,7 @@ export function decode<M extends MessageSchema>(schema: M, version: number, buf:
 }
 
 /** Encodes one body to a single Buffer (tests and tools; frames stay as chunks). */
-export function encode<M extends MessageSchema>(schema: M, version: number, body: Input<M>): Buffer {
+export function encode<M extends MessageSchema>(schema: M, version: number, body: Encodable<M>): Buffer {
   const w = new Writer()
   encodeMessage(schema, version, body, w)
   return concatChunks(w.finish())

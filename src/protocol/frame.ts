@@ -14,7 +14,7 @@ import { ProtocolError } from './errors.js'
 import { Reader, Writer } from './primitives.js'
 import { decodeMessage, encodeMessage } from './codec.js'
 import { API_SCHEMAS, isFlexible } from './apis.js'
-import type { ApiSchema, Decoded, Input } from './schema.js'
+import type { ApiSchema, Decoded, Encodable, Input } from './schema.js'
 import { ApiKey } from './api-keys.js'
 
 export { FrameDecoder, FRAME_BYTES_MAX_DEFAULT } from './frame-decoder.js'
@@ -77,7 +77,7 @@ export function decodeRequestBody(apiOrKey: ApiSchema | number, version: number,
 }
 
 /** A response frame with its 4-byte size prefix, as chunks for writev. */
-export function encodeResponse<A extends ApiSchema>(api: A, version: number, correlationId: number, body: Input<A['response']>): Buffer[]
+export function encodeResponse<A extends ApiSchema>(api: A, version: number, correlationId: number, body: Encodable<A['response']>): Buffer[]
 export function encodeResponse(apiKey: number, version: number, correlationId: number, body: unknown): Buffer[]
 export function encodeResponse(apiOrKey: ApiSchema | number, version: number, correlationId: number, body: unknown): Buffer[] {
   const api = lookup(apiOrKey)

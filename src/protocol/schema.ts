@@ -45,27 +45,32 @@ export function f<
   return { name, type, versions, ...(options as O) }
 }
 
-export interface MessageSchema<S extends readonly FieldSpec[] = readonly FieldSpec[]> {
+export type MessageKind = 'request' | 'response'
+
+export interface MessageSchema<S extends readonly FieldSpec[] = readonly FieldSpec[], K extends MessageKind = MessageKind> {
   /** Kafka's message name, e.g. `MetadataRequest`. */
   readonly name: string
   readonly apiKey: number
-  readonly kind: 'request' | 'response'
+  readonly kind: K
   /** The versions this codec supports (a subset of Kafka's validVersions). */
   readonly validVersions: string
   readonly flexibleVersions: string
   readonly fields: S
 }
 
-export function message<const S extends readonly FieldSpec[]>(
-  name: string,
+/** A message's kind, read from its name as Kafka names them (`FooRequest`, `FooResponse`). */
+type KindOf<N extends string> = N extends `${string}Request` ? 'request' : N extends `${string}Response` ? 'response' : never
+
+export function message<const N extends string, const S extends readonly FieldSpec[]>(
+  name: N,
   apiKey: number,
   validVersions: string,
   flexibleVersions: string,
   fields: S,
-): MessageSchema<S> {
+): MessageSchema<S, KindOf<N>> {
   const kind = name.endsWith('Request') ? 'request' : name.endsWith('Response') ? 'response' : null
   if (kind === null) throw new Error(`message name ${name} must end in Request or Response`)
-  return { name, apiKey, kind, validVersions, flexibleVersions, fields }
+  return { name, apiKey, kind: kind as KindOf<N>, validVersions, flexibleVersions, fields }
 }
 
 export interface ApiSchema<Req extends MessageSchema = MessageSchema, Res extends MessageSchema = MessageSchema> {
@@ -155,14 +160,22 @@ export type StructValue<S extends readonly FieldSpec[]> = {
   -readonly [F in S[number] as F['name']]: FieldValue<F>
 }
 
-export type FieldInput<F extends FieldSpec> =
+/**
+ * Whether a sender may leave a field out of a response: Kafka gives it a `default`, or it is
+ * tagged (written only when it differs from its default). Every other response field must be
+ * given, so that a misspelt or forgotten field does not compile (it would encode as its zero
+ * value: a renamed list field goes out empty).
+ */
+type Omittable<F> = F extends { readonly default: DefaultValue } | { readonly taggedVersions: string } ? true : false
+
+export type FieldInput<F extends FieldSpec, Strict extends boolean = false> =
   | (F['type'] extends `[]${infer E}`
       ? E extends PrimitiveType
         ? readonly PrimitiveValue<E>[]
-        : readonly StructInput<SubFields<F>>[]
+        : readonly StructInputOf<SubFields<F>, Strict>[]
       : F['type'] extends PrimitiveType
         ? PrimitiveInput<F['type']>
-        : StructInput<SubFields<F>>)
+        : StructInputOf<SubFields<F>, Strict>)
   | NullIf<F>
 
 /** What encode accepts: any field may be left out and then takes its default. */
@@ -170,7 +183,25 @@ export type StructInput<S extends readonly FieldSpec[]> = {
   readonly [F in S[number] as F['name']]?: FieldInput<F>
 }
 
+/**
+ * A response body as a handler builds it: the fields without a Kafka default are required (see
+ * Omittable), and unknown names are refused. Properties are writable: handlers fill one in.
+ */
+export type StrictStructInput<S extends readonly FieldSpec[]> = {
+  -readonly [F in S[number] as Omittable<F> extends true ? never : F['name']]: FieldInput<F, true>
+} & {
+  -readonly [F in S[number] as Omittable<F> extends true ? F['name'] : never]?: FieldInput<F, true>
+}
+
+type StructInputOf<S extends readonly FieldSpec[], Strict extends boolean> = Strict extends true ? StrictStructInput<S> : StructInput<S>
+
 /** The decoded body of a message: every field present, whatever the version. */
 export type Decoded<M extends MessageSchema> = StructValue<M['fields']>
-/** The body to encode; `records` may be a list of Buffers (written by reference, in order). */
-export type Input<M extends MessageSchema> = StructInput<M['fields']>
+/**
+ * The body to send: strict for a response (what the broker's handlers build), lenient for a
+ * request (the client relies on per-version defaults). `records` may be a list of Buffers
+ * (written by reference, in order).
+ */
+export type Input<M extends MessageSchema> = M['kind'] extends 'response' ? StrictStructInput<M['fields']> : StructInput<M['fields']>
+/** What the codec encodes: any field may be left out and then takes its default. */
+export type Encodable<M extends MessageSchema> = StructInput<M['fields']>

@@ -577,6 +577,24 @@ describe('faults', () => {
     expect(offsets[0]!.high).toBe('2')
   })
 
+  it('an error injected into DescribeConfigs (any served API) reaches @platformatic/kafka through topic describe', async () => {
+    // The client asks one broker, whichever it picks: each broker answers its next one with the error.
+    const brokers = [1, 2, 3]
+    for (const b of brokers) {
+      const added = await run(['fault', 'add', 'error', '--broker', String(b), '--api', 'describe-configs', '--error', 'TOPIC_AUTHORIZATION_FAILED'])
+      expect(added.exitCode, added.stderr).toBe(0)
+      expect(added.stderr).toMatch(/TOPIC_AUTHORIZATION_FAILED on the next 1 DescribeConfigs request\(s\) to broker \d/)
+    }
+    const refused = await run(['topic', 'describe', 't-err'])
+    expect(refused.exitCode).not.toBe(0)
+    expect(refused.stderr).toMatch(/TOPIC_AUTHORIZATION_FAILED|not authorized/i)
+    // Exactly one of them was used: by the one DescribeConfigs the describe sent.
+    expect(json<{ faults: unknown[] }>(await run(['fault', 'list', '--json'])).faults).toHaveLength(brokers.length - 1)
+    expect((await run(['fault', 'clear'])).exitCode).toBe(0)
+    const described = await run(['topic', 'describe', 't-err'])
+    expect(described.exitCode, described.stderr).toBe(0)
+  })
+
   it('latency faults, list, clear, seeds and the flag errors', async () => {
     const a = json<{ fault: Record<string, unknown> }>(
       await run(['fault', 'add', 'latency', '--broker', '2', '--ms', '50', '--jitter', '20', '--seed', '7', '--json']),
@@ -598,7 +616,8 @@ describe('faults', () => {
       [['cut', '--link', '1-1'], 2, /two different brokers/],
       [['cut', '--link', '1_2'], 2, /expected two broker ids/],
       [['cut', '--link', '1-9'], 4, /no broker 9/],
-      [['error', '--broker', '1', '--api', 'joingroup', '--error', '6'], 2, /errors can be injected for Produce/],
+      [['error', '--broker', '1', '--api', 'nope', '--error', '6'], 2, /unknown Kafka API "nope"/],
+      [['error', '--broker', '1', '--api', 'delete-records', '--error', '6'], 2, /errors can be injected for the APIs the brokers serve \(Produce, Fetch, .*\), not "DeleteRecords"/],
       [['error', '--broker', '1', '--api', 'fetch', '--error', 'NOPE'], 2, /unknown Kafka error "NOPE"/],
       [['error', '--broker', '1', '--api', 'fetch', '--error', '6', '--count', '0'], 2, /--count/],
     ]

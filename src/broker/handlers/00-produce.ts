@@ -12,30 +12,16 @@
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { validateProducedRecords } from '../../protocol/produce-validation.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { produceApi, type ProduceRequest, type ProduceResponseInput } from '../../protocol/messages/00-produce.js'
+import { defineHandler, type HandlerResponse, type RequestContext } from '../handler.js'
 
-interface ProduceRequest {
-  transactionalId: string | null
-  acks: number
-  timeoutMs: number
-  topicData: { name: string; partitionData: { index: number; records: Buffer | null }[] }[]
-}
-
-interface PartitionResponse {
-  index: number
-  errorCode: number
-  baseOffset: number
-  logAppendTimeMs: number
-  logStartOffset: number
-  recordErrors: { batchIndex: number; batchIndexErrorMessage: string | null }[]
-  errorMessage: string | null
-}
+type PartitionResponse = ProduceResponseInput['responses'][number]['partitionResponses'][number]
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage }
 }
 
-async function handle(ctx: RequestContext, req: ProduceRequest): Promise<unknown> {
+async function handle(ctx: RequestContext, req: ProduceRequest): Promise<HandlerResponse<typeof produceApi>> {
   const { broker } = ctx
   const image = broker.cluster.image
   const acks = req.acks
@@ -91,4 +77,4 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<unknown
   return { responses, throttleTimeMs: 0 }
 }
 
-registerHandler({ apiKey: 0, name: 'Produce', minVersion: 0, maxVersion: 8, handle })
+defineHandler(produceApi, { versions: '0-8', handle })

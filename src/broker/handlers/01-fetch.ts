@@ -16,37 +16,12 @@
 import { ErrorCode } from '../../protocol/errors.js'
 import type { PartitionInfo } from '../../cluster/metadata.js'
 import { isStorageError } from '../../storage/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { fetchApi, type FetchRequest, type FetchResponseInput } from '../../protocol/messages/01-fetch.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-interface FetchPartition {
-  partition: number
-  currentLeaderEpoch: number
-  fetchOffset: number
-  logStartOffset: number
-  partitionMaxBytes: number
-}
-
-interface FetchRequest {
-  replicaId: number
-  maxWaitMs: number
-  minBytes: number
-  maxBytes: number
-  isolationLevel: number
-  sessionId: number
-  sessionEpoch: number
-  topics: { topic: string; topicId?: string; partitions: FetchPartition[] }[]
-}
-
-interface PartitionData {
-  partitionIndex: number
-  errorCode: number
-  highWatermark: number
-  lastStableOffset: number
-  logStartOffset: number
-  abortedTransactions: [] | null
-  preferredReadReplica: number
-  records: Buffer[]
-}
+type FetchPartition = FetchRequest['topics'][number]['partitions'][number]
+type TopicResponse = FetchResponseInput['responses'][number]
+type PartitionData = TopicResponse['partitions'][number]
 
 const MAX_WAIT_CAP_MS = 30_000
 
@@ -71,13 +46,13 @@ interface Target {
 }
 
 /** Checks every partition; returns the ones that can be read. */
-async function resolveTargets(ctx: RequestContext, req: FetchRequest): Promise<{ responses: unknown[]; targets: Target[] }> {
+async function resolveTargets(ctx: RequestContext, req: FetchRequest): Promise<{ responses: TopicResponse[]; targets: Target[] }> {
   const { broker } = ctx
   const image = broker.cluster.image
   const targets: Target[] = []
   const responses = req.topics.map((t) => {
     const topic = image.topicsByName.get(t.topic)
-    const partitions = t.partitions.map((rp) => {
+    const partitions = t.partitions.map((rp): PartitionData => {
       const p = topic?.partitions[rp.partition]
       if (!p) return empty(rp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
       if (broker.offlineReplicaMessage(p.replicas) !== null) return empty(rp.partition, ErrorCode.KAFKA_STORAGE_ERROR)
@@ -92,7 +67,7 @@ async function resolveTargets(ctx: RequestContext, req: FetchRequest): Promise<{
       targets.push({ out, request: rp, p })
       return out
     })
-    return { topic: t.topic, topicId: topic?.topicId ?? t.topicId ?? '00000000000000000000000000000000', partitions }
+    return { topic: t.topic, partitions }
   })
   return { responses, targets }
 }
@@ -153,7 +128,7 @@ async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]
   return total
 }
 
-async function handle(ctx: RequestContext, req: FetchRequest): Promise<unknown> {
+async function handle(ctx: RequestContext, req: FetchRequest): Promise<FetchResponseInput> {
   const { responses, targets } = await resolveTargets(ctx, req)
   let total = await readAll(ctx, req, targets)
   const waitMs = Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS)
@@ -183,4 +158,4 @@ async function handle(ctx: RequestContext, req: FetchRequest): Promise<unknown> 
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }
 }
 
-registerHandler({ apiKey: 1, name: 'Fetch', minVersion: 4, maxVersion: 12, handle })
+defineHandler(fetchApi, { versions: '4-12', handle })

@@ -9,16 +9,14 @@ import { ErrorCode } from '../../protocol/errors.js'
 import { isStorageError } from '../../storage/errors.js'
 import { decodeRecordBatch } from '../../protocol/record-batch.js'
 import type { PartitionLog } from '../../storage/types.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { listOffsetsApi, type ListOffsetsRequest, type ListOffsetsResponseInput } from '../../protocol/messages/02-list-offsets.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
 const EARLIEST = -2
 const LATEST = -1
 
-interface ListOffsetsRequest {
-  replicaId: number
-  isolationLevel: number
-  topics: { name: string; partitions: { partitionIndex: number; currentLeaderEpoch: number; timestamp: number }[] }[]
-}
+type TopicResponse = ListOffsetsResponseInput['topics'][number]
+type PartitionResponse = TopicResponse['partitions'][number]
 
 /**
  * The log's time index answers at batch granularity; Kafka answers the first *record* at or after
@@ -43,15 +41,15 @@ async function exactOffsetForTimestamp(log: PartitionLog, ts: number): Promise<{
   }
 }
 
-async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<unknown> {
+async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<ListOffsetsResponseInput> {
   const { broker } = ctx
   const image = broker.cluster.image
-  const topics = []
+  const topics: TopicResponse[] = []
   for (const t of req.topics) {
     const topic = image.topicsByName.get(t.name)
-    const partitions = []
+    const partitions: PartitionResponse[] = []
     for (const rp of t.partitions) {
-      const out = { partitionIndex: rp.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 }
+      const out: PartitionResponse = { partitionIndex: rp.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 }
       partitions.push(out)
       const p = topic?.partitions[rp.partitionIndex]
       if (!p) {
@@ -96,4 +94,4 @@ async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<unk
   return { throttleTimeMs: 0, topics }
 }
 
-registerHandler({ apiKey: 2, name: 'ListOffsets', minVersion: 1, maxVersion: 5, handle })
+defineHandler(listOffsetsApi, { versions: '1-5', handle })

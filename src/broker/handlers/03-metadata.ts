@@ -12,22 +12,20 @@ import { ErrorCode } from '../../protocol/errors.js'
 import { validateTopicName } from '../../cluster/controller.js'
 import { brokerConfig } from '../../cluster/configs.js'
 import type { TopicInfo } from '../../cluster/metadata.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { metadataApi, type MetadataRequest, type MetadataResponseInput } from '../../protocol/messages/03-metadata.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648
 const ZERO_UUID = '00000000000000000000000000000000'
 
-interface MetadataRequest {
-  topics: { name: string | null; topicId?: string }[] | null
-  allowAutoTopicCreation: boolean
-}
+type TopicResponse = MetadataResponseInput['topics'][number]
 
-async function handle(ctx: RequestContext, req: MetadataRequest): Promise<unknown> {
+async function handle(ctx: RequestContext, req: MetadataRequest): Promise<MetadataResponseInput> {
   const { cluster } = ctx.broker
   const image = cluster.image
   const allTopics = req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0)
 
-  const topicsOut: unknown[] = []
+  const topicsOut: TopicResponse[] = []
   const describe = (topic: TopicInfo): void => {
     topicsOut.push({
       errorCode: ErrorCode.NONE,
@@ -95,4 +93,4 @@ async function handle(ctx: RequestContext, req: MetadataRequest): Promise<unknow
   }
 }
 
-registerHandler({ apiKey: 3, name: 'Metadata', minVersion: 0, maxVersion: 9, handle })
+defineHandler(metadataApi, { versions: '0-9', handle })

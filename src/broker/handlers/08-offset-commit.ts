@@ -5,17 +5,10 @@
  * Not implemented: retention_time_ms (v2-4) is ignored; offsets are kept until deleted.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { offsetCommitApi, type OffsetCommitRequest, type OffsetCommitResponseInput } from '../../protocol/messages/08-offset-commit.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-interface OffsetCommitRequest {
-  groupId: string
-  generationIdOrMemberEpoch: number
-  memberId: string
-  groupInstanceId: string | null
-  topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[] }[]
-}
-
-async function handle(ctx: RequestContext, req: OffsetCommitRequest): Promise<unknown> {
+async function handle(ctx: RequestContext, req: OffsetCommitRequest): Promise<OffsetCommitResponseInput> {
   const codes = ctx.broker.running
     ? await ctx.broker.groups.commitOffsets(
         req.groupId,
@@ -35,4 +28,4 @@ async function handle(ctx: RequestContext, req: OffsetCommitRequest): Promise<un
   }
 }
 
-registerHandler({ apiKey: 8, name: 'OffsetCommit', minVersion: 0, maxVersion: 8, handle })
+defineHandler(offsetCommitApi, { versions: '0-8', handle })

@@ -5,21 +5,14 @@
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import type { Broker } from '../broker.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { offsetFetchApi, type OffsetFetchRequest, type OffsetFetchResponseInput } from '../../protocol/messages/09-offset-fetch.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-interface TopicsAsked {
-  name: string
-  partitionIndexes: number[]
-}
+type TopicsAsked = OffsetFetchRequest['topics'] & {}
+type GroupResponse = OffsetFetchResponseInput['groups'][number]
 
-interface OffsetFetchRequest {
-  groupId: string
-  topics: TopicsAsked[] | null
-  groups: { groupId: string; topics: TopicsAsked[] | null }[]
-}
-
-function fetchGroup(broker: Broker, groupId: string, topics: TopicsAsked[] | null) {
-  if (!broker.running) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] as { name: string; partitions: unknown[] }[] }
+function fetchGroup(broker: Broker, groupId: string, topics: TopicsAsked | null): { errorCode: number; topics: GroupResponse['topics'] } {
+  if (!broker.running) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] }
   const r = broker.groups.fetchOffsets(groupId, topics)
   return {
     errorCode: r.errorCode,
@@ -36,10 +29,12 @@ function fetchGroup(broker: Broker, groupId: string, topics: TopicsAsked[] | nul
   }
 }
 
-function handle(ctx: RequestContext, req: OffsetFetchRequest): unknown {
+// v8 answers per group (`groups`); v0-7 one group's `topics`: each leaves the other list empty.
+function handle(ctx: RequestContext, req: OffsetFetchRequest): OffsetFetchResponseInput {
   if (ctx.apiVersion >= 8) {
     return {
       throttleTimeMs: 0,
+      topics: [],
       groups: req.groups.map((g) => {
         const r = fetchGroup(ctx.broker, g.groupId, g.topics)
         return { groupId: g.groupId, topics: r.topics, errorCode: r.errorCode }
@@ -51,13 +46,14 @@ function handle(ctx: RequestContext, req: OffsetFetchRequest): unknown {
     // v0-1 have no group-level error: every asked partition carries it.
     return {
       throttleTimeMs: 0,
+      groups: [],
       topics: (req.topics ?? []).map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: r.errorCode })),
       })),
     }
   }
-  return { throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode }
+  return { throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode, groups: [] }
 }
 
-registerHandler({ apiKey: 9, name: 'OffsetFetch', minVersion: 0, maxVersion: 8, handle })
+defineHandler(offsetFetchApi, { versions: '0-8', handle })

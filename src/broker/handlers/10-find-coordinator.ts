@@ -8,22 +8,10 @@
 import { brokerConfig } from '../../cluster/configs.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { OFFSETS_TOPIC, offsetsPartitionFor } from '../group-coordinator.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { findCoordinatorApi, type FindCoordinatorRequest, type FindCoordinatorResponseInput } from '../../protocol/messages/10-find-coordinator.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-interface FindCoordinatorRequest {
-  key: string
-  keyType: number
-  coordinatorKeys: string[]
-}
-
-interface Found {
-  key: string
-  nodeId: number
-  host: string
-  port: number
-  errorCode: number
-  errorMessage: string | null
-}
+type Found = FindCoordinatorResponseInput['coordinators'][number]
 
 async function ensureOffsetsTopic(ctx: RequestContext): Promise<boolean> {
   const { cluster } = ctx.broker
@@ -56,14 +44,16 @@ async function find(ctx: RequestContext, key: string, keyType: number): Promise<
   return { ...out, nodeId: leader.id, host: leader.host, port: leader.port }
 }
 
-async function handle(ctx: RequestContext, req: FindCoordinatorRequest): Promise<unknown> {
+// v4 answers a list of coordinators; v0-3 one coordinator at the top level: each leaves the
+// other form empty.
+async function handle(ctx: RequestContext, req: FindCoordinatorRequest): Promise<FindCoordinatorResponseInput> {
   if (ctx.apiVersion >= 4) {
-    const coordinators = []
+    const coordinators: Found[] = []
     for (const key of req.coordinatorKeys) coordinators.push(await find(ctx, key, req.keyType))
-    return { throttleTimeMs: 0, coordinators }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators }
   }
-  const one = await find(ctx, req.key, req.keyType)
-  return { throttleTimeMs: 0, errorCode: one.errorCode, errorMessage: one.errorMessage, nodeId: one.nodeId, host: one.host, port: one.port }
+  const { key: _key, ...one } = await find(ctx, req.key, req.keyType)
+  return { throttleTimeMs: 0, ...one, coordinators: [] }
 }
 
-registerHandler({ apiKey: 10, name: 'FindCoordinator', minVersion: 0, maxVersion: 4, handle })
+defineHandler(findCoordinatorApi, { versions: '0-4', handle })

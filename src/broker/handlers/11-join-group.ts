@@ -5,19 +5,10 @@
  * Not implemented: v7+ (protocol type in the response, reasons, KIP-814 skipAssignment).
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { joinGroupApi, type JoinGroupRequest, type JoinGroupResponseInput } from '../../protocol/messages/11-join-group.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-interface JoinGroupRequest {
-  groupId: string
-  sessionTimeoutMs: number
-  rebalanceTimeoutMs: number
-  memberId: string
-  groupInstanceId: string | null
-  protocolType: string
-  protocols: { name: string; metadata: Buffer }[]
-}
-
-async function handle(ctx: RequestContext, req: JoinGroupRequest): Promise<unknown> {
+async function handle(ctx: RequestContext, req: JoinGroupRequest): Promise<JoinGroupResponseInput> {
   const { broker } = ctx
   const r = broker.running
     ? await broker.groups.join(req.groupId, {
@@ -45,4 +36,4 @@ async function handle(ctx: RequestContext, req: JoinGroupRequest): Promise<unkno
   }
 }
 
-registerHandler({ apiKey: 11, name: 'JoinGroup', minVersion: 0, maxVersion: 6, handle })
+defineHandler(joinGroupApi, { versions: '0-6', handle })

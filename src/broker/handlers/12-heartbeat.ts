@@ -3,20 +3,14 @@
  * rejoin; ILLEGAL_GENERATION and UNKNOWN_MEMBER_ID fence stale members.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { heartbeatApi, type HeartbeatRequest, type HeartbeatResponseInput } from '../../protocol/messages/12-heartbeat.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-interface HeartbeatRequest {
-  groupId: string
-  generationId: number
-  memberId: string
-  groupInstanceId: string | null
-}
-
-function handle(ctx: RequestContext, req: HeartbeatRequest): unknown {
+function handle(ctx: RequestContext, req: HeartbeatRequest): HeartbeatResponseInput {
   const errorCode = ctx.broker.running
     ? ctx.broker.groups.heartbeat(req.groupId, { memberId: req.memberId, generationId: req.generationId, groupInstanceId: req.groupInstanceId })
     : ErrorCode.NOT_COORDINATOR
   return { throttleTimeMs: 0, errorCode }
 }
 
-registerHandler({ apiKey: 12, name: 'Heartbeat', minVersion: 0, maxVersion: 4, handle })
+defineHandler(heartbeatApi, { versions: '0-4', handle })

@@ -3,15 +3,10 @@
  * group.instance.id (v3+). The group rebalances without them.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { leaveGroupApi, type LeaveGroupRequest, type LeaveGroupResponseInput } from '../../protocol/messages/13-leave-group.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-interface LeaveGroupRequest {
-  groupId: string
-  memberId: string
-  members: { memberId: string; groupInstanceId: string | null }[]
-}
-
-function handle(ctx: RequestContext, req: LeaveGroupRequest): unknown {
+function handle(ctx: RequestContext, req: LeaveGroupRequest): LeaveGroupResponseInput {
   const members = ctx.apiVersion >= 3 ? req.members : [{ memberId: req.memberId, groupInstanceId: null }]
   if (!ctx.broker.running) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_COORDINATOR, members: [] }
   const r = ctx.broker.groups.leave(req.groupId, members)
@@ -23,4 +18,4 @@ function handle(ctx: RequestContext, req: LeaveGroupRequest): unknown {
   }
 }
 
-registerHandler({ apiKey: 13, name: 'LeaveGroup', minVersion: 0, maxVersion: 4, handle })
+defineHandler(leaveGroupApi, { versions: '0-4', handle })

@@ -5,19 +5,10 @@
  * the request and response).
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { syncGroupApi, type SyncGroupRequest, type SyncGroupResponseInput } from '../../protocol/messages/14-sync-group.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-interface SyncGroupRequest {
-  groupId: string
-  generationId: number
-  memberId: string
-  groupInstanceId: string | null
-  protocolType: string | null
-  protocolName: string | null
-  assignments: { memberId: string; assignment: Buffer }[]
-}
-
-async function handle(ctx: RequestContext, req: SyncGroupRequest): Promise<unknown> {
+async function handle(ctx: RequestContext, req: SyncGroupRequest): Promise<SyncGroupResponseInput> {
   const r = ctx.broker.running
     ? await ctx.broker.groups.sync(req.groupId, {
         memberId: req.memberId,
@@ -31,4 +22,4 @@ async function handle(ctx: RequestContext, req: SyncGroupRequest): Promise<unkno
   return { throttleTimeMs: 0, errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment }
 }
 
-registerHandler({ apiKey: 14, name: 'SyncGroup', minVersion: 0, maxVersion: 4, handle })
+defineHandler(syncGroupApi, { versions: '0-4', handle })

@@ -6,13 +6,16 @@
  * Not implemented: authorized operations (sent as "not requested").
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { describeGroupsApi, type DescribeGroupsRequest, type DescribeGroupsResponseInput } from '../../protocol/messages/15-describe-groups.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-function handle(ctx: RequestContext, req: { groups: string[] }): unknown {
+type DescribedGroup = DescribeGroupsResponseInput['groups'][number]
+
+function handle(ctx: RequestContext, req: DescribeGroupsRequest): DescribeGroupsResponseInput {
   return {
     throttleTimeMs: 0,
-    groups: req.groups.map((groupId) => {
-      const base = { errorCode: ErrorCode.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] as unknown[], authorizedOperations: -2147483648 }
+    groups: req.groups.map((groupId): DescribedGroup => {
+      const base: DescribedGroup = { errorCode: ErrorCode.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 }
       if (!ctx.broker.running) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR }
       const { errorCode, group, state, protocolType } = ctx.broker.groups.describe(groupId)
       if (errorCode !== ErrorCode.NONE) return { ...base, errorCode }
@@ -36,4 +39,4 @@ function handle(ctx: RequestContext, req: { groups: string[] }): unknown {
   }
 }
 
-registerHandler({ apiKey: 15, name: 'DescribeGroups', minVersion: 0, maxVersion: 5, handle })
+defineHandler(describeGroupsApi, { versions: '0-5', handle })

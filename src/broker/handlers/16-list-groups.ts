@@ -3,9 +3,10 @@
  * filtered by state in v4.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { listGroupsApi, type ListGroupsRequest, type ListGroupsResponseInput } from '../../protocol/messages/16-list-groups.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-function handle(ctx: RequestContext, req: { statesFilter: string[] }): unknown {
+function handle(ctx: RequestContext, req: ListGroupsRequest): ListGroupsResponseInput {
   if (!ctx.broker.running) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] }
   const filter = new Set(req.statesFilter.map((s) => s.toLowerCase()))
   const groups = ctx.broker.groups
@@ -15,4 +16,4 @@ function handle(ctx: RequestContext, req: { statesFilter: string[] }): unknown {
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups }
 }
 
-registerHandler({ apiKey: 16, name: 'ListGroups', minVersion: 0, maxVersion: 4, handle })
+defineHandler(listGroupsApi, { versions: '0-4', handle })

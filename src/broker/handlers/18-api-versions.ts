@@ -5,9 +5,10 @@
  * the same list, as Kafka does. Not implemented: supported/finalized features (sent empty).
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { allHandlers, registerHandler } from '../handler.js'
+import { apiVersionsApi, type ApiVersionsResponseInput } from '../../protocol/messages/18-api-versions.js'
+import { allHandlers, defineHandler } from '../handler.js'
 
-export function apiVersionsBody(errorCode: number): Record<string, unknown> {
+export function apiVersionsBody(errorCode: number): ApiVersionsResponseInput {
   return {
     errorCode,
     apiKeys: allHandlers().map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })),
@@ -19,10 +20,4 @@ export function apiVersionsBody(errorCode: number): Record<string, unknown> {
   }
 }
 
-registerHandler({
-  apiKey: 18,
-  name: 'ApiVersions',
-  minVersion: 0,
-  maxVersion: 3,
-  handle: () => apiVersionsBody(ErrorCode.NONE),
-})
+defineHandler(apiVersionsApi, { versions: '0-3', handle: () => apiVersionsBody(ErrorCode.NONE) })

@@ -10,36 +10,27 @@
  * exists either way; Kafka answers once the controller has committed it).
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { createTopicsApi, type CreateTopicsRequest, type CreateTopicsResponseInput } from '../../protocol/messages/19-create-topics.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 import { describeTopicConfigs } from './config-entries.js'
 
-interface CreateTopicsRequest {
-  topics: {
-    name: string
-    numPartitions: number
-    replicationFactor: number
-    assignments: { partitionIndex: number; brokerIds: number[] }[]
-    configs: { name: string; value: string | null }[]
-  }[]
-  timeoutMs: number
-  validateOnly: boolean
-}
+type TopicResult = CreateTopicsResponseInput['topics'][number]
 
-async function handle(ctx: RequestContext, req: CreateTopicsRequest): Promise<unknown> {
+async function handle(ctx: RequestContext, req: CreateTopicsRequest): Promise<CreateTopicsResponseInput> {
   const { cluster } = ctx.broker
   const counts = new Map<string, number>()
   for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1)
-  const topics = []
+  const topics: TopicResult[] = []
   for (const t of req.topics) {
-    const out = {
+    const out: TopicResult = {
       name: t.name,
       topicId: '00000000000000000000000000000000',
       errorCode: ErrorCode.NONE,
-      errorMessage: null as string | null,
+      errorMessage: null,
       topicConfigErrorCode: ErrorCode.NONE,
       numPartitions: -1,
       replicationFactor: -1,
-      configs: [] as unknown[],
+      configs: [],
     }
     topics.push(out)
     if (counts.get(t.name)! > 1) {
@@ -77,4 +68,4 @@ async function handle(ctx: RequestContext, req: CreateTopicsRequest): Promise<un
   return { throttleTimeMs: 0, topics }
 }
 
-registerHandler({ apiKey: 19, name: 'CreateTopics', minVersion: 0, maxVersion: 7, handle })
+defineHandler(createTopicsApi, { versions: '0-7', handle })

@@ -4,21 +4,16 @@
  * topic from the metadata; each broker then drops the partition logs it held.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { deleteTopicsApi, type DeleteTopicsRequest, type DeleteTopicsResponseInput } from '../../protocol/messages/20-delete-topics.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
 const ZERO_UUID = '00000000000000000000000000000000'
 
-interface DeleteTopicsRequest {
-  topics: { name: string | null; topicId: string }[]
-  topicNames: string[]
-  timeoutMs: number
-}
-
-async function handle(ctx: RequestContext, req: DeleteTopicsRequest): Promise<unknown> {
+async function handle(ctx: RequestContext, req: DeleteTopicsRequest): Promise<DeleteTopicsResponseInput> {
   const { cluster } = ctx.broker
   const wanted =
     ctx.apiVersion >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }))
-  const responses = []
+  const responses: DeleteTopicsResponseInput['responses'][number][] = []
   for (const t of wanted) {
     const byId = t.topicId !== ZERO_UUID ? t.topicId : null
     const result = await cluster.deleteTopic({ name: t.name, topicId: byId })
@@ -32,4 +27,4 @@ async function handle(ctx: RequestContext, req: DeleteTopicsRequest): Promise<un
   return { throttleTimeMs: 0, responses }
 }
 
-registerHandler({ apiKey: 20, name: 'DeleteTopics', minVersion: 0, maxVersion: 6, handle })
+defineHandler(deleteTopicsApi, { versions: '0-6', handle })

@@ -10,17 +10,11 @@
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED: sluice has no transaction coordinator).
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { initProducerIdApi, type InitProducerIdRequest, type InitProducerIdResponseInput } from '../../protocol/messages/22-init-producer-id.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-interface InitProducerIdRequest {
-  transactionalId: string | null
-  transactionTimeoutMs: number
-  producerId: number
-  producerEpoch: number
-}
-
-async function handle(ctx: RequestContext, req: InitProducerIdRequest): Promise<unknown> {
-  const out = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: -1, producerEpoch: -1 }
+async function handle(ctx: RequestContext, req: InitProducerIdRequest): Promise<InitProducerIdResponseInput> {
+  const out: InitProducerIdResponseInput = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: -1, producerEpoch: -1 }
   if (req.transactionalId !== null && req.transactionalId !== '') {
     out.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     return out
@@ -35,4 +29,4 @@ async function handle(ctx: RequestContext, req: InitProducerIdRequest): Promise<
   return out
 }
 
-registerHandler({ apiKey: 22, name: 'InitProducerId', minVersion: 0, maxVersion: 4, handle })
+defineHandler(initProducerIdApi, { versions: '0-4', handle })

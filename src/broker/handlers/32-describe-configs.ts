@@ -5,28 +5,19 @@
  * UNKNOWN_TOPIC_OR_PARTITION; other resource types INVALID_REQUEST.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { describeConfigsApi, type DescribeConfigsRequest, type DescribeConfigsResponseInput } from '../../protocol/messages/32-describe-configs.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 import { describeBrokerConfigs, describeTopicConfigs } from './config-entries.js'
 
 const RESOURCE_TOPIC = 2
 const RESOURCE_BROKER = 4
 
-interface DescribeConfigsRequest {
-  resources: { resourceType: number; resourceName: string; configurationKeys: string[] | null }[]
-  includeSynonyms: boolean
-  includeDocumentation: boolean
-}
+type Result = DescribeConfigsResponseInput['results'][number]
 
-function handle(ctx: RequestContext, req: DescribeConfigsRequest): unknown {
+function handle(ctx: RequestContext, req: DescribeConfigsRequest): DescribeConfigsResponseInput {
   const image = ctx.broker.cluster.image
   const results = req.resources.map((r) => {
-    const out = {
-      errorCode: ErrorCode.NONE,
-      errorMessage: null as string | null,
-      resourceType: r.resourceType,
-      resourceName: r.resourceName,
-      configs: [] as unknown[],
-    }
+    const out: Result = { errorCode: ErrorCode.NONE, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] }
     if (r.resourceType === RESOURCE_TOPIC) {
       const topic = image.topicsByName.get(r.resourceName)
       if (!topic) {
@@ -46,4 +37,4 @@ function handle(ctx: RequestContext, req: DescribeConfigsRequest): unknown {
   return { throttleTimeMs: 0, results }
 }
 
-registerHandler({ apiKey: 32, name: 'DescribeConfigs', minVersion: 0, maxVersion: 4, handle })
+defineHandler(describeConfigsApi, { versions: '0-4', handle })

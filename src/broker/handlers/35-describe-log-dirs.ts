@@ -10,19 +10,12 @@
 import { ErrorCode } from '../../protocol/errors.js'
 import type { PartitionInfo } from '../../cluster/metadata.js'
 import type { PartitionLog } from '../../storage/types.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { describeLogDirsApi, type DescribeLogDirsRequest, type DescribeLogDirsResponseInput } from '../../protocol/messages/35-describe-log-dirs.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 import type { Broker } from '../broker.js'
 
-interface DescribeLogDirsRequest {
-  topics: { topic: string; partitions: number[] }[] | null
-}
-
-interface PartitionOut {
-  partitionIndex: number
-  partitionSize: number
-  offsetLag: number
-  isFutureKey: boolean
-}
+type LogDirTopic = DescribeLogDirsResponseInput['results'][number]['topics'][number]
+type PartitionOut = LogDirTopic['partitions'][number]
 
 /** The log dir's path: the LevelDB store knows its location; an in-memory store has none. */
 function logDirOf(broker: Broker): string {
@@ -45,14 +38,14 @@ function wanted(broker: Broker, req: DescribeLogDirsRequest): { name: string; pa
   })
 }
 
-async function handle(ctx: RequestContext, req: DescribeLogDirsRequest): Promise<unknown> {
+async function handle(ctx: RequestContext, req: DescribeLogDirsRequest): Promise<DescribeLogDirsResponseInput> {
   const { broker } = ctx
   if (broker.logDirOffline) {
     // Kafka reports an offline log dir with KAFKA_STORAGE_ERROR and no partitions.
     const offline = { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, logDir: logDirOf(broker), topics: [], totalBytes: -1, usableBytes: -1 }
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, results: [offline] }
   }
-  const topics: { name: string; partitions: PartitionOut[] }[] = []
+  const topics: LogDirTopic[] = []
   for (const t of wanted(broker, req)) {
     const partitions: PartitionOut[] = []
     for (const p of t.partitions) {
@@ -76,4 +69,4 @@ async function handle(ctx: RequestContext, req: DescribeLogDirsRequest): Promise
   }
 }
 
-registerHandler({ apiKey: 35, name: 'DescribeLogDirs', minVersion: 0, maxVersion: 4, handle })
+defineHandler(describeLogDirsApi, { versions: '0-4', handle })

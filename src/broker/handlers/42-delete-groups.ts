@@ -3,9 +3,10 @@
  * their offsets and metadata are removed from __consumer_offsets.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { deleteGroupsApi, type DeleteGroupsRequest, type DeleteGroupsResponseInput } from '../../protocol/messages/42-delete-groups.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-async function handle(ctx: RequestContext, req: { groupsNames: string[] }): Promise<unknown> {
+async function handle(ctx: RequestContext, req: DeleteGroupsRequest): Promise<DeleteGroupsResponseInput> {
   const results = []
   for (const groupId of req.groupsNames) {
     const errorCode = ctx.broker.running ? await ctx.broker.groups.deleteGroup(groupId) : ErrorCode.NOT_COORDINATOR
@@ -14,4 +15,4 @@ async function handle(ctx: RequestContext, req: { groupsNames: string[] }): Prom
   return { throttleTimeMs: 0, results }
 }
 
-registerHandler({ apiKey: 42, name: 'DeleteGroups', minVersion: 0, maxVersion: 2, handle })
+defineHandler(deleteGroupsApi, { versions: '0-2', handle })

@@ -4,23 +4,19 @@
  * (answered INVALID_REQUEST).
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
-import { alterResource } from './alter-resource.js'
+import {
+  incrementalAlterConfigsApi,
+  type IncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsResponseInput,
+} from '../../protocol/messages/44-incremental-alter-configs.js'
+import { defineHandler, type RequestContext } from '../handler.js'
+import { alterResource, type ResourceResponse } from './alter-resource.js'
 
 const OP_SET = 0
 const OP_DELETE = 1
 
-interface IncrementalAlterConfigsRequest {
-  resources: {
-    resourceType: number
-    resourceName: string
-    configs: { name: string; configOperation: number; value: string | null }[]
-  }[]
-  validateOnly: boolean
-}
-
-async function handle(ctx: RequestContext, req: IncrementalAlterConfigsRequest): Promise<unknown> {
-  const responses = []
+async function handle(ctx: RequestContext, req: IncrementalAlterConfigsRequest): Promise<IncrementalAlterConfigsResponseInput> {
+  const responses: ResourceResponse[] = []
   for (const r of req.resources) {
     const unsupported = r.configs.find((c) => c.configOperation !== OP_SET && c.configOperation !== OP_DELETE)
     if (unsupported) {
@@ -38,4 +34,4 @@ async function handle(ctx: RequestContext, req: IncrementalAlterConfigsRequest):
   return { throttleTimeMs: 0, responses }
 }
 
-registerHandler({ apiKey: 44, name: 'IncrementalAlterConfigs', minVersion: 0, maxVersion: 1, handle })
+defineHandler(incrementalAlterConfigsApi, { versions: '0-1', handle })

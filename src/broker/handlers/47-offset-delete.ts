@@ -3,14 +3,10 @@
  * GROUP_SUBSCRIBED_TO_TOPIC while the group has consuming members.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { registerHandler, type RequestContext } from '../handler.js'
+import { offsetDeleteApi, type OffsetDeleteRequest, type OffsetDeleteResponseInput } from '../../protocol/messages/47-offset-delete.js'
+import { defineHandler, type RequestContext } from '../handler.js'
 
-interface OffsetDeleteRequest {
-  groupId: string
-  topics: { name: string; partitions: { partitionIndex: number }[] }[]
-}
-
-async function handle(ctx: RequestContext, req: OffsetDeleteRequest): Promise<unknown> {
+async function handle(ctx: RequestContext, req: OffsetDeleteRequest): Promise<OffsetDeleteResponseInput> {
   if (!ctx.broker.running) return { errorCode: ErrorCode.NOT_COORDINATOR, throttleTimeMs: 0, topics: [] }
   const r = await ctx.broker.groups.deleteOffsets(req.groupId, req.topics)
   return {
@@ -26,4 +22,4 @@ async function handle(ctx: RequestContext, req: OffsetDeleteRequest): Promise<un
   }
 }
 
-registerHandler({ apiKey: 47, name: 'OffsetDelete', minVersion: 0, maxVersion: 0, handle })
+defineHandler(offsetDeleteApi, { versions: '0', handle })

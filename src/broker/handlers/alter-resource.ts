@@ -1,6 +1,10 @@
 /** The part AlterConfigs and IncrementalAlterConfigs share: one resource's changes through the controller. */
 import { ErrorCode } from '../../protocol/errors.js'
+import type { AlterConfigsResponseInput } from '../../protocol/messages/33-alter-configs.js'
 import type { RequestContext } from '../handler.js'
+
+/** One resource's answer; AlterConfigs and IncrementalAlterConfigs answer the same fields. */
+export type ResourceResponse = AlterConfigsResponseInput['responses'][number]
 
 const RESOURCE_TOPIC = 2
 const RESOURCE_BROKER = 4
@@ -12,8 +16,8 @@ export async function alterResource(
   changes: { name: string; value: string | null }[],
   replace: boolean,
   validateOnly: boolean,
-): Promise<{ errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }> {
-  const out = { errorCode: ErrorCode.NONE as number, errorMessage: null as string | null, resourceType, resourceName }
+): Promise<ResourceResponse> {
+  const out: ResourceResponse = { errorCode: ErrorCode.NONE, errorMessage: null, resourceType, resourceName }
   if (resourceType !== RESOURCE_TOPIC && resourceType !== RESOURCE_BROKER) {
     out.errorCode = ErrorCode.INVALID_REQUEST
     out.errorMessage = `resource type ${resourceType} is not supported by sluice`

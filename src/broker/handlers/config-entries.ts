@@ -3,6 +3,7 @@
  * Shared by the handlers of those APIs.
  */
 import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, topicConfig, type ConfigDef } from '../../cluster/configs.js'
+import type { DescribeConfigsResponse } from '../../protocol/messages/32-describe-configs.js'
 
 /** Kafka's ConfigSource values. */
 export const ConfigSource = {
@@ -14,17 +15,8 @@ export const ConfigSource = {
 /** Kafka's ConfigType values (DescribeConfigs v3+). */
 const CONFIG_TYPE: Record<ConfigDef['type'], number> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7 }
 
-export interface ConfigEntry {
-  name: string
-  value: string
-  readOnly: boolean
-  isDefault: boolean
-  configSource: number
-  isSensitive: boolean
-  synonyms: { name: string; value: string; source: number }[]
-  configType: number
-  documentation: string | null
-}
+/** One config as DescribeConfigs answers it (every field, whatever the version). */
+export type ConfigEntry = DescribeConfigsResponse['results'][number]['configs'][number]
 
 function entry(def: ConfigDef, value: string, source: number, synonyms: boolean, documentation: boolean): ConfigEntry {
   return {

@@ -10,7 +10,7 @@
 import { createAPI, Writer as LibraryWriter, type Connection, type Reader as LibraryReader } from '@platformatic/kafka'
 import { ApiKey } from '../../protocol/api-keys.js'
 import { decode, encodeMessage, isFlexibleVersion } from '../../protocol/codec.js'
-import type { ApiSchema, Decoded, Input } from '../../protocol/schema.js'
+import type { ApiSchema, Decoded, Encodable, Input } from '../../protocol/schema.js'
 import { Writer } from '../../protocol/writer.js'
 
 export function libraryRequest<A extends ApiSchema>(
@@ -23,7 +23,7 @@ export function libraryRequest<A extends ApiSchema>(
   const flexible = isFlexibleVersion(api.request, version)
   const createRequest = (): LibraryWriter => {
     const w = new Writer()
-    encodeMessage(api.request, version, body, w)
+    encodeMessage(api.request, version, body as Encodable<A['request']>, w) // a request's Input is Encodable; TS cannot see it through the generic
     const out = LibraryWriter.create()
     for (const chunk of w.finish()) out.append(chunk)
     if (opts.noResponse) out.context.noResponse = true
