@@ -8,19 +8,13 @@
  */
 import type { Writable } from 'node:stream'
 import { SluiceError } from '../../cli/errors.js'
-import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from '../kafka.js'
-import {
-  checkStartOffset,
-  kafkaOffsetLookup,
-  resolveOffsets,
-  type OffsetSpec,
-  type PartitionBounds,
-} from '../offsets.js'
+import type { ClusterTarget } from '../kafka.js'
+import type { OffsetSpec } from '../offsets.js'
 import { WireClient } from '../wire/client.js'
-import { Fetcher, type FetcherClient, type PartitionCursor } from './fetcher.js'
 import { createFormatter } from './format.js'
 import { OutputWriter } from './output.js'
 import type { RecordView } from './record-view.js'
+import { choosePartitions, TopicReader } from './topic-reader.js'
 
 /**
  * Where records go instead of the formatter and stdout (`sluice tail` feeds its view's store).
@@ -82,79 +76,6 @@ export interface ConsumeResult {
   lossy: boolean
 }
 
-const MAX_WAIT_MS = 500
-const PARTITION_MAX_BYTES = 1024 * 1024
-const MAX_BYTES = 8 * 1024 * 1024
-
-/** Partition count of the topic; NOT_FOUND when it does not exist. */
-export async function partitionCount(consumer: Pick<FetcherClient, 'metadata'>, target: ClusterTarget, topic: string): Promise<number> {
-  try {
-    const md = await consumer.metadata({ topics: [topic] })
-    const t = md.topics.get(topic)
-    if (t === undefined) throw new SluiceError('NOT_FOUND', `topic "${topic}" does not exist`)
-    return t.partitionsCount
-  } catch (err) {
-    if (err instanceof SluiceError) throw err
-    if (kafkaApiCode(err) === 3 || /unknown topic/i.test(err instanceof Error ? err.message : '')) {
-      throw new SluiceError('NOT_FOUND', `topic "${topic}" does not exist`, { cause: err })
-    }
-    throw toClusterError(err, target, `reading the metadata of "${topic}"`)
-  }
-}
-
-function describePartitions(count: number): string {
-  return count === 1 ? 'it has 1 partition: 0' : `it has ${count} partitions: 0-${count - 1}`
-}
-
-/** The partitions to read, checked against the topic (also those named in --from/--to). Replay uses it too. */
-export function choosePartitions(opts: { topic: string; partitions?: number[]; from?: OffsetSpec; to?: OffsetSpec }, count: number): number[] {
-  const missing = (p: number): boolean => p < 0 || p >= count
-  for (const p of opts.partitions ?? []) {
-    if (missing(p)) throw new SluiceError('NOT_FOUND', `topic "${opts.topic}" has no partition ${p} (${describePartitions(count)})`)
-  }
-  for (const [flag, spec] of [['--from', opts.from], ['--to', opts.to]] as const) {
-    for (const p of spec?.partitions.keys() ?? []) {
-      if (missing(p)) throw new SluiceError('NOT_FOUND', `${flag} names partition ${p}, but topic "${opts.topic}" ${describePartitions(count)}`)
-    }
-  }
-  const all = Array.from({ length: count }, (_, i) => i)
-  return opts.partitions ? all.filter((p) => opts.partitions!.includes(p)) : all
-}
-
-/** The cursors: where each partition starts, and where it stops. */
-async function planCursors(consumer: FetcherClient, opts: ConsumeOptions, partitions: number[]): Promise<PartitionCursor[]> {
-  const lookup = kafkaOffsetLookup(consumer, opts.topic)
-  const nowMs = opts.nowMs ?? Date.now()
-  let bounds: Map<number, PartitionBounds>
-  try {
-    bounds = await lookup.bounds(partitions)
-  } catch (err) {
-    throw toClusterError(err, opts.target, `listing the offsets of "${opts.topic}"`)
-  }
-  const starts = await resolveOffsets(opts.from, { partitions, lookup, bounds, fallback: { kind: 'earliest' }, role: 'from', nowMs })
-  const to = opts.to
-  const bounded = to === undefined ? [] : partitions.filter((p) => to.partitions.has(p) || to.default !== undefined)
-  const stops = await resolveOffsets(to, { partitions: bounded, lookup, bounds, fallback: { kind: 'latest' }, role: 'to', nowMs })
-  return partitions.map((p) => {
-    const b = bounds.get(p)!
-    const position = starts.get(p)!.offset
-    checkStartOffset(opts.topic, p, position, b)
-    const stop = stops.get(p)
-    let stopOffset = stop?.offset ?? Number.POSITIVE_INFINITY
-    if (opts.exit) stopOffset = Math.min(stopOffset, b.end)
-    const cursor: PartitionCursor = {
-      partition: p,
-      position,
-      stopOffset,
-      done: position >= stopOffset,
-      partitionMaxBytes: opts.partitionMaxBytes ?? PARTITION_MAX_BYTES,
-      failures: 0,
-    }
-    if (stop?.timestampMs !== undefined && stop.offset === Number.POSITIVE_INFINITY) cursor.stopTimestampMs = stop.timestampMs
-    return cursor
-  })
-}
-
 /**
  * The per-record step of the fetch loop when there is a filter or a sink: the filter, then the
  * sink or `write`. Returns 'skip' (filtered out), 'stop' (the sink asked to stop) or 'kept'.
@@ -183,36 +104,29 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult>
   // Sluice's own client, not @platformatic/kafka's Consumer: a short consume must not pay for
   // loading that library (docs/performance.md, start-up).
   const consumer = new WireClient(opts.target, 'sluice-consume')
+  const reader = new TopicReader({ ...opts, client: consumer })
   const out = new OutputWriter(opts.stdout)
   let records = 0
-  let stoppedBy: ConsumeResult['stoppedBy'] = 'end'
   try {
-    const count = await partitionCount(consumer, opts.target, opts.topic)
-    const partitions = choosePartitions(opts, count)
-    const cursors = await planCursors(consumer, opts, partitions)
+    const partitions = choosePartitions(opts, await reader.partitionCount())
+    const cursors = await reader.plan(partitions, opts)
     const firstOffsets = new Map(cursors.map((c) => [c.partition, c.position]))
     opts.onAssigned?.(partitions)
     const max = opts.max ?? Number.POSITIVE_INFINITY
     const step = recordStep(opts, (r, partition) => formatter.write(r, partition, out))
-    const fetcher = new Fetcher({
-      consumer,
-      target: opts.target,
-      topic: opts.topic,
-      cursors,
-      maxWaitMs: opts.maxWaitMs ?? MAX_WAIT_MS,
-      maxBytes: opts.maxBytes ?? MAX_BYTES,
+    await reader.read(cursors, {
       onRecord: (r, partition) => {
         if (step === undefined) formatter.write(r, partition, out)
         else {
           const kept = step(r, partition)
           if (kept === 'skip') return true
           if (kept === 'stop') {
-            stoppedBy = 'closed'
+            reader.stop('closed')
             return false
           }
         }
         if (++records < max) return true
-        stoppedBy = 'max'
+        reader.stop('max')
         return false
       },
       // Each response's records go out together, at once: a follow must not sit on them.
@@ -221,36 +135,18 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult>
         return out.ready()
       },
     })
-    const onAbort = (): void => {
-      stoppedBy = 'interrupt'
-      fetcher.stop()
-    }
-    // stdout closed (`consume | head -5`: EPIPE on the next write): stop fetching at once.
-    const onClosed = (): void => {
-      stoppedBy = 'closed'
-      fetcher.stop()
-    }
-    if (opts.signal.aborted) onAbort()
-    else opts.signal.addEventListener('abort', onAbort, { once: true })
-    opts.stdout.on('error', onClosed)
-    opts.stdout.on('close', onClosed)
-    try {
-      await fetcher.run()
-    } finally {
-      opts.signal.removeEventListener('abort', onAbort)
-      opts.stdout.off('error', onClosed)
-      opts.stdout.off('close', onClosed)
-    }
+    reader.close()
     await out.end()
     return {
       topic: opts.topic,
       records,
       bytes: out.bytesWritten,
       partitions: cursors.map((c) => ({ partition: c.partition, from: firstOffsets.get(c.partition)!, next: c.position })),
-      stoppedBy,
+      stoppedBy: reader.stoppedBy,
       lossy: formatter.lossy,
     }
   } finally {
+    reader.close()
     // Whatever was formatted before a failure still goes out (it was read, in order).
     out.flush()
     // Fetches still in flight (a long-poll) are abandoned, not awaited.

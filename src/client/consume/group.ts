@@ -17,12 +17,13 @@ import { Consumer } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError } from '../kafka.js'
-import { kafkaOffsetLookup, resolveOffsets, type PartitionBounds } from '../offsets.js'
-import { partitionCount, recordStep, type ConsumeOptions, type ConsumeResult } from './consume.js'
-import { Fetcher, RETRY_WINDOW_MS, type PartitionCursor } from './fetcher.js'
+import { resolveOffsets, type PartitionBounds } from '../offsets.js'
+import { recordStep, type ConsumeOptions, type ConsumeResult } from './consume.js'
+import { RETRY_WINDOW_MS, type PartitionCursor } from './fetcher.js'
 import { createFormatter } from './format.js'
 import { GroupDriver } from './group/driver.js'
 import { OutputWriter } from './output.js'
+import { TopicReader } from './topic-reader.js'
 
 export interface GroupConsumeOptions extends ConsumeOptions {
   /** Where the member's notes go (lost coordinator, ...); stderr by default. tail's view shows them itself. */
@@ -34,9 +35,6 @@ export interface GroupConsumeOptions extends ConsumeOptions {
 }
 
 const COMMIT_INTERVAL_MS = 1_000
-const MAX_WAIT_MS = 500
-const PARTITION_MAX_BYTES = 1024 * 1024
-const MAX_BYTES = 8 * 1024 * 1024
 /** A commit, an OffsetFetch or a LeaveGroup that takes longer than this fails (a dead coordinator must not hang a stop). */
 const REQUEST_TIMEOUT_MS = 5_000
 const NOTE_REPEAT_MS = 30_000
@@ -79,18 +77,11 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
   const step = recordStep(opts, (r, partition) => formatter.write(r, partition, out))
   const max = opts.max ?? Number.POSITIVE_INFINITY
   let records = 0
-  let stoppedBy: ConsumeResult['stoppedBy'] = 'end'
-  let finished = false
   let failure: Error | undefined
-  let fetcher: Fetcher | undefined
   const wakeup = new Wakeup()
-  const finish = (why: ConsumeResult['stoppedBy']): void => {
-    if (finished) return
-    finished = true
-    stoppedBy = why
-    fetcher?.stop()
-    wakeup.wake()
-  }
+  // Stopped by the signal, a closed stdout, --max, --exit or a failure: the loops below end.
+  const reader = new TopicReader({ ...opts, client, onStop: () => wakeup.wake() })
+  const finish = (why: ConsumeResult['stoppedBy']): void => reader.stop(why)
   /** Every partition this member has read: where it is (all of it handed to stdout). */
   const cursors = new Map<number, PartitionCursor>()
   const firstOffsets = new Map<number, number>()
@@ -133,7 +124,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     onRevoke: async () => {
       // Stop reading at once, commit what stdout took while the generation is still current.
       current = null
-      fetcher?.stop()
+      reader.pause()
       wakeup.wake()
       await commit()
       owned.clear()
@@ -158,31 +149,25 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     }
   }
 
-  const onAbort = (): void => finish('interrupt')
-  const onClosed = (): void => finish('closed')
-  if (opts.signal.aborted) onAbort()
-  else opts.signal.addEventListener('abort', onAbort, { once: true })
-  opts.stdout.on('error', onClosed)
-  opts.stdout.on('close', onClosed)
   let committer: Promise<void> | undefined
   /** When reading the start offsets of the current assignment began failing. */
   let startFailingSinceMs: number | undefined
   let membership: Promise<void> | undefined
   try {
-    count = await partitionCount(client, opts.target, opts.topic)
+    count = await reader.partitionCount()
     membership = driver.run().catch((err: unknown) => {
-      if (finished) return
+      if (reader.isStopped) return
       failure = groupError(err, opts.group, sessionTimeoutMs, opts)
       finish('end')
     })
     committer = (async () => {
-      while (!finished) {
+      while (!reader.isStopped) {
         await wakeup.wait(opts.commitIntervalMs ?? COMMIT_INTERVAL_MS)
-        if (!finished) await commit()
+        if (!reader.isStopped) await commit()
       }
     })()
     let started: Assignment | null = null
-    while (!finished) {
+    while (!reader.isStopped) {
       const a = assignment()
       if (a === null || a === started) {
         await wakeup.wait(1_000)
@@ -190,7 +175,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
       }
       let fresh: PartitionCursor[]
       try {
-        fresh = await startCursors(client, driver, opts, a.partitions)
+        fresh = await startCursors(reader, driver, opts, a.partitions)
       } catch (err) {
         if (!(err instanceof RetryLater)) throw err
         // The coordinator failed the OffsetFetch (the member is finding it again) or a leader the
@@ -201,7 +186,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
         continue
       }
       startFailingSinceMs = undefined
-      if (finished) break
+      if (reader.isStopped) break
       if (assignment() !== a) continue // revoked meanwhile
       started = a
       for (const p of cursors.keys()) if (!a.partitions.includes(p)) cursors.delete(p)
@@ -220,13 +205,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
         }
         continue // nothing to read (more members than partitions): wait for the next assignment
       }
-      fetcher = new Fetcher({
-        consumer: client,
-        target: opts.target,
-        topic: opts.topic,
-        cursors: fresh,
-        maxWaitMs: opts.maxWaitMs ?? MAX_WAIT_MS,
-        maxBytes: opts.maxBytes ?? MAX_BYTES,
+      await reader.read(fresh, {
         onRecord: (r, partition) => {
           if (step === undefined) formatter.write(r, partition, out)
           else {
@@ -246,8 +225,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
           return out.ready()
         },
       })
-      await fetcher.run()
-      if (assignment() === a && !finished && opts.exit) finish('end')
+      if (assignment() === a && !reader.isStopped && opts.exit) finish('end')
     }
     out.flush()
     await commit()
@@ -257,17 +235,13 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
       records,
       bytes: out.bytesWritten,
       partitions: [...cursors.values()].map((c) => ({ partition: c.partition, from: firstOffsets.get(c.partition)!, next: c.position })),
-      stoppedBy,
+      stoppedBy: reader.stoppedBy,
       lossy: formatter.lossy,
     }
   } finally {
-    finished = true
-    fetcher?.stop()
-    wakeup.wake()
+    reader.stop(reader.stoppedBy)
     await committer
-    opts.signal.removeEventListener('abort', onAbort)
-    opts.stdout.off('error', onClosed)
-    opts.stdout.off('close', onClosed)
+    reader.close()
     out.flush()
     // Leaving at once hands the partitions to the others now rather than after the session timeout (bounded).
     await driver.stop(true)
@@ -281,7 +255,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
 class RetryLater extends Error {}
 
 /** Where each assigned partition starts: the group's committed offset, else --from. */
-async function startCursors(client: Consumer, driver: GroupDriver, opts: GroupConsumeOptions, partitions: number[]): Promise<PartitionCursor[]> {
+async function startCursors(reader: TopicReader, driver: GroupDriver, opts: GroupConsumeOptions, partitions: number[]): Promise<PartitionCursor[]> {
   if (partitions.length === 0) return []
   let committed: Map<number, number>
   try {
@@ -289,7 +263,7 @@ async function startCursors(client: Consumer, driver: GroupDriver, opts: GroupCo
   } catch (err) {
     throw new RetryLater(`reading the committed offsets of group "${opts.group}"`, { cause: err })
   }
-  const lookup = kafkaOffsetLookup(client, opts.topic)
+  const lookup = reader.lookup()
   let bounds: Map<number, PartitionBounds>
   try {
     bounds = await lookup.bounds(partitions)
@@ -303,15 +277,7 @@ async function startCursors(client: Consumer, driver: GroupDriver, opts: GroupCo
     const c = committed.get(p) ?? -1
     // A committed offset outside the log (deleted by retention, or a truncated log): the nearest data.
     const position = c >= 0 ? Math.min(Math.max(c, b.start), b.end) : starts.get(p)!.offset
-    const stopOffset = opts.exit ? b.end : Number.POSITIVE_INFINITY
-    return {
-      partition: p,
-      position,
-      stopOffset,
-      done: position >= stopOffset,
-      partitionMaxBytes: opts.partitionMaxBytes ?? PARTITION_MAX_BYTES,
-      failures: 0,
-    }
+    return reader.cursor(p, position, opts.exit ? b.end : Number.POSITIVE_INFINITY)
   })
 }
 

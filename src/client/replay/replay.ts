@@ -15,9 +15,8 @@ import type { Writable } from 'node:stream'
 import { Consumer, Producer } from '@platformatic/kafka'
 import { SluiceError } from '../../cli/errors.js'
 import { clientOptions, toClusterError, type ClusterTarget } from '../kafka.js'
-import { checkStartOffset, kafkaOffsetLookup, resolveOffsets, type OffsetSpec, type PartitionBounds } from '../offsets.js'
-import { choosePartitions, partitionCount } from '../consume/consume.js'
-import { Fetcher, type PartitionCursor } from '../consume/fetcher.js'
+import type { OffsetSpec } from '../offsets.js'
+import { choosePartitions, TopicReader } from '../consume/topic-reader.js'
 import { createFormatter } from '../consume/format.js'
 import { OutputWriter } from '../consume/output.js'
 import { keyOf, readHeaders, valueOf, type RecordView } from '../consume/record-view.js'
@@ -98,31 +97,7 @@ export interface ReplayResult {
 }
 
 const MAX_WAIT_MS = 100
-const PARTITION_MAX_BYTES = 1024 * 1024
-const MAX_BYTES = 8 * 1024 * 1024
 const IN_FLIGHT_MAX = 4
-
-/** Start and (exclusive) stop per partition; the stop is never past the end seen now. */
-async function planCursors(consumer: Consumer, opts: ReplayOptions, partitions: number[]): Promise<PartitionCursor[]> {
-  const lookup = kafkaOffsetLookup(consumer, opts.topic)
-  const nowMs = opts.nowMs ?? Date.now()
-  let bounds: Map<number, PartitionBounds>
-  try {
-    bounds = await lookup.bounds(partitions)
-  } catch (err) {
-    throw toClusterError(err, opts.target, `listing the offsets of "${opts.topic}"`)
-  }
-  const starts = await resolveOffsets(opts.from, { partitions, lookup, bounds, fallback: { kind: 'earliest' }, role: 'from', nowMs })
-  const stops = await resolveOffsets(opts.to, { partitions, lookup, bounds, fallback: { kind: 'latest' }, role: 'to', nowMs })
-  return partitions.map((p) => {
-    const b = bounds.get(p)!
-    const position = starts.get(p)!.offset
-    // Below the log start: "deleted by retention; data starts at N".
-    checkStartOffset(opts.topic, p, position, b)
-    const stopOffset = Math.min(stops.get(p)?.offset ?? b.end, b.end)
-    return { partition: p, position, stopOffset, done: position >= stopOffset, partitionMaxBytes: PARTITION_MAX_BYTES, failures: 0 }
-  })
-}
 
 /** The record as --filter sees it (built only when there is a filter). */
 export function filterRecord(topic: string, partition: number, r: RecordView): FilterRecord {
@@ -255,11 +230,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   let producer: BufferProducer | undefined
   const formatter = createFormatter('json', opts.topic, opts.binary)
   const out = new OutputWriter(opts.stdout)
-  let stoppedBy: ReplayResult['stoppedBy'] = 'end'
+  const reader = new TopicReader({ ...opts, client: consumer, maxWaitMs: MAX_WAIT_MS })
   try {
-    const count = await partitionCount(consumer, opts.target, opts.topic)
+    const count = await reader.partitionCount()
     const partitions = choosePartitions(opts, count)
-    const cursors = await planCursors(consumer, opts, partitions)
+    // Never past the end seen now (--exit).
+    const cursors = await reader.plan(partitions, { ...opts, exit: true })
     const stats = new Map<number, ReplayedPartition>(
       cursors.map((c) => [c.partition, { partition: c.partition, from: c.position, to: c.stopOffset, next: c.position, records: 0, matched: 0 }]),
     )
@@ -288,19 +264,6 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     }
     let notDue: NotDue | undefined
     const speed = opts.dryRun ? undefined : opts.speed
-    let fetcher: Fetcher | undefined
-    const onAbort = (): void => {
-      stoppedBy = 'interrupt'
-      fetcher?.stop()
-    }
-    const onClosed = (): void => {
-      stoppedBy = 'closed'
-      fetcher?.stop()
-    }
-    if (opts.signal.aborted) onAbort()
-    else opts.signal.addEventListener('abort', onAbort, { once: true })
-    opts.stdout.on('error', onClosed)
-    opts.stdout.on('close', onClosed)
     const progress = opts.progress === true ? new ReplayProgress(process.stderr, {
       total: cursors.reduce((n, c) => n + (c.stopOffset - c.position), 0),
       done: () => cursors.reduce((n, c) => n + (c.position - stats.get(c.partition)!.from), 0),
@@ -315,16 +278,10 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
       }
     }
     try {
-      while (stoppedBy === 'end' && cursors.some((c) => !c.done)) {
+      while (!reader.isStopped && cursors.some((c) => !c.done)) {
         inTick = 0
         notDue = undefined
-        fetcher = new Fetcher({
-          consumer,
-          target: opts.target,
-          topic: opts.topic,
-          cursors,
-          maxWaitMs: MAX_WAIT_MS,
-          maxBytes: MAX_BYTES,
+        await reader.read(cursors, {
           onRecord: (r, partition) => {
             const match = opts.filter === undefined || opts.filter(filterRecord(opts.topic, partition, r))
             if (match && speed !== undefined) {
@@ -349,8 +306,6 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
           },
           ready: flush,
         })
-        if (stoppedBy !== 'end') break
-        await fetcher.run()
         await flush()
         // Assigned in onRecord (a closure): TypeScript's narrowing does not see it.
         const late = notDue as NotDue | undefined
@@ -366,9 +321,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
       }
     } finally {
       progress?.stop()
-      opts.signal.removeEventListener('abort', onAbort)
-      opts.stdout.off('error', onClosed)
-      opts.stdout.off('close', onClosed)
+      reader.close()
     }
     // Every record handled is written or acknowledged before the resume offsets are reported.
     if (sink !== undefined) await sink.finish()
@@ -384,10 +337,12 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
       produced: sink?.pipeline.acked.records ?? 0,
       repartitioned: rehash,
       partitions: list,
-      stoppedBy,
+      // A replay stops only at its end, on the signal or when stdout closes.
+      stoppedBy: reader.stoppedBy as ReplayResult['stoppedBy'],
       resumeFrom: resumeSpec(list),
     }
   } finally {
+    reader.close()
     out.flush()
     await new Promise<void>((resolve) => consumer.close(true, () => resolve()))
     if (producer !== undefined) await producer.close().catch(() => undefined)
