@@ -11,22 +11,10 @@ import { SluiceError } from '../../cli/errors.js'
 import type { ClusterTarget } from '../kafka.js'
 import type { OffsetSpec } from '../offsets.js'
 import { WireClient } from '../wire/client.js'
-import { createFormatter } from './format.js'
+import { createFormatter, type RecordFormatter } from './format.js'
 import { OutputWriter } from './output.js'
-import type { RecordView } from './record-view.js'
+import { FormatterSink, RecordPipeline, type RecordPredicate, type RecordSink } from './record-pipeline.js'
 import { choosePartitions, TopicReader } from './topic-reader.js'
-
-/**
- * Where records go instead of the formatter and stdout (`sluice tail` feeds its view's store).
- * The view is valid only during the call: copy what you keep.
- */
-export interface RecordSink {
-  /** Return false to stop the consume (stoppedBy 'closed'). */
-  onRecord(r: RecordView, partition: number): boolean
-}
-
-/** Keeps a record (true) or skips it (not written, not counted for --max): tail's --filter. */
-export type RecordPredicate = (r: RecordView, partition: number) => boolean
 
 export interface ConsumeOptions {
   target: ClusterTarget
@@ -67,7 +55,10 @@ export interface ConsumedPartition {
 
 export interface ConsumeResult {
   topic: string
+  /** Records written (or taken by the sink): those the filter kept. */
   records: number
+  /** Records read, kept or not. */
+  read: number
   bytes: number
   partitions: ConsumedPartition[]
   /** Why it stopped. */
@@ -76,24 +67,9 @@ export interface ConsumeResult {
   lossy: boolean
 }
 
-/**
- * The per-record step of the fetch loop when there is a filter or a sink: the filter, then the
- * sink or `write`. Returns 'skip' (filtered out), 'stop' (the sink asked to stop) or 'kept'.
- * Undefined without either: the plain consume keeps its hot path as it was (the formatter alone).
- * Group consumes use it too.
- */
-export function recordStep(
-  opts: Pick<ConsumeOptions, 'filter' | 'sink'>,
-  write: (r: RecordView, partition: number) => void,
-): ((r: RecordView, partition: number) => 'skip' | 'stop' | 'kept') | undefined {
-  const { filter, sink } = opts
-  if (filter === undefined && sink === undefined) return undefined
-  return (r, partition) => {
-    if (filter !== undefined && !filter(r, partition)) return 'skip'
-    if (sink === undefined) write(r, partition)
-    else if (!sink.onRecord(r, partition)) return 'stop'
-    return 'kept'
-  }
+/** consume's record pipeline: the filter, then the sink (or the formatter into `out`), then --max. Group consumes use it too. */
+export function consumePipeline(opts: ConsumeOptions, formatter: RecordFormatter, out: OutputWriter, reader: TopicReader): RecordPipeline {
+  return new RecordPipeline({ filter: opts.filter, sink: opts.sink ?? new FormatterSink(formatter, out), max: opts.max, onStop: (why) => reader.stop(why) })
 }
 
 export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult> {
@@ -106,40 +82,19 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult>
   const consumer = new WireClient(opts.target, 'sluice-consume')
   const reader = new TopicReader({ ...opts, client: consumer })
   const out = new OutputWriter(opts.stdout)
-  let records = 0
+  const pipeline = consumePipeline(opts, formatter, out, reader)
   try {
     const partitions = choosePartitions(opts, await reader.partitionCount())
     const cursors = await reader.plan(partitions, opts)
     const firstOffsets = new Map(cursors.map((c) => [c.partition, c.position]))
     opts.onAssigned?.(partitions)
-    const max = opts.max ?? Number.POSITIVE_INFINITY
-    const step = recordStep(opts, (r, partition) => formatter.write(r, partition, out))
-    await reader.read(cursors, {
-      onRecord: (r, partition) => {
-        if (step === undefined) formatter.write(r, partition, out)
-        else {
-          const kept = step(r, partition)
-          if (kept === 'skip') return true
-          if (kept === 'stop') {
-            reader.stop('closed')
-            return false
-          }
-        }
-        if (++records < max) return true
-        reader.stop('max')
-        return false
-      },
-      // Each response's records go out together, at once: a follow must not sit on them.
-      ready: () => {
-        out.flush()
-        return out.ready()
-      },
-    })
+    await reader.read(cursors, pipeline)
     reader.close()
-    await out.end()
+    await pipeline.drain()
     return {
       topic: opts.topic,
-      records,
+      records: pipeline.kept,
+      read: pipeline.read,
       bytes: out.bytesWritten,
       partitions: cursors.map((c) => ({ partition: c.partition, from: firstOffsets.get(c.partition)!, next: c.position })),
       stoppedBy: reader.stoppedBy,

@@ -18,7 +18,7 @@ import { SluiceError } from '../../cli/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError } from '../kafka.js'
 import { resolveOffsets, type PartitionBounds } from '../offsets.js'
-import { recordStep, type ConsumeOptions, type ConsumeResult } from './consume.js'
+import { consumePipeline, type ConsumeOptions, type ConsumeResult } from './consume.js'
 import { RETRY_WINDOW_MS, type PartitionCursor } from './fetcher.js'
 import { createFormatter } from './format.js'
 import { GroupDriver } from './group/driver.js'
@@ -73,15 +73,13 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
   // The data client: metadata, ListOffsets and the Fetcher's connections (it never joins a group).
   const client = new Consumer({ ...options, groupId: opts.group })
   const out = new OutputWriter(opts.stdout)
-  // With a sink (tail's view) a record counts as handed over once the sink took it.
-  const step = recordStep(opts, (r, partition) => formatter.write(r, partition, out))
-  const max = opts.max ?? Number.POSITIVE_INFINITY
-  let records = 0
   let failure: Error | undefined
   const wakeup = new Wakeup()
   // Stopped by the signal, a closed stdout, --max, --exit or a failure: the loops below end.
   const reader = new TopicReader({ ...opts, client, onStop: () => wakeup.wake() })
   const finish = (why: ConsumeResult['stoppedBy']): void => reader.stop(why)
+  // With a sink (tail's view) a record counts as handed over once the sink took it.
+  const pipeline = consumePipeline(opts, formatter, out, reader)
   /** Every partition this member has read: where it is (all of it handed to stdout). */
   const cursors = new Map<number, PartitionCursor>()
   const firstOffsets = new Map<number, number>()
@@ -140,7 +138,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
       .filter((c) => owned.has(c.partition) && committed.get(c.partition) !== c.position)
       .map((c) => ({ partition: c.partition, offset: c.position }))
     if (snapshot.length === 0) return
-    await out.end() // flushed and drained: the records are in stdout's hands
+    await pipeline.drain() // flushed and drained: the records are in stdout's hands
     try {
       // Without a coordinator or a generation now, nothing is sent: the next commit carries them.
       if (await driver.commit(opts.topic, snapshot)) for (const { partition, offset } of snapshot) committed.set(partition, offset)
@@ -205,26 +203,7 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
         }
         continue // nothing to read (more members than partitions): wait for the next assignment
       }
-      await reader.read(fresh, {
-        onRecord: (r, partition) => {
-          if (step === undefined) formatter.write(r, partition, out)
-          else {
-            const kept = step(r, partition)
-            if (kept === 'skip') return true
-            if (kept === 'stop') {
-              finish('closed')
-              return false
-            }
-          }
-          if (++records < max) return true
-          finish('max')
-          return false
-        },
-        ready: () => {
-          out.flush()
-          return out.ready()
-        },
-      })
+      await reader.read(fresh, pipeline)
       if (assignment() === a && !reader.isStopped && opts.exit) finish('end')
     }
     out.flush()
@@ -232,7 +211,8 @@ export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeRe
     if (failure) throw failure
     return {
       topic: opts.topic,
-      records,
+      records: pipeline.kept,
+      read: pipeline.read,
       bytes: out.bytesWritten,
       partitions: [...cursors.values()].map((c) => ({ partition: c.partition, from: firstOffsets.get(c.partition)!, next: c.position })),
       stoppedBy: reader.stoppedBy,
