@@ -32,7 +32,8 @@ export class IntoSink implements RecordSink {
     private readonly sourceTopic: string,
     private readonly into: string,
     private readonly numPartitions: number,
-    private readonly rehash: boolean,
+    /** Partitioned by the key's hash rather than kept in the source partition. */
+    readonly rehash: boolean,
   ) {
     this.perPartition = new Array<number>(numPartitions).fill(0)
     const sender = new RawSender(producer, { topic: into, numPartitions, idempotent: true, timeoutMs: REQUEST_TIMEOUT_MS })

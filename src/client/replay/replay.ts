@@ -15,6 +15,7 @@ import type { Writable } from 'node:stream'
 import { Consumer, Producer } from '@platformatic/kafka'
 import { clientOptions, type ClusterTarget } from '../kafka.js'
 import type { OffsetSpec } from '../offsets.js'
+import type { PartitionCursor } from '../consume/fetcher.js'
 import { choosePartitions, TopicReader } from '../consume/topic-reader.js'
 import { createFormatter } from '../consume/format.js'
 import { OutputWriter } from '../consume/output.js'
@@ -89,37 +90,64 @@ export function resumeSpec(partitions: { partition: number; next: number }[]): s
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
+  const run = new Replay(opts)
+  try {
+    const cursors = await run.plan()
+    const pipeline = await run.openSink()
+    await run.read(cursors, pipeline)
+    // Every record handled is written or acknowledged before the resume offsets are reported.
+    await pipeline.drain()
+    return run.result(cursors, pipeline)
+  } finally {
+    await run.close()
+  }
+}
+
+/** One replay, step by step: plan the range, open the sink (dry run, stdout or --into), read, report where to resume. */
+class Replay {
   // --into the source topic itself is allowed (re-driving records): the range ends at the end
   // seen at start, so the copies appended meanwhile are never read again.
-  const consumer = new Consumer({ ...clientOptions(opts.target, 'sluice-replay'), groupId: 'sluice-replay' })
-  let producer: BufferProducer | undefined
-  const formatter = createFormatter('json', opts.topic, opts.binary)
-  const out = new OutputWriter(opts.stdout)
-  const reader = new TopicReader({ ...opts, client: consumer, maxWaitMs: MAX_WAIT_MS })
-  try {
-    const count = await reader.partitionCount()
-    const partitions = choosePartitions(opts, count)
-    // Never past the end seen now (--exit).
-    const cursors = await reader.plan(partitions, { ...opts, exit: true })
-    const stats = new Map<number, ReplayedPartition>(
-      cursors.map((c) => [c.partition, { partition: c.partition, from: c.position, to: c.stopOffset, next: c.position, records: 0, matched: 0 }]),
-    )
-    let sink: RecordSink = new FormatterSink(formatter, out)
-    let into: IntoSink | undefined
-    let rehash = false
+  private readonly consumer: Consumer
+  private readonly reader: TopicReader
+  private readonly out: OutputWriter
+  private producer: BufferProducer | undefined
+  private into: IntoSink | undefined
+  private pacer: ReplayPacer | undefined
+  private count = 0
+  private readonly stats = new Map<number, ReplayedPartition>()
+
+  constructor(private readonly opts: ReplayOptions) {
+    this.consumer = new Consumer({ ...clientOptions(opts.target, 'sluice-replay'), groupId: 'sluice-replay' })
+    this.out = new OutputWriter(opts.stdout)
+    this.reader = new TopicReader({ ...opts, client: this.consumer, maxWaitMs: MAX_WAIT_MS })
+  }
+
+  /** The cursors of the range: from --from to --to, never past the end seen now. */
+  async plan(): Promise<PartitionCursor[]> {
+    this.count = await this.reader.partitionCount()
+    const partitions = choosePartitions(this.opts, this.count)
+    const cursors = await this.reader.plan(partitions, { ...this.opts, exit: true })
+    for (const c of cursors) this.stats.set(c.partition, { partition: c.partition, from: c.position, to: c.stopOffset, next: c.position, records: 0, matched: 0 })
+    return cursors
+  }
+
+  /** The pipeline into the sink: nothing (--dry-run), the target topic (--into), or envelopes on stdout. */
+  async openSink(): Promise<RecordPipeline> {
+    const { opts } = this
+    let sink: RecordSink = new FormatterSink(createFormatter('json', opts.topic, opts.binary), this.out)
     if (opts.dryRun) sink = { onRecord: () => true }
     else if (opts.into !== undefined) {
-      producer = new Producer(producerOptions(opts.target, true)) as BufferProducer
-      const target = await describeTopic(producer, opts.target, opts.into)
-      rehash = opts.repartition || target.numPartitions !== count
-      sink = into = new IntoSink(producer, opts.topic, opts.into, target.numPartitions, rehash)
+      this.producer = new Producer(producerOptions(opts.target, true)) as BufferProducer
+      const target = await describeTopic(this.producer, opts.target, opts.into)
+      const rehash = opts.repartition || target.numPartitions !== this.count
+      sink = this.into = new IntoSink(this.producer, opts.topic, opts.into, target.numPartitions, rehash)
     }
-    const pacer = opts.dryRun || (opts.ratePerSec === undefined && opts.speed === undefined) ? undefined : new ReplayPacer(opts)
-    const pipeline = new RecordPipeline({
+    if (!opts.dryRun && (opts.ratePerSec !== undefined || opts.speed !== undefined)) this.pacer = new ReplayPacer(opts)
+    return new RecordPipeline({
       filter: opts.filter === undefined ? undefined : filterPredicate(opts.topic, opts.filter),
-      pacer,
+      pacer: this.pacer,
       tally: (r, partition, matched) => {
-        const s = stats.get(partition)!
+        const s = this.stats.get(partition)!
         s.records++
         s.firstTimestamp ??= r.timestamp
         s.lastTimestamp = r.timestamp
@@ -127,43 +155,52 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
       },
       sink,
     })
-    const progress = opts.progress === true ? new ReplayProgress(process.stderr, {
+  }
+
+  /** Reads the range (in paced reads with --rate/--speed) until its end, Ctrl-C or a closed stdout. */
+  async read(cursors: PartitionCursor[], pipeline: RecordPipeline): Promise<void> {
+    const progress = this.opts.progress === true ? new ReplayProgress(process.stderr, {
       total: cursors.reduce((n, c) => n + (c.stopOffset - c.position), 0),
-      done: () => cursors.reduce((n, c) => n + (c.position - stats.get(c.partition)!.from), 0),
+      done: () => cursors.reduce((n, c) => n + (c.position - this.stats.get(c.partition)!.from), 0),
       matched: () => pipeline.kept,
     }) : undefined
     progress?.start()
     try {
-      while (!reader.isStopped && cursors.some((c) => !c.done)) {
-        await reader.read(cursors, pipeline)
+      while (!this.reader.isStopped && cursors.some((c) => !c.done)) {
+        await this.reader.read(cursors, pipeline)
         await pipeline.ready()
-        await pacer?.wait(cursors, opts.signal)
+        await this.pacer?.wait(cursors, this.opts.signal)
       }
     } finally {
       progress?.stop()
-      reader.close()
+      this.reader.close()
     }
-    // Every record handled is written or acknowledged before the resume offsets are reported.
-    await pipeline.drain()
-    for (const c of cursors) stats.get(c.partition)!.next = c.position
-    const list = [...stats.values()]
+  }
+
+  /** The figures, and the --from that resumes each partition where it stopped. */
+  result(cursors: PartitionCursor[], pipeline: RecordPipeline): ReplayResult {
+    const { opts } = this
+    for (const c of cursors) this.stats.get(c.partition)!.next = c.position
+    const list = [...this.stats.values()]
     return {
       topic: opts.topic,
       ...(opts.into !== undefined ? { into: opts.into } : {}),
       dryRun: opts.dryRun,
       records: pipeline.read,
       matched: pipeline.kept,
-      produced: into?.pipeline.acked.records ?? 0,
-      repartitioned: rehash,
+      produced: this.into?.pipeline.acked.records ?? 0,
+      repartitioned: this.into?.rehash ?? false,
       partitions: list,
       // A replay stops only at its end, on the signal or when stdout closes.
-      stoppedBy: reader.stoppedBy as ReplayResult['stoppedBy'],
+      stoppedBy: this.reader.stoppedBy as ReplayResult['stoppedBy'],
       resumeFrom: resumeSpec(list),
     }
-  } finally {
-    reader.close()
-    out.flush()
-    await new Promise<void>((resolve) => consumer.close(true, () => resolve()))
-    if (producer !== undefined) await producer.close().catch(() => undefined)
+  }
+
+  async close(): Promise<void> {
+    this.reader.close()
+    this.out.flush()
+    await new Promise<void>((resolve) => this.consumer.close(true, () => resolve()))
+    if (this.producer !== undefined) await this.producer.close().catch(() => undefined)
   }
 }
