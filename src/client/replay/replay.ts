@@ -1,8 +1,9 @@
 /**
  * `sluice replay`: reads a bounded range of a topic (per partition, --from to --to, never past the
- * end seen at start) with the consume Fetcher, keeps the records a --filter accepts, and writes
- * them as envelope lines on stdout or re-produces them into another topic (acks=all, idempotent,
- * through the produce send pipeline), each with headers naming where it came from.
+ * end seen at start) with the topic reader of consume, keeps the records a --filter accepts, and
+ * writes them as envelope lines on stdout or re-produces them into another topic (into-sink.ts:
+ * acks=all, idempotent, through the produce send pipeline), each with headers naming where it
+ * came from. --rate and --speed pace the reads (pacer.ts).
  *
  * The range is fixed at start (--to, never past the end then), so replaying a topic into itself
  * (re-driving records) ends.
