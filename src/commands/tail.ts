@@ -97,10 +97,7 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
     // Not a terminal: `consume TOPIC --from latest`, with --filter applied.
     const { consumeTopic } = await import('../client/consume/consume.js')
     const { consumeGroup } = await import('../client/consume/group.js')
-    const { filterRecord } = await import('../client/replay/replay.js')
-    // Counted here: the consume result counts only the records kept.
-    let seen = 0
-    let matched = 0
+    const { filterPredicate } = await import('../client/consume/record-pipeline.js')
     const opts = {
       target,
       topic,
@@ -111,15 +108,10 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
       binary: flags.binary,
       stdout: process.stdout,
       signal,
-      filter: filter === undefined ? undefined : (r: Parameters<typeof filterRecord>[2], p: number) => {
-        seen++
-        const ok = filter(filterRecord(topic, p, r))
-        if (ok) matched++
-        return ok
-      },
+      filter: filter === undefined ? undefined : filterPredicate(topic, filter),
     }
     const result = group === undefined ? await consumeTopic(opts) : await consumeGroup({ ...opts, group: group.name, sessionTimeoutMs: group.sessionTimeoutMs })
-    if (filter !== undefined && matched === 0) this.note(`--filter matched none of the ${seen} record(s) read`)
+    if (filter !== undefined && result.records === 0) this.note(`--filter matched none of the ${result.read} record(s) read`)
     if (result.lossy) {
       this.note('some keys, values or headers are not UTF-8 and were shown with U+FFFD replacements: use --binary to get their bytes as base64')
     }

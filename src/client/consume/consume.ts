@@ -8,31 +8,13 @@
  */
 import type { Writable } from 'node:stream'
 import { SluiceError } from '../../common/errors.js'
-import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from '../kafka.js'
-import {
-  checkStartOffset,
-  kafkaOffsetLookup,
-  resolveOffsets,
-  type OffsetSpec,
-  type PartitionBounds,
-} from '../offsets.js'
+import type { ClusterTarget } from '../kafka.js'
+import type { OffsetSpec } from '../offsets.js'
 import { WireClient } from '../wire/client.js'
-import { Fetcher, type FetcherClient, type PartitionCursor } from './fetcher.js'
-import { createFormatter } from './format.js'
+import { createFormatter, type RecordFormatter } from './format.js'
 import { OutputWriter } from './output.js'
-import type { RecordView } from './record-view.js'
-
-/**
- * Where records go instead of the formatter and stdout (`sluice tail` feeds its view's store).
- * The view is valid only during the call: copy what you keep.
- */
-export interface RecordSink {
-  /** Return false to stop the consume (stoppedBy 'closed'). */
-  onRecord(r: RecordView, partition: number): boolean
-}
-
-/** Keeps a record (true) or skips it (not written, not counted for --max): tail's --filter. */
-export type RecordPredicate = (r: RecordView, partition: number) => boolean
+import { FormatterSink, RecordPipeline, type RecordPredicate, type RecordSink } from './record-pipeline.js'
+import { choosePartitions, TopicReader } from './topic-reader.js'
 
 export interface ConsumeOptions {
   target: ClusterTarget
@@ -73,7 +55,10 @@ export interface ConsumedPartition {
 
 export interface ConsumeResult {
   topic: string
+  /** Records written (or taken by the sink): those the filter kept. */
   records: number
+  /** Records read, kept or not. */
+  read: number
   bytes: number
   partitions: ConsumedPartition[]
   /** Why it stopped. */
@@ -82,97 +67,9 @@ export interface ConsumeResult {
   lossy: boolean
 }
 
-const MAX_WAIT_MS = 500
-const PARTITION_MAX_BYTES = 1024 * 1024
-const MAX_BYTES = 8 * 1024 * 1024
-
-/** Partition count of the topic; NOT_FOUND when it does not exist. */
-export async function partitionCount(consumer: Pick<FetcherClient, 'metadata'>, target: ClusterTarget, topic: string): Promise<number> {
-  try {
-    const md = await consumer.metadata({ topics: [topic] })
-    const t = md.topics.get(topic)
-    if (t === undefined) throw new SluiceError('NOT_FOUND', `topic "${topic}" does not exist`)
-    return t.partitionsCount
-  } catch (err) {
-    if (err instanceof SluiceError) throw err
-    if (kafkaApiCode(err) === 3 || /unknown topic/i.test(err instanceof Error ? err.message : '')) {
-      throw new SluiceError('NOT_FOUND', `topic "${topic}" does not exist`, { cause: err })
-    }
-    throw toClusterError(err, target, `reading the metadata of "${topic}"`)
-  }
-}
-
-function describePartitions(count: number): string {
-  return count === 1 ? 'it has 1 partition: 0' : `it has ${count} partitions: 0-${count - 1}`
-}
-
-/** The partitions to read, checked against the topic (also those named in --from/--to). Replay uses it too. */
-export function choosePartitions(opts: { topic: string; partitions?: number[]; from?: OffsetSpec; to?: OffsetSpec }, count: number): number[] {
-  const missing = (p: number): boolean => p < 0 || p >= count
-  for (const p of opts.partitions ?? []) {
-    if (missing(p)) throw new SluiceError('NOT_FOUND', `topic "${opts.topic}" has no partition ${p} (${describePartitions(count)})`)
-  }
-  for (const [flag, spec] of [['--from', opts.from], ['--to', opts.to]] as const) {
-    for (const p of spec?.partitions.keys() ?? []) {
-      if (missing(p)) throw new SluiceError('NOT_FOUND', `${flag} names partition ${p}, but topic "${opts.topic}" ${describePartitions(count)}`)
-    }
-  }
-  const all = Array.from({ length: count }, (_, i) => i)
-  return opts.partitions ? all.filter((p) => opts.partitions!.includes(p)) : all
-}
-
-/** The cursors: where each partition starts, and where it stops. */
-async function planCursors(consumer: FetcherClient, opts: ConsumeOptions, partitions: number[]): Promise<PartitionCursor[]> {
-  const lookup = kafkaOffsetLookup(consumer, opts.topic)
-  const nowMs = opts.nowMs ?? Date.now()
-  let bounds: Map<number, PartitionBounds>
-  try {
-    bounds = await lookup.bounds(partitions)
-  } catch (err) {
-    throw toClusterError(err, opts.target, `listing the offsets of "${opts.topic}"`)
-  }
-  const starts = await resolveOffsets(opts.from, { partitions, lookup, bounds, fallback: { kind: 'earliest' }, role: 'from', nowMs })
-  const to = opts.to
-  const bounded = to === undefined ? [] : partitions.filter((p) => to.partitions.has(p) || to.default !== undefined)
-  const stops = await resolveOffsets(to, { partitions: bounded, lookup, bounds, fallback: { kind: 'latest' }, role: 'to', nowMs })
-  return partitions.map((p) => {
-    const b = bounds.get(p)!
-    const position = starts.get(p)!.offset
-    checkStartOffset(opts.topic, p, position, b)
-    const stop = stops.get(p)
-    let stopOffset = stop?.offset ?? Number.POSITIVE_INFINITY
-    if (opts.exit) stopOffset = Math.min(stopOffset, b.end)
-    const cursor: PartitionCursor = {
-      partition: p,
-      position,
-      stopOffset,
-      done: position >= stopOffset,
-      partitionMaxBytes: opts.partitionMaxBytes ?? PARTITION_MAX_BYTES,
-      failures: 0,
-    }
-    if (stop?.timestampMs !== undefined && stop.offset === Number.POSITIVE_INFINITY) cursor.stopTimestampMs = stop.timestampMs
-    return cursor
-  })
-}
-
-/**
- * The per-record step of the fetch loop when there is a filter or a sink: the filter, then the
- * sink or `write`. Returns 'skip' (filtered out), 'stop' (the sink asked to stop) or 'kept'.
- * Undefined without either: the plain consume keeps its hot path as it was (the formatter alone).
- * Group consumes use it too.
- */
-export function recordStep(
-  opts: Pick<ConsumeOptions, 'filter' | 'sink'>,
-  write: (r: RecordView, partition: number) => void,
-): ((r: RecordView, partition: number) => 'skip' | 'stop' | 'kept') | undefined {
-  const { filter, sink } = opts
-  if (filter === undefined && sink === undefined) return undefined
-  return (r, partition) => {
-    if (filter !== undefined && !filter(r, partition)) return 'skip'
-    if (sink === undefined) write(r, partition)
-    else if (!sink.onRecord(r, partition)) return 'stop'
-    return 'kept'
-  }
+/** consume's record pipeline: the filter, then the sink (or the formatter into `out`), then --max. Group consumes use it too. */
+export function consumePipeline(opts: ConsumeOptions, formatter: RecordFormatter, out: OutputWriter, reader: TopicReader): RecordPipeline {
+  return new RecordPipeline({ filter: opts.filter, sink: opts.sink ?? new FormatterSink(formatter, out), max: opts.max, onStop: (why) => reader.stop(why) })
 }
 
 export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult> {
@@ -183,74 +80,28 @@ export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult>
   // Sluice's own client, not @platformatic/kafka's Consumer: a short consume must not pay for
   // loading that library (docs/performance.md, start-up).
   const consumer = new WireClient(opts.target, 'sluice-consume')
+  const reader = new TopicReader({ ...opts, client: consumer })
   const out = new OutputWriter(opts.stdout)
-  let records = 0
-  let stoppedBy: ConsumeResult['stoppedBy'] = 'end'
+  const pipeline = consumePipeline(opts, formatter, out, reader)
   try {
-    const count = await partitionCount(consumer, opts.target, opts.topic)
-    const partitions = choosePartitions(opts, count)
-    const cursors = await planCursors(consumer, opts, partitions)
+    const partitions = choosePartitions(opts, await reader.partitionCount())
+    const cursors = await reader.plan(partitions, opts)
     const firstOffsets = new Map(cursors.map((c) => [c.partition, c.position]))
     opts.onAssigned?.(partitions)
-    const max = opts.max ?? Number.POSITIVE_INFINITY
-    const step = recordStep(opts, (r, partition) => formatter.write(r, partition, out))
-    const fetcher = new Fetcher({
-      consumer,
-      target: opts.target,
-      topic: opts.topic,
-      cursors,
-      maxWaitMs: opts.maxWaitMs ?? MAX_WAIT_MS,
-      maxBytes: opts.maxBytes ?? MAX_BYTES,
-      onRecord: (r, partition) => {
-        if (step === undefined) formatter.write(r, partition, out)
-        else {
-          const kept = step(r, partition)
-          if (kept === 'skip') return true
-          if (kept === 'stop') {
-            stoppedBy = 'closed'
-            return false
-          }
-        }
-        if (++records < max) return true
-        stoppedBy = 'max'
-        return false
-      },
-      // Each response's records go out together, at once: a follow must not sit on them.
-      ready: () => {
-        out.flush()
-        return out.ready()
-      },
-    })
-    const onAbort = (): void => {
-      stoppedBy = 'interrupt'
-      fetcher.stop()
-    }
-    // stdout closed (`consume | head -5`: EPIPE on the next write): stop fetching at once.
-    const onClosed = (): void => {
-      stoppedBy = 'closed'
-      fetcher.stop()
-    }
-    if (opts.signal.aborted) onAbort()
-    else opts.signal.addEventListener('abort', onAbort, { once: true })
-    opts.stdout.on('error', onClosed)
-    opts.stdout.on('close', onClosed)
-    try {
-      await fetcher.run()
-    } finally {
-      opts.signal.removeEventListener('abort', onAbort)
-      opts.stdout.off('error', onClosed)
-      opts.stdout.off('close', onClosed)
-    }
-    await out.end()
+    await reader.read(cursors, pipeline)
+    reader.close()
+    await pipeline.drain()
     return {
       topic: opts.topic,
-      records,
+      records: pipeline.kept,
+      read: pipeline.read,
       bytes: out.bytesWritten,
       partitions: cursors.map((c) => ({ partition: c.partition, from: firstOffsets.get(c.partition)!, next: c.position })),
-      stoppedBy,
+      stoppedBy: reader.stoppedBy,
       lossy: formatter.lossy,
     }
   } finally {
+    reader.close()
     // Whatever was formatted before a failure still goes out (it was read, in order).
     out.flush()
     // Fetches still in flight (a long-poll) are abandoned, not awaited.

@@ -17,12 +17,15 @@ import { Consumer } from '@platformatic/kafka'
 import { SluiceError } from '../../common/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError } from '../kafka.js'
-import { kafkaOffsetLookup, resolveOffsets, type PartitionBounds } from '../offsets.js'
-import { partitionCount, recordStep, type ConsumeOptions, type ConsumeResult } from './consume.js'
-import { Fetcher, RETRY_WINDOW_MS, type PartitionCursor } from './fetcher.js'
-import { createFormatter } from './format.js'
+import { resolveOffsets, type PartitionBounds } from '../offsets.js'
+import { consumePipeline, type ConsumeOptions, type ConsumeResult } from './consume.js'
+import { RETRY_WINDOW_MS, type PartitionCursor } from './fetcher.js'
+import { createFormatter, type RecordFormatter } from './format.js'
+import type { TopicPartitions } from './group/consumer-protocol.js'
 import { GroupDriver } from './group/driver.js'
 import { OutputWriter } from './output.js'
+import type { RecordPipeline } from './record-pipeline.js'
+import { TopicReader } from './topic-reader.js'
 
 export interface GroupConsumeOptions extends ConsumeOptions {
   /** Where the member's notes go (lost coordinator, ...); stderr by default. tail's view shows them itself. */
@@ -34,9 +37,6 @@ export interface GroupConsumeOptions extends ConsumeOptions {
 }
 
 const COMMIT_INTERVAL_MS = 1_000
-const MAX_WAIT_MS = 500
-const PARTITION_MAX_BYTES = 1024 * 1024
-const MAX_BYTES = 8 * 1024 * 1024
 /** A commit, an OffsetFetch or a LeaveGroup that takes longer than this fails (a dead coordinator must not hang a stop). */
 const REQUEST_TIMEOUT_MS = 5_000
 const NOTE_REPEAT_MS = 30_000
@@ -69,250 +69,262 @@ class Wakeup {
 export async function consumeGroup(opts: GroupConsumeOptions): Promise<ConsumeResult> {
   if (opts.to !== undefined) throw new SluiceError('USAGE', '--to does not apply with --group (the group decides where each partition is)')
   if (opts.partitions !== undefined) throw new SluiceError('USAGE', '--partition does not apply with --group (the group assigns the partitions)')
+  // Before connecting: a bad --format is a usage error.
   const formatter = createFormatter(opts.format, opts.topic, opts.binary)
-  const sessionTimeoutMs = opts.sessionTimeoutMs
-  const options = clientOptions(opts.target, 'sluice-consume')
-  // The data client: metadata, ListOffsets and the Fetcher's connections (it never joins a group).
-  const client = new Consumer({ ...options, groupId: opts.group })
-  const out = new OutputWriter(opts.stdout)
-  // With a sink (tail's view) a record counts as handed over once the sink took it.
-  const step = recordStep(opts, (r, partition) => formatter.write(r, partition, out))
-  const max = opts.max ?? Number.POSITIVE_INFINITY
-  let records = 0
-  let stoppedBy: ConsumeResult['stoppedBy'] = 'end'
-  let finished = false
-  let failure: Error | undefined
-  let fetcher: Fetcher | undefined
-  const wakeup = new Wakeup()
-  const finish = (why: ConsumeResult['stoppedBy']): void => {
-    if (finished) return
-    finished = true
-    stoppedBy = why
-    fetcher?.stop()
-    wakeup.wake()
-  }
-  /** Every partition this member has read: where it is (all of it handed to stdout). */
-  const cursors = new Map<number, PartitionCursor>()
-  const firstOffsets = new Map<number, number>()
-  const committed = new Map<number, number>()
-  /** The partitions this member reads now (and so may commit). */
-  const owned = new Set<number>()
-  /** The assignment to read: set by the driver, null once revoked. */
-  let current: Assignment | null = null
-  /** `current` as it is now (the driver's callbacks change it between awaits). */
-  const assignment = (): Assignment | null => current
-  let count = 0
-
-  /** Notes on stderr; the same note at most once every NOTE_REPEAT_MS (a coordinator down for long must not flood). */
-  const notedAtMs = new Map<string, number>()
-  const note = (message: string): void => {
-    const nowMs = Date.now()
-    if (nowMs - (notedAtMs.get(message) ?? Number.NEGATIVE_INFINITY) < NOTE_REPEAT_MS) return
-    notedAtMs.set(message, nowMs)
-    if (opts.onNote !== undefined) opts.onNote(message)
-    else process.stderr.write(`sluice: ${message}\n`)
-  }
-
-  const driver = new GroupDriver({
-    groupId: opts.group,
-    topics: [opts.topic],
-    topic: opts.topic,
-    sessionTimeoutMs,
-    rebalanceTimeoutMs: sessionTimeoutMs * 2,
-    client,
-    clientId: options.clientId,
-    bootstrapBrokers: options.bootstrapBrokers,
-    connectTimeoutMs: options.connectTimeout,
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    onNote: note,
-    onAssigned: (generationId, tps) => {
-      const partitions = tps.filter((tp) => tp.topic === opts.topic).flatMap((tp) => tp.partitions)
-      current = { generationId, partitions: [...new Set(partitions)].filter((p) => p >= 0 && p < count).sort((a, b) => a - b) }
-      wakeup.wake()
-    },
-    onRevoke: async () => {
-      // Stop reading at once, commit what stdout took while the generation is still current.
-      current = null
-      fetcher?.stop()
-      wakeup.wake()
-      await commit()
-      owned.clear()
-    },
-  })
-
-  /** One commit at a time, in order: an older snapshot must never land after a newer one. */
-  let commits: Promise<void> = Promise.resolve()
-  const commit = (): Promise<void> => (commits = commits.then(commitOnce))
-  /** Commits what stdout has taken; failures are notes (the next commit carries the same offsets). */
-  const commitOnce = async (): Promise<void> => {
-    const snapshot = [...cursors.values()]
-      .filter((c) => owned.has(c.partition) && committed.get(c.partition) !== c.position)
-      .map((c) => ({ partition: c.partition, offset: c.position }))
-    if (snapshot.length === 0) return
-    await out.end() // flushed and drained: the records are in stdout's hands
-    try {
-      // Without a coordinator or a generation now, nothing is sent: the next commit carries them.
-      if (await driver.commit(opts.topic, snapshot)) for (const { partition, offset } of snapshot) committed.set(partition, offset)
-    } catch (err) {
-      note(`committing the offsets of group ${opts.group} failed (they will be committed again): ${err instanceof Error ? err.message : String(err)}`)
-    }
-  }
-
-  const onAbort = (): void => finish('interrupt')
-  const onClosed = (): void => finish('closed')
-  if (opts.signal.aborted) onAbort()
-  else opts.signal.addEventListener('abort', onAbort, { once: true })
-  opts.stdout.on('error', onClosed)
-  opts.stdout.on('close', onClosed)
-  let committer: Promise<void> | undefined
-  /** When reading the start offsets of the current assignment began failing. */
-  let startFailingSinceMs: number | undefined
-  let membership: Promise<void> | undefined
-  try {
-    count = await partitionCount(client, opts.target, opts.topic)
-    membership = driver.run().catch((err: unknown) => {
-      if (finished) return
-      failure = groupError(err, opts.group, sessionTimeoutMs, opts)
-      finish('end')
-    })
-    committer = (async () => {
-      while (!finished) {
-        await wakeup.wait(opts.commitIntervalMs ?? COMMIT_INTERVAL_MS)
-        if (!finished) await commit()
-      }
-    })()
-    let started: Assignment | null = null
-    while (!finished) {
-      const a = assignment()
-      if (a === null || a === started) {
-        await wakeup.wait(1_000)
-        continue
-      }
-      let fresh: PartitionCursor[]
-      try {
-        fresh = await startCursors(client, driver, opts, a.partitions)
-      } catch (err) {
-        if (!(err instanceof RetryLater)) throw err
-        // The coordinator failed the OffsetFetch (the member is finding it again) or a leader the
-        // ListOffsets: retry while the assignment holds, for as long as the Fetcher would.
-        startFailingSinceMs ??= Date.now()
-        if (Date.now() - startFailingSinceMs > RETRY_WINDOW_MS) throw err.cause instanceof SluiceError ? err.cause : toClusterError(err.cause, opts.target, err.message)
-        await wakeup.wait(RETRY_MS)
-        continue
-      }
-      startFailingSinceMs = undefined
-      if (finished) break
-      if (assignment() !== a) continue // revoked meanwhile
-      started = a
-      for (const p of cursors.keys()) if (!a.partitions.includes(p)) cursors.delete(p)
-      owned.clear()
-      for (const c of fresh) {
-        cursors.set(c.partition, c)
-        owned.add(c.partition)
-        if (!firstOffsets.has(c.partition)) firstOffsets.set(c.partition, c.position)
-        committed.delete(c.partition) // the group's offset may have moved while another member had it
-      }
-      opts.onAssigned?.(a.partitions)
-      if (fresh.every((c) => c.done)) {
-        if (opts.exit) {
-          finish('end')
-          break
-        }
-        continue // nothing to read (more members than partitions): wait for the next assignment
-      }
-      fetcher = new Fetcher({
-        consumer: client,
-        target: opts.target,
-        topic: opts.topic,
-        cursors: fresh,
-        maxWaitMs: opts.maxWaitMs ?? MAX_WAIT_MS,
-        maxBytes: opts.maxBytes ?? MAX_BYTES,
-        onRecord: (r, partition) => {
-          if (step === undefined) formatter.write(r, partition, out)
-          else {
-            const kept = step(r, partition)
-            if (kept === 'skip') return true
-            if (kept === 'stop') {
-              finish('closed')
-              return false
-            }
-          }
-          if (++records < max) return true
-          finish('max')
-          return false
-        },
-        ready: () => {
-          out.flush()
-          return out.ready()
-        },
-      })
-      await fetcher.run()
-      if (assignment() === a && !finished && opts.exit) finish('end')
-    }
-    out.flush()
-    await commit()
-    if (failure) throw failure
-    return {
-      topic: opts.topic,
-      records,
-      bytes: out.bytesWritten,
-      partitions: [...cursors.values()].map((c) => ({ partition: c.partition, from: firstOffsets.get(c.partition)!, next: c.position })),
-      stoppedBy,
-      lossy: formatter.lossy,
-    }
-  } finally {
-    finished = true
-    fetcher?.stop()
-    wakeup.wake()
-    await committer
-    opts.signal.removeEventListener('abort', onAbort)
-    opts.stdout.off('error', onClosed)
-    opts.stdout.off('close', onClosed)
-    out.flush()
-    // Leaving at once hands the partitions to the others now rather than after the session timeout (bounded).
-    await driver.stop(true)
-    await membership
-    // Forced: fetches still in flight (a long-poll) are abandoned, not awaited.
-    await new Promise<void>((resolve) => client.close(true, () => resolve()))
-  }
+  return new GroupConsume(opts, formatter).run()
 }
 
 /** The committed offsets could not be read now (the coordinator is failing): try again. */
 class RetryLater extends Error {}
 
-/** Where each assigned partition starts: the group's committed offset, else --from. */
-async function startCursors(client: Consumer, driver: GroupDriver, opts: GroupConsumeOptions, partitions: number[]): Promise<PartitionCursor[]> {
-  if (partitions.length === 0) return []
-  let committed: Map<number, number>
-  try {
-    committed = await driver.fetchOffsets(opts.topic, partitions)
-  } catch (err) {
-    throw new RetryLater(`reading the committed offsets of group "${opts.group}"`, { cause: err })
+/** One member's consume: join, then for each assignment plan, read and commit, then finish. */
+class GroupConsume {
+  // The data client: metadata, ListOffsets and the Fetcher's connections (it never joins a group).
+  private readonly client: Consumer
+  private readonly out: OutputWriter
+  private readonly wakeup = new Wakeup()
+  // Stopped by the signal, a closed stdout, --max, --exit or a failure: the loops end.
+  private readonly reader: TopicReader
+  // With a sink (tail's view) a record counts as handed over once the sink took it.
+  private readonly pipeline: RecordPipeline
+  private readonly driver: GroupDriver
+  /** Every partition this member has read: where it is (all of it handed to stdout). */
+  private readonly cursors = new Map<number, PartitionCursor>()
+  private readonly firstOffsets = new Map<number, number>()
+  private readonly committed = new Map<number, number>()
+  /** The partitions this member reads now (and so may commit). */
+  private readonly owned = new Set<number>()
+  /** The assignment to read: set by the driver, null once revoked. */
+  private current: Assignment | null = null
+  private count = 0
+  private failure: Error | undefined
+  /** One commit at a time, in order: an older snapshot must never land after a newer one. */
+  private commits: Promise<void> = Promise.resolve()
+  private committer: Promise<void> | undefined
+  private membership: Promise<void> | undefined
+  /** When reading the start offsets of the current assignment began failing. */
+  private startFailingSinceMs: number | undefined
+  private readonly notedAtMs = new Map<string, number>()
+
+  constructor(
+    private readonly opts: GroupConsumeOptions,
+    private readonly formatter: RecordFormatter,
+  ) {
+    const options = clientOptions(opts.target, 'sluice-consume')
+    this.client = new Consumer({ ...options, groupId: opts.group })
+    this.out = new OutputWriter(opts.stdout)
+    this.reader = new TopicReader({ ...opts, client: this.client, onStop: () => this.wakeup.wake() })
+    this.pipeline = consumePipeline(opts, formatter, this.out, this.reader)
+    this.driver = new GroupDriver({
+      groupId: opts.group,
+      topics: [opts.topic],
+      topic: opts.topic,
+      sessionTimeoutMs: opts.sessionTimeoutMs,
+      rebalanceTimeoutMs: opts.sessionTimeoutMs * 2,
+      client: this.client,
+      clientId: options.clientId,
+      bootstrapBrokers: options.bootstrapBrokers,
+      connectTimeoutMs: options.connectTimeout,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      onNote: (message) => this.note(message),
+      onAssigned: (generationId, tps) => this.assigned(generationId, tps),
+      onRevoke: () => this.revoke(),
+    })
   }
-  const lookup = kafkaOffsetLookup(client, opts.topic)
-  let bounds: Map<number, PartitionBounds>
-  try {
-    bounds = await lookup.bounds(partitions)
-  } catch (err) {
-    throw new RetryLater(`listing the offsets of "${opts.topic}"`, { cause: err })
-  }
-  const without = partitions.filter((p) => (committed.get(p) ?? -1) < 0)
-  const starts = await resolveOffsets(opts.from, { partitions: without, lookup, bounds, fallback: { kind: 'earliest' }, role: 'from', nowMs: opts.nowMs ?? Date.now() })
-  return partitions.map((p) => {
-    const b = bounds.get(p)!
-    const c = committed.get(p) ?? -1
-    // A committed offset outside the log (deleted by retention, or a truncated log): the nearest data.
-    const position = c >= 0 ? Math.min(Math.max(c, b.start), b.end) : starts.get(p)!.offset
-    const stopOffset = opts.exit ? b.end : Number.POSITIVE_INFINITY
-    return {
-      partition: p,
-      position,
-      stopOffset,
-      done: position >= stopOffset,
-      partitionMaxBytes: opts.partitionMaxBytes ?? PARTITION_MAX_BYTES,
-      failures: 0,
+
+  async run(): Promise<ConsumeResult> {
+    try {
+      this.count = await this.reader.partitionCount()
+      this.join()
+      this.committer = this.commitEvery(this.opts.commitIntervalMs ?? COMMIT_INTERVAL_MS)
+      await this.readAssignments()
+      this.out.flush()
+      await this.commit()
+      if (this.failure) throw this.failure
+      return this.result()
+    } finally {
+      await this.finish()
     }
-  })
+  }
+
+  /** Runs the membership in the background; when it fails for good, the consume stops with its error. */
+  private join(): void {
+    this.membership = this.driver.run().catch((err: unknown) => {
+      if (this.reader.isStopped) return
+      this.failure = groupError(err, this.opts.group, this.opts.sessionTimeoutMs, this.opts)
+      this.reader.stop('end')
+    })
+  }
+
+  /** The driver's new assignment (the partitions of the topic that it has). */
+  private assigned(generationId: number, tps: TopicPartitions[]): void {
+    const partitions = tps.filter((tp) => tp.topic === this.opts.topic).flatMap((tp) => tp.partitions)
+    this.current = { generationId, partitions: [...new Set(partitions)].filter((p) => p >= 0 && p < this.count).sort((a, b) => a - b) }
+    this.wakeup.wake()
+  }
+
+  /** Stops reading at once, and commits what stdout took while the generation is still current. */
+  private async revoke(): Promise<void> {
+    this.current = null
+    this.reader.pause()
+    this.wakeup.wake()
+    await this.commit()
+    this.owned.clear()
+  }
+
+  /** `current` as it is now (the driver's callbacks change it between awaits). */
+  private assignment(): Assignment | null {
+    return this.current
+  }
+
+  /** Each new assignment in turn: plan its cursors, take them, read until it is revoked or done. */
+  private async readAssignments(): Promise<void> {
+    let started: Assignment | null = null
+    while (!this.reader.isStopped) {
+      const a = this.assignment()
+      if (a === null || a === started) {
+        await this.wakeup.wait(1_000)
+        continue
+      }
+      const fresh = await this.plan(a)
+      if (fresh === undefined) continue // not now: tried again
+      if (this.reader.isStopped) break
+      if (this.assignment() !== a) continue // revoked meanwhile
+      started = a
+      this.take(a, fresh)
+      if (fresh.every((c) => c.done)) {
+        if (this.opts.exit) {
+          this.reader.stop('end')
+          break
+        }
+        continue // nothing to read (more members than partitions): wait for the next assignment
+      }
+      await this.reader.read(fresh, this.pipeline)
+      if (this.assignment() === a && !this.reader.isStopped && this.opts.exit) this.reader.stop('end')
+    }
+  }
+
+  /**
+   * The cursors of an assignment, or undefined when the coordinator failed the OffsetFetch (the
+   * member is finding it again) or a leader the ListOffsets: retried (after RETRY_MS) while the
+   * assignment holds, for as long as the Fetcher would retry.
+   */
+  private async plan(a: Assignment): Promise<PartitionCursor[] | undefined> {
+    try {
+      const fresh = await this.startCursors(a.partitions)
+      this.startFailingSinceMs = undefined
+      return fresh
+    } catch (err) {
+      if (!(err instanceof RetryLater)) throw err
+      this.startFailingSinceMs ??= Date.now()
+      if (Date.now() - this.startFailingSinceMs > RETRY_WINDOW_MS) {
+        throw err.cause instanceof SluiceError ? err.cause : toClusterError(err.cause, this.opts.target, err.message)
+      }
+      await this.wakeup.wait(RETRY_MS)
+      return undefined
+    }
+  }
+
+  /** Where each assigned partition starts: the group's committed offset, else --from. */
+  private async startCursors(partitions: number[]): Promise<PartitionCursor[]> {
+    const { opts, reader } = this
+    if (partitions.length === 0) return []
+    let committed: Map<number, number>
+    try {
+      committed = await this.driver.fetchOffsets(opts.topic, partitions)
+    } catch (err) {
+      throw new RetryLater(`reading the committed offsets of group "${opts.group}"`, { cause: err })
+    }
+    const lookup = reader.lookup()
+    let bounds: Map<number, PartitionBounds>
+    try {
+      bounds = await lookup.bounds(partitions)
+    } catch (err) {
+      throw new RetryLater(`listing the offsets of "${opts.topic}"`, { cause: err })
+    }
+    const without = partitions.filter((p) => (committed.get(p) ?? -1) < 0)
+    const starts = await resolveOffsets(opts.from, { partitions: without, lookup, bounds, fallback: { kind: 'earliest' }, role: 'from', nowMs: opts.nowMs ?? Date.now() })
+    return partitions.map((p) => {
+      const b = bounds.get(p)!
+      const c = committed.get(p) ?? -1
+      // A committed offset outside the log (deleted by retention, or a truncated log): the nearest data.
+      const position = c >= 0 ? Math.min(Math.max(c, b.start), b.end) : starts.get(p)!.offset
+      return reader.cursor(p, position, opts.exit ? b.end : Number.POSITIVE_INFINITY)
+    })
+  }
+
+  /** The assignment's cursors become this member's: the ones it may commit. */
+  private take(a: Assignment, fresh: PartitionCursor[]): void {
+    for (const p of this.cursors.keys()) if (!a.partitions.includes(p)) this.cursors.delete(p)
+    this.owned.clear()
+    for (const c of fresh) {
+      this.cursors.set(c.partition, c)
+      this.owned.add(c.partition)
+      if (!this.firstOffsets.has(c.partition)) this.firstOffsets.set(c.partition, c.position)
+      this.committed.delete(c.partition) // the group's offset may have moved while another member had it
+    }
+    this.opts.onAssigned?.(a.partitions)
+  }
+
+  private async commitEvery(intervalMs: number): Promise<void> {
+    while (!this.reader.isStopped) {
+      await this.wakeup.wait(intervalMs)
+      if (!this.reader.isStopped) await this.commit()
+    }
+  }
+
+  private commit(): Promise<void> {
+    return (this.commits = this.commits.then(() => this.commitOnce()))
+  }
+
+  /** Commits what stdout has taken; failures are notes (the next commit carries the same offsets). */
+  private async commitOnce(): Promise<void> {
+    const snapshot = [...this.cursors.values()]
+      .filter((c) => this.owned.has(c.partition) && this.committed.get(c.partition) !== c.position)
+      .map((c) => ({ partition: c.partition, offset: c.position }))
+    if (snapshot.length === 0) return
+    await this.pipeline.drain() // flushed and drained: the records are in stdout's hands
+    try {
+      // Without a coordinator or a generation now, nothing is sent: the next commit carries them.
+      if (await this.driver.commit(this.opts.topic, snapshot)) for (const { partition, offset } of snapshot) this.committed.set(partition, offset)
+    } catch (err) {
+      this.note(`committing the offsets of group ${this.opts.group} failed (they will be committed again): ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+
+  private result(): ConsumeResult {
+    return {
+      topic: this.opts.topic,
+      records: this.pipeline.kept,
+      read: this.pipeline.read,
+      bytes: this.out.bytesWritten,
+      partitions: [...this.cursors.values()].map((c) => ({ partition: c.partition, from: this.firstOffsets.get(c.partition)!, next: c.position })),
+      stoppedBy: this.reader.stoppedBy,
+      lossy: this.formatter.lossy,
+    }
+  }
+
+  /** Stops the loops, leaves the group (bounded) and closes the client, also after a failure. */
+  private async finish(): Promise<void> {
+    this.reader.stop(this.reader.stoppedBy)
+    await this.committer
+    this.reader.close()
+    this.out.flush()
+    // Leaving at once hands the partitions to the others now rather than after the session timeout (bounded).
+    await this.driver.stop(true)
+    await this.membership
+    // Forced: fetches still in flight (a long-poll) are abandoned, not awaited.
+    await new Promise<void>((resolve) => this.client.close(true, () => resolve()))
+  }
+
+  /** Notes on stderr; the same note at most once every NOTE_REPEAT_MS (a coordinator down for long must not flood). */
+  private note(message: string): void {
+    const nowMs = Date.now()
+    if (nowMs - (this.notedAtMs.get(message) ?? Number.NEGATIVE_INFINITY) < NOTE_REPEAT_MS) return
+    this.notedAtMs.set(message, nowMs)
+    if (this.opts.onNote !== undefined) this.opts.onNote(message)
+    else process.stderr.write(`sluice: ${message}\n`)
+  }
 }
 
 /** The membership failed for good: a usage error for a refused session timeout, else a cluster error. */

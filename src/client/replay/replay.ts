@@ -1,8 +1,9 @@
 /**
  * `sluice replay`: reads a bounded range of a topic (per partition, --from to --to, never past the
- * end seen at start) with the consume Fetcher, keeps the records a --filter accepts, and writes
- * them as envelope lines on stdout or re-produces them into another topic (acks=all, idempotent,
- * through the produce send pipeline), each with headers naming where it came from.
+ * end seen at start) with the topic reader of consume, keeps the records a --filter accepts, and
+ * writes them as envelope lines on stdout or re-produces them into another topic (into-sink.ts:
+ * acks=all, idempotent, through the produce send pipeline), each with headers naming where it
+ * came from. --rate and --speed pace the reads (pacer.ts).
  *
  * The range is fixed at start (--to, never past the end then), so replaying a topic into itself
  * (re-driving records) ends.
@@ -13,33 +14,18 @@
  */
 import type { Writable } from 'node:stream'
 import { Consumer, Producer } from '@platformatic/kafka'
-import { SluiceError } from '../../common/errors.js'
-import { clientOptions, toClusterError, type ClusterTarget } from '../kafka.js'
-import { checkStartOffset, kafkaOffsetLookup, resolveOffsets, type OffsetSpec, type PartitionBounds } from '../offsets.js'
-import { choosePartitions, partitionCount } from '../consume/consume.js'
-import { Fetcher, type PartitionCursor } from '../consume/fetcher.js'
+import { clientOptions, type ClusterTarget } from '../kafka.js'
+import type { OffsetSpec } from '../offsets.js'
+import type { PartitionCursor } from '../consume/fetcher.js'
+import { choosePartitions, TopicReader } from '../consume/topic-reader.js'
 import { createFormatter } from '../consume/format.js'
 import { OutputWriter } from '../consume/output.js'
-import { keyOf, readHeaders, valueOf, type RecordView } from '../consume/record-view.js'
-import {
-  DELIVERY_TIMEOUT_MS,
-  REQUEST_TIMEOUT_MS,
-  RETRY_BACKOFF_MS,
-  describeTopic,
-  isRetriableSend,
-  producerOptions,
-  type BufferProducer,
-} from '../produce/cluster.js'
-import { RawSender } from '../produce/raw-sender.js'
-import { partitionForKey } from '../produce/partitioner.js'
-import { SendPipeline, type Message } from '../produce/send-pipeline.js'
-import type { FilterRecord, RecordFilter } from './filter.js'
+import { FormatterSink, RecordPipeline, filterPredicate, type RecordSink } from '../consume/record-pipeline.js'
+import { describeTopic, producerOptions, type BufferProducer } from '../produce/cluster.js'
+import type { RecordFilter } from './filter.js'
+import { IntoSink } from './into-sink.js'
+import { ReplayPacer } from './pacer.js'
 import { ReplayProgress } from './progress.js'
-
-/** The headers added to every re-produced record (values are UTF-8 decimal text for numbers). */
-export const SOURCE_TOPIC_HEADER = 'sluice-replay-source-topic'
-export const SOURCE_PARTITION_HEADER = 'sluice-replay-source-partition'
-export const SOURCE_OFFSET_HEADER = 'sluice-replay-source-offset'
 
 export interface ReplayOptions {
   target: ClusterTarget
@@ -98,150 +84,6 @@ export interface ReplayResult {
 }
 
 const MAX_WAIT_MS = 100
-const PARTITION_MAX_BYTES = 1024 * 1024
-const MAX_BYTES = 8 * 1024 * 1024
-const IN_FLIGHT_MAX = 4
-
-/** Start and (exclusive) stop per partition; the stop is never past the end seen now. */
-async function planCursors(consumer: Consumer, opts: ReplayOptions, partitions: number[]): Promise<PartitionCursor[]> {
-  const lookup = kafkaOffsetLookup(consumer, opts.topic)
-  const nowMs = opts.nowMs ?? Date.now()
-  let bounds: Map<number, PartitionBounds>
-  try {
-    bounds = await lookup.bounds(partitions)
-  } catch (err) {
-    throw toClusterError(err, opts.target, `listing the offsets of "${opts.topic}"`)
-  }
-  const starts = await resolveOffsets(opts.from, { partitions, lookup, bounds, fallback: { kind: 'earliest' }, role: 'from', nowMs })
-  const stops = await resolveOffsets(opts.to, { partitions, lookup, bounds, fallback: { kind: 'latest' }, role: 'to', nowMs })
-  return partitions.map((p) => {
-    const b = bounds.get(p)!
-    const position = starts.get(p)!.offset
-    // Below the log start: "deleted by retention; data starts at N".
-    checkStartOffset(opts.topic, p, position, b)
-    const stopOffset = Math.min(stops.get(p)?.offset ?? b.end, b.end)
-    return { partition: p, position, stopOffset, done: position >= stopOffset, partitionMaxBytes: PARTITION_MAX_BYTES, failures: 0 }
-  })
-}
-
-/** The record as --filter sees it (built only when there is a filter). */
-export function filterRecord(topic: string, partition: number, r: RecordView): FilterRecord {
-  const key = keyOf(r)
-  const valueBytes = valueOf(r)
-  let value: unknown = null
-  if (valueBytes !== null) {
-    const text = valueBytes.toString('utf8')
-    try {
-      value = JSON.parse(text)
-    } catch {
-      value = text
-    }
-  }
-  const headers: Record<string, string | null> = {}
-  for (const [name, v] of readHeaders(r)) headers[name] = v === null ? null : v.toString('utf8')
-  return { topic, partition, offset: r.offset, timestamp: r.timestamp, key: key === null ? null : key.toString('utf8'), value, headers }
-}
-
-/** Resolves after `ms`, or at once when the signal aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve()
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms)
-    function done(): void {
-      clearTimeout(t)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
-  })
-}
-
-/** Where each record goes in the target topic, and the batch being filled for one send. */
-class IntoSink {
-  private messages: Message[] = []
-  private perPartition: number[]
-  private bytes = 0
-  private batches = 0
-  readonly pipeline: SendPipeline
-  private roundRobin = 0
-
-  constructor(
-    producer: BufferProducer,
-    private readonly sourceTopic: string,
-    private readonly into: string,
-    private readonly numPartitions: number,
-    private readonly rehash: boolean,
-  ) {
-    this.perPartition = new Array<number>(numPartitions).fill(0)
-    const sender = new RawSender(producer, { topic: into, numPartitions, idempotent: true, timeoutMs: REQUEST_TIMEOUT_MS })
-    this.pipeline = new SendPipeline(sender, {
-      acks: -1,
-      compression: 'none',
-      numPartitions,
-      inFlightMax: IN_FLIGHT_MAX,
-      idempotent: true,
-      deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
-      retryBackoffMs: RETRY_BACKOFF_MS,
-      retriable: isRetriableSend,
-    })
-  }
-
-  add(r: RecordView, sourcePartition: number): void {
-    // Copies: the view's bytes are reused once the visit returns.
-    const key = keyOf(r)
-    const value = valueOf(r)
-    const headers = new Map<Buffer, Buffer | null>()
-    for (const [name, v] of readHeaders(r)) headers.set(Buffer.from(name), v === null ? null : Buffer.from(v))
-    headers.set(Buffer.from(SOURCE_TOPIC_HEADER), Buffer.from(this.sourceTopic))
-    headers.set(Buffer.from(SOURCE_PARTITION_HEADER), Buffer.from(String(sourcePartition)))
-    headers.set(Buffer.from(SOURCE_OFFSET_HEADER), Buffer.from(String(r.offset)))
-    let partition = sourcePartition
-    if (this.rehash) {
-      partition = key !== null ? partitionForKey(key, this.numPartitions) : this.roundRobin++ % this.numPartitions
-    }
-    this.messages.push({
-      topic: this.into,
-      partition,
-      key: key === null ? null : Buffer.from(key),
-      value: value === null ? null : Buffer.from(value),
-      headers,
-      timestamp: BigInt(r.timestamp),
-    })
-    this.perPartition[partition]!++
-    this.bytes += (key?.length ?? 0) + (value?.length ?? 0)
-  }
-
-  /** Hands the batch being filled to the pipeline (waits while too many sends are in flight). */
-  async flush(): Promise<void> {
-    if (this.messages.length === 0) return
-    const n = ++this.batches
-    const batch = { messages: this.messages, perPartition: this.perPartition, bytes: this.bytes, firstLineNo: n, lastLineNo: n }
-    this.messages = []
-    this.perPartition = new Array<number>(this.numPartitions).fill(0)
-    this.bytes = 0
-    await this.pipeline.send(batch)
-  }
-
-  /** Sends what is left and waits for every acknowledgement; throws the first failed send. */
-  async finish(): Promise<void> {
-    await this.flush()
-    await this.pipeline.drain()
-    const failure = this.pipeline.failure
-    if (failure !== undefined) {
-      const base = toClusterErrorSafe(failure.error, this.into)
-      throw base
-    }
-  }
-}
-
-function toClusterErrorSafe(error: unknown, into: string): SluiceError {
-  if (error instanceof SluiceError) return error
-  const message = error instanceof Error ? error.message : String(error)
-  return new SluiceError('KAFKA_ERROR', `producing to ${into} failed: ${message}; records after the resume offsets below were not all acknowledged`, {
-    exit: 7,
-    cause: error,
-  })
-}
 
 /** The --from value that resumes each partition at its `next`. */
 export function resumeSpec(partitions: { partition: number; next: number }[]): string {
@@ -249,147 +91,117 @@ export function resumeSpec(partitions: { partition: number; next: number }[]): s
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
+  const run = new Replay(opts)
+  try {
+    const cursors = await run.plan()
+    const pipeline = await run.openSink()
+    await run.read(cursors, pipeline)
+    // Every record handled is written or acknowledged before the resume offsets are reported.
+    await pipeline.drain()
+    return run.result(cursors, pipeline)
+  } finally {
+    await run.close()
+  }
+}
+
+/** One replay, step by step: plan the range, open the sink (dry run, stdout or --into), read, report where to resume. */
+class Replay {
   // --into the source topic itself is allowed (re-driving records): the range ends at the end
   // seen at start, so the copies appended meanwhile are never read again.
-  const consumer = new Consumer({ ...clientOptions(opts.target, 'sluice-replay'), groupId: 'sluice-replay' })
-  let producer: BufferProducer | undefined
-  const formatter = createFormatter('json', opts.topic, opts.binary)
-  const out = new OutputWriter(opts.stdout)
-  let stoppedBy: ReplayResult['stoppedBy'] = 'end'
-  try {
-    const count = await partitionCount(consumer, opts.target, opts.topic)
-    const partitions = choosePartitions(opts, count)
-    const cursors = await planCursors(consumer, opts, partitions)
-    const stats = new Map<number, ReplayedPartition>(
-      cursors.map((c) => [c.partition, { partition: c.partition, from: c.position, to: c.stopOffset, next: c.position, records: 0, matched: 0 }]),
-    )
-    let sink: IntoSink | undefined
-    let rehash = false
-    if (opts.into !== undefined && !opts.dryRun) {
-      producer = new Producer(producerOptions(opts.target, true)) as BufferProducer
-      const target = await describeTopic(producer, opts.target, opts.into)
-      rehash = opts.repartition || target.numPartitions !== count
-      sink = new IntoSink(producer, opts.topic, opts.into, target.numPartitions, rehash)
+  private readonly consumer: Consumer
+  private readonly reader: TopicReader
+  private readonly out: OutputWriter
+  private producer: BufferProducer | undefined
+  private into: IntoSink | undefined
+  private pacer: ReplayPacer | undefined
+  private count = 0
+  private readonly stats = new Map<number, ReplayedPartition>()
+
+  constructor(private readonly opts: ReplayOptions) {
+    this.consumer = new Consumer({ ...clientOptions(opts.target, 'sluice-replay'), groupId: 'sluice-replay' })
+    this.out = new OutputWriter(opts.stdout)
+    this.reader = new TopicReader({ ...opts, client: this.consumer, maxWaitMs: MAX_WAIT_MS })
+  }
+
+  /** The cursors of the range: from --from to --to, never past the end seen now. */
+  async plan(): Promise<PartitionCursor[]> {
+    this.count = await this.reader.partitionCount()
+    const partitions = choosePartitions(this.opts, this.count)
+    const cursors = await this.reader.plan(partitions, { ...this.opts, exit: true })
+    for (const c of cursors) this.stats.set(c.partition, { partition: c.partition, from: c.position, to: c.stopOffset, next: c.position, records: 0, matched: 0 })
+    return cursors
+  }
+
+  /** The pipeline into the sink: nothing (--dry-run), the target topic (--into), or envelopes on stdout. */
+  async openSink(): Promise<RecordPipeline> {
+    const { opts } = this
+    let sink: RecordSink = new FormatterSink(createFormatter('json', opts.topic, opts.binary), this.out)
+    if (opts.dryRun) sink = { onRecord: () => true }
+    else if (opts.into !== undefined) {
+      this.producer = new Producer(producerOptions(opts.target, true)) as BufferProducer
+      const target = await describeTopic(this.producer, opts.target, opts.into)
+      const rehash = opts.repartition || target.numPartitions !== this.count
+      sink = this.into = new IntoSink(this.producer, opts.topic, opts.into, target.numPartitions, rehash)
     }
-    let matched = 0
-    let records = 0
-    const startedMs = performance.now()
-    // --rate: each fetch loop stops after a tick's worth of matched records (a tenth of a
-    // second's), waits until the rate allows more, and goes on from the cursors where it stopped.
-    const tickMax = opts.ratePerSec === undefined || opts.dryRun ? Number.POSITIVE_INFINITY : Math.max(1, Math.ceil(opts.ratePerSec / 10))
-    let inTick = 0
-    // --speed: the first matched record's timestamp is time zero; a record not yet due stops the
-    // fetch loop before it is handled, and its partition is read again from it once it is due.
-    let speedZeroMs: number | undefined
-    interface NotDue {
-      partition: number
-      offset: number
-      dueMs: number
-    }
-    let notDue: NotDue | undefined
-    const speed = opts.dryRun ? undefined : opts.speed
-    let fetcher: Fetcher | undefined
-    const onAbort = (): void => {
-      stoppedBy = 'interrupt'
-      fetcher?.stop()
-    }
-    const onClosed = (): void => {
-      stoppedBy = 'closed'
-      fetcher?.stop()
-    }
-    if (opts.signal.aborted) onAbort()
-    else opts.signal.addEventListener('abort', onAbort, { once: true })
-    opts.stdout.on('error', onClosed)
-    opts.stdout.on('close', onClosed)
-    const progress = opts.progress === true ? new ReplayProgress(process.stderr, {
+    if (!opts.dryRun && (opts.ratePerSec !== undefined || opts.speed !== undefined)) this.pacer = new ReplayPacer(opts)
+    return new RecordPipeline({
+      filter: opts.filter === undefined ? undefined : filterPredicate(opts.topic, opts.filter),
+      pacer: this.pacer,
+      tally: (r, partition, matched) => {
+        const s = this.stats.get(partition)!
+        s.records++
+        s.firstTimestamp ??= r.timestamp
+        s.lastTimestamp = r.timestamp
+        if (matched) s.matched++
+      },
+      sink,
+    })
+  }
+
+  /** Reads the range (in paced reads with --rate/--speed) until its end, Ctrl-C or a closed stdout. */
+  async read(cursors: PartitionCursor[], pipeline: RecordPipeline): Promise<void> {
+    const progress = this.opts.progress === true ? new ReplayProgress(process.stderr, {
       total: cursors.reduce((n, c) => n + (c.stopOffset - c.position), 0),
-      done: () => cursors.reduce((n, c) => n + (c.position - stats.get(c.partition)!.from), 0),
-      matched: () => matched,
+      done: () => cursors.reduce((n, c) => n + (c.position - this.stats.get(c.partition)!.from), 0),
+      matched: () => pipeline.kept,
     }) : undefined
     progress?.start()
-    const flush = async (): Promise<void> => {
-      if (sink !== undefined) await sink.flush()
-      else {
-        out.flush()
-        await out.ready()
-      }
-    }
     try {
-      while (stoppedBy === 'end' && cursors.some((c) => !c.done)) {
-        inTick = 0
-        notDue = undefined
-        fetcher = new Fetcher({
-          consumer,
-          target: opts.target,
-          topic: opts.topic,
-          cursors,
-          maxWaitMs: MAX_WAIT_MS,
-          maxBytes: MAX_BYTES,
-          onRecord: (r, partition) => {
-            const match = opts.filter === undefined || opts.filter(filterRecord(opts.topic, partition, r))
-            if (match && speed !== undefined) {
-              speedZeroMs ??= r.timestamp
-              const dueMs = (r.timestamp - speedZeroMs) / speed
-              if (dueMs > performance.now() - startedMs + 5) {
-                notDue = { partition, offset: r.offset, dueMs }
-                return false
-              }
-            }
-            const s = stats.get(partition)!
-            s.records++
-            records++
-            s.firstTimestamp ??= r.timestamp
-            s.lastTimestamp = r.timestamp
-            if (!match) return true
-            s.matched++
-            matched++
-            if (sink !== undefined) sink.add(r, partition)
-            else if (!opts.dryRun) formatter.write(r, partition, out)
-            return ++inTick < tickMax
-          },
-          ready: flush,
-        })
-        if (stoppedBy !== 'end') break
-        await fetcher.run()
-        await flush()
-        // Assigned in onRecord (a closure): TypeScript's narrowing does not see it.
-        const late = notDue as NotDue | undefined
-        if (late !== undefined) {
-          const cursor = cursors.find((c) => c.partition === late.partition)!
-          cursor.position = late.offset
-          cursor.done = false
-          await pause(late.dueMs - (performance.now() - startedMs), opts.signal)
-        }
-        if (opts.ratePerSec !== undefined && inTick >= tickMax) {
-          await pause((matched / opts.ratePerSec) * 1000 - (performance.now() - startedMs), opts.signal)
-        }
+      while (!this.reader.isStopped && cursors.some((c) => !c.done)) {
+        await this.reader.read(cursors, pipeline)
+        await pipeline.ready()
+        await this.pacer?.wait(cursors, this.opts.signal)
       }
     } finally {
       progress?.stop()
-      opts.signal.removeEventListener('abort', onAbort)
-      opts.stdout.off('error', onClosed)
-      opts.stdout.off('close', onClosed)
+      this.reader.close()
     }
-    // Every record handled is written or acknowledged before the resume offsets are reported.
-    if (sink !== undefined) await sink.finish()
-    await out.end()
-    for (const c of cursors) stats.get(c.partition)!.next = c.position
-    const list = [...stats.values()]
+  }
+
+  /** The figures, and the --from that resumes each partition where it stopped. */
+  result(cursors: PartitionCursor[], pipeline: RecordPipeline): ReplayResult {
+    const { opts } = this
+    for (const c of cursors) this.stats.get(c.partition)!.next = c.position
+    const list = [...this.stats.values()]
     return {
       topic: opts.topic,
       ...(opts.into !== undefined ? { into: opts.into } : {}),
       dryRun: opts.dryRun,
-      records,
-      matched,
-      produced: sink?.pipeline.acked.records ?? 0,
-      repartitioned: rehash,
+      records: pipeline.read,
+      matched: pipeline.kept,
+      produced: this.into?.pipeline.acked.records ?? 0,
+      repartitioned: this.into?.rehash ?? false,
       partitions: list,
-      stoppedBy,
+      // A replay stops only at its end, on the signal or when stdout closes.
+      stoppedBy: this.reader.stoppedBy as ReplayResult['stoppedBy'],
       resumeFrom: resumeSpec(list),
     }
-  } finally {
-    out.flush()
-    await new Promise<void>((resolve) => consumer.close(true, () => resolve()))
-    if (producer !== undefined) await producer.close().catch(() => undefined)
+  }
+
+  async close(): Promise<void> {
+    this.reader.close()
+    this.out.flush()
+    await new Promise<void>((resolve) => this.consumer.close(true, () => resolve()))
+    if (this.producer !== undefined) await this.producer.close().catch(() => undefined)
   }
 }

@@ -4,10 +4,11 @@
  * stdout. It runs until stop() or the signal aborts; `done` settles with consume's result or its
  * error (unknown topic, cluster unreachable...).
  */
-import { consumeTopic, type ConsumeOptions, type ConsumeResult, type RecordSink } from '../../client/consume/consume.js'
+import { consumeTopic, type ConsumeOptions, type ConsumeResult } from '../../client/consume/consume.js'
 import { consumeGroup } from '../../client/consume/group.js'
 import type { ClusterTarget } from '../../client/kafka.js'
 import type { OffsetSpec } from '../../client/offsets.js'
+import type { RecordSink } from '../../client/consume/record-pipeline.js'
 import { copyRecord } from './record.js'
 import type { TailStore } from './store.js'
 

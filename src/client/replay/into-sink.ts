@@ -1,0 +1,110 @@
+/**
+ * `replay --into`: the sink that re-produces each record into the target topic (acks=all,
+ * idempotent, through the produce send pipeline), with headers naming where it came from. Each
+ * fetch response's records go out as one send; drain() waits for every acknowledgement.
+ */
+import { SluiceError } from '../../common/errors.js'
+import type { RecordSink } from '../consume/record-pipeline.js'
+import { keyOf, readHeaders, valueOf, type RecordView } from '../consume/record-view.js'
+import { DELIVERY_TIMEOUT_MS, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS, isRetriableSend, type BufferProducer } from '../produce/cluster.js'
+import { RawSender } from '../produce/raw-sender.js'
+import { partitionForKey } from '../produce/partitioner.js'
+import { SendPipeline, type Message } from '../produce/send-pipeline.js'
+
+/** The headers added to every re-produced record (values are UTF-8 decimal text for numbers). */
+export const SOURCE_TOPIC_HEADER = 'sluice-replay-source-topic'
+export const SOURCE_PARTITION_HEADER = 'sluice-replay-source-partition'
+export const SOURCE_OFFSET_HEADER = 'sluice-replay-source-offset'
+
+const IN_FLIGHT_MAX = 4
+
+/** Where each record goes in the target topic, and the batch being filled for one send. */
+export class IntoSink implements RecordSink {
+  private messages: Message[] = []
+  private perPartition: number[]
+  private bytes = 0
+  private batches = 0
+  readonly pipeline: SendPipeline
+  private roundRobin = 0
+
+  constructor(
+    producer: BufferProducer,
+    private readonly sourceTopic: string,
+    private readonly into: string,
+    private readonly numPartitions: number,
+    /** Partitioned by the key's hash rather than kept in the source partition. */
+    readonly rehash: boolean,
+  ) {
+    this.perPartition = new Array<number>(numPartitions).fill(0)
+    const sender = new RawSender(producer, { topic: into, numPartitions, idempotent: true, timeoutMs: REQUEST_TIMEOUT_MS })
+    this.pipeline = new SendPipeline(sender, {
+      acks: -1,
+      compression: 'none',
+      numPartitions,
+      inFlightMax: IN_FLIGHT_MAX,
+      idempotent: true,
+      deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
+      retryBackoffMs: RETRY_BACKOFF_MS,
+      retriable: isRetriableSend,
+    })
+  }
+
+  onRecord(r: RecordView, sourcePartition: number): boolean {
+    this.add(r, sourcePartition)
+    return true
+  }
+
+  private add(r: RecordView, sourcePartition: number): void {
+    // Copies: the view's bytes are reused once the visit returns.
+    const key = keyOf(r)
+    const value = valueOf(r)
+    const headers = new Map<Buffer, Buffer | null>()
+    for (const [name, v] of readHeaders(r)) headers.set(Buffer.from(name), v === null ? null : Buffer.from(v))
+    headers.set(Buffer.from(SOURCE_TOPIC_HEADER), Buffer.from(this.sourceTopic))
+    headers.set(Buffer.from(SOURCE_PARTITION_HEADER), Buffer.from(String(sourcePartition)))
+    headers.set(Buffer.from(SOURCE_OFFSET_HEADER), Buffer.from(String(r.offset)))
+    let partition = sourcePartition
+    if (this.rehash) {
+      partition = key !== null ? partitionForKey(key, this.numPartitions) : this.roundRobin++ % this.numPartitions
+    }
+    this.messages.push({
+      topic: this.into,
+      partition,
+      key: key === null ? null : Buffer.from(key),
+      value: value === null ? null : Buffer.from(value),
+      headers,
+      timestamp: BigInt(r.timestamp),
+    })
+    this.perPartition[partition]!++
+    this.bytes += (key?.length ?? 0) + (value?.length ?? 0)
+  }
+
+  /** After each fetch response: its records go as one send (waits while too many sends are in flight). */
+  async ready(): Promise<void> {
+    if (this.messages.length === 0) return
+    const n = ++this.batches
+    const batch = { messages: this.messages, perPartition: this.perPartition, bytes: this.bytes, firstLineNo: n, lastLineNo: n }
+    this.messages = []
+    this.perPartition = new Array<number>(this.numPartitions).fill(0)
+    this.bytes = 0
+    await this.pipeline.send(batch)
+  }
+
+  /** Sends what is left and waits for every acknowledgement; throws the first failed send. */
+  async drain(): Promise<void> {
+    await this.ready()
+    await this.pipeline.drain()
+    const failure = this.pipeline.failure
+    if (failure !== undefined) throw produceError(failure.error, this.into)
+  }
+}
+
+/** A failed send as the error replay reports (exit 7 unless it is already a SluiceError). */
+function produceError(error: unknown, into: string): SluiceError {
+  if (error instanceof SluiceError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new SluiceError('KAFKA_ERROR', `producing to ${into} failed: ${message}; records after the resume offsets below were not all acknowledged`, {
+    exit: 7,
+    cause: error,
+  })
+}
