@@ -1,6 +1,6 @@
 /** The simulation's own machinery: virtual timers, hung and dead processes, the real-time guard. */
 import { describe, expect, it } from 'vitest'
-import { realScheduler } from '../../src/broker/cluster-view.js'
+import { realScheduler } from '../../src/daemon/real-scheduler.js'
 import { guardRealTime } from './real-time-guard.js'
 import { ProcessScheduler, VirtualScheduler } from './scheduler.js'
 
@@ -53,6 +53,6 @@ describe('sim/harness', () => {
       unguard()
     }
     expect(violations).toHaveLength(1)
-    expect(violations[0]).toMatch(/setTimeout called from .*src\/broker\/cluster-view\.ts/)
+    expect(violations[0]).toMatch(/setTimeout called from .*src\/daemon\/real-scheduler\.ts/)
   })
 })

@@ -98,7 +98,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     tracer?.(() => `FAIL ${message}`)
   }
 
-  sim = new SimCluster({
+  sim = await SimCluster.create({
     brokers: cfg.brokers,
     network: { latencyMinMs: 0, latencyMaxMs: cfg.latencyMaxMs, requestTimeoutMs: cfg.requestTimeoutMs },
     persistMaxMs: 5,
