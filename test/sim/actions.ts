@@ -6,12 +6,17 @@
  */
 import type { Rng } from '../../src/cluster/rng.js'
 import type { SimCluster } from './cluster.js'
+import type { Consumers } from './consumers.js'
+import type { GroupMembers } from './groups.js'
 import type { IdempotentProducers } from './idempotent.js'
 import type { Workload } from './workload.js'
 
 const BASE_WEIGHTS = {
   produce: 30,
   produceIdempotent: 15,
+  consume: 15,
+  group: 12,
+  groupCrash: 1,
   idle: 10,
   crash: 6,
   restart: 8,
@@ -46,6 +51,10 @@ export interface ActionContext {
   cluster: SimCluster
   workload: Workload
   idempotent: IdempotentProducers
+  consumers: Consumers
+  groups: GroupMembers
+  /** The longest a consumer's Fetch waits for data. */
+  fetchWaitMs: number
   topicName: string
   partitions: number
   produceTimeoutMs: number
@@ -79,6 +88,12 @@ export function randomAction(rng: Rng, weights: ActionWeights, ctx: ActionContex
     }
     case 'produceIdempotent':
       return ctx.idempotent.produce(rng.int(ctx.partitions), 1 + rng.int(3), ctx.produceTimeoutMs)
+    case 'consume':
+      return ctx.consumers.fetch(rng.int(ctx.partitions), rng.int(3) === 0 ? 0 : rng.int(ctx.fetchWaitMs + 1))
+    case 'group':
+      return ctx.groups.step(rng)
+    case 'groupCrash':
+      return ctx.groups.crash(rng)
     case 'idle':
       return null
     case 'crash': {

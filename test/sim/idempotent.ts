@@ -16,7 +16,9 @@
  */
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { ErrorCode, errorName } from '../../src/protocol/errors.js'
+import type { ProduceResponse } from '../../src/protocol/messages/00-produce.js'
 import type { SimCluster } from './cluster.js'
+import { PRODUCE } from './workload.js'
 
 export interface IdempotentAck {
   partition: number
@@ -49,10 +51,6 @@ interface ProducerState {
   mustRetry: boolean
   /** A batch was acknowledged: the partition's leaders know the producer. */
   known: boolean
-}
-
-interface ProduceResponseBody {
-  responses: { partitionResponses: { errorCode: number; baseOffset: number; errorMessage: string | null }[] }[]
 }
 
 /** The value of record `seq` of a producer of partition `p`. */
@@ -134,7 +132,7 @@ export class IdempotentProducers {
     })
     const request = { transactionalId: null, acks: -1, timeoutMs, topicData: [{ name: this.topicName, partitionData: [{ index: partition, records }] }] }
     const what = `idempotent p${partition} producer ${producerId} seq ${batch.firstSeq}..${batch.firstSeq + batch.count - 1} attempt ${batch.attempts} to b${leaderId}`
-    this.sim.net.produce<ProduceResponseBody>(leaderId, request, timeoutMs + this.requestTimeoutMs).then(
+    this.sim.net.request<ProduceResponse>(leaderId, PRODUCE, request, timeoutMs + this.requestTimeoutMs).then(
       (response) => {
         const r = response.responses[0]!.partitionResponses[0]!
         this.settle(partition, s, producerId, batch, what, r.errorCode, r.baseOffset, r.errorMessage)
