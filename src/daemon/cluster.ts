@@ -182,7 +182,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       retentionCheckIntervalMs: () => opts.retentionCheckIntervalMs ?? node.retentionCheckIntervalMs(),
       checkpointIntervalMs: HWM_CHECKPOINT_INTERVAL_MS,
       scrubOnOpen: opts.scrubOnOpen ?? true,
-      onProduced: (topic, partition) => runtime.failovers.produced(topic, partition, Date.now()),
+      onProduced: (topic, partition) => runtime.failovers.produced(topic, partition, realScheduler.nowMs()),
       onCommitted: (_records, events) => runtime.committed(events),
       onControllerTick: (nowMs) => runtime.failovers.tick(nowMs),
     },
@@ -279,7 +279,7 @@ class DaemonCluster implements ClusterRuntime {
   committed(events: ClusterEvent[]): void {
     this.opts.onEvents?.(events)
     // After the records' own events: a failover measure told at the election comes after it.
-    const nowMs = Date.now()
+    const nowMs = this.node.scheduler.nowMs()
     for (const e of this.ready ? events : []) {
       if (e.type === 'leader.changed') {
         this.failovers.leaderChanged(e.topic as string, e.partition as number, e.from as number, e.to as number, e.leaderEpoch as number, nowMs)
@@ -318,7 +318,7 @@ class DaemonCluster implements ClusterRuntime {
     const { node } = this
     if (killOpts.clean) check(await node.submit(() => node.controller.controlledShutdown(brokerId)))
     // A clean shutdown moved its leaders first; a crash leaves them leaderless until fenced.
-    const nowMs = Date.now()
+    const nowMs = this.node.scheduler.nowMs()
     for (const p of node.ledBy(brokerId)) this.failovers.leaderLost(p.topic, p.partition, brokerId, nowMs)
     await this.listeners.get(brokerId)!.close()
     node.crash(brokerId)
@@ -348,7 +348,7 @@ class DaemonCluster implements ClusterRuntime {
     const wasRunning = broker.running && broker.state !== 'paused'
     this.node.pause(brokerId)
     if (!wasRunning) return
-    const nowMs = Date.now()
+    const nowMs = this.node.scheduler.nowMs()
     for (const p of this.node.ledBy(brokerId)) this.failovers.leaderLost(p.topic, p.partition, brokerId, nowMs)
     this.opts.log.info('broker paused', { broker: brokerId })
     this.event('broker.paused', { broker: brokerId }, `broker ${brokerId} paused (hung: connections open, nothing answered)${this.ledSummary(brokerId)}`)
