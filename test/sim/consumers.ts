@@ -11,7 +11,7 @@ import { ErrorCode, errorName } from '../../src/protocol/errors.js'
 import { readBatchHeaders } from '../../src/protocol/records.js'
 import type { Input } from '../../src/protocol/schema.js'
 import type { FetchRequest } from '../../src/protocol/messages/01-fetch.js'
-import type { SimCluster } from './cluster.js'
+import type { SimNode } from './sim-node.js'
 import type { Invariants } from './invariants.js'
 
 const FETCH = { apiKey: 1, version: 12, clientId: 'sim-consumer' }
@@ -29,7 +29,7 @@ export class Consumers {
   private readonly readers: Reader[]
 
   constructor(
-    private readonly sim: SimCluster,
+    private readonly sim: SimNode,
     private readonly topicName: string,
     partitions: number,
     private readonly invariants: Invariants,

@@ -17,7 +17,7 @@ import type { OffsetCommitResponse } from '../../src/protocol/messages/08-offset
 import type { OffsetFetchResponse } from '../../src/protocol/messages/09-offset-fetch.js'
 import type { SyncGroupResponse } from '../../src/protocol/messages/14-sync-group.js'
 import type { Rng } from '../../src/cluster/rng.js'
-import type { SimCluster } from './cluster.js'
+import type { SimNode } from './sim-node.js'
 import { GroupInvariants } from './group-invariants.js'
 
 export const GROUP = 'sim-group'
@@ -60,7 +60,7 @@ export class GroupMembers {
   private readonly members: Member[]
 
   constructor(
-    private readonly sim: SimCluster,
+    private readonly sim: SimNode,
     private readonly topicName: string,
     private readonly partitions: number,
     count: number,

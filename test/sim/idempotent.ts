@@ -17,7 +17,7 @@
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { ErrorCode, errorName } from '../../src/protocol/errors.js'
 import type { ProduceResponse } from '../../src/protocol/messages/00-produce.js'
-import type { SimCluster } from './cluster.js'
+import type { SimNode } from './sim-node.js'
 import { PRODUCE } from './workload.js'
 
 export interface IdempotentAck {
@@ -64,7 +64,7 @@ export class IdempotentProducers {
   private readonly producers: ProducerState[]
 
   constructor(
-    private readonly sim: SimCluster,
+    private readonly sim: SimNode,
     private readonly topicName: string,
     partitions: number,
     private readonly trace: ((line: () => string) => void) | null,

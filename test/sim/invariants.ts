@@ -22,7 +22,7 @@
 import type { MetadataImage, MetadataRecord, PartitionInfo } from '../../src/cluster/metadata.js'
 import type { MemoryDisk } from '../../src/storage/memory.js'
 import type { Hosted } from '../../src/broker/replica-manager.js'
-import type { SimCluster } from './cluster.js'
+import type { SimNode } from './sim-node.js'
 import type { AckedBatch, Workload } from './workload.js'
 
 type StoredPartition = MemoryDisk['partitions'] extends Map<string, infer V> ? V : never
@@ -49,7 +49,7 @@ export class Invariants {
   forfeited = 0
 
   constructor(
-    private readonly sim: SimCluster,
+    private readonly sim: SimNode,
     private readonly topicName: string,
     private readonly minIsr: number,
     private readonly fail: (message: string) => void,

@@ -7,7 +7,7 @@
  */
 import { seededRng, type Rng } from '../../src/cluster/rng.js'
 import { drawWeights, randomAction, type ActionWeights } from './actions.js'
-import { SimCluster } from './cluster.js'
+import { SimNode } from './sim-node.js'
 import { Consumers } from './consumers.js'
 import { GroupMembers } from './groups.js'
 import { IdempotentProducers } from './idempotent.js'
@@ -97,7 +97,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const trace: string[] = []
   let step = 0
   let failure: SeedFailure | null = null
-  let sim: SimCluster | null = null
+  let sim: SimNode | null = null
   const tracer = opts.trace ? (line: () => string): void => void trace.push(`${sim?.sched.nowMs() ?? 0}ms #${step} ${line()}`) : null
   const fail = (message: string): void => {
     if (failure) return
@@ -105,7 +105,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     tracer?.(() => `FAIL ${message}`)
   }
 
-  sim = await SimCluster.create({
+  sim = await SimNode.create({
     brokers: cfg.brokers,
     network: { latencyMinMs: 0, latencyMaxMs: cfg.latencyMaxMs, requestTimeoutMs: cfg.requestTimeoutMs },
     persistMaxMs: 5,
@@ -211,7 +211,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
 
     for (step = 1; step <= steps; step++) {
       const what = randomAction(events, cfg.weights, {
-        cluster,
+        node: cluster,
         workload,
         idempotent,
         consumers,
@@ -293,7 +293,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
 }
 
 /** Every partition led by a running broker, every replica in the ISR and at the leader's LEO, HWM at LEO. */
-function converged(cluster: SimCluster, topicName: string, workload: Workload, idempotent: IdempotentProducers): boolean {
+function converged(cluster: SimNode, topicName: string, workload: Workload, idempotent: IdempotentProducers): boolean {
   if (workload.inFlight > 0 || idempotent.unacknowledged > 0) return false
   if (cluster.ids.some((id) => cluster.condition(id) !== 'up' || cluster.image.brokers.get(id)?.fenced !== false)) return false
   for (const p of cluster.image.topicsByName.get(topicName)?.partitions ?? []) {
@@ -310,7 +310,7 @@ function converged(cluster: SimCluster, topicName: string, workload: Workload, i
   return true
 }
 
-function describeState(cluster: SimCluster, topicName: string): string {
+function describeState(cluster: SimNode, topicName: string): string {
   const parts: string[] = []
   for (const id of cluster.ids) parts.push(`broker ${id} ${cluster.condition(id)}${cluster.image.brokers.get(id)?.fenced ? ' fenced' : ''}`)
   for (const p of cluster.image.topicsByName.get(topicName)?.partitions ?? []) {

@@ -10,7 +10,7 @@
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { ErrorCode, errorName } from '../../src/protocol/errors.js'
 import type { ProduceRequest, ProduceResponse } from '../../src/protocol/messages/00-produce.js'
-import type { SimCluster } from './cluster.js'
+import type { SimNode } from './sim-node.js'
 
 /** The Produce version the simulated clients speak (acks, per-partition errors, no transactions). */
 export const PRODUCE = { apiKey: 0, version: 8, clientId: 'sim-producer' }
@@ -42,7 +42,7 @@ export class Workload {
   private seq = 0
 
   constructor(
-    private readonly sim: SimCluster,
+    private readonly sim: SimNode,
     private readonly topicName: string,
     partitions: number,
     private readonly trace: ((line: () => string) => void) | null,

@@ -21,7 +21,7 @@ import { MemoryMetadataLog } from './metadata-log.js'
 import { SimNetwork, type NetworkOptions } from './network.js'
 import { ProcessScheduler, VirtualScheduler } from './scheduler.js'
 
-export interface SimClusterOptions {
+export interface SimNodeOptions {
   brokers: number
   network: NetworkOptions
   /** Upper bound of the metadata log write before a command's records apply. */
@@ -52,7 +52,7 @@ function configRecords(configs: Record<string, string>): MetadataRecord[] {
   return result.records
 }
 
-export class SimCluster {
+export class SimNode {
   readonly sched = new VirtualScheduler()
   readonly net: SimNetwork
   readonly disks = new Map<number, MemoryDisk>()
@@ -65,8 +65,8 @@ export class SimCluster {
   private readonly starting = new Set<number>()
 
   /** Builds the node over its virtual parts (no broker started yet). */
-  static async create(opts: SimClusterOptions): Promise<SimCluster> {
-    const sim = new SimCluster(opts)
+  static async create(opts: SimNodeOptions): Promise<SimNode> {
+    const sim = new SimNode(opts)
     const channel: ControllerChannel = {
       request: (brokerId, kind, send) => {
         sim.trace(() => `b${brokerId} asks the controller: ${kind}`)
@@ -104,7 +104,7 @@ export class SimCluster {
     return sim
   }
 
-  private constructor(private readonly opts: SimClusterOptions) {
+  private constructor(private readonly opts: SimNodeOptions) {
     this.ids = Array.from({ length: opts.brokers }, (_, i) => i + 1)
     for (const id of this.ids) this.disks.set(id, new MemoryDisk())
     this.net = new SimNetwork(this.sched, opts.rngs.network, { broker: (id) => this.node.broker(id), isPaused: (id) => this.node.broker(id)?.state === 'paused' }, opts.network)
