@@ -11,6 +11,7 @@ import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type Repl
 import { newHosted, type Hosted } from '../../src/broker/replica-manager.js'
 import { MetadataImage } from '../../src/cluster/metadata.js'
 import { MemoryLogStore } from '../../src/storage/memory.js'
+import type { PartitionLog } from '../../src/storage/types.js'
 import { drainMicrotasks, VirtualScheduler } from '../sim/scheduler.js'
 import { makeBatch } from '../storage/batches.js'
 
@@ -108,11 +109,11 @@ describe('broker/replica-fetcher divergence', () => {
       }
     }
     await store.open()
-    let log: Awaited<ReturnType<typeof store.partition>> | null = null
-    void store.partition(TOPIC_ID, 0).then((l) => (log = l))
-    await runUntil(() => log !== null)
-    if (!log) throw new Error('the log did not open')
-    const opened: NonNullable<typeof log> = log
+    const box: { log: PartitionLog | null } = { log: null }
+    void store.partition(TOPIC_ID, 0).then((l) => (box.log = l))
+    await runUntil(() => box.log !== null)
+    const opened = box.log
+    if (!opened) throw new Error('the log did not open')
     // The follower: epoch 1 at 0..2, then epoch 2 at 3..4 (written while it led an epoch the
     // current leader never had).
     let appended = false

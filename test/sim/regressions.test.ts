@@ -10,6 +10,8 @@ import { LeaderReplication } from '../../src/cluster/replication.js'
 import { seededRng } from '../../src/cluster/rng.js'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { MemoryDisk, MemoryLogStore } from '../../src/storage/memory.js'
+import { drainMicrotasks } from './scheduler.js'
+import { SimNode } from './sim-node.js'
 
 function controllerWith(brokers: number[], configs: Record<string, string> = {}): Controller {
   const c = new Controller(new MetadataImage(), seededRng(1))
@@ -81,5 +83,58 @@ describe('sim/regressions', () => {
     // Asked about epoch 2 (by a follower, or as a follower), it no longer claims to have had it.
     expect(log.latestEpoch()).toBe(1)
     expect(log.endOffsetForEpoch(2).epoch).not.toBe(2)
+  })
+
+  it('a restarted broker takes no role before its registration is committed, though the image still names it leader', async () => {
+    const fail = (message: string): never => {
+      throw new Error(message)
+    }
+    const rng = seededRng(1)
+    const sim = await SimNode.create({
+      brokers: 3,
+      network: { latencyMinMs: 1, latencyMaxMs: 1, requestTimeoutMs: 300 },
+      persistMaxMs: 1,
+      controllerTickMs: 200,
+      brokerConfigs: { 'broker.heartbeat.interval.ms': '50', 'broker.session.timeout.ms': '10000' },
+      diskWriteMaxMs: 0,
+      rngs: { controller: rng, network: rng, persist: rng, disk: rng },
+      trace: null,
+      fail,
+    })
+    const runFor = async (ms: number): Promise<void> => {
+      const until = sim.sched.nowMs() + ms
+      for (;;) {
+        await drainMicrotasks()
+        const fn = sim.sched.popDue(until)
+        if (!fn) break
+        fn()
+      }
+      sim.sched.advanceTo(until)
+    }
+    for (const id of sim.ids) void sim.start(id)
+    await runFor(100)
+    const created = sim.submit(() => sim.controller.createTopic({ name: 't', numPartitions: 1, replicationFactor: 3 }))
+    await runFor(100)
+    expect((await created).errorCode).toBe(0)
+    const p = sim.image.partition('t', 0)!
+    const { leader, leaderEpoch } = p
+    // The leader's process restarts before its session runs out; its registration waits on a cut
+    // controller link, while a commit names the partition (the image still says it leads).
+    sim.net.cutController(leader)
+    sim.crash(leader)
+    void sim.start(leader)
+    await runFor(50)
+    void sim.submit(() => ({ errorCode: 0, errorMessage: null, records: [{ type: 'partitionChange', topicId: p.topicId, partition: 0, isr: [...p.isr] }] }))
+    await runFor(50)
+    expect(sim.condition(leader)).toBe('starting')
+    expect(sim.image.partition('t', 0)!.leader).toBe(leader)
+    expect(sim.broker(leader)!.replicas.all().filter((h) => h.role === 'leader')).toEqual([])
+    // Registered at last: the previous incarnation is fenced first, and the partition moves on
+    // in a new leader epoch.
+    sim.net.healController(leader)
+    await runFor(200)
+    expect(sim.condition(leader)).toBe('up')
+    expect(sim.image.partition('t', 0)!.leaderEpoch).toBeGreaterThan(leaderEpoch)
+    for (const id of sim.ids) sim.crash(id)
   })
 })
