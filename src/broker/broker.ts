@@ -170,7 +170,8 @@ export class Broker {
     // Roles follow the metadata only once this incarnation is registered. Before that, the image
     // may still name this broker leader in its previous incarnation's epoch (a crash the
     // controller did not notice yet), and taking that role again would reload a lagging high
-    // watermark checkpoint in the same epoch (seeded simulation, seed 95: 115 -> 113 in epoch 10).
+    // watermark checkpoint in the same epoch: the high watermark would go back within an epoch
+    // (test/sim/regressions.test.ts).
     // Registration fences the previous incarnation first, with new leader epochs.
     this.registered = true
     replicas.reconcile()

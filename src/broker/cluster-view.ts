@@ -32,24 +32,5 @@ export interface ClusterView {
   allocateProducerId(): Promise<CommandResult<number>>
 }
 
-export interface Clock {
-  nowMs(): number
-}
-
-/** Timers, injected so that a simulation drives them with virtual time. */
-export interface Scheduler extends Clock {
-  /** Runs `fn` after `ms`; returns a function that cancels it. */
-  setTimer(fn: () => void, ms: number): () => void
-}
-
-export const realScheduler: Scheduler = {
-  nowMs: () => Date.now(),
-  setTimer: (fn, ms) => {
-    const t = setTimeout(fn, ms)
-    return () => clearTimeout(t)
-  },
-}
-
-export function sleep(scheduler: Scheduler, ms: number): Promise<void> {
-  return new Promise((resolve) => scheduler.setTimer(resolve, ms))
-}
+// The scheduler's home is cluster/scheduler.ts; re-exported for the broker files that import it here.
+export { sleep, type Clock, type Scheduler } from '../cluster/scheduler.js'

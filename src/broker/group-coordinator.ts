@@ -175,7 +175,7 @@ export class GroupCoordinator {
   private groupOptions() {
     return {
       initialRebalanceDelayMs: Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'group.initial.rebalance.delay.ms')),
-      newMemberId: (clientId: string) => `${clientId || 'member'}-${this.opts.brokerId}-${Date.now().toString(36)}-${(++this.memberSeq).toString(36)}`,
+      newMemberId: (clientId: string) => `${clientId || 'member'}-${this.opts.brokerId}-${this.opts.scheduler.nowMs().toString(36)}-${(++this.memberSeq).toString(36)}`,
       onStable: (g: Group) => this.persistGroup(g),
     }
   }

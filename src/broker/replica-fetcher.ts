@@ -228,7 +228,7 @@ export class ReplicaFetchers {
         // hold of it; where we do not, our largest smaller epoch ends where our next epoch (one
         // the leader never had) starts: truncate there and ask again. Truncating only to the
         // leader's end offset left a follower whose epochs 2.. the leader never had fetching
-        // "diverging" forever (seeded simulation, seed 34).
+        // "diverging" forever (test/broker/replica-fetcher.test.ts).
         const local = log.endOffsetForEpoch(epoch)
         if (local.epoch === epoch) truncateTo = Math.min(endOffset, local.endOffset)
         else if (local.epoch >= 0) truncateTo = Math.min(local.endOffset, log.logEndOffset)

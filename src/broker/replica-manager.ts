@@ -290,9 +290,9 @@ export class ReplicaManager {
         h.stuck = null
         // An ISR change still in flight from an earlier leadership stays the one in flight: when a
         // second was let out beside it, the first one's answer cleared the second's flag and a
-        // third proposal replaced what the HWM waited for while the second was still undecided
-        // (seeded simulation, seed 914). One change in flight per partition, as Kafka's
-        // AlterPartitionManager; a stale one is refused (its leader epoch is old) and then ends.
+        // third proposal replaced what the HWM waited for while the second was still undecided.
+        // One change in flight per partition, as Kafka's AlterPartitionManager; a stale one is
+        // refused (its leader epoch is old) and then ends.
       } else {
         h.leader.setIsr(p.isr, p.partitionEpoch)
       }

@@ -83,7 +83,7 @@ export class Controller {
     // session timed out. Fence that incarnation first (Kafka's unclean-shutdown handling): its
     // leaderships move with a new leader epoch. Otherwise the new process would lead on in the
     // same epoch with a high watermark reloaded from a lagging checkpoint: the high watermark
-    // would go back within an epoch (found by the simulation, seed 3).
+    // would go back within an epoch (test/sim/regressions.test.ts).
     const fenced = previous && !previous.fenced ? this.fenceRecords(brokerId, `broker ${brokerId} restarted`) : []
     const records: MetadataRecord[] = [
       ...fenced,
@@ -124,7 +124,7 @@ export class Controller {
         records.push(...this.fenceRecords(broker.id, `broker ${broker.id} session timed out`))
         // One broker per tick: elections are computed against the committed image, so a second
         // fence in the same batch would elect the first fenced broker's successor without knowing
-        // that broker is being fenced too (leader 2 with ISR [1] in seed 4 of the simulation).
+        // that broker is being fenced too (test/sim/regressions.test.ts).
         // The next one is fenced on the next tick.
         break
       }

@@ -103,7 +103,7 @@ export class LeaderReplication {
    * The leader sent an ISR change built on `partitionEpoch`. Until it is decided, the high
    * watermark counts the members it adds: the HWM can move on with the old ISR while the change
    * is in flight, and a member committed into the ISR without what was acknowledged meanwhile
-   * could be elected and lose it (seeded simulation, seed 236). Shrinks count only once committed.
+   * could be elected and lose it (test/sim/regressions.test.ts). Shrinks count only once committed.
    */
   beginIsrChange(isr: readonly number[], partitionEpoch: number): void {
     // A change whose request failed in transport may still be applied: its members keep counting.

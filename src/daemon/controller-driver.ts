@@ -6,7 +6,8 @@
 import type { AlterIsrRequest, CommandResult, Controller } from '../cluster/controller.js'
 import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import type { MetadataRecord } from '../cluster/metadata.js'
-import type { MetadataLog } from './metadata-log.js'
+import type { Clock, Scheduler } from '../cluster/scheduler.js'
+import type { MetadataPersistence } from './metadata-log.js'
 import { ErrorCode } from '../protocol/errors.js'
 
 export class ControllerDriver {
@@ -14,7 +15,8 @@ export class ControllerDriver {
 
   constructor(
     readonly controller: Controller,
-    private readonly metadataLog: MetadataLog,
+    private readonly metadataLog: MetadataPersistence,
+    private readonly clock: Clock,
     private readonly onCommitted: (records: MetadataRecord[], events: ClusterEvent[]) => void,
   ) {}
 
@@ -22,7 +24,7 @@ export class ControllerDriver {
     const run = async (): Promise<CommandResult<T>> => {
       const result = command()
       if (result.errorCode !== ErrorCode.NONE || validateOnly || result.records.length === 0) return result
-      const timestampMs = Date.now()
+      const timestampMs = this.clock.nowMs()
       const firstOffset = await this.metadataLog.append(result.records, timestampMs)
       // Each record is told as an event against the image just before it.
       const events: ClusterEvent[] = []
@@ -40,7 +42,7 @@ export class ControllerDriver {
 }
 
 /**
- * Leaders' ISR changes, committed together: the changes proposed in one turn of the event loop
+ * Leaders' ISR changes, committed together: the changes proposed before a zero timer fires
  * go to the controller as one command and one metadata-log write (Kafka's AlterPartitionManager
  * batches them the same way). A broker returning to 10,000 partitions proposes thousands of ISR
  * expansions at once; one commit each made the cluster busy for tens of seconds after a restart.
@@ -50,7 +52,10 @@ export class IsrChangeBatcher {
   private pending: { req: AlterIsrRequest; resolve: (r: CommandResult) => void; reject: (e: unknown) => void }[] = []
   private scheduled = false
 
-  constructor(private readonly driver: ControllerDriver) {}
+  constructor(
+    private readonly driver: ControllerDriver,
+    private readonly scheduler: Scheduler,
+  ) {}
 
   submit(req: AlterIsrRequest): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
@@ -62,7 +67,8 @@ export class IsrChangeBatcher {
   private schedule(): void {
     if (this.scheduled || this.pending.length === 0) return
     this.scheduled = true
-    setImmediate(() => this.flush())
+    // A zero timer: every change proposed before it fires (this turn of the event loop) joins.
+    this.scheduler.setTimer(() => this.flush(), 0)
   }
 
   private flush(): void {

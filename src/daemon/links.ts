@@ -5,6 +5,7 @@
  */
 import type { Broker } from '../broker/broker.js'
 import type { BrokerLink, ReplicaFetchPartition, ReplicaFetchResult } from '../broker/replica-fetcher.js'
+import { sleep, type Scheduler } from '../cluster/scheduler.js'
 
 /** Faults on the link from one broker to another: consulted on every replica fetch. */
 export interface LinkFaults {
@@ -14,18 +15,16 @@ export interface LinkFaults {
   isCut(from: number, to: number): boolean
 }
 
-export const noFaults: LinkFaults = { latencyMs: () => 0, isCut: () => false }
-
 /** How long a request to a cut link or a hung broker waits before it fails (replica.socket.timeout.ms is 30 s in Kafka). */
 const UNREACHABLE_TIMEOUT_MS = 5_000
 const POLL_MS = 20
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
 export class DirectLink implements BrokerLink {
   constructor(
-    private readonly brokers: ReadonlyMap<number, Broker>,
-    private readonly faults: LinkFaults = noFaults,
+    /** The broker process of an id now (a restart may make a new one). */
+    private readonly brokerOf: (id: number) => Broker | undefined,
+    private readonly faults: LinkFaults,
+    private readonly scheduler: Scheduler,
   ) {}
 
   async replicaFetch(
@@ -35,27 +34,27 @@ export class DirectLink implements BrokerLink {
     maxWaitMs: number,
     maxBytes: number,
   ): Promise<ReplicaFetchResult[]> {
-    const leader = this.brokers.get(leaderId)
+    const leader = this.brokerOf(leaderId)
     if (!leader || !leader.running) throw new Error(`broker ${leaderId} is not reachable`)
     const latencyMs = this.faults.latencyMs(followerId, leaderId)
-    if (latencyMs > 0) await delay(latencyMs)
+    if (latencyMs > 0) await sleep(this.scheduler, latencyMs)
     // A cut link or a hung leader: nothing comes back until it heals, or the request times out.
-    const startedMs = Date.now()
+    const startedMs = this.scheduler.nowMs()
     // A paused follower sends nothing either: replication stops on both sides of a hung broker.
-    const follower = this.brokers.get(followerId)
+    const follower = this.brokerOf(followerId)
     while (this.faults.isCut(followerId, leaderId) || leader.state === 'paused' || follower?.state === 'paused') {
-      if (Date.now() - startedMs > UNREACHABLE_TIMEOUT_MS) throw new Error(`broker ${leaderId} did not answer`)
-      await delay(POLL_MS)
+      if (this.scheduler.nowMs() - startedMs > UNREACHABLE_TIMEOUT_MS) throw new Error(`broker ${leaderId} did not answer`)
+      await sleep(this.scheduler, POLL_MS)
     }
     if (!leader.running) throw new Error(`broker ${leaderId} is not reachable`)
     const results = await leader.replicas.serveReplicaFetch(followerId, partitions, maxWaitMs, maxBytes)
-    if (latencyMs > 0) await delay(latencyMs)
+    if (latencyMs > 0) await sleep(this.scheduler, latencyMs)
     return results
   }
 
   /** Like a long poll's timeout coming early; faults do not apply (nothing crosses the link). */
   wakeReplicaFetch(followerId: number, leaderId: number): void {
-    const leader = this.brokers.get(leaderId)
+    const leader = this.brokerOf(leaderId)
     if (leader?.running) leader.replicas.wakeReplicaFetchesOf(followerId)
   }
 }

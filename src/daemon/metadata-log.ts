@@ -2,6 +2,7 @@
  * The controller's metadata log on disk: an append-only sequence of metadata records in its own
  * LevelDB (<home>/metadata), replayed at start. `sluice cluster events` will read it.
  */
+import { randomBytes } from 'node:crypto'
 import { ClassicLevel } from 'classic-level'
 import type { MetadataRecord } from '../cluster/metadata.js'
 
@@ -14,9 +15,25 @@ export interface StoredRecord {
   record: MetadataRecord
 }
 
+/**
+ * Where the controller's metadata records are kept: the metadata log file in the daemon, an
+ * in-memory log with a seeded write delay in the simulation.
+ */
+export interface MetadataPersistence {
+  /** Opens the log; returns every record stored, oldest first, to replay into the image. */
+  open(): Promise<StoredRecord[]>
+  /** The cluster's id, created on first use. */
+  clusterId(): Promise<string>
+  /** Appends records durably before the caller applies or answers them. Returns the first record's offset. */
+  append(records: MetadataRecord[], timestampMs: number): Promise<number>
+  /** Every record, oldest first (for `cluster events`). */
+  readAll(): Promise<StoredRecord[]>
+  close(): Promise<void>
+}
+
 const keyOf = (offset: number): string => RECORD_PREFIX + String(offset).padStart(OFFSET_DIGITS, '0')
 
-export class MetadataLog {
+export class MetadataLog implements MetadataPersistence {
   private db: ClassicLevel<string, string>
   private nextOffset = 0
   /** A write failed (a full disk): LevelDB refuses every later write, so the next one reopens it. */
@@ -40,6 +57,15 @@ export class MetadataLog {
     const records = await this.readAll()
     this.nextOffset = records.length > 0 ? records[records.length - 1]!.offset + 1 : 0
     return records
+  }
+
+  async clusterId(): Promise<string> {
+    const existing = await this.get('clusterId')
+    if (existing) return existing
+    // Kafka cluster ids are 22 characters of URL-safe base64 (a UUID).
+    const id = randomBytes(16).toString('base64url')
+    await this.put('clusterId', id)
+    return id
   }
 
   async get(key: string): Promise<string | undefined> {

@@ -166,7 +166,7 @@ export class Partition implements PartitionLog {
         // No batch goes, but epochs starting at the LEO do (Kafka's truncateTo does the same): an
         // epoch a replica assigned when elected and lost before writing names data it never held.
         // Kept, it made a follower's OffsetForLeaderEpoch answers wrong once it appended an older
-        // epoch's batches there, and fetches diverged forever (seeded simulation, seed 9818).
+        // epoch's batches there, and fetches diverged forever (test/sim/regressions.test.ts).
         if (this.epochs.truncateFromEnd(this.endOffset)) await this.commit({ appended: [], removed: [], removedFrom: null })
         return
       }

@@ -2,7 +2,8 @@
  * broker/replica-fetcher: a follower whose truncation never converges (the leader answers a
  * divergence for the very records it serves) is never silent: the truncation is logged once, the
  * replica is marked stuck after repeated identical truncations and said once, and the mark goes
- * when the follower gets past it. Runs on virtual time, with a leader played by a fake link.
+ * when the follower gets past it; and a follower holding an epoch its leader never had truncates
+ * to where that epoch starts. Runs on virtual time, with a leader played by a fake link.
  */
 import { describe, expect, it } from 'vitest'
 import type { ClusterView } from '../../src/broker/cluster-view.js'
@@ -10,6 +11,7 @@ import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type Repl
 import { newHosted, type Hosted } from '../../src/broker/replica-manager.js'
 import { MetadataImage } from '../../src/cluster/metadata.js'
 import { MemoryLogStore } from '../../src/storage/memory.js'
+import type { PartitionLog } from '../../src/storage/types.js'
 import { drainMicrotasks, VirtualScheduler } from '../sim/scheduler.js'
 import { makeBatch } from '../storage/batches.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
@@ -78,5 +80,70 @@ describe('broker/replica-fetcher', () => {
     fetchers.stop()
     expect(hosted.stuck).toBeNull()
     expect(lines).toContain('info replica no longer stuck')
+  })
+})
+
+/** A leader with epoch 1 at 0..3 and epoch 3 from 4: it never had epoch 2. It answers a fetch
+ * whose last fetched epoch it does not know with the end of its largest smaller epoch, and
+ * serves from wherever the follower has truncated to. */
+class LeaderWithoutEpoch2 implements BrokerLink {
+  fetchOffsets: number[] = []
+  async replicaFetch(_follower: number, _leader: number, partitions: ReplicaFetchPartition[]): Promise<ReplicaFetchResult[]> {
+    return partitions.map((rp) => {
+      this.fetchOffsets.push(rp.fetchOffset)
+      const base = { topicId: rp.topicId, partition: rp.partition, errorCode: 0, highWatermark: 3, logStartOffset: 0, divergingEpoch: null, records: [] as Buffer[] }
+      if (rp.lastFetchedEpoch === 2) return { ...base, divergingEpoch: { epoch: 1, endOffset: 4 } }
+      if (rp.fetchOffset === 3) return { ...base, records: [makeBatch({ baseOffset: 3, records: 1, leaderEpoch: 1 }), makeBatch({ baseOffset: 4, records: 1, leaderEpoch: 3 })] }
+      return base
+    })
+  }
+}
+
+describe('broker/replica-fetcher divergence', () => {
+  it('a follower with an epoch the leader never had truncates to where that epoch starts, not to the leader\'s end offset', async () => {
+    const sched = new VirtualScheduler()
+    const store = new MemoryLogStore(undefined, { writeDelay: () => new Promise((resolve) => sched.setTimer(resolve, 1)) })
+    const runUntil = async (done: () => boolean): Promise<void> => {
+      for (let i = 0; i < 10_000 && !done(); i++) {
+        await drainMicrotasks()
+        sched.popDue(sched.nowMs() + 1_000)?.()
+      }
+    }
+    await store.open()
+    const box: { log: PartitionLog | null } = { log: null }
+    void store.partition(TOPIC_ID, 0).then((l) => (box.log = l))
+    await runUntil(() => box.log !== null)
+    const opened = box.log
+    if (!opened) throw new Error('the log did not open')
+    // The follower: epoch 1 at 0..2, then epoch 2 at 3..4 (written while it led an epoch the
+    // current leader never had).
+    let appended = false
+    void opened
+      .appendAsFollower(
+        Buffer.concat([makeBatch({ baseOffset: 0, records: 3, leaderEpoch: 1 }), makeBatch({ baseOffset: 3, records: 1, leaderEpoch: 2 }), makeBatch({ baseOffset: 4, records: 1, leaderEpoch: 2 })]),
+      )
+      .then(() => (appended = true))
+    await runUntil(() => appended)
+    expect(opened.logEndOffset).toBe(5)
+    const hosted: Hosted = { ...newHosted(TOPIC_ID, 0, [2, 1]), log: opened, role: 'follower', leaderId: 2, leaderEpoch: 3, partitionEpoch: 0 }
+    const link = new LeaderWithoutEpoch2()
+    const fetchers = new ReplicaFetchers({
+      brokerId: 1,
+      link,
+      scheduler: sched,
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      cluster: { image: image() } as unknown as ClusterView,
+      partitions: () => [hosted],
+      wake: () => undefined,
+      dropProducerSnapshot: async () => undefined,
+    })
+    fetchers.refresh()
+    await runUntil(() => opened.logEndOffset === 5 && opened.latestEpoch() === 3)
+    fetchers.stop()
+    // Truncated to 3 (where its epoch 2 started), then fetched the leader's 3 and 4. Truncated
+    // only to the leader's end offset (4), it kept epoch 2 at 3 and diverged at 4 forever.
+    expect(link.fetchOffsets).toContain(3)
+    expect(opened.endOffsetForEpoch(2).epoch).not.toBe(2)
+    expect(opened.latestEpoch()).toBe(3)
   })
 })

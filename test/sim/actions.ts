@@ -5,13 +5,18 @@
  * one average mix. Recovery actions (restart, resume, heal) stay on so that clusters come back.
  */
 import type { Rng } from '../../src/cluster/rng.js'
-import type { SimCluster } from './cluster.js'
+import type { SimNode } from './sim-node.js'
+import type { Consumers } from './consumers.js'
+import type { GroupMembers } from './groups.js'
 import type { IdempotentProducers } from './idempotent.js'
 import type { Workload } from './workload.js'
 
 const BASE_WEIGHTS = {
   produce: 30,
   produceIdempotent: 15,
+  consume: 15,
+  group: 12,
+  groupCrash: 1,
   idle: 10,
   crash: 6,
   restart: 8,
@@ -43,9 +48,13 @@ export function drawWeights(rng: Rng): ActionWeights {
 }
 
 export interface ActionContext {
-  cluster: SimCluster
+  node: SimNode
   workload: Workload
   idempotent: IdempotentProducers
+  consumers: Consumers
+  groups: GroupMembers
+  /** The longest a consumer's Fetch waits for data. */
+  fetchWaitMs: number
   topicName: string
   partitions: number
   produceTimeoutMs: number
@@ -56,7 +65,7 @@ export interface ActionContext {
 
 /** Picks and applies one action; returns its description for the trace (null when it did nothing). */
 export function randomAction(rng: Rng, weights: ActionWeights, ctx: ActionContext): string | null {
-  const { cluster } = ctx
+  const { node } = ctx
   const pick = <T>(items: T[]): T | undefined => (items.length === 0 ? undefined : items[rng.int(items.length)])
   const kinds = Object.keys(weights) as ActionKind[]
   let r = rng.next() * kinds.reduce((sum, k) => sum + weights[k], 0)
@@ -68,7 +77,7 @@ export function randomAction(rng: Rng, weights: ActionWeights, ctx: ActionContex
       break
     }
   }
-  const up = cluster.withCondition('up')
+  const up = node.withCondition('up')
   switch (kind) {
     case 'produce': {
       const out: string[] = []
@@ -79,71 +88,77 @@ export function randomAction(rng: Rng, weights: ActionWeights, ctx: ActionContex
     }
     case 'produceIdempotent':
       return ctx.idempotent.produce(rng.int(ctx.partitions), 1 + rng.int(3), ctx.produceTimeoutMs)
+    case 'consume':
+      return ctx.consumers.fetch(rng.int(ctx.partitions), rng.int(3) === 0 ? 0 : rng.int(ctx.fetchWaitMs + 1))
+    case 'group':
+      return ctx.groups.step(rng)
+    case 'groupCrash':
+      return ctx.groups.crash(rng)
     case 'idle':
       return null
     case 'crash': {
-      const id = pick([...up, ...cluster.withCondition('paused'), ...cluster.withCondition('starting')])
+      const id = pick([...up, ...node.withCondition('paused'), ...node.withCondition('starting')])
       if (id === undefined) return null
-      cluster.crash(id)
+      node.crash(id)
       return `crash broker ${id}`
     }
     case 'restart': {
-      const id = pick(cluster.withCondition('down'))
+      const id = pick(node.withCondition('down'))
       if (id === undefined) return null
-      ctx.background(`restarting broker ${id}`, cluster.start(id))
+      ctx.background(`restarting broker ${id}`, node.start(id))
       return `restart broker ${id}`
     }
     case 'pause': {
       const id = pick(up)
       if (id === undefined) return null
-      cluster.pause(id)
+      node.pause(id)
       return `pause broker ${id}`
     }
     case 'resume': {
-      const id = pick(cluster.withCondition('paused'))
+      const id = pick(node.withCondition('paused'))
       if (id === undefined) return null
-      cluster.resume(id)
+      node.resume(id)
       return `resume broker ${id}`
     }
     case 'cutLink': {
-      const a = pick(cluster.ids)!
-      const b = pick(cluster.ids.filter((id) => id !== a))!
-      cluster.net.cut(a, b)
+      const a = pick(node.ids)!
+      const b = pick(node.ids.filter((id) => id !== a))!
+      node.net.cut(a, b)
       return `cut the link ${a}-${b}`
     }
     case 'healLink': {
-      const link = pick(cluster.net.cutLinks())
+      const link = pick(node.net.cutLinks())
       if (!link) return null
-      cluster.net.heal(link[0], link[1])
+      node.net.heal(link[0], link[1])
       return `heal the link ${link[0]}-${link[1]}`
     }
     case 'cutController': {
-      const id = pick(cluster.ids)!
-      cluster.net.cutController(id)
+      const id = pick(node.ids)!
+      node.net.cutController(id)
       return `cut broker ${id} from the controller`
     }
     case 'healController': {
-      const id = pick(cluster.net.controllerCutBrokers())
+      const id = pick(node.net.controllerCutBrokers())
       if (id === undefined) return null
-      cluster.net.healController(id)
+      node.net.healController(id)
       return `heal broker ${id}'s controller link`
     }
     case 'controlledShutdown': {
       const id = pick(up)
       if (id === undefined) return null
-      ctx.background(`controlled shutdown of broker ${id}`, cluster.controlledShutdown(id))
+      ctx.background(`controlled shutdown of broker ${id}`, node.controlledShutdown(id))
       return `controlled shutdown of broker ${id}`
     }
     case 'failover': {
       const partition = rng.int(ctx.partitions)
-      ctx.background(`failover of partition ${partition}`, cluster.submit(() => cluster.controller.failover(ctx.topicName, partition)))
+      ctx.background(`failover of partition ${partition}`, node.submit(() => node.controller.failover(ctx.topicName, partition)))
       return `failover partition ${partition}`
     }
     case 'preferredElection':
-      ctx.background('preferred leader election', cluster.submit(() => cluster.controller.electPreferredLeaders()))
+      ctx.background('preferred leader election', node.submit(() => node.controller.electPreferredLeaders()))
       return 'elect preferred leaders'
     case 'healAll':
-      cluster.net.healAll()
+      node.net.healAll()
       return 'heal every link'
   }
 }

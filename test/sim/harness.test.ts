@@ -1,6 +1,6 @@
 /** The simulation's own machinery: virtual timers, hung and dead processes, the real-time guard. */
 import { describe, expect, it } from 'vitest'
-import { realScheduler } from '../../src/broker/cluster-view.js'
+import { realScheduler } from '../../src/daemon/real-scheduler.js'
 import { guardRealTime } from './real-time-guard.js'
 import { ProcessScheduler, VirtualScheduler } from './scheduler.js'
 
@@ -53,6 +53,23 @@ describe('sim/harness', () => {
       unguard()
     }
     expect(violations).toHaveLength(1)
-    expect(violations[0]).toMatch(/setTimeout called from .*src\/broker\/cluster-view\.ts/)
+    expect(violations[0]).toMatch(/setTimeout called from .*src\/daemon\/real-scheduler\.ts/)
+  })
+
+  it('reports a clock read through new Date() from src/, not a Date of a given time', async () => {
+    const violations: string[] = []
+    // Loaded before the guard, as the simulation loads src/.
+    const { RuntimeEvents } = await import('../../src/daemon/runtime-events.js')
+    const events = new RuntimeEvents(() => undefined)
+    const unguard = guardRealTime((m) => violations.push(m))
+    try {
+      expect(new Date(0).toISOString()).toBe('1970-01-01T00:00:00.000Z')
+      expect(new Date() instanceof Date).toBe(true)
+      expect(violations).toEqual([])
+      events.publish('broker.killed', {}, 'a clock read')
+    } finally {
+      unguard()
+    }
+    expect(violations[0]).toMatch(/new Date\(\) called from .*src\/daemon\/runtime-events\.ts/)
   })
 })

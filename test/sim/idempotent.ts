@@ -16,7 +16,9 @@
  */
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { ErrorCode, errorName } from '../../src/protocol/errors.js'
-import type { SimCluster } from './cluster.js'
+import type { ProduceResponse } from '../../src/protocol/messages/00-produce.js'
+import type { SimNode } from './sim-node.js'
+import { PRODUCE } from './workload.js'
 
 export interface IdempotentAck {
   partition: number
@@ -51,10 +53,6 @@ interface ProducerState {
   known: boolean
 }
 
-interface ProduceResponseBody {
-  responses: { partitionResponses: { errorCode: number; baseOffset: number; errorMessage: string | null }[] }[]
-}
-
 /** The value of record `seq` of a producer of partition `p`. */
 export const idempotentValue = (partition: number, producerId: number, seq: number): string => `p${partition}-q${producerId}-s${seq}`
 
@@ -66,7 +64,7 @@ export class IdempotentProducers {
   private readonly producers: ProducerState[]
 
   constructor(
-    private readonly sim: SimCluster,
+    private readonly sim: SimNode,
     private readonly topicName: string,
     partitions: number,
     private readonly trace: ((line: () => string) => void) | null,
@@ -134,7 +132,7 @@ export class IdempotentProducers {
     })
     const request = { transactionalId: null, acks: -1, timeoutMs, topicData: [{ name: this.topicName, partitionData: [{ index: partition, records }] }] }
     const what = `idempotent p${partition} producer ${producerId} seq ${batch.firstSeq}..${batch.firstSeq + batch.count - 1} attempt ${batch.attempts} to b${leaderId}`
-    this.sim.net.produce<ProduceResponseBody>(leaderId, request, timeoutMs + this.requestTimeoutMs).then(
+    this.sim.net.request<ProduceResponse>(leaderId, PRODUCE, request, timeoutMs + this.requestTimeoutMs).then(
       (response) => {
         const r = response.responses[0]!.partitionResponses[0]!
         this.settle(partition, s, producerId, batch, what, r.errorCode, r.baseOffset, r.errorMessage)

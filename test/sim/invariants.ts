@@ -22,7 +22,7 @@
 import type { MetadataImage, MetadataRecord, PartitionInfo } from '../../src/cluster/metadata.js'
 import type { MemoryDisk } from '../../src/storage/memory.js'
 import type { Hosted } from '../../src/broker/replica-manager.js'
-import type { SimCluster } from './cluster.js'
+import type { SimNode } from './sim-node.js'
 import type { AckedBatch, Workload } from './workload.js'
 
 type StoredPartition = MemoryDisk['partitions'] extends Map<string, infer V> ? V : never
@@ -49,7 +49,7 @@ export class Invariants {
   forfeited = 0
 
   constructor(
-    private readonly sim: SimCluster,
+    private readonly sim: SimNode,
     private readonly topicName: string,
     private readonly minIsr: number,
     private readonly fail: (message: string) => void,
@@ -90,10 +90,13 @@ export class Invariants {
   /** After every timer and every action: what the running brokers do. */
   checkBrokers(): void {
     const image = this.sim.image
+    // Only the workload's topic: __consumer_offsets (the group workload's) has partitions of the same numbers.
+    const topicId = image.topicsByName.get(this.topicName)?.topicId
     for (const id of this.sim.ids) {
       const b = this.sim.broker(id)
       if (!b?.running) continue
       for (const h of b.replicas.all()) {
+        if (h.topicId !== topicId) continue
         const before = this.replicaEpochs.get(h)
         if (before !== undefined && h.leaderEpoch < before) {
           return this.fail(`broker ${id}'s replica of partition ${h.partition} went back from leader epoch ${before} to ${h.leaderEpoch}`)
@@ -137,6 +140,20 @@ export class Invariants {
       if (!before) c.batches.set(base, { partition, baseOffset: base, lastOffset: b.lastOffset, bytes: b.bytes, leaderId: id, epoch, verified: new Map() })
     }
     c.end = hwm
+  }
+
+  /**
+   * A consumer read a batch from the leader of `epoch` while it still led: exposed data, so it
+   * must be what was committed at its offset, and it must stay (checkAcked).
+   */
+  consumed(partition: number, baseOffset: number, lastOffset: number, bytes: Buffer, leaderId: number, epoch: number): void {
+    let c = this.committed.get(partition)
+    if (!c) this.committed.set(partition, (c = { end: 0, batches: new Map() }))
+    const before = c.batches.get(baseOffset)
+    if (before && !before.bytes.equals(bytes)) {
+      return this.fail(`a consumer read from broker ${leaderId} (epoch ${epoch}) at offset ${baseOffset} a batch other than the one committed there (by broker ${before.leaderId} in epoch ${before.epoch})`)
+    }
+    if (!before) c.batches.set(baseOffset, { partition, baseOffset, lastOffset, bytes: Buffer.from(bytes), leaderId, epoch, verified: new Map() })
   }
 
   private monotonic(key: string, value: number): boolean {
@@ -205,7 +222,7 @@ export class Invariants {
   checkReplicasIdentical(): void {
     for (const p of this.partitions()) {
       const leader = this.sim.broker(p.leader)
-      const h = leader?.running ? leader.replicas.all().find((x) => x.partition === p.partition) : undefined
+      const h = leader?.running ? leader.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition) : undefined
       if (!h?.log) return this.fail(`partition ${p.partition} has no running leader at the end`)
       const hwm = h.log.highWatermark
       const reference = storedPartition(this.sim.disks.get(p.leader)!, p.topicId, p.partition)

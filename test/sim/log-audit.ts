@@ -9,13 +9,13 @@
  * (Replicas are compared with the leader byte for byte by Invariants.checkReplicasIdentical.)
  */
 import { decodeRecordBatch } from '../../src/protocol/record-batch.js'
-import type { SimCluster } from './cluster.js'
+import type { SimNode } from './sim-node.js'
 import { idempotentValue, type IdempotentProducers } from './idempotent.js'
 import { storedPartition } from './invariants.js'
 import type { Workload } from './workload.js'
 
 export function auditLogs(
-  sim: SimCluster,
+  sim: SimNode,
   topicName: string,
   workload: Workload,
   idempotent: IdempotentProducers,

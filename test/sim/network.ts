@@ -13,6 +13,7 @@ import type { Broker } from '../../src/broker/broker.js'
 import type { BrokerLink, ReplicaFetchPartition, ReplicaFetchResult } from '../../src/broker/replica-fetcher.js'
 import { handlerFor } from '../../src/broker/handler.js'
 import '../../src/broker/handlers/index.js'
+import { decodeRequestBody, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse } from '../../src/protocol/frame.js'
 import type { Rng } from '../../src/cluster/rng.js'
 import type { VirtualScheduler } from './scheduler.js'
 
@@ -51,6 +52,7 @@ export class SimNetwork implements BrokerLink {
   private waiting: Waiter[] = []
   /** Per broker, when the last client request sent to it arrives (a connection keeps order). */
   private readonly clientArrivals = new Map<number, number>()
+  private correlationId = 0
   /** Counters for the run summary. */
   readonly stats = { fetches: 0, timeouts: 0, resets: 0 }
   /** Set to trace every replica fetch and its outcome. */
@@ -230,23 +232,43 @@ export class SimNetwork implements BrokerLink {
   }
 
   /**
-   * A client's Produce request, answered by the broker's real Produce handler. One connection per
-   * broker: requests arrive in the order they were sent (TCP), each after a seeded latency; a
-   * crash resets it, a hung broker answers nothing, and the client gives up after `timeoutMs`.
+   * A client's request, answered by the broker's real handler from the registry: the body goes
+   * through the codec both ways (encoded and decoded as the listener does, without a socket), so
+   * the handler gets what a client's bytes decode to and the client what the response encodes to.
+   * One connection per broker: requests arrive in the order they were sent (TCP), each after a
+   * seeded latency; a crash resets it, a hung broker answers nothing, and the client gives up
+   * after `timeoutMs`. `onDecoded` sees the request as the handler got it (a produced batch is
+   * stamped there with its offset and leader epoch).
    */
-  produce<Response>(brokerId: number, request: unknown, timeoutMs: number): Promise<Response> {
+  request<Response>(
+    brokerId: number,
+    api: { apiKey: number; version: number; clientId: string },
+    body: unknown,
+    timeoutMs: number,
+    onDecoded?: (request: Record<string, unknown>) => void,
+  ): Promise<Response> {
     return new Promise((resolve, reject) => {
       const call = this.open(CLIENT, brokerId, timeoutMs, reject)
       const arrivalMs = Math.max(this.sched.nowMs() + this.latencyMs(), this.clientArrivals.get(brokerId) ?? 0)
       this.clientArrivals.set(brokerId, arrivalMs)
+      const correlationId = this.correlationId++
+      const frame = Buffer.concat(encodeRequest(api.apiKey, api.version, correlationId, api.clientId, body)).subarray(4)
       this.after(arrivalMs - this.sched.nowMs(), call, () =>
         this.when(call, () => !this.host.isPaused(brokerId), () => {
           const broker = this.host.broker(brokerId)
           if (!broker || !broker.running) return call.fail(`broker ${brokerId} refused the connection`)
-          const context = { broker, apiVersion: 8, correlationId: 0, clientId: 'sim-producer', clientHost: 'sim' }
-          Promise.resolve(handlerFor(0)!.handle(context, request)).then(
-            (response) =>
-              this.when(call, () => !this.host.isPaused(brokerId), () => this.after(this.latencyMs(), call, () => call.succeed(() => resolve(response as Response)))),
+          const header = decodeRequestHeader(frame)
+          const request = decodeRequestBody(header.apiKey, header.apiVersion, frame, header.bodyOffset)
+          onDecoded?.(request)
+          const handler = handlerFor(header.apiKey)
+          if (!handler) return call.fail(`broker ${brokerId} has no handler for API ${header.apiKey}`)
+          const context = { broker, apiVersion: header.apiVersion, correlationId, clientId: header.clientId, clientHost: 'sim' }
+          Promise.resolve(handler.handle(context, request)).then(
+            (response) => {
+              // acks=0: no response (the client does not wait for one).
+              const decoded = response === null ? null : decodeResponse(header.apiKey, header.apiVersion, Buffer.concat(encodeResponse(header.apiKey, header.apiVersion, correlationId, response)).subarray(4)).body
+              this.when(call, () => !this.host.isPaused(brokerId), () => this.after(this.latencyMs(), call, () => call.succeed(() => resolve(decoded as Response))))
+            },
             (error: unknown) => call.fail(`broker ${brokerId} closed the connection: ${String(error)}`),
           )
         }),

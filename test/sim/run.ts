@@ -7,7 +7,9 @@
  */
 import { seededRng, type Rng } from '../../src/cluster/rng.js'
 import { drawWeights, randomAction, type ActionWeights } from './actions.js'
-import { SimCluster } from './cluster.js'
+import { SimNode } from './sim-node.js'
+import { Consumers } from './consumers.js'
+import { GroupMembers } from './groups.js'
 import { IdempotentProducers } from './idempotent.js'
 import { Invariants } from './invariants.js'
 import { auditLogs } from './log-audit.js'
@@ -53,6 +55,9 @@ interface Config {
   requestTimeoutMs: number
   latencyMaxMs: number
   produceTimeoutMs: number
+  /** The group members' session (and rebalance) timeout. */
+  memberSessionTimeoutMs: number
+  groupMembers: number
   /** Upper bound of one storage write's virtual time (0: writes land at once). */
   diskWriteMaxMs: number
   /** unclean.leader.election.enable for the topic: losses it causes are reported, not checked. */
@@ -74,6 +79,8 @@ function configFor(rng: Rng): Config {
     requestTimeoutMs: 100 + 50 * rng.int(6),
     latencyMaxMs: 1 + rng.int(8),
     produceTimeoutMs: 200 + 100 * rng.int(6),
+    memberSessionTimeoutMs: 300 + 100 * rng.int(8),
+    groupMembers: 1 + rng.int(3),
     diskWriteMaxMs: [0, 2, 5, 20][rng.int(4)]!,
     unclean: rng.int(10) === 0,
     weights: drawWeights(rng),
@@ -91,7 +98,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const trace: string[] = []
   let step = 0
   let failure: SeedFailure | null = null
-  let sim: SimCluster | null = null
+  let sim: SimNode | null = null
   const tracer = opts.trace ? (line: () => string): void => void trace.push(`${sim?.sched.nowMs() ?? 0}ms #${step} ${line()}`) : null
   const fail = (message: string): void => {
     if (failure) return
@@ -99,7 +106,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     tracer?.(() => `FAIL ${message}`)
   }
 
-  sim = new SimCluster({
+  sim = await SimNode.create({
     brokers: cfg.brokers,
     network: { latencyMinMs: 0, latencyMaxMs: cfg.latencyMaxMs, requestTimeoutMs: cfg.requestTimeoutMs },
     persistMaxMs: 5,
@@ -112,6 +119,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       'replica.fetch.wait.max.ms': String(cfg.fetchWaitMs),
       'leader.imbalance.check.interval.seconds': '1',
       'min.insync.replicas': String(cfg.minIsr),
+      'group.min.session.timeout.ms': '100',
+      'offsets.topic.num.partitions': '2',
     },
     rngs: { controller: stream(1), network: stream(2), persist: stream(3), disk: stream(4) },
     trace: tracer,
@@ -124,6 +133,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const workload = new Workload(cluster, TOPIC, cfg.partitions, tracer, (batch) => invariants.checkAck(batch, topicId, cfg.replicationFactor), cfg.requestTimeoutMs)
   cluster.onCommit = (records) => invariants.checkMetadata(records, workload)
   const idempotent = new IdempotentProducers(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.unclean, cfg.requestTimeoutMs)
+  const consumers = new Consumers(cluster, TOPIC, cfg.partitions, invariants, tracer, fail, cfg.unclean, cfg.requestTimeoutMs)
+  const groups = new GroupMembers(cluster, TOPIC, cfg.partitions, cfg.groupMembers, cfg.memberSessionTimeoutMs, cfg.requestTimeoutMs, tracer, fail)
   let eventCount = 0
 
   /** Runs timers up to `limitMs` (or until `done()`), draining promise work after each. */
@@ -201,9 +212,12 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
 
     for (step = 1; step <= steps; step++) {
       const what = randomAction(events, cfg.weights, {
-        cluster,
+        node: cluster,
         workload,
         idempotent,
+        consumers,
+        groups,
+        fetchWaitMs: cfg.fetchWaitMs,
         topicName: TOPIC,
         partitions: cfg.partitions,
         produceTimeoutMs: cfg.produceTimeoutMs,
@@ -268,6 +282,11 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       idempotentAcked: idempotent.acked.length,
       idempotentRetriedAcked: idempotent.acked.filter((a) => a.attempts > 1).length,
       idempotentRestarts: idempotent.restarts,
+      consumedBatches: consumers.batchesRead,
+      groupAssignments: groups.checks.assignments,
+      groupGenerationsReused: groups.checks.reused,
+      groupCommitsAcked: groups.checks.commitsAcked,
+      groupOffsetsChecked: groups.checks.offsetsChecked,
       ...cluster.stats,
       ...Object.fromEntries(Object.entries(cluster.net.stats).map(([k, v]) => [`net.${k}`, v])),
     },
@@ -275,30 +294,30 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
 }
 
 /** Every partition led by a running broker, every replica in the ISR and at the leader's LEO, HWM at LEO. */
-function converged(cluster: SimCluster, topicName: string, workload: Workload, idempotent: IdempotentProducers): boolean {
+function converged(cluster: SimNode, topicName: string, workload: Workload, idempotent: IdempotentProducers): boolean {
   if (workload.inFlight > 0 || idempotent.unacknowledged > 0) return false
   if (cluster.ids.some((id) => cluster.condition(id) !== 'up' || cluster.image.brokers.get(id)?.fenced !== false)) return false
   for (const p of cluster.image.topicsByName.get(topicName)?.partitions ?? []) {
     if (p.leader < 0 || p.isr.length !== p.replicas.length) return false
-    const leader = cluster.broker(p.leader)!.replicas.all().find((h) => h.partition === p.partition)
+    const leader = cluster.broker(p.leader)!.replicas.all().find((h) => h.topicId === p.topicId && h.partition === p.partition)
     if (!leader?.log || leader.role !== 'leader' || !leader.leader || leader.leaderEpoch !== p.leaderEpoch) return false
     const leo = leader.log.logEndOffset
     if (leader.leader.highWatermark !== leo) return false
     for (const id of p.replicas) {
-      const h = cluster.broker(id)!.replicas.all().find((x) => x.partition === p.partition)
+      const h = cluster.broker(id)!.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition)
       if (!h?.log || h.log.logEndOffset !== leo) return false
     }
   }
   return true
 }
 
-function describeState(cluster: SimCluster, topicName: string): string {
+function describeState(cluster: SimNode, topicName: string): string {
   const parts: string[] = []
   for (const id of cluster.ids) parts.push(`broker ${id} ${cluster.condition(id)}${cluster.image.brokers.get(id)?.fenced ? ' fenced' : ''}`)
   for (const p of cluster.image.topicsByName.get(topicName)?.partitions ?? []) {
     const leos = p.replicas.map((id) => {
       const b = cluster.broker(id)
-      const h = b?.running ? b.replicas.all().find((x) => x.partition === p.partition) : undefined
+      const h = b?.running ? b.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition) : undefined
       return `${id}:${h ? `${h.role}@${h.leaderEpoch} LEO ${h.log?.logEndOffset} HWM ${h.leader?.highWatermark ?? h.log?.highWatermark}` : '-'}`
     })
     parts.push(`p${p.partition} leader ${p.leader} epoch ${p.leaderEpoch} ISR [${p.isr}] replicas ${leos.join(', ')}`)

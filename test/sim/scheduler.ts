@@ -14,7 +14,7 @@
  * empties the whole microtask queue (including microtasks queued by microtasks) before it runs a
  * setImmediate callback, so one setImmediate round trip is a complete drain.
  */
-import type { Scheduler } from '../../src/broker/cluster-view.js'
+import type { Scheduler } from '../../src/cluster/scheduler.js'
 
 interface Timer {
   atMs: number

@@ -9,7 +9,11 @@
  */
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { ErrorCode, errorName } from '../../src/protocol/errors.js'
-import type { SimCluster } from './cluster.js'
+import type { ProduceRequest, ProduceResponse } from '../../src/protocol/messages/00-produce.js'
+import type { SimNode } from './sim-node.js'
+
+/** The Produce version the simulated clients speak (acks, per-partition errors, no transactions). */
+export const PRODUCE = { apiKey: 0, version: 8, clientId: 'sim-producer' }
 
 export interface AckedBatch {
   partition: number
@@ -38,7 +42,7 @@ export class Workload {
   private seq = 0
 
   constructor(
-    private readonly sim: SimCluster,
+    private readonly sim: SimNode,
     private readonly topicName: string,
     partitions: number,
     private readonly trace: ((line: () => string) => void) | null,
@@ -67,8 +71,13 @@ export class Workload {
     this.inFlight++
     const sentEpoch = p.leaderEpoch
     const request = { transactionalId: null, acks, timeoutMs, topicData: [{ name: this.topicName, partitionData: [{ index: partition, records: batch }] }] }
+    // The batch as the leader's handler got it: it stamps the base offset and leader epoch there.
+    let stamped = batch
+    const onDecoded = (decoded: Record<string, unknown>): void => {
+      stamped = (decoded as unknown as ProduceRequest).topicData[0]!.partitionData[0]!.records!
+    }
     this.sim.net
-      .produce<{ responses: { partitionResponses: { errorCode: number; baseOffset: number }[] }[] }>(leader.id, request, timeoutMs + this.requestTimeoutMs)
+      .request<ProduceResponse>(leader.id, PRODUCE, request, timeoutMs + this.requestTimeoutMs, onDecoded)
       .then((response) => response.responses[0]!.partitionResponses[0]!)
       .then(
       (result) => {
@@ -83,9 +92,9 @@ export class Workload {
           partition,
           baseOffset: result.baseOffset,
           lastOffset: result.baseOffset + records - 1,
-          bytes: Buffer.from(batch),
+          bytes: Buffer.from(stamped),
           leaderId: leader.id,
-          leaderEpoch: batch.readInt32BE(12),
+          leaderEpoch: stamped.readInt32BE(12),
           step,
           atMs: this.sim.sched.nowMs(),
           verified: new Map(),

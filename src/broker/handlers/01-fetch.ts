@@ -137,16 +137,17 @@ async function handle(ctx: RequestContext, req: FetchRequest): Promise<FetchResp
   if (total < minBytes && waitMs > 0 && targets.length > 0 && !anyError) {
     // Wake on any high-watermark move of a requested partition; re-read, and wait again while
     // there is still too little and time left.
-    const deadlineMs = Date.now() + waitMs
-    while (total < minBytes && Date.now() < deadlineMs && ctx.broker.running) {
+    const { scheduler } = ctx.broker
+    const deadlineMs = scheduler.nowMs() + waitMs
+    while (total < minBytes && scheduler.nowMs() < deadlineMs && ctx.broker.running) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, deadlineMs - Date.now())
+        const cancelTimer = scheduler.setTimer(done, deadlineMs - scheduler.nowMs())
         const cancel = ctx.broker.waitForData(
           targets.map((t) => ({ topicId: t.p.topicId, partition: t.p.partition })),
           done,
         )
         function done(): void {
-          clearTimeout(timer)
+          cancelTimer()
           cancel()
           resolve()
         }

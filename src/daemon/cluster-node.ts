@@ -1,0 +1,385 @@
+/**
+ * One cluster node: the controller behind its driver, the brokers with their stores, the links
+ * between them and the metadata persistence, wired once for both the daemon and the seeded
+ * simulation. What differs between the two is handed in (ClusterNodeParts):
+ * - a scheduler (real timers, or virtual time) for the controller's clock and the node's timers,
+ *   and one per broker process (the simulation holds a hung process's timers, drops a dead one's);
+ * - each broker's store (LevelDB, or memory with seeded write delays);
+ * - the broker link (direct calls through the fault injector, or the simulated network) and the
+ *   channel from brokers to the controller (a direct call, or a network hop that can be cut);
+ * - metadata persistence (the metadata log file, or an in-memory log with a seeded delay).
+ *
+ * Broker lifecycle: `addBroker` makes a broker process (not started), `start` starts it (a first
+ * start, or a restart of a crashed one), `crash` stops it at once (the controller notices at
+ * session timeout), `pause` hangs it (no metadata applied until `resume`, as a stopped process).
+ * The daemon restarts the same Broker over its open store; the simulation adds a new process
+ * over the same disk first.
+ */
+import { Broker } from '../broker/broker.js'
+import type { ClusterView } from '../broker/cluster-view.js'
+import type { BrokerLink } from '../broker/replica-fetcher.js'
+import { brokerConfig } from '../cluster/configs.js'
+import { Controller, type CommandResult } from '../cluster/controller.js'
+import type { ClusterEvent } from '../cluster/events.js'
+import { MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
+import type { Rng } from '../cluster/rng.js'
+import type { Scheduler } from '../cluster/scheduler.js'
+import type { LogStore } from '../storage/types.js'
+import { SluiceError } from '../common/errors.js'
+import type { Logger } from '../common/logger.js'
+import { ControllerDriver, IsrChangeBatcher } from './controller-driver.js'
+import type { MetadataPersistence } from './metadata-log.js'
+
+/** The requests a broker sends to the controller over its channel. */
+export type ControllerRequestKind = 'register' | 'alterIsr' | 'replicaCorrupt'
+
+/** How brokers reach the controller. */
+export interface ControllerChannel {
+  /** Sends a broker's request: the daemon calls at once; the simulation crosses its network. */
+  request<T>(brokerId: number, kind: ControllerRequestKind, send: () => Promise<T>): Promise<T>
+  /** Whether a broker's heartbeat reaches the controller now (a cut link loses it). */
+  heartbeatReaches(brokerId: number): boolean
+}
+
+export const directChannel: ControllerChannel = {
+  request: (_brokerId, _kind, send) => send(),
+  heartbeatReaches: () => true,
+}
+
+/** One broker process: its store and its timers, with how it hangs and dies when they are its own. */
+export interface BrokerProcess {
+  store: LogStore
+  scheduler: Scheduler
+  pause?(): void
+  resume?(): void
+  kill?(): void
+}
+
+export interface ClusterNodeParts {
+  /** The controller's clock and the node's own timers (controller ticks, retention, checkpoints). */
+  scheduler: Scheduler
+  metadata: MetadataPersistence
+  /** The controller's randomness (elections among equals, topic ids): seeded by the caller. */
+  controllerRng: Rng
+  link: BrokerLink
+  channel: ControllerChannel
+  /** The node's log (elections, fencing, the timers' failures). */
+  log: Logger
+  /** A broker's log (the simulation traces each broker on its own). */
+  brokerLog(brokerId: number): Logger
+}
+
+export interface ClusterNodeOptions {
+  host: string
+  /** Port of broker 1; broker i listens on port + i - 1. */
+  port: number
+  controllerTickMs: number
+  /** How often retention may run (read at each tick, so an altered config applies at once); null: never. */
+  retentionCheckIntervalMs: (() => number) | null
+  /** How often idle partitions' high watermarks are checkpointed; null: never. */
+  checkpointIntervalMs: number | null
+  scrubOnOpen?: boolean
+  /** Told of each produce acknowledged without error (failover measurement). */
+  onProduced?: (topic: string, partition: number) => void
+  /** Told of every metadata commit, after the brokers applied it. */
+  onCommitted?: (records: MetadataRecord[], events: ClusterEvent[]) => void
+  /** Told at every controller tick. */
+  onControllerTick?: (nowMs: number) => void
+}
+
+const RETENTION_TICK_MS = 100
+/** The longest topic creation waits for its replicas when the request gives no timeout. */
+const CREATE_SETTLE_MAX_MS = 10_000
+/** Elections logged one by one in a commit; the rest are counted in one line. */
+const ELECTIONS_LOGGED_PER_COMMIT = 10
+
+/** Throws a controller refusal as a SluiceError (`code` says which kind). */
+export function check(result: { errorCode: number; errorMessage: string | null }, code = 'KAFKA_ERROR'): void {
+  if (result.errorCode !== 0) throw new SluiceError(code, result.errorMessage ?? `controller error ${result.errorCode}`)
+}
+
+export class ClusterNode {
+  readonly image: MetadataImage
+  readonly controller: Controller
+  private readonly driver: ControllerDriver
+  private readonly isrChanges: IsrChangeBatcher
+  private readonly brokersById = new Map<number, Broker>()
+  private readonly processes = new Map<number, BrokerProcess>()
+  private readonly cancelTimers: (() => void)[] = []
+
+  /** Opens the metadata persistence, replays it into the image, and builds the controller. */
+  static async open(parts: ClusterNodeParts, opts: ClusterNodeOptions): Promise<ClusterNode> {
+    const stored = await parts.metadata.open()
+    const clusterId = await parts.metadata.clusterId()
+    return new ClusterNode(parts, opts, clusterId, stored.map((s) => s.record))
+  }
+
+  private constructor(
+    private readonly parts: ClusterNodeParts,
+    private readonly opts: ClusterNodeOptions,
+    readonly clusterId: string,
+    stored: MetadataRecord[],
+  ) {
+    this.image = new MetadataImage()
+    this.controller = new Controller(this.image, parts.controllerRng)
+    this.controller.commit(stored)
+    this.driver = new ControllerDriver(this.controller, parts.metadata, parts.scheduler, (records, events) => this.committed(records, events))
+    this.isrChanges = new IsrChangeBatcher(this.driver, parts.scheduler)
+  }
+
+  get scheduler(): Scheduler {
+    return this.parts.scheduler
+  }
+
+  get brokers(): ReadonlyMap<number, Broker> {
+    return this.brokersById
+  }
+
+  broker(id: number): Broker | undefined {
+    return this.brokersById.get(id)
+  }
+
+  /** The controller queue: run against the current image, persist, apply, announce. */
+  submit<T>(command: () => CommandResult<T>, validateOnly = false): Promise<CommandResult<T>> {
+    return this.driver.submit(command, validateOnly)
+  }
+
+  /** The partitions a broker leads now, by topic name. */
+  ledBy(brokerId: number): { topic: string; partition: number }[] {
+    const out = []
+    for (const t of this.image.topicsById.values()) for (const p of t.partitions) if (p.leader === brokerId) out.push({ topic: t.name, partition: p.partition })
+    return out
+  }
+
+  /**
+   * The controller id that Metadata and DescribeCluster give: as KRaft brokers do (they forward
+   * admin requests to the controller quorum, which clients cannot reach), a live broker: the
+   * lowest id that is running, answering and unfenced; -1 when none is. Clients that send
+   * CreateTopics to "the controller" (kafkajs) then keep working when broker 1 is down.
+   */
+  liveControllerId(): number {
+    for (const b of [...this.brokersById.values()].sort((x, y) => x.id - y.id)) {
+      if (b.running && b.state !== 'paused' && this.image.brokers.get(b.id)?.fenced === false) return b.id
+    }
+    return -1
+  }
+
+  /**
+   * A new broker process for `id` (not started): the first one, or, in the simulation, a restart's
+   * new process over the same disk (the previous one must be down; its timers die with it).
+   */
+  addBroker(id: number, process: BrokerProcess): Broker {
+    const old = this.brokersById.get(id)
+    if (old?.running) throw new Error(`broker ${id} is running`)
+    this.processes.get(id)?.kill?.()
+    const { scheduler } = this.parts
+    const broker = new Broker({
+      id,
+      host: this.opts.host,
+      port: this.opts.port + id - 1,
+      store: process.store,
+      cluster: this.view(id),
+      scheduler: process.scheduler,
+      log: this.parts.brokerLog(id),
+      link: this.parts.link,
+      register: async (b) => {
+        const result = await this.parts.channel.request(id, 'register', () => this.submit(() => this.controller.registerBroker(b.id, b.host, b.port, scheduler.nowMs())))
+        check(result)
+      },
+      // A heartbeat lost on the way is no answer: the broker carries on, its session runs out.
+      heartbeat: (b) => !this.parts.channel.heartbeatReaches(id) || this.controller.heartbeat(b.id, scheduler.nowMs()),
+      onProduced: this.opts.onProduced,
+      scrubOnOpen: this.opts.scrubOnOpen,
+    })
+    this.brokersById.set(id, broker)
+    this.processes.set(id, process)
+    return broker
+  }
+
+  /** Starts broker `id`: it registers (a new broker epoch) and its replicas follow the metadata. */
+  async start(id: number): Promise<void> {
+    await this.brokerById(id).start()
+  }
+
+  /** A crash: the process stops at once; what its store committed stays. */
+  crash(id: number): void {
+    this.brokersById.get(id)?.crash()
+    this.processes.get(id)?.kill?.()
+  }
+
+  /** A hung process: nothing answered, its timers and its metadata updates wait until resume. */
+  pause(id: number): void {
+    this.brokersById.get(id)?.pause()
+    this.processes.get(id)?.pause?.()
+  }
+
+  resume(id: number): void {
+    const broker = this.brokersById.get(id)
+    if (broker?.state !== 'paused') return
+    broker.resume()
+    this.processes.get(id)?.resume?.()
+    // The metadata that arrived while it hung.
+    broker.onMetadata()
+  }
+
+  private brokerById(id: number): Broker {
+    const broker = this.brokersById.get(id)
+    if (!broker) throw new SluiceError('NOT_FOUND', `no broker ${id} (brokers are 1-${this.brokersById.size})`)
+    return broker
+  }
+
+  /** What broker `brokerId` sees of the cluster: the image, and the controller behind its channel. */
+  private view(brokerId: number): ClusterView {
+    const node = this
+    const { channel } = this.parts
+    return {
+      get clusterId() {
+        return node.clusterId
+      },
+      get controllerId() {
+        return node.liveControllerId()
+      },
+      image: this.image,
+      createTopic: (req, validateOnly, settleTimeoutMs) => this.createTopic(req, validateOnly, settleTimeoutMs),
+      deleteTopic: (by) => this.submit(() => this.controller.deleteTopic(by)),
+      alterConfigs: (type, name, changes, replace, validateOnly) => this.submit(() => this.controller.alterConfigs(type, name, changes, replace), validateOnly),
+      alterIsr: (req) => channel.request(brokerId, 'alterIsr', () => this.isrChanges.submit(req)),
+      replicaCorrupt: (req) => channel.request(brokerId, 'replicaCorrupt', () => this.submit(() => this.controller.replicaCorrupt(req))),
+      allocateProducerId: () => this.submit(() => this.controller.allocateProducerId()),
+    }
+  }
+
+  private async createTopic(
+    req: Parameters<ClusterView['createTopic']>[0],
+    validateOnly: boolean,
+    settleTimeoutMs = CREATE_SETTLE_MAX_MS,
+  ): ReturnType<ClusterView['createTopic']> {
+    const result = await this.submit(() => this.controller.createTopic(req), validateOnly)
+    // Answer once the replicas have taken their roles, so the topic is usable at once; but no
+    // later than the request's timeout: the topic exists, and a client that gives up on a
+    // CreateTopics of 10,000 partitions would report a failure for a topic that was created.
+    if (result.errorCode === 0 && !validateOnly) {
+      const topic = this.image.topicsByName.get(req.name)
+      const settling: Promise<void>[] = []
+      for (const p of topic?.partitions ?? []) {
+        for (const id of p.replicas) {
+          const b = this.brokersById.get(id)
+          if (b?.running) settling.push(b.replicas.settled(p))
+        }
+      }
+      let cancel = (): void => undefined
+      const timedOut = new Promise<void>((resolve) => (cancel = this.parts.scheduler.setTimer(resolve, Math.max(0, settleTimeoutMs))))
+      await Promise.race([Promise.all(settling), timedOut])
+      cancel()
+    }
+    return result
+  }
+
+  private committed(records: MetadataRecord[], events: ClusterEvent[]): void {
+    const { log } = this.parts
+    // One line per election, up to a few per commit: a broker returning to 10,000 partitions
+    // elects thousands at once, and a line each would be most of the log (and of the work).
+    let elections = 0
+    for (const record of records) {
+      if (record.type === 'removeTopic') {
+        // The image no longer has the topic: drop its logs wherever they are.
+        for (const broker of this.brokersById.values()) {
+          void broker.dropTopicLogs(record.topicId).catch((error: unknown) => {
+            log.error('dropping a deleted topic failed', { broker: broker.id, topicId: record.topicId, error: String(error) })
+          })
+        }
+      }
+      if (record.type === 'partitionChange' && record.leader !== undefined && ++elections <= ELECTIONS_LOGGED_PER_COMMIT) {
+        const topic = this.image.topicsById.get(record.topicId)
+        log.info(record.unclean ? 'UNCLEAN leader election' : 'leader elected', {
+          topic: topic?.name,
+          partition: record.partition,
+          leader: record.leader,
+          epoch: topic?.partitions[record.partition]?.leaderEpoch,
+          reason: record.reason,
+        })
+      }
+      if (record.type === 'fenceBroker') log.info('broker fenced', { broker: record.brokerId })
+    }
+    if (elections > ELECTIONS_LOGGED_PER_COMMIT) log.info('more leaders elected', { elections: elections - ELECTIONS_LOGGED_PER_COMMIT })
+    // Each broker applies the partitions the commit names; a hung one applies all of the
+    // metadata when it runs again (resume()).
+    for (const broker of this.brokersById.values()) if (broker.state !== 'paused') broker.onMetadata(records)
+    this.opts.onCommitted?.(records, events)
+  }
+
+  /** The node's timers: the controller's clock (session timeouts, preferred leaders), retention, checkpoints. */
+  startTimers(): void {
+    const { scheduler, log } = this.parts
+    const every = (ms: number, fn: () => void): void => {
+      let cancel = scheduler.setTimer(function tick() {
+        cancel = scheduler.setTimer(tick, ms)
+        fn()
+      }, ms)
+      this.cancelTimers.push(() => cancel())
+    }
+
+    let ticking = false
+    every(this.opts.controllerTickMs, () => {
+      if (!ticking) {
+        ticking = true
+        this.submit(() => this.controller.tick(scheduler.nowMs()))
+          .catch((error: unknown) => log.error('controller tick failed', { error: String(error) }))
+          .finally(() => (ticking = false))
+      }
+      this.opts.onControllerTick?.(scheduler.nowMs())
+    })
+
+    // Retention runs every log.retention.check.interval.ms (a broker config that can be altered
+    // at run time); the ticker only looks at the clock, so a changed interval applies at once.
+    const retentionEveryMs = this.opts.retentionCheckIntervalMs
+    if (retentionEveryMs) {
+      let running = false
+      let lastMs = scheduler.nowMs()
+      every(RETENTION_TICK_MS, () => {
+        if (running || scheduler.nowMs() - lastMs < retentionEveryMs()) return
+        running = true
+        lastMs = scheduler.nowMs()
+        Promise.all([...this.brokersById.values()].map((b) => b.runRetention()))
+          .then((deleted) => {
+            const total = deleted.reduce((a, b) => a + b, 0)
+            if (total > 0) log.info('retention deleted batches', { batches: total })
+          })
+          .catch((error: unknown) => log.error('retention failed', { error: String(error) }))
+          .finally(() => (running = false))
+      })
+    }
+
+    // High watermarks are checkpointed with each append; idle partitions get theirs written here,
+    // as Kafka checkpoints every replica.high.watermark.checkpoint.interval.ms (5 s).
+    if (this.opts.checkpointIntervalMs !== null) {
+      every(this.opts.checkpointIntervalMs, () => {
+        for (const b of this.brokersById.values()) {
+          if (b.logDirOffline) continue // its store failed: nothing to checkpoint until it is back
+          b.store.checkpoint().catch((error: unknown) => log.error('checkpoint failed', { broker: b.id, error: String(error) }))
+        }
+      })
+    }
+  }
+
+  /** log.retention.check.interval.ms as the brokers' config says now. */
+  retentionCheckIntervalMs(): number {
+    return Number(brokerConfig(this.image.brokerConfigs, 'log.retention.check.interval.ms'))
+  }
+
+  /** The metadata log, oldest first (for `cluster events`). */
+  metadataRecords(): ReturnType<MetadataPersistence['readAll']> {
+    return this.parts.metadata.readAll()
+  }
+
+  stopTimers(): void {
+    for (const cancel of this.cancelTimers.splice(0)) cancel()
+  }
+
+  /** Stops the timers and the brokers (a clean shutdown each), then the metadata persistence. */
+  async close(): Promise<void> {
+    this.stopTimers()
+    await Promise.allSettled([...this.brokersById.values()].map((b) => b.close()))
+    await this.parts.metadata.close()
+  }
+}
