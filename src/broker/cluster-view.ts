@@ -32,5 +32,3 @@ export interface ClusterView {
   allocateProducerId(): Promise<CommandResult<number>>
 }
 
-// The scheduler's home is cluster/scheduler.ts; re-exported for the broker files that import it here.
-export { sleep, type Clock, type Scheduler } from '../cluster/scheduler.js'

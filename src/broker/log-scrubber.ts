@@ -12,7 +12,7 @@
 import type { Logger } from '../common/logger.js'
 import { readBatchHeader } from '../protocol/batch-layout.js'
 import { isStorageError, type StorageError } from '../storage/errors.js'
-import { sleep, type Scheduler } from './cluster-view.js'
+import { sleep, type Scheduler } from '../cluster/scheduler.js'
 import type { Hosted } from './replica-manager.js'
 
 export const SCRUB_READ_BYTES = 1024 * 1024

@@ -15,7 +15,8 @@ import { ErrorCode } from '../protocol/errors.js'
 import { isStorageError, type StorageError } from '../storage/errors.js'
 import type { AppendInfo, LogStore, PartitionLog } from '../storage/types.js'
 import type { Logger } from '../common/logger.js'
-import type { ClusterView, Scheduler } from './cluster-view.js'
+import type { ClusterView } from './cluster-view.js'
+import type { Scheduler } from '../cluster/scheduler.js'
 import {
   deleteProducerSnapshot,
   loadProducerSnapshot,

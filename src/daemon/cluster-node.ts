@@ -27,6 +27,7 @@ import type { Scheduler } from '../cluster/scheduler.js'
 import type { LogStore } from '../storage/types.js'
 import { SluiceError } from '../common/errors.js'
 import type { Logger } from '../common/logger.js'
+import { ErrorCode } from '../protocol/errors.js'
 import { ControllerDriver, IsrChangeBatcher } from './controller-driver.js'
 import type { MetadataPersistence } from './metadata-log.js'
 
@@ -95,7 +96,7 @@ const ELECTIONS_LOGGED_PER_COMMIT = 10
 
 /** Throws a controller refusal as a SluiceError (`code` says which kind). */
 export function check(result: { errorCode: number; errorMessage: string | null }, code = 'KAFKA_ERROR'): void {
-  if (result.errorCode !== 0) throw new SluiceError(code, result.errorMessage ?? `controller error ${result.errorCode}`)
+  if (result.errorCode !== ErrorCode.NONE) throw new SluiceError(code, result.errorMessage ?? `controller error ${result.errorCode}`)
 }
 
 export class ClusterNode {
@@ -258,7 +259,7 @@ export class ClusterNode {
     // Answer once the replicas have taken their roles, so the topic is usable at once; but no
     // later than the request's timeout: the topic exists, and a client that gives up on a
     // CreateTopics of 10,000 partitions would report a failure for a topic that was created.
-    if (result.errorCode === 0 && !validateOnly) {
+    if (result.errorCode === ErrorCode.NONE && !validateOnly) {
       const topic = this.image.topicsByName.get(req.name)
       const settling: Promise<void>[] = []
       for (const p of topic?.partitions ?? []) {

@@ -5,11 +5,10 @@
  * UNKNOWN_TOPIC_OR_PARTITION; other resource types INVALID_REQUEST.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { describeConfigsApi, type DescribeConfigsRequest, type DescribeConfigsResponseInput } from '../../protocol/messages/32-describe-configs.js'
+import { ConfigResourceType, describeConfigsApi, type DescribeConfigsRequest, type DescribeConfigsResponseInput } from '../../protocol/messages/32-describe-configs.js'
 import { defineHandler, type RequestContext } from '../handler.js'
 import { describeBrokerConfigs, describeTopicConfigs } from './config-entries.js'
 
-const RESOURCE_TOPIC = 2
 const RESOURCE_BROKER = 4
 
 type Result = DescribeConfigsResponseInput['results'][number]
@@ -18,7 +17,7 @@ function handle(ctx: RequestContext, req: DescribeConfigsRequest): DescribeConfi
   const image = ctx.broker.cluster.image
   const results = req.resources.map((r) => {
     const out: Result = { errorCode: ErrorCode.NONE, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] }
-    if (r.resourceType === RESOURCE_TOPIC) {
+    if (r.resourceType === ConfigResourceType.TOPIC) {
       const topic = image.topicsByName.get(r.resourceName)
       if (!topic) {
         out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION

@@ -5,6 +5,7 @@
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import {
+  AlterConfigOp,
   incrementalAlterConfigsApi,
   type IncrementalAlterConfigsRequest,
   type IncrementalAlterConfigsResponseInput,
@@ -12,13 +13,11 @@ import {
 import { defineHandler, type RequestContext } from '../handler.js'
 import { alterResource, type ResourceResponse } from './alter-resource.js'
 
-const OP_SET = 0
-const OP_DELETE = 1
 
 async function handle(ctx: RequestContext, req: IncrementalAlterConfigsRequest): Promise<IncrementalAlterConfigsResponseInput> {
   const responses: ResourceResponse[] = []
   for (const r of req.resources) {
-    const unsupported = r.configs.find((c) => c.configOperation !== OP_SET && c.configOperation !== OP_DELETE)
+    const unsupported = r.configs.find((c) => c.configOperation !== AlterConfigOp.SET && c.configOperation !== AlterConfigOp.DELETE)
     if (unsupported) {
       responses.push({
         errorCode: ErrorCode.INVALID_REQUEST,
@@ -28,7 +27,7 @@ async function handle(ctx: RequestContext, req: IncrementalAlterConfigsRequest):
       })
       continue
     }
-    const changes = r.configs.map((c) => ({ name: c.name, value: c.configOperation === OP_DELETE ? null : c.value }))
+    const changes = r.configs.map((c) => ({ name: c.name, value: c.configOperation === AlterConfigOp.DELETE ? null : c.value }))
     responses.push(await alterResource(ctx, r.resourceType, r.resourceName, changes, false, req.validateOnly))
   }
   return { throttleTimeMs: 0, responses }

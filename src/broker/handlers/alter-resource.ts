@@ -1,13 +1,12 @@
 /** The part AlterConfigs and IncrementalAlterConfigs share: one resource's changes through the controller. */
 import { ErrorCode } from '../../protocol/errors.js'
+import { ConfigResourceType } from '../../protocol/messages/32-describe-configs.js'
 import type { AlterConfigsResponseInput } from '../../protocol/messages/33-alter-configs.js'
 import type { RequestContext } from '../handler.js'
 
 /** One resource's answer; AlterConfigs and IncrementalAlterConfigs answer the same fields. */
 export type ResourceResponse = AlterConfigsResponseInput['responses'][number]
 
-const RESOURCE_TOPIC = 2
-const RESOURCE_BROKER = 4
 
 export async function alterResource(
   ctx: RequestContext,
@@ -18,12 +17,12 @@ export async function alterResource(
   validateOnly: boolean,
 ): Promise<ResourceResponse> {
   const out: ResourceResponse = { errorCode: ErrorCode.NONE, errorMessage: null, resourceType, resourceName }
-  if (resourceType !== RESOURCE_TOPIC && resourceType !== RESOURCE_BROKER) {
+  if (resourceType !== ConfigResourceType.TOPIC && resourceType !== ConfigResourceType.BROKER) {
     out.errorCode = ErrorCode.INVALID_REQUEST
     out.errorMessage = `resource type ${resourceType} is not supported by sluice`
     return out
   }
-  const kind = resourceType === RESOURCE_TOPIC ? 'topic' : 'broker'
+  const kind = resourceType === ConfigResourceType.TOPIC ? 'topic' : 'broker'
   const result = await ctx.broker.cluster.alterConfigs(kind, resourceName, changes, replace, validateOnly)
   out.errorCode = result.errorCode
   out.errorMessage = result.errorMessage

@@ -3,14 +3,7 @@
  * Shared by the handlers of those APIs.
  */
 import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, topicConfig, type ConfigDef } from '../../cluster/configs.js'
-import type { DescribeConfigsResponse } from '../../protocol/messages/32-describe-configs.js'
-
-/** Kafka's ConfigSource values. */
-export const ConfigSource = {
-  DYNAMIC_TOPIC_CONFIG: 1,
-  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
-  DEFAULT_CONFIG: 5,
-} as const
+import { ConfigSource, type DescribeConfigsResponse } from '../../protocol/messages/32-describe-configs.js'
 
 /** Kafka's ConfigType values (DescribeConfigs v3+). */
 const CONFIG_TYPE: Record<ConfigDef['type'], number> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7 }

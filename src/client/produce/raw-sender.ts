@@ -94,7 +94,7 @@ export class RawSender implements Sender {
     for (const [partition, messages] of byPartition) {
       const leader = partitions[partition]?.leader ?? -1
       if (leader < 0) {
-        errors.push(new PartitionProduceError(partition, 5, 'no leader in the metadata'))
+        errors.push(new PartitionProduceError(partition, ErrorCode.LEADER_NOT_AVAILABLE, 'no leader in the metadata'))
         continue
       }
       const batch = encodeBatch(messages, {
@@ -121,7 +121,7 @@ export class RawSender implements Sender {
           }
           const answered = new Set(answers.map((a) => a.partition))
           for (const r of requested) {
-            if (!answered.has(r.partition)) errors.push(new PartitionProduceError(r.partition, 13, 'the broker did not answer for this partition'))
+            if (!answered.has(r.partition)) errors.push(new PartitionProduceError(r.partition, ErrorCode.NETWORK_EXCEPTION, 'the broker did not answer for this partition'))
           }
           for (const a of answers) {
             if (a.errorCode === ErrorCode.NONE) {
@@ -142,7 +142,7 @@ export class RawSender implements Sender {
   }
 
   private async connectionTo(broker: BrokerAddress | undefined, leader: number): Promise<ProduceConnection> {
-    if (broker === undefined) throw new PartitionProduceError(-1, 8, `broker ${leader} is not in the metadata`)
+    if (broker === undefined) throw new PartitionProduceError(-1, ErrorCode.BROKER_NOT_AVAILABLE, `broker ${leader} is not in the metadata`)
     return this.client.connections.get(broker)
   }
 }
