@@ -14,7 +14,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
-import { freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 
 interface Partition {
   topic: string
@@ -88,7 +88,7 @@ beforeAll(async () => {
   })
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, heartbeatsApplyAt - Date.now())))
   await setConfigs(BROKER_CONFIGS)
-}, 60_000)
+})
 
 afterAll(async () => {
   await admin?.disconnect().catch(() => undefined)
@@ -106,7 +106,7 @@ beforeEach(async () => {
     const up = (await brokers()).every((b) => b.state === 'up')
     return up && (await partitions()).every((p) => p.isr.length === p.replicas.length && p.leader >= 0)
   })
-}, 30_000)
+})
 
 function run(args: string[], env: Record<string, string> = {}): Promise<SluiceResult> {
   return sluice(args, { home: d.home, env: { ...d.env, ...env } })
@@ -137,7 +137,7 @@ function expectFailure(r: SluiceResult, exit: number, phrase: RegExp): void {
 
 /** The control socket, straight: for waiting on the cluster, not for what is under test. */
 function control<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-  return callDaemon<T>(d.home, method, params, { timeoutMs: 30_000 })
+  return callDaemon<T>(d.home, method, params, { timeoutMs: HANG_MS })
 }
 const brokers = async (): Promise<Broker[]> => (await control<{ brokers: Broker[] }>('broker.list')).brokers
 const partitions = async (topic?: string): Promise<Partition[]> =>
@@ -145,7 +145,7 @@ const partitions = async (topic?: string): Promise<Partition[]> =>
 const nextEventOffset = async (): Promise<number> =>
   (await control<{ events: Event[] }>('cluster.events')).events.reduce((m, e) => Math.max(m, e.offset ?? -1), -1) + 1
 
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = HANG_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await cond())) {
     if (Date.now() > deadline) {

@@ -9,7 +9,7 @@
 import { execa } from 'execa'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, cleanEnv, freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, BIN, cleanEnv, freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
 
 const { Kafka, logLevel } = kafkajs
@@ -68,7 +68,7 @@ beforeAll(async () => {
   kafka = new Kafka({ clientId: 'consume-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
   producer = kafka.producer()
   await producer.connect()
-}, 60_000)
+})
 
 afterAll(async () => {
   await producer?.disconnect()
@@ -364,7 +364,7 @@ describe.concurrent('sluice consume', () => {
       await producer.send({ topic: 'c-head', acks: -1, messages: Array.from({ length: 2000 }, (_, i) => ({ value: `{"n":${b * 2000 + i},"pad":"${'x'.repeat(100)}"}` })) })
     }
     const script = `"${process.execPath}" "${BIN}" consume c-head | head -5; echo "sluice exit: \${PIPESTATUS[0]}"`
-    const r = await execa('bash', ['-c', script], { env: cleanEnv(d.env, d.home), extendEnv: false, reject: false, timeout: 30_000 })
+    const r = await execa('bash', ['-c', script], { env: cleanEnv(d.env, d.home), extendEnv: false, reject: false, timeout: HANG_MS })
     const out = String(r.stdout).split('\n')
     expect(out.slice(0, 5).map((l) => (JSON.parse(l) as Envelope).offset)).toEqual([0, 1, 2, 3, 4])
     expect(out[5]).toBe('sluice exit: 0')

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
 import { kcatPath } from '../interop/kcat.js'
 import { readTopic, type ReadRecord } from '../support/read-back.js'
-import { sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 
 const RECORDS = 50_000
 const KILLS = 5
@@ -60,7 +60,7 @@ let d: TestDaemon
 let admin: Admin
 
 function control<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-  return callDaemon<T>(d.home, method, params, { timeoutMs: 30_000 })
+  return callDaemon<T>(d.home, method, params, { timeoutMs: HANG_MS })
 }
 const partitions = async (): Promise<Partition[]> => (await control<{ partitions: Partition[] }>('cluster.partitions')).partitions.filter((p) => p.topic === TOPIC)
 const startedAtMs = Date.now()
@@ -68,7 +68,7 @@ const startedAtMs = Date.now()
 const step = (what: string): void => console.error(`drill +${((Date.now() - startedAtMs) / 1000).toFixed(1)}s: ${what}`)
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = HANG_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}; partitions: ${JSON.stringify(await partitions())}`)
@@ -187,7 +187,7 @@ beforeAll(async () => {
   })
   await sleep(Math.max(0, heartbeatsApplyAt - Date.now()))
   await setBrokerConfigs(BROKER_CONFIGS)
-}, 60_000)
+})
 
 afterAll(async () => {
   await admin?.disconnect().catch(() => undefined)
@@ -201,9 +201,9 @@ describe.skipIf(!kcatPath)('failover drill', () => {
 
     const kcat = execa(kcatPath!, ['-P', '-b', d.bootstrap, '-t', TOPIC, '-X', 'enable.idempotence=true', '-X', 'acks=all', '-X', 'linger.ms=5'], {
       reject: false,
-      timeout: 110_000,
+      timeout: HANG_MS,
     })
-    const produce = spawnSluice(['produce', TOPIC, '--json', '--no-progress'], { home: d.home, env: d.env, timeoutMs: 110_000 })
+    const produce = spawnSluice(['produce', TOPIC, '--json', '--no-progress'], { home: d.home, env: d.env, timeoutMs: HANG_MS })
     const kcatWriter = new PacedWriter(kcat.stdin!, (n) => `k${n}`)
     const sluiceWriter = new PacedWriter(produce.stdin!, (n) => `"s${n}"`)
     let killsDone = false
@@ -323,5 +323,5 @@ describe.skipIf(!kcatPath)('failover drill', () => {
     }
     expect(kills).toHaveLength(KILLS)
     expect(elections.filter((e) => e.partition === 0).length).toBeGreaterThanOrEqual(KILLS)
-  }, 120_000)
+  })
 })

@@ -13,7 +13,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
-import { sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 interface Partition {
   topic: string
@@ -32,7 +32,7 @@ let admin: Admin
 const control = <T>(method: string, params: Record<string, unknown> = {}): Promise<T> => callDaemon<T>(d.home, method, params)
 const partitions = async (topic: string): Promise<Partition[]> =>
   (await control<{ partitions: Partition[] }>('cluster.partitions')).partitions.filter((p) => p.topic === topic)
-const run = (args: string[], timeoutMs = 60_000) => sluice(args, { home: d.home, env: d.env, timeoutMs })
+const run = (args: string[], timeoutMs = HANG_MS) => sluice(args, { home: d.home, env: d.env, timeoutMs })
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
@@ -49,7 +49,7 @@ beforeAll(async () => {
     const r = await sluice(['produce', topic], { home: d.home, env: d.env, input: input + '\n' })
     expect(r.exitCode, r.stderr).toBe(0)
   }
-}, 90_000)
+})
 
 afterAll(async () => {
   await admin?.disconnect().catch(() => undefined)
@@ -81,19 +81,19 @@ describe('reads started while a crashed broker still leads', () => {
     } finally {
       await restart(victim)
     }
-  }, 90_000)
+  })
 
   it('tail (not a terminal) waits out the election and follows', async () => {
     const victim = await killLeader('fv-tail')
     try {
-      const child = spawnSluice(['tail', 'fv-tail', '--from', 'earliest'], { home: d.home, env: d.env, timeoutMs: 90_000 })
+      const child = spawnSluice(['tail', 'fv-tail', '--from', 'earliest'], { home: d.home, env: d.env, timeoutMs: HANG_MS })
       let out = ''
       child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()))
       const lines = (): string[] => out.split('\n').filter((l) => l !== '')
       // Exits 3 at once without the retry: wait for the records, or for the process to end.
       let ended = false
       void child.finally(() => (ended = true))
-      await until('every record, or tail ending', () => (lines().length >= RECORDS || ended ? true : undefined), 60_000)
+      await until('every record, or tail ending', () => (lines().length >= RECORDS || ended ? true : undefined), HANG_MS)
       child.kill('SIGTERM')
       const r = await child
       expect(r.exitCode, r.stderr).toBe(0)
@@ -101,7 +101,7 @@ describe('reads started while a crashed broker still leads', () => {
     } finally {
       await restart(victim)
     }
-  }, 90_000)
+  })
 
   it('replay waits out the election and writes every record', async () => {
     const victim = await killLeader('fv-replay')
@@ -112,7 +112,7 @@ describe('reads started while a crashed broker still leads', () => {
     } finally {
       await restart(victim)
     }
-  }, 90_000)
+  })
 })
 
 describe('cluster status and cluster partitions during a failure', () => {
@@ -161,5 +161,5 @@ describe('cluster status and cluster partitions during a failure', () => {
     } finally {
       await restart(victim)
     }
-  }, 60_000)
+  })
 })

@@ -11,7 +11,7 @@
 import { execa, type ResultPromise } from 'execa'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka'
 import { kcatPath } from '../interop/kcat.js'
 import { encodeAssignment, encodeSubscription } from '../../src/client/consume/group/consumer-protocol.js'
@@ -38,7 +38,7 @@ beforeAll(async () => {
   await admin.disconnect()
   producer = kafka.producer()
   await producer.connect()
-}, 60_000)
+})
 
 afterAll(async () => {
   await producer?.disconnect()
@@ -46,7 +46,7 @@ afterAll(async () => {
 })
 
 const run = (args: string[]): Promise<SluiceResult> => sluice(args, { home: d.home, env: d.env })
-const spawn = (args: string[]): ResultPromise<{ reject: false }> => spawnSluice(args, { home: d.home, env: d.env, timeoutMs: 80_000 })
+const spawn = (args: string[]): ResultPromise<{ reject: false }> => spawnSluice(args, { home: d.home, env: d.env, timeoutMs: HANG_MS })
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function json<T>(args: string[]): Promise<T> {
@@ -69,7 +69,7 @@ interface Plan {
 const describeGroup = (g: string): Promise<Described> => json<Described>(['group', 'describe', g])
 const committedOf = async (g: string): Promise<number[]> => (await describeGroup(g)).partitions.map((p) => p.committedOffset ?? -1)
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = HANG_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
@@ -432,7 +432,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     await createTopic(topic, 6)
     const steady = steadyProducer(topic, 6)
     const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', 'session.timeout.ms=2000', '-X', 'heartbeat.interval.ms=300', topic]
-    const start = (): ResultPromise<{ reject: false }> => execa(kcatPath!, kcatArgs, { reject: false, timeout: 80_000 }) as ResultPromise<{ reject: false }>
+    const start = (): ResultPromise<{ reject: false }> => execa(kcatPath!, kcatArgs, { reject: false, timeout: HANG_MS }) as ResultPromise<{ reject: false }>
     const procs = [start(), start()]
     await waitForStable(g, 2, 6)
     await sleep(500)
@@ -456,7 +456,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     const steady = steadyProducer(topic, 6)
     const sluiceArgs = ['consume', topic, '--group', g, '--session-timeout', SESSION, '--format', 'value']
     const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', 'session.timeout.ms=2000', '-X', 'heartbeat.interval.ms=300', topic]
-    const kcat = execa(kcatPath!, kcatArgs, { reject: false, timeout: 80_000 })
+    const kcat = execa(kcatPath!, kcatArgs, { reject: false, timeout: HANG_MS })
     const procs = [spawn(sluiceArgs)]
     const two = await waitForStable(g, 2, 6)
     expect(new Set(two.members.map((m) => m.clientId)).size).toBe(2) // one of each

@@ -18,7 +18,7 @@ beforeAll(async () => {
   d = await startDaemon({ brokers: 1 })
   admin = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING }).admin()
   await admin.connect()
-}, 60_000)
+})
 
 afterAll(async () => {
   await admin?.disconnect().catch(() => undefined)
@@ -44,5 +44,5 @@ describe('connections.max.idle.ms', () => {
     const described = await admin.describeCluster()
     expect(described.brokers).toHaveLength(1)
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: 4, name: '1', configEntries: [{ name: 'connections.max.idle.ms', value: '600000' }] }] })
-  }, 60_000)
+  })
 })

@@ -17,7 +17,7 @@ let kafka: kafkajs.Kafka
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
   kafka = new Kafka({ clientId: 'limits', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
-}, 60_000)
+})
 
 afterAll(async () => {
   if (d) await stopDaemon(d)

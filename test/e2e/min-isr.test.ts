@@ -12,7 +12,7 @@ import { callDaemon } from '../../src/client/control.js'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { RawClient } from '../support/raw-client.js'
 import { readTopic } from '../support/read-back.js'
-import { sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 
 const TOPIC = 'min-isr'
 const PARTITIONS = 3
@@ -38,9 +38,9 @@ let admin: Admin
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const partitions = async (): Promise<Partition[]> =>
-  (await callDaemon<{ partitions: Partition[] }>(d.home, 'cluster.partitions', {}, { timeoutMs: 30_000 })).partitions.filter((p) => p.topic === TOPIC)
+  (await callDaemon<{ partitions: Partition[] }>(d.home, 'cluster.partitions', {}, { timeoutMs: HANG_MS })).partitions.filter((p) => p.topic === TOPIC)
 
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = HANG_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}; partitions: ${JSON.stringify(await partitions())}`)
@@ -82,7 +82,7 @@ beforeAll(async () => {
   })
   await sleep(Math.max(0, heartbeatsApplyAt - Date.now()))
   await setBrokerConfigs(BROKER_CONFIGS)
-}, 60_000)
+})
 
 afterAll(async () => {
   await admin?.disconnect().catch(() => undefined)
@@ -176,5 +176,5 @@ describe('min.insync.replicas unmet', () => {
       `min ISR unmet: ${ackedAll.length} records acknowledged with acks=all before and during the crashes, all kept; ` +
         `${ackedOne.length} with acks=1 while the ISR was [${survivor}], all kept; acks=all refused with NOT_ENOUGH_REPLICAS (kafkajs and raw)`,
     )
-  }, 90_000)
+  })
 })

@@ -12,6 +12,7 @@ import path from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, REPO_ROOT, cleanEnv } from '../helpers/sluice.js'
+import { HANG_MS } from '../helpers/wait.js'
 import { startDaemon, stopDaemon, tempHome, type TempHome, type TestDaemon } from '../helpers/index.js'
 
 const TRACE = path.join(REPO_ROOT, 'test', 'helpers', 'module-trace.mjs')
@@ -22,7 +23,7 @@ let dir: TempHome
 
 beforeAll(async () => {
   ;[d, dir] = await Promise.all([startDaemon({ brokers: 3 }), tempHome()])
-}, 60_000)
+})
 
 afterAll(async () => {
   await stopDaemon(d)
@@ -33,7 +34,7 @@ let traces = 0
 
 /** `sluice ...args` against the daemon, untraced. */
 async function sluiceRun(args: string[], input?: string): Promise<{ exitCode: number; stderr: string }> {
-  const r = await execa(process.execPath, [BIN, ...args], { reject: false, env: cleanEnv(d.env, d.home), extendEnv: false, input, timeout: 60_000 })
+  const r = await execa(process.execPath, [BIN, ...args], { reject: false, env: cleanEnv(d.env, d.home), extendEnv: false, input, timeout: HANG_MS })
   return { exitCode: r.exitCode ?? -1, stderr: String(r.stderr) }
 }
 
@@ -45,7 +46,7 @@ async function traced(args: string[], input?: string): Promise<{ exitCode: numbe
     env: cleanEnv({ ...d.env, MODULE_TRACE_FILE: file }, d.home),
     extendEnv: false,
     input,
-    timeout: 60_000,
+    timeout: HANG_MS,
     cwd: REPO_ROOT,
   })
   const loaded = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n') : []

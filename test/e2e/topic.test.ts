@@ -22,7 +22,7 @@ let b: TestDaemon // 1 broker, in another home: reached only by --bootstrap-serv
 
 beforeAll(async () => {
   ;[a, b] = await Promise.all([startDaemon({ brokers: 3 }), startDaemon({ brokers: 1 })])
-}, 60_000)
+})
 
 afterAll(async () => {
   // TOPIC_TEST_KEEP_LOG=1 prints both daemons' logs before their homes go (to chase a daemon failure).
