@@ -11,6 +11,7 @@ import { afterAll, afterEach, describe, expect, test } from 'vitest'
 import {
   cleanEnv,
   freePortRange,
+  HANG_MS,
   REPO_ROOT,
   sluice,
   spawnSluice,
@@ -19,6 +20,7 @@ import {
   tempHome,
   type TempHome,
   type TestDaemon,
+  until,
 } from '../helpers/index.js'
 
 const homes: TempHome[] = []
@@ -70,11 +72,7 @@ function alive(pid: number): boolean {
 }
 
 async function waitUntil(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (cond()) return
-    await new Promise((r) => setTimeout(r, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
+  await until(what, () => (cond() ? true : undefined), HANG_MS, 10)
 }
 
 describe('sluice daemon start', () => {

@@ -7,8 +7,10 @@
  *   does, and the exit code of `cluster status` says the cluster is not healthy.
  *
  * One 3-broker daemon with a session timeout of 20 s: wide enough to look at the window, short
- * enough for the reads' 30 s retry window. Each test kills the leader of its own topic's
- * partition 0 and restarts it at the end.
+ * enough for the reads' 30 s retry window. The views' test looks at the window itself, with
+ * several CLI calls that a loaded machine can stretch past 20 s: it widens the session timeout
+ * to a hang's length while it looks. Each test kills the leader of its own topic's partition 0
+ * and restarts it at the end.
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -34,15 +36,22 @@ const partitions = async (topic: string): Promise<Partition[]> =>
   (await control<{ partitions: Partition[] }>('cluster.partitions')).partitions.filter((p) => p.topic === topic)
 const run = (args: string[], timeoutMs = HANG_MS) => sluice(args, { home: d.home, env: d.env, timeoutMs })
 
+const SESSION_TIMEOUT_MS = 20_000
+
+/** The brokers' session timeout: how long a crashed leader stays leader before it is fenced. */
+async function setSessionTimeout(ms: number): Promise<void> {
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [{ type: 4, name: '1', configEntries: [{ name: 'broker.session.timeout.ms', value: String(ms) }] }],
+  })
+}
+
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
   const kafka = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
   admin = kafka.admin()
   await admin.connect()
-  await admin.alterConfigs({
-    validateOnly: false,
-    resources: [{ type: 4, name: '1', configEntries: [{ name: 'broker.session.timeout.ms', value: '20000' }] }],
-  })
+  await setSessionTimeout(SESSION_TIMEOUT_MS)
   await admin.createTopics({ waitForLeaders: true, topics: TOPICS.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 3 })) })
   for (const topic of TOPICS) {
     const input = Array.from({ length: RECORDS }, (_, i) => JSON.stringify({ key: `k${i}`, value: `v${i}`, partition: i % 3 })).join('\n')
@@ -134,6 +143,8 @@ describe('cluster status and cluster partitions during a failure', () => {
   })
 
   it('before the crashed leader is fenced: its partitions are leader-down in both, and status exits 8', async () => {
+    // The window must outlast the CLI calls below, however slow the machine: not fenced before a hang.
+    await setSessionTimeout(HANG_MS)
     const victim = await killLeader('fv-status')
     try {
       const led = (await partitions('fv-status')).filter((p) => p.leader === victim).map((p) => `${p.topic}-${p.partition}`)
@@ -143,7 +154,7 @@ describe('cluster status and cluster partitions during a failure', () => {
       expect(s.healthy).toBe(false)
       expect(s.brokers.find((b) => b.id === victim)?.state).toBe('killed')
       const names = (ps: Partition[]): string[] => ps.filter((p) => p.topic === 'fv-status').map((p) => `${p.topic}-${p.partition}`)
-      // The session timeout (20 s) is far away: the metadata still names the victim as leader.
+      // The session timeout is far away: the metadata still names the victim as leader.
       expect(names(s.leaderDown)).toEqual(led)
       expect(s.leaderDown.every((p) => p.leader === victim)).toBe(true)
 
@@ -160,6 +171,7 @@ describe('cluster status and cluster partitions during a failure', () => {
       expect(partsHuman.stdout).toContain(led.join(', '))
     } finally {
       await restart(victim)
+      await setSessionTimeout(SESSION_TIMEOUT_MS)
     }
   })
 })

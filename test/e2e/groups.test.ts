@@ -123,8 +123,14 @@ async function fill(topic: string, partitions: number, perPartition: number, tim
   }
 }
 
+/**
+ * Records a steady producer gets acknowledged while a group is in one state (members, assignment)
+ * before the test moves it on: a count, not a time, so that a loaded machine writes as many.
+ */
+const RECORDS_PER_STATE = 10
+
 /** A producer sending {"id":n} records round the partitions until stopped; the ids acknowledged. */
-function steadyProducer(topic: string, partitions: number): { stop(): Promise<Set<number>> } {
+function steadyProducer(topic: string, partitions: number): { moreAcked(count: number): Promise<void>; stop(): Promise<Set<number>> } {
   const acked = new Set<number>()
   let stopped = false
   const loop = (async () => {
@@ -139,6 +145,11 @@ function steadyProducer(topic: string, partitions: number): { stop(): Promise<Se
     }
   })()
   return {
+    /** Resolves once `count` more records are acknowledged (from now). */
+    async moreAcked(count) {
+      const target = acked.size + count
+      while (acked.size < target && !stopped) await sleep(15)
+    },
     async stop() {
       stopped = true
       await loop
@@ -382,7 +393,7 @@ describe.concurrent('consume --group', () => {
     const g = 'gr-exit-g'
     await createTopic(topic, 3)
     const steady = steadyProducer(topic, 3)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const seen: number[] = []
     for (let i = 0; i < 3; i++) {
       const r = await run(['consume', topic, '--group', g, '--exit', '--format', 'value'])
@@ -408,16 +419,16 @@ describe.concurrent('consume --group with a steady producer', () => {
     const procs = [spawn(args), spawn(args), spawn(args)]
     const three = await waitForStable(g, 3, 6)
     for (const m of three.members) expect(m.assignment[0]!.partitions).toHaveLength(2)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     procs.push(spawn(args))
     const four = await waitForStable(g, 4, 6)
     const before = new Set(four.members.map((m) => m.memberId))
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     procs[1]!.kill('SIGKILL')
     // After the session timeout its partitions move to the three left.
     const after = await waitForStable(g, 3, 6)
     for (const m of after.members) expect(before.has(m.memberId)).toBe(true)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 6)
     for (const p of procs) p.kill('SIGTERM')
@@ -435,13 +446,13 @@ describe.concurrent('consume --group with a steady producer', () => {
     const start = (): ResultPromise<{ reject: false }> => execa(kcatPath!, kcatArgs, { reject: false, timeout: HANG_MS }) as ResultPromise<{ reject: false }>
     const procs = [start(), start()]
     await waitForStable(g, 2, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     procs.push(start())
     await waitForStable(g, 3, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     procs[0]!.kill('SIGTERM') // kcat leaves the group on SIGTERM
     await waitForStable(g, 2, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 6)
     for (const p of procs) p.kill('SIGTERM')
@@ -461,15 +472,15 @@ describe.concurrent('consume --group with a steady producer', () => {
     const two = await waitForStable(g, 2, 6)
     expect(new Set(two.members.map((m) => m.clientId)).size).toBe(2) // one of each
     expect((await json<{ protocol: string }>(['group', 'describe', g])).protocol).toBe('range')
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     procs.push(spawn(sluiceArgs))
     await waitForStable(g, 3, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     // A sluice member leaves (its partitions go to kcat and the other). Not kcat: on SIGTERM kcat
     // drops a record it has already polled (and whose offset it then commits).
     procs[0]!.kill('SIGTERM')
     await waitForStable(g, 2, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 6)
     procs[1]!.kill('SIGTERM')
@@ -493,7 +504,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     expect((await json<{ protocol: string }>(['group', 'describe', g])).protocol).toBe('RoundRobinAssigner')
     await members[0]!.disconnect()
     await waitForStable(g, 2, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 6)
     await members[1]!.disconnect()
@@ -516,7 +527,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     await waitForStable(g, 3, 6)
     await members[0]!.disconnect()
     await waitForStable(g, 2, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 6)
     await Promise.all(members.slice(1).map((c) => c.disconnect()))
@@ -542,7 +553,7 @@ describe('consume --group across the loss of the group coordinator', () => {
     // A new coordinator, new memberships, and the partitions shared again.
     const after = await waitForStable(g, 2, 4)
     expect(after.members.length).toBe(2)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 4)
     for (const p of procs) p.kill('SIGTERM')

@@ -109,7 +109,7 @@ describe('min.insync.replicas unmet', () => {
         }
       }
     })()
-    await sleep(500)
+    await waitFor('acks=all writes acknowledged before the crash', async () => ackedAll.length > 0)
 
     // Broker 1 stays; 2 and 3 crash. After their sessions time out every ISR is [1].
     const survivor = 1
