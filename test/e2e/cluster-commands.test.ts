@@ -14,7 +14,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
-import { HANG_MS, freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { freePortRange, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 
 interface Partition {
   topic: string
@@ -65,7 +65,7 @@ let admin: Admin
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } })
   admin = kafka.admin()
   await admin.connect()
   // AlterConfigs replaces the whole set of dynamic broker configs: always send all we want.
@@ -427,7 +427,7 @@ describe('broker kill, start, pause, resume', () => {
     const listed = json<{ controllerId: number; brokers: Broker[] }>(await run(['broker', 'list', '--json']))
     expect(listed.controllerId).toBe(2)
     // kafkajs sends CreateTopics to the controller Metadata names (KRaft brokers name a live broker).
-    const other = new Kafka({ brokers: [`127.0.0.1:${d.port + 1}`], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 } }).admin()
+    const other = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [`127.0.0.1:${d.port + 1}`], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 } }).admin()
     await other.connect()
     try {
       expect(await other.createTopics({ topics: [{ topic: 't-while-1-down', numPartitions: 1, replicationFactor: 2 }] })).toBe(true)

@@ -9,7 +9,7 @@
 import { execa } from 'execa'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HANG_MS, BIN, cleanEnv, freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { BIN, cleanEnv, freePortRange, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
 
 const { Kafka, logLevel } = kafkajs
@@ -65,7 +65,7 @@ async function fillOrders(topic: string, partitions: number): Promise<void> {
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ clientId: 'consume-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'consume-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
   producer = kafka.producer()
   await producer.connect()
 })
@@ -325,7 +325,7 @@ describe.concurrent('sluice consume', () => {
   it('follows a partition across the crash and return of its leader: nothing lost or repeated', async () => {
     // A daemon of its own: killing a broker of the shared one would slow the other tests.
     const own = await startDaemon({ brokers: 3 })
-    const k = new Kafka({ clientId: 'consume-failover', brokers: own.brokers.map((b) => `${b.host}:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 30, maxRetryTime: 3000 } })
+    const k = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'consume-failover', brokers: own.brokers.map((b) => `${b.host}:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 30, maxRetryTime: 3000 } })
     const admin = k.admin()
     const p = k.producer()
     try {

@@ -9,7 +9,7 @@ import { execa } from 'execa'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeRecordBatch, decodeRecordBatches, type RecordInput } from '../../src/protocol/record-batch.js'
-import { HANG_MS, BIN, cleanEnv, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { BIN, cleanEnv, HANG_MS, KAFKAJS_UNDER_LOAD, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
 
 const { Kafka, CompressionTypes, logLevel } = kafkajs
@@ -25,7 +25,7 @@ const clients = new Map<number, RawClient>()
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ clientId: 'copy-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'copy-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
 })
 
 afterAll(async () => {

@@ -18,9 +18,9 @@ import {
   startDaemon,
   stopDaemon,
   tempHome,
+  until,
   type TempHome,
   type TestDaemon,
-  until,
 } from '../helpers/index.js'
 
 const homes: TempHome[] = []

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
 import { kcatPath } from '../interop/kcat.js'
 import { readTopic, type ReadRecord } from '../support/read-back.js'
-import { HANG_MS, sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 
 const RECORDS = 50_000
 const KILLS = 5
@@ -164,7 +164,7 @@ function checkProducer(name: string, records: ReadRecord[], parse: (value: strin
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  admin = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } }).admin()
+  admin = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } }).admin()
   await admin.connect()
   // Heartbeats first: a broker applies a new interval at its next heartbeat (up to 2 s away), and
   // a session timeout shorter than the interval in force would fence it.

@@ -15,7 +15,7 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
-import { HANG_MS, sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 interface Partition {
   topic: string
@@ -48,7 +48,7 @@ async function setSessionTimeout(ms: number): Promise<void> {
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  const kafka = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+  const kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
   admin = kafka.admin()
   await admin.connect()
   await setSessionTimeout(SESSION_TIMEOUT_MS)

@@ -11,7 +11,7 @@
 import { execa, type ResultPromise } from 'execa'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HANG_MS, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka'
 import { kcatPath } from '../interop/kcat.js'
 import { encodeAssignment, encodeSubscription } from '../../src/client/consume/group/consumer-protocol.js'
@@ -28,7 +28,7 @@ const SESSION = '2s'
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ clientId: 'groups-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'groups-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
   const admin = kafka.admin()
   await admin.connect()
   await admin.alterConfigs({

@@ -7,7 +7,7 @@
  */
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
 
@@ -16,7 +16,7 @@ let kafka: kafkajs.Kafka
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ clientId: 'limits', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'limits', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
 })
 
 afterAll(async () => {

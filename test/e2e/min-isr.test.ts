@@ -12,7 +12,7 @@ import { callDaemon } from '../../src/client/control.js'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { RawClient } from '../support/raw-client.js'
 import { readTopic } from '../support/read-back.js'
-import { HANG_MS, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 
 const TOPIC = 'min-isr'
 const PARTITIONS = 3
@@ -69,7 +69,7 @@ async function setBrokerConfigs(configs: Record<string, string>): Promise<void> 
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } })
   admin = kafka.admin()
   await admin.connect()
   // Heartbeats first (see cluster-commands.test.ts): a shorter session than the interval in force would fence.

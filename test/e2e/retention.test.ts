@@ -12,7 +12,7 @@ import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
 import { readTopic } from '../support/read-back.js'
-import { HANG_MS, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 
 let d: TestDaemon
 let kafka: Kafka
@@ -61,7 +61,7 @@ async function consumeAll(topic: string): Promise<string[]> {
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } })
   admin = kafka.admin()
   await admin.connect()
   await admin.alterConfigs({

@@ -10,7 +10,7 @@
 import { execa } from 'execa'
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, HANG_MS, REPO_ROOT, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { BIN, HANG_MS, KAFKAJS_UNDER_LOAD, REPO_ROOT, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 const TOPIC = 'ui-drill'
 /** Nobody writes to it: its partitions' failovers are measured as "no producer was writing". */
@@ -53,7 +53,7 @@ async function setBrokerConfigs(configs: Record<string, string>): Promise<void> 
 beforeAll(async () => {
   if (!hasTmux) return
   d = await startDaemon({ brokers: 3 })
-  const kafka = new Kafka({ brokers: d.brokers.map((b) => `${b.host}:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } })
+  const kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: d.brokers.map((b) => `${b.host}:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } })
   admin = kafka.admin()
   await admin.connect()
   // Heartbeats first: a session timeout shorter than the heartbeat interval in force would fence

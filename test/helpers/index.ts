@@ -2,4 +2,4 @@ export { startDaemon, stopDaemon, type StartDaemonOptions, type TestDaemon } fro
 export { tempHome, type TempHome } from './home.js'
 export { freePortRange } from './ports.js'
 export { BIN, cleanEnv, hung, REPO_ROOT, sluice, spawnSluice, type SluiceOptions, type SluiceResult } from './sluice.js'
-export { HANG_MS, until } from './wait.js'
+export { HANG_MS, KAFKAJS_UNDER_LOAD, until } from './wait.js'

@@ -8,6 +8,14 @@
 export const HANG_MS = 300_000
 
 /**
+ * kafkajs client options for tests that do not test kafkajs's own timeouts. Its default
+ * connection timeout of 1 s fails on a loaded machine even though the socket connected: when the
+ * test process stalls for longer than that, Node runs the expired timer before it handles the
+ * connect event. Spread first, so that a test's own options win.
+ */
+export const KAFKAJS_UNDER_LOAD = { connectionTimeout: 60_000, requestTimeout: HANG_MS }
+
+/**
  * Waiting on a condition, never a bare sleep: polls `probe` until it returns a value (anything but
  * undefined) and returns it; fails with `what` after `timeoutMs` (a hang).
  */
