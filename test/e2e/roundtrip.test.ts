@@ -7,7 +7,7 @@
  */
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, cleanEnv, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { BIN, cleanEnv, HANG_MS, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 import { kcatPath } from '../interop/kcat.js'
 
 let d: TestDaemon
@@ -26,7 +26,7 @@ async function createTopic(topic: string): Promise<void> {
 
 /** kcat with stdin bytes in and stdout bytes out (no newline stripped). */
 async function kcatBytes(args: string[], input?: Buffer): Promise<Buffer> {
-  const r = await execa(kcatPath ?? 'kcat', ['-b', d.bootstrap, ...args], { input, encoding: 'buffer', stripFinalNewline: false, timeout: 60_000 })
+  const r = await execa(kcatPath ?? 'kcat', ['-b', d.bootstrap, ...args], { input, encoding: 'buffer', stripFinalNewline: false, timeout: HANG_MS })
   return Buffer.from(r.stdout)
 }
 
@@ -43,7 +43,7 @@ async function pipeline(script: string, input?: Buffer): Promise<void> {
     extendEnv: false,
     reject: false,
     input,
-    timeout: 60_000,
+    timeout: HANG_MS,
   })
   expect(String(r.stderr)).toMatch(/exits: 0( 0)*$/)
 }
