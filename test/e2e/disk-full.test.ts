@@ -162,7 +162,7 @@ describe('a full disk under one broker', () => {
       .map((l) => (JSON.parse(l) as { value: { id: number } }).value.id)
     expect(ids.length).toBe(acked)
     expect(new Set(ids).size).toBe(acked)
-  }, 600_000)
+  })
 
   it('a daemon started on a full disk starts that broker offline, and it comes back with room', async (ctx) => {
     if (skipReason) ctx.skip(skipReason)
