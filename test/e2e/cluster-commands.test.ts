@@ -427,7 +427,8 @@ describe('broker kill, start, pause, resume', () => {
     const listed = json<{ controllerId: number; brokers: Broker[] }>(await run(['broker', 'list', '--json']))
     expect(listed.controllerId).toBe(2)
     // kafkajs sends CreateTopics to the controller Metadata names (KRaft brokers name a live broker).
-    const other = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [`127.0.0.1:${d.port + 1}`], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 } }).admin()
+    // Retries for LEADER_NOT_AVAILABLE while the new partition's election runs (slow under load).
+    const other = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [`127.0.0.1:${d.port + 1}`], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 2_000 } }).admin()
     await other.connect()
     try {
       expect(await other.createTopics({ topics: [{ topic: 't-while-1-down', numPartitions: 1, replicationFactor: 2 }] })).toBe(true)

@@ -1,6 +1,6 @@
 /**
  * Consumer groups end to end on one 3-broker daemon (group.min.session.timeout.ms lowered so
- * members can ask for 2 s sessions): `sluice group list|describe|delete|reset` checked against
+ * members can ask for sessions shorter than the default): `sluice group list|describe|delete|reset` checked against
  * the offsets that follow; the refusal on an active group; `sluice consume --group` processes
  * splitting six partitions, rebalancing as one joins and as one is SIGKILLed, with a steady
  * producer whose acknowledged records are each consumed at least once (counted); the same with
@@ -24,7 +24,11 @@ let d: TestDaemon
 let kafka: InstanceType<typeof Kafka>
 let producer: kafkajs.Producer
 
-const SESSION = '2s'
+// Short, so that a SIGKILLed member's partitions move soon; long enough that a member on a loaded
+// machine (test processes stalled for seconds) keeps its session: with 2 s, groups churned and
+// never settled at a load average of 40.
+const SESSION = '10s'
+const SESSION_MS = 10_000
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
@@ -160,7 +164,7 @@ function steadyProducer(topic: string, partitions: number): { moreAcked(count: n
 
 /** A kafkajs group member with short sessions, pushing each record's id into `seen`. */
 async function kafkajsMember(g: string, topic: string, seen: number[]): Promise<kafkajs.Consumer> {
-  const c = kafka.consumer({ groupId: g, sessionTimeout: 2_000, heartbeatInterval: 300, rebalanceTimeout: 4_000 })
+  const c = kafka.consumer({ groupId: g, sessionTimeout: SESSION_MS, heartbeatInterval: 300, rebalanceTimeout: 2 * SESSION_MS })
   await c.connect()
   await c.subscribe({ topic, fromBeginning: true })
   await c.run({ autoCommitInterval: 200, eachMessage: async ({ message }) => void seen.push((JSON.parse(String(message.value)) as { id: number }).id) })
@@ -329,7 +333,8 @@ describe('group describe of other clients\' groups', () => {
       coordinator = await RawClient.connect(found.port, found.host)
       const joined = await coordinator.request(11, 3, {
         groupId: g,
-        sessionTimeoutMs: 30_000,
+        // It never heartbeats: its session must outlast the describe below, however slow.
+        sessionTimeoutMs: HANG_MS,
         rebalanceTimeoutMs: 30_000,
         memberId: '',
         protocolType: 'consumer',
@@ -442,7 +447,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     const g = 'gr-kcat-g'
     await createTopic(topic, 6)
     const steady = steadyProducer(topic, 6)
-    const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', 'session.timeout.ms=2000', '-X', 'heartbeat.interval.ms=300', topic]
+    const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', `session.timeout.ms=${SESSION_MS}`, '-X', 'heartbeat.interval.ms=300', topic]
     const start = (): ResultPromise<{ reject: false }> => execa(kcatPath!, kcatArgs, { reject: false, timeout: HANG_MS }) as ResultPromise<{ reject: false }>
     const procs = [start(), start()]
     await waitForStable(g, 2, 6)
@@ -466,7 +471,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     await createTopic(topic, 6)
     const steady = steadyProducer(topic, 6)
     const sluiceArgs = ['consume', topic, '--group', g, '--session-timeout', SESSION, '--format', 'value']
-    const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', 'session.timeout.ms=2000', '-X', 'heartbeat.interval.ms=300', topic]
+    const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', `session.timeout.ms=${SESSION_MS}`, '-X', 'heartbeat.interval.ms=300', topic]
     const kcat = execa(kcatPath!, kcatArgs, { reject: false, timeout: HANG_MS })
     const procs = [spawn(sluiceArgs)]
     const two = await waitForStable(g, 2, 6)
