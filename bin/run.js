@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core'
-
-await execute({ dir: import.meta.url })
+// The CLI runs from its bundle (`npm run build` writes it; see build/bundle-cli.mjs): @oclif/core
+// and the commands load from a few files instead of a few hundred modules.
+await import('../dist/bundle/run.js')

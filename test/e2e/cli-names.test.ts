@@ -17,7 +17,7 @@ beforeAll(async () => {
     const p = await run(['produce', 'cn', '--key', '.k', '--partition', partition], lines)
     expect(p.exitCode, p.stderr).toBe(0)
   }
-}, 60_000)
+})
 
 afterAll(async () => {
   if (d) await stopDaemon(d)

@@ -10,7 +10,7 @@ const run = (args: string[], input?: string) => sluice(args, { home: d.home, env
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 1 })
-}, 60_000)
+})
 
 afterAll(async () => {
   if (d) await stopDaemon(d)

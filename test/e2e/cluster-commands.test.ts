@@ -15,7 +15,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
 import type { Method, Params, Result } from '../../src/common/control-contract.js'
-import { freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { freePortRange, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 
 interface Partition {
   topic: string
@@ -66,7 +66,7 @@ let admin: Admin
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } })
   admin = kafka.admin()
   await admin.connect()
   // AlterConfigs replaces the whole set of dynamic broker configs: always send all we want.
@@ -89,7 +89,7 @@ beforeAll(async () => {
   })
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, heartbeatsApplyAt - Date.now())))
   await setConfigs(BROKER_CONFIGS)
-}, 60_000)
+})
 
 afterAll(async () => {
   await admin?.disconnect().catch(() => undefined)
@@ -107,7 +107,7 @@ beforeEach(async () => {
     const up = (await brokers()).every((b) => b.state === 'up')
     return up && (await partitions()).every((p) => p.isr.length === p.replicas.length && p.leader >= 0)
   })
-}, 30_000)
+})
 
 function run(args: string[], env: Record<string, string> = {}): Promise<SluiceResult> {
   return sluice(args, { home: d.home, env: { ...d.env, ...env } })
@@ -138,7 +138,7 @@ function expectFailure(r: SluiceResult, exit: number, phrase: RegExp): void {
 
 /** The control socket, straight: for waiting on the cluster, not for what is under test. */
 function control<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
-  return callDaemon(d.home, method, params, { timeoutMs: 30_000 })
+  return callDaemon(d.home, method, params, { timeoutMs: HANG_MS })
 }
 const brokers = async (): Promise<Broker[]> => (await control('broker.list', {})).brokers
 const partitions = async (topic?: string): Promise<Partition[]> =>
@@ -146,7 +146,7 @@ const partitions = async (topic?: string): Promise<Partition[]> =>
 const nextEventOffset = async (): Promise<number> =>
   (await control('cluster.events', {})).events.reduce((m, e) => Math.max(m, e.offset ?? -1), -1) + 1
 
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = HANG_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await cond())) {
     if (Date.now() > deadline) {
@@ -428,7 +428,8 @@ describe('broker kill, start, pause, resume', () => {
     const listed = json<{ controllerId: number; brokers: Broker[] }>(await run(['broker', 'list', '--json']))
     expect(listed.controllerId).toBe(2)
     // kafkajs sends CreateTopics to the controller Metadata names (KRaft brokers name a live broker).
-    const other = new Kafka({ brokers: [`127.0.0.1:${d.port + 1}`], logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 } }).admin()
+    // Retries for LEADER_NOT_AVAILABLE while the new partition's election runs (slow under load).
+    const other = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [`127.0.0.1:${d.port + 1}`], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 2_000 } }).admin()
     await other.connect()
     try {
       expect(await other.createTopics({ topics: [{ topic: 't-while-1-down', numPartitions: 1, replicationFactor: 2 }] })).toBe(true)

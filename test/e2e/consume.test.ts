@@ -9,7 +9,7 @@
 import { execa } from 'execa'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, cleanEnv, freePortRange, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { BIN, cleanEnv, freePortRange, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
@@ -67,10 +67,10 @@ async function fillOrders(topic: string, partitions: number): Promise<void> {
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ clientId: 'consume-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'consume-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
   producer = kafka.producer()
   await producer.connect()
-}, 60_000)
+})
 
 afterAll(async () => {
   await producer?.disconnect()
@@ -327,7 +327,7 @@ describe.concurrent('sluice consume', () => {
   it('follows a partition across the crash and return of its leader: nothing lost or repeated', async () => {
     // A daemon of its own: killing a broker of the shared one would slow the other tests.
     const own = await startDaemon({ brokers: 3 })
-    const k = new Kafka({ clientId: 'consume-failover', brokers: own.brokers.map((b) => `${b.host}:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 30, maxRetryTime: 3000 } })
+    const k = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'consume-failover', brokers: own.brokers.map((b) => `${b.host}:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 30, maxRetryTime: 3000 } })
     const admin = k.admin()
     const p = k.producer()
     try {
@@ -366,7 +366,7 @@ describe.concurrent('sluice consume', () => {
       await producer.send({ topic: 'c-head', acks: -1, messages: Array.from({ length: 2000 }, (_, i) => ({ value: `{"n":${b * 2000 + i},"pad":"${'x'.repeat(100)}"}` })) })
     }
     const script = `"${process.execPath}" "${BIN}" consume c-head | head -5; echo "sluice exit: \${PIPESTATUS[0]}"`
-    const r = await execa('bash', ['-c', script], { env: cleanEnv(d.env, d.home), extendEnv: false, reject: false, timeout: 30_000 })
+    const r = await execa('bash', ['-c', script], { env: cleanEnv(d.env, d.home), extendEnv: false, reject: false, timeout: HANG_MS })
     const out = String(r.stdout).split('\n')
     expect(out.slice(0, 5).map((l) => (JSON.parse(l) as Envelope).offset)).toEqual([0, 1, 2, 3, 4])
     expect(out[5]).toBe('sluice exit: 0')

@@ -9,7 +9,7 @@ import { execa } from 'execa'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeRecordBatch, decodeRecordBatches, type RecordInput } from '../../src/protocol/record-batch.js'
-import { BIN, cleanEnv, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { BIN, cleanEnv, HANG_MS, KAFKAJS_UNDER_LOAD, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
@@ -24,8 +24,8 @@ const clients = new Map<number, RawClient>()
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ clientId: 'copy-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
-}, 60_000)
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'copy-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+})
 
 afterAll(async () => {
   for (const c of clients.values()) c.close()
@@ -61,7 +61,7 @@ async function produceRaw(topic: string, partition: number, records: RecordInput
   const body = {
     transactionalId: null,
     acks: -1,
-    timeoutMs: 5000,
+    timeoutMs: HANG_MS,
     topicData: [{ name: topic, partitionData: [{ index: partition, records: encodeRecordBatch({ baseTimestamp, records }) }] }],
   }
   const r = await leader.request(ApiKey.Produce, 8, body)
@@ -118,7 +118,7 @@ async function readRaw(topic: string): Promise<Stored[]> {
 async function copy(from: string, to: string, consumeFlags: string[] = []): Promise<void> {
   const sluice = `"${process.execPath}" "${BIN}"`
   const script = `${sluice} consume ${from} --exit ${consumeFlags.join(' ')} | ${sluice} produce ${to} --envelope; echo "exits: \${PIPESTATUS[0]} \${PIPESTATUS[1]}" >&2`
-  const r = await execa('bash', ['-c', script], { env: cleanEnv(d.env, d.home), extendEnv: false, reject: false, timeout: 60_000 })
+  const r = await execa('bash', ['-c', script], { env: cleanEnv(d.env, d.home), extendEnv: false, reject: false, timeout: HANG_MS })
   expect(String(r.stderr)).toMatch(/exits: 0 0$/)
 }
 

@@ -11,12 +11,14 @@ import { afterAll, afterEach, describe, expect, test } from 'vitest'
 import {
   cleanEnv,
   freePortRange,
+  HANG_MS,
   REPO_ROOT,
   sluice,
   spawnSluice,
   startDaemon,
   stopDaemon,
   tempHome,
+  until,
   type TempHome,
   type TestDaemon,
 } from '../helpers/index.js'
@@ -70,11 +72,7 @@ function alive(pid: number): boolean {
 }
 
 async function waitUntil(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (cond()) return
-    await new Promise((r) => setTimeout(r, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
+  await until(what, () => (cond() ? true : undefined), HANG_MS, 10)
 }
 
 describe('sluice daemon start', () => {

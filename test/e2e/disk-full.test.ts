@@ -9,7 +9,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sluice, startDaemon, stopDaemon, tempHome, until, type TempHome, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, sluice, startDaemon, stopDaemon, tempHome, until, type TempHome, type TestDaemon } from '../helpers/index.js'
 import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
@@ -38,13 +38,13 @@ beforeAll(async () => {
   if (skipReason) return
   fs.writeFileSync(path.join(brokerDir, 'filler'), Buffer.alloc(FILLER_MB * 1024 * 1024, 7))
   d = await startDaemon({ brokers: 3, home: home.path })
-}, 120_000)
+})
 
 afterAll(async () => {
   if (d) await stopDaemon(d)
   if (!skipReason) unmountTmpfs(brokerDir)
   await home.cleanup()
-}, 120_000)
+})
 
 async function brokersOf(what: 'daemon status' | 'cluster status'): Promise<StatusBroker[]> {
   const r = await sluice([...what.split(' '), '--json'], { home: home.path })
@@ -74,13 +74,13 @@ describe('a full disk under one broker', () => {
     await until(
       'broker 2 to take its log dir offline',
       async () => {
-        const r = await sluice(['produce', 'fill'], { home: home.path, input: lines(acked, chunk), timeoutMs: 120_000 })
+        const r = await sluice(['produce', 'fill'], { home: home.path, input: lines(acked, chunk), timeoutMs: HANG_MS })
         expect(r.exitCode, r.stderr).toBe(0)
         acked += chunk
         const b2 = (await brokersOf('cluster status')).find((b) => b.id === 2)!
         return b2.state === 'offline' ? b2 : undefined
       },
-      180_000,
+      HANG_MS,
       0,
     )
 
@@ -134,14 +134,14 @@ describe('a full disk under one broker', () => {
     const refused = await sluice(['produce', 'solo', '--partition', String(onTwo.partition)], {
       home: home.path,
       input: '{"solo":1}\n',
-      timeoutMs: 120_000,
+      timeoutMs: HANG_MS,
     })
     expect(refused.exitCode, refused.stderr).toBe(7)
     expect(refused.stderr).toMatch(/the disk of broker 2 is full \(disk full \(ENOSPC\) writing /)
 
     // Space is back: the broker reopens its store, rejoins, and catches up (ISR full again).
     fs.rmSync(path.join(brokerDir, 'filler'))
-    await until('broker 2 to come back', async () => ((await brokersOf('cluster status')).find((b) => b.id === 2)!.state === 'up' ? true : undefined), 60_000, 500)
+    await until('broker 2 to come back', async () => ((await brokersOf('cluster status')).find((b) => b.id === 2)!.state === 'up' ? true : undefined), HANG_MS, 500)
     expect(fs.readFileSync(path.join(home.path, 'logs', 'daemon.log'), 'utf8')).toMatch(/broker 2: log dir back online/)
     await until(
       'broker 2 back in the ISR of every fill partition',
@@ -150,12 +150,12 @@ describe('a full disk under one broker', () => {
         const parts = (JSON.parse(r.stdout) as { partitions: { topic: string; isr: number[] }[] }).partitions.filter((p) => p.topic === 'fill')
         return parts.every((p) => p.isr.includes(2)) ? true : undefined
       },
-      90_000,
+      HANG_MS,
       500,
     )
 
     // Nothing acknowledged was lost, nothing doubled.
-    const consumed = await sluice(['consume', 'fill', '--from', 'earliest', '--exit'], { home: home.path, timeoutMs: 120_000 })
+    const consumed = await sluice(['consume', 'fill', '--from', 'earliest', '--exit'], { home: home.path, timeoutMs: HANG_MS })
     expect(consumed.exitCode, consumed.stderr).toBe(0)
     const ids = consumed.stdout
       .trim()
@@ -163,7 +163,7 @@ describe('a full disk under one broker', () => {
       .map((l) => (JSON.parse(l) as { value: { id: number } }).value.id)
     expect(ids.length).toBe(acked)
     expect(new Set(ids).size).toBe(acked)
-  }, 600_000)
+  })
 
   it('a daemon started on a full disk starts that broker offline, and it comes back with room', async (ctx) => {
     if (skipReason) ctx.skip(skipReason)
@@ -186,6 +186,6 @@ describe('a full disk under one broker', () => {
     expect(b2.state).toBe('offline')
     expect(b2.logDirError).toMatch(/^disk full \(ENOSPC\) opening /)
     fs.rmSync(filler)
-    await until('broker 2 to come back', async () => ((await brokersOf('cluster status')).find((b) => b.id === 2)!.state === 'up' ? true : undefined), 60_000, 500)
-  }, 300_000)
+    await until('broker 2 to come back', async () => ((await brokersOf('cluster status')).find((b) => b.id === 2)!.state === 'up' ? true : undefined), HANG_MS, 500)
+  })
 })

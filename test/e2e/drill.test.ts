@@ -23,7 +23,7 @@ import { callDaemon } from '../../src/client/control.js'
 import type { Method, Params, Result } from '../../src/common/control-contract.js'
 import { kcatPath } from '../interop/kcat.js'
 import { readTopic, type ReadRecord } from '../support/read-back.js'
-import { sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 
 const RECORDS = 50_000
 const KILLS = 5
@@ -61,7 +61,7 @@ let d: TestDaemon
 let admin: Admin
 
 function control<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
-  return callDaemon(d.home, method, params, { timeoutMs: 30_000 })
+  return callDaemon(d.home, method, params, { timeoutMs: HANG_MS })
 }
 const partitions = async (): Promise<Partition[]> => (await control('cluster.partitions', {})).partitions.filter((p) => p.topic === TOPIC)
 const startedAtMs = Date.now()
@@ -69,7 +69,7 @@ const startedAtMs = Date.now()
 const step = (what: string): void => console.error(`drill +${((Date.now() - startedAtMs) / 1000).toFixed(1)}s: ${what}`)
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = HANG_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}; partitions: ${JSON.stringify(await partitions())}`)
@@ -165,7 +165,7 @@ function checkProducer(name: string, records: ReadRecord[], parse: (value: strin
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  admin = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } }).admin()
+  admin = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } }).admin()
   await admin.connect()
   // Heartbeats first: a broker applies a new interval at its next heartbeat (up to 2 s away), and
   // a session timeout shorter than the interval in force would fence it.
@@ -188,7 +188,7 @@ beforeAll(async () => {
   })
   await sleep(Math.max(0, heartbeatsApplyAt - Date.now()))
   await setBrokerConfigs(BROKER_CONFIGS)
-}, 60_000)
+})
 
 afterAll(async () => {
   await admin?.disconnect().catch(() => undefined)
@@ -202,9 +202,9 @@ describe.skipIf(!kcatPath)('failover drill', () => {
 
     const kcat = execa(kcatPath!, ['-P', '-b', d.bootstrap, '-t', TOPIC, '-X', 'enable.idempotence=true', '-X', 'acks=all', '-X', 'linger.ms=5'], {
       reject: false,
-      timeout: 110_000,
+      timeout: HANG_MS,
     })
-    const produce = spawnSluice(['produce', TOPIC, '--json', '--no-progress'], { home: d.home, env: d.env, timeoutMs: 110_000 })
+    const produce = spawnSluice(['produce', TOPIC, '--json', '--no-progress'], { home: d.home, env: d.env, timeoutMs: HANG_MS })
     const kcatWriter = new PacedWriter(kcat.stdin!, (n) => `k${n}`)
     const sluiceWriter = new PacedWriter(produce.stdin!, (n) => `"s${n}"`)
     let killsDone = false
@@ -324,5 +324,5 @@ describe.skipIf(!kcatPath)('failover drill', () => {
     }
     expect(kills).toHaveLength(KILLS)
     expect(elections.filter((e) => e.partition === 0).length).toBeGreaterThanOrEqual(KILLS)
-  }, 120_000)
+  })
 })

@@ -17,7 +17,7 @@ beforeAll(async () => {
   const lines = ['{"k":"a","status":"ok"}', '{"k":"b","status":"failed"}', '{"k":"c","status":"ok"}']
   const p = await run(['produce', 'fm', '--key', '.k'], lines.join('\n') + '\n')
   expect(p.exitCode, p.stderr).toBe(0)
-}, 60_000)
+})
 
 afterAll(async () => {
   if (d) await stopDaemon(d)

@@ -6,7 +6,7 @@
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { offsetsPartitionFor } from '../../src/broker/group-coordinator.js'
-import { sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 
 const { Kafka, logLevel } = kafkajs
 const GROUP = 'durable-group'
@@ -24,7 +24,7 @@ describe('e2e/group-durability', () => {
 
   beforeAll(async () => {
     daemon = await startDaemon({ brokers: 3 })
-    kafka = new Kafka({ clientId: 'durability', brokers: brokers(), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 200 } })
+    kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'durability', brokers: brokers(), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 200 } })
     const admin = kafka.admin()
     await admin.connect()
     // A short session so the hard kill is noticed quickly.

@@ -1,6 +1,6 @@
 /**
  * Consumer groups end to end on one 3-broker daemon (group.min.session.timeout.ms lowered so
- * members can ask for 2 s sessions): `sluice group list|describe|delete|reset` checked against
+ * members can ask for sessions shorter than the default): `sluice group list|describe|delete|reset` checked against
  * the offsets that follow; the refusal on an active group; `sluice consume --group` processes
  * splitting six partitions, rebalancing as one joins and as one is SIGKILLed, with a steady
  * producer whose acknowledged records are each consumed at least once (counted); the same with
@@ -11,7 +11,7 @@
 import { execa, type ResultPromise } from 'execa'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka'
 import { kcatPath } from '../interop/kcat.js'
 import { encodeAssignment, encodeSubscription } from '../../src/client/consume/group/consumer-protocol.js'
@@ -26,11 +26,15 @@ let d: TestDaemon
 let kafka: InstanceType<typeof Kafka>
 let producer: kafkajs.Producer
 
-const SESSION = '2s'
+// Short, so that a SIGKILLed member's partitions move soon; long enough that a member on a loaded
+// machine (test processes stalled for seconds) keeps its session: with 2 s, groups churned and
+// never settled at a load average of 40.
+const SESSION = '10s'
+const SESSION_MS = 10_000
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ clientId: 'groups-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'groups-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
   const admin = kafka.admin()
   await admin.connect()
   await admin.alterConfigs({
@@ -40,7 +44,7 @@ beforeAll(async () => {
   await admin.disconnect()
   producer = kafka.producer()
   await producer.connect()
-}, 60_000)
+})
 
 afterAll(async () => {
   await producer?.disconnect()
@@ -48,7 +52,7 @@ afterAll(async () => {
 })
 
 const run = (args: string[]): Promise<SluiceResult> => sluice(args, { home: d.home, env: d.env })
-const spawn = (args: string[]): ResultPromise<{ reject: false }> => spawnSluice(args, { home: d.home, env: d.env, timeoutMs: 80_000 })
+const spawn = (args: string[]): ResultPromise<{ reject: false }> => spawnSluice(args, { home: d.home, env: d.env, timeoutMs: HANG_MS })
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function json<T>(args: string[]): Promise<T> {
@@ -71,7 +75,7 @@ interface Plan {
 const describeGroup = (g: string): Promise<Described> => json<Described>(['group', 'describe', g])
 const committedOf = async (g: string): Promise<number[]> => (await describeGroup(g)).partitions.map((p) => p.committedOffset ?? -1)
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = HANG_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
@@ -125,8 +129,14 @@ async function fill(topic: string, partitions: number, perPartition: number, tim
   }
 }
 
+/**
+ * Records a steady producer gets acknowledged while a group is in one state (members, assignment)
+ * before the test moves it on: a count, not a time, so that a loaded machine writes as many.
+ */
+const RECORDS_PER_STATE = 10
+
 /** A producer sending {"id":n} records round the partitions until stopped; the ids acknowledged. */
-function steadyProducer(topic: string, partitions: number): { stop(): Promise<Set<number>> } {
+function steadyProducer(topic: string, partitions: number): { moreAcked(count: number): Promise<void>; stop(): Promise<Set<number>> } {
   const acked = new Set<number>()
   let stopped = false
   const loop = (async () => {
@@ -141,6 +151,11 @@ function steadyProducer(topic: string, partitions: number): { stop(): Promise<Se
     }
   })()
   return {
+    /** Resolves once `count` more records are acknowledged (from now). */
+    async moreAcked(count) {
+      const target = acked.size + count
+      while (acked.size < target && !stopped) await sleep(15)
+    },
     async stop() {
       stopped = true
       await loop
@@ -151,7 +166,7 @@ function steadyProducer(topic: string, partitions: number): { stop(): Promise<Se
 
 /** A kafkajs group member with short sessions, pushing each record's id into `seen`. */
 async function kafkajsMember(g: string, topic: string, seen: number[]): Promise<kafkajs.Consumer> {
-  const c = kafka.consumer({ groupId: g, sessionTimeout: 2_000, heartbeatInterval: 300, rebalanceTimeout: 4_000 })
+  const c = kafka.consumer({ groupId: g, sessionTimeout: SESSION_MS, heartbeatInterval: 300, rebalanceTimeout: 2 * SESSION_MS })
   await c.connect()
   await c.subscribe({ topic, fromBeginning: true })
   await c.run({ autoCommitInterval: 200, eachMessage: async ({ message }) => void seen.push((JSON.parse(String(message.value)) as { id: number }).id) })
@@ -320,7 +335,8 @@ describe('group describe of other clients\' groups', () => {
       coordinator = await RawClient.connect(found.port, found.host)
       const joined = await coordinator.request(ApiKey.JoinGroup, 3, {
         groupId: g,
-        sessionTimeoutMs: 30_000,
+        // It never heartbeats: its session must outlast the describe below, however slow.
+        sessionTimeoutMs: HANG_MS,
         rebalanceTimeoutMs: 30_000,
         memberId: '',
         protocolType: 'consumer',
@@ -384,7 +400,7 @@ describe.concurrent('consume --group', () => {
     const g = 'gr-exit-g'
     await createTopic(topic, 3)
     const steady = steadyProducer(topic, 3)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const seen: number[] = []
     for (let i = 0; i < 3; i++) {
       const r = await run(['consume', topic, '--group', g, '--exit', '--format', 'value'])
@@ -410,16 +426,16 @@ describe.concurrent('consume --group with a steady producer', () => {
     const procs = [spawn(args), spawn(args), spawn(args)]
     const three = await waitForStable(g, 3, 6)
     for (const m of three.members) expect(m.assignment[0]!.partitions).toHaveLength(2)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     procs.push(spawn(args))
     const four = await waitForStable(g, 4, 6)
     const before = new Set(four.members.map((m) => m.memberId))
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     procs[1]!.kill('SIGKILL')
     // After the session timeout its partitions move to the three left.
     const after = await waitForStable(g, 3, 6)
     for (const m of after.members) expect(before.has(m.memberId)).toBe(true)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 6)
     for (const p of procs) p.kill('SIGTERM')
@@ -433,17 +449,17 @@ describe.concurrent('consume --group with a steady producer', () => {
     const g = 'gr-kcat-g'
     await createTopic(topic, 6)
     const steady = steadyProducer(topic, 6)
-    const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', 'session.timeout.ms=2000', '-X', 'heartbeat.interval.ms=300', topic]
-    const start = (): ResultPromise<{ reject: false }> => execa(kcatPath!, kcatArgs, { reject: false, timeout: 80_000 }) as ResultPromise<{ reject: false }>
+    const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', `session.timeout.ms=${SESSION_MS}`, '-X', 'heartbeat.interval.ms=300', topic]
+    const start = (): ResultPromise<{ reject: false }> => execa(kcatPath!, kcatArgs, { reject: false, timeout: HANG_MS }) as ResultPromise<{ reject: false }>
     const procs = [start(), start()]
     await waitForStable(g, 2, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     procs.push(start())
     await waitForStable(g, 3, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     procs[0]!.kill('SIGTERM') // kcat leaves the group on SIGTERM
     await waitForStable(g, 2, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 6)
     for (const p of procs) p.kill('SIGTERM')
@@ -457,21 +473,21 @@ describe.concurrent('consume --group with a steady producer', () => {
     await createTopic(topic, 6)
     const steady = steadyProducer(topic, 6)
     const sluiceArgs = ['consume', topic, '--group', g, '--session-timeout', SESSION, '--format', 'value']
-    const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', 'session.timeout.ms=2000', '-X', 'heartbeat.interval.ms=300', topic]
-    const kcat = execa(kcatPath!, kcatArgs, { reject: false, timeout: 80_000 })
+    const kcatArgs = ['-b', d.bootstrap, '-G', g, '-q', '-u', '-o', 'beginning', '-f', '%s\n', '-X', `session.timeout.ms=${SESSION_MS}`, '-X', 'heartbeat.interval.ms=300', topic]
+    const kcat = execa(kcatPath!, kcatArgs, { reject: false, timeout: HANG_MS })
     const procs = [spawn(sluiceArgs)]
     const two = await waitForStable(g, 2, 6)
     expect(new Set(two.members.map((m) => m.clientId)).size).toBe(2) // one of each
     expect((await json<{ protocol: string }>(['group', 'describe', g])).protocol).toBe('range')
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     procs.push(spawn(sluiceArgs))
     await waitForStable(g, 3, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     // A sluice member leaves (its partitions go to kcat and the other). Not kcat: on SIGTERM kcat
     // drops a record it has already polled (and whose offset it then commits).
     procs[0]!.kill('SIGTERM')
     await waitForStable(g, 2, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 6)
     procs[1]!.kill('SIGTERM')
@@ -495,7 +511,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     expect((await json<{ protocol: string }>(['group', 'describe', g])).protocol).toBe('RoundRobinAssigner')
     await members[0]!.disconnect()
     await waitForStable(g, 2, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 6)
     await members[1]!.disconnect()
@@ -518,7 +534,7 @@ describe.concurrent('consume --group with a steady producer', () => {
     await waitForStable(g, 3, 6)
     await members[0]!.disconnect()
     await waitForStable(g, 2, 6)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 6)
     await Promise.all(members.slice(1).map((c) => c.disconnect()))
@@ -544,7 +560,7 @@ describe('consume --group across the loss of the group coordinator', () => {
     // A new coordinator, new memberships, and the partitions shared again.
     const after = await waitForStable(g, 2, 4)
     expect(after.members.length).toBe(2)
-    await sleep(500)
+    await steady.moreAcked(RECORDS_PER_STATE)
     const acked = await steady.stop()
     await waitForLagZero(g, 4)
     for (const p of procs) p.kill('SIGTERM')

@@ -33,7 +33,7 @@ describe('home permissions', () => {
     expect(r.stderr).toMatch(/tightened the home .* from mode 0755 to 0700/)
     expect(modeOf(h.path)).toBe(0o700)
     expect(modeOf(path.join(h.path, 'brokers'))).toBe(0o700)
-  }, 60_000)
+  })
 
   it('a sticky shared directory is warned about, never changed', async () => {
     const h = await tempHome()
@@ -62,5 +62,5 @@ describe('home permissions', () => {
     const out = JSON.parse(String(r.stdout)) as { error: { code: string; message: string } }
     expect(out.error.code).toBe('DAEMON_PERMISSION_DENIED')
     expect(out.error.message).toMatch(/permission denied on the daemon's control socket/)
-  }, 60_000)
+  })
 })

@@ -9,16 +9,16 @@ import net from 'node:net'
 import path from 'node:path'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { KAFKAJS_UNDER_LOAD, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 let d: TestDaemon
 let admin: Admin
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 1 })
-  admin = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING }).admin()
+  admin = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING }).admin()
   await admin.connect()
-}, 60_000)
+})
 
 afterAll(async () => {
   await admin?.disconnect().catch(() => undefined)
@@ -44,5 +44,5 @@ describe('connections.max.idle.ms', () => {
     const described = await admin.describeCluster()
     expect(described.brokers).toHaveLength(1)
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: 4, name: '1', configEntries: [{ name: 'connections.max.idle.ms', value: '600000' }] }] })
-  }, 60_000)
+  })
 })

@@ -7,7 +7,7 @@
  */
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs
@@ -17,8 +17,8 @@ let kafka: kafkajs.Kafka
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ clientId: 'limits', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
-}, 60_000)
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'limits', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+})
 
 afterAll(async () => {
   if (d) await stopDaemon(d)

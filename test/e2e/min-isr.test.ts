@@ -12,7 +12,7 @@ import { callDaemon } from '../../src/client/control.js'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { RawClient } from '../support/raw-client.js'
 import { readTopic } from '../support/read-back.js'
-import { sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
@@ -40,9 +40,9 @@ let admin: Admin
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const partitions = async (): Promise<Partition[]> =>
-  (await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: 30_000 })).partitions.filter((p) => p.topic === TOPIC)
+  (await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: HANG_MS })).partitions.filter((p) => p.topic === TOPIC)
 
-async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = HANG_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}; partitions: ${JSON.stringify(await partitions())}`)
@@ -71,7 +71,7 @@ async function setBrokerConfigs(configs: Record<string, string>): Promise<void> 
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } })
   admin = kafka.admin()
   await admin.connect()
   // Heartbeats first (see cluster-commands.test.ts): a shorter session than the interval in force would fence.
@@ -84,7 +84,7 @@ beforeAll(async () => {
   })
   await sleep(Math.max(0, heartbeatsApplyAt - Date.now()))
   await setBrokerConfigs(BROKER_CONFIGS)
-}, 60_000)
+})
 
 afterAll(async () => {
   await admin?.disconnect().catch(() => undefined)
@@ -111,7 +111,7 @@ describe('min.insync.replicas unmet', () => {
         }
       }
     })()
-    await sleep(500)
+    await waitFor('acks=all writes acknowledged before the crash', async () => ackedAll.length > 0)
 
     // Broker 1 stays; 2 and 3 crash. After their sessions time out every ISR is [1].
     const survivor = 1
@@ -178,5 +178,5 @@ describe('min.insync.replicas unmet', () => {
       `min ISR unmet: ${ackedAll.length} records acknowledged with acks=all before and during the crashes, all kept; ` +
         `${ackedOne.length} with acks=1 while the ISR was [${survivor}], all kept; acks=all refused with NOT_ENOUGH_REPLICAS (kafkajs and raw)`,
     )
-  }, 90_000)
+  })
 })

@@ -11,7 +11,7 @@ import { Partitioners } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeEnvelope } from '../../src/client/envelope.js'
 import { execa } from 'execa'
-import { BIN, cleanEnv, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type TempHome, type TestDaemon } from '../helpers/index.js'
+import { BIN, cleanEnv, HANG_MS, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, until, type TempHome, type TestDaemon } from '../helpers/index.js'
 import { kcat, kcatPath } from '../interop/kcat.js'
 import { readTopic, type ReadRecord } from '../support/read-back.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
@@ -58,14 +58,12 @@ function errorOf(stdout: string): { code: string; message: string } {
 
 const lines = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => JSON.stringify({ id: from + i, name: `user-${(from + i) % 7}` }))
 /** Reads a topic once it holds `count` records (or after a bounded wait): for writes nothing confirms. */
+/** The topic's records once there are at least `count` (it gives up only on a hang). */
 async function readTopicWhen(topic: string, count: number): Promise<ReadRecord[]> {
-  let got: ReadRecord[] = []
-  for (let i = 0; i < 200; i++) {
-    got = await readTopic(d.port, topic).catch(() => [])
-    if (got.length >= count) break
-    await new Promise((res) => setTimeout(res, 25))
-  }
-  return got
+  return until(`${count} records in ${topic}`, async () => {
+    const got = await readTopic(d.port, topic).catch((): ReadRecord[] => [])
+    return got.length >= count ? got : undefined
+  }, HANG_MS, 25)
 }
 
 const sortByValue = (rs: ReadRecord[]): string[] => rs.map((r) => r.value!).sort()

@@ -9,7 +9,7 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { partitionForKey } from '../../src/client/produce/partitioner.js'
 import { RawClient } from '../support/raw-client.js'
-import { sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
@@ -81,10 +81,10 @@ async function fill(topic: string, partitions = 2): Promise<void> {
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ clientId: 'replay-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'replay-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
   producer = kafka.producer()
   await producer.connect()
-}, 60_000)
+})
 
 afterAll(async () => {
   await producer?.disconnect()
@@ -334,7 +334,7 @@ describe('sluice replay across a failover', () => {
     const { callDaemon } = await import('../../src/client/control.js')
     type P = { topic: string; partition: number; leader: number; isr: number[] }
     const leaderOf = async (topic: string): Promise<P> =>
-      (await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: 30_000 })).partitions.find((p) => p.topic === topic && p.partition === 0)!
+      (await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: HANG_MS })).partitions.find((p) => p.topic === topic && p.partition === 0)!
     const count = 30
     await createTopic('r-fo-src', 1)
     await createTopic('r-fo-dst', 1)
@@ -343,7 +343,7 @@ describe('sluice replay across a failover', () => {
       acks: -1,
       messages: Array.from({ length: count }, (_, i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ i }), timestamp: String(BASE_MS + i) })),
     })
-    const child = spawnSluice(['replay', 'r-fo-src', '--from', 'earliest', '--into', 'r-fo-dst', '--rate', '5/s', '--json'], { home: d.home, env: d.env, timeoutMs: 120_000 })
+    const child = spawnSluice(['replay', 'r-fo-src', '--from', 'earliest', '--into', 'r-fo-dst', '--rate', '5/s', '--json'], { home: d.home, env: d.env, timeoutMs: HANG_MS })
     while (lines(await run(['consume', 'r-fo-dst', '--exit'])).length === 0) await new Promise((resolve) => setTimeout(resolve, 100))
     const victim = (await leaderOf('r-fo-dst')).leader
     // Still replaying when the broker goes down.
@@ -359,5 +359,5 @@ describe('sluice replay across a failover', () => {
     const got = sorted(lines(await run(['consume', 'r-fo-dst', '--exit'])))
     expect(got.map((e) => e.headers['sluice-replay-source-offset'])).toEqual(Array.from({ length: count }, (_, i) => String(i)))
     expect(got.map((e) => [e.key, e.value, e.timestamp])).toEqual(Array.from({ length: count }, (_, i) => [`k${i}`, { i }, BASE_MS + i]))
-  }, 120_000)
+  })
 })

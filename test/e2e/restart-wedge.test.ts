@@ -6,7 +6,7 @@
  * the storage conformance suite and the seeded simulation; this is the path users met it on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 const TRIES = 3
 const RECORDS = 20_000
@@ -29,7 +29,7 @@ describe('e2e/restart-wedge', () => {
   for (let attempt = 1; attempt <= TRIES; attempt++) {
     it(`try ${attempt}: kill -9 after topic create, produce at once: every partition recovers and every record is there`, async () => {
       const topic = `wedge-${attempt}`
-      const opts = { home: d.home, env: d.env, timeoutMs: 240_000 }
+      const opts = { home: d.home, env: d.env, timeoutMs: HANG_MS }
       const created = await sluice(['topic', 'create', topic, '--partitions', '3', '--replication-factor', '3'], opts)
       expect(created.exitCode, created.stderr).toBe(0)
       const status = JSON.parse((await sluice(['daemon', 'status', '--json'], opts)).stdout) as { pid: number }
@@ -47,7 +47,7 @@ describe('e2e/restart-wedge', () => {
           const s = JSON.parse(r.stdout) as Status
           return s.underReplicated.length === 0 && s.offline.length === 0 && s.stuckReplicas.length === 0 ? s : undefined
         },
-        120_000,
+        HANG_MS,
         500,
       )
       expect(healthy.stuckReplicas).toEqual([])

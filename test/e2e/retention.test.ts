@@ -12,7 +12,7 @@ import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
 import { readTopic } from '../support/read-back.js'
-import { sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 
 let d: TestDaemon
 let kafka: Kafka
@@ -23,7 +23,7 @@ let compactedView: string[] = []
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = HANG_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await probe()
@@ -61,7 +61,7 @@ async function consumeAll(topic: string): Promise<string[]> {
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-  kafka = new Kafka({ brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } })
+  kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } })
   admin = kafka.admin()
   await admin.connect()
   await admin.alterConfigs({
@@ -70,7 +70,7 @@ beforeAll(async () => {
   })
   producer = kafka.producer({ allowAutoTopicCreation: false })
   await producer.connect()
-}, 120_000)
+})
 
 afterAll(async () => {
   await producer?.disconnect().catch(() => undefined)
@@ -117,7 +117,7 @@ describe('retention and compaction through kafkajs', () => {
     const after = await waitFor('tombstone removal', () => consumeAll(topic), (v) => !v.some((r) => r.startsWith('9:')))
     expect(after).toEqual(compacted.filter((r) => r !== '9:c=-'))
     compactedView = after
-  }, 120_000)
+  })
 
   it('retention.ms: the log start moves and consumers from the beginning start there', async () => {
     const topic = 'retained'
@@ -130,26 +130,26 @@ describe('retention and compaction through kafkajs', () => {
     expect(gone[0]).toMatchObject({ low: '3', high: '3' })
     await producer.send({ topic, acks: -1, messages: [{ key: 'k3', value: 'v3', partition: 0 }] })
     expect(await consumeAll(topic)).toEqual(['3:k3=v3'])
-  }, 120_000)
+  })
 
   it("a follower compacted its own copy: after the leader is killed, the new leader serves the same records", async () => {
     expect(compactedView.length).toBeGreaterThan(0)
     const leaderOf = async (): Promise<number> => {
-      const { partitions } = await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: 30_000 })
+      const { partitions } = await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: HANG_MS })
       return partitions.find((p) => p.topic === 'compacted' && p.partition === 0)!.leader
     }
     const old = await leaderOf()
     const kill = await sluice(['broker', 'kill', String(old), '--json'], { home: d.home, env: d.env })
     expect(kill.exitCode, kill.stderr).toBe(0)
     try {
-      await waitFor('a new leader', leaderOf, (l) => l !== old && l >= 0, 60_000)
+      await waitFor('a new leader', leaderOf, (l) => l !== old && l >= 0, HANG_MS)
       // Read with raw Fetch requests through a live broker (kafkajs' group would wait for its coordinator's failover too).
       const port = d.brokers.find((b) => b.id !== old)!.port
       const read = async (): Promise<string[]> =>
         (await readTopic(port, 'compacted')).map((r) => `${r.offset}:${r.key ?? ''}=${r.value === null ? '-' : r.value}`)
-      expect(await waitFor('the new leader serving', () => read().catch(() => []), (v) => v.length > 0, 60_000)).toEqual(compactedView)
+      expect(await waitFor('the new leader serving', () => read().catch(() => []), (v) => v.length > 0)).toEqual(compactedView)
     } finally {
       await sluice(['broker', 'start', String(old), '--json'], { home: d.home, env: d.env })
     }
-  }, 120_000)
+  })
 })

@@ -7,14 +7,14 @@
  */
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, cleanEnv, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { BIN, cleanEnv, HANG_MS, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 import { kcatPath } from '../interop/kcat.js'
 
 let d: TestDaemon
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
-}, 60_000)
+})
 
 afterAll(async () => {
   if (d) await stopDaemon(d)
@@ -26,7 +26,7 @@ async function createTopic(topic: string): Promise<void> {
 
 /** kcat with stdin bytes in and stdout bytes out (no newline stripped). */
 async function kcatBytes(args: string[], input?: Buffer): Promise<Buffer> {
-  const r = await execa(kcatPath ?? 'kcat', ['-b', d.bootstrap, ...args], { input, encoding: 'buffer', stripFinalNewline: false, timeout: 60_000 })
+  const r = await execa(kcatPath ?? 'kcat', ['-b', d.bootstrap, ...args], { input, encoding: 'buffer', stripFinalNewline: false, timeout: HANG_MS })
   return Buffer.from(r.stdout)
 }
 
@@ -43,7 +43,7 @@ async function pipeline(script: string, input?: Buffer): Promise<void> {
     extendEnv: false,
     reject: false,
     input,
-    timeout: 60_000,
+    timeout: HANG_MS,
   })
   expect(String(r.stderr)).toMatch(/exits: 0( 0)*$/)
 }
@@ -86,7 +86,7 @@ describe.skipIf(!kcatPath)('round trip: consume --binary | produce --envelope, c
     await createTopic('rt-copy')
     await pipeline('S consume rt-src --exit --binary | S produce rt-copy --envelope')
     expect(await kcatRead('rt-copy')).toEqual(source)
-  }, 120_000)
+  })
 })
 
 describe.skipIf(!kcatPath)('produce --text and --key-delimiter, as kcat -P and -K', () => {
@@ -99,7 +99,7 @@ describe.skipIf(!kcatPath)('produce --text and --key-delimiter, as kcat -P and -
     const expected = await kcatRead('text-kcat')
     expect(expected.toString('latin1').split('\n')[0]).toBe('-1 5|NULL|a b \r')
     expect(await kcatRead('text-sluice')).toEqual(expected)
-  }, 120_000)
+  })
 
   it('--key-delimiter splits the key off at the first delimiter, for text and JSON lines', async () => {
     const text = lines('k1:v:1\n', 'no key here\n', ':empty key\n', 'empty value:\n', Buffer.from([0xfe]), ':', Buffer.from([0xff]), '\n')
@@ -122,5 +122,5 @@ describe.skipIf(!kcatPath)('produce --text and --key-delimiter, as kcat -P and -
       const usage = await sluice(['produce', 'kd-json', ...args], { home: d.home, env: d.env, input: '' })
       expect([args, usage.exitCode]).toEqual([args, 2])
     }
-  }, 120_000)
+  })
 })

@@ -2,14 +2,17 @@
  * What a short command loads at start-up: a shell loop that calls sluice once per event pays it
  * on every call. The heavy libraries (@platformatic/kafka, whose import compiles JSON schemas;
  * Ink and React, for the TUIs; filtrex, kleur) stay out of the commands that do not use them.
- * The CPU figures themselves are measured by `node bench/run.js --only startup`, not here: a test
- * asserts what is loaded, never how long it took.
+ * The CLI runs from its bundle (dist/bundle/, build/bundle-cli.mjs), which leaves these libraries
+ * in node_modules, so the trace sees them load. The CPU figures themselves are measured by
+ * `node bench/run.js --only startup`, not here: a test asserts what is loaded, never how long it
+ * took.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BIN, REPO_ROOT, cleanEnv } from '../helpers/sluice.js'
+import { HANG_MS } from '../helpers/wait.js'
 import { startDaemon, stopDaemon, tempHome, type TempHome, type TestDaemon } from '../helpers/index.js'
 
 const TRACE = path.join(REPO_ROOT, 'test', 'helpers', 'module-trace.mjs')
@@ -20,7 +23,7 @@ let dir: TempHome
 
 beforeAll(async () => {
   ;[d, dir] = await Promise.all([startDaemon({ brokers: 3 }), tempHome()])
-}, 60_000)
+})
 
 afterAll(async () => {
   await stopDaemon(d)
@@ -31,7 +34,7 @@ let traces = 0
 
 /** `sluice ...args` against the daemon, untraced. */
 async function sluiceRun(args: string[], input?: string): Promise<{ exitCode: number; stderr: string }> {
-  const r = await execa(process.execPath, [BIN, ...args], { reject: false, env: cleanEnv(d.env, d.home), extendEnv: false, input, timeout: 60_000 })
+  const r = await execa(process.execPath, [BIN, ...args], { reject: false, env: cleanEnv(d.env, d.home), extendEnv: false, input, timeout: HANG_MS })
   return { exitCode: r.exitCode ?? -1, stderr: String(r.stderr) }
 }
 
@@ -43,7 +46,7 @@ async function traced(args: string[], input?: string): Promise<{ exitCode: numbe
     env: cleanEnv({ ...d.env, MODULE_TRACE_FILE: file }, d.home),
     extendEnv: false,
     input,
-    timeout: 60_000,
+    timeout: HANG_MS,
     cwd: REPO_ROOT,
   })
   const loaded = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n') : []
@@ -56,7 +59,7 @@ describe('start-up: a short command loads only what it uses', () => {
   it('the trace sees the modules a command loads', async () => {
     const r = await traced(['topic', 'list'])
     expect(r.exitCode, r.stderr).toBe(0)
-    expect(r.loaded.some((u) => u.endsWith('/dist/commands/topic/list.js'))).toBe(true)
+    expect(r.loaded.some((u) => u.endsWith('/dist/bundle/commands/topic/list.js'))).toBe(true)
   })
 
   it('topic list: no Kafka client library, no TUI', async () => {

@@ -12,7 +12,7 @@ let d: TestDaemon
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 1 })
-}, 60_000)
+})
 
 afterAll(async () => {
   if (d) await stopDaemon(d)

@@ -22,7 +22,7 @@ let b: TestDaemon // 1 broker, in another home: reached only by --bootstrap-serv
 
 beforeAll(async () => {
   ;[a, b] = await Promise.all([startDaemon({ brokers: 3 }), startDaemon({ brokers: 1 })])
-}, 60_000)
+})
 
 afterAll(async () => {
   // TOPIC_TEST_KEEP_LOG=1 prints both daemons' logs before their homes go (to chase a daemon failure).
@@ -81,9 +81,9 @@ interface Description {
   }[]
 }
 
-// Many CLI invocations, each paying the client's start-up (about 0.5 s of CPU): on a shared,
-// loaded machine a test can take long, so the limit is generous (a bound, not a timing check).
-describe.concurrent('sluice topic', { timeout: 240_000 }, () => {
+// Many CLI invocations run at once, each paying the client's start-up: on a shared, loaded
+// machine a test can take minutes, so it has no limit of its own (vitest.config's, a hang's).
+describe.concurrent('sluice topic', () => {
   describe('sluice topic create', () => {
     it('creates with the cluster defaults and prints the result', async () => {
       const [r, human] = await Promise.all([topic(['create', 'c-defaults', '--json']), topic(['create', 'c-human'])])

@@ -10,7 +10,7 @@
 import { execa } from 'execa'
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, REPO_ROOT, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { BIN, HANG_MS, KAFKAJS_UNDER_LOAD, REPO_ROOT, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 const TOPIC = 'ui-drill'
 /** Nobody writes to it: its partitions' failovers are measured as "no producer was writing". */
@@ -25,7 +25,7 @@ const capture = async (session = SESSION): Promise<string> => String((await tmux
 const keys = (...k: string[]) => tmux('send-keys', '-t', SESSION, ...k)
 
 /** Polls the captured screen until `check` passes; fails with the last screen after `timeoutMs`. */
-async function screenUntil(check: (screen: string) => boolean, what: string, timeoutMs = 20_000, session = SESSION): Promise<string> {
+async function screenUntil(check: (screen: string) => boolean, what: string, timeoutMs = HANG_MS, session = SESSION): Promise<string> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const screen = await capture(session)
@@ -53,7 +53,7 @@ async function setBrokerConfigs(configs: Record<string, string>): Promise<void> 
 beforeAll(async () => {
   if (!hasTmux) return
   d = await startDaemon({ brokers: 3 })
-  const kafka = new Kafka({ brokers: d.brokers.map((b) => `${b.host}:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } })
+  const kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: d.brokers.map((b) => `${b.host}:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } })
   admin = kafka.admin()
   await admin.connect()
   // Heartbeats first: a session timeout shorter than the heartbeat interval in force would fence
@@ -76,7 +76,7 @@ beforeAll(async () => {
   })()
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, heartbeatsApplyAt - Date.now())))
   await setBrokerConfigs({ 'broker.session.timeout.ms': '1500' })
-}, 90_000)
+})
 
 afterAll(async () => {
   producing = false
@@ -130,7 +130,7 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
     expect(folded.split('\n').filter((l) => /no producer was writing/.test(l) && !/last failover:/.test(l))).toHaveLength(1)
 
     await keys('q')
-    await until('sluice ui to exit on q', async () => ((await tmux('has-session', '-t', SESSION)).exitCode !== 0 ? true : undefined), 10_000)
+    await until('sluice ui to exit on q', async () => ((await tmux('has-session', '-t', SESSION)).exitCode !== 0 ? true : undefined))
   })
 
   it('refuses another cluster (LOCAL_ONLY, exit 2) even on a terminal', async () => {

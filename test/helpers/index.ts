@@ -1,5 +1,5 @@
 export { startDaemon, stopDaemon, type StartDaemonOptions, type TestDaemon } from './daemon.js'
 export { tempHome, type TempHome } from './home.js'
 export { freePortRange } from './ports.js'
-export { BIN, cleanEnv, REPO_ROOT, sluice, spawnSluice, type SluiceOptions, type SluiceResult } from './sluice.js'
-export { until } from './wait.js'
+export { BIN, cleanEnv, hung, REPO_ROOT, sluice, spawnSluice, type SluiceOptions, type SluiceResult } from './sluice.js'
+export { HANG_MS, KAFKAJS_UNDER_LOAD, until } from './wait.js'

@@ -5,6 +5,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { execa, type ResultPromise } from 'execa'
+import { HANG_MS } from './wait.js'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BIN = path.join(REPO_ROOT, 'bin', 'run.js')
@@ -13,6 +14,7 @@ export interface SluiceOptions {
   home?: string
   env?: Record<string, string | undefined>
   input?: string
+  /** Kill the command after this long (default HANG_MS): a hang, reported in stderr. */
   timeoutMs?: number
 }
 
@@ -37,12 +39,18 @@ export function spawnSluice(args: string[], opts: SluiceOptions = {}): ResultPro
     env: cleanEnv(opts.env, opts.home),
     extendEnv: false,
     input: opts.input,
-    timeout: opts.timeoutMs ?? 60_000,
+    timeout: opts.timeoutMs ?? HANG_MS,
     cwd: REPO_ROOT,
   }) as ResultPromise<{ reject: false }>
 }
 
 export async function sluice(args: string[], opts: SluiceOptions = {}): Promise<SluiceResult> {
   const r = await spawnSluice(args, opts)
-  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }
+  const stderr = String(r.stderr ?? '')
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: r.timedOut ? `${stderr}\n${hung(args, opts.timeoutMs ?? HANG_MS)}` : stderr }
+}
+
+/** What a test sees of a command the helper had to kill: which one, and that it hung. */
+export function hung(args: string[], timeoutMs: number): string {
+  return `[test helper] \`sluice ${args.join(' ')}\` hung: killed after ${timeoutMs / 1000} s`
 }

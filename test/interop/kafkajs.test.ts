@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readTopic } from '../support/read-back.js'
 import { startTestCluster, type TestCluster } from './fixture.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
+import { KAFKAJS_UNDER_LOAD } from '../helpers/index.js'
 
 const { Kafka, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -12,7 +13,7 @@ describe('interop/kafkajs 2.2.4', () => {
   let kafka: InstanceType<typeof Kafka>
   beforeAll(async () => {
     cluster = await startTestCluster({ brokers: 3 })
-    kafka = new Kafka({ clientId: 'interop', brokers: [cluster.bootstrap], logLevel: logLevel.NOTHING })
+    kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'interop', brokers: [cluster.bootstrap], logLevel: logLevel.NOTHING })
   })
   afterAll(async () => {
     await cluster?.stop()

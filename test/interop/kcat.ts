@@ -1,6 +1,7 @@
 /** Finding and running kcat for interop tests; absent kcat skips the tests, except under CI. */
 import { execFileSync } from 'node:child_process'
 import { execa, type Options } from 'execa'
+import { HANG_MS } from '../helpers/wait.js'
 
 function findKcat(): string | null {
   try {
@@ -19,6 +20,6 @@ if (!kcatPath) {
 }
 
 export async function kcat(args: string[], opts: Options = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const result = await execa(kcatPath ?? 'kcat', args, { reject: false, timeout: 60_000, ...opts })
+  const result = await execa(kcatPath ?? 'kcat', args, { reject: false, timeout: HANG_MS, ...opts })
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) }
 }
