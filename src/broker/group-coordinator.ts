@@ -9,7 +9,7 @@
  * broker's replica manager: an OffsetCommit is answered only once the commit is on every ISR
  * member. Keys and values are JSON (only sluice reads this topic).
  */
-import { Group, type GroupSnapshot, type JoinRequest, type JoinResponse, type SyncResponse } from '../cluster/group.js'
+import { Group, type GroupSnapshot, type JoinRequest, type JoinResponse, type SyncResponse } from '../cluster/classic-group.js'
 import { brokerConfig } from '../cluster/configs.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { parseBatches } from '../protocol/batch-layout.js'

@@ -93,7 +93,7 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
     const run =
       group === undefined
         ? consumeTopic
-        : async (o: Parameters<typeof consumeTopic>[0]) => (await import('../client/consume/group.js')).consumeGroup({ ...o, group, sessionTimeoutMs })
+        : async (o: Parameters<typeof consumeTopic>[0]) => (await import('../client/consume/group-consume.js')).consumeGroup({ ...o, group, sessionTimeoutMs })
     const result = await run({
       target,
       topic: this.args.topic,

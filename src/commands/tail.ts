@@ -96,7 +96,7 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
 
     // Not a terminal: `consume TOPIC --from latest`, with --filter applied.
     const { consumeTopic } = await import('../client/consume/consume.js')
-    const { consumeGroup } = await import('../client/consume/group.js')
+    const { consumeGroup } = await import('../client/consume/group-consume.js')
     const { filterPredicate } = await import('../client/consume/record-pipeline.js')
     const opts = {
       target,

@@ -15,7 +15,7 @@ import type {
   LeaderMove,
   PartitionState,
 } from '../common/control-contract.js'
-import type { ClusterRuntime } from './cluster.js'
+import type { ClusterRuntime } from './cluster-runtime.js'
 import type { ControlHandlers, ControlServer } from './control-server.js'
 
 // Params come off a socket: whatever the contract says, a hand-written client may send anything.

@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs'
 import { SluiceError, systemErrorCode } from '../common/errors.js'
-import type { ClusterOptions, ClusterRuntime } from './cluster.js'
+import type { ClusterOptions, ClusterRuntime } from './cluster-runtime.js'
 import { registerClusterControl } from './cluster-control.js'
 import { writeConfigIfAbsent } from '../common/daemon-config.js'
 import type { DaemonMethod, DaemonState, DaemonStatus } from '../common/control-contract.js'
@@ -159,7 +159,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
   const runStartup = async (): Promise<void> => {
     try {
       // Loaded lazily so that tests with an injected cluster never load the broker stack.
-      const start = opts.startCluster ?? (await import('./cluster.js')).startCluster
+      const start = opts.startCluster ?? (await import('./cluster-runtime.js')).startCluster
       cluster = await start({
         home: paths.home,
         brokers: opts.brokers,

@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { startCluster, type ClusterRuntime } from '../../src/daemon/cluster.js'
+import { startCluster, type ClusterRuntime } from '../../src/daemon/cluster-runtime.js'
 import type { Logger } from '../../src/common/logger.js'
 
 export interface TestCluster {

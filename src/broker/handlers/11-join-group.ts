@@ -1,5 +1,5 @@
 /**
- * JoinGroup (key 11), versions 0-6. The classic group protocol (see src/cluster/group.ts): from
+ * JoinGroup (key 11), versions 0-6. The classic group protocol (see src/cluster/classic-group.ts): from
  * v4 a new member first gets MEMBER_ID_REQUIRED with its id; the response comes when the
  * rebalance completes. v5+ carries group.instance.id (static membership).
  * Not implemented: v7+ (protocol type in the response, reasons, KIP-814 skipAssignment).

@@ -17,7 +17,7 @@ import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { loadCompression } from '../compression.js'
 import type { BrokerAddress } from '../wire/connection.js'
 import { encodeBatch } from './batch-encoder.js'
-import type { ProduceClient } from './cluster.js'
+import type { ProduceClient } from './producer-setup.js'
 import { produceRaw, type ProduceConnection, type ProducePartition } from './produce-api.js'
 import type { Message, Sender } from './send-pipeline.js'
 

@@ -32,7 +32,7 @@ import {
   sendFailed,
   type ProduceClient,
   type TopicInfo,
-} from './cluster.js'
+} from './producer-setup.js'
 import { RawSender } from './raw-sender.js'
 import { LineSplitter, LineTooLongError } from './lines.js'
 import { SendPipeline } from './send-pipeline.js'

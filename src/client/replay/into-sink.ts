@@ -6,7 +6,7 @@
 import { SluiceError } from '../../common/errors.js'
 import type { RecordSink } from '../consume/record-pipeline.js'
 import { keyOf, readHeaders, valueOf, type RecordView } from '../consume/record-view.js'
-import { DELIVERY_TIMEOUT_MS, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS, isRetriableSend, type BufferProducer } from '../produce/cluster.js'
+import { DELIVERY_TIMEOUT_MS, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS, isRetriableSend, type BufferProducer } from '../produce/producer-setup.js'
 import { RawSender } from '../produce/raw-sender.js'
 import { partitionForKey } from '../produce/partitioner.js'
 import { SendPipeline, type Message } from '../produce/send-pipeline.js'

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
-import { withGroupAdmin } from '../../client/groups.js'
+import { withGroupAdmin } from '../../client/group-admin.js'
 import { resolveCluster } from '../../client/kafka.js'
 
 export default class GroupDelete extends BaseCommand<typeof GroupDelete> {

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core'
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
 import { formatDurationMs, formatFields, formatTable } from '../../cli/table.js'
-import { withGroupAdmin, type GroupDescription } from '../../client/groups.js'
+import { withGroupAdmin, type GroupDescription } from '../../client/group-admin.js'
 import { resolveCluster } from '../../client/kafka.js'
 
 export default class GroupDescribe extends BaseCommand<typeof GroupDescribe> {

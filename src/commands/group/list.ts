@@ -1,7 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js'
 import { bootstrapFlag } from '../../cli/kafka-flags.js'
 import { formatTable } from '../../cli/table.js'
-import { withGroupAdmin, type GroupSummary } from '../../client/groups.js'
+import { withGroupAdmin, type GroupSummary } from '../../client/group-admin.js'
 import { resolveCluster } from '../../client/kafka.js'
 
 export default class GroupList extends BaseCommand<typeof GroupList> {

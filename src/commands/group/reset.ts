@@ -4,7 +4,7 @@ import { SluiceError } from '../../common/errors.js'
 import { validateTopicName } from '../../client/topic-model.js'
 import { bootstrapFlag, parsePartitions, partitionsFlag } from '../../cli/kafka-flags.js'
 import { formatDurationMs, formatTable } from '../../cli/table.js'
-import { withGroupAdmin, type ResetPlan, type ResetTarget } from '../../client/groups.js'
+import { withGroupAdmin, type ResetPlan, type ResetTarget } from '../../client/group-admin.js'
 import { resolveCluster } from '../../client/kafka.js'
 import { parseDurationMs, parseTimeMs } from '../../client/offsets.js'
 

@@ -5,7 +5,7 @@
  * error (unknown topic, cluster unreachable...).
  */
 import { consumeTopic, type ConsumeOptions, type ConsumeResult } from '../../client/consume/consume.js'
-import { consumeGroup } from '../../client/consume/group.js'
+import { consumeGroup } from '../../client/consume/group-consume.js'
 import type { ClusterTarget } from '../../client/kafka.js'
 import type { OffsetSpec } from '../../client/offsets.js'
 import type { RecordSink } from '../../client/consume/record-pipeline.js'

@@ -7,7 +7,7 @@
  * that is gone.
  */
 import { Admin, Consumer } from '@platformatic/kafka'
-import { GroupAdmin } from '../../client/groups.js'
+import { GroupAdmin } from '../../client/group-admin.js'
 import { clientOptions, type ClusterTarget } from '../../client/kafka.js'
 import type { GroupRow, GroupsState } from './types.js'
 

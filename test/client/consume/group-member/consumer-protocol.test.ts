@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../../../../src/client/consume/group/consumer-protocol.js'
+import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../../../../src/client/consume/group-member/consumer-protocol.js'
 import { ProtocolError } from '../../../../src/protocol/errors.js'
 
-describe('client/consume/group/consumer-protocol', () => {
+describe('client/consume/group-member/consumer-protocol', () => {
   it('subscription v0: golden bytes (version, topics, user data) and back', () => {
     const bytes = encodeSubscription(['ab', 'c'])
     expect(bytes.toString('hex')).toBe(

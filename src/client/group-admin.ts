@@ -13,8 +13,8 @@ import { Admin, Consumer, describeGroupsV5, type Connection } from '@platformati
 import { SluiceError } from '../common/errors.js'
 import { walkBatches } from './consume/batches.js'
 import { fetchRaw } from './consume/fetch-api.js'
-import { findCoordinator } from './consume/group/apis.js'
-import { decodeAssignment } from './consume/group/consumer-protocol.js'
+import { findCoordinator } from './consume/group-member/apis.js'
+import { decodeAssignment } from './consume/group-member/consumer-protocol.js'
 import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from './kafka.js'
 import { kafkaOffsetLookup, resolveOffsets, type OffsetPosition, type PartitionBounds } from './offsets.js'
 

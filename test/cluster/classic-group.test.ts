@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Group, type JoinRequest, type JoinResponse, type SyncResponse } from '../../src/cluster/group.js'
+import { Group, type JoinRequest, type JoinResponse, type SyncResponse } from '../../src/cluster/classic-group.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 
 function group(initialRebalanceDelayMs = 0): Group {

@@ -1,7 +1,7 @@
 /**
  * `sluice consume TOPIC --group G`: the partitions come from the group, the records from sluice's
  * own Fetcher, as in a plain consume. The group membership is sluice's own driver of Kafka's
- * classic group protocol (group/member.ts, group/driver.ts): FindCoordinator, JoinGroup, SyncGroup
+ * classic group protocol (group-member/member.ts, group-member/driver.ts): FindCoordinator, JoinGroup, SyncGroup
  * (a leader assigns with `range` or `roundrobin`), Heartbeat, and a new coordinator looked up
  * whenever the old one fails, as Kafka's own consumer does.
  *
@@ -21,8 +21,8 @@ import { resolveOffsets, type PartitionBounds } from '../offsets.js'
 import { consumePipeline, type ConsumeOptions, type ConsumeResult } from './consume.js'
 import { RETRY_WINDOW_MS, type PartitionCursor } from './fetcher.js'
 import { createFormatter, type RecordFormatter } from './format.js'
-import type { TopicPartitions } from './group/consumer-protocol.js'
-import { GroupDriver } from './group/driver.js'
+import type { TopicPartitions } from './group-member/consumer-protocol.js'
+import { GroupDriver } from './group-member/driver.js'
 import { OutputWriter } from './output.js'
 import type { RecordPipeline } from './record-pipeline.js'
 import { TopicReader } from './topic-reader.js'

@@ -2,8 +2,8 @@
  * The group member state machine, without sockets: responses, failures and the clock in, steps out.
  */
 import { describe, expect, it } from 'vitest'
-import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../../../../src/client/consume/group/consumer-protocol.js'
-import { GroupMember, type Step } from '../../../../src/client/consume/group/member.js'
+import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../../../../src/client/consume/group-member/consumer-protocol.js'
+import { GroupMember, type Step } from '../../../../src/client/consume/group-member/member.js'
 import { ErrorCode } from '../../../../src/protocol/errors.js'
 
 const SESSION_MS = 3_000
@@ -39,7 +39,7 @@ function stableLeader(m: GroupMember, nowMs = 0): void {
   expect(expectKind(m.next(nowMs), 'assigned').partitions).toEqual([{ topic: 't', partitions: [0, 1] }])
 }
 
-describe('client/consume/group/member', () => {
+describe('client/consume/group-member/member', () => {
   it('joins: FindCoordinator, JoinGroup (MEMBER_ID_REQUIRED: again with the given id), leader assigns, SyncGroup, heartbeats every session/3', () => {
     const m = member()
     m.onFindCoordinator(expectKind(m.next(0), 'findCoordinator'), COORD, 5)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assignorFor, rangeAssignor, roundRobinAssignor, type AssignorMember } from '../../../../src/client/consume/group/assignors.js'
+import { assignorFor, rangeAssignor, roundRobinAssignor, type AssignorMember } from '../../../../src/client/consume/group-member/assignors.js'
 
 const members = (...ids: string[]): AssignorMember[] => ids.map((memberId) => ({ memberId, topics: ['t'] }))
 const counts = (entries: Record<string, number>): Map<string, number> => new Map(Object.entries(entries))
@@ -8,7 +8,7 @@ function flat(result: Map<string, { topic: string; partitions: number[] }[]>): R
   return Object.fromEntries([...result.entries()].map(([m, tps]) => [m, tps.map((tp) => `${tp.topic}:${tp.partitions.join(',')}`).join(' ')]))
 }
 
-describe('client/consume/group/assignors', () => {
+describe('client/consume/group-member/assignors', () => {
   describe('range', () => {
     it('splits evenly into contiguous ranges, members sorted by id', () => {
       expect(flat(rangeAssignor(members('c', 'a', 'b'), counts({ t: 6 })))).toEqual({ a: 't:0,1', b: 't:2,3', c: 't:4,5' })
