@@ -80,6 +80,8 @@ export class SendPipeline {
   /** Sends retried (each attempt after a batch's first). */
   retries = 0
   private readonly inFlight = new Set<Promise<void>>()
+  /** The last batch's start: the next one starts after it (see send). */
+  private starting: Promise<void> = Promise.resolve()
   /** Idempotent: partitions with a send in flight. */
   private readonly busy: Uint8Array
 
@@ -95,9 +97,30 @@ export class SendPipeline {
     return this.inFlight.size
   }
 
-  /** Starts sending a batch; resolves once there is room for another (backpressure on the reader). */
+  /**
+   * Starts sending a batch; resolves once there is room for another (backpressure on the reader).
+   * Batches start in the order send() is called, even when the caller does not wait between calls
+   * (produce's linger flush sends what it holds without waiting): each waits for the one before it
+   * to start. Waiting for a free partition without that queue let a later batch for a busy
+   * partition start first whenever an earlier waiter happened to be woken by another partition's
+   * send and queued up again behind it: records landed out of order under load.
+   */
   async send(batch: SendBatch): Promise<void> {
     if (this.failure !== undefined || batch.messages.length === 0) return
+    const started = this.starting.then(() => this.start(batch))
+    this.starting = started
+    await started
+    while (this.inFlight.size >= this.opts.inFlightMax) await Promise.race(this.inFlight)
+  }
+
+  /** Waits for every send in flight (and every send still waiting to start) to be acknowledged or to fail. */
+  async drain(): Promise<void> {
+    await this.starting
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight)
+  }
+
+  /** Idempotent: waits until none of the batch's partitions has a send in flight. Never rejects. */
+  private async start(batch: SendBatch): Promise<void> {
     if (this.opts.idempotent === true) {
       while (this.overlapsBusy(batch) && this.inFlight.size > 0) await Promise.race(this.inFlight)
       if (this.failure !== undefined) return
@@ -113,12 +136,6 @@ export class SendPipeline {
         this.inFlight.delete(done)
       })
     this.inFlight.add(done)
-    while (this.inFlight.size >= this.opts.inFlightMax) await Promise.race(this.inFlight)
-  }
-
-  /** Waits for every send in flight to be acknowledged or to fail. */
-  async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.race(this.inFlight)
   }
 
   /** Sends a batch; idempotent, resends what was not acknowledged until the delivery timeout. */

@@ -53,6 +53,28 @@ describe('client/produce/send-pipeline', () => {
 
   describe('idempotent', () => {
     const opts = { acks: -1, compression: 'none' as const, numPartitions: 2, inFlightMax: 8, idempotent: true, deliveryTimeoutMs: 60_000, retryBackoffMs: 1 }
+
+    it('batches start in the order they were given, even when the caller does not wait between sends', async () => {
+      // A waits in flight for partition 0; B (given without waiting, as produce's linger flush does)
+      // waits for it; then A is acknowledged and C arrives k microtasks later. Whatever k, B goes
+      // before C: a fresh send once slipped in between the partition freeing and B's wake-up, and
+      // its records landed before B's (seen as "out of order" by the failover drill under load).
+      for (let k = 0; k <= 12; k++) {
+        const sender = manualSender()
+        const p = new SendPipeline(sender, opts)
+        await p.send(batch(1, 1))
+        void p.send(batch(2, 2))
+        sender.pending[0]!.resolve()
+        for (let i = 0; i < k; i++) await Promise.resolve()
+        void p.send(batch(4, 3))
+        for (let round = 0; round < 3; round++) {
+          await new Promise((r) => setImmediate(r))
+          sender.pending.at(-1)?.resolve()
+        }
+        await p.drain()
+        expect(sender.pending.map((x) => x.n), `k=${k}`).toEqual([1, 2, 3])
+      }
+    })
     const retriable = (e: unknown): boolean => (e as Error).message === 'NOT_LEADER'
 
     it('one send in flight per partition: the next batch for a busy partition waits, another partition goes at once', async () => {
