@@ -48,8 +48,8 @@ export interface FetcherMetadata {
 }
 
 /**
- * What the fetch loop needs of a client: sluice's WireClient (plain consume) or a
- * @platformatic/kafka Consumer (groups, replay), or a fake in tests.
+ * What the fetch loop needs of a client: sluice's WireClient (consume, group consume, replay), or a
+ * fake in tests.
  */
 export interface FetcherClient extends ListOffsetsClient {
   metadata(options: { topics: string[]; forceUpdate?: boolean }): Promise<FetcherMetadata>

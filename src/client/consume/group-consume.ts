@@ -13,10 +13,10 @@
  * are read again: duplicates, never gaps); --from only applies to partitions the group has no
  * offset for.
  */
-import { Consumer } from '@platformatic/kafka'
 import { SluiceError } from '../../common/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { clientOptions, kafkaApiCode, toClusterError } from '../kafka.js'
+import { WireClient } from '../wire/client.js'
 import { resolveOffsets, type PartitionBounds } from '../offsets.js'
 import { consumePipeline, type ConsumeOptions, type ConsumeResult } from './consume.js'
 import { RETRY_WINDOW_MS, type PartitionCursor } from './fetcher.js'
@@ -80,7 +80,7 @@ class RetryLater extends Error {}
 /** One member's consume: join, then for each assignment plan, read and commit, then finish. */
 class GroupConsume {
   // The data client: metadata, ListOffsets and the Fetcher's connections (it never joins a group).
-  private readonly client: Consumer
+  private readonly client: WireClient
   private readonly out: OutputWriter
   private readonly wakeup = new Wakeup()
   // Stopped by the signal, a closed stdout, --max, --exit or a failure: the loops end.
@@ -111,7 +111,7 @@ class GroupConsume {
     private readonly formatter: RecordFormatter,
   ) {
     const options = clientOptions(opts.target, 'sluice-consume')
-    this.client = new Consumer({ ...options, groupId: opts.group })
+    this.client = new WireClient(opts.target, options.clientId)
     this.out = new OutputWriter(opts.stdout)
     this.reader = new TopicReader({ ...opts, client: this.client, onStop: () => this.wakeup.wake() })
     this.pipeline = consumePipeline(opts, formatter, this.out, this.reader)
@@ -314,7 +314,7 @@ class GroupConsume {
     await this.driver.stop(true)
     await this.membership
     // Forced: fetches still in flight (a long-poll) are abandoned, not awaited.
-    await new Promise<void>((resolve) => this.client.close(true, () => resolve()))
+    this.client.close()
   }
 
   /** Notes on stderr; the same note at most once every NOTE_REPEAT_MS (a coordinator down for long must not flood). */

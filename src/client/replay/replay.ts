@@ -13,8 +13,9 @@
  * after Ctrl-C), so `--from <resumeFrom>` continues without a gap or a repeat.
  */
 import type { Writable } from 'node:stream'
-import { Consumer, Producer } from '@platformatic/kafka'
-import { clientOptions, type ClusterTarget } from '../kafka.js'
+import { Producer } from '@platformatic/kafka'
+import type { ClusterTarget } from '../kafka.js'
+import { WireClient } from '../wire/client.js'
 import type { OffsetSpec } from '../offsets.js'
 import type { PartitionCursor } from '../consume/fetcher.js'
 import { choosePartitions, TopicReader } from '../consume/topic-reader.js'
@@ -108,7 +109,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
 class Replay {
   // --into the source topic itself is allowed (re-driving records): the range ends at the end
   // seen at start, so the copies appended meanwhile are never read again.
-  private readonly consumer: Consumer
+  private readonly consumer: WireClient
   private readonly reader: TopicReader
   private readonly out: OutputWriter
   private producer: BufferProducer | undefined
@@ -118,7 +119,7 @@ class Replay {
   private readonly stats = new Map<number, ReplayedPartition>()
 
   constructor(private readonly opts: ReplayOptions) {
-    this.consumer = new Consumer({ ...clientOptions(opts.target, 'sluice-replay'), groupId: 'sluice-replay' })
+    this.consumer = new WireClient(opts.target, 'sluice-replay')
     this.out = new OutputWriter(opts.stdout)
     this.reader = new TopicReader({ ...opts, client: this.consumer, maxWaitMs: MAX_WAIT_MS })
   }
@@ -201,7 +202,7 @@ class Replay {
   async close(): Promise<void> {
     this.reader.close()
     this.out.flush()
-    await new Promise<void>((resolve) => this.consumer.close(true, () => resolve()))
+    this.consumer.close()
     if (this.producer !== undefined) await this.producer.close().catch(() => undefined)
   }
 }
