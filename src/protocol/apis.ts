@@ -22,6 +22,11 @@ import { deleteTopicsApi } from './messages/20-delete-topics.js'
 import { deleteRecordsApi } from './messages/21-delete-records.js'
 import { initProducerIdApi } from './messages/22-init-producer-id.js'
 import { offsetForLeaderEpochApi } from './messages/23-offset-for-leader-epoch.js'
+import { addPartitionsToTxnApi } from './messages/24-add-partitions-to-txn.js'
+import { addOffsetsToTxnApi } from './messages/25-add-offsets-to-txn.js'
+import { endTxnApi } from './messages/26-end-txn.js'
+import { writeTxnMarkersApi } from './messages/27-write-txn-markers.js'
+import { txnOffsetCommitApi } from './messages/28-txn-offset-commit.js'
 import { describeConfigsApi } from './messages/32-describe-configs.js'
 import { alterConfigsApi } from './messages/33-alter-configs.js'
 import { describeLogDirsApi } from './messages/35-describe-log-dirs.js'
@@ -30,6 +35,9 @@ import { deleteGroupsApi } from './messages/42-delete-groups.js'
 import { incrementalAlterConfigsApi } from './messages/44-incremental-alter-configs.js'
 import { offsetDeleteApi } from './messages/47-offset-delete.js'
 import { describeClusterApi } from './messages/60-describe-cluster.js'
+import { describeProducersApi } from './messages/61-describe-producers.js'
+import { describeTransactionsApi } from './messages/65-describe-transactions.js'
+import { listTransactionsApi } from './messages/66-list-transactions.js'
 
 const ALL: readonly ApiSchema[] = [
   produceApi,
@@ -51,6 +59,11 @@ const ALL: readonly ApiSchema[] = [
   deleteRecordsApi,
   initProducerIdApi,
   offsetForLeaderEpochApi,
+  addPartitionsToTxnApi,
+  addOffsetsToTxnApi,
+  endTxnApi,
+  writeTxnMarkersApi,
+  txnOffsetCommitApi,
   describeConfigsApi,
   alterConfigsApi,
   describeLogDirsApi,
@@ -59,6 +72,9 @@ const ALL: readonly ApiSchema[] = [
   incrementalAlterConfigsApi,
   offsetDeleteApi,
   describeClusterApi,
+  describeProducersApi,
+  describeTransactionsApi,
+  listTransactionsApi,
 ]
 
 export const API_SCHEMAS: ReadonlyMap<number, ApiSchema> = new Map(ALL.map((a) => [a.apiKey, a]))
