@@ -71,8 +71,12 @@ const OFFSET_FETCH_VERSION = 8
 /** Exactly `version`: what this reads of each answer (e.g. OffsetFetch's `groups`) is in that version. */
 const at = (version: number): KafkaRequestOptions => ({ version, versionMin: version, timeoutMs: BACKSTOP_TIMEOUT_MS })
 
-export async function findCoordinator(connection: KafkaConnection, groupId: string): Promise<FoundCoordinator> {
-  const answer = await kafkaRequest(connection, findCoordinatorApi, { keyType: 0, coordinatorKeys: [groupId] }, at(FIND_COORDINATOR_VERSION))
+/** Kafka's coordinator key types: a consumer group's, or a transactional id's. */
+export const CoordinatorKeyType = { GROUP: 0, TRANSACTION: 1 } as const
+
+/** The coordinator of a group (or, with CoordinatorKeyType.TRANSACTION, of a transactional id). */
+export async function findCoordinator(connection: KafkaConnection, key: string, keyType: number = CoordinatorKeyType.GROUP): Promise<FoundCoordinator> {
+  const answer = await kafkaRequest(connection, findCoordinatorApi, { keyType, coordinatorKeys: [key] }, at(FIND_COORDINATOR_VERSION))
   const found = answer.coordinators[0]
   // An empty answer: no coordinator to name.
   if (found === undefined) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 }
