@@ -13,9 +13,8 @@
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { callDaemon } from '../../src/client/control.js'
 import type { Method, Params, Result } from '../../src/common/control-contract.js'
-import { freePortRange, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { control as controlSocket, freePortRange, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 
 interface Partition {
   topic: string
@@ -137,9 +136,7 @@ function expectFailure(r: SluiceResult, exit: number, phrase: RegExp): void {
 }
 
 /** The control socket, straight: for waiting on the cluster, not for what is under test. */
-function control<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
-  return callDaemon(d.home, method, params, { timeoutMs: HANG_MS })
-}
+const control = <M extends Method>(method: M, params: Params<M>): Promise<Result<M>> => controlSocket(d, method, params)
 const brokers = async (): Promise<Broker[]> => (await control('broker.list', {})).brokers
 const partitions = async (topic?: string): Promise<Partition[]> =>
   (await control('cluster.partitions', {})).partitions.filter((p) => topic === undefined || p.topic === topic)

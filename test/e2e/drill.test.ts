@@ -19,11 +19,10 @@
 import { execa } from 'execa'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { callDaemon } from '../../src/client/control.js'
 import type { Method, Params, Result } from '../../src/common/control-contract.js'
 import { kcatPath } from '../interop/kcat.js'
 import { readTopic, type ReadRecord } from '../support/read-back.js'
-import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { control as controlSocket, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 
 const RECORDS = 50_000
 const KILLS = 5
@@ -62,9 +61,8 @@ interface ClusterEvent {
 let d: TestDaemon
 let admin: Admin
 
-function control<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
-  return callDaemon(d.home, method, params, { timeoutMs: HANG_MS })
-}
+/** The control socket, straight: for waiting on the cluster, not for what is under test. */
+const control = <M extends Method>(method: M, params: Params<M>): Promise<Result<M>> => controlSocket(d, method, params)
 const partitions = async (): Promise<Partition[]> => (await control('cluster.partitions', {})).partitions.filter((p) => p.topic === TOPIC)
 const startedAtMs = Date.now()
 /** Progress on stderr, so a stuck drill shows where it stopped. */

@@ -14,9 +14,8 @@
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { callDaemon } from '../../src/client/control.js'
 import type { Method, Params, Result } from '../../src/common/control-contract.js'
-import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { control as controlSocket, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 interface Partition {
   topic: string
@@ -32,7 +31,8 @@ const RECORDS = 30
 let d: TestDaemon
 let admin: Admin
 
-const control = <M extends Method>(method: M, params: Params<M>): Promise<Result<M>> => callDaemon(d.home, method, params)
+/** The control socket, straight: for waiting on the cluster, not for what is under test. */
+const control = <M extends Method>(method: M, params: Params<M>): Promise<Result<M>> => controlSocket(d, method, params)
 const partitions = async (topic: string): Promise<Partition[]> =>
   (await control('cluster.partitions', {})).partitions.filter((p) => p.topic === topic)
 const run = (args: string[], timeoutMs = HANG_MS) => sluice(args, { home: d.home, env: d.env, timeoutMs })

@@ -8,11 +8,10 @@
  */
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { callDaemon } from '../../src/client/control.js'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { RawClient } from '../support/raw-client.js'
 import { readTopic } from '../support/read-back.js'
-import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { control, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
@@ -40,7 +39,7 @@ let admin: Admin
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const partitions = async (): Promise<Partition[]> =>
-  (await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: HANG_MS })).partitions.filter((p) => p.topic === TOPIC)
+  (await control(d, 'cluster.partitions', {})).partitions.filter((p) => p.topic === TOPIC)
 
 async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs = HANG_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs

@@ -6,9 +6,12 @@
  *   ... kcat -b d.bootstrap ...
  *   await stopDaemon(d)
  */
+import { callDaemon } from '../../src/client/control.js'
+import type { Method, Params, Result } from '../../src/common/control-contract.js'
 import { freePortRange } from './ports.js'
 import { sluice } from './sluice.js'
 import { tempHome, type TempHome } from './home.js'
+import { HANG_MS } from './wait.js'
 
 export interface TestDaemon {
   home: string
@@ -55,4 +58,12 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<TestDa
 export async function stopDaemon(d: TestDaemon): Promise<void> {
   await sluice(['daemon', 'stop'], { home: d.home })
   await d.tempHome?.cleanup()
+}
+
+/**
+ * The daemon's control socket, straight (typed by the control contract): for a test to wait on
+ * the cluster or set it up, not for what it tests (that goes through the CLI).
+ */
+export function control<M extends Method>(d: Pick<TestDaemon, 'home'>, method: M, params: Params<M>): Promise<Result<M>> {
+  return callDaemon(d.home, method, params, { timeoutMs: HANG_MS })
 }
