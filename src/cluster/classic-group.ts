@@ -39,13 +39,23 @@ export interface SyncResponse {
   assignment: Buffer
 }
 
-export interface Member {
+/** Who a member is and its timeouts: what a JoinGroup says of it, kept and snapshotted as is. */
+export interface MemberIdentity {
   memberId: string
   groupInstanceId: string | null
   clientId: string
   clientHost: string
   sessionTimeoutMs: number
   rebalanceTimeoutMs: number
+}
+
+/** Just the identity fields (a snapshot must not carry a member's callbacks or buffers). */
+function memberIdentity(m: MemberIdentity): MemberIdentity {
+  const { memberId, groupInstanceId, clientId, clientHost, sessionTimeoutMs, rebalanceTimeoutMs } = m
+  return { memberId, groupInstanceId, clientId, clientHost, sessionTimeoutMs, rebalanceTimeoutMs }
+}
+
+export interface Member extends MemberIdentity {
   protocolType: string
   protocols: Protocol[]
   assignment: Buffer
@@ -56,13 +66,7 @@ export interface Member {
   awaitingSync: ((r: SyncResponse) => void) | null
 }
 
-export interface JoinRequest {
-  memberId: string
-  groupInstanceId: string | null
-  clientId: string
-  clientHost: string
-  sessionTimeoutMs: number
-  rebalanceTimeoutMs: number
+export interface JoinRequest extends MemberIdentity {
   protocolType: string
   protocols: Protocol[]
   /** JoinGroup v4+: a new member first gets its id with MEMBER_ID_REQUIRED. */
@@ -76,16 +80,7 @@ export interface GroupSnapshot {
   protocolType: string | null
   protocolName: string | null
   leaderId: string | null
-  members: {
-    memberId: string
-    groupInstanceId: string | null
-    clientId: string
-    clientHost: string
-    sessionTimeoutMs: number
-    rebalanceTimeoutMs: number
-    protocols: { name: string; metadata: string }[]
-    assignment: string
-  }[]
+  members: (MemberIdentity & { protocols: { name: string; metadata: string }[]; assignment: string })[]
 }
 
 const EMPTY = Buffer.alloc(0)
@@ -458,12 +453,7 @@ export class Group {
       protocolName: this.protocolName,
       leaderId: this.leaderId,
       members: [...this.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        sessionTimeoutMs: m.sessionTimeoutMs,
-        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        ...memberIdentity(m),
         protocols: m.protocols.map((p) => ({ name: p.name, metadata: p.metadata.toString('base64') })),
         assignment: m.assignment.toString('base64'),
       })),
@@ -479,12 +469,7 @@ export class Group {
     g.leaderId = s.leaderId
     for (const m of s.members) {
       g.members.set(m.memberId, {
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        sessionTimeoutMs: m.sessionTimeoutMs,
-        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        ...memberIdentity(m),
         protocolType: s.protocolType ?? '',
         protocols: m.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata, 'base64') })),
         assignment: Buffer.from(m.assignment, 'base64'),
