@@ -13,17 +13,9 @@
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Method, Params, Result } from '../../src/common/control-contract.js'
-import { control as controlSocket, freePortRange, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import type { Method, Params, Result, PartitionState as Partition } from '../../src/common/control-contract.js'
+import { applyBrokerConfigs, control as controlSocket, freePortRange, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 
-interface Partition {
-  topic: string
-  partition: number
-  leader: number
-  leaderEpoch: number
-  replicas: number[]
-  isr: number[]
-}
 interface Broker {
   id: number
   host: string
@@ -74,20 +66,15 @@ beforeAll(async () => {
       validateOnly: false,
       resources: [{ type: 4, name: '1', configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
     })
-  // Heartbeats first: a broker applies a new interval at its next heartbeat (up to the default
-  // 2 s away), and a session timeout shorter than the interval in force would fence it.
-  const { 'broker.session.timeout.ms': _session, ...rest } = BROKER_CONFIGS
-  await setConfigs(rest)
-  const heartbeatsApplyAt = Date.now() + 2_500
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      ...TOPICS.map((topic) => ({ topic, numPartitions: topic === 't-cut' || topic === 't-err' ? 1 : 3, replicationFactor: 3 })),
-      { topic: 't-single', numPartitions: 1, replicationFactor: 1 },
-    ],
-  })
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, heartbeatsApplyAt - Date.now())))
-  await setConfigs(BROKER_CONFIGS)
+  await applyBrokerConfigs(setConfigs, BROKER_CONFIGS, () =>
+    admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        ...TOPICS.map((topic) => ({ topic, numPartitions: topic === 't-cut' || topic === 't-err' ? 1 : 3, replicationFactor: 3 })),
+        { topic: 't-single', numPartitions: 1, replicationFactor: 1 },
+      ],
+    }),
+  )
 })
 
 afterAll(async () => {

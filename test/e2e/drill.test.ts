@@ -19,10 +19,10 @@
 import { execa } from 'execa'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Method, Params, Result } from '../../src/common/control-contract.js'
+import type { Method, Params, Result, PartitionState as Partition } from '../../src/common/control-contract.js'
 import { kcatPath } from '../interop/kcat.js'
 import { readTopic, type ReadRecord } from '../support/read-back.js'
-import { control as controlSocket, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { applyBrokerConfigs, control as controlSocket, FAST_FAILOVER_CONFIGS, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 
 const RECORDS = 50_000
 const KILLS = 5
@@ -34,22 +34,7 @@ const TAIL_RECORDS = 2_500
 /** Of the tail, what a slow machine may trickle out (a record a tick) while the kills go on. */
 const TRICKLE_RECORDS = 2_000
 
-const BROKER_CONFIGS = {
-  'broker.session.timeout.ms': '1000',
-  'broker.heartbeat.interval.ms': '200',
-  'replica.lag.time.max.ms': '2000',
-  // A preferred election after each restart would add a second move per round.
-  'auto.leader.rebalance.enable': 'false',
-}
 
-interface Partition {
-  topic: string
-  partition: number
-  leader: number
-  leaderEpoch: number
-  replicas: number[]
-  isr: number[]
-}
 interface ClusterEvent {
   offset: number | null
   timestamp: string
@@ -176,27 +161,22 @@ beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
   admin = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } }).admin()
   await admin.connect()
-  // Heartbeats first: a broker applies a new interval at its next heartbeat (up to 2 s away), and
-  // a session timeout shorter than the interval in force would fence it.
-  const { 'broker.session.timeout.ms': _session, ...rest } = BROKER_CONFIGS
-  await setBrokerConfigs(rest)
-  const heartbeatsApplyAt = Date.now() + 2_500
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic: TOPIC,
-        numPartitions: 6,
-        replicationFactor: 3,
-        configEntries: [
-          { name: 'min.insync.replicas', value: '2' },
-          { name: 'message.timestamp.type', value: 'LogAppendTime' },
-        ],
-      },
-    ],
-  })
-  await sleep(Math.max(0, heartbeatsApplyAt - Date.now()))
-  await setBrokerConfigs(BROKER_CONFIGS)
+  await applyBrokerConfigs(setBrokerConfigs, FAST_FAILOVER_CONFIGS, () =>
+    admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: TOPIC,
+          numPartitions: 6,
+          replicationFactor: 3,
+          configEntries: [
+            { name: 'min.insync.replicas', value: '2' },
+            { name: 'message.timestamp.type', value: 'LogAppendTime' },
+          ],
+        },
+      ],
+    }),
+  )
 })
 
 afterAll(async () => {

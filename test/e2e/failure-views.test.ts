@@ -14,16 +14,9 @@
  */
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Method, Params, Result } from '../../src/common/control-contract.js'
+import type { Method, Params, Result, PartitionState as Partition } from '../../src/common/control-contract.js'
 import { control as controlSocket, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
-interface Partition {
-  topic: string
-  partition: number
-  leader: number
-  isr: number[]
-  replicas: number[]
-}
 
 const TOPICS = ['fv-consume', 'fv-replay', 'fv-tail', 'fv-status']
 const RECORDS = 30

@@ -11,27 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { RawClient } from '../support/raw-client.js'
 import { readTopic } from '../support/read-back.js'
-import { control, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { applyBrokerConfigs, control, FAST_FAILOVER_CONFIGS, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import type { PartitionState as Partition } from '../../src/common/control-contract.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const TOPIC = 'min-isr'
 const PARTITIONS = 3
 const NOT_ENOUGH_REPLICAS = 19
-const BROKER_CONFIGS = {
-  'broker.session.timeout.ms': '1000',
-  'broker.heartbeat.interval.ms': '200',
-  'replica.lag.time.max.ms': '2000',
-  'auto.leader.rebalance.enable': 'false',
-}
 
-interface Partition {
-  topic: string
-  partition: number
-  leader: number
-  isr: number[]
-  replicas: number[]
-}
 
 let d: TestDaemon
 let kafka: Kafka
@@ -73,16 +61,12 @@ beforeAll(async () => {
   kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } })
   admin = kafka.admin()
   await admin.connect()
-  // Heartbeats first (see cluster-commands.test.ts): a shorter session than the interval in force would fence.
-  const { 'broker.session.timeout.ms': _session, ...rest } = BROKER_CONFIGS
-  await setBrokerConfigs(rest)
-  const heartbeatsApplyAt = Date.now() + 2_500
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
-  })
-  await sleep(Math.max(0, heartbeatsApplyAt - Date.now()))
-  await setBrokerConfigs(BROKER_CONFIGS)
+  await applyBrokerConfigs(setBrokerConfigs, FAST_FAILOVER_CONFIGS, () =>
+    admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+    }),
+  )
 })
 
 afterAll(async () => {
