@@ -1,22 +1,40 @@
 /**
- * Consumer-group administration for `sluice group ...`, on @platformatic/kafka's Admin and
- * Consumer, so the same calls work against the local daemon and any Kafka cluster: ListGroups,
- * DescribeGroups (v5 to the group's coordinator; the consumer protocol's assignment bytes decoded
- * by sluice: @platformatic/kafka 1.35's own decoding reads the user data as a compact field and
- * throws on the null user data the Java consumer's assignors write), OffsetFetch,
- * ListOffsets, Fetch (the age of the oldest record not yet consumed), OffsetCommit with
- * generation -1 and an empty member id (how Kafka's own tools commit for a group with no active
- * members), DeleteGroups.
+ * Consumer-group administration for `sluice group ...`, on sluice's own wire client (so a group
+ * command does not load a client library), the same calls against the local daemon and any Kafka
+ * cluster: ListGroups (every broker), and at the group's coordinator DescribeGroups (the consumer
+ * protocol's assignment bytes decoded by sluice, null user data included, as the Java consumer's
+ * assignors write it), OffsetFetch, OffsetCommit with generation -1 and an empty member id (how
+ * Kafka's own tools commit for a group with no active members) and DeleteGroups; ListOffsets and
+ * Fetch (the age of the oldest record not yet consumed) at the partitions' leaders.
  */
-import { ErrorCode, errorName } from '../protocol/errors.js'
-import { Admin, Consumer, describeGroupsV5, type Connection } from '@platformatic/kafka'
+import { ErrorCode, errorName, isRetriable } from '../protocol/errors.js'
+import { describeGroupsApi } from '../protocol/messages/15-describe-groups.js'
+import { listGroupsApi } from '../protocol/messages/16-list-groups.js'
+import { deleteGroupsApi } from '../protocol/messages/42-delete-groups.js'
+import { offsetFetchApi } from '../protocol/messages/09-offset-fetch.js'
+import type { Decoded } from '../protocol/schema.js'
 import { SluiceError } from '../common/errors.js'
 import { walkBatches } from './consume/batches.js'
 import { fetchRaw } from './consume/fetch-api.js'
-import { findCoordinator } from './consume/group-member/apis.js'
+import { findCoordinator, offsetCommit } from './consume/group-member/apis.js'
 import { decodeAssignment } from './consume/group-member/consumer-protocol.js'
-import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from './kafka.js'
+import { kafkaApiCode, toClusterError, type ClusterTarget } from './kafka.js'
 import { kafkaOffsetLookup, resolveOffsets, type OffsetPosition, type PartitionBounds } from './offsets.js'
+import { KafkaAnswerError, WireClient } from './wire/client.js'
+import type { WireConnection } from './wire/connection.js'
+
+type DescribedGroup = Decoded<(typeof describeGroupsApi)['response']>['groups'][number]
+
+const REQUEST_TIMEOUT_MS = 30_000
+/** DescribeGroups v5 (group instance ids), OffsetFetch v8 (groups), ListGroups v4 (states), DeleteGroups v2. */
+const DESCRIBE_GROUPS_VERSION = 5
+const OFFSET_FETCH_VERSION = 8
+const LIST_GROUPS_VERSION = 4
+/** How often a request to a moving or loading coordinator is tried, and how long apart. */
+const COORDINATOR_ATTEMPTS = 10
+const COORDINATOR_RETRY_MS = 200
+/** The coordinator errors that mean "find it again, and retry". */
+const COORDINATOR_MOVED = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS])
 
 /** Kafka's names for the classic group states (DescribeGroups/ListGroups spell them so). */
 const STATE_NAMES: Record<string, string> = {
@@ -94,28 +112,80 @@ const GROUP_NOT_FOUND = (group: string): SluiceError => new SluiceError('NOT_FOU
 export class GroupAdmin {
   constructor(
     readonly target: ClusterTarget,
-    readonly admin: Admin,
-    readonly consumer: Consumer,
+    readonly client: WireClient,
   ) {}
 
+  /** Every group of the cluster: ListGroups asked of each broker (each lists those it coordinates). */
   async list(): Promise<GroupSummary[]> {
     try {
-      const groups = await this.admin.listGroups()
-      return [...groups.values()]
-        .map((g) => ({ group: g.id, state: stateName(g.state), protocolType: g.protocolType }))
+      const md = await this.client.metadata({ topics: [] })
+      const answers = await Promise.all(
+        [...md.brokers.values()].map((broker) =>
+          this.client.request(broker, listGroupsApi, { statesFilter: [] }, {
+            timeoutMs: REQUEST_TIMEOUT_MS,
+            max: LIST_GROUPS_VERSION,
+            check: (answer) => {
+              if (answer.errorCode !== ErrorCode.NONE) throw new KafkaAnswerError(answer.errorCode, `ListGroups: ${errorName(answer.errorCode)}`)
+              return answer.groups
+            },
+          }),
+        ),
+      )
+      return answers
+        .flat()
+        .map((g) => ({ group: g.groupId, state: stateName(g.groupState), protocolType: g.protocolType }))
         .sort((a, b) => a.group.localeCompare(b.group))
     } catch (err) {
       throw toClusterError(err, this.target, 'listing the consumer groups')
     }
   }
 
+  /**
+   * Runs `fn` on a connection to the group's coordinator, found through any broker; finds it
+   * again and retries while it moves or loads (fn throws a KafkaAnswerError with the code).
+   */
+  private async atCoordinator<T>(group: string, fn: (coordinator: WireConnection) => Promise<T>): Promise<T> {
+    let last: unknown
+    for (let attempt = 0; attempt < COORDINATOR_ATTEMPTS; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, COORDINATOR_RETRY_MS))
+      try {
+        const coordinator = await this.findCoordinator(group)
+        return await fn(coordinator)
+      } catch (err) {
+        const code = kafkaApiCode(err)
+        if (code === undefined || !COORDINATOR_MOVED.has(code)) throw err
+        last = err
+      }
+    }
+    throw last
+  }
+
+  /** A connection to the group's coordinator, as any broker of the cluster names it. */
+  private async findCoordinator(group: string): Promise<WireConnection> {
+    const md = await this.client.metadata({ topics: [] })
+    let last: unknown = new SluiceError('CLUSTER_UNREACHABLE', 'no broker in the metadata')
+    for (const broker of md.brokers.values()) {
+      let connection: WireConnection
+      try {
+        connection = await this.client.connections.get(broker)
+      } catch (err) {
+        last = err
+        continue
+      }
+      const found = await findCoordinator(connection, group)
+      if (found.errorCode !== ErrorCode.NONE) throw new KafkaAnswerError(found.errorCode, `FindCoordinator: ${errorName(found.errorCode)}`)
+      return this.client.connections.get({ host: found.host, port: found.port })
+    }
+    throw last
+  }
+
   /** The group's state and members; NOT_FOUND when it is Dead (unknown) and has no offsets. */
   async members(group: string): Promise<{ state: string; protocolType: string; protocol: string; members: GroupMemberInfo[] }> {
-    let g: describeGroupsV5.DescribeGroupsResponseGroup | undefined
+    let g: DescribedGroup | undefined
     try {
       g = await this.describeRaw(group)
     } catch (err) {
-      if (kafkaApiCode(err) === 69) throw GROUP_NOT_FOUND(group)
+      if (kafkaApiCode(err) === ErrorCode.GROUP_ID_NOT_FOUND) throw GROUP_NOT_FOUND(group)
       throw toClusterError(err, this.target, `describing group "${group}"`)
     }
     if (g === undefined) throw GROUP_NOT_FOUND(group)
@@ -130,44 +200,42 @@ export class GroupAdmin {
     return { state: g.groupState, protocolType: g.protocolType, protocol: g.protocolData, members }
   }
 
-  /** DescribeGroups v5 at the group's coordinator (found through any broker of the cluster). */
-  private async describeRaw(group: string): Promise<describeGroupsV5.DescribeGroupsResponseGroup | undefined> {
-    const md = await this.consumer.metadata({ topics: [] })
-    let last: unknown = new SluiceError('CLUSTER_UNREACHABLE', 'no broker in the metadata')
-    for (const broker of md.brokers.values()) {
-      let connection: Connection
-      try {
-        connection = await this.consumer.connections.get(broker)
-      } catch (err) {
-        last = err
-        continue
-      }
-      const found = await findCoordinator(connection, group)
-      if (found.errorCode !== ErrorCode.NONE) throw Object.assign(new Error(`FindCoordinator: error ${errorName(found.errorCode)}`), { apiCode: found.errorCode })
-      const coordinator = await this.consumer.connections.get({ host: found.host, port: found.port })
-      const answer = await describeGroupsV5.api.async(coordinator, [group], false)
-      return answer.groups.find((x) => x.groupId === group)
-    }
-    throw last
+  /** DescribeGroups v5 at the group's coordinator. */
+  private describeRaw(group: string): Promise<DescribedGroup | undefined> {
+    return this.atCoordinator(group, async (coordinator) => {
+      const answer = await coordinator.request(describeGroupsApi, { groups: [group], includeAuthorizedOperations: false }, { timeoutMs: REQUEST_TIMEOUT_MS, max: DESCRIBE_GROUPS_VERSION })
+      const g = answer.groups.find((x) => x.groupId === group)
+      if (g !== undefined && g.errorCode !== ErrorCode.NONE) throw new KafkaAnswerError(g.errorCode, `DescribeGroups: ${errorName(g.errorCode)}`)
+      return g
+    })
   }
 
   /** Committed offsets: topic -> partition -> offset (only those committed). */
   async committed(group: string): Promise<Map<string, Map<number, number>>> {
     const out = new Map<string, Map<number, number>>()
     try {
-      const answer = await this.admin.listConsumerGroupOffsets({ groups: [group] })
-      for (const g of answer) {
+      await this.atCoordinator(group, async (coordinator) => {
+        // Every topic the group has offsets for (topics null).
+        const answer = await coordinator.request(
+          offsetFetchApi,
+          { groups: [{ groupId: group, topics: null }], requireStable: false },
+          { timeoutMs: REQUEST_TIMEOUT_MS, max: OFFSET_FETCH_VERSION, min: OFFSET_FETCH_VERSION },
+        )
+        const g = answer.groups[0]
+        if (g === undefined) throw new KafkaAnswerError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'OffsetFetch: no answer for the group')
+        if (g.errorCode !== ErrorCode.NONE) throw new KafkaAnswerError(g.errorCode, `OffsetFetch: ${errorName(g.errorCode)}`)
+        out.clear()
         for (const t of g.topics) {
           for (const p of t.partitions) {
-            if (p.committedOffset < 0n) continue
+            if (p.committedOffset < 0) continue
             let m = out.get(t.name)
             if (!m) out.set(t.name, (m = new Map()))
-            m.set(p.partitionIndex, Number(p.committedOffset))
+            m.set(p.partitionIndex, p.committedOffset)
           }
         }
-      }
+      })
     } catch (err) {
-      if (kafkaApiCode(err) === 69) return out
+      if (kafkaApiCode(err) === ErrorCode.GROUP_ID_NOT_FOUND) return out
       throw toClusterError(err, this.target, `reading the committed offsets of group "${group}"`)
     }
     return out
@@ -175,13 +243,13 @@ export class GroupAdmin {
 
   async partitionCount(topic: string): Promise<number> {
     try {
-      const md = await this.consumer.metadata({ topics: [topic] })
+      const md = await this.client.metadata({ topics: [topic] })
       const t = md.topics.get(topic)
       if (t === undefined) throw new SluiceError('NOT_FOUND', `topic "${topic}" does not exist`)
       return t.partitionsCount
     } catch (err) {
       if (err instanceof SluiceError) throw err
-      if (kafkaApiCode(err) === 3 || /unknown topic/i.test(err instanceof Error ? err.message : '')) {
+      if (kafkaApiCode(err) === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || /unknown topic/i.test(err instanceof Error ? err.message : '')) {
         throw new SluiceError('NOT_FOUND', `topic "${topic}" does not exist`, { cause: err })
       }
       throw toClusterError(err, this.target, `reading the metadata of "${topic}"`)
@@ -190,7 +258,7 @@ export class GroupAdmin {
 
   async bounds(topic: string, partitions: number[]): Promise<Map<number, PartitionBounds>> {
     try {
-      return await kafkaOffsetLookup(this.consumer, topic).bounds(partitions)
+      return await kafkaOffsetLookup(this.client, topic).bounds(partitions)
     } catch (err) {
       throw toClusterError(err, this.target, `listing the offsets of "${topic}"`)
     }
@@ -202,7 +270,7 @@ export class GroupAdmin {
     for (const p of offsets.keys()) out.set(p, null)
     if (offsets.size === 0) return out
     try {
-      const md = await this.consumer.metadata({ topics: [topic] })
+      const md = await this.client.metadata({ topics: [topic] })
       const t = md.topics.get(topic)
       const byLeader = new Map<number, number[]>()
       for (const p of offsets.keys()) {
@@ -214,7 +282,7 @@ export class GroupAdmin {
         [...byLeader].map(async ([leader, parts]) => {
           const broker = md.brokers.get(leader)
           if (broker === undefined) return
-          const connection = await this.consumer.connections.get(broker)
+          const connection = await this.client.connections.get(broker)
           const result = await fetchRaw(connection, {
             topic,
             partitions: parts.map((p) => ({ partition: p, fetchOffset: offsets.get(p)!, partitionMaxBytes: 64 * 1024, currentLeaderEpoch: -1 })),
@@ -288,7 +356,11 @@ export class GroupAdmin {
 
   async delete(group: string): Promise<void> {
     try {
-      await this.admin.deleteGroups({ groups: [group] })
+      await this.atCoordinator(group, async (coordinator) => {
+        const answer = await coordinator.request(deleteGroupsApi, { groupsNames: [group] }, { timeoutMs: REQUEST_TIMEOUT_MS })
+        const code = answer.results.find((r) => r.groupId === group)?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
+        if (code !== ErrorCode.NONE) throw new KafkaAnswerError(code, `DeleteGroups: ${errorName(code)}`)
+      })
     } catch (err) {
       const code = kafkaApiCode(err)
       if (code === ErrorCode.GROUP_ID_NOT_FOUND) throw GROUP_NOT_FOUND(group)
@@ -310,7 +382,7 @@ export class GroupAdmin {
       if (p < 0 || p >= count) throw new SluiceError('NOT_FOUND', `topic "${topic}" has no partition ${p} (it has ${count})`)
     }
     let parts = only ?? Array.from({ length: count }, (_, i) => i)
-    const lookup = kafkaOffsetLookup(this.consumer, topic)
+    const lookup = kafkaOffsetLookup(this.client, topic)
     const bounds = await this.bounds(topic, parts)
     const current = committed.get(topic) ?? new Map<number, number>()
     const newOffsets = new Map<number, number>()
@@ -377,9 +449,16 @@ export class GroupAdmin {
       )
     }
     try {
-      await this.admin.alterConsumerGroupOffsets({
-        groupId: plan.group,
-        topics: [{ name: plan.topic, partitionOffsets: plan.partitions.map((p) => ({ partition: p.partition, offset: BigInt(p.newOffset) })) }],
+      await this.atCoordinator(plan.group, async (coordinator) => {
+        const { errorCodes } = await offsetCommit(coordinator, {
+          groupId: plan.group,
+          generationId: -1,
+          memberId: '',
+          topic: plan.topic,
+          offsets: plan.partitions.map((p) => ({ partition: p.partition, offset: p.newOffset })),
+        })
+        const failed = errorCodes.find((code) => code !== ErrorCode.NONE)
+        if (failed !== undefined) throw new KafkaAnswerError(failed, `OffsetCommit: ${errorName(failed)}`)
       })
     } catch (err) {
       const code = kafkaApiCode(err)
@@ -399,12 +478,11 @@ function clamp(offset: number, b: PartitionBounds): number {
 }
 
 export async function withGroupAdmin<T>(target: ClusterTarget, fn: (admin: GroupAdmin) => Promise<T>): Promise<T> {
-  const admin = new Admin(clientOptions(target, 'sluice-group'))
-  const consumer = new Consumer({ ...clientOptions(target, 'sluice-group'), groupId: 'sluice-group-admin' })
+  const client = new WireClient(target, 'sluice-group')
   try {
-    return await fn(new GroupAdmin(target, admin, consumer))
+    return await fn(new GroupAdmin(target, client))
   } finally {
-    await Promise.allSettled([admin.close(), new Promise<void>((resolve) => consumer.close(true, () => resolve()))])
+    client.close()
   }
 }
 

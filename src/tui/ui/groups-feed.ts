@@ -3,12 +3,12 @@
  * REFRESH_MS, one refresh at a time (a slow cluster delays the next, it never piles them up),
  * off the render path. An error is kept for the groups pane with the last groups (marked stale,
  * as are groups that cannot be described or listed right now during a failover); the Kafka
- * clients are made again on the next refresh, since a failover can leave them stuck on a broker
+ * client is made again on the next refresh, since a failover can leave them stuck on a broker
  * that is gone.
  */
-import { Admin, Consumer } from '@platformatic/kafka'
 import { GroupAdmin } from '../../client/group-admin.js'
-import { clientOptions, type ClusterTarget } from '../../client/kafka.js'
+import type { ClusterTarget } from '../../client/kafka.js'
+import { WireClient } from '../../client/wire/client.js'
 import type { GroupRow, GroupsState } from './types.js'
 
 export const GROUPS_REFRESH_MS = 2_000
@@ -28,16 +28,12 @@ export interface GroupSource {
 }
 
 export function kafkaGroupSource(target: ClusterTarget): GroupSource {
-  const options = clientOptions(target, 'sluice-ui')
-  const admin = new Admin(options)
-  const consumer = new Consumer({ ...options, groupId: 'sluice-ui-admin' })
-  const groups = new GroupAdmin(target, admin, consumer)
+  const client = new WireClient(target, 'sluice-ui')
+  const groups = new GroupAdmin(target, client)
   return {
     list: () => groups.list(),
     describe: (group) => groups.describe(group),
-    close: async () => {
-      await Promise.allSettled([admin.close(), new Promise<void>((resolve) => consumer.close(true, () => resolve()))])
-    },
+    close: async () => client.close(),
   }
 }
 
