@@ -19,6 +19,7 @@ import type { BrokerLink } from './replica-fetcher.js'
 import { GroupCoordinator } from './group-coordinator.js'
 import { ReplicaManager, partitionKey } from './replica-manager.js'
 import { deleteProducerSnapshot } from './producer-state.js'
+import { deleteAbortedIndex } from './txn-index.js'
 import { RecoveryRecords } from './replica-recovery.js'
 
 export interface BrokerOptions {
@@ -296,6 +297,7 @@ export class Broker {
       this.wake(partitionKey(topicId, partition))
       await this.store.deletePartition(topicId, partition)
       await deleteProducerSnapshot(this.store.meta, topicId, partition)
+      await deleteAbortedIndex(this.store.meta, topicId, partition)
     }
   }
 
