@@ -3,7 +3,7 @@
  * (TransactionCoordinator, TransactionMetadata; KIP-98, KIP-360, KIP-588).
  */
 import { describe, expect, it } from 'vitest'
-import { ErrorCode } from '../../src/protocol/errors.js'
+import { ErrorCode, errorName } from '../../src/protocol/errors.js'
 import {
   complete,
   decideAddPartitions,
@@ -192,7 +192,7 @@ describe('cluster/txn-state', () => {
       ['Empty', false, ErrorCode.INVALID_TXN_STATE],
     ]
     for (const [state, committed, code] of rows) {
-      it(`${state}, ${committed ? 'commit' : 'abort'}: ${ErrorCode[code as keyof typeof ErrorCode] ?? code}`, () => {
+      it(`${state}, ${committed ? 'commit' : 'abort'}: ${errorName(code)}`, () => {
         expect(answered(end(meta({ state }), committed))).toBe(code)
       })
     }
