@@ -11,9 +11,8 @@
  * The rules of each request are the pure machine of src/cluster/txn-state.ts; here they are
  * persisted: every state change is appended with acks=all and applied (and answered) only once it
  * is on every ISR member. EndTxn is answered once PrepareCommit/PrepareAbort is written; then the
- * markers go to the leader of each partition of the transaction (BrokerLink.writeTxnMarkers),
- * retried until each partition has its marker (a leader that moved is looked up again), and
- * CompleteCommit/CompleteAbort is written. A timer aborts ongoing transactions older than their
+ * markers go to the leader of each partition of the transaction (txn-marker-channel.ts), retried
+ * until each partition has its marker, and CompleteCommit/CompleteAbort is written. A timer aborts ongoing transactions older than their
  * timeout, fencing their producer, as Kafka's abortTimedOutTransactions does.
  */
 import { brokerConfig } from '../cluster/configs.js'
@@ -44,12 +43,12 @@ import { isStorageError } from '../storage/errors.js'
 import type { ClusterView } from './cluster-view.js'
 import type { BrokerLink } from './replica-fetcher.js'
 import type { Hosted, ReplicaManager } from './replica-manager.js'
-import type { TxnMarkerOutcome, TxnMarkerSpec } from './txn-markers.js'
+import { TxnMarkerChannel } from './txn-marker-channel.js'
 
 export const TXN_STATE_TOPIC = '__transaction_state'
 const WRITE_TIMEOUT_MS = 5_000
-const MARKER_BACKOFF_MIN_MS = 50
-const MARKER_BACKOFF_MAX_MS = 1_000
+const COMPLETE_BACKOFF_MIN_MS = 50
+const COMPLETE_BACKOFF_MAX_MS = 1_000
 /** Transaction events told per second at most; the rest are counted in one line (a busy producer commits thousands a second). */
 const EVENTS_PER_SECOND = 20
 
@@ -146,8 +145,11 @@ export class TxnCoordinator {
   private eventWindowStartMs = 0
   private eventsInWindow = 0
   private readonly eventsSuppressed = new Map<TxnEventType, number>()
+  private readonly markers: TxnMarkerChannel
 
-  constructor(private readonly opts: TxnCoordinatorOptions) {}
+  constructor(private readonly opts: TxnCoordinatorOptions) {
+    this.markers = new TxnMarkerChannel(opts)
+  }
 
   start(): void {
     const tick = (): void => {
@@ -358,89 +360,22 @@ export class TxnCoordinator {
   }
 
   /**
-   * Writes the markers of a PrepareCommit/PrepareAbort into every partition of the transaction,
-   * then CompleteCommit/CompleteAbort. Each partition is retried until its leader has its marker;
-   * a partition whose topic is gone is dropped (nothing can read it). Stops when this broker stops
+   * Writes the markers of a PrepareCommit/PrepareAbort into every partition of the transaction
+   * (txn-marker-channel.ts), then CompleteCommit/CompleteAbort. Stops when this broker stops
    * coordinating the id: the new coordinator resumes from the log.
    */
   private async sendMarkers(shard: Shard, transactionalId: string): Promise<void> {
     const meta = shard.txns.get(transactionalId)?.meta
     if (!meta || (meta.state !== 'PrepareCommit' && meta.state !== 'PrepareAbort')) return
-    const committed = meta.state === 'PrepareCommit'
-    let remaining = meta.partitions
-    let backoffMs = MARKER_BACKOFF_MIN_MS
-    while (remaining.length > 0) {
-      if (!this.preparing(shard, transactionalId, meta)) return
-      const byLeader = new Map<number, TxnPartition[]>()
-      const waiting: TxnPartition[] = []
-      const image = this.opts.cluster.image
-      for (const tp of remaining) {
-        const p = image.topicsByName.get(tp.topic)?.partitions[tp.partition]
-        if (!p) {
-          this.opts.log.info('transaction marker skipped: the partition is gone', { transactionalId, topic: tp.topic, partition: tp.partition })
-          continue
-        }
-        if (p.leader < 0) waiting.push(tp)
-        else byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), tp])
-      }
-      const outcomes = await Promise.all([...byLeader].map(([leaderId, tps]) => this.sendTo(leaderId, meta, committed, shard.coordinatorEpoch, tps)))
-      if (outcomes.some((o) => o === 'abandon')) {
-        this.opts.log.warn('transaction markers abandoned: a newer producer or coordinator epoch', { transactionalId, producerId: meta.producerId, producerEpoch: meta.producerEpoch })
-        return
-      }
-      remaining = [...waiting, ...outcomes.flatMap((o) => (o === 'abandon' ? [] : o))]
-      if (remaining.length > 0) {
-        await sleep(this.opts.scheduler, backoffMs)
-        backoffMs = Math.min(backoffMs * 2, MARKER_BACKOFF_MAX_MS)
-      }
-    }
-    await this.writeComplete(shard, transactionalId, meta)
-  }
-
-  /** One WriteTxnMarkers to a leader: the partitions to retry, or 'abandon'. */
-  private async sendTo(leaderId: number, meta: TxnMetadata, committed: boolean, coordinatorEpoch: number, tps: TxnPartition[]): Promise<TxnPartition[] | 'abandon'> {
-    const topics = new Map<string, number[]>()
-    for (const tp of tps) topics.set(tp.topic, [...(topics.get(tp.topic) ?? []), tp.partition])
-    const spec: TxnMarkerSpec = {
-      producerId: meta.producerId,
-      producerEpoch: meta.producerEpoch,
-      committed,
-      coordinatorEpoch,
-      topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
-    }
-    let outcomes: TxnMarkerOutcome[]
-    try {
-      outcomes = await this.opts.link.writeTxnMarkers(this.opts.brokerId, leaderId, [spec])
-    } catch {
-      return tps // the leader cannot be reached: look it up again and retry
-    }
-    const retry: TxnPartition[] = []
-    const answered = new Set<string>()
-    for (const o of outcomes) {
-      for (const t of o.topics) {
-        for (const p of t.partitions) {
-          answered.add(`${p.partition}:${t.name}`)
-          switch (p.errorCode) {
-            case ErrorCode.NONE:
-              break
-            case ErrorCode.INVALID_PRODUCER_EPOCH:
-            case ErrorCode.TRANSACTION_COORDINATOR_FENCED:
-              return 'abandon'
-            case ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT:
-            case ErrorCode.UNSUPPORTED_VERSION:
-              break // the producer could not have written there either
-            default:
-              retry.push({ topic: t.name, partition: p.partition })
-          }
-        }
-      }
-    }
-    for (const tp of tps) if (!answered.has(`${tp.partition}:${tp.topic}`)) retry.push(tp)
-    return retry
+    const outcome = await this.markers.send(
+      { transactionalId, producerId: meta.producerId, producerEpoch: meta.producerEpoch, committed: meta.state === 'PrepareCommit', coordinatorEpoch: shard.coordinatorEpoch, partitions: meta.partitions },
+      () => this.preparing(shard, transactionalId, meta),
+    )
+    if (outcome === 'written') await this.writeComplete(shard, transactionalId, meta)
   }
 
   private async writeComplete(shard: Shard, transactionalId: string, meta: TxnMetadata): Promise<void> {
-    let backoffMs = MARKER_BACKOFF_MIN_MS
+    let backoffMs = COMPLETE_BACKOFF_MIN_MS
     for (;;) {
       if (!this.preparing(shard, transactionalId, meta)) return
       const done = complete(meta, this.opts.scheduler.nowMs())
@@ -451,7 +386,7 @@ export class TxnCoordinator {
       }
       if (code !== ErrorCode.COORDINATOR_NOT_AVAILABLE) return
       await sleep(this.opts.scheduler, backoffMs)
-      backoffMs = Math.min(backoffMs * 2, MARKER_BACKOFF_MAX_MS)
+      backoffMs = Math.min(backoffMs * 2, COMPLETE_BACKOFF_MAX_MS)
     }
   }
 
