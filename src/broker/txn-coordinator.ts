@@ -16,6 +16,7 @@
  * timeout, fencing their producer, as Kafka's abortTimedOutTransactions does.
  */
 import { brokerConfig } from '../cluster/configs.js'
+import { EventBudget } from '../cluster/event-budget.js'
 import { coordinatorPartitionFor } from '../cluster/coordinator-placement.js'
 import type { TxnEventType } from '../cluster/events.js'
 import type { Scheduler } from '../cluster/scheduler.js'
@@ -142,19 +143,20 @@ export class TxnCoordinator {
   private readonly shards = new Map<number, Shard>()
   private cancelTick: (() => void) | null = null
   private stopped = false
-  private eventWindowStartMs = 0
-  private eventsInWindow = 0
-  private readonly eventsSuppressed = new Map<TxnEventType, number>()
+  private readonly eventBudget = new EventBudget<TxnEventType>(EVENTS_PER_SECOND)
+  private lastExpiryCheckMs: number
   private readonly markers: TxnMarkerChannel
 
   constructor(private readonly opts: TxnCoordinatorOptions) {
     this.markers = new TxnMarkerChannel(opts)
+    this.lastExpiryCheckMs = opts.scheduler.nowMs()
   }
 
   start(): void {
     const tick = (): void => {
       if (this.stopped) return
       this.abortTimedOutTransactions()
+      this.removeExpiredIds()
       this.flushSuppressedEvents()
       this.cancelTick = this.opts.scheduler.setTimer(tick, this.cleanupIntervalMs())
     }
@@ -410,16 +412,29 @@ export class TxnCoordinator {
     }
   }
 
-  /** Transactional ids unused for longer than transactional.id.expiration.ms (tombstoned by the caller). */
-  expiredIds(): string[] {
+  /**
+   * Forgets transactional ids with nothing open and no request for transactional.id.expiration.ms
+   * (checked every transaction.remove.expired.transaction.cleanup.interval.ms): a tombstone in
+   * __transaction_state, then out of memory. The id's next InitProducerId gets a new producer id.
+   */
+  private removeExpiredIds(): void {
+    const cfg = this.opts.cluster.image.brokerConfigs
     const nowMs = this.opts.scheduler.nowMs()
-    const expirationMs = Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'transactional.id.expiration.ms'))
-    const out: string[] = []
+    if (nowMs - this.lastExpiryCheckMs < Number(brokerConfig(cfg, 'transaction.remove.expired.transaction.cleanup.interval.ms'))) return
+    this.lastExpiryCheckMs = nowMs
+    const expirationMs = Number(brokerConfig(cfg, 'transactional.id.expiration.ms'))
     for (const shard of this.shards.values()) {
       if (!shard.loaded) continue
-      for (const [id, entry] of shard.txns) if (entry.meta && isExpired(entry.meta, entry.pending, nowMs, expirationMs)) out.push(id)
+      for (const [id, entry] of shard.txns) {
+        const meta = entry.meta
+        if (!meta || !isExpired(meta, entry.pending, nowMs, expirationMs)) continue
+        entry.pending = true
+        void this.write(shard, id, null).then((code) => {
+          entry.pending = false
+          if (code === ErrorCode.NONE && this.isCurrent(shard) && shard.txns.get(id) === entry && entry.meta === meta) shard.txns.delete(id)
+        })
+      }
     }
-    return out
   }
 
   // ---- events --------------------------------------------------------------------------------
@@ -439,26 +454,14 @@ export class TxnCoordinator {
   }
 
   private event(type: TxnEventType, meta: TxnMetadata, message: string): void {
-    if (!this.opts.onEvent) return
-    const nowMs = this.opts.scheduler.nowMs()
-    if (nowMs - this.eventWindowStartMs >= 1000) {
-      this.flushSuppressedEvents()
-      this.eventWindowStartMs = nowMs
-      this.eventsInWindow = 0
-    }
-    if (++this.eventsInWindow > EVENTS_PER_SECOND) {
-      this.eventsSuppressed.set(type, (this.eventsSuppressed.get(type) ?? 0) + 1)
-      return
-    }
+    if (!this.opts.onEvent || !this.eventBudget.take(type, this.opts.scheduler.nowMs())) return
     this.opts.onEvent({ type, fields: { broker: this.opts.brokerId, transactionalId: meta.transactionalId, producerId: meta.producerId, producerEpoch: meta.producerEpoch }, message })
   }
 
   /** One line per kind for the events over the per-second budget. */
   private flushSuppressedEvents(): void {
-    if (this.eventsSuppressed.size === 0 || !this.opts.onEvent) return
-    for (const [type, count] of this.eventsSuppressed) {
-      this.opts.onEvent({ type, fields: { broker: this.opts.brokerId, count }, message: `${count} more ${type} events on broker ${this.opts.brokerId} (over ${EVENTS_PER_SECOND}/s: counted, not listed)` })
+    for (const [type, count] of this.eventBudget.drain()) {
+      this.opts.onEvent?.({ type, fields: { broker: this.opts.brokerId, count }, message: `${count} more ${type} events on broker ${this.opts.brokerId} (over ${EVENTS_PER_SECOND}/s: counted, not listed)` })
     }
-    this.eventsSuppressed.clear()
   }
 }

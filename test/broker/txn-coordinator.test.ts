@@ -294,4 +294,41 @@ describe('broker/txn-coordinator', () => {
     await restart(node)
     for (const partition of [0, 1, 2]) await until(`a COMMIT marker in orders-${partition}`, async () => ((await markersIn('orders', partition)).includes('commit') ? true : undefined))
   })
+
+  it('cluster events tell commits, aborts, fencing and timeouts', async () => {
+    const events = await cluster.runtime.events()
+    const of = (type: string, id: string) => events.filter((e) => e.type === type && e.transactionalId === id)
+    expect(of('txn.committed', 'tx-commit')).toHaveLength(1)
+    expect(of('txn.committed', 'tx-commit')[0]!.message).toMatch(/transaction tx-commit committed/)
+    expect(of('txn.aborted', 'tx-abort')).toHaveLength(1)
+    expect(of('txn.fenced', 'tx-fence').length).toBeGreaterThanOrEqual(1)
+    expect(of('txn.fenced', 'tx-fence')[0]!.message).toMatch(/its open transaction is aborted/)
+    expect(of('txn.timed-out', 'tx-timeout')).toHaveLength(1)
+  })
+
+  it('an idle transactional id expires after transactional.id.expiration.ms: a tombstone, then a new producer id', async () => {
+    const before = await initProducer('tx-expire')
+    const res = await (await broker(alive())).request(ApiKey.AlterConfigs, 0, {
+      resources: [
+        {
+          resourceType: 4,
+          resourceName: '',
+          configs: [
+            { name: 'transactional.id.expiration.ms', value: '300' },
+            { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', value: '100' },
+          ],
+        },
+      ],
+      validateOnly: false,
+    })
+    expect(res.responses[0].errorCode).toBe(ErrorCode.NONE)
+    await until('tx-expire forgotten', async () => {
+      const node = await coordinatorOf('tx-expire')
+      const d = await (await broker(node)).request(ApiKey.DescribeTransactions, 0, { transactionalIds: ['tx-expire'] })
+      return d.transactionStates[0].errorCode === ErrorCode.TRANSACTIONAL_ID_NOT_FOUND ? true : undefined
+    })
+    const after = await initProducer('tx-expire')
+    expect(after.producerId).not.toBe(before.producerId)
+    expect(after.producerEpoch).toBe(0)
+  })
 })
