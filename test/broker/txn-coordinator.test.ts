@@ -5,6 +5,7 @@
  * failover in the middle of a commit, DescribeTransactions and ListTransactions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { coordinatorPartitionFor } from '../../src/cluster/coordinator-placement.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 import { controlTypeOf } from '../../src/protocol/control-batch.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
@@ -360,6 +361,22 @@ describe('broker/txn-coordinator', () => {
     for (const partition of [0, 1, 2]) {
       await until(`the failover's commit visible in orders-${partition}`, async () => ((await readCommitted('orders', partition)).values.includes(`failover-${partition}`) ? true : undefined))
     }
+  })
+
+  it('a transaction outlives a move of its coordinator: the new leader of its partition loads it and commits it', async () => {
+    const p = await initProducer('tx-move')
+    expect(await addPartitions('tx-move', p, 'orders', [1])).toBe(ErrorCode.NONE)
+    const node = await coordinatorOf('tx-move')
+    const md = await (await broker(alive())).request(ApiKey.Metadata, 9, { topics: [{ name: '__transaction_state' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+    const partition = coordinatorPartitionFor('tx-move', md.topics[0].partitions.length)
+    const moved = await cluster.runtime.failover('__transaction_state', partition)
+    expect(moved.to).not.toBe(node)
+    // The old coordinator is no longer one; the new one has the open transaction.
+    const d = await (await broker(node)).request(ApiKey.DescribeTransactions, 0, { transactionalIds: ['tx-move'] })
+    expect(d.transactionStates[0].errorCode).toBe(ErrorCode.NOT_COORDINATOR)
+    expect(await describeTxn('tx-move')).toMatchObject({ transactionState: 'Ongoing', producerId: p.producerId, producerEpoch: p.producerEpoch })
+    expect(await endTxn('tx-move', p, true)).toBe(ErrorCode.NONE)
+    await until('CompleteCommit at the new coordinator', async () => ((await describeTxn('tx-move')).transactionState === 'CompleteCommit' ? true : undefined))
   })
 
   it('cluster events tell commits, aborts, fencing and timeouts', async () => {
