@@ -204,6 +204,11 @@ describe('broker/txn-coordinator', () => {
     // A timeout over transaction.max.timeout.ms.
     const res = await toCoordinator('tx-init', ApiKey.InitProducerId, 3, { transactionalId: 'tx-init', transactionTimeoutMs: 900_001, producerId: -1, producerEpoch: -1 })
     expect(res.errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
+    // Any broker answers it, as Kafka: the timeout is checked before the coordinator.
+    for (const id of [1, 2, 3]) {
+      const other = await (await broker(id)).request(ApiKey.InitProducerId, 3, { transactionalId: 'tx-init', transactionTimeoutMs: 0, producerId: -1, producerEpoch: -1 })
+      expect(other.errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
+    }
   })
 
   it('commit: markers in every partition of the transaction, then CompleteCommit', async () => {
