@@ -50,7 +50,10 @@ export interface TxnMetadata {
   txnLastUpdateTimestamp: number
 }
 
-/** An epoch from which no bump is given to a client: the last one is kept for the coordinator to fence with. */
+/**
+ * An exhausted epoch (32766 and up): InitProducerId then rotates to a new producer id instead of
+ * bumping, so a client never holds 32767, which stays free for the coordinator to fence with.
+ */
 export function isEpochExhausted(epoch: number): boolean {
   return epoch >= EPOCH_MAX - 1
 }
