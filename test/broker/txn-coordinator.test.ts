@@ -211,6 +211,21 @@ describe('broker/txn-coordinator', () => {
     }
   })
 
+  it('InitProducerId with the producer id and epoch (KIP-360): a bump, a retry of it, and a stranger fenced', async () => {
+    const first = await initProducer('tx-kip360', 60_000, 4)
+    const init = (producerId: number, producerEpoch: number, version = 4) =>
+      toCoordinator('tx-kip360', ApiKey.InitProducerId, version, { transactionalId: 'tx-kip360', transactionTimeoutMs: 60_000, producerId, producerEpoch })
+    const bumped = await init(first.producerId, first.producerEpoch)
+    expect(bumped).toMatchObject({ errorCode: ErrorCode.NONE, producerEpoch: first.producerEpoch + 1 })
+    // The same request again (its answer lost): the same epoch.
+    expect(await init(first.producerId, first.producerEpoch)).toMatchObject({ errorCode: ErrorCode.NONE, producerEpoch: first.producerEpoch + 1 })
+    // Another producer id: fenced; PRODUCER_FENCED from v4, INVALID_PRODUCER_EPOCH before.
+    expect((await init(first.producerId + 1000, 0)).errorCode).toBe(ErrorCode.PRODUCER_FENCED)
+    expect((await init(first.producerId + 1000, 0, 3)).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH)
+    // An id without an epoch is a malformed request.
+    expect((await init(first.producerId, -1)).errorCode).toBe(ErrorCode.INVALID_REQUEST)
+  })
+
   it('commit: markers in every partition of the transaction, then CompleteCommit', async () => {
     const p = await initProducer('tx-commit')
     expect(await addPartitions('tx-commit', p, 'orders', [0, 1])).toBe(ErrorCode.NONE)
