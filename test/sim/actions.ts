@@ -34,7 +34,7 @@ const BASE_WEIGHTS = {
   healAll: 1,
   // Transactions (transactions.ts, txn-invariants.ts): off in seeds that allow unclean elections.
   transaction: 12,
-  txnRead: 8,
+  txnRead: 6,
   txnOffsets: 3,
   txnZombie: 1,
   txnStall: 1,

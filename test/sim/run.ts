@@ -132,7 +132,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       'group.min.session.timeout.ms': '100',
       'offsets.topic.num.partitions': '2',
       'transaction.state.log.num.partitions': '2',
-      'transaction.abort.timed.out.transaction.cleanup.interval.ms': '100',
+      'transaction.abort.timed.out.transaction.cleanup.interval.ms': '250',
     },
     rngs: { controller: stream(1), network: stream(2), persist: stream(3), disk: stream(4) },
     trace: tracer,
@@ -150,6 +150,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const transactions = new TransactionalProducers(cluster, TOPIC, cfg.partitions, cfg.txnProducers, cfg.txnTimeoutMs, cfg.produceTimeoutMs, cfg.requestTimeoutMs, stream(5), tracer, fail)
   const txnChecks = new TxnInvariants(cluster, TOPIC, cfg.partitions, transactions, cfg.requestTimeoutMs, tracer, fail)
   let txnStats: Record<string, number> = {}
+  // A consumer tailing the partition reads while the transaction is open: the LSO must hold back.
+  transactions.onFirstBatch = (partition) => void txnChecks.read(partition, 0)
   let eventCount = 0
 
   /** Runs timers up to `limitMs` (or until `done()`), draining promise work after each. */

@@ -93,8 +93,8 @@ export interface Transaction {
   /** When its first AddPartitionsToTxn was sent (the coordinator starts its timeout later). */
   startedMs: number | null
   batches: TxnBatch[]
-  /** Per partition, the offset of its first acknowledged batch and when the client learnt it. */
-  firstOffsets: Map<number, { offset: number; atMs: number }>
+  /** Per partition, the offset of its first acknowledged batch, and the `acks` count once the client learnt it. */
+  firstOffsets: Map<number, { offset: number; ack: number }>
   /** Partitions whose offset (`n`) TxnOffsetCommit accepted in this transaction. */
   offsetPartitions: number[]
   /** EndTxn commit was sent: only then may a read_committed reader see its records. */
@@ -155,6 +155,10 @@ export class TransactionalProducers {
   readonly stats = { zombies: 0, stalls: 0, stops: 0, epochBumps: 0, offsetCommits: 0 }
   /** The run is ending: no transaction starts, stalled producers never come back. */
   stopping = false
+  /** Transactional batches acknowledged so far: orders acknowledgements and reads within one virtual millisecond. */
+  acks = 0
+  /** Called when a transaction's first batch in a partition is acknowledged (a reader looks at the LSO then). */
+  onFirstBatch: (partition: number) => void = () => undefined
   private readonly slots: Slot[]
 
   constructor(
@@ -236,7 +240,7 @@ export class TransactionalProducers {
     if (inst?.busy && !inst.dead) return null
     if (!inst || inst.dead) inst = this.newInstance(slot)
     this.run(inst, `${slot.transactionalId}#${inst.number} transaction`, this.transaction(inst))
-    return `${slot.transactionalId}#${inst.number} begins transaction x${slot.index}.${slot.nextTxn}`
+    return `${slot.transactionalId}#${inst.number} begins a transaction`
   }
 
   /** A second instance of a transactional id starts while the current one is mid-transaction. */
@@ -583,7 +587,10 @@ export class TransactionalProducers {
       if (result.errorCode === ErrorCode.NONE || result.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
         this.checkNotFenced(inst, sentMs, what)
         batch.offset = result.errorCode === ErrorCode.NONE ? result.baseOffset : -1
-        if (batch.offset >= 0 && !txn.firstOffsets.has(partition)) txn.firstOffsets.set(partition, { offset: batch.offset, atMs: this.sim.sched.nowMs() })
+        if (batch.offset >= 0 && !txn.firstOffsets.has(partition)) {
+          txn.firstOffsets.set(partition, { offset: batch.offset, ack: ++this.acks })
+          this.onFirstBatch(partition)
+        }
         this.trace?.(() => `${this.name(inst)} ${what}: at ${result.baseOffset} by b${p.leader}`)
         return
       }

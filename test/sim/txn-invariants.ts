@@ -84,6 +84,7 @@ export class TxnInvariants {
     const leaderId = p.leader
     const fetchOffset = reader.position
     const sentMs = this.sim.sched.nowMs()
+    const acksBefore = this.producers.acks
     const request = {
       replicaId: -1,
       maxWaitMs,
@@ -98,7 +99,7 @@ export class TxnInvariants {
         reader.inFlight = false
         const data = response.responses[0]?.partitions[0]
         if (!data) return this.fail(`${what}: the response names no partition`)
-        this.answered(partition, reader, what, fetchOffset, sentMs, leaderId, data)
+        this.answered(partition, reader, what, fetchOffset, sentMs, acksBefore, data)
       },
       (error: unknown) => {
         reader.inFlight = false
@@ -109,7 +110,7 @@ export class TxnInvariants {
     return what
   }
 
-  private answered(partition: number, reader: Reader, what: string, fetchOffset: number, sentMs: number, leaderId: number, data: FetchResponse['responses'][number]['partitions'][number]): void {
+  private answered(partition: number, reader: Reader, what: string, fetchOffset: number, sentMs: number, acksBefore: number, data: FetchResponse['responses'][number]['partitions'][number]): void {
     if (data.errorCode !== ErrorCode.NONE) {
       this.count(errorName(data.errorCode))
       this.trace?.(() => `${what}: ${errorName(data.errorCode)}`)
@@ -122,7 +123,7 @@ export class TxnInvariants {
     const hwm = data.highWatermark
     if (lso < 0) return this.fail(`${what}: the answer has no last stable offset (HWM ${hwm})`)
     if (lso > hwm) return this.fail(`${what}: last stable offset ${lso} above the high watermark ${hwm}`)
-    this.checkLso(partition, lso, sentMs, what)
+    this.checkLso(partition, lso, acksBefore, what)
     reader.lastAnswer = { sentMs, lso, hwm }
     const records = data.records ?? Buffer.alloc(0)
     const headers = readBatchHeaders(records)
@@ -163,11 +164,11 @@ export class TxnInvariants {
   }
 
   /** The LSO must not pass the first offset of a transaction surely still open. */
-  private checkLso(partition: number, lso: number, sentMs: number, what: string): void {
+  private checkLso(partition: number, lso: number, acksBefore: number, what: string): void {
     const now = this.sim.sched.nowMs()
     for (const txn of this.producers.open()) {
       const first = txn.firstOffsets.get(partition)
-      if (!first || first.atMs >= sentMs) continue
+      if (!first || first.ack > acksBefore) continue
       if (txn.endSent || txn.stalled || txn.startedMs === null || now >= txn.startedMs + this.producers.transactionTimeoutMs) continue
       if (this.producers.successorSentMs(txn) !== null) continue
       this.lsoChecks++
