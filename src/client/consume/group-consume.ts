@@ -126,6 +126,7 @@ class GroupConsume {
       bootstrapBrokers: options.bootstrapBrokers,
       connectTimeoutMs: options.connectTimeout,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      requireStable: this.reader.isolation === 'read_committed',
       onNote: (message) => this.note(message),
       onAssigned: (generationId, tps) => this.assigned(generationId, tps),
       onRevoke: () => this.revoke(),
