@@ -35,6 +35,8 @@ export interface ConsumeOptions {
   signal: AbortSignal
   /** Default read_committed (isolation.ts). */
   isolation?: Isolation
+  /** Transaction markers as envelope lines of their own (the json format only: the command checks). */
+  showControl?: boolean
   /** Long-poll wait at the end of the log. */
   maxWaitMs?: number
   partitionMaxBytes?: number
@@ -72,7 +74,8 @@ export interface ConsumeResult {
 
 /** consume's record pipeline: the filter, then the sink (or the formatter into `out`), then --max. Group consumes use it too. */
 export function consumePipeline(opts: ConsumeOptions, formatter: RecordFormatter, out: OutputWriter, reader: TopicReader): RecordPipeline {
-  return new RecordPipeline({ filter: opts.filter, sink: opts.sink ?? new FormatterSink(formatter, out), max: opts.max, onStop: (why) => reader.stop(why) })
+  const sink = opts.sink ?? new FormatterSink(formatter, out, opts.showControl)
+  return new RecordPipeline({ filter: opts.filter, sink, max: opts.max, onStop: (why) => reader.stop(why) })
 }
 
 export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult> {

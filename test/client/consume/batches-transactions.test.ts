@@ -7,6 +7,11 @@ import { describe, expect, it } from 'vitest'
 import { walkBatches, type AbortedTransaction, type MarkerView, type RecordView } from '../../../src/client/consume/batches.js'
 import { encodeControlBatch } from '../../../src/protocol/control-batch.js'
 import { encodeRecordBatch } from '../../../src/protocol/record-batch.js'
+import { createFormatter } from '../../../src/client/consume/format.js'
+import { OutputWriter } from '../../../src/client/consume/output.js'
+import { FormatterSink, RecordPipeline } from '../../../src/client/consume/record-pipeline.js'
+import { encodeControlEnvelope, parseEnvelope } from '../../../src/client/envelope.js'
+import { Sink } from './helpers.js'
 
 const TS = 1795460244909
 
@@ -118,5 +123,38 @@ describe('client/consume/batches: transactions', () => {
   it('a marker visitor that returns false stops the walk past that marker', () => {
     const result = walkBatches(log, 0, () => true, { onMarker: (m) => m.offset !== 4 })
     expect(result).toMatchObject({ stopped: true, nextOffset: 5 })
+  })
+})
+
+describe('client/consume: --show-control', () => {
+  const log = Buffer.concat([txnBatch(7, 0, '{"n":0}'), marker(7, 1, true), plain(2, '{"n":2}')])
+
+  /** The json formatter behind a pipeline (as consume builds it), fed by one walk. */
+  function consumeJson(markers: boolean, max?: number): { lines: unknown[]; kept: number } {
+    const sink = new Sink()
+    const out = new OutputWriter(sink)
+    const pipeline = new RecordPipeline({ sink: new FormatterSink(createFormatter('json', 'orders', false), out, markers), max })
+    walkBatches(log, 0, (r) => pipeline.onRecord(r, 2), { aborted: [], onMarker: pipeline.onMarker && ((m) => pipeline.onMarker!(m, 2)) })
+    out.flush()
+    return { lines: sink.bytes.toString().trim().split('\n').map((l) => JSON.parse(l) as unknown), kept: pipeline.kept }
+  }
+
+  it('markers are lines of their own, in offset order, not counted as records', () => {
+    const { lines, kept } = consumeJson(true)
+    expect(lines).toEqual([
+      { topic: 'orders', partition: 2, offset: 0, timestamp: TS, key: null, value: { n: 0 }, headers: {} },
+      { topic: 'orders', partition: 2, offset: 1, control: 'commit', producerId: 7, producerEpoch: 0, timestamp: TS + 1 },
+      { topic: 'orders', partition: 2, offset: 2, timestamp: TS, key: null, value: { n: 2 }, headers: {} },
+    ])
+    expect(kept).toBe(2)
+  })
+
+  it('without the flag no marker is written', () => {
+    expect(consumeJson(false).lines.map((l) => (l as { offset: number }).offset)).toEqual([0, 2])
+  })
+
+  it('produce --envelope refuses a marker line', () => {
+    const line = encodeControlEnvelope({ topic: 't', partition: 0, offset: 1, control: 'abort', producerId: 1, producerEpoch: 0, timestamp: 0 })
+    expect(() => parseEnvelope(line)).toThrow(/transaction marker, not a record/)
   })
 })
