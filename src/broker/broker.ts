@@ -152,6 +152,7 @@ export class Broker {
       link: this.opts.link,
       wake: (key) => this.wake(key),
       onLeadership: (h, leading) => this.groupCoordinator?.onLeadership(h, leading),
+      onTxnMarker: (h, producerId, committed) => this.groupCoordinator?.onTxnMarker(h, producerId, committed),
       recoveries: this.recoveries,
       scrubOnOpen: this.opts.scrubOnOpen,
     })

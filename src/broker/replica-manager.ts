@@ -25,7 +25,9 @@ import {
   saveProducerSnapshot,
   type ProducerSnapshot,
 } from './producer-state.js'
-import type { ParsedBatches } from '../protocol/batch-layout.js'
+import { parseBatches, type ParsedBatches } from '../protocol/batch-layout.js'
+import { encodeControlBatch } from '../protocol/control-batch.js'
+import type { TxnMarkerSpec } from './txn-markers.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
 import { CorruptReplicas, isUnreadableLog, RecoveryRecords } from './replica-recovery.js'
 import { LogScrubber } from './log-scrubber.js'
@@ -120,6 +122,11 @@ export interface ReplicaManagerOptions {
   wake: (key: string) => void
   /** Told when this broker takes or gives up leadership of a partition (the group coordinator listens). */
   onLeadership?: (h: Hosted, leading: boolean) => void
+  /**
+   * Told on the leader once a transaction marker it appended is replicated to the ISR (the group
+   * coordinator listens, for the transactional offsets of __consumer_offsets).
+   */
+  onTxnMarker?: (h: Hosted, producerId: number, committed: boolean) => void
   /** Where this broker keeps its replicas' recoveries from corruption (outlives a restart). */
   recoveries?: RecoveryRecords
   /** Read every log once in the background after it opens, to find corrupt batches (log-scrubber.ts). */
@@ -448,6 +455,19 @@ export class ReplicaManager {
         return failed(ErrorCode.KAFKA_STORAGE_ERROR, String(error))
       },
     )
+  }
+
+  /**
+   * Appends a transaction marker (a COMMIT or ABORT control batch for a producer) as leader, through
+   * the same path as produced batches, and resolves with its error code once the ISR has it
+   * (acks=all); then tells onTxnMarker. See txn-markers.ts for the answers.
+   */
+  async appendTxnMarker(topicName: string, p: PartitionInfo, marker: Omit<TxnMarkerSpec, 'topics'>, timeoutMs: number): Promise<number> {
+    const bytes = encodeControlBatch({ ...marker, timestampMs: this.opts.scheduler.nowMs() })
+    const result = await this.append(topicName, p, parseBatches(bytes), -1, timeoutMs)
+    const h = this.hosted.get(partitionKey(p.topicId, p.partition))
+    if (result.errorCode === ErrorCode.NONE && h) this.opts.onTxnMarker?.(h, marker.producerId, marker.committed)
+    return result.errorCode
   }
 
   private waitForIsr(h: Hosted, offsetExclusive: number, timeoutMs: number): Promise<number> {
