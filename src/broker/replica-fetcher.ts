@@ -267,7 +267,7 @@ export class ReplicaFetchers {
       // Headers read once, for the log and producer state both.
       const records = parseBatches(r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records))
       await log.appendAsFollower(records)
-      h.producers.recordStored(records.batches)
+      h.producers.recordStored(records)
       moved = true
       if (h.divergence && log.logEndOffset > h.divergence.fromOffset) this.converged(h)
     }

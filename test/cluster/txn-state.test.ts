@@ -3,7 +3,7 @@
  * (TransactionCoordinator, TransactionMetadata; KIP-98, KIP-360, KIP-588).
  */
 import { describe, expect, it } from 'vitest'
-import { ErrorCode } from '../../src/protocol/errors.js'
+import { ErrorCode, errorName } from '../../src/protocol/errors.js'
 import {
   complete,
   decideAddPartitions,
@@ -67,8 +67,9 @@ describe('cluster/txn-state', () => {
       expect(next).toMatchObject({ transactionalId: 'tx', producerId: 42, producerEpoch: 0, lastProducerEpoch: -1, state: 'Empty', timeoutMs: 30_000, partitions: [], txnStartTimestamp: -1 })
     })
 
-    it('a pending write answers CONCURRENT_TRANSACTIONS', () => {
+    it('a pending write answers CONCURRENT_TRANSACTIONS, the first write of a new id included', () => {
       expect(answered(init(meta(), {}, true))).toBe(ErrorCode.CONCURRENT_TRANSACTIONS)
+      expect(answered(init(null, { newProducerId: 42 }, true))).toBe(ErrorCode.CONCURRENT_TRANSACTIONS)
     })
 
     for (const state of ['Empty', 'CompleteCommit', 'CompleteAbort'] as TxnState[]) {
@@ -192,7 +193,7 @@ describe('cluster/txn-state', () => {
       ['Empty', false, ErrorCode.INVALID_TXN_STATE],
     ]
     for (const [state, committed, code] of rows) {
-      it(`${state}, ${committed ? 'commit' : 'abort'}: ${ErrorCode[code as keyof typeof ErrorCode] ?? code}`, () => {
+      it(`${state}, ${committed ? 'commit' : 'abort'}: ${errorName(code)}`, () => {
         expect(answered(end(meta({ state }), committed))).toBe(code)
       })
     }
