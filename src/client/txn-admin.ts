@@ -26,7 +26,8 @@ import { WireError, type BrokerAddress } from './wire/connection.js'
 /** Kafka's transaction states, as DescribeTransactions and ListTransactions spell them. */
 export const TXN_STATES = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort', 'Dead', 'PrepareEpochFence'] as const
 /** States of a transaction not yet ended: its partitions' LSO waits for it. */
-const OPEN_STATES = new Set(['Ongoing', 'PrepareCommit', 'PrepareAbort', 'PrepareEpochFence'])
+export const OPEN_TXN_STATES: readonly string[] = ['Ongoing', 'PrepareCommit', 'PrepareAbort', 'PrepareEpochFence']
+const OPEN_STATES = new Set(OPEN_TXN_STATES)
 
 export interface TransactionInfo {
   transactionalId: string
