@@ -111,6 +111,8 @@ const txnFirstOffset = (txn: OpenTxn): number => txn.first.stored?.baseOffset ??
 
 export class ProducerStateTable {
   private readonly producers = new Map<number, ProducerEntry>()
+  /** The producers with a transaction open (the LSO is computed on every fetch: only these count). */
+  private readonly inTxn = new Set<ProducerEntry>()
   /** Batches recorded since the last snapshot was taken. */
   private changed = false
   /** The partition's aborted transactions, added to as ABORT markers land. */
@@ -171,7 +173,10 @@ export class ProducerStateTable {
     entry.batches.push(batch)
     if (entry.batches.length > BATCHES_KEPT) entry.batches.shift()
     entry.lastTimestamp = Math.max(entry.lastTimestamp, batch.maxTimestamp)
-    if (transactional && !entry.txn) entry.txn = { first: batch, lowerBound }
+    if (transactional && !entry.txn) {
+      entry.txn = { first: batch, lowerBound }
+      this.inTxn.add(entry)
+    }
     this.changed = true
     if (batch.stored) return
     batch.offsets.then(
@@ -186,6 +191,7 @@ export class ProducerStateTable {
         if (e.txn?.first === batch) {
           const next = at >= 0 ? e.batches[at] : undefined
           e.txn = next ? { first: next, lowerBound: e.txn.lowerBound } : null
+          if (!e.txn) this.inTxn.delete(e)
         }
       },
     )
@@ -239,6 +245,7 @@ export class ProducerStateTable {
     const firstOffset = entry.txn ? txnFirstOffset(entry.txn) : offset
     if (entry.txn) entry.ended.push({ firstOffset, markerOffset: offset })
     entry.txn = null
+    this.inTxn.delete(entry)
     entry.lastTimestamp = Math.max(entry.lastTimestamp, timestampMs)
     this.changed = true
     if (!committed) this.aborted.add({ producerId, firstOffset, lastOffset: offset })
@@ -247,11 +254,10 @@ export class ProducerStateTable {
   /** The first offset of the oldest open transaction (null when none): the LSO stays below it. */
   firstUnstableOffset(): number | null {
     let first: number | null = null
-    for (const entry of this.producers.values()) {
-      if (entry.txn) {
-        const offset = txnFirstOffset(entry.txn)
-        if (first === null || offset < first) first = offset
-      }
+    for (const entry of this.inTxn) {
+      if (!entry.txn) continue
+      const offset = txnFirstOffset(entry.txn)
+      if (first === null || offset < first) first = offset
     }
     return first
   }
@@ -341,6 +347,8 @@ export class ProducerStateTable {
   replaceWith(other: ProducerStateTable, replayedFrom: number): void {
     this.producers.clear()
     for (const [id, entry] of other.producers) this.producers.set(id, entry)
+    this.inTxn.clear()
+    for (const entry of other.inTxn) this.inTxn.add(entry)
     this.aborted.replaceFrom(replayedFrom, other.aborted.entries())
     this.changed = true
   }
@@ -358,14 +366,16 @@ export class ProducerStateTable {
         const stored = { baseOffset: txnFirst, lastOffset: txnFirst }
         txn = { first: { firstSeq: -1, lastSeq: -1, maxTimestamp: -1, offsets: Promise.resolve(stored), stored }, lowerBound: txnFirst }
       }
-      table.producers.set(producerId, {
+      const entry: ProducerEntry = {
         epoch,
         batches: sequenced,
         txn,
         ended: [],
         coordinatorEpoch,
         lastTimestamp: lastTimestamp ?? sequenced[sequenced.length - 1]?.maxTimestamp ?? -1,
-      })
+      }
+      table.producers.set(producerId, entry)
+      if (txn) table.inTxn.add(entry)
     }
     return table
   }

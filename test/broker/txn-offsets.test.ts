@@ -86,20 +86,30 @@ describe('broker/txn-offsets', () => {
       })
     })
   }
+  /** Retried on the current leader until it is written, as the transaction coordinator does. */
   async function marker(group: string, pid: { producerId: number; producerEpoch: number }, committed: boolean): Promise<void> {
     const partition = offsetsPartition(group)
-    const outcomes = await writeTxnMarkers(
-      brokerObject(await coordinator(group)),
-      [{ ...pid, committed, coordinatorEpoch: 0, topics: [{ name: OFFSETS_TOPIC, partitions: [partition] }] }],
-      10_000,
-    )
-    expect(outcomes[0]!.topics[0]!.partitions[0]).toEqual({ partition, errorCode: ErrorCode.NONE })
+    await until('the marker written', async () => {
+      const outcomes = await writeTxnMarkers(
+        brokerObject(await coordinator(group)),
+        [{ ...pid, committed, coordinatorEpoch: 0, topics: [{ name: OFFSETS_TOPIC, partitions: [partition] }] }],
+        10_000,
+      )
+      const { errorCode } = outcomes[0]!.topics[0]!.partitions[0]!
+      if (errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || errorCode === ErrorCode.LEADER_NOT_AVAILABLE) return undefined
+      expect(errorCode).toBe(ErrorCode.NONE)
+      return true
+    })
   }
+  /** Moves the group's __consumer_offsets partition to another leader (which loads it from its log). */
   async function failover(group: string): Promise<void> {
-    const before = await coordinator(group)
-    const moved = await cluster.runtime.failover(OFFSETS_TOPIC, offsetsPartition(group))
-    expect(moved.from).toBe(before)
-    await until('the new coordinator', async () => ((await coordinator(group)) === moved.to ? true : undefined))
+    const partition = offsetsPartition(group)
+    const epoch = (): number => cluster.runtime.image.topicsByName.get(OFFSETS_TOPIC)!.partitions[partition]!.leaderEpoch
+    const before = epoch()
+    const moved = await cluster.runtime.failover(OFFSETS_TOPIC, partition)
+    expect(moved.leaderEpoch).toBeGreaterThan(before)
+    // FindCoordinator names the new leader; the reads that follow wait for its load.
+    await until('the new coordinator', async () => ((await coordinator(group)) === moved.to || epoch() > moved.leaderEpoch ? true : undefined))
   }
 
   beforeAll(async () => {
@@ -200,6 +210,20 @@ describe('broker/txn-offsets', () => {
     expect(await fetched(group, true)).toEqual([-1, -1, -1])
     await failover(group)
     expect(await fetched(group, true)).toEqual([-1, -1, -1])
+  })
+
+  it('a fenced producer commits no offsets: its TxnOffsetCommit after the fencing marker is refused', async () => {
+    const group = 'txn-zombie'
+    const zombie = await producerId()
+    expect(await txnCommit(group, zombie, { 0: 3 })).toEqual([ErrorCode.NONE])
+    // A new instance of the transactional id bumps the epoch; the coordinator aborts the open
+    // transaction with the new epoch's marker, which fences the old epoch on this partition.
+    const current = { producerId: zombie.producerId, producerEpoch: zombie.producerEpoch + 1 }
+    await marker(group, current, false)
+    expect(await txnCommit(group, zombie, { 1: 4 })).toEqual([ErrorCode.INVALID_PRODUCER_EPOCH])
+    expect(await txnCommit(group, current, { 0: 6 })).toEqual([ErrorCode.NONE])
+    await marker(group, current, true)
+    expect(await fetched(group, true)).toEqual([6, -1, -1])
   })
 
   it('TxnOffsetCommit answers as Kafka: the group must be here, a member given must belong to it', async () => {
