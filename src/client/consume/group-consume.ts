@@ -11,7 +11,8 @@
  * rejoin, with the generation still current) and at the end. Each assigned partition starts at
  * the group's committed offset (so records written but not yet committed by a member that died
  * are read again: duplicates, never gaps); --from only applies to partitions the group has no
- * offset for.
+ * offset for. Read committed (the default), the committed offsets are asked for stable only
+ * (KIP-447): one committed in a transaction still open is retried until that transaction ends.
  */
 import { SluiceError } from '../../common/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
