@@ -57,7 +57,7 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
     binary: Flags.boolean({ description: 'base64-encode keys, values and header values that are not UTF-8', default: false }),
     isolation: isolationFlag,
     'show-control': Flags.boolean({
-      description: 'also write the transaction markers (COMMIT, ABORT) as lines of their own: {"topic","partition","offset","control":"commit","producerId","producerEpoch","timestamp"} (--format json)',
+      description: 'also write the transaction markers as lines of their own, with "control":"commit" or "abort" and the producer (--format json only)',
       default: false,
     }),
     group: Flags.string({
