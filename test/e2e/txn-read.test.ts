@@ -137,6 +137,20 @@ describe.concurrent('reading transactions', () => {
     expect(again.stdout).toBe('')
   })
 
+  it('consume --group waits while a transaction holds offsets of its group, then starts where it committed them', async () => {
+    const p = await transactionalProducer('txn-read-offsets')
+    const t = await p.transaction()
+    await t.sendOffsets({ consumerGroupId: 'txn-offsets', topics: [{ topic: 'tr', partitions: [{ partition: 0, offset: '4' }, { partition: 1, offset: '0' }] }] })
+    const consume = spawnSluice(['consume', 'tr', '--group', 'txn-offsets', '--exit'], { home: d.home, env: d.env })
+    let err = ''
+    consume.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()))
+    await until('consume --group to say it waits for the transaction', () => (/transaction still open/.test(err) ? true : undefined))
+    await t.commit()
+    const r = await consume
+    expect(r.exitCode, err).toBe(0)
+    expect(shown(String(r.stdout))).toEqual(['0:p1', '1:c2'])
+  })
+
   it('a wrong --isolation, or --show-control with another format, is exit 2 naming the flag', async () => {
     const [bad, format] = await Promise.all([run(['consume', 'tr', '--isolation', 'committed']), run(['consume', 'tr', '--show-control', '--format', 'value'])])
     expect(bad.exitCode).toBe(2)

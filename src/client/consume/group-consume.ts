@@ -218,6 +218,14 @@ class GroupConsume {
       return fresh
     } catch (err) {
       if (!(err instanceof RetryLater)) throw err
+      if (kafkaApiCode(err.cause) === ErrorCode.UNSTABLE_OFFSET_COMMIT) {
+        // Not a failure: a transaction committed offsets of this group and is still open. Kafka's
+        // consumer waits for it to end (commit or abort, at the latest its timeout), and so do we.
+        this.note(`group "${this.opts.group}" has offsets committed in a transaction still open: waiting for it to end before reading (UNSTABLE_OFFSET_COMMIT)`)
+        this.startFailingSinceMs = undefined
+        await this.wakeup.wait(RETRY_MS)
+        return undefined
+      }
       this.startFailingSinceMs ??= Date.now()
       if (Date.now() - this.startFailingSinceMs > RETRY_WINDOW_MS) {
         throw err.cause instanceof SluiceError ? err.cause : toClusterError(err.cause, this.opts.target, err.message)
