@@ -2,8 +2,8 @@
  * Open transactions for the dashboard, through Kafka like `sluice txn list --state ...`: every
  * TXNS_REFRESH_MS in a RefreshLoop, the transactions not yet ended (Ongoing or completing), with
  * their age and partitions, hung ones marked. An error is kept for the pane with the last answer
- * (marked stale); the client is made again on the next refresh, since a failover can leave it
- * stuck on a broker that is gone.
+ * (shown dimmed). Each refresh has a client of its own (a connection per broker every 2 s, on
+ * one machine), so none stays stuck on a broker that a failover took away.
  */
 import type { ClusterTarget } from '../../client/kafka.js'
 import { OPEN_TXN_STATES, partitionCount, withTxnAdmin, type TransactionInfo } from '../../client/txn-admin.js'
