@@ -3,7 +3,8 @@
  * to offsets through ListOffsets.
  *
  *   earliest          the log start offset
- *   latest            the end of the partition (the high watermark: the next offset written)
+ *   latest            the end of the partition: the high watermark (the next offset written),
+ *                     or the last stable offset at isolation read_committed (consume/isolation.ts)
  *   N                 offset N
  *   -N                N records before the end (clamped to the log start)
  *   +N                N records after the log start (clamped to the end)
