@@ -3,6 +3,7 @@
  */
 import { Flags } from '@oclif/core'
 import { SluiceError } from '../common/errors.js'
+import { DEFAULT_ISOLATION, ISOLATIONS } from '../client/consume/isolation.js'
 
 /** `--bootstrap-server host:port[,host:port]`, else $SLUICE_BOOTSTRAP_SERVER, else the local daemon. */
 export const bootstrapFlag = Flags.string({
@@ -10,6 +11,14 @@ export const bootstrapFlag = Flags.string({
   env: 'SLUICE_BOOTSTRAP_SERVER',
   helpValue: 'host:port',
 })
+
+/** `--isolation`: what a read sees of transactions (client/consume/isolation.ts); a wrong value is a usage error naming the values. */
+export const isolationFlag = Flags.option({
+  description: 'read_committed: only committed transactions, up to the last stable offset; read_uncommitted: every record, aborted and open transactions too',
+  options: ISOLATIONS,
+  default: DEFAULT_ISOLATION,
+  helpValue: 'level',
+})()
 
 /** `--partition N`, repeatable or a comma list; read with parsePartitions(). */
 export const partitionsFlag = Flags.string({

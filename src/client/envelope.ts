@@ -18,6 +18,15 @@
  * - timestamp: milliseconds since the epoch (the record's timestamp).
  * Without --binary, bytes that are not UTF-8 are shown with U+FFFD replacements (lossy) and the
  * caller is told (`lossy` in the result), so it can warn once.
+ *
+ * Transaction markers are not records and are never written, unless asked (`consume
+ * --show-control`): then each is a line of its own, told apart by its "control" field and
+ * without key, value or headers:
+ *
+ *   {"topic":"orders","partition":0,"offset":7,"control":"commit","producerId":4000,
+ *    "producerEpoch":0,"timestamp":1795460244909}
+ *
+ * `produce --envelope` refuses such a line (it is not a record to write).
  */
 import { isUtf8 } from 'node:buffer'
 
@@ -32,6 +41,22 @@ export interface EnvelopeRecord {
 }
 
 export type Encoding = 'json' | 'string' | 'base64'
+
+/** A transaction marker as consume --show-control writes it (see the module comment). */
+export interface ControlEnvelope {
+  topic: string
+  partition: number
+  offset: number
+  control: 'commit' | 'abort'
+  producerId: number
+  producerEpoch: number
+  timestamp: number
+}
+
+/** One marker line, without its newline. */
+export function encodeControlEnvelope(m: ControlEnvelope): string {
+  return `{"topic":${JSON.stringify(m.topic)},"partition":${m.partition},"offset":${m.offset},"control":"${m.control}","producerId":${m.producerId},"producerEpoch":${m.producerEpoch},"timestamp":${m.timestamp}}`
+}
 
 export interface EncodedEnvelope {
   line: string
@@ -215,6 +240,7 @@ export function parseEnvelope(line: string): ParsedEnvelope {
   const obj = JSON.parse(line) as unknown
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new EnvelopeError('an envelope line must be a JSON object')
   const o = obj as Record<string, unknown>
+  if ('control' in o) throw new EnvelopeError('a "control" line is a transaction marker, not a record (consume without --show-control to copy a topic)')
   if (!('value' in o)) throw new EnvelopeError('the envelope has no "value" (use null for a tombstone)')
   for (const enc of ['keyEncoding', 'valueEncoding', 'headerEncoding'] as const) {
     const e = o[enc]

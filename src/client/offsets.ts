@@ -3,7 +3,8 @@
  * to offsets through ListOffsets.
  *
  *   earliest          the log start offset
- *   latest            the end of the partition (the high watermark: the next offset written)
+ *   latest            the end of the partition: the high watermark (the next offset written),
+ *                     or the last stable offset at isolation read_committed (consume/isolation.ts)
  *   N                 offset N
  *   -N                N records before the end (clamped to the log start)
  *   +N                N records after the log start (clamped to the end)
@@ -222,20 +223,23 @@ export function checkStartOffset(topic: string, partition: number, offset: numbe
 
 /** What kafkaOffsetLookup needs from a @platformatic/kafka Consumer. */
 export interface ListOffsetsClient {
-  listOffsets(options: { topics: string[]; partitions?: Record<string, number[]>; timestamp?: bigint }): Promise<Map<string, bigint[]>>
+  /** isolationLevel: Kafka's (0 read_uncommitted, the default; 1 read_committed, whose latest is the last stable offset). */
+  listOffsets(options: { topics: string[]; partitions?: Record<string, number[]>; timestamp?: bigint; isolationLevel?: number }): Promise<Map<string, bigint[]>>
   /** A forced refresh between retries finds the new leader after an election. */
   metadata?(options: { topics: string[]; forceUpdate?: boolean }): Promise<unknown>
 }
 
 /**
- * ListOffsets through a @platformatic/kafka Consumer (earliest -2, latest -1, or a time). A leader
+ * ListOffsets through a @platformatic/kafka Consumer (earliest -2, latest -1, or a time), at an
+ * isolation level (read_committed: `latest` is the last stable offset, the end a read_committed
+ * read reaches). A leader
  * that does not answer (crashed, not yet fenced) is retried within RETRY_WINDOW_MS, as the
  * fetch loop does: a read started during a failover waits out the election.
  */
-export function kafkaOffsetLookup(client: ListOffsetsClient, topic: string): OffsetLookup {
+export function kafkaOffsetLookup(client: ListOffsetsClient, topic: string, isolationLevel = 0): OffsetLookup {
   const refresh = client.metadata === undefined ? undefined : () => client.metadata!({ topics: [topic], forceUpdate: true })
   const list = async (partitions: number[], timestamp: bigint): Promise<bigint[]> => {
-    const answer = await retryRetriable(() => client.listOffsets({ topics: [topic], partitions: { [topic]: partitions }, timestamp }), { refresh })
+    const answer = await retryRetriable(() => client.listOffsets({ topics: [topic], partitions: { [topic]: partitions }, timestamp, isolationLevel }), { refresh })
     return answer.get(topic) ?? []
   }
   return {

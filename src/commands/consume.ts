@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../common/errors.js'
 import { validateTopicName } from '../client/topic-model.js'
-import { bootstrapFlag, parsePartitions, partitionsFlag, fromFlag } from '../cli/kafka-flags.js'
+import { bootstrapFlag, isolationFlag, parsePartitions, partitionsFlag, fromFlag } from '../cli/kafka-flags.js'
 import type { ConsumeResult } from '../client/consume/consume.js'
 import { resolveCluster } from '../client/kafka.js'
 import { validateFormat } from '../client/consume/format.js'
@@ -14,6 +14,7 @@ export default class Consume extends BaseCommand<typeof Consume> {
 Each line is the envelope {"topic","partition","offset","timestamp","key","value","headers"}: a value that is JSON is embedded byte for byte; other values are strings marked "valueEncoding":"string" (or "base64" with --binary). "sluice produce TOPIC --envelope" takes these lines back unchanged.
 Offsets (--from, --to): earliest, latest, N, -N (N before the end), +N (N after the start), @<ISO-8601 time with a zone>, @<epoch ms>, @-<duration> (@-15m, @-2h, @-1d), or per partition: 0:120,1:98 (an entry without "P:" is the default for the other partitions). --to is exclusive.
 Records of one partition come in offset order; partitions are interleaved.
+Transactions: only committed records are read (--isolation read_committed, the default): records of aborted transactions never appear, reading stops at the last stable offset (before the oldest open transaction; --exit ends there), and the COMMIT/ABORT markers are not records. --isolation read_uncommitted reads everything, as kcat does. --show-control adds each marker as a line of its own: {"topic","partition","offset","control":"commit" or "abort","producerId","producerEpoch","timestamp"} (no key or value; "sluice produce --envelope" refuses such a line).
 With --group G it joins the consumer group G (Kafka's group protocol: several processes split the partitions and rebalance as they come and go), starts each partition at the group's committed offset (--from applies only where the group has none), and commits, every second, at each rebalance and at the end, only offsets whose records were written to stdout (at least once: after a crash or a rebalance some records may come again, none are skipped). --exit then stops at the end offsets seen when the partitions were assigned.
 Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 2 bad flags, 3 cluster unreachable, 4 unknown topic or partition, or --from outside the data (e.g. deleted by retention), 7 other Kafka errors.`
   static override examples = [
@@ -26,6 +27,8 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
     "<%= config.bin %> consume orders --format '{partition}:{offset} {key} {value}'",
     '<%= config.bin %> consume orders --format value --exit | jq .amount',
     '<%= config.bin %> consume orders --exit --binary | <%= config.bin %> produce orders-copy --envelope',
+    '<%= config.bin %> consume orders --isolation read_uncommitted --exit',
+    '<%= config.bin %> consume orders --show-control --exit | jq -c \'select(.control)\'',
     '<%= config.bin %> consume orders --group billing',
     '<%= config.bin %> consume orders --group billing --from latest --session-timeout 30s',
   ]
@@ -52,6 +55,11 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
       helpValue: 'format',
     }),
     binary: Flags.boolean({ description: 'base64-encode keys, values and header values that are not UTF-8', default: false }),
+    isolation: isolationFlag,
+    'show-control': Flags.boolean({
+      description: 'also write the transaction markers as lines of their own, with "control":"commit" or "abort" and the producer (--format json only)',
+      default: false,
+    }),
     group: Flags.string({
       char: 'g',
       description:
@@ -76,6 +84,7 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
       throw new SluiceError('USAGE', '--binary does not apply to --format raw, which writes the bytes as stored')
     }
     validateFormat(flags.format)
+    if (flags['show-control'] && flags.format !== 'json') throw new SluiceError('USAGE', '--show-control applies to --format json only (a marker has no key or value to show)')
     const sessionTimeoutMs = parseDurationMs(flags['session-timeout'])
     if (sessionTimeoutMs === undefined || sessionTimeoutMs < 100) {
       throw new SluiceError('USAGE', `--session-timeout "${flags['session-timeout']}": a duration such as 10s or 45s`)
@@ -104,6 +113,8 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
       max: flags.max,
       format: flags.format,
       binary: flags.binary,
+      isolation: flags.isolation,
+      showControl: flags['show-control'],
       stdout: process.stdout,
       signal,
     })

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { SluiceError } from '../common/errors.js'
 import { validateTopicName } from '../client/topic-model.js'
-import { bootstrapFlag, parsePartitions, partitionsFlag } from '../cli/kafka-flags.js'
+import { bootstrapFlag, isolationFlag, parsePartitions, partitionsFlag } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import { parseOffsetSpec } from '../client/offsets.js'
 import type { ReplayResult } from '../client/replay/replay.js'
@@ -22,6 +22,7 @@ export default class Replay extends BaseCommand<typeof Replay> {
   static override description = `Reads each partition from --from to --to (exclusive; default: the end seen at start), keeps the records --filter accepts, and writes them as envelope JSON lines on stdout (as "sluice consume"), or with --into re-produces them (acks=all, idempotent) with their keys, values, headers and timestamps, plus the headers sluice-replay-source-topic, sluice-replay-source-partition and sluice-replay-source-offset. With --into the records keep their partition when both topics have as many partitions; otherwise (or with --repartition) they are partitioned by the murmur2 hash of the key, as Kafka's default partitioner.
 Offsets (--from, --to): earliest, latest, N, -N, +N, @<ISO-8601 time with a zone>, @<epoch ms>, @-<duration>, or per partition: 0:120,1:98.
 --filter: a filtrex expression over the record: topic, partition, offset, timestamp, key (string), value (parsed JSON, else string), headers.NAME; == != < > <= >=, and, or, not, in, ~= (regex), "strings", and startsWith/endsWith/contains (infix: key startsWith "eu-", or as functions). Example: value.status == "failed" and key startsWith "eu-".
+Only committed records are replayed (--isolation read_committed, the default: aborted transactions are skipped and the range ends at the last stable offset); --isolation read_uncommitted replays everything.
 Ctrl-C stops cleanly: what was read is written (or acknowledged) and stderr gives the --from that resumes.
 Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachable, 4 unknown topic or partition, or --from outside the data (deleted by retention: the message says where the data starts), 7 other Kafka errors.`
   static override examples = [
@@ -45,6 +46,7 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
     speed: Flags.string({ description: 'replay with the original spacing between records (by timestamp), this many times faster: 10x, 0.5x', helpValue: 'Nx', exclusive: ['rate'] }),
     'dry-run': Flags.boolean({ description: 'per partition: the offsets and time span that would be replayed and how many records match; nothing is written', default: false }),
     binary: Flags.boolean({ description: 'stdout: base64-encode keys, values and header values that are not UTF-8', default: false }),
+    isolation: isolationFlag,
   }
 
   public async run(): Promise<ReplayResult> {
@@ -85,6 +87,7 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
       progress: !flags['dry-run'],
       dryRun: flags['dry-run'],
       binary: flags.binary,
+      isolation: flags.isolation,
       stdout: process.stdout,
       signal,
     })

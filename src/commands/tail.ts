@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import { BaseCommand } from '../cli/base-command.js'
 import { ExitCode, SluiceError } from '../common/errors.js'
 import { validateTopicName } from '../client/topic-model.js'
-import { bootstrapFlag, parsePartitions, partitionsFlag, fromFlag } from '../cli/kafka-flags.js'
+import { bootstrapFlag, isolationFlag, parsePartitions, partitionsFlag, fromFlag } from '../cli/kafka-flags.js'
 import { resolveCluster } from '../client/kafka.js'
 import { parseDurationMs, parseOffsetSpec } from '../client/offsets.js'
 import { renderLiveInCi } from '../tui/shared/interactive.js'
@@ -11,7 +11,7 @@ export default class Tail extends BaseCommand<typeof Tail> {
   static override summary = 'Watch the records of a topic arrive, live, in the terminal.'
   static override description = `On a terminal: a live view, newest record at the bottom, with columns partition, offset, time, key and value (cut to the width), and a header with records/s overall and per partition, records seen, following or paused, and the active filter. It samples: the screen is redrawn a few times a second from the last records read, whatever the rate.
 Keys: space pauses and follows again (the header keeps counting; the list freezes); up/down select a record (the list freezes too); enter shows the selected record whole (topic, partition, offset, timestamp and time, key, value pretty-printed when it is JSON, headers), escape/enter/q close it; / opens a filter prompt (the --filter language; enter applies, escape cancels, an empty expression clears it; an expression that does not parse shows its error and keeps the filter); q quits (exit 0); Ctrl-C quits with exit 130.
-Starts at --from (default: latest, so only records produced from now on), with the offsets grammar of consume. --filter: the expression language of "sluice replay --filter" (value.status == "failed", key startsWith "eu-", headers.source == "web").
+Starts at --from (default: latest, so only records produced from now on), with the offsets grammar of consume. Only committed records are shown (--isolation read_committed, the default; a transaction's records appear when it commits); --isolation read_uncommitted shows everything as it is written. --filter: the expression language of "sluice replay --filter" (value.status == "failed", key startsWith "eu-", headers.source == "web").
 When stdout or stdin is not a terminal, tail is "sluice consume TOPIC --from latest": it follows and writes envelope JSON lines, keeping only what --filter accepts.
 Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachable, 4 unknown topic or partition, or --from outside the data, 7 other Kafka errors.`
   static override examples = [
@@ -43,6 +43,7 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
       helpValue: 'duration',
     }),
     binary: Flags.boolean({ description: 'show keys, values and header values that are not UTF-8 as base64', default: false }),
+    isolation: isolationFlag,
   }
 
   public async run(): Promise<void> {
@@ -65,6 +66,7 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
     const target = await resolveCluster({ bootstrapServer: flags['bootstrap-server'], home: this.home })
     const topic = this.args.topic
     const group = flags.group === undefined ? undefined : { name: flags.group, sessionTimeoutMs }
+    const isolation = flags.isolation
 
     if (process.stdout.isTTY && process.stdin.isTTY) {
       // Loaded here: ink, react and the Kafka client cost start-up that usage errors need not pay.
@@ -76,6 +78,7 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
         partitions,
         from,
         group,
+        isolation,
         signal,
         binary: flags.binary,
         filter: filter === undefined ? undefined : { expr: flags.filter!, test: filter },
@@ -104,6 +107,7 @@ Exit codes: 0 quit with q (or stdout closed), 130 after Ctrl-C, 2 bad flags or f
       partitions,
       from,
       exit: false,
+      isolation,
       format: 'json',
       binary: flags.binary,
       stdout: process.stdout,

@@ -41,6 +41,7 @@ const row = (screen: string, name: RegExp): string => screen.split('\n').find((l
 let d: TestDaemon | undefined
 let admin: Admin | undefined
 let producer: Producer | undefined
+const txnProducers: Producer[] = []
 let producing = true
 let writing: Promise<void> | undefined
 
@@ -76,6 +77,15 @@ beforeAll(async () => {
   })()
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, heartbeatsApplyAt - Date.now())))
   await setBrokerConfigs({ 'broker.session.timeout.ms': '1500' })
+  // Transactions for the transactions pane and the event log: one committed, one left open.
+  for (const transactionalId of ['ui-done', 'ui-open']) {
+    const p = kafka.producer({ transactionalId, maxInFlightRequests: 1, idempotent: true })
+    await p.connect()
+    txnProducers.push(p)
+    const t = await p.transaction()
+    await t.send({ topic: IDLE_TOPIC, messages: [{ value: 'in a transaction', partition: 0 }, { value: 'in a transaction', partition: 1 }] })
+    if (transactionalId === 'ui-done') await t.commit()
+  }
 })
 
 afterAll(async () => {
@@ -83,6 +93,7 @@ afterAll(async () => {
   await tmux('kill-server')
   await writing?.catch(() => undefined)
   await producer?.disconnect().catch(() => undefined)
+  await Promise.allSettled(txnProducers.map((p) => p.disconnect()))
   await admin?.disconnect().catch(() => undefined)
   if (d) await stopDaemon(d)
 })
@@ -103,6 +114,10 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
     await screenUntil((s) => brokers.every((b) => brokerRow(b.id).test(row(s, brokerRow(b.id)))) && row(s, p0) !== '', 'the brokers and the partitions')
     // The producer's records show as a high watermark that moves (records/s from HWM deltas).
     await screenUntil((s) => /^[> ]\s+\S+\s+\d+\s+\d+\s+[\d,]+\s+[\d,]+\s+[1-9]\d*\s+[1-9]\d*\s+\d[\d.]*k?\s/.test(row(s, p0)), `${TOPIC}-0 with a HWM, LEO and records/s`)
+    // The open transaction in its pane (before the kill: its coordinator may be the broker killed).
+    const txns = await screenUntil((s) => /^\s+ui-open\s+Ongoing\s+open\s+.*2 partitions/.test(row(s, /^\s+ui-open\s/)), 'the open transaction in its pane')
+    expect(row(txns, /Transactions/)).toMatch(/1 open/)
+    expect(txns).toMatch(/transaction ui-done committed/)
 
     // The first broker is selected at start; walk down to the leader.
     for (let i = 0; i < brokers.findIndex((b) => b.id === leader); i++) await keys('Down')

@@ -9,7 +9,9 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ClusterFeed, type ClusterView } from '../../src/tui/ui/cluster-feed.js'
 import { GroupsFeed, type GroupSource } from '../../src/tui/ui/groups-feed.js'
-import type { GroupsState } from '../../src/tui/ui/types.js'
+import type { TransactionInfo } from '../../src/client/txn-admin.js'
+import { TxnsFeed } from '../../src/tui/ui/txns-feed.js'
+import type { GroupsState, TxnsState } from '../../src/tui/ui/types.js'
 import { EVENTS, snapshotAt } from './ui-fixtures.js'
 
 /** A control socket that answers like the daemon, and records what it was asked. */
@@ -204,6 +206,39 @@ describe('GroupsFeed', () => {
     coordinatorDown = false
     await feed.refresh()
     expect(state.groups.map((g) => [g.group, g.stale])).toEqual([['audit', undefined], ['billing', undefined]])
+    await feed.stop()
+  })
+
+  it('open transactions: hung first, then the oldest; an error is kept with the last answer', async () => {
+    const txn = (transactionalId: string, ageMs: number, timeoutMs: number): TransactionInfo => ({
+      transactionalId,
+      state: 'Ongoing',
+      producerId: 1,
+      producerEpoch: 0,
+      timeoutMs,
+      startTimeMs: 1,
+      ageMs,
+      hung: ageMs > timeoutMs,
+      coordinator: 1,
+      partitions: [{ topic: 'orders', partitions: [0, 2] }],
+    })
+    let fail = false
+    const feed = new TxnsFeed(async () => {
+      if (fail) throw new Error('cannot reach the cluster')
+      return [txn('young', 1_000, 60_000), txn('old', 30_000, 60_000), txn('stuck', 5_000, 1_000)]
+    })
+    let state: TxnsState = feed.current
+    feed.onChange((s) => (state = s))
+    await feed.refresh()
+    expect(state.transactions.map((t) => [t.transactionalId, t.hung, t.partitions])).toEqual([
+      ['stuck', true, 2],
+      ['old', false, 2],
+      ['young', false, 2],
+    ])
+    fail = true
+    await feed.refresh()
+    expect(state.error).toBe('cannot reach the cluster')
+    expect(state.transactions).toHaveLength(3)
     await feed.stop()
   })
 })

@@ -3,7 +3,7 @@ import { render } from 'ink-testing-library'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Dashboard, type DashboardProps } from '../../src/tui/ui/Dashboard.js'
 import { pushSample, type Sample } from '../../src/tui/ui/model.js'
-import type { GroupsState, UiAction } from '../../src/tui/ui/types.js'
+import type { GroupsState, TxnsState, UiAction } from '../../src/tui/ui/types.js'
 import { EVENTS, snapshotAt } from './ui-fixtures.js'
 
 const ESC = '\u001B'
@@ -224,5 +224,23 @@ describe('sluice ui view', () => {
     expect(lines.length).toBeLessThanOrEqual(23)
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80)
     expect(v.line(f, 'orders-0')).toContain('100')
+  })
+
+  it('lists the open transactions, hung ones marked; none open is one line', async () => {
+    const txns: TxnsState = {
+      transactions: [
+        { transactionalId: 'payments-7', state: 'Ongoing', ageMs: 95_000, timeoutMs: 60_000, partitions: 3, hung: true },
+        { transactionalId: 'orders-etl', state: 'PrepareCommit', ageMs: 2_000, timeoutMs: 60_000, partitions: 1, hung: false },
+      ],
+      error: null,
+      updatedAtMs: 1,
+    }
+    const v = view({ txns })
+    const f = await v.until((f) => f.includes('payments-7'), 'the transactions')
+    expect(v.line(f, 'Transactions')).toContain('2 open, 1 HUNG')
+    expect(v.line(f, 'payments-7')).toMatch(/payments-7\s+Ongoing\s+open\s+1m 35s of 1m 0s\s+3 partitions\s+HUNG/)
+    expect(v.line(f, 'orders-etl')).toMatch(/PrepareCommit\s+open\s+2s of 1m 0s\s+1 partition\b/)
+    const none = view({ txns: { transactions: [], error: null, updatedAtMs: 1 } })
+    expect(none.line(await none.until((f) => f.includes('Transactions'), 'the pane'), 'Transactions')).toContain('none open')
   })
 })

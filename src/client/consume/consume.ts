@@ -3,7 +3,7 @@
  * the fetch loop into the output. Works against any Kafka cluster (no sluice-only API).
  *
  * Start: --from (default earliest). Stop, per partition, at the first of: --to (exclusive), the
- * end seen at start (--exit), --max records in all. Without --to or --exit it follows until the
+ * end seen at start (--exit: the last stable offset under read_committed), --max records in all. Without --to or --exit it follows until the
  * signal aborts.
  */
 import type { Writable } from 'node:stream'
@@ -14,6 +14,7 @@ import { WireClient } from '../wire/client.js'
 import { createFormatter, type RecordFormatter } from './format.js'
 import { OutputWriter } from './output.js'
 import { FormatterSink, RecordPipeline, type RecordPredicate, type RecordSink } from './record-pipeline.js'
+import type { Isolation } from './isolation.js'
 import { choosePartitions, TopicReader } from './topic-reader.js'
 
 export interface ConsumeOptions {
@@ -32,6 +33,10 @@ export interface ConsumeOptions {
   stdout: Writable
   /** Aborting stops the consume cleanly (what was formatted is written). */
   signal: AbortSignal
+  /** Default read_committed (isolation.ts). */
+  isolation?: Isolation
+  /** Transaction markers as envelope lines of their own (the json format only: the command checks). */
+  showControl?: boolean
   /** Long-poll wait at the end of the log. */
   maxWaitMs?: number
   partitionMaxBytes?: number
@@ -69,7 +74,8 @@ export interface ConsumeResult {
 
 /** consume's record pipeline: the filter, then the sink (or the formatter into `out`), then --max. Group consumes use it too. */
 export function consumePipeline(opts: ConsumeOptions, formatter: RecordFormatter, out: OutputWriter, reader: TopicReader): RecordPipeline {
-  return new RecordPipeline({ filter: opts.filter, sink: opts.sink ?? new FormatterSink(formatter, out), max: opts.max, onStop: (why) => reader.stop(why) })
+  const sink = opts.sink ?? new FormatterSink(formatter, out, opts.showControl)
+  return new RecordPipeline({ filter: opts.filter, sink, max: opts.max, onStop: (why) => reader.stop(why) })
 }
 
 export async function consumeTopic(opts: ConsumeOptions): Promise<ConsumeResult> {

@@ -3,7 +3,8 @@
  * connection (wire/request.ts): sluice's own (what a plain `consume` uses, so that it never loads
  * a client library) or @platformatic/kafka's (the consumer group path and replay). Either way each
  * partition's records stay bytes, a view into the response (batches.ts walks them), and partition
- * errors are in the result, never thrown.
+ * errors are in the result, never thrown. The isolation level (isolation.ts) is the caller's:
+ * read_committed answers stop at the last stable offset and name the aborted transactions.
  *
  * Fetch v12 at most: the newest version that names topics (v13+ use topic ids), served by every
  * broker since Kafka 2.7; an older broker gets the newest version it speaks.
@@ -11,7 +12,8 @@
 import { fetchApi } from '../../protocol/messages/01-fetch.js'
 import { loadCompression } from '../compression.js'
 import { kafkaRequest, type KafkaConnection } from '../wire/request.js'
-import { hasCompressedBatch } from './batches.js'
+import { hasCompressedBatch, type AbortedTransaction } from './batches.js'
+import { isolationLevelOf, type Isolation } from './isolation.js'
 
 export interface FetchPartitionRequest {
   partition: number
@@ -26,6 +28,13 @@ export interface FetchedPartition {
   errorCode: number
   highWatermark: number
   logStartOffset: number
+  /** -1 when the broker does not say (Fetch before v4). */
+  lastStableOffset: number
+  /**
+   * read_committed: the aborted transactions overlapping the records returned (batches.ts drops
+   * their records); empty under read_uncommitted.
+   */
+  abortedTransactions: AbortedTransaction[]
   /** The record set as sent (empty when none). */
   records: Buffer
 }
@@ -41,6 +50,8 @@ export interface FetchOptions {
   maxWaitMs: number
   minBytes: number
   maxBytes: number
+  /** Default read_uncommitted, Kafka's on the wire (the readers pass theirs: read_committed by default). */
+  isolation?: Isolation
 }
 
 /** A broker connection the fetch loop reads from. */
@@ -59,7 +70,7 @@ export async function fetchRaw(connection: FetchConnection, opts: FetchOptions):
       maxWaitMs: opts.maxWaitMs,
       minBytes: opts.minBytes,
       maxBytes: opts.maxBytes,
-      isolationLevel: 0, // read_uncommitted, as kcat and the Java consumer by default
+      isolationLevel: isolationLevelOf(opts.isolation ?? 'read_uncommitted'),
       sessionId: 0, // no fetch session: every fetch is a full fetch
       sessionEpoch: -1,
       topics: [
@@ -84,7 +95,15 @@ export async function fetchRaw(connection: FetchConnection, opts: FetchOptions):
   for (const t of answer.responses) {
     if (t.topic !== opts.topic) continue
     for (const p of t.partitions) {
-      partitions.push({ partition: p.partitionIndex, errorCode: p.errorCode, highWatermark: p.highWatermark, logStartOffset: p.logStartOffset, records: p.records ?? EMPTY })
+      partitions.push({
+        partition: p.partitionIndex,
+        errorCode: p.errorCode,
+        highWatermark: p.highWatermark,
+        logStartOffset: p.logStartOffset,
+        lastStableOffset: p.lastStableOffset,
+        abortedTransactions: p.abortedTransactions ?? [],
+        records: p.records ?? EMPTY,
+      })
     }
   }
   // walkBatches decompresses synchronously: the codecs are loaded before it sees the records.

@@ -21,7 +21,8 @@ import { SluiceError } from '../../common/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
 import { RETRY_WINDOW_MS, toClusterError, type ClusterTarget } from '../kafka.js'
 import { kafkaOffsetLookup, type ListOffsetsClient } from '../offsets.js'
-import { nextOffsetAfter, walkBatches, type RecordView } from './batches.js'
+import { nextOffsetAfter, walkBatches, type AbortedTransaction, type MarkerView, type RecordView } from './batches.js'
+import { isolationLevelOf, type Isolation } from './isolation.js'
 import type { BrokerAddress } from '../wire/connection.js'
 import { fetchRaw, type FetchConnection, type FetchOptions, type FetchResult } from './fetch-api.js'
 
@@ -67,8 +68,12 @@ export interface FetcherOptions {
   maxWaitMs: number
   /** Response size cap per fetch. */
   maxBytes: number
+  /** What the fetches ask for: read_committed drops aborted transactions and stops at the LSO. */
+  isolation: Isolation
   /** Each record in order within its partition; return false to stop the whole consume. */
   onRecord(r: RecordView, partition: number): boolean
+  /** Each transaction marker, in order with the records (--show-control); return false to stop the whole consume. */
+  onMarker?(m: MarkerView, partition: number): boolean
   /** Called after each response's records: flush, and wait while the output is backed up. */
   ready(): Promise<void>
   /** Retry backoff bounds and window (tests shorten them). */
@@ -238,6 +243,7 @@ export class Fetcher {
       maxWaitMs: this.opts.maxWaitMs,
       minBytes: 1,
       maxBytes: this.opts.maxBytes,
+      isolation: this.opts.isolation,
     })
     promise.catch(() => undefined) // an abandoned fetch (after stop) must not be an unhandled rejection
     return { promise, offsets }
@@ -284,14 +290,14 @@ export class Fetcher {
         return
       }
       // Sort the answers: records to format, partitions to move to another leader, failures.
-      const fresh: { c: PartitionCursor; records: Buffer }[] = []
+      const fresh: { c: PartitionCursor; records: Buffer; aborted: AbortedTransaction[] }[] = []
       const moved: PartitionCursor[] = []
       let movedCause: unknown
       for (const p of result.partitions) {
         const c = this.byPartition.get(p.partition)
         if (!c || c.done || !set.has(c) || sent.get(c) !== c.position) continue // stale: the cursor moved on
         if (p.errorCode === ErrorCode.NONE) {
-          fresh.push({ c, records: p.records })
+          fresh.push({ c, records: p.records, aborted: p.abortedTransactions })
           continue
         }
         if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
@@ -317,8 +323,8 @@ export class Fetcher {
       const next = new Map<PartitionCursor, number>()
       for (const { c, records } of fresh) next.set(c, nextOffsetAfter(records, c.position))
       inFlight = this.issue(connection, [...set], next)
-      for (const { c, records } of fresh) {
-        this.consumeRecords(c, records)
+      for (const { c, records, aborted } of fresh) {
+        this.consumeRecords(c, records, aborted)
         if (this.stopped) return
       }
       await Promise.race([this.opts.ready(), this.stopSignal])
@@ -326,8 +332,8 @@ export class Fetcher {
   }
 
   /** Formats the records of one partition's response and moves its cursor. */
-  private consumeRecords(c: PartitionCursor, records: Buffer): void {
-    const { onRecord } = this.opts
+  private consumeRecords(c: PartitionCursor, records: Buffer, aborted: AbortedTransaction[]): void {
+    const { onRecord, onMarker } = this.opts
     const partition = c.partition
     const stopOffset = c.stopOffset
     const stopTimestampMs = c.stopTimestampMs
@@ -335,18 +341,34 @@ export class Fetcher {
     // The first record NOT read (past --to): the position stays on it, not after it (a group
     // commits positions, and a record skipped this way would never be read).
     let notRead = -1
-    const result = walkBatches(records, c.position, (r) => {
-      if (r.offset >= stopOffset || (stopTimestampMs !== undefined && r.timestamp >= stopTimestampMs)) {
-        c.done = true
-        notRead = r.offset
-        return false
-      }
-      if (!onRecord(r, partition)) {
-        stopAll = true
-        return false
-      }
-      return true
-    })
+    const pastStop = (offset: number, timestamp: number): boolean => offset >= stopOffset || (stopTimestampMs !== undefined && timestamp >= stopTimestampMs)
+    const result = walkBatches(
+      records,
+      c.position,
+      (r) => {
+        if (pastStop(r.offset, r.timestamp)) {
+          c.done = true
+          notRead = r.offset
+          return false
+        }
+        if (!onRecord(r, partition)) {
+          stopAll = true
+          return false
+        }
+        return true
+      },
+      {
+        aborted: this.opts.isolation === 'read_committed' ? aborted : undefined,
+        // A marker is not a record: past the stop it ends the read, and the position may pass it.
+        onMarker:
+          onMarker &&
+          ((m) => {
+            if (pastStop(m.offset, m.timestamp)) c.done = true
+            else if (!onMarker(m, partition)) stopAll = true
+            return !c.done && !stopAll
+          }),
+      },
+    )
     if (records.length > 0 && result.batches === 0) {
       // Only part of a batch came back: ask for more room next time (Kafka returns at least
       // one whole batch for the first partition of a fetch, not for the ones after it).
@@ -362,7 +384,7 @@ export class Fetcher {
   private async outOfRange(c: PartitionCursor): Promise<Error> {
     const { topic } = this.opts
     try {
-      const b = (await kafkaOffsetLookup(this.opts.consumer, topic).bounds([c.partition])).get(c.partition)!
+      const b = (await kafkaOffsetLookup(this.opts.consumer, topic, isolationLevelOf(this.opts.isolation)).bounds([c.partition])).get(c.partition)!
       if (c.position < b.start) {
         return new SluiceError(
           'OFFSET_OUT_OF_RANGE',

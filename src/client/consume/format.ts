@@ -1,7 +1,7 @@
 /**
  * Output formats of `sluice consume`: how one record becomes bytes on stdout.
  *
- *   json      the envelope (../envelope.ts), one line per record
+ *   json      the envelope (../envelope.ts), one line per record (and per marker with --show-control)
  *   value     the value's bytes and a newline (a null value is an empty line)
  *   key       the key's bytes and a newline (a null key is an empty line)
  *   raw       the value's bytes exactly, nothing added between records
@@ -17,7 +17,8 @@
  */
 import { isUtf8 } from 'node:buffer'
 import { SluiceError } from '../../common/errors.js'
-import { encodeEnvelope, topLevelSpans } from '../envelope.js'
+import { encodeControlEnvelope, encodeEnvelope, topLevelSpans } from '../envelope.js'
+import type { MarkerView } from './batches.js'
 import { keyOf, readHeaders, valueOf, type RecordView } from './record-view.js'
 import { isEmbeddableJsonBytes } from '../json-bytes.js'
 import { fragment, type OutputWriter } from './output.js'
@@ -25,6 +26,8 @@ import { fragment, type OutputWriter } from './output.js'
 export interface RecordFormatter {
   /** Writes one record of `partition`. */
   write(r: RecordView, partition: number, out: OutputWriter): void
+  /** Writes one transaction marker (--show-control); only the json format has a form for them. */
+  writeMarker?(m: MarkerView, partition: number, out: OutputWriter): void
   /** True once some bytes were not UTF-8 and were shown with U+FFFD (json without --binary). */
   readonly lossy: boolean
 }
@@ -96,6 +99,12 @@ class JsonFormatter implements RecordFormatter {
       out.bytes(buf, r.valueStart, r.valueStart + r.valueLength)
     }
     out.fragment(HEADERS_NONE_END)
+  }
+
+  writeMarker(m: MarkerView, partition: number, out: OutputWriter): void {
+    const { offset, type: control, producerId, producerEpoch, timestamp } = m
+    out.utf8(encodeControlEnvelope({ topic: this.topic, partition, offset, control, producerId, producerEpoch, timestamp }))
+    out.byte(NEWLINE)
   }
 
   private writeSlow(r: RecordView, partition: number, out: OutputWriter): void {

@@ -11,7 +11,8 @@
  * rejoin, with the generation still current) and at the end. Each assigned partition starts at
  * the group's committed offset (so records written but not yet committed by a member that died
  * are read again: duplicates, never gaps); --from only applies to partitions the group has no
- * offset for.
+ * offset for. Read committed (the default), the committed offsets are asked for stable only
+ * (KIP-447): one committed in a transaction still open is retried until that transaction ends.
  */
 import { SluiceError } from '../../common/errors.js'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
@@ -126,6 +127,7 @@ class GroupConsume {
       bootstrapBrokers: options.bootstrapBrokers,
       connectTimeoutMs: options.connectTimeout,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      requireStable: this.reader.isolation === 'read_committed',
       onNote: (message) => this.note(message),
       onAssigned: (generationId, tps) => this.assigned(generationId, tps),
       onRevoke: () => this.revoke(),
@@ -216,6 +218,14 @@ class GroupConsume {
       return fresh
     } catch (err) {
       if (!(err instanceof RetryLater)) throw err
+      if (kafkaApiCode(err.cause) === ErrorCode.UNSTABLE_OFFSET_COMMIT) {
+        // Not a failure: a transaction committed offsets of this group and is still open. Kafka's
+        // consumer waits for it to end (commit or abort, at the latest its timeout), and so do we.
+        this.note(`group "${this.opts.group}" has offsets committed in a transaction still open: waiting for it to end before reading (UNSTABLE_OFFSET_COMMIT)`)
+        this.startFailingSinceMs = undefined
+        await this.wakeup.wait(RETRY_MS)
+        return undefined
+      }
       this.startFailingSinceMs ??= Date.now()
       if (Date.now() - this.startFailingSinceMs > RETRY_WINDOW_MS) {
         throw err.cause instanceof SluiceError ? err.cause : toClusterError(err.cause, this.opts.target, err.message)

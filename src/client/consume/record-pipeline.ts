@@ -10,6 +10,7 @@
 import type { FilterRecord, RecordFilter } from '../replay/filter.js'
 import type { RecordFormatter } from './format.js'
 import type { OutputWriter } from './output.js'
+import type { MarkerView } from './batches.js'
 import { keyOf, readHeaders, valueOf, type RecordView } from './record-view.js'
 import type { ReadStep } from './topic-reader.js'
 
@@ -19,6 +20,8 @@ import type { ReadStep } from './topic-reader.js'
 export interface RecordSink {
   /** Takes one record; false stops the read for good ('closed'). */
   onRecord(r: RecordView, partition: number): boolean
+  /** Takes one transaction marker (only sinks that show them have this: --show-control); not a record, not counted. */
+  onMarker?(m: MarkerView, partition: number): boolean
   /** After each fetch response: hand over what was taken; resolves when more may come (backpressure). */
   ready?(): Promise<void>
   /** Everything taken so far is handed over for good (written and drained, or acknowledged). */
@@ -57,12 +60,16 @@ export class RecordPipeline implements ReadStep {
   stoppedBy: 'max' | 'closed' | undefined
   /** The fetch loop's per-record step; false ends the read (paused, or stopped: see stoppedBy). */
   readonly onRecord: (r: RecordView, partition: number) => boolean
+  /** Markers go straight to the sink when it shows them: no filter, pacing or --max applies to them. */
+  readonly onMarker?: (m: MarkerView, partition: number) => boolean
   private readonly max: number
 
   constructor(private readonly opts: RecordPipelineOptions) {
     this.max = opts.max ?? Number.POSITIVE_INFINITY
     const plain = opts.filter === undefined && opts.pacer === undefined && opts.tally === undefined
     this.onRecord = plain ? this.keep : this.step
+    const sink = opts.sink
+    if (sink.onMarker) this.onMarker = (m, partition) => sink.onMarker!(m, partition) || this.stop('closed')
   }
 
   /** Records read: kept or skipped (a record a pacer paused before is read again, counted once). */
@@ -107,10 +114,22 @@ export class RecordPipeline implements ReadStep {
 
 /** consume's sink: each record formatted into the output, which goes to stdout after each response. */
 export class FormatterSink implements RecordSink {
+  readonly onMarker?: (m: MarkerView, partition: number) => boolean
+
+  /** `markers`: the formatter writes transaction markers too (--show-control). */
   constructor(
     private readonly formatter: RecordFormatter,
     private readonly out: OutputWriter,
-  ) {}
+    markers = false,
+  ) {
+    const writeMarker = formatter.writeMarker?.bind(formatter)
+    if (markers && writeMarker) {
+      this.onMarker = (m, partition) => {
+        writeMarker(m, partition, out)
+        return true
+      }
+    }
+  }
 
   onRecord(r: RecordView, partition: number): boolean {
     this.formatter.write(r, partition, this.out)

@@ -15,6 +15,8 @@ import { SluiceError } from '../../common/errors.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { kafkaApiCode, toClusterError, type ClusterTarget } from '../kafka.js'
 import { checkStartOffset, kafkaOffsetLookup, resolveOffsets, type OffsetLookup, type OffsetSpec, type PartitionBounds } from '../offsets.js'
+import type { MarkerView } from './batches.js'
+import { DEFAULT_ISOLATION, isolationLevelOf, type Isolation } from './isolation.js'
 import type { RecordView } from './record-view.js'
 import { Fetcher, type FetcherClient, type PartitionCursor } from './fetcher.js'
 
@@ -44,6 +46,8 @@ export interface TopicReaderOptions {
   maxWaitMs?: number
   maxBytes?: number
   partitionMaxBytes?: number
+  /** Default read_committed: aborted transactions are dropped, the end is the last stable offset. */
+  isolation?: Isolation
   /** Told once, when the reader stops for good (whoever stops it). */
   onStop?(why: StopReason): void
 }
@@ -52,6 +56,8 @@ export interface TopicReaderOptions {
 export interface ReadStep {
   /** Each record in order within its partition; false ends this read. */
   onRecord(r: RecordView, partition: number): boolean
+  /** Each transaction marker, in order with the records (only when given: --show-control); false ends this read. */
+  onMarker?(m: MarkerView, partition: number): boolean
   /** After each response's records: hand them over, and wait while the output is backed up. */
   ready(): Promise<void>
 }
@@ -94,6 +100,10 @@ export class TopicReader {
     opts.stdout.on('close', this.onClosed)
   }
 
+  get isolation(): Isolation {
+    return this.opts.isolation ?? DEFAULT_ISOLATION
+  }
+
   /** True once stopped for good (by the signal, stdout, or stop()). */
   get isStopped(): boolean {
     return this.stopped
@@ -118,7 +128,7 @@ export class TopicReader {
 
   /** Offsets of the topic's partitions by position or time (ListOffsets). */
   lookup(): OffsetLookup {
-    return kafkaOffsetLookup(this.opts.client, this.opts.topic)
+    return kafkaOffsetLookup(this.opts.client, this.opts.topic, isolationLevelOf(this.isolation))
   }
 
   /** The cursors: where each partition starts (checked against the log), and where it stops. */
@@ -175,7 +185,9 @@ export class TopicReader {
       cursors,
       maxWaitMs: this.opts.maxWaitMs ?? MAX_WAIT_MS,
       maxBytes: this.opts.maxBytes ?? MAX_BYTES,
+      isolation: this.isolation,
       onRecord: step.onRecord,
+      onMarker: step.onMarker,
       ready: step.ready,
     })
     this.fetcher = fetcher

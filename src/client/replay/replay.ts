@@ -18,6 +18,7 @@ import type { ClusterTarget } from '../kafka.js'
 import { WireClient } from '../wire/client.js'
 import type { OffsetSpec } from '../offsets.js'
 import type { PartitionCursor } from '../consume/fetcher.js'
+import type { Isolation } from '../consume/isolation.js'
 import { choosePartitions, TopicReader } from '../consume/topic-reader.js'
 import { createFormatter } from '../consume/format.js'
 import { OutputWriter } from '../consume/output.js'
@@ -45,6 +46,8 @@ export interface ReplayOptions {
   speed?: number
   dryRun: boolean
   binary: boolean
+  /** Default read_committed (consume/isolation.ts): aborted transactions are never replayed. */
+  isolation?: Isolation
   stdout: Writable
   signal: AbortSignal
   /** The live progress line (drawn only when stderr is a terminal). */

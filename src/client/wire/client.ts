@@ -89,8 +89,8 @@ export class WireClient {
     return md
   }
 
-  /** Offsets at `timestamp` (-2 earliest, -1 latest) per partition, asked of each leader. */
-  async listOffsets(opts: { topics: string[]; partitions?: Record<string, number[]>; timestamp?: bigint }): Promise<Map<string, bigint[]>> {
+  /** Offsets at `timestamp` (-2 earliest, -1 latest: the LSO at isolation level 1) per partition, asked of each leader. */
+  async listOffsets(opts: { topics: string[]; partitions?: Record<string, number[]>; timestamp?: bigint; isolationLevel?: number }): Promise<Map<string, bigint[]>> {
     const out = new Map<string, bigint[]>()
     for (const topic of opts.topics) {
       const offsets: bigint[] = []
@@ -113,7 +113,7 @@ export class WireClient {
               listOffsetsApi,
               {
                 replicaId: -1,
-                isolationLevel: 0,
+                isolationLevel: opts.isolationLevel ?? 0,
                 topics: [{ name: topic, partitions: partitions.map((p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: Number(opts.timestamp ?? -1n) })) }],
               },
               { timeoutMs: REQUEST_TIMEOUT_MS, max: LIST_OFFSETS_VERSION_MAX },

@@ -7,6 +7,7 @@
 import { consumeTopic, type ConsumeOptions, type ConsumeResult } from '../../client/consume/consume.js'
 import { consumeGroup } from '../../client/consume/group-consume.js'
 import type { ClusterTarget } from '../../client/kafka.js'
+import type { Isolation } from '../../client/consume/isolation.js'
 import type { OffsetSpec } from '../../client/offsets.js'
 import type { RecordSink } from '../../client/consume/record-pipeline.js'
 import { copyRecord } from './record.js'
@@ -18,6 +19,7 @@ export interface TailSourceOptions {
   partitions?: number[]
   from: OffsetSpec
   group?: { name: string; sessionTimeoutMs: number }
+  isolation?: Isolation
   store: TailStore
   signal: AbortSignal
   /** The partitions being read, once known (at start; with --group at each assignment). */
@@ -48,6 +50,7 @@ export function startTailSource(opts: TailSourceOptions): TailSource {
     topic,
     partitions: opts.partitions,
     from: opts.from,
+    isolation: opts.isolation,
     exit: false,
     format: 'json',
     binary: false,

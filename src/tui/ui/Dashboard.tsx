@@ -1,5 +1,5 @@
 /**
- * The whole `sluice ui` view: header, brokers, partitions, groups, event log, footer; and the
+ * The whole `sluice ui` view: header, brokers, partitions, groups, open transactions, event log, footer; and the
  * keys. It takes the cluster's data as props and an injected `runAction`, so tests drive it with
  * fixtures and a fake; the hooks that feed it live in App.tsx.
  */
@@ -27,14 +27,17 @@ import { BrokersPane, type BrokerRow } from './components/BrokersPane.js'
 import { EventLog } from './components/EventLog.js'
 import { Footer } from './components/Footer.js'
 import { GroupsPane } from './components/GroupsPane.js'
+import { TxnsPane } from './components/TxnsPane.js'
 import { partitionColumns, PartitionsPane, type PartitionLine } from './components/PartitionsPane.js'
-import type { ClusterSnapshot, ConnectionState, GroupsState, RunAction, UiEvent } from './types.js'
+import type { ClusterSnapshot, ConnectionState, GroupsState, RunAction, TxnsState, UiEvent } from './types.js'
 
 export interface DashboardProps {
   snapshot: ClusterSnapshot | undefined
   history: readonly Sample[]
   events: readonly UiEvent[]
   groups: GroupsState
+  /** Open transactions (none before the first answer). */
+  txns?: TxnsState
   connection: ConnectionState
   /** Shown in the header (which home's daemon this is). */
   home?: string
@@ -44,6 +47,8 @@ export interface DashboardProps {
   width?: number
   height?: number
 }
+
+const NO_TXNS: TxnsState = { transactions: [], error: null, updatedAtMs: null }
 
 export function Dashboard(props: DashboardProps): React.JSX.Element {
   const { snapshot, history, events, groups, connection, runAction, onExit } = props
@@ -77,7 +82,8 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
   const { focus, showInternal, pending, status } = ui.current
   const { brokers, rows, broker: selBroker, row: selRow } = resolveSelection(ui.current, data.current)
 
-  const lay = layout(height, brokers.length, groups.groups.length)
+  const txns = props.txns ?? NO_TXNS
+  const lay = layout(height, brokers.length, groups.groups.length, txns.transactions.length)
   const brokerRows: BrokerRow[] = brokers.map((b) => ({ broker: b, requestsPerSec: currentRate(history, requestsCounter(b.id)) }))
 
   // Only the rows on screen get rates and sparklines computed.
@@ -129,6 +135,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
         </>
       )}
       <GroupsPane groups={groups} rows={lay.groupRows} width={width} />
+      <TxnsPane txns={txns} rows={lay.txnRows} width={width} />
       <EventLog events={shownEvents.events} hidden={shownEvents.hidden} rows={lay.eventRows + spareRows} lastFailover={lastFailover(snapshot, events)} width={width} />
       <Footer confirm={pending === null ? null : confirmText(pending)} status={status} width={width} />
     </Box>

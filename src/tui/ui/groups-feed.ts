@@ -1,7 +1,7 @@
 /**
  * Consumer groups for the dashboard, through Kafka like `sluice group list/describe`: every
- * REFRESH_MS, one refresh at a time (a slow cluster delays the next, it never piles them up),
- * off the render path. An error is kept for the groups pane with the last groups (marked stale,
+ * GROUPS_REFRESH_MS, in a RefreshLoop. An error is kept for the groups pane with the last groups (marked
+ * stale,
  * as are groups that cannot be described or listed right now during a failover); the Kafka
  * client is made again on the next refresh, since a failover can leave them stuck on a broker
  * that is gone.
@@ -9,6 +9,7 @@
 import { GroupAdmin } from '../../client/group-admin.js'
 import type { ClusterTarget } from '../../client/kafka.js'
 import { WireClient } from '../../client/wire/client.js'
+import { RefreshLoop } from './refresh-loop.js'
 import type { GroupRow, GroupsState } from './types.js'
 
 export const GROUPS_REFRESH_MS = 2_000
@@ -48,9 +49,7 @@ export class GroupsFeed {
   private state: GroupsState = { groups: [], error: null, updatedAtMs: null }
   private readonly listeners = new Set<(s: GroupsState) => void>()
   private source: GroupSource | undefined
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
-  private stopped = false
+  private readonly loop = new RefreshLoop(GROUPS_REFRESH_MS, () => this.refresh())
   /** When each group was last listed (wall clock): a group missing for longer is dropped. */
   private readonly listedAtMs = new Map<string, number>()
 
@@ -66,23 +65,16 @@ export class GroupsFeed {
   }
 
   start(): void {
-    const tick = (): void => {
-      this.running = this.refresh().finally(() => {
-        this.running = undefined
-        if (!this.stopped) this.timer = setTimeout(tick, GROUPS_REFRESH_MS)
-      })
-    }
-    tick()
+    this.loop.start()
   }
 
   async stop(): Promise<void> {
-    this.stopped = true
-    clearTimeout(this.timer)
+    this.loop.stop()
     // Closing the clients under a refresh makes it fail at once rather than at its timeouts.
     const source = this.source
     this.source = undefined
     await source?.close()
-    await this.running?.catch(() => undefined)
+    await this.loop.settled()
   }
 
   async refresh(): Promise<void> {
@@ -94,7 +86,7 @@ export class GroupsFeed {
       const previous = new Map(this.state.groups.map((g) => [g.group, g]))
       const rows: GroupRow[] = []
       for (const [i, g] of list.entries()) {
-        if (this.stopped) return
+        if (this.loop.stopped) return
         this.listedAtMs.set(g.group, nowMs)
         if (i >= DESCRIBED_MAX) {
           rows.push({ group: g.group, state: g.state, members: 0, lag: null, topics: [] })
@@ -119,7 +111,7 @@ export class GroupsFeed {
       rows.sort((a, b) => a.group.localeCompare(b.group))
       this.set({ groups: rows, error: null, updatedAtMs: nowMs })
     } catch (err) {
-      if (this.stopped) return
+      if (this.loop.stopped) return
       const old = this.source
       this.source = undefined
       void old?.close().catch(() => undefined)

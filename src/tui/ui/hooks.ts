@@ -2,7 +2,8 @@
 import { useEffect, useSyncExternalStore } from 'react'
 import type { ClusterFeed, ClusterView } from './cluster-feed.js'
 import type { GroupsFeed } from './groups-feed.js'
-import type { GroupsState } from './types.js'
+import type { TxnsFeed } from './txns-feed.js'
+import type { GroupsState, TxnsState } from './types.js'
 
 /** The cluster as the control socket tells it: snapshot, rate history, events, connection. */
 export function useCluster(feed: ClusterFeed): ClusterView {
@@ -18,6 +19,18 @@ export function useCluster(feed: ClusterFeed): ClusterView {
 
 /** The consumer groups, refreshed through Kafka every few seconds. */
 export function useGroups(feed: GroupsFeed): GroupsState {
+  useEffect(() => {
+    feed.start()
+    return () => void feed.stop()
+  }, [feed])
+  return useSyncExternalStore(
+    (notify) => feed.onChange(notify),
+    () => feed.current,
+  )
+}
+
+/** The open transactions, refreshed through Kafka every few seconds. */
+export function useTxns(feed: TxnsFeed): TxnsState {
   useEffect(() => {
     feed.start()
     return () => void feed.stop()

@@ -7,12 +7,13 @@ import type { ClusterTarget } from '../../client/kafka.js'
 import { App } from './App.js'
 import { ClusterFeed } from './cluster-feed.js'
 import { GroupsFeed, kafkaGroupSource } from './groups-feed.js'
+import { kafkaTxnSource, TxnsFeed } from './txns-feed.js'
 
 export interface RunUiOptions {
   /** Shown in the header. */
   home: string
   socketPath: string
-  /** The local daemon's brokers, for the groups (through Kafka). */
+  /** The local daemon's brokers, for the groups and transactions (through Kafka). */
   target: ClusterTarget
 }
 
@@ -22,6 +23,7 @@ const LEAVE_ALT_SCREEN = '\u001B[?1049l'
 export async function runUi(opts: RunUiOptions): Promise<number> {
   const cluster = new ClusterFeed({ socketPath: opts.socketPath })
   const groups = new GroupsFeed(() => kafkaGroupSource(opts.target))
+  const txns = new TxnsFeed(kafkaTxnSource(opts.target))
   let exitCode = 0
   let done!: () => void
   const finished = new Promise<void>((resolve) => (done = resolve))
@@ -35,7 +37,7 @@ export async function runUi(opts: RunUiOptions): Promise<number> {
   process.on('SIGINT', onSigint)
   process.on('SIGTERM', onSigterm)
   process.stdout.write(ENTER_ALT_SCREEN)
-  const ink = render(<App cluster={cluster} groups={groups} home={opts.home} onExit={onExit} />, {
+  const ink = render(<App cluster={cluster} groups={groups} txns={txns} home={opts.home} onExit={onExit} />, {
     exitOnCtrlC: false,
     // Snapshots come every 500 ms and events in bursts: 10 frames a second is plenty.
     maxFps: 10,
@@ -49,7 +51,7 @@ export async function runUi(opts: RunUiOptions): Promise<number> {
     process.off('SIGINT', onSigint)
     process.off('SIGTERM', onSigterm)
     cluster.stop()
-    await groups.stop()
+    await Promise.all([groups.stop(), txns.stop()])
   }
   return exitCode
 }

@@ -54,6 +54,28 @@ export interface GroupsState {
   updatedAtMs: number | null
 }
 
+/** An open transaction as the transactions pane shows it. */
+export interface TxnRow {
+  transactionalId: string
+  state: string
+  /** How long it has been open (at the last refresh); null when the coordinator gives no start time. */
+  ageMs: number | null
+  timeoutMs: number
+  /** Partitions it has written to. */
+  partitions: number
+  /** Open longer than its timeout. */
+  hung: boolean
+}
+
+export interface TxnsState {
+  /** The transactions not yet ended, hung first, then the oldest. */
+  transactions: TxnRow[]
+  /** The last refresh's error, shown in the pane (the last transactions stay). */
+  error: string | null
+  /** Daemon-independent wall clock of the last successful refresh. */
+  updatedAtMs: number | null
+}
+
 /** An action the dashboard can ask for; `describe` says it in the confirmation and the footer. */
 export type UiAction =
   | { kind: 'kill'; broker: number }

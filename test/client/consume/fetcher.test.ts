@@ -7,6 +7,7 @@ import type { Broker, ClusterMetadata, Connection } from '@platformatic/kafka'
 import { describe, expect, it } from 'vitest'
 import { Fetcher, type PartitionCursor } from '../../../src/client/consume/fetcher.js'
 import type { FetchConnection, FetchOptions, FetchResult } from '../../../src/client/consume/fetch-api.js'
+import { encodeControlBatch } from '../../../src/protocol/control-batch.js'
 import { encodeRecordBatch } from '../../../src/protocol/record-batch.js'
 import { ErrorCode } from '../../../src/protocol/errors.js'
 
@@ -75,7 +76,7 @@ class FakeCluster {
       errorCode: ErrorCode.NONE,
       partitions: opts.partitions.map((req) => {
         const p = req.partition
-        const base = { partition: p, highWatermark: this.end(p), logStartOffset: this.logStart[p]!, records: Buffer.alloc(0) }
+        const base = { partition: p, highWatermark: this.end(p), logStartOffset: this.logStart[p]!, lastStableOffset: this.end(p), abortedTransactions: [], records: Buffer.alloc(0) }
         if (this.leaders[p] !== broker) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }
         if (req.fetchOffset < this.logStart[p]! || req.fetchOffset > this.end(p)) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE }
         // The batch holding fetchOffset and up to one more (a small max bytes).
@@ -99,6 +100,7 @@ async function run(cluster: FakeCluster, cursors: PartitionCursor[], onRecord?: 
     cursors,
     maxWaitMs: 0,
     maxBytes: 1 << 20,
+    isolation: 'read_committed',
     fetch: (c, o) => cluster.fetch(c, o),
     onRecord: (r) => {
       const value = r.buf.toString('utf8', r.valueStart, r.valueStart + r.valueLength)
@@ -234,6 +236,7 @@ describe('client/consume/fetcher', () => {
       cursors: [c],
       maxWaitMs: 1000,
       maxBytes: 1 << 20,
+      isolation: 'read_committed',
       // At the end, a long-poll that never answers: only stop() can end the run.
       fetch: (conn, o) => (o.partitions[0]!.fetchOffset >= 5 ? new Promise<FetchResult>(() => undefined) : cluster.fetch(conn, o)),
       onRecord: (r) => {
@@ -246,5 +249,58 @@ describe('client/consume/fetcher', () => {
     await fetcher.run()
     expectExactlyOnce(seen, { 0: [0, 5] })
     expect(c.position).toBe(5)
+  })
+
+  it('read_committed: asks the broker for it, drops the aborted transaction, and ends at a stop offset behind a trailing marker', async () => {
+    const txn = (producerId: number, baseOffset: number, value: string): Buffer =>
+      encodeRecordBatch({ baseOffset, producerId, producerEpoch: 0, baseSequence: 0, transactional: true, records: [{ value }] })
+    const marker = (producerId: number, offset: number, committed: boolean): Buffer => {
+      const b = encodeControlBatch({ producerId, producerEpoch: 0, committed, coordinatorEpoch: 0, timestampMs: 0 })
+      b.writeBigInt64BE(BigInt(offset), 0)
+      return b
+    }
+    // 0 p1 aborted, 1 p2 committed, 2 ABORT p1, 3 COMMIT p2: the last stable offset is 4.
+    const log = [txn(1, 0, '0:0'), txn(2, 1, '0:1'), marker(1, 2, false), marker(2, 3, true)]
+    const cluster = new FakeCluster([0], [1])
+    const isolations: (string | undefined)[] = []
+    const c = cursor(0, 0, 4)
+    const seen: string[] = []
+    const fetcher = new Fetcher({
+      consumer: cluster.client(),
+      target: { bootstrapBrokers: ['b1:1'], local: false },
+      topic: 't',
+      cursors: [c],
+      maxWaitMs: 0,
+      maxBytes: 1 << 20,
+      isolation: 'read_committed',
+      fetch: async (_conn, o) => {
+        isolations.push(o.isolation)
+        const from = o.partitions[0]!.fetchOffset
+        return {
+          errorCode: ErrorCode.NONE,
+          partitions: [
+            {
+              partition: 0,
+              errorCode: ErrorCode.NONE,
+              highWatermark: 4,
+              lastStableOffset: 4,
+              logStartOffset: 0,
+              abortedTransactions: from === 0 ? [{ producerId: 1, firstOffset: 0 }] : [],
+              // One batch per answer: the last answer holds nothing but the trailing marker.
+              records: log[from] ?? Buffer.alloc(0),
+            },
+          ],
+        }
+      },
+      onRecord: (r) => {
+        seen.push(r.buf.toString('utf8', r.valueStart, r.valueStart + r.valueLength))
+        return true
+      },
+      ready: async () => undefined,
+    })
+    await fetcher.run()
+    expect(seen).toEqual(['0:1'])
+    expect(c).toMatchObject({ position: 4, done: true })
+    expect(new Set(isolations)).toEqual(new Set(['read_committed']))
   })
 })

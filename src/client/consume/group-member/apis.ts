@@ -163,11 +163,11 @@ export async function offsetCommit(
   return { errorCodes: req.offsets.map((o) => byPartition.get(o.partition) ?? ErrorCode.UNKNOWN_SERVER_ERROR) }
 }
 
-export async function offsetFetch(connection: KafkaConnection, req: { groupId: string; topic: string; partitions: number[] }): Promise<OffsetFetchResult> {
+export async function offsetFetch(connection: KafkaConnection, req: { groupId: string; topic: string; partitions: number[]; requireStable?: boolean }): Promise<OffsetFetchResult> {
   const answer = await kafkaRequest(
     connection,
     offsetFetchApi,
-    { groups: [{ groupId: req.groupId, topics: [{ name: req.topic, partitionIndexes: req.partitions }] }], requireStable: false },
+    { groups: [{ groupId: req.groupId, topics: [{ name: req.topic, partitionIndexes: req.partitions }] }], requireStable: req.requireStable === true },
     at(OFFSET_FETCH_VERSION),
   )
   const group = answer.groups[0]

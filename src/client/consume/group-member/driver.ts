@@ -34,6 +34,12 @@ export interface GroupDriverOptions extends MemberOptions {
   nowMs?: () => number
   /** Short requests (FindCoordinator, Heartbeat, OffsetCommit, OffsetFetch, LeaveGroup). */
   requestTimeoutMs?: number
+  /**
+   * OffsetFetch asks for stable offsets only (KIP-447, as Kafka's read_committed consumer does): an
+   * offset committed in a transaction still open answers UNSTABLE_OFFSET_COMMIT, which fetchOffsets
+   * throws for the caller to retry (the coordinator is fine, the member is not told).
+   */
+  requireStable?: boolean
 }
 
 export class GroupFailedError extends Error {
@@ -129,7 +135,7 @@ export class GroupDriver {
     if (!ctx) throw new Error(`group "${this.opts.groupId}" has no coordinator at the moment`)
     let r: api.OffsetFetchResult
     try {
-      r = await this.bounded(this.requestTimeoutMs, async () => api.offsetFetch(await this.connect(ctx.coordinator), { groupId: this.opts.groupId, topic, partitions }))
+      r = await this.bounded(this.requestTimeoutMs, async () => api.offsetFetch(await this.connect(ctx.coordinator), { groupId: this.opts.groupId, topic, partitions, requireStable: this.opts.requireStable === true }))
     } catch (err) {
       this.member.onCommitFailed(ctx, { cause: err }, this.now())
       this.wake()

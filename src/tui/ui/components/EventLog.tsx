@@ -18,6 +18,9 @@ function eventColor(type: string): string | undefined {
   if (type === 'broker.killed' || type === 'broker.fenced' || type === 'isr.shrunk' || type.startsWith('fault.')) return 'yellow'
   if (type === 'leader.changed' || type === 'failover.measured') return 'cyan'
   if (type === 'broker.started' || type === 'broker.unfenced' || type === 'broker.resumed' || type === 'isr.expanded') return 'green'
+  // Transactions: a commit is routine; an abort, a timeout or a fenced producer is worth a look.
+  if (type === 'txn.aborted' || type === 'txn.timed-out') return 'yellow'
+  if (type === 'txn.fenced') return 'magenta'
   return undefined
 }
 
