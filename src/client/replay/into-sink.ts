@@ -1,15 +1,19 @@
 /**
  * `replay --into`: the sink that re-produces each record into the target topic (acks=all,
- * idempotent, through the produce send pipeline), with headers naming where it came from. Each
- * fetch response's records go out as one send; drain() waits for every acknowledgement.
+ * idempotent, through the produce send pipeline, on sluice's own wire client), with headers naming
+ * where it came from. Each fetch response's records go out as one send, in the replay's open
+ * transaction; then, once they are acknowledged, the transaction commits with the replay's
+ * progress (exactly-once.ts). drain() sends what is left and commits it.
  */
 import { SluiceError } from '../../common/errors.js'
 import type { RecordSink } from '../consume/record-pipeline.js'
 import { keyOf, readHeaders, valueOf, type RecordView } from '../consume/record-view.js'
-import { DELIVERY_TIMEOUT_MS, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS, isRetriableSend, type BufferProducer } from '../produce/producer-setup.js'
+import type { PartitionCursor } from '../consume/fetcher.js'
+import { DELIVERY_TIMEOUT_MS, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS, isRetriableSend, type ProduceClient } from '../produce/producer-setup.js'
 import { RawSender } from '../produce/raw-sender.js'
 import { partitionForKey } from '../produce/partitioner.js'
 import { SendPipeline, type Message } from '../produce/send-pipeline.js'
+import type { ReplayCheckpoint } from './exactly-once.js'
 
 /** The headers added to every re-produced record (values are UTF-8 decimal text for numbers). */
 export const SOURCE_TOPIC_HEADER = 'sluice-replay-source-topic'
@@ -26,17 +30,21 @@ export class IntoSink implements RecordSink {
   private batches = 0
   readonly pipeline: SendPipeline
   private roundRobin = 0
+  /** Records sent since the last commit. */
+  private sentSinceCommit = false
 
   constructor(
-    producer: BufferProducer,
+    producer: ProduceClient,
     private readonly sourceTopic: string,
     private readonly into: string,
     private readonly numPartitions: number,
     /** Partitioned by the key's hash rather than kept in the source partition. */
     readonly rehash: boolean,
+    /** The transaction and the progress; the source's cursors, whose positions are the progress. */
+    private readonly checkpoint: { progress: ReplayCheckpoint; cursors: () => PartitionCursor[] },
   ) {
     this.perPartition = new Array<number>(numPartitions).fill(0)
-    const sender = new RawSender(producer, { topic: into, numPartitions, idempotent: true, timeoutMs: REQUEST_TIMEOUT_MS })
+    const sender = new RawSender(producer, { topic: into, numPartitions, idempotent: true, timeoutMs: REQUEST_TIMEOUT_MS, transaction: checkpoint.progress.txn })
     this.pipeline = new SendPipeline(sender, {
       acks: -1,
       compression: 'none',
@@ -79,9 +87,21 @@ export class IntoSink implements RecordSink {
     this.bytes += (key?.length ?? 0) + (value?.length ?? 0)
   }
 
-  /** After each fetch response: its records go as one send (waits while too many sends are in flight). */
+  /**
+   * After each fetch response: its records go as one send, and once acknowledged they commit
+   * with the cursors' positions in one transaction.
+   */
   async ready(): Promise<void> {
+    await this.send()
+    await this.pipeline.drain()
+    this.throwIfFailed()
+    await this.checkpoint.progress.commit(this.checkpoint.cursors(), this.sentSinceCommit)
+    this.sentSinceCommit = false
+  }
+
+  private async send(): Promise<void> {
     if (this.messages.length === 0) return
+    this.sentSinceCommit = true
     const n = ++this.batches
     const batch = { messages: this.messages, perPartition: this.perPartition, bytes: this.bytes, firstLineNo: n, lastLineNo: n }
     this.messages = []
@@ -90,10 +110,12 @@ export class IntoSink implements RecordSink {
     await this.pipeline.send(batch)
   }
 
-  /** Sends what is left and waits for every acknowledgement; throws the first failed send. */
+  /** Sends what is left, waits for every acknowledgement and commits; throws the first failed send. */
   async drain(): Promise<void> {
     await this.ready()
-    await this.pipeline.drain()
+  }
+
+  private throwIfFailed(): void {
     const failure = this.pipeline.failure
     if (failure !== undefined) throw produceError(failure.error, this.into)
   }
@@ -103,7 +125,7 @@ export class IntoSink implements RecordSink {
 function produceError(error: unknown, into: string): SluiceError {
   if (error instanceof SluiceError) return error
   const message = error instanceof Error ? error.message : String(error)
-  return new SluiceError('KAFKA_ERROR', `producing to ${into} failed: ${message}; records after the resume offsets below were not all acknowledged`, {
+  return new SluiceError('KAFKA_ERROR', `producing to ${into} failed: ${message}; the transaction in progress is aborted; run the same command again to resume from the progress committed`, {
     exit: 7,
     cause: error,
   })
