@@ -1,0 +1,529 @@
+/**
+ * A broker's transaction coordinator (Kafka's TransactionCoordinator, TransactionStateManager and
+ * TransactionMarkerChannelManager in one). Each transactional id's state lives in the internal,
+ * compacted, replicated topic `__transaction_state`, at the partition its id hashes to (as groups
+ * in `__consumer_offsets`, coordinator-placement.ts); the coordinator of an id is the leader of
+ * that partition, and its coordinator epoch is that partition's leader epoch. On becoming leader
+ * the broker loads the ids from the log (COORDINATOR_LOAD_IN_PROGRESS meanwhile) and finishes the
+ * transactions it finds in PrepareCommit/PrepareAbort; on losing leadership it forgets them
+ * (NOT_COORDINATOR), and the new leader carries on from the log.
+ *
+ * The rules of each request are the pure machine of src/cluster/txn-state.ts; here they are
+ * persisted: every state change is appended with acks=all and applied (and answered) only once it
+ * is on every ISR member. EndTxn is answered once PrepareCommit/PrepareAbort is written; then the
+ * markers go to the leader of each partition of the transaction (BrokerLink.writeTxnMarkers),
+ * retried until each partition has its marker (a leader that moved is looked up again), and
+ * CompleteCommit/CompleteAbort is written. A timer aborts ongoing transactions older than their
+ * timeout, fencing their producer, as Kafka's abortTimedOutTransactions does.
+ */
+import { brokerConfig } from '../cluster/configs.js'
+import { coordinatorPartitionFor } from '../cluster/coordinator-placement.js'
+import type { TxnEventType } from '../cluster/events.js'
+import type { Scheduler } from '../cluster/scheduler.js'
+import { sleep } from '../cluster/scheduler.js'
+import {
+  complete,
+  decideAddPartitions,
+  decideEndTxn,
+  decideInitProducerId,
+  fenceAndAbort,
+  isExpired,
+  isTimedOut,
+  matchesListFilter,
+  unknownStates,
+  type TxnDecision,
+  type TxnListFilter,
+  type TxnMetadata,
+  type TxnPartition,
+} from '../cluster/txn-state.js'
+import type { Logger } from '../common/logger.js'
+import { parseBatches } from '../protocol/batch-layout.js'
+import { ErrorCode } from '../protocol/errors.js'
+import { decodeRecordBatches, encodeRecordBatch } from '../protocol/record-batch.js'
+import { isStorageError } from '../storage/errors.js'
+import type { ClusterView } from './cluster-view.js'
+import type { BrokerLink } from './replica-fetcher.js'
+import type { Hosted, ReplicaManager } from './replica-manager.js'
+import type { TxnMarkerOutcome, TxnMarkerSpec } from './txn-markers.js'
+
+export const TXN_STATE_TOPIC = '__transaction_state'
+const WRITE_TIMEOUT_MS = 5_000
+const MARKER_BACKOFF_MIN_MS = 50
+const MARKER_BACKOFF_MAX_MS = 1_000
+/** Transaction events told per second at most; the rest are counted in one line (a busy producer commits thousands a second). */
+const EVENTS_PER_SECOND = 20
+
+/** A transaction event for `sluice cluster events`. */
+export interface TxnEvent {
+  type: TxnEventType
+  fields: Record<string, unknown>
+  message: string
+}
+
+export interface TxnCoordinatorOptions {
+  brokerId: number
+  cluster: ClusterView
+  scheduler: Scheduler
+  log: Logger
+  link: BrokerLink
+  replicas: () => ReplicaManager | null
+  onEvent?: (e: TxnEvent) => void
+}
+
+interface Entry {
+  /** null while the first InitProducerId of the id is being written. */
+  meta: TxnMetadata | null
+  /** A state change is being written: other changes wait (CONCURRENT_TRANSACTIONS). */
+  pending: boolean
+}
+
+interface Shard {
+  partition: number
+  coordinatorEpoch: number
+  loaded: boolean
+  txns: Map<string, Entry>
+}
+
+type Lookup = { shard: Shard } | { errorCode: number }
+
+/** How a write error of __transaction_state is told to clients, as Kafka maps them. */
+function coordinatorError(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.LEADER_NOT_AVAILABLE:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+      return ErrorCode.UNKNOWN_SERVER_ERROR
+    default:
+      return errorCode
+  }
+}
+
+/** Creates __transaction_state on first use, as Kafka does; false when it could not be. */
+export async function ensureTxnStateTopic(cluster: ClusterView): Promise<boolean> {
+  if (cluster.image.topicsByName.has(TXN_STATE_TOPIC)) return true
+  const cfg = cluster.image.brokerConfigs
+  const live = cluster.image.liveBrokers().length
+  const replicationFactor = Math.max(1, Math.min(Number(brokerConfig(cfg, 'transaction.state.log.replication.factor')), live))
+  const minIsr = Math.max(1, Math.min(Number(brokerConfig(cfg, 'transaction.state.log.min.isr')), replicationFactor))
+  const created = await cluster.createTopic(
+    {
+      name: TXN_STATE_TOPIC,
+      numPartitions: Number(brokerConfig(cfg, 'transaction.state.log.num.partitions')),
+      replicationFactor,
+      configs: [
+        { name: 'cleanup.policy', value: 'compact' },
+        { name: 'min.insync.replicas', value: String(minIsr) },
+      ],
+    },
+    false,
+  )
+  return created.errorCode === ErrorCode.NONE || created.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS
+}
+
+export interface InitProducerIdResult {
+  errorCode: number
+  producerId: number
+  producerEpoch: number
+}
+
+export interface TxnDescription {
+  errorCode: number
+  meta: TxnMetadata | null
+}
+
+export class TxnCoordinator {
+  private readonly shards = new Map<number, Shard>()
+  private cancelTick: (() => void) | null = null
+  private stopped = false
+  private eventWindowStartMs = 0
+  private eventsInWindow = 0
+  private readonly eventsSuppressed = new Map<TxnEventType, number>()
+
+  constructor(private readonly opts: TxnCoordinatorOptions) {}
+
+  start(): void {
+    const tick = (): void => {
+      if (this.stopped) return
+      this.abortTimedOutTransactions()
+      this.flushSuppressedEvents()
+      this.cancelTick = this.opts.scheduler.setTimer(tick, this.cleanupIntervalMs())
+    }
+    this.cancelTick = this.opts.scheduler.setTimer(tick, this.cleanupIntervalMs())
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.cancelTick?.()
+    this.cancelTick = null
+    this.shards.clear()
+  }
+
+  private cleanupIntervalMs(): number {
+    return Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'transaction.abort.timed.out.transaction.cleanup.interval.ms'))
+  }
+
+  // ---- leadership and loading ----------------------------------------------------------------
+
+  /** The replica manager says this broker now leads (or no longer leads) a partition. */
+  onLeadership(h: Hosted, leading: boolean): void {
+    const topic = this.opts.cluster.image.topicsById.get(h.topicId)
+    if (topic?.name !== TXN_STATE_TOPIC) return
+    const existing = this.shards.get(h.partition)
+    if (!leading) {
+      if (existing) this.shards.delete(h.partition)
+      return
+    }
+    if (existing && existing.coordinatorEpoch === h.leaderEpoch) return
+    const shard: Shard = { partition: h.partition, coordinatorEpoch: h.leaderEpoch, loaded: false, txns: new Map() }
+    this.shards.set(h.partition, shard)
+    this.load(shard, h).then(
+      () => {
+        if (!this.isCurrent(shard)) return
+        shard.loaded = true
+        // A coordinator that failed over in the middle of a commit or abort finishes it.
+        for (const [id, entry] of shard.txns) {
+          if (entry.meta?.state === 'PrepareCommit' || entry.meta?.state === 'PrepareAbort') void this.sendMarkers(shard, id)
+        }
+      },
+      (error: unknown) => {
+        this.opts.log.error('loading transactions failed', { broker: this.opts.brokerId, partition: h.partition, error: String(error) })
+        if (this.shards.get(h.partition) === shard) this.shards.delete(h.partition)
+        if (isStorageError(error, 'CORRUPT_BATCH')) this.opts.replicas()?.corruptionFound(h, error)
+      },
+    )
+  }
+
+  private async load(shard: Shard, h: Hosted): Promise<void> {
+    const log = h.log!
+    let offset = log.logStartOffset
+    while (offset < log.logEndOffset) {
+      const batches = await log.read(offset, 8 * 1024 * 1024, log.logEndOffset)
+      if (batches.length === 0) break
+      for (const b of batches) {
+        for (const { records } of decodeRecordBatches(b)) {
+          for (const r of records) {
+            if (r.offset < offset || !r.key) continue
+            offset = r.offset + 1
+            const key = JSON.parse(r.key.toString()) as { t: string }
+            if (r.value === null) shard.txns.delete(key.t)
+            else shard.txns.set(key.t, { meta: JSON.parse(r.value.toString()) as TxnMetadata, pending: false })
+          }
+        }
+      }
+    }
+    this.opts.log.info('loaded transactions', { broker: this.opts.brokerId, partition: shard.partition, coordinatorEpoch: shard.coordinatorEpoch, transactionalIds: shard.txns.size })
+  }
+
+  private isCurrent(shard: Shard): boolean {
+    return !this.stopped && this.shards.get(shard.partition) === shard
+  }
+
+  private numPartitions(): number | null {
+    return this.opts.cluster.image.topicsByName.get(TXN_STATE_TOPIC)?.partitions.length ?? null
+  }
+
+  /** The partition of __transaction_state that holds a transactional id, or null before the topic exists. */
+  partitionFor(transactionalId: string): number | null {
+    const n = this.numPartitions()
+    return n === null ? null : coordinatorPartitionFor(transactionalId, n)
+  }
+
+  private lookup(transactionalId: string): Lookup {
+    const partition = this.partitionFor(transactionalId)
+    if (partition === null) return { errorCode: ErrorCode.NOT_COORDINATOR }
+    const shard = this.shards.get(partition)
+    if (!shard) return { errorCode: ErrorCode.NOT_COORDINATOR }
+    if (!shard.loaded) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS }
+    return { shard }
+  }
+
+  // ---- persistence ---------------------------------------------------------------------------
+
+  private async write(shard: Shard, transactionalId: string, meta: TxnMetadata | null): Promise<number> {
+    const replicas = this.opts.replicas()
+    const p = this.opts.cluster.image.topicsByName.get(TXN_STATE_TOPIC)?.partitions[shard.partition]
+    if (!replicas || !p) return ErrorCode.NOT_COORDINATOR
+    const batch = encodeRecordBatch({
+      baseTimestamp: this.opts.scheduler.nowMs(),
+      records: [{ key: JSON.stringify({ t: transactionalId }), value: meta === null ? null : JSON.stringify(meta) }],
+    })
+    const result = await replicas.append(TXN_STATE_TOPIC, p, parseBatches(batch), -1, WRITE_TIMEOUT_MS)
+    return coordinatorError(result.errorCode)
+  }
+
+  /** Writes `next` with acks=all and applies it once replicated, if this coordinator still owns the id. */
+  private async persist(shard: Shard, transactionalId: string, next: TxnMetadata): Promise<number> {
+    let entry = shard.txns.get(transactionalId)
+    if (!entry) shard.txns.set(transactionalId, (entry = { meta: null, pending: false }))
+    entry.pending = true
+    const code = await this.write(shard, transactionalId, next)
+    entry.pending = false
+    if (!this.isCurrent(shard) || shard.txns.get(transactionalId) !== entry) return ErrorCode.NOT_COORDINATOR
+    if (code === ErrorCode.NONE) entry.meta = next
+    else if (entry.meta === null) shard.txns.delete(transactionalId)
+    return code
+  }
+
+  /** Runs a decision: NONE or an error code to answer, after writing what it says to write. */
+  private async apply(shard: Shard, transactionalId: string, d: Exclude<TxnDecision, { kind: 'needProducerId' }>): Promise<number> {
+    if (d.kind === 'answer') return d.errorCode
+    const before = shard.txns.get(transactionalId)?.meta ?? null
+    const code = await this.persist(shard, transactionalId, d.next)
+    if (code !== ErrorCode.NONE) return code
+    if (d.fenced && before) this.fenced(before, d.next)
+    if (d.markers) void this.sendMarkers(shard, transactionalId)
+    return d.errorCode
+  }
+
+  // ---- requests ------------------------------------------------------------------------------
+
+  /** InitProducerId with a transactional id (a null or empty one never reaches here). */
+  async initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: number; producerEpoch: number } | null): Promise<InitProducerIdResult> {
+    const failed = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: -1, producerEpoch: -1 })
+    const maxTimeoutMs = Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'transaction.max.timeout.ms'))
+    let newProducerId: number | undefined
+    // Twice at most: a first pass may find that a new producer id is needed.
+    for (let pass = 0; pass < 2; pass++) {
+      const found = this.lookup(transactionalId)
+      if ('errorCode' in found) return failed(found.errorCode)
+      const entry = found.shard.txns.get(transactionalId)
+      const d = decideInitProducerId(entry?.meta ?? null, entry?.pending ?? false, { transactionalId, timeoutMs, maxTimeoutMs, expected, nowMs: this.opts.scheduler.nowMs(), newProducerId })
+      if (d.kind === 'needProducerId') {
+        const allocated = await this.opts.cluster.allocateProducerId()
+        if (allocated.errorCode !== ErrorCode.NONE || allocated.value === undefined) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        newProducerId = allocated.value
+        continue
+      }
+      const code = await this.apply(found.shard, transactionalId, d)
+      if (code !== ErrorCode.NONE || d.kind !== 'write') return failed(code)
+      this.opts.log.info('initialized transactional id', { transactionalId, producerId: d.next.producerId, producerEpoch: d.next.producerEpoch, partition: found.shard.partition })
+      return { errorCode: ErrorCode.NONE, producerId: d.next.producerId, producerEpoch: d.next.producerEpoch }
+    }
+    return failed(ErrorCode.CONCURRENT_TRANSACTIONS)
+  }
+
+  /** AddPartitionsToTxn (and AddOffsetsToTxn with the group's __consumer_offsets partition). */
+  async addPartitions(transactionalId: string, producerId: number, producerEpoch: number, partitions: TxnPartition[]): Promise<number> {
+    const found = this.lookup(transactionalId)
+    if ('errorCode' in found) return found.errorCode
+    const entry = found.shard.txns.get(transactionalId)
+    const d = decideAddPartitions(entry?.meta ?? null, entry?.pending ?? false, { producerId, producerEpoch, partitions, nowMs: this.opts.scheduler.nowMs() })
+    return d.kind === 'needProducerId' ? ErrorCode.UNKNOWN_SERVER_ERROR : this.apply(found.shard, transactionalId, d)
+  }
+
+  /** EndTxn: answered once PrepareCommit/PrepareAbort is replicated; the markers follow. */
+  async endTxn(transactionalId: string, producerId: number, producerEpoch: number, committed: boolean): Promise<number> {
+    const found = this.lookup(transactionalId)
+    if ('errorCode' in found) return found.errorCode
+    const entry = found.shard.txns.get(transactionalId)
+    const d = decideEndTxn(entry?.meta ?? null, entry?.pending ?? false, { producerId, producerEpoch, committed, nowMs: this.opts.scheduler.nowMs() })
+    return d.kind === 'needProducerId' ? ErrorCode.UNKNOWN_SERVER_ERROR : this.apply(found.shard, transactionalId, d)
+  }
+
+  /** DescribeTransactions for one id. */
+  describe(transactionalId: string): TxnDescription {
+    const found = this.lookup(transactionalId)
+    if ('errorCode' in found) return { errorCode: found.errorCode, meta: null }
+    const meta = found.shard.txns.get(transactionalId)?.meta ?? null
+    if (meta === null || meta.state === 'Dead') return { errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, meta: null }
+    return { errorCode: ErrorCode.NONE, meta }
+  }
+
+  /** ListTransactions: the ids this broker coordinates, filtered as Kafka filters them. */
+  list(filter: TxnListFilter): { errorCode: number; unknownStateFilters: string[]; transactions: TxnMetadata[] } {
+    const unknownStateFilters = unknownStates(filter.states)
+    if ([...this.shards.values()].some((s) => !s.loaded)) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, unknownStateFilters, transactions: [] }
+    const nowMs = this.opts.scheduler.nowMs()
+    const transactions: TxnMetadata[] = []
+    for (const shard of this.shards.values()) {
+      for (const entry of shard.txns.values()) if (entry.meta && matchesListFilter(entry.meta, filter, nowMs)) transactions.push(entry.meta)
+    }
+    transactions.sort((a, b) => (a.transactionalId < b.transactionalId ? -1 : a.transactionalId > b.transactionalId ? 1 : 0))
+    return { errorCode: ErrorCode.NONE, unknownStateFilters, transactions }
+  }
+
+  // ---- markers -------------------------------------------------------------------------------
+
+  /** The entry of a transaction whose markers are going out, while this coordinator still owns it. */
+  private preparing(shard: Shard, transactionalId: string, meta: TxnMetadata): boolean {
+    return this.isCurrent(shard) && shard.txns.get(transactionalId)?.meta === meta
+  }
+
+  /**
+   * Writes the markers of a PrepareCommit/PrepareAbort into every partition of the transaction,
+   * then CompleteCommit/CompleteAbort. Each partition is retried until its leader has its marker;
+   * a partition whose topic is gone is dropped (nothing can read it). Stops when this broker stops
+   * coordinating the id: the new coordinator resumes from the log.
+   */
+  private async sendMarkers(shard: Shard, transactionalId: string): Promise<void> {
+    const meta = shard.txns.get(transactionalId)?.meta
+    if (!meta || (meta.state !== 'PrepareCommit' && meta.state !== 'PrepareAbort')) return
+    const committed = meta.state === 'PrepareCommit'
+    let remaining = meta.partitions
+    let backoffMs = MARKER_BACKOFF_MIN_MS
+    while (remaining.length > 0) {
+      if (!this.preparing(shard, transactionalId, meta)) return
+      const byLeader = new Map<number, TxnPartition[]>()
+      const waiting: TxnPartition[] = []
+      const image = this.opts.cluster.image
+      for (const tp of remaining) {
+        const p = image.topicsByName.get(tp.topic)?.partitions[tp.partition]
+        if (!p) {
+          this.opts.log.info('transaction marker skipped: the partition is gone', { transactionalId, topic: tp.topic, partition: tp.partition })
+          continue
+        }
+        if (p.leader < 0) waiting.push(tp)
+        else byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), tp])
+      }
+      const outcomes = await Promise.all([...byLeader].map(([leaderId, tps]) => this.sendTo(leaderId, meta, committed, shard.coordinatorEpoch, tps)))
+      if (outcomes.some((o) => o === 'abandon')) {
+        this.opts.log.warn('transaction markers abandoned: a newer producer or coordinator epoch', { transactionalId, producerId: meta.producerId, producerEpoch: meta.producerEpoch })
+        return
+      }
+      remaining = [...waiting, ...outcomes.flatMap((o) => (o === 'abandon' ? [] : o))]
+      if (remaining.length > 0) {
+        await sleep(this.opts.scheduler, backoffMs)
+        backoffMs = Math.min(backoffMs * 2, MARKER_BACKOFF_MAX_MS)
+      }
+    }
+    await this.writeComplete(shard, transactionalId, meta)
+  }
+
+  /** One WriteTxnMarkers to a leader: the partitions to retry, or 'abandon'. */
+  private async sendTo(leaderId: number, meta: TxnMetadata, committed: boolean, coordinatorEpoch: number, tps: TxnPartition[]): Promise<TxnPartition[] | 'abandon'> {
+    const topics = new Map<string, number[]>()
+    for (const tp of tps) topics.set(tp.topic, [...(topics.get(tp.topic) ?? []), tp.partition])
+    const spec: TxnMarkerSpec = {
+      producerId: meta.producerId,
+      producerEpoch: meta.producerEpoch,
+      committed,
+      coordinatorEpoch,
+      topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+    }
+    let outcomes: TxnMarkerOutcome[]
+    try {
+      outcomes = await this.opts.link.writeTxnMarkers(this.opts.brokerId, leaderId, [spec])
+    } catch {
+      return tps // the leader cannot be reached: look it up again and retry
+    }
+    const retry: TxnPartition[] = []
+    const answered = new Set<string>()
+    for (const o of outcomes) {
+      for (const t of o.topics) {
+        for (const p of t.partitions) {
+          answered.add(`${p.partition}:${t.name}`)
+          switch (p.errorCode) {
+            case ErrorCode.NONE:
+              break
+            case ErrorCode.INVALID_PRODUCER_EPOCH:
+            case ErrorCode.TRANSACTION_COORDINATOR_FENCED:
+              return 'abandon'
+            case ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT:
+            case ErrorCode.UNSUPPORTED_VERSION:
+              break // the producer could not have written there either
+            default:
+              retry.push({ topic: t.name, partition: p.partition })
+          }
+        }
+      }
+    }
+    for (const tp of tps) if (!answered.has(`${tp.partition}:${tp.topic}`)) retry.push(tp)
+    return retry
+  }
+
+  private async writeComplete(shard: Shard, transactionalId: string, meta: TxnMetadata): Promise<void> {
+    let backoffMs = MARKER_BACKOFF_MIN_MS
+    for (;;) {
+      if (!this.preparing(shard, transactionalId, meta)) return
+      const done = complete(meta, this.opts.scheduler.nowMs())
+      const code = await this.persist(shard, transactionalId, done)
+      if (code === ErrorCode.NONE) {
+        this.ended(done)
+        return
+      }
+      if (code !== ErrorCode.COORDINATOR_NOT_AVAILABLE) return
+      await sleep(this.opts.scheduler, backoffMs)
+      backoffMs = Math.min(backoffMs * 2, MARKER_BACKOFF_MAX_MS)
+    }
+  }
+
+  // ---- timeouts ------------------------------------------------------------------------------
+
+  /** Aborts every ongoing transaction open longer than its timeout, at a bumped epoch (fencing its producer). */
+  private abortTimedOutTransactions(): void {
+    const nowMs = this.opts.scheduler.nowMs()
+    for (const shard of this.shards.values()) {
+      if (!shard.loaded) continue
+      for (const [id, entry] of shard.txns) {
+        const meta = entry.meta
+        if (!meta || !isTimedOut(meta, entry.pending, nowMs)) continue
+        const next = fenceAndAbort(meta, nowMs)
+        void this.persist(shard, id, next).then((code) => {
+          if (code !== ErrorCode.NONE) return
+          this.event('txn.timed-out', next, `transaction ${id} timed out after ${meta.timeoutMs} ms: aborted, producer ${meta.producerId} fenced at epoch ${next.producerEpoch}`)
+          void this.sendMarkers(shard, id)
+        })
+      }
+    }
+  }
+
+  /** Transactional ids unused for longer than transactional.id.expiration.ms (tombstoned by the caller). */
+  expiredIds(): string[] {
+    const nowMs = this.opts.scheduler.nowMs()
+    const expirationMs = Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'transactional.id.expiration.ms'))
+    const out: string[] = []
+    for (const shard of this.shards.values()) {
+      if (!shard.loaded) continue
+      for (const [id, entry] of shard.txns) if (entry.meta && isExpired(entry.meta, entry.pending, nowMs, expirationMs)) out.push(id)
+    }
+    return out
+  }
+
+  // ---- events --------------------------------------------------------------------------------
+
+  private fenced(before: TxnMetadata, after: TxnMetadata): void {
+    const open = before.state === 'Ongoing'
+    this.event(
+      'txn.fenced',
+      after,
+      `producer ${before.producerId} epoch ${before.producerEpoch} of ${before.transactionalId} fenced by a new producer${open ? ': its open transaction is aborted' : ''}`,
+    )
+  }
+
+  private ended(meta: TxnMetadata): void {
+    const committed = meta.state === 'CompleteCommit'
+    this.event(committed ? 'txn.committed' : 'txn.aborted', meta, `transaction ${meta.transactionalId} ${committed ? 'committed' : 'aborted'} (producer ${meta.producerId}, epoch ${meta.producerEpoch})`)
+  }
+
+  private event(type: TxnEventType, meta: TxnMetadata, message: string): void {
+    if (!this.opts.onEvent) return
+    const nowMs = this.opts.scheduler.nowMs()
+    if (nowMs - this.eventWindowStartMs >= 1000) {
+      this.flushSuppressedEvents()
+      this.eventWindowStartMs = nowMs
+      this.eventsInWindow = 0
+    }
+    if (++this.eventsInWindow > EVENTS_PER_SECOND) {
+      this.eventsSuppressed.set(type, (this.eventsSuppressed.get(type) ?? 0) + 1)
+      return
+    }
+    this.opts.onEvent({ type, fields: { broker: this.opts.brokerId, transactionalId: meta.transactionalId, producerId: meta.producerId, producerEpoch: meta.producerEpoch }, message })
+  }
+
+  /** One line per kind for the events over the per-second budget. */
+  private flushSuppressedEvents(): void {
+    if (this.eventsSuppressed.size === 0 || !this.opts.onEvent) return
+    for (const [type, count] of this.eventsSuppressed) {
+      this.opts.onEvent({ type, fields: { broker: this.opts.brokerId, count }, message: `${count} more ${type} events on broker ${this.opts.brokerId} (over ${EVENTS_PER_SECOND}/s: counted, not listed)` })
+    }
+    this.eventsSuppressed.clear()
+  }
+}
