@@ -30,8 +30,9 @@ export class IntoSink implements RecordSink {
   private batches = 0
   readonly pipeline: SendPipeline
   private roundRobin = 0
-  /** Records sent since the last commit. */
-  private sentSinceCommit = false
+  /** The commit in progress: the next waits for it (see ready). */
+  private turn: Promise<void> = Promise.resolve()
+  private failed: unknown
 
   constructor(
     producer: ProduceClient,
@@ -88,26 +89,43 @@ export class IntoSink implements RecordSink {
   }
 
   /**
-   * After each fetch response: its records go as one send, and once acknowledged they commit
-   * with the cursors' positions in one transaction.
+   * After each fetch response: the records taken so far go as one send, and once acknowledged
+   * they commit with the cursors' positions in one transaction. The fetch loop runs one worker per
+   * leader, each calling this after its responses, so the commits take turns; each takes its
+   * records and the positions at one instant (no await between), so the positions committed are
+   * exactly those of the records in the transaction: what is taken while it commits goes in the next.
    */
-  async ready(): Promise<void> {
-    await this.send()
-    await this.pipeline.drain()
-    this.throwIfFailed()
-    await this.checkpoint.progress.commit(this.checkpoint.cursors(), this.sentSinceCommit)
-    this.sentSinceCommit = false
+  ready(): Promise<void> {
+    const next = this.turn.then(() => this.commitTaken())
+    // The first failure fails every later call too (the open transaction is then aborted).
+    this.turn = next.catch(() => undefined)
+    return next
   }
 
-  private async send(): Promise<void> {
-    if (this.messages.length === 0) return
-    this.sentSinceCommit = true
+  private async commitTaken(): Promise<void> {
+    if (this.failed !== undefined) throw this.failed
+    try {
+      const positions = this.checkpoint.cursors().map((c) => ({ ...c }))
+      const sent = this.send()
+      await this.pipeline.drain()
+      this.throwIfFailed()
+      await this.checkpoint.progress.commit(positions, sent)
+    } catch (err) {
+      this.failed = err
+      throw err
+    }
+  }
+
+  /** Hands the records taken to the pipeline (one send); false when there were none. */
+  private send(): boolean {
+    if (this.messages.length === 0) return false
     const n = ++this.batches
     const batch = { messages: this.messages, perPartition: this.perPartition, bytes: this.bytes, firstLineNo: n, lastLineNo: n }
     this.messages = []
     this.perPartition = new Array<number>(this.numPartitions).fill(0)
     this.bytes = 0
-    await this.pipeline.send(batch)
+    void this.pipeline.send(batch)
+    return true
   }
 
   /** Sends what is left, waits for every acknowledgement and commits; throws the first failed send. */
