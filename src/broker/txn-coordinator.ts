@@ -11,12 +11,12 @@
  * The rules of each request are the pure machine of src/cluster/txn-state.ts; here they are
  * persisted: every state change is appended with acks=all and applied (and answered) only once it
  * is on every ISR member. EndTxn is answered once PrepareCommit/PrepareAbort is written; then the
- * markers go to the leader of each partition of the transaction (BrokerLink.writeTxnMarkers),
- * retried until each partition has its marker (a leader that moved is looked up again), and
- * CompleteCommit/CompleteAbort is written. A timer aborts ongoing transactions older than their
+ * markers go to the leader of each partition of the transaction (txn-marker-channel.ts), retried
+ * until each partition has its marker, and CompleteCommit/CompleteAbort is written. A timer aborts ongoing transactions older than their
  * timeout, fencing their producer, as Kafka's abortTimedOutTransactions does.
  */
 import { brokerConfig } from '../cluster/configs.js'
+import { EventBudget } from '../cluster/event-budget.js'
 import { coordinatorPartitionFor } from '../cluster/coordinator-placement.js'
 import type { TxnEventType } from '../cluster/events.js'
 import type { Scheduler } from '../cluster/scheduler.js'
@@ -44,12 +44,12 @@ import { isStorageError } from '../storage/errors.js'
 import type { ClusterView } from './cluster-view.js'
 import type { BrokerLink } from './replica-fetcher.js'
 import type { Hosted, ReplicaManager } from './replica-manager.js'
-import type { TxnMarkerOutcome, TxnMarkerSpec } from './txn-markers.js'
+import { TxnMarkerChannel } from './txn-marker-channel.js'
 
 export const TXN_STATE_TOPIC = '__transaction_state'
 const WRITE_TIMEOUT_MS = 5_000
-const MARKER_BACKOFF_MIN_MS = 50
-const MARKER_BACKOFF_MAX_MS = 1_000
+const COMPLETE_BACKOFF_MIN_MS = 50
+const COMPLETE_BACKOFF_MAX_MS = 1_000
 /** Transaction events told per second at most; the rest are counted in one line (a busy producer commits thousands a second). */
 const EVENTS_PER_SECOND = 20
 
@@ -143,16 +143,20 @@ export class TxnCoordinator {
   private readonly shards = new Map<number, Shard>()
   private cancelTick: (() => void) | null = null
   private stopped = false
-  private eventWindowStartMs = 0
-  private eventsInWindow = 0
-  private readonly eventsSuppressed = new Map<TxnEventType, number>()
+  private readonly eventBudget = new EventBudget<TxnEventType>(EVENTS_PER_SECOND)
+  private lastExpiryCheckMs: number
+  private readonly markers: TxnMarkerChannel
 
-  constructor(private readonly opts: TxnCoordinatorOptions) {}
+  constructor(private readonly opts: TxnCoordinatorOptions) {
+    this.markers = new TxnMarkerChannel(opts)
+    this.lastExpiryCheckMs = opts.scheduler.nowMs()
+  }
 
   start(): void {
     const tick = (): void => {
       if (this.stopped) return
       this.abortTimedOutTransactions()
+      this.removeExpiredIds()
       this.flushSuppressedEvents()
       this.cancelTick = this.opts.scheduler.setTimer(tick, this.cleanupIntervalMs())
     }
@@ -358,89 +362,22 @@ export class TxnCoordinator {
   }
 
   /**
-   * Writes the markers of a PrepareCommit/PrepareAbort into every partition of the transaction,
-   * then CompleteCommit/CompleteAbort. Each partition is retried until its leader has its marker;
-   * a partition whose topic is gone is dropped (nothing can read it). Stops when this broker stops
+   * Writes the markers of a PrepareCommit/PrepareAbort into every partition of the transaction
+   * (txn-marker-channel.ts), then CompleteCommit/CompleteAbort. Stops when this broker stops
    * coordinating the id: the new coordinator resumes from the log.
    */
   private async sendMarkers(shard: Shard, transactionalId: string): Promise<void> {
     const meta = shard.txns.get(transactionalId)?.meta
     if (!meta || (meta.state !== 'PrepareCommit' && meta.state !== 'PrepareAbort')) return
-    const committed = meta.state === 'PrepareCommit'
-    let remaining = meta.partitions
-    let backoffMs = MARKER_BACKOFF_MIN_MS
-    while (remaining.length > 0) {
-      if (!this.preparing(shard, transactionalId, meta)) return
-      const byLeader = new Map<number, TxnPartition[]>()
-      const waiting: TxnPartition[] = []
-      const image = this.opts.cluster.image
-      for (const tp of remaining) {
-        const p = image.topicsByName.get(tp.topic)?.partitions[tp.partition]
-        if (!p) {
-          this.opts.log.info('transaction marker skipped: the partition is gone', { transactionalId, topic: tp.topic, partition: tp.partition })
-          continue
-        }
-        if (p.leader < 0) waiting.push(tp)
-        else byLeader.set(p.leader, [...(byLeader.get(p.leader) ?? []), tp])
-      }
-      const outcomes = await Promise.all([...byLeader].map(([leaderId, tps]) => this.sendTo(leaderId, meta, committed, shard.coordinatorEpoch, tps)))
-      if (outcomes.some((o) => o === 'abandon')) {
-        this.opts.log.warn('transaction markers abandoned: a newer producer or coordinator epoch', { transactionalId, producerId: meta.producerId, producerEpoch: meta.producerEpoch })
-        return
-      }
-      remaining = [...waiting, ...outcomes.flatMap((o) => (o === 'abandon' ? [] : o))]
-      if (remaining.length > 0) {
-        await sleep(this.opts.scheduler, backoffMs)
-        backoffMs = Math.min(backoffMs * 2, MARKER_BACKOFF_MAX_MS)
-      }
-    }
-    await this.writeComplete(shard, transactionalId, meta)
-  }
-
-  /** One WriteTxnMarkers to a leader: the partitions to retry, or 'abandon'. */
-  private async sendTo(leaderId: number, meta: TxnMetadata, committed: boolean, coordinatorEpoch: number, tps: TxnPartition[]): Promise<TxnPartition[] | 'abandon'> {
-    const topics = new Map<string, number[]>()
-    for (const tp of tps) topics.set(tp.topic, [...(topics.get(tp.topic) ?? []), tp.partition])
-    const spec: TxnMarkerSpec = {
-      producerId: meta.producerId,
-      producerEpoch: meta.producerEpoch,
-      committed,
-      coordinatorEpoch,
-      topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
-    }
-    let outcomes: TxnMarkerOutcome[]
-    try {
-      outcomes = await this.opts.link.writeTxnMarkers(this.opts.brokerId, leaderId, [spec])
-    } catch {
-      return tps // the leader cannot be reached: look it up again and retry
-    }
-    const retry: TxnPartition[] = []
-    const answered = new Set<string>()
-    for (const o of outcomes) {
-      for (const t of o.topics) {
-        for (const p of t.partitions) {
-          answered.add(`${p.partition}:${t.name}`)
-          switch (p.errorCode) {
-            case ErrorCode.NONE:
-              break
-            case ErrorCode.INVALID_PRODUCER_EPOCH:
-            case ErrorCode.TRANSACTION_COORDINATOR_FENCED:
-              return 'abandon'
-            case ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT:
-            case ErrorCode.UNSUPPORTED_VERSION:
-              break // the producer could not have written there either
-            default:
-              retry.push({ topic: t.name, partition: p.partition })
-          }
-        }
-      }
-    }
-    for (const tp of tps) if (!answered.has(`${tp.partition}:${tp.topic}`)) retry.push(tp)
-    return retry
+    const outcome = await this.markers.send(
+      { transactionalId, producerId: meta.producerId, producerEpoch: meta.producerEpoch, committed: meta.state === 'PrepareCommit', coordinatorEpoch: shard.coordinatorEpoch, partitions: meta.partitions },
+      () => this.preparing(shard, transactionalId, meta),
+    )
+    if (outcome === 'written') await this.writeComplete(shard, transactionalId, meta)
   }
 
   private async writeComplete(shard: Shard, transactionalId: string, meta: TxnMetadata): Promise<void> {
-    let backoffMs = MARKER_BACKOFF_MIN_MS
+    let backoffMs = COMPLETE_BACKOFF_MIN_MS
     for (;;) {
       if (!this.preparing(shard, transactionalId, meta)) return
       const done = complete(meta, this.opts.scheduler.nowMs())
@@ -451,7 +388,7 @@ export class TxnCoordinator {
       }
       if (code !== ErrorCode.COORDINATOR_NOT_AVAILABLE) return
       await sleep(this.opts.scheduler, backoffMs)
-      backoffMs = Math.min(backoffMs * 2, MARKER_BACKOFF_MAX_MS)
+      backoffMs = Math.min(backoffMs * 2, COMPLETE_BACKOFF_MAX_MS)
     }
   }
 
@@ -475,16 +412,29 @@ export class TxnCoordinator {
     }
   }
 
-  /** Transactional ids unused for longer than transactional.id.expiration.ms (tombstoned by the caller). */
-  expiredIds(): string[] {
+  /**
+   * Forgets transactional ids with nothing open and no request for transactional.id.expiration.ms
+   * (checked every transaction.remove.expired.transaction.cleanup.interval.ms): a tombstone in
+   * __transaction_state, then out of memory. The id's next InitProducerId gets a new producer id.
+   */
+  private removeExpiredIds(): void {
+    const cfg = this.opts.cluster.image.brokerConfigs
     const nowMs = this.opts.scheduler.nowMs()
-    const expirationMs = Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'transactional.id.expiration.ms'))
-    const out: string[] = []
+    if (nowMs - this.lastExpiryCheckMs < Number(brokerConfig(cfg, 'transaction.remove.expired.transaction.cleanup.interval.ms'))) return
+    this.lastExpiryCheckMs = nowMs
+    const expirationMs = Number(brokerConfig(cfg, 'transactional.id.expiration.ms'))
     for (const shard of this.shards.values()) {
       if (!shard.loaded) continue
-      for (const [id, entry] of shard.txns) if (entry.meta && isExpired(entry.meta, entry.pending, nowMs, expirationMs)) out.push(id)
+      for (const [id, entry] of shard.txns) {
+        const meta = entry.meta
+        if (!meta || !isExpired(meta, entry.pending, nowMs, expirationMs)) continue
+        entry.pending = true
+        void this.write(shard, id, null).then((code) => {
+          entry.pending = false
+          if (code === ErrorCode.NONE && this.isCurrent(shard) && shard.txns.get(id) === entry && entry.meta === meta) shard.txns.delete(id)
+        })
+      }
     }
-    return out
   }
 
   // ---- events --------------------------------------------------------------------------------
@@ -504,26 +454,14 @@ export class TxnCoordinator {
   }
 
   private event(type: TxnEventType, meta: TxnMetadata, message: string): void {
-    if (!this.opts.onEvent) return
-    const nowMs = this.opts.scheduler.nowMs()
-    if (nowMs - this.eventWindowStartMs >= 1000) {
-      this.flushSuppressedEvents()
-      this.eventWindowStartMs = nowMs
-      this.eventsInWindow = 0
-    }
-    if (++this.eventsInWindow > EVENTS_PER_SECOND) {
-      this.eventsSuppressed.set(type, (this.eventsSuppressed.get(type) ?? 0) + 1)
-      return
-    }
+    if (!this.opts.onEvent || !this.eventBudget.take(type, this.opts.scheduler.nowMs())) return
     this.opts.onEvent({ type, fields: { broker: this.opts.brokerId, transactionalId: meta.transactionalId, producerId: meta.producerId, producerEpoch: meta.producerEpoch }, message })
   }
 
   /** One line per kind for the events over the per-second budget. */
   private flushSuppressedEvents(): void {
-    if (this.eventsSuppressed.size === 0 || !this.opts.onEvent) return
-    for (const [type, count] of this.eventsSuppressed) {
-      this.opts.onEvent({ type, fields: { broker: this.opts.brokerId, count }, message: `${count} more ${type} events on broker ${this.opts.brokerId} (over ${EVENTS_PER_SECOND}/s: counted, not listed)` })
+    for (const [type, count] of this.eventBudget.drain()) {
+      this.opts.onEvent?.({ type, fields: { broker: this.opts.brokerId, count }, message: `${count} more ${type} events on broker ${this.opts.brokerId} (over ${EVENTS_PER_SECOND}/s: counted, not listed)` })
     }
-    this.eventsSuppressed.clear()
   }
 }

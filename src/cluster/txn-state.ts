@@ -88,6 +88,8 @@ export interface InitProducerIdInput {
 /** InitProducerId with a transactional id, `meta` null when the id is unknown here. `pending`: a write is in flight. */
 export function decideInitProducerId(meta: TxnMetadata | null, pending: boolean, req: InitProducerIdInput): TxnDecision {
   if (req.timeoutMs <= 0 || req.timeoutMs > req.maxTimeoutMs) return answer(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
+  // A write in flight, the first of a new id's included: the client retries.
+  if (pending) return answer(ErrorCode.CONCURRENT_TRANSACTIONS)
   if (meta === null || meta.state === 'Dead') {
     if (req.newProducerId === undefined) return { kind: 'needProducerId' }
     return write({
@@ -103,7 +105,6 @@ export function decideInitProducerId(meta: TxnMetadata | null, pending: boolean,
       txnLastUpdateTimestamp: req.nowMs,
     })
   }
-  if (pending) return answer(ErrorCode.CONCURRENT_TRANSACTIONS)
   const { expected } = req
   // KIP-360: a producer that names its id may bump only its own epoch; a retry after a rotation
   // names the previous id with the exhausted epoch.

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 import { controlTypeOf } from '../../src/protocol/control-batch.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
-import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
+import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { parseBatches } from '../../src/protocol/batch-layout.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
@@ -124,6 +124,41 @@ describe('broker/txn-coordinator', () => {
     return out
   }
 
+  /**
+   * The values a read_committed consumer sees in a partition, read from its leader as a client
+   * does: the fetch stops at the last stable offset, and the batches of the aborted transactions
+   * it answers are dropped, as are control batches.
+   */
+  async function readCommitted(topic: string, partition: number): Promise<{ values: string[]; lastStableOffset: number; highWatermark: number }> {
+    const res = await (await broker(await leaderOf(topic, partition))).request(ApiKey.Fetch, 11, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 10_000_000,
+      isolationLevel: 1,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1_000_000 }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    })
+    const p = res.responses[0].partitions[0]
+    expect(p.errorCode).toBe(ErrorCode.NONE)
+    const aborted: { producerId: number; firstOffset: number }[] = (p.abortedTransactions ?? []).map((a: any) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }))
+    const abortedNow = new Set<number>()
+    const values: string[] = []
+    for (const { header, records } of p.records && p.records.length > 0 ? decodeRecordBatches(p.records) : []) {
+      for (const a of aborted) if (a.firstOffset <= header.baseOffset) abortedNow.add(a.producerId)
+      if (header.isControl) {
+        abortedNow.delete(header.producerId)
+        continue
+      }
+      if (header.isTransactional && abortedNow.has(header.producerId)) continue
+      for (const r of records) values.push(r.value!.toString())
+    }
+    return { values, lastStableOffset: Number(p.lastStableOffset), highWatermark: Number(p.highWatermark) }
+  }
+
   /** A transactional batch through Produce; its error code. */
   async function produce(transactionalId: string, p: { producerId: number; producerEpoch: number }, topic: string, partition: number, baseSequence: number, values: string[]): Promise<number> {
     const records = encodeRecordBatch({
@@ -184,6 +219,31 @@ describe('broker/txn-coordinator', () => {
     expect(await endTxn('tx-commit', p, false)).toBe(ErrorCode.INVALID_TXN_STATE)
   })
 
+  it('init, add, produce, commit: read_committed sees the records once the COMMIT marker is written, not before', async () => {
+    await createTopic('payments', 1)
+    const p = await initProducer('tx-pay')
+    expect(await addPartitions('tx-pay', p, 'payments', [0])).toBe(ErrorCode.NONE)
+    expect(await produce('tx-pay', p, 'payments', 0, 0, ['a', 'b'])).toBe(ErrorCode.NONE)
+    const open = await readCommitted('payments', 0)
+    expect(open.values).toEqual([])
+    expect(open.lastStableOffset).toBe(0)
+    expect(await endTxn('tx-pay', p, true)).toBe(ErrorCode.NONE)
+    const done = await until('the commit visible to read_committed', async () => {
+      const r = await readCommitted('payments', 0)
+      return r.values.length > 0 ? r : undefined
+    })
+    expect(done.values).toEqual(['a', 'b'])
+    // A second transaction, aborted: its records never show.
+    expect(await addPartitions('tx-pay', p, 'payments', [0])).toBe(ErrorCode.NONE)
+    expect(await produce('tx-pay', p, 'payments', 0, 2, ['x'])).toBe(ErrorCode.NONE)
+    expect(await endTxn('tx-pay', p, false)).toBe(ErrorCode.NONE)
+    await until('the abort marker below the last stable offset', async () => {
+      const r = await readCommitted('payments', 0)
+      return r.lastStableOffset === r.highWatermark && r.highWatermark >= 5 ? true : undefined
+    })
+    expect((await readCommitted('payments', 0)).values).toEqual(['a', 'b'])
+  })
+
   it('abort: ABORT markers, then CompleteAbort; EndTxn with nothing open is INVALID_TXN_STATE', async () => {
     const p = await initProducer('tx-abort')
     expect(await endTxn('tx-abort', p, true)).toBe(ErrorCode.INVALID_TXN_STATE)
@@ -211,6 +271,7 @@ describe('broker/txn-coordinator', () => {
   it('a second InitProducerId fences the first producer: its open transaction is aborted, its requests PRODUCER_FENCED', async () => {
     const old = await initProducer('tx-fence')
     expect(await addPartitions('tx-fence', old, 'orders', [0])).toBe(ErrorCode.NONE)
+    expect(await produce('tx-fence', old, 'orders', 0, 0, ['never'])).toBe(ErrorCode.NONE)
     // The new producer retries through CONCURRENT_TRANSACTIONS while the old transaction is aborted.
     const fresh = await initProducer('tx-fence')
     expect(fresh.producerId).toBe(old.producerId)
@@ -221,6 +282,9 @@ describe('broker/txn-coordinator', () => {
     expect(await addPartitions('tx-fence', old, 'orders', [1])).toBe(ErrorCode.PRODUCER_FENCED)
     expect(await addPartitions('tx-fence', old, 'orders', [1], 1)).toBe(ErrorCode.INVALID_PRODUCER_EPOCH)
     expect(await markersIn('orders', 0)).toContain('abort')
+    // The partition saw the fence's marker at the bumped epoch: the old producer's batches are refused.
+    expect(await produce('tx-fence', old, 'orders', 0, 1, ['late'])).toBe(ErrorCode.INVALID_PRODUCER_EPOCH)
+    expect((await readCommitted('orders', 0)).values).not.toContain('never')
     const state = await describeTxn('tx-fence')
     expect(state).toMatchObject({ transactionState: 'Empty', producerEpoch: fresh.producerEpoch })
   })
@@ -274,6 +338,7 @@ describe('broker/txn-coordinator', () => {
   it("the coordinator's broker crashing in PrepareCommit: the new coordinator completes the commit", async () => {
     const p = await initProducer('tx-failover')
     expect(await addPartitions('tx-failover', p, 'orders', [0, 1, 2])).toBe(ErrorCode.NONE)
+    for (const partition of [0, 1, 2]) expect(await produce('tx-failover', p, 'orders', partition, 0, [`failover-${partition}`])).toBe(ErrorCode.NONE)
     const node = await coordinatorOf('tx-failover')
     // Slow links from the coordinator to the other brokers: its markers to them are still on the
     // way when it dies, so it never writes CompleteCommit.
@@ -292,6 +357,45 @@ describe('broker/txn-coordinator', () => {
     const events = await cluster.runtime.events()
     expect(events.filter((e) => e.type === 'txn.committed' && e.transactionalId === 'tx-failover').map((e) => e.broker)).toEqual([newCoordinator])
     await restart(node)
-    for (const partition of [0, 1, 2]) await until(`a COMMIT marker in orders-${partition}`, async () => ((await markersIn('orders', partition)).includes('commit') ? true : undefined))
+    for (const partition of [0, 1, 2]) {
+      await until(`the failover's commit visible in orders-${partition}`, async () => ((await readCommitted('orders', partition)).values.includes(`failover-${partition}`) ? true : undefined))
+    }
+  })
+
+  it('cluster events tell commits, aborts, fencing and timeouts', async () => {
+    const events = await cluster.runtime.events()
+    const of = (type: string, id: string) => events.filter((e) => e.type === type && e.transactionalId === id)
+    expect(of('txn.committed', 'tx-commit')).toHaveLength(1)
+    expect(of('txn.committed', 'tx-commit')[0]!.message).toMatch(/transaction tx-commit committed/)
+    expect(of('txn.aborted', 'tx-abort')).toHaveLength(1)
+    expect(of('txn.fenced', 'tx-fence').length).toBeGreaterThanOrEqual(1)
+    expect(of('txn.fenced', 'tx-fence')[0]!.message).toMatch(/its open transaction is aborted/)
+    expect(of('txn.timed-out', 'tx-timeout')).toHaveLength(1)
+  })
+
+  it('an idle transactional id expires after transactional.id.expiration.ms: a tombstone, then a new producer id', async () => {
+    const before = await initProducer('tx-expire')
+    const res = await (await broker(alive())).request(ApiKey.AlterConfigs, 0, {
+      resources: [
+        {
+          resourceType: 4,
+          resourceName: '',
+          configs: [
+            { name: 'transactional.id.expiration.ms', value: '300' },
+            { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', value: '100' },
+          ],
+        },
+      ],
+      validateOnly: false,
+    })
+    expect(res.responses[0].errorCode).toBe(ErrorCode.NONE)
+    await until('tx-expire forgotten', async () => {
+      const node = await coordinatorOf('tx-expire')
+      const d = await (await broker(node)).request(ApiKey.DescribeTransactions, 0, { transactionalIds: ['tx-expire'] })
+      return d.transactionStates[0].errorCode === ErrorCode.TRANSACTIONAL_ID_NOT_FOUND ? true : undefined
+    })
+    const after = await initProducer('tx-expire')
+    expect(after.producerId).not.toBe(before.producerId)
+    expect(after.producerEpoch).toBe(0)
   })
 })

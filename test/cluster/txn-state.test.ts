@@ -67,8 +67,9 @@ describe('cluster/txn-state', () => {
       expect(next).toMatchObject({ transactionalId: 'tx', producerId: 42, producerEpoch: 0, lastProducerEpoch: -1, state: 'Empty', timeoutMs: 30_000, partitions: [], txnStartTimestamp: -1 })
     })
 
-    it('a pending write answers CONCURRENT_TRANSACTIONS', () => {
+    it('a pending write answers CONCURRENT_TRANSACTIONS, the first write of a new id included', () => {
       expect(answered(init(meta(), {}, true))).toBe(ErrorCode.CONCURRENT_TRANSACTIONS)
+      expect(answered(init(null, { newProducerId: 42 }, true))).toBe(ErrorCode.CONCURRENT_TRANSACTIONS)
     })
 
     for (const state of ['Empty', 'CompleteCommit', 'CompleteAbort'] as TxnState[]) {
