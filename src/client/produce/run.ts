@@ -137,6 +137,13 @@ export async function produce(opts: ProduceOptions): Promise<ProduceSummary> {
   }
 }
 
+/** The batches up to the last one that ends a transaction: the transactions read whole. */
+function readWhole(batches: SendBatch[]): SendBatch[] {
+  let end = batches.length
+  while (end > 0 && batches[end - 1]!.endsTransaction !== true) end--
+  return batches.slice(0, end)
+}
+
 /** One run of the loop, from the first chunk read to the summary (or the error). */
 class ProduceRun {
   private readonly builder: BatchBuilder
@@ -202,10 +209,12 @@ class ProduceRun {
     this.progress.start()
     this.txn?.begin()
     await this.readAll()
-    // Everything read before the stop is sent (unless a send failed, or the open transaction is to
-    // be aborted); then every send is waited for.
+    // Everything read before the stop is sent (unless a send failed); with a transaction stopped,
+    // only the transactions read whole (--transaction-records), the open one being aborted. Then
+    // every send is waited for.
     const commit = this.txn === undefined || this.endedCleanly()
     if (commit) await this.dispatch(this.builder.takeAll())
+    else await this.dispatch(readWhole(this.builder.takeFull()))
     await this.dispatching
     await this.pipeline.drain()
     if (this.txn !== undefined) await this.endTransaction(commit && this.endedCleanly())
@@ -345,7 +354,8 @@ class ProduceRun {
     if (this.txn === undefined) return `${records} record${records === 1 ? ' was' : 's were'} acknowledged`
     const t = this.txnTally
     let text = `${plural(t.committedRecords, 'record')} committed in ${plural(t.committed, 'transaction')} (transactional id ${this.txn.transactionalId})`
-    if (t.aborted) text += `; the open transaction was aborted (${plural(t.abortedRecords, 'record')} sent in it, never visible to read_committed consumers)`
+    if (t.aborted && t.abortedRecords > 0) text += `; the open transaction was aborted (${plural(t.abortedRecords, 'record')} sent in it, never visible to read_committed consumers)`
+    else if (t.aborted) text += '; the open transaction was aborted (none of its records had been sent)'
     else if (this.txn.inTransaction) text += '; the open transaction could not be aborted: the coordinator aborts it after the transaction timeout'
     return text
   }
@@ -356,7 +366,8 @@ class ProduceRun {
     if (failure !== undefined) throw sendFailed(failure.error, this.opts.target, this.opts.topic, failure.firstLineNo, failure.lastLineNo, ackedText)
     const stop = this.stop
     if (stop !== undefined) {
-      throw new SluiceError(stop.code, `line ${stop.lineNo}: ${stop.reason}; stopped there: ${ackedText} (every record before line ${stop.lineNo}), nothing after it was sent`, {
+      const before = this.txn === undefined ? ` (every record before line ${stop.lineNo})` : ''
+      throw new SluiceError(stop.code, `line ${stop.lineNo}: ${stop.reason}; stopped there: ${ackedText}${before}, nothing after it was sent`, {
         exit: ExitCode.BAD_INPUT,
         details: stop.code === 'BAD_INPUT' ? ['use --on-invalid skip to skip such lines (with --dead-letter FILE to keep them)'] : undefined,
       })
