@@ -147,4 +147,14 @@ describe.concurrent('replay --into, exactly once', () => {
       expect(u.stderr).toMatch(/applies only with --into/)
     }
   })
+
+  it('splits what one commit sends into batches the target takes (its max.message.bytes), however much was read meanwhile', async () => {
+    await fill('eo-big-src', 2000)
+    const created = await sluice(['topic', 'create', 'eo-big-dst', '--partitions', '3', '--config', 'max.message.bytes=20000'], { env: d.env })
+    expect(created.exitCode, created.stderr).toBe(0)
+    const r = await replay(['eo-big-src', '--from', 'earliest', '--into', 'eo-big-dst'])
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ produced: 2000 })
+    await expectExactlyOnce('eo-big-src', 'eo-big-dst')
+  })
 })

@@ -12,7 +12,7 @@ import type { PartitionCursor } from '../consume/fetcher.js'
 import { DELIVERY_TIMEOUT_MS, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS, isRetriableSend, type ProduceClient } from '../produce/producer-setup.js'
 import { RawSender } from '../produce/raw-sender.js'
 import { partitionForKey } from '../produce/partitioner.js'
-import { SendPipeline, type Message } from '../produce/send-pipeline.js'
+import { SendPipeline, type Message, type SendBatch } from '../produce/send-pipeline.js'
 import type { ReplayCheckpoint } from './exactly-once.js'
 
 /** The headers added to every re-produced record (values are UTF-8 decimal text for numbers). */
@@ -21,12 +21,19 @@ export const SOURCE_PARTITION_HEADER = 'sluice-replay-source-partition'
 export const SOURCE_OFFSET_HEADER = 'sluice-replay-source-offset'
 
 const IN_FLIGHT_MAX = 4
+/** The most a record's framing can take, and a header's (as batch-builder.ts counts them). */
+const RECORD_OVERHEAD_BYTES_MAX = 36
+const HEADER_OVERHEAD_BYTES_MAX = 10
 
-/** Where each record goes in the target topic, and the batch being filled for one send. */
+/** Where each record goes in the target topic, and the batches being filled for the next commit. */
 export class IntoSink implements RecordSink {
   private messages: Message[] = []
   private perPartition: number[]
   private bytes = 0
+  /** Bytes of the batch being filled, framing included (held under batchBytesMax). */
+  private batchBytes = 0
+  /** Batches filled, waiting for the next commit's turn. */
+  private readonly taken: SendBatch[] = []
   private batches = 0
   readonly pipeline: SendPipeline
   private roundRobin = 0
@@ -43,6 +50,11 @@ export class IntoSink implements RecordSink {
     readonly rehash: boolean,
     /** The transaction and the progress; the source's cursors, whose positions are the progress. */
     private readonly checkpoint: { progress: ReplayCheckpoint; cursors: () => PartitionCursor[] },
+    /**
+     * The most one send may hold: its records for a partition become one batch, which the target's
+     * max.message.bytes bounds (records taken while a commit waits its turn pile up).
+     */
+    private readonly batchBytesMax: number,
   ) {
     this.perPartition = new Array<number>(numPartitions).fill(0)
     const sender = new RawSender(producer, { topic: into, numPartitions, idempotent: true, timeoutMs: REQUEST_TIMEOUT_MS, transaction: checkpoint.progress.txn })
@@ -72,6 +84,10 @@ export class IntoSink implements RecordSink {
     headers.set(Buffer.from(SOURCE_TOPIC_HEADER), Buffer.from(this.sourceTopic))
     headers.set(Buffer.from(SOURCE_PARTITION_HEADER), Buffer.from(String(sourcePartition)))
     headers.set(Buffer.from(SOURCE_OFFSET_HEADER), Buffer.from(String(r.offset)))
+    let recordBytes = RECORD_OVERHEAD_BYTES_MAX + (key?.length ?? 0) + (value?.length ?? 0)
+    for (const [k, v] of headers) recordBytes += HEADER_OVERHEAD_BYTES_MAX + k.length + (v?.length ?? 0)
+    if (this.messages.length > 0 && this.batchBytes + recordBytes > this.batchBytesMax) this.close()
+    this.batchBytes += recordBytes
     let partition = sourcePartition
     if (this.rehash) {
       partition = key !== null ? partitionForKey(key, this.numPartitions) : this.roundRobin++ % this.numPartitions
@@ -116,16 +132,23 @@ export class IntoSink implements RecordSink {
     }
   }
 
-  /** Hands the records taken to the pipeline (one send); false when there were none. */
+  /** Hands the records taken to the pipeline (a send per batch filled); false when there were none. */
   private send(): boolean {
-    if (this.messages.length === 0) return false
+    this.close()
+    const batches = this.taken.splice(0)
+    for (const batch of batches) void this.pipeline.send(batch)
+    return batches.length > 0
+  }
+
+  /** The batch being filled joins those taken. */
+  private close(): void {
+    if (this.messages.length === 0) return
     const n = ++this.batches
-    const batch = { messages: this.messages, perPartition: this.perPartition, bytes: this.bytes, firstLineNo: n, lastLineNo: n }
+    this.taken.push({ messages: this.messages, perPartition: this.perPartition, bytes: this.bytes, firstLineNo: n, lastLineNo: n })
     this.messages = []
     this.perPartition = new Array<number>(this.numPartitions).fill(0)
     this.bytes = 0
-    void this.pipeline.send(batch)
-    return true
+    this.batchBytes = 0
   }
 
   /** Sends what is left, waits for every acknowledgement and commits; throws the first failed send. */

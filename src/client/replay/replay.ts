@@ -26,6 +26,7 @@ import { createFormatter } from '../consume/format.js'
 import { OutputWriter } from '../consume/output.js'
 import { FormatterSink, RecordPipeline, filterPredicate, type RecordSink } from '../consume/record-pipeline.js'
 import { describeTopic } from '../produce/producer-setup.js'
+import { RECORD_BATCH_OVERHEAD } from '../../protocol/batch-layout.js'
 import { ReplayCheckpoint, type PartitionProgress } from './exactly-once.js'
 import type { RecordFilter } from './filter.js'
 import { IntoSink } from './into-sink.js'
@@ -103,6 +104,8 @@ export interface ReplayResult {
 }
 
 const MAX_WAIT_MS = 100
+/** One send's most to the target, as produce's batches (1 MiB, less when max.message.bytes is smaller). */
+const BATCH_BYTES_MAX = 1 << 20
 
 /** The --from value that resumes each partition at its `next`. */
 export function resumeSpec(partitions: { partition: number; next: number }[]): string {
@@ -167,7 +170,8 @@ class Replay {
       const rehash = opts.repartition || target.numPartitions !== this.count
       if (opts.replayId === undefined) throw new Error('replay --into without a replay id')
       this.checkpoint = new ReplayCheckpoint(this.consumer, opts.target, opts.replayId, opts.topic)
-      sink = this.into = new IntoSink(this.consumer, opts.topic, opts.into, target.numPartitions, rehash, { progress: this.checkpoint, cursors: () => cursors })
+      const batchBytesMax = Math.min(BATCH_BYTES_MAX, target.maxMessageBytes - RECORD_BATCH_OVERHEAD)
+      sink = this.into = new IntoSink(this.consumer, opts.topic, opts.into, target.numPartitions, rehash, { progress: this.checkpoint, cursors: () => cursors }, batchBytesMax)
     }
     if (!opts.dryRun && (opts.ratePerSec !== undefined || opts.speed !== undefined)) this.pacer = new ReplayPacer(opts)
     return new RecordPipeline({
