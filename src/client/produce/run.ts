@@ -25,7 +25,7 @@ import fs from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { CompressionAlgorithmValue } from '@platformatic/kafka'
 import { ExitCode, SluiceError } from '../../common/errors.js'
-import type { ClusterTarget } from '../kafka.js'
+import { kafkaApiCode, type ClusterTarget } from '../kafka.js'
 import { WireClient } from '../wire/client.js'
 import { RECORD_BATCH_OVERHEAD } from '../../protocol/batch-layout.js'
 import { BatchBuilder, type InvalidLine, type Mode } from './batch-builder.js'
@@ -43,7 +43,7 @@ import { RawSender } from './raw-sender.js'
 import { LineSplitter, LineTooLongError } from './lines.js'
 import { SendPipeline, type SendBatch } from './send-pipeline.js'
 import { Progress, type ProduceSummary } from './summary.js'
-import { TransactionManager } from './transactions.js'
+import { fatalSendError, TransactionManager } from './transactions.js'
 
 export type Acks = 'all' | '1' | '0'
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4'
@@ -363,6 +363,10 @@ class ProduceRun {
   private throwIfStopped(): void {
     const ackedText = this.ackedText()
     const failure = this.pipeline.failure
+    if (failure !== undefined && this.txn !== undefined) {
+      const fenced = fatalSendError(this.txn.transactionalId, kafkaApiCode(failure.error), failure.error)
+      if (fenced !== undefined) throw new SluiceError(fenced.code, `${fenced.message}; ${ackedText}`, { exit: fenced.exit, cause: failure.error })
+    }
     if (failure !== undefined) throw sendFailed(failure.error, this.opts.target, this.opts.topic, failure.firstLineNo, failure.lastLineNo, ackedText)
     const stop = this.stop
     if (stop !== undefined) {

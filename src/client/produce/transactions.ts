@@ -301,7 +301,11 @@ const FATAL_REASONS = new Map<number, string>([
   [ErrorCode.INVALID_TRANSACTION_TIMEOUT, 'the transaction timeout is above the cluster\'s transaction.max.timeout.ms (INVALID_TRANSACTION_TIMEOUT)'],
 ])
 
-/** True for a Kafka error code after which this transactional id can do nothing more. */
-export function isFatalTxnCode(code: number): boolean {
-  return FATAL_CODES.has(code)
+/**
+ * The error for a fatal code answered to a send (Produce answers INVALID_PRODUCER_EPOCH to a fenced
+ * producer), naming the transactional id as the coordinator's answers do; undefined for other codes.
+ */
+export function fatalSendError(transactionalId: string, code: number | undefined, cause: unknown): SluiceError | undefined {
+  if (code === undefined || !FATAL_CODES.has(code)) return undefined
+  return new SluiceError('KAFKA_ERROR', `transactional id "${transactionalId}": a send failed: ${FATAL_REASONS.get(code)!}`, { exit: ExitCode.KAFKA, cause })
 }
