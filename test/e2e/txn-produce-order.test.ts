@@ -13,8 +13,8 @@ import type { Message } from '../../src/client/produce/send-pipeline.js'
 import { TransactionManager } from '../../src/client/produce/transactions.js'
 import { WireClient } from '../../src/client/wire/client.js'
 import type { ClusterTarget } from '../../src/client/kafka.js'
-import { ErrorCode } from '../../src/protocol/errors.js'
-import { HANG_MS, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { ErrorCode, errorName } from '../../src/protocol/errors.js'
+import { HANG_MS, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 import { isStable, readTopic } from '../support/read-back.js'
 
 let d: TestDaemon
@@ -33,17 +33,27 @@ afterAll(async () => {
 
 const message = (partition: number, value: string): Message => ({ topic: 'order', partition, key: null, value: Buffer.from(value) })
 
-/** A manager whose successful requests are listed in order (retried answers are left out). */
-function manager(id: string): { txn: TransactionManager; requests: string[] } {
+/** A manager whose successful requests are listed in order (retried answers are left out of `requests`, kept in `all`). */
+function manager(id: string): { txn: TransactionManager; requests: string[]; all: string[] } {
   const requests: string[] = []
+  const all: string[] = []
   const txn = new TransactionManager(client, target, {
     transactionalId: id,
     transactionTimeoutMs: 60_000,
     trace: (api, code) => {
+      all.push(code === ErrorCode.NONE ? api : `${api}: ${errorName(code)}`)
       if (code === ErrorCode.NONE) requests.push(api)
     },
   })
-  return { txn, requests }
+  return { txn, requests, all }
+}
+
+/** Every broker answers the next `count` requests of `api` with `error`. */
+async function fault(api: string, error: string, count: number): Promise<void> {
+  for (const b of d.brokers) {
+    const r = await sluice(['fault', 'add', 'error', '--broker', String(b.id), '--api', api, '--error', error, '--count', String(count)], { env: d.env })
+    expect(r.exitCode, r.stderr).toBe(0)
+  }
 }
 
 describe.sequential('client/produce/transactions against a daemon', () => {
@@ -93,5 +103,49 @@ describe.sequential('client/produce/transactions against a daemon', () => {
     await expect(first.txn.addPartitions('order', [0])).rejects.toThrow(/order-fenced/)
     // Fenced: an abort has nothing to do (the coordinator aborted the transaction when it fenced it).
     await first.txn.abort()
+  })
+
+  it('retries as Kafka does: NOT_COORDINATOR finds the coordinator again, COORDINATOR_LOAD_IN_PROGRESS and CONCURRENT_TRANSACTIONS try again', async () => {
+    await fault('init-producer-id', 'NOT_COORDINATOR', 1)
+    await fault('add-offsets-to-txn', 'COORDINATOR_LOAD_IN_PROGRESS', 1)
+    await fault('end-txn', 'CONCURRENT_TRANSACTIONS', 1)
+    try {
+      const { txn, all } = manager('order-retried')
+      await txn.init()
+      txn.begin()
+      await txn.addPartitions('order', [0])
+      await txn.sendOffsets('order-retried-group', 'order', [{ partition: 0, offset: 1 }])
+      await txn.commit()
+      expect(all).toEqual([
+        'FindCoordinator(transaction)',
+        'InitProducerId: NOT_COORDINATOR',
+        'FindCoordinator(transaction)',
+        'InitProducerId',
+        'AddPartitionsToTxn',
+        'AddOffsetsToTxn: COORDINATOR_LOAD_IN_PROGRESS',
+        'AddOffsetsToTxn',
+        'FindCoordinator(group)',
+        'TxnOffsetCommit',
+        'EndTxn(commit): CONCURRENT_TRANSACTIONS',
+        'EndTxn(commit)',
+      ])
+    } finally {
+      expect((await sluice(['fault', 'clear'], { env: d.env })).exitCode).toBe(0)
+    }
+  })
+
+  it('an AddPartitionsToTxn answer that leaves a partition out is an error, not a partition added', async () => {
+    // The fault injector answers AddPartitionsToTxn with no partitions (its per-partition code is
+    // named partitionErrorCode): what a broker that skipped them would answer.
+    await fault('add-partitions-to-txn', 'CONCURRENT_TRANSACTIONS', 1)
+    try {
+      const { txn } = manager('order-missing')
+      await txn.init()
+      txn.begin()
+      await expect(txn.addPartitions('order', [1])).rejects.toThrow(/AddPartitionsToTxn: the coordinator did not answer for order partition 1/)
+      await txn.abort()
+    } finally {
+      expect((await sluice(['fault', 'clear'], { env: d.env })).exitCode).toBe(0)
+    }
   })
 })

@@ -141,6 +141,12 @@ export class TransactionManager implements TransactionContext {
         },
         { timeoutMs: REQUEST_TIMEOUT_MS, max: 3 },
       )
+      // A partition the answer leaves out was not added: sending to it would be outside the transaction.
+      const answered = new Set(a.resultsByTopicV3AndBelow.filter((t) => t.name === topic).flatMap((t) => t.resultsByPartition.map((p) => p.partitionIndex)))
+      const missing = fresh.filter((p) => !answered.has(p))
+      if (missing.length > 0) {
+        throw new SluiceError('KAFKA_ERROR', `transactional id "${this.transactionalId}": AddPartitionsToTxn: the coordinator did not answer for ${topic} partition${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`, { exit: ExitCode.KAFKA })
+      }
       // One code for the request: the first partition's error (they share one cause), else NONE.
       const codes = a.resultsByTopicV3AndBelow.flatMap((t) => t.resultsByPartition.map((p) => p.partitionErrorCode))
       const failed = codes.find((code) => code !== ErrorCode.NONE && code !== ErrorCode.OPERATION_NOT_ATTEMPTED)
