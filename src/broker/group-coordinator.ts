@@ -15,6 +15,7 @@
  */
 import { Group, type GroupSnapshot, type JoinRequest, type JoinResponse, type SyncResponse } from '../cluster/classic-group.js'
 import { brokerConfig } from '../cluster/configs.js'
+import type { PartitionInfo } from '../cluster/metadata.js'
 import { coordinatorPartitionFor } from '../cluster/coordinator-placement.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { parseBatches, readBatchHeaders } from '../protocol/batch-layout.js'
@@ -272,6 +273,7 @@ export class GroupCoordinator {
     const replicas = this.opts.replicas()
     const p = this.opts.cluster.image.topicsByName.get(OFFSETS_TOPIC)?.partitions[shard.partition]
     if (!replicas || !p) return { errorCode: ErrorCode.NOT_COORDINATOR, baseOffset: -1 }
+    if (txn && fencedHere(replicas, p, txn)) return { errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, baseOffset: -1 }
     const batch = encodeRecordBatch({
       baseTimestamp: this.opts.scheduler.nowMs(),
       records: entries.map((e) => ({ key: JSON.stringify(e.key), value: e.value === null ? null : JSON.stringify(e.value) })),
@@ -381,3 +383,15 @@ export class GroupCoordinator {
   }
 }
 
+/**
+ * Kafka's checkProducerEpoch on the coordinator's transactional write: the partition's producer
+ * state knows a newer epoch of the producer (the bumped epoch's ABORT marker fenced it), so a
+ * zombie's offsets never become pending, to be committed by the new epoch's COMMIT. The append
+ * path does not check batches without sequences (base sequence -1) itself.
+ */
+function fencedHere(replicas: ReplicaManager, p: PartitionInfo, txn: TxnProducer): boolean {
+  const led = replicas.leaderLog(p)
+  if ('errorCode' in led) return false // the append answers it
+  const known = led.hosted.producers.describe().find((v) => v.producerId === txn.producerId)
+  return known !== undefined && txn.producerEpoch < known.epoch
+}

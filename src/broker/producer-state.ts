@@ -62,8 +62,10 @@ interface EndedTxn {
 
 interface ProducerEntry {
   epoch: number
-  /** The last batches of this epoch; none yet (a marker moved the epoch): it starts at sequence 0. */
+  /** The last batches of this epoch. */
   batches: SequencedBatch[]
+  /** A marker set the epoch and no batch came since: the next batch starts at sequence 0 (Kafka's rule). */
+  sequenceRestarts: boolean
   txn: OpenTxn | null
   /** Open in a snapshot below their marker (see snapshot). */
   ended: EndedTxn[]
@@ -111,6 +113,8 @@ const txnFirstOffset = (txn: OpenTxn): number => txn.first.stored?.baseOffset ??
 
 export class ProducerStateTable {
   private readonly producers = new Map<number, ProducerEntry>()
+  /** The producers with a transaction open (the LSO is computed on every fetch: only these count). */
+  private readonly inTxn = new Set<ProducerEntry>()
   /** Batches recorded since the last snapshot was taken. */
   private changed = false
   /** The partition's aborted transactions, added to as ABORT markers land. */
@@ -131,15 +135,16 @@ export class ProducerStateTable {
     if (epoch < entry.epoch) {
       return { kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `producer ${producerId} epoch ${epoch} is older than ${entry.epoch}` }
     }
-    if (epoch > entry.epoch || entry.batches.length === 0) {
+    if (epoch > entry.epoch || (entry.sequenceRestarts && entry.batches.length === 0)) {
       if (firstSeq !== 0) {
         return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `a new epoch of producer ${producerId} must start at sequence 0, not ${firstSeq}` }
       }
     } else {
       const duplicate = entry.batches.find((b) => b.firstSeq === firstSeq && b.lastSeq === lastSeq)
       if (duplicate) return { kind: 'duplicate', batch: duplicate }
-      const last = entry.batches[entry.batches.length - 1]!
-      if (firstSeq !== nextSeq(last.lastSeq)) {
+      const last = entry.batches[entry.batches.length - 1]
+      // No batch kept (the only one's append failed): any sequence, as for an unknown producer.
+      if (last && firstSeq !== nextSeq(last.lastSeq)) {
         return {
           kind: 'error',
           errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
@@ -161,7 +166,7 @@ export class ProducerStateTable {
   record(producerId: number, epoch: number, batch: SequencedBatch, transactional = false, lowerBound = batch.stored?.baseOffset ?? 0): void {
     let entry = this.producers.get(producerId)
     if (!entry) {
-      entry = { epoch, batches: [], txn: null, ended: [], coordinatorEpoch: -1, lastTimestamp: -1 }
+      entry = { epoch, batches: [], sequenceRestarts: false, txn: null, ended: [], coordinatorEpoch: -1, lastTimestamp: -1 }
       this.producers.set(producerId, entry)
     } else if (epoch > entry.epoch) {
       // A new epoch restarts the sequences; an open transaction stays open until its marker.
@@ -169,9 +174,13 @@ export class ProducerStateTable {
       entry.batches = []
     }
     entry.batches.push(batch)
+    entry.sequenceRestarts = false
     if (entry.batches.length > BATCHES_KEPT) entry.batches.shift()
     entry.lastTimestamp = Math.max(entry.lastTimestamp, batch.maxTimestamp)
-    if (transactional && !entry.txn) entry.txn = { first: batch, lowerBound }
+    if (transactional && !entry.txn) {
+      entry.txn = { first: batch, lowerBound }
+      this.inTxn.add(entry)
+    }
     this.changed = true
     if (batch.stored) return
     batch.offsets.then(
@@ -186,6 +195,7 @@ export class ProducerStateTable {
         if (e.txn?.first === batch) {
           const next = at >= 0 ? e.batches[at] : undefined
           e.txn = next ? { first: next, lowerBound: e.txn.lowerBound } : null
+          if (!e.txn) this.inTxn.delete(e)
         }
       },
     )
@@ -218,12 +228,13 @@ export class ProducerStateTable {
   markerIssued(producerId: number, epoch: number, coordinatorEpoch: number): void {
     let entry = this.producers.get(producerId)
     if (!entry) {
-      entry = { epoch, batches: [], txn: null, ended: [], coordinatorEpoch, lastTimestamp: -1 }
+      entry = { epoch, batches: [], sequenceRestarts: true, txn: null, ended: [], coordinatorEpoch, lastTimestamp: -1 }
       this.producers.set(producerId, entry)
     }
     if (epoch > entry.epoch) {
       entry.epoch = epoch
       entry.batches = []
+      entry.sequenceRestarts = true
     }
     entry.coordinatorEpoch = Math.max(entry.coordinatorEpoch, coordinatorEpoch)
     this.changed = true
@@ -239,6 +250,7 @@ export class ProducerStateTable {
     const firstOffset = entry.txn ? txnFirstOffset(entry.txn) : offset
     if (entry.txn) entry.ended.push({ firstOffset, markerOffset: offset })
     entry.txn = null
+    this.inTxn.delete(entry)
     entry.lastTimestamp = Math.max(entry.lastTimestamp, timestampMs)
     this.changed = true
     if (!committed) this.aborted.add({ producerId, firstOffset, lastOffset: offset })
@@ -247,11 +259,10 @@ export class ProducerStateTable {
   /** The first offset of the oldest open transaction (null when none): the LSO stays below it. */
   firstUnstableOffset(): number | null {
     let first: number | null = null
-    for (const entry of this.producers.values()) {
-      if (entry.txn) {
-        const offset = txnFirstOffset(entry.txn)
-        if (first === null || offset < first) first = offset
-      }
+    for (const entry of this.inTxn) {
+      if (!entry.txn) continue
+      const offset = txnFirstOffset(entry.txn)
+      if (first === null || offset < first) first = offset
     }
     return first
   }
@@ -341,6 +352,8 @@ export class ProducerStateTable {
   replaceWith(other: ProducerStateTable, replayedFrom: number): void {
     this.producers.clear()
     for (const [id, entry] of other.producers) this.producers.set(id, entry)
+    this.inTxn.clear()
+    for (const entry of other.inTxn) this.inTxn.add(entry)
     this.aborted.replaceFrom(replayedFrom, other.aborted.entries())
     this.changed = true
   }
@@ -358,14 +371,18 @@ export class ProducerStateTable {
         const stored = { baseOffset: txnFirst, lastOffset: txnFirst }
         txn = { first: { firstSeq: -1, lastSeq: -1, maxTimestamp: -1, offsets: Promise.resolve(stored), stored }, lowerBound: txnFirst }
       }
-      table.producers.set(producerId, {
+      const entry: ProducerEntry = {
         epoch,
         batches: sequenced,
+        // Known by its epoch only (a marker's, or batches all past the snapshot, replayed next).
+        sequenceRestarts: sequenced.length === 0,
         txn,
         ended: [],
         coordinatorEpoch,
         lastTimestamp: lastTimestamp ?? sequenced[sequenced.length - 1]?.maxTimestamp ?? -1,
-      })
+      }
+      table.producers.set(producerId, entry)
+      if (txn) table.inTxn.add(entry)
     }
     return table
   }

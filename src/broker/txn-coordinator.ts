@@ -1,6 +1,6 @@
 /**
- * A broker's transaction coordinator (Kafka's TransactionCoordinator, TransactionStateManager and
- * TransactionMarkerChannelManager in one). Each transactional id's state lives in the internal,
+ * A broker's transaction coordinator (Kafka's TransactionCoordinator and TransactionStateManager;
+ * the log's format is txn-state-log.ts). Each transactional id's state lives in the internal,
  * compacted, replicated topic `__transaction_state`, at the partition its id hashes to (as groups
  * in `__consumer_offsets`, coordinator-placement.ts); the coordinator of an id is the leader of
  * that partition, and its coordinator epoch is that partition's leader epoch. On becoming leader
@@ -12,8 +12,9 @@
  * persisted: every state change is appended with acks=all and applied (and answered) only once it
  * is on every ISR member. EndTxn is answered once PrepareCommit/PrepareAbort is written; then the
  * markers go to the leader of each partition of the transaction (txn-marker-channel.ts), retried
- * until each partition has its marker, and CompleteCommit/CompleteAbort is written. A timer aborts ongoing transactions older than their
- * timeout, fencing their producer, as Kafka's abortTimedOutTransactions does.
+ * until each partition has its marker, and CompleteCommit/CompleteAbort is written. A timer aborts
+ * ongoing transactions older than their timeout, fencing their producer, as Kafka's
+ * abortTimedOutTransactions does, and forgets idle transactional ids.
  */
 import { brokerConfig } from '../cluster/configs.js'
 import { EventBudget } from '../cluster/event-budget.js'
@@ -29,6 +30,7 @@ import {
   fenceAndAbort,
   isExpired,
   isTimedOut,
+  isValidTxnTimeout,
   matchesListFilter,
   unknownStates,
   type TxnDecision,
@@ -37,17 +39,16 @@ import {
   type TxnPartition,
 } from '../cluster/txn-state.js'
 import type { Logger } from '../common/logger.js'
-import { parseBatches } from '../protocol/batch-layout.js'
 import { ErrorCode } from '../protocol/errors.js'
-import { decodeRecordBatches, encodeRecordBatch } from '../protocol/record-batch.js'
 import { isStorageError } from '../storage/errors.js'
 import type { ClusterView } from './cluster-view.js'
 import type { BrokerLink } from './replica-fetcher.js'
 import type { Hosted, ReplicaManager } from './replica-manager.js'
 import { TxnMarkerChannel } from './txn-marker-channel.js'
+import { TXN_STATE_TOPIC, appendTxnState, readTxnStates } from './txn-state-log.js'
 
-export const TXN_STATE_TOPIC = '__transaction_state'
-const WRITE_TIMEOUT_MS = 5_000
+export { TXN_STATE_TOPIC }
+
 const COMPLETE_BACKOFF_MIN_MS = 50
 const COMPLETE_BACKOFF_MAX_MS = 1_000
 /** Transaction events told per second at most; the rest are counted in one line (a busy producer commits thousands a second). */
@@ -85,48 +86,6 @@ interface Shard {
 }
 
 type Lookup = { shard: Shard } | { errorCode: number }
-
-/** How a write error of __transaction_state is told to clients, as Kafka maps them. */
-function coordinatorError(errorCode: number): number {
-  switch (errorCode) {
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.LEADER_NOT_AVAILABLE:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-      return ErrorCode.UNKNOWN_SERVER_ERROR
-    default:
-      return errorCode
-  }
-}
-
-/** Creates __transaction_state on first use, as Kafka does; false when it could not be. */
-export async function ensureTxnStateTopic(cluster: ClusterView): Promise<boolean> {
-  if (cluster.image.topicsByName.has(TXN_STATE_TOPIC)) return true
-  const cfg = cluster.image.brokerConfigs
-  const live = cluster.image.liveBrokers().length
-  const replicationFactor = Math.max(1, Math.min(Number(brokerConfig(cfg, 'transaction.state.log.replication.factor')), live))
-  const minIsr = Math.max(1, Math.min(Number(brokerConfig(cfg, 'transaction.state.log.min.isr')), replicationFactor))
-  const created = await cluster.createTopic(
-    {
-      name: TXN_STATE_TOPIC,
-      numPartitions: Number(brokerConfig(cfg, 'transaction.state.log.num.partitions')),
-      replicationFactor,
-      configs: [
-        { name: 'cleanup.policy', value: 'compact' },
-        { name: 'min.insync.replicas', value: String(minIsr) },
-      ],
-    },
-    false,
-  )
-  return created.errorCode === ErrorCode.NONE || created.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS
-}
 
 export interface InitProducerIdResult {
   errorCode: number
@@ -206,23 +165,7 @@ export class TxnCoordinator {
   }
 
   private async load(shard: Shard, h: Hosted): Promise<void> {
-    const log = h.log!
-    let offset = log.logStartOffset
-    while (offset < log.logEndOffset) {
-      const batches = await log.read(offset, 8 * 1024 * 1024, log.logEndOffset)
-      if (batches.length === 0) break
-      for (const b of batches) {
-        for (const { records } of decodeRecordBatches(b)) {
-          for (const r of records) {
-            if (r.offset < offset || !r.key) continue
-            offset = r.offset + 1
-            const key = JSON.parse(r.key.toString()) as { t: string }
-            if (r.value === null) shard.txns.delete(key.t)
-            else shard.txns.set(key.t, { meta: JSON.parse(r.value.toString()) as TxnMetadata, pending: false })
-          }
-        }
-      }
-    }
+    for (const [id, meta] of await readTxnStates(h.log!)) shard.txns.set(id, { meta, pending: false })
     this.opts.log.info('loaded transactions', { broker: this.opts.brokerId, partition: shard.partition, coordinatorEpoch: shard.coordinatorEpoch, transactionalIds: shard.txns.size })
   }
 
@@ -255,12 +198,7 @@ export class TxnCoordinator {
     const replicas = this.opts.replicas()
     const p = this.opts.cluster.image.topicsByName.get(TXN_STATE_TOPIC)?.partitions[shard.partition]
     if (!replicas || !p) return ErrorCode.NOT_COORDINATOR
-    const batch = encodeRecordBatch({
-      baseTimestamp: this.opts.scheduler.nowMs(),
-      records: [{ key: JSON.stringify({ t: transactionalId }), value: meta === null ? null : JSON.stringify(meta) }],
-    })
-    const result = await replicas.append(TXN_STATE_TOPIC, p, parseBatches(batch), -1, WRITE_TIMEOUT_MS)
-    return coordinatorError(result.errorCode)
+    return appendTxnState(replicas, p, transactionalId, meta, this.opts.scheduler.nowMs())
   }
 
   /** Writes `next` with acks=all and applies it once replicated, if this coordinator still owns the id. */
@@ -293,6 +231,8 @@ export class TxnCoordinator {
   async initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: number; producerEpoch: number } | null): Promise<InitProducerIdResult> {
     const failed = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: -1, producerEpoch: -1 })
     const maxTimeoutMs = Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'transaction.max.timeout.ms'))
+    // Checked before the coordinator is, as Kafka does: any broker answers it.
+    if (!isValidTxnTimeout(timeoutMs, maxTimeoutMs)) return failed(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
     let newProducerId: number | undefined
     // Twice at most: a first pass may find that a new producer id is needed.
     for (let pass = 0; pass < 2; pass++) {

@@ -5,6 +5,7 @@
  * failover in the middle of a commit, DescribeTransactions and ListTransactions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { coordinatorPartitionFor } from '../../src/cluster/coordinator-placement.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 import { controlTypeOf } from '../../src/protocol/control-batch.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
@@ -203,6 +204,26 @@ describe('broker/txn-coordinator', () => {
     // A timeout over transaction.max.timeout.ms.
     const res = await toCoordinator('tx-init', ApiKey.InitProducerId, 3, { transactionalId: 'tx-init', transactionTimeoutMs: 900_001, producerId: -1, producerEpoch: -1 })
     expect(res.errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
+    // Any broker answers it, as Kafka: the timeout is checked before the coordinator.
+    for (const id of [1, 2, 3]) {
+      const other = await (await broker(id)).request(ApiKey.InitProducerId, 3, { transactionalId: 'tx-init', transactionTimeoutMs: 0, producerId: -1, producerEpoch: -1 })
+      expect(other.errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
+    }
+  })
+
+  it('InitProducerId with the producer id and epoch (KIP-360): a bump, a retry of it, and a stranger fenced', async () => {
+    const first = await initProducer('tx-kip360', 60_000, 4)
+    const init = (producerId: number, producerEpoch: number, version = 4) =>
+      toCoordinator('tx-kip360', ApiKey.InitProducerId, version, { transactionalId: 'tx-kip360', transactionTimeoutMs: 60_000, producerId, producerEpoch })
+    const bumped = await init(first.producerId, first.producerEpoch)
+    expect(bumped).toMatchObject({ errorCode: ErrorCode.NONE, producerEpoch: first.producerEpoch + 1 })
+    // The same request again (its answer lost): the same epoch.
+    expect(await init(first.producerId, first.producerEpoch)).toMatchObject({ errorCode: ErrorCode.NONE, producerEpoch: first.producerEpoch + 1 })
+    // Another producer id: fenced; PRODUCER_FENCED from v4, INVALID_PRODUCER_EPOCH before.
+    expect((await init(first.producerId + 1000, 0)).errorCode).toBe(ErrorCode.PRODUCER_FENCED)
+    expect((await init(first.producerId + 1000, 0, 3)).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH)
+    // An id without an epoch is a malformed request.
+    expect((await init(first.producerId, -1)).errorCode).toBe(ErrorCode.INVALID_REQUEST)
   })
 
   it('commit: markers in every partition of the transaction, then CompleteCommit', async () => {
@@ -360,6 +381,22 @@ describe('broker/txn-coordinator', () => {
     for (const partition of [0, 1, 2]) {
       await until(`the failover's commit visible in orders-${partition}`, async () => ((await readCommitted('orders', partition)).values.includes(`failover-${partition}`) ? true : undefined))
     }
+  })
+
+  it('a transaction outlives a move of its coordinator: the new leader of its partition loads it and commits it', async () => {
+    const p = await initProducer('tx-move')
+    expect(await addPartitions('tx-move', p, 'orders', [1])).toBe(ErrorCode.NONE)
+    const node = await coordinatorOf('tx-move')
+    const md = await (await broker(alive())).request(ApiKey.Metadata, 9, { topics: [{ name: '__transaction_state' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+    const partition = coordinatorPartitionFor('tx-move', md.topics[0].partitions.length)
+    const moved = await cluster.runtime.failover('__transaction_state', partition)
+    expect(moved.to).not.toBe(node)
+    // The old coordinator is no longer one; the new one has the open transaction.
+    const d = await (await broker(node)).request(ApiKey.DescribeTransactions, 0, { transactionalIds: ['tx-move'] })
+    expect(d.transactionStates[0].errorCode).toBe(ErrorCode.NOT_COORDINATOR)
+    expect(await describeTxn('tx-move')).toMatchObject({ transactionState: 'Ongoing', producerId: p.producerId, producerEpoch: p.producerEpoch })
+    expect(await endTxn('tx-move', p, true)).toBe(ErrorCode.NONE)
+    await until('CompleteCommit at the new coordinator', async () => ((await describeTxn('tx-move')).transactionState === 'CompleteCommit' ? true : undefined))
   })
 
   it('cluster events tell commits, aborts, fencing and timeouts', async () => {

@@ -14,6 +14,9 @@ import type { ClusterNode } from '../../src/daemon/cluster-node.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
+import { encodeControlBatch } from '../../src/protocol/control-batch.js'
+import { readBatchHeader } from '../../src/protocol/batch-layout.js'
+import { OffsetStore, type OffsetEntry } from '../../src/broker/offset-store.js'
 import { until } from '../helpers/wait.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
@@ -86,20 +89,30 @@ describe('broker/txn-offsets', () => {
       })
     })
   }
+  /** Retried on the current leader until it is written, as the transaction coordinator does. */
   async function marker(group: string, pid: { producerId: number; producerEpoch: number }, committed: boolean): Promise<void> {
     const partition = offsetsPartition(group)
-    const outcomes = await writeTxnMarkers(
-      brokerObject(await coordinator(group)),
-      [{ ...pid, committed, coordinatorEpoch: 0, topics: [{ name: OFFSETS_TOPIC, partitions: [partition] }] }],
-      10_000,
-    )
-    expect(outcomes[0]!.topics[0]!.partitions[0]).toEqual({ partition, errorCode: ErrorCode.NONE })
+    await until('the marker written', async () => {
+      const outcomes = await writeTxnMarkers(
+        brokerObject(await coordinator(group)),
+        [{ ...pid, committed, coordinatorEpoch: 0, topics: [{ name: OFFSETS_TOPIC, partitions: [partition] }] }],
+        10_000,
+      )
+      const { errorCode } = outcomes[0]!.topics[0]!.partitions[0]!
+      if (errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || errorCode === ErrorCode.LEADER_NOT_AVAILABLE) return undefined
+      expect(errorCode).toBe(ErrorCode.NONE)
+      return true
+    })
   }
+  /** Moves the group's __consumer_offsets partition to another leader (which loads it from its log). */
   async function failover(group: string): Promise<void> {
-    const before = await coordinator(group)
-    const moved = await cluster.runtime.failover(OFFSETS_TOPIC, offsetsPartition(group))
-    expect(moved.from).toBe(before)
-    await until('the new coordinator', async () => ((await coordinator(group)) === moved.to ? true : undefined))
+    const partition = offsetsPartition(group)
+    const epoch = (): number => cluster.runtime.image.topicsByName.get(OFFSETS_TOPIC)!.partitions[partition]!.leaderEpoch
+    const before = epoch()
+    const moved = await cluster.runtime.failover(OFFSETS_TOPIC, partition)
+    expect(moved.leaderEpoch).toBeGreaterThan(before)
+    // FindCoordinator names the new leader; the reads that follow wait for its load.
+    await until('the new coordinator', async () => ((await coordinator(group)) === moved.to || epoch() > moved.leaderEpoch ? true : undefined))
   }
 
   beforeAll(async () => {
@@ -202,6 +215,20 @@ describe('broker/txn-offsets', () => {
     expect(await fetched(group, true)).toEqual([-1, -1, -1])
   })
 
+  it('a fenced producer commits no offsets: its TxnOffsetCommit after the fencing marker is refused', async () => {
+    const group = 'txn-zombie'
+    const zombie = await producerId()
+    expect(await txnCommit(group, zombie, { 0: 3 })).toEqual([ErrorCode.NONE])
+    // A new instance of the transactional id bumps the epoch; the coordinator aborts the open
+    // transaction with the new epoch's marker, which fences the old epoch on this partition.
+    const current = { producerId: zombie.producerId, producerEpoch: zombie.producerEpoch + 1 }
+    await marker(group, current, false)
+    expect(await txnCommit(group, zombie, { 1: 4 })).toEqual([ErrorCode.INVALID_PRODUCER_EPOCH])
+    expect(await txnCommit(group, current, { 0: 6 })).toEqual([ErrorCode.NONE])
+    await marker(group, current, true)
+    expect(await fetched(group, true)).toEqual([6, -1, -1])
+  })
+
   it('TxnOffsetCommit answers as Kafka: the group must be here, a member given must belong to it', async () => {
     const group = 'txn-checks'
     const pid = await producerId()
@@ -230,5 +257,91 @@ describe('broker/txn-offsets', () => {
       topics: [{ name: 'no-such-topic', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] }],
     })
     expect(r.topics[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  })
+
+  it('v3 checks a group with members as Kafka: member, static instance and generation; none given passes', async () => {
+    const group = 'txn-members'
+    const pid = await producerId()
+    const c = await client(await coordinator(group))
+    const joined = await c.request(ApiKey.JoinGroup, 5, {
+      groupId: group,
+      sessionTimeoutMs: 30_000,
+      rebalanceTimeoutMs: 30_000,
+      memberId: '',
+      groupInstanceId: 'instance-1',
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
+    })
+    expect(joined.errorCode).toBe(ErrorCode.NONE)
+    const { memberId, generationId } = joined as { memberId: string; generationId: number }
+    const commit = async (req: { generationId: number; memberId: string; groupInstanceId: string | null }): Promise<number> => {
+      const r = await c.request(ApiKey.TxnOffsetCommit, 3, {
+        transactionalId: 'tx',
+        groupId: group,
+        ...pid,
+        ...req,
+        topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      })
+      return r.topics[0].partitions[0].errorCode
+    }
+    expect(await commit({ generationId, memberId, groupInstanceId: 'instance-1' })).toBe(ErrorCode.NONE)
+    expect(await commit({ generationId: generationId + 1, memberId, groupInstanceId: 'instance-1' })).toBe(ErrorCode.ILLEGAL_GENERATION)
+    expect(await commit({ generationId, memberId: 'someone-else', groupInstanceId: 'instance-1' })).toBe(ErrorCode.FENCED_INSTANCE_ID)
+    expect(await commit({ generationId, memberId: 'someone-else', groupInstanceId: null })).toBe(ErrorCode.UNKNOWN_MEMBER_ID)
+    // v0-2 producers (kafkajs sendOffsets) send neither member nor generation.
+    expect(await commit({ generationId: -1, memberId: '', groupInstanceId: null })).toBe(ErrorCode.NONE)
+  })
+})
+
+describe('broker/offset-store', () => {
+  const entry = (offset: number): OffsetEntry => ({ offset, leaderEpoch: -1, metadata: '', commitTimestamp: 0 })
+  const at = (batch: Buffer, baseOffset: number): Buffer => {
+    batch.writeBigInt64BE(BigInt(baseOffset), 0)
+    return batch
+  }
+  const record = (p: number, offset: number | null) => ({ key: JSON.stringify({ k: 'o', g: 'g', t: 't', p }), value: offset === null ? null : JSON.stringify(entry(offset)) })
+
+  it('COMMIT keeps a plain commit that is later in the log; ABORT drops; a tombstone drops pending offsets', () => {
+    const store = new OffsetStore()
+    store.stage(7, 'g', 't', 0, entry(5), 10)
+    store.stage(7, 'g', 't', 1, entry(5), 10)
+    store.commit('g', 't', 0, entry(6), 11)
+    store.completeTxn(7, true)
+    expect([store.get('g', 't', 0)?.offset, store.get('g', 't', 1)?.offset]).toEqual([6, 5])
+    store.stage(8, 'g', 't', 2, entry(9), 12)
+    expect(store.hasPending('g', 't', 2)).toBe(true)
+    store.completeTxn(8, false)
+    expect([store.get('g', 't', 2), store.hasPending('g')]).toEqual([null, false])
+    store.stage(9, 'g', 't', 1, entry(20), 13)
+    store.commit('g', 't', 1, null, 14)
+    store.completeTxn(9, true)
+    expect(store.get('g', 't', 1)).toBeNull()
+  })
+
+  it('a staged offset whose append failed is unstaged, and a COMMIT never commits an unappended one', () => {
+    const store = new OffsetStore()
+    const failed = store.stage(7, 'g', 't', 0, entry(5))
+    store.unstage(7, 'g', 't', 0, failed)
+    expect(store.hasPending('g')).toBe(false)
+    store.stage(7, 'g', 't', 1, entry(5))
+    store.completeTxn(7, true)
+    expect(store.get('g', 't', 1)).toBeNull()
+  })
+
+  it('replays the log in order: transactional batches pending, markers complete them; a bad batch changes nothing', () => {
+    const store = new OffsetStore()
+    const log = [
+      at(encodeRecordBatch({ producerId: 7, producerEpoch: 0, baseSequence: -1, transactional: true, records: [record(0, 5)] }), 0),
+      at(encodeRecordBatch({ records: [record(0, 6)] }), 1),
+      at(encodeControlBatch({ producerId: 7, producerEpoch: 0, committed: true, coordinatorEpoch: 0, timestampMs: 0 }), 2),
+      at(encodeRecordBatch({ producerId: 8, producerEpoch: 0, baseSequence: -1, transactional: true, records: [record(1, 9)] }), 3),
+      at(encodeRecordBatch({ records: [record(2, 4), { key: 'not json', value: 'x' }] }), 4),
+    ]
+    for (const [i, b] of log.entries()) {
+      if (i < 4) store.replayBatch(b, readBatchHeader(b), 0, new Map())
+      else expect(() => store.replayBatch(b, readBatchHeader(b), 0, new Map())).toThrow()
+    }
+    expect([store.get('g', 't', 0)?.offset, store.get('g', 't', 1), store.get('g', 't', 2)]).toEqual([6, null, null])
+    expect([store.hasPending('g', 't', 1), store.groupsWithPending()]).toEqual([true, ['g']])
   })
 })

@@ -138,3 +138,59 @@ describe('sim/regressions', () => {
     for (const id of sim.ids) sim.crash(id)
   })
 })
+
+describe('sim/regressions: a leader re-elected while its own append is in flight', () => {
+  it('counts the append when it lands, so the high watermark reaches the log end', async () => {
+    const fail = (message: string): never => {
+      throw new Error(message)
+    }
+    const rng = seededRng(1)
+    // Every storage write takes 20 ms: the append is still in flight across two elections.
+    const slowDisk = { next: () => 0.99, int: (n: number) => n - 1 }
+    const sim = await SimNode.create({
+      brokers: 3,
+      network: { latencyMinMs: 1, latencyMaxMs: 1, requestTimeoutMs: 300 },
+      persistMaxMs: 0,
+      controllerTickMs: 200,
+      brokerConfigs: { 'broker.heartbeat.interval.ms': '50', 'broker.session.timeout.ms': '10000', 'leader.imbalance.check.interval.seconds': '1000' },
+      diskWriteMaxMs: 20,
+      rngs: { controller: rng, network: rng, persist: rng, disk: slowDisk },
+      trace: null,
+      fail,
+    })
+    const runFor = async (ms: number): Promise<void> => {
+      const until = sim.sched.nowMs() + ms
+      for (;;) {
+        await drainMicrotasks()
+        const fn = sim.sched.popDue(until)
+        if (!fn) break
+        fn()
+      }
+      sim.sched.advanceTo(until)
+    }
+    for (const id of sim.ids) void sim.start(id)
+    await runFor(200)
+    const created = sim.submit(() => sim.controller.createTopic({ name: 't', numPartitions: 1, replicationFactor: 3 }))
+    await runFor(200)
+    expect((await created).errorCode).toBe(0)
+    const { leader, leaderEpoch } = sim.image.partition('t', 0)!
+    const records = encodeRecordBatch({ records: [{ value: 'a' }], baseTimestamp: 0 })
+    const request = { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records }] }] }
+    const produced = sim.net.request(leader, { apiKey: 0, version: 8, clientId: 'test' }, request, 2000)
+    await runFor(2)
+    // Leadership moves away and back before the append's write lands.
+    void sim.submit(() => sim.controller.failover('t', 0))
+    await runFor(2)
+    void sim.submit(() => sim.controller.electPreferredLeaders())
+    await runFor(2)
+    expect(sim.image.partition('t', 0)).toMatchObject({ leader, leaderEpoch: leaderEpoch + 2 })
+    let answered = false
+    void produced.then(() => (answered = true))
+    await runFor(500)
+    expect(answered).toBe(true)
+    const h = sim.broker(leader)!.replicas.all().find((x) => x.partition === 0 && x.topicId === sim.image.partition('t', 0)!.topicId)!
+    expect(h.log!.logEndOffset).toBe(1)
+    expect(h.leader!.highWatermark).toBe(1)
+    for (const id of sim.ids) sim.crash(id)
+  })
+})

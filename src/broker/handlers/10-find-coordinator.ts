@@ -10,7 +10,7 @@ import { brokerConfig } from '../../cluster/configs.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { coordinatorPartitionFor } from '../../cluster/coordinator-placement.js'
 import { OFFSETS_TOPIC } from '../group-coordinator.js'
-import { TXN_STATE_TOPIC, ensureTxnStateTopic } from '../txn-coordinator.js'
+import { TXN_STATE_TOPIC, ensureTxnStateTopic } from '../txn-state-log.js'
 import { findCoordinatorApi, type FindCoordinatorRequest, type FindCoordinatorResponseInput } from '../../protocol/messages/10-find-coordinator.js'
 import { defineHandler, type RequestContext } from '../handler.js'
 

@@ -15,7 +15,7 @@
 import { ErrorCode } from '../../protocol/errors.js'
 import { initProducerIdApi, type InitProducerIdRequest, type InitProducerIdResponseInput } from '../../protocol/messages/22-init-producer-id.js'
 import { defineHandler, type RequestContext } from '../handler.js'
-import { ensureTxnStateTopic } from '../txn-coordinator.js'
+import { ensureTxnStateTopic } from '../txn-state-log.js'
 
 async function handle(ctx: RequestContext, req: InitProducerIdRequest): Promise<InitProducerIdResponseInput> {
   const out: InitProducerIdResponseInput = { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: -1, producerEpoch: -1 }
