@@ -92,7 +92,7 @@ describe.concurrent('replay --into, exactly once', () => {
   it('killed with SIGKILL at several points and run again, the target holds each source record exactly once', async () => {
     await fill('eo-kill-src', 3000)
     // Paced, so that the kills land in the middle of the replay.
-    const args = ['replay', 'eo-kill-src', '--from', 'earliest', '--into', 'eo-kill-dst', '--rate', '1000/s', '--json']
+    const args = ['replay', 'eo-kill-src', '--from', 'earliest', '--into', 'eo-kill-dst', '--rate', '500/s', '--json']
     let killedRunning = 0
     for (const seen of [1, 600, 1500, 2400]) {
       const child = spawnSluice(args, { env: d.env })
@@ -106,7 +106,7 @@ describe.concurrent('replay --into, exactly once', () => {
       // Killed, or finished before the kill (then the kill came too late to count).
       if ((await child).signal === 'SIGKILL') killedRunning++
     }
-    // The kills land in the middle of the replay (paced at 1,000 records a second, it lasts 3 s).
+    // The kills land in the middle of the replay (paced at 500 records a second, it lasts 6 s).
     expect(killedRunning).toBeGreaterThanOrEqual(2)
     const last = await sluice(args, { env: d.env })
     expect(last.exitCode, last.stderr).toBe(0)
