@@ -2,7 +2,8 @@
  * `sluice produce --transactional-id` through the built binary against a real daemon (3 brokers):
  * one transaction per input, one per --transaction-records N, the open transaction aborted by a
  * bad line and by Ctrl-C (its records are in the log, and read_committed readers never see them),
- * fencing by a second producer with the same id, and the usage errors. The topic is read back
+ * fencing by a second producer with the same id, a transaction aborted by the cluster for its
+ * timeout, a timeout above transaction.max.timeout.ms, and the usage errors. The topic is read back
  * through sluice's own codec, read_committed (up to the last stable offset, aborted transactions
  * dropped) and read_uncommitted.
  */
@@ -124,6 +125,25 @@ describe.concurrent('produce --transactional-id', () => {
     expect(r.exitCode).toBe(7)
     expect(errorOf(String(r.stdout)).message).toMatch(/^transactional id "fence": a send failed: the producer was fenced \((PRODUCER_FENCED|INVALID_PRODUCER_EPOCH)\)/)
     expect(ids(await committedWhenStable('txn-fence'))).toEqual(range(100, 5))
+  })
+
+  it('a transaction open longer than --transaction-timeout-ms is aborted by the cluster: the commit fails, naming the id', async () => {
+    const child = spawnSluice(['produce', 'txn-slow', '--transactional-id', 'slow', '--transaction-timeout-ms', '1000', '--json'], { env: d.env })
+    child.stdin!.write(lines(10).join('\n') + '\n')
+    await uncommittedWhen('txn-slow', 10)
+    // The coordinator aborts it once it is older than its timeout: its ABORT markers make the topic stable.
+    expect(await committedWhenStable('txn-slow')).toEqual([])
+    child.stdin!.end(lines(1, 10).join('\n') + '\n')
+    const r = await child
+    expect(r.exitCode).toBe(7)
+    expect(errorOf(String(r.stdout)).message).toMatch(/^transactional id "slow": .*the producer was fenced .*outlived transaction\.timeout\.ms/)
+    expect(await committedWhenStable('txn-slow')).toEqual([])
+  })
+
+  it('a timeout above the cluster\'s transaction.max.timeout.ms is refused at the start, naming the id', async () => {
+    const r = await produce(['txn-max', '--transactional-id', 'too-long', '--transaction-timeout-ms', '999999999', '--json'], lines(1).join('\n'))
+    expect(r.exitCode).toBe(7)
+    expect(errorOf(r.stdout).message).toMatch(/^transactional id "too-long": InitProducerId failed: .*transaction\.max\.timeout\.ms \(INVALID_TRANSACTION_TIMEOUT\)/)
   })
 
   it('refuses --acks other than all, --transaction-records without an id, and an empty id (exit 2)', async () => {
