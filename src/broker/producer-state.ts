@@ -246,12 +246,13 @@ export class ProducerStateTable {
    */
   markerLanded(producerId: number, committed: boolean, offset: number, timestampMs: number): void {
     const entry = this.producers.get(producerId)
-    if (!entry) return
-    const firstOffset = entry.txn ? txnFirstOffset(entry.txn) : offset
-    if (entry.txn) entry.ended.push({ firstOffset, markerOffset: offset })
-    entry.txn = null
-    this.inTxn.delete(entry)
-    entry.lastTimestamp = Math.max(entry.lastTimestamp, timestampMs)
+    const firstOffset = entry?.txn ? txnFirstOffset(entry.txn) : offset
+    if (entry) {
+      if (entry.txn) entry.ended.push({ firstOffset, markerOffset: offset })
+      entry.txn = null
+      this.inTxn.delete(entry)
+      entry.lastTimestamp = Math.max(entry.lastTimestamp, timestampMs)
+    }
     this.changed = true
     if (!committed) this.aborted.add({ producerId, firstOffset, lastOffset: offset })
   }

@@ -47,8 +47,6 @@ import type { Hosted, ReplicaManager } from './replica-manager.js'
 import { TxnMarkerChannel } from './txn-marker-channel.js'
 import { TXN_STATE_TOPIC, appendTxnState, readTxnStates } from './txn-state-log.js'
 
-export { TXN_STATE_TOPIC }
-
 const COMPLETE_BACKOFF_MIN_MS = 50
 const COMPLETE_BACKOFF_MAX_MS = 1_000
 /** Transaction events told per second at most; the rest are counted in one line (a busy producer commits thousands a second). */
