@@ -5,9 +5,8 @@
  * each source record exactly once. Its own daemon: a broker is killed.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { ApiKey } from '../../src/protocol/api-keys.js'
 import { HANG_MS, sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
-import { RawClient } from '../support/raw-client.js'
+import { transactionCoordinatorOf } from '../support/coordinator.js'
 import { isStable, readTopic } from '../support/read-back.js'
 
 let d: TestDaemon
@@ -21,23 +20,12 @@ afterAll(async () => {
 
 const lines = (n: number): string[] => Array.from({ length: n }, (_, i) => JSON.stringify({ id: i }))
 
-/** The broker that coordinates a transactional id now (FindCoordinator, key type 1). */
-async function coordinatorOf(id: string): Promise<number> {
-  const c = await RawClient.connect(d.port)
-  try {
-    const answer = await c.request(ApiKey.FindCoordinator, 4, { keyType: 1, coordinatorKeys: [id] })
-    return answer.coordinators[0].nodeId as number
-  } finally {
-    c.close()
-  }
-}
-
 it('the coordinator\'s broker killed mid-replay: each source record once in the target, read committed', async () => {
   const filled = await sluice(['produce', 'fo-src', '--key', '.id'], { env: d.env, input: lines(2000).join('\n') })
   expect(filled.exitCode, filled.stderr).toBe(0)
   const child = spawnSluice(['replay', 'fo-src', '--from', 'earliest', '--into', 'fo-dst', '--transactional-id', 'fo-replay', '--rate', '400/s', '--json'], { env: d.env })
   await until('a part of the replay committed', async () => ((await readTopic(d.port, 'fo-dst', 'read_committed').catch(() => [])).length >= 300 ? true : undefined), HANG_MS, 25)
-  const coordinator = await coordinatorOf('fo-replay')
+  const coordinator = await transactionCoordinatorOf(d.port, 'fo-replay')
   const killed = await sluice(['broker', 'kill', String(coordinator)], { env: d.env })
   expect(killed.exitCode, killed.stderr).toBe(0)
   const r = await child
