@@ -15,7 +15,8 @@ export default class Produce extends BaseCommand<typeof Produce> {
 Keyed records go to the partition Kafka's default partitioner (murmur2) picks, as with the Java client; unkeyed records are spread over the partitions, one batch at a time.
 A line that is not valid JSON stops the run (exit 6) after every record before it is acknowledged, and nothing after it is sent; --on-invalid skip skips such lines instead. A record larger than the topic's max.message.bytes is refused the same way (code RECORD_TOO_LARGE).
 The local daemon creates a missing topic on first use (3 partitions); a cluster that does not (auto.create.topics.enable=false) makes produce exit 4.
-At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, sends what was read, waits for the acknowledgements and exits 130 with the summary.`
+At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, sends what was read, waits for the acknowledgements and exits 130 with the summary.
+--transactional-id ID writes the input as one Kafka transaction (acks=all, idempotent), committed at the end of the input, or one transaction per --transaction-records N records: read_committed consumers see a transaction's records all at once, or never. A bad line, Ctrl-C or a failed send aborts the open transaction instead of sending what was read (the transactions committed before stay); the summary counts the transactions committed and the aborted one. Another producer that starts with the same id fences this one (the run fails, naming the id). A transaction open longer than --transaction-timeout-ms is aborted by the cluster: with a slow input, commit every N records.`
   static override examples = [
     '<%= config.bin %> produce orders < orders.jsonl',
     "cat orders.jsonl | <%= config.bin %> produce orders --key .customer.id",
@@ -23,6 +24,8 @@ At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, s
     '<%= config.bin %> consume orders --exit | <%= config.bin %> produce orders-copy --envelope',
     '<%= config.bin %> produce orders --file dirty.jsonl --on-invalid skip --dead-letter rejected.jsonl',
     '<%= config.bin %> produce orders --partition 0 --acks 1 --compression lz4 --json < orders.jsonl',
+    '<%= config.bin %> produce payments --transactional-id payments-import --file payments.jsonl',
+    '<%= config.bin %> produce payments --transactional-id payments-import --transaction-records 1000 --file payments.jsonl',
   ]
   static override args = {
     topic: Args.string({ description: 'topic to produce to', required: true }),
@@ -55,6 +58,22 @@ At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, s
     compression: Flags.string({ description: 'compression of the record batches', options: ['none', 'gzip', 'snappy', 'lz4'], default: 'none' }),
     'on-invalid': Flags.string({ description: 'what a line that is not valid JSON (or too large) does: stop the run, or be skipped and reported', options: ['fail', 'skip'], default: 'fail' }),
     'dead-letter': Flags.string({ description: 'with --on-invalid skip: append the skipped lines, as read, to this file instead of reporting each on stderr', helpValue: 'FILE' }),
+    'transactional-id': Flags.string({
+      description: 'write the input as a Kafka transaction under this id, committed at the end (implies acks=all and idempotence)',
+      helpValue: 'ID',
+    }),
+    'transaction-records': Flags.integer({
+      description: 'with --transactional-id: commit every N records, each N its own transaction',
+      helpValue: 'N',
+      min: 1,
+      dependsOn: ['transactional-id'],
+    }),
+    'transaction-timeout-ms': Flags.integer({
+      description: 'with --transactional-id: the cluster aborts a transaction open longer than this (transaction.timeout.ms)',
+      helpValue: 'MS',
+      min: 1,
+      default: 60000,
+    }),
     progress: Flags.boolean({
       description: 'show a live count and rate on stderr [default: on when stderr is a terminal and the run lasts over a second]',
       allowNo: true,
@@ -75,6 +94,12 @@ At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, s
         : { kind: flags.text ? 'text' : 'plain', keyDelimiter }
     const onInvalid = flags['on-invalid'] as 'fail' | 'skip'
     if (flags['dead-letter'] !== undefined && onInvalid !== 'skip') throw usageError('--dead-letter needs --on-invalid skip')
+    const transactionalId = flags['transactional-id']
+    if (transactionalId !== undefined) {
+      if (transactionalId === '') throw usageError('--transactional-id must not be empty')
+      // Kafka refuses a transactional producer without idempotence, hence without acks=all.
+      if (flags.acks !== 'all') throw usageError(`--transactional-id writes with acks=all: it cannot go with --acks ${flags.acks}`)
+    }
 
     // The Kafka client takes half a second to load: only once the flags are known to be good.
     const { openInput, produce } = await import('../client/produce/run.js')
@@ -97,8 +122,14 @@ At the end a summary goes to stderr (--json: to stdout). Ctrl-C stops reading, s
         progress: flags.progress === undefined ? 'auto' : flags.progress ? 'on' : 'off',
         signal: this.interruptSignal(),
         note: (message) => this.note(message),
+        transaction:
+          transactionalId === undefined ? undefined : { transactionalId, records: flags['transaction-records'], timeoutMs: flags['transaction-timeout-ms'] },
       })
-      if (summary.interrupted) {
+      const t = summary.transactions
+      if (summary.interrupted && t !== undefined) {
+        const aborted = t.aborted ? `the open transaction was aborted (${formatCount(t.abortedRecords)} records, never visible to read_committed consumers)` : 'no transaction was open'
+        this.note(`interrupted after line ${formatCount(summary.lastLine)}: ${aborted}; ${formatCount(t.committedRecords)} records committed before`)
+      } else if (summary.interrupted) {
         this.note(`interrupted after line ${formatCount(summary.lastLine)}: ${formatCount(summary.records)} records acknowledged; nothing after that line was sent`)
       }
       if (!this.jsonEnabled()) this.note(formatSummary(summary))

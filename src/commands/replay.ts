@@ -23,7 +23,8 @@ export default class Replay extends BaseCommand<typeof Replay> {
 Offsets (--from, --to): earliest, latest, N, -N, +N, @<ISO-8601 time with a zone>, @<epoch ms>, @-<duration>, or per partition: 0:120,1:98.
 --filter: a filtrex expression over the record: topic, partition, offset, timestamp, key (string), value (parsed JSON, else string), headers.NAME; == != < > <= >=, and, or, not, in, ~= (regex), "strings", and startsWith/endsWith/contains (infix: key startsWith "eu-", or as functions). Example: value.status == "failed" and key startsWith "eu-".
 Only committed records are replayed (--isolation read_committed, the default: aborted transactions are skipped and the range ends at the last stable offset); --isolation read_uncommitted replays everything.
-Ctrl-C stops cleanly: what was read is written (or acknowledged) and stderr gives the --from that resumes.
+--into is exactly once across interruptions: the records and the replay's progress commit together in Kafka transactions, under the transactional id and consumer group sluice-replay-<hash of the source, target, partitions, --from, --to, --filter and --repartition> (or --transactional-id). Run the same command again after any stop (Ctrl-C, a crash, kill -9) and it resumes from the progress committed, over the range the first run fixed; read_committed consumers of the target see each record once. A replay run again after it completed writes nothing. --restart ignores the progress and replays the range again from --from.
+Ctrl-C stops cleanly: what was read is written (or acknowledged and committed) and stderr gives the --from that resumes.
 Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachable, 4 unknown topic or partition, or --from outside the data (deleted by retention: the message says where the data starts), 7 other Kafka errors.`
   static override examples = [
     '<%= config.bin %> replay orders --from @2026-11-20T10:00:00Z --to @2026-11-20T11:00:00Z',
@@ -45,6 +46,11 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
     rate: Flags.string({ description: 'at most this many records per second (100/s)', helpValue: 'N/s' }),
     speed: Flags.string({ description: 'replay with the original spacing between records (by timestamp), this many times faster: 10x, 0.5x', helpValue: 'Nx', exclusive: ['rate'] }),
     'dry-run': Flags.boolean({ description: 'per partition: the offsets and time span that would be replayed and how many records match; nothing is written', default: false }),
+    restart: Flags.boolean({ description: 'with --into: ignore the progress an earlier run of this replay committed and start again at --from', default: false }),
+    'transactional-id': Flags.string({
+      description: 'with --into: the transactional id and group id that hold the progress [default: sluice-replay-<hash of the command>]',
+      helpValue: 'ID',
+    }),
     binary: Flags.boolean({ description: 'stdout: base64-encode keys, values and header values that are not UTF-8', default: false }),
     isolation: isolationFlag,
   }
@@ -64,6 +70,10 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
       if (!(speed > 0)) throw new SluiceError('USAGE', `--speed "${flags.speed}": expected a factor such as 10x (or 0.5x)`)
     }
     if (flags.repartition && flags.into === undefined) throw new SluiceError('USAGE', '--repartition applies only with --into')
+    for (const name of ['restart', 'transactional-id'] as const) {
+      if (flags[name] !== undefined && flags[name] !== false && flags.into === undefined) throw new SluiceError('USAGE', `--${name} applies only with --into`)
+    }
+    if (flags['transactional-id'] === '') throw new SluiceError('USAGE', '--transactional-id must not be empty')
     if (this.jsonEnabled() && flags.into === undefined && !flags['dry-run']) {
       throw new SluiceError('USAGE', '--json applies with --into or --dry-run (otherwise stdout carries the records)')
     }
@@ -73,6 +83,22 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
     const target = await resolveCluster({ bootstrapServer: flags['bootstrap-server'], home: this.home })
     const startedMs = Date.now()
     const { replay } = await import('../client/replay/replay.js')
+    let replayId: string | undefined
+    if (flags.into !== undefined) {
+      const { replayId: idOf } = await import('../client/replay/exactly-once.js')
+      replayId =
+        flags['transactional-id'] ??
+        idOf({
+          topic: this.args.topic,
+          into: flags.into,
+          partitions: flags.partition?.join(','),
+          from: flags.from,
+          to: flags.to,
+          filter: flags.filter,
+          repartition: flags.repartition,
+          isolation: flags.isolation === 'read_committed' ? undefined : flags.isolation,
+        })
+    }
     const result = await replay({
       target,
       topic: this.args.topic,
@@ -90,6 +116,9 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
       isolation: flags.isolation,
       stdout: process.stdout,
       signal,
+      replayId,
+      restart: flags.restart,
+      note: (message) => this.note(message),
     })
     const seconds = ((Date.now() - startedMs) / 1000).toFixed(1)
     if (result.dryRun) {
@@ -104,7 +133,10 @@ Exit codes: 0 done, 130 after Ctrl-C, 2 bad flags or filter, 3 cluster unreachab
       this.note(`replayed ${result.matched} of ${result.records} record(s) read from ${result.topic} ${where} in ${seconds} s`)
     }
     if (flags.filter !== undefined && result.matched === 0) this.note(`--filter matched none of the ${result.records} record(s) read`)
-    if (result.stoppedBy === 'interrupt') this.note(`interrupted; resume with --from ${result.resumeFrom}`)
+    if (result.stoppedBy === 'interrupt') {
+      const same = result.replayId === undefined ? '' : `run the same command again to resume replay ${result.replayId}, or `
+      this.note(`interrupted; ${same}resume with --from ${result.resumeFrom}`)
+    }
     return result
   }
 }

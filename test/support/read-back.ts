@@ -1,4 +1,9 @@
-/** Reads a whole topic back through sluice's own codec, partition by partition, up to the high watermark. */
+/**
+ * Reads a whole topic back through sluice's own codec, partition by partition, up to the high
+ * watermark; read_committed: up to the last stable offset, without the records of aborted
+ * transactions (Kafka's consumer's way: the fetch's abortedTransactions list, ended by each
+ * producer's ABORT marker) and without control batches.
+ */
 import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
 import { RawClient } from './raw-client.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
@@ -13,7 +18,8 @@ export interface ReadRecord {
   headers: [string, string | null][]
 }
 
-export async function readTopic(bootstrapPort: number, topic: string): Promise<ReadRecord[]> {
+export async function readTopic(bootstrapPort: number, topic: string, isolation: 'read_uncommitted' | 'read_committed' = 'read_uncommitted'): Promise<ReadRecord[]> {
+  const committed = isolation === 'read_committed'
   const boot = await RawClient.connect(bootstrapPort)
   const meta = await boot.request(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
   boot.close()
@@ -22,13 +28,15 @@ export async function readTopic(bootstrapPort: number, topic: string): Promise<R
   for (const p of meta.topics[0].partitions as { partitionIndex: number; leaderId: number }[]) {
     const leader = await RawClient.connect(brokers.get(p.leaderId)!)
     let offset = 0
+    /** Producers whose transaction at this point of the log is an aborted one. */
+    const aborting = new Set<number>()
     for (;;) {
       const f = await leader.request(ApiKey.Fetch, 12, {
         replicaId: -1,
         maxWaitMs: 0,
         minBytes: 1,
         maxBytes: 50_000_000,
-        isolationLevel: 0,
+        isolationLevel: committed ? 1 : 0,
         sessionId: 0,
         sessionEpoch: -1,
         topics: [{ topic, partitions: [{ partition: p.partitionIndex, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 10_000_000 }] }],
@@ -38,7 +46,17 @@ export async function readTopic(bootstrapPort: number, topic: string): Promise<R
       const part = f.responses[0].partitions[0]
       if (part.errorCode !== ErrorCode.NONE) throw new Error(`fetch ${topic}/${p.partitionIndex} at ${offset}: error ${part.errorCode}`)
       const before = offset
+      const aborted = ((part.abortedTransactions ?? []) as { producerId: bigint | number; firstOffset: bigint | number }[]).map((a) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }))
       for (const b of decodeRecordBatches(part.records)) {
+        const h = b.header
+        for (const a of aborted) if (a.firstOffset <= h.lastOffset) aborting.add(a.producerId)
+        aborted.splice(0, aborted.length, ...aborted.filter((a) => a.firstOffset > h.lastOffset))
+        if (h.isControl || (committed && h.isTransactional && aborting.has(h.producerId))) {
+          // An ABORT marker (control type 0) ends the producer's aborted transaction.
+          if (h.isControl && b.records[0]?.key?.readInt16BE(2) === 0) aborting.delete(h.producerId)
+          offset = Math.max(offset, h.lastOffset + 1)
+          continue
+        }
         for (const r of b.records) {
           const o = r.offset
           if (o < offset) continue
@@ -53,9 +71,39 @@ export async function readTopic(bootstrapPort: number, topic: string): Promise<R
           offset = o + 1
         }
       }
-      if (offset >= part.highWatermark || offset === before) break
+      if (offset >= (committed ? part.lastStableOffset : part.highWatermark) || offset === before) break
     }
     leader.close()
   }
   return out
+}
+
+/** True when no partition of the topic has an open transaction: each leader's last stable offset is its high watermark. */
+export async function isStable(bootstrapPort: number, topic: string): Promise<boolean> {
+  const boot = await RawClient.connect(bootstrapPort)
+  const meta = await boot.request(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
+  boot.close()
+  const brokers = new Map<number, number>(meta.brokers.map((b: { nodeId: number; port: number }) => [b.nodeId, b.port]))
+  for (const p of meta.topics[0].partitions as { partitionIndex: number; leaderId: number }[]) {
+    const leader = await RawClient.connect(brokers.get(p.leaderId)!)
+    try {
+      const f = await leader.request(ApiKey.Fetch, 12, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1,
+        isolationLevel: 1,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic, partitions: [{ partition: p.partitionIndex, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 }] }],
+        forgottenTopicsData: [],
+        rackId: '',
+      })
+      const part = f.responses[0].partitions[0]
+      if (part.errorCode !== ErrorCode.NONE || Number(part.lastStableOffset) !== Number(part.highWatermark)) return false
+    } finally {
+      leader.close()
+    }
+  }
+  return true
 }

@@ -96,6 +96,13 @@ export class BatchBuilder {
     return this.takeFull()
   }
 
+  /** Closes the batch holding the last record added and marks it as the end of a transaction (--transaction-records). */
+  endTransaction(): void {
+    this.close()
+    const last = this.full[this.full.length - 1]
+    if (last !== undefined) last.endsTransaction = true
+  }
+
   /** Adds one line. Returns undefined when it became a record, else why not (nothing was added). */
   add(buf: Buffer, start: number, end: number, lineNo: number, ascii: boolean): InvalidLine | undefined {
     const mode = this.opts.mode

@@ -13,6 +13,7 @@
 import type { CompressionAlgorithmValue } from '@platformatic/kafka'
 import { compressionByName } from '../compression.js'
 import {
+  ATTR_TRANSACTIONAL,
   BatchField,
   computeBatchCrc,
   LOG_OVERHEAD,
@@ -28,6 +29,8 @@ export interface BatchFields {
   producerId: number
   producerEpoch: number
   baseSequence: number
+  /** Part of a transaction (the isTransactional attribute): read_committed readers see it once committed. */
+  transactional?: boolean
   compression: CompressionAlgorithmValue
   /** CreateTime of records that carry none. */
   nowMs: number
@@ -128,7 +131,7 @@ export function encodeBatch(messages: readonly Message[], fields: BatchFields): 
   batch.writeInt32BE(batch.length - LOG_OVERHEAD, BatchField.BATCH_LENGTH)
   batch.writeInt32BE(NO_PARTITION_LEADER_EPOCH, BatchField.PARTITION_LEADER_EPOCH)
   batch.writeInt8(MAGIC_V2, BatchField.MAGIC)
-  batch.writeInt16BE(codec?.bitmask ?? 0, BatchField.ATTRIBUTES) // compression, CreateTime
+  batch.writeInt16BE((codec?.bitmask ?? 0) | (fields.transactional === true ? ATTR_TRANSACTIONAL : 0), BatchField.ATTRIBUTES) // compression, CreateTime, transactional
   batch.writeInt32BE(count - 1, BatchField.LAST_OFFSET_DELTA)
   writeInt64(batch, BatchField.BASE_TIMESTAMP, baseTimestamp)
   writeInt64(batch, BatchField.MAX_TIMESTAMP, maxTimestamp)

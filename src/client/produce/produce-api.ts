@@ -30,9 +30,16 @@ const PRODUCE_VERSION_MAX = 8
 const REQUEST_TIMEOUT_MARGIN_MS = 30_000
 
 /** One Produce request; acks=0 resolves with no partitions (the broker does not answer). */
-export async function produceRaw(connection: ProduceConnection, acks: number, timeoutMs: number, topic: string, partitions: ProducePartition[]): Promise<ProducedPartition[]> {
+export async function produceRaw(
+  connection: ProduceConnection,
+  acks: number,
+  timeoutMs: number,
+  topic: string,
+  partitions: ProducePartition[],
+  transactionalId: string | null = null,
+): Promise<ProducedPartition[]> {
   const body = {
-    transactionalId: null,
+    transactionalId,
     acks,
     timeoutMs,
     topicData: [{ name: topic, partitionData: partitions.map((p) => ({ index: p.partition, records: p.batch })) }],

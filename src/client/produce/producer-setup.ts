@@ -1,21 +1,17 @@
 /**
- * What `produce` asks of the cluster besides sends: the producer's options, the topic's partition
+ * What `produce` asks of the cluster besides sends: the timeouts, the topic's partition
  * count and max.message.bytes, and the meaning of a failed send for the person running it.
  * Everything here works the same against the local daemon and any Kafka cluster.
  */
-import type { Producer } from '@platformatic/kafka'
 import { ExitCode, SluiceError } from '../../common/errors.js'
-import { clientOptions, kafkaApiCode, toClusterError, type ClusterTarget } from '../kafka.js'
-import { WireClient } from '../wire/client.js'
+import { kafkaApiCode, toClusterError, type ClusterTarget } from '../kafka.js'
 import type { BrokerAddress } from '../wire/connection.js'
 import type { ProduceConnection } from './produce-api.js'
 import { ErrorCode } from '../../protocol/errors.js'
 
-export type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>
-
 /**
- * What the sender asks of a client: sluice's WireClient (`sluice produce`, which so never loads a
- * client library) or a @platformatic/kafka Producer (replay, which reads with that library too).
+ * What the sender asks of a client: sluice's WireClient (wire/client.ts), for `produce` and
+ * `replay --into` alike, which so never load a client library.
  */
 export interface ProduceClient {
   metadata(options: { topics: string[]; forceUpdate?: boolean; autocreateTopics?: boolean }): Promise<{
@@ -24,6 +20,7 @@ export interface ProduceClient {
   }>
   connections: { get(broker: BrokerAddress): Promise<ProduceConnection> }
   initIdempotentProducer(options: object): Promise<{ producerId: bigint; producerEpoch: number }>
+  topicConfig(topic: string, name: string): Promise<string | null>
 }
 
 /** Kafka's default max.message.bytes, used when the topic's own cannot be read. */
@@ -35,22 +32,6 @@ export const REQUEST_TIMEOUT_MS = 30_000
 export const DELIVERY_TIMEOUT_MS = 60_000
 /** Kafka's retry.backoff.ms. */
 export const RETRY_BACKOFF_MS = 100
-
-/**
- * The producer's options. `idempotent` (acks=all only: Kafka refuses idempotence with fewer acks)
- * gives every batch a producer id and sequence, so a send retried across a failover is stored
- * once. The client's own retries are few and quick: they go back to the same broker, while the
- * send pipeline's retries (until DELIVERY_TIMEOUT_MS) ask for fresh metadata first.
- */
-export function producerOptions(target: ClusterTarget, idempotent = false): ConstructorParameters<typeof Producer<Buffer, Buffer, Buffer, Buffer>>[0] {
-  return {
-    ...clientOptions(target, 'sluice-produce'),
-    timeout: REQUEST_TIMEOUT_MS,
-    // As the Java producer: a topic is created on first use where the cluster allows it.
-    autocreateTopics: true,
-    ...(idempotent ? { idempotent: true, retries: 2, retryDelay: RETRY_BACKOFF_MS } : {}),
-  }
-}
 
 /**
  * Kafka's retriable produce errors (those the Java producer retries until delivery.timeout.ms),
@@ -103,26 +84,12 @@ export async function describeTopic(producer: ProduceClient, target: ClusterTarg
   // A cluster that will not describe configs (no permission, an older Kafka) keeps the default.
   let maxMessageBytes = MAX_MESSAGE_BYTES_DEFAULT
   try {
-    const value = producer instanceof WireClient ? await producer.topicConfig(topic, 'max.message.bytes') : await topicConfigByAdmin(target, topic, 'max.message.bytes')
+    const value = await producer.topicConfig(topic, 'max.message.bytes')
     if (typeof value === 'string' && /^\d+$/.test(value)) maxMessageBytes = Number(value)
   } catch {
     // keep the default
   }
   return { numPartitions, maxMessageBytes }
-}
-
-/** One config of a topic through @platformatic/kafka's Admin (replay's path: that library is loaded there). */
-async function topicConfigByAdmin(target: ClusterTarget, topic: string, name: string): Promise<string | null | undefined> {
-  const { Admin, ConfigResourceTypes } = await import('@platformatic/kafka')
-  const admin = new Admin(clientOptions(target, 'sluice-produce'))
-  try {
-    const [described] = await admin.describeConfigs({
-      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: [name] }],
-    })
-    return described?.configs.find((c) => c.name === name)?.value
-  } finally {
-    await admin.close().catch(() => undefined)
-  }
 }
 
 /**

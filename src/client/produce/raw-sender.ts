@@ -8,6 +8,12 @@
  * most one send in flight per partition, so a retried batch (after a leader change, a timeout)
  * goes out with the sequence of its first attempt and the leader stores it once.
  *
+ * Transactional (`transaction` given: produce --transactional-id, replay --into): the producer id
+ * and epoch are the transaction manager's (transactions.ts), each send first adds its partitions
+ * to the open transaction (AddPartitionsToTxn, once per partition per transaction), and batches
+ * carry the transactional attribute and the transactional id. Sequences run on across
+ * transactions, as Kafka's do for one producer epoch.
+ *
  * A send whose partitions did not all succeed rejects with a ProduceFailure: `produced` lists the
  * partitions that were acknowledged (the pipeline retries only the others), `errors` one error per
  * failed partition (with `apiCode`, or the network error), as the pipeline's retry test expects.
@@ -18,6 +24,7 @@ import { loadCompression } from '../compression.js'
 import type { BrokerAddress } from '../wire/connection.js'
 import { encodeBatch } from './batch-encoder.js'
 import type { ProduceClient } from './producer-setup.js'
+import type { TransactionContext } from './transactions.js'
 import { produceRaw, type ProduceConnection, type ProducePartition } from './produce-api.js'
 import type { Message, Sender } from './send-pipeline.js'
 
@@ -46,6 +53,8 @@ export interface RawSenderOptions {
   idempotent: boolean
   /** The broker's wait for acks=all (Kafka's request.timeout.ms). */
   timeoutMs: number
+  /** Write into this transaction (implies idempotent). */
+  transaction?: TransactionContext
 }
 
 export class RawSender implements Sender {
@@ -67,10 +76,15 @@ export class RawSender implements Sender {
   }
 
   async send(options: { messages: Message[]; acks: number; compression: CompressionAlgorithmValue }): Promise<void> {
-    const { topic, idempotent } = this.opts
+    const { topic, transaction } = this.opts
+    const idempotent = this.opts.idempotent || transaction !== undefined
     // The codecs load on the first compressed send only (compression.ts).
     if (options.compression !== 'none') await loadCompression()
-    if (idempotent && this.producerId < 0) {
+    if (transaction !== undefined) {
+      if (transaction.producerEpoch !== this.producerEpoch || transaction.producerId !== this.producerId) this.nextSequence.fill(0)
+      this.producerId = transaction.producerId
+      this.producerEpoch = transaction.producerEpoch
+    } else if (idempotent && this.producerId < 0) {
       // One InitProducerId for the sends that start together (several are in flight at once).
       this.initializing ??= this.client.initIdempotentProducer({}).finally(() => (this.initializing = undefined))
       const info = await this.initializing
@@ -84,6 +98,8 @@ export class RawSender implements Sender {
       if (list === undefined) byPartition.set(p, (list = []))
       list.push(m)
     }
+    // Before the first batch to a partition in this transaction (Kafka's order: add, then send).
+    if (transaction !== undefined) await transaction.addPartitions(topic, byPartition.keys())
     const md = await this.client.metadata({ topics: [topic], forceUpdate: this.forceMetadata })
     this.forceMetadata = false
     const partitions = md.topics.get(topic)?.partitions ?? []
@@ -101,6 +117,7 @@ export class RawSender implements Sender {
         producerId: idempotent ? this.producerId : -1,
         producerEpoch: idempotent ? this.producerEpoch : -1,
         baseSequence: idempotent ? this.nextSequence[partition]! : -1,
+        transactional: transaction !== undefined,
         compression: options.compression,
         nowMs,
       })
@@ -114,7 +131,7 @@ export class RawSender implements Sender {
       [...byLeader].map(async ([leader, requested]) => {
         try {
           const connection = await this.connectionTo(md.brokers.get(leader), leader)
-          const answers = await produceRaw(connection, options.acks, this.opts.timeoutMs, topic, requested)
+          const answers = await produceRaw(connection, options.acks, this.opts.timeoutMs, topic, requested, transaction?.transactionalId ?? null)
           if (options.acks === 0) {
             for (const r of requested) produced.push({ topic, partition: r.partition })
             return

@@ -37,6 +37,8 @@ export interface SendBatch {
   bytes: number
   firstLineNo: number
   lastLineNo: number
+  /** The transaction ends after this batch (produce --transaction-records): commit once it is acknowledged. */
+  endsTransaction?: boolean
 }
 
 /** The part of @platformatic/kafka's Producer this needs (a fake in unit tests). */

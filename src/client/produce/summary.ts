@@ -23,6 +23,20 @@ export interface ProduceSummary {
   lastLine: number
   /** True when Ctrl-C (or SIGTERM) stopped the run. */
   interrupted: boolean
+  /** With --transactional-id: the transactions committed, and the open one aborted by a stop. */
+  transactions?: TransactionTally
+}
+
+export interface TransactionTally {
+  transactionalId: string
+  /** Transactions committed (each with at least one record). */
+  committed: number
+  /** Records in them: what read_committed consumers see. */
+  committedRecords: number
+  /** True when a stop (a bad line, Ctrl-C, a failed send) aborted the open transaction. */
+  aborted: boolean
+  /** Records acknowledged in the aborted transaction: never visible to read_committed consumers. */
+  abortedRecords: number
 }
 
 /**
@@ -57,6 +71,11 @@ export function formatSummary(s: ProduceSummary): string {
   }
   if (s.skipped > 0) line += `; skipped ${formatCount(s.skipped)} invalid line${s.skipped === 1 ? '' : 's'}`
   if (s.nullKeys) line += `; ${formatCount(s.nullKeys)} without a key (path missing or null)`
+  const t = s.transactions
+  if (t !== undefined) {
+    line += `; ${formatCount(t.committed)} transaction${t.committed === 1 ? '' : 's'} committed (${formatCount(t.committedRecords)} records, transactional id ${t.transactionalId})`
+    if (t.aborted) line += `, the open one aborted (${formatCount(t.abortedRecords)} records)`
+  }
   return line
 }
 

@@ -1,10 +1,9 @@
 /**
  * Consumer groups for the dashboard, through Kafka like `sluice group list/describe`: every
- * GROUPS_REFRESH_MS, in a RefreshLoop. An error is kept for the groups pane with the last groups (marked
- * stale,
- * as are groups that cannot be described or listed right now during a failover); the Kafka
- * client is made again on the next refresh, since a failover can leave them stuck on a broker
- * that is gone.
+ * GROUPS_REFRESH_MS, in a RefreshLoop. An error is kept for the groups pane with the last groups
+ * (marked stale, as are groups that cannot be described or listed right now during a failover);
+ * the Kafka client is made again on the next refresh, since a failover can leave it stuck on a
+ * broker that is gone.
  */
 import { GroupAdmin } from '../../client/group-admin.js'
 import type { ClusterTarget } from '../../client/kafka.js'

@@ -116,4 +116,17 @@ describe('client/produce/batch-builder', () => {
     expect(notes).toHaveLength(1)
     expect(notes[0]).toMatch(/line 2: partition 9 does not exist/)
   })
+
+  it('endTransaction closes the batch of the last record and marks it as the end of a transaction', () => {
+    const { b } = builder({ batchRecordsMax: 2 })
+    for (let i = 1; i <= 3; i++) add(b, String(i), i)
+    b.endTransaction()
+    add(b, '4', 4)
+    const batches = b.takeAll()
+    expect(batches.map((x) => [x.firstLineNo, x.lastLineNo, x.endsTransaction === true])).toEqual([
+      [1, 2, false],
+      [3, 3, true],
+      [4, 4, false],
+    ])
+  })
 })

@@ -62,4 +62,12 @@ describe('client/produce/batch-encoder', () => {
     const batch = encodeBatch([{ topic: 't', partition: 0, value: b('1') }], { ...FIELDS, producerId: -1, producerEpoch: -1, baseSequence: -1 })
     expect(decodeRecordBatch(batch).header).toMatchObject({ producerId: -1, producerEpoch: -1, baseSequence: -1 })
   })
+
+  it('marks a transactional batch with the isTransactional attribute (and only that one)', () => {
+    const messages: Message[] = [{ topic: 't', partition: 0, key: null, value: b('1') }]
+    const plain = decodeRecordBatch(encodeBatch(messages, FIELDS)).header
+    const txn = decodeRecordBatch(encodeBatch(messages, { ...FIELDS, transactional: true })).header
+    expect(plain).toMatchObject({ isTransactional: false, isControl: false })
+    expect(txn).toMatchObject({ isTransactional: true, isControl: false, producerId: 4242, producerEpoch: 3, baseSequence: 17, compression: 0 })
+  })
 })

@@ -41,6 +41,8 @@ export interface CommittedOffset {
   partition: number
   /** -1 when the group has none. */
   offset: number
+  /** The metadata committed with the offset. */
+  metadata: string | null
   errorCode: number
 }
 
@@ -163,6 +165,7 @@ export async function offsetCommit(
   return { errorCodes: req.offsets.map((o) => byPartition.get(o.partition) ?? ErrorCode.UNKNOWN_SERVER_ERROR) }
 }
 
+/** `requireStable`: a partition with a transactional commit still pending answers UNSTABLE_OFFSET_COMMIT (KIP-447). */
 export async function offsetFetch(connection: KafkaConnection, req: { groupId: string; topic: string; partitions: number[]; requireStable?: boolean }): Promise<OffsetFetchResult> {
   const answer = await kafkaRequest(
     connection,
@@ -173,6 +176,6 @@ export async function offsetFetch(connection: KafkaConnection, req: { groupId: s
   const group = answer.groups[0]
   // An empty answer: no coordinator answered for the group.
   if (group === undefined) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, partitions: [] }
-  const partitions = group.topics.flatMap((t) => t.partitions.map((p) => ({ partition: p.partitionIndex, offset: p.committedOffset, errorCode: p.errorCode })))
+  const partitions = group.topics.flatMap((t) => t.partitions.map((p) => ({ partition: p.partitionIndex, offset: p.committedOffset, metadata: p.metadata, errorCode: p.errorCode })))
   return { errorCode: group.errorCode, partitions }
 }
