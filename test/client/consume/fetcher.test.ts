@@ -3,7 +3,8 @@
  * move, connections that fail, records deleted under a slow reader, stops. Every test checks
  * that each record came out exactly once, in order within its partition.
  */
-import type { Broker, ClusterMetadata, Connection } from '@platformatic/kafka'
+import type { Broker, ClusterMetadata } from '@platformatic/kafka'
+import type { WireConnection } from '../../../src/client/wire/connection.js'
 import { describe, expect, it } from 'vitest'
 import { Fetcher, type PartitionCursor } from '../../../src/client/consume/fetcher.js'
 import type { FetchConnection, FetchOptions, FetchResult } from '../../../src/client/consume/fetch-api.js'
@@ -56,8 +57,8 @@ class FakeCluster {
         }
       },
       connections: {
-        async get(broker: Broker): Promise<Connection> {
-          return { broker: broker.port } as unknown as Connection
+        async get(broker: Broker): Promise<WireConnection> {
+          return { broker: broker.port } as unknown as WireConnection
         },
       },
       async listOffsets(o: { timestamp?: bigint }) {
