@@ -15,8 +15,10 @@
  * Kafka's cleaner removes the records of aborted transactions and, after delete.retention.ms, the
  * markers left with nothing to mark; sluice keeps them (and keeps committed transactional records
  * whatever later records of their key say), so a compacted topic keeps every transaction as written
- * and read_committed consumers still get its aborted ranges. Deterministic: replicas holding the
- * same batches below the same HWM produce the same bytes.
+ * and read_committed consumers still get its aborted ranges. A tombstone is never removed while a
+ * batch kept whole before it may hold a record of its key (a transactional record with that key,
+ * or a batch whose records cannot be read here): removing it would bring that older value back.
+ * Deterministic: replicas holding the same batches below the same HWM produce the same bytes.
  */
 import { decodeRecordBatch, encodeRecordBatch, type DecodedRecord } from '../protocol/record-batch.js'
 import { Compression, readBatchHeader, type BatchHeader } from '../protocol/batch-layout.js'
@@ -68,29 +70,70 @@ export function planCompaction(batches: Buffer[], opts: CompactionOptions): { pl
     if (!batch) continue
     for (const rec of batch.records) if (rec.key !== null) lastOffsetOfKey.set(rec.key.toString('latin1'), rec.offset)
   }
+  const kept = keptWholeKeys(batches, decoded)
   const plan: CompactionPlan = new Map()
   const result: CompactionResult = { batchesRewritten: 0, batchesRemoved: 0, recordsRemoved: 0, tombstonesKept: 0 }
   decoded.forEach((batch, pos) => {
     if (!batch) return
-    const kept = batch.records.filter((rec) => {
+    const records = batch.records.filter((rec) => {
       if (rec.key === null) return true
-      if (lastOffsetOfKey.get(rec.key.toString('latin1')) !== rec.offset) return false
+      const key = rec.key.toString('latin1')
+      if (lastOffsetOfKey.get(key) !== rec.offset) return false
       if (rec.value !== null) return true
-      if (opts.nowMs - rec.timestamp > opts.deleteRetentionMs) return false
+      if (opts.nowMs - rec.timestamp > opts.deleteRetentionMs && !kept.mayHold(key, rec.offset)) return false
       result.tombstonesKept++
       return true
     })
-    if (kept.length === batch.records.length) return
-    result.recordsRemoved += batch.records.length - kept.length
-    if (kept.length === 0) {
+    if (records.length === batch.records.length) return
+    result.recordsRemoved += batch.records.length - records.length
+    if (records.length === 0) {
       plan.set(pos, null)
       result.batchesRemoved++
       return
     }
-    plan.set(pos, rebuild(batch.header, kept))
+    plan.set(pos, rebuild(batch.header, records))
     result.batchesRewritten++
   })
   return { plan, result }
+}
+
+/**
+ * What the batches the cleaner keeps whole say about keys: the first offset of each key in a
+ * transactional batch, and the first offset of a batch whose keys cannot be read (a codec not
+ * decoded here, records that do not parse). `mayHold(key, offset)`: such a batch before `offset`
+ * may hold a record of `key`.
+ */
+function keptWholeKeys(batches: Buffer[], decoded: (Decoded | null)[]): { mayHold(key: string, offset: number): boolean } {
+  const firstOffsetOfKey = new Map<string, number>()
+  let firstOpaqueOffset = Infinity
+  batches.forEach((bytes, pos) => {
+    if (decoded[pos]) return
+    let header: BatchHeader
+    try {
+      header = readBatchHeader(bytes, 0)
+    } catch {
+      firstOpaqueOffset = -Infinity
+      return
+    }
+    // Markers hold no record of a user's key.
+    if (header.isControl) return
+    if (header.compression !== Compression.NONE && header.compression !== Compression.GZIP) {
+      firstOpaqueOffset = Math.min(firstOpaqueOffset, header.baseOffset)
+      return
+    }
+    try {
+      for (const rec of decodeRecordBatch(bytes, 0, { verifyCrc: false }).records) {
+        if (rec.key === null) continue
+        const key = rec.key.toString('latin1')
+        if (!firstOffsetOfKey.has(key)) firstOffsetOfKey.set(key, rec.offset)
+      }
+    } catch {
+      firstOpaqueOffset = Math.min(firstOpaqueOffset, header.baseOffset)
+    }
+  })
+  return {
+    mayHold: (key, offset) => firstOpaqueOffset < offset || (firstOffsetOfKey.get(key) ?? Infinity) < offset,
+  }
 }
 
 function rebuild(h: BatchHeader, records: DecodedRecord[]): Buffer {

@@ -96,6 +96,19 @@ export function runCompactionConformance(name: string, makeHarness: MakeHarness)
       expect((await again.appendAsLeader(batch([['e', 'e1']]), 0)).baseOffset).toBe(8)
     })
 
+    it('keeps a tombstone while a batch kept whole before it holds its key (a transaction, a codec not decoded here)', async () => {
+      const log = await store.partition(TOPIC, 0)
+      const txn = encodeRecordBatch({ baseTimestamp: T0, transactional: true, producerId: 7, producerEpoch: 0, baseSequence: 0, records: [{ key: 'k', value: 'committed' }] })
+      await log.appendAsLeader(txn, 0) // 0: a committed transaction's record of k, never rewritten
+      await log.appendAsLeader(batch([['k', null], ['j', null]]), 0) // 1..2: k and j deleted
+      await log.appendAsLeader(batch([['z', 'z1']]), 0) // 3: the active batch
+      log.setHighWatermark(4)
+      const result = await log.compact({ nowMs: T0 + 10_000, deleteRetentionMs: 1000 })
+      // j's tombstone goes; k's stays, or k=committed would be k's value again.
+      expect(result).toMatchObject({ recordsRemoved: 1, tombstonesKept: 1 })
+      expect(await contents(log)).toEqual(['0:k=committed', '1:k=-', '3:z=z1'])
+    })
+
     it('two replicas compacting the same batches end identical', async () => {
       const leader = await fill()
       const follower = await store.partition(TOPIC, 1)
