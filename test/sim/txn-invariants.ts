@@ -138,7 +138,8 @@ export class TxnInvariants {
       while (aborted.length > 0 && aborted[0]!.firstOffset <= h.lastOffset) abortedProducers.add(aborted.shift()!.producerId)
       if (h.isControl) {
         if (controlTypeOf(records, h.start) === 'abort') abortedProducers.delete(h.producerId)
-      } else if (!(h.isTransactional && abortedProducers.has(h.producerId))) {
+      } else if (h.isTransactional && !abortedProducers.has(h.producerId)) {
+        // Only transactional batches hold the transactional workload's records.
         for (const rec of decodeRecordBatch(records, h.start).records) {
           if (rec.offset >= reader.position) this.readValue(partition, reader, rec.value?.toString() ?? '', rec.offset, `${what} (producer ${h.producerId}/${h.producerEpoch})`)
         }
