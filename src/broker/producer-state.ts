@@ -202,6 +202,50 @@ export class ProducerStateTable {
   }
 
   /**
+   * A transactional batch written without sequences (base sequence -1: the group coordinator's
+   * TxnOffsetCommit records, as Kafka writes them) from an older epoch is refused, as any batch is.
+   */
+  checkUnsequenced(producerId: number, epoch: number): SequenceCheck {
+    const entry = this.producers.get(producerId)
+    if (entry && epoch < entry.epoch) {
+      return { kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `producer ${producerId} epoch ${epoch} is older than ${entry.epoch}` }
+    }
+    return { kind: 'append' }
+  }
+
+  /**
+   * Records a transactional batch written without sequences: it opens the producer's transaction
+   * (the LSO waits for its marker, as for any transactional batch) and leaves the sequences alone.
+   */
+  recordUnsequenced(producerId: number, epoch: number, batch: SequencedBatch, lowerBound = batch.stored?.baseOffset ?? 0): void {
+    let entry = this.producers.get(producerId)
+    if (!entry) {
+      entry = { epoch, batches: [], sequenceRestarts: false, txn: null, ended: [], coordinatorEpoch: -1, lastTimestamp: -1 }
+      this.producers.set(producerId, entry)
+    } else if (epoch > entry.epoch) {
+      entry.epoch = epoch
+      entry.batches = []
+    }
+    entry.lastTimestamp = Math.max(entry.lastTimestamp, batch.maxTimestamp)
+    if (!entry.txn) {
+      entry.txn = { first: batch, lowerBound }
+      this.inTxn.add(entry)
+    }
+    this.changed = true
+    if (batch.stored) return
+    batch.offsets.then(
+      (offsets) => (batch.stored = offsets),
+      () => {
+        // A failed append opened nothing.
+        const e = this.producers.get(producerId)
+        if (e?.txn?.first !== batch) return
+        e.txn = null
+        this.inTxn.delete(e)
+      },
+    )
+  }
+
+  /**
    * Whether a transaction marker of the producer may be written (Kafka's appendEndTxnMarker
    * checks): not from an older producer epoch, nor from an older coordinator epoch.
    */
@@ -299,8 +343,13 @@ export class ProducerStateTable {
         this.markerLanded(h.producerId, marker.type === 'commit', h.baseOffset, h.maxTimestamp)
         continue
       }
-      if (h.baseSequence < 0) continue
       const stored = { baseOffset: h.baseOffset, lastOffset: h.lastOffset }
+      if (h.baseSequence < 0) {
+        if (h.isTransactional) {
+          this.recordUnsequenced(h.producerId, h.producerEpoch, { firstSeq: -1, lastSeq: -1, maxTimestamp: h.maxTimestamp, offsets: Promise.resolve(stored), stored })
+        }
+        continue
+      }
       this.record(
         h.producerId,
         h.producerEpoch,

@@ -493,6 +493,18 @@ export class ReplicaManager {
         header.isTransactional,
         lowerBound,
       )
+    } else if (header.producerId >= 0 && header.isTransactional) {
+      // A transaction's batch without sequences (the group coordinator's TxnOffsetCommit records).
+      const check = h.producers.checkUnsequenced(header.producerId, header.producerEpoch)
+      if (check.kind === 'error') return Promise.resolve(failed(check.errorCode, check.message))
+      const lowerBound = log.logEndOffset
+      appended = log.appendAsLeader(records, h.leaderEpoch)
+      h.producers.recordUnsequenced(
+        header.producerId,
+        header.producerEpoch,
+        { firstSeq: -1, lastSeq: -1, maxTimestamp: header.maxTimestamp, offsets: appended.then((info) => ({ baseOffset: info.baseOffset, lastOffset: info.lastOffset })), stored: null },
+        lowerBound,
+      )
     } else {
       appended = log.appendAsLeader(records, h.leaderEpoch)
     }

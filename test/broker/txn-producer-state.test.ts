@@ -46,6 +46,20 @@ async function append(log: PartitionLog, table: ProducerStateTable, batch: Buffe
 }
 
 describe('broker/producer-state: transactions', () => {
+  it('a transactional batch without sequences (a TxnOffsetCommit) opens a transaction, checked for its epoch, sequences untouched', async () => {
+    const { store, log } = await openLog(new MemoryDisk())
+    const table = new ProducerStateTable()
+    const offsets = encodeRecordBatch({ records: [{ key: 'g', value: 'offsets' }], baseTimestamp: T0, producerId: 9, producerEpoch: 3, baseSequence: -1, transactional: true })
+    expect(table.checkUnsequenced(9, 3)).toEqual({ kind: 'append' })
+    const at = await append(log, table, offsets)
+    expect(table.firstUnstableOffset()).toBe(at)
+    expect(table.describe()).toEqual([expect.objectContaining({ producerId: 9, epoch: 3, lastSequence: -1, currentTxnStartOffset: at })])
+    expect(table.checkUnsequenced(9, 2)).toMatchObject({ kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH })
+    await append(log, table, marker(9, 3, true))
+    expect(table.firstUnstableOffset()).toBeNull()
+    await store.close()
+  })
+
   it('a transactional batch opens a transaction; COMMIT ends it, ABORT also indexes its range', async () => {
     const { store, log } = await openLog(new MemoryDisk())
     const table = new ProducerStateTable()
