@@ -120,8 +120,8 @@ interface Instance {
   fencedAtMs: number | null
   /** When a newer instance of its id asked for its epoch: its transaction may be aborted from then. */
   successorSentMs: number | null
-  /** A stall the next checkpoint takes (set by an action). */
-  stall: { ms: number; forever: boolean } | null
+  /** A stall the next checkpoint takes (set by an action); `write`: then one more batch, as a zombie writes on. */
+  stall: { ms: number; forever: boolean; write?: boolean } | null
   txn: Transaction | null
 }
 
@@ -152,7 +152,7 @@ export const txnGroupId = (slot: number): string => `sim-txn-group-${slot}`
 export class TransactionalProducers {
   readonly transactions = new Map<string, Transaction>()
   readonly errors = new Map<string, number>()
-  readonly stats = { zombies: 0, stalls: 0, stops: 0, epochBumps: 0, offsetCommits: 0 }
+  readonly stats = { zombies: 0, zombieWrites: 0, stalls: 0, stops: 0, epochBumps: 0, offsetCommits: 0 }
   /** The run is ending: no transaction starts, stalled producers never come back. */
   stopping = false
   /** Transactional batches acknowledged so far: orders acknowledgements and reads within one virtual millisecond. */
@@ -250,6 +250,8 @@ export class TransactionalProducers {
     if (this.stopping || !old?.txn || old.dead || this.sim.sched.nowMs() < slot.blockedUntilMs) return null
     const inst = this.newInstance(slot)
     this.stats.zombies++
+    // Half the time the old instance pauses while the new one takes over, then writes on.
+    if (this.rng.int(2) === 0) old.stall ??= { ms: 200 + this.rng.int(400), forever: false, write: true }
     this.run(inst, `${slot.transactionalId}#${inst.number} init`, this.initialise(inst))
     return `${slot.transactionalId}#${inst.number} starts beside #${old.number} (mid-transaction ${old.txn.name})`
   }
@@ -496,15 +498,21 @@ export class TransactionalProducers {
     const stall = inst.stall
     if (!stall) return false
     inst.stall = null
-    txn.stalled = true
+    // A zombie's pause is shorter than the timeout: its successor, not the timeout, ends its transaction.
+    if (!stall.write) txn.stalled = true
     if (stall.forever) {
       this.stats.stops++
       this.stopInstance(inst, txn)
     }
-    this.stats.stalls++
+    if (!stall.write) this.stats.stalls++
     this.trace?.(() => `${this.name(inst)} stalls in ${txn.name} for ${stall.ms} ms`)
     await this.sleep(stall.ms)
     if (this.stopping) this.stopInstance(inst, txn)
+    if (stall.write) {
+      // A fenced producer writes nothing: this batch must be refused once the successor has its epoch.
+      this.stats.zombieWrites++
+      await this.produce(inst, txn, txn.partitions[0]!, 1)
+    }
     return true
   }
 
