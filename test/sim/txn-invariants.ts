@@ -27,7 +27,8 @@ import type { FindCoordinatorResponse } from '../../src/protocol/messages/10-fin
 import type { OffsetFetchResponse } from '../../src/protocol/messages/09-offset-fetch.js'
 import type { ListTransactionsResponse } from '../../src/protocol/messages/66-list-transactions.js'
 import type { SimNode } from './sim-node.js'
-import { FIND_COORDINATOR, KeyType, parseTxnValue, txnGroupId, type Transaction, type TransactionalProducers } from './transactions.js'
+import type { TransactionalProducers } from './transactions.js'
+import { FIND_COORDINATOR, KeyType, parseTxnValue, txnGroupId, type Transaction } from './txn-client.js'
 
 const FETCH = { apiKey: 1, version: 12, clientId: 'sim-txn-reader' }
 const OFFSET_FETCH = { apiKey: 9, version: 7, clientId: 'sim-txn-reader' }
