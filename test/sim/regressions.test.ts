@@ -205,4 +205,29 @@ describe('sim/regressions: transactions (found by the sweep, not fixed yet: skip
     const result = await runSeed(337)
     expect(result.failure).toBeNull()
   })
+  // The same family, beyond the 1,000 seeds of the suite: an AddPartitionsToTxn answered NONE by a
+  // coordinator just after it loaded, whose record a later failover truncated (EndTxn abort then
+  // INVALID_TXN_STATE, no marker); and an EndTxn commit answered NONE by a coordinator 21 ms after
+  // it loaded, whose markers never reached the partition.
+  it.skip('seed 1023: an AddPartitionsToTxn is answered only once its transaction is on the ISR', async () => {
+    const result = await runSeed(1023)
+    expect(result.failure).toBeNull()
+  })
+  it.skip('seed 1973: an EndTxn commit answered NONE writes its markers', async () => {
+    const result = await runSeed(1973)
+    expect(result.failure).toBeNull()
+  })
+  // A TxnOffsetCommit accepted after its transaction timed out: the group's __consumer_offsets
+  // partition holds the producer's transactional batch and no marker after it, so the group's
+  // offsets stay pending (OffsetFetch requireStable: UNSTABLE_OFFSET_COMMIT) for good.
+  it.skip('seed 3016: an aborted transaction leaves no pending offsets', async () => {
+    const result = await runSeed(3016)
+    expect(result.failure).toBeNull()
+  })
+  // The 337 family again: EndTxn commit answered NONE at 10615 ms, a __transaction_state record
+  // truncated on two replicas at 10496 ms, no marker at the partition (LSO 170, HWM 177).
+  it.skip('seed 3618: a committed transaction has its markers', async () => {
+    const result = await runSeed(3618)
+    expect(result.failure).toBeNull()
+  })
 })

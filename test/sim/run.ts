@@ -315,6 +315,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       txnStarted: transactions.transactions.size,
       ...txnStats,
       txnZombies: transactions.stats.zombies,
+      txnZombieWrites: transactions.stats.zombieWrites,
       txnStalls: transactions.stats.stalls,
       txnStops: transactions.stats.stops,
       txnEpochBumps: transactions.stats.epochBumps,
