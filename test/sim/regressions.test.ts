@@ -196,12 +196,12 @@ describe('sim/regressions: a leader re-elected while its own append is in flight
   })
 })
 
-describe('sim/regressions: transactions (found by the sweep, not fixed yet: skipped, see the commit that added each)', () => {
-  // The transaction coordinator answers from state it loaded above its partition's high
-  // watermark: AddPartitionsToTxn is answered NONE from an Ongoing record that a failover then
+describe('sim/regressions: transactions (found by the sweep; see the commit that added each)', () => {
+  // The transaction coordinator answered from state it loaded above its partition's high
+  // watermark (now it waits for the HWM to reach what it loaded): AddPartitionsToTxn is answered NONE from an Ongoing record that a failover then
   // loses, EndTxn commit is answered NONE as a retry of the previous commit, no marker is written,
   // and the partition's LSO stays at the transaction's first batch for good.
-  it.skip('seed 337: a coordinator answers only from __transaction_state records below its high watermark', async () => {
+  it('seed 337: a coordinator answers only from __transaction_state records below its high watermark', async () => {
     const result = await runSeed(337)
     expect(result.failure).toBeNull()
   })
@@ -209,24 +209,24 @@ describe('sim/regressions: transactions (found by the sweep, not fixed yet: skip
   // coordinator just after it loaded, whose record a later failover truncated (EndTxn abort then
   // INVALID_TXN_STATE, no marker); and an EndTxn commit answered NONE by a coordinator 21 ms after
   // it loaded, whose markers never reached the partition.
-  it.skip('seed 1023: an AddPartitionsToTxn is answered only once its transaction is on the ISR', async () => {
+  it('seed 1023: an AddPartitionsToTxn is answered only once its transaction is on the ISR', async () => {
     const result = await runSeed(1023)
     expect(result.failure).toBeNull()
   })
-  it.skip('seed 1973: an EndTxn commit answered NONE writes its markers', async () => {
+  it('seed 1973: an EndTxn commit answered NONE writes its markers', async () => {
     const result = await runSeed(1973)
     expect(result.failure).toBeNull()
   })
   // A TxnOffsetCommit accepted after its transaction timed out: the group's __consumer_offsets
   // partition holds the producer's transactional batch and no marker after it, so the group's
   // offsets stay pending (OffsetFetch requireStable: UNSTABLE_OFFSET_COMMIT) for good.
-  it.skip('seed 3016: an aborted transaction leaves no pending offsets', async () => {
+  it('seed 3016: an aborted transaction leaves no pending offsets', async () => {
     const result = await runSeed(3016)
     expect(result.failure).toBeNull()
   })
   // The 337 family again: EndTxn commit answered NONE at 10615 ms, a __transaction_state record
   // truncated on two replicas at 10496 ms, no marker at the partition (LSO 170, HWM 177).
-  it.skip('seed 3618: a committed transaction has its markers', async () => {
+  it('seed 3618: a committed transaction has its markers', async () => {
     const result = await runSeed(3618)
     expect(result.failure).toBeNull()
   })
