@@ -61,6 +61,9 @@ export class GroupInvariants {
       // The generation number came again after a coordinator moved (see above): a new generation.
       this.reused++
       this.owners.set(generation, (owners = new Map()))
+      // Its commits start anew too: the reused number's earlier committers and offsets were another generation's.
+      for (const key of [...this.committers.keys()]) if (key.startsWith(`${generation}:`)) this.committers.delete(key)
+      for (const key of [...this.acked.keys()]) if (key.startsWith(`${generation}:`)) this.acked.delete(key)
     }
     for (const p of partitions) owners.set(p, memberId)
   }
