@@ -28,14 +28,16 @@ it('the coordinator\'s broker killed mid-run: every record committed once, none 
   await until('four transactions committed', async () => ((await readTopic(d.port, 'txn-failover', 'read_committed').catch(() => [])).length >= 200 ? true : undefined), HANG_MS, 25)
   await until('the fifth one sent', async () => ((await readTopic(d.port, 'txn-failover').catch(() => [])).length >= 225 ? true : undefined), HANG_MS, 25)
   const coordinator = await transactionCoordinatorOf(d.port, 'failover')
+  // Asked of a broker that stays up (the first one, the bootstrap, may be the one killed).
+  const alive = d.brokers.find((b) => b.id !== coordinator)!.port
   const killed = await sluice(['broker', 'kill', String(coordinator)], { env: d.env })
   expect(killed.exitCode, killed.stderr).toBe(0)
   child.stdin!.end(lines(175, 225).join('\n') + '\n')
   const r = await child
   expect(r.exitCode, String(r.stderr)).toBe(0)
   expect(JSON.parse(String(r.stdout))).toMatchObject({ records: 400, transactions: { committed: 8, committedRecords: 400, aborted: false } })
-  expect(await transactionCoordinatorOf(d.port, 'failover')).not.toBe(coordinator)
-  await until('no open transaction in txn-failover', async () => ((await isStable(d.port, 'txn-failover').catch(() => false)) ? true : undefined), HANG_MS, 50)
-  const ids = (await readTopic(d.port, 'txn-failover', 'read_committed')).map((x) => (JSON.parse(x.value!) as { id: number }).id).sort((a, b) => a - b)
+  expect(await transactionCoordinatorOf(alive, 'failover')).not.toBe(coordinator)
+  await until('no open transaction in txn-failover', async () => ((await isStable(alive, 'txn-failover').catch(() => false)) ? true : undefined), HANG_MS, 50)
+  const ids = (await readTopic(alive, 'txn-failover', 'read_committed')).map((x) => (JSON.parse(x.value!) as { id: number }).id).sort((a, b) => a - b)
   expect(ids).toEqual(Array.from({ length: 400 }, (_, i) => i))
 })
