@@ -15,6 +15,8 @@ import { BIN, HANG_MS, KAFKAJS_UNDER_LOAD, REPO_ROOT, sluice, startDaemon, stopD
 const TOPIC = 'ui-drill'
 /** Nobody writes to it: its partitions' failovers are measured as "no producer was writing". */
 const IDLE_TOPIC = 'ui-idle'
+/** Where the transactions of the transactions pane write (not the idle topic: its partitions must stay unwritten). */
+const TXN_TOPIC = 'ui-txn'
 const SERVER = `sluice-ui-test-${process.pid}`
 const SESSION = 'ui'
 
@@ -65,6 +67,8 @@ beforeAll(async () => {
   expect(created.exitCode, created.stderr).toBe(0)
   const idle = await sluice(['topic', 'create', IDLE_TOPIC, '--partitions', '6', '--replication-factor', '3'], { home: d.home })
   expect(idle.exitCode, idle.stderr).toBe(0)
+  const txn = await sluice(['topic', 'create', TXN_TOPIC, '--partitions', '2', '--replication-factor', '3'], { home: d.home })
+  expect(txn.exitCode, txn.stderr).toBe(0)
   producer = kafka.producer({ allowAutoTopicCreation: false })
   await producer.connect()
   // A steady trickle of records, so the partitions show rates; errors during the failover are
@@ -83,7 +87,7 @@ beforeAll(async () => {
     await p.connect()
     txnProducers.push(p)
     const t = await p.transaction()
-    await t.send({ topic: IDLE_TOPIC, messages: [{ value: 'in a transaction', partition: 0 }, { value: 'in a transaction', partition: 1 }] })
+    await t.send({ topic: TXN_TOPIC, messages: [{ value: 'in a transaction', partition: 0 }, { value: 'in a transaction', partition: 1 }] })
     if (transactionalId === 'ui-done') await t.commit()
   }
 })
