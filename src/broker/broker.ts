@@ -1,7 +1,8 @@
 /**
  * A simulated broker: its id and listener address, its own log store (one LevelDB), its replicas
- * (ReplicaManager: leader and follower roles, replication, acks=all), its heartbeat to the
- * controller, and the wake-ups that long-polling fetches wait on.
+ * (ReplicaManager: leader and follower roles, replication, acks=all), the group and transaction
+ * coordinators of the internal partitions it leads, its heartbeat to the controller, and the
+ * wake-ups that long-polling fetches wait on.
  *
  * Lifecycle: `start()` registers with the controller and starts replication; `crash()` stops
  * everything at once (the controller only notices when the session times out); `start()` again
@@ -17,8 +18,10 @@ import type { ClusterView } from './cluster-view.js'
 import type { Scheduler } from '../cluster/scheduler.js'
 import type { BrokerLink } from './replica-fetcher.js'
 import { GroupCoordinator } from './group-coordinator.js'
+import { TxnCoordinator, type TxnEvent } from './txn-coordinator.js'
 import { ReplicaManager, partitionKey } from './replica-manager.js'
 import { deleteProducerSnapshot } from './producer-state.js'
+import { deleteAbortedIndex } from './txn-index.js'
 import { RecoveryRecords } from './replica-recovery.js'
 
 export interface BrokerOptions {
@@ -38,6 +41,8 @@ export interface BrokerOptions {
   onProduced?: (topic: string, partition: number) => void
   /** Read every log once in the background after it opens, looking for corrupt batches. */
   scrubOnOpen?: boolean
+  /** Told of transaction commits, aborts, fencing and timeouts at this broker's coordinator. */
+  onTxnEvent?: (e: TxnEvent) => void
 }
 
 export type BrokerState = 'stopped' | 'running' | 'paused'
@@ -60,6 +65,7 @@ export class Broker {
   readonly log: Logger
   private replicaManager: ReplicaManager | null = null
   private groupCoordinator: GroupCoordinator | null = null
+  private txnCoordinator: TxnCoordinator | null = null
   private readonly waiters = new Map<string, Set<() => void>>()
   /** Replicas of this broker that were found corrupt, and how their recovery went. */
   readonly recoveries = new RecoveryRecords()
@@ -137,6 +143,12 @@ export class Broker {
     return this.groupCoordinator
   }
 
+  /** The transaction coordinator of the __transaction_state partitions this broker leads. */
+  get txns(): TxnCoordinator {
+    if (!this.txnCoordinator) throw new Error(`broker ${this.id} is not running`)
+    return this.txnCoordinator
+  }
+
   get running(): boolean {
     return this.replicaManager !== null
   }
@@ -151,7 +163,11 @@ export class Broker {
       log: this.log,
       link: this.opts.link,
       wake: (key) => this.wake(key),
-      onLeadership: (h, leading) => this.groupCoordinator?.onLeadership(h, leading),
+      onLeadership: (h, leading) => {
+        this.groupCoordinator?.onLeadership(h, leading)
+        this.txnCoordinator?.onLeadership(h, leading)
+      },
+      onTxnMarker: (h, producerId, committed) => this.groupCoordinator?.onTxnMarker(h, producerId, committed),
       recoveries: this.recoveries,
       scrubOnOpen: this.opts.scrubOnOpen,
     })
@@ -163,6 +179,16 @@ export class Broker {
       replicas: () => this.replicaManager,
     })
     this.groupCoordinator.start()
+    this.txnCoordinator = new TxnCoordinator({
+      brokerId: this.id,
+      cluster: this.cluster,
+      scheduler: this.scheduler,
+      log: this.log,
+      link: this.opts.link,
+      replicas: () => this.replicaManager,
+      onEvent: this.opts.onTxnEvent,
+    })
+    this.txnCoordinator.start()
     this.replicaManager = replicas
     this.stateValue = 'running'
     await this.register()
@@ -218,6 +244,8 @@ export class Broker {
     this.cancelHeartbeat = null
     this.groupCoordinator?.stop()
     this.groupCoordinator = null
+    this.txnCoordinator?.stop()
+    this.txnCoordinator = null
     this.replicaManager?.stop()
     this.replicaManager = null
     this.registered = false
@@ -295,6 +323,7 @@ export class Broker {
       this.wake(partitionKey(topicId, partition))
       await this.store.deletePartition(topicId, partition)
       await deleteProducerSnapshot(this.store.meta, topicId, partition)
+      await deleteAbortedIndex(this.store.meta, topicId, partition)
     }
   }
 

@@ -8,57 +8,55 @@
  * Writes (offset commits, group metadata) are record batches appended with acks=all through the
  * broker's replica manager: an OffsetCommit is answered only once the commit is on every ISR
  * member. Keys and values are JSON (only sluice reads this topic).
+ *
+ * Transactions (KIP-98, KIP-447): a TxnOffsetCommit writes its offsets as one transactional batch
+ * carrying the producer's id and epoch; they stay pending (offset-store.ts) until the transaction
+ * coordinator's COMMIT or ABORT marker is replicated on this partition (`onTxnMarker`).
  */
 import { Group, type GroupSnapshot, type JoinRequest, type JoinResponse, type SyncResponse } from '../cluster/classic-group.js'
 import { brokerConfig } from '../cluster/configs.js'
+import type { PartitionInfo } from '../cluster/metadata.js'
+import { coordinatorPartitionFor } from '../cluster/coordinator-placement.js'
 import { ErrorCode } from '../protocol/errors.js'
-import { parseBatches } from '../protocol/batch-layout.js'
-import { decodeRecordBatches, encodeRecordBatch } from '../protocol/record-batch.js'
+import { parseBatches, readBatchHeaders } from '../protocol/batch-layout.js'
+import { encodeRecordBatch } from '../protocol/record-batch.js'
 import type { Logger } from '../common/logger.js'
 import { isStorageError } from '../storage/errors.js'
 import type { ClusterView } from './cluster-view.js'
 import type { Scheduler } from '../cluster/scheduler.js'
 import type { Hosted, ReplicaManager } from './replica-manager.js'
+import { OffsetStore, splitTpKey, type OffsetsKey } from './offset-store.js'
+import {
+  commitOffsets,
+  commitTxnOffsets,
+  deleteOffsets,
+  fetchOffsets,
+  type CoordinatorAccess,
+  type FetchedOffsets,
+  type OffsetCommitRequest,
+  type OffsetsTopics,
+  type TxnOffsetCommitRequest,
+  type TxnProducer,
+} from './offset-commits.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
 const TICK_MS = 100
 const WRITE_TIMEOUT_MS = 5_000
-const METADATA_MAX_BYTES = 4096
 
-/** Java's String.hashCode over UTF-16 code units, as Kafka uses to place groups. */
-export function javaStringHash(s: string): number {
-  let h = 0
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0
-  return h
-}
+/** The partition of __consumer_offsets that holds a group (see coordinator-placement.ts). */
+export const offsetsPartitionFor = coordinatorPartitionFor
 
-export function offsetsPartitionFor(groupId: string, partitions: number): number {
-  const h = javaStringHash(groupId)
-  // Kafka's Utils.abs: the absolute value, with Integer.MIN_VALUE mapped to 0.
-  return (h === -2147483648 ? 0 : Math.abs(h)) % partitions
-}
-
-export interface OffsetEntry {
-  offset: number
-  leaderEpoch: number
-  metadata: string
-  commitTimestamp: number
-}
-
-interface Shard {
+/** The groups of one __consumer_offsets partition this broker leads. */
+export interface Shard {
   partition: number
   leaderEpoch: number
   loaded: boolean
   loading: Promise<void>
   groups: Map<string, Group>
-  offsets: Map<string, Map<string, OffsetEntry>>
+  offsets: OffsetStore
 }
 
-type CoordinatorLookup = { shard: Shard } | { errorCode: number }
-
-type KeyJson = { k: 'o'; g: string; t: string; p: number } | { k: 'g'; g: string }
-
-const tpKey = (topic: string, partition: number): string => `${partition}:${topic}`
+export type CoordinatorLookup = { shard: Shard } | { errorCode: number }
 
 /** How a write error of __consumer_offsets is told to clients, as Kafka maps them. */
 function coordinatorError(errorCode: number): number {
@@ -71,6 +69,12 @@ function coordinatorError(errorCode: number): number {
     case ErrorCode.MESSAGE_TOO_LARGE:
     case ErrorCode.RECORD_LIST_TOO_LARGE:
       return ErrorCode.INVALID_COMMIT_OFFSET_SIZE
+    // A transactional write refused by the partition's producer state: the producer is told why.
+    case ErrorCode.INVALID_PRODUCER_EPOCH:
+    case ErrorCode.PRODUCER_FENCED:
+    case ErrorCode.TRANSACTION_COORDINATOR_FENCED:
+    case ErrorCode.INVALID_TXN_STATE:
+      return errorCode
     default:
       return ErrorCode.COORDINATOR_NOT_AVAILABLE
   }
@@ -88,6 +92,13 @@ export class GroupCoordinator {
   private readonly shards = new Map<number, Shard>()
   private cancelTick: (() => void) | null = null
   private memberSeq = 0
+  private readonly access: CoordinatorAccess = {
+    lookup: (groupId) => this.lookup(groupId),
+    getOrCreate: (shard, groupId) => this.getOrCreate(shard, groupId),
+    write: (shard, entries, txn) => this.write(shard, entries, txn),
+    image: () => this.opts.cluster.image,
+    nowMs: () => this.opts.scheduler.nowMs(),
+  }
 
   constructor(private readonly opts: GroupCoordinatorOptions) {}
 
@@ -120,7 +131,7 @@ export class GroupCoordinator {
     }
     if (existing && existing.leaderEpoch === h.leaderEpoch) return
     if (existing) for (const g of existing.groups.values()) g.markDead(ErrorCode.NOT_COORDINATOR)
-    const shard: Shard = { partition: h.partition, leaderEpoch: h.leaderEpoch, loaded: false, loading: Promise.resolve(), groups: new Map(), offsets: new Map() }
+    const shard: Shard = { partition: h.partition, leaderEpoch: h.leaderEpoch, loaded: false, loading: Promise.resolve(), groups: new Map(), offsets: new OffsetStore() }
     this.shards.set(h.partition, shard)
     shard.loading = this.load(shard, h).then(
       () => {
@@ -135,23 +146,28 @@ export class GroupCoordinator {
     )
   }
 
+  /**
+   * Replays the partition's log into the shard. A batch that cannot be decoded is skipped with a
+   * warning: one bad record must not leave every group of the partition without a coordinator.
+   */
   private async load(shard: Shard, h: Hosted): Promise<void> {
     const log = h.log!
     let offset = log.logStartOffset
     const nowMs = this.opts.scheduler.nowMs()
     const snapshots = new Map<string, GroupSnapshot | null>()
+    let skipped = 0
     while (offset < log.logEndOffset) {
       const batches = await log.read(offset, 8 * 1024 * 1024, log.logEndOffset)
       if (batches.length === 0) break
-      for (const b of batches) {
-        for (const { records } of decodeRecordBatches(b)) {
-          for (const r of records) {
-            if (r.offset < offset || !r.key) continue
-            const key = JSON.parse(r.key.toString()) as KeyJson
-            const value = r.value === null ? null : (JSON.parse(r.value.toString()) as unknown)
-            if (key.k === 'o') this.applyOffset(shard, key.g, key.t, key.p, value as OffsetEntry | null)
-            else snapshots.set(key.g, value as GroupSnapshot | null)
-            offset = r.offset + 1
+      for (const bytes of batches) {
+        for (const header of readBatchHeaders(bytes)) {
+          if (header.lastOffset < offset) continue
+          try {
+            offset = shard.offsets.replayBatch(bytes, header, offset, snapshots)
+          } catch (error) {
+            skipped++
+            this.opts.log.warn('skipped an unreadable batch of __consumer_offsets', { broker: this.opts.brokerId, partition: shard.partition, offset: header.baseOffset, error: String(error) })
+            offset = header.lastOffset + 1
           }
         }
       }
@@ -159,18 +175,9 @@ export class GroupCoordinator {
     for (const [groupId, snap] of snapshots) {
       if (snap && snap.members.length > 0) shard.groups.set(groupId, Group.restore(snap, this.groupOptions(), nowMs))
     }
-    this.opts.log.info('loaded groups', { broker: this.opts.brokerId, partition: shard.partition, groups: shard.groups.size, groupsWithOffsets: shard.offsets.size })
-  }
-
-  private applyOffset(shard: Shard, groupId: string, topic: string, partition: number, entry: OffsetEntry | null): void {
-    let offsets = shard.offsets.get(groupId)
-    if (entry === null) {
-      offsets?.delete(tpKey(topic, partition))
-      if (offsets && offsets.size === 0) shard.offsets.delete(groupId)
-      return
-    }
-    if (!offsets) shard.offsets.set(groupId, (offsets = new Map()))
-    offsets.set(tpKey(topic, partition), entry)
+    const groupsWithOffsets = shard.offsets.groupsWithOffsets().length
+    const groupsWithPending = shard.offsets.groupsWithPending().length
+    this.opts.log.info('loaded groups', { broker: this.opts.brokerId, partition: shard.partition, groups: shard.groups.size, groupsWithOffsets, groupsWithPending, skipped })
   }
 
   private groupOptions() {
@@ -249,24 +256,31 @@ export class GroupCoordinator {
       if (!shard.loaded) continue
       for (const [groupId, g] of shard.groups) {
         g.tick(nowMs)
-        // An empty group with no committed offsets is gone (Kafka marks it Dead).
-        if (g.state === 'Empty' && !shard.offsets.has(groupId)) shard.groups.delete(groupId)
+        // An empty group with no offsets, committed or pending, is gone (Kafka marks it Dead).
+        if (g.state === 'Empty' && !shard.offsets.hasCommitted(groupId) && !shard.offsets.hasPending(groupId)) shard.groups.delete(groupId)
       }
     }
   }
 
   // ---- persistence -------------------------------------------------------------------------
 
-  private async write(shard: Shard, entries: { key: KeyJson; value: unknown }[]): Promise<number> {
+  /**
+   * Appends one batch with acks=all; a transactional one carries the producer's id and epoch and
+   * base sequence -1, as Kafka's coordinator writes it. Answers the client's error code and the
+   * batch's base offset (the log order of its records).
+   */
+  private async write(shard: Shard, entries: { key: OffsetsKey; value: unknown }[], txn?: TxnProducer): Promise<{ errorCode: number; baseOffset: number }> {
     const replicas = this.opts.replicas()
     const p = this.opts.cluster.image.topicsByName.get(OFFSETS_TOPIC)?.partitions[shard.partition]
-    if (!replicas || !p) return ErrorCode.NOT_COORDINATOR
+    if (!replicas || !p) return { errorCode: ErrorCode.NOT_COORDINATOR, baseOffset: -1 }
+    if (txn && fencedHere(replicas, p, txn)) return { errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, baseOffset: -1 }
     const batch = encodeRecordBatch({
       baseTimestamp: this.opts.scheduler.nowMs(),
       records: entries.map((e) => ({ key: JSON.stringify(e.key), value: e.value === null ? null : JSON.stringify(e.value) })),
+      ...(txn && { producerId: txn.producerId, producerEpoch: txn.producerEpoch, baseSequence: -1, transactional: true }),
     })
     const result = await replicas.append(OFFSETS_TOPIC, p, parseBatches(batch), -1, WRITE_TIMEOUT_MS)
-    return coordinatorError(result.errorCode)
+    return { errorCode: coordinatorError(result.errorCode), baseOffset: result.baseOffset }
   }
 
   private persistGroup(g: Group): void {
@@ -275,125 +289,39 @@ export class GroupCoordinator {
     const shard = this.shards.get(offsetsPartitionFor(g.groupId, n))
     if (!shard) return
     const value = g.isEmpty ? null : g.snapshot()
-    void this.write(shard, [{ key: { k: 'g', g: g.groupId }, value }]).then((code) => {
+    void this.write(shard, [{ key: { k: 'g', g: g.groupId }, value }]).then(({ errorCode: code }) => {
       if (code !== ErrorCode.NONE) this.opts.log.warn('storing group metadata failed', { group: g.groupId, errorCode: code })
     })
   }
 
-  // ---- offsets -----------------------------------------------------------------------------
+  // ---- offsets (offset-commits.ts) ---------------------------------------------------------
+
+  commitOffsets(groupId: string, req: OffsetCommitRequest, topics: OffsetsTopics): Promise<Map<string, number>> {
+    return commitOffsets(this.access, groupId, req, topics)
+  }
+
+  commitTxnOffsets(groupId: string, req: TxnOffsetCommitRequest, topics: OffsetsTopics): Promise<Map<string, number>> {
+    return commitTxnOffsets(this.access, groupId, req, topics)
+  }
+
+  fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, requireStable = false): FetchedOffsets {
+    return fetchOffsets(this.access, groupId, topics, requireStable)
+  }
+
+  deleteOffsets(groupId: string, topics: { name: string; partitions: { partitionIndex: number }[] }[]): Promise<{ errorCode: number; codes: Map<string, number> }> {
+    return deleteOffsets(this.access, groupId, topics)
+  }
 
   /**
-   * OffsetCommit: checks the member and generation as Kafka does (a commit with generation -1 is
-   * an admin or simple-consumer commit, allowed only while the group has no members), then
-   * appends the offsets with acks=all and answers once they are on every ISR member.
+   * A COMMIT or ABORT marker of `producerId` is replicated on a partition this broker leads: for
+   * __consumer_offsets, the producer's pending offsets there are committed or dropped. While the
+   * shard is loading the loader applies the marker from the log (it was appended before this call).
    */
-  async commitOffsets(
-    groupId: string,
-    req: { generationId: number; memberId: string; groupInstanceId: string | null },
-    topics: { name: string; partitions: { partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; committedMetadata: string | null }[] }[],
-  ): Promise<Map<string, number>> {
-    const codes = new Map<string, number>()
-    const all = (code: number): Map<string, number> => {
-      for (const t of topics) for (const p of t.partitions) codes.set(tpKey(t.name, p.partitionIndex), code)
-      return codes
-    }
-    if (groupId === '') return all(ErrorCode.INVALID_GROUP_ID)
-    const found = this.lookup(groupId)
-    if ('errorCode' in found) return all(found.errorCode)
-    const { shard } = found
-    const group = shard.groups.get(groupId)
-    if (group && group.state === 'Dead') return all(ErrorCode.COORDINATOR_NOT_AVAILABLE)
-    if (!group || group.isEmpty) {
-      if (req.generationId >= 0) return all(group ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.ILLEGAL_GENERATION)
-    } else if (req.generationId < 0 && req.memberId === '') {
-      return all(ErrorCode.UNKNOWN_MEMBER_ID)
-    } else {
-      if (!group.members.has(req.memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID)
-      if (req.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION)
-      if (group.state === 'CompletingRebalance') return all(ErrorCode.REBALANCE_IN_PROGRESS)
-    }
-
-    const image = this.opts.cluster.image
-    const entries: { key: KeyJson; value: OffsetEntry }[] = []
-    const nowMs = this.opts.scheduler.nowMs()
-    for (const t of topics) {
-      const topic = image.topicsByName.get(t.name)
-      for (const p of t.partitions) {
-        const key = tpKey(t.name, p.partitionIndex)
-        if (!topic || !topic.partitions[p.partitionIndex]) codes.set(key, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-        else if ((p.committedMetadata ?? '').length > METADATA_MAX_BYTES) codes.set(key, ErrorCode.OFFSET_METADATA_TOO_LARGE)
-        else {
-          entries.push({
-            key: { k: 'o', g: groupId, t: t.name, p: p.partitionIndex },
-            value: { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata ?? '', commitTimestamp: nowMs },
-          })
-        }
-      }
-    }
-    if (entries.length === 0) return codes
-    const code = await this.write(shard, entries)
-    for (const e of entries) {
-      const key = e.key as Extract<KeyJson, { k: 'o' }>
-      codes.set(tpKey(key.t, key.p), code)
-      if (code === ErrorCode.NONE) this.applyOffset(shard, groupId, key.t, key.p, e.value)
-    }
-    if (code === ErrorCode.NONE && !shard.groups.has(groupId)) this.getOrCreate(shard, groupId)
-    return codes
-  }
-
-  /** OffsetFetch: committed offsets (-1 when none); all of the group's when `topics` is null. */
-  fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; entry: OffsetEntry | null }[] }[] } {
-    const found = this.lookup(groupId)
-    if ('errorCode' in found) return { errorCode: found.errorCode, topics: [] }
-    const offsets = found.shard.offsets.get(groupId) ?? new Map<string, OffsetEntry>()
-    if (topics === null) {
-      const byTopic = new Map<string, { partitionIndex: number; entry: OffsetEntry | null }[]>()
-      for (const [key, entry] of offsets) {
-        const i = key.indexOf(':')
-        const partition = Number(key.slice(0, i))
-        const topic = key.slice(i + 1)
-        byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partitionIndex: partition, entry }])
-      }
-      return { errorCode: ErrorCode.NONE, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) }
-    }
-    return {
-      errorCode: ErrorCode.NONE,
-      topics: topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitionIndexes.map((p) => ({ partitionIndex: p, entry: offsets.get(tpKey(t.name, p)) ?? null })),
-      })),
-    }
-  }
-
-  /** OffsetDelete: removes committed offsets of partitions the group is not consuming. */
-  async deleteOffsets(groupId: string, topics: { name: string; partitions: { partitionIndex: number }[] }[]): Promise<{ errorCode: number; codes: Map<string, number> }> {
-    const codes = new Map<string, number>()
-    const found = this.lookup(groupId)
-    if ('errorCode' in found) return { errorCode: found.errorCode, codes }
-    const group = found.shard.groups.get(groupId)
-    const offsets = found.shard.offsets.get(groupId)
-    if (!offsets && !group) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, codes }
-    const entries: { key: KeyJson; value: null }[] = []
-    for (const t of topics) {
-      for (const p of t.partitions) {
-        const key = tpKey(t.name, p.partitionIndex)
-        if (group && !group.isEmpty && group.protocolType === 'consumer') {
-          codes.set(key, ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC)
-          continue
-        }
-        codes.set(key, ErrorCode.NONE)
-        if (offsets?.has(key)) entries.push({ key: { k: 'o', g: groupId, t: t.name, p: p.partitionIndex }, value: null })
-      }
-    }
-    if (entries.length > 0) {
-      const code = await this.write(found.shard, entries)
-      for (const e of entries) {
-        const key = e.key as Extract<KeyJson, { k: 'o' }>
-        if (code === ErrorCode.NONE) this.applyOffset(found.shard, groupId, key.t, key.p, null)
-        else codes.set(tpKey(key.t, key.p), code)
-      }
-    }
-    return { errorCode: ErrorCode.NONE, codes }
+  onTxnMarker(h: Hosted, producerId: number, committed: boolean): void {
+    if (this.opts.cluster.image.topicsById.get(h.topicId)?.name !== OFFSETS_TOPIC) return
+    const shard = this.shards.get(h.partition)
+    if (!shard?.loaded) return
+    shard.offsets.completeTxn(producerId, committed)
   }
 
   // ---- admin -------------------------------------------------------------------------------
@@ -413,7 +341,8 @@ export class GroupCoordinator {
   private summary(shard: Shard, groupId: string): { state: string; protocolType: string } {
     const g = shard.groups.get(groupId)
     if (g) return { state: g.state, protocolType: g.protocolType ?? 'consumer' }
-    return shard.offsets.has(groupId) ? { state: 'Empty', protocolType: 'consumer' } : { state: 'Dead', protocolType: '' }
+    const known = shard.offsets.hasCommitted(groupId) || shard.offsets.hasPending(groupId)
+    return known ? { state: 'Empty', protocolType: 'consumer' } : { state: 'Dead', protocolType: '' }
   }
 
   /** Groups this broker coordinates (with or without members). */
@@ -421,31 +350,48 @@ export class GroupCoordinator {
     const out: { groupId: string; protocolType: string; state: string }[] = []
     for (const shard of this.shards.values()) {
       if (!shard.loaded) continue
-      const ids = new Set([...shard.groups.keys(), ...shard.offsets.keys()])
+      const ids = new Set([...shard.groups.keys(), ...shard.offsets.groupsWithOffsets(), ...shard.offsets.groupsWithPending()])
       for (const id of ids) out.push({ groupId: id, ...this.summary(shard, id) })
     }
     return out.sort((a, b) => a.groupId.localeCompare(b.groupId))
   }
 
-  /** DeleteGroups: only a group with no members; its offsets and metadata are tombstoned. */
+  /**
+   * DeleteGroups: only a group with no members; its offsets and metadata are tombstoned, pending
+   * transactional offsets included (a tombstone drops them, in memory and when loading), so a
+   * later COMMIT marker brings none of them back.
+   */
   async deleteGroup(groupId: string): Promise<number> {
     const found = this.lookup(groupId)
     if ('errorCode' in found) return found.errorCode
     const { shard } = found
     const group = shard.groups.get(groupId)
-    const offsets = shard.offsets.get(groupId)
-    if (!group && !offsets) return ErrorCode.GROUP_ID_NOT_FOUND
+    const keys = shard.offsets.keysOf(groupId)
+    if (!group && keys.length === 0) return ErrorCode.GROUP_ID_NOT_FOUND
     if (group && !group.isEmpty && group.state !== 'Dead') return ErrorCode.NON_EMPTY_GROUP
-    const entries: { key: KeyJson; value: null }[] = [{ key: { k: 'g', g: groupId }, value: null }]
-    for (const key of offsets?.keys() ?? []) {
-      const i = key.indexOf(':')
-      entries.push({ key: { k: 'o', g: groupId, t: key.slice(i + 1), p: Number(key.slice(0, i)) }, value: null })
+    const entries: { key: OffsetsKey; value: null }[] = [{ key: { k: 'g', g: groupId }, value: null }]
+    for (const key of keys) {
+      const { topic, partition } = splitTpKey(key)
+      entries.push({ key: { k: 'o', g: groupId, t: topic, p: partition }, value: null })
     }
-    const code = await this.write(shard, entries)
-    if (code !== ErrorCode.NONE) return code
+    const { errorCode } = await this.write(shard, entries)
+    if (errorCode !== ErrorCode.NONE) return errorCode
     group?.markDead(ErrorCode.COORDINATOR_NOT_AVAILABLE)
     shard.groups.delete(groupId)
-    shard.offsets.delete(groupId)
+    shard.offsets.deleteGroup(groupId)
     return ErrorCode.NONE
   }
+}
+
+/**
+ * Kafka's checkProducerEpoch on the coordinator's transactional write: the partition's producer
+ * state knows a newer epoch of the producer (the bumped epoch's ABORT marker fenced it), so a
+ * zombie's offsets never become pending, to be committed by the new epoch's COMMIT. The append
+ * path does not check batches without sequences (base sequence -1) itself.
+ */
+function fencedHere(replicas: ReplicaManager, p: PartitionInfo, txn: TxnProducer): boolean {
+  const led = replicas.leaderLog(p)
+  if ('errorCode' in led) return false // the append answers it
+  const known = led.hosted.producers.describe().find((v) => v.producerId === txn.producerId)
+  return known !== undefined && txn.producerEpoch < known.epoch
 }

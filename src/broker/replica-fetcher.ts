@@ -18,6 +18,7 @@ import { sleep } from '../cluster/scheduler.js'
 import { rebuildProducerState } from './producer-state.js'
 import type { Hosted } from './replica-manager.js'
 import type { PartitionLog } from '../storage/types.js'
+import type { TxnMarkerOutcome, TxnMarkerSpec } from './txn-markers.js'
 
 export interface ReplicaFetchPartition {
   topicId: string
@@ -54,6 +55,11 @@ export interface BrokerLink {
    * waiting fetch ends at its timeout.
    */
   wakeReplicaFetch?(followerId: number, leaderId: number): void
+  /**
+   * A transaction coordinator's markers, sent to the leader `toId` of their partitions, which
+   * appends them (txn-markers.ts). Rejects when that broker cannot be reached.
+   */
+  writeTxnMarkers(fromId: number, toId: number, markers: TxnMarkerSpec[]): Promise<TxnMarkerOutcome[]>
 }
 
 export interface FetchersOptions {
@@ -261,7 +267,7 @@ export class ReplicaFetchers {
       // Headers read once, for the log and producer state both.
       const records = parseBatches(r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records))
       await log.appendAsFollower(records)
-      h.producers.recordStored(records.batches)
+      h.producers.recordStored(records)
       moved = true
       if (h.divergence && log.logEndOffset > h.divergence.fromOffset) this.converged(h)
     }

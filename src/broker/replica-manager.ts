@@ -25,7 +25,9 @@ import {
   saveProducerSnapshot,
   type ProducerSnapshot,
 } from './producer-state.js'
-import type { ParsedBatches } from '../protocol/batch-layout.js'
+import { parseBatches, type ParsedBatches } from '../protocol/batch-layout.js'
+import { encodeControlBatch } from '../protocol/control-batch.js'
+import type { TxnMarkerSpec } from './txn-markers.js'
 import { ReplicaFetchers, type BrokerLink, type ReplicaFetchPartition, type ReplicaFetchResult } from './replica-fetcher.js'
 import { CorruptReplicas, isUnreadableLog, RecoveryRecords } from './replica-recovery.js'
 import { LogScrubber } from './log-scrubber.js'
@@ -120,6 +122,11 @@ export interface ReplicaManagerOptions {
   wake: (key: string) => void
   /** Told when this broker takes or gives up leadership of a partition (the group coordinator listens). */
   onLeadership?: (h: Hosted, leading: boolean) => void
+  /**
+   * Told on the leader once a transaction marker it appended is replicated to the ISR (the group
+   * coordinator listens, for the transactional offsets of __consumer_offsets).
+   */
+  onTxnMarker?: (h: Hosted, producerId: number, committed: boolean) => void
   /** Where this broker keeps its replicas' recoveries from corruption (outlives a restart). */
   recoveries?: RecoveryRecords
   /** Read every log once in the background after it opens, to find corrupt batches (log-scrubber.ts). */
@@ -228,6 +235,7 @@ export class ReplicaManager {
     let h = this.hosted.get(key)
     if (!h) {
       h = newHosted(p.topicId, p.partition, p.replicas)
+      h.producers.aborted.attach(this.opts.store.meta, p.topicId, p.partition)
       this.hosted.set(key, h)
     }
     this.enqueue(h, p)
@@ -324,6 +332,7 @@ export class ReplicaManager {
     if (!log.lostAtOpen) {
       try {
         h.producerSnapshot = await loadProducerSnapshot(this.opts.store.meta, h.topicId, h.partition)
+        await h.producers.aborted.load()
         await rebuildProducerState(log, h.producers, h.producerSnapshot)
       } catch (error) {
         if (!isStorageError(error, 'CORRUPT_BATCH')) throw error
@@ -359,6 +368,18 @@ export class ReplicaManager {
     return { hosted: h, log: h.log }
   }
 
+  /**
+   * The last stable offset of a partition this broker leads (KIP-98): the high watermark, or the
+   * first offset of the oldest open transaction when that is lower (never below the log start:
+   * retention may delete an open transaction's first batches, as Kafka's does).
+   */
+  lastStableOffset(h: Hosted): number {
+    const hwm = h.log?.highWatermark ?? 0
+    const firstUnstable = h.producers.firstUnstableOffset()
+    if (firstUnstable === null) return hwm
+    return Math.min(hwm, Math.max(firstUnstable, h.log?.logStartOffset ?? 0))
+  }
+
   /** Waits for a partition's pending transition, so a request right after an election sees its outcome. */
   async settled(p: PartitionInfo): Promise<void> {
     const h = this.hosted.get(partitionKey(p.topicId, p.partition))
@@ -380,7 +401,32 @@ export class ReplicaManager {
    * The append is issued synchronously when the partition is ready, so requests keep their order.
    * `records` carries the headers the Produce handler validated: nothing here reads them again.
    */
-  append(topicName: string, p: PartitionInfo, records: ParsedBatches, acks: number, timeoutMs: number, retried = false): Promise<AppendResult> {
+  append(topicName: string, p: PartitionInfo, records: ParsedBatches, acks: number, timeoutMs: number): Promise<AppendResult> {
+    return this.appendAsLeader(topicName, p, records, acks, timeoutMs, null, false)
+  }
+
+  /**
+   * Appends a transaction marker (a COMMIT or ABORT control batch for a producer) as leader, through
+   * the same path as produced batches, and resolves with its error code once the ISR has it
+   * (acks=all); then tells onTxnMarker. See txn-markers.ts for the answers.
+   */
+  async appendTxnMarker(topicName: string, p: PartitionInfo, marker: Omit<TxnMarkerSpec, 'topics'>, timeoutMs: number): Promise<number> {
+    const bytes = encodeControlBatch({ ...marker, timestampMs: this.opts.scheduler.nowMs() })
+    const result = await this.appendAsLeader(topicName, p, parseBatches(bytes), -1, timeoutMs, marker, false)
+    const h = this.hosted.get(partitionKey(p.topicId, p.partition))
+    if (result.errorCode === ErrorCode.NONE && h) this.opts.onTxnMarker?.(h, marker.producerId, marker.committed)
+    return result.errorCode
+  }
+
+  private appendAsLeader(
+    topicName: string,
+    p: PartitionInfo,
+    records: ParsedBatches,
+    acks: number,
+    timeoutMs: number,
+    marker: Omit<TxnMarkerSpec, 'topics'> | null,
+    retried: boolean,
+  ): Promise<AppendResult> {
     const failed = (errorCode: number, errorMessage: string | null = null): AppendResult => ({ errorCode, errorMessage, baseOffset: -1, logStartOffset: -1 })
     const led = this.leaderLog(p)
     if ('errorCode' in led) {
@@ -388,7 +434,7 @@ export class ReplicaManager {
       // that wait here resume in arrival order (they chain on the same promise).
       const h = this.hosted.get(partitionKey(p.topicId, p.partition))
       if (led.errorCode === ErrorCode.LEADER_NOT_AVAILABLE && h && !retried) {
-        return h.transition.then(() => this.append(topicName, p, records, acks, timeoutMs, true))
+        return h.transition.then(() => this.appendAsLeader(topicName, p, records, acks, timeoutMs, marker, true))
       }
       return Promise.resolve(failed(led.errorCode))
     }
@@ -403,10 +449,22 @@ export class ReplicaManager {
     // Idempotent producers: a retried batch gets its original offsets, a gap is refused.
     const header = records.batches[0]!
     let appended: Promise<AppendInfo>
-    if (header.producerId >= 0 && header.baseSequence >= 0) {
+    /** Runs as the write lands, before anything can see the HWM pass it. */
+    let landed: ((info: AppendInfo) => void) | null = null
+    if (marker) {
+      const check = h.producers.checkMarker(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch)
+      if (check.kind === 'error') return Promise.resolve(failed(check.errorCode, check.message))
+      h.producers.markerIssued(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch)
+      appended = log.appendAsLeader(records, h.leaderEpoch)
+      landed = (info) => {
+        h.producers.markerLanded(marker.producerId, marker.committed, info.baseOffset, header.maxTimestamp)
+        // The transaction's end may move the last stable offset up to the HWM at once.
+        this.opts.wake(h.key)
+      }
+    } else if (header.producerId >= 0 && header.baseSequence >= 0) {
       const firstSeq = header.baseSequence
       const lastSeq = header.baseSequence + header.lastOffsetDelta
-      const check = h.producers.check(header.producerId, header.producerEpoch, firstSeq, lastSeq)
+      const check = h.producers.check(header.producerId, header.producerEpoch, firstSeq, lastSeq, header.isTransactional)
       if (check.kind === 'error') return Promise.resolve(failed(check.errorCode, check.message))
       if (check.kind === 'duplicate') {
         return check.batch.offsets.then(
@@ -419,19 +477,28 @@ export class ReplicaManager {
           () => failed(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, 'the original of this retried batch failed'),
         )
       }
+      // The log end now is where this batch will go at the earliest: the bound of a transaction it opens.
+      const lowerBound = log.logEndOffset
       appended = log.appendAsLeader(records, h.leaderEpoch)
-      h.producers.record(header.producerId, header.producerEpoch, {
-        firstSeq,
-        lastSeq,
-        maxTimestamp: header.maxTimestamp,
-        offsets: appended.then((info) => ({ baseOffset: info.baseOffset, lastOffset: info.lastOffset })),
-        stored: null,
-      })
+      h.producers.record(
+        header.producerId,
+        header.producerEpoch,
+        {
+          firstSeq,
+          lastSeq,
+          maxTimestamp: header.maxTimestamp,
+          offsets: appended.then((info) => ({ baseOffset: info.baseOffset, lastOffset: info.lastOffset })),
+          stored: null,
+        },
+        header.isTransactional,
+        lowerBound,
+      )
     } else {
       appended = log.appendAsLeader(records, h.leaderEpoch)
     }
     return appended.then(
       async (info): Promise<AppendResult> => {
+        landed?.(info)
         this.wakeReplicaFetches(h, h.log?.logEndOffset ?? -1)
         // Consumers wake when the high watermark moves, not on the append itself.
         if (h.leader === leader && leader.onLeaderAppend(log.logEndOffset)) this.afterHighWatermarkMove(h)
@@ -688,7 +755,12 @@ export class ReplicaManager {
       if (!h.log || !h.producers.changedSinceSnapshot) continue
       const work = h.transition.then(async () => {
         if (!h.log || this.stopped) return
+        // Retention or DeleteRecords moved the log start: aborted transactions wholly below it go.
+        h.producers.aborted.pruneBelow(h.log.logStartOffset)
         const snapshot = h.producers.snapshot(h.log.highWatermark, nowMs, expirationMs)
+        // Every aborted entry of a marker below the snapshot's offset is stored before the
+        // snapshot says the log need not be replayed from there.
+        await h.producers.aborted.flushed()
         await saveProducerSnapshot(this.opts.store.meta, h.topicId, h.partition, snapshot)
         h.producerSnapshot = snapshot
       })

@@ -103,7 +103,7 @@ export class CorruptReplicas {
     this.start(h, { first: 0, last: -1 }, reason, message, async () => {
       await this.opts.store.deletePartition(h.topicId, h.partition)
       h.log = await this.opts.store.partition(h.topicId, h.partition)
-      h.producers.replaceWith(new ProducerStateTable())
+      h.producers.replaceWith(new ProducerStateTable(), 0)
       return 0
     })
   }

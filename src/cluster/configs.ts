@@ -52,6 +52,14 @@ const brokerConfigList: ConfigDef[] = [
   { name: 'group.max.session.timeout.ms', type: 'int', default: '1800000', min: 1, doc: 'the longest session timeout a consumer may ask for' },
   { name: 'offsets.topic.num.partitions', type: 'int', default: '10', min: 1, doc: 'partitions of __consumer_offsets, when it is created (Kafka: 50)' },
   { name: 'offsets.topic.replication.factor', type: 'int', default: '3', min: 1, doc: 'replication factor of __consumer_offsets (clamped to the brokers)' },
+  // The transaction coordinator (src/broker/txn-coordinator.ts, docs/transactions.md).
+  { name: 'transaction.state.log.num.partitions', type: 'int', default: '10', min: 1, doc: 'partitions of __transaction_state, when it is created (Kafka: 50)' },
+  { name: 'transaction.state.log.replication.factor', type: 'int', default: '3', min: 1, doc: 'replication factor of __transaction_state (clamped to the live brokers)' },
+  { name: 'transaction.state.log.min.isr', type: 'int', default: '2', min: 1, doc: 'min.insync.replicas of __transaction_state (clamped to its replication factor)' },
+  { name: 'transaction.max.timeout.ms', type: 'int', default: '900000', min: 1, doc: 'the longest transaction.timeout.ms a producer may ask for (INVALID_TRANSACTION_TIMEOUT above it)' },
+  { name: 'transactional.id.expiration.ms', type: 'int', default: '604800000', min: 1, doc: 'a transactional id with no transaction open and no request for this long is forgotten' },
+  { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: 'int', default: '1000', min: 1, doc: 'how often transactions open longer than their timeout are aborted (Kafka: 10000)' },
+  { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', type: 'int', default: '3600000', min: 1, doc: 'how often expired transactional ids are removed' },
   // Partition limits (src/cluster/limits.ts, docs/limits.md): what one request may add.
   { name: 'max.topic.partitions', type: 'int', default: '10000', min: 1, doc: 'the most partitions one topic may have (INVALID_PARTITIONS above it)' },
   { name: 'max.partitions', type: 'int', default: '20000', min: 1, doc: 'the most partitions in the cluster, each counted once (POLICY_VIOLATION above it; KIP-578)' },

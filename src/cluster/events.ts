@@ -30,7 +30,8 @@ export interface ClusterEvent {
 
 /**
  * Events of the running daemon that are not metadata records: broker lifecycle actions, faults,
- * and failover measurements. Kept in memory (the last RUNTIME_EVENTS_MAX), so a restart forgets them.
+ * failover measurements, and transactions. Kept in memory (the last RUNTIME_EVENTS_MAX), so a restart
+ * forgets them.
  */
 export type RuntimeEventType =
   | 'broker.killed'
@@ -42,6 +43,14 @@ export type RuntimeEventType =
   | 'fault.added'
   | 'fault.cleared'
   | 'failover.measured'
+  | TxnEventType
+
+/**
+ * Transaction coordinators' events: a transaction committed or aborted (its markers written), a
+ * producer fenced by a newer one with its transactional id, a transaction aborted by its timeout.
+ * A coordinator tells at most a few dozen a second and counts the rest in one line.
+ */
+export type TxnEventType = 'txn.committed' | 'txn.aborted' | 'txn.fenced' | 'txn.timed-out'
 
 export const RUNTIME_EVENTS_MAX = 1000
 

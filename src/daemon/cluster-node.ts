@@ -18,6 +18,7 @@
 import { Broker } from '../broker/broker.js'
 import type { ClusterView } from '../broker/cluster-view.js'
 import type { BrokerLink } from '../broker/replica-fetcher.js'
+import type { TxnEvent } from '../broker/txn-coordinator.js'
 import { brokerConfig } from '../cluster/configs.js'
 import { Controller, type CommandResult } from '../cluster/controller.js'
 import type { ClusterEvent } from '../cluster/events.js'
@@ -82,6 +83,8 @@ export interface ClusterNodeOptions {
   scrubOnOpen?: boolean
   /** Told of each produce acknowledged without error (failover measurement). */
   onProduced?: (topic: string, partition: number) => void
+  /** Told of transaction commits, aborts, fencing and timeouts at the brokers' coordinators. */
+  onTxnEvent?: (e: TxnEvent) => void
   /** Told of every metadata commit, after the brokers applied it. */
   onCommitted?: (records: MetadataRecord[], events: ClusterEvent[]) => void
   /** Told at every controller tick. */
@@ -190,6 +193,7 @@ export class ClusterNode {
       // A heartbeat lost on the way is no answer: the broker carries on, its session runs out.
       heartbeat: (b) => !this.parts.channel.heartbeatReaches(id) || this.controller.heartbeat(b.id, scheduler.nowMs()),
       onProduced: this.opts.onProduced,
+      onTxnEvent: this.opts.onTxnEvent,
       scrubOnOpen: this.opts.scrubOnOpen,
     })
     this.brokersById.set(id, broker)

@@ -13,6 +13,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Broker } from '../broker/broker.js'
 import { KafkaListener } from '../broker/listener.js'
+import type { TxnEvent } from '../broker/txn-coordinator.js'
 import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-tracker.js'
 import { MetadataImage } from '../cluster/metadata.js'
@@ -108,6 +109,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       checkpointIntervalMs: HWM_CHECKPOINT_INTERVAL_MS,
       scrubOnOpen: opts.scrubOnOpen ?? true,
       onProduced: (topic, partition) => runtime.failovers.produced(topic, partition, realScheduler.nowMs()),
+      onTxnEvent: (e) => runtime.txnEvent(e),
       onCommitted: (_records, events) => runtime.committed(events),
       onControllerTick: (nowMs) => runtime.failovers.tick(nowMs),
     },
@@ -156,6 +158,11 @@ class DaemonCluster implements ClusterRuntime {
 
   get lastFailover(): FailoverMeasured | null {
     return this.lastFailoverValue
+  }
+
+  /** A transaction coordinator's event (commit, abort, fence, timeout), told as a runtime event. */
+  txnEvent(e: TxnEvent): void {
+    this.event(e.type, e.fields, e.message)
   }
 
   private event(...args: Parameters<RuntimeEvents['publish']>): void {

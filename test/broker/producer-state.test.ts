@@ -11,7 +11,7 @@ import {
   rebuildProducerState,
   saveProducerSnapshot,
 } from '../../src/broker/producer-state.js'
-import { readBatchHeaders } from '../../src/protocol/batch-layout.js'
+import { parseBatches } from '../../src/protocol/batch-layout.js'
 import { MemoryDisk, MemoryLogStore } from '../../src/storage/memory.js'
 import { makeBatch } from '../storage/batches.js'
 
@@ -41,7 +41,7 @@ describe('broker/producer-state', () => {
     const { store, log } = await openLog(disk)
     const table = new ProducerStateTable()
     await log.appendAsLeader(batch(3, 42, 0), 0)
-    table.recordStored(readBatchHeaders((await log.read(0, 1 << 20, log.logEndOffset))[0]!))
+    table.recordStored(parseBatches((await log.read(0, 1 << 20, log.logEndOffset))[0]!))
     // Other producers write 200,000 records after it: beyond the tail a rebuild reads without a snapshot.
     for (let i = 0; i < 20; i++) await log.appendAsLeader(batch(10_000), 0)
     log.setHighWatermark(log.logEndOffset)
@@ -70,7 +70,7 @@ describe('broker/producer-state', () => {
     const { store, log } = await openLog(disk)
     const table = new ProducerStateTable()
     await log.appendAsLeader(batch(2, 7, 0), 0)
-    table.recordStored(readBatchHeaders((await log.read(0, 1 << 20, log.logEndOffset))[0]!))
+    table.recordStored(parseBatches((await log.read(0, 1 << 20, log.logEndOffset))[0]!))
     log.setHighWatermark(2)
     const snapshot = table.snapshot(2, 1_700_000_000_000, DAY_MS)
     await log.appendAsLeader(batch(2, 7, 2), 0)
@@ -86,17 +86,17 @@ describe('broker/producer-state', () => {
 
   it('a snapshot keeps only batches below its offset, and forgets producers past producer.id.expiration.ms', async () => {
     const table = new ProducerStateTable()
-    table.recordStored(readBatchHeaders(batch(1, 1, 0, 1_000)))
+    table.recordStored(parseBatches(batch(1, 1, 0, 1_000)))
     const stamped = batch(1, 2, 0, 5_000)
     stamped.writeInt32BE(0, 0)
     stamped.writeUInt32BE(10, 4) // base offset 10
-    table.recordStored(readBatchHeaders(stamped))
+    table.recordStored(parseBatches(stamped))
     const snapshot = table.snapshot(5, 1_000 + DAY_MS + 1, DAY_MS)
     // Producer 1 wrote more than a day before: gone. Producer 2's batch is at 10, past the offset.
     expect(snapshot.producers).toEqual([])
     expect(table.check(1, 0, 5, 5).kind).toBe('append')
     expect(table.changedSinceSnapshot).toBe(false)
     const later = table.snapshot(11, 5_000, DAY_MS)
-    expect(later.producers).toEqual([[2, 0, [[0, 0, 10, 10, 5_000]]]])
+    expect(later.producers).toEqual([[2, 0, [[0, 0, 10, 10, 5_000]], -1, -1, 5_000]])
   })
 })

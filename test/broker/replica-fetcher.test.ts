@@ -29,6 +29,9 @@ function image(): MetadataImage {
  * batch from 0, and answers every fetch past it with a divergence the follower cannot resolve. */
 class WedgedLeader implements BrokerLink {
   healed = false
+  async writeTxnMarkers(): Promise<never> {
+    throw new Error('this leader takes no markers')
+  }
   async replicaFetch(_follower: number, _leader: number, partitions: ReplicaFetchPartition[]): Promise<ReplicaFetchResult[]> {
     return partitions.map((rp) => {
       const base = { topicId: rp.topicId, partition: rp.partition, errorCode: ErrorCode.NONE, highWatermark: 0, logStartOffset: 0, divergingEpoch: null, records: [] as Buffer[] }
@@ -88,6 +91,9 @@ describe('broker/replica-fetcher', () => {
  * serves from wherever the follower has truncated to. */
 class LeaderWithoutEpoch2 implements BrokerLink {
   fetchOffsets: number[] = []
+  async writeTxnMarkers(): Promise<never> {
+    throw new Error('this leader takes no markers')
+  }
   async replicaFetch(_follower: number, _leader: number, partitions: ReplicaFetchPartition[]): Promise<ReplicaFetchResult[]> {
     return partitions.map((rp) => {
       this.fetchOffsets.push(rp.fetchOffset)

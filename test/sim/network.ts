@@ -11,6 +11,7 @@
  */
 import type { Broker } from '../../src/broker/broker.js'
 import type { BrokerLink, ReplicaFetchPartition, ReplicaFetchResult } from '../../src/broker/replica-fetcher.js'
+import { writeTxnMarkers, type TxnMarkerOutcome, type TxnMarkerSpec } from '../../src/broker/txn-markers.js'
 import { handlerFor } from '../../src/broker/handler.js'
 import '../../src/broker/handlers/index.js'
 import { decodeRequestBody, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse } from '../../src/protocol/frame.js'
@@ -210,21 +211,33 @@ export class SimNetwork implements BrokerLink {
     maxWaitMs: number,
     maxBytes: number,
   ): Promise<ReplicaFetchResult[]> {
+    return this.brokerCall(followerId, leaderId, 'fetch', (leader) => leader.replicas.serveReplicaFetch(followerId, partitions, maxWaitMs, maxBytes))
+  }
+
+  /** A transaction coordinator's markers to a partition leader, with a replica fetch's faults. */
+  writeTxnMarkers(fromId: number, toId: number, markers: TxnMarkerSpec[]): Promise<TxnMarkerOutcome[]> {
+    // The leader waits for its ISR less long than the coordinator waits for its answer.
+    const appendTimeoutMs = Math.floor(this.opts.requestTimeoutMs / 2)
+    return this.brokerCall(fromId, toId, 'markers', (leader) => writeTxnMarkers(leader, markers, appendTimeoutMs))
+  }
+
+  /** One request from broker `fromId` to broker `toId`, served by `serve` on `toId`'s current incarnation. */
+  private brokerCall<T>(fromId: number, toId: number, what: string, serve: (to: Broker) => Promise<T>): Promise<T> {
     return new Promise((resolve, reject) => {
-      const call = this.open(followerId, leaderId, this.opts.requestTimeoutMs, reject)
-      const linkUp = (): boolean => !this.isCut(followerId, leaderId)
+      const call = this.open(fromId, toId, this.opts.requestTimeoutMs, reject)
+      const linkUp = (): boolean => !this.isCut(fromId, toId)
       this.after(this.latencyMs(), call, () =>
-        // The request waits on a cut link, and in the socket of a hung leader.
-        this.when(call, () => linkUp() && !this.host.isPaused(leaderId), () => {
-          const leader = this.host.broker(leaderId)
-          if (!leader || !leader.running) return call.fail(`broker ${leaderId} refused the connection`)
-          leader.replicas.serveReplicaFetch(followerId, partitions, maxWaitMs, maxBytes).then(
+        // The request waits on a cut link, and in the socket of a hung broker.
+        this.when(call, () => linkUp() && !this.host.isPaused(toId), () => {
+          const to = this.host.broker(toId)
+          if (!to || !to.running) return call.fail(`broker ${toId} refused the connection`)
+          serve(to).then(
             (results) =>
-              // The leader sends once it runs; the answer crosses the link.
-              this.when(call, () => !this.host.isPaused(leaderId), () =>
+              // The broker sends once it runs; the answer crosses the link.
+              this.when(call, () => !this.host.isPaused(toId), () =>
                 this.after(this.latencyMs(), call, () => this.when(call, linkUp, () => call.succeed(() => resolve(results)))),
               ),
-            (error: unknown) => call.fail(`broker ${leaderId} failed the fetch: ${String(error)}`),
+            (error: unknown) => call.fail(`broker ${toId} failed the ${what}: ${String(error)}`),
           )
         }),
       )

@@ -8,10 +8,16 @@
  * REQUEST_TIMED_OUT after the request's timeout, KAFKA_STORAGE_ERROR (with a message naming the
  * broker) when the broker's log dir is offline (a full disk) or the append's write failed. acks=0 gets no response at all. Appends are issued in arrival order before any await, so pipelined requests on
  * one connection keep their order in the log.
- * Not implemented: transactions (a transactional id is refused), LogAppendTime.
+ * Transactional batches (KIP-98) are stored as sent: they need the request's transactional id
+ * (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and a producer id, epoch and sequence (else
+ * INVALID_RECORD); producer state opens the producer's transaction (see producer-state.ts for
+ * INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE). The partition is not checked against the
+ * transaction's partitions at the coordinator (KIP-890's verification).
+ * Not implemented: LogAppendTime.
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { validateProducedRecords } from '../../protocol/produce-validation.js'
+import type { BatchHeader } from '../../protocol/batch-layout.js'
 import { produceApi, type ProduceRequest, type ProduceResponseInput } from '../../protocol/messages/00-produce.js'
 import { defineHandler, type HandlerResponse, type RequestContext } from '../handler.js'
 
@@ -19,6 +25,26 @@ type PartitionResponse = ProduceResponseInput['responses'][number]['partitionRes
 
 function partitionError(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
   return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage }
+}
+
+/**
+ * A transactional batch comes with the request's transactional id (Kafka refuses it otherwise, as
+ * an authorization failure) and carries a producer id, epoch and sequence.
+ */
+function transactionalFault(batches: readonly BatchHeader[], transactionalId: string | null): { errorCode: number; message: string } | null {
+  for (const b of batches) {
+    if (!b.isTransactional) continue
+    if (transactionalId === null) {
+      return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, message: 'a transactional batch needs the transactional id of its producer' }
+    }
+    if (b.producerId < 0 || b.producerEpoch < 0 || b.baseSequence < 0) {
+      return {
+        errorCode: ErrorCode.INVALID_RECORD,
+        message: `a transactional batch needs a producer id, epoch and sequence (got ${b.producerId}, ${b.producerEpoch}, ${b.baseSequence})`,
+      }
+    }
+  }
+  return null
 }
 
 async function handle(ctx: RequestContext, req: ProduceRequest): Promise<HandlerResponse<typeof produceApi>> {
@@ -31,9 +57,6 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<Handler
     const topic = image.topicsByName.get(topicData.name)
     const partitionResponses = topicData.partitionData.map((pd): PartitionResponse => {
       if (acks !== 0 && acks !== 1 && acks !== -1) return partitionError(pd.index, ErrorCode.INVALID_REQUIRED_ACKS)
-      if (req.transactionalId !== null) {
-        return partitionError(pd.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported by sluice')
-      }
       const p = topic?.partitions[pd.index]
       if (!topic || !p) return partitionError(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
       // A replica in an offline log dir answers KAFKA_STORAGE_ERROR whatever its role, as in Kafka.
@@ -42,6 +65,8 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<Handler
       if (p.leader !== broker.id || !broker.running) return partitionError(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER)
       const validated = validateProducedRecords(pd.records, { produceVersion: ctx.apiVersion })
       if (!validated.ok) return partitionError(pd.index, validated.errorCode, validated.message)
+      const transactional = transactionalFault(validated.batches, req.transactionalId)
+      if (transactional) return partitionError(pd.index, transactional.errorCode, transactional.message)
       const maxBytes = Number(broker.topicConfig(topic.name, 'max.message.bytes'))
       for (const batch of validated.batches) {
         const size = batch.sizeBytes

@@ -1,23 +1,29 @@
 /**
  * Fetch (key 1), versions 4-12.
  * Serves stored batches as they are (never decoded): the batch that contains the fetch offset and
- * the ones after it, up to the high watermark, within partition_max_bytes and max_bytes, but always
+ * the ones after it, up to the high watermark (read_uncommitted) or the last stable offset
+ * (read_committed: below the oldest open transaction), within partition_max_bytes and max_bytes, but always
  * at least one batch for the first partition that has data, even when it is larger than the limits
  * (clients skip the records before their offset). Long-polls: when less than min_bytes is ready it
- * waits up to max_wait_ms for an append to any requested partition.
+ * waits up to max_wait_ms for a move of the high watermark or the last stable offset (a marker that
+ * ends a transaction) of any requested partition. Every answer carries the last stable offset;
+ * read_committed answers list the aborted transactions overlapping the batches returned ([] when
+ * none), so the consumer drops their records; read_uncommitted answers null. Control batches are
+ * served like any other: consumers skip them.
  * Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, OFFSET_OUT_OF_RANGE
  * (below the log start or past the log end), FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v9+),
  * KAFKA_STORAGE_ERROR when the broker's log dir is offline (a full disk) or a read of it fails, or
  * when a stored batch failed its CRC-32C check (the replica recovers, see replica-recovery.ts).
  * Not implemented: fetch sessions (session id 0 is answered: every fetch is a full fetch),
- * read_committed (no transactions: the last stable offset is the high watermark), rack-aware
- * preferred read replicas, follower fetches (replication comes with the replicated cluster).
+ * rack-aware preferred read replicas, follower fetches (replication comes with the replicated cluster).
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import type { PartitionInfo } from '../../cluster/metadata.js'
 import { isStorageError } from '../../storage/errors.js'
 import { fetchApi, type FetchRequest, type FetchResponseInput } from '../../protocol/messages/01-fetch.js'
+import { readBatchHeaders } from '../../protocol/batch-layout.js'
 import { defineHandler, type RequestContext } from '../handler.js'
+import type { Hosted } from '../replica-manager.js'
 
 type FetchPartition = FetchRequest['topics'][number]['partitions'][number]
 type TopicResponse = FetchResponseInput['responses'][number]
@@ -72,6 +78,19 @@ async function resolveTargets(ctx: RequestContext, req: FetchRequest): Promise<{
   return { responses, targets }
 }
 
+/**
+ * The aborted transactions a read_committed consumer needs for the batches returned from
+ * `fetchOffset` (Kafka's collectAbortedTxns): those whose marker is at or after the fetch offset
+ * and whose first offset is before the end of the last batch returned.
+ */
+function abortedIn(h: Hosted, fetchOffset: number, batches: Buffer[]): PartitionData['abortedTransactions'] {
+  const last = batches[batches.length - 1]
+  if (!last || h.producers.aborted.size === 0) return []
+  const headers = readBatchHeaders(last)
+  const upperBoundOffset = headers[headers.length - 1]!.lastOffset + 1
+  return h.producers.aborted.overlapping(fetchOffset, upperBoundOffset).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }))
+}
+
 async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]): Promise<number> {
   let remaining = req.maxBytes > 0 ? req.maxBytes : Number.MAX_SAFE_INTEGER
   let total = 0
@@ -83,20 +102,23 @@ async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]
       continue
     }
     const log = led.log
+    const lastStableOffset = ctx.broker.replicas.lastStableOffset(led.hosted)
     out.highWatermark = log.highWatermark
-    out.lastStableOffset = log.highWatermark
+    out.lastStableOffset = lastStableOffset
     out.logStartOffset = log.logStartOffset
     if (request.fetchOffset < log.logStartOffset || request.fetchOffset > log.logEndOffset) {
       out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE
       continue
     }
-    if (request.fetchOffset >= log.highWatermark) continue
+    // read_committed reads up to the last stable offset, read_uncommitted up to the high watermark.
+    const readUpTo = req.isolationLevel === 1 ? lastStableOffset : log.highWatermark
+    if (request.fetchOffset >= readUpTo) continue
     // The first partition with data gets at least one batch; later ones only what fits.
     const budget = Math.max(Math.min(request.partitionMaxBytes, remaining), 0)
     if (budget === 0 && total > 0) continue
     let batches: Buffer[]
     try {
-      batches = await log.read(request.fetchOffset, budget, log.highWatermark)
+      batches = await log.read(request.fetchOffset, budget, readUpTo)
     } catch (error) {
       // Retention or truncation moved the log between the check above and the read.
       if (isStorageError(error, 'OFFSET_OUT_OF_RANGE')) {
@@ -122,6 +144,7 @@ async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]
     for (const b of batches) bytes += b.length
     if (total > 0 && bytes > budget) continue
     out.records = batches
+    if (req.isolationLevel === 1) out.abortedTransactions = abortedIn(led.hosted, request.fetchOffset, batches)
     total += bytes
     remaining -= bytes
   }
@@ -135,7 +158,7 @@ async function handle(ctx: RequestContext, req: FetchRequest): Promise<FetchResp
   const minBytes = Math.max(req.minBytes, 1)
   const anyError = targets.some((t) => t.out.errorCode !== ErrorCode.NONE)
   if (total < minBytes && waitMs > 0 && targets.length > 0 && !anyError) {
-    // Wake on any high-watermark move of a requested partition; re-read, and wait again while
+    // Wake on any high-watermark (or last stable offset) move of a requested partition; re-read, and wait again while
     // there is still too little and time left.
     const { scheduler } = ctx.broker
     const deadlineMs = scheduler.nowMs() + waitMs

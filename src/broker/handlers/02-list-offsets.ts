@@ -1,8 +1,9 @@
 /**
  * ListOffsets (key 2), versions 1-5.
- * Per partition: timestamp -2 (earliest) answers the log start offset, -1 (latest) the high
- * watermark (what a consumer can read up to), and any other timestamp the first offset whose batch
- * holds a record at or after it (offset -1 when none). v4+ checks the client's current leader epoch
+ * Per partition: timestamp -2 (earliest) answers the log start offset, -1 (latest) what a consumer
+ * of the request's isolation level can read up to (the high watermark for read_uncommitted, the
+ * last stable offset for read_committed), and any other timestamp the first offset below that
+ * whose batch holds a record at or after it (offset -1 when none). v4+ checks the client's current leader epoch
  * and answers the leader epoch. Not implemented: v0 (the old offsets-list form), -3 (max timestamp).
  */
 import { ErrorCode } from '../../protocol/errors.js'
@@ -75,15 +76,17 @@ async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<Lis
       }
       const log = led.log
       out.leaderEpoch = p.leaderEpoch
+      // What a consumer of this isolation level can read up to (Kafka's lastFetchableOffset).
+      const fetchable = req.isolationLevel === 1 ? broker.replicas.lastStableOffset(led.hosted) : log.highWatermark
       if (rp.timestamp === EARLIEST) {
         out.offset = log.logStartOffset
       } else if (rp.timestamp === LATEST) {
-        out.offset = log.highWatermark
+        out.offset = fetchable
       } else if (rp.timestamp < 0) {
         out.errorCode = ErrorCode.INVALID_REQUEST
       } else {
         const found = await exactOffsetForTimestamp(log, rp.timestamp)
-        if (found && found.offset < log.highWatermark) {
+        if (found && found.offset < fetchable) {
           out.offset = found.offset
           out.timestamp = found.timestamp
         }

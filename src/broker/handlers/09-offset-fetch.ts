@@ -1,7 +1,9 @@
 /**
  * OffsetFetch (key 9), versions 0-8 (v8: several groups). Committed offsets, -1 for a partition
- * without one; a null topic list (v2+) asks for every offset of the group.
- * Not implemented: require_stable (v7+) has no effect (no transactions: offsets are always stable).
+ * without one; a null topic list (v2+) asks for every offset of the group. Offsets a transaction
+ * committed with TxnOffsetCommit count only once the transaction commits; with require_stable
+ * (v7+, KIP-447) a partition with such pending offsets answers UNSTABLE_OFFSET_COMMIT instead, and
+ * the client retries until the transaction ends.
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import type { Broker } from '../broker.js'
@@ -11,9 +13,9 @@ import { defineHandler, type RequestContext } from '../handler.js'
 type TopicsAsked = OffsetFetchRequest['topics'] & {}
 type GroupResponse = OffsetFetchResponseInput['groups'][number]
 
-function fetchGroup(broker: Broker, groupId: string, topics: TopicsAsked | null): { errorCode: number; topics: GroupResponse['topics'] } {
+function fetchGroup(broker: Broker, groupId: string, topics: TopicsAsked | null, requireStable: boolean): { errorCode: number; topics: GroupResponse['topics'] } {
   if (!broker.running) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] }
-  const r = broker.groups.fetchOffsets(groupId, topics)
+  const r = broker.groups.fetchOffsets(groupId, topics, requireStable)
   return {
     errorCode: r.errorCode,
     topics: r.topics.map((t) => ({
@@ -23,7 +25,7 @@ function fetchGroup(broker: Broker, groupId: string, topics: TopicsAsked | null)
         committedOffset: p.entry?.offset ?? -1,
         committedLeaderEpoch: p.entry?.leaderEpoch ?? -1,
         metadata: p.entry?.metadata ?? '',
-        errorCode: ErrorCode.NONE,
+        errorCode: p.errorCode,
       })),
     })),
   }
@@ -31,17 +33,18 @@ function fetchGroup(broker: Broker, groupId: string, topics: TopicsAsked | null)
 
 // v8 answers per group (`groups`); v0-7 one group's `topics`: each leaves the other list empty.
 function handle(ctx: RequestContext, req: OffsetFetchRequest): OffsetFetchResponseInput {
+  const requireStable = ctx.apiVersion >= 7 && req.requireStable
   if (ctx.apiVersion >= 8) {
     return {
       throttleTimeMs: 0,
       topics: [],
       groups: req.groups.map((g) => {
-        const r = fetchGroup(ctx.broker, g.groupId, g.topics)
+        const r = fetchGroup(ctx.broker, g.groupId, g.topics, requireStable)
         return { groupId: g.groupId, topics: r.topics, errorCode: r.errorCode }
       }),
     }
   }
-  const r = fetchGroup(ctx.broker, req.groupId, ctx.apiVersion >= 2 ? req.topics : (req.topics ?? []))
+  const r = fetchGroup(ctx.broker, req.groupId, ctx.apiVersion >= 2 ? req.topics : (req.topics ?? []), requireStable)
   if (ctx.apiVersion < 2 && r.errorCode !== ErrorCode.NONE) {
     // v0-1 have no group-level error: every asked partition carries it.
     return {

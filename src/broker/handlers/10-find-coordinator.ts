@@ -1,13 +1,16 @@
 /**
  * FindCoordinator (key 10), versions 0-4 (v4: several keys in one request).
- * A group's coordinator is the leader of its partition of __consumer_offsets; the topic is created
- * on first use, as Kafka does (offsets.topic.num.partitions, offsets.topic.replication.factor
- * clamped to the live brokers). Not implemented: transaction coordinators (key type 1 answers
- * COORDINATOR_NOT_AVAILABLE: sluice has no transactions).
+ * A group's coordinator (key type 0) is the leader of its partition of __consumer_offsets, a
+ * transactional id's (key type 1) the leader of its partition of __transaction_state; each topic
+ * is created on first use, as Kafka does (offsets.topic.* and transaction.state.log.* configs,
+ * the replication factor clamped to the live brokers). COORDINATOR_NOT_AVAILABLE while the
+ * partition has no leader. Not implemented: key type 2 (KIP-848 share groups): INVALID_REQUEST.
  */
 import { brokerConfig } from '../../cluster/configs.js'
 import { ErrorCode } from '../../protocol/errors.js'
-import { OFFSETS_TOPIC, offsetsPartitionFor } from '../group-coordinator.js'
+import { coordinatorPartitionFor } from '../../cluster/coordinator-placement.js'
+import { OFFSETS_TOPIC } from '../group-coordinator.js'
+import { TXN_STATE_TOPIC, ensureTxnStateTopic } from '../txn-state-log.js'
 import { findCoordinatorApi, type FindCoordinatorRequest, type FindCoordinatorResponseInput } from '../../protocol/messages/10-find-coordinator.js'
 import { defineHandler, type RequestContext } from '../handler.js'
 
@@ -33,14 +36,16 @@ async function ensureOffsetsTopic(ctx: RequestContext): Promise<boolean> {
 async function find(ctx: RequestContext, key: string, keyType: number): Promise<Found> {
   const out: Found = { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.NONE, errorMessage: null }
   const fail = (errorCode: number, errorMessage: string): Found => ({ ...out, errorCode, errorMessage })
-  if (keyType !== 0) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'sluice has no transaction coordinator')
-  if (key === '') return fail(ErrorCode.INVALID_REQUEST, 'the group id is empty')
-  if (!(await ensureOffsetsTopic(ctx))) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC} could not be created`)
+  if (keyType !== 0 && keyType !== 1) return fail(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${keyType}`)
+  const topicName = keyType === 0 ? OFFSETS_TOPIC : TXN_STATE_TOPIC
+  if (key === '') return fail(ErrorCode.INVALID_REQUEST, keyType === 0 ? 'the group id is empty' : 'the transactional id is empty')
+  const ensured = keyType === 0 ? await ensureOffsetsTopic(ctx) : await ensureTxnStateTopic(ctx.broker.cluster)
+  if (!ensured) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${topicName} could not be created`)
   const image = ctx.broker.cluster.image
-  const topic = image.topicsByName.get(OFFSETS_TOPIC)!
-  const p = topic.partitions[offsetsPartitionFor(key, topic.partitions.length)]!
+  const topic = image.topicsByName.get(topicName)!
+  const p = topic.partitions[coordinatorPartitionFor(key, topic.partitions.length)]!
   const leader = p.leader >= 0 ? image.brokers.get(p.leader) : undefined
-  if (!leader || leader.fenced) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${OFFSETS_TOPIC}-${p.partition} has no leader`)
+  if (!leader || leader.fenced) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${topicName}-${p.partition} has no leader`)
   return { ...out, nodeId: leader.id, host: leader.host, port: leader.port }
 }
 
