@@ -30,9 +30,11 @@ export const TRANSACTION_SPECS = [
   'src/broker/__tests__/txnOffsetCommit.spec.js',
   'src/broker/__tests__/endTxn.spec.js',
   'src/broker/__tests__/fetch.spec.js',
+  'src/cluster/__tests__/findGroupCoordinator.spec.js',
   'src/producer/index.spec.js',
   'src/producer/__tests__/concurrentTransaction.spec.js',
   'src/consumer/__tests__/consumeMessages.spec.js',
+  'src/consumer/__tests__/controlBatches.spec.js',
   'src/consumer/__tests__/instrumentationEvents.spec.js',
 ]
 
