@@ -18,7 +18,14 @@ test can check what a read_committed consumer sees.
         A producer opens a transaction and writes "old-1"; a second one with the same
         transactional id commits "new-1" and "end" on partition 0; the first then tries to commit.
         Line: "fenced ERROR_NAME fatal=True|False" (or "not-fenced").
+    confluent_txn.py run BOOTSTRAP TOPIC PARTITIONS TXN_ID RECORDS STOP_FILE
+        Transactions 0, 1, 2, ... until STOP_FILE exists, each with RECORDS records "t<n>-<i>"
+        on partition i % PARTITIONS; every fifth (n % 5 == 4) delivered and then aborted, the
+        others committed. A retriable error is retried, an abortable one aborts; after a fatal
+        one the outcome is unknown and a new producer takes over (its init_transactions ends
+        what the last one left). Lines: "committed N", "aborted N", "unknown N ERROR_NAME".
 """
+import os
 import sys
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
@@ -108,11 +115,58 @@ def fence(bootstrap, topic, txn_id):
         sys.stdout.write('fenced %s fatal=%s\n' % (err.name(), err.fatal()))
 
 
+def retried(call):
+    """Calls `call` until it does not fail with a retriable error (librdkafka's advice for
+    commit_transaction and abort_transaction); other errors are raised."""
+    while True:
+        try:
+            return call()
+        except KafkaException as e:
+            if not e.args[0].retriable():
+                raise
+
+
+def run(bootstrap, topic, partitions, txn_id, records, stop_file):
+    p = producer(bootstrap, txn_id)
+    n = 0
+    while not os.path.exists(stop_file):
+        abort = n % 5 == 4
+        try:
+            p.begin_transaction()
+            for i in range(records):
+                while True:
+                    try:
+                        p.produce(topic, value=('t%d-%d' % (n, i)).encode(), partition=i % partitions, on_delivery=delivered)
+                        break
+                    except BufferError:
+                        p.poll(0.1)
+            if abort:
+                retried(lambda: p.flush(TIMEOUT_S))
+                retried(lambda: p.abort_transaction(TIMEOUT_S))
+                sys.stdout.write('aborted %d\n' % n)
+            else:
+                retried(lambda: p.commit_transaction(TIMEOUT_S))
+                sys.stdout.write('committed %d\n' % n)
+        except KafkaException as e:
+            err = e.args[0]
+            if err.txn_requires_abort():
+                retried(lambda: p.abort_transaction(TIMEOUT_S))
+                sys.stdout.write('aborted %d\n' % n)
+            else:
+                sys.stdout.write('unknown %d %s\n' % (n, err.name()))
+                sys.stdout.flush()
+                p = producer(bootstrap, txn_id)
+        sys.stdout.flush()
+        n += 1
+
+
 mode = sys.argv[1]
 if mode == 'produce':
     produce(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])
 elif mode == 'consume':
     consume(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+elif mode == 'run':
+    run(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], int(sys.argv[6]), sys.argv[7])
 elif mode == 'fence':
     fence(sys.argv[2], sys.argv[3], sys.argv[4])
 else:
