@@ -6,7 +6,8 @@
  *
  * As Kafka's per-request getErrorResponse does:
  * - every `errorCode` field carries the code: at the top level, per topic and partition, per
- *   resource, group or member; `errorMessage` fields say the error was injected;
+ *   resource, group or member (and the untagged `...ErrorCode` fields of the older schemas, such as
+ *   AddPartitionsToTxn's `partitionErrorCode`); `errorMessage` fields say the error was injected;
  * - a response list whose items carry an error code mirrors the request list it answers (the
  *   one of the same name, else the first whose items share a field with it: Produce's
  *   `responses` answer `topicData`, DeleteGroups' `results` answer `groupsNames`), one item per
@@ -29,6 +30,7 @@ const isList = (field: FieldSpec): boolean => field.type.startsWith('[]')
 const elementType = (field: FieldSpec): string => field.type.slice(2)
 const isScalarList = (field: FieldSpec): boolean => isList(field) && field.fields === undefined
 const isIdentity = (field: FieldSpec): boolean => field.type === 'string' || field.type === 'uuid'
+const isErrorCode = (field: FieldSpec): boolean => field.name === 'errorCode' || (field.name.endsWith('ErrorCode') && field.taggedVersions === undefined)
 
 function inVersion(fields: readonly FieldSpec[] | undefined, version: number): FieldSpec[] {
   return (fields ?? []).filter((f) => inVersions(f.versions, version))
@@ -36,13 +38,13 @@ function inVersion(fields: readonly FieldSpec[] | undefined, version: number): F
 
 /** Whether the items of a list carry an error code, themselves or in a list of theirs. */
 function carriesErrorCode(field: FieldSpec): boolean {
-  return (field.fields ?? []).some((f) => f.name === 'errorCode' || (isList(f) && carriesErrorCode(f)))
+  return (field.fields ?? []).some((f) => isErrorCode(f) || (isList(f) && carriesErrorCode(f)))
 }
 
 /** The request list a response list answers, if any. */
 function answeredList(list: FieldSpec, requestFields: FieldSpec[], version: number): FieldSpec | undefined {
   const lists = requestFields.filter(isList)
-  const items = inVersion(list.fields, version).filter((f) => f.name !== 'errorCode')
+  const items = inVersion(list.fields, version).filter((f) => !isErrorCode(f))
   const shares = (candidate: FieldSpec): boolean =>
     isScalarList(candidate)
       ? items.some((f) => f.type === elementType(candidate))
@@ -51,7 +53,7 @@ function answeredList(list: FieldSpec, requestFields: FieldSpec[], version: numb
 }
 
 function filler(field: FieldSpec, errorCode: number): unknown {
-  if (field.name === 'errorCode') return errorCode
+  if (isErrorCode(field)) return errorCode
   if (field.name === 'errorMessage' && field.type === 'string') return INJECTED_ERROR_MESSAGE
   if (field.type === 'records') return []
   if (field.type === 'int64' && field.default === undefined) return -1
@@ -89,7 +91,7 @@ function buildItem(list: FieldSpec, answered: FieldSpec, item: unknown, version:
   // The request item's key: a scalar item itself, or a struct item's first field.
   const first = requestFields[0]
   const key = scalar ? { type: elementType(answered), value: item } : first && request && !isList(first) ? { type: first.type, value: request[first.name] } : null
-  const keyField = key && inVersion(list.fields, version).find((f) => f.type === key.type && f.name !== 'errorCode')
+  const keyField = key && inVersion(list.fields, version).find((f) => f.type === key.type && !isErrorCode(f))
   if (key && keyField && !named.has(keyField.name)) out[keyField.name] = key.value
   return out
 }

@@ -62,8 +62,10 @@ interface EndedTxn {
 
 interface ProducerEntry {
   epoch: number
-  /** The last batches of this epoch; none yet (a marker moved the epoch): it starts at sequence 0. */
+  /** The last batches of this epoch. */
   batches: SequencedBatch[]
+  /** A marker set the epoch and no batch came since: the next batch starts at sequence 0 (Kafka's rule). */
+  sequenceRestarts: boolean
   txn: OpenTxn | null
   /** Open in a snapshot below their marker (see snapshot). */
   ended: EndedTxn[]
@@ -133,15 +135,16 @@ export class ProducerStateTable {
     if (epoch < entry.epoch) {
       return { kind: 'error', errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `producer ${producerId} epoch ${epoch} is older than ${entry.epoch}` }
     }
-    if (epoch > entry.epoch || entry.batches.length === 0) {
+    if (epoch > entry.epoch || (entry.sequenceRestarts && entry.batches.length === 0)) {
       if (firstSeq !== 0) {
         return { kind: 'error', errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message: `a new epoch of producer ${producerId} must start at sequence 0, not ${firstSeq}` }
       }
     } else {
       const duplicate = entry.batches.find((b) => b.firstSeq === firstSeq && b.lastSeq === lastSeq)
       if (duplicate) return { kind: 'duplicate', batch: duplicate }
-      const last = entry.batches[entry.batches.length - 1]!
-      if (firstSeq !== nextSeq(last.lastSeq)) {
+      const last = entry.batches[entry.batches.length - 1]
+      // No batch kept (the only one's append failed): any sequence, as for an unknown producer.
+      if (last && firstSeq !== nextSeq(last.lastSeq)) {
         return {
           kind: 'error',
           errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
@@ -163,7 +166,7 @@ export class ProducerStateTable {
   record(producerId: number, epoch: number, batch: SequencedBatch, transactional = false, lowerBound = batch.stored?.baseOffset ?? 0): void {
     let entry = this.producers.get(producerId)
     if (!entry) {
-      entry = { epoch, batches: [], txn: null, ended: [], coordinatorEpoch: -1, lastTimestamp: -1 }
+      entry = { epoch, batches: [], sequenceRestarts: false, txn: null, ended: [], coordinatorEpoch: -1, lastTimestamp: -1 }
       this.producers.set(producerId, entry)
     } else if (epoch > entry.epoch) {
       // A new epoch restarts the sequences; an open transaction stays open until its marker.
@@ -171,6 +174,7 @@ export class ProducerStateTable {
       entry.batches = []
     }
     entry.batches.push(batch)
+    entry.sequenceRestarts = false
     if (entry.batches.length > BATCHES_KEPT) entry.batches.shift()
     entry.lastTimestamp = Math.max(entry.lastTimestamp, batch.maxTimestamp)
     if (transactional && !entry.txn) {
@@ -224,12 +228,13 @@ export class ProducerStateTable {
   markerIssued(producerId: number, epoch: number, coordinatorEpoch: number): void {
     let entry = this.producers.get(producerId)
     if (!entry) {
-      entry = { epoch, batches: [], txn: null, ended: [], coordinatorEpoch, lastTimestamp: -1 }
+      entry = { epoch, batches: [], sequenceRestarts: true, txn: null, ended: [], coordinatorEpoch, lastTimestamp: -1 }
       this.producers.set(producerId, entry)
     }
     if (epoch > entry.epoch) {
       entry.epoch = epoch
       entry.batches = []
+      entry.sequenceRestarts = true
     }
     entry.coordinatorEpoch = Math.max(entry.coordinatorEpoch, coordinatorEpoch)
     this.changed = true
@@ -241,12 +246,13 @@ export class ProducerStateTable {
    */
   markerLanded(producerId: number, committed: boolean, offset: number, timestampMs: number): void {
     const entry = this.producers.get(producerId)
-    if (!entry) return
-    const firstOffset = entry.txn ? txnFirstOffset(entry.txn) : offset
-    if (entry.txn) entry.ended.push({ firstOffset, markerOffset: offset })
-    entry.txn = null
-    this.inTxn.delete(entry)
-    entry.lastTimestamp = Math.max(entry.lastTimestamp, timestampMs)
+    const firstOffset = entry?.txn ? txnFirstOffset(entry.txn) : offset
+    if (entry) {
+      if (entry.txn) entry.ended.push({ firstOffset, markerOffset: offset })
+      entry.txn = null
+      this.inTxn.delete(entry)
+      entry.lastTimestamp = Math.max(entry.lastTimestamp, timestampMs)
+    }
     this.changed = true
     if (!committed) this.aborted.add({ producerId, firstOffset, lastOffset: offset })
   }
@@ -369,6 +375,8 @@ export class ProducerStateTable {
       const entry: ProducerEntry = {
         epoch,
         batches: sequenced,
+        // Known by its epoch only (a marker's, or batches all past the snapshot, replayed next).
+        sequenceRestarts: sequenced.length === 0,
         txn,
         ended: [],
         coordinatorEpoch,

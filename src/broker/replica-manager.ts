@@ -501,7 +501,8 @@ export class ReplicaManager {
         landed?.(info)
         this.wakeReplicaFetches(h, h.log?.logEndOffset ?? -1)
         // Consumers wake when the high watermark moves, not on the append itself.
-        if (h.leader === leader && leader.onLeaderAppend(log.logEndOffset)) this.afterHighWatermarkMove(h)
+        // The leader now, which may be a later leadership than the one this append began in.
+        if (h.leader?.onLeaderAppend(log.logEndOffset)) this.afterHighWatermarkMove(h)
         const ok: AppendResult = { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: info.baseOffset, logStartOffset: log.logStartOffset }
         if (acks !== -1) return ok
         const errorCode = await this.waitForIsr(h, info.lastOffset + 1, timeoutMs)

@@ -30,6 +30,7 @@ import {
   fenceAndAbort,
   isExpired,
   isTimedOut,
+  isValidTxnTimeout,
   matchesListFilter,
   unknownStates,
   type TxnDecision,
@@ -45,8 +46,6 @@ import type { BrokerLink } from './replica-fetcher.js'
 import type { Hosted, ReplicaManager } from './replica-manager.js'
 import { TxnMarkerChannel } from './txn-marker-channel.js'
 import { TXN_STATE_TOPIC, appendTxnState, readTxnStates } from './txn-state-log.js'
-
-export { TXN_STATE_TOPIC }
 
 const COMPLETE_BACKOFF_MIN_MS = 50
 const COMPLETE_BACKOFF_MAX_MS = 1_000
@@ -230,6 +229,8 @@ export class TxnCoordinator {
   async initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: number; producerEpoch: number } | null): Promise<InitProducerIdResult> {
     const failed = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: -1, producerEpoch: -1 })
     const maxTimeoutMs = Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'transaction.max.timeout.ms'))
+    // Checked before the coordinator is, as Kafka does: any broker answers it.
+    if (!isValidTxnTimeout(timeoutMs, maxTimeoutMs)) return failed(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
     let newProducerId: number | undefined
     // Twice at most: a first pass may find that a new producer id is needed.
     for (let pass = 0; pass < 2; pass++) {

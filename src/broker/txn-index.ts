@@ -30,6 +30,8 @@ export class AbortedTxnIndex {
   /** Writes of the index to its store, one after another, in the order the changes were made. */
   private writes: Promise<void> = Promise.resolve()
   private writeError: unknown = null
+  /** The longest transaction indexed (lastOffset - firstOffset), so a read stops scanning early. */
+  private spanMax = 0
 
   get size(): number {
     return this.list.length
@@ -60,6 +62,7 @@ export class AbortedTxnIndex {
       }
     }
     this.list = loaded
+    for (const e of loaded) this.spanMax = Math.max(this.spanMax, e.lastOffset - e.firstOffset)
   }
 
   /** An ABORT marker landed. A second entry for the same marker keeps the earlier first offset. */
@@ -73,6 +76,7 @@ export class AbortedTxnIndex {
       this.list.splice(at, 0, { ...entry })
     }
     const kept = this.list[at]!
+    this.spanMax = Math.max(this.spanMax, kept.lastOffset - kept.firstOffset)
     this.write((meta, prefix) => meta.put(keyOf(prefix, kept.lastOffset), valueOf(kept)))
   }
 
@@ -114,8 +118,11 @@ export class AbortedTxnIndex {
    */
   overlapping(fetchOffset: number, upperBoundOffset: number): AbortedTxn[] {
     const out: AbortedTxn[] = []
+    // Past upperBound + the longest span, no transaction can begin below upperBound.
+    const lastOffsetMax = upperBoundOffset + this.spanMax
     for (let i = this.positionOf(fetchOffset); i < this.list.length; i++) {
       const e = this.list[i]!
+      if (e.lastOffset > lastOffsetMax) break
       if (e.firstOffset < upperBoundOffset) out.push(e)
     }
     return out

@@ -5,7 +5,6 @@
  * id. Created on first use with the `transaction.state.log.*` configs; written with acks=all;
  * read whole by a coordinator that becomes a partition's leader.
  */
-import { brokerConfig } from '../cluster/configs.js'
 import type { PartitionInfo } from '../cluster/metadata.js'
 import type { TxnMetadata } from '../cluster/txn-state.js'
 import { parseBatches } from '../protocol/batch-layout.js'
@@ -13,6 +12,7 @@ import { ErrorCode } from '../protocol/errors.js'
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/record-batch.js'
 import type { PartitionLog } from '../storage/types.js'
 import type { ClusterView } from './cluster-view.js'
+import { ensureInternalTopic } from './internal-topics.js'
 import type { ReplicaManager } from './replica-manager.js'
 
 export const TXN_STATE_TOPIC = '__transaction_state'
@@ -20,25 +20,12 @@ const WRITE_TIMEOUT_MS = 5_000
 const READ_MAX_BYTES = 8 * 1024 * 1024
 
 /** Creates __transaction_state on first use, as Kafka does; false when it could not be. */
-export async function ensureTxnStateTopic(cluster: ClusterView): Promise<boolean> {
-  if (cluster.image.topicsByName.has(TXN_STATE_TOPIC)) return true
-  const cfg = cluster.image.brokerConfigs
-  const live = cluster.image.liveBrokers().length
-  const replicationFactor = Math.max(1, Math.min(Number(brokerConfig(cfg, 'transaction.state.log.replication.factor')), live))
-  const minIsr = Math.max(1, Math.min(Number(brokerConfig(cfg, 'transaction.state.log.min.isr')), replicationFactor))
-  const created = await cluster.createTopic(
-    {
-      name: TXN_STATE_TOPIC,
-      numPartitions: Number(brokerConfig(cfg, 'transaction.state.log.num.partitions')),
-      replicationFactor,
-      configs: [
-        { name: 'cleanup.policy', value: 'compact' },
-        { name: 'min.insync.replicas', value: String(minIsr) },
-      ],
-    },
-    false,
-  )
-  return created.errorCode === ErrorCode.NONE || created.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS
+export function ensureTxnStateTopic(cluster: ClusterView): Promise<boolean> {
+  return ensureInternalTopic(cluster, TXN_STATE_TOPIC, {
+    partitions: 'transaction.state.log.num.partitions',
+    replicationFactor: 'transaction.state.log.replication.factor',
+    minIsr: 'transaction.state.log.min.isr',
+  })
 }
 
 /** How a write error of __transaction_state is told to clients, as Kafka maps them. */

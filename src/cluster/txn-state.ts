@@ -50,7 +50,10 @@ export interface TxnMetadata {
   txnLastUpdateTimestamp: number
 }
 
-/** An epoch from which no bump is given to a client: the last one is kept for the coordinator to fence with. */
+/**
+ * An exhausted epoch (32766 and up): InitProducerId then rotates to a new producer id instead of
+ * bumping, so a client never holds 32767, which stays free for the coordinator to fence with.
+ */
 export function isEpochExhausted(epoch: number): boolean {
   return epoch >= EPOCH_MAX - 1
 }
@@ -85,9 +88,14 @@ export interface InitProducerIdInput {
   newProducerId?: number
 }
 
+/** A transaction timeout a producer may ask for: positive, at most transaction.max.timeout.ms. */
+export function isValidTxnTimeout(timeoutMs: number, maxTimeoutMs: number): boolean {
+  return timeoutMs > 0 && timeoutMs <= maxTimeoutMs
+}
+
 /** InitProducerId with a transactional id, `meta` null when the id is unknown here. `pending`: a write is in flight. */
 export function decideInitProducerId(meta: TxnMetadata | null, pending: boolean, req: InitProducerIdInput): TxnDecision {
-  if (req.timeoutMs <= 0 || req.timeoutMs > req.maxTimeoutMs) return answer(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
+  if (!isValidTxnTimeout(req.timeoutMs, req.maxTimeoutMs)) return answer(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
   // A write in flight, the first of a new id's included: the client retries.
   if (pending) return answer(ErrorCode.CONCURRENT_TRANSACTIONS)
   if (meta === null || meta.state === 'Dead') {

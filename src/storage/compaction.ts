@@ -11,8 +11,12 @@
  * every kept record's offsetDelta and timestampDelta: offsets never change, gaps appear. A batch with
  * no record left is removed. Control and transactional batches, records with null keys, and batches
  * compressed with a codec other than none/gzip (snappy, lz4, zstd cannot be rebuilt here), and
- * batches whose records do not parse are kept untouched. Deterministic: replicas holding the same
- * batches below the same HWM produce the same bytes.
+ * batches whose records do not parse are kept untouched. Transactions are therefore never cleaned:
+ * Kafka's cleaner removes the records of aborted transactions and, after delete.retention.ms, the
+ * markers left with nothing to mark; sluice keeps them (and keeps committed transactional records
+ * whatever later records of their key say), so a compacted topic keeps every transaction as written
+ * and read_committed consumers still get its aborted ranges. Deterministic: replicas holding the
+ * same batches below the same HWM produce the same bytes.
  */
 import { decodeRecordBatch, encodeRecordBatch, type DecodedRecord } from '../protocol/record-batch.js'
 import { Compression, readBatchHeader, type BatchHeader } from '../protocol/batch-layout.js'

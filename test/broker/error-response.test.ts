@@ -43,7 +43,7 @@ function errorCodes(value: unknown, out: number[] = []): number[] {
   if (Array.isArray(value)) for (const v of value) errorCodes(v, out)
   else if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
     for (const [k, v] of Object.entries(value)) {
-      if (k === 'errorCode' && typeof v === 'number') out.push(v)
+      if ((k === 'errorCode' || k === 'partitionErrorCode') && typeof v === 'number') out.push(v)
       else errorCodes(v, out)
     }
   }

@@ -204,6 +204,26 @@ describe('broker/txn-coordinator', () => {
     // A timeout over transaction.max.timeout.ms.
     const res = await toCoordinator('tx-init', ApiKey.InitProducerId, 3, { transactionalId: 'tx-init', transactionTimeoutMs: 900_001, producerId: -1, producerEpoch: -1 })
     expect(res.errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
+    // Any broker answers it, as Kafka: the timeout is checked before the coordinator.
+    for (const id of [1, 2, 3]) {
+      const other = await (await broker(id)).request(ApiKey.InitProducerId, 3, { transactionalId: 'tx-init', transactionTimeoutMs: 0, producerId: -1, producerEpoch: -1 })
+      expect(other.errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
+    }
+  })
+
+  it('InitProducerId with the producer id and epoch (KIP-360): a bump, a retry of it, and a stranger fenced', async () => {
+    const first = await initProducer('tx-kip360', 60_000, 4)
+    const init = (producerId: number, producerEpoch: number, version = 4) =>
+      toCoordinator('tx-kip360', ApiKey.InitProducerId, version, { transactionalId: 'tx-kip360', transactionTimeoutMs: 60_000, producerId, producerEpoch })
+    const bumped = await init(first.producerId, first.producerEpoch)
+    expect(bumped).toMatchObject({ errorCode: ErrorCode.NONE, producerEpoch: first.producerEpoch + 1 })
+    // The same request again (its answer lost): the same epoch.
+    expect(await init(first.producerId, first.producerEpoch)).toMatchObject({ errorCode: ErrorCode.NONE, producerEpoch: first.producerEpoch + 1 })
+    // Another producer id: fenced; PRODUCER_FENCED from v4, INVALID_PRODUCER_EPOCH before.
+    expect((await init(first.producerId + 1000, 0)).errorCode).toBe(ErrorCode.PRODUCER_FENCED)
+    expect((await init(first.producerId + 1000, 0, 3)).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH)
+    // An id without an epoch is a malformed request.
+    expect((await init(first.producerId, -1)).errorCode).toBe(ErrorCode.INVALID_REQUEST)
   })
 
   it('commit: markers in every partition of the transaction, then CompleteCommit', async () => {

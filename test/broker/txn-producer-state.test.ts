@@ -194,3 +194,15 @@ function stamped(batch: Buffer, baseOffset: number): Buffer {
   b.writeUInt32BE(baseOffset >>> 0, 4)
   return b
 }
+
+describe('broker/producer-state: sequences around failures', () => {
+  it('a new producer whose first append failed may retry it at the same sequence', async () => {
+    const table = new ProducerStateTable()
+    const failed = Promise.reject(new Error('the write failed'))
+    failed.catch(() => undefined)
+    table.record(5, 0, { firstSeq: 40, lastSeq: 41, maxTimestamp: T0, offsets: failed, stored: null })
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(table.check(5, 0, 40, 41).kind).toBe('append')
+  })
+})

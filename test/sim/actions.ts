@@ -10,6 +10,8 @@ import type { Consumers } from './consumers.js'
 import type { GroupMembers } from './groups.js'
 import type { IdempotentProducers } from './idempotent.js'
 import type { Workload } from './workload.js'
+import type { TransactionalProducers } from './transactions.js'
+import type { TxnInvariants } from './txn-invariants.js'
 
 const BASE_WEIGHTS = {
   produce: 30,
@@ -30,9 +32,20 @@ const BASE_WEIGHTS = {
   failover: 3,
   preferredElection: 1,
   healAll: 1,
+  // Transactions (transactions.ts, txn-invariants.ts): off in seeds that allow unclean elections.
+  transaction: 12,
+  txnRead: 6,
+  txnOffsets: 3,
+  txnZombie: 1,
+  txnStall: 1,
+  crashTxnCoordinator: 2,
+  crashTxnLeader: 2,
 }
 
 export type ActionKind = keyof typeof BASE_WEIGHTS
+
+/** The kinds that drive or watch transactions. */
+export const TXN_ACTIONS: ActionKind[] = ['transaction', 'txnRead', 'txnOffsets', 'txnZombie', 'txnStall', 'crashTxnCoordinator', 'crashTxnLeader']
 
 const ALWAYS_ON: ActionKind[] = ['produce', 'restart', 'resume', 'healLink', 'healController', 'healAll']
 
@@ -53,6 +66,8 @@ export interface ActionContext {
   idempotent: IdempotentProducers
   consumers: Consumers
   groups: GroupMembers
+  transactions: TransactionalProducers
+  txnChecks: TxnInvariants
   /** The longest a consumer's Fetch waits for data. */
   fetchWaitMs: number
   topicName: string
@@ -160,5 +175,31 @@ export function randomAction(rng: Rng, weights: ActionWeights, ctx: ActionContex
     case 'healAll':
       node.net.healAll()
       return 'heal every link'
+    case 'transaction':
+      return ctx.transactions.begin(rng.int(ctx.transactions.slotCount))
+    case 'txnRead':
+      return ctx.txnChecks.read(rng.int(ctx.partitions), rng.int(3) === 0 ? 0 : rng.int(ctx.fetchWaitMs + 1))
+    case 'txnOffsets':
+      return ctx.txnChecks.readOffsets(rng.int(ctx.transactions.slotCount), rng.int(2) === 0)
+    case 'txnZombie':
+      return ctx.transactions.zombie(rng.int(ctx.transactions.slotCount))
+    case 'txnStall':
+      return ctx.transactions.stall(rng.int(ctx.transactions.slotCount), rng.int(3) === 0)
+    case 'crashTxnCoordinator': {
+      // In the middle of a transaction: the coordinator's broker, as the metadata names it.
+      const slot = pick(ctx.transactions.busySlots())
+      const id = slot === undefined ? null : ctx.transactions.coordinatorOf(slot)
+      if (id === null || node.condition(id) === 'down') return null
+      node.crash(id)
+      return `crash broker ${id}, coordinator of ${ctx.transactions.transactionalId(slot!)}`
+    }
+    case 'crashTxnLeader': {
+      const txn = pick(ctx.transactions.open())
+      const partition = txn ? pick(txn.partitions) : undefined
+      const id = partition === undefined ? -1 : (node.image.partition(ctx.topicName, partition)?.leader ?? -1)
+      if (id < 0 || node.condition(id) === 'down') return null
+      node.crash(id)
+      return `crash broker ${id}, leader of p${partition} in transaction ${txn!.name}`
+    }
   }
 }

@@ -74,7 +74,7 @@ describe('sim/replication', () => {
     })
   }
 
-  it('the seeds exercised what they claim to (elections, truncations, acks, refusals)', () => {
+  it('the seeds exercised what they claim to (elections, truncations, acks, refusals, transactions)', () => {
     if (Object.keys(totals).length === 0) return
     console.log(`sim totals over seeds ${from}-${to}: ${JSON.stringify(totals)}`)
     const seeds = to - from + 1
@@ -83,5 +83,12 @@ describe('sim/replication', () => {
     expect(totals.restarts).toBeGreaterThan(seeds / 2)
     expect(totals.truncations).toBeGreaterThan(0)
     expect(totals.notEnoughReplicas).toBeGreaterThan(0)
+    // Transactions: committed, aborted, timed out, fenced, with offsets, and the LSO held back.
+    expect(totals.txnCommitted).toBeGreaterThan(seeds)
+    expect(totals.txnAborted).toBeGreaterThan(0)
+    expect(totals.txnTimedOut).toBeGreaterThan(0)
+    expect(totals.txnFenced).toBeGreaterThan(0)
+    expect(totals.txnOffsetCommits).toBeGreaterThan(0)
+    expect(totals.txnLsoChecks).toBeGreaterThan(0)
   })
 })

@@ -6,7 +6,7 @@
  * exactly: `SLUICE_SIM_SEED=<n>` replays one seed with its event trace.
  */
 import { seededRng, type Rng } from '../../src/cluster/rng.js'
-import { drawWeights, randomAction, type ActionWeights } from './actions.js'
+import { drawWeights, randomAction, TXN_ACTIONS, type ActionWeights } from './actions.js'
 import { SimNode } from './sim-node.js'
 import { Consumers } from './consumers.js'
 import { GroupMembers } from './groups.js'
@@ -16,6 +16,8 @@ import { auditLogs } from './log-audit.js'
 import { guardRealTime } from './real-time-guard.js'
 import { drainMicrotasks } from './scheduler.js'
 import { Workload } from './workload.js'
+import { TransactionalProducers } from './transactions.js'
+import { TxnInvariants } from './txn-invariants.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 
 export interface SeedOptions {
@@ -63,6 +65,10 @@ interface Config {
   /** unclean.leader.election.enable for the topic: losses it causes are reported, not checked. */
   unclean: boolean
   weights: ActionWeights
+  /** Transactional ids, one producer each. */
+  txnProducers: number
+  /** The producers' transaction.timeout.ms (short: stalled transactions abort within the run). */
+  txnTimeoutMs: number
 }
 
 function configFor(rng: Rng): Config {
@@ -84,6 +90,8 @@ function configFor(rng: Rng): Config {
     diskWriteMaxMs: [0, 2, 5, 20][rng.int(4)]!,
     unclean: rng.int(10) === 0,
     weights: drawWeights(rng),
+    txnProducers: 1 + rng.int(3),
+    txnTimeoutMs: 800 + 200 * rng.int(8),
   }
 }
 
@@ -95,6 +103,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const events = seededRng(seed)
   const stream = (salt: number): Rng => seededRng((Math.imul(seed, 0x9e3779b1) ^ salt) >>> 0)
   const cfg = configFor(events)
+  // An unclean election forfeits what transactions promise: no transactions in those seeds.
+  if (cfg.unclean) for (const kind of TXN_ACTIONS) cfg.weights[kind] = 0
   const trace: string[] = []
   let step = 0
   let failure: SeedFailure | null = null
@@ -121,6 +131,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       'min.insync.replicas': String(cfg.minIsr),
       'group.min.session.timeout.ms': '100',
       'offsets.topic.num.partitions': '2',
+      'transaction.state.log.num.partitions': '2',
+      'transaction.abort.timed.out.transaction.cleanup.interval.ms': '250',
     },
     rngs: { controller: stream(1), network: stream(2), persist: stream(3), disk: stream(4) },
     trace: tracer,
@@ -135,6 +147,11 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const idempotent = new IdempotentProducers(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.unclean, cfg.requestTimeoutMs)
   const consumers = new Consumers(cluster, TOPIC, cfg.partitions, invariants, tracer, fail, cfg.unclean, cfg.requestTimeoutMs)
   const groups = new GroupMembers(cluster, TOPIC, cfg.partitions, cfg.groupMembers, cfg.memberSessionTimeoutMs, cfg.requestTimeoutMs, tracer, fail)
+  const transactions = new TransactionalProducers(cluster, TOPIC, cfg.partitions, cfg.txnProducers, cfg.txnTimeoutMs, cfg.produceTimeoutMs, cfg.requestTimeoutMs, stream(5), tracer, fail)
+  const txnChecks = new TxnInvariants(cluster, TOPIC, cfg.partitions, transactions, cfg.requestTimeoutMs, tracer, fail)
+  let txnStats: Record<string, number> = {}
+  // A consumer tailing the partition reads while the transaction is open: the LSO must hold back.
+  transactions.onFirstBatch = (partition) => void txnChecks.read(partition, 0)
   let eventCount = 0
 
   /** Runs timers up to `limitMs` (or until `done()`), draining promise work after each. */
@@ -217,6 +234,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
         idempotent,
         consumers,
         groups,
+        transactions,
+        txnChecks,
         fetchWaitMs: cfg.fetchWaitMs,
         topicName: TOPIC,
         partitions: cfg.partitions,
@@ -236,6 +255,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     step = steps + 1
     tracer?.(() => 'step: heal everything, restart every broker')
     cluster.net.healAll()
+    transactions.stopping = true
     for (const id of cluster.withCondition('paused')) cluster.resume(id)
     await settle()
     const restartDown = (): void => {
@@ -252,12 +272,17 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       restartDown()
       // The idempotent producers retry what they have not had acknowledged, to the end.
       idempotent.retryPending(cfg.produceTimeoutMs)
-      return converged(cluster, TOPIC, workload, idempotent)
+      // The read_committed readers read to the end once every transaction is over.
+      return converged(cluster, TOPIC, workload, idempotent) && (cfg.unclean || txnChecks.caughtUp((p) => leaderLeo(cluster, TOPIC, p)))
     })
     if (!converged(cluster, TOPIC, workload, idempotent)) fail(`the cluster did not catch up within ${CONVERGE_MAX_MS} ms of healing: ${describeState(cluster, TOPIC)}`)
+    if (!cfg.unclean && !txnChecks.caughtUp((p) => leaderLeo(cluster, TOPIC, p))) {
+      fail(`the transactions did not end within ${CONVERGE_MAX_MS} ms of healing: ${txnChecks.describeLag()}; ${describeState(cluster, TOPIC)}`)
+    }
     invariants.checkAcked(workload)
     invariants.checkReplicasIdentical()
     auditLogs(cluster, TOPIC, workload, idempotent, cfg.unclean, fail)
+    if (!cfg.unclean) txnStats = txnChecks.checkEnd()
     if (failure) throw new Stop()
   } catch (error) {
     if (!(error instanceof Stop)) fail(`the simulation threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
@@ -287,10 +312,29 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       groupGenerationsReused: groups.checks.reused,
       groupCommitsAcked: groups.checks.commitsAcked,
       groupOffsetsChecked: groups.checks.offsetsChecked,
+      txnStarted: transactions.transactions.size,
+      ...txnStats,
+      txnZombies: transactions.stats.zombies,
+      txnStalls: transactions.stats.stalls,
+      txnStops: transactions.stats.stops,
+      txnEpochBumps: transactions.stats.epochBumps,
+      txnOffsetCommits: transactions.stats.offsetCommits,
+      txnRecordsRead: txnChecks.recordsRead,
+      txnLsoChecks: txnChecks.lsoChecks,
+      txnOffsetReads: txnChecks.offsetReads,
       ...cluster.stats,
       ...Object.fromEntries(Object.entries(cluster.net.stats).map(([k, v]) => [`net.${k}`, v])),
     },
   }
+}
+
+/** The log end offset of a partition's leader, when it leads as the metadata says. */
+function leaderLeo(cluster: SimNode, topicName: string, partition: number): number | null {
+  const p = cluster.image.partition(topicName, partition)
+  if (!p || p.leader < 0) return null
+  const b = cluster.broker(p.leader)
+  const h = b?.running ? b.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition) : undefined
+  return h?.log && h.role === 'leader' && h.leaderEpoch === p.leaderEpoch ? h.log.logEndOffset : null
 }
 
 /** Every partition led by a running broker, every replica in the ISR and at the leader's LEO, HWM at LEO. */

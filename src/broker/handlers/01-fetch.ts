@@ -2,9 +2,9 @@
  * Fetch (key 1), versions 4-12.
  * Serves stored batches as they are (never decoded): the batch that contains the fetch offset and
  * the ones after it, up to the high watermark (read_uncommitted) or the last stable offset
- * (read_committed: below the oldest open transaction), within partition_max_bytes and max_bytes, but always
- * at least one batch for the first partition that has data, even when it is larger than the limits
- * (clients skip the records before their offset). Long-polls: when less than min_bytes is ready it
+ * (read_committed: below the oldest open transaction), within partition_max_bytes and max_bytes,
+ * but always at least one batch for the first partition that has data, even when it is larger than
+ * the limits (clients skip the records before their offset). Long-polls: when less than min_bytes is ready it
  * waits up to max_wait_ms for a move of the high watermark or the last stable offset (a marker that
  * ends a transaction) of any requested partition. Every answer carries the last stable offset;
  * read_committed answers list the aborted transactions overlapping the batches returned ([] when
@@ -158,8 +158,8 @@ async function handle(ctx: RequestContext, req: FetchRequest): Promise<FetchResp
   const minBytes = Math.max(req.minBytes, 1)
   const anyError = targets.some((t) => t.out.errorCode !== ErrorCode.NONE)
   if (total < minBytes && waitMs > 0 && targets.length > 0 && !anyError) {
-    // Wake on any high-watermark (or last stable offset) move of a requested partition; re-read, and wait again while
-    // there is still too little and time left.
+    // Wake on any move of the high watermark (or the LSO) of a requested partition; re-read, and
+    // wait again while there is still too little and time left.
     const { scheduler } = ctx.broker
     const deadlineMs = scheduler.nowMs() + waitMs
     while (total < minBytes && scheduler.nowMs() < deadlineMs && ctx.broker.running) {

@@ -6,32 +6,15 @@
  * the replication factor clamped to the live brokers). COORDINATOR_NOT_AVAILABLE while the
  * partition has no leader. Not implemented: key type 2 (KIP-848 share groups): INVALID_REQUEST.
  */
-import { brokerConfig } from '../../cluster/configs.js'
 import { ErrorCode } from '../../protocol/errors.js'
 import { coordinatorPartitionFor } from '../../cluster/coordinator-placement.js'
 import { OFFSETS_TOPIC } from '../group-coordinator.js'
+import { ensureInternalTopic } from '../internal-topics.js'
 import { TXN_STATE_TOPIC, ensureTxnStateTopic } from '../txn-state-log.js'
 import { findCoordinatorApi, type FindCoordinatorRequest, type FindCoordinatorResponseInput } from '../../protocol/messages/10-find-coordinator.js'
 import { defineHandler, type RequestContext } from '../handler.js'
 
 type Found = FindCoordinatorResponseInput['coordinators'][number]
-
-async function ensureOffsetsTopic(ctx: RequestContext): Promise<boolean> {
-  const { cluster } = ctx.broker
-  if (cluster.image.topicsByName.has(OFFSETS_TOPIC)) return true
-  const cfg = cluster.image.brokerConfigs
-  const live = cluster.image.liveBrokers().length
-  const created = await cluster.createTopic(
-    {
-      name: OFFSETS_TOPIC,
-      numPartitions: Number(brokerConfig(cfg, 'offsets.topic.num.partitions')),
-      replicationFactor: Math.max(1, Math.min(Number(brokerConfig(cfg, 'offsets.topic.replication.factor')), live)),
-      configs: [{ name: 'cleanup.policy', value: 'compact' }],
-    },
-    false,
-  )
-  return created.errorCode === ErrorCode.NONE || created.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS
-}
 
 async function find(ctx: RequestContext, key: string, keyType: number): Promise<Found> {
   const out: Found = { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.NONE, errorMessage: null }
@@ -39,7 +22,10 @@ async function find(ctx: RequestContext, key: string, keyType: number): Promise<
   if (keyType !== 0 && keyType !== 1) return fail(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${keyType}`)
   const topicName = keyType === 0 ? OFFSETS_TOPIC : TXN_STATE_TOPIC
   if (key === '') return fail(ErrorCode.INVALID_REQUEST, keyType === 0 ? 'the group id is empty' : 'the transactional id is empty')
-  const ensured = keyType === 0 ? await ensureOffsetsTopic(ctx) : await ensureTxnStateTopic(ctx.broker.cluster)
+  const ensured =
+    keyType === 0
+      ? await ensureInternalTopic(ctx.broker.cluster, OFFSETS_TOPIC, { partitions: 'offsets.topic.num.partitions', replicationFactor: 'offsets.topic.replication.factor' })
+      : await ensureTxnStateTopic(ctx.broker.cluster)
   if (!ensured) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${topicName} could not be created`)
   const image = ctx.broker.cluster.image
   const topic = image.topicsByName.get(topicName)!
