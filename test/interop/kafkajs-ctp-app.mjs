@@ -23,7 +23,7 @@ const kafka = new Kafka({ clientId: 'ctp-app', brokers: [bootstrap], logLevel: l
 // group's offsets the consumer then fetches are the committed ones.
 const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 })
 await producer.connect()
-const consumer = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 10_000, readUncommitted: false })
+const consumer = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 10_000, maxWaitTimeInMs: 250, readUncommitted: false })
 await consumer.connect()
 await consumer.subscribe({ topics: [input], fromBeginning: true })
 

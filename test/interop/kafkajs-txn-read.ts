@@ -19,9 +19,13 @@ export interface Read {
 
 let readers = 0
 
-/** Every record of `topic` before the END sentinels, read by a fresh kafkajs consumer group. */
+/**
+ * Every record of `topic` before the END sentinels, read by a fresh kafkajs consumer group. Fetches
+ * wait at most 250 ms for data (kafkajs's default is 5 s): a partition already at its end would
+ * otherwise hold each round back.
+ */
 export async function readUntilEnd(kafka: Kafka, topic: string, partitions: number, readUncommitted = false): Promise<Read[]> {
-  const consumer = kafka.consumer({ groupId: `reader-${topic}-${++readers}`, readUncommitted, sessionTimeout: 6000, heartbeatInterval: 500 })
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${++readers}`, readUncommitted, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 250 })
   await consumer.connect()
   await consumer.subscribe({ topics: [topic], fromBeginning: true })
   const got: Read[] = []
