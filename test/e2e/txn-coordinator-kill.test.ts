@@ -23,7 +23,7 @@ import { ErrorCode } from '../../src/protocol/errors.js'
 import { KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
 import { readUntilEnd, writeEnd } from '../interop/kafkajs-txn-read.js'
-import { PYTHON } from '../jepsen/queue.js'
+import { librdkafkaMissing, PYTHON } from '../jepsen/queue.js'
 
 const { Kafka, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -65,7 +65,7 @@ async function transactionCoordinator(d: TestDaemon): Promise<number> {
   })
 }
 
-describe('e2e/txn-coordinator-kill', () => {
+describe.skipIf((await librdkafkaMissing()) !== null)('e2e/txn-coordinator-kill', () => {
   let d: TestDaemon
   beforeAll(async () => {
     d = await startDaemon({ brokers: 3 })
