@@ -8,7 +8,8 @@
  * The producer is librdkafka's, not kafkajs's: kafkajs 2.2.4 (producer/sendMessages.js) tracks a
  * send's answers per broker, not per partition. When a partition's leader moved to a broker that had
  * already answered, it dropped that partition's records and still committed (seen here: a committed
- * transaction missing one partition, with no AddPartitionsToTxn or Produce for it on the wire); and
+ * transaction missing one partition, with no AddPartitionsToTxn or Produce for it on the wire;
+ * tulios/kafkajs#1303, open); and
  * a send retried after AddPartitionsToTxn answered CONCURRENT_TRANSACTIONS wrote answered partitions
  * again under new sequence numbers (a duplicate inside one committed transaction).
  */
