@@ -10,7 +10,8 @@
 # (./configure --disable-ssl --disable-gssapi --disable-sasl --disable-zstd --disable-curl;
 # make libs; make -C tests build). The runner reads tests/test.conf: this script writes one
 # naming the daemon (and puts back any it found). TEST_KAFKA_VERSION says 3.7.0 so that no test
-# skips itself for an old broker.
+# skips itself for an old broker. The runner's own SUBTESTS=substring passes through, to run the
+# subtests after one that fails (the first failure ends a test).
 set -u
 src=$(cd "$1" && pwd)
 port=${2:-19192}
