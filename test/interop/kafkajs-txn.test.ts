@@ -2,7 +2,9 @@
  * kafkajs 2.2.4's transactions against sluice: a transactional producer's commits and aborts as a
  * read_committed consumer sees them, a transaction over two topics, consume-transform-produce with
  * sendOffsets (an app killed with its transaction open and started again writes each output
- * once), and fencing of a producer by a newer one with the same transactional id.
+ * once), the coordinator's abort of a transaction past its timeout, and fencing of a producer by a
+ * newer one with the same transactional id.
+ *
  * Reads end on sentinels (kafkajs-txn-read.ts), never on a quiet period.
  */
 import { spawn } from 'node:child_process'
@@ -62,7 +64,7 @@ describe('interop/kafkajs 2.2.4 transactions', () => {
     const admin = kafka.admin()
     await admin.connect()
     await admin.createTopics({
-      topics: ['tx-vis', 'tx-a', 'tx-b', 'tx-fence', 'ctp-in', 'ctp-out'].map((topic) => ({ topic, numPartitions: 2, replicationFactor: 3 })),
+      topics: ['tx-vis', 'tx-a', 'tx-b', 'tx-fence', 'tx-timeout', 'ctp-in', 'ctp-out'].map((topic) => ({ topic, numPartitions: 2, replicationFactor: 3 })),
     })
     await admin.disconnect()
   })
@@ -183,6 +185,27 @@ describe('interop/kafkajs 2.2.4 transactions', () => {
     // The crashed transaction's output is in the log, aborted: read_uncommitted sees it twice.
     const raw = (await readTopic(cluster.port, 'ctp-out')).filter((r) => r.value === `out:${crashedOn}`)
     expect(raw.length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('a transaction open longer than its transaction timeout is aborted by the coordinator, and its producer fenced', async () => {
+    const producer = kafka.producer({ transactionalId: 'tx-timeout', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 2000 })
+    await producer.connect()
+    try {
+      const txn = await producer.transaction()
+      await txn.send({ topic: 'tx-timeout', messages: [{ value: 'late-1', partition: 0 }] })
+      expect(await lastStableOffset(cluster, 'tx-timeout', 0)).toBe(0)
+      // The coordinator's abort: an ABORT marker after the record moves the LSO past both.
+      await until('the coordinator to abort the expired transaction', async () => ((await lastStableOffset(cluster, 'tx-timeout', 0)) === 2 ? true : undefined))
+      const refused = await txn.commit().then(
+        () => [] as string[],
+        (e: unknown) => errorTypes(e),
+      )
+      expect(refused).toContain('INVALID_PRODUCER_EPOCH')
+    } finally {
+      await producer.disconnect()
+    }
+    await writeEnd(kafka, 'tx-timeout', 2)
+    expect(await readUntilEnd(kafka, 'tx-timeout', 2)).toEqual([])
   })
 
   it('a second producer with the same transactional id fences the first: its open transaction is aborted and its next request refused', async () => {
