@@ -13,9 +13,10 @@
  * - offsets committed in a transaction: an OffsetFetch sees offset `n` of a transactional id's
  *   group only if transaction `n` asked to commit, and never goes back;
  * - at the end, healed and caught up (every partition's LSO at its high watermark, every producer
- *   idle): each transaction is all or nothing across its partitions, all of it when its client saw
- *   the commit, none when it saw the abort or never asked to commit; each group's committed offset
- *   is that of its last committed transaction that committed offsets.
+ *   idle, no coordinator listing a transaction Ongoing or Prepare*: stopped producers' timed out):
+ *   each transaction is all or nothing across its partitions, all of it when its client saw the
+ *   commit, none when it saw the abort or never asked to commit; each group's committed offset is
+ *   that of its last committed transaction that committed offsets.
  */
 import { ErrorCode, errorName } from '../../src/protocol/errors.js'
 import { readBatchHeaders } from '../../src/protocol/batch-layout.js'
@@ -24,11 +25,15 @@ import { decodeRecordBatch } from '../../src/protocol/record-batch.js'
 import type { FetchResponse } from '../../src/protocol/messages/01-fetch.js'
 import type { FindCoordinatorResponse } from '../../src/protocol/messages/10-find-coordinator.js'
 import type { OffsetFetchResponse } from '../../src/protocol/messages/09-offset-fetch.js'
+import type { ListTransactionsResponse } from '../../src/protocol/messages/66-list-transactions.js'
 import type { SimNode } from './sim-node.js'
 import { FIND_COORDINATOR, KeyType, parseTxnValue, txnGroupId, type Transaction, type TransactionalProducers } from './transactions.js'
 
 const FETCH = { apiKey: 1, version: 12, clientId: 'sim-txn-reader' }
 const OFFSET_FETCH = { apiKey: 9, version: 7, clientId: 'sim-txn-reader' }
+const LIST_TRANSACTIONS = { apiKey: 66, version: 0, clientId: 'sim-txn-reader' }
+/** The states of a transaction not over yet (ListTransactions' names). */
+const UNFINISHED = ['Ongoing', 'PrepareCommit', 'PrepareAbort']
 const PARTITION_MAX_BYTES = 1 << 20
 
 interface Reader {
@@ -61,6 +66,8 @@ export class TxnInvariants {
   private idleSinceMs: number | null = null
   private readonly readers: Reader[]
   private readonly offsets: OffsetsRead[]
+  /** Per broker at the end: its last ListTransactions of unfinished transactions (sent when, what it listed). */
+  private readonly listed = new Map<number, { sentMs: number; inFlight: boolean; unfinished: string[] | null }>()
 
   constructor(
     private readonly sim: SimNode,
@@ -138,7 +145,8 @@ export class TxnInvariants {
       while (aborted.length > 0 && aborted[0]!.firstOffset <= h.lastOffset) abortedProducers.add(aborted.shift()!.producerId)
       if (h.isControl) {
         if (controlTypeOf(records, h.start) === 'abort') abortedProducers.delete(h.producerId)
-      } else if (!(h.isTransactional && abortedProducers.has(h.producerId))) {
+      } else if (h.isTransactional && !abortedProducers.has(h.producerId)) {
+        // Only transactional batches hold the transactional workload's records.
         for (const rec of decodeRecordBatch(records, h.start).records) {
           if (rec.offset >= reader.position) this.readValue(partition, reader, rec.value?.toString() ?? '', rec.offset, `${what} (producer ${h.producerId}/${h.producerEpoch})`)
         }
@@ -259,14 +267,40 @@ export class TxnInvariants {
       done = false
       this.readOffsets(slot, true)
     }
+    // Every coordinator has finished every transaction (the stopped producers' timed out).
+    for (const id of this.sim.ids) {
+      const l = this.listed.get(id)
+      if (l && !l.inFlight && l.sentMs >= this.idleSinceMs && l.unfinished?.length === 0) continue
+      done = false
+      if (!l?.inFlight) this.listUnfinished(id)
+    }
     return done
+  }
+
+  private listUnfinished(id: number): void {
+    if (this.sim.condition(id) !== 'up') return
+    // The previous answer stays on show (describeLag) until this one arrives.
+    const entry = { sentMs: this.sim.sched.nowMs(), inFlight: true, unfinished: this.listed.get(id)?.unfinished ?? null }
+    this.listed.set(id, entry)
+    const body = { stateFilters: UNFINISHED, producerIdFilters: [] }
+    this.sim.net.request<ListTransactionsResponse>(id, LIST_TRANSACTIONS, body, this.requestTimeoutMs).then(
+      (r) => {
+        entry.inFlight = false
+        if (r.errorCode === ErrorCode.NONE) entry.unfinished = r.transactionStates.map((t) => `${t.transactionalId} ${t.transactionState} (producer ${t.producerId})`)
+        else this.count(errorName(r.errorCode))
+      },
+      () => {
+        entry.inFlight = false
+      },
+    )
   }
 
   /** Why the end is not reached (for the failure message). */
   describeLag(): string {
     const parts = this.readers.map((r, p) => `p${p} read to ${r.position}${r.lastAnswer ? ` (LSO ${r.lastAnswer.lso}, HWM ${r.lastAnswer.hwm})` : ''}`)
     const open = this.producers.open().map(describe)
-    return `read_committed readers: ${parts.join(', ')}; transactions under way: ${open.join(', ') || 'none'}; producers ${this.producers.idle ? 'idle' : 'busy'}`
+    const listed = [...this.listed].map(([id, l]) => `b${id} lists ${l.unfinished === null ? '?' : l.unfinished.join(', ') || 'none'}`)
+    return `read_committed readers: ${parts.join(', ')}; transactions under way: ${open.join(', ') || 'none'}; producers ${this.producers.idle ? 'idle' : 'busy'}; unfinished at the coordinators: ${listed.join('; ')}`
   }
 
   /** At the end (caught up): every transaction all or nothing, and every group at its last committed transaction. */
