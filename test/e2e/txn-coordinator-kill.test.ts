@@ -78,12 +78,14 @@ describe.skipIf((await librdkafkaMissing()) !== null)('e2e/txn-coordinator-kill'
   it('killing the coordinator broker mid-run loses no committed transaction and shows no aborted one', async () => {
     const opts = { home: d.home, env: d.env }
     expect((await sluice(['topic', 'create', TOPIC, '--partitions', String(PARTITIONS), '--replication-factor', '3'], opts)).exitCode).toBe(0)
-    const kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'txn-kill', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
+    // Every broker as a seed: a producer started while the victim is down must still bootstrap.
+    const seeds = d.brokers.map((b) => `${b.host}:${b.port}`)
+    const kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'txn-kill', brokers: seeds, logLevel: logLevel.NOTHING })
 
     const history = new Map<number, Txn>()
     const committed = () => [...history.values()].filter((t) => t.outcome === 'committed').length
     const stopFile = path.join(d.home, 'stop-producing')
-    const child = spawn(PYTHON, [SCRIPT, 'run', d.bootstrap, TOPIC, String(PARTITIONS), TRANSACTIONAL_ID, String(RECORDS_PER_TXN), stopFile], {
+    const child = spawn(PYTHON, [SCRIPT, 'run', seeds.join(','), TOPIC, String(PARTITIONS), TRANSACTIONAL_ID, String(RECORDS_PER_TXN), stopFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let pending = ''
