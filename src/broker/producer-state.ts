@@ -164,24 +164,10 @@ export class ProducerStateTable {
    * opens the producer's transaction if none is open.
    */
   record(producerId: number, epoch: number, batch: SequencedBatch, transactional = false, lowerBound = batch.stored?.baseOffset ?? 0): void {
-    let entry = this.producers.get(producerId)
-    if (!entry) {
-      entry = { epoch, batches: [], sequenceRestarts: false, txn: null, ended: [], coordinatorEpoch: -1, lastTimestamp: -1 }
-      this.producers.set(producerId, entry)
-    } else if (epoch > entry.epoch) {
-      // A new epoch restarts the sequences; an open transaction stays open until its marker.
-      entry.epoch = epoch
-      entry.batches = []
-    }
+    const entry = this.entryAt(producerId, epoch, batch, transactional, lowerBound)
     entry.batches.push(batch)
     entry.sequenceRestarts = false
     if (entry.batches.length > BATCHES_KEPT) entry.batches.shift()
-    entry.lastTimestamp = Math.max(entry.lastTimestamp, batch.maxTimestamp)
-    if (transactional && !entry.txn) {
-      entry.txn = { first: batch, lowerBound }
-      this.inTxn.add(entry)
-    }
-    this.changed = true
     if (batch.stored) return
     batch.offsets.then(
       (offsets) => (batch.stored = offsets),
@@ -202,6 +188,29 @@ export class ProducerStateTable {
   }
 
   /**
+   * The producer's entry as a batch of `epoch` arrives (made, or moved to a newer epoch: the
+   * sequences restart; an open transaction stays open until its marker), with the batch's time,
+   * and the transaction a transactional batch opens when none is.
+   */
+  private entryAt(producerId: number, epoch: number, batch: SequencedBatch, transactional: boolean, lowerBound: number): ProducerEntry {
+    let entry = this.producers.get(producerId)
+    if (!entry) {
+      entry = { epoch, batches: [], sequenceRestarts: false, txn: null, ended: [], coordinatorEpoch: -1, lastTimestamp: -1 }
+      this.producers.set(producerId, entry)
+    } else if (epoch > entry.epoch) {
+      entry.epoch = epoch
+      entry.batches = []
+    }
+    entry.lastTimestamp = Math.max(entry.lastTimestamp, batch.maxTimestamp)
+    if (transactional && !entry.txn) {
+      entry.txn = { first: batch, lowerBound }
+      this.inTxn.add(entry)
+    }
+    this.changed = true
+    return entry
+  }
+
+  /**
    * A transactional batch written without sequences (base sequence -1: the group coordinator's
    * TxnOffsetCommit records, as Kafka writes them) from an older epoch is refused, as any batch is.
    */
@@ -218,20 +227,7 @@ export class ProducerStateTable {
    * (the LSO waits for its marker, as for any transactional batch) and leaves the sequences alone.
    */
   recordUnsequenced(producerId: number, epoch: number, batch: SequencedBatch, lowerBound = batch.stored?.baseOffset ?? 0): void {
-    let entry = this.producers.get(producerId)
-    if (!entry) {
-      entry = { epoch, batches: [], sequenceRestarts: false, txn: null, ended: [], coordinatorEpoch: -1, lastTimestamp: -1 }
-      this.producers.set(producerId, entry)
-    } else if (epoch > entry.epoch) {
-      entry.epoch = epoch
-      entry.batches = []
-    }
-    entry.lastTimestamp = Math.max(entry.lastTimestamp, batch.maxTimestamp)
-    if (!entry.txn) {
-      entry.txn = { first: batch, lowerBound }
-      this.inTxn.add(entry)
-    }
-    this.changed = true
+    this.entryAt(producerId, epoch, batch, true, lowerBound)
     if (batch.stored) return
     batch.offsets.then(
       (offsets) => (batch.stored = offsets),
