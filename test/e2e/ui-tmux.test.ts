@@ -113,7 +113,7 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
     const p0 = new RegExp(`^[> ]\\s+${TOPIC}-0\\s`)
 
     const command = `SLUICE_HOME='${d!.home}' exec '${process.execPath}' '${BIN}' ui`
-    const started = await tmux('new-session', '-d', '-s', SESSION, '-x', '160', '-y', '45', '-c', REPO_ROOT, command)
+    const started = await tmux('new-session', '-d', '-s', SESSION, '-x', '160', '-y', '60', '-c', REPO_ROOT, command)
     expect(started.exitCode, String(started.stderr)).toBe(0)
     await screenUntil((s) => brokers.every((b) => brokerRow(b.id).test(row(s, brokerRow(b.id)))) && row(s, p0) !== '', 'the brokers and the partitions')
     // The producer's records show as a high watermark that moves (records/s from HWM deltas).
