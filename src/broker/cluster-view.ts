@@ -3,7 +3,7 @@
  * controller, to which it forwards admin requests and its own ISR changes and heartbeats (as a
  * KRaft broker does).
  */
-import type { CommandResult, CreateTopicRequest, CreatedTopic } from '../cluster/controller.js'
+import type { CommandResult, CreatePartitionsRequest, CreateTopicRequest, CreatedTopic } from '../cluster/controller.js'
 import type { MetadataImage } from '../cluster/metadata.js'
 
 export interface ClusterView {
@@ -16,6 +16,8 @@ export interface ClusterView {
    * topic exists then, and its last partitions become ready moments later.
    */
   createTopic(req: CreateTopicRequest, validateOnly: boolean, settleTimeoutMs?: number): Promise<CommandResult<CreatedTopic>>
+  /** Grows a topic (CreatePartitions); answers as createTopic does, once the new replicas have their roles. */
+  createPartitions(req: CreatePartitionsRequest, validateOnly: boolean, settleTimeoutMs?: number): Promise<CommandResult<{ topicId: string; added: number }>>
   deleteTopic(by: { name?: string | null; topicId?: string | null }): Promise<CommandResult<{ name: string; topicId: string }>>
   alterConfigs(
     resourceType: 'topic' | 'broker',

@@ -30,6 +30,14 @@ export interface CreateTopicRequest {
   configs?: { name: string; value: string | null }[]
 }
 
+export interface CreatePartitionsRequest {
+  name: string
+  /** The new total number of partitions. */
+  count: number
+  /** The replicas of each new partition, in order; null: placed as topic creation places them. */
+  assignments: number[][] | null
+}
+
 export interface AlterIsrRequest {
   brokerId: number
   topicId: string
@@ -283,11 +291,8 @@ export class Controller {
       assignment = []
       for (const [i, a] of sorted.entries()) {
         if (a.partitionIndex !== i) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'partition indexes must be 0..n-1')
-        if (a.brokerIds.length === 0 || new Set(a.brokerIds).size !== a.brokerIds.length) {
-          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `partition ${i} has an empty or duplicate replica list`)
-        }
-        const unknown = a.brokerIds.find((id) => !this.image.brokers.has(id))
-        if (unknown !== undefined) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `unknown broker ${unknown}`)
+        const invalid = replicaListError(this.image, a.brokerIds)
+        if (invalid) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `partition ${i}: ${invalid}`)
         assignment.push(a.brokerIds)
       }
     } else {
@@ -316,26 +321,78 @@ export class Controller {
     if (overLimit) return { ...overLimit, records: [] }
 
     const topicId = randomUuid(this.rng)
-    const records: MetadataRecord[] = [{ type: 'topic', name: req.name, topicId }, ...configRecords]
-    for (const [partition, replicas] of assignment.entries()) {
-      const leader = replicas.find((id) => live.includes(id)) ?? -1
-      // Every live replica of a new (empty) partition is in sync, as in Kafka.
-      records.push({
-        type: 'partition',
-        topicId,
-        partition,
-        replicas,
-        isr: replicas.filter((id) => live.includes(id)),
-        leader,
-        leaderEpoch: 0,
-        partitionEpoch: 0,
-      })
-    }
+    const records: MetadataRecord[] = [{ type: 'topic', name: req.name, topicId }, ...configRecords, ...newPartitionRecords(topicId, 0, assignment, live)]
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       records,
       value: { topicId, numPartitions: assignment.length, replicationFactor: assignment[0]!.length },
+    }
+  }
+
+  /**
+   * Grows a topic to `count` partitions (CreatePartitions), as KRaft's controller does: the new
+   * partitions get the replication factor of the existing ones, placed as topic creation places
+   * replicas (continuing the topic's pattern from its first partition's leader) or as `assignments`
+   * say, and are written as the same `partition` records topic creation writes.
+   */
+  createPartitions(req: CreatePartitionsRequest): CommandResult<{ topicId: string; added: number }> {
+    const topic = this.image.topicsByName.get(req.name)
+    if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.')
+    const existing = topic.partitions.length
+    if (req.count === existing) return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${existing} partition(s).`)
+    if (req.count < existing) {
+      return fail(ErrorCode.INVALID_PARTITIONS, `The topic ${req.name} currently has ${existing} partition(s); ${req.count} would not be an increase.`)
+    }
+    const additional = req.count - existing
+    if (req.assignments && req.assignments.length !== additional) {
+      return fail(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        `Attempted to add ${additional} additional partition(s), but only ${req.assignments.length} assignment(s) were specified.`,
+      )
+    }
+    // Before placement: a count in the millions must not allocate anything.
+    const tooMany = checkTopicPartitions(this.image.brokerConfigs, req.count)
+    if (tooMany) return { ...tooMany, records: [] }
+    const rf = topic.partitions[0]!.replicas.length
+    const live = this.image.liveBrokers().map((b) => b.id)
+    let assignment: number[][]
+    if (req.assignments) {
+      assignment = []
+      for (const [i, brokerIds] of req.assignments.entries()) {
+        const invalid = replicaListError(this.image, brokerIds)
+        if (invalid) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, invalid)
+        if (brokerIds.length !== rf) {
+          return fail(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            `The manual partition assignment includes a partition with ${brokerIds.length} replica(s), but this is not consistent with previous partitions, which have ${rf} replica(s).`,
+          )
+        }
+        if (!brokerIds.some((id) => live.includes(id))) {
+          return fail(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            `All brokers specified in the manual partition assignment for partition ${existing + i} are fenced or in controlled shutdown.`,
+          )
+        }
+        assignment.push(brokerIds)
+      }
+    } else {
+      if (live.length === 0) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, 'All brokers are currently fenced.')
+      if (rf > live.length) {
+        return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${rf} larger than available brokers: ${live.length}.`)
+      }
+      // As Kafka's rack-unaware placement grows a topic: from the broker that leads partition 0,
+      // at the partition index the topic has reached, so the new partitions continue its spread.
+      const startIndex = Math.max(0, live.findIndex((id) => id >= topic.partitions[0]!.replicas[0]!))
+      assignment = assignReplicas(live, additional, rf, this.rng, { startIndex, firstPartition: existing })
+    }
+    const overLimit = checkClusterPartitions(this.image, assignment)
+    if (overLimit) return { ...overLimit, records: [] }
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      records: newPartitionRecords(topic.topicId, existing, assignment, live),
+      value: { topicId: topic.topicId, added: additional },
     }
   }
 
@@ -394,17 +451,52 @@ export class Controller {
   }
 }
 
+/** Why a manual replica list cannot be used (Kafka's wording), or null. */
+function replicaListError(image: MetadataImage, brokerIds: readonly number[]): string | null {
+  if (brokerIds.length === 0) return 'The manual partition assignment includes an empty replica list.'
+  const sorted = [...brokerIds].sort((a, b) => a - b)
+  for (const [i, id] of sorted.entries()) {
+    if (!image.brokers.has(id)) return `The manual partition assignment includes broker ${id}, but no such broker is registered.`
+    if (i > 0 && sorted[i - 1] === id) return `The manual partition assignment includes the broker ${id} more than once.`
+  }
+  return null
+}
+
+/**
+ * The records of new partitions `first`, `first + 1`, ... of a topic: every live replica of a new
+ * (empty) partition is in sync and the first live one leads, as in Kafka.
+ */
+function newPartitionRecords(topicId: string, first: number, assignment: readonly number[][], live: readonly number[]): MetadataRecord[] {
+  return assignment.map((replicas, i) => ({
+    type: 'partition',
+    topicId,
+    partition: first + i,
+    replicas,
+    isr: replicas.filter((id) => live.includes(id)),
+    leader: replicas.find((id) => live.includes(id)) ?? -1,
+    leaderEpoch: 0,
+    partitionEpoch: 0,
+  }))
+}
+
 /**
  * Kafka's rack-unaware replica placement: the first replica of partition p is broker
  * (p + start) mod n, and followers follow at a shift that advances every n partitions, so leaders
- * and followers spread evenly.
+ * and followers spread evenly. A topic that grows continues from its own start (`from`: Kafka's
+ * fixedStartIndex and startPartitionId); a new one starts where the seeded RNG says.
  */
-export function assignReplicas(brokerIds: number[], numPartitions: number, rf: number, rng: Rng): number[][] {
+export function assignReplicas(
+  brokerIds: number[],
+  numPartitions: number,
+  rf: number,
+  rng: Rng,
+  from?: { startIndex: number; firstPartition: number },
+): number[][] {
   const n = brokerIds.length
-  const startIndex = rng.int(n)
-  let nextReplicaShift = rng.int(n)
+  const startIndex = from ? from.startIndex : rng.int(n)
+  let nextReplicaShift = from ? from.startIndex : rng.int(n)
   const result: number[][] = []
-  for (let p = 0; p < numPartitions; p++) {
+  for (let p = from?.firstPartition ?? 0; p < (from?.firstPartition ?? 0) + numPartitions; p++) {
     if (p > 0 && p % n === 0) nextReplicaShift++
     const first = (p + startIndex) % n
     const replicas = [brokerIds[first]!]

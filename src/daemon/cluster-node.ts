@@ -22,7 +22,7 @@ import type { TxnEvent } from '../broker/txn-coordinator.js'
 import { brokerConfig } from '../cluster/configs.js'
 import { Controller, type CommandResult } from '../cluster/controller.js'
 import type { ClusterEvent } from '../cluster/events.js'
-import { MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
+import { MetadataImage, type MetadataRecord, type PartitionInfo } from '../cluster/metadata.js'
 import type { Rng } from '../cluster/rng.js'
 import type { Scheduler } from '../cluster/scheduler.js'
 import type { LogStore } from '../storage/types.js'
@@ -246,6 +246,7 @@ export class ClusterNode {
       },
       image: this.image,
       createTopic: (req, validateOnly, settleTimeoutMs) => this.createTopic(req, validateOnly, settleTimeoutMs),
+      createPartitions: (req, validateOnly, settleTimeoutMs) => this.createPartitions(req, validateOnly, settleTimeoutMs),
       deleteTopic: (by) => this.submit(() => this.controller.deleteTopic(by)),
       alterConfigs: (type, name, changes, replace, validateOnly) => this.submit(() => this.controller.alterConfigs(type, name, changes, replace), validateOnly),
       alterIsr: (req) => channel.request(brokerId, 'alterIsr', () => this.isrChanges.submit(req)),
@@ -260,24 +261,40 @@ export class ClusterNode {
     settleTimeoutMs = CREATE_SETTLE_MAX_MS,
   ): ReturnType<ClusterView['createTopic']> {
     const result = await this.submit(() => this.controller.createTopic(req), validateOnly)
-    // Answer once the replicas have taken their roles, so the topic is usable at once; but no
-    // later than the request's timeout: the topic exists, and a client that gives up on a
-    // CreateTopics of 10,000 partitions would report a failure for a topic that was created.
+    if (result.errorCode === ErrorCode.NONE && !validateOnly) await this.settled(this.image.topicsByName.get(req.name)?.partitions ?? [], settleTimeoutMs)
+    return result
+  }
+
+  private async createPartitions(
+    req: Parameters<ClusterView['createPartitions']>[0],
+    validateOnly: boolean,
+    settleTimeoutMs = CREATE_SETTLE_MAX_MS,
+  ): ReturnType<ClusterView['createPartitions']> {
+    const result = await this.submit(() => this.controller.createPartitions(req), validateOnly)
     if (result.errorCode === ErrorCode.NONE && !validateOnly) {
-      const topic = this.image.topicsByName.get(req.name)
-      const settling: Promise<void>[] = []
-      for (const p of topic?.partitions ?? []) {
-        for (const id of p.replicas) {
-          const b = this.brokersById.get(id)
-          if (b?.running) settling.push(b.replicas.settled(p))
-        }
-      }
-      let cancel = (): void => undefined
-      const timedOut = new Promise<void>((resolve) => (cancel = this.parts.scheduler.setTimer(resolve, Math.max(0, settleTimeoutMs))))
-      await Promise.race([Promise.all(settling), timedOut])
-      cancel()
+      const added = this.image.topicsByName.get(req.name)?.partitions.slice(-result.value!.added) ?? []
+      await this.settled(added, settleTimeoutMs)
     }
     return result
+  }
+
+  /**
+   * Waits until the replicas of new partitions have taken their roles, so they are usable at once;
+   * but no longer than the request's timeout: the partitions exist, and a client that gives up on
+   * a CreateTopics of 10,000 partitions would report a failure for a topic that was created.
+   */
+  private async settled(partitions: readonly PartitionInfo[], settleTimeoutMs: number): Promise<void> {
+    const settling: Promise<void>[] = []
+    for (const p of partitions) {
+      for (const id of p.replicas) {
+        const b = this.brokersById.get(id)
+        if (b?.running) settling.push(b.replicas.settled(p))
+      }
+    }
+    let cancel = (): void => undefined
+    const timedOut = new Promise<void>((resolve) => (cancel = this.parts.scheduler.setTimer(resolve, Math.max(0, settleTimeoutMs))))
+    await Promise.race([Promise.all(settling), timedOut])
+    cancel()
   }
 
   private committed(records: MetadataRecord[], events: ClusterEvent[]): void {

@@ -87,6 +87,108 @@ describe('cluster/controller', () => {
     expect(c.image.topicsByName.get('t')!.partitions.map((p) => p.isr.length)).toEqual([1, 3, 1])
   })
 
+  describe('createPartitions', () => {
+    const grown = (c: Controller, name: string) => c.image.topicsByName.get(name)!.partitions
+
+    it('adds partitions with the topic\'s replication factor, as partition records like topic creation writes', () => {
+      const c = cluster(3)
+      c.commit(c.createTopic({ name: 't', numPartitions: 2, replicationFactor: 2 }).records)
+      const result = c.createPartitions({ name: 't', count: 5, assignments: null })
+      expect(result.errorCode).toBe(ErrorCode.NONE)
+      expect(result.value).toMatchObject({ added: 3 })
+      expect(result.records.map((r) => r.type)).toEqual(['partition', 'partition', 'partition'])
+      c.commit(result.records)
+      const parts = grown(c, 't')
+      expect(parts.map((p) => p.partition)).toEqual([0, 1, 2, 3, 4])
+      for (const p of parts.slice(2)) {
+        expect(p.replicas).toHaveLength(2)
+        expect(new Set(p.replicas).size).toBe(2)
+        expect(p.leader).toBe(p.replicas[0])
+        expect(p.isr).toEqual(p.replicas)
+        expect(p.leaderEpoch).toBe(0)
+      }
+    })
+
+    it('continues the topic\'s placement: leaders keep spreading evenly', () => {
+      const c = cluster(3, 5)
+      c.commit(c.createTopic({ name: 't', numPartitions: 3, replicationFactor: 3 }).records)
+      c.commit(c.createPartitions({ name: 't', count: 6, assignments: null }).records)
+      const leaders = grown(c, 't').map((p) => p.leader)
+      for (const id of [1, 2, 3]) expect(leaders.filter((l) => l === id)).toHaveLength(2)
+      // The same as placing all six at once from the topic's start.
+      const first = grown(c, 't')[0]!.replicas[0]!
+      const all = assignReplicas([1, 2, 3], 6, 3, seededRng(0), { startIndex: first - 1, firstPartition: 0 })
+      expect(grown(c, 't').slice(3).map((p) => p.replicas[0])).toEqual(all.slice(3).map((r) => r[0]))
+    })
+
+    it('takes explicit assignments, the first live replica leading', () => {
+      const c = cluster(3)
+      c.commit(c.createTopic({ name: 't', numPartitions: 1, replicationFactor: 2 }).records)
+      c.commit(c.fenceBroker(3, 'down').records)
+      const result = c.createPartitions({ name: 't', count: 3, assignments: [[3, 1], [2, 1]] })
+      expect(result.errorCode).toBe(ErrorCode.NONE)
+      c.commit(result.records)
+      expect(grown(c, 't')[1]).toMatchObject({ replicas: [3, 1], isr: [1], leader: 1 })
+      expect(grown(c, 't')[2]).toMatchObject({ replicas: [2, 1], isr: [2, 1], leader: 2 })
+    })
+
+    it('answers Kafka\'s errors, and writes nothing', () => {
+      const c = cluster(3)
+      c.commit(c.createTopic({ name: 't', numPartitions: 2, replicationFactor: 2 }).records)
+      const cases: [Parameters<Controller['createPartitions']>[0], number, RegExp][] = [
+        [{ name: 'nope', count: 3, assignments: null }, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, /does not host/],
+        [{ name: 't', count: 2, assignments: null }, ErrorCode.INVALID_PARTITIONS, /already has 2 partition/],
+        [{ name: 't', count: 1, assignments: null }, ErrorCode.INVALID_PARTITIONS, /currently has 2 partition\(s\); 1 would not be an increase/],
+        [{ name: 't', count: 4, assignments: [[1, 2]] }, ErrorCode.INVALID_REPLICA_ASSIGNMENT, /add 2 additional partition\(s\), but only 1/],
+        [{ name: 't', count: 3, assignments: [[]] }, ErrorCode.INVALID_REPLICA_ASSIGNMENT, /empty replica list/],
+        [{ name: 't', count: 3, assignments: [[1, 1]] }, ErrorCode.INVALID_REPLICA_ASSIGNMENT, /broker 1 more than once/],
+        [{ name: 't', count: 3, assignments: [[1, 9]] }, ErrorCode.INVALID_REPLICA_ASSIGNMENT, /broker 9, but no such broker/],
+        [{ name: 't', count: 3, assignments: [[1, 2, 3]] }, ErrorCode.INVALID_REPLICA_ASSIGNMENT, /3 replica\(s\).*which have 2/],
+      ]
+      for (const [req, code, message] of cases) {
+        const result = c.createPartitions(req)
+        expect(result.errorCode, JSON.stringify(req)).toBe(code)
+        expect(result.errorMessage).toMatch(message)
+        expect(result.records).toEqual([])
+      }
+    })
+
+    it('refuses an assignment of fenced brokers only, and automatic placement over too few live brokers', () => {
+      const c = cluster(3)
+      c.commit(c.createTopic({ name: 't', numPartitions: 1, replicationFactor: 2 }).records)
+      c.commit(c.fenceBroker(2, 'down').records)
+      c.commit(c.fenceBroker(3, 'down').records)
+      const fencedOnly = c.createPartitions({ name: 't', count: 2, assignments: [[2, 3]] })
+      expect(fencedOnly.errorCode).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT)
+      expect(fencedOnly.errorMessage).toMatch(/partition 1 are fenced/)
+      expect(c.createPartitions({ name: 't', count: 2, assignments: [[2, 1]] }).errorCode).toBe(ErrorCode.NONE)
+      const tooFew = c.createPartitions({ name: 't', count: 2, assignments: null })
+      expect(tooFew.errorCode).toBe(ErrorCode.INVALID_REPLICATION_FACTOR)
+      expect(tooFew.errorMessage).toMatch(/Replication factor: 2 larger than available brokers: 1/)
+    })
+
+    it('applies the partition limits to the new total and to the cluster', () => {
+      const c = cluster(3)
+      c.commit(c.createTopic({ name: 't', numPartitions: 2, replicationFactor: 1 }).records)
+      c.commit(c.alterConfigs('broker', '', [{ name: 'max.topic.partitions', value: '4' }], false).records)
+      expect(c.createPartitions({ name: 't', count: 5, assignments: null }).errorCode).toBe(ErrorCode.INVALID_PARTITIONS)
+      c.commit(c.alterConfigs('broker', '', [{ name: 'max.partitions', value: '3' }], false).records)
+      expect(c.createPartitions({ name: 't', count: 4, assignments: null }).errorCode).toBe(ErrorCode.POLICY_VIOLATION)
+      expect(c.createPartitions({ name: 't', count: 3, assignments: null }).errorCode).toBe(ErrorCode.NONE)
+    })
+
+    it('replaying the committed records gives the same image', () => {
+      const c = cluster(3)
+      const records = [...c.createTopic({ name: 't', numPartitions: 1, replicationFactor: 2 }).records]
+      c.commit(records)
+      const more = c.createPartitions({ name: 't', count: 4, assignments: null }).records
+      c.commit(more)
+      const replayed = cluster(3)
+      replayed.commit([...records, ...more])
+      expect(replayed.image.topicsByName.get('t')).toEqual(c.image.topicsByName.get('t'))
+    })
+  })
+
   describe('partition limits', () => {
     const setBroker = (c: Controller, name: string, value: string): void => c.commit(c.alterConfigs('broker', '', [{ name, value }], false).records)
 
