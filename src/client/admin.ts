@@ -1,9 +1,9 @@
 /**
  * Topic administration for `sluice topic ...`, on sluice's own wire client (wire/client.ts: the
  * codec of src/protocol, no client library to load), so the same calls work against the local
- * daemon and any Kafka cluster: Metadata, CreateTopics, DeleteTopics, DescribeConfigs,
- * IncrementalAlterConfigs (these three at the controller), ListOffsets and DescribeLogDirs (at
- * each partition's leader, for offsets and sizes).
+ * daemon and any Kafka cluster: Metadata, DescribeConfigs, CreateTopics, DeleteTopics,
+ * IncrementalAlterConfigs and CreatePartitions (these four at the controller), ListOffsets and
+ * DescribeLogDirs (at each partition's leader, for offsets and sizes).
  *
  * Results are plain JSON-ready objects (offsets and sizes as numbers); every failure is a
  * SluiceError whose message carries the broker's own error message and Kafka's error name. Lost
@@ -17,6 +17,7 @@ import { createTopicsApi } from '../protocol/messages/19-create-topics.js'
 import { deleteTopicsApi } from '../protocol/messages/20-delete-topics.js'
 import { ConfigResourceType, ConfigSource, describeConfigsApi } from '../protocol/messages/32-describe-configs.js'
 import { describeLogDirsApi } from '../protocol/messages/35-describe-log-dirs.js'
+import { createPartitionsApi } from '../protocol/messages/37-create-partitions.js'
 import { AlterConfigOp, incrementalAlterConfigsApi } from '../protocol/messages/44-incremental-alter-configs.js'
 import { ZERO_UUID } from '../protocol/primitives.js'
 import { SluiceError, usageError } from '../common/errors.js'
@@ -298,32 +299,63 @@ export class TopicAdmin {
     }
   }
 
-  /** Sets and resets (deletes back to the default) topic configs in one IncrementalAlterConfigs. */
-  async alterTopic(topic: string, set: ReadonlyMap<string, string>, reset: readonly string[]): Promise<AlterTopicResult> {
+  /**
+   * Sets and resets (deletes back to the default) topic configs in one IncrementalAlterConfigs,
+   * then grows the topic to `partitions` (CreatePartitions) when asked. A count not larger than the
+   * topic's is a usage error before anything is sent (partitions cannot be removed).
+   */
+  async alterTopic(topic: string, set: ReadonlyMap<string, string>, reset: readonly string[], partitions?: number): Promise<AlterTopicResult> {
     const what = `cannot alter topic "${topic}"`
     validateTopicName(topic)
-    await this.requireTopic(topic, what)
+    const current = (await this.requireTopic(topic, what)).partitions.length
+    if (partitions !== undefined && partitions <= current) {
+      throw usageError(`${what}: it has ${current} partition(s), and ${partitions} is not more (partitions can be added, never removed)`)
+    }
     const configs = [
       ...[...set].map(([name, value]) => ({ name, value, configOperation: AlterConfigOp.SET })),
       ...reset.map((name) => ({ name, value: null, configOperation: AlterConfigOp.DELETE })),
     ]
     try {
-      await this.client.request(
-        'controller',
-        incrementalAlterConfigsApi,
-        { resources: [{ resourceType: ConfigResourceType.TOPIC, resourceName: topic, configs }], validateOnly: false },
-        {
-          timeoutMs: this.requestTimeoutMs,
-          check: (a) => {
-            const r = a.responses.find((x) => x.resourceName === topic)
-            if (r !== undefined && r.errorCode !== ErrorCode.NONE) throw answerError(r.errorCode, r.errorMessage)
+      if (configs.length > 0) {
+        await this.client.request(
+          'controller',
+          incrementalAlterConfigsApi,
+          { resources: [{ resourceType: ConfigResourceType.TOPIC, resourceName: topic, configs }], validateOnly: false },
+          {
+            timeoutMs: this.requestTimeoutMs,
+            check: (a) => {
+              const r = a.responses.find((x) => x.resourceName === topic)
+              if (r !== undefined && r.errorCode !== ErrorCode.NONE) throw answerError(r.errorCode, r.errorMessage)
+            },
           },
-        },
-      )
+        )
+      }
+      if (partitions !== undefined) {
+        await this.client.request(
+          'controller',
+          createPartitionsApi,
+          // No assignments: the cluster places the new partitions as it places a new topic's.
+          { topics: [{ name: topic, count: partitions, assignments: null }], timeoutMs: CONTROLLER_TIMEOUT_MS, validateOnly: false },
+          {
+            timeoutMs: this.requestTimeoutMs,
+            check: (a) => {
+              const r = a.results.find((x) => x.name === topic)
+              if (r === undefined) throw new SluiceError('KAFKA_ERROR', `${what}: the cluster answered no result`)
+              if (r.errorCode !== ErrorCode.NONE) throw answerError(r.errorCode, r.errorMessage)
+            },
+          },
+        )
+      }
     } catch (err) {
       throw this.fail(err, what)
     }
-    return { topic, set: Object.fromEntries(set), deleted: [...reset], configs: await this.topicConfigs(topic, what) }
+    return {
+      topic,
+      set: Object.fromEntries(set),
+      deleted: [...reset],
+      configs: await this.topicConfigs(topic, what),
+      ...(partitions !== undefined ? { partitions: { from: current, to: partitions } } : {}),
+    }
   }
 
   async deleteTopic(topic: string, opts: { ifExists?: boolean } = {}): Promise<DeleteTopicResult> {

@@ -79,6 +79,8 @@ export interface AlterTopicResult {
   deleted: string[]
   /** The topic's configs that differ from the cluster defaults, after the change. */
   configs: Record<string, string | null>
+  /** The partition count before and after, when it was changed. */
+  partitions?: { from: number; to: number }
 }
 
 export interface DeleteTopicResult {

@@ -324,6 +324,33 @@ describe.concurrent('sluice topic', () => {
       expectFailure(syntax, 2, /expected name=value/)
     })
 
+    it('--partitions grows the topic, with its configs in the same call; fewer or as many is a usage error naming the count', async () => {
+      expect((await topic(['create', 'a-grow', '--partitions', '2', '--replication-factor', '2'])).exitCode).toBe(0)
+      const r = await topic(['alter', 'a-grow', '--partitions', '5', '--config', 'retention.ms=60000', '--json'])
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(json(r)).toEqual({ topic: 'a-grow', set: { 'retention.ms': '60000' }, deleted: [], configs: { 'retention.ms': '60000' }, partitions: { from: 2, to: 5 } })
+      const d = json<Description>(await topic(['describe', 'a-grow', '--json']))
+      expect(d.partitionCount).toBe(5)
+      for (const p of d.partitions) {
+        expect(p.replicas).toHaveLength(2)
+        expect(p.leader).toBe(p.replicas[0])
+        expect(p.endOffset).toBe(0)
+      }
+
+      const [fewer, same, zero] = await Promise.all([
+        topic(['alter', 'a-grow', '--partitions', '3']),
+        topic(['alter', 'a-grow', '--partitions', '5', '--json']),
+        topic(['alter', 'a-grow', '--partitions', '0']),
+      ])
+      expectFailure(fewer, 2, /has 5 partition\(s\), and 3 is not more/)
+      expectJsonError(same, 2, 'USAGE', /has 5 partition/)
+      expect(zero.exitCode).toBe(2)
+      const human = await topic(['alter', 'a-grow', '--partitions', '6'])
+      expect(human.exitCode, human.stderr).toBe(0)
+      expect(human.stderr).toMatch(/altered topic a-grow: partitions 5 -> 6/)
+      expect(json<Description>(await topic(['describe', 'a-grow', '--json'])).partitionCount).toBe(6)
+    })
+
     it('an unknown topic is not found (exit 4); a bad name is a usage error (exit 2)', async () => {
       const [missing, missingJson, bad] = await Promise.all([
         topic(['alter', 'a-missing', '--config', 'retention.ms=1']),
@@ -387,7 +414,7 @@ describe.concurrent('sluice topic', () => {
       const [local, viaEnv, altered, localDescribe] = await Promise.all([
         topic(['list', '--json']),
         topic(['list', '--json'], { SLUICE_BOOTSTRAP_SERVER: b.bootstrap }),
-        topic(['alter', 'bs-remote', ...remote, '--config', 'retention.ms=5000']),
+        topic(['alter', 'bs-remote', ...remote, '--config', 'retention.ms=5000', '--partitions', '4']),
         topic(['describe', 'bs-remote']),
       ])
       expect(json<{ topics: { topic: string }[] }>(local).topics.map((t) => t.topic)).not.toContain('bs-remote')
@@ -398,6 +425,7 @@ describe.concurrent('sluice topic', () => {
       // The flag wins over the environment.
       const d = json<Description>(await topic(['describe', 'bs-remote', ...remote, '--json'], { SLUICE_BOOTSTRAP_SERVER: a.bootstrap }))
       expect(d.configs).toEqual({ 'retention.ms': '5000' })
+      expect(d.partitionCount).toBe(4)
       expect(d.partitions.every((p) => p.leader === 1 && p.replicas.length === 1)).toBe(true)
 
       expect(json(await topic(['delete', 'bs-remote', ...remote, '--json']))).toEqual({ topic: 'bs-remote', deleted: true })
