@@ -194,7 +194,7 @@ export class GroupDriver {
           break
         }
         case 'metadata':
-          m.onMetadata(step, await this.partitionCounts(step.topics))
+          m.onMetadata(step, await this.partitionCounts(step.topics), this.now())
           break
         case 'sync': {
           const conn = await this.connect(step.coordinator)

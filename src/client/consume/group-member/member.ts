@@ -16,6 +16,10 @@
  *   the host's commits: look it up again with backoff. Found again: a stable member whose session
  *   cannot have expired yet carries on heartbeating (the new coordinator loaded the group from
  *   __consumer_offsets); otherwise it rejoins (same member id: the coordinator says if it forgot it).
+ * - The leader reads the subscribed topics' metadata again every `metadataMaxAgeMs` (Kafka's
+ *   metadata.max.age.ms) while stable; a partition count unlike the one it assigned with (a topic
+ *   grew) makes it rejoin, so the group rebalances onto the new partitions, as Kafka's
+ *   ConsumerCoordinator does when its cached metadata changed.
  * - Trouble (no coordinator, or joins that keep failing) for longer than `retryWindowMs`, or an
  *   error no retry can cure (INVALID_SESSION_TIMEOUT, INCONSISTENT_GROUP_PROTOCOL...): `failed`.
  *
@@ -38,6 +42,8 @@ export interface MemberOptions {
   retryWindowMs?: number
   backoffMsMin?: number
   backoffMsMax?: number
+  /** How often a stable leader checks the subscribed topics' partition counts (Kafka's metadata.max.age.ms: 5 min). */
+  metadataMaxAgeMs?: number
 }
 
 export interface Coordinator {
@@ -63,7 +69,8 @@ export type JoinStep = Pending & {
   coordinator: Coordinator
   request: { groupId: string; sessionTimeoutMs: number; rebalanceTimeoutMs: number; memberId: string; protocols: { name: string; metadata: Buffer }[] }
 }
-export type MetadataStep = Pending & { kind: 'metadata'; topics: string[] }
+/** The leader's metadata: to assign (`assign`), or to see whether the topics it assigned changed (`check`). */
+export type MetadataStep = Pending & { kind: 'metadata'; purpose: 'assign' | 'check'; topics: string[] }
 export type SyncStep = Pending & {
   kind: 'sync'
   coordinator: Coordinator
@@ -93,6 +100,8 @@ const RETRY_WINDOW_MS = 30_000
 const BACKOFF_MS_MIN = 100
 /** Short enough to find a new coordinator well within a short session. */
 const BACKOFF_MS_MAX = 1_000
+/** Kafka's metadata.max.age.ms default. */
+export const METADATA_MAX_AGE_MS = 300_000
 
 const COORDINATOR_LOST = new Set<number>([
   ErrorCode.NOT_COORDINATOR,
@@ -125,6 +134,9 @@ export class GroupMember {
   /** The leader's view of the members, between JoinGroup and SyncGroup. */
   private leaderOf: { memberId: string; topics: string[] }[] = []
   private assignments: { memberId: string; assignment: Buffer }[] = []
+  /** As leader: the partition counts this generation was assigned with; null when not the leader. */
+  private assignedCounts: ReadonlyMap<string, number> | null = null
+  private nextMetadataCheckMs = Number.POSITIVE_INFINITY
   /** After the coordinator is found again: carry on heartbeating, or rejoin. */
   private resume: 'heartbeat' | 'join' = 'join'
   private pending: Pending | null = null
@@ -142,12 +154,14 @@ export class GroupMember {
   private readonly retryWindowMs: number
   private readonly backoffMsMin: number
   private readonly backoffMsMax: number
+  private readonly metadataMaxAgeMs: number
 
   constructor(private readonly opts: MemberOptions) {
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? Math.max(100, Math.floor(opts.sessionTimeoutMs / 3))
     this.retryWindowMs = opts.retryWindowMs ?? RETRY_WINDOW_MS
     this.backoffMsMin = opts.backoffMsMin ?? BACKOFF_MS_MIN
     this.backoffMsMax = opts.backoffMsMax ?? BACKOFF_MS_MAX
+    this.metadataMaxAgeMs = opts.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS
   }
 
   get state(): Phase {
@@ -186,7 +200,7 @@ export class GroupMember {
           },
         })
       case 'metadata':
-        return this.issue({ kind: 'metadata', topics: [...new Set(this.leaderOf.flatMap((m) => m.topics))].sort() })
+        return this.issue({ kind: 'metadata', purpose: 'assign', topics: this.groupTopics() })
       case 'sync':
         return this.issue({
           kind: 'sync',
@@ -200,7 +214,10 @@ export class GroupMember {
           this.owned = partitions
           return { kind: 'assigned', id: 0, generationId: this.generationId, partitions }
         }
-        if (nowMs < this.nextHeartbeatMs) return { kind: 'wait', untilMs: this.nextHeartbeatMs }
+        if (this.assignedCounts !== null && nowMs >= this.nextMetadataCheckMs && nowMs < this.nextHeartbeatMs) {
+          return this.issue({ kind: 'metadata', purpose: 'check', topics: this.groupTopics() })
+        }
+        if (nowMs < this.nextHeartbeatMs) return { kind: 'wait', untilMs: Math.min(this.nextHeartbeatMs, this.assignedCounts !== null ? this.nextMetadataCheckMs : Number.POSITIVE_INFINITY) }
         return this.issue({
           kind: 'heartbeat',
           coordinator: this.coordinator!,
@@ -236,6 +253,7 @@ export class GroupMember {
       this.memberId = r.memberId
       this.generationId = r.generationId
       this.protocolName = r.protocolName
+      this.assignedCounts = null
       if (r.leader === r.memberId) {
         this.leaderOf = r.members.map((m) => ({ memberId: m.memberId, topics: subscribedTopics(m.metadata) }))
         this.phase = 'metadata'
@@ -254,14 +272,26 @@ export class GroupMember {
   }
 
   /** The leader's metadata: partition counts of the subscribed topics (absent: unknown topic). */
-  onMetadata(step: MetadataStep, partitionCounts: ReadonlyMap<string, number>): void {
+  onMetadata(step: MetadataStep, partitionCounts: ReadonlyMap<string, number>, nowMs = 0): void {
     if (!this.accept(step)) return
+    if (step.purpose === 'check') {
+      const changed = step.topics.filter((t) => partitionCounts.get(t) !== this.assignedCounts?.get(t))
+      if (changed.length === 0) {
+        this.nextMetadataCheckMs = nowMs + this.metadataMaxAgeMs
+        return
+      }
+      const what = changed.map((t) => `${t} has ${partitionCounts.get(t) ?? 'no'} partitions (assigned with ${this.assignedCounts?.get(t) ?? 'none'})`).join(', ')
+      this.notes.push(`${what}: rebalancing group ${this.opts.groupId}`)
+      this.rejoin(false)
+      return
+    }
     const assignor = assignorFor(this.protocolName ?? '')
     if (!assignor) {
       this.fail({ message: `the group chose assignment protocol "${this.protocolName}", which sluice does not implement` })
       return
     }
     const result = assignor(this.leaderOf, partitionCounts)
+    this.assignedCounts = new Map(partitionCounts)
     this.assignments = this.leaderOf.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment(result.get(m.memberId) ?? []) }))
     this.phase = 'sync'
   }
@@ -281,6 +311,7 @@ export class GroupMember {
     }
     this.toDeliver = partitions.filter((tp) => this.opts.topics.includes(tp.topic))
     this.phase = 'stable'
+    this.nextMetadataCheckMs = nowMs + this.metadataMaxAgeMs
     this.healthy(nowMs)
     this.lastHeartbeatOkMs = nowMs
     this.nextHeartbeatMs = nowMs + this.heartbeatIntervalMs
@@ -301,6 +332,11 @@ export class GroupMember {
   onRequestFailed(step: RequestStep, err: unknown, nowMs: number): void {
     if (!this.accept(step)) return
     const message = err instanceof Error ? err.message : String(err)
+    if (step.kind === 'metadata' && step.purpose === 'check') {
+      // The assignment stands; the next check may read it.
+      this.nextMetadataCheckMs = nowMs + this.metadataMaxAgeMs
+      return
+    }
     if (step.kind === 'metadata') {
       // The leader could not read the metadata: join again (a new generation), after a backoff.
       this.retryLater(nowMs, { cause: err, message: `reading the metadata: ${message}` })
@@ -353,6 +389,11 @@ export class GroupMember {
   }
 
   // ---- transitions --------------------------------------------------------------------------------
+
+  /** Every topic a member of the group subscribes to (the leader's view), sorted. */
+  private groupTopics(): string[] {
+    return [...new Set(this.leaderOf.flatMap((m) => m.topics))].sort()
+  }
 
   private issue<T extends Omit<Step & Pending, 'id'>>(step: T): T & Pending {
     const s = { ...step, id: this.nextId++ } as T & Pending

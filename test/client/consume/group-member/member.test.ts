@@ -73,6 +73,40 @@ describe('client/consume/group-member/member', () => {
     expect(m.next(1_040)).toEqual({ kind: 'wait', untilMs: 2_040 })
   })
 
+  it('a stable leader reads the partition counts every metadataMaxAgeMs, between heartbeats; a topic that grew makes it rejoin', () => {
+    const m = member({ metadataMaxAgeMs: 5_000 })
+    stableLeader(m) // assigned with t: 2 partitions, at 0
+    for (let t = 1_000; t <= 5_000; t += 1_000) m.onHeartbeat(expectKind(m.next(t), 'heartbeat'), ErrorCode.NONE, t)
+    // At 5 s the heartbeat went first; the check comes right after it.
+    const same = expectKind(m.next(5_000), 'metadata')
+    expect(same).toMatchObject({ purpose: 'check', topics: ['t'] })
+    m.onMetadata(same, new Map([['t', 2]]), 5_000)
+    expect(m.next(5_000)).toEqual({ kind: 'wait', untilMs: 6_000 })
+    // A failed check changes nothing: the next one is a max age later.
+    m.onHeartbeat(expectKind(m.next(9_999), 'heartbeat'), ErrorCode.NONE, 9_999)
+    const failing = expectKind(m.next(10_000), 'metadata')
+    m.onRequestFailed(failing, new Error('no answer'), 10_000)
+    expect(m.next(10_000)).toEqual({ kind: 'wait', untilMs: 10_999 })
+    m.onHeartbeat(expectKind(m.next(14_999), 'heartbeat'), ErrorCode.NONE, 14_999)
+    const grew = expectKind(m.next(15_000), 'metadata')
+    m.onMetadata(grew, new Map([['t', 4]]), 15_000)
+    expect(m.notes.at(-1)).toMatch(/t has 4 partitions \(assigned with 2\): rebalancing group g/)
+    // Revoke first (commit as the current generation), then join with the same id.
+    expectKind(m.next(15_000), 'revoke')
+    m.onRevoked()
+    expect(expectKind(m.next(15_000), 'join').request.memberId).toBe('m1')
+  })
+
+  it('a follower never checks the metadata: the leader does', () => {
+    const m = member({ metadataMaxAgeMs: 1_000 })
+    m.onFindCoordinator(expectKind(m.next(0), 'findCoordinator'), COORD, 0)
+    m.onJoin(expectKind(m.next(0), 'join'), joined('m2', 'm1'), 0)
+    m.onSync(expectKind(m.next(0), 'sync'), { errorCode: ErrorCode.NONE, assignment: encodeAssignment([{ topic: 't', partitions: [1] }]) }, 0)
+    expectKind(m.next(0), 'assigned')
+    for (let t = 1_000; t <= 5_000; t += 1_000) m.onHeartbeat(expectKind(m.next(t), 'heartbeat'), ErrorCode.NONE, t)
+    expect(m.next(5_000)).toEqual({ kind: 'wait', untilMs: 6_000 })
+  })
+
   it('a follower sends an empty SyncGroup and reads its assignment (an empty one is no partitions)', () => {
     const m = member()
     m.onFindCoordinator(expectKind(m.next(0), 'findCoordinator'), COORD, 0)
