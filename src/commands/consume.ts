@@ -71,6 +71,11 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
       default: '10s',
       helpValue: 'duration',
     }),
+    'metadata-max-age': Flags.string({
+      description: "with --group: how often the group's leader checks whether the topic gained partitions, and rebalances onto them (Kafka's metadata.max.age.ms)",
+      default: '5m',
+      helpValue: 'duration',
+    }),
   }
 
   public async run(): Promise<ConsumeResult> {
@@ -89,6 +94,10 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
     if (sessionTimeoutMs === undefined || sessionTimeoutMs < 100) {
       throw new SluiceError('USAGE', `--session-timeout "${flags['session-timeout']}": a duration such as 10s or 45s`)
     }
+    const metadataMaxAgeMs = parseDurationMs(flags['metadata-max-age'])
+    if (metadataMaxAgeMs === undefined || metadataMaxAgeMs < 100) {
+      throw new SluiceError('USAGE', `--metadata-max-age "${flags['metadata-max-age']}": a duration such as 30s or 5m`)
+    }
     if (flags.group !== undefined && (flags.to !== undefined || flags.partition !== undefined)) {
       throw new SluiceError('USAGE', `--${flags.to === undefined ? 'partition' : 'to'} does not apply with --group (the group assigns the partitions and where they start)`)
     }
@@ -102,7 +111,7 @@ Exit codes: 0 done (also when stdout closes, as with | head), 130 after Ctrl-C, 
     const run =
       group === undefined
         ? consumeTopic
-        : async (o: Parameters<typeof consumeTopic>[0]) => (await import('../client/consume/group-consume.js')).consumeGroup({ ...o, group, sessionTimeoutMs })
+        : async (o: Parameters<typeof consumeTopic>[0]) => (await import('../client/consume/group-consume.js')).consumeGroup({ ...o, group, sessionTimeoutMs, metadataMaxAgeMs })
     const result = await run({
       target,
       topic: this.args.topic,

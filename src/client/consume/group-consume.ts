@@ -34,6 +34,8 @@ export interface GroupConsumeOptions extends ConsumeOptions {
   group: string
   /** The member's session timeout (the coordinator's group.min/max.session.timeout.ms bound it). */
   sessionTimeoutMs: number
+  /** How often the group's leader checks whether the topic grew (metadata.max.age.ms; 5 min by default, as Kafka). */
+  metadataMaxAgeMs?: number
   commitIntervalMs?: number
 }
 
@@ -122,6 +124,7 @@ class GroupConsume {
       topic: opts.topic,
       sessionTimeoutMs: opts.sessionTimeoutMs,
       rebalanceTimeoutMs: opts.sessionTimeoutMs * 2,
+      metadataMaxAgeMs: opts.metadataMaxAgeMs,
       client: this.client,
       clientId: options.clientId,
       bootstrapBrokers: options.bootstrapBrokers,
@@ -161,7 +164,8 @@ class GroupConsume {
   /** The driver's new assignment (the partitions of the topic that it has). */
   private assigned(generationId: number, tps: TopicPartitions[]): void {
     const partitions = tps.filter((tp) => tp.topic === this.opts.topic).flatMap((tp) => tp.partitions)
-    this.current = { generationId, partitions: [...new Set(partitions)].filter((p) => p >= 0 && p < this.count).sort((a, b) => a - b) }
+    // Partitions past the count known are checked against fresh metadata before reading (known()).
+    this.current = { generationId, partitions: [...new Set(partitions)].filter((p) => p >= 0).sort((a, b) => a - b) }
     this.wakeup.wake()
   }
 
@@ -213,6 +217,7 @@ class GroupConsume {
    */
   private async plan(a: Assignment): Promise<PartitionCursor[] | undefined> {
     try {
+      await this.known(a)
       const fresh = await this.startCursors(a.partitions)
       this.startFailingSinceMs = undefined
       return fresh
@@ -233,6 +238,21 @@ class GroupConsume {
       await this.wakeup.wait(RETRY_MS)
       return undefined
     }
+  }
+
+  /**
+   * Keeps the partitions of an assignment that the topic has. One past the count read at start is
+   * a partition added since (the leader saw the topic grow): the count is read again first.
+   */
+  private async known(a: Assignment): Promise<void> {
+    if (a.partitions.some((p) => p >= this.count)) {
+      try {
+        this.count = await this.reader.partitionCount(true)
+      } catch (err) {
+        throw new RetryLater(`reading the metadata of "${this.opts.topic}"`, { cause: err })
+      }
+    }
+    a.partitions = a.partitions.filter((p) => p < this.count)
   }
 
   /** Where each assigned partition starts: the group's committed offset, else --from. */

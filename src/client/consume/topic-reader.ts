@@ -109,11 +109,11 @@ export class TopicReader {
     return this.stopped
   }
 
-  /** Partition count of the topic; NOT_FOUND when it does not exist. */
-  async partitionCount(): Promise<number> {
+  /** Partition count of the topic (`fresh`: asked of the cluster, not the cached metadata); NOT_FOUND when it does not exist. */
+  async partitionCount(fresh = false): Promise<number> {
     const { client, target, topic } = this.opts
     try {
-      const md = await client.metadata({ topics: [topic] })
+      const md = await client.metadata({ topics: [topic], forceUpdate: fresh })
       const t = md.topics.get(topic)
       if (t === undefined) throw new SluiceError('NOT_FOUND', `topic "${topic}" does not exist`)
       return t.partitionsCount
