@@ -60,6 +60,18 @@ describe('broker/handlers/37-create-partitions', () => {
     expect(produced.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 })
   })
 
+  it('the new partitions are in the metadata log: a restarted cluster still has them, where they were', async () => {
+    const b1 = await broker(1)
+    await create(b1, 'durable', 1)
+    expect((await grow(b1, 3, [{ name: 'durable', count: 3, assignments: null }])).results[0].errorCode).toBe(ErrorCode.NONE)
+    const before = (await partitionsOf(b1, 'durable')).map((p) => [p.partitionIndex, p.replicaNodes])
+    for (const c of clients.splice(0)) c.close()
+    await cluster.restart()
+    const after = (await partitionsOf(await broker(2), 'durable')).map((p) => [p.partitionIndex, p.replicaNodes])
+    expect(after).toEqual(before)
+    expect(after).toHaveLength(3)
+  })
+
   it('validate_only checks and changes nothing', async () => {
     const b1 = await broker(1)
     await create(b1, 'checked', 2)
