@@ -333,7 +333,7 @@ export class Controller {
   /**
    * Grows a topic to `count` partitions (CreatePartitions), as KRaft's controller does: the new
    * partitions get the replication factor of the existing ones, placed as topic creation places
-   * replicas (continuing the topic's pattern from its first partition's leader) or as `assignments`
+   * replicas (continuing the topic's pattern from partition 0's first replica) or as `assignments`
    * say, and are written as the same `partition` records topic creation writes.
    */
   createPartitions(req: CreatePartitionsRequest): CommandResult<{ topicId: string; added: number }> {
@@ -381,8 +381,8 @@ export class Controller {
       if (rf > live.length) {
         return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Replication factor: ${rf} larger than available brokers: ${live.length}.`)
       }
-      // As Kafka's rack-unaware placement grows a topic: from the broker that leads partition 0,
-      // at the partition index the topic has reached, so the new partitions continue its spread.
+      // As Kafka's rack-unaware placement grows a topic: from partition 0's first (preferred)
+      // replica, at the partition index the topic has reached, so the new partitions continue its spread.
       const startIndex = Math.max(0, live.findIndex((id) => id >= topic.partitions[0]!.replicas[0]!))
       assignment = assignReplicas(live, additional, rf, this.rng, { startIndex, firstPartition: existing })
     }

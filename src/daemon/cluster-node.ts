@@ -272,7 +272,7 @@ export class ClusterNode {
   ): ReturnType<ClusterView['createPartitions']> {
     const result = await this.submit(() => this.controller.createPartitions(req), validateOnly)
     if (result.errorCode === ErrorCode.NONE && !validateOnly) {
-      const added = this.image.topicsByName.get(req.name)?.partitions.slice(-result.value!.added) ?? []
+      const added = this.image.topicsByName.get(req.name)?.partitions.slice(req.count - result.value!.added, req.count) ?? []
       await this.settled(added, settleTimeoutMs)
     }
     return result
