@@ -193,9 +193,12 @@ export class GroupDriver {
           m.onJoin(step, r, this.now())
           break
         }
-        case 'metadata':
-          m.onMetadata(step, await this.partitionCounts(step.topics), this.now())
+        case 'metadata': {
+          // A check runs between heartbeats: bounded so that a slow answer cannot cost the session.
+          const timeoutMs = step.purpose === 'check' ? Math.min(this.requestTimeoutMs, Math.floor(this.opts.sessionTimeoutMs / 3)) : this.requestTimeoutMs
+          m.onMetadata(step, await this.partitionCounts(step.topics, timeoutMs), this.now())
           break
+        }
         case 'sync': {
           const conn = await this.connect(step.coordinator)
           const r = await this.bounded(this.opts.rebalanceTimeoutMs + this.requestTimeoutMs, () => api.syncGroup(conn, step.request), conn)
@@ -237,10 +240,10 @@ export class GroupDriver {
     return found
   }
 
-  private async partitionCounts(topics: string[]): Promise<Map<string, number>> {
+  private async partitionCounts(topics: string[], timeoutMs: number): Promise<Map<string, number>> {
     const counts = new Map<string, number>()
     const read = async (ts: string[]): Promise<void> => {
-      const md = await this.bounded(this.requestTimeoutMs, () => this.opts.client.metadata({ topics: ts, forceUpdate: true }))
+      const md = await this.bounded(timeoutMs, () => this.opts.client.metadata({ topics: ts, forceUpdate: true }))
       for (const t of ts) {
         const n = md.topics.get(t)?.partitionsCount
         if (n !== undefined) counts.set(t, n)
