@@ -169,6 +169,7 @@ export class ReplicaFetchers {
    */
   private applyResult(h: Hosted, leaderId: number, sent: ReplicaFetchPartition, r: ReplicaFetchResult): Promise<boolean> {
     const current = (): boolean => h.role === 'follower' && h.leaderId === leaderId && h.leaderEpoch === sent.currentLeaderEpoch && h.log !== null
+    if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && r.logStartOffset > sent.fetchOffset) return this.inChain(h, () => current() && this.startAtLeaderLogStart(h, sent, r))
     if (r.errorCode !== ErrorCode.NONE) return Promise.resolve(false)
     if (r.divergingEpoch === null && r.records.length === 0 && r.logStartOffset <= h.log!.logStartOffset) {
       // Nothing to write (the idle case, for every partition of every round): only the HWM moves,
@@ -176,15 +177,35 @@ export class ReplicaFetchers {
       if (current()) this.followHighWatermark(h.log!, r.highWatermark)
       return Promise.resolve(false)
     }
-    const work = h.transition.then(() => {
-      if (!current()) return false
-      return this.process(h, sent, r)
-    })
+    return this.inChain(h, () => current() && this.process(h, sent, r))
+  }
+
+  /** Runs `step` in the partition's transition chain; resolves with its result. */
+  private inChain(h: Hosted, step: () => false | Promise<boolean>): Promise<boolean> {
+    const work = h.transition.then(step)
     h.transition = work.then(
       () => undefined,
       () => undefined,
     )
     return work
+  }
+
+  /**
+   * The leader's log starts past our log end (records deleted, or retention, while this replica
+   * was away): nothing we hold is of use, and fetching at our end would be out of range forever.
+   * As Kafka's follower (truncateFullyAndStartAt), the log restarts empty at the leader's start.
+   */
+  private async startAtLeaderLogStart(h: Hosted, sent: ReplicaFetchPartition, r: ReplicaFetchResult): Promise<boolean> {
+    const log = h.log!
+    if (log.logEndOffset !== sent.fetchOffset || r.logStartOffset <= log.logEndOffset) return false
+    this.opts.log.info('replica restarts at the leader log start', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: r.logStartOffset })
+    await log.truncateFullyAndStartAt(r.logStartOffset)
+    if (h.producerSnapshot) {
+      h.producerSnapshot = null
+      await this.opts.dropProducerSnapshot(h)
+    }
+    await rebuildProducerState(log, h.producers, null)
+    return true
   }
 
   /**

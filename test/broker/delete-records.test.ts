@@ -31,17 +31,17 @@ describe('broker/delete-records', () => {
     expect(res.topics[0].errorCode).toBe(ErrorCode.NONE)
   }
 
-  async function leaderOf(topic: string): Promise<number> {
-    return until(`a leader of ${topic}`, async () => {
-      const md = await (await broker(1)).request(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
-      const p = md.topics[0]?.partitions[0]
-      return p && p.leaderId >= 0 && p.isrNodes.length === 3 ? (p.leaderId as number) : undefined
+  /** The partition's leader, once its ISR has `isr` members. */
+  async function leaderOf(topic: string, isr = 3): Promise<number> {
+    return until(`a leader of ${topic}`, () => {
+      const p = cluster.runtime.image.topicsByName.get(topic)?.partitions[0]
+      return p && p.leader >= 0 && p.isr.length === isr ? p.leader : undefined
     })
   }
 
-  async function produce(topic: string, values: string[]): Promise<void> {
+  async function produce(topic: string, values: string[], isr = 3): Promise<void> {
     for (const value of values) {
-      const res = await (await broker(await leaderOf(topic))).request(ApiKey.Produce, 8, {
+      const res = await (await broker(await leaderOf(topic, isr))).request(ApiKey.Produce, 8, {
         transactionalId: null,
         acks: -1,
         timeoutMs: 10_000,
@@ -51,8 +51,8 @@ describe('broker/delete-records', () => {
     }
   }
 
-  async function deleteRecords(topic: string, offset: number, to?: number, version = 2): Promise<{ errorCode: number; lowWatermark: number }> {
-    const res = await (await broker(to ?? (await leaderOf(topic)))).request(ApiKey.DeleteRecords, version, {
+  async function deleteRecords(topic: string, offset: number, to?: number, version = 2, isr = 3): Promise<{ errorCode: number; lowWatermark: number }> {
+    const res = await (await broker(to ?? (await leaderOf(topic, isr)))).request(ApiKey.DeleteRecords, version, {
       topics: [{ name: topic, partitions: [{ partitionIndex: 0, offset }] }],
       timeoutMs: 10_000,
     })
@@ -110,6 +110,29 @@ describe('broker/delete-records', () => {
     clients.clear()
     await cluster.restart()
     expect(await earliest(topic)).toBe(4)
+  }, 60_000)
+
+  it('a replica that was down while its records were deleted starts again at the new log start and rejoins the ISR', async () => {
+    const topic = 'dr-down'
+    await createTopic(topic)
+    await produce(topic, ['0', '1'])
+    const leader = await leaderOf(topic)
+    const down = [1, 2, 3].find((id) => id !== leader)!
+    clients.get(down)?.close()
+    clients.delete(down)
+    await cluster.runtime.killBroker(down)
+    await leaderOf(topic, 2)
+    await produce(topic, ['2', '3', '4', '5'], 2)
+    // The ISR is the two brokers up: the answer does not wait for the one down.
+    expect(await deleteRecords(topic, -1, undefined, 2, 2)).toEqual({ errorCode: ErrorCode.NONE, lowWatermark: 6 })
+    await cluster.runtime.startBroker(down)
+    // Its log ends at 2, below the leader's start (6): it restarts empty at 6 (Kafka's
+    // truncateFullyAndStartAt) instead of fetching OFFSET_OUT_OF_RANGE forever.
+    await leaderOf(topic, 3)
+    await cluster.runtime.failover(topic, 0, down)
+    expect(await earliest(topic)).toBe(6)
+    await produce(topic, ['6'])
+    expect(await fetchError(topic, 6)).toBe(ErrorCode.NONE)
   }, 60_000)
 
   it('-1 means the high watermark; a lower offset than the log start changes nothing', async () => {
