@@ -60,13 +60,17 @@ describe('broker/delete-records', () => {
     return { errorCode: p.errorCode as number, lowWatermark: Number(p.lowWatermark) }
   }
 
+  /** The log start its leader answers (asked again while a leader just elected is not ready). */
   async function earliest(topic: string): Promise<number> {
-    const res = await (await broker(await leaderOf(topic))).request(ApiKey.ListOffsets, 5, {
-      replicaId: -1,
-      isolationLevel: 0,
-      topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2 }] }],
+    return until(`the log start of ${topic}`, async () => {
+      const res = await (await broker(await leaderOf(topic))).request(ApiKey.ListOffsets, 5, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2 }] }],
+      })
+      const p = res.topics[0].partitions[0]
+      return p.errorCode === ErrorCode.NONE ? Number(p.offset) : undefined
     })
-    return Number(res.topics[0].partitions[0].offset)
   }
 
   async function fetchError(topic: string, fetchOffset: number): Promise<number> {
