@@ -27,6 +27,8 @@ export interface ReplicaFetchPartition {
   /** Epoch of the follower's last batch (its latest epoch); -1 when its log is empty. */
   lastFetchedEpoch: number
   currentLeaderEpoch: number
+  /** The follower's log start offset: the leader answers DeleteRecords once its ISR has moved it. */
+  logStartOffset: number
 }
 
 export interface ReplicaFetchResult {
@@ -134,6 +136,7 @@ export class ReplicaFetchers {
         fetchOffset: h.log!.logEndOffset,
         lastFetchedEpoch: h.log!.latestEpoch(),
         currentLeaderEpoch: h.leaderEpoch,
+        logStartOffset: h.log!.logStartOffset,
       }))
       const maxWaitMs = Number(brokerConfig(cluster.image.brokerConfigs, 'replica.fetch.wait.max.ms'))
       let results: ReplicaFetchResult[]
@@ -166,22 +169,43 @@ export class ReplicaFetchers {
    */
   private applyResult(h: Hosted, leaderId: number, sent: ReplicaFetchPartition, r: ReplicaFetchResult): Promise<boolean> {
     const current = (): boolean => h.role === 'follower' && h.leaderId === leaderId && h.leaderEpoch === sent.currentLeaderEpoch && h.log !== null
+    if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && r.logStartOffset > sent.fetchOffset) return this.inChain(h, () => current() && this.startAtLeaderLogStart(h, sent, r))
     if (r.errorCode !== ErrorCode.NONE) return Promise.resolve(false)
-    if (r.divergingEpoch === null && r.records.length === 0) {
+    if (r.divergingEpoch === null && r.records.length === 0 && r.logStartOffset <= h.log!.logStartOffset) {
       // Nothing to write (the idle case, for every partition of every round): only the HWM moves,
       // which needs no step in the chain.
       if (current()) this.followHighWatermark(h.log!, r.highWatermark)
       return Promise.resolve(false)
     }
-    const work = h.transition.then(() => {
-      if (!current()) return false
-      return this.process(h, sent, r)
-    })
+    return this.inChain(h, () => current() && this.process(h, sent, r))
+  }
+
+  /** Runs `step` in the partition's transition chain; resolves with its result. */
+  private inChain(h: Hosted, step: () => false | Promise<boolean>): Promise<boolean> {
+    const work = h.transition.then(step)
     h.transition = work.then(
       () => undefined,
       () => undefined,
     )
     return work
+  }
+
+  /**
+   * The leader's log starts past our log end (records deleted, or retention, while this replica
+   * was away): nothing we hold is of use, and fetching at our end would be out of range forever.
+   * As Kafka's follower (truncateFullyAndStartAt), the log restarts empty at the leader's start.
+   */
+  private async startAtLeaderLogStart(h: Hosted, sent: ReplicaFetchPartition, r: ReplicaFetchResult): Promise<boolean> {
+    const log = h.log!
+    if (log.logEndOffset !== sent.fetchOffset || r.logStartOffset <= log.logEndOffset) return false
+    this.opts.log.info('replica restarts at the leader log start', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: r.logStartOffset })
+    await log.truncateFullyAndStartAt(r.logStartOffset)
+    if (h.producerSnapshot) {
+      h.producerSnapshot = null
+      await this.opts.dropProducerSnapshot(h)
+    }
+    await rebuildProducerState(log, h.producers, null)
+    return true
   }
 
   /**
@@ -272,7 +296,21 @@ export class ReplicaFetchers {
       if (h.divergence && log.logEndOffset > h.divergence.fromOffset) this.converged(h)
     }
     this.followHighWatermark(log, r.highWatermark)
-    return moved
+    return (await this.followLogStart(h, r.logStartOffset)) || moved
+  }
+
+  /**
+   * The leader's log start moved (DeleteRecords, retention): the follower moves its own there too,
+   * as Kafka's follower does (maybeIncrementLogStartOffset after each fetch), up to its own HWM (what
+   * it holds that the leader has committed), and reports it in its next fetch. Returns true when
+   * the log start moved.
+   */
+  private async followLogStart(h: Hosted, leaderLogStartOffset: number): Promise<boolean> {
+    const log = h.log!
+    const target = Math.min(leaderLogStartOffset, log.highWatermark)
+    if (target <= log.logStartOffset) return false
+    await log.deleteRecordsBefore(target)
+    return true
   }
 
   /** A follower's HWM: the leader's, up to what it holds itself. */

@@ -43,6 +43,18 @@ interface AckWaiter {
   cancelTimer: () => void
 }
 
+/** A DeleteRecords waiting for the low watermark to reach `offset` (Kafka's DelayedDeleteRecords). */
+interface DeleteWaiter {
+  offset: number
+  resolve: (errorCode: number) => void
+}
+
+export interface DeleteRecordsResult {
+  errorCode: number
+  /** The partition's low watermark when answered; -1 with an error. */
+  lowWatermark: number
+}
+
 export interface Hosted {
   readonly key: string
   readonly topicId: string
@@ -55,6 +67,7 @@ export interface Hosted {
   replicas: number[]
   leader: LeaderReplication | null
   readonly ackWaiters: Set<AckWaiter>
+  readonly deleteWaiters: Set<DeleteWaiter>
   /** An ISR change sent to the controller and not answered yet. */
   isrChangeInFlight: boolean
   /** Transitions of this partition run one after another. */
@@ -92,6 +105,7 @@ export function newHosted(topicId: string, partition: number, replicas: number[]
     replicas,
     leader: null,
     ackWaiters: new Set(),
+    deleteWaiters: new Set(),
     isrChangeInFlight: false,
     transition: Promise.resolve(),
     producers: new ProducerStateTable(),
@@ -550,6 +564,63 @@ export class ReplicaManager {
 
   private failWaiters(h: Hosted, errorCode: number): void {
     for (const w of [...h.ackWaiters]) w.resolve(errorCode)
+    for (const w of [...h.deleteWaiters]) w.resolve(errorCode)
+  }
+
+  /**
+   * DeleteRecords on the leader (Kafka's Partition.deleteRecordsOnLeader and DelayedDeleteRecords):
+   * `offset` -1 is the high watermark; beyond the HWM (or negative) is OFFSET_OUT_OF_RANGE. The log
+   * start moves durably here, then the answer waits until every ISR member reports it too (the low
+   * watermark reaches it), or `timeoutMs` (REQUEST_TIMED_OUT). Records below it are gone for
+   * every reader: fetches below the log start answer OFFSET_OUT_OF_RANGE.
+   */
+  async deleteRecords(p: PartitionInfo, offset: number, timeoutMs: number): Promise<DeleteRecordsResult> {
+    const failed = (errorCode: number): DeleteRecordsResult => ({ errorCode, lowWatermark: -1 })
+    let led = this.leaderLog(p)
+    if ('errorCode' in led && led.errorCode === ErrorCode.LEADER_NOT_AVAILABLE) {
+      await this.hosted.get(partitionKey(p.topicId, p.partition))?.transition
+      led = this.leaderLog(p)
+    }
+    if ('errorCode' in led) return failed(led.errorCode)
+    const { hosted: h, log } = led
+    const target = offset === -1 ? log.highWatermark : offset
+    if (target < 0 || target > log.highWatermark) return failed(ErrorCode.OFFSET_OUT_OF_RANGE)
+    try {
+      await log.deleteRecordsBefore(target)
+    } catch (error) {
+      if (isStorageError(error, 'OFFSET_OUT_OF_RANGE')) return failed(ErrorCode.OFFSET_OUT_OF_RANGE)
+      this.opts.log.error('delete records failed', { broker: this.brokerId, partition: h.key, error: String(error) })
+      return failed(ErrorCode.KAFKA_STORAGE_ERROR)
+    }
+    // Followers waiting at this leader learn the new log start now, not at their next append.
+    this.wakeReplicaFetches(h, Infinity)
+    const errorCode = await this.waitForLowWatermark(h, target, timeoutMs)
+    if (errorCode !== ErrorCode.NONE) return failed(errorCode)
+    return { errorCode, lowWatermark: h.leader && h.log ? h.leader.lowWatermark(h.log.logStartOffset) : target }
+  }
+
+  private waitForLowWatermark(h: Hosted, offset: number, timeoutMs: number): Promise<number> {
+    if (h.role !== 'leader' || !h.leader || !h.log) return Promise.resolve(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    if (h.leader.lowWatermark(h.log.logStartOffset) >= offset) return Promise.resolve(ErrorCode.NONE)
+    return new Promise((resolve) => {
+      const cancelTimer = this.opts.scheduler.setTimer(() => waiter.resolve(ErrorCode.REQUEST_TIMED_OUT), Math.max(timeoutMs, 1))
+      const waiter: DeleteWaiter = {
+        offset,
+        resolve: (code) => {
+          cancelTimer()
+          h.deleteWaiters.delete(waiter)
+          resolve(code)
+        },
+      }
+      h.deleteWaiters.add(waiter)
+    })
+  }
+
+  /** A follower reported its log start, or the ISR changed: answers the deletions now done. */
+  private checkDeleteWaiters(h: Hosted): void {
+    if (h.deleteWaiters.size === 0 || !h.leader || !h.log) return
+    const low = h.leader.lowWatermark(h.log.logStartOffset)
+    for (const w of [...h.deleteWaiters]) if (low >= w.offset) w.resolve(ErrorCode.NONE)
   }
 
   /** The HWM moved (or may have): persist it, wake fetches, complete acks=all requests. */
@@ -559,6 +630,8 @@ export class ReplicaManager {
     const moved = hwm > h.log.highWatermark
     if (moved) h.log.setHighWatermark(hwm)
     for (const w of [...h.ackWaiters]) if (hwm >= w.offsetExclusive) w.resolve(ErrorCode.NONE)
+    // The ISR may have changed (this also runs on every committed ISR): a member gone no longer holds a deletion.
+    this.checkDeleteWaiters(h)
     this.opts.wake(h.key)
     if (moved) this.wakeReplicaFetches(h, Infinity)
   }
@@ -594,10 +667,14 @@ export class ReplicaManager {
     return Math.max(maxWaitMs, Math.min(IDLE_FETCH_WAIT_MAX_MS, Math.floor(lagMaxMs / 3)))
   }
 
-  /** serveOne's checks without its answer: true when the follower is caught up (nothing to send). */
+  /**
+   * serveOne's checks without its answer: true when the follower is caught up (nothing to send).
+   * A follower whose log start is behind the leader's is not: the answer tells it the new start
+   * (a DeleteRecords waits for it), whether or not it was woken when the start moved.
+   */
   private caughtUp(followerId: number, rp: ReplicaFetchPartition): boolean {
     const state = this.fetchState(followerId, rp)
-    return !('result' in state) && rp.fetchOffset >= state.log.logEndOffset
+    return !('result' in state) && rp.fetchOffset >= state.log.logEndOffset && rp.logStartOffset >= state.log.logStartOffset
   }
 
   /**
@@ -633,8 +710,9 @@ export class ReplicaManager {
     if (rp.fetchOffset > log.logEndOffset) return answer(ErrorCode.NONE, { epoch: log.latestEpoch(), endOffset: log.logEndOffset }, h)
     if (rp.fetchOffset < log.logStartOffset) return answer(ErrorCode.OFFSET_OUT_OF_RANGE, null, h)
 
-    const progress = leader.onFollowerFetch(followerId, rp.fetchOffset, this.opts.scheduler.nowMs())
+    const progress = leader.onFollowerFetch(followerId, rp.fetchOffset, this.opts.scheduler.nowMs(), rp.logStartOffset)
     if (progress.hwmAdvanced) this.afterHighWatermarkMove(h)
+    this.checkDeleteWaiters(h)
     // A fenced follower (hung, or cut from the controller, and fetching still) cannot join: the
     // controller would refuse it on every fetch (KIP-841: the leader proposes eligible replicas only).
     if (progress.expandIsr && this.opts.cluster.image.brokers.get(followerId)?.fenced === false) this.proposeIsr(h, progress.expandIsr)

@@ -24,6 +24,8 @@ export interface FollowerState {
   lastFetchMs: number
   /** The leader's LEO at the follower's previous fetch (Kafka's lastFetchLeaderLogEndOffset). */
   lastFetchLeaderLeo: number
+  /** The follower's log start offset as its last fetch said; -1 before its first fetch. */
+  logStartOffset: number
 }
 
 export interface LeaderInit {
@@ -67,6 +69,7 @@ export class LeaderReplication {
         lastCaughtUpMs: inIsr ? init.nowMs : 0,
         lastFetchMs: 0,
         lastFetchLeaderLeo: -1,
+        logStartOffset: -1,
       })
     }
     this.recomputeHighWatermark()
@@ -125,13 +128,15 @@ export class LeaderReplication {
   }
 
   /**
-   * A follower fetched at `fetchOffset`. Returns whether the high watermark advanced and, when the
-   * follower is out of the ISR but now caught up, the ISR the leader should propose.
+   * A follower fetched at `fetchOffset`, its log starting at `logStartOffset`. Returns whether the
+   * high watermark advanced and, when the follower is out of the ISR but now caught up, the ISR the
+   * leader should propose.
    */
-  onFollowerFetch(followerId: number, fetchOffset: number, nowMs: number): { hwmAdvanced: boolean; expandIsr: number[] | null } {
+  onFollowerFetch(followerId: number, fetchOffset: number, nowMs: number, logStartOffset = -1): { hwmAdvanced: boolean; expandIsr: number[] | null } {
     const f = this.followers.get(followerId)
     if (!f) return { hwmAdvanced: false, expandIsr: null }
     f.leo = Math.min(fetchOffset, this.leo)
+    f.logStartOffset = logStartOffset
     if (fetchOffset >= this.leo) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, nowMs)
     else if (fetchOffset >= f.lastFetchLeaderLeo) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, f.lastFetchMs)
     f.lastFetchLeaderLeo = this.leo
@@ -160,6 +165,23 @@ export class LeaderReplication {
     const lagging = this.laggingIsrMembers(nowMs, replicaLagMaxMs)
     if (lagging.length === 0) return null
     return [...this.isrSet].filter((id) => !lagging.includes(id))
+  }
+
+  /**
+   * The low watermark (DeleteRecords): the lowest log start among the leader's and its ISR
+   * followers' (each as its last fetch said), so that a deletion is answered once every replica
+   * that may be elected has dropped the records too. A follower not heard from yet counts as -1.
+   * Kafka counts every replica on a live broker; out-of-ISR replicas are left out here so that one
+   * lagging replica does not hold every DeleteRecords until its timeout.
+   */
+  lowWatermark(leaderLogStartOffset: number): number {
+    let low = leaderLogStartOffset
+    for (const id of this.isrSet) {
+      if (id === this.leaderId) continue
+      const start = this.followers.get(id)?.logStartOffset ?? -1
+      if (start < low) low = start
+    }
+    return low
   }
 
   /** acks=all for a batch ending before `offsetExclusive` is done once the HWM reaches it. */

@@ -189,6 +189,22 @@ export class Partition implements PartitionLog {
     })
   }
 
+  truncateFullyAndStartAt(offset: number): Promise<void> {
+    assert(Number.isInteger(offset) && offset >= 0, `invalid start offset ${offset}`)
+    return this.queue.run(true, async () => {
+      this.checkUsable()
+      const removed = this.basesFrom(0, this.index.length)
+      this.index.truncate(0)
+      this.cleanedEnd = -1
+      this.startOffset = this.nextOffset = this.endOffset = offset
+      this.hwm = offset
+      // Every epoch entry goes (all start at or after 0): the log holds no batch of any epoch.
+      this.epochs.truncateFromEnd(0)
+      await this.commit({ appended: [], removed, removedFrom: 'tail' })
+      this.notify()
+    })
+  }
+
   deleteRecordsBefore(offset: number): Promise<void> {
     return this.queue.run(true, async () => {
       this.checkUsable()

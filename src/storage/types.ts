@@ -144,6 +144,11 @@ export interface PartitionLog {
    * epoch entries starting at the LEO do (an epoch assigned at an election, nothing written in it).
    */
   truncateTo(offset: number): Promise<void>
+  /**
+   * A follower whose log ends below its leader's log start (Kafka's truncateFullyAndStartAt): every
+   * batch and epoch entry goes, and the log restarts empty at `offset` (log start, LEO and HWM).
+   */
+  truncateFullyAndStartAt(offset: number): Promise<void>
   /** DeleteRecords: moves logStartOffset to `offset` (no-op if not above it) and deletes whole
    * batches entirely below it. OFFSET_OUT_OF_RANGE beyond LEO. */
   deleteRecordsBefore(offset: number): Promise<void>

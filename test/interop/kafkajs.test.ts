@@ -39,6 +39,34 @@ describe('interop/kafkajs 2.2.4', () => {
     }
   })
 
+  it('admin.deleteTopicRecords moves the low offsets (DeleteRecords), -1 to the high watermark', async () => {
+    const admin = kafka.admin()
+    await admin.connect()
+    const producer = kafka.producer()
+    await producer.connect()
+    try {
+      await admin.createTopics({ topics: [{ topic: 'kjs-trim', numPartitions: 2 }] })
+      for (let i = 0; i < 5; i++) {
+        await producer.send({ topic: 'kjs-trim', acks: -1, messages: [{ partition: 0, value: `a${i}` }, { partition: 1, value: `b${i}` }] })
+      }
+      // kafkajs finds the leaders in its admin's metadata cache, which a createTopics does not fill.
+      await admin.fetchTopicMetadata({ topics: ['kjs-trim'] })
+      await admin.deleteTopicRecords({ topic: 'kjs-trim', partitions: [{ partition: 0, offset: '3' }, { partition: 1, offset: '-1' }] })
+      const offsets = await admin.fetchTopicOffsets('kjs-trim')
+      expect(offsets.sort((a, b) => a.partition - b.partition).map((o) => [o.low, o.high])).toEqual([
+        ['3', '5'],
+        ['5', '5'],
+      ])
+      // Past the high watermark: kafkajs reports the broker's OFFSET_OUT_OF_RANGE.
+      await expect(admin.deleteTopicRecords({ topic: 'kjs-trim', partitions: [{ partition: 0, offset: '9' }] })).rejects.toMatchObject({
+        cause: { partitions: [{ partition: 0, error: { type: 'OFFSET_OUT_OF_RANGE' } }] },
+      })
+    } finally {
+      await producer.disconnect()
+      await admin.disconnect()
+    }
+  })
+
   it('what the producer writes reads back identical: keys, values, headers, partitions', async () => {
     const admin = kafka.admin()
     await admin.connect()

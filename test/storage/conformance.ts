@@ -306,6 +306,19 @@ export function runLogStoreConformance(name: string, makeHarness: MakeHarness): 
       expect((await log.appendAsLeader(makeBatch({ tag: 'n' }), 0)).baseOffset).toBe(3)
     })
 
+    it('truncateFullyAndStartAt past the log end empties the log, its epochs and HWM, and restarts it there (durably)', async () => {
+      let log = await store.partition(TOPIC, 0)
+      await log.appendAsLeader(makeBatch({ records: 4 }), 2)
+      log.setHighWatermark(4)
+      await log.truncateFullyAndStartAt(12)
+      expect([log.logStartOffset, log.logEndOffset, log.highWatermark, log.batchCount, log.sizeBytes, log.latestEpoch()]).toEqual([12, 12, 12, 0, 0, -1])
+      log = await (await reopen()).partition(TOPIC, 0)
+      expect([log.logStartOffset, log.logEndOffset, log.batchCount, log.latestEpoch()]).toEqual([12, 12, 0, -1])
+      await expectStorageError(log.read(4, 1, 12), 'OFFSET_OUT_OF_RANGE')
+      expect((await log.appendAsLeader(makeBatch({ tag: 'n' }), 3)).baseOffset).toBe(12)
+      expect(await readTags(log)).toEqual(['n'])
+    })
+
     it('deleteRecordsBefore: moves the log start, deletes whole batches below it', async () => {
       let log = await store.partition(TOPIC, 0)
       for (const tag of ['a', 'b', 'c']) await log.appendAsLeader(makeBatch({ records: 10, tag }), 0)
