@@ -211,6 +211,33 @@ describe('broker/handlers', () => {
     expect(list.topics[0].partitions[0].offset).toBe(0)
   })
 
+  it('a compacted topic refuses a batch with records without a key: INVALID_RECORD, each one in recordErrors', async () => {
+    await createTopic('compacted', 1, [{ name: 'cleanup.policy', value: 'compact,delete' }])
+    const leader = await leaderOf('compacted', 0)
+    const records = encodeRecordBatch({
+      baseTimestamp: Date.now(),
+      records: [{ key: 'a', value: '1' }, { key: null, value: '2' }, { key: 'c', value: '3' }, { key: null, value: '4' }],
+    })
+    const refused = (await leader.request(ApiKey.Produce, 8, produceBody('compacted', 0, records))).responses[0].partitionResponses[0]
+    expect(refused.errorCode).toBe(ErrorCode.INVALID_RECORD)
+    const message = 'Compacted topic cannot accept message without key in topic partition compacted-0'
+    expect(refused.recordErrors).toEqual([
+      { batchIndex: 1, batchIndexErrorMessage: message },
+      { batchIndex: 3, batchIndexErrorMessage: message },
+    ])
+    expect(refused.errorMessage).toContain('One or more records have been rejected due to 2 record errors')
+    // Produce v7 has no recordErrors: the partition's error alone.
+    const v7 = (await leader.request(ApiKey.Produce, 7, produceBody('compacted', 0, records))).responses[0].partitionResponses[0]
+    expect(v7.errorCode).toBe(ErrorCode.INVALID_RECORD)
+    // Nothing was stored; keyed records are.
+    const keyed = (await leader.request(ApiKey.Produce, 8, produceBody('compacted', 0, batch(['x', 'y'])))).responses[0].partitionResponses[0]
+    expect(keyed).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0, recordErrors: [] })
+    // A topic that is not compacted takes records without a key.
+    await createTopic('not-compacted', 1)
+    const plain = await (await leaderOf('not-compacted', 0)).request(ApiKey.Produce, 8, produceBody('not-compacted', 0, records))
+    expect(plain.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NONE)
+  })
+
   it('a broker that does not lead a partition answers NOT_LEADER_OR_FOLLOWER', async () => {
     await createTopic('lead', 1)
     const md = await (await broker(1)).request(ApiKey.Metadata, 9, { topics: [{ name: 'lead' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
