@@ -142,8 +142,13 @@ async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<Lis
       } else if (rp.timestamp === LATEST) {
         out.offset = fetchable
       } else if (rp.timestamp === MAX_TIMESTAMP && ctx.apiVersion >= 7) {
-        const found = await maxTimestampOffset(log, fetchable)
-        if (found && found.offset < fetchable) {
+        const found = await maxTimestampOffset(log, fetchable).catch((error: unknown) => {
+          // A batch that fails its checks is never used: the client retries, as after a Fetch's.
+          if (isStorageError(error, 'CORRUPT_BATCH')) return 'corrupt' as const
+          throw error
+        })
+        if (found === 'corrupt') out.errorCode = ErrorCode.KAFKA_STORAGE_ERROR
+        else if (found && found.offset < fetchable) {
           out.offset = found.offset
           out.timestamp = found.timestamp
         }
