@@ -55,14 +55,12 @@ export async function commitOffsets(c: CoordinatorAccess, groupId: string, req: 
   if ('errorCode' in found) return all(found.errorCode)
   const { shard } = found
   const group = shard.groups.get(groupId)
-  if (group && group.state === 'Dead') return all(ErrorCode.COORDINATOR_NOT_AVAILABLE)
-  if (!group || group.isEmpty) {
-    if (req.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION)
-  } else if (req.generationId < 0 && req.memberId === '') {
-    return all(ErrorCode.UNKNOWN_MEMBER_ID)
-  } else {
-    if (!group.members.has(req.memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID)
-    if (req.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION)
+  // No group here: a commit of a generation comes from a group that is gone.
+  if (!group && req.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION)
+  if (group) {
+    const invalid = offsetCommitError(group, req, false)
+    if (invalid !== ErrorCode.NONE) return all(invalid)
+    // The member has its generation but not yet its assignment: it retries after its sync.
     if (group.state === 'CompletingRebalance') return all(ErrorCode.REBALANCE_IN_PROGRESS)
   }
   const { codes, entries } = offsetEntries(c, groupId, topics)
@@ -88,7 +86,7 @@ export async function commitTxnOffsets(c: CoordinatorAccess, groupId: string, re
   if ('errorCode' in found) return all(found.errorCode)
   const { shard } = found
   const group = shard.groups.get(groupId) ?? c.getOrCreate(shard, groupId)
-  const invalid = txnCommitError(group, req)
+  const invalid = offsetCommitError(group, req, true)
   if (invalid !== ErrorCode.NONE) return all(invalid)
   const { codes, entries } = offsetEntries(c, groupId, topics)
   if (entries.length === 0) return codes
@@ -192,20 +190,19 @@ function byTopic(tps: { topic: string; partition: number }[]): { name: string; p
 }
 
 /**
- * Kafka's validateOffsetCommit for a transactional commit: generation -1 on an empty group passes
- * (v0-2 send neither generation nor member); a member, instance id or generation given must match
- * the group's (FENCED_INSTANCE_ID for an instance id now held by another member).
+ * Kafka's validateOffsetCommit: generation -1 on an empty group passes (an admin, a simple
+ * consumer, a v0-2 transactional producer); a member, instance id or generation given must match
+ * the group's (`Group.memberError`: FENCED_INSTANCE_ID for an instance id now held by another
+ * member id). Otherwise a group with members takes plain commits only from its members, while a
+ * transactional commit that names no member passes (TxnOffsetCommit v0-2 cannot name one).
  */
-function txnCommitError(group: Group, req: { generationId: number; memberId: string; groupInstanceId: string | null }): number {
+function offsetCommitError(group: Group, req: OffsetCommitRequest, transactional: boolean): number {
   if (group.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE
   if (req.generationId < 0 && group.state === 'Empty') return ErrorCode.NONE
-  if (req.generationId < 0 && req.memberId === '' && req.groupInstanceId === null) return ErrorCode.NONE
-  if (req.groupInstanceId !== null) {
-    const holder = [...group.members.values()].find((m) => m.groupInstanceId === req.groupInstanceId)
-    if (!holder) return ErrorCode.UNKNOWN_MEMBER_ID
-    if (holder.memberId !== req.memberId) return ErrorCode.FENCED_INSTANCE_ID
-  } else if (!group.members.has(req.memberId)) {
-    return ErrorCode.UNKNOWN_MEMBER_ID
+  if (req.generationId >= 0 || req.memberId !== '' || req.groupInstanceId !== null) {
+    const invalid = group.memberError(req.memberId, req.groupInstanceId)
+    if (invalid !== ErrorCode.NONE) return invalid
+    return req.generationId === group.generationId ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION
   }
-  return req.generationId === group.generationId ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION
+  return transactional || group.state === 'Empty' ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID
 }

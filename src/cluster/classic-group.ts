@@ -9,8 +9,9 @@
  * Rules followed (Kafka's GroupCoordinator): the two-step join for JoinGroup v4+
  * (MEMBER_ID_REQUIRED), generation fencing (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
  * REBALANCE_IN_PROGRESS), static membership (a known group.instance.id rejoining replaces its old
- * member id without a rebalance when nothing changed), protocol selection by vote among the
- * protocols every member supports.
+ * member id without a rebalance when nothing changed; the old member id is then fenced:
+ * FENCED_INSTANCE_ID, the instance id being checked before the member id), protocol selection
+ * by vote among the protocols every member supports.
  */
 
 import { ErrorCode } from '../protocol/errors.js'
@@ -144,11 +145,9 @@ export class Group {
       this.pendingMembers.delete(req.memberId)
       return this.addMember(req.memberId, req, nowMs, reply)
     }
-    const member = this.members.get(req.memberId)
-    if (!member) return fail(ErrorCode.UNKNOWN_MEMBER_ID)
-    if (req.groupInstanceId !== null && this.staticMembers.get(req.groupInstanceId) !== req.memberId) {
-      return fail(ErrorCode.FENCED_INSTANCE_ID)
-    }
+    const invalid = this.memberError(req.memberId, req.groupInstanceId)
+    if (invalid !== ErrorCode.NONE) return fail(invalid)
+    const member = this.members.get(req.memberId)!
     member.lastHeartbeatMs = nowMs
     switch (this.state) {
       case 'PreparingRebalance':
@@ -316,9 +315,9 @@ export class Group {
   ): void {
     const fail = (errorCode: number): void => reply({ errorCode, protocolType: null, protocolName: null, assignment: EMPTY })
     if (this.state === 'Dead') return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
-    const member = this.members.get(req.memberId)
-    if (!member) return fail(ErrorCode.UNKNOWN_MEMBER_ID)
-    if (req.groupInstanceId !== null && this.staticMembers.get(req.groupInstanceId) !== req.memberId) return fail(ErrorCode.FENCED_INSTANCE_ID)
+    const invalid = this.memberError(req.memberId, req.groupInstanceId)
+    if (invalid !== ErrorCode.NONE) return fail(invalid)
+    const member = this.members.get(req.memberId)!
     if (req.generationId !== this.generationId) return fail(ErrorCode.ILLEGAL_GENERATION)
     if ((req.protocolType !== null && req.protocolType !== this.protocolType) || (req.protocolName !== null && req.protocolName !== this.protocolName)) {
       return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
@@ -352,43 +351,59 @@ export class Group {
 
   heartbeat(req: { memberId: string; generationId: number; groupInstanceId: string | null }, nowMs: number): number {
     if (this.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE
-    const member = this.members.get(req.memberId)
-    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID
-    if (req.groupInstanceId !== null && this.staticMembers.get(req.groupInstanceId) !== req.memberId) return ErrorCode.FENCED_INSTANCE_ID
+    const invalid = this.memberError(req.memberId, req.groupInstanceId)
+    if (invalid !== ErrorCode.NONE) return invalid
     if (req.generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION
-    member.lastHeartbeatMs = nowMs
+    this.members.get(req.memberId)!.lastHeartbeatMs = nowMs
     if (this.state === 'PreparingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS
     return ErrorCode.NONE
   }
 
-  /** Members leave; returns each one's error code (UNKNOWN_MEMBER_ID for strangers). */
+  /**
+   * Members leave; returns each one's error code. A member named by group.instance.id alone (an
+   * empty member id: an admin removing a static member) is looked up by it; otherwise the member
+   * is checked as any request's (`memberError`).
+   */
   leave(members: { memberId: string; groupInstanceId: string | null }[], nowMs: number): number[] {
-    const codes: number[] = []
     let left = false
-    for (const who of members) {
+    let pendingLeft = false
+    const codes = members.map((who) => {
       let memberId = who.memberId
-      if (who.groupInstanceId !== null) {
-        const known = this.staticMembers.get(who.groupInstanceId)
-        if (!known || (memberId !== '' && memberId !== known)) {
-          codes.push(known ? ErrorCode.FENCED_INSTANCE_ID : ErrorCode.UNKNOWN_MEMBER_ID)
-          continue
-        }
-        memberId = known
-      }
-      if (this.pendingMembers.delete(memberId)) {
-        codes.push(ErrorCode.NONE)
-        continue
-      }
-      if (!this.members.has(memberId)) {
-        codes.push(ErrorCode.UNKNOWN_MEMBER_ID)
-        continue
+      if (memberId === '') {
+        const current = who.groupInstanceId === null ? undefined : this.staticMembers.get(who.groupInstanceId)
+        if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID
+        memberId = current
+      } else if (this.pendingMembers.delete(memberId)) {
+        pendingLeft = true
+        return ErrorCode.NONE
+      } else {
+        const invalid = this.memberError(memberId, who.groupInstanceId)
+        if (invalid !== ErrorCode.NONE) return invalid
       }
       this.removeMember(memberId)
-      codes.push(ErrorCode.NONE)
       left = true
-    }
+      return ErrorCode.NONE
+    })
     if (left) this.afterMembershipLoss(nowMs)
+    // A join phase may have been waiting only for that pending member.
+    else if (pendingLeft) this.maybeCompleteJoin(nowMs)
     return codes
+  }
+
+  /**
+   * Who may speak for a member (Kafka's validateCurrentMember): a request that names a
+   * group.instance.id is checked against the member id that holds the instance now, before the
+   * member id itself. A member replaced by a newer incarnation of its instance thus gets
+   * FENCED_INSTANCE_ID and stops; UNKNOWN_MEMBER_ID would make it rejoin, replace its
+   * replacement, and so on without end.
+   */
+  memberError(memberId: string, groupInstanceId: string | null): number {
+    if (groupInstanceId !== null) {
+      const current = this.staticMembers.get(groupInstanceId)
+      if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID
+      return current === memberId ? ErrorCode.NONE : ErrorCode.FENCED_INSTANCE_ID
+    }
+    return this.members.has(memberId) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID
   }
 
   /** Expires members whose session ran out, and ends a join phase whose time is up. */

@@ -22,15 +22,23 @@ import { parseRecords } from './record-batch.js'
 /** Kafka's smallest possible batch of any magic (a v0 record); below this a size is corrupt. */
 const RECORD_OVERHEAD_V0 = 14
 
+/** One refused record of a batch (Kafka's RecordError): its index in the batch and why. */
+export interface RecordError {
+  batchIndex: number
+  message: string
+}
+
 export type ValidationResult =
   | ({ ok: true } & ParsedBatches)
-  | { ok: false; errorCode: number; message: string }
+  | { ok: false; errorCode: number; message: string; recordErrors?: RecordError[] }
 
 export interface ValidateOptions {
   /** The Produce request version; decides a few answers as Kafka does. Default: 3+ behaviour. */
   produceVersion?: number
   /** The topic is compacted: every record needs a key (checked on uncompressed batches). */
   requireKeys?: boolean
+  /** The partition, as `topic-partition`, named in per-record messages as Kafka does. */
+  topicPartition?: string
 }
 
 function fail(errorCode: number, message: string): ValidationResult {
@@ -117,10 +125,10 @@ function validateBatch(buf: Buffer, h: BatchHeader, version: number, opts: Valid
     return fail(ErrorCode.INVALID_RECORD, `invalid sequence ${h.baseSequence} with producerId ${h.producerId}`)
   }
   if (h.compression === Compression.NONE) {
-    let missingKey = -1
+    const missingKeys: number[] = []
     const onRecord = opts.requireKeys
       ? (rec: { key: Buffer | null }, index: number) => {
-          if (missingKey < 0 && rec.key === null) missingKey = index
+          if (rec.key === null) missingKeys.push(index)
         }
       : undefined
     try {
@@ -129,12 +137,23 @@ function validateBatch(buf: Buffer, h: BatchHeader, version: number, opts: Valid
       if (error instanceof ProtocolError) return fail(ErrorCode.INVALID_RECORD, error.message)
       throw error
     }
-    if (opts.requireKeys && missingKey >= 0) {
-      return fail(ErrorCode.INVALID_RECORD, `record ${missingKey} has no key, which a compacted topic requires`)
+    if (missingKeys.length > 0) {
+      const message = `Compacted topic cannot accept message without key in topic partition ${opts.topicPartition ?? 'of this batch'}`
+      return recordsRefused(missingKeys.map((batchIndex) => ({ batchIndex, message })))
     }
   }
   if (h.timestampType === TimestampType.LOG_APPEND_TIME) {
     return fail(ErrorCode.INVALID_TIMESTAMP, 'producers may not set the timestamp type to LogAppendTime')
   }
   return null
+}
+
+/**
+ * A batch refused for some of its records (Kafka's processRecordErrors): INVALID_RECORD, every
+ * refused record in `recordErrors` (Produce v8+ answers them), and Kafka's message for the partition.
+ */
+function recordsRefused(recordErrors: RecordError[]): ValidationResult {
+  const shown = recordErrors.slice(0, 3).map((e) => `RecordError(batchIndex=${e.batchIndex}, message='${e.message}')`)
+  const message = `One or more records have been rejected due to ${recordErrors.length} record errors in total, and only showing the first three errors at most: [${shown.join(', ')}]`
+  return { ok: false, errorCode: ErrorCode.INVALID_RECORD, message, recordErrors }
 }

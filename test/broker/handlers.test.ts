@@ -211,6 +211,74 @@ describe('broker/handlers', () => {
     expect(list.topics[0].partitions[0].offset).toBe(0)
   })
 
+  it('a compacted topic refuses a batch with records without a key: INVALID_RECORD, each one in recordErrors', async () => {
+    await createTopic('compacted', 1, [{ name: 'cleanup.policy', value: 'compact,delete' }])
+    const leader = await leaderOf('compacted', 0)
+    const records = encodeRecordBatch({
+      baseTimestamp: Date.now(),
+      records: [{ key: 'a', value: '1' }, { key: null, value: '2' }, { key: 'c', value: '3' }, { key: null, value: '4' }],
+    })
+    const refused = (await leader.request(ApiKey.Produce, 8, produceBody('compacted', 0, records))).responses[0].partitionResponses[0]
+    expect(refused.errorCode).toBe(ErrorCode.INVALID_RECORD)
+    const message = 'Compacted topic cannot accept message without key in topic partition compacted-0'
+    expect(refused.recordErrors).toEqual([
+      { batchIndex: 1, batchIndexErrorMessage: message },
+      { batchIndex: 3, batchIndexErrorMessage: message },
+    ])
+    expect(refused.errorMessage).toContain('One or more records have been rejected due to 2 record errors')
+    // Produce v7 has no recordErrors: the partition's error alone.
+    const v7 = (await leader.request(ApiKey.Produce, 7, produceBody('compacted', 0, records))).responses[0].partitionResponses[0]
+    expect(v7.errorCode).toBe(ErrorCode.INVALID_RECORD)
+    // Nothing was stored; keyed records are.
+    const keyed = (await leader.request(ApiKey.Produce, 8, produceBody('compacted', 0, batch(['x', 'y'])))).responses[0].partitionResponses[0]
+    expect(keyed).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0, recordErrors: [] })
+    // A topic that is not compacted takes records without a key.
+    await createTopic('not-compacted', 1)
+    const plain = await (await leaderOf('not-compacted', 0)).request(ApiKey.Produce, 8, produceBody('not-compacted', 0, records))
+    expect(plain.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NONE)
+  })
+
+  it('ListOffsets -3 (v7+) answers the first record with the largest timestamp; v0 answers the old offsets list', async () => {
+    await createTopic('lo-max', 1)
+    const leader = await leaderOf('lo-max', 0)
+    const at = (base: number, deltas: number[]) =>
+      encodeRecordBatch({ baseTimestamp: base, records: deltas.map((d, i) => ({ key: `k${i}`, value: 'v', timestampDelta: d })) })
+    // Offsets 0-2, 3-5, 6-7; the largest timestamp (5000) is offset 4, and again offset 7.
+    for (const records of [at(1000, [0, 50, 20]), at(4000, [0, 1000, 500]), at(2000, [0, 3000])]) {
+      expect((await leader.request(ApiKey.Produce, 8, produceBody('lo-max', 0, records))).responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NONE)
+    }
+    const list = async (version: number, timestamp: number, maxNumOffsets = 1) =>
+      (
+        await leader.request(ApiKey.ListOffsets, version, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [{ name: 'lo-max', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp, maxNumOffsets }] }],
+        })
+      ).topics[0].partitions[0]
+    expect(await list(7, -3)).toMatchObject({ errorCode: ErrorCode.NONE, offset: 4, timestamp: 5000 })
+    expect(await list(6, -1)).toMatchObject({ errorCode: ErrorCode.NONE, offset: 8 })
+    // Before v7 -3 is no special timestamp: a negative one, refused.
+    expect((await list(5, -3)).errorCode).toBe(ErrorCode.INVALID_REQUEST)
+    expect(await list(0, -1)).toMatchObject({ errorCode: ErrorCode.NONE, oldStyleOffsets: [8] })
+    expect(await list(0, -1, 5)).toMatchObject({ errorCode: ErrorCode.NONE, oldStyleOffsets: [8, 0] })
+    expect(await list(0, -2, 5)).toMatchObject({ errorCode: ErrorCode.NONE, oldStyleOffsets: [0] })
+    // A timestamp before the log was last written: no segment is that old.
+    expect(await list(0, 1500)).toMatchObject({ errorCode: ErrorCode.NONE, oldStyleOffsets: [] })
+    // An empty log: its start alone, whatever the timestamp.
+    await createTopic('lo-empty', 1)
+    const empty = await (await leaderOf('lo-empty', 0)).request(ApiKey.ListOffsets, 0, {
+      replicaId: -1,
+      topics: [{ name: 'lo-empty', partitions: [{ partitionIndex: 0, timestamp: -1, maxNumOffsets: 3 }] }],
+    })
+    expect(empty.topics[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.NONE, oldStyleOffsets: [0] })
+    const none = await (await leaderOf('lo-empty', 0)).request(ApiKey.ListOffsets, 7, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: 'lo-empty', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3 }] }],
+    })
+    expect(none.topics[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.NONE, offset: -1, timestamp: -1 })
+  })
+
   it('a broker that does not lead a partition answers NOT_LEADER_OR_FOLLOWER', async () => {
     await createTopic('lead', 1)
     const md = await (await broker(1)).request(ApiKey.Metadata, 9, { topics: [{ name: 'lead' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })

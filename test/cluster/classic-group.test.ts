@@ -158,7 +158,71 @@ describe('cluster/group', () => {
     expect(id2).not.toBe(id1)
     expect(g.state).toBe('Stable')
     expect(sync(g, id2, 1).result!.assignment.toString()).toBe('mine')
-    expect(g.heartbeat({ memberId: id1, generationId: 1, groupInstanceId: 'i1' }, 60)).toBe(ErrorCode.UNKNOWN_MEMBER_ID)
+    expect(g.heartbeat({ memberId: id1, generationId: 1, groupInstanceId: 'i1' }, 60)).toBe(ErrorCode.FENCED_INSTANCE_ID)
+  })
+
+  it('a replaced static member is fenced on every request, the instance id checked before the member id, and its replacement is left alone', () => {
+    const g = group()
+    const id1 = join(g, req('', { groupInstanceId: 'i1' })).result!.memberId
+    sync(g, id1, 1, [[id1, 'mine']])
+    const id2 = join(g, req('', { groupInstanceId: 'i1' }), 10).result!.memberId
+    // The old incarnation's member id is gone from the group, yet it is told FENCED_INSTANCE_ID
+    // (stop), not UNKNOWN_MEMBER_ID (rejoin, which would replace id2 in turn).
+    expect(g.members.has(id1)).toBe(false)
+    expect(g.heartbeat({ memberId: id1, generationId: 1, groupInstanceId: 'i1' }, 20)).toBe(ErrorCode.FENCED_INSTANCE_ID)
+    expect(join(g, req(id1, { groupInstanceId: 'i1' }), 20).result!.errorCode).toBe(ErrorCode.FENCED_INSTANCE_ID)
+    const fencedSync: { code?: number } = {}
+    g.sync({ memberId: id1, generationId: 1, groupInstanceId: 'i1', protocolType: 'consumer', protocolName: 'range', assignments: [] }, 20, (r) => (fencedSync.code = r.errorCode))
+    expect(fencedSync.code).toBe(ErrorCode.FENCED_INSTANCE_ID)
+    expect(g.memberError(id1, 'i1')).toBe(ErrorCode.FENCED_INSTANCE_ID)
+    expect(g.leave([{ memberId: id1, groupInstanceId: 'i1' }], 20)).toEqual([ErrorCode.FENCED_INSTANCE_ID])
+    // None of that touched the current holder of the instance.
+    expect(g.state).toBe('Stable')
+    expect(g.heartbeat({ memberId: id2, generationId: 1, groupInstanceId: 'i1' }, 30)).toBe(ErrorCode.NONE)
+    expect(sync(g, id2, 1).result!.assignment.toString()).toBe('mine')
+    // An instance id nobody holds, or a member id without an instance id that is not in the group: unknown.
+    expect(g.memberError(id2, 'i2')).toBe(ErrorCode.UNKNOWN_MEMBER_ID)
+    expect(g.memberError(id1, null)).toBe(ErrorCode.UNKNOWN_MEMBER_ID)
+    expect(g.memberError(id2, null)).toBe(ErrorCode.NONE)
+  })
+
+  it('a static member with a pending request is fenced when its instance id joins again', () => {
+    const g = group()
+    const a = newMember(g)
+    sync(g, a.memberId, 1, [[a.memberId, 'all']])
+    const staticJoin = join(g, req('', { groupInstanceId: 'i1' }), 5)
+    join(g, req(a.memberId), 5)
+    const id1 = staticJoin.result!.memberId
+    expect(staticJoin.result).toMatchObject({ errorCode: ErrorCode.NONE, generationId: 2 })
+    // A follower's SyncGroup waits for the leader's assignment; its replacement arrives meanwhile.
+    const oldSync: { code?: number } = {}
+    g.sync({ memberId: id1, generationId: 2, groupInstanceId: 'i1', protocolType: 'consumer', protocolName: 'range', assignments: [] }, 6, (r) => (oldSync.code = r.errorCode))
+    expect(oldSync.code).toBeUndefined()
+    join(g, req('', { groupInstanceId: 'i1' }), 7)
+    expect(oldSync.code).toBe(ErrorCode.FENCED_INSTANCE_ID)
+  })
+
+  it('LeaveGroup by instance id alone removes its current member (the admin removal of a static member)', () => {
+    const g = group()
+    const id1 = join(g, req('', { groupInstanceId: 'i1' })).result!.memberId
+    sync(g, id1, 1, [[id1, 'mine']])
+    expect(g.leave([{ memberId: '', groupInstanceId: 'i1' }, { memberId: '', groupInstanceId: 'i9' }, { memberId: '', groupInstanceId: null }], 10)).toEqual([
+      ErrorCode.NONE,
+      ErrorCode.UNKNOWN_MEMBER_ID,
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    ])
+    expect(g.state).toBe('Empty')
+  })
+
+  it('a pending member leaving lets the join phase that waited for it complete', () => {
+    const g = group()
+    const a = newMember(g)
+    sync(g, a.memberId, 1, [[a.memberId, 'all']])
+    const pending = join(g, req('', { clientId: 'd' }), 10).result!.memberId
+    const rejoin = join(g, req(a.memberId), 10)
+    expect(rejoin.result).toBeNull()
+    expect(g.leave([{ memberId: pending, groupInstanceId: null }], 11)).toEqual([ErrorCode.NONE])
+    expect(rejoin.result).toMatchObject({ errorCode: ErrorCode.NONE, generationId: 2 })
   })
 
   it('refuses another protocol type or no common protocol, and picks the protocol all support', () => {

@@ -113,4 +113,22 @@ describe('interop/kafkajs 2.2.4', () => {
       expect(ns).toEqual([...ns].sort((a, b) => a - b))
     }
   })
+
+  it('a compacted topic refuses a message without a key (INVALID_RECORD) and takes keyed ones', async () => {
+    const admin = kafka.admin()
+    await admin.connect()
+    await admin.createTopics({ topics: [{ topic: 'kjs-compacted', numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
+    await admin.disconnect()
+    const producer = kafka.producer({ retry: { retries: 0 } })
+    await producer.connect()
+    try {
+      await expect(producer.send({ topic: 'kjs-compacted', acks: -1, messages: [{ key: 'k', value: 'a' }, { value: 'no key' }] })).rejects.toMatchObject({
+        type: 'INVALID_RECORD',
+      })
+      const acks = await producer.send({ topic: 'kjs-compacted', acks: -1, messages: [{ key: 'k', value: 'b' }] })
+      expect(acks[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: '0' })
+    } finally {
+      await producer.disconnect()
+    }
+  })
 })

@@ -253,6 +253,18 @@ describe('validateProducedRecords', () => {
 
   it('checks keys for compacted topics', () => {
     expectError(sampleBatch(), ErrorCode.INVALID_RECORD, { requireKeys: true })
+    const refused = validateProducedRecords(sampleBatch({ records: [{ key: null, value: 'a' }, { key: 'k', value: 'b' }, { key: null, value: 'c' }] }), {
+      requireKeys: true,
+      topicPartition: 't-2',
+    })
+    expect(refused).toMatchObject({
+      ok: false,
+      errorCode: ErrorCode.INVALID_RECORD,
+      recordErrors: [
+        { batchIndex: 0, message: 'Compacted topic cannot accept message without key in topic partition t-2' },
+        { batchIndex: 2, message: 'Compacted topic cannot accept message without key in topic partition t-2' },
+      ],
+    })
     expect(validateProducedRecords(sampleBatch({ records: [{ key: 'a', value: 'b' }] }), { requireKeys: true }).ok).toBe(true)
   })
 

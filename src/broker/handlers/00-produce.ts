@@ -13,18 +13,29 @@
  * INVALID_RECORD); producer state opens the producer's transaction (see producer-state.ts for
  * INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE). The partition is not checked against the
  * transaction's partitions at the coordinator (KIP-890's verification).
+ * A topic whose cleanup.policy includes compact refuses a batch with records without a key:
+ * INVALID_RECORD, each such record in recordErrors (v8+), as Kafka's LogValidator; the records of
+ * a compressed batch are not inspected (the broker stores batches without decompressing them).
  * Not implemented: LogAppendTime.
  */
 import { ErrorCode } from '../../protocol/errors.js'
-import { validateProducedRecords } from '../../protocol/produce-validation.js'
+import { validateProducedRecords, type RecordError } from '../../protocol/produce-validation.js'
 import type { BatchHeader } from '../../protocol/batch-layout.js'
 import { produceApi, type ProduceRequest, type ProduceResponseInput } from '../../protocol/messages/00-produce.js'
 import { defineHandler, type HandlerResponse, type RequestContext } from '../handler.js'
 
 type PartitionResponse = ProduceResponseInput['responses'][number]['partitionResponses'][number]
 
-function partitionError(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
-  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage }
+function partitionError(index: number, errorCode: number, errorMessage: string | null = null, recordErrors: readonly RecordError[] = []): PartitionResponse {
+  return {
+    index,
+    errorCode,
+    baseOffset: -1,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+    recordErrors: recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
+    errorMessage,
+  }
 }
 
 /**
@@ -63,8 +74,12 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<Handler
       const offline = broker.offlineReplicaMessage(p.replicas)
       if (offline !== null) return partitionError(pd.index, ErrorCode.KAFKA_STORAGE_ERROR, offline)
       if (p.leader !== broker.id || !broker.running) return partitionError(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER)
-      const validated = validateProducedRecords(pd.records, { produceVersion: ctx.apiVersion })
-      if (!validated.ok) return partitionError(pd.index, validated.errorCode, validated.message)
+      const validated = validateProducedRecords(pd.records, {
+        produceVersion: ctx.apiVersion,
+        requireKeys: broker.topicConfig(topic.name, 'cleanup.policy').split(',').some((policy) => policy.trim() === 'compact'),
+        topicPartition: `${topic.name}-${pd.index}`,
+      })
+      if (!validated.ok) return partitionError(pd.index, validated.errorCode, validated.message, validated.recordErrors)
       const transactional = transactionalFault(validated.batches, req.transactionalId)
       if (transactional) return partitionError(pd.index, transactional.errorCode, transactional.message)
       const maxBytes = Number(broker.topicConfig(topic.name, 'max.message.bytes'))

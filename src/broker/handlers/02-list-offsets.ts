@@ -1,20 +1,31 @@
 /**
- * ListOffsets (key 2), versions 1-5.
+ * ListOffsets (key 2), versions 0-7.
  * Per partition: timestamp -2 (earliest) answers the log start offset, -1 (latest) what a consumer
  * of the request's isolation level can read up to (the high watermark for read_uncommitted, the
- * last stable offset for read_committed), and any other timestamp the first offset below that
- * whose batch holds a record at or after it (offset -1 when none). v4+ checks the client's current leader epoch
- * and answers the leader epoch. Not implemented: v0 (the old offsets-list form), -3 (max timestamp).
+ * last stable offset for read_committed), -3 (max timestamp, KIP-734) the offset and timestamp of
+ * the first record with the largest timestamp, and any other timestamp the first offset below that
+ * whose batch holds a record at or after it (offset -1 when none). v4+ checks the client's current
+ * leader epoch and answers the leader epoch.
+ * v0 answers Kafka's old form, `oldStyleOffsets`: up to max_num_offsets segment base offsets
+ * before the timestamp, newest first, the log end offset leading (capped at the high watermark
+ * for consumers). A sluice log is one segment, last written now: -1, or a timestamp not before
+ * now, lists the end then the start; -2 the start; an earlier timestamp nothing.
+ * Not implemented: v8-9 (tiered storage's -4 and -5); -3 reads the whole log (Kafka keeps each
+ * segment's largest timestamp).
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { isStorageError } from '../../storage/errors.js'
 import { decodeRecordBatch } from '../../protocol/record-batch.js'
+import { readBatchHeader } from '../../protocol/batch-layout.js'
 import type { PartitionLog } from '../../storage/types.js'
 import { listOffsetsApi, type ListOffsetsRequest, type ListOffsetsResponseInput } from '../../protocol/messages/02-list-offsets.js'
 import { defineHandler, type RequestContext } from '../handler.js'
 
 const EARLIEST = -2
 const LATEST = -1
+const MAX_TIMESTAMP = -3
+/** How much of the log one read of the max-timestamp scan takes. */
+const SCAN_BYTES = 1 << 20
 
 type TopicResponse = ListOffsetsResponseInput['topics'][number]
 type PartitionResponse = TopicResponse['partitions'][number]
@@ -40,6 +51,50 @@ async function exactOffsetForTimestamp(log: PartitionLog, ts: number): Promise<{
   } catch {
     return found
   }
+}
+
+/**
+ * KIP-734: the first record with the largest timestamp below `fetchable`, as Kafka's
+ * fetchOffsetByTimestamp(MAX_TIMESTAMP) then its filter on the last fetchable offset: the first
+ * batch whose maxTimestamp is the largest, and in it the first record with that timestamp (its
+ * base offset when sluice cannot decode the batch). Kafka keeps each segment's largest timestamp;
+ * sluice reads the log's batch headers up to `fetchable`.
+ */
+async function maxTimestampOffset(log: PartitionLog, fetchable: number): Promise<{ offset: number; timestamp: number } | null> {
+  let best: { batch: Buffer; maxTimestamp: number } | null = null
+  let at = log.logStartOffset
+  while (at < fetchable) {
+    const batches = await log.read(at, SCAN_BYTES, fetchable)
+    if (batches.length === 0) break
+    for (const batch of batches) {
+      const h = readBatchHeader(batch)
+      if (!best || h.maxTimestamp > best.maxTimestamp) best = { batch, maxTimestamp: h.maxTimestamp }
+      at = h.baseOffset + h.lastOffsetDelta + 1
+    }
+  }
+  // Kafka's answer for a log with no timestamps (all -1) is still its largest: none here.
+  if (!best || best.maxTimestamp < 0) return null
+  const h = readBatchHeader(best.batch)
+  try {
+    const hit = decodeRecordBatch(best.batch).records.find((r) => r.timestamp === best.maxTimestamp && r.offset >= log.logStartOffset)
+    if (hit) return { offset: hit.offset, timestamp: hit.timestamp }
+  } catch {
+    // A codec sluice does not decode: the batch's base offset.
+  }
+  return { offset: Math.max(h.baseOffset, log.logStartOffset), timestamp: best.maxTimestamp }
+}
+
+/** ListOffsets v0 (Kafka's legacyFetchOffsetsBefore on a log of one segment last written now). */
+function legacyOffsets(log: PartitionLog, timestamp: number, maxNumOffsets: number, nowMs: number, fromConsumer: boolean): number[] {
+  // (offset, time) pairs, oldest first: the segment's base, then the log end when it holds data.
+  const points = log.logEndOffset > log.logStartOffset ? [log.logStartOffset, log.logEndOffset] : [log.logStartOffset]
+  let start: number
+  if (timestamp === LATEST) start = points.length - 1
+  else if (timestamp === EARLIEST) start = 0
+  else start = timestamp >= nowMs ? points.length - 1 : -1
+  const offsets = points.slice(0, start + 1).reverse().slice(0, Math.max(0, maxNumOffsets))
+  if (!fromConsumer || !offsets.some((o) => o > log.highWatermark)) return offsets
+  return [log.highWatermark, ...offsets.filter((o) => o <= log.highWatermark)]
 }
 
 async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<ListOffsetsResponseInput> {
@@ -75,6 +130,10 @@ async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<Lis
         continue
       }
       const log = led.log
+      if (ctx.apiVersion === 0) {
+        out.oldStyleOffsets = legacyOffsets(log, rp.timestamp, rp.maxNumOffsets, broker.scheduler.nowMs(), req.replicaId === -1)
+        continue
+      }
       out.leaderEpoch = p.leaderEpoch
       // What a consumer of this isolation level can read up to (Kafka's lastFetchableOffset).
       const fetchable = req.isolationLevel === 1 ? broker.replicas.lastStableOffset(led.hosted) : log.highWatermark
@@ -82,6 +141,17 @@ async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<Lis
         out.offset = log.logStartOffset
       } else if (rp.timestamp === LATEST) {
         out.offset = fetchable
+      } else if (rp.timestamp === MAX_TIMESTAMP && ctx.apiVersion >= 7) {
+        const found = await maxTimestampOffset(log, fetchable).catch((error: unknown) => {
+          // A batch that fails its checks is never used: the client retries, as after a Fetch's.
+          if (isStorageError(error, 'CORRUPT_BATCH')) return 'corrupt' as const
+          throw error
+        })
+        if (found === 'corrupt') out.errorCode = ErrorCode.KAFKA_STORAGE_ERROR
+        else if (found && found.offset < fetchable) {
+          out.offset = found.offset
+          out.timestamp = found.timestamp
+        }
       } else if (rp.timestamp < 0) {
         out.errorCode = ErrorCode.INVALID_REQUEST
       } else {
@@ -97,4 +167,4 @@ async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<Lis
   return { throttleTimeMs: 0, topics }
 }
 
-defineHandler(listOffsetsApi, { versions: '1-5', handle })
+defineHandler(listOffsetsApi, { versions: '0-7', handle })
