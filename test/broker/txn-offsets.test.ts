@@ -51,18 +51,22 @@ describe('broker/txn-offsets', () => {
     expect(r.errorCode).toBe(ErrorCode.NONE)
     return { producerId: r.producerId, producerEpoch: r.producerEpoch }
   }
+  /** The answer of the group's coordinator (asked again while the coordinator moves: a preferred-leader election after an earlier test's failover moves it). */
   async function txnCommit(group: string, pid: { producerId: number; producerEpoch: number }, offsets: Record<number, number>, extra: { generationId?: number; memberId?: string } = {}): Promise<number[]> {
-    const c = await client(await coordinator(group))
-    const r = await c.request(ApiKey.TxnOffsetCommit, 3, {
-      transactionalId: `tx-${group}`,
-      groupId: group,
-      ...pid,
-      generationId: extra.generationId ?? -1,
-      memberId: extra.memberId ?? '',
-      groupInstanceId: null,
-      topics: [{ name: TOPIC, partitions: Object.entries(offsets).map(([p, o]) => ({ partitionIndex: Number(p), committedOffset: o, committedLeaderEpoch: -1, committedMetadata: 'txn' })) }],
+    return until(`an answer from the coordinator of ${group}`, async () => {
+      const c = await client(await coordinator(group))
+      const r = await c.request(ApiKey.TxnOffsetCommit, 3, {
+        transactionalId: `tx-${group}`,
+        groupId: group,
+        ...pid,
+        generationId: extra.generationId ?? -1,
+        memberId: extra.memberId ?? '',
+        groupInstanceId: null,
+        topics: [{ name: TOPIC, partitions: Object.entries(offsets).map(([p, o]) => ({ partitionIndex: Number(p), committedOffset: o, committedLeaderEpoch: -1, committedMetadata: 'txn' })) }],
+      })
+      const codes = r.topics[0].partitions.map((p: { errorCode: number }) => p.errorCode) as number[]
+      return codes.some((code) => code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) ? undefined : codes
     })
-    return r.topics[0].partitions.map((p: { errorCode: number }) => p.errorCode)
   }
   async function plainCommit(group: string, offsets: Record<number, number>): Promise<void> {
     const c = await client(await coordinator(group))
