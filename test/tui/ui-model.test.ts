@@ -40,7 +40,8 @@ function historyOf(dts: number[], opts: { ratePerSec?: number } = {}): Sample[] 
 describe('snapshot history', () => {
   it('keeps the last ~65 s and at most HISTORY_SAMPLES_MAX samples', () => {
     const h = historyOf(Array.from({ length: 300 }, (_, i) => i * 500))
-    expect(h.at(-1)!.timeMs - h[0]!.timeMs).toBeLessThanOrEqual(HISTORY_WINDOW_MS)
+    // Samples 500 ms apart: the oldest kept is the one exactly a window before the newest.
+    expect(h[0]!.timeMs).toBe(h.at(-1)!.timeMs - HISTORY_WINDOW_MS)
     expect(h.length).toBe(HISTORY_WINDOW_MS / 500 + 1)
     const dense = historyOf(Array.from({ length: 1_000 }, (_, i) => i * 10))
     expect(dense.length).toBe(HISTORY_SAMPLES_MAX)
