@@ -9,6 +9,7 @@ import type { HeartbeatResponseInput } from '../../src/protocol/messages/12-hear
 import type { Input } from '../../src/protocol/schema.js'
 import type { ProduceRequest } from '../../src/protocol/messages/00-produce.js'
 import type { ApiVersionsResponse } from '../../src/protocol/messages/18-api-versions.js'
+import { ZERO_UUID } from '../../src/protocol/primitives.js'
 
 type MetadataRequestInput = Input<typeof MetadataRequestSchema>
 
@@ -24,7 +25,7 @@ describe('schema-derived types', () => {
 
   it('require every response field without a Kafka default, and refuse unknown names', () => {
     const partition = { partitionIndex: 0, errorCode: 0, highWatermark: 5, abortedTransactions: null, records: [Buffer.alloc(1)] }
-    const body: FetchResponseInput = { throttleTimeMs: 0, errorCode: 0, responses: [{ topic: 't', partitions: [partition] }] }
+    const body: FetchResponseInput = { throttleTimeMs: 0, errorCode: 0, responses: [{ topic: 't', topicId: ZERO_UUID, partitions: [partition] }] }
     expectTypeOf(body).toMatchTypeOf<FetchResponseInput>()
     // @ts-expect-error unknown field names are refused
     const unknown: HeartbeatResponseInput = { throttleTimeMs: 0, errorCode: 0, nope: 1 }

@@ -1,5 +1,5 @@
 /**
- * Fetch (key 1), versions 4-12.
+ * Fetch (key 1), versions 4-17.
  * Serves stored batches as they are (never decoded): the batch that contains the fetch offset and
  * the ones after it, up to the high watermark (read_uncommitted) or the last stable offset
  * (read_committed: below the oldest open transaction), within partition_max_bytes and max_bytes,
@@ -10,10 +10,17 @@
  * read_committed answers list the aborted transactions overlapping the batches returned ([] when
  * none), so the consumer drops their records; read_uncommitted answers null. Control batches are
  * served like any other: consumers skip them.
- * Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, OFFSET_OUT_OF_RANGE
- * (below the log start or past the log end), FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v9+),
- * KAFKA_STORAGE_ERROR when the broker's log dir is offline (a full disk) or a read of it fails, or
- * when a stored batch failed its CRC-32C check (the replica recovers, see replica-recovery.ts).
+ * Topics by name up to v12, by topic id from v13: an id this broker does not know (a deleted
+ * topic, even one re-created under the same name) answers UNKNOWN_TOPIC_ID for its partitions.
+ * v16+: a NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH partition carries the current leader and
+ * epoch, and the response that leader's endpoint (KIP-951). v15's ReplicaState and v17's
+ * ReplicaDirectoryId are accepted and ignored (they are a follower's; sluice's followers replicate
+ * through their own link, replica-fetcher.ts).
+ * Errors per partition: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID (v13+), NOT_LEADER_OR_FOLLOWER,
+ * OFFSET_OUT_OF_RANGE (below the log start or past the log end), FENCED_LEADER_EPOCH /
+ * UNKNOWN_LEADER_EPOCH (v9+), KAFKA_STORAGE_ERROR when the broker's log dir is offline (a full
+ * disk) or a read of it fails, or when a stored batch failed its CRC-32C check (the replica
+ * recovers, see replica-recovery.ts).
  * Not implemented: fetch sessions (session id 0 is answered: every fetch is a full fetch),
  * rack-aware preferred read replicas, follower fetches (replication comes with the replicated cluster).
  */
@@ -22,12 +29,27 @@ import type { PartitionInfo } from '../../cluster/metadata.js'
 import { isStorageError } from '../../storage/errors.js'
 import { fetchApi, type FetchRequest, type FetchResponseInput } from '../../protocol/messages/01-fetch.js'
 import { readBatchHeaders } from '../../protocol/batch-layout.js'
+import { ZERO_UUID } from '../../protocol/primitives.js'
 import { defineHandler, type RequestContext } from '../handler.js'
 import type { Hosted } from '../replica-manager.js'
+import { NodeEndpoints, currentLeader } from '../current-leader.js'
 
 type FetchPartition = FetchRequest['topics'][number]['partitions'][number]
 type TopicResponse = FetchResponseInput['responses'][number]
 type PartitionData = TopicResponse['partitions'][number]
+
+/** The first version that names topics by id. */
+const TOPIC_ID_VERSION = 13
+/** The first version that answers the current leader's endpoint (KIP-951). */
+const NODE_ENDPOINTS_VERSION = 16
+
+/** A partition asked for: by id (v13+, `name` null when the id is unknown) or by name (`topicId` zero). */
+interface Asked {
+  topicId: string
+  name: string | null
+  partition: number
+  request: FetchPartition
+}
 
 const MAX_WAIT_CAP_MS = 30_000
 
@@ -51,31 +73,80 @@ interface Target {
   p: PartitionInfo
 }
 
-/** Checks every partition; returns the ones that can be read. */
-async function resolveTargets(ctx: RequestContext, req: FetchRequest): Promise<{ responses: TopicResponse[]; targets: Target[] }> {
+/** One answer per partition asked for, in the same order. */
+interface Answered {
+  asked: Asked
+  out: PartitionData
+  /** The partition as the metadata has it, when the topic is known. */
+  p: PartitionInfo | undefined
+}
+
+/**
+ * The partitions a request names. From v13 topics come by id, named here from the metadata (a
+ * topic deleted and re-created under its name has a new id: the old one stays unknown).
+ */
+function askedPartitions(ctx: RequestContext, req: FetchRequest): Asked[] {
+  const image = ctx.broker.cluster.image
+  const byId = ctx.apiVersion >= TOPIC_ID_VERSION
+  return req.topics.flatMap((t) => {
+    const topicId = byId ? t.topicId : ZERO_UUID
+    const name = byId ? (image.topicsById.get(t.topicId)?.name ?? null) : t.topic
+    return t.partitions.map((request) => ({ topicId, name, partition: request.partition, request }))
+  })
+}
+
+/** Checks every partition; returns the answers, and the partitions that can be read. */
+function resolveTargets(ctx: RequestContext, req: FetchRequest, asked: Asked[]): { answered: Answered[]; targets: Target[] } {
   const { broker } = ctx
   const image = broker.cluster.image
+  const byId = ctx.apiVersion >= TOPIC_ID_VERSION
   const targets: Target[] = []
-  const responses = req.topics.map((t) => {
-    const topic = image.topicsByName.get(t.topic)
-    const partitions = t.partitions.map((rp): PartitionData => {
-      const p = topic?.partitions[rp.partition]
-      if (!p) return empty(rp.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-      if (broker.offlineReplicaMessage(p.replicas) !== null) return empty(rp.partition, ErrorCode.KAFKA_STORAGE_ERROR)
-      if (p.leader !== broker.id || !broker.running) return empty(rp.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER)
-      if (rp.currentLeaderEpoch !== -1 && rp.currentLeaderEpoch < p.leaderEpoch) {
-        return empty(rp.partition, ErrorCode.FENCED_LEADER_EPOCH)
-      }
-      if (rp.currentLeaderEpoch > p.leaderEpoch) return empty(rp.partition, ErrorCode.UNKNOWN_LEADER_EPOCH)
-      const out = empty(rp.partition, ErrorCode.NONE)
-      // Kafka answers an empty list to read_committed fetches and null to read_uncommitted ones.
-      if (req.isolationLevel === 1) out.abortedTransactions = []
-      targets.push({ out, request: rp, p })
-      return out
-    })
-    return { topic: t.topic, partitions }
+  const answered = asked.map((a): Answered => {
+    const rp = a.request
+    const topic = byId ? image.topicsById.get(a.topicId) : a.name === null ? undefined : image.topicsByName.get(a.name)
+    const p = topic?.partitions[a.partition]
+    const answer = (errorCode: number): Answered => ({ asked: a, out: empty(a.partition, errorCode), p })
+    if (!topic) return answer(byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    if (!p) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    if (broker.offlineReplicaMessage(p.replicas) !== null) return answer(ErrorCode.KAFKA_STORAGE_ERROR)
+    if (p.leader !== broker.id || !broker.running) return answer(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    if (rp.currentLeaderEpoch !== -1 && rp.currentLeaderEpoch < p.leaderEpoch) return answer(ErrorCode.FENCED_LEADER_EPOCH)
+    if (rp.currentLeaderEpoch > p.leaderEpoch) return answer(ErrorCode.UNKNOWN_LEADER_EPOCH)
+    const out = empty(a.partition, ErrorCode.NONE)
+    // Kafka answers an empty list to read_committed fetches and null to read_uncommitted ones.
+    if (req.isolationLevel === 1) out.abortedTransactions = []
+    targets.push({ out, request: rp, p })
+    return { asked: a, out, p }
   })
-  return { responses, targets }
+  return { answered, targets }
+}
+
+/**
+ * v16+ (KIP-951): a partition answered NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH names the
+ * current leader and its epoch, and the response carries that leader's endpoint, so the client
+ * goes there without a metadata round trip first.
+ */
+function leaderHints(ctx: RequestContext, answered: Answered[]): NodeEndpoints {
+  const endpoints = new NodeEndpoints()
+  if (ctx.apiVersion < NODE_ENDPOINTS_VERSION) return endpoints
+  for (const { out, p } of answered) {
+    if (out.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER && out.errorCode !== ErrorCode.FENCED_LEADER_EPOCH) continue
+    const leader = currentLeader(ctx.broker.cluster.image, p)
+    out.currentLeader = { leaderId: leader.leaderId, leaderEpoch: leader.leaderEpoch }
+    endpoints.add(leader.endpoint)
+  }
+  return endpoints
+}
+
+/** The answers grouped by topic as Kafka groups them: consecutive partitions of one topic share an entry. */
+function byTopic(answered: Answered[]): TopicResponse[] {
+  const groups: { asked: Asked; partitions: PartitionData[] }[] = []
+  for (const { asked, out } of answered) {
+    const last = groups[groups.length - 1]
+    if (last && last.asked.topicId === asked.topicId && last.asked.name === asked.name) last.partitions.push(out)
+    else groups.push({ asked, partitions: [out] })
+  }
+  return groups.map(({ asked, partitions }) => ({ topic: asked.name ?? '', topicId: asked.topicId, partitions }))
 }
 
 /**
@@ -152,7 +223,14 @@ async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]
 }
 
 async function handle(ctx: RequestContext, req: FetchRequest): Promise<FetchResponseInput> {
-  const { responses, targets } = await resolveTargets(ctx, req)
+  const { answered, targets } = resolveTargets(ctx, req, askedPartitions(ctx, req))
+  await readWithinWait(ctx, req, targets)
+  const nodeEndpoints = leaderHints(ctx, answered).list()
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: byTopic(answered), nodeEndpoints }
+}
+
+/** Reads the targets, then, while less than min_bytes came and max_wait_ms allows, waits for more. */
+async function readWithinWait(ctx: RequestContext, req: FetchRequest, targets: Target[]): Promise<void> {
   let total = await readAll(ctx, req, targets)
   const waitMs = Math.min(Math.max(req.maxWaitMs, 0), MAX_WAIT_CAP_MS)
   const minBytes = Math.max(req.minBytes, 1)
@@ -179,7 +257,6 @@ async function handle(ctx: RequestContext, req: FetchRequest): Promise<FetchResp
       if (targets.some((t) => t.out.errorCode !== ErrorCode.NONE)) break
     }
   }
-  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }
 }
 
-defineHandler(fetchApi, { versions: '4-12', handle })
+defineHandler(fetchApi, { versions: '4-17', handle })

@@ -1,17 +1,23 @@
 /**
- * Fetch (key 1), versions 0-12; v12+ flexible.
+ * Fetch (key 1), versions 0-17; v12+ flexible.
  * Response `records` decode to a view and encode by reference; on encode they may be a list of
  * stored batches (Buffer[]), written back to back without concatenation.
- * Topics are named (topic ids arrive in v13). Fetch sessions (KIP-227) are plain fields here;
- * whether the broker honours them is its business.
- * Not implemented: v13-17 (topic ids, ReplicaState, NodeEndpoints, ReplicaDirectoryId).
+ * Topics are named up to v12 and identified by topic id from v13 (the name is absent then, and
+ * the id the zero UUID before). v15 moves the replica id into the tagged ReplicaState, v16 adds
+ * the tagged NodeEndpoints (KIP-951), v17 the follower's tagged ReplicaDirectoryId. Fetch
+ * sessions (KIP-227) are plain fields here; whether the broker honours them is its business.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
 
-export const FetchRequest = message('FetchRequest', ApiKey.Fetch, '0-12', '12+', [
+export const FetchRequest = message('FetchRequest', ApiKey.Fetch, '0-17', '12+', [
   f('clusterId', 'string', '12+', { nullableVersions: '12+', taggedVersions: '12+', tag: 0, default: null }),
   f('replicaId', 'int32', '0-14', { default: -1 }),
+  f('replicaState', 'ReplicaState', '15+', {
+    taggedVersions: '15+',
+    tag: 1,
+    fields: [f('replicaId', 'int32', '15+', { default: -1 }), f('replicaEpoch', 'int64', '15+', { default: -1 })],
+  }),
   f('maxWaitMs', 'int32', '0+'),
   f('minBytes', 'int32', '0+'),
   f('maxBytes', 'int32', '3+', { default: 0x7fffffff }),
@@ -21,6 +27,7 @@ export const FetchRequest = message('FetchRequest', ApiKey.Fetch, '0-12', '12+',
   f('topics', '[]FetchTopic', '0+', {
     fields: [
       f('topic', 'string', '0-12'),
+      f('topicId', 'uuid', '13+'),
       f('partitions', '[]FetchPartition', '0+', {
         fields: [
           f('partition', 'int32', '0+'),
@@ -29,23 +36,25 @@ export const FetchRequest = message('FetchRequest', ApiKey.Fetch, '0-12', '12+',
           f('lastFetchedEpoch', 'int32', '12+', { default: -1 }),
           f('logStartOffset', 'int64', '5+', { default: -1 }),
           f('partitionMaxBytes', 'int32', '0+'),
+          f('replicaDirectoryId', 'uuid', '17+', { taggedVersions: '17+', tag: 0 }),
         ],
       }),
     ],
   }),
   f('forgottenTopicsData', '[]ForgottenTopic', '7+', {
-    fields: [f('topic', 'string', '7-12'), f('partitions', '[]int32', '7+')],
+    fields: [f('topic', 'string', '7-12'), f('topicId', 'uuid', '13+'), f('partitions', '[]int32', '7+')],
   }),
   f('rackId', 'string', '11+', { default: '' }),
 ])
 
-export const FetchResponse = message('FetchResponse', ApiKey.Fetch, '0-12', '12+', [
+export const FetchResponse = message('FetchResponse', ApiKey.Fetch, '0-17', '12+', [
   f('throttleTimeMs', 'int32', '1+'),
   f('errorCode', 'int16', '7+'),
   f('sessionId', 'int32', '7+', { default: 0 }),
   f('responses', '[]FetchableTopicResponse', '0+', {
     fields: [
       f('topic', 'string', '0-12'),
+      f('topicId', 'uuid', '13+'),
       f('partitions', '[]PartitionData', '0+', {
         fields: [
           f('partitionIndex', 'int32', '0+'),
@@ -76,6 +85,16 @@ export const FetchResponse = message('FetchResponse', ApiKey.Fetch, '0-12', '12+
           f('records', 'records', '0+', { nullableVersions: '0+' }),
         ],
       }),
+    ],
+  }),
+  f('nodeEndpoints', '[]NodeEndpoint', '16+', {
+    taggedVersions: '16+',
+    tag: 0,
+    fields: [
+      f('nodeId', 'int32', '16+'),
+      f('host', 'string', '16+'),
+      f('port', 'int32', '16+'),
+      f('rack', 'string', '16+', { nullableVersions: '16+', default: null }),
     ],
   }),
 ])

@@ -1,0 +1,176 @@
+/**
+ * Fetch (1) v13-17 on a real in-process cluster (the daemon's wiring, two brokers), request by
+ * request: topics by id (an unknown id, a topic deleted and re-created under its name), the leader
+ * hint of v16 (KIP-951), and v15/v17's follower fields accepted.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiKey } from '../../src/protocol/api-keys.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { ZERO_UUID } from '../../src/protocol/primitives.js'
+import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js'
+import { startTestCluster, type TestCluster } from '../interop/fixture.js'
+import { RawClient } from '../support/raw-client.js'
+import { until } from '../helpers/wait.js'
+
+interface FetchOpts {
+  version?: number
+  sessionId?: number
+  sessionEpoch?: number
+  forgotten?: { topic: string; topicId: string; partitions: number[] }[]
+  currentLeaderEpoch?: number
+  maxWaitMs?: number
+  extra?: Record<string, unknown>
+}
+
+describe('broker/fetch', () => {
+  let cluster: TestCluster
+  const clients = new Map<number, RawClient>()
+
+  async function broker(id: number): Promise<RawClient> {
+    let c = clients.get(id)
+    if (!c) clients.set(id, (c = await RawClient.connect(cluster.port + id - 1)))
+    return c
+  }
+
+  async function createTopic(name: string, numPartitions = 1): Promise<string> {
+    const res = await (await broker(1)).request(ApiKey.CreateTopics, 7, {
+      topics: [{ name, numPartitions, replicationFactor: 2, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    })
+    expect(res.topics[0].errorCode).toBe(ErrorCode.NONE)
+    await until(`${name} has leaders`, () => cluster.runtime.image.topicsByName.get(name)?.partitions.every((p) => p.leader >= 0 && p.isr.length === 2) || undefined)
+    return cluster.runtime.image.topicsByName.get(name)!.topicId
+  }
+
+  function leaderOf(topic: string, partition = 0): number {
+    return cluster.runtime.image.topicsByName.get(topic)!.partitions[partition]!.leader
+  }
+
+  async function produce(topic: string, values: string[], partition = 0): Promise<void> {
+    const res = await (await broker(leaderOf(topic, partition))).request(ApiKey.Produce, 8, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 10_000,
+      topicData: [{ name: topic, partitionData: [{ index: partition, records: encodeRecordBatch({ records: values.map((value) => ({ value })), baseTimestamp: 1_700_000_000_000 }) }] }],
+    })
+    expect(res.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NONE)
+  }
+
+  /** One fetch of `partitions` of one topic (by name before v13, by id from v13) from broker `to`. */
+  async function fetch(to: number, topic: { name: string; topicId: string }, partitions: { partition: number; fetchOffset: number }[], opts: FetchOpts = {}) {
+    return (await broker(to)).request(ApiKey.Fetch, opts.version ?? 17, {
+      replicaId: -1,
+      maxWaitMs: opts.maxWaitMs ?? 0,
+      minBytes: 1,
+      maxBytes: 1_000_000,
+      isolationLevel: 0,
+      sessionId: opts.sessionId ?? 0,
+      sessionEpoch: opts.sessionEpoch ?? -1,
+      topics: partitions.length === 0 ? [] : [
+        {
+          topic: topic.name,
+          topicId: topic.topicId,
+          partitions: partitions.map((p) => ({
+            partition: p.partition,
+            currentLeaderEpoch: opts.currentLeaderEpoch ?? -1,
+            fetchOffset: p.fetchOffset,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1,
+            partitionMaxBytes: 100_000,
+          })),
+        },
+      ],
+      forgottenTopicsData: opts.forgotten ?? [],
+      rackId: '',
+      ...opts.extra,
+    })
+  }
+
+  function values(records: Buffer | null): string[] {
+    if (!records || records.length === 0) return []
+    return decodeRecordBatches(records).flatMap((b) => b.records.map((r) => r.value?.toString() ?? ''))
+  }
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ brokers: 2 })
+  })
+  afterAll(async () => {
+    for (const c of clients.values()) c.close()
+    await cluster?.stop()
+  })
+
+  it('v13+ names topics by id, v12 by name: the same records either way', async () => {
+    const topicId = await createTopic('by-id')
+    await produce('by-id', ['a', 'b'])
+    const leader = leaderOf('by-id')
+    const v17 = await fetch(leader, { name: '', topicId }, [{ partition: 0, fetchOffset: 0 }])
+    expect(v17.errorCode).toBe(ErrorCode.NONE)
+    expect(v17.responses).toHaveLength(1)
+    expect(v17.responses[0].topicId).toBe(topicId)
+    expect(v17.responses[0].partitions[0].errorCode).toBe(ErrorCode.NONE)
+    expect(values(v17.responses[0].partitions[0].records)).toEqual(['a', 'b'])
+    const v12 = await fetch(leader, { name: 'by-id', topicId: ZERO_UUID }, [{ partition: 0, fetchOffset: 0 }], { version: 12 })
+    expect(v12.responses[0].topic).toBe('by-id')
+    expect(values(v12.responses[0].partitions[0].records)).toEqual(['a', 'b'])
+  })
+
+  it('an unknown topic id answers UNKNOWN_TOPIC_ID on each of its partitions, the request itself succeeds', async () => {
+    const unknown = 'f'.repeat(32)
+    const res = await fetch(1, { name: '', topicId: unknown }, [{ partition: 0, fetchOffset: 0 }, { partition: 1, fetchOffset: 0 }], { version: 13 })
+    expect(res.errorCode).toBe(ErrorCode.NONE)
+    expect(res.responses[0].topicId).toBe(unknown)
+    expect(res.responses[0].partitions.map((p: { errorCode: number }) => p.errorCode)).toEqual([ErrorCode.UNKNOWN_TOPIC_ID, ErrorCode.UNKNOWN_TOPIC_ID])
+  })
+
+  it('a topic deleted and re-created under the same name is never answered for the old id', async () => {
+    const oldId = await createTopic('again')
+    await produce('again', ['old-1', 'old-2', 'old-3'])
+    const del = await (await broker(1)).request(ApiKey.DeleteTopics, 4, { topicNames: ['again'], timeoutMs: 5000 })
+    expect(del.responses[0].errorCode).toBe(ErrorCode.NONE)
+    await until('the topic is gone', () => !cluster.runtime.image.topicsById.has(oldId) || undefined)
+    const newId = await createTopic('again')
+    expect(newId).not.toBe(oldId)
+    await produce('again', ['new-1'])
+    const leader = leaderOf('again')
+    const byOld = await fetch(leader, { name: '', topicId: oldId }, [{ partition: 0, fetchOffset: 0 }])
+    expect(byOld.responses[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID)
+    expect(values(byOld.responses[0].partitions[0].records)).toEqual([])
+    const byNew = await fetch(leader, { name: '', topicId: newId }, [{ partition: 0, fetchOffset: 0 }])
+    expect(values(byNew.responses[0].partitions[0].records)).toEqual(['new-1'])
+  })
+
+  it('v16 names the current leader and its endpoint on NOT_LEADER_OR_FOLLOWER; v15 does not', async () => {
+    const topicId = await createTopic('hint')
+    const p = cluster.runtime.image.topicsByName.get('hint')!.partitions[0]!
+    const follower = p.replicas.find((id) => id !== p.leader)!
+    const res = await fetch(follower, { name: '', topicId }, [{ partition: 0, fetchOffset: 0 }], { version: 16 })
+    const part = res.responses[0].partitions[0]
+    expect(part.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    expect(part.currentLeader).toEqual({ leaderId: p.leader, leaderEpoch: p.leaderEpoch })
+    expect(res.nodeEndpoints).toEqual([{ nodeId: p.leader, host: cluster.host, port: cluster.port + p.leader - 1, rack: null }])
+
+    const old = await fetch(follower, { name: '', topicId }, [{ partition: 0, fetchOffset: 0 }], { version: 15 })
+    expect(old.responses[0].partitions[0].currentLeader).toEqual({ leaderId: -1, leaderEpoch: -1 })
+    expect(old.nodeEndpoints).toEqual([])
+  })
+
+  it("v15's ReplicaState and v17's ReplicaDirectoryId are accepted from a consumer", async () => {
+    const topicId = await createTopic('follower-fields')
+    await produce('follower-fields', ['x'])
+    const res = await (await broker(leaderOf('follower-fields'))).request(ApiKey.Fetch, 17, {
+      replicaState: { replicaId: -1, replicaEpoch: 7 },
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 1_000_000,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 100_000, replicaDirectoryId: 'a'.repeat(32) }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    })
+    expect(res.responses[0].partitions[0].errorCode).toBe(ErrorCode.NONE)
+    expect(values(res.responses[0].partitions[0].records)).toEqual(['x'])
+  })
+})
