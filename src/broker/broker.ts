@@ -23,6 +23,8 @@ import { ReplicaManager, partitionKey } from './replica-manager.js'
 import { deleteProducerSnapshot } from './producer-state.js'
 import { deleteAbortedIndex } from './txn-index.js'
 import { RecoveryRecords } from './replica-recovery.js'
+import { FetchSessionCache } from './fetch-session.js'
+import { seededRng, type Rng } from '../cluster/rng.js'
 
 export interface BrokerOptions {
   id: number
@@ -43,6 +45,8 @@ export interface BrokerOptions {
   scrubOnOpen?: boolean
   /** Told of transaction commits, aborts, fencing and timeouts at this broker's coordinator. */
   onTxnEvent?: (e: TxnEvent) => void
+  /** Draws fetch session ids; seeded from the broker id when not given. */
+  rng?: Rng
 }
 
 export type BrokerState = 'stopped' | 'running' | 'paused'
@@ -76,6 +80,8 @@ export class Broker {
   /** This incarnation's registration is committed: its replicas follow the metadata. */
   private registered = false
   private logDirOfflineValue: LogDirOffline | null = null
+  private readonly rng: Rng
+  private fetchSessionsValue: FetchSessionCache
 
   constructor(private readonly opts: BrokerOptions) {
     this.id = opts.id
@@ -85,6 +91,18 @@ export class Broker {
     this.cluster = opts.cluster
     this.scheduler = opts.scheduler
     this.log = opts.log
+    this.rng = opts.rng ?? seededRng(opts.id)
+    this.fetchSessionsValue = this.newFetchSessions()
+  }
+
+  /** The fetch sessions of this broker's clients (KIP-227): in memory, gone with a crash. */
+  get fetchSessions(): FetchSessionCache {
+    return this.fetchSessionsValue
+  }
+
+  private newFetchSessions(): FetchSessionCache {
+    const slots = (): number => Number(brokerConfig(this.cluster.image.brokerConfigs, 'max.incremental.fetch.session.cache.slots'))
+    return new FetchSessionCache({ rng: this.rng, slots })
   }
 
   /** A produce to topic-partition was acknowledged without error. */
@@ -248,6 +266,7 @@ export class Broker {
     this.txnCoordinator = null
     this.replicaManager?.stop()
     this.replicaManager = null
+    this.fetchSessionsValue = this.newFetchSessions()
     this.registered = false
     this.stateValue = 'stopped'
     this.wakeAll()

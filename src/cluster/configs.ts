@@ -43,6 +43,7 @@ const brokerConfigList: ConfigDef[] = [
   { name: 'replica.lag.time.max.ms', type: 'long', default: '30000', min: 1, doc: 'a follower not caught up for this long leaves the ISR' },
   { name: 'connections.max.idle.ms', type: 'long', default: '600000', min: 1, doc: 'a client connection that sends and receives nothing for this long is closed (a half-sent request included)' },
   { name: 'replica.fetch.wait.max.ms', type: 'int', default: '500', min: 0, doc: 'how long a follower fetch waits for new data' },
+  { name: 'max.incremental.fetch.session.cache.slots', type: 'int', default: '1000', min: 0, doc: 'fetch sessions (KIP-227) each broker keeps; a client beyond them gets none and fetches in full' },
   { name: 'producer.id.expiration.ms', type: 'int', default: '86400000', min: 1, doc: "how long a partition keeps an idempotent producer's sequences after its last batch" },
   { name: 'auto.leader.rebalance.enable', type: 'boolean', default: 'true', doc: 'move leadership back to preferred replicas when they are in sync' },
   { name: 'leader.imbalance.check.interval.seconds', type: 'long', default: '30', min: 1, doc: 'how often preferred leaders are restored (Kafka: 300)' },

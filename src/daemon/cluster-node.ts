@@ -63,6 +63,8 @@ export interface ClusterNodeParts {
   metadata: MetadataPersistence
   /** The controller's randomness (elections among equals, topic ids): seeded by the caller. */
   controllerRng: Rng
+  /** A broker's randomness (fetch session ids); seeded from the broker id when not given. */
+  brokerRng?: (brokerId: number) => Rng
   link: BrokerLink
   channel: ControllerChannel
   /** The node's log (elections, fencing, the timers' failures). */
@@ -195,6 +197,7 @@ export class ClusterNode {
       onProduced: this.opts.onProduced,
       onTxnEvent: this.opts.onTxnEvent,
       scrubOnOpen: this.opts.scrubOnOpen,
+      rng: this.parts.brokerRng?.(id),
     })
     this.brokersById.set(id, broker)
     this.processes.set(id, process)

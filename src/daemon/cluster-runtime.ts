@@ -96,6 +96,9 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       scheduler: realScheduler,
       metadata: new MetadataLog(path.join(opts.home, 'metadata')),
       controllerRng: seededRng(randomBytes(4).readUInt32LE(0)),
+      // Fetch session ids unlike the last run's: a client that kept one across a daemon restart
+      // must not land in another client's new session.
+      brokerRng: () => seededRng(randomBytes(4).readUInt32LE(0)),
       link: new DirectLink((id) => node.broker(id), faults, realScheduler),
       channel: directChannel,
       log,

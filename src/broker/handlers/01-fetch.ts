@@ -21,8 +21,12 @@
  * UNKNOWN_LEADER_EPOCH (v9+), KAFKA_STORAGE_ERROR when the broker's log dir is offline (a full
  * disk) or a read of it fails, or when a stored batch failed its CRC-32C check (the replica
  * recovers, see replica-recovery.ts).
- * Not implemented: fetch sessions (session id 0 is answered: every fetch is a full fetch),
- * rack-aware preferred read replicas, follower fetches (replication comes with the replicated cluster).
+ * Fetch sessions (KIP-227, v7+): the broker's session cache (fetch-session.ts) decides which
+ * partitions a request fetches (an incremental fetch: the session's) and which of the answers go
+ * out (an incremental answer: only those that changed); a session error (FETCH_SESSION_ID_NOT_FOUND,
+ * INVALID_FETCH_SESSION_EPOCH, FETCH_SESSION_TOPIC_ID_ERROR) is the response's own error code.
+ * Not implemented: rack-aware preferred read replicas, follower fetches (sluice's followers
+ * replicate through their own link, replica-fetcher.ts).
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import type { PartitionInfo } from '../../cluster/metadata.js'
@@ -33,23 +37,14 @@ import { ZERO_UUID } from '../../protocol/primitives.js'
 import { defineHandler, type RequestContext } from '../handler.js'
 import type { Hosted } from '../replica-manager.js'
 import { NodeEndpoints, currentLeader } from '../current-leader.js'
+import { NO_SESSION_ID, TOPIC_ID_VERSION, type PartitionAnswer, type SessionPartition } from '../fetch-session.js'
 
 type FetchPartition = FetchRequest['topics'][number]['partitions'][number]
 type TopicResponse = FetchResponseInput['responses'][number]
 type PartitionData = TopicResponse['partitions'][number]
 
-/** The first version that names topics by id. */
-const TOPIC_ID_VERSION = 13
 /** The first version that answers the current leader's endpoint (KIP-951). */
 const NODE_ENDPOINTS_VERSION = 16
-
-/** A partition asked for: by id (v13+, `name` null when the id is unknown) or by name (`topicId` zero). */
-interface Asked {
-  topicId: string
-  name: string | null
-  partition: number
-  request: FetchPartition
-}
 
 const MAX_WAIT_CAP_MS = 30_000
 
@@ -73,30 +68,37 @@ interface Target {
   p: PartitionInfo
 }
 
-/** One answer per partition asked for, in the same order. */
+/** One answer per partition fetched, in the same order. */
 interface Answered {
-  asked: Asked
+  part: SessionPartition
   out: PartitionData
   /** The partition as the metadata has it, when the topic is known. */
   p: PartitionInfo | undefined
 }
 
-/**
- * The partitions a request names. From v13 topics come by id, named here from the metadata (a
- * topic deleted and re-created under its name has a new id: the old one stays unknown).
- */
-function askedPartitions(ctx: RequestContext, req: FetchRequest): Asked[] {
-  const image = ctx.broker.cluster.image
-  const byId = ctx.apiVersion >= TOPIC_ID_VERSION
+/** A topic as a request names it: by id from v13, named here from the metadata (null: unknown id). */
+function topicOf(ctx: RequestContext, t: { topic: string; topicId: string }): { topicId: string; name: string | null } {
+  if (ctx.apiVersion < TOPIC_ID_VERSION) return { topicId: ZERO_UUID, name: t.topic }
+  return { topicId: t.topicId, name: ctx.broker.cluster.image.topicsById.get(t.topicId)?.name ?? null }
+}
+
+/** The partitions a request names (a topic deleted and re-created under its name has a new id: the old one stays unknown). */
+function askedPartitions(ctx: RequestContext, req: FetchRequest): SessionPartition[] {
   return req.topics.flatMap((t) => {
-    const topicId = byId ? t.topicId : ZERO_UUID
-    const name = byId ? (image.topicsById.get(t.topicId)?.name ?? null) : t.topic
-    return t.partitions.map((request) => ({ topicId, name, partition: request.partition, request }))
+    const topic = topicOf(ctx, t)
+    return t.partitions.map((request) => ({ ...topic, partition: request.partition, request }))
+  })
+}
+
+function forgottenPartitions(ctx: RequestContext, req: FetchRequest): { topicId: string; name: string | null; partition: number }[] {
+  return req.forgottenTopicsData.flatMap((t) => {
+    const topic = topicOf(ctx, t)
+    return t.partitions.map((partition) => ({ ...topic, partition }))
   })
 }
 
 /** Checks every partition; returns the answers, and the partitions that can be read. */
-function resolveTargets(ctx: RequestContext, req: FetchRequest, asked: Asked[]): { answered: Answered[]; targets: Target[] } {
+function resolveTargets(ctx: RequestContext, req: FetchRequest, asked: SessionPartition[]): { answered: Answered[]; targets: Target[] } {
   const { broker } = ctx
   const image = broker.cluster.image
   const byId = ctx.apiVersion >= TOPIC_ID_VERSION
@@ -105,7 +107,7 @@ function resolveTargets(ctx: RequestContext, req: FetchRequest, asked: Asked[]):
     const rp = a.request
     const topic = byId ? image.topicsById.get(a.topicId) : a.name === null ? undefined : image.topicsByName.get(a.name)
     const p = topic?.partitions[a.partition]
-    const answer = (errorCode: number): Answered => ({ asked: a, out: empty(a.partition, errorCode), p })
+    const answer = (errorCode: number): Answered => ({ part: a, out: empty(a.partition, errorCode), p })
     if (!topic) return answer(byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     if (!p) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     if (broker.offlineReplicaMessage(p.replicas) !== null) return answer(ErrorCode.KAFKA_STORAGE_ERROR)
@@ -116,7 +118,7 @@ function resolveTargets(ctx: RequestContext, req: FetchRequest, asked: Asked[]):
     // Kafka answers an empty list to read_committed fetches and null to read_uncommitted ones.
     if (req.isolationLevel === 1) out.abortedTransactions = []
     targets.push({ out, request: rp, p })
-    return { asked: a, out, p }
+    return { part: a, out, p }
   })
   return { answered, targets }
 }
@@ -140,13 +142,26 @@ function leaderHints(ctx: RequestContext, answered: Answered[]): NodeEndpoints {
 
 /** The answers grouped by topic as Kafka groups them: consecutive partitions of one topic share an entry. */
 function byTopic(answered: Answered[]): TopicResponse[] {
-  const groups: { asked: Asked; partitions: PartitionData[] }[] = []
-  for (const { asked, out } of answered) {
+  const groups: { part: SessionPartition; partitions: PartitionData[] }[] = []
+  for (const { part, out } of answered) {
     const last = groups[groups.length - 1]
-    if (last && last.asked.topicId === asked.topicId && last.asked.name === asked.name) last.partitions.push(out)
-    else groups.push({ asked, partitions: [out] })
+    if (last && last.part.topicId === part.topicId && last.part.name === part.name) last.partitions.push(out)
+    else groups.push({ part, partitions: [out] })
   }
-  return groups.map(({ asked, partitions }) => ({ topic: asked.name ?? '', topicId: asked.topicId, partitions }))
+  return groups.map(({ part, partitions }) => ({ topic: part.name ?? '', topicId: part.topicId, partitions }))
+}
+
+/** What the fetch session compares between answers. */
+function answerOf(out: PartitionData): PartitionAnswer {
+  const records = out.records
+  const hasRecords = records === null || records === undefined ? false : Array.isArray(records) ? records.some((b) => b.length > 0) : (records as Buffer).length > 0
+  return {
+    errorCode: out.errorCode,
+    highWatermark: out.highWatermark,
+    lastStableOffset: out.lastStableOffset ?? -1,
+    logStartOffset: out.logStartOffset ?? -1,
+    hasRecords,
+  }
 }
 
 /**
@@ -223,10 +238,27 @@ async function readAll(ctx: RequestContext, req: FetchRequest, targets: Target[]
 }
 
 async function handle(ctx: RequestContext, req: FetchRequest): Promise<FetchResponseInput> {
-  const { answered, targets } = resolveTargets(ctx, req, askedPartitions(ctx, req))
+  const { broker } = ctx
+  const image = broker.cluster.image
+  const context = broker.fetchSessions.newContext({
+    version: ctx.apiVersion,
+    sessionId: req.sessionId,
+    sessionEpoch: req.sessionEpoch,
+    privileged: req.replicaId >= 0 || req.replicaState.replicaId >= 0,
+    partitions: askedPartitions(ctx, req),
+    forgotten: forgottenPartitions(ctx, req),
+    topicName: (topicId) => image.topicsById.get(topicId)?.name ?? null,
+    nowMs: broker.scheduler.nowMs(),
+  })
+  if (context.errorCode !== ErrorCode.NONE) {
+    return { throttleTimeMs: 0, errorCode: context.errorCode, sessionId: NO_SESSION_ID, responses: [] }
+  }
+  const { answered, targets } = resolveTargets(ctx, req, context.partitions)
   await readWithinWait(ctx, req, targets)
-  const nodeEndpoints = leaderHints(ctx, answered).list()
-  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: byTopic(answered), nodeEndpoints }
+  const items = answered.map((a) => ({ ...a, answer: answerOf(a.out) }))
+  const session = context.finish(items, broker.scheduler.nowMs())
+  const nodeEndpoints = leaderHints(ctx, session.answered).list()
+  return { throttleTimeMs: 0, errorCode: session.errorCode, sessionId: session.sessionId, responses: byTopic(session.answered), nodeEndpoints }
 }
 
 /** Reads the targets, then, while less than min_bytes came and max_wait_ms allows, waits for more. */
