@@ -37,9 +37,8 @@ import { ZERO_UUID } from '../../protocol/primitives.js'
 import { defineHandler, type RequestContext } from '../handler.js'
 import type { Hosted } from '../replica-manager.js'
 import { NodeEndpoints, currentLeader } from '../current-leader.js'
-import { NO_SESSION_ID, TOPIC_ID_VERSION, type PartitionAnswer, type SessionPartition } from '../fetch-session.js'
+import { NO_SESSION_ID, TOPIC_ID_VERSION, type FetchPartitionRequest, type PartitionAnswer, type SessionPartition } from '../fetch-session.js'
 
-type FetchPartition = FetchRequest['topics'][number]['partitions'][number]
 type TopicResponse = FetchResponseInput['responses'][number]
 type PartitionData = TopicResponse['partitions'][number]
 
@@ -64,7 +63,7 @@ function empty(partitionIndex: number, errorCode: number): PartitionData {
 
 interface Target {
   out: PartitionData
-  request: FetchPartition
+  request: FetchPartitionRequest
   p: PartitionInfo
 }
 
@@ -153,8 +152,8 @@ function byTopic(answered: Answered[]): TopicResponse[] {
 
 /** What the fetch session compares between answers. */
 function answerOf(out: PartitionData): PartitionAnswer {
-  const records = out.records
-  const hasRecords = records === null || records === undefined ? false : Array.isArray(records) ? records.some((b) => b.length > 0) : (records as Buffer).length > 0
+  const records = out.records ?? []
+  const hasRecords = Array.isArray(records) ? records.some((b: Buffer) => b.length > 0) : (records as Buffer).length > 0
   return {
     errorCode: out.errorCode,
     highWatermark: out.highWatermark,
