@@ -271,6 +271,26 @@ describe('broker/fetch', () => {
       expect(inc.responses[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID)
     })
 
+    it('with max.incremental.fetch.session.cache.slots at 0 a full fetch opens no session', async () => {
+      const topicId = await createTopic('sess-slots')
+      const setSlots = async (configOperation: number, value: string | null): Promise<void> => {
+        const res = await (await broker(1)).request(ApiKey.IncrementalAlterConfigs, 0, {
+          resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'max.incremental.fetch.session.cache.slots', configOperation, value }] }],
+          validateOnly: false,
+        })
+        expect(res.responses[0].errorCode).toBe(ErrorCode.NONE)
+      }
+      await setSlots(0, '0')
+      try {
+        await until('the config reached the brokers', () => cluster.runtime.image.brokerConfigs.get('max.incremental.fetch.session.cache.slots') === '0' || undefined)
+        const full = await fetch(leaderOf('sess-slots'), { name: '', topicId }, [{ partition: 0, fetchOffset: 0 }], { sessionEpoch: 0 })
+        expect(full).toMatchObject({ errorCode: ErrorCode.NONE, sessionId: 0 })
+        expect(full.responses[0].partitions[0].errorCode).toBe(ErrorCode.NONE)
+      } finally {
+        await setSlots(1, null)
+      }
+    })
+
     it('a restarted broker has forgotten its sessions: the client gets FETCH_SESSION_ID_NOT_FOUND and starts over', async () => {
       const topicId = await createTopic('sess-restart')
       const leader = leaderOf('sess-restart')
