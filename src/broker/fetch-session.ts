@@ -14,9 +14,11 @@
  *
  * Eviction, as Kafka's FetchSessionCacheShard: a new session takes a slot when there is one
  * (`max.incremental.fetch.session.cache.slots`); else it evicts the least recently used session
- * idle for longer than EVICTION_MS, or else the smallest session (by partitions; a follower's
- * ranks above a consumer's) created over EVICTION_MS ago, if the new one is larger. Otherwise it
- * gets no session (id 0) and every fetch of that client stays full.
+ * if that one has been idle for longer than EVICTION_MS; else the lowest ranked evictable one
+ * (rank: a consumer's below a follower's, then fewer partitions) if the new one does not rank
+ * below it. Evictable: last used more than EVICTION_MS after its creation (a new session is safe
+ * for a while), or any consumer's session when the new one is a follower's. Otherwise the client
+ * gets no session (id 0) and its fetches stay full.
  *
  * Pure: time comes in as `nowMs`, session ids from the injected RNG.
  * Not implemented: Kafka's sharding of the cache (one shard here), its metrics.
