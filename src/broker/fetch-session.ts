@@ -15,8 +15,8 @@
  * Eviction, as Kafka's FetchSessionCacheShard: a new session takes a slot when there is one
  * (`max.incremental.fetch.session.cache.slots`); else it evicts the least recently used session
  * if that one has been idle for longer than EVICTION_MS; else the lowest ranked evictable one
- * (rank: a consumer's below a follower's, then fewer partitions) if the new one does not rank
- * below it. Evictable: last used more than EVICTION_MS after its creation (a new session is safe
+ * (rank: a consumer's below a follower's, then fewer partitions) if the new one ranks above it
+ * (a follower's against a consumer's, or more partitions). Evictable: last used more than EVICTION_MS after its creation (a new session is safe
  * for a while), or any consumer's session when the new one is a follower's. Otherwise the client
  * gets no session (id 0) and its fetches stay full.
  *
