@@ -16,9 +16,10 @@
  * (`max.incremental.fetch.session.cache.slots`); else it evicts the least recently used session
  * if that one has been idle for longer than EVICTION_MS; else the lowest ranked evictable one
  * (rank: a consumer's below a follower's, then fewer partitions) if the new one ranks above it
- * (a follower's against a consumer's, or more partitions). Evictable: last used more than EVICTION_MS after its creation (a new session is safe
- * for a while), or any consumer's session when the new one is a follower's. Otherwise the client
- * gets no session (id 0) and its fetches stay full.
+ * (a follower's against a consumer's, or more partitions). Evictable: last used more than
+ * EVICTION_MS after its creation (a new session is safe for a while), or any consumer's session
+ * when the new one is a follower's. Otherwise the client gets no session (id 0) and its fetches
+ * stay full.
  *
  * Pure: time comes in as `nowMs`, session ids from the injected RNG.
  * Not implemented: Kafka's sharding of the cache (one shard here), its metrics.
