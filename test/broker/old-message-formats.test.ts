@@ -1,0 +1,118 @@
+/**
+ * The old message formats on a real in-process cluster (one broker): Produce v0-2 with message
+ * sets of magic 0 and 1, compressed and not, converted up and read back by a v2 consumer (Fetch
+ * v11); Fetch v0-3 converting the stored v2 batches down (magic 0 for v0-1, 1 for v2-3).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiKey } from '../../src/protocol/api-keys.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { Compression, TimestampType } from '../../src/protocol/batch-layout.js'
+import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js'
+import { encodeMessageSet, innerMessages, readMessageSet, MAGIC_V0, MAGIC_V1, type MessageInput } from '../../src/protocol/message-set.js'
+import { startTestCluster, type TestCluster } from '../interop/fixture.js'
+import { RawClient } from '../support/raw-client.js'
+import { until } from '../helpers/wait.js'
+
+const T0 = 1_700_000_000_000
+
+describe('broker/old-message-formats', () => {
+  let cluster: TestCluster
+  let client: RawClient
+
+  async function createTopic(name: string, configs: { name: string; value: string }[] = []): Promise<void> {
+    const res = await client.request(ApiKey.CreateTopics, 7, {
+      topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    })
+    expect(res.topics[0].errorCode).toBe(ErrorCode.NONE)
+    await until(`a leader of ${name}`, () => (cluster.runtime.image.topicsByName.get(name)?.partitions[0]?.leader ?? -1) >= 0 || undefined)
+  }
+
+  async function produce(version: number, topic: string, records: Buffer): Promise<{ errorCode: number; baseOffset: number; logAppendTimeMs: number }> {
+    const res = await client.request(ApiKey.Produce, version, {
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 10_000,
+      topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+    })
+    const p = res.responses[0].partitionResponses[0]
+    return { errorCode: p.errorCode, baseOffset: Number(p.baseOffset), logAppendTimeMs: Number(p.logAppendTimeMs ?? -1) }
+  }
+
+  /** Fetch at `version` from `fetchOffset`: the partition's error and its records' bytes. */
+  async function fetch(version: number, topic: string, fetchOffset: number, partitionMaxBytes = 1_000_000): Promise<{ errorCode: number; highWatermark: number; records: Buffer }> {
+    const res = await client.request(ApiKey.Fetch, version, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 10_000_000,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    })
+    const p = res.responses[0].partitions[0]
+    return { errorCode: p.errorCode, highWatermark: Number(p.highWatermark), records: Buffer.from(p.records ?? Buffer.alloc(0)) }
+  }
+
+  /** What a v2 consumer reads: [offset, key, value, timestamp] per record, and each batch's timestamp type and max. */
+  async function readV2(topic: string): Promise<{ records: [number, string | null, string | null, number][]; timestamps: [number, number][] }> {
+    const { errorCode, records } = await fetch(11, topic, 0)
+    expect(errorCode).toBe(ErrorCode.NONE)
+    const batches = decodeRecordBatches(records)
+    return {
+      records: batches.flatMap((b) => b.records.map((r): [number, string | null, string | null, number] => [r.offset, r.key?.toString() ?? null, r.value?.toString() ?? null, r.timestamp])),
+      timestamps: batches.map((b): [number, number] => [b.header.timestampType, b.header.maxTimestamp]),
+    }
+  }
+
+  const msgs = (values: string[], keyed = true): MessageInput[] =>
+    values.map((v, i) => ({ offset: i, timestamp: T0 + i, key: keyed ? Buffer.from(`k${v}`) : null, value: Buffer.from(v) }))
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ brokers: 1 })
+    client = await RawClient.connect(cluster.port)
+  }, 60_000)
+  afterAll(async () => {
+    client?.close()
+    await cluster?.stop()
+  })
+
+  it('Produce v0, v1 and v2 with magic 0 and 1, compressed or not, are read back by a v2 consumer', async () => {
+    const topic = 'old-produce'
+    await createTopic(topic)
+    expect(await produce(0, topic, encodeMessageSet(MAGIC_V0, msgs(['a', 'b'])))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0 })
+    expect(await produce(1, topic, encodeMessageSet(MAGIC_V0, msgs(['c']), { codec: Compression.GZIP }))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 2 })
+    expect(await produce(2, topic, encodeMessageSet(MAGIC_V1, msgs(['d', 'e'])))).toEqual({ errorCode: ErrorCode.NONE, baseOffset: 3, logAppendTimeMs: -1 })
+    expect(await produce(2, topic, encodeMessageSet(MAGIC_V1, msgs(['f', 'g', 'h']), { codec: Compression.GZIP }))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 5 })
+    expect((await readV2(topic)).records).toEqual([
+      [0, 'ka', 'a', -1],
+      [1, 'kb', 'b', -1],
+      [2, 'kc', 'c', -1],
+      [3, 'kd', 'd', T0],
+      [4, 'ke', 'e', T0 + 1],
+      [5, 'kf', 'f', T0],
+      [6, 'kg', 'g', T0 + 1],
+      [7, 'kh', 'h', T0 + 2],
+    ])
+  })
+
+  it('stamps the broker time on a LogAppendTime topic, refuses keyless messages on a compacted one and corrupt ones anywhere', async () => {
+    await createTopic('old-append-time', [{ name: 'message.timestamp.type', value: 'LogAppendTime' }])
+    const stamped = await produce(2, 'old-append-time', encodeMessageSet(MAGIC_V1, msgs(['x'])))
+    expect(stamped.errorCode).toBe(ErrorCode.NONE)
+    expect(stamped.logAppendTimeMs).toBeGreaterThan(T0)
+    // The record keeps the producer's time; consumers of a LogAppendTime batch take its max timestamp.
+    expect(await readV2('old-append-time')).toEqual({ records: [[0, 'kx', 'x', T0]], timestamps: [[TimestampType.LOG_APPEND_TIME, stamped.logAppendTimeMs]] })
+
+    await createTopic('old-compacted', [{ name: 'cleanup.policy', value: 'compact' }])
+    expect((await produce(0, 'old-compacted', encodeMessageSet(MAGIC_V0, msgs(['y'], false)))).errorCode).toBe(ErrorCode.INVALID_RECORD)
+    const corrupt = encodeMessageSet(MAGIC_V1, msgs(['z']))
+    corrupt[corrupt.length - 1] ^= 1
+    expect((await produce(2, 'old-compacted', corrupt)).errorCode).toBe(ErrorCode.CORRUPT_MESSAGE)
+    expect((await produce(2, 'old-compacted', encodeMessageSet(MAGIC_V1, msgs(['w'])))).errorCode).toBe(ErrorCode.NONE)
+  })
+})
