@@ -115,4 +115,66 @@ describe('broker/old-message-formats', () => {
     expect((await produce(2, 'old-compacted', corrupt)).errorCode).toBe(ErrorCode.CORRUPT_MESSAGE)
     expect((await produce(2, 'old-compacted', encodeMessageSet(MAGIC_V1, msgs(['w'])))).errorCode).toBe(ErrorCode.NONE)
   })
+
+  /** [offset, magic, timestamp, key, value] of every message of a fetched message set, wrappers opened. */
+  function messagesOf(set: Buffer): [number, number, number, string | null, string | null][] {
+    return readMessageSet(set, { partialTail: true })
+      .flatMap((m) => ((m.attributes & 7) === 0 ? [m] : innerMessages(m)))
+      .map((m) => [m.offset, m.magic, m.timestamp, m.key?.toString() ?? null, m.value?.toString() ?? null])
+  }
+
+  it('Fetch v0-3 converts stored v2 batches down: magic 0 for v0-1, magic 1 for v2-3, from the fetch offset', async () => {
+    const topic = 'old-fetch'
+    await createTopic(topic)
+    const plain = encodeRecordBatch({ baseTimestamp: T0, records: [{ key: 'a', value: '1', headers: [{ key: 'h', value: 'x' }] }, { value: '2', timestampDelta: 1 }, { value: '3', timestampDelta: 2 }] })
+    const gzip = encodeRecordBatch({ baseTimestamp: T0 + 10, compression: Compression.GZIP, records: [{ value: '4' }, { value: '5', timestampDelta: 1 }] })
+    expect((await produce(8, topic, plain)).errorCode).toBe(ErrorCode.NONE)
+    expect((await produce(8, topic, gzip)).errorCode).toBe(ErrorCode.NONE)
+
+    // Read as an old client does: from an offset, then from after the last message received.
+    // A converted answer is no larger than the stored bytes (beyond its first batch), so the
+    // bigger magic-0/1 messages take more than one fetch.
+    async function readAll(version: number, from: number): Promise<{ messages: ReturnType<typeof messagesOf>; wrappers: number[] }> {
+      const messages: ReturnType<typeof messagesOf> = []
+      const wrappers: number[] = []
+      for (let offset = from; offset < 5; offset = messages[messages.length - 1]![0] + 1) {
+        const res = await fetch(version, topic, offset)
+        expect([res.errorCode, res.highWatermark]).toEqual([ErrorCode.NONE, 5])
+        const got = messagesOf(res.records)
+        expect(got.length).toBeGreaterThan(0)
+        messages.push(...got)
+        wrappers.push(...readMessageSet(res.records).filter((m) => (m.attributes & 7) === Compression.GZIP).map((m) => m.offset))
+      }
+      return { messages, wrappers }
+    }
+    for (const version of [0, 1]) {
+      expect(await readAll(version, 1)).toEqual({
+        messages: [
+          [1, 0, -1, null, '2'],
+          [2, 0, -1, null, '3'],
+          [3, 0, -1, null, '4'],
+          [4, 0, -1, null, '5'],
+        ],
+        // The compressed batch stays one gzip wrapper, at its last offset.
+        wrappers: [4],
+      })
+    }
+    for (const version of [2, 3]) {
+      expect(await readAll(version, 0)).toEqual({
+        messages: [
+          [0, 1, T0, 'a', '1'],
+          [1, 1, T0 + 1, null, '2'],
+          [2, 1, T0 + 2, null, '3'],
+          [3, 1, T0 + 10, null, '4'],
+          [4, 1, T0 + 11, null, '5'],
+        ],
+        wrappers: [4],
+      })
+    }
+    // A limit below the first batch still gets it whole, and nothing after it.
+    expect(messagesOf((await fetch(3, topic, 0, 1)).records).map((m) => m[0])).toEqual([0, 1, 2])
+    // Past the end: nothing, no error; a v2 consumer still reads v2 batches as stored.
+    expect(await fetch(2, topic, 5)).toEqual({ errorCode: ErrorCode.NONE, highWatermark: 5, records: Buffer.alloc(0) })
+    expect((await fetch(4, topic, 0)).records.readInt8(16)).toBe(2)
+  })
 })

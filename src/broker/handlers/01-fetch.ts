@@ -1,5 +1,6 @@
 /**
- * Fetch (key 1), versions 4-12.
+ * Fetch (key 1), versions 0-12. v0-3 read the old message formats: the answer is converted down
+ * (and v0-5's KAFKA_STORAGE_ERROR answered as NOT_LEADER_OR_FOLLOWER) in fetch-down-conversion.ts.
  * Serves stored batches as they are (never decoded): the batch that contains the fetch offset and
  * the ones after it, up to the high watermark (read_uncommitted) or the last stable offset
  * (read_committed: below the oldest open transaction), within partition_max_bytes and max_bytes,
@@ -24,6 +25,7 @@ import { fetchApi, type FetchRequest, type FetchResponseInput } from '../../prot
 import { readBatchHeaders } from '../../protocol/batch-layout.js'
 import { defineHandler, type RequestContext } from '../handler.js'
 import type { Hosted } from '../replica-manager.js'
+import { adaptFetchForVersion } from '../fetch-down-conversion.js'
 
 type FetchPartition = FetchRequest['topics'][number]['partitions'][number]
 type TopicResponse = FetchResponseInput['responses'][number]
@@ -179,7 +181,8 @@ async function handle(ctx: RequestContext, req: FetchRequest): Promise<FetchResp
       if (targets.some((t) => t.out.errorCode !== ErrorCode.NONE)) break
     }
   }
+  await adaptFetchForVersion(ctx.apiVersion, req, responses)
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses }
 }
 
-defineHandler(fetchApi, { versions: '4-12', handle })
+defineHandler(fetchApi, { versions: '0-12', handle })
