@@ -2,7 +2,8 @@
 // (test/interop/go-clients.test.ts). Built in GOPATH mode from /usr/share/gocode, offline.
 //
 //	oldclients kafka-go BROKER TOPIC N            produce N records, read them back from offset 0
-//	oldclients sarama BROKER TOPIC N VERSION      the same with sarama at a Kafka VERSION (0.8.2.0 ...)
+//	oldclients sarama BROKER TOPIC N VERSION CODEC  the same with sarama at a Kafka VERSION (0.8.2.0 ...),
+//	                                                compressed with CODEC (none, gzip, snappy, lz4)
 //	oldclients sarama-group BROKER TOPIC N VERSION GROUP   read N records as a member of GROUP, commit
 //
 // Each record read is printed as one JSON line {"offset","key","value"}; any failure exits 1 with
@@ -54,7 +55,7 @@ func main() {
 	case "kafka-go":
 		runKafkaGo(broker, topic, n)
 	case "sarama":
-		runSarama(broker, topic, n, arg(5))
+		runSarama(broker, topic, n, arg(5), arg(6))
 	case "sarama-group":
 		runSaramaGroup(broker, topic, n, arg(5), arg(6))
 	default:

@@ -9,6 +9,13 @@ import (
 	"github.com/Shopify/sarama"
 )
 
+var codecs = map[string]sarama.CompressionCodec{
+	"none":   sarama.CompressionNone,
+	"gzip":   sarama.CompressionGZIP,
+	"snappy": sarama.CompressionSnappy,
+	"lz4":    sarama.CompressionLZ4,
+}
+
 func saramaConfig(version string) *sarama.Config {
 	v, err := sarama.ParseKafkaVersion(version)
 	if err != nil {
@@ -27,19 +34,29 @@ func saramaConfig(version string) *sarama.Config {
 	return c
 }
 
-// runSarama sends n records to partition 0 with a SyncProducer and reads them back with a
-// partition consumer from the oldest offset, at the protocol versions `version` selects.
-func runSarama(broker, topic string, n int, version string) {
+// runSarama sends n records to partition 0 with a producer (in one compressed set when `codec`
+// is not none) and reads them back with a partition consumer from the oldest offset, at the
+// protocol versions `version` selects.
+func runSarama(broker, topic string, n int, version, codec string) {
 	config := saramaConfig(version)
+	c, ok := codecs[codec]
+	if !ok {
+		fail("unknown codec %q", codec)
+	}
+	config.Producer.Compression = c
+	// Everything sent is flushed as one request, so that a compressed set holds several messages.
+	config.Producer.Flush.Messages = n
+	config.Producer.Flush.Frequency = time.Second
 	producer, err := sarama.NewSyncProducer([]string{broker}, config)
 	if err != nil {
 		fail("sarama producer: %v", err)
 	}
-	for i := 0; i < n; i++ {
-		msg := &sarama.ProducerMessage{Topic: topic, Partition: 0, Key: sarama.StringEncoder(fmt.Sprintf("k%d", i)), Value: sarama.StringEncoder(fmt.Sprintf("sarama %s %d", version, i))}
-		if _, _, err := producer.SendMessage(msg); err != nil {
-			fail("sarama send %d: %v", i, err)
-		}
+	msgs := make([]*sarama.ProducerMessage, n)
+	for i := range msgs {
+		msgs[i] = &sarama.ProducerMessage{Topic: topic, Partition: 0, Key: sarama.StringEncoder(fmt.Sprintf("k%d", i)), Value: sarama.StringEncoder(fmt.Sprintf("sarama %s %d", version, i))}
+	}
+	if err := producer.SendMessages(msgs); err != nil {
+		fail("sarama send: %v", err)
 	}
 	if err := producer.Close(); err != nil {
 		fail("sarama close producer: %v", err)
