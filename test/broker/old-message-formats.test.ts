@@ -177,4 +177,35 @@ describe('broker/old-message-formats', () => {
     expect(await fetch(2, topic, 5)).toEqual({ errorCode: ErrorCode.NONE, highWatermark: 5, records: Buffer.alloc(0) })
     expect((await fetch(4, topic, 0)).records.readInt8(16)).toBe(2)
   })
+
+  it("Fetch v0-3 serves an aborted transaction's records (these versions read uncommitted) but never its marker", async () => {
+    const topic = 'old-fetch-aborted'
+    await createTopic(topic)
+    const producerId = 4242
+    const res = await client.request(ApiKey.Produce, 8, {
+      transactionalId: 'old-txn',
+      acks: 1,
+      timeoutMs: 10_000,
+      topicData: [
+        {
+          name: topic,
+          partitionData: [{ index: 0, records: encodeRecordBatch({ producerId, producerEpoch: 0, baseSequence: 0, transactional: true, baseTimestamp: T0, records: [{ value: 'a' }, { value: 'b' }] }) }],
+        },
+      ],
+    })
+    expect(res.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NONE)
+    const marked = await client.request(ApiKey.WriteTxnMarkers, 1, {
+      markers: [{ producerId, producerEpoch: 0, transactionResult: false, topics: [{ name: topic, partitionIndexes: [0] }], coordinatorEpoch: 0 }],
+    })
+    expect(marked.markers[0].topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE)
+    expect((await produce(8, topic, encodeRecordBatch({ baseTimestamp: T0, records: [{ value: 'c' }] }))).baseOffset).toBe(3)
+    // Offsets 0-1 the aborted records, 2 the ABORT marker, 3 a plain record.
+    const res3 = await fetch(3, topic, 0)
+    expect(res3.highWatermark).toBe(4)
+    expect(messagesOf(res3.records).map((m) => [m[0], m[4]])).toEqual([
+      [0, 'a'],
+      [1, 'b'],
+      [3, 'c'],
+    ])
+  })
 })
