@@ -142,6 +142,30 @@ describe('protocol/message-format-conversion up (Produce v0-2)', () => {
   })
 })
 
+describe('protocol/message-format-conversion up, on hostile bytes', () => {
+  it('answers an error code, never throws, for mutated message sets (CRCs fixed so the mutation is read)', () => {
+    let seed = 12345
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed % n
+    }
+    const sources = [MAGIC_V0, MAGIC_V1].flatMap((magic) =>
+      [Compression.NONE, Compression.GZIP].map((codec) =>
+        encodeMessageSet(magic, [{ offset: 0, timestamp: T0, key: b('key'), value: b('value') }, { offset: 1, timestamp: T0, key: null, value: b('v') }], { codec }),
+      ),
+    )
+    for (let i = 0; i < 400; i++) {
+      const buf = Buffer.from(sources[i % sources.length]!)
+      for (let j = 0; j <= random(3); j++) buf[random(buf.length)] = random(256)
+      // The first message's CRC, recomputed when its size still fits.
+      const size = buf.readInt32BE(8)
+      if (size >= 14 && 12 + size <= buf.length) buf.writeUInt32BE(crc32(buf.subarray(16, 12 + size)) >>> 0, 12)
+      const res = validateProducedRecords(buf.subarray(0, buf.length - random(2) * random(buf.length)), { produceVersion: 2 })
+      if (!res.ok) expect(res.errorCode).toBeGreaterThan(0)
+    }
+  })
+})
+
 describe('protocol/message-format-conversion down (Fetch v0-3)', () => {
   const stored = encodeRecordBatch({
     baseOffset: 100,
