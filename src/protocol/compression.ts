@@ -4,7 +4,8 @@
  * of CPU, which a consume of uncompressed records need not pay. Whoever hands record sets to
  * batches.ts loads them first (fetch-api.ts does, when a response holds a compressed batch), and
  * so does whoever compresses (raw-sender.ts, before a compressed send). The broker uses them only
- * to convert the old message formats (message-set.ts), loading them on the first compressed one.
+ * to convert the old message formats (message-set.ts), loading them on the first snappy, lz4 or
+ * zstd one (gzip goes through node:zlib, always there).
  */
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { ProtocolError } from './errors.js'

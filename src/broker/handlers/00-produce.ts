@@ -4,7 +4,7 @@
  * to one v2 batch before validation and append, as Kafka's LogValidator does (v0 has no
  * timestamps: NO_TIMESTAMP; a topic whose message.timestamp.type is LogAppendTime gets the
  * broker's time, answered in logAppendTimeMs); the codecs (compression.ts) are loaded on the first
- * compressed one, and every Produce waits for that load so that order holds.
+ * snappy or lz4 one, and every Produce waits for that load so that order holds.
  * Each partition's records are validated (sizes, counts, CRC-32C) and stored as sent, with the base
  * offset and partition leader epoch stamped in place. acks 0, 1 and -1 (all): acks=all answers once
  * every ISR member has the batch, NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas
@@ -64,14 +64,23 @@ function transactionalFault(batches: readonly BatchHeader[], transactionalId: st
   return null
 }
 
+/**
+ * Whether a request waits for the codecs first: it holds an old-format message set compressed with
+ * snappy or lz4 (converted here, so decompressed), or a load is under way, which every Produce
+ * then waits for, so that the requests of one connection keep their order in the log.
+ */
+function mustLoadCodecs(version: number, req: ProduceRequest): boolean {
+  if (compressionLoaded()) return false
+  if (compressionLoading()) return true
+  return version < 3 && req.topicData.some((t) => t.partitionData.some((pd) => legacyCodecToLoad(pd.records) !== undefined))
+}
+
 async function handle(ctx: RequestContext, req: ProduceRequest): Promise<HandlerResponse<typeof produceApi>> {
   const { broker } = ctx
   const image = broker.cluster.image
   const acks = req.acks
   const pending: Promise<unknown>[] = []
-  if (!compressionLoaded() && (compressionLoading() || (ctx.apiVersion < 3 && req.topicData.some((t) => t.partitionData.some((pd) => legacyCodecToLoad(pd.records) !== undefined))))) {
-    await loadCompression()
-  }
+  if (mustLoadCodecs(ctx.apiVersion, req)) await loadCompression()
 
   const responses = req.topicData.map((topicData) => {
     const topic = image.topicsByName.get(topicData.name)
