@@ -1,8 +1,8 @@
 /**
  * Debian's Go clients against a real in-process cluster: kafka-go 0.2.1 (Produce v2 with magic-1
  * messages, Fetch v2) and sarama 1.22 at three protocol levels (0.8.2: Produce v0 / Fetch v0 with
- * magic 0; 0.10.2: Produce v2 / Fetch v3 with magic 1; 2.1: record batches), and a sarama consumer
- * group. test/interop/go/oldclients is built once, in GOPATH mode from /usr/share/gocode (offline);
+ * magic 0; 0.10.2: Produce v2 / Fetch v3 with magic 1, plain and compressed; 2.1: record batches),
+ * and a consumer group of each. test/interop/go/oldclients is built once, in GOPATH mode from /usr/share/gocode (offline);
  * skipped, with the reason in the name, when Go or the packages are missing (.ci/run installs them).
  */
 import { execFile } from 'node:child_process'
@@ -78,7 +78,9 @@ describe.skipIf(missing !== null)(`interop/go-clients${missing ? ` (skipped: ${m
     binary = path.join(dir, 'oldclients')
     // GOPATH mode: the imports resolve in Debian's /usr/share/gocode, nothing is downloaded. The
     // flag quiets a deprecation warning of the zstd binding that sarama imports (built with cgo).
-    const env = { ...process.env, GO111MODULE: 'off', GOPATH, GOFLAGS: '', CGO_CFLAGS: '-Wno-deprecated-declarations' }
+    const env: NodeJS.ProcessEnv = { ...process.env, GO111MODULE: 'off', GOPATH, GOFLAGS: '', CGO_CFLAGS: '-Wno-deprecated-declarations' }
+    // Go keeps its build cache under $HOME (warm, the build takes seconds); without one, a temp dir.
+    if (!process.env.HOME && !process.env.GOCACHE) env.GOCACHE = path.join(dir, 'gocache')
     await Promise.all([
       run(go!, ['build', '-o', binary, '.'], { cwd: SOURCE, env, timeout: 300_000 }),
       (async () => {
@@ -96,6 +98,13 @@ describe.skipIf(missing !== null)(`interop/go-clients${missing ? ` (skipped: ${m
   it('kafka-go 0.2.1 produces magic-1 messages (Produce v2) and reads them back (Fetch v2)', async () => {
     await createTopic('go-kafka-go')
     expect(await oldclients('kafka-go', cluster.bootstrap, 'go-kafka-go', '20')).toEqual(expected(20, (i) => `kafka-go ${i}`))
+  })
+
+  it('a kafka-go consumer group reads what was produced and commits it', async () => {
+    const read = await oldclients('kafka-go-group', cluster.bootstrap, 'go-kafka-go', '20', 'go-kafka-go-group')
+    expect(read).toEqual(expected(20, (i) => `kafka-go ${i}`))
+    const res = await admin.request(ApiKey.OffsetFetch, 1, { groupId: 'go-kafka-go-group', topics: [{ name: 'go-kafka-go', partitionIndexes: [0] }] })
+    expect([res.topics[0].partitions[0].errorCode, Number(res.topics[0].partitions[0].committedOffset)]).toEqual([ErrorCode.NONE, 20])
   })
 
   // Magic 0 (0.8.2), magic 1 (0.10.2) and record batches (2.1); compressed sets of either old

@@ -36,3 +36,24 @@ func runKafkaGo(broker, topic string, n int) {
 		emit(m.Offset, m.Key, m.Value)
 	}
 }
+
+// runKafkaGoGroup reads n records as a member of a consumer group with kafka-go's Reader and
+// commits them (JoinGroup, SyncGroup, OffsetFetch, Fetch v2, OffsetCommit).
+func runKafkaGoGroup(broker, topic string, n int, group string) {
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, GroupID: group, MinBytes: 1, MaxBytes: 1 << 20})
+	for i := 0; i < n; i++ {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			fail("kafka-go group read %d: %v", i, err)
+		}
+		emit(m.Offset, m.Key, m.Value)
+		if err := r.CommitMessages(ctx, m); err != nil {
+			fail("kafka-go group commit %d: %v", i, err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		fail("kafka-go group close: %v", err)
+	}
+}

@@ -4,7 +4,8 @@
 //	oldclients kafka-go BROKER TOPIC N            produce N records, read them back from offset 0
 //	oldclients sarama BROKER TOPIC N VERSION CODEC  the same with sarama at a Kafka VERSION (0.8.2.0 ...),
 //	                                                compressed with CODEC (none, gzip, snappy, lz4)
-//	oldclients sarama-group BROKER TOPIC N VERSION GROUP   read N records as a member of GROUP, commit
+//	oldclients kafka-go-group BROKER TOPIC N GROUP          read N records as a member of GROUP, commit
+//	oldclients sarama-group BROKER TOPIC N VERSION GROUP   the same with sarama at a Kafka VERSION
 //
 // Each record read is printed as one JSON line {"offset","key","value"}; any failure exits 1 with
 // the reason on stderr. Every step has a deadline, so a broker that answers wrong cannot hang it.
@@ -38,7 +39,7 @@ func fail(format string, args ...interface{}) {
 
 func main() {
 	if len(os.Args) < 5 {
-		fail("usage: oldclients kafka-go|sarama|sarama-group BROKER TOPIC N [VERSION [GROUP]]")
+		fail("usage: oldclients kafka-go|kafka-go-group|sarama|sarama-group BROKER TOPIC N [VERSION [GROUP]]")
 	}
 	broker, topic := os.Args[2], os.Args[3]
 	n, err := strconv.Atoi(os.Args[4])
@@ -54,6 +55,8 @@ func main() {
 	switch os.Args[1] {
 	case "kafka-go":
 		runKafkaGo(broker, topic, n)
+	case "kafka-go-group":
+		runKafkaGoGroup(broker, topic, n, arg(5))
 	case "sarama":
 		runSarama(broker, topic, n, arg(5), arg(6))
 	case "sarama-group":
