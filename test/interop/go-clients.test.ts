@@ -2,8 +2,9 @@
  * Debian's Go clients against a real in-process cluster: kafka-go 0.2.1 (Produce v2 with magic-1
  * messages, Fetch v2) and sarama 1.22 at three protocol levels (0.8.2: Produce v0 / Fetch v0 with
  * magic 0; 0.10.2: Produce v2 / Fetch v3 with magic 1, plain and compressed; 2.1: record batches),
- * and a consumer group of each. test/interop/go/oldclients is built once, in GOPATH mode from /usr/share/gocode (offline);
- * skipped, with the reason in the name, when Go or the packages are missing (.ci/run installs them).
+ * and a consumer group of each. test/interop/go/oldclients is built once, in GOPATH mode from
+ * /usr/share/gocode (offline); skipped, with the reason in the name, when Go or the packages are
+ * missing (.ci/run installs them).
  */
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
