@@ -1,7 +1,8 @@
 /**
  * The old message formats on a real in-process cluster (one broker): Produce v0-2 with message
  * sets of magic 0 and 1, compressed and not, converted up and read back by a v2 consumer (Fetch
- * v11); Fetch v0-3 converting the stored v2 batches down (magic 0 for v0-1, 1 for v2-3).
+ * v11); Fetch v0-3 converting the stored v2 batches down (magic 0 for v0-1, 1 for v2-3): sizes,
+ * markers and aborted records, v3's max_bytes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKey } from '../../src/protocol/api-keys.js'
@@ -19,9 +20,9 @@ describe('broker/old-message-formats', () => {
   let cluster: TestCluster
   let client: RawClient
 
-  async function createTopic(name: string, configs: { name: string; value: string }[] = []): Promise<void> {
+  async function createTopic(name: string, configs: { name: string; value: string }[] = [], numPartitions = 1): Promise<void> {
     const res = await client.request(ApiKey.CreateTopics, 7, {
-      topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs }],
+      topics: [{ name, numPartitions, replicationFactor: 1, assignments: [], configs }],
       timeoutMs: 5000,
       validateOnly: false,
     })
@@ -207,5 +208,30 @@ describe('broker/old-message-formats', () => {
       [1, 'b'],
       [3, 'c'],
     ])
+  })
+
+  it("Fetch v3's max_bytes: the first partition with data gets its first batch whole, converted; the next gets nothing", async () => {
+    const topic = 'old-fetch-max-bytes'
+    await createTopic(topic, [], 2)
+    await until(`leaders of ${topic}`, () => cluster.runtime.image.topicsByName.get(topic)?.partitions.every((p) => p.leader >= 0) || undefined)
+    for (const index of [0, 1]) {
+      const res = await client.request(ApiKey.Produce, 8, {
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 10_000,
+        topicData: [{ name: topic, partitionData: [{ index, records: encodeRecordBatch({ baseTimestamp: T0, records: [{ value: `p${index}a` }, { value: `p${index}b` }] }) }] }],
+      })
+      expect(res.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NONE)
+    }
+    const res = await client.request(ApiKey.Fetch, 3, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 1,
+      topics: [{ topic, partitions: [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1_000_000 })) }],
+    })
+    const [p0, p1] = res.responses[0].partitions
+    expect(messagesOf(Buffer.from(p0.records)).map((m) => m[4])).toEqual(['p0a', 'p0b'])
+    expect([p1.errorCode, Buffer.from(p1.records ?? []).length]).toEqual([ErrorCode.NONE, 0])
   })
 })
