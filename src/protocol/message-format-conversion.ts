@@ -6,13 +6,14 @@
  * The codecs must be loaded (compression.ts) before a snappy or lz4 set comes here.
  */
 import { ErrorCode, ProtocolError } from './errors.js'
-import { Compression, LOG_OVERHEAD, TimestampType, batchHeaderAt, type BatchHeader } from './batch-layout.js'
+import { Compression, TimestampType, batchHeaderAt, type BatchHeader } from './batch-layout.js'
 import { decodeRecordBatch, encodeRecordBatch } from './record-batch.js'
 import { codecNeedsLoading } from './compression.js'
 import {
   MAGIC_V1,
   codecOf,
   encodeMessageSet,
+  entryCodecAt,
   entryMagicAt,
   innerMessages,
   readMessageSet,
@@ -20,9 +21,6 @@ import {
   type LegacyMessage,
 } from './message-set.js'
 import type { RecordError } from './produce-validation.js'
-
-/** Where the first message's attributes are: after offset, size, crc and magic. */
-const ATTRIBUTES_AT = LOG_OVERHEAD + 5
 
 /**
  * The codec of the first message of a produced records blob when it is in an old format and its
@@ -32,8 +30,8 @@ const ATTRIBUTES_AT = LOG_OVERHEAD + 5
 export function legacyCodecToLoad(records: Buffer | null): number | undefined {
   if (records === null) return undefined
   const magic = entryMagicAt(records, 0)
-  if (magic === undefined || magic > MAGIC_V1 || records.length <= ATTRIBUTES_AT) return undefined
-  const codec = records.readInt8(ATTRIBUTES_AT) & 0x07
+  const codec = entryCodecAt(records, 0)
+  if (magic === undefined || magic > MAGIC_V1 || codec === undefined) return undefined
   return codecNeedsLoading(codec) ? codec : undefined
 }
 

@@ -103,9 +103,18 @@ function messageAt(buf: Buffer, start: number, sizeBytes: number): LegacyMessage
   }
 }
 
+/** Where a message's magic and attributes are, from the start of its entry (after offset, size, crc). */
+const ENTRY_MAGIC = LOG_OVERHEAD + 4
+const ENTRY_ATTRIBUTES = LOG_OVERHEAD + 5
+
 /** The magic of the entry at `start`, or undefined when fewer bytes than its header are left. */
 export function entryMagicAt(buf: Buffer, start: number): number | undefined {
-  return buf.length - start > LOG_OVERHEAD + 4 ? buf.readInt8(start + LOG_OVERHEAD + 4) : undefined
+  return buf.length - start > ENTRY_MAGIC ? buf.readInt8(start + ENTRY_MAGIC) : undefined
+}
+
+/** The codec of the (magic 0 or 1) entry at `start`, or undefined when fewer bytes than its header are left. */
+export function entryCodecAt(buf: Buffer, start: number): number | undefined {
+  return buf.length - start > ENTRY_ATTRIBUTES ? buf.readInt8(start + ENTRY_ATTRIBUTES) & ATTR_CODEC_MASK : undefined
 }
 
 /**
