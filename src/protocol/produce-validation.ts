@@ -18,6 +18,7 @@ import {
   type ParsedBatches,
 } from './batch-layout.js'
 import { parseRecords } from './record-batch.js'
+import { upConvertMessageSet } from './message-format-conversion.js'
 
 /** Kafka's smallest possible batch of any magic (a v0 record); below this a size is corrupt. */
 const RECORD_OVERHEAD_V0 = 14
@@ -39,6 +40,11 @@ export interface ValidateOptions {
   requireKeys?: boolean
   /** The partition, as `topic-partition`, named in per-record messages as Kafka does. */
   topicPartition?: string
+  /**
+   * For a message set of magic 0/1 (Produce v0-2), converted to v2: the time to stamp when the
+   * topic keeps LogAppendTime, null (the default) for CreateTime.
+   */
+  logAppendTimeMs?: number | null
 }
 
 function fail(errorCode: number, message: string): ValidationResult {
@@ -50,7 +56,8 @@ function fail(errorCode: number, message: string): ValidationResult {
  * (ProduceRequest.validateRecords, UnifiedLog.analyzeAndValidateRecords, LogValidator), in
  * Kafka's order, with Kafka's error codes:
  * - no batch at all, more than one batch (v3+), or magic 0/1 with v3+   -> INVALID_RECORD
- *   (magic 0/1 below v3 -> UNSUPPORTED_FOR_MESSAGE_FORMAT: sluice stores magic 2 only)
+ *   (a message set of magic 0/1 below v3 is converted to one v2 batch and checked there:
+ *   message-format-conversion.ts; a v2 batch followed by magic 0/1 -> INVALID_RECORD)
  * - a bad magic, a size below the minimum, a batch running past the end, trailing bytes,
  *   an unknown compression codec, or a CRC mismatch                       -> CORRUPT_MESSAGE
  * - zstd before Produce v7                                               -> UNSUPPORTED_COMPRESSION_TYPE
@@ -80,9 +87,10 @@ export function validateProducedRecords(buf: Buffer | null, opts: ValidateOption
     const magic = buf.readInt8(at + BatchField.MAGIC)
     if (magic < 0 || magic > MAGIC_V2) return fail(ErrorCode.CORRUPT_MESSAGE, `invalid magic ${magic} in record batch`)
     if (magic !== MAGIC_V2) {
-      return version >= 3
-        ? fail(ErrorCode.INVALID_RECORD, `Produce v${version} only allows record batches with magic 2`)
-        : fail(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `message format v${magic} is not supported`)
+      if (version >= 3) return fail(ErrorCode.INVALID_RECORD, `Produce v${version} only allows record batches with magic 2`)
+      if (at > 0) return fail(ErrorCode.INVALID_RECORD, `message magic ${magic} is not the same as the first batch's magic 2`)
+      const converted = upConvertMessageSet(buf, version, opts)
+      return converted.ok ? { ok: true, bytes: converted.bytes, batches: [converted.batch] } : converted
     }
     if (LOG_OVERHEAD + batchLength > left) {
       return fail(ErrorCode.CORRUPT_MESSAGE, `record batch of ${LOG_OVERHEAD + batchLength} bytes but only ${left} bytes sent`)

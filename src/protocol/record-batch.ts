@@ -7,11 +7,12 @@
  *           headerCount varint, headers: [keyLength varint, key (UTF-8), valueLength varint, value]
  *
  * The fetch and produce hot paths never come here: they move batches as bytes.
- * Compression: none and gzip (node:zlib). Snappy, LZ4 and zstd batches are stored and served as
- * they arrive but cannot be decoded or built here (ProtocolError 'UNSUPPORTED_COMPRESSION').
+ * Compression: none and gzip (node:zlib); snappy, LZ4 and zstd once compression.ts's codecs are
+ * loaded (else ProtocolError 'UNSUPPORTED_COMPRESSION'). The broker stores and serves batches of
+ * any codec as they arrive: only the conversion of old message formats decodes them.
  */
-import { gunzipSync, gzipSync } from 'node:zlib'
 import { ProtocolError } from './errors.js'
+import { compressPayload, decompressPayload } from './compression.js'
 import { Reader, Writer, chunksLength, concatChunks } from './primitives.js'
 import {
   BatchField,
@@ -104,21 +105,6 @@ export function parseRecords(
   if (r.remaining > 0) throw new ProtocolError('INVALID_LENGTH', `${r.remaining} bytes left after the batch's ${count} records`)
 }
 
-function decompress(h: BatchHeader, payload: Buffer): Buffer {
-  switch (h.compression) {
-    case Compression.NONE:
-      return payload
-    case Compression.GZIP:
-      try {
-        return gunzipSync(payload)
-      } catch (error) {
-        throw new ProtocolError('INVALID_VALUE', 'gzip record batch does not decompress', { cause: error })
-      }
-    default:
-      throw new ProtocolError('UNSUPPORTED_COMPRESSION', `cannot decompress codec ${h.compression}`)
-  }
-}
-
 /**
  * Decodes the batch at `start` with all its records. Checks the CRC unless `verifyCrc` is false.
  * Throws ProtocolError on any malformation.
@@ -132,7 +118,7 @@ export function decodeRecordBatch(
   if (opts.verifyCrc !== false && computeBatchCrc(buf, start, header.sizeBytes) !== header.crc) {
     throw new ProtocolError('INVALID_VALUE', `record batch at ${start} fails its CRC`)
   }
-  const data = decompress(header, buf.subarray(start + RECORD_BATCH_OVERHEAD, start + header.sizeBytes))
+  const data = decompressPayload(header.compression, buf.subarray(start + RECORD_BATCH_OVERHEAD, start + header.sizeBytes))
   const records: DecodedRecord[] = []
   parseRecords(data, 0, data.length, header.recordsCount, (rec) => {
     records.push({ ...rec, offset: header.baseOffset + rec.offsetDelta, timestamp: header.baseTimestamp + rec.timestampDelta })
@@ -178,7 +164,7 @@ export interface RecordBatchInput {
   producerId?: number
   producerEpoch?: number
   baseSequence?: number
-  /** Compression.NONE (default) or Compression.GZIP. */
+  /** Compression.NONE (default), GZIP, or another codec once the codecs are loaded. */
   compression?: number
   timestampType?: number
   transactional?: boolean
@@ -221,8 +207,7 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
   const w = new Writer(1024)
   records.forEach((rec, i) => encodeRecord(w, rec, i))
   let payload = concatChunks(w.finish())
-  if (compression === Compression.GZIP) payload = gzipSync(payload)
-  else if (compression !== Compression.NONE) throw new ProtocolError('UNSUPPORTED_COMPRESSION', `cannot compress with codec ${compression}`)
+  payload = compressPayload(compression, payload)
 
   const baseTimestamp = input.baseTimestamp ?? 0
   let maxDelta = 0

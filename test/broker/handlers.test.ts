@@ -87,7 +87,7 @@ describe('broker/handlers', () => {
       expect(res.errorCode).toBe(ErrorCode.NONE)
       const keys = new Map(res.apiKeys.map((k: { apiKey: number; minVersion: number; maxVersion: number }) => [k.apiKey, [k.minVersion, k.maxVersion]]))
       expect(keys.get(ApiKey.Produce)).toEqual([0, 8])
-      expect(keys.get(ApiKey.Fetch)).toEqual([4, 17])
+      expect(keys.get(ApiKey.Fetch)).toEqual([0, 17])
       expect(keys.get(ApiKey.Metadata)).toEqual([0, 9])
       expect(keys.get(ApiKey.ApiVersions)).toEqual([0, 3])
     }

@@ -1,6 +1,10 @@
 /**
- * Produce (key 0), versions 0-8 advertised; batches must be RecordBatch v2 (magic 2), which every
- * client sends from v3 on. Older message formats get UNSUPPORTED_FOR_MESSAGE_FORMAT.
+ * Produce (key 0), versions 0-8 advertised; from v3 on, batches must be RecordBatch v2 (magic 2).
+ * v0-2 may carry the old message formats (magic 0/1): each partition's message set is converted
+ * to one v2 batch before validation and append, as Kafka's LogValidator does (v0 has no
+ * timestamps: NO_TIMESTAMP; a topic whose message.timestamp.type is LogAppendTime gets the
+ * broker's time, answered in logAppendTimeMs); the codecs (compression.ts) are loaded on the first
+ * snappy or lz4 one, and every Produce waits for that load so that order holds.
  * Each partition's records are validated (sizes, counts, CRC-32C) and stored as sent, with the base
  * offset and partition leader epoch stamped in place. acks 0, 1 and -1 (all): acks=all answers once
  * every ISR member has the batch, NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas
@@ -16,11 +20,13 @@
  * A topic whose cleanup.policy includes compact refuses a batch with records without a key:
  * INVALID_RECORD, each such record in recordErrors (v8+), as Kafka's LogValidator; the records of
  * a compressed batch are not inspected (the broker stores batches without decompressing them).
- * Not implemented: LogAppendTime.
+ * Not implemented: LogAppendTime for v2 batches (only converted message sets get it).
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { validateProducedRecords, type RecordError } from '../../protocol/produce-validation.js'
-import type { BatchHeader } from '../../protocol/batch-layout.js'
+import { TimestampType, type BatchHeader } from '../../protocol/batch-layout.js'
+import { compressionLoaded, compressionLoading, loadCompression } from '../../protocol/compression.js'
+import { legacyCodecToLoad } from '../../protocol/message-format-conversion.js'
 import { produceApi, type ProduceRequest, type ProduceResponseInput } from '../../protocol/messages/00-produce.js'
 import { defineHandler, type HandlerResponse, type RequestContext } from '../handler.js'
 
@@ -58,11 +64,23 @@ function transactionalFault(batches: readonly BatchHeader[], transactionalId: st
   return null
 }
 
+/**
+ * Whether a request waits for the codecs first: it holds an old-format message set compressed with
+ * snappy or lz4 (converted here, so decompressed), or a load is under way, which every Produce
+ * then waits for, so that the requests of one connection keep their order in the log.
+ */
+function mustLoadCodecs(version: number, req: ProduceRequest): boolean {
+  if (compressionLoaded()) return false
+  if (compressionLoading()) return true
+  return version < 3 && req.topicData.some((t) => t.partitionData.some((pd) => legacyCodecToLoad(pd.records) !== undefined))
+}
+
 async function handle(ctx: RequestContext, req: ProduceRequest): Promise<HandlerResponse<typeof produceApi>> {
   const { broker } = ctx
   const image = broker.cluster.image
   const acks = req.acks
   const pending: Promise<unknown>[] = []
+  if (mustLoadCodecs(ctx.apiVersion, req)) await loadCompression()
 
   const responses = req.topicData.map((topicData) => {
     const topic = image.topicsByName.get(topicData.name)
@@ -74,10 +92,12 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<Handler
       const offline = broker.offlineReplicaMessage(p.replicas)
       if (offline !== null) return partitionError(pd.index, ErrorCode.KAFKA_STORAGE_ERROR, offline)
       if (p.leader !== broker.id || !broker.running) return partitionError(pd.index, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+      const logAppendTimeMs = ctx.apiVersion < 3 && broker.topicConfig(topic.name, 'message.timestamp.type') === 'LogAppendTime' ? broker.scheduler.nowMs() : null
       const validated = validateProducedRecords(pd.records, {
         produceVersion: ctx.apiVersion,
         requireKeys: broker.topicConfig(topic.name, 'cleanup.policy').split(',').some((policy) => policy.trim() === 'compact'),
         topicPartition: `${topic.name}-${pd.index}`,
+        logAppendTimeMs,
       })
       if (!validated.ok) return partitionError(pd.index, validated.errorCode, validated.message, validated.recordErrors)
       const transactional = transactionalFault(validated.batches, req.transactionalId)
@@ -95,6 +115,8 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<Handler
       }
 
       const response = partitionError(pd.index, ErrorCode.NONE)
+      // Only a converted message set can be LogAppendTime here: producers' v2 batches are refused it.
+      if (logAppendTimeMs !== null && validated.batches[0]?.timestampType === TimestampType.LOG_APPEND_TIME) response.logAppendTimeMs = logAppendTimeMs
       // The headers validated here are the ones producer state and the log use: read once.
       const records = { bytes: validated.bytes, batches: validated.batches }
       const done = broker.replicas.append(topic.name, p, records, acks, req.timeoutMs).then((result) => {

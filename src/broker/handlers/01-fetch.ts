@@ -1,5 +1,6 @@
 /**
- * Fetch (key 1), versions 4-17.
+ * Fetch (key 1), versions 0-17. v0-3 read the old message formats: the answer is converted down
+ * (and v0-5's KAFKA_STORAGE_ERROR answered as NOT_LEADER_OR_FOLLOWER) in fetch-down-conversion.ts.
  * Serves stored batches as they are (never decoded): the batch that contains the fetch offset and
  * the ones after it, up to the high watermark (read_uncommitted) or the last stable offset
  * (read_committed: below the oldest open transaction), within partition_max_bytes and max_bytes,
@@ -38,6 +39,7 @@ import { defineHandler, type RequestContext } from '../handler.js'
 import type { Hosted } from '../replica-manager.js'
 import { NodeEndpoints, currentLeader } from '../current-leader.js'
 import { NO_SESSION_ID, TOPIC_ID_VERSION, type FetchPartitionRequest, type PartitionAnswer, type SessionPartition } from '../fetch-session.js'
+import { adaptFetchForVersion } from '../fetch-down-conversion.js'
 
 type TopicResponse = FetchResponseInput['responses'][number]
 type PartitionData = TopicResponse['partitions'][number]
@@ -257,7 +259,9 @@ async function handle(ctx: RequestContext, req: FetchRequest): Promise<FetchResp
   const items = answered.map((a) => ({ ...a, answer: answerOf(a.out) }))
   const session = context.finish(items, broker.scheduler.nowMs())
   const nodeEndpoints = leaderHints(ctx, session.answered).list()
-  return { throttleTimeMs: 0, errorCode: session.errorCode, sessionId: session.sessionId, responses: byTopic(session.answered), nodeEndpoints }
+  const responses = byTopic(session.answered)
+  await adaptFetchForVersion(ctx.apiVersion, req, responses)
+  return { throttleTimeMs: 0, errorCode: session.errorCode, sessionId: session.sessionId, responses, nodeEndpoints }
 }
 
 /** Reads the targets, then, while less than min_bytes came and max_wait_ms allows, waits for more. */
@@ -290,4 +294,4 @@ async function readWithinWait(ctx: RequestContext, req: FetchRequest, targets: T
   }
 }
 
-defineHandler(fetchApi, { versions: '4-17', handle })
+defineHandler(fetchApi, { versions: '0-17', handle })

@@ -37,7 +37,7 @@ import {
 } from '../../protocol/batch-layout.js'
 import { readControlMarker } from '../../protocol/control-batch.js'
 import { ProtocolError } from '../../protocol/errors.js'
-import { compressionByBitmask } from '../compression.js'
+import { compressionByBitmask } from '../../protocol/compression.js'
 import { corrupt, readVarNumber, varint, type RecordView } from './record-view.js'
 
 export { keyOf, readHeaders, valueOf, type RecordView } from './record-view.js'

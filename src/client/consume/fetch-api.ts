@@ -10,7 +10,7 @@
  * broker since Kafka 2.7; an older broker gets the newest version it speaks.
  */
 import { fetchApi } from '../../protocol/messages/01-fetch.js'
-import { loadCompression } from '../compression.js'
+import { loadCompression } from '../../protocol/compression.js'
 import { kafkaRequest, type KafkaConnection } from '../wire/request.js'
 import { hasCompressedBatch, type AbortedTransaction } from './batches.js'
 import { isolationLevelOf, type Isolation } from './isolation.js'

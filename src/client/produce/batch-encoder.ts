@@ -11,7 +11,7 @@
  *           headerCount varint, headers: [keyLength varint, key, valueLength varint, value]
  */
 import type { CompressionAlgorithmValue } from '@platformatic/kafka'
-import { compressionByName } from '../compression.js'
+import { compressionByName } from '../../protocol/compression.js'
 import {
   ATTR_TRANSACTIONAL,
   BatchField,

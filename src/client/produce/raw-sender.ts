@@ -20,7 +20,7 @@
  */
 import type { CompressionAlgorithmValue } from '@platformatic/kafka'
 import { ErrorCode, errorName } from '../../protocol/errors.js'
-import { loadCompression } from '../compression.js'
+import { loadCompression } from '../../protocol/compression.js'
 import type { BrokerAddress } from '../wire/connection.js'
 import { encodeBatch } from './batch-encoder.js'
 import type { ProduceClient } from './producer-setup.js'

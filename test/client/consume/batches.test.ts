@@ -1,7 +1,7 @@
 import { compressionsAlgorithms } from '@platformatic/kafka'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { hasCompressedBatch, keyOf, nextOffsetAfter, readHeaders, valueOf, walkBatches, type RecordView } from '../../../src/client/consume/batches.js'
-import { loadCompression } from '../../../src/client/compression.js'
+import { loadCompression } from '../../../src/protocol/compression.js'
 import { batch, compressedBatch } from './helpers.js'
 
 // The codecs load on demand (fetch-api.ts does it before a compressed batch reaches walkBatches).

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { loadCompression } from '../../../src/client/compression.js'
+import { loadCompression } from '../../../src/protocol/compression.js'
 import { encodeBatch } from '../../../src/client/produce/batch-encoder.js'
 import type { Message } from '../../../src/client/produce/send-pipeline.js'
 import { decodeRecordBatch } from '../../../src/protocol/record-batch.js'
