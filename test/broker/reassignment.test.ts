@@ -141,7 +141,7 @@ describe('broker/reassignment', () => {
         validateOnly: false,
       })
     await applyBrokerConfigs(set, FAST_FAILOVER_CONFIGS, async () => {
-      for (const [topic, replicas] of [['ra-move', [1, 2]], ['ra-disjoint', [1, 2]], ['ra-restart', [1, 2]], ['ra-stray', [1, 4]], ['ra-kill', [1, 2]]] as const) {
+      for (const [topic, replicas] of [['ra-move', [1, 2]], ['ra-disjoint', [1, 2]], ['ra-restart', [1, 2]], ['ra-stray', [1, 4]], ['ra-kill', [1, 2]], ['ra-rf1', [4]]] as const) {
         await createTopic(topic, [...replicas])
       }
     })
@@ -186,6 +186,10 @@ describe('broker/reassignment', () => {
     await cluster.runtime.killBroker(3, { clean: true })
     await reassign('ra-restart', [2, 3])
     expect(cluster.runtime.listPartitionReassignments()).toEqual([{ topic: 'ra-restart', partition: 0, replicas: [2, 3, 1], addingReplicas: [3], removingReplicas: [1] }])
+    // A topic of one replica moving to broker 3 takes acks=all meanwhile: min.insync.replicas is
+    // clamped to its replication factor (1), not to the two replicas it has during the move.
+    await reassign('ra-rf1', [3])
+    const rf1 = await produce('ra-rf1', range('o', 3))
     // Broker 1 is down while ra-stray moves off it: its log stays behind until it starts.
     await cluster.runtime.killBroker(1, { clean: true })
     await reassign('ra-stray', [4, 2])
@@ -195,6 +199,8 @@ describe('broker/reassignment', () => {
     await cluster.restart()
     await moved('ra-restart', [2, 3])
     expect(await values('ra-restart')).toEqual(sent)
+    await moved('ra-rf1', [3])
+    expect(await values('ra-rf1')).toEqual(rf1)
     expect(await values('ra-stray')).toEqual(strayed)
     await goneFrom(1, 'ra-restart')
     await goneFrom(1, 'ra-stray')
