@@ -6,7 +6,7 @@
  */
 import { SluiceError } from '../common/errors.js'
 import type { PartitionInfo } from '../cluster/metadata.js'
-import { downBrokers, partitionHealth } from '../cluster/partition-health.js'
+import { downBrokers, isUnderReplicated, partitionHealth } from '../cluster/partition-health.js'
 import type {
   BrokerActionResult,
   BrokerInfo,
@@ -44,6 +44,8 @@ const partitionState = (topic: string, p: PartitionInfo): PartitionState => ({
   leaderEpoch: p.leaderEpoch,
   replicas: p.replicas,
   isr: p.isr,
+  addingReplicas: p.addingReplicas,
+  removingReplicas: p.removingReplicas,
 })
 
 /**
@@ -63,7 +65,7 @@ export function clusterHealth(cluster: ClusterRuntime): ClusterHealth {
       if (health === 'offline') offline.push(state)
       else if (health === 'leader-down') leaderDown.push(state)
       // Under-replicated as Kafka counts it, whatever else is wrong with the partition.
-      if (health !== 'offline' && p.isr.length < p.replicas.length) underReplicated.push(state)
+      if (health !== 'offline' && isUnderReplicated(p)) underReplicated.push(state)
     }
   }
   return { offline, leaderDown, underReplicated }
