@@ -212,7 +212,7 @@ export class Broker {
 
   /** At most a third of the session timeout, so a lowered timeout never outruns the heartbeats. */
   private heartbeatEveryMs(): number {
-    const cfg = this.cluster.image.brokerConfigs
+    const cfg = this.cluster.image
     const interval = Number(brokerConfig(cfg, 'broker.heartbeat.interval.ms'))
     return Math.max(1, Math.min(interval, Math.floor(Number(brokerConfig(cfg, 'broker.session.timeout.ms')) / 3)))
   }
@@ -313,7 +313,7 @@ export class Broker {
 
   topicConfig(topicName: string, name: string): string {
     const topic = this.cluster.image.topicsByName.get(topicName)
-    return topicConfig(topic?.configs ?? new Map(), this.cluster.image.brokerConfigs, name)
+    return topicConfig(topic?.configs ?? new Map(), this.cluster.image, name)
   }
 
   /** Drops every log of a deleted topic from this broker's store. */

@@ -64,7 +64,8 @@ function answerError(code: number, serverMessage: string | null | undefined): Ka
 function overrides(configs: readonly { name: string; value: string | null; configSource: number }[]): Record<string, string | null> {
   const out: Record<string, string | null> = {}
   for (const c of [...configs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (c.configSource !== ConfigSource.DEFAULT_CONFIG) out[c.name] = c.value
+    // The topic's own and the cluster's altered values; sluice's static defaults are shown apart.
+    if (c.configSource !== ConfigSource.DEFAULT_CONFIG && c.configSource !== ConfigSource.STATIC_BROKER_CONFIG) out[c.name] = c.value
   }
   return out
 }

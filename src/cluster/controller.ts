@@ -5,7 +5,7 @@
  *
  * Deterministic: randomness (topic ids, replica placement) comes from the injected seeded RNG.
  */
-import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, validateConfig } from './configs.js'
+import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, brokerConfigAlterable, validateConfig } from './configs.js'
 import { changesForFencedBroker, changesForReturningBroker, failoverChange, partitionWithoutBroker, preferredLeaderChanges } from './elections.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { checkClusterPartitions, checkTopicPartitions } from './limits.js'
@@ -123,7 +123,7 @@ export class Controller {
    * drop them from the ISR), and runs preferred-leader elections when they are due.
    */
   tick(nowMs: number): CommandResult {
-    const sessionTimeoutMs = Number(brokerConfig(this.image.brokerConfigs, 'broker.session.timeout.ms'))
+    const sessionTimeoutMs = Number(brokerConfig(this.image, 'broker.session.timeout.ms'))
     const records: MetadataRecord[] = []
     for (const broker of this.image.brokers.values()) {
       if (broker.fenced) continue
@@ -137,8 +137,8 @@ export class Controller {
         break
       }
     }
-    if (records.length === 0 && brokerConfig(this.image.brokerConfigs, 'auto.leader.rebalance.enable') === 'true') {
-      const everyMs = Number(brokerConfig(this.image.brokerConfigs, 'leader.imbalance.check.interval.seconds')) * 1000
+    if (records.length === 0 && brokerConfig(this.image, 'auto.leader.rebalance.enable') === 'true') {
+      const everyMs = Number(brokerConfig(this.image, 'leader.imbalance.check.interval.seconds')) * 1000
       if (nowMs - this.lastRebalanceMs >= everyMs) {
         this.lastRebalanceMs = nowMs
         records.push(...preferredLeaderChanges(this.image))
@@ -279,7 +279,7 @@ export class Controller {
 
     const live = this.image.liveBrokers().map((b) => b.id)
     if (live.length === 0) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, 'no live brokers')
-    const broker = this.image.brokerConfigs
+    const broker = this.image
     let assignment: number[][]
     if (req.assignments && req.assignments.length > 0) {
       if (req.numPartitions !== -1 || req.replicationFactor !== -1) {
@@ -352,7 +352,7 @@ export class Controller {
       )
     }
     // Before placement: a count in the millions must not allocate anything.
-    const tooMany = checkTopicPartitions(this.image.brokerConfigs, req.count)
+    const tooMany = checkTopicPartitions(this.image, req.count)
     if (tooMany) return { ...tooMany, records: [] }
     const rf = topic.partitions[0]!.replicas.length
     const live = this.image.liveBrokers().map((b) => b.id)
@@ -432,6 +432,14 @@ export class Controller {
       current = this.image.brokerConfigs
     }
     const records: MetadataRecord[] = []
+    if (resourceType === 'broker') {
+      const readOnly = changes.filter((c) => {
+        const def = BROKER_CONFIGS.get(c.name)
+        return def !== undefined && !brokerConfigAlterable(def)
+      })
+      // Kafka's message (DynamicBrokerConfig.validateConfigs), a Scala Set's rendering included.
+      if (readOnly.length > 0) return fail(ErrorCode.INVALID_REQUEST, `Cannot update these configs dynamically: Set(${readOnly.map((c) => c.name).join(', ')})`)
+    }
     for (const c of changes) {
       const def = defs.get(c.name)
       if (!def) return fail(ErrorCode.INVALID_CONFIG, `Unknown ${resourceType} config name: ${c.name}`)

@@ -386,7 +386,7 @@ export class ClusterNode {
 
   /** log.retention.check.interval.ms as the brokers' config says now. */
   retentionCheckIntervalMs(): number {
-    return Number(brokerConfig(this.image.brokerConfigs, 'log.retention.check.interval.ms'))
+    return Number(brokerConfig(this.image, 'log.retention.check.interval.ms'))
   }
 
   /** The metadata log, oldest first (for `cluster events`). */
