@@ -3,6 +3,7 @@
  * controller, to which it forwards admin requests and its own ISR changes and heartbeats (as a
  * KRaft broker does).
  */
+import type { ConfigChange } from '../cluster/configs.js'
 import type { CommandResult, CreatePartitionsRequest, CreateTopicRequest, CreatedTopic } from '../cluster/controller.js'
 import type { MetadataImage } from '../cluster/metadata.js'
 
@@ -22,7 +23,7 @@ export interface ClusterView {
   alterConfigs(
     resourceType: 'topic' | 'broker',
     resourceName: string,
-    changes: { name: string; value: string | null }[],
+    changes: ConfigChange[],
     replace: boolean,
     validateOnly: boolean,
   ): Promise<CommandResult>

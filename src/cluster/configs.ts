@@ -161,3 +161,29 @@ export function resolveTopicConfig(explicit: ReadonlyMap<string, string>, layers
 export function brokerConfigAlterable(def: BrokerConfigDef): boolean {
   return def.dynamic || def.honoured
 }
+
+/** One change of AlterConfigs or IncrementalAlterConfigs: set (value), remove (null), or a list operation. */
+export interface ConfigChange {
+  name: string
+  value: string | null
+  /** IncrementalAlterConfigs' APPEND and SUBTRACT: `value` holds the comma-separated items. */
+  op?: 'append' | 'subtract'
+}
+
+/**
+ * The value a list operation leaves, as Kafka's controller computes it: from the resource's own
+ * value, else the config's default; APPEND adds the items not there yet, SUBTRACT removes one
+ * occurrence of each (an absent item changes nothing).
+ */
+export function applyListOp(current: string | null, items: string, op: 'append' | 'subtract'): string {
+  const parts = (current ?? '').split(',').filter((p) => p !== '')
+  for (const item of items.split(',')) {
+    if (op === 'append') {
+      if (!parts.includes(item)) parts.push(item)
+    } else {
+      const at = parts.indexOf(item)
+      if (at !== -1) parts.splice(at, 1)
+    }
+  }
+  return parts.join(',')
+}

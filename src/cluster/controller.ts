@@ -5,7 +5,7 @@
  *
  * Deterministic: randomness (topic ids, replica placement) comes from the injected seeded RNG.
  */
-import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, brokerConfigAlterable, validateConfig } from './configs.js'
+import { BROKER_CONFIGS, TOPIC_CONFIGS, applyListOp, brokerConfig, brokerConfigAlterable, validateConfig, type ConfigChange } from './configs.js'
 import { changesForFencedBroker, changesForReturningBroker, failoverChange, partitionWithoutBroker, preferredLeaderChanges } from './elections.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { checkClusterPartitions, checkTopicPartitions } from './limits.js'
@@ -412,14 +412,15 @@ export class Controller {
   }
 
   /**
-   * Sets (value) or removes (null) configs of a topic or of the brokers. With `replace`, every
+   * Sets (value), removes (null), appends to or subtracts from (list configs) configs of a topic or
+   * of the brokers, each change applied to the value as of this command. With `replace`, every
    * explicit config not named is removed (AlterConfigs semantics); else only the named change
    * (IncrementalAlterConfigs).
    */
   alterConfigs(
     resourceType: 'topic' | 'broker',
     resourceName: string,
-    changes: { name: string; value: string | null }[],
+    changes: ConfigChange[],
     replace: boolean,
   ): CommandResult {
     const defs = resourceType === 'topic' ? TOPIC_CONFIGS : BROKER_CONFIGS
@@ -443,11 +444,23 @@ export class Controller {
     for (const c of changes) {
       const def = defs.get(c.name)
       if (!def) return fail(ErrorCode.INVALID_CONFIG, `Unknown ${resourceType} config name: ${c.name}`)
-      if (c.value !== null) {
-        const error = validateConfig(def, c.value)
-        if (error) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${c.value} for configuration ${c.name}: ${error}`)
+      let value = c.value
+      if (c.op !== undefined && value !== null) {
+        if (def.type !== 'list') {
+          const op = c.op.toUpperCase()
+          // Kafka's two messages: the controller's for topics, the broker's for broker configs.
+          return fail(
+            ErrorCode.INVALID_CONFIG,
+            resourceType === 'topic' ? `Can't ${op} to key ${c.name} because its type is not LIST.` : `Config value ${c.op} is not allowed for config key: ${c.name}`,
+          )
+        }
+        value = applyListOp(current.get(c.name) ?? def.default, value, c.op)
       }
-      records.push({ type: 'config', resourceType, resourceName, name: c.name, value: c.value })
+      if (value !== null) {
+        const error = validateConfig(def, value)
+        if (error) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${c.name}: ${error}`)
+      }
+      records.push({ type: 'config', resourceType, resourceName, name: c.name, value })
     }
     if (replace) {
       const named = new Set(changes.map((c) => c.name))

@@ -2,12 +2,16 @@
  * Config fidelity through the wire: every topic config Kafka 3.9 knows is accepted, validated and
  * described with Kafka's sources and synonym chains; broker resources answer as Kafka's do.
  */
+import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ConfigSource } from '../../src/protocol/messages/32-describe-configs.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
+import { KAFKAJS_UNDER_LOAD } from '../helpers/index.js'
+
+const { Kafka, logLevel } = kafkajs
 
 /** LogConfig's names in Kafka 3.9, written out here so that a name dropped from sluice's list fails. */
 const KAFKA_TOPIC_CONFIGS = [
@@ -172,5 +176,64 @@ describe('broker/configs', () => {
     expect(res.responses[0]).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Cannot update these configs dynamically: Set(log.dir)' })
     const inc = await incrementalAlter(4, '', [{ name: 'broker.rack', configOperation: 0, value: 'r1' }])
     expect(inc).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Cannot update these configs dynamically: Set(broker.rack)' })
+  })
+
+  it('IncrementalAlterConfigs APPEND and SUBTRACT lists as Kafka does, and validate_only changes nothing', async () => {
+    expect((await createTopic('listed')).errorCode).toBe(ErrorCode.NONE)
+    const policy = async () => (await describeConfigs(2, 'listed', ['cleanup.policy'])).configs.get('cleanup.policy')!
+    // From the default ("delete"); an item already there is not added twice.
+    expect(await incrementalAlter(2, 'listed', [{ name: 'cleanup.policy', configOperation: 2, value: 'compact,delete' }])).toMatchObject({ errorCode: ErrorCode.NONE })
+    expect(await policy()).toMatchObject({ value: 'delete,compact', configSource: S.DYNAMIC_TOPIC_CONFIG })
+    expect((await incrementalAlter(2, 'listed', [{ name: 'cleanup.policy', configOperation: 3, value: 'delete' }])).errorCode).toBe(ErrorCode.NONE)
+    expect((await policy()).value).toBe('compact')
+    // Subtracting what is not there changes nothing.
+    expect((await incrementalAlter(2, 'listed', [{ name: 'cleanup.policy', configOperation: 3, value: 'delete' }])).errorCode).toBe(ErrorCode.NONE)
+    expect((await policy()).value).toBe('compact')
+    // The result is validated like a SET.
+    expect(await incrementalAlter(2, 'listed', [{ name: 'cleanup.policy', configOperation: 2, value: 'forever' }])).toMatchObject({ errorCode: ErrorCode.INVALID_CONFIG })
+    expect(await incrementalAlter(2, 'listed', [{ name: 'retention.ms', configOperation: 2, value: '5' }])).toEqual({
+      errorCode: ErrorCode.INVALID_CONFIG, errorMessage: "Can't APPEND to key retention.ms because its type is not LIST.", resourceType: 2, resourceName: 'listed',
+    })
+    expect(await incrementalAlter(4, '', [{ name: 'num.io.threads', configOperation: 3, value: '5' }])).toMatchObject({
+      errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'Config value subtract is not allowed for config key: num.io.threads',
+    })
+    expect(await incrementalAlter(2, 'listed', [{ name: 'cleanup.policy', configOperation: 2, value: null }])).toMatchObject({
+      errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Null value not supported for : cleanup.policy',
+    })
+    expect(await incrementalAlter(2, 'listed', [{ name: 'cleanup.policy', configOperation: 2, value: 'delete' }, { name: 'cleanup.policy', configOperation: 3, value: 'delete' }])).toMatchObject({
+      errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate config keys',
+    })
+    expect(await incrementalAlter(2, 'listed', [{ name: 'cleanup.policy', configOperation: 7, value: 'delete' }])).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST })
+    // A broker list config, through validate_only first: answered, not applied.
+    const throttled = { resourceType: 2, resourceName: 'listed', configs: [{ name: 'leader.replication.throttled.replicas', configOperation: 2, value: '0:1' }] }
+    const dry = await admin.request(ApiKey.IncrementalAlterConfigs, 1, { resources: [throttled], validateOnly: true })
+    expect(dry.responses[0].errorCode).toBe(ErrorCode.NONE)
+    expect((await describeConfigs(2, 'listed', ['leader.replication.throttled.replicas'])).configs.get('leader.replication.throttled.replicas')!.value).toBe('')
+    const twice = await admin.request(ApiKey.IncrementalAlterConfigs, 1, { resources: [throttled, throttled], validateOnly: false })
+    expect(twice.responses.map((r: { errorMessage: string }) => r.errorMessage)).toEqual(['Each resource must appear at most once.', 'Each resource must appear at most once.'])
+    expect((await incrementalAlter(2, 'listed', throttled.configs)).errorCode).toBe(ErrorCode.NONE)
+    expect((await incrementalAlter(2, 'listed', [{ name: 'leader.replication.throttled.replicas', configOperation: 2, value: '0:2,0:1' }])).errorCode).toBe(ErrorCode.NONE)
+    expect((await describeConfigs(2, 'listed', ['leader.replication.throttled.replicas'])).configs.get('leader.replication.throttled.replicas')!.value).toBe('0:1,0:2')
+  })
+
+  it('kafkajs admin describes and alters configs with their sources and synonyms', async () => {
+    const kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'configs', brokers: [cluster.bootstrap], logLevel: logLevel.NOTHING })
+    const kadmin = kafka.admin()
+    await kadmin.connect()
+    try {
+      await kadmin.createTopics({ topics: [{ topic: 'kjs-configs', numPartitions: 1, configEntries: [{ name: 'segment.ms', value: '3600000' }] }] })
+      await kadmin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'kjs-configs', configEntries: [{ name: 'preallocate', value: 'true' }, { name: 'segment.ms', value: '7200000' }] }] })
+      const described = await kadmin.describeConfigs({ resources: [{ type: 2, name: 'kjs-configs' }], includeSynonyms: true })
+      const entries = new Map(described.resources[0]!.configEntries.map((e) => [e.configName, e]))
+      expect(entries.size).toBe(KAFKA_TOPIC_CONFIGS.length)
+      expect(entries.get('preallocate')).toMatchObject({ configValue: 'true', configSource: S.DYNAMIC_TOPIC_CONFIG })
+      expect(entries.get('segment.ms')).toMatchObject({ configValue: '7200000', configSource: S.DYNAMIC_TOPIC_CONFIG })
+      expect(entries.get('segment.ms')!.configSynonyms).toEqual([{ configName: 'segment.ms', configValue: '7200000', configSource: S.DYNAMIC_TOPIC_CONFIG }])
+      expect(entries.get('min.insync.replicas')!.configSynonyms.map((s) => s.configSource)).toEqual([S.STATIC_BROKER_CONFIG, S.DEFAULT_CONFIG])
+      const broker = await kadmin.describeConfigs({ resources: [{ type: 4, name: '1', configNames: ['num.partitions', 'log.dirs'] }], includeSynonyms: false })
+      expect(broker.resources[0]!.configEntries.map((e) => [e.configName, e.configValue, e.readOnly])).toEqual([['num.partitions', '3', false], ['log.dirs', null, true]])
+    } finally {
+      await kadmin.disconnect()
+    }
   })
 })

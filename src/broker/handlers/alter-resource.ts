@@ -2,6 +2,7 @@
 import { ErrorCode } from '../../protocol/errors.js'
 import { ConfigResourceType } from '../../protocol/messages/32-describe-configs.js'
 import type { AlterConfigsResponseInput } from '../../protocol/messages/33-alter-configs.js'
+import type { ConfigChange } from '../../cluster/configs.js'
 import type { MetadataImage } from '../../cluster/metadata.js'
 import type { RequestContext } from '../handler.js'
 
@@ -13,7 +14,7 @@ export async function alterResource(
   ctx: RequestContext,
   resourceType: number,
   resourceName: string,
-  changes: { name: string; value: string | null }[],
+  changes: ConfigChange[],
   replace: boolean,
   validateOnly: boolean,
 ): Promise<ResourceResponse> {
