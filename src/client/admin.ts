@@ -29,6 +29,7 @@ import {
   type CreateTopicOptions,
   type CreateTopicResult,
   type DeleteTopicResult,
+  type SluiceDefault,
   type TopicDescription,
 } from './topic-model.js'
 import { KafkaAnswerError, WireClient } from './wire/client.js'
@@ -66,6 +67,21 @@ function overrides(configs: readonly { name: string; value: string | null; confi
   for (const c of [...configs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     // The topic's own and the cluster's altered values; sluice's static defaults are shown apart.
     if (c.configSource !== ConfigSource.DEFAULT_CONFIG && c.configSource !== ConfigSource.STATIC_BROKER_CONFIG) out[c.name] = c.value
+  }
+  return out
+}
+
+type ConfigEntry = { name: string; value: string | null; configSource: number; synonyms: readonly { name: string; value: string | null; source: number }[] }
+
+/**
+ * The configs whose value is one of sluice's own defaults where Kafka's differs (the daemon's
+ * static broker configs), with Kafka's default beneath it in the synonyms.
+ */
+function sluiceDefaults(configs: readonly ConfigEntry[]): Record<string, SluiceDefault> {
+  const out: Record<string, SluiceDefault> = {}
+  for (const c of [...configs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (c.configSource !== ConfigSource.STATIC_BROKER_CONFIG) continue
+    out[c.name] = { value: c.value, kafka: c.synonyms.find((s) => s.source === ConfigSource.DEFAULT_CONFIG)?.value ?? null }
   }
   return out
 }
@@ -126,11 +142,15 @@ export class TopicAdmin {
   }
 
   private async topicConfigs(topic: string, what: string): Promise<Record<string, string | null>> {
+    return overrides(await this.topicConfigEntries(topic, what))
+  }
+
+  private async topicConfigEntries(topic: string, what: string): Promise<ConfigEntry[]> {
     try {
       const result = await this.client.request(
         null,
         describeConfigsApi,
-        { resources: [{ resourceType: ConfigResourceType.TOPIC, resourceName: topic, configurationKeys: null }] },
+        { resources: [{ resourceType: ConfigResourceType.TOPIC, resourceName: topic, configurationKeys: null }], includeSynonyms: true },
         {
           timeoutMs: this.requestTimeoutMs,
           check: (a) => {
@@ -140,7 +160,7 @@ export class TopicAdmin {
           },
         },
       )
-      return overrides(result?.configs ?? [])
+      return result?.configs ?? []
     } catch (err) {
       throw this.fail(err, what)
     }
@@ -269,7 +289,7 @@ export class TopicAdmin {
     const t = await this.requireTopic(topic, what)
     const parts = [...t.partitions].sort((x, y) => x.partitionIndex - y.partitionIndex)
     const warnings: string[] = []
-    const [figures, configs] = await Promise.all([this.leaderFigures(topic, t.brokers, parts, warnings), this.topicConfigs(topic, what)])
+    const [figures, entries] = await Promise.all([this.leaderFigures(topic, t.brokers, parts, warnings), this.topicConfigEntries(topic, what)])
     const partitions = parts.map((p) => {
       const f = figures.get(p.partitionIndex) ?? {}
       return {
@@ -293,7 +313,8 @@ export class TopicAdmin {
         partitionCount: parts.length,
         replicationFactor: replicationFactorOf(t),
         sizeBytes: known ? partitions.reduce((sum, p) => sum + (p.sizeBytes ?? 0), 0) : null,
-        configs,
+        configs: overrides(entries),
+        sluiceDefaults: sluiceDefaults(entries),
         partitions,
       },
       warnings,

@@ -70,7 +70,15 @@ export interface TopicDescription {
   /** Sum of the partitions' sizes; null when any is unknown. */
   sizeBytes: number | null
   configs: Record<string, string | null>
+  /** Configs whose value is one of sluice's own defaults, where Kafka's differs (none with `daemon start --kafka-defaults`). */
+  sluiceDefaults: Record<string, SluiceDefault>
   partitions: PartitionDescription[]
+}
+
+/** A value from sluice's own defaults, and Kafka's default for the same config. */
+export interface SluiceDefault {
+  value: string | null
+  kafka: string | null
 }
 
 export interface AlterTopicResult {

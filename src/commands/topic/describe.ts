@@ -51,6 +51,7 @@ Exit codes: 4 when the topic does not exist, 2 for a bad name, 3 when the cluste
           ['replication', d.replicationFactor],
           ['size', formatBytes(d.sizeBytes)],
           ['configs', configs.length > 0 ? configs.join(', ') : '(defaults)'],
+          ...sluiceDefaultRows(d.sluiceDefaults),
         ]),
       )
       this.log('')
@@ -71,4 +72,9 @@ Exit codes: 4 when the topic does not exist, 2 for a bad name, 3 when the cluste
     }
     return d
   }
+}
+
+/** One row per config whose value is one of sluice's own defaults: "min.insync.replicas 2 (sluice default; Kafka: 1)". */
+function sluiceDefaultRows(defaults: TopicDescription['sluiceDefaults']): [string, string][] {
+  return Object.entries(defaults).map(([name, d], i) => [i === 0 ? 'defaults' : '', `${name} ${d.value ?? '-'} (sluice default; Kafka: ${d.kafka ?? 'none'})`])
 }
