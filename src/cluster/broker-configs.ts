@@ -6,6 +6,7 @@
  * read-only, and AlterConfigs of it answers as Kafka does.
  */
 import type { ConfigDef, ConfigType } from './config-def.js'
+import { KAFKA_BROKER_CONFIG_ROWS } from './kafka-broker-configs.js'
 
 export interface BrokerConfigDef extends ConfigDef {
   /** Alterable in Kafka without a restart (DynamicBrokerConfig.AllDynamicConfigs). */
@@ -152,5 +153,9 @@ const list: BrokerConfigDef[] = [
   honoured('max.partitions', 'int', '20000', 'the most partitions in the cluster, each counted once (POLICY_VIOLATION above it; KIP-578, sluice only)', { min: 1, kafka: false }),
   honoured('max.broker.partitions', 'int', '12000', 'the most partition replicas one broker may host (POLICY_VIOLATION above it; KIP-578, sluice only)', { min: 1, kafka: false }),
 ]
+
+for (const [name, type, def, dynamic] of KAFKA_BROKER_CONFIG_ROWS) {
+  list.push(accepted(name, type, def, 'a Kafka broker setting sluice has no mechanism for', { dynamic: dynamic ?? false }))
+}
 
 export const BROKER_CONFIGS: ReadonlyMap<string, BrokerConfigDef> = new Map(list.map((c) => [c.name, c]))
