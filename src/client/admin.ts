@@ -29,7 +29,7 @@ import {
   type CreateTopicOptions,
   type CreateTopicResult,
   type DeleteTopicResult,
-  type SluiceDefault,
+  type BrokerDefault,
   type TopicDescription,
 } from './topic-model.js'
 import { KafkaAnswerError, WireClient } from './wire/client.js'
@@ -61,11 +61,14 @@ function answerError(code: number, serverMessage: string | null | undefined): Ka
   return new KafkaAnswerError(code, serverMessage ? `${serverMessage} (${name})` : name)
 }
 
-/** Configs whose source is not Kafka's own default, as `kafka-topics --describe` shows them. */
+/**
+ * The topic's own configs and those altered for the whole cluster. Kafka's defaults are left out,
+ * and so are the brokers' static configs (sluice's own defaults on a sluice daemon, server.properties
+ * elsewhere): topic describe shows those apart, beside Kafka's default (brokerDefaults).
+ */
 function overrides(configs: readonly { name: string; value: string | null; configSource: number }[]): Record<string, string | null> {
   const out: Record<string, string | null> = {}
   for (const c of [...configs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    // The topic's own and the cluster's altered values; sluice's static defaults are shown apart.
     if (c.configSource !== ConfigSource.DEFAULT_CONFIG && c.configSource !== ConfigSource.STATIC_BROKER_CONFIG) out[c.name] = c.value
   }
   return out
@@ -74,11 +77,11 @@ function overrides(configs: readonly { name: string; value: string | null; confi
 type ConfigEntry = { name: string; value: string | null; configSource: number; synonyms: readonly { name: string; value: string | null; source: number }[] }
 
 /**
- * The configs whose value is one of sluice's own defaults where Kafka's differs (the daemon's
- * static broker configs), with Kafka's default beneath it in the synonyms.
+ * The configs whose value comes from the brokers' static configs (on a sluice daemon: sluice's own
+ * defaults where Kafka's differ), with Kafka's default, found beneath it in the synonyms.
  */
-function sluiceDefaults(configs: readonly ConfigEntry[]): Record<string, SluiceDefault> {
-  const out: Record<string, SluiceDefault> = {}
+function brokerDefaults(configs: readonly ConfigEntry[]): Record<string, BrokerDefault> {
+  const out: Record<string, BrokerDefault> = {}
   for (const c of [...configs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (c.configSource !== ConfigSource.STATIC_BROKER_CONFIG) continue
     out[c.name] = { value: c.value, kafka: c.synonyms.find((s) => s.source === ConfigSource.DEFAULT_CONFIG)?.value ?? null }
@@ -314,7 +317,7 @@ export class TopicAdmin {
         replicationFactor: replicationFactorOf(t),
         sizeBytes: known ? partitions.reduce((sum, p) => sum + (p.sizeBytes ?? 0), 0) : null,
         configs: overrides(entries),
-        sluiceDefaults: sluiceDefaults(entries),
+        brokerDefaults: brokerDefaults(entries),
         partitions,
       },
       warnings,

@@ -35,7 +35,7 @@ describe('daemon start --kafka-defaults', () => {
   it("creates topics with Kafka's defaults and describes Kafka's values as Kafka's defaults", async () => {
     const { created, described } = await createAndDescribe('kd-1')
     expect(created).toMatchObject({ partitionCount: 1, replicationFactor: 1 })
-    expect(described).toMatchObject({ configs: {}, sluiceDefaults: {} })
+    expect(described).toMatchObject({ configs: {}, brokerDefaults: {} })
 
     const admin = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING }).admin()
     await admin.connect()

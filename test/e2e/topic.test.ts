@@ -68,7 +68,7 @@ interface Description {
   replicationFactor: number
   sizeBytes: number | null
   configs: Record<string, string | null>
-  sluiceDefaults: Record<string, { value: string | null; kafka: string | null }>
+  brokerDefaults: Record<string, { value: string | null; kafka: string | null }>
   partitions: {
     partition: number
     leader: number
@@ -219,7 +219,7 @@ describe.concurrent('sluice topic', () => {
       const d = json<Description>(r)
       expect(d).toMatchObject({ topic: 'd-data', internal: false, partitionCount: 3, replicationFactor: 3, configs: { 'retention.ms': '3600000' } })
       // Sluice's own default where Kafka's differs, with Kafka's beside it.
-      expect(d.sluiceDefaults).toEqual({ 'min.insync.replicas': { value: '2', kafka: '1' } })
+      expect(d.brokerDefaults).toEqual({ 'min.insync.replicas': { value: '2', kafka: '1' } })
       expect(d.partitions.map((p) => p.partition)).toEqual([0, 1, 2])
       for (const p of d.partitions) {
         const count = perPartition[p.partition]!

@@ -51,7 +51,7 @@ Exit codes: 4 when the topic does not exist, 2 for a bad name, 3 when the cluste
           ['replication', d.replicationFactor],
           ['size', formatBytes(d.sizeBytes)],
           ['configs', configs.length > 0 ? configs.join(', ') : '(defaults)'],
-          ...sluiceDefaultRows(d.sluiceDefaults),
+          ...brokerDefaultRows(d.brokerDefaults, target.local),
         ]),
       )
       this.log('')
@@ -74,7 +74,12 @@ Exit codes: 4 when the topic does not exist, 2 for a bad name, 3 when the cluste
   }
 }
 
-/** One row per config whose value is one of sluice's own defaults: "min.insync.replicas 2 (sluice default; Kafka: 1)". */
-function sluiceDefaultRows(defaults: TopicDescription['sluiceDefaults']): [string, string][] {
-  return Object.entries(defaults).map(([name, d], i) => [i === 0 ? 'defaults' : '', `${name} ${d.value ?? '-'} (sluice default; Kafka: ${d.kafka ?? 'none'})`])
+/**
+ * One row per config whose value comes from the brokers' static configs: on the local daemon those
+ * are sluice's own defaults ("min.insync.replicas 2 (sluice default; Kafka: 1)"), elsewhere the
+ * cluster's server.properties.
+ */
+function brokerDefaultRows(defaults: TopicDescription['brokerDefaults'], local: boolean): [string, string][] {
+  const what = local ? 'sluice default' : 'broker default'
+  return Object.entries(defaults).map(([name, d], i) => [i === 0 ? 'defaults' : '', `${name} ${d.value ?? '-'} (${what}; Kafka: ${d.kafka ?? 'none'})`])
 }
