@@ -160,6 +160,11 @@ describe('broker/configs', () => {
     expect(one.configs.get('num.partitions')).toMatchObject({ value: '3', readOnly: false, configSource: S.STATIC_BROKER_CONFIG })
     expect(one.configs.get('log.retention.ms')).toMatchObject({ value: null, configSource: S.DEFAULT_CONFIG, synonyms: [] })
     expect(one.configs.get('offsets.topic.replication.factor')!.configType).toBe(4) // SHORT
+    // Kafka 3.9's whole KafkaConfig list, passwords sensitive (never shown), read-only as Kafka has them.
+    expect(one.configs.size).toBeGreaterThan(300)
+    expect(one.configs.get('ssl.keystore.password')).toMatchObject({ value: null, isSensitive: true, configType: 9, readOnly: true })
+    expect(one.configs.get('listeners')).toMatchObject({ value: 'PLAINTEXT://:9092', readOnly: false })
+    expect(one.configs.get('zookeeper.connect')).toMatchObject({ value: null, readOnly: true })
     expect((await incrementalAlter(4, '1', [{ name: 'log.cleaner.threads', configOperation: 0, value: '2' }])).errorCode).toBe(ErrorCode.NONE)
     const cluster = await describeConfigs(4, '')
     expect([...cluster.configs.keys()]).toEqual(['log.cleaner.threads'])
