@@ -59,6 +59,8 @@ describe('daemon start --kafka-defaults', () => {
   it('keeps them for the home across a restart', async () => {
     await run(['daemon', 'stop'])
     await run(['daemon', 'start'])
+    // Asking for the other defaults while it runs changes nothing, and says so.
+    expect((await run(['daemon', 'start', '--no-kafka-defaults'])).stderr).toMatch(/--no-kafka-defaults not applied: stop the daemon first/)
     expect(JSON.parse((await run(['topic', 'create', 'kd-2', '--json'])).stdout)).toMatchObject({ partitionCount: 1, replicationFactor: 1 })
   })
 })

@@ -9,7 +9,8 @@ import {
   type DaemonInfo,
 } from '../../client/daemon.js'
 import { displayHome } from '../../client/home.js'
-import { BROKERS_MAX } from '../../common/daemon-config.js'
+import { BROKERS_MAX, readConfig } from '../../common/daemon-config.js'
+import { homePaths } from '../../common/home-paths.js'
 
 export interface StartOutput extends DaemonInfo {
   /** False when the daemon was already running. */
@@ -70,6 +71,10 @@ Starting a daemon that is already running changes nothing and exits 0.`
       const asked = [
         this.flags.brokers !== undefined && this.flags.brokers !== info.brokers.length ? '--brokers' : '',
         this.flags.port !== undefined && this.flags.port !== first?.port ? '--port' : '',
+        // The running daemon saved the defaults it started with in the home's config.
+        this.flags['kafka-defaults'] !== undefined && this.flags['kafka-defaults'] !== (readConfig(homePaths(this.home).config).kafkaDefaults ?? false)
+          ? this.flags['kafka-defaults'] ? '--kafka-defaults' : '--no-kafka-defaults'
+          : '',
       ].filter((f) => f !== '')
       if (asked.length > 0) this.note(`${asked.join(' and ')} not applied: stop the daemon first to change them`)
     }
