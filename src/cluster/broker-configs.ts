@@ -154,8 +154,8 @@ const list: BrokerConfigDef[] = [
   honoured('max.broker.partitions', 'int', '12000', 'the most partition replicas one broker may host (POLICY_VIOLATION above it; KIP-578, sluice only)', { min: 1, kafka: false }),
 ]
 
-for (const [name, type, def, dynamic] of KAFKA_BROKER_CONFIG_ROWS) {
-  list.push(accepted(name, type, def, 'a Kafka broker setting sluice has no mechanism for', { dynamic: dynamic ?? false }))
+for (const [name, type, def, rules] of KAFKA_BROKER_CONFIG_ROWS) {
+  list.push(accepted(name, type, def, 'a Kafka broker setting sluice has no mechanism for', { dynamic: false, ...rules }))
 }
 
 export const BROKER_CONFIGS: ReadonlyMap<string, BrokerConfigDef> = new Map(list.map((c) => [c.name, c]))

@@ -166,6 +166,10 @@ describe('broker/configs', () => {
     expect(one.configs.get('listeners')).toMatchObject({ value: 'PLAINTEXT://:9092', readOnly: false })
     expect(one.configs.get('zookeeper.connect')).toMatchObject({ value: null, readOnly: true })
     expect((await incrementalAlter(4, '1', [{ name: 'log.cleaner.threads', configOperation: 0, value: '2' }])).errorCode).toBe(ErrorCode.NONE)
+    // Kafka's validators hold for the configs sluice only accepts, too.
+    expect(await incrementalAlter(4, '', [{ name: 'remote.fetch.max.wait.ms', configOperation: 0, value: '0' }])).toMatchObject({
+      errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'Invalid value 0 for configuration remote.fetch.max.wait.ms: Value must be at least 1',
+    })
     const cluster = await describeConfigs(4, '')
     expect([...cluster.configs.keys()]).toEqual(['log.cleaner.threads'])
     expect(cluster.configs.get('log.cleaner.threads')).toMatchObject({ value: '2', configSource: S.DYNAMIC_DEFAULT_BROKER_CONFIG, synonyms: [{ name: 'log.cleaner.threads', value: '2', source: S.DYNAMIC_DEFAULT_BROKER_CONFIG }] })

@@ -135,6 +135,13 @@ const FIXES = {
   'ssl.keymanager.algorithm': 'SunX509',
   'ssl.trustmanager.algorithm': 'PKIX',
 }
+/** Validators whose bounds the sources compute from other classes' constants. */
+const VALIDATOR_FIXES = {
+  'metadata.log.segment.bytes': { min: 12 }, // Records.LOG_OVERHEAD
+  'security.inter.broker.protocol': { choices: ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] },
+  'group.coordinator.rebalance.protocols': { choices: ['classic', 'consumer', 'share'] },
+  'ssl.client.auth': { choices: ['required', 'requested', 'none'] },
+}
 const dynamic = new Set(['advertised.listeners', 'listeners', 'listener.security.protocol.map', 'principal.builder.class', 'ssl.protocol', 'ssl.provider', 'ssl.cipher.suites', 'ssl.enabled.protocols', 'ssl.keymanager.algorithm', 'ssl.trustmanager.algorithm', 'ssl.endpoint.identification.algorithm', 'ssl.secure.random.implementation', 'ssl.client.auth', 'ssl.engine.factory.class', 'sasl.mechanism.inter.broker.protocol', 'sasl.jaas.config', 'sasl.enabled.mechanisms', 'sasl.kerberos.service.name', 'sasl.kerberos.kinit.cmd', 'sasl.kerberos.ticket.renew.window.factor', 'sasl.kerberos.ticket.renew.jitter', 'sasl.kerberos.min.time.before.relogin', 'sasl.kerberos.principal.to.local.rules', 'sasl.login.refresh.window.factor', 'sasl.login.refresh.window.jitter', 'sasl.login.refresh.min.period.seconds', 'sasl.login.refresh.buffer.seconds', 'max.connections', 'max.connection.creation.rate', 'num.network.threads', 'metric.reporters', 'remote.log.index.file.cache.total.size.bytes', 'remote.fetch.max.wait.ms', 'remote.log.manager.copy.max.bytes.per.second', 'remote.log.manager.fetch.max.bytes.per.second'])
 const rows = []
 const extra = [{ name: 'advertised.listeners', type: 'STRING', def: null }]
@@ -149,8 +156,27 @@ for (const c of [...all, ...extra]) {
   else if (d === 'DMAX') s = '1.7976931348623157E308'
   else if (c.type === 'DOUBLE' && typeof d === 'number') s = Number.isInteger(d) ? d.toFixed(1) : String(d)
   else s = String(d)
-  rows.push([c.name, c.type.toLowerCase(), s, dynamic.has(c.name)])
+  const opts = {}
+  if (dynamic.has(c.name)) opts.dynamic = true
+  const v = c.validator ?? ''
+  let m = v.match(/^(?:ConfigDef\.Range\.)?atLeast\(([\s\S]+)\)$/)
+  if (m) opts.min = evalExpr(m[1], c.cls)
+  m = v.match(/^(?:ConfigDef\.Range\.)?between\(([\s\S]+)\)$/)
+  if (m) [opts.min, opts.max] = splitTop(m[1]).map((x) => evalExpr(x, c.cls))
+  m = v.match(/^ConfigDef\.Valid(?:String|List)\.in\(([\s\S]+)\)$/)
+  if (m) opts.choices = splitTop(m[1]).map((x) => evalExpr(x, c.cls))
+  const unresolved = ['min', 'max'].some((k) => opts[k] !== undefined && typeof opts[k] !== 'number') || opts.choices?.some((x) => typeof x !== 'string')
+  if (unresolved) {
+    delete opts.min, delete opts.max, delete opts.choices
+    Object.assign(opts, VALIDATOR_FIXES[c.name] ?? {})
+    if (!(c.name in VALIDATOR_FIXES)) process.stderr.write(`validator of ${c.name} not read: ${v}\n`)
+  }
+  rows.push([c.name, c.type.toLowerCase(), s, opts])
 }
 rows.sort((a, b) => (a[0] < b[0] ? -1 : 1))
-const lines = rows.map((r) => `  [${JSON.stringify(r[0])}, '${r[1]}', ${r[2] === null ? 'null' : JSON.stringify(r[2])}${r[3] ? ', DYNAMIC' : ''}],`)
+const optsText = (o) => {
+  const parts = Object.entries(o).map(([k, v]) => `${k}: ${Array.isArray(v) ? `[${v.map((x) => JSON.stringify(x)).join(', ')}]` : v}`)
+  return parts.length === 0 ? '' : `, { ${parts.join(', ')} }`
+}
+const lines = rows.map((r) => `  [${JSON.stringify(r[0])}, '${r[1]}', ${r[2] === null ? 'null' : JSON.stringify(r[2])}${optsText(r[3])}],`)
 process.stdout.write(lines.map((l) => l.replace(/"/g, "'")).join('\n') + '\n')
