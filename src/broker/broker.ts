@@ -101,7 +101,7 @@ export class Broker {
   }
 
   private newFetchSessions(): FetchSessionCache {
-    const slots = (): number => Number(brokerConfig(this.cluster.image.brokerConfigs, 'max.incremental.fetch.session.cache.slots'))
+    const slots = (): number => Number(brokerConfig(this.cluster.image, 'max.incremental.fetch.session.cache.slots'))
     return new FetchSessionCache({ rng: this.rng, slots })
   }
 
@@ -232,7 +232,7 @@ export class Broker {
 
   /** At most a third of the session timeout, so a lowered timeout never outruns the heartbeats. */
   private heartbeatEveryMs(): number {
-    const cfg = this.cluster.image.brokerConfigs
+    const cfg = this.cluster.image
     const interval = Number(brokerConfig(cfg, 'broker.heartbeat.interval.ms'))
     return Math.max(1, Math.min(interval, Math.floor(Number(brokerConfig(cfg, 'broker.session.timeout.ms')) / 3)))
   }
@@ -334,7 +334,7 @@ export class Broker {
 
   topicConfig(topicName: string, name: string): string {
     const topic = this.cluster.image.topicsByName.get(topicName)
-    return topicConfig(topic?.configs ?? new Map(), this.cluster.image.brokerConfigs, name)
+    return topicConfig(topic?.configs ?? new Map(), this.cluster.image, name)
   }
 
   /** Drops every log of a deleted topic from this broker's store. */

@@ -3,6 +3,7 @@
  * controller, to which it forwards admin requests and its own ISR changes and heartbeats (as a
  * KRaft broker does).
  */
+import type { ConfigChange } from '../cluster/configs.js'
 import type { CommandResult, CreatePartitionsRequest, CreateTopicRequest, CreatedTopic } from '../cluster/controller.js'
 import type { MetadataImage } from '../cluster/metadata.js'
 import type { OngoingReassignment, ReassignmentFilter, ReassignmentRequest, ReassignmentResult } from '../cluster/reassignment.js'
@@ -23,7 +24,7 @@ export interface ClusterView {
   alterConfigs(
     resourceType: 'topic' | 'broker',
     resourceName: string,
-    changes: { name: string; value: string | null }[],
+    changes: ConfigChange[],
     replace: boolean,
     validateOnly: boolean,
   ): Promise<CommandResult>

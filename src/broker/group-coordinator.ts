@@ -182,7 +182,7 @@ export class GroupCoordinator {
 
   private groupOptions() {
     return {
-      initialRebalanceDelayMs: Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'group.initial.rebalance.delay.ms')),
+      initialRebalanceDelayMs: Number(brokerConfig(this.opts.cluster.image, 'group.initial.rebalance.delay.ms')),
       newMemberId: (clientId: string) => `${clientId || 'member'}-${this.opts.brokerId}-${this.opts.scheduler.nowMs().toString(36)}-${(++this.memberSeq).toString(36)}`,
       onStable: (g: Group) => this.persistGroup(g),
     }
@@ -213,7 +213,7 @@ export class GroupCoordinator {
   join(groupId: string, req: JoinRequest): Promise<JoinResponse> {
     const fail = (errorCode: number): JoinResponse => ({ errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: req.memberId, members: [] })
     if (groupId === '') return Promise.resolve(fail(ErrorCode.INVALID_GROUP_ID))
-    const cfg = this.opts.cluster.image.brokerConfigs
+    const cfg = this.opts.cluster.image
     const minMs = Number(brokerConfig(cfg, 'group.min.session.timeout.ms'))
     const maxMs = Number(brokerConfig(cfg, 'group.max.session.timeout.ms'))
     if (req.sessionTimeoutMs < minMs || req.sessionTimeoutMs > maxMs) return Promise.resolve(fail(ErrorCode.INVALID_SESSION_TIMEOUT))

@@ -19,7 +19,7 @@ export interface InternalTopicConfigs {
 /** Creates the topic unless it exists; false when it could not be. */
 export async function ensureInternalTopic(cluster: ClusterView, name: string, configs: InternalTopicConfigs): Promise<boolean> {
   if (cluster.image.topicsByName.has(name)) return true
-  const cfg = cluster.image.brokerConfigs
+  const cfg = cluster.image
   const live = cluster.image.liveBrokers().length
   const replicationFactor = Math.max(1, Math.min(Number(brokerConfig(cfg, configs.replicationFactor)), live))
   const topicConfigs = [{ name: 'cleanup.policy', value: 'compact' }]

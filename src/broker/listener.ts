@@ -74,7 +74,7 @@ export class KafkaListener {
   }
 
   private idleMs(): number {
-    return Number(brokerConfig(this.broker.cluster.image.brokerConfigs, 'connections.max.idle.ms'))
+    return Number(brokerConfig(this.broker.cluster.image, 'connections.max.idle.ms'))
   }
 
   /** Re-reads the config at every check (at most IDLE_CHECK_MAX_MS apart), so an altered value applies without a restart. */

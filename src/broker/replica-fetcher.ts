@@ -138,7 +138,7 @@ export class ReplicaFetchers {
         currentLeaderEpoch: h.leaderEpoch,
         logStartOffset: h.log!.logStartOffset,
       }))
-      const maxWaitMs = Number(brokerConfig(cluster.image.brokerConfigs, 'replica.fetch.wait.max.ms'))
+      const maxWaitMs = Number(brokerConfig(cluster.image, 'replica.fetch.wait.max.ms'))
       let results: ReplicaFetchResult[]
       try {
         results = await link.replicaFetch(this.opts.brokerId, leaderId, request, maxWaitMs, FETCH_MAX_BYTES)

@@ -455,7 +455,7 @@ export class ReplicaManager {
   private minIsr(topicName: string, replicas: number): number {
     const image = this.opts.cluster.image
     const topic = image.topicsByName.get(topicName)
-    const configured = Number(topicConfig(topic?.configs ?? new Map(), image.brokerConfigs, 'min.insync.replicas'))
+    const configured = Number(topicConfig(topic?.configs ?? new Map(), image, 'min.insync.replicas'))
     // Clamped to the replication factor, so a one-broker cluster still accepts acks=all.
     return Math.min(configured, replicas)
   }
@@ -715,7 +715,7 @@ export class ReplicaManager {
    * so no idle follower leaves the ISR; appends and HWM moves answer at once, as before.
    */
   private idleFetchWaitMs(maxWaitMs: number): number {
-    const lagMaxMs = Number(this.opts.cluster.image.brokerConfigs.get('replica.lag.time.max.ms') ?? '30000')
+    const lagMaxMs = Number(brokerConfig(this.opts.cluster.image, 'replica.lag.time.max.ms'))
     return Math.max(maxWaitMs, Math.min(IDLE_FETCH_WAIT_MAX_MS, Math.floor(lagMaxMs / 3)))
   }
 
@@ -865,7 +865,7 @@ export class ReplicaManager {
   /** Drops lagging followers from the ISR of the partitions this broker leads. */
   checkIsr(): void {
     const image = this.opts.cluster.image
-    const lagMaxMs = Number(image.brokerConfigs.get('replica.lag.time.max.ms') ?? '30000')
+    const lagMaxMs = Number(brokerConfig(image, 'replica.lag.time.max.ms'))
     const nowMs = this.opts.scheduler.nowMs()
     for (const h of this.hosted.values()) {
       if (h.role !== 'leader' || !h.leader) continue
@@ -877,7 +877,7 @@ export class ReplicaManager {
   private scheduleIsrCheck(): void {
     if (this.stopped) return
     const image = this.opts.cluster.image
-    const lagMaxMs = Number(image.brokerConfigs.get('replica.lag.time.max.ms') ?? '30000')
+    const lagMaxMs = Number(brokerConfig(image, 'replica.lag.time.max.ms'))
     // Kafka checks every half of replica.lag.time.max.ms.
     this.cancelIsrTimer = this.opts.scheduler.setTimer(() => {
       this.checkIsr()
@@ -892,7 +892,7 @@ export class ReplicaManager {
    */
   snapshotProducers(): Promise<void> {
     const nowMs = this.opts.scheduler.nowMs()
-    const expirationMs = Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'producer.id.expiration.ms'))
+    const expirationMs = Number(brokerConfig(this.opts.cluster.image, 'producer.id.expiration.ms'))
     const writes: Promise<void>[] = []
     for (const h of this.hosted.values()) {
       if (!h.log || !h.producers.changedSinceSnapshot) continue

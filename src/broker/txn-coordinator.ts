@@ -130,7 +130,7 @@ export class TxnCoordinator {
   }
 
   private cleanupIntervalMs(): number {
-    return Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'transaction.abort.timed.out.transaction.cleanup.interval.ms'))
+    return Number(brokerConfig(this.opts.cluster.image, 'transaction.abort.timed.out.transaction.cleanup.interval.ms'))
   }
 
   // ---- leadership and loading ----------------------------------------------------------------
@@ -247,7 +247,7 @@ export class TxnCoordinator {
   /** InitProducerId with a transactional id (a null or empty one never reaches here). */
   async initProducerId(transactionalId: string, timeoutMs: number, expected: { producerId: number; producerEpoch: number } | null): Promise<InitProducerIdResult> {
     const failed = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: -1, producerEpoch: -1 })
-    const maxTimeoutMs = Number(brokerConfig(this.opts.cluster.image.brokerConfigs, 'transaction.max.timeout.ms'))
+    const maxTimeoutMs = Number(brokerConfig(this.opts.cluster.image, 'transaction.max.timeout.ms'))
     // Checked before the coordinator is, as Kafka does: any broker answers it.
     if (!isValidTxnTimeout(timeoutMs, maxTimeoutMs)) return failed(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
     let newProducerId: number | undefined
@@ -375,7 +375,7 @@ export class TxnCoordinator {
    * __transaction_state, then out of memory. The id's next InitProducerId gets a new producer id.
    */
   private removeExpiredIds(): void {
-    const cfg = this.opts.cluster.image.brokerConfigs
+    const cfg = this.opts.cluster.image
     const nowMs = this.opts.scheduler.nowMs()
     if (nowMs - this.lastExpiryCheckMs < Number(brokerConfig(cfg, 'transaction.remove.expired.transaction.cleanup.interval.ms'))) return
     this.lastExpiryCheckMs = nowMs

@@ -29,6 +29,7 @@ import {
   type CreateTopicOptions,
   type CreateTopicResult,
   type DeleteTopicResult,
+  type BrokerDefault,
   type TopicDescription,
 } from './topic-model.js'
 import { KafkaAnswerError, WireClient } from './wire/client.js'
@@ -60,11 +61,30 @@ export function answerError(code: number, serverMessage: string | null | undefin
   return new KafkaAnswerError(code, serverMessage ? `${serverMessage} (${name})` : name)
 }
 
-/** Configs whose source is not Kafka's own default, as `kafka-topics --describe` shows them. */
+/**
+ * The topic's own configs and those altered for the whole cluster. Kafka's defaults are left out,
+ * and so are the brokers' static configs (sluice's own defaults on a sluice daemon, server.properties
+ * elsewhere): topic describe shows those apart, beside Kafka's default (brokerDefaults).
+ */
 function overrides(configs: readonly { name: string; value: string | null; configSource: number }[]): Record<string, string | null> {
   const out: Record<string, string | null> = {}
   for (const c of [...configs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (c.configSource !== ConfigSource.DEFAULT_CONFIG) out[c.name] = c.value
+    if (c.configSource !== ConfigSource.DEFAULT_CONFIG && c.configSource !== ConfigSource.STATIC_BROKER_CONFIG) out[c.name] = c.value
+  }
+  return out
+}
+
+type ConfigEntry = { name: string; value: string | null; configSource: number; synonyms: readonly { name: string; value: string | null; source: number }[] }
+
+/**
+ * The configs whose value comes from the brokers' static configs (on a sluice daemon: sluice's own
+ * defaults where Kafka's differ), with Kafka's default, found beneath it in the synonyms.
+ */
+function brokerDefaults(configs: readonly ConfigEntry[]): Record<string, BrokerDefault> {
+  const out: Record<string, BrokerDefault> = {}
+  for (const c of [...configs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (c.configSource !== ConfigSource.STATIC_BROKER_CONFIG) continue
+    out[c.name] = { value: c.value, kafka: c.synonyms.find((s) => s.source === ConfigSource.DEFAULT_CONFIG)?.value ?? null }
   }
   return out
 }
@@ -125,11 +145,15 @@ export class TopicAdmin {
   }
 
   private async topicConfigs(topic: string, what: string): Promise<Record<string, string | null>> {
+    return overrides(await this.topicConfigEntries(topic, what))
+  }
+
+  private async topicConfigEntries(topic: string, what: string): Promise<ConfigEntry[]> {
     try {
       const result = await this.client.request(
         null,
         describeConfigsApi,
-        { resources: [{ resourceType: ConfigResourceType.TOPIC, resourceName: topic, configurationKeys: null }] },
+        { resources: [{ resourceType: ConfigResourceType.TOPIC, resourceName: topic, configurationKeys: null }], includeSynonyms: true },
         {
           timeoutMs: this.requestTimeoutMs,
           check: (a) => {
@@ -139,7 +163,7 @@ export class TopicAdmin {
           },
         },
       )
-      return overrides(result?.configs ?? [])
+      return result?.configs ?? []
     } catch (err) {
       throw this.fail(err, what)
     }
@@ -268,7 +292,7 @@ export class TopicAdmin {
     const t = await this.requireTopic(topic, what)
     const parts = [...t.partitions].sort((x, y) => x.partitionIndex - y.partitionIndex)
     const warnings: string[] = []
-    const [figures, configs] = await Promise.all([this.leaderFigures(topic, t.brokers, parts, warnings), this.topicConfigs(topic, what)])
+    const [figures, entries] = await Promise.all([this.leaderFigures(topic, t.brokers, parts, warnings), this.topicConfigEntries(topic, what)])
     const partitions = parts.map((p) => {
       const f = figures.get(p.partitionIndex) ?? {}
       return {
@@ -292,7 +316,8 @@ export class TopicAdmin {
         partitionCount: parts.length,
         replicationFactor: replicationFactorOf(t),
         sizeBytes: known ? partitions.reduce((sum, p) => sum + (p.sizeBytes ?? 0), 0) : null,
-        configs,
+        configs: overrides(entries),
+        brokerDefaults: brokerDefaults(entries),
         partitions,
       },
       warnings,

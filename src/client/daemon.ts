@@ -55,6 +55,7 @@ export interface ConfigInput {
   home: string
   brokers?: number
   port?: number
+  kafkaDefaults?: boolean
   env?: NodeJS.ProcessEnv
 }
 
@@ -67,6 +68,8 @@ export function resolveDaemonConfig(input: ConfigInput): DaemonConfig {
     port: input.port ?? envInt(env, 'SLUICE_PORT') ?? saved.port ?? DEFAULT_CONFIG.port,
     host: saved.host ?? DEFAULT_CONFIG.host,
   }
+  const kafkaDefaults = input.kafkaDefaults ?? saved.kafkaDefaults
+  if (kafkaDefaults !== undefined) config.kafkaDefaults = kafkaDefaults
   const problem = checkConfig(config)
   if (problem) throw usageError(problem)
   return config
@@ -134,6 +137,7 @@ export interface StartOptions {
   /** Flags given on the command line; the rest comes from env, config file, defaults. */
   brokers?: number
   port?: number
+  kafkaDefaults?: boolean
   timeoutMs?: number
 }
 
@@ -178,7 +182,7 @@ export async function startDaemon(opts: StartOptions): Promise<StartResult> {
         child = undefined
       }
       if (!child && status?.state !== 'starting' && lockHolder(paths.pidFile) === undefined) {
-        config ??= resolveDaemonConfig({ home: paths.home, brokers: opts.brokers, port: opts.port })
+        config ??= resolveDaemonConfig({ home: paths.home, brokers: opts.brokers, port: opts.port, kafkaDefaults: opts.kafkaDefaults })
         // The home is private to its user (record data, and a control socket that can stop the daemon).
         const homeNote = secureHome(paths.home)
         if (homeNote) process.stderr.write(`sluice: ${homeNote}\n`)

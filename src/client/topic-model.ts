@@ -70,7 +70,18 @@ export interface TopicDescription {
   /** Sum of the partitions' sizes; null when any is unknown. */
   sizeBytes: number | null
   configs: Record<string, string | null>
+  /**
+   * Configs whose value comes from the brokers' static configs, with Kafka's default: on a sluice
+   * daemon, sluice's own defaults where Kafka's differ (none with `daemon start --kafka-defaults`).
+   */
+  brokerDefaults: Record<string, BrokerDefault>
   partitions: PartitionDescription[]
+}
+
+/** A value from the brokers' static configs, and Kafka's default for the same config. */
+export interface BrokerDefault {
+  value: string | null
+  kafka: string | null
 }
 
 export interface AlterTopicResult {

@@ -5,7 +5,7 @@
  *
  * Deterministic: randomness (topic ids, replica placement) comes from the injected seeded RNG.
  */
-import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, validateConfig } from './configs.js'
+import { BROKER_CONFIGS, TOPIC_CONFIGS, applyListOp, brokerConfig, brokerConfigAlterable, validateConfig, type ConfigChange } from './configs.js'
 import { changesForFencedBroker, changesForReturningBroker, failoverChange, partitionWithoutBroker, preferredLeaderChanges } from './elections.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { checkClusterPartitions, checkTopicPartitions } from './limits.js'
@@ -138,7 +138,7 @@ export class Controller {
    * elections when they are due. One kind per tick: each is computed against the committed image.
    */
   tick(nowMs: number): CommandResult {
-    const sessionTimeoutMs = Number(brokerConfig(this.image.brokerConfigs, 'broker.session.timeout.ms'))
+    const sessionTimeoutMs = Number(brokerConfig(this.image, 'broker.session.timeout.ms'))
     const records: MetadataRecord[] = []
     for (const broker of this.image.brokers.values()) {
       if (broker.fenced) continue
@@ -153,8 +153,8 @@ export class Controller {
       }
     }
     if (records.length === 0) records.push(...completionChanges(this.image))
-    if (records.length === 0 && brokerConfig(this.image.brokerConfigs, 'auto.leader.rebalance.enable') === 'true') {
-      const everyMs = Number(brokerConfig(this.image.brokerConfigs, 'leader.imbalance.check.interval.seconds')) * 1000
+    if (records.length === 0 && brokerConfig(this.image, 'auto.leader.rebalance.enable') === 'true') {
+      const everyMs = Number(brokerConfig(this.image, 'leader.imbalance.check.interval.seconds')) * 1000
       if (nowMs - this.lastRebalanceMs >= everyMs) {
         this.lastRebalanceMs = nowMs
         records.push(...preferredLeaderChanges(this.image))
@@ -319,7 +319,7 @@ export class Controller {
 
     const live = this.image.liveBrokers().map((b) => b.id)
     if (live.length === 0) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, 'no live brokers')
-    const broker = this.image.brokerConfigs
+    const broker = this.image
     let assignment: number[][]
     if (req.assignments && req.assignments.length > 0) {
       if (req.numPartitions !== -1 || req.replicationFactor !== -1) {
@@ -392,7 +392,7 @@ export class Controller {
       )
     }
     // Before placement: a count in the millions must not allocate anything.
-    const tooMany = checkTopicPartitions(this.image.brokerConfigs, req.count)
+    const tooMany = checkTopicPartitions(this.image, req.count)
     if (tooMany) return { ...tooMany, records: [] }
     const rf = topic.partitions[0]!.replicas.length
     const live = this.image.liveBrokers().map((b) => b.id)
@@ -452,14 +452,15 @@ export class Controller {
   }
 
   /**
-   * Sets (value) or removes (null) configs of a topic or of the brokers. With `replace`, every
+   * Sets (value), removes (null), appends to or subtracts from (list configs) configs of a topic or
+   * of the brokers, each change applied to the value as of this command. With `replace`, every
    * explicit config not named is removed (AlterConfigs semantics); else only the named change
    * (IncrementalAlterConfigs).
    */
   alterConfigs(
     resourceType: 'topic' | 'broker',
     resourceName: string,
-    changes: { name: string; value: string | null }[],
+    changes: ConfigChange[],
     replace: boolean,
   ): CommandResult {
     const defs = resourceType === 'topic' ? TOPIC_CONFIGS : BROKER_CONFIGS
@@ -472,14 +473,34 @@ export class Controller {
       current = this.image.brokerConfigs
     }
     const records: MetadataRecord[] = []
+    if (resourceType === 'broker') {
+      const readOnly = changes.filter((c) => {
+        const def = BROKER_CONFIGS.get(c.name)
+        return def !== undefined && !brokerConfigAlterable(def)
+      })
+      // Kafka's message (DynamicBrokerConfig.validateConfigs), a Scala Set's rendering included.
+      if (readOnly.length > 0) return fail(ErrorCode.INVALID_REQUEST, `Cannot update these configs dynamically: Set(${readOnly.map((c) => c.name).join(', ')})`)
+    }
     for (const c of changes) {
       const def = defs.get(c.name)
       if (!def) return fail(ErrorCode.INVALID_CONFIG, `Unknown ${resourceType} config name: ${c.name}`)
-      if (c.value !== null) {
-        const error = validateConfig(def, c.value)
-        if (error) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${c.value} for configuration ${c.name}: ${error}`)
+      let value = c.value
+      if (c.op !== undefined && value !== null) {
+        if (def.type !== 'list') {
+          const op = c.op.toUpperCase()
+          // Kafka's two messages: the controller's for topics, the broker's for broker configs.
+          return fail(
+            ErrorCode.INVALID_CONFIG,
+            resourceType === 'topic' ? `Can't ${op} to key ${c.name} because its type is not LIST.` : `Config value ${c.op} is not allowed for config key: ${c.name}`,
+          )
+        }
+        value = applyListOp(current.get(c.name) ?? def.default, value, c.op)
       }
-      records.push({ type: 'config', resourceType, resourceName, name: c.name, value: c.value })
+      if (value !== null) {
+        const error = validateConfig(def, value)
+        if (error) return fail(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${c.name}: ${error}`)
+      }
+      records.push({ type: 'config', resourceType, resourceName, name: c.name, value })
     }
     if (replace) {
       const named = new Set(changes.map((c) => c.name))

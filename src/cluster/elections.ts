@@ -19,7 +19,7 @@ function isLive(image: MetadataImage, id: number): boolean {
 function uncleanAllowed(image: MetadataImage, topicId: string): boolean {
   const topic = image.topicsById.get(topicId)
   if (!topic) return false
-  return topicConfig(topic.configs, image.brokerConfigs, 'unclean.leader.election.enable') === 'true'
+  return topicConfig(topic.configs, image, 'unclean.leader.election.enable') === 'true'
 }
 
 /** The change that removes `brokerId` from a partition's ISR and, if it led, elects a new leader. */

@@ -7,7 +7,7 @@
  * configs that any Kafka admin tool can raise (docs/limits.md).
  */
 import { ErrorCode } from '../protocol/errors.js'
-import { brokerConfig } from './configs.js'
+import { brokerConfig, type BrokerConfigLayers } from './configs.js'
 import type { MetadataImage } from './metadata.js'
 
 export interface LimitViolation {
@@ -19,8 +19,8 @@ const HOW_TO_RAISE = (config: string): string =>
   `raise the broker config ${config} (e.g. kafka-configs.sh --bootstrap-server <broker> --entity-type brokers --entity-default --alter --add-config ${config}=<n>)`
 
 /** The per-topic cap, checked before placement so that a huge count never allocates anything. */
-export function checkTopicPartitions(brokerConfigs: ReadonlyMap<string, string>, numPartitions: number): LimitViolation | null {
-  const max = Number(brokerConfig(brokerConfigs, 'max.topic.partitions'))
+export function checkTopicPartitions(layers: BrokerConfigLayers, numPartitions: number): LimitViolation | null {
+  const max = Number(brokerConfig(layers, 'max.topic.partitions'))
   if (numPartitions <= max) return null
   return {
     errorCode: ErrorCode.INVALID_PARTITIONS,
@@ -33,7 +33,7 @@ export function checkTopicPartitions(brokerConfigs: ReadonlyMap<string, string>,
  * (`max.partitions`) and replicas hosted by any one broker (`max.broker.partitions`).
  */
 export function checkClusterPartitions(image: MetadataImage, assignment: readonly (readonly number[])[]): LimitViolation | null {
-  const configs = image.brokerConfigs
+  const configs = image
   const maxPartitions = Number(brokerConfig(configs, 'max.partitions'))
   const maxBrokerPartitions = Number(brokerConfig(configs, 'max.broker.partitions'))
   let partitions = 0

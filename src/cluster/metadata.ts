@@ -6,6 +6,8 @@
  * same records to an empty image always gives the same image.
  */
 
+import { SLUICE_DEFAULTS } from './configs.js'
+
 export interface BrokerRegistration {
   id: number
   host: string
@@ -102,6 +104,8 @@ export class MetadataImage {
   readonly topicsById = new Map<string, TopicInfo>()
   readonly topicsByName = new Map<string, TopicInfo>()
   readonly brokerConfigs = new Map<string, string>()
+  /** The daemon's static broker configs (its profile, not in the metadata log): sluice's defaults unless `--kafka-defaults`. */
+  staticBrokerConfigs: ReadonlyMap<string, string> = SLUICE_DEFAULTS
   /** The next producer id the controller hands out (InitProducerId). */
   nextProducerId = 0
   /** Offset of the last record applied; -1 for an empty image. */

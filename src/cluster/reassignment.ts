@@ -137,7 +137,7 @@ function startChange(image: MetadataImage, p: PartitionInfo, target: number[]): 
 function cancelChange(image: MetadataImage, topicName: string, p: PartitionInfo): PartitionChangeRecord | null | string {
   const replicas = without(p.replicas, p.addingReplicas)
   let isr = without(p.isr, p.addingReplicas)
-  const uncleanAllowed = topicConfig(image.topicsByName.get(topicName)?.configs ?? new Map(), image.brokerConfigs, 'unclean.leader.election.enable') === 'true'
+  const uncleanAllowed = topicConfig(image.topicsByName.get(topicName)?.configs ?? new Map(), image, 'unclean.leader.election.enable') === 'true'
   let unclean = false
   if (isr.length === 0) {
     // Only replicas being added are in sync: going back means trusting an old replica that may

@@ -9,6 +9,8 @@ export interface DaemonConfig {
   brokers: number
   port: number
   host: string
+  /** Kafka's defaults instead of sluice's own (`daemon start --kafka-defaults`); saved for the home. */
+  kafkaDefaults?: boolean
 }
 
 export const DEFAULT_CONFIG: Readonly<DaemonConfig> = { brokers: 3, port: 9092, host: '127.0.0.1' }
@@ -48,6 +50,7 @@ export function readConfig(file: string): Partial<DaemonConfig> {
     if (typeof r.brokers === 'number') out.brokers = r.brokers
     if (typeof r.port === 'number') out.port = r.port
     if (typeof r.host === 'string') out.host = r.host
+    if (typeof r.kafkaDefaults === 'boolean') out.kafkaDefaults = r.kafkaDefaults
   }
   return out
 }
@@ -59,4 +62,21 @@ export function writeConfigIfAbsent(file: string, config: DaemonConfig): boolean
   fs.writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o644 })
   fs.renameSync(tmp, file)
   return true
+}
+
+/**
+ * Saves which defaults the home's cluster starts with when a start asked for other ones than the
+ * saved config has, keeping the file's other fields. Atomic: temp file + rename.
+ */
+export function saveKafkaDefaults(file: string, kafkaDefaults: boolean): void {
+  let raw: Record<string, unknown>
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>
+  } catch {
+    return // written by writeConfigIfAbsent, or unreadable: readConfig reports that
+  }
+  if ((raw.kafkaDefaults ?? false) === kafkaDefaults) return
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, JSON.stringify({ ...raw, kafkaDefaults }, null, 2) + '\n', { mode: 0o644 })
+  fs.renameSync(tmp, file)
 }

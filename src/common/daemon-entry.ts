@@ -17,5 +17,7 @@ export function daemonEntryPath(): string {
 }
 
 export function daemonArgs(home: string, config: DaemonConfig): string[] {
-  return ['--home', home, '--brokers', String(config.brokers), '--port', String(config.port), '--host', config.host]
+  const args = ['--home', home, '--brokers', String(config.brokers), '--port', String(config.port), '--host', config.host]
+  if (config.kafkaDefaults) args.push('--kafka-defaults')
+  return args
 }

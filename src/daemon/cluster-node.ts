@@ -78,6 +78,8 @@ export interface ClusterNodeOptions {
   /** Port of broker 1; broker i listens on port + i - 1. */
   port: number
   controllerTickMs: number
+  /** Kafka's defaults instead of sluice's own (SLUICE_DEFAULTS as static broker configs). */
+  kafkaDefaults?: boolean
   /** How often retention may run (read at each tick, so an altered config applies at once); null: never. */
   retentionCheckIntervalMs: (() => number) | null
   /** How often idle partitions' high watermarks are checkpointed; null: never. */
@@ -127,6 +129,7 @@ export class ClusterNode {
     stored: MetadataRecord[],
   ) {
     this.image = new MetadataImage()
+    if (opts.kafkaDefaults) this.image.staticBrokerConfigs = new Map()
     this.controller = new Controller(this.image, parts.controllerRng)
     this.controller.commit(stored)
     this.driver = new ControllerDriver(this.controller, parts.metadata, parts.scheduler, (records, events) => this.committed(records, events))
@@ -391,7 +394,7 @@ export class ClusterNode {
 
   /** log.retention.check.interval.ms as the brokers' config says now. */
   retentionCheckIntervalMs(): number {
-    return Number(brokerConfig(this.image.brokerConfigs, 'log.retention.check.interval.ms'))
+    return Number(brokerConfig(this.image, 'log.retention.check.interval.ms'))
   }
 
   /** The metadata log, oldest first (for `cluster events`). */

@@ -42,6 +42,8 @@ export interface ClusterOptions {
   port: number
   /** Listener host, 127.0.0.1 by default. */
   host: string
+  /** Kafka's defaults instead of sluice's own: no static broker configs (src/cluster/configs.ts SLUICE_DEFAULTS). */
+  kafkaDefaults?: boolean
   log: Logger
   /** Called with the events of every metadata commit (the `cluster events` stream). */
   onEvents?: (events: ClusterEvent[]) => void
@@ -113,6 +115,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       host: opts.host,
       port: opts.port,
       controllerTickMs: CONTROLLER_TICK_MS,
+      kafkaDefaults: opts.kafkaDefaults,
       retentionCheckIntervalMs: () => opts.retentionCheckIntervalMs ?? node.retentionCheckIntervalMs(),
       checkpointIntervalMs: HWM_CHECKPOINT_INTERVAL_MS,
       scrubOnOpen: opts.scrubOnOpen ?? true,

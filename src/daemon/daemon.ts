@@ -14,7 +14,7 @@ import fs from 'node:fs'
 import { SluiceError, systemErrorCode } from '../common/errors.js'
 import type { ClusterOptions, ClusterRuntime } from './cluster-runtime.js'
 import { registerClusterControl } from './cluster-control.js'
-import { writeConfigIfAbsent } from '../common/daemon-config.js'
+import { saveKafkaDefaults, writeConfigIfAbsent } from '../common/daemon-config.js'
 import type { DaemonMethod, DaemonState, DaemonStatus } from '../common/control-contract.js'
 import { ControlEvents, ControlServer, type ControlHandlers } from './control-server.js'
 import { secureHome } from '../common/home-mode.js'
@@ -27,6 +27,8 @@ export interface DaemonOptions {
   brokers: number
   port: number
   host: string
+  /** Kafka's defaults instead of sluice's own (saved in the home's config.json). */
+  kafkaDefaults?: boolean
   /** More places to log to besides <home>/logs/daemon.log (the foreground daemon adds stderr). */
   logSinks?: LogSink[]
   debug?: boolean
@@ -141,7 +143,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
   } satisfies ControlHandlers<DaemonMethod>)
 
   try {
-    writeConfigIfAbsent(paths.config, { brokers: opts.brokers, port: opts.port, host: opts.host })
+    const kafkaDefaults = opts.kafkaDefaults ?? false
+    if (!writeConfigIfAbsent(paths.config, { brokers: opts.brokers, port: opts.port, host: opts.host, ...(kafkaDefaults ? { kafkaDefaults } : {}) })) {
+      saveKafkaDefaults(paths.config, kafkaDefaults)
+    }
     await control.listen(paths.socket)
   } catch (err) {
     const failure = new SluiceError('DAEMON_START_FAILED', `the control socket failed: ${(err as Error).message}`, {
@@ -165,6 +170,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
         brokers: opts.brokers,
         port: opts.port,
         host: opts.host,
+        kafkaDefaults: opts.kafkaDefaults,
         log,
         onEvents: (clusterEvents) => {
           for (const e of clusterEvents) events.publish(`cluster.${e.type}`, e)

@@ -22,6 +22,7 @@ const { values } = parseArgs({
     port: { type: 'string' },
     host: { type: 'string', default: '127.0.0.1' },
     debug: { type: 'boolean', default: false },
+    'kafka-defaults': { type: 'boolean', default: false },
   },
   strict: true,
 })
@@ -41,6 +42,7 @@ try {
     port: Number(values.port),
     host: values.host,
     debug: values.debug,
+    kafkaDefaults: values['kafka-defaults'],
   })
 } catch (err) {
   if (err instanceof LockHeldError) {

@@ -68,6 +68,7 @@ interface Description {
   replicationFactor: number
   sizeBytes: number | null
   configs: Record<string, string | null>
+  brokerDefaults: Record<string, { value: string | null; kafka: string | null }>
   partitions: {
     partition: number
     leader: number
@@ -217,6 +218,8 @@ describe.concurrent('sluice topic', () => {
       expect(r.stderr).toBe('')
       const d = json<Description>(r)
       expect(d).toMatchObject({ topic: 'd-data', internal: false, partitionCount: 3, replicationFactor: 3, configs: { 'retention.ms': '3600000' } })
+      // Sluice's own default where Kafka's differs, with Kafka's beside it.
+      expect(d.brokerDefaults).toEqual({ 'min.insync.replicas': { value: '2', kafka: '1' } })
       expect(d.partitions.map((p) => p.partition)).toEqual([0, 1, 2])
       for (const p of d.partitions) {
         const count = perPartition[p.partition]!
@@ -235,6 +238,7 @@ describe.concurrent('sluice topic', () => {
       expect(human.exitCode).toBe(0)
       expect(human.stdout).toMatch(/^topic\s+d-data$/m)
       expect(human.stdout).toMatch(/^configs\s+retention\.ms=3600000$/m)
+      expect(human.stdout).toMatch(/^defaults\s+min\.insync\.replicas 2 \(sluice default; Kafka: 1\)$/m)
       expect(human.stdout).toMatch(/^PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+START\s+END\s+SIZE$/m)
       expect(human.stdout).toMatch(new RegExp(`^2\\s+${d.partitions[2]!.leader}\\s+\\S+\\s+\\S+\\s+0\\s+12\\s+\\d+ B$`, 'm'))
     })

@@ -29,6 +29,8 @@ export interface StartDaemonOptions {
   brokers?: number
   home?: string
   env?: Record<string, string>
+  /** More flags for `daemon start` (e.g. `--kafka-defaults`). */
+  startArgs?: string[]
 }
 
 const ATTEMPTS_MAX = 4
@@ -42,7 +44,7 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<TestDa
   for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
     const port = await freePortRange(brokers)
     const env = { SLUICE_PORT: String(port), SLUICE_BROKERS: String(brokers), ...opts.env }
-    const r = await sluice(['daemon', 'start', '--json'], { home, env })
+    const r = await sluice(['daemon', 'start', '--json', ...(opts.startArgs ?? [])], { home, env })
     if (r.exitCode === 0) {
       const info = JSON.parse(r.stdout) as Omit<TestDaemon, 'env' | 'port' | 'tempHome'>
       return { ...info, home, port: info.brokers[0]?.port ?? port, env: { SLUICE_HOME: home, ...env }, tempHome: temp }

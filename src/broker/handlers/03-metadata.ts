@@ -53,7 +53,7 @@ async function handle(ctx: RequestContext, req: MetadataRequest): Promise<Metada
   } else {
     const autoCreate =
       (ctx.apiVersion < 4 || req.allowAutoTopicCreation) &&
-      brokerConfig(image.brokerConfigs, 'auto.create.topics.enable') === 'true'
+      brokerConfig(image, 'auto.create.topics.enable') === 'true'
     for (const wanted of req.topics!) {
       const name = wanted.name ?? ''
       const topic = image.topicsByName.get(name)

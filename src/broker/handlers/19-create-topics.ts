@@ -56,7 +56,7 @@ async function handle(ctx: RequestContext, req: CreateTopicsRequest): Promise<Cr
       out.replicationFactor = result.value.replicationFactor
       if (!req.validateOnly) out.topicId = result.value.topicId
       const explicit = new Map(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value!]))
-      out.configs = describeTopicConfigs(explicit, cluster.image.brokerConfigs, null, false).map((c) => ({
+      out.configs = describeTopicConfigs(explicit, cluster.image, { keys: null, documentation: false, synonyms: false }).map((c) => ({
         name: c.name,
         value: c.value,
         readOnly: c.readOnly,

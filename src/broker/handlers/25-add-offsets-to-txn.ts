@@ -17,7 +17,7 @@ async function handle(ctx: RequestContext, req: AddOffsetsToTxnRequest): Promise
   if (!ctx.broker.running) return out(ErrorCode.NOT_COORDINATOR)
   const image = ctx.broker.cluster.image
   // Before __consumer_offsets exists, the count it will be created with (Kafka places by that config too).
-  const count = image.topicsByName.get(OFFSETS_TOPIC)?.partitions.length ?? Number(brokerConfig(image.brokerConfigs, 'offsets.topic.num.partitions'))
+  const count = image.topicsByName.get(OFFSETS_TOPIC)?.partitions.length ?? Number(brokerConfig(image, 'offsets.topic.num.partitions'))
   const partition = { topic: OFFSETS_TOPIC, partition: coordinatorPartitionFor(req.groupId, count) }
   const code = await ctx.broker.txns.addPartitions(req.transactionalId, req.producerId, req.producerEpoch, [partition])
   return out(code === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 2 ? ErrorCode.INVALID_PRODUCER_EPOCH : code)

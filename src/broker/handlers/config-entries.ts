@@ -1,53 +1,67 @@
 /**
- * Config entries as DescribeConfigs and CreateTopics answer them: value, source, type, synonyms.
- * Shared by the handlers of those APIs.
+ * Config entries as DescribeConfigs and CreateTopics answer them: value, source, synonyms, type,
+ * read-only and sensitive flags, as Kafka's ConfigHelper builds them. Shared by those handlers.
  */
-import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, topicConfig, type ConfigDef } from '../../cluster/configs.js'
+import {
+  BROKER_CONFIGS,
+  TOPIC_CONFIGS,
+  brokerConfigAlterable,
+  resolveBrokerConfig,
+  resolveTopicConfig,
+  type BrokerConfigLayers,
+  type ConfigDef,
+  type ConfigType,
+  type ResolvedConfig,
+} from '../../cluster/configs.js'
 import { ConfigSource, type DescribeConfigsResponse } from '../../protocol/messages/32-describe-configs.js'
 
 /** Kafka's ConfigType values (DescribeConfigs v3+). */
-const CONFIG_TYPE: Record<ConfigDef['type'], number> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7 }
+const CONFIG_TYPE: Record<ConfigType, number> = { boolean: 1, string: 2, int: 3, short: 4, long: 5, double: 6, list: 7, class: 8, password: 9 }
 
 /** One config as DescribeConfigs answers it (every field, whatever the version). */
 export type ConfigEntry = DescribeConfigsResponse['results'][number]['configs'][number]
 
-function entry(def: ConfigDef, value: string, source: number, synonyms: boolean, documentation: boolean): ConfigEntry {
+export interface DescribeOptions {
+  /** The names asked for; null or empty: every config. */
+  keys: readonly string[] | null
+  documentation: boolean
+  synonyms: boolean
+}
+
+function entry(def: ConfigDef, resolved: ResolvedConfig, readOnly: boolean, opts: DescribeOptions): ConfigEntry {
+  // Kafka never shows a password's value, in the entry or its synonyms.
+  const sensitive = def.type === 'password'
+  const source = ConfigSource[resolved.source]
   return {
     name: def.name,
-    value,
-    readOnly: false,
+    value: sensitive ? null : resolved.value,
+    readOnly,
     isDefault: source === ConfigSource.DEFAULT_CONFIG,
     configSource: source,
-    isSensitive: false,
-    synonyms: synonyms ? [{ name: def.name, value, source }] : [],
+    isSensitive: sensitive,
+    synonyms: opts.synonyms ? resolved.synonyms.map((s) => ({ name: s.name, value: sensitive ? null : s.value, source: ConfigSource[s.source] })) : [],
     configType: CONFIG_TYPE[def.type],
-    documentation: documentation ? def.doc : null,
+    documentation: opts.documentation ? def.doc : null,
   }
 }
 
-export function describeTopicConfigs(
-  explicit: ReadonlyMap<string, string>,
-  brokerConfigs: ReadonlyMap<string, string>,
-  keys: string[] | null,
-  withDocs: boolean,
-  withSynonyms = false,
-): ConfigEntry[] {
-  const defs = keys ? keys.map((k) => TOPIC_CONFIGS.get(k)).filter((d): d is ConfigDef => d !== undefined) : [...TOPIC_CONFIGS.values()]
-  return defs.map((def) => {
-    const source = explicit.has(def.name) ? ConfigSource.DYNAMIC_TOPIC_CONFIG : ConfigSource.DEFAULT_CONFIG
-    return entry(def, topicConfig(explicit, brokerConfigs, def.name), source, withSynonyms, withDocs)
-  })
+/** The definitions asked for, in the order of the full list; unknown names are left out, as Kafka does. */
+function selected<D extends ConfigDef>(defs: ReadonlyMap<string, D>, keys: readonly string[] | null): D[] {
+  const all = [...defs.values()]
+  if (!keys || keys.length === 0) return all
+  const wanted = new Set(keys)
+  return all.filter((d) => wanted.has(d.name))
 }
 
-export function describeBrokerConfigs(
-  brokerConfigs: ReadonlyMap<string, string>,
-  keys: string[] | null,
-  withDocs: boolean,
-  withSynonyms = false,
-): ConfigEntry[] {
-  const defs = keys ? keys.map((k) => BROKER_CONFIGS.get(k)).filter((d): d is ConfigDef => d !== undefined) : [...BROKER_CONFIGS.values()]
-  return defs.map((def) => {
-    const source = brokerConfigs.has(def.name) ? ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG
-    return entry(def, brokerConfig(brokerConfigs, def.name), source, withSynonyms, withDocs)
-  })
+export function describeTopicConfigs(explicit: ReadonlyMap<string, string>, layers: BrokerConfigLayers, opts: DescribeOptions): ConfigEntry[] {
+  return selected(TOPIC_CONFIGS, opts.keys).map((def) => entry(def, resolveTopicConfig(explicit, layers, def.name), false, opts))
+}
+
+/**
+ * A broker resource: one broker's (every config, every layer), or the cluster default's ("": only
+ * the configs set dynamically, as Kafka answers it).
+ */
+export function describeBrokerConfigs(layers: BrokerConfigLayers, clusterDefault: boolean, opts: DescribeOptions): ConfigEntry[] {
+  const defs = selected(BROKER_CONFIGS, opts.keys).filter((def) => !clusterDefault || layers.brokerConfigs.has(def.name))
+  return defs.map((def) => entry(def, resolveBrokerConfig(layers, def.name, clusterDefault), !brokerConfigAlterable(def), opts))
 }

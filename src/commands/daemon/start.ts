@@ -9,7 +9,8 @@ import {
   type DaemonInfo,
 } from '../../client/daemon.js'
 import { displayHome } from '../../client/home.js'
-import { BROKERS_MAX } from '../../common/daemon-config.js'
+import { BROKERS_MAX, readConfig } from '../../common/daemon-config.js'
+import { homePaths } from '../../common/home-paths.js'
 
 export interface StartOutput extends DaemonInfo {
   /** False when the daemon was already running. */
@@ -20,12 +21,14 @@ export default class DaemonStart extends BaseCommand<typeof DaemonStart> {
   static override summary = 'Start the local daemon: a simulated Kafka cluster on 127.0.0.1.'
   static override description = `Starts the daemon in the background and returns once every broker accepts connections, printing the bootstrap address on stdout. Broker i listens on port+i-1.
 Settings come from the flags, else $SLUICE_BROKERS / $SLUICE_PORT, else the home's config.json (written at the first start), else 3 brokers from port 9092.
+Where sluice's defaults differ from Kafka's (min.insync.replicas 2, num.partitions 3, ...), --kafka-defaults starts with Kafka's instead, for suites written against Kafka; the choice is saved for the home.
 Starting a daemon that is already running changes nothing and exits 0.`
   static override examples = [
     '<%= config.bin %> daemon start',
     '<%= config.bin %> daemon start --brokers 1 --port 19092',
     'SLUICE_HOME=/tmp/demo <%= config.bin %> daemon start --json',
     '<%= config.bin %> daemon start --foreground',
+    '<%= config.bin %> daemon start --kafka-defaults',
   ]
   static override flags = {
     brokers: Flags.integer({
@@ -38,6 +41,11 @@ Starting a daemon that is already running changes nothing and exits 0.`
       min: 1,
       max: 65535,
     }),
+    'kafka-defaults': Flags.boolean({
+      description:
+        "start the cluster with Kafka's defaults (min.insync.replicas 1, num.partitions 1, default.replication.factor 1, group.initial.rebalance.delay.ms 3000, ...) instead of sluice's own; saved for the home [default: the home config, else off]",
+      allowNo: true,
+    }),
     foreground: Flags.boolean({
       description: 'run the daemon in this process, logging to stderr, until Ctrl-C or `daemon stop`',
       default: false,
@@ -46,7 +54,7 @@ Starting a daemon that is already running changes nothing and exits 0.`
 
   public async run(): Promise<StartOutput | undefined> {
     if (this.flags.foreground) return this.runForeground()
-    const { info, started } = await startDaemon({ home: this.home, brokers: this.flags.brokers, port: this.flags.port })
+    const { info, started } = await startDaemon({ home: this.home, brokers: this.flags.brokers, port: this.flags.port, kafkaDefaults: this.flags['kafka-defaults'] })
     this.report(info, started)
     return { ...info, started }
   }
@@ -63,6 +71,10 @@ Starting a daemon that is already running changes nothing and exits 0.`
       const asked = [
         this.flags.brokers !== undefined && this.flags.brokers !== info.brokers.length ? '--brokers' : '',
         this.flags.port !== undefined && this.flags.port !== first?.port ? '--port' : '',
+        // The running daemon saved the defaults it started with in the home's config.
+        this.flags['kafka-defaults'] !== undefined && this.flags['kafka-defaults'] !== (readConfig(homePaths(this.home).config).kafkaDefaults ?? false)
+          ? this.flags['kafka-defaults'] ? '--kafka-defaults' : '--no-kafka-defaults'
+          : '',
       ].filter((f) => f !== '')
       if (asked.length > 0) this.note(`${asked.join(' and ')} not applied: stop the daemon first to change them`)
     }
@@ -76,7 +88,7 @@ Starting a daemon that is already running changes nothing and exits 0.`
       return undefined
     }
     const interrupted = this.interruptSignal()
-    const config = resolveDaemonConfig({ home: this.home, brokers: this.flags.brokers, port: this.flags.port })
+    const config = resolveDaemonConfig({ home: this.home, brokers: this.flags.brokers, port: this.flags.port, kafkaDefaults: this.flags['kafka-defaults'] })
     // Loaded here, not at the top: only the foreground daemon needs the cluster code.
     const { runDaemon } = await import('../../daemon/daemon.js')
     const { LockHeldError } = await import('../../common/pid-lock.js')

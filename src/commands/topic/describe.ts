@@ -51,6 +51,7 @@ Exit codes: 4 when the topic does not exist, 2 for a bad name, 3 when the cluste
           ['replication', d.replicationFactor],
           ['size', formatBytes(d.sizeBytes)],
           ['configs', configs.length > 0 ? configs.join(', ') : '(defaults)'],
+          ...brokerDefaultRows(d.brokerDefaults, target.local),
         ]),
       )
       this.log('')
@@ -71,4 +72,14 @@ Exit codes: 4 when the topic does not exist, 2 for a bad name, 3 when the cluste
     }
     return d
   }
+}
+
+/**
+ * One row per config whose value comes from the brokers' static configs: on the local daemon those
+ * are sluice's own defaults ("min.insync.replicas 2 (sluice default; Kafka: 1)"), elsewhere the
+ * cluster's server.properties.
+ */
+function brokerDefaultRows(defaults: TopicDescription['brokerDefaults'], local: boolean): [string, string][] {
+  const what = local ? 'sluice default' : 'broker default'
+  return Object.entries(defaults).map(([name, d], i) => [i === 0 ? 'defaults' : '', `${name} ${d.value ?? '-'} (${what}; Kafka: ${d.kafka ?? 'none'})`])
 }
