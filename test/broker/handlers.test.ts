@@ -88,7 +88,7 @@ describe('broker/handlers', () => {
       const keys = new Map(res.apiKeys.map((k: { apiKey: number; minVersion: number; maxVersion: number }) => [k.apiKey, [k.minVersion, k.maxVersion]]))
       expect(keys.get(ApiKey.Produce)).toEqual([0, 8])
       expect(keys.get(ApiKey.Fetch)).toEqual([4, 12])
-      expect(keys.get(ApiKey.Metadata)).toEqual([0, 9])
+      expect(keys.get(ApiKey.Metadata)).toEqual([0, 12])
       expect(keys.get(ApiKey.ApiVersions)).toEqual([0, 3])
     }
   })

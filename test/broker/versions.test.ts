@@ -1,0 +1,123 @@
+/**
+ * The versions added to reach Kafka 3.9's ranges, through a raw connection using sluice's own
+ * codec: topic ids in Metadata v10-12, KIP-430's authorized operations, DescribeCluster.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { ApiKey } from '../../src/protocol/api-keys.js'
+import { ZERO_UUID } from '../../src/protocol/primitives.js'
+import { startTestCluster, type TestCluster } from '../interop/fixture.js'
+import { RawClient } from '../support/raw-client.js'
+import { until } from '../helpers/wait.js'
+
+/** Kafka's bit fields with no authorizer: a topic's READ..ALTER_CONFIGS, the cluster's. */
+const ALL_TOPIC_OPERATIONS = 0b1101_1111_1000 // 3,4,5,6,7,8,10,11
+const ALL_CLUSTER_OPERATIONS = 0b1_1111_1010_0000 // 5,7,8,9,10,11,12
+const ALL_GROUP_OPERATIONS = 0b1_0100_1000 // 3,6,8
+const OMITTED = -2147483648
+
+describe('broker/versions', () => {
+  let cluster: TestCluster
+  let client: RawClient
+
+  async function createTopic(name: string, numPartitions = 2): Promise<string> {
+    const res = await client.request(ApiKey.CreateTopics, 7, {
+      topics: [{ name, numPartitions, replicationFactor: -1, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    })
+    expect(res.topics[0].errorCode).toBe(ErrorCode.NONE)
+    return res.topics[0].topicId as string
+  }
+  const metadata = (version: number, topics: { name: string | null; topicId?: string }[] | null, opts: { topicOps?: boolean; clusterOps?: boolean } = {}) =>
+    client.request(ApiKey.Metadata, version, {
+      topics: topics?.map((t) => ({ name: t.name, topicId: t.topicId ?? ZERO_UUID })) ?? null,
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: opts.clusterOps ?? false,
+      includeTopicAuthorizedOperations: opts.topicOps ?? false,
+    })
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ brokers: 3 })
+    client = await RawClient.connect(cluster.port)
+  })
+  afterAll(async () => {
+    client?.close()
+    await cluster?.stop()
+  })
+
+  it('Metadata v10-12 answers topic ids; v12 looks topics up by id', async () => {
+    const id = await createTopic('ids')
+    expect(id).toMatch(/^[0-9a-f]{32}$/)
+    expect(id).not.toBe(ZERO_UUID)
+    for (const version of [10, 11, 12]) {
+      const res = await metadata(version, [{ name: 'ids' }])
+      expect(res.topics).toMatchObject([{ errorCode: ErrorCode.NONE, name: 'ids', topicId: id }])
+      expect(res.topics[0].partitions).toHaveLength(2)
+    }
+    const byId = await metadata(12, [{ name: null, topicId: id }])
+    expect(byId.topics).toMatchObject([{ errorCode: ErrorCode.NONE, name: 'ids', topicId: id }])
+
+    // Deleted and re-created: a new id; the old one is unknown, never mistaken for the new topic.
+    const del = await client.request(ApiKey.DeleteTopics, 6, { topics: [{ name: 'ids', topicId: ZERO_UUID }], timeoutMs: 5000 })
+    expect(del.responses[0].errorCode).toBe(ErrorCode.NONE)
+    const newId = await createTopic('ids')
+    expect(newId).not.toBe(id)
+    const old = await metadata(12, [{ name: null, topicId: id }])
+    expect(old.topics).toEqual([{ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: id, isInternal: false, partitions: [], topicAuthorizedOperations: OMITTED }])
+    expect((await metadata(12, [{ name: 'ids' }])).topics[0].topicId).toBe(newId)
+  })
+
+  it('Metadata v10-11 refuse a topic asked by id or with a null name (INVALID_REQUEST)', async () => {
+    const id = await createTopic('ids-v11', 1)
+    for (const version of [10, 11]) {
+      const byId = await metadata(version, [{ name: 'ids-v11', topicId: id }])
+      expect(byId.topics).toMatchObject([{ errorCode: ErrorCode.INVALID_REQUEST, name: 'ids-v11', topicId: id, partitions: [] }])
+      const nullName = await metadata(version, [{ name: null }])
+      expect(nullName.topics).toMatchObject([{ errorCode: ErrorCode.INVALID_REQUEST, name: '' }])
+    }
+  })
+
+  it("Metadata's authorized operations (KIP-430): everything, as Kafka without an authorizer, when asked", async () => {
+    await createTopic('ops', 1)
+    for (const version of [8, 9, 10]) {
+      const asked = await metadata(version, [{ name: 'ops' }, { name: 'no-such-topic' }], { topicOps: true, clusterOps: true })
+      expect(asked.clusterAuthorizedOperations).toBe(ALL_CLUSTER_OPERATIONS)
+      expect(asked.topics.map((t: { topicAuthorizedOperations: number }) => t.topicAuthorizedOperations)).toEqual([ALL_TOPIC_OPERATIONS, ALL_TOPIC_OPERATIONS])
+      const notAsked = await metadata(version, [{ name: 'ops' }])
+      expect(notAsked.clusterAuthorizedOperations).toBe(OMITTED)
+      expect(notAsked.topics[0].topicAuthorizedOperations).toBe(OMITTED)
+    }
+    // v11+ has no cluster operations on the wire (DescribeCluster answers them): decoded as the default.
+    const v12 = await metadata(12, [{ name: 'ops' }], { topicOps: true, clusterOps: true })
+    expect(v12.clusterAuthorizedOperations).toBe(OMITTED)
+    expect(v12.topics[0].topicAuthorizedOperations).toBe(ALL_TOPIC_OPERATIONS)
+  })
+
+  it("DescribeGroups' authorized operations (v3+) when asked, on the groups answered without an error", async () => {
+    // __consumer_offsets is created on first use: wait for the group's coordinator to have loaded it.
+    const found = await until('the coordinator of ops-group', async () => {
+      const res = await client.request(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['ops-group'] })
+      return res.coordinators[0].errorCode === ErrorCode.NONE ? res : undefined
+    })
+    const coordinator = await RawClient.connect(found.coordinators[0].port)
+    try {
+      const describeGroup = (version: number, includeAuthorizedOperations: boolean) =>
+        coordinator.request(ApiKey.DescribeGroups, version, { groups: ['ops-group'], includeAuthorizedOperations })
+      const described = await until('ops-group described', async () => {
+        const group = (await describeGroup(5, true)).groups[0]
+        return group.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? undefined : group
+      })
+      expect(described).toMatchObject({ errorCode: ErrorCode.NONE, groupState: 'Dead', authorizedOperations: ALL_GROUP_OPERATIONS })
+      expect((await describeGroup(5, false)).groups[0].authorizedOperations).toBe(OMITTED)
+      const other = (await client.request(ApiKey.Metadata, 12, { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })).brokers
+        .find((b: { port: number }) => b.port !== found.coordinators[0].port)
+      const notCoordinator = await RawClient.connect(other.port)
+      const res = await notCoordinator.request(ApiKey.DescribeGroups, 5, { groups: ['ops-group'], includeAuthorizedOperations: true })
+      notCoordinator.close()
+      expect(res.groups[0]).toMatchObject({ errorCode: ErrorCode.NOT_COORDINATOR, authorizedOperations: OMITTED })
+    } finally {
+      coordinator.close()
+    }
+  })
+})
