@@ -1,6 +1,7 @@
 /**
  * The versions added to reach Kafka 3.9's ranges, through a raw connection using sluice's own
- * codec: topic ids in Metadata v10-12, KIP-430's authorized operations, DescribeCluster.
+ * codec (and, for DescribeCluster, @platformatic/kafka's): topic ids in Metadata v10-12, KIP-430's
+ * authorized operations, DescribeCluster.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCode } from '../../src/protocol/errors.js'
@@ -9,6 +10,7 @@ import { ZERO_UUID } from '../../src/protocol/primitives.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
 import { until } from '../helpers/wait.js'
+import { Connection, describeClusterV0, describeClusterV1 } from '@platformatic/kafka'
 
 /** Kafka's bit fields with no authorizer: a topic's READ..ALTER_CONFIGS, the cluster's. */
 const ALL_TOPIC_OPERATIONS = 0b1101_1111_1000 // 3,4,5,6,7,8,10,11
@@ -118,6 +120,36 @@ describe('broker/versions', () => {
       expect(res.groups[0]).toMatchObject({ errorCode: ErrorCode.NOT_COORDINATOR, authorizedOperations: OMITTED })
     } finally {
       coordinator.close()
+    }
+  })
+
+  it('DescribeCluster v0-1: live brokers, cluster id, controller, authorized operations when asked', async () => {
+    const md = await metadata(12, [])
+    const brokers = md.brokers.map((b: { nodeId: number; host: string; port: number; rack: string | null }) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack }))
+    expect(brokers).toHaveLength(3)
+    for (const version of [0, 1]) {
+      const res = await client.request(ApiKey.DescribeCluster, version, { includeClusterAuthorizedOperations: true, endpointType: 1 })
+      expect(res).toMatchObject({ errorCode: ErrorCode.NONE, errorMessage: null, clusterId: md.clusterId, controllerId: md.controllerId, clusterAuthorizedOperations: ALL_CLUSTER_OPERATIONS })
+      expect(res.brokers).toEqual(brokers)
+      const notAsked = await client.request(ApiKey.DescribeCluster, version, { includeClusterAuthorizedOperations: false, endpointType: 1 })
+      expect(notAsked.clusterAuthorizedOperations).toBe(OMITTED)
+    }
+    // sluice's brokers are not controller endpoints; 3 is no endpoint type.
+    const controllers = await client.request(ApiKey.DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 2 })
+    expect(controllers).toMatchObject({ errorCode: ErrorCode.MISMATCHED_ENDPOINT_TYPE, brokers: [] })
+    const unknown = await client.request(ApiKey.DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 3 })
+    expect(unknown).toMatchObject({ errorCode: ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, errorMessage: 'Unsupported endpoint type 3' })
+
+    // Another client's codec reads the same answers.
+    const connection = new Connection('versions-test')
+    await connection.connect(cluster.host, cluster.port)
+    try {
+      const v0 = await describeClusterV0.api.async(connection, true, 1)
+      const v1 = await describeClusterV1.api.async(connection, false, 1)
+      expect(v0).toMatchObject({ clusterId: md.clusterId, brokers, clusterAuthorizedOperations: ALL_CLUSTER_OPERATIONS })
+      expect(v1).toMatchObject({ endpointType: 1, clusterId: md.clusterId, brokers, clusterAuthorizedOperations: OMITTED })
+    } finally {
+      await connection.close()
     }
   })
 })
