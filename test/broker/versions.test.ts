@@ -152,4 +152,16 @@ describe('broker/versions', () => {
       await connection.close()
     }
   })
+
+  it("ApiVersions v3-4 refuse a client software name or version outside Kafka's pattern (INVALID_REQUEST)", async () => {
+    for (const version of [3, 4]) {
+      const ok = await client.request(ApiKey.ApiVersions, version, { clientSoftwareName: 'platformatic-kafka', clientSoftwareVersion: '1.2.3' })
+      expect(ok.errorCode).toBe(ErrorCode.NONE)
+      expect(ok.apiKeys.length).toBeGreaterThan(10)
+      for (const [name, softwareVersion] of [['@scope/client', '1'], ['client', '1.0-'], ['', '1']]) {
+        const bad = await client.request(ApiKey.ApiVersions, version, { clientSoftwareName: name, clientSoftwareVersion: softwareVersion })
+        expect(bad).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, apiKeys: [] })
+      }
+    }
+  })
 })
