@@ -86,7 +86,7 @@ describe('broker/handlers', () => {
       const res = await (await broker(1)).request(ApiKey.ApiVersions, version, { clientSoftwareName: 'test', clientSoftwareVersion: '1' })
       expect(res.errorCode).toBe(ErrorCode.NONE)
       const keys = new Map(res.apiKeys.map((k: { apiKey: number; minVersion: number; maxVersion: number }) => [k.apiKey, [k.minVersion, k.maxVersion]]))
-      expect(keys.get(ApiKey.Produce)).toEqual([0, 8])
+      expect(keys.get(ApiKey.Produce)).toEqual([0, 11])
       expect(keys.get(ApiKey.Fetch)).toEqual([4, 12])
       expect(keys.get(ApiKey.Metadata)).toEqual([0, 12])
       expect(keys.get(ApiKey.ApiVersions)).toEqual([0, 4])

@@ -11,6 +11,7 @@ import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
 import { until } from '../helpers/wait.js'
 import { Connection, describeClusterV0, describeClusterV1 } from '@platformatic/kafka'
+import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 
 /** Kafka's bit fields with no authorizer: a topic's READ..ALTER_CONFIGS, the cluster's. */
 const ALL_TOPIC_OPERATIONS = 0b1101_1111_1000 // 3,4,5,6,7,8,10,11
@@ -162,6 +163,40 @@ describe('broker/versions', () => {
         const bad = await client.request(ApiKey.ApiVersions, version, { clientSoftwareName: name, clientSoftwareVersion: softwareVersion })
         expect(bad).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, apiKeys: [] })
       }
+    }
+  })
+
+  it('Produce v9-11; v10+ points a NOT_LEADER_OR_FOLLOWER answer at the current leader (KIP-951)', async () => {
+    await createTopic('produce-new', 1)
+    const md = await metadata(12, [{ name: 'produce-new' }])
+    const { leaderId, leaderEpoch } = md.topics[0].partitions[0]
+    const leader = md.brokers.find((b: { nodeId: number }) => b.nodeId === leaderId)
+    const follower = md.brokers.find((b: { nodeId: number }) => b.nodeId !== leaderId)
+    const body = () => ({
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 5000,
+      topicData: [{ name: 'produce-new', partitionData: [{ index: 0, records: encodeRecordBatch({ baseTimestamp: 1, records: [{ key: 'k', value: 'v', timestampDelta: 0 }] }) }] }],
+    })
+    const toLeader = await RawClient.connect(leader.port)
+    const toFollower = await RawClient.connect(follower.port)
+    try {
+      for (const version of [9, 10, 11]) {
+        const ok = await toLeader.request(ApiKey.Produce, version, body())
+        expect(ok.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: version - 9 })
+        expect(ok.nodeEndpoints).toEqual([])
+      }
+      for (const version of [10, 11]) {
+        const moved = await toFollower.request(ApiKey.Produce, version, body())
+        expect(moved.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId, leaderEpoch } })
+        expect(moved.nodeEndpoints).toEqual([{ nodeId: leaderId, host: leader.host, port: leader.port, rack: leader.rack }])
+      }
+      // v9 has no such fields: the decoder's defaults.
+      const v9 = await toFollower.request(ApiKey.Produce, 9, body())
+      expect(v9.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: -1, leaderEpoch: -1 } })
+    } finally {
+      toLeader.close()
+      toFollower.close()
     }
   })
 })
