@@ -199,4 +199,36 @@ describe('broker/versions', () => {
       toFollower.close()
     }
   })
+
+  it('ListOffsets v8-10: -4 (earliest local) is the log start, -5 (latest tiered) -1 with no tiered storage', async () => {
+    await createTopic('offsets-new', 1)
+    const md = await metadata(12, [{ name: 'offsets-new' }])
+    const { leaderId, leaderEpoch } = md.topics[0].partitions[0]
+    const leader = await RawClient.connect(md.brokers.find((b: { nodeId: number }) => b.nodeId === leaderId).port)
+    try {
+      const records = encodeRecordBatch({ baseTimestamp: 1, records: [0, 1, 2].map((i) => ({ key: 'k', value: `v${i}`, timestampDelta: i })) })
+      const produced = await leader.request(ApiKey.Produce, 11, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'offsets-new', partitionData: [{ index: 0, records }] }] })
+      expect(produced.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NONE)
+      const listed = async (version: number, timestamp: number) =>
+        (
+          await leader.request(ApiKey.ListOffsets, version, {
+            replicaId: -1,
+            isolationLevel: 0,
+            topics: [{ name: 'offsets-new', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }],
+            timeoutMs: 1000,
+          })
+        ).topics[0].partitions[0]
+      for (const version of [8, 9, 10]) {
+        expect(await listed(version, -4)).toMatchObject({ errorCode: ErrorCode.NONE, offset: 0, timestamp: -1, leaderEpoch })
+        expect(await listed(version, -2)).toMatchObject({ errorCode: ErrorCode.NONE, offset: 0, leaderEpoch })
+        expect(await listed(version, -1)).toMatchObject({ errorCode: ErrorCode.NONE, offset: 3, leaderEpoch })
+      }
+      for (const version of [9, 10]) expect(await listed(version, -5)).toMatchObject({ errorCode: ErrorCode.NONE, offset: -1, timestamp: -1, leaderEpoch: -1 })
+      // Before the version that defines them they are no timestamps: INVALID_REQUEST, as other negative ones.
+      expect((await listed(7, -4)).errorCode).toBe(ErrorCode.INVALID_REQUEST)
+      expect((await listed(8, -5)).errorCode).toBe(ErrorCode.INVALID_REQUEST)
+    } finally {
+      leader.close()
+    }
+  })
 })
