@@ -40,6 +40,13 @@ describe('broker/versions', () => {
       includeTopicAuthorizedOperations: opts.topicOps ?? false,
     })
 
+  /** A group's coordinator; __consumer_offsets is created on first use, so it may take a moment. */
+  const findCoordinator = (group: string) =>
+    until(`the coordinator of ${group}`, async () => {
+      const res = await client.request(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: [group] })
+      return res.coordinators[0].errorCode === ErrorCode.NONE ? res : undefined
+    })
+
   beforeAll(async () => {
     cluster = await startTestCluster({ brokers: 3 })
     client = await RawClient.connect(cluster.port)
@@ -98,11 +105,7 @@ describe('broker/versions', () => {
   })
 
   it("DescribeGroups' authorized operations (v3+) when asked, on the groups answered without an error", async () => {
-    // __consumer_offsets is created on first use: wait for the group's coordinator to have loaded it.
-    const found = await until('the coordinator of ops-group', async () => {
-      const res = await client.request(ApiKey.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ['ops-group'] })
-      return res.coordinators[0].errorCode === ErrorCode.NONE ? res : undefined
-    })
+    const found = await findCoordinator('ops-group')
     const coordinator = await RawClient.connect(found.coordinators[0].port)
     try {
       const describeGroup = (version: number, includeAuthorizedOperations: boolean) =>
@@ -229,6 +232,43 @@ describe('broker/versions', () => {
       expect((await listed(8, -5)).errorCode).toBe(ErrorCode.INVALID_REQUEST)
     } finally {
       leader.close()
+    }
+  })
+
+  it('OffsetCommit and OffsetFetch v9: as v8 for classic groups (member id and epoch not checked)', async () => {
+    await createTopic('commits-new', 1)
+    const found = await findCoordinator('v9-group')
+    const coordinator = await RawClient.connect(found.coordinators[0].port)
+    try {
+      const committed = await until('the v9 commit', async () => {
+        const res = await coordinator.request(ApiKey.OffsetCommit, 9, {
+          groupId: 'v9-group',
+          generationIdOrMemberEpoch: -1,
+          memberId: '',
+          groupInstanceId: null,
+          topics: [{ name: 'commits-new', partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, committedMetadata: 'm' }] }],
+        })
+        const code = res.topics[0].partitions[0].errorCode
+        return code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? undefined : code
+      })
+      expect(committed).toBe(ErrorCode.NONE)
+      // A generation of a group the coordinator does not know: ILLEGAL_GENERATION, as Kafka 3.9's classic coordinator.
+      const stale = await coordinator.request(ApiKey.OffsetCommit, 9, {
+        groupId: 'v9-nobody',
+        generationIdOrMemberEpoch: 3,
+        memberId: 'm-1',
+        groupInstanceId: null,
+        topics: [{ name: 'commits-new', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      })
+      expect(stale.topics[0].partitions[0].errorCode).toBe(ErrorCode.ILLEGAL_GENERATION)
+      const fetched = await coordinator.request(ApiKey.OffsetFetch, 9, {
+        groups: [{ groupId: 'v9-group', memberId: 'someone', memberEpoch: 5, topics: [{ name: 'commits-new', partitionIndexes: [0] }] }],
+        requireStable: true,
+      })
+      expect(fetched.groups[0]).toMatchObject({ groupId: 'v9-group', errorCode: ErrorCode.NONE })
+      expect(fetched.groups[0].topics[0].partitions[0]).toMatchObject({ partitionIndex: 0, committedOffset: 7, metadata: 'm', errorCode: ErrorCode.NONE })
+    } finally {
+      coordinator.close()
     }
   })
 })
