@@ -271,4 +271,15 @@ describe('broker/versions', () => {
       coordinator.close()
     }
   })
+
+  it('FindCoordinator v5-6: as v4; a share group (v6) has no coordinator, as in Kafka 3.9', async () => {
+    await findCoordinator('v6-group')
+    for (const version of [5, 6]) {
+      const res = await client.request(ApiKey.FindCoordinator, version, { keyType: 0, coordinatorKeys: ['v6-group'] })
+      expect(res.coordinators[0]).toMatchObject({ key: 'v6-group', errorCode: ErrorCode.NONE })
+    }
+    const share = (version: number) => client.request(ApiKey.FindCoordinator, version, { keyType: 2, coordinatorKeys: ['shared'] })
+    expect((await share(6)).coordinators[0]).toMatchObject({ key: 'shared', errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1 })
+    expect((await share(5)).coordinators[0].errorCode).toBe(ErrorCode.INVALID_REQUEST)
+  })
 })
