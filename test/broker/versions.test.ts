@@ -282,4 +282,52 @@ describe('broker/versions', () => {
     expect((await share(6)).coordinators[0]).toMatchObject({ key: 'shared', errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1 })
     expect((await share(5)).coordinators[0].errorCode).toBe(ErrorCode.INVALID_REQUEST)
   })
+
+  it('JoinGroup v9, SyncGroup v5, ListGroups v5 (types), LeaveGroup v5 over the wire', async () => {
+    const found = await findCoordinator('v9-members')
+    const coordinator = await RawClient.connect(found.coordinators[0].port)
+    try {
+      const joinBody = (memberId: string) => ({
+        groupId: 'v9-members',
+        sessionTimeoutMs: 30_000,
+        rebalanceTimeoutMs: 30_000,
+        memberId,
+        groupInstanceId: null,
+        protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: Buffer.from('m') }],
+        reason: 'testing',
+      })
+      const first = await until('the coordinator loaded', async () => {
+        const res = await coordinator.request(ApiKey.JoinGroup, 9, joinBody(''))
+        return res.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? undefined : res
+      })
+      expect(first).toMatchObject({ errorCode: ErrorCode.MEMBER_ID_REQUIRED, protocolName: null })
+      const joined = await coordinator.request(ApiKey.JoinGroup, 9, joinBody(first.memberId))
+      expect(joined).toMatchObject({ errorCode: ErrorCode.NONE, protocolType: 'consumer', protocolName: 'range', leader: first.memberId, skipAssignment: false })
+      const syncBody = (protocolName: string) => ({
+        groupId: 'v9-members',
+        generationId: joined.generationId,
+        memberId: first.memberId,
+        groupInstanceId: null,
+        protocolType: 'consumer',
+        protocolName,
+        assignments: [{ memberId: first.memberId, assignment: Buffer.from('a') }],
+      })
+      expect((await coordinator.request(ApiKey.SyncGroup, 5, syncBody('roundrobin'))).errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
+      const synced = await coordinator.request(ApiKey.SyncGroup, 5, syncBody('range'))
+      expect(synced).toMatchObject({ errorCode: ErrorCode.NONE, protocolType: 'consumer', protocolName: 'range' })
+      expect(Buffer.from(synced.assignment).toString()).toBe('a')
+
+      const listed = async (typesFilter: string[]) =>
+        (await coordinator.request(ApiKey.ListGroups, 5, { statesFilter: [], typesFilter })).groups.filter((g: { groupId: string }) => g.groupId === 'v9-members')
+      expect(await listed([])).toEqual([{ groupId: 'v9-members', protocolType: 'consumer', groupState: 'Stable', groupType: 'classic' }])
+      expect(await listed(['Classic'])).toHaveLength(1)
+      expect(await listed(['consumer'])).toEqual([])
+
+      const left = await coordinator.request(ApiKey.LeaveGroup, 5, { groupId: 'v9-members', members: [{ memberId: first.memberId, groupInstanceId: null, reason: 'done' }] })
+      expect(left).toMatchObject({ errorCode: ErrorCode.NONE, members: [{ memberId: first.memberId, errorCode: ErrorCode.NONE }] })
+    } finally {
+      coordinator.close()
+    }
+  })
 })
