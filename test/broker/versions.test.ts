@@ -330,4 +330,46 @@ describe('broker/versions', () => {
       coordinator.close()
     }
   })
+
+  it('a transaction at InitProducerId v5, AddOffsetsToTxn v4, TxnOffsetCommit v4, EndTxn v4 commits its offsets', async () => {
+    await createTopic('txn-new', 1)
+    const txnCoordinator = await until('the coordinator of txn-v4', async () => {
+      const res = await client.request(ApiKey.FindCoordinator, 6, { keyType: 1, coordinatorKeys: ['txn-v4'] })
+      return res.coordinators[0].errorCode === ErrorCode.NONE ? res.coordinators[0] : undefined
+    })
+    const groupCoordinator = (await findCoordinator('txn-v4-group')).coordinators[0]
+    const txn = await RawClient.connect(txnCoordinator.port)
+    const group = await RawClient.connect(groupCoordinator.port)
+    try {
+      const init = await until('a producer id for txn-v4', async () => {
+        const res = await txn.request(ApiKey.InitProducerId, 5, { transactionalId: 'txn-v4', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 })
+        return res.errorCode === ErrorCode.NONE ? res : undefined
+      })
+      const producer = { transactionalId: 'txn-v4', producerId: init.producerId, producerEpoch: init.producerEpoch }
+      expect((await txn.request(ApiKey.AddOffsetsToTxn, 4, { ...producer, groupId: 'txn-v4-group' })).errorCode).toBe(ErrorCode.NONE)
+      const committed = await until('the transactional offset commit', async () => {
+        const res = await group.request(ApiKey.TxnOffsetCommit, 4, {
+          ...producer,
+          groupId: 'txn-v4-group',
+          generationId: -1,
+          memberId: '',
+          groupInstanceId: null,
+          topics: [{ name: 'txn-new', partitions: [{ partitionIndex: 0, committedOffset: 42, committedLeaderEpoch: -1, committedMetadata: null }] }],
+        })
+        const code = res.topics[0].partitions[0].errorCode
+        return code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? undefined : code
+      })
+      expect(committed).toBe(ErrorCode.NONE)
+      expect((await txn.request(ApiKey.EndTxn, 4, { ...producer, committed: true })).errorCode).toBe(ErrorCode.NONE)
+      const offset = await until('the committed offset', async () => {
+        const res = await group.request(ApiKey.OffsetFetch, 9, { groups: [{ groupId: 'txn-v4-group', memberId: null, memberEpoch: -1, topics: [{ name: 'txn-new', partitionIndexes: [0] }] }], requireStable: true })
+        const p = res.groups[0].topics[0].partitions[0]
+        return p.errorCode === ErrorCode.NONE ? Number(p.committedOffset) : undefined
+      })
+      expect(offset).toBe(42)
+    } finally {
+      txn.close()
+      group.close()
+    }
+  })
 })
