@@ -372,4 +372,51 @@ describe('broker/versions', () => {
       group.close()
     }
   })
+
+  it("OffsetForLeaderEpoch v0-4: the end of each epoch from the leader's epoch history, across a leader change", async () => {
+    await createTopic('epochs', 1)
+    const leaderNow = async () => {
+      const p = (await metadata(12, [{ name: 'epochs' }])).topics[0].partitions[0]
+      const port = (await metadata(12, [])).brokers.find((b: { nodeId: number }) => b.nodeId === p.leaderId).port
+      return { id: p.leaderId as number, epoch: p.leaderEpoch as number, port: port as number }
+    }
+    const produceTo = (port: number, values: string[]) =>
+      until(`${values.length} records produced`, async () => {
+        const c = await RawClient.connect(port)
+        try {
+          const records = encodeRecordBatch({ baseTimestamp: 1, records: values.map((value, i) => ({ key: 'k', value, timestampDelta: i })) })
+          const res = await c.request(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'epochs', partitionData: [{ index: 0, records }] }] })
+          return res.responses[0].partitionResponses[0].errorCode === ErrorCode.NONE ? true : undefined
+        } finally {
+          c.close()
+        }
+      })
+    const first = await leaderNow()
+    await produceTo(first.port, ['a', 'b', 'c'])
+    const moved = await cluster.runtime.failover('epochs', 0)
+    const second = await leaderNow()
+    expect(second).toMatchObject({ id: moved.to, epoch: moved.leaderEpoch })
+    await produceTo(second.port, ['d', 'e'])
+
+    const ask = async (port: number, version: number, leaderEpoch: number, currentLeaderEpoch = -1, topic = 'epochs') => {
+      const c = await RawClient.connect(port)
+      try {
+        const res = await c.request(ApiKey.OffsetForLeaderEpoch, version, { replicaId: -1, topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch, leaderEpoch }] }] })
+        return res.topics[0].partitions[0]
+      } finally {
+        c.close()
+      }
+    }
+    for (const version of [1, 2, 3, 4]) {
+      // The old epoch ends where the new one started: a consumer past offset 3 in it was truncated.
+      expect(await ask(second.port, version, first.epoch)).toEqual({ errorCode: ErrorCode.NONE, partition: 0, leaderEpoch: first.epoch, endOffset: 3 })
+      expect(await ask(second.port, version, second.epoch)).toEqual({ errorCode: ErrorCode.NONE, partition: 0, leaderEpoch: second.epoch, endOffset: 5 })
+      expect(await ask(second.port, version, second.epoch + 1)).toEqual({ errorCode: ErrorCode.NONE, partition: 0, leaderEpoch: -1, endOffset: -1 })
+    }
+    expect((await ask(second.port, 0, first.epoch)).endOffset).toBe(3)
+    expect((await ask(first.port, 4, first.epoch)).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    expect((await ask(second.port, 4, first.epoch, first.epoch)).errorCode).toBe(ErrorCode.FENCED_LEADER_EPOCH)
+    expect((await ask(second.port, 4, first.epoch, second.epoch + 1)).errorCode).toBe(ErrorCode.UNKNOWN_LEADER_EPOCH)
+    expect((await ask(second.port, 4, 0, -1, 'no-such-topic')).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  })
 })
