@@ -419,4 +419,46 @@ describe('broker/versions', () => {
     expect((await ask(second.port, 4, first.epoch, second.epoch + 1)).errorCode).toBe(ErrorCode.UNKNOWN_LEADER_EPOCH)
     expect((await ask(second.port, 4, 0, -1, 'no-such-topic')).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   })
+
+  it('AddPartitionsToTxn v4-5 (KIP-890, between brokers): transactions in a batch, added or only verified', async () => {
+    await createTopic('txn-verify', 2)
+    const coordinatorPort = await until('the coordinator of txn-batch', async () => {
+      const res = await client.request(ApiKey.FindCoordinator, 6, { keyType: 1, coordinatorKeys: ['txn-batch'] })
+      return res.coordinators[0].errorCode === ErrorCode.NONE ? (res.coordinators[0].port as number) : undefined
+    })
+    const coordinator = await RawClient.connect(coordinatorPort)
+    try {
+      const init = await until('a producer id for txn-batch', async () => {
+        const res = await coordinator.request(ApiKey.InitProducerId, 5, { transactionalId: 'txn-batch', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 })
+        return res.errorCode === ErrorCode.NONE ? res : undefined
+      })
+      const txn = (partitions: number[], verifyOnly: boolean, producerEpoch = init.producerEpoch, topic = 'txn-verify') => ({
+        transactionalId: 'txn-batch',
+        producerId: init.producerId,
+        producerEpoch,
+        verifyOnly,
+        topics: [{ name: topic, partitions }],
+      })
+      const codes = (res: { errorCode: number; resultsByTransaction: { topicResults: { resultsByPartition: { partitionErrorCode: number }[] }[] }[] }) => {
+        expect(res.errorCode).toBe(ErrorCode.NONE)
+        return res.resultsByTransaction.map((r) => r.topicResults.flatMap((t) => t.resultsByPartition.map((p) => p.partitionErrorCode)))
+      }
+      for (const version of [4, 5]) {
+        // Partition 0 is added; then verified with partition 1, which is not in the transaction.
+        expect(codes(await coordinator.request(ApiKey.AddPartitionsToTxn, version, { transactions: [txn([0], false)] }))).toEqual([[ErrorCode.NONE]])
+        const verified = await coordinator.request(ApiKey.AddPartitionsToTxn, version, {
+          transactions: [txn([0, 1], true), txn([0], true, init.producerEpoch + 1), txn([0, 9], true)],
+        })
+        expect(codes(verified)).toEqual([
+          [ErrorCode.NONE, ErrorCode.TRANSACTION_ABORTABLE],
+          [ErrorCode.PRODUCER_FENCED],
+          [ErrorCode.OPERATION_NOT_ATTEMPTED, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+        ])
+      }
+      // Verifying changed nothing: partition 1 is still not in it.
+      expect(codes(await coordinator.request(ApiKey.AddPartitionsToTxn, 5, { transactions: [txn([1], true)] }))).toEqual([[ErrorCode.TRANSACTION_ABORTABLE]])
+    } finally {
+      coordinator.close()
+    }
+  })
 })
