@@ -14,7 +14,8 @@
  * before the log start (-1 otherwise), as Kafka does.
  * Tiered storage (KIP-405, KIP-1005): sluice keeps every log locally, so -4 (earliest local, v8+)
  * answers as -2, and -5 (latest tiered, v9+) offset -1, epoch -1, as Kafka without remote
- * storage. v10's timeout is for remote reads: nothing here waits on one.
+ * storage. v10's timeout is for remote reads: nothing here waits on one (v10 is Kafka 4.0's,
+ * KIP-1075; Kafka 3.9 serves up to v9).
  * Not implemented: -3 reads the whole log (Kafka keeps each segment's largest timestamp).
  */
 import { ErrorCode } from '../../protocol/errors.js'
