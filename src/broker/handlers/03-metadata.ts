@@ -46,9 +46,11 @@ async function handle(ctx: RequestContext, req: MetadataRequest): Promise<Metada
     clusterAuthorizedOperations,
   })
 
-  // As Kafka's getErrorResponse: every requested topic with the error, a null name as ''.
+  // As Kafka's getErrorResponse: every requested topic with the error (a null name as ''), and
+  // nothing else (no brokers, no cluster id).
   if (req.topics !== null && version < 12 && req.topics.some((t) => t.name === null || t.topicId !== ZERO_UUID)) {
-    return answer(req.topics.map((t) => noTopic(ErrorCode.INVALID_REQUEST, t.name ?? '', t.topicId)))
+    const topics = req.topics.map((t) => noTopic(ErrorCode.INVALID_REQUEST, t.name ?? '', t.topicId))
+    return { ...answer(topics), brokers: [], clusterId: null, controllerId: -1 }
   }
 
   const topicsOut: TopicResponse[] = []
