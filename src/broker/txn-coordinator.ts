@@ -33,6 +33,7 @@ import {
   isValidTxnTimeout,
   matchesListFilter,
   unknownStates,
+  verifyPartitions,
   type TxnDecision,
   type TxnListFilter,
   type TxnMetadata,
@@ -278,6 +279,13 @@ export class TxnCoordinator {
     const entry = found.shard.txns.get(transactionalId)
     const d = decideAddPartitions(entry?.meta ?? null, entry?.pending ?? false, { producerId, producerEpoch, partitions, nowMs: this.opts.scheduler.nowMs() })
     return d.kind === 'needProducerId' ? ErrorCode.UNKNOWN_SERVER_ERROR : this.apply(found.shard, transactionalId, d)
+  }
+
+  /** AddPartitionsToTxn v4+ verifyOnly: one code per partition, in order (txn-state.ts verifyPartitions). */
+  verifyPartitions(transactionalId: string, producerId: number, producerEpoch: number, partitions: TxnPartition[]): number[] {
+    const found = this.lookup(transactionalId)
+    const verdict = 'errorCode' in found ? found : verifyPartitions(found.shard.txns.get(transactionalId)?.meta ?? null, { producerId, producerEpoch, partitions })
+    return 'errorCode' in verdict ? partitions.map(() => verdict.errorCode) : verdict.codes
   }
 
   /** EndTxn: answered once PrepareCommit/PrepareAbort is replicated; the markers follow. */

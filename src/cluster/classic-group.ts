@@ -31,6 +31,8 @@ export interface JoinResponse {
   leader: string
   memberId: string
   members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[]
+  /** KIP-814 (JoinGroup v9+): a static leader rejoining a stable group is told to run no assignor. */
+  skipAssignment?: boolean
 }
 
 export interface SyncResponse {
@@ -72,6 +74,8 @@ export interface JoinRequest extends MemberIdentity {
   protocols: Protocol[]
   /** JoinGroup v4+: a new member first gets its id with MEMBER_ID_REQUIRED. */
   requireKnownMemberId: boolean
+  /** JoinGroup v9+ (KIP-814): the member understands `skipAssignment`. */
+  supportSkippingAssignment?: boolean
 }
 
 export interface GroupSnapshot {
@@ -179,10 +183,15 @@ export class Group {
     const member: Member = { ...old, memberId, clientId: req.clientId, clientHost: req.clientHost, lastHeartbeatMs: nowMs, awaitingJoin: null, awaitingSync: null }
     this.members.set(memberId, member)
     this.staticMembers.set(req.groupInstanceId!, memberId)
+    const previousLeader = this.leaderId
     if (this.leaderId === oldMemberId) this.leaderId = memberId
     if (this.state === 'Stable' && sameProtocols(old.protocols, req.protocols)) {
-      // Nothing changed for the group: the member gets its assignment back at the next sync.
-      return reply(this.joinResponse(memberId))
+      // Nothing changed for the group: the member gets its assignment back at the next sync, and
+      // must not run an assignor (a stable group ignores a new assignment). From v9 a leader is
+      // told so (skipAssignment, with the members, so it can watch metadata); before, the answer
+      // names the previous leader id, which is not the member's, as Kafka does.
+      if (req.supportSkippingAssignment) return reply({ ...this.joinResponse(memberId), skipAssignment: memberId === this.leaderId })
+      return reply({ ...this.joinResponse(memberId), leader: previousLeader ?? '', members: [] })
     }
     this.updateMember(member, req, reply)
     if (this.state === 'PreparingRebalance') this.maybeCompleteJoin(nowMs)

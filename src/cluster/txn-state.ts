@@ -192,6 +192,20 @@ export function decideAddPartitions(meta: TxnMetadata | null, pending: boolean, 
   return write({ ...m, state: 'Ongoing', partitions, txnStartTimestamp, txnLastUpdateTimestamp: req.nowMs })
 }
 
+/**
+ * AddPartitionsToTxn v4+ with verifyOnly (KIP-890, a broker asking before a transactional append):
+ * whether each partition is in the producer's transaction, changing nothing. One error for all
+ * when the producer does not match or the transaction is ending; else per partition NONE or
+ * TRANSACTION_ABORTABLE, as Kafka's handleVerifyPartitionsInTransaction. A write in flight is not
+ * waited for (Kafka does not either: the append is checked again).
+ */
+export function verifyPartitions(meta: TxnMetadata | null, req: { producerId: number; producerEpoch: number; partitions: TxnPartition[] }): { errorCode: number } | { codes: number[] } {
+  if (meta === null || meta.state === 'Dead' || meta.producerId !== req.producerId) return { errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING }
+  if (meta.producerEpoch !== req.producerEpoch) return { errorCode: ErrorCode.PRODUCER_FENCED }
+  if (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort') return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS }
+  return { codes: req.partitions.map((p) => (meta.partitions.some((q) => samePartition(p, q)) ? ErrorCode.NONE : ErrorCode.TRANSACTION_ABORTABLE)) }
+}
+
 /** EndTxn from a client: PrepareCommit/PrepareAbort of an ongoing transaction, or the answer to a retry. */
 export function decideEndTxn(meta: TxnMetadata | null, pending: boolean, req: TxnRequestInput & { committed: boolean }): TxnDecision {
   const failed = checkProducer(meta, pending, req)

@@ -79,6 +79,8 @@ describe('error responses from the schema', () => {
           logStartOffset: -1,
           recordErrors: [],
           errorMessage: INJECTED_ERROR_MESSAGE,
+          // Not in v8: the decoder's default.
+          currentLeader: { leaderId: -1, leaderEpoch: -1 },
         })),
       },
     ])

@@ -81,15 +81,15 @@ describe('broker/handlers', () => {
     await cluster?.stop()
   })
 
-  it('ApiVersions lists every handler at v0..v3', async () => {
-    for (const version of [0, 1, 2, 3]) {
+  it('ApiVersions lists every handler at v0..v4', async () => {
+    for (const version of [0, 1, 2, 3, 4]) {
       const res = await (await broker(1)).request(ApiKey.ApiVersions, version, { clientSoftwareName: 'test', clientSoftwareVersion: '1' })
       expect(res.errorCode).toBe(ErrorCode.NONE)
       const keys = new Map(res.apiKeys.map((k: { apiKey: number; minVersion: number; maxVersion: number }) => [k.apiKey, [k.minVersion, k.maxVersion]]))
-      expect(keys.get(ApiKey.Produce)).toEqual([0, 8])
+      expect(keys.get(ApiKey.Produce)).toEqual([0, 11])
       expect(keys.get(ApiKey.Fetch)).toEqual([0, 17])
-      expect(keys.get(ApiKey.Metadata)).toEqual([0, 9])
-      expect(keys.get(ApiKey.ApiVersions)).toEqual([0, 3])
+      expect(keys.get(ApiKey.Metadata)).toEqual([0, 12])
+      expect(keys.get(ApiKey.ApiVersions)).toEqual([0, 4])
     }
   })
 

@@ -161,6 +161,23 @@ describe('cluster/group', () => {
     expect(g.heartbeat({ memberId: id1, generationId: 1, groupInstanceId: 'i1' }, 60)).toBe(ErrorCode.FENCED_INSTANCE_ID)
   })
 
+  it('a static leader rejoining a stable group runs no assignor: told by the old leader id, or (v9, KIP-814) by skipAssignment', () => {
+    const g = group()
+    const id1 = join(g, req('', { groupInstanceId: 'i1' })).result!.memberId
+    sync(g, id1, 1, [[id1, 'mine']])
+    // Before v9: the previous leader id (not the member's own) and no members, as Kafka answers.
+    const old = join(g, req('', { groupInstanceId: 'i1' }), 10).result!
+    expect(old).toMatchObject({ errorCode: ErrorCode.NONE, generationId: 1, leader: id1, members: [] })
+    expect(old.skipAssignment ?? false).toBe(false)
+    expect(old.memberId).not.toBe(id1)
+    // v9: it leads, it is told to skip the assignment, and it sees the members.
+    const v9 = join(g, req('', { groupInstanceId: 'i1', supportSkippingAssignment: true }), 20).result!
+    expect(v9).toMatchObject({ errorCode: ErrorCode.NONE, generationId: 1, leader: v9.memberId, skipAssignment: true })
+    expect(v9.members.map((m) => m.memberId)).toEqual([v9.memberId])
+    expect(g.state).toBe('Stable')
+    expect(sync(g, v9.memberId, 1).result!.assignment.toString()).toBe('mine')
+  })
+
   it('a replaced static member is fenced on every request, the instance id checked before the member id, and its replacement is left alone', () => {
     const g = group()
     const id1 = join(g, req('', { groupInstanceId: 'i1' })).result!.memberId

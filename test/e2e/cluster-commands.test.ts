@@ -602,7 +602,6 @@ describe('faults', () => {
       [['cut', '--link', '1_2'], 2, /expected two broker ids/],
       [['cut', '--link', '1-9'], 4, /no broker 9/],
       [['error', '--broker', '1', '--api', 'nope', '--error', '6'], 2, /unknown Kafka API "nope"/],
-      [['error', '--broker', '1', '--api', 'offset-for-leader-epoch', '--error', '6'], 2, /errors can be injected for the APIs the brokers serve \(Produce, Fetch, .*\), not "OffsetForLeaderEpoch"/],
       [['error', '--broker', '1', '--api', 'fetch', '--error', 'NOPE'], 2, /unknown Kafka error "NOPE"/],
       [['error', '--broker', '1', '--api', 'fetch', '--error', '6', '--count', '0'], 2, /--count/],
     ]

@@ -53,11 +53,11 @@ describe('request frames', () => {
     const unknown = Buffer.from('03e7' + '0002' + '0000002a' + '0003616263' + 'deadbeef', 'hex')
     expect(decodeRequestHeader(unknown)).toEqual({ apiKey: 999, apiVersion: 2, correlationId: 42, clientId: 'abc', headerVersion: 1, bodyOffset: 13 })
     expect(() => decodeRequestBody(999, 2, unknown, 13)).toThrow(expect.objectContaining({ code: 'UNKNOWN_API' }))
-    // ApiVersions v4 (newer than we decode) is flexible: header v2, body not decodable.
-    const av4 = Buffer.from('0012' + '0004' + '00000001' + '0001' + '78' + '00' + '02' + '6b' + '02' + '76' + '00', 'hex')
-    const h = decodeRequestHeader(av4)
-    expect(h).toMatchObject({ apiKey: ApiKey.ApiVersions, apiVersion: 4, clientId: 'x', headerVersion: 2, bodyOffset: 12 })
-    expect(() => decodeRequestBody(ApiKey.ApiVersions, 4, av4, h.bodyOffset)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }))
+    // ApiVersions v5 (newer than we decode) is flexible: header v2, body not decodable.
+    const av5 = Buffer.from('0012' + '0005' + '00000001' + '0001' + '78' + '00' + '02' + '6b' + '02' + '76' + '00', 'hex')
+    const h = decodeRequestHeader(av5)
+    expect(h).toMatchObject({ apiKey: ApiKey.ApiVersions, apiVersion: 5, clientId: 'x', headerVersion: 2, bodyOffset: 12 })
+    expect(() => decodeRequestBody(ApiKey.ApiVersions, 5, av5, h.bodyOffset)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }))
   })
 
   it('throws ProtocolError for a header cut anywhere', () => {

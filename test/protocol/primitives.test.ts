@@ -152,6 +152,13 @@ describe('strings and bytes', () => {
     expect([r.uuid(), r.uuid()]).toEqual([id, ZERO_UUID])
     expect(() => bytesOf((w) => w.uuid('xyz'))).toThrow(TypeError)
   })
+
+  it("uuids travel as Kafka's Uuid does: the most significant long, then the least, big-endian", () => {
+    const kafka = Buffer.alloc(16)
+    kafka.writeBigUInt64BE(0x0123456789abcdefn, 0)
+    kafka.writeBigUInt64BE(0xfedcba9876543210n, 8)
+    expect(bytesOf((w) => w.uuid('0123456789abcdeffedcba9876543210')).equals(kafka)).toBe(true)
+  })
 })
 
 describe('arrays and tagged fields', () => {

@@ -1,5 +1,5 @@
 /**
- * Produce (key 0), versions 0-8 advertised; from v3 on, batches must be RecordBatch v2 (magic 2).
+ * Produce (key 0), versions 0-11 advertised; from v3 on, batches must be RecordBatch v2 (magic 2).
  * v0-2 may carry the old message formats (magic 0/1): each partition's message set is converted
  * to one v2 batch before validation and append, as Kafka's LogValidator does (v0 has no
  * timestamps: NO_TIMESTAMP; a topic whose message.timestamp.type is LogAppendTime gets the
@@ -16,7 +16,10 @@
  * (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and a producer id, epoch and sequence (else
  * INVALID_RECORD); producer state opens the producer's transaction (see producer-state.ts for
  * INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE). The partition is not checked against the
- * transaction's partitions at the coordinator (KIP-890's verification).
+ * transaction's partitions at the coordinator (KIP-890's verification), so v11's
+ * TRANSACTION_ABORTABLE never arises.
+ * v10+ (KIP-951): a partition answered NOT_LEADER_OR_FOLLOWER names its current leader and epoch,
+ * and the response carries those leaders' endpoints.
  * A topic whose cleanup.policy includes compact refuses a batch with records without a key:
  * INVALID_RECORD, each such record in recordErrors (v8+), as Kafka's LogValidator; the records of
  * a compressed batch are not inspected (the broker stores batches without decompressing them).
@@ -136,7 +139,27 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<Handler
 
   await Promise.all(pending)
   if (acks === 0) return null
-  return { responses, throttleTimeMs: 0 }
+  return { responses, throttleTimeMs: 0, nodeEndpoints: ctx.apiVersion >= 10 ? pointToLeaders(ctx, responses) : [] }
 }
 
-defineHandler(produceApi, { versions: '0-8', handle })
+/**
+ * KIP-951 (v10+): a partition answered NOT_LEADER_OR_FOLLOWER carries the leader and epoch this
+ * broker knows, and the response the endpoints of those leaders, so that the client retries there
+ * without a Metadata round trip first.
+ */
+function pointToLeaders(ctx: RequestContext, responses: { name: string; partitionResponses: PartitionResponse[] }[]): ProduceResponseInput['nodeEndpoints'] {
+  const image = ctx.broker.cluster.image
+  const endpoints = new Map<number, NonNullable<ProduceResponseInput['nodeEndpoints']>[number]>()
+  for (const topic of responses) {
+    for (const response of topic.partitionResponses) {
+      if (response.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) continue
+      const p = image.topicsByName.get(topic.name)?.partitions[response.index]
+      response.currentLeader = { leaderId: p?.leader ?? -1, leaderEpoch: p?.leaderEpoch ?? -1 }
+      const leader = p ? image.brokers.get(p.leader) : undefined
+      if (leader && !leader.fenced) endpoints.set(leader.id, { nodeId: leader.id, host: leader.host, port: leader.port, rack: leader.rack })
+    }
+  }
+  return [...endpoints.values()]
+}
+
+defineHandler(produceApi, { versions: '0-11', handle })

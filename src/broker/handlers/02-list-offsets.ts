@@ -1,5 +1,5 @@
 /**
- * ListOffsets (key 2), versions 0-7.
+ * ListOffsets (key 2), versions 0-9, as Kafka 3.9 serves them.
  * Per partition: timestamp -2 (earliest) answers the log start offset, -1 (latest) what a consumer
  * of the request's isolation level can read up to (the high watermark for read_uncommitted, the
  * last stable offset for read_committed), -3 (max timestamp, KIP-734) the offset and timestamp of
@@ -10,8 +10,13 @@
  * before the timestamp, newest first, the log end offset leading (capped at the high watermark
  * for consumers). A sluice log is one segment, last written now: -1, or a timestamp not before
  * now, lists the end then the start; -2 the start; an earlier timestamp nothing.
- * Not implemented: v8-9 (tiered storage's -4 and -5); -3 reads the whole log (Kafka keeps each
- * segment's largest timestamp).
+ * The earliest offsets answer the epoch of the log's first epoch entry when it starts at or
+ * before the log start (-1 otherwise), as Kafka does.
+ * Tiered storage (KIP-405, KIP-1005): sluice keeps every log locally, so -4 (earliest local, v8+)
+ * answers as -2, and -5 (latest tiered, v9+) offset -1, epoch -1, as Kafka without remote
+ * storage. v10 (Kafka 4.0's, KIP-1075: a timeout for remote reads) is not served, as Kafka 3.9
+ * does not.
+ * Not implemented: -3 reads the whole log (Kafka keeps each segment's largest timestamp).
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { isStorageError } from '../../storage/errors.js'
@@ -24,6 +29,8 @@ import { defineHandler, type RequestContext } from '../handler.js'
 const EARLIEST = -2
 const LATEST = -1
 const MAX_TIMESTAMP = -3
+const EARLIEST_LOCAL = -4
+const LATEST_TIERED = -5
 /** How much of the log one read of the max-timestamp scan takes. */
 const SCAN_BYTES = 1 << 20
 
@@ -84,6 +91,15 @@ async function maxTimestampOffset(log: PartitionLog, fetchable: number): Promise
   return { offset: Math.max(h.baseOffset, log.logStartOffset), timestamp: best.maxTimestamp }
 }
 
+/**
+ * The epoch Kafka answers with the log start offset: the first epoch entry's, when it starts at or
+ * before the log start (entries move up with DeleteRecords, so it always does once written).
+ */
+function epochAtLogStart(log: PartitionLog): number {
+  const [first] = log.epochEntries()
+  return first && first.startOffset <= log.logStartOffset ? first.epoch : -1
+}
+
 /** ListOffsets v0 (Kafka's legacyFetchOffsetsBefore on a log of one segment last written now). */
 function legacyOffsets(log: PartitionLog, timestamp: number, maxNumOffsets: number, nowMs: number, fromConsumer: boolean): number[] {
   // (offset, time) pairs, oldest first: the segment's base, then the log end when it holds data.
@@ -137,8 +153,12 @@ async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<Lis
       out.leaderEpoch = p.leaderEpoch
       // What a consumer of this isolation level can read up to (Kafka's lastFetchableOffset).
       const fetchable = req.isolationLevel === 1 ? broker.replicas.lastStableOffset(led.hosted) : log.highWatermark
-      if (rp.timestamp === EARLIEST) {
+      if (rp.timestamp === EARLIEST || (rp.timestamp === EARLIEST_LOCAL && ctx.apiVersion >= 8)) {
         out.offset = log.logStartOffset
+        out.leaderEpoch = epochAtLogStart(log)
+      } else if (rp.timestamp === LATEST_TIERED && ctx.apiVersion >= 9) {
+        out.offset = -1
+        out.leaderEpoch = -1
       } else if (rp.timestamp === LATEST) {
         out.offset = fetchable
       } else if (rp.timestamp === MAX_TIMESTAMP && ctx.apiVersion >= 7) {
@@ -167,4 +187,4 @@ async function handle(ctx: RequestContext, req: ListOffsetsRequest): Promise<Lis
   return { throttleTimeMs: 0, topics }
 }
 
-defineHandler(listOffsetsApi, { versions: '0-7', handle })
+defineHandler(listOffsetsApi, { versions: '0-9', handle })

@@ -1,7 +1,9 @@
 /**
- * OffsetCommit (key 8), versions 0-8. Member and generation are checked (generation -1 commits
+ * OffsetCommit (key 8), versions 0-9. Member and generation are checked (generation -1 commits
  * are for groups with no members: admin resets and simple consumers); the offsets are appended to
  * __consumer_offsets with acks=all and answered once on every ISR member.
+ * v9 is v8: sluice's groups are classic groups, and Kafka 3.9's classic coordinator answers v9
+ * as v8 (ILLEGAL_GENERATION for a generation of a group it does not know).
  * Not implemented: retention_time_ms (v2-4) is ignored; offsets are kept until deleted.
  */
 import { ErrorCode } from '../../protocol/errors.js'
@@ -28,4 +30,4 @@ async function handle(ctx: RequestContext, req: OffsetCommitRequest): Promise<Of
   }
 }
 
-defineHandler(offsetCommitApi, { versions: '0-8', handle })
+defineHandler(offsetCommitApi, { versions: '0-9', handle })

@@ -1,9 +1,11 @@
 /**
- * OffsetFetch (key 9), versions 0-8 (v8: several groups). Committed offsets, -1 for a partition
+ * OffsetFetch (key 9), versions 0-9 (v8+: several groups). Committed offsets, -1 for a partition
  * without one; a null topic list (v2+) asks for every offset of the group. Offsets a transaction
  * committed with TxnOffsetCommit count only once the transaction commits; with require_stable
  * (v7+, KIP-447) a partition with such pending offsets answers UNSTABLE_OFFSET_COMMIT instead, and
  * the client retries until the transaction ends.
+ * v9's member id and epoch (KIP-848) are not checked: sluice's groups are classic groups, for
+ * which Kafka checks neither.
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import type { Broker } from '../broker.js'
@@ -59,4 +61,4 @@ function handle(ctx: RequestContext, req: OffsetFetchRequest): OffsetFetchRespon
   return { throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode, groups: [] }
 }
 
-defineHandler(offsetFetchApi, { versions: '0-8', handle })
+defineHandler(offsetFetchApi, { versions: '0-9', handle })

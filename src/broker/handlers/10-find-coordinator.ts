@@ -1,10 +1,11 @@
 /**
- * FindCoordinator (key 10), versions 0-4 (v4: several keys in one request).
+ * FindCoordinator (key 10), versions 0-6 (v4+: several keys in one request).
  * A group's coordinator (key type 0) is the leader of its partition of __consumer_offsets, a
  * transactional id's (key type 1) the leader of its partition of __transaction_state; each topic
  * is created on first use, as Kafka does (offsets.topic.* and transaction.state.log.* configs,
  * the replication factor clamped to the live brokers). COORDINATOR_NOT_AVAILABLE while the
- * partition has no leader. Not implemented: key type 2 (KIP-848 share groups): INVALID_REQUEST.
+ * partition has no leader. Share groups (key type 2, KIP-932) are not served: v6 answers
+ * COORDINATOR_NOT_AVAILABLE for them as Kafka 3.9 does, older versions INVALID_REQUEST.
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { coordinatorPartitionFor } from '../../cluster/coordinator-placement.js'
@@ -16,9 +17,12 @@ import { defineHandler, type RequestContext } from '../handler.js'
 
 type Found = FindCoordinatorResponseInput['coordinators'][number]
 
+const SHARE_GROUP = 2
+
 async function find(ctx: RequestContext, key: string, keyType: number): Promise<Found> {
   const out: Found = { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.NONE, errorMessage: null }
   const fail = (errorCode: number, errorMessage: string): Found => ({ ...out, errorCode, errorMessage })
+  if (keyType === SHARE_GROUP && ctx.apiVersion >= 6) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'share groups are not served')
   if (keyType !== 0 && keyType !== 1) return fail(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${keyType}`)
   const topicName = keyType === 0 ? OFFSETS_TOPIC : TXN_STATE_TOPIC
   if (key === '') return fail(ErrorCode.INVALID_REQUEST, keyType === 0 ? 'the group id is empty' : 'the transactional id is empty')
@@ -47,4 +51,4 @@ async function handle(ctx: RequestContext, req: FindCoordinatorRequest): Promise
   return { throttleTimeMs: 0, ...one, coordinators: [] }
 }
 
-defineHandler(findCoordinatorApi, { versions: '0-4', handle })
+defineHandler(findCoordinatorApi, { versions: '0-6', handle })

@@ -1,6 +1,7 @@
 /**
- * LeaveGroup (key 13), versions 0-4: one member (v0-2) or several, by member id or
- * group.instance.id (v3+). The group rebalances without them.
+ * LeaveGroup (key 13), versions 0-5: one member (v0-2) or several, by member id or
+ * group.instance.id (v3+). The group rebalances without them. v5's per-member reason is not kept
+ * (Kafka logs it).
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { leaveGroupApi, type LeaveGroupRequest, type LeaveGroupResponseInput } from '../../protocol/messages/13-leave-group.js'
@@ -18,4 +19,4 @@ function handle(ctx: RequestContext, req: LeaveGroupRequest): LeaveGroupResponse
   }
 }
 
-defineHandler(leaveGroupApi, { versions: '0-4', handle })
+defineHandler(leaveGroupApi, { versions: '0-5', handle })

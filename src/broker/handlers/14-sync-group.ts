@@ -1,8 +1,8 @@
 /**
- * SyncGroup (key 14), versions 0-4. The leader's assignment reaches every member; followers wait
- * for it. Errors: UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS,
- * INCONSISTENT_GROUP_PROTOCOL, NOT_COORDINATOR. Not implemented: v5 (protocol type and name in
- * the request and response).
+ * SyncGroup (key 14), versions 0-5. The leader's assignment reaches every member; followers wait
+ * for it. v5: the protocol type and name the member sends must be the group's
+ * (INCONSISTENT_GROUP_PROTOCOL otherwise), and the answer carries them. Errors: UNKNOWN_MEMBER_ID,
+ * ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, INCONSISTENT_GROUP_PROTOCOL, NOT_COORDINATOR.
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { syncGroupApi, type SyncGroupRequest, type SyncGroupResponseInput } from '../../protocol/messages/14-sync-group.js'
@@ -22,4 +22,4 @@ async function handle(ctx: RequestContext, req: SyncGroupRequest): Promise<SyncG
   return { throttleTimeMs: 0, errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment }
 }
 
-defineHandler(syncGroupApi, { versions: '0-4', handle })
+defineHandler(syncGroupApi, { versions: '0-5', handle })

@@ -1,5 +1,5 @@
 /**
- * InitProducerId (key 22), versions 0-4: producer ids for idempotent and transactional producers.
+ * InitProducerId (key 22), versions 0-5: producer ids for idempotent and transactional producers.
  * A null (or empty) transactional id always gets a new producer id from the controller at epoch 0,
  * whatever producer id and epoch the request carries, as Kafka does (TransactionCoordinator
  * .handleInitProducerId): the id and epoch only matter for a transactional id (KIP-360), and an
@@ -10,6 +10,8 @@
  * producer id at epoch 0, a known one a bumped epoch (fencing the previous producer, and aborting
  * its open transaction: CONCURRENT_TRANSACTIONS until that is done); `__transaction_state` is
  * created on first use. PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH below v4, as Kafka.
+ * v5 allows TRANSACTION_ABORTABLE (KIP-890) in answers, which sluice never gives (it does no
+ * transaction verification).
  * Departs from Kafka: an empty transactional id is taken as none (Kafka: INVALID_REQUEST).
  */
 import { ErrorCode } from '../../protocol/errors.js'
@@ -39,4 +41,4 @@ async function handle(ctx: RequestContext, req: InitProducerIdRequest): Promise<
   return out
 }
 
-defineHandler(initProducerIdApi, { versions: '0-4', handle })
+defineHandler(initProducerIdApi, { versions: '0-5', handle })

@@ -1,8 +1,10 @@
 /**
- * AddOffsetsToTxn (key 25), versions 0-3: a transactional producer that will commit a group's
+ * AddOffsetsToTxn (key 25), versions 0-4: a transactional producer that will commit a group's
  * offsets in its transaction (TxnOffsetCommit) first adds the group's partition of
  * __consumer_offsets to the transaction, so that the group's coordinator gets the transaction's
- * marker. PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH below v2, as Kafka.
+ * marker. PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH below v2, as Kafka. v4
+ * allows TRANSACTION_ABORTABLE (KIP-890) in answers, which sluice never gives (it does no
+ * transaction verification).
  */
 import { brokerConfig } from '../../cluster/configs.js'
 import { coordinatorPartitionFor } from '../../cluster/coordinator-placement.js'
@@ -23,4 +25,4 @@ async function handle(ctx: RequestContext, req: AddOffsetsToTxnRequest): Promise
   return out(code === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 2 ? ErrorCode.INVALID_PRODUCER_EPOCH : code)
 }
 
-defineHandler(addOffsetsToTxnApi, { versions: '0-3', handle })
+defineHandler(addOffsetsToTxnApi, { versions: '0-4', handle })

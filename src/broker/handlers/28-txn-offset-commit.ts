@@ -1,11 +1,13 @@
 /**
- * TxnOffsetCommit (key 28), versions 0-3. A transactional producer commits a group's offsets
+ * TxnOffsetCommit (key 28), versions 0-4. A transactional producer commits a group's offsets
  * inside its transaction (kafkajs `sendOffsets`, Java `sendOffsetsToTransaction`): the group
  * coordinator writes them to __consumer_offsets as one transactional batch of the producer (acks=all)
  * and keeps them pending, invisible to OffsetFetch, until the transaction's COMMIT (they become the
  * committed offsets) or ABORT (they are dropped). v3 (KIP-447) checks the member, instance id and
  * generation when given; v0-2 carry none. A group that does not exist yet is created empty.
- * Not implemented: v4 (KIP-890 part 2), and the check that AddOffsetsToTxn added the group's
+ * v4 allows TRANSACTION_ABORTABLE (KIP-890) in answers, which sluice never gives (it does no
+ * transaction verification).
+ * Not implemented: the check that AddOffsetsToTxn added the group's
  * partition to the transaction (Kafka 3.6's transaction verification, KIP-890 part 1).
  */
 import { ErrorCode } from '../../protocol/errors.js'
@@ -40,4 +42,4 @@ async function handle(ctx: RequestContext, req: TxnOffsetCommitRequest): Promise
   }
 }
 
-defineHandler(txnOffsetCommitApi, { versions: '0-3', handle })
+defineHandler(txnOffsetCommitApi, { versions: '0-4', handle })

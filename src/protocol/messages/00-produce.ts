@@ -1,14 +1,14 @@
 /**
- * Produce (key 0), versions 0-9; v9+ flexible.
+ * Produce (key 0), versions 0-11; v9+ flexible. v10 is v9 plus the tagged CurrentLeader and
+ * NodeEndpoints of KIP-951; v11 is v10 (it allows TRANSACTION_ABORTABLE, KIP-890).
  * `records` is a view into the request frame (no copy); validate it with validateProducedRecords.
  * v0-2 carry old message formats (magic 0/1) that sluice does not store: the broker answers them
  * with an error code. acks=0 requests get no response at all (a broker concern).
- * Not implemented: v10-11 (CurrentLeader / NodeEndpoints tagged fields, KIP-951).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
 
-export const ProduceRequest = message('ProduceRequest', ApiKey.Produce, '0-9', '9+', [
+export const ProduceRequest = message('ProduceRequest', ApiKey.Produce, '0-11', '9+', [
   f('transactionalId', 'string', '3+', { nullableVersions: '3+', default: null }),
   f('acks', 'int16', '0+'),
   f('timeoutMs', 'int32', '0+'),
@@ -22,7 +22,7 @@ export const ProduceRequest = message('ProduceRequest', ApiKey.Produce, '0-9', '
   }),
 ])
 
-export const ProduceResponse = message('ProduceResponse', ApiKey.Produce, '0-9', '9+', [
+export const ProduceResponse = message('ProduceResponse', ApiKey.Produce, '0-11', '9+', [
   f('responses', '[]TopicProduceResponse', '0+', {
     fields: [
       f('name', 'string', '0+'),
@@ -40,11 +40,26 @@ export const ProduceResponse = message('ProduceResponse', ApiKey.Produce, '0-9',
             ],
           }),
           f('errorMessage', 'string', '8+', { nullableVersions: '8+', default: null }),
+          f('currentLeader', 'LeaderIdAndEpoch', '10+', {
+            taggedVersions: '10+',
+            tag: 0,
+            fields: [f('leaderId', 'int32', '10+', { default: -1 }), f('leaderEpoch', 'int32', '10+', { default: -1 })],
+          }),
         ],
       }),
     ],
   }),
   f('throttleTimeMs', 'int32', '1+', { default: 0 }),
+  f('nodeEndpoints', '[]NodeEndpoint', '10+', {
+    taggedVersions: '10+',
+    tag: 0,
+    fields: [
+      f('nodeId', 'int32', '10+'),
+      f('host', 'string', '10+'),
+      f('port', 'int32', '10+'),
+      f('rack', 'string', '10+', { nullableVersions: '10+', default: null }),
+    ],
+  }),
 ])
 
 export const produceApi = api(ProduceRequest, ProduceResponse)

@@ -1,13 +1,13 @@
 /**
- * ListOffsets (key 2), versions 0-7; v6+ flexible.
- * Timestamps -1 (latest), -2 (earliest), -3 (max timestamp, v7+) are special (a broker concern).
+ * ListOffsets (key 2), versions 0-10; v6+ flexible.
+ * Timestamps -1 (latest), -2 (earliest), -3 (max timestamp, v7+), -4 (earliest local, v8+), -5
+ * (latest tiered, v9+) are special (a broker concern). v10 adds TimeoutMs (for tiered storage).
  * v0 asks for up to maxNumOffsets offsets and answers oldStyleOffsets; v1+ one offset + timestamp.
- * Not implemented: v8-10 (tiered-storage timestamps -4/-5, TimeoutMs).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
 
-export const ListOffsetsRequest = message('ListOffsetsRequest', ApiKey.ListOffsets, '0-7', '6+', [
+export const ListOffsetsRequest = message('ListOffsetsRequest', ApiKey.ListOffsets, '0-10', '6+', [
   f('replicaId', 'int32', '0+'),
   f('isolationLevel', 'int8', '2+'),
   f('topics', '[]ListOffsetsTopic', '0+', {
@@ -23,9 +23,10 @@ export const ListOffsetsRequest = message('ListOffsetsRequest', ApiKey.ListOffse
       }),
     ],
   }),
+  f('timeoutMs', 'int32', '10+'),
 ])
 
-export const ListOffsetsResponse = message('ListOffsetsResponse', ApiKey.ListOffsets, '0-7', '6+', [
+export const ListOffsetsResponse = message('ListOffsetsResponse', ApiKey.ListOffsets, '0-10', '6+', [
   f('throttleTimeMs', 'int32', '2+'),
   f('topics', '[]ListOffsetsTopicResponse', '0+', {
     fields: [

@@ -1,14 +1,14 @@
 /**
- * OffsetCommit (key 8), versions 0-8; v8+ flexible.
+ * OffsetCommit (key 8), versions 0-9; v8+ flexible. v9 is v8 (the first version KIP-848's
+ * consumer groups may use).
  * v0 commits to ZooKeeper-era storage (no generation); v1 carries a per-partition commit
  * timestamp; v2-4 a retention time; v5+ neither. generationIdOrMemberEpoch -1 with an empty
  * memberId is a simple (non-group) commit.
- * Not implemented: v9 (KIP-848 member epochs).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
 
-export const OffsetCommitRequest = message('OffsetCommitRequest', ApiKey.OffsetCommit, '0-8', '8+', [
+export const OffsetCommitRequest = message('OffsetCommitRequest', ApiKey.OffsetCommit, '0-9', '8+', [
   f('groupId', 'string', '0+'),
   f('generationIdOrMemberEpoch', 'int32', '1+', { default: -1 }),
   f('memberId', 'string', '1+'),
@@ -30,7 +30,7 @@ export const OffsetCommitRequest = message('OffsetCommitRequest', ApiKey.OffsetC
   }),
 ])
 
-export const OffsetCommitResponse = message('OffsetCommitResponse', ApiKey.OffsetCommit, '0-8', '8+', [
+export const OffsetCommitResponse = message('OffsetCommitResponse', ApiKey.OffsetCommit, '0-9', '8+', [
   f('throttleTimeMs', 'int32', '3+'),
   f('topics', '[]OffsetCommitResponseTopic', '0+', {
     fields: [

@@ -1,13 +1,13 @@
 /**
- * OffsetFetch (key 9), versions 0-8; v6+ flexible.
+ * OffsetFetch (key 9), versions 0-9; v6+ flexible.
  * v0-7 ask for one group (topics null = all, v2+); v8 batches groups, each answered in `groups`.
  * A partition with no committed offset answers committedOffset -1.
- * Not implemented: v9 (KIP-848 member id / epoch).
+ * v9 adds each group's member id and epoch (KIP-848: set by consumers of the new protocol).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
 
-export const OffsetFetchRequest = message('OffsetFetchRequest', ApiKey.OffsetFetch, '0-8', '6+', [
+export const OffsetFetchRequest = message('OffsetFetchRequest', ApiKey.OffsetFetch, '0-9', '6+', [
   f('groupId', 'string', '0-7'),
   f('topics', '[]OffsetFetchRequestTopic', '0-7', {
     nullableVersions: '2-7',
@@ -16,6 +16,8 @@ export const OffsetFetchRequest = message('OffsetFetchRequest', ApiKey.OffsetFet
   f('groups', '[]OffsetFetchRequestGroup', '8+', {
     fields: [
       f('groupId', 'string', '8+'),
+      f('memberId', 'string', '9+', { nullableVersions: '9+', default: null }),
+      f('memberEpoch', 'int32', '9+', { default: -1 }),
       f('topics', '[]OffsetFetchRequestTopics', '8+', {
         nullableVersions: '8+',
         fields: [f('name', 'string', '8+'), f('partitionIndexes', '[]int32', '8+')],
@@ -25,7 +27,7 @@ export const OffsetFetchRequest = message('OffsetFetchRequest', ApiKey.OffsetFet
   f('requireStable', 'bool', '7+', { default: false }),
 ])
 
-export const OffsetFetchResponse = message('OffsetFetchResponse', ApiKey.OffsetFetch, '0-8', '6+', [
+export const OffsetFetchResponse = message('OffsetFetchResponse', ApiKey.OffsetFetch, '0-9', '6+', [
   f('throttleTimeMs', 'int32', '3+'),
   f('topics', '[]OffsetFetchResponseTopic', '0-7', {
     fields: [

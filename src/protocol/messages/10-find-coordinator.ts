@@ -1,19 +1,19 @@
 /**
- * FindCoordinator (key 10), versions 0-4; v3+ flexible.
- * keyType: 0 group, 1 transaction. v0-3 ask for one key and answer one coordinator; v4 batches
- * keys (coordinatorKeys) and answers a list of coordinators.
- * Not implemented: v5-6 (share-group keys, TRANSACTION_ABORTABLE).
+ * FindCoordinator (key 10), versions 0-6; v3+ flexible.
+ * keyType: 0 group, 1 transaction, 2 share group (v6+, KIP-932). v0-3 ask for one key and answer
+ * one coordinator; v4+ batch keys (coordinatorKeys) and answer a list of coordinators. v5 only
+ * allows TRANSACTION_ABORTABLE (KIP-890) in answers.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
 
-export const FindCoordinatorRequest = message('FindCoordinatorRequest', ApiKey.FindCoordinator, '0-4', '3+', [
+export const FindCoordinatorRequest = message('FindCoordinatorRequest', ApiKey.FindCoordinator, '0-6', '3+', [
   f('key', 'string', '0-3'),
   f('keyType', 'int8', '1+', { default: 0 }),
   f('coordinatorKeys', '[]string', '4+'),
 ])
 
-export const FindCoordinatorResponse = message('FindCoordinatorResponse', ApiKey.FindCoordinator, '0-4', '3+', [
+export const FindCoordinatorResponse = message('FindCoordinatorResponse', ApiKey.FindCoordinator, '0-6', '3+', [
   f('throttleTimeMs', 'int32', '1+'),
   f('errorCode', 'int16', '0-3'),
   f('errorMessage', 'string', '1-3', { nullableVersions: '1-3' }),

@@ -1,13 +1,13 @@
 /**
- * TxnOffsetCommit (key 28), versions 0-3; v3+ flexible.
+ * TxnOffsetCommit (key 28), versions 0-4; v3+ flexible. v4 only allows TRANSACTION_ABORTABLE
+ * (KIP-890).
  * A transactional producer commits a group's offsets inside its transaction (KIP-98; v3 adds the
  * group's generation and member, KIP-447): they take effect when the transaction commits.
- * Not implemented: v4 (KIP-890 part 2).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
 
-export const TxnOffsetCommitRequest = message('TxnOffsetCommitRequest', ApiKey.TxnOffsetCommit, '0-3', '3+', [
+export const TxnOffsetCommitRequest = message('TxnOffsetCommitRequest', ApiKey.TxnOffsetCommit, '0-4', '3+', [
   f('transactionalId', 'string', '0+'),
   f('groupId', 'string', '0+'),
   f('producerId', 'int64', '0+'),
@@ -30,7 +30,7 @@ export const TxnOffsetCommitRequest = message('TxnOffsetCommitRequest', ApiKey.T
   }),
 ])
 
-export const TxnOffsetCommitResponse = message('TxnOffsetCommitResponse', ApiKey.TxnOffsetCommit, '0-3', '3+', [
+export const TxnOffsetCommitResponse = message('TxnOffsetCommitResponse', ApiKey.TxnOffsetCommit, '0-4', '3+', [
   f('throttleTimeMs', 'int32', '0+'),
   f('topics', '[]TxnOffsetCommitResponseTopic', '0+', {
     fields: [

@@ -1,7 +1,7 @@
 /**
  * DescribeCluster (key 60), versions 0-1; always flexible.
  * endpointType: 1 brokers, 2 controllers (v1+).
- * Not implemented: v2 (includeFencedBrokers).
+ * Not in Kafka 3.9, not here: v2 (includeFencedBrokers).
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
