@@ -73,8 +73,8 @@ export interface ClusterNodeParts {
 
 export interface ClusterNodeOptions {
   host: string
-  /** Port of broker 1; broker i listens on port + i - 1. */
-  port: number
+  /** The port broker `id` listens on (and registers with). */
+  portOf(brokerId: number): number
   controllerTickMs: number
   /** How often retention may run (read at each tick, so an altered config applies at once); null: never. */
   retentionCheckIntervalMs: (() => number) | null
@@ -143,6 +143,11 @@ export class ClusterNode {
     return this.brokersById.get(id)
   }
 
+  /** The ids of the node's brokers, ascending. */
+  brokerIds(): number[] {
+    return [...this.brokersById.keys()].sort((a, b) => a - b)
+  }
+
   /** The controller queue: run against the current image, persist, apply, announce. */
   submit<T>(command: () => CommandResult<T>, validateOnly = false): Promise<CommandResult<T>> {
     return this.driver.submit(command, validateOnly)
@@ -180,7 +185,7 @@ export class ClusterNode {
     const broker = new Broker({
       id,
       host: this.opts.host,
-      port: this.opts.port + id - 1,
+      port: this.opts.portOf(id),
       store: process.store,
       cluster: this.view(id),
       scheduler: process.scheduler,
@@ -229,7 +234,7 @@ export class ClusterNode {
 
   private brokerById(id: number): Broker {
     const broker = this.brokersById.get(id)
-    if (!broker) throw new SluiceError('NOT_FOUND', `no broker ${id} (brokers are 1-${this.brokersById.size})`)
+    if (!broker) throw new SluiceError('NOT_FOUND', `no broker ${id} (brokers are ${this.brokerIds().join(', ')})`)
     return broker
   }
 

@@ -20,6 +20,7 @@ import { MetadataImage } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../common/errors.js'
+import type { ConfiguredBroker } from '../common/daemon-config.js'
 import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, StuckReplica } from '../common/control-contract.js'
 import { describeFault } from '../common/fault-text.js'
 import type { Logger } from '../common/logger.js'
@@ -35,13 +36,13 @@ import { mergeByTime, RuntimeEvents } from './runtime-events.js'
 export interface ClusterOptions {
   /** The data directory ($SLUICE_HOME). Brokers keep their logs in <home>/brokers/<id>/. */
   home: string
-  /** How many simulated brokers (ids 1..n). */
-  brokers: number
-  /** Port of broker 1; broker i listens on port + i - 1. */
-  port: number
+  /** The brokers (ids and ports), sorted by id; the first one's address is the bootstrap address. */
+  brokers: ConfiguredBroker[]
   /** Listener host, 127.0.0.1 by default. */
   host: string
   log: Logger
+  /** Called with the brokers after `broker add` or `broker remove` changed them (the daemon saves them in the home). */
+  onBrokersChanged?: (brokers: ConfiguredBroker[]) => void
   /** Called with the events of every metadata commit (the `cluster events` stream). */
   onEvents?: (events: ClusterEvent[]) => void
   /** How often retention runs; the broker config log.retention.check.interval.ms otherwise. */
@@ -87,10 +88,10 @@ const HWM_CHECKPOINT_INTERVAL_MS = 5_000
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
   const { log } = opts
   fs.mkdirSync(path.join(opts.home, 'brokers'), { recursive: true, mode: 0o700 })
-  const brokerIds = Array.from({ length: opts.brokers }, (_, i) => i + 1)
-  const faults = new FaultInjector(brokerIds)
+  const ports = new Map(opts.brokers.map((b) => [b.id, b.port]))
+  const faults = new FaultInjector(() => [...ports.keys()])
   const listeners = new Map<number, KafkaListener>()
-  const runtime = new DaemonCluster(opts, faults, listeners)
+  const runtime = new DaemonCluster(opts, ports, faults, listeners)
   const node = await ClusterNode.open(
     {
       scheduler: realScheduler,
@@ -103,7 +104,11 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     },
     {
       host: opts.host,
-      port: opts.port,
+      portOf: (id) => {
+        const port = ports.get(id)
+        if (port === undefined) throw new Error(`broker ${id} has no port`)
+        return port
+      },
       controllerTickMs: CONTROLLER_TICK_MS,
       retentionCheckIntervalMs: () => opts.retentionCheckIntervalMs ?? node.retentionCheckIntervalMs(),
       checkpointIntervalMs: HWM_CHECKPOINT_INTERVAL_MS,
@@ -133,10 +138,12 @@ class DaemonCluster implements ClusterRuntime {
 
   constructor(
     private readonly opts: ClusterOptions,
+    /** Each broker's port, by id: the home's brokers, changed by addBroker and removeBroker. */
+    private readonly ports: Map<number, number>,
     readonly faults: FaultInjector,
     private readonly listeners: Map<number, KafkaListener>,
   ) {
-    this.bootstrap = `${opts.host}:${opts.port}`
+    this.bootstrap = `${opts.host}:${opts.brokers[0]!.port}`
     this.runtime = new RuntimeEvents((e) => opts.onEvents?.([e]))
     this.failovers = new FailoverTracker({
       emit: (m) => {
@@ -183,7 +190,7 @@ class DaemonCluster implements ClusterRuntime {
       event: (...args) => this.event(...args),
     }))
     try {
-      for (let brokerId = 1; brokerId <= opts.brokers; brokerId++) {
+      for (const brokerId of this.ports.keys()) {
         const store = new LevelLogStore(brokerDir(brokerId))
         // A disk already full: the broker starts with its log dir offline (and comes back with room).
         const openFailure = await openUnlessDiskFull(store)
@@ -203,7 +210,7 @@ class DaemonCluster implements ClusterRuntime {
       throw error
     }
     this.ready = true
-    opts.log.info('cluster ready', { brokers: opts.brokers, bootstrap: this.bootstrap, clusterId: node.clusterId })
+    opts.log.info('cluster ready', { brokers: opts.brokers.length, bootstrap: this.bootstrap, clusterId: node.clusterId })
     node.startTimers()
   }
 
@@ -233,7 +240,7 @@ class DaemonCluster implements ClusterRuntime {
 
   private broker(brokerId: number): Broker {
     const broker = this.node.broker(brokerId)
-    if (!broker) throw new SluiceError('NOT_FOUND', `no broker ${brokerId} (brokers are 1-${this.node.brokers.size})`)
+    if (!broker) throw new SluiceError('NOT_FOUND', `no broker ${brokerId} (brokers are ${this.node.brokerIds().join(', ')})`)
     return broker
   }
 
