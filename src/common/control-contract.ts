@@ -206,6 +206,31 @@ export interface BrokerActionResult {
   brokers: BrokerInfo[]
 }
 
+/** A partition's replicas moved by `broker remove --move` (or a rebalance): the replica set before and after. */
+export interface ReplicaMove {
+  topic: string
+  partition: number
+  from: number[]
+  to: number[]
+}
+
+/** The answer of `broker.add`: the new broker, and every broker after it. */
+export interface BrokerAddResult {
+  id: number
+  host: string
+  port: number
+  controllerId: number
+  brokers: BrokerInfo[]
+}
+
+/** The answer of `broker.remove`: the replicas moved off it first (with `move`), and every broker after. */
+export interface BrokerRemoveResult {
+  id: number
+  moved: ReplicaMove[]
+  controllerId: number
+  brokers: BrokerInfo[]
+}
+
 export interface FailoverResult {
   moves: LeaderMove[]
 }
@@ -264,6 +289,13 @@ export type ControlMethods = {
   'broker.start': { params: { id: number }; result: BrokerActionResult }
   'broker.pause': { params: { id: number }; result: BrokerActionResult }
   'broker.resume': { params: { id: number }; result: BrokerActionResult }
+  /** Starts a new, empty broker: the next id, the next free port after the highest; saved in the home. */
+  'broker.add': { params: NoParams; result: BrokerAddResult }
+  /**
+   * Decommissions a broker: refused (BROKER_NOT_EMPTY) while it holds replicas, unless `move`
+   * moves them to the other brokers first; then it stops, is unregistered, and leaves the home.
+   */
+  'broker.remove': { params: { id: number; move?: boolean }; result: BrokerRemoveResult }
 
   'cluster.status': { params: NoParams; result: ClusterStatusResult }
   'cluster.snapshot': { params: NoParams; result: ClusterSnapshot }

@@ -127,6 +127,17 @@ export function clusterHandlers(cluster: ClusterRuntime): ControlHandlers<Cluste
     'broker.pause': (params) => brokerAction(params.id, (id) => cluster.pauseBroker(id)),
     'broker.resume': (params) => brokerAction(params.id, (id) => cluster.resumeBroker(id)),
 
+    'broker.add': async () => {
+      const { id, port } = await cluster.addBroker()
+      const brokers = brokerList()
+      return { id, host: brokers.find((b) => b.id === id)?.host ?? '', port, controllerId: cluster.status().controllerId, brokers }
+    },
+    'broker.remove': async (params) => {
+      const id = int(params.id, 'id')!
+      await cluster.removeBroker(id)
+      return { id, moved: [], controllerId: cluster.status().controllerId, brokers: brokerList() }
+    },
+
     'cluster.status': () => {
       const status = cluster.status()
       return { ...status, brokers: brokerList(), ...clusterHealth(cluster), stuckReplicas: cluster.stuckReplicas() }

@@ -206,6 +206,20 @@ export class ClusterNode {
     return broker
   }
 
+  /**
+   * Takes broker `id` out of the node for good (`broker remove`): it leaves the node first, so no
+   * commit reaches it while it stops; then a clean stop and its store closed. Its registration is
+   * the controller's business.
+   */
+  async removeBroker(id: number): Promise<void> {
+    const broker = this.brokerById(id)
+    this.brokersById.delete(id)
+    // A store whose log dir failed may refuse to close cleanly: the broker is going all the same.
+    await broker.close().catch(() => undefined)
+    this.processes.get(id)?.kill?.()
+    this.processes.delete(id)
+  }
+
   /** Starts broker `id`: it registers (a new broker epoch) and its replicas follow the metadata. */
   async start(id: number): Promise<void> {
     await this.brokerById(id).start()

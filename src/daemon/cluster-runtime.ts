@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import type { Broker } from '../broker/broker.js'
 import { KafkaListener } from '../broker/listener.js'
@@ -20,7 +21,7 @@ import { MetadataImage } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../common/errors.js'
-import type { ConfiguredBroker } from '../common/daemon-config.js'
+import { BROKERS_MAX, type ConfiguredBroker } from '../common/daemon-config.js'
 import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, StuckReplica } from '../common/control-contract.js'
 import { describeFault } from '../common/fault-text.js'
 import type { Logger } from '../common/logger.js'
@@ -59,6 +60,10 @@ export interface ClusterRuntime {
   startBroker(id: number): Promise<void>
   pauseBroker(id: number): void
   resumeBroker(id: number): void
+  /** Starts a new, empty broker (the next id, the next free port after the highest), saved in the home. */
+  addBroker(): Promise<ConfiguredBroker>
+  /** Decommissions a broker; refused (BROKER_NOT_EMPTY) while it holds replicas. */
+  removeBroker(id: number): Promise<void>
   /** Moves leadership of a partition to another ISR member; returns the new leader. */
   failover(topic: string, partition: number, to?: number): Promise<{ from: number; to: number; leaderEpoch: number }>
   /** Preferred-leader election (all partitions, or one topic's); returns how many moved. */
@@ -83,6 +88,36 @@ export interface ClusterRuntime {
 }
 
 const CONTROLLER_TICK_MS = 200
+/** How many ports past the highest `broker add` tries before giving up. */
+const PORT_ATTEMPTS_MAX = 100
+
+/** The first port from `from` on that `host` lets a listener bind (it is closed again at once). */
+async function firstFreePort(host: string, from: number): Promise<number> {
+  for (let port = from; port < from + PORT_ATTEMPTS_MAX && port <= 65535; port++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer()
+      server.once('error', () => resolve(false))
+      server.listen(port, host, () => server.close(() => resolve(true)))
+    })
+    if (free) return port
+  }
+  throw new SluiceError('CONFLICT', `no free port for a new broker on ${host} from ${from} to ${Math.min(from + PORT_ATTEMPTS_MAX - 1, 65535)}`)
+}
+
+/** The partitions (TOPIC-PARTITION) with a replica on a broker. */
+function hostedBy(image: MetadataImage, brokerId: number): string[] {
+  const out: string[] = []
+  for (const t of image.topicsById.values()) for (const p of t.partitions) if (p.replicas.includes(brokerId)) out.push(`${t.name}-${p.partition}`)
+  return out
+}
+
+function notEmpty(brokerId: number, held: string[]): SluiceError {
+  const named = held.slice(0, 5).join(', ') + (held.length > 5 ? ` and ${held.length - 5} more` : '')
+  return new SluiceError(
+    'BROKER_NOT_EMPTY',
+    `broker ${brokerId} holds replicas of ${held.length} partition${held.length === 1 ? '' : 's'} (${named}); move them off first: \`sluice broker remove ${brokerId} --move\``,
+  )
+}
 const HWM_CHECKPOINT_INTERVAL_MS = 5_000
 
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
@@ -135,6 +170,7 @@ class DaemonCluster implements ClusterRuntime {
   private lastFailoverValue: FailoverMeasured | null = null
   /** Not while the brokers start: the elections of a restart are no failover anyone lived through. */
   private ready = false
+  private membershipQueue: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly opts: ClusterOptions,
@@ -176,11 +212,15 @@ class DaemonCluster implements ClusterRuntime {
     this.runtime.publish(...args)
   }
 
+  private brokerDir(brokerId: number): string {
+    return path.join(this.opts.home, 'brokers', String(brokerId))
+  }
+
   /** Every broker on its LevelDB store, started, then the node's timers. */
   async start(node: ClusterNode): Promise<void> {
     this.nodeValue = node
     const { opts } = this
-    const brokerDir = (brokerId: number): string => path.join(opts.home, 'brokers', String(brokerId))
+    const brokerDir = (brokerId: number): string => this.brokerDir(brokerId)
     const logDirs = (this.logDirs = new LogDirHealth({
       log: opts.log,
       dirOf: brokerDir,
@@ -280,6 +320,80 @@ class DaemonCluster implements ClusterRuntime {
     for (const p of this.node.ledBy(brokerId)) this.failovers.leaderBack(p.topic, p.partition, brokerId)
     this.opts.log.info('broker started', { broker: brokerId })
     this.event('broker.started', { broker: brokerId }, `broker ${brokerId} started`)
+  }
+
+  /** One change of the brokers at a time: two `broker add` must not pick the same id. */
+  private membership(change: () => Promise<void>): Promise<void> {
+    const run = this.membershipQueue.then(change)
+    this.membershipQueue = run.catch(() => undefined)
+    return run
+  }
+
+  private configuredBrokers(): ConfiguredBroker[] {
+    return [...this.ports].map(([id, port]) => ({ id, port })).sort((a, b) => a.id - b.id)
+  }
+
+  async addBroker(): Promise<ConfiguredBroker> {
+    let added!: ConfiguredBroker
+    await this.membership(async () => {
+      const { node, opts } = this
+      if (this.ports.size >= BROKERS_MAX) throw new SluiceError('CONFLICT', `the cluster has ${this.ports.size} brokers, the most sluice runs`)
+      const id = Math.max(...this.ports.keys()) + 1
+      const port = await firstFreePort(opts.host, Math.max(...this.ports.values()) + 1)
+      // A new broker is empty: whatever a broker of this id left behind (a removal cut short) goes.
+      fs.rmSync(this.brokerDir(id), { recursive: true, force: true })
+      const store = new LevelLogStore(this.brokerDir(id))
+      await store.open()
+      this.ports.set(id, port)
+      const broker = node.addBroker(id, { store, scheduler: realScheduler })
+      const listener = new KafkaListener(broker, this.faults)
+      this.listeners.set(id, listener)
+      this.logDirs!.watch(broker, store)
+      try {
+        await node.start(id)
+        await listener.listen()
+      } catch (error) {
+        await listener.close().catch(() => undefined)
+        await this.dropBroker(id)
+        throw error
+      }
+      opts.onBrokersChanged?.(this.configuredBrokers())
+      added = { id, port }
+      opts.log.info('broker added', { broker: id, port })
+      this.event('broker.added', { broker: id, host: opts.host, port }, `broker ${id} added at ${opts.host}:${port}`)
+    })
+    return added
+  }
+
+  /**
+   * Decommissions a broker that holds no replica: it is fenced (so no election or placement picks
+   * it), stopped, and leaves the home (its port, its data). Moving its replicas off first is the
+   * caller's part.
+   */
+  async removeBroker(brokerId: number): Promise<void> {
+    await this.membership(async () => {
+      const { node, opts } = this
+      this.broker(brokerId)
+      if (this.ports.size === 1) throw new SluiceError('CONFLICT', `broker ${brokerId} is the cluster's last broker`)
+      const held = hostedBy(node.image, brokerId)
+      if (held.length > 0) throw notEmpty(brokerId, held)
+      const reg = node.image.brokers.get(brokerId)
+      if (reg && !reg.fenced) check(await node.submit(() => node.controller.fenceBroker(brokerId, `broker ${brokerId} removed`)))
+      await this.listeners.get(brokerId)?.close()
+      await this.dropBroker(brokerId)
+      opts.onBrokersChanged?.(this.configuredBrokers())
+      fs.rmSync(this.brokerDir(brokerId), { recursive: true, force: true })
+      opts.log.info('broker removed', { broker: brokerId })
+      this.event('broker.removed', { broker: brokerId }, `broker ${brokerId} removed`)
+    })
+  }
+
+  /** Takes a broker out of the node, the listeners, the log dir watch and the ports. */
+  private async dropBroker(brokerId: number): Promise<void> {
+    this.listeners.delete(brokerId)
+    await this.logDirs!.forget(brokerId)
+    await this.node.removeBroker(brokerId)
+    this.ports.delete(brokerId)
   }
 
   pauseBroker(brokerId: number): void {

@@ -35,6 +35,8 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
         partitions: 0,
         recoveries: [],
       }),
+      addBroker: async () => ({ id: id + 1, port: port + 1 }),
+      removeBroker: async () => undefined,
       killBroker: async () => undefined,
       startBroker: async () => undefined,
       pauseBroker: () => undefined,

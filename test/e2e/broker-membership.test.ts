@@ -1,0 +1,84 @@
+/**
+ * Growing and shrinking the cluster through the CLI: `broker add` starts an empty broker that the
+ * controller places replicas on and that answers Kafka requests; `broker remove` is refused while
+ * the broker holds replicas and otherwise takes it out; the home keeps the brokers across a
+ * daemon restart (config.json), the removed one's data gone.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { control, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+
+interface Broker {
+  id: number
+  port: number
+  state: string
+  replicaOf: number
+}
+
+let d: TestDaemon
+
+beforeAll(async () => {
+  d = await startDaemon({ brokers: 2 })
+})
+
+afterAll(async () => {
+  if (d) await stopDaemon(d)
+})
+
+const run = (args: string[]) => sluice(args, { home: d.home, env: d.env })
+async function json<T>(args: string[]): Promise<T> {
+  const r = await run([...args, '--json'])
+  expect(r.exitCode, `${args.join(' ')}: ${r.stdout} ${r.stderr}`).toBe(0)
+  return JSON.parse(r.stdout) as T
+}
+// Not what is tested: straight through the control socket, sparing a CLI start.
+const brokers = async (): Promise<Broker[]> => (await control(d, 'broker.list', {})).brokers
+
+describe('broker add and remove', () => {
+  it('add: the next id on the next port, up, placed on and serving; remove: refused while it holds replicas, then gone', async () => {
+    const added = await json<{ id: number; port: number; brokers: Broker[] }>(['broker', 'add'])
+    expect(added.id).toBe(3)
+    expect(added.port).toBeGreaterThan(d.port + 1)
+    expect(added.brokers.map((b) => [b.id, b.state])).toEqual([[1, 'up'], [2, 'up'], [3, 'up']])
+
+    // The controller places on it: replication factor 3 needs all three brokers.
+    const created = await run(['topic', 'create', 'm-three', '--partitions', '1', '--replication-factor', '3'])
+    expect(created.exitCode, created.stderr).toBe(0)
+    // It answers Kafka requests (Metadata, on its own port).
+    const listed = await sluice(['topic', 'list', '--json', '--bootstrap-server', `127.0.0.1:${added.port}`], { home: d.home, env: d.env })
+    expect(listed.exitCode, listed.stderr).toBe(0)
+    expect(listed.stdout).toContain('m-three')
+
+    const refused = await run(['broker', 'remove', '3', '--json'])
+    expect(refused.exitCode).toBe(5)
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'BROKER_NOT_EMPTY', message: expect.stringMatching(/broker 3 holds replicas of 1 partition \(m-three-0\)/) })
+    expect((await brokers()).map((b) => b.id)).toEqual([1, 2, 3])
+
+    expect((await run(['topic', 'delete', 'm-three'])).exitCode).toBe(0)
+    const removed = await json<{ id: number; brokers: Broker[] }>(['broker', 'remove', '3'])
+    expect(removed.brokers.map((b) => b.id)).toEqual([1, 2])
+    expect(fs.existsSync(path.join(d.home, 'brokers', '3'))).toBe(false)
+
+    const missing = await run(['broker', 'remove', '9', '--json'])
+    expect(missing.exitCode).toBe(4)
+  })
+
+  it('the home keeps its brokers: an added one comes back after a restart, a removed one does not', async () => {
+    const three = await json<{ id: number; port: number }>(['broker', 'add'])
+    const four = await json<{ id: number; port: number }>(['broker', 'add'])
+    expect([three.id, four.id]).toEqual([3, 4])
+    await json(['broker', 'remove', '4'])
+    const config = JSON.parse(fs.readFileSync(path.join(d.home, 'config.json'), 'utf8')) as { brokers: { id: number; port: number }[] }
+    expect(config.brokers).toEqual([
+      { id: 1, port: d.port },
+      { id: 2, port: d.port + 1 },
+      { id: 3, port: three.port },
+    ])
+    expect((await run(['daemon', 'stop'])).exitCode).toBe(0)
+    const started = await json<{ brokers: { id: number; port: number }[] }>(['daemon', 'start'])
+    expect(started.brokers.map((b) => [b.id, b.port])).toEqual([[1, d.port], [2, d.port + 1], [3, three.port]])
+    const after = await brokers()
+    expect(after.map((b) => [b.id, b.state])).toEqual([[1, 'up'], [2, 'up'], [3, 'up']])
+  })
+})
