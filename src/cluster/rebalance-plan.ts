@@ -3,8 +3,9 @@
  * that spread replicas, then preferred leaders (the first replica), evenly over the given brokers,
  * with few moves. Pure and deterministic: the same partitions and brokers give the same plan.
  *
- * 1. Replicas on a broker that is not given (one being removed, one gone) move to the given
- *    broker with the fewest replicas that the partition does not have yet, in the same position.
+ * 1. Replicas on a broker to drain (one being removed, one gone) move to the given broker with
+ *    the fewest replicas that the partition does not have yet, in the same position. Replicas on
+ *    a broker neither given nor drained (one that is down for now) stay, and count for nothing.
  * 2. Unless draining only: while the most loaded broker holds two replicas more than the least
  *    loaded, one replica moves from the first to the second. Each such move lowers the imbalance
  *    by one, so no plan balances with fewer replica moves. The partition taken is one already
@@ -31,7 +32,9 @@ export interface PlannedMove {
 }
 
 export interface PlanOptions {
-  /** Only move replicas off brokers that are not given; no balancing. */
+  /** Brokers whose replicas all move off (to the given brokers). */
+  drain?: readonly number[]
+  /** Only drain; no balancing. */
   drainOnly?: boolean
 }
 
@@ -47,10 +50,11 @@ export function planRebalance(partitions: readonly PlanPartition[], brokers: rea
   const load = new Map(ids.map((id) => [id, 0]))
   for (const replicas of target) for (const id of replicas) if (load.has(id)) load.set(id, load.get(id)! + 1)
 
-  // 1. Off the brokers that are not given.
+  // 1. Off the brokers to drain.
+  const drain = new Set((opts.drain ?? []).filter((id) => !load.has(id)))
   target.forEach((replicas, i) => {
     replicas.forEach((id, slot) => {
-      if (load.has(id)) return
+      if (!drain.has(id)) return
       const to = leastLoaded(ids, load, (b) => !replicas.includes(b))
       if (to === undefined) return // fewer brokers than replicas: the partition keeps it
       replicas[slot] = to

@@ -137,8 +137,8 @@ export function clusterHandlers(cluster: ClusterRuntime): ControlHandlers<Cluste
     },
     'broker.remove': async (params) => {
       const id = int(params.id, 'id')!
-      await cluster.removeBroker(id)
-      return { id, moved: [], controllerId: cluster.status().controllerId, brokers: brokerList() }
+      const moved = await cluster.removeBroker(id, { move: params.move === true })
+      return { id, moved, controllerId: cluster.status().controllerId, brokers: brokerList() }
     },
 
     'cluster.status': () => {
@@ -194,6 +194,9 @@ export function clusterHandlers(cluster: ClusterRuntime): ControlHandlers<Cluste
       const moved = await cluster.electPreferredLeaders(topic)
       return { moved, moves: moved === 0 ? [] : leaderMoves(before, partitionStates()) }
     },
+
+    'cluster.rebalance': (params) => cluster.rebalance({ topic: str(params.topic, 'topic', false), dryRun: params.dryRun === true }),
+    'cluster.reassignments': () => ({ reassignments: cluster.reassignments() }),
 
     'fault.add': (params) => {
       const spec: unknown = params.spec

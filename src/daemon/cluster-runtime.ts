@@ -17,11 +17,12 @@ import { KafkaListener } from '../broker/listener.js'
 import type { TxnEvent } from '../broker/txn-coordinator.js'
 import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-tracker.js'
-import { MetadataImage } from '../cluster/metadata.js'
+import { MetadataImage, type PartitionInfo } from '../cluster/metadata.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../common/errors.js'
 import { BROKERS_MAX, type ConfiguredBroker } from '../common/daemon-config.js'
+import type { RebalanceMove, RebalanceResult, ReassignmentProgress } from '../common/control-contract.js'
 import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, StuckReplica } from '../common/control-contract.js'
 import { describeFault } from '../common/fault-text.js'
 import type { Logger } from '../common/logger.js'
@@ -32,6 +33,7 @@ import { DirectLink } from './links.js'
 import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
 import { realScheduler } from './real-scheduler.js'
+import { planMoves, reassignmentProgress, stillOn, submitMoves } from './rebalance.js'
 import { mergeByTime, RuntimeEvents } from './runtime-events.js'
 
 export interface ClusterOptions {
@@ -62,8 +64,15 @@ export interface ClusterRuntime {
   resumeBroker(id: number): void
   /** Starts a new, empty broker (the next id, the next free port after the highest), saved in the home. */
   addBroker(): Promise<ConfiguredBroker>
-  /** Decommissions a broker; refused (BROKER_NOT_EMPTY) while it holds replicas. */
-  removeBroker(id: number): Promise<void>
+  /**
+   * Decommissions a broker; refused (BROKER_NOT_EMPTY) while it holds replicas, unless `move`
+   * moves them to the other live brokers first (returned).
+   */
+  removeBroker(id: number, opts?: { move?: boolean }): Promise<RebalanceMove[]>
+  /** Plans moves spreading replicas and preferred leaders over the live brokers; submits them unless `dryRun`. */
+  rebalance(opts: { topic?: string; dryRun?: boolean }): Promise<RebalanceResult>
+  /** The reassignments in progress, with their copy progress. */
+  reassignments(): ReassignmentProgress[]
   /** Moves leadership of a partition to another ISR member; returns the new leader. */
   failover(topic: string, partition: number, to?: number): Promise<{ from: number; to: number; leaderEpoch: number }>
   /** Preferred-leader election (all partitions, or one topic's); returns how many moved. */
@@ -88,6 +97,9 @@ export interface ClusterRuntime {
 }
 
 const CONTROLLER_TICK_MS = 200
+/** How long `broker remove --move` waits for the replicas to move off, and how often it looks. */
+const MOVE_OFF_WAIT_MAX_MS = 10 * 60_000
+const MOVE_OFF_POLL_MS = 100
 /** How many ports past the highest `broker add` tries before giving up. */
 const PORT_ATTEMPTS_MAX = 100
 
@@ -104,10 +116,12 @@ async function firstFreePort(host: string, from: number): Promise<number> {
   throw new SluiceError('CONFLICT', `no free port for a new broker on ${host} from ${from} to ${Math.min(from + PORT_ATTEMPTS_MAX - 1, 65535)}`)
 }
 
-/** The partitions (TOPIC-PARTITION) with a replica on a broker. */
-function hostedBy(image: MetadataImage, brokerId: number): string[] {
+/** The partitions (TOPIC-PARTITION) with a replica on a broker (and that `also` picks, if given). */
+function hostedBy(image: MetadataImage, brokerId: number, also?: (topic: string, p: PartitionInfo) => boolean): string[] {
   const out: string[] = []
-  for (const t of image.topicsById.values()) for (const p of t.partitions) if (p.replicas.includes(brokerId)) out.push(`${t.name}-${p.partition}`)
+  for (const t of image.topicsById.values()) {
+    for (const p of t.partitions) if (p.replicas.includes(brokerId) && (also?.(t.name, p) ?? true)) out.push(`${t.name}-${p.partition}`)
+  }
   return out
 }
 
@@ -366,17 +380,19 @@ class DaemonCluster implements ClusterRuntime {
   }
 
   /**
-   * Decommissions a broker that holds no replica: it is fenced (so no election or placement picks
-   * it), stopped, and leaves the home (its port, its data). Moving its replicas off first is the
-   * caller's part.
+   * Decommissions a broker: with `move`, its replicas move to the other live brokers first (the
+   * call waits until no partition has it among its replicas); then it is fenced (so no election
+   * or placement picks it), stopped, and leaves the home (its port, its data).
    */
-  async removeBroker(brokerId: number): Promise<void> {
+  async removeBroker(brokerId: number, removeOpts: { move?: boolean } = {}): Promise<RebalanceMove[]> {
+    let moved: RebalanceMove[] = []
     await this.membership(async () => {
       const { node, opts } = this
       this.broker(brokerId)
       if (this.ports.size === 1) throw new SluiceError('CONFLICT', `broker ${brokerId} is the cluster's last broker`)
       const held = hostedBy(node.image, brokerId)
-      if (held.length > 0) throw notEmpty(brokerId, held)
+      if (held.length > 0 && !removeOpts.move) throw notEmpty(brokerId, held)
+      if (held.length > 0) moved = await this.moveOff(brokerId)
       const reg = node.image.brokers.get(brokerId)
       if (reg && !reg.fenced) check(await node.submit(() => node.controller.fenceBroker(brokerId, `broker ${brokerId} removed`)))
       await this.listeners.get(brokerId)?.close()
@@ -386,6 +402,44 @@ class DaemonCluster implements ClusterRuntime {
       opts.log.info('broker removed', { broker: brokerId })
       this.event('broker.removed', { broker: brokerId }, `broker ${brokerId} removed`)
     })
+    return moved
+  }
+
+  /** Moves every replica off a broker (to the least loaded live brokers) and waits until they moved. */
+  private async moveOff(brokerId: number): Promise<RebalanceMove[]> {
+    const { node } = this
+    const { moves } = planMoves(node, { drain: [brokerId], drainOnly: true })
+    const stuck = hostedBy(node.image, brokerId, (topic, p) => {
+      const m = moves.find((x) => x.topic === topic && x.partition === p.partition)
+      return (m ? m.to : p.replicas.filter((id) => !p.removingReplicas.includes(id))).includes(brokerId)
+    })
+    if (stuck.length > 0) {
+      throw new SluiceError('CONFLICT', `no live broker can take broker ${brokerId}'s replica of ${stuck.slice(0, 5).join(', ')}${stuck.length > 5 ? ' and more' : ''} (each other live broker holds one already); add a broker or start the stopped ones first`)
+    }
+    await submitMoves(node, moves)
+    const deadline = node.scheduler.nowMs() + MOVE_OFF_WAIT_MAX_MS
+    while (stillOn(node, brokerId)) {
+      if (node.scheduler.nowMs() > deadline) {
+        throw new SluiceError('CONFLICT', `broker ${brokerId}'s replicas are still moving after ${MOVE_OFF_WAIT_MAX_MS / 60_000} minutes (\`cluster rebalance\` shows them); try the removal again once they moved`)
+      }
+      await new Promise<void>((resolve) => node.scheduler.setTimer(resolve, MOVE_OFF_POLL_MS))
+    }
+    return moves
+  }
+
+  async rebalance(req: { topic?: string; dryRun?: boolean }): Promise<RebalanceResult> {
+    let result!: RebalanceResult
+    await this.membership(async () => {
+      if (req.topic !== undefined && !this.node.image.topicsByName.has(req.topic)) throw new SluiceError('NOT_FOUND', `no topic ${req.topic}`)
+      const { brokers, moves } = planMoves(this.node, { topic: req.topic })
+      if (!req.dryRun) await submitMoves(this.node, moves)
+      result = { brokers, moves, submitted: !req.dryRun && moves.length > 0 }
+    })
+    return result
+  }
+
+  reassignments(): ReassignmentProgress[] {
+    return reassignmentProgress(this.node)
   }
 
   /** Takes a broker out of the node, the listeners, the log dir watch and the ports. */

@@ -8,8 +8,8 @@ import { planRebalance, type PlanPartition } from '../../src/cluster/rebalance-p
 const topic = (name: string, assignment: number[][]): PlanPartition[] => assignment.map((replicas, partition) => ({ topic: name, partition, replicas }))
 
 /** The replica lists after applying a plan. */
-function after(partitions: PlanPartition[], brokers: number[], drainOnly = false): { lists: number[][]; moves: number } {
-  const moves = planRebalance(partitions, brokers, { drainOnly })
+function after(partitions: PlanPartition[], brokers: number[]): { lists: number[][]; moves: number } {
+  const moves = planRebalance(partitions, brokers)
   const lists = partitions.map((p) => moves.find((m) => m.topic === p.topic && m.partition === p.partition)?.to ?? [...p.replicas])
   return { lists, moves: moves.length }
 }
@@ -30,9 +30,9 @@ describe('cluster/rebalance-plan', () => {
     expect(planRebalance(topic('t', [[1, 2], [2, 3], [3, 1]]), [1, 2, 3])).toEqual([])
   })
 
-  it('drain only: the replicas of a broker not given move to the least loaded others, nothing else moves', () => {
-    const parts = topic('t', [[4, 1], [1, 2], [2, 4], [3, 1]])
-    const moves = planRebalance(parts, [1, 2, 3], { drainOnly: true })
+  it('drain only: the replicas of a broker drained move to the least loaded others; a broker down keeps its own', () => {
+    const parts = topic('t', [[4, 1], [1, 2], [2, 4], [3, 1], [5, 1]])
+    const moves = planRebalance(parts, [1, 2, 3], { drain: [4], drainOnly: true })
     expect(moves).toEqual([
       { topic: 't', partition: 0, from: [4, 1], to: [3, 1] },
       { topic: 't', partition: 2, from: [2, 4], to: [2, 3] },

@@ -2,12 +2,22 @@
  * Growing and shrinking the cluster through the CLI: `broker add` starts an empty broker that the
  * controller places replicas on and that answers Kafka requests; `broker remove` is refused while
  * the broker holds replicas and otherwise takes it out; the home keeps the brokers across a
- * daemon restart (config.json), the removed one's data gone.
+ * daemon restart (config.json), the removed one's data gone. `cluster rebalance` moves partitions
+ * onto an added broker (its plan first), `broker remove --move` moves them off again; the records
+ * stay. (Under a producer and a consumer group: rebalance-drill.test.ts.)
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { control, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+
+interface Move {
+  topic: string
+  partition: number
+  from: number[]
+  to: number[]
+  bytes: number
+}
 
 interface Broker {
   id: number
@@ -80,5 +90,36 @@ describe('broker add and remove', () => {
     expect(started.brokers.map((b) => [b.id, b.port])).toEqual([[1, d.port], [2, d.port + 1], [3, three.port]])
     const after = await brokers()
     expect(after.map((b) => [b.id, b.state])).toEqual([[1, 'up'], [2, 'up'], [3, 'up']])
+  })
+
+  it('remove --move moves a broker\'s replicas off first; cluster rebalance moves them onto an added broker (its plan first, --dry-run moves nothing); the records stay', async () => {
+    // Brokers 1, 2 and 3 (the previous test): the topic is placed on all three.
+    expect((await run(['topic', 'create', 'm-move', '--partitions', '3', '--replication-factor', '2'])).exitCode).toBe(0)
+    const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ n: i })).join('\n') + '\n'
+    expect((await sluice(['produce', 'm-move'], { home: d.home, env: d.env, input: lines })).exitCode).toBe(0)
+
+    const removed = await json<{ moved: Move[]; brokers: Broker[] }>(['broker', 'remove', '3', '--move'])
+    expect(removed.moved.length).toBeGreaterThan(0)
+    expect(removed.moved.every((m) => m.from.includes(3) && !m.to.includes(3))).toBe(true)
+    expect(removed.brokers.map((b) => [b.id, b.replicaOf])).toEqual([[1, 3], [2, 3]])
+
+    expect((await json<{ id: number }>(['broker', 'add'])).id).toBe(3)
+    const dry = await json<{ moves: Move[]; submitted: boolean; completed: boolean }>(['cluster', 'rebalance', '--dry-run'])
+    expect(dry).toMatchObject({ submitted: false, completed: false })
+    expect(dry.moves.filter((m) => m.to.includes(3))).toHaveLength(2)
+    expect(dry.moves.filter((m) => m.to.includes(3)).every((m) => m.bytes > 0)).toBe(true)
+    expect((await brokers()).find((b) => b.id === 3)!.replicaOf).toBe(0)
+
+    const done = await json<{ moves: Move[]; completed: boolean }>(['cluster', 'rebalance'])
+    expect(done.completed).toBe(true)
+    expect(done.moves).toEqual(dry.moves)
+    expect((await brokers()).map((b) => b.replicaOf)).toEqual([2, 2, 2])
+    const events = await run(['cluster', 'events'])
+    expect(events.stdout).toMatch(/"type":"reassign.completed"/)
+    expect(events.stdout).toMatch(/"type":"broker.added"/)
+
+    const read = await run(['consume', 'm-move', '--from', 'earliest', '--max', '30', '--format', 'value'])
+    expect(read.exitCode, read.stderr).toBe(0)
+    expect(read.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { n: number }).n).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i))
   })
 })
