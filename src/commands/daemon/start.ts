@@ -20,7 +20,7 @@ export default class DaemonStart extends BaseCommand<typeof DaemonStart> {
   static override summary = 'Start the local daemon: a simulated Kafka cluster on 127.0.0.1.'
   static override description = `Starts the daemon in the background and returns once every broker accepts connections, printing the bootstrap address on stdout.
 A new home gets --brokers brokers numbered from --first-broker-id, the first on --port and each next one on the next port (flags, else $SLUICE_BROKERS / $SLUICE_FIRST_BROKER_ID / $SLUICE_PORT, else 3 brokers from id 1 on port 9092).
-A home that has run keeps its brokers (saved in its config.json): --port moves them all, --brokers and --first-broker-id apply to a new home only.
+A home that has run keeps its brokers (saved in its config.json; \`broker add\` and \`broker remove\` change them): --port moves them all, --brokers and --first-broker-id apply to a new home only.
 Starting a daemon that is already running changes nothing and exits 0.`
   static override examples = [
     '<%= config.bin %> daemon start',
@@ -77,7 +77,7 @@ Starting a daemon that is already running changes nothing and exits 0.`
     ].filter((f) => f !== '')
     if (asked.length > 0) {
       const why = started
-        ? 'the home keeps its brokers'
+        ? 'the home keeps its brokers (`broker add` and `broker remove` change them)'
         : 'stop the daemon first to change them'
       this.note(`${asked.join(' and ')} not applied: ${why}`)
     }
