@@ -372,6 +372,8 @@ class DaemonCluster implements ClusterRuntime {
         await node.start(id)
         await listener.listen()
       } catch (error) {
+        // Registered but not serving: fenced at once rather than at its session timeout.
+        if (node.image.brokers.get(id)?.fenced === false) await node.submit(() => node.controller.fenceBroker(id, `broker ${id} failed to start`)).catch(() => undefined)
         await listener.close().catch(() => undefined)
         await this.dropBroker(id)
         throw error
