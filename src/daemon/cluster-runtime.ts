@@ -2,29 +2,28 @@
  * The daemon's cluster: the cluster node (daemon/cluster-node.ts) built with real parts (real
  * time, a controller seed drawn here, a LevelDB store per broker, the metadata log file, direct
  * links through the fault injector), with what only the daemon has around it: a Kafka listener
- * per broker, log dir health, faults, failover measures and runtime events. This is the I/O
- * edge: real time, real randomness, real files and sockets.
+ * per broker, log dir health, faults, failover measures and runtime events, and brokers added,
+ * removed and rebalanced (broker-membership.ts). This is the I/O edge: real time, real
+ * randomness, real files and sockets.
  *
  * The daemon lifecycle (lock, pid file, control socket, logs) calls startCluster() once and
  * close() on a graceful stop.
  */
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import type { Broker } from '../broker/broker.js'
 import { KafkaListener } from '../broker/listener.js'
 import type { TxnEvent } from '../broker/txn-coordinator.js'
 import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-tracker.js'
-import { MetadataImage, type PartitionInfo } from '../cluster/metadata.js'
+import { MetadataImage } from '../cluster/metadata.js'
 import type { OngoingReassignment, ReassignmentFilter, ReassignmentRequest, ReassignmentResult } from '../cluster/reassignment.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../common/errors.js'
-import { BROKERS_MAX, type ConfiguredBroker } from '../common/daemon-config.js'
-import type { RebalanceMove, RebalanceResult, ReassignmentProgress } from '../common/control-contract.js'
-import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, StuckReplica } from '../common/control-contract.js'
+import type { ConfiguredBroker } from '../common/daemon-config.js'
+import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, RebalanceMove, RebalanceResult, ReassignmentProgress, StuckReplica } from '../common/control-contract.js'
 import { describeFault } from '../common/fault-text.js'
 import type { Logger } from '../common/logger.js'
 import { partitionSnapshots, statusOf, stuckReplicasOf } from './cluster-snapshots.js'
@@ -34,7 +33,8 @@ import { DirectLink } from './links.js'
 import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
 import { realScheduler } from './real-scheduler.js'
-import { planMoves, reassignmentProgress, stillOn, submitMoves } from './rebalance.js'
+import { reassignmentProgress } from './rebalance.js'
+import { BrokerMembership } from './broker-membership.js'
 import { mergeByTime, RuntimeEvents } from './runtime-events.js'
 
 export interface ClusterOptions {
@@ -102,41 +102,6 @@ export interface ClusterRuntime {
 }
 
 const CONTROLLER_TICK_MS = 200
-/** How long `broker remove --move` waits for the replicas to move off, and how often it looks. */
-const MOVE_OFF_WAIT_MAX_MS = 10 * 60_000
-const MOVE_OFF_POLL_MS = 100
-/** How many ports past the highest `broker add` tries before giving up. */
-const PORT_ATTEMPTS_MAX = 100
-
-/** The first port from `from` on that `host` lets a listener bind (it is closed again at once). */
-async function firstFreePort(host: string, from: number): Promise<number> {
-  for (let port = from; port < from + PORT_ATTEMPTS_MAX && port <= 65535; port++) {
-    const free = await new Promise<boolean>((resolve) => {
-      const server = net.createServer()
-      server.once('error', () => resolve(false))
-      server.listen(port, host, () => server.close(() => resolve(true)))
-    })
-    if (free) return port
-  }
-  throw new SluiceError('CONFLICT', `no free port for a new broker on ${host} from ${from} to ${Math.min(from + PORT_ATTEMPTS_MAX - 1, 65535)}`)
-}
-
-/** The partitions (TOPIC-PARTITION) with a replica on a broker (and that `also` picks, if given). */
-function hostedBy(image: MetadataImage, brokerId: number, also?: (topic: string, p: PartitionInfo) => boolean): string[] {
-  const out: string[] = []
-  for (const t of image.topicsById.values()) {
-    for (const p of t.partitions) if (p.replicas.includes(brokerId) && (also?.(t.name, p) ?? true)) out.push(`${t.name}-${p.partition}`)
-  }
-  return out
-}
-
-function notEmpty(brokerId: number, held: string[]): SluiceError {
-  const named = held.slice(0, 5).join(', ') + (held.length > 5 ? ` and ${held.length - 5} more` : '')
-  return new SluiceError(
-    'BROKER_NOT_EMPTY',
-    `broker ${brokerId} holds replicas of ${held.length} partition${held.length === 1 ? '' : 's'} (${named}); move them off first: \`sluice broker remove ${brokerId} --move\``,
-  )
-}
 const HWM_CHECKPOINT_INTERVAL_MS = 5_000
 
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
@@ -189,7 +154,7 @@ class DaemonCluster implements ClusterRuntime {
   private lastFailoverValue: FailoverMeasured | null = null
   /** Not while the brokers start: the elections of a restart are no failover anyone lived through. */
   private ready = false
-  private membershipQueue: Promise<void> = Promise.resolve()
+  private membersValue: BrokerMembership | null = null
 
   constructor(
     private readonly opts: ClusterOptions,
@@ -207,6 +172,11 @@ class DaemonCluster implements ClusterRuntime {
         this.event('failover.measured', { ...m }, m.message)
       },
     })
+  }
+
+  private get members(): BrokerMembership {
+    if (!this.membersValue) throw new Error('the cluster is not started')
+    return this.membersValue
   }
 
   private get node(): ClusterNode {
@@ -268,6 +238,19 @@ class DaemonCluster implements ClusterRuntime {
       await node.close().catch(() => undefined)
       throw error
     }
+    this.membersValue = new BrokerMembership({
+      node,
+      host: opts.host,
+      ports: this.ports,
+      listeners: this.listeners,
+      faults: this.faults,
+      logDirs,
+      brokerDir,
+      broker: (id) => this.broker(id),
+      log: opts.log,
+      event: (...args) => this.event(...args),
+      onBrokersChanged: opts.onBrokersChanged,
+    })
     this.ready = true
     opts.log.info('cluster ready', { brokers: opts.brokers.length, bootstrap: this.bootstrap, clusterId: node.clusterId })
     node.startTimers()
@@ -341,120 +324,20 @@ class DaemonCluster implements ClusterRuntime {
     this.event('broker.started', { broker: brokerId }, `broker ${brokerId} started`)
   }
 
-  /** One change of the brokers at a time: two `broker add` must not pick the same id. */
-  private membership(change: () => Promise<void>): Promise<void> {
-    const run = this.membershipQueue.then(change)
-    this.membershipQueue = run.catch(() => undefined)
-    return run
+  addBroker(): Promise<ConfiguredBroker> {
+    return this.members.add()
   }
 
-  private configuredBrokers(): ConfiguredBroker[] {
-    return [...this.ports].map(([id, port]) => ({ id, port })).sort((a, b) => a.id - b.id)
+  removeBroker(brokerId: number, removeOpts: { move?: boolean } = {}): Promise<RebalanceMove[]> {
+    return this.members.remove(brokerId, removeOpts)
   }
 
-  async addBroker(): Promise<ConfiguredBroker> {
-    let added!: ConfiguredBroker
-    await this.membership(async () => {
-      const { node, opts } = this
-      if (this.ports.size >= BROKERS_MAX) throw new SluiceError('CONFLICT', `the cluster has ${this.ports.size} brokers, the most sluice runs`)
-      const id = Math.max(...this.ports.keys()) + 1
-      const port = await firstFreePort(opts.host, Math.max(...this.ports.values()) + 1)
-      // A new broker is empty: whatever a broker of this id left behind (a removal cut short) goes.
-      fs.rmSync(this.brokerDir(id), { recursive: true, force: true })
-      const store = new LevelLogStore(this.brokerDir(id))
-      await store.open()
-      this.ports.set(id, port)
-      const broker = node.addBroker(id, { store, scheduler: realScheduler })
-      const listener = new KafkaListener(broker, this.faults)
-      this.listeners.set(id, listener)
-      this.logDirs!.watch(broker, store)
-      try {
-        await node.start(id)
-        await listener.listen()
-      } catch (error) {
-        // Registered but not serving: fenced at once rather than at its session timeout.
-        if (node.image.brokers.get(id)?.fenced === false) await node.submit(() => node.controller.fenceBroker(id, `broker ${id} failed to start`)).catch(() => undefined)
-        await listener.close().catch(() => undefined)
-        await this.dropBroker(id)
-        throw error
-      }
-      opts.onBrokersChanged?.(this.configuredBrokers())
-      added = { id, port }
-      opts.log.info('broker added', { broker: id, port })
-      this.event('broker.added', { broker: id, host: opts.host, port }, `broker ${id} added at ${opts.host}:${port}`)
-    })
-    return added
-  }
-
-  /**
-   * Decommissions a broker: with `move`, its replicas move to the other live brokers first (the
-   * call waits until no partition has it among its replicas); then it is fenced (so no election
-   * or placement picks it), stopped, and leaves the home (its port, its data).
-   */
-  async removeBroker(brokerId: number, removeOpts: { move?: boolean } = {}): Promise<RebalanceMove[]> {
-    let moved: RebalanceMove[] = []
-    await this.membership(async () => {
-      const { node, opts } = this
-      this.broker(brokerId)
-      if (this.ports.size === 1) throw new SluiceError('CONFLICT', `broker ${brokerId} is the cluster's last broker`)
-      const held = hostedBy(node.image, brokerId)
-      if (held.length > 0 && !removeOpts.move) throw notEmpty(brokerId, held)
-      if (held.length > 0) moved = await this.moveOff(brokerId)
-      const reg = node.image.brokers.get(brokerId)
-      if (reg && !reg.fenced) check(await node.submit(() => node.controller.fenceBroker(brokerId, `broker ${brokerId} removed`)))
-      await this.listeners.get(brokerId)?.close()
-      await this.dropBroker(brokerId)
-      opts.onBrokersChanged?.(this.configuredBrokers())
-      fs.rmSync(this.brokerDir(brokerId), { recursive: true, force: true })
-      opts.log.info('broker removed', { broker: brokerId })
-      this.event('broker.removed', { broker: brokerId }, `broker ${brokerId} removed`)
-    })
-    return moved
-  }
-
-  /** Moves every replica off a broker (to the least loaded live brokers) and waits until they moved. */
-  private async moveOff(brokerId: number): Promise<RebalanceMove[]> {
-    const { node } = this
-    const { moves } = planMoves(node, { drain: [brokerId], drainOnly: true })
-    const stuck = hostedBy(node.image, brokerId, (topic, p) => {
-      const m = moves.find((x) => x.topic === topic && x.partition === p.partition)
-      return (m ? m.to : p.replicas.filter((id) => !p.removingReplicas.includes(id))).includes(brokerId)
-    })
-    if (stuck.length > 0) {
-      throw new SluiceError('CONFLICT', `no live broker can take broker ${brokerId}'s replica of ${stuck.slice(0, 5).join(', ')}${stuck.length > 5 ? ' and more' : ''} (each other live broker holds one already); add a broker or start the stopped ones first`)
-    }
-    await submitMoves(node, moves)
-    const deadline = node.scheduler.nowMs() + MOVE_OFF_WAIT_MAX_MS
-    while (stillOn(node, brokerId)) {
-      if (node.scheduler.nowMs() > deadline) {
-        throw new SluiceError('CONFLICT', `broker ${brokerId}'s replicas are still moving after ${MOVE_OFF_WAIT_MAX_MS / 60_000} minutes (\`cluster rebalance\` shows them); try the removal again once they moved`)
-      }
-      await new Promise<void>((resolve) => node.scheduler.setTimer(resolve, MOVE_OFF_POLL_MS))
-    }
-    return moves
-  }
-
-  async rebalance(req: { topic?: string; dryRun?: boolean }): Promise<RebalanceResult> {
-    let result!: RebalanceResult
-    await this.membership(async () => {
-      if (req.topic !== undefined && !this.node.image.topicsByName.has(req.topic)) throw new SluiceError('NOT_FOUND', `no topic ${req.topic}`)
-      const { brokers, moves } = planMoves(this.node, { topic: req.topic })
-      if (!req.dryRun) await submitMoves(this.node, moves)
-      result = { brokers, moves, submitted: !req.dryRun && moves.length > 0 }
-    })
-    return result
+  rebalance(req: { topic?: string; dryRun?: boolean }): Promise<RebalanceResult> {
+    return this.members.rebalance(req)
   }
 
   reassignments(): ReassignmentProgress[] {
     return reassignmentProgress(this.node)
-  }
-
-  /** Takes a broker out of the node, the listeners, the log dir watch and the ports. */
-  private async dropBroker(brokerId: number): Promise<void> {
-    this.listeners.delete(brokerId)
-    await this.logDirs!.forget(brokerId)
-    await this.node.removeBroker(brokerId)
-    this.ports.delete(brokerId)
   }
 
   pauseBroker(brokerId: number): void {
