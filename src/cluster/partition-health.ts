@@ -15,29 +15,36 @@ export interface HealthInput {
   leader: number
   isr: readonly number[]
   replicas: readonly number[]
+  /** The replicas a reassignment in progress removes (not counted as missing from the ISR). */
+  removingReplicas?: readonly number[]
   /** Followers that keep truncating and refetching the same records. */
   stuckReplicas?: readonly number[]
-  /** A reassignment in progress: `replicas` is then the union of the old and the target replicas. */
+  /** The replicas a reassignment in progress adds (`replicas` is then the union of old and target). */
   addingReplicas?: readonly number[]
-  removingReplicas?: readonly number[]
 }
 
 /**
  * Offline: no leader. Leader down: its leader's broker is killed, paused or has its log dir
  * offline and is not yet fenced. Replica stuck: a follower keeps truncating and refetching the
  * same records (it stays in the ISR, so acks=all writes wait on it). Under-replicated: an ISR
- * smaller than the replicas it keeps (during a move, the replicas being removed do not count).
- * Moving: a reassignment in progress, its new replicas catching up. The first that applies, in
- * that order.
+ * smaller than the replication factor (isUnderReplicated). Moving: a reassignment in progress,
+ * its new replicas catching up. The first that applies, in that order.
  */
 export function partitionHealth(p: HealthInput, downBrokers?: ReadonlySet<number>): PartitionHealth {
   if (p.leader < 0) return 'offline'
   if (downBrokers?.has(p.leader)) return 'leader-down'
   if ((p.stuckReplicas?.length ?? 0) > 0) return 'replica-stuck'
-  const kept = p.replicas.filter((id) => !(p.removingReplicas ?? []).includes(id))
-  if (kept.some((id) => !p.isr.includes(id) && !(p.addingReplicas ?? []).includes(id))) return 'under-replicated'
+  if (isUnderReplicated(p)) return 'under-replicated'
   if ((p.addingReplicas?.length ?? 0) > 0 || (p.removingReplicas?.length ?? 0) > 0) return 'moving'
   return 'ok'
+}
+
+/**
+ * An ISR smaller than the replication factor, as Kafka counts it: during a reassignment, the
+ * replicas without those being removed (the replica set is then the union of old and target).
+ */
+export function isUnderReplicated(p: Pick<HealthInput, 'isr' | 'replicas' | 'removingReplicas'>): boolean {
+  return p.isr.length < p.replicas.length - (p.removingReplicas?.length ?? 0)
 }
 
 /** Brokers that are killed, paused or whose log dir is offline: their leaderships serve nobody until they are fenced. */
