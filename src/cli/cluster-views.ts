@@ -5,7 +5,8 @@
  */
 import { SluiceError } from '../common/errors.js'
 import { describeFault } from '../common/fault-text.js'
-import type { BrokerInfo, Fault, LeaderMove, PartitionState, RecoveryStatus } from '../common/control-contract.js'
+import type { BrokerInfo, Fault, LeaderMove, PartitionState, RebalanceMove, RecoveryStatus } from '../common/control-contract.js'
+import { formatBytes } from '../client/produce/summary.js'
 import { formatTable } from './table.js'
 
 /**
@@ -66,6 +67,14 @@ export function brokerTable(brokers: BrokerInfo[], controllerId: number): string
 /** One line per broker whose log dir is offline, with the reason (under the brokers table). */
 export function logDirLines(brokers: ReadonlyArray<{ id: number; logDirError: string | null }>): string[] {
   return brokers.flatMap((b) => (b.logDirError ? [`broker ${b.id}: log dir offline: ${b.logDirError}`] : []))
+}
+
+/** A rebalance plan (`cluster rebalance`, `broker remove --move`): replicas from -> to, and the bytes each move copies. */
+export function replicaMovesTable(moves: readonly RebalanceMove[]): string {
+  return formatTable(
+    ['topic', 'partition', 'replicas', 'to', 'copies'],
+    moves.map((m) => [m.topic, m.partition, m.from.join(','), m.to.join(','), m.bytes === 0 && m.to.every((id) => m.from.includes(id)) ? 'reorder' : formatBytes(m.bytes)]),
+  )
 }
 
 /** The partitions table of `cluster partitions` and `cluster status`. */

@@ -10,7 +10,15 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SluiceError, usageError } from '../common/errors.js'
-import { checkConfig, DEFAULT_CONFIG, readConfig, type DaemonConfig } from '../common/daemon-config.js'
+import {
+  brokersOfShape,
+  checkConfig,
+  checkShape,
+  DEFAULT_HOST,
+  DEFAULT_SHAPE,
+  readConfig,
+  type DaemonConfig,
+} from '../common/daemon-config.js'
 import type { DaemonStatus } from '../common/control-contract.js'
 import { daemonArgs, daemonEntryPath, DAEMON_EXIT_LOCK_HELD } from '../common/daemon-entry.js'
 import { secureHome } from '../common/home-mode.js'
@@ -55,18 +63,35 @@ export interface ConfigInput {
   home: string
   brokers?: number
   port?: number
+  firstBrokerId?: number
   kafkaDefaults?: boolean
   env?: NodeJS.ProcessEnv
 }
 
-/** Flags, then SLUICE_BROKERS / SLUICE_PORT, then <home>/config.json, then 3 brokers on 9092. */
+/**
+ * The brokers the daemon starts with. A home that has run keeps its brokers (<home>/config.json:
+ * `broker add` and `broker remove` change them); a port (flag, then SLUICE_PORT) moves them all,
+ * keeping their spacing. A new home's brokers come from the shape: each of count, port and first
+ * id from the flag, then SLUICE_BROKERS / SLUICE_PORT / SLUICE_FIRST_BROKER_ID, then 3 brokers
+ * from id 1 on port 9092.
+ */
 export function resolveDaemonConfig(input: ConfigInput): DaemonConfig {
   const env = input.env ?? process.env
   const saved = readConfig(homePaths(input.home).config)
-  const config: DaemonConfig = {
-    brokers: input.brokers ?? envInt(env, 'SLUICE_BROKERS') ?? saved.brokers ?? DEFAULT_CONFIG.brokers,
-    port: input.port ?? envInt(env, 'SLUICE_PORT') ?? saved.port ?? DEFAULT_CONFIG.port,
-    host: saved.host ?? DEFAULT_CONFIG.host,
+  const host = saved.host ?? DEFAULT_HOST
+  const port = input.port ?? envInt(env, 'SLUICE_PORT')
+  // Read even when the home has its brokers: a malformed variable is an error all the same.
+  const count = input.brokers ?? envInt(env, 'SLUICE_BROKERS')
+  const firstBrokerId = input.firstBrokerId ?? envInt(env, 'SLUICE_FIRST_BROKER_ID')
+  let config: DaemonConfig
+  if (saved.brokers) {
+    const shift = port === undefined ? 0 : port - saved.brokers[0]!.port
+    config = { host, brokers: saved.brokers.map((b) => ({ id: b.id, port: b.port + shift })) }
+  } else {
+    const shape = { brokers: count ?? DEFAULT_SHAPE.brokers, port: port ?? DEFAULT_SHAPE.port, firstBrokerId: firstBrokerId ?? DEFAULT_SHAPE.firstBrokerId }
+    const problem = checkShape(shape)
+    if (problem) throw usageError(problem)
+    config = { host, brokers: brokersOfShape(shape) }
   }
   const kafkaDefaults = input.kafkaDefaults ?? saved.kafkaDefaults
   if (kafkaDefaults !== undefined) config.kafkaDefaults = kafkaDefaults
@@ -137,6 +162,7 @@ export interface StartOptions {
   /** Flags given on the command line; the rest comes from env, config file, defaults. */
   brokers?: number
   port?: number
+  firstBrokerId?: number
   kafkaDefaults?: boolean
   timeoutMs?: number
 }
@@ -182,7 +208,7 @@ export async function startDaemon(opts: StartOptions): Promise<StartResult> {
         child = undefined
       }
       if (!child && status?.state !== 'starting' && lockHolder(paths.pidFile) === undefined) {
-        config ??= resolveDaemonConfig({ home: paths.home, brokers: opts.brokers, port: opts.port, kafkaDefaults: opts.kafkaDefaults })
+        config ??= resolveDaemonConfig({ home: paths.home, brokers: opts.brokers, port: opts.port, firstBrokerId: opts.firstBrokerId, kafkaDefaults: opts.kafkaDefaults })
         // The home is private to its user (record data, and a control socket that can stop the daemon).
         const homeNote = secureHome(paths.home)
         if (homeNote) process.stderr.write(`sluice: ${homeNote}\n`)

@@ -78,7 +78,7 @@ async function localAddresses(home: string): Promise<Array<{ host: string; port:
   const status = await probeDaemon(home, { timeoutMs: 2_000 })
   if (status?.cluster) return status.cluster.brokers.map(({ host, port }) => ({ host, port }))
   const config = resolveDaemonConfig({ home })
-  return Array.from({ length: config.brokers }, (_, i) => ({ host: config.host, port: config.port + i }))
+  return config.brokers.map(({ port }) => ({ host: config.host, port }))
 }
 
 /**

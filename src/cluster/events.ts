@@ -34,7 +34,7 @@ export interface ClusterEvent {
 
 /**
  * Events of the running daemon that are not metadata records: broker lifecycle actions, faults,
- * failover measurements, and transactions. Kept in memory (the last RUNTIME_EVENTS_MAX), so a restart
+ * failover measurements, and transactions; brokers added and removed. Kept in memory (the last RUNTIME_EVENTS_MAX), so a restart
  * forgets them.
  */
 export type RuntimeEventType =
@@ -44,6 +44,8 @@ export type RuntimeEventType =
   | 'broker.resumed'
   | 'broker.logdir.offline'
   | 'broker.logdir.online'
+  | 'broker.added'
+  | 'broker.removed'
   | 'fault.added'
   | 'fault.cleared'
   | 'failover.measured'

@@ -8,7 +8,7 @@
  * they look led.
  */
 
-export type PartitionHealth = 'ok' | 'under-replicated' | 'replica-stuck' | 'leader-down' | 'offline'
+export type PartitionHealth = 'ok' | 'moving' | 'under-replicated' | 'replica-stuck' | 'leader-down' | 'offline'
 
 /** What the health of a partition is judged from. */
 export interface HealthInput {
@@ -19,19 +19,23 @@ export interface HealthInput {
   removingReplicas?: readonly number[]
   /** Followers that keep truncating and refetching the same records. */
   stuckReplicas?: readonly number[]
+  /** The replicas a reassignment in progress adds (`replicas` is then the union of old and target). */
+  addingReplicas?: readonly number[]
 }
 
 /**
  * Offline: no leader. Leader down: its leader's broker is killed, paused or has its log dir
  * offline and is not yet fenced. Replica stuck: a follower keeps truncating and refetching the
  * same records (it stays in the ISR, so acks=all writes wait on it). Under-replicated: an ISR
- * smaller than the replication factor (isUnderReplicated). The first that applies, in that order.
+ * smaller than the replication factor (isUnderReplicated). Moving: a reassignment in progress,
+ * its new replicas catching up. The first that applies, in that order.
  */
 export function partitionHealth(p: HealthInput, downBrokers?: ReadonlySet<number>): PartitionHealth {
   if (p.leader < 0) return 'offline'
   if (downBrokers?.has(p.leader)) return 'leader-down'
   if ((p.stuckReplicas?.length ?? 0) > 0) return 'replica-stuck'
   if (isUnderReplicated(p)) return 'under-replicated'
+  if ((p.addingReplicas?.length ?? 0) > 0 || (p.removingReplicas?.length ?? 0) > 0) return 'moving'
   return 'ok'
 }
 

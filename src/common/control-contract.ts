@@ -212,6 +212,60 @@ export interface BrokerActionResult {
   brokers: BrokerInfo[]
 }
 
+/** A partition's replicas moved by `broker remove --move` (or a rebalance): the replica set before and after. */
+export interface ReplicaMove {
+  topic: string
+  partition: number
+  from: number[]
+  to: number[]
+}
+
+/** A move of a rebalance plan, with the bytes it copies: the leader's log size for each replica it adds. */
+export interface RebalanceMove extends ReplicaMove {
+  bytes: number
+}
+
+/** The answer of `cluster.rebalance`: the live brokers it spreads over, the plan, and whether it was submitted. */
+export interface RebalanceResult {
+  brokers: number[]
+  moves: RebalanceMove[]
+  submitted: boolean
+}
+
+/** A reassignment in progress, with how far each replica being added has copied. */
+export interface ReassignmentProgress {
+  topic: string
+  partition: number
+  /** The union of the old and the target replicas. */
+  replicas: number[]
+  addingReplicas: number[]
+  removingReplicas: number[]
+  isr: number[]
+  leader: number
+  /** The leader's; -1 and 0 when the leader is down. */
+  leaderLogEndOffset: number
+  leaderBytes: number
+  /** Each replica being added: its log end offset and size (null when its broker is down or has not opened the log), and whether it is in sync. */
+  adding: { broker: number; logEndOffset: number | null; bytes: number | null; inIsr: boolean }[]
+}
+
+/** The answer of `broker.add`: the new broker, and every broker after it. */
+export interface BrokerAddResult {
+  id: number
+  host: string
+  port: number
+  controllerId: number
+  brokers: BrokerInfo[]
+}
+
+/** The answer of `broker.remove`: the replicas moved off it first (with `move`), and every broker after. */
+export interface BrokerRemoveResult {
+  id: number
+  moved: RebalanceMove[]
+  controllerId: number
+  brokers: BrokerInfo[]
+}
+
 export interface FailoverResult {
   moves: LeaderMove[]
 }
@@ -270,6 +324,13 @@ export type ControlMethods = {
   'broker.start': { params: { id: number }; result: BrokerActionResult }
   'broker.pause': { params: { id: number }; result: BrokerActionResult }
   'broker.resume': { params: { id: number }; result: BrokerActionResult }
+  /** Starts a new, empty broker: the next id, the next free port after the highest; saved in the home. */
+  'broker.add': { params: NoParams; result: BrokerAddResult }
+  /**
+   * Decommissions a broker: refused (BROKER_NOT_EMPTY) while it holds replicas, unless `move`
+   * moves them to the other brokers first; then it stops, is unregistered, and leaves the home.
+   */
+  'broker.remove': { params: { id: number; move?: boolean }; result: BrokerRemoveResult }
 
   'cluster.status': { params: NoParams; result: ClusterStatusResult }
   'cluster.snapshot': { params: NoParams; result: ClusterSnapshot }
@@ -280,6 +341,13 @@ export type ControlMethods = {
   'cluster.failover': { params: { topic: string; partition?: number; to?: number }; result: FailoverResult }
   /** Preferred-leader election, of every partition or one topic's. */
   'cluster.elect-leaders': { params: { topic?: string }; result: ElectLeadersResult }
+  /**
+   * Plans moves that spread replicas, then preferred leaders, evenly over the live brokers (every
+   * partition, or one topic's), and submits them as reassignments unless `dryRun`.
+   */
+  'cluster.rebalance': { params: { topic?: string; dryRun?: boolean }; result: RebalanceResult }
+  /** The reassignments in progress, with the bytes each replica being added has copied. */
+  'cluster.reassignments': { params: NoParams; result: { reassignments: ReassignmentProgress[] } }
 
   'fault.add': { params: { spec: FaultSpec; seed?: number }; result: { fault: Fault } }
   'fault.list': { params: NoParams; result: { faults: Fault[] } }

@@ -1,35 +1,93 @@
 /**
- * The home's saved cluster shape (`<home>/config.json`), written at the first start so that later
- * starts, and commands that start the daemon on first use, bring the same cluster back.
+ * The home's brokers (`<home>/config.json`): which broker ids the daemon runs and the port of
+ * each. Written by the daemon once its cluster is up and at every change of its brokers, so that
+ * later starts, and commands that start the daemon on first use, bring the same brokers back. A
+ * new home's brokers come from a shape (how many, the port and id of the first; consecutive after it).
  */
 import fs from 'node:fs'
 import { SluiceError } from './errors.js'
 
-export interface DaemonConfig {
-  brokers: number
+/** One broker of the home: its id (Kafka's node.id) and the port its listener binds. */
+export interface ConfiguredBroker {
+  id: number
   port: number
+}
+
+export interface DaemonConfig {
   host: string
+  /** Sorted by id; the first one's address is the bootstrap address. */
+  brokers: ConfiguredBroker[]
   /** Kafka's defaults instead of sluice's own (`daemon start --kafka-defaults`); saved for the home. */
   kafkaDefaults?: boolean
 }
 
-export const DEFAULT_CONFIG: Readonly<DaemonConfig> = { brokers: 3, port: 9092, host: '127.0.0.1' }
+/** How a new home's brokers are laid out: ids firstBrokerId.., ports port.., one each. */
+export interface ClusterShape {
+  brokers: number
+  port: number
+  firstBrokerId: number
+}
+
+export const DEFAULT_SHAPE: Readonly<ClusterShape> = { brokers: 3, port: 9092, firstBrokerId: 1 }
+export const DEFAULT_HOST = '127.0.0.1'
 
 export const BROKERS_MAX = 64
+/** Kafka's node.id is a non-negative int32. */
+export const BROKER_ID_MAX = 0x7fffffff
+const PORT_MAX = 65535
 
-/** Returns why a config is unusable, or undefined. Shared by flags, env and the file. */
-export function checkConfig(c: DaemonConfig): string | undefined {
-  if (!Number.isSafeInteger(c.brokers) || c.brokers < 1 || c.brokers > BROKERS_MAX) {
-    return `brokers must be an integer from 1 to ${BROKERS_MAX} (got ${c.brokers})`
+/** Returns why a shape is unusable, or undefined. Shared by flags and env. */
+export function checkShape(s: ClusterShape): string | undefined {
+  if (!Number.isSafeInteger(s.brokers) || s.brokers < 1 || s.brokers > BROKERS_MAX) {
+    return `brokers must be an integer from 1 to ${BROKERS_MAX} (got ${s.brokers})`
   }
-  if (!Number.isSafeInteger(c.port) || c.port < 1 || c.port + c.brokers - 1 > 65535) {
-    return `port must be an integer from 1 to ${65536 - c.brokers} for ${c.brokers} broker(s) (got ${c.port})`
+  if (!Number.isSafeInteger(s.port) || s.port < 1 || s.port + s.brokers - 1 > PORT_MAX) {
+    return `port must be an integer from 1 to ${PORT_MAX + 1 - s.brokers} for ${s.brokers} broker(s) (got ${s.port})`
   }
-  if (typeof c.host !== 'string' || c.host === '') return 'host must be a non-empty string'
+  if (!Number.isSafeInteger(s.firstBrokerId) || s.firstBrokerId < 0 || s.firstBrokerId + s.brokers - 1 > BROKER_ID_MAX) {
+    return `the first broker id must be an integer from 0 to ${BROKER_ID_MAX + 1 - s.brokers} for ${s.brokers} broker(s) (got ${s.firstBrokerId})`
+  }
   return undefined
 }
 
-/** The saved config's fields, or {} when there is no file. A corrupt file is an error, not a reset. */
+/** A shape's brokers: broker firstBrokerId + i listens on port + i. */
+export function brokersOfShape(s: ClusterShape): ConfiguredBroker[] {
+  return Array.from({ length: s.brokers }, (_, i) => ({ id: s.firstBrokerId + i, port: s.port + i }))
+}
+
+/** Returns why a config is unusable, or undefined. Shared by the file, the daemon's arguments and its changes. */
+export function checkConfig(c: DaemonConfig): string | undefined {
+  if (typeof c.host !== 'string' || c.host === '') return 'host must be a non-empty string'
+  if (!Array.isArray(c.brokers) || c.brokers.length < 1 || c.brokers.length > BROKERS_MAX) {
+    return `there must be 1 to ${BROKERS_MAX} brokers (got ${Array.isArray(c.brokers) ? c.brokers.length : 'none'})`
+  }
+  const ids = new Set<number>()
+  const ports = new Set<number>()
+  for (const b of c.brokers) {
+    if (!Number.isSafeInteger(b.id) || b.id < 0 || b.id > BROKER_ID_MAX) return `a broker id must be an integer from 0 to ${BROKER_ID_MAX} (got ${b.id})`
+    if (!Number.isSafeInteger(b.port) || b.port < 1 || b.port > PORT_MAX) return `broker ${b.id}'s port must be an integer from 1 to ${PORT_MAX} (got ${b.port})`
+    if (ids.has(b.id)) return `broker ${b.id} is listed twice`
+    if (ports.has(b.port)) return `port ${b.port} is given to two brokers`
+    ids.add(b.id)
+    ports.add(b.port)
+  }
+  return undefined
+}
+
+export const sortedById = (brokers: readonly ConfiguredBroker[]): ConfiguredBroker[] => [...brokers].sort((a, b) => a.id - b.id)
+
+/** "port 9092", "ports 9092-9094", "ports 9092, 9093, 9100": for messages. */
+export function describePorts(brokers: readonly ConfiguredBroker[]): string {
+  const ports = brokers.map((b) => b.port).sort((a, b) => a - b)
+  if (ports.length === 1) return `port ${ports[0]}`
+  const consecutive = ports.every((p, i) => i === 0 || p === ports[i - 1]! + 1)
+  return consecutive ? `ports ${ports[0]}-${ports.at(-1)}` : `ports ${ports.join(', ')}`
+}
+
+/**
+ * The saved config's fields, or {} when there is no file. A corrupt file is an error, not a reset.
+ * A home saved before broker ids were listed ({"brokers": 3, "port": 9092}) reads as brokers 1..3.
+ */
 export function readConfig(file: string): Partial<DaemonConfig> {
   let text: string
   try {
@@ -45,38 +103,27 @@ export function readConfig(file: string): Partial<DaemonConfig> {
     throw new SluiceError('BAD_INPUT', `${file} is not valid JSON; fix or delete it`, { cause: err })
   }
   const out: Partial<DaemonConfig> = {}
-  if (typeof raw === 'object' && raw !== null) {
-    const r = raw as Record<string, unknown>
-    if (typeof r.brokers === 'number') out.brokers = r.brokers
-    if (typeof r.port === 'number') out.port = r.port
-    if (typeof r.host === 'string') out.host = r.host
-    if (typeof r.kafkaDefaults === 'boolean') out.kafkaDefaults = r.kafkaDefaults
+  if (typeof raw !== 'object' || raw === null) return out
+  const r = raw as Record<string, unknown>
+  if (typeof r.host === 'string') out.host = r.host
+  if (typeof r.kafkaDefaults === 'boolean') out.kafkaDefaults = r.kafkaDefaults
+  if (Array.isArray(r.brokers)) {
+    out.brokers = sortedById(r.brokers.map((b: unknown) => ({ id: Number((b as ConfiguredBroker)?.id), port: Number((b as ConfiguredBroker)?.port) })))
+  } else if (typeof r.brokers === 'number' && typeof r.port === 'number') {
+    out.brokers = brokersOfShape({ brokers: r.brokers, port: r.port, firstBrokerId: 1 })
+  }
+  if (out.brokers) {
+    const problem = checkConfig({ host: out.host ?? DEFAULT_HOST, brokers: out.brokers })
+    if (problem) throw new SluiceError('BAD_INPUT', `${file}: ${problem}; fix or delete it`)
   }
   return out
 }
 
-/** Writes the config unless the file exists (first start only). Atomic: temp file + rename. */
-export function writeConfigIfAbsent(file: string, config: DaemonConfig): boolean {
-  if (fs.existsSync(file)) return false
+/** Writes the config (atomic: temp file + rename). */
+export function writeConfig(file: string, config: DaemonConfig): void {
   const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o644 })
-  fs.renameSync(tmp, file)
-  return true
-}
-
-/**
- * Saves which defaults the home's cluster starts with when a start asked for other ones than the
- * saved config has, keeping the file's other fields. Atomic: temp file + rename.
- */
-export function saveKafkaDefaults(file: string, kafkaDefaults: boolean): void {
-  let raw: Record<string, unknown>
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>
-  } catch {
-    return // written by writeConfigIfAbsent, or unreadable: readConfig reports that
-  }
-  if ((raw.kafkaDefaults ?? false) === kafkaDefaults) return
-  const tmp = `${file}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, JSON.stringify({ ...raw, kafkaDefaults }, null, 2) + '\n', { mode: 0o644 })
+  const saved: DaemonConfig = { host: config.host, brokers: sortedById(config.brokers).map(({ id, port }) => ({ id, port })) }
+  if (config.kafkaDefaults) saved.kafkaDefaults = true
+  fs.writeFileSync(tmp, JSON.stringify(saved, null, 2) + '\n', { mode: 0o644 })
   fs.renameSync(tmp, file)
 }

@@ -4,7 +4,7 @@
  * here so that the CLI can spawn the daemon without importing daemon/ or loading the cluster code.
  */
 import { fileURLToPath } from 'node:url'
-import type { DaemonConfig } from './daemon-config.js'
+import type { ConfiguredBroker, DaemonConfig } from './daemon-config.js'
 
 /** The daemon lost the race for the home's lock: another daemon owns it. Not a failure. */
 export const DAEMON_EXIT_LOCK_HELD = 75
@@ -16,8 +16,20 @@ export function daemonEntryPath(): string {
   return fileURLToPath(new URL('../daemon/main.js', import.meta.url))
 }
 
+/** `--brokers ID:PORT,...`: every broker the daemon runs, as the CLI resolved them. */
 export function daemonArgs(home: string, config: DaemonConfig): string[] {
-  const args = ['--home', home, '--brokers', String(config.brokers), '--port', String(config.port), '--host', config.host]
+  const args = ['--home', home, '--brokers', config.brokers.map((b) => `${b.id}:${b.port}`).join(','), '--host', config.host]
   if (config.kafkaDefaults) args.push('--kafka-defaults')
   return args
+}
+
+/** The brokers of `--brokers ID:PORT,...`; undefined when malformed (checkConfig judges the values). */
+export function parseBrokersArg(arg: string): ConfiguredBroker[] | undefined {
+  const brokers: ConfiguredBroker[] = []
+  for (const item of arg.split(',')) {
+    const m = /^(\d+):(\d+)$/.exec(item)
+    if (!m) return undefined
+    brokers.push({ id: Number(m[1]), port: Number(m[2]) })
+  }
+  return brokers
 }

@@ -45,6 +45,8 @@ export const ERROR_EXIT_CODES: Readonly<Record<string, ExitCodeValue>> = {
   INTERRUPTED: ExitCode.INTERRUPTED,
   // Simulation commands (broker kill, faults...) pointed at a cluster that is not the local daemon.
   LOCAL_ONLY: ExitCode.USAGE,
+  // `broker remove` of a broker that still holds replicas (without --move).
+  BROKER_NOT_EMPTY: ExitCode.CONFLICT,
   // The controller would not move leadership (no other live in-sync replica, or --to is not one).
   FAILOVER_REFUSED: ExitCode.KAFKA,
   // Control-socket protocol errors: a client and daemon that disagree is a bug, hence INTERNAL.

@@ -1,7 +1,7 @@
 /**
  * The layout of a sluice home directory. One daemon per home; everything it owns lives here.
  *
- *   <home>/config.json      cluster shape chosen at first start (brokers, port, host)
+ *   <home>/config.json      the home's brokers (ids and ports) and host (common/daemon-config.ts)
  *   <home>/daemon.pid       the lock: pid of the daemon that owns this home
  *   <home>/daemon.pid.owner its process start time, to tell it from a later process with its pid
  *   <home>/control.sock     control socket (newline-delimited JSON), mode 0600

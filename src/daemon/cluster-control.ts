@@ -129,6 +129,17 @@ export function clusterHandlers(cluster: ClusterRuntime): ControlHandlers<Cluste
     'broker.pause': (params) => brokerAction(params.id, (id) => cluster.pauseBroker(id)),
     'broker.resume': (params) => brokerAction(params.id, (id) => cluster.resumeBroker(id)),
 
+    'broker.add': async () => {
+      const { id, port } = await cluster.addBroker()
+      const brokers = brokerList()
+      return { id, host: brokers.find((b) => b.id === id)?.host ?? '', port, controllerId: cluster.status().controllerId, brokers }
+    },
+    'broker.remove': async (params) => {
+      const id = int(params.id, 'id')!
+      const moved = await cluster.removeBroker(id, { move: params.move === true })
+      return { id, moved, controllerId: cluster.status().controllerId, brokers: brokerList() }
+    },
+
     'cluster.status': () => {
       const status = cluster.status()
       return { ...status, brokers: brokerList(), ...clusterHealth(cluster), stuckReplicas: cluster.stuckReplicas() }
@@ -182,6 +193,9 @@ export function clusterHandlers(cluster: ClusterRuntime): ControlHandlers<Cluste
       const moved = await cluster.electPreferredLeaders(topic)
       return { moved, moves: moved === 0 ? [] : leaderMoves(before, partitionStates()) }
     },
+
+    'cluster.rebalance': (params) => cluster.rebalance({ topic: str(params.topic, 'topic', false), dryRun: params.dryRun === true }),
+    'cluster.reassignments': () => ({ reassignments: cluster.reassignments() }),
 
     'fault.add': (params) => {
       const spec: unknown = params.spec

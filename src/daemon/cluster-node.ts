@@ -75,8 +75,8 @@ export interface ClusterNodeParts {
 
 export interface ClusterNodeOptions {
   host: string
-  /** Port of broker 1; broker i listens on port + i - 1. */
-  port: number
+  /** The port broker `id` listens on (and registers with). */
+  portOf(brokerId: number): number
   controllerTickMs: number
   /** Kafka's defaults instead of sluice's own (SLUICE_DEFAULTS as static broker configs). */
   kafkaDefaults?: boolean
@@ -148,6 +148,11 @@ export class ClusterNode {
     return this.brokersById.get(id)
   }
 
+  /** The ids of the node's brokers, ascending. */
+  brokerIds(): number[] {
+    return [...this.brokersById.keys()].sort((a, b) => a - b)
+  }
+
   /** The controller queue: run against the current image, persist, apply, announce. */
   submit<T>(command: () => CommandResult<T>, validateOnly = false): Promise<CommandResult<T>> {
     return this.driver.submit(command, validateOnly)
@@ -185,7 +190,7 @@ export class ClusterNode {
     const broker = new Broker({
       id,
       host: this.opts.host,
-      port: this.opts.port + id - 1,
+      port: this.opts.portOf(id),
       store: process.store,
       cluster: this.view(id),
       scheduler: process.scheduler,
@@ -205,6 +210,20 @@ export class ClusterNode {
     this.brokersById.set(id, broker)
     this.processes.set(id, process)
     return broker
+  }
+
+  /**
+   * Takes broker `id` out of the node for good (`broker remove`): it leaves the node first, so no
+   * commit reaches it while it stops; then a clean stop and its store closed. Its registration is
+   * the controller's business.
+   */
+  async removeBroker(id: number): Promise<void> {
+    const broker = this.brokerById(id)
+    this.brokersById.delete(id)
+    // A store whose log dir failed may refuse to close cleanly: the broker is going all the same.
+    await broker.close().catch(() => undefined)
+    this.processes.get(id)?.kill?.()
+    this.processes.delete(id)
   }
 
   /** Starts broker `id`: it registers (a new broker epoch) and its replicas follow the metadata. */
@@ -235,7 +254,7 @@ export class ClusterNode {
 
   private brokerById(id: number): Broker {
     const broker = this.brokersById.get(id)
-    if (!broker) throw new SluiceError('NOT_FOUND', `no broker ${id} (brokers are 1-${this.brokersById.size})`)
+    if (!broker) throw new SluiceError('NOT_FOUND', `no broker ${id} (brokers are ${this.brokerIds().join(', ')})`)
     return broker
   }
 

@@ -2,8 +2,9 @@
  * The daemon's cluster: the cluster node (daemon/cluster-node.ts) built with real parts (real
  * time, a controller seed drawn here, a LevelDB store per broker, the metadata log file, direct
  * links through the fault injector), with what only the daemon has around it: a Kafka listener
- * per broker, log dir health, faults, failover measures and runtime events. This is the I/O
- * edge: real time, real randomness, real files and sockets.
+ * per broker, log dir health, faults, failover measures and runtime events, and brokers added,
+ * removed and rebalanced (broker-membership.ts). This is the I/O edge: real time, real
+ * randomness, real files and sockets.
  *
  * The daemon lifecycle (lock, pid file, control socket, logs) calls startCluster() once and
  * close() on a graceful stop.
@@ -21,7 +22,8 @@ import type { OngoingReassignment, ReassignmentFilter, ReassignmentRequest, Reas
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../common/errors.js'
-import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, StuckReplica } from '../common/control-contract.js'
+import type { ConfiguredBroker } from '../common/daemon-config.js'
+import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, RebalanceMove, RebalanceResult, ReassignmentProgress, StuckReplica } from '../common/control-contract.js'
 import { describeFault } from '../common/fault-text.js'
 import type { Logger } from '../common/logger.js'
 import { partitionSnapshots, statusOf, stuckReplicasOf } from './cluster-snapshots.js'
@@ -31,20 +33,22 @@ import { DirectLink } from './links.js'
 import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { MetadataLog } from './metadata-log.js'
 import { realScheduler } from './real-scheduler.js'
+import { reassignmentProgress } from './rebalance.js'
+import { BrokerMembership } from './broker-membership.js'
 import { mergeByTime, RuntimeEvents } from './runtime-events.js'
 
 export interface ClusterOptions {
   /** The data directory ($SLUICE_HOME). Brokers keep their logs in <home>/brokers/<id>/. */
   home: string
-  /** How many simulated brokers (ids 1..n). */
-  brokers: number
-  /** Port of broker 1; broker i listens on port + i - 1. */
-  port: number
+  /** The brokers (ids and ports), sorted by id; the first one's address is the bootstrap address. */
+  brokers: ConfiguredBroker[]
   /** Listener host, 127.0.0.1 by default. */
   host: string
   /** Kafka's defaults instead of sluice's own: no static broker configs (src/cluster/configs.ts SLUICE_DEFAULTS). */
   kafkaDefaults?: boolean
   log: Logger
+  /** Called with the brokers after `broker add` or `broker remove` changed them (the daemon saves them in the home). */
+  onBrokersChanged?: (brokers: ConfiguredBroker[]) => void
   /** Called with the events of every metadata commit (the `cluster events` stream). */
   onEvents?: (events: ClusterEvent[]) => void
   /** How often retention runs; the broker config log.retention.check.interval.ms otherwise. */
@@ -61,6 +65,17 @@ export interface ClusterRuntime {
   startBroker(id: number): Promise<void>
   pauseBroker(id: number): void
   resumeBroker(id: number): void
+  /** Starts a new, empty broker (the next id, the next free port after the highest), saved in the home. */
+  addBroker(): Promise<ConfiguredBroker>
+  /**
+   * Decommissions a broker; refused (BROKER_NOT_EMPTY) while it holds replicas, unless `move`
+   * moves them to the other live brokers first (returned).
+   */
+  removeBroker(id: number, opts?: { move?: boolean }): Promise<RebalanceMove[]>
+  /** Plans moves spreading replicas and preferred leaders over the live brokers; submits them unless `dryRun`. */
+  rebalance(opts: { topic?: string; dryRun?: boolean }): Promise<RebalanceResult>
+  /** The reassignments in progress, with their copy progress. */
+  reassignments(): ReassignmentProgress[]
   /** Moves leadership of a partition to another ISR member; returns the new leader. */
   failover(topic: string, partition: number, to?: number): Promise<{ from: number; to: number; leaderEpoch: number }>
   /** Preferred-leader election (all partitions, or one topic's); returns how many moved. */
@@ -94,10 +109,10 @@ const HWM_CHECKPOINT_INTERVAL_MS = 5_000
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
   const { log } = opts
   fs.mkdirSync(path.join(opts.home, 'brokers'), { recursive: true, mode: 0o700 })
-  const brokerIds = Array.from({ length: opts.brokers }, (_, i) => i + 1)
-  const faults = new FaultInjector(brokerIds)
+  const ports = new Map(opts.brokers.map((b) => [b.id, b.port]))
+  const faults = new FaultInjector(() => [...ports.keys()])
   const listeners = new Map<number, KafkaListener>()
-  const runtime = new DaemonCluster(opts, faults, listeners)
+  const runtime = new DaemonCluster(opts, ports, faults, listeners)
   const node = await ClusterNode.open(
     {
       scheduler: realScheduler,
@@ -113,7 +128,11 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     },
     {
       host: opts.host,
-      port: opts.port,
+      portOf: (id) => {
+        const port = ports.get(id)
+        if (port === undefined) throw new Error(`broker ${id} has no port`)
+        return port
+      },
       controllerTickMs: CONTROLLER_TICK_MS,
       kafkaDefaults: opts.kafkaDefaults,
       retentionCheckIntervalMs: () => opts.retentionCheckIntervalMs ?? node.retentionCheckIntervalMs(),
@@ -141,13 +160,16 @@ class DaemonCluster implements ClusterRuntime {
   private lastFailoverValue: FailoverMeasured | null = null
   /** Not while the brokers start: the elections of a restart are no failover anyone lived through. */
   private ready = false
+  private membersValue: BrokerMembership | null = null
 
   constructor(
     private readonly opts: ClusterOptions,
+    /** Each broker's port, by id: the home's brokers, changed by addBroker and removeBroker. */
+    private readonly ports: Map<number, number>,
     readonly faults: FaultInjector,
     private readonly listeners: Map<number, KafkaListener>,
   ) {
-    this.bootstrap = `${opts.host}:${opts.port}`
+    this.bootstrap = `${opts.host}:${opts.brokers[0]!.port}`
     this.runtime = new RuntimeEvents((e) => opts.onEvents?.([e]))
     this.failovers = new FailoverTracker({
       emit: (m) => {
@@ -156,6 +178,11 @@ class DaemonCluster implements ClusterRuntime {
         this.event('failover.measured', { ...m }, m.message)
       },
     })
+  }
+
+  private get members(): BrokerMembership {
+    if (!this.membersValue) throw new Error('the cluster is not started')
+    return this.membersValue
   }
 
   private get node(): ClusterNode {
@@ -180,11 +207,15 @@ class DaemonCluster implements ClusterRuntime {
     this.runtime.publish(...args)
   }
 
+  private brokerDir(brokerId: number): string {
+    return path.join(this.opts.home, 'brokers', String(brokerId))
+  }
+
   /** Every broker on its LevelDB store, started, then the node's timers. */
   async start(node: ClusterNode): Promise<void> {
     this.nodeValue = node
     const { opts } = this
-    const brokerDir = (brokerId: number): string => path.join(opts.home, 'brokers', String(brokerId))
+    const brokerDir = (brokerId: number): string => this.brokerDir(brokerId)
     const logDirs = (this.logDirs = new LogDirHealth({
       log: opts.log,
       dirOf: brokerDir,
@@ -194,7 +225,7 @@ class DaemonCluster implements ClusterRuntime {
       event: (...args) => this.event(...args),
     }))
     try {
-      for (let brokerId = 1; brokerId <= opts.brokers; brokerId++) {
+      for (const brokerId of this.ports.keys()) {
         const store = new LevelLogStore(brokerDir(brokerId))
         // A disk already full: the broker starts with its log dir offline (and comes back with room).
         const openFailure = await openUnlessDiskFull(store)
@@ -213,8 +244,21 @@ class DaemonCluster implements ClusterRuntime {
       await node.close().catch(() => undefined)
       throw error
     }
+    this.membersValue = new BrokerMembership({
+      node,
+      host: opts.host,
+      ports: this.ports,
+      listeners: this.listeners,
+      faults: this.faults,
+      logDirs,
+      brokerDir,
+      broker: (id) => this.broker(id),
+      log: opts.log,
+      event: (...args) => this.event(...args),
+      onBrokersChanged: opts.onBrokersChanged,
+    })
     this.ready = true
-    opts.log.info('cluster ready', { brokers: opts.brokers, bootstrap: this.bootstrap, clusterId: node.clusterId })
+    opts.log.info('cluster ready', { brokers: opts.brokers.length, bootstrap: this.bootstrap, clusterId: node.clusterId })
     node.startTimers()
   }
 
@@ -244,7 +288,7 @@ class DaemonCluster implements ClusterRuntime {
 
   private broker(brokerId: number): Broker {
     const broker = this.node.broker(brokerId)
-    if (!broker) throw new SluiceError('NOT_FOUND', `no broker ${brokerId} (brokers are 1-${this.node.brokers.size})`)
+    if (!broker) throw new SluiceError('NOT_FOUND', `no broker ${brokerId} (brokers are ${this.node.brokerIds().join(', ')})`)
     return broker
   }
 
@@ -284,6 +328,22 @@ class DaemonCluster implements ClusterRuntime {
     for (const p of this.node.ledBy(brokerId)) this.failovers.leaderBack(p.topic, p.partition, brokerId)
     this.opts.log.info('broker started', { broker: brokerId })
     this.event('broker.started', { broker: brokerId }, `broker ${brokerId} started`)
+  }
+
+  addBroker(): Promise<ConfiguredBroker> {
+    return this.members.add()
+  }
+
+  removeBroker(brokerId: number, removeOpts: { move?: boolean } = {}): Promise<RebalanceMove[]> {
+    return this.members.remove(brokerId, removeOpts)
+  }
+
+  rebalance(req: { topic?: string; dryRun?: boolean }): Promise<RebalanceResult> {
+    return this.members.rebalance(req)
+  }
+
+  reassignments(): ReassignmentProgress[] {
+    return reassignmentProgress(this.node)
   }
 
   pauseBroker(brokerId: number): void {

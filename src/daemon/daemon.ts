@@ -3,7 +3,7 @@
  * socket, start the cluster, and stop all of it gracefully. `daemon start --foreground` and the
  * background entry (main.ts) both run exactly this.
  *
- * Order on start: lock -> log -> config -> control socket (state 'starting') -> cluster -> 'ready'.
+ * Order on start: lock -> log -> control socket (state 'starting') -> cluster -> config saved -> 'ready'.
  * Order on stop: 'stopping' -> cluster (listeners, then stores) -> control socket -> pid file,
  * so the pid file disappears last: while it exists, another start waits instead of racing.
  *
@@ -14,7 +14,7 @@ import fs from 'node:fs'
 import { SluiceError, systemErrorCode } from '../common/errors.js'
 import type { ClusterOptions, ClusterRuntime } from './cluster-runtime.js'
 import { registerClusterControl } from './cluster-control.js'
-import { saveKafkaDefaults, writeConfigIfAbsent } from '../common/daemon-config.js'
+import { describePorts, writeConfig, type ConfiguredBroker } from '../common/daemon-config.js'
 import type { DaemonMethod, DaemonState, DaemonStatus } from '../common/control-contract.js'
 import { ControlEvents, ControlServer, type ControlHandlers } from './control-server.js'
 import { secureHome } from '../common/home-mode.js'
@@ -24,8 +24,8 @@ import { assertSocketPathFits, homePaths, type HomePaths } from '../common/home-
 
 export interface DaemonOptions {
   home: string
-  brokers: number
-  port: number
+  /** The brokers to run (sorted by id): the first one's address is the bootstrap address. */
+  brokers: ConfiguredBroker[]
   host: string
   /** Kafka's defaults instead of sluice's own (saved in the home's config.json). */
   kafkaDefaults?: boolean
@@ -58,9 +58,7 @@ function startFailure(err: unknown, opts: DaemonOptions): SluiceError {
   const code = systemErrorCode(err) ?? systemErrorCode(inner)
   if (code === 'EADDRINUSE') {
     const port = (err as { port?: unknown }).port ?? (inner as { port?: unknown } | undefined)?.port
-    const last = opts.port + opts.brokers - 1
-    const ports =
-      typeof port === 'number' ? `port ${port}` : opts.brokers === 1 ? `port ${opts.port}` : `a port in ${opts.port}-${last}`
+    const ports = typeof port === 'number' ? `port ${port}` : opts.brokers.length === 1 ? describePorts(opts.brokers) : `one of ${describePorts(opts.brokers)}`
     return new SluiceError(
       'DAEMON_START_FAILED',
       `${ports} on ${opts.host} is already in use (another sluice home or another program); choose another with --port or SLUICE_PORT`,
@@ -90,7 +88,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
   }
   const log = createLogger({ sinks: [file.write, ...(opts.logSinks ?? [])], onClose: file.close, debug: opts.debug })
   const startedAt = new Date()
-  const bootstrap = `${opts.host}:${opts.port}`
+  const bootstrap = `${opts.host}:${opts.brokers[0]!.port}`
+  // The home's brokers as they run: saved once the cluster is up, and at every change.
+  const saveBrokers = (brokers: ConfiguredBroker[]): void =>
+    writeConfig(paths.config, { host: opts.host, brokers, ...(opts.kafkaDefaults ? { kafkaDefaults: true } : {}) })
   let state: DaemonState = 'starting'
   let cluster: ClusterRuntime | undefined
   const events = new ControlEvents()
@@ -143,10 +144,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
   } satisfies ControlHandlers<DaemonMethod>)
 
   try {
-    const kafkaDefaults = opts.kafkaDefaults ?? false
-    if (!writeConfigIfAbsent(paths.config, { brokers: opts.brokers, port: opts.port, host: opts.host, ...(kafkaDefaults ? { kafkaDefaults } : {}) })) {
-      saveKafkaDefaults(paths.config, kafkaDefaults)
-    }
     await control.listen(paths.socket)
   } catch (err) {
     const failure = new SluiceError('DAEMON_START_FAILED', `the control socket failed: ${(err as Error).message}`, {
@@ -158,7 +155,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
     log.close()
     throw failure
   }
-  log.info('starting', { pid: process.pid, home: paths.home, brokers: opts.brokers, port: opts.port, host: opts.host })
+  log.info('starting', { pid: process.pid, home: paths.home, brokers: opts.brokers.map((b) => `${b.id}:${b.port}`).join(','), host: opts.host })
   if (homeNote) log.warn(homeNote)
 
   const runStartup = async (): Promise<void> => {
@@ -168,14 +165,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
       cluster = await start({
         home: paths.home,
         brokers: opts.brokers,
-        port: opts.port,
         host: opts.host,
         kafkaDefaults: opts.kafkaDefaults,
         log,
+        onBrokersChanged: saveBrokers,
         onEvents: (clusterEvents) => {
           for (const e of clusterEvents) events.publish(`cluster.${e.type}`, e)
         },
       })
+      saveBrokers(opts.brokers)
       registerClusterControl(control, cluster)
     } catch (err) {
       const failure = startFailure(err, opts)

@@ -27,11 +27,13 @@ export class FaultInjector implements LinkFaults, ListenerFaults {
   private readonly faults = new Map<number, Fault & { rng: Rng; apiKey?: number; errorCode?: number }>()
   private nextId = 1
 
-  constructor(private readonly brokerIds: readonly number[]) {}
+  /** `brokerIds`: the cluster's brokers now (`broker add` and `broker remove` change them). */
+  constructor(private readonly brokerIds: () => readonly number[]) {}
 
   add(spec: FaultSpec, seed = Date.now() & 0x7fffffff): Fault {
     const checkBroker = (id: number): void => {
-      if (!this.brokerIds.includes(id)) throw new SluiceError('NOT_FOUND', `no broker ${id} (brokers are ${this.brokerIds.join(', ')})`)
+      const ids = this.brokerIds()
+      if (!ids.includes(id)) throw new SluiceError('NOT_FOUND', `no broker ${id} (brokers are ${ids.join(', ')})`)
     }
     const entry: Fault & { rng: Rng; apiKey?: number; errorCode?: number } = {
       ...spec,

@@ -137,6 +137,15 @@ export class LogDirHealth {
     }
   }
 
+  /** A removed broker: no more probing of its log dir. */
+  async forget(brokerId: number): Promise<void> {
+    const entry = this.offline.get(brokerId)
+    if (!entry) return
+    clearInterval(entry.timer)
+    this.offline.delete(brokerId)
+    await entry.failedStore?.close().catch(() => undefined)
+  }
+
   /** Stops probing; a store still failed is closed with the rest of the cluster. */
   async close(): Promise<void> {
     this.closed = true

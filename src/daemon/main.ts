@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util'
 import { SluiceError } from '../common/errors.js'
 import { runDaemon, type Daemon } from './daemon.js'
-import { DAEMON_EXIT_LOCK_HELD, DAEMON_EXIT_START_FAILED } from '../common/daemon-entry.js'
+import { DAEMON_EXIT_LOCK_HELD, DAEMON_EXIT_START_FAILED, parseBrokersArg } from '../common/daemon-entry.js'
+import { checkConfig, sortedById } from '../common/daemon-config.js'
 import { LockHeldError } from '../common/pid-lock.js'
 import { formatLogLine } from './logger.js'
 
@@ -19,15 +20,20 @@ const { values } = parseArgs({
   options: {
     home: { type: 'string' },
     brokers: { type: 'string' },
-    port: { type: 'string' },
     host: { type: 'string', default: '127.0.0.1' },
     debug: { type: 'boolean', default: false },
     'kafka-defaults': { type: 'boolean', default: false },
   },
   strict: true,
 })
-if (values.home === undefined || values.brokers === undefined || values.port === undefined) {
-  logToStdio('ERROR', 'daemon entry needs --home, --brokers and --port')
+const brokers = parseBrokersArg(values.brokers ?? '')
+if (values.home === undefined || brokers === undefined) {
+  logToStdio('ERROR', 'daemon entry needs --home and --brokers ID:PORT,...')
+  process.exit(DAEMON_EXIT_START_FAILED)
+}
+const problem = checkConfig({ host: values.host, brokers })
+if (problem !== undefined) {
+  logToStdio('ERROR', `daemon entry: ${problem}`)
   process.exit(DAEMON_EXIT_START_FAILED)
 }
 
@@ -38,8 +44,7 @@ let daemon: Daemon
 try {
   daemon = await runDaemon({
     home: values.home,
-    brokers: Number(values.brokers),
-    port: Number(values.port),
+    brokers: sortedById(brokers),
     host: values.host,
     debug: values.debug,
     kafkaDefaults: values['kafka-defaults'],

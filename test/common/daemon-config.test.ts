@@ -1,10 +1,10 @@
-/** The home's saved config: the defaults profile (`--kafka-defaults`) is saved and read back. */
+/** The home's saved config: the defaults profile (`--kafka-defaults`) is saved with the brokers and read back. */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolveDaemonConfig } from '../../src/client/daemon.js'
-import { readConfig, saveKafkaDefaults, writeConfigIfAbsent } from '../../src/common/daemon-config.js'
+import { readConfig, writeConfig } from '../../src/common/daemon-config.js'
 
 describe('common/daemon-config kafkaDefaults', () => {
   const homes: string[] = []
@@ -21,21 +21,17 @@ describe('common/daemon-config kafkaDefaults', () => {
     const h = home()
     const file = path.join(h, 'config.json')
     expect(resolveDaemonConfig({ home: h, env: {} }).kafkaDefaults).toBeUndefined()
-    writeConfigIfAbsent(file, { brokers: 1, port: 19092, host: '127.0.0.1', kafkaDefaults: true })
+    writeConfig(file, { host: '127.0.0.1', brokers: [{ id: 1, port: 19092 }], kafkaDefaults: true })
     expect(readConfig(file).kafkaDefaults).toBe(true)
     expect(resolveDaemonConfig({ home: h, env: {} }).kafkaDefaults).toBe(true)
     expect(resolveDaemonConfig({ home: h, env: {}, kafkaDefaults: false }).kafkaDefaults).toBe(false)
   })
 
-  it('saving another choice keeps the other fields, and the same choice leaves the file alone', () => {
+  it('is saved beside the brokers only when on', () => {
     const file = path.join(home(), 'config.json')
-    fs.writeFileSync(file, JSON.stringify({ brokers: 2, port: 19092, host: '127.0.0.1', other: 'kept' }))
-    const before = fs.statSync(file).mtimeMs
-    saveKafkaDefaults(file, false)
-    expect(fs.statSync(file).mtimeMs).toBe(before)
-    saveKafkaDefaults(file, true)
-    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ brokers: 2, port: 19092, host: '127.0.0.1', other: 'kept', kafkaDefaults: true })
-    saveKafkaDefaults(file, false)
-    expect(readConfig(file).kafkaDefaults).toBe(false)
+    writeConfig(file, { host: '127.0.0.1', brokers: [{ id: 0, port: 19092 }], kafkaDefaults: false })
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ host: '127.0.0.1', brokers: [{ id: 0, port: 19092 }] })
+    writeConfig(file, { host: '127.0.0.1', brokers: [{ id: 0, port: 19092 }], kafkaDefaults: true })
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ host: '127.0.0.1', brokers: [{ id: 0, port: 19092 }], kafkaDefaults: true })
   })
 })

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ControlClient } from '../../src/client/control.js'
 import type { ClusterOptions, ClusterRuntime } from '../../src/daemon/cluster-runtime.js'
 import type { DaemonStatus } from '../../src/common/control-contract.js'
+import type { ConfiguredBroker } from '../../src/common/daemon-config.js'
 import { runDaemon } from '../../src/daemon/daemon.js'
 import { LockHeldError } from '../../src/common/pid-lock.js'
 import { homePaths } from '../../src/common/home-paths.js'
@@ -23,16 +24,21 @@ afterEach(() => fs.rmSync(home, { recursive: true, force: true }))
 
 function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRuntime> {
   return async (opts) => {
-    log.push(`start ${opts.brokers}@${opts.port}`)
+    const [{ id, port }] = opts.brokers as [ConfiguredBroker]
+    log.push(`start ${id}@${port}`)
     return {
-      bootstrap: `${opts.host}:${opts.port}`,
+      bootstrap: `${opts.host}:${port}`,
       status: () => ({
-        brokers: [{ id: 1, host: opts.host, port: opts.port, state: 'up', logDirError: null, connections: 0, requests: 0 }],
+        brokers: [{ id, host: opts.host, port, state: 'up', logDirError: null, connections: 0, requests: 0 }],
         controllerId: 1,
         topics: 0,
         partitions: 0,
         recoveries: [],
       }),
+      addBroker: async () => ({ id: id + 1, port: port + 1 }),
+      removeBroker: async () => [],
+      rebalance: async () => ({ brokers: [id], moves: [], submitted: false }),
+      reassignments: () => [],
       killBroker: async () => undefined,
       startBroker: async () => undefined,
       pauseBroker: () => undefined,
@@ -50,7 +56,7 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
       clearFaults: () => 0,
       lastFailover: null,
       image: new MetadataImage(),
-      faults: new FaultInjector([1]),
+      faults: new FaultInjector(() => [id]),
       close: async () => {
         log.push('close')
       },
@@ -58,7 +64,7 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
   }
 }
 
-const base = { brokers: 1, port: 9, host: '127.0.0.1' }
+const base = { brokers: [{ id: 1, port: 9 }], host: '127.0.0.1' }
 
 describe('daemon/daemon', () => {
   test('start: lock, config, socket, ready; stop: cluster closed, socket and pid file removed', async () => {
@@ -67,7 +73,7 @@ describe('daemon/daemon', () => {
     const paths = homePaths(home)
     expect(calls).toEqual(['start 1@9'])
     expect(fs.readFileSync(paths.pidFile, 'utf8').trim()).toBe(String(process.pid))
-    expect(JSON.parse(fs.readFileSync(paths.config, 'utf8'))).toEqual({ brokers: 1, port: 9, host: '127.0.0.1' })
+    expect(JSON.parse(fs.readFileSync(paths.config, 'utf8'))).toEqual({ host: '127.0.0.1', brokers: [{ id: 1, port: 9 }] })
     expect(d.status()).toMatchObject({ state: 'ready', pid: process.pid, bootstrap: '127.0.0.1:9', home })
     await d.stop('test')
     expect(await d.stopped).toBe('test')

@@ -85,7 +85,7 @@ describe('sluice daemon start', () => {
     expect(r.stderr).toMatch(/^sluice: started the daemon/)
     for (let i = 0; i < 3; i++) expect(await connects('127.0.0.1', port + i)).toBe(true)
     const config = JSON.parse(fs.readFileSync(path.join(home.path, 'config.json'), 'utf8'))
-    expect(config).toEqual({ brokers: 3, port, host: '127.0.0.1' })
+    expect(config).toEqual({ host: '127.0.0.1', brokers: [0, 1, 2].map((i) => ({ id: i + 1, port: port + i })) })
     expect((await sluice(['daemon', 'stop'], { home: home.path })).exitCode).toBe(0)
   })
 
@@ -205,15 +205,31 @@ test('the control socket is mode 0600', async () => {
   expect(stat.mode & 0o777).toBe(0o600)
 })
 
-test('a config saved at first start is used by later starts without flags', async () => {
+test('a home keeps its brokers: --first-broker-id 0 numbers them from 0, later starts bring the same ids back, --port moves them', async () => {
   const home = await newHome()
   const port = await freePortRange(2)
-  const first = await sluice(['daemon', 'start', '--brokers', '2', '--port', String(port)], { home: home.path })
+  const first = await sluice(['daemon', 'start', '--brokers', '2', '--first-broker-id', '0', '--port', String(port), '--json'], { home: home.path })
   expect(first.exitCode, first.stderr).toBe(0)
+  expect(JSON.parse(first.stdout).brokers).toEqual([
+    { id: 0, host: '127.0.0.1', port },
+    { id: 1, host: '127.0.0.1', port: port + 1 },
+  ])
+  // Kafka sees nodes 0 and 1: a topic's replicas are placed on them.
+  const created = await sluice(['topic', 'create', 'zero', '--partitions', '2', '--replication-factor', '2', '--json'], { home: home.path })
+  expect(created.exitCode, created.stderr).toBe(0)
+  const described = await sluice(['topic', 'describe', 'zero', '--json'], { home: home.path })
+  const replicas = (JSON.parse(described.stdout) as { partitions: { replicas: number[] }[] }).partitions.flatMap((p) => p.replicas)
+  expect([...new Set(replicas)].sort()).toEqual([0, 1])
   await sluice(['daemon', 'stop'], { home: home.path })
-  const second = await sluice(['daemon', 'start', '--json'], { home: home.path })
+  const second = await sluice(['daemon', 'start', '--brokers', '3', '--json'], { home: home.path })
   expect(second.exitCode, second.stderr).toBe(0)
-  expect(JSON.parse(second.stdout).brokers.map((b: { port: number }) => b.port)).toEqual([port, port + 1])
+  expect(JSON.parse(second.stdout).brokers.map((b: { id: number; port: number }) => [b.id, b.port])).toEqual([[0, port], [1, port + 1]])
+  expect(second.stderr).toMatch(/--brokers not applied: the home keeps its brokers/)
+  await sluice(['daemon', 'stop'], { home: home.path })
+  const moved = await freePortRange(2)
+  const third = await sluice(['daemon', 'start', '--port', String(moved), '--json'], { home: home.path })
+  expect(third.exitCode, third.stderr).toBe(0)
+  expect(JSON.parse(third.stdout).brokers.map((b: { id: number; port: number }) => [b.id, b.port])).toEqual([[0, moved], [1, moved + 1]])
   await sluice(['daemon', 'stop'], { home: home.path })
 })
 

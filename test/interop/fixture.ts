@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { startCluster, type ClusterRuntime } from '../../src/daemon/cluster-runtime.js'
 import type { Logger } from '../../src/common/logger.js'
+import { brokersOfShape } from '../../src/common/daemon-config.js'
 
 export interface TestCluster {
   home: string
@@ -48,7 +49,7 @@ export async function startTestCluster(opts: { brokers?: number; log?: Logger; s
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'))
   const host = '127.0.0.1'
   const port = await freeConsecutivePorts(brokers)
-  const start = (): Promise<ClusterRuntime> => startCluster({ home, brokers, port, host, log: opts.log ?? quiet, scrubOnOpen: opts.scrubOnOpen })
+  const start = (): Promise<ClusterRuntime> => startCluster({ home, brokers: brokersOfShape({ brokers, port, firstBrokerId: 1 }), host, log: opts.log ?? quiet, scrubOnOpen: opts.scrubOnOpen })
   const cluster: TestCluster = {
     home,
     host,

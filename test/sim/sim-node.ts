@@ -93,7 +93,7 @@ export class SimNode {
       },
       {
         host: '127.0.0.1',
-        port: 9092,
+        portOf: (id) => 9091 + id,
         controllerTickMs: opts.controllerTickMs,
         // Not modelled: retention and idle checkpoints (README.md).
         retentionCheckIntervalMs: null,

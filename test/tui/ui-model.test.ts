@@ -17,6 +17,7 @@ import {
   lastFailover,
   mergeEvents,
   moveSelection,
+  movingMark,
   downBrokers,
   partitionHealth,
   partitionRows,
@@ -107,6 +108,16 @@ describe('partitions', () => {
     expect([...down].sort()).toEqual([1, 3])
     expect(partitionHealth(partition('t', 0, { leader: 1 }), down)).toBe('leader-down')
     expect(partitionHealth(partition('t', 0, { leader: 2, isr: [2, 3] }), down)).toBe('under-replicated')
+  })
+
+  it('health: a reassignment in progress is MOVING (the replicas being added and how far they copied), not under-replicated', () => {
+    const moving = partition('t', 0, { replicas: [4, 1, 2], isr: [1, 2], leader: 1, addingReplicas: [4], removingReplicas: [2], logEndOffset: 200, replicaLogEndOffsets: { '4': 90, '1': 200, '2': 200 } })
+    expect(partitionHealth(moving)).toBe('moving')
+    expect(movingMark(moving, true)).toBe('MOVING +4 45%')
+    expect(movingMark(moving, false)).toBe('MOVING 45%')
+    expect(movingMark({ ...moving, isr: [1, 2, 4] }, true)).toBe('MOVING -2')
+    // A replica it keeps out of the ISR is under-replication all the same.
+    expect(partitionHealth({ ...moving, isr: [2] })).toBe('under-replicated')
   })
 
   it('rows: topics in order, internal topics last and folded unless shown, problems counted on the fold', () => {

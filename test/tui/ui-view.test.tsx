@@ -98,6 +98,21 @@ describe('sluice ui view', () => {
     expect(v.line(f, 'last failover')).toMatch(/orders-0 leader 1 -> 2 \(epoch 1\) at .*no leader for 1\.25 s, no writes for 1\.73 s/)
   })
 
+  it('marks a partition being moved MOVING, with the replica being added and how far it copied', async () => {
+    const base = history(false).props
+    const snap = base.snapshot!
+    // orders-1 [2,3,1] moving to [4,3,1]: broker 4 has a third of the leader's log.
+    const partitions = snap.partitions.map((p) =>
+      p.topic === 'orders' && p.partition === 1
+        ? { ...p, replicas: [4, 3, 1, 2], addingReplicas: [4], removingReplicas: [2], logEndOffset: 300, replicaLogEndOffsets: { ...p.replicaLogEndOffsets, '4': 100 } }
+        : p,
+    )
+    const v = view({ snapshot: { ...snap, partitions }, history: base.history })
+    const f = await v.until((f) => f.includes('MOVING'), 'the moving partition')
+    expect(v.line(f, 'orders-1')).toMatch(/orders-1\s+.*4,3,1,2\s+.*MOVING \+4 33%/)
+    expect(f).not.toMatch(/UNDER-REPLICATED/)
+  })
+
   it('shows a broker whose log dir is offline, with the reason under the brokers; k refuses it', async () => {
     const base = history(false).props
     const snap = base.snapshot!

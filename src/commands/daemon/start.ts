@@ -9,7 +9,7 @@ import {
   type DaemonInfo,
 } from '../../client/daemon.js'
 import { displayHome } from '../../client/home.js'
-import { BROKERS_MAX, readConfig } from '../../common/daemon-config.js'
+import { BROKER_ID_MAX, BROKERS_MAX, readConfig } from '../../common/daemon-config.js'
 import { homePaths } from '../../common/home-paths.js'
 
 export interface StartOutput extends DaemonInfo {
@@ -19,25 +19,32 @@ export interface StartOutput extends DaemonInfo {
 
 export default class DaemonStart extends BaseCommand<typeof DaemonStart> {
   static override summary = 'Start the local daemon: a simulated Kafka cluster on 127.0.0.1.'
-  static override description = `Starts the daemon in the background and returns once every broker accepts connections, printing the bootstrap address on stdout. Broker i listens on port+i-1.
-Settings come from the flags, else $SLUICE_BROKERS / $SLUICE_PORT, else the home's config.json (written at the first start), else 3 brokers from port 9092.
+  static override description = `Starts the daemon in the background and returns once every broker accepts connections, printing the bootstrap address on stdout.
+A new home gets --brokers brokers numbered from --first-broker-id, the first on --port and each next one on the next port (flags, else $SLUICE_BROKERS / $SLUICE_FIRST_BROKER_ID / $SLUICE_PORT, else 3 brokers from id 1 on port 9092).
+A home that has run keeps its brokers (saved in its config.json; \`broker add\` and \`broker remove\` change them): --port moves them all, --brokers and --first-broker-id apply to a new home only.
 Where sluice's defaults differ from Kafka's (min.insync.replicas 2, num.partitions 3, ...), --kafka-defaults starts with Kafka's instead, for suites written against Kafka; the choice is saved for the home.
 Starting a daemon that is already running changes nothing and exits 0.`
   static override examples = [
     '<%= config.bin %> daemon start',
     '<%= config.bin %> daemon start --brokers 1 --port 19092',
+    '<%= config.bin %> daemon start --brokers 3 --first-broker-id 0',
     'SLUICE_HOME=/tmp/demo <%= config.bin %> daemon start --json',
     '<%= config.bin %> daemon start --foreground',
     '<%= config.bin %> daemon start --kafka-defaults',
   ]
   static override flags = {
     brokers: Flags.integer({
-      description: 'number of simulated brokers [default: $SLUICE_BROKERS, the home config, else 3]',
+      description: 'number of simulated brokers of a new home [default: $SLUICE_BROKERS, else 3]',
       min: 1,
       max: BROKERS_MAX,
     }),
+    'first-broker-id': Flags.integer({
+      description: 'id of the first broker of a new home; the others follow [default: $SLUICE_FIRST_BROKER_ID, else 1]',
+      min: 0,
+      max: BROKER_ID_MAX,
+    }),
     port: Flags.integer({
-      description: 'port of broker 1 [default: $SLUICE_PORT, the home config, else 9092]',
+      description: 'port of the first broker; the others follow [default: $SLUICE_PORT, the home config, else 9092]',
       min: 1,
       max: 65535,
     }),
@@ -54,29 +61,42 @@ Starting a daemon that is already running changes nothing and exits 0.`
 
   public async run(): Promise<StartOutput | undefined> {
     if (this.flags.foreground) return this.runForeground()
-    const { info, started } = await startDaemon({ home: this.home, brokers: this.flags.brokers, port: this.flags.port, kafkaDefaults: this.flags['kafka-defaults'] })
+    const { info, started } = await startDaemon({ home: this.home, ...this.shapeFlags() })
     this.report(info, started)
     return { ...info, started }
+  }
+
+  private shapeFlags(): { brokers?: number; port?: number; firstBrokerId?: number; kafkaDefaults?: boolean } {
+    return {
+      brokers: this.flags.brokers,
+      port: this.flags.port,
+      firstBrokerId: this.flags['first-broker-id'],
+      kafkaDefaults: this.flags['kafka-defaults'],
+    }
   }
 
   private report(info: DaemonInfo, started: boolean): void {
     const first = info.brokers[0]
     const last = info.brokers.at(-1)
     const ports = first && last && first !== last ? `${first.host}:${first.port}-${last.port}` : info.bootstrap
+    const ids = first && last && first !== last ? `brokers ${first.id}-${last.id}` : `broker ${first?.id}`
     const where = `(home ${displayHome(info.home)}, pid ${info.pid})`
-    if (started) {
-      this.note(`started the daemon: ${info.brokers.length} broker(s) at ${ports} ${where}`)
-    } else {
-      this.note(`the daemon is already running at ${ports} ${where}`)
-      const asked = [
-        this.flags.brokers !== undefined && this.flags.brokers !== info.brokers.length ? '--brokers' : '',
-        this.flags.port !== undefined && this.flags.port !== first?.port ? '--port' : '',
-        // The running daemon saved the defaults it started with in the home's config.
-        this.flags['kafka-defaults'] !== undefined && this.flags['kafka-defaults'] !== (readConfig(homePaths(this.home).config).kafkaDefaults ?? false)
-          ? this.flags['kafka-defaults'] ? '--kafka-defaults' : '--no-kafka-defaults'
-          : '',
-      ].filter((f) => f !== '')
-      if (asked.length > 0) this.note(`${asked.join(' and ')} not applied: stop the daemon first to change them`)
+    if (started) this.note(`started the daemon: ${ids} at ${ports} ${where}`)
+    else this.note(`the daemon is already running at ${ports} ${where}`)
+    const asked = [
+      this.flags.brokers !== undefined && this.flags.brokers !== info.brokers.length ? '--brokers' : '',
+      this.flags['first-broker-id'] !== undefined && this.flags['first-broker-id'] !== first?.id ? '--first-broker-id' : '',
+      this.flags.port !== undefined && this.flags.port !== first?.port ? '--port' : '',
+      // The running daemon saved the defaults it started with in the home's config.
+      !started && this.flags['kafka-defaults'] !== undefined && this.flags['kafka-defaults'] !== (readConfig(homePaths(this.home).config).kafkaDefaults ?? false)
+        ? this.flags['kafka-defaults'] ? '--kafka-defaults' : '--no-kafka-defaults'
+        : '',
+    ].filter((f) => f !== '')
+    if (asked.length > 0) {
+      const why = started
+        ? 'the home keeps its brokers (`broker add` and `broker remove` change them)'
+        : 'stop the daemon first to change them'
+      this.note(`${asked.join(' and ')} not applied: ${why}`)
     }
     this.log(info.bootstrap)
   }
@@ -88,7 +108,7 @@ Starting a daemon that is already running changes nothing and exits 0.`
       return undefined
     }
     const interrupted = this.interruptSignal()
-    const config = resolveDaemonConfig({ home: this.home, brokers: this.flags.brokers, port: this.flags.port, kafkaDefaults: this.flags['kafka-defaults'] })
+    const config = resolveDaemonConfig({ home: this.home, ...this.shapeFlags() })
     // Loaded here, not at the top: only the foreground daemon needs the cluster code.
     const { runDaemon } = await import('../../daemon/daemon.js')
     const { LockHeldError } = await import('../../common/pid-lock.js')

@@ -134,10 +134,24 @@ export { downBrokers, partitionHealth, type PartitionHealth } from '../../cluste
 /** The text marker that makes a partition's health visible without colour (a plain capture). */
 export const HEALTH_MARK: Record<PartitionHealth, string> = {
   ok: '',
+  moving: 'MOVING',
   'under-replicated': 'UNDER-REPLICATED',
   'replica-stuck': 'REPLICA STUCK',
   'leader-down': 'LEADER DOWN',
   offline: 'OFFLINE',
+}
+
+/**
+ * A partition being reassigned, in words: `MOVING +4 45%` (the replicas being added, and how far
+ * the slowest of them has copied the leader's log, by offsets), `MOVING -2` while only the removal
+ * is left. `wide`: with the replicas named.
+ */
+export function movingMark(p: SnapshotPartition, wide: boolean): string {
+  const adding = p.addingReplicas.filter((id) => !p.isr.includes(id))
+  if (adding.length === 0) return wide ? `MOVING -${p.removingReplicas.join(',')}` : 'MOVING'
+  const copied = adding.map((id) => p.replicaLogEndOffsets[String(id)] ?? 0)
+  const percent = p.logEndOffset > 0 ? Math.min(99, Math.floor((Math.min(...copied) / p.logEndOffset) * 100)) : 0
+  return wide ? `MOVING +${adding.join(',')} ${percent}%` : `MOVING ${percent}%`
 }
 
 /** A row of the partitions pane: a partition, or the fold that stands for the internal topics. */

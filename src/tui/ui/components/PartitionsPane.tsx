@@ -1,11 +1,12 @@
 /**
  * The partitions: leader, epoch, replicas, ISR, HWM and LEO, records/s and a 60 s sparkline.
  * Offline and under-replicated partitions are coloured AND marked in words, so a plain capture
- * shows them; internal topics fold into one row unless shown.
+ * shows them, as are partitions being moved (a reassignment: MOVING, the replicas being added and
+ * how far they copied); internal topics fold into one row unless shown.
  */
 import { Box, Text } from 'ink'
 import { cell, formatCount, formatRate, idList, rcell } from '../format.js'
-import { HEALTH_MARK, partitionHealth, type PartitionHealth, type PartitionRow } from '../model.js'
+import { HEALTH_MARK, movingMark, partitionHealth, type PartitionHealth, type PartitionRow } from '../model.js'
 import { PaneTitle } from './PaneTitle.js'
 
 export interface PartitionLine {
@@ -30,7 +31,7 @@ export interface PartitionsPaneProps {
   down?: ReadonlySet<number>
 }
 
-const HEALTH_COLOR: Record<PartitionHealth, string | undefined> = { ok: undefined, 'under-replicated': 'yellow', 'replica-stuck': 'red', 'leader-down': 'red', offline: 'red' }
+const HEALTH_COLOR: Record<PartitionHealth, string | undefined> = { ok: undefined, moving: 'cyan', 'under-replicated': 'yellow', 'replica-stuck': 'red', 'leader-down': 'red', offline: 'red' }
 
 /** Column widths for a terminal width: narrow terminals lose the epoch and LEO columns first. */
 export function partitionColumns(width: number, longestName: number): { name: number; wide: boolean; spark: number; mark: number } {
@@ -102,10 +103,10 @@ export function PartitionsPane(props: PartitionsPaneProps): React.JSX.Element {
           cols.wide && rcell(p.logEndOffset < 0 ? '-' : formatCount(p.logEndOffset, 10), 10),
           rcell(formatRate(recordsPerSec), 7),
           cols.spark > 0 && cell(spark, cols.spark),
-          cell(shortMark(health, cols.wide), cols.mark),
+          cell(health === 'moving' ? movingMark(p, cols.wide) : shortMark(health, cols.wide), cols.mark),
         ])
         return (
-          <Text key={row.key} wrap="truncate" color={HEALTH_COLOR[health]} bold={health !== 'ok'} inverse={selected && focused}>
+          <Text key={row.key} wrap="truncate" color={HEALTH_COLOR[health]} bold={health !== 'ok' && health !== 'moving'} inverse={selected && focused}>
             {text}
           </Text>
         )
