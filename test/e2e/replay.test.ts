@@ -9,7 +9,7 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { partitionForKey } from '../../src/client/produce/partitioner.js'
 import { RawClient } from '../support/raw-client.js'
-import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, HANG_MS, incrementalBrokerConfigs, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
@@ -328,20 +328,6 @@ describe.concurrent('sluice replay', () => {
   })
 })
 
-/** Sets dynamic broker configs one by one (IncrementalAlterConfigs SET), leaving the others. */
-async function setBrokerConfigs(configs: Record<string, string>): Promise<void> {
-  const admin = await RawClient.connect(d.port)
-  try {
-    const altered = await admin.request(ApiKey.IncrementalAlterConfigs, 1, {
-      resources: [{ resourceType: 4, resourceName: '', configs: Object.entries(configs).map(([name, value]) => ({ name, configOperation: 0, value })) }],
-      validateOnly: false,
-    })
-    expect(altered.responses[0].errorCode).toBe(ErrorCode.NONE)
-  } finally {
-    admin.close()
-  }
-}
-
 // After the concurrent block: killing a broker must not disturb the other tests. The killed
 // broker is fenced within FAST_FAILOVER_CONFIGS' session (1 s), not the default 9 s.
 describe('sluice replay across a failover', () => {
@@ -351,7 +337,7 @@ describe('sluice replay across a failover', () => {
     const leaderOf = async (topic: string): Promise<P> =>
       (await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: HANG_MS })).partitions.find((p) => p.topic === topic && p.partition === 0)!
     const count = 30
-    await applyBrokerConfigs(setBrokerConfigs, FAST_FAILOVER_CONFIGS, async () => {
+    await applyBrokerConfigs(incrementalBrokerConfigs(d), FAST_FAILOVER_CONFIGS, async () => {
       await createTopic('r-fo-src', 1)
       await createTopic('r-fo-dst', 1)
       await producer.send({
