@@ -9,7 +9,7 @@
 import { execa } from 'execa'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, cleanEnv, freePortRange, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { applyBrokerConfigs, BIN, cleanEnv, FAST_FAILOVER_CONFIGS, freePortRange, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, tempHome, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
@@ -325,15 +325,20 @@ describe.concurrent('sluice consume', () => {
   })
 
   it('follows a partition across the crash and return of its leader: nothing lost or repeated', async () => {
-    // A daemon of its own: killing a broker of the shared one would slow the other tests.
+    // A daemon of its own: killing a broker of the shared one would slow the other tests. Its
+    // killed broker is fenced within FAST_FAILOVER_CONFIGS' session (1 s), not the default 9 s.
     const own = await startDaemon({ brokers: 3 })
     const k = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'consume-failover', brokers: own.brokers.map((b) => `${b.host}:${b.port}`), logLevel: logLevel.NOTHING, retry: { retries: 30, maxRetryTime: 3000 } })
     const admin = k.admin()
     const p = k.producer()
     try {
       await admin.connect()
-      await admin.createTopics({ topics: [{ topic: 'fo', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true })
-      await p.connect()
+      const setConfigs = (configs: Record<string, string>): Promise<unknown> =>
+        admin.alterConfigs({ validateOnly: false, resources: [{ type: 4, name: '1', configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }] })
+      await applyBrokerConfigs(setConfigs, FAST_FAILOVER_CONFIGS, async () => {
+        await admin.createTopics({ topics: [{ topic: 'fo', numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true })
+        await p.connect()
+      })
       const send = (round: number) =>
         p.send({ topic: 'fo', acks: -1, messages: [0, 1, 2].flatMap((partition) => Array.from({ length: 10 }, (_, i) => ({ partition, value: `{"n":${round * 30 + partition * 10 + i}}` }))) })
       const child = spawnSluice(['consume', 'fo'], { home: own.home, env: own.env })

@@ -17,7 +17,8 @@ import { RawClient } from '../support/raw-client.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const TMPFS_MB = 40
-const FILLER_MB = 30
+/** 5 MB left for broker 2: two `produce` runs of 3,000 lines (2.8 MB each) fill it. */
+const FILLER_MB = 35
 
 interface StatusBroker {
   id: number
@@ -127,11 +128,13 @@ describe('a full disk under one broker', () => {
     }
 
     // A client of the partition whose only replica is on broker 2 is told why, naming the broker.
+    // --acks 1: the default acks=all would retry the leaderless partition for the whole delivery
+    // timeout (60 s) before failing the same way; the giving up is send-pipeline.test.ts's.
     const solo = JSON.parse((await sluice(['cluster', 'partitions', '--json'], { home: home.path })).stdout) as {
       partitions: { topic: string; partition: number; replicas: number[] }[]
     }
     const onTwo = solo.partitions.find((p) => p.topic === 'solo' && p.replicas[0] === 2)!
-    const refused = await sluice(['produce', 'solo', '--partition', String(onTwo.partition)], {
+    const refused = await sluice(['produce', 'solo', '--partition', String(onTwo.partition), '--acks', '1'], {
       home: home.path,
       input: '{"solo":1}\n',
       timeoutMs: HANG_MS,

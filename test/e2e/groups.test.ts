@@ -11,7 +11,7 @@
 import { execa, type ResultPromise } from 'execa'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka'
 import { kcatPath } from '../interop/kcat.js'
 import { encodeAssignment, encodeSubscription } from '../../src/client/consume/group-member/consumer-protocol.js'
@@ -32,16 +32,27 @@ let producer: kafkajs.Producer
 const SESSION = '10s'
 const SESSION_MS = 10_000
 
+/** Members may ask for sessions shorter than the default 6 s minimum. */
+const GROUP_CONFIGS = { 'group.min.session.timeout.ms': '1000' }
+
+/** Sets the dynamic broker configs: AlterConfigs replaces the whole set, so send all of them. */
+async function setBrokerConfigs(configs: Record<string, string>): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+    })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
   kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'groups-e2e', brokers: [d.bootstrap], logLevel: logLevel.NOTHING })
-  const admin = kafka.admin()
-  await admin.connect()
-  await admin.alterConfigs({
-    validateOnly: false,
-    resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configEntries: [{ name: 'group.min.session.timeout.ms', value: '1000' }] }],
-  })
-  await admin.disconnect()
+  await setBrokerConfigs(GROUP_CONFIGS)
   producer = kafka.producer()
   await producer.connect()
 })
@@ -269,12 +280,16 @@ describe.concurrent('group commands', () => {
     const again = await run(['consume', topic, '--group', g, '--exit'])
     expect(again.stdout.trim().split('\n')).toHaveLength(36)
 
-    // Usage errors.
-    expect((await run(['group', 'reset', g, '--topic', topic])).exitCode).toBe(2)
-    expect((await run(['group', 'reset', g, '--topic', topic, '--to-earliest', '--to-latest'])).exitCode).toBe(2)
-    expect((await run(['group', 'reset', g, '--topic', topic, '--by-duration', 'soon'])).exitCode).toBe(2)
-    expect((await run(['group', 'reset', g, '--topic', 'gr-nope', '--to-earliest'])).exitCode).toBe(4)
-    expect((await run(['group', 'reset', g, '--topic', topic, '--to-earliest', '--partition', '9'])).exitCode).toBe(4)
+    // Usage errors (none changes anything: they run side by side).
+    const refusals: [string[], number][] = [
+      [['--topic', topic], 2],
+      [['--topic', topic, '--to-earliest', '--to-latest'], 2],
+      [['--topic', topic, '--by-duration', 'soon'], 2],
+      [['--topic', 'gr-nope', '--to-earliest'], 4],
+      [['--topic', topic, '--to-earliest', '--partition', '9'], 4],
+    ]
+    const refused = await Promise.all(refusals.map(([args]) => run(['group', 'reset', g, ...args])))
+    expect(refused.map((r) => r.exitCode)).toEqual(refusals.map(([, exit]) => exit))
 
     // Delete; then it is gone.
     expect((await run(['group', 'delete', g])).exitCode).toBe(0)
@@ -322,47 +337,8 @@ describe.concurrent('group commands', () => {
     expect(await committedOf(g)).toEqual([0, 0])
   })
 })
-
-describe('group describe of other clients\' groups', () => {
-  it('a member whose assignment carries null user data (as the Java consumer writes) is described with its partitions', async () => {
-    const g = 'gr-java-g'
-    await createTopic('gr-java', 2)
-    const bootstrap = await RawClient.connect(d.port)
-    let coordinator: RawClient | undefined
-    try {
-      const found = await bootstrap.request(ApiKey.FindCoordinator, 1, { key: g, keyType: 0 })
-      expect(found.errorCode).toBe(ErrorCode.NONE)
-      coordinator = await RawClient.connect(found.port, found.host)
-      const joined = await coordinator.request(ApiKey.JoinGroup, 3, {
-        groupId: g,
-        // It never heartbeats: its session must outlast the describe below, however slow.
-        sessionTimeoutMs: HANG_MS,
-        rebalanceTimeoutMs: 30_000,
-        memberId: '',
-        protocolType: 'consumer',
-        protocols: [{ name: 'range', metadata: encodeSubscription(['gr-java'], null) }],
-      })
-      expect(joined.errorCode).toBe(ErrorCode.NONE)
-      const synced = await coordinator.request(ApiKey.SyncGroup, 3, {
-        groupId: g,
-        generationId: joined.generationId,
-        memberId: joined.memberId,
-        groupInstanceId: null,
-        assignments: [{ memberId: joined.memberId, assignment: encodeAssignment([{ topic: 'gr-java', partitions: [1, 0] }], null) }],
-      })
-      expect(synced.errorCode).toBe(ErrorCode.NONE)
-      const x = await describeGroup(g)
-      expect(x.state).toBe('Stable')
-      expect(x.members).toHaveLength(1)
-      expect(x.members[0]!.assignment).toEqual([{ topic: 'gr-java', partitions: [0, 1] }])
-      await coordinator.request(ApiKey.LeaveGroup, 3, { groupId: g, members: [{ memberId: joined.memberId, groupInstanceId: null }] })
-    } finally {
-      coordinator?.close()
-      bootstrap.close()
-    }
-  })
-})
-
+// Consecutive concurrent blocks run together: the CLI-driven tests above and these side by side;
+// the steady producers' block after the raw-client test below, on its own.
 describe.concurrent('consume --group', () => {
   it('--from applies only where the group has no offset; --max and --exit commit exactly what was written; usage errors', async () => {
     const topic = 'gr-from'
@@ -413,6 +389,46 @@ describe.concurrent('consume --group', () => {
     expectAllConsumed(acked, seen)
     // Each run started where the one before stopped: no record twice.
     expect(seen.length).toBe(new Set(seen).size)
+  })
+})
+
+describe('group describe of other clients\' groups', () => {
+  it('a member whose assignment carries null user data (as the Java consumer writes) is described with its partitions', async () => {
+    const g = 'gr-java-g'
+    await createTopic('gr-java', 2)
+    const bootstrap = await RawClient.connect(d.port)
+    let coordinator: RawClient | undefined
+    try {
+      const found = await bootstrap.request(ApiKey.FindCoordinator, 1, { key: g, keyType: 0 })
+      expect(found.errorCode).toBe(ErrorCode.NONE)
+      coordinator = await RawClient.connect(found.port, found.host)
+      const joined = await coordinator.request(ApiKey.JoinGroup, 3, {
+        groupId: g,
+        // It never heartbeats: its session must outlast the describe below, however slow.
+        sessionTimeoutMs: HANG_MS,
+        rebalanceTimeoutMs: 30_000,
+        memberId: '',
+        protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: encodeSubscription(['gr-java'], null) }],
+      })
+      expect(joined.errorCode).toBe(ErrorCode.NONE)
+      const synced = await coordinator.request(ApiKey.SyncGroup, 3, {
+        groupId: g,
+        generationId: joined.generationId,
+        memberId: joined.memberId,
+        groupInstanceId: null,
+        assignments: [{ memberId: joined.memberId, assignment: encodeAssignment([{ topic: 'gr-java', partitions: [1, 0] }], null) }],
+      })
+      expect(synced.errorCode).toBe(ErrorCode.NONE)
+      const x = await describeGroup(g)
+      expect(x.state).toBe('Stable')
+      expect(x.members).toHaveLength(1)
+      expect(x.members[0]!.assignment).toEqual([{ topic: 'gr-java', partitions: [0, 1] }])
+      await coordinator.request(ApiKey.LeaveGroup, 3, { groupId: g, members: [{ memberId: joined.memberId, groupInstanceId: null }] })
+    } finally {
+      coordinator?.close()
+      bootstrap.close()
+    }
   })
 })
 
@@ -544,15 +560,20 @@ describe.concurrent('consume --group with a steady producer', () => {
 
 // After the concurrent tests: it kills a broker. The members find the new coordinator
 // (FindCoordinator again after NOT_COORDINATOR or a closed connection) and carry on, or rejoin.
+// The killed broker is fenced within FAST_FAILOVER_CONFIGS' session (1 s), not the default 9 s.
 describe('consume --group across the loss of the group coordinator', () => {
   it('the members join the new coordinator and every record is consumed', async () => {
     const topic = 'gr-coord'
     const g = 'gr-coord-g'
-    await createTopic(topic, 4)
-    const steady = steadyProducer(topic, 4)
     const args = ['consume', topic, '--group', g, '--session-timeout', SESSION, '--format', 'value']
-    const procs = [spawn(args), spawn(args)]
-    await waitForStable(g, 2, 4)
+    let steady!: ReturnType<typeof steadyProducer>
+    let procs: ResultPromise<{ reject: false }>[] = []
+    await applyBrokerConfigs(setBrokerConfigs, { ...GROUP_CONFIGS, ...FAST_FAILOVER_CONFIGS }, async () => {
+      await createTopic(topic, 4)
+      steady = steadyProducer(topic, 4)
+      procs = [spawn(args), spawn(args)]
+      await waitForStable(g, 2, 4)
+    })
     const admin = new PlatformaticAdmin({ clientId: 'groups-e2e', bootstrapBrokers: [d.bootstrap] })
     const [coordinator] = await admin.findCoordinator({ keyType: 0, keys: [g] })
     await admin.close()

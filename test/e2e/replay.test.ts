@@ -9,7 +9,7 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { partitionForKey } from '../../src/client/produce/partitioner.js'
 import { RawClient } from '../support/raw-client.js'
-import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
+import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, HANG_MS, incrementalBrokerConfigs, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
@@ -328,7 +328,8 @@ describe.concurrent('sluice replay', () => {
   })
 })
 
-// After the concurrent block: killing a broker must not disturb the other tests.
+// After the concurrent block: killing a broker must not disturb the other tests. The killed
+// broker is fenced within FAST_FAILOVER_CONFIGS' session (1 s), not the default 9 s.
 describe('sluice replay across a failover', () => {
   it('--into while the target partition\'s leader is killed: nothing lost, nothing doubled, in order', async () => {
     const { callDaemon } = await import('../../src/client/control.js')
@@ -336,12 +337,14 @@ describe('sluice replay across a failover', () => {
     const leaderOf = async (topic: string): Promise<P> =>
       (await callDaemon(d.home, 'cluster.partitions', {}, { timeoutMs: HANG_MS })).partitions.find((p) => p.topic === topic && p.partition === 0)!
     const count = 30
-    await createTopic('r-fo-src', 1)
-    await createTopic('r-fo-dst', 1)
-    await producer.send({
-      topic: 'r-fo-src',
-      acks: -1,
-      messages: Array.from({ length: count }, (_, i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ i }), timestamp: String(BASE_MS + i) })),
+    await applyBrokerConfigs(incrementalBrokerConfigs(d), FAST_FAILOVER_CONFIGS, async () => {
+      await createTopic('r-fo-src', 1)
+      await createTopic('r-fo-dst', 1)
+      await producer.send({
+        topic: 'r-fo-src',
+        acks: -1,
+        messages: Array.from({ length: count }, (_, i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ i }), timestamp: String(BASE_MS + i) })),
+      })
     })
     const child = spawnSluice(['replay', 'r-fo-src', '--from', 'earliest', '--into', 'r-fo-dst', '--rate', '5/s', '--json'], { home: d.home, env: d.env, timeoutMs: HANG_MS })
     while (lines(await run(['consume', 'r-fo-dst', '--exit'])).length === 0) await new Promise((resolve) => setTimeout(resolve, 100))

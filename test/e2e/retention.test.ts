@@ -12,7 +12,7 @@ import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callDaemon } from '../../src/client/control.js'
 import { readTopic } from '../support/read-back.js'
-import { HANG_MS, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
 
 let d: TestDaemon
 let kafka: Kafka
@@ -64,12 +64,12 @@ beforeAll(async () => {
   kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } })
   admin = kafka.admin()
   await admin.connect()
-  await admin.alterConfigs({
-    validateOnly: false,
-    resources: [{ type: 4, name: '1', configEntries: [{ name: 'log.retention.check.interval.ms', value: '200' }] }],
-  })
+  // FAST_FAILOVER_CONFIGS: the leader the last test kills is fenced after 1 s, not the default 9 s.
+  // AlterConfigs replaces the whole set of dynamic broker configs: all of them go each time.
+  const setConfigs = (configs: Record<string, string>): Promise<unknown> =>
+    admin.alterConfigs({ validateOnly: false, resources: [{ type: 4, name: '1', configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }] })
   producer = kafka.producer({ allowAutoTopicCreation: false })
-  await producer.connect()
+  await applyBrokerConfigs(setConfigs, { 'log.retention.check.interval.ms': '200', ...FAST_FAILOVER_CONFIGS }, () => producer.connect())
 })
 
 afterAll(async () => {

@@ -21,7 +21,7 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
-import { KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, incrementalBrokerConfigs, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 import { RawClient } from '../support/raw-client.js'
 import { readUntilEnd, writeEnd } from '../interop/kafkajs-txn-read.js'
 import { librdkafkaMissing, PYTHON } from '../jepsen/queue.js'
@@ -70,6 +70,8 @@ describe.skipIf((await librdkafkaMissing()) !== null)('e2e/txn-coordinator-kill'
   let d: TestDaemon
   beforeAll(async () => {
     d = await startDaemon({ brokers: 3 })
+    // The killed coordinator's broker is fenced after 1 s, not the default 9 s.
+    await applyBrokerConfigs(incrementalBrokerConfigs(d), FAST_FAILOVER_CONFIGS)
   })
   afterAll(async () => {
     if (d) await stopDaemon(d)

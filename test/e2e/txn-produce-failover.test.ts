@@ -6,7 +6,7 @@
  * is killed.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { HANG_MS, sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, HANG_MS, incrementalBrokerConfigs, sluice, spawnSluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 import { transactionCoordinatorOf } from '../support/coordinator.js'
 import { isStable, readTopic } from '../support/read-back.js'
 
@@ -14,6 +14,8 @@ let d: TestDaemon
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
+  // The killed coordinator's broker is fenced after 1 s, not the default 9 s.
+  await applyBrokerConfigs(incrementalBrokerConfigs(d), FAST_FAILOVER_CONFIGS)
 })
 afterAll(async () => {
   if (d) await stopDaemon(d)

@@ -2,6 +2,9 @@
  * Broker configs for tests that kill brokers and wait for failovers: short sessions and lag
  * limits, so that a failover takes a second or two instead of Kafka's defaults' tens of seconds.
  */
+import { ApiKey } from '../../src/protocol/api-keys.js'
+import { ErrorCode } from '../../src/protocol/errors.js'
+import { RawClient } from '../support/raw-client.js'
 
 /** Failovers in about a second; no preferred-leader election after a restart (a second move per round). */
 export const FAST_FAILOVER_CONFIGS: Readonly<Record<string, string>> = {
@@ -31,4 +34,24 @@ export async function applyBrokerConfigs(
   await meanwhile()
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, heartbeatsApplyAt - Date.now())))
   await set({ ...configs })
+}
+
+/**
+ * A `set` for applyBrokerConfigs through IncrementalAlterConfigs (SET, cluster-wide): unlike
+ * AlterConfigs it leaves the dynamic configs it does not name as they are.
+ */
+export function incrementalBrokerConfigs(d: { port: number }): (configs: Record<string, string>) => Promise<void> {
+  return async (configs) => {
+    const client = await RawClient.connect(d.port)
+    try {
+      const altered = await client.request(ApiKey.IncrementalAlterConfigs, 1, {
+        resources: [{ resourceType: 4, resourceName: '', configs: Object.entries(configs).map(([name, value]) => ({ name, configOperation: 0, value })) }],
+        validateOnly: false,
+      })
+      const r = altered.responses[0]
+      if (r.errorCode !== ErrorCode.NONE) throw new Error(`IncrementalAlterConfigs ${JSON.stringify(configs)}: error ${r.errorCode} ${r.errorMessage ?? ''}`)
+    } finally {
+      client.close()
+    }
+  }
 }
