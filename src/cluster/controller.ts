@@ -163,6 +163,19 @@ export class Controller {
     return { errorCode: ErrorCode.NONE, errorMessage: null, records }
   }
 
+  /**
+   * Decommissions a broker (Kafka's UnregisterBroker): fenced first if it is not (its leaderships
+   * move as at a crash), then its registration is removed, so no election, placement or Metadata
+   * answer can name it. The caller moves its replicas off first (`broker remove`).
+   */
+  unregisterBroker(brokerId: number): CommandResult {
+    const broker = this.image.brokers.get(brokerId)
+    if (!broker) return fail(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${brokerId} is not registered`)
+    this.lastHeartbeatMs.delete(brokerId)
+    const fenced = broker.fenced ? [] : this.fenceRecords(brokerId, `broker ${brokerId} unregistered`)
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records: [...fenced, { type: 'unregisterBroker', brokerId, brokerEpoch: broker.epoch }] }
+  }
+
   /** Fences a broker at once (a crash the controller learns of, or the end of a controlled shutdown). */
   fenceBroker(brokerId: number, reason: string): CommandResult {
     const broker = this.image.brokers.get(brokerId)

@@ -16,6 +16,7 @@ export interface ClusterEvent {
     | 'broker.registered'
     | 'broker.fenced'
     | 'broker.unfenced'
+    | 'broker.unregistered'
     | 'topic.created'
     | 'topic.deleted'
     | 'partition.created'
@@ -72,6 +73,8 @@ export function describeRecord(before: MetadataImage, record: MetadataRecord, of
       return [{ ...base, type: 'broker.fenced', broker: record.brokerId, message: `broker ${record.brokerId} fenced` }]
     case 'unfenceBroker':
       return [{ ...base, type: 'broker.unfenced', broker: record.brokerId, message: `broker ${record.brokerId} unfenced` }]
+    case 'unregisterBroker':
+      return [{ ...base, type: 'broker.unregistered', broker: record.brokerId, message: `broker ${record.brokerId} unregistered` }]
     case 'topic':
       return [{ ...base, type: 'topic.created', topic: record.name, topicId: record.topicId, message: `topic ${record.name} created` }]
     case 'removeTopic': {

@@ -48,6 +48,8 @@ export type MetadataRecord =
   | { type: 'registerBroker'; brokerId: number; host: string; port: number; rack: string | null; brokerEpoch: number }
   | { type: 'fenceBroker'; brokerId: number; brokerEpoch: number }
   | { type: 'unfenceBroker'; brokerId: number; brokerEpoch: number }
+  /** A decommissioned broker (Kafka's UnregisterBrokerRecord): its registration is gone. */
+  | { type: 'unregisterBroker'; brokerId: number; brokerEpoch: number }
   | { type: 'topic'; name: string; topicId: string }
   | {
       type: 'partition'
@@ -124,6 +126,10 @@ export class MetadataImage {
           fenced: true,
         })
         return
+      case 'unregisterBroker': {
+        if (this.brokers.get(record.brokerId)?.epoch === record.brokerEpoch) this.brokers.delete(record.brokerId)
+        return
+      }
       case 'fenceBroker':
       case 'unfenceBroker': {
         const broker = this.brokers.get(record.brokerId)

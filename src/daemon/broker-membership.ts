@@ -147,6 +147,8 @@ export class BrokerMembership {
       if (reg && !reg.fenced) check(await node.submit(() => node.controller.fenceBroker(brokerId, `broker ${brokerId} removed`)))
       await parts.listeners.get(brokerId)?.close()
       await this.dropBroker(brokerId)
+      // Stopped first, so that it cannot register again; then its registration goes (Kafka's UnregisterBroker).
+      if (node.image.brokers.has(brokerId)) check(await node.submit(() => node.controller.unregisterBroker(brokerId)))
       parts.onBrokersChanged?.(this.configuredBrokers())
       fs.rmSync(parts.brokerDir(brokerId), { recursive: true, force: true })
       parts.log.info('broker removed', { broker: brokerId })

@@ -20,6 +20,20 @@ describe('cluster/controller', () => {
     expect(c.image.brokers.get(2)?.fenced).toBe(false)
   })
 
+  it('unregisters a broker: fenced first when live, then its registration gone; an unknown one is refused', () => {
+    const c = cluster(3)
+    const result = c.unregisterBroker(3)
+    expect(result.records.map((r) => r.type)).toEqual(['fenceBroker', 'unregisterBroker'])
+    c.commit(result.records)
+    expect(c.image.brokers.has(3)).toBe(false)
+    expect(c.image.liveBrokers().map((b) => b.id)).toEqual([1, 2])
+    expect(c.unregisterBroker(3).errorCode).toBe(ErrorCode.BROKER_ID_NOT_REGISTERED)
+    // A stale record (an older registration's epoch) leaves a new registration alone.
+    c.commit(c.registerBroker(3, '127.0.0.1', 9094).records)
+    c.commit([{ type: 'unregisterBroker', brokerId: 3, brokerEpoch: 7 }])
+    expect(c.image.brokers.has(3)).toBe(true)
+  })
+
   it('creates a topic with broker defaults: 3 partitions, replication clamped to the brokers', () => {
     const c = cluster(2)
     const result = c.createTopic({ name: 'orders', numPartitions: -1, replicationFactor: -1 })

@@ -74,6 +74,9 @@ describe('broker add and remove', () => {
     const removed = await json<{ id: number; brokers: Broker[] }>(['broker', 'remove', '4'])
     expect(removed.brokers.map((b) => b.id)).toEqual([1, 2, 3])
     expect(fs.existsSync(path.join(d.home, 'brokers', '4'))).toBe(false)
+    const history = await run(['cluster', 'events', '--since', '0'])
+    const unregistered = history.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; broker?: number })
+    expect(unregistered.some((e) => e.type === 'broker.unregistered' && e.broker === 4), history.stdout).toBe(true)
     const three = (await brokers()).find((b) => b.id === 3)!
     const config = JSON.parse(fs.readFileSync(path.join(d.home, 'config.json'), 'utf8')) as { brokers: { id: number; port: number }[] }
     expect(config.brokers).toEqual([

@@ -247,6 +247,7 @@ export function describeRecord(image: MetadataImage, r: MetadataRecord): string 
     case 'registerBroker':
     case 'fenceBroker':
     case 'unfenceBroker':
+    case 'unregisterBroker':
       return `${r.type} ${r.brokerId} (broker epoch ${r.brokerEpoch})`
     default:
       return r.type
