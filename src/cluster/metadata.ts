@@ -78,6 +78,13 @@ export type MetadataRecord =
       reason?: string
       /** Set when a replica outside the ISR was elected: records acknowledged by the old ISR may be lost. */
       unclean?: boolean
+      /**
+       * Set when replicas are removed and the leader stays: the leader epoch moves all the same, as
+       * Kafka's PartitionChangeBuilder bumps it, so that a fetch a removed replica has in flight (at
+       * the old epoch) is fenced rather than answered: a replica moved away and back again must not
+       * rejoin the ISR on its old log's fetch.
+       */
+      bumpLeaderEpoch?: boolean
     }
   | { type: 'producerIds'; nextProducerId: number }
   | { type: 'config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null }
@@ -93,7 +100,7 @@ export function applyPartitionChange(p: PartitionInfo, record: PartitionChangeRe
   if (record.leader !== undefined && record.leader !== p.leader) {
     p.leader = record.leader
     p.leaderEpoch++
-  }
+  } else if (record.bumpLeaderEpoch) p.leaderEpoch++
   if (record.isr) p.isr = [...record.isr]
   if (record.replicas) p.replicas = [...record.replicas]
   if (record.addingReplicas) p.addingReplicas = [...record.addingReplicas]

@@ -120,6 +120,8 @@ function changeTo(image: MetadataImage, p: PartitionInfo, target: Assignment, re
     changed = true
   }
   if (unclean) record.unclean = true
+  // Kafka's triggerLeaderEpochBumpForReplicaReassignmentIfNeeded: a removed replica is fenced.
+  if (changed && record.leader === undefined && p.replicas.some((id) => !next.replicas.includes(id))) record.bumpLeaderEpoch = true
   return changed ? record : null
 }
 

@@ -38,6 +38,19 @@ function join(c: Controller, id: number): CommandResult {
 const state = (p: PartitionInfo): object => ({ replicas: p.replicas, isr: p.isr, leader: p.leader, adding: p.addingReplicas, removing: p.removingReplicas })
 
 describe('cluster/reassignment', () => {
+  it('a completion that removes a replica while the leader stays bumps the leader epoch (Kafka fences the removed replica)', () => {
+    const c = cluster(3, [1, 2])
+    expect(reassign(c, [1, 3]).errorCode).toBe(ErrorCode.NONE)
+    const epoch = part(c).leaderEpoch
+    join(c, 3)
+    expect(state(part(c))).toEqual({ replicas: [1, 3], isr: [1, 3], leader: 1, adding: [], removing: [] })
+    expect(part(c).leaderEpoch).toBe(epoch + 1)
+    // Adding only removes nobody: the epoch stays.
+    expect(reassign(c, [1, 3, 2]).errorCode).toBe(ErrorCode.NONE)
+    join(c, 2)
+    expect(part(c).leaderEpoch).toBe(epoch + 1)
+  })
+
   it('moves [1,2] to [2,3]: the union while the new replica catches up, then the target, and the removed leader hands over', () => {
     const c = cluster(3, [1, 2])
     expect(reassign(c, [2, 3]).errorCode).toBe(ErrorCode.NONE)
