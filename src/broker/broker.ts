@@ -170,6 +170,7 @@ export class Broker {
       onTxnMarker: (h, producerId, committed) => this.groupCoordinator?.onTxnMarker(h, producerId, committed),
       recoveries: this.recoveries,
       scrubOnOpen: this.opts.scrubOnOpen,
+      dropLog: (topicId, partition) => this.dropPartitionLog(topicId, partition),
     })
     this.groupCoordinator = new GroupCoordinator({
       brokerId: this.id,
@@ -203,6 +204,7 @@ export class Broker {
     this.registered = true
     replicas.reconcile()
     this.scheduleHeartbeat()
+    replicas.dropStrayLogs().catch((error: unknown) => this.log.warn('finding stray replica logs failed', { broker: this.id, error: String(error) }))
   }
 
   private register(): Promise<void> {
@@ -319,12 +321,15 @@ export class Broker {
   /** Drops every log of a deleted topic from this broker's store. */
   async dropTopicLogs(topicId: string): Promise<void> {
     const hosted = (await this.store.listPartitions()).filter((p) => p.topicId === topicId)
-    for (const { partition } of hosted) {
-      this.wake(partitionKey(topicId, partition))
-      await this.store.deletePartition(topicId, partition)
-      await deleteProducerSnapshot(this.store.meta, topicId, partition)
-      await deleteAbortedIndex(this.store.meta, topicId, partition)
-    }
+    for (const { partition } of hosted) await this.dropPartitionLog(topicId, partition)
+  }
+
+  /** Drops one partition's log, producer snapshot and aborted index from this broker's store. */
+  private async dropPartitionLog(topicId: string, partition: number): Promise<void> {
+    this.wake(partitionKey(topicId, partition))
+    await this.store.deletePartition(topicId, partition)
+    await deleteProducerSnapshot(this.store.meta, topicId, partition)
+    await deleteAbortedIndex(this.store.meta, topicId, partition)
   }
 
   /** Applies time and size retention (and compaction, for compact policies) to every log this broker hosts.

@@ -5,6 +5,7 @@
  */
 import type { CommandResult, CreatePartitionsRequest, CreateTopicRequest, CreatedTopic } from '../cluster/controller.js'
 import type { MetadataImage } from '../cluster/metadata.js'
+import type { OngoingReassignment, ReassignmentFilter, ReassignmentRequest, ReassignmentResult } from '../cluster/reassignment.js'
 
 export interface ClusterView {
   readonly clusterId: string
@@ -32,5 +33,9 @@ export interface ClusterView {
   replicaCorrupt(req: { brokerId: number; topicId: string; partition: number; reason: string }): Promise<CommandResult>
   /** A new producer id for InitProducerId. */
   allocateProducerId(): Promise<CommandResult<number>>
+  /** Starts, replaces or cancels partition moves (AlterPartitionReassignments); answers once committed. */
+  alterPartitionReassignments(reqs: ReassignmentRequest[]): Promise<CommandResult<ReassignmentResult[]>>
+  /** The moves in progress (ListPartitionReassignments), from the committed image. */
+  listPartitionReassignments(filter: ReassignmentFilter): OngoingReassignment[]
 }
 

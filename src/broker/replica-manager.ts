@@ -145,6 +145,8 @@ export interface ReplicaManagerOptions {
   recoveries?: RecoveryRecords
   /** Read every log once in the background after it opens, to find corrupt batches (log-scrubber.ts). */
   scrubOnOpen?: boolean
+  /** Deletes a partition's log and what the broker keeps beside it (producer snapshot, aborted index). */
+  dropLog: (topicId: string, partition: number) => Promise<void>
 }
 
 export class ReplicaManager {
@@ -160,6 +162,8 @@ export class ReplicaManager {
   private readonly appendWaiters = new Set<(key: string, logEndOffset: number) => void>()
   /** The same fetches by follower, to end them when the follower's partitions change. */
   private readonly fetchesWaiting = new Map<number, Set<() => void>>()
+  /** Logs being deleted (the partition moved away): hosting it again waits for the deletion. */
+  private readonly dropping = new Map<string, Promise<void>>()
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     this.brokerId = opts.brokerId
@@ -249,18 +253,56 @@ export class ReplicaManager {
     let h = this.hosted.get(key)
     if (!h) {
       h = newHosted(p.topicId, p.partition, p.replicas)
+      // Moved away and back: the replica starts from an empty log once the old one is gone.
+      h.transition = this.dropping.get(key) ?? h.transition
       h.producers.aborted.attach(this.opts.store.meta, p.topicId, p.partition)
       this.hosted.set(key, h)
     }
     this.enqueue(h, p)
   }
 
-  /** The partition is no longer hosted here (deleted, or reassigned away). */
+  /**
+   * The partition is no longer hosted here (deleted, or reassigned away): its log goes, as Kafka's
+   * broker deletes a replica removed from it, once the partition's pending transition is over.
+   */
   private drop(h: Hosted): void {
     this.hosted.delete(h.key)
     this.failWaiters(h, ErrorCode.NOT_LEADER_OR_FOLLOWER)
     if (h.role === 'leader') this.opts.onLeadership?.(h, false)
     h.role = 'offline'
+    h.leader = null
+    this.removeLog(h.topicId, h.partition, h.transition)
+  }
+
+  /** Deletes a partition's log after `after`; a re-hosting of the partition waits for it. */
+  private removeLog(topicId: string, partition: number, after: Promise<void>): void {
+    const key = partitionKey(topicId, partition)
+    const previous = this.dropping.get(key)
+    const work = Promise.all([previous, after])
+      .then(() => this.opts.dropLog(topicId, partition))
+      .catch((error: unknown) => this.opts.log.error('dropping a replica log failed', { broker: this.brokerId, partition: key, error: String(error) }))
+    this.dropping.set(key, work)
+    void work.finally(() => {
+      if (this.dropping.get(key) === work) this.dropping.delete(key)
+    })
+  }
+
+  /**
+   * Deletes the logs in the store that the image gives this broker no replica of: moved away (or
+   * their topic deleted) while the broker was down or the daemon stopped, as Kafka's broker finds
+   * its stray replicas at start.
+   */
+  async dropStrayLogs(): Promise<void> {
+    const stored = await this.opts.store.listPartitions()
+    if (this.stopped) return
+    const image = this.opts.cluster.image
+    for (const { topicId, partition } of stored) {
+      const key = partitionKey(topicId, partition)
+      if (this.hosted.has(key) || this.dropping.has(key)) continue
+      if (image.topicsById.get(topicId)?.partitions[partition]?.replicas.includes(this.brokerId)) continue
+      this.opts.log.info('deleting a stray replica log', { broker: this.brokerId, partition: key })
+      this.removeLog(topicId, partition, Promise.resolve())
+    }
   }
 
   private enqueue(h: Hosted, p: PartitionInfo): void {
@@ -317,6 +359,7 @@ export class ReplicaManager {
         // One change in flight per partition, as Kafka's AlterPartitionManager; a stale one is
         // refused (its leader epoch is old) and then ends.
       } else {
+        h.leader.setReplicas(p.replicas)
         h.leader.setIsr(p.isr, p.partitionEpoch)
       }
       this.afterHighWatermarkMove(h)

@@ -55,7 +55,7 @@ const EARLIEST = -2
 const LATEST = -1
 
 /** A Kafka error in an answer, worded as the broker put it, with Kafka's name. */
-function answerError(code: number, serverMessage: string | null | undefined): KafkaAnswerError {
+export function answerError(code: number, serverMessage: string | null | undefined): KafkaAnswerError {
   const name = errorName(code)
   return new KafkaAnswerError(code, serverMessage ? `${serverMessage} (${name})` : name)
 }

@@ -9,7 +9,20 @@ import { BROKER_CONFIGS, TOPIC_CONFIGS, brokerConfig, validateConfig } from './c
 import { changesForFencedBroker, changesForReturningBroker, failoverChange, partitionWithoutBroker, preferredLeaderChanges } from './elections.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { checkClusterPartitions, checkTopicPartitions } from './limits.js'
-import { MetadataImage, type MetadataRecord, type PartitionInfo } from './metadata.js'
+import { applyPartitionChange, MetadataImage, type MetadataRecord, type PartitionChangeRecord, type PartitionInfo } from './metadata.js'
+import { assignReplicas, newPartitionRecords, replicaListError } from './placement.js'
+import {
+  alterReassignments,
+  clonePartition,
+  completionChange,
+  completionChanges,
+  isReassigning,
+  listReassignments,
+  type OngoingReassignment,
+  type ReassignmentFilter,
+  type ReassignmentRequest,
+  type ReassignmentResult,
+} from './reassignment.js'
 import { randomUuid, type Rng } from './rng.js'
 
 export interface CommandResult<T = undefined> {
@@ -120,7 +133,9 @@ export class Controller {
 
   /**
    * The clock moved: fences brokers whose session expired (their partitions elect new leaders and
-   * drop them from the ISR), and runs preferred-leader elections when they are due.
+   * drop them from the ISR), completes reassignments whose ISR allows it (one the ISR change that
+   * allowed it did not complete: replayed before a restart, say), and runs preferred-leader
+   * elections when they are due. One kind per tick: each is computed against the committed image.
    */
   tick(nowMs: number): CommandResult {
     const sessionTimeoutMs = Number(brokerConfig(this.image.brokerConfigs, 'broker.session.timeout.ms'))
@@ -137,6 +152,7 @@ export class Controller {
         break
       }
     }
+    if (records.length === 0) records.push(...completionChanges(this.image))
     if (records.length === 0 && brokerConfig(this.image.brokerConfigs, 'auto.leader.rebalance.enable') === 'true') {
       const everyMs = Number(brokerConfig(this.image.brokerConfigs, 'leader.imbalance.check.interval.seconds')) * 1000
       if (nowMs - this.lastRebalanceMs >= everyMs) {
@@ -183,7 +199,16 @@ export class Controller {
     }
     const isr = p.replicas.filter((id) => req.isr.includes(id))
     const reason = added.length > 0 ? `ISR expanded with ${added.join(',')}` : `ISR shrunk by ${p.isr.filter((id) => !isr.includes(id)).join(',')}`
-    return { errorCode: ErrorCode.NONE, errorMessage: null, records: [{ type: 'partitionChange', topicId: p.topicId, partition: p.partition, isr, reason }] }
+    const change: PartitionChangeRecord = { type: 'partitionChange', topicId: p.topicId, partition: p.partition, isr, reason }
+    // The replica a reassignment waited for joined the ISR: the move completes in the same commit,
+    // as a second record (so that the ISR expansion is told as its own event).
+    let completion: PartitionChangeRecord | null = null
+    if (isReassigning(p)) {
+      const after = clonePartition(p)
+      applyPartitionChange(after, change)
+      completion = completionChange(this.image, after)
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records: completion ? [change, completion] : [change] }
   }
 
   /**
@@ -253,6 +278,21 @@ export class Controller {
     const change = failoverChange(this.image, p, to)
     if (typeof change === 'string') return fail(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, change)
     return { errorCode: ErrorCode.NONE, errorMessage: null, records: [change] }
+  }
+
+  /**
+   * AlterPartitionReassignments: starts, replaces or (replicas null) cancels the move of each
+   * partition named (reassignment.ts). The command always succeeds; each partition has its own
+   * error (UNKNOWN_TOPIC_OR_PARTITION, INVALID_REPLICA_ASSIGNMENT, NO_REASSIGNMENT_IN_PROGRESS).
+   */
+  alterPartitionReassignments(reqs: readonly ReassignmentRequest[]): CommandResult<ReassignmentResult[]> {
+    const { records, results } = alterReassignments(this.image, reqs)
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records, value: results }
+  }
+
+  /** The reassignments in progress, of every partition or of those the filter names. */
+  listPartitionReassignments(filter: ReassignmentFilter = null): OngoingReassignment[] {
+    return listReassignments(this.image, filter)
   }
 
   /** Hands out the next producer id (InitProducerId). */
@@ -449,62 +489,4 @@ export class Controller {
     }
     return { errorCode: ErrorCode.NONE, errorMessage: null, records }
   }
-}
-
-/** Why a manual replica list cannot be used (Kafka's wording), or null. */
-function replicaListError(image: MetadataImage, brokerIds: readonly number[]): string | null {
-  if (brokerIds.length === 0) return 'The manual partition assignment includes an empty replica list.'
-  const sorted = [...brokerIds].sort((a, b) => a - b)
-  for (const [i, id] of sorted.entries()) {
-    if (!image.brokers.has(id)) return `The manual partition assignment includes broker ${id}, but no such broker is registered.`
-    if (i > 0 && sorted[i - 1] === id) return `The manual partition assignment includes the broker ${id} more than once.`
-  }
-  return null
-}
-
-/**
- * The records of new partitions `first`, `first + 1`, ... of a topic: every live replica of a new
- * (empty) partition is in sync and the first live one leads, as in Kafka.
- */
-function newPartitionRecords(topicId: string, first: number, assignment: readonly number[][], live: readonly number[]): MetadataRecord[] {
-  return assignment.map((replicas, i) => ({
-    type: 'partition',
-    topicId,
-    partition: first + i,
-    replicas,
-    isr: replicas.filter((id) => live.includes(id)),
-    leader: replicas.find((id) => live.includes(id)) ?? -1,
-    leaderEpoch: 0,
-    partitionEpoch: 0,
-  }))
-}
-
-/**
- * Kafka's rack-unaware replica placement: the first replica of partition p is broker
- * (p + start) mod n, and followers follow at a shift that advances every n partitions, so leaders
- * and followers spread evenly. A topic that grows continues from its own start (`from`: Kafka's
- * fixedStartIndex and startPartitionId); a new one starts where the seeded RNG says.
- */
-export function assignReplicas(
-  brokerIds: number[],
-  numPartitions: number,
-  rf: number,
-  rng: Rng,
-  from?: { startIndex: number; firstPartition: number },
-): number[][] {
-  const n = brokerIds.length
-  const startIndex = from ? from.startIndex : rng.int(n)
-  let nextReplicaShift = from ? from.startIndex : rng.int(n)
-  const result: number[][] = []
-  for (let p = from?.firstPartition ?? 0; p < (from?.firstPartition ?? 0) + numPartitions; p++) {
-    if (p > 0 && p % n === 0) nextReplicaShift++
-    const first = (p + startIndex) % n
-    const replicas = [brokerIds[first]!]
-    for (let j = 0; j < rf - 1; j++) {
-      const shift = 1 + ((nextReplicaShift + j) % (n - 1))
-      replicas.push(brokerIds[(first + shift) % n]!)
-    }
-    result.push(replicas)
-  }
-  return result
 }

@@ -3,7 +3,8 @@
  * "broker 2 fenced", "leader of orders-0 moved from 2 to 3 at epoch 4", "ISR of orders-0 shrunk
  * to [1,3]". Pure: an event is computed from the image as it was just before the record.
  */
-import type { MetadataImage, MetadataRecord } from './metadata.js'
+import { applyPartitionChange, type MetadataImage, type MetadataRecord, type PartitionChangeRecord, type PartitionInfo } from './metadata.js'
+import { clonePartition, isReassigning } from './reassignment.js'
 
 export interface ClusterEvent {
   /** Offset of the record in the metadata log; null for a runtime event (see `seq`). */
@@ -21,6 +22,9 @@ export interface ClusterEvent {
     | 'leader.changed'
     | 'isr.shrunk'
     | 'isr.expanded'
+    | 'reassign.started'
+    | 'reassign.completed'
+    | 'reassign.cancelled'
     | 'config.changed'
     | 'producer-ids.allocated'
     | RuntimeEventType
@@ -125,6 +129,7 @@ export function describeRecord(before: MetadataImage, record: MetadataRecord, of
           })
         }
       }
+      if (p) events.push(...reassignmentEvents(base, topic?.name ?? record.topicId, p, record))
       return events
     }
     case 'config':
@@ -142,4 +147,41 @@ export function describeRecord(before: MetadataImage, record: MetadataRecord, of
     case 'producerIds':
       return [{ ...base, type: 'producer-ids.allocated', next: record.nextProducerId, message: `producer id ${record.nextProducerId - 1} allocated` }]
   }
+}
+
+/**
+ * A partitionChange told as a reassignment event: started (or replaced by a new target), completed,
+ * or cancelled. `p` is the partition before the record.
+ */
+function reassignmentEvents(base: { offset: number; timestamp: string }, topic: string, p: PartitionInfo, record: PartitionChangeRecord): ClusterEvent[] {
+  if (record.replicas === undefined && record.addingReplicas === undefined && record.removingReplicas === undefined) return []
+  const after = clonePartition(p)
+  applyPartitionChange(after, record)
+  const name = `${topic}-${p.partition}`
+  const fields = { ...base, topic, partition: p.partition, reason: record.reason ?? null }
+  const original = (q: PartitionInfo): number[] => q.replicas.filter((id) => !q.addingReplicas.includes(id))
+  if (isReassigning(after)) {
+    const from = original(after)
+    const to = after.replicas.filter((id) => !after.removingReplicas.includes(id))
+    return [
+      {
+        ...fields,
+        type: 'reassign.started',
+        from,
+        to,
+        replicas: after.replicas,
+        addingReplicas: after.addingReplicas,
+        removingReplicas: after.removingReplicas,
+        message: `reassignment of ${name} started: ${list(from)} to ${list(to)} (adding ${list(after.addingReplicas)}, removing ${list(after.removingReplicas)})`,
+      },
+    ]
+  }
+  // Back to where it was: a replica it was removing is kept, or one it was adding is gone.
+  const cancelled = isReassigning(p) && (p.removingReplicas.some((id) => after.replicas.includes(id)) || p.addingReplicas.some((id) => !after.replicas.includes(id)))
+  if (cancelled) {
+    return [{ ...fields, type: 'reassign.cancelled', from: p.replicas, to: after.replicas, message: `reassignment of ${name} cancelled: replicas back to ${list(after.replicas)}` }]
+  }
+  if (!isReassigning(p) && record.replicas === undefined) return []
+  const from = isReassigning(p) ? original(p) : p.replicas
+  return [{ ...fields, type: 'reassign.completed', from, to: after.replicas, message: `reassignment of ${name} completed: replicas ${list(from)} to ${list(after.replicas)}` }]
 }

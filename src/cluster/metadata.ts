@@ -26,6 +26,12 @@ export interface PartitionInfo {
   leaderEpoch: number
   /** Bumped on every change of the partition record (leader, ISR or replicas). */
   partitionEpoch: number
+  /**
+   * A reassignment in progress (reassignment.ts): `replicas` is then the union of the old and the
+   * target replicas, these are the ones it adds and the ones it removes. Empty when none.
+   */
+  addingReplicas: number[]
+  removingReplicas: number[]
 }
 
 export interface TopicInfo {
@@ -50,6 +56,9 @@ export type MetadataRecord =
       leader: number
       leaderEpoch: number
       partitionEpoch: number
+      /** A reassignment in progress; absent in records written before reassignment existed. */
+      addingReplicas?: number[]
+      removingReplicas?: number[]
     }
   | {
       type: 'partitionChange'
@@ -58,6 +67,9 @@ export type MetadataRecord =
       leader?: number
       isr?: number[]
       replicas?: number[]
+      /** Set when a reassignment starts, changes, completes or is cancelled (empty: none in progress). */
+      addingReplicas?: number[]
+      removingReplicas?: number[]
       /** Why the controller changed it, for `cluster events` (e.g. 'broker 2 fenced', 'preferred'). */
       reason?: string
       /** Set when a replica outside the ISR was elected: records acknowledged by the old ISR may be lost. */
@@ -66,6 +78,24 @@ export type MetadataRecord =
   | { type: 'producerIds'; nextProducerId: number }
   | { type: 'config'; resourceType: 'topic' | 'broker'; resourceName: string; name: string; value: string | null }
   | { type: 'removeTopic'; topicId: string }
+
+export type PartitionChangeRecord = Extract<MetadataRecord, { type: 'partitionChange' }>
+
+/**
+ * Applies a partitionChange record to a partition, in place. Exported so that the controller can
+ * compute a second change to the same partition, within one command, from the first one's outcome.
+ */
+export function applyPartitionChange(p: PartitionInfo, record: PartitionChangeRecord): void {
+  if (record.leader !== undefined && record.leader !== p.leader) {
+    p.leader = record.leader
+    p.leaderEpoch++
+  }
+  if (record.isr) p.isr = [...record.isr]
+  if (record.replicas) p.replicas = [...record.replicas]
+  if (record.addingReplicas) p.addingReplicas = [...record.addingReplicas]
+  if (record.removingReplicas) p.removingReplicas = [...record.removingReplicas]
+  p.partitionEpoch++
+}
 
 export class MetadataImage {
   readonly brokers = new Map<number, BrokerRegistration>()
@@ -113,19 +143,14 @@ export class MetadataImage {
           leader: record.leader,
           leaderEpoch: record.leaderEpoch,
           partitionEpoch: record.partitionEpoch,
+          addingReplicas: [...(record.addingReplicas ?? [])],
+          removingReplicas: [...(record.removingReplicas ?? [])],
         }
         return
       }
       case 'partitionChange': {
         const p = this.topicsById.get(record.topicId)?.partitions[record.partition]
-        if (!p) return
-        if (record.leader !== undefined && record.leader !== p.leader) {
-          p.leader = record.leader
-          p.leaderEpoch++
-        }
-        if (record.isr) p.isr = [...record.isr]
-        if (record.replicas) p.replicas = [...record.replicas]
-        p.partitionEpoch++
+        if (p) applyPartitionChange(p, record)
         return
       }
       case 'config': {

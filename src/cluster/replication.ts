@@ -92,6 +92,19 @@ export class LeaderReplication {
   }
 
   /**
+   * The replica set changed under the same leadership (a reassignment started or completed):
+   * replicas added are followed from now on, outside the ISR until they catch up; replicas
+   * removed are forgotten (their fetches no longer count).
+   */
+  setReplicas(replicas: readonly number[]): void {
+    for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id)
+    for (const id of replicas) {
+      if (id === this.leaderId || this.followers.has(id)) continue
+      this.followers.set(id, { id, leo: -1, lastCaughtUpMs: 0, lastFetchMs: 0, lastFetchLeaderLeo: -1, logStartOffset: -1 })
+    }
+  }
+
+  /**
    * The committed ISR at `partitionEpoch` (the controller applied a proposal, or a broker was
    * fenced). A commit past the epoch a pending expansion built on decides it: applied, or stale
    * and refused.

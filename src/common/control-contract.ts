@@ -84,6 +84,12 @@ export interface PartitionState {
   leaderEpoch: number
   replicas: number[]
   isr: number[]
+  /**
+   * A reassignment in progress (empty when none): `replicas` is then the union of the old and the
+   * target replicas; how far each adding replica is shows in the snapshot's replicaLogEndOffsets.
+   */
+  addingReplicas: number[]
+  removingReplicas: number[]
 }
 
 /** A partition as `cluster.snapshot` shows it: the metadata plus the replicas' offsets. */

@@ -44,6 +44,8 @@ const partitionState = (topic: string, p: PartitionInfo): PartitionState => ({
   leaderEpoch: p.leaderEpoch,
   replicas: p.replicas,
   isr: p.isr,
+  addingReplicas: p.addingReplicas,
+  removingReplicas: p.removingReplicas,
 })
 
 /**
@@ -62,8 +64,9 @@ export function clusterHealth(cluster: ClusterRuntime): ClusterHealth {
       const health = partitionHealth(p, down)
       if (health === 'offline') offline.push(state)
       else if (health === 'leader-down') leaderDown.push(state)
-      // Under-replicated as Kafka counts it, whatever else is wrong with the partition.
-      if (health !== 'offline' && p.isr.length < p.replicas.length) underReplicated.push(state)
+      // Under-replicated as Kafka counts it, whatever else is wrong with the partition: against
+      // the replicas it keeps, so a move in progress (the union of old and target) is not.
+      if (health !== 'offline' && p.isr.length < p.replicas.length - p.removingReplicas.length) underReplicated.push(state)
     }
   }
   return { offline, leaderDown, underReplicated }

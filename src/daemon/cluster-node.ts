@@ -252,6 +252,8 @@ export class ClusterNode {
       alterIsr: (req) => channel.request(brokerId, 'alterIsr', () => this.isrChanges.submit(req)),
       replicaCorrupt: (req) => channel.request(brokerId, 'replicaCorrupt', () => this.submit(() => this.controller.replicaCorrupt(req))),
       allocateProducerId: () => this.submit(() => this.controller.allocateProducerId()),
+      alterPartitionReassignments: (reqs) => this.submit(() => this.controller.alterPartitionReassignments(reqs)),
+      listPartitionReassignments: (filter) => this.controller.listPartitionReassignments(filter),
     }
   }
 

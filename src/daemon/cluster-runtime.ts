@@ -17,6 +17,7 @@ import type { TxnEvent } from '../broker/txn-coordinator.js'
 import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-tracker.js'
 import { MetadataImage } from '../cluster/metadata.js'
+import type { OngoingReassignment, ReassignmentFilter, ReassignmentRequest, ReassignmentResult } from '../cluster/reassignment.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../common/errors.js'
@@ -62,6 +63,10 @@ export interface ClusterRuntime {
   failover(topic: string, partition: number, to?: number): Promise<{ from: number; to: number; leaderEpoch: number }>
   /** Preferred-leader election (all partitions, or one topic's); returns how many moved. */
   electPreferredLeaders(topic?: string): Promise<number>
+  /** Starts, replaces or (replicas null) cancels partition moves; each partition has its own error. */
+  alterPartitionReassignments(reqs: ReassignmentRequest[]): Promise<ReassignmentResult[]>
+  /** The partition moves in progress (all, or those the filter names). */
+  listPartitionReassignments(filter?: ReassignmentFilter): OngoingReassignment[]
   /** Faults at the edges: links between brokers and the brokers' listeners. */
   readonly faults: FaultInjector
   /** Adds a fault (told as a fault.added event). */
@@ -309,6 +314,15 @@ class DaemonCluster implements ClusterRuntime {
       node.controller.electPreferredLeaders(topic === undefined ? undefined : (p) => node.image.topicsById.get(p.topicId)?.name === topic),
     )
     return result.records.length
+  }
+
+  async alterPartitionReassignments(reqs: ReassignmentRequest[]): Promise<ReassignmentResult[]> {
+    const { node } = this
+    return (await node.submit(() => node.controller.alterPartitionReassignments(reqs))).value!
+  }
+
+  listPartitionReassignments(filter: ReassignmentFilter = null): OngoingReassignment[] {
+    return this.node.controller.listPartitionReassignments(filter)
   }
 
   addFault(spec: FaultSpec, seed?: number): Fault {

@@ -62,6 +62,8 @@ export function partitionSnapshots(node: ClusterNode): PartitionSnapshot[] {
         leaderEpoch: p.leaderEpoch,
         replicas: p.replicas,
         isr: p.isr,
+        addingReplicas: p.addingReplicas,
+        removingReplicas: p.removingReplicas,
         logStartOffset: led?.log?.logStartOffset ?? -1,
         highWatermark: led?.leader?.highWatermark ?? led?.log?.highWatermark ?? -1,
         logEndOffset: led?.log?.logEndOffset ?? -1,

@@ -33,6 +33,8 @@ import { describeLogDirsApi } from './messages/35-describe-log-dirs.js'
 import { createPartitionsApi } from './messages/37-create-partitions.js'
 import { deleteGroupsApi } from './messages/42-delete-groups.js'
 import { incrementalAlterConfigsApi } from './messages/44-incremental-alter-configs.js'
+import { alterPartitionReassignmentsApi } from './messages/45-alter-partition-reassignments.js'
+import { listPartitionReassignmentsApi } from './messages/46-list-partition-reassignments.js'
 import { offsetDeleteApi } from './messages/47-offset-delete.js'
 import { describeClusterApi } from './messages/60-describe-cluster.js'
 import { describeProducersApi } from './messages/61-describe-producers.js'
@@ -70,6 +72,8 @@ const ALL: readonly ApiSchema[] = [
   createPartitionsApi,
   deleteGroupsApi,
   incrementalAlterConfigsApi,
+  alterPartitionReassignmentsApi,
+  listPartitionReassignmentsApi,
   offsetDeleteApi,
   describeClusterApi,
   describeProducersApi,

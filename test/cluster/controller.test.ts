@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Controller, assignReplicas } from '../../src/cluster/controller.js'
+import { Controller } from '../../src/cluster/controller.js'
+import { assignReplicas } from '../../src/cluster/placement.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { MetadataImage } from '../../src/cluster/metadata.js'
 import { seededRng } from '../../src/cluster/rng.js'

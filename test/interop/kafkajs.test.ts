@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readTopic } from '../support/read-back.js'
 import { startTestCluster, type TestCluster } from './fixture.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
-import { KAFKAJS_UNDER_LOAD } from '../helpers/index.js'
+import { KAFKAJS_UNDER_LOAD, until } from '../helpers/index.js'
 
 const { Kafka, logLevel } = kafkajs
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
@@ -129,6 +129,40 @@ describe('interop/kafkajs 2.2.4', () => {
       expect(acks[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: '0' })
     } finally {
       await producer.disconnect()
+    }
+  })
+
+  // Last in the file: it stops broker 3 for a while (started again at its end).
+  it('admin.alterPartitionReassignments moves a partition, listPartitionReassignments shows it in progress', async () => {
+    const admin = kafka.admin()
+    await admin.connect()
+    const producer = kafka.producer()
+    await producer.connect()
+    try {
+      await admin.createTopics({ topics: [{ topic: 'kjs-move', replicaAssignment: [{ partition: 0, replicas: [1, 2] }] }] })
+      for (let i = 0; i < 5; i++) await producer.send({ topic: 'kjs-move', acks: -1, messages: [{ partition: 0, value: `v${i}` }] })
+      // Broker 3 down: the move to it stays in progress until it is back.
+      await cluster.runtime.killBroker(3, { clean: true })
+      await admin.alterPartitionReassignments({ topics: [{ topic: 'kjs-move', partitionAssignment: [{ partition: 0, replicas: [2, 3] }] }] })
+      expect(await admin.listPartitionReassignments({ topics: [{ topic: 'kjs-move', partitions: [0, 1] }] })).toEqual({
+        topics: [{ name: 'kjs-move', partitions: [{ partition: 0, replicas: [2, 3, 1], addingReplicas: [3], removingReplicas: [1] }] }],
+      })
+      await expect(
+        admin.alterPartitionReassignments({ topics: [{ topic: 'kjs-move', partitionAssignment: [{ partition: 0, replicas: [5, 1] }] }] }),
+      ).rejects.toMatchObject({ errors: [{ type: 'INVALID_REPLICA_ASSIGNMENT', topic: 'kjs-move', partition: 0 }] })
+      await expect(
+        admin.alterPartitionReassignments({ topics: [{ topic: 'kjs-nope', partitionAssignment: [{ partition: 0, replicas: [2, 1] }] }] }),
+      ).rejects.toMatchObject({ errors: [{ type: 'UNKNOWN_TOPIC_OR_PARTITION' }] })
+
+      await cluster.runtime.startBroker(3)
+      await until('the move to complete', async () => ((await admin.listPartitionReassignments({})).topics.length === 0 ? true : undefined))
+      const meta = await admin.fetchTopicMetadata({ topics: ['kjs-move'] })
+      expect(meta.topics[0]!.partitions[0]!.replicas).toEqual([2, 3])
+      expect((await readTopic(cluster.port, 'kjs-move')).map((r) => r.value)).toEqual(['v0', 'v1', 'v2', 'v3', 'v4'])
+    } finally {
+      await cluster.runtime.startBroker(3)
+      await producer.disconnect()
+      await admin.disconnect()
     }
   })
 })

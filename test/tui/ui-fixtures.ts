@@ -15,6 +15,8 @@ export function partition(topic: string, p: number, over: Partial<SnapshotPartit
     leaderEpoch: 0,
     replicas,
     isr: replicas,
+    addingReplicas: [],
+    removingReplicas: [],
     logStartOffset: 0,
     highWatermark: 0,
     logEndOffset: 0,

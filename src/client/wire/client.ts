@@ -33,7 +33,7 @@ export class KafkaAnswerError extends Error {
 
 export interface TopicMetadata {
   partitionsCount: number
-  partitions: { leader: number; leaderEpoch: number }[]
+  partitions: { leader: number; leaderEpoch: number; replicas: number[] }[]
 }
 
 export interface ClusterMetadataView {
@@ -80,7 +80,7 @@ export class WireClient {
           throw new KafkaAnswerError(t.errorCode, why)
         }
         const partitions: TopicMetadata['partitions'] = []
-        for (const p of t.partitions) partitions[p.partitionIndex] = { leader: p.leaderId, leaderEpoch: p.leaderEpoch }
+        for (const p of t.partitions) partitions[p.partitionIndex] = { leader: p.leaderId, leaderEpoch: p.leaderEpoch, replicas: p.replicaNodes }
         topics.set(t.name!, { partitionsCount: t.partitions.length, partitions })
       }
       return { brokers: new Map(answer.brokers.map((b) => [b.nodeId, { host: b.host, port: b.port }])), topics }
