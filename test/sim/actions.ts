@@ -8,6 +8,7 @@ import type { Rng } from '../../src/cluster/rng.js'
 import type { SimNode } from './sim-node.js'
 import type { Consumers } from './consumers.js'
 import type { Deletions } from './deletions.js'
+import type { Reassignments } from './reassignments.js'
 import type { GroupMembers } from './groups.js'
 import type { IdempotentProducers } from './idempotent.js'
 import type { Workload } from './workload.js'
@@ -211,7 +212,7 @@ export function randomAction(rng: Rng, weights: ActionWeights, ctx: ActionContex
  * left out of `extras`) replays as it did before it existed. Each seed draws its rates (swarm
  * testing): each kind is off in about a third of the seeds.
  */
-export const EXTRA_KINDS = ['deleteRecords'] as const
+export const EXTRA_KINDS = ['deleteRecords', 'reassign'] as const
 export type ExtraKind = (typeof EXTRA_KINDS)[number]
 
 /** Per kind: its stream, and its chance per step. */
@@ -220,6 +221,8 @@ export type Extras = Record<ExtraKind, { rng: Rng; rate: number }>
 const EXTRA_RATE_MAX: Record<ExtraKind, number> = {
   // DeleteRecords (deletions.ts), to the leader's high watermark or part of the way.
   deleteRecords: 0.08,
+  // AlterPartitionReassignments (reassignments.ts): a move to a random replica set, or a cancel.
+  reassign: 0.05,
 }
 
 /** The extra kinds of a seed, each with its stream (`streamOf(kind)`); kinds not `on` stay off. */
@@ -235,6 +238,7 @@ export function drawExtras(streamOf: (kind: ExtraKind) => Rng, on: readonly Extr
 
 export interface ExtraContext {
   deletions: Deletions
+  reassignments: Reassignments
   partitions: number
   produceTimeoutMs: number
 }
@@ -245,6 +249,11 @@ export function extraActions(extras: Extras, ctx: ExtraContext): string[] {
   const d = extras.deleteRecords
   if (d.rate > 0 && d.rng.next() < d.rate) {
     const what = ctx.deletions.send(d.rng.int(ctx.partitions), d.rng.int(4) === 0, d.rng.next(), ctx.produceTimeoutMs)
+    if (what) out.push(what)
+  }
+  const r = extras.reassign
+  if (r.rate > 0 && r.rng.next() < r.rate) {
+    const what = ctx.reassignments.send(r.rng, r.rng.int(ctx.partitions), r.rng.int(4) === 0)
     if (what) out.push(what)
   }
   return out

@@ -127,6 +127,8 @@ export class Deletions {
         const h = b?.running ? this.hosted(id, p.topicId, p.partition) : undefined
         const where = `broker ${id}'s replica of partition ${p.partition}`
         const allowed = this.allowed[p.partition]!
+        // A replica moved away loses its log (reassignment): one moved back starts anew.
+        if (!sp) this.diskStarts.delete(`${id}:${p.partition}`)
         if (sp) {
           const start = sp.state.logStartOffset
           if (start > allowed) return this.fail(`${where} starts at ${start} on disk, beyond any DeleteRecords sent (${allowed})`)

@@ -201,7 +201,7 @@ describe('sim/regressions: a leader re-elected while its own append is in flight
  * Seeds the sweep found, each pinned with the kinds of extra action it ran with when found (so it
  * replays that run: actions.ts), and what it broke.
  */
-const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string }[] = [
+const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; open?: true }[] = [
   {
     seed: 337,
     extras: [],
@@ -245,11 +245,22 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string }[
     rule: 'a follower truncated to its leader\'s log start, inside the leader\'s first batch, restarts its log there',
     found: 'a diverged follower truncated to the leader\'s log start (its epoch ends there: the cache starts at the log start), kept its own batches below, and refused the leader\'s batch across the start on every fetch',
   },
+  {
+    // Open: fails until a reassignment record that removes replicas bumps the leader epoch
+    // (Kafka's PartitionChangeBuilder.triggerLeaderEpochBumpForReplicaReassignmentIfNeeded); then
+    // drop `open` here and add reassign to the sweep's default extras (replication.sim.test.ts).
+    seed: 52,
+    extras: ['deleteRecords', 'reassign'],
+    rule: 'a replica moved away and back is fenced from its old fetches (the move bumps the leader epoch)',
+    found:
+      'broker 1 was moved off p1 and back while its long-poll fetch at offset 9 waited at the leader (same leader epoch): the answer counted as the re-added replica\'s progress, it joined the ISR, and the deletion of its old log then emptied an ISR member',
+    open: true,
+  },
 ]
 
 describe('sim/regressions: seeds the sweep found', () => {
-  for (const { seed, extras, rule, found } of SEEDS) {
-    it(`seed ${seed}: ${rule}`, async () => {
+  for (const { seed, extras, rule, found, open } of SEEDS) {
+    ;(open ? it.fails : it)(`seed ${seed}: ${rule}${open ? ' (open: fails until fixed)' : ''}`, async () => {
       const result = await runSeed(seed, { extras })
       expect(result.failure, `once: ${found}`).toBeNull()
     })

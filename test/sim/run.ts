@@ -10,6 +10,7 @@ import { drawExtras, drawWeights, EXTRA_KINDS, extraActions, randomAction, TXN_A
 import { SimNode } from './sim-node.js'
 import { Consumers } from './consumers.js'
 import { Deletions } from './deletions.js'
+import { Reassignments } from './reassignments.js'
 import { GroupMembers } from './groups.js'
 import { IdempotentProducers } from './idempotent.js'
 import { Invariants } from './invariants.js'
@@ -155,9 +156,11 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const workload = new Workload(cluster, TOPIC, cfg.partitions, tracer, (batch) => invariants.checkAck(batch, topicId, cfg.replicationFactor), cfg.requestTimeoutMs)
   const deletions = new Deletions(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.unclean, cfg.requestTimeoutMs)
   const idempotent = new IdempotentProducers(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.unclean, cfg.requestTimeoutMs, deletions)
+  const reassignments = new Reassignments(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.requestTimeoutMs)
   cluster.onCommit = (records) => {
     invariants.checkMetadata(records, workload)
     deletions.onCommit()
+    reassignments.onCommit()
   }
   const consumers = new Consumers(cluster, TOPIC, cfg.partitions, invariants, tracer, fail, cfg.unclean, cfg.requestTimeoutMs, deletions)
   const groups = new GroupMembers(cluster, TOPIC, cfg.partitions, cfg.groupMembers, cfg.memberSessionTimeoutMs, cfg.requestTimeoutMs, tracer, fail)
@@ -244,7 +247,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     await runFor(50)
 
     for (step = 1; step <= steps; step++) {
-      for (const what of extraActions(extras, { deletions, partitions: cfg.partitions, produceTimeoutMs: cfg.produceTimeoutMs })) tracer?.(() => `step: ${what}`)
+      for (const what of extraActions(extras, { deletions, reassignments, partitions: cfg.partitions, produceTimeoutMs: cfg.produceTimeoutMs })) tracer?.(() => `step: ${what}`)
       const what = randomAction(events, cfg.weights, {
         node: cluster,
         workload,
@@ -291,15 +294,18 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       // The idempotent producers retry what they have not had acknowledged, to the end.
       idempotent.retryPending(cfg.produceTimeoutMs)
       // The read_committed readers read to the end once every transaction is over.
-      return converged(cluster, TOPIC, workload, idempotent) && (cfg.unclean || txnChecks.caughtUp((p) => leaderLeo(cluster, TOPIC, p)))
+      // Every reassignment ends once the brokers are back.
+      return converged(cluster, TOPIC, workload, idempotent) && reassignments.ended() && (cfg.unclean || txnChecks.caughtUp((p) => leaderLeo(cluster, TOPIC, p)))
     })
     if (!converged(cluster, TOPIC, workload, idempotent)) fail(`the cluster did not catch up within ${CONVERGE_MAX_MS} ms of healing: ${describeState(cluster, TOPIC)}`)
+    if (!reassignments.ended()) fail(`the reassignments did not end within ${CONVERGE_MAX_MS} ms of healing: ${describeState(cluster, TOPIC)}`)
     if (!cfg.unclean && !txnChecks.caughtUp((p) => leaderLeo(cluster, TOPIC, p))) {
       fail(`the transactions did not end within ${CONVERGE_MAX_MS} ms of healing: ${txnChecks.describeLag()}; ${describeState(cluster, TOPIC)}`)
     }
     invariants.checkAcked(workload)
     deletions.checkAcked()
     invariants.checkReplicasIdentical()
+    reassignments.checkEnd()
     auditLogs(cluster, TOPIC, workload, idempotent, cfg.unclean, fail)
     if (!cfg.unclean) txnStats = txnChecks.checkEnd()
     if (failure) throw new Stop()
@@ -330,6 +336,9 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       deleteRecordsSent: deletions.sent,
       deleteRecordsAcked: deletions.acknowledged,
       consumerOutOfRange: consumers.errors.get('OFFSET_OUT_OF_RANGE') ?? 0,
+      reassignSent: reassignments.sent,
+      reassignAcked: reassignments.acknowledged,
+      reassignCancels: reassignments.cancels,
       groupAssignments: groups.checks.assignments,
       groupGenerationsReused: groups.checks.reused,
       groupCommitsAcked: groups.checks.commitsAcked,
@@ -389,7 +398,8 @@ function describeState(cluster: SimNode, topicName: string): string {
       const h = b?.running ? b.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition) : undefined
       return `${id}:${h ? `${h.role}@${h.leaderEpoch} LEO ${h.log?.logEndOffset} HWM ${h.leader?.highWatermark ?? h.log?.highWatermark}` : '-'}`
     })
-    parts.push(`p${p.partition} leader ${p.leader} epoch ${p.leaderEpoch} ISR [${p.isr}] replicas ${leos.join(', ')}`)
+    const moving = p.addingReplicas.length + p.removingReplicas.length > 0 ? ` (moving: adding [${p.addingReplicas}], removing [${p.removingReplicas}])` : ''
+    parts.push(`p${p.partition} leader ${p.leader} epoch ${p.leaderEpoch} ISR [${p.isr}]${moving} replicas ${leos.join(', ')}`)
   }
   return parts.join('; ')
 }
