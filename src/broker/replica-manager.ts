@@ -65,6 +65,11 @@ export interface Hosted {
   leaderEpoch: number
   partitionEpoch: number
   replicas: number[]
+  /**
+   * Kafka's replication factor of the partition: its replicas without those a move in progress
+   * removes (min.insync.replicas is clamped to it, not to the union a move has for a while).
+   */
+  replicationFactor: number
   leader: LeaderReplication | null
   readonly ackWaiters: Set<AckWaiter>
   readonly deleteWaiters: Set<DeleteWaiter>
@@ -103,6 +108,7 @@ export function newHosted(topicId: string, partition: number, replicas: number[]
     leaderEpoch: -1,
     partitionEpoch: -1,
     replicas,
+    replicationFactor: replicas.length,
     leader: null,
     ackWaiters: new Set(),
     deleteWaiters: new Set(),
@@ -328,8 +334,11 @@ export class ReplicaManager {
       // Found corrupt as it opened: no role until the controller has moved it out of the ISR.
       if (await this.openChecked(h, opened)) return
     }
+    // Dropped while its log opened (deleted, or moved away): nothing more to do here.
+    if (this.stopped || this.hosted.get(h.key) !== h) return
     const log = h.log!
     h.replicas = p.replicas
+    h.replicationFactor = p.replicas.length - p.removingReplicas.length
     h.partitionEpoch = p.partitionEpoch
     const sameLeadership = h.leaderId === p.leader && h.leaderEpoch === p.leaderEpoch
     let becameLeader = false
@@ -497,7 +506,7 @@ export class ReplicaManager {
     }
     const { hosted: h, log } = led
     const leader = h.leader!
-    const minIsr = this.minIsr(topicName, h.replicas.length)
+    const minIsr = this.minIsr(topicName, h.replicationFactor)
     if (acks === -1 && leader.isr.length < minIsr) {
       return Promise.resolve(
         failed(ErrorCode.NOT_ENOUGH_REPLICAS, `the ISR ${JSON.stringify(leader.isr)} is smaller than min.insync.replicas ${minIsr}`),

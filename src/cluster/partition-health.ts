@@ -15,6 +15,8 @@ export interface HealthInput {
   leader: number
   isr: readonly number[]
   replicas: readonly number[]
+  /** The replicas a reassignment in progress removes (not counted as missing from the ISR). */
+  removingReplicas?: readonly number[]
   /** Followers that keep truncating and refetching the same records. */
   stuckReplicas?: readonly number[]
 }
@@ -23,14 +25,22 @@ export interface HealthInput {
  * Offline: no leader. Leader down: its leader's broker is killed, paused or has its log dir
  * offline and is not yet fenced. Replica stuck: a follower keeps truncating and refetching the
  * same records (it stays in the ISR, so acks=all writes wait on it). Under-replicated: an ISR
- * smaller than the replica set. The first that applies, in that order.
+ * smaller than the replication factor (isUnderReplicated). The first that applies, in that order.
  */
 export function partitionHealth(p: HealthInput, downBrokers?: ReadonlySet<number>): PartitionHealth {
   if (p.leader < 0) return 'offline'
   if (downBrokers?.has(p.leader)) return 'leader-down'
   if ((p.stuckReplicas?.length ?? 0) > 0) return 'replica-stuck'
-  if (p.isr.length < p.replicas.length) return 'under-replicated'
+  if (isUnderReplicated(p)) return 'under-replicated'
   return 'ok'
+}
+
+/**
+ * An ISR smaller than the replication factor, as Kafka counts it: during a reassignment, the
+ * replicas without those being removed (the replica set is then the union of old and target).
+ */
+export function isUnderReplicated(p: Pick<HealthInput, 'isr' | 'replicas' | 'removingReplicas'>): boolean {
+  return p.isr.length < p.replicas.length - (p.removingReplicas?.length ?? 0)
 }
 
 /** Brokers that are killed, paused or whose log dir is offline: their leaderships serve nobody until they are fenced. */

@@ -6,7 +6,7 @@
  */
 import { SluiceError } from '../common/errors.js'
 import type { PartitionInfo } from '../cluster/metadata.js'
-import { downBrokers, partitionHealth } from '../cluster/partition-health.js'
+import { downBrokers, isUnderReplicated, partitionHealth } from '../cluster/partition-health.js'
 import type {
   BrokerActionResult,
   BrokerInfo,
@@ -64,9 +64,8 @@ export function clusterHealth(cluster: ClusterRuntime): ClusterHealth {
       const health = partitionHealth(p, down)
       if (health === 'offline') offline.push(state)
       else if (health === 'leader-down') leaderDown.push(state)
-      // Under-replicated as Kafka counts it, whatever else is wrong with the partition: against
-      // the replicas it keeps, so a move in progress (the union of old and target) is not.
-      if (health !== 'offline' && p.isr.length < p.replicas.length - p.removingReplicas.length) underReplicated.push(state)
+      // Under-replicated as Kafka counts it, whatever else is wrong with the partition.
+      if (health !== 'offline' && isUnderReplicated(p)) underReplicated.push(state)
     }
   }
   return { offline, leaderDown, underReplicated }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
-import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
+import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import type { ClusterNode } from '../../src/daemon/cluster-node.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
@@ -88,6 +88,32 @@ async function moved(topic: string, replicas: number[]): Promise<void> {
   })
 }
 
+function fetchRequest(topic: string, fetchOffset: number) {
+  return {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 1,
+    maxBytes: 10_000_000,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1_000_000 }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  }
+}
+
+/** The values a broker serves from `offset` (one fetch: the test's records fit). */
+async function fetchValues(brokerId: number, topic: string, offset: number): Promise<string[]> {
+  const part = (await request(brokerId, ApiKey.Fetch, 11, fetchRequest(topic, offset))).responses[0].partitions[0]
+  expect(part.errorCode).toBe(ErrorCode.NONE)
+  return decodeRecordBatches(part.records).flatMap((b) => b.records.map((r) => r.value!.toString()))
+}
+
+async function fetchError(brokerId: number, topic: string, offset: number): Promise<number> {
+  return (await request(brokerId, ApiKey.Fetch, 11, fetchRequest(topic, offset))).responses[0].partitions[0].errorCode as number
+}
+
 async function values(topic: string): Promise<string[]> {
   return until(`${topic} read back`, () => readTopic(cluster.port, topic).then((rs) => rs.map((r) => r.value!), () => undefined))
 }
@@ -115,7 +141,7 @@ describe('broker/reassignment', () => {
         validateOnly: false,
       })
     await applyBrokerConfigs(set, FAST_FAILOVER_CONFIGS, async () => {
-      for (const [topic, replicas] of [['ra-move', [1, 2]], ['ra-disjoint', [1, 2]], ['ra-restart', [1, 2]], ['ra-stray', [1, 4]], ['ra-kill', [1, 2]]] as const) {
+      for (const [topic, replicas] of [['ra-move', [1, 2]], ['ra-disjoint', [1, 2]], ['ra-restart', [1, 2]], ['ra-stray', [1, 4]], ['ra-kill', [1, 2]], ['ra-rf1', [4]]] as const) {
         await createTopic(topic, [...replicas])
       }
     })
@@ -137,12 +163,18 @@ describe('broker/reassignment', () => {
     expect(await values('ra-move')).toEqual(sent)
   }, 60_000)
 
-  it('moves a partition to a disjoint set of brokers', async () => {
+  it('moves a partition whose first records were deleted to a disjoint set of brokers: the new replicas start at the log start', async () => {
     const sent = await produce('ra-disjoint', range('d', 20))
+    const deleted = await request(partition0('ra-disjoint').leader, ApiKey.DeleteRecords, 2, {
+      topics: [{ name: 'ra-disjoint', partitions: [{ partitionIndex: 0, offset: 5 }] }],
+      timeoutMs: 10_000,
+    })
+    expect(deleted.topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE)
     await reassign('ra-disjoint', [3, 4])
     await moved('ra-disjoint', [3, 4])
     expect(partition0('ra-disjoint').leader).toBe(3)
-    expect(await values('ra-disjoint')).toEqual(sent)
+    expect(await fetchValues(3, 'ra-disjoint', 5)).toEqual(sent.slice(5))
+    expect(await fetchError(3, 'ra-disjoint', 0)).toBe(ErrorCode.OFFSET_OUT_OF_RANGE)
     await goneFrom(1, 'ra-disjoint')
     await goneFrom(2, 'ra-disjoint')
   }, 60_000)
@@ -154,6 +186,10 @@ describe('broker/reassignment', () => {
     await cluster.runtime.killBroker(3, { clean: true })
     await reassign('ra-restart', [2, 3])
     expect(cluster.runtime.listPartitionReassignments()).toEqual([{ topic: 'ra-restart', partition: 0, replicas: [2, 3, 1], addingReplicas: [3], removingReplicas: [1] }])
+    // A topic of one replica moving to broker 3 takes acks=all meanwhile: min.insync.replicas is
+    // clamped to its replication factor (1), not to the two replicas it has during the move.
+    await reassign('ra-rf1', [3])
+    const rf1 = await produce('ra-rf1', range('o', 3))
     // Broker 1 is down while ra-stray moves off it: its log stays behind until it starts.
     await cluster.runtime.killBroker(1, { clean: true })
     await reassign('ra-stray', [4, 2])
@@ -163,6 +199,8 @@ describe('broker/reassignment', () => {
     await cluster.restart()
     await moved('ra-restart', [2, 3])
     expect(await values('ra-restart')).toEqual(sent)
+    await moved('ra-rf1', [3])
+    expect(await values('ra-rf1')).toEqual(rf1)
     expect(await values('ra-stray')).toEqual(strayed)
     await goneFrom(1, 'ra-restart')
     await goneFrom(1, 'ra-stray')

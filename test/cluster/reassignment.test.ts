@@ -4,6 +4,7 @@ import { describeRecord } from '../../src/cluster/events.js'
 import { MetadataImage, type MetadataRecord, type PartitionInfo } from '../../src/cluster/metadata.js'
 import { seededRng } from '../../src/cluster/rng.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
+import { partitionHealth } from '../../src/cluster/partition-health.js'
 
 /** A controller with brokers 1..n and topic `t` of one partition on `replicas` (first leads). */
 function cluster(brokers: number, replicas: number[]): RecordingController {
@@ -170,3 +171,12 @@ class RecordingController extends Controller {
 function replayable(c: Controller): MetadataRecord[] {
   return [...(c as RecordingController).log]
 }
+
+describe('cluster/partition-health during a reassignment', () => {
+  it('counts a partition under-replicated against the replicas it keeps, not the union a move has', () => {
+    // [1,2] -> [2,3]: replicas [2,3,1], 3 catching up.
+    expect(partitionHealth({ leader: 1, isr: [1, 2], replicas: [2, 3, 1], removingReplicas: [1] })).toBe('ok')
+    expect(partitionHealth({ leader: 1, isr: [1], replicas: [2, 3, 1], removingReplicas: [1] })).toBe('under-replicated')
+    expect(partitionHealth({ leader: 1, isr: [1, 2], replicas: [1, 2, 3] })).toBe('under-replicated')
+  })
+})
