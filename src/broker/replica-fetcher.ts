@@ -198,14 +198,20 @@ export class ReplicaFetchers {
   private async startAtLeaderLogStart(h: Hosted, sent: ReplicaFetchPartition, r: ReplicaFetchResult): Promise<boolean> {
     const log = h.log!
     if (log.logEndOffset !== sent.fetchOffset || r.logStartOffset <= log.logEndOffset) return false
-    this.opts.log.info('replica restarts at the leader log start', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: r.logStartOffset })
-    await log.truncateFullyAndStartAt(r.logStartOffset)
+    await this.restartLogAt(h, r.logStartOffset)
+    return true
+  }
+
+  /** The log restarts empty at `offset` (the leader's log start), producer state with it. */
+  private async restartLogAt(h: Hosted, offset: number): Promise<void> {
+    const log = h.log!
+    this.opts.log.info('replica restarts at the leader log start', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: offset })
+    await log.truncateFullyAndStartAt(offset)
     if (h.producerSnapshot) {
       h.producerSnapshot = null
       await this.opts.dropProducerSnapshot(h)
     }
     await rebuildProducerState(log, h.producers, null)
-    return true
   }
 
   /**
@@ -290,6 +296,14 @@ export class ReplicaFetchers {
     if (r.records.length > 0 && log.logEndOffset === sent.fetchOffset) {
       // Headers read once, for the log and producer state both.
       const records = parseBatches(r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records))
+      // The leader's first batch begins below our end only when we fetched at its log start,
+      // inside that batch (a deletion fell inside it, and we truncated to there or got there):
+      // all we hold lies below the leader's log start, so the log restarts empty there and takes
+      // the batch whole (a follower append refuses a batch below its end otherwise, forever).
+      const first = records.batches[0]
+      if (first && first.baseOffset < log.logEndOffset && r.logStartOffset >= log.logEndOffset && log.logStartOffset < log.logEndOffset) {
+        await this.restartLogAt(h, log.logEndOffset)
+      }
       await log.appendAsFollower(records)
       h.producers.recordStored(records)
       moved = true

@@ -339,7 +339,8 @@ export class Partition implements PartitionLog {
       // says what the batches say. A follower append that landed after its broker had assigned a
       // new epoch at its LEO once left that entry over a batch of an older epoch, and every
       // follower of that leader truncated and refetched the batch forever.
-      if (batch.partitionLeaderEpoch >= 0) this.epochs.assign(batch.partitionLeaderEpoch, batch.baseOffset)
+      // (From the log start at most, as the leader's cache after a deletion: truncateFromStart.)
+      if (batch.partitionLeaderEpoch >= 0) this.epochs.assign(batch.partitionLeaderEpoch, Math.max(batch.baseOffset, this.startOffset))
       info.lastOffset = batch.lastOffset
       info.maxTimestamp = Math.max(info.maxTimestamp, batch.maxTimestamp)
       info.recordCount += batch.recordsCount
@@ -356,8 +357,13 @@ export class Partition implements PartitionLog {
 
   private checkFollowerOffsets(batches: readonly BatchHeader[]): void {
     let expectedMin = this.nextOffset
-    for (const batch of batches) {
-      if (batch.baseOffset < expectedMin) {
+    for (const [i, batch] of batches.entries()) {
+      // A log restarted empty at its leader's log start (truncateFullyAndStartAt) fetches from
+      // there, and gets the whole batch across it when a deletion fell inside a batch: kept whole,
+      // as the leader keeps it, with the log start where it is. (Kafka restarts the log at the
+      // batch's base, then moves the log start up again after the append.)
+      const acrossStart = i === 0 && this.index.length === 0 && this.nextOffset === this.startOffset && batch.lastOffset >= this.startOffset
+      if (batch.baseOffset < expectedMin && !acrossStart) {
         throw new StorageError(
           'UNEXPECTED_APPEND_OFFSET',
           `follower append to ${this.name()} at offset ${batch.baseOffset}, expected ${expectedMin} or later`,

@@ -7,6 +7,8 @@
 import type { Rng } from '../../src/cluster/rng.js'
 import type { SimNode } from './sim-node.js'
 import type { Consumers } from './consumers.js'
+import type { Deletions } from './deletions.js'
+import type { Reassignments } from './reassignments.js'
 import type { GroupMembers } from './groups.js'
 import type { IdempotentProducers } from './idempotent.js'
 import type { Workload } from './workload.js'
@@ -202,4 +204,57 @@ export function randomAction(rng: Rng, weights: ActionWeights, ctx: ActionContex
       return `crash broker ${id}, leader of p${partition} in transaction ${txn!.name}`
     }
   }
+}
+
+/**
+ * The actions added after the seeds of regressions.test.ts were found. Each kind draws from a
+ * stream of its own, apart from the step's action, so that a seed without it (its rate zero, or
+ * left out of `extras`) replays as it did before it existed. Each seed draws its rates (swarm
+ * testing): each kind is off in about a third of the seeds.
+ */
+export const EXTRA_KINDS = ['deleteRecords', 'reassign'] as const
+export type ExtraKind = (typeof EXTRA_KINDS)[number]
+
+/** Per kind: its stream, and its chance per step. */
+export type Extras = Record<ExtraKind, { rng: Rng; rate: number }>
+
+const EXTRA_RATE_MAX: Record<ExtraKind, number> = {
+  // DeleteRecords (deletions.ts), to the leader's high watermark or part of the way.
+  deleteRecords: 0.08,
+  // AlterPartitionReassignments (reassignments.ts): a move to a random replica set, or a cancel.
+  reassign: 0.05,
+}
+
+/** The extra kinds of a seed, each with its stream (`streamOf(kind)`); kinds not `on` stay off. */
+export function drawExtras(streamOf: (kind: ExtraKind) => Rng, on: readonly ExtraKind[]): Extras {
+  const extras = {} as Extras
+  for (const kind of EXTRA_KINDS) {
+    const rng = streamOf(kind)
+    const rate = rng.int(3) === 0 ? 0 : EXTRA_RATE_MAX[kind] * (0.25 + 0.75 * rng.next())
+    extras[kind] = { rng, rate: on.includes(kind) ? rate : 0 }
+  }
+  return extras
+}
+
+export interface ExtraContext {
+  deletions: Deletions
+  reassignments: Reassignments
+  partitions: number
+  produceTimeoutMs: number
+}
+
+/** The extra actions of one step (before its regular action), described for the trace. */
+export function extraActions(extras: Extras, ctx: ExtraContext): string[] {
+  const out: string[] = []
+  const d = extras.deleteRecords
+  if (d.rate > 0 && d.rng.next() < d.rate) {
+    const what = ctx.deletions.send(d.rng.int(ctx.partitions), d.rng.int(4) === 0, d.rng.next(), ctx.produceTimeoutMs)
+    if (what) out.push(what)
+  }
+  const r = extras.reassign
+  if (r.rate > 0 && r.rng.next() < r.rate) {
+    const what = ctx.reassignments.send(r.rng, r.rng.int(ctx.partitions), r.rng.int(4) === 0)
+    if (what) out.push(what)
+  }
+  return out
 }

@@ -13,6 +13,7 @@ import type { Input } from '../../src/protocol/schema.js'
 import type { FetchRequest } from '../../src/protocol/messages/01-fetch.js'
 import type { SimNode } from './sim-node.js'
 import type { Invariants } from './invariants.js'
+import type { Deletions } from './deletions.js'
 
 const FETCH = { apiKey: 1, version: 12, clientId: 'sim-consumer' }
 const PARTITION_MAX_BYTES = 1 << 20
@@ -37,6 +38,7 @@ export class Consumers {
     private readonly fail: (message: string) => void,
     private readonly uncleanAllowed: boolean,
     private readonly requestTimeoutMs: number,
+    private readonly deletions: Deletions,
   ) {
     this.readers = Array.from({ length: partitions }, () => ({ position: 0, inFlight: false }))
   }
@@ -50,6 +52,8 @@ export class Consumers {
     const epoch = p.leaderEpoch
     const leaderId = p.leader
     const fetchOffset = reader.position
+    // Records below an acknowledged deletion are gone for every reader from then on.
+    const deletedBefore = this.deletions.acked[partition]!
     const request: Input<typeof FetchRequest> = {
       replicaId: -1,
       maxWaitMs,
@@ -64,7 +68,7 @@ export class Consumers {
         reader.inFlight = false
         const data = response.responses[0]?.partitions[0]
         if (!data) return this.fail(`${what}: the response names no partition`)
-        this.answered(partition, reader, what, fetchOffset, leaderId, epoch, data)
+        this.answered(partition, reader, what, fetchOffset, leaderId, epoch, deletedBefore, data)
       },
       (error: unknown) => {
         reader.inFlight = false
@@ -82,17 +86,25 @@ export class Consumers {
     fetchOffset: number,
     leaderId: number,
     epoch: number,
+    deletedBefore: number,
     data: FetchResponse['responses'][number]['partitions'][number],
   ): void {
     if (data.errorCode !== ErrorCode.NONE) {
       this.count(errorName(data.errorCode))
       this.trace?.(() => `${what}: ${errorName(data.errorCode)}`)
       if (data.errorCode !== ErrorCode.OFFSET_OUT_OF_RANGE) return
+      // Below the log start (records deleted): on from the start, as auto.offset.reset=earliest.
+      if (fetchOffset < data.logStartOffset) {
+        reader.position = data.logStartOffset
+        return
+      }
       // Only an unclean election can take away offsets a consumer already read past.
-      if (!this.uncleanAllowed) return this.fail(`${what}: OFFSET_OUT_OF_RANGE with no unclean election allowed`)
+      if (!this.uncleanAllowed) return this.fail(`${what}: OFFSET_OUT_OF_RANGE at or above the log start ${data.logStartOffset} with no unclean election allowed`)
       reader.position = 0
       return
     }
+    if (fetchOffset < data.logStartOffset) return this.fail(`${what}: answered with records below the log start ${data.logStartOffset}`)
+    if (fetchOffset < deletedBefore && !this.uncleanAllowed) return this.fail(`${what}: answered with records below ${deletedBefore}, deleted before the fetch was sent`)
     const records = data.records ?? Buffer.alloc(0)
     const headers = readBatchHeaders(records)
     this.trace?.(() => `${what}: ${headers.length} batches, HWM ${data.highWatermark}`)

@@ -19,6 +19,7 @@ import { ErrorCode, errorName } from '../../src/protocol/errors.js'
 import type { ProduceResponse } from '../../src/protocol/messages/00-produce.js'
 import type { SimNode } from './sim-node.js'
 import { PRODUCE } from './workload.js'
+import type { Deletions } from './deletions.js'
 
 export interface IdempotentAck {
   partition: number
@@ -40,6 +41,8 @@ interface PendingBatch {
   inFlight: boolean
   /** The broker the last attempt went to. */
   sentTo: number
+  /** How far DeleteRecords sent so far may have moved the log start, when the batch was made. */
+  deletableAtSend: number
 }
 
 interface ProducerState {
@@ -59,7 +62,7 @@ export const idempotentValue = (partition: number, producerId: number, seq: numb
 export class IdempotentProducers {
   readonly acked: IdempotentAck[] = []
   readonly errors = new Map<string, number>()
-  /** Producers that started afresh after an unclean election lost their state. */
+  /** Producers that started afresh after an unclean election or a deletion lost their state. */
   restarts = 0
   private readonly producers: ProducerState[]
 
@@ -72,6 +75,7 @@ export class IdempotentProducers {
     private readonly uncleanAllowed: boolean,
     /** The client's request.timeout.ms: past it a request's fate is unknown and it is retried. */
     private readonly requestTimeoutMs: number,
+    private readonly deletions: Deletions,
   ) {
     this.producers = Array.from({ length: partitions }, (_, p) => ({ producerId: 1000 + p, nextSeq: 0, unacked: [], mustRetry: false, known: false }))
   }
@@ -111,7 +115,7 @@ export class IdempotentProducers {
     if (!s.known && s.unacked.length > 0) return `idempotent p${partition} busy (first batch not acknowledged)`
     // As the clients do, a new batch does not overtake ones still in flight to a deposed leader.
     if (s.unacked.some((b) => b.inFlight && b.sentTo !== p.leader)) return `idempotent p${partition} busy (in flight to a former leader)`
-    const batch: PendingBatch = { firstSeq: s.nextSeq, count: records, timestampMs: this.sim.sched.nowMs(), attempts: 0, inFlight: false, sentTo: -1 }
+    const batch: PendingBatch = { firstSeq: s.nextSeq, count: records, timestampMs: this.sim.sched.nowMs(), attempts: 0, inFlight: false, sentTo: -1, deletableAtSend: this.deletions.allowed[partition]! }
     s.nextSeq += records
     s.unacked.push(batch)
     this.send(partition, s, batch, p.leader, timeoutMs)
@@ -170,8 +174,11 @@ export class IdempotentProducers {
     const stateLost =
       errorCode === ErrorCode.INVALID_PRODUCER_EPOCH || (errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && oldest)
     if (!stateLost) return
-    if (!this.uncleanAllowed) return this.fail(`${what} was refused with ${name}: ${message}`)
-    // State lost to an unclean election: start afresh (the records sent may be lost or kept).
+    // A deletion past the batch (sent while it was unacknowledged) takes the producer's batches
+    // with it: a restarted leader rebuilds its producer state from the log start (as Kafka).
+    const deletedSince = this.deletions.allowed[partition]! > batch.deletableAtSend
+    if (!this.uncleanAllowed && !deletedSince) return this.fail(`${what} was refused with ${name}: ${message}`)
+    // State lost to an unclean election or a deletion: start afresh (the records sent may be lost or kept).
     this.restarts++
     s.producerId += 100
     s.nextSeq = 0

@@ -166,7 +166,9 @@ export class Invariants {
   /** When an acks=all batch is acknowledged: it is on at least min.insync.replicas disks. */
   checkAck(batch: AckedBatch, topicId: string, replicationFactor: number): void {
     const needed = Math.min(this.minIsr, replicationFactor)
-    const holders = this.sim.ids.filter((id) => this.holds(id, topicId, batch))
+    // A replica that deleted the batch on purpose (its log starts past it) held it.
+    const deleted = (id: number): boolean => (storedPartition(this.sim.disks.get(id)!, topicId, batch.partition)?.state.logStartOffset ?? 0) > batch.lastOffset
+    const holders = this.sim.ids.filter((id) => deleted(id) || this.holds(id, topicId, batch))
     if (holders.length < needed) {
       this.fail(`acks=all batch ${describe(batch)} was acknowledged while only brokers [${holders}] hold it (min.insync.replicas ${needed})`)
     }
@@ -182,12 +184,14 @@ export class Invariants {
       for (const id of holders) {
         const role = id === p.leader ? 'the leader' : p.leader < 0 ? 'the last ISR member of the offline partition' : 'an ISR member'
         const where = `on broker ${id}, ${role} (epoch ${p.leaderEpoch}, ISR [${p.isr}])`
+        // Records below the log start were deleted on purpose (deletions.ts checks that they were).
+        const start = storedPartition(this.sim.disks.get(id)!, p.topicId, p.partition)?.state.logStartOffset ?? 0
         for (const batch of workload.acked[p.partition]!) {
-          if (this.holds(id, p.topicId, batch)) continue
+          if (batch.lastOffset < start || this.holds(id, p.topicId, batch)) continue
           return this.fail(`acknowledged batch ${describe(batch)} is lost ${where}: ${this.diskSummary(id, p.topicId, p.partition, batch.baseOffset)}`)
         }
         for (const batch of this.committed.get(p.partition)?.batches.values() ?? []) {
-          if (this.holds(id, p.topicId, batch)) continue
+          if (batch.lastOffset < start || this.holds(id, p.topicId, batch)) continue
           return this.fail(
             `batch p${p.partition} ${batch.baseOffset}..${batch.lastOffset}, exposed below the high watermark by broker ${batch.leaderId} in epoch ${batch.epoch}, is lost ${where}: ${this.diskSummary(id, p.topicId, p.partition, batch.baseOffset)}`,
           )
@@ -226,10 +230,16 @@ export class Invariants {
       if (!h?.log) return this.fail(`partition ${p.partition} has no running leader at the end`)
       const hwm = h.log.highWatermark
       const reference = storedPartition(this.sim.disks.get(p.leader)!, p.topicId, p.partition)
-      const expected = [...(reference?.batches.entries() ?? [])].filter(([base]) => base < hwm)
+      const leaderStart = h.log.logStartOffset
+      const all = [...(reference?.batches.entries() ?? [])]
       for (const id of p.isr) {
         const sp = storedPartition(this.sim.disks.get(id)!, p.topicId, p.partition)
-        const actual = [...(sp?.batches.entries() ?? [])].filter(([base]) => base < hwm)
+        // From the replica's log start (a batch across it stays whole), below the HWM. A follower
+        // may start later than its leader (a deletion its leader lost), never earlier.
+        const start = sp?.state.logStartOffset ?? 0
+        if (start < leaderStart) return this.fail(`broker ${id}'s log of partition ${p.partition} starts at ${start} at the end, before its leader's ${leaderStart}`)
+        const expected = all.filter(([base, b]) => base < hwm && b.lastOffset >= start)
+        const actual = [...(sp?.batches.entries() ?? [])].filter(([base, b]) => base < hwm && b.lastOffset >= start)
         let lastEpoch = -1
         for (const [base, b] of actual) {
           const epoch = batchEpoch(b.bytes)
@@ -254,10 +264,9 @@ export class Invariants {
 }
 
 /** What the disk checks need of a batch: where it is, its bytes, and which disks already matched. */
-type CheckedBatch = Pick<AckedBatch, 'partition' | 'baseOffset' | 'bytes' | 'verified'>
+type CheckedBatch = Pick<AckedBatch, 'partition' | 'baseOffset' | 'lastOffset' | 'bytes' | 'verified'>
 
 interface CommittedBatch extends CheckedBatch {
-  lastOffset: number
   leaderId: number
   epoch: number
 }

@@ -6,9 +6,11 @@
  * exactly: `SLUICE_SIM_SEED=<n>` replays one seed with its event trace.
  */
 import { seededRng, type Rng } from '../../src/cluster/rng.js'
-import { drawWeights, randomAction, TXN_ACTIONS, type ActionWeights } from './actions.js'
+import { drawExtras, drawWeights, EXTRA_KINDS, extraActions, randomAction, TXN_ACTIONS, type ActionWeights, type ExtraKind, type Extras } from './actions.js'
 import { SimNode } from './sim-node.js'
 import { Consumers } from './consumers.js'
+import { Deletions } from './deletions.js'
+import { Reassignments } from './reassignments.js'
 import { GroupMembers } from './groups.js'
 import { IdempotentProducers } from './idempotent.js'
 import { Invariants } from './invariants.js'
@@ -24,6 +26,11 @@ export interface SeedOptions {
   /** Collect the event trace (costs time: off for the 1,000-seed sweep). */
   trace?: boolean
   steps?: number
+  /**
+   * The kinds of action added after the first regression seeds were found (actions.ts), all by
+   * default. Each draws from its own stream: a seed run without a kind replays as it did before it.
+   */
+  extras?: readonly ExtraKind[]
 }
 
 export interface SeedFailure {
@@ -65,13 +72,15 @@ interface Config {
   /** unclean.leader.election.enable for the topic: losses it causes are reported, not checked. */
   unclean: boolean
   weights: ActionWeights
+  /** Per step, the chance of each extra kind of action (drawn from a stream of its own). */
+  extraRates: Partial<Record<ExtraKind, number>>
   /** Transactional ids, one producer each. */
   txnProducers: number
   /** The producers' transaction.timeout.ms (short: stalled transactions abort within the run). */
   txnTimeoutMs: number
 }
 
-function configFor(rng: Rng): Config {
+function configFor(rng: Rng, extras: Extras): Config {
   const brokers = 3 + (rng.int(4) === 0 ? 1 : 0)
   const replicationFactor = rng.int(4) === 0 ? 2 : 3
   return {
@@ -92,6 +101,7 @@ function configFor(rng: Rng): Config {
     weights: drawWeights(rng),
     txnProducers: 1 + rng.int(3),
     txnTimeoutMs: 800 + 200 * rng.int(8),
+    extraRates: Object.fromEntries(EXTRA_KINDS.map((kind) => [kind, extras[kind].rate])),
   }
 }
 
@@ -102,7 +112,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   // Independent streams per concern, all from the seed.
   const events = seededRng(seed)
   const stream = (salt: number): Rng => seededRng((Math.imul(seed, 0x9e3779b1) ^ salt) >>> 0)
-  const cfg = configFor(events)
+  const extras = drawExtras((kind) => stream(6 + EXTRA_KINDS.indexOf(kind)), opts.extras ?? EXTRA_KINDS)
+  const cfg = configFor(events, extras)
   // An unclean election forfeits what transactions promise: no transactions in those seeds.
   if (cfg.unclean) for (const kind of TXN_ACTIONS) cfg.weights[kind] = 0
   const trace: string[] = []
@@ -143,9 +154,15 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const invariants = new Invariants(cluster, TOPIC, cfg.minIsr, fail)
   let topicId = ''
   const workload = new Workload(cluster, TOPIC, cfg.partitions, tracer, (batch) => invariants.checkAck(batch, topicId, cfg.replicationFactor), cfg.requestTimeoutMs)
-  cluster.onCommit = (records) => invariants.checkMetadata(records, workload)
-  const idempotent = new IdempotentProducers(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.unclean, cfg.requestTimeoutMs)
-  const consumers = new Consumers(cluster, TOPIC, cfg.partitions, invariants, tracer, fail, cfg.unclean, cfg.requestTimeoutMs)
+  const deletions = new Deletions(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.unclean, cfg.requestTimeoutMs)
+  const idempotent = new IdempotentProducers(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.unclean, cfg.requestTimeoutMs, deletions)
+  const reassignments = new Reassignments(cluster, TOPIC, cfg.partitions, tracer, fail, cfg.requestTimeoutMs)
+  cluster.onCommit = (records) => {
+    invariants.checkMetadata(records, workload)
+    deletions.onCommit()
+    reassignments.onCommit()
+  }
+  const consumers = new Consumers(cluster, TOPIC, cfg.partitions, invariants, tracer, fail, cfg.unclean, cfg.requestTimeoutMs, deletions)
   const groups = new GroupMembers(cluster, TOPIC, cfg.partitions, cfg.groupMembers, cfg.memberSessionTimeoutMs, cfg.requestTimeoutMs, tracer, fail)
   const transactions = new TransactionalProducers(cluster, TOPIC, cfg.partitions, cfg.txnProducers, cfg.txnTimeoutMs, cfg.produceTimeoutMs, cfg.requestTimeoutMs, stream(5), tracer, fail)
   const txnChecks = new TxnInvariants(cluster, TOPIC, cfg.partitions, transactions, cfg.requestTimeoutMs, tracer, fail)
@@ -183,6 +200,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       }
       await drainMicrotasks()
       invariants.checkBrokers()
+      deletions.checkReplicas()
     }
     if (failure) throw new Stop()
     cluster.sched.advanceTo(limitMs)
@@ -191,6 +209,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const settle = async (): Promise<void> => {
     await drainMicrotasks()
     invariants.checkBrokers()
+    deletions.checkReplicas()
     if (failure) throw new Stop()
   }
   const background = (what: string, work: Promise<unknown>): void => {
@@ -228,6 +247,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     await runFor(50)
 
     for (step = 1; step <= steps; step++) {
+      for (const what of extraActions(extras, { deletions, reassignments, partitions: cfg.partitions, produceTimeoutMs: cfg.produceTimeoutMs })) tracer?.(() => `step: ${what}`)
       const what = randomAction(events, cfg.weights, {
         node: cluster,
         workload,
@@ -248,6 +268,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       const advanceMs = events.int(20) === 0 ? 100 + events.int(600) : events.int(40)
       await runFor(advanceMs)
       invariants.checkAcked(workload)
+      deletions.checkAcked()
       if (failure) throw new Stop()
     }
 
@@ -273,14 +294,18 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       // The idempotent producers retry what they have not had acknowledged, to the end.
       idempotent.retryPending(cfg.produceTimeoutMs)
       // The read_committed readers read to the end once every transaction is over.
-      return converged(cluster, TOPIC, workload, idempotent) && (cfg.unclean || txnChecks.caughtUp((p) => leaderLeo(cluster, TOPIC, p)))
+      // Every reassignment ends once the brokers are back.
+      return converged(cluster, TOPIC, workload, idempotent) && reassignments.ended() && (cfg.unclean || txnChecks.caughtUp((p) => leaderLeo(cluster, TOPIC, p)))
     })
     if (!converged(cluster, TOPIC, workload, idempotent)) fail(`the cluster did not catch up within ${CONVERGE_MAX_MS} ms of healing: ${describeState(cluster, TOPIC)}`)
+    if (!reassignments.ended()) fail(`the reassignments did not end within ${CONVERGE_MAX_MS} ms of healing: ${describeState(cluster, TOPIC)}`)
     if (!cfg.unclean && !txnChecks.caughtUp((p) => leaderLeo(cluster, TOPIC, p))) {
       fail(`the transactions did not end within ${CONVERGE_MAX_MS} ms of healing: ${txnChecks.describeLag()}; ${describeState(cluster, TOPIC)}`)
     }
     invariants.checkAcked(workload)
+    deletions.checkAcked()
     invariants.checkReplicasIdentical()
+    reassignments.checkEnd()
     auditLogs(cluster, TOPIC, workload, idempotent, cfg.unclean, fail)
     if (!cfg.unclean) txnStats = txnChecks.checkEnd()
     if (failure) throw new Stop()
@@ -308,6 +333,12 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       idempotentRetriedAcked: idempotent.acked.filter((a) => a.attempts > 1).length,
       idempotentRestarts: idempotent.restarts,
       consumedBatches: consumers.batchesRead,
+      deleteRecordsSent: deletions.sent,
+      deleteRecordsAcked: deletions.acknowledged,
+      consumerOutOfRange: consumers.errors.get('OFFSET_OUT_OF_RANGE') ?? 0,
+      reassignSent: reassignments.sent,
+      reassignAcked: reassignments.acknowledged,
+      reassignCancels: reassignments.cancels,
       groupAssignments: groups.checks.assignments,
       groupGenerationsReused: groups.checks.reused,
       groupCommitsAcked: groups.checks.commitsAcked,
@@ -350,7 +381,9 @@ function converged(cluster: SimNode, topicName: string, workload: Workload, idem
     if (leader.leader.highWatermark !== leo) return false
     for (const id of p.replicas) {
       const h = cluster.broker(id)!.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition)
-      if (!h?.log || h.log.logEndOffset !== leo) return false
+      // The leader's log start (DeleteRecords) reaches every replica too. A follower may start
+      // later: a deletion on a leader that died before its successor learnt it stays on replicas that did.
+      if (!h?.log || h.log.logEndOffset !== leo || h.log.logStartOffset < leader.log.logStartOffset) return false
     }
   }
   return true
@@ -365,7 +398,8 @@ function describeState(cluster: SimNode, topicName: string): string {
       const h = b?.running ? b.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition) : undefined
       return `${id}:${h ? `${h.role}@${h.leaderEpoch} LEO ${h.log?.logEndOffset} HWM ${h.leader?.highWatermark ?? h.log?.highWatermark}` : '-'}`
     })
-    parts.push(`p${p.partition} leader ${p.leader} epoch ${p.leaderEpoch} ISR [${p.isr}] replicas ${leos.join(', ')}`)
+    const moving = p.addingReplicas.length + p.removingReplicas.length > 0 ? ` (moving: adding [${p.addingReplicas}], removing [${p.removingReplicas}])` : ''
+    parts.push(`p${p.partition} leader ${p.leader} epoch ${p.leaderEpoch} ISR [${p.isr}]${moving} replicas ${leos.join(', ')}`)
   }
   return parts.join('; ')
 }

@@ -237,6 +237,8 @@ export function describeRecord(image: MetadataImage, r: MetadataRecord): string 
       const parts = [`p${r.partition}`]
       if (r.leader !== undefined) parts.push(`leader ${r.leader}`)
       if (r.isr) parts.push(`isr [${r.isr}]`)
+      if (r.replicas) parts.push(`replicas [${r.replicas}]`)
+      if (r.addingReplicas?.length || r.removingReplicas?.length) parts.push(`adding [${r.addingReplicas ?? []}] removing [${r.removingReplicas ?? []}]`)
       if (p) parts.push(`-> epoch ${p.leaderEpoch}/${p.partitionEpoch}`)
       if (r.unclean) parts.push('UNCLEAN')
       if (r.reason) parts.push(`(${r.reason})`)
