@@ -246,15 +246,13 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     found: 'a diverged follower truncated to the leader\'s log start (its epoch ends there: the cache starts at the log start), kept its own batches below, and refused the leader\'s batch across the start on every fetch',
   },
   {
-    // Open: fails until a reassignment record that removes replicas bumps the leader epoch
-    // (Kafka's PartitionChangeBuilder.triggerLeaderEpochBumpForReplicaReassignmentIfNeeded); then
-    // drop `open` here and add reassign to the sweep's default extras (replication.sim.test.ts).
+    // Fixed by the leader epoch bump of a record that removes replicas (Kafka's
+    // PartitionChangeBuilder.triggerLeaderEpochBumpForReplicaReassignmentIfNeeded).
     seed: 52,
     extras: ['deleteRecords', 'reassign'],
     rule: 'a replica moved away and back is fenced from its old fetches (the move bumps the leader epoch)',
     found:
       'broker 1 was moved off p1 and back while its long-poll fetch at offset 9 waited at the leader (same leader epoch): the answer counted as the re-added replica\'s progress, it joined the ISR, and the deletion of its old log then emptied an ISR member',
-    open: true,
   },
 ]
 
