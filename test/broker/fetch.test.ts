@@ -11,36 +11,22 @@ import { ErrorCode } from '../../src/protocol/errors.js'
 import { ZERO_UUID } from '../../src/protocol/primitives.js'
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
-import { RawClient } from '../support/raw-client.js'
+import { brokerClients } from '../support/broker-clients.js'
+import { fetchPartitionsRequest, type FetchOptions } from '../support/fetch-request.js'
 import { until } from '../helpers/wait.js'
 
-interface FetchOpts {
+interface FetchOpts extends FetchOptions {
   version?: number
-  sessionId?: number
-  sessionEpoch?: number
-  forgotten?: { topic: string; topicId: string; partitions: number[] }[]
-  currentLeaderEpoch?: number
-  maxWaitMs?: number
   extra?: Record<string, unknown>
 }
 
 describe('broker/fetch', () => {
   let cluster: TestCluster
-  const clients = new Map<number, RawClient>()
-
-  async function broker(id: number): Promise<RawClient> {
-    let c = clients.get(id)
-    if (!c) clients.set(id, (c = await RawClient.connect(cluster.port + id - 1)))
-    return c
-  }
+  const clients = brokerClients((id) => cluster.port + id - 1)
+  const broker = clients.broker
 
   async function createTopic(name: string, numPartitions = 1): Promise<string> {
-    const res = await (await broker(1)).request(ApiKey.CreateTopics, 7, {
-      topics: [{ name, numPartitions, replicationFactor: 2, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    })
-    expect(res.topics[0].errorCode).toBe(ErrorCode.NONE)
+    await clients.createTopic(name, { numPartitions, replicationFactor: 2 })
     await until(`${name} has leaders`, () => cluster.runtime.image.topicsByName.get(name)?.partitions.every((p) => p.leader >= 0 && p.isr.length === 2) || undefined)
     return cluster.runtime.image.topicsByName.get(name)!.topicId
   }
@@ -62,29 +48,7 @@ describe('broker/fetch', () => {
   /** One fetch of `partitions` of one topic (by name before v13, by id from v13) from broker `to`. */
   async function fetch(to: number, topic: { name: string; topicId: string }, partitions: { partition: number; fetchOffset: number }[], opts: FetchOpts = {}) {
     return (await broker(to)).request(ApiKey.Fetch, opts.version ?? 17, {
-      replicaId: -1,
-      maxWaitMs: opts.maxWaitMs ?? 0,
-      minBytes: 1,
-      maxBytes: 1_000_000,
-      isolationLevel: 0,
-      sessionId: opts.sessionId ?? 0,
-      sessionEpoch: opts.sessionEpoch ?? -1,
-      topics: partitions.length === 0 ? [] : [
-        {
-          topic: topic.name,
-          topicId: topic.topicId,
-          partitions: partitions.map((p) => ({
-            partition: p.partition,
-            currentLeaderEpoch: opts.currentLeaderEpoch ?? -1,
-            fetchOffset: p.fetchOffset,
-            lastFetchedEpoch: -1,
-            logStartOffset: -1,
-            partitionMaxBytes: 100_000,
-          })),
-        },
-      ],
-      forgottenTopicsData: opts.forgotten ?? [],
-      rackId: '',
+      ...fetchPartitionsRequest(topic, partitions, { maxBytes: 1_000_000, partitionMaxBytes: 100_000, ...opts }),
       ...opts.extra,
     })
   }
@@ -98,7 +62,7 @@ describe('broker/fetch', () => {
     cluster = await startTestCluster({ brokers: 2 })
   })
   afterAll(async () => {
-    for (const c of clients.values()) c.close()
+    clients.close()
     await cluster?.stop()
   })
 
@@ -167,17 +131,10 @@ describe('broker/fetch', () => {
   it("v15's ReplicaState and v17's ReplicaDirectoryId are accepted from a consumer", async () => {
     const topicId = await createTopic('follower-fields')
     await produce('follower-fields', ['x'])
-    const res = await (await broker(leaderOf('follower-fields'))).request(ApiKey.Fetch, 17, {
-      replicaState: { replicaId: -1, replicaEpoch: 7 },
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 1_000_000,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 100_000, replicaDirectoryId: 'a'.repeat(32) }] }],
-      forgottenTopicsData: [],
-      rackId: '',
+    // v15+ sends the replica id only inside ReplicaState (the top-level replicaId is not written).
+    const res = await fetch(leaderOf('follower-fields'), { name: '', topicId }, [{ partition: 0, fetchOffset: 0 }], {
+      replicaDirectoryId: 'a'.repeat(32),
+      extra: { replicaState: { replicaId: -1, replicaEpoch: 7 } },
     })
     expect(res.responses[0].partitions[0].errorCode).toBe(ErrorCode.NONE)
     expect(values(res.responses[0].partitions[0].records)).toEqual(['x'])
@@ -297,8 +254,7 @@ describe('broker/fetch', () => {
       const full = await fetch(leader, { name: '', topicId }, [{ partition: 0, fetchOffset: 0 }], { sessionEpoch: 0 })
       expect(full.sessionId).toBeGreaterThan(0)
       await cluster.runtime.killBroker(leader, { clean: true })
-      clients.get(leader)?.close()
-      clients.delete(leader)
+      clients.drop(leader)
       await cluster.runtime.startBroker(leader)
       const inc = await fetch(leader, { name: '', topicId }, [], { sessionId: full.sessionId, sessionEpoch: 1 })
       expect(inc.errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
