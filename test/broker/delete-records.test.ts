@@ -9,27 +9,15 @@ import { ApiKey } from '../../src/protocol/api-keys.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
-import { RawClient } from '../support/raw-client.js'
+import { brokerClients } from '../support/broker-clients.js'
+import { fetchRequest } from '../support/fetch-request.js'
 import { until } from '../helpers/wait.js'
 
 describe('broker/delete-records', () => {
   let cluster: TestCluster
-  const clients = new Map<number, RawClient>()
-
-  async function broker(id: number): Promise<RawClient> {
-    let c = clients.get(id)
-    if (!c) clients.set(id, (c = await RawClient.connect(cluster.port + id - 1)))
-    return c
-  }
-
-  async function createTopic(name: string, configs: { name: string; value: string }[] = []): Promise<void> {
-    const res = await (await broker(1)).request(ApiKey.CreateTopics, 7, {
-      topics: [{ name, numPartitions: 1, replicationFactor: 3, assignments: [], configs }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    })
-    expect(res.topics[0].errorCode).toBe(ErrorCode.NONE)
-  }
+  const clients = brokerClients((id) => cluster.port + id - 1)
+  const broker = clients.broker
+  const createTopic = (name: string, configs: { name: string; value: string }[] = []) => clients.createTopic(name, { replicationFactor: 3, configs })
 
   /** The partition's leader, once its ISR has `isr` members. */
   async function leaderOf(topic: string, isr = 3): Promise<number> {
@@ -74,18 +62,7 @@ describe('broker/delete-records', () => {
   }
 
   async function fetchError(topic: string, fetchOffset: number): Promise<number> {
-    const res = await (await broker(await leaderOf(topic))).request(ApiKey.Fetch, 11, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 10_000_000,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1_000_000 }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    })
+    const res = await (await broker(await leaderOf(topic))).request(ApiKey.Fetch, 11, fetchRequest(topic, fetchOffset))
     return res.responses[0].partitions[0].errorCode as number
   }
 
@@ -93,7 +70,7 @@ describe('broker/delete-records', () => {
     cluster = await startTestCluster({ brokers: 3 })
   }, 60_000)
   afterAll(async () => {
-    for (const c of clients.values()) c.close()
+    clients.close()
     await cluster?.stop()
   })
 
@@ -110,8 +87,7 @@ describe('broker/delete-records', () => {
       await cluster.runtime.failover(topic, 0)
       expect(await earliest(topic)).toBe(4)
     }
-    for (const c of clients.values()) c.close()
-    clients.clear()
+    clients.close()
     await cluster.restart()
     expect(await earliest(topic)).toBe(4)
   }, 60_000)
@@ -122,8 +98,7 @@ describe('broker/delete-records', () => {
     await produce(topic, ['0', '1'])
     const leader = await leaderOf(topic)
     const down = [1, 2, 3].find((id) => id !== leader)!
-    clients.get(down)?.close()
-    clients.delete(down)
+    clients.drop(down)
     await cluster.runtime.killBroker(down)
     await leaderOf(topic, 2)
     await produce(topic, ['2', '3', '4', '5'], 2)

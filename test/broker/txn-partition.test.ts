@@ -12,7 +12,8 @@ import { controlTypeOf } from '../../src/protocol/control-batch.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { decodeRecordBatch, encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
-import { RawClient } from '../support/raw-client.js'
+import { brokerClients } from '../support/broker-clients.js'
+import { fetchRequest } from '../support/fetch-request.js'
 import { until } from '../helpers/wait.js'
 
 interface Producer {
@@ -24,22 +25,9 @@ interface Producer {
 
 describe('broker/txn-partition', () => {
   let cluster: TestCluster
-  const clients = new Map<number, RawClient>()
-
-  async function broker(id: number): Promise<RawClient> {
-    let c = clients.get(id)
-    if (!c) clients.set(id, (c = await RawClient.connect(cluster.port + id - 1)))
-    return c
-  }
-
-  async function createTopic(name: string, configs: { name: string; value: string }[] = []): Promise<void> {
-    const res = await (await broker(1)).request(ApiKey.CreateTopics, 7, {
-      topics: [{ name, numPartitions: 1, replicationFactor: 3, assignments: [], configs }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    })
-    expect(res.topics[0].errorCode).toBe(ErrorCode.NONE)
-  }
+  const clients = brokerClients((id) => cluster.port + id - 1)
+  const broker = clients.broker
+  const createTopic = (name: string, configs: { name: string; value: string }[] = []) => clients.createTopic(name, { replicationFactor: 3, configs })
 
   async function leaderOf(topic: string): Promise<number> {
     return until(`a leader of ${topic}`, async () => {
@@ -88,18 +76,7 @@ describe('broker/txn-partition', () => {
   }
 
   async function fetch(topic: string, isolationLevel: number, fetchOffset = 0, maxWaitMs = 0, to?: number) {
-    const res = await (await broker(to ?? (await leaderOf(topic)))).request(ApiKey.Fetch, 11, {
-      replicaId: -1,
-      maxWaitMs,
-      minBytes: 1,
-      maxBytes: 10_000_000,
-      isolationLevel,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1_000_000 }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    })
+    const res = await (await broker(to ?? (await leaderOf(topic)))).request(ApiKey.Fetch, 11, fetchRequest(topic, fetchOffset, { isolationLevel, maxWaitMs }))
     const part = res.responses[0].partitions[0]
     const records: Buffer = part.records ?? Buffer.alloc(0)
     const batches = records.length > 0 ? parseBatches(records).batches : []
@@ -127,7 +104,7 @@ describe('broker/txn-partition', () => {
     cluster = await startTestCluster({ brokers: 3 })
   }, 60_000)
   afterAll(async () => {
-    for (const c of clients.values()) c.close()
+    clients.close()
     await cluster?.stop()
   })
 
@@ -273,8 +250,7 @@ describe('broker/txn-partition', () => {
     expect(before).toMatchObject({ highWatermark: 5, lastStableOffset: 3, aborted: [[900_021, 0]] })
 
     await cluster.restart()
-    for (const client of clients.values()) client.close()
-    clients.clear()
+    clients.close()
     const after = await until('the partition served again', async () => {
       const f = await fetch(topic, 1).catch(() => undefined)
       return f && f.errorCode === ErrorCode.NONE && f.highWatermark === 5 ? f : undefined
