@@ -9,6 +9,8 @@ import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
 import { FrameDecoder, decodeResponse } from '../../src/protocol/frame.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
+import { brokerClients } from '../support/broker-clients.js'
+import { fetchRequest } from '../support/fetch-request.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
 
@@ -28,45 +30,12 @@ function produceBody(topic: string, partition: number, records: Buffer | null, a
   }
 }
 
-function fetchBody(topic: string, partition: number, fetchOffset: number, opts: { maxBytes?: number; maxWaitMs?: number; partitionMaxBytes?: number } = {}) {
-  return {
-    replicaId: -1,
-    maxWaitMs: opts.maxWaitMs ?? 0,
-    minBytes: 1,
-    maxBytes: opts.maxBytes ?? 10_000_000,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic,
-        partitions: [
-          { partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: opts.partitionMaxBytes ?? 1_000_000 },
-        ],
-      },
-    ],
-    forgottenTopicsData: [],
-    rackId: '',
-  }
-}
-
 describe('broker/handlers', () => {
   let cluster: TestCluster
-  const clients = new Map<number, RawClient>()
+  const clients = brokerClients((id) => cluster.port + id - 1)
   /** A connection to a broker, by id (1-based). */
-  async function broker(id: number): Promise<RawClient> {
-    let c = clients.get(id)
-    if (!c) clients.set(id, (c = await RawClient.connect(cluster.port + id - 1)))
-    return c
-  }
-  async function createTopic(name: string, numPartitions = 3, configs: { name: string; value: string }[] = []) {
-    const res = await (await broker(1)).request(ApiKey.CreateTopics, 7, {
-      topics: [{ name, numPartitions, replicationFactor: -1, assignments: [], configs }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    })
-    return res.topics[0]
-  }
+  const broker = clients.broker
+  const createTopic = (name: string, numPartitions = 3, configs: { name: string; value: string }[] = []) => clients.tryCreateTopic(name, { numPartitions, configs })
   async function leaderOf(topic: string, partition: number): Promise<RawClient> {
     const md = await (await broker(1)).request(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
     const leader = md.topics[0].partitions.find((p: { partitionIndex: number }) => p.partitionIndex === partition).leaderId
@@ -77,7 +46,7 @@ describe('broker/handlers', () => {
     cluster = await startTestCluster({ brokers: 3 })
   })
   afterAll(async () => {
-    for (const c of clients.values()) c.close()
+    clients.close()
     await cluster?.stop()
   })
 
@@ -142,7 +111,7 @@ describe('broker/handlers', () => {
     const r2 = await leader.request(ApiKey.Produce, 8, produceBody('pf', 0, batch(['d', 'e'])))
     expect(r2.responses[0].partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 3 })
 
-    const f = await leader.request(ApiKey.Fetch, 12, fetchBody('pf', 0, 1))
+    const f = await leader.request(ApiKey.Fetch, 12, fetchRequest('pf', 1))
     const p = f.responses[0].partitions[0]
     expect(p).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 5, logStartOffset: 0 })
     const batches = decodeRecordBatches(p.records)
@@ -151,10 +120,10 @@ describe('broker/handlers', () => {
     const values = batches.flatMap((b) => b.records.map((r) => [b.header.baseOffset + r.offsetDelta, r.value!.toString()]))
     expect(values).toEqual([[0, 'a'], [1, 'b'], [2, 'c'], [3, 'd'], [4, 'e']])
 
-    const atEnd = await leader.request(ApiKey.Fetch, 12, fetchBody('pf', 0, 5))
+    const atEnd = await leader.request(ApiKey.Fetch, 12, fetchRequest('pf', 5))
     expect(atEnd.responses[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 5 })
     expect(atEnd.responses[0].partitions[0].records.length).toBe(0)
-    const past = await leader.request(ApiKey.Fetch, 12, fetchBody('pf', 0, 6))
+    const past = await leader.request(ApiKey.Fetch, 12, fetchRequest('pf', 6))
     expect(past.responses[0].partitions[0].errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE)
   })
 
@@ -164,7 +133,7 @@ describe('broker/handlers', () => {
     const large = batch(['x'.repeat(50_000)])
     await leader.request(ApiKey.Produce, 8, produceBody('big', 0, large))
     await leader.request(ApiKey.Produce, 8, produceBody('big', 0, batch(['small'])))
-    const f = await leader.request(ApiKey.Fetch, 12, fetchBody('big', 0, 0, { maxBytes: 100, partitionMaxBytes: 100 }))
+    const f = await leader.request(ApiKey.Fetch, 12, fetchRequest('big', 0, { maxBytes: 100, partitionMaxBytes: 100 }))
     const batches = decodeRecordBatches(f.responses[0].partitions[0].records)
     expect(batches).toHaveLength(1)
     expect(batches[0]!.records[0]!.value!.length).toBe(50_000)
@@ -174,7 +143,7 @@ describe('broker/handlers', () => {
     await createTopic('poll', 1)
     const leader = await leaderOf('poll', 0)
     const producer = await RawClient.connect(leader.socket.remotePort!)
-    const fetching = leader.request(ApiKey.Fetch, 12, fetchBody('poll', 0, 0, { maxWaitMs: 20_000 }))
+    const fetching = leader.request(ApiKey.Fetch, 12, fetchRequest('poll', 0, { maxWaitMs: 20_000 }))
     await new Promise((r) => setTimeout(r, 100))
     await producer.request(ApiKey.Produce, 8, produceBody('poll', 0, batch(['wake'])))
     const f = await fetching
@@ -286,7 +255,7 @@ describe('broker/handlers', () => {
     const other = await broker((leader % 3) + 1)
     const r = await other.request(ApiKey.Produce, 8, produceBody('lead', 0, batch(['z'])))
     expect(r.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
-    const f = await other.request(ApiKey.Fetch, 12, fetchBody('lead', 0, 0))
+    const f = await other.request(ApiKey.Fetch, 12, fetchRequest('lead', 0))
     expect(f.responses[0].partitions[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
   })
 
@@ -300,7 +269,7 @@ describe('broker/handlers', () => {
     // acks=0 does not wait for replication: the high watermark gets there shortly after.
     let hwm = 0
     for (let i = 0; i < 100 && hwm < 1; i++) {
-      const f = await leader.request(ApiKey.Fetch, 12, fetchBody('fire', 0, 0, { maxWaitMs: 100 }))
+      const f = await leader.request(ApiKey.Fetch, 12, fetchRequest('fire', 0, { maxWaitMs: 100 }))
       hwm = f.responses[0].partitions[0].highWatermark
     }
     expect(hwm).toBe(1)
@@ -378,9 +347,9 @@ describe('broker/handlers', () => {
       ).topics[0].partitions[0].offset
     for (let i = 0; i < 100 && (await earliest()) === 0; i++) await new Promise((r) => setTimeout(r, 50))
     expect(await earliest()).toBe(2)
-    const below = await leader.request(ApiKey.Fetch, 12, fetchBody('expiring', 0, 0))
+    const below = await leader.request(ApiKey.Fetch, 12, fetchRequest('expiring', 0))
     expect(below.responses[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, logStartOffset: 2 })
-    const kept = await leader.request(ApiKey.Fetch, 12, fetchBody('expiring', 0, 2))
+    const kept = await leader.request(ApiKey.Fetch, 12, fetchRequest('expiring', 2))
     expect(decodeRecordBatches(kept.responses[0].partitions[0].records)[0]!.records[0]!.value!.toString()).toBe('fresh')
   })
 
@@ -407,7 +376,7 @@ describe('broker/handlers', () => {
     // An epoch the producer bumped itself (KIP-360) starts again at sequence 0; the old epoch is fenced.
     expect(await send(sequenced(0, ['d'], 1))).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 3 })
     expect((await send(sequenced(3, ['old'], 0))).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH)
-    const f = await leader.request(ApiKey.Fetch, 12, fetchBody('idem', 0, 0))
+    const f = await leader.request(ApiKey.Fetch, 12, fetchRequest('idem', 0))
     const values = decodeRecordBatches(f.responses[0].partitions[0].records).flatMap((b) => b.records.map((r) => r.value!.toString()))
     expect(values).toEqual(['a', 'b', 'c', 'd'])
   })
