@@ -11,6 +11,7 @@ import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/recor
 import type { ClusterNode } from '../../src/daemon/cluster-node.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
+import { fetchRequest } from '../support/fetch-request.js'
 import { readTopic } from '../support/read-back.js'
 import { FAST_FAILOVER_CONFIGS, applyBrokerConfigs } from '../helpers/broker-configs.js'
 import { until } from '../helpers/wait.js'
@@ -86,21 +87,6 @@ async function moved(topic: string, replicas: number[]): Promise<void> {
     const p = partition0(topic)
     return p.addingReplicas.length === 0 && p.removingReplicas.length === 0 && p.replicas.join() === replicas.join() && p.isr.length === replicas.length ? true : undefined
   })
-}
-
-function fetchRequest(topic: string, fetchOffset: number) {
-  return {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 1,
-    maxBytes: 10_000_000,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1_000_000 }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  }
 }
 
 /** The values a broker serves from `offset` (one fetch: the test's records fit). */

@@ -12,28 +12,24 @@ import { ErrorCode } from '../../src/protocol/errors.js'
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { parseBatches } from '../../src/protocol/batch-layout.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
-import { RawClient } from '../support/raw-client.js'
+import { brokerClients } from '../support/broker-clients.js'
+import { fetchRequest } from '../support/fetch-request.js'
 import { until } from '../helpers/wait.js'
 
 const RETRIABLE = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR, ErrorCode.CONCURRENT_TRANSACTIONS])
 
 describe('broker/txn-coordinator', () => {
   let cluster: TestCluster
-  const clients = new Map<number, RawClient>()
+  const clients = brokerClients((id) => cluster.port + id - 1)
   /** Brokers a test killed: requests go to the others. */
   const down = new Set<number>()
-  async function broker(id: number): Promise<RawClient> {
-    let c = clients.get(id)
-    if (!c) clients.set(id, (c = await RawClient.connect(cluster.port + id - 1)))
-    return c
-  }
+  const broker = clients.broker
   function alive(): number {
     return [1, 2, 3].find((id) => !down.has(id))!
   }
   async function kill(id: number): Promise<void> {
     down.add(id)
-    clients.get(id)?.close()
-    clients.delete(id)
+    clients.drop(id)
     await cluster.runtime.killBroker(id)
   }
   async function restart(id: number): Promise<void> {
@@ -41,14 +37,7 @@ describe('broker/txn-coordinator', () => {
     down.delete(id)
   }
 
-  async function createTopic(name: string, numPartitions = 3): Promise<void> {
-    const res = await (await broker(1)).request(ApiKey.CreateTopics, 7, {
-      topics: [{ name, numPartitions, replicationFactor: -1, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    })
-    expect(res.topics[0].errorCode).toBe(ErrorCode.NONE)
-  }
+  const createTopic = (name: string, numPartitions = 3) => clients.createTopic(name, { numPartitions })
 
   /** The coordinator of a transactional id, once it has one. */
   async function coordinatorOf(transactionalId: string): Promise<number> {
@@ -103,18 +92,7 @@ describe('broker/txn-coordinator', () => {
 
   /** The control batches (commit/abort) of a partition, read uncommitted from its leader. */
   async function markersIn(topic: string, partition: number): Promise<('commit' | 'abort')[]> {
-    const res = await (await broker(await leaderOf(topic, partition))).request(ApiKey.Fetch, 11, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 10_000_000,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1_000_000 }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    })
+    const res = await (await broker(await leaderOf(topic, partition))).request(ApiKey.Fetch, 11, fetchRequest(topic, 0, { partition }))
     const records: Buffer | null = res.responses[0].partitions[0].records
     if (!records || records.length === 0) return []
     const out: ('commit' | 'abort')[] = []
@@ -131,18 +109,7 @@ describe('broker/txn-coordinator', () => {
    * it answers are dropped, as are control batches.
    */
   async function readCommitted(topic: string, partition: number): Promise<{ values: string[]; lastStableOffset: number; highWatermark: number }> {
-    const res = await (await broker(await leaderOf(topic, partition))).request(ApiKey.Fetch, 11, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 10_000_000,
-      isolationLevel: 1,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1_000_000 }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    })
+    const res = await (await broker(await leaderOf(topic, partition))).request(ApiKey.Fetch, 11, fetchRequest(topic, 0, { partition, isolationLevel: 1 }))
     const p = res.responses[0].partitions[0]
     expect(p.errorCode).toBe(ErrorCode.NONE)
     const aborted: { producerId: number; firstOffset: number }[] = (p.abortedTransactions ?? []).map((a: any) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) }))
@@ -184,7 +151,7 @@ describe('broker/txn-coordinator', () => {
     await createTopic('orders')
   })
   afterAll(async () => {
-    for (const c of clients.values()) c.close()
+    clients.close()
     await cluster?.stop()
   })
 
