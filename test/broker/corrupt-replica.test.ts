@@ -13,6 +13,7 @@ import { PartitionKeys } from '../../src/storage/keys.js'
 import { until } from '../helpers/wait.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
+import { fetchRequest } from '../support/fetch-request.js'
 import { readTopic } from '../support/read-back.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
@@ -89,21 +90,6 @@ function damageFirstBatch(brokerId: number): Promise<void> {
   )
 }
 
-function fetchFrom0() {
-  return {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 1,
-    maxBytes: 10_000_000,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1_000_000 }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  }
-}
-
 async function expectAllIntact(): Promise<void> {
   const records = await until('every record to read back', () => readTopic(cluster!.port, TOPIC).catch(() => undefined), 30_000)
   expect(records.length).toBe(BATCHES * RECORDS_PER_BATCH)
@@ -130,7 +116,7 @@ describe('broker/corrupt-replica', () => {
 
     // Right after the restart the leader may still be opening its log (LEADER_NOT_AVAILABLE).
     const part = await until('the leader to answer', async () => {
-      const p = (await request(leader, ApiKey.Fetch, 12, fetchFrom0())).responses[0].partitions[0]
+      const p = (await request(leader, ApiKey.Fetch, 12, fetchRequest(TOPIC, 0))).responses[0].partitions[0]
       return p.errorCode === ErrorCode.LEADER_NOT_AVAILABLE ? undefined : p
     })
     expect(part.errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)

@@ -12,6 +12,7 @@ import { concatChunks } from '../../src/protocol/primitives.js'
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
+import { fetchRequest } from '../support/fetch-request.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const SEED = Number(process.env.SLUICE_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))
@@ -129,18 +130,7 @@ describe('broker/fuzz', () => {
       const meta = await md.request(ApiKey.Metadata, 9, { topics: [{ name: 'healthy' }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
       md.close()
       const leader = await RawClient.connect(cluster.port + meta.topics[0].partitions[0].leaderId - 1)
-      const f = await leader.request(ApiKey.Fetch, 12, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 1,
-        maxBytes: 10_000_000,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic: 'healthy', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 10_000_000 }] }],
-        forgottenTopicsData: [],
-        rackId: '',
-      })
+      const f = await leader.request(ApiKey.Fetch, 12, fetchRequest('healthy', 0, { partitionMaxBytes: 10_000_000 }))
       leader.close()
       const values = decodeRecordBatches(f.responses[0].partitions[0].records).flatMap((b) => b.records.map((r) => r.value!.toString()))
       expect(values, `seed ${SEED}`).toEqual(acknowledged)
