@@ -11,22 +11,20 @@ import { Compression, TimestampType } from '../../src/protocol/batch-layout.js'
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { encodeMessageSet, innerMessages, readMessageSet, MAGIC_V0, MAGIC_V1, type MessageInput } from '../../src/protocol/message-set.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
-import { RawClient } from '../support/raw-client.js'
+import type { RawClient } from '../support/raw-client.js'
+import { brokerClients } from '../support/broker-clients.js'
+import { fetchPartitionsRequest, fetchRequest } from '../support/fetch-request.js'
 import { until } from '../helpers/wait.js'
 
 const T0 = 1_700_000_000_000
 
 describe('broker/old-message-formats', () => {
   let cluster: TestCluster
+  const clients = brokerClients(() => cluster.port)
   let client: RawClient
 
   async function createTopic(name: string, configs: { name: string; value: string }[] = [], numPartitions = 1): Promise<void> {
-    const res = await client.request(ApiKey.CreateTopics, 7, {
-      topics: [{ name, numPartitions, replicationFactor: 1, assignments: [], configs }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    })
-    expect(res.topics[0].errorCode).toBe(ErrorCode.NONE)
+    await clients.createTopic(name, { numPartitions, replicationFactor: 1, configs })
     await until(`a leader of ${name}`, () => (cluster.runtime.image.topicsByName.get(name)?.partitions[0]?.leader ?? -1) >= 0 || undefined)
   }
 
@@ -43,18 +41,7 @@ describe('broker/old-message-formats', () => {
 
   /** Fetch at `version` from `fetchOffset`: the partition's error and its records' bytes. */
   async function fetch(version: number, topic: string, fetchOffset: number, partitionMaxBytes = 1_000_000): Promise<{ errorCode: number; highWatermark: number; records: Buffer }> {
-    const res = await client.request(ApiKey.Fetch, version, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 10_000_000,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    })
+    const res = await client.request(ApiKey.Fetch, version, fetchRequest(topic, fetchOffset, { partitionMaxBytes }))
     const p = res.responses[0].partitions[0]
     return { errorCode: p.errorCode, highWatermark: Number(p.highWatermark), records: Buffer.from(p.records ?? Buffer.alloc(0)) }
   }
@@ -75,10 +62,10 @@ describe('broker/old-message-formats', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ brokers: 1 })
-    client = await RawClient.connect(cluster.port)
+    client = await clients.broker(1)
   }, 60_000)
   afterAll(async () => {
-    client?.close()
+    clients.close()
     await cluster?.stop()
   })
 
@@ -223,13 +210,7 @@ describe('broker/old-message-formats', () => {
       })
       expect(res.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NONE)
     }
-    const res = await client.request(ApiKey.Fetch, 3, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 1,
-      topics: [{ topic, partitions: [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1_000_000 })) }],
-    })
+    const res = await client.request(ApiKey.Fetch, 3, fetchPartitionsRequest(topic, [0, 1].map((partition) => ({ partition, fetchOffset: 0 })), { maxBytes: 1 }))
     const [p0, p1] = res.responses[0].partitions
     expect(messagesOf(Buffer.from(p0.records)).map((m) => m[4])).toEqual(['p0a', 'p0b'])
     expect([p1.errorCode, Buffer.from(p1.records ?? []).length]).toEqual([ErrorCode.NONE, 0])

@@ -19,19 +19,14 @@ import { readBatchHeader } from '../../src/protocol/batch-layout.js'
 import { OffsetStore, type OffsetEntry } from '../../src/broker/offset-store.js'
 import { until } from '../helpers/wait.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
-import { RawClient } from '../support/raw-client.js'
+import { brokerClients } from '../support/broker-clients.js'
 
 const TOPIC = 'txn-in'
 
 describe('broker/txn-offsets', () => {
   let cluster: TestCluster
-  const clients = new Map<number, RawClient>()
-
-  async function client(id: number): Promise<RawClient> {
-    let c = clients.get(id)
-    if (!c) clients.set(id, (c = await RawClient.connect(cluster.port + id - 1)))
-    return c
-  }
+  const clients = brokerClients((id) => cluster.port + id - 1)
+  const client = clients.broker
   /** The daemon's brokers: the test plays the transaction coordinator's part in sending markers. */
   function brokerObject(id: number): Broker {
     return (cluster.runtime as unknown as { node: ClusterNode }).node.broker(id)!
@@ -121,15 +116,10 @@ describe('broker/txn-offsets', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ brokers: 3 })
-    const r = await (await client(1)).request(ApiKey.CreateTopics, 7, {
-      topics: [{ name: TOPIC, numPartitions: 3, replicationFactor: -1, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    })
-    expect(r.topics[0].errorCode).toBe(ErrorCode.NONE)
+    await clients.createTopic(TOPIC, { numPartitions: 3 })
   })
   afterAll(async () => {
-    for (const c of clients.values()) c.close()
+    clients.close()
     await cluster?.stop()
   })
 
