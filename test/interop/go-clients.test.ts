@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { startTestCluster, type TestCluster } from './fixture.js'
-import { RawClient } from '../support/raw-client.js'
+import type { RawClient } from '../support/raw-client.js'
+import { brokerClients } from '../support/broker-clients.js'
 import { until } from '../helpers/wait.js'
 
 const run = promisify(execFile)
@@ -41,17 +42,13 @@ const missing = !go
 
 describe.skipIf(missing !== null)(`interop/go-clients${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let cluster: TestCluster
+  const clients = brokerClients(() => cluster.port)
   let admin: RawClient
   let dir: string
   let binary: string
 
   async function createTopic(name: string): Promise<void> {
-    const res = await admin.request(ApiKey.CreateTopics, 7, {
-      topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: 'min.insync.replicas', value: '1' }] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    })
-    expect(res.topics[0].errorCode).toBe(ErrorCode.NONE)
+    await clients.createTopic(name, { replicationFactor: 1, configs: [{ name: 'min.insync.replicas', value: '1' }] })
     await until(`a leader of ${name}`, () => (cluster.runtime.image.topicsByName.get(name)?.partitions[0]?.leader ?? -1) >= 0 || undefined)
   }
 
@@ -86,12 +83,12 @@ describe.skipIf(missing !== null)(`interop/go-clients${missing ? ` (skipped: ${m
       run(go!, ['build', '-o', binary, '.'], { cwd: SOURCE, env, timeout: 300_000 }),
       (async () => {
         cluster = await startTestCluster({ brokers: 1 })
-        admin = await RawClient.connect(cluster.port)
+        admin = await clients.broker(1)
       })(),
     ])
   }, 300_000)
   afterAll(async () => {
-    admin?.close()
+    clients.close()
     await cluster?.stop()
     if (dir) fs.rmSync(dir, { recursive: true, force: true })
   })
