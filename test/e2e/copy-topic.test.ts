@@ -10,7 +10,8 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeRecordBatch, decodeRecordBatches, type RecordInput } from '../../src/protocol/record-batch.js'
 import { BIN, cleanEnv, HANG_MS, KAFKAJS_UNDER_LOAD, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
-import { RawClient } from '../support/raw-client.js'
+import { brokerClients } from '../support/broker-clients.js'
+import { fetchRequest } from '../support/fetch-request.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
@@ -20,7 +21,8 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
 
 let d: TestDaemon
 let kafka: InstanceType<typeof Kafka>
-const clients = new Map<number, RawClient>()
+const clients = brokerClients((id) => d.brokers.find((b) => b.id === id)!.port)
+const broker = clients.broker
 
 beforeAll(async () => {
   d = await startDaemon({ brokers: 3 })
@@ -28,18 +30,9 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const c of clients.values()) c.close()
+  clients.close()
   if (d) await stopDaemon(d)
 })
-
-async function broker(id: number): Promise<RawClient> {
-  let c = clients.get(id)
-  if (!c) {
-    c = await RawClient.connect(d.brokers.find((b) => b.id === id)!.port)
-    clients.set(id, c)
-  }
-  return c
-}
 
 async function leaders(topic: string): Promise<Map<number, number>> {
   const md = await (await broker(d.brokers[0]!.id)).request(ApiKey.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false })
@@ -86,18 +79,7 @@ async function readRaw(topic: string): Promise<Stored[]> {
     const leader = await broker(leaderId)
     let offset = 0
     for (;;) {
-      const f = await leader.request(ApiKey.Fetch, 12, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 1,
-        maxBytes: 50_000_000,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 10_000_000 }] }],
-        forgottenTopicsData: [],
-        rackId: '',
-      })
+      const f = await leader.request(ApiKey.Fetch, 12, fetchRequest(topic, offset, { partition, maxBytes: 50_000_000, partitionMaxBytes: 10_000_000 }))
       const part = f.responses[0].partitions[0]
       expect(part.errorCode).toBe(ErrorCode.NONE)
       const before = offset

@@ -14,6 +14,7 @@ import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
 import { RawClient } from '../support/raw-client.js'
+import { fetchRequest } from '../support/fetch-request.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
 const TMPFS_MB = 40
@@ -108,18 +109,7 @@ describe('a full disk under one broker', () => {
       const pr = produced.responses[0].partitionResponses[0]
       expect(pr.errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
       expect(pr.errorMessage).toMatch(/^the disk of broker 2 is full: its log dir is offline \(disk full \(ENOSPC\)/)
-      const fetched = await raw.request(ApiKey.Fetch, 12, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 1,
-        maxBytes: 1_000_000,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic: 'fill', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 100_000 }] }],
-        forgottenTopicsData: [],
-        rackId: '',
-      })
+      const fetched = await raw.request(ApiKey.Fetch, 12, fetchRequest('fill', 0, { maxBytes: 1_000_000, partitionMaxBytes: 100_000 }))
       expect(fetched.responses[0].partitions[0].errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
       const dirs = await raw.request(ApiKey.DescribeLogDirs, 1, { topics: null })
       expect(dirs.results[0].errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR)
