@@ -6,6 +6,7 @@
  */
 import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
 import { RawClient } from './raw-client.js'
+import { fetchRequest } from './fetch-request.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 
@@ -31,18 +32,7 @@ export async function readTopic(bootstrapPort: number, topic: string, isolation:
     /** Producers whose transaction at this point of the log is an aborted one. */
     const aborting = new Set<number>()
     for (;;) {
-      const f = await leader.request(ApiKey.Fetch, 12, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 1,
-        maxBytes: 50_000_000,
-        isolationLevel: committed ? 1 : 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition: p.partitionIndex, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 10_000_000 }] }],
-        forgottenTopicsData: [],
-        rackId: '',
-      })
+      const f = await leader.request(ApiKey.Fetch, 12, fetchRequest(topic, offset, { partition: p.partitionIndex, maxBytes: 50_000_000, partitionMaxBytes: 10_000_000, isolationLevel: committed ? 1 : 0 }))
       const part = f.responses[0].partitions[0]
       if (part.errorCode !== ErrorCode.NONE) throw new Error(`fetch ${topic}/${p.partitionIndex} at ${offset}: error ${part.errorCode}`)
       const before = offset
@@ -87,18 +77,7 @@ export async function isStable(bootstrapPort: number, topic: string): Promise<bo
   for (const p of meta.topics[0].partitions as { partitionIndex: number; leaderId: number }[]) {
     const leader = await RawClient.connect(brokers.get(p.leaderId)!)
     try {
-      const f = await leader.request(ApiKey.Fetch, 12, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 1,
-        maxBytes: 1,
-        isolationLevel: 1,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic, partitions: [{ partition: p.partitionIndex, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 }] }],
-        forgottenTopicsData: [],
-        rackId: '',
-      })
+      const f = await leader.request(ApiKey.Fetch, 12, fetchRequest(topic, 0, { partition: p.partitionIndex, maxBytes: 1, partitionMaxBytes: 1, isolationLevel: 1 }))
       const part = f.responses[0].partitions[0]
       if (part.errorCode !== ErrorCode.NONE || Number(part.lastStableOffset) !== Number(part.highWatermark)) return false
     } finally {
