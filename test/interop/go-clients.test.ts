@@ -17,6 +17,7 @@ import { ErrorCode } from '../../src/protocol/errors.js'
 import { startTestCluster, type TestCluster } from './fixture.js'
 import type { RawClient } from '../support/raw-client.js'
 import { brokerClients } from '../support/broker-clients.js'
+import { programRecords } from '../support/program-records.js'
 import { until } from '../helpers/wait.js'
 
 const run = promisify(execFile)
@@ -53,21 +54,7 @@ describe.skipIf(missing !== null)(`interop/go-clients${missing ? ` (skipped: ${m
   }
 
   /** Runs the Go program; the records it read, as [offset, key, value]. */
-  async function oldclients(...args: string[]): Promise<[number, string, string][]> {
-    try {
-      const { stdout } = await run(binary, args, { timeout: 60_000 })
-      return stdout
-        .split('\n')
-        .filter((l) => l.length > 0)
-        .map((l) => {
-          const r = JSON.parse(l) as { offset: number; key: string; value: string }
-          return [r.offset, r.key, r.value]
-        })
-    } catch (error) {
-      const e = error as { stderr?: string; message: string }
-      throw new Error(`oldclients ${args.join(' ')} failed: ${e.stderr || e.message}`)
-    }
-  }
+  const oldclients = (...args: string[]) => programRecords(`oldclients ${args.join(' ')}`, binary, args, 60_000)
 
   const expected = (n: number, value: (i: number) => string): [number, string, string][] => Array.from({ length: n }, (_, i) => [i, `k${i}`, value(i)])
 

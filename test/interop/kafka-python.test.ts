@@ -5,18 +5,17 @@
  * commits. Skipped, with the reason in the name, when /usr/bin/python3 cannot import kafka
  * (.ci/run installs python3-kafka).
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import path from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKey } from '../../src/protocol/api-keys.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { startTestCluster, type TestCluster } from './fixture.js'
 import type { RawClient } from '../support/raw-client.js'
 import { brokerClients } from '../support/broker-clients.js'
+import { programRecords } from '../support/program-records.js'
 import { until } from '../helpers/wait.js'
 
-const run = promisify(execFile)
 // Debian's interpreter, where python3-kafka installs (a python3 earlier on PATH may lack it).
 const PYTHON = '/usr/bin/python3'
 const SCRIPT = path.join(import.meta.dirname, 'python', 'kafka_python_clients.py')
@@ -43,21 +42,7 @@ describe.skipIf(missing !== null)(`interop/kafka-python${missing ? ` (skipped: $
   }
 
   /** Runs the script; the records it read, as [offset, key, value]. */
-  async function kafkaPython(...args: string[]): Promise<[number, string, string][]> {
-    try {
-      const { stdout } = await run(PYTHON, [SCRIPT, cluster.bootstrap, ...args], { timeout: 90_000 })
-      return stdout
-        .split('\n')
-        .filter((l) => l.length > 0)
-        .map((l) => {
-          const r = JSON.parse(l) as { offset: number; key: string; value: string }
-          return [r.offset, r.key, r.value]
-        })
-    } catch (error) {
-      const e = error as { stderr?: string; message: string }
-      throw new Error(`kafka-python ${args.join(' ')} failed: ${e.stderr || e.message}`)
-    }
-  }
+  const kafkaPython = (...args: string[]) => programRecords(`kafka-python ${args.join(' ')}`, PYTHON, [SCRIPT, cluster.bootstrap, ...args], 90_000)
 
   const expected = (n: number, api: string): [number, string, string][] => Array.from({ length: n }, (_, i) => [i, `k${i}`, `kafka-python ${api} ${i}`])
 
