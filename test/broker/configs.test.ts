@@ -8,7 +8,8 @@ import { ApiKey } from '../../src/protocol/api-keys.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ConfigSource } from '../../src/protocol/messages/32-describe-configs.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
-import { RawClient } from '../support/raw-client.js'
+import type { RawClient } from '../support/raw-client.js'
+import { brokerClients } from '../support/broker-clients.js'
 import { KAFKAJS_UNDER_LOAD } from '../helpers/index.js'
 
 const { Kafka, logLevel } = kafkajs
@@ -40,16 +41,10 @@ interface Entry {
 
 describe('broker/configs', () => {
   let cluster: TestCluster
+  const clients = brokerClients(() => cluster.port)
   let admin: RawClient
 
-  async function createTopic(name: string, configs: { name: string; value: string }[] = []) {
-    const res = await admin.request(ApiKey.CreateTopics, 7, {
-      topics: [{ name, numPartitions: 1, replicationFactor: -1, assignments: [], configs }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    })
-    return res.topics[0]
-  }
+  const createTopic = (name: string, configs: { name: string; value: string }[] = []) => clients.tryCreateTopic(name, { configs })
   async function describeConfigs(resourceType: number, resourceName: string, keys: string[] | null = null) {
     const res = await admin.request(ApiKey.DescribeConfigs, 4, {
       resources: [{ resourceType, resourceName, configurationKeys: keys }],
@@ -66,10 +61,10 @@ describe('broker/configs', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ brokers: 3 })
-    admin = await RawClient.connect(cluster.port)
+    admin = await clients.broker(1)
   })
   afterAll(async () => {
-    admin?.close()
+    clients.close()
     await cluster?.stop()
   })
 

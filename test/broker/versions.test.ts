@@ -9,6 +9,7 @@ import { ApiKey } from '../../src/protocol/api-keys.js'
 import { ZERO_UUID } from '../../src/protocol/primitives.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { RawClient } from '../support/raw-client.js'
+import { brokerClients } from '../support/broker-clients.js'
 import { until } from '../helpers/wait.js'
 import { Connection, describeClusterV0, describeClusterV1 } from '@platformatic/kafka'
 import { encodeRecordBatch } from '../../src/protocol/record-batch.js'
@@ -21,16 +22,11 @@ const OMITTED = -2147483648
 
 describe('broker/versions', () => {
   let cluster: TestCluster
+  const clients = brokerClients(() => cluster.port)
   let client: RawClient
 
   async function createTopic(name: string, numPartitions = 2): Promise<string> {
-    const res = await client.request(ApiKey.CreateTopics, 7, {
-      topics: [{ name, numPartitions, replicationFactor: -1, assignments: [], configs: [] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    })
-    expect(res.topics[0].errorCode).toBe(ErrorCode.NONE)
-    return res.topics[0].topicId as string
+    return (await clients.createTopic(name, { numPartitions })).topicId
   }
   const metadata = (version: number, topics: { name: string | null; topicId?: string }[] | null, opts: { topicOps?: boolean; clusterOps?: boolean } = {}) =>
     client.request(ApiKey.Metadata, version, {
@@ -49,10 +45,10 @@ describe('broker/versions', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ brokers: 3 })
-    client = await RawClient.connect(cluster.port)
+    client = await clients.broker(1)
   })
   afterAll(async () => {
-    client?.close()
+    clients.close()
     await cluster?.stop()
   })
 

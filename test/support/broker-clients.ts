@@ -17,6 +17,14 @@ export interface NewTopic {
   timeoutMs?: number
 }
 
+/** A topic's CreateTopics answer (the fields the tests read). */
+export interface CreatedTopic {
+  name: string
+  topicId: string
+  errorCode: number
+  errorMessage: string | null
+}
+
 export interface BrokerClients {
   /** The connection to broker `id`, opened on first use. */
   broker(id: number): Promise<RawClient>
@@ -25,9 +33,9 @@ export interface BrokerClients {
   /** Closes and forgets every connection. */
   close(): void
   /** CreateTopics v7 through broker 1: the topic's answer, whatever its error code. */
-  tryCreateTopic(name: string, topic?: NewTopic): Promise<{ name: string; errorCode: number; errorMessage: string | null }>
-  /** CreateTopics v7 through broker 1, expecting it created. */
-  createTopic(name: string, topic?: NewTopic): Promise<void>
+  tryCreateTopic(name: string, topic?: NewTopic): Promise<CreatedTopic>
+  /** CreateTopics v7 through broker 1, expecting it created: its answer. */
+  createTopic(name: string, topic?: NewTopic): Promise<CreatedTopic>
 }
 
 /** `portOf(id)`: broker `id`'s port (asked when it is first connected). */
@@ -56,7 +64,9 @@ export function brokerClients(portOf: (id: number) => number): BrokerClients {
       return res.topics[0]
     },
     async createTopic(name, topic = {}) {
-      expect((await pool.tryCreateTopic(name, topic)).errorCode).toBe(ErrorCode.NONE)
+      const created = await pool.tryCreateTopic(name, topic)
+      expect(created.errorCode).toBe(ErrorCode.NONE)
+      return created
     },
   }
   return pool
