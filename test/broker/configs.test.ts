@@ -41,7 +41,7 @@ interface Entry {
 
 describe('broker/configs', () => {
   let cluster: TestCluster
-  const clients = brokerClients(() => cluster.port)
+  const clients = brokerClients((id) => cluster.port + id - 1)
   let admin: RawClient
 
   const createTopic = (name: string, configs: { name: string; value: string }[] = []) => clients.tryCreateTopic(name, { configs })

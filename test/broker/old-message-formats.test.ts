@@ -20,7 +20,7 @@ const T0 = 1_700_000_000_000
 
 describe('broker/old-message-formats', () => {
   let cluster: TestCluster
-  const clients = brokerClients(() => cluster.port)
+  const clients = brokerClients((id) => cluster.port + id - 1)
   let client: RawClient
 
   async function createTopic(name: string, configs: { name: string; value: string }[] = [], numPartitions = 1): Promise<void> {

@@ -22,7 +22,7 @@ const OMITTED = -2147483648
 
 describe('broker/versions', () => {
   let cluster: TestCluster
-  const clients = brokerClients(() => cluster.port)
+  const clients = brokerClients((id) => cluster.port + id - 1)
   let client: RawClient
 
   async function createTopic(name: string, numPartitions = 2): Promise<string> {

@@ -43,7 +43,7 @@ const missing = !go
 
 describe.skipIf(missing !== null)(`interop/go-clients${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let cluster: TestCluster
-  const clients = brokerClients(() => cluster.port)
+  const clients = brokerClients((id) => cluster.port + id - 1)
   let admin: RawClient
   let dir: string
   let binary: string

@@ -33,7 +33,7 @@ const missing = kafkaPythonMissing()
 
 describe.skipIf(missing !== null)(`interop/kafka-python${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let cluster: TestCluster
-  const clients = brokerClients(() => cluster.port)
+  const clients = brokerClients((id) => cluster.port + id - 1)
   let admin: RawClient
 
   async function createTopic(name: string): Promise<void> {
