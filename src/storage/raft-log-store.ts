@@ -85,7 +85,13 @@ export class LevelRaftLogStore implements RaftLogStore {
     assert(this.state === 'new' || this.state === 'closed', `raft log store ${this.dir} opened twice`)
     await fs.mkdir(this.dir, { recursive: true })
     await this.openDb()
-    const durable = await this.load()
+    let durable: DurableState
+    try {
+      durable = await this.load()
+    } catch (error) {
+      await this.db.close() // let go of the directory's lock
+      throw error
+    }
     this.state = 'open'
     return durable
   }

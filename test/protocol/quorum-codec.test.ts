@@ -2,14 +2,16 @@
  * The KRaft quorum's APIs field by field (roundtrip.test.ts covers every version generically):
  * Vote v0's exact bytes, BeginQuorumEpoch's move to flexible encoding at v1, EndQuorumEpoch's
  * successors becoming candidates at v1, DescribeQuorum's per-version replica fields and
- * FetchSnapshot's tagged fields, each present only where Kafka's schema has it.
+ * FetchSnapshot's tagged fields, each present only where Kafka's schema has it; and DescribeQuorum
+ * v2 both ways with @platformatic/kafka, a client that asks for it.
  */
+import { Reader, describeQuorumV2 } from '@platformatic/kafka'
 import { describe, expect, it } from 'vitest'
 import { decode, encode } from '../../src/protocol/codec.js'
 import { VoteRequest, VoteResponse } from '../../src/protocol/messages/52-vote.js'
 import { BeginQuorumEpochRequest } from '../../src/protocol/messages/53-begin-quorum-epoch.js'
 import { EndQuorumEpochRequest } from '../../src/protocol/messages/54-end-quorum-epoch.js'
-import { DescribeQuorumResponse } from '../../src/protocol/messages/55-describe-quorum.js'
+import { DescribeQuorumRequest, DescribeQuorumResponse } from '../../src/protocol/messages/55-describe-quorum.js'
 import { FetchSnapshotRequest, FetchSnapshotResponse } from '../../src/protocol/messages/59-fetch-snapshot.js'
 import { ZERO_UUID } from '../../src/protocol/primitives.js'
 
@@ -200,5 +202,37 @@ describe('protocol/FetchSnapshot', () => {
     expect([p.currentLeader, p.size, p.position, v1.nodeEndpoints]).toEqual([{ leaderId: 1, leaderEpoch: 3 }, 9000, 4096, res.nodeEndpoints])
     const v0 = decode(FetchSnapshotResponse, 0, encode(FetchSnapshotResponse, 0, res))
     expect([v0.topics[0]!.partitions[0]!.currentLeader, v0.nodeEndpoints]).toEqual([{ leaderId: 1, leaderEpoch: 3 }, []])
+  })
+})
+
+describe('protocol/DescribeQuorum against @platformatic/kafka (a client that reads it)', () => {
+  it("its v2 request decodes with ours, and our v2 response parses with its reader", () => {
+    const request = describeQuorumV2.createRequest([{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: 0 }] }]).buffer
+    expect(decode(DescribeQuorumRequest, 2, request)).toEqual({ topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: 0 }] }] })
+
+    const voter = { replicaId: 1, replicaDirectoryId: DIR_A, logEndOffset: 42, lastFetchTimestamp: 1000, lastCaughtUpTimestamp: 999 }
+    const res = {
+      errorCode: 0,
+      errorMessage: null,
+      topics: [
+        {
+          topicName: METADATA_TOPIC,
+          partitions: [
+            { partitionIndex: 0, errorCode: 0, errorMessage: null, leaderId: 1, leaderEpoch: 3, highWatermark: 40, currentVoters: [voter, { ...voter, replicaId: 2 }], observers: [] },
+          ],
+        },
+      ],
+      nodes: [{ nodeId: 1, listeners: [{ name: 'CONTROLLER', host: 'localhost', port: 9093 }] }],
+    }
+    const parsed = describeQuorumV2.parseResponse(0, 55, 2, Reader.from(encode(DescribeQuorumResponse, 2, res)))
+    // Its reader gives int64 as bigint and directory ids in UUID form; the rest as ours.
+    const p = parsed.topics[0]!.partitions[0]!
+    expect([p.leaderId, p.leaderEpoch, Number(p.highWatermark)]).toEqual([1, 3, 40])
+    expect(p.currentVoters.map((v) => [v.replicaId, Number(v.logEndOffset), Number(v.lastFetchTimestamp), Number(v.lastCaughtUpTimestamp)])).toEqual([
+      [1, 42, 1000, 999],
+      [2, 42, 1000, 999],
+    ])
+    expect(p.currentVoters[0]!.replicaDirectoryId.replaceAll('-', '')).toBe(DIR_A)
+    expect(parsed.nodes).toEqual(res.nodes)
   })
 })

@@ -1,11 +1,13 @@
 /**
  * RaftLogStore: the conformance suite (raft-log-store-conformance.ts) against the memory store and
- * the LevelDB one, then what only LevelDB has: its directory lock, offsets past 2^32 in its keys,
- * fsynced writes, and a full disk (a small tmpfs; needs root, skipped otherwise).
+ * the LevelDB one, then what only LevelDB has: its directory lock, a hole in the log on disk,
+ * offsets past 2^32 in its keys, fsynced writes, and a full disk (a small tmpfs; needs root,
+ * skipped otherwise).
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { ClassicLevel } from 'classic-level'
 import { describe, expect, it } from 'vitest'
 import { MemoryRaftLogStore, type RaftLogEntry, type RaftLogStore } from '../../src/cluster/raft/log-store.js'
 import { describeFailure, isStorageError } from '../../src/storage/errors.js'
@@ -39,6 +41,25 @@ describe('LevelRaftLogStore', () => {
       await expect(new LevelRaftLogStore(dir).open()).rejects.toSatisfy((e) => isStorageError(e, 'STORE_LOCKED'))
     } finally {
       await first.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses to open a log with a hole in it (CORRUPT), and lets go of the directory', async () => {
+    const dir = tempDir('corrupt')
+    try {
+      const store = new LevelRaftLogStore(dir)
+      await store.open()
+      await store.append([entry(0, 1), entry(1, 1), entry(2, 1)])
+      await store.close()
+      const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+      await db.open()
+      const keys = await db.keys({ gte: Buffer.from('e'), lt: Buffer.from('f') }).all()
+      await db.del(keys[1]!) // entry 1: a hole between 0 and 2
+      await db.close()
+      await expect(new LevelRaftLogStore(dir).open()).rejects.toSatisfy((e) => isStorageError(e, 'CORRUPT'))
+      await expect(new LevelRaftLogStore(dir).open()).rejects.toSatisfy((e) => isStorageError(e, 'CORRUPT'))
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
   })
