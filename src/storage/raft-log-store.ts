@@ -180,7 +180,7 @@ export class LevelRaftLogStore implements RaftLogStore {
   private async load(): Promise<DurableState> {
     const quorumValue = await this.db.get(KEY_QUORUM)
     const snapshotValue = await this.db.get(KEY_SNAPSHOT)
-    const quorum = quorumValue === undefined ? null : (JSON.parse(quorumValue.toString('utf8')) as QuorumStateRecord)
+    const quorum = quorumValue === undefined ? null : this.parseQuorum(quorumValue)
     const snapshot =
       snapshotValue === undefined
         ? null
@@ -198,6 +198,16 @@ export class LevelRaftLogStore implements RaftLogStore {
     this.startOffset = start
     this.endOffset = start + entries.length
     return { quorum, snapshot, entries }
+  }
+
+  private parseQuorum(value: Buffer): QuorumStateRecord {
+    try {
+      const { epoch, votedFor, leaderId } = JSON.parse(value.toString('utf8')) as QuorumStateRecord
+      assert(Number.isInteger(epoch), 'epoch')
+      return { epoch, votedFor, leaderId }
+    } catch (error) {
+      throw new StorageError('CORRUPT', `raft log store ${this.dir}: unreadable quorum state`, { cause: error })
+    }
   }
 
   /** Runs `op` after every write called before it; refuses at once when the store is not open. */

@@ -1,6 +1,6 @@
 /**
  * RaftLogStore: the conformance suite (raft-log-store-conformance.ts) against the memory store and
- * the LevelDB one, then what only LevelDB has: its directory lock, a hole in the log on disk,
+ * the LevelDB one, then what only LevelDB has: its directory lock, damage on disk,
  * offsets past 2^32 in its keys, fsynced writes, and a full disk (a small tmpfs; needs root,
  * skipped otherwise).
  */
@@ -45,7 +45,7 @@ describe('LevelRaftLogStore', () => {
     }
   })
 
-  it('refuses to open a log with a hole in it (CORRUPT), and lets go of the directory', async () => {
+  it('refuses to open a log with a hole in it or an unreadable quorum state (CORRUPT), and lets go of the directory', async () => {
     const dir = tempDir('corrupt')
     try {
       const store = new LevelRaftLogStore(dir)
@@ -58,6 +58,12 @@ describe('LevelRaftLogStore', () => {
       await db.del(keys[1]!) // entry 1: a hole between 0 and 2
       await db.close()
       await expect(new LevelRaftLogStore(dir).open()).rejects.toSatisfy((e) => isStorageError(e, 'CORRUPT'))
+      await expect(new LevelRaftLogStore(dir).open()).rejects.toSatisfy((e) => isStorageError(e, 'CORRUPT'))
+
+      await db.open()
+      await db.clear()
+      await db.put(Buffer.from('q'), Buffer.from('{"epoch":'))
+      await db.close()
       await expect(new LevelRaftLogStore(dir).open()).rejects.toSatisfy((e) => isStorageError(e, 'CORRUPT'))
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
