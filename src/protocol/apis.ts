@@ -36,6 +36,11 @@ import { incrementalAlterConfigsApi } from './messages/44-incremental-alter-conf
 import { alterPartitionReassignmentsApi } from './messages/45-alter-partition-reassignments.js'
 import { listPartitionReassignmentsApi } from './messages/46-list-partition-reassignments.js'
 import { offsetDeleteApi } from './messages/47-offset-delete.js'
+import { voteApi } from './messages/52-vote.js'
+import { beginQuorumEpochApi } from './messages/53-begin-quorum-epoch.js'
+import { endQuorumEpochApi } from './messages/54-end-quorum-epoch.js'
+import { describeQuorumApi } from './messages/55-describe-quorum.js'
+import { fetchSnapshotApi } from './messages/59-fetch-snapshot.js'
 import { describeClusterApi } from './messages/60-describe-cluster.js'
 import { describeProducersApi } from './messages/61-describe-producers.js'
 import { describeTransactionsApi } from './messages/65-describe-transactions.js'
@@ -75,6 +80,11 @@ const ALL: readonly ApiSchema[] = [
   alterPartitionReassignmentsApi,
   listPartitionReassignmentsApi,
   offsetDeleteApi,
+  voteApi,
+  beginQuorumEpochApi,
+  endQuorumEpochApi,
+  describeQuorumApi,
+  fetchSnapshotApi,
   describeClusterApi,
   describeProducersApi,
   describeTransactionsApi,

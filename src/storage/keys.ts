@@ -68,13 +68,19 @@ export class PartitionKeys {
     const key = Buffer.allocUnsafe(1 + this.id.length + 8)
     key[0] = keyspace
     this.id.copy(key, 1)
-    const hi = Math.floor(offset / TWO_POW_32)
-    key.writeUInt32BE(hi, key.length - 8)
-    key.writeUInt32BE(offset - hi * TWO_POW_32, key.length - 4)
+    writeOffset(key, key.length - 8, offset)
     return key
   }
 }
 
+/** Writes an offset (below 2^53) as 8 bytes big-endian at `at`, so keys sort by offset. */
+export function writeOffset(key: Buffer, at: number, offset: number): void {
+  const hi = Math.floor(offset / TWO_POW_32)
+  key.writeUInt32BE(hi, at)
+  key.writeUInt32BE(offset - hi * TWO_POW_32, at + 4)
+}
+
+/** The offset in a key's last 8 bytes (inverse of writeOffset at the end of a key). */
 export function offsetOfKey(key: Buffer): number {
   return key.readUInt32BE(key.length - 8) * TWO_POW_32 + key.readUInt32BE(key.length - 4)
 }

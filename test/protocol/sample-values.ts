@@ -20,7 +20,8 @@ function primitiveSample(type: string, variant: Variant, field: FieldSpec): unkn
     case 'int8':
       return (n % 100) + 1
     case 'int16':
-      return 1000 + n
+      // Wraps below 32767: the counter runs on across every API and version of the registry.
+      return 1000 + (n % 30000)
     case 'uint16':
       return 60000 + (n % 1000)
     case 'int32':
