@@ -1,0 +1,311 @@
+/**
+ * A seeded world of Raft replicas (src/cluster/raft/) for the unit tests and the simulation:
+ * virtual time (test/sim/scheduler.ts), one MemoryRaftLogStore per replica whose writes land
+ * after a seeded delay (a crash loses those not landed), and a network with seeded delays (so
+ * reordering), drops and cut links. Each replica runs a tiny state machine: the list of committed
+ * values with their offsets, which is also what its snapshots hold.
+ *
+ * The checks (`check()`, and on every commit): at most one leader per epoch; every replica applies
+ * the same value at the same offset (state machine safety), in offset order; an entry at the same
+ * offset and epoch holds the same value on every replica (log matching); every leader holds every
+ * committed entry above its log start (leader completeness); a replica's high watermark never
+ * goes back within an incarnation.
+ */
+import { MemoryRaftLogStore } from '../../src/cluster/raft/log-store.js'
+import type { RaftMessage } from '../../src/cluster/raft/messages.js'
+import { RaftNode, type RaftNodeOptions } from '../../src/cluster/raft/node.js'
+import { seededRng, type Rng } from '../../src/cluster/rng.js'
+import { ProcessScheduler, VirtualScheduler, drainMicrotasks } from '../sim/scheduler.js'
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+
+export interface WorldOptions {
+  seed: number
+  voters: number
+  observers?: number
+  /** Network delay: uniform in [min, max] ms. */
+  delayMs?: [number, number]
+  /** The most a store write waits before it is durable (0: at once). */
+  storeDelayMaxMs?: number
+  node?: Partial<Pick<RaftNodeOptions, 'electionTimeoutMs' | 'fetchTimeoutMs' | 'electionBackoffMaxMs' | 'requestTimeoutMs' | 'fetchIntervalMs' | 'fetchMaxEntries'>>
+}
+
+export class Replica {
+  node: RaftNode | null = null
+  proc: ProcessScheduler
+  /** The state machine of this incarnation: offset -> value. */
+  applied: Array<[number, string]> = []
+  heldIn: RaftMessage[] = []
+  heldOut: RaftMessage[] = []
+  lastHw = 0
+  snapshotsLoaded = 0
+
+  constructor(
+    readonly id: number,
+    readonly store: MemoryRaftLogStore,
+    world: VirtualScheduler,
+  ) {
+    this.proc = new ProcessScheduler(world)
+  }
+
+  get up(): boolean {
+    return this.node !== null
+  }
+  get paused(): boolean {
+    return this.proc.state === 'paused'
+  }
+}
+
+export class RaftWorld {
+  readonly sched = new VirtualScheduler()
+  readonly rng: Rng
+  readonly replicas: Replica[] = []
+  readonly voterIds: number[]
+  /** Committed data by offset, as first applied anywhere. */
+  readonly committed = new Map<number, string>()
+  /** Leader per epoch, over the whole run. */
+  readonly leaders = new Map<number, number>()
+  readonly cut = new Set<string>()
+  dropRate = 0
+  errors: string[] = []
+  trace: string[] = []
+  private proposals = 0
+
+  constructor(readonly options: WorldOptions) {
+    this.rng = seededRng(options.seed)
+    const total = options.voters + (options.observers ?? 0)
+    this.voterIds = Array.from({ length: options.voters }, (_, i) => i + 1)
+    const delayMax = options.storeDelayMaxMs ?? 0
+    for (let id = 1; id <= total; id++) {
+      const store = new MemoryRaftLogStore(delayMax > 0 ? { scheduler: this.sched, writeDelayMs: () => this.rng.int(delayMax + 1) } : {})
+      this.replicas.push(new Replica(id, store, this.sched))
+    }
+  }
+
+  replica(id: number): Replica {
+    return this.replicas[id - 1]!
+  }
+
+  async start(id: number): Promise<void> {
+    const r = this.replica(id)
+    if (r.node) return
+    r.proc = new ProcessScheduler(this.sched)
+    r.applied = []
+    r.lastHw = 0
+    r.heldIn = []
+    r.heldOut = []
+    const proc = r.proc
+    const node = await RaftNode.start({
+      id,
+      voters: this.voterIds,
+      store: r.store,
+      scheduler: proc,
+      rng: seededRng(this.options.seed * 1000 + id * 7 + this.rng.int(1000)),
+      send: (msg) => this.send(msg),
+      onCommitted: (entries) => {
+        for (const e of entries) this.apply(r, e.offset, dec.decode(e.value))
+      },
+      onSnapshotLoaded: (snap) => {
+        r.snapshotsLoaded++
+        const list = JSON.parse(dec.decode(snap.data)) as Array<[number, string]>
+        r.applied = []
+        for (const [offset, value] of list) this.apply(r, offset, value)
+      },
+      electionTimeoutMs: 300,
+      fetchTimeoutMs: 600,
+      electionBackoffMaxMs: 200,
+      requestTimeoutMs: 200,
+      fetchIntervalMs: 100,
+      ...this.options.node,
+    })
+    if (proc.state === 'dead') return node.stop()
+    r.node = node
+  }
+
+  async startAll(): Promise<void> {
+    for (const r of this.replicas) await this.start(r.id)
+  }
+
+  crash(id: number): void {
+    const r = this.replica(id)
+    if (!r.node) return
+    this.trace.push(`${this.sched.nowMs()} crash ${id}`)
+    r.node.stop()
+    r.node = null
+    r.proc.kill()
+    r.store.crash()
+  }
+
+  pause(id: number): void {
+    this.replica(id).proc.pause()
+  }
+
+  resume(id: number): void {
+    const r = this.replica(id)
+    r.proc.resume()
+    const inbox = r.heldIn
+    const outbox = r.heldOut
+    r.heldIn = []
+    r.heldOut = []
+    for (const m of outbox) this.send(m)
+    for (const m of inbox) this.deliver(m)
+  }
+
+  cutLink(a: number, b: number): void {
+    this.cut.add(`${a}-${b}`)
+    this.cut.add(`${b}-${a}`)
+  }
+
+  healAll(): void {
+    this.cut.clear()
+    this.dropRate = 0
+  }
+
+  /** The node that believes it leads in the highest epoch, among those up. */
+  leader(): Replica | undefined {
+    let best: Replica | undefined
+    for (const r of this.replicas) {
+      const s = r.node?.state
+      if (s?.role === 'leader' && (!best || s.epoch > best.node!.state.epoch)) best = r
+    }
+    return best
+  }
+
+  /** Proposes one fresh value on the current leader; returns it, or null without a leader. */
+  propose(): string | null {
+    const l = this.leader()
+    if (!l || l.paused) return null
+    const value = `v${this.options.seed}-${++this.proposals}`
+    const res = l.node!.propose([enc.encode(value)])
+    return 'offset' in res ? value : null
+  }
+
+  /** The replica snapshots its state machine at what it applied. */
+  snapshot(id: number): boolean {
+    const r = this.replica(id)
+    const n = r.node
+    if (!n || r.paused || r.applied.length === 0) return false
+    const last = r.applied.at(-1)![0]
+    const offset = Math.max(last + 1, n.logStartOffset)
+    const data = enc.encode(JSON.stringify(r.applied))
+    // The applied list ends at a data entry; the node accepts any offset up to what it applied.
+    return n.snapshot(offset, data)
+  }
+
+  /** Runs timers until virtual `untilMs`, draining microtasks after each, checking as it goes. */
+  async runUntil(untilMs: number, checkEvery = 25): Promise<void> {
+    let n = 0
+    for (;;) {
+      const fn = this.sched.popDue(untilMs)
+      if (!fn) break
+      try {
+        fn()
+      } catch (err) {
+        this.fail(`timer threw: ${String(err)}`)
+      }
+      await drainMicrotasks()
+      this.checkCheap()
+      if (++n % checkEvery === 0) this.check()
+      if (this.errors.length > 0) return
+    }
+    this.sched.advanceTo(untilMs)
+    await drainMicrotasks()
+  }
+
+  async runFor(ms: number): Promise<void> {
+    await this.runUntil(this.sched.nowMs() + ms)
+  }
+
+  // ---- network ----
+
+  private send(msg: RaftMessage): void {
+    const from = this.replica(msg.from)
+    if (!from.node || from.proc.state === 'dead') return
+    if (from.paused) {
+      from.heldOut.push(msg)
+      return
+    }
+    if (this.cut.has(`${msg.from}-${msg.to}`) || (this.dropRate > 0 && this.rng.next() < this.dropRate)) return
+    const [lo, hi] = this.options.delayMs ?? [1, 10]
+    this.sched.setTimer(() => this.deliver(msg), lo + this.rng.int(hi - lo + 1))
+  }
+
+  private deliver(msg: RaftMessage): void {
+    const to = this.replica(msg.to)
+    if (!to.node) return
+    if (to.paused) {
+      to.heldIn.push(msg)
+      return
+    }
+    try {
+      to.node.receive(msg)
+    } catch (err) {
+      this.fail(`${msg.type} to ${msg.to} threw: ${String(err)}`)
+    }
+  }
+
+  // ---- checks ----
+
+  fail(what: string): void {
+    this.errors.push(`t=${this.sched.nowMs()} ${what}`)
+  }
+
+  private apply(r: Replica, offset: number, value: string): void {
+    const prev = r.applied.at(-1)
+    if (prev && prev[0] >= offset) this.fail(`replica ${r.id} applied ${offset} after ${prev[0]}`)
+    r.applied.push([offset, value])
+    const known = this.committed.get(offset)
+    if (known === undefined) this.committed.set(offset, value)
+    else if (known !== value) this.fail(`replica ${r.id} applied ${value} at ${offset}, committed there: ${known}`)
+  }
+
+  /** After every timer: one leader per epoch, high watermarks only grow, no replica failed. */
+  checkCheap(): void {
+    for (const r of this.replicas) {
+      const n = r.node
+      if (!n) continue
+      if (n.failure !== undefined) this.fail(`replica ${r.id} failed: ${String(n.failure)}`)
+      const s = n.state
+      if (s.role === 'leader') {
+        const known = this.leaders.get(s.epoch)
+        if (known === undefined) {
+          this.leaders.set(s.epoch, r.id)
+          this.checkLeaderCompleteness(r)
+        } else if (known !== r.id) this.fail(`two leaders in epoch ${s.epoch}: ${known} and ${r.id}`)
+      }
+      if (n.highWatermark < r.lastHw) this.fail(`replica ${r.id} high watermark went back ${r.lastHw} -> ${n.highWatermark}`)
+      r.lastHw = n.highWatermark
+    }
+  }
+
+  /** Log matching over every pair of live logs, and leader completeness for the leaders. */
+  check(): void {
+    const seen = new Map<string, string>()
+    for (const r of this.replicas) {
+      const n = r.node
+      if (!n) continue
+      for (let o = n.logStartOffset; o < n.logEndOffset; o++) {
+        const e = n.entryAt(o)!
+        const key = `${o}:${e.epoch}`
+        const v = dec.decode(e.value)
+        const other = seen.get(key)
+        if (other === undefined) seen.set(key, v)
+        else if (other !== v) this.fail(`log matching: offset ${o} epoch ${e.epoch} holds ${other} and ${v} (replica ${r.id})`)
+      }
+      if (n.state.role === 'leader') this.checkLeaderCompleteness(r)
+    }
+  }
+
+  private checkLeaderCompleteness(r: Replica): void {
+    const n = r.node!
+    for (const [offset, value] of this.committed) {
+      if (offset < n.logStartOffset) continue
+      const e = n.entryAt(offset)
+      if (!e || dec.decode(e.value) !== value) {
+        this.fail(`leader ${r.id} (epoch ${n.state.epoch}) lacks committed ${value} at ${offset}: has ${e ? dec.decode(e.value) : 'nothing'}`)
+        return
+      }
+    }
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The Raft node (src/cluster/raft/node.ts) in small, fixed scenarios on the seeded world of
+ * harness.ts: election, replication and the high watermark, observers, divergence, snapshots,
+ * restarts from the store, resignation. Every scenario runs the harness's checks throughout.
+ */
+import { describe, expect, it } from 'vitest'
+import { RaftWorld } from './harness.js'
+
+const dec = new TextDecoder()
+
+async function elected(w: RaftWorld, ms = 5000): Promise<number> {
+  const until = w.sched.nowMs() + ms
+  while (!w.leader() && w.sched.nowMs() < until) await w.runFor(50)
+  const l = w.leader()
+  expect(l, 'a leader').toBeDefined()
+  return l!.id
+}
+
+function values(w: RaftWorld, id: number): string[] {
+  return w.replica(id).applied.map(([, v]) => v)
+}
+
+describe('raft/node', () => {
+  it('three voters elect one leader, which commits proposals on every voter in order', async () => {
+    const w = new RaftWorld({ seed: 1, voters: 3 })
+    await w.startAll()
+    const leader = await elected(w)
+    const proposed = [w.propose(), w.propose(), w.propose()]
+    await w.runFor(1000)
+    for (const id of [1, 2, 3]) expect(values(w, id)).toEqual(proposed)
+    expect(w.replica(leader).node!.highWatermark).toBe(4) // the LeaderChange entry, then the three
+    w.check()
+    expect(w.errors).toEqual([])
+  })
+
+  it('a single voter leads alone', async () => {
+    const w = new RaftWorld({ seed: 2, voters: 1 })
+    await w.startAll()
+    await elected(w)
+    const v = w.propose()
+    await w.runFor(100)
+    expect(values(w, 1)).toEqual([v])
+  })
+
+  it('an observer finds the leader by asking a voter and follows the log without voting', async () => {
+    const w = new RaftWorld({ seed: 3, voters: 3, observers: 1 })
+    await w.startAll()
+    await elected(w)
+    const v = w.propose()
+    await w.runFor(1000)
+    expect(values(w, 4)).toEqual([v])
+    expect(w.replica(4).node!.state.role).toBe('follower')
+    // With two voters down nothing commits, however many observers follow.
+    const leader = w.leader()!.id
+    for (const id of [1, 2, 3]) if (id !== leader) w.crash(id)
+    w.propose()
+    await w.runFor(1000)
+    expect(values(w, 4)).toEqual([v])
+  })
+
+  it('nothing commits without a majority, and a restarted voter catches up from its store', async () => {
+    const w = new RaftWorld({ seed: 4, voters: 3, storeDelayMaxMs: 3 })
+    await w.startAll()
+    const leader = await elected(w)
+    const others = [1, 2, 3].filter((id) => id !== leader)
+    const a = w.propose()
+    await w.runFor(500)
+    w.crash(others[0]!)
+    w.crash(others[1]!)
+    const b = w.propose()
+    await w.runFor(500)
+    expect(values(w, leader)).toEqual([a])
+    await w.start(others[0]!)
+    await w.runFor(2000)
+    const l = w.leader()!.id
+    expect(values(w, l)).toContain(b)
+    expect(values(w, others[0]!)).toEqual(values(w, l))
+    expect(w.errors).toEqual([])
+  })
+
+  it('a leader cut off with entries of its own truncates them on rejoining (diverging epoch)', async () => {
+    const w = new RaftWorld({ seed: 5, voters: 3 })
+    await w.startAll()
+    const old = await elected(w)
+    const others = [1, 2, 3].filter((id) => id !== old)
+    const a = w.propose()
+    await w.runFor(500)
+    for (const id of others) w.cutLink(old, id)
+    // Appended by the old leader only: never committed.
+    w.replica(old).node!.propose([new TextEncoder().encode('lost-1'), new TextEncoder().encode('lost-2')])
+    await w.runFor(3000)
+    const fresh = w.leader()!
+    expect(fresh.id).not.toBe(old)
+    const b = w.propose()
+    await w.runFor(500)
+    w.healAll()
+    await w.runFor(3000)
+    const n = w.replica(old).node!
+    expect(n.state.role).toBe('follower')
+    const logValues = []
+    for (let o = n.logStartOffset; o < n.logEndOffset; o++) logValues.push(dec.decode(n.entryAt(o)!.value))
+    expect(logValues).not.toContain('lost-1')
+    expect(values(w, old)).toEqual([a, b])
+    w.check()
+    expect(w.errors).toEqual([])
+  })
+
+  it('a voter behind the leader\'s log start is sent a snapshot, and loads it', async () => {
+    const w = new RaftWorld({ seed: 6, voters: 3 })
+    await w.startAll()
+    const leader = await elected(w)
+    const lagging = [1, 2, 3].find((id) => id !== leader)!
+    w.crash(lagging)
+    const proposed = [w.propose(), w.propose(), w.propose()]
+    await w.runFor(500)
+    expect(w.snapshot(leader)).toBe(true)
+    expect(w.replica(leader).node!.logStartOffset).toBeGreaterThan(0)
+    await w.start(lagging)
+    await w.runFor(2000)
+    expect(w.replica(lagging).snapshotsLoaded).toBe(1)
+    expect(values(w, lagging)).toEqual(proposed)
+    const after = w.propose()
+    await w.runFor(500)
+    expect(values(w, lagging)).toEqual([...proposed, after])
+    // A restart loads the voter's own snapshot from its store.
+    w.crash(lagging)
+    await w.start(lagging)
+    expect(w.replica(lagging).snapshotsLoaded).toBe(2)
+    await w.runFor(1000)
+    expect(values(w, lagging)).toEqual([...proposed, after])
+    expect(w.errors).toEqual([])
+  })
+
+  it('a resigning leader hands over through EndQuorumEpoch: the next leader is elected at once', async () => {
+    const w = new RaftWorld({ seed: 7, voters: 3 })
+    await w.startAll()
+    const old = await elected(w)
+    const epoch = w.replica(old).node!.state.epoch
+    await w.runFor(500)
+    w.replica(old).node!.resign()
+    // Well below an election timeout plus a fetch timeout (300 + 600 ms here).
+    await w.runFor(250)
+    const l = w.leader()
+    expect(l && l.id !== old ? l.node!.state.epoch : null).toBe(epoch + 1)
+    expect(w.errors).toEqual([])
+  })
+
+  it('a restarted leader comes back resigned in its epoch and never leads it twice', async () => {
+    const w = new RaftWorld({ seed: 8, voters: 3 })
+    await w.startAll()
+    const old = await elected(w)
+    const epoch = w.replica(old).node!.state.epoch
+    w.crash(old)
+    await w.start(old)
+    expect(w.replica(old).node!.state).toMatchObject({ role: 'resigned', epoch })
+    await w.runFor(3000)
+    expect(w.leader()!.node!.state.epoch).toBeGreaterThan(epoch)
+    expect(w.errors).toEqual([])
+  })
+})
