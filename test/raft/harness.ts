@@ -64,6 +64,8 @@ export class RaftWorld {
   readonly voterIds: number[]
   /** Committed data by offset, as first applied anywhere. */
   readonly committed = new Map<number, string>()
+  /** The epoch in which each committed offset was first applied (its leader's: a leader applies first). */
+  readonly commitEpoch = new Map<number, number>()
   /** Leader per epoch, over the whole run. */
   readonly leaders = new Map<number, number>()
   readonly cut = new Set<string>()
@@ -256,7 +258,10 @@ export class RaftWorld {
     if (prev && prev[0] >= offset) this.fail(`replica ${r.id} applied ${offset} after ${prev[0]}`)
     r.applied.push([offset, value])
     const known = this.committed.get(offset)
-    if (known === undefined) this.committed.set(offset, value)
+    if (known === undefined) {
+      this.committed.set(offset, value)
+      this.commitEpoch.set(offset, r.node?.state.epoch ?? 0)
+    }
     else if (known !== value) this.fail(`replica ${r.id} applied ${value} at ${offset}, committed there: ${known}`)
   }
 
@@ -297,10 +302,11 @@ export class RaftWorld {
     }
   }
 
+  /** A leader holds every entry committed in an earlier epoch (a stale leader misses later ones, as it may). */
   private checkLeaderCompleteness(r: Replica): void {
     const n = r.node!
     for (const [offset, value] of this.committed) {
-      if (offset < n.logStartOffset) continue
+      if (offset < n.logStartOffset || this.commitEpoch.get(offset)! >= n.state.epoch) continue
       const e = n.entryAt(offset)
       if (!e || dec.decode(e.value) !== value) {
         this.fail(`leader ${r.id} (epoch ${n.state.epoch}) lacks committed ${value} at ${offset}: has ${e ? dec.decode(e.value) : 'nothing'}`)

@@ -194,6 +194,8 @@ export class RaftNode {
     this.cancelTimers()
     this.leaderState = null
     this.s = next
+    // Only contact with this epoch's leader counts as a sign of its life (KIP-996).
+    if (prev.epoch !== next.epoch || prev.leaderId !== next.leaderId) this.lastLeaderContactMs = -Infinity
     if (prev.epoch !== next.epoch || prev.votedFor !== next.votedFor || prev.leaderId !== next.leaderId) {
       const record = q.toRecord(next)
       this.write(() => this.o.store.saveQuorumState(record))
@@ -210,7 +212,6 @@ export class RaftNode {
         else this.sendFetch()
         return
       case 'follower':
-        this.lastLeaderContactMs = this.o.scheduler.nowMs()
         this.armFetchTimeout()
         this.sendFetch()
         return
@@ -228,7 +229,11 @@ export class RaftNode {
     if (epoch < s.epoch) return true
     const knownLeader = leaderId !== null && leaderId !== this.o.id
     if (epoch > s.epoch) this.become(knownLeader ? q.follower(s, epoch, leaderId) : q.unattached(epoch))
-    else if (knownLeader && s.leaderId === null && s.role !== 'leader') this.become(q.follower(s, epoch, leaderId))
+    else if (knownLeader && s.role !== 'leader' && s.role !== 'follower' && (s.leaderId === null || s.leaderId === leaderId)) {
+      // A prospective voter told that its old leader is still alive follows it again: pre-votes
+      // are refused while the leader lives, so waiting for them would wait for ever.
+      this.become(q.follower(s, epoch, leaderId))
+    }
     return false
   }
 
@@ -256,8 +261,7 @@ export class RaftNode {
 
   private onVote(msg: VoteRequest): void {
     const s = this.s
-    const alive =
-      s.role === 'leader' || (s.role === 'follower' && this.o.scheduler.nowMs() - this.lastLeaderContactMs < this.o.fetchTimeoutMs)
+    const alive = this.leaderAlive()
     const last = { epoch: msg.lastEpoch, offset: msg.endOffset }
     const { granted, next } = this.isVoter
       ? q.decideVote(s, { from: msg.from, epoch: msg.epoch, preVote: msg.preVote, last }, this.log.lastOffsetAndEpoch(), alive)
@@ -265,8 +269,7 @@ export class RaftNode {
     // A granted vote restarts the election timer (the voter waits for the candidate it chose).
     if (granted && !msg.preVote && next.votedFor !== s.votedFor) this.become({ ...next, role: 'unattached' })
     else if (next.epoch !== s.epoch) this.become(next)
-    const after = this.s
-    this.send({ type: 'VoteResponse', from: this.o.id, to: msg.from, epoch: after.epoch, leaderId: after.leaderId, preVote: msg.preVote, requestEpoch: msg.epoch, granted })
+    this.send({ type: 'VoteResponse', from: this.o.id, to: msg.from, epoch: this.s.epoch, leaderId: this.liveLeaderId(), preVote: msg.preVote, requestEpoch: msg.epoch, granted })
   }
 
   private onVoteResponse(from: number, preVote: boolean, requestEpoch: number, granted: boolean): void {
@@ -282,6 +285,7 @@ export class RaftNode {
     const s = this.s
     if (epoch > s.epoch || (epoch === s.epoch && s.role !== 'leader' && (s.leaderId === null || s.leaderId === leaderId))) {
       if (!(s.role === 'follower' && s.epoch === epoch && s.leaderId === leaderId)) this.become(q.follower(s, epoch, leaderId))
+      this.lastLeaderContactMs = this.o.scheduler.nowMs()
     }
     this.send({ type: 'BeginQuorumEpochResponse', from: this.o.id, to: from, epoch: this.s.epoch })
   }
@@ -295,6 +299,22 @@ export class RaftNode {
     const rank = Math.max(0, successors.indexOf(this.o.id))
     const delayMs = rank === 0 ? 0 : rank * this.o.rng.int(this.o.electionBackoffMaxMs + 1)
     this.setRoleTimer(delayMs, () => this.become(q.prospective(this.s)))
+  }
+
+  /**
+   * The leader this replica points others to: itself leading, or the leader it follows and has
+   * heard from lately. A replica that only remembers its epoch's leader does not vouch for it, or
+   * voters that lost their leader would keep sending each other back to it.
+   */
+  private liveLeaderId(): number | null {
+    if (this.s.role === 'leader') return this.o.id
+    return this.s.role === 'follower' && this.leaderAlive() ? this.s.leaderId : null
+  }
+
+  /** Heard from this epoch's leader within the fetch timeout (a leader counts itself alive). */
+  private leaderAlive(): boolean {
+    if (this.s.role === 'leader') return true
+    return this.s.role === 'follower' && this.o.scheduler.nowMs() - this.lastLeaderContactMs < this.o.fetchTimeoutMs
   }
 
   private hasMajority(ids: ReadonlySet<number>): boolean {
@@ -337,7 +357,7 @@ export class RaftNode {
     const ls = this.leaderState
     const answer = (fields: Partial<FetchResponse>): void =>
       this.send({
-        type: 'FetchResponse', from: this.o.id, to: msg.from, error: 'NONE', epoch: s.epoch, leaderId: s.leaderId,
+        type: 'FetchResponse', from: this.o.id, to: msg.from, error: 'NONE', epoch: s.epoch, leaderId: this.liveLeaderId(),
         fetchId: msg.fetchId, fetchOffset: msg.fetchOffset, highWatermark: this.hw, entries: [], divergingEpoch: null, snapshotId: null,
         ...fields,
       })
@@ -357,7 +377,7 @@ export class RaftNode {
   private onFetchSnapshot(msg: FetchSnapshotRequest): void {
     const s = this.s
     const snap = s.role === 'leader' && msg.epoch === s.epoch ? this.log.snapshot : null
-    this.send({ type: 'FetchSnapshotResponse', from: this.o.id, to: msg.from, epoch: s.epoch, leaderId: s.leaderId, snapshot: snap && snap.offset >= msg.snapshotId.offset ? snap : null })
+    this.send({ type: 'FetchSnapshotResponse', from: this.o.id, to: msg.from, epoch: s.epoch, leaderId: this.liveLeaderId(), snapshot: snap && snap.offset >= msg.snapshotId.offset ? snap : null })
   }
 
   // ---- following ----
