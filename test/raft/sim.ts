@@ -55,12 +55,19 @@ export async function runSeed(seed: number, steps = 60): Promise<SeedResult> {
   }
   const healedAt = w.sched.nowMs()
   let value: string | null = null
+  let proposedTo = ''
+  const leaderKey = (): string => {
+    const l = w.leader()
+    return l ? `${l.id}@${l.node!.state.epoch}` : ''
+  }
   while (w.errors.length === 0 && w.sched.nowMs() - healedAt < LIVENESS_BOUND_MS) {
-    value ??= w.propose()
+    // A proposal may be lost with a leader that steps down: it is proposed again to the next one.
+    if (value === null || leaderKey() !== proposedTo) {
+      value = w.propose()
+      proposedTo = leaderKey()
+    }
     await w.runFor(50)
     if (value !== null && [...w.committed.values()].includes(value)) break
-    // A proposal lost with a leader that stepped down is proposed again to the next one.
-    if (value !== null && !w.leader()) value = null
   }
   if (w.errors.length === 0 && (value === null || ![...w.committed.values()].includes(value))) {
     w.fail(`no leader committed a proposal within ${LIVENESS_BOUND_MS} ms of healing (leader: ${w.leader()?.id ?? 'none'})`)

@@ -260,6 +260,10 @@ export class RaftNode {
   }
 
   private onVote(msg: VoteRequest): void {
+    // A pre-vote from a replica already in a higher epoch (a candidate whose round failed, cut
+    // off meanwhile) moves this one to that epoch, as any message of a higher epoch does: its
+    // pre-votes would be refused for ever otherwise, and no voter goes back an epoch to rejoin us.
+    if (msg.preVote && this.isVoter && msg.epoch - 1 > this.s.epoch) this.become(q.unattached(msg.epoch - 1))
     const s = this.s
     const alive = this.leaderAlive()
     const last = { epoch: msg.lastEpoch, offset: msg.endOffset }
