@@ -1,6 +1,6 @@
 /**
  * One seed of the Raft simulation (sim.test.ts): a world of harness.ts (3 or 5 voters, maybe an
- * observer, store writes landing after 0-5 ms) under random steps: proposals, snapshots,
+ * observer, store writes landing after up to 0, 2, 5, 20 or 50 ms) under random steps: proposals, snapshots,
  * crashes and restarts, pauses, cut links, lossy links, a leader resigning; between steps virtual
  * time runs 0-100 ms (sometimes up to 1 s), every timer followed by the harness's checks. Then
  * everything heals, and a leader must be elected and commit a proposal within a bound, and every
@@ -19,12 +19,12 @@ export interface SeedResult {
 /** Virtual time the quorum has after healing to elect a leader and commit (many election rounds). */
 export const LIVENESS_BOUND_MS = 10_000
 
-export async function runSeed(seed: number, steps = 60): Promise<SeedResult> {
+export async function runSeed(seed: number, steps = 80): Promise<SeedResult> {
   const w = new RaftWorld({
     seed,
     voters: seed % 3 === 0 ? 5 : 3,
     observers: seed % 4 === 0 ? 1 : 0,
-    storeDelayMaxMs: seed % 5,
+    storeDelayMaxMs: [0, 2, 5, 20, 50][seed % 5],
     delayMs: [1, 1 + (seed % 20)],
   })
   const rng = w.rng
@@ -33,9 +33,10 @@ export async function runSeed(seed: number, steps = 60): Promise<SeedResult> {
   await w.startAll()
   for (let step = 0; step < steps && w.errors.length === 0; step++) {
     const roll = rng.int(100)
-    if (roll < 40) w.propose()
-    else if (roll < 48) w.snapshot(pick())
-    else if (roll < 56) w.crash(pick())
+    if (roll < 30) w.propose()
+    else if (roll < 38) for (let i = rng.int(5); i >= 0; i--) w.propose()
+    else if (roll < 44) w.snapshot(pick())
+    else if (roll < 54) w.crash(pick())
     else if (roll < 66) {
       const down = w.replicas.filter((r) => !r.up)
       if (down.length > 0) await w.start(down[rng.int(down.length)]!.id)
