@@ -367,12 +367,9 @@ export class RaftNode {
       })
     if (s.role !== 'leader' || !ls || msg.epoch > s.epoch) return answer({ error: 'NOT_LEADER_OR_FOLLOWER' })
     if (msg.epoch < s.epoch) return answer({ error: 'FENCED_LEADER_EPOCH' })
-    const end = this.log.endOffsetForEpoch(msg.lastFetchedEpoch)
-    const snap = this.log.snapshot
-    if (msg.fetchOffset < this.log.startOffset || end === null) {
-      return answer({ snapshotId: snap ? { offset: snap.offset, epoch: snap.epoch } : null })
-    }
-    if (end.epoch !== msg.lastFetchedEpoch || end.offset < msg.fetchOffset) return answer({ divergingEpoch: end })
+    const check = this.log.validateFetch(msg.fetchOffset, msg.lastFetchedEpoch)
+    if (check.kind === 'snapshot') return answer({ snapshotId: check.snapshotId })
+    if (check.kind === 'diverging') return answer({ divergingEpoch: check.divergingEpoch })
     if (ls.updateEndOffset(msg.from, msg.fetchOffset)) this.advanceHw(ls.highWatermark)
     const to = Math.min(this.log.endOffset, msg.fetchOffset + this.o.fetchMaxEntries)
     answer({ entries: this.log.slice(msg.fetchOffset, to), highWatermark: this.hw })
@@ -434,7 +431,8 @@ export class RaftNode {
       const entries = msg.entries
       this.write(() => this.o.store.append(entries))
     }
-    this.advanceHw(msg.highWatermark)
+    // What lies above this log's end is not known committed here until it is fetched.
+    this.advanceHw(Math.min(msg.highWatermark, this.log.endOffset))
     this.sendFetch(msg.entries.length > 0 ? 0 : this.o.fetchIntervalMs)
   }
 
@@ -466,13 +464,15 @@ export class RaftNode {
 
   // ---- committing ----
 
-  /** Moves the high watermark up and hands what it newly covers (and this log holds) to onCommitted. */
+  /** Moves the high watermark up and hands what it newly covers to onCommitted. */
   private advanceHw(hw: number): void {
     if (hw > this.hw) this.hw = hw
-    const upTo = Math.min(this.hw, this.log.endOffset)
-    if (this.applied >= upTo) return
+    if (this.applied >= this.hw) return
+    const upTo = this.hw
     const entries = this.log.slice(this.applied, upTo)
-    if (entries[0]?.offset !== this.applied) throw new Error(`raft ${this.o.id}: committed offset ${this.applied} not in the log`)
+    if (entries.length !== upTo - this.applied || entries[0]!.offset !== this.applied) {
+      throw new Error(`raft ${this.o.id}: committed offsets ${this.applied}-${upTo - 1} not all in the log`)
+    }
     this.applied = upTo
     const data = entries.filter((e) => !isControlEntry(e))
     if (data.length > 0) this.o.onCommitted?.(data)

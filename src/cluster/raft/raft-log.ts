@@ -7,6 +7,12 @@
 import type { RaftLogEntry, RaftSnapshotRecord } from './log-store.js'
 import type { OffsetAndEpoch } from './messages.js'
 
+/** How a leader answers a fetch from `fetchOffset` whose previous entry is of `lastFetchedEpoch`. */
+export type FetchValidation =
+  | { kind: 'valid' }
+  | { kind: 'diverging'; divergingEpoch: OffsetAndEpoch }
+  | { kind: 'snapshot'; snapshotId: OffsetAndEpoch | null }
+
 export class RaftLog {
   private entries: RaftLogEntry[]
   private snapshotValue: RaftSnapshotRecord | null
@@ -72,6 +78,22 @@ export class RaftLog {
   replaceWith(snapshot: RaftSnapshotRecord): void {
     this.entries = []
     this.snapshotValue = snapshot
+  }
+
+  /**
+   * KRaft's validateOffsetAndEpoch, on the leader's log: a fetcher behind the log start (or whose
+   * last epoch lies before it) is sent to the snapshot; one whose last epoch ends earlier here, or
+   * is not here at all, is told the diverging epoch and where it ends; else its log matches this
+   * one up to `fetchOffset` (Raft's log matching: one leader wrote every entry of an epoch).
+   */
+  validateFetch(fetchOffset: number, lastFetchedEpoch: number): FetchValidation {
+    const end = this.endOffsetForEpoch(lastFetchedEpoch)
+    if (fetchOffset < this.startOffset || end === null) {
+      const snap = this.snapshotValue
+      return { kind: 'snapshot', snapshotId: snap ? { offset: snap.offset, epoch: snap.epoch } : null }
+    }
+    if (end.epoch !== lastFetchedEpoch || end.offset < fetchOffset) return { kind: 'diverging', divergingEpoch: end }
+    return { kind: 'valid' }
   }
 
   /**
