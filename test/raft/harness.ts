@@ -5,7 +5,8 @@
  * reordering), drops and cut links. Each replica runs a tiny state machine: the list of committed
  * values with their offsets, which is also what its snapshots hold.
  *
- * The checks (`check()`, and on every commit): at most one leader per epoch; every replica applies
+ * The checks (`check()`, and on every commit and send): what a message says is durable first;
+ * at most one leader per epoch; every replica applies
  * the same value at the same offset (state machine safety), in offset order; an entry at the same
  * offset and epoch holds the same value on every replica (log matching); every leader holds every
  * committed entry above its log start (leader completeness); a replica's high watermark never
@@ -224,6 +225,7 @@ export class RaftWorld {
   private send(msg: RaftMessage): void {
     const from = this.replica(msg.from)
     if (!from.node || from.proc.state === 'dead') return
+    this.checkDurableBeforeSend(from, msg)
     if (from.paused) {
       from.heldOut.push(msg)
       return
@@ -263,6 +265,24 @@ export class RaftWorld {
       this.commitEpoch.set(offset, r.node?.state.epoch ?? 0)
     }
     else if (known !== value) this.fail(`replica ${r.id} applied ${value} at ${offset}, committed there: ${known}`)
+  }
+
+  /**
+   * Persist before you send: the epoch a message speaks in, a granted vote, and the log a Fetch
+   * acknowledges are durable in the sender's store when the message leaves.
+   */
+  private checkDurableBeforeSend(r: Replica, msg: RaftMessage): void {
+    const durable = r.store.durableState()
+    const epoch = durable.quorum?.epoch ?? 0
+    const spoken = msg.type === 'Vote' && msg.preVote ? msg.epoch - 1 : msg.epoch
+    if (spoken > epoch) this.fail(`replica ${r.id} sent ${msg.type} in epoch ${spoken}, durable epoch ${epoch}`)
+    if (msg.type === 'VoteResponse' && msg.granted && !msg.preVote && (durable.quorum?.votedFor !== msg.to || epoch !== msg.epoch)) {
+      this.fail(`replica ${r.id} granted its vote in epoch ${msg.epoch} to ${msg.to} before it was durable`)
+    }
+    if (msg.type === 'Fetch') {
+      const end = (durable.entries.at(-1)?.offset ?? (durable.snapshot?.offset ?? 0) - 1) + 1
+      if (msg.fetchOffset > end) this.fail(`replica ${r.id} fetched from ${msg.fetchOffset}, durable log end ${end}`)
+    }
   }
 
   /** After every timer: one leader per epoch, high watermarks only grow, no replica failed. */
