@@ -72,7 +72,9 @@ export class RaftWorld {
   readonly cut = new Set<string>()
   dropRate = 0
   errors: string[] = []
-  trace: string[] = []
+  /** The last events (crashes, restarts, each replica's state changes), for a failure's report. */
+  readonly trace: string[] = []
+  private readonly lastState = new Map<number, string>()
   private proposals = 0
 
   constructor(readonly options: WorldOptions) {
@@ -124,6 +126,7 @@ export class RaftWorld {
     })
     if (proc.state === 'dead') return node.stop()
     r.node = node
+    this.note(`start ${id}`)
   }
 
   async startAll(): Promise<void> {
@@ -133,7 +136,7 @@ export class RaftWorld {
   crash(id: number): void {
     const r = this.replica(id)
     if (!r.node) return
-    this.trace.push(`${this.sched.nowMs()} crash ${id}`)
+    this.note(`crash ${id}`)
     r.node.stop()
     r.node = null
     r.proc.kill()
@@ -251,6 +254,11 @@ export class RaftWorld {
 
   // ---- checks ----
 
+  note(what: string): void {
+    this.trace.push(`${this.sched.nowMs()} ${what}`)
+    if (this.trace.length > 80) this.trace.splice(0, this.trace.length - 60)
+  }
+
   fail(what: string): void {
     this.errors.push(`t=${this.sched.nowMs()} ${what}`)
   }
@@ -292,6 +300,11 @@ export class RaftWorld {
       if (!n) continue
       if (n.failure !== undefined) this.fail(`replica ${r.id} failed: ${String(n.failure)}`)
       const s = n.state
+      const desc = `${s.role} e${s.epoch} voted ${s.votedFor} leader ${s.leaderId} log [${n.logStartOffset}, ${n.logEndOffset}) hw ${n.highWatermark}`
+      if (this.lastState.get(r.id) !== desc) {
+        this.lastState.set(r.id, desc)
+        this.note(`${r.id}: ${desc}${r.paused ? ' (paused)' : ''}`)
+      }
       if (s.role === 'leader') {
         const known = this.leaders.get(s.epoch)
         if (known === undefined) {

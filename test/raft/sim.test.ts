@@ -7,7 +7,7 @@
  *
  *   npx vitest run test/raft/sim.test.ts                                   seeds 1-1000 (about 5 s)
  *   SLUICE_RAFT_SEEDS=1001-20000 npx vitest run test/raft/sim.test.ts      another range
- *   SLUICE_RAFT_SEED=68 npx vitest run test/raft/sim.test.ts               one seed
+ *   SLUICE_RAFT_SEED=68 npx vitest run test/raft/sim.test.ts               one seed, printing its last events
  *
  * The seeds that found bugs stay below with what they found (found under the first action mix,
  * since made harsher: they now run other schedules, and stay as plain regressions).
@@ -30,6 +30,13 @@ describe('raft/sim', () => {
     for (const seed of [4, 9, 145]) expect((await runSeed(seed)).errors, `seed ${seed}`).toEqual([])
   })
 
+  it('replays: a seed runs the same twice', async () => {
+    const a = await runSeed(77)
+    const b = await runSeed(77)
+    expect(b.trace).toEqual(a.trace)
+    expect([b.committed, b.virtualMs]).toEqual([a.committed, a.virtualMs])
+  })
+
   it('holds Raft safety under faults, and elects and commits once healed', async () => {
     const failures: string[] = []
     let committed = 0
@@ -37,6 +44,7 @@ describe('raft/sim', () => {
       const r = await runSeed(seed)
       committed += r.committed
       if (r.errors.length > 0) failures.push(`seed ${seed}: ${r.errors[0]} (replay: SLUICE_RAFT_SEED=${seed})`)
+      if (process.env.SLUICE_RAFT_SEED) console.log(r.trace.join('\n'))
       if (failures.length >= 5) break
     }
     expect(failures).toEqual([])
