@@ -71,6 +71,8 @@ export class RaftWorld {
   readonly leaders = new Map<number, number>()
   readonly cut = new Set<string>()
   dropRate = 0
+  /** Answers sent that exercise the rarer paths: so a sweep can show it reached them. */
+  readonly stats = { diverging: 0, snapshotIds: 0, snapshotsSent: 0, preVotes: 0, votes: 0 }
   errors: string[] = []
   /** The last events (crashes, restarts, each replica's state changes), for a failure's report. */
   readonly trace: string[] = []
@@ -229,6 +231,10 @@ export class RaftWorld {
     const from = this.replica(msg.from)
     if (!from.node || from.proc.state === 'dead') return
     this.checkDurableBeforeSend(from, msg)
+    if (msg.type === 'FetchResponse' && msg.divergingEpoch) this.stats.diverging++
+    if (msg.type === 'FetchResponse' && msg.snapshotId) this.stats.snapshotIds++
+    if (msg.type === 'FetchSnapshotResponse' && msg.snapshot) this.stats.snapshotsSent++
+    if (msg.type === 'Vote') this.stats[msg.preVote ? 'preVotes' : 'votes']++
     if (from.paused) {
       from.heldOut.push(msg)
       return

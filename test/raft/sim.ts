@@ -17,6 +17,7 @@ export interface SeedResult {
   /** Virtual ms from healing to the first proposal committed after it. */
   healToCommitMs: number
   trace: readonly string[]
+  stats: RaftWorld['stats']
 }
 
 /** Virtual time the quorum has after healing to elect a leader and commit (seeds 1-2000 needed at most 1,350 ms, 234 on average, with election timeouts of 300-600 ms). */
@@ -89,5 +90,5 @@ export async function runSeed(seed: number, steps = 80): Promise<SeedResult> {
       if (last !== target) w.fail(`replica ${r.id} applied up to ${last}, the leader ${leader!.id} up to ${target}`)
     }
   }
-  return { seed, errors: w.errors, committed: w.committed.size, epochs: w.leaders.size, virtualMs: w.sched.nowMs(), healToCommitMs, trace: w.trace }
+  return { seed, errors: w.errors, committed: w.committed.size, epochs: w.leaders.size, virtualMs: w.sched.nowMs(), healToCommitMs, trace: w.trace, stats: w.stats }
 }

@@ -65,7 +65,7 @@ export class RaftNode {
   private votes = new Set<number>()
   private io: Promise<void> = Promise.resolve()
   private stopped = false
-  /** Why the replica stopped on its own (a store write failed, or a broken invariant); undefined while healthy. */
+  /** Why the replica stopped on its own (a store write failed); undefined while healthy. A broken invariant throws from `receive` instead. */
   failure: unknown = undefined
   private roleTimer: (() => void) | null = null
   private fetchTimer: (() => void) | null = null
