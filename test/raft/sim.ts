@@ -20,7 +20,7 @@ export interface SeedResult {
   stats: RaftWorld['stats']
 }
 
-/** Virtual time the quorum has after healing to elect a leader and commit (seeds 1-2000 needed at most 1,350 ms, 234 on average, with election timeouts of 300-600 ms). */
+/** Virtual time the quorum has after healing to elect a leader and commit (seeds 1-3000 needed at most 1,450 ms, 255 on average, with election timeouts of 300-600 ms). */
 export const LIVENESS_BOUND_MS = 5_000
 
 export async function runSeed(seed: number, steps = 80): Promise<SeedResult> {
@@ -30,6 +30,8 @@ export async function runSeed(seed: number, steps = 80): Promise<SeedResult> {
     observers: seed % 4 === 0 ? 1 : 0,
     storeDelayMaxMs: [0, 2, 5, 20, 50][seed % 5],
     delayMs: [1, 1 + (seed % 20)],
+    // Small fetches, so that a follower catches up over several answers.
+    node: { fetchMaxEntries: 1 + (seed % 7) },
   })
   const rng = w.rng
   const ids = w.replicas.map((r) => r.id)
