@@ -86,12 +86,12 @@ export class MemoryRaftLogStore implements RaftLogStore {
   append(entries: readonly RaftLogEntry[]): Promise<void> {
     const copies = entries.map((e) => ({ ...e }))
     return this.write((s) => {
-      for (const e of copies) {
-        const last = s.entries.at(-1)
-        const expected = last ? last.offset + 1 : (s.snapshot?.offset ?? 0)
-        if (e.offset !== expected) throw new Error(`append at ${e.offset}, log end is ${expected}`)
-        s.entries.push(e)
-      }
+      // Checked whole before any of it is written: a refused append writes nothing.
+      const end = (s.entries.at(-1)?.offset ?? (s.snapshot?.offset ?? 0) - 1) + 1
+      copies.forEach((e, i) => {
+        if (e.offset !== end + i) throw new Error(`append at ${e.offset}, log end is ${end + i}`)
+      })
+      s.entries.push(...copies)
     })
   }
 
