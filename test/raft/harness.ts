@@ -156,7 +156,7 @@ export class RaftWorld {
     const outbox = r.heldOut
     r.heldIn = []
     r.heldOut = []
-    for (const m of outbox) this.send(m)
+    for (const m of outbox) this.transmit(m)
     for (const m of inbox) this.deliver(m)
   }
 
@@ -235,6 +235,13 @@ export class RaftWorld {
     if (msg.type === 'FetchResponse' && msg.snapshotId) this.stats.snapshotIds++
     if (msg.type === 'FetchSnapshotResponse' && msg.snapshot) this.stats.snapshotsSent++
     if (msg.type === 'Vote') this.stats[msg.preVote ? 'preVotes' : 'votes']++
+    this.transmit(msg)
+  }
+
+  /** Onto the wire: a paused sender's messages wait for it to resume (checked when they were sent). */
+  private transmit(msg: RaftMessage): void {
+    const from = this.replica(msg.from)
+    if (!from.node || from.proc.state === 'dead') return
     if (from.paused) {
       from.heldOut.push(msg)
       return
