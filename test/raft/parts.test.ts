@@ -72,7 +72,7 @@ describe('raft/quorum-state', () => {
 describe('raft/leader-state', () => {
   it('commits an older epoch\'s entries only with one of its own (Raft figure 8)', () => {
     // Offsets 0-4 from older epochs; this epoch's LeaderChange at 5.
-    const ls = new LeaderState(3, 1, [1, 2, 3], 5, 0)
+    const ls = new LeaderState(3, 1, [1, 2, 3], 5, 0, 0)
     ls.updateEndOffset(1, 6)
     expect(ls.updateEndOffset(2, 5)).toBe(false) // a majority holds 0-4, but nothing of epoch 3
     expect(ls.highWatermark).toBe(0)
@@ -81,7 +81,7 @@ describe('raft/leader-state', () => {
   })
 
   it('never moves the high watermark back, and counts no observer', () => {
-    const ls = new LeaderState(1, 1, [1, 2, 3, 4, 5], 0, 0)
+    const ls = new LeaderState(1, 1, [1, 2, 3, 4, 5], 0, 0, 0)
     ls.updateEndOffset(1, 8)
     ls.updateEndOffset(2, 8)
     ls.updateEndOffset(9, 8)
@@ -91,6 +91,18 @@ describe('raft/leader-state', () => {
     ls.updateEndOffset(3, 2) // a follower that truncated
     expect(ls.highWatermark).toBe(6)
     expect(ls.votersNotFetched()).toEqual([4, 5])
+  })
+})
+
+describe('raft/leader-state check-quorum', () => {
+  it('the leader still leads while a majority of voters, itself included, fetched within the window', () => {
+    const ls = new LeaderState(1, 1, [1, 2, 3, 4, 5], 0, 0, 0)
+    expect(ls.quorumReachedSince(0)).toBe(true) // the start is a grace fetch for everyone
+    ls.fetched(2, 100)
+    ls.fetched(9, 100) // an observer: not counted
+    expect(ls.quorumReachedSince(50)).toBe(false)
+    ls.fetched(3, 120)
+    expect(ls.quorumReachedSince(50)).toBe(true)
   })
 })
 

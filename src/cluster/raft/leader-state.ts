@@ -12,6 +12,8 @@
 export class LeaderState {
   private readonly endOffsets = new Map<number, number>()
   private readonly fetchedInEpoch = new Set<number>()
+  /** When each voter last fetched in this epoch (the leader's start counts as one, for grace). */
+  private readonly lastFetchMs = new Map<number, number>()
   private hw: number
 
   constructor(
@@ -21,8 +23,12 @@ export class LeaderState {
     /** The offset of this epoch's LeaderChange entry. */
     readonly epochStartOffset: number,
     highWatermark: number,
+    nowMs: number,
   ) {
-    for (const v of voters) this.endOffsets.set(v, 0)
+    for (const v of voters) {
+      this.endOffsets.set(v, 0)
+      this.lastFetchMs.set(v, nowMs)
+    }
     this.hw = highWatermark
   }
 
@@ -42,6 +48,17 @@ export class LeaderState {
     // A follower that truncated reports a lower end: take it as it is, the high watermark stays.
     this.endOffsets.set(replicaId, endOffset)
     return this.maybeAdvance()
+  }
+
+  /** A voter fetched (whatever the answer): it can reach this leader. */
+  fetched(replicaId: number, nowMs: number): void {
+    if (this.lastFetchMs.has(replicaId)) this.lastFetchMs.set(replicaId, nowMs)
+  }
+
+  /** A majority of voters (this leader included) fetched since `sinceMs`: the leader still leads a quorum. */
+  quorumReachedSince(sinceMs: number): boolean {
+    const reached = this.voters.filter((v) => v === this.selfId || this.lastFetchMs.get(v)! >= sinceMs)
+    return reached.length > this.voters.length / 2
   }
 
   /** Voters ordered by end offset, furthest first (EndQuorumEpoch's preferred successors). */

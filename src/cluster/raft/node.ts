@@ -15,8 +15,10 @@
  * it ends (the follower truncates there), or with its snapshot id when the follower is behind its
  * log start (the follower fetches the snapshot). The leader's high watermark: leader-state.ts.
  *
+ * A leader no majority fetched from for 1.5 fetch timeouts resigns (KRaft's check-quorum).
+ *
  * Not done: long-polled fetches (an empty answer makes the follower wait `fetchIntervalMs`),
- * the leader's check-quorum resignation, voter set changes (KIP-853).
+ * voter set changes (KIP-853).
  */
 import type { Rng } from '../rng.js'
 import type { Scheduler } from '../scheduler.js'
@@ -333,7 +335,9 @@ export class RaftNode {
 
   private startLeading(): void {
     const epochStart = this.log.endOffset
-    this.leaderState = new LeaderState(this.s.epoch, this.o.id, this.o.voters, epochStart, this.hw)
+    const now = this.o.scheduler.nowMs()
+    this.leaderState = new LeaderState(this.s.epoch, this.o.id, this.o.voters, epochStart, this.hw, now)
+    this.armCheckQuorum()
     this.appendAsLeader([{ offset: epochStart, epoch: this.s.epoch, value: new Uint8Array(0) }])
     const announce = (): void => {
       for (const to of this.leaderState?.votersNotFetched() ?? []) {
@@ -342,6 +346,19 @@ export class RaftNode {
       this.fetchTimer = this.o.scheduler.setTimer(announce, this.o.requestTimeoutMs)
     }
     announce()
+  }
+
+  /**
+   * KRaft's check-quorum: a leader that no majority of voters fetched from for 1.5 fetch timeouts
+   * resigns, so that clients stop proposing to a leader cut off from its quorum (the others have
+   * elected another by then, or will once it is told that it is gone).
+   */
+  private armCheckQuorum(): void {
+    const windowMs = Math.ceil(this.o.fetchTimeoutMs * 1.5)
+    this.setRoleTimer(windowMs, () => {
+      if (this.leaderState?.quorumReachedSince(this.o.scheduler.nowMs() - windowMs)) this.armCheckQuorum()
+      else this.resign()
+    })
   }
 
   private appendAsLeader(entries: RaftLogEntry[]): void {
@@ -367,6 +384,7 @@ export class RaftNode {
       })
     if (s.role !== 'leader' || !ls || msg.epoch > s.epoch) return answer({ error: 'NOT_LEADER_OR_FOLLOWER' })
     if (msg.epoch < s.epoch) return answer({ error: 'FENCED_LEADER_EPOCH' })
+    ls.fetched(msg.from, this.o.scheduler.nowMs())
     const check = this.log.validateFetch(msg.fetchOffset, msg.lastFetchedEpoch)
     if (check.kind === 'snapshot') return answer({ snapshotId: check.snapshotId })
     if (check.kind === 'diverging') return answer({ divergingEpoch: check.divergingEpoch })
