@@ -160,6 +160,25 @@ describe('raft/node', () => {
     expect(w.errors).toEqual([])
   })
 
+  it('a voter cut off from a leader that lives follows it again once the link heals (its pre-votes are refused meanwhile)', async () => {
+    const w = new RaftWorld({ seed: 10, voters: 3 })
+    await w.startAll()
+    const leader = await elected(w)
+    const epoch = w.replica(leader).node!.state.epoch
+    const cut = [1, 2, 3].find((id) => id !== leader)!
+    w.cutLink(leader, cut)
+    const v = w.propose()
+    await w.runFor(3000)
+    // It went prospective and back (told by the other voter that the leader lives), disrupting nothing.
+    expect(w.trace.some((line) => line.includes(`${cut}: prospective e${epoch}`))).toBe(true)
+    expect(w.leader()!.node!.state).toMatchObject({ epoch, leaderId: leader })
+    w.healAll()
+    await w.runFor(2000)
+    expect(w.replica(cut).node!.state).toMatchObject({ role: 'follower', epoch, leaderId: leader })
+    expect(values(w, cut)).toEqual([v])
+    expect(w.errors).toEqual([])
+  })
+
   it('a restarted leader comes back resigned in its epoch and never leads it twice', async () => {
     const w = new RaftWorld({ seed: 8, voters: 3 })
     await w.startAll()
