@@ -60,7 +60,7 @@ interface DurableState {
  */
 export class MemoryRaftLogStore implements RaftLogStore {
   private durable: DurableState = { quorum: null, snapshot: null, entries: [] }
-  private readonly pending: Array<{ apply: (s: DurableState) => void; resolve: () => void }> = []
+  private readonly pending: Array<{ apply: (s: DurableState) => void; resolve: () => void; reject: (err: unknown) => void }> = []
   private cancelTimer: (() => void) | null = null
   private closed = false
 
@@ -86,12 +86,12 @@ export class MemoryRaftLogStore implements RaftLogStore {
   append(entries: readonly RaftLogEntry[]): Promise<void> {
     const copies = entries.map((e) => ({ ...e }))
     return this.write((s) => {
-      for (const e of copies) {
-        const last = s.entries.at(-1)
-        const expected = last ? last.offset + 1 : (s.snapshot?.offset ?? 0)
-        if (e.offset !== expected) throw new Error(`append at ${e.offset}, log end is ${expected}`)
-        s.entries.push(e)
-      }
+      // Checked whole before any of it is written: a refused append writes nothing.
+      const end = (s.entries.at(-1)?.offset ?? (s.snapshot?.offset ?? 0) - 1) + 1
+      copies.forEach((e, i) => {
+        if (e.offset !== end + i) throw new Error(`append at ${e.offset}, log end is ${end + i}`)
+      })
+      s.entries.push(...copies)
     })
   }
 
@@ -135,11 +135,15 @@ export class MemoryRaftLogStore implements RaftLogStore {
     if (this.closed) return Promise.reject(new Error('raft log store closed'))
     const { scheduler, writeDelayMs } = this.options
     if (!scheduler || !writeDelayMs) {
-      apply(this.durable)
-      return Promise.resolve()
+      try {
+        apply(this.durable)
+        return Promise.resolve()
+      } catch (err) {
+        return Promise.reject(err)
+      }
     }
-    return new Promise((resolve) => {
-      this.pending.push({ apply, resolve })
+    return new Promise((resolve, reject) => {
+      this.pending.push({ apply, resolve, reject })
       if (!this.cancelTimer) this.armTimer()
     })
   }
@@ -150,8 +154,12 @@ export class MemoryRaftLogStore implements RaftLogStore {
       this.cancelTimer = null
       const next = this.pending.shift()
       if (!next) return
-      next.apply(this.durable)
-      next.resolve()
+      try {
+        next.apply(this.durable)
+        next.resolve()
+      } catch (err) {
+        next.reject(err)
+      }
       if (this.pending.length > 0) this.armTimer()
     }, writeDelayMs!())
   }
