@@ -3,6 +3,8 @@
  * on memory stores and virtual time (the simulation's VirtualScheduler, driven here until the
  * awaited call settles), then once on LevelDB stores in a temporary home with real timers.
  * Nothing asserts how long anything took: virtual time only bounds the waits.
+ *
+ * The in-flight crash runs a few seeds; QUORUM_LOG_SEEDS=200 runs more locally.
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
@@ -16,6 +18,7 @@ import { realScheduler } from '../../src/daemon/real-scheduler.js'
 import { drainMicrotasks, VirtualScheduler } from '../sim/scheduler.js'
 
 const VOTERS = [1, 2, 3]
+const SEEDS = Number(process.env.QUORUM_LOG_SEEDS ?? 8)
 const TIMINGS = { electionTimeoutMs: 100, fetchTimeoutMs: 200, electionBackoffMaxMs: 100, requestTimeoutMs: 200, fetchIntervalMs: 10 }
 
 const fenced = (brokerId: number): MetadataRecord => ({ type: 'fenceBroker', brokerId, brokerEpoch: 1 })
@@ -24,7 +27,7 @@ const fenced = (brokerId: number): MetadataRecord => ({ type: 'fenceBroker', bro
 class World {
   readonly sched = new VirtualScheduler()
   readonly stores = new Map(VOTERS.map((id) => [id, new MemoryRaftLogStore()]))
-  private seed = 1
+  constructor(private seed = 1) {}
 
   quorum(appendTimeoutMs = 3000): QuorumMetadataLog {
     return new QuorumMetadataLog({
@@ -117,6 +120,34 @@ describe('daemon/quorum-metadata-log', () => {
     // Every voter crashes at once: what they hold durable gives the same records back.
     for (const id of VOTERS) q.crashVoter(id)
     expect((await w.run(w.quorum().open())).map((s) => s.record)).toEqual([0, 1, 2, 3, 4, 5].map(fenced))
+  })
+
+  it('the leader crashes with appends in flight: each is committed exactly once (lost ones proposed again)', async () => {
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const w = new World(seed)
+      const q = w.quorum()
+      await w.run(q.open())
+      const appends = [0, 1, 2].map((i) => q.append([fenced(i)], i))
+      // Somewhere between proposed on the leader and replicated to the followers.
+      await w.runFor(seed % 12)
+      q.crashVoter(q.describe().leaderId!)
+      const offsets = await w.run(Promise.all(appends))
+      const records = (await q.readAll()).map((s) => s.record)
+      expect(records.length, `seed ${seed}`).toBe(3)
+      offsets.forEach((offset, i) => expect(records[offset], `seed ${seed}`).toEqual(fenced(i)))
+    }
+  })
+
+  it('a leader stopped cleanly resigns: another leads, and the stopped one shows as not running', async () => {
+    const w = new World()
+    const q = w.quorum()
+    await w.run(q.open())
+    const leader = q.describe().leaderId!
+    await w.run(q.stopVoter(leader))
+    expect(await w.run(q.append([fenced(0)], 0))).toBe(0)
+    const view = q.describe()
+    expect(view.leaderId).not.toBe(leader)
+    expect(view.voters.find((v) => v.id === leader)!.running).toBe(false)
   })
 
   it('two of three down: an append waits, fails with QUORUM_NO_MAJORITY, and appends resume once one is back', async () => {
