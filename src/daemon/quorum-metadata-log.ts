@@ -10,10 +10,10 @@
  * resolves once committed. An entry lost with its leader (the next leader committed another entry,
  * or a LeaderChange, at its offset) is proposed again; there is no leader while an election runs,
  * so an append waits, and fails with QUORUM_NO_MAJORITY after `appendTimeoutMs`. A failed append
- * may still commit later, once a majority is back (a leader that had it durable on a majority):
- * its records then count in the metadata offsets as any other. A caller that applies records only
- * on success must learn them from the log (the later wiring makes the controller the quorum's
- * state machine for this reason).
+ * may still commit later, once a majority is back (when the leader that appended it, or a voter
+ * it reached, leads then): its records then count in the metadata offsets as any other. So a
+ * caller that applies records only when its append succeeded can miss some: the daemon's wiring
+ * onto the quorum has to apply what the log commits instead.
  *
  * Metadata offsets count metadata records only, in commit order: the first record of the first
  * committed entry is 0, and an entry's records take the next offsets one by one. Raft's offsets
@@ -33,39 +33,13 @@ import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { MetadataRecord } from '../cluster/metadata.js'
 import type { RaftLogEntry, RaftLogStore, RaftSnapshotRecord } from '../cluster/raft/log-store.js'
-import type { RaftMessage } from '../cluster/raft/messages.js'
 import { RaftNode, type RaftNodeOptions } from '../cluster/raft/node.js'
 import { seededRng, type Rng } from '../cluster/rng.js'
 import type { Scheduler } from '../cluster/scheduler.js'
 import { SluiceError } from '../common/errors.js'
 import { LevelRaftLogStore } from '../storage/raft-log-store.js'
 import type { MetadataPersistence, StoredRecord } from './metadata-log.js'
-
-/** How the voters' messages travel. */
-export interface QuorumTransport {
-  /** Voter `id`'s inbox (a new incarnation replaces the last); null: the voter is down and what is sent to it is lost. */
-  attach(id: number, receive: ((msg: RaftMessage) => void) | null): void
-  send(msg: RaftMessage): void
-}
-
-/** In-process delivery: each message arrives through a Scheduler timer, to the voter attached when it arrives. */
-export class InProcessTransport implements QuorumTransport {
-  private readonly inboxes = new Map<number, (msg: RaftMessage) => void>()
-
-  constructor(
-    private readonly scheduler: Scheduler,
-    private readonly delayMs: () => number = () => 0,
-  ) {}
-
-  attach(id: number, receive: ((msg: RaftMessage) => void) | null): void {
-    if (receive) this.inboxes.set(id, receive)
-    else this.inboxes.delete(id)
-  }
-
-  send(msg: RaftMessage): void {
-    this.scheduler.setTimer(() => this.inboxes.get(msg.to)?.(msg), this.delayMs())
-  }
-}
+import type { QuorumTransport } from './quorum-transport.js'
 
 /** Each voter's store in the daemon: a LevelDB in <home>/controllers/<id>. */
 export const levelRaftStores =
@@ -96,10 +70,11 @@ export interface QuorumMetadataLogOptions {
 /** One voter, as DescribeQuorum (API 55) and `cluster quorum` show it: the leader's view of it. */
 export interface QuorumVoterView {
   id: number
+  /** Started, and not stopped on its own (a store write failed). */
   running: boolean
   /** Its log end: the offset its last fetch in this epoch asked from (the leader's own log end for the leader); -1 when not known. */
   logEndOffset: number
-  /** When it last fetched from this epoch's leader (ms, the Scheduler's clock); null when it has not. */
+  /** When it last fetched from this epoch's leader (ms, the Scheduler's clock; the leader's own is now, as in Kafka); null when it has not. */
   lastFetchMs: number | null
 }
 
@@ -162,7 +137,11 @@ export class QuorumMetadataLog implements MetadataPersistence {
     this.pollMs = o.pollMs ?? 10
   }
 
-  /** Starts every voter, waits for a leader to commit its epoch's first entry (so everything before it is known committed) and returns the committed records. */
+  /**
+   * Starts every voter, waits for a leader to commit its epoch's first entry (so that everything
+   * before it is known committed) and returns the committed records. Throws QUORUM_NO_MAJORITY
+   * when no leader commits within `appendTimeoutMs` (the voters keep running: `close()` them).
+   */
   async open(): Promise<StoredRecord[]> {
     await Promise.all(this.voters.map((v) => this.startVoter(v.id)))
     const deadlineMs = this.o.scheduler.nowMs() + this.appendTimeoutMs
@@ -187,9 +166,14 @@ export class QuorumMetadataLog implements MetadataPersistence {
     return [...this.records]
   }
 
-  /** Stops every voter cleanly and closes the stores. */
+  /** Stops every voter and closes the stores (no resignation: no voter is left to take over). */
   async close(): Promise<void> {
-    await Promise.all(this.voters.map((v) => this.stopVoter(v.id)))
+    for (const v of this.voters) {
+      if (!v.node) continue
+      this.down(v)
+      v.closing = v.store!.close().catch(() => undefined)
+    }
+    await Promise.all(this.voters.map((v) => v.closing))
   }
 
   /** Starts voter `id` from its store (a first start, or after a stop or a crash). */
@@ -261,7 +245,7 @@ export class QuorumMetadataLog implements MetadataPersistence {
         const current = fetch && fetch.epoch === leader!.state.epoch ? fetch : null
         return {
           id: v.id,
-          running: v.node !== null,
+          running: this.live(v) !== null,
           logEndOffset: v === lv ? leader!.logEndOffset : (current?.offset ?? -1),
           lastFetchMs: v === lv ? this.o.scheduler.nowMs() : (current?.atMs ?? null),
         }
@@ -278,7 +262,7 @@ export class QuorumMetadataLog implements MetadataPersistence {
     const data = encode({ c: this.cluster, records: this.records } satisfies SnapshotValue)
     const taken: number[] = []
     for (const v of this.voters) {
-      const node = v.node
+      const node = this.live(v)
       // Entries between the last data entry applied and this voter's high watermark are control
       // entries (every committed data entry is applied here), so the records cover the snapshot.
       if (node && node.highWatermark >= this.nextRaftOffset && node.snapshot(node.highWatermark, data)) taken.push(v.id)
@@ -341,12 +325,13 @@ export class QuorumMetadataLog implements MetadataPersistence {
   }
 
   /**
-   * A proposal below a leader's high watermark that was not told committed was lost: the leader
-   * told every data entry below its high watermark as it moved it (onCommitted runs inside that
-   * move), so the entry at that offset is a LeaderChange.
+   * A proposal that was not told committed is lost once its offset is below a leader's high
+   * watermark (that leader told every data entry below it as it moved it, onCommitted running
+   * inside that move, so the entry there is a LeaderChange), or below what is applied here (it
+   * was proposed on a deposed leader that did not know it yet, at an offset already committed).
    */
   private findLost(): void {
-    const hw = this.leader()?.highWatermark ?? 0
+    const hw = Math.max(this.leader()?.highWatermark ?? 0, this.nextRaftOffset)
     for (const p of this.proposals) if (p.result === undefined && p.offset < hw) p.result = 'lost'
   }
 
@@ -362,6 +347,11 @@ export class QuorumMetadataLog implements MetadataPersistence {
     return v
   }
 
+  /** The voter's node, unless it is down or stopped itself (a store write failed). */
+  private live(v: Voter): RaftNode | null {
+    return v.node && v.node.failure === undefined ? v.node : null
+  }
+
   private down(v: Voter): void {
     v.node!.stop()
     v.node = null
@@ -372,7 +362,7 @@ export class QuorumMetadataLog implements MetadataPersistence {
   private leader(): RaftNode | null {
     let best: RaftNode | null = null
     for (const v of this.voters) {
-      const n = v.node
+      const n = this.live(v)
       if (n && n.state.role === 'leader' && (!best || n.state.epoch > best.state.epoch)) best = n
     }
     return best
@@ -407,7 +397,7 @@ export class QuorumMetadataLog implements MetadataPersistence {
   }
 
   private noMajority(what: string): SluiceError {
-    const running = this.voters.filter((v) => v.node).map((v) => v.id)
+    const running = this.voters.filter((v) => this.live(v)).map((v) => v.id)
     const needed = Math.floor(this.voters.length / 2) + 1
     return new SluiceError(
       'QUORUM_NO_MAJORITY',
