@@ -27,6 +27,11 @@
  * image's own record form is a later step), and drop its entries below. `open()` starts from the
  * furthest snapshot a voter holds, then the entries committed after it.
  *
+ * Measured on this VM (3 voters on LevelDB, RaftNode's default timings): `open()` takes ~1.2 s,
+ * the first election waiting out an election timeout (1-2 s drawn); a sequential append ~28 ms
+ * (~5 ms with `fetchIntervalMs` 5), as an idle follower polls every `fetchIntervalMs` where KRaft
+ * long-polls its Fetch.
+ *
  * Not done: voters over the network (the transport is in-process), observers, voter changes.
  */
 import path from 'node:path'
@@ -206,7 +211,9 @@ export class QuorumMetadataLog implements MetadataPersistence {
 
   /**
    * A clean stop: a leader resigns first (EndQuorumEpoch, so that the others elect at once rather
-   * than after a fetch timeout); one scheduler turn lets that message leave, then the voter stops.
+   * than after a fetch timeout) and the voter stops one scheduler turn later. The message leaves
+   * only once the writes queued before it are durable: when they are not by then, it is lost with
+   * the voter and the others elect after their fetch timeout, as after a crash.
    */
   async stopVoter(id: number): Promise<void> {
     const v = this.voter(id)
