@@ -49,6 +49,8 @@ export const ERROR_EXIT_CODES: Readonly<Record<string, ExitCodeValue>> = {
   BROKER_NOT_EMPTY: ExitCode.CONFLICT,
   // The controller would not move leadership (no other live in-sync replica, or --to is not one).
   FAILOVER_REFUSED: ExitCode.KAFKA,
+  // The controller quorum has no majority (no leader can commit): metadata changes are frozen.
+  QUORUM_NO_MAJORITY: ExitCode.KAFKA,
   // Control-socket protocol errors: a client and daemon that disagree is a bug, hence INTERNAL.
   BAD_REQUEST: ExitCode.INTERNAL,
   UNKNOWN_METHOD: ExitCode.INTERNAL,
