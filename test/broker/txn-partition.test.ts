@@ -102,6 +102,11 @@ describe('broker/txn-partition', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ brokers: 3 })
+    // Leadership stays where the failover test moves it: a preferred-leader election moved it back
+    // to broker 3 while that test waited for the new leader (300 s, in a CI run).
+    const configs = [{ name: 'auto.leader.rebalance.enable', configOperation: 0, value: 'false' }]
+    const altered = await (await broker(1)).request(ApiKey.IncrementalAlterConfigs, 1, { resources: [{ resourceType: 4, resourceName: '', configs }], validateOnly: false })
+    expect(altered.responses[0].errorCode).toBe(ErrorCode.NONE)
   }, 60_000)
   afterAll(async () => {
     clients.close()
@@ -233,8 +238,7 @@ describe('broker/txn-partition', () => {
       })
       expect(past).toMatchObject({ lastStableOffset: 6, aborted: [] })
     } finally {
-      // Even when the test fails: retention every 100 ms must not outlive it (the next test's
-      // restart and failover hung behind it once).
+      // Even when the test fails: retention every 100 ms must not outlive it.
       await admin.request(ApiKey.IncrementalAlterConfigs, 1, {
         resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.check.interval.ms', configOperation: 1, value: null }] }],
         validateOnly: false,
