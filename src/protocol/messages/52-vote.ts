@@ -9,6 +9,7 @@
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
+import { leaderAnswerFields, quorumNodeEndpointsField } from './quorum-fields.js'
 
 export const VoteRequest = message('VoteRequest', ApiKey.Vote, '0-1', '0+', [
   f('clusterId', 'string', '0+', { nullableVersions: '0+', default: null }),
@@ -38,20 +39,13 @@ export const VoteResponse = message('VoteResponse', ApiKey.Vote, '0-1', '0+', [
       f('topicName', 'string', '0+'),
       f('partitions', '[]PartitionData', '0+', {
         fields: [
-          f('partitionIndex', 'int32', '0+'),
-          f('errorCode', 'int16', '0+'),
-          f('leaderId', 'int32', '0+'),
-          f('leaderEpoch', 'int32', '0+'),
+          ...leaderAnswerFields,
           f('voteGranted', 'bool', '0+'),
         ],
       }),
     ],
   }),
-  f('nodeEndpoints', '[]NodeEndpoint', '1+', {
-    taggedVersions: '1+',
-    tag: 0,
-    fields: [f('nodeId', 'int32', '1+'), f('host', 'string', '1+'), f('port', 'uint16', '1+')],
-  }),
+  quorumNodeEndpointsField,
 ])
 
 export const voteApi = api(VoteRequest, VoteResponse)

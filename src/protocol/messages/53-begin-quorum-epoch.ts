@@ -7,6 +7,7 @@
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
+import { leaderAnswerFields, leaderEndpointsField, quorumNodeEndpointsField } from './quorum-fields.js'
 
 export const BeginQuorumEpochRequest = message('BeginQuorumEpochRequest', ApiKey.BeginQuorumEpoch, '0-1', '1+', [
   f('clusterId', 'string', '0+', { nullableVersions: '0+', default: null }),
@@ -24,9 +25,7 @@ export const BeginQuorumEpochRequest = message('BeginQuorumEpochRequest', ApiKey
       }),
     ],
   }),
-  f('leaderEndpoints', '[]LeaderEndpoint', '1+', {
-    fields: [f('name', 'string', '1+'), f('host', 'string', '1+'), f('port', 'uint16', '1+')],
-  }),
+  leaderEndpointsField,
 ])
 
 export const BeginQuorumEpochResponse = message('BeginQuorumEpochResponse', ApiKey.BeginQuorumEpoch, '0-1', '1+', [
@@ -36,19 +35,12 @@ export const BeginQuorumEpochResponse = message('BeginQuorumEpochResponse', ApiK
       f('topicName', 'string', '0+'),
       f('partitions', '[]PartitionData', '0+', {
         fields: [
-          f('partitionIndex', 'int32', '0+'),
-          f('errorCode', 'int16', '0+'),
-          f('leaderId', 'int32', '0+'),
-          f('leaderEpoch', 'int32', '0+'),
+          ...leaderAnswerFields,
         ],
       }),
     ],
   }),
-  f('nodeEndpoints', '[]NodeEndpoint', '1+', {
-    taggedVersions: '1+',
-    tag: 0,
-    fields: [f('nodeId', 'int32', '1+'), f('host', 'string', '1+'), f('port', 'uint16', '1+')],
-  }),
+  quorumNodeEndpointsField,
 ])
 
 export const beginQuorumEpochApi = api(BeginQuorumEpochRequest, BeginQuorumEpochResponse)
