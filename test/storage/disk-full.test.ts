@@ -10,19 +10,14 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { describeFailure, isStorageError, type StorageError } from '../../src/storage/errors.js'
 import { LevelLogStore } from '../../src/storage/leveldb.js'
-import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js'
+import { mountNearlyFull, unmountTmpfs } from '../helpers/tmpfs.js'
 import { makeBatch } from './batches.js'
 
 describe('storage on a full disk', () => {
   it('refuses, goes offline once with an ENOSPC cause, and loses nothing acknowledged', async (ctx) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-full-'))
-    const skip = mountTmpfs(dir, 8)
-    if (skip) {
-      fs.rmSync(dir, { recursive: true, force: true })
-      ctx.skip(skip)
-    }
+    mountNearlyFull(dir, ctx)
     try {
-      fs.writeFileSync(path.join(dir, 'filler'), Buffer.alloc(4 * 1024 * 1024, 1))
       const dbDir = path.join(dir, 'db')
       const store = new LevelLogStore(dbDir)
       await store.open()

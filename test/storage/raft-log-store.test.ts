@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest'
 import { MemoryRaftLogStore, type RaftLogEntry, type RaftLogStore } from '../../src/cluster/raft/log-store.js'
 import { describeFailure, isStorageError } from '../../src/storage/errors.js'
 import { LevelRaftLogStore } from '../../src/storage/raft-log-store.js'
-import { mountTmpfs, unmountTmpfs } from '../helpers/tmpfs.js'
+import { mountNearlyFull, unmountTmpfs } from '../helpers/tmpfs.js'
 import { runRaftLogStoreConformance } from './raft-log-store-conformance.js'
 
 function tempDir(name: string): string {
@@ -91,13 +91,8 @@ describe('LevelRaftLogStore', () => {
 
   it('on a full disk: refuses with STORE_FAILED (a full-disk cause), then reopens once there is room and loses nothing acknowledged', async (ctx) => {
     const dir = tempDir('full')
-    const skip = mountTmpfs(dir, 8)
-    if (skip) {
-      fs.rmSync(dir, { recursive: true, force: true })
-      ctx.skip(skip)
-    }
+    mountNearlyFull(dir, ctx)
     try {
-      fs.writeFileSync(path.join(dir, 'filler'), Buffer.alloc(4 * 1024 * 1024, 1))
       const dbDir = path.join(dir, 'voter-1')
       const store = new LevelRaftLogStore(dbDir)
       await store.open()
