@@ -6,6 +6,7 @@
 import type { ConfigChange } from '../cluster/configs.js'
 import type { CommandResult, CreatePartitionsRequest, CreateTopicRequest, CreatedTopic } from '../cluster/controller.js'
 import type { MetadataImage } from '../cluster/metadata.js'
+import type { QuorumView } from '../cluster/raft/quorum-view.js'
 import type { OngoingReassignment, ReassignmentFilter, ReassignmentRequest, ReassignmentResult } from '../cluster/reassignment.js'
 
 export interface ClusterView {
@@ -38,5 +39,11 @@ export interface ClusterView {
   alterPartitionReassignments(reqs: ReassignmentRequest[]): Promise<CommandResult<ReassignmentResult[]>>
   /** The moves in progress (ListPartitionReassignments), from the committed image. */
   listPartitionReassignments(filter: ReassignmentFilter): OngoingReassignment[]
+  /**
+   * The controller quorum as its leader sees it (DescribeQuorum): fed by a metadata log on the
+   * Raft quorum. Absent while the metadata log is one store: DescribeQuorum then answers its one
+   * controller as the only voter (`singleVoterQuorum`).
+   */
+  quorum?(): QuorumView
 }
 

@@ -2,9 +2,12 @@
  * Plain aligned text tables and small formatters for human output (never for --json).
  */
 
-/** Left-aligned columns separated by two spaces; the header row is upper-cased. */
-export function formatTable(headers: string[], rows: Array<Array<string | number>>): string {
-  const cells = [headers.map((h) => h.toUpperCase()), ...rows.map((r) => r.map(String))]
+/**
+ * Left-aligned columns separated by two spaces; the header row is upper-cased, unless
+ * `keepHeaderCase` (a table that shows a Kafka tool's output keeps its headers: `LogEndOffset`).
+ */
+export function formatTable(headers: string[], rows: Array<Array<string | number>>, opts: { keepHeaderCase?: boolean } = {}): string {
+  const cells = [opts.keepHeaderCase ? headers : headers.map((h) => h.toUpperCase()), ...rows.map((r) => r.map(String))]
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
   return cells
     .map((r) =>

@@ -39,6 +39,7 @@ import { randomBytes } from 'node:crypto'
 import type { MetadataRecord } from '../cluster/metadata.js'
 import type { RaftLogEntry, RaftLogStore, RaftSnapshotRecord } from '../cluster/raft/log-store.js'
 import { RaftNode, type RaftNodeOptions } from '../cluster/raft/node.js'
+import type { QuorumView } from '../cluster/raft/quorum-view.js'
 import { seededRng, type Rng } from '../cluster/rng.js'
 import type { Scheduler } from '../cluster/scheduler.js'
 import { SluiceError } from '../common/errors.js'
@@ -72,24 +73,7 @@ export interface QuorumMetadataLogOptions {
   newClusterId?: () => string
 }
 
-/** One voter, as DescribeQuorum (API 55) and `cluster quorum` show it: the leader's view of it. */
-export interface QuorumVoterView {
-  id: number
-  /** Started, and not stopped on its own (a store write failed). */
-  running: boolean
-  /** Its log end: the offset its last fetch in this epoch asked from (the leader's own log end for the leader); -1 when not known. */
-  logEndOffset: number
-  /** When it last fetched from this epoch's leader (ms, the Scheduler's clock; the leader's own is now, as in Kafka); null when it has not. */
-  lastFetchMs: number | null
-}
-
-export interface QuorumView {
-  leaderId: number | null
-  epoch: number
-  /** The leader's high watermark (Raft offsets); -1 without a leader. */
-  highWatermark: number
-  voters: QuorumVoterView[]
-}
+export type { QuorumView, QuorumVoterView } from '../cluster/raft/quorum-view.js'
 
 interface Voter {
   id: number

@@ -4,10 +4,14 @@
  * and observer's log end offset. v1 (KIP-836) adds each replica's last fetch and last caught-up
  * times (-1 when unknown); v2 (KIP-853) adds error messages, replica directory ids and the voters'
  * listeners (`nodes`).
- * Not served yet: a codec schema only; its handler comes with the controller quorum's wiring.
+ * Served by src/broker/handlers/55-describe-quorum.ts; sent by `sluice cluster quorum`.
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
+
+/** The metadata log's topic and partition: the only one a DescribeQuorum may name. */
+export const METADATA_TOPIC = '__cluster_metadata'
+export const METADATA_PARTITION = 0
 
 /** Kafka's common struct ReplicaState: one voter or observer as the leader last saw it. */
 const replicaStateFields = [
