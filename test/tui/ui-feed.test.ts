@@ -11,7 +11,10 @@ import { ClusterFeed, type ClusterView } from '../../src/tui/ui/cluster-feed.js'
 import { GroupsFeed, type GroupSource } from '../../src/tui/ui/groups-feed.js'
 import type { TransactionInfo } from '../../src/client/txn-admin.js'
 import { TxnsFeed } from '../../src/tui/ui/txns-feed.js'
-import type { GroupsState, TxnsState } from '../../src/tui/ui/types.js'
+import { QuorumFeed } from '../../src/tui/ui/quorum-feed.js'
+import type { QuorumDescription } from '../../src/client/quorum.js'
+import { SluiceError } from '../../src/common/errors.js'
+import type { GroupsState, QuorumState, TxnsState } from '../../src/tui/ui/types.js'
 import { EVENTS, snapshotAt } from './ui-fixtures.js'
 
 /** A control socket that answers like the daemon, and records what it was asked. */
@@ -239,6 +242,54 @@ describe('GroupsFeed', () => {
     await feed.refresh()
     expect(state.error).toBe('cannot reach the cluster')
     expect(state.transactions).toHaveLength(3)
+    await feed.stop()
+  })
+
+  it('the quorum: voters with their lag and last fetch; no leader marks it frozen and keeps the last voters; other errors are kept', async () => {
+    const nowMs = Date.now()
+    const answer: QuorumDescription = {
+      clusterId: 'c',
+      leaderId: 2,
+      leaderEpoch: 3,
+      highWatermark: 40,
+      maxFollowerLag: 4,
+      maxFollowerLagTimeMs: 100,
+      currentVoters: [],
+      currentObservers: [],
+      replicas: [
+        { nodeId: 2, logEndOffset: 42, lag: 0, lastFetchTimestamp: nowMs, lastCaughtUpTimestamp: nowMs, status: 'Leader' },
+        { nodeId: 1, logEndOffset: 38, lag: 4, lastFetchTimestamp: nowMs - 60_000, lastCaughtUpTimestamp: -1, status: 'Follower' },
+        { nodeId: 3, logEndOffset: -1, lag: 43, lastFetchTimestamp: -1, lastCaughtUpTimestamp: -1, status: 'Follower' },
+        { nodeId: 9, logEndOffset: 40, lag: 2, lastFetchTimestamp: nowMs, lastCaughtUpTimestamp: nowMs, status: 'Observer' },
+      ],
+    }
+    let fail: Error | null = null
+    const feed = new QuorumFeed(async () => {
+      if (fail) throw fail
+      return answer
+    })
+    let state: QuorumState = feed.current
+    feed.onChange((s) => (state = s))
+    await feed.refresh()
+    expect(state).toMatchObject({ frozen: false, error: null, quorum: { leaderId: 2, epoch: 3, highWatermark: 40, maxFollowerLag: 4 } })
+    expect(state.quorum!.voters.map((v) => [v.id, v.status, v.lag])).toEqual([
+      [2, 'Leader', 0],
+      [1, 'Follower', 4],
+      [3, 'Follower', 43],
+    ])
+    // The last fetch's age is measured at the refresh, after the answer's timestamp was taken.
+    expect(state.quorum!.voters[1]!.fetchedAgoMs).toBeGreaterThanOrEqual(60_000)
+    expect(state.quorum!.voters[2]!.fetchedAgoMs).toBeNull()
+    fail = new SluiceError('QUORUM_NO_MAJORITY', 'the quorum has no leader')
+    await feed.refresh()
+    expect(state).toMatchObject({ frozen: true, error: null })
+    expect(state.quorum!.voters).toHaveLength(3)
+    fail = new Error('cannot reach the cluster')
+    await feed.refresh()
+    expect(state.error).toBe('cannot reach the cluster')
+    fail = null
+    await feed.refresh()
+    expect(state).toMatchObject({ frozen: false, error: null })
     await feed.stop()
   })
 })

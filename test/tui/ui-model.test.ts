@@ -246,14 +246,15 @@ describe('format and layout', () => {
   })
 
   it('fits the frame in the terminal height; 80x24 keeps a few partition rows', () => {
-    const big = layout(40, 3, 10, 5)
-    const small = layout(24, 3, 10, 5)
-    const total = (l: ReturnType<typeof layout>) => 1 + 5 + 2 + l.partitionRows + 2 + l.groupRows + 1 + l.txnRows + 1 + l.eventRows + 1 + 2
+    const big = layout(40, 3, 10, 5, 3)
+    const small = layout(24, 3, 10, 5, 3)
+    const total = (l: ReturnType<typeof layout>) => 1 + 5 + 2 + l.partitionRows + 2 + l.groupRows + 1 + l.txnRows + 1 + l.quorumRows + 1 + l.eventRows + 1 + 2
     expect(total(big)).toBeLessThanOrEqual(39)
     expect(total(small)).toBeLessThanOrEqual(23)
     expect(small.partitionRows).toBeGreaterThanOrEqual(3)
     expect(big.eventRows).toBeGreaterThan(small.eventRows)
     expect([big.txnRows, layout(30, 3, 10, 5).txnRows, small.txnRows, layout(40, 3, 10).txnRows]).toEqual([3, 1, 0, 0])
+    expect([big.quorumRows, layout(30, 3, 10, 5, 5).quorumRows, small.quorumRows, layout(40, 3, 10, 5).quorumRows]).toEqual([3, 3, 0, 0])
   })
 })
 

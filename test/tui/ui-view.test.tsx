@@ -3,7 +3,7 @@ import { render } from 'ink-testing-library'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Dashboard, type DashboardProps } from '../../src/tui/ui/Dashboard.js'
 import { pushSample, type Sample } from '../../src/tui/ui/model.js'
-import type { GroupsState, TxnsState, UiAction } from '../../src/tui/ui/types.js'
+import type { GroupsState, QuorumState, TxnsState, UiAction } from '../../src/tui/ui/types.js'
 import { EVENTS, snapshotAt } from './ui-fixtures.js'
 
 const ESC = '\u001B'
@@ -257,5 +257,38 @@ describe('sluice ui view', () => {
     expect(v.line(f, 'orders-etl')).toMatch(/PrepareCommit\s+open\s+2s of 1m 0s\s+1 partition\b/)
     const none = view({ txns: { transactions: [], error: null, updatedAtMs: 1 } })
     expect(none.line(await none.until((f) => f.includes('Transactions'), 'the pane'), 'Transactions')).toContain('none open')
+  })
+
+  it('the quorum pane: leader, epoch and high watermark in its title, one line per voter; no leader says metadata is frozen', async () => {
+    const quorum: QuorumState = {
+      quorum: {
+        leaderId: 2,
+        epoch: 3,
+        highWatermark: 40,
+        maxFollowerLag: 4,
+        voters: [
+          { id: 2, status: 'Leader', logEndOffset: 42, lag: 0, fetchedAgoMs: 0 },
+          { id: 1, status: 'Follower', logEndOffset: 38, lag: 4, fetchedAgoMs: 1_500 },
+          { id: 3, status: 'Follower', logEndOffset: -1, lag: 43, fetchedAgoMs: null },
+        ],
+      },
+      frozen: false,
+      error: null,
+      updatedAtMs: 1,
+    }
+    const v = view({ quorum })
+    const f = await v.until((f) => f.includes('voter 3'), 'the quorum')
+    expect(v.line(f, 'Quorum')).toContain('leader 2  epoch 3  high watermark 40  max lag 4  3 voters')
+    expect(v.line(f, 'voter 2')).toMatch(/voter 2\s+Leader\s+log end\s+42\s+lag\s+0\s+leader/)
+    expect(v.line(f, 'voter 1')).toMatch(/Follower\s+log end\s+38\s+lag\s+4\s+fetched 1.50 s ago/)
+    expect(v.line(f, 'voter 3')).toMatch(/log end\s+-1\s+lag\s+43\s+no fetch this epoch/)
+    const frozen = view({ quorum: { ...quorum, frozen: true } })
+    const ff = await frozen.until((f) => f.includes('METADATA FROZEN'), 'the frozen quorum')
+    expect(frozen.line(ff, 'Quorum')).toContain('METADATA FROZEN: no majority')
+    expect(frozen.line(ff, 'voter 1')).toContain('lag      4')
+    const small = view({ quorum, width: 80, height: 24, ...history(true).props })
+    const fs = await small.until((f) => f.includes('orders-0'), 'the partitions')
+    expect(fs.split('\n').length).toBeLessThanOrEqual(23)
+    expect(small.line(fs, 'Quorum')).toContain('leader 2')
   })
 })

@@ -1,5 +1,6 @@
 /**
- * The whole `sluice ui` view: header, brokers, partitions, groups, open transactions, event log, footer; and the
+ * The whole `sluice ui` view: header, brokers, partitions, groups, open transactions, the controller
+ * quorum, event log, footer; and the
  * keys. It takes the cluster's data as props and an injected `runAction`, so tests drive it with
  * fixtures and a fake; the hooks that feed it live in App.tsx.
  */
@@ -28,8 +29,9 @@ import { EventLog } from './components/EventLog.js'
 import { Footer } from './components/Footer.js'
 import { GroupsPane } from './components/GroupsPane.js'
 import { TxnsPane } from './components/TxnsPane.js'
+import { QuorumPane } from './components/QuorumPane.js'
 import { partitionColumns, PartitionsPane, type PartitionLine } from './components/PartitionsPane.js'
-import type { ClusterSnapshot, ConnectionState, GroupsState, RunAction, TxnsState, UiEvent } from './types.js'
+import type { ClusterSnapshot, ConnectionState, GroupsState, QuorumState, RunAction, TxnsState, UiEvent } from './types.js'
 
 export interface DashboardProps {
   snapshot: ClusterSnapshot | undefined
@@ -38,6 +40,8 @@ export interface DashboardProps {
   groups: GroupsState
   /** Open transactions (none before the first answer). */
   txns?: TxnsState
+  /** The controller quorum (loading before the first answer). */
+  quorum?: QuorumState
   connection: ConnectionState
   /** Shown in the header (which home's daemon this is). */
   home?: string
@@ -49,6 +53,7 @@ export interface DashboardProps {
 }
 
 const NO_TXNS: TxnsState = { transactions: [], error: null, updatedAtMs: null }
+const NO_QUORUM: QuorumState = { quorum: null, frozen: false, error: null, updatedAtMs: null }
 
 export function Dashboard(props: DashboardProps): React.JSX.Element {
   const { snapshot, history, events, groups, connection, runAction, onExit } = props
@@ -83,7 +88,8 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
   const { brokers, rows, broker: selBroker, row: selRow } = resolveSelection(ui.current, data.current)
 
   const txns = props.txns ?? NO_TXNS
-  const lay = layout(height, brokers.length, groups.groups.length, txns.transactions.length)
+  const quorum = props.quorum ?? NO_QUORUM
+  const lay = layout(height, brokers.length, groups.groups.length, txns.transactions.length, quorum.quorum?.voters.length ?? 0)
   const brokerRows: BrokerRow[] = brokers.map((b) => ({ broker: b, requestsPerSec: currentRate(history, requestsCounter(b.id)) }))
 
   // Only the rows on screen get rates and sparklines computed.
@@ -136,6 +142,7 @@ export function Dashboard(props: DashboardProps): React.JSX.Element {
       )}
       <GroupsPane groups={groups} rows={lay.groupRows} width={width} />
       <TxnsPane txns={txns} rows={lay.txnRows} width={width} />
+      <QuorumPane quorum={quorum} rows={lay.quorumRows} width={width} />
       <EventLog events={shownEvents.events} hidden={shownEvents.hidden} rows={lay.eventRows + spareRows} lastFailover={lastFailover(snapshot, events)} width={width} />
       <Footer confirm={pending === null ? null : confirmText(pending)} status={status} width={width} />
     </Box>

@@ -7,13 +7,14 @@ import type { ClusterTarget } from '../../client/kafka.js'
 import { App } from './App.js'
 import { ClusterFeed } from './cluster-feed.js'
 import { GroupsFeed, kafkaGroupSource } from './groups-feed.js'
+import { kafkaQuorumSource, QuorumFeed } from './quorum-feed.js'
 import { kafkaTxnSource, TxnsFeed } from './txns-feed.js'
 
 export interface RunUiOptions {
   /** Shown in the header. */
   home: string
   socketPath: string
-  /** The local daemon's brokers, for the groups and transactions (through Kafka). */
+  /** The local daemon's brokers, for the groups, transactions and quorum (through Kafka). */
   target: ClusterTarget
 }
 
@@ -24,6 +25,7 @@ export async function runUi(opts: RunUiOptions): Promise<number> {
   const cluster = new ClusterFeed({ socketPath: opts.socketPath })
   const groups = new GroupsFeed(() => kafkaGroupSource(opts.target))
   const txns = new TxnsFeed(kafkaTxnSource(opts.target))
+  const quorum = new QuorumFeed(kafkaQuorumSource(opts.target))
   let exitCode = 0
   let done!: () => void
   const finished = new Promise<void>((resolve) => (done = resolve))
@@ -37,7 +39,7 @@ export async function runUi(opts: RunUiOptions): Promise<number> {
   process.on('SIGINT', onSigint)
   process.on('SIGTERM', onSigterm)
   process.stdout.write(ENTER_ALT_SCREEN)
-  const ink = render(<App cluster={cluster} groups={groups} txns={txns} home={opts.home} onExit={onExit} />, {
+  const ink = render(<App cluster={cluster} groups={groups} txns={txns} quorum={quorum} home={opts.home} onExit={onExit} />, {
     exitOnCtrlC: false,
     // Snapshots come every 500 ms and events in bursts: 10 frames a second is plenty.
     maxFps: 10,
@@ -51,7 +53,7 @@ export async function runUi(opts: RunUiOptions): Promise<number> {
     process.off('SIGINT', onSigint)
     process.off('SIGTERM', onSigterm)
     cluster.stop()
-    await Promise.all([groups.stop(), txns.stop()])
+    await Promise.all([groups.stop(), txns.stop(), quorum.stop()])
   }
   return exitCode
 }

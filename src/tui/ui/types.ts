@@ -86,3 +86,34 @@ export type UiAction =
 
 /** Runs an action; resolves with a one-line result for the footer, rejects with the error. */
 export type RunAction = (action: UiAction) => Promise<string>
+
+/** A voter as the quorum pane shows it. */
+export interface QuorumRow {
+  id: number
+  status: 'Leader' | 'Follower'
+  logEndOffset: number
+  /** The leader's log end offset minus this voter's. */
+  lag: number
+  /** How long before the refresh it last fetched from the leader; null when unknown. */
+  fetchedAgoMs: number | null
+}
+
+/** The controller quorum as the last DescribeQuorum told it. */
+export interface QuorumSummary {
+  leaderId: number
+  epoch: number
+  highWatermark: number
+  maxFollowerLag: number
+  voters: QuorumRow[]
+}
+
+export interface QuorumState {
+  /** The last answer with a leader (kept, dimmed, while frozen or failing); null before one. */
+  quorum: QuorumSummary | null
+  /** The quorum has no leader (no majority of the controllers up, or an election): metadata changes wait. */
+  frozen: boolean
+  /** The last refresh's error other than no leader. */
+  error: string | null
+  /** Daemon-independent wall clock of the last refresh that got an answer (a leader or none). */
+  updatedAtMs: number | null
+}
