@@ -122,6 +122,9 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
     const txns = await screenUntil((s) => /^\s+ui-open\s+Ongoing\s+open\s+.*2 partitions/.test(row(s, /^\s+ui-open\s/)), 'the open transaction in its pane')
     expect(row(txns, /Transactions/)).toMatch(/1 open/)
     expect(txns).toMatch(/transaction ui-done committed/)
+    // The quorum pane: a daemon whose metadata log is one store has its controller as the one voter.
+    const quorum = await screenUntil((s) => /Quorum\s+leader \d+\s+epoch 1\s+high watermark \d+/.test(row(s, /^\s*Quorum\s/)), 'the quorum pane')
+    expect(row(quorum, /^\s+voter \d/)).toMatch(/Leader\s+log end\s+\d+\s+lag\s+0\s+leader/)
 
     // The first broker is selected at start; walk down to the leader.
     for (let i = 0; i < brokers.findIndex((b) => b.id === leader); i++) await keys('Down')

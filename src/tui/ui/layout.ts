@@ -17,7 +17,8 @@ export interface Layout {
 export function layout(height: number, brokers: number, groups: number, txns = 0, voters = 0): Layout {
   const rows = Math.max(12, height - 1)
   const tall = rows >= 34
-  const eventRows = tall ? 8 : rows >= 28 ? 5 : 3
+  // 80x24 gives the event log 2 rows: the quorum pane's title line took the third.
+  const eventRows = tall ? 8 : rows >= 28 ? 5 : 2
   const groupRows = Math.max(1, Math.min(groups, tall ? 4 : 2))
   // On a short terminal the transactions pane is its title (how many open, how many hung).
   const txnRows = Math.min(txns, tall ? 3 : rows >= 28 ? 1 : 0)
