@@ -75,6 +75,16 @@ export interface QuorumMetadataLogOptions {
 
 export type { QuorumView, QuorumVoterView } from '../cluster/raft/quorum-view.js'
 
+/** A replica's last fetch from a leader, and when it last had all the leader had (KIP-836). */
+interface Fetched {
+  epoch: number
+  offset: number
+  atMs: number
+  /** The leader's log end at that fetch. */
+  leaderEndOffset: number
+  caughtUpMs: number | null
+}
+
 interface Voter {
   id: number
   node: RaftNode | null
@@ -82,7 +92,7 @@ interface Voter {
   /** A stop or crash still closing the store: the next start waits for it. */
   closing: Promise<void>
   /** The last fetch each replica made to this voter while it led, in the epoch it led. */
-  fetches: Map<number, { epoch: number; offset: number; atMs: number }>
+  fetches: Map<number, Fetched>
 }
 
 interface EntryValue {
@@ -187,7 +197,14 @@ export class QuorumMetadataLog implements MetadataPersistence {
     v.fetches.clear()
     this.o.transport.attach(id, (msg) => {
       if (msg.type === 'Fetch' && node.state.role === 'leader') {
-        v.fetches.set(msg.from, { epoch: node.state.epoch, offset: msg.fetchOffset, atMs: this.o.scheduler.nowMs() })
+        const epoch = node.state.epoch
+        const atMs = this.o.scheduler.nowMs()
+        const last = v.fetches.get(msg.from)
+        const prev = last?.epoch === epoch ? last : undefined
+        // As Kafka's leader keeps it: a fetch from the leader's log end is caught up now; one from
+        // at least the log end the leader had at the previous fetch was caught up at that fetch.
+        const caughtUpMs = msg.fetchOffset >= node.logEndOffset ? atMs : prev && msg.fetchOffset >= prev.leaderEndOffset ? prev.atMs : (prev?.caughtUpMs ?? null)
+        v.fetches.set(msg.from, { epoch, offset: msg.fetchOffset, atMs, leaderEndOffset: node.logEndOffset, caughtUpMs })
       }
       node.receive(msg)
     })
@@ -239,6 +256,7 @@ export class QuorumMetadataLog implements MetadataPersistence {
           running: this.live(v) !== null,
           logEndOffset: v === lv ? leader!.logEndOffset : (current?.offset ?? -1),
           lastFetchMs: v === lv ? this.o.scheduler.nowMs() : (current?.atMs ?? null),
+          lastCaughtUpMs: v === lv ? this.o.scheduler.nowMs() : (current?.caughtUpMs ?? null),
         }
       }),
     }

@@ -44,8 +44,8 @@ const threeVoters: QuorumView = {
   highWatermark: 40,
   voters: [
     { id: 1, running: true, logEndOffset: 38, lastFetchMs: NOW_MS - 30, lastCaughtUpMs: NOW_MS - 500 },
-    { id: 2, running: true, logEndOffset: 42, lastFetchMs: NOW_MS },
-    { id: 7, running: false, logEndOffset: -1, lastFetchMs: null },
+    { id: 2, running: true, logEndOffset: 42, lastFetchMs: NOW_MS, lastCaughtUpMs: NOW_MS },
+    { id: 7, running: false, logEndOffset: -1, lastFetchMs: null, lastCaughtUpMs: null },
   ],
 }
 

@@ -128,6 +128,9 @@ describe('daemon/quorum-metadata-log', () => {
       expect(v.running).toBe(true)
       expect(v.logEndOffset).toBe(view.highWatermark)
       expect(v.lastFetchMs).not.toBeNull()
+      // Caught up (KIP-836): at or before its last fetch, never after.
+      expect(v.lastCaughtUpMs).not.toBeNull()
+      expect(v.lastCaughtUpMs!).toBeLessThanOrEqual(v.lastFetchMs!)
     }
 
     // Every voter crashes at once: what they hold durable gives the same records back.

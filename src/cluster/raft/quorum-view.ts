@@ -16,10 +16,10 @@ export interface QuorumVoterView {
   lastFetchMs: number | null
   /**
    * When it last had everything the leader had (KIP-836's last caught-up time: a fetch from at or
-   * past the leader's log end then); null when it has not in this epoch. Absent: not tracked, and
-   * DescribeQuorum answers -1 for it (the leader's own is now, as in Kafka).
+   * past the leader's log end then); null when it has not in this epoch (the leader's own is now,
+   * as in Kafka).
    */
-  lastCaughtUpMs?: number | null
+  lastCaughtUpMs: number | null
 }
 
 export interface QuorumView {
