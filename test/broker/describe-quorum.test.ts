@@ -17,7 +17,12 @@ import { decode, encode } from '../../src/protocol/codec.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { DescribeQuorumResponse, METADATA_TOPIC } from '../../src/protocol/messages/55-describe-quorum.js'
 import { ZERO_UUID } from '../../src/protocol/primitives.js'
+import { MemoryRaftLogStore } from '../../src/cluster/raft/log-store.js'
+import { seededRng } from '../../src/cluster/rng.js'
+import { QuorumMetadataLog } from '../../src/daemon/quorum-metadata-log.js'
+import { InProcessTransport } from '../../src/daemon/quorum-transport.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
+import { drainMicrotasks, VirtualScheduler } from '../sim/scheduler.js'
 import { RawClient } from '../support/raw-client.js'
 
 const NOW_MS = 1_800_000_000_000
@@ -31,8 +36,8 @@ function imageWithBrokers(): MetadataImage {
 }
 
 /** The handler's answer at `version`, as a client decodes it off the wire. */
-function ask(version: number, cluster: Partial<ClusterView>, request: unknown = askMetadataLog) {
-  const broker = { cluster: { clusterId: 'c', controllerId: 1, image: new MetadataImage(), ...cluster }, scheduler: { nowMs: () => NOW_MS } } as unknown as Broker
+function ask(version: number, cluster: Partial<ClusterView>, request: unknown = askMetadataLog, nowMs = () => NOW_MS) {
+  const broker = { cluster: { clusterId: 'c', controllerId: 1, image: new MetadataImage(), ...cluster }, scheduler: { nowMs } } as unknown as Broker
   const ctx: RequestContext = { broker, apiVersion: version, correlationId: 1, clientId: 'test', clientHost: '127.0.0.1' }
   const answer = handlerFor(ApiKey.DescribeQuorum)!.handle(ctx, request)
   return decode(DescribeQuorumResponse, version, encode(DescribeQuorumResponse, version, answer as never))
@@ -111,6 +116,61 @@ describe('broker/DescribeQuorum', () => {
     expect(p.currentVoters).toEqual([{ replicaId: 3, replicaDirectoryId: ZERO_UUID, logEndOffset: image.offset + 1, lastFetchTimestamp: NOW_MS, lastCaughtUpTimestamp: NOW_MS }])
     // No live controller: no leader.
     expect(ask(2, { image, controllerId: -1 }).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+  })
+})
+
+describe('broker/DescribeQuorum on a QuorumMetadataLog', () => {
+  /** Runs virtual time until `p` settles (or `limitMs` passes). */
+  async function run<T>(sched: VirtualScheduler, p: Promise<T>, limitMs = 60_000): Promise<T> {
+    let settled = false
+    p.then(
+      () => (settled = true),
+      () => (settled = true),
+    )
+    const until = sched.nowMs() + limitMs
+    await drainMicrotasks()
+    while (!settled) {
+      const fn = sched.popDue(until)
+      if (!fn) break
+      fn()
+      await drainMicrotasks()
+    }
+    return p
+  }
+
+  it("answers the quorum's own view: three voters caught up behind the leader; a majority crashed: no leader", async () => {
+    const sched = new VirtualScheduler()
+    const stores = new Map([1, 2, 3].map((id) => [id, new MemoryRaftLogStore()]))
+    const q = new QuorumMetadataLog({
+      voterIds: [1, 2, 3],
+      storeOf: (id) => stores.get(id)!,
+      transport: new InProcessTransport(sched, () => 1),
+      scheduler: sched,
+      rng: seededRng(5),
+      raft: { electionTimeoutMs: 100, fetchTimeoutMs: 200, electionBackoffMaxMs: 100, requestTimeoutMs: 200, fetchIntervalMs: 10 },
+      newClusterId: () => 'quorum-test',
+    })
+    await run(sched, q.open())
+    await run(sched, q.clusterId())
+    await run(sched, q.append([{ type: 'fenceBroker', brokerId: 1, brokerEpoch: 1 }], 1))
+    await run(sched, new Promise<void>((resolve) => sched.setTimer(resolve, 100)))
+    const cluster = { image: imageWithBrokers(), quorum: () => q.describe() }
+    const now = () => sched.nowMs()
+    const p = ask(2, cluster, askMetadataLog, now).topics[0]!.partitions[0]!
+    const leaderId = q.describe().leaderId!
+    expect(p).toMatchObject({ errorCode: ErrorCode.NONE, leaderId, highWatermark: 3 })
+    expect(p.currentVoters.map((v) => [v.replicaId, v.logEndOffset])).toEqual([1, 2, 3].map((id) => [id, 3]))
+    for (const v of p.currentVoters) {
+      expect(v.lastFetchTimestamp).toBeGreaterThan(0)
+      expect(v.lastCaughtUpTimestamp).toBeGreaterThan(0)
+      expect(v.lastCaughtUpTimestamp).toBeLessThanOrEqual(v.lastFetchTimestamp)
+    }
+    // The leader and a follower crash: the voter left wins no election alone.
+    q.crashVoter(leaderId)
+    q.crashVoter([1, 2, 3].find((id) => id !== leaderId)!)
+    await run(sched, new Promise<void>((resolve) => sched.setTimer(resolve, 1_000)))
+    expect(ask(2, cluster, askMetadataLog, now).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    await run(sched, q.close())
   })
 })
 
