@@ -7,13 +7,13 @@
  *
  * One `append` is one Raft entry: its value is the records and their timestamp, JSON-encoded
  * (`{t, r}`; the cluster id, once, as `{t, r: [], c}`). It is proposed on the current leader and
- * resolves once committed. An entry lost with its leader (the next leader committed another entry,
+ * resolves once committed (and told to the commit stream). An entry lost with its leader (the next leader committed another entry,
  * or a LeaderChange, at its offset) is proposed again; there is no leader while an election runs,
  * so an append waits, and fails with QUORUM_NO_MAJORITY after `appendTimeoutMs`. A failed append
  * may still commit later, once a majority is back (when the leader that appended it, or a voter
- * it reached, leads then): its records then count in the metadata offsets as any other. So a
- * caller that applies records only when its append succeeded can miss some: the daemon's wiring
- * onto the quorum has to apply what the log commits instead.
+ * it reached, leads then): its records then count in the metadata offsets as any other. So the
+ * controller applies what the commit stream (`onCommit`) tells, fed by `applyCommitted` and
+ * `applySnapshot`, and after a failed append waits for `settled()` before its next command.
  *
  * Metadata offsets count metadata records only, in commit order: the first record of the first
  * committed entry is 0, and an entry's records take the next offsets one by one. Raft's offsets
@@ -43,7 +43,7 @@ import { seededRng, type Rng } from '../cluster/rng.js'
 import type { Scheduler } from '../cluster/scheduler.js'
 import { SluiceError } from '../common/errors.js'
 import { LevelRaftLogStore } from '../storage/raft-log-store.js'
-import type { MetadataPersistence, StoredRecord } from './metadata-log.js'
+import type { CommitListener, MetadataPersistence, StoredRecord } from './metadata-log.js'
 import type { QuorumTransport } from './quorum-transport.js'
 
 /** Each voter's store in the daemon: a LevelDB in <home>/controllers/<id>. */
@@ -132,6 +132,9 @@ export class QuorumMetadataLog implements MetadataPersistence {
   private nextRaftOffset = 0
   private readonly proposals = new Set<Proposal>()
   private wakeups: (() => void)[] = []
+  private listener: CommitListener = () => undefined
+  /** Whether open() returned: the records committed before it are its answer, not the stream's. */
+  private opened = false
   private readonly appendTimeoutMs: number
   private readonly pollMs: number
 
@@ -151,7 +154,21 @@ export class QuorumMetadataLog implements MetadataPersistence {
     await Promise.all(this.voters.map((v) => this.startVoter(v.id)))
     const deadlineMs = this.o.scheduler.nowMs() + this.appendTimeoutMs
     while (!this.leaderCommittedItsEpoch()) await this.waitUntil(deadlineMs, 'open the metadata log')
+    this.opened = true
     return [...this.records]
+  }
+
+  onCommit(listener: CommitListener): void {
+    this.listener = listener
+  }
+
+  async settled(sinceMs: number): Promise<void> {
+    const deadlineMs = sinceMs + this.appendTimeoutMs
+    for (;;) {
+      const leader = this.leader()
+      if (leader && this.leaderCommittedItsEpoch() && leader.highWatermark === leader.logEndOffset) return
+      await this.waitUntil(deadlineMs, 'commit a metadata change')
+    }
   }
 
   async clusterId(): Promise<string> {
@@ -310,7 +327,9 @@ export class QuorumMetadataLog implements MetadataPersistence {
       if (e.offset < this.nextRaftOffset) continue
       const value = decode<EntryValue>(e.value)
       const first = this.nextMetadataOffset()
-      value.r.forEach((record, i) => this.records.push({ offset: first + i, timestampMs: value.t, record }))
+      const stored = value.r.map((record, i) => ({ offset: first + i, timestampMs: value.t, record }))
+      this.records.push(...stored)
+      if (this.opened && stored.length > 0) this.listener(stored)
       if (value.c !== undefined) this.cluster ??= value.c
       this.nextRaftOffset = e.offset + 1
       for (const p of this.proposals) {
@@ -326,7 +345,10 @@ export class QuorumMetadataLog implements MetadataPersistence {
   private applySnapshot(snapshot: RaftSnapshotRecord): void {
     if (snapshot.offset <= this.nextRaftOffset) return
     const value = decode<SnapshotValue>(snapshot.data)
+    const told = this.nextMetadataOffset()
     this.records = value.records
+    const fresh = value.records.filter((r) => r.offset >= told)
+    if (this.opened && fresh.length > 0) this.listener(fresh)
     this.cluster ??= value.c
     this.nextRaftOffset = snapshot.offset
   }
