@@ -152,10 +152,24 @@ export class QuorumMetadataLog implements MetadataPersistence {
    */
   async open(): Promise<StoredRecord[]> {
     await Promise.all(this.voters.map((v) => this.startVoter(v.id)))
+    this.campaignFirst()
     const deadlineMs = this.o.scheduler.nowMs() + this.appendTimeoutMs
     while (!this.leaderCommittedItsEpoch()) await this.waitUntil(deadlineMs, 'open the metadata log')
     this.opened = true
     return [...this.records]
+  }
+
+  /**
+   * Every voter started together in this process: rather than all of them waiting out an election
+   * timeout (1-2 s), the last known leader (the one the highest epoch names), else the lowest id,
+   * campaigns at once. Its pre-vote fails if its log is behind a majority's; the timeouts elect then.
+   */
+  private campaignFirst(): void {
+    if (this.leader()) return
+    let last: { epoch: number; leaderId: number | null } = { epoch: -1, leaderId: null }
+    for (const v of this.voters) if (v.node && v.node.state.epoch > last.epoch) last = v.node.state
+    const first = this.voters.find((v) => v.id === last.leaderId && v.node) ?? [...this.voters].sort((a, b) => a.id - b.id).find((v) => v.node)
+    first?.node?.campaign()
   }
 
   onCommit(listener: CommitListener): void {

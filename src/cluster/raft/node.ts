@@ -146,6 +146,17 @@ export class RaftNode {
     return true
   }
 
+  /**
+   * Campaigns now rather than when an election timeout fires (a pre-vote first, so voters that
+   * hear from a live leader refuse it and nothing is disrupted). For voters that start together:
+   * one of them starts the first election at once instead of every one waiting out a timeout.
+   */
+  campaign(): void {
+    const role = this.s.role
+    if (this.stopped || !this.isVoter || role === 'leader' || role === 'candidate' || role === 'prospective') return
+    this.become(q.prospective(this.s))
+  }
+
   /** A leader's graceful step down: voters are told, so that one of them campaigns at once. */
   resign(): void {
     if (this.s.role !== 'leader' || !this.leaderState) return
