@@ -18,7 +18,7 @@ import { runFor, runUntilSettled } from '../helpers/virtual-time.js'
 import { VirtualScheduler } from '../sim/scheduler.js'
 
 const VOTERS = [1, 2, 3]
-const TIMINGS = { electionTimeoutMs: 100, fetchTimeoutMs: 200, electionBackoffMaxMs: 100, requestTimeoutMs: 200, fetchIntervalMs: 10 }
+const TIMINGS = { electionTimeoutMs: 100, fetchTimeoutMs: 200, electionBackoffMaxMs: 100, requestTimeoutMs: 200, fetchIntervalMs: 10, fetchMaxWaitMs: 50 }
 const APPEND_TIMEOUT_MS = 1000
 
 async function world() {

@@ -21,7 +21,7 @@ import { runFor, runUntilSettled } from '../helpers/virtual-time.js'
 
 const VOTERS = [1, 2, 3]
 const SEEDS = Number(process.env.QUORUM_LOG_SEEDS ?? 8)
-const TIMINGS = { electionTimeoutMs: 100, fetchTimeoutMs: 200, electionBackoffMaxMs: 100, requestTimeoutMs: 200, fetchIntervalMs: 10 }
+const TIMINGS = { electionTimeoutMs: 100, fetchTimeoutMs: 200, electionBackoffMaxMs: 100, requestTimeoutMs: 200, fetchIntervalMs: 10, fetchMaxWaitMs: 50 }
 
 const fenced = (brokerId: number): MetadataRecord => ({ type: 'fenceBroker', brokerId, brokerEpoch: 1 })
 
