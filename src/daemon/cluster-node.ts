@@ -7,7 +7,8 @@
  * - each broker's store (LevelDB, or memory with seeded write delays);
  * - the broker link (direct calls through the fault injector, or the simulated network) and the
  *   channel from brokers to the controller (a direct call, or a network hop that can be cut);
- * - metadata persistence (the metadata log file, or an in-memory log with a seeded delay).
+ * - metadata persistence (the controller quorum's log, or an in-memory log with a seeded delay);
+ *   the controller applies what it commits (controller-driver.ts), not what it asked to append.
  *
  * Broker lifecycle: `addBroker` makes a broker process (not started), `start` starts it (a first
  * start, or a restart of a crashed one), `crash` stops it at once (the controller notices at

@@ -1,6 +1,8 @@
 /**
- * The controller's metadata log on disk: an append-only sequence of metadata records in its own
- * LevelDB (<home>/metadata), replayed at start. `sluice cluster events` will read it.
+ * The controller's metadata log before the quorum: an append-only sequence of metadata records in
+ * its own LevelDB (<home>/metadata). The daemon now keeps its metadata on the controller quorum
+ * (quorum-metadata-log.ts) and reads this log only to import a home made before it
+ * (metadata-import.ts). MetadataPersistence, what the controller needs of any metadata log, is here.
  */
 import { randomBytes } from 'node:crypto'
 import { ClassicLevel } from 'classic-level'
