@@ -1,8 +1,8 @@
 /**
  * The daemon's cluster: the cluster node (daemon/cluster-node.ts) built with real parts (real
  * time, a controller seed drawn here, a LevelDB store per broker, the metadata log on the
- * controller quorum, direct links through the fault injector), with what only the daemon has around it: a Kafka listener
- * per broker, log dir health, faults, failover measures and runtime events, and brokers added,
+ * controller quorum, direct links through the fault injector), with what only the daemon has
+ * around it: a Kafka listener per broker, log dir health, faults, failover measures and runtime events, and brokers added,
  * removed and rebalanced (broker-membership.ts). This is the I/O edge: real time, real
  * randomness, real files and sockets.
  *
@@ -164,7 +164,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   const transport = new InProcessTransport(realScheduler)
   const quorum = await openQuorum(opts, transport)
   const runtime = new DaemonCluster(opts, ports, faults, listeners, quorum, transport)
-  const node = await ClusterNode.open(
+  const node: ClusterNode = await ClusterNode.open(
     {
       scheduler: realScheduler,
       metadata: quorum,
@@ -194,7 +194,11 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       onCommitted: (_records, events) => runtime.committed(events),
       onControllerTick: (nowMs) => runtime.failovers.tick(nowMs),
     },
-  )
+  ).catch(async (error: unknown) => {
+    // The node never took the quorum over: its voters would hold their stores open.
+    await quorum.close().catch(() => undefined)
+    throw error
+  })
   await runtime.start(node)
   return runtime
 }
