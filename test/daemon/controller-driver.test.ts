@@ -24,10 +24,11 @@ const APPEND_TIMEOUT_MS = 1000
 async function world() {
   const sched = new VirtualScheduler()
   const stores = new Map(VOTERS.map((id) => [id, new MemoryRaftLogStore()]))
+  const transport = new InProcessTransport(sched, () => 1)
   const log = new QuorumMetadataLog({
     voterIds: VOTERS,
     storeOf: (id) => stores.get(id)!,
-    transport: new InProcessTransport(sched, () => 1),
+    transport,
     scheduler: sched,
     rng: seededRng(7),
     raft: TIMINGS,
@@ -40,7 +41,7 @@ async function world() {
   const run = <T>(p: Promise<T>): Promise<T> => runUntilSettled(sched, p)
   driver.replay(await run(log.open()))
   for (const id of VOTERS) await run(driver.submit(() => controller.registerBroker(id, 'localhost', 9000 + id, sched.nowMs())))
-  return { sched, log, controller, driver, events, run }
+  return { sched, log, transport, controller, driver, events, run }
 }
 
 const create = (controller: Controller) => (): CommandResult<unknown> => controller.createTopic({ name: 'orders', numPartitions: 1, replicationFactor: 1 })
@@ -69,6 +70,19 @@ describe('daemon/controller-driver on the quorum', () => {
 
     await runFor(sched, 500)
     expect(events.filter((e) => e.type === 'topic.created')).toHaveLength(1)
+    await run(log.close())
+  })
+
+  it('a leader cut off the transport (its broker paused) is replaced, and commands go on through the new one', async () => {
+    const { log, transport, controller, driver, run } = await world()
+    const leader = log.describe().leaderId!
+    transport.isolate(leader, true)
+    expect((await run(driver.submit(create(controller)))).errorCode).toBe(ErrorCode.NONE)
+    expect(log.describe().leaderId).not.toBe(leader)
+    // Back: it rejoins as a follower, and commands still commit.
+    transport.isolate(leader, false)
+    await run(driver.submit(() => controller.createTopic({ name: 'later', numPartitions: 1, replicationFactor: 1 })))
+    expect(controller.image.topicsByName.has('later')).toBe(true)
     await run(log.close())
   })
 
