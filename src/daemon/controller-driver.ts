@@ -146,8 +146,14 @@ export class IsrChangeBatcher {
     const controller = this.driver.controller
     this.driver.submit(() => controller.alterIsrs(batch.map((p) => p.req))).then(
       (result) => {
-        // A batch the quorum could not commit: every change in it gets that answer.
-        for (const [i, p] of batch.entries()) p.resolve(result.value ? { ...result.value[i]!, records: [] } : { errorCode: result.errorCode, errorMessage: result.errorMessage, records: [] })
+        if (result.value) for (const [i, p] of batch.entries()) p.resolve({ ...result.value[i]!, records: [] })
+        else {
+          // Not committed in time, yet it may still commit: a failure, not a refusal, so each
+          // leader keeps waiting on its maximal ISR (a refused expansion would let the high
+          // watermark move without a member that a later commit puts in the ISR).
+          const error = new SluiceError('QUORUM_NO_MAJORITY', result.errorMessage ?? 'the controller quorum could not commit the ISR changes')
+          for (const p of batch) p.reject(error)
+        }
         this.schedule()
       },
       (error: unknown) => {

@@ -10,7 +10,7 @@ import type { ClusterEvent } from '../../src/cluster/events.js'
 import { MetadataImage } from '../../src/cluster/metadata.js'
 import { MemoryRaftLogStore } from '../../src/cluster/raft/log-store.js'
 import { seededRng } from '../../src/cluster/rng.js'
-import { ControllerDriver } from '../../src/daemon/controller-driver.js'
+import { ControllerDriver, IsrChangeBatcher } from '../../src/daemon/controller-driver.js'
 import { QuorumMetadataLog } from '../../src/daemon/quorum-metadata-log.js'
 import { InProcessTransport } from '../../src/daemon/quorum-transport.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
@@ -83,6 +83,18 @@ describe('daemon/controller-driver on the quorum', () => {
     transport.isolate(leader, false)
     await run(driver.submit(() => controller.createTopic({ name: 'later', numPartitions: 1, replicationFactor: 1 })))
     expect(controller.image.topicsByName.has('later')).toBe(true)
+    await run(log.close())
+  })
+
+  it('fails, not refuses, ISR changes the quorum could not commit (they may still commit)', async () => {
+    const { sched, log, controller, driver, run } = await world()
+    await run(driver.submit(() => controller.createTopic({ name: 'orders', numPartitions: 1, replicationFactor: 3 })))
+    const topic = controller.image.topicsByName.get('orders')!
+    const p = topic.partitions[0]!
+    for (const id of VOTERS) log.crashVoter(id)
+    const isr = p.isr.filter((id) => id !== p.leader).slice(0, 1).concat(p.leader)
+    const change = new IsrChangeBatcher(driver, sched).submit({ brokerId: p.leader, topicId: topic.topicId, partition: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, isr })
+    await expect(run(change)).rejects.toMatchObject({ code: 'QUORUM_NO_MAJORITY' })
     await run(log.close())
   })
 
