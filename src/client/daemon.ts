@@ -15,6 +15,7 @@ import {
   checkConfig,
   checkShape,
   DEFAULT_HOST,
+  defaultControllers,
   DEFAULT_SHAPE,
   readConfig,
   type DaemonConfig,
@@ -65,6 +66,7 @@ export interface ConfigInput {
   port?: number
   firstBrokerId?: number
   kafkaDefaults?: boolean
+  controllers?: number
   env?: NodeJS.ProcessEnv
 }
 
@@ -95,6 +97,11 @@ export function resolveDaemonConfig(input: ConfigInput): DaemonConfig {
   }
   const kafkaDefaults = input.kafkaDefaults ?? saved.kafkaDefaults
   if (kafkaDefaults !== undefined) config.kafkaDefaults = kafkaDefaults
+  // The voter set is the quorum's identity: a home that has one keeps it.
+  if (saved.controllers !== undefined && input.controllers !== undefined && input.controllers !== saved.controllers) {
+    throw usageError(`this home's controller quorum has ${saved.controllers} voter(s) and cannot change (voter changes are not supported); use a new home for ${input.controllers}`)
+  }
+  config.controllers = input.controllers ?? saved.controllers ?? defaultControllers(config.brokers.length)
   const problem = checkConfig(config)
   if (problem) throw usageError(problem)
   return config
@@ -164,6 +171,7 @@ export interface StartOptions {
   port?: number
   firstBrokerId?: number
   kafkaDefaults?: boolean
+  controllers?: number
   timeoutMs?: number
 }
 
@@ -208,7 +216,7 @@ export async function startDaemon(opts: StartOptions): Promise<StartResult> {
         child = undefined
       }
       if (!child && status?.state !== 'starting' && lockHolder(paths.pidFile) === undefined) {
-        config ??= resolveDaemonConfig({ home: paths.home, brokers: opts.brokers, port: opts.port, firstBrokerId: opts.firstBrokerId, kafkaDefaults: opts.kafkaDefaults })
+        config ??= resolveDaemonConfig({ home: paths.home, brokers: opts.brokers, port: opts.port, firstBrokerId: opts.firstBrokerId, kafkaDefaults: opts.kafkaDefaults, controllers: opts.controllers })
         // The home is private to its user (record data, and a control socket that can stop the daemon).
         const homeNote = secureHome(paths.home)
         if (homeNote) process.stderr.write(`sluice: ${homeNote}\n`)

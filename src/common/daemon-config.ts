@@ -1,6 +1,6 @@
 /**
  * The home's brokers (`<home>/config.json`): which broker ids the daemon runs and the port of
- * each. Written by the daemon once its cluster is up and at every change of its brokers, so that
+ * each, and how many of them are also controller quorum voters (`controllers`: the first N ids). Written by the daemon once its cluster is up and at every change of its brokers, so that
  * later starts, and commands that start the daemon on first use, bring the same brokers back. A
  * new home's brokers come from a shape (how many, the port and id of the first; consecutive after it).
  */
@@ -19,7 +19,24 @@ export interface DaemonConfig {
   brokers: ConfiguredBroker[]
   /** Kafka's defaults instead of sluice's own (`daemon start --kafka-defaults`); saved for the home. */
   kafkaDefaults?: boolean
+  /**
+   * How many controller quorum voters (1, 3 or 5): the first N brokers by id also run a voter
+   * (KRaft's combined mode). Fixed once the home has run: a voter set does not change.
+   */
+  controllers?: number
 }
+
+/** Quorum sizes that tolerate 0, 1 or 2 voters down: an even count adds a voter and no tolerance. */
+export const CONTROLLER_COUNTS: readonly number[] = [1, 3, 5]
+
+/** A home's voter count when none is given: 3 where there are 3 brokers to run them, else 1. */
+export const defaultControllers = (brokers: number): number => (brokers >= 3 ? 3 : 1)
+
+/** The voters' ids: the first `controllers` brokers by id. */
+export const voterIds = (config: Pick<DaemonConfig, 'brokers' | 'controllers'>): number[] =>
+  sortedById(config.brokers)
+    .slice(0, config.controllers ?? defaultControllers(config.brokers.length))
+    .map((b) => b.id)
 
 /** How a new home's brokers are laid out: ids firstBrokerId.., ports port.., one each. */
 export interface ClusterShape {
@@ -71,6 +88,12 @@ export function checkConfig(c: DaemonConfig): string | undefined {
     ids.add(b.id)
     ports.add(b.port)
   }
+  if (c.controllers !== undefined) {
+    if (!CONTROLLER_COUNTS.includes(c.controllers)) return `controllers must be 1, 3 or 5 (got ${c.controllers})`
+    if (c.controllers > c.brokers.length) {
+      return `${c.controllers} controllers need at least ${c.controllers} brokers (each controller runs in a broker; there are ${c.brokers.length})`
+    }
+  }
   return undefined
 }
 
@@ -107,13 +130,14 @@ export function readConfig(file: string): Partial<DaemonConfig> {
   const r = raw as Record<string, unknown>
   if (typeof r.host === 'string') out.host = r.host
   if (typeof r.kafkaDefaults === 'boolean') out.kafkaDefaults = r.kafkaDefaults
+  if (r.controllers !== undefined) out.controllers = Number(r.controllers)
   if (Array.isArray(r.brokers)) {
     out.brokers = sortedById(r.brokers.map((b: unknown) => ({ id: Number((b as ConfiguredBroker)?.id), port: Number((b as ConfiguredBroker)?.port) })))
   } else if (typeof r.brokers === 'number' && typeof r.port === 'number') {
     out.brokers = brokersOfShape({ brokers: r.brokers, port: r.port, firstBrokerId: 1 })
   }
   if (out.brokers) {
-    const problem = checkConfig({ host: out.host ?? DEFAULT_HOST, brokers: out.brokers })
+    const problem = checkConfig({ host: out.host ?? DEFAULT_HOST, brokers: out.brokers, controllers: out.controllers })
     if (problem) throw new SluiceError('BAD_INPUT', `${file}: ${problem}; fix or delete it`)
   }
   return out
@@ -124,6 +148,7 @@ export function writeConfig(file: string, config: DaemonConfig): void {
   const tmp = `${file}.${process.pid}.tmp`
   const saved: DaemonConfig = { host: config.host, brokers: sortedById(config.brokers).map(({ id, port }) => ({ id, port })) }
   if (config.kafkaDefaults) saved.kafkaDefaults = true
+  if (config.controllers !== undefined) saved.controllers = config.controllers
   fs.writeFileSync(tmp, JSON.stringify(saved, null, 2) + '\n', { mode: 0o644 })
   fs.renameSync(tmp, file)
 }

@@ -7,7 +7,8 @@
  * - each broker's store (LevelDB, or memory with seeded write delays);
  * - the broker link (direct calls through the fault injector, or the simulated network) and the
  *   channel from brokers to the controller (a direct call, or a network hop that can be cut);
- * - metadata persistence (the metadata log file, or an in-memory log with a seeded delay).
+ * - metadata persistence (the controller quorum's log, or an in-memory log with a seeded delay);
+ *   the controller applies what it commits (controller-driver.ts), not what it asked to append.
  *
  * Broker lifecycle: `addBroker` makes a broker process (not started), `start` starts it (a first
  * start, or a restart of a crashed one), `crash` stops it at once (the controller notices at
@@ -114,26 +115,30 @@ export class ClusterNode {
   private readonly brokersById = new Map<number, Broker>()
   private readonly processes = new Map<number, BrokerProcess>()
   private readonly cancelTimers: (() => void)[] = []
+  private clusterIdValue = ''
 
   /** Opens the metadata persistence, replays it into the image, and builds the controller. */
   static async open(parts: ClusterNodeParts, opts: ClusterNodeOptions): Promise<ClusterNode> {
-    const stored = await parts.metadata.open()
-    const clusterId = await parts.metadata.clusterId()
-    return new ClusterNode(parts, opts, clusterId, stored.map((s) => s.record))
+    // Built first, so that the driver listens to the commit stream before the log opens.
+    const node = new ClusterNode(parts, opts)
+    node.driver.replay(await parts.metadata.open())
+    node.clusterIdValue = await parts.metadata.clusterId()
+    return node
   }
 
   private constructor(
     private readonly parts: ClusterNodeParts,
     private readonly opts: ClusterNodeOptions,
-    readonly clusterId: string,
-    stored: MetadataRecord[],
   ) {
     this.image = new MetadataImage()
     if (opts.kafkaDefaults) this.image.staticBrokerConfigs = new Map()
     this.controller = new Controller(this.image, parts.controllerRng)
-    this.controller.commit(stored)
     this.driver = new ControllerDriver(this.controller, parts.metadata, parts.scheduler, (records, events) => this.committed(records, events))
     this.isrChanges = new IsrChangeBatcher(this.driver, parts.scheduler)
+  }
+
+  get clusterId(): string {
+    return this.clusterIdValue
   }
 
   get scheduler(): Scheduler {
@@ -153,7 +158,7 @@ export class ClusterNode {
     return [...this.brokersById.keys()].sort((a, b) => a - b)
   }
 
-  /** The controller queue: run against the current image, persist, apply, announce. */
+  /** The controller queue: run against the current image, append; answered once committed and applied. */
   submit<T>(command: () => CommandResult<T>, validateOnly = false): Promise<CommandResult<T>> {
     return this.driver.submit(command, validateOnly)
   }

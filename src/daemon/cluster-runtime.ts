@@ -1,10 +1,16 @@
 /**
  * The daemon's cluster: the cluster node (daemon/cluster-node.ts) built with real parts (real
- * time, a controller seed drawn here, a LevelDB store per broker, the metadata log file, direct
- * links through the fault injector), with what only the daemon has around it: a Kafka listener
- * per broker, log dir health, faults, failover measures and runtime events, and brokers added,
+ * time, a controller seed drawn here, a LevelDB store per broker, the metadata log on the
+ * controller quorum, direct links through the fault injector), with what only the daemon has
+ * around it: a Kafka listener per broker, log dir health, faults, failover measures and runtime events, and brokers added,
  * removed and rebalanced (broker-membership.ts). This is the I/O edge: real time, real
  * randomness, real files and sockets.
+ *
+ * The controller quorum runs in combined mode (KRaft's dev-cluster layout): the first N brokers
+ * by id are also voters, each with its Raft log in <home>/controllers/<id>; a broker's kill
+ * crashes its voter (a clean kill stops it, resigning first), its start starts it, its pause cuts
+ * the voter off the quorum's transport until resume. A home made before the quorum has its old
+ * metadata log imported on the first start (metadata-import.ts).
  *
  * The daemon lifecycle (lock, pid file, control socket, logs) calls startCluster() once and
  * close() on a graceful stop.
@@ -22,7 +28,7 @@ import type { OngoingReassignment, ReassignmentFilter, ReassignmentRequest, Reas
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../common/errors.js'
-import type { ConfiguredBroker } from '../common/daemon-config.js'
+import { voterIds, type ConfiguredBroker } from '../common/daemon-config.js'
 import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, RebalanceMove, RebalanceResult, ReassignmentProgress, StuckReplica } from '../common/control-contract.js'
 import { describeFault } from '../common/fault-text.js'
 import type { Logger } from '../common/logger.js'
@@ -31,7 +37,9 @@ import { check, ClusterNode, directChannel } from './cluster-node.js'
 import { FaultInjector } from './faults.js'
 import { DirectLink } from './links.js'
 import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
-import { MetadataLog } from './metadata-log.js'
+import { importPreQuorumLog, readPreQuorumLog } from './metadata-import.js'
+import { levelRaftStores, QuorumMetadataLog, type RaftTimings } from './quorum-metadata-log.js'
+import { InProcessTransport } from './quorum-transport.js'
 import { realScheduler } from './real-scheduler.js'
 import { reassignmentProgress } from './rebalance.js'
 import { BrokerMembership } from './broker-membership.js'
@@ -55,6 +63,8 @@ export interface ClusterOptions {
   retentionCheckIntervalMs?: number
   /** Read every log once in the background after it opens, looking for corrupt batches (default true). */
   scrubOnOpen?: boolean
+  /** Controller quorum voters: the first N brokers by id (1, 3 or 5); by the broker count when not given. */
+  controllers?: number
 }
 
 export interface ClusterRuntime {
@@ -105,6 +115,45 @@ export interface ClusterRuntime {
 
 const CONTROLLER_TICK_MS = 200
 const HWM_CHECKPOINT_INTERVAL_MS = 5_000
+/**
+ * KRaft's quorum timings, scaled down to one machine: a lost leader is replaced within about a
+ * second; followers long-poll (fetch.max.wait.ms 250, under the request timeout). Measured on
+ * this VM: `sluice daemon start` on a fresh home with 3 voters 0.60-0.65 s wall (the daemon's
+ * own `ready startupMs` 375-434 ms); an idle daemon ~1% of a core (with 5 ms fetch polls: 3.5%).
+ */
+const RAFT_TIMINGS: RaftTimings = { electionTimeoutMs: 300, fetchTimeoutMs: 600, electionBackoffMaxMs: 300, requestTimeoutMs: 600, fetchIntervalMs: 50, fetchMaxWaitMs: 250 }
+/**
+ * How long a metadata change waits for the quorum to commit it before QUORUM_NO_MAJORITY: a few
+ * elections' worth (one takes about a fetch timeout), short enough that a client retrying the
+ * refusal hears of it in seconds.
+ */
+const QUORUM_APPEND_TIMEOUT_MS = 3_000
+
+/** The controller quorum on the home's brokers, with what a pre-quorum home held imported into it. */
+async function openQuorum(opts: ClusterOptions, transport: InProcessTransport): Promise<QuorumMetadataLog> {
+  const old = await readPreQuorumLog(opts.home)
+  const quorum = new QuorumMetadataLog({
+    voterIds: voterIds(opts),
+    storeOf: levelRaftStores(opts.home),
+    transport,
+    scheduler: realScheduler,
+    rng: seededRng(randomBytes(4).readUInt32LE(0)),
+    raft: RAFT_TIMINGS,
+    appendTimeoutMs: QUORUM_APPEND_TIMEOUT_MS,
+    ...(old?.clusterId ? { newClusterId: () => old.clusterId! } : {}),
+  })
+  if (old) {
+    try {
+      await quorum.open()
+      const imported = await importPreQuorumLog(old, quorum)
+      opts.log.info('imported the pre-quorum metadata log', { records: imported, renamedTo: `${old.dir}.imported` })
+    } catch (error) {
+      await quorum.close().catch(() => undefined)
+      throw error
+    }
+  }
+  return quorum
+}
 
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
   const { log } = opts
@@ -112,11 +161,13 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   const ports = new Map(opts.brokers.map((b) => [b.id, b.port]))
   const faults = new FaultInjector(() => [...ports.keys()])
   const listeners = new Map<number, KafkaListener>()
-  const runtime = new DaemonCluster(opts, ports, faults, listeners)
-  const node = await ClusterNode.open(
+  const transport = new InProcessTransport(realScheduler)
+  const quorum = await openQuorum(opts, transport)
+  const runtime = new DaemonCluster(opts, ports, faults, listeners, quorum, transport)
+  const node: ClusterNode = await ClusterNode.open(
     {
       scheduler: realScheduler,
-      metadata: new MetadataLog(path.join(opts.home, 'metadata')),
+      metadata: quorum,
       controllerRng: seededRng(randomBytes(4).readUInt32LE(0)),
       // Fetch session ids unlike the last run's: a client that kept one across a daemon restart
       // must not land in another client's new session.
@@ -143,7 +194,11 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       onCommitted: (_records, events) => runtime.committed(events),
       onControllerTick: (nowMs) => runtime.failovers.tick(nowMs),
     },
-  )
+  ).catch(async (error: unknown) => {
+    // The node never took the quorum over: its voters would hold their stores open.
+    await quorum.close().catch(() => undefined)
+    throw error
+  })
   await runtime.start(node)
   return runtime
 }
@@ -161,6 +216,7 @@ class DaemonCluster implements ClusterRuntime {
   /** Not while the brokers start: the elections of a restart are no failover anyone lived through. */
   private ready = false
   private membersValue: BrokerMembership | null = null
+  private readonly voters: number[]
 
   constructor(
     private readonly opts: ClusterOptions,
@@ -168,8 +224,11 @@ class DaemonCluster implements ClusterRuntime {
     private readonly ports: Map<number, number>,
     readonly faults: FaultInjector,
     private readonly listeners: Map<number, KafkaListener>,
+    readonly quorum: QuorumMetadataLog,
+    private readonly transport: InProcessTransport,
   ) {
     this.bootstrap = `${opts.host}:${opts.brokers[0]!.port}`
+    this.voters = voterIds(opts)
     this.runtime = new RuntimeEvents((e) => opts.onEvents?.([e]))
     this.failovers = new FailoverTracker({
       emit: (m) => {
@@ -274,8 +333,13 @@ class DaemonCluster implements ClusterRuntime {
     }
   }
 
+  /** The active controller is the quorum's leader (Metadata's controllerId stays a live broker: cluster-node.ts). */
   status(): ClusterStatus {
-    return statusOf(this.node, this.listeners)
+    return { ...statusOf(this.node, this.listeners), controllerId: this.quorum.describe().leaderId ?? -1 }
+  }
+
+  private isVoter(brokerId: number): boolean {
+    return this.voters.includes(brokerId)
   }
 
   partitions(): PartitionSnapshot[] {
@@ -309,6 +373,10 @@ class DaemonCluster implements ClusterRuntime {
     for (const p of node.ledBy(brokerId)) this.failovers.leaderLost(p.topic, p.partition, brokerId, nowMs)
     await this.listeners.get(brokerId)!.close()
     node.crash(brokerId)
+    if (this.isVoter(brokerId)) {
+      if (killOpts.clean) await this.quorum.stopVoter(brokerId)
+      else this.quorum.crashVoter(brokerId)
+    }
     this.opts.log.info(killOpts.clean ? 'broker shut down' : 'broker killed', { broker: brokerId })
     const led = killOpts.clean ? '' : this.ledSummary(brokerId)
     this.event('broker.killed', { broker: brokerId, clean: killOpts.clean === true }, killOpts.clean ? `broker ${brokerId} shut down (controlled)` : `broker ${brokerId} killed${led}`)
@@ -323,6 +391,8 @@ class DaemonCluster implements ClusterRuntime {
     if (broker.logDirOffline) {
       throw new SluiceError('CONFLICT', `broker ${brokerId}'s log dir is offline (${broker.logDirOffline.reason}); it starts by itself once writes work again`)
     }
+    // The voter first: the broker's registration may need it for a majority.
+    if (this.isVoter(brokerId)) await this.quorum.startVoter(brokerId)
     await this.node.start(brokerId)
     await this.listeners.get(brokerId)!.listen()
     for (const p of this.node.ledBy(brokerId)) this.failovers.leaderBack(p.topic, p.partition, brokerId)
@@ -335,6 +405,9 @@ class DaemonCluster implements ClusterRuntime {
   }
 
   removeBroker(brokerId: number, removeOpts: { move?: boolean } = {}): Promise<RebalanceMove[]> {
+    if (this.isVoter(brokerId)) {
+      return Promise.reject(new SluiceError('CONFLICT', `broker ${brokerId} runs a controller quorum voter; voters cannot be removed (voter changes are not supported)`))
+    }
     return this.members.remove(brokerId, removeOpts)
   }
 
@@ -350,6 +423,7 @@ class DaemonCluster implements ClusterRuntime {
     const broker = this.broker(brokerId)
     const wasRunning = broker.running && broker.state !== 'paused'
     this.node.pause(brokerId)
+    if (this.isVoter(brokerId)) this.transport.isolate(brokerId, true)
     if (!wasRunning) return
     const nowMs = this.node.scheduler.nowMs()
     for (const p of this.node.ledBy(brokerId)) this.failovers.leaderLost(p.topic, p.partition, brokerId, nowMs)
@@ -360,6 +434,7 @@ class DaemonCluster implements ClusterRuntime {
   resumeBroker(brokerId: number): void {
     const broker = this.broker(brokerId)
     if (broker.state !== 'paused') return
+    if (this.isVoter(brokerId)) this.transport.isolate(brokerId, false)
     this.node.resume(brokerId)
     for (const p of this.node.ledBy(brokerId)) this.failovers.leaderBack(p.topic, p.partition, brokerId)
     this.opts.log.info('broker resumed', { broker: brokerId })

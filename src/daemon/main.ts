@@ -23,6 +23,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     debug: { type: 'boolean', default: false },
     'kafka-defaults': { type: 'boolean', default: false },
+    controllers: { type: 'string' },
   },
   strict: true,
 })
@@ -31,7 +32,8 @@ if (values.home === undefined || brokers === undefined) {
   logToStdio('ERROR', 'daemon entry needs --home and --brokers ID:PORT,...')
   process.exit(DAEMON_EXIT_START_FAILED)
 }
-const problem = checkConfig({ host: values.host, brokers })
+const controllers = values.controllers === undefined ? undefined : Number(values.controllers)
+const problem = checkConfig({ host: values.host, brokers, controllers })
 if (problem !== undefined) {
   logToStdio('ERROR', `daemon entry: ${problem}`)
   process.exit(DAEMON_EXIT_START_FAILED)
@@ -48,6 +50,7 @@ try {
     host: values.host,
     debug: values.debug,
     kafkaDefaults: values['kafka-defaults'],
+    controllers,
   })
 } catch (err) {
   if (err instanceof LockHeldError) {

@@ -1,6 +1,8 @@
 /**
- * The controller's metadata log on disk: an append-only sequence of metadata records in its own
- * LevelDB (<home>/metadata), replayed at start. `sluice cluster events` will read it.
+ * The controller's metadata log before the quorum: an append-only sequence of metadata records in
+ * its own LevelDB (<home>/metadata). The daemon now keeps its metadata on the controller quorum
+ * (quorum-metadata-log.ts) and reads this log only to import a home made before it
+ * (metadata-import.ts). MetadataPersistence, what the controller needs of any metadata log, is here.
  */
 import { randomBytes } from 'node:crypto'
 import { ClassicLevel } from 'classic-level'
@@ -15,16 +17,36 @@ export interface StoredRecord {
   record: MetadataRecord
 }
 
+/** Told the records committed after those `open()` returned: in commit order, each once. */
+export type CommitListener = (records: StoredRecord[]) => void
+
 /**
- * Where the controller's metadata records are kept: the metadata log file in the daemon, an
- * in-memory log with a seeded write delay in the simulation.
+ * Where the controller's metadata records are kept: the controller quorum in the daemon
+ * (quorum-metadata-log.ts), the metadata log file of homes made before it, an in-memory log
+ * with a seeded write delay in the simulation.
+ *
+ * The controller applies what the log commits (the commit stream), never what it asked to
+ * append: on a quorum an append that failed may still commit later, or under another leader.
  */
 export interface MetadataPersistence {
   /** Opens the log; returns every record stored, oldest first, to replay into the image. */
   open(): Promise<StoredRecord[]>
+  /** The commit stream: every record committed after those `open()` returned (set before `open()`). */
+  onCommit(listener: CommitListener): void
+  /**
+   * Resolves once nothing appended may still commit unseen: every entry that will ever commit
+   * below the log's end is committed and told to the commit stream. A quorum is settled when a
+   * leader committed its own epoch's first entry and holds nothing uncommitted (what an older
+   * leader appended is then committed or gone). Throws QUORUM_NO_MAJORITY when it is not by
+   * `sinceMs` plus the append timeout.
+   */
+  settled(sinceMs: number): Promise<void>
   /** The cluster's id, created on first use. */
   clusterId(): Promise<string>
-  /** Appends records durably before the caller applies or answers them. Returns the first record's offset. */
+  /**
+   * Appends records; resolves once they are committed and told to the commit stream. Returns the
+   * first record's offset. A failure (QUORUM_NO_MAJORITY) does not say the records will not commit.
+   */
   append(records: MetadataRecord[], timestampMs: number): Promise<number>
   /** Every record, oldest first (for `cluster events`). */
   readAll(): Promise<StoredRecord[]>
@@ -38,6 +60,7 @@ export class MetadataLog implements MetadataPersistence {
   private nextOffset = 0
   /** A write failed (a full disk): LevelDB refuses every later write, so the next one reopens it. */
   private failed = false
+  private listener: CommitListener = () => undefined
 
   constructor(private readonly dir: string) {
     this.db = new ClassicLevel<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
@@ -51,6 +74,13 @@ export class MetadataLog implements MetadataPersistence {
     await this.db.open()
     this.failed = false
   }
+
+  onCommit(listener: CommitListener): void {
+    this.listener = listener
+  }
+
+  /** One writer, and a failed write stored nothing: never anything left to commit. */
+  async settled(): Promise<void> {}
 
   async open(): Promise<StoredRecord[]> {
     await this.db.open()
@@ -77,7 +107,7 @@ export class MetadataLog implements MetadataPersistence {
     await this.db.put(key, value)
   }
 
-  /** Appends records durably (one LevelDB write) before the caller applies or answers them. Returns the first record's offset. */
+  /** Appends records durably (one LevelDB write), then tells them to the commit stream. Returns the first record's offset. */
   async append(records: MetadataRecord[], timestampMs: number): Promise<number> {
     const first = this.nextOffset
     if (records.length === 0) return first
@@ -91,6 +121,7 @@ export class MetadataLog implements MetadataPersistence {
       throw error
     }
     this.nextOffset = first + records.length
+    this.listener(records.map((record, i) => ({ offset: first + i, timestampMs, record })))
     return first
   }
 

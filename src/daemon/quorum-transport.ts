@@ -13,9 +13,14 @@ export interface QuorumTransport {
   send(msg: RaftMessage): void
 }
 
-/** In-process delivery: each message arrives through a Scheduler timer, to the voter attached when it arrives. */
+/**
+ * In-process delivery: each message arrives through a Scheduler timer, to the voter attached when
+ * it arrives. An isolated voter (its broker paused: a hung process answers nothing) neither
+ * sends nor receives: what is sent from or to it is lost, as on a cut link.
+ */
 export class InProcessTransport implements QuorumTransport {
   private readonly inboxes = new Map<number, (msg: RaftMessage) => void>()
+  private readonly isolated = new Set<number>()
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -27,7 +32,16 @@ export class InProcessTransport implements QuorumTransport {
     else this.inboxes.delete(id)
   }
 
+  /** Cuts voter `id` off (true) or joins it again (false). */
+  isolate(id: number, on: boolean): void {
+    if (on) this.isolated.add(id)
+    else this.isolated.delete(id)
+  }
+
   send(msg: RaftMessage): void {
-    this.scheduler.setTimer(() => this.inboxes.get(msg.to)?.(msg), this.delayMs())
+    if (this.isolated.has(msg.from)) return
+    this.scheduler.setTimer(() => {
+      if (!this.isolated.has(msg.to) && !this.isolated.has(msg.from)) this.inboxes.get(msg.to)?.(msg)
+    }, this.delayMs())
   }
 }

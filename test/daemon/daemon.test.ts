@@ -73,7 +73,7 @@ describe('daemon/daemon', () => {
     const paths = homePaths(home)
     expect(calls).toEqual(['start 1@9'])
     expect(fs.readFileSync(paths.pidFile, 'utf8').trim()).toBe(String(process.pid))
-    expect(JSON.parse(fs.readFileSync(paths.config, 'utf8'))).toEqual({ host: '127.0.0.1', brokers: [{ id: 1, port: 9 }] })
+    expect(JSON.parse(fs.readFileSync(paths.config, 'utf8'))).toEqual({ host: '127.0.0.1', brokers: [{ id: 1, port: 9 }], controllers: 1 })
     expect(d.status()).toMatchObject({ state: 'ready', pid: process.pid, bootstrap: '127.0.0.1:9', home })
     await d.stop('test')
     expect(await d.stopped).toBe('test')

@@ -16,11 +16,12 @@ import { seededRng } from '../../src/cluster/rng.js'
 import { levelRaftStores, QuorumMetadataLog } from '../../src/daemon/quorum-metadata-log.js'
 import { InProcessTransport } from '../../src/daemon/quorum-transport.js'
 import { realScheduler } from '../../src/daemon/real-scheduler.js'
-import { drainMicrotasks, VirtualScheduler } from '../sim/scheduler.js'
+import { VirtualScheduler } from '../sim/scheduler.js'
+import { runFor, runUntilSettled } from '../helpers/virtual-time.js'
 
 const VOTERS = [1, 2, 3]
 const SEEDS = Number(process.env.QUORUM_LOG_SEEDS ?? 8)
-const TIMINGS = { electionTimeoutMs: 100, fetchTimeoutMs: 200, electionBackoffMaxMs: 100, requestTimeoutMs: 200, fetchIntervalMs: 10 }
+const TIMINGS = { electionTimeoutMs: 100, fetchTimeoutMs: 200, electionBackoffMaxMs: 100, requestTimeoutMs: 200, fetchIntervalMs: 10, fetchMaxWaitMs: 50 }
 
 const fenced = (brokerId: number): MetadataRecord => ({ type: 'fenceBroker', brokerId, brokerEpoch: 1 })
 
@@ -56,26 +57,13 @@ class World {
   }
 
   /** Runs virtual time until `p` settles (or `limitMs` passes), then returns it. */
-  async run<T>(p: Promise<T>, limitMs = 60_000): Promise<T> {
-    let settled = false
-    p.then(
-      () => (settled = true),
-      () => (settled = true),
-    )
-    const until = this.sched.nowMs() + limitMs
-    await drainMicrotasks()
-    while (!settled) {
-      const fn = this.sched.popDue(until)
-      if (!fn) break
-      fn()
-      await drainMicrotasks()
-    }
-    return p
+  run<T>(p: Promise<T>, limitMs = 60_000): Promise<T> {
+    return runUntilSettled(this.sched, p, limitMs)
   }
 
   /** Runs virtual time for `ms`. */
-  async runFor(ms: number): Promise<void> {
-    await this.run(new Promise<void>((resolve) => this.sched.setTimer(resolve, ms)))
+  runFor(ms: number): Promise<void> {
+    return runFor(this.sched, ms)
   }
 }
 

@@ -85,7 +85,7 @@ describe('sluice daemon start', () => {
     expect(r.stderr).toMatch(/^sluice: started the daemon/)
     for (let i = 0; i < 3; i++) expect(await connects('127.0.0.1', port + i)).toBe(true)
     const config = JSON.parse(fs.readFileSync(path.join(home.path, 'config.json'), 'utf8'))
-    expect(config).toEqual({ host: '127.0.0.1', brokers: [0, 1, 2].map((i) => ({ id: i + 1, port: port + i })) })
+    expect(config).toEqual({ host: '127.0.0.1', brokers: [0, 1, 2].map((i) => ({ id: i + 1, port: port + i })), controllers: 3 })
     expect((await sluice(['daemon', 'stop'], { home: home.path })).exitCode).toBe(0)
   })
 

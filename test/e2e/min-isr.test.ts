@@ -57,7 +57,9 @@ async function setBrokerConfigs(configs: Record<string, string>): Promise<void> 
 }
 
 beforeAll(async () => {
-  d = await startDaemon({ brokers: 3 })
+  // One controller, on broker 1, the survivor: the ISRs shrinking to it are metadata changes,
+  // which 3 voters with two of their brokers down could not commit (e2e/quorum-failover.test.ts).
+  d = await startDaemon({ brokers: 3, startArgs: ['--controllers', '1'] })
   kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, brokers: [d.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3, initialRetryTime: 100 } })
   admin = kafka.admin()
   await admin.connect()

@@ -29,7 +29,7 @@ export interface WorldOptions {
   delayMs?: [number, number]
   /** The most a store write waits before it is durable (0: at once). */
   storeDelayMaxMs?: number
-  node?: Partial<Pick<RaftNodeOptions, 'electionTimeoutMs' | 'fetchTimeoutMs' | 'electionBackoffMaxMs' | 'requestTimeoutMs' | 'fetchIntervalMs' | 'fetchMaxEntries'>>
+  node?: Partial<Pick<RaftNodeOptions, 'electionTimeoutMs' | 'fetchTimeoutMs' | 'electionBackoffMaxMs' | 'requestTimeoutMs' | 'fetchIntervalMs' | 'fetchMaxWaitMs' | 'fetchMaxEntries'>>
 }
 
 export class Replica {

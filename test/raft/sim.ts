@@ -31,7 +31,8 @@ export async function runSeed(seed: number, steps = 80): Promise<SeedResult> {
     storeDelayMaxMs: [0, 2, 5, 20, 50][seed % 5],
     delayMs: [1, 1 + (seed % 20)],
     // Small fetches, so that a follower catches up over several answers.
-    node: { fetchMaxEntries: 1 + (seed % 7) },
+    // One seed in four long-polls its fetches (a leader holds an empty Fetch up to 150 ms).
+    node: { fetchMaxEntries: 1 + (seed % 7), ...(seed % 4 === 1 ? { fetchMaxWaitMs: 150 } : {}) },
   })
   const rng = w.rng
   const ids = w.replicas.map((r) => r.id)

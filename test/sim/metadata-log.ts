@@ -4,10 +4,11 @@
  */
 import type { MetadataRecord } from '../../src/cluster/metadata.js'
 import { sleep, type Scheduler } from '../../src/cluster/scheduler.js'
-import type { MetadataPersistence, StoredRecord } from '../../src/daemon/metadata-log.js'
+import type { CommitListener, MetadataPersistence, StoredRecord } from '../../src/daemon/metadata-log.js'
 
 export class MemoryMetadataLog implements MetadataPersistence {
   private readonly records: StoredRecord[]
+  private listener: CommitListener = () => undefined
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -23,6 +24,12 @@ export class MemoryMetadataLog implements MetadataPersistence {
     return [...this.records]
   }
 
+  onCommit(listener: CommitListener): void {
+    this.listener = listener
+  }
+
+  async settled(): Promise<void> {}
+
   async clusterId(): Promise<string> {
     return 'sim'
   }
@@ -30,7 +37,9 @@ export class MemoryMetadataLog implements MetadataPersistence {
   async append(records: MetadataRecord[], timestampMs: number): Promise<number> {
     await sleep(this.scheduler, this.writeDelayMs())
     const first = this.records.length
-    for (const [i, record] of records.entries()) this.records.push({ offset: first + i, timestampMs, record })
+    const stored = records.map((record, i) => ({ offset: first + i, timestampMs, record }))
+    this.records.push(...stored)
+    this.listener(stored)
     return first
   }
 

@@ -194,6 +194,9 @@ export class WireClient {
   /** Runs `fn` again after a lost connection or a retriable Kafka error (never an unknown topic). */
   private async withRetries<T>(fn: (attempt: number) => Promise<T>): Promise<T> {
     let last: unknown
+    // A broker's answer says more than another broker that did not answer: the attempts rotate
+    // over the bootstrap brokers, and the last one may be a dead one.
+    let answered: unknown
     for (let attempt = 0; attempt <= this.options.retries; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, this.options.retryDelay))
       if (this.closed) break
@@ -204,10 +207,11 @@ export class WireClient {
           (err instanceof WireError && err.code !== 'UNSUPPORTED_VERSION') ||
           (err instanceof KafkaAnswerError && err.apiCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && isRetriable(err.apiCode))
         if (!again) throw err
+        if (err instanceof KafkaAnswerError) answered = err
         last = err
       }
     }
-    throw last
+    throw answered ?? last
   }
 
   close(): void {

@@ -17,8 +17,13 @@
  *
  * A leader no majority fetched from for 1.5 fetch timeouts resigns (KRaft's check-quorum).
  *
- * Not done: long-polled fetches (an empty answer makes the follower wait `fetchIntervalMs`),
- * voter set changes (KIP-853).
+ * Fetches are long-polled when `fetchMaxWaitMs` is set (KRaft's Fetch max_wait_ms): a leader
+ * with nothing new for a follower (no entries past its offset, no high watermark it was not told)
+ * holds the Fetch until it has, or until the wait runs out, and the follower fetches again at
+ * once; so an append commits within a few message hops. Without it an empty answer makes the
+ * follower wait `fetchIntervalMs` before the next Fetch.
+ *
+ * Not done: voter set changes (KIP-853).
  */
 import type { Rng } from '../rng.js'
 import type { Scheduler } from '../scheduler.js'
@@ -47,8 +52,10 @@ export interface RaftNodeOptions {
   electionBackoffMaxMs?: number
   /** quorum.request.timeout.ms: an unanswered Fetch or BeginQuorumEpoch is sent again after this. */
   requestTimeoutMs?: number
-  /** How long a follower waits after an empty fetch answer (KRaft long-polls instead). */
+  /** How long a follower waits after an empty fetch answer (without long polls). */
   fetchIntervalMs?: number
+  /** fetch.max.wait.ms: how long a leader holds a Fetch it has nothing new for; 0: answers at once. Below `requestTimeoutMs`. */
+  fetchMaxWaitMs?: number
   fetchMaxEntries?: number
 }
 
@@ -73,6 +80,10 @@ export class RaftNode {
   private fetchTimer: (() => void) | null = null
   private fetchSeq = 0
   private lastLeaderContactMs = -Infinity
+  /** A leader's long-polled Fetches, by follower (a follower has one outstanding: a newer replaces it). */
+  private readonly parked = new Map<number, { msg: FetchRequest; cancel: () => void }>()
+  /** The high watermark each follower was last told, while leading (a Fetch is held only if it is current). */
+  private readonly hwTold = new Map<number, number>()
   private readonly o: Required<Omit<RaftNodeOptions, 'onCommitted' | 'onSnapshotLoaded'>> &
     Pick<RaftNodeOptions, 'onCommitted' | 'onSnapshotLoaded'>
 
@@ -92,6 +103,7 @@ export class RaftNode {
       electionBackoffMaxMs: 1000,
       requestTimeoutMs: 2000,
       fetchIntervalMs: 50,
+      fetchMaxWaitMs: 0,
       fetchMaxEntries: 100,
       ...options,
     }
@@ -146,6 +158,17 @@ export class RaftNode {
     return true
   }
 
+  /**
+   * Campaigns now rather than when an election timeout fires (a pre-vote first, so voters that
+   * hear from a live leader refuse it and nothing is disrupted). For voters that start together:
+   * one of them starts the first election at once instead of every one waiting out a timeout.
+   */
+  campaign(): void {
+    const role = this.s.role
+    if (this.stopped || !this.isVoter || role === 'leader' || role === 'candidate' || role === 'prospective') return
+    this.become(q.prospective(this.s))
+  }
+
   /** A leader's graceful step down: voters are told, so that one of them campaigns at once. */
   resign(): void {
     if (this.s.role !== 'leader' || !this.leaderState) return
@@ -160,6 +183,7 @@ export class RaftNode {
   stop(): void {
     this.stopped = true
     this.cancelTimers()
+    this.unparkAll(false)
   }
 
   receive(msg: RaftMessage): void {
@@ -195,6 +219,8 @@ export class RaftNode {
     const prev = this.s
     this.cancelTimers()
     this.leaderState = null
+    this.unparkAll(false)
+    this.hwTold.clear()
     this.s = next
     // Only contact with this epoch's leader counts as a sign of its life (KIP-996).
     if (prev.epoch !== next.epoch || prev.leaderId !== next.leaderId) this.lastLeaderContactMs = -Infinity
@@ -363,6 +389,7 @@ export class RaftNode {
 
   private appendAsLeader(entries: RaftLogEntry[]): void {
     this.log.append(entries)
+    this.unparkAll(true)
     const end = this.log.endOffset
     const leaderState = this.leaderState
     this.write(
@@ -389,8 +416,40 @@ export class RaftNode {
     if (check.kind === 'snapshot') return answer({ snapshotId: check.snapshotId })
     if (check.kind === 'diverging') return answer({ divergingEpoch: check.divergingEpoch })
     if (ls.updateEndOffset(msg.from, msg.fetchOffset)) this.advanceHw(ls.highWatermark)
+    const nothingNew = msg.fetchOffset >= this.log.endOffset && this.hwTold.get(msg.from) === this.hw
+    if (nothingNew && this.o.fetchMaxWaitMs > 0) return this.park(msg)
+    this.answerFetch(msg)
+  }
+
+  /** Entries from the follower's offset and the high watermark (the Fetch is valid in this epoch). */
+  private answerFetch(msg: FetchRequest): void {
     const to = Math.min(this.log.endOffset, msg.fetchOffset + this.o.fetchMaxEntries)
-    answer({ entries: this.log.slice(msg.fetchOffset, to), highWatermark: this.hw })
+    this.hwTold.set(msg.from, this.hw)
+    this.send({
+      type: 'FetchResponse', from: this.o.id, to: msg.from, error: 'NONE', epoch: this.s.epoch, leaderId: this.o.id,
+      fetchId: msg.fetchId, fetchOffset: msg.fetchOffset, highWatermark: this.hw, entries: this.log.slice(msg.fetchOffset, to), divergingEpoch: null, snapshotId: null,
+    })
+  }
+
+  /** Holds a Fetch until there is something new for it (unparkAll) or the wait runs out. */
+  private park(msg: FetchRequest): void {
+    this.parked.get(msg.from)?.cancel()
+    const cancel = this.o.scheduler.setTimer(() => {
+      this.parked.delete(msg.from)
+      this.answerFetch(msg)
+    }, this.o.fetchMaxWaitMs)
+    this.parked.set(msg.from, { msg, cancel })
+  }
+
+  /** The log grew or the high watermark moved: held Fetches are answered (`answer`), or dropped when leadership ends. */
+  private unparkAll(answer: boolean): void {
+    if (this.parked.size === 0) return
+    const held = [...this.parked.values()]
+    this.parked.clear()
+    for (const p of held) {
+      p.cancel()
+      if (answer) this.answerFetch(p.msg)
+    }
   }
 
   private onFetchSnapshot(msg: FetchSnapshotRequest): void {
@@ -451,7 +510,8 @@ export class RaftNode {
     }
     // What lies above this log's end is not known committed here until it is fetched.
     this.advanceHw(Math.min(msg.highWatermark, this.log.endOffset))
-    this.sendFetch(msg.entries.length > 0 ? 0 : this.o.fetchIntervalMs)
+    // A long-polled Fetch came back empty only after its wait: the next one may leave at once.
+    this.sendFetch(msg.entries.length > 0 || this.o.fetchMaxWaitMs > 0 ? 0 : this.o.fetchIntervalMs)
   }
 
   private truncate(offset: number): void {
@@ -484,7 +544,10 @@ export class RaftNode {
 
   /** Moves the high watermark up and hands what it newly covers to onCommitted. */
   private advanceHw(hw: number): void {
-    if (hw > this.hw) this.hw = hw
+    if (hw > this.hw) {
+      this.hw = hw
+      if (this.s.role === 'leader') this.unparkAll(true)
+    }
     if (this.applied >= this.hw) return
     const upTo = this.hw
     const entries = this.log.slice(this.applied, upTo)

@@ -22,6 +22,7 @@ export default class DaemonStart extends BaseCommand<typeof DaemonStart> {
   static override description = `Starts the daemon in the background and returns once every broker accepts connections, printing the bootstrap address on stdout.
 A new home gets --brokers brokers numbered from --first-broker-id, the first on --port and each next one on the next port (flags, else $SLUICE_BROKERS / $SLUICE_FIRST_BROKER_ID / $SLUICE_PORT, else 3 brokers from id 1 on port 9092).
 A home that has run keeps its brokers (saved in its config.json; \`broker add\` and \`broker remove\` change them): --port moves them all, --brokers and --first-broker-id apply to a new home only.
+--controllers N (1, 3 or 5; at most the broker count) makes the first N brokers also controller quorum voters, as KRaft's combined mode: metadata changes (topics, configs, leaders) commit once a majority of them has them, and stop, failing with QUORUM_NO_MAJORITY, while a majority is down. A new home gets 3 when it has at least 3 brokers, else 1; the count is saved for the home and cannot change.
 Where sluice's defaults differ from Kafka's (min.insync.replicas 2, num.partitions 3, ...), --kafka-defaults starts with Kafka's instead, for suites written against Kafka; the choice is saved for the home.
 Starting a daemon that is already running changes nothing and exits 0.`
   static override examples = [
@@ -31,6 +32,7 @@ Starting a daemon that is already running changes nothing and exits 0.`
     'SLUICE_HOME=/tmp/demo <%= config.bin %> daemon start --json',
     '<%= config.bin %> daemon start --foreground',
     '<%= config.bin %> daemon start --kafka-defaults',
+    '<%= config.bin %> daemon start --brokers 5 --controllers 5',
   ]
   static override flags = {
     brokers: Flags.integer({
@@ -53,6 +55,11 @@ Starting a daemon that is already running changes nothing and exits 0.`
         "start the cluster with Kafka's defaults (min.insync.replicas 1, num.partitions 1, default.replication.factor 1, group.initial.rebalance.delay.ms 3000, ...) instead of sluice's own; saved for the home [default: the home config, else off]",
       allowNo: true,
     }),
+    controllers: Flags.integer({
+      description: 'controller quorum voters of a new home: the first N brokers (1, 3 or 5) [default: the home config, else 3 with at least 3 brokers, else 1]',
+      min: 1,
+      max: 5,
+    }),
     foreground: Flags.boolean({
       description: 'run the daemon in this process, logging to stderr, until Ctrl-C or `daemon stop`',
       default: false,
@@ -66,8 +73,9 @@ Starting a daemon that is already running changes nothing and exits 0.`
     return { ...info, started }
   }
 
-  private shapeFlags(): { brokers?: number; port?: number; firstBrokerId?: number; kafkaDefaults?: boolean } {
+  private shapeFlags(): { brokers?: number; port?: number; firstBrokerId?: number; kafkaDefaults?: boolean; controllers?: number } {
     return {
+      controllers: this.flags.controllers,
       brokers: this.flags.brokers,
       port: this.flags.port,
       firstBrokerId: this.flags['first-broker-id'],
@@ -87,6 +95,7 @@ Starting a daemon that is already running changes nothing and exits 0.`
       this.flags.brokers !== undefined && this.flags.brokers !== info.brokers.length ? '--brokers' : '',
       this.flags['first-broker-id'] !== undefined && this.flags['first-broker-id'] !== first?.id ? '--first-broker-id' : '',
       this.flags.port !== undefined && this.flags.port !== first?.port ? '--port' : '',
+      !started && this.flags.controllers !== undefined && this.flags.controllers !== readConfig(homePaths(this.home).config).controllers ? '--controllers' : '',
       // The running daemon saved the defaults it started with in the home's config.
       !started && this.flags['kafka-defaults'] !== undefined && this.flags['kafka-defaults'] !== (readConfig(homePaths(this.home).config).kafkaDefaults ?? false)
         ? this.flags['kafka-defaults'] ? '--kafka-defaults' : '--no-kafka-defaults'
