@@ -18,6 +18,7 @@
  */
 import { Broker } from '../broker/broker.js'
 import type { ClusterView } from '../broker/cluster-view.js'
+import type { QuorumView } from '../cluster/raft/quorum-view.js'
 import type { BrokerLink } from '../broker/replica-fetcher.js'
 import type { TxnEvent } from '../broker/txn-coordinator.js'
 import { brokerConfig } from '../cluster/configs.js'
@@ -72,6 +73,8 @@ export interface ClusterNodeParts {
   log: Logger
   /** A broker's log (the simulation traces each broker on its own). */
   brokerLog(brokerId: number): Logger
+  /** The controller quorum as its leader sees it, for DescribeQuorum; absent when the metadata log is one store. */
+  quorum?: () => QuorumView
 }
 
 export interface ClusterNodeOptions {
@@ -284,6 +287,7 @@ export class ClusterNode {
       allocateProducerId: () => this.submit(() => this.controller.allocateProducerId()),
       alterPartitionReassignments: (reqs) => this.submit(() => this.controller.alterPartitionReassignments(reqs)),
       listPartitionReassignments: (filter) => this.controller.listPartitionReassignments(filter),
+      quorum: this.parts.quorum,
     }
   }
 

@@ -176,6 +176,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       channel: directChannel,
       log,
       brokerLog: () => log,
+      quorum: () => quorum.describe(),
     },
     {
       host: opts.host,
