@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka'
 import { kcatPath } from '../interop/kcat.js'
-import { encodeAssignment, encodeSubscription } from '../../src/client/consume/group-member/consumer-protocol.js'
+import { decodeAssignment, encodeAssignment, encodeSubscription } from '../../src/client/consume/group-member/consumer-protocol.js'
 import { RawClient } from '../support/raw-client.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
@@ -25,6 +25,8 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
 let d: TestDaemon
 let kafka: InstanceType<typeof Kafka>
 let producer: kafkajs.Producer
+/** For waiting on groups in the test's own process: a CLI process per look would load the CPU. */
+let watcher: kafkajs.Admin
 
 // Short, so that a SIGKILLed member's partitions move soon; long enough that a member on a loaded
 // machine (test processes stalled for seconds) keeps its session: with 2 s, groups churned and
@@ -55,9 +57,12 @@ beforeAll(async () => {
   await setBrokerConfigs(GROUP_CONFIGS)
   producer = kafka.producer()
   await producer.connect()
+  watcher = kafka.admin()
+  await watcher.connect()
 })
 
 afterAll(async () => {
+  await watcher?.disconnect()
   await producer?.disconnect()
   if (d) await stopDaemon(d)
 })
@@ -101,21 +106,37 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
-/** Waits until the group is Stable with `members` members sharing all `partitions` partitions. */
-/** Until the group has committed to the end of all `partitions` of its topic. */
+/**
+ * Until the group has committed to the end of all `partitions` of its topic: looked at through
+ * the watcher, then confirmed by `sluice group describe`.
+ */
 function waitForLagZero(g: string, partitions: number): Promise<true> {
   return waitFor('lag 0', async () => {
+    const [offsets] = await watcher.fetchOffsets({ groupId: g })
+    const committed = offsets?.partitions ?? []
+    if (committed.length !== partitions) return undefined
+    const ends = await watcher.fetchTopicOffsets(offsets!.topic)
+    if (!committed.every((c) => ends.find((e) => e.partition === c.partition)?.high === c.offset)) return undefined
     const x = await describeGroup(g)
     return x.partitions.length === partitions && x.lag === 0 ? true : undefined
   })
 }
 
+/**
+ * Until the group is Stable with `members` members sharing all `partitions` partitions: looked at
+ * through the watcher, then confirmed (and returned) by `sluice group describe`.
+ */
 function waitForStable(g: string, members: number, partitions: number): Promise<Described> {
+  const ok = (state: string, assignments: number[][]): boolean => {
+    const assigned = assignments.flat()
+    return state === 'Stable' && assignments.length === members && assigned.length === partitions && new Set(assigned).size === partitions
+  }
   return waitFor(`${g}: ${members} members`, async () => {
+    const { groups } = await watcher.describeGroups([g])
+    const seen = groups[0]!
+    if (!ok(seen.state, seen.members.map((m) => decodeAssignment(m.memberAssignment).partitions.flatMap((a) => a.partitions)))) return undefined
     const x = await describeGroup(g)
-    const assigned = x.members.flatMap((m) => m.assignment.flatMap((a) => a.partitions))
-    const ok = x.state === 'Stable' && x.members.length === members && assigned.length === partitions && new Set(assigned).size === partitions
-    return ok ? x : undefined
+    return ok(x.state, x.members.map((m) => m.assignment.flatMap((a) => a.partitions))) ? x : undefined
   })
 }
 
