@@ -28,11 +28,12 @@ let producer: kafkajs.Producer
 /** For waiting on groups in the test's own process: a CLI process per look would load the CPU. */
 let watcher: kafkajs.Admin
 
-// Short, so that a SIGKILLed member's partitions move soon; long enough that a member on a loaded
+// Short, so that a SIGKILLed member's partitions move soon and a rebalance is soon known to a
+// sluice member (it heartbeats every third of its session); long enough that a member on a loaded
 // machine (test processes stalled for seconds) keeps its session: with 2 s, groups churned and
 // never settled at a load average of 40.
-const SESSION = '10s'
-const SESSION_MS = 10_000
+const SESSION = '6s'
+const SESSION_MS = 6_000
 
 /** Members may ask for sessions shorter than the default 6 s minimum. */
 const GROUP_CONFIGS = { 'group.min.session.timeout.ms': '1000' }
@@ -198,7 +199,8 @@ function steadyProducer(topic: string, partitions: number): { moreAcked(count: n
 
 /** A kafkajs group member with short sessions, pushing each record's id into `seen`. */
 async function kafkajsMember(g: string, topic: string, seen: number[]): Promise<kafkajs.Consumer> {
-  const c = kafka.consumer({ groupId: g, sessionTimeout: SESSION_MS, heartbeatInterval: 300, rebalanceTimeout: 2 * SESSION_MS })
+  // kafkajs heartbeats between fetches: a short fetch wait lets it learn of a rebalance soon.
+  const c = kafka.consumer({ groupId: g, sessionTimeout: SESSION_MS, heartbeatInterval: 300, rebalanceTimeout: 2 * SESSION_MS, maxWaitTimeInMs: 250 })
   await c.connect()
   await c.subscribe({ topic, fromBeginning: true })
   await c.run({ autoCommitInterval: 200, eachMessage: async ({ message }) => void seen.push((JSON.parse(String(message.value)) as { id: number }).id) })
