@@ -222,7 +222,7 @@ function expectAllConsumed(acked: Set<number>, seen: number[]): void {
 }
 
 describe.concurrent('group commands', () => {
-  it('list, describe, every reset mode against the offsets that follow, delete', async () => {
+  it('list, describe, the reset modes by time (and to the earliest) against the offsets that follow, delete', async () => {
     const topic = 'gr-orders'
     const g = 'gr-billing'
     await createTopic(topic, 3)
@@ -294,6 +294,24 @@ describe.concurrent('group commands', () => {
     await json(['group', 'reset', g, '--topic', topic, '--by-duration', '3h', '--execute'])
     expect(await committedOf(g)).toEqual([0, 0, 0])
 
+    // Delete; then it is gone.
+    expect((await run(['group', 'delete', g])).exitCode).toBe(0)
+    const gone = await run(['group', 'describe', g])
+    expect(gone.exitCode).toBe(4)
+    expect(gone.stderr).toMatch(/does not exist/)
+    expect((await json<{ groups: { group: string }[] }>(['group', 'list'])).groups.map((x) => x.group)).not.toContain(g)
+  })
+
+  // Apart from the test above (its own topic and group), so that the two chains of CLI calls run side by side.
+  it('the reset modes by offset (to an offset, shift by, to the latest) against the offsets that follow; usage errors', async () => {
+    const topic = 'gr-offsets'
+    const g = 'gr-offsets-g'
+    await createTopic(topic, 3)
+    await fill(topic, 3, 15, Date.now())
+    expect((await run(['consume', topic, '--group', g, '--exit'])).exitCode).toBe(0)
+    await json(['group', 'reset', g, '--topic', topic, '--to-earliest', '--execute'])
+    expect(await committedOf(g)).toEqual([0, 0, 0])
+
     // --to-offset on one partition; --shift-by (clamped to the log); --to-latest.
     await json(['group', 'reset', g, '--topic', topic, '--to-offset', '7', '--partition', '1', '--execute'])
     expect(await committedOf(g)).toEqual([0, 7, 0])
@@ -323,13 +341,6 @@ describe.concurrent('group commands', () => {
     ]
     const refused = await Promise.all(refusals.map(([args]) => run(['group', 'reset', g, ...args])))
     expect(refused.map((r) => r.exitCode)).toEqual(refusals.map(([, exit]) => exit))
-
-    // Delete; then it is gone.
-    expect((await run(['group', 'delete', g])).exitCode).toBe(0)
-    const gone = await run(['group', 'describe', g])
-    expect(gone.exitCode).toBe(4)
-    expect(gone.stderr).toMatch(/does not exist/)
-    expect((await json<{ groups: { group: string }[] }>(['group', 'list'])).groups.map((x) => x.group)).not.toContain(g)
   })
 
   it('reset --execute and delete are refused while the group has active members; describe shows the member and its lag', async () => {
