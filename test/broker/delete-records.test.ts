@@ -12,6 +12,7 @@ import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { brokerClients } from '../support/broker-clients.js'
 import { fetchRequest } from '../support/fetch-request.js'
 import { until } from '../helpers/wait.js'
+import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, incrementalBrokerConfigs } from '../helpers/broker-configs.js'
 
 describe('broker/delete-records', () => {
   let cluster: TestCluster
@@ -68,6 +69,8 @@ describe('broker/delete-records', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ brokers: 3 })
+    // A killed follower leaves the ISR within a second, not at the default session's 9 s.
+    await applyBrokerConfigs(incrementalBrokerConfigs(cluster), FAST_FAILOVER_CONFIGS)
   }, 60_000)
   afterAll(async () => {
     clients.close()

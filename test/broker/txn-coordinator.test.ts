@@ -15,6 +15,7 @@ import { startTestCluster, type TestCluster } from '../interop/fixture.js'
 import { brokerClients } from '../support/broker-clients.js'
 import { fetchRequest } from '../support/fetch-request.js'
 import { until } from '../helpers/wait.js'
+import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, incrementalBrokerConfigs } from '../helpers/broker-configs.js'
 
 const RETRIABLE = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR, ErrorCode.CONCURRENT_TRANSACTIONS])
 
@@ -148,7 +149,8 @@ describe('broker/txn-coordinator', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ brokers: 3 })
-    await createTopic('orders')
+    // A killed coordinator is fenced within a second, not at the default session's 9 s.
+    await applyBrokerConfigs(incrementalBrokerConfigs(cluster), FAST_FAILOVER_CONFIGS, () => createTopic('orders'))
   })
   afterAll(async () => {
     clients.close()

@@ -6,7 +6,7 @@
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { offsetsPartitionFor } from '../../src/broker/group-coordinator.js'
-import { KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } from '../helpers/index.js'
+import { applyBrokerConfigs, control, FAST_FAILOVER_CONFIGS, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 const { Kafka, logLevel } = kafkajs
 const GROUP = 'durable-group'
@@ -27,16 +27,20 @@ describe('e2e/group-durability', () => {
     kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'durability', brokers: brokers(), logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 200 } })
     const admin = kafka.admin()
     await admin.connect()
-    // A short session so the hard kill is noticed quickly.
-    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 4, name: '1', configEntries: [{ name: 'broker.session.timeout.ms', value: '1500' }] }] })
-    await admin.createTopics({ topics: [{ topic: 'durable', numPartitions: 3, replicationFactor: 3 }] })
-    const producer = kafka.producer()
-    await producer.connect()
-    for (const p of [0, 1, 2]) {
-      await producer.send({ topic: 'durable', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ partition: p, value: `r${i}` })) })
-    }
-    await producer.disconnect()
-    await admin.setOffsets({ groupId: GROUP, topic: 'durable', partitions: COMMITTED })
+    // A short session (heartbeats first, so that no live broker is fenced) so the hard kill is
+    // noticed quickly; set while the topic is created and filled.
+    const setConfigs = (configs: Record<string, string>): Promise<unknown> =>
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: 4, name: '1', configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }] })
+    await applyBrokerConfigs(setConfigs, FAST_FAILOVER_CONFIGS, async () => {
+      await admin.createTopics({ topics: [{ topic: 'durable', numPartitions: 3, replicationFactor: 3 }] })
+      const producer = kafka.producer()
+      await producer.connect()
+      for (const p of [0, 1, 2]) {
+        await producer.send({ topic: 'durable', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ partition: p, value: `r${i}` })) })
+      }
+      await producer.disconnect()
+      await admin.setOffsets({ groupId: GROUP, topic: 'durable', partitions: COMMITTED })
+    })
     await admin.disconnect()
     // A group that had a member (it joined, read, committed and left) before the restart.
     const consumed = await sluice(['consume', 'durable', '--group', CONSUMED_GROUP, '--exit'], { home: daemon.home, env: daemon.env })
@@ -67,16 +71,12 @@ describe('e2e/group-durability', () => {
     const killed = await sluice(['broker', 'kill', String(coordinator)], { home: daemon.home, env: daemon.env })
     expect(killed.exitCode, killed.stderr).toBe(0)
     // Once the controller fences it, another replica leads the partition and loads the group.
-    let moved = false
-    for (let i = 0; i < 100 && !moved; i++) {
-      const now = await sluice(['cluster', 'partitions', '--topic', '__consumer_offsets', '--json'], { home: daemon.home, env: daemon.env })
-      const leader = (JSON.parse(now.stdout) as { partitions: { partition: number; leader: number }[] }).partitions.find(
-        (p) => p.partition === offsetsPartitionFor(GROUP, all.length),
-      )!.leader
-      moved = leader !== coordinator && leader >= 0
-      if (!moved) await new Promise((r) => setTimeout(r, 200))
-    }
-    expect(moved).toBe(true)
+    await until('another leader of the group\'s partition', async () => {
+      const now = (await control(daemon, 'cluster.partitions', {})).partitions.find(
+        (p) => p.topic === '__consumer_offsets' && p.partition === offsetsPartitionFor(GROUP, all.length),
+      )!
+      return now.leader !== coordinator && now.leader >= 0 ? true : undefined
+    })
     expect(await committed()).toEqual(COMMITTED)
     const started = await sluice(['broker', 'start', String(coordinator)], { home: daemon.home, env: daemon.env })
     expect(started.exitCode, started.stderr).toBe(0)

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, HANG_MS, KAFKAJS_UNDER_LOAD, sluice, spawnSluice, startDaemon, stopDaemon, type SluiceResult, type TestDaemon } from '../helpers/index.js'
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka'
 import { kcatPath } from '../interop/kcat.js'
-import { encodeAssignment, encodeSubscription } from '../../src/client/consume/group-member/consumer-protocol.js'
+import { decodeAssignment, encodeAssignment, encodeSubscription } from '../../src/client/consume/group-member/consumer-protocol.js'
 import { RawClient } from '../support/raw-client.js'
 import { ErrorCode } from '../../src/protocol/errors.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
@@ -25,12 +25,15 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1'
 let d: TestDaemon
 let kafka: InstanceType<typeof Kafka>
 let producer: kafkajs.Producer
+/** For waiting on groups in the test's own process: a CLI process per look would load the CPU. */
+let watcher: kafkajs.Admin
 
-// Short, so that a SIGKILLed member's partitions move soon; long enough that a member on a loaded
+// Short, so that a SIGKILLed member's partitions move soon and a rebalance is soon known to a
+// sluice member (it heartbeats every third of its session); long enough that a member on a loaded
 // machine (test processes stalled for seconds) keeps its session: with 2 s, groups churned and
 // never settled at a load average of 40.
-const SESSION = '10s'
-const SESSION_MS = 10_000
+const SESSION = '6s'
+const SESSION_MS = 6_000
 
 /** Members may ask for sessions shorter than the default 6 s minimum. */
 const GROUP_CONFIGS = { 'group.min.session.timeout.ms': '1000' }
@@ -55,9 +58,12 @@ beforeAll(async () => {
   await setBrokerConfigs(GROUP_CONFIGS)
   producer = kafka.producer()
   await producer.connect()
+  watcher = kafka.admin()
+  await watcher.connect()
 })
 
 afterAll(async () => {
+  await watcher?.disconnect()
   await producer?.disconnect()
   if (d) await stopDaemon(d)
 })
@@ -101,21 +107,37 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
-/** Waits until the group is Stable with `members` members sharing all `partitions` partitions. */
-/** Until the group has committed to the end of all `partitions` of its topic. */
+/**
+ * Until the group has committed to the end of all `partitions` of its topic: looked at through
+ * the watcher, then confirmed by `sluice group describe`.
+ */
 function waitForLagZero(g: string, partitions: number): Promise<true> {
   return waitFor('lag 0', async () => {
+    const [offsets] = await watcher.fetchOffsets({ groupId: g })
+    const committed = offsets?.partitions ?? []
+    if (committed.length !== partitions) return undefined
+    const ends = await watcher.fetchTopicOffsets(offsets!.topic)
+    if (!committed.every((c) => ends.find((e) => e.partition === c.partition)?.high === c.offset)) return undefined
     const x = await describeGroup(g)
     return x.partitions.length === partitions && x.lag === 0 ? true : undefined
   })
 }
 
+/**
+ * Until the group is Stable with `members` members sharing all `partitions` partitions: looked at
+ * through the watcher, then confirmed (and returned) by `sluice group describe`.
+ */
 function waitForStable(g: string, members: number, partitions: number): Promise<Described> {
+  const ok = (state: string, assignments: number[][]): boolean => {
+    const assigned = assignments.flat()
+    return state === 'Stable' && assignments.length === members && assigned.length === partitions && new Set(assigned).size === partitions
+  }
   return waitFor(`${g}: ${members} members`, async () => {
+    const { groups } = await watcher.describeGroups([g])
+    const seen = groups[0]!
+    if (!ok(seen.state, seen.members.map((m) => decodeAssignment(m.memberAssignment).partitions.flatMap((a) => a.partitions)))) return undefined
     const x = await describeGroup(g)
-    const assigned = x.members.flatMap((m) => m.assignment.flatMap((a) => a.partitions))
-    const ok = x.state === 'Stable' && x.members.length === members && assigned.length === partitions && new Set(assigned).size === partitions
-    return ok ? x : undefined
+    return ok(x.state, x.members.map((m) => m.assignment.flatMap((a) => a.partitions))) ? x : undefined
   })
 }
 
@@ -177,7 +199,8 @@ function steadyProducer(topic: string, partitions: number): { moreAcked(count: n
 
 /** A kafkajs group member with short sessions, pushing each record's id into `seen`. */
 async function kafkajsMember(g: string, topic: string, seen: number[]): Promise<kafkajs.Consumer> {
-  const c = kafka.consumer({ groupId: g, sessionTimeout: SESSION_MS, heartbeatInterval: 300, rebalanceTimeout: 2 * SESSION_MS })
+  // kafkajs heartbeats between fetches: a short fetch wait lets it learn of a rebalance soon.
+  const c = kafka.consumer({ groupId: g, sessionTimeout: SESSION_MS, heartbeatInterval: 300, rebalanceTimeout: 2 * SESSION_MS, maxWaitTimeInMs: 250 })
   await c.connect()
   await c.subscribe({ topic, fromBeginning: true })
   await c.run({ autoCommitInterval: 200, eachMessage: async ({ message }) => void seen.push((JSON.parse(String(message.value)) as { id: number }).id) })
@@ -199,7 +222,7 @@ function expectAllConsumed(acked: Set<number>, seen: number[]): void {
 }
 
 describe.concurrent('group commands', () => {
-  it('list, describe, every reset mode against the offsets that follow, delete', async () => {
+  it('list, describe, the reset modes by time (and to the earliest) against the offsets that follow, delete', async () => {
     const topic = 'gr-orders'
     const g = 'gr-billing'
     await createTopic(topic, 3)
@@ -271,6 +294,24 @@ describe.concurrent('group commands', () => {
     await json(['group', 'reset', g, '--topic', topic, '--by-duration', '3h', '--execute'])
     expect(await committedOf(g)).toEqual([0, 0, 0])
 
+    // Delete; then it is gone.
+    expect((await run(['group', 'delete', g])).exitCode).toBe(0)
+    const gone = await run(['group', 'describe', g])
+    expect(gone.exitCode).toBe(4)
+    expect(gone.stderr).toMatch(/does not exist/)
+    expect((await json<{ groups: { group: string }[] }>(['group', 'list'])).groups.map((x) => x.group)).not.toContain(g)
+  })
+
+  // Apart from the test above (its own topic and group), so that the two chains of CLI calls run side by side.
+  it('the reset modes by offset (to an offset, shift by, to the latest) against the offsets that follow; usage errors', async () => {
+    const topic = 'gr-offsets'
+    const g = 'gr-offsets-g'
+    await createTopic(topic, 3)
+    await fill(topic, 3, 15, Date.now())
+    expect((await run(['consume', topic, '--group', g, '--exit'])).exitCode).toBe(0)
+    await json(['group', 'reset', g, '--topic', topic, '--to-earliest', '--execute'])
+    expect(await committedOf(g)).toEqual([0, 0, 0])
+
     // --to-offset on one partition; --shift-by (clamped to the log); --to-latest.
     await json(['group', 'reset', g, '--topic', topic, '--to-offset', '7', '--partition', '1', '--execute'])
     expect(await committedOf(g)).toEqual([0, 7, 0])
@@ -300,13 +341,6 @@ describe.concurrent('group commands', () => {
     ]
     const refused = await Promise.all(refusals.map(([args]) => run(['group', 'reset', g, ...args])))
     expect(refused.map((r) => r.exitCode)).toEqual(refusals.map(([, exit]) => exit))
-
-    // Delete; then it is gone.
-    expect((await run(['group', 'delete', g])).exitCode).toBe(0)
-    const gone = await run(['group', 'describe', g])
-    expect(gone.exitCode).toBe(4)
-    expect(gone.stderr).toMatch(/does not exist/)
-    expect((await json<{ groups: { group: string }[] }>(['group', 'list'])).groups.map((x) => x.group)).not.toContain(g)
   })
 
   it('reset --execute and delete are refused while the group has active members; describe shows the member and its lag', async () => {

@@ -90,7 +90,8 @@ describe('retention and compaction through kafkajs', () => {
           replicationFactor: 3,
           configEntries: [
             { name: 'cleanup.policy', value: 'compact' },
-            { name: 'delete.retention.ms', value: '6000' },
+            // Until the compacted log has been seen with its tombstone: then shortened below.
+            { name: 'delete.retention.ms', value: String(HANG_MS) },
           ],
         },
       ],
@@ -113,7 +114,12 @@ describe('retention and compaction through kafkajs', () => {
     const [offsets] = await admin.fetchTopicOffsets(topic)
     expect([offsets.low, offsets.high]).toEqual(['0', '12'])
 
-    // The tombstone outlives delete.retention.ms only: then key c is gone entirely.
+    // The tombstone outlives delete.retention.ms only: then key c is gone entirely. (AlterConfigs
+    // replaces the topic's configs: the policy goes again.)
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: 2, name: topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'delete.retention.ms', value: '100' }] }],
+    })
     const after = await waitFor('tombstone removal', () => consumeAll(topic), (v) => !v.some((r) => r.startsWith('9:')))
     expect(after).toEqual(compacted.filter((r) => r !== '9:c=-'))
     compactedView = after

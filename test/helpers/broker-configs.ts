@@ -14,8 +14,17 @@ export const FAST_FAILOVER_CONFIGS: Readonly<Record<string, string>> = {
   'auto.leader.rebalance.enable': 'false',
 }
 
-/** How long a broker may take to apply a new heartbeat interval: its next beat, up to the default 2 s away. */
-const HEARTBEAT_APPLIES_WITHIN_MS = 2_500
+/**
+ * How long until every broker has beaten at a new heartbeat interval: a broker that applies a
+ * config shortening its interval reschedules its pending beat at once (Broker.onMetadata), and the
+ * answer to the change comes after every running broker applied it; three intervals leave room
+ * for a late timer. A change that leaves the interval alone waits for the next beat at the old
+ * one, up to the default 2 s away.
+ */
+function heartbeatsApplyWithinMs(configs: Readonly<Record<string, string>>): number {
+  const intervalMs = configs['broker.heartbeat.interval.ms']
+  return intervalMs === undefined ? 2_500 : 3 * Number(intervalMs)
+}
 
 /**
  * Sets dynamic broker configs (`set` replaces the whole dynamic set, as AlterConfigs does) in the
@@ -30,7 +39,7 @@ export async function applyBrokerConfigs(
 ): Promise<void> {
   const { 'broker.session.timeout.ms': _session, ...beforeSession } = configs
   await set(beforeSession)
-  const heartbeatsApplyAt = Date.now() + HEARTBEAT_APPLIES_WITHIN_MS
+  const heartbeatsApplyAt = Date.now() + heartbeatsApplyWithinMs(configs)
   await meanwhile()
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, heartbeatsApplyAt - Date.now())))
   await set({ ...configs })

@@ -23,7 +23,9 @@ const kafka = new Kafka({ clientId: 'ctp-app', brokers: [bootstrap], logLevel: l
 // group's offsets the consumer then fetches are the committed ones.
 const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 })
 await producer.connect()
-const consumer = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 10_000, maxWaitTimeInMs: 250, readUncommitted: false })
+// A 3 s session (the test lowers group.min.session.timeout.ms): the instance started after a
+// crash joins once the crashed one's session has run out.
+const consumer = kafka.consumer({ groupId, sessionTimeout: 3000, heartbeatInterval: 500, rebalanceTimeout: 10_000, maxWaitTimeInMs: 250, readUncommitted: false })
 await consumer.connect()
 await consumer.subscribe({ topics: [input], fromBeginning: true })
 

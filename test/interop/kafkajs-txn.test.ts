@@ -16,7 +16,7 @@ import { startTestCluster, type TestCluster } from './fixture.js'
 import { RawClient } from '../support/raw-client.js'
 import { readTopic } from '../support/read-back.js'
 import { ApiKey } from '../../src/protocol/api-keys.js'
-import { KAFKAJS_UNDER_LOAD, until } from '../helpers/index.js'
+import { incrementalBrokerConfigs, KAFKAJS_UNDER_LOAD, until } from '../helpers/index.js'
 import { readUntilEnd, writeEnd } from './kafkajs-txn-read.js'
 
 const { Kafka, logLevel } = kafkajs
@@ -60,6 +60,8 @@ describe('interop/kafkajs 2.2.4 transactions', () => {
   let kafka: Kafka
   beforeAll(async () => {
     cluster = await startTestCluster({ brokers: 3 })
+    // The consume-transform-produce app asks for a session shorter than the default minimum (6 s).
+    await incrementalBrokerConfigs(cluster)({ 'group.min.session.timeout.ms': '1000' })
     kafka = new Kafka({ ...KAFKAJS_UNDER_LOAD, clientId: 'interop-txn', brokers: [cluster.bootstrap], logLevel: logLevel.NOTHING })
     const admin = kafka.admin()
     await admin.connect()

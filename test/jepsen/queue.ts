@@ -154,8 +154,10 @@ export async function runQueue(d: TestDaemon, o: QueueOptions): Promise<QueueRes
 
   const where = new Map<string, [number, number][]>()
   let read = 0
-  for (let partition = 0; partition < o.partitions; partition++) {
-    for (const [offset, value] of await readPartition(d, o.topic, partition)) {
+  // The partitions read side by side (a kcat each), then looked at in partition order.
+  const partitions = await Promise.all(Array.from({ length: o.partitions }, (_, partition) => readPartition(d, o.topic, partition)))
+  for (const [partition, records] of partitions.entries()) {
+    for (const [offset, value] of records) {
       read++
       const seen = where.get(value) ?? []
       seen.push([partition, offset])
