@@ -16,7 +16,7 @@ import { IdempotentProducers } from './idempotent.js'
 import { Invariants } from './invariants.js'
 import { auditLogs } from './log-audit.js'
 import { guardRealTime } from './real-time-guard.js'
-import { drainMicrotasks } from './scheduler.js'
+import { drainMicrotasks, yieldToEventLoop } from './scheduler.js'
 import { Workload } from './workload.js'
 import { TransactionalProducers } from './transactions.js'
 import { TxnInvariants } from './txn-invariants.js'
@@ -207,7 +207,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   }
   const runFor = (ms: number): Promise<void> => runUntil(cluster.sched.nowMs() + ms)
   const settle = async (): Promise<void> => {
-    await drainMicrotasks()
+    await yieldToEventLoop()
     invariants.checkBrokers()
     deletions.checkReplicas()
     if (failure) throw new Stop()
@@ -364,8 +364,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
 function leaderLeo(cluster: SimNode, topicName: string, partition: number): number | null {
   const p = cluster.image.partition(topicName, partition)
   if (!p || p.leader < 0) return null
-  const b = cluster.broker(p.leader)
-  const h = b?.running ? b.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition) : undefined
+  const h = cluster.hosted(p.leader, p.topicId, p.partition)
   return h?.log && h.role === 'leader' && h.leaderEpoch === p.leaderEpoch ? h.log.logEndOffset : null
 }
 
@@ -375,12 +374,12 @@ function converged(cluster: SimNode, topicName: string, workload: Workload, idem
   if (cluster.ids.some((id) => cluster.condition(id) !== 'up' || cluster.image.brokers.get(id)?.fenced !== false)) return false
   for (const p of cluster.image.topicsByName.get(topicName)?.partitions ?? []) {
     if (p.leader < 0 || p.isr.length !== p.replicas.length) return false
-    const leader = cluster.broker(p.leader)!.replicas.all().find((h) => h.topicId === p.topicId && h.partition === p.partition)
+    const leader = cluster.hosted(p.leader, p.topicId, p.partition)
     if (!leader?.log || leader.role !== 'leader' || !leader.leader || leader.leaderEpoch !== p.leaderEpoch) return false
     const leo = leader.log.logEndOffset
     if (leader.leader.highWatermark !== leo) return false
     for (const id of p.replicas) {
-      const h = cluster.broker(id)!.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition)
+      const h = cluster.hosted(id, p.topicId, p.partition)
       // The leader's log start (DeleteRecords) reaches every replica too. A follower may start
       // later: a deletion on a leader that died before its successor learnt it stays on replicas that did.
       if (!h?.log || h.log.logEndOffset !== leo || h.log.logStartOffset < leader.log.logStartOffset) return false
@@ -394,8 +393,7 @@ function describeState(cluster: SimNode, topicName: string): string {
   for (const id of cluster.ids) parts.push(`broker ${id} ${cluster.condition(id)}${cluster.image.brokers.get(id)?.fenced ? ' fenced' : ''}`)
   for (const p of cluster.image.topicsByName.get(topicName)?.partitions ?? []) {
     const leos = p.replicas.map((id) => {
-      const b = cluster.broker(id)
-      const h = b?.running ? b.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition) : undefined
+      const h = cluster.hosted(id, p.topicId, p.partition)
       return `${id}:${h ? `${h.role}@${h.leaderEpoch} LEO ${h.log?.logEndOffset} HWM ${h.leader?.highWatermark ?? h.log?.highWatermark}` : '-'}`
     })
     const moving = p.addingReplicas.length + p.removingReplicas.length > 0 ? ` (moving: adding [${p.addingReplicas}], removing [${p.removingReplicas}])` : ''

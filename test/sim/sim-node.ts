@@ -11,6 +11,7 @@
  * shutdown moves leadership first.
  */
 import type { Broker } from '../../src/broker/broker.js'
+import type { Hosted } from '../../src/broker/replica-manager.js'
 import { Controller, type CommandResult } from '../../src/cluster/controller.js'
 import { MetadataImage, type MetadataRecord } from '../../src/cluster/metadata.js'
 import type { Rng } from '../../src/cluster/rng.js'
@@ -37,6 +38,9 @@ export interface SimNodeOptions {
   /** An invariant or a broker error: the first one stops the run. */
   fail: (message: string) => void
 }
+
+/** What a broker's disk holds of one partition. */
+export type StoredPartition = MemoryDisk['partitions'] extends Map<string, infer V> ? V : never
 
 export type BrokerCondition = 'up' | 'paused' | 'down' | 'starting'
 
@@ -128,6 +132,24 @@ export class SimNode {
 
   broker(id: number): Broker | undefined {
     return this.node.broker(id)
+  }
+
+  /**
+   * Broker `id`'s replica of a partition, when the broker runs and hosts it. A scan of a few
+   * replicas: cheaper than building the string key of the replica manager's map, and the checks
+   * look replicas up after every timer.
+   */
+  hosted(id: number, topicId: string, partition: number): Hosted | undefined {
+    const b = this.node.broker(id)
+    if (!b?.running) return undefined
+    for (const h of b.replicas.all()) if (h.partition === partition && h.topicId === topicId) return h
+    return undefined
+  }
+
+  /** What broker `id`'s disk holds of a partition (what survives a crash), by a scan as `hosted`. */
+  stored(id: number, topicId: string, partition: number): StoredPartition | undefined {
+    for (const sp of this.disks.get(id)!.partitions.values()) if (sp.partition === partition && sp.topicId === topicId) return sp
+    return undefined
   }
 
   condition(id: number): BrokerCondition {
