@@ -31,6 +31,8 @@ export interface SeedOptions {
    * default. Each draws from its own stream: a seed run without a kind replays as it did before it.
    */
   extras?: readonly ExtraKind[]
+  /** The metadata log on a controller quorum of three voters, with voter faults (quorum.ts). */
+  quorum?: boolean
 }
 
 export interface SeedFailure {
@@ -78,6 +80,8 @@ interface Config {
   txnProducers: number
   /** The producers' transaction.timeout.ms (short: stalled transactions abort within the run). */
   txnTimeoutMs: number
+  /** Seeds on the controller quorum: the chance of a voter fault per step (absent otherwise). */
+  quorumFaultRate?: number
 }
 
 function configFor(rng: Rng, extras: Extras): Config {
@@ -116,6 +120,9 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const cfg = configFor(events, extras)
   // An unclean election forfeits what transactions promise: no transactions in those seeds.
   if (cfg.unclean) for (const kind of TXN_ACTIONS) cfg.weights[kind] = 0
+  // The quorum's streams are their own: a seed off the quorum replays as it did before it.
+  const quorumRngs = opts.quorum ? { raft: stream(20), delays: stream(21), actions: stream(22) } : null
+  if (quorumRngs) cfg.quorumFaultRate = 0.02 + 0.08 * quorumRngs.actions.next()
   const trace: string[] = []
   let step = 0
   let failure: SeedFailure | null = null
@@ -146,6 +153,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       'transaction.abort.timed.out.transaction.cleanup.interval.ms': '250',
     },
     rngs: { controller: stream(1), network: stream(2), persist: stream(3), disk: stream(4) },
+    quorum: quorumRngs ? { rngs: quorumRngs, delayMaxMs: cfg.latencyMaxMs } : undefined,
     trace: tracer,
     fail,
   })
@@ -201,6 +209,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       await drainMicrotasks()
       invariants.checkBrokers()
       deletions.checkReplicas()
+      cluster.quorum?.observe()
     }
     if (failure) throw new Stop()
     cluster.sched.advanceTo(limitMs)
@@ -248,6 +257,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
 
     for (step = 1; step <= steps; step++) {
       for (const what of extraActions(extras, { deletions, reassignments, partitions: cfg.partitions, produceTimeoutMs: cfg.produceTimeoutMs })) tracer?.(() => `step: ${what}`)
+      const voterFault = cluster.quorum?.act(cfg.quorumFaultRate!, background)
+      if (voterFault) tracer?.(() => `step: ${voterFault}`)
       const what = randomAction(events, cfg.weights, {
         node: cluster,
         workload,
@@ -281,6 +292,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     await settle()
     const restartDown = (): void => {
       for (const id of cluster.withCondition('down')) background(`restarting broker ${id}`, cluster.start(id))
+      // Voters too (a stop still resigning when the end came is down only now).
+      cluster.quorum?.healAll(background)
     }
     restartDown()
     const deadlineMs = cluster.sched.nowMs() + CONVERGE_MAX_MS
@@ -305,6 +318,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     invariants.checkAcked(workload)
     deletions.checkAcked()
     invariants.checkReplicasIdentical()
+    await cluster.quorum?.checkEnd()
     reassignments.checkEnd()
     auditLogs(cluster, TOPIC, workload, idempotent, cfg.unclean, fail)
     if (!cfg.unclean) txnStats = txnChecks.checkEnd()
@@ -355,6 +369,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       txnLsoChecks: txnChecks.lsoChecks,
       txnOffsetReads: txnChecks.offsetReads,
       ...cluster.stats,
+      ...cluster.quorum?.stats,
       ...Object.fromEntries(Object.entries(cluster.net.stats).map(([k, v]) => [`net.${k}`, v])),
     },
   }
