@@ -278,6 +278,31 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     found: 'read_committed p1 from 7 at b2 (epoch 15): last stable offset 21 passes offset 19, where transaction x2.0 (producer 12/1, partitions [0,1], batches p0@14 p0@19 p1@19, open) began, still open',
     open: true,
   },
+  {
+    // Open, told to the lead: a bug in QuorumMetadataLog (helper "wire"'s file). A proposal made
+    // on a leader that crashed before replicating it sits at or past the next leader's log end
+    // (seed 386: proposal at offset 36 in epoch 4; the leader of epoch 5 ends at 35, its
+    // LeaderChange, high watermark 36). findLost marks a proposal lost only below the high
+    // watermark, and nothing else is appended while the driver waits on it, so it waits out the
+    // append timeout (10 virtual minutes here, 15 s in the daemon, then the command fails).
+    // Once a leader has committed its epoch's first entry, an older epoch's proposal not told
+    // committed is lost whatever its offset: entries of older epochs commit only below that one.
+    seed: 386,
+    extras: ['deleteRecords', 'reassign'],
+    quorum: true,
+    rule: 'on the controller quorum, an append lost with its leader past the next leader\'s log end is proposed again',
+    found: 'the cluster did not catch up within 30000 ms of healing: every broker starting (its registration behind the append stuck at offset 36 of epoch 4), the quorum healthy (leader 2, epoch 5, high watermark 36)',
+    open: true,
+  },
+  {
+    // Open: the same as seed 386 (proposal at offset 29 in epoch 3; the leader of epoch 4 ends at 28).
+    seed: 499,
+    extras: ['deleteRecords', 'reassign'],
+    quorum: true,
+    rule: 'on the controller quorum, an append lost with its leader at the next leader\'s log end is proposed again',
+    found: 'the cluster did not catch up within 30000 ms of healing: brokers starting, the quorum healthy (leader 2, epoch 4, high watermark 29)',
+    open: true,
+  },
 ]
 
 describe('sim/regressions: seeds the sweep found', () => {
