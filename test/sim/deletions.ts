@@ -18,7 +18,6 @@ import { ErrorCode, errorName } from '../../src/protocol/errors.js'
 import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../../src/protocol/messages/21-delete-records.js'
 import type { Input } from '../../src/protocol/schema.js'
 import type { Hosted } from '../../src/broker/replica-manager.js'
-import { storedPartition } from './invariants.js'
 import type { SimNode } from './sim-node.js'
 
 const DELETE_RECORDS = { apiKey: 21, version: 2, clientId: 'sim-admin' }
@@ -40,8 +39,8 @@ export class Deletions {
   readonly errors = new Map<string, number>()
   sent = 0
   acknowledged = 0
-  /** Per broker and partition: the highest log start its disk has held. */
-  private readonly diskStarts = new Map<string, number>()
+  /** Per broker, per partition: the highest log start its disk has held (absent: no log there). */
+  private readonly diskStarts = new Map<number, (number | undefined)[]>()
   /** Per running replica (one incarnation's): the highest log start its log has had. */
   private readonly logStarts = new WeakMap<Hosted, number>()
   private readonly inFlight: boolean[]
@@ -69,7 +68,7 @@ export class Deletions {
   send(partition: number, toEnd: boolean, fraction: number, timeoutMs: number): string | null {
     const p = this.sim.image.partition(this.topicName, partition)
     if (this.inFlight[partition] || !p || p.leader < 0 || this.sim.condition(p.leader) !== 'up') return null
-    const h = this.hosted(p.leader, p.topicId, partition)
+    const h = this.sim.hosted(p.leader, p.topicId, partition)
     if (!h?.log) return null
     const start = h.log.logStartOffset
     const hwm = h.log.highWatermark
@@ -79,7 +78,7 @@ export class Deletions {
     const request: Input<typeof DeleteRecordsRequest> = { topics: [{ name: this.topicName, partitions: [{ partitionIndex: partition, offset }] }], timeoutMs }
     // What the handler will take -1 for: the leader's high watermark when the request reaches it.
     const onDecoded = (): void => {
-      const target = offset === -1 ? (this.hosted(leaderId, p.topicId, partition)?.log?.highWatermark ?? 0) : offset
+      const target = offset === -1 ? (this.sim.hosted(leaderId, p.topicId, partition)?.log?.highWatermark ?? 0) : offset
       this.allowed[partition] = Math.max(this.allowed[partition]!, target)
     }
     this.inFlight[partition] = true
@@ -120,28 +119,29 @@ export class Deletions {
     const topic = this.sim.image.topicsByName.get(this.topicName)
     if (!topic) return
     for (const id of this.sim.ids) {
-      const disk = this.sim.disks.get(id)!
+      let diskStarts = this.diskStarts.get(id)
+      if (!diskStarts) this.diskStarts.set(id, (diskStarts = []))
+      const b = this.sim.broker(id)
+      const running = b?.running ? b.replicas.all() : []
       for (const p of topic.partitions) {
-        const sp = storedPartition(disk, p.topicId, p.partition)
-        const b = this.sim.broker(id)
-        const h = b?.running ? this.hosted(id, p.topicId, p.partition) : undefined
-        const where = `broker ${id}'s replica of partition ${p.partition}`
+        const sp = this.sim.stored(id, p.topicId, p.partition)
+        const h = running.find((x) => x.partition === p.partition && x.topicId === p.topicId)
+        const where = (): string => `broker ${id}'s replica of partition ${p.partition}`
         const allowed = this.allowed[p.partition]!
         // A replica moved away loses its log (reassignment): one moved back starts anew.
-        if (!sp) this.diskStarts.delete(`${id}:${p.partition}`)
+        if (!sp) diskStarts[p.partition] = undefined
         if (sp) {
           const start = sp.state.logStartOffset
-          if (start > allowed) return this.fail(`${where} starts at ${start} on disk, beyond any DeleteRecords sent (${allowed})`)
-          const key = `${id}:${p.partition}`
-          const before = this.diskStarts.get(key) ?? 0
-          if (start < before && !this.uncleanAllowed) return this.fail(`${where}: its log start on disk went back from ${before} to ${start}`)
-          this.diskStarts.set(key, Math.max(start, before))
+          if (start > allowed) return this.fail(`${where()} starts at ${start} on disk, beyond any DeleteRecords sent (${allowed})`)
+          const before = diskStarts[p.partition] ?? 0
+          if (start < before && !this.uncleanAllowed) return this.fail(`${where()}: its log start on disk went back from ${before} to ${start}`)
+          diskStarts[p.partition] = Math.max(start, before)
         }
         if (h?.log) {
           const start = h.log.logStartOffset
-          if (start > allowed) return this.fail(`${where} starts at ${start}, beyond any DeleteRecords sent (${allowed})`)
+          if (start > allowed) return this.fail(`${where()} starts at ${start}, beyond any DeleteRecords sent (${allowed})`)
           const before = this.logStarts.get(h) ?? 0
-          if (start < before && !this.uncleanAllowed) return this.fail(`${where}: its log start went back from ${before} to ${start}`)
+          if (start < before && !this.uncleanAllowed) return this.fail(`${where()}: its log start went back from ${before} to ${start}`)
           this.logStarts.set(h, Math.max(start, before))
         }
       }
@@ -172,7 +172,7 @@ export class Deletions {
       const held = this.held[p.partition]!
       for (const h of held) {
         for (const id of h.replicas) {
-          const start = storedPartition(this.sim.disks.get(id)!, p.topicId, p.partition)?.state.logStartOffset ?? 0
+          const start = this.sim.stored(id, p.topicId, p.partition)?.state.logStartOffset ?? 0
           if (start < h.offset) {
             return this.fail(`records of partition ${p.partition} deleted before ${h.offset} (acknowledged) are back on broker ${id} (epoch ${p.leaderEpoch}, leader ${p.leader}, ISR [${p.isr}]): its log starts at ${start}`)
           }
@@ -180,11 +180,6 @@ export class Deletions {
       }
       this.held[p.partition] = held.filter((h) => h.replicas.size > 0)
     }
-  }
-
-  private hosted(brokerId: number, topicId: string, partition: number): Hosted | undefined {
-    const b = this.sim.broker(brokerId)
-    return b?.running ? b.replicas.all().find((x) => x.topicId === topicId && x.partition === partition) : undefined
   }
 
   private count(what: string): void {

@@ -19,18 +19,10 @@
  *   batches, byte for byte (epochs stamped in batches included), below the high watermark.
  * A violation calls `fail` with a message that says what broke and where.
  */
-import type { MetadataImage, MetadataRecord, PartitionInfo } from '../../src/cluster/metadata.js'
-import type { MemoryDisk } from '../../src/storage/memory.js'
+import type { MetadataRecord, PartitionInfo } from '../../src/cluster/metadata.js'
 import type { Hosted } from '../../src/broker/replica-manager.js'
-import type { SimNode } from './sim-node.js'
+import type { SimNode, StoredPartition } from './sim-node.js'
 import type { AckedBatch, Workload } from './workload.js'
-
-type StoredPartition = MemoryDisk['partitions'] extends Map<string, infer V> ? V : never
-
-export function storedPartition(disk: MemoryDisk, topicId: string, partition: number): StoredPartition | undefined {
-  for (const sp of disk.partitions.values()) if (sp.topicId === topicId && sp.partition === partition) return sp
-  return undefined
-}
 
 /** Leader epoch stamped in a stored batch (partitionLeaderEpoch, bytes 12-15). */
 const batchEpoch = (bytes: Buffer): number => bytes.readInt32BE(12)
@@ -38,10 +30,9 @@ const batchEpoch = (bytes: Buffer): number => bytes.readInt32BE(12)
 export class Invariants {
   /** `${partition}@${leaderEpoch}` -> the leader the metadata named. */
   private readonly metadataLeaders = new Map<string, number>()
-  /** `${partition}@${leaderEpoch}` -> the broker that acted as leader. */
-  private readonly actingLeaders = new Map<string, number>()
+  /** Per partition and leader epoch: the broker that acted as leader, and the highest HWMs it showed. */
+  private readonly acting = new Map<number, Map<number, ActingLeader>>()
   private readonly lastEpochs = new Map<number, { leaderEpoch: number; partitionEpoch: number }>()
-  private readonly hwmSeen = new Map<string, number>()
   private readonly replicaEpochs = new WeakMap<Hosted, number>()
   /** Per partition: batches some leader exposed below its HWM (base offset -> bytes), and the offset they cover up to. */
   private readonly committed = new Map<number, { end: number; batches: Map<number, CommittedBatch> }>()
@@ -91,33 +82,36 @@ export class Invariants {
   checkBrokers(): void {
     const image = this.sim.image
     // Only the workload's topic: __consumer_offsets (the group workload's) has partitions of the same numbers.
-    const topicId = image.topicsByName.get(this.topicName)?.topicId
+    const topic = image.topicsByName.get(this.topicName)
+    if (!topic) return
     for (const id of this.sim.ids) {
       const b = this.sim.broker(id)
       if (!b?.running) continue
       for (const h of b.replicas.all()) {
-        if (h.topicId !== topicId) continue
+        if (h.topicId !== topic.topicId) continue
+        const p = topic.partitions[h.partition]!
         const before = this.replicaEpochs.get(h)
         if (before !== undefined && h.leaderEpoch < before) {
           return this.fail(`broker ${id}'s replica of partition ${h.partition} went back from leader epoch ${before} to ${h.leaderEpoch}`)
         }
         this.replicaEpochs.set(h, h.leaderEpoch)
         if (h.role !== 'leader' || !h.leader || !h.log) continue
-        const key = `${h.partition}@${h.leaderEpoch}`
-        const owner = this.actingLeaders.get(key)
-        if (owner !== undefined && owner !== id) return this.fail(`brokers ${owner} and ${id} both acted as leader of partition ${h.partition} in epoch ${h.leaderEpoch}`)
-        this.actingLeaders.set(key, id)
-        const imageEpoch = partitionOf(image, h.topicId, h.partition)?.leaderEpoch ?? -1
+        let epochs = this.acting.get(h.partition)
+        if (!epochs) this.acting.set(h.partition, (epochs = new Map()))
+        let seen = epochs.get(h.leaderEpoch)
+        if (!seen) epochs.set(h.leaderEpoch, (seen = { brokerId: id, hwm: -1, logHwm: -1 }))
+        if (seen.brokerId !== id) return this.fail(`brokers ${seen.brokerId} and ${id} both acted as leader of partition ${h.partition} in epoch ${h.leaderEpoch}`)
+        const imageEpoch = p.leaderEpoch
         if (h.leaderEpoch > imageEpoch) return this.fail(`broker ${id} leads partition ${h.partition} in epoch ${h.leaderEpoch}, beyond the metadata's ${imageEpoch}`)
         const hwm = h.leader.highWatermark
         const leo = h.log.logEndOffset
         if (hwm > leo) return this.fail(`broker ${id}'s high watermark ${hwm} of partition ${h.partition} is above its LEO ${leo}`)
-        if (!this.monotonic(`${key}`, hwm)) {
-          return this.fail(`the high watermark of partition ${h.partition} went back in epoch ${h.leaderEpoch} on broker ${id}: ${this.hwmSeen.get(key)} -> ${hwm}`)
+        if (hwm < seen.hwm) return this.fail(`the high watermark of partition ${h.partition} went back in epoch ${h.leaderEpoch} on broker ${id}: ${seen.hwm} -> ${hwm}`)
+        seen.hwm = hwm
+        if (h.log.highWatermark < seen.logHwm) {
+          return this.fail(`broker ${id}'s log high watermark of partition ${h.partition} went back in epoch ${h.leaderEpoch}: ${seen.logHwm} -> ${h.log.highWatermark}`)
         }
-        if (!this.monotonic(`${key}:log`, h.log.highWatermark)) {
-          return this.fail(`broker ${id}'s log high watermark of partition ${h.partition} went back in epoch ${h.leaderEpoch}: ${this.hwmSeen.get(`${key}:log`)} -> ${h.log.highWatermark}`)
-        }
+        seen.logHwm = h.log.highWatermark
         // A hung leader that has not seen its successor yet exposes nothing new (followers left it).
         if (imageEpoch === h.leaderEpoch) this.recordCommitted(id, h.topicId, h.partition, hwm, h.leaderEpoch)
       }
@@ -129,7 +123,7 @@ export class Invariants {
     let c = this.committed.get(partition)
     if (!c) this.committed.set(partition, (c = { end: 0, batches: new Map() }))
     if (hwm <= c.end) return
-    const sp = storedPartition(this.sim.disks.get(id)!, topicId, partition)
+    const sp = this.sim.stored(id, topicId, partition)
     for (const [base, b] of sp?.batches ?? []) {
       if (base >= hwm) break
       if (b.lastOffset < c.end) continue
@@ -156,19 +150,12 @@ export class Invariants {
     if (!before) c.batches.set(baseOffset, { partition, baseOffset, lastOffset, bytes: Buffer.from(bytes), leaderId, epoch, verified: new Map() })
   }
 
-  private monotonic(key: string, value: number): boolean {
-    const seen = this.hwmSeen.get(key)
-    if (seen !== undefined && value < seen) return false
-    this.hwmSeen.set(key, value)
-    return true
-  }
-
   /** When an acks=all batch is acknowledged: it is on at least min.insync.replicas disks. */
   checkAck(batch: AckedBatch, topicId: string, replicationFactor: number): void {
     const needed = Math.min(this.minIsr, replicationFactor)
     // A replica that deleted the batch on purpose (its log starts past it) held it.
-    const deleted = (id: number): boolean => (storedPartition(this.sim.disks.get(id)!, topicId, batch.partition)?.state.logStartOffset ?? 0) > batch.lastOffset
-    const holders = this.sim.ids.filter((id) => deleted(id) || this.holds(id, topicId, batch))
+    const deleted = (id: number): boolean => (this.sim.stored(id, topicId, batch.partition)?.state.logStartOffset ?? 0) > batch.lastOffset
+    const holders = this.sim.ids.filter((id) => deleted(id) || this.holds(id, this.sim.stored(id, topicId, batch.partition), batch))
     if (holders.length < needed) {
       this.fail(`acks=all batch ${describe(batch)} was acknowledged while only brokers [${holders}] hold it (min.insync.replicas ${needed})`)
     }
@@ -182,26 +169,29 @@ export class Invariants {
     for (const p of this.partitions()) {
       const holders = p.leader >= 0 && !p.isr.includes(p.leader) ? [...p.isr, p.leader] : p.isr
       for (const id of holders) {
-        const role = id === p.leader ? 'the leader' : p.leader < 0 ? 'the last ISR member of the offline partition' : 'an ISR member'
-        const where = `on broker ${id}, ${role} (epoch ${p.leaderEpoch}, ISR [${p.isr}])`
+        const where = (): string => {
+          const role = id === p.leader ? 'the leader' : p.leader < 0 ? 'the last ISR member of the offline partition' : 'an ISR member'
+          return `on broker ${id}, ${role} (epoch ${p.leaderEpoch}, ISR [${p.isr}])`
+        }
         // Records below the log start were deleted on purpose (deletions.ts checks that they were).
-        const start = storedPartition(this.sim.disks.get(id)!, p.topicId, p.partition)?.state.logStartOffset ?? 0
+        const sp = this.sim.stored(id, p.topicId, p.partition)
+        const start = sp?.state.logStartOffset ?? 0
         for (const batch of workload.acked[p.partition]!) {
-          if (batch.lastOffset < start || this.holds(id, p.topicId, batch)) continue
-          return this.fail(`acknowledged batch ${describe(batch)} is lost ${where}: ${this.diskSummary(id, p.topicId, p.partition, batch.baseOffset)}`)
+          if (batch.lastOffset < start || this.holds(id, sp, batch)) continue
+          return this.fail(`acknowledged batch ${describe(batch)} is lost ${where()}: ${this.diskSummary(id, p.topicId, p.partition, batch.baseOffset)}`)
         }
         for (const batch of this.committed.get(p.partition)?.batches.values() ?? []) {
-          if (batch.lastOffset < start || this.holds(id, p.topicId, batch)) continue
+          if (batch.lastOffset < start || this.holds(id, sp, batch)) continue
           return this.fail(
-            `batch p${p.partition} ${batch.baseOffset}..${batch.lastOffset}, exposed below the high watermark by broker ${batch.leaderId} in epoch ${batch.epoch}, is lost ${where}: ${this.diskSummary(id, p.topicId, p.partition, batch.baseOffset)}`,
+            `batch p${p.partition} ${batch.baseOffset}..${batch.lastOffset}, exposed below the high watermark by broker ${batch.leaderId} in epoch ${batch.epoch}, is lost ${where()}: ${this.diskSummary(id, p.topicId, p.partition, batch.baseOffset)}`,
           )
         }
       }
     }
   }
 
-  private holds(id: number, topicId: string, batch: CheckedBatch): boolean {
-    const sp = storedPartition(this.sim.disks.get(id)!, topicId, batch.partition)
+  /** Whether broker `id`'s disk (`sp`: its log of the batch's partition) holds the batch, byte for byte. */
+  private holds(id: number, sp: StoredPartition | undefined, batch: CheckedBatch): boolean {
     const stored = sp?.batches.get(batch.baseOffset)?.bytes
     if (!stored) return false
     if (batch.verified.get(id) === stored) return true
@@ -211,7 +201,7 @@ export class Invariants {
   }
 
   private diskSummary(id: number, topicId: string, partition: number, around: number): string {
-    const sp = storedPartition(this.sim.disks.get(id)!, topicId, partition)
+    const sp = this.sim.stored(id, topicId, partition)
     if (!sp) return 'no log on its disk'
     const near = [...sp.batches.entries()]
       .filter(([base, b]) => b.lastOffset >= around - 3 && base <= around + 3)
@@ -226,14 +216,14 @@ export class Invariants {
   checkReplicasIdentical(): void {
     for (const p of this.partitions()) {
       const leader = this.sim.broker(p.leader)
-      const h = leader?.running ? leader.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition) : undefined
+      const h = this.sim.hosted(p.leader, p.topicId, p.partition)
       if (!h?.log) return this.fail(`partition ${p.partition} has no running leader at the end`)
       const hwm = h.log.highWatermark
-      const reference = storedPartition(this.sim.disks.get(p.leader)!, p.topicId, p.partition)
+      const reference = this.sim.stored(p.leader, p.topicId, p.partition)
       const leaderStart = h.log.logStartOffset
       const all = [...(reference?.batches.entries() ?? [])]
       for (const id of p.isr) {
-        const sp = storedPartition(this.sim.disks.get(id)!, p.topicId, p.partition)
+        const sp = this.sim.stored(id, p.topicId, p.partition)
         // From the replica's log start (a batch across it stays whole), below the HWM. A follower
         // may start later than its leader (a deletion its leader lost), never earlier.
         const start = sp?.state.logStartOffset ?? 0
@@ -266,13 +256,15 @@ export class Invariants {
 /** What the disk checks need of a batch: where it is, its bytes, and which disks already matched. */
 type CheckedBatch = Pick<AckedBatch, 'partition' | 'baseOffset' | 'lastOffset' | 'bytes' | 'verified'>
 
+interface ActingLeader {
+  brokerId: number
+  hwm: number
+  logHwm: number
+}
+
 interface CommittedBatch extends CheckedBatch {
   leaderId: number
   epoch: number
-}
-
-function partitionOf(image: MetadataImage, topicId: string, partition: number): PartitionInfo | undefined {
-  return image.topicsById.get(topicId)?.partitions[partition]
 }
 
 function describe(b: AckedBatch): string {

@@ -12,7 +12,6 @@
 import { decodeRecordBatch } from '../../src/protocol/record-batch.js'
 import type { SimNode } from './sim-node.js'
 import { idempotentValue, type IdempotentProducers } from './idempotent.js'
-import { storedPartition } from './invariants.js'
 import type { Workload } from './workload.js'
 
 export function auditLogs(
@@ -24,7 +23,7 @@ export function auditLogs(
   fail: (message: string) => void,
 ): void {
   for (const p of sim.image.topicsByName.get(topicName)?.partitions ?? []) {
-    const sp = storedPartition(sim.disks.get(p.leader)!, p.topicId, p.partition)
+    const sp = sim.stored(p.leader, p.topicId, p.partition)
     if (!sp) return fail(`partition ${p.partition}'s leader ${p.leader} has no log`)
     const where = `the log of partition ${p.partition} on its leader ${p.leader}`
     const offsetOf = new Map<string, number>()

@@ -16,7 +16,7 @@ import { IdempotentProducers } from './idempotent.js'
 import { Invariants } from './invariants.js'
 import { auditLogs } from './log-audit.js'
 import { guardRealTime } from './real-time-guard.js'
-import { drainMicrotasks } from './scheduler.js'
+import { drainMicrotasks, yieldToEventLoop } from './scheduler.js'
 import { Workload } from './workload.js'
 import { TransactionalProducers } from './transactions.js'
 import { TxnInvariants } from './txn-invariants.js'
@@ -31,6 +31,8 @@ export interface SeedOptions {
    * default. Each draws from its own stream: a seed run without a kind replays as it did before it.
    */
   extras?: readonly ExtraKind[]
+  /** The metadata log on a controller quorum of three voters, with voter faults (quorum.ts). */
+  quorum?: boolean
 }
 
 export interface SeedFailure {
@@ -78,6 +80,8 @@ interface Config {
   txnProducers: number
   /** The producers' transaction.timeout.ms (short: stalled transactions abort within the run). */
   txnTimeoutMs: number
+  /** Seeds on the controller quorum: the chance of a voter fault per step (absent otherwise). */
+  quorumFaultRate?: number
 }
 
 function configFor(rng: Rng, extras: Extras): Config {
@@ -116,6 +120,9 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
   const cfg = configFor(events, extras)
   // An unclean election forfeits what transactions promise: no transactions in those seeds.
   if (cfg.unclean) for (const kind of TXN_ACTIONS) cfg.weights[kind] = 0
+  // The quorum's streams are their own: a seed off the quorum replays as it did before it.
+  const quorumRngs = opts.quorum ? { raft: stream(20), delays: stream(21), actions: stream(22) } : null
+  if (quorumRngs) cfg.quorumFaultRate = 0.02 + 0.08 * quorumRngs.actions.next()
   const trace: string[] = []
   let step = 0
   let failure: SeedFailure | null = null
@@ -146,6 +153,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       'transaction.abort.timed.out.transaction.cleanup.interval.ms': '250',
     },
     rngs: { controller: stream(1), network: stream(2), persist: stream(3), disk: stream(4) },
+    quorum: quorumRngs ? { rngs: quorumRngs, delayMaxMs: cfg.latencyMaxMs } : undefined,
     trace: tracer,
     fail,
   })
@@ -201,13 +209,14 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       await drainMicrotasks()
       invariants.checkBrokers()
       deletions.checkReplicas()
+      cluster.quorum?.observe()
     }
     if (failure) throw new Stop()
     cluster.sched.advanceTo(limitMs)
   }
   const runFor = (ms: number): Promise<void> => runUntil(cluster.sched.nowMs() + ms)
   const settle = async (): Promise<void> => {
-    await drainMicrotasks()
+    await yieldToEventLoop()
     invariants.checkBrokers()
     deletions.checkReplicas()
     if (failure) throw new Stop()
@@ -248,6 +257,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
 
     for (step = 1; step <= steps; step++) {
       for (const what of extraActions(extras, { deletions, reassignments, partitions: cfg.partitions, produceTimeoutMs: cfg.produceTimeoutMs })) tracer?.(() => `step: ${what}`)
+      const voterFault = cluster.quorum?.act(cfg.quorumFaultRate!, background)
+      if (voterFault) tracer?.(() => `step: ${voterFault}`)
       const what = randomAction(events, cfg.weights, {
         node: cluster,
         workload,
@@ -281,6 +292,8 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     await settle()
     const restartDown = (): void => {
       for (const id of cluster.withCondition('down')) background(`restarting broker ${id}`, cluster.start(id))
+      // Voters too (a stop still resigning when the end came is down only now).
+      cluster.quorum?.healAll(background)
     }
     restartDown()
     const deadlineMs = cluster.sched.nowMs() + CONVERGE_MAX_MS
@@ -305,6 +318,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
     invariants.checkAcked(workload)
     deletions.checkAcked()
     invariants.checkReplicasIdentical()
+    await cluster.quorum?.checkEnd()
     reassignments.checkEnd()
     auditLogs(cluster, TOPIC, workload, idempotent, cfg.unclean, fail)
     if (!cfg.unclean) txnStats = txnChecks.checkEnd()
@@ -355,6 +369,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       txnLsoChecks: txnChecks.lsoChecks,
       txnOffsetReads: txnChecks.offsetReads,
       ...cluster.stats,
+      ...cluster.quorum?.stats,
       ...Object.fromEntries(Object.entries(cluster.net.stats).map(([k, v]) => [`net.${k}`, v])),
     },
   }
@@ -364,8 +379,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
 function leaderLeo(cluster: SimNode, topicName: string, partition: number): number | null {
   const p = cluster.image.partition(topicName, partition)
   if (!p || p.leader < 0) return null
-  const b = cluster.broker(p.leader)
-  const h = b?.running ? b.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition) : undefined
+  const h = cluster.hosted(p.leader, p.topicId, p.partition)
   return h?.log && h.role === 'leader' && h.leaderEpoch === p.leaderEpoch ? h.log.logEndOffset : null
 }
 
@@ -375,12 +389,12 @@ function converged(cluster: SimNode, topicName: string, workload: Workload, idem
   if (cluster.ids.some((id) => cluster.condition(id) !== 'up' || cluster.image.brokers.get(id)?.fenced !== false)) return false
   for (const p of cluster.image.topicsByName.get(topicName)?.partitions ?? []) {
     if (p.leader < 0 || p.isr.length !== p.replicas.length) return false
-    const leader = cluster.broker(p.leader)!.replicas.all().find((h) => h.topicId === p.topicId && h.partition === p.partition)
+    const leader = cluster.hosted(p.leader, p.topicId, p.partition)
     if (!leader?.log || leader.role !== 'leader' || !leader.leader || leader.leaderEpoch !== p.leaderEpoch) return false
     const leo = leader.log.logEndOffset
     if (leader.leader.highWatermark !== leo) return false
     for (const id of p.replicas) {
-      const h = cluster.broker(id)!.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition)
+      const h = cluster.hosted(id, p.topicId, p.partition)
       // The leader's log start (DeleteRecords) reaches every replica too. A follower may start
       // later: a deletion on a leader that died before its successor learnt it stays on replicas that did.
       if (!h?.log || h.log.logEndOffset !== leo || h.log.logStartOffset < leader.log.logStartOffset) return false
@@ -394,8 +408,7 @@ function describeState(cluster: SimNode, topicName: string): string {
   for (const id of cluster.ids) parts.push(`broker ${id} ${cluster.condition(id)}${cluster.image.brokers.get(id)?.fenced ? ' fenced' : ''}`)
   for (const p of cluster.image.topicsByName.get(topicName)?.partitions ?? []) {
     const leos = p.replicas.map((id) => {
-      const b = cluster.broker(id)
-      const h = b?.running ? b.replicas.all().find((x) => x.topicId === p.topicId && x.partition === p.partition) : undefined
+      const h = cluster.hosted(id, p.topicId, p.partition)
       return `${id}:${h ? `${h.role}@${h.leaderEpoch} LEO ${h.log?.logEndOffset} HWM ${h.leader?.highWatermark ?? h.log?.highWatermark}` : '-'}`
     })
     const moving = p.addingReplicas.length + p.removingReplicas.length > 0 ? ` (moving: adding [${p.addingReplicas}], removing [${p.removingReplicas}])` : ''

@@ -3,7 +3,8 @@
  * (src/daemon/cluster-node.ts) built with virtual parts: virtual time (one ProcessScheduler per
  * broker incarnation), one MemoryDisk per broker under a MemoryLogStore with seeded write delays,
  * the simulated network for links and for the brokers' requests to the controller, and an
- * in-memory metadata log whose writes take a seeded delay.
+ * in-memory metadata log whose writes take a seeded delay, or, in quorum seeds, the controller
+ * quorum's log on three Raft voters (quorum.ts).
  *
  * Broker lifecycle as the daemon sees it: crash() drops a broker at once (the controller notices
  * at session timeout); restart() builds a NEW Broker over a NEW MemoryLogStore on the SAME disk;
@@ -11,13 +12,17 @@
  * shutdown moves leadership first.
  */
 import type { Broker } from '../../src/broker/broker.js'
+import type { Hosted } from '../../src/broker/replica-manager.js'
 import { Controller, type CommandResult } from '../../src/cluster/controller.js'
 import { MetadataImage, type MetadataRecord } from '../../src/cluster/metadata.js'
 import type { Rng } from '../../src/cluster/rng.js'
 import type { Logger } from '../../src/common/logger.js'
 import { ClusterNode, type ControllerChannel } from '../../src/daemon/cluster-node.js'
 import { MemoryDisk, MemoryLogStore } from '../../src/storage/memory.js'
+import type { MetadataPersistence } from '../../src/daemon/metadata-log.js'
+import { runUntilSettled } from '../helpers/virtual-time.js'
 import { MemoryMetadataLog } from './metadata-log.js'
+import { SimQuorum, type QuorumRngs } from './quorum.js'
 import { SimNetwork, type NetworkOptions } from './network.js'
 import { ProcessScheduler, VirtualScheduler } from './scheduler.js'
 
@@ -33,10 +38,15 @@ export interface SimNodeOptions {
   diskWriteMaxMs: number
   /** Separate RNG streams, so that adding an event kind does not reshuffle the network. */
   rngs: { controller: Rng; network: Rng; persist: Rng; disk: Rng }
+  /** The metadata log on a controller quorum (quorum.ts) instead of in memory, when set. */
+  quorum?: { rngs: QuorumRngs; delayMaxMs: number }
   trace: ((line: () => string) => void) | null
   /** An invariant or a broker error: the first one stops the run. */
   fail: (message: string) => void
 }
+
+/** What a broker's disk holds of one partition. */
+export type StoredPartition = MemoryDisk['partitions'] extends Map<string, infer V> ? V : never
 
 export type BrokerCondition = 'up' | 'paused' | 'down' | 'starting'
 
@@ -60,6 +70,8 @@ export class SimNode {
   /** Called after every metadata commit (invariants over the metadata history). */
   onCommit: (records: MetadataRecord[]) => void = () => undefined
   readonly stats = { commits: 0, elections: 0, truncations: 0, warnings: 0, restarts: 0 }
+  /** The controller quorum under the metadata log, in seeds that run on one. */
+  quorum: SimQuorum | null = null
   private nodeValue: ClusterNode | null = null
   private readonly clocks = new Map<number, ProcessScheduler>()
   private readonly starting = new Set<number>()
@@ -67,6 +79,18 @@ export class SimNode {
   /** Builds the node over its virtual parts (no broker started yet). */
   static async create(opts: SimNodeOptions): Promise<SimNode> {
     const sim = new SimNode(opts)
+    const initial = configRecords(opts.brokerConfigs)
+    let metadata: MetadataPersistence
+    if (opts.quorum) {
+      const quorum = new SimQuorum(sim.sched, opts.quorum.rngs, opts.quorum.delayMaxMs, opts.trace, opts.fail)
+      sim.quorum = quorum
+      // The configs a seed starts with are committed before the node opens the log, as the
+      // memory log holds them: an election and a commit, in virtual time.
+      await runUntilSettled(sim.sched, quorum.seed(initial))
+      metadata = quorum.log
+    } else {
+      metadata = new MemoryMetadataLog(sim.sched, () => opts.rngs.persist.int(opts.persistMaxMs + 1), initial)
+    }
     const channel: ControllerChannel = {
       request: (brokerId, kind, send) => {
         sim.trace(() => `b${brokerId} asks the controller: ${kind}`)
@@ -81,10 +105,10 @@ export class SimNode {
       },
       heartbeatReaches: (brokerId) => !sim.net.isControllerCut(brokerId),
     }
-    sim.nodeValue = await ClusterNode.open(
+    const opening = ClusterNode.open(
       {
         scheduler: sim.sched,
-        metadata: new MemoryMetadataLog(sim.sched, () => opts.rngs.persist.int(opts.persistMaxMs + 1), configRecords(opts.brokerConfigs)),
+        metadata,
         controllerRng: opts.rngs.controller,
         link: sim.net,
         channel,
@@ -101,6 +125,8 @@ export class SimNode {
         onCommitted: (records) => sim.committed(records),
       },
     )
+    // Opening a quorum's log waits for its leader: virtual time has to run meanwhile.
+    sim.nodeValue = opts.quorum ? await runUntilSettled(sim.sched, opening) : await opening
     return sim
   }
 
@@ -130,6 +156,24 @@ export class SimNode {
     return this.node.broker(id)
   }
 
+  /**
+   * Broker `id`'s replica of a partition, when the broker runs and hosts it. A scan of a few
+   * replicas: cheaper than building the string key of the replica manager's map, and the checks
+   * look replicas up after every timer.
+   */
+  hosted(id: number, topicId: string, partition: number): Hosted | undefined {
+    const b = this.node.broker(id)
+    if (!b?.running) return undefined
+    for (const h of b.replicas.all()) if (h.partition === partition && h.topicId === topicId) return h
+    return undefined
+  }
+
+  /** What broker `id`'s disk holds of a partition (what survives a crash), by a scan as `hosted`. */
+  stored(id: number, topicId: string, partition: number): StoredPartition | undefined {
+    for (const sp of this.disks.get(id)!.partitions.values()) if (sp.partition === partition && sp.topicId === topicId) return sp
+    return undefined
+  }
+
   condition(id: number): BrokerCondition {
     if (this.starting.has(id)) return 'starting'
     const b = this.node.broker(id)
@@ -148,6 +192,7 @@ export class SimNode {
 
   private committed(records: MetadataRecord[]): void {
     this.stats.commits++
+    this.quorum?.onApplied(records)
     for (const r of records) {
       if (r.type === 'partitionChange' && r.leader !== undefined) this.stats.elections++
       this.trace(() => `commit ${describeRecord(this.image, r)}`)
