@@ -378,11 +378,18 @@ export class QuorumMetadataLog implements MetadataPersistence {
    * A proposal that was not told committed is lost once its offset is below a leader's high
    * watermark (that leader told every data entry below it as it moved it, onCommitted running
    * inside that move, so the entry there is a LeaderChange), or below what is applied here (it
-   * was proposed on a deposed leader that did not know it yet, at an offset already committed).
+   * was proposed on a deposed leader that did not know it yet, at an offset already committed), or
+   * once a leader of a later epoch has committed its epoch's first entry.
    */
   private findLost(): void {
-    const hw = Math.max(this.leader()?.highWatermark ?? 0, this.nextRaftOffset)
-    for (const p of this.proposals) if (p.result === undefined && p.offset < hw) p.result = 'lost'
+    const leader = this.leader()
+    const hw = Math.max(leader?.highWatermark ?? 0, this.nextRaftOffset)
+    // Once a leader has committed its own epoch's first entry, every entry of an older epoch that
+    // will ever commit is below it (a leader never appends an older epoch's entry), and was told:
+    // an older proposal not told is lost whatever its offset, even at or past that leader's log
+    // end (proposed on a leader that crashed before replicating it; sim seeds 386 and 499).
+    const settledEpoch = leader && this.leaderCommittedItsEpoch() ? leader.state.epoch : -1
+    for (const p of this.proposals) if (p.result === undefined && (p.offset < hw || p.epoch < settledEpoch)) p.result = 'lost'
   }
 
   private nextMetadataOffset(): number {

@@ -127,7 +127,7 @@ describe('broker/reassignment', () => {
         validateOnly: false,
       })
     await applyBrokerConfigs(set, FAST_FAILOVER_CONFIGS, async () => {
-      for (const [topic, replicas] of [['ra-move', [1, 2]], ['ra-disjoint', [1, 2]], ['ra-restart', [1, 2]], ['ra-stray', [1, 4]], ['ra-kill', [1, 2]], ['ra-rf1', [4]]] as const) {
+      for (const [topic, replicas] of [['ra-move', [1, 2]], ['ra-disjoint', [1, 2]], ['ra-restart', [1, 2]], ['ra-stray', [3, 1]], ['ra-kill', [1, 2]], ['ra-rf1', [2]]] as const) {
         await createTopic(topic, [...replicas])
       }
     })
@@ -168,28 +168,30 @@ describe('broker/reassignment', () => {
   it('a move interrupted by a restart of the cluster completes after it; a replica moved away while its broker was down is deleted when it starts', async () => {
     const sent = await produce('ra-restart', range('r', 10))
     const strayed = await produce('ra-stray', range('s', 10))
-    // Broker 3 is down: the move to it cannot complete before the restart.
-    await cluster.runtime.killBroker(3, { clean: true })
-    await reassign('ra-restart', [2, 3])
-    expect(cluster.runtime.listPartitionReassignments()).toEqual([{ topic: 'ra-restart', partition: 0, replicas: [2, 3, 1], addingReplicas: [3], removingReplicas: [1] }])
-    // A topic of one replica moving to broker 3 takes acks=all meanwhile: min.insync.replicas is
+    // The brokers taken down are broker 4 and one of the three controller voters (brokers 1-3):
+    // two voters down would freeze metadata, as in KRaft, and no move could start.
+    // Broker 4 is down: the move to it cannot complete before the restart.
+    await cluster.runtime.killBroker(4, { clean: true })
+    await reassign('ra-restart', [2, 4])
+    expect(cluster.runtime.listPartitionReassignments()).toEqual([{ topic: 'ra-restart', partition: 0, replicas: [2, 4, 1], addingReplicas: [4], removingReplicas: [1] }])
+    // A topic of one replica moving to broker 4 takes acks=all meanwhile: min.insync.replicas is
     // clamped to its replication factor (1), not to the two replicas it has during the move.
-    await reassign('ra-rf1', [3])
+    await reassign('ra-rf1', [4])
     const rf1 = await produce('ra-rf1', range('o', 3))
-    // Broker 1 is down while ra-stray moves off it: its log stays behind until it starts.
-    await cluster.runtime.killBroker(1, { clean: true })
-    await reassign('ra-stray', [4, 2])
-    await moved('ra-stray', [4, 2])
-    expect(await stored(1, 'ra-stray')).toBe(true)
+    // Broker 3 is down while ra-stray moves off it: its log stays behind until it starts.
+    await cluster.runtime.killBroker(3, { clean: true })
+    await reassign('ra-stray', [1, 2])
+    await moved('ra-stray', [1, 2])
+    expect(await stored(3, 'ra-stray')).toBe(true)
 
     await cluster.restart()
-    await moved('ra-restart', [2, 3])
+    await moved('ra-restart', [2, 4])
     expect(await values('ra-restart')).toEqual(sent)
-    await moved('ra-rf1', [3])
+    await moved('ra-rf1', [4])
     expect(await values('ra-rf1')).toEqual(rf1)
     expect(await values('ra-stray')).toEqual(strayed)
     await goneFrom(1, 'ra-restart')
-    await goneFrom(1, 'ra-stray')
+    await goneFrom(3, 'ra-stray')
   }, 60_000)
 
   it('a leader crash in the middle of a move loses no acknowledged record', async () => {

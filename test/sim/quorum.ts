@@ -25,6 +25,7 @@ import type { Rng } from '../../src/cluster/rng.js'
 import { QuorumMetadataLog, type RaftTimings } from '../../src/daemon/quorum-metadata-log.js'
 import { InProcessTransport, type QuorumTransport } from '../../src/daemon/quorum-transport.js'
 import type { VirtualScheduler } from './scheduler.js'
+import { QUORUM_APPEND_TIMEOUT_MS } from '../../src/daemon/cluster-runtime.js'
 
 const VOTERS = [1, 2, 3]
 
@@ -35,13 +36,11 @@ const VOTERS = [1, 2, 3]
 const TIMINGS: RaftTimings = { electionTimeoutMs: 200, fetchTimeoutMs: 400, electionBackoffMaxMs: 200, requestTimeoutMs: 400, fetchIntervalMs: 50 }
 
 /**
- * Until the controller applies what the log commits (helper "wire"'s driver), it applies a
- * command's records only when their append succeeded, so an append that failed and committed
- * later would be missed. An append here waits (virtual) minutes rather than fail: a majority
- * down holds metadata changes until voters restart, which the actions and the end of a run do.
- * The lead switches this to the daemon's timeout once that driver lands.
+ * The daemon's: an append that the quorum cannot commit in time fails (QUORUM_NO_MAJORITY, the
+ * command answered REQUEST_TIMED_OUT), and may still commit later; the controller applies what
+ * the log commits (controller-driver.ts), so nothing is missed either way.
  */
-const APPEND_TIMEOUT_MS = 600_000
+const APPEND_TIMEOUT_MS = QUORUM_APPEND_TIMEOUT_MS
 
 export interface QuorumRngs {
   /** Election timeouts (each voter's own stream is drawn from it). */

@@ -279,7 +279,7 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     open: true,
   },
   {
-    // Open, told to the lead: a bug in QuorumMetadataLog (helper "wire"'s file). A proposal made
+    // Fixed: a bug in QuorumMetadataLog. A proposal made
     // on a leader that crashed before replicating it sits at or past the next leader's log end
     // (seed 386: proposal at offset 36 in epoch 4; the leader of epoch 5 ends at 35, its
     // LeaderChange, high watermark 36). findLost marks a proposal lost only below the high
@@ -292,16 +292,14 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     quorum: true,
     rule: 'on the controller quorum, an append lost with its leader past the next leader\'s log end is proposed again',
     found: 'the cluster did not catch up within 30000 ms of healing: every broker starting (its registration behind the append stuck at offset 36 of epoch 4), the quorum healthy (leader 2, epoch 5, high watermark 36)',
-    open: true,
   },
   {
-    // Open: the same as seed 386 (proposal at offset 29 in epoch 3; the leader of epoch 4 ends at 28).
+    // The same as seed 386 (proposal at offset 29 in epoch 3; the leader of epoch 4 ends at 28).
     seed: 499,
     extras: ['deleteRecords', 'reassign'],
     quorum: true,
     rule: 'on the controller quorum, an append lost with its leader at the next leader\'s log end is proposed again',
     found: 'the cluster did not catch up within 30000 ms of healing: brokers starting, the quorum healthy (leader 2, epoch 4, high watermark 29)',
-    open: true,
   },
 ]
 
