@@ -127,7 +127,7 @@ const RAFT_TIMINGS: RaftTimings = { electionTimeoutMs: 300, fetchTimeoutMs: 600,
  * elections' worth (one takes about a fetch timeout), short enough that a client retrying the
  * refusal hears of it in seconds.
  */
-export const QUORUM_APPEND_TIMEOUT_MS = 3_000
+const QUORUM_APPEND_TIMEOUT_MS = 3_000
 
 /** The controller quorum on the home's brokers, with what a pre-quorum home held imported into it. */
 async function openQuorum(opts: ClusterOptions, transport: InProcessTransport): Promise<QuorumMetadataLog> {

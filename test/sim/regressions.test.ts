@@ -255,27 +255,55 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
       'broker 1 was moved off p1 and back while its long-poll fetch at offset 9 waited at the leader (same leader epoch): the answer counted as the re-added replica\'s progress, it joined the ISR, and the deletion of its old log then emptied an ISR member',
   },
   {
-    // Open, told to the lead: found by the sweep on the controller quorum (quorum.ts); it passes
-    // on the quorum without voter faults and on the memory log, so the long metadata freezes of
-    // the voter faults (two crashes before it) lead there. Not yet known whether the quorum or
-    // the transaction path is at fault: read_committed at step 251 (after the heal) lists
-    // producers 2 and 3 as aborted at 29 and 32 with no marker after them (LSO = HWM = 34) while
-    // both transactions are open; six producer-id blocks committed in the 500 ms before.
+    // Found by the sweep on the controller quorum (quorum.ts) before the controller applied the
+    // commit stream (controller-driver.ts): read_committed at step 251 listed producers 2 and 3 as
+    // aborted at 29 and 32 with no marker after them (LSO = HWM = 34) while both transactions
+    // were open. It passes since; whether the driver fixed the cause or only moved this seed off
+    // it is not known: the same failure shows on seed 263 below (open).
     seed: 192,
     extras: ['deleteRecords', 'reassign'],
     quorum: true,
     rule: 'on the controller quorum, with its leaders crashed, the LSO stays at an open transaction',
     found: 'read_committed p1 from 29 at b3 (epoch 7): last stable offset 34 passes offset 32, where transaction x1.0 (producer 3/1, partitions [0,1], batches p0@21 p0@24 p1@32, open) began, still open',
-    open: true,
   },
   {
-    // Open, as seed 192, and alike: a transaction in producer epoch 1 after an InitProducerId
-    // that timed out at the client and was retried (its producer id waited on the frozen quorum).
+    // As seed 192 (passes since the same change): a transaction in producer epoch 1 after an
+    // InitProducerId that timed out at the client and was retried (its producer id waited on the
+    // frozen quorum).
     seed: 220,
     extras: ['deleteRecords', 'reassign'],
     quorum: true,
     rule: 'on the controller quorum, with a majority crashed, the LSO stays at an open transaction',
     found: 'read_committed p1 from 7 at b2 (epoch 15): last stable offset 21 passes offset 19, where transaction x2.0 (producer 12/1, partitions [0,1], batches p0@14 p0@19 p1@19, open) began, still open',
+  },
+  {
+    // Open: found by SLUICE_SIM_QUORUM=all over seeds 201-600 (with the driver on the commit
+    // stream): as seeds 192 and 220, in producer epoch 1. Cause not yet known.
+    seed: 263,
+    extras: ['deleteRecords', 'reassign'],
+    quorum: true,
+    rule: 'on the controller quorum, the LSO stays at an open transaction',
+    found: 'read_committed p0 from 0 at b3 (epoch 2): last stable offset 28 passes offset 26, where transaction x1.0 (producer 1/1, partitions [0,2], batches p0@26 p0?, open) began, still open',
+    open: true,
+  },
+  {
+    // Open, the same sweep: after the heal no transaction is under way and no coordinator lists
+    // one unfinished, yet the run's transactions are not all ended. Cause not yet known.
+    seed: 422,
+    extras: ['deleteRecords', 'reassign'],
+    quorum: true,
+    rule: 'on the controller quorum, every transaction ends once the cluster heals',
+    found: 'the transactions did not end within 30000 ms of healing: transactions under way: none; producers idle; unfinished at the coordinators: none',
+    open: true,
+  },
+  {
+    // Open, the same sweep: a zombie's TxnOffsetCommit accepted after a newer instance of its
+    // transactional id bumped the epoch. Cause not yet known.
+    seed: 598,
+    extras: ['deleteRecords', 'reassign'],
+    quorum: true,
+    rule: 'on the controller quorum, a fenced instance\'s TxnOffsetCommit is refused',
+    found: "sim-txn-1#0's TxnOffsetCommit x1.1 sim-txn-group-1 @1, sent at 12641 ms, succeeded though a newer instance got its epoch at 6963 ms",
     open: true,
   },
   {

@@ -28,10 +28,11 @@ const EXTRAS = extrasFrom(process.env.SLUICE_SIM_EXTRAS ?? EXTRA_KINDS.join(',')
 const QUORUM = process.env.SLUICE_SIM_QUORUM
 if (QUORUM !== undefined && QUORUM !== 'all' && QUORUM !== 'none') throw new Error(`SLUICE_SIM_QUORUM: all or none, not ${QUORUM}`)
 /**
- * Quorum seeds of the sweep found failing, pinned open in regressions.test.ts (told to the
- * lead): the sweep runs them on the memory log until they are fixed.
+ * Quorum seeds of the sweep found failing, pinned open in regressions.test.ts: the sweep runs
+ * them on the memory log until they are fixed. None today: the open ones (263, 422, 598, found
+ * with SLUICE_SIM_QUORUM=all) are not among the sweep's quorum seeds.
  */
-const QUORUM_OPEN = [220]
+const QUORUM_OPEN: number[] = []
 /** Whether a seed runs on the controller quorum (see the header). */
 const onQuorum = (seed: number): boolean => (QUORUM === undefined ? seed % 10 === 0 && !QUORUM_OPEN.includes(seed) : QUORUM === 'all')
 
