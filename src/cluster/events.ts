@@ -4,6 +4,7 @@
  * to [1,3]". Pure: an event is computed from the image as it was just before the record.
  */
 import { applyPartitionChange, type MetadataImage, type MetadataRecord, type PartitionChangeRecord, type PartitionInfo } from './metadata.js'
+import type { QuorumEventType } from './quorum-events.js'
 import { clonePartition, isReassigning } from './reassignment.js'
 
 export interface ClusterEvent {
@@ -35,7 +36,7 @@ export interface ClusterEvent {
 
 /**
  * Events of the running daemon that are not metadata records: broker lifecycle actions, faults,
- * failover measurements, and transactions; brokers added and removed. Kept in memory (the last RUNTIME_EVENTS_MAX), so a restart
+ * failover measurements, transactions, and the controller quorum (quorum-events.ts); brokers added and removed. Kept in memory (the last RUNTIME_EVENTS_MAX), so a restart
  * forgets them.
  */
 export type RuntimeEventType =
@@ -50,6 +51,7 @@ export type RuntimeEventType =
   | 'fault.added'
   | 'fault.cleared'
   | 'failover.measured'
+  | QuorumEventType
   | TxnEventType
 
 /**

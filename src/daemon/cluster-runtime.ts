@@ -9,7 +9,9 @@
  * The controller quorum runs in combined mode (KRaft's dev-cluster layout): the first N brokers
  * by id are also voters, each with its Raft log in <home>/controllers/<id>; a broker's kill
  * crashes its voter (a clean kill stops it, resigning first), its start starts it, its pause cuts
- * the voter off the quorum's transport until resume. A home made before the quorum has its old
+ * the voter off the quorum's transport until resume, and a cut link between two voters' brokers
+ * cuts their voters too. The quorum's elections, voters down and up and a lost majority are told
+ * as runtime events (cluster/quorum-events.ts). A home made before the quorum has its old
  * metadata log imported on the first start (metadata-import.ts).
  *
  * The daemon lifecycle (lock, pid file, control socket, logs) calls startCluster() once and
@@ -24,6 +26,7 @@ import type { TxnEvent } from '../broker/txn-coordinator.js'
 import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-tracker.js'
 import { MetadataImage } from '../cluster/metadata.js'
+import { QuorumEvents } from '../cluster/quorum-events.js'
 import type { OngoingReassignment, ReassignmentFilter, ReassignmentRequest, ReassignmentResult } from '../cluster/reassignment.js'
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
@@ -161,7 +164,8 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   const ports = new Map(opts.brokers.map((b) => [b.id, b.port]))
   const faults = new FaultInjector(() => [...ports.keys()])
   const listeners = new Map<number, KafkaListener>()
-  const transport = new InProcessTransport(realScheduler)
+  // The quorum's messages cross the brokers' links: a cut between two voters' brokers cuts them.
+  const transport = new InProcessTransport(realScheduler, () => 0, faults)
   const quorum = await openQuorum(opts, transport)
   const runtime = new DaemonCluster(opts, ports, faults, listeners, quorum, transport)
   const node: ClusterNode = await ClusterNode.open(
@@ -193,7 +197,11 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       onProduced: (topic, partition) => runtime.failovers.produced(topic, partition, realScheduler.nowMs()),
       onTxnEvent: (e) => runtime.txnEvent(e),
       onCommitted: (_records, events) => runtime.committed(events),
-      onControllerTick: (nowMs) => runtime.failovers.tick(nowMs),
+      onControllerTick: (nowMs) => {
+        runtime.failovers.tick(nowMs)
+        // A voter may also stop on its own (a store write failed): noticed here.
+        runtime.checkQuorum()
+      },
     },
   ).catch(async (error: unknown) => {
     // The node never took the quorum over: its voters would hold their stores open.
@@ -218,6 +226,7 @@ class DaemonCluster implements ClusterRuntime {
   private ready = false
   private membersValue: BrokerMembership | null = null
   private readonly voters: number[]
+  private readonly quorumEvents: QuorumEvents
 
   constructor(
     private readonly opts: ClusterOptions,
@@ -231,6 +240,8 @@ class DaemonCluster implements ClusterRuntime {
     this.bootstrap = `${opts.host}:${opts.brokers[0]!.port}`
     this.voters = voterIds(opts)
     this.runtime = new RuntimeEvents((e) => opts.onEvents?.([e]))
+    this.quorumEvents = new QuorumEvents(this.voters, (...args) => this.event(...args))
+    quorum.onVoterState((id, prev, next) => this.quorumEvents.voterState(id, prev, next))
     this.failovers = new FailoverTracker({
       emit: (m) => {
         this.lastFailoverValue = m
@@ -339,6 +350,11 @@ class DaemonCluster implements ClusterRuntime {
     return { ...statusOf(this.node, this.listeners), controllerId: this.quorum.describe().leaderId ?? -1 }
   }
 
+  /** Tells the voters that went down or came up since the last check, and a majority lost or back. */
+  checkQuorum(): void {
+    this.quorumEvents.check(this.quorum.describe(), (id) => !this.transport.isIsolated(id))
+  }
+
   private isVoter(brokerId: number): boolean {
     return this.voters.includes(brokerId)
   }
@@ -381,6 +397,7 @@ class DaemonCluster implements ClusterRuntime {
     this.opts.log.info(killOpts.clean ? 'broker shut down' : 'broker killed', { broker: brokerId })
     const led = killOpts.clean ? '' : this.ledSummary(brokerId)
     this.event('broker.killed', { broker: brokerId, clean: killOpts.clean === true }, killOpts.clean ? `broker ${brokerId} shut down (controlled)` : `broker ${brokerId} killed${led}`)
+    this.checkQuorum()
   }
 
   async startBroker(brokerId: number): Promise<void> {
@@ -399,6 +416,7 @@ class DaemonCluster implements ClusterRuntime {
     for (const p of this.node.ledBy(brokerId)) this.failovers.leaderBack(p.topic, p.partition, brokerId)
     this.opts.log.info('broker started', { broker: brokerId })
     this.event('broker.started', { broker: brokerId }, `broker ${brokerId} started`)
+    this.checkQuorum()
   }
 
   addBroker(): Promise<ConfiguredBroker> {
@@ -430,6 +448,7 @@ class DaemonCluster implements ClusterRuntime {
     for (const p of this.node.ledBy(brokerId)) this.failovers.leaderLost(p.topic, p.partition, brokerId, nowMs)
     this.opts.log.info('broker paused', { broker: brokerId })
     this.event('broker.paused', { broker: brokerId }, `broker ${brokerId} paused (hung: connections open, nothing answered)${this.ledSummary(brokerId)}`)
+    this.checkQuorum()
   }
 
   resumeBroker(brokerId: number): void {
@@ -440,6 +459,7 @@ class DaemonCluster implements ClusterRuntime {
     for (const p of this.node.ledBy(brokerId)) this.failovers.leaderBack(p.topic, p.partition, brokerId)
     this.opts.log.info('broker resumed', { broker: brokerId })
     this.event('broker.resumed', { broker: brokerId }, `broker ${brokerId} resumed`)
+    this.checkQuorum()
   }
 
   async failover(topic: string, partition: number, to?: number): Promise<{ from: number; to: number; leaderEpoch: number }> {

@@ -3,7 +3,7 @@
  * whose records are committed by N in-process voters (`cluster/raft/node.ts` RaftNode), each with
  * its own RaftLogStore (a LevelDB per voter under <home>/controllers/<id> in the daemon, memory in
  * the tests), exchanging their messages through a QuorumTransport (in-process: delivered through
- * the Scheduler, so that a later step can carry them over the brokers' link and cut them).
+ * the Scheduler, through the brokers' link faults: a cut link cuts two voters).
  *
  * One `append` is one Raft entry: its value is the records and their timestamp, JSON-encoded
  * (`{t, r}`; the cluster id, once, as `{t, r: [], c}`). It is proposed on the current leader and
@@ -45,6 +45,7 @@ import type { MetadataRecord } from '../cluster/metadata.js'
 import type { RaftLogEntry, RaftLogStore, RaftSnapshotRecord } from '../cluster/raft/log-store.js'
 import { RaftNode, type RaftNodeOptions } from '../cluster/raft/node.js'
 import type { QuorumView } from '../cluster/raft/quorum-view.js'
+import type { QuorumState } from '../cluster/raft/quorum-state.js'
 import { seededRng, type Rng } from '../cluster/rng.js'
 import type { Scheduler } from '../cluster/scheduler.js'
 import { SluiceError } from '../common/errors.js'
@@ -79,6 +80,9 @@ export interface QuorumMetadataLogOptions {
 }
 
 export type { QuorumView, QuorumVoterView } from '../cluster/raft/quorum-view.js'
+
+/** A voter's Raft state changed (its role, epoch, vote or leader). */
+export type VoterStateListener = (voterId: number, prev: Readonly<QuorumState>, next: Readonly<QuorumState>) => void
 
 /** A replica's last fetch from a leader, and when it last had all the leader had (KIP-836). */
 interface Fetched {
@@ -132,6 +136,7 @@ export class QuorumMetadataLog implements MetadataPersistence {
   private readonly proposals = new Set<Proposal>()
   private wakeups: (() => void)[] = []
   private listener: CommitListener = () => undefined
+  private stateListener: VoterStateListener = () => undefined
   /** Whether open() returned: the records committed before it are its answer, not the stream's. */
   private opened = false
   private readonly appendTimeoutMs: number
@@ -173,6 +178,11 @@ export class QuorumMetadataLog implements MetadataPersistence {
 
   onCommit(listener: CommitListener): void {
     this.listener = listener
+  }
+
+  /** Tells every voter's state changes from now on (the daemon's quorum events: elections). */
+  onVoterState(listener: VoterStateListener): void {
+    this.stateListener = listener
   }
 
   async settled(sinceMs: number): Promise<void> {
@@ -228,6 +238,7 @@ export class QuorumMetadataLog implements MetadataPersistence {
       send: (msg) => this.o.transport.send(msg),
       onCommitted: (entries) => this.applyCommitted(entries),
       onSnapshotLoaded: (snapshot) => this.applySnapshot(snapshot),
+      onStateChanged: (prev, next) => this.stateListener(id, prev, next),
     })
     v.node = node
     v.fetches.clear()

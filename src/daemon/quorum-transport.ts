@@ -1,10 +1,12 @@
 /**
  * How the controller quorum's voters exchange their Raft messages (src/cluster/raft/messages.ts).
- * In process for now, delivered through the Scheduler (virtual time in tests and the simulation);
- * a later step carries them over the brokers' link, where faults can cut or delay them.
+ * In process, delivered through the Scheduler (virtual time in tests and the simulation), through
+ * the same edge faults as the brokers' links: a cut link (`fault add cut`) between two voters, or
+ * a voter cut off from all (its broker paused), loses what is sent between them.
  */
 import type { RaftMessage } from '../cluster/raft/messages.js'
 import type { Scheduler } from '../cluster/scheduler.js'
+import type { LinkFaults } from './links.js'
 
 /** How the voters' messages travel. */
 export interface QuorumTransport {
@@ -13,10 +15,15 @@ export interface QuorumTransport {
   send(msg: RaftMessage): void
 }
 
+/** No cut links: the simulation and the tests that drop or isolate voters themselves. */
+const NO_CUTS: Pick<LinkFaults, 'isCut'> = { isCut: () => false }
+
 /**
  * In-process delivery: each message arrives through a Scheduler timer, to the voter attached when
  * it arrives. An isolated voter (its broker paused: a hung process answers nothing) neither
- * sends nor receives: what is sent from or to it is lost, as on a cut link.
+ * sends nor receives, and a cut link carries nothing either way: what is sent is lost, whether
+ * the cut was there when it left or came while it travelled. Raft's own retries (fetch and
+ * request timeouts, elections) carry the quorum across, as over a real network.
  */
 export class InProcessTransport implements QuorumTransport {
   private readonly inboxes = new Map<number, (msg: RaftMessage) => void>()
@@ -25,6 +32,8 @@ export class InProcessTransport implements QuorumTransport {
   constructor(
     private readonly scheduler: Scheduler,
     private readonly delayMs: () => number = () => 0,
+    /** The links between voters (voter ids are their brokers' ids: combined mode). */
+    private readonly links: Pick<LinkFaults, 'isCut'> = NO_CUTS,
   ) {}
 
   attach(id: number, receive: ((msg: RaftMessage) => void) | null): void {
@@ -38,10 +47,19 @@ export class InProcessTransport implements QuorumTransport {
     else this.isolated.delete(id)
   }
 
+  /** Whether voter `id` is cut off from every other (`isolate`). */
+  isIsolated(id: number): boolean {
+    return this.isolated.has(id)
+  }
+
   send(msg: RaftMessage): void {
-    if (this.isolated.has(msg.from)) return
+    if (!this.carries(msg)) return
     this.scheduler.setTimer(() => {
-      if (!this.isolated.has(msg.to) && !this.isolated.has(msg.from)) this.inboxes.get(msg.to)?.(msg)
+      if (this.carries(msg)) this.inboxes.get(msg.to)?.(msg)
     }, this.delayMs())
+  }
+
+  private carries(msg: RaftMessage): boolean {
+    return !this.isolated.has(msg.from) && !this.isolated.has(msg.to) && !this.links.isCut(msg.from, msg.to)
   }
 }

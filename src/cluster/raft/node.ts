@@ -44,6 +44,8 @@ export interface RaftNodeOptions {
   onCommitted?: (entries: RaftLogEntry[]) => void
   /** The state machine is replaced by a snapshot (at start, or fetched from the leader). */
   onSnapshotLoaded?: (snapshot: RaftSnapshotRecord) => void
+  /** The replica's quorum state changed (role, epoch, vote or leader): for watching, not for acting on the replica. */
+  onStateChanged?: (prev: Readonly<q.QuorumState>, next: Readonly<q.QuorumState>) => void
   /** quorum.election.timeout.ms: a timeout is drawn in [this, 2 × this). */
   electionTimeoutMs?: number
   /** quorum.fetch.timeout.ms: a follower that hears nothing from its leader this long campaigns. */
@@ -84,8 +86,8 @@ export class RaftNode {
   private readonly parked = new Map<number, { msg: FetchRequest; cancel: () => void }>()
   /** The high watermark each follower was last told, while leading (a Fetch is held only if it is current). */
   private readonly hwTold = new Map<number, number>()
-  private readonly o: Required<Omit<RaftNodeOptions, 'onCommitted' | 'onSnapshotLoaded'>> &
-    Pick<RaftNodeOptions, 'onCommitted' | 'onSnapshotLoaded'>
+  private readonly o: Required<Omit<RaftNodeOptions, 'onCommitted' | 'onSnapshotLoaded' | 'onStateChanged'>> &
+    Pick<RaftNodeOptions, 'onCommitted' | 'onSnapshotLoaded' | 'onStateChanged'>
 
   /** Opens the store and starts the replica from what it holds. */
   static async start(options: RaftNodeOptions): Promise<RaftNode> {
@@ -228,6 +230,8 @@ export class RaftNode {
       const record = q.toRecord(next)
       this.write(() => this.o.store.saveQuorumState(record))
     }
+    // Before enter(), which may move on at once (a lone voter's candidacy wins): told in order.
+    this.o.onStateChanged?.(prev, next)
     this.enter()
   }
 
