@@ -7,8 +7,8 @@ import { describeFault } from '../../../common/fault-text.js'
 import type { Fault } from '../../../common/control-contract.js'
 
 export default class FaultAddCut extends BaseCommand<typeof FaultAddCut> {
-  static override summary = 'Cut the link between two brokers: a network partition.'
-  static override description = `Brokers A and B no longer reach each other: a follower on one side cannot fetch from a leader on the other, so after replica.lag.time.max.ms the leader drops it from the ISR (and acks=all produce, which waits for it until then, goes on with the smaller ISR, or is refused with NOT_ENOUGH_REPLICAS below min.insync.replicas). Clients and the controller still reach both brokers. \`fault clear\` heals the link: the follower catches up and rejoins the ISR.
+  static override summary = 'Cut the link between two brokers (and their quorum voters): a network partition.'
+  static override description = `Brokers A and B no longer reach each other: a follower on one side cannot fetch from a leader on the other, so after replica.lag.time.max.ms the leader drops it from the ISR (and acks=all produce, which waits for it until then, goes on with the smaller ISR, or is refused with NOT_ENOUGH_REPLICAS below min.insync.replicas). Clients and the controller still reach both brokers. When both brokers run a controller quorum voter, the voters' messages between them are lost too: cut the quorum's leader from every other voter and they elect a new one (\`cluster quorum\`, \`cluster events\`). \`fault clear\` heals the link: the follower catches up and rejoins the ISR, and a cut-off old quorum leader follows the new one.
 --seed is accepted for symmetry with the other faults (a cut has no randomness).
 Prints the fault's id on stdout; --json: {"fault": {id, kind, link, seed, createdAt}}.
 Exit codes: 2 for a bad --link; 4 for an unknown broker; 2 (LOCAL_ONLY) when --bootstrap-server names another cluster.`

@@ -21,6 +21,11 @@ function eventColor(type: string): string | undefined {
   // Transactions: a commit is routine; an abort, a timeout or a fenced producer is worth a look.
   if (type === 'txn.aborted' || type === 'txn.timed-out') return 'yellow'
   if (type === 'txn.fenced') return 'magenta'
+  // The controller quorum: metadata frozen stops every metadata change, the loudest of these.
+  if (type === 'quorum.frozen') return 'red'
+  if (type === 'quorum.voter.down') return 'yellow'
+  if (type === 'quorum.leader') return 'cyan'
+  if (type === 'quorum.voter.up' || type === 'quorum.recovered') return 'green'
   return undefined
 }
 
