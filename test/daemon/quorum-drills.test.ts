@@ -1,7 +1,7 @@
 /**
  * Breaking the controller quorum and watching it (src/daemon/quorum-transport.ts's cut links,
  * src/cluster/quorum-events.ts): three voters on memory stores and virtual time, the leader cut
- * from both others by link faults (as `fault add cut` makes them), then healed; and the quorum
+ * from both others by the daemon's fault injector (`fault add cut`), then healed; and the quorum
  * events a voter down, up, and a lost majority tell. Virtual time only bounds the waits.
  */
 import { describe, expect, it } from 'vitest'
@@ -10,6 +10,7 @@ import { QuorumEvents, type QuorumEventType } from '../../src/cluster/quorum-eve
 import { MemoryRaftLogStore } from '../../src/cluster/raft/log-store.js'
 import type { QuorumView } from '../../src/cluster/raft/quorum-view.js'
 import { seededRng } from '../../src/cluster/rng.js'
+import { FaultInjector } from '../../src/daemon/faults.js'
 import { QuorumMetadataLog } from '../../src/daemon/quorum-metadata-log.js'
 import { InProcessTransport } from '../../src/daemon/quorum-transport.js'
 import { VirtualScheduler } from '../sim/scheduler.js'
@@ -25,29 +26,15 @@ interface Told {
   message: string
 }
 
-/** Cut links as the fault injector keeps them: a pair cuts both ways. */
-class Cuts {
-  private readonly links: [number, number][] = []
-  cut(a: number, b: number): void {
-    this.links.push([a, b])
-  }
-  clear(): void {
-    this.links.length = 0
-  }
-  isCut(from: number, to: number): boolean {
-    return this.links.some(([a, b]) => (a === from && b === to) || (a === to && b === from))
-  }
-}
-
 describe('daemon/quorum-drills', () => {
   it('the leader cut from both followers: they elect a new leader at a higher epoch and commit; healed, the old leader follows it', async () => {
     const sched = new VirtualScheduler()
-    const cuts = new Cuts()
+    const faults = new FaultInjector(() => VOTERS)
     const stores = new Map(VOTERS.map((id) => [id, new MemoryRaftLogStore()]))
     const q = new QuorumMetadataLog({
       voterIds: VOTERS,
       storeOf: (id) => stores.get(id)!,
-      transport: new InProcessTransport(sched, () => 1, cuts),
+      transport: new InProcessTransport(sched, () => 1, faults),
       scheduler: sched,
       rng: seededRng(7),
       raft: TIMINGS,
@@ -65,7 +52,7 @@ describe('daemon/quorum-drills', () => {
     const old = before.leaderId!
     expect(told.map((t) => t.fields.leaderId)).toEqual([old])
 
-    for (const other of VOTERS.filter((id) => id !== old)) cuts.cut(old, other)
+    for (const other of VOTERS.filter((id) => id !== old)) faults.add({ kind: 'cut', link: [old, other] })
     // Committed meanwhile, by a leader the two followers elect.
     expect(await run(q.append([fenced(2)], 2))).toBe(1)
     const during = q.describe()
@@ -75,7 +62,7 @@ describe('daemon/quorum-drills', () => {
     expect(elected).toMatchObject({ type: 'quorum.leader', fields: { leaderId: during.leaderId, epoch: during.epoch, previousLeaderId: old, voters: VOTERS } })
     expect(elected.message).toBe(`controller quorum: voter ${during.leaderId} leads epoch ${during.epoch} (was voter ${old})`)
 
-    cuts.clear()
+    faults.clear()
     await runFor(sched, 1000)
     const after = q.describe()
     expect(after.leaderId).toBe(during.leaderId)
