@@ -33,7 +33,7 @@ export interface ClusterView {
   alterIsr(req: { brokerId: number; topicId: string; partition: number; leaderEpoch: number; partitionEpoch: number; isr: number[] }): Promise<CommandResult>
   /** This broker's replica of a partition is corrupt: out of the ISR, and leadership elsewhere. */
   replicaCorrupt(req: { brokerId: number; topicId: string; partition: number; reason: string }): Promise<CommandResult>
-  /** A new producer id for InitProducerId. */
+  /** A new producer id for InitProducerId (from the broker's block: broker/producer-id-blocks.ts). */
   allocateProducerId(): Promise<CommandResult<number>>
   /** Starts, replaces or cancels partition moves (AlterPartitionReassignments); answers once committed. */
   alterPartitionReassignments(reqs: ReassignmentRequest[]): Promise<CommandResult<ReassignmentResult[]>>

@@ -308,10 +308,10 @@ export class Controller {
     return listReassignments(this.image, filter)
   }
 
-  /** Hands out the next producer id (InitProducerId). */
-  allocateProducerId(): CommandResult<number> {
+  /** A block of `count` producer ids for a broker to hand out (KIP-730 AllocateProducerIds); the value is its first id. */
+  allocateProducerIds(count: number): CommandResult<number> {
     const id = this.image.nextProducerId
-    return { errorCode: ErrorCode.NONE, errorMessage: null, records: [{ type: 'producerIds', nextProducerId: id + 1 }], value: id }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, records: [{ type: 'producerIds', nextProducerId: id + count }], value: id }
   }
 
   createTopic(req: CreateTopicRequest): CommandResult<CreatedTopic> {

@@ -152,7 +152,14 @@ export function describeRecord(before: MetadataImage, record: MetadataRecord, of
         },
       ]
     case 'producerIds':
-      return [{ ...base, type: 'producer-ids.allocated', next: record.nextProducerId, message: `producer id ${record.nextProducerId - 1} allocated` }]
+      return [
+        {
+          ...base,
+          type: 'producer-ids.allocated',
+          next: record.nextProducerId,
+          message: `producer ids ${before.nextProducerId}-${record.nextProducerId - 1} allocated`,
+        },
+      ]
   }
 }
 

@@ -18,6 +18,7 @@
  */
 import { Broker } from '../broker/broker.js'
 import type { ClusterView } from '../broker/cluster-view.js'
+import { PRODUCER_ID_BLOCK_SIZE, ProducerIdBlocks } from '../broker/producer-id-blocks.js'
 import type { QuorumView } from '../cluster/raft/quorum-view.js'
 import type { BrokerLink } from '../broker/replica-fetcher.js'
 import type { TxnEvent } from '../broker/txn-coordinator.js'
@@ -270,6 +271,8 @@ export class ClusterNode {
   private view(brokerId: number): ClusterView {
     const node = this
     const { channel } = this.parts
+    // Each broker process hands out ids from its own blocks (a restart's process starts a new one).
+    const producerIds = new ProducerIdBlocks(() => this.submit(() => this.controller.allocateProducerIds(PRODUCER_ID_BLOCK_SIZE)))
     return {
       get clusterId() {
         return node.clusterId
@@ -284,7 +287,7 @@ export class ClusterNode {
       alterConfigs: (type, name, changes, replace, validateOnly) => this.submit(() => this.controller.alterConfigs(type, name, changes, replace), validateOnly),
       alterIsr: (req) => channel.request(brokerId, 'alterIsr', () => this.isrChanges.submit(req)),
       replicaCorrupt: (req) => channel.request(brokerId, 'replicaCorrupt', () => this.submit(() => this.controller.replicaCorrupt(req))),
-      allocateProducerId: () => this.submit(() => this.controller.allocateProducerId()),
+      allocateProducerId: () => producerIds.nextId(),
       alterPartitionReassignments: (reqs) => this.submit(() => this.controller.alterPartitionReassignments(reqs)),
       listPartitionReassignments: (filter) => this.controller.listPartitionReassignments(filter),
       quorum: this.parts.quorum,

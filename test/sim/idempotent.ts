@@ -57,6 +57,9 @@ interface ProducerState {
 }
 
 /** The value of record `seq` of a producer of partition `p`. */
+/** The first id of the idempotent workload's own producers. */
+const SIM_PRODUCER_ID_BASE = 1_000_000_000
+
 export const idempotentValue = (partition: number, producerId: number, seq: number): string => `p${partition}-q${producerId}-s${seq}`
 
 export class IdempotentProducers {
@@ -77,7 +80,9 @@ export class IdempotentProducers {
     private readonly requestTimeoutMs: number,
     private readonly deletions: Deletions,
   ) {
-    this.producers = Array.from({ length: partitions }, (_, p) => ({ producerId: 1000 + p, nextSeq: 0, unacked: [], mustRetry: false, known: false }))
+    // Ids of its own, far above what the cluster hands out (blocks of 1,000 from 0, one per
+    // broker process: a run allocates a few dozen), so no InitProducerId answer can collide.
+    this.producers = Array.from({ length: partitions }, (_, p) => ({ producerId: SIM_PRODUCER_ID_BASE + p, nextSeq: 0, unacked: [], mustRetry: false, known: false }))
   }
 
   get inFlight(): number {
