@@ -238,7 +238,14 @@ export class QuorumMetadataLog implements MetadataPersistence {
       send: (msg) => this.o.transport.send(msg),
       onCommitted: (entries) => this.applyCommitted(entries),
       onSnapshotLoaded: (snapshot) => this.applySnapshot(snapshot),
-      onStateChanged: (prev, next) => this.stateListener(id, prev, next),
+      onStateChanged: (prev, next) => {
+        // Watching the quorum (events) must never break a voter's transition.
+        try {
+          this.stateListener(id, prev, next)
+        } catch {
+          /* the watcher's own failure: told nowhere, the voter goes on */
+        }
+      },
     })
     v.node = node
     v.fetches.clear()
