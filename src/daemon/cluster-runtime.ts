@@ -23,6 +23,7 @@ import { KafkaListener } from '../broker/listener.js'
 import type { TxnEvent } from '../broker/txn-coordinator.js'
 import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-tracker.js'
+import { brokerConfig } from '../cluster/configs.js'
 import { MetadataImage } from '../cluster/metadata.js'
 import type { OngoingReassignment, ReassignmentFilter, ReassignmentRequest, ReassignmentResult } from '../cluster/reassignment.js'
 import { seededRng } from '../cluster/rng.js'
@@ -129,8 +130,12 @@ const RAFT_TIMINGS: RaftTimings = { electionTimeoutMs: 300, fetchTimeoutMs: 600,
  */
 const QUORUM_APPEND_TIMEOUT_MS = 3_000
 
-/** The controller quorum on the home's brokers, with what a pre-quorum home held imported into it. */
-async function openQuorum(opts: ClusterOptions, transport: InProcessTransport): Promise<QuorumMetadataLog> {
+/**
+ * The controller quorum on the home's brokers, with what a pre-quorum home held imported into it.
+ * Its voters snapshot by metadata.log.max.record.bytes.between.snapshots as the image (`image()`,
+ * null until the node replayed the log) says; none snapshots before, the value not being known.
+ */
+async function openQuorum(opts: ClusterOptions, transport: InProcessTransport, image: () => MetadataImage | null): Promise<QuorumMetadataLog> {
   const old = await readPreQuorumLog(opts.home)
   const quorum = new QuorumMetadataLog({
     voterIds: voterIds(opts),
@@ -140,6 +145,10 @@ async function openQuorum(opts: ClusterOptions, transport: InProcessTransport): 
     rng: seededRng(randomBytes(4).readUInt32LE(0)),
     raft: RAFT_TIMINGS,
     appendTimeoutMs: QUORUM_APPEND_TIMEOUT_MS,
+    maxRecordBytesBetweenSnapshots: () => {
+      const current = image()
+      return current ? Number(brokerConfig(current, 'metadata.log.max.record.bytes.between.snapshots')) : Infinity
+    },
     ...(old?.clusterId ? { newClusterId: () => old.clusterId! } : {}),
   })
   if (old) {
@@ -162,7 +171,8 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   const faults = new FaultInjector(() => [...ports.keys()])
   const listeners = new Map<number, KafkaListener>()
   const transport = new InProcessTransport(realScheduler)
-  const quorum = await openQuorum(opts, transport)
+  let opened: ClusterNode | null = null
+  const quorum = await openQuorum(opts, transport, () => opened?.image ?? null)
   const runtime = new DaemonCluster(opts, ports, faults, listeners, quorum, transport)
   const node: ClusterNode = await ClusterNode.open(
     {
@@ -200,6 +210,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     await quorum.close().catch(() => undefined)
     throw error
   })
+  opened = node
   await runtime.start(node)
   return runtime
 }
