@@ -478,7 +478,8 @@ export class QuorumMetadataLog implements MetadataPersistence {
 
   private leaderCommittedItsEpoch(): boolean {
     const leader = this.leader()
-    return !!leader && leader.highWatermark > 0 && leader.entryAt(leader.highWatermark - 1)?.epoch === leader.state.epoch
+    // epochAt, not entryAt: the leader may have snapshotted at its high watermark, its last committed entry gone from its log.
+    return !!leader && leader.highWatermark > 0 && leader.epochAt(leader.highWatermark - 1) === leader.state.epoch
   }
 
   // ---- waiting ----
