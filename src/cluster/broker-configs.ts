@@ -149,6 +149,8 @@ const list: BrokerConfigDef[] = [
   honoured('transactional.id.expiration.ms', 'int', '604800000', 'a transactional id with no transaction open and no request for this long is forgotten', { min: 1 }),
   honoured('transaction.abort.timed.out.transaction.cleanup.interval.ms', 'int', '10000', 'how often transactions open longer than their timeout are aborted', { min: 1 }),
   honoured('transaction.remove.expired.transaction.cleanup.interval.ms', 'int', '3600000', 'how often expired transactional ids are removed', { min: 1 }),
+  // The controller quorum (src/daemon/quorum-metadata-log.ts, docs/cluster.md).
+  honoured('metadata.log.max.record.bytes.between.snapshots', 'long', '20971520', 'a controller voter snapshots the metadata log, and drops the entries below, once it committed this many bytes of entries since its last snapshot', { min: 1 }),
   // Sluice's own partition limits (src/cluster/limits.ts, docs/limits.md): what one request may add.
   honoured('max.topic.partitions', 'int', '10000', 'the most partitions one topic may have (INVALID_PARTITIONS above it; sluice only)', { min: 1, kafka: false }),
   honoured('max.partitions', 'int', '20000', 'the most partitions in the cluster, each counted once (POLICY_VIOLATION above it; KIP-578, sluice only)', { min: 1, kafka: false }),

@@ -46,6 +46,7 @@ export const SLUICE_DEFAULTS: ReadonlyMap<string, string> = new Map([
   ['transaction.state.log.num.partitions', '10'],
   ['leader.imbalance.check.interval.seconds', '30'],
   ['transaction.abort.timed.out.transaction.cleanup.interval.ms', '1000'],
+  ['metadata.log.max.record.bytes.between.snapshots', '1048576'],
 ])
 
 /** One synonym of a config as DescribeConfigs lists them, in Kafka's order of precedence. */

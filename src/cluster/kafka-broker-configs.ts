@@ -85,7 +85,6 @@ export const KAFKA_BROKER_CONFIG_ROWS: readonly (readonly [name: string, type: C
   ['log.dir.failure.timeout.ms', 'long', '30000', { min: 1 }],
   ['max.request.partition.size.limit', 'int', '2000', { min: 1 }],
   ['metadata.log.dir', 'string', null],
-  ['metadata.log.max.record.bytes.between.snapshots', 'long', '20971520', { min: 1 }],
   ['metadata.log.max.snapshot.interval.ms', 'long', '3600000', { min: 0 }],
   ['metadata.log.segment.bytes', 'int', '1073741824', { min: 12 }],
   ['metadata.log.segment.ms', 'long', '604800000'],

@@ -25,6 +25,7 @@ import { KafkaListener } from '../broker/listener.js'
 import type { TxnEvent } from '../broker/txn-coordinator.js'
 import { describeRecord, type ClusterEvent } from '../cluster/events.js'
 import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-tracker.js'
+import { brokerConfig } from '../cluster/configs.js'
 import { MetadataImage } from '../cluster/metadata.js'
 import { QuorumEvents } from '../cluster/quorum-events.js'
 import type { OngoingReassignment, ReassignmentFilter, ReassignmentRequest, ReassignmentResult } from '../cluster/reassignment.js'
@@ -132,8 +133,12 @@ const RAFT_TIMINGS: RaftTimings = { electionTimeoutMs: 300, fetchTimeoutMs: 600,
  */
 const QUORUM_APPEND_TIMEOUT_MS = 3_000
 
-/** The controller quorum on the home's brokers, with what a pre-quorum home held imported into it. */
-async function openQuorum(opts: ClusterOptions, transport: InProcessTransport): Promise<QuorumMetadataLog> {
+/**
+ * The controller quorum on the home's brokers, with what a pre-quorum home held imported into it.
+ * Its voters snapshot by metadata.log.max.record.bytes.between.snapshots as the image (`image()`,
+ * null until the node replayed the log) says; none snapshots before, the value not being known.
+ */
+async function openQuorum(opts: ClusterOptions, transport: InProcessTransport, image: () => MetadataImage | null): Promise<QuorumMetadataLog> {
   const old = await readPreQuorumLog(opts.home)
   const quorum = new QuorumMetadataLog({
     voterIds: voterIds(opts),
@@ -143,6 +148,10 @@ async function openQuorum(opts: ClusterOptions, transport: InProcessTransport): 
     rng: seededRng(randomBytes(4).readUInt32LE(0)),
     raft: RAFT_TIMINGS,
     appendTimeoutMs: QUORUM_APPEND_TIMEOUT_MS,
+    maxRecordBytesBetweenSnapshots: () => {
+      const current = image()
+      return current ? Number(brokerConfig(current, 'metadata.log.max.record.bytes.between.snapshots')) : Infinity
+    },
     ...(old?.clusterId ? { newClusterId: () => old.clusterId! } : {}),
   })
   if (old) {
@@ -166,7 +175,8 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
   const listeners = new Map<number, KafkaListener>()
   // The quorum's messages cross the brokers' links: a cut between two voters' brokers cuts them.
   const transport = new InProcessTransport(realScheduler, () => 0, faults)
-  const quorum = await openQuorum(opts, transport)
+  let opened: ClusterNode | null = null
+  const quorum = await openQuorum(opts, transport, () => opened?.image ?? null)
   const runtime = new DaemonCluster(opts, ports, faults, listeners, quorum, transport)
   const node: ClusterNode = await ClusterNode.open(
     {
@@ -208,6 +218,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
     await quorum.close().catch(() => undefined)
     throw error
   })
+  opened = node
   await runtime.start(node)
   return runtime
 }

@@ -25,7 +25,12 @@
  * Snapshots (KIP-630): `snapshot()` has each voter that applied everything committed store the
  * committed records and the cluster id as its snapshot (the records, not a compacted image: an
  * image's own record form is a later step), and drop its entries below. `open()` starts from the
- * furthest snapshot a voter holds, then the entries committed after it.
+ * furthest snapshot a voter holds, then the entries committed after it. With
+ * `maxRecordBytesBetweenSnapshots` (KRaft's metadata.log.max.record.bytes.between.snapshots) each
+ * voter snapshots by itself, as each KRaft node does: once the data entries it committed since its
+ * last snapshot (or its start) hold that many bytes, one scheduler turn later (not inside the
+ * Raft node's commit, whose caller still reads the log). A voter down meanwhile, whose log ends
+ * below the leader's snapshot, is sent the snapshot when it fetches again (RaftNode's FetchSnapshot).
  *
  * Startup: voters that start together do not wait out an election timeout: `open()` has the last
  * known leader (else the lowest id) campaign at once (RaftNode.campaign: a pre-vote, so a voter
@@ -77,6 +82,11 @@ export interface QuorumMetadataLogOptions {
   pollMs?: number
   /** A new cluster id (22 characters of URL-safe base64, as Kafka's). */
   newClusterId?: () => string
+  /**
+   * metadata.log.max.record.bytes.between.snapshots, read at each commit: a voter snapshots once
+   * the data entries it committed since its last snapshot hold this many bytes. Never when not given.
+   */
+  maxRecordBytesBetweenSnapshots?: () => number
 }
 
 export type { QuorumView, QuorumVoterView } from '../cluster/raft/quorum-view.js'
@@ -102,6 +112,10 @@ interface Voter {
   closing: Promise<void>
   /** The last fetch each replica made to this voter while it led, in the epoch it led. */
   fetches: Map<number, Fetched>
+  /** Bytes of the data entries this voter committed since its last snapshot (or its start). */
+  bytesSinceSnapshot: number
+  /** A snapshot of this voter is due at the next scheduler turn. */
+  snapshotDue: boolean
 }
 
 interface EntryValue {
@@ -131,6 +145,8 @@ export class QuorumMetadataLog implements MetadataPersistence {
   /** The committed metadata records, oldest first (from a snapshot, then entries). */
   private records: StoredRecord[] = []
   private cluster: string | null = null
+  /** The last snapshot data encoded, and the Raft offset it covers up to. */
+  private encodedSnapshot: { at: number; data: Uint8Array } | null = null
   /** Raft offsets below this are applied to `records` (the next data entry to apply is at or after it). */
   private nextRaftOffset = 0
   private readonly proposals = new Set<Proposal>()
@@ -144,7 +160,7 @@ export class QuorumMetadataLog implements MetadataPersistence {
 
   constructor(private readonly o: QuorumMetadataLogOptions) {
     if (o.voterIds.length === 0) throw new Error('a quorum needs at least one voter')
-    this.voters = o.voterIds.map((id) => ({ id, node: null, store: null, closing: Promise.resolve(), fetches: new Map() }))
+    this.voters = o.voterIds.map((id) => ({ id, node: null, store: null, closing: Promise.resolve(), fetches: new Map(), bytesSinceSnapshot: 0, snapshotDue: false }))
     this.appendTimeoutMs = o.appendTimeoutMs ?? 15_000
     this.pollMs = o.pollMs ?? 10
   }
@@ -228,6 +244,8 @@ export class QuorumMetadataLog implements MetadataPersistence {
     await v.closing
     const store = this.o.storeOf(id)
     v.store = store
+    // Its entries above its snapshot are committed again from the start: they count again.
+    v.bytesSinceSnapshot = 0
     const node = await RaftNode.start({
       ...this.o.raft,
       id,
@@ -236,8 +254,14 @@ export class QuorumMetadataLog implements MetadataPersistence {
       scheduler: this.o.scheduler,
       rng: seededRng(this.o.rng.int(2 ** 31)),
       send: (msg) => this.o.transport.send(msg),
-      onCommitted: (entries) => this.applyCommitted(entries),
-      onSnapshotLoaded: (snapshot) => this.applySnapshot(snapshot),
+      onCommitted: (entries) => {
+        this.applyCommitted(entries)
+        this.countTowardsSnapshot(v, entries)
+      },
+      onSnapshotLoaded: (snapshot) => {
+        this.applySnapshot(snapshot)
+        v.bytesSinceSnapshot = 0
+      },
       onStateChanged: (prev, next) => {
         // Watching the quorum (events) must never break a voter's transition.
         try {
@@ -322,15 +346,42 @@ export class QuorumMetadataLog implements MetadataPersistence {
    * of the voters that took one.
    */
   snapshot(): number[] {
-    const data = encode({ c: this.cluster, records: this.records } satisfies SnapshotValue)
-    const taken: number[] = []
-    for (const v of this.voters) {
-      const node = this.live(v)
-      // Entries between the last data entry applied and this voter's high watermark are control
-      // entries (every committed data entry is applied here), so the records cover the snapshot.
-      if (node && node.highWatermark >= this.nextRaftOffset && node.snapshot(node.highWatermark, data)) taken.push(v.id)
+    return this.voters.filter((v) => this.snapshotVoter(v)).map((v) => v.id)
+  }
+
+  /** Voter `v` stores the committed records as its snapshot, if it applied everything committed. */
+  private snapshotVoter(v: Voter): boolean {
+    const node = this.live(v)
+    // Entries between the last data entry applied and this voter's high watermark are control
+    // entries (every committed data entry is applied here), so the records cover the snapshot.
+    if (!node || node.highWatermark < this.nextRaftOffset || !node.snapshot(node.highWatermark, this.snapshotData())) return false
+    v.bytesSinceSnapshot = 0
+    return true
+  }
+
+  /** The committed records and the cluster id, encoded once for every voter that snapshots them. */
+  private snapshotData(): Uint8Array {
+    if (this.encodedSnapshot?.at !== this.nextRaftOffset) {
+      this.encodedSnapshot = { at: this.nextRaftOffset, data: encode({ c: this.cluster, records: this.records } satisfies SnapshotValue) }
     }
-    return taken
+    return this.encodedSnapshot.data
+  }
+
+  /**
+   * Voter `v` committed `entries`: once those since its last snapshot reach the configured bytes,
+   * it snapshots at the next scheduler turn. One not caught up with what is applied here then
+   * (another voter told further entries first) tries again at its next commit.
+   */
+  private countTowardsSnapshot(v: Voter, entries: readonly RaftLogEntry[]): void {
+    const maxBytes = this.o.maxRecordBytesBetweenSnapshots?.()
+    if (maxBytes === undefined) return
+    for (const e of entries) v.bytesSinceSnapshot += e.value.length
+    if (v.bytesSinceSnapshot < maxBytes || v.snapshotDue) return
+    v.snapshotDue = true
+    this.o.scheduler.setTimer(() => {
+      v.snapshotDue = false
+      this.snapshotVoter(v)
+    }, 0)
   }
 
   // ---- committing ----
@@ -445,7 +496,8 @@ export class QuorumMetadataLog implements MetadataPersistence {
 
   private leaderCommittedItsEpoch(): boolean {
     const leader = this.leader()
-    return !!leader && leader.highWatermark > 0 && leader.entryAt(leader.highWatermark - 1)?.epoch === leader.state.epoch
+    // epochAt, not entryAt: the leader may have snapshotted at its high watermark, its last committed entry gone from its log.
+    return !!leader && leader.highWatermark > 0 && leader.epochAt(leader.highWatermark - 1) === leader.state.epoch
   }
 
   // ---- waiting ----

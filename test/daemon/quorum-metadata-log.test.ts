@@ -43,8 +43,9 @@ class World {
     this.stores = new Map(VOTERS.map((id) => [id, new MemoryRaftLogStore(options)]))
   }
 
-  quorum(appendTimeoutMs = 3000): QuorumMetadataLog {
+  quorum(appendTimeoutMs = 3000, maxRecordBytesBetweenSnapshots?: number): QuorumMetadataLog {
     return new QuorumMetadataLog({
+      ...(maxRecordBytesBetweenSnapshots ? { maxRecordBytesBetweenSnapshots: () => maxRecordBytesBetweenSnapshots } : {}),
       voterIds: VOTERS,
       storeOf: (id) => this.stores.get(id)!,
       transport: new InProcessTransport(this.sched, () => 1),
@@ -194,12 +195,45 @@ describe('daemon/quorum-metadata-log', () => {
     expect(q.snapshot().sort()).toEqual(VOTERS)
     await w.runFor(10)
     for (const store of w.stores.values()) expect(store.durableState().snapshot).not.toBeNull()
+    // The leader's last committed entry left its log with the snapshot: it still counts as its epoch's.
+    await w.run(q.settled(w.sched.nowMs()))
     expect(await w.run(q.append([fenced(3)], 3))).toBe(3)
     await w.run(q.close())
 
     const again = w.quorum()
     expect((await w.run(again.open())).map((s) => [s.offset, s.record])).toEqual([0, 1, 2, 3].map((i) => [i, fenced(i)]))
     expect(await w.run(again.clusterId())).toBe('test-cluster')
+  })
+
+  it('voters snapshot by bytes committed; a voter down meanwhile catches up through the leader\'s snapshot', async () => {
+    const w = new World()
+    const q = w.quorum(3000, 300) // a data entry here is about 65 bytes: a snapshot every 5 entries
+    await w.run(q.open())
+    await w.run(q.clusterId())
+    for (let i = 0; i < 3; i++) await w.run(q.append([fenced(i)], i))
+    const down = VOTERS.find((id) => id !== q.describe().leaderId)!
+    q.crashVoter(down)
+    const endWhenDown = w.stores.get(down)!.durableState().entries.at(-1)!.offset + 1
+    for (let i = 3; i < 40; i++) await w.run(q.append([fenced(i)], i))
+    await w.runFor(500)
+    for (const id of VOTERS.filter((v) => v !== down)) {
+      const durable = w.stores.get(id)!.durableState()
+      expect(durable.snapshot!.offset).toBeGreaterThan(endWhenDown)
+      // Entries below the snapshot are gone: fewer are left than were appended since it was down.
+      expect(durable.entries.length).toBeLessThan(10)
+      expect(durable.entries[0]?.offset ?? durable.snapshot!.offset).toBe(durable.snapshot!.offset)
+    }
+
+    await w.run(q.startVoter(down))
+    await w.runFor(500)
+    const leaderEnd = q.describe().voters.find((v) => v.id === q.describe().leaderId)!.logEndOffset
+    expect(q.describe().voters.find((v) => v.id === down)!.logEndOffset).toBe(leaderEnd)
+    expect(w.stores.get(down)!.durableState().snapshot!.offset).toBeGreaterThan(endWhenDown)
+    await w.run(q.close())
+
+    const again = w.quorum()
+    expect((await w.run(again.open())).map((s) => s.record)).toEqual(Array.from({ length: 40 }, (_, i) => fenced(i)))
+    await w.run(again.close())
   })
 
   describe('on LevelDB', () => {

@@ -133,6 +133,10 @@ export class RaftNode {
   entryAt(offset: number): RaftLogEntry | undefined {
     return this.log.entryAt(offset)
   }
+  /** The epoch of the entry at `offset`; for the offset just below the log start, the snapshot's. */
+  epochAt(offset: number): number | undefined {
+    return this.log.epochAt(offset)
+  }
   private get isVoter(): boolean {
     return this.o.voters.includes(this.o.id)
   }
