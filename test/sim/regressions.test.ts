@@ -292,14 +292,16 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     found: 'read_committed p0 from 0 at b3 (epoch 2): last stable offset 28 passes offset 26, where transaction x1.0 (producer 1/1, partitions [0,2], batches p0@26 p0?, open) began, still open',
   },
   {
-    // Open, the same sweep: after the heal no transaction is under way and no coordinator lists
-    // one unfinished, yet the run's transactions are not all ended. Cause not yet known.
+    // The same sweep, the same cause as seed 598 below: the timeout's ABORT marker for x0.0
+    // skipped the group's __consumer_offsets partition, not yet created (its creation waited on
+    // the frozen quorum); the transaction's TxnOffsetCommit, sent once it existed, was taken and
+    // stayed pending for good (OffsetFetch require_stable: UNSTABLE_OFFSET_COMMIT to the end).
+    // Fixed with 598: AddOffsetsToTxn creates __consumer_offsets first.
     seed: 422,
     extras: ['deleteRecords', 'reassign'],
     quorum: true,
     rule: 'on the controller quorum, every transaction ends once the cluster heals',
     found: 'the transactions did not end within 30000 ms of healing: transactions under way: none; producers idle; unfinished at the coordinators: none',
-    open: true,
   },
   {
     // The same sweep: AddOffsetsToTxn added the group's __consumer_offsets partition before the
