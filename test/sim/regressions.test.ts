@@ -73,6 +73,18 @@ describe('sim/regressions', () => {
     expect(r.highWatermark).toBe(10)
   })
 
+  it('a follower caught up to the log end joins the ISR only once its log start reaches the leader\'s', () => {
+    const r = new LeaderReplication({ leaderId: 2, leaderEpoch: 0, epochStartOffset: 0, replicas: [2, 3], isr: [2], leaderLeo: 25, highWatermark: 25, nowMs: 0 })
+    // Records below 15 were deleted, answered with the ISR [2]; broker 3 caught up from before.
+    expect(r.lowWatermark(15)).toBe(15)
+    expect(r.onFollowerFetch(3, 25, 1, 0, 15).expandIsr).toBeNull()
+    // Its next fetch reports the leader's log start, which it learned from the last answer.
+    expect(r.onFollowerFetch(3, 25, 2, 15, 15).expandIsr).toEqual([2, 3])
+    // While that expansion is in flight, a deletion waits for broker 3 too.
+    r.beginIsrChange([2, 3], 1)
+    expect(r.lowWatermark(20)).toBe(15)
+  })
+
   it('truncating at the log end still drops an epoch that starts there (elected, then lost before writing)', async () => {
     const store = new MemoryLogStore(new MemoryDisk())
     await store.open()
@@ -253,6 +265,15 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     rule: 'a replica moved away and back is fenced from its old fetches (the move bumps the leader epoch)',
     found:
       'broker 1 was moved off p1 and back while its long-poll fetch at offset 9 waited at the leader (same leader epoch): the answer counted as the re-added replica\'s progress, it joined the ISR, and the deletion of its old log then emptied an ISR member',
+  },
+  {
+    // Found by the sweep once the fixes of seeds 263 and 598 moved its timing: DeleteRecords of p2
+    // below 15 answered with the ISR [2], broker 3 (restarted, log start 0, caught up) then joined
+    // the ISR without having learned the new log start, was elected, and served offset 12.
+    seed: 508,
+    extras: ['deleteRecords', 'reassign'],
+    rule: 'a replica joins the ISR only with the leader\'s log start (the low watermark counts the ISR)',
+    found: 'consume p2 from 12 at b3 (epoch 5): answered with records below 15, deleted before the fetch was sent',
   },
   {
     // Found by the sweep on the controller quorum (quorum.ts) before the controller applied the
