@@ -23,6 +23,7 @@ import { encodeRecordBatch } from '../protocol/record-batch.js'
 import type { Logger } from '../common/logger.js'
 import { isStorageError } from '../storage/errors.js'
 import type { ClusterView } from './cluster-view.js'
+import { ensureInternalTopic } from './internal-topics.js'
 import type { Scheduler } from '../cluster/scheduler.js'
 import type { Hosted, ReplicaManager } from './replica-manager.js'
 import { OffsetStore, splitTpKey, type OffsetsKey } from './offset-store.js'
@@ -40,6 +41,11 @@ import {
 } from './offset-commits.js'
 
 export const OFFSETS_TOPIC = '__consumer_offsets'
+
+/** Creates __consumer_offsets on first use, as Kafka does; false when it could not be. */
+export function ensureOffsetsTopic(cluster: ClusterView): Promise<boolean> {
+  return ensureInternalTopic(cluster, OFFSETS_TOPIC, { partitions: 'offsets.topic.num.partitions', replicationFactor: 'offsets.topic.replication.factor' })
+}
 const TICK_MS = 100
 const WRITE_TIMEOUT_MS = 5_000
 

@@ -762,7 +762,7 @@ export class ReplicaManager {
     if (rp.fetchOffset > log.logEndOffset) return answer(ErrorCode.NONE, { epoch: log.latestEpoch(), endOffset: log.logEndOffset }, h)
     if (rp.fetchOffset < log.logStartOffset) return answer(ErrorCode.OFFSET_OUT_OF_RANGE, null, h)
 
-    const progress = leader.onFollowerFetch(followerId, rp.fetchOffset, this.opts.scheduler.nowMs(), rp.logStartOffset)
+    const progress = leader.onFollowerFetch(followerId, rp.fetchOffset, this.opts.scheduler.nowMs(), rp.logStartOffset, log.logStartOffset)
     if (progress.hwmAdvanced) this.afterHighWatermarkMove(h)
     this.checkDeleteWaiters(h)
     // A fenced follower (hung, or cut from the controller, and fetching still) cannot join: the

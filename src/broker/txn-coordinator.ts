@@ -254,13 +254,25 @@ export class TxnCoordinator {
     // Checked before the coordinator is, as Kafka does: any broker answers it.
     if (!isValidTxnTimeout(timeoutMs, maxTimeoutMs)) return failed(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
     let newProducerId: number | undefined
+    /** What the first pass decided on, when it asked for a producer id. */
+    let seen: { shard: Shard; meta: TxnMetadata | null } | undefined
     // Twice at most: a first pass may find that a new producer id is needed.
     for (let pass = 0; pass < 2; pass++) {
       const found = this.lookup(transactionalId)
       if ('errorCode' in found) return failed(found.errorCode)
       const entry = found.shard.txns.get(transactionalId)
-      const d = decideInitProducerId(entry?.meta ?? null, entry?.pending ?? false, { transactionalId, timeoutMs, maxTimeoutMs, expected, nowMs: this.opts.scheduler.nowMs(), newProducerId })
+      const meta = entry?.meta ?? null
+      // The id's state changed while the producer id was allocated (through the controller, which
+      // can take seconds while metadata is frozen): the request was decided on a state that is
+      // gone, and by now its client may have timed out and retried. Deciding it again on the
+      // current state would let this stale request fence the transaction its own client's retry
+      // began (seed 263 of the simulation: an abort at a bumped epoch, unseen by the producer).
+      // Kafka never waits here (no block at hand: COORDINATOR_LOAD_IN_PROGRESS at once); the
+      // client retries, and its retry is decided on what is current.
+      if (seen && (seen.shard !== found.shard || seen.meta !== meta)) return failed(ErrorCode.CONCURRENT_TRANSACTIONS)
+      const d = decideInitProducerId(meta, entry?.pending ?? false, { transactionalId, timeoutMs, maxTimeoutMs, expected, nowMs: this.opts.scheduler.nowMs(), newProducerId })
       if (d.kind === 'needProducerId') {
+        seen = { shard: found.shard, meta }
         const allocated = await this.opts.cluster.allocateProducerId()
         if (allocated.errorCode !== ErrorCode.NONE || allocated.value === undefined) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE)
         newProducerId = allocated.value

@@ -143,9 +143,13 @@ export class LeaderReplication {
   /**
    * A follower fetched at `fetchOffset`, its log starting at `logStartOffset`. Returns whether the
    * high watermark advanced and, when the follower is out of the ISR but now caught up, the ISR the
-   * leader should propose.
+   * leader should propose. Caught up includes the log start: a follower whose log starts below the
+   * leader's (`leaderLogStartOffset`) still holds records a DeleteRecords answered may have
+   * removed, as the low watermark counts the ISR only (seed 508 of the simulation: such a
+   * follower joined, then led, and served deleted records); it joins once it has moved its start,
+   * one fetch later.
    */
-  onFollowerFetch(followerId: number, fetchOffset: number, nowMs: number, logStartOffset = -1): { hwmAdvanced: boolean; expandIsr: number[] | null } {
+  onFollowerFetch(followerId: number, fetchOffset: number, nowMs: number, logStartOffset = -1, leaderLogStartOffset = -1): { hwmAdvanced: boolean; expandIsr: number[] | null } {
     const f = this.followers.get(followerId)
     if (!f) return { hwmAdvanced: false, expandIsr: null }
     f.leo = Math.min(fetchOffset, this.leo)
@@ -156,7 +160,7 @@ export class LeaderReplication {
     f.lastFetchMs = nowMs
     const hwmAdvanced = this.recomputeHighWatermark()
     let expandIsr: number[] | null = null
-    if (!this.isrSet.has(followerId) && f.leo >= this.hwm && f.leo >= this.epochStartOffset) {
+    if (!this.isrSet.has(followerId) && f.leo >= this.hwm && f.leo >= this.epochStartOffset && logStartOffset >= leaderLogStartOffset) {
       expandIsr = [...this.isrSet, followerId]
     }
     return { hwmAdvanced, expandIsr }
@@ -185,15 +189,20 @@ export class LeaderReplication {
    * followers' (each as its last fetch said), so that a deletion is answered once every replica
    * that may be elected has dropped the records too. A follower not heard from yet counts as -1.
    * Kafka counts every replica on a live broker; out-of-ISR replicas are left out here so that one
-   * lagging replica does not hold every DeleteRecords until its timeout.
+   * lagging replica does not hold every DeleteRecords until its timeout; a replica joins the ISR
+   * only with the leader's log start (onFollowerFetch). The members an ISR expansion in flight
+   * adds count too, as for the high watermark: once committed they may be elected, and one that
+   * joined before the deletion still holds the records deleted.
    */
   lowWatermark(leaderLogStartOffset: number): number {
     let low = leaderLogStartOffset
-    for (const id of this.isrSet) {
-      if (id === this.leaderId) continue
+    const consider = (id: number): void => {
+      if (id === this.leaderId) return
       const start = this.followers.get(id)?.logStartOffset ?? -1
       if (start < low) low = start
     }
+    for (const id of this.isrSet) consider(id)
+    for (const id of this.pending?.added ?? []) consider(id)
     return low
   }
 

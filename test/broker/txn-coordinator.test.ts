@@ -279,6 +279,36 @@ describe('broker/txn-coordinator', () => {
     expect(state).toMatchObject({ transactionState: 'Empty', producerEpoch: fresh.producerEpoch })
   })
 
+  it('AddOffsetsToTxn creates __consumer_offsets first: the fence reaches the group partition, and the fenced producer commits no offsets there', async () => {
+    // No earlier test here asks for a group coordinator: the topic does not exist yet.
+    expect(cluster.runtime.image.topicsByName.has('__consumer_offsets')).toBe(false)
+    const group = 'g-fenced-offsets'
+    const old = await initProducer('tx-offsets-fence')
+    const added = await toCoordinator('tx-offsets-fence', ApiKey.AddOffsetsToTxn, 3, { transactionalId: 'tx-offsets-fence', ...old, groupId: group })
+    expect(added.errorCode).toBe(ErrorCode.NONE)
+    expect(cluster.runtime.image.topicsByName.has('__consumer_offsets')).toBe(true)
+    // The fence's ABORT marker at the bumped epoch lands in the group's partition (were the
+    // partition created after it, the marker would be skipped, and the old epoch taken there).
+    const fresh = await initProducer('tx-offsets-fence')
+    expect(fresh.producerEpoch).toBe(old.producerEpoch + 2)
+    const res = await until(`an answer from the coordinator of ${group}`, async () => {
+      const found = await (await broker(alive())).request(ApiKey.FindCoordinator, 3, { key: group, keyType: 0 })
+      if (found.errorCode !== ErrorCode.NONE) return undefined
+      const r = await (await broker(found.nodeId)).request(ApiKey.TxnOffsetCommit, 3, {
+        transactionalId: 'tx-offsets-fence',
+        groupId: group,
+        ...old,
+        generationId: -1,
+        memberId: '',
+        groupInstanceId: null,
+        topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: -1, committedMetadata: '' }] }],
+      })
+      const code = r.topics[0].partitions[0].errorCode as number
+      return RETRIABLE.has(code) ? undefined : code
+    })
+    expect(res).toBe(ErrorCode.INVALID_PRODUCER_EPOCH)
+  })
+
   it('a transaction open past its timeout is aborted and its producer fenced', async () => {
     const p = await initProducer('tx-timeout', 1500)
     expect(await addPartitions('tx-timeout', p, 'orders', [1])).toBe(ErrorCode.NONE)

@@ -9,8 +9,7 @@
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import { coordinatorPartitionFor } from '../../cluster/coordinator-placement.js'
-import { OFFSETS_TOPIC } from '../group-coordinator.js'
-import { ensureInternalTopic } from '../internal-topics.js'
+import { OFFSETS_TOPIC, ensureOffsetsTopic } from '../group-coordinator.js'
 import { TXN_STATE_TOPIC, ensureTxnStateTopic } from '../txn-state-log.js'
 import { findCoordinatorApi, type FindCoordinatorRequest, type FindCoordinatorResponseInput } from '../../protocol/messages/10-find-coordinator.js'
 import { defineHandler, type RequestContext } from '../handler.js'
@@ -28,7 +27,7 @@ async function find(ctx: RequestContext, key: string, keyType: number): Promise<
   if (key === '') return fail(ErrorCode.INVALID_REQUEST, keyType === 0 ? 'the group id is empty' : 'the transactional id is empty')
   const ensured =
     keyType === 0
-      ? await ensureInternalTopic(ctx.broker.cluster, OFFSETS_TOPIC, { partitions: 'offsets.topic.num.partitions', replicationFactor: 'offsets.topic.replication.factor' })
+      ? await ensureOffsetsTopic(ctx.broker.cluster)
       : await ensureTxnStateTopic(ctx.broker.cluster)
   if (!ensured) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `${topicName} could not be created`)
   const image = ctx.broker.cluster.image
