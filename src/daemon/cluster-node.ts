@@ -235,9 +235,13 @@ export class ClusterNode {
     this.processes.delete(id)
   }
 
-  /** Starts broker `id`: it registers (a new broker epoch) and its replicas follow the metadata. */
-  async start(id: number): Promise<void> {
-    await this.brokerById(id).start()
+  /**
+   * Starts broker `id`: it registers (a new broker epoch) and its replicas follow the metadata.
+   * True once registered, false when it crashed first (Broker.start, and its retries while the
+   * controller quorum has no majority).
+   */
+  start(id: number, retryWithoutMajority = true): Promise<boolean> {
+    return this.brokerById(id).start(retryWithoutMajority)
   }
 
   /** A crash: the process stops at once; what its store committed stays. */

@@ -303,7 +303,7 @@ class DaemonCluster implements ClusterRuntime {
       dirOf: brokerDir,
       fence: async (brokerId, reason) => check(await node.submit(() => node.controller.fenceBroker(brokerId, reason))),
       openStore: (brokerId) => openLevelStore(brokerDir(brokerId)),
-      restart: (broker) => broker.start(),
+      restart: async (broker) => void (await broker.start()),
       event: (...args) => this.event(...args),
     }))
     try {
@@ -395,7 +395,8 @@ class DaemonCluster implements ClusterRuntime {
     const broker = this.broker(brokerId)
     if (!broker.running) return
     const { node } = this
-    if (killOpts.clean) check(await node.submit(() => node.controller.controlledShutdown(brokerId)))
+    // A broker still starting (not registered) leads nothing: it has no leaderships to move.
+    if (killOpts.clean && broker.registered) check(await node.submit(() => node.controller.controlledShutdown(brokerId)))
     // A clean shutdown moved its leaders first; a crash leaves them leaderless until fenced.
     const nowMs = this.node.scheduler.nowMs()
     for (const p of node.ledBy(brokerId)) this.failovers.leaderLost(p.topic, p.partition, brokerId, nowMs)
@@ -422,7 +423,30 @@ class DaemonCluster implements ClusterRuntime {
     }
     // The voter first: the broker's registration may need it for a majority.
     if (this.isVoter(brokerId)) await this.quorum.startVoter(brokerId)
-    await this.node.start(brokerId)
+    this.checkQuorum()
+    const registered = this.node.start(brokerId)
+    if (this.quorumHasMajority()) return this.started(brokerId, await registered)
+
+    // Metadata is frozen: the broker stays starting (fenced, not listening) and retries its
+    // registration until a majority is back (broker.ts); the start returns now, as KRaft's
+    // broker process runs on while its BrokerLifecycleManager waits for a controller.
+    this.opts.log.info('broker starting: it registers once the controller quorum has a majority', { broker: brokerId })
+    this.event('broker.starting', { broker: brokerId }, `broker ${brokerId} started; it registers once the controller quorum has a majority`)
+    registered
+      .then((done) => this.started(brokerId, done))
+      .catch((error: unknown) => this.opts.log.warn('broker start failed', { broker: brokerId, error: String(error) }))
+  }
+
+  /** Whether a majority of the voters runs, not cut off: a registration can commit now. */
+  private quorumHasMajority(): boolean {
+    const { voters } = this.quorum.describe()
+    const up = voters.filter((v) => v.running && !this.transport.isIsolated(v.id)).length
+    return up > voters.length / 2
+  }
+
+  /** The end of a start once it registered (not when the broker was killed first): it listens. */
+  private async started(brokerId: number, registered: boolean): Promise<void> {
+    if (!registered) return
     await this.listeners.get(brokerId)!.listen()
     for (const p of this.node.ledBy(brokerId)) this.failovers.leaderBack(p.topic, p.partition, brokerId)
     this.opts.log.info('broker started', { broker: brokerId })
