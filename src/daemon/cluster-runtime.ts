@@ -42,7 +42,7 @@ import { FaultInjector } from './faults.js'
 import { DirectLink } from './links.js'
 import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { importPreQuorumLog, readPreQuorumLog } from './metadata-import.js'
-import { levelRaftStores, QuorumMetadataLog, type RaftTimings } from './quorum-metadata-log.js'
+import { levelRaftStores, QUORUM_APPEND_TIMEOUT_MS, QuorumMetadataLog, type RaftTimings } from './quorum-metadata-log.js'
 import { InProcessTransport } from './quorum-transport.js'
 import { realScheduler } from './real-scheduler.js'
 import { reassignmentProgress } from './rebalance.js'
@@ -126,12 +126,6 @@ const HWM_CHECKPOINT_INTERVAL_MS = 5_000
  * own `ready startupMs` 375-434 ms); an idle daemon ~1% of a core (with 5 ms fetch polls: 3.5%).
  */
 const RAFT_TIMINGS: RaftTimings = { electionTimeoutMs: 300, fetchTimeoutMs: 600, electionBackoffMaxMs: 300, requestTimeoutMs: 600, fetchIntervalMs: 50, fetchMaxWaitMs: 250 }
-/**
- * How long a metadata change waits for the quorum to commit it before QUORUM_NO_MAJORITY: a few
- * elections' worth (one takes about a fetch timeout), short enough that a client retrying the
- * refusal hears of it in seconds.
- */
-const QUORUM_APPEND_TIMEOUT_MS = 3_000
 
 /**
  * The controller quorum on the home's brokers, with what a pre-quorum home held imported into it.
