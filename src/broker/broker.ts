@@ -83,9 +83,8 @@ export class Broker {
   private registration: Promise<void> | null = null
   /** This incarnation's registration is committed: its replicas follow the metadata. */
   private registeredValue = false
-  /** The pending registration retry (the controller had no majority): cancelled by a crash. */
-  private cancelRetry: (() => void) | null = null
-  private retryWaiter: (() => void) | null = null
+  /** Ends the wait before a registration retry (the controller had no majority): a crash calls it. */
+  private endRetryWait: (() => void) | null = null
   private logDirOfflineValue: LogDirOffline | null = null
   private readonly rng: Rng
   private fetchSessionsValue: FetchSessionCache
@@ -240,8 +239,8 @@ export class Broker {
   }
 
   /**
-   * Running, and this incarnation registered: until then the broker is starting (KRaft's STARTING
-   * state), fenced and in no partition's leader or follower role.
+   * This incarnation registered (false when stopped): a running broker that has not is starting
+   * (KRaft's STARTING state), fenced and in no partition's leader or follower role.
    */
   get registered(): boolean {
     return this.registeredValue
@@ -270,14 +269,14 @@ export class Broker {
         this.log.info('registration waits for the controller quorum', { broker: this.id, retryInMs: backoffMs })
       }
       await new Promise<void>((resolve) => {
-        this.cancelRetry = this.scheduler.setTimer(() => {
-          this.cancelRetry = null
+        const cancel = this.scheduler.setTimer(resolve, backoffMs)
+        // A crash ends the wait at once: the loop sees it and returns.
+        this.endRetryWait = () => {
+          cancel()
           resolve()
-        }, backoffMs)
-        // A crash resolves the wait at once: the loop sees it and returns.
-        this.retryWaiter = resolve
+        }
       })
-      this.retryWaiter = null
+      this.endRetryWait = null
       if (this.replicaManager !== replicas) return
       const maxMs = Math.max(REGISTRATION_BACKOFF_INITIAL_MS, Math.floor(Number(brokerConfig(this.cluster.image, 'broker.session.timeout.ms')) / 2))
       backoffMs = Math.min(backoffMs * 2, maxMs)
@@ -324,9 +323,7 @@ export class Broker {
     this.replicaManager = null
     this.fetchSessionsValue = this.newFetchSessions()
     this.registeredValue = false
-    this.cancelRetry?.()
-    this.cancelRetry = null
-    this.retryWaiter?.()
+    this.endRetryWait?.()
     this.stateValue = 'stopped'
     this.wakeAll()
   }
