@@ -10,6 +10,7 @@
  * what diverged).
  */
 import type { Logger } from '../common/logger.js'
+import { SluiceError } from '../common/errors.js'
 import { isStorageError } from '../storage/errors.js'
 import type { LogStore, PartitionLog } from '../storage/types.js'
 import { brokerConfig, topicConfig } from '../cluster/configs.js'
@@ -49,6 +50,9 @@ export interface BrokerOptions {
   rng?: Rng
 }
 
+/** KRaft's BrokerLifecycleManager's first resend backoff (it doubles, up to half the session timeout). */
+const REGISTRATION_BACKOFF_INITIAL_MS = 100
+
 export type BrokerState = 'stopped' | 'running' | 'paused'
 
 /** Why a broker's log dir is offline (its store failed a write), and since when. */
@@ -76,9 +80,11 @@ export class Broker {
   private cancelHeartbeat: (() => void) | null = null
   private nextHeartbeatAtMs = 0
   private stateValue: BrokerState = 'stopped'
-  private registering: Promise<void> | null = null
+  private registration: Promise<void> | null = null
   /** This incarnation's registration is committed: its replicas follow the metadata. */
-  private registered = false
+  private registeredValue = false
+  /** Ends the wait before a registration retry (the controller had no majority): a crash calls it. */
+  private endRetryWait: (() => void) | null = null
   private logDirOfflineValue: LogDirOffline | null = null
   private readonly rng: Rng
   private fetchSessionsValue: FetchSessionCache
@@ -171,8 +177,13 @@ export class Broker {
     return this.replicaManager !== null
   }
 
-  async start(): Promise<void> {
-    if (this.replicaManager) return
+  /**
+   * Starts the broker: true once this incarnation registered, false when it crashed first. While
+   * the controller quorum has no majority the registration is retried (`retryWithoutMajority`,
+   * the default) or fails the start with QUORUM_NO_MAJORITY.
+   */
+  async start(retryWithoutMajority = true): Promise<boolean> {
+    if (this.replicaManager) return this.registeredValue
     const replicas = new ReplicaManager({
       brokerId: this.id,
       store: this.store,
@@ -210,24 +221,66 @@ export class Broker {
     this.txnCoordinator.start()
     this.replicaManager = replicas
     this.stateValue = 'running'
-    await this.register()
+    if (retryWithoutMajority) await this.registerUntilDone(replicas)
+    else await this.register()
     // Crashed while registering: this start is over.
-    if (this.replicaManager !== replicas) return
+    if (this.replicaManager !== replicas) return false
     // Roles follow the metadata only once this incarnation is registered. Before that, the image
     // may still name this broker leader in its previous incarnation's epoch (a crash the
     // controller did not notice yet), and taking that role again would reload a lagging high
     // watermark checkpoint in the same epoch: the high watermark would go back within an epoch
     // (test/sim/regressions.test.ts).
     // Registration fences the previous incarnation first, with new leader epochs.
-    this.registered = true
+    this.registeredValue = true
     replicas.reconcile()
     this.scheduleHeartbeat()
     replicas.dropStrayLogs().catch((error: unknown) => this.log.warn('finding stray replica logs failed', { broker: this.id, error: String(error) }))
+    return true
+  }
+
+  /**
+   * This incarnation registered (false when stopped): a running broker that has not is starting
+   * (KRaft's STARTING state), fenced and in no partition's leader or follower role.
+   */
+  get registered(): boolean {
+    return this.registeredValue
   }
 
   private register(): Promise<void> {
-    this.registering ??= this.opts.register(this).finally(() => (this.registering = null))
-    return this.registering
+    this.registration ??= this.opts.register(this).finally(() => (this.registration = null))
+    return this.registration
+  }
+
+  /**
+   * Registers, retrying while the controller quorum has no majority (QUORUM_NO_MAJORITY), as
+   * KRaft's BrokerLifecycleManager resends BrokerRegistration until a controller answers: the
+   * wait doubles from 100 ms up to half the session timeout (Kafka's backoff, without its 2%
+   * jitter, which would take draws from the broker's rng). Any other failure fails the start; a
+   * crash ends the retries (the start then returns, as for a crash during a registration).
+   */
+  private async registerUntilDone(replicas: ReplicaManager): Promise<void> {
+    let backoffMs = REGISTRATION_BACKOFF_INITIAL_MS
+    for (;;) {
+      try {
+        return await this.register()
+      } catch (error) {
+        if (this.replicaManager !== replicas) return
+        if (!(error instanceof SluiceError && error.code === 'QUORUM_NO_MAJORITY')) throw error
+        this.log.info('registration waits for the controller quorum', { broker: this.id, retryInMs: backoffMs })
+      }
+      await new Promise<void>((resolve) => {
+        const cancel = this.scheduler.setTimer(resolve, backoffMs)
+        // A crash ends the wait at once: the loop sees it and returns.
+        this.endRetryWait = () => {
+          cancel()
+          resolve()
+        }
+      })
+      this.endRetryWait = null
+      if (this.replicaManager !== replicas) return
+      const maxMs = Math.max(REGISTRATION_BACKOFF_INITIAL_MS, Math.floor(Number(brokerConfig(this.cluster.image, 'broker.session.timeout.ms')) / 2))
+      backoffMs = Math.min(backoffMs * 2, maxMs)
+    }
   }
 
   /** At most a third of the session timeout, so a lowered timeout never outruns the heartbeats. */
@@ -269,7 +322,8 @@ export class Broker {
     this.replicaManager?.stop()
     this.replicaManager = null
     this.fetchSessionsValue = this.newFetchSessions()
-    this.registered = false
+    this.registeredValue = false
+    this.endRetryWait?.()
     this.stateValue = 'stopped'
     this.wakeAll()
   }
@@ -288,7 +342,7 @@ export class Broker {
    * when they are given, else every partition (after a pause, when commits were missed).
    */
   onMetadata(records?: readonly MetadataRecord[]): void {
-    if (this.registered) {
+    if (this.registeredValue) {
       if (records) this.replicaManager?.reconcileRecords(records)
       else this.replicaManager?.reconcile()
     }

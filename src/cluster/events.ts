@@ -41,6 +41,7 @@ export interface ClusterEvent {
  */
 export type RuntimeEventType =
   | 'broker.killed'
+  | 'broker.starting'
   | 'broker.started'
   | 'broker.paused'
   | 'broker.resumed'

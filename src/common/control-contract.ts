@@ -53,8 +53,12 @@ export const CONTROL_LINE_BYTES_MAX = 1 << 20
 /** The daemon's lifecycle, as `status` reports it. */
 export type DaemonState = 'starting' | 'ready' | 'stopping'
 
-/** A broker's state; offline: its log dir failed (a full disk), it comes back by itself once writes work again. */
-export type BrokerState = 'up' | 'fenced' | 'paused' | 'killed' | 'offline'
+/**
+ * A broker's state; starting: running but not registered yet (KRaft's STARTING: it retries while
+ * the controller quorum has no majority); offline: its log dir failed (a full disk), it comes back
+ * by itself once writes work again.
+ */
+export type BrokerState = 'up' | 'starting' | 'fenced' | 'paused' | 'killed' | 'offline'
 
 export interface BrokerStatus {
   id: number

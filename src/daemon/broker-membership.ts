@@ -111,7 +111,8 @@ export class BrokerMembership {
       parts.listeners.set(id, listener)
       parts.logDirs.watch(broker, store)
       try {
-        await node.start(id)
+        // A broker added while metadata is frozen fails (QUORUM_NO_MAJORITY) rather than wait.
+        await node.start(id, false)
         await listener.listen()
       } catch (error) {
         // Registered but not serving: fenced at once rather than at its session timeout.

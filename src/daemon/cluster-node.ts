@@ -106,8 +106,13 @@ const CREATE_SETTLE_MAX_MS = 10_000
 /** Elections logged one by one in a commit; the rest are counted in one line. */
 const ELECTIONS_LOGGED_PER_COMMIT = 10
 
-/** Throws a controller refusal as a SluiceError (`code` says which kind). */
+/**
+ * Throws a controller refusal as a SluiceError (`code` says which kind); REQUEST_TIMED_OUT, the
+ * driver's answer when the quorum could not commit (controller-driver.ts), as QUORUM_NO_MAJORITY,
+ * retriable (a broker's registration retries it).
+ */
 export function check(result: { errorCode: number; errorMessage: string | null }, code = 'KAFKA_ERROR'): void {
+  if (result.errorCode === ErrorCode.REQUEST_TIMED_OUT) throw new SluiceError('QUORUM_NO_MAJORITY', result.errorMessage ?? 'the controller quorum could not commit', { retriable: true })
   if (result.errorCode !== ErrorCode.NONE) throw new SluiceError(code, result.errorMessage ?? `controller error ${result.errorCode}`)
 }
 
@@ -235,9 +240,13 @@ export class ClusterNode {
     this.processes.delete(id)
   }
 
-  /** Starts broker `id`: it registers (a new broker epoch) and its replicas follow the metadata. */
-  async start(id: number): Promise<void> {
-    await this.brokerById(id).start()
+  /**
+   * Starts broker `id`: it registers (a new broker epoch) and its replicas follow the metadata.
+   * True once registered, false when it crashed first (Broker.start, and its retries while the
+   * controller quorum has no majority).
+   */
+  start(id: number, retryWithoutMajority = true): Promise<boolean> {
+    return this.brokerById(id).start(retryWithoutMajority)
   }
 
   /** A crash: the process stops at once; what its store committed stays. */

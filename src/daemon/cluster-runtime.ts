@@ -42,7 +42,7 @@ import { FaultInjector } from './faults.js'
 import { DirectLink } from './links.js'
 import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
 import { importPreQuorumLog, readPreQuorumLog } from './metadata-import.js'
-import { levelRaftStores, QuorumMetadataLog, type RaftTimings } from './quorum-metadata-log.js'
+import { levelRaftStores, QUORUM_APPEND_TIMEOUT_MS, QuorumMetadataLog, type RaftTimings } from './quorum-metadata-log.js'
 import { InProcessTransport } from './quorum-transport.js'
 import { realScheduler } from './real-scheduler.js'
 import { reassignmentProgress } from './rebalance.js'
@@ -126,12 +126,6 @@ const HWM_CHECKPOINT_INTERVAL_MS = 5_000
  * own `ready startupMs` 375-434 ms); an idle daemon ~1% of a core (with 5 ms fetch polls: 3.5%).
  */
 const RAFT_TIMINGS: RaftTimings = { electionTimeoutMs: 300, fetchTimeoutMs: 600, electionBackoffMaxMs: 300, requestTimeoutMs: 600, fetchIntervalMs: 50, fetchMaxWaitMs: 250 }
-/**
- * How long a metadata change waits for the quorum to commit it before QUORUM_NO_MAJORITY: a few
- * elections' worth (one takes about a fetch timeout), short enough that a client retrying the
- * refusal hears of it in seconds.
- */
-const QUORUM_APPEND_TIMEOUT_MS = 3_000
 
 /**
  * The controller quorum on the home's brokers, with what a pre-quorum home held imported into it.
@@ -303,7 +297,7 @@ class DaemonCluster implements ClusterRuntime {
       dirOf: brokerDir,
       fence: async (brokerId, reason) => check(await node.submit(() => node.controller.fenceBroker(brokerId, reason))),
       openStore: (brokerId) => openLevelStore(brokerDir(brokerId)),
-      restart: (broker) => broker.start(),
+      restart: async (broker) => void (await broker.start()),
       event: (...args) => this.event(...args),
     }))
     try {
@@ -395,7 +389,8 @@ class DaemonCluster implements ClusterRuntime {
     const broker = this.broker(brokerId)
     if (!broker.running) return
     const { node } = this
-    if (killOpts.clean) check(await node.submit(() => node.controller.controlledShutdown(brokerId)))
+    // A broker still starting (not registered) leads nothing: it has no leaderships to move.
+    if (killOpts.clean && broker.registered) check(await node.submit(() => node.controller.controlledShutdown(brokerId)))
     // A clean shutdown moved its leaders first; a crash leaves them leaderless until fenced.
     const nowMs = this.node.scheduler.nowMs()
     for (const p of node.ledBy(brokerId)) this.failovers.leaderLost(p.topic, p.partition, brokerId, nowMs)
@@ -422,7 +417,30 @@ class DaemonCluster implements ClusterRuntime {
     }
     // The voter first: the broker's registration may need it for a majority.
     if (this.isVoter(brokerId)) await this.quorum.startVoter(brokerId)
-    await this.node.start(brokerId)
+    this.checkQuorum()
+    const registered = this.node.start(brokerId)
+    if (this.quorumHasMajority()) return this.started(brokerId, await registered)
+
+    // Metadata is frozen: the broker stays starting (fenced, not listening) and retries its
+    // registration until a majority is back (broker.ts); the start returns now, as KRaft's
+    // broker process runs on while its BrokerLifecycleManager waits for a controller.
+    this.opts.log.info('broker starting: it registers once the controller quorum has a majority', { broker: brokerId })
+    this.event('broker.starting', { broker: brokerId }, `broker ${brokerId} started; it registers once the controller quorum has a majority`)
+    registered
+      .then((done) => this.started(brokerId, done))
+      .catch((error: unknown) => this.opts.log.warn('broker start failed', { broker: brokerId, error: String(error) }))
+  }
+
+  /** Whether a majority of the voters runs, not cut off: a registration can commit now. */
+  private quorumHasMajority(): boolean {
+    const { voters } = this.quorum.describe()
+    const up = voters.filter((v) => v.running && !this.transport.isIsolated(v.id)).length
+    return up > voters.length / 2
+  }
+
+  /** The end of a start once it registered (not when the broker was killed first): it listens. */
+  private async started(brokerId: number, registered: boolean): Promise<void> {
+    if (!registered) return
     await this.listeners.get(brokerId)!.listen()
     for (const p of this.node.ledBy(brokerId)) this.failovers.leaderBack(p.topic, p.partition, brokerId)
     this.opts.log.info('broker started', { broker: brokerId })

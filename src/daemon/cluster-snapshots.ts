@@ -15,7 +15,7 @@ export function statusOf(node: ClusterNode, listeners: ReadonlyMap<number, Kafka
       id: b.id,
       host: b.host,
       port: b.port,
-      state: b.logDirOffline ? 'offline' : !b.running ? 'killed' : b.state === 'paused' ? 'paused' : image.brokers.get(b.id)?.fenced ? 'fenced' : 'up',
+      state: b.logDirOffline ? 'offline' : !b.running ? 'killed' : b.state === 'paused' ? 'paused' : !b.registered ? 'starting' : image.brokers.get(b.id)?.fenced ? 'fenced' : 'up',
       logDirError: b.logDirOffline?.reason ?? null,
       connections: listeners.get(b.id)!.connections,
       requests: listeners.get(b.id)!.requests,

@@ -58,7 +58,15 @@ import { LevelRaftLogStore } from '../storage/raft-log-store.js'
 import type { CommitListener, MetadataPersistence, StoredRecord } from './metadata-log.js'
 import type { QuorumTransport } from './quorum-transport.js'
 
+/**
+ * The daemon's `appendTimeoutMs` (the simulation's too): how long a metadata change waits for the
+ * quorum to commit it before QUORUM_NO_MAJORITY: a few elections' worth (one takes about a fetch
+ * timeout), short enough that a client retrying the refusal hears of it in seconds.
+ */
+export const QUORUM_APPEND_TIMEOUT_MS = 3_000
+
 /** Each voter's store in the daemon: a LevelDB in <home>/controllers/<id>. */
+
 export const levelRaftStores =
   (home: string) =>
   (id: number): RaftLogStore =>

@@ -22,7 +22,7 @@ import type { MetadataRecord } from '../../src/cluster/metadata.js'
 import { MemoryRaftLogStore } from '../../src/cluster/raft/log-store.js'
 import type { RaftMessage } from '../../src/cluster/raft/messages.js'
 import type { Rng } from '../../src/cluster/rng.js'
-import { QuorumMetadataLog, type RaftTimings } from '../../src/daemon/quorum-metadata-log.js'
+import { QUORUM_APPEND_TIMEOUT_MS, QuorumMetadataLog, type RaftTimings } from '../../src/daemon/quorum-metadata-log.js'
 import { InProcessTransport, type QuorumTransport } from '../../src/daemon/quorum-transport.js'
 import type { VirtualScheduler } from './scheduler.js'
 
@@ -33,16 +33,6 @@ const VOTERS = [1, 2, 3]
  * smaller than the daemon's: an election within a few hundred virtual ms of a leader's crash.
  */
 const TIMINGS: RaftTimings = { electionTimeoutMs: 200, fetchTimeoutMs: 400, electionBackoffMaxMs: 200, requestTimeoutMs: 400, fetchIntervalMs: 50 }
-
-/**
- * Appends wait (virtual) minutes rather than fail after the daemon's 3 s: a broker restarted
- * while a majority of voters is down registers through the quorum, and a registration that
- * fails fails the restart (in the daemon, `broker start` fails with QUORUM_NO_MAJORITY), where
- * a KRaft broker keeps retrying until it registers. Commands' own timeouts are covered by the
- * controller's tests (test/daemon/controller-driver.test.ts); the actions and the end of a run
- * bring a majority back, so a waiting append commits.
- */
-const APPEND_TIMEOUT_MS = 600_000
 
 export interface QuorumRngs {
   /** Election timeouts (each voter's own stream is drawn from it). */
@@ -117,7 +107,10 @@ export class SimQuorum {
       scheduler: sched,
       rng: rngs.raft,
       raft: TIMINGS,
-      appendTimeoutMs: APPEND_TIMEOUT_MS,
+      // The daemon's: a broker restarted while a majority of voters is down does not fail its
+      // start but retries its registration until a majority is back (src/broker/broker.ts), so
+      // an append that gives up after 3 s costs a command its answer, never a restart.
+      appendTimeoutMs: QUORUM_APPEND_TIMEOUT_MS,
       // The real one draws from node:crypto, which the simulation refuses.
       newClusterId: () => 'sim',
     })

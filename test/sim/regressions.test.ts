@@ -359,6 +359,22 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     rule: 'on the controller quorum, an append lost with its leader at the next leader\'s log end is proposed again',
     found: 'the cluster did not catch up within 30000 ms of healing: brokers starting, the quorum healthy (leader 2, epoch 4, high watermark 29)',
   },
+  {
+    // Found by SLUICE_SIM_QUORUM=all over seeds 1-300 once the quorum's appends time out after
+    // the daemon's 3 s (restarts retry their registration): two controlled shutdowns time out
+    // without a majority and their brokers stop all the same. Transaction x0.0's produce to p1
+    // (producer 1001/0, 3 records at b2 in epoch 2) timed out, the client aborted, b2 (p1's
+    // leader) crashed and b3 took p1 over (epoch 5; a DeleteRecords put p1's log start at 44);
+    // EndTxn abort answered done, yet p1's LSO stays at 44 for good (HWM 63), with no transaction
+    // under way anywhere. Not analysed further; with 10-minute appends the seed runs another way
+    // and passes.
+    seed: 85,
+    extras: ['deleteRecords', 'reassign'],
+    quorum: true,
+    open: true,
+    rule: 'on the controller quorum, every transaction ends once the cluster heals (an abort after its leader crashed)',
+    found: 'the transactions did not end within 30000 ms of healing: p1 read to 44 (LSO 44, HWM 63); transactions under way: none; unfinished at the coordinators: none',
+  },
 ]
 
 describe('sim/regressions: seeds the sweep found', () => {

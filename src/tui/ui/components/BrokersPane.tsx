@@ -18,7 +18,7 @@ export interface BrokersPaneProps {
   width: number
 }
 
-export const STATE_COLOR: Record<BrokerState, string> = { up: 'green', fenced: 'yellow', paused: 'yellow', killed: 'red', offline: 'red' }
+export const STATE_COLOR: Record<BrokerState, string> = { up: 'green', starting: 'yellow', fenced: 'yellow', paused: 'yellow', killed: 'red', offline: 'red' }
 
 function line(cells: string[]): string {
   return cells.join(' ')
