@@ -14,10 +14,11 @@ import {
   brokersOfShape,
   checkConfig,
   checkShape,
+  controllersOf,
   DEFAULT_HOST,
-  defaultControllers,
   DEFAULT_SHAPE,
   readConfig,
+  type ControllerMode,
   type DaemonConfig,
 } from '../common/daemon-config.js'
 import type { DaemonStatus } from '../common/control-contract.js'
@@ -67,6 +68,7 @@ export interface ConfigInput {
   firstBrokerId?: number
   kafkaDefaults?: boolean
   controllers?: number
+  controllerMode?: ControllerMode
   env?: NodeJS.ProcessEnv
 }
 
@@ -101,7 +103,14 @@ export function resolveDaemonConfig(input: ConfigInput): DaemonConfig {
   if (saved.controllers !== undefined && input.controllers !== undefined && input.controllers !== saved.controllers) {
     throw usageError(`this home's controller quorum has ${saved.controllers} voter(s) and cannot change (voter changes are not supported); use a new home for ${input.controllers}`)
   }
-  config.controllers = input.controllers ?? saved.controllers ?? defaultControllers(config.brokers.length)
+  // A home that has run has a mode: combined when its file names none (it ran before dedicated existed).
+  const savedMode = saved.brokers ? (saved.controllerMode ?? 'combined') : undefined
+  if (savedMode !== undefined && input.controllerMode !== undefined && input.controllerMode !== savedMode) {
+    throw usageError(`this home's controllers run in ${savedMode} mode and cannot change (voter changes are not supported); use a new home for ${input.controllerMode}`)
+  }
+  const controllerMode = input.controllerMode ?? savedMode ?? 'combined'
+  if (controllerMode === 'dedicated') config.controllerMode = controllerMode
+  config.controllers = input.controllers ?? saved.controllers ?? controllersOf(config)
   const problem = checkConfig(config)
   if (problem) throw usageError(problem)
   return config
@@ -172,6 +181,7 @@ export interface StartOptions {
   firstBrokerId?: number
   kafkaDefaults?: boolean
   controllers?: number
+  controllerMode?: ControllerMode
   timeoutMs?: number
 }
 
@@ -216,7 +226,7 @@ export async function startDaemon(opts: StartOptions): Promise<StartResult> {
         child = undefined
       }
       if (!child && status?.state !== 'starting' && lockHolder(paths.pidFile) === undefined) {
-        config ??= resolveDaemonConfig({ home: paths.home, brokers: opts.brokers, port: opts.port, firstBrokerId: opts.firstBrokerId, kafkaDefaults: opts.kafkaDefaults, controllers: opts.controllers })
+        config ??= resolveDaemonConfig({ home: paths.home, brokers: opts.brokers, port: opts.port, firstBrokerId: opts.firstBrokerId, kafkaDefaults: opts.kafkaDefaults, controllers: opts.controllers, controllerMode: opts.controllerMode })
         // The home is private to its user (record data, and a control socket that can stop the daemon).
         const homeNote = secureHome(paths.home)
         if (homeNote) process.stderr.write(`sluice: ${homeNote}\n`)

@@ -36,7 +36,7 @@ export interface ClusterEvent {
 
 /**
  * Events of the running daemon that are not metadata records: broker lifecycle actions, faults,
- * failover measurements, transactions, and the controller quorum (quorum-events.ts); brokers added and removed. Kept in memory (the last RUNTIME_EVENTS_MAX), so a restart
+ * failover measurements, transactions, and the controller quorum (quorum-events.ts; dedicated controllers' lifecycle actions); brokers added and removed. Kept in memory (the last RUNTIME_EVENTS_MAX), so a restart
  * forgets them.
  */
 export type RuntimeEventType =
@@ -49,6 +49,10 @@ export type RuntimeEventType =
   | 'broker.logdir.online'
   | 'broker.added'
   | 'broker.removed'
+  | 'controller.killed'
+  | 'controller.started'
+  | 'controller.paused'
+  | 'controller.resumed'
   | 'fault.added'
   | 'fault.cleared'
   | 'failover.measured'

@@ -216,6 +216,34 @@ export interface BrokerActionResult {
   brokers: BrokerInfo[]
 }
 
+/** A controller quorum voter's state: running, paused (cut off from the others: a hung process) or killed (down). */
+export type ControllerState = 'running' | 'paused' | 'killed'
+
+/** A controller quorum voter as `controller list` shows it. */
+export interface ControllerInfo {
+  id: number
+  state: ControllerState
+  /** Whether it leads the quorum now (the active controller). */
+  leader: boolean
+  /** The Raft epoch it is in; -1 while it is killed. */
+  epoch: number
+  /** Its Raft role (leader, follower, candidate, prospective, unattached, resigned); null while it is killed. */
+  role: string | null
+}
+
+/** The answer of `controller.list`: the quorum's mode, its leader (-1: none) and every voter. */
+export interface ControllerListResult {
+  mode: 'combined' | 'dedicated'
+  leaderId: number
+  controllers: ControllerInfo[]
+}
+
+/** The answer of the controller actions (kill, start, pause, resume): the voter as it was, then every voter after. */
+export interface ControllerActionResult extends ControllerListResult {
+  id: number
+  was: ControllerState
+}
+
 /** A partition's replicas moved by `broker remove --move` (or a rebalance): the replica set before and after. */
 export interface ReplicaMove {
   topic: string
@@ -335,6 +363,14 @@ export type ControlMethods = {
    * moves them to the other brokers first; then it stops, is unregistered, and leaves the home.
    */
   'broker.remove': { params: { id: number; move?: boolean }; result: BrokerRemoveResult }
+
+  /** The controller quorum's voters (either mode). */
+  'controller.list': { params: NoParams; result: ControllerListResult }
+  /** Dedicated mode only (combined: USAGE, the voter is a broker's): a crash, or a clean stop (resigning first) with `clean`. */
+  'controller.kill': { params: { id: number; clean?: boolean }; result: ControllerActionResult }
+  'controller.start': { params: { id: number }; result: ControllerActionResult }
+  'controller.pause': { params: { id: number }; result: ControllerActionResult }
+  'controller.resume': { params: { id: number }; result: ControllerActionResult }
 
   'cluster.status': { params: NoParams; result: ClusterStatusResult }
   'cluster.snapshot': { params: NoParams; result: ClusterSnapshot }

@@ -1,6 +1,7 @@
 /**
  * The home's brokers (`<home>/config.json`): which broker ids the daemon runs and the port of
- * each, and how many of them are also controller quorum voters (`controllers`: the first N ids). Written by the daemon once its cluster is up and at every change of its brokers, so that
+ * each, and the controller quorum's voters: how many (`controllers`), and whether they are the first N brokers
+ * or controllers of their own (`controllerMode`). Written by the daemon once its cluster is up and at every change of its brokers, so that
  * later starts, and commands that start the daemon on first use, bring the same brokers back. A
  * new home's brokers come from a shape (how many, the port and id of the first; consecutive after it).
  */
@@ -24,7 +25,22 @@ export interface DaemonConfig {
    * (KRaft's combined mode). Fixed once the home has run: a voter set does not change.
    */
   controllers?: number
+  /**
+   * combined (the default): the first `controllers` brokers also run the voters. dedicated: the
+   * voters are controllers of their own, not brokers, with ids DEDICATED_CONTROLLER_ID_BASE + i
+   * (KRaft's process.roles=controller nodes). Fixed once the home has run, like the count.
+   */
+  controllerMode?: ControllerMode
 }
+
+export type ControllerMode = 'combined' | 'dedicated'
+export const CONTROLLER_MODES: readonly ControllerMode[] = ['combined', 'dedicated']
+
+/**
+ * Dedicated controllers' node ids: 3000, 3001, ... (the ids Kafka's own KRaft examples give
+ * controllers), so that they read apart from the brokers' 1, 2, 3 and stay clear of `broker add`'s next ids.
+ */
+export const DEDICATED_CONTROLLER_ID_BASE = 3000
 
 /** Quorum sizes that tolerate 0, 1 or 2 voters down: an even count adds a voter and no tolerance. */
 export const CONTROLLER_COUNTS: readonly number[] = [1, 3, 5]
@@ -32,11 +48,17 @@ export const CONTROLLER_COUNTS: readonly number[] = [1, 3, 5]
 /** A home's voter count when none is given: 3 where there are 3 brokers to run them, else 1. */
 export const defaultControllers = (brokers: number): number => (brokers >= 3 ? 3 : 1)
 
-/** The voters' ids: the first `controllers` brokers by id. */
-export const voterIds = (config: Pick<DaemonConfig, 'brokers' | 'controllers'>): number[] =>
-  sortedById(config.brokers)
-    .slice(0, config.controllers ?? defaultControllers(config.brokers.length))
-    .map((b) => b.id)
+/** A home's voter count when none is given: 3 dedicated controllers, or by the broker count in combined mode. */
+export const controllersOf = (config: Pick<DaemonConfig, 'brokers' | 'controllers' | 'controllerMode'>): number =>
+  config.controllers ?? (config.controllerMode === 'dedicated' ? 3 : defaultControllers(config.brokers.length))
+
+/** The voters' ids: the first `controllers` brokers by id (combined), or 3000.. (dedicated). */
+export const voterIds = (config: Pick<DaemonConfig, 'brokers' | 'controllers' | 'controllerMode'>): number[] =>
+  config.controllerMode === 'dedicated'
+    ? Array.from({ length: controllersOf(config) }, (_, i) => DEDICATED_CONTROLLER_ID_BASE + i)
+    : sortedById(config.brokers)
+        .slice(0, controllersOf(config))
+        .map((b) => b.id)
 
 /** How a new home's brokers are laid out: ids firstBrokerId.., ports port.., one each. */
 export interface ClusterShape {
@@ -90,9 +112,16 @@ export function checkConfig(c: DaemonConfig): string | undefined {
   }
   if (c.controllers !== undefined) {
     if (!CONTROLLER_COUNTS.includes(c.controllers)) return `controllers must be 1, 3 or 5 (got ${c.controllers})`
-    if (c.controllers > c.brokers.length) {
+    if (c.controllerMode !== 'dedicated' && c.controllers > c.brokers.length) {
       return `${c.controllers} controllers need at least ${c.controllers} brokers (each controller runs in a broker; there are ${c.brokers.length})`
     }
+  }
+  if (c.controllerMode !== undefined && !CONTROLLER_MODES.includes(c.controllerMode)) return `controller mode must be combined or dedicated (got ${String(c.controllerMode)})`
+  if (c.controllerMode === 'dedicated') {
+    // A node id is one node's: a broker cannot take a dedicated controller's.
+    const voters = new Set(voterIds(c))
+    const clash = c.brokers.find((b) => voters.has(b.id))
+    if (clash) return `broker id ${clash.id} is a dedicated controller's id (controllers are ${[...voters].join(', ')})`
   }
   return undefined
 }
@@ -131,13 +160,14 @@ export function readConfig(file: string): Partial<DaemonConfig> {
   if (typeof r.host === 'string') out.host = r.host
   if (typeof r.kafkaDefaults === 'boolean') out.kafkaDefaults = r.kafkaDefaults
   if (r.controllers !== undefined) out.controllers = Number(r.controllers)
+  if (r.controllerMode !== undefined) out.controllerMode = r.controllerMode as ControllerMode
   if (Array.isArray(r.brokers)) {
     out.brokers = sortedById(r.brokers.map((b: unknown) => ({ id: Number((b as ConfiguredBroker)?.id), port: Number((b as ConfiguredBroker)?.port) })))
   } else if (typeof r.brokers === 'number' && typeof r.port === 'number') {
     out.brokers = brokersOfShape({ brokers: r.brokers, port: r.port, firstBrokerId: 1 })
   }
   if (out.brokers) {
-    const problem = checkConfig({ host: out.host ?? DEFAULT_HOST, brokers: out.brokers, controllers: out.controllers })
+    const problem = checkConfig({ host: out.host ?? DEFAULT_HOST, brokers: out.brokers, controllers: out.controllers, controllerMode: out.controllerMode })
     if (problem) throw new SluiceError('BAD_INPUT', `${file}: ${problem}; fix or delete it`)
   }
   return out
@@ -149,6 +179,8 @@ export function writeConfig(file: string, config: DaemonConfig): void {
   const saved: DaemonConfig = { host: config.host, brokers: sortedById(config.brokers).map(({ id, port }) => ({ id, port })) }
   if (config.kafkaDefaults) saved.kafkaDefaults = true
   if (config.controllers !== undefined) saved.controllers = config.controllers
+  // Only a dedicated home says so: a combined home's file stays as it was before the mode existed.
+  if (config.controllerMode === 'dedicated') saved.controllerMode = 'dedicated'
   fs.writeFileSync(tmp, JSON.stringify(saved, null, 2) + '\n', { mode: 0o644 })
   fs.renameSync(tmp, file)
 }

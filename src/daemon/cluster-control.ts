@@ -1,7 +1,7 @@
 /**
- * The control socket's cluster methods: what Kafka has no API for. Broker lifecycle (kill,
- * start, pause, resume), failover drills, preferred elections, the cluster's status and event log,
- * and faults. Every method answers JSON; the CLI's broker, cluster, failover and fault commands
+ * The control socket's cluster methods: what Kafka has no API for. Broker and dedicated
+ * controller lifecycle (kill, start, pause, resume), failover drills, preferred elections, the cluster's status and event log,
+ * and faults. Every method answers JSON; the CLI's broker, controller, cluster, failover and fault commands
  * are thin clients of these.
  */
 import { SluiceError } from '../common/errors.js'
@@ -12,6 +12,7 @@ import type {
   BrokerInfo,
   ClusterHealth,
   ClusterMethod,
+  ControllerActionResult,
   LeaderMove,
   PartitionState,
 } from '../common/control-contract.js'
@@ -122,6 +123,14 @@ export function clusterHandlers(cluster: ClusterRuntime): ControlHandlers<Cluste
     }
   }
 
+  /** Runs a controller action and answers with the voter as it was and every voter after it. */
+  const controllerAction = async (rawId: unknown, action: (id: number) => Promise<void> | void): Promise<ControllerActionResult> => {
+    const id = int(rawId, 'id')!
+    const was = cluster.controllers.list().controllers.find((c) => c.id === id)?.state ?? 'killed'
+    await action(id)
+    return { id, was, ...cluster.controllers.list() }
+  }
+
   return {
     'broker.list': () => ({ controllerId: cluster.status().controllerId, brokers: brokerList() }),
     'broker.kill': (params) => brokerAction(params.id, (id) => cluster.killBroker(id, { clean: params.clean === true })),
@@ -139,6 +148,12 @@ export function clusterHandlers(cluster: ClusterRuntime): ControlHandlers<Cluste
       const moved = await cluster.removeBroker(id, { move: params.move === true })
       return { id, moved, controllerId: cluster.status().controllerId, brokers: brokerList() }
     },
+
+    'controller.list': () => cluster.controllers.list(),
+    'controller.kill': (params) => controllerAction(params.id, (id) => cluster.controllers.kill(id, params.clean === true)),
+    'controller.start': (params) => controllerAction(params.id, (id) => cluster.controllers.start(id)),
+    'controller.pause': (params) => controllerAction(params.id, (id) => cluster.controllers.pause(id)),
+    'controller.resume': (params) => controllerAction(params.id, (id) => cluster.controllers.resume(id)),
 
     'cluster.status': () => {
       const status = cluster.status()

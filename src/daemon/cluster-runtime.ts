@@ -6,11 +6,13 @@
  * removed and rebalanced (broker-membership.ts). This is the I/O edge: real time, real
  * randomness, real files and sockets.
  *
- * The controller quorum runs in combined mode (KRaft's dev-cluster layout): the first N brokers
+ * The controller quorum runs in combined mode (KRaft's dev-cluster layout, the default): the first N brokers
  * by id are also voters, each with its Raft log in <home>/controllers/<id>; a broker's kill
  * crashes its voter (a clean kill stops it, resigning first), its start starts it, its pause cuts
  * the voter off the quorum's transport until resume, and a cut link between two voters' brokers
- * cuts their voters too. The quorum's elections, voters down and up and a lost majority are told
+ * cuts their voters too. In dedicated mode the voters are nodes of their own (ids 3000..,
+ * controller-nodes.ts: `sluice controller kill|start|pause|resume`), and a broker's lifecycle
+ * leaves the quorum alone. The quorum's elections, voters down and up and a lost majority are told
  * as runtime events (cluster/quorum-events.ts). A home made before the quorum has its old
  * metadata log imported on the first start (metadata-import.ts).
  *
@@ -32,7 +34,7 @@ import type { OngoingReassignment, ReassignmentFilter, ReassignmentRequest, Reas
 import { seededRng } from '../cluster/rng.js'
 import { LevelLogStore } from '../storage/leveldb.js'
 import { SluiceError } from '../common/errors.js'
-import { voterIds, type ConfiguredBroker } from '../common/daemon-config.js'
+import { voterIds, type ConfiguredBroker, type ControllerMode } from '../common/daemon-config.js'
 import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, RebalanceMove, RebalanceResult, ReassignmentProgress, StuckReplica } from '../common/control-contract.js'
 import { describeFault } from '../common/fault-text.js'
 import type { Logger } from '../common/logger.js'
@@ -47,6 +49,7 @@ import { InProcessTransport } from './quorum-transport.js'
 import { realScheduler } from './real-scheduler.js'
 import { reassignmentProgress } from './rebalance.js'
 import { BrokerMembership } from './broker-membership.js'
+import { ControllerNodes } from './controller-nodes.js'
 import { mergeByTime, RuntimeEvents } from './runtime-events.js'
 
 export interface ClusterOptions {
@@ -67,8 +70,10 @@ export interface ClusterOptions {
   retentionCheckIntervalMs?: number
   /** Read every log once in the background after it opens, looking for corrupt batches (default true). */
   scrubOnOpen?: boolean
-  /** Controller quorum voters: the first N brokers by id (1, 3 or 5); by the broker count when not given. */
+  /** Controller quorum voters (1, 3 or 5): the first N brokers by id, or N dedicated controllers; by the broker count when not given. */
   controllers?: number
+  /** combined (the default): voters in the brokers; dedicated: voters of their own (ids 3000..), no listener, no partitions. */
+  controllerMode?: ControllerMode
 }
 
 export interface ClusterRuntime {
@@ -98,6 +103,8 @@ export interface ClusterRuntime {
   alterPartitionReassignments(reqs: ReassignmentRequest[]): Promise<ReassignmentResult[]>
   /** The partition moves in progress (all, or those the filter names). */
   listPartitionReassignments(filter?: ReassignmentFilter): OngoingReassignment[]
+  /** The controller quorum's voters, and in dedicated mode their lifecycle actions (controller-nodes.ts). */
+  readonly controllers: Pick<ControllerNodes, 'list' | 'kill' | 'start' | 'pause' | 'resume'>
   /** Faults at the edges: links between brokers and the brokers' listeners. */
   readonly faults: FaultInjector
   /** Adds a fault (told as a fault.added event). */
@@ -231,7 +238,10 @@ class DaemonCluster implements ClusterRuntime {
   private ready = false
   private membersValue: BrokerMembership | null = null
   private readonly voters: number[]
+  /** Whether the voters live in the brokers (combined): a broker's lifecycle is its voter's. */
+  private readonly combined: boolean
   private readonly quorumEvents: QuorumEvents
+  readonly controllers: ControllerNodes
 
   constructor(
     private readonly opts: ClusterOptions,
@@ -244,6 +254,16 @@ class DaemonCluster implements ClusterRuntime {
   ) {
     this.bootstrap = `${opts.host}:${opts.brokers[0]!.port}`
     this.voters = voterIds(opts)
+    this.combined = opts.controllerMode !== 'dedicated'
+    this.controllers = new ControllerNodes({
+      mode: opts.controllerMode ?? 'combined',
+      voters: this.voters,
+      quorum,
+      transport,
+      log: opts.log,
+      event: (...args) => this.event(...args),
+      checkQuorum: () => this.checkQuorum(),
+    })
     this.runtime = new RuntimeEvents((e) => opts.onEvents?.([e]))
     this.quorumEvents = new QuorumEvents(this.voters, (...args) => this.event(...args))
     quorum.onVoterState((id, prev, next) => this.quorumEvents.voterState(id, prev, next))
@@ -360,8 +380,9 @@ class DaemonCluster implements ClusterRuntime {
     this.quorumEvents.check(this.quorum.describe(), (id) => !this.transport.isIsolated(id))
   }
 
+  /** Whether the broker runs a voter (combined mode); dedicated controllers are no broker's. */
   private isVoter(brokerId: number): boolean {
-    return this.voters.includes(brokerId)
+    return this.combined && this.voters.includes(brokerId)
   }
 
   partitions(): PartitionSnapshot[] {

@@ -14,7 +14,7 @@ import fs from 'node:fs'
 import { SluiceError, systemErrorCode } from '../common/errors.js'
 import type { ClusterOptions, ClusterRuntime } from './cluster-runtime.js'
 import { registerClusterControl } from './cluster-control.js'
-import { defaultControllers, describePorts, writeConfig, type ConfiguredBroker } from '../common/daemon-config.js'
+import { controllersOf, describePorts, writeConfig, type ConfiguredBroker, type ControllerMode } from '../common/daemon-config.js'
 import type { DaemonMethod, DaemonState, DaemonStatus } from '../common/control-contract.js'
 import { ControlEvents, ControlServer, type ControlHandlers } from './control-server.js'
 import { secureHome } from '../common/home-mode.js'
@@ -31,6 +31,8 @@ export interface DaemonOptions {
   kafkaDefaults?: boolean
   /** Controller quorum voters: the first N brokers (saved in the home's config.json); by the broker count when not given. */
   controllers?: number
+  /** combined (the default) or dedicated: voters of their own, not brokers (saved in the home's config.json). */
+  controllerMode?: ControllerMode
   /** More places to log to besides <home>/logs/daemon.log (the foreground daemon adds stderr). */
   logSinks?: LogSink[]
   debug?: boolean
@@ -92,9 +94,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
   const startedAt = new Date()
   const bootstrap = `${opts.host}:${opts.brokers[0]!.port}`
   // The home's brokers as they run: saved once the cluster is up, and at every change.
-  const controllers = opts.controllers ?? defaultControllers(opts.brokers.length)
+  const controllers = controllersOf(opts)
+  const { controllerMode } = opts
   const saveBrokers = (brokers: ConfiguredBroker[]): void =>
-    writeConfig(paths.config, { host: opts.host, brokers, controllers, ...(opts.kafkaDefaults ? { kafkaDefaults: true } : {}) })
+    writeConfig(paths.config, { host: opts.host, brokers, controllers, controllerMode, ...(opts.kafkaDefaults ? { kafkaDefaults: true } : {}) })
   let state: DaemonState = 'starting'
   let cluster: ClusterRuntime | undefined
   const events = new ControlEvents()
@@ -171,6 +174,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
         host: opts.host,
         kafkaDefaults: opts.kafkaDefaults,
         controllers,
+        controllerMode,
         log,
         onBrokersChanged: saveBrokers,
         onEvents: (clusterEvents) => {

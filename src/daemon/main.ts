@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 import { SluiceError } from '../common/errors.js'
 import { runDaemon, type Daemon } from './daemon.js'
 import { DAEMON_EXIT_LOCK_HELD, DAEMON_EXIT_START_FAILED, parseBrokersArg } from '../common/daemon-entry.js'
-import { checkConfig, sortedById } from '../common/daemon-config.js'
+import { checkConfig, sortedById, type ControllerMode } from '../common/daemon-config.js'
 import { LockHeldError } from '../common/pid-lock.js'
 import { formatLogLine } from './logger.js'
 
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     debug: { type: 'boolean', default: false },
     'kafka-defaults': { type: 'boolean', default: false },
     controllers: { type: 'string' },
+    'controller-mode': { type: 'string' },
   },
   strict: true,
 })
@@ -33,7 +34,8 @@ if (values.home === undefined || brokers === undefined) {
   process.exit(DAEMON_EXIT_START_FAILED)
 }
 const controllers = values.controllers === undefined ? undefined : Number(values.controllers)
-const problem = checkConfig({ host: values.host, brokers, controllers })
+const controllerMode = values['controller-mode'] as ControllerMode | undefined
+const problem = checkConfig({ host: values.host, brokers, controllers, controllerMode })
 if (problem !== undefined) {
   logToStdio('ERROR', `daemon entry: ${problem}`)
   process.exit(DAEMON_EXIT_START_FAILED)
@@ -51,6 +53,7 @@ try {
     debug: values.debug,
     kafkaDefaults: values['kafka-defaults'],
     controllers,
+    controllerMode,
   })
 } catch (err) {
   if (err instanceof LockHeldError) {

@@ -325,6 +325,12 @@ export class QuorumMetadataLog implements MetadataPersistence {
     else v.closing = store.close().catch(() => undefined)
   }
 
+  /** Voter `id`'s own Raft state (role, epoch), or null while it is down; NOT_FOUND for no such voter. */
+  voterState(id: number): Readonly<QuorumState> | null {
+    const node = this.live(this.voter(id))
+    return node ? node.state : null
+  }
+
   /** The quorum as its leader sees it (DescribeQuorum's answer). */
   describe(): QuorumView {
     const leader = this.leader()

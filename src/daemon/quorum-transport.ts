@@ -32,7 +32,7 @@ export class InProcessTransport implements QuorumTransport {
   constructor(
     private readonly scheduler: Scheduler,
     private readonly delayMs: () => number = () => 0,
-    /** The links between voters (voter ids are their brokers' ids: combined mode). */
+    /** The links between voters: in combined mode voter ids are their brokers' ids; dedicated controllers' ids (3000..) name no broker link, so no cut reaches them. */
     private readonly links: Pick<LinkFaults, 'isCut'> = NO_CUTS,
   ) {}
 

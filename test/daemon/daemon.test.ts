@@ -40,6 +40,13 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
       rebalance: async () => ({ brokers: [id], moves: [], submitted: false }),
       reassignments: () => [],
       killBroker: async () => undefined,
+      controllers: {
+        list: () => ({ mode: 'combined', leaderId: id, controllers: [] }),
+        kill: async () => undefined,
+        start: async () => undefined,
+        pause: () => undefined,
+        resume: () => undefined,
+      },
       startBroker: async () => undefined,
       pauseBroker: () => undefined,
       resumeBroker: () => undefined,

@@ -9,7 +9,7 @@ import {
   type DaemonInfo,
 } from '../../client/daemon.js'
 import { displayHome } from '../../client/home.js'
-import { BROKER_ID_MAX, BROKERS_MAX, readConfig } from '../../common/daemon-config.js'
+import { BROKER_ID_MAX, BROKERS_MAX, CONTROLLER_MODES, readConfig, type ControllerMode } from '../../common/daemon-config.js'
 import { homePaths } from '../../common/home-paths.js'
 
 export interface StartOutput extends DaemonInfo {
@@ -23,6 +23,7 @@ export default class DaemonStart extends BaseCommand<typeof DaemonStart> {
 A new home gets --brokers brokers numbered from --first-broker-id, the first on --port and each next one on the next port (flags, else $SLUICE_BROKERS / $SLUICE_FIRST_BROKER_ID / $SLUICE_PORT, else 3 brokers from id 1 on port 9092).
 A home that has run keeps its brokers (saved in its config.json; \`broker add\` and \`broker remove\` change them): --port moves them all, --brokers and --first-broker-id apply to a new home only.
 --controllers N (1, 3 or 5; at most the broker count) makes the first N brokers also controller quorum voters, as KRaft's combined mode: metadata changes (topics, configs, leaders) commit once a majority of them has them, and stop, failing with QUORUM_NO_MAJORITY, while a majority is down. A new home gets 3 when it has at least 3 brokers, else 1; the count is saved for the home and cannot change.
+--controller-mode dedicated runs the voters as controllers of their own instead, as KRaft's process.roles=controller nodes: node ids 3000, 3001, ..., no Kafka listener, no partitions; \`sluice controller list|kill|start|pause|resume\` drives them. A dedicated home gets 3 (--controllers sets 1, 3 or 5, whatever the broker count). The mode is saved for the home and cannot change (exit 2).
 Where sluice's defaults differ from Kafka's (min.insync.replicas 2, num.partitions 3, ...), --kafka-defaults starts with Kafka's instead, for suites written against Kafka; the choice is saved for the home.
 Starting a daemon that is already running changes nothing and exits 0.`
   static override examples = [
@@ -33,6 +34,7 @@ Starting a daemon that is already running changes nothing and exits 0.`
     '<%= config.bin %> daemon start --foreground',
     '<%= config.bin %> daemon start --kafka-defaults',
     '<%= config.bin %> daemon start --brokers 5 --controllers 5',
+    '<%= config.bin %> daemon start --controller-mode dedicated',
   ]
   static override flags = {
     brokers: Flags.integer({
@@ -60,6 +62,10 @@ Starting a daemon that is already running changes nothing and exits 0.`
       min: 1,
       max: 5,
     }),
+    'controller-mode': Flags.option({
+      options: CONTROLLER_MODES,
+      description: 'controller quorum of a new home: combined (the first brokers run the voters) or dedicated (controllers of their own, ids 3000..) [default: the home config, else combined]',
+    })(),
     foreground: Flags.boolean({
       description: 'run the daemon in this process, logging to stderr, until Ctrl-C or `daemon stop`',
       default: false,
@@ -73,9 +79,10 @@ Starting a daemon that is already running changes nothing and exits 0.`
     return { ...info, started }
   }
 
-  private shapeFlags(): { brokers?: number; port?: number; firstBrokerId?: number; kafkaDefaults?: boolean; controllers?: number } {
+  private shapeFlags(): { brokers?: number; port?: number; firstBrokerId?: number; kafkaDefaults?: boolean; controllers?: number; controllerMode?: ControllerMode } {
     return {
       controllers: this.flags.controllers,
+      controllerMode: this.flags['controller-mode'],
       brokers: this.flags.brokers,
       port: this.flags.port,
       firstBrokerId: this.flags['first-broker-id'],
@@ -96,6 +103,9 @@ Starting a daemon that is already running changes nothing and exits 0.`
       this.flags['first-broker-id'] !== undefined && this.flags['first-broker-id'] !== first?.id ? '--first-broker-id' : '',
       this.flags.port !== undefined && this.flags.port !== first?.port ? '--port' : '',
       !started && this.flags.controllers !== undefined && this.flags.controllers !== readConfig(homePaths(this.home).config).controllers ? '--controllers' : '',
+      !started && this.flags['controller-mode'] !== undefined && this.flags['controller-mode'] !== (readConfig(homePaths(this.home).config).controllerMode ?? 'combined')
+        ? '--controller-mode'
+        : '',
       // The running daemon saved the defaults it started with in the home's config.
       !started && this.flags['kafka-defaults'] !== undefined && this.flags['kafka-defaults'] !== (readConfig(homePaths(this.home).config).kafkaDefaults ?? false)
         ? this.flags['kafka-defaults'] ? '--kafka-defaults' : '--no-kafka-defaults'
