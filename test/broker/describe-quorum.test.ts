@@ -22,7 +22,8 @@ import { seededRng } from '../../src/cluster/rng.js'
 import { QuorumMetadataLog } from '../../src/daemon/quorum-metadata-log.js'
 import { InProcessTransport } from '../../src/daemon/quorum-transport.js'
 import { startTestCluster, type TestCluster } from '../interop/fixture.js'
-import { drainMicrotasks, VirtualScheduler } from '../sim/scheduler.js'
+import { VirtualScheduler } from '../sim/scheduler.js'
+import { runUntilSettled } from '../helpers/virtual-time.js'
 import { RawClient } from '../support/raw-client.js'
 
 const NOW_MS = 1_800_000_000_000
@@ -120,23 +121,7 @@ describe('broker/DescribeQuorum', () => {
 })
 
 describe('broker/DescribeQuorum on a QuorumMetadataLog', () => {
-  /** Runs virtual time until `p` settles (or `limitMs` passes). */
-  async function run<T>(sched: VirtualScheduler, p: Promise<T>, limitMs = 60_000): Promise<T> {
-    let settled = false
-    p.then(
-      () => (settled = true),
-      () => (settled = true),
-    )
-    const until = sched.nowMs() + limitMs
-    await drainMicrotasks()
-    while (!settled) {
-      const fn = sched.popDue(until)
-      if (!fn) break
-      fn()
-      await drainMicrotasks()
-    }
-    return p
-  }
+  const run = runUntilSettled
 
   it("answers the quorum's own view: three voters caught up behind the leader; a majority crashed: no leader", async () => {
     const sched = new VirtualScheduler()

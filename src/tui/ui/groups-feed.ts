@@ -8,7 +8,7 @@
 import { GroupAdmin } from '../../client/group-admin.js'
 import type { ClusterTarget } from '../../client/kafka.js'
 import { WireClient } from '../../client/wire/client.js'
-import { RefreshLoop } from './refresh-loop.js'
+import { PolledFeed } from './polled-feed.js'
 import type { GroupRow, GroupsState } from './types.js'
 
 export const GROUPS_REFRESH_MS = 2_000
@@ -44,30 +44,16 @@ export function groupRow(group: string, d: Awaited<ReturnType<GroupSource['descr
   return { group, state: d.state, members: d.members.length, lag: d.lag, topics: [...perTopic].map(([topic, lag]) => ({ topic, lag })) }
 }
 
-export class GroupsFeed {
-  private state: GroupsState = { groups: [], error: null, updatedAtMs: null }
-  private readonly listeners = new Set<(s: GroupsState) => void>()
+export class GroupsFeed extends PolledFeed<GroupsState> {
   private source: GroupSource | undefined
-  private readonly loop = new RefreshLoop(GROUPS_REFRESH_MS, () => this.refresh())
   /** When each group was last listed (wall clock): a group missing for longer is dropped. */
   private readonly listedAtMs = new Map<string, number>()
 
-  constructor(private readonly makeSource: () => GroupSource) {}
-
-  get current(): GroupsState {
-    return this.state
+  constructor(private readonly makeSource: () => GroupSource) {
+    super({ groups: [], error: null, updatedAtMs: null }, GROUPS_REFRESH_MS)
   }
 
-  onChange(listener: (s: GroupsState) => void): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
-  }
-
-  start(): void {
-    this.loop.start()
-  }
-
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.loop.stop()
     // Closing the clients under a refresh makes it fail at once rather than at its timeouts.
     const source = this.source
@@ -118,8 +104,4 @@ export class GroupsFeed {
     }
   }
 
-  private set(state: GroupsState): void {
-    this.state = state
-    for (const l of this.listeners) l(state)
-  }
 }

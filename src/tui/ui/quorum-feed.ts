@@ -8,7 +8,7 @@
 import type { ClusterTarget } from '../../client/kafka.js'
 import { describeQuorum, type QuorumDescription } from '../../client/quorum.js'
 import { SluiceError } from '../../common/errors.js'
-import { RefreshLoop } from './refresh-loop.js'
+import { PolledFeed } from './polled-feed.js'
 import type { QuorumState, QuorumSummary } from './types.js'
 
 export const QUORUM_REFRESH_MS = 2_000
@@ -39,29 +39,9 @@ export function quorumSummary(d: QuorumDescription, nowMs: number): QuorumSummar
   }
 }
 
-export class QuorumFeed {
-  private state: QuorumState = { quorum: null, frozen: false, error: null, updatedAtMs: null }
-  private readonly listeners = new Set<(s: QuorumState) => void>()
-  private readonly loop = new RefreshLoop(QUORUM_REFRESH_MS, () => this.refresh())
-
-  constructor(private readonly source: QuorumSource) {}
-
-  get current(): QuorumState {
-    return this.state
-  }
-
-  onChange(listener: (s: QuorumState) => void): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
-  }
-
-  start(): void {
-    this.loop.start()
-  }
-
-  async stop(): Promise<void> {
-    this.loop.stop()
-    await this.loop.settled()
+export class QuorumFeed extends PolledFeed<QuorumState> {
+  constructor(private readonly source: QuorumSource) {
+    super({ quorum: null, frozen: false, error: null, updatedAtMs: null }, QUORUM_REFRESH_MS)
   }
 
   async refresh(): Promise<void> {
@@ -76,8 +56,4 @@ export class QuorumFeed {
     }
   }
 
-  private set(state: QuorumState): void {
-    this.state = state
-    for (const l of this.listeners) l(state)
-  }
 }

@@ -7,7 +7,7 @@
  */
 import type { ClusterTarget } from '../../client/kafka.js'
 import { OPEN_TXN_STATES, partitionCount, withTxnAdmin, type TransactionInfo } from '../../client/txn-admin.js'
-import { RefreshLoop } from './refresh-loop.js'
+import { PolledFeed } from './polled-feed.js'
 import type { TxnRow, TxnsState } from './types.js'
 
 export const TXNS_REFRESH_MS = 2_000
@@ -23,29 +23,9 @@ export function txnRow(t: TransactionInfo): TxnRow {
   return { transactionalId: t.transactionalId, state: t.state, ageMs: t.ageMs, timeoutMs: t.timeoutMs, partitions: partitionCount(t), hung: t.hung }
 }
 
-export class TxnsFeed {
-  private state: TxnsState = { transactions: [], error: null, updatedAtMs: null }
-  private readonly listeners = new Set<(s: TxnsState) => void>()
-  private readonly loop = new RefreshLoop(TXNS_REFRESH_MS, () => this.refresh())
-
-  constructor(private readonly source: TxnSource) {}
-
-  get current(): TxnsState {
-    return this.state
-  }
-
-  onChange(listener: (s: TxnsState) => void): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
-  }
-
-  start(): void {
-    this.loop.start()
-  }
-
-  async stop(): Promise<void> {
-    this.loop.stop()
-    await this.loop.settled()
+export class TxnsFeed extends PolledFeed<TxnsState> {
+  constructor(private readonly source: TxnSource) {
+    super({ transactions: [], error: null, updatedAtMs: null }, TXNS_REFRESH_MS)
   }
 
   async refresh(): Promise<void> {
@@ -61,8 +41,4 @@ export class TxnsFeed {
     }
   }
 
-  private set(state: TxnsState): void {
-    this.state = state
-    for (const l of this.listeners) l(state)
-  }
 }
