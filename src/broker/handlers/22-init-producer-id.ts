@@ -33,7 +33,10 @@ async function handle(ctx: RequestContext, req: InitProducerIdRequest): Promise<
   }
   const allocated = await ctx.broker.cluster.allocateProducerId()
   if (allocated.errorCode !== ErrorCode.NONE || allocated.value === undefined) {
-    out.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE
+    // The broker's block is used up and the controller could not give the next one (a quorum
+    // without a majority): Kafka's ProducerIdManager answers COORDINATOR_LOAD_IN_PROGRESS, which
+    // clients retry.
+    out.errorCode = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
     return out
   }
   out.producerId = allocated.value
