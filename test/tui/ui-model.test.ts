@@ -1,6 +1,6 @@
 /** The pure parts of `sluice ui`: rates from snapshot deltas, sparklines, health, selection, events, keys, layout. */
 import { describe, expect, it } from 'vitest'
-import { formatCount, formatDuration, formatRate, truncate } from '../../src/tui/ui/format.js'
+import { controllerText, formatCount, formatDuration, formatRate, truncate } from '../../src/tui/ui/format.js'
 import { handleKey, initialUiState, type UiState } from '../../src/tui/ui/keys.js'
 import { layout } from '../../src/tui/ui/layout.js'
 import {
@@ -288,5 +288,13 @@ describe('ui model: idle failovers fold into one line', () => {
   it('leaves a single idle failover as it is', () => {
     const one = measured(1, true)
     expect(foldIdleFailovers([elected, one])).toEqual([elected, one])
+  })
+})
+
+describe('tui/ui controllerText', () => {
+  it('names a broker, a dedicated controller, or none while the quorum has no leader', () => {
+    expect(controllerText(2, [1, 2, 3])).toBe('broker 2')
+    expect(controllerText(3001, [1, 2, 3])).toBe('controller 3001')
+    expect(controllerText(-1, [1, 2, 3])).toBe('none (no quorum leader)')
   })
 })

@@ -6,7 +6,7 @@
  */
 import { Box, Text, useInput, useStdout } from 'ink'
 import { useReducer, useRef } from 'react'
-import { formatClock } from './format.js'
+import { controllerText, formatClock } from './format.js'
 import { layout } from './layout.js'
 import { handleKey, initialUiState, resolveSelection, type UiData, type UiState } from './keys.js'
 import {
@@ -164,7 +164,7 @@ function Header(props: { snapshot: ClusterSnapshot | undefined; connection: Conn
     <Text wrap="truncate">
       <Text bold>sluice ui</Text>
       <Text color={conn.color} bold={connection.kind === 'lost'}>{`  ${conn.text}`}</Text>
-      {snapshot ? <Text>{`  controller: broker ${snapshot.controllerId}  brokers: ${brokerText}  at ${formatClock(snapshot.timeMs)}`}</Text> : null}
+      {snapshot ? <Text>{`  controller: ${controllerText(snapshot.controllerId, snapshot.brokers.map((b) => b.id))}  brokers: ${brokerText}  at ${formatClock(snapshot.timeMs)}`}</Text> : null}
       {props.home ? <Text dimColor>{`  home ${props.home}`}</Text> : null}
     </Text>
   )

@@ -53,3 +53,12 @@ export function formatClock(time: string | number): string {
 
 /** [1,2,3] -> "1,2,3"; [] -> "-". */
 export const idList = (ids: readonly number[]): string => (ids.length === 0 ? '-' : ids.join(','))
+
+/**
+ * The active controller, as the header and the brokers pane name it: a broker (combined mode), a
+ * dedicated controller (an id no broker has), or none while the controller quorum has no leader.
+ */
+export function controllerText(controllerId: number, brokerIds: readonly number[]): string {
+  if (controllerId < 0) return 'none (no quorum leader)'
+  return brokerIds.includes(controllerId) ? `broker ${controllerId}` : `controller ${controllerId}`
+}

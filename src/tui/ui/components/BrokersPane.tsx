@@ -1,6 +1,6 @@
 /** The brokers: state, address, partitions led and hosted, connections, requests/s; `*` marks the controller. */
 import { Box, Text } from 'ink'
-import { cell, formatRate, rcell } from '../format.js'
+import { cell, controllerText, formatRate, rcell } from '../format.js'
 import type { BrokerState, SnapshotBroker } from '../types.js'
 import { PaneTitle } from './PaneTitle.js'
 
@@ -28,7 +28,7 @@ export function BrokersPane({ rows, controllerId, selectedId, focused, width }: 
   const header = line(['  ', cell('BROKER', 7), cell('STATE', 7), cell('ADDRESS', 16), rcell('LEADER OF', 9), rcell('REPLICA OF', 10), rcell('CONNS', 5), rcell('REQ/S', 7), rcell('EPOCH', 5)])
   return (
     <Box flexDirection="column" width={width}>
-      <PaneTitle title="Brokers" focused={focused} note={`* controller (broker ${controllerId})`} />
+      <PaneTitle title="Brokers" focused={focused} note={`* controller (${controllerText(controllerId, rows.map((r) => r.broker.id))})`} />
       <Text dimColor wrap="truncate">
         {header}
       </Text>
