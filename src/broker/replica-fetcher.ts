@@ -324,6 +324,7 @@ export class ReplicaFetchers {
     const target = Math.min(leaderLogStartOffset, log.highWatermark)
     if (target <= log.logStartOffset) return false
     await log.deleteRecordsBefore(target)
+    h.producers.logStartMoved(log.logStartOffset)
     return true
   }
 
