@@ -431,7 +431,6 @@ export class Broker {
       const retentionMs = Number(this.topicConfig(topic.name, 'retention.ms'))
       const retentionBytes = Number(this.topicConfig(topic.name, 'retention.bytes'))
       deleted += await h.log.applyRetention({ nowMs, retentionMs, retentionBytes })
-      h.producers.logStartMoved(h.log.logStartOffset)
       this.wake(h.key)
     }
     return deleted

@@ -297,29 +297,6 @@ export class ProducerStateTable {
     if (!committed) this.aborted.add({ producerId, firstOffset, lastOffset: offset })
   }
 
-  /**
-   * The log start moved up (DeleteRecords, retention, a follower taking its leader's log start,
-   * a rebuild): as Kafka's truncateHead, a producer whose every batch now lies below it is
-   * forgotten, with the transaction it had open. Nothing of that transaction is left to read, and
-   * its marker may never come here: a follower keeps, below its leader's log start, a batch the
-   * leader never had (the diverging epoch ends at the leader's log start), and the leader writes
-   * the marker as one for a producer it does not know. Kept open, it held this replica's LSO at
-   * its log start for good once it led (seed 85 of the quorum sweep). A producer with a batch in
-   * flight is kept, and so is one known by its markers only (its coordinator epoch still fences).
-   */
-  logStartMoved(logStartOffset: number): void {
-    for (const [producerId, entry] of this.producers) {
-      const last = entry.batches[entry.batches.length - 1]
-      if (!last && !entry.txn) continue
-      if ((last && !last.stored) || (entry.txn && !entry.txn.first.stored)) continue
-      const lastData = Math.max(last?.stored?.lastOffset ?? -1, entry.txn?.first.stored?.lastOffset ?? -1)
-      if (lastData >= logStartOffset) continue
-      this.producers.delete(producerId)
-      this.inTxn.delete(entry)
-      this.changed = true
-    }
-  }
-
   /** The first offset of the oldest open transaction (null when none): the LSO stays below it. */
   firstUnstableOffset(): number | null {
     let first: number | null = null
@@ -489,7 +466,6 @@ export async function rebuildProducerState(log: PartitionLog, table: ProducerSta
     if (last.lastOffset + 1 <= offset) break
     offset = last.lastOffset + 1
   }
-  rebuilt.logStartMoved(log.logStartOffset)
   table.replaceWith(rebuilt, replayedFrom)
 }
 

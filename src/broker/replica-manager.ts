@@ -639,7 +639,6 @@ export class ReplicaManager {
     if (target < 0 || target > log.highWatermark) return failed(ErrorCode.OFFSET_OUT_OF_RANGE)
     try {
       await log.deleteRecordsBefore(target)
-      h.producers.logStartMoved(log.logStartOffset)
     } catch (error) {
       if (isStorageError(error, 'OFFSET_OUT_OF_RANGE')) return failed(ErrorCode.OFFSET_OUT_OF_RANGE)
       this.opts.log.error('delete records failed', { broker: this.brokerId, partition: h.key, error: String(error) })

@@ -199,22 +199,6 @@ describe('broker/producer-state: transactions', () => {
     table.snapshot(10, T0 + 2 * DAY_MS, DAY_MS)
     expect(table.size).toBe(0)
   })
-
-  it('a producer whose every batch falls below a new log start is forgotten with its open transaction', () => {
-    const table = new ProducerStateTable()
-    table.recordStored(parseBatches(stamped(txnBatch(1, 0, 0), 41))) // 41-42: its marker never comes
-    table.recordStored(parseBatches(stamped(txnBatch(2, 0, 0), 43))) // 43-44
-    table.recordStored(parseBatches(stamped(marker(3, 0, false), 45)))
-    expect(table.firstUnstableOffset()).toBe(41)
-    table.logStartMoved(44)
-    // Producer 2 keeps a batch at 44: its transaction stays open (the LSO clamps to the log start).
-    expect(table.firstUnstableOffset()).toBe(43)
-    expect(table.describe().map((p) => p.producerId).sort()).toEqual([2, 3])
-    table.logStartMoved(46)
-    expect(table.firstUnstableOffset()).toBeNull()
-    // Known by its marker only: kept, its coordinator epoch still fences.
-    expect(table.describe().map((p) => p.producerId)).toEqual([3])
-  })
 })
 
 /** A copy of `batch` with its base offset stamped (as the leader does; the CRC does not cover it). */

@@ -367,10 +367,10 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     // leader) crashed and b3 took p1 over (epoch 5; a DeleteRecords put p1's log start at 44);
     // EndTxn abort answered done, yet p1's LSO stays at 44 for good (HWM 63), with no transaction
     // under way anywhere. b2's batch of x0.0 at 41..43 never reached b3, whose ABORT marker for
-    // p1 landed below its new log start; back as a follower, b2 was told epoch 2 ended at b3's log
-    // start (44) and kept its batch, took the log start 44, and kept x0.0 open, below it, for good:
-    // leading again, its LSO stayed at its log start. A producer whose every batch is below the
-    // log start is now forgotten with its open transaction, as Kafka's truncateHead does.
+    // p1 landed below its later log start (44); back as a follower, b2 was told its epoch 2 ended at
+    // b3's log start (b3 no longer knew epochs below it), kept the batch, and kept x0.0 open below
+    // its log start for good: leading again, its LSO stayed there. A follower whose truncation
+    // keeps nothing at or above its leader's log start now restarts empty there.
     seed: 85,
     extras: ['deleteRecords', 'reassign'],
     quorum: true,
