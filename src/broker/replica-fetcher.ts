@@ -271,6 +271,16 @@ export class ReplicaFetchers {
         else if (local.epoch >= 0) truncateTo = Math.min(local.endOffset, log.logEndOffset)
         else truncateTo = Math.min(endOffset, log.logEndOffset)
       }
+      // All we would keep lies below the leader's log start, where the leader no longer knows its
+      // epochs (its cache starts at its log start: an epoch older than that "ends" there), so
+      // nothing vouches for it, and it may hold batches the leader never had. Kept, a transaction
+      // batch there stayed open for good, its marker written (and deleted) at the leader only: as
+      // leader later, this replica's LSO stuck at its log start (seed 85 of the quorum sweep).
+      // Those records are deleted for every reader anyway: restart empty at the leader's start.
+      if (truncateTo <= r.logStartOffset && log.logStartOffset < r.logStartOffset) {
+        await this.restartLogAt(h, r.logStartOffset)
+        return true
+      }
       if (truncateTo < log.logEndOffset) {
         if (!this.noteTruncation(h, log.logEndOffset, truncateTo)) {
           this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: truncateTo })

@@ -3,7 +3,8 @@
  * divergence for the very records it serves) is never silent: the truncation is logged once, the
  * replica is marked stuck after repeated identical truncations and said once, and the mark goes
  * when the follower gets past it; and a follower holding an epoch its leader never had truncates
- * to where that epoch starts. Runs on virtual time, with a leader played by a fake link.
+ * to where that epoch starts, and restarts empty at the leader's log start when it would keep
+ * nothing at or above it. Runs on virtual time, with a leader played by a fake link.
  */
 import { describe, expect, it } from 'vitest'
 import type { ClusterView } from '../../src/broker/cluster-view.js'
@@ -105,44 +106,67 @@ class LeaderWithoutEpoch2 implements BrokerLink {
   }
 }
 
+/** A follower on virtual time holding `batches`, fetching from `link`. */
+async function followerOf(batches: Buffer[], link: BrokerLink) {
+  const sched = new VirtualScheduler()
+  const store = new MemoryLogStore(undefined, { writeDelay: () => new Promise((resolve) => sched.setTimer(resolve, 1)) })
+  const runUntil = async (done: () => boolean): Promise<void> => {
+    for (let i = 0; i < 10_000 && !done(); i++) {
+      await drainMicrotasks()
+      sched.popDue(sched.nowMs() + 1_000)?.()
+    }
+  }
+  await store.open()
+  const box: { log: PartitionLog | null } = { log: null }
+  void store.partition(TOPIC_ID, 0).then((l) => (box.log = l))
+  await runUntil(() => box.log !== null)
+  const opened = box.log
+  if (!opened) throw new Error('the log did not open')
+  let appended = false
+  void opened.appendAsFollower(Buffer.concat(batches)).then(() => (appended = true))
+  await runUntil(() => appended)
+  const hosted: Hosted = { ...newHosted(TOPIC_ID, 0, [2, 1]), log: opened, role: 'follower', leaderId: 2, leaderEpoch: 3, partitionEpoch: 0 }
+  const fetchers = new ReplicaFetchers({
+    brokerId: 1,
+    link,
+    scheduler: sched,
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    cluster: { image: image() } as unknown as ClusterView,
+    partitions: () => [hosted],
+    wake: () => undefined,
+    dropProducerSnapshot: async () => undefined,
+  })
+  return { log: opened, fetchers, runUntil }
+}
+
+/** A leader whose log starts at 4 (records deleted), its epoch cache with it: epoch 3 from 4. Asked
+ * for epoch 2, which it no longer knows, it answers that epoch 2 ends at its log start. */
+class LeaderPastDeletion implements BrokerLink {
+  fetchOffsets: number[] = []
+  async writeTxnMarkers(): Promise<never> {
+    throw new Error('this leader takes no markers')
+  }
+  async replicaFetch(_follower: number, _leader: number, partitions: ReplicaFetchPartition[]): Promise<ReplicaFetchResult[]> {
+    return partitions.map((rp) => {
+      this.fetchOffsets.push(rp.fetchOffset)
+      const base = { topicId: rp.topicId, partition: rp.partition, errorCode: 0, highWatermark: 5, logStartOffset: 4, divergingEpoch: null, records: [] as Buffer[] }
+      if (rp.lastFetchedEpoch === 2) return { ...base, divergingEpoch: { epoch: 2, endOffset: 4 } }
+      if (rp.fetchOffset === 4) return { ...base, records: [makeBatch({ baseOffset: 4, records: 1, leaderEpoch: 3 })] }
+      return base
+    })
+  }
+}
+
 describe('broker/replica-fetcher divergence', () => {
   it('a follower with an epoch the leader never had truncates to where that epoch starts, not to the leader\'s end offset', async () => {
-    const sched = new VirtualScheduler()
-    const store = new MemoryLogStore(undefined, { writeDelay: () => new Promise((resolve) => sched.setTimer(resolve, 1)) })
-    const runUntil = async (done: () => boolean): Promise<void> => {
-      for (let i = 0; i < 10_000 && !done(); i++) {
-        await drainMicrotasks()
-        sched.popDue(sched.nowMs() + 1_000)?.()
-      }
-    }
-    await store.open()
-    const box: { log: PartitionLog | null } = { log: null }
-    void store.partition(TOPIC_ID, 0).then((l) => (box.log = l))
-    await runUntil(() => box.log !== null)
-    const opened = box.log
-    if (!opened) throw new Error('the log did not open')
     // The follower: epoch 1 at 0..2, then epoch 2 at 3..4 (written while it led an epoch the
     // current leader never had).
-    let appended = false
-    void opened
-      .appendAsFollower(
-        Buffer.concat([makeBatch({ baseOffset: 0, records: 3, leaderEpoch: 1 }), makeBatch({ baseOffset: 3, records: 1, leaderEpoch: 2 }), makeBatch({ baseOffset: 4, records: 1, leaderEpoch: 2 })]),
-      )
-      .then(() => (appended = true))
-    await runUntil(() => appended)
-    expect(opened.logEndOffset).toBe(5)
-    const hosted: Hosted = { ...newHosted(TOPIC_ID, 0, [2, 1]), log: opened, role: 'follower', leaderId: 2, leaderEpoch: 3, partitionEpoch: 0 }
     const link = new LeaderWithoutEpoch2()
-    const fetchers = new ReplicaFetchers({
-      brokerId: 1,
+    const { log: opened, fetchers, runUntil } = await followerOf(
+      [makeBatch({ baseOffset: 0, records: 3, leaderEpoch: 1 }), makeBatch({ baseOffset: 3, records: 1, leaderEpoch: 2 }), makeBatch({ baseOffset: 4, records: 1, leaderEpoch: 2 })],
       link,
-      scheduler: sched,
-      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
-      cluster: { image: image() } as unknown as ClusterView,
-      partitions: () => [hosted],
-      wake: () => undefined,
-      dropProducerSnapshot: async () => undefined,
-    })
+    )
+    expect(opened.logEndOffset).toBe(5)
     fetchers.refresh()
     await runUntil(() => opened.logEndOffset === 5 && opened.latestEpoch() === 3)
     fetchers.stop()
@@ -151,5 +175,18 @@ describe('broker/replica-fetcher divergence', () => {
     expect(link.fetchOffsets).toContain(3)
     expect(opened.endOffsetForEpoch(2).epoch).not.toBe(2)
     expect(opened.latestEpoch()).toBe(3)
+  })
+
+  it('a truncation that keeps nothing at or above the leader\'s log start restarts the log empty there', async () => {
+    // Epoch 2 at 0..4: 3..4 may be batches the leader never had, below its log start (seed 85 of
+    // the quorum sweep: a transaction's batch kept there stayed open for good).
+    const link = new LeaderPastDeletion()
+    const { log: opened, fetchers, runUntil } = await followerOf([makeBatch({ baseOffset: 0, records: 3, leaderEpoch: 2 }), makeBatch({ baseOffset: 3, records: 2, leaderEpoch: 2 })], link)
+    fetchers.refresh()
+    await runUntil(() => opened.logEndOffset === 5 && opened.logStartOffset === 4)
+    fetchers.stop()
+    expect(link.fetchOffsets.slice(0, 2)).toEqual([5, 4])
+    expect(opened.logStartOffset).toBe(4)
+    expect(opened.logEndOffset).toBe(5)
   })
 })
