@@ -13,7 +13,7 @@ import { execa } from 'execa'
 import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ControllerActionResult, ControllerListResult } from '../../src/common/control-contract.js'
-import { control, HANG_MS, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { control, HANG_MS, sluice, sluiceJson, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 let d: TestDaemon
 
@@ -27,11 +27,7 @@ afterAll(async () => {
 
 const run = (args: string[]) => sluice(args, { home: d.home, env: d.env })
 
-async function json<T>(args: string[]): Promise<T> {
-  const r = await run([...args, '--json'])
-  expect(r.exitCode, r.stderr).toBe(0)
-  return JSON.parse(r.stdout) as T
-}
+const json = <T>(args: string[]): Promise<T> => sluiceJson<T>(args, { home: d.home, env: d.env })
 
 /** The quorum's leader, asked of the control socket (waiting, not what is tested: few CLI spawns). */
 const quorumLeader = async (): Promise<number | undefined> => {

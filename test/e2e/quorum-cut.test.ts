@@ -6,7 +6,7 @@
  * and every voter reaches the leader's log end (DescribeQuorum's lag 0). Waits on conditions only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { sluice, sluiceJson, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 let d: TestDaemon
 
@@ -20,11 +20,7 @@ afterAll(async () => {
 
 const run = (args: string[]) => sluice(args, { home: d.home, env: d.env })
 
-async function json<T>(args: string[]): Promise<T> {
-  const r = await run([...args, '--json'])
-  expect(r.exitCode, r.stderr).toBe(0)
-  return JSON.parse(r.stdout) as T
-}
+const json = <T>(args: string[]): Promise<T> => sluiceJson<T>(args, { home: d.home, env: d.env })
 
 interface Replication {
   leaderId: number

@@ -14,7 +14,7 @@ import path from 'node:path'
 import { execa } from 'execa'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, HANG_MS, incrementalBrokerConfigs, KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
+import { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, HANG_MS, incrementalBrokerConfigs, KAFKAJS_UNDER_LOAD, sluice, sluiceJson, startDaemon, stopDaemon, until, type TestDaemon } from '../helpers/index.js'
 
 let d: TestDaemon
 
@@ -28,11 +28,7 @@ afterAll(async () => {
 
 const run = (args: string[]) => sluice(args, { home: d.home, env: d.env })
 
-async function json<T>(args: string[]): Promise<T> {
-  const r = await run([...args, '--json'])
-  expect(r.exitCode, r.stderr).toBe(0)
-  return JSON.parse(r.stdout) as T
-}
+const json = <T>(args: string[]): Promise<T> => sluiceJson<T>(args, { home: d.home, env: d.env })
 
 /** The active controller `broker list` marks: the quorum leader, -1 while there is none. */
 const controllerId = async (): Promise<number> => (await json<{ controllerId: number }>(['broker', 'list'])).controllerId

@@ -1,6 +1,6 @@
 export { control, startDaemon, stopDaemon, type StartDaemonOptions, type TestDaemon } from './daemon.js'
 export { tempHome, type TempHome } from './home.js'
 export { freePortRange } from './ports.js'
-export { BIN, cleanEnv, hung, REPO_ROOT, sluice, spawnSluice, type SluiceOptions, type SluiceResult } from './sluice.js'
+export { BIN, cleanEnv, hung, REPO_ROOT, sluice, sluiceJson, spawnSluice, type SluiceOptions, type SluiceResult } from './sluice.js'
 export { HANG_MS, KAFKAJS_UNDER_LOAD, until } from './wait.js'
 export { applyBrokerConfigs, FAST_FAILOVER_CONFIGS, incrementalBrokerConfigs } from './broker-configs.js'

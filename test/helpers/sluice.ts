@@ -54,3 +54,10 @@ export async function sluice(args: string[], opts: SluiceOptions = {}): Promise<
 export function hung(args: string[], timeoutMs: number): string {
   return `[test helper] \`sluice ${args.join(' ')}\` hung: killed after ${timeoutMs / 1000} s`
 }
+
+/** Runs `sluice ... --json`, which must exit 0 (else it throws with the command's stderr), and parses its stdout. */
+export async function sluiceJson<T>(args: string[], opts: SluiceOptions = {}): Promise<T> {
+  const r = await sluice([...args, '--json'], opts)
+  if (r.exitCode !== 0) throw new Error(`\`sluice ${args.join(' ')} --json\` exited ${r.exitCode}: ${r.stderr}`)
+  return JSON.parse(r.stdout) as T
+}

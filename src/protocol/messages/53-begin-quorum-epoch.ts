@@ -7,7 +7,7 @@
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
-import { leaderAnswerFields, leaderEndpointsField, quorumNodeEndpointsField } from './quorum-fields.js'
+import { leaderEndpointsField, quorumEpochResponseFields } from './quorum-fields.js'
 
 export const BeginQuorumEpochRequest = message('BeginQuorumEpochRequest', ApiKey.BeginQuorumEpoch, '0-1', '1+', [
   f('clusterId', 'string', '0+', { nullableVersions: '0+', default: null }),
@@ -28,20 +28,7 @@ export const BeginQuorumEpochRequest = message('BeginQuorumEpochRequest', ApiKey
   leaderEndpointsField,
 ])
 
-export const BeginQuorumEpochResponse = message('BeginQuorumEpochResponse', ApiKey.BeginQuorumEpoch, '0-1', '1+', [
-  f('errorCode', 'int16', '0+'),
-  f('topics', '[]TopicData', '0+', {
-    fields: [
-      f('topicName', 'string', '0+'),
-      f('partitions', '[]PartitionData', '0+', {
-        fields: [
-          ...leaderAnswerFields,
-        ],
-      }),
-    ],
-  }),
-  quorumNodeEndpointsField,
-])
+export const BeginQuorumEpochResponse = message('BeginQuorumEpochResponse', ApiKey.BeginQuorumEpoch, '0-1', '1+', quorumEpochResponseFields)
 
 export const beginQuorumEpochApi = api(BeginQuorumEpochRequest, BeginQuorumEpochResponse)
 export type BeginQuorumEpochRequest = Decoded<typeof BeginQuorumEpochRequest>

@@ -8,7 +8,7 @@
  */
 import { type Decoded, type Input, api, f, message } from '../schema.js'
 import { ApiKey } from '../api-keys.js'
-import { leaderAnswerFields, leaderEndpointsField, quorumNodeEndpointsField } from './quorum-fields.js'
+import { leaderEndpointsField, quorumEpochResponseFields } from './quorum-fields.js'
 
 export const EndQuorumEpochRequest = message('EndQuorumEpochRequest', ApiKey.EndQuorumEpoch, '0-1', '1+', [
   f('clusterId', 'string', '0+', { nullableVersions: '0+', default: null }),
@@ -31,20 +31,7 @@ export const EndQuorumEpochRequest = message('EndQuorumEpochRequest', ApiKey.End
   leaderEndpointsField,
 ])
 
-export const EndQuorumEpochResponse = message('EndQuorumEpochResponse', ApiKey.EndQuorumEpoch, '0-1', '1+', [
-  f('errorCode', 'int16', '0+'),
-  f('topics', '[]TopicData', '0+', {
-    fields: [
-      f('topicName', 'string', '0+'),
-      f('partitions', '[]PartitionData', '0+', {
-        fields: [
-          ...leaderAnswerFields,
-        ],
-      }),
-    ],
-  }),
-  quorumNodeEndpointsField,
-])
+export const EndQuorumEpochResponse = message('EndQuorumEpochResponse', ApiKey.EndQuorumEpoch, '0-1', '1+', quorumEpochResponseFields)
 
 export const endQuorumEpochApi = api(EndQuorumEpochRequest, EndQuorumEpochResponse)
 export type EndQuorumEpochRequest = Decoded<typeof EndQuorumEpochRequest>

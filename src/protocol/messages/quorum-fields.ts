@@ -1,7 +1,8 @@
 /**
  * The fields the quorum's APIs (Vote 52, BeginQuorumEpoch 53, EndQuorumEpoch 54) write alike, as
  * Kafka's schemas repeat them: a voter's answer per partition (its error and the leader it knows),
- * the leader's endpoints in a request (v1+), and the nodes' endpoints tagged on a response (v1+).
+ * the leader's endpoints in a request (v1+), the nodes' endpoints tagged on a response (v1+), and
+ * the whole response of BeginQuorumEpoch and EndQuorumEpoch, which Kafka's schemas make alike.
  */
 import { f } from '../schema.js'
 
@@ -22,3 +23,17 @@ export const quorumNodeEndpointsField = f('nodeEndpoints', '[]NodeEndpoint', '1+
   tag: 0,
   fields: [f('nodeId', 'int32', '1+'), f('host', 'string', '1+'), f('port', 'uint16', '1+')],
 })
+
+/** BeginQuorumEpoch's and EndQuorumEpoch's responses, field for field the same in Kafka's schemas. */
+export const quorumEpochResponseFields = [
+  f('errorCode', 'int16', '0+'),
+  f('topics', '[]TopicData', '0+', {
+    fields: [
+      f('topicName', 'string', '0+'),
+      f('partitions', '[]PartitionData', '0+', {
+        fields: [...leaderAnswerFields],
+      }),
+    ],
+  }),
+  quorumNodeEndpointsField,
+]
