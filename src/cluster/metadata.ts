@@ -191,6 +191,23 @@ export class MetadataImage {
     }
   }
 
+  /**
+   * An image rebuilt from a snapshot (KIP-630): the records `imageRecords` gives, applied to an
+   * empty image, at the snapshot's offset (the last record the snapshotted image had applied).
+   */
+  static fromSnapshot(records: readonly MetadataRecord[], offset: number, staticBrokerConfigs: ReadonlyMap<string, string>): MetadataImage {
+    const image = new MetadataImage()
+    image.staticBrokerConfigs = staticBrokerConfigs
+    for (const r of records) image.apply(r, offset)
+    image.offset = offset
+    return image
+  }
+
+  /** A copy of this image (a broker loading the controller's snapshot), sharing nothing with it. */
+  copy(): MetadataImage {
+    return MetadataImage.fromSnapshot(imageRecords(this), this.offset, this.staticBrokerConfigs)
+  }
+
   liveBrokers(): BrokerRegistration[] {
     return [...this.brokers.values()].filter((b) => !b.fenced).sort((a, b) => a.id - b.id)
   }
@@ -198,4 +215,41 @@ export class MetadataImage {
   partition(topicName: string, partition: number): PartitionInfo | undefined {
     return this.topicsByName.get(topicName)?.partitions[partition]
   }
+}
+
+/**
+ * The image as the fewest records that rebuild it (a KRaft metadata snapshot, KIP-630: the image,
+ * not the history): each broker's registration at its epoch and its fence state, the broker
+ * configs, each topic with its partitions as they are now (leader and partition epochs included)
+ * and its configs, and the next producer id. Applied in order to an empty image, they give an
+ * image equal to this one; what only the history had (why a leader changed) is not in them.
+ */
+export function imageRecords(image: MetadataImage): MetadataRecord[] {
+  const records: MetadataRecord[] = []
+  for (const b of [...image.brokers.values()].sort((x, y) => x.id - y.id)) {
+    records.push({ type: 'registerBroker', brokerId: b.id, host: b.host, port: b.port, rack: b.rack, brokerEpoch: b.epoch })
+    // A registration applies fenced: only an unfenced broker needs a second record.
+    if (!b.fenced) records.push({ type: 'unfenceBroker', brokerId: b.id, brokerEpoch: b.epoch })
+  }
+  for (const [name, value] of image.brokerConfigs) records.push({ type: 'config', resourceType: 'broker', resourceName: '', name, value })
+  for (const t of image.topicsById.values()) {
+    records.push({ type: 'topic', name: t.name, topicId: t.topicId })
+    for (const p of t.partitions) {
+      records.push({
+        type: 'partition',
+        topicId: p.topicId,
+        partition: p.partition,
+        replicas: [...p.replicas],
+        isr: [...p.isr],
+        leader: p.leader,
+        leaderEpoch: p.leaderEpoch,
+        partitionEpoch: p.partitionEpoch,
+        addingReplicas: [...p.addingReplicas],
+        removingReplicas: [...p.removingReplicas],
+      })
+    }
+    for (const [name, value] of t.configs) records.push({ type: 'config', resourceType: 'topic', resourceName: t.name, name, value })
+  }
+  if (image.nextProducerId > 0) records.push({ type: 'producerIds', nextProducerId: image.nextProducerId })
+  return records
 }
