@@ -96,6 +96,14 @@ export class Controller {
     for (const record of records) this.image.apply(record, this.image.offset + 1)
   }
 
+  /**
+   * Applies records at the metadata offsets the log gave them: a snapshot's records all carry the
+   * snapshot's offset (they rebuild the image as of that offset), so counting them would not.
+   */
+  commitAt(stored: readonly { offset: number; record: MetadataRecord }[]): void {
+    for (const s of stored) this.image.apply(s.record, s.offset)
+  }
+
   registerBroker(brokerId: number, host: string, port: number, nowMs = 0): CommandResult {
     const previous = this.image.brokers.get(brokerId)
     const brokerEpoch = previous ? previous.epoch + 1 : 0

@@ -49,7 +49,7 @@ export class ControllerDriver {
 
   /** The records open() returned: the image as the log holds it, applied without events. */
   replay(stored: StoredRecord[]): void {
-    this.controller.commit(stored.map((s) => s.record))
+    this.controller.commitAt(stored)
     this.nextOffset = (stored.at(-1)?.offset ?? -1) + 1
     this.replayed = true
     this.apply(this.early.splice(0))
@@ -89,7 +89,7 @@ export class ControllerDriver {
     const events: ClusterEvent[] = []
     for (const s of fresh) {
       events.push(...describeRecord(this.controller.image, s.record, s.offset, s.timestampMs))
-      this.controller.commit([s.record])
+      this.controller.commitAt([s])
     }
     this.nextOffset = fresh.at(-1)!.offset + 1
     this.onCommitted(
