@@ -3,7 +3,7 @@
  * "broker 2 fenced", "leader of orders-0 moved from 2 to 3 at epoch 4", "ISR of orders-0 shrunk
  * to [1,3]". Pure: an event is computed from the image as it was just before the record.
  */
-import { applyPartitionChange, type MetadataImage, type MetadataRecord, type PartitionChangeRecord, type PartitionInfo } from './metadata.js'
+import { applyPartitionChange, MetadataImage, type MetadataRecord, type PartitionChangeRecord, type PartitionInfo } from './metadata.js'
 import type { QuorumEventType } from './quorum-events.js'
 import { clonePartition, isReassigning } from './reassignment.js'
 
@@ -29,6 +29,7 @@ export interface ClusterEvent {
     | 'reassign.cancelled'
     | 'config.changed'
     | 'producer-ids.allocated'
+    | 'metadata.snapshot'
     | RuntimeEventType
   message: string
   [field: string]: unknown
@@ -69,6 +70,45 @@ export type TxnEventType = 'txn.committed' | 'txn.aborted' | 'txn.fenced' | 'txn
 export const RUNTIME_EVENTS_MAX = 1000
 
 const list = (ids: readonly number[]): string => `[${ids.join(',')}]`
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`
+
+/**
+ * The metadata log as events, oldest first, each record told against the image just before it.
+ * A snapshot's records (flagged `snapshot`, all at its offset, first) are the image then, not
+ * changes: the records that made it left the log (KIP-630), so they are told as one
+ * `metadata.snapshot` event rather than as brokers registered and topics created at that offset.
+ */
+export function describeLog(stored: readonly { offset: number; timestampMs: number; record: MetadataRecord; snapshot?: boolean }[]): ClusterEvent[] {
+  const image = new MetadataImage()
+  const events: ClusterEvent[] = []
+  let i = 0
+  if (stored[0]?.snapshot) {
+    const { offset, timestampMs } = stored[0]
+    while (stored[i]?.snapshot) image.apply(stored[i++]!.record, offset)
+    events.push(describeSnapshot(image, offset, timestampMs))
+  }
+  for (const s of stored.slice(i)) {
+    events.push(...describeRecord(image, s.record, s.offset, s.timestampMs))
+    image.apply(s.record, s.offset)
+  }
+  return events
+}
+
+/** A metadata snapshot told as one event: what the image held at its offset. */
+function describeSnapshot(image: MetadataImage, offset: number, timestampMs: number): ClusterEvent {
+  const brokers = image.brokers.size
+  const topics = image.topicsById.size
+  const partitions = [...image.topicsById.values()].reduce((n, t) => n + t.partitions.length, 0)
+  return {
+    offset,
+    timestamp: new Date(timestampMs).toISOString(),
+    type: 'metadata.snapshot',
+    brokers,
+    topics,
+    partitions,
+    message: `metadata snapshot at offset ${offset}: ${count(brokers, 'broker')}, ${count(topics, 'topic')}, ${count(partitions, 'partition')} (the records before it are compacted into it)`,
+  }
+}
 
 /** The event a record stands for, given the image *before* the record is applied. */
 export function describeRecord(before: MetadataImage, record: MetadataRecord, offset: number, timestampMs: number): ClusterEvent[] {

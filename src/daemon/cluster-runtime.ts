@@ -25,7 +25,7 @@ import path from 'node:path'
 import type { Broker } from '../broker/broker.js'
 import { KafkaListener } from '../broker/listener.js'
 import type { TxnEvent } from '../broker/txn-coordinator.js'
-import { describeRecord, type ClusterEvent } from '../cluster/events.js'
+import { describeLog, type ClusterEvent } from '../cluster/events.js'
 import { FailoverTracker, type FailoverMeasured } from '../cluster/failover-tracker.js'
 import { brokerConfig } from '../cluster/configs.js'
 import { MetadataImage } from '../cluster/metadata.js'
@@ -551,14 +551,7 @@ class DaemonCluster implements ClusterRuntime {
   }
 
   async events(): Promise<ClusterEvent[]> {
-    // Replay the log into a scratch image, telling each record against the image before it.
-    const scratch = new MetadataImage()
-    const out: ClusterEvent[] = []
-    for (const stored of await this.node.metadataRecords()) {
-      out.push(...describeRecord(scratch, stored.record, stored.offset, stored.timestampMs))
-      scratch.apply(stored.record, stored.offset)
-    }
-    return mergeByTime(out, this.runtime.list())
+    return mergeByTime(describeLog(await this.node.metadataRecords()), this.runtime.list())
   }
 
   async close(): Promise<void> {

@@ -42,7 +42,8 @@ export async function readPreQuorumLog(home: string): Promise<PreQuorumLog | und
  */
 export async function importPreQuorumLog(old: PreQuorumLog, quorum: QuorumMetadataLog): Promise<number> {
   await quorum.clusterId()
-  const have = (await quorum.readAll()).length
+  // Counted by offset, not by the records read: a snapshot taken mid-import compacts those.
+  const have = quorum.metadataEndOffset()
   const missing = old.records.slice(have)
   let i = 0
   while (i < missing.length) {

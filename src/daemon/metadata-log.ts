@@ -15,6 +15,11 @@ export interface StoredRecord {
   offset: number
   timestampMs: number
   record: MetadataRecord
+  /**
+   * One of a metadata snapshot's records (KIP-630, quorum-metadata-log.ts): together, all at the
+   * snapshot's offset, they are the image then, not changes committed at that offset.
+   */
+  snapshot?: boolean
 }
 
 /** Told the records committed after those `open()` returned: in commit order, each once. */
@@ -29,7 +34,10 @@ export type CommitListener = (records: StoredRecord[]) => void
  * append: on a quorum an append that failed may still commit later, or under another leader.
  */
 export interface MetadataPersistence {
-  /** Opens the log; returns every record stored, oldest first, to replay into the image. */
+  /**
+   * Opens the log; returns the records that rebuild the image, oldest first: every record stored,
+   * or a snapshot's (all at its offset) and those after it.
+   */
   open(): Promise<StoredRecord[]>
   /** The commit stream: every record committed after those `open()` returned (set before `open()`). */
   onCommit(listener: CommitListener): void
@@ -48,7 +56,7 @@ export interface MetadataPersistence {
    * first record's offset. A failure (QUORUM_NO_MAJORITY) does not say the records will not commit.
    */
   append(records: MetadataRecord[], timestampMs: number): Promise<number>
-  /** Every record, oldest first (for `cluster events`). */
+  /** Every record, oldest first, from the last snapshot's records when there is one (for `cluster events`). */
   readAll(): Promise<StoredRecord[]>
   close(): Promise<void>
 }

@@ -19,13 +19,21 @@
  * committed entry is 0, and an entry's records take the next offsets one by one. Raft's offsets
  * are not metadata offsets: LeaderChange entries (one per epoch) and the cluster id's entry take a
  * Raft offset and no metadata offset. Every voter commits the same entries in the same order, so
- * the mapping is the same whichever voter committed first; the committed records are kept here
- * once, fed by every voter's `onCommitted` (an entry below what was already applied is skipped).
+ * the mapping is the same whichever voter committed first; the committed records are applied here
+ * once, fed by every voter's `onCommitted` (an entry below what was already applied is skipped),
+ * to this log's own MetadataImage (what a snapshot stores) and to `records` (what `readAll` gives).
  *
- * Snapshots (KIP-630): `snapshot()` has each voter that applied everything committed store the
- * committed records and the cluster id as its snapshot (the records, not a compacted image: an
- * image's own record form is a later step), and drop its entries below. `open()` starts from the
- * furthest snapshot a voter holds, then the entries committed after it. With
+ * Snapshots (KIP-630): the metadata image at a metadata offset, not the history. `snapshot()` has
+ * each voter that applied everything committed store the cluster id, the metadata offset of the
+ * last record applied, its timestamp and `imageRecords(image)` (the fewest records that rebuild
+ * the image), and drop its entries below. `open()` starts from the furthest snapshot a voter
+ * holds: it returns the snapshot's records first, every one at the snapshot's metadata offset
+ * (flagged `snapshot`: the image then, not changes committed there; the controller driver applies
+ * them with commitAt, so its image's offset ends at the snapshot's), then the records of the
+ * entries committed after it at their own offsets. The compaction changes no offset: the next
+ * record committed takes the snapshot's offset plus one, as it would have without it. So memory
+ * holds the image's records and what was committed since the last snapshot taken or loaded here,
+ * and `readAll` (`cluster events`) gives the same: the history before a snapshot is gone. With
  * `maxRecordBytesBetweenSnapshots` (KRaft's metadata.log.max.record.bytes.between.snapshots) each
  * voter snapshots by itself, as each KRaft node does: once the data entries it committed since its
  * last snapshot (or its start) hold that many bytes, one scheduler turn later (not inside the
@@ -46,7 +54,8 @@
  */
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import type { MetadataRecord } from '../cluster/metadata.js'
+import { SLUICE_DEFAULTS } from '../cluster/configs.js'
+import { imageRecords, MetadataImage, type MetadataRecord } from '../cluster/metadata.js'
 import type { RaftLogEntry, RaftLogStore, RaftSnapshotRecord } from '../cluster/raft/log-store.js'
 import { RaftNode, type RaftNodeOptions } from '../cluster/raft/node.js'
 import type { QuorumView } from '../cluster/raft/quorum-view.js'
@@ -132,10 +141,31 @@ interface EntryValue {
   c?: string
 }
 
+/** A snapshot's data: the image at metadata offset `o` (its last record's), as imageRecords gives it. */
 interface SnapshotValue {
+  /** The cluster id (null before its entry committed). */
   c: string | null
-  records: StoredRecord[]
+  /** The metadata offset of the last record applied to the image; -1 for none. */
+  o: number
+  /** The timestamp of the last entry applied: the time the image is of. */
+  t: number
+  r: MetadataRecord[]
 }
+
+/**
+ * Decodes a snapshot's data. One written before snapshots held the image (`{c, records}`: every
+ * committed record) is compacted to the image as it loads, so such a home still starts.
+ */
+function decodeSnapshot(data: Uint8Array): SnapshotValue {
+  const value = decode<SnapshotValue | { c: string | null; records: StoredRecord[] }>(data)
+  if (!('records' in value)) return value
+  const image = new MetadataImage()
+  for (const s of value.records) image.apply(s.record, s.offset)
+  return { c: value.c, o: image.offset, t: value.records.at(-1)?.timestampMs ?? 0, r: imageRecords(image) }
+}
+
+/** A snapshot's records as open() and readAll() give them: each at the snapshot's metadata offset. */
+const snapshotStored = (value: SnapshotValue): StoredRecord[] => value.r.map((record) => ({ offset: value.o, timestampMs: value.t, record, snapshot: true }))
 
 interface Proposal {
   offset: number
@@ -150,11 +180,20 @@ const decode = <T>(bytes: Uint8Array): T => JSON.parse(decoder.decode(bytes)) as
 
 export class QuorumMetadataLog implements MetadataPersistence {
   private readonly voters: Voter[]
-  /** The committed metadata records, oldest first (from a snapshot, then entries). */
+  /**
+   * The metadata image of every record applied here (its offset: the last one's), what a snapshot
+   * stores; its static broker configs are never read (a snapshot holds only the metadata records).
+   */
+  private image = new MetadataImage()
+  /** The records of the last snapshot taken or loaded here, each at its metadata offset; none before one. */
+  private snapshotRecords: StoredRecord[] = []
+  /** The committed metadata records since that snapshot (all of them before one), oldest first. */
   private records: StoredRecord[] = []
+  /** The timestamp of the last data entry applied (a snapshot's records carry it). */
+  private lastTimestampMs = 0
   private cluster: string | null = null
-  /** The last snapshot data encoded, and the Raft offset it covers up to. */
-  private encodedSnapshot: { at: number; data: Uint8Array } | null = null
+  /** The last snapshot encoded (its data, and its records as readAll gives them), and the Raft offset it covers up to. */
+  private encodedSnapshot: { at: number; data: Uint8Array; stored: StoredRecord[] } | null = null
   /** Raft offsets below this are applied to `records` (the next data entry to apply is at or after it). */
   private nextRaftOffset = 0
   private readonly proposals = new Set<Proposal>()
@@ -184,7 +223,7 @@ export class QuorumMetadataLog implements MetadataPersistence {
     const deadlineMs = this.o.scheduler.nowMs() + this.appendTimeoutMs
     while (!this.leaderCommittedItsEpoch()) await this.waitUntil(deadlineMs, 'open the metadata log')
     this.opened = true
-    return [...this.records]
+    return this.committedRecords()
   }
 
   /**
@@ -227,12 +266,18 @@ export class QuorumMetadataLog implements MetadataPersistence {
   }
 
   async append(records: MetadataRecord[], timestampMs: number): Promise<number> {
-    if (records.length === 0) return this.nextMetadataOffset()
+    if (records.length === 0) return this.metadataEndOffset()
     return this.commit(encode({ t: timestampMs, r: records } satisfies EntryValue))
   }
 
+  /** The last snapshot's records (the image at its offset), then the records committed after it. */
   async readAll(): Promise<StoredRecord[]> {
-    return [...this.records]
+    return this.committedRecords()
+  }
+
+  /** The metadata offset the next committed record takes: how many records were ever committed. */
+  metadataEndOffset(): number {
+    return this.image.offset + 1
   }
 
   /** Stops every voter and closes the stores (no resignation: no voter is left to take over). */
@@ -356,29 +401,39 @@ export class QuorumMetadataLog implements MetadataPersistence {
 
   /**
    * Each running voter that applied everything committed (its high watermark at or past the
-   * last data entry applied here) stores the committed records as its snapshot. Returns the ids
-   * of the voters that took one.
+   * last data entry applied here) stores the image as its snapshot. Returns the ids of the voters
+   * that took one.
    */
   snapshot(): number[] {
     return this.voters.filter((v) => this.snapshotVoter(v)).map((v) => v.id)
   }
 
-  /** Voter `v` stores the committed records as its snapshot, if it applied everything committed. */
+  /** Voter `v` stores the image as its snapshot, if it applied everything committed. */
   private snapshotVoter(v: Voter): boolean {
     const node = this.live(v)
     // Entries between the last data entry applied and this voter's high watermark are control
-    // entries (every committed data entry is applied here), so the records cover the snapshot.
-    if (!node || node.highWatermark < this.nextRaftOffset || !node.snapshot(node.highWatermark, this.snapshotData())) return false
+    // entries (every committed data entry is applied here), so the image is the one at its high watermark.
+    if (!node || node.highWatermark < this.nextRaftOffset) return false
+    const snap = this.snapshotData()
+    if (!node.snapshot(node.highWatermark, snap.data)) return false
     v.bytesSinceSnapshot = 0
+    // The history before it is dropped here too: memory holds the image and what follows it.
+    this.snapshotRecords = snap.stored
+    this.records = []
     return true
   }
 
-  /** The committed records and the cluster id, encoded once for every voter that snapshots them. */
-  private snapshotData(): Uint8Array {
+  /** The image, the cluster id and the metadata offset, encoded once for every voter that snapshots them. */
+  private snapshotData(): { data: Uint8Array; stored: StoredRecord[] } {
     if (this.encodedSnapshot?.at !== this.nextRaftOffset) {
-      this.encodedSnapshot = { at: this.nextRaftOffset, data: encode({ c: this.cluster, records: this.records } satisfies SnapshotValue) }
+      const value: SnapshotValue = { c: this.cluster, o: this.image.offset, t: this.lastTimestampMs, r: imageRecords(this.image) }
+      this.encodedSnapshot = { at: this.nextRaftOffset, data: encode(value), stored: snapshotStored(value) }
     }
-    return this.encodedSnapshot.data
+    return this.encodedSnapshot
+  }
+
+  private committedRecords(): StoredRecord[] {
+    return [...this.snapshotRecords, ...this.records]
   }
 
   /**
@@ -430,9 +485,11 @@ export class QuorumMetadataLog implements MetadataPersistence {
     for (const e of entries) {
       if (e.offset < this.nextRaftOffset) continue
       const value = decode<EntryValue>(e.value)
-      const first = this.nextMetadataOffset()
+      const first = this.metadataEndOffset()
       const stored = value.r.map((record, i) => ({ offset: first + i, timestampMs: value.t, record }))
+      for (const s of stored) this.image.apply(s.record, s.offset)
       this.records.push(...stored)
+      this.lastTimestampMs = value.t
       if (this.opened && stored.length > 0) this.listener(stored)
       if (value.c !== undefined) this.cluster ??= value.c
       this.nextRaftOffset = e.offset + 1
@@ -445,15 +502,32 @@ export class QuorumMetadataLog implements MetadataPersistence {
     this.wake()
   }
 
-  /** A voter starts from its snapshot or fetched one: it replaces what is applied here only if it reaches further. */
+  /**
+   * A voter starts from its snapshot or fetched one: before open() returned, it replaces what is
+   * applied here if it reaches further (the voters start one by one, the furthest snapshot wins).
+   *
+   * After open() it never holds a record not applied here: every voter is in this process, and
+   * a voter fetches a snapshot only up to the leader's, which this process took after applying
+   * every data entry below it (snapshotVoter), and a restarted voter loads one taken here. It may
+   * reach further in Raft offsets (control entries past the last data entry): only that is taken.
+   * A snapshot holding records not applied here would mean records the controller never saw, to
+   * be told only as an image, not as records: that is a bug, so it throws rather than lose them.
+   */
   private applySnapshot(snapshot: RaftSnapshotRecord): void {
     if (snapshot.offset <= this.nextRaftOffset) return
-    const value = decode<SnapshotValue>(snapshot.data)
-    const told = this.nextMetadataOffset()
-    this.records = value.records
-    const fresh = value.records.filter((r) => r.offset >= told)
-    if (this.opened && fresh.length > 0) this.listener(fresh)
+    const value = decodeSnapshot(snapshot.data)
     this.cluster ??= value.c
+    if (this.opened) {
+      if (value.o > this.image.offset) {
+        throw new Error(`metadata snapshot at metadata offset ${value.o} loaded after open, past the ${this.image.offset} applied here: its records would never reach the controller`)
+      }
+      this.nextRaftOffset = snapshot.offset
+      return
+    }
+    this.image = MetadataImage.fromSnapshot(value.r, value.o, SLUICE_DEFAULTS)
+    this.snapshotRecords = snapshotStored(value)
+    this.records = []
+    this.lastTimestampMs = value.t
     this.nextRaftOffset = snapshot.offset
   }
 
@@ -473,10 +547,6 @@ export class QuorumMetadataLog implements MetadataPersistence {
     // end (proposed on a leader that crashed before replicating it; sim seeds 386 and 499).
     const settledEpoch = leader && this.leaderCommittedItsEpoch() ? leader.state.epoch : -1
     for (const p of this.proposals) if (p.result === undefined && (p.offset < hw || p.epoch < settledEpoch)) p.result = 'lost'
-  }
-
-  private nextMetadataOffset(): number {
-    return (this.records.at(-1)?.offset ?? -1) + 1
   }
 
   // ---- voters ----

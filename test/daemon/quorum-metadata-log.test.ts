@@ -24,6 +24,8 @@ const SEEDS = Number(process.env.QUORUM_LOG_SEEDS ?? 8)
 const TIMINGS = { electionTimeoutMs: 100, fetchTimeoutMs: 200, electionBackoffMaxMs: 100, requestTimeoutMs: 200, fetchIntervalMs: 10, fetchMaxWaitMs: 50 }
 
 const fenced = (brokerId: number): MetadataRecord => ({ type: 'fenceBroker', brokerId, brokerEpoch: 1 })
+/** A record the image keeps (a snapshot holds the image: a fence of a broker never registered leaves nothing in it). */
+const registered = (brokerId: number): MetadataRecord => ({ type: 'registerBroker', brokerId, host: 'localhost', port: 9000 + brokerId, rack: null, brokerEpoch: 0 })
 
 /**
  * Three voters on memory stores that outlive the QuorumMetadataLog (so a new one reopens them).
@@ -185,36 +187,43 @@ describe('daemon/quorum-metadata-log', () => {
     expect(records.length).toBe(offset + 1)
   })
 
-  it('a snapshot replaces the entries below it, and a reopen starts from it', async () => {
+  it('a snapshot replaces the entries below it, and a reopen starts from it: its records at its offset, then the later ones', async () => {
     const w = new World()
     const q = w.quorum()
     await w.run(q.open())
     await w.run(q.clusterId())
-    for (let i = 0; i < 3; i++) await w.run(q.append([fenced(i)], i))
+    for (let i = 0; i < 3; i++) await w.run(q.append([registered(i)], i))
     await w.runFor(500) // every follower learns the high watermark
     expect(q.snapshot().sort()).toEqual(VOTERS)
     await w.runFor(10)
     for (const store of w.stores.values()) expect(store.durableState().snapshot).not.toBeNull()
     // The leader's last committed entry left its log with the snapshot: it still counts as its epoch's.
     await w.run(q.settled(w.sched.nowMs()))
-    expect(await w.run(q.append([fenced(3)], 3))).toBe(3)
+    expect(await w.run(q.append([registered(3)], 3))).toBe(3)
     await w.run(q.close())
 
     const again = w.quorum()
-    expect((await w.run(again.open())).map((s) => [s.offset, s.record])).toEqual([0, 1, 2, 3].map((i) => [i, fenced(i)]))
+    // The image at offset 2 (the three registrations, its last record's time), then offset 3.
+    expect((await w.run(again.open())).map((s) => [s.offset, s.timestampMs, s.record, s.snapshot ?? false])).toEqual([
+      [2, 2, registered(0), true],
+      [2, 2, registered(1), true],
+      [2, 2, registered(2), true],
+      [3, 3, registered(3), false],
+    ])
     expect(await w.run(again.clusterId())).toBe('test-cluster')
+    expect(await w.run(again.append([registered(4)], 4))).toBe(4)
   })
 
   it('voters snapshot by bytes committed; a voter down meanwhile catches up through the leader\'s snapshot', async () => {
     const w = new World()
-    const q = w.quorum(3000, 300) // a data entry here is about 65 bytes: a snapshot every 5 entries
+    const q = w.quorum(3000, 600) // a data entry here is about 120 bytes: a snapshot every 5 entries
     await w.run(q.open())
     await w.run(q.clusterId())
-    for (let i = 0; i < 3; i++) await w.run(q.append([fenced(i)], i))
+    for (let i = 0; i < 3; i++) await w.run(q.append([registered(i)], i))
     const down = VOTERS.find((id) => id !== q.describe().leaderId)!
     q.crashVoter(down)
     const endWhenDown = w.stores.get(down)!.durableState().entries.at(-1)!.offset + 1
-    for (let i = 3; i < 40; i++) await w.run(q.append([fenced(i)], i))
+    for (let i = 3; i < 40; i++) await w.run(q.append([registered(i)], i))
     await w.runFor(500)
     for (const id of VOTERS.filter((v) => v !== down)) {
       const durable = w.stores.get(id)!.durableState()
@@ -231,8 +240,12 @@ describe('daemon/quorum-metadata-log', () => {
     expect(w.stores.get(down)!.durableState().snapshot!.offset).toBeGreaterThan(endWhenDown)
     await w.run(q.close())
 
+    // Every broker registered, from the image of the last snapshot and the entries after it.
     const again = w.quorum()
-    expect((await w.run(again.open())).map((s) => s.record)).toEqual(Array.from({ length: 40 }, (_, i) => fenced(i)))
+    const reopened = await w.run(again.open())
+    expect(reopened.map((s) => s.record)).toEqual(Array.from({ length: 40 }, (_, i) => registered(i)))
+    expect(reopened[0]!.snapshot).toBe(true)
+    expect(await w.run(again.append([registered(40)], 40))).toBe(40)
     await w.run(again.close())
   })
 
