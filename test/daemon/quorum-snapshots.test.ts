@@ -5,7 +5,8 @@
  * voters snapshot and drop their entries below; a voter stopped before them, whose log ends below
  * the leader's snapshot, catches up once started (DescribeQuorum says so); the stores, read after
  * the cluster closed, hold snapshots past that voter's old log end and few entries; a restart of
- * the whole cluster comes back with every topic and config.
+ * the whole cluster comes back with every topic and config, and `cluster events` starts with the
+ * snapshot (the image at its offset) as one event.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -100,4 +101,12 @@ it('daemon/quorum snapshots: voters snapshot and truncate, a voter down meanwhil
     expect(image.topicsByName.get(TOPICS[i % TOPICS.length]!)!.configs.get('retention.ms')).toBe(String(60_000 + i))
   }
   expect(image.brokerConfigs.get('metadata.log.max.record.bytes.between.snapshots')).toBe(SNAPSHOT_BYTES)
+
+  // The snapshot holds the image: `cluster events` starts with it as one event, at the offset of
+  // its last record, and tells no topic created before it (those records left the log).
+  const events = (await runtime.events()).filter((e) => e.offset !== null)
+  expect(events[0]).toMatchObject({ type: 'metadata.snapshot', brokers: 3, topics: TOPICS.length, partitions: TOPICS.length })
+  expect(events.filter((e) => e.type === 'topic.created')).toEqual([])
+  expect(events.slice(1).every((e) => e.offset! > events[0]!.offset!)).toBe(true)
+  expect(events.at(-1)!.offset).toBe(image.offset)
 })
