@@ -152,6 +152,17 @@ interface SnapshotValue {
   r: MetadataRecord[]
 }
 
+interface Proposal {
+  offset: number
+  epoch: number
+  result: number | 'lost' | undefined
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value))
+const decode = <T>(bytes: Uint8Array): T => JSON.parse(decoder.decode(bytes)) as T
+
 /**
  * Decodes a snapshot's data. One written before snapshots held the image (`{c, records}`: every
  * committed record) is compacted to the image as it loads, so such a home still starts.
@@ -166,17 +177,6 @@ function decodeSnapshot(data: Uint8Array): SnapshotValue {
 
 /** A snapshot's records as open() and readAll() give them: each at the snapshot's metadata offset. */
 const snapshotStored = (value: SnapshotValue): StoredRecord[] => value.r.map((record) => ({ offset: value.o, timestampMs: value.t, record, snapshot: true }))
-
-interface Proposal {
-  offset: number
-  epoch: number
-  result: number | 'lost' | undefined
-}
-
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
-const encode = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value))
-const decode = <T>(bytes: Uint8Array): T => JSON.parse(decoder.decode(bytes)) as T
 
 export class QuorumMetadataLog implements MetadataPersistence {
   private readonly voters: Voter[]

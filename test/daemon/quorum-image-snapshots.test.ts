@@ -5,7 +5,9 @@
  * and back, configs) a snapshot holds fewer records than the history; a reopen replays to an equal
  * image (compared as imageRecords) at the same offset; later records take the offsets they would
  * have without the snapshot; `cluster events` tells the snapshot as one event; a voter down while
- * the others snapshotted catches up by FetchSnapshot, and what its store holds rebuilds the same image.
+ * the others snapshotted catches up by FetchSnapshot, and what its store holds rebuilds the same image;
+ * a snapshot past what is applied, loaded after open, throws; a snapshot of the older form (every
+ * record) loads as the image.
  */
 import { describe, expect, it } from 'vitest'
 import { Controller, type CommandResult } from '../../src/cluster/controller.js'
@@ -160,5 +162,39 @@ describe('daemon/quorum image snapshots', () => {
     const reopened = await alone.open()
     expect({ records: imageRecords(reopened.controller.image), offset: reopened.controller.image.offset }).toEqual(before)
     await alone.run(reopened.log.close())
+  })
+
+  it('a snapshot past what is applied, loaded after open, fails the voter\'s start loudly rather than lose its records', async () => {
+    const w = new World()
+    const q = await w.open()
+    await q.submit(() => q.controller.registerBroker(1, 'localhost', 9001))
+    const follower = VOTERS.find((id) => id !== q.log.describe().leaderId)!
+    q.log.crashVoter(follower)
+    // What no voter of this process took: a snapshot far past the log, with a record never applied here.
+    const data = new TextEncoder().encode(JSON.stringify({ c: 'test-cluster', o: 500, t: 0, r: [{ type: 'producerIds', nextProducerId: 7 }] }))
+    await w.stores.get(follower)!.saveSnapshot({ offset: 1000, epoch: 1, data })
+    await expect(w.run(q.log.startVoter(follower))).rejects.toThrow(/metadata snapshot at metadata offset 500 loaded after open, past the 1 applied here/)
+    await w.run(q.log.close())
+  })
+
+  it('a snapshot written before snapshots held the image (every record) loads as the image', async () => {
+    const register = (brokerId: number, brokerEpoch: number) => ({ type: 'registerBroker', brokerId, host: 'localhost', port: 9000 + brokerId, rack: null, brokerEpoch })
+    const history = [register(1, 0), register(2, 0), { type: 'fenceBroker', brokerId: 2, brokerEpoch: 0 }, register(2, 1), { type: 'unfenceBroker', brokerId: 2, brokerEpoch: 1 }]
+    const data = new TextEncoder().encode(JSON.stringify({ c: 'old-cluster', records: history.map((record, offset) => ({ offset, timestampMs: 10 + offset, record })) }))
+    const w = new World()
+    for (const store of w.stores.values()) {
+      await store.saveQuorumState({ epoch: 1, votedFor: null, leaderId: null })
+      await store.saveSnapshot({ offset: 3, epoch: 1, data })
+    }
+    const q = await w.open()
+    expect(await w.run(q.log.clusterId())).toBe('old-cluster')
+    expect((await q.log.readAll()).map((s) => [s.offset, s.timestampMs, s.record])).toEqual([
+      [4, 14, register(1, 0)],
+      [4, 14, register(2, 1)],
+      [4, 14, { type: 'unfenceBroker', brokerId: 2, brokerEpoch: 1 }],
+    ])
+    expect(q.controller.image.offset).toBe(4)
+    expect(q.controller.image.liveBrokers().map((b) => [b.id, b.epoch])).toEqual([[2, 1]])
+    await w.run(q.log.close())
   })
 })

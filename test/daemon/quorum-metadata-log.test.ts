@@ -216,7 +216,7 @@ describe('daemon/quorum-metadata-log', () => {
 
   it('voters snapshot by bytes committed; a voter down meanwhile catches up through the leader\'s snapshot', async () => {
     const w = new World()
-    const q = w.quorum(3000, 600) // a data entry here is about 120 bytes: a snapshot every 5 entries
+    const q = w.quorum(3000, 600) // a data entry here is about 113 bytes: a snapshot every 6 entries
     await w.run(q.open())
     await w.run(q.clusterId())
     for (let i = 0; i < 3; i++) await w.run(q.append([registered(i)], i))
