@@ -226,13 +226,14 @@ export class GroupMembers {
 
   private commit(m: Member, rng: Rng): string | null {
     if (m.assigned.length === 0) return null
-    const { generation, generationName } = m
+    // As sent: a heartbeat told UNKNOWN_MEMBER_ID meanwhile clears m.memberId before this commit's answer.
+    const { generation, generationName, memberId } = m
     const offsets = m.assigned.map((p) => ({ partition: p, offset: m.next.get(p) ?? 0 }))
     for (const o of offsets) this.checks.commitSent(generationName, o.partition)
     const body = {
       groupId: GROUP,
       generationIdOrMemberEpoch: generation,
-      memberId: m.memberId,
+      memberId,
       groupInstanceId: null,
       topics: [{ name: this.topicName, partitions: offsets.map((o) => ({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: null })) }],
     }
@@ -241,7 +242,7 @@ export class GroupMembers {
       for (const p of r.topics[0]?.partitions ?? []) {
         if (p.errorCode !== ErrorCode.NONE) return this.failed(m, 'OffsetCommit', p.errorCode)
         const offset = offsets.find((o) => o.partition === p.partitionIndex)!.offset
-        this.checks.commitAcked(generationName, m.memberId, p.partitionIndex, offset)
+        this.checks.commitAcked(generationName, memberId, p.partitionIndex, offset)
         m.next.set(p.partitionIndex, Math.max(m.next.get(p.partitionIndex) ?? 0, offset + 1 + rng.int(3)))
       }
     })

@@ -33,6 +33,12 @@ export interface SeedOptions {
   extras?: readonly ExtraKind[]
   /** The metadata log on a controller quorum of three voters, with voter faults (quorum.ts). */
   quorum?: boolean
+  /**
+   * On the quorum: each voter snapshots once the entries it committed since its last snapshot hold
+   * this many bytes (metadata.log.max.record.bytes.between.snapshots). Never when absent, so a seed
+   * replays as it did before snapshots.
+   */
+  snapshotBytes?: number
 }
 
 export interface SeedFailure {
@@ -153,7 +159,7 @@ export async function runSeed(seed: number, opts: SeedOptions = {}): Promise<See
       'transaction.abort.timed.out.transaction.cleanup.interval.ms': '250',
     },
     rngs: { controller: stream(1), network: stream(2), persist: stream(3), disk: stream(4) },
-    quorum: quorumRngs ? { rngs: quorumRngs, delayMaxMs: cfg.latencyMaxMs } : undefined,
+    quorum: quorumRngs ? { rngs: quorumRngs, delayMaxMs: cfg.latencyMaxMs, snapshotBytes: opts.snapshotBytes } : undefined,
     trace: tracer,
     fail,
   })

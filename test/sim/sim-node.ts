@@ -40,7 +40,7 @@ export interface SimNodeOptions {
   /** Separate RNG streams, so that adding an event kind does not reshuffle the network. */
   rngs: { controller: Rng; network: Rng; persist: Rng; disk: Rng }
   /** The metadata log on a controller quorum (quorum.ts) instead of in memory, when set. */
-  quorum?: { rngs: QuorumRngs; delayMaxMs: number }
+  quorum?: { rngs: QuorumRngs; delayMaxMs: number; snapshotBytes?: number | undefined }
   trace: ((line: () => string) => void) | null
   /** An invariant or a broker error: the first one stops the run. */
   fail: (message: string) => void
@@ -83,7 +83,7 @@ export class SimNode {
     const initial = configRecords(opts.brokerConfigs)
     let metadata: MetadataPersistence
     if (opts.quorum) {
-      const quorum = new SimQuorum(sim.sched, opts.quorum.rngs, opts.quorum.delayMaxMs, opts.trace, opts.fail)
+      const quorum = new SimQuorum(sim.sched, opts.quorum.rngs, opts.quorum.delayMaxMs, opts.trace, opts.fail, opts.quorum.snapshotBytes)
       sim.quorum = quorum
       // The configs a seed starts with are committed before the node opens the log, as the
       // memory log holds them: an election and a commit, in virtual time.
