@@ -19,7 +19,8 @@
 import { Broker } from '../broker/broker.js'
 import type { ClusterView } from '../broker/cluster-view.js'
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdBlocks } from '../broker/producer-id-blocks.js'
-import type { QuorumView } from '../cluster/raft/quorum-view.js'
+import type { QuorumVoterView, QuorumView } from '../cluster/raft/quorum-view.js'
+import { MetadataFollower } from '../cluster/metadata-follower.js'
 import type { BrokerLink } from '../broker/replica-fetcher.js'
 import type { TxnEvent } from '../broker/txn-coordinator.js'
 import { brokerConfig } from '../cluster/configs.js'
@@ -44,11 +45,17 @@ export interface ControllerChannel {
   request<T>(brokerId: number, kind: ControllerRequestKind, send: () => Promise<T>): Promise<T>
   /** Whether a broker's heartbeat reaches the controller now (a cut link loses it). */
   heartbeatReaches(brokerId: number): boolean
+  /**
+   * Whether a broker can fetch the metadata log now: what is committed meanwhile waits, and its
+   * image lags (a KRaft broker fetches from the quorum's leader, over the same link as its heartbeats).
+   */
+  metadataReaches(brokerId: number): boolean
 }
 
 export const directChannel: ControllerChannel = {
   request: (_brokerId, _kind, send) => send(),
   heartbeatReaches: () => true,
+  metadataReaches: () => true,
 }
 
 /** One broker process: its store and its timers, with how it hangs and dies when they are its own. */
@@ -123,6 +130,8 @@ export class ClusterNode {
   private readonly isrChanges: IsrChangeBatcher
   private readonly brokersById = new Map<number, Broker>()
   private readonly processes = new Map<number, BrokerProcess>()
+  /** Each broker process's own image of the metadata log, and when it last fetched (reached the controller) and was caught up. */
+  private readonly followers = new Map<number, { follower: MetadataFollower; lastFetchMs: number | null; lastCaughtUpMs: number | null }>()
   private readonly cancelTimers: (() => void)[] = []
   private clusterIdValue = ''
 
@@ -201,6 +210,8 @@ export class ClusterNode {
     if (old?.running) throw new Error(`broker ${id} is running`)
     this.processes.get(id)?.kill?.()
     const { scheduler } = this.parts
+    // A new process starts from a snapshot of the committed image (KRaft's broker loads one, then fetches).
+    this.followers.set(id, { follower: new MetadataFollower(() => this.committedMetadata()), lastFetchMs: null, lastCaughtUpMs: null })
     const broker = new Broker({
       id,
       host: this.opts.host,
@@ -246,7 +257,10 @@ export class ClusterNode {
    * controller quorum has no majority).
    */
   start(id: number, retryWithoutMajority = true): Promise<boolean> {
-    return this.brokerById(id).start(retryWithoutMajority)
+    const broker = this.brokerById(id)
+    // A restarted process knows nothing of its old image: it loads the committed one.
+    if (!broker.running) this.followers.get(id)?.follower.load()
+    return broker.start(retryWithoutMajority)
   }
 
   /** A crash: the process stops at once; what its store committed stays. */
@@ -266,7 +280,8 @@ export class ClusterNode {
     if (broker?.state !== 'paused') return
     broker.resume()
     this.processes.get(id)?.resume?.()
-    // The metadata that arrived while it hung.
+    // The metadata committed while it hung, then every partition's role again.
+    this.catchUp(id)
     broker.onMetadata()
   }
 
@@ -289,7 +304,9 @@ export class ClusterNode {
       get controllerId() {
         return node.liveControllerId()
       },
-      image: this.image,
+      get image() {
+        return node.followers.get(brokerId)!.follower.image
+      },
       createTopic: (req, validateOnly, settleTimeoutMs) => this.createTopic(req, validateOnly, settleTimeoutMs),
       createPartitions: (req, validateOnly, settleTimeoutMs) => this.createPartitions(req, validateOnly, settleTimeoutMs),
       deleteTopic: (by) => this.submit(() => this.controller.deleteTopic(by)),
@@ -299,8 +316,56 @@ export class ClusterNode {
       allocateProducerId: () => producerIds.nextId(),
       alterPartitionReassignments: (reqs) => this.submit(() => this.controller.alterPartitionReassignments(reqs)),
       listPartitionReassignments: (filter) => this.controller.listPartitionReassignments(filter),
-      quorum: this.parts.quorum,
+      quorum: this.parts.quorum && (() => ({ ...this.parts.quorum!(), observers: this.observers() })),
     }
+  }
+
+  /** The committed image and the log's position after it: what a follower loads as a snapshot, and catches up to. */
+  private committedMetadata(): { image: MetadataImage; position: number } {
+    return { image: this.image, position: this.parts.metadata.position?.() ?? this.image.offset + 1 }
+  }
+
+  /** Broker `id`'s image of the metadata (its own, lagging when it cannot reach the controller). */
+  brokerImage(id: number): MetadataImage | undefined {
+    return this.followers.get(id)?.follower.image
+  }
+
+  /**
+   * Broker `id` fetches the metadata log, if it runs and reaches the controller: it applies what
+   * was committed since its last fetch, and its replicas take their new roles.
+   */
+  private catchUp(id: number): void {
+    const broker = this.brokersById.get(id)
+    const f = this.followers.get(id)
+    if (!broker?.running || broker.state === 'paused' || !f || !this.parts.channel.metadataReaches(id)) return
+    const nowMs = this.parts.scheduler.nowMs()
+    f.lastFetchMs = nowMs
+    const applied = f.follower.catchUp()
+    if (f.follower.position >= this.committedMetadata().position) f.lastCaughtUpMs = nowMs
+    if (applied !== null) broker.onMetadata(applied === 'all' ? undefined : applied)
+  }
+
+  /**
+   * The brokers that follow the metadata log without voting (KRaft's observers): every broker
+   * when the controllers are dedicated, the brokers beyond the voters in combined mode (a combined
+   * node's broker reads its own voter's log). Their log end is where their image stands.
+   */
+  private observers(): QuorumVoterView[] {
+    const voters = new Set(this.parts.quorum?.().voters.map((v) => v.id) ?? [])
+    const out: QuorumVoterView[] = []
+    for (const id of this.brokerIds()) {
+      if (voters.has(id)) continue
+      const broker = this.brokersById.get(id)!
+      const f = this.followers.get(id)!
+      out.push({
+        id,
+        running: broker.running && broker.state !== 'paused',
+        logEndOffset: f.follower.position,
+        lastFetchMs: f.lastFetchMs,
+        lastCaughtUpMs: f.lastCaughtUpMs,
+      })
+    }
+    return out
   }
 
   private async createTopic(
@@ -372,9 +437,15 @@ export class ClusterNode {
       if (record.type === 'fenceBroker') log.info('broker fenced', { broker: record.brokerId })
     }
     if (elections > ELECTIONS_LOGGED_PER_COMMIT) log.info('more leaders elected', { elections: elections - ELECTIONS_LOGGED_PER_COMMIT })
-    // Each broker applies the partitions the commit names; a hung one applies all of the
-    // metadata when it runs again (resume()).
-    for (const broker of this.brokersById.values()) if (broker.state !== 'paused') broker.onMetadata(records)
+    // Each running broker is offered the commit and applies it when it can fetch: now, or once it
+    // runs again (resume()) or reaches the controller again (the next tick), its image lagging meanwhile.
+    const { position } = this.committedMetadata()
+    const firstOffset = this.image.offset - records.length + 1
+    for (const [id, broker] of this.brokersById) {
+      if (!broker.running) continue
+      this.followers.get(id)?.follower.offer(records, firstOffset, position)
+      this.catchUp(id)
+    }
     this.opts.onCommitted?.(records, events)
   }
 
@@ -391,6 +462,8 @@ export class ClusterNode {
 
     let ticking = false
     every(this.opts.controllerTickMs, () => {
+      // Brokers fetch the metadata log: one that could not (cut off, hung) catches up once it can.
+      for (const id of this.brokersById.keys()) this.catchUp(id)
       if (!ticking) {
         ticking = true
         this.submit(() => this.controller.tick(scheduler.nowMs()))

@@ -39,7 +39,7 @@ import type { ClusterStatus, Fault, FaultSpec, PartitionSnapshot, RebalanceMove,
 import { describeFault } from '../common/fault-text.js'
 import type { Logger } from '../common/logger.js'
 import { partitionSnapshots, statusOf, stuckReplicasOf } from './cluster-snapshots.js'
-import { check, ClusterNode, directChannel } from './cluster-node.js'
+import { check, ClusterNode, directChannel, type ControllerChannel } from './cluster-node.js'
 import { FaultInjector } from './faults.js'
 import { DirectLink } from './links.js'
 import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
@@ -168,6 +168,23 @@ async function openQuorum(opts: ClusterOptions, transport: InProcessTransport, i
   return quorum
 }
 
+/**
+ * How brokers reach the active controller: in combined mode, over the link between the broker
+ * and the quorum leader's broker, so a cut link (`fault add cut`) loses the broker's heartbeats
+ * (the controller fences it at session timeout) and its metadata fetches (its image lags: it
+ * answers clients from what it had, as a Kafka broker cut off from the controller does) until
+ * healed. Requests (registration, ISR changes) are direct calls, as before the quorum. Dedicated
+ * controllers name no broker link: nothing cuts them off.
+ */
+function controllerChannel(opts: ClusterOptions, quorum: QuorumMetadataLog, faults: FaultInjector): ControllerChannel {
+  if (opts.controllerMode === 'dedicated') return directChannel
+  const reaches = (brokerId: number): boolean => {
+    const leader = quorum.leaderId()
+    return leader === null || leader === brokerId || !faults.isCut(brokerId, leader)
+  }
+  return { request: directChannel.request, heartbeatReaches: reaches, metadataReaches: reaches }
+}
+
 export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime> {
   const { log } = opts
   fs.mkdirSync(path.join(opts.home, 'brokers'), { recursive: true, mode: 0o700 })
@@ -188,7 +205,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterRuntime
       // must not land in another client's new session.
       brokerRng: () => seededRng(randomBytes(4).readUInt32LE(0)),
       link: new DirectLink((id) => node.broker(id), faults, realScheduler),
-      channel: directChannel,
+      channel: controllerChannel(opts, quorum, faults),
       log,
       brokerLog: () => log,
       quorum: () => quorum.describe(),

@@ -58,6 +58,12 @@ export interface MetadataPersistence {
   append(records: MetadataRecord[], timestampMs: number): Promise<number>
   /** Every record, oldest first, from the last snapshot's records when there is one (for `cluster events`). */
   readAll(): Promise<StoredRecord[]>
+  /**
+   * The log's position after what the commit stream told (a Raft offset on a quorum, where
+   * LeaderChange entries count): where a broker following the log stands once it applied
+   * everything told, in the offsets DescribeQuorum gives. Absent: the next metadata offset.
+   */
+  position?(): number
   close(): Promise<void>
 }
 

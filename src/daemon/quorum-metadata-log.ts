@@ -50,7 +50,8 @@
  * clusterId() 23-34 ms (fresh or reopened), a sequential append 3.8 ms. Before the campaign at
  * once and the long polls: 1.2 s and 28 ms.
  *
- * Not done: voters over the network (the transport is in-process), observers, voter changes.
+ * Not done: voters over the network (the transport is in-process), voter changes. Observers (the
+ * brokers following the log) are ClusterNode's: it offers them each commit (metadata-follower.ts).
  */
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -239,6 +240,11 @@ export class QuorumMetadataLog implements MetadataPersistence {
     first?.node?.campaign()
   }
 
+  /** The Raft offset past the last entry applied here (what was told to the commit stream). */
+  position(): number {
+    return this.nextRaftOffset
+  }
+
   onCommit(listener: CommitListener): void {
     this.listener = listener
   }
@@ -376,6 +382,11 @@ export class QuorumMetadataLog implements MetadataPersistence {
     return node ? node.state : null
   }
 
+  /** The voter that leads now (the highest epoch's running leader); null during an election or without a majority. */
+  leaderId(): number | null {
+    return this.leader()?.id ?? null
+  }
+
   /** The quorum as its leader sees it (DescribeQuorum's answer). */
   describe(): QuorumView {
     const leader = this.leader()
@@ -490,9 +501,10 @@ export class QuorumMetadataLog implements MetadataPersistence {
       for (const s of stored) this.image.apply(s.record, s.offset)
       this.records.push(...stored)
       this.lastTimestampMs = value.t
-      if (this.opened && stored.length > 0) this.listener(stored)
       if (value.c !== undefined) this.cluster ??= value.c
+      // Before the listener: what it asks of position() includes this entry.
       this.nextRaftOffset = e.offset + 1
+      if (this.opened && stored.length > 0) this.listener(stored)
       for (const p of this.proposals) {
         if (p.offset === e.offset) p.result = p.epoch === e.epoch ? first : 'lost'
         // Committed entries are told in order: one below this that was not told is a LeaderChange.

@@ -19,7 +19,7 @@ afterAll(async () => {
 const run = (args: string[]) => sluice(['cluster', 'quorum', ...args], { home: d.home, env: d.env })
 
 describe('e2e/cluster quorum', () => {
-  it("--status: Kafka's lines, the controller the one voter and leader at epoch 1, its endpoint its broker's listener", async () => {
+  it("--status: Kafka's lines, the controller the one voter and leader at epoch 1, its endpoint its broker's listener; the other broker an observer", async () => {
     const r = await run([])
     expect(r.exitCode).toBe(0)
     const fields = new Map(r.stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]))
@@ -27,34 +27,39 @@ describe('e2e/cluster quorum', () => {
     const leader = d.brokers[0]!
     expect(fields.get('LeaderId')).toBe(String(leader.id))
     expect(fields.get('CurrentVoters')).toBe(`[{"id": ${leader.id}, "directoryId": null, "endpoints": ["PLAINTEXT://${leader.host}:${leader.port}"]}]`)
-    expect(fields.get('CurrentObservers')).toBe('[]')
+    // Broker 2 follows the metadata log without voting (a KRaft broker): an observer, as Kafka lists them (no endpoints).
+    expect(fields.get('CurrentObservers')).toBe(`[{"id": ${d.brokers[1]!.id}, "directoryId": null}]`)
 
     const json = await run(['--json', '--bootstrap-server', `${d.brokers[1]!.host}:${d.brokers[1]!.port}`])
     expect(json.exitCode).toBe(0)
     const status = JSON.parse(json.stdout)
-    expect(status).toMatchObject({ leaderId: leader.id, leaderEpoch: 1, maxFollowerLag: 0, maxFollowerLagTimeMs: 0, currentObservers: [] })
+    expect(status).toMatchObject({ leaderId: leader.id, leaderEpoch: 1, maxFollowerLag: 0, maxFollowerLagTimeMs: 0, currentObservers: [{ id: d.brokers[1]!.id, endpoints: [] }] })
     expect(status.clusterId).toBe(fields.get('ClusterId'))
     expect(status.highWatermark).toBe(Number(fields.get('HighWatermark')))
     expect(status.highWatermark).toBeGreaterThan(0)
   })
 
-  it('--replication: one row per replica, leader first; --json the rows with the times', async () => {
+  it('--replication: one row per replica, leader first, observers last; --json the rows with the times', async () => {
     const before = Date.now()
     const r = await run(['--replication', '--json'])
     const after = Date.now()
     expect(r.exitCode).toBe(0)
     const { replicas, leaderId } = JSON.parse(r.stdout)
-    expect(replicas).toHaveLength(1)
+    expect(replicas).toHaveLength(2)
     expect(replicas[0]).toMatchObject({ nodeId: leaderId, lag: 0, status: 'Leader' })
+    // The observer's log end is where its image stands: it applied everything committed.
+    expect(replicas[1]).toMatchObject({ nodeId: d.brokers[1]!.id, lag: 0, status: 'Observer' })
+    expect(replicas[1].lastFetchTimestamp).toBeGreaterThan(0)
     // The leader's own times are the broker's now, read between the command's start and end.
     expect(replicas[0].lastFetchTimestamp).toBeGreaterThanOrEqual(before)
     expect(replicas[0].lastFetchTimestamp).toBeLessThanOrEqual(after)
 
     const text = await run(['--replication', '--human-readable'])
     expect(text.exitCode).toBe(0)
-    const [header, row] = text.stdout.trim().split('\n')
+    const [header, row, observer] = text.stdout.trim().split('\n')
     expect(header!.split(/\s+/)).toEqual(['NodeId', 'LogEndOffset', 'Lag', 'LastFetchTimestamp', 'LastCaughtUpTimestamp', 'Status'])
     expect(row).toMatch(new RegExp(`^${leaderId}\\s+\\d+\\s+0\\s+\\d+ ms ago\\s+\\d+ ms ago\\s+Leader$`))
+    expect(observer).toMatch(new RegExp(`^${d.brokers[1]!.id}\\s+\\d+\\s+0\\s+\\d+ ms ago\\s+\\d+ ms ago\\s+Observer$`))
   })
 
   it('--human-readable without --replication is a usage error (exit 2)', async () => {

@@ -378,6 +378,23 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     found: 'the transactions did not end within 30000 ms of healing: p1 read to 44 (LSO 44, HWM 63); transactions under way: none; unfinished at the coordinators: none',
   },
   {
+    // Found once brokers answered from their own metadata images (issue 16). b3, cut off from the
+    // controller for 7 s, kept its stale image: it still led __transaction_state-0 at epoch 0 and
+    // coordinated sim-txn-1 from the state it had (x1.1 CompleteCommit), while b1 coordinated
+    // x1.3 at epoch 1 and failed to write its PrepareCommit. The client, sent back to b3, was
+    // answered NONE to EndTxn commit x1.3 (a retried commit, to b3's state; Kafka's coordinator
+    // answers the same without writing), began x1.4, and its first batch landed at 119 before the
+    // x1.3 PrepareCommit that b1's log did hold was completed: the COMMIT marker at 122 ended x1.4's
+    // batch too. Kafka 3.6+ refuses such a batch (KIP-890 part 1: the leader verifies with the
+    // coordinator that the partition is in the transaction before a producer's first
+    // transactional append); sluice does not verify yet.
+    seed: 25,
+    extras: ['deleteRecords', 'reassign'],
+    open: true,
+    rule: 'a stale transaction coordinator cannot get a batch into the previous transaction',
+    found: 'read_committed p1 from 105 at b1 (epoch 6): last stable offset 122 passes offset 119, where transaction x1.4 (producer 0/0, partitions [1], batches p1@119 p1?, open) began, still open',
+  },
+  {
     // Found by SLUICE_SIM_QUORUM=all SLUICE_SIM_SNAPSHOT_BYTES=1500 over seeds 1-200: the group
     // workload's own bookkeeping, not the cluster. A member's heartbeat answered UNKNOWN_MEMBER_ID
     // (which clears its member id) while its OffsetCommit was in flight; the commit's answer was

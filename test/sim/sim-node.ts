@@ -105,6 +105,8 @@ export class SimNode {
         return sim.net.toController(brokerId, send, null)
       },
       heartbeatReaches: (brokerId) => !sim.net.isControllerCut(brokerId),
+      // A broker cut off from the controller fetches no metadata either: its image lags until healed.
+      metadataReaches: (brokerId) => !sim.net.isControllerCut(brokerId),
     }
     const opening = ClusterNode.open(
       {

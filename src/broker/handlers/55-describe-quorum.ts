@@ -12,7 +12,8 @@
  * Errors as KafkaRaftClient answers them: a request that does not name exactly
  * `__cluster_metadata` partition 0 gets UNKNOWN_TOPIC_OR_PARTITION on each partition it names; no
  * leader (an election, or no majority up) gets NOT_LEADER_OR_FOLLOWER on that partition.
- * Not implemented: observers (brokers following the log are not listed: the list is empty).
+ * Observers are the brokers that follow the log without voting (ClusterNode's observers: their
+ * log end is where their own image stands).
  */
 import { ErrorCode } from '../../protocol/errors.js'
 import {
