@@ -177,6 +177,11 @@ export class Broker {
     return this.replicaManager !== null
   }
 
+  /** How this broker reaches the others (replica fetches, transaction markers and verifications). */
+  get link(): BrokerLink {
+    return this.opts.link
+  }
+
   /**
    * Starts the broker: true once this incarnation registered, false when it crashed first. While
    * the controller quorum has no majority the registration is retried (`retryWithoutMajority`,

@@ -119,6 +119,9 @@ export class ProducerStateTable {
   private changed = false
   /** The partition's aborted transactions, added to as ABORT markers land. */
   readonly aborted = new AbortedTxnIndex()
+  /** Markers landed per producer, and rebuilds of the table: what a transaction verification's guard compares. */
+  private readonly markersLanded = new Map<number, number>()
+  private rebuilds = 0
 
   get size(): number {
     return this.producers.size
@@ -285,6 +288,7 @@ export class ProducerStateTable {
    * aborted index (from the marker itself when no transaction was open here, as Kafka does).
    */
   markerLanded(producerId: number, committed: boolean, offset: number, timestampMs: number): void {
+    this.markersLanded.set(producerId, (this.markersLanded.get(producerId) ?? 0) + 1)
     const entry = this.producers.get(producerId)
     const firstOffset = entry?.txn ? txnFirstOffset(entry.txn) : offset
     if (entry) {
@@ -295,6 +299,20 @@ export class ProducerStateTable {
     }
     this.changed = true
     if (!committed) this.aborted.add({ producerId, firstOffset, lastOffset: offset })
+  }
+
+  /** Whether the producer has a transaction open at this partition (its first batch appended or on its way). */
+  inTransaction(producerId: number): boolean {
+    return !!this.producers.get(producerId)?.txn
+  }
+
+  /**
+   * What a transaction verification (KIP-890, txn-verification.ts) holds for: it changes when a
+   * marker of the producer lands here or the table is rebuilt, so a batch verified before its
+   * transaction ended is not appended after the end (Kafka's VerificationGuard).
+   */
+  verificationGuard(producerId: number): string {
+    return `${this.rebuilds}:${this.markersLanded.get(producerId) ?? 0}`
   }
 
   /** The first offset of the oldest open transaction (null when none): the LSO stays below it. */
@@ -396,6 +414,7 @@ export class ProducerStateTable {
    * aborted transactions from `replayedFrom`, where its replay of the log began.
    */
   replaceWith(other: ProducerStateTable, replayedFrom: number): void {
+    this.rebuilds++
     this.producers.clear()
     for (const [id, entry] of other.producers) this.producers.set(id, entry)
     this.inTxn.clear()

@@ -13,6 +13,7 @@ import type { Logger } from '../common/logger.js'
 import { parseBatches } from '../protocol/batch-layout.js'
 import { ErrorCode } from '../protocol/errors.js'
 import type { ClusterView } from './cluster-view.js'
+import type { TxnVerifyAnswer, TxnVerifyRequest } from './txn-verification.js'
 import type { Scheduler } from '../cluster/scheduler.js'
 import { sleep } from '../cluster/scheduler.js'
 import { rebuildProducerState } from './producer-state.js'
@@ -62,6 +63,12 @@ export interface BrokerLink {
    * appends them (txn-markers.ts). Rejects when that broker cannot be reached.
    */
   writeTxnMarkers(fromId: number, toId: number, markers: TxnMarkerSpec[]): Promise<TxnMarkerOutcome[]>
+  /**
+   * A leader asks the transaction coordinator `toId` whether a partition is in a producer's
+   * transaction (AddPartitionsToTxn v4 verifyOnly, KIP-890: txn-verification.ts). Rejects when
+   * that broker cannot be reached.
+   */
+  verifyTxnPartitions(fromId: number, toId: number, req: TxnVerifyRequest): Promise<TxnVerifyAnswer>
 }
 
 export interface FetchersOptions {

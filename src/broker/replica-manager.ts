@@ -435,6 +435,19 @@ export class ReplicaManager {
   }
 
   /**
+   * For a producer's transactional batch at a partition: null when a transaction of the producer is
+   * open here already (nothing to verify), else the guard a verification of it holds for
+   * (producer-state.ts, txn-verification.ts); undefined when the partition is not led here and
+   * ready (the append answers why, or waits for the log to open).
+   */
+  txnVerificationGuard(p: PartitionInfo, producerId: number): string | null | undefined {
+    const led = this.leaderLog(p)
+    if ('errorCode' in led) return undefined
+    const { producers } = led.hosted
+    return producers.inTransaction(producerId) ? null : producers.verificationGuard(producerId)
+  }
+
+  /**
    * The last stable offset of a partition this broker leads (KIP-98): the high watermark, or the
    * first offset of the oldest open transaction when that is lower (never below the log start:
    * retention may delete an open transaction's first batches, as Kafka's does).

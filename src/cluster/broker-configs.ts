@@ -140,7 +140,7 @@ const list: BrokerConfigDef[] = [
   accepted('offset.metadata.max.bytes', 'int', '4096', 'largest metadata of a committed offset'),
   // Transactions and idempotent producers (src/broker/txn-coordinator.ts, docs/transactions.md).
   honoured('producer.id.expiration.ms', 'int', '86400000', "how long a partition keeps an idempotent producer's sequences after its last batch", { min: 1, ...DYN }),
-  accepted('transaction.partition.verification.enable', 'boolean', 'true', 'verify that a transactional batch was added to its transaction (KIP-890)', DYN),
+  honoured('transaction.partition.verification.enable', 'boolean', 'true', "a leader asks the transaction coordinator whether the partition is in the producer's transaction before its first transactional batch there (KIP-890)", DYN),
   honoured('transaction.state.log.num.partitions', 'int', '50', 'partitions of __transaction_state, when it is created', { min: 1 }),
   honoured('transaction.state.log.replication.factor', 'short', '3', 'replication factor of __transaction_state (clamped to the live brokers)', { min: 1 }),
   honoured('transaction.state.log.min.isr', 'int', '2', 'min.insync.replicas of __transaction_state (clamped to its replication factor)', { min: 1 }),

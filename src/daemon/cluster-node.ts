@@ -132,6 +132,8 @@ export class ClusterNode {
   private readonly processes = new Map<number, BrokerProcess>()
   /** Each broker process's own image of the metadata log, and when it last fetched (reached the controller) and was caught up. */
   private readonly followers = new Map<number, { follower: MetadataFollower; lastFetchMs: number | null; lastCaughtUpMs: number | null }>()
+  /** Registrations waiting for their broker's image to reach them (`caughtUpTo`). */
+  private readonly catchUpWaiters = new Map<number, { offset: number; resolve: () => void }[]>()
   private readonly cancelTimers: (() => void)[] = []
   private clusterIdValue = ''
 
@@ -209,6 +211,7 @@ export class ClusterNode {
     const old = this.brokersById.get(id)
     if (old?.running) throw new Error(`broker ${id} is running`)
     this.processes.get(id)?.kill?.()
+    this.endCatchUpWaits(id)
     const { scheduler } = this.parts
     // A new process starts from a snapshot of the committed image (KRaft's broker loads one, then fetches).
     this.followers.set(id, { follower: new MetadataFollower(() => this.committedMetadata()), lastFetchMs: null, lastCaughtUpMs: null })
@@ -224,6 +227,12 @@ export class ClusterNode {
       register: async (b) => {
         const result = await this.parts.channel.request(id, 'register', () => this.submit(() => this.controller.registerBroker(b.id, b.host, b.port, scheduler.nowMs())))
         check(result)
+        // As a KRaft broker waits for its metadata to catch up before it serves: its roles follow
+        // its own image, which must hold the registration first. The registration fenced the
+        // previous incarnation with new leader epochs; an image without it (a broker cut off from
+        // the controller as it registered) would give the old epochs' roles back, and a lagging
+        // high watermark checkpoint with them (sim seed 279 on the quorum).
+        await this.caughtUpTo(id, this.image.offset)
       },
       // A heartbeat lost on the way is no answer: the broker carries on, its session runs out.
       heartbeat: (b) => !this.parts.channel.heartbeatReaches(id) || this.controller.heartbeat(b.id, scheduler.nowMs()),
@@ -249,6 +258,7 @@ export class ClusterNode {
     await broker.close().catch(() => undefined)
     this.processes.get(id)?.kill?.()
     this.processes.delete(id)
+    this.endCatchUpWaits(id)
   }
 
   /**
@@ -267,6 +277,29 @@ export class ClusterNode {
   crash(id: number): void {
     this.brokersById.get(id)?.crash()
     this.processes.get(id)?.kill?.()
+    this.endCatchUpWaits(id)
+  }
+
+  /**
+   * Resolves once broker `id`'s image has applied metadata offset `offset`; at once when its
+   * process crashes or is replaced meanwhile (its start then sees it is down).
+   */
+  private caughtUpTo(id: number, offset: number): Promise<void> {
+    if ((this.followers.get(id)?.follower.offset ?? Infinity) >= offset) return Promise.resolve()
+    return new Promise((resolve) => {
+      const waiters = this.catchUpWaiters.get(id) ?? []
+      waiters.push({ offset, resolve })
+      this.catchUpWaiters.set(id, waiters)
+    })
+  }
+
+  private endCatchUpWaits(id: number, upTo = Infinity): void {
+    const waiters = this.catchUpWaiters.get(id)
+    if (!waiters) return
+    const [done, later] = [waiters.filter((w) => w.offset <= upTo), waiters.filter((w) => w.offset > upTo)]
+    if (later.length > 0) this.catchUpWaiters.set(id, later)
+    else this.catchUpWaiters.delete(id)
+    for (const w of done) w.resolve()
   }
 
   /** A hung process: nothing answered, its timers and its metadata updates wait until resume. */
@@ -343,6 +376,7 @@ export class ClusterNode {
     const applied = f.follower.catchUp()
     if (f.follower.position >= this.committedMetadata().position) f.lastCaughtUpMs = nowMs
     if (applied !== null) broker.onMetadata(applied === 'all' ? undefined : applied)
+    this.endCatchUpWaits(id, f.follower.offset)
   }
 
   /**

@@ -6,6 +6,7 @@
 import type { Broker } from '../broker/broker.js'
 import type { BrokerLink, ReplicaFetchPartition, ReplicaFetchResult } from '../broker/replica-fetcher.js'
 import { TXN_MARKER_TIMEOUT_MS, writeTxnMarkers, type TxnMarkerOutcome, type TxnMarkerSpec } from '../broker/txn-markers.js'
+import { answerVerification, type TxnVerifyAnswer, type TxnVerifyRequest } from '../broker/txn-verification.js'
 import { sleep, type Scheduler } from '../cluster/scheduler.js'
 
 /** Faults on the link from one broker to another: consulted on every request between brokers. */
@@ -40,6 +41,10 @@ export class DirectLink implements BrokerLink {
 
   writeTxnMarkers(fromId: number, toId: number, markers: TxnMarkerSpec[]): Promise<TxnMarkerOutcome[]> {
     return this.call(fromId, toId, (leader) => writeTxnMarkers(leader, markers, TXN_MARKER_TIMEOUT_MS))
+  }
+
+  verifyTxnPartitions(fromId: number, toId: number, req: TxnVerifyRequest): Promise<TxnVerifyAnswer> {
+    return this.call(fromId, toId, (coordinator) => Promise.resolve(answerVerification(coordinator, req)))
   }
 
   /** One request from broker `fromId` to broker `toId`, through the link's faults both ways. */

@@ -33,6 +33,10 @@ class WedgedLeader implements BrokerLink {
   async writeTxnMarkers(): Promise<never> {
     throw new Error('this leader takes no markers')
   }
+
+  async verifyTxnPartitions(): Promise<never> {
+    throw new Error('this broker coordinates no transactions')
+  }
   async replicaFetch(_follower: number, _leader: number, partitions: ReplicaFetchPartition[]): Promise<ReplicaFetchResult[]> {
     return partitions.map((rp) => {
       const base = { topicId: rp.topicId, partition: rp.partition, errorCode: ErrorCode.NONE, highWatermark: 0, logStartOffset: 0, divergingEpoch: null, records: [] as Buffer[] }
@@ -95,6 +99,10 @@ class LeaderWithoutEpoch2 implements BrokerLink {
   async writeTxnMarkers(): Promise<never> {
     throw new Error('this leader takes no markers')
   }
+
+  async verifyTxnPartitions(): Promise<never> {
+    throw new Error('this broker coordinates no transactions')
+  }
   async replicaFetch(_follower: number, _leader: number, partitions: ReplicaFetchPartition[]): Promise<ReplicaFetchResult[]> {
     return partitions.map((rp) => {
       this.fetchOffsets.push(rp.fetchOffset)
@@ -145,6 +153,10 @@ class LeaderPastDeletion implements BrokerLink {
   fetchOffsets: number[] = []
   async writeTxnMarkers(): Promise<never> {
     throw new Error('this leader takes no markers')
+  }
+
+  async verifyTxnPartitions(): Promise<never> {
+    throw new Error('this broker coordinates no transactions')
   }
   async replicaFetch(_follower: number, _leader: number, partitions: ReplicaFetchPartition[]): Promise<ReplicaFetchResult[]> {
     return partitions.map((rp) => {

@@ -129,7 +129,7 @@ describe('broker/txn-coordinator', () => {
   }
 
   /** A transactional batch through Produce; its error code. */
-  async function produce(transactionalId: string, p: { producerId: number; producerEpoch: number }, topic: string, partition: number, baseSequence: number, values: string[]): Promise<number> {
+  async function produce(transactionalId: string, p: { producerId: number; producerEpoch: number }, topic: string, partition: number, baseSequence: number, values: string[], version = 8): Promise<number> {
     const records = encodeRecordBatch({
       baseTimestamp: Date.now(),
       producerId: p.producerId,
@@ -138,7 +138,7 @@ describe('broker/txn-coordinator', () => {
       transactional: true,
       records: values.map((v) => ({ value: v })),
     })
-    const res = await (await broker(await leaderOf(topic, partition))).request(ApiKey.Produce, 8, {
+    const res = await (await broker(await leaderOf(topic, partition))).request(ApiKey.Produce, version, {
       transactionalId,
       acks: -1,
       timeoutMs: 5000,
@@ -155,6 +155,29 @@ describe('broker/txn-coordinator', () => {
   afterAll(async () => {
     clients.close()
     await cluster?.stop()
+  })
+
+  it('verifies a first transactional batch with the coordinator (KIP-890): refused and not stored unless its partition is in the transaction', async () => {
+    await createTopic('verified', 2)
+    const p = await initProducer('tx-verify')
+    // Never added: INVALID_TXN_STATE (TRANSACTION_ABORTABLE from Produce v11, KIP-890 part 2 clients).
+    expect(await produce('tx-verify', p, 'verified', 0, 0, ['early'])).toBe(ErrorCode.INVALID_TXN_STATE)
+    expect(await produce('tx-verify', p, 'verified', 1, 0, ['early'], 11)).toBe(ErrorCode.TRANSACTION_ABORTABLE)
+    expect(await addPartitions('tx-verify', p, 'verified', [0])).toBe(ErrorCode.NONE)
+    expect(await produce('tx-verify', p, 'verified', 0, 0, ['a'])).toBe(ErrorCode.NONE)
+    expect(await produce('tx-verify', p, 'verified', 0, 1, ['b'])).toBe(ErrorCode.NONE)
+    expect(await endTxn('tx-verify', p, true)).toBe(ErrorCode.NONE)
+    // A late batch of the ended transaction (a retry that took its time): while the markers go out
+    // NOT_ENOUGH_REPLICAS (retriable), then INVALID_TXN_STATE; never stored, never in a transaction.
+    const late = await until('the late batch answered for good', async () => {
+      const code = await produce('tx-verify', p, 'verified', 0, 2, ['late'])
+      return code === ErrorCode.NOT_ENOUGH_REPLICAS ? undefined : code
+    })
+    expect(late).toBe(ErrorCode.INVALID_TXN_STATE)
+    const read = await readCommitted('verified', 0)
+    expect(read.values).toEqual(['a', 'b'])
+    expect(read.lastStableOffset).toBe(read.highWatermark)
+    expect((await readCommitted('verified', 1)).highWatermark).toBe(0)
   })
 
   it('FindCoordinator key type 1 creates __transaction_state and names the leader of the id partition', async () => {

@@ -102,6 +102,9 @@ describe('broker/txn-partition', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ brokers: 3 })
+    // These tests write transactional batches and their markers as a coordinator would, with no
+    // coordinator: the leaders' check with the coordinator (KIP-890, txn-verification.ts) is off.
+    await clients.setBrokerConfig('transaction.partition.verification.enable', 'false')
     // Leadership stays where the failover test moves it: a preferred-leader election moved it back
     // to broker 3 while that test waited for the new leader (300 s, in a CI run).
     const configs = [{ name: 'auto.leader.rebalance.enable', configOperation: 0, value: 'false' }]

@@ -54,6 +54,14 @@ interface ProducerState {
   mustRetry: boolean
   /** A batch was acknowledged: the partition's leaders know the producer. */
   known: boolean
+  /** The offset after its last acknowledged batch (-1 before any). */
+  ackedEnd: number
+  /**
+   * DeleteRecords may have taken every batch of it a leader had acknowledged: a leader that
+   * rebuilt its producer state from the log since took a later batch for one of an unknown
+   * producer (any sequence goes, since KIP-360), so a retried batch may find a gap or be stored again.
+   */
+  mayBeForgotten: boolean
 }
 
 /** The value of record `seq` of a producer of partition `p`. */
@@ -82,7 +90,7 @@ export class IdempotentProducers {
   ) {
     // Ids of its own, far above what the cluster hands out (blocks of 1,000 from 0, one per
     // broker process: a run allocates a few dozen), so no InitProducerId answer can collide.
-    this.producers = Array.from({ length: partitions }, (_, p) => ({ producerId: SIM_PRODUCER_ID_BASE + p, nextSeq: 0, unacked: [], mustRetry: false, known: false }))
+    this.producers = Array.from({ length: partitions }, (_, p) => ({ producerId: SIM_PRODUCER_ID_BASE + p, nextSeq: 0, unacked: [], mustRetry: false, known: false, ackedEnd: -1, mayBeForgotten: false }))
   }
 
   get inFlight(): number {
@@ -168,6 +176,8 @@ export class IdempotentProducers {
       this.acked.push({ partition, producerId, baseOffset, firstSeq: batch.firstSeq, count: batch.count, attempts: batch.attempts })
       s.unacked = s.unacked.filter((b) => b !== batch)
       s.known = true
+      if (s.ackedEnd >= 0 && this.deletions.allowed[partition]! >= s.ackedEnd) s.mayBeForgotten = true
+      s.ackedEnd = Math.max(s.ackedEnd, baseOffset + batch.count)
       this.trace?.(() => `${what}: acked at ${baseOffset}`)
       return
     }
@@ -181,7 +191,10 @@ export class IdempotentProducers {
     if (!stateLost) return
     // A deletion past the batch (sent while it was unacknowledged) takes the producer's batches
     // with it: a restarted leader rebuilds its producer state from the log start (as Kafka).
-    const deletedSince = this.deletions.allowed[partition]! > batch.deletableAtSend
+    // So does a deletion past every batch of the producer acknowledged before a later ack (sim
+    // seeds 403 and 795: a batch acknowledged by a leader that had forgotten the producer).
+    const allowed = this.deletions.allowed[partition]!
+    const deletedSince = allowed > batch.deletableAtSend || s.mayBeForgotten || (s.ackedEnd >= 0 && allowed >= s.ackedEnd)
     if (!this.uncleanAllowed && !deletedSince) return this.fail(`${what} was refused with ${name}: ${message}`)
     // State lost to an unclean election or a deletion: start afresh (the records sent may be lost or kept).
     this.restarts++
@@ -190,5 +203,7 @@ export class IdempotentProducers {
     s.unacked = []
     s.mustRetry = false
     s.known = false
+    s.ackedEnd = -1
+    s.mayBeForgotten = false
   }
 }

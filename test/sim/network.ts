@@ -12,6 +12,7 @@
 import type { Broker } from '../../src/broker/broker.js'
 import type { BrokerLink, ReplicaFetchPartition, ReplicaFetchResult } from '../../src/broker/replica-fetcher.js'
 import { writeTxnMarkers, type TxnMarkerOutcome, type TxnMarkerSpec } from '../../src/broker/txn-markers.js'
+import { answerVerification, type TxnVerifyAnswer, type TxnVerifyRequest } from '../../src/broker/txn-verification.js'
 import { handlerFor } from '../../src/broker/handler.js'
 import '../../src/broker/handlers/index.js'
 import { decodeRequestBody, decodeRequestHeader, decodeResponse, encodeRequest, encodeResponse } from '../../src/protocol/frame.js'
@@ -219,6 +220,10 @@ export class SimNetwork implements BrokerLink {
     // The leader waits for its ISR less long than the coordinator waits for its answer.
     const appendTimeoutMs = Math.floor(this.opts.requestTimeoutMs / 2)
     return this.brokerCall(fromId, toId, 'markers', (leader) => writeTxnMarkers(leader, markers, appendTimeoutMs))
+  }
+
+  verifyTxnPartitions(fromId: number, toId: number, req: TxnVerifyRequest): Promise<TxnVerifyAnswer> {
+    return this.brokerCall(fromId, toId, 'verify', (coordinator) => Promise.resolve(answerVerification(coordinator, req)))
   }
 
   /** One request from broker `fromId` to broker `toId`, served by `serve` on `toId`'s current incarnation. */

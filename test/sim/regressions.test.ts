@@ -385,12 +385,11 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     // answered NONE to EndTxn commit x1.3 (a retried commit, to b3's state; Kafka's coordinator
     // answers the same without writing), began x1.4, and its first batch landed at 119 before the
     // x1.3 PrepareCommit that b1's log did hold was completed: the COMMIT marker at 122 ended x1.4's
-    // batch too. Kafka 3.6+ refuses such a batch (KIP-890 part 1: the leader verifies with the
-    // coordinator that the partition is in the transaction before a producer's first
-    // transactional append); sluice does not verify yet.
+    // batch too. Fixed as Kafka 3.6+ does (KIP-890 part 1, broker/txn-verification.ts): the leader
+    // verifies with the coordinator that the partition is in the transaction before a producer's
+    // first transactional append; b1's coordinator, completing x1.3, answers CONCURRENT_TRANSACTIONS.
     seed: 25,
     extras: ['deleteRecords', 'reassign'],
-    open: true,
     rule: 'a stale transaction coordinator cannot get a batch into the previous transaction',
     found: 'read_committed p1 from 105 at b1 (epoch 6): last stable offset 122 passes offset 119, where transaction x1.4 (producer 0/0, partitions [1], batches p1@119 p1?, open) began, still open',
   },

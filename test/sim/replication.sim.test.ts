@@ -21,12 +21,9 @@ import { runSeed, type SeedResult } from './run.js'
 
 /**
  * Seeds of the sweep found failing and pinned open in regressions.test.ts (it.fails until fixed):
- * the sweep skips them and runs as many seeds past 1,000 instead, so it still runs 1,000.
- * - 25: brokers follow the metadata log with their own images (issue 16): a broker cut off from
- *   the controller for seconds keeps coordinating transactions from its stale image, as Kafka's
- *   does, and answers a retried EndTxn from its old state (regressions.test.ts says how).
+ * the sweep skips them and runs as many seeds past 1,000 instead, so it still runs 1,000. None today.
  */
-const SWEEP_OPEN = [25]
+const SWEEP_OPEN: number[] = []
 const SEEDS = 1000 + SWEEP_OPEN.length
 const CHUNK = 100
 const REPLAY = process.env.SLUICE_SIM_SEED

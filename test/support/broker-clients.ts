@@ -36,6 +36,8 @@ export interface BrokerClients {
   tryCreateTopic(name: string, topic?: NewTopic): Promise<CreatedTopic>
   /** CreateTopics v7 through broker 1, expecting it created: its answer. */
   createTopic(name: string, topic?: NewTopic): Promise<CreatedTopic>
+  /** Sets a cluster-wide broker config (IncrementalAlterConfigs v1 through broker 1, the default resource ''), expecting it done. */
+  setBrokerConfig(name: string, value: string): Promise<void>
 }
 
 /** `portOf(id)`: broker `id`'s port (asked when it is first connected). */
@@ -54,6 +56,13 @@ export function brokerClients(portOf: (id: number) => number): BrokerClients {
     close() {
       for (const c of clients.values()) c.close()
       clients.clear()
+    },
+    async setBrokerConfig(name, value) {
+      const res = await (await pool.broker(1)).request(ApiKey.IncrementalAlterConfigs, 1, {
+        resources: [{ resourceType: 4, resourceName: '', configs: [{ name, configOperation: 0, value }] }],
+        validateOnly: false,
+      })
+      expect(res.responses[0].errorCode, res.responses[0].errorMessage).toBe(ErrorCode.NONE)
     },
     async tryCreateTopic(name, topic = {}) {
       const res = await (await pool.broker(1)).request(ApiKey.CreateTopics, 7, {

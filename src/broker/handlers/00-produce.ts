@@ -15,9 +15,10 @@
  * Transactional batches (KIP-98) are stored as sent: they need the request's transactional id
  * (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and a producer id, epoch and sequence (else
  * INVALID_RECORD); producer state opens the producer's transaction (see producer-state.ts for
- * INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE). The partition is not checked against the
- * transaction's partitions at the coordinator (KIP-890's verification), so v11's
- * TRANSACTION_ABORTABLE never arises.
+ * INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE). A producer's first transactional batch at a
+ * partition is verified with its transaction coordinator first (KIP-890 part 1,
+ * txn-verification.ts: INVALID_TXN_STATE, or v11's TRANSACTION_ABORTABLE, when the partition is
+ * not in its transaction; NOT_ENOUGH_REPLICAS while that cannot be known yet).
  * v10+ (KIP-951): a partition answered NOT_LEADER_OR_FOLLOWER names its current leader and epoch,
  * and the response carries those leaders' endpoints.
  * A topic whose cleanup.policy includes compact refuses a batch with records without a key:
@@ -32,6 +33,7 @@ import { compressionLoaded, compressionLoading, loadCompression } from '../../pr
 import { legacyCodecToLoad } from '../../protocol/message-format-conversion.js'
 import { produceApi, type ProduceRequest, type ProduceResponseInput } from '../../protocol/messages/00-produce.js'
 import { defineHandler, type HandlerResponse, type RequestContext } from '../handler.js'
+import { appendVerified, verificationEnabled, type VerifyRefusal } from '../txn-verification.js'
 
 type PartitionResponse = ProduceResponseInput['responses'][number]['partitionResponses'][number]
 
@@ -122,16 +124,25 @@ async function handle(ctx: RequestContext, req: ProduceRequest): Promise<Handler
       if (logAppendTimeMs !== null && validated.batches[0]?.timestampType === TimestampType.LOG_APPEND_TIME) response.logAppendTimeMs = logAppendTimeMs
       // The headers validated here are the ones producer state and the log use: read once.
       const records = { bytes: validated.bytes, batches: validated.batches }
-      const done = broker.replicas.append(topic.name, p, records, acks, req.timeoutMs).then((result) => {
-        response.errorCode = result.errorCode
-        response.errorMessage = result.errorMessage
-        // The write failed and took the log dir offline: say which broker and why.
-        if (result.errorCode === ErrorCode.KAFKA_STORAGE_ERROR) response.errorMessage = broker.offlineReplicaMessage(p.replicas) ?? result.errorMessage
-        response.baseOffset = result.baseOffset
-        response.logStartOffset = result.logStartOffset
-        if (result.errorCode === ErrorCode.NONE) broker.produced(topic.name, p.partition)
-      })
-      pending.push(done)
+      const append = (): Promise<void> =>
+        broker.replicas.append(topic.name, p, records, acks, req.timeoutMs).then((result) => {
+          response.errorCode = result.errorCode
+          response.errorMessage = result.errorMessage
+          // The write failed and took the log dir offline: say which broker and why.
+          if (result.errorCode === ErrorCode.KAFKA_STORAGE_ERROR) response.errorMessage = broker.offlineReplicaMessage(p.replicas) ?? result.errorMessage
+          response.baseOffset = result.baseOffset
+          response.logStartOffset = result.logStartOffset
+          if (result.errorCode === ErrorCode.NONE) broker.produced(topic.name, p.partition)
+        })
+      const first = validated.batches[0]
+      if (first?.isTransactional && req.transactionalId !== null && verificationEnabled(broker)) {
+        const verify = { transactionalId: req.transactionalId, producerId: first.producerId, producerEpoch: first.producerEpoch, partitions: [{ topic: topic.name, partition: pd.index }] }
+        const refuse = (r: VerifyRefusal): void => {
+          response.errorCode = r.errorCode
+          response.errorMessage = r.message
+        }
+        pending.push(appendVerified(broker, p, verify, ctx.apiVersion, append, refuse))
+      } else pending.push(append())
       return response
     })
     return { name: topicData.name, partitionResponses }
