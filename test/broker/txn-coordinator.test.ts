@@ -167,8 +167,11 @@ describe('broker/txn-coordinator', () => {
     expect(await produce('tx-verify', p, 'verified', 0, 0, ['a'])).toBe(ErrorCode.NONE)
     expect(await produce('tx-verify', p, 'verified', 0, 1, ['b'])).toBe(ErrorCode.NONE)
     expect(await endTxn('tx-verify', p, true)).toBe(ErrorCode.NONE)
-    // A late batch of the ended transaction (a retry that took its time): while the markers go out
-    // NOT_ENOUGH_REPLICAS (retriable), then INVALID_TXN_STATE; never stored, never in a transaction.
+    // A batch that reaches the partition before the COMMIT marker joins the transaction still open
+    // there (as in Kafka: only a first batch is verified); once the marker is in, a late one of
+    // the ended transaction (a retry that took its time) is refused: NOT_ENOUGH_REPLICAS
+    // (retriable) while the coordinator still completes, then INVALID_TXN_STATE; never stored.
+    await until('the COMMIT marker in the partition', async () => ((await markersIn('verified', 0)).includes('commit') ? true : undefined))
     const late = await until('the late batch answered for good', async () => {
       const code = await produce('tx-verify', p, 'verified', 0, 2, ['late'])
       return code === ErrorCode.NOT_ENOUGH_REPLICAS ? undefined : code
