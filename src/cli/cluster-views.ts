@@ -51,7 +51,7 @@ export const leaderText = (id: number): string => (id < 0 ? 'none' : String(id))
 /** The brokers table of `broker list`, `cluster status` and the broker actions; `*` marks the controller. */
 export function brokerTable(brokers: BrokerInfo[], controllerId: number): string {
   return formatTable(
-    ['broker', 'address', 'state', 'leader of', 'replica of', 'epoch', 'connections'],
+    ['broker', 'address', 'state', 'leader of', 'replica of', 'epoch', 'metadata lag', 'connections'],
     brokers.map((b) => [
       b.id === controllerId ? `${b.id}*` : b.id,
       `${b.host}:${b.port}`,
@@ -59,6 +59,7 @@ export function brokerTable(brokers: BrokerInfo[], controllerId: number): string
       b.leaderOf,
       b.replicaOf,
       b.epoch,
+      b.metadataLag ?? '-',
       b.connections,
     ]),
   )

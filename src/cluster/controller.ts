@@ -84,6 +84,8 @@ function fail<T>(errorCode: number, errorMessage: string): CommandResult<T> {
 export class Controller {
   /** Heartbeat times are soft state, as in KRaft: not in the log, rebuilt as brokers heartbeat. */
   private readonly lastHeartbeatMs = new Map<number, number>()
+  /** The metadata offset each broker's last heartbeat said its image has applied (KRaft's currentMetadataOffset). */
+  private readonly reportedOffsets = new Map<number, number>()
   private lastRebalanceMs = 0
 
   constructor(
@@ -131,12 +133,21 @@ export class Controller {
     return { errorCode: ErrorCode.NONE, errorMessage: null, records: [...records, ...changesForReturningBroker(this.image, brokerId), ...takenOffline] }
   }
 
-  /** A broker's heartbeat keeps its session alive. Unknown or fenced brokers must register again. */
-  heartbeat(brokerId: number, nowMs: number): boolean {
+  /**
+   * A broker's heartbeat keeps its session alive, and says which metadata offset its own image has
+   * applied (-1: not said). Unknown or fenced brokers must register again.
+   */
+  heartbeat(brokerId: number, nowMs: number, metadataOffset = -1): boolean {
+    if (metadataOffset >= 0) this.reportedOffsets.set(brokerId, metadataOffset)
     const broker = this.image.brokers.get(brokerId)
     if (!broker || broker.fenced) return false
     this.lastHeartbeatMs.set(brokerId, nowMs)
     return true
+  }
+
+  /** The metadata offset broker `brokerId` last reported applied (-1 before its first heartbeat). */
+  reportedMetadataOffset(brokerId: number): number {
+    return this.reportedOffsets.get(brokerId) ?? -1
   }
 
   /**

@@ -70,6 +70,10 @@ export interface BrokerStatus {
   connections: number
   /** Kafka requests dispatched since the daemon started. */
   requests: number
+  /** The metadata offset its last heartbeat reported its image has applied (-1 before any). */
+  metadataOffset: number
+  /** How many committed metadata records that report is behind (null before any). */
+  metadataLag: number | null
 }
 
 /** A broker as the broker methods answer it: its status, registration epoch, and how many partitions it leads / hosts. */

@@ -235,7 +235,8 @@ export class ClusterNode {
         await this.caughtUpTo(id, this.image.offset)
       },
       // A heartbeat lost on the way is no answer: the broker carries on, its session runs out.
-      heartbeat: (b) => !this.parts.channel.heartbeatReaches(id) || this.controller.heartbeat(b.id, scheduler.nowMs()),
+      // It reports the offset its own image has applied, as a KRaft broker's heartbeat does.
+      heartbeat: (b) => !this.parts.channel.heartbeatReaches(id) || this.controller.heartbeat(b.id, scheduler.nowMs(), b.cluster.image.offset),
       onProduced: this.opts.onProduced,
       onTxnEvent: this.opts.onTxnEvent,
       scrubOnOpen: this.opts.scrubOnOpen,

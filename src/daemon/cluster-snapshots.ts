@@ -19,6 +19,8 @@ export function statusOf(node: ClusterNode, listeners: ReadonlyMap<number, Kafka
       logDirError: b.logDirOffline?.reason ?? null,
       connections: listeners.get(b.id)!.connections,
       requests: listeners.get(b.id)!.requests,
+      metadataOffset: node.controller.reportedMetadataOffset(b.id),
+      metadataLag: node.controller.reportedMetadataOffset(b.id) < 0 ? null : Math.max(0, image.offset - node.controller.reportedMetadataOffset(b.id)),
     })),
     controllerId: node.liveControllerId(),
     topics: image.topicsById.size,

@@ -55,6 +55,8 @@ describe('daemon/broker-images', () => {
     // The others know it; the cut-off broker answers from what it had.
     expect(await topicError(leader, 'late')).toBe(ErrorCode.NONE)
     expect(await topicError(cutOff, 'late')).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+    const lag = cluster.runtime.status().brokers.find((b) => b.id === cutOff)!.metadataLag
+    expect(lag === null || lag > 0).toBe(true)
     const lagging = (await describeQuorum(leader)).observers.find((o: { replicaId: number }) => o.replicaId === cutOff)
     expect(lagging.logEndOffset).toBeLessThan((await describeQuorum(leader)).highWatermark)
 
@@ -66,5 +68,8 @@ describe('daemon/broker-images', () => {
       return q.observers.find((o: { replicaId: number }) => o.replicaId === cutOff).logEndOffset === q.highWatermark ? true : undefined
     })
     expect(healed.leaderId).toBe(leader)
+    // Its heartbeats report the offset its image applied (`broker list`'s METADATA LAG).
+    const reported = () => cluster.runtime.status().brokers.find((b) => b.id === cutOff)!
+    await until('its heartbeat to report its image caught up', () => (reported().metadataLag === 0 ? true : undefined))
   })
 })

@@ -29,7 +29,7 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
     return {
       bootstrap: `${opts.host}:${port}`,
       status: () => ({
-        brokers: [{ id, host: opts.host, port, state: 'up', logDirError: null, connections: 0, requests: 0 }],
+        brokers: [{ id, host: opts.host, port, state: 'up', logDirError: null, connections: 0, requests: 0, metadataOffset: -1, metadataLag: null }],
         controllerId: 1,
         topics: 0,
         partitions: 0,

@@ -168,7 +168,7 @@ describe('broker list and cluster status', () => {
     const human = await run(['broker', 'list'])
     expect(human.exitCode, human.stderr).toBe(0)
     const lines = human.stdout.trim().split('\n')
-    expect(lines[0]).toMatch(/^BROKER\s+ADDRESS\s+STATE\s+LEADER OF\s+REPLICA OF\s+EPOCH\s+CONNECTIONS$/)
+    expect(lines[0]).toMatch(/^BROKER\s+ADDRESS\s+STATE\s+LEADER OF\s+REPLICA OF\s+EPOCH\s+METADATA LAG\s+CONNECTIONS$/)
     expect(lines).toHaveLength(4)
     expect(lines[1]).toMatch(new RegExp(`^1\\*\\s+127\\.0\\.0\\.1:${d.port}\\s+up\\s`))
   })

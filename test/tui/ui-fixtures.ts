@@ -2,7 +2,7 @@
 import type { ClusterSnapshot, FailoverMeasured, SnapshotBroker, SnapshotPartition, UiEvent } from '../../src/tui/ui/types.js'
 
 export function broker(id: number, over: Partial<SnapshotBroker> = {}): SnapshotBroker {
-  return { id, host: '127.0.0.1', port: 9091 + id, state: 'up', logDirError: null, epoch: 0, connections: 2, requests: 0, leaderOf: 1, replicaOf: 3, ...over }
+  return { id, host: '127.0.0.1', port: 9091 + id, state: 'up', logDirError: null, epoch: 0, connections: 2, requests: 0, metadataOffset: 10, metadataLag: 0, leaderOf: 1, replicaOf: 3, ...over }
 }
 
 export function partition(topic: string, p: number, over: Partial<SnapshotPartition> = {}): SnapshotPartition {
