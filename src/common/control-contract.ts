@@ -218,6 +218,8 @@ export interface BrokerActionResult {
   wasLeaderOf: number
   moves: LeaderMove[]
   brokers: BrokerInfo[]
+  /** `broker kill --clean` only: why the controlled shutdown fell back to a stop without it (the quorum could not commit); null when it did not. */
+  uncontrolled?: string | null
 }
 
 /** A controller quorum voter's state: running, paused (cut off from the others: a hung process) or killed (down). */

@@ -109,17 +109,18 @@ export function clusterHandlers(cluster: ClusterRuntime): ControlHandlers<Cluste
    * meanwhile and every broker after it, so that a command needs one round trip. The action
    * itself refuses an unknown broker.
    */
-  const brokerAction = async (rawId: unknown, action: (id: number) => Promise<void> | void): Promise<BrokerActionResult> => {
+  const brokerAction = async (rawId: unknown, action: (id: number) => Promise<unknown> | void): Promise<BrokerActionResult> => {
     const id = int(rawId, 'id')!
     const before = brokerList().find((b) => b.id === id)
     const partitionsBefore = partitionStates()
-    await action(id)
+    const outcome = (await action(id)) as { uncontrolled?: string | null } | undefined
     return {
       id,
       was: before?.state ?? 'up',
       wasLeaderOf: before?.leaderOf ?? 0,
       moves: leaderMoves(partitionsBefore, partitionStates()),
       brokers: brokerList(),
+      ...(outcome?.uncontrolled !== undefined ? { uncontrolled: outcome.uncontrolled } : {}),
     }
   }
 

@@ -80,7 +80,12 @@ export interface ClusterRuntime {
   readonly bootstrap: string
   status(): ClusterStatus
   /** A crash (`clean: false`: the controller notices at session timeout) or a controlled shutdown. */
-  killBroker(id: number, opts?: { clean?: boolean }): Promise<void>
+  /**
+   * A crash (`clean: false`: the controller notices at session timeout) or a controlled shutdown.
+   * A controlled shutdown the controller quorum cannot commit (no majority) falls back to a stop
+   * without it, as a Kafka broker gives up on an unanswered ControlledShutdown: `uncontrolled` says why.
+   */
+  killBroker(id: number, opts?: { clean?: boolean }): Promise<{ uncontrolled: string | null }>
   startBroker(id: number): Promise<void>
   pauseBroker(id: number): void
   resumeBroker(id: number): void
@@ -423,12 +428,24 @@ class DaemonCluster implements ClusterRuntime {
     return `, leader of ${led.slice(0, 5).join(', ')}${led.length > 5 ? ` and ${led.length - 5} more` : ''}`
   }
 
-  async killBroker(brokerId: number, killOpts: { clean?: boolean } = {}): Promise<void> {
+  async killBroker(brokerId: number, killOpts: { clean?: boolean } = {}): Promise<{ uncontrolled: string | null }> {
     const broker = this.broker(brokerId)
-    if (!broker.running) return
+    if (!broker.running) return { uncontrolled: null }
     const { node } = this
+    let uncontrolled: string | null = null
     // A broker still starting (not registered) leads nothing: it has no leaderships to move.
-    if (killOpts.clean && broker.registered) check(await node.submit(() => node.controller.controlledShutdown(brokerId)))
+    if (killOpts.clean && broker.registered) {
+      try {
+        check(await node.submit(() => node.controller.controlledShutdown(brokerId)))
+      } catch (error) {
+        if (!(error instanceof SluiceError && error.code === 'QUORUM_NO_MAJORITY')) throw error
+        // Metadata is frozen: nothing can move its leaderships now. It stops all the same, as a
+        // Kafka broker does once its ControlledShutdown goes unanswered; the controller fences it
+        // at the session timeout once a majority is back.
+        uncontrolled = error.message
+        this.opts.log.warn('controlled shutdown could not commit: stopping without it', { broker: brokerId, error: error.message })
+      }
+    }
     // A clean shutdown moved its leaders first; a crash leaves them leaderless until fenced.
     const nowMs = this.node.scheduler.nowMs()
     for (const p of node.ledBy(brokerId)) this.failovers.leaderLost(p.topic, p.partition, brokerId, nowMs)
@@ -438,10 +455,17 @@ class DaemonCluster implements ClusterRuntime {
       if (killOpts.clean) await this.quorum.stopVoter(brokerId)
       else this.quorum.crashVoter(brokerId)
     }
-    this.opts.log.info(killOpts.clean ? 'broker shut down' : 'broker killed', { broker: brokerId })
-    const led = killOpts.clean ? '' : this.ledSummary(brokerId)
-    this.event('broker.killed', { broker: brokerId, clean: killOpts.clean === true }, killOpts.clean ? `broker ${brokerId} shut down (controlled)` : `broker ${brokerId} killed${led}`)
+    const controlled = killOpts.clean === true && uncontrolled === null
+    this.opts.log.info(controlled ? 'broker shut down' : 'broker killed', { broker: brokerId })
+    const led = controlled ? '' : this.ledSummary(brokerId)
+    const message = controlled
+      ? `broker ${brokerId} shut down (controlled)`
+      : killOpts.clean
+        ? `broker ${brokerId} shut down without a controlled shutdown (the controller quorum has no majority)${led}`
+        : `broker ${brokerId} killed${led}`
+    this.event('broker.killed', { broker: brokerId, clean: controlled }, message)
     this.checkQuorum()
+    return { uncontrolled }
   }
 
   async startBroker(brokerId: number): Promise<void> {

@@ -39,7 +39,7 @@ function fakeCluster(log: string[]): (opts: ClusterOptions) => Promise<ClusterRu
       removeBroker: async () => [],
       rebalance: async () => ({ brokers: [id], moves: [], submitted: false }),
       reassignments: () => [],
-      killBroker: async () => undefined,
+      killBroker: async () => ({ uncontrolled: null }),
       controllers: {
         list: () => ({ mode: 'combined', leaderId: id, controllers: [] }),
         kill: async () => undefined,

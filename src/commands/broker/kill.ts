@@ -8,6 +8,8 @@ export interface BrokerKillResult {
   clean: boolean
   /** True when the broker was already down: nothing was done. */
   alreadyDown: boolean
+  /** --clean only: false when the controller quorum could not commit the controlled shutdown (no majority) and the broker stopped without it. */
+  controlled: boolean
   /** Leaderships moved before the broker stopped (--clean only; a crash moves them later). */
   moves: LeaderMove[]
   brokers: BrokerInfo[]
@@ -35,8 +37,11 @@ Exit codes: 4 when there is no such broker; 2 (LOCAL_ONLY) when --bootstrap-serv
     return { clean: this.flags.clean }
   }
 
-  protected describe({ id, was, wasLeaderOf, moves }: BrokerActionResult): string {
+  protected describe({ id, was, wasLeaderOf, moves, uncontrolled }: BrokerActionResult): string {
     if (was === 'killed') return `broker ${id} is already down (start it with \`sluice broker start ${id}\`)`
+    if (this.flags.clean && uncontrolled) {
+      return `broker ${id} stopped without a controlled shutdown: ${uncontrolled}. The controller fences it when its session times out, once a majority is back`
+    }
     if (this.flags.clean) return `broker ${id} shut down cleanly; ${moves.length === 1 ? '1 leadership' : `${moves.length} leaderships`} moved first`
     return (
       `broker ${id} killed (a crash): the controller fences it when its session times out (broker.session.timeout.ms)` +
@@ -48,9 +53,9 @@ Exit codes: 4 when there is no such broker; 2 (LOCAL_ONLY) when --bootstrap-serv
     return this.flags.clean && was !== 'killed' && moves.length > 0 ? movesTable(moves) : undefined
   }
 
-  protected output({ id, was, moves, brokers }: BrokerActionResult): BrokerKillResult {
+  protected output({ id, was, moves, brokers, uncontrolled }: BrokerActionResult): BrokerKillResult {
     const clean = this.flags.clean
     // A crash moves leaderships later (at the session timeout): only a clean shutdown reports moves.
-    return { id, clean, alreadyDown: was === 'killed', moves: clean ? moves : [], brokers }
+    return { id, clean, alreadyDown: was === 'killed', controlled: clean && !uncontrolled, moves: clean ? moves : [], brokers }
   }
 }
