@@ -104,9 +104,10 @@ export function describeAnswer(partition: AnsweredPartition, nodes: DescribeQuor
 
 /**
  * The quorum, asked of the cluster's brokers. An answer without a leader is retried (briefly: an
- * election takes an election timeout), then fails with QUORUM_NO_MAJORITY.
+ * election takes an election timeout), then fails with QUORUM_NO_MAJORITY. `withClusterId: false`
+ * skips the DescribeCluster round trip (the clusterId is then ''): the dashboard polls without it.
  */
-export async function describeQuorum(target: ClusterTarget): Promise<QuorumDescription> {
+export async function describeQuorum(target: ClusterTarget, opts: { withClusterId?: boolean } = {}): Promise<QuorumDescription> {
   const client = new WireClient(target, 'sluice-quorum')
   try {
     const [partition, nodes] = await client.request(
@@ -119,6 +120,7 @@ export async function describeQuorum(target: ClusterTarget): Promise<QuorumDescr
         check: (answer) => [quorumPartition(answer), answer.nodes] as const,
       },
     )
+    if (opts.withClusterId === false) return describeAnswer(partition, nodes, '')
     const cluster = await client.request(null, describeClusterApi, { includeClusterAuthorizedOperations: false, endpointType: 1 }, { timeoutMs: REQUEST_TIMEOUT_MS })
     return describeAnswer(partition, nodes, cluster.clusterId)
   } catch (err) {

@@ -17,7 +17,8 @@ export const QUORUM_REFRESH_MS = 2_000
 export type QuorumSource = () => Promise<QuorumDescription>
 
 export function kafkaQuorumSource(target: ClusterTarget): QuorumSource {
-  return () => describeQuorum(target)
+  // The pane shows no cluster id: no DescribeCluster every refresh.
+  return () => describeQuorum(target, { withClusterId: false })
 }
 
 /** The voters of an answer, with their last fetch as an age at `nowMs`. */
