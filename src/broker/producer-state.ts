@@ -168,6 +168,13 @@ export class ProducerStateTable {
    */
   record(producerId: number, epoch: number, batch: SequencedBatch, transactional = false, lowerBound = batch.stored?.baseOffset ?? 0): void {
     const entry = this.entryAt(producerId, epoch, batch, transactional, lowerBound)
+    // A batch of the same sequences known before is one whose append did not stay (a leader's that
+    // a truncation or a lost write took back, then the same batch fetched from the next leader at
+    // another offset): the new one replaces it, or a retry would be answered the old offsets
+    // (sim seed 3877).
+    const superseded = (b: SequencedBatch): boolean => b !== batch && b.firstSeq <= batch.lastSeq && b.lastSeq >= batch.firstSeq
+    if (entry.txn && superseded(entry.txn.first)) entry.txn = { first: batch, lowerBound: entry.txn.lowerBound }
+    entry.batches = entry.batches.filter((b) => !superseded(b))
     entry.batches.push(batch)
     entry.sequenceRestarts = false
     if (entry.batches.length > BATCHES_KEPT) entry.batches.shift()

@@ -38,6 +38,12 @@ export class Invariants {
   private readonly committed = new Map<number, { end: number; batches: Map<number, CommittedBatch> }>()
   /** Batches given up by unclean elections (acknowledged or committed before them). */
   forfeited = 0
+  /**
+   * Per partition, the leader epoch its last unclean election began: what a leader of an earlier
+   * epoch acknowledges or exposes is given up too, even after the election (a leader cut off from
+   * the controller answers from its stale image until it learns; sim seed 3363).
+   */
+  private readonly uncleanEpochs = new Map<number, number>()
 
   constructor(
     private readonly sim: SimNode,
@@ -58,7 +64,10 @@ export class Invariants {
       this.forfeited += workload.acked[r.partition]!.length + (this.committed.get(r.partition)?.batches.size ?? 0)
       workload.acked[r.partition]!.length = 0
       this.committed.delete(r.partition)
+      const epoch = this.partitions()[r.partition]?.leaderEpoch
+      if (epoch !== undefined) this.uncleanEpochs.set(r.partition, epoch)
     }
+    this.forfeitStale(workload)
     for (const p of this.partitions()) {
       const where = `partition ${p.partition} (leader ${p.leader}, epoch ${p.leaderEpoch}, ISR [${p.isr}])`
       if (p.leader >= 0 && !p.isr.includes(p.leader)) return this.fail(`the leader is not in the ISR: ${where}`)
@@ -166,6 +175,7 @@ export class Invariants {
    * every batch a leader exposed below its high watermark.
    */
   checkAcked(workload: Workload): void {
+    this.forfeitStale(workload)
     for (const p of this.partitions()) {
       const holders = p.leader >= 0 && !p.isr.includes(p.leader) ? [...p.isr, p.leader] : p.isr
       for (const id of holders) {
@@ -185,6 +195,24 @@ export class Invariants {
           return this.fail(
             `batch p${p.partition} ${batch.baseOffset}..${batch.lastOffset}, exposed below the high watermark by broker ${batch.leaderId} in epoch ${batch.epoch}, is lost ${where()}: ${this.diskSummary(id, p.topicId, p.partition, batch.baseOffset)}`,
           )
+        }
+      }
+    }
+  }
+
+  /** Gives up what leaders of epochs before a partition's unclean election acknowledged or exposed since. */
+  private forfeitStale(workload: Workload): void {
+    for (const [partition, epoch] of this.uncleanEpochs) {
+      const acked = workload.acked[partition]!
+      const kept = acked.filter((b) => b.leaderEpoch >= epoch)
+      this.forfeited += acked.length - kept.length
+      acked.splice(0, acked.length, ...kept)
+      const c = this.committed.get(partition)
+      if (!c) continue
+      for (const [base, b] of c.batches) {
+        if (b.epoch < epoch) {
+          c.batches.delete(base)
+          this.forfeited++
         }
       }
     }

@@ -406,6 +406,29 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     rule: 'on the controller quorum with snapshots, a commit counts for the member id it was sent with',
     found: "members sim-member-1-z7-1 and  both committed partition 0 in generation 1 (leader sim-member-1-z7-1)",
   },
+  {
+    // Found past the sweep's seeds once brokers had their own images: b2, cut off from the
+    // controller, kept leading p0 at epoch 5 with the ISR [2] from its stale image and acknowledged
+    // 74..76 (acks=all) 3 ms after the controller had elected b1 uncleanly at epoch 6. An unclean
+    // election gives up what leaders of the epochs before it acknowledge, whenever they answer
+    // (Kafka's too): the invariants now forfeit those (invariants.ts forfeitStale).
+    seed: 3363,
+    extras: ['deleteRecords', 'reassign'],
+    rule: "an unclean election gives up what a stale leader of an earlier epoch acknowledges after it",
+    found: 'acknowledged batch p0 74..76 (acked at step 185, 6412 ms, by broker 2 in epoch 5) is lost on broker 1, the leader (epoch 6, ISR [1])',
+  },
+  {
+    // Found past the sweep's seeds: b1, leader at epoch 7, issued an idempotent batch (seq 30..32)
+    // that landed at 189 and did not stay in its log; its producer state kept that batch. As a
+    // follower it then fetched the same batch from b3 at 190, but the stale entry (189) stayed
+    // first, so b1, leader again, answered the producer's retry as a duplicate at 189 while the
+    // record was at 190. A batch recorded with the sequences of one known now replaces it
+    // (producer-state.ts record).
+    seed: 3877,
+    extras: ['deleteRecords', 'reassign'],
+    rule: 'a retried idempotent batch is answered the offsets its records are at',
+    found: 'idempotent record p0-q1000000000-s30 was acknowledged at 189 (attempt 4), the log of partition 0 on its leader 1 has it at 190',
+  },
 ]
 
 describe('sim/regressions: seeds the sweep found', () => {
