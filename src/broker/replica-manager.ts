@@ -866,7 +866,12 @@ export class ReplicaManager {
       .then(
         (result) => {
           if (result.errorCode !== ErrorCode.NONE) {
-            if (h.leader === leader && leader.isrChangeRefused()) this.afterHighWatermarkMove(h)
+            // A stale leader or partition epoch says an earlier change of ours may have been
+            // applied unseen (this broker's image lags: cut off from the controller): its members
+            // keep holding the HWM back until the metadata tells (sim seed 3466). Other refusals
+            // were decided on the state this leader knows: nothing it proposed was applied.
+            const stale = result.errorCode === ErrorCode.FENCED_LEADER_EPOCH || result.errorCode === ErrorCode.INVALID_UPDATE_VERSION
+            if (!stale && h.leader === leader && leader.isrChangeRefused()) this.afterHighWatermarkMove(h)
             this.opts.log.warn('ISR change refused', { broker: this.brokerId, partition: h.key, isr: isr.join(','), error: result.errorMessage })
           }
         },

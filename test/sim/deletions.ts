@@ -76,9 +76,13 @@ export class Deletions {
     const leaderId = p.leader
     const what = `delete records of p${partition} before ${offset === -1 ? `the HWM (${hwm})` : offset} at b${leaderId} (epoch ${p.leaderEpoch})`
     const request: Input<typeof DeleteRecordsRequest> = { topics: [{ name: this.topicName, partitions: [{ partitionIndex: partition, offset }] }], timeoutMs }
-    // What the handler will take -1 for: the leader's high watermark when the request reaches it.
+    // What the handler will take -1 for: the leader's high watermark when it reads it. That is when
+    // the request reaches it, or, on a leader just elected, once its log is ready: its high
+    // watermark may have moved up by then, never past the log end it had (sim seed 2389).
     const onDecoded = (): void => {
-      const target = offset === -1 ? (this.sim.hosted(leaderId, p.topicId, partition)?.log?.highWatermark ?? 0) : offset
+      const h = this.sim.hosted(leaderId, p.topicId, partition)
+      const ready = h?.role === 'leader'
+      const target = offset === -1 ? ((ready ? h.log?.highWatermark : h?.log?.logEndOffset) ?? 0) : offset
       this.allowed[partition] = Math.max(this.allowed[partition]!, target)
     }
     this.inFlight[partition] = true

@@ -429,6 +429,30 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     rule: 'a retried idempotent batch is answered the offsets its records are at',
     found: 'idempotent record p0-q1000000000-s30 was acknowledged at 189 (attempt 4), the log of partition 0 on its leader 1 has it at 190',
   },
+  {
+    // Found with SLUICE_SIM_QUORUM=all past the sweep's seeds, once leaders verified transactional
+    // batches (the timings moved). b3, paused then cut off from the controller, led p0 at epoch 8
+    // from a stale image. Its ISR expansion to [3,2,1] had been committed unseen; a later change it
+    // proposed was refused (FENCED_LEADER_EPOCH), and the refusal dropped the pending members, 2
+    // included: the HWM moved with [3,1] and an acks=all batch b2 never had was acknowledged. A
+    // refusal for a stale leader or partition epoch now keeps the pending members (as Kafka's
+    // leader keeps its maximal ISR then) until the metadata tells.
+    seed: 3466,
+    extras: ['deleteRecords', 'reassign'],
+    quorum: true,
+    rule: 'a refused ISR change for a stale epoch keeps the members an earlier change may have added',
+    found: 'acknowledged batch p0 176..178 (acked at step 248, 11059 ms, by broker 3 in epoch 8) is lost on broker 3, an ISR member (epoch 11, ISR [3,2,1])',
+  },
+  {
+    // As 3466, a model's slip the new timings showed: DeleteRecords before the HWM (-1), sent to a
+    // leader just elected, reads the HWM once the log is ready, which may be past the one the
+    // workload read when the request arrived (deletions.ts now allows up to the log end then).
+    seed: 2389,
+    extras: ['deleteRecords', 'reassign'],
+    quorum: true,
+    rule: "DeleteRecords to the HWM on a leader just elected deletes up to its HWM once ready",
+    found: "broker 2's replica of partition 0 starts at 41, beyond any DeleteRecords sent (39)",
+  },
 ]
 
 describe('sim/regressions: seeds the sweep found', () => {
