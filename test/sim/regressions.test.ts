@@ -453,6 +453,16 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     rule: "DeleteRecords to the HWM on a leader just elected deletes up to its HWM once ready",
     found: "broker 2's replica of partition 0 starts at 41, beyond any DeleteRecords sent (39)",
   },
+  {
+    // Found past the sweep's seeds with the broker images' timings: b2 acknowledged 46..48 once b3
+    // had fetched it (ISR [2,3]), while the controller committed the cancel of the move that had
+    // added b2; by the time the answer arrived, b2 had deleted its copy. The acknowledgment was
+    // right when given: a replica a reassignment took off since counts as having held the batch.
+    seed: 7436,
+    extras: ['deleteRecords', 'reassign'],
+    rule: 'an acks=all answer crossing the commit that moves its leader off the partition is no loss',
+    found: 'acks=all batch p0 46..48 (acked at step 167, 7594 ms, by broker 2 in epoch 9) was acknowledged while only brokers [3] hold it (min.insync.replicas 2)',
+  },
 ]
 
 describe('sim/regressions: seeds the sweep found', () => {
