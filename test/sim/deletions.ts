@@ -44,6 +44,14 @@ export class Deletions {
   /** Per running replica (one incarnation's): the highest log start its log has had. */
   private readonly logStarts = new WeakMap<Hosted, number>()
   private readonly inFlight: boolean[]
+  /**
+   * Per partition: whether a DeleteRecords to the HWM (-1) reached a leader and was not answered.
+   * Its handler reads the HWM when it runs, which may be after appends that land later than the
+   * request's arrival (a leader just elected or changing, requests before it on the partition):
+   * meanwhile a log start may reach any high watermark a replica shows (sim seeds 2389, 10742).
+   * A lost answer leaves it set: the request may still run.
+   */
+  private readonly toHwmPending: boolean[]
 
   constructor(
     private readonly sim: SimNode,
@@ -57,6 +65,7 @@ export class Deletions {
     this.acked = Array.from({ length: partitions }, () => 0)
     this.allowed = Array.from({ length: partitions }, () => 0)
     this.inFlight = Array.from({ length: partitions }, () => false)
+    this.toHwmPending = Array.from({ length: partitions }, () => false)
     this.held = Array.from({ length: partitions }, () => [])
   }
 
@@ -84,6 +93,7 @@ export class Deletions {
       const ready = h?.role === 'leader'
       const target = offset === -1 ? ((ready ? h.log?.highWatermark : h?.log?.logEndOffset) ?? 0) : offset
       this.allowed[partition] = Math.max(this.allowed[partition]!, target)
+      if (offset === -1) this.toHwmPending[partition] = true
     }
     this.inFlight[partition] = true
     this.sent++
@@ -98,6 +108,11 @@ export class Deletions {
         if (!r) return this.fail(`${what}: the response names no partition`)
         this.count(errorName(r.errorCode))
         this.trace?.(() => `${what}: ${errorName(r.errorCode)}, low watermark ${r.lowWatermark}`)
+        if (offset === -1 && this.toHwmPending[partition]) {
+          // Answered: what it set is the leader's log start now (one DeleteRecords per partition at a time).
+          this.toHwmPending[partition] = false
+          this.allowed[partition] = Math.max(this.allowed[partition]!, this.highestStart(partition))
+        }
         if (r.errorCode !== ErrorCode.NONE) return
         if (offset !== -1 && r.lowWatermark < offset) return this.fail(`${what}: acknowledged with the low watermark ${r.lowWatermark}, below the offset asked`)
         if (r.lowWatermark > this.allowed[partition]!) return this.fail(`${what}: acknowledged with the low watermark ${r.lowWatermark}, beyond any offset asked (${this.allowed[partition]})`)
@@ -118,6 +133,21 @@ export class Deletions {
     return what
   }
 
+  /** The highest log start a running replica of the partition has. */
+  private highestStart(partition: number): number {
+    return Math.max(0, ...this.sim.ids.map((id) => this.hostedLog(id, partition)?.logStartOffset ?? 0))
+  }
+
+  /** The highest high watermark a running replica of the partition shows. */
+  private highestHwm(partition: number): number {
+    return Math.max(0, ...this.sim.ids.map((id) => this.hostedLog(id, partition)?.highWatermark ?? 0))
+  }
+
+  private hostedLog(id: number, partition: number): Hosted['log'] | undefined {
+    const p = this.sim.image.partition(this.topicName, partition)
+    return p ? this.sim.hosted(id, p.topicId, partition)?.log : undefined
+  }
+
   /** After every timer: log starts never go back, never pass what was asked. */
   checkReplicas(): void {
     const topic = this.sim.image.topicsByName.get(this.topicName)
@@ -131,7 +161,7 @@ export class Deletions {
         const sp = this.sim.stored(id, p.topicId, p.partition)
         const h = running.find((x) => x.partition === p.partition && x.topicId === p.topicId)
         const where = (): string => `broker ${id}'s replica of partition ${p.partition}`
-        const allowed = this.allowed[p.partition]!
+        const allowed = this.toHwmPending[p.partition] ? Math.max(this.allowed[p.partition]!, this.highestHwm(p.partition)) : this.allowed[p.partition]!
         // A replica moved away loses its log (reassignment): one moved back starts anew.
         if (!sp) diskStarts[p.partition] = undefined
         if (sp) {
