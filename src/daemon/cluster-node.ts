@@ -350,7 +350,7 @@ export class ClusterNode {
       allocateProducerId: () => producerIds.nextId(),
       alterPartitionReassignments: (reqs) => this.submit(() => this.controller.alterPartitionReassignments(reqs)),
       listPartitionReassignments: (filter) => this.controller.listPartitionReassignments(filter),
-      quorum: this.parts.quorum && (() => ({ ...this.parts.quorum!(), observers: this.observers() })),
+      quorum: this.parts.quorum && (() => this.withObservers(this.parts.quorum!())),
     }
   }
 
@@ -385,8 +385,8 @@ export class ClusterNode {
    * when the controllers are dedicated, the brokers beyond the voters in combined mode (a combined
    * node's broker reads its own voter's log). Their log end is where their image stands.
    */
-  private observers(): QuorumVoterView[] {
-    const voters = new Set(this.parts.quorum?.().voters.map((v) => v.id) ?? [])
+  private withObservers(view: QuorumView): QuorumView {
+    const voters = new Set(view.voters.map((v) => v.id))
     const out: QuorumVoterView[] = []
     for (const id of this.brokerIds()) {
       if (voters.has(id)) continue
@@ -400,7 +400,7 @@ export class ClusterNode {
         lastCaughtUpMs: f.lastCaughtUpMs,
       })
     }
-    return out
+    return { ...view, observers: out }
   }
 
   private async createTopic(

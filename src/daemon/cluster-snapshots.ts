@@ -7,6 +7,11 @@ import { partitionKey } from '../broker/replica-manager.js'
 import type { ClusterNode } from './cluster-node.js'
 import type { ClusterStatus, PartitionSnapshot, StuckReplica } from '../common/control-contract.js'
 
+/** What a broker's last heartbeat said of its image, against the committed offset. */
+function metadataReport(reported: number, committed: number): { metadataOffset: number; metadataLag: number | null } {
+  return { metadataOffset: reported, metadataLag: reported < 0 ? null : Math.max(0, committed - reported) }
+}
+
 export function statusOf(node: ClusterNode, listeners: ReadonlyMap<number, KafkaListener>): ClusterStatus {
   const { image } = node
   const brokers = [...node.brokers.values()]
@@ -19,8 +24,7 @@ export function statusOf(node: ClusterNode, listeners: ReadonlyMap<number, Kafka
       logDirError: b.logDirOffline?.reason ?? null,
       connections: listeners.get(b.id)!.connections,
       requests: listeners.get(b.id)!.requests,
-      metadataOffset: node.controller.reportedMetadataOffset(b.id),
-      metadataLag: node.controller.reportedMetadataOffset(b.id) < 0 ? null : Math.max(0, image.offset - node.controller.reportedMetadataOffset(b.id)),
+      ...metadataReport(node.controller.reportedMetadataOffset(b.id), image.offset),
     })),
     controllerId: node.liveControllerId(),
     topics: image.topicsById.size,
