@@ -1,9 +1,8 @@
 /**
  * Group commit for one broker's LevelDB: every write of the store (all partitions, meta) queues
- * here, and one LevelDB write at a time carries everything queued so far, as one chained batch
- * (measured ~4x faster than the array form with options). Callers resolve in queue order once
- * their write is in LevelDB, which makes per-partition ordering and crash consistency follow from
- * LevelDB's atomic batches.
+ * here, and one LevelDB write at a time carries everything queued so far, as one atomic batch.
+ * Callers resolve in queue order once their write is in LevelDB, which makes per-partition ordering
+ * and crash consistency follow from LevelDB's atomic batches.
  *
  * The first write after idle waits for setImmediate, so that one event-loop turn's appends (a
  * produce request to many partitions, several connections' requests) share a write; under load
@@ -11,6 +10,10 @@
  */
 import type { ClassicLevel } from 'classic-level'
 import { StorageError } from './errors.js'
+
+type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
+const SYNC = { sync: true }
+const NO_SYNC = { sync: false }
 
 /** Flat list of key, value pairs; a null value deletes the key. */
 export type WriteOps = (Buffer | null)[]
@@ -77,19 +80,21 @@ export class GroupCommitter {
     const taken = this.take()
     const latest = new Map<object, LatestState>()
     for (const { state } of taken) if (state) latest.set(state.owner, state)
-    const batch = this.db.batch()
-    try {
-      for (const { ops, state } of taken) {
-        for (let i = 0; i < ops.length; i += 2) {
-          const value = ops[i + 1]
-          if (value) batch.put(ops[i]!, value)
-          else batch.del(ops[i]!)
-        }
-        if (state && latest.get(state.owner) === state) batch.put(state.key, state.encode())
+    // The array form, not a chained batch: classic-level frees a chained batch's native copy of
+    // every value only when V8 collects the JavaScript object, which it does not hurry to do (it
+    // does not see that memory); measured, those copies held 100+ MB per broker under a bulk load.
+    // The array form's native batch is freed as soon as the write returns, and costs the same.
+    const batch: BatchOp[] = []
+    for (const { ops, state } of taken) {
+      for (let i = 0; i < ops.length; i += 2) {
+        const value = ops[i + 1]
+        batch.push(value ? { type: 'put', key: ops[i]!, value } : { type: 'del', key: ops[i]! })
       }
-      await (this.opts.sync ? batch.write({ sync: true }) : batch.write())
+      if (state && latest.get(state.owner) === state) batch.push({ type: 'put', key: state.key, value: state.encode() })
+    }
+    try {
+      await this.db.batch(batch, this.opts.sync ? SYNC : NO_SYNC)
     } catch (error) {
-      await batch.close().catch(() => undefined)
       this.fail(error, taken)
       return
     }
