@@ -67,6 +67,7 @@ export interface ConfigInput {
   port?: number
   firstBrokerId?: number
   kafkaDefaults?: boolean
+  fsync?: boolean
   controllers?: number
   controllerMode?: ControllerMode
   env?: NodeJS.ProcessEnv
@@ -99,6 +100,8 @@ export function resolveDaemonConfig(input: ConfigInput): DaemonConfig {
   }
   const kafkaDefaults = input.kafkaDefaults ?? saved.kafkaDefaults
   if (kafkaDefaults !== undefined) config.kafkaDefaults = kafkaDefaults
+  const fsync = input.fsync ?? saved.fsync
+  if (fsync !== undefined) config.fsync = fsync
   // The voter set is the quorum's identity: a home that has one keeps it.
   if (saved.controllers !== undefined && input.controllers !== undefined && input.controllers !== saved.controllers) {
     throw usageError(`this home's controller quorum has ${saved.controllers} voter(s) and cannot change (voter changes are not supported); use a new home for ${input.controllers}`)
@@ -180,6 +183,7 @@ export interface StartOptions {
   port?: number
   firstBrokerId?: number
   kafkaDefaults?: boolean
+  fsync?: boolean
   controllers?: number
   controllerMode?: ControllerMode
   timeoutMs?: number
@@ -226,7 +230,7 @@ export async function startDaemon(opts: StartOptions): Promise<StartResult> {
         child = undefined
       }
       if (!child && status?.state !== 'starting' && lockHolder(paths.pidFile) === undefined) {
-        config ??= resolveDaemonConfig({ home: paths.home, brokers: opts.brokers, port: opts.port, firstBrokerId: opts.firstBrokerId, kafkaDefaults: opts.kafkaDefaults, controllers: opts.controllers, controllerMode: opts.controllerMode })
+        config ??= resolveDaemonConfig({ home: paths.home, brokers: opts.brokers, port: opts.port, firstBrokerId: opts.firstBrokerId, kafkaDefaults: opts.kafkaDefaults, fsync: opts.fsync, controllers: opts.controllers, controllerMode: opts.controllerMode })
         // The home is private to its user (record data, and a control socket that can stop the daemon).
         const homeNote = secureHome(paths.home)
         if (homeNote) process.stderr.write(`sluice: ${homeNote}\n`)

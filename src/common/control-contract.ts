@@ -161,6 +161,8 @@ export interface DaemonStatus {
   startedAt: string
   uptimeMs: number
   bootstrap: string
+  /** Whether every broker's group commits are fsynced before they are acknowledged (`daemon start --fsync`). */
+  fsync: boolean
   /** Null until every broker listener is up. */
   cluster: ClusterStatus | null
 }

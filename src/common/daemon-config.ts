@@ -21,6 +21,12 @@ export interface DaemonConfig {
   /** Kafka's defaults instead of sluice's own (`daemon start --kafka-defaults`); saved for the home. */
   kafkaDefaults?: boolean
   /**
+   * Every group commit of every broker's store fsynced before its appends are acknowledged
+   * (`daemon start --fsync`): an acknowledged write then survives a power loss, not only a crash
+   * of the daemon. Saved for the home.
+   */
+  fsync?: boolean
+  /**
    * How many controller quorum voters (1, 3 or 5): the first N brokers by id also run a voter
    * (KRaft's combined mode). Fixed once the home has run: a voter set does not change.
    */
@@ -159,6 +165,7 @@ export function readConfig(file: string): Partial<DaemonConfig> {
   const r = raw as Record<string, unknown>
   if (typeof r.host === 'string') out.host = r.host
   if (typeof r.kafkaDefaults === 'boolean') out.kafkaDefaults = r.kafkaDefaults
+  if (typeof r.fsync === 'boolean') out.fsync = r.fsync
   if (r.controllers !== undefined) out.controllers = Number(r.controllers)
   if (r.controllerMode !== undefined) out.controllerMode = r.controllerMode as ControllerMode
   if (Array.isArray(r.brokers)) {
@@ -178,6 +185,7 @@ export function writeConfig(file: string, config: DaemonConfig): void {
   const tmp = `${file}.${process.pid}.tmp`
   const saved: DaemonConfig = { host: config.host, brokers: sortedById(config.brokers).map(({ id, port }) => ({ id, port })) }
   if (config.kafkaDefaults) saved.kafkaDefaults = true
+  if (config.fsync) saved.fsync = true
   if (config.controllers !== undefined) saved.controllers = config.controllers
   // Only a dedicated home says so: a combined home's file stays as it was before the mode existed.
   if (config.controllerMode === 'dedicated') saved.controllerMode = 'dedicated'

@@ -20,6 +20,7 @@ export function daemonEntryPath(): string {
 export function daemonArgs(home: string, config: DaemonConfig): string[] {
   const args = ['--home', home, '--brokers', config.brokers.map((b) => `${b.id}:${b.port}`).join(','), '--host', config.host]
   if (config.kafkaDefaults) args.push('--kafka-defaults')
+  if (config.fsync) args.push('--fsync')
   if (config.controllers !== undefined) args.push('--controllers', String(config.controllers))
   if (config.controllerMode !== undefined) args.push('--controller-mode', config.controllerMode)
   return args

@@ -16,7 +16,7 @@ import type { RebalanceMove, RebalanceResult } from '../common/control-contract.
 import { BROKERS_MAX, type ConfiguredBroker } from '../common/daemon-config.js'
 import { SluiceError } from '../common/errors.js'
 import type { Logger } from '../common/logger.js'
-import { LevelLogStore } from '../storage/leveldb.js'
+import type { LogStore } from '../storage/types.js'
 import { check, type ClusterNode } from './cluster-node.js'
 import type { FaultInjector } from './faults.js'
 import type { LogDirHealth } from './log-dirs.js'
@@ -33,6 +33,8 @@ export interface MembershipParts {
   faults: FaultInjector
   logDirs: LogDirHealth
   brokerDir(brokerId: number): string
+  /** A broker's store over its directory, not yet opened (with the daemon's fsync choice). */
+  newStore(brokerId: number): LogStore
   /** The broker, or NOT_FOUND. */
   broker(brokerId: number): Broker
   log: Logger
@@ -103,7 +105,7 @@ export class BrokerMembership {
       const port = await firstFreePort(parts.host, Math.max(...parts.ports.values()) + 1)
       // A new broker is empty: whatever a broker of this id left behind (a removal cut short) goes.
       fs.rmSync(parts.brokerDir(id), { recursive: true, force: true })
-      const store = new LevelLogStore(parts.brokerDir(id))
+      const store = parts.newStore(id)
       await store.open()
       parts.ports.set(id, port)
       const broker = node.addBroker(id, { store, scheduler: realScheduler })

@@ -42,7 +42,7 @@ import { partitionSnapshots, statusOf, stuckReplicasOf } from './cluster-snapsho
 import { check, ClusterNode, directChannel, type ControllerChannel } from './cluster-node.js'
 import { FaultInjector } from './faults.js'
 import { DirectLink } from './links.js'
-import { LogDirHealth, openLevelStore, openUnlessDiskFull } from './log-dirs.js'
+import { LogDirHealth, openUnlessDiskFull } from './log-dirs.js'
 import { importPreQuorumLog, readPreQuorumLog } from './metadata-import.js'
 import { levelRaftStores, QUORUM_APPEND_TIMEOUT_MS, QuorumMetadataLog, type RaftTimings } from './quorum-metadata-log.js'
 import { InProcessTransport } from './quorum-transport.js'
@@ -61,6 +61,8 @@ export interface ClusterOptions {
   host: string
   /** Kafka's defaults instead of sluice's own: no static broker configs (src/cluster/configs.ts SLUICE_DEFAULTS). */
   kafkaDefaults?: boolean
+  /** Every group commit of every broker's store fsynced before its appends are acknowledged (`daemon start --fsync`). */
+  fsync?: boolean
   log: Logger
   /** Called with the brokers after `broker add` or `broker remove` changed them (the daemon saves them in the home). */
   onBrokersChanged?: (brokers: ConfiguredBroker[]) => void
@@ -329,6 +331,11 @@ class DaemonCluster implements ClusterRuntime {
     return path.join(this.opts.home, 'brokers', String(brokerId))
   }
 
+  /** A broker's LevelDB store, not yet opened: the one place a broker's store is made (start, a log dir back online, `broker add`). */
+  private newStore(brokerId: number): LevelLogStore {
+    return new LevelLogStore(this.brokerDir(brokerId), { sync: this.opts.fsync ?? false })
+  }
+
   /** Every broker on its LevelDB store, started, then the node's timers. */
   async start(node: ClusterNode): Promise<void> {
     this.nodeValue = node
@@ -338,13 +345,17 @@ class DaemonCluster implements ClusterRuntime {
       log: opts.log,
       dirOf: brokerDir,
       fence: async (brokerId, reason) => check(await node.submit(() => node.controller.fenceBroker(brokerId, reason))),
-      openStore: (brokerId) => openLevelStore(brokerDir(brokerId)),
+      openStore: async (brokerId) => {
+        const store = this.newStore(brokerId)
+        await store.open()
+        return store
+      },
       restart: async (broker) => void (await broker.start()),
       event: (...args) => this.event(...args),
     }))
     try {
       for (const brokerId of this.ports.keys()) {
-        const store = new LevelLogStore(brokerDir(brokerId))
+        const store = this.newStore(brokerId)
         // A disk already full: the broker starts with its log dir offline (and comes back with room).
         const openFailure = await openUnlessDiskFull(store)
         const broker = node.addBroker(brokerId, { store, scheduler: realScheduler })
@@ -370,6 +381,7 @@ class DaemonCluster implements ClusterRuntime {
       faults: this.faults,
       logDirs,
       brokerDir,
+      newStore: (id) => this.newStore(id),
       broker: (id) => this.broker(id),
       log: opts.log,
       event: (...args) => this.event(...args),

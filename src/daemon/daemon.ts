@@ -29,6 +29,8 @@ export interface DaemonOptions {
   host: string
   /** Kafka's defaults instead of sluice's own (saved in the home's config.json). */
   kafkaDefaults?: boolean
+  /** Every broker's group commits fsynced before they are acknowledged (saved in the home's config.json). */
+  fsync?: boolean
   /** Controller quorum voters: the first N brokers (saved in the home's config.json); by the broker count when not given. */
   controllers?: number
   /** combined (the default) or dedicated: voters of their own, not brokers (saved in the home's config.json). */
@@ -97,7 +99,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
   const controllers = controllersOf(opts)
   const { controllerMode } = opts
   const saveBrokers = (brokers: ConfiguredBroker[]): void =>
-    writeConfig(paths.config, { host: opts.host, brokers, controllers, controllerMode, ...(opts.kafkaDefaults ? { kafkaDefaults: true } : {}) })
+    writeConfig(paths.config, { host: opts.host, brokers, controllers, controllerMode, kafkaDefaults: opts.kafkaDefaults, fsync: opts.fsync })
   let state: DaemonState = 'starting'
   let cluster: ClusterRuntime | undefined
   const events = new ControlEvents()
@@ -115,6 +117,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
     startedAt: startedAt.toISOString(),
     uptimeMs: Date.now() - startedAt.getTime(),
     bootstrap,
+    fsync: opts.fsync ?? false,
     cluster: state === 'ready' && cluster ? cluster.status() : null,
   })
 
@@ -161,7 +164,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
     log.close()
     throw failure
   }
-  log.info('starting', { pid: process.pid, home: paths.home, brokers: opts.brokers.map((b) => `${b.id}:${b.port}`).join(','), host: opts.host })
+  log.info('starting', { pid: process.pid, home: paths.home, brokers: opts.brokers.map((b) => `${b.id}:${b.port}`).join(','), host: opts.host, fsync: opts.fsync ?? false })
   if (homeNote) log.warn(homeNote)
 
   const runStartup = async (): Promise<void> => {
@@ -173,6 +176,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<Daemon> {
         brokers: opts.brokers,
         host: opts.host,
         kafkaDefaults: opts.kafkaDefaults,
+        fsync: opts.fsync,
         controllers,
         controllerMode,
         log,

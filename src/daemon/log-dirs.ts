@@ -13,7 +13,6 @@
  */
 import type { Broker } from '../broker/broker.js'
 import { describeFailure, type StorageError } from '../storage/errors.js'
-import { LevelLogStore } from '../storage/leveldb.js'
 import type { LogStore } from '../storage/types.js'
 import type { RuntimeEventType } from '../cluster/events.js'
 import type { Logger } from '../common/logger.js'
@@ -166,11 +165,4 @@ export async function openUnlessDiskFull(store: LogStore): Promise<unknown> {
     if (!describeFailure(error).diskFull) throw error
     return error
   }
-}
-
-/** A broker's LevelDB store, opened (throws while its disk is still full). */
-export async function openLevelStore(dir: string): Promise<LogStore> {
-  const store = new LevelLogStore(dir)
-  await store.open()
-  return store
 }

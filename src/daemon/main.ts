@@ -23,6 +23,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     debug: { type: 'boolean', default: false },
     'kafka-defaults': { type: 'boolean', default: false },
+    fsync: { type: 'boolean', default: false },
     controllers: { type: 'string' },
     'controller-mode': { type: 'string' },
   },
@@ -52,6 +53,7 @@ try {
     host: values.host,
     debug: values.debug,
     kafkaDefaults: values['kafka-defaults'],
+    fsync: values.fsync,
     controllers,
     controllerMode,
   })

@@ -1,10 +1,11 @@
-/** The home's saved config: the defaults profile (`--kafka-defaults`) is saved with the brokers and read back. */
+/** The home's saved config: the defaults profile (`--kafka-defaults`) and `--fsync` are saved with the brokers and read back. */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolveDaemonConfig } from '../../src/client/daemon.js'
 import { checkConfig, readConfig, voterIds, writeConfig } from '../../src/common/daemon-config.js'
+import { daemonArgs } from '../../src/common/daemon-entry.js'
 
 describe('common/daemon-config kafkaDefaults', () => {
   const homes: string[] = []
@@ -33,6 +34,40 @@ describe('common/daemon-config kafkaDefaults', () => {
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ host: '127.0.0.1', brokers: [{ id: 0, port: 19092 }] })
     writeConfig(file, { host: '127.0.0.1', brokers: [{ id: 0, port: 19092 }], kafkaDefaults: true })
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ host: '127.0.0.1', brokers: [{ id: 0, port: 19092 }], kafkaDefaults: true })
+  })
+})
+
+describe('common/daemon-config fsync', () => {
+  const homes: string[] = []
+  const home = (): string => {
+    const h = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-cfg-'))
+    homes.push(h)
+    return h
+  }
+  afterEach(() => {
+    for (const h of homes.splice(0)) fs.rmSync(h, { recursive: true, force: true })
+  })
+
+  it('is off unless asked; a flag wins over the saved choice, which a later start keeps', () => {
+    const h = home()
+    const file = path.join(h, 'config.json')
+    const brokers = [{ id: 1, port: 19092 }]
+    expect(resolveDaemonConfig({ home: h, env: {} }).fsync).toBeUndefined()
+    // Only the flag and the home turn it on: no environment variable does.
+    expect(resolveDaemonConfig({ home: h, env: { SLUICE_FSYNC: '1' } }).fsync).toBeUndefined()
+    writeConfig(file, { host: '127.0.0.1', brokers, fsync: false })
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ host: '127.0.0.1', brokers })
+    writeConfig(file, { host: '127.0.0.1', brokers, fsync: true })
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ host: '127.0.0.1', brokers, fsync: true })
+    expect(readConfig(file).fsync).toBe(true)
+    expect(resolveDaemonConfig({ home: h, env: {} }).fsync).toBe(true)
+    expect(resolveDaemonConfig({ home: h, env: {}, fsync: false }).fsync).toBe(false)
+  })
+
+  it('is passed to the daemon process only when on', () => {
+    const brokers = [{ id: 1, port: 19092 }]
+    expect(daemonArgs('/h', { host: '127.0.0.1', brokers, fsync: true })).toContain('--fsync')
+    expect(daemonArgs('/h', { host: '127.0.0.1', brokers, fsync: false })).not.toContain('--fsync')
   })
 })
 

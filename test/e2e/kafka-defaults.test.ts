@@ -1,7 +1,8 @@
 /**
- * `sluice daemon start --kafka-defaults`: the cluster starts with Kafka's defaults instead of
- * sluice's own, and keeps them for the home across restarts (the saved choice and
- * `--no-kafka-defaults`: test/common/daemon-config.test.ts). One daemon, restarted once.
+ * The choices `sluice daemon start` saves for the home, kept across restarts (the saved choices
+ * and their `--no-` forms: test/common/daemon-config.test.ts). One daemon, restarted once.
+ * `--kafka-defaults`: the cluster starts with Kafka's defaults instead of sluice's own.
+ * `--fsync`: every broker's group commits are fsynced before they are acknowledged.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -12,15 +13,15 @@ import { KAFKAJS_UNDER_LOAD, sluice, startDaemon, stopDaemon, type TestDaemon } 
 let d: TestDaemon
 
 beforeAll(async () => {
-  d = await startDaemon({ brokers: 3, startArgs: ['--kafka-defaults'] })
+  d = await startDaemon({ brokers: 3, startArgs: ['--kafka-defaults', '--fsync'] })
 })
 
 afterAll(async () => {
   if (d) await stopDaemon(d)
 })
 
-async function run(args: string[]) {
-  const r = await sluice(args, { home: d.home, env: d.env })
+async function run(args: string[], input?: string) {
+  const r = await sluice(args, { home: d.home, env: d.env, input })
   expect(r.exitCode, r.stderr).toBe(0)
   return r
 }
@@ -56,11 +57,28 @@ describe('daemon start --kafka-defaults', () => {
     expect(JSON.parse(fs.readFileSync(path.join(d.home, 'config.json'), 'utf8'))).toMatchObject({ kafkaDefaults: true })
   })
 
-  it('keeps them for the home across a restart', async () => {
+})
+
+describe('daemon start --fsync', () => {
+  it('acknowledges acks=all writes on every replica and says the daemon fsyncs', async () => {
+    await run(['topic', 'create', 'fs-1', '--partitions', '1', '--replication-factor', '3'])
+    const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify({ n: i })).join('\n') + '\n'
+    expect(JSON.parse((await run(['produce', 'fs-1', '--acks', 'all', '--json'], lines)).stdout)).toMatchObject({ records: 5 })
+    expect(JSON.parse((await run(['daemon', 'status', '--json'])).stdout)).toMatchObject({ fsync: true })
+    expect((await run(['daemon', 'status'])).stdout).toMatch(/^fsync\s+on$/m)
+    expect(JSON.parse(fs.readFileSync(path.join(d.home, 'config.json'), 'utf8'))).toMatchObject({ fsync: true })
+  })
+})
+
+describe('the saved choices', () => {
+  it('are kept for the home across a restart', async () => {
     await run(['daemon', 'stop'])
     await run(['daemon', 'start'])
-    // Asking for the other defaults while it runs changes nothing, and says so.
-    expect((await run(['daemon', 'start', '--no-kafka-defaults'])).stderr).toMatch(/--no-kafka-defaults not applied: stop the daemon first/)
+    // Asking for the other choices while it runs changes nothing, and says so.
+    expect((await run(['daemon', 'start', '--no-kafka-defaults', '--no-fsync'])).stderr).toMatch(/--no-kafka-defaults and --no-fsync not applied: stop the daemon first/)
     expect(JSON.parse((await run(['topic', 'create', 'kd-2', '--json'])).stdout)).toMatchObject({ partitionCount: 1, replicationFactor: 1 })
+    expect(JSON.parse((await run(['daemon', 'status', '--json'])).stdout)).toMatchObject({ fsync: true })
+    const read = await run(['consume', 'fs-1', '--from', 'earliest', '--max', '5', '--format', 'value'])
+    expect(read.stdout.trim().split('\n')).toEqual(Array.from({ length: 5 }, (_, i) => JSON.stringify({ n: i })))
   })
 })

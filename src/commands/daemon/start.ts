@@ -25,6 +25,7 @@ A home that has run keeps its brokers (saved in its config.json; \`broker add\` 
 --controllers N (1, 3 or 5; at most the broker count) makes the first N brokers also controller quorum voters, as KRaft's combined mode: metadata changes (topics, configs, leaders) commit once a majority of them has them, and stop, failing with QUORUM_NO_MAJORITY, while a majority is down. A new home gets 3 when it has at least 3 brokers, else 1; the count is saved for the home and cannot change.
 --controller-mode dedicated runs the voters as controllers of their own instead, as KRaft's process.roles=controller nodes: node ids 3000, 3001, ..., no Kafka listener, no partitions; \`sluice controller list|kill|start|pause|resume\` drives them. A dedicated home gets 3 (--controllers sets 1, 3 or 5, whatever the broker count). The mode is saved for the home and cannot change (exit 2).
 Where sluice's defaults differ from Kafka's (min.insync.replicas 2, num.partitions 3, ...), --kafka-defaults starts with Kafka's instead, for suites written against Kafka; the choice is saved for the home.
+An acknowledged write is in the OS: it survives a crash of the daemon (kill -9), not a power loss. --fsync has every broker fsync each group commit before acknowledging the appends in it (a disk flush per group commit: slower writes); the choice is saved for the home.
 Starting a daemon that is already running changes nothing and exits 0.`
   static override examples = [
     '<%= config.bin %> daemon start',
@@ -33,6 +34,7 @@ Starting a daemon that is already running changes nothing and exits 0.`
     'SLUICE_HOME=/tmp/demo <%= config.bin %> daemon start --json',
     '<%= config.bin %> daemon start --foreground',
     '<%= config.bin %> daemon start --kafka-defaults',
+    '<%= config.bin %> daemon start --fsync',
     '<%= config.bin %> daemon start --brokers 5 --controllers 5',
     '<%= config.bin %> daemon start --controller-mode dedicated',
   ]
@@ -57,6 +59,11 @@ Starting a daemon that is already running changes nothing and exits 0.`
         "start the cluster with Kafka's defaults (min.insync.replicas 1, num.partitions 1, default.replication.factor 1, group.initial.rebalance.delay.ms 3000, ...) instead of sluice's own; saved for the home [default: the home config, else off]",
       allowNo: true,
     }),
+    fsync: Flags.boolean({
+      description:
+        "fsync every group commit of every broker's store before acknowledging its appends: acknowledged writes survive a power loss, at a disk flush per group commit; saved for the home [default: the home config, else off]",
+      allowNo: true,
+    }),
     controllers: Flags.integer({
       description: 'controller quorum voters of a new home: the first N brokers (1, 3 or 5) [default: the home config, else 3 with at least 3 brokers, else 1]',
       min: 1,
@@ -79,7 +86,7 @@ Starting a daemon that is already running changes nothing and exits 0.`
     return { ...info, started }
   }
 
-  private shapeFlags(): { brokers?: number; port?: number; firstBrokerId?: number; kafkaDefaults?: boolean; controllers?: number; controllerMode?: ControllerMode } {
+  private shapeFlags(): { brokers?: number; port?: number; firstBrokerId?: number; kafkaDefaults?: boolean; fsync?: boolean; controllers?: number; controllerMode?: ControllerMode } {
     return {
       controllers: this.flags.controllers,
       controllerMode: this.flags['controller-mode'],
@@ -87,6 +94,7 @@ Starting a daemon that is already running changes nothing and exits 0.`
       port: this.flags.port,
       firstBrokerId: this.flags['first-broker-id'],
       kafkaDefaults: this.flags['kafka-defaults'],
+      fsync: this.flags.fsync,
     }
   }
 
@@ -109,6 +117,9 @@ Starting a daemon that is already running changes nothing and exits 0.`
       // The running daemon saved the defaults it started with in the home's config.
       !started && this.flags['kafka-defaults'] !== undefined && this.flags['kafka-defaults'] !== (readConfig(homePaths(this.home).config).kafkaDefaults ?? false)
         ? this.flags['kafka-defaults'] ? '--kafka-defaults' : '--no-kafka-defaults'
+        : '',
+      !started && this.flags.fsync !== undefined && this.flags.fsync !== (readConfig(homePaths(this.home).config).fsync ?? false)
+        ? this.flags.fsync ? '--fsync' : '--no-fsync'
         : '',
     ].filter((f) => f !== '')
     if (asked.length > 0) {

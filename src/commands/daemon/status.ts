@@ -17,6 +17,8 @@ export default class DaemonStatusCommand extends BaseCommand<typeof DaemonStatus
       ['home', displayHome(status.home)],
       ['bootstrap', status.bootstrap],
       ['uptime', formatDurationMs(status.uptimeMs)],
+      // Whether an acknowledged write survives a power loss (on) or only a crash of the daemon (off).
+      ['fsync', status.fsync ? 'on' : 'off'],
     ]
     const cluster = status.cluster
     if (cluster) {
