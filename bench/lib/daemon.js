@@ -41,10 +41,22 @@ export function memoryOf(pid) {
   }
 }
 
+/**
+ * The resident memory of a process left alone for `seconds` (what it holds when it does nothing),
+ * and its peak so far, in MB.
+ */
+export async function idleMemoryOf(pid, seconds) {
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000))
+  const { rssMB, peakMB } = memoryOf(pid)
+  return { idleSeconds: seconds, rssMB, peakMB }
+}
+
 export class BenchDaemon {
-  constructor({ brokers = 3, home = tempHome() } = {}) {
+  /** `fsync`: `daemon start --fsync` (every group commit synced to disk before it is acknowledged). */
+  constructor({ brokers = 3, home = tempHome(), fsync = false } = {}) {
     this.brokers = brokers
     this.home = home
+    this.fsync = fsync
     this.env = cleanEnv({ SLUICE_HOME: home })
     this.info = undefined
   }
@@ -55,7 +67,7 @@ export class BenchDaemon {
     for (let attempt = 0; attempt < 4; attempt++) {
       const port = this.info?.brokers[0]?.port ?? (await freePortRange(this.brokers))
       const env = { ...this.env, SLUICE_PORT: String(port), SLUICE_BROKERS: String(this.brokers) }
-      const r = await sluice(['daemon', 'start', '--json'], { env, stdout: 'pipe', timeoutMs: 60_000 })
+      const r = await sluice(['daemon', 'start', '--json', ...(this.fsync ? ['--fsync'] : [])], { env, stdout: 'pipe', timeoutMs: 60_000 })
       if (r.code === 0) {
         this.info = JSON.parse(r.stdout)
         this.lastStartupMs = this.reportedStartupMs()

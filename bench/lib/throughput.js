@@ -4,9 +4,10 @@
  * `kcat -C -e -J` and `sluice consume --exit`. Each step checks its count: a fast wrong answer
  * fails the bench.
  */
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { REPO_ROOT, sluice } from './daemon.js'
+import { BIN, cleanEnv, REPO_ROOT, sluice } from './daemon.js'
 import { check, run } from './proc.js'
 import { recordCount } from './topics.js'
 
@@ -60,6 +61,19 @@ export function sluiceHas(command) {
   try {
     const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'oclif.manifest.json'), 'utf8'))
     return Object.hasOwn(manifest.commands ?? {}, command)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * True when `sluice <command...> --help` lists `--<flag>`: a flag that lands on another branch
+ * (`daemon start --fsync`) is measured once it is in the build, and its row skipped before.
+ */
+export function sluiceHasFlag(command, flag) {
+  try {
+    const help = execFileSync(process.execPath, [BIN, ...command, '--help'], { cwd: REPO_ROOT, env: cleanEnv(), encoding: 'utf8' })
+    return new RegExp(`--${flag}\\b`).test(help)
   } catch {
     return false
   }
