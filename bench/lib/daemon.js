@@ -42,6 +42,47 @@ export function memoryOf(pid) {
 }
 
 /**
+ * Samples a process's resident memory by kind every `everyMs` until stopped: VmHWM counts every
+ * resident page, and LevelDB reads its table files through mmap, so pages of the files it read
+ * (compaction, the scrub after a restart, consumers reading old data) count too, although they are
+ * the OS's page cache. The peaks of anonymous (RssAnon: heaps, memtables, buffers) and of
+ * file-backed memory (RssFile) say which one grew. A sample can miss a peak shorter than `everyMs`.
+ */
+export class MemorySampler {
+  constructor(pid, everyMs = 100) {
+    this.peakAnonMB = 0
+    this.peakFileMB = 0
+    this.stepPeakAnonMB = 0
+    this.timer = setInterval(() => this.sample(pid), everyMs)
+    this.timer.unref()
+  }
+
+  sample(pid) {
+    try {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+      const mb = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024
+      const anon = mb('RssAnon')
+      this.peakAnonMB = Math.max(this.peakAnonMB, anon)
+      this.stepPeakAnonMB = Math.max(this.stepPeakAnonMB, anon)
+      this.peakFileMB = Math.max(this.peakFileMB, mb('RssFile'))
+    } catch {
+      // The process is gone: the peaks so far stand.
+    }
+  }
+
+  /** The anonymous peak since the last call (per step). */
+  takeStepPeak() {
+    const peak = this.stepPeakAnonMB
+    this.stepPeakAnonMB = 0
+    return peak
+  }
+
+  stop() {
+    clearInterval(this.timer)
+  }
+}
+
+/**
  * The resident memory of a process left alone for `seconds` (what it holds when it does nothing),
  * and its peak so far, in MB.
  */

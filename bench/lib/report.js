@@ -83,6 +83,12 @@ function memoryLines(m) {
       `peak ${mb(m.peakMB)} (VmHWM through the run)` +
       (m.idleEnd ? `, ${mb(m.idleEnd.rssMB)} at the end (RSS after ${m.idleEnd.idleSeconds} s idle)` : ''),
   ]
+  if (m.peakAnonMB) {
+    lines.push(
+      `  of which, sampled every 100 ms: anonymous (heaps, memtables, buffers) at most ${mb(m.peakAnonMB)}, ` +
+        `file-backed (LevelDB's table files, read through mmap: the OS's page cache) at most ${mb(m.peakFileMB)}`,
+    )
+  }
   if (m.fsyncDaemon) lines.push(`  (the --fsync row's own daemon: peak ${mb(m.fsyncDaemon.peakMB)}, not counted above)`)
   return lines
 }

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { BenchDaemon, cpuOf, idleMemoryOf, memoryOf, REPO_ROOT } from './daemon.js'
+import { BenchDaemon, cpuOf, idleMemoryOf, memoryOf, MemorySampler, REPO_ROOT } from './daemon.js'
 import { measureLatency } from './latency.js'
 import { createTopic } from './topics.js'
 import {
@@ -85,6 +85,7 @@ export class BenchSession {
     this.daemon = undefined
     // The main daemon's peak memory after each step.
     this.peakMBAfterStep = {}
+    this.peakAnonMBByStep = {}
     // What each step cost its daemon in CPU: main thread (JavaScript) and its other threads,
     // averaged over the rounds.
     figures.daemonCpuMs ??= {}
@@ -108,13 +109,21 @@ export class BenchSession {
     this.daemon = await this.startDaemon()
     this.log(`daemon pid ${this.daemon.pid} at ${this.daemon.bootstrap}, home ${this.daemon.home}; idle ${IDLE_START_SECONDS} s`)
     this.figures.memory = { idle: await idleMemoryOf(this.daemon.pid, IDLE_START_SECONDS) }
+    this.sampler = new MemorySampler(this.daemon.pid)
   }
 
   /** After the last step: idle memory again, the peak through the run, and the daemon stopped. */
   async stopMain() {
     this.log(`idle ${IDLE_END_SECONDS} s`)
     const idleEnd = await idleMemoryOf(this.daemon.pid, IDLE_END_SECONDS)
-    Object.assign(this.figures.memory, memoryOf(this.daemon.pid), { idleEnd, peakMBAfterStep: this.peakMBAfterStep })
+    this.sampler.stop()
+    Object.assign(this.figures.memory, memoryOf(this.daemon.pid), {
+      idleEnd,
+      peakMBAfterStep: this.peakMBAfterStep,
+      peakAnonMB: this.sampler.peakAnonMB,
+      peakFileMB: this.sampler.peakFileMB,
+      peakAnonMBByStep: this.peakAnonMBByStep,
+    })
     await this.disposeDaemon(this.daemon)
     this.daemon = undefined
   }
@@ -128,7 +137,11 @@ export class BenchSession {
     const cpu = (this.figures.daemonCpuMs[key] ??= { mainMs: 0, otherMs: 0 })
     cpu.mainMs += (after.mainMs - before.mainMs) / share
     cpu.otherMs += (after.otherMs - before.otherMs) / share
-    if (daemon === this.daemon) this.peakMBAfterStep[key] = memoryOf(daemon.pid).peakMB
+    if (daemon === this.daemon) {
+      this.peakMBAfterStep[key] = memoryOf(daemon.pid).peakMB
+      this.sampler.sample(daemon.pid)
+      this.peakAnonMBByStep[key] = this.sampler.takeStepPeak()
+    }
     return result
   }
 
