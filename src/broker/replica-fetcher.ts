@@ -311,18 +311,20 @@ export class ReplicaFetchers {
     }
     let moved = false
     if (r.records.length > 0 && log.logEndOffset === sent.fetchOffset) {
-      // Headers read once, for the log and producer state both.
-      const records = parseBatches(r.records.length === 1 ? r.records[0]! : Buffer.concat(r.records))
+      // Headers read once, for the log and producer state both. The answer's buffers (the leader's
+      // stored batches, by reference) are appended as they came, in one append: concatenating
+      // them first copied every replicated byte once more per follower.
+      const parts = r.records.map(parseBatches)
       // The leader's first batch begins below our end only when we fetched at its log start,
       // inside that batch (a deletion fell inside it, and we truncated to there or got there):
       // all we hold lies below the leader's log start, so the log restarts empty there and takes
       // the batch whole (a follower append refuses a batch below its end otherwise, forever).
-      const first = records.batches[0]
+      const first = parts[0]?.batches[0]
       if (first && first.baseOffset < log.logEndOffset && r.logStartOffset >= log.logEndOffset && log.logStartOffset < log.logEndOffset) {
         await this.restartLogAt(h, log.logEndOffset)
       }
-      await log.appendAsFollower(records)
-      h.producers.recordStored(records)
+      await log.appendAsFollower(parts)
+      for (const part of parts) h.producers.recordStored(part)
       moved = true
       if (h.divergence && log.logEndOffset > h.divergence.fromOffset) this.converged(h)
     }

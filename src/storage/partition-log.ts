@@ -82,7 +82,8 @@ export class Partition implements PartitionLog {
     return this.queue.run(false, () => this.append(records, leaderEpoch))
   }
 
-  appendAsFollower(records: Buffer | ParsedBatches): Promise<AppendInfo> {
+  /** Several parts (a fetch answer's buffers, uncopied) are one append: checked and written together. */
+  appendAsFollower(records: Buffer | ParsedBatches | readonly ParsedBatches[]): Promise<AppendInfo> {
     return this.queue.run(false, () => this.append(records, null))
   }
 
@@ -316,17 +317,19 @@ export class Partition implements PartitionLog {
     this.markUnusable(error)
   }
 
-  private append(records: Buffer | ParsedBatches, leaderEpoch: number | null): Promise<AppendInfo> {
+  private append(records: Buffer | ParsedBatches | readonly ParsedBatches[], leaderEpoch: number | null): Promise<AppendInfo> {
     this.checkUsable()
     // Headers the caller read (and validated) are used as they are; bare bytes are read here.
-    const parsed = Buffer.isBuffer(records) ? splitBatches(records) : records
-    const batches = parsed.batches
+    const parts = Buffer.isBuffer(records) ? [splitBatches(records)] : isParts(records) ? records : [records]
+    const batches = parts.length === 1 ? parts[0]!.batches : parts.flatMap((part) => part.batches)
     assert(batches.length > 0, 'an append without a record batch')
     if (leaderEpoch !== null) {
       let next = this.nextOffset
-      for (const batch of batches) {
-        stampBatch(parsed.bytes, batch, next, leaderEpoch)
-        next = batch.lastOffset + 1
+      for (const part of parts) {
+        for (const batch of part.batches) {
+          stampBatch(part.bytes, batch, next, leaderEpoch)
+          next = batch.lastOffset + 1
+        }
       }
     } else {
       this.checkFollowerOffsets(batches)
@@ -348,7 +351,9 @@ export class Partition implements PartitionLog {
     }
     this.nextOffset = info.lastOffset + 1
     const endAfter = this.nextOffset
-    return this.commit({ appended: batches.map((b) => batchBytes(parsed, b)), removed: [], removedFrom: null }).then(() => {
+    const appended: Buffer[] = []
+    for (const part of parts) for (const b of part.batches) appended.push(batchBytes(part, b))
+    return this.commit({ appended, removed: [], removedFrom: null }).then(() => {
       this.endOffset = endAfter
       this.notify()
       return info
@@ -484,4 +489,8 @@ export class Partition implements PartitionLog {
   private name(): string {
     return `${this.topicId}/${this.partition}`
   }
+}
+
+function isParts(records: ParsedBatches | readonly ParsedBatches[]): records is readonly ParsedBatches[] {
+  return Array.isArray(records)
 }

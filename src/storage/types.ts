@@ -104,7 +104,7 @@ export interface PartitionLog {
    * Follower append: batches already carry their offsets and epochs. The first must start at or
    * after LEO (past LEO only where compaction left a gap), else UNEXPECTED_APPEND_OFFSET.
    */
-  appendAsFollower(records: Buffer | ParsedBatches): Promise<AppendInfo>
+  appendAsFollower(records: Buffer | ParsedBatches | readonly ParsedBatches[]): Promise<AppendInfo>
 
   /**
    * Whole stored batches starting with the one that contains `offset`, in order, while the total
