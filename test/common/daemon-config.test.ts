@@ -7,17 +7,17 @@ import { resolveDaemonConfig } from '../../src/client/daemon.js'
 import { checkConfig, readConfig, voterIds, writeConfig } from '../../src/common/daemon-config.js'
 import { daemonArgs } from '../../src/common/daemon-entry.js'
 
-describe('common/daemon-config kafkaDefaults', () => {
-  const homes: string[] = []
-  const home = (): string => {
-    const h = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-cfg-'))
-    homes.push(h)
-    return h
-  }
-  afterEach(() => {
-    for (const h of homes.splice(0)) fs.rmSync(h, { recursive: true, force: true })
-  })
+const homes: string[] = []
+const home = (): string => {
+  const h = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-cfg-'))
+  homes.push(h)
+  return h
+}
+afterEach(() => {
+  for (const h of homes.splice(0)) fs.rmSync(h, { recursive: true, force: true })
+})
 
+describe('common/daemon-config kafkaDefaults', () => {
   it('is off unless asked; a flag wins over the saved choice, which wins over the default', () => {
     const h = home()
     const file = path.join(h, 'config.json')
@@ -38,16 +38,6 @@ describe('common/daemon-config kafkaDefaults', () => {
 })
 
 describe('common/daemon-config fsync', () => {
-  const homes: string[] = []
-  const home = (): string => {
-    const h = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-cfg-'))
-    homes.push(h)
-    return h
-  }
-  afterEach(() => {
-    for (const h of homes.splice(0)) fs.rmSync(h, { recursive: true, force: true })
-  })
-
   it('is off unless asked; a flag wins over the saved choice, which a later start keeps', () => {
     const h = home()
     const file = path.join(h, 'config.json')
@@ -72,16 +62,6 @@ describe('common/daemon-config fsync', () => {
 })
 
 describe('common/daemon-config controllerMode', () => {
-  const homes: string[] = []
-  const home = (): string => {
-    const h = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-cfg-'))
-    homes.push(h)
-    return h
-  }
-  afterEach(() => {
-    for (const h of homes.splice(0)) fs.rmSync(h, { recursive: true, force: true })
-  })
-
   it('gives dedicated controllers ids of their own, 3 of them whatever the broker count', () => {
     const brokers = [{ id: 1, port: 19092 }]
     expect(voterIds({ brokers, controllerMode: 'dedicated' })).toEqual([3000, 3001, 3002])
