@@ -35,6 +35,9 @@ import { LogScrubber } from './log-scrubber.js'
 /** The longest a follower fetch with nothing to answer waits (see idleFetchWaitMs). */
 const IDLE_FETCH_WAIT_MAX_MS = 5_000
 
+/** A leader's reads for its followers include batches whose write is in flight. */
+const IN_FLIGHT = { inFlight: true } as const
+
 export const partitionKey = (topicId: string, partition: number): string => `${topicId}:${partition}`
 
 interface AckWaiter {
@@ -587,6 +590,8 @@ export class ReplicaManager {
     } else {
       appended = log.appendAsLeader(records, h.leaderEpoch)
     }
+    // Followers may fetch it now, while it is being written (serveOne).
+    this.wakeReplicaFetches(h, log.appendedEndOffset)
     return appended.then(
       async (info): Promise<AppendResult> => {
         landed?.(info)
@@ -739,7 +744,7 @@ export class ReplicaManager {
    */
   private caughtUp(followerId: number, rp: ReplicaFetchPartition): boolean {
     const state = this.fetchState(followerId, rp)
-    return !('result' in state) && rp.fetchOffset >= state.log.logEndOffset && rp.logStartOffset >= state.log.logStartOffset
+    return !('result' in state) && rp.fetchOffset >= state.log.appendedEndOffset && rp.logStartOffset >= state.log.logStartOffset
   }
 
   /**
@@ -767,12 +772,12 @@ export class ReplicaManager {
 
     // Divergence (KIP-320/595): the follower's last epoch must end where the leader says it does.
     if (rp.lastFetchedEpoch >= 0) {
-      const end = log.endOffsetForEpoch(rp.lastFetchedEpoch)
+      const end = log.endOffsetForEpoch(rp.lastFetchedEpoch, IN_FLIGHT)
       if (end.epoch !== rp.lastFetchedEpoch || end.endOffset < rp.fetchOffset) {
         return answer(ErrorCode.NONE, { epoch: end.epoch, endOffset: end.endOffset }, h)
       }
     }
-    if (rp.fetchOffset > log.logEndOffset) return answer(ErrorCode.NONE, { epoch: log.latestEpoch(), endOffset: log.logEndOffset }, h)
+    if (rp.fetchOffset > log.appendedEndOffset) return answer(ErrorCode.NONE, { epoch: log.latestEpoch(), endOffset: log.appendedEndOffset }, h)
     if (rp.fetchOffset < log.logStartOffset) return answer(ErrorCode.OFFSET_OUT_OF_RANGE, null, h)
 
     const progress = leader.onFollowerFetch(followerId, rp.fetchOffset, this.opts.scheduler.nowMs(), rp.logStartOffset, log.logStartOffset)
@@ -839,9 +844,11 @@ export class ReplicaManager {
       divergingEpoch: null,
       records: [],
     }
-    if (rp.fetchOffset >= log.logEndOffset) return out
+    if (rp.fetchOffset >= log.appendedEndOffset) return out
     try {
-      out.records = await log.read(rp.fetchOffset, maxBytes, log.logEndOffset)
+      // Batches whose write is still in flight too: the followers' writes overlap the leader's
+      // instead of following it (the HWM still waits for the leader's own write: onLeaderAppend).
+      out.records = await log.read(rp.fetchOffset, maxBytes, log.appendedEndOffset, IN_FLIGHT)
     } catch (error) {
       if (isStorageError(error, 'OFFSET_OUT_OF_RANGE')) return { ...out, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE }
       if (isStorageError(error, 'CORRUPT_BATCH')) {

@@ -152,7 +152,9 @@ export class LeaderReplication {
   onFollowerFetch(followerId: number, fetchOffset: number, nowMs: number, logStartOffset = -1, leaderLogStartOffset = -1): { hwmAdvanced: boolean; expandIsr: number[] | null } {
     const f = this.followers.get(followerId)
     if (!f) return { hwmAdvanced: false, expandIsr: null }
-    f.leo = Math.min(fetchOffset, this.leo)
+    // Not clamped to the leader's LEO: a follower may have written a batch before the leader's own
+    // write of it landed (it fetches batches in flight); the HWM takes the minimum with the leader's.
+    f.leo = fetchOffset
     f.logStartOffset = logStartOffset
     if (fetchOffset >= this.leo) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, nowMs)
     else if (fetchOffset >= f.lastFetchLeaderLeo) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, f.lastFetchMs)

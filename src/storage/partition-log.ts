@@ -16,7 +16,7 @@ import { assert, StorageError } from './errors.js'
 import { OpQueue } from './op-queue.js'
 import { COMPACTION_BATCHES_MAX, planCompaction, type CompactionOptions, type CompactionResult } from './compaction.js'
 import { planRetention } from './retention.js'
-import type { AppendInfo, EpochEndOffset, PartitionLog, RetentionOptions } from './types.js'
+import type { AppendInfo, EpochEndOffset, PartitionLog, ReadOptions, RetentionOptions } from './types.js'
 
 /** Bound on the batches one read returns (maxBytes may be huge and batches tiny). */
 export const READ_BATCHES_MAX = 10_000
@@ -33,6 +33,8 @@ export class Partition implements PartitionLog {
   private lastCommit: Promise<unknown> = Promise.resolve()
   private readonly queue = new OpQueue(() => this.lastCommit)
   private readonly listeners = new Set<(log: PartitionLog) => void>()
+  /** The bytes of appended batches whose write is in flight, by base offset (read with inFlight). */
+  private readonly inFlight = new Map<number, Buffer>()
   /** Set once the log can no longer be used: closed, deleted, or its store failed. */
   private unusable: StorageError | null = null
   /** Compaction: end of the range the last run cleaned, and whether it left tombstones to expire. */
@@ -67,6 +69,9 @@ export class Partition implements PartitionLog {
   get logEndOffset(): number {
     return this.endOffset
   }
+  get appendedEndOffset(): number {
+    return this.nextOffset
+  }
   get highWatermark(): number {
     return this.hwm
   }
@@ -87,10 +92,11 @@ export class Partition implements PartitionLog {
     return this.queue.run(false, () => this.append(records, null))
   }
 
-  async read(offset: number, maxBytes: number, maxOffsetExclusive: number): Promise<Buffer[]> {
+  async read(offset: number, maxBytes: number, maxOffsetExclusive: number, opts?: ReadOptions): Promise<Buffer[]> {
     this.checkUsable()
-    this.checkInRange(offset)
-    const limit = Math.min(maxOffsetExclusive, this.endOffset)
+    const end = opts?.inFlight ? this.nextOffset : this.endOffset
+    this.checkInRange(offset, end)
+    const limit = Math.min(maxOffsetExclusive, end)
     const bases: number[] = []
     let total = 0
     for (let pos = this.index.positionFor(offset); pos < this.index.length; pos++) {
@@ -100,6 +106,14 @@ export class Partition implements PartitionLog {
       if (bases.length > 0 && total + size > maxBytes) break
       bases.push(base)
       total += size
+    }
+    // Batches still being written come from memory; the rest from the store.
+    let inFlight: Buffer[] = []
+    if (bases.length > 0 && bases[bases.length - 1]! >= this.endOffset && this.inFlight.size > 0) {
+      let cut = bases.length
+      while (cut > 0 && this.inFlight.has(bases[cut - 1]!)) cut--
+      inFlight = bases.splice(cut).map((base) => this.inFlight.get(base)!)
+      if (bases.length === 0) return inFlight
     }
     if (bases.length === 0) return []
     const found = await this.fetchChecked(bases)
@@ -119,7 +133,8 @@ export class Partition implements PartitionLog {
       }
       batches.push(batch)
     }
-    if (batches.length === 0) this.checkInRange(offset)
+    if (batches.length === 0) this.checkInRange(offset, end)
+    else if (inFlight.length > 0 && batches.length === bases.length) batches.push(...inFlight)
     return batches
   }
 
@@ -151,8 +166,8 @@ export class Partition implements PartitionLog {
     return this.epochs.latestEpoch()
   }
 
-  endOffsetForEpoch(epoch: number): EpochEndOffset {
-    return this.epochs.endOffsetFor(epoch, this.endOffset)
+  endOffsetForEpoch(epoch: number, opts?: ReadOptions): EpochEndOffset {
+    return this.epochs.endOffsetFor(epoch, opts?.inFlight ? this.nextOffset : this.endOffset)
   }
 
   epochEntries(): { epoch: number; startOffset: number }[] {
@@ -352,12 +367,28 @@ export class Partition implements PartitionLog {
     this.nextOffset = info.lastOffset + 1
     const endAfter = this.nextOffset
     const appended: Buffer[] = []
-    for (const part of parts) for (const b of part.batches) appended.push(batchBytes(part, b))
-    return this.commit({ appended, removed: [], removedFrom: null }).then(() => {
-      this.endOffset = endAfter
-      this.notify()
-      return info
-    })
+    for (const part of parts) {
+      for (const b of part.batches) {
+        const bytes = batchBytes(part, b)
+        appended.push(bytes)
+        this.inFlight.set(b.baseOffset, bytes)
+      }
+    }
+    const landed = (): void => {
+      for (const batch of batches) this.inFlight.delete(batch.baseOffset)
+    }
+    return this.commit({ appended, removed: [], removedFrom: null }).then(
+      () => {
+        landed()
+        this.endOffset = endAfter
+        this.notify()
+        return info
+      },
+      (error: unknown) => {
+        landed()
+        throw error
+      },
+    )
   }
 
   private checkFollowerOffsets(batches: readonly BatchHeader[]): void {
@@ -454,11 +485,11 @@ export class Partition implements PartitionLog {
     return bases
   }
 
-  private checkInRange(offset: number): void {
-    if (offset < this.startOffset || offset > this.endOffset) {
+  private checkInRange(offset: number, end = this.endOffset): void {
+    if (offset < this.startOffset || offset > end) {
       throw new StorageError(
         'OFFSET_OUT_OF_RANGE',
-        `offset ${offset} is outside the log of ${this.name()} [${this.startOffset}, ${this.endOffset}]`,
+        `offset ${offset} is outside the log of ${this.name()} [${this.startOffset}, ${end}]`,
       )
     }
   }

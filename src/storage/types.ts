@@ -79,6 +79,12 @@ export interface PartitionLog {
   readonly logStartOffset: number
   /** LEO: next offset to assign. Only covers durable batches: it moves when the write lands. */
   readonly logEndOffset: number
+  /**
+   * Where the next append goes: logEndOffset plus the appends whose write is still in flight. A
+   * leader serves its followers up to here (ReadOptions.inFlight), so that their writes overlap
+   * its own; the high watermark still waits for the leader's write (logEndOffset).
+   */
+  readonly appendedEndOffset: number
   readonly highWatermark: number
   readonly sizeBytes: number
   /** Stored batches (after retention). */
@@ -115,7 +121,7 @@ export interface PartitionLog {
    * Batches read from disk are checked (framing, offset, CRC-32C) before they are returned: a bad
    * or missing one throws StorageError CORRUPT_BATCH with its offsets, never its bytes.
    */
-  read(offset: number, maxBytes: number, maxOffsetExclusive: number): Promise<Buffer[]>
+  read(offset: number, maxBytes: number, maxOffsetExclusive: number, opts?: ReadOptions): Promise<Buffer[]>
   /**
    * ListOffsets by time, at batch granularity: the first batch (in offset order) whose maxTimestamp
    * >= ts; returns max(its base offset, logStartOffset) and that batch's maxTimestamp, or null.
@@ -133,7 +139,7 @@ export interface PartitionLog {
   /** -1 when empty. */
   latestEpoch(): number
   /** OffsetForLeaderEpoch semantics. */
-  endOffsetForEpoch(epoch: number): EpochEndOffset
+  endOffsetForEpoch(epoch: number, opts?: ReadOptions): EpochEndOffset
   /** Epoch cache entries, oldest first (for diagnostics and tests). */
   epochEntries(): { epoch: number; startOffset: number }[]
 
@@ -176,4 +182,9 @@ export interface PartitionLog {
   onChange(listener: (log: PartitionLog) => void): () => void
   /** Resolves true once `ready(log)` holds (checked now and on every change), false on abort. */
   waitFor(ready: (log: PartitionLog) => boolean, signal?: AbortSignal): Promise<boolean>
+}
+
+export interface ReadOptions {
+  /** Up to appendedEndOffset instead of logEndOffset: batches whose write is in flight too (a leader serving its followers). */
+  inFlight?: boolean
 }

@@ -4,7 +4,7 @@
  * a MemoryDisk); opening again after close() is a broker restart.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { parseBatches, readBatchHeaders } from '../../src/protocol/batch-layout.js'
+import { parseBatches, readBatchHeader, readBatchHeaders } from '../../src/protocol/batch-layout.js'
 import type { LogStore, PartitionLog } from '../../src/storage/types.js'
 import { concatBatches, describeBatch, makeBatch } from './batches.js'
 import { runModelConformance } from './conformance-model.js'
@@ -241,6 +241,28 @@ export function runLogStoreConformance(name: string, makeHarness: MakeHarness): 
         { epoch: 4, startOffset: 3 },
       ])
       expect(log.endOffsetForEpoch(4)).toEqual({ epoch: 4, endOffset: 5 })
+    })
+
+    it('batches in flight: readable with inFlight (a leader serving its followers), not before they land otherwise', async () => {
+      const log = await store.partition(TOPIC, 0)
+      await log.appendAsLeader(makeBatch({ records: 2, tag: 'landed' }), 1)
+      const writing = log.appendAsLeader(makeBatch({ records: 3, tag: 'flying' }), 1)
+      expect(log.logEndOffset).toBe(2)
+      expect(log.appendedEndOffset).toBe(5)
+      expect(await log.read(2, 1 << 20, 10)).toEqual([])
+      const both = await log.read(0, 1 << 20, log.appendedEndOffset, { inFlight: true })
+      expect(both.map((b) => readBatchHeader(b).baseOffset)).toEqual([0, 2])
+      expect((await log.read(2, 1 << 20, 10, { inFlight: true })).map((b) => readBatchHeader(b).lastOffset)).toEqual([4])
+      expect(log.endOffsetForEpoch(1, { inFlight: true })).toEqual({ epoch: 1, endOffset: 5 })
+      await writing
+      expect(log.logEndOffset).toBe(5)
+      expect((await log.read(2, 1 << 20, 10)).map((b) => readBatchHeader(b).baseOffset)).toEqual([2])
+      // A follower's append of several parts (a fetch answer's buffers) is one append.
+      const follower = await store.partition(TOPIC, 1)
+      await follower.appendAsFollower([parseBatches(both[0]!), parseBatches(both[1]!)])
+      expect(follower.logEndOffset).toBe(5)
+      await expect(follower.appendAsFollower([parseBatches(makeBatch({ baseOffset: 4, records: 1 })), parseBatches(makeBatch({ baseOffset: 9, records: 1 }))])).rejects.toThrow(/expected 5 or later/)
+      expect(follower.logEndOffset).toBe(5)
     })
 
     it('follower appends keep offsets and epochs, start at LEO, may skip a gap', async () => {
