@@ -288,9 +288,12 @@ export class ReplicaFetchers {
         await this.restartLogAt(h, r.logStartOffset)
         return true
       }
-      if (truncateTo < log.logEndOffset) {
-        if (!this.noteTruncation(h, log.logEndOffset, truncateTo)) {
-          this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.logEndOffset, to: truncateTo })
+      // Against the end with appends in flight: a leader's append still landing when the broker
+      // became a follower is cut too, and the producer state rebuilt without it (seed 3138: kept,
+      // its sequence answered a producer's retry as a duplicate at an offset another batch took).
+      if (truncateTo < log.appendedEndOffset) {
+        if (!this.noteTruncation(h, log.appendedEndOffset, truncateTo)) {
+          this.opts.log.info('truncating diverged replica', { broker: this.opts.brokerId, partition: h.key, from: log.appendedEndOffset, to: truncateTo })
         }
         await log.truncateTo(truncateTo)
         // A snapshot past the truncation names batches that are gone: read the log tail instead

@@ -473,6 +473,17 @@ const SEEDS: { seed: number; extras: ExtraKind[]; rule: string; found: string; o
     rule: 'DeleteRecords to the HWM deletes up to the HWM its handler reads',
     found: "broker 4's replica of partition 1 starts at 24, beyond any DeleteRecords sent (17)",
   },
+  {
+    // Found once leaders served their followers batches in flight (the timings moved): b3, leader,
+    // appended a retry of seq 5 at 47; before the write landed a preferred-leader election made it
+    // a follower, and its divergence check compared with the durable end (47): "nothing to drop".
+    // The truncation then cut the landed batch but kept its sequence in the producer state, which
+    // later answered the producer's next retry as a duplicate at 47, another batch's offset.
+    seed: 3138,
+    extras: ['deleteRecords', 'reassign'],
+    rule: "a follower's truncation counts the appends still landing, and rebuilds the producer state without them",
+    found: 'idempotent record p0-q1000000000-s5 was acknowledged at 47 (attempt 3), the log of partition 0 on its leader 2 has it nowhere',
+  },
 ]
 
 describe('sim/regressions: seeds the sweep found', () => {
