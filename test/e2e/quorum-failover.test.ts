@@ -115,8 +115,16 @@ describe('e2e/quorum-failover', () => {
       for (const id of [first, second, alive]) expect((await run(['broker', 'start', String(id)])).exitCode).toBe(0)
       const after = await run(['topic', 'create', 'after'])
       expect(after.exitCode, after.stderr).toBe(0)
-      // Its partition comes back with the broker that alone held it (once it registered and leads).
-      await until('the record produced while frozen, readable again', async () => ((await eventsValues()).has('while-frozen') ? true : undefined))
+      // Everything acknowledged with acks=all is still there. The record produced while frozen was
+      // acknowledged with acks=1 by the one live replica, uncommitted (the other ISR member was
+      // down): it stays if that broker leads its partition again, and goes if the other ISR member
+      // is elected first, as in Kafka. Which one wins is a race (the controller fences the broker
+      // it has not heard from as soon as it has a majority; this test lost it once under load),
+      // so the test counts on neither.
+      await until('every record acknowledged with acks=all, readable after the restarts', async () => {
+        const values = await eventsValues()
+        return [...acked].every((v) => values.has(v)) ? true : undefined
+      })
     } finally {
       await Promise.allSettled([producer.disconnect(), admin.disconnect()])
     }
