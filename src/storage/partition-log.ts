@@ -2,8 +2,9 @@
  * The partition log: Kafka's log semantics over a PartitionBackend (LevelDB or memory).
  *
  * Two end offsets: `nextOffset` is where the next append goes (it counts appends whose write is in
- * flight), `endOffset` is the LEO everyone sees, moved only once a write is durable, so that reads,
- * the high watermark and replication never see a batch that a crash could take back.
+ * flight), `endOffset` is the LEO, moved only once a write is durable, so that reads and the high
+ * watermark never cover a batch that a crash could take back. Only a leader serving its followers
+ * reads past it (`inFlight`: their writes overlap its own; the HWM still waits for its LEO).
  * Mutations run through an OpQueue: appends pipeline (that is how concurrent appends end up in one
  * group commit), truncation/retention/deletion wait for the writes before them.
  */
