@@ -26,6 +26,8 @@ export interface PartitionChange {
   /** Base offsets of the batches removed, all from the head or all from the tail, or (compaction)
    * anywhere. */
   removed: number[]
+  /** Where the store kept each of `removed` (BatchIndex.location, read before the index forgot them). */
+  removedLocations: number[]
   removedFrom: 'head' | 'tail' | 'compaction' | null
   /** Compaction: new bytes for batches kept at their base offset (their index entries are updated). */
   replaced?: { baseOffset: number; bytes: Buffer }[]
@@ -44,6 +46,8 @@ export interface PartitionBackend {
   /** Deletes everything of the partition (after the core drained its writes). */
   destroy(): Promise<void>
 }
+
+export const NOTHING_REMOVED: Readonly<Pick<PartitionChange, 'removed' | 'removedLocations'>> = { removed: [], removedLocations: [] }
 
 export function emptyState(): PartitionState {
   return { logStartOffset: 0, logEndOffset: 0, highWatermark: 0, epochs: [] }

@@ -1,6 +1,6 @@
 /**
  * The in-memory index of one partition: one entry per stored batch, in offset order, in typed
- * arrays (32 bytes a batch: a million batches cost 32 MB, not hundreds of objects' worth).
+ * arrays (40 bytes a batch: a million batches cost 40 MB, not hundreds of objects' worth).
  *
  * Positions are logical: 0 is the oldest batch still stored. Deleting from the head moves a start
  * pointer (compacted when the arrays grow); truncating moves the end. Batches may leave offset gaps
@@ -22,6 +22,8 @@ export class BatchIndex {
   private lastDelta = new Uint32Array(INITIAL_CAPACITY)
   private size = new Uint32Array(INITIAL_CAPACITY)
   private maxTs = new Float64Array(INITIAL_CAPACITY)
+  /** Where the store keeps each batch (the backend's business; 0 unless it sets one). */
+  private loc = new Float64Array(INITIAL_CAPACITY)
   /** Running max of maxTs over every batch ever pushed at or before a slot (deleted ones included):
    * non-decreasing, so a binary search finds where a timestamp lookup may start. */
   private prefixMaxTs = new Float64Array(INITIAL_CAPACITY)
@@ -54,6 +56,16 @@ export class BatchIndex {
     return this.maxTs[this.head + pos]!
   }
 
+  /** The backend's location of the batch (LevelDB: its key in the batch store, 0 for none). */
+  location(pos: number): number {
+    return this.loc[this.head + pos]!
+  }
+
+  setLocation(pos: number, location: number): void {
+    assert(pos >= 0 && pos < this.length, 'setLocation out of range')
+    this.loc[this.head + pos] = location
+  }
+
   entry(pos: number): IndexEntry {
     return {
       baseOffset: this.baseOffset(pos),
@@ -63,7 +75,7 @@ export class BatchIndex {
     }
   }
 
-  push(baseOffset: number, lastOffset: number, sizeBytes: number, maxTimestamp: number): void {
+  push(baseOffset: number, lastOffset: number, sizeBytes: number, maxTimestamp: number, location = 0): void {
     assert(this.length === 0 || baseOffset > this.lastOffset(this.length - 1), 'index entries must increase')
     assert(lastOffset >= baseOffset && lastOffset - baseOffset <= 0xffffffff, 'bad lastOffset')
     if (this.end === this.base.length) this.grow()
@@ -72,6 +84,7 @@ export class BatchIndex {
     this.lastDelta[i] = lastOffset - baseOffset
     this.size[i] = sizeBytes
     this.maxTs[i] = maxTimestamp
+    this.loc[i] = location
     this.prefixMaxTs[i] = i > 0 ? Math.max(this.prefixMaxTs[i - 1]!, maxTimestamp) : maxTimestamp
     this.bytes += sizeBytes
   }
@@ -110,6 +123,7 @@ export class BatchIndex {
       this.lastDelta[to] = this.lastDelta[from]!
       this.size[to] = this.size[from]!
       this.maxTs[to] = this.maxTs[from]!
+      this.loc[to] = this.loc[from]!
       this.prefixMaxTs[to] = to > 0 ? Math.max(this.prefixMaxTs[to - 1]!, this.maxTs[to]!) : this.maxTs[to]!
       to++
     }
@@ -166,6 +180,7 @@ export class BatchIndex {
     this.lastDelta = move(this.lastDelta, (n) => new Uint32Array(n))
     this.size = move(this.size, (n) => new Uint32Array(n))
     this.maxTs = move(this.maxTs, (n) => new Float64Array(n))
+    this.loc = move(this.loc, (n) => new Float64Array(n))
     this.prefixMaxTs = move(this.prefixMaxTs, (n) => new Float64Array(n))
     this.head = 0
     this.end = live

@@ -2,11 +2,16 @@
  * LevelDB key layout and value codecs of a broker's store. Keys sort by bytes, so offsets are
  * fixed-width big-endian and every keyspace is one contiguous range per partition:
  *
- *   'd' topicId 0x00 partition:u32 baseOffset:u64   -> the batch bytes as stored (RecordBatch v2)
- *   'i' topicId 0x00 partition:u32 baseOffset:u64   -> index entry of one recent batch (16 bytes)
- *   'x' topicId 0x00 partition:u32 firstBase:u64    -> a sealed chunk of index entries (24 bytes each)
+ *   'd' topicId 0x00 partition:u32 baseOffset:u64   -> the batch bytes of a small batch (RecordBatch v2)
+ *   'i' topicId 0x00 partition:u32 baseOffset:u64   -> index entry of one recent batch (24 bytes)
+ *   'x' topicId 0x00 partition:u32 firstBase:u64    -> a sealed chunk of index entries (32 bytes each)
  *   's' topicId 0x00 partition:u32                  -> partition state (JSON: log start, LEO, HWM, epochs)
  *   'm' key (UTF-8)                                 -> meta store entries
+ *   'n'                                             -> the batch store's next sequence (u64)
+ *
+ * Large batches live in the broker's second LevelDB, the batch store (`batches/` in the broker
+ * directory), under an 8-byte sequence number that only grows (`batchStoreKey`); their index
+ * entries carry it as their location (0: the batch is under its 'd' key here).
  *
  * Offsets are below 2^53, so the first byte of every offset is 0x00 and `prefix + 0xff` bounds a
  * partition's range. A topic id is any string without NUL (sluice uses Kafka's base64 UUIDs).
@@ -20,6 +25,8 @@ export const KEYSPACE_INDEX = 0x69 // 'i'
 export const KEYSPACE_CHUNK = 0x78 // 'x'
 export const KEYSPACE_STATE = 0x73 // 's'
 export const KEYSPACE_META = 0x6d // 'm'
+/** The single key holding the batch store's next sequence: every sequence below it was written. */
+export const NEXT_SEQUENCE_KEY = Buffer.from('n')
 
 const TWO_POW_32 = 2 ** 32
 
@@ -85,6 +92,13 @@ export function offsetOfKey(key: Buffer): number {
   return key.readUInt32BE(key.length - 8) * TWO_POW_32 + key.readUInt32BE(key.length - 4)
 }
 
+/** The batch store's key of sequence `seq` (8 bytes big-endian: keys sort in the order written). */
+export function batchStoreKey(seq: number): Buffer {
+  const key = Buffer.allocUnsafe(8)
+  writeOffset(key, 0, seq)
+  return key
+}
+
 /** Inverse of PartitionKeys.state(). */
 export function decodeStateKey(key: Buffer): { topicId: string; partition: number } {
   return { topicId: key.toString('utf8', 1, key.length - 5), partition: key.readUInt32BE(key.length - 4) }
@@ -106,46 +120,61 @@ export function decodeState(value: Buffer, what: string): PartitionState {
   }
 }
 
-/** A loose index entry: lastOffsetDelta u32, size u32, maxTimestamp f64 (an int64 as a number). */
+/**
+ * A loose index entry: lastOffsetDelta u32, size u32, maxTimestamp f64 (an int64 as a number),
+ * location f64 (the batch store's sequence, 0 for a batch under its 'd' key). Entries written
+ * before the batch store existed are 16 bytes, without the location.
+ */
 export function encodeIndexEntry(index: BatchIndex, pos: number): Buffer {
-  const value = Buffer.allocUnsafe(16)
+  const value = Buffer.allocUnsafe(24)
   value.writeUInt32BE(index.lastOffset(pos) - index.baseOffset(pos), 0)
   value.writeUInt32BE(index.sizeBytes(pos), 4)
   value.writeDoubleBE(index.maxTimestamp(pos), 8)
+  value.writeDoubleBE(index.location(pos), 16)
   return value
 }
 
-export function loadIndexEntry(index: BatchIndex, baseOffset: number, value: Buffer): void {
-  index.push(baseOffset, baseOffset + value.readUInt32BE(0), value.readUInt32BE(4), value.readDoubleBE(8))
+export function loadIndexEntry(index: BatchIndex, baseOffset: number, value: Buffer, what: string): void {
+  if (value.length !== 16 && value.length !== 24) throw new StorageError('CORRUPT', `unreadable index entry of ${what} at ${baseOffset}`)
+  const location = value.length === 24 ? value.readDoubleBE(16) : 0
+  index.push(baseOffset, baseOffset + value.readUInt32BE(0), value.readUInt32BE(4), value.readDoubleBE(8), location)
 }
 
-const CHUNK_VERSION = 1
 const CHUNK_HEADER_BYTES = 5
-const CHUNK_ENTRY_BYTES = 24
+/** Version 1 (before the batch store) has no location; version 2 adds it. */
+const CHUNK_ENTRY_BYTES: Record<number, number> = { 1: 24, 2: 32 }
+const CHUNK_VERSION = 2
 
-/** A sealed chunk: version u8, count u32, then per batch base f64, lastOffsetDelta u32, size u32, maxTimestamp f64. */
+/**
+ * A sealed chunk: version u8, count u32, then per batch base f64, lastOffsetDelta u32, size u32,
+ * maxTimestamp f64, location f64.
+ */
 export function encodeChunk(index: BatchIndex, from: number, to: number): Buffer {
-  const value = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + (to - from) * CHUNK_ENTRY_BYTES)
+  const entryBytes = CHUNK_ENTRY_BYTES[CHUNK_VERSION]!
+  const value = Buffer.allocUnsafe(CHUNK_HEADER_BYTES + (to - from) * entryBytes)
   value.writeUInt8(CHUNK_VERSION, 0)
   value.writeUInt32BE(to - from, 1)
   let at = CHUNK_HEADER_BYTES
-  for (let pos = from; pos < to; pos++, at += CHUNK_ENTRY_BYTES) {
+  for (let pos = from; pos < to; pos++, at += entryBytes) {
     const base = index.baseOffset(pos)
     value.writeDoubleBE(base, at)
     value.writeUInt32BE(index.lastOffset(pos) - base, at + 8)
     value.writeUInt32BE(index.sizeBytes(pos), at + 12)
     value.writeDoubleBE(index.maxTimestamp(pos), at + 16)
+    value.writeDoubleBE(index.location(pos), at + 24)
   }
   return value
 }
 
 export function loadChunk(index: BatchIndex, value: Buffer, what: string): void {
   const count = value.length >= CHUNK_HEADER_BYTES ? value.readUInt32BE(1) : -1
-  if (value[0] !== CHUNK_VERSION || value.length !== CHUNK_HEADER_BYTES + count * CHUNK_ENTRY_BYTES) {
+  const entryBytes = CHUNK_ENTRY_BYTES[value[0] ?? 0]
+  if (entryBytes === undefined || value.length !== CHUNK_HEADER_BYTES + count * entryBytes) {
     throw new StorageError('CORRUPT', `unreadable index chunk of ${what}`)
   }
-  for (let at = CHUNK_HEADER_BYTES; at < value.length; at += CHUNK_ENTRY_BYTES) {
+  for (let at = CHUNK_HEADER_BYTES; at < value.length; at += entryBytes) {
     const base = value.readDoubleBE(at)
-    index.push(base, base + value.readUInt32BE(at + 8), value.readUInt32BE(at + 12), value.readDoubleBE(at + 16))
+    const location = entryBytes === 32 ? value.readDoubleBE(at + 24) : 0
+    index.push(base, base + value.readUInt32BE(at + 8), value.readUInt32BE(at + 12), value.readDoubleBE(at + 16), location)
   }
 }

@@ -3,6 +3,9 @@
  *
  * Every change is one entry of the store's group commit: batch bytes, their index entries and the
  * partition state go in the same atomic LevelDB write, so a crash never leaves them disagreeing.
+ * Large batches (BATCH_STORE_MIN_BYTES and up, by default) go to the batch store instead, under a sequence
+ * number their index entry keeps as its location: written before the write that indexes them,
+ * deleted after the write that stops indexing them (group-commit.ts).
  *
  * Index persistence is built for fast opening: the newest batches have one small "loose" index
  * key each; once chunkBatches (2048) of them accumulate, they are sealed into one chunk value (and the
@@ -16,8 +19,9 @@ import type { PartitionBackend, PartitionChange, PartitionState } from './backen
 import { storedBatchFault } from './batch-checks.js'
 import { BatchIndex } from './batch-index.js'
 import { StorageError } from './errors.js'
-import type { GroupCommitter, WriteOps } from './group-commit.js'
+import type { BatchStoreOps, GroupCommitter, WriteOps } from './group-commit.js'
 import {
+  batchStoreKey,
   decodeState,
   encodeChunk,
   encodeIndexEntry,
@@ -32,9 +36,24 @@ import {
 } from './keys.js'
 import type { PartitionTail, TailCache } from './tail-cache.js'
 
-/** Loose index entries sealed per chunk by default (a chunk is then ~48 KB). */
+/** Loose index entries sealed per chunk by default (a chunk is then ~64 KB). */
 export const CHUNK_BATCHES = 2048
 const LOAD_STEP = 256
+/**
+ * Batches of this size and up go to the batch store. Its keys only grow, so LevelDB moves its
+ * files down the levels without rewriting them; in the main store, where partitions' keys
+ * interleave, every memtable flush overlaps the files below and compaction rewrites them (half the
+ * CPU of a bulk load, docs/performance.md). Small batches (the latency path: a few records each)
+ * stay in the main store: one LevelDB write per commit.
+ */
+export const BATCH_STORE_MIN_BYTES = 16 * 1024
+
+/** The broker's batch store: its LevelDB, the next sequence to give a batch, the size that goes there. */
+export interface BatchStore {
+  db: ClassicLevel<Buffer, Buffer>
+  nextSeq: number
+  minBytes: number
+}
 
 export class LevelPartitionBackend implements PartitionBackend {
   private readonly keys: PartitionKeys
@@ -44,9 +63,12 @@ export class LevelPartitionBackend implements PartitionBackend {
   private chunkBases: number[] = []
   /** Base offset of the oldest loose index entry; null when every entry is in a chunk. */
   private looseFirstBase: number | null = null
+  /** The partition log's index (the same object at load and every commit). */
+  private index: BatchIndex | null = null
 
   constructor(
     private readonly db: ClassicLevel<Buffer, Buffer>,
+    private readonly batchStore: BatchStore,
     private readonly committer: GroupCommitter,
     private readonly tailCache: TailCache,
     private readonly name: string,
@@ -59,31 +81,30 @@ export class LevelPartitionBackend implements PartitionBackend {
   }
 
   async load(index: BatchIndex): Promise<PartitionState | undefined> {
+    this.index = index
     const stored = await this.db.get(this.stateKey)
     if (stored === undefined) {
       // A crash in the middle of deletePartition can leave keys without state: not ours anymore.
-      await this.clearKeyspaces()
+      const stale = new BatchIndex()
+      await this.loadIndex(stale)
+      await this.clearAll(stale)
+      this.chunkBases = []
+      this.looseFirstBase = null
       return undefined
     }
     const state = decodeState(stored, this.name)
-    for await (const [key, value] of this.entries(KEYSPACE_CHUNK)) {
-      this.chunkBases.push(offsetOfKey(key))
-      loadChunk(index, value, this.name)
-    }
-    for await (const [key, value] of this.entries(KEYSPACE_INDEX)) {
-      const base = offsetOfKey(key)
-      this.looseFirstBase ??= base
-      loadIndexEntry(index, base, value)
-    }
+    await this.loadIndex(index)
     return state
   }
 
   commit(change: PartitionChange, index: BatchIndex): Promise<void> {
     const ops: WriteOps = []
-    if (change.removedFrom === 'compaction') this.compact(change, index, ops)
-    else if (change.removed.length > 0) this.remove(change, index, ops)
-    if (change.appended.length > 0) this.append(change.appended, index, ops)
-    return this.committer.write(ops, { owner: this, key: this.stateKey, encode: () => encodeState(change.state) })
+    const batches: BatchStoreOps = { puts: [], deletes: [] }
+    if (change.removedFrom === 'compaction') this.compact(change, index, ops, batches)
+    else if (change.removed.length > 0) this.remove(change, index, ops, batches)
+    if (change.appended.length > 0) this.append(change.appended, index, ops, batches)
+    const state = { owner: this, key: this.stateKey, encode: () => encodeState(change.state) }
+    return this.committer.write(ops, state, batches.puts.length + batches.deletes.length > 0 ? batches : undefined)
   }
 
   async fetch(baseOffsets: number[]): Promise<(Buffer | undefined)[]> {
@@ -91,20 +112,27 @@ export class LevelPartitionBackend implements PartitionBackend {
     const missing: number[] = []
     for (let i = 0; i < found.length; i++) if (found[i] === undefined) missing.push(i)
     if (missing.length === 0) return found
+    // Where each batch is, as the index says now (a batch gone meanwhile reads as undefined).
+    const index = this.index!
+    const locations = missing.map((i) => {
+      const pos = index.positionOfBase(baseOffsets[i]!)
+      return pos < 0 ? 0 : index.location(pos)
+    })
+    const keyOf = (j: number): Buffer => (locations[j]! > 0 ? batchStoreKey(locations[j]!) : this.keys.data(baseOffsets[missing[j]!]!))
     let values: (Buffer | undefined)[]
     try {
-      values = await this.db.getMany(missing.map((i) => this.keys.data(baseOffsets[i]!)))
+      values = await this.getMany(locations, keyOf)
     } catch (error) {
       if ((error as { code?: string }).code !== 'LEVEL_CORRUPTION') {
         throw new StorageError('IO_ERROR', `reading ${this.name} from offset ${baseOffsets[missing[0]!]} failed`, { cause: error })
       }
       // LevelDB names no key: find the first batch it cannot read, so recovery starts there.
       values = []
-      for (const i of missing) {
+      for (let j = 0; j < missing.length; j++) {
         try {
-          values.push(await this.db.get(this.keys.data(baseOffsets[i]!)))
+          values.push(await (locations[j]! > 0 ? this.batchStore.db : this.db).get(keyOf(j)))
         } catch (keyError) {
-          throw this.corrupt(baseOffsets[i]!, `LevelDB: ${String(keyError)}`, keyError)
+          throw this.corrupt(baseOffsets[missing[j]!]!, `LevelDB: ${String(keyError)}`, keyError)
         }
       }
     }
@@ -120,6 +148,20 @@ export class LevelPartitionBackend implements PartitionBackend {
     return found
   }
 
+  /** The values of keyOf(0..n) from the store each location names, in order. */
+  private async getMany(locations: number[], keyOf: (j: number) => Buffer): Promise<(Buffer | undefined)[]> {
+    const inBatchStore: number[] = []
+    const inMain: number[] = []
+    for (let j = 0; j < locations.length; j++) (locations[j]! > 0 ? inBatchStore : inMain).push(j)
+    if (inMain.length === 0) return this.batchStore.db.getMany(inBatchStore.map(keyOf))
+    if (inBatchStore.length === 0) return this.db.getMany(inMain.map(keyOf))
+    const [main, stored] = await Promise.all([this.db.getMany(inMain.map(keyOf)), this.batchStore.db.getMany(inBatchStore.map(keyOf))])
+    const values = new Array<Buffer | undefined>(locations.length)
+    inMain.forEach((j, k) => (values[j] = main[k]))
+    inBatchStore.forEach((j, k) => (values[j] = stored[k]))
+    return values
+  }
+
   /** The partition log adds the batch's last offset from its index. */
   private corrupt(baseOffset: number, fault: string, cause?: unknown): StorageError {
     return new StorageError('CORRUPT_BATCH', `the stored batch of ${this.name} at offset ${baseOffset} is corrupt: ${fault}`, {
@@ -132,15 +174,44 @@ export class LevelPartitionBackend implements PartitionBackend {
     this.tailCache.clear(this.tail)
     // State first: without it the rest is garbage that the next open of this partition clears.
     await this.committer.write([this.stateKey, null])
-    await this.clearKeyspaces()
+    if (this.index) await this.clearAll(this.index)
   }
 
-  private append(appended: Buffer[], index: BatchIndex, ops: WriteOps): void {
+  private async loadIndex(index: BatchIndex): Promise<void> {
+    for await (const [key, value] of this.entries(KEYSPACE_CHUNK)) {
+      this.chunkBases.push(offsetOfKey(key))
+      loadChunk(index, value, this.name)
+    }
+    for await (const [key, value] of this.entries(KEYSPACE_INDEX)) {
+      const base = offsetOfKey(key)
+      this.looseFirstBase ??= base
+      loadIndexEntry(index, base, value, this.name)
+    }
+  }
+
+  /** Every batch of the index out of the batch store, then the partition's keyspaces. */
+  private async clearAll(index: BatchIndex): Promise<void> {
+    const deletes: { type: 'del'; key: Buffer }[] = []
+    for (let pos = 0; pos < index.length; pos++) {
+      if (index.location(pos) > 0) deletes.push({ type: 'del', key: batchStoreKey(index.location(pos)) })
+    }
+    if (deletes.length > 0) await this.batchStore.db.batch(deletes)
+    for (const keyspace of [KEYSPACE_DATA, KEYSPACE_INDEX, KEYSPACE_CHUNK]) await this.db.clear(this.keys.range(keyspace))
+  }
+
+  private append(appended: Buffer[], index: BatchIndex, ops: WriteOps, batches: BatchStoreOps): void {
     const first = index.length - appended.length
     for (let i = 0; i < appended.length; i++) {
       const base = index.baseOffset(first + i)
-      ops.push(this.keys.data(base), appended[i]!)
-      this.tailCache.add(this.tail, base, appended[i]!)
+      const bytes = appended[i]!
+      if (bytes.length >= this.batchStore.minBytes) {
+        const seq = this.batchStore.nextSeq++
+        index.setLocation(first + i, seq)
+        batches.puts.push(batchStoreKey(seq), bytes)
+      } else {
+        ops.push(this.keys.data(base), bytes)
+      }
+      this.tailCache.add(this.tail, base, bytes)
     }
     this.looseFirstBase ??= index.baseOffset(first)
     const looseFrom = index.positionFor(this.looseFirstBase)
@@ -160,14 +231,14 @@ export class LevelPartitionBackend implements PartitionBackend {
    * The sealed chunks are rewritten from the index (the sizes in them changed) and the loose
    * entries put again: O(batches), like the cleaner's pass over the log.
    */
-  private compact(change: PartitionChange, index: BatchIndex, ops: WriteOps): void {
+  private compact(change: PartitionChange, index: BatchIndex, ops: WriteOps, batches: BatchStoreOps): void {
     const loose = this.looseFirstBase ?? Infinity
-    for (const base of change.removed) {
-      ops.push(this.keys.data(base), null)
-      if (base >= loose) ops.push(this.keys.index(base), null)
-      this.tailCache.remove(this.tail, base)
-    }
+    this.removeBatches(change, ops, batches, loose)
+    // A rewritten batch is put in the main store under its offset (compacted topics are small).
     for (const { baseOffset, bytes } of change.replaced ?? []) {
+      const pos = index.positionOfBase(baseOffset)
+      if (index.location(pos) > 0) batches.deletes.push(batchStoreKey(index.location(pos)))
+      index.setLocation(pos, 0)
       ops.push(this.keys.data(baseOffset), bytes)
       this.tailCache.add(this.tail, baseOffset, bytes)
     }
@@ -184,13 +255,9 @@ export class LevelPartitionBackend implements PartitionBackend {
   }
 
   /** The batches in `change.removed` are already gone from `index`. */
-  private remove(change: PartitionChange, index: BatchIndex, ops: WriteOps): void {
+  private remove(change: PartitionChange, index: BatchIndex, ops: WriteOps, batches: BatchStoreOps): void {
     const loose = this.looseFirstBase ?? Infinity
-    for (const base of change.removed) {
-      ops.push(this.keys.data(base), null)
-      if (base >= loose) ops.push(this.keys.index(base), null)
-      this.tailCache.remove(this.tail, base)
-    }
+    this.removeBatches(change, ops, batches, loose)
     if (change.removedFrom === 'head') {
       // A chunk is dead once everything up to the next boundary is gone.
       const firstLive = index.length > 0 ? index.baseOffset(0) : Infinity
@@ -221,6 +288,17 @@ export class LevelPartitionBackend implements PartitionBackend {
     this.looseFirstBase = null
   }
 
+  private removeBatches(change: PartitionChange, ops: WriteOps, batches: BatchStoreOps, loose: number): void {
+    for (let i = 0; i < change.removed.length; i++) {
+      const base = change.removed[i]!
+      const location = change.removedLocations[i]!
+      if (location > 0) batches.deletes.push(batchStoreKey(location))
+      else ops.push(this.keys.data(base), null)
+      if (base >= loose) ops.push(this.keys.index(base), null)
+      this.tailCache.remove(this.tail, base)
+    }
+  }
+
   private async *entries(keyspace: number): AsyncGenerator<[Buffer, Buffer]> {
     const iterator = this.db.iterator({ ...this.keys.range(keyspace) })
     try {
@@ -232,9 +310,5 @@ export class LevelPartitionBackend implements PartitionBackend {
     } finally {
       await iterator.close()
     }
-  }
-
-  private async clearKeyspaces(): Promise<void> {
-    for (const keyspace of [KEYSPACE_DATA, KEYSPACE_INDEX, KEYSPACE_CHUNK]) await this.db.clear(this.keys.range(keyspace))
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The LevelDB log store of one simulated broker (`<home>/brokers/<id>/`): one classic-level
- * database, one keyspace range per partition (keys.ts), every write through one group committer.
+ * database, one keyspace range per partition (keys.ts), and a second one in `batches/` for large
+ * batches under sequence keys (leveldb-partition.ts); every write through one group committer.
  *
  * Durability: an append resolves once its LevelDB write returned. Without `sync` that write is in
  * the OS (survives kill -9 of the process, not power loss); with `sync` (--fsync) each group
@@ -12,8 +13,8 @@ import { ClassicLevel } from 'classic-level'
 import type { PartitionBackend } from './backend.js'
 import { StorageError } from './errors.js'
 import { GroupCommitter } from './group-commit.js'
-import { decodeStateKey, KEYSPACE_META, KEYSPACE_STATE } from './keys.js'
-import { LevelPartitionBackend } from './leveldb-partition.js'
+import { batchStoreKey, decodeStateKey, KEYSPACE_META, KEYSPACE_STATE, NEXT_SEQUENCE_KEY, offsetOfKey } from './keys.js'
+import { BATCH_STORE_MIN_BYTES, LevelPartitionBackend, type BatchStore } from './leveldb-partition.js'
 import { BaseLogStore, endKey } from './store-base.js'
 import { TailCache } from './tail-cache.js'
 import type { LogStoreOptions, MetaOp, MetaStore } from './types.js'
@@ -27,15 +28,20 @@ const WRITE_BUFFER_BYTES = 32 * 1024 * 1024
 const WRITE_BYTES_MAX = 64 * 1024 * 1024
 /** Beside LevelDB's own files in the broker directory (LevelDB leaves names it does not know alone). */
 export const CLEAN_SHUTDOWN_FILE = 'sluice-clean-shutdown.json'
+/** The batch store's directory, inside the broker directory (LevelDB ignores it). */
+export const BATCH_STORE_DIR = 'batches'
 
 export interface LevelLogStoreOptions extends LogStoreOptions {
   /** Batches per sealed index chunk (tests lower it to exercise chunking on small logs). */
   indexChunkBatches?: number
+  /** Batches of this size and up go to the batch store (tests lower it; 0 puts every batch there). */
+  batchStoreMinBytes?: number
 }
 
 export class LevelLogStore extends BaseLogStore {
   readonly meta: MetaStore
   private readonly db: ClassicLevel<Buffer, Buffer>
+  private readonly batchStore: BatchStore
   private readonly committer: GroupCommitter
   private readonly tailCache: TailCache
   private readonly indexChunkBatches: number | undefined
@@ -48,17 +54,21 @@ export class LevelLogStore extends BaseLogStore {
   ) {
     super()
     this.indexChunkBatches = opts.indexChunkBatches
-    this.db = new ClassicLevel<Buffer, Buffer>(location, {
-      keyEncoding: 'buffer',
-      valueEncoding: 'buffer',
-      // Bigger memtables and files than LevelDB's defaults: values are whole batches (often
-      // 100 KB), so the defaults would flush and compact far more often than they need to. 16 MB
-      // lowered the daemon's peak by 40-90 MB but cost 0.7-1.2 CPU-seconds more compaction per
-      // million records written after a bulk load (docs/performance.md, "Memory"): 32 MB.
-      writeBufferSize: WRITE_BUFFER_BYTES,
-      maxFileSize: 16 * 1024 * 1024,
-    })
+    // Bigger memtables and files than LevelDB's defaults: values are whole batches (often
+    // 100 KB), so the defaults would flush and compact far more often than they need to. 16 MB
+    // lowered the daemon's peak by 40-90 MB but cost 0.7-1.2 CPU-seconds more compaction per
+    // million records written after a bulk load (docs/performance.md, "Memory"): 32 MB. A memtable
+    // takes memory as it fills: the main store's holds little under a bulk load (the batches go to
+    // the batch store), the batch store's nothing under a trickle of small batches.
+    const options = { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES, maxFileSize: 16 * 1024 * 1024 } as const
+    this.db = new ClassicLevel<Buffer, Buffer>(location, options)
+    this.batchStore = {
+      db: new ClassicLevel<Buffer, Buffer>(path.join(location, BATCH_STORE_DIR), options),
+      nextSeq: 1,
+      minBytes: opts.batchStoreMinBytes ?? BATCH_STORE_MIN_BYTES,
+    }
     this.committer = new GroupCommitter(this.db, {
+      batchStore: this.batchStore.db,
       sync: opts.sync ?? false,
       writeBytesMax: WRITE_BYTES_MAX,
       onFailure: (error) => this.failStore(error),
@@ -83,12 +93,37 @@ export class LevelLogStore extends BaseLogStore {
       }
       throw new StorageError('IO_ERROR', `cannot open the log store in ${this.location}`, { cause: error })
     }
+    try {
+      await this.batchStore.db.open()
+      this.batchStore.nextSeq = await this.recoverBatchStore()
+    } catch (error) {
+      await this.db.close().catch(() => undefined)
+      await this.batchStore.db.close().catch(() => undefined)
+      throw new StorageError('IO_ERROR', `cannot open the batch store in ${path.join(this.location, BATCH_STORE_DIR)}`, { cause: error })
+    }
     this.cleanEnds = await takeCleanShutdown(path.join(this.location, CLEAN_SHUTDOWN_FILE))
+  }
+
+  /**
+   * The next sequence of the batch store. Batches at or past the one the main store last recorded
+   * were written by a group commit whose main write did not land (a crash between the two): nothing
+   * names them, and they go.
+   */
+  private async recoverBatchStore(): Promise<number> {
+    const recorded = await this.db.get(NEXT_SEQUENCE_KEY)
+    if (recorded !== undefined) {
+      const next = offsetOfKey(recorded)
+      await this.batchStore.db.clear({ gte: batchStoreKey(next) })
+      return next
+    }
+    const [last] = await this.batchStore.db.keys({ reverse: true, limit: 1 }).all()
+    return last === undefined ? 1 : offsetOfKey(last) + 1
   }
 
   protected async closeStorage(ends: Map<string, number>): Promise<void> {
     await this.committer.idle()
     await this.db.close()
+    await this.batchStore.db.close()
     if (ends.size === 0 && this.cleanEnds.size === 0) return
     // Written after LevelDB closed, outside it: whatever LevelDB loses while closed (a cut
     // write-ahead log drops its last writes without a word), this record still says what was there.
@@ -103,7 +138,7 @@ export class LevelLogStore extends BaseLogStore {
 
   protected backendFor(topicId: string, partition: number): PartitionBackend {
     const name = `${topicId}/${partition}`
-    return new LevelPartitionBackend(this.db, this.committer, this.tailCache, name, topicId, partition, this.indexChunkBatches)
+    return new LevelPartitionBackend(this.db, this.batchStore, this.committer, this.tailCache, name, topicId, partition, this.indexChunkBatches)
   }
 
   protected async storedPartitions(): Promise<{ topicId: string; partition: number }[]> {

@@ -8,7 +8,7 @@
  * Mutations run through an OpQueue: appends pipeline (that is how concurrent appends end up in one
  * group commit), truncation/retention/deletion wait for the writes before them.
  */
-import type { PartitionBackend, PartitionChange, PartitionState } from './backend.js'
+import { NOTHING_REMOVED, type PartitionBackend, type PartitionChange, type PartitionState } from './backend.js'
 import { batchBytes, stampBatch, type BatchHeader, type ParsedBatches } from '../protocol/batch-layout.js'
 import { splitBatches } from './batch-checks.js'
 import { BatchIndex } from './batch-index.js'
@@ -55,7 +55,7 @@ export class Partition implements PartitionLog {
     const log = new Partition(topicId, partition, backend)
     const state = await backend.load(log.index)
     if (state) log.restore(state)
-    else await log.commit({ appended: [], removed: [], removedFrom: null })
+    else await log.commit({ appended: [], ...NOTHING_REMOVED, removedFrom: null })
     // The store said where the log ended when it last closed cleanly: ending before that now means
     // the store lost acknowledged writes while it was closed (a cut write-ahead log, say).
     if (cleanShutdownEnd !== undefined && log.endOffset < cleanShutdownEnd) {
@@ -184,7 +184,7 @@ export class Partition implements PartitionLog {
         // epoch a replica assigned when elected and lost before writing names data it never held.
         // Kept, it made a follower's OffsetForLeaderEpoch answers wrong once it appended an older
         // epoch's batches there, and fetches diverged forever (test/sim/regressions.test.ts).
-        if (this.epochs.truncateFromEnd(this.endOffset)) await this.commit({ appended: [], removed: [], removedFrom: null })
+        if (this.epochs.truncateFromEnd(this.endOffset)) await this.commit({ appended: [], ...NOTHING_REMOVED, removedFrom: null })
         return
       }
       const pos = this.index.positionFor(offset)
@@ -195,13 +195,13 @@ export class Partition implements PartitionLog {
         newEnd = Math.min(offset, this.startOffset)
         this.startOffset = newEnd
       }
-      const removed = this.basesFrom(pos, this.index.length)
+      const removed = this.removal(pos, this.index.length)
       this.index.truncate(pos)
       this.cleanedEnd = -1 // new batches may come back up to the same end: compaction must look again
       this.nextOffset = this.endOffset = newEnd
       this.hwm = Math.min(this.hwm, newEnd)
       this.epochs.truncateFromEnd(newEnd)
-      await this.commit({ appended: [], removed, removedFrom: 'tail' })
+      await this.commit({ appended: [], ...removed, removedFrom: 'tail' })
       this.notify()
     })
   }
@@ -210,14 +210,14 @@ export class Partition implements PartitionLog {
     assert(Number.isInteger(offset) && offset >= 0, `invalid start offset ${offset}`)
     return this.queue.run(true, async () => {
       this.checkUsable()
-      const removed = this.basesFrom(0, this.index.length)
+      const removed = this.removal(0, this.index.length)
       this.index.truncate(0)
       this.cleanedEnd = -1
       this.startOffset = this.nextOffset = this.endOffset = offset
       this.hwm = offset
       // Every epoch entry goes (all start at or after 0): the log holds no batch of any epoch.
       this.epochs.truncateFromEnd(0)
-      await this.commit({ appended: [], removed, removedFrom: 'tail' })
+      await this.commit({ appended: [], ...removed, removedFrom: 'tail' })
       this.notify()
     })
   }
@@ -266,14 +266,19 @@ export class Partition implements PartitionLog {
       if (plan.size === 0) return result
       const sizes = new Map<number, number | null>()
       const removed: number[] = []
+      const removedLocations: number[] = []
       const replaced: { baseOffset: number; bytes: Buffer }[] = []
       for (const [pos, bytes] of plan) {
         sizes.set(pos, bytes === null ? null : bytes.length)
-        if (bytes === null) removed.push(bases[pos]!)
-        else replaced.push({ baseOffset: bases[pos]!, bytes })
+        if (bytes === null) {
+          removed.push(bases[pos]!)
+          removedLocations.push(this.index.location(pos))
+        } else {
+          replaced.push({ baseOffset: bases[pos]!, bytes })
+        }
       }
       this.index.rewrite(sizes)
-      await this.commit({ appended: [], removed, removedFrom: 'compaction', replaced })
+      await this.commit({ appended: [], removed, removedLocations, removedFrom: 'compaction', replaced })
       this.notify()
       return result
     })
@@ -307,7 +312,7 @@ export class Partition implements PartitionLog {
     if (!this.stateDirty || this.unusable) return Promise.resolve()
     return this.queue.run(false, () => {
       if (!this.stateDirty || this.unusable) return Promise.resolve()
-      return this.commit({ appended: [], removed: [], removedFrom: null })
+      return this.commit({ appended: [], ...NOTHING_REMOVED, removedFrom: null })
     })
   }
 
@@ -315,7 +320,7 @@ export class Partition implements PartitionLog {
    * so an append queued behind it fails instead of writing to a closing database). */
   async close(): Promise<void> {
     await this.queue.run(true, async () => {
-      if (this.stateDirty && !this.unusable) await this.commit({ appended: [], removed: [], removedFrom: null }).catch(() => undefined)
+      if (this.stateDirty && !this.unusable) await this.commit({ appended: [], ...NOTHING_REMOVED, removedFrom: null }).catch(() => undefined)
       this.markUnusable(new StorageError('STORE_CLOSED', `the log of ${this.name()} is closed`))
     })
   }
@@ -378,7 +383,7 @@ export class Partition implements PartitionLog {
     const landed = (): void => {
       for (const batch of batches) this.inFlight.delete(batch.baseOffset)
     }
-    return this.commit({ appended, removed: [], removedFrom: null }).then(
+    return this.commit({ appended, ...NOTHING_REMOVED, removedFrom: null }).then(
       () => {
         landed()
         this.endOffset = endAfter
@@ -411,12 +416,12 @@ export class Partition implements PartitionLog {
   }
 
   private async removeHead(count: number, newStart: number): Promise<void> {
-    const removed = this.basesFrom(0, count)
+    const removed = this.removal(0, count)
     this.index.removeHead(count)
     this.startOffset = newStart
     this.hwm = Math.max(this.hwm, newStart)
     this.epochs.truncateFromStart(newStart)
-    await this.commit({ appended: [], removed, removedFrom: count > 0 ? 'head' : null })
+    await this.commit({ appended: [], ...removed, removedFrom: count > 0 ? 'head' : null })
     this.notify()
   }
 
@@ -478,6 +483,13 @@ export class Partition implements PartitionLog {
     const pos = this.index.positionOfBase(first)
     const last = pos >= 0 ? this.index.lastOffset(pos) : first
     return new StorageError('CORRUPT_BATCH', `${error.message} (offsets ${first}-${last})`, { cause: error.cause, offsets: { first, last } })
+  }
+
+  /** The batches at positions [from, to) as a change names them, read before the index forgets them. */
+  private removal(from: number, to: number): { removed: number[]; removedLocations: number[] } {
+    const removedLocations = new Array<number>(to - from)
+    for (let pos = from; pos < to; pos++) removedLocations[pos - from] = this.index.location(pos)
+    return { removed: this.basesFrom(from, to), removedLocations }
   }
 
   private basesFrom(from: number, to: number): number[] {

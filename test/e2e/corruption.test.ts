@@ -1,7 +1,8 @@
 /**
  * Corruption is noticed, never served. A 3-broker daemon takes records with acks=all; it is
- * stopped and one broker's LevelDB files are damaged as testers did: 64 KiB overwritten inside an
- * `.ldb` of brokers/<id>/ (of the partition's leader), or its newest `.log` (the write-ahead log)
+ * stopped and one broker's LevelDB files are damaged as testers did: 64 KiB overwritten inside the
+ * largest `.ldb` of brokers/<id>/ (of the partition's leader; batches of 16 KiB and more are in its
+ * batch store, brokers/<id>/batches/), or the newest `.log` (the write-ahead log) of either store
  * cut short. After a restart every acknowledged record reads back intact through kcat with CRC
  * checks on, the damaged replica is reported in `cluster status --json`, says what it found in the
  * daemon log, and recovers: back in the ISR, and, made leader, it serves the same records.
@@ -113,14 +114,16 @@ describe.skipIf(!kcatPath)('e2e/corruption', () => {
 
     // LevelDB keeps recent writes in its write-ahead log; opening the directory turns them into a
     // table (.ldb), which is where the testers found the data.
-    const dir = path.join(daemon.home, 'brokers', String(damaged))
-    const db = new ClassicLevel(dir)
-    await db.open()
-    await db.close()
-    const ldb = fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith('.ldb'))
-      .map((f) => ({ file: path.join(dir, f), size: fs.statSync(path.join(dir, f)).size }))
+    const brokerDir = path.join(daemon.home, 'brokers', String(damaged))
+    const dirs = [brokerDir, path.join(brokerDir, 'batches')]
+    for (const dir of dirs) {
+      const db = new ClassicLevel(dir)
+      await db.open()
+      await db.close()
+    }
+    const ldb = dirs
+      .flatMap((dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.ldb')).map((f) => path.join(dir, f)))
+      .map((file) => ({ file, size: fs.statSync(file).size }))
       .sort((a, b) => b.size - a.size)[0]!
     expect(ldb.size).toBeGreaterThan(1024 * 1024)
     const fd = fs.openSync(ldb.file, 'r+')
@@ -144,7 +147,12 @@ describe.skipIf(!kcatPath)('e2e/corruption', () => {
     await expectServesSame(damaged, acknowledged)
   })
 
-  it('a cut write-ahead log is said in the log, and the replica recovers the lost tail', async () => {
+  // The main store's log holds the index: the log opens shorter than at its clean close. The batch
+  // store's holds batches the index still names: the first one missing is the corrupt batch.
+  it.each([
+    ['the main store', '', /gone from the store/],
+    ['the batch store', 'batches', /missing from the store/],
+  ])('a cut write-ahead log of %s is said in the log, and the replica recovers the lost tail', async (_store, subdir, reason) => {
     daemon = await startDaemon({ brokers: 3 })
     const created = await sluice(['topic', 'create', TOPIC, '--partitions', '1', '--replication-factor', '3'], { home: daemon.home, env: daemon.env })
     expect(created.exitCode, created.stderr).toBe(0)
@@ -153,7 +161,7 @@ describe.skipIf(!kcatPath)('e2e/corruption', () => {
     const damaged = p.leader
     await stop()
 
-    const dir = path.join(daemon.home, 'brokers', String(damaged))
+    const dir = path.join(daemon.home, 'brokers', String(damaged), subdir)
     const newestLog = fs
       .readdirSync(dir)
       .filter((f) => f.endsWith('.log'))
@@ -165,8 +173,8 @@ describe.skipIf(!kcatPath)('e2e/corruption', () => {
     await restart()
     expect(await readAllWithCrcChecks()).toEqual(acknowledged)
     const recovery = await recoveredReplica(damaged)
-    expect(recovery.reason).toMatch(/gone from the store/)
-    expect(recovery.lastOffset).toBe(RECORDS - 1)
+    expect(recovery.reason).toMatch(reason)
+    if (subdir === '') expect(recovery.lastOffset).toBe(RECORDS - 1)
     await expectServesSame(damaged, acknowledged)
   })
 })

@@ -5,7 +5,8 @@ import path from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
-import { LevelLogStore, type LevelLogStoreOptions } from '../../src/storage/leveldb.js'
+import { batchStoreKey, encodeState, offsetOfKey, PartitionKeys } from '../../src/storage/keys.js'
+import { BATCH_STORE_DIR, LevelLogStore, type LevelLogStoreOptions } from '../../src/storage/leveldb.js'
 import { makeBatch, describeBatch } from './batches.js'
 import { runCompactionConformance } from './compaction-conformance.js'
 import { runLogStoreConformance } from './conformance.js'
@@ -50,7 +51,11 @@ function levelHarness(opts: LevelLogStoreOptions) {
 runLogStoreConformance('leveldb', levelHarness({}))
 // Tiny index chunks and tail cache: chunk sealing, cutting and dropping, and reads from LevelDB.
 runLogStoreConformance('leveldb, index chunks of 3, 4 KB tail cache', levelHarness({ indexChunkBatches: 3, tailCacheBytes: 4096 }))
+// Every batch in the batch store, and batches split between the two stores by size.
+runLogStoreConformance('leveldb, every batch in the batch store', levelHarness({ batchStoreMinBytes: 0, indexChunkBatches: 3, tailCacheBytes: 0 }))
+runLogStoreConformance('leveldb, batches of 300 bytes and up in the batch store', levelHarness({ batchStoreMinBytes: 300, tailCacheBytes: 4096 }))
 runCompactionConformance('leveldb', levelHarness({}))
+runCompactionConformance('leveldb, batches of 300 bytes and up in the batch store', levelHarness({ batchStoreMinBytes: 300, tailCacheBytes: 0 }))
 runCompactionConformance('leveldb, index chunks of 3, no tail cache', levelHarness({ indexChunkBatches: 3, tailCacheBytes: 0 }))
 
 /** Transpiles the storage sources and the crash child into a runnable tree (Node 20 runs no TS). */
@@ -252,6 +257,135 @@ describe('LevelLogStore', () => {
       expect(await readTags(log)).toEqual(Array.from({ length: 200 }, (_, i) => String(i)))
     } finally {
       await store.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+/** The keys of a closed store's batch store (sequence numbers). */
+async function batchStoreSeqs(dir: string): Promise<number[]> {
+  const db = new ClassicLevel<Buffer, Buffer>(path.join(dir, BATCH_STORE_DIR), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+  await db.open()
+  try {
+    return (await db.keys().all()).map(offsetOfKey)
+  } finally {
+    await db.close()
+  }
+}
+
+describe('LevelLogStore: the batch store', () => {
+  const LARGE = 400 // payload bytes: at or above the 300-byte threshold of these tests
+  const SMALL = 50
+
+  it('keeps large batches there and small ones in the main store, and reads both after a reopen', async () => {
+    const dir = tempDir('batch-store')
+    try {
+      let store = new LevelLogStore(dir, { batchStoreMinBytes: 300 })
+      await store.open()
+      let log = await store.partition('mixed', 0)
+      const tags = Array.from({ length: 12 }, (_, i) => `b${i}`)
+      for (const [i, tag] of tags.entries()) await log.appendAsLeader(makeBatch({ tag, payloadBytes: i % 3 === 0 ? SMALL : LARGE }), 0)
+      await store.close()
+      expect(await countKeys(dir)).toMatchObject({ d: 4, s: 1 })
+      expect(await batchStoreSeqs(dir)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+
+      store = new LevelLogStore(dir, { batchStoreMinBytes: 300, tailCacheBytes: 0 })
+      await store.open()
+      log = await store.partition('mixed', 0)
+      expect(await readTags(log)).toEqual(tags)
+      // Sequences go on from where they were, never reused.
+      await log.appendAsLeader(makeBatch({ tag: 'after', payloadBytes: LARGE }), 0)
+      await store.close()
+      expect(await batchStoreSeqs(dir)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('retention, truncation and deletePartition delete the batches they drop from it', async () => {
+    const dir = tempDir('batch-store-delete')
+    try {
+      const store = new LevelLogStore(dir, { batchStoreMinBytes: 300, indexChunkBatches: 4 })
+      await store.open()
+      const log = await store.partition('drop', 0)
+      for (let i = 0; i < 10; i++) await log.appendAsLeader(makeBatch({ tag: `b${i}`, payloadBytes: LARGE }), 0)
+      await log.deleteRecordsBefore(3)
+      await log.truncateTo(8)
+      expect(await readTags(log)).toEqual(['b3', 'b4', 'b5', 'b6', 'b7'])
+      const other = await store.partition('gone', 0)
+      await other.appendAsLeader(makeBatch({ tag: 'x', payloadBytes: LARGE }), 0)
+      await store.deletePartition('gone', 0)
+      await store.close()
+      expect(await batchStoreSeqs(dir)).toEqual([4, 5, 6, 7, 8])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('clears at open the batches of a group commit whose main write never landed', async () => {
+    const dir = tempDir('batch-store-orphans')
+    try {
+      let store = new LevelLogStore(dir, { batchStoreMinBytes: 300 })
+      await store.open()
+      let log = await store.partition('orphans', 0)
+      await log.appendAsLeader(makeBatch({ tag: 'kept', payloadBytes: LARGE }), 0)
+      await store.close()
+      // What a crash between the two writes of a group commit leaves: batches nothing names.
+      const db = new ClassicLevel<Buffer, Buffer>(path.join(dir, BATCH_STORE_DIR), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+      await db.open()
+      await db.batch([2, 3].map((seq) => ({ type: 'put' as const, key: batchStoreKey(seq), value: makeBatch({ tag: 'orphan', payloadBytes: LARGE }) })))
+      await db.close()
+
+      store = new LevelLogStore(dir, { batchStoreMinBytes: 300, tailCacheBytes: 0 })
+      await store.open()
+      log = await store.partition('orphans', 0)
+      await log.appendAsLeader(makeBatch({ tag: 'next', payloadBytes: LARGE }), 0)
+      expect(await readTags(log)).toEqual(['kept', 'next'])
+      await store.close()
+      expect(await batchStoreSeqs(dir)).toEqual([1, 2])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('opens a log written before the batch store (16-byte index entries, version 1 chunks)', async () => {
+    const dir = tempDir('batch-store-legacy')
+    try {
+      // The layout of the previous release, written key by key: batches under 'd', three sealed
+      // in a version 1 chunk, one loose 16-byte entry.
+      const keys = new PartitionKeys('legacy', 0)
+      const batches = [0, 1, 2, 3].map((i) => makeBatch({ baseOffset: i, tag: `old${i}`, payloadBytes: LARGE }))
+      const chunk = Buffer.alloc(5 + 3 * 24)
+      chunk.writeUInt8(1, 0)
+      chunk.writeUInt32BE(3, 1)
+      for (let i = 0; i < 3; i++) {
+        chunk.writeDoubleBE(i, 5 + i * 24)
+        chunk.writeUInt32BE(batches[i]!.length, 5 + i * 24 + 12)
+        chunk.writeDoubleBE(0, 5 + i * 24 + 16)
+      }
+      const loose = Buffer.alloc(16)
+      loose.writeUInt32BE(batches[3]!.length, 4)
+      const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+      await db.open()
+      await db.batch([
+        ...batches.map((value, i) => ({ type: 'put' as const, key: keys.data(i), value })),
+        { type: 'put', key: keys.chunk(0), value: chunk },
+        { type: 'put', key: keys.index(3), value: loose },
+        { type: 'put', key: keys.state(), value: encodeState({ logStartOffset: 0, logEndOffset: 4, highWatermark: 4, epochs: [] }) },
+      ])
+      await db.close()
+
+      const store = new LevelLogStore(dir, { batchStoreMinBytes: 300, tailCacheBytes: 0, indexChunkBatches: 4 })
+      await store.open()
+      const log = await store.partition('legacy', 0)
+      await log.appendAsLeader(makeBatch({ tag: 'new', payloadBytes: LARGE }), 0)
+      expect(await readTags(log)).toEqual(['old0', 'old1', 'old2', 'old3', 'new'])
+      await log.deleteRecordsBefore(2)
+      expect(await readTags(log)).toEqual(['old2', 'old3', 'new'])
+      await store.close()
+      expect(await countKeys(dir)).toMatchObject({ d: 2 })
+      expect(await batchStoreSeqs(dir)).toEqual([1])
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
   })
