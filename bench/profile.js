@@ -5,7 +5,7 @@
  * (main thread vs other threads) and the top functions and files of each profile.
  *
  *   npm run build && node bench/profile.js [--records 1000000] [--only produce-kcat,consume-sluice]
- *       [--top 20] [--out DIR]
+ *       [--top 20] [--out DIR] [--rate 10000]
  *
  * Scenarios: produce-kcat, produce-sluice, consume-kcat, consume-sluice, latency. Profiles are kept
  * in --out (default: a temp dir, printed) to open in Chrome DevTools or speedscope.
@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     top: { type: 'string', default: '20' },
     out: { type: 'string' },
     perf: { type: 'boolean', default: false },
+    // The latency scenario's rate (records/s).
+    rate: { type: 'string', default: '10000' },
   },
 })
 const RECORDS = Number.parseInt(args.records, 10)
@@ -134,7 +136,7 @@ async function scenario(name, file) {
         const r = check(await profiledSluice(path.join(dir, 'cli'), consumeArgs, { env: daemon.env, stdout: 'count' }), 'sluice consume')
         if (r.lines !== RECORDS) throw new Error(`sluice consume: ${r.lines} records, expected ${RECORDS}`)
       } else if (name === 'latency') {
-        const l = await measureLatency(daemon, topic, { measureMs: 10_000 })
+        const l = await measureLatency(daemon, topic, { measureMs: 10_000, ratePerSec: Number.parseInt(args.rate, 10) })
         detail = `, p50 ${l.p50Ms.toFixed(2)} ms, p99 ${l.p99Ms.toFixed(2)} ms, max ${l.maxMs.toFixed(2)} ms`
       }
     } finally {

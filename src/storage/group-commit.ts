@@ -21,8 +21,6 @@ import { NEXT_SEQUENCE_KEY, offsetOfKey, writeOffset } from './keys.js'
 type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
 const SYNC = { sync: true }
 const NO_SYNC = { sync: false }
-/** From this many bytes on, a write goes in LevelDB's array form (see writeArray). */
-const ARRAY_FORM_BYTES = 256 * 1024
 
 /** Flat list of key, value pairs; a null value deletes the key. */
 export type WriteOps = (Buffer | null)[]
@@ -48,8 +46,7 @@ interface Pending {
   ops: WriteOps
   state: LatestState | undefined
   batches: BatchStoreOps | undefined
-  /** Of the main write, and of both stores (what bounds one group commit). */
-  mainBytes: number
+  /** Of both stores' writes (what bounds one group commit). */
   bytes: number
   resolve: () => void
   reject: (error: unknown) => void
@@ -79,12 +76,11 @@ export class GroupCommitter {
 
   write(ops: WriteOps, state?: LatestState, batches?: BatchStoreOps): Promise<void> {
     if (this.failure) return Promise.reject(this.failure)
-    let mainBytes = 0
-    for (const op of ops) if (op) mainBytes += op.length
-    let bytes = mainBytes
+    let bytes = 0
+    for (const op of ops) if (op) bytes += op.length
     if (batches) for (const op of batches.puts) if (op) bytes += op.length
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ops, state, batches, mainBytes, bytes, resolve, reject })
+      this.queue.push({ ops, state, batches, bytes, resolve, reject })
       if (!this.busy) {
         this.busy = true
         setImmediate(() => void this.flush())
@@ -100,11 +96,9 @@ export class GroupCommitter {
 
   private async flush(): Promise<void> {
     const taken = this.take()
-    let bytes = 0
     let puts: BatchOp[] | null = null
     let deletes: BatchOp[] | null = null
-    for (const { batches, mainBytes } of taken) {
-      bytes += mainBytes
+    for (const { batches } of taken) {
       if (!batches) continue
       for (let i = 0; i < batches.puts.length; i += 2) (puts ??= []).push({ type: 'put', key: batches.puts[i]!, value: batches.puts[i + 1]! })
       for (const key of batches.deletes) (deletes ??= []).push({ type: 'del', key })
@@ -116,7 +110,7 @@ export class GroupCommitter {
         next = Buffer.allocUnsafe(8)
         writeOffset(next, 0, offsetOfKey(puts[puts.length - 1]!.key) + 1)
       }
-      await (bytes < ARRAY_FORM_BYTES ? this.writeChained(taken, next) : this.writeArray(taken, next))
+      await this.writeMain(taken, next)
       // Only once nothing names them: a crash before this leaves them unnamed, never missing.
       if (deletes) await this.opts.batchStore!.batch(deletes, NO_SYNC)
     } catch (error) {
@@ -133,41 +127,26 @@ export class GroupCommitter {
   }
 
   /**
-   * Small writes (the latency path) as a chained batch: measured, the array form raised the bench's
-   * produce-to-consume p99 at 10,000 records/s from 11-17 ms to 29-215 ms (same build otherwise,
-   * runs interleaved; not explained yet).
+   * The main write as a chained batch: each put goes to LevelDB's native batch as it is made. The
+   * array form (`db.batch(ops)`) costs far more per operation (abstract-level clones and checks
+   * every one, then the binding reads its properties one by one): measured, at 50,000 records/s in
+   * batches of a few records, once the daemon fell behind its writes grew past 256 KiB, went in
+   * the array form, which took two thirds of the main thread with its garbage, and it never caught
+   * up (p50 0.4-1.2 s; 3-20 ms chained). The array form is for the batch store's writes: few
+   * operations, large values, whose native copy it frees as soon as the write returns (a chained
+   * batch holds it until V8 collects the JavaScript object: 100+ MB per broker under a bulk load,
+   * when the large batches were in the main store).
    */
-  private async writeChained(taken: Pending[], next: Buffer | null): Promise<void> {
+  private async writeMain(taken: Pending[], next: Buffer | null): Promise<void> {
     const batch = this.db.batch()
     try {
-      eachOp(
-        taken,
-        (key, value) => batch.put(key, value),
-        (key) => batch.del(key),
-      )
+      eachOp(taken, batch)
       if (next) batch.put(NEXT_SEQUENCE_KEY, next)
       await (this.opts.sync ? batch.write({ sync: true }) : batch.write())
     } catch (error) {
       await batch.close().catch(() => undefined)
       throw error
     }
-  }
-
-  /**
-   * Large writes (bulk loads) in the array form: classic-level frees a chained batch's native copy
-   * of the values only when V8 collects the JavaScript object, which it does not hurry to do (it
-   * does not see that memory); measured, those copies held 100+ MB per broker under a bulk load.
-   * The array form's native batch is freed as soon as the write returns.
-   */
-  private writeArray(taken: Pending[], next: Buffer | null): Promise<void> {
-    const batch: BatchOp[] = []
-    eachOp(
-      taken,
-      (key, value) => batch.push({ type: 'put', key, value }),
-      (key) => batch.push({ type: 'del', key }),
-    )
-    if (next) batch.push({ type: 'put', key: NEXT_SEQUENCE_KEY, value: next })
-    return this.db.batch(batch, this.opts.sync ? SYNC : NO_SYNC)
   }
 
   private take(): Pending[] {
@@ -199,15 +178,15 @@ export class GroupCommitter {
 }
 
 /** The writes of `taken` in queue order; of the states of one owner, only its latest is written. */
-function eachOp(taken: Pending[], put: (key: Buffer, value: Buffer) => void, del: (key: Buffer) => void): void {
+function eachOp(taken: Pending[], batch: { put(key: Buffer, value: Buffer): unknown; del(key: Buffer): unknown }): void {
   const latest = new Map<object, LatestState>()
   for (const { state } of taken) if (state) latest.set(state.owner, state)
   for (const { ops, state } of taken) {
     for (let i = 0; i < ops.length; i += 2) {
       const value = ops[i + 1]
-      if (value) put(ops[i]!, value)
-      else del(ops[i]!)
+      if (value) batch.put(ops[i]!, value)
+      else batch.del(ops[i]!)
     }
-    if (state && latest.get(state.owner) === state) put(state.key, state.encode())
+    if (state && latest.get(state.owner) === state) batch.put(state.key, state.encode())
   }
 }
