@@ -401,9 +401,13 @@ function converged(cluster: SimNode, topicName: string, workload: Workload, idem
     if (leader.leader.highWatermark !== leo) return false
     for (const id of p.replicas) {
       const h = cluster.hosted(id, p.topicId, p.partition)
-      // The leader's log start (DeleteRecords) reaches every replica too. A follower may start
-      // later: a deletion on a leader that died before its successor learnt it stays on replicas that did.
-      if (!h?.log || h.log.logEndOffset !== leo || h.log.logStartOffset < leader.log.logStartOffset) return false
+      // The leader's log start (DeleteRecords) reaches every replica too, on its disk: a log moves
+      // its start at once and writes it after (reads below it are refused from then on), and the
+      // end checks read the disks, so a follower whose only lag was its log start is caught up
+      // once that write has landed. A follower may start later: a deletion on a leader that died
+      // before its successor learnt it stays on replicas that did.
+      if (!h?.log || h.log.logEndOffset !== leo) return false
+      if ((cluster.stored(id, p.topicId, p.partition)?.state.logStartOffset ?? 0) < leader.log.logStartOffset) return false
     }
   }
   return true
