@@ -108,6 +108,9 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
     const leader = (JSON.parse(parts.stdout) as { partitions: Array<{ partition: number; leader: number }> }).partitions.find((p) => p.partition === 0)!.leader
     const idleParts = await sluice(['cluster', 'partitions', '--topic', IDLE_TOPIC, '--json'], { home: d!.home })
     const idleLed = (JSON.parse(idleParts.stdout) as { partitions: Array<{ partition: number; leader: number }> }).partitions.filter((p) => p.leader === leader)
+    // Before the kill: afterwards the partitions it led have other leaders.
+    const txnParts = await sluice(['cluster', 'partitions', '--topic', TXN_TOPIC, '--json'], { home: d!.home })
+    const txnLed = (JSON.parse(txnParts.stdout) as { partitions: Array<{ partition: number; leader: number }> }).partitions.filter((p) => p.leader === leader)
     const brokers = [...d!.brokers].sort((a, b) => a.id - b.id)
     const brokerRow = (id: number) => new RegExp(`^[> ]\\s+${id}\\*?\\s+(up|KILLED|FENCED|PAUSED)\\s`)
     const p0 = new RegExp(`^[> ]\\s+${TOPIC}-0\\s`)
@@ -147,8 +150,6 @@ describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
     // The transactions' partitions were written a few seconds before the kill: the daemon counts
     // them as idle or not by how recent that write was, so the line may name them too.
     expect(idleLed.length).toBeGreaterThanOrEqual(2)
-    const txnParts = await sluice(['cluster', 'partitions', '--topic', TXN_TOPIC, '--json'], { home: d!.home })
-    const txnLed = (JSON.parse(txnParts.stdout) as { partitions: Array<{ partition: number; leader: number }> }).partitions.filter((p) => p.leader === leader)
     const mayFold = new Set([...idleLed.map((p) => `${IDLE_TOPIC}-${p.partition}`), ...txnLed.map((p) => `${TXN_TOPIC}-${p.partition}`)])
     const foldedLine = (s: string): string[] | undefined => {
       const m = new RegExp(`failover of \\d+ partitions \\(leader ${leader} lost\\).*no producer was writing: (.*)$`, 'm').exec(s)
