@@ -131,8 +131,9 @@ export class GroupCommitter {
    * array form (`db.batch(ops)`) costs far more per operation (abstract-level clones and checks
    * every one, then the binding reads its properties one by one): measured, at 50,000 records/s in
    * batches of a few records, once the daemon fell behind its writes grew past 256 KiB, went in
-   * the array form, which took two thirds of the main thread with its garbage, and it never caught
-   * up (p50 0.4-1.2 s; 3-20 ms chained). The array form is for the batch store's writes: few
+   * the array form, which took two thirds of the main thread with its garbage, and it did not catch
+   * up (p50 0.4-1.2 s; chained, 3-47 ms in most runs, though some still fall behind: the daemon is
+   * short of CPU there, docs/performance.md). The array form is for the batch store's writes: few
    * operations, large values, whose native copy it frees as soon as the write returns (a chained
    * batch holds it until V8 collects the JavaScript object: 100+ MB per broker under a bulk load,
    * when the large batches were in the main store).
