@@ -21,10 +21,21 @@ import type { LogStoreOptions, MetaOp, MetaStore } from './types.js'
 
 /**
  * What a broker holds in memory, by bound (docs/performance.md, "Memory"): its tail cache, and
- * LevelDB's memtable (one being filled, at most one being flushed).
+ * each store's memtable (one being filled, at most one being flushed).
  */
 export const DEFAULT_TAIL_CACHE_BYTES = 8 * 1024 * 1024
 const WRITE_BUFFER_BYTES = 32 * 1024 * 1024
+/**
+ * The batch store's memtable and table files. Its keys only grow, so a flush overlaps nothing and
+ * LevelDB moves the file down without rewriting it: a small memtable costs no compaction there,
+ * where the main store's interleaved keys pay for every flush. 32 MB held up to 3 x 64 MB under a
+ * bulk load; 8 MB lowered the `--only produce` peak from 263-318 MB to 207-231 MB at the same
+ * daemon CPU. LevelDB keeps at least 64 tables open, each mapped whole while open, and a table read
+ * stays resident while mapped (the scrub after a restart reads the whole log): LevelDB's default
+ * 2 MB files bound that to 128 MB a store, where 16 MB files allowed 1 GB.
+ */
+const BATCH_STORE_WRITE_BUFFER_BYTES = 8 * 1024 * 1024
+const BATCH_STORE_FILE_BYTES = 2 * 1024 * 1024
 const WRITE_BYTES_MAX = 64 * 1024 * 1024
 /** Beside LevelDB's own files in the broker directory (LevelDB leaves names it does not know alone). */
 export const CLEAN_SHUTDOWN_FILE = 'sluice-clean-shutdown.json'
@@ -54,16 +65,21 @@ export class LevelLogStore extends BaseLogStore {
   ) {
     super()
     this.indexChunkBatches = opts.indexChunkBatches
-    // Bigger memtables and files than LevelDB's defaults: values are whole batches (often
-    // 100 KB), so the defaults would flush and compact far more often than they need to. 16 MB
-    // lowered the daemon's peak by 40-90 MB but cost 0.7-1.2 CPU-seconds more compaction per
-    // million records written after a bulk load (docs/performance.md, "Memory"): 32 MB. A memtable
-    // takes memory as it fills: the main store's holds little under a bulk load (the batches go to
-    // the batch store), the batch store's nothing under a trickle of small batches.
+    // The main store: bigger memtables and files than LevelDB's defaults, whose interleaved keys
+    // make every flush overlap the files below. 16 MB lowered the daemon's peak by 40-90 MB but
+    // cost 0.7-1.2 CPU-seconds more compaction per million records written after a bulk load (when
+    // the large batches were in this store too; docs/performance.md, "Memory"), and 8 MB, measured
+    // again with the batch store, cost 1.5-2.7 CPU-s more at 50,000 records/s for 30 MB: 32 MB. A
+    // memtable takes memory as it fills: the main store's holds little under a bulk load (the
+    // batches go to the batch store), the batch store's nothing under a trickle of small batches.
     const options = { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES, maxFileSize: 16 * 1024 * 1024 } as const
     this.db = new ClassicLevel<Buffer, Buffer>(location, options)
     this.batchStore = {
-      db: new ClassicLevel<Buffer, Buffer>(path.join(location, BATCH_STORE_DIR), options),
+      db: new ClassicLevel<Buffer, Buffer>(path.join(location, BATCH_STORE_DIR), {
+        ...options,
+        writeBufferSize: BATCH_STORE_WRITE_BUFFER_BYTES,
+        maxFileSize: BATCH_STORE_FILE_BYTES,
+      }),
       nextSeq: 1,
       minBytes: opts.batchStoreMinBytes ?? BATCH_STORE_MIN_BYTES,
     }
