@@ -32,8 +32,13 @@ function stderrOf(child) {
   return () => text.trim()
 }
 
+/**
+ * opts.onRecord(seq, sentAtMs, receivedAtMs), when given, is called for every measured record,
+ * with both times on the wall clock (performance.timeOrigin + performance.now(), in ms), for tools
+ * that line the records up with other clocks (bench/latency-breakdown.js and its packet capture).
+ */
 export async function measureLatency(daemon, topic, opts = {}) {
-  const { ratePerSec = 10_000, warmupMs = 2_000, measureMs = 10_000, cooldownMs = 500, drainTimeoutMs = 5_000, partitions = 3, lingerMs = 0 } = opts
+  const { ratePerSec = 10_000, warmupMs = 2_000, measureMs = 10_000, cooldownMs = 500, drainTimeoutMs = 5_000, partitions = 3, lingerMs = 0, onRecord } = opts
   await createTopic(daemon.bootstrap, topic, partitions)
   const consumer = spawn('kcat', ['-C', '-b', daemon.bootstrap, '-t', topic, '-o', 'end', '-u', '-q', '-f', '%s\\n'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,6 +79,7 @@ export async function measureLatency(daemon, topic, opts = {}) {
         seen.add(seq)
         const latencyMs = now - Number(m[2])
         latenciesMs.push(latencyMs)
+        onRecord?.(seq, performance.timeOrigin + Number(m[2]), performance.timeOrigin + now)
         // The worst latency per 100 ms of send time: shows whether the tail is periodic stalls.
         const slot = Math.floor((Number(m[2]) - measureStart) / 100)
         if (slot >= 0 && !(worstPerSlot[slot] >= latencyMs)) worstPerSlot[slot] = latencyMs
