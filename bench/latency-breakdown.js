@@ -179,6 +179,7 @@ const daemon = new BenchDaemon()
 await daemon.start()
 const ports = new Set(daemon.info.brokers.map((b) => b.port))
 let figures
+let disposed = false
 try {
   const capture = await startCapture([...ports], pcap)
   const sent = new Map()
@@ -210,11 +211,13 @@ try {
     parts: Object.fromEntries(parts.map((p) => [p, percentiles(rows.map((r) => r[p]))])),
     worstPercentMeanMs: Object.fromEntries(parts.map((p) => [p, worst.reduce((sum, r) => sum + r[p], 0) / worst.length])),
   }
+  // The reference runs without the daemon beside it.
   await daemon.dispose()
+  disposed = true
   log(`the reference: the same producer into librdkafka's mock cluster`)
   figures.mockProducer = percentiles(await producerIntoMock(path.join(dir, 'mock.pcap')))
 } finally {
-  await daemon.dispose()
+  if (!disposed) await daemon.dispose()
   if (!args.keep) fs.rmSync(dir, { recursive: true, force: true })
 }
 
