@@ -34,8 +34,9 @@ const WRITE_BUFFER_BYTES = 32 * 1024 * 1024
  * - Files: LevelDB maps each open table whole, and what was read of it stays resident while it is
  *   mapped. The scrub after a broker restart reads the whole log, and with up to 990 tables open
  *   (classic-level's default) a restarted broker kept all it had read in its resident set. 74 open
- *   files (LevelDB's least: 64 tables) of 1 MB bound that to 64 MB a store: the full bench's
- *   file-backed peak fell from 257-271 MB to 188 MB, and consumers read as fast.
+ *   files (LevelDB's least: 64 tables) of 1 MB bound that to 64 MB a store, and consumers read as
+ *   fast. The full bench's file-backed peak depends on which brokers its failovers restart:
+ *   167-255 MB in six runs after, 184-271 MB in five before (docs/performance.md).
  */
 const BATCH_STORE_WRITE_BUFFER_BYTES = 8 * 1024 * 1024
 const BATCH_STORE_FILE_BYTES = 1024 * 1024
