@@ -33,7 +33,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { BenchDaemon } from './lib/daemon.js'
-import { measureLatency } from './lib/latency.js'
+import { measureLatency, percentile, recordLine } from './lib/latency.js'
 import { writeFigures } from './lib/session.js'
 
 const { values: args } = parseArgs({
@@ -110,8 +110,6 @@ function recordsOnTheWire(file, ports) {
   return { requests, responses }
 }
 
-const PAD = 'x'.repeat(64)
-
 /**
  * The reference: RATE records/s, as bench/lib/latency.js paces them, into `kcat -P` with
  * librdkafka's mock cluster (3 brokers inside kcat), for SECONDS after 2 s of warm-up; resolves
@@ -146,7 +144,7 @@ async function producerIntoMock(file) {
         const stamp = performance.now()
         let lines = ''
         for (; sent < due; sent++) {
-          lines += `{"seq":${sent},"sentMs":${stamp.toFixed(3)},"pad":"${PAD}"}\n`
+          lines += recordLine(sent, stamp)
           if (stamp >= measureFrom) sentAt.set(sent, performance.timeOrigin + stamp)
         }
         kcat.stdin.write(lines)
@@ -168,8 +166,7 @@ async function producerIntoMock(file) {
 
 function percentiles(values) {
   const sorted = [...values].sort((a, b) => a - b)
-  const at = (p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
-  return { p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: sorted.at(-1) }
+  return { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), max: sorted.at(-1) }
 }
 
 const dir = args.keep ? path.resolve(args.keep) : fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-latency-breakdown-'))

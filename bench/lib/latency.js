@@ -13,7 +13,13 @@ import { createTopic } from './topics.js'
 
 const PAD = 'x'.repeat(64)
 
-function percentile(sorted, p) {
+/** One record the latency steps send: its sequence number and send time (performance.now(), ms). */
+export function recordLine(seq, sentMs) {
+  return `{"seq":${seq},"sentMs":${sentMs.toFixed(3)},"pad":"${PAD}"}\n`
+}
+
+/** The p-th percentile (0-100) of values sorted ascending. */
+export function percentile(sorted, p) {
   if (sorted.length === 0) return NaN
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 }
@@ -121,7 +127,7 @@ export async function measureLatency(daemon, topic, opts = {}) {
       if (due > sent) {
         let lines = ''
         const stamp = performance.now()
-        for (; sent < due; sent++) lines += `{"seq":${sent},"sentMs":${stamp.toFixed(3)},"pad":"${PAD}"}\n`
+        for (; sent < due; sent++) lines += recordLine(sent, stamp)
         producer.stdin.write(lines)
       }
       const asleep = performance.now()

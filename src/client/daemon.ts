@@ -210,7 +210,6 @@ export interface StartResult {
 }
 
 /** Starts the daemon in the background unless one runs; returns once every listener is up. */
-
 export async function startDaemon(opts: StartOptions): Promise<StartResult> {
   const paths = homePaths(opts.home)
   assertSocketPathFits(paths)

@@ -25,6 +25,7 @@ import type { LogStoreOptions, MetaOp, MetaStore } from './types.js'
  */
 export const DEFAULT_TAIL_CACHE_BYTES = 8 * 1024 * 1024
 const WRITE_BUFFER_BYTES = 32 * 1024 * 1024
+const FILE_BYTES = 16 * 1024 * 1024
 /**
  * The batch store's memtable, table files and open files. Its keys only grow, so a flush overlaps
  * nothing and LevelDB moves the file down without rewriting it: a small memtable or file costs no
@@ -77,7 +78,7 @@ export class LevelLogStore extends BaseLogStore {
     // again with the batch store, cost 1.5-2.7 CPU-s more at 50,000 records/s for 30 MB: 32 MB. A
     // memtable takes memory as it fills: the main store's holds little under a bulk load (the
     // batches go to the batch store), the batch store's nothing under a trickle of small batches.
-    const options = { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES, maxFileSize: 16 * 1024 * 1024 } as const
+    const options = { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES, maxFileSize: FILE_BYTES } as const
     this.db = new ClassicLevel<Buffer, Buffer>(location, options)
     this.batchStore = {
       db: new ClassicLevel<Buffer, Buffer>(path.join(location, BATCH_STORE_DIR), {

@@ -104,13 +104,14 @@ afterAll(async () => {
 
 describe.skipIf(!hasTmux)('sluice ui in tmux', () => {
   it('kills the leader of partition 0 from the keyboard and shows the broker killed and the new leader', async () => {
-    const parts = await sluice(['cluster', 'partitions', '--topic', TOPIC, '--json'], { home: d!.home })
-    const leader = (JSON.parse(parts.stdout) as { partitions: Array<{ partition: number; leader: number }> }).partitions.find((p) => p.partition === 0)!.leader
-    const idleParts = await sluice(['cluster', 'partitions', '--topic', IDLE_TOPIC, '--json'], { home: d!.home })
-    const idleLed = (JSON.parse(idleParts.stdout) as { partitions: Array<{ partition: number; leader: number }> }).partitions.filter((p) => p.leader === leader)
+    const partitionsOf = async (topic: string): Promise<Array<{ partition: number; leader: number }>> => {
+      const r = await sluice(['cluster', 'partitions', '--topic', topic, '--json'], { home: d!.home })
+      return (JSON.parse(r.stdout) as { partitions: Array<{ partition: number; leader: number }> }).partitions
+    }
+    const leader = (await partitionsOf(TOPIC)).find((p) => p.partition === 0)!.leader
     // Before the kill: afterwards the partitions it led have other leaders.
-    const txnParts = await sluice(['cluster', 'partitions', '--topic', TXN_TOPIC, '--json'], { home: d!.home })
-    const txnLed = (JSON.parse(txnParts.stdout) as { partitions: Array<{ partition: number; leader: number }> }).partitions.filter((p) => p.leader === leader)
+    const idleLed = (await partitionsOf(IDLE_TOPIC)).filter((p) => p.leader === leader)
+    const txnLed = (await partitionsOf(TXN_TOPIC)).filter((p) => p.leader === leader)
     const brokers = [...d!.brokers].sort((a, b) => a.id - b.id)
     const brokerRow = (id: number) => new RegExp(`^[> ]\\s+${id}\\*?\\s+(up|KILLED|FENCED|PAUSED)\\s`)
     const p0 = new RegExp(`^[> ]\\s+${TOPIC}-0\\s`)
