@@ -31,15 +31,18 @@ const FILE_BYTES = 16 * 1024 * 1024
  * nothing and LevelDB moves the file down without rewriting it: a small memtable or file costs no
  * compaction there, where the main store's interleaved keys pay for every flush.
  * - Memtable: 32 MB held up to 3 x 64 MB under a bulk load; 8 MB lowered the `--only produce`
- *   peak from 263-318 MB to 207-231 MB at the same daemon CPU.
+ *   peak from 263-318 MB to 207-231 MB at the same daemon CPU. 2 MB since: see Files.
  * - Files: LevelDB maps each open table whole, and what was read of it stays resident while it is
  *   mapped. The scrub after a broker restart reads the whole log, and with up to 990 tables open
  *   (classic-level's default) a restarted broker kept all it had read in its resident set. 74 open
- *   files (LevelDB's least: 64 tables) of 1 MB bound that to 64 MB a store, and consumers read as
- *   fast. The full bench's file-backed peak depends on which brokers its failovers restart:
- *   167-255 MB in six runs after, 184-271 MB in five before (docs/performance.md).
+ *   files (LevelDB's least: 64 tables) bound the tables mapped. A table is as large as the flush
+ *   that made it, not the file size (a flush writes one table, and moving it down does not split
+ *   it): 2.8 MB on average from 8 MB memtables of JSON, 1.0 MB from 2 MB ones, so the bound is now
+ *   about 64 MB a store (128 MB for batches snappy cannot shrink), where it was 180. After the
+ *   scrub of 328 MB: 61 tables mapped, 44 MB resident (30 and 51 MB with 8 MB memtables, whose 35
+ *   tables all fit). kcat into the daemon as fast, at the same daemon CPU (docs/performance.md).
  */
-const BATCH_STORE_WRITE_BUFFER_BYTES = 8 * 1024 * 1024
+const BATCH_STORE_WRITE_BUFFER_BYTES = 2 * 1024 * 1024
 const BATCH_STORE_FILE_BYTES = 1024 * 1024
 const BATCH_STORE_OPEN_FILES = 74
 const WRITE_BYTES_MAX = 64 * 1024 * 1024
