@@ -460,9 +460,14 @@ export class ProducerStateTable {
   }
 }
 
-/** Without a usable snapshot, how far back (in offsets and bytes) a replica reads the log. */
+/** Without a usable snapshot, how far back (in offsets) a replica reads the log. */
 const PRODUCER_STATE_REBUILD_OFFSETS = 100_000
-const PRODUCER_STATE_REBUILD_BYTES = 32 * 1024 * 1024
+/**
+ * One read of that replay. Every log of a starting broker replays at once, and a read holds its
+ * bytes twice (LevelDB's copy, then the Buffers): 32 MB reads took 60-90 MB more at a broker's
+ * start with three logs of bulk-loaded batches (docs/performance.md); 1 MiB, as the scrub reads.
+ */
+const PRODUCER_STATE_REBUILD_BYTES = 1024 * 1024
 
 /**
  * Rebuilds the producers' state of a log (sequences, open transactions, and the aborted index from
