@@ -22,6 +22,7 @@ import { parseBatches, readBatchHeaders } from '../protocol/batch-layout.js'
 import { encodeRecordBatch } from '../protocol/record-batch.js'
 import type { Logger } from '../common/logger.js'
 import { isStorageError } from '../storage/errors.js'
+import { LOG_PASS_READ_BYTES } from '../storage/types.js'
 import type { ClusterView } from './cluster-view.js'
 import { ensureInternalTopic } from './internal-topics.js'
 import type { Scheduler } from '../cluster/scheduler.js'
@@ -163,7 +164,7 @@ export class GroupCoordinator {
     const snapshots = new Map<string, GroupSnapshot | null>()
     let skipped = 0
     while (offset < log.logEndOffset) {
-      const batches = await log.read(offset, 8 * 1024 * 1024, log.logEndOffset)
+      const batches = await log.read(offset, LOG_PASS_READ_BYTES, log.logEndOffset)
       if (batches.length === 0) break
       for (const bytes of batches) {
         for (const header of readBatchHeaders(bytes)) {

@@ -4,7 +4,7 @@
  * only if it becomes leader). Reads go through the log, which checks each batch read from disk
  * (framing, offset, CRC-32C); a finding goes to CorruptReplicas, which recovers the replica.
  *
- * Cost, bounded: one partition at a time, SCRUB_READ_BYTES per read and a SCRUB_PAUSE_MS pause
+ * Cost, bounded: one partition at a time, LOG_PASS_READ_BYTES per read and a SCRUB_PAUSE_MS pause
  * after each, so at most ~100 MiB/s of reads (measured: CRC-32C itself runs at several GB/s; the
  * LevelDB reads are the cost). Data appended after the log opened is not read again: it was
  * checked when it arrived and is served from memory while recent.
@@ -12,10 +12,10 @@
 import type { Logger } from '../common/logger.js'
 import { readBatchHeader } from '../protocol/batch-layout.js'
 import { isStorageError, type StorageError } from '../storage/errors.js'
+import { LOG_PASS_READ_BYTES } from '../storage/types.js'
 import { sleep, type Scheduler } from '../cluster/scheduler.js'
 import type { Hosted } from './replica-manager.js'
 
-export const SCRUB_READ_BYTES = 1024 * 1024
 export const SCRUB_PAUSE_MS = 10
 
 export interface LogScrubberOptions {
@@ -72,7 +72,7 @@ export class LogScrubber {
     while (offset < end && !this.stopped) {
       let batches: Buffer[]
       try {
-        batches = await log.read(offset, SCRUB_READ_BYTES, end)
+        batches = await log.read(offset, LOG_PASS_READ_BYTES, end)
       } catch (error) {
         if (isStorageError(error, 'CORRUPT_BATCH')) return this.opts.onCorrupt(h, error)
         // Retention or a truncation moved the log under the scrub: what is left was checked or is new.

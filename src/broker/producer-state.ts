@@ -27,7 +27,7 @@
 import { ErrorCode } from '../protocol/errors.js'
 import { readBatchHeaders, type BatchHeader, type ParsedBatches } from '../protocol/batch-layout.js'
 import { readControlMarker } from '../protocol/control-batch.js'
-import type { MetaStore, PartitionLog } from '../storage/types.js'
+import { LOG_PASS_READ_BYTES, type MetaStore, type PartitionLog } from '../storage/types.js'
 import { AbortedTxnIndex } from './txn-index.js'
 
 /** Kafka keeps the last five batches per producer (max.in.flight.requests.per.connection <= 5). */
@@ -462,12 +462,6 @@ export class ProducerStateTable {
 
 /** Without a usable snapshot, how far back (in offsets) a replica reads the log. */
 const PRODUCER_STATE_REBUILD_OFFSETS = 100_000
-/**
- * One read of that replay. Every log of a starting broker replays at once, and a read holds its
- * bytes twice (LevelDB's copy, then the Buffers): 32 MB reads took 60-90 MB more at a broker's
- * start with three logs of bulk-loaded batches (docs/performance.md); 1 MiB, as the scrub reads.
- */
-const PRODUCER_STATE_REBUILD_BYTES = 1024 * 1024
 
 /**
  * Rebuilds the producers' state of a log (sequences, open transactions, and the aborted index from
@@ -483,7 +477,7 @@ export async function rebuildProducerState(log: PartitionLog, table: ProducerSta
   let offset = usable ? snapshot.offset : Math.max(log.logStartOffset, log.logEndOffset - PRODUCER_STATE_REBUILD_OFFSETS)
   const replayedFrom = offset
   while (offset < log.logEndOffset) {
-    const batches = await log.read(offset, PRODUCER_STATE_REBUILD_BYTES, log.logEndOffset)
+    const batches = await log.read(offset, LOG_PASS_READ_BYTES, log.logEndOffset)
     if (batches.length === 0) break
     // The first batch holds `offset` (it may start before it): it ends past the snapshot's
     // offset, so the snapshot does not have it.

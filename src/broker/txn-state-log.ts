@@ -10,14 +10,13 @@ import type { TxnMetadata } from '../cluster/txn-state.js'
 import { parseBatches } from '../protocol/batch-layout.js'
 import { ErrorCode } from '../protocol/errors.js'
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/record-batch.js'
-import type { PartitionLog } from '../storage/types.js'
+import { LOG_PASS_READ_BYTES, type PartitionLog } from '../storage/types.js'
 import type { ClusterView } from './cluster-view.js'
 import { ensureInternalTopic } from './internal-topics.js'
 import type { ReplicaManager } from './replica-manager.js'
 
 export const TXN_STATE_TOPIC = '__transaction_state'
 const WRITE_TIMEOUT_MS = 5_000
-const READ_MAX_BYTES = 8 * 1024 * 1024
 
 /** Creates __transaction_state on first use, as Kafka does; false when it could not be. */
 export function ensureTxnStateTopic(cluster: ClusterView): Promise<boolean> {
@@ -63,7 +62,7 @@ export async function readTxnStates(log: PartitionLog): Promise<Map<string, TxnM
   const out = new Map<string, TxnMetadata>()
   let offset = log.logStartOffset
   while (offset < log.logEndOffset) {
-    const batches = await log.read(offset, READ_MAX_BYTES, log.logEndOffset)
+    const batches = await log.read(offset, LOG_PASS_READ_BYTES, log.logEndOffset)
     if (batches.length === 0) break
     for (const b of batches) {
       for (const { records } of decodeRecordBatches(b)) {

@@ -188,3 +188,12 @@ export interface ReadOptions {
   /** Up to appendedEndOffset instead of logEndOffset: batches whose write is in flight too (a leader serving its followers). */
   inFlight?: boolean
 }
+
+/**
+ * The read size of a pass over a whole log: the scrub, the replay of the idempotent producers'
+ * state, a coordinator's load of its internal topic. Many such passes run at once when a broker
+ * starts or takes over coordinators, and a read holds its bytes twice (LevelDB's copy, then the
+ * Buffers made from it): 32 MB reads of the producer state's replay took 80-140 MB for seconds at
+ * a broker's start (docs/performance.md), so they read a little at a time.
+ */
+export const LOG_PASS_READ_BYTES = 1024 * 1024
