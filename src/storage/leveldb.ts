@@ -44,7 +44,8 @@ const FILE_BYTES = 16 * 1024 * 1024
  *   files (LevelDB's least: 64 tables) bound the tables mapped. A table is as large as the flush
  *   that made it, not the file size (a flush writes one table, and moving it down does not split
  *   it): 2.8 MB on average from 8 MB memtables of JSON, 1.0 MB from 2 MB ones, so the bound is now
- *   about 64 MB a store (128 MB for batches snappy cannot shrink), where it was 180. After the
+ *   about 64 MB a store (128 MB for batches snappy cannot shrink; a single larger write, such as a
+ *   follower's catch-up append, makes a table of its own size), where it was 180. After the
  *   scrub of 328 MB: 61 tables mapped, 44 MB resident (30 and 51 MB with 8 MB memtables, whose 35
  *   tables all fit). kcat into the daemon as fast, at the same daemon CPU (docs/performance.md).
  */
