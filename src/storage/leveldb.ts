@@ -46,8 +46,9 @@ const FILE_BYTES = 16 * 1024 * 1024
  *   it): 2.8 MB on average from 8 MB memtables of JSON, 1.0 MB from 2 MB ones, so the bound is now
  *   about 64 MB a store (128 MB for batches snappy cannot shrink; a single larger write, such as a
  *   follower's catch-up append, makes a table of its own size), where it was 180. After the
- *   scrub of 328 MB: 61 tables mapped, 44 MB resident (30 and 51 MB with 8 MB memtables, whose 35
- *   tables all fit). kcat into the daemon as fast, at the same daemon CPU (docs/performance.md).
+ *   scrub of 328 MB: 61 tables mapped, 44 MB resident (with 8 MB memtables: 30 tables, 51 MB, the
+ *   35 tables all fitting). kcat into the daemon as fast, at the same daemon CPU
+ *   (docs/performance.md).
  */
 const BATCH_STORE_WRITE_BUFFER_BYTES = 2 * 1024 * 1024
 const BATCH_STORE_FILE_BYTES = 1024 * 1024
