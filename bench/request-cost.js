@@ -10,10 +10,9 @@
  *
  * A yardstick for changes to the request path: it runs on a fresh 3-broker daemon in a temp home.
  */
-import fs from 'node:fs'
 import net from 'node:net'
 import { parseArgs } from 'node:util'
-import { BenchDaemon, sluice } from './lib/daemon.js'
+import { BenchDaemon, cpuOf, sluice } from './lib/daemon.js'
 import { encodeRequest, decodeResponse } from '../dist/protocol/frame.js'
 import { FrameDecoder } from '../dist/protocol/frame-decoder.js'
 import { encodeBatch } from '../dist/client/produce/batch-encoder.js'
@@ -32,16 +31,6 @@ const PARTITIONS = Number(args.partitions)
 const WARMUP = Number(args.warmup)
 const TOPIC = 'request-cost'
 const log = (m) => process.stderr.write(`request-cost: ${m}\n`)
-
-/** utime + stime of a process's main thread and of all its threads, in ms. */
-function cpuOf(pid) {
-  const ticks = (file) => {
-    const f = fs.readFileSync(file, 'utf8')
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
-    return (Number(rest[11]) + Number(rest[12])) * 10
-  }
-  return { main: ticks(`/proc/${pid}/task/${pid}/stat`), all: ticks(`/proc/${pid}/stat`) }
-}
 
 function record(i) {
   return { key: null, value: Buffer.from(JSON.stringify({ id: i, customer: `c${i % 1000}`, amount: (i % 10000) / 100, ts: 1733300000000 + i, pad: 'x'.repeat(30) })) }
@@ -101,12 +90,12 @@ try {
   const wallMs = performance.now() - t0
   const after = cpuOf(daemon.pid)
   const total = REQUESTS * targets.length
-  const mainUs = ((after.main - before.main) * 1000) / total
-  const otherUs = ((after.all - after.main - (before.all - before.main)) * 1000) / total
+  const mainUs = ((after.mainMs - before.mainMs) * 1000) / total
+  const otherUs = ((after.otherMs - before.otherMs) * 1000) / total
   console.log(
     `${total} produce requests (acks=all, 3 records each, ${DEPTH} in flight per partition): ${Math.round(total / (wallMs / 1000))} requests/s; ` +
       `daemon CPU per request: main thread ${mainUs.toFixed(1)} us, other threads ${otherUs.toFixed(1)} us`,
   )
 } finally {
-  await daemon.stop()
+  await daemon.dispose()
 }

@@ -28,7 +28,7 @@ export const DEFAULT_TAIL_CACHE_BYTES = 8 * 1024 * 1024
  * The main store's memtable: 16 MB. It holds the small batches (and every index entry and state):
  * 32 MB held about 100 MB across three brokers after the bench's latency steps; 16 MB lowered that
  * run's peak by 35 MB at the same p99, for more compaction at 50,000 records/s (0.7 CPU-s over 13 s).
- * 4 MB cost far more compaction there (docs/performance.md).
+ * 4 MB cost far more compaction there, 8 MB 1.5-2.7 CPU-s more for 30 MB (docs/performance.md).
  */
 const WRITE_BUFFER_BYTES = 16 * 1024 * 1024
 const FILE_BYTES = 16 * 1024 * 1024
@@ -82,13 +82,9 @@ export class LevelLogStore extends BaseLogStore {
   ) {
     super()
     this.indexChunkBatches = opts.indexChunkBatches
-    // The main store: bigger memtables and files than LevelDB's defaults, whose interleaved keys
-    // make every flush overlap the files below. 16 MB lowered the daemon's peak by 40-90 MB but
-    // cost 0.7-1.2 CPU-seconds more compaction per million records written after a bulk load (when
-    // the large batches were in this store too; docs/performance.md, "Memory"), and 8 MB, measured
-    // again with the batch store, cost 1.5-2.7 CPU-s more at 50,000 records/s for 30 MB: 32 MB. A
-    // memtable takes memory as it fills: the main store's holds little under a bulk load (the
-    // batches go to the batch store), the batch store's nothing under a trickle of small batches.
+    // Memtables and files larger than LevelDB's defaults (4 MB, 2 MB), sized above. A memtable
+    // takes memory as it fills: the main store's holds little under a bulk load (the batches go to
+    // the batch store), the batch store's nothing under a trickle of small batches.
     const options = { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES, maxFileSize: FILE_BYTES } as const
     this.db = new ClassicLevel<Buffer, Buffer>(location, options)
     this.batchStore = {
