@@ -39,11 +39,11 @@ async function sluiceRun(args: string[], input?: string): Promise<{ exitCode: nu
 }
 
 /** Runs `sluice ...args` against the daemon; resolves with its result and the modules it loaded. */
-async function traced(args: string[], input?: string): Promise<{ exitCode: number; stdout: string; stderr: string; loaded: string[] }> {
+async function traced(args: string[], input?: string, env: Record<string, string> = {}): Promise<{ exitCode: number; stdout: string; stderr: string; loaded: string[] }> {
   const file = path.join(dir.path, `trace-${++traces}.txt`)
   const r = await execa(process.execPath, ['--import', TRACE, BIN, ...args], {
     reject: false,
-    env: cleanEnv({ ...d.env, MODULE_TRACE_FILE: file }, d.home),
+    env: cleanEnv({ ...d.env, ...env, MODULE_TRACE_FILE: file }, d.home),
     extendEnv: false,
     input,
     timeout: HANG_MS,
@@ -60,6 +60,18 @@ describe('start-up: a short command loads only what it uses', () => {
     const r = await traced(['topic', 'list'])
     expect(r.exitCode, r.stderr).toBe(0)
     expect(r.loaded.some((u) => u.endsWith('/dist/bundle/commands/topic/list.js'))).toBe(true)
+  })
+
+  it('NODE_ENV=development or test: oclif does not look for TypeScript sources (the typescript package alone cost 0.3 s of CPU a call)', async () => {
+    // The trace sees a require() too, as the bundle's of typescript would be.
+    const file = path.join(dir.path, 'trace-require.txt')
+    await execa(process.execPath, ['--import', TRACE, '-e', "require('typescript')"], { env: { ...process.env, MODULE_TRACE_FILE: file }, cwd: REPO_ROOT, timeout: HANG_MS })
+    expect(fs.readFileSync(file, 'utf8')).toMatch(/\/node_modules\/typescript\//)
+    for (const NODE_ENV of ['development', 'test']) {
+      const r = await traced(['topic', 'list'], undefined, { NODE_ENV })
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(r.loaded.filter((u) => /\/node_modules\/(typescript|ts-node|tsx)\//.test(u))).toEqual([])
+    }
   })
 
   it('topic list: no Kafka client library, no TUI', async () => {
