@@ -298,12 +298,17 @@ describe('broker/versions', () => {
         protocols: [{ name: 'range', metadata: Buffer.from('m') }],
         reason: 'testing',
       })
-      const first = await until('the coordinator loaded', async () => {
-        const res = await coordinator.request(ApiKey.JoinGroup, 9, joinBody(''))
-        return res.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ? undefined : res
+      // The two-step join. __consumer_offsets was created by the FindCoordinator above, and on a
+      // loaded machine its leadership may still move once (the coordinator reloads, and forgets
+      // the pending member id, as Kafka's does): then the second step answers UNKNOWN_MEMBER_ID
+      // and a client starts over, as this does (seen once, in a run of the whole suite).
+      const { first, joined } = await until('the two-step join', async () => {
+        const first = await coordinator.request(ApiKey.JoinGroup, 9, joinBody(''))
+        if (first.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return undefined
+        expect(first).toMatchObject({ errorCode: ErrorCode.MEMBER_ID_REQUIRED, protocolName: null })
+        const joined = await coordinator.request(ApiKey.JoinGroup, 9, joinBody(first.memberId))
+        return joined.errorCode === ErrorCode.UNKNOWN_MEMBER_ID ? undefined : { first, joined }
       })
-      expect(first).toMatchObject({ errorCode: ErrorCode.MEMBER_ID_REQUIRED, protocolName: null })
-      const joined = await coordinator.request(ApiKey.JoinGroup, 9, joinBody(first.memberId))
       expect(joined).toMatchObject({ errorCode: ErrorCode.NONE, protocolType: 'consumer', protocolName: 'range', leader: first.memberId, skipAssignment: false })
       const syncBody = (protocolName: string) => ({
         groupId: 'v9-members',
