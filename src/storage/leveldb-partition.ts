@@ -40,6 +40,13 @@ import type { PartitionTail, TailCache } from './tail-cache.js'
 export const CHUNK_BATCHES = 2048
 const LOAD_STEP = 256
 /**
+ * Reads of the batch store leave its block cache (8 MB a store) alone, as Kafka leaves log reads to
+ * the page cache: a batch there is 16 KB or more, blocks of its own, and a consumer or the scrub
+ * reading a log from disk reads each once (followers and tailing consumers read the tail cache).
+ * The main store's small batches share blocks, so reading them in order uses its cache.
+ */
+const BATCH_STORE_READ = { fillCache: false }
+/**
  * Batches of this size and up go to the batch store. Its keys only grow, so LevelDB moves its
  * files down the levels without rewriting them; in the main store, where partitions' keys
  * interleave, every memtable flush overlaps the files below and compaction rewrites them (half the
@@ -130,7 +137,7 @@ export class LevelPartitionBackend implements PartitionBackend {
       values = []
       for (let j = 0; j < missing.length; j++) {
         try {
-          values.push(await (locations[j]! > 0 ? this.batchStore.db : this.db).get(keyOf(j)))
+          values.push(await (locations[j]! > 0 ? this.batchStore.db.get(keyOf(j), BATCH_STORE_READ) : this.db.get(keyOf(j))))
         } catch (keyError) {
           throw this.corrupt(baseOffsets[missing[j]!]!, `LevelDB: ${String(keyError)}`, keyError)
         }
@@ -153,9 +160,9 @@ export class LevelPartitionBackend implements PartitionBackend {
     const inBatchStore: number[] = []
     const inMain: number[] = []
     for (let j = 0; j < locations.length; j++) (locations[j]! > 0 ? inBatchStore : inMain).push(j)
-    if (inMain.length === 0) return this.batchStore.db.getMany(inBatchStore.map(keyOf))
+    if (inMain.length === 0) return this.batchStore.db.getMany(inBatchStore.map(keyOf), BATCH_STORE_READ)
     if (inBatchStore.length === 0) return this.db.getMany(inMain.map(keyOf))
-    const [main, stored] = await Promise.all([this.db.getMany(inMain.map(keyOf)), this.batchStore.db.getMany(inBatchStore.map(keyOf))])
+    const [main, stored] = await Promise.all([this.db.getMany(inMain.map(keyOf)), this.batchStore.db.getMany(inBatchStore.map(keyOf), BATCH_STORE_READ)])
     const values = new Array<Buffer | undefined>(locations.length)
     inMain.forEach((j, k) => (values[j] = main[k]))
     inBatchStore.forEach((j, k) => (values[j] = stored[k]))
