@@ -13,6 +13,8 @@
 import net from 'node:net'
 import { parseArgs } from 'node:util'
 import { BenchDaemon, cpuOf, sluice } from './lib/daemon.js'
+import { check } from './lib/proc.js'
+import { createTopic } from './lib/topics.js'
 import { encodeRequest, decodeResponse } from '../dist/protocol/frame.js'
 import { FrameDecoder } from '../dist/protocol/frame-decoder.js'
 import { encodeBatch } from '../dist/client/produce/batch-encoder.js'
@@ -73,12 +75,8 @@ function drive(host, port, partition, count, startSeq) {
 const daemon = new BenchDaemon({})
 try {
   await daemon.start()
-  const env = daemon.env
-  const r = await sluice(['topic', 'create', TOPIC, '--partitions', String(PARTITIONS), '--replication-factor', '3'], { env, stdout: 'pipe' })
-  if (r.code !== 0) throw new Error('topic create failed')
-  const d = await sluice(['topic', 'describe', TOPIC, '--json'], { env, stdout: 'pipe' })
-  const described = JSON.parse(d.stdout)
-  const partitions = described.partitions ?? described.topic?.partitions
+  await createTopic(daemon.bootstrap, TOPIC, PARTITIONS, 3)
+  const { partitions } = JSON.parse(check(await sluice(['topic', 'describe', TOPIC, '--json'], { env: daemon.env, stdout: 'pipe' }), 'sluice topic describe').stdout)
   const brokers = new Map(daemon.info.brokers.map((b) => [b.id, b]))
   const targets = partitions.map((p) => ({ partition: p.partition, leader: brokers.get(p.leader) }))
   const runAll = (count, seq) => Promise.all(targets.map((t) => drive(t.leader.host, t.leader.port, t.partition, count, seq)))
