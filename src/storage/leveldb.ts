@@ -83,9 +83,9 @@ export class LevelLogStore extends BaseLogStore {
     super()
     this.indexChunkBatches = opts.indexChunkBatches
     // The main store's memtable and files are larger than LevelDB's defaults (4 MB, 2 MB), the
-    // batch store's smaller; each is sized above. A memtable
-    // takes memory as it fills: the main store's holds little under a bulk load (the batches go to
-    // the batch store), the batch store's nothing under a trickle of small batches.
+    // batch store's smaller; each is sized above. A memtable takes memory as it fills: the main
+    // store's holds little under a bulk load (the batches go to the batch store), the batch
+    // store's nothing under a trickle of small batches.
     const options = { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES, maxFileSize: FILE_BYTES } as const
     this.db = new ClassicLevel<Buffer, Buffer>(location, options)
     this.batchStore = {
