@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Storage micro benchmark: LevelDB partition logs without the network.
- *   npm run build && node bench/storage.mjs [--quick]
+ *   npm run build && node bench/storage.mjs [--quick] [--floor]
+ * (--floor: only the storage floor of the bench's kcat -> sluice step, see storageFloor below.)
  * (SLUICE_DIST=<dir> points at another build of src/.) Prints one line per scenario and a JSON
  * summary on stdout. Figures depend on the machine: compare runs on the same one.
  */
@@ -13,8 +14,10 @@ import { crc32c } from '@node-rs/crc32'
 
 const dist = process.env.SLUICE_DIST ? pathToFileURL(path.resolve(process.env.SLUICE_DIST) + '/').href : new URL('../dist/', import.meta.url).href
 const { LevelLogStore } = await import(new URL('storage/index.js', dist).href)
+const { BATCH_STORE_OPTIONS } = await import(new URL('storage/leveldb.js', dist).href)
 
 const quick = process.argv.includes('--quick')
+const floorOnly = process.argv.includes('--floor')
 
 if (process.argv[2] === '--open') {
   const store = new LevelLogStore(process.argv[3])
@@ -118,6 +121,118 @@ const report = (name, r) => {
 }
 
 const scale = quick ? 0.2 : 1
+
+/** CPU seconds of this process's main thread (Linux: /proc; the rest of the process is other threads). */
+function mainThreadCpu() {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return NaN
+  }
+}
+
+/**
+ * The storage floor of `npm run bench`'s "kcat -> sluice" steps: what the daemon's LevelDB work
+ * costs without the network or the request path. One store per replica (3, then 1), the bench's
+ * 1,000,000 records of about 100 bytes in 3 partitions, in batches of 1,000 records (about 100
+ * KB, what kcat's 5 ms linger makes of them at that rate), every batch written to every store
+ * (each as its leader: the same bytes and writes a follower makes), the process's CPU from the
+ * first append until the stores have closed (LevelDB finishes its compactions first).
+ */
+async function storageFloor(replicas) {
+  const dirs = Array.from({ length: replicas }, tempDir)
+  try {
+    const stores = dirs.map((dir) => new LevelLogStore(dir))
+    await Promise.all(stores.map((s) => s.open()))
+    const records = 1000
+    const batches = Math.round((1_000_000 * scale) / records / 3)
+    const cpu0 = process.cpuUsage()
+    const main0 = mainThreadCpu()
+    const started = performance.now()
+    await Promise.all(stores.map((store) => produce(store, { partitions: 3, batches, records, inFlight: 8 })))
+    const appended = performance.now()
+    await Promise.all(stores.map((s) => s.close()))
+    const cpu = process.cpuUsage(cpu0)
+    const all = (cpu.user + cpu.system) / 1e6
+    const main = mainThreadCpu() - main0
+    return {
+      records: batches * records * 3,
+      replicas,
+      appendSeconds: (appended - started) / 1000,
+      closedSeconds: (performance.now() - started) / 1000,
+      cpuSeconds: all,
+      mainThreadCpuSeconds: main,
+      otherThreadsCpuSeconds: all - main,
+    }
+  } finally {
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * The same writes with LevelDB alone, without sluice's storage layer: each store a LevelDB with the
+ * batch store's options, every batch under a key that only grows, 8 batches per write (a group
+ * commit's worth), one write in flight per store. No index, no state, no tail cache: the least any
+ * store of these bytes in LevelDB costs.
+ */
+async function levelDbFloor(replicas) {
+  const { ClassicLevel } = await import('classic-level')
+  const dirs = Array.from({ length: replicas }, tempDir)
+  try {
+    const options = { keyEncoding: 'buffer', valueEncoding: 'buffer', ...BATCH_STORE_OPTIONS }
+    const dbs = dirs.map((dir) => new ClassicLevel(dir, options))
+    await Promise.all(dbs.map((db) => db.open()))
+    const records = 1000
+    const batches = Math.round((1_000_000 * scale) / records)
+    const template = makeBatch(records, records * RECORD_BYTES)
+    const cpu0 = process.cpuUsage()
+    const main0 = mainThreadCpu()
+    const started = performance.now()
+    await Promise.all(
+      dbs.map(async (db) => {
+        let seq = 1
+        while (seq <= batches) {
+          const ops = []
+          for (let i = 0; i < 8 && seq <= batches; i++, seq++) {
+            const key = Buffer.alloc(8)
+            key.writeUInt32BE(seq, 4)
+            ops.push({ type: 'put', key, value: Buffer.from(template) })
+          }
+          await db.batch(ops)
+        }
+      }),
+    )
+    await Promise.all(dbs.map((db) => db.close()))
+    const cpu = process.cpuUsage(cpu0)
+    const all = (cpu.user + cpu.system) / 1e6
+    const main = mainThreadCpu() - main0
+    return {
+      records: batches * records,
+      replicas,
+      closedSeconds: (performance.now() - started) / 1000,
+      cpuSeconds: all,
+      mainThreadCpuSeconds: main,
+      otherThreadsCpuSeconds: all - main,
+    }
+  } finally {
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (floorOnly) {
+  // A first run pays for compiling the append path and growing the heap, which the daemon under
+  // test did long before: warm up first, and measure the runs after (the first costs 0.2-0.3 CPU-s more).
+  await storageFloor(1)
+  await levelDbFloor(1)
+  report('storage floor: 3 replicas, 1M records', await storageFloor(3))
+  report('storage floor: 1 replica, 1M records', await storageFloor(1))
+  report('LevelDB alone: 3 replicas, 1M records', { leveldbOnly: true, ...(await levelDbFloor(3)) })
+  report('LevelDB alone: 1 replica, 1M records', { leveldbOnly: true, ...(await levelDbFloor(1)) })
+  console.log(JSON.stringify({ quick, node: process.version, cpus: os.cpus().length, results }))
+  process.exit(0)
+}
 
 await withStore({}, async (dir) => {
   const store = new LevelLogStore(dir)

@@ -140,10 +140,58 @@ export function formatReport(f, targets) {
     )
   }
   if (f.memory) out.push(...memoryLines(f.memory))
+  const ceiling = ceilingOf(f)
+  if (ceiling) out.push(...ceilingLines(f, ceiling))
   const informational = f.consume?.sluice && f.consume?.kcatPrefetch
     ? [['(info) sluice consume / kcat, queue limit raised', '-', pct(f.consume.sluice.recordsPerSec / f.consume.kcatPrefetch.recordsPerSec), '']]
     : []
+  if (ceiling) informational.push(['(info) kcat->sluice ceiling here / kcat->mock', '-', pct(ceiling.ratio), ''])
+  if (ceiling?.replicationRatio !== undefined) informational.push(['(info) replication 3 / 1, both at their ceilings', '-', pct(ceiling.replicationRatio), ''])
   const shown = f.only ? targets.filter((t) => t.result !== 'not measured') : targets
   out.push('', table(['target', 'wanted', 'measured', 'result'], [...shown.map((t) => [t.name, t.want, t.shown, t.result]), ...informational]))
   return out.join('\n')
+}
+
+/**
+ * The most kcat into sluice can reach on this machine, at replication 3 and 1: the records over the
+ * CPU kcat itself used in that step plus what LevelDB alone needs to write the same records to as
+ * many replicas, spread over every core with nothing else running. An upper bound for any broker
+ * that keeps every batch in LevelDB on every replica: sluice's storage layer, its request path and
+ * its replication cost more, and the cores are never all its own.
+ */
+export function ceilingOf(f) {
+  const mock = f.produce?.kcatMock
+  const floor = f.storageFloor
+  if (!floor || !mock || !f.records) return undefined
+  const one = (leveldb, sluice, step) => {
+    if (!leveldb || step?.clientCpuS === undefined) return undefined
+    const scaled = (x) => (x.cpuSeconds * f.records) / x.records
+    const floorCpuS = scaled(leveldb)
+    return {
+      leveldb,
+      floorCpuS,
+      sluiceStorageCpuS: sluice ? scaled(sluice) : undefined,
+      kcatCpuS: step.clientCpuS,
+      recordsPerSec: f.records / ((step.clientCpuS + floorCpuS) / f.machine.cpus),
+    }
+  }
+  const rf3 = one(floor.leveldbRf3, floor.rf3, f.produce.kcatSluice)
+  const rf1 = one(floor.leveldbRf1, floor.rf1, f.produce.kcatSluiceRf1)
+  if (!rf3) return undefined
+  return { rf3, rf1, ratio: rf3.recordsPerSec / mock.recordsPerSec, replicationRatio: rf1 ? rf3.recordsPerSec / rf1.recordsPerSec : undefined }
+}
+
+function ceilingLines(f, c) {
+  const line = (name, x) =>
+    `  ${name}: LevelDB ${x.floorCpuS.toFixed(2)} CPU-s (main thread ${x.leveldb.mainThreadCpuSeconds.toFixed(2)}, its threads ` +
+    `${x.leveldb.otherThreadsCpuSeconds.toFixed(2)}) + kcat's own ${x.kcatCpuS.toFixed(2)} CPU-s: at most ` +
+    `${Math.round(x.recordsPerSec).toLocaleString('en-US')} rec/s on ${f.machine.cpus} cores` +
+    (x.sluiceStorageCpuS === undefined ? '' : ` (sluice's storage layer alone: ${x.sluiceStorageCpuS.toFixed(2)} CPU-s)`)
+  return [
+    `ceiling of kcat -> sluice here (bench/storage.mjs --floor: LevelDB alone writing the same records to each replica, no network, no sluice):`,
+    line('replication 3', c.rf3),
+    ...(c.rf1 ? [line('replication 1', c.rf1)] : []),
+    `  so kcat->sluice / kcat->mock can reach at most ${pct(c.ratio)} in this run` +
+      (c.replicationRatio === undefined ? '' : `, replication 3 / 1 about ${pct(c.replicationRatio)} (both at their ceilings)`),
+  ]
 }

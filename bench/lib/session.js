@@ -219,6 +219,27 @@ export class BenchSession {
     if (rounds > 1) {
       for (const key of f.steps) if (f.runs[key]) this.log(`${key}: ${f.runs[key].map((r) => Math.round(r.recordsPerSec)).join(', ')} rec/s`)
     }
+    f.storageFloor = await this.storageFloor()
+  }
+
+  /**
+   * What the replicas' writes of the kcat -> sluice steps (replication 3 and 1) cost without network
+   * or request path (`bench/storage.mjs --floor`, in a process of its own with the daemon's
+   * allocator settings): in LevelDB alone, and through sluice's storage layer. Beside kcat's own CPU
+   * the first bounds the rate the machine's cores can carry (the report's ceilings).
+   * Run while the daemon under test idles.
+   */
+  async storageFloor() {
+    this.log('storage floor: bench/storage.mjs --floor (LevelDB alone, 3 replicas)')
+    const { DAEMON_MALLOC } = await import(new URL('../../dist/client/daemon.js', import.meta.url).href)
+    const out = execFileSync(process.execPath, [path.join(REPO_ROOT, 'bench', 'storage.mjs'), '--floor'], {
+      env: { ...DAEMON_MALLOC, ...process.env },
+      stdio: ['ignore', 'pipe', 'ignore'],
+      encoding: 'utf8',
+    })
+    const results = Object.values(JSON.parse(out).results)
+    const find = (replicas, leveldbOnly) => results.find((r) => r.replicas === replicas && Boolean(r.leveldbOnly) === leveldbOnly)
+    return { rf3: find(3, false), rf1: find(1, false), leveldbRf3: find(3, true), leveldbRf1: find(1, true) }
   }
 
   /**

@@ -171,7 +171,7 @@ function rotateLogIfLarge(paths: HomePaths): void {
  *   the memory is reused: kcat into the daemon took 0.59 + 1.28 CPU-s instead of 0.76 + 1.42, for
  *   20 MB more at the peak.
  */
-const DAEMON_MALLOC = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: String(64 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(64 * 1024 * 1024) }
+export const DAEMON_MALLOC = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: String(64 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(64 * 1024 * 1024) }
 
 function spawnDaemon(paths: HomePaths, config: DaemonConfig, logFd: number): Child {
   const args = [daemonEntryPath(), ...daemonArgs(paths.home, config)]

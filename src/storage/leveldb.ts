@@ -50,9 +50,7 @@ const FILE_BYTES = 16 * 1024 * 1024
  *   35 tables all fitting). kcat into the daemon as fast, at the same daemon CPU
  *   (docs/performance.md).
  */
-const BATCH_STORE_WRITE_BUFFER_BYTES = 2 * 1024 * 1024
-const BATCH_STORE_FILE_BYTES = 1024 * 1024
-const BATCH_STORE_OPEN_FILES = 74
+export const BATCH_STORE_OPTIONS = { writeBufferSize: 2 * 1024 * 1024, maxFileSize: 1024 * 1024, maxOpenFiles: 74 } as const
 const WRITE_BYTES_MAX = 64 * 1024 * 1024
 /** Beside LevelDB's own files in the broker directory (LevelDB leaves names it does not know alone). */
 export const CLEAN_SHUTDOWN_FILE = 'sluice-clean-shutdown.json'
@@ -89,12 +87,7 @@ export class LevelLogStore extends BaseLogStore {
     const options = { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: WRITE_BUFFER_BYTES, maxFileSize: FILE_BYTES } as const
     this.db = new ClassicLevel<Buffer, Buffer>(location, options)
     this.batchStore = {
-      db: new ClassicLevel<Buffer, Buffer>(path.join(location, BATCH_STORE_DIR), {
-        ...options,
-        writeBufferSize: BATCH_STORE_WRITE_BUFFER_BYTES,
-        maxFileSize: BATCH_STORE_FILE_BYTES,
-        maxOpenFiles: BATCH_STORE_OPEN_FILES,
-      }),
+      db: new ClassicLevel<Buffer, Buffer>(path.join(location, BATCH_STORE_DIR), { ...options, ...BATCH_STORE_OPTIONS }),
       nextSeq: 1,
       minBytes: opts.batchStoreMinBytes ?? BATCH_STORE_MIN_BYTES,
     }
