@@ -137,9 +137,9 @@ function mainThreadCpu() {
  * The storage floor of `npm run bench`'s "kcat -> sluice" steps: what the daemon's LevelDB work
  * costs without the network or the request path. One store per replica (3, then 1), the bench's
  * 1,000,000 records of about 100 bytes in 3 partitions, in batches of 1,000 records (about 100
- * KB, what kcat's 5 ms linger makes of them at that rate), every batch written to every store
- * (each as its leader: the same bytes and writes a follower makes), the process's CPU from the
- * first append until the stores have closed (LevelDB finishes its compactions first).
+ * KB, what kcat's 5 ms linger makes of them at that rate), every batch appended to every store
+ * (each as its leader: the same writes a follower makes), 8 appends in flight a partition, the
+ * process's CPU from the first append until the stores have closed (LevelDB finishes its compactions first).
  */
 async function storageFloor(replicas) {
   const dirs = Array.from({ length: replicas }, tempDir)
@@ -151,7 +151,23 @@ async function storageFloor(replicas) {
     const cpu0 = process.cpuUsage()
     const main0 = mainThreadCpu()
     const started = performance.now()
-    await Promise.all(stores.map((store) => produce(store, { partitions: 3, batches, records, inFlight: 8 })))
+    // Each batch once in memory, appended to every replica: in the daemon a follower appends the
+    // buffers its leader served (replication is a call within the process), not copies of them.
+    const template = makeBatch(records, records * RECORD_BYTES)
+    const logs = await Promise.all(stores.map((store) => Promise.all([0, 1, 2].map((p) => store.partition('bench', p)))))
+    await Promise.all(
+      [0, 1, 2].map(async (p) => {
+        let sent = 0
+        const worker = async () => {
+          while (sent < batches) {
+            sent++
+            const batch = Buffer.from(template)
+            await Promise.all(logs.map((replica) => replica[p].appendAsLeader(batch, 0)))
+          }
+        }
+        await Promise.all(Array.from({ length: 8 }, worker))
+      }),
+    )
     const appended = performance.now()
     await Promise.all(stores.map((s) => s.close()))
     const cpu = process.cpuUsage(cpu0)
