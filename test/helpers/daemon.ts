@@ -57,9 +57,21 @@ export async function startDaemon(opts: StartDaemonOptions = {}): Promise<TestDa
 }
 
 /** Stops the daemon (gracefully, via the CLI) and removes its home if the helper made it. */
+/**
+ * Stops the daemon with `sluice daemon stop`. If that fails, the daemon is killed (a test stops
+ * what it started) and the failure is thrown: a daemon that will not stop is a bug to see.
+ */
 export async function stopDaemon(d: TestDaemon): Promise<void> {
-  await sluice(['daemon', 'stop'], { home: d.home })
+  const r = await sluice(['daemon', 'stop'], { home: d.home })
+  if (r.exitCode !== 0) {
+    try {
+      process.kill(d.pid, 'SIGKILL')
+    } catch {
+      // Already gone.
+    }
+  }
   await d.tempHome?.cleanup()
+  if (r.exitCode !== 0) throw new Error(`\`sluice daemon stop\` exited ${r.exitCode} (daemon ${d.pid} killed): ${r.stderr}`)
 }
 
 /**
