@@ -12,11 +12,13 @@
  * grow. A group commit writes them there first, then the main write that indexes them (with the
  * next sequence, NEXT_SEQUENCE_KEY), then deletes the batches the main write stopped indexing. So
  * the main store never names a batch the batch store lacks; what a crash can leave is batches
- * nothing names, and the store's open clears those written past the next sequence.
+ * nothing names: the store's open clears those written past the next sequence, and those the main
+ * write listed under REMOVALS_KEY for deletion (the next main write drops the list once they are
+ * gone).
  */
 import type { ClassicLevel } from 'classic-level'
 import { StorageError } from './errors.js'
-import { NEXT_SEQUENCE_KEY, offsetOfKey, writeOffset } from './keys.js'
+import { NEXT_SEQUENCE_KEY, offsetOfKey, REMOVALS_KEY, writeOffset } from './keys.js'
 
 type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
 const SYNC = { sync: true }
@@ -68,6 +70,8 @@ export class GroupCommitter {
   private busy = false
   private failure: StorageError | null = null
   private idleWaiters: (() => void)[] = []
+  /** REMOVALS_KEY holds a list whose deletes are done: the next main write removes it. */
+  private removalsListed = false
 
   constructor(
     private readonly db: ClassicLevel<Buffer, Buffer>,
@@ -110,9 +114,13 @@ export class GroupCommitter {
         next = Buffer.allocUnsafe(8)
         writeOffset(next, 0, offsetOfKey(puts[puts.length - 1]!.key) + 1)
       }
-      await this.writeMain(taken, next)
-      // Only once nothing names them: a crash before this leaves them unnamed, never missing.
-      if (deletes) await this.opts.batchStore!.batch(deletes, NO_SYNC)
+      await this.writeMain(taken, next, deletes && removalsList(deletes))
+      // Only once nothing names them: a crash before this leaves them unnamed, never missing, and
+      // listed under REMOVALS_KEY for the next open to delete.
+      if (deletes) {
+        await this.opts.batchStore!.batch(deletes, NO_SYNC)
+        this.removalsListed = true
+      }
     } catch (error) {
       this.fail(error, taken)
       return
@@ -138,11 +146,15 @@ export class GroupCommitter {
    * batch holds it until V8 collects the JavaScript object: 100+ MB per broker under a bulk load,
    * when the large batches were in the main store).
    */
-  private async writeMain(taken: Pending[], next: Buffer | null): Promise<void> {
+  private async writeMain(taken: Pending[], next: Buffer | null, removals: Buffer | null): Promise<void> {
     const batch = this.db.batch()
     try {
       eachOp(taken, batch)
       if (next) batch.put(NEXT_SEQUENCE_KEY, next)
+      // The previous list's deletes are done (each flush waits for its own): replace or drop it.
+      if (removals) batch.put(REMOVALS_KEY, removals)
+      else if (this.removalsListed) batch.del(REMOVALS_KEY)
+      this.removalsListed = false
       await (this.opts.sync ? batch.write({ sync: true }) : batch.write())
     } catch (error) {
       await batch.close().catch(() => undefined)
@@ -176,6 +188,11 @@ export class GroupCommitter {
     for (const resolve of this.idleWaiters.splice(0)) resolve()
     this.opts.onFailure(this.failure)
   }
+}
+
+/** The batch store keys of `deletes`, concatenated (each is 8 bytes: batchStoreKey). */
+function removalsList(deletes: BatchOp[]): Buffer {
+  return Buffer.concat(deletes.map((op) => op.key))
 }
 
 /** The writes of `taken` in queue order; of the states of one owner, only its latest is written. */

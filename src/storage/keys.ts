@@ -8,6 +8,7 @@
  *   's' topicId 0x00 partition:u32                  -> partition state (JSON: log start, LEO, HWM, epochs)
  *   'm' key (UTF-8)                                 -> meta store entries
  *   'n'                                             -> the batch store's next sequence (u64)
+ *   'r'                                             -> batch store keys a main write stopped naming, until deleted (8 bytes each)
  *
  * Large batches live in the broker's second LevelDB, the batch store (`batches/` in the broker
  * directory), under an 8-byte sequence number that only grows (`batchStoreKey`); their index
@@ -27,6 +28,12 @@ export const KEYSPACE_STATE = 0x73 // 's'
 export const KEYSPACE_META = 0x6d // 'm'
 /** The single key holding the batch store's next sequence: every sequence below it was written. */
 export const NEXT_SEQUENCE_KEY = Buffer.from('n')
+/**
+ * The single key listing the batch store keys the last main write that stopped naming batches
+ * left to delete (their 8-byte keys, concatenated): written in that main write, removed in a later
+ * one, so a crash before the deletes were done leaves the list, and the next open deletes them.
+ */
+export const REMOVALS_KEY = Buffer.from('r')
 
 const TWO_POW_32 = 2 ** 32
 

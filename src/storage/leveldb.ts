@@ -13,7 +13,7 @@ import { ClassicLevel } from 'classic-level'
 import type { PartitionBackend } from './backend.js'
 import { StorageError } from './errors.js'
 import { GroupCommitter } from './group-commit.js'
-import { batchStoreKey, decodeStateKey, KEYSPACE_META, KEYSPACE_STATE, NEXT_SEQUENCE_KEY, offsetOfKey } from './keys.js'
+import { batchStoreKey, decodeStateKey, KEYSPACE_META, KEYSPACE_STATE, NEXT_SEQUENCE_KEY, offsetOfKey, REMOVALS_KEY } from './keys.js'
 import { BATCH_STORE_MIN_BYTES, LevelPartitionBackend, type BatchStore } from './leveldb-partition.js'
 import { BaseLogStore, endKey } from './store-base.js'
 import { TailCache } from './tail-cache.js'
@@ -131,9 +131,17 @@ export class LevelLogStore extends BaseLogStore {
   /**
    * The next sequence of the batch store. Batches at or past the one the main store last recorded
    * were written by a group commit whose main write did not land (a crash between the two): nothing
-   * names them, and they go.
+   * names them, and they go. So do the batches the last main write that stopped naming some listed
+   * for deletion (REMOVALS_KEY), in case the crash came before those deletes.
    */
   private async recoverBatchStore(): Promise<number> {
+    const removals = await this.db.get(REMOVALS_KEY)
+    if (removals !== undefined) {
+      const deletes: { type: 'del'; key: Buffer }[] = []
+      for (let at = 0; at + 8 <= removals.length; at += 8) deletes.push({ type: 'del', key: removals.subarray(at, at + 8) })
+      if (deletes.length > 0) await this.batchStore.db.batch(deletes)
+      await this.db.del(REMOVALS_KEY)
+    }
     const recorded = await this.db.get(NEXT_SEQUENCE_KEY)
     if (recorded !== undefined) {
       const next = offsetOfKey(recorded)

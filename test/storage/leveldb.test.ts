@@ -348,6 +348,52 @@ describe('LevelLogStore: the batch store', () => {
     }
   })
 
+  it('deletes at open the batches a main write stopped naming when a crash came before their deletes', async () => {
+    const dir = tempDir('batch-store-removals')
+    const mainKeys = async (): Promise<string[]> => {
+      const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+      await db.open()
+      const keys = (await db.keys().all()).map((k) => k.toString('latin1')).filter((k) => k.length === 1)
+      await db.close()
+      return keys
+    }
+    try {
+      let store = new LevelLogStore(dir, { batchStoreMinBytes: 300 })
+      await store.open()
+      let log = await store.partition('removals', 0)
+      for (let i = 0; i < 5; i++) await log.appendAsLeader(makeBatch({ tag: `b${i}`, payloadBytes: LARGE }), 0)
+      // The write that stops naming b0 and b1 lists them; the next write drops the list.
+      await log.deleteRecordsBefore(2)
+      await log.appendAsLeader(makeBatch({ tag: 'b5', payloadBytes: LARGE }), 0)
+      await store.close()
+      expect(await mainKeys()).toEqual(['n'])
+      expect(await batchStoreSeqs(dir)).toEqual([3, 4, 5, 6])
+
+      store = new LevelLogStore(dir, { batchStoreMinBytes: 300 })
+      await store.open()
+      log = await store.partition('removals', 0)
+      await log.deleteRecordsBefore(4)
+      await store.close()
+      expect(await mainKeys()).toEqual(['n', 'r'])
+      // What a crash between the main write and its deletes leaves: the batches, still there.
+      const db = new ClassicLevel<Buffer, Buffer>(path.join(dir, BATCH_STORE_DIR), { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+      await db.open()
+      await db.batch([3, 4].map((seq) => ({ type: 'put' as const, key: batchStoreKey(seq), value: makeBatch({ tag: 'orphan', payloadBytes: LARGE }) })))
+      await db.close()
+      expect(await batchStoreSeqs(dir)).toEqual([3, 4, 5, 6])
+
+      store = new LevelLogStore(dir, { batchStoreMinBytes: 300, tailCacheBytes: 0 })
+      await store.open()
+      log = await store.partition('removals', 0)
+      expect(await readTags(log)).toEqual(['b4', 'b5'])
+      await store.close()
+      expect(await batchStoreSeqs(dir)).toEqual([5, 6])
+      expect(await mainKeys()).toEqual(['n'])
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('opens a log written before the batch store (16-byte index entries, version 1 chunks)', async () => {
     const dir = tempDir('batch-store-legacy')
     try {
