@@ -6,6 +6,7 @@
  *   'i' topicId 0x00 partition:u32 baseOffset:u64   -> index entry of one recent batch (24 bytes)
  *   'x' topicId 0x00 partition:u32 firstBase:u64    -> a sealed chunk of index entries (32 bytes each)
  *   's' topicId 0x00 partition:u32                  -> partition state (JSON: log start, LEO, HWM, epochs)
+ *   'g' topicId 0x00 partition:u32                  -> (empty) a deleted partition whose batches and keys are being cleared
  *   'm' key (UTF-8)                                 -> meta store entries
  *   'n'                                             -> the batch store's next sequence (u64)
  *   'r'                                             -> batch store keys a main write stopped naming, until deleted (8 bytes each)
@@ -26,6 +27,7 @@ export const KEYSPACE_INDEX = 0x69 // 'i'
 export const KEYSPACE_CHUNK = 0x78 // 'x'
 export const KEYSPACE_STATE = 0x73 // 's'
 export const KEYSPACE_META = 0x6d // 'm'
+export const KEYSPACE_DELETING = 0x67 // 'g'
 /** The single key holding the batch store's next sequence: every sequence below it was written. */
 export const NEXT_SEQUENCE_KEY = Buffer.from('n')
 /**
@@ -64,8 +66,16 @@ export class PartitionKeys {
     return this.offsetKey(KEYSPACE_CHUNK, firstBase)
   }
   state(): Buffer {
+    return this.partitionKey(KEYSPACE_STATE)
+  }
+  /** The mark of a deletion under way (see LevelPartitionBackend.destroy). */
+  deleting(): Buffer {
+    return this.partitionKey(KEYSPACE_DELETING)
+  }
+
+  private partitionKey(keyspace: number): Buffer {
     const key = Buffer.allocUnsafe(1 + this.id.length)
-    key[0] = KEYSPACE_STATE
+    key[0] = keyspace
     this.id.copy(key, 1)
     return key
   }
@@ -106,8 +116,8 @@ export function batchStoreKey(seq: number): Buffer {
   return key
 }
 
-/** Inverse of PartitionKeys.state(). */
-export function decodeStateKey(key: Buffer): { topicId: string; partition: number } {
+/** Inverse of PartitionKeys.state() and .deleting(). */
+export function decodePartitionKey(key: Buffer): { topicId: string; partition: number } {
   return { topicId: key.toString('utf8', 1, key.length - 5), partition: key.readUInt32BE(key.length - 4) }
 }
 

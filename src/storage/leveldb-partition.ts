@@ -54,6 +54,7 @@ const BATCH_STORE_READ = { fillCache: false }
  * stay in the main store: one LevelDB write per commit.
  */
 export const BATCH_STORE_MIN_BYTES = 16 * 1024
+const EMPTY = Buffer.alloc(0)
 
 /** The broker's batch store: its LevelDB, the next sequence to give a batch, the size that goes there. */
 export interface BatchStore {
@@ -177,11 +178,38 @@ export class LevelPartitionBackend implements PartitionBackend {
     })
   }
 
+  /**
+   * Deletes the partition: its state goes, with a mark of the deletion, in one write; then its
+   * batches and keys, found from what is stored when the log was not opened (a partition deleted
+   * before its broker opened it); then the mark. A crash before the mark goes leaves it for the
+   * store's open to finish the deletion (clearDeleted).
+   */
   async destroy(): Promise<void> {
     this.tailCache.clear(this.tail)
-    // State first: without it the rest is garbage that the next open of this partition clears.
-    await this.committer.write([this.stateKey, null])
-    if (this.index) await this.clearAll(this.index)
+    const mark = this.keys.deleting()
+    await this.committer.write([this.stateKey, null, mark, EMPTY])
+    await this.clearStored()
+    await this.committer.write([mark, null])
+  }
+
+  /**
+   * Finishes a deletion a crash interrupted: clears the partition's batches and keys unless it has
+   * a state again (it was created anew after the deletion), then drops the mark. At the store's
+   * open, before the committer takes writes.
+   */
+  async clearDeleted(): Promise<void> {
+    if ((await this.db.get(this.stateKey)) === undefined) await this.clearStored()
+    await this.db.del(this.keys.deleting())
+  }
+
+  /** Every batch and key of the partition, by its loaded index, or by the stored one. */
+  private async clearStored(): Promise<void> {
+    let index = this.index
+    if (!index) {
+      index = new BatchIndex()
+      await this.loadIndex(index)
+    }
+    await this.clearAll(index)
   }
 
   private async loadIndex(index: BatchIndex): Promise<void> {

@@ -10,10 +10,9 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { ClassicLevel } from 'classic-level'
-import type { PartitionBackend } from './backend.js'
 import { StorageError } from './errors.js'
 import { GroupCommitter } from './group-commit.js'
-import { batchStoreKey, decodeStateKey, KEYSPACE_META, KEYSPACE_STATE, NEXT_SEQUENCE_KEY, offsetOfKey, REMOVALS_KEY } from './keys.js'
+import { batchStoreKey, decodePartitionKey, KEYSPACE_DELETING, KEYSPACE_META, KEYSPACE_STATE, NEXT_SEQUENCE_KEY, offsetOfKey, REMOVALS_KEY } from './keys.js'
 import { BATCH_STORE_MIN_BYTES, LevelPartitionBackend, type BatchStore } from './leveldb-partition.js'
 import { BaseLogStore, endKey } from './store-base.js'
 import { TailCache } from './tail-cache.js'
@@ -120,6 +119,7 @@ export class LevelLogStore extends BaseLogStore {
     try {
       await this.batchStore.db.open()
       this.batchStore.nextSeq = await this.recoverBatchStore()
+      await this.finishDeletions()
     } catch (error) {
       await this.db.close().catch(() => undefined)
       await this.batchStore.db.close().catch(() => undefined)
@@ -152,6 +152,15 @@ export class LevelLogStore extends BaseLogStore {
     return last === undefined ? 1 : offsetOfKey(last) + 1
   }
 
+  /** Partitions whose deletion a crash interrupted (their mark is still there): finished now. */
+  private async finishDeletions(): Promise<void> {
+    const marks = await this.db.keys({ gte: Buffer.from([KEYSPACE_DELETING]), lt: Buffer.from([KEYSPACE_DELETING + 1]) }).all()
+    for (const mark of marks) {
+      const { topicId, partition } = decodePartitionKey(mark)
+      await this.backendFor(topicId, partition).clearDeleted()
+    }
+  }
+
   protected async closeStorage(ends: Map<string, number>): Promise<void> {
     await this.committer.idle()
     await this.db.close()
@@ -168,14 +177,14 @@ export class LevelLogStore extends BaseLogStore {
     return this.cleanEnds.get(endKey(topicId, partition))
   }
 
-  protected backendFor(topicId: string, partition: number): PartitionBackend {
+  protected backendFor(topicId: string, partition: number): LevelPartitionBackend {
     const name = `${topicId}/${partition}`
     return new LevelPartitionBackend(this.db, this.batchStore, this.committer, this.tailCache, name, topicId, partition, this.indexChunkBatches)
   }
 
   protected async storedPartitions(): Promise<{ topicId: string; partition: number }[]> {
     const keys = await this.db.keys({ gte: Buffer.from([KEYSPACE_STATE]), lt: Buffer.from([KEYSPACE_STATE + 1]) }).all()
-    return keys.map(decodeStateKey)
+    return keys.map(decodePartitionKey)
   }
 }
 
