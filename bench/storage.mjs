@@ -134,26 +134,43 @@ function mainThreadCpu() {
 }
 
 /**
- * The storage floor of `npm run bench`'s "kcat -> sluice" steps: what the daemon's LevelDB work
- * costs without the network or the request path. One store per replica (3, then 1), the bench's
- * 1,000,000 records of about 100 bytes in 3 partitions, in batches of 1,000 records (about 100
- * KB, what kcat's 5 ms linger makes of them at that rate), every batch appended to every store
- * (each as its leader: the same writes a follower makes), 8 appends in flight a partition, the
- * process's CPU from the first append until the stores have closed (LevelDB finishes its compactions first).
+ * The process's CPU while `write` runs on `replicas` fresh stores made by `makeStore(dir)` and
+ * until they have closed (LevelDB finishes its compactions first), split into the main thread and
+ * the rest; `write` resolves to the records it wrote to each store.
  */
-async function storageFloor(replicas) {
+async function floorOf(replicas, makeStore, write) {
   const dirs = Array.from({ length: replicas }, tempDir)
   try {
-    const stores = dirs.map((dir) => new LevelLogStore(dir))
+    const stores = dirs.map(makeStore)
     await Promise.all(stores.map((s) => s.open()))
-    const records = 1000
-    const batches = Math.round((1_000_000 * scale) / records / 3)
     const cpu0 = process.cpuUsage()
     const main0 = mainThreadCpu()
     const started = performance.now()
-    // Each batch once in memory, appended to every replica: in the daemon a follower appends the
-    // buffers its leader served (replication is a call within the process), not copies of them.
-    const template = makeBatch(records, records * RECORD_BYTES)
+    const records = await write(stores)
+    await Promise.all(stores.map((s) => s.close()))
+    const cpu = process.cpuUsage(cpu0)
+    const all = (cpu.user + cpu.system) / 1e6
+    const main = mainThreadCpu() - main0
+    return { records, replicas, seconds: (performance.now() - started) / 1000, cpuSeconds: all, mainThreadCpuSeconds: main, otherThreadsCpuSeconds: all - main }
+  } finally {
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const FLOOR_RECORDS = 1000 // a batch's records: about 100 KB, what kcat's 5 ms linger makes at that rate
+
+/**
+ * The storage floor of `npm run bench`'s "kcat -> sluice" steps: what the daemon's storage work
+ * costs without the network or the request path. One store per replica (3, then 1), the bench's
+ * 1,000,000 records of about 100 bytes in 3 partitions, in batches of 1,000 records, 8 appends in
+ * flight a partition, each batch once in memory and appended to every store (each as its leader:
+ * the same writes a follower makes; in the daemon a follower appends the buffers its leader served,
+ * replication being a call within the process, not copies of them).
+ */
+function storageFloor(replicas) {
+  const batches = Math.round((1_000_000 * scale) / FLOOR_RECORDS / 3)
+  const template = makeBatch(FLOOR_RECORDS, FLOOR_RECORDS * RECORD_BYTES)
+  return floorOf(replicas, (dir) => new LevelLogStore(dir), async (stores) => {
     const logs = await Promise.all(stores.map((store) => Promise.all([0, 1, 2].map((p) => store.partition('bench', p)))))
     await Promise.all(
       [0, 1, 2].map(async (p) => {
@@ -168,23 +185,8 @@ async function storageFloor(replicas) {
         await Promise.all(Array.from({ length: 8 }, worker))
       }),
     )
-    const appended = performance.now()
-    await Promise.all(stores.map((s) => s.close()))
-    const cpu = process.cpuUsage(cpu0)
-    const all = (cpu.user + cpu.system) / 1e6
-    const main = mainThreadCpu() - main0
-    return {
-      records: batches * records * 3,
-      replicas,
-      appendSeconds: (appended - started) / 1000,
-      closedSeconds: (performance.now() - started) / 1000,
-      cpuSeconds: all,
-      mainThreadCpuSeconds: main,
-      otherThreadsCpuSeconds: all - main,
-    }
-  } finally {
-    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
-  }
+    return batches * FLOOR_RECORDS * 3
+  })
 }
 
 /**
@@ -195,46 +197,21 @@ async function storageFloor(replicas) {
  */
 async function levelDbFloor(replicas) {
   const { ClassicLevel } = await import('classic-level')
-  const dirs = Array.from({ length: replicas }, tempDir)
-  try {
-    const options = { keyEncoding: 'buffer', valueEncoding: 'buffer', ...BATCH_STORE_OPTIONS }
-    const dbs = dirs.map((dir) => new ClassicLevel(dir, options))
-    await Promise.all(dbs.map((db) => db.open()))
-    const records = 1000
-    const batches = Math.round((1_000_000 * scale) / records)
-    const template = makeBatch(records, records * RECORD_BYTES)
-    const cpu0 = process.cpuUsage()
-    const main0 = mainThreadCpu()
-    const started = performance.now()
-    await Promise.all(
-      dbs.map(async (db) => {
-        let seq = 1
-        while (seq <= batches) {
-          const ops = []
-          for (let i = 0; i < 8 && seq <= batches; i++, seq++) {
-            const key = Buffer.alloc(8)
-            key.writeUInt32BE(seq, 4)
-            ops.push({ type: 'put', key, value: Buffer.from(template) })
-          }
-          await db.batch(ops)
-        }
-      }),
-    )
-    await Promise.all(dbs.map((db) => db.close()))
-    const cpu = process.cpuUsage(cpu0)
-    const all = (cpu.user + cpu.system) / 1e6
-    const main = mainThreadCpu() - main0
-    return {
-      records: batches * records,
-      replicas,
-      closedSeconds: (performance.now() - started) / 1000,
-      cpuSeconds: all,
-      mainThreadCpuSeconds: main,
-      otherThreadsCpuSeconds: all - main,
+  const options = { keyEncoding: 'buffer', valueEncoding: 'buffer', ...BATCH_STORE_OPTIONS }
+  const batches = Math.round((1_000_000 * scale) / FLOOR_RECORDS)
+  const template = makeBatch(FLOOR_RECORDS, FLOOR_RECORDS * RECORD_BYTES)
+  return floorOf(replicas, (dir) => new ClassicLevel(dir, options), async (dbs) => {
+    for (let seq = 1; seq <= batches; ) {
+      const ops = []
+      for (let i = 0; i < 8 && seq <= batches; i++, seq++) {
+        const key = Buffer.alloc(8)
+        key.writeUInt32BE(seq, 4)
+        ops.push({ type: 'put', key, value: Buffer.from(template) })
+      }
+      await Promise.all(dbs.map((db) => db.batch(ops)))
     }
-  } finally {
-    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
-  }
+    return batches * FLOOR_RECORDS
+  })
 }
 
 if (floorOnly) {
