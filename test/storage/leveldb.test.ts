@@ -273,6 +273,17 @@ async function batchStoreSeqs(dir: string): Promise<number[]> {
   }
 }
 
+/** The keys of a closed store's main store, as latin1 strings (the single-byte ones are 'n', 'r'). */
+async function mainStoreKeys(dir: string): Promise<string[]> {
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+  await db.open()
+  try {
+    return (await db.keys().all()).map((k) => k.toString('latin1'))
+  } finally {
+    await db.close()
+  }
+}
+
 describe('LevelLogStore: the batch store', () => {
   const LARGE = 400 // payload bytes: at or above the 300-byte threshold of these tests
   const SMALL = 50
@@ -350,13 +361,7 @@ describe('LevelLogStore: the batch store', () => {
 
   it('deletes at open the batches a main write stopped naming when a crash came before their deletes', async () => {
     const dir = tempDir('batch-store-removals')
-    const mainKeys = async (): Promise<string[]> => {
-      const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
-      await db.open()
-      const keys = (await db.keys().all()).map((k) => k.toString('latin1')).filter((k) => k.length === 1)
-      await db.close()
-      return keys
-    }
+    const mainKeys = async (): Promise<string[]> => (await mainStoreKeys(dir)).filter((k) => k.length === 1)
     try {
       let store = new LevelLogStore(dir, { batchStoreMinBytes: 300 })
       await store.open()
@@ -409,11 +414,7 @@ describe('LevelLogStore: the batch store', () => {
       expect(await store.listPartitions()).toEqual([])
       await store.close()
       expect(await batchStoreSeqs(dir)).toEqual([])
-      const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
-      await db.open()
-      const left = (await db.keys().all()).map((k) => k.toString('latin1')).filter((k) => k.length > 1)
-      await db.close()
-      expect(left).toEqual([])
+      expect((await mainStoreKeys(dir)).filter((k) => k.length > 1)).toEqual([])
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
@@ -447,9 +448,7 @@ describe('LevelLogStore: the batch store', () => {
       expect(await readTags(await store.partition('anew', 0))).toEqual(['anew0', 'anew1', 'anew2', 'anew3', 'anew4', 'anew5'])
       await store.close()
       expect(await batchStoreSeqs(dir)).toEqual([4, 5, 6])
-      await db.open()
-      const left = (await db.keys().all()).map((k) => k.toString('latin1')).filter((k) => k.length > 1)
-      await db.close()
+      const left = (await mainStoreKeys(dir)).filter((k) => k.length > 1)
       expect(left.length).toBeGreaterThan(0)
       expect(left.filter((k) => k.includes('gone') || k.startsWith('g'))).toEqual([])
     } finally {
