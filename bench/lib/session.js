@@ -230,7 +230,7 @@ export class BenchSession {
    * Run while the daemon under test idles.
    */
   async storageFloor() {
-    this.log('storage floor: bench/storage.mjs --floor (LevelDB alone, 3 replicas)')
+    this.log('storage floor: bench/storage.mjs --floor (3 and 1 replicas, LevelDB alone and sluice\'s storage layer)')
     const { DAEMON_MALLOC } = await import(new URL('../../dist/client/daemon.js', import.meta.url).href)
     const out = execFileSync(process.execPath, [path.join(REPO_ROOT, 'bench', 'storage.mjs'), '--floor'], {
       env: { ...DAEMON_MALLOC, ...process.env },

@@ -18,7 +18,7 @@
  */
 import type { ClassicLevel } from 'classic-level'
 import { StorageError } from './errors.js'
-import { NEXT_SEQUENCE_KEY, offsetOfKey, REMOVALS_KEY, writeOffset } from './keys.js'
+import { encodeRemovals, NEXT_SEQUENCE_KEY, offsetOfKey, REMOVALS_KEY, writeOffset } from './keys.js'
 
 type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
 const SYNC = { sync: true }
@@ -114,7 +114,7 @@ export class GroupCommitter {
         next = Buffer.allocUnsafe(8)
         writeOffset(next, 0, offsetOfKey(puts[puts.length - 1]!.key) + 1)
       }
-      await this.writeMain(taken, next, deletes && removalsList(deletes))
+      await this.writeMain(taken, next, deletes && encodeRemovals(deletes.map((op) => op.key)))
       // Only once nothing names them: a crash before this leaves them unnamed, never missing, and
       // listed under REMOVALS_KEY for the next open to delete.
       if (deletes) {
@@ -188,11 +188,6 @@ export class GroupCommitter {
     for (const resolve of this.idleWaiters.splice(0)) resolve()
     this.opts.onFailure(this.failure)
   }
-}
-
-/** The batch store keys of `deletes`, concatenated (each is 8 bytes: batchStoreKey). */
-function removalsList(deletes: BatchOp[]): Buffer {
-  return Buffer.concat(deletes.map((op) => op.key))
 }
 
 /** The writes of `taken` in queue order; of the states of one owner, only its latest is written. */

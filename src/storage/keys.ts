@@ -116,6 +116,18 @@ export function batchStoreKey(seq: number): Buffer {
   return key
 }
 
+/** REMOVALS_KEY's value: the batch store keys (8 bytes each, batchStoreKey) left to delete. */
+export function encodeRemovals(keys: readonly Buffer[]): Buffer {
+  return Buffer.concat(keys)
+}
+
+/** Inverse of encodeRemovals. */
+export function decodeRemovals(value: Buffer): Buffer[] {
+  const keys: Buffer[] = []
+  for (let at = 0; at + 8 <= value.length; at += 8) keys.push(value.subarray(at, at + 8))
+  return keys
+}
+
 /** Inverse of PartitionKeys.state() and .deleting(). */
 export function decodePartitionKey(key: Buffer): { topicId: string; partition: number } {
   return { topicId: key.toString('utf8', 1, key.length - 5), partition: key.readUInt32BE(key.length - 4) }

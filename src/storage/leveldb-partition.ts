@@ -92,12 +92,9 @@ export class LevelPartitionBackend implements PartitionBackend {
     this.index = index
     const stored = await this.db.get(this.stateKey)
     if (stored === undefined) {
-      // A crash in the middle of deletePartition can leave keys without state: not ours anymore.
-      const stale = new BatchIndex()
-      await this.loadIndex(stale)
-      await this.clearAll(stale)
-      this.chunkBases = []
-      this.looseFirstBase = null
+      // Keys without state (a deletion a crash interrupted, in a home without its mark) are not
+      // ours anymore.
+      await this.clearByStoredIndex()
       return undefined
     }
     const state = decodeState(stored, this.name)
@@ -204,12 +201,17 @@ export class LevelPartitionBackend implements PartitionBackend {
 
   /** Every batch and key of the partition, by its loaded index, or by the stored one. */
   private async clearStored(): Promise<void> {
-    let index = this.index
-    if (!index) {
-      index = new BatchIndex()
-      await this.loadIndex(index)
-    }
-    await this.clearAll(index)
+    if (this.index) await this.clearAll(this.index)
+    else await this.clearByStoredIndex()
+  }
+
+  /** Every batch and key of the partition, found by the index as stored. */
+  private async clearByStoredIndex(): Promise<void> {
+    const stored = new BatchIndex()
+    await this.loadIndex(stored)
+    await this.clearAll(stored)
+    this.chunkBases = []
+    this.looseFirstBase = null
   }
 
   private async loadIndex(index: BatchIndex): Promise<void> {

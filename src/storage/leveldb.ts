@@ -12,7 +12,7 @@ import path from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { StorageError } from './errors.js'
 import { GroupCommitter } from './group-commit.js'
-import { batchStoreKey, decodePartitionKey, KEYSPACE_DELETING, KEYSPACE_META, KEYSPACE_STATE, NEXT_SEQUENCE_KEY, offsetOfKey, REMOVALS_KEY } from './keys.js'
+import { batchStoreKey, decodePartitionKey, decodeRemovals, KEYSPACE_DELETING, KEYSPACE_META, KEYSPACE_STATE, NEXT_SEQUENCE_KEY, offsetOfKey, REMOVALS_KEY } from './keys.js'
 import { BATCH_STORE_MIN_BYTES, LevelPartitionBackend, type BatchStore } from './leveldb-partition.js'
 import { BaseLogStore, endKey } from './store-base.js'
 import { TailCache } from './tail-cache.js'
@@ -137,9 +137,8 @@ export class LevelLogStore extends BaseLogStore {
   private async recoverBatchStore(): Promise<number> {
     const removals = await this.db.get(REMOVALS_KEY)
     if (removals !== undefined) {
-      const deletes: { type: 'del'; key: Buffer }[] = []
-      for (let at = 0; at + 8 <= removals.length; at += 8) deletes.push({ type: 'del', key: removals.subarray(at, at + 8) })
-      if (deletes.length > 0) await this.batchStore.db.batch(deletes)
+      const keys = decodeRemovals(removals)
+      if (keys.length > 0) await this.batchStore.db.batch(keys.map((key) => ({ type: 'del' as const, key })))
       await this.db.del(REMOVALS_KEY)
     }
     const recorded = await this.db.get(NEXT_SEQUENCE_KEY)
